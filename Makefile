@@ -1,0 +1,83 @@
+# vproc: the two commands every user needs are `make demo` and `make test`.
+# Everything else here is a step they run (each skips what is up to date).
+
+SHELL := /bin/bash
+REPO := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+RUSTC_VERSION := $(shell rustc --version 2>/dev/null | awk '{print $$2}')
+export RUST_LIB_SRC ?= /usr/src/rustc-$(RUSTC_VERSION)/library
+export LIBCLANG_PATH ?= /usr/lib/llvm-19/lib
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+# The kernel tree (cache outside the checkout); see kernel/build.sh.
+KDIR = $(shell $(REPO)/kernel/build.sh --kdir)
+BUILD := $(REPO)/build
+TOOLS_TARGET := x86_64-unknown-linux-gnu
+STATIC_BIN := $(REPO)/target/$(TOOLS_TARGET)/release
+
+.PHONY: all deps kernel module tools initramfs guest host-test lint clippy fmt-check \
+	rust-analyzer qemu-test test demo bench clean
+
+all: guest
+
+deps:
+	@$(REPO)/scripts/deps.sh
+
+kernel: deps
+	@$(REPO)/kernel/build.sh >/dev/null
+
+# The module must build without a single warning (Rust or C).
+module: kernel
+	@mkdir -p $(BUILD)
+	@$(MAKE) -s -C $(KDIR) M=$(REPO) modules 2>&1 | tee $(BUILD)/module.log; \
+	  test $${PIPESTATUS[0]} = 0 || exit 1; \
+	  if grep -q 'warning' $(BUILD)/module.log; then echo "module: warnings are errors" >&2; exit 1; fi
+
+# Static binaries for the guests: the tools and the test agent.
+tools:
+	@RUSTFLAGS="-C target-feature=+crt-static" cargo build -q --release --target $(TOOLS_TARGET) \
+	  -p vproc-tools -p vproc-test-agent
+
+initramfs: module tools
+	@$(REPO)/qemu-test/mkinitramfs $(BUILD)/initramfs.cpio.gz $(REPO)/vproc.ko $(STATIC_BIN)
+
+# Everything a guest boots: kernel image + initramfs.
+guest: initramfs
+	@mkdir -p $(BUILD) && ln -sf $(KDIR)/arch/x86/boot/bzImage $(BUILD)/bzImage
+
+host-test:
+	cargo test -q --workspace
+
+fmt-check:
+	cargo fmt --all -- --check
+	rustfmt --check --edition 2021 --config-path $(REPO)/rustfmt.toml src/vproc_main.rs
+
+clippy: kernel
+	@mkdir -p $(BUILD)
+	cargo clippy -q --workspace --all-targets -- -D warnings
+	@$(MAKE) -s -C $(KDIR) M=$(REPO) CLIPPY=1 modules 2>&1 | tee $(BUILD)/clippy.log; \
+	  test $${PIPESTATUS[0]} = 0 || exit 1; \
+	  if grep -q 'warning' $(BUILD)/clippy.log; then echo "clippy: warnings are errors" >&2; exit 1; fi
+
+rust-analyzer: kernel
+	@$(MAKE) -s -C $(KDIR) M=$(REPO) rust-analyzer
+	@test -s $(REPO)/rust-project.json && echo "rust-analyzer: rust-project.json written"
+
+lint: fmt-check clippy rust-analyzer
+
+qemu-test: guest
+	@$(REPO)/qemu-test/run-tests
+
+# The contract with every user: every test, from a fresh machine.
+test: deps
+	@$(MAKE) -s host-test
+	@$(MAKE) -s lint
+	@$(MAKE) -s qemu-test
+
+demo: deps guest
+	@$(REPO)/qemu-test/demo
+
+bench: deps guest
+	@$(REPO)/qemu-test/bench
+
+clean:
+	-@$(MAKE) -s -C $(KDIR) M=$(REPO) clean 2>/dev/null
+	rm -rf $(BUILD) target rust/shim_generated.rs rust-project.json

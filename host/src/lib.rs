@@ -1,0 +1,11 @@
+//! The kernel module's pure logic (`src/logic/` of the repository), compiled
+//! for the host. The files are included by path, not copied: what is tested
+//! here is byte for byte what `vproc.ko` runs.
+
+#![no_std]
+
+#[path = "../../src/logic/peers.rs"]
+pub mod peers;
+
+#[path = "../../src/logic/wire.rs"]
+pub mod wire;

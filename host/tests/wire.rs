@@ -1,0 +1,294 @@
+//! Tests of the transport's wire codec and handshake proofs.
+
+use hmac::{Hmac as HmacImpl, Mac};
+use sha2::Sha256;
+use vproc_logic::wire::*;
+
+/// HMAC-SHA256 from the RustCrypto crates: an independent implementation,
+/// so the kernel's (lib/crypto) and this one must agree on test vectors.
+struct RustCrypto;
+
+impl Hmac for RustCrypto {
+    fn hmac(&self, key: &[u8; 32], parts: &[&[u8]]) -> [u8; 32] {
+        let mut m = <HmacImpl<Sha256>>::new_from_slice(key).unwrap();
+        for p in parts {
+            m.update(p);
+        }
+        m.finalize().into_bytes().into()
+    }
+}
+
+const K: [u8; 32] = [7; 32];
+
+fn frame<M: Message>(seq: u64, m: &M) -> Vec<u8> {
+    let mut buf = vec![0u8; HEADER_LEN + M::LEN + MAC_LEN];
+    let n = encode_frame(&RustCrypto, &K, seq, m, &mut buf).unwrap();
+    assert_eq!(n, buf.len());
+    buf
+}
+
+fn split(buf: &[u8]) -> ([u8; HEADER_LEN], &[u8], [u8; MAC_LEN]) {
+    let hdr: [u8; HEADER_LEN] = buf[..HEADER_LEN].try_into().unwrap();
+    let mac: [u8; MAC_LEN] = buf[buf.len() - MAC_LEN..].try_into().unwrap();
+    (hdr, &buf[HEADER_LEN..buf.len() - MAC_LEN], mac)
+}
+
+fn roundtrip<M: Message + PartialEq + std::fmt::Debug>(m: M) {
+    let buf = frame(5, &m);
+    let (hdr, payload, mac) = split(&buf);
+    let h = verify_frame(&RustCrypto, &K, &hdr, payload, &mac, 5).unwrap();
+    assert_eq!(h.ty, M::TYPE);
+    assert_eq!(h.len as usize, M::LEN);
+    assert_eq!(M::decode(payload).unwrap(), m);
+    // Truncated and overlong payloads are refused by every message.
+    if M::LEN > 0 {
+        assert_eq!(M::decode(&payload[..M::LEN - 1]), Err(WireError::BadLength));
+    }
+    let mut longer = payload.to_vec();
+    longer.push(0);
+    assert_eq!(M::decode(&longer), Err(WireError::BadLength));
+}
+
+#[test]
+fn every_message_round_trips() {
+    roundtrip(Hello {
+        node: 1,
+        to: 63,
+        listen_port: 7300,
+        nonce: [9; NONCE_LEN],
+    });
+    roundtrip(HelloAck {
+        node: 2,
+        nonce: [3; NONCE_LEN],
+        proof: [4; 32],
+    });
+    roundtrip(Auth { proof: [5; 32] });
+    for r in [
+        RefuseReason::WrongNode,
+        RefuseReason::AlreadyUp,
+        RefuseReason::BadProof,
+        RefuseReason::Duplicate,
+        RefuseReason::ShuttingDown,
+        RefuseReason::SameNode,
+    ] {
+        roundtrip(Refuse { reason: r });
+        assert!(!r.as_str().is_empty());
+    }
+    roundtrip(Load {
+        runnable: 3,
+        loadavg: 250,
+        cpus: 2,
+        speed: 123_456,
+        free_kib: 1 << 20,
+        total_kib: 2 << 20,
+        vprocs: 17,
+    });
+    roundtrip(Leave);
+}
+
+#[test]
+fn header_layout_is_fixed() {
+    let h = Header::new(MsgType::Echo, 0x0102, 0x1122334455667788)
+        .unwrap()
+        .encode();
+    assert_eq!(
+        h,
+        [VERSION, 7, 0, 0, 0x02, 0x01, 0, 0, 0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11]
+    );
+}
+
+#[test]
+fn bad_headers_are_refused() {
+    let good = Header::new(MsgType::Load, 10, 1).unwrap().encode();
+    let mut b = good;
+    b[0] = 2;
+    assert_eq!(Header::decode(&b), Err(WireError::BadVersion(2)));
+    let mut b = good;
+    b[1] = 0;
+    assert_eq!(Header::decode(&b), Err(WireError::UnknownType(0)));
+    b[1] = 200;
+    assert_eq!(Header::decode(&b), Err(WireError::UnknownType(200)));
+    let mut b = good;
+    b[3] = 1;
+    assert_eq!(Header::decode(&b), Err(WireError::BadFlags));
+    let mut b = good;
+    b[4..8].copy_from_slice(&((MAX_PAYLOAD as u32) + 1).to_le_bytes());
+    assert_eq!(
+        Header::decode(&b),
+        Err(WireError::Oversize(MAX_PAYLOAD as u32 + 1))
+    );
+    b[4..8].copy_from_slice(&u32::MAX.to_le_bytes());
+    assert_eq!(Header::decode(&b), Err(WireError::Oversize(u32::MAX)));
+    b[4..8].copy_from_slice(&(MAX_PAYLOAD as u32).to_le_bytes());
+    assert!(Header::decode(&b).is_ok());
+    assert!(Header::new(MsgType::Data, MAX_PAYLOAD + 1, 0).is_err());
+}
+
+#[test]
+fn tampering_replay_and_wrong_keys_are_caught() {
+    let buf = frame(3, &Leave);
+    let (hdr, payload, mac) = split(&buf);
+    assert!(verify_frame(&RustCrypto, &K, &hdr, payload, &mac, 3).is_ok());
+    // Replayed or reordered.
+    assert_eq!(
+        verify_frame(&RustCrypto, &K, &hdr, payload, &mac, 4),
+        Err(WireError::BadSequence)
+    );
+    // Another key.
+    assert_eq!(
+        verify_frame(&RustCrypto, &[8; 32], &hdr, payload, &mac, 3),
+        Err(WireError::BadMac)
+    );
+    // Any flipped bit of header or MAC.
+    for i in 8..HEADER_LEN {
+        let mut h2 = hdr;
+        h2[i] ^= 1;
+        assert_eq!(
+            verify_frame(&RustCrypto, &K, &h2, payload, &mac, 3),
+            Err(WireError::BadMac)
+        );
+    }
+    for i in 0..MAC_LEN {
+        let mut m2 = mac;
+        m2[i] ^= 0x80;
+        assert_eq!(
+            verify_frame(&RustCrypto, &K, &hdr, payload, &m2, 3),
+            Err(WireError::BadMac)
+        );
+    }
+    let lb = frame(
+        0,
+        &Load {
+            cpus: 1,
+            ..Default::default()
+        },
+    );
+    let (hdr, payload, mac) = split(&lb);
+    let mut p2 = payload.to_vec();
+    p2[0] ^= 1;
+    assert_eq!(
+        verify_frame(&RustCrypto, &K, &hdr, &p2, &mac, 0),
+        Err(WireError::BadMac)
+    );
+    // A payload length that disagrees with the header.
+    assert_eq!(
+        verify_frame(&RustCrypto, &K, &hdr, &p2[1..], &mac, 0),
+        Err(WireError::BadLength)
+    );
+}
+
+#[test]
+fn field_checks() {
+    let mut p = [0u8; Hello::LEN];
+    Hello {
+        node: 1,
+        to: 2,
+        listen_port: 1,
+        nonce: [0; NONCE_LEN],
+    }
+    .encode(&mut p);
+    let mut bad = p;
+    bad[0] = 0;
+    assert_eq!(Hello::decode(&bad), Err(WireError::BadField));
+    bad[0] = 64;
+    assert_eq!(Hello::decode(&bad), Err(WireError::BadField));
+    let mut bad = p;
+    bad[2] = 0;
+    bad[3] = 0;
+    assert_eq!(Hello::decode(&bad), Err(WireError::BadField));
+    assert_eq!(Refuse::decode(&[0]), Err(WireError::BadField));
+    assert_eq!(Refuse::decode(&[99]), Err(WireError::BadField));
+    let mut l = [0u8; Load::LEN];
+    Load {
+        cpus: 0,
+        ..Default::default()
+    }
+    .encode(&mut l);
+    assert_eq!(Load::decode(&l), Err(WireError::BadField));
+    Load {
+        cpus: 1,
+        free_kib: 2,
+        total_kib: 1,
+        ..Default::default()
+    }
+    .encode(&mut l);
+    assert_eq!(Load::decode(&l), Err(WireError::BadField));
+}
+
+#[test]
+fn handshake_proofs_bind_everything() {
+    let t = Transcript {
+        initiator: 1,
+        acceptor: 2,
+        nonce_i: [1; 16],
+        nonce_a: [2; 16],
+    };
+    let ck = cluster_key(&RustCrypto, b"secret");
+    assert_ne!(ck, cluster_key(&RustCrypto, b"secret2"));
+    let pa = t.acceptor_proof(&RustCrypto, &ck);
+    let pi = t.initiator_proof(&RustCrypto, &ck);
+    assert_ne!(pa, pi, "a proof cannot be reflected to its sender");
+    let (k1, k2) = t.session_keys(&RustCrypto, &ck);
+    assert_ne!(k1, k2, "each direction has its own key");
+    assert_ne!(k1, ck);
+    for other in [
+        Transcript { initiator: 3, ..t },
+        Transcript { acceptor: 3, ..t },
+        Transcript {
+            nonce_i: [9; 16],
+            ..t
+        },
+        Transcript {
+            nonce_a: [9; 16],
+            ..t
+        },
+    ] {
+        assert_ne!(other.acceptor_proof(&RustCrypto, &ck), pa);
+        assert_ne!(other.initiator_proof(&RustCrypto, &ck), pi);
+    }
+    assert_ne!(
+        t.acceptor_proof(&RustCrypto, &cluster_key(&RustCrypto, b"x")),
+        pa
+    );
+}
+
+#[test]
+fn mac_eq_compares_all_bytes() {
+    let a = [1u8; 32];
+    let mut b = a;
+    assert!(mac_eq(&a, &b));
+    b[31] = 0;
+    assert!(!mac_eq(&a, &b));
+}
+
+/// A fixed vector: the kernel module computes the same value at load time
+/// with lib/crypto and refuses to start if it differs (see transport).
+#[test]
+fn hmac_known_answer() {
+    let got = RustCrypto.hmac(&[0x0b; 32], &[b"Hi ", b"There"]);
+    assert_eq!(got[..8], [0x19, 0x8a, 0x60, 0x7e, 0xb4, 0x4b, 0xfb, 0xc6],);
+}
+
+#[test]
+fn decoding_arbitrary_bytes_never_panics() {
+    let mut seed: u64 = 0x1234_5678_9abc_def0;
+    for _ in 0..50_000 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let mut hdr = [0u8; HEADER_LEN];
+        for (k, b) in hdr.iter_mut().enumerate() {
+            *b = (seed >> ((k % 8) * 8)) as u8 ^ k as u8;
+        }
+        hdr[0] = if seed & 1 == 0 { VERSION } else { hdr[0] };
+        let _ = Header::decode(&hdr);
+        let len = (seed % 80) as usize;
+        let p: Vec<u8> = (0..len).map(|k| (seed >> (k % 56)) as u8).collect();
+        let _ = Hello::decode(&p);
+        let _ = HelloAck::decode(&p);
+        let _ = Auth::decode(&p);
+        let _ = Refuse::decode(&p);
+        let _ = Load::decode(&p);
+        let _ = Leave::decode(&p);
+    }
+}

@@ -1,0 +1,58 @@
+# Shared helpers of the QEMU test suites (sourced by run-tests and each
+# tests/*.sh). Results are KTAP test points on stdout, counted in $RESULTS.
+
+CLUSTER=${CLUSTER:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/cluster}
+RESULTS=${RESULTS:?run through qemu-test/run-tests}
+NODES=${NODES:-3}
+
+_point() { # STATUS DESC
+    local n
+    n=$(( $(wc -l <"$RESULTS") + 1 ))
+    echo "$1" >>"$RESULTS"
+    if [ "$1" = pass ]; then echo "ok $n $2"; else echo "not ok $n $2"; fi
+}
+pass() { _point pass "$*"; }
+fail() { _point fail "$*"; }
+diag() { sed 's/^/# /'; }
+
+# on NODE CMD: run CMD on NODE, output to stdout.
+on() { "$CLUSTER" sh "$1" "$2"; }
+
+# check DESC CMD...: a test point that passes when CMD... succeeds.
+check() {
+    local desc=$1; shift
+    local out
+    if out=$("$@" 2>&1); then pass "$desc"; else fail "$desc"; printf '%s\n' "$out" | tail -20 | diag; fi
+}
+
+# check_fails DESC CMD...: passes when CMD... fails.
+check_fails() {
+    local desc=$1; shift
+    local out
+    if out=$("$@" 2>&1); then fail "$desc (unexpectedly succeeded)"; printf '%s\n' "$out" | tail -20 | diag; else pass "$desc"; fi
+}
+
+# check_eq DESC EXPECTED ACTUAL
+check_eq() {
+    if [ "$2" = "$3" ]; then pass "$1"; else fail "$1"; printf 'expected: %s\nactual:   %s\n' "$2" "$3" | diag; fi
+}
+
+# check_match DESC REGEX TEXT: passes when TEXT matches the extended REGEX.
+check_match() {
+    if printf '%s\n' "$3" | grep -Eq -- "$2"; then pass "$1"; else fail "$1"; printf 'no match for /%s/ in:\n%s\n' "$2" "$3" | tail -20 | diag; fi
+}
+
+# The splat patterns that fail a run wherever they appear in a kernel log.
+SPLAT='BUG:|WARNING:|Oops|KASAN|UBSAN|lockdep|possible recursive locking|circular locking|Kernel panic|general protection fault|Call Trace|RCU stall|soft lockup|hung task'
+
+# check_clean_logs: one test point per node, on its serial consoles (which
+# survive crashes and reboots).
+check_clean_logs() {
+    local i state
+    state=${VPROC_STATE:-/tmp/vproc-cluster-${VPROC_CLUSTER:-default}}
+    for i in $(seq 1 "$NODES"); do
+        local hits
+        hits=$(cat "$state/node$i.console.prev" "$state/node$i.console" 2>/dev/null | grep -E -A3 "$SPLAT" | head -40)
+        if [ -z "$hits" ]; then pass "node $i kernel log has no splat"; else fail "node $i kernel log has a splat"; printf '%s\n' "$hits" | diag; fi
+    done
+}

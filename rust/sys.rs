@@ -1,0 +1,25 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The one place vproc touches raw C.
+//!
+//! `shim` is bindgen's rendering of `rust/shim.h` (the C shim's interface);
+//! the submodules wrap it in owning, safe types. Code outside `rust/` never
+//! sees a raw pointer from here: it uses [`proc::ProcDir`] and friends.
+
+/// bindgen output for `rust/shim.h`, generated at build time by Kbuild.
+#[allow(
+    dead_code,
+    non_camel_case_types,
+    non_upper_case_globals,
+    missing_docs,
+    unreachable_pub,
+    clippy::all
+)]
+mod shim {
+    include!("shim_generated.rs");
+}
+
+#[path = "param.rs"]
+pub(crate) mod param;
+#[path = "proc.rs"]
+pub(crate) mod proc;

@@ -1,0 +1,554 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The transport's wire format: frames, messages, and the handshake proofs.
+//!
+//! Every frame on a vproc connection is
+//!
+//! ```text
+//!   0   u8   version (VERSION)
+//!   1   u8   message type (MsgType)
+//!   2   u16  flags (0 for now)
+//!   4   u32  payload length, <= MAX_PAYLOAD
+//!   8   u64  sequence number: 0, 1, 2, ... per direction and connection
+//!  16   ...  payload
+//!   +   [u8; 32] MAC: HMAC-SHA256(key, header || payload)
+//! ```
+//!
+//! (little-endian integers). Handshake frames are MACed with the cluster key,
+//! all later ones with a per-direction session key derived from both nonces,
+//! so a frame cannot be forged without the key, replayed (sequence), or
+//! reflected back to its sender (direction). The codec never allocates: it
+//! decodes from and encodes into caller buffers, and every length it reads is
+//! checked against a fixed bound before use. HMAC itself is supplied by the
+//! caller ([`Hmac`]): the kernel's library in the module, a crate on the host.
+
+/// Protocol version; a frame with another version ends the connection.
+pub const VERSION: u8 = 1;
+/// Size of the fixed frame header.
+pub const HEADER_LEN: usize = 16;
+/// Size of the MAC that trails every frame.
+pub const MAC_LEN: usize = 32;
+/// Largest payload of one frame. Bulk data is cut into frames of this size,
+/// so a receiver's buffer is bounded no matter what a peer claims.
+pub const MAX_PAYLOAD: usize = 64 * 1024;
+/// Size of a handshake nonce.
+pub const NONCE_LEN: usize = 16;
+
+/// Why bytes from a peer were rejected. Any of these ends the connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WireError {
+    /// Unknown protocol version.
+    BadVersion(u8),
+    /// Unknown message type.
+    UnknownType(u8),
+    /// Payload length over [`MAX_PAYLOAD`].
+    Oversize(u32),
+    /// Payload shorter or longer than its message needs.
+    BadLength,
+    /// A field holds a value outside its range.
+    BadField,
+    /// The MAC does not match.
+    BadMac,
+    /// The sequence number is not the next one expected.
+    BadSequence,
+    /// The flags word holds bits this version does not know.
+    BadFlags,
+}
+
+impl WireError {
+    /// A short description for log lines.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            WireError::BadVersion(_) => "unknown protocol version",
+            WireError::UnknownType(_) => "unknown message type",
+            WireError::Oversize(_) => "oversized frame",
+            WireError::BadLength => "truncated or overlong message",
+            WireError::BadField => "field out of range",
+            WireError::BadMac => "bad MAC",
+            WireError::BadSequence => "out-of-sequence frame",
+            WireError::BadFlags => "unknown flags",
+        }
+    }
+}
+
+macro_rules! msg_types {
+    ($($(#[$m:meta])* $name:ident = $v:expr,)*) => {
+        /// The message types.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        #[repr(u8)]
+        pub enum MsgType {
+            $($(#[$m])* $name = $v,)*
+        }
+
+        impl TryFrom<u8> for MsgType {
+            type Error = WireError;
+            fn try_from(v: u8) -> Result<Self, WireError> {
+                match v {
+                    $($v => Ok(MsgType::$name),)*
+                    other => Err(WireError::UnknownType(other)),
+                }
+            }
+        }
+    };
+}
+
+msg_types! {
+    /// Initiator -> acceptor: who I am, whom I want, my nonce.
+    Hello = 1,
+    /// Acceptor -> initiator: who I am, my nonce, proof I hold the key.
+    HelloAck = 2,
+    /// Initiator -> acceptor: proof I hold the key. The connection is up.
+    Auth = 3,
+    /// Either side, then close: why the connection is refused.
+    Refuse = 4,
+    /// Periodic load vector; also the heartbeat.
+    Load = 5,
+    /// Clean leave (module unload): mark me down now, do not wait.
+    Leave = 6,
+    /// Request: echo the payload back (liveness, RTT).
+    Echo = 7,
+    /// Response to [`MsgType::Echo`].
+    EchoReply = 8,
+    /// Bulk data of a stream (payload is opaque bytes).
+    Data = 9,
+    /// Acknowledges a stream: payload is the byte count received.
+    DataAck = 10,
+}
+
+/// A decoded frame header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Header {
+    /// The message type.
+    pub ty: MsgType,
+    /// Payload length, `<= MAX_PAYLOAD`.
+    pub len: u32,
+    /// Sequence number.
+    pub seq: u64,
+}
+
+impl Header {
+    /// A header for `ty` with `len` payload bytes.
+    pub fn new(ty: MsgType, len: usize, seq: u64) -> Result<Self, WireError> {
+        if len > MAX_PAYLOAD {
+            return Err(WireError::Oversize(u32::try_from(len).unwrap_or(u32::MAX)));
+        }
+        Ok(Self {
+            ty,
+            len: len as u32,
+            seq,
+        })
+    }
+
+    /// The 16 header bytes.
+    pub fn encode(&self) -> [u8; HEADER_LEN] {
+        let mut b = [0u8; HEADER_LEN];
+        b[0] = VERSION;
+        b[1] = self.ty as u8;
+        b[4..8].copy_from_slice(&self.len.to_le_bytes());
+        b[8..16].copy_from_slice(&self.seq.to_le_bytes());
+        b
+    }
+
+    /// Decodes and validates a header: version, flags, type, length bound.
+    /// After this, reading `len` payload bytes into a `MAX_PAYLOAD` buffer is safe.
+    pub fn decode(b: &[u8; HEADER_LEN]) -> Result<Self, WireError> {
+        if b[0] != VERSION {
+            return Err(WireError::BadVersion(b[0]));
+        }
+        if b[2] != 0 || b[3] != 0 {
+            return Err(WireError::BadFlags);
+        }
+        let ty = MsgType::try_from(b[1])?;
+        let len = u32::from_le_bytes([b[4], b[5], b[6], b[7]]);
+        if len as usize > MAX_PAYLOAD {
+            return Err(WireError::Oversize(len));
+        }
+        let seq = u64::from_le_bytes([b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]]);
+        Ok(Self { ty, len, seq })
+    }
+}
+
+/// HMAC-SHA256 over the concatenation of `parts`, keyed by `key`.
+pub trait Hmac {
+    /// Computes the MAC.
+    fn hmac(&self, key: &[u8; 32], parts: &[&[u8]]) -> [u8; 32];
+}
+
+/// Compares two MACs in time independent of where they differ.
+pub fn mac_eq(a: &[u8; MAC_LEN], b: &[u8; MAC_LEN]) -> bool {
+    let mut diff = 0u8;
+    for (x, y) in a.iter().zip(b.iter()) {
+        diff |= x ^ y;
+    }
+    diff == 0
+}
+
+/// The MAC of a frame: over its header bytes and payload.
+pub fn frame_mac(
+    h: &impl Hmac,
+    key: &[u8; 32],
+    header: &[u8; HEADER_LEN],
+    payload: &[u8],
+) -> [u8; MAC_LEN] {
+    h.hmac(key, &[header, payload])
+}
+
+/// Derives the 32-byte cluster key from the configured secret (any length).
+pub fn cluster_key(h: &impl Hmac, secret: &[u8]) -> [u8; 32] {
+    h.hmac(&[0u8; 32], &[b"vproc-v1 cluster key", secret])
+}
+
+/// The handshake facts both sides agree on once HelloAck has been seen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Transcript {
+    /// The initiator's node number.
+    pub initiator: u8,
+    /// The acceptor's node number.
+    pub acceptor: u8,
+    /// The initiator's nonce.
+    pub nonce_i: [u8; NONCE_LEN],
+    /// The acceptor's nonce.
+    pub nonce_a: [u8; NONCE_LEN],
+}
+
+impl Transcript {
+    fn derive(&self, h: &impl Hmac, key: &[u8; 32], label: &[u8]) -> [u8; 32] {
+        h.hmac(
+            key,
+            &[
+                label,
+                &self.nonce_i,
+                &self.nonce_a,
+                &[self.initiator, self.acceptor],
+            ],
+        )
+    }
+
+    /// What the acceptor sends to prove it holds the cluster key.
+    pub fn acceptor_proof(&self, h: &impl Hmac, key: &[u8; 32]) -> [u8; 32] {
+        self.derive(h, key, b"vproc-v1 acceptor proof")
+    }
+
+    /// What the initiator sends to prove it holds the cluster key.
+    pub fn initiator_proof(&self, h: &impl Hmac, key: &[u8; 32]) -> [u8; 32] {
+        self.derive(h, key, b"vproc-v1 initiator proof")
+    }
+
+    /// The session keys `(initiator -> acceptor, acceptor -> initiator)`.
+    pub fn session_keys(&self, h: &impl Hmac, key: &[u8; 32]) -> ([u8; 32], [u8; 32]) {
+        (
+            self.derive(h, key, b"vproc-v1 key i2a"),
+            self.derive(h, key, b"vproc-v1 key a2i"),
+        )
+    }
+}
+
+/// A message that knows its type and its payload encoding.
+pub trait Message: Sized {
+    /// Its type.
+    const TYPE: MsgType;
+    /// Exact payload size (all fixed-size messages).
+    const LEN: usize;
+    /// Writes the payload into `out[..LEN]`.
+    fn encode(&self, out: &mut [u8]);
+    /// Reads a payload, which must be exactly `LEN` bytes.
+    fn decode(p: &[u8]) -> Result<Self, WireError>;
+}
+
+fn check_len(p: &[u8], n: usize) -> Result<(), WireError> {
+    if p.len() == n {
+        Ok(())
+    } else {
+        Err(WireError::BadLength)
+    }
+}
+
+fn node_field(v: u8) -> Result<u8, WireError> {
+    if (1..=super::peers::MAX_NODE).contains(&v) {
+        Ok(v)
+    } else {
+        Err(WireError::BadField)
+    }
+}
+
+fn le_u16(p: &[u8], at: usize) -> u16 {
+    u16::from_le_bytes([p[at], p[at + 1]])
+}
+fn le_u32(p: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes([p[at], p[at + 1], p[at + 2], p[at + 3]])
+}
+fn le_u64(p: &[u8], at: usize) -> u64 {
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&p[at..at + 8]);
+    u64::from_le_bytes(b)
+}
+fn array<const N: usize>(p: &[u8], at: usize) -> [u8; N] {
+    let mut b = [0u8; N];
+    b.copy_from_slice(&p[at..at + N]);
+    b
+}
+
+/// [`MsgType::Hello`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Hello {
+    /// The initiator's node number.
+    pub node: u8,
+    /// The node it wants to reach.
+    pub to: u8,
+    /// The TCP port the initiator listens on (so a node it was not
+    /// configured with can reach it back).
+    pub listen_port: u16,
+    /// The initiator's nonce.
+    pub nonce: [u8; NONCE_LEN],
+}
+
+impl Message for Hello {
+    const TYPE: MsgType = MsgType::Hello;
+    const LEN: usize = 4 + NONCE_LEN;
+    fn encode(&self, out: &mut [u8]) {
+        out[0] = self.node;
+        out[1] = self.to;
+        out[2..4].copy_from_slice(&self.listen_port.to_le_bytes());
+        out[4..4 + NONCE_LEN].copy_from_slice(&self.nonce);
+    }
+    fn decode(p: &[u8]) -> Result<Self, WireError> {
+        check_len(p, Self::LEN)?;
+        let listen_port = le_u16(p, 2);
+        if listen_port == 0 {
+            return Err(WireError::BadField);
+        }
+        Ok(Self {
+            node: node_field(p[0])?,
+            to: node_field(p[1])?,
+            listen_port,
+            nonce: array(p, 4),
+        })
+    }
+}
+
+/// [`MsgType::HelloAck`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HelloAck {
+    /// The acceptor's node number.
+    pub node: u8,
+    /// The acceptor's nonce.
+    pub nonce: [u8; NONCE_LEN],
+    /// [`Transcript::acceptor_proof`].
+    pub proof: [u8; 32],
+}
+
+impl Message for HelloAck {
+    const TYPE: MsgType = MsgType::HelloAck;
+    const LEN: usize = 1 + NONCE_LEN + 32;
+    fn encode(&self, out: &mut [u8]) {
+        out[0] = self.node;
+        out[1..1 + NONCE_LEN].copy_from_slice(&self.nonce);
+        out[1 + NONCE_LEN..Self::LEN].copy_from_slice(&self.proof);
+    }
+    fn decode(p: &[u8]) -> Result<Self, WireError> {
+        check_len(p, Self::LEN)?;
+        Ok(Self {
+            node: node_field(p[0])?,
+            nonce: array(p, 1),
+            proof: array(p, 1 + NONCE_LEN),
+        })
+    }
+}
+
+/// [`MsgType::Auth`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Auth {
+    /// [`Transcript::initiator_proof`].
+    pub proof: [u8; 32],
+}
+
+impl Message for Auth {
+    const TYPE: MsgType = MsgType::Auth;
+    const LEN: usize = 32;
+    fn encode(&self, out: &mut [u8]) {
+        out[..32].copy_from_slice(&self.proof);
+    }
+    fn decode(p: &[u8]) -> Result<Self, WireError> {
+        check_len(p, Self::LEN)?;
+        Ok(Self { proof: array(p, 0) })
+    }
+}
+
+/// Why a connection was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum RefuseReason {
+    /// The Hello named another node than the acceptor.
+    WrongNode = 1,
+    /// A connection from that node number is already up.
+    AlreadyUp = 2,
+    /// The key proof did not verify.
+    BadProof = 3,
+    /// Both sides connected at once; the other connection wins.
+    Duplicate = 4,
+    /// The node is leaving or not accepting.
+    ShuttingDown = 5,
+    /// The initiator claimed this node's own number.
+    SameNode = 6,
+}
+
+impl RefuseReason {
+    /// A short description for log lines.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            RefuseReason::WrongNode => "wrong node",
+            RefuseReason::AlreadyUp => "node already up",
+            RefuseReason::BadProof => "bad key proof",
+            RefuseReason::Duplicate => "duplicate connection",
+            RefuseReason::ShuttingDown => "shutting down",
+            RefuseReason::SameNode => "claims our own node number",
+        }
+    }
+}
+
+/// [`MsgType::Refuse`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Refuse {
+    /// Why.
+    pub reason: RefuseReason,
+}
+
+impl Message for Refuse {
+    const TYPE: MsgType = MsgType::Refuse;
+    const LEN: usize = 1;
+    fn encode(&self, out: &mut [u8]) {
+        out[0] = self.reason as u8;
+    }
+    fn decode(p: &[u8]) -> Result<Self, WireError> {
+        check_len(p, Self::LEN)?;
+        let reason = match p[0] {
+            1 => RefuseReason::WrongNode,
+            2 => RefuseReason::AlreadyUp,
+            3 => RefuseReason::BadProof,
+            4 => RefuseReason::Duplicate,
+            5 => RefuseReason::ShuttingDown,
+            6 => RefuseReason::SameNode,
+            _ => return Err(WireError::BadField),
+        };
+        Ok(Self { reason })
+    }
+}
+
+/// [`MsgType::Load`]: a node's load vector, MOSIX style.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Load {
+    /// Runnable tasks right now.
+    pub runnable: u32,
+    /// 1-minute load average times 100.
+    pub loadavg: u32,
+    /// Online CPUs.
+    pub cpus: u16,
+    /// CPU speed figure measured at module load (loop iterations per ms).
+    pub speed: u32,
+    /// Free memory in KiB.
+    pub free_kib: u64,
+    /// Total memory in KiB.
+    pub total_kib: u64,
+    /// Processes managed by vproc on this node.
+    pub vprocs: u32,
+}
+
+impl Message for Load {
+    const TYPE: MsgType = MsgType::Load;
+    const LEN: usize = 4 + 4 + 2 + 4 + 8 + 8 + 4;
+    fn encode(&self, out: &mut [u8]) {
+        out[0..4].copy_from_slice(&self.runnable.to_le_bytes());
+        out[4..8].copy_from_slice(&self.loadavg.to_le_bytes());
+        out[8..10].copy_from_slice(&self.cpus.to_le_bytes());
+        out[10..14].copy_from_slice(&self.speed.to_le_bytes());
+        out[14..22].copy_from_slice(&self.free_kib.to_le_bytes());
+        out[22..30].copy_from_slice(&self.total_kib.to_le_bytes());
+        out[30..34].copy_from_slice(&self.vprocs.to_le_bytes());
+    }
+    fn decode(p: &[u8]) -> Result<Self, WireError> {
+        check_len(p, Self::LEN)?;
+        let l = Self {
+            runnable: le_u32(p, 0),
+            loadavg: le_u32(p, 4),
+            cpus: le_u16(p, 8),
+            speed: le_u32(p, 10),
+            free_kib: le_u64(p, 14),
+            total_kib: le_u64(p, 22),
+            vprocs: le_u32(p, 30),
+        };
+        if l.cpus == 0 || l.free_kib > l.total_kib {
+            return Err(WireError::BadField);
+        }
+        Ok(l)
+    }
+}
+
+/// [`MsgType::Leave`] (empty payload).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Leave;
+
+impl Message for Leave {
+    const TYPE: MsgType = MsgType::Leave;
+    const LEN: usize = 0;
+    fn encode(&self, _out: &mut [u8]) {}
+    fn decode(p: &[u8]) -> Result<Self, WireError> {
+        check_len(p, 0)?;
+        Ok(Leave)
+    }
+}
+
+/// Encodes a whole frame of message `m` into `out`: header, payload, MAC.
+/// Returns the frame length. `out` must hold `HEADER_LEN + M::LEN + MAC_LEN`.
+pub fn encode_frame<M: Message>(
+    h: &impl Hmac,
+    key: &[u8; 32],
+    seq: u64,
+    m: &M,
+    out: &mut [u8],
+) -> Result<usize, WireError> {
+    encode_raw_frame(h, key, seq, M::TYPE, M::LEN, out, |p| m.encode(p))
+}
+
+/// Encodes a frame whose payload `fill` writes into a `len`-byte slice.
+pub fn encode_raw_frame(
+    h: &impl Hmac,
+    key: &[u8; 32],
+    seq: u64,
+    ty: MsgType,
+    len: usize,
+    out: &mut [u8],
+    fill: impl FnOnce(&mut [u8]),
+) -> Result<usize, WireError> {
+    let total = HEADER_LEN + len + MAC_LEN;
+    if out.len() < total {
+        return Err(WireError::BadLength);
+    }
+    let hdr = Header::new(ty, len, seq)?.encode();
+    out[..HEADER_LEN].copy_from_slice(&hdr);
+    fill(&mut out[HEADER_LEN..HEADER_LEN + len]);
+    let mac = frame_mac(h, key, &hdr, &out[HEADER_LEN..HEADER_LEN + len]);
+    out[HEADER_LEN + len..total].copy_from_slice(&mac);
+    Ok(total)
+}
+
+/// Checks a received frame: MAC over header and payload, then the sequence.
+pub fn verify_frame(
+    h: &impl Hmac,
+    key: &[u8; 32],
+    header: &[u8; HEADER_LEN],
+    payload: &[u8],
+    mac: &[u8; MAC_LEN],
+    expected_seq: u64,
+) -> Result<Header, WireError> {
+    let hdr = Header::decode(header)?;
+    if hdr.len as usize != payload.len() {
+        return Err(WireError::BadLength);
+    }
+    if !mac_eq(&frame_mac(h, key, header, payload), mac) {
+        return Err(WireError::BadMac);
+    }
+    if hdr.seq != expected_seq {
+        return Err(WireError::BadSequence);
+    }
+    Ok(hdr)
+}

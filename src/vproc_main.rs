@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! vproc: single-system-image clustering for Linux.
+//!
+//! The crate root: the `module!` declaration, parameter validation, and the
+//! wiring and teardown order of the layers. It owns no logic of its own:
+//! pure logic lives in [`logic`] (shared with the host crate), raw C in
+//! `rust/` ([`sys`]), the /proc interface in [`procfs`].
+//!
+//! Teardown order (fields of [`Vproc`] drop in declaration order): the /proc
+//! interface goes first, so no new request can arrive while the layers below
+//! are being torn down.
+
+use kernel::prelude::*;
+use kernel::sync::Arc;
+
+mod logic;
+mod procfs;
+#[path = "../rust/sys.rs"]
+mod sys;
+
+use logic::peers::{parse_peers, PeerTable, MAX_NODE};
+
+module! {
+    type: Vproc,
+    name: "vproc",
+    authors: ["vproc developers"],
+    description: "vproc: single-system-image clustering (cluster-wide processes and migration)",
+    license: "GPL",
+    params: {
+        node: u32 {
+            default: 0,
+            description: "this node's number in the cluster, 1..63 (required)",
+        },
+    },
+}
+
+/// The configuration this node was loaded with, validated.
+pub(crate) struct Config {
+    /// This node's number, `1..=MAX_NODE`.
+    pub(crate) node: u8,
+    /// The cluster's nodes as given by `peers=`.
+    pub(crate) peers: PeerTable,
+}
+
+impl Config {
+    /// Validates the module parameters; logs the offending parameter.
+    fn from_params() -> Result<Self> {
+        let node = module_parameters::node.value();
+        let node = u8::try_from(node)
+            .ok()
+            .filter(|n| (1..=MAX_NODE).contains(n))
+            .ok_or_else(|| {
+                pr_err!("invalid parameter node={}: must be 1..{}\n", node, MAX_NODE);
+                EINVAL
+            })?;
+        let peers = parse_peers(sys::param::peers()).map_err(|e| {
+            pr_err!(
+                "invalid parameter peers: {} at offset {}\n",
+                e.kind.as_str(),
+                e.offset
+            );
+            EINVAL
+        })?;
+        Ok(Self { node, peers })
+    }
+}
+
+/// The loaded module. Fields drop in declaration order: see the crate docs.
+struct Vproc {
+    _proc: procfs::ClusterProc,
+    config: Arc<Config>,
+}
+
+impl kernel::Module for Vproc {
+    fn init(_module: &'static ThisModule) -> Result<Self> {
+        let config = Arc::new(Config::from_params()?, GFP_KERNEL)?;
+        let proc = procfs::ClusterProc::new(config.clone())?;
+        pr_info!(
+            "node {} up, {} peer(s) configured\n",
+            config.node,
+            config.peers.len()
+        );
+        Ok(Self {
+            _proc: proc,
+            config,
+        })
+    }
+}
+
+impl Drop for Vproc {
+    fn drop(&mut self) {
+        pr_info!("node {} unloading\n", self.config.node);
+    }
+}
