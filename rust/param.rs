@@ -12,3 +12,15 @@ pub(crate) fn peers() -> &'static [u8] {
     // after load, so the string outlives the module's use of it.
     unsafe { CStr::from_char_ptr(shim::vproc_shim_peers_param()) }.to_bytes()
 }
+
+/// Runs `f` on the bytes of the `key=` parameter, then wipes them from
+/// memory so the secret stays only in its derived form.
+pub(crate) fn take_key<R>(f: impl FnOnce(&[u8]) -> R) -> R {
+    // SAFETY: as for `peers`; the parameter has permission 0, so nothing
+    // else reads or writes it after load.
+    let key = unsafe { CStr::from_char_ptr(shim::vproc_shim_key_param()) }.to_bytes();
+    let r = f(key);
+    // SAFETY: `key` is no longer used; the shim zeroes the string in place.
+    unsafe { shim::vproc_shim_wipe_key_param() };
+    r
+}

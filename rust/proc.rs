@@ -1,87 +1,237 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Owning wrappers for procfs entries.
+//! Owning wrappers for vproc's /proc entries.
 //!
-//! A [`ProcDir`] owns its directory entry and every file created in it;
-//! dropping it removes the files first, then the directory. A file's
-//! contents come from a [`ProcShow`] value that the file keeps alive (an
-//! [`Arc`]) for as long as the entry exists: `proc_remove()` waits for
-//! readers still inside `show`, so the data is never freed under them.
+//! A [`ProcDir`] owns its directory entry and everything vproc created in
+//! it; dropping it removes the children first, then the directory. A file
+//! is served by a [`ProcFileOps`] value that the entry keeps alive (an
+//! [`Arc`]) until the entry is removed: removal waits for readers and
+//! writers still inside a callback, so the data is never freed under them.
 
 use super::shim;
+use core::marker::PhantomData;
 use core::ptr::NonNull;
-use kernel::{prelude::*, seq_file::SeqFile, sync::Arc};
+use kernel::{prelude::*, sync::Arc};
 
-/// Something that renders a read-only /proc file.
-pub(crate) trait ProcShow: Send + Sync {
-    /// Writes the file's whole contents into `m`.
-    fn show(&self, m: &SeqFile) -> Result;
+/// Output of a [`ProcFileOps::show`].
+pub(crate) struct Seq<'a> {
+    m: NonNull<shim::seq_file>,
+    _life: PhantomData<&'a mut ()>,
 }
 
-/// The seq_file `show` callback for data of type `T`.
+impl Seq<'_> {
+    /// Appends bytes to the file's contents.
+    pub(crate) fn write(&mut self, b: &[u8]) {
+        // SAFETY: `m` is the live seq_file of the current show call.
+        unsafe { shim::vproc_shim_seq_write(self.m.as_ptr(), b.as_ptr(), b.len()) };
+    }
+}
+
+impl core::fmt::Write for Seq<'_> {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        self.write(s.as_bytes());
+        Ok(())
+    }
+}
+
+/// What a vproc /proc file does. Every method has a default: a file
+/// implements what it offers (text, writes, or an event stream).
+pub(crate) trait ProcFileOps: Send + Sync + 'static {
+    /// Whether the file can be read at all (a write-only file refuses
+    /// opens for reading with EACCES, even by root).
+    const READABLE: bool = true;
+    /// Whether the file takes writes.
+    const WRITABLE: bool = false;
+
+    /// Renders the whole file.
+    fn show(&self, _m: &mut Seq<'_>) -> Result {
+        Ok(())
+    }
+    /// Handles one write(2) of `buf` (at most 4095 bytes).
+    fn write(&self, _buf: &[u8]) -> Result {
+        Err(EINVAL)
+    }
+    /// Stream files only: fills `buf` with whole lines after `*pos`,
+    /// advancing it; returns the byte count (0: caught up).
+    fn stream_read(&self, _pos: &mut u64, _buf: &mut [u8]) -> usize {
+        0
+    }
+    /// Stream files only: whether there is more after `pos`.
+    fn stream_ready(&self, _pos: u64) -> bool {
+        false
+    }
+}
+
+/// The `show` callback for files of type `T`.
 ///
 /// # Safety
 ///
-/// Called by procfs only, for an entry created by [`ProcDir::add_file`] with
-/// `T`: `m` is a live seq_file whose private data is an `Arc<T>` pointer kept
-/// alive by that entry's [`ProcFile`].
-unsafe extern "C" fn show_trampoline<T: ProcShow>(
+/// Called by the shim only, for a file created by [`ProcDir::add`] with
+/// `T`: `data` is the `Arc<T>` pointer kept alive by that file's entry,
+/// `m` the seq_file of the current read.
+unsafe extern "C" fn show_tramp<T: ProcFileOps>(
     m: *mut shim::seq_file,
-    _v: *mut c_void,
+    data: *mut c_void,
 ) -> c_int {
-    // SAFETY: per this function's contract, the private pointer is the
-    // `Arc<T>` data of an entry that is not removed while it is being read.
-    let data = unsafe { &*shim::vproc_shim_seq_private(m).cast::<T>() };
-    // SAFETY: procfs hands `show` a valid seq_file used by this thread only
-    // for the duration of the call.
-    let seq = unsafe { SeqFile::from_raw(m.cast()) };
-    match data.show(seq) {
+    // SAFETY: see above.
+    let t = unsafe { &*data.cast::<T>() };
+    let Some(m) = NonNull::new(m) else {
+        return EINVAL.to_errno();
+    };
+    let mut seq = Seq {
+        m,
+        _life: PhantomData,
+    };
+    match t.show(&mut seq) {
         Ok(()) => 0,
         Err(e) => e.to_errno(),
     }
 }
 
-/// A file in a [`ProcDir`].
+/// The `write` callback for files of type `T`.
+///
+/// # Safety
+///
+/// As for [`show_tramp`]; `buf` is a kernel copy of `len` bytes.
+unsafe extern "C" fn write_tramp<T: ProcFileOps>(
+    data: *mut c_void,
+    buf: *const c_char,
+    len: usize,
+) -> c_int {
+    // SAFETY: see above; the shim passes a kernel copy of `len` bytes.
+    let (t, buf) = unsafe { (&*data.cast::<T>(), core::slice::from_raw_parts(buf, len)) };
+    match t.write(buf) {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// The `stream_read` callback for stream files of type `T`.
+///
+/// # Safety
+///
+/// As for [`show_tramp`]; `pos` is the open file's position and `buf` a
+/// kernel buffer of `len` bytes, both exclusive to this call.
+unsafe extern "C" fn stream_read_tramp<T: ProcFileOps>(
+    data: *mut c_void,
+    pos: *mut u64,
+    buf: *mut c_char,
+    len: usize,
+) -> c_long {
+    // SAFETY: see above; `pos` is the open file's position and `buf` a
+    // kernel buffer of `len` bytes, both exclusive to this call.
+    let (t, pos, buf) = unsafe {
+        (
+            &*data.cast::<T>(),
+            &mut *pos,
+            core::slice::from_raw_parts_mut(buf, len),
+        )
+    };
+    t.stream_read(pos, buf) as c_long
+}
+
+/// The `stream_ready` callback for stream files of type `T`.
+///
+/// # Safety
+///
+/// As for [`show_tramp`].
+unsafe extern "C" fn stream_ready_tramp<T: ProcFileOps>(data: *mut c_void, pos: u64) -> c_int {
+    // SAFETY: see above.
+    let t = unsafe { &*data.cast::<T>() };
+    c_int::from(t.stream_ready(pos))
+}
+
+/// The callback tables, one per file type and kind.
+struct Tables<T>(PhantomData<T>);
+
+impl<T: ProcFileOps> Tables<T> {
+    const WRITE: shim::vproc_write_fn = if T::WRITABLE {
+        Some(write_tramp::<T>)
+    } else {
+        None
+    };
+    const FILE: shim::vproc_file_cbs = shim::vproc_file_cbs {
+        show: if T::READABLE {
+            Some(show_tramp::<T>)
+        } else {
+            None
+        },
+        write: Self::WRITE,
+        stream_read: None,
+        stream_ready: None,
+    };
+    const STREAM: shim::vproc_file_cbs = shim::vproc_file_cbs {
+        show: None,
+        write: Self::WRITE,
+        stream_read: Some(stream_read_tramp::<T>),
+        stream_ready: Some(stream_ready_tramp::<T>),
+    };
+}
+
+/// Anything an entry keeps alive (type-erased: only dropped, never called).
+trait Keep: Send + Sync {}
+impl<T: Send + Sync> Keep for T {}
+
+/// A file created in a [`ProcDir`].
 struct ProcFile {
-    /// INVARIANT: a live entry created by `vproc_shim_proc_create_single`
-    /// whose private data points into `_data`.
-    pde: NonNull<shim::proc_dir_entry>,
-    /// Rendered by the entry; freed only after the entry is removed.
-    _data: Arc<dyn ProcShow>,
+    /// INVARIANT: a live file from `vproc_shim_file_create` whose data
+    /// points into `_data`; removed only in `drop`.
+    file: NonNull<shim::vproc_file>,
+    _data: Arc<dyn Keep>,
 }
 
 impl Drop for ProcFile {
     fn drop(&mut self) {
-        // SAFETY: by the type invariant `pde` is live and removed only here.
-        // `proc_remove` waits for readers to leave `show`; `_data` is dropped
-        // after this body returns.
-        unsafe { shim::vproc_shim_proc_remove(self.pde.as_ptr()) };
+        // SAFETY: by the type invariant; waits for callbacks to leave.
+        // `_data` is dropped after this body.
+        unsafe { shim::vproc_shim_file_remove(self.file.as_ptr()) };
     }
 }
 
-/// A /proc directory and the files vproc created in it.
+/// Wakes poll(2)ers of a stream file. Valid while the file exists: its
+/// owner must stop using the waker before removing the file.
+#[derive(Clone, Copy)]
+pub(crate) struct StreamWaker(NonNull<shim::vproc_file>);
+
+// SAFETY: waking a wait queue is safe from any thread and context.
+unsafe impl Send for StreamWaker {}
+// SAFETY: as above.
+unsafe impl Sync for StreamWaker {}
+
+impl StreamWaker {
+    /// Wakes the stream's pollers.
+    ///
+    /// # Safety
+    ///
+    /// The file must not have been removed yet.
+    pub(crate) unsafe fn wake(&self) {
+        // SAFETY: the caller guarantees the file is live.
+        unsafe { shim::vproc_shim_file_wake(self.0.as_ptr()) };
+    }
+}
+
+/// A /proc directory and the entries vproc created in it.
 pub(crate) struct ProcDir {
     /// INVARIANT: a live entry created by `vproc_shim_proc_mkdir`.
     pde: NonNull<shim::proc_dir_entry>,
     files: KVec<ProcFile>,
+    dirs: KVec<(u32, ProcDir)>,
 }
 
-// SAFETY: the entry pointers are only used to create children and to remove
-// entries, which procfs serialises internally; `ProcShow` data is `Send + Sync`.
+// SAFETY: the entry pointers are only used to create and remove children,
+// which procfs serialises internally; file data is `Send + Sync`.
 unsafe impl Send for ProcDir {}
-// SAFETY: as above; `&ProcDir` offers no method that touches the entries.
+// SAFETY: `&ProcDir` offers no method that touches the entries.
 unsafe impl Sync for ProcDir {}
 
 impl ProcDir {
-    /// Creates `/proc/<name>` (with `parent == None`) or `<parent>/<name>`.
-    pub(crate) fn new(name: &CStr, parent: Option<&ProcDir>) -> Result<Self> {
-        let parent = parent.map_or(core::ptr::null_mut(), |p| p.pde.as_ptr());
+    fn mkdir(name: &CStr, mode: u16, parent: *mut shim::proc_dir_entry) -> Result<Self> {
         // SAFETY: `name` is NUL-terminated and copied by procfs; `parent` is
-        // NULL or a live directory (type invariant of `ProcDir`).
-        let pde = unsafe { shim::vproc_shim_proc_mkdir(name.as_char_ptr(), parent) };
+        // NULL or a live directory.
+        let pde = unsafe { shim::vproc_shim_proc_mkdir(name.as_char_ptr(), mode, parent) };
         let pde = NonNull::new(pde).ok_or_else(|| {
             pr_err!(
-                "cannot create /proc entry {:?} (does it exist already?)\n",
+                "cannot create /proc directory {:?} (does it exist already?)\n",
                 name
             );
             EEXIST
@@ -89,42 +239,96 @@ impl ProcDir {
         Ok(Self {
             pde,
             files: KVec::new(),
+            dirs: KVec::new(),
         })
     }
 
-    /// Adds a read-only file `name` (mode 0444) rendered by `data`.
-    pub(crate) fn add_file<T: ProcShow + 'static>(&mut self, name: &CStr, data: Arc<T>) -> Result {
+    /// Creates `/proc/<name>` with `mode` (e.g. 0o555).
+    pub(crate) fn new_root(name: &CStr, mode: u16) -> Result<Self> {
+        Self::mkdir(name, mode, core::ptr::null_mut())
+    }
+
+    /// Creates the subdirectory `name`, tagged `tag` (see [`Self::dir_mut`]).
+    pub(crate) fn add_dir(&mut self, tag: u32, name: &CStr, mode: u16) -> Result<&mut ProcDir> {
+        self.dirs.reserve(1, GFP_KERNEL)?;
+        let d = Self::mkdir(name, mode, self.pde.as_ptr())?;
+        self.dirs.push((tag, d), GFP_KERNEL)?;
+        let last = self.dirs.len() - 1;
+        Ok(&mut self.dirs[last].1)
+    }
+
+    /// The subdirectory tagged `tag`.
+    pub(crate) fn dir_mut(&mut self, tag: u32) -> Option<&mut ProcDir> {
+        self.dirs
+            .iter_mut()
+            .find(|(t, _)| *t == tag)
+            .map(|(_, d)| d)
+    }
+
+    /// Removes the subdirectory tagged `tag` (and all in it).
+    pub(crate) fn remove_dir(&mut self, tag: u32) {
+        if let Some(i) = self.dirs.iter().position(|(t, _)| *t == tag) {
+            drop(self.dirs.remove(i));
+        }
+    }
+
+    fn create<T: ProcFileOps>(
+        &mut self,
+        name: &CStr,
+        mode: u16,
+        data: Arc<T>,
+        cbs: &'static shim::vproc_file_cbs,
+    ) -> Result<NonNull<shim::vproc_file>> {
         self.files.reserve(1, GFP_KERNEL)?;
         let raw: *const T = &*data;
-        // SAFETY: `name` is NUL-terminated; `self.pde` is live; the trampoline
-        // matches `T`, and `data` stays alive in the `ProcFile` until after
-        // the entry is removed.
-        let pde = unsafe {
-            shim::vproc_shim_proc_create_single(
+        // SAFETY: `name` is NUL-terminated; `self.pde` is live; `cbs` is a
+        // static table whose trampolines match `T`; `data` stays alive in
+        // the `ProcFile` until the file has been removed.
+        let file = unsafe {
+            shim::vproc_shim_file_create(
                 name.as_char_ptr(),
-                0o444,
+                mode,
                 self.pde.as_ptr(),
-                Some(show_trampoline::<T>),
+                cbs,
                 raw.cast_mut().cast(),
             )
         };
-        let pde = NonNull::new(pde).ok_or_else(|| {
-            pr_err!("cannot create /proc entry {:?}\n", name);
+        let file = NonNull::new(file).ok_or_else(|| {
+            pr_err!("cannot create /proc file {:?}\n", name);
             ENOMEM
         })?;
-        let data: Arc<dyn ProcShow> = data;
+        let data: Arc<dyn Keep> = data;
         // Cannot fail: one slot was reserved above.
-        self.files.push(ProcFile { pde, _data: data }, GFP_KERNEL)?;
-        Ok(())
+        self.files
+            .push(ProcFile { file, _data: data }, GFP_KERNEL)?;
+        Ok(file)
+    }
+
+    /// Adds a file `name` with `mode` served by `data` (show and write).
+    pub(crate) fn add<T: ProcFileOps>(&mut self, name: &CStr, mode: u16, data: Arc<T>) -> Result {
+        self.create(name, mode, data, &Tables::<T>::FILE)
+            .map(|_| ())
+    }
+
+    /// Adds an event-stream file (see [`ProcFileOps::stream_read`]).
+    pub(crate) fn add_stream<T: ProcFileOps>(
+        &mut self,
+        name: &CStr,
+        mode: u16,
+        data: Arc<T>,
+    ) -> Result<StreamWaker> {
+        self.create(name, mode, data, &Tables::<T>::STREAM)
+            .map(StreamWaker)
     }
 }
 
 impl Drop for ProcDir {
     fn drop(&mut self) {
-        // Files first, each removed while its data is still alive.
+        // Children first, each removed while its data is still alive.
+        self.dirs.clear();
         self.files.clear();
-        // SAFETY: by the type invariant `pde` is live; nothing below it is
-        // left, and it is removed only here.
+        // SAFETY: by the type invariant `pde` is live; nothing vproc made
+        // below it is left, and it is removed only here.
         unsafe { shim::vproc_shim_proc_remove(self.pde.as_ptr()) };
     }
 }

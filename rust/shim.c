@@ -1,47 +1,484 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * C shim of vproc.ko: see shim.h. Only glue lives here: no logic, no state
- * beyond what a C-only interface forces on us (a string module parameter).
+ * C shim of vproc.ko: see shim.h. Only glue lives here: no policy and no
+ * state beyond what a C-only interface forces on us (string module
+ * parameters, the proc_ops of vproc's /proc files).
  */
+#include <crypto/sha2.h>
+#include <linux/capability.h>
+#include <linux/in.h>
+#include <linux/kthread.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/net.h>
+#include <linux/poll.h>
 #include <linux/proc_fs.h>
+#include <linux/random.h>
+#include <linux/sched/loadavg.h>
+#include <linux/sched/signal.h>
 #include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/tcp.h>
+#include <linux/timekeeping.h>
+#include <linux/uaccess.h>
+#include <linux/wait.h>
+#include <net/net_namespace.h>
+#include <net/sock.h>
+#include <net/tcp.h>
 
 #include "shim.h"
 
-/* Rust module parameters are integers only: the string one lives here. */
+/* ---- module parameters ---- */
+
 static char *peers = "";
 module_param(peers, charp, 0444);
 MODULE_PARM_DESC(peers,
 		 "cluster nodes: NODE@A.B.C.D:PORT[,NODE@A.B.C.D:PORT...] (NODE 1..63)");
+
+/* Permission 0: the key never appears under /sys/module/vproc/parameters. */
+static char *key = "";
+module_param(key, charp, 0);
+MODULE_PARM_DESC(key, "cluster key (secret shared by all nodes)");
 
 const char *vproc_shim_peers_param(void)
 {
 	return peers ? peers : "";
 }
 
+const char *vproc_shim_key_param(void)
+{
+	return key ? key : "";
+}
+
+void vproc_shim_wipe_key_param(void)
+{
+	if (key && key[0])
+		memzero_explicit(key, strlen(key));
+}
+
+/* ---- procfs ---- */
+
 struct proc_dir_entry *vproc_shim_proc_mkdir(const char *name,
+					     unsigned short mode,
 					     struct proc_dir_entry *parent)
 {
-	return proc_mkdir(name, parent);
-}
-
-struct proc_dir_entry *vproc_shim_proc_create_single(const char *name,
-						     unsigned short mode,
-						     struct proc_dir_entry *parent,
-						     vproc_show_fn show,
-						     void *data)
-{
-	return proc_create_single_data(name, mode, parent, show, data);
-}
-
-void *vproc_shim_seq_private(struct seq_file *m)
-{
-	return m->private;
+	return proc_mkdir_mode(name, mode, parent);
 }
 
 void vproc_shim_proc_remove(struct proc_dir_entry *pde)
 {
 	proc_remove(pde);
+}
+
+struct vproc_file {
+	const struct vproc_file_cbs *cbs;
+	void *data;
+	wait_queue_head_t wq;
+	struct proc_dir_entry *pde;
+};
+
+/* Per-open state of a stream file. */
+struct vproc_stream_pos {
+	unsigned long long pos;
+};
+
+#define VPROC_WRITE_MAX 4096
+#define VPROC_STREAM_CHUNK 4096
+
+static int vproc_file_show(struct seq_file *m, void *v)
+{
+	struct vproc_file *f = m->private;
+
+	return f->cbs->show ? f->cbs->show(m, f->data) : 0;
+}
+
+static int vproc_file_open(struct inode *inode, struct file *file)
+{
+	struct vproc_file *f = pde_data(inode);
+	struct vproc_stream_pos *sp;
+
+	if ((file->f_mode & FMODE_READ) && !f->cbs->show && !f->cbs->stream_read)
+		return -EACCES;	/* write-only, even for root */
+	if ((file->f_mode & FMODE_WRITE) && !f->cbs->write)
+		return -EACCES;
+	if (!f->cbs->stream_read)
+		return single_open(file, vproc_file_show, f);
+	sp = kzalloc(sizeof(*sp), GFP_KERNEL);
+	if (!sp)
+		return -ENOMEM;
+	file->private_data = sp;
+	return 0;
+}
+
+static int vproc_file_release(struct inode *inode, struct file *file)
+{
+	struct vproc_file *f = pde_data(inode);
+
+	if (!f->cbs->stream_read)
+		return single_release(inode, file);
+	kfree(file->private_data);
+	return 0;
+}
+
+static ssize_t vproc_file_read(struct file *file, char __user *ubuf,
+			       size_t len, loff_t *ppos)
+{
+	struct vproc_file *f = pde_data(file_inode(file));
+	struct vproc_stream_pos *sp;
+	size_t chunk;
+	long n;
+	char *kbuf;
+
+	if (!f->cbs->stream_read)
+		return seq_read(file, ubuf, len, ppos);
+	sp = file->private_data;
+	chunk = min_t(size_t, len, VPROC_STREAM_CHUNK);
+	if (!chunk)
+		return 0;
+	kbuf = kmalloc(chunk, GFP_KERNEL);
+	if (!kbuf)
+		return -ENOMEM;
+	n = f->cbs->stream_read(f->data, &sp->pos, kbuf, chunk);
+	if (n > 0 && copy_to_user(ubuf, kbuf, n))
+		n = -EFAULT;
+	kfree(kbuf);
+	return n;
+}
+
+static ssize_t vproc_file_write(struct file *file, const char __user *ubuf,
+				size_t len, loff_t *ppos)
+{
+	struct vproc_file *f = pde_data(file_inode(file));
+	char *kbuf;
+	int ret;
+
+	if (!f->cbs->write)
+		return -EINVAL;
+	if (len >= VPROC_WRITE_MAX)
+		return -EINVAL;
+	kbuf = memdup_user_nul(ubuf, len);
+	if (IS_ERR(kbuf))
+		return PTR_ERR(kbuf);
+	ret = f->cbs->write(f->data, kbuf, len);
+	kfree_sensitive(kbuf);	/* may be the cluster key */
+	return ret ? ret : len;
+}
+
+static __poll_t vproc_file_poll(struct file *file, poll_table *wait)
+{
+	struct vproc_file *f = pde_data(file_inode(file));
+	struct vproc_stream_pos *sp = file->private_data;
+
+	if (!f->cbs->stream_read)
+		return DEFAULT_POLLMASK;
+	poll_wait(file, &f->wq, wait);
+	return f->cbs->stream_ready(f->data, sp->pos) ? EPOLLIN | EPOLLRDNORM : 0;
+}
+
+static loff_t vproc_file_lseek(struct file *file, loff_t off, int whence)
+{
+	struct vproc_file *f = pde_data(file_inode(file));
+
+	if (!f->cbs->stream_read)
+		return seq_lseek(file, off, whence);
+	return -ESPIPE;
+}
+
+static const struct proc_ops vproc_file_ops = {
+	.proc_open = vproc_file_open,
+	.proc_read = vproc_file_read,
+	.proc_write = vproc_file_write,
+	.proc_poll = vproc_file_poll,
+	.proc_lseek = vproc_file_lseek,
+	.proc_release = vproc_file_release,
+};
+
+struct vproc_file *vproc_shim_file_create(const char *name, unsigned short mode,
+					  struct proc_dir_entry *parent,
+					  const struct vproc_file_cbs *cbs,
+					  void *data)
+{
+	struct vproc_file *f;
+
+	if (cbs->stream_read && !cbs->stream_ready)
+		return NULL;
+	f = kzalloc(sizeof(*f), GFP_KERNEL);
+	if (!f)
+		return NULL;
+	f->cbs = cbs;
+	f->data = data;
+	init_waitqueue_head(&f->wq);
+	f->pde = proc_create_data(name, mode, parent, &vproc_file_ops, f);
+	if (!f->pde) {
+		kfree(f);
+		return NULL;
+	}
+	return f;
+}
+
+void vproc_shim_file_remove(struct vproc_file *f)
+{
+	if (!f)
+		return;
+	/* Waits for every reader and writer inside our proc_ops to leave. */
+	proc_remove(f->pde);
+	kfree(f);
+}
+
+void vproc_shim_file_wake(struct vproc_file *f)
+{
+	wake_up_interruptible(&f->wq);
+}
+
+void vproc_shim_seq_write(struct seq_file *m, const char *buf, size_t len)
+{
+	seq_write(m, buf, len);
+}
+
+/* ---- kernel threads ---- */
+
+struct task_struct *vproc_shim_kthread_run(vproc_thread_fn fn, void *data,
+					   const char *name)
+{
+	struct task_struct *t = kthread_create(fn, data, "%s", name);
+
+	if (IS_ERR(t))
+		return NULL;
+	get_task_struct(t);
+	wake_up_process(t);
+	return t;
+}
+
+int vproc_shim_kthread_stop(struct task_struct *t)
+{
+	return kthread_stop_put(t);
+}
+
+int vproc_shim_kthread_should_stop(void)
+{
+	return kthread_should_stop();
+}
+
+void vproc_shim_sleep_ms(unsigned int ms)
+{
+	set_current_state(TASK_INTERRUPTIBLE);
+	if (!kthread_should_stop())
+		schedule_timeout(msecs_to_jiffies(ms));
+	__set_current_state(TASK_RUNNING);
+}
+
+/* ---- TCP sockets ---- */
+
+void vproc_shim_tcp_tune(struct socket *s)
+{
+	tcp_sock_set_nodelay(s->sk);
+	sock_set_keepalive(s->sk);
+	tcp_sock_set_keepidle(s->sk, 5);
+	tcp_sock_set_keepintvl(s->sk, 1);
+	tcp_sock_set_keepcnt(s->sk, 3);
+}
+
+int vproc_shim_tcp_listen(unsigned short port, struct socket **out)
+{
+	struct sockaddr_in sin = {
+		.sin_family = AF_INET,
+		.sin_addr.s_addr = htonl(INADDR_ANY),
+		.sin_port = htons(port),
+	};
+	struct socket *s;
+	int err;
+
+	err = sock_create_kern(&init_net, AF_INET, SOCK_STREAM, IPPROTO_TCP, &s);
+	if (err)
+		return err;
+	sock_set_reuseaddr(s->sk);
+	err = kernel_bind(s, (struct sockaddr_unsized *)&sin, sizeof(sin));
+	if (!err)
+		err = kernel_listen(s, 16);
+	if (err) {
+		sock_release(s);
+		return err;
+	}
+	*out = s;
+	return 0;
+}
+
+int vproc_shim_tcp_accept(struct socket *lsock, struct socket **out)
+{
+	return kernel_accept(lsock, out, 0);
+}
+
+int vproc_shim_tcp_connect(unsigned int addr, unsigned short port,
+			   unsigned int timeout_ms, struct socket **out)
+{
+	struct sockaddr_in sin = {
+		.sin_family = AF_INET,
+		.sin_addr.s_addr = htonl(addr),
+		.sin_port = htons(port),
+	};
+	struct socket *s;
+	int err;
+
+	err = sock_create_kern(&init_net, AF_INET, SOCK_STREAM, IPPROTO_TCP, &s);
+	if (err)
+		return err;
+	/* A blocking connect honours the send timeout. */
+	s->sk->sk_sndtimeo = msecs_to_jiffies(timeout_ms);
+	err = kernel_connect(s, (struct sockaddr_unsized *)&sin, sizeof(sin), 0);
+	if (err) {
+		sock_release(s);
+		return err;
+	}
+	vproc_shim_tcp_tune(s);
+	*out = s;
+	return 0;
+}
+
+void vproc_shim_sock_set_timeouts(struct socket *s, unsigned int rcv_ms,
+				  unsigned int snd_ms)
+{
+	s->sk->sk_rcvtimeo = rcv_ms ? msecs_to_jiffies(rcv_ms) : MAX_SCHEDULE_TIMEOUT;
+	s->sk->sk_sndtimeo = snd_ms ? msecs_to_jiffies(snd_ms) : MAX_SCHEDULE_TIMEOUT;
+}
+
+#define VPROC_MAX_IOV 8
+
+long vproc_shim_sock_sendv(struct socket *s, const void *const *bufs,
+			   const size_t *lens, unsigned int n)
+{
+	struct kvec iov[VPROC_MAX_IOV];
+	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL };
+	size_t total = 0, done = 0;
+	unsigned int i;
+	int ret;
+
+	if (n > VPROC_MAX_IOV)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		iov[i].iov_base = (void *)bufs[i];
+		iov[i].iov_len = lens[i];
+		total += lens[i];
+	}
+	iov_iter_kvec(&msg.msg_iter, ITER_SOURCE, iov, n, total);
+	while (done < total) {
+		ret = sock_sendmsg(s, &msg);
+		if (ret < 0)
+			return ret;
+		if (ret == 0)
+			return -EPIPE;
+		done += ret;
+	}
+	return done;
+}
+
+long vproc_shim_sock_recv(struct socket *s, void *buf, size_t len)
+{
+	size_t done = 0;
+	int ret;
+
+	while (done < len) {
+		struct kvec iov = { .iov_base = buf + done, .iov_len = len - done };
+		struct msghdr msg = { .msg_flags = 0 };
+
+		ret = kernel_recvmsg(s, &msg, &iov, 1, len - done, MSG_WAITALL);
+		if (ret < 0)
+			return ret;
+		if (ret == 0)
+			break;	/* EOF */
+		done += ret;
+	}
+	return done;
+}
+
+int vproc_shim_sock_peer(struct socket *s, unsigned int *addr,
+			 unsigned short *port)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+	int len;
+
+	len = kernel_getpeername(s, (struct sockaddr *)&ss);
+	if (len < 0)
+		return len;
+	if (sin->sin_family != AF_INET)
+		return -EAFNOSUPPORT;
+	*addr = ntohl(sin->sin_addr.s_addr);
+	*port = ntohs(sin->sin_port);
+	return 0;
+}
+
+void vproc_shim_sock_shutdown(struct socket *s)
+{
+	kernel_sock_shutdown(s, SHUT_RDWR);
+}
+
+void vproc_shim_sock_release(struct socket *s)
+{
+	sock_release(s);
+}
+
+/* ---- crypto, randomness, time, system facts ---- */
+
+void vproc_shim_hmac_sha256(const unsigned char *key,
+			    const unsigned char *const *parts,
+			    const size_t *lens, unsigned int n,
+			    unsigned char *out)
+{
+	struct hmac_sha256_ctx ctx;
+	unsigned int i;
+
+	hmac_sha256_init_usingrawkey(&ctx, key, 32);
+	for (i = 0; i < n; i++)
+		hmac_sha256_update(&ctx, parts[i], lens[i]);
+	hmac_sha256_final(&ctx, out);
+}
+
+void vproc_shim_random(void *buf, size_t len)
+{
+	get_random_bytes(buf, len);
+}
+
+unsigned long long vproc_shim_now_ns(void)
+{
+	return ktime_get_ns();
+}
+
+void vproc_shim_wall_time(long long *sec, unsigned int *msec)
+{
+	struct timespec64 ts;
+
+	ktime_get_real_ts64(&ts);
+	*sec = ts.tv_sec;
+	*msec = ts.tv_nsec / NSEC_PER_MSEC;
+}
+
+void vproc_shim_sysload(struct vproc_sysload *out)
+{
+	struct task_struct *g, *t;
+	struct sysinfo si;
+	unsigned int running = 0;
+
+	rcu_read_lock();
+	for_each_process_thread(g, t) {
+		if (task_is_running(t))
+			running++;
+	}
+	rcu_read_unlock();
+	/* The sampling thread itself is running: it is not load. */
+	if (running)
+		running--;
+	si_meminfo(&si);
+	out->runnable = running;
+	/* avenrun is fixed point with FSHIFT fractional bits. */
+	out->loadavg = (unsigned int)((avenrun[0] * 100) >> FSHIFT);
+	out->cpus = num_online_cpus();
+	out->free_kib = (unsigned long long)si.freeram * si.mem_unit / 1024;
+	out->total_kib = (unsigned long long)si.totalram * si.mem_unit / 1024;
+}
+
+int vproc_shim_capable_admin(void)
+{
+	return capable(CAP_SYS_ADMIN);
 }

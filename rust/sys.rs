@@ -4,7 +4,8 @@
 //!
 //! `shim` is bindgen's rendering of `rust/shim.h` (the C shim's interface);
 //! the submodules wrap it in owning, safe types. Code outside `rust/` never
-//! sees a raw pointer from here: it uses [`proc::ProcDir`] and friends.
+//! sees a raw pointer from here: it uses [`proc::ProcDir`], [`net::Socket`],
+//! [`thread::KThread`] and friends.
 
 /// bindgen output for `rust/shim.h`, generated at build time by Kbuild.
 #[allow(
@@ -19,7 +20,15 @@ mod shim {
     include!("shim_generated.rs");
 }
 
+#[path = "crypto.rs"]
+pub(crate) mod crypto;
+#[path = "net.rs"]
+pub(crate) mod net;
 #[path = "param.rs"]
 pub(crate) mod param;
 #[path = "proc.rs"]
 pub(crate) mod proc;
+#[path = "thread.rs"]
+pub(crate) mod thread;
+#[path = "time.rs"]
+pub(crate) mod time;

@@ -2,55 +2,441 @@
 
 //! The /proc/cluster/ interface.
 //!
-//! Owns the directory and renders the files from state owned elsewhere (the
-//! configuration, later the membership and vproc tables): procfs only asks,
-//! it never keeps a copy of its own.
+//! Owns the directory tree and renders the files from state owned elsewhere
+//! (the configuration, the transport's node table, the event log): procfs
+//! only asks, it never keeps a copy of its own. Writes are parsed and
+//! checked here (root only for `admin/`), then handed to their owner.
 //!
-//! Files so far:
-//! - `this_node`: this node's number.
-//! - `peers`: the configured cluster nodes, one `NODE ADDR:PORT` per line.
+//! ```text
+//! /proc/cluster/this_node        this node's number
+//! /proc/cluster/peers            the configured nodes, NODE ADDR:PORT
+//! /proc/cluster/nodes            every known node: state, load, last heard
+//! /proc/cluster/node<n>/load     node n's last load vector
+//! /proc/cluster/events           the event log, a stream (see events.rs)
+//! /proc/cluster/admin/           root only:
+//!     key                        write the cluster key (never readable)
+//!     add, remove                add "N@A.B.C.D:PORT" / remove "N" a peer
+//!     heartbeat_ms, timeout_ms   membership tunables
+//!     bench                      write "N BYTES": stream to node N; read
+//!                                the result of the last run
+//! ```
 
-use crate::sys::proc::{ProcDir, ProcShow};
+use crate::events::Events;
+use crate::logic::fmtbuf::FmtBuf;
+use crate::logic::peers::{parse_peer, MAX_NODE};
+use crate::sys::crypto::capable_admin;
+use crate::sys::proc::{ProcDir, ProcFileOps, Seq};
+use crate::transport::{Ip, NodeObserver, Transport};
 use crate::Config;
-use kernel::{prelude::*, seq_file::SeqFile, seq_print, sync::Arc};
+use core::fmt::Write;
+use core::sync::atomic::Ordering;
+use kernel::{new_mutex, prelude::*, sync::Arc, sync::Mutex};
 
-/// `/proc/cluster/this_node`.
+/// Parses a decimal number (surrounding whitespace allowed) within `lo..=hi`.
+fn parse_num(buf: &[u8], lo: u64, hi: u64) -> Result<u64> {
+    let s = core::str::from_utf8(buf).map_err(|_| EINVAL)?.trim();
+    let v: u64 = s.parse().map_err(|_| EINVAL)?;
+    if (lo..=hi).contains(&v) {
+        Ok(v)
+    } else {
+        Err(EINVAL)
+    }
+}
+
+/// Admin writes need CAP_SYS_ADMIN, whatever the file mode says.
+fn admin_only() -> Result {
+    if capable_admin() {
+        Ok(())
+    } else {
+        Err(EPERM)
+    }
+}
+
+/// `this_node`.
 struct ThisNode(Arc<Config>);
 
-impl ProcShow for ThisNode {
-    fn show(&self, m: &SeqFile) -> Result {
-        seq_print!(m, "{}\n", self.0.node);
+impl ProcFileOps for ThisNode {
+    fn show(&self, m: &mut Seq<'_>) -> Result {
+        let _ = writeln!(m, "{}", self.0.node);
         Ok(())
     }
 }
 
-/// `/proc/cluster/peers`.
+/// `peers`.
 struct Peers(Arc<Config>);
 
-impl ProcShow for Peers {
-    fn show(&self, m: &SeqFile) -> Result {
+impl ProcFileOps for Peers {
+    fn show(&self, m: &mut Seq<'_>) -> Result {
         for p in self.0.peers.iter() {
             let [a, b, c, d] = p.addr;
-            seq_print!(m, "{} {}.{}.{}.{}:{}\n", p.node, a, b, c, d, p.port);
+            let _ = writeln!(m, "{} {}.{}.{}.{}:{}", p.node, a, b, c, d, p.port);
         }
         Ok(())
     }
 }
 
+/// `nodes`.
+struct Nodes(Arc<Transport>);
+
+impl ProcFileOps for Nodes {
+    fn show(&self, m: &mut Seq<'_>) -> Result {
+        let _ = writeln!(
+            m,
+            "node address               state    load  run cpus    speed  free_mb  total_mb  heard_s"
+        );
+        for n in self.0.nodes()?.iter() {
+            let mut addr = FmtBuf::<24>::new();
+            if n.is_self {
+                let _ = write!(addr, "self:{}", n.port);
+            } else {
+                let _ = write!(addr, "{}:{}", Ip(n.addr), n.port);
+            }
+            let addr = core::str::from_utf8(addr.as_bytes()).unwrap_or("?");
+            let _ = write!(m, "{:>4} {:<20} {:<7}", n.node, addr, n.state.as_str());
+            match n.load {
+                Some(l) => {
+                    let _ = write!(
+                        m,
+                        " {:>3}.{:02} {:>4} {:>4} {:>8} {:>8} {:>9}",
+                        l.loadavg / 100,
+                        l.loadavg % 100,
+                        l.runnable,
+                        l.cpus,
+                        l.speed,
+                        l.free_kib / 1024,
+                        l.total_kib / 1024
+                    );
+                }
+                None => {
+                    let _ = write!(
+                        m,
+                        " {:>6} {:>4} {:>4} {:>8} {:>8} {:>9}",
+                        "-", "-", "-", "-", "-", "-"
+                    );
+                }
+            }
+            match n.silent_ms {
+                Some(ms) => {
+                    let _ = writeln!(m, " {:>5}.{}", ms / 1000, (ms % 1000) / 100);
+                }
+                None => {
+                    let _ = writeln!(m, " {:>7}", "never");
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `node<n>/load`.
+struct NodeLoad {
+    t: Arc<Transport>,
+    node: u8,
+}
+
+impl ProcFileOps for NodeLoad {
+    fn show(&self, m: &mut Seq<'_>) -> Result {
+        let nodes = self.t.nodes()?;
+        let n = nodes.iter().find(|n| n.node == self.node).ok_or(ENOENT)?;
+        let _ = writeln!(m, "state: {}", n.state.as_str());
+        if let Some(l) = n.load {
+            let _ = writeln!(m, "runnable: {}", l.runnable);
+            let _ = writeln!(m, "loadavg: {}.{:02}", l.loadavg / 100, l.loadavg % 100);
+            let _ = writeln!(m, "cpus: {}", l.cpus);
+            let _ = writeln!(m, "speed: {}", l.speed);
+            let _ = writeln!(m, "free_kib: {}", l.free_kib);
+            let _ = writeln!(m, "total_kib: {}", l.total_kib);
+            let _ = writeln!(m, "vprocs: {}", l.vprocs);
+        }
+        if let Some(ms) = n.silent_ms {
+            let _ = writeln!(m, "heard_ms_ago: {}", ms);
+        }
+        Ok(())
+    }
+}
+
+/// `admin/key`: write-only.
+struct Key(Arc<Transport>);
+
+impl ProcFileOps for Key {
+    const READABLE: bool = false;
+    const WRITABLE: bool = true;
+
+    fn write(&self, buf: &[u8]) -> Result {
+        admin_only()?;
+        // A trailing newline from `echo` is not part of the key.
+        let key = buf.strip_suffix(b"\n").unwrap_or(buf);
+        if key.is_empty() {
+            pr_warn!("admin/key: empty key refused\n");
+            return Err(EINVAL);
+        }
+        self.0.set_key(key)
+    }
+}
+
+/// `admin/add`, `admin/remove`.
+struct AddRemove {
+    t: Arc<Transport>,
+    proc: Arc<ClusterDirs>,
+    add: bool,
+}
+
+impl ProcFileOps for AddRemove {
+    const READABLE: bool = false;
+    const WRITABLE: bool = true;
+
+    fn write(&self, buf: &[u8]) -> Result {
+        admin_only()?;
+        let s = core::str::from_utf8(buf).map_err(|_| EINVAL)?.trim();
+        if self.add {
+            let p = parse_peer(s.as_bytes(), 0).map_err(|e| {
+                pr_warn!("admin/add: {} at offset {}\n", e.kind.as_str(), e.offset);
+                EINVAL
+            })?;
+            self.t.add_peer(&p)?;
+            self.proc.ensure_node(&self.t, p.node)
+        } else {
+            let n = parse_num(s.as_bytes(), 1, u64::from(MAX_NODE)).inspect_err(|_| {
+                pr_warn!("admin/remove: not a node number 1..{}\n", MAX_NODE);
+            })?;
+            self.t.remove_peer(n as u8)?;
+            self.proc.remove_node(n as u8);
+            Ok(())
+        }
+    }
+}
+
+/// `admin/heartbeat_ms`, `admin/timeout_ms`.
+struct Tunable {
+    t: Arc<Transport>,
+    timeout: bool,
+}
+
+impl ProcFileOps for Tunable {
+    const WRITABLE: bool = true;
+
+    fn show(&self, m: &mut Seq<'_>) -> Result {
+        let tun = &self.t.tun;
+        let v = if self.timeout {
+            tun.timeout_ms.load(Ordering::Relaxed)
+        } else {
+            tun.heartbeat_ms.load(Ordering::Relaxed)
+        };
+        let _ = writeln!(m, "{}", v);
+        Ok(())
+    }
+
+    fn write(&self, buf: &[u8]) -> Result {
+        admin_only()?;
+        let tun = &self.t.tun;
+        let v = parse_num(buf, 100, 60_000)? as u32;
+        // The timeout must leave room for at least two heartbeats.
+        if self.timeout {
+            if v < 2 * tun.heartbeat_ms.load(Ordering::Relaxed) {
+                return Err(EINVAL);
+            }
+            tun.timeout_ms.store(v, Ordering::Relaxed);
+        } else {
+            if 2 * v > tun.timeout_ms.load(Ordering::Relaxed) {
+                return Err(EINVAL);
+            }
+            tun.heartbeat_ms.store(v, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+}
+
+/// `admin/bench`.
+#[pin_data]
+struct Bench {
+    t: Arc<Transport>,
+    #[pin]
+    last: Mutex<FmtBuf<160>>,
+}
+
+impl ProcFileOps for Bench {
+    const WRITABLE: bool = true;
+
+    fn show(&self, m: &mut Seq<'_>) -> Result {
+        m.write(self.last.lock().as_bytes());
+        Ok(())
+    }
+
+    fn write(&self, buf: &[u8]) -> Result {
+        admin_only()?;
+        let s = core::str::from_utf8(buf).map_err(|_| EINVAL)?;
+        let mut it = s.split_whitespace();
+        let node = parse_num(it.next().ok_or(EINVAL)?.as_bytes(), 1, u64::from(MAX_NODE))? as u8;
+        let bytes = parse_num(it.next().ok_or(EINVAL)?.as_bytes(), 0, 1 << 34)?;
+        if it.next().is_some() {
+            return Err(EINVAL);
+        }
+        // RTT: the best of 20 small round trips.
+        let mut rtt = u64::MAX;
+        for _ in 0..20 {
+            let (ns, _) = self.t.ping(node, 64, 5000)?;
+            rtt = rtt.min(ns);
+        }
+        let before = self.t.ping(node, 8, 5000)?.1;
+        let (ns, after) = self.t.stream(node, bytes)?;
+        let got = after.saturating_sub(before);
+        if got != bytes {
+            pr_warn!(
+                "bench: node {} confirmed {} of {} bytes\n",
+                node,
+                got,
+                bytes
+            );
+            return Err(EIO);
+        }
+        let mut out = FmtBuf::<160>::new();
+        let _ = writeln!(
+            out,
+            "node {} bytes {} ns {} rtt_ns {}",
+            node, bytes, ns, rtt
+        );
+        *self.last.lock() = out;
+        Ok(())
+    }
+}
+
+/// The mutable part of the tree (node directories come and go).
+#[pin_data]
+struct ClusterDirs {
+    t: Arc<Transport>,
+    #[pin]
+    root: Mutex<Option<ProcDir>>,
+}
+
+impl NodeObserver for ClusterDirs {
+    fn node_known(&self, node: u8) {
+        let _ = self.ensure_node(&self.t, node);
+    }
+}
+
+impl ClusterDirs {
+    /// Creates `node<n>/` with its files unless it exists.
+    fn ensure_node(&self, t: &Arc<Transport>, node: u8) -> Result {
+        let mut guard = self.root.lock();
+        let Some(root) = &mut *guard else {
+            return Ok(());
+        };
+        if root.dir_mut(u32::from(node)).is_some() {
+            return Ok(());
+        }
+        let mut name = FmtBuf::<16>::new();
+        let _ = write!(name, "node{}\0", node);
+        let name = CStr::from_bytes_with_nul(name.as_bytes()).map_err(|_| EINVAL)?;
+        let d = root.add_dir(u32::from(node), name, 0o555)?;
+        d.add(
+            c"load",
+            0o444,
+            Arc::new(NodeLoad { t: t.clone(), node }, GFP_KERNEL)?,
+        )
+    }
+
+    fn remove_node(&self, node: u8) {
+        let mut guard = self.root.lock();
+        if let Some(root) = &mut *guard {
+            root.remove_dir(u32::from(node));
+        }
+    }
+}
+
 /// `/proc/cluster/` and everything vproc shows in it; removed on drop.
 pub(crate) struct ClusterProc {
-    _dir: ProcDir,
+    dirs: Arc<ClusterDirs>,
+    events: Arc<Events>,
 }
+
+/// Tag of the `admin/` subdirectory (node directories use 1..=63).
+const ADMIN_TAG: u32 = 1000;
 
 impl ClusterProc {
     /// Creates `/proc/cluster/` and its files.
-    pub(crate) fn new(config: Arc<Config>) -> Result<Self> {
-        let mut dir = ProcDir::new(c"cluster", None)?;
-        dir.add_file(
+    pub(crate) fn new(config: Arc<Config>, t: &Arc<Transport>) -> Result<Self> {
+        let mut root = ProcDir::new_root(c"cluster", 0o555)?;
+        root.add(
             c"this_node",
+            0o444,
             Arc::new(ThisNode(config.clone()), GFP_KERNEL)?,
         )?;
-        dir.add_file(c"peers", Arc::new(Peers(config), GFP_KERNEL)?)?;
-        Ok(Self { _dir: dir })
+        root.add(c"peers", 0o444, Arc::new(Peers(config), GFP_KERNEL)?)?;
+        root.add(c"nodes", 0o444, Arc::new(Nodes(t.clone()), GFP_KERNEL)?)?;
+        let waker = root.add_stream(c"events", 0o444, t.events.clone())?;
+        t.events.set_waker(Some(waker));
+        let dirs = Arc::pin_init(
+            pin_init!(ClusterDirs {
+                t: t.clone(),
+                root <- new_mutex!(None, "ClusterDirs::root"),
+            }),
+            GFP_KERNEL,
+        )?;
+        let admin = root.add_dir(ADMIN_TAG, c"admin", 0o500)?;
+        admin.add(c"key", 0o200, Arc::new(Key(t.clone()), GFP_KERNEL)?)?;
+        for (name, add) in [(c"add", true), (c"remove", false)] {
+            admin.add(
+                name,
+                0o200,
+                Arc::new(
+                    AddRemove {
+                        t: t.clone(),
+                        proc: dirs.clone(),
+                        add,
+                    },
+                    GFP_KERNEL,
+                )?,
+            )?;
+        }
+        for (name, timeout) in [(c"heartbeat_ms", false), (c"timeout_ms", true)] {
+            admin.add(
+                name,
+                0o600,
+                Arc::new(
+                    Tunable {
+                        t: t.clone(),
+                        timeout,
+                    },
+                    GFP_KERNEL,
+                )?,
+            )?;
+        }
+        admin.add(
+            c"bench",
+            0o600,
+            Arc::pin_init(
+                pin_init!(Bench {
+                    t: t.clone(),
+                    last <- new_mutex!(FmtBuf::new(), "Bench::last"),
+                }),
+                GFP_KERNEL,
+            )?,
+        )?;
+        *dirs.root.lock() = Some(root);
+        let this = Self {
+            dirs,
+            events: t.events.clone(),
+        };
+        let observer: Arc<dyn NodeObserver> = this.dirs.clone();
+        t.set_observer(Some(observer));
+        for n in t.nodes()?.iter() {
+            if !n.is_self {
+                this.dirs.ensure_node(t, n.node)?;
+            }
+        }
+        Ok(this)
+    }
+}
+
+impl Drop for ClusterProc {
+    fn drop(&mut self) {
+        // The event log must stop waking the stream before it is removed,
+        // and the transport stop telling us about nodes.
+        self.events.set_waker(None);
+        self.dirs.t.set_observer(None);
+        // The AddRemove files hold `dirs`: break the cycle by removing the
+        // tree explicitly.
+        let root = self.dirs.root.lock().take();
+        drop(root);
     }
 }

@@ -7,17 +7,20 @@
 //! pure logic lives in [`logic`] (shared with the host crate), raw C in
 //! `rust/` ([`sys`]), the /proc interface in [`procfs`].
 //!
-//! Teardown order (fields of [`Vproc`] drop in declaration order): the /proc
-//! interface goes first, so no new request can arrive while the layers below
-//! are being torn down.
+//! Layers, bottom up: [`sys`] (raw C), [`logic`] (pure), [`events`] (the
+//! event log), [`transport`] (authenticated TCP and membership), [`procfs`]
+//! (/proc/cluster). Teardown runs top down: the /proc interface goes first,
+//! so no new request can arrive while the transport is being stopped.
 
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
+mod events;
 mod logic;
 mod procfs;
 #[path = "../rust/sys.rs"]
 mod sys;
+mod transport;
 
 use logic::peers::{parse_peers, PeerTable, MAX_NODE};
 
@@ -68,21 +71,33 @@ impl Config {
 
 /// The loaded module. Fields drop in declaration order: see the crate docs.
 struct Vproc {
-    _proc: procfs::ClusterProc,
+    proc: Option<procfs::ClusterProc>,
+    transport: Arc<transport::Transport>,
     config: Arc<Config>,
 }
 
 impl kernel::Module for Vproc {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         let config = Arc::new(Config::from_params()?, GFP_KERNEL)?;
-        let proc = procfs::ClusterProc::new(config.clone())?;
+        let events = events::Events::new()?;
+        let transport = sys::param::take_key(|key| {
+            transport::Transport::start(config.node, &config.peers, key, events)
+        })?;
+        let proc = match procfs::ClusterProc::new(config.clone(), &transport) {
+            Ok(p) => p,
+            Err(e) => {
+                transport.shutdown();
+                return Err(e);
+            }
+        };
         pr_info!(
             "node {} up, {} peer(s) configured\n",
             config.node,
             config.peers.len()
         );
         Ok(Self {
-            _proc: proc,
+            proc: Some(proc),
+            transport,
             config,
         })
     }
@@ -90,6 +105,10 @@ impl kernel::Module for Vproc {
 
 impl Drop for Vproc {
     fn drop(&mut self) {
-        pr_info!("node {} unloading\n", self.config.node);
+        // Stop new requests first (procfs), then the transport: it tells
+        // the peers we leave, stops its threads and closes every socket.
+        drop(self.proc.take());
+        self.transport.shutdown();
+        pr_info!("node {} unloaded\n", self.config.node);
     }
 }

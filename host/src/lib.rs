@@ -4,6 +4,9 @@
 
 #![no_std]
 
+#[path = "../../src/logic/fmtbuf.rs"]
+pub mod fmtbuf;
+
 #[path = "../../src/logic/peers.rs"]
 pub mod peers;
 

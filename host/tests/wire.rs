@@ -70,6 +70,7 @@ fn every_message_round_trips() {
         RefuseReason::Duplicate,
         RefuseReason::ShuttingDown,
         RefuseReason::SameNode,
+        RefuseReason::NotMember,
     ] {
         roundtrip(Refuse { reason: r });
         assert!(!r.as_str().is_empty());
@@ -84,6 +85,7 @@ fn every_message_round_trips() {
         vprocs: 17,
     });
     roundtrip(Leave);
+    roundtrip(Welcome);
 }
 
 #[test]
@@ -290,5 +292,6 @@ fn decoding_arbitrary_bytes_never_panics() {
         let _ = Refuse::decode(&p);
         let _ = Load::decode(&p);
         let _ = Leave::decode(&p);
+        let _ = Welcome::decode(&p);
     }
 }

@@ -51,11 +51,12 @@ check_match "ps is procps, not busybox" 'procps' "$(on 1 'ps --version')"
 
 # --- rmmod and insmod again
 peers=1@10.77.0.1:7300,2@10.77.0.2:7300,3@10.77.0.3:7300
+key=${VPROC_KEY:-vproc-test-key-${VPROC_CLUSTER:-default}}
 check "rmmod vproc on node 2" on 2 'rmmod vproc'
 check_fails "/proc/cluster is gone after rmmod" on 2 'test -e /proc/cluster'
-check "insmod again on node 2" on 2 "insmod /lib/modules/vproc.ko node=2 peers=$peers"
+check "insmod again on node 2" on 2 "insmod /lib/modules/vproc.ko node=2 peers=$peers key=$key"
 check_eq "node 2 is back" 2 "$(on 2 'cat /proc/cluster/this_node')"
-check "rmmod/insmod 5 times in a row" on 2 "for k in 1 2 3 4 5; do rmmod vproc && insmod /lib/modules/vproc.ko node=2 peers=$peers || exit 1; done"
+check "rmmod/insmod 5 times in a row" on 2 "for k in 1 2 3 4 5; do rmmod vproc && insmod /lib/modules/vproc.ko node=2 peers=$peers key=$key || exit 1; done"
 
 # --- bad module parameters: insmod fails with EINVAL and the log names it
 check "rmmod before the bad-parameter tests" on 3 'rmmod vproc'
@@ -75,7 +76,7 @@ bad_param "peers with node 64" "node=3 peers=64@10.77.0.1:7300" 'vproc: invalid 
 bad_param "peers with a duplicate node" "node=3 peers=1@1.2.3.4:1,1@1.2.3.4:2" 'vproc: invalid parameter peers: node listed twice'
 bad_param "peers with port 0" "node=3 peers=1@1.2.3.4:0" 'vproc: invalid parameter peers: port'
 bad_param "peers with garbage" "node=3 peers=garbage" 'vproc: invalid parameter peers'
-check "a good insmod still works afterwards" on 3 "insmod /lib/modules/vproc.ko node=3 peers=$peers"
+check "a good insmod still works afterwards" on 3 "insmod /lib/modules/vproc.ko node=3 peers=$peers key=$key"
 
 # --- kill: a hard power-off, and the node can be booted again
 check "kill 3" "$CLUSTER" kill 3

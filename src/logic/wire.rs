@@ -2,6 +2,11 @@
 
 //! The transport's wire format: frames, messages, and the handshake proofs.
 //!
+//! A connection starts with a handshake, all frames MACed with the cluster
+//! key: Hello (i->a, seq 0), HelloAck (a->i, seq 0), Auth (i->a, seq 1),
+//! Welcome (a->i, seq 1), or Refuse from either side instead. From seq 2 on,
+//! each direction uses its session key ([`Transcript::session_keys`]).
+//!
 //! Every frame on a vproc connection is
 //!
 //! ```text
@@ -111,8 +116,8 @@ msg_types! {
     EchoReply = 8,
     /// Bulk data of a stream (payload is opaque bytes).
     Data = 9,
-    /// Acknowledges a stream: payload is the byte count received.
-    DataAck = 10,
+    /// Acceptor -> initiator, after a good Auth: the connection is up.
+    Welcome = 10,
 }
 
 /// A decoded frame header.
@@ -390,6 +395,8 @@ pub enum RefuseReason {
     ShuttingDown = 5,
     /// The initiator claimed this node's own number.
     SameNode = 6,
+    /// Root removed that node from this node's cluster.
+    NotMember = 7,
 }
 
 impl RefuseReason {
@@ -402,6 +409,7 @@ impl RefuseReason {
             RefuseReason::Duplicate => "duplicate connection",
             RefuseReason::ShuttingDown => "shutting down",
             RefuseReason::SameNode => "claims our own node number",
+            RefuseReason::NotMember => "node removed from the cluster",
         }
     }
 }
@@ -428,6 +436,7 @@ impl Message for Refuse {
             4 => RefuseReason::Duplicate,
             5 => RefuseReason::ShuttingDown,
             6 => RefuseReason::SameNode,
+            7 => RefuseReason::NotMember,
             _ => return Err(WireError::BadField),
         };
         Ok(Self { reason })
@@ -494,6 +503,20 @@ impl Message for Leave {
     fn decode(p: &[u8]) -> Result<Self, WireError> {
         check_len(p, 0)?;
         Ok(Leave)
+    }
+}
+
+/// [`MsgType::Welcome`] (empty payload).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Welcome;
+
+impl Message for Welcome {
+    const TYPE: MsgType = MsgType::Welcome;
+    const LEN: usize = 0;
+    fn encode(&self, _out: &mut [u8]) {}
+    fn decode(p: &[u8]) -> Result<Self, WireError> {
+        check_len(p, 0)?;
+        Ok(Welcome)
     }
 }
 
