@@ -13,7 +13,7 @@ BUILD := $(REPO)/build
 TOOLS_TARGET := x86_64-unknown-linux-gnu
 STATIC_BIN := $(REPO)/target/$(TOOLS_TARGET)/release
 
-.PHONY: all deps kernel module tools initramfs guest host-test lint clippy fmt-check \
+.PHONY: all deps kernel module tools initramfs guest host-test fuzz lint clippy fmt-check \
 	rust-analyzer qemu-test test demo bench clean
 
 all: guest
@@ -46,6 +46,15 @@ guest: initramfs
 host-test:
 	cargo test -q --workspace
 
+# Fuzz the pure logic the kernel runs on peer and user input.
+FUZZ_SECONDS ?= 30
+fuzz:
+	@cd $(REPO)/host/fuzz && for t in wire peers; do \
+	  echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+	  cargo fuzz run --sanitizer none $$t -- -max_total_time=$(FUZZ_SECONDS) 2>&1 | grep -E '^Done|ERROR|panicked|SUMMARY' ; \
+	  test $${PIPESTATUS[0]} = 0 || exit 1; \
+	done
+
 fmt-check:
 	cargo fmt --all -- --check
 	rustfmt --check --edition 2021 --config-path $(REPO)/rustfmt.toml src/vproc_main.rs
@@ -70,6 +79,7 @@ qemu-test: guest
 # The contract with every user: every test, from a fresh machine.
 test: deps
 	@$(MAKE) -s host-test
+	@$(MAKE) -s fuzz FUZZ_SECONDS=5
 	@$(MAKE) -s lint
 	@$(MAKE) -s qemu-test
 

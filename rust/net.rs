@@ -99,6 +99,30 @@ impl Socket {
         check(ret).map(|_| ())
     }
 
+    /// Sends as much of `parts` as fits without waiting; returns the byte
+    /// count sent (0 when the socket buffer is full).
+    pub(crate) fn send_parts_nowait(&self, parts: &[&[u8]]) -> Result<usize> {
+        let mut ptrs = [core::ptr::null::<c_void>(); 4];
+        let mut lens = [0usize; 4];
+        if parts.len() > ptrs.len() {
+            return Err(EINVAL);
+        }
+        for (i, p) in parts.iter().enumerate() {
+            ptrs[i] = p.as_ptr().cast();
+            lens[i] = p.len();
+        }
+        // SAFETY: as in `send_parts`.
+        let ret = unsafe {
+            shim::vproc_shim_sock_sendv_nowait(
+                self.sock.as_ptr(),
+                ptrs.as_ptr(),
+                lens.as_ptr(),
+                parts.len() as u32,
+            )
+        };
+        check(ret)
+    }
+
     /// Fills `buf` completely; `EPIPE` if the peer closed first.
     pub(crate) fn recv_exact(&self, buf: &mut [u8]) -> Result {
         if buf.is_empty() {

@@ -373,6 +373,29 @@ long vproc_shim_sock_sendv(struct socket *s, const void *const *bufs,
 	return done;
 }
 
+long vproc_shim_sock_sendv_nowait(struct socket *s, const void *const *bufs,
+				  const size_t *lens, unsigned int n)
+{
+	struct kvec iov[VPROC_MAX_IOV];
+	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL | MSG_DONTWAIT };
+	size_t total = 0;
+	unsigned int i;
+	int ret;
+
+	if (n > VPROC_MAX_IOV)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		iov[i].iov_base = (void *)bufs[i];
+		iov[i].iov_len = lens[i];
+		total += lens[i];
+	}
+	iov_iter_kvec(&msg.msg_iter, ITER_SOURCE, iov, n, total);
+	ret = sock_sendmsg(s, &msg);
+	if (ret == -EAGAIN)
+		return 0;
+	return ret;
+}
+
 long vproc_shim_sock_recv(struct socket *s, void *buf, size_t len)
 {
 	size_t done = 0;

@@ -122,6 +122,12 @@ void vproc_shim_sock_set_timeouts(struct socket *s, unsigned int rcv_ms,
  */
 long vproc_shim_sock_sendv(struct socket *s, const void *const *bufs,
 			   const size_t *lens, unsigned int n);
+/*
+ * Like vproc_shim_sock_sendv but never waits for buffer space: returns the
+ * bytes sent (possibly fewer than asked, even 0) or -errno (not -EAGAIN).
+ */
+long vproc_shim_sock_sendv_nowait(struct socket *s, const void *const *bufs,
+				  const size_t *lens, unsigned int n);
 /* Receives exactly @len bytes; @len, or less at EOF, or -errno. */
 long vproc_shim_sock_recv(struct socket *s, void *buf, size_t len);
 /* The peer's address and port. */

@@ -9,6 +9,7 @@ say() { printf 'deps: %s\n' "$*" >&2; }
 die() { printf 'deps: ERROR: %s\n' "$*" >&2; exit 1; }
 
 BINDGEN_VERSION=0.73.2
+CARGO_FUZZ_VERSION=0.13.2
 KSRC_PKG=linux-source-7.3
 
 [ "$(id -u)" = 0 ] || die "must run as root (apt-get install); re-run with sudo"
@@ -103,6 +104,14 @@ if ! bindgen --version 2>/dev/null | grep -q "$BINDGEN_VERSION"; then
     say "cargo install bindgen-cli $BINDGEN_VERSION"
     cargo install --quiet --locked --version "$BINDGEN_VERSION" bindgen-cli ||
         die "cargo install bindgen-cli $BINDGEN_VERSION failed"
+fi
+
+# --- cargo-fuzz for the fuzz targets of the pure logic (stable toolchain,
+# --- run with --sanitizer none)
+if ! command -v cargo-fuzz >/dev/null; then
+    say "cargo install cargo-fuzz $CARGO_FUZZ_VERSION"
+    cargo install --quiet --locked --version "$CARGO_FUZZ_VERSION" cargo-fuzz ||
+        die "cargo install cargo-fuzz $CARGO_FUZZ_VERSION failed"
 fi
 
 # --- a target for static tools binaries (glibc, crt-static): the host target

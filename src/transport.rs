@@ -848,9 +848,21 @@ impl ThreadFn for Manager {
     }
 }
 
-struct TxItem {
-    ty: MsgType,
-    payload: KVec<u8>,
+enum TxItem {
+    /// A message to frame (sequence number and MAC added when sent).
+    Msg { ty: MsgType, payload: KVec<u8> },
+    /// The unsent rest of a frame the fast path started: goes out first,
+    /// as is.
+    Rest(KVec<u8>),
+}
+
+impl TxItem {
+    fn len(&self) -> usize {
+        match self {
+            TxItem::Msg { payload, .. } => payload.len(),
+            TxItem::Rest(b) => b.len(),
+        }
+    }
 }
 
 struct TxQueue {
@@ -859,7 +871,17 @@ struct TxQueue {
     /// Session key and next sequence number of our direction.
     key: [u8; 32],
     seq: u64,
+    /// The session is established (key and seq set).
+    ready: bool,
+    /// The sender thread is writing a frame outside the lock: nobody else
+    /// may write to the socket until it clears this.
+    busy: bool,
 }
+
+/// Messages up to this size are sent by the caller itself when the
+/// connection is idle (no queue, sender not writing): one thread hop less
+/// per message, which is most of a round trip's cost.
+const FAST_PATH_MAX: usize = 4096;
 
 struct Pending {
     id: u64,
@@ -924,7 +946,14 @@ impl Conn {
                 rx_data: AtomicU64::new(0),
                 why <- new_spinlock!(c"connection closed", "Conn::why"),
                 sock <- new_spinlock!(sock, "Conn::sock"),
-                tx <- new_mutex!(TxQueue { items: KVec::new(), bytes: 0, key: [0; 32], seq: 0 }, "Conn::tx"),
+                tx <- new_mutex!(TxQueue {
+                    items: KVec::new(),
+                    bytes: 0,
+                    key: [0; 32],
+                    seq: 0,
+                    ready: false,
+                    busy: false,
+                }, "Conn::tx"),
                 tx_cv <- new_condvar!("Conn::tx_cv"),
                 reqs <- new_mutex!(KVec::new(), "Conn::reqs"),
                 req_cv <- new_condvar!("Conn::req_cv"),
@@ -1023,9 +1052,55 @@ impl Conn {
                 return Err(EINTR);
             }
         }
+        if q.ready && !q.busy && q.items.is_empty() && payload.len() <= FAST_PATH_MAX {
+            return self.send_now(&mut q, ty, &payload);
+        }
         q.bytes += payload.len();
-        q.items.push(TxItem { ty, payload }, GFP_KERNEL)?;
+        q.items.push(TxItem::Msg { ty, payload }, GFP_KERNEL)?;
         drop(q);
+        self.tx_cv.notify_all();
+        Ok(())
+    }
+
+    /// The fast path: frames and writes a message from the caller, never
+    /// waiting for socket space. Whatever does not fit goes to the front of
+    /// the queue for the sender thread. Called with the queue locked, idle.
+    fn send_now(&self, q: &mut TxQueue, ty: MsgType, payload: &[u8]) -> Result {
+        let Some(sock) = self.socket() else {
+            return Err(EHOSTUNREACH);
+        };
+        let hdr = Header::new(ty, payload.len(), q.seq)
+            .map_err(|_| EMSGSIZE)?
+            .encode();
+        let mac = wire::frame_mac(&KernelHmac, &q.key, &hdr, payload);
+        q.seq += 1;
+        let sent = match sock.send_parts_nowait(&[&hdr, payload, &mac]) {
+            Ok(n) => n,
+            Err(e) => {
+                self.set_why(c"send failed");
+                self.kill();
+                return Err(e);
+            }
+        };
+        let total = HEADER_LEN + payload.len() + MAC_LEN;
+        if sent == total {
+            return Ok(());
+        }
+        // Keep the unsent tail, in order, ahead of everything else.
+        let mut rest = KVec::with_capacity(total - sent, GFP_KERNEL)?;
+        for part in [&hdr[..], payload, &mac[..]].iter().scan(0usize, |off, p| {
+            let start = *off;
+            *off += p.len();
+            Some((start, *p))
+        }) {
+            let (start, p) = part;
+            if start + p.len() > sent {
+                let from = sent.saturating_sub(start);
+                rest.extend_from_slice(&p[from..], GFP_KERNEL)?;
+            }
+        }
+        q.bytes += rest.len();
+        q.items.push(TxItem::Rest(rest), GFP_KERNEL)?;
         self.tx_cv.notify_all();
         Ok(())
     }
@@ -1092,11 +1167,16 @@ impl RxFrame {
     ) -> core::result::Result<Header, RxError> {
         sock.recv_exact(&mut self.hdr).map_err(RxError::Io)?;
         let h = Header::decode(&self.hdr).map_err(RxError::Wire)?;
-        // Bounded by the decode above: len <= MAX_PAYLOAD == capacity.
-        self.payload.clear();
-        self.payload
-            .resize(h.len as usize, 0, GFP_KERNEL)
-            .map_err(|_| RxError::Io(ENOMEM))?;
+        // Bounded by the decode above: len <= MAX_PAYLOAD == capacity, so
+        // this never allocates; only growth is zero-filled.
+        let len = h.len as usize;
+        if self.payload.len() > len {
+            self.payload.truncate(len);
+        } else {
+            self.payload
+                .resize(len, 0, GFP_KERNEL)
+                .map_err(|_| RxError::Io(ENOMEM))?;
+        }
         sock.recv_exact(&mut self.payload).map_err(RxError::Io)?;
         sock.recv_exact(&mut self.mac).map_err(RxError::Io)?;
         wire::verify_frame(&KernelHmac, key, &self.hdr, &self.payload, &self.mac, seq)
@@ -1332,6 +1412,7 @@ impl Receiver {
             let mut q = c.tx.lock();
             q.key = s.tx_key;
             q.seq = 2;
+            q.ready = true;
         }
         let sender = Arc::new(Sender(c.clone()), GFP_KERNEL)
             .map_err(Error::from)
@@ -1452,6 +1533,7 @@ impl ThreadFn for Sender {
         loop {
             let (item, key, seq) = {
                 let mut q = c.tx.lock();
+                q.busy = false;
                 while q.items.is_empty()
                     && !c.dead.load(Ordering::Acquire)
                     && !thread::should_stop()
@@ -1463,20 +1545,29 @@ impl ThreadFn for Sender {
                 if c.dead.load(Ordering::Acquire) || thread::should_stop() {
                     return;
                 }
-                let item = q.items.remove(0);
-                let Ok(item) = item else { return };
-                q.bytes -= item.payload.len();
+                let Ok(item) = q.items.remove(0) else { return };
+                q.bytes -= item.len();
+                // Nobody else writes to the socket until this frame is out.
+                q.busy = true;
                 let seq = q.seq;
-                q.seq += 1;
+                if matches!(item, TxItem::Msg { .. }) {
+                    q.seq += 1;
+                }
                 (item, q.key, seq)
             };
             c.tx_cv.notify_all();
-            let Ok(hdr) = Header::new(item.ty, item.payload.len(), seq) else {
-                continue;
+            let sent = match &item {
+                TxItem::Rest(b) => sock.send_parts(&[b]),
+                TxItem::Msg { ty, payload } => match Header::new(*ty, payload.len(), seq) {
+                    Ok(hdr) => {
+                        let hdr = hdr.encode();
+                        let mac = wire::frame_mac(&KernelHmac, &key, &hdr, payload);
+                        sock.send_parts(&[&hdr, payload, &mac])
+                    }
+                    Err(_) => Err(EMSGSIZE),
+                },
             };
-            let hdr = hdr.encode();
-            let mac = wire::frame_mac(&KernelHmac, &key, &hdr, &item.payload);
-            if sock.send_parts(&[&hdr, &item.payload, &mac]).is_err() {
+            if sent.is_err() {
                 c.set_why(c"send failed");
                 c.kill();
                 return;
