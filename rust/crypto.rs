@@ -91,6 +91,8 @@ pub(crate) struct SysLoad {
     pub(crate) free_kib: u64,
     /// Total memory, KiB.
     pub(crate) total_kib: u64,
+    /// User processes with cluster-wide PIDs.
+    pub(crate) vprocs: u32,
 }
 
 /// Samples the load (walks the task list under RCU).
@@ -101,6 +103,7 @@ pub(crate) fn sysload() -> SysLoad {
         cpus: 0,
         free_kib: 0,
         total_kib: 0,
+        vprocs: 0,
     };
     // SAFETY: `raw` is valid for writes; process context.
     unsafe { shim::vproc_shim_sysload(&mut raw) };
@@ -110,5 +113,6 @@ pub(crate) fn sysload() -> SysLoad {
         cpus: raw.cpus,
         free_kib: raw.free_kib,
         total_kib: raw.total_kib,
+        vprocs: raw.vprocs,
     }
 }

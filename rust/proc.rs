@@ -20,6 +20,19 @@ pub(crate) struct Seq<'a> {
 }
 
 impl Seq<'_> {
+    /// Wraps the seq_file of a show call in progress.
+    ///
+    /// # Safety
+    ///
+    /// `m` is a live seq_file used by this thread only, for the lifetime
+    /// of the returned value.
+    pub(super) unsafe fn from_raw<'a>(m: NonNull<shim::seq_file>) -> Seq<'a> {
+        Seq {
+            m,
+            _life: PhantomData,
+        }
+    }
+
     /// Appends bytes to the file's contents.
     pub(crate) fn write(&mut self, b: &[u8]) {
         // SAFETY: `m` is the live seq_file of the current show call.

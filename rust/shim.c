@@ -13,15 +13,23 @@
 #include <linux/moduleparam.h>
 #include <linux/net.h>
 #include <linux/poll.h>
+#include <linux/binfmts.h>
 #include <linux/proc_fs.h>
 #include <linux/random.h>
 #include <linux/sched/loadavg.h>
+#include <linux/cred.h>
+#include <linux/sched/cputime.h>
+#include <linux/sched/mm.h>
+#include <linux/pid_namespace.h>
 #include <linux/sched/signal.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/tcp.h>
+#include <linux/threads.h>
 #include <linux/timekeeping.h>
+#include <linux/tracepoint.h>
+#include <linux/vproc_hooks.h>
 #include <linux/uaccess.h>
 #include <linux/wait.h>
 #include <net/net_namespace.h>
@@ -442,6 +450,383 @@ void vproc_shim_sock_release(struct socket *s)
 	sock_release(s);
 }
 
+/* ---- processes ---- */
+
+static void vproc_fill_task(struct vproc_task *out, struct task_struct *t)
+{
+	const struct cred *c;
+
+	memset(out, 0, sizeof(*out));
+	rcu_read_lock();
+	out->tgid = task_tgid_nr(t);
+	out->ppid = task_tgid_nr(rcu_dereference(t->real_parent));
+	c = __task_cred(t);
+	out->uid = from_kuid_munged(&init_user_ns, c->uid);
+	out->euid = from_kuid_munged(&init_user_ns, c->euid);
+	out->may_control = uid_eq(current_euid(), c->uid) ||
+			   uid_eq(current_euid(), c->euid);
+	rcu_read_unlock();
+	out->may_control = out->may_control || capable(CAP_SYS_ADMIN);
+	out->kthread = !!(t->flags & PF_KTHREAD);
+	out->threads = get_nr_threads(t);
+	get_task_comm(out->comm, t);
+}
+
+static vproc_pid_show_fn vproc_pid_show_cb;
+static vproc_pid_write_fn vproc_pid_write_cb;
+static void *vproc_pid_data;
+
+static int vproc_pid_show_tramp(struct seq_file *m, struct task_struct *task,
+				const char *name)
+{
+	struct vproc_task t;
+
+	vproc_fill_task(&t, task);
+	return vproc_pid_show_cb(vproc_pid_data, m, &t, name);
+}
+
+static int vproc_pid_write_tramp(struct task_struct *task, const char *name,
+				 const char *buf, size_t len)
+{
+	struct vproc_task t;
+
+	vproc_fill_task(&t, task);
+	return vproc_pid_write_cb(vproc_pid_data, &t, name, buf, len);
+}
+
+static const struct vproc_pid_hooks vproc_pid_hooks_impl = {
+	.owner = THIS_MODULE,
+	.show = vproc_pid_show_tramp,
+	.write = vproc_pid_write_tramp,
+};
+
+int vproc_shim_pid_hooks_register(vproc_pid_show_fn show,
+				  vproc_pid_write_fn write, void *data)
+{
+	vproc_pid_show_cb = show;
+	vproc_pid_write_cb = write;
+	vproc_pid_data = data;
+	return vproc_register_pid_hooks(&vproc_pid_hooks_impl);
+}
+
+void vproc_shim_pid_hooks_unregister(void)
+{
+	vproc_unregister_pid_hooks(&vproc_pid_hooks_impl);
+}
+
+static struct tracepoint *vproc_tp_fork, *vproc_tp_exit, *vproc_tp_exec;
+static vproc_fork_fn vproc_fork_cb;
+static vproc_exit_fn vproc_exit_cb;
+static vproc_exec_fn vproc_exec_cb;
+static void *vproc_task_data;
+
+static void vproc_find_tp(struct tracepoint *tp, void *priv)
+{
+	if (!strcmp(tp->name, "sched_process_fork"))
+		vproc_tp_fork = tp;
+	else if (!strcmp(tp->name, "sched_process_exit"))
+		vproc_tp_exit = tp;
+	else if (!strcmp(tp->name, "sched_process_exec"))
+		vproc_tp_exec = tp;
+}
+
+static void vproc_exec_probe(void *data, struct task_struct *p, pid_t old_pid,
+			     struct linux_binprm *bprm)
+{
+	char comm[TASK_COMM_LEN];
+
+	get_task_comm(comm, p);
+	vproc_exec_cb(vproc_task_data, task_tgid_nr(p), comm);
+}
+
+static void vproc_fork_probe(void *data, struct task_struct *parent,
+			     struct task_struct *child)
+{
+	/* A new thread of an existing process is not a new process. */
+	if (child->tgid == parent->tgid)
+		return;
+	vproc_fork_cb(vproc_task_data, task_tgid_nr(parent), task_tgid_nr(child));
+}
+
+static void vproc_exit_probe(void *data, struct task_struct *p, bool group_dead)
+{
+	if (group_dead)
+		vproc_exit_cb(vproc_task_data, task_tgid_nr(p));
+}
+
+int vproc_shim_task_hooks_register(vproc_fork_fn fork, vproc_exit_fn exit,
+				   vproc_exec_fn exec, void *data)
+{
+	int err;
+
+	for_each_kernel_tracepoint(vproc_find_tp, NULL);
+	if (!vproc_tp_fork || !vproc_tp_exit || !vproc_tp_exec)
+		return -ENOENT;
+	vproc_fork_cb = fork;
+	vproc_exit_cb = exit;
+	vproc_exec_cb = exec;
+	vproc_task_data = data;
+	err = tracepoint_probe_register(vproc_tp_fork, vproc_fork_probe, NULL);
+	if (err)
+		return err;
+	err = tracepoint_probe_register(vproc_tp_exit, vproc_exit_probe, NULL);
+	if (err)
+		goto out_fork;
+	err = tracepoint_probe_register(vproc_tp_exec, vproc_exec_probe, NULL);
+	if (!err)
+		return 0;
+	tracepoint_probe_unregister(vproc_tp_exit, vproc_exit_probe, NULL);
+out_fork:
+	tracepoint_probe_unregister(vproc_tp_fork, vproc_fork_probe, NULL);
+	tracepoint_synchronize_unregister();
+	return err;
+}
+
+void vproc_shim_task_hooks_unregister(void)
+{
+	tracepoint_probe_unregister(vproc_tp_exec, vproc_exec_probe, NULL);
+	tracepoint_probe_unregister(vproc_tp_exit, vproc_exit_probe, NULL);
+	tracepoint_probe_unregister(vproc_tp_fork, vproc_fork_probe, NULL);
+	tracepoint_synchronize_unregister();
+}
+
+static vproc_remote_next_fn vproc_remote_next_cb;
+static vproc_remote_owner_fn vproc_remote_owner_cb;
+static vproc_remote_show_fn vproc_remote_show_cb;
+static void *vproc_remote_data;
+
+static unsigned int vproc_root_next(unsigned int from)
+{
+	return vproc_remote_next_cb(vproc_remote_data, from);
+}
+
+static int vproc_root_owner_of(unsigned int tgid, kuid_t *uid, kgid_t *gid)
+{
+	unsigned int u, g;
+	int err = vproc_remote_owner_cb(vproc_remote_data, tgid, &u, &g);
+
+	if (err)
+		return err;
+	*uid = make_kuid(&init_user_ns, u);
+	*gid = make_kgid(&init_user_ns, g);
+	if (!uid_valid(*uid))
+		*uid = GLOBAL_ROOT_UID;
+	if (!gid_valid(*gid))
+		*gid = GLOBAL_ROOT_GID;
+	return 0;
+}
+
+static int vproc_root_show(struct seq_file *m, unsigned int tgid,
+			   const char *name)
+{
+	return vproc_remote_show_cb(vproc_remote_data, m, tgid, name);
+}
+
+static const struct vproc_root_hooks vproc_root_hooks_impl = {
+	.owner = THIS_MODULE,
+	.next = vproc_root_next,
+	.owner_of = vproc_root_owner_of,
+	.show = vproc_root_show,
+};
+
+int vproc_shim_root_hooks_register(vproc_remote_next_fn next,
+				   vproc_remote_owner_fn owner_of,
+				   vproc_remote_show_fn show, void *data)
+{
+	vproc_remote_next_cb = next;
+	vproc_remote_owner_cb = owner_of;
+	vproc_remote_show_cb = show;
+	vproc_remote_data = data;
+	return vproc_register_root_hooks(&vproc_root_hooks_impl);
+}
+
+void vproc_shim_root_hooks_unregister(void)
+{
+	vproc_unregister_root_hooks(&vproc_root_hooks_impl);
+}
+
+static vproc_remote_kill_fn vproc_remote_kill_cb;
+static void *vproc_signal_data;
+
+static int vproc_signal_kill(pid_t pid, int sig, struct kernel_siginfo *info)
+{
+	unsigned int uid, euid;
+
+	vproc_shim_current_ids(&uid, &euid);
+	return vproc_remote_kill_cb(vproc_signal_data, pid, sig, uid, euid);
+}
+
+static const struct vproc_signal_hooks vproc_signal_hooks_impl = {
+	.owner = THIS_MODULE,
+	.kill = vproc_signal_kill,
+};
+
+int vproc_shim_signal_hooks_register(vproc_remote_kill_fn kill, void *data)
+{
+	vproc_remote_kill_cb = kill;
+	vproc_signal_data = data;
+	return vproc_register_signal_hooks(&vproc_signal_hooks_impl);
+}
+
+void vproc_shim_signal_hooks_unregister(void)
+{
+	vproc_unregister_signal_hooks(&vproc_signal_hooks_impl);
+}
+
+void vproc_shim_current_ids(unsigned int *uid, unsigned int *euid)
+{
+	*uid = from_kuid_munged(&init_user_ns, current_uid());
+	*euid = from_kuid_munged(&init_user_ns, current_euid());
+}
+
+unsigned long long vproc_shim_boot_wall_ms(void)
+{
+	return (ktime_get_real_ns() - ktime_get_boottime_ns()) / NSEC_PER_MSEC;
+}
+
+static void vproc_fill_procinfo(struct vproc_procinfo *p, struct task_struct *t,
+				u64 boot_wall_ns)
+{
+	const struct cred *c;
+	struct mm_struct *mm;
+	u64 ut = 0, st = 0;
+	struct task_struct *th;
+
+	memset(p, 0, sizeof(*p));
+	rcu_read_lock();
+	p->pid = task_tgid_nr(t);
+	p->ppid = task_tgid_nr(rcu_dereference(t->real_parent));
+	c = __task_cred(t);
+	p->uid = from_kuid_munged(&init_user_ns, c->uid);
+	p->euid = from_kuid_munged(&init_user_ns, c->euid);
+	p->gid = from_kgid_munged(&init_user_ns, c->gid);
+	p->egid = from_kgid_munged(&init_user_ns, c->egid);
+	for_each_thread(t, th) {
+		u64 u, s;
+
+		task_cputime_adjusted(th, &u, &s);
+		ut += u;
+		st += s;
+	}
+	rcu_read_unlock();
+	p->state = task_state_to_char(t);
+	p->nice = task_nice(t);
+	p->threads = get_nr_threads(t);
+	p->utime_ns = ut;
+	p->stime_ns = st;
+	p->start_ms = (boot_wall_ns + t->start_boottime) / NSEC_PER_MSEC;
+	get_task_comm(p->comm, t);
+	mm = get_task_mm(t);
+	if (mm) {
+		unsigned long start, end;
+		int len;
+
+		p->vsize = (u64)mm->total_vm << PAGE_SHIFT;
+		p->rss = get_mm_rss(mm);
+		spin_lock(&mm->arg_lock);
+		start = mm->arg_start;
+		end = mm->arg_end;
+		spin_unlock(&mm->arg_lock);
+		len = min_t(unsigned long, end - start, sizeof(p->cmdline));
+		if (end > start && len > 0) {
+			len = access_process_vm(t, start, p->cmdline, len, FOLL_FORCE);
+			p->cmdline_len = len > 0 ? len : 0;
+		}
+		mmput(mm);
+	}
+}
+
+int vproc_shim_for_each_proc(int min_pid, vproc_proc_fn fn, void *data)
+{
+	u64 boot_wall_ns = ktime_get_real_ns() - ktime_get_boottime_ns();
+	struct vproc_procinfo *info;
+	int nr = min_pid, ret = 0;
+
+	info = kmalloc(sizeof(*info), GFP_KERNEL);
+	if (!info)
+		return -ENOMEM;
+	for (;;) {
+		struct task_struct *t = NULL;
+		struct pid *pid;
+
+		rcu_read_lock();
+		while ((pid = find_ge_pid(nr, &init_pid_ns))) {
+			nr = pid_nr(pid);
+			t = pid_task(pid, PIDTYPE_TGID);
+			if (t && !(t->flags & PF_KTHREAD)) {
+				get_task_struct(t);
+				break;
+			}
+			t = NULL;
+			nr++;
+		}
+		rcu_read_unlock();
+		if (!t)
+			break;
+		vproc_fill_procinfo(info, t, boot_wall_ns);
+		put_task_struct(t);
+		ret = fn(data, info);
+		if (ret)
+			break;
+		nr++;
+		cond_resched();
+	}
+	kfree(info);
+	return ret;
+}
+
+int vproc_shim_kill_local(int nr, int sig, unsigned int uid, unsigned int euid)
+{
+	kuid_t kuid = make_kuid(&init_user_ns, uid);
+	kuid_t keuid = make_kuid(&init_user_ns, euid);
+	struct task_struct *t;
+	struct pid *pid;
+	bool ok;
+	int ret;
+
+	if (sig < 0 || sig > _NSIG)
+		return -EINVAL;
+	pid = find_get_pid(nr);
+	if (!pid)
+		return -ESRCH;
+	rcu_read_lock();
+	t = pid_task(pid, PIDTYPE_TGID);
+	if (!t || (t->flags & PF_KTHREAD)) {
+		rcu_read_unlock();
+		put_pid(pid);
+		return -ESRCH;
+	}
+	{
+		const struct cred *tc = __task_cred(t);
+
+		/* kill(2)'s rule (kill_ok_by_cred); euid 0 stands for CAP_KILL. */
+		ok = uid_eq(keuid, GLOBAL_ROOT_UID) ||
+		     uid_eq(keuid, tc->suid) || uid_eq(keuid, tc->uid) ||
+		     uid_eq(kuid, tc->suid) || uid_eq(kuid, tc->uid);
+	}
+	rcu_read_unlock();
+	if (!ok)
+		ret = -EPERM;
+	else if (!sig)
+		ret = 0;
+	else
+		ret = kill_pid(pid, sig, 1);
+	put_pid(pid);
+	return ret;
+}
+
+int vproc_shim_set_pid_range(int min, int max)
+{
+	if (max && READ_ONCE(init_pid_ns.pid_max) < PID_MAX_LIMIT)
+		WRITE_ONCE(init_pid_ns.pid_max, PID_MAX_LIMIT);
+	return pid_set_alloc_range(min, max);
+}
+
+int vproc_shim_pid_max_limit(void)
+{
+	return PID_MAX_LIMIT;
+}
+
 /* ---- crypto, randomness, time, system facts ---- */
 
 void vproc_shim_hmac_sha256(const unsigned char *key,
@@ -481,14 +866,18 @@ void vproc_shim_sysload(struct vproc_sysload *out)
 {
 	struct task_struct *g, *t;
 	struct sysinfo si;
-	unsigned int running = 0;
+	unsigned int running = 0, vprocs = 0;
 
 	rcu_read_lock();
 	for_each_process_thread(g, t) {
 		if (task_is_running(t))
 			running++;
+		if (t == g && !(t->flags & PF_KTHREAD) &&
+		    task_tgid_nr(t) >= (1 << 16))
+			vprocs++;
 	}
 	rcu_read_unlock();
+	out->vprocs = vprocs;
 	/* The sampling thread itself is running: it is not load. */
 	if (running)
 		running--;

@@ -138,6 +138,114 @@ void vproc_shim_sock_shutdown(struct socket *s);
 /* sock_release(). */
 void vproc_shim_sock_release(struct socket *s);
 
+/* ---- processes (the vproc hooks of kernel/patches/) ---- */
+
+/* Facts about a task, gathered for the /proc/<pid>/ hooks. */
+struct vproc_task {
+	int tgid;
+	int ppid;
+	unsigned int uid;	/* real uid */
+	unsigned int euid;
+	int kthread;		/* a kernel thread */
+	int threads;		/* threads in its group */
+	int may_control;	/* current owns it or has CAP_SYS_ADMIN */
+	char comm[16];
+};
+
+/*
+ * /proc/<pid>/{where,goto,loadlevel,lock,nmigs}: @name is the file. show
+ * writes the file's text; write gets one NUL-terminated write (< 32 bytes).
+ * Both return 0 or -errno. Called in process context.
+ */
+typedef int (*vproc_pid_show_fn)(void *data, struct seq_file *m,
+				 const struct vproc_task *t, const char *name);
+typedef int (*vproc_pid_write_fn)(void *data, const struct vproc_task *t,
+				  const char *name, const char *buf, size_t len);
+int vproc_shim_pid_hooks_register(vproc_pid_show_fn show,
+				  vproc_pid_write_fn write, void *data);
+void vproc_shim_pid_hooks_unregister(void);
+
+/*
+ * Process life cycle (sched_process_fork/exit tracepoints). Called with
+ * preemption disabled: no sleeping, atomic allocations only.
+ * fork: a new process (not thread) @child was forked by @parent.
+ * exit: process @tgid is gone (its last thread exited).
+ */
+typedef void (*vproc_fork_fn)(void *data, int parent, int child);
+typedef void (*vproc_exit_fn)(void *data, int tgid);
+/* exec: process @tgid now runs the program named @comm (NUL-padded 16). */
+typedef void (*vproc_exec_fn)(void *data, int tgid, const char *comm);
+int vproc_shim_task_hooks_register(vproc_fork_fn fork, vproc_exit_fn exit,
+				   vproc_exec_fn exec, void *data);
+/* Unregisters and waits until no probe runs any more. */
+void vproc_shim_task_hooks_unregister(void);
+
+/*
+ * /proc/<pid> of remote processes (kernel/patches/0003): next returns the
+ * smallest remote PID >= @from (0: none); owner_of fills the owner and
+ * returns 0 if @tgid is a remote process, else -ENOENT; show renders file
+ * @name of it. Process context, may sleep.
+ */
+typedef unsigned int (*vproc_remote_next_fn)(void *data, unsigned int from);
+typedef int (*vproc_remote_owner_fn)(void *data, unsigned int tgid,
+				     unsigned int *uid, unsigned int *gid);
+typedef int (*vproc_remote_show_fn)(void *data, struct seq_file *m,
+				    unsigned int tgid, const char *name);
+int vproc_shim_root_hooks_register(vproc_remote_next_fn next,
+				   vproc_remote_owner_fn owner_of,
+				   vproc_remote_show_fn show, void *data);
+void vproc_shim_root_hooks_unregister(void);
+
+/*
+ * kill(2) of a non-local PID (kernel/patches/0004): deliver @sig to @pid as
+ * the caller (uid/euid below); 0 or -errno.
+ */
+typedef int (*vproc_remote_kill_fn)(void *data, int pid, int sig,
+				    unsigned int uid, unsigned int euid);
+int vproc_shim_signal_hooks_register(vproc_remote_kill_fn kill, void *data);
+void vproc_shim_signal_hooks_unregister(void);
+
+/* What a node tells the others about one of its processes. */
+struct vproc_procinfo {
+	int pid;
+	int ppid;
+	unsigned int uid, euid, gid, egid;
+	char state;			/* as in /proc/<pid>/stat */
+	int nice;
+	int threads;
+	unsigned long long utime_ns, stime_ns;
+	unsigned long long start_ms;	/* wall clock, ms since the epoch */
+	unsigned long long vsize;	/* bytes */
+	unsigned long long rss;		/* pages */
+	char comm[16];
+	char cmdline[256];
+	unsigned int cmdline_len;
+};
+typedef int (*vproc_proc_fn)(void *data, const struct vproc_procinfo *p);
+/*
+ * Calls @fn for every user process with a PID >= @min_pid, in PID order,
+ * stopping at the first non-zero return (returned). Process context.
+ */
+int vproc_shim_for_each_proc(int min_pid, vproc_proc_fn fn, void *data);
+/*
+ * Sends @sig to local process @pid on behalf of a sender with @uid/@euid
+ * (euid 0 may signal anyone, others only processes of their uid, as
+ * kill(2) checks). 0 or -errno (-ESRCH, -EPERM, -EINVAL).
+ */
+int vproc_shim_kill_local(int pid, int sig, unsigned int uid, unsigned int euid);
+/* This node's boot time, ms since the epoch. */
+unsigned long long vproc_shim_boot_wall_ms(void);
+/* The calling task's uid and euid. */
+void vproc_shim_current_ids(unsigned int *uid, unsigned int *euid);
+
+/*
+ * New PIDs come from [@min, @max) (0, 0: anywhere); raises pid_max to
+ * PID_MAX_LIMIT first so that every node can hold every cluster PID.
+ */
+int vproc_shim_set_pid_range(int min, int max);
+/* PID_MAX_LIMIT. */
+int vproc_shim_pid_max_limit(void);
+
 /* ---- crypto, randomness, time, system facts ---- */
 
 /* HMAC-SHA256(@key[32], @parts[0] || ... || @parts[n-1]) into @out[32]. */
@@ -158,6 +266,7 @@ struct vproc_sysload {
 	unsigned int cpus;		/* online CPUs */
 	unsigned long long free_kib;	/* free memory */
 	unsigned long long total_kib;	/* total memory */
+	unsigned int vprocs;		/* user processes with cluster PIDs */
 };
 /* Samples this node's load. Process context. */
 void vproc_shim_sysload(struct vproc_sysload *out);

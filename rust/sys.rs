@@ -28,6 +28,8 @@ pub(crate) mod net;
 pub(crate) mod param;
 #[path = "proc.rs"]
 pub(crate) mod proc;
+#[path = "process.rs"]
+pub(crate) mod process;
 #[path = "thread.rs"]
 pub(crate) mod thread;
 #[path = "time.rs"]

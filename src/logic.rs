@@ -16,4 +16,8 @@ pub(crate) mod fmtbuf;
 #[allow(unreachable_pub, dead_code)]
 pub(crate) mod peers;
 #[allow(unreachable_pub, dead_code)]
+pub(crate) mod pid;
+#[allow(unreachable_pub, dead_code)]
+pub(crate) mod procinfo;
+#[allow(unreachable_pub, dead_code)]
 pub(crate) mod wire;

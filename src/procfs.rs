@@ -12,6 +12,10 @@
 //! /proc/cluster/peers            the configured nodes, NODE ADDR:PORT
 //! /proc/cluster/nodes            every known node: state, load, last heard
 //! /proc/cluster/node<n>/load     node n's last load vector
+//! /proc/cluster/node<n>/loadlevel  1/0: node n takes part in load leveling
+//!                                (writable by root for this node only)
+//! /proc/cluster/loadlevellist    programs that get loadlevel 1 at exec;
+//!                                root writes NAME to add, -NAME to remove
 //! /proc/cluster/events           the event log, a stream (see events.rs)
 //! /proc/cluster/admin/           root only:
 //!     key                        write the cluster key (never readable)
@@ -24,9 +28,11 @@
 use crate::events::Events;
 use crate::logic::fmtbuf::FmtBuf;
 use crate::logic::peers::{parse_peer, MAX_NODE};
+use crate::logic::wire::LOAD_FLAG_LOADLEVEL;
 use crate::sys::crypto::capable_admin;
 use crate::sys::proc::{ProcDir, ProcFileOps, Seq};
 use crate::transport::{Ip, NodeObserver, Transport};
+use crate::vproc::VprocTable;
 use crate::Config;
 use core::fmt::Write;
 use core::sync::atomic::Ordering;
@@ -152,6 +158,69 @@ impl ProcFileOps for NodeLoad {
             let _ = writeln!(m, "heard_ms_ago: {}", ms);
         }
         Ok(())
+    }
+}
+
+/// `node<n>/loadlevel`.
+struct NodeLoadlevel {
+    t: Arc<Transport>,
+    node: u8,
+}
+
+impl ProcFileOps for NodeLoadlevel {
+    const WRITABLE: bool = true;
+
+    fn show(&self, m: &mut Seq<'_>) -> Result {
+        if self.node == self.t.me() {
+            let _ = writeln!(m, "{}", u8::from(self.t.loadlevel.load(Ordering::Relaxed)));
+            return Ok(());
+        }
+        let nodes = self.t.nodes()?;
+        match nodes
+            .iter()
+            .find(|n| n.node == self.node)
+            .and_then(|n| n.load)
+        {
+            Some(l) => {
+                let _ = writeln!(m, "{}", u8::from(l.flags & LOAD_FLAG_LOADLEVEL != 0));
+            }
+            None => {
+                let _ = writeln!(m, "-");
+            }
+        }
+        Ok(())
+    }
+
+    fn write(&self, buf: &[u8]) -> Result {
+        admin_only()?;
+        if self.node != self.t.me() {
+            pr_info!(
+                "node{}/loadlevel: set it on node {} itself\n",
+                self.node,
+                self.node
+            );
+            return Err(EINVAL);
+        }
+        let v = parse_num(buf, 0, 1)?;
+        self.t.loadlevel.store(v == 1, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+/// `loadlevellist`.
+struct Loadlevellist(Arc<VprocTable>);
+
+impl ProcFileOps for Loadlevellist {
+    const WRITABLE: bool = true;
+
+    fn show(&self, m: &mut Seq<'_>) -> Result {
+        self.0.show_loadlevellist(m);
+        Ok(())
+    }
+
+    fn write(&self, buf: &[u8]) -> Result {
+        admin_only()?;
+        self.0.edit_loadlevellist(buf)
     }
 }
 
@@ -332,6 +401,13 @@ impl ClusterDirs {
             c"load",
             0o444,
             Arc::new(NodeLoad { t: t.clone(), node }, GFP_KERNEL)?,
+        )?;
+        // Root switches load leveling on node n at node n itself.
+        let mode = if node == t.me() { 0o644 } else { 0o444 };
+        d.add(
+            c"loadlevel",
+            mode,
+            Arc::new(NodeLoadlevel { t: t.clone(), node }, GFP_KERNEL)?,
         )
     }
 
@@ -354,8 +430,17 @@ const ADMIN_TAG: u32 = 1000;
 
 impl ClusterProc {
     /// Creates `/proc/cluster/` and its files.
-    pub(crate) fn new(config: Arc<Config>, t: &Arc<Transport>) -> Result<Self> {
+    pub(crate) fn new(
+        config: Arc<Config>,
+        t: &Arc<Transport>,
+        table: &Arc<VprocTable>,
+    ) -> Result<Self> {
         let mut root = ProcDir::new_root(c"cluster", 0o555)?;
+        root.add(
+            c"loadlevellist",
+            0o644,
+            Arc::new(Loadlevellist(table.clone()), GFP_KERNEL)?,
+        )?;
         root.add(
             c"this_node",
             0o444,
@@ -420,9 +505,7 @@ impl ClusterProc {
         let observer: Arc<dyn NodeObserver> = this.dirs.clone();
         t.set_observer(Some(observer));
         for n in t.nodes()?.iter() {
-            if !n.is_self {
-                this.dirs.ensure_node(t, n.node)?;
-            }
+            this.dirs.ensure_node(t, n.node)?;
         }
         Ok(this)
     }

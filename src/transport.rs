@@ -27,9 +27,11 @@
 
 use crate::events::{EventKind, Events};
 use crate::logic::peers::{Peer, PeerTable, MAX_NODE};
+use crate::logic::procinfo::ProcInfo;
 use crate::logic::wire::{
-    self, Auth, Header, Hello, HelloAck, Leave, Load, Message, MsgType, Refuse, RefuseReason,
-    Transcript, Welcome, WireError, HEADER_LEN, MAC_LEN, MAX_PAYLOAD, NONCE_LEN,
+    self, Auth, Header, Hello, HelloAck, KillReq, KillResp, Leave, Load, Message, MsgType, Refuse,
+    RefuseReason, Transcript, Welcome, WireError, HEADER_LEN, MAC_LEN, MAX_PAYLOAD, NONCE_LEN,
+    PROCS_CHUNK_HEADER,
 };
 use crate::sys::crypto::{self, KernelHmac};
 use crate::sys::net::Socket;
@@ -108,6 +110,19 @@ pub(crate) trait NodeObserver: Send + Sync {
     /// `node` is now in the node table. Process context, no lock held.
     fn node_known(&self, node: u8);
 }
+
+/// What this node answers to requests from other nodes (the vproc layer).
+/// Called from a connection's receiver thread: process context, may sleep.
+pub(crate) trait Service: Send + Sync {
+    /// Calls `emit` for every local process that other nodes should see.
+    fn procs(&self, emit: &mut dyn FnMut(&ProcInfo) -> Result) -> Result;
+    /// Delivers a signal on behalf of a sender on node `from`; returns 0 or
+    /// the positive errno.
+    fn kill(&self, from: u8, req: &KillReq) -> u32;
+}
+
+/// Most frames one response may have (a process list of 4 MiB).
+const MAX_RESPONSE_FRAMES: usize = 64;
 
 /// Tunables, in `/proc/cluster/admin/`.
 pub(crate) struct Tunables {
@@ -240,12 +255,16 @@ pub(crate) struct Transport {
     /// Heartbeat and timeout periods.
     pub(crate) tun: Tunables,
     stopping: AtomicBool,
+    /// This node takes part in load leveling (sent in the load vector).
+    pub(crate) loadlevel: AtomicBool,
     next_req_id: AtomicU64,
     listener: Socket,
     #[pin]
     key: SpinLock<Option<[u8; 32]>>,
     #[pin]
     observer: Mutex<Option<Arc<dyn NodeObserver>>>,
+    #[pin]
+    service: Mutex<Option<Arc<dyn Service>>>,
     #[pin]
     nodes: Mutex<Nodes>,
     #[pin]
@@ -314,10 +333,12 @@ impl Transport {
                     timeout_ms: AtomicU32::new(2500),
                 },
                 stopping: AtomicBool::new(false),
+                loadlevel: AtomicBool::new(true),
                 next_req_id: AtomicU64::new(1),
                 listener,
                 key <- new_spinlock!(key, "Transport::key"),
                 observer <- new_mutex!(None, "Transport::observer"),
+                service <- new_mutex!(None, "Transport::service"),
                 nodes <- new_mutex!(Nodes { slots, conns: KVec::new(), next_heartbeat_ns: 0 }, "Transport::nodes"),
                 threads <- new_mutex!(Threads { listener: None, manager: None }, "Transport::threads"),
             }),
@@ -335,6 +356,16 @@ impl Transport {
         }
         pr_info!("transport listening on port {} (speed {})\n", port, t.speed);
         Ok(t)
+    }
+
+    /// This node's number.
+    pub(crate) fn me(&self) -> u8 {
+        self.me
+    }
+
+    /// Sets (or clears) who answers requests from other nodes.
+    pub(crate) fn set_service(&self, s: Option<Arc<dyn Service>>) {
+        *self.service.lock() = s;
     }
 
     /// Sets (or clears) who hears of new nodes.
@@ -374,7 +405,12 @@ impl Transport {
             speed: self.speed,
             free_kib: s.free_kib,
             total_kib: s.total_kib,
-            vprocs: 0,
+            vprocs: s.vprocs,
+            flags: if self.loadlevel.load(Ordering::Relaxed) {
+                wire::LOAD_FLAG_LOADLEVEL
+            } else {
+                0
+            },
         }
     }
 
@@ -471,6 +507,14 @@ impl Transport {
         Ok(out)
     }
 
+    /// Whether `node` is this node or up.
+    pub(crate) fn is_up(&self, node: u8) -> bool {
+        if node == self.me {
+            return true;
+        }
+        self.active_conn(node).is_ok()
+    }
+
     fn active_conn(&self, node: u8) -> Result<Arc<Conn>> {
         if node == 0 || node > MAX_NODE {
             return Err(EINVAL);
@@ -494,26 +538,56 @@ impl Transport {
         self.active_conn(node)?.enqueue(ty, payload, false)
     }
 
+    /// Sends a request built by `build(id)` to `node` and waits up to
+    /// `timeout_ms` for the whole response: its frames' payloads, in order.
+    pub(crate) fn request(
+        &self,
+        node: u8,
+        ty: MsgType,
+        timeout_ms: u32,
+        build: impl FnOnce(u64) -> Result<KVec<u8>>,
+    ) -> Result<KVec<KVec<u8>>> {
+        let conn = self.active_conn(node)?;
+        let id = self.next_req_id.fetch_add(1, Ordering::Relaxed);
+        let payload = build(id)?;
+        conn.reqs.lock().push(
+            Pending {
+                id,
+                frames: KVec::new(),
+                done: false,
+            },
+            GFP_KERNEL,
+        )?;
+        let res = conn
+            .enqueue(ty, payload, true)
+            .and_then(|()| conn.wait_reply(id, timeout_ms));
+        let mut r = conn.reqs.lock();
+        let frames = r
+            .iter()
+            .position(|p| p.id == id)
+            .and_then(|i| r.remove(i).ok())
+            .map(|p| p.frames);
+        drop(r);
+        res?;
+        frames.ok_or(EIO)
+    }
+
     /// Round trip to `node` with `len` payload bytes: the RTT in ns and the
     /// number of `Data` bytes the node has received on this connection
     /// (the echo travels behind all data sent before it).
     pub(crate) fn ping(&self, node: u8, len: usize, timeout_ms: u32) -> Result<(u64, u64)> {
-        let conn = self.active_conn(node)?;
-        let id = self.next_req_id.fetch_add(1, Ordering::Relaxed);
         let len = len.clamp(8, MAX_PAYLOAD);
-        let mut p = KVec::with_capacity(len, GFP_KERNEL)?;
-        p.extend_from_slice(&id.to_le_bytes(), GFP_KERNEL)?;
-        p.resize(len, 0, GFP_KERNEL)?;
-        conn.reqs
-            .lock()
-            .push(Pending { id, reply: None }, GFP_KERNEL)?;
         let start = now_ns();
-        let res = conn
-            .enqueue(MsgType::Echo, p, true)
-            .and_then(|()| conn.wait_reply(id, timeout_ms));
-        conn.reqs.lock().retain(|r| r.id != id);
-        let rx = res?;
-        Ok((now_ns().wrapping_sub(start), rx))
+        let frames = self.request(node, MsgType::Echo, timeout_ms, |id| {
+            let mut p = KVec::with_capacity(len, GFP_KERNEL)?;
+            p.extend_from_slice(&id.to_le_bytes(), GFP_KERNEL)?;
+            p.resize(len, 0, GFP_KERNEL)?;
+            Ok(p)
+        })?;
+        let rtt = now_ns().wrapping_sub(start);
+        let r = frames.first().filter(|f| f.len() == 16).ok_or(EPROTO)?;
+        let rx = u64::from_le_bytes(r[8..16].try_into().map_err(|_| EPROTO)?);
+        Ok((rtt, rx))
     }
 
     /// Streams `bytes` of data to `node` in `MAX_PAYLOAD` frames (waiting
@@ -885,8 +959,10 @@ const FAST_PATH_MAX: usize = 4096;
 
 struct Pending {
     id: u64,
-    /// The `Data` byte count the peer reported.
-    reply: Option<u64>,
+    /// The response's frames so far.
+    frames: KVec<KVec<u8>>,
+    /// The last frame arrived.
+    done: bool,
 }
 
 struct ConnThreads {
@@ -1116,14 +1192,14 @@ impl Conn {
         }
     }
 
-    fn wait_reply(&self, id: u64, timeout_ms: u32) -> Result<u64> {
+    fn wait_reply(&self, id: u64, timeout_ms: u32) -> Result {
         let deadline = now_ns() + u64::from(timeout_ms) * NSEC_PER_MSEC;
         let mut r = self.reqs.lock();
         loop {
-            if let Some(p) = r.iter().find(|p| p.id == id) {
-                if let Some(v) = p.reply {
-                    return Ok(v);
-                }
+            match r.iter().find(|p| p.id == id) {
+                Some(p) if p.done => return Ok(()),
+                Some(_) => {}
+                None => return Err(EIO),
             }
             if self.dead.load(Ordering::Acquire) {
                 return Err(EHOSTUNREACH);
@@ -1480,18 +1556,30 @@ impl Receiver {
                     let _ = c.enqueue(MsgType::EchoReply, r, false);
                 }
             }
-            MsgType::EchoReply => {
-                if p.len() != 16 {
+            MsgType::EchoReply | MsgType::KillResp | MsgType::ProcsChunk => {
+                if let Some((id, last)) = wire::response_id(ty, p)? {
+                    self.response(id, last, p);
+                }
+            }
+            MsgType::ProcsReq => {
+                if p.len() != 8 {
                     return Err(WireError::BadLength);
                 }
-                let id = u64::from_le_bytes(p[..8].try_into().map_err(|_| WireError::BadLength)?);
-                let rx = u64::from_le_bytes(p[8..16].try_into().map_err(|_| WireError::BadLength)?);
-                let mut r = c.reqs.lock();
-                if let Some(pnd) = r.iter_mut().find(|q| q.id == id) {
-                    pnd.reply = Some(rx);
+                let id = u64::from_le_bytes(p.try_into().map_err(|_| WireError::BadLength)?);
+                self.serve_procs(id);
+            }
+            MsgType::KillReq => {
+                let k = KillReq::decode(p)?;
+                let service = t.service.lock().clone();
+                let errno = match service {
+                    Some(sv) => sv.kill(s.peer, &k),
+                    None => ESRCH.to_errno().unsigned_abs(),
+                };
+                let mut r = KVec::new();
+                if r.resize(KillResp::LEN, 0, GFP_KERNEL).is_ok() {
+                    KillResp { id: k.id, errno }.encode(&mut r);
+                    let _ = c.enqueue(MsgType::KillResp, r, true);
                 }
-                drop(r);
-                c.req_cv.notify_all();
             }
             MsgType::Data => {
                 c.rx_data.fetch_add(p.len() as u64, Ordering::Relaxed);
@@ -1504,6 +1592,66 @@ impl Receiver {
             | MsgType::Refuse => return Err(WireError::UnknownType(ty as u8)),
         }
         Ok(())
+    }
+
+    /// Files a response frame with its request (unknown ids: the asker
+    /// gave up; the frame is dropped).
+    fn response(&self, id: u64, last: bool, p: &[u8]) {
+        let c = &self.0;
+        let mut copy = KVec::new();
+        if copy.extend_from_slice(p, GFP_KERNEL).is_err() {
+            return;
+        }
+        let mut r = c.reqs.lock();
+        if let Some(pnd) = r.iter_mut().find(|q| q.id == id && !q.done) {
+            if pnd.frames.len() >= MAX_RESPONSE_FRAMES || pnd.frames.push(copy, GFP_KERNEL).is_err()
+            {
+                // Too big or out of memory: end it; the asker sees less.
+                pnd.done = true;
+            } else if last {
+                pnd.done = true;
+            }
+        }
+        drop(r);
+        c.req_cv.notify_all();
+    }
+
+    /// Answers a `ProcsReq`: this node's processes in `ProcsChunk`s.
+    fn serve_procs(&self, id: u64) {
+        let c = &self.0;
+        let service = c.t.service.lock().clone();
+        let mut chunk = KVec::new();
+        let mut count: u16 = 0;
+        let start = |chunk: &mut KVec<u8>| -> Result {
+            chunk.clear();
+            chunk.resize(PROCS_CHUNK_HEADER, 0, GFP_KERNEL)?;
+            Ok(())
+        };
+        if start(&mut chunk).is_err() {
+            return;
+        }
+        let flush = |chunk: &mut KVec<u8>, count: u16, last: bool| -> Result {
+            wire::procs_chunk_header(id, last, count, &mut chunk[..PROCS_CHUNK_HEADER]);
+            let full = core::mem::take(chunk);
+            c.enqueue(MsgType::ProcsChunk, full, true)
+        };
+        if let Some(sv) = service {
+            let _ = sv.procs(&mut |p: &ProcInfo| {
+                let n = p.encoded_len();
+                if chunk.len() + n > MAX_PAYLOAD || count == u16::MAX {
+                    flush(&mut chunk, count, false)?;
+                    start(&mut chunk)?;
+                    count = 0;
+                }
+                let at = chunk.len();
+                chunk.resize(at + n, 0, GFP_KERNEL)?;
+                p.encode(&mut chunk[at..]);
+                count += 1;
+                Ok(())
+            });
+        }
+        // The last chunk (possibly empty) ends the response.
+        let _ = flush(&mut chunk, count, true);
     }
 }
 

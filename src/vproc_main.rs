@@ -8,7 +8,8 @@
 //! `rust/` ([`sys`]), the /proc interface in [`procfs`].
 //!
 //! Layers, bottom up: [`sys`] (raw C), [`logic`] (pure), [`events`] (the
-//! event log), [`transport`] (authenticated TCP and membership), [`procfs`]
+//! event log), [`transport`] (authenticated TCP and membership), [`vproc`]
+//! (the per-process table, PID range, /proc/<pid>/ files), [`procfs`]
 //! (/proc/cluster). Teardown runs top down: the /proc interface goes first,
 //! so no new request can arrive while the transport is being stopped.
 
@@ -21,6 +22,7 @@ mod procfs;
 #[path = "../rust/sys.rs"]
 mod sys;
 mod transport;
+mod vproc;
 
 use logic::peers::{parse_peers, PeerTable, MAX_NODE};
 
@@ -71,7 +73,12 @@ impl Config {
 
 /// The loaded module. Fields drop in declaration order: see the crate docs.
 struct Vproc {
+    remote_procs: Option<sys::process::RemoteProcsReg>,
+    pid_files: Option<sys::process::PidFilesReg>,
+    task_events: Option<sys::process::TaskEventsReg>,
     proc: Option<procfs::ClusterProc>,
+    table: Arc<vproc::VprocTable>,
+    remote: Arc<vproc::RemoteView>,
     transport: Arc<transport::Transport>,
     config: Arc<Config>,
 }
@@ -83,32 +90,64 @@ impl kernel::Module for Vproc {
         let transport = sys::param::take_key(|key| {
             transport::Transport::start(config.node, &config.peers, key, events)
         })?;
-        let proc = match procfs::ClusterProc::new(config.clone(), &transport) {
-            Ok(p) => p,
+        let table = match vproc::VprocTable::new(config.node, transport.clone()) {
+            Ok(t) => t,
             Err(e) => {
                 transport.shutdown();
                 return Err(e);
             }
         };
-        pr_info!(
-            "node {} up, {} peer(s) configured\n",
-            config.node,
-            config.peers.len()
-        );
-        Ok(Self {
-            proc: Some(proc),
+        let remote = match vproc::RemoteView::new(config.node, transport.clone()) {
+            Ok(r) => r,
+            Err(e) => {
+                transport.shutdown();
+                table.release_pid_range();
+                return Err(e);
+            }
+        };
+        // From here on, dropping `this` undoes whatever was set up.
+        let mut this = Self {
+            remote_procs: None,
+            pid_files: None,
+            task_events: None,
+            proc: None,
+            table,
+            remote,
             transport,
             config,
-        })
+        };
+        let service: Arc<dyn transport::Service> = this.remote.clone();
+        this.transport.set_service(Some(service));
+        this.task_events = Some(sys::process::TaskEventsReg::new(this.table.clone())?);
+        this.proc = Some(procfs::ClusterProc::new(
+            this.config.clone(),
+            &this.transport,
+            &this.table,
+        )?);
+        this.pid_files = Some(sys::process::PidFilesReg::new(this.table.clone())?);
+        this.remote_procs = Some(sys::process::RemoteProcsReg::new(this.remote.clone())?);
+        pr_info!(
+            "node {} up, {} peer(s) configured\n",
+            this.config.node,
+            this.config.peers.len()
+        );
+        Ok(this)
     }
 }
 
 impl Drop for Vproc {
     fn drop(&mut self) {
-        // Stop new requests first (procfs), then the transport: it tells
-        // the peers we leave, stops its threads and closes every socket.
+        // Top down: stop serving /proc (per-process files, then
+        // /proc/cluster), stop following processes, stop the transport (it
+        // tells the peers we leave, stops its threads, closes every
+        // socket), and give the PID space back.
+        drop(self.remote_procs.take());
+        drop(self.pid_files.take());
+        drop(self.task_events.take());
         drop(self.proc.take());
+        self.transport.set_service(None);
         self.transport.shutdown();
+        self.table.release_pid_range();
         pr_info!("node {} unloaded\n", self.config.node);
     }
 }

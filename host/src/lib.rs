@@ -10,5 +10,11 @@ pub mod fmtbuf;
 #[path = "../../src/logic/peers.rs"]
 pub mod peers;
 
+#[path = "../../src/logic/pid.rs"]
+pub mod pid;
+
+#[path = "../../src/logic/procinfo.rs"]
+pub mod procinfo;
+
 #[path = "../../src/logic/wire.rs"]
 pub mod wire;

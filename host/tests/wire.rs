@@ -83,9 +83,76 @@ fn every_message_round_trips() {
         free_kib: 1 << 20,
         total_kib: 2 << 20,
         vprocs: 17,
+        flags: LOAD_FLAG_LOADLEVEL,
     });
     roundtrip(Leave);
     roundtrip(Welcome);
+    roundtrip(KillReq {
+        id: 9,
+        pid: 65600,
+        sig: 15,
+        uid: 1000,
+        euid: 1000,
+    });
+    roundtrip(KillResp { id: 9, errno: 3 });
+}
+
+#[test]
+fn responses_carry_their_request_id() {
+    let mut p = [0u8; 16];
+    p[..8].copy_from_slice(&42u64.to_le_bytes());
+    assert_eq!(response_id(MsgType::EchoReply, &p), Ok(Some((42, true))));
+    assert_eq!(
+        response_id(MsgType::KillResp, &p[..12]),
+        Ok(Some((42, true)))
+    );
+    let mut c = [0u8; PROCS_CHUNK_HEADER];
+    procs_chunk_header(42, false, 3, &mut c);
+    assert_eq!(response_id(MsgType::ProcsChunk, &c), Ok(Some((42, false))));
+    assert_eq!(procs_chunk_records(&c), Ok((3, &[][..])));
+    procs_chunk_header(42, true, 0, &mut c);
+    assert_eq!(response_id(MsgType::ProcsChunk, &c), Ok(Some((42, true))));
+    c[8] = 2;
+    assert_eq!(
+        response_id(MsgType::ProcsChunk, &c),
+        Err(WireError::BadField)
+    );
+    assert_eq!(
+        response_id(MsgType::ProcsChunk, &c[..5]),
+        Err(WireError::BadLength)
+    );
+    assert_eq!(
+        response_id(MsgType::EchoReply, &p[..7]),
+        Err(WireError::BadLength)
+    );
+    assert_eq!(response_id(MsgType::Load, &p), Ok(None));
+    assert_eq!(procs_chunk_records(&c[..10]), Err(WireError::BadLength));
+}
+
+#[test]
+fn kill_fields_are_checked() {
+    let mut b = [0u8; KillReq::LEN];
+    KillReq {
+        id: 1,
+        pid: 0,
+        sig: 9,
+        uid: 0,
+        euid: 0,
+    }
+    .encode(&mut b);
+    assert_eq!(KillReq::decode(&b), Err(WireError::BadField));
+    KillReq {
+        id: 1,
+        pid: 5,
+        sig: 65,
+        uid: 0,
+        euid: 0,
+    }
+    .encode(&mut b);
+    assert_eq!(KillReq::decode(&b), Err(WireError::BadField));
+    let mut r = [0u8; KillResp::LEN];
+    KillResp { id: 1, errno: 5000 }.encode(&mut r);
+    assert_eq!(KillResp::decode(&r), Err(WireError::BadField));
 }
 
 #[test]
@@ -293,5 +360,11 @@ fn decoding_arbitrary_bytes_never_panics() {
         let _ = Load::decode(&p);
         let _ = Leave::decode(&p);
         let _ = Welcome::decode(&p);
+        let _ = KillReq::decode(&p);
+        let _ = KillResp::decode(&p);
+        let _ = procs_chunk_records(&p);
+        for ty in [MsgType::EchoReply, MsgType::KillResp, MsgType::ProcsChunk] {
+            let _ = response_id(ty, &p);
+        }
     }
 }

@@ -118,6 +118,14 @@ msg_types! {
     Data = 9,
     /// Acceptor -> initiator, after a good Auth: the connection is up.
     Welcome = 10,
+    /// Request: the node's processes (payload: request id).
+    ProcsReq = 11,
+    /// Response: request id, last-chunk flag, record count, records.
+    ProcsChunk = 12,
+    /// Request: request id, PID, signal, sender's uid and euid.
+    KillReq = 13,
+    /// Response: request id, errno (0: delivered).
+    KillResp = 14,
 }
 
 /// A decoded frame header.
@@ -460,11 +468,16 @@ pub struct Load {
     pub total_kib: u64,
     /// Processes managed by vproc on this node.
     pub vprocs: u32,
+    /// [`LOAD_FLAG_LOADLEVEL`] and future flags.
+    pub flags: u16,
 }
+
+/// [`Load::flags`]: the node takes part in load leveling.
+pub const LOAD_FLAG_LOADLEVEL: u16 = 1;
 
 impl Message for Load {
     const TYPE: MsgType = MsgType::Load;
-    const LEN: usize = 4 + 4 + 2 + 4 + 8 + 8 + 4;
+    const LEN: usize = 4 + 4 + 2 + 4 + 8 + 8 + 4 + 2;
     fn encode(&self, out: &mut [u8]) {
         out[0..4].copy_from_slice(&self.runnable.to_le_bytes());
         out[4..8].copy_from_slice(&self.loadavg.to_le_bytes());
@@ -473,6 +486,7 @@ impl Message for Load {
         out[14..22].copy_from_slice(&self.free_kib.to_le_bytes());
         out[22..30].copy_from_slice(&self.total_kib.to_le_bytes());
         out[30..34].copy_from_slice(&self.vprocs.to_le_bytes());
+        out[34..36].copy_from_slice(&self.flags.to_le_bytes());
     }
     fn decode(p: &[u8]) -> Result<Self, WireError> {
         check_len(p, Self::LEN)?;
@@ -484,8 +498,9 @@ impl Message for Load {
             free_kib: le_u64(p, 14),
             total_kib: le_u64(p, 22),
             vprocs: le_u32(p, 30),
+            flags: le_u16(p, 34),
         };
-        if l.cpus == 0 || l.free_kib > l.total_kib {
+        if l.cpus == 0 || l.free_kib > l.total_kib || l.flags & !LOAD_FLAG_LOADLEVEL != 0 {
             return Err(WireError::BadField);
         }
         Ok(l)
@@ -518,6 +533,115 @@ impl Message for Welcome {
         check_len(p, 0)?;
         Ok(Welcome)
     }
+}
+
+/// Every response starts with the id of its request; `true` when the
+/// frame of type `ty` ends the response (always, but for a `ProcsChunk`
+/// whose last-chunk flag is 0).
+pub fn response_id(ty: MsgType, p: &[u8]) -> Result<Option<(u64, bool)>, WireError> {
+    let last = match ty {
+        MsgType::EchoReply | MsgType::KillResp => true,
+        MsgType::ProcsChunk => match p.get(8) {
+            Some(0) => false,
+            Some(1) => true,
+            Some(_) => return Err(WireError::BadField),
+            None => return Err(WireError::BadLength),
+        },
+        _ => return Ok(None),
+    };
+    if p.len() < 8 {
+        return Err(WireError::BadLength);
+    }
+    let id = u64::from_le_bytes([p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]]);
+    Ok(Some((id, last)))
+}
+
+/// [`MsgType::KillReq`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KillReq {
+    /// Request id.
+    pub id: u64,
+    /// Target PID.
+    pub pid: u32,
+    /// Signal number (0: only check).
+    pub sig: u32,
+    /// Sender's uid.
+    pub uid: u32,
+    /// Sender's euid.
+    pub euid: u32,
+}
+
+impl Message for KillReq {
+    const TYPE: MsgType = MsgType::KillReq;
+    const LEN: usize = 24;
+    fn encode(&self, out: &mut [u8]) {
+        out[0..8].copy_from_slice(&self.id.to_le_bytes());
+        out[8..12].copy_from_slice(&self.pid.to_le_bytes());
+        out[12..16].copy_from_slice(&self.sig.to_le_bytes());
+        out[16..20].copy_from_slice(&self.uid.to_le_bytes());
+        out[20..24].copy_from_slice(&self.euid.to_le_bytes());
+    }
+    fn decode(p: &[u8]) -> Result<Self, WireError> {
+        check_len(p, Self::LEN)?;
+        let k = Self {
+            id: le_u64(p, 0),
+            pid: le_u32(p, 8),
+            sig: le_u32(p, 12),
+            uid: le_u32(p, 16),
+            euid: le_u32(p, 20),
+        };
+        if k.sig > 64 || k.pid == 0 || k.pid > 4_194_304 {
+            return Err(WireError::BadField);
+        }
+        Ok(k)
+    }
+}
+
+/// [`MsgType::KillResp`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KillResp {
+    /// Request id.
+    pub id: u64,
+    /// 0, or the positive errno kill(2) would have returned.
+    pub errno: u32,
+}
+
+impl Message for KillResp {
+    const TYPE: MsgType = MsgType::KillResp;
+    const LEN: usize = 12;
+    fn encode(&self, out: &mut [u8]) {
+        out[0..8].copy_from_slice(&self.id.to_le_bytes());
+        out[8..12].copy_from_slice(&self.errno.to_le_bytes());
+    }
+    fn decode(p: &[u8]) -> Result<Self, WireError> {
+        check_len(p, Self::LEN)?;
+        let r = Self {
+            id: le_u64(p, 0),
+            errno: le_u32(p, 8),
+        };
+        if r.errno > 4095 {
+            return Err(WireError::BadField);
+        }
+        Ok(r)
+    }
+}
+
+/// Size of a `ProcsChunk` header: id, last flag, record count.
+pub const PROCS_CHUNK_HEADER: usize = 11;
+
+/// Writes a `ProcsChunk` header into `out[..PROCS_CHUNK_HEADER]`.
+pub fn procs_chunk_header(id: u64, last: bool, count: u16, out: &mut [u8]) {
+    out[0..8].copy_from_slice(&id.to_le_bytes());
+    out[8] = u8::from(last);
+    out[9..11].copy_from_slice(&count.to_le_bytes());
+}
+
+/// Splits a `ProcsChunk` payload into its record count and records.
+pub fn procs_chunk_records(p: &[u8]) -> Result<(u16, &[u8]), WireError> {
+    if p.len() < PROCS_CHUNK_HEADER {
+        return Err(WireError::BadLength);
+    }
+    Ok((u16::from_le_bytes([p[9], p[10]]), &p[PROCS_CHUNK_HEADER..]))
 }
 
 /// Encodes a whole frame of message `m` into `out`: header, payload, MAC.
