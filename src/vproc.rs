@@ -15,7 +15,7 @@
 //! PIDs `[node << 16, (node + 1) << 16)`, set on load and released on unload.
 //!
 //! [`RemoteView`] is the other half of the single system image: the other
-//! nodes' processes, fetched over the transport (cached for 0.5 s), behind
+//! nodes' processes, fetched over the transport (once per `ps`), behind
 //! the remote /proc/<pid> directories and kill(2) of remote PIDs; and this
 //! node's answers to the same questions from the others.
 //!
@@ -321,8 +321,13 @@ impl TaskEvents for VprocTable {
     }
 }
 
-/// How long a fetched view of the other nodes' processes is reused.
-const REMOTE_CACHE_NS: u64 = 500_000_000;
+/// A new listing of /proc (readdir from the start, as every `ps` does)
+/// refetches the other nodes' processes when the view is older than this.
+const REMOTE_SCAN_AGE_NS: u64 = 200_000_000;
+/// Anything else (the rest of the listing, reading a remote process's
+/// files) reuses the view unless it is older than this, so that one `ps`
+/// costs one fetch however long it runs.
+const REMOTE_MAX_AGE_NS: u64 = 5_000_000_000;
 /// How long to wait for one node's process list or kill answer.
 const REMOTE_TIMEOUT_MS: u32 = 3000;
 
@@ -383,13 +388,14 @@ impl RemoteView {
         Ok(())
     }
 
-    /// The cache, refreshed if stale.
+    /// The cache, refetched if older than `max_age_ns`.
     fn fresh(
         &self,
+        max_age_ns: u64,
     ) -> kernel::sync::lock::Guard<'_, RemoteCache, kernel::sync::lock::mutex::MutexBackend> {
         let mut c = self.cache.lock();
         let now = crate::sys::time::now_ns();
-        if now.saturating_sub(c.fetched_ns) > REMOTE_CACHE_NS {
+        if c.fetched_ns == 0 || now.saturating_sub(c.fetched_ns) > max_age_ns {
             let mut procs = KVVec::new();
             if let Ok(nodes) = self.transport.nodes() {
                 for n in nodes.iter() {
@@ -430,18 +436,24 @@ impl RemoteView {
 
 impl process::RemoteProcs for RemoteView {
     fn next(&self, from: u32) -> Option<u32> {
-        let c = self.fresh();
+        // A listing that starts below the cluster PIDs is a new scan.
+        let age = if pid::is_cluster_pid(from) {
+            REMOTE_MAX_AGE_NS
+        } else {
+            REMOTE_SCAN_AGE_NS
+        };
+        let c = self.fresh(age);
         let i = c.procs.partition_point(|p| p.pid < from);
         c.procs.get(i).map(|p| p.pid)
     }
 
     fn owner_of(&self, tgid: u32) -> Option<(u32, u32)> {
-        let c = self.fresh();
+        let c = self.fresh(REMOTE_MAX_AGE_NS);
         Self::find(&c, tgid).map(|p| (p.euid, p.egid))
     }
 
     fn show(&self, m: &mut Seq<'_>, tgid: u32, name: &[u8]) -> Result {
-        let c = self.fresh();
+        let c = self.fresh(REMOTE_MAX_AGE_NS);
         let p = *Self::find(&c, tgid).ok_or(ESRCH)?;
         drop(c);
         let mut out = FmtBuf::<512>::new();
