@@ -165,6 +165,14 @@ impl ProcFileOps for Events {
             render(ev, &mut line);
             let b = line.as_bytes();
             if done + b.len() > buf.len() {
+                if done == 0 {
+                    // A reader with a tiny buffer gets the line cut short
+                    // rather than an endless run of empty reads.
+                    let n = buf.len();
+                    buf.copy_from_slice(&b[..n]);
+                    *pos += 1;
+                    return n;
+                }
                 break;
             }
             buf[done..done + b.len()].copy_from_slice(b);

@@ -60,6 +60,9 @@ const BACKOFF_MIN_MS: u32 = 250;
 const BACKOFF_MAX_MS: u32 = 4000;
 /// Manager period.
 const TICK_MS: u32 = 100;
+/// Most connections (established or handshaking) at once: each costs two
+/// threads and a 64 KiB buffer, so a flood of connects must not add more.
+const MAX_CONNS: usize = 2 * MAX_NODE as usize + 16;
 const NSEC_PER_MSEC: u64 = 1_000_000;
 
 /// A node's state as this node sees it.
@@ -659,12 +662,17 @@ impl Transport {
         }
     }
 
-    /// Registers a new connection for reaping; fails once stopping.
+    /// Registers a new connection for reaping; fails once stopping or at
+    /// [`MAX_CONNS`].
     fn track(&self, c: &Arc<Conn>) -> Result {
         if self.stopping.load(Ordering::Acquire) {
             return Err(ESHUTDOWN);
         }
-        self.nodes.lock().conns.push(c.clone(), GFP_KERNEL)?;
+        let mut n = self.nodes.lock();
+        if n.conns.len() >= MAX_CONNS {
+            return Err(EMFILE);
+        }
+        n.conns.push(c.clone(), GFP_KERNEL)?;
         Ok(())
     }
 
@@ -895,8 +903,14 @@ impl ThreadFn for Listener {
         while !thread::should_stop() && !t.stopping.load(Ordering::Acquire) {
             match t.listener.accept() {
                 Ok(sock) => {
-                    if Conn::accepted(t, sock).is_err() && PEER_LOG.allow() {
-                        pr_warn!("cannot start a thread for an incoming connection\n");
+                    // On failure the socket is closed at once.
+                    if let Err(e) = Conn::accepted(t, sock) {
+                        if PEER_LOG.allow() {
+                            pr_warn!(
+                                "incoming connection dropped (error {}: too many connections?)\n",
+                                e.to_errno()
+                            );
+                        }
                     }
                 }
                 Err(_) => {

@@ -344,17 +344,23 @@ struct RemoteCache {
 pub(crate) struct RemoteView {
     me: u8,
     transport: Arc<Transport>,
+    table: Arc<VprocTable>,
     #[pin]
     cache: Mutex<RemoteCache>,
 }
 
 impl RemoteView {
-    /// The view of node `me`.
-    pub(crate) fn new(me: u8, transport: Arc<Transport>) -> Result<Arc<Self>> {
+    /// The view of node `me`, whose own processes are in `table`.
+    pub(crate) fn new(
+        me: u8,
+        transport: Arc<Transport>,
+        table: Arc<VprocTable>,
+    ) -> Result<Arc<Self>> {
         Arc::pin_init(
             try_pin_init!(Self {
                 me,
                 transport,
+                table,
                 cache <- new_mutex!(RemoteCache { fetched_ns: 0, procs: KVVec::new() }, "RemoteView::cache"),
             }),
             GFP_KERNEL,
@@ -453,7 +459,13 @@ impl process::RemoteProcs for RemoteView {
     }
 
     fn show(&self, m: &mut Seq<'_>, tgid: u32, name: &[u8]) -> Result {
-        let c = self.fresh(REMOTE_MAX_AGE_NS);
+        // What ps reads for every process may be as old as the listing;
+        // the vproc files are read one at a time, by people: fresher.
+        let age = match name {
+            b"where" | b"loadlevel" | b"lock" | b"nmigs" => REMOTE_SCAN_AGE_NS,
+            _ => REMOTE_MAX_AGE_NS,
+        };
+        let c = self.fresh(age);
         let p = *Self::find(&c, tgid).ok_or(ESRCH)?;
         drop(c);
         let mut out = FmtBuf::<512>::new();
@@ -472,6 +484,15 @@ impl process::RemoteProcs for RemoteView {
             }
             b"where" => {
                 let _ = writeln!(out, "{}", p.node);
+            }
+            b"loadlevel" => {
+                let _ = writeln!(out, "{}", u8::from(p.loadlevel));
+            }
+            b"lock" => {
+                let _ = writeln!(out, "{}", u8::from(p.lock));
+            }
+            b"nmigs" => {
+                let _ = writeln!(out, "{}", p.nmigs);
             }
             _ => return Err(ENOENT),
         }
@@ -514,7 +535,14 @@ impl process::RemoteProcs for RemoteView {
 
 impl Service for RemoteView {
     fn procs(&self, emit: &mut dyn FnMut(&ProcInfo) -> Result) -> Result {
-        process::for_each_proc(1 << pid::NODE_SHIFT, self.me, emit)
+        process::for_each_proc(1 << pid::NODE_SHIFT, self.me, &mut |p: &ProcInfo| {
+            let e = self.table.get(p.pid);
+            let mut p = *p;
+            p.loadlevel = e.loadlevel;
+            p.lock = e.lock;
+            p.nmigs = e.nmigs;
+            emit(&p)
+        })
     }
 
     fn kill(&self, from: u8, req: &KillReq) -> u32 {

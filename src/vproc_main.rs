@@ -97,7 +97,7 @@ impl kernel::Module for Vproc {
                 return Err(e);
             }
         };
-        let remote = match vproc::RemoteView::new(config.node, transport.clone()) {
+        let remote = match vproc::RemoteView::new(config.node, transport.clone(), table.clone()) {
             Ok(r) => r,
             Err(e) => {
                 transport.shutdown();

@@ -20,6 +20,9 @@ fn sample() -> ProcInfo {
         start_ms: 1_700_000_010_000,
         vsize: 8 << 20,
         rss: 300,
+        loadlevel: true,
+        lock: false,
+        nmigs: 3,
         ..Default::default()
     };
     p.comm[..4].copy_from_slice(b"burn");
@@ -64,6 +67,13 @@ fn bad_records_are_refused() {
     let mut st = buf.clone();
     st[24] = b'(';
     assert_eq!(ProcInfo::decode(&st), Err(ProcInfoError::BadField));
+    let mut ll = buf.clone();
+    ll[88] = 2;
+    assert_eq!(
+        ProcInfo::decode(&ll),
+        Err(ProcInfoError::BadField),
+        "loadlevel is 0/1"
+    );
     // A comm without a NUL is cut to 15 bytes, never read past.
     let mut c = buf.clone();
     c[72..88].fill(b'x');

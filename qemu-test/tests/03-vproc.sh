@@ -87,6 +87,14 @@ check_eq "node 1 cannot switch node 2" "Invalid argument" "$(werr 1 /proc/cluste
 check_eq "node<n>/loadlevel takes only 0/1" "Invalid argument" "$(werr 2 /proc/cluster/node2/loadlevel 2)"
 check_eq "node 2 switches itself on again" ok "$(werr 2 /proc/cluster/node2/loadlevel 1)"
 
+# --- vproc.node=N on the kernel command line: cluster PIDs from boot on
+check "boot node 4 with vproc.node=4 and no module" env VPROC_NO_BUILD=1 VPROC_APPEND=vproc.node=4 "$CLUSTER" up --nodes 4 --no-module
+a4=$(on 4 'pidof vproc-agent')
+check "node 4's agent (started at boot) has a PID of node 4's share" test "$a4" -ge $((4 << 16)) -a "$a4" -lt $((5 << 16))
+check_eq "init is still PID 1 there" init "$(on 4 'cat /proc/1/comm')"
+check_match "the kernel says so" "vproc: node 4 allocates PIDs 262144..327679" "$(on 4 dmesg)"
+"$CLUSTER" kill 4
+
 # --- without the module /proc/<pid>/ is as before
 on 1 "kill $sp $up"
 check "rmmod on node 3" on 3 'rmmod vproc'

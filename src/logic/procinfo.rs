@@ -50,6 +50,12 @@ pub struct ProcInfo {
     pub vsize: u64,
     /// Resident set, pages.
     pub rss: u64,
+    /// May the load leveller move it (`/proc/<pid>/loadlevel`).
+    pub loadlevel: bool,
+    /// Pinned to its node (`/proc/<pid>/lock`).
+    pub lock: bool,
+    /// Times it migrated.
+    pub nmigs: u32,
     /// Command name (NUL-padded).
     pub comm: [u8; 16],
     /// Command line, NUL-separated arguments.
@@ -76,6 +82,9 @@ impl Default for ProcInfo {
             start_ms: 0,
             vsize: 0,
             rss: 0,
+            loadlevel: false,
+            lock: false,
+            nmigs: 0,
             comm: [0; 16],
             cmdline: [0; CMDLINE_MAX],
             cmdline_len: 0,
@@ -142,7 +151,10 @@ impl ProcInfo {
         o[56..64].copy_from_slice(&self.vsize.to_le_bytes());
         o[64..72].copy_from_slice(&self.rss.to_le_bytes());
         o[72..88].copy_from_slice(&self.comm);
-        o[88..96].fill(0);
+        o[88] = u8::from(self.loadlevel);
+        o[89] = u8::from(self.lock);
+        o[90..94].copy_from_slice(&self.nmigs.to_le_bytes());
+        o[94..96].fill(0);
         o[96..n].copy_from_slice(self.cmdline());
         n
     }
@@ -163,6 +175,9 @@ impl ProcInfo {
         if !state.is_ascii_uppercase() && state != b't' {
             return Err(ProcInfoError::BadField);
         }
+        if b[88] > 1 || b[89] > 1 {
+            return Err(ProcInfoError::BadField);
+        }
         let mut p = ProcInfo {
             pid: u32_at(b, 0),
             ppid: u32_at(b, 4),
@@ -179,6 +194,9 @@ impl ProcInfo {
             start_ms: u64_at(b, 48),
             vsize: u64_at(b, 56),
             rss: u64_at(b, 64),
+            loadlevel: b[88] == 1,
+            lock: b[89] == 1,
+            nmigs: u32_at(b, 90),
             comm: [0; 16],
             cmdline: [0; CMDLINE_MAX],
             cmdline_len: clen as u16,
