@@ -75,8 +75,17 @@ impl Socket {
         unsafe { shim::vproc_shim_sock_set_timeouts(self.sock.as_ptr(), rcv_ms, snd_ms) };
     }
 
-    /// Sends all of `parts`, in order, as one stream write.
-    pub(crate) fn send_parts(&self, parts: &[&[u8]]) -> Result {
+    /// Calls a shim send function on `parts` (at most 4 slices).
+    fn send_with(
+        &self,
+        parts: &[&[u8]],
+        f: unsafe extern "C" fn(
+            *mut shim::socket,
+            *const *const c_void,
+            *const usize,
+            c_uint,
+        ) -> c_long,
+    ) -> Result<usize> {
         let mut ptrs = [core::ptr::null::<c_void>(); 4];
         let mut lens = [0usize; 4];
         if parts.len() > ptrs.len() {
@@ -88,39 +97,26 @@ impl Socket {
         }
         // SAFETY: `self.sock` is live; the arrays describe `parts.len()`
         // live slices.
-        let ret = unsafe {
-            shim::vproc_shim_sock_sendv(
+        check(unsafe {
+            f(
                 self.sock.as_ptr(),
                 ptrs.as_ptr(),
                 lens.as_ptr(),
                 parts.len() as u32,
             )
-        };
-        check(ret).map(|_| ())
+        })
+    }
+
+    /// Sends all of `parts`, in order, as one stream write.
+    pub(crate) fn send_parts(&self, parts: &[&[u8]]) -> Result {
+        self.send_with(parts, shim::vproc_shim_sock_sendv)
+            .map(|_| ())
     }
 
     /// Sends as much of `parts` as fits without waiting; returns the byte
     /// count sent (0 when the socket buffer is full).
     pub(crate) fn send_parts_nowait(&self, parts: &[&[u8]]) -> Result<usize> {
-        let mut ptrs = [core::ptr::null::<c_void>(); 4];
-        let mut lens = [0usize; 4];
-        if parts.len() > ptrs.len() {
-            return Err(EINVAL);
-        }
-        for (i, p) in parts.iter().enumerate() {
-            ptrs[i] = p.as_ptr().cast();
-            lens[i] = p.len();
-        }
-        // SAFETY: as in `send_parts`.
-        let ret = unsafe {
-            shim::vproc_shim_sock_sendv_nowait(
-                self.sock.as_ptr(),
-                ptrs.as_ptr(),
-                lens.as_ptr(),
-                parts.len() as u32,
-            )
-        };
-        check(ret)
+        self.send_with(parts, shim::vproc_shim_sock_sendv_nowait)
     }
 
     /// Fills `buf` completely; `EPIPE` if the peer closed first.

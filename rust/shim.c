@@ -353,14 +353,13 @@ void vproc_shim_sock_set_timeouts(struct socket *s, unsigned int rcv_ms,
 
 #define VPROC_MAX_IOV 8
 
-long vproc_shim_sock_sendv(struct socket *s, const void *const *bufs,
-			   const size_t *lens, unsigned int n)
+/* Points @msg at the @n buffers; their total length, or -EINVAL. */
+static long vproc_msg_kvec(struct msghdr *msg, struct kvec *iov,
+			   const void *const *bufs, const size_t *lens,
+			   unsigned int n)
 {
-	struct kvec iov[VPROC_MAX_IOV];
-	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL };
-	size_t total = 0, done = 0;
+	size_t total = 0;
 	unsigned int i;
-	int ret;
 
 	if (n > VPROC_MAX_IOV)
 		return -EINVAL;
@@ -369,7 +368,20 @@ long vproc_shim_sock_sendv(struct socket *s, const void *const *bufs,
 		iov[i].iov_len = lens[i];
 		total += lens[i];
 	}
-	iov_iter_kvec(&msg.msg_iter, ITER_SOURCE, iov, n, total);
+	iov_iter_kvec(&msg->msg_iter, ITER_SOURCE, iov, n, total);
+	return total;
+}
+
+long vproc_shim_sock_sendv(struct socket *s, const void *const *bufs,
+			   const size_t *lens, unsigned int n)
+{
+	struct kvec iov[VPROC_MAX_IOV];
+	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL };
+	long total = vproc_msg_kvec(&msg, iov, bufs, lens, n), done = 0;
+	int ret;
+
+	if (total < 0)
+		return total;
 	while (done < total) {
 		ret = sock_sendmsg(s, &msg);
 		if (ret < 0)
@@ -386,22 +398,13 @@ long vproc_shim_sock_sendv_nowait(struct socket *s, const void *const *bufs,
 {
 	struct kvec iov[VPROC_MAX_IOV];
 	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL | MSG_DONTWAIT };
-	size_t total = 0;
-	unsigned int i;
+	long total = vproc_msg_kvec(&msg, iov, bufs, lens, n);
 	int ret;
 
-	if (n > VPROC_MAX_IOV)
-		return -EINVAL;
-	for (i = 0; i < n; i++) {
-		iov[i].iov_base = (void *)bufs[i];
-		iov[i].iov_len = lens[i];
-		total += lens[i];
-	}
-	iov_iter_kvec(&msg.msg_iter, ITER_SOURCE, iov, n, total);
+	if (total < 0)
+		return total;
 	ret = sock_sendmsg(s, &msg);
-	if (ret == -EAGAIN)
-		return 0;
-	return ret;
+	return ret == -EAGAIN ? 0 : ret;
 }
 
 long vproc_shim_sock_recv(struct socket *s, void *buf, size_t len)

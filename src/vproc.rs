@@ -140,7 +140,7 @@ impl VprocTable {
 
     /// `NAME` adds a program to `loadlevellist`, `-NAME` removes it.
     pub(crate) fn edit_loadlevellist(&self, buf: &[u8]) -> Result {
-        let s = trim(buf);
+        let s = buf.trim_ascii();
         let (remove, name) = match s.first() {
             Some(b'-') => (true, &s[1..]),
             _ => (false, s),
@@ -234,18 +234,6 @@ impl VprocTable {
             }
         })
     }
-}
-
-fn trim(buf: &[u8]) -> &[u8] {
-    let start = buf
-        .iter()
-        .position(|c| !c.is_ascii_whitespace())
-        .unwrap_or(buf.len());
-    let end = buf
-        .iter()
-        .rposition(|c| !c.is_ascii_whitespace())
-        .map_or(start, |e| e + 1);
-    &buf[start..end]
 }
 
 impl PidFiles for VprocTable {

@@ -218,20 +218,14 @@ pub fn parse_peers(s: &[u8]) -> Result<PeerTable, PeersError> {
             kind: PeersErrorKind::TooLong,
         });
     }
-    let start = s
-        .iter()
-        .position(|c| !c.is_ascii_whitespace())
-        .unwrap_or(s.len());
-    let end = s
-        .iter()
-        .rposition(|c| !c.is_ascii_whitespace())
-        .map_or(start, |e| e + 1);
+    let trimmed = s.trim_ascii();
     let mut table = PeerTable::new();
-    if start == end {
+    if trimmed.is_empty() {
         return Ok(table);
     }
-    let mut pos = start;
-    for entry in s[start..end].split(|&c| c == b',') {
+    // Offsets in errors are into the string as given.
+    let mut pos = s.len() - s.trim_ascii_start().len();
+    for entry in trimmed.split(|&c| c == b',') {
         if entry.is_empty() {
             return Err(PeersError {
                 offset: pos,

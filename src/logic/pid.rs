@@ -51,7 +51,7 @@ pub enum InputError {
 /// Parses an optionally signed decimal integer, allowing surrounding ASCII
 /// whitespace (a trailing newline from `echo`).
 fn parse_int(buf: &[u8]) -> Result<i64, InputError> {
-    let s = trim(buf);
+    let s = buf.trim_ascii();
     let (neg, digits) = match s.first() {
         Some(b'-') => (true, &s[1..]),
         Some(b'+') => (false, &s[1..]),
@@ -68,18 +68,6 @@ fn parse_int(buf: &[u8]) -> Result<i64, InputError> {
         v = v * 10 + i64::from(c - b'0');
     }
     Ok(if neg { -v } else { v })
-}
-
-fn trim(buf: &[u8]) -> &[u8] {
-    let start = buf
-        .iter()
-        .position(|c| !c.is_ascii_whitespace())
-        .unwrap_or(buf.len());
-    let end = buf
-        .iter()
-        .rposition(|c| !c.is_ascii_whitespace())
-        .map_or(start, |e| e + 1);
-    &buf[start..end]
 }
 
 /// Parses a 0/1 switch (`loadlevel`, `lock`).
