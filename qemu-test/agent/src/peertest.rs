@@ -1,0 +1,293 @@
+//! `vproc-peertest`: a peer that holds the cluster key and misbehaves, to
+//! test what the kernel does with authenticated but bad input.
+//!
+//!     vproc-peertest ADDR PORT ME TO KEY SCENARIO
+//!
+//! Joins node TO at ADDR:PORT as node ME (the real handshake, with the wire
+//! codec of `src/logic/`), then plays SCENARIO and reports on stdout
+//! whether the node closed the connection (`closed`) or kept it (`open`):
+//!
+//! - `good`: a valid load vector, then an echo: must stay `open` (`echoed`);
+//! - `bad-load`: a load vector with 0 CPUs;
+//! - `unknown-type`: a frame of type 200 (MAC valid);
+//! - `replay`: the same frame twice (sequence);
+//! - `bad-mac`: a frame with one MAC bit flipped;
+//! - `bad-kill`: a kill request for signal 99;
+//! - `handshake-again`: a Hello after the handshake;
+//! - `bad-procs`: stays joined and answers the node's process-list
+//!   request with a record count that the payload does not hold.
+
+use hmac::{Hmac as HmacImpl, Mac};
+use sha2::Sha256;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+use vproc_logic::wire::*;
+
+struct H;
+impl Hmac for H {
+    fn hmac(&self, key: &[u8; 32], parts: &[&[u8]]) -> [u8; 32] {
+        let mut m = <HmacImpl<Sha256> as Mac>::new_from_slice(key).expect("any key length");
+        for p in parts {
+            m.update(p);
+        }
+        m.finalize().into_bytes().into()
+    }
+}
+
+struct Peer {
+    s: TcpStream,
+    tx_key: [u8; 32],
+    rx_key: [u8; 32],
+    tx_seq: u64,
+    rx_seq: u64,
+}
+
+fn die(msg: &str) -> ! {
+    eprintln!("vproc-peertest: {msg}");
+    std::process::exit(1);
+}
+
+fn send_raw(s: &mut TcpStream, key: &[u8; 32], seq: u64, ty: u8, payload: &[u8], flip_mac: bool) {
+    let mut hdr = Header::new(MsgType::Echo, payload.len(), seq)
+        .expect("small")
+        .encode();
+    hdr[1] = ty;
+    let mut mac = frame_mac(&H, key, &hdr, payload);
+    if flip_mac {
+        mac[0] ^= 1;
+    }
+    let mut f = hdr.to_vec();
+    f.extend_from_slice(payload);
+    f.extend_from_slice(&mac);
+    s.write_all(&f)
+        .unwrap_or_else(|e| die(&format!("send: {e}")));
+}
+
+fn recv(s: &mut TcpStream, key: &[u8; 32], seq: u64) -> (Header, Vec<u8>) {
+    let mut hdr = [0u8; HEADER_LEN];
+    s.read_exact(&mut hdr)
+        .unwrap_or_else(|e| die(&format!("recv: {e}")));
+    let h = Header::decode(&hdr).unwrap_or_else(|e| die(e.as_str()));
+    let mut p = vec![0u8; h.len as usize];
+    s.read_exact(&mut p)
+        .unwrap_or_else(|e| die(&format!("recv: {e}")));
+    let mut mac = [0u8; MAC_LEN];
+    s.read_exact(&mut mac)
+        .unwrap_or_else(|e| die(&format!("recv: {e}")));
+    verify_frame(&H, key, &hdr, &p, &mac, seq).unwrap_or_else(|e| die(e.as_str()));
+    (h, p)
+}
+
+fn msg<M: Message>(m: &M) -> Vec<u8> {
+    let mut p = vec![0u8; M::LEN];
+    m.encode(&mut p);
+    p
+}
+
+fn join(addr: &str, port: u16, me: u8, to: u8, secret: &[u8]) -> Peer {
+    let key = cluster_key(&H, secret);
+    let mut s = TcpStream::connect((addr, port)).unwrap_or_else(|e| die(&format!("connect: {e}")));
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok();
+    let nonce_i = [0x42; NONCE_LEN];
+    let hello = Hello {
+        node: me,
+        to,
+        listen_port: 7399,
+        nonce: nonce_i,
+    };
+    send_raw(&mut s, &key, 0, MsgType::Hello as u8, &msg(&hello), false);
+    let (h, p) = recv(&mut s, &key, 0);
+    if h.ty != MsgType::HelloAck {
+        die(&format!("refused at hello: {:?}", Refuse::decode(&p)));
+    }
+    let ack = HelloAck::decode(&p).unwrap_or_else(|e| die(e.as_str()));
+    let t = Transcript {
+        initiator: me,
+        acceptor: to,
+        nonce_i,
+        nonce_a: ack.nonce,
+    };
+    if ack.proof != t.acceptor_proof(&H, &key) {
+        die("the node's proof does not verify");
+    }
+    send_raw(
+        &mut s,
+        &key,
+        1,
+        MsgType::Auth as u8,
+        &msg(&Auth {
+            proof: t.initiator_proof(&H, &key),
+        }),
+        false,
+    );
+    let (h, _) = recv(&mut s, &key, 1);
+    if h.ty != MsgType::Welcome {
+        die("not welcomed");
+    }
+    let (tx_key, rx_key) = t.session_keys(&H, &key);
+    Peer {
+        s,
+        tx_key,
+        rx_key,
+        tx_seq: 2,
+        rx_seq: 2,
+    }
+}
+
+impl Peer {
+    fn send(&mut self, ty: u8, payload: &[u8]) {
+        send_raw(&mut self.s, &self.tx_key, self.tx_seq, ty, payload, false);
+        self.tx_seq += 1;
+    }
+
+    /// Reads frames until the node closes (true) or `secs` pass (false).
+    fn closed_within(&mut self, secs: u64) -> bool {
+        let end = Instant::now() + Duration::from_secs(secs);
+        self.s
+            .set_read_timeout(Some(Duration::from_millis(200)))
+            .ok();
+        let mut buf = [0u8; 4096];
+        while Instant::now() < end {
+            match self.s.read(&mut buf) {
+                Ok(0) => return true,
+                Ok(_) => {}
+                Err(e)
+                    if e.kind() == std::io::ErrorKind::WouldBlock
+                        || e.kind() == std::io::ErrorKind::TimedOut => {}
+                Err(_) => return true,
+            }
+        }
+        false
+    }
+}
+
+fn load() -> Vec<u8> {
+    msg(&Load {
+        runnable: 0,
+        loadavg: 0,
+        cpus: 1,
+        speed: 1,
+        free_kib: 1,
+        total_kib: 2,
+        vprocs: 0,
+        flags: 0,
+    })
+}
+
+fn main() {
+    let a: Vec<String> = std::env::args().collect();
+    if a.len() != 7 {
+        die("usage: vproc-peertest ADDR PORT ME TO KEY SCENARIO");
+    }
+    let (port, me, to) = match (a[2].parse(), a[3].parse(), a[4].parse()) {
+        (Ok(p), Ok(m), Ok(t)) => (p, m, t),
+        _ => die("PORT, ME and TO are numbers"),
+    };
+    let mut p = join(&a[1], port, me, to, a[5].as_bytes());
+    let report = |closed: bool| println!("{}", if closed { "closed" } else { "open" });
+    match a[6].as_str() {
+        "good" => {
+            p.send(MsgType::Load as u8, &load());
+            let mut echo = 77u64.to_le_bytes().to_vec();
+            echo.extend_from_slice(&[0; 8]);
+            p.send(MsgType::Echo as u8, &echo);
+            p.s.set_read_timeout(Some(Duration::from_secs(5))).ok();
+            loop {
+                let (h, body) = recv(&mut p.s, &p.rx_key, p.rx_seq);
+                p.rx_seq += 1;
+                if h.ty == MsgType::EchoReply && body[..8] == 77u64.to_le_bytes() {
+                    println!("echoed");
+                    break;
+                }
+            }
+            report(p.closed_within(2));
+        }
+        "bad-load" => {
+            let mut l = load();
+            l[8] = 0; // cpus = 0
+            p.send(MsgType::Load as u8, &l);
+            report(p.closed_within(5));
+        }
+        "unknown-type" => {
+            p.send(200, &[]);
+            report(p.closed_within(5));
+        }
+        "replay" => {
+            let l = load();
+            p.send(MsgType::Load as u8, &l);
+            p.tx_seq -= 1;
+            p.send(MsgType::Load as u8, &l);
+            report(p.closed_within(5));
+        }
+        "bad-mac" => {
+            send_raw(
+                &mut p.s,
+                &p.tx_key,
+                p.tx_seq,
+                MsgType::Load as u8,
+                &load(),
+                true,
+            );
+            report(p.closed_within(5));
+        }
+        "bad-kill" => {
+            let mut k = vec![0u8; KillReq::LEN];
+            KillReq {
+                id: 1,
+                pid: 65536,
+                sig: 1,
+                uid: 0,
+                euid: 0,
+            }
+            .encode(&mut k);
+            k[12] = 99; // signal 99
+            p.send(MsgType::KillReq as u8, &k);
+            report(p.closed_within(5));
+        }
+        "handshake-again" => {
+            let h = Hello {
+                node: me,
+                to,
+                listen_port: 7399,
+                nonce: [1; NONCE_LEN],
+            };
+            p.send(MsgType::Hello as u8, &msg(&h));
+            report(p.closed_within(5));
+        }
+        "bad-procs" => {
+            // Keep the node's heartbeat timeout away and answer its process
+            // list request (made by a ps on that node) with a lie.
+            let end = Instant::now() + Duration::from_secs(20);
+            p.s.set_read_timeout(Some(Duration::from_millis(300))).ok();
+            let mut answered = false;
+            while Instant::now() < end && !answered {
+                p.send(MsgType::Load as u8, &load());
+                let mut hdr = [0u8; HEADER_LEN];
+                match p.s.read_exact(&mut hdr) {
+                    Ok(()) => {}
+                    Err(_) => continue,
+                }
+                let h = Header::decode(&hdr).unwrap_or_else(|e| die(e.as_str()));
+                let mut body = vec![0u8; h.len as usize + MAC_LEN];
+                p.s.read_exact(&mut body)
+                    .unwrap_or_else(|e| die(&format!("recv: {e}")));
+                p.rx_seq += 1;
+                if h.ty == MsgType::ProcsReq {
+                    let mut c = vec![0u8; PROCS_CHUNK_HEADER + 10];
+                    procs_chunk_header(
+                        u64::from_le_bytes(body[..8].try_into().expect("8")),
+                        true,
+                        5,
+                        &mut c,
+                    );
+                    p.send(MsgType::ProcsChunk as u8, &c);
+                    answered = true;
+                    println!("answered");
+                }
+            }
+            report(p.closed_within(3));
+        }
+        other => die(&format!("unknown scenario {other}")),
+    }
+}

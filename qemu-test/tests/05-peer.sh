@@ -1,0 +1,38 @@
+# A peer that holds the cluster key and sends bad frames anyway: the node
+# must drop that connection, log why, and carry on.
+# Sourced by run-tests with lib.sh; the cluster is up with $NODES nodes.
+
+key=${VPROC_KEY:-vproc-test-key-${VPROC_CLUSTER:-default}}
+# peer FAKE_NODE SCENARIO: run it from node 3 against node 1.
+peer() { on 3 "vproc-peertest 10.77.0.1 7300 $1 1 $key $2"; }
+
+out=$(peer 9 good)
+check_match "a well-behaved fake node 9 joins node 1 and gets its echo" "echoed" "$out"
+check_match "... and stays connected" "open" "$out"
+
+scenario() { # FAKE_NODE SCENARIO LOGREGEX
+    local out
+    out=$(peer "$1" "$2")
+    check_eq "$2: node 1 drops the connection" closed "$out"
+    check_match "$2: node 1 logs why" "$3" "$(on 1 'dmesg | tail -20')"
+}
+scenario 10 bad-load 'node 10.*field out of range'
+scenario 11 unknown-type 'node 11.*unknown message type'
+scenario 12 replay 'node 12.*out-of-sequence'
+scenario 13 bad-mac 'node 13.*bad MAC'
+scenario 14 bad-kill 'node 14.*field out of range'
+scenario 15 handshake-again 'node 15.*unknown message type'
+
+# A lying answer to a process-list request.
+on 3 "vproc-peertest 10.77.0.1 7300 16 1 $key bad-procs > /tmp/badprocs 2>&1 &"
+sleep 2
+check_match "ps on node 1 still works while node 16 lies" "vproc-agent" "$(on 1 'ps -e')"
+sleep 2
+check_match "node 16 was asked and lied" "answered" "$(on 3 'cat /tmp/badprocs')"
+check_match "node 1 logs the malformed list" "node 16: malformed process record" "$(on 1 dmesg)"
+
+for n in 2 3; do
+    check_eq "node $n is still up on node 1 after all that" up "$(on 1 "awk '\$1 == $n { print \$3 }' /proc/cluster/nodes")"
+done
+for n in $(seq 9 16); do on 1 "echo $n > /proc/cluster/admin/remove" >/dev/null 2>&1; done
+check_eq "the fake nodes are removed" "" "$(on 1 "awk 'NR > 1 && \$1 >= 9 { print \$1 }' /proc/cluster/nodes")"
