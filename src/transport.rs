@@ -1235,7 +1235,9 @@ impl Conn {
 struct RxFrame {
     hdr: [u8; HEADER_LEN],
     mac: [u8; MAC_LEN],
-    /// INVARIANT: capacity `MAX_PAYLOAD`, allocated once per connection.
+    /// INVARIANT: capacity `MAX_PAYLOAD + MAC_LEN`, allocated once per
+    /// connection: a frame's payload and MAC are read into it with one
+    /// receive call, then the MAC is moved out.
     payload: KVec<u8>,
 }
 
@@ -1244,7 +1246,7 @@ impl RxFrame {
         Ok(Self {
             hdr: [0; HEADER_LEN],
             mac: [0; MAC_LEN],
-            payload: KVec::with_capacity(MAX_PAYLOAD, GFP_KERNEL)?,
+            payload: KVec::with_capacity(MAX_PAYLOAD + MAC_LEN, GFP_KERNEL)?,
         })
     }
 
@@ -1257,18 +1259,20 @@ impl RxFrame {
     ) -> core::result::Result<Header, RxError> {
         sock.recv_exact(&mut self.hdr).map_err(RxError::Io)?;
         let h = Header::decode(&self.hdr).map_err(RxError::Wire)?;
-        // Bounded by the decode above: len <= MAX_PAYLOAD == capacity, so
-        // this never allocates; only growth is zero-filled.
+        // Bounded by the decode above: len + MAC_LEN <= capacity, so this
+        // never allocates; only growth is zero-filled.
         let len = h.len as usize;
-        if self.payload.len() > len {
-            self.payload.truncate(len);
+        let want = len + MAC_LEN;
+        if self.payload.len() > want {
+            self.payload.truncate(want);
         } else {
             self.payload
-                .resize(len, 0, GFP_KERNEL)
+                .resize(want, 0, GFP_KERNEL)
                 .map_err(|_| RxError::Io(ENOMEM))?;
         }
         sock.recv_exact(&mut self.payload).map_err(RxError::Io)?;
-        sock.recv_exact(&mut self.mac).map_err(RxError::Io)?;
+        self.mac.copy_from_slice(&self.payload[len..]);
+        self.payload.truncate(len);
         wire::verify_frame(&KernelHmac, key, &self.hdr, &self.payload, &self.mac, seq)
             .map_err(RxError::Wire)
     }
