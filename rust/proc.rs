@@ -64,9 +64,10 @@ pub(crate) trait ProcFileOps: Send + Sync + 'static {
     fn write(&self, _buf: &[u8]) -> Result {
         Err(EINVAL)
     }
-    /// Stream files only: fills `buf` with whole lines after `*pos`,
-    /// advancing it; returns the byte count (0: caught up).
-    fn stream_read(&self, _pos: &mut u64, _buf: &mut [u8]) -> usize {
+    /// Stream files only: fills `buf` from record `*pos`, of which `*skip`
+    /// bytes were read already, advancing both; returns the byte count (0:
+    /// caught up). A record longer than `buf` is returned in pieces.
+    fn stream_read(&self, _pos: &mut u64, _skip: &mut u32, _buf: &mut [u8]) -> usize {
         0
     }
     /// Stream files only: whether there is more after `pos`.
@@ -123,24 +124,26 @@ unsafe extern "C" fn write_tramp<T: ProcFileOps>(
 ///
 /// # Safety
 ///
-/// As for [`show_tramp`]; `pos` is the open file's position and `buf` a
-/// kernel buffer of `len` bytes, both exclusive to this call.
+/// As for [`show_tramp`]; `pos` and `skip` are the open file's position
+/// and `buf` a kernel buffer of `len` bytes, all exclusive to this call.
 unsafe extern "C" fn stream_read_tramp<T: ProcFileOps>(
     data: *mut c_void,
     pos: *mut u64,
+    skip: *mut c_uint,
     buf: *mut c_char,
     len: usize,
 ) -> c_long {
     // SAFETY: see above; `pos` is the open file's position and `buf` a
     // kernel buffer of `len` bytes, both exclusive to this call.
-    let (t, pos, buf) = unsafe {
+    let (t, pos, skip, buf) = unsafe {
         (
             &*data.cast::<T>(),
             &mut *pos,
+            &mut *skip,
             core::slice::from_raw_parts_mut(buf, len),
         )
     };
-    t.stream_read(pos, buf) as c_long
+    t.stream_read(pos, skip, buf) as c_long
 }
 
 /// The `stream_ready` callback for stream files of type `T`.

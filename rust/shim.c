@@ -90,6 +90,7 @@ struct vproc_file {
 /* Per-open state of a stream file. */
 struct vproc_stream_pos {
 	unsigned long long pos;
+	unsigned int skip;
 };
 
 #define VPROC_WRITE_MAX 4096
@@ -148,7 +149,7 @@ static ssize_t vproc_file_read(struct file *file, char __user *ubuf,
 	kbuf = kmalloc(chunk, GFP_KERNEL);
 	if (!kbuf)
 		return -ENOMEM;
-	n = f->cbs->stream_read(f->data, &sp->pos, kbuf, chunk);
+	n = f->cbs->stream_read(f->data, &sp->pos, &sp->skip, kbuf, chunk);
 	if (n > 0 && copy_to_user(ubuf, kbuf, n))
 		n = -EFAULT;
 	kfree(kbuf);

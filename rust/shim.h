@@ -53,15 +53,16 @@ void vproc_shim_proc_remove(struct proc_dir_entry *pde);
  * - write: one write(2) of at most 4095 bytes, NUL-terminated copy in @buf;
  *   0 or -errno (the write then fails with it). NULL: read-only.
  * - stream_read / stream_ready: an event stream instead of show. Each open
- *   file has a position (*pos, starting at 0) that stream_read advances;
- *   stream_read fills @buf (kernel memory) with whole lines and returns the
- *   byte count, 0 when the reader has caught up (read(2) then returns 0, so
- *   `cat` ends; poll(2) waits until stream_ready says there is more).
+ *   file has a position (*pos: the next record, starting at 0; *skip: bytes
+ *   of that record already read) that stream_read advances; stream_read
+ *   fills @buf (kernel memory) and returns the byte count, 0 when the
+ *   reader has caught up (read(2) then returns 0, so `cat` ends; poll(2)
+ *   waits until stream_ready says there is more).
  */
 typedef int (*vproc_show_fn)(struct seq_file *m, void *data);
 typedef int (*vproc_write_fn)(void *data, const char *buf, size_t len);
 typedef long (*vproc_stream_read_fn)(void *data, unsigned long long *pos,
-				     char *buf, size_t len);
+				     unsigned int *skip, char *buf, size_t len);
 typedef int (*vproc_stream_ready_fn)(void *data, unsigned long long pos);
 
 struct vproc_file_cbs {

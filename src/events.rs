@@ -151,33 +151,30 @@ fn render(ev: &Event, out: &mut FmtBuf<192>) {
 }
 
 impl ProcFileOps for Events {
-    fn stream_read(&self, pos: &mut u64, buf: &mut [u8]) -> usize {
+    fn stream_read(&self, pos: &mut u64, skip: &mut u32, buf: &mut [u8]) -> usize {
         let mut done = 0;
         let ring = self.ring.lock();
         let oldest = ring.next_seq.saturating_sub(ring.events.len() as u64);
         if *pos < oldest {
             // Those were overwritten: continue with the oldest kept.
             *pos = oldest;
+            *skip = 0;
         }
-        while *pos < ring.next_seq {
+        while *pos < ring.next_seq && done < buf.len() {
             let ev = &ring.events[(*pos % CAPACITY as u64) as usize];
             let mut line = FmtBuf::<192>::new();
             render(ev, &mut line);
-            let b = line.as_bytes();
-            if done + b.len() > buf.len() {
-                if done == 0 {
-                    // A reader with a tiny buffer gets the line cut short
-                    // rather than an endless run of empty reads.
-                    let n = buf.len();
-                    buf.copy_from_slice(&b[..n]);
-                    *pos += 1;
-                    return n;
-                }
-                break;
+            let rest = line.as_bytes().get(*skip as usize..).unwrap_or(&[]);
+            let n = rest.len().min(buf.len() - done);
+            buf[done..done + n].copy_from_slice(&rest[..n]);
+            done += n;
+            if n == rest.len() {
+                *pos += 1;
+                *skip = 0;
+            } else {
+                // The reader's buffer is full mid-line: go on from here.
+                *skip += n as u32;
             }
-            buf[done..done + b.len()].copy_from_slice(b);
-            done += b.len();
-            *pos += 1;
         }
         done
     }

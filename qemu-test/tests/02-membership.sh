@@ -53,6 +53,13 @@ sleep 2
 check_match "a follower of events sees the leave as it happens" 'leave node=2' "$(on 1 'cat /tmp/follow')"
 on 1 'kill $(cat /tmp/follow.pid)'
 check_eq "rmmod on node 2: node 1 marks it left" left "$(state_of 2 1)"
+check_eq "poll on events times out when nothing happens" timeout "$(on 1 'vproc-polltest /proc/cluster/events 1500')"
+on 1 'vproc-polltest /proc/cluster/events 15000 > /tmp/poll 2>&1 & echo $! > /tmp/poll.pid'
+sleep 1
+on 1 'echo 2500 > /proc/cluster/admin/timeout_ms; echo -n x > /proc/cluster/admin/key; echo -n '"$key"' > /proc/cluster/admin/key'
+on 1 'i=0; while [ $i -lt 50 ] && kill -0 $(cat /tmp/poll.pid) 2>/dev/null; do sleep 0.1; i=$((i+1)); done'
+check_match "poll on events wakes up for a new event, which read returns" "^ready" "$(on 1 'cat /tmp/poll')"
+check_match "... the event itself" "key node=1 cluster key changed" "$(on 1 'cat /tmp/poll')"
 check_eq "... and node 3 too" left "$(state_of 2 3)"
 check "insmod on node 2 again" on 2 "insmod /lib/modules/vproc.ko node=2 peers=$peers key=$key"
 check "node 2 rejoins" wait_up 2 1 15
