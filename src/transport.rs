@@ -1271,7 +1271,13 @@ impl RxFrame {
                 .map_err(|_| RxError::Io(ENOMEM))?;
         }
         sock.recv_exact(&mut self.payload).map_err(RxError::Io)?;
-        self.mac.copy_from_slice(&self.payload[len..]);
+        // `payload` holds exactly `len + MAC_LEN` bytes here; written
+        // without a panicking path (objtool must see every function end).
+        self.mac = self
+            .payload
+            .get(len..)
+            .and_then(|m| <[u8; MAC_LEN]>::try_from(m).ok())
+            .ok_or(RxError::Wire(WireError::BadLength))?;
         self.payload.truncate(len);
         wire::verify_frame(&KernelHmac, key, &self.hdr, &self.payload, &self.mac, seq)
             .map_err(RxError::Wire)
