@@ -461,19 +461,15 @@ static void vproc_fill_task(struct vproc_task *out, struct task_struct *t)
 	const struct cred *c;
 
 	memset(out, 0, sizeof(*out));
-	rcu_read_lock();
 	out->tgid = task_tgid_nr(t);
-	out->ppid = task_tgid_nr(rcu_dereference(t->real_parent));
+	rcu_read_lock();
 	c = __task_cred(t);
-	out->uid = from_kuid_munged(&init_user_ns, c->uid);
-	out->euid = from_kuid_munged(&init_user_ns, c->euid);
 	out->may_control = uid_eq(current_euid(), c->uid) ||
 			   uid_eq(current_euid(), c->euid);
 	rcu_read_unlock();
 	out->may_control = out->may_control || capable(CAP_SYS_ADMIN);
 	out->kthread = !!(t->flags & PF_KTHREAD);
 	out->threads = get_nr_threads(t);
-	get_task_comm(out->comm, t);
 }
 
 static vproc_pid_show_fn vproc_pid_show_cb;

@@ -144,13 +144,9 @@ void vproc_shim_sock_release(struct socket *s);
 /* Facts about a task, gathered for the /proc/<pid>/ hooks. */
 struct vproc_task {
 	int tgid;
-	int ppid;
-	unsigned int uid;	/* real uid */
-	unsigned int euid;
 	int kthread;		/* a kernel thread */
 	int threads;		/* threads in its group */
 	int may_control;	/* current owns it or has CAP_SYS_ADMIN */
-	char comm[16];
 };
 
 /*
