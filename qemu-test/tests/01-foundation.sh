@@ -78,6 +78,14 @@ bad_param "peers with port 0" "node=3 peers=1@1.2.3.4:0" 'vproc: invalid paramet
 bad_param "peers with garbage" "node=3 peers=garbage" 'vproc: invalid parameter peers'
 check "a good insmod still works afterwards" on 3 "insmod /lib/modules/vproc.ko node=3 peers=$peers key=$key"
 
+# --- a second cluster runs side by side with this one
+side="side-$$"
+check "a second cluster boots beside this one" env VPROC_CLUSTER=$side VPROC_NO_BUILD=1 "$CLUSTER" up --nodes 1
+check_eq "... its node answers" node1 "$(VPROC_CLUSTER=$side "$CLUSTER" sh 1 hostname)"
+check_eq "... and this cluster's node 1 still does" 1 "$(on 1 'cat /proc/cluster/this_node')"
+check "... and it goes down alone" env VPROC_CLUSTER=$side "$CLUSTER" down
+check "this cluster is unaffected" on 2 true
+
 # --- kill: a hard power-off, and the node can be booted again
 check "kill 3" "$CLUSTER" kill 3
 check_match "status shows node 3 stopped" 'node 3: stopped' "$("$CLUSTER" status)"
