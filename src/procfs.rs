@@ -39,14 +39,16 @@ use core::sync::atomic::Ordering;
 use kernel::{new_mutex, prelude::*, sync::Arc, sync::Mutex};
 
 /// Parses a decimal number (surrounding whitespace allowed) within `lo..=hi`.
-fn parse_num(buf: &[u8], lo: u64, hi: u64) -> Result<u64> {
-    let s = core::str::from_utf8(buf).map_err(|_| EINVAL)?.trim();
-    let v: u64 = s.parse().map_err(|_| EINVAL)?;
-    if (lo..=hi).contains(&v) {
-        Ok(v)
-    } else {
-        Err(EINVAL)
-    }
+/// Logs and refuses anything else, naming `file`.
+fn parse_num(file: &str, buf: &[u8], lo: u64, hi: u64) -> Result<u64> {
+    let v = core::str::from_utf8(buf)
+        .ok()
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .filter(|v| (lo..=hi).contains(v));
+    v.ok_or_else(|| {
+        pr_info!("{}: expected a number {}..{}\n", file, lo, hi);
+        EINVAL
+    })
 }
 
 /// Admin writes need CAP_SYS_ADMIN, whatever the file mode says.
@@ -54,6 +56,7 @@ fn admin_only() -> Result {
     if capable_admin() {
         Ok(())
     } else {
+        pr_info!("/proc/cluster: write refused, CAP_SYS_ADMIN needed\n");
         Err(EPERM)
     }
 }
@@ -201,7 +204,7 @@ impl ProcFileOps for NodeLoadlevel {
             );
             return Err(EINVAL);
         }
-        let v = parse_num(buf, 0, 1)?;
+        let v = parse_num("node<n>/loadlevel", buf, 0, 1)?;
         self.t.loadlevel.store(v == 1, Ordering::Relaxed);
         Ok(())
     }
@@ -265,9 +268,7 @@ impl ProcFileOps for AddRemove {
             self.t.add_peer(&p)?;
             self.proc.ensure_node(&self.t, p.node)
         } else {
-            let n = parse_num(s.as_bytes(), 1, u64::from(MAX_NODE)).inspect_err(|_| {
-                pr_warn!("admin/remove: not a node number 1..{}\n", MAX_NODE);
-            })?;
+            let n = parse_num("admin/remove", s.as_bytes(), 1, u64::from(MAX_NODE))?;
             self.t.remove_peer(n as u8)?;
             self.proc.remove_node(n as u8);
             Ok(())
@@ -298,15 +299,22 @@ impl ProcFileOps for Tunable {
     fn write(&self, buf: &[u8]) -> Result {
         admin_only()?;
         let tun = &self.t.tun;
-        let v = parse_num(buf, 100, 60_000)? as u32;
+        let file = if self.timeout {
+            "admin/timeout_ms"
+        } else {
+            "admin/heartbeat_ms"
+        };
+        let v = parse_num(file, buf, 100, 60_000)? as u32;
         // The timeout must leave room for at least two heartbeats.
         if self.timeout {
             if v < 2 * tun.heartbeat_ms.load(Ordering::Relaxed) {
+                pr_info!("{}: must be at least twice heartbeat_ms\n", file);
                 return Err(EINVAL);
             }
             tun.timeout_ms.store(v, Ordering::Relaxed);
         } else {
             if 2 * v > tun.timeout_ms.load(Ordering::Relaxed) {
+                pr_info!("{}: must be at most half of timeout_ms\n", file);
                 return Err(EINVAL);
             }
             tun.heartbeat_ms.store(v, Ordering::Relaxed);
@@ -335,11 +343,12 @@ impl ProcFileOps for Bench {
         admin_only()?;
         let s = core::str::from_utf8(buf).map_err(|_| EINVAL)?;
         let mut it = s.split_whitespace();
-        let node = parse_num(it.next().ok_or(EINVAL)?.as_bytes(), 1, u64::from(MAX_NODE))? as u8;
-        let bytes = parse_num(it.next().ok_or(EINVAL)?.as_bytes(), 0, 1 << 34)?;
-        if it.next().is_some() {
+        let (Some(node), Some(bytes), None) = (it.next(), it.next(), it.next()) else {
+            pr_info!("admin/bench: write \"NODE BYTES\"\n");
             return Err(EINVAL);
-        }
+        };
+        let node = parse_num("admin/bench", node.as_bytes(), 1, u64::from(MAX_NODE))? as u8;
+        let bytes = parse_num("admin/bench", bytes.as_bytes(), 0, 1 << 34)?;
         // RTT: the best of 20 small round trips.
         let mut rtt = u64::MAX;
         for _ in 0..20 {

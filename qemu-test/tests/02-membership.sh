@@ -133,6 +133,7 @@ check_fails "remove of a non-number fails" on 1 'echo x > /proc/cluster/admin/re
 check_fails "remove of self fails" on 1 'echo 1 > /proc/cluster/admin/remove'
 check_fails "a heartbeat too close to the timeout is refused" on 1 'echo 2000 > /proc/cluster/admin/heartbeat_ms'
 check_fails "a non-numeric timeout is refused" on 1 'echo soon > /proc/cluster/admin/timeout_ms'
+check_match "... and logged" 'admin/timeout_ms: expected a number 100..60000' "$(on 1 'dmesg | tail -3')"
 check "timeout can be raised" on 1 'echo 4000 > /proc/cluster/admin/timeout_ms'
 check_eq "... and reads back" 4000 "$(on 1 'cat /proc/cluster/admin/timeout_ms')"
 check "and lowered again" on 1 'echo 2500 > /proc/cluster/admin/timeout_ms'
@@ -142,3 +143,5 @@ check_fails "a huge write is refused" on 1 'head -c 10000 /dev/zero | tr "\0" 1 
 check "stream 4 MiB from node 1 to node 3" on 1 'echo "3 4194304" > /proc/cluster/admin/bench'
 check_match "... and report it" '^node 3 bytes 4194304 ns [0-9]+ rtt_ns [0-9]+$' "$(on 1 'cat /proc/cluster/admin/bench')"
 check_fails "bench to a node that is not up fails" on 1 'echo "9 100" > /proc/cluster/admin/bench'
+check_fails "bench with one number fails" on 1 'echo "3" > /proc/cluster/admin/bench'
+check_match "... and is logged" 'admin/bench: write "NODE BYTES"' "$(on 1 'dmesg | tail -3')"
