@@ -289,17 +289,25 @@ void vproc_shim_tcp_tune(struct socket *s)
 	tcp_sock_set_keepcnt(s->sk, 3);
 }
 
-int vproc_shim_tcp_listen(unsigned short port, struct socket **out)
+/* A new kernel TCP socket and the IPv4 address @addr:@port (host order). */
+static int vproc_tcp_socket(unsigned int addr, unsigned short port,
+			    struct sockaddr_in *sin, struct socket **s)
 {
-	struct sockaddr_in sin = {
+	*sin = (struct sockaddr_in){
 		.sin_family = AF_INET,
-		.sin_addr.s_addr = htonl(INADDR_ANY),
+		.sin_addr.s_addr = htonl(addr),
 		.sin_port = htons(port),
 	};
+	return sock_create_kern(&init_net, AF_INET, SOCK_STREAM, IPPROTO_TCP, s);
+}
+
+int vproc_shim_tcp_listen(unsigned short port, struct socket **out)
+{
+	struct sockaddr_in sin;
 	struct socket *s;
 	int err;
 
-	err = sock_create_kern(&init_net, AF_INET, SOCK_STREAM, IPPROTO_TCP, &s);
+	err = vproc_tcp_socket(INADDR_ANY, port, &sin, &s);
 	if (err)
 		return err;
 	sock_set_reuseaddr(s->sk);
@@ -322,15 +330,11 @@ int vproc_shim_tcp_accept(struct socket *lsock, struct socket **out)
 int vproc_shim_tcp_connect(unsigned int addr, unsigned short port,
 			   unsigned int timeout_ms, struct socket **out)
 {
-	struct sockaddr_in sin = {
-		.sin_family = AF_INET,
-		.sin_addr.s_addr = htonl(addr),
-		.sin_port = htons(port),
-	};
+	struct sockaddr_in sin;
 	struct socket *s;
 	int err;
 
-	err = sock_create_kern(&init_net, AF_INET, SOCK_STREAM, IPPROTO_TCP, &s);
+	err = vproc_tcp_socket(addr, port, &sin, &s);
 	if (err)
 		return err;
 	/* A blocking connect honours the send timeout. */

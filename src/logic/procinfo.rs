@@ -10,6 +10,7 @@
 //! and busybox parse it; fields a remote node does not send are 0.
 
 use super::fmtbuf::FmtBuf;
+use super::wire::{le_u32, le_u64};
 use core::fmt::Write;
 
 /// Longest command line carried (longer ones are cut).
@@ -101,16 +102,6 @@ pub enum ProcInfoError {
     BadField,
 }
 
-fn u32_at(b: &[u8], at: usize) -> u32 {
-    u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
-}
-
-fn u64_at(b: &[u8], at: usize) -> u64 {
-    let mut a = [0u8; 8];
-    a.copy_from_slice(&b[at..at + 8]);
-    u64::from_le_bytes(a)
-}
-
 impl ProcInfo {
     /// The command name without padding.
     pub fn comm(&self) -> &[u8] {
@@ -179,24 +170,24 @@ impl ProcInfo {
             return Err(ProcInfoError::BadField);
         }
         let mut p = ProcInfo {
-            pid: u32_at(b, 0),
-            ppid: u32_at(b, 4),
-            uid: u32_at(b, 8),
-            euid: u32_at(b, 12),
-            gid: u32_at(b, 16),
-            egid: u32_at(b, 20),
+            pid: le_u32(b, 0),
+            ppid: le_u32(b, 4),
+            uid: le_u32(b, 8),
+            euid: le_u32(b, 12),
+            gid: le_u32(b, 16),
+            egid: le_u32(b, 20),
             state,
             nice: b[25] as i8,
             threads: u16::from_le_bytes([b[26], b[27]]),
             node: b[28],
-            utime: u64_at(b, 32),
-            stime: u64_at(b, 40),
-            start_ms: u64_at(b, 48),
-            vsize: u64_at(b, 56),
-            rss: u64_at(b, 64),
+            utime: le_u64(b, 32),
+            stime: le_u64(b, 40),
+            start_ms: le_u64(b, 48),
+            vsize: le_u64(b, 56),
+            rss: le_u64(b, 64),
             loadlevel: b[88] == 1,
             lock: b[89] == 1,
-            nmigs: u32_at(b, 90),
+            nmigs: le_u32(b, 90),
             comm: [0; 16],
             cmdline: [0; CMDLINE_MAX],
             cmdline_len: clen as u16,

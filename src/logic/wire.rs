@@ -284,13 +284,16 @@ fn node_field(v: u8) -> Result<u8, WireError> {
     }
 }
 
-fn le_u16(p: &[u8], at: usize) -> u16 {
+/// Little-endian u16 at `at` (the caller has checked the length).
+pub(crate) fn le_u16(p: &[u8], at: usize) -> u16 {
     u16::from_le_bytes([p[at], p[at + 1]])
 }
-fn le_u32(p: &[u8], at: usize) -> u32 {
+/// Little-endian u32 at `at` (the caller has checked the length).
+pub(crate) fn le_u32(p: &[u8], at: usize) -> u32 {
     u32::from_le_bytes([p[at], p[at + 1], p[at + 2], p[at + 3]])
 }
-fn le_u64(p: &[u8], at: usize) -> u64 {
+/// Little-endian u64 at `at` (the caller has checked the length).
+pub(crate) fn le_u64(p: &[u8], at: usize) -> u64 {
     let mut b = [0u8; 8];
     b.copy_from_slice(&p[at..at + 8]);
     u64::from_le_bytes(b)
