@@ -464,7 +464,22 @@ impl Transport {
         Ok(())
     }
 
+    /// The other nodes that are up now, in node order (no load sampling:
+    /// cheap enough for every `ps`).
+    pub(crate) fn up_nodes(&self) -> Result<KVec<u8>> {
+        let mut out = KVec::with_capacity(usize::from(MAX_NODE), GFP_KERNEL)?;
+        let n = self.nodes.lock();
+        for (i, s) in n.slots.iter().enumerate() {
+            if s.active.is_some() && s.state == NodeState::Up {
+                // Cannot allocate: the capacity covers every node.
+                out.push(i as u8, GFP_KERNEL)?;
+            }
+        }
+        Ok(out)
+    }
+
     /// A snapshot of every known node, this one included, in node order.
+    /// Samples this node's load (a walk of the task list).
     pub(crate) fn nodes(&self) -> Result<KVec<NodeInfo>> {
         let mut out = KVec::with_capacity(usize::from(MAX_NODE), GFP_KERNEL)?;
         let me_load = self.local_load();

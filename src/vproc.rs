@@ -391,13 +391,10 @@ impl RemoteView {
         let now = crate::sys::time::now_ns();
         if c.fetched_ns == 0 || now.saturating_sub(c.fetched_ns) > max_age_ns {
             let mut procs = KVVec::new();
-            if let Ok(nodes) = self.transport.nodes() {
-                for n in nodes.iter() {
-                    if n.is_self || n.state != crate::transport::NodeState::Up {
-                        continue;
-                    }
+            if let Ok(nodes) = self.transport.up_nodes() {
+                for &node in nodes.iter() {
                     let before = procs.len();
-                    if self.fetch(n.node, &mut procs).is_err() {
+                    if self.fetch(node, &mut procs).is_err() {
                         // That node's processes are missing this time.
                         procs.truncate(before);
                     }
