@@ -13,7 +13,7 @@ BUILD := $(REPO)/build
 TOOLS_TARGET := x86_64-unknown-linux-gnu
 STATIC_BIN := $(REPO)/target/$(TOOLS_TARGET)/release
 
-.PHONY: all deps kernel module tools initramfs guest host-test fuzz lint clippy fmt-check \
+.PHONY: all deps kernel module tools progs initramfs guest host-test fuzz lint clippy fmt-check \
 	rust-analyzer qemu-test test demo bench clean
 
 all: guest
@@ -36,7 +36,14 @@ tools:
 	@RUSTFLAGS="-C target-feature=+crt-static" cargo build -q --release --target $(TOOLS_TARGET) \
 	  -p vproc-tools -p vproc-test-agent
 
-initramfs: module tools
+# Statically linked test programs for the guests (migration tests).
+progs: tools
+	@for c in $(REPO)/qemu-test/progs/*.c; do \
+	  b=$(STATIC_BIN)/$$(basename $$c .c); \
+	  [ $$b -nt $$c ] || gcc -static -O2 -pthread -Wall -Werror -o $$b $$c || exit 1; \
+	done
+
+initramfs: module tools progs
 	@$(REPO)/qemu-test/mkinitramfs $(BUILD)/initramfs.cpio.gz $(REPO)/vproc.ko $(STATIC_BIN)
 
 # Everything a guest boots: kernel image + initramfs.

@@ -53,8 +53,8 @@ pub(crate) trait PidFiles: Send + Sync + 'static {
 pub(crate) trait TaskEvents: Send + Sync + 'static {
     /// `parent` forked the new process `child`.
     fn forked(&self, parent: u32, child: u32);
-    /// Process `tgid` is gone.
-    fn exited(&self, tgid: u32);
+    /// Process `tgid` is gone; `exit_code` is what wait(2) reports.
+    fn exited(&self, tgid: u32, exit_code: i32);
     /// Process `tgid` now runs the program called `comm`.
     fn exec(&self, tgid: u32, comm: &[u8]);
 }
@@ -157,10 +157,10 @@ unsafe extern "C" fn fork_tramp<T: TaskEvents>(data: *mut c_void, parent: c_int,
 /// # Safety
 ///
 /// As [`fork_tramp`].
-unsafe extern "C" fn exit_tramp<T: TaskEvents>(data: *mut c_void, tgid: c_int) {
+unsafe extern "C" fn exit_tramp<T: TaskEvents>(data: *mut c_void, tgid: c_int, code: c_int) {
     // SAFETY: per this function's contract.
     let me = unsafe { &*data.cast::<T>() };
-    me.exited(tgid.max(0) as u32);
+    me.exited(tgid.max(0) as u32, code);
 }
 
 /// # Safety

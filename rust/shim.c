@@ -555,7 +555,9 @@ static void vproc_fork_probe(void *data, struct task_struct *parent,
 static void vproc_exit_probe(void *data, struct task_struct *p, bool group_dead)
 {
 	if (group_dead)
-		vproc_exit_cb(vproc_task_data, task_tgid_nr(p));
+		vproc_exit_cb(vproc_task_data, task_tgid_nr(p),
+			      (p->signal->flags & SIGNAL_GROUP_EXIT) ?
+			      p->signal->group_exit_code : p->exit_code);
 }
 
 int vproc_shim_task_hooks_register(vproc_fork_fn fork, vproc_exit_fn exit,

@@ -166,10 +166,11 @@ void vproc_shim_pid_hooks_unregister(void);
  * Process life cycle (sched_process_fork/exit tracepoints). Called with
  * preemption disabled: no sleeping, atomic allocations only.
  * fork: a new process (not thread) @child was forked by @parent.
- * exit: process @tgid is gone (its last thread exited).
+ * exit: process @tgid is gone (its last thread exited) with @exit_code as
+ *   wait(2) reports it (exit status << 8, or the signal | 0x80 for a core).
  */
 typedef void (*vproc_fork_fn)(void *data, int parent, int child);
-typedef void (*vproc_exit_fn)(void *data, int tgid);
+typedef void (*vproc_exit_fn)(void *data, int tgid, int exit_code);
 /* exec: process @tgid now runs the program named @comm (NUL-padded 16). */
 typedef void (*vproc_exec_fn)(void *data, int tgid, const char *comm);
 int vproc_shim_task_hooks_register(vproc_fork_fn fork, vproc_exit_fn exit,
@@ -269,5 +270,195 @@ struct vproc_sysload {
 void vproc_shim_sysload(struct vproc_sysload *out);
 /* capable(CAP_SYS_ADMIN) for the calling task. */
 int vproc_shim_capable_admin(void);
+
+
+/* ---- migration (src/migrate; C side in rust/migrate.c) ---- */
+
+/* Everything of a process that is not memory, registers, files or pending
+ * signals: read from and applied to `current`. */
+struct vproc_mig_task {
+	unsigned int uid, euid, suid, fsuid, gid, egid, sgid, fsgid;
+	unsigned long long cap_inheritable, cap_permitted, cap_effective;
+	unsigned long long cap_bset, cap_ambient;
+	unsigned int securebits;
+	unsigned int ngroups;		/* <= 32 */
+	unsigned int groups[32];
+	unsigned int umask;
+	int nice;
+	unsigned int personality;
+	char comm[16];
+	unsigned long long rlim_cur[16], rlim_max[16];
+	/* mm_struct's layout fields (brk, stack, argv/envp for /proc) */
+	unsigned long long start_code, end_code, start_data, end_data;
+	unsigned long long start_brk, brk, start_stack;
+	unsigned long long arg_start, arg_end, env_start, env_end;
+	unsigned long long vdso;	/* start of the vdso text */
+	unsigned long long vdso_lo;	/* start of the vdso/vvar area */
+	unsigned long long vdso_hi;	/* end of the vdso/vvar area */
+	unsigned long long auxv[64];
+	unsigned long long blocked;	/* signal mask */
+	unsigned long long ss_sp, ss_size;
+	unsigned int ss_flags;
+	unsigned long long sa_handler[64], sa_flags[64], sa_restorer[64];
+	unsigned long long sa_mask[64];
+	/* restartable sequences registration (rseq(2)); len 0: none */
+	unsigned long long rseq_ptr;
+	unsigned int rseq_len, rseq_sig, rseq_version;
+	char cwd[256];			/* "" when longer or unreachable */
+};
+/* Why a process cannot move (0: it can). Read in its own context. */
+#define VPROC_MIG_THREADS	1
+#define VPROC_MIG_PTRACED	2
+#define VPROC_MIG_SHARED_MM	3
+#define VPROC_MIG_VFORK		4
+#define VPROC_MIG_EXITING	5
+#define VPROC_MIG_TIMERS	6
+int vproc_shim_mig_refusal(void);
+int vproc_shim_mig_get_task(struct vproc_mig_task *out);
+/* Applies creds, rlimits, umask, nice, comm, mm fields, signal handlers,
+ * mask and alternate stack to current. */
+int vproc_shim_mig_set_task(const struct vproc_mig_task *in);
+
+/* General registers (struct user_regs_struct, 27 x u64). */
+#define VPROC_MIG_GREGS_LEN 216
+/*
+ * Current's user registers as they must be on resume: a syscall
+ * interrupted for the capture (-ERESTART*) is set up to run again, and
+ * orig_ax is -1. @xstate gets the XSAVE image (or the FXSAVE one when the
+ * CPU has no XSAVE: *xkind 2, else 1), at most @xmax bytes.
+ */
+int vproc_shim_mig_get_regs(void *gregs, void *xstate, size_t xmax,
+			    size_t *xlen, unsigned int *xkind);
+/* The XSAVE image size of this CPU (0: no XSAVE). */
+size_t vproc_shim_mig_xstate_size(void);
+/*
+ * Sets current's user registers and FPU state, as ptrace does: a worker
+ * writes them while current sleeps off the CPU. Then current returns to
+ * user mode with them. Validated like PTRACE_SETREGS (-EINVAL/-EIO).
+ */
+int vproc_shim_mig_set_regs(const void *gregs, const void *xstate,
+			    size_t xlen, unsigned int xkind);
+
+/* One memory area of current. */
+#define VPROC_VMA_READ		0x1
+#define VPROC_VMA_WRITE		0x2
+#define VPROC_VMA_EXEC		0x4
+#define VPROC_VMA_SHARED	0x8
+#define VPROC_VMA_GROWSDOWN	0x10
+#define VPROC_VMA_FILE		0x20
+#define VPROC_VMA_ANON_PAGES	0x40	/* has private (copied-on-write) pages */
+#define VPROC_VMA_SPECIAL	0x80	/* vdso/vvar: recreated, not copied */
+#define VPROC_VMA_UNSUPPORTED	0x100	/* hugetlb, PFN/IO maps, SysV shm... */
+struct vproc_mig_vma {
+	unsigned long long start, end, pgoff;
+	unsigned int flags;
+	unsigned long long file_size;
+	long long mtime_sec;
+	unsigned int mtime_nsec;
+	unsigned int path_len;
+	char path[256];
+};
+typedef int (*vproc_vma_fn)(void *data, const struct vproc_mig_vma *v);
+/* Calls @fn for each memory area of current, in address order. */
+int vproc_shim_mig_vmas(vproc_vma_fn fn, void *data);
+/*
+ * Copies the pages of [@addr, @addr + @n pages) of current that exist
+ * (holes and untouched anonymous pages are skipped) to @buf, packed, in
+ * order; bit i of *@present says page i was copied. 0 or -errno.
+ */
+int vproc_shim_mig_read_pages(unsigned long addr, unsigned int n, void *buf,
+			      unsigned int *present);
+/* Unmaps every area of current except the vdso/vvar ones. */
+int vproc_shim_mig_wipe_mm(void);
+/*
+ * Maps @v in current at its address: anonymous, or its file when that
+ * file exists here with the same size and mtime (else -ESTALE; with
+ * @anon_instead set, maps anonymous memory in that case). 0 or -errno.
+ */
+int vproc_shim_mig_map(const struct vproc_mig_vma *v, int anon_instead);
+/* Writes @len bytes at @addr of current, even into read-only mappings. */
+int vproc_shim_mig_write(unsigned long addr, const void *buf, size_t len);
+
+/* A pending signal: kernel_siginfo as raw bytes. */
+#define VPROC_SIGINFO_LEN 48
+/* Takes one pending signal of current into @info; its number or 0. */
+int vproc_shim_mig_dequeue_signal(void *info);
+/* Queues @info (from dequeue) to current again. */
+int vproc_shim_mig_queue_signal(const void *info);
+/* Sends @sig to local @pid as the kernel, with si_code @code and the
+ * sender's @from_pid/@from_uid (SI_USER: as kill(2) would). */
+int vproc_shim_mig_signal(int pid, int sig, int code, int from_pid,
+			  unsigned int from_uid);
+/* Makes every signal wake (and queue for) a deputy: handlers "caught",
+ * mask empty. */
+void vproc_shim_mig_deputy_signals(void);
+/* fatal_signal_pending(current) / signal_pending(current). */
+int vproc_shim_fatal_pending(void);
+int vproc_shim_signal_pending(void);
+
+/* One open file of current. */
+#define VPROC_FD_REG	1
+#define VPROC_FD_CHR	2
+#define VPROC_FD_FIFO	3
+#define VPROC_FD_PROXY	4	/* already a proxy of a file at the home node */
+#define VPROC_FD_OTHER	5	/* socket, directory, eventfd, ...: cannot move */
+struct vproc_mig_fd {
+	int fd;
+	unsigned int kind;
+	unsigned int f_flags;	/* O_ACCMODE | O_APPEND | O_NONBLOCK */
+	unsigned int cloexec;
+	int home_fd;		/* the file's number at home (proxies) */
+	unsigned int home_node;
+};
+typedef int (*vproc_fd_fn)(void *data, const struct vproc_mig_fd *f);
+int vproc_shim_mig_fds(vproc_fd_fn fn, void *data);
+/* Closes every fd of current. */
+void vproc_shim_mig_close_all(void);
+/* Installs a proxy of (@home_node, @pid, @home_fd) at exactly @fd. */
+int vproc_shim_mig_install_proxy(int fd, unsigned int f_flags,
+				 unsigned int cloexec, unsigned int home_node,
+				 int pid, int home_fd);
+/* Gets references to current's files @fds[0..n) (NULL where not open). */
+void vproc_shim_mig_get_files(const int *fds, unsigned int n, void **files);
+/* Installs file @file (a reference from get_files, consumed) at @fd. */
+int vproc_shim_mig_install_file(int fd, void *file, unsigned int cloexec);
+void vproc_shim_mig_put_file(void *file);
+
+/* File operations a proxy asks of its home node. */
+#define VPROC_IO_READ	1
+#define VPROC_IO_WRITE	2
+#define VPROC_IO_LSEEK	3
+#define VPROC_IO_CLOSE	4
+/*
+ * The proxy side: called for each read/write/llseek/close on a proxy, in
+ * the caller's context (may sleep); @buf is kernel memory of @len bytes.
+ * Returns bytes, the new offset, or -errno.
+ */
+typedef long long (*vproc_proxy_fn)(void *data, unsigned int home_node,
+				    int pid, int home_fd, int op, char *buf,
+				    size_t len, long long arg);
+void vproc_shim_proxy_register(vproc_proxy_fn fn, void *data);
+/* The home side: does @op on current's fd @fd. Same returns. */
+long long vproc_shim_fd_io(int fd, int op, char *buf, size_t len,
+			   long long arg);
+
+/*
+ * Runs @fn(@data) in @t's own context at its next return to user mode
+ * (@signal: interrupting a blocking syscall). Holds a module reference
+ * until it ran; if @t exits first, @fn runs during its exit. -ESRCH if @t
+ * is already exiting.
+ */
+typedef void (*vproc_twork_fn)(void *data);
+int vproc_shim_task_work(int pid, int signal, vproc_twork_fn fn, void *data);
+/* The calling task's thread group id. */
+int vproc_shim_current_tgid(void);
+/* Starts @path @argv (NULL-terminated) as root, detached. */
+int vproc_shim_spawn(const char *path, const char *const *argv);
+/* do_exit(@code). */
+__attribute__((noreturn)) void vproc_shim_exit(int code);
+/* crc32c of @len bytes, continuing @crc. */
+unsigned int vproc_shim_crc32c(unsigned int crc, const void *buf, size_t len);
+/* Sleeps until woken or @ms passed (interruptible). */
+void vproc_shim_wait_ms(unsigned int ms);
 
 #endif /* VPROC_SHIM_H */

@@ -22,6 +22,8 @@ mod shim {
 
 #[path = "crypto.rs"]
 pub(crate) mod crypto;
+#[path = "migrate.rs"]
+pub(crate) mod migrate;
 #[path = "net.rs"]
 pub(crate) mod net;
 #[path = "param.rs"]

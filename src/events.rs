@@ -37,6 +37,10 @@ pub(crate) enum EventKind {
     Removed,
     /// The cluster key was changed.
     Key,
+    /// A process moved (or arrived).
+    Migrate,
+    /// A move failed; the process stayed where it was.
+    MigrateFailed,
 }
 
 impl EventKind {
@@ -50,6 +54,8 @@ impl EventKind {
             EventKind::Added => "added",
             EventKind::Removed => "removed",
             EventKind::Key => "key",
+            EventKind::Migrate => "migrate",
+            EventKind::MigrateFailed => "migrate-failed",
         }
     }
 }

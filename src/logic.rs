@@ -14,6 +14,8 @@
 #[allow(unreachable_pub, dead_code)]
 pub(crate) mod fmtbuf;
 #[allow(unreachable_pub, dead_code)]
+pub(crate) mod mig;
+#[allow(unreachable_pub, dead_code)]
 pub(crate) mod peers;
 #[allow(unreachable_pub, dead_code)]
 pub(crate) mod pid;

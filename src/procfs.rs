@@ -443,6 +443,7 @@ impl ClusterProc {
         config: Arc<Config>,
         t: &Arc<Transport>,
         table: &Arc<VprocTable>,
+        migrator: &Arc<crate::migrate::Migrator>,
     ) -> Result<Self> {
         let mut root = ProcDir::new_root(c"cluster", 0o555)?;
         root.add(
@@ -468,6 +469,11 @@ impl ClusterProc {
         )?;
         let admin = root.add_dir(ADMIN_TAG, c"admin", 0o500)?;
         admin.add(c"key", 0o200, Arc::new(Key(t.clone()), GFP_KERNEL)?)?;
+        admin.add(
+            c"restore",
+            0o200,
+            Arc::new(crate::migrate::RestoreFile(migrator.clone()), GFP_KERNEL)?,
+        )?;
         for (name, add) in [(c"add", true), (c"remove", false)] {
             admin.add(
                 name,

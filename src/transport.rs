@@ -124,6 +124,15 @@ pub(crate) trait Service: Send + Sync {
     fn kill(&self, from: u8, req: &KillReq) -> u32;
 }
 
+/// Handles the migration protocol's messages (`MsgType::Mig`, see
+/// `logic::mig`). Called from a connection's receiver thread: it must
+/// not block for long (hand work to the process concerned), and answers
+/// requests later with [`Transport::send`] of a `MsgType::MigResp`.
+pub(crate) trait MigService: Send + Sync {
+    /// One message from node `from`; an error drops the connection.
+    fn mig(&self, from: u8, p: &[u8]) -> core::result::Result<(), WireError>;
+}
+
 /// Most frames one response may have (a process list of 4 MiB).
 const MAX_RESPONSE_FRAMES: usize = 64;
 
@@ -269,6 +278,8 @@ pub(crate) struct Transport {
     #[pin]
     service: Mutex<Option<Arc<dyn Service>>>,
     #[pin]
+    mig: Mutex<Option<Arc<dyn MigService>>>,
+    #[pin]
     nodes: Mutex<Nodes>,
     #[pin]
     threads: Mutex<Threads>,
@@ -342,6 +353,7 @@ impl Transport {
                 key <- new_spinlock!(key, "Transport::key"),
                 observer <- new_mutex!(None, "Transport::observer"),
                 service <- new_mutex!(None, "Transport::service"),
+                mig <- new_mutex!(None, "Transport::mig"),
                 nodes <- new_mutex!(Nodes { slots, conns: KVec::new(), next_heartbeat_ns: 0 }, "Transport::nodes"),
                 threads <- new_mutex!(Threads { listener: None, manager: None }, "Transport::threads"),
             }),
@@ -369,6 +381,11 @@ impl Transport {
     /// Sets (or clears) who answers requests from other nodes.
     pub(crate) fn set_service(&self, s: Option<Arc<dyn Service>>) {
         *self.service.lock() = s;
+    }
+
+    /// Sets (or clears) who handles the migration protocol.
+    pub(crate) fn set_mig_service(&self, s: Option<Arc<dyn MigService>>) {
+        *self.mig.lock() = s;
     }
 
     /// Sets (or clears) who hears of new nodes.
@@ -545,15 +562,11 @@ impl Transport {
         }
     }
 
-    /// Queues message `ty` with `payload` for `node`.
-    ///
-    /// (The layers above, vproc queries and migration, send through this;
-    /// until they land only the transport's own messages use the queue.) Never blocks on the
-    /// network; fails with EHOSTUNREACH when the node is not up and EAGAIN
-    /// when its queue is full.
-    #[allow(dead_code)]
-    pub(crate) fn send(&self, node: u8, ty: MsgType, payload: KVec<u8>) -> Result {
-        self.active_conn(node)?.enqueue(ty, payload, false)
+    /// Queues message `ty` with `payload` for `node`, waiting for queue
+    /// space (bulk data is throttled to the network's pace). Fails with
+    /// EHOSTUNREACH when the node is not up.
+    pub(crate) fn send_wait(&self, node: u8, ty: MsgType, payload: KVec<u8>) -> Result {
+        self.active_conn(node)?.enqueue(ty, payload, true)
     }
 
     /// Sends a request built by `build(id)` to `node` and waits up to
@@ -1595,7 +1608,14 @@ impl Receiver {
                     let _ = c.enqueue(MsgType::EchoReply, r, false);
                 }
             }
-            MsgType::EchoReply | MsgType::KillResp | MsgType::ProcsChunk => {
+            MsgType::Mig => {
+                let h = t.mig.lock().clone();
+                match h {
+                    Some(h) => h.mig(s.peer, p)?,
+                    None => return Err(WireError::UnknownType(ty as u8)),
+                }
+            }
+            MsgType::EchoReply | MsgType::KillResp | MsgType::ProcsChunk | MsgType::MigResp => {
                 if let Some((id, last)) = wire::response_id(ty, p)? {
                     self.response(id, last, p);
                 }

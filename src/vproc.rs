@@ -42,10 +42,10 @@ pub(crate) const LOADLEVELLIST_MAX: usize = 64;
 
 /// Per-process settings that differ from the defaults.
 #[derive(Clone, Copy, Default)]
-struct Entry {
-    loadlevel: bool,
-    lock: bool,
-    nmigs: u32,
+pub(crate) struct Entry {
+    pub(crate) loadlevel: bool,
+    pub(crate) lock: bool,
+    pub(crate) nmigs: u32,
 }
 
 /// A program name as the kernel keeps it (`comm`, at most 15 bytes).
@@ -62,6 +62,10 @@ pub(crate) struct VprocTable {
     /// adding a name never allocates (it is read in atomic context).
     #[pin]
     loadlevellist: SpinLock<KVec<Comm>>,
+    /// Processes of this node that run elsewhere now (their deputies are
+    /// here), with the node they run on. Kept by the migration layer.
+    #[pin]
+    away: SpinLock<KVec<(u32, u8)>>,
 }
 
 fn input_error(file: &str, e: InputError) -> Error {
@@ -87,6 +91,7 @@ impl VprocTable {
                 transport,
                 entries <- XArray::new(AllocKind::Alloc),
                 loadlevellist <- new_spinlock!(list, "VprocTable::loadlevellist"),
+                away <- new_spinlock!(KVec::new(), "VprocTable::away"),
             }),
             GFP_KERNEL,
         )?;
@@ -101,6 +106,44 @@ impl VprocTable {
     /// Gives the PID space back (module unload).
     pub(crate) fn release_pid_range(&self) {
         let _ = process::set_pid_range(0, 0);
+    }
+
+    /// The settings of `tgid`.
+    pub(crate) fn entry(&self, tgid: u32) -> Entry {
+        self.get(tgid)
+    }
+
+    /// Where local process `tgid` runs, if not here.
+    pub(crate) fn away(&self, tgid: u32) -> Option<u8> {
+        self.away
+            .lock()
+            .iter()
+            .find(|(p, _)| *p == tgid)
+            .map(|&(_, n)| n)
+    }
+
+    /// Records that `tgid` runs on `node` (`None`: here again).
+    pub(crate) fn set_away(&self, tgid: u32, node: Option<u8>) -> Result {
+        let mut a = self.away.lock();
+        a.retain(|(p, _)| *p != tgid);
+        match node {
+            Some(n) => a.push((tgid, n), GFP_ATOMIC).map_err(|_| ENOMEM),
+            None => Ok(()),
+        }
+    }
+
+    /// Sets how often `tgid` migrated.
+    pub(crate) fn set_nmigs(&self, tgid: u32, nmigs: u32) -> Result {
+        self.update(tgid, GFP_KERNEL, |e| e.nmigs = nmigs)
+    }
+
+    /// Sets the settings a process brought along.
+    pub(crate) fn set_switches(&self, tgid: u32, loadlevel: bool, lock: bool, nmigs: u32) -> Result {
+        self.update(tgid, GFP_KERNEL, |e| {
+            e.loadlevel = loadlevel;
+            e.lock = lock;
+            e.nmigs = nmigs;
+        })
     }
 
     fn get(&self, tgid: u32) -> Entry {
@@ -168,7 +211,8 @@ impl VprocTable {
     }
 
     /// Checks a `goto` request; the move itself is the migration layer's.
-    fn goto(&self, t: &TaskFacts, buf: &[u8]) -> Result {
+    /// Returns the node to move to, `None` when the process is there.
+    pub(crate) fn check_goto(&self, t: &TaskFacts, buf: &[u8]) -> Result<Option<u8>> {
         let target = pid::parse_goto(buf).map_err(|e| input_error("goto", e))?;
         if !t.may_control {
             return Err(EPERM);
@@ -202,19 +246,14 @@ impl VprocTable {
             pr_info!("goto: pid {} is locked to this node\n", t.tgid);
             return Err(EBUSY);
         }
-        if node == self.me {
-            return Ok(());
+        if node == self.me && self.away(t.tgid).is_none() {
+            return Ok(None);
         }
         if t.threads > 1 {
             pr_info!("goto: pid {} is multi-threaded: not movable yet\n", t.tgid);
             return Err(EOPNOTSUPP);
         }
-        pr_info!(
-            "goto: pid {} to node {}: migration is not implemented yet\n",
-            t.tgid,
-            node
-        );
-        Err(ENOSYS)
+        Ok(Some(node))
     }
 
     fn set_switch(&self, t: &TaskFacts, name: &str, buf: &[u8], lock: bool) -> Result {
@@ -260,7 +299,8 @@ impl PidFiles for VprocTable {
 
     fn write(&self, t: &TaskFacts, name: &[u8], buf: &[u8]) -> Result {
         match name {
-            b"goto" => self.goto(t, buf),
+            // The migration layer handles goto (see `migrate`).
+            b"goto" => Err(EINVAL),
             b"loadlevel" => self.set_switch(t, "loadlevel", buf, false),
             b"lock" => self.set_switch(t, "lock", buf, true),
             _ => Err(EINVAL),
@@ -287,7 +327,7 @@ impl TaskEvents for VprocTable {
         }
     }
 
-    fn exited(&self, tgid: u32) {
+    fn exited(&self, tgid: u32, _exit_code: i32) {
         // Dropped after the XArray lock is released.
         let old = self.entries.lock().remove(tgid as usize);
         drop(old);
@@ -521,6 +561,10 @@ impl process::RemoteProcs for RemoteView {
 impl Service for RemoteView {
     fn procs(&self, emit: &mut dyn FnMut(&ProcInfo) -> Result) -> Result {
         process::for_each_proc(1 << pid::NODE_SHIFT, self.me, &mut |p: &ProcInfo| {
+            // A process that moved away is listed by the node it runs on.
+            if self.table.away(p.pid).is_some() {
+                return Ok(());
+            }
             let e = self.table.get(p.pid);
             let mut p = *p;
             p.loadlevel = e.loadlevel;

@@ -18,6 +18,7 @@ use kernel::sync::Arc;
 
 mod events;
 mod logic;
+mod migrate;
 mod procfs;
 #[path = "../rust/sys.rs"]
 mod sys;
@@ -74,11 +75,14 @@ impl Config {
 /// The loaded module. Fields drop in declaration order: see the crate docs.
 struct Vproc {
     remote_procs: Option<sys::process::RemoteProcsReg>,
+    proxies: Option<sys::migrate::ProxyReg>,
+    reporter: Option<sys::thread::KThread>,
     pid_files: Option<sys::process::PidFilesReg>,
     task_events: Option<sys::process::TaskEventsReg>,
     proc: Option<procfs::ClusterProc>,
     table: Arc<vproc::VprocTable>,
     remote: Arc<vproc::RemoteView>,
+    migrator: Arc<migrate::Migrator>,
     transport: Arc<transport::Transport>,
     config: Arc<Config>,
 }
@@ -105,26 +109,53 @@ impl kernel::Module for Vproc {
                 return Err(e);
             }
         };
+        let migrator = match migrate::Migrator::new(
+            config.node,
+            transport.clone(),
+            table.clone(),
+            transport.events.clone(),
+        ) {
+            Ok(m) => m,
+            Err(e) => {
+                transport.shutdown();
+                table.release_pid_range();
+                return Err(e);
+            }
+        };
         // From here on, dropping `this` undoes whatever was set up.
         let mut this = Self {
             remote_procs: None,
+            proxies: None,
+            reporter: None,
             pid_files: None,
             task_events: None,
             proc: None,
             table,
             remote,
+            migrator,
             transport,
             config,
         };
         let service: Arc<dyn transport::Service> = this.remote.clone();
         this.transport.set_service(Some(service));
-        this.task_events = Some(sys::process::TaskEventsReg::new(this.table.clone())?);
+        let mig: Arc<dyn transport::MigService> = this.migrator.clone();
+        this.transport.set_mig_service(Some(mig));
+        this.proxies = Some(sys::migrate::ProxyReg::new(this.migrator.clone()));
+        this.reporter = Some(sys::thread::KThread::spawn(
+            c"vproc-migd",
+            Arc::new(migrate::Reporter(this.migrator.clone()), GFP_KERNEL)?,
+        )?);
+        this.task_events = Some(sys::process::TaskEventsReg::new(this.migrator.clone())?);
         this.proc = Some(procfs::ClusterProc::new(
             this.config.clone(),
             &this.transport,
             &this.table,
+            &this.migrator,
         )?);
-        this.pid_files = Some(sys::process::PidFilesReg::new(this.table.clone())?);
+        this.pid_files = Some(sys::process::PidFilesReg::new(Arc::new(
+            migrate::PidFilesImpl(this.migrator.clone()),
+            GFP_KERNEL,
+        )?)?);
         this.remote_procs = Some(sys::process::RemoteProcsReg::new(this.remote.clone())?);
         pr_info!(
             "node {} up, {} peer(s) configured\n",
@@ -145,6 +176,10 @@ impl Drop for Vproc {
         drop(self.pid_files.take());
         drop(self.task_events.take());
         drop(self.proc.take());
+        self.migrator.wake();
+        drop(self.reporter.take());
+        drop(self.proxies.take());
+        self.transport.set_mig_service(None);
         self.transport.set_service(None);
         self.transport.shutdown();
         self.table.release_pid_range();

@@ -7,6 +7,9 @@
 #[path = "../../src/logic/fmtbuf.rs"]
 pub mod fmtbuf;
 
+#[path = "../../src/logic/mig.rs"]
+pub mod mig;
+
 #[path = "../../src/logic/peers.rs"]
 pub mod peers;
 

@@ -126,6 +126,10 @@ msg_types! {
     KillReq = 13,
     /// Response: request id, errno (0: delivered).
     KillResp = 14,
+    /// Migration protocol (request or one-way; see `logic::mig`).
+    Mig = 15,
+    /// Response to a [`MsgType::Mig`] request (see `logic::mig`).
+    MigResp = 16,
 }
 
 /// A decoded frame header.
@@ -543,7 +547,7 @@ impl Message for Welcome {
 /// whose last-chunk flag is 0).
 pub fn response_id(ty: MsgType, p: &[u8]) -> Result<Option<(u64, bool)>, WireError> {
     let last = match ty {
-        MsgType::EchoReply | MsgType::KillResp => true,
+        MsgType::EchoReply | MsgType::KillResp | MsgType::MigResp => true,
         MsgType::ProcsChunk => match p.get(8) {
             Some(0) => false,
             Some(1) => true,

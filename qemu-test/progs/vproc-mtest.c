@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vproc-mtest: a deterministic workload for migration tests. Run it once
+ * unmoved and once moved mid-run (echo N > /proc/<pid>/goto): its "result"
+ * line must be identical.
+ *
+ *   vproc-mtest [-m MIB] [-t TICKS] [-f FILE] [-x STATUS] [-T] [-q]
+ *
+ * -m   anonymous memory to fill and checksum (default 4 MiB)
+ * -t   ticks of ~100 ms (default 20); each sleeps, computes, prints "tick N"
+ * -f   read FILE one line per tick (a file open across the move)
+ * -x   exit status (default 0)
+ * -T   start a second thread (such a process must be refused)
+ * -q   no tick lines
+ *
+ * What it checks, each printed in the result line: a checksum over all its
+ * memory (recomputed at the end), x87 (long double) and SSE (double)
+ * accumulations, a thread-local variable and errno, heap growth after the
+ * ticks (malloc + brk), the file's hash, getpid() unchanged, and SIGUSR1s
+ * counted by a handler.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static __thread int tls_value = 7;
+static volatile sig_atomic_t usr1;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	usr1++;
+}
+
+static void *idle_thread(void *arg)
+{
+	(void)arg;
+	for (;;)
+		pause();
+	return NULL;
+}
+
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+	h ^= v;
+	h *= 0x100000001b3ULL;
+	return h ^ (h >> 29);
+}
+
+int main(int argc, char **argv)
+{
+	size_t mib = 4, words, i;
+	int ticks = 20, status = 0, quiet = 0, threaded = 0, opt, t;
+	const char *path = NULL;
+	FILE *in = NULL;
+	uint64_t *mem, sum = 0xcbf29ce484222325ULL, fsum = 0, heap = 0;
+	long double x87 = 0;
+	double sse = 0;
+	pid_t pid0 = getpid();
+	struct sigaction sa;
+	char line[256];
+
+	while ((opt = getopt(argc, argv, "m:t:f:x:Tq")) != -1) {
+		switch (opt) {
+		case 'm': mib = strtoul(optarg, NULL, 10); break;
+		case 't': ticks = atoi(optarg); break;
+		case 'f': path = optarg; break;
+		case 'x': status = atoi(optarg); break;
+		case 'T': threaded = 1; break;
+		case 'q': quiet = 1; break;
+		default: return 2;
+		}
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_usr1;
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGUSR1, &sa, NULL);
+	if (threaded) {
+		pthread_t th;
+
+		pthread_create(&th, NULL, idle_thread, NULL);
+	}
+	if (path && !(in = fopen(path, "r"))) {
+		perror(path);
+		return 3;
+	}
+	words = mib * 1024 * 1024 / sizeof(uint64_t);
+	mem = malloc(words * sizeof(uint64_t) + 8);
+	if (!mem)
+		return 4;
+	for (i = 0; i < words; i++)
+		mem[i] = i * 0x9e3779b97f4a7c15ULL + 12345;
+	printf("pid %d\n", (int)pid0);
+	tls_value = 1000;
+	for (t = 0; t < ticks; t++) {
+		struct timespec ts = { 0, 100 * 1000 * 1000 };
+		size_t from = words * t / (ticks ? ticks : 1);
+		size_t to = words * (t + 1) / (ticks ? ticks : 1);
+
+		nanosleep(&ts, NULL);
+		for (i = from; i < to; i++)
+			mem[i] = mix(mem[i], t);
+		for (i = 0; i < 20000; i++) {
+			x87 += 1.0L / ((long double)(t * 20000 + i) + 1.5L);
+			sse += (double)((t * 20000 + i) % 977) * 1e-3;
+		}
+		tls_value += t;
+		errno = 0;
+		if (in && fgets(line, sizeof(line), in))
+			for (i = 0; line[i]; i++)
+				fsum = mix(fsum, (unsigned char)line[i]);
+		if (!quiet)
+			printf("tick %d\n", t);
+	}
+	errno = 33;
+	/* Heap growth after the move. */
+	{
+		size_t n = 8 << 20;
+		unsigned char *p = malloc(n), *b = sbrk(1 << 20);
+
+		if (!p || b == (void *)-1)
+			return 5;
+		for (i = 0; i < n; i++)
+			p[i] = (unsigned char)(i * 7);
+		for (i = 0; i < (1 << 20); i++)
+			b[i] = (unsigned char)(i * 13);
+		for (i = 0; i < n; i += 4093)
+			heap = mix(heap, p[i] + b[i % (1 << 20)]);
+	}
+	for (i = 0; i < words; i++)
+		sum = mix(sum, mem[i]);
+	printf("result mem=%016llx x87=%.21Lg sse=%.17g tls=%d errno=%d file=%016llx heap=%016llx samepid=%d\n",
+	       (unsigned long long)sum, x87, sse, tls_value, errno,
+	       (unsigned long long)fsum, (unsigned long long)heap,
+	       getpid() == pid0);
+	printf("usr1 %d\n", (int)usr1);
+	return status;
+}

@@ -1,0 +1,1200 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * C side of process migration (see shim.h, "migration"): reading and
+ * setting a task's state through the interfaces ptrace, core dumps and
+ * checkpoint/restore use, for src/migrate/. Glue only: which state moves,
+ * when, and what a peer may send is decided (and validated) in Rust; this
+ * file re-validates what the kernel itself would refuse (addresses, sizes,
+ * signal numbers) so that no caller can make it misbehave.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/capability.h>
+#include <linux/cred.h>
+#include <linux/crc32.h>
+#include <linux/delay.h>
+#include <linux/fdtable.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/fs_struct.h>
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/mman.h>
+#include <linux/module.h>
+#include <linux/namei.h>
+#include <linux/pid.h>
+#include <linux/poll.h>
+#include <linux/regset.h>
+#include <linux/rseq.h>
+#include <linux/sched/mm.h>
+#include <linux/securebits.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/signal.h>
+#include <linux/slab.h>
+#include <linux/stat.h>
+#include <linux/task_work.h>
+#include <linux/uaccess.h>
+#include <linux/umh.h>
+#include <linux/user_namespace.h>
+#include <asm/fpu/api.h>
+#include <asm/user.h>
+
+#include "shim.h"
+
+static_assert(sizeof(struct user_regs_struct) == VPROC_MIG_GREGS_LEN);
+static_assert(sizeof(kernel_siginfo_t) == VPROC_SIGINFO_LEN);
+
+/* A deputy's "handler": never run (a deputy never returns to user mode
+ * with it), it only makes the kernel queue every signal for the deputy. */
+#define VPROC_DEPUTY_HANDLER ((__sighandler_t)2)
+
+int vproc_shim_mig_refusal(void)
+{
+	struct task_struct *t = current;
+
+	if (t->flags & PF_EXITING)
+		return VPROC_MIG_EXITING;
+	if (get_nr_threads(t) > 1)
+		return VPROC_MIG_THREADS;
+	if (t->ptrace)
+		return VPROC_MIG_PTRACED;
+	if (t->vfork_done)
+		return VPROC_MIG_VFORK;
+	if (!t->mm || atomic_read(&t->mm->mm_users) > 1)
+		return VPROC_MIG_SHARED_MM;
+	if (!hlist_empty(&t->signal->posix_timers) ||
+	    hrtimer_active(&t->signal->real_timer))
+		return VPROC_MIG_TIMERS;
+	return 0;
+}
+
+static bool vma_special(struct vm_area_struct *vma)
+{
+	return !vma->vm_file && vma->vm_ops;
+}
+
+int vproc_shim_mig_get_task(struct vproc_mig_task *o)
+{
+	const struct cred *c = current_cred();
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	struct path pwd;
+	char *buf, *p;
+	int i;
+
+	memset(o, 0, sizeof(*o));
+	o->uid = from_kuid(&init_user_ns, c->uid);
+	o->euid = from_kuid(&init_user_ns, c->euid);
+	o->suid = from_kuid(&init_user_ns, c->suid);
+	o->fsuid = from_kuid(&init_user_ns, c->fsuid);
+	o->gid = from_kgid(&init_user_ns, c->gid);
+	o->egid = from_kgid(&init_user_ns, c->egid);
+	o->sgid = from_kgid(&init_user_ns, c->sgid);
+	o->fsgid = from_kgid(&init_user_ns, c->fsgid);
+	o->cap_inheritable = c->cap_inheritable.val;
+	o->cap_permitted = c->cap_permitted.val;
+	o->cap_effective = c->cap_effective.val;
+	o->cap_bset = c->cap_bset.val;
+	o->cap_ambient = c->cap_ambient.val;
+	o->securebits = c->securebits;
+	if (c->group_info->ngroups > ARRAY_SIZE(o->groups))
+		return -E2BIG;
+	o->ngroups = c->group_info->ngroups;
+	for (i = 0; i < o->ngroups; i++)
+		o->groups[i] = from_kgid(&init_user_ns, c->group_info->gid[i]);
+	o->umask = current->fs->umask;
+	o->nice = task_nice(current);
+	o->personality = current->personality;
+	get_task_comm(o->comm, current);
+
+	task_lock(current->group_leader);
+	for (i = 0; i < RLIM_NLIMITS && i < ARRAY_SIZE(o->rlim_cur); i++) {
+		o->rlim_cur[i] = current->signal->rlim[i].rlim_cur;
+		o->rlim_max[i] = current->signal->rlim[i].rlim_max;
+	}
+	task_unlock(current->group_leader);
+
+	if (!mm)
+		return -EINVAL;
+	mmap_read_lock(mm);
+	o->start_code = mm->start_code;
+	o->end_code = mm->end_code;
+	o->start_data = mm->start_data;
+	o->end_data = mm->end_data;
+	o->start_brk = mm->start_brk;
+	o->brk = mm->brk;
+	o->start_stack = mm->start_stack;
+	o->arg_start = mm->arg_start;
+	o->arg_end = mm->arg_end;
+	o->env_start = mm->env_start;
+	o->env_end = mm->env_end;
+	o->vdso = (unsigned long)mm->context.vdso;
+	memcpy(o->auxv, mm->saved_auxv,
+	       min(sizeof(o->auxv), sizeof(mm->saved_auxv)));
+	{
+		VMA_ITERATOR(vmi, mm, 0);
+
+		for_each_vma(vmi, vma) {
+			if (!vma_special(vma))
+				continue;
+			if (!o->vdso_lo || vma->vm_start < o->vdso_lo)
+				o->vdso_lo = vma->vm_start;
+			if (vma->vm_end > o->vdso_hi)
+				o->vdso_hi = vma->vm_end;
+		}
+	}
+	mmap_read_unlock(mm);
+
+	spin_lock_irq(&current->sighand->siglock);
+	o->blocked = current->blocked.sig[0];
+	for (i = 0; i < _NSIG && i < 64; i++) {
+		const struct sigaction *sa = &current->sighand->action[i].sa;
+
+		o->sa_handler[i] = (unsigned long)sa->sa_handler;
+		o->sa_flags[i] = sa->sa_flags;
+		o->sa_restorer[i] = (unsigned long)sa->sa_restorer;
+		o->sa_mask[i] = sa->sa_mask.sig[0];
+	}
+	spin_unlock_irq(&current->sighand->siglock);
+#ifdef CONFIG_RSEQ
+	if (current->rseq.usrptr) {
+		o->rseq_ptr = (unsigned long)current->rseq.usrptr;
+		o->rseq_len = current->rseq.len;
+		o->rseq_sig = current->rseq.sig;
+		o->rseq_version = current->rseq.event.has_rseq;
+	}
+#endif
+	o->ss_sp = current->sas_ss_sp;
+	o->ss_size = current->sas_ss_size;
+	o->ss_flags = current->sas_ss_flags;
+
+	buf = kmalloc(PATH_MAX, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	get_fs_pwd(current->fs, &pwd);
+	p = d_path(&pwd, buf, PATH_MAX);
+	if (!IS_ERR(p) && strlen(p) < sizeof(o->cwd))
+		strscpy(o->cwd, p, sizeof(o->cwd));
+	path_put(&pwd);
+	kfree(buf);
+	return 0;
+}
+
+static int set_creds(const struct vproc_mig_task *in)
+{
+	struct group_info *gi;
+	struct cred *new;
+	kuid_t u[4];
+	kgid_t g[4];
+	int i;
+
+	u[0] = make_kuid(&init_user_ns, in->uid);
+	u[1] = make_kuid(&init_user_ns, in->euid);
+	u[2] = make_kuid(&init_user_ns, in->suid);
+	u[3] = make_kuid(&init_user_ns, in->fsuid);
+	g[0] = make_kgid(&init_user_ns, in->gid);
+	g[1] = make_kgid(&init_user_ns, in->egid);
+	g[2] = make_kgid(&init_user_ns, in->sgid);
+	g[3] = make_kgid(&init_user_ns, in->fsgid);
+	for (i = 0; i < 4; i++)
+		if (!uid_valid(u[i]) || !gid_valid(g[i]))
+			return -EINVAL;
+	if (in->ngroups > ARRAY_SIZE(in->groups))
+		return -EINVAL;
+	gi = groups_alloc(in->ngroups);
+	if (!gi)
+		return -ENOMEM;
+	for (i = 0; i < in->ngroups; i++) {
+		gi->gid[i] = make_kgid(&init_user_ns, in->groups[i]);
+		if (!gid_valid(gi->gid[i])) {
+			put_group_info(gi);
+			return -EINVAL;
+		}
+	}
+	groups_sort(gi);
+	new = prepare_creds();
+	if (!new) {
+		put_group_info(gi);
+		return -ENOMEM;
+	}
+	new->uid = u[0];
+	new->euid = u[1];
+	new->suid = u[2];
+	new->fsuid = u[3];
+	new->gid = g[0];
+	new->egid = g[1];
+	new->sgid = g[2];
+	new->fsgid = g[3];
+	new->cap_inheritable.val = in->cap_inheritable & CAP_VALID_MASK;
+	new->cap_permitted.val = in->cap_permitted & CAP_VALID_MASK;
+	new->cap_effective.val = in->cap_effective & CAP_VALID_MASK;
+	new->cap_bset.val = in->cap_bset & CAP_VALID_MASK;
+	new->cap_ambient.val = in->cap_ambient & CAP_VALID_MASK &
+			       in->cap_permitted & in->cap_inheritable;
+	new->securebits = in->securebits & (SECURE_ALL_BITS | SECURE_ALL_LOCKS);
+	set_groups(new, gi);
+	put_group_info(gi);
+	return commit_creds(new);
+}
+
+/*
+ * Registers the process's rseq area again, as rseq(2) does: the restorer
+ * starts without one (its glibc is told not to register), a deputy coming
+ * home has its own at the same address.
+ */
+static int set_rseq(const struct vproc_mig_task *in)
+{
+#ifdef CONFIG_RSEQ
+	struct rseq __user *r = (struct rseq __user *)(unsigned long)in->rseq_ptr;
+
+	if (!in->rseq_len)
+		return 0;
+	if (in->rseq_len < 32 /* the original ABI size */ || in->rseq_len > PAGE_SIZE ||
+	    !access_ok(r, in->rseq_len) || in->rseq_version < 1 ||
+	    in->rseq_version > 2)
+		return -EINVAL;
+	if (put_user(0UL, &r->rseq_cs) || put_user(0U, &r->flags) ||
+	    put_user(RSEQ_CPU_ID_UNINITIALIZED, &r->cpu_id_start) ||
+	    put_user(RSEQ_CPU_ID_UNINITIALIZED, &r->cpu_id) ||
+	    put_user(0U, &r->node_id) || put_user(0U, &r->mm_cid))
+		return -EFAULT;
+	current->rseq.usrptr = r;
+	current->rseq.len = in->rseq_len;
+	current->rseq.sig = in->rseq_sig;
+	current->rseq.event.has_rseq = in->rseq_version;
+	rseq_force_update();
+#endif
+	return 0;
+}
+
+static bool user_range_ok(unsigned long long a, unsigned long long b)
+{
+	return a <= b && b <= TASK_SIZE;
+}
+
+int vproc_shim_mig_set_task(const struct vproc_mig_task *in)
+{
+	struct mm_struct *mm = current->mm;
+	sigset_t blocked;
+	int i, err;
+
+	if (!mm)
+		return -EINVAL;
+	if (!user_range_ok(in->start_code, in->end_code) ||
+	    !user_range_ok(in->start_data, in->end_data) ||
+	    !user_range_ok(in->start_brk, in->brk) ||
+	    !user_range_ok(in->arg_start, in->arg_end) ||
+	    !user_range_ok(in->env_start, in->env_end) ||
+	    in->start_stack >= TASK_SIZE || in->nice < MIN_NICE ||
+	    in->nice > MAX_NICE || in->umask > 0777 ||
+	    in->ss_sp >= TASK_SIZE || in->ss_size > TASK_SIZE)
+		return -EINVAL;
+	if ((unsigned long)mm->context.vdso != in->vdso)
+		return -EINVAL;
+	for (i = 0; i < 64; i++) {
+		if (in->sa_handler[i] >= TASK_SIZE ||
+		    in->sa_restorer[i] >= TASK_SIZE)
+			return -EINVAL;
+	}
+
+	err = set_creds(in);
+	if (err)
+		return err;
+
+	task_lock(current->group_leader);
+	for (i = 0; i < RLIM_NLIMITS && i < ARRAY_SIZE(in->rlim_cur); i++) {
+		struct rlimit r = { in->rlim_cur[i], in->rlim_max[i] };
+
+		if (r.rlim_cur <= r.rlim_max)
+			current->signal->rlim[i] = r;
+	}
+	task_unlock(current->group_leader);
+	current->fs->umask = in->umask;
+	set_user_nice(current, in->nice);
+	current->personality = in->personality;
+	task_lock(current);
+	strscpy_pad(current->comm, in->comm);
+	task_unlock(current);
+
+	mmap_write_lock(mm);
+	mm->start_code = in->start_code;
+	mm->end_code = in->end_code;
+	mm->start_data = in->start_data;
+	mm->end_data = in->end_data;
+	mm->start_brk = in->start_brk;
+	mm->brk = in->brk;
+	mm->start_stack = in->start_stack;
+	mmap_write_unlock(mm);
+	spin_lock(&mm->arg_lock);
+	mm->arg_start = in->arg_start;
+	mm->arg_end = in->arg_end;
+	mm->env_start = in->env_start;
+	mm->env_end = in->env_end;
+	spin_unlock(&mm->arg_lock);
+	memcpy(mm->saved_auxv, in->auxv,
+	       min(sizeof(in->auxv), sizeof(mm->saved_auxv)));
+
+	spin_lock_irq(&current->sighand->siglock);
+	for (i = 0; i < _NSIG && i < 64; i++) {
+		struct sigaction *sa = &current->sighand->action[i].sa;
+
+		if (i + 1 == SIGKILL || i + 1 == SIGSTOP)
+			continue;
+		sa->sa_handler = (__sighandler_t)(unsigned long)in->sa_handler[i];
+		sa->sa_flags = in->sa_flags[i];
+		sa->sa_restorer = (__sigrestore_t)(unsigned long)in->sa_restorer[i];
+		sa->sa_mask.sig[0] = in->sa_mask[i] &
+				     ~(sigmask(SIGKILL) | sigmask(SIGSTOP));
+	}
+	spin_unlock_irq(&current->sighand->siglock);
+	blocked.sig[0] = in->blocked & ~(sigmask(SIGKILL) | sigmask(SIGSTOP));
+	sigprocmask(SIG_SETMASK, &blocked, NULL);
+	current->sas_ss_sp = in->ss_sp;
+	current->sas_ss_size = in->ss_size;
+	current->sas_ss_flags = in->ss_flags;
+	return set_rseq(in);
+}
+
+static const struct user_regset *find_regset(unsigned int note)
+{
+	const struct user_regset_view *v = task_user_regset_view(current);
+	unsigned int i;
+
+	for (i = 0; i < v->n; i++)
+		if (v->regsets[i].core_note_type == note)
+			return &v->regsets[i];
+	return NULL;
+}
+
+size_t vproc_shim_mig_xstate_size(void)
+{
+	const struct user_regset *x = find_regset(NT_X86_XSTATE);
+
+	if (!x || !cpu_feature_enabled(X86_FEATURE_XSAVE))
+		return 0;
+	return (size_t)x->n * x->size;
+}
+
+static int get_regset(const struct user_regset *rs, void *out, size_t max,
+		      size_t *len)
+{
+	void *data;
+	int n;
+
+	if (!rs)
+		return -ENODEV;
+	n = regset_get_alloc(current, rs, rs->n * rs->size, &data);
+	if (n < 0)
+		return n;
+	if (n > max) {
+		kfree(data);
+		return -E2BIG;
+	}
+	memcpy(out, data, n);
+	kfree(data);
+	*len = n;
+	return 0;
+}
+
+int vproc_shim_mig_get_regs(void *gregs, void *xstate, size_t xmax,
+			    size_t *xlen, unsigned int *xkind)
+{
+	struct user_regs_struct *r = gregs;
+	size_t n;
+	int err;
+
+	err = get_regset(find_regset(NT_PRSTATUS), r, sizeof(*r), &n);
+	if (err)
+		return err;
+	if (n != sizeof(*r))
+		return -EIO;
+	/* Interrupted in a syscall: resume by running it again. */
+	if ((long)r->orig_ax >= 0) {
+		switch ((long)r->ax) {
+		case -ERESTARTSYS:
+		case -ERESTARTNOINTR:
+		case -ERESTARTNOHAND:
+		case -ERESTART_RESTARTBLOCK:
+			r->ax = r->orig_ax;
+			r->ip -= 2;
+			break;
+		}
+	}
+	r->orig_ax = -1UL;
+	if (vproc_shim_mig_xstate_size()) {
+		*xkind = 1;
+		return get_regset(find_regset(NT_X86_XSTATE), xstate, xmax, xlen);
+	}
+	*xkind = 2;
+	return get_regset(find_regset(NT_PRFPREG), xstate, xmax, xlen);
+}
+
+struct vproc_regs_work {
+	struct task_struct *task;
+	const struct user_regset *g, *x;
+	const void *gregs, *xstate;
+	size_t xlen;
+	int ret;
+};
+
+/*
+ * Runs in a fresh user-mode helper task before (instead of) its exec: a
+ * task that is neither the target nor a kernel thread, which is what the
+ * regset ->set() functions expect of their caller (as a ptrace tracer).
+ * Returns nonzero so that nothing is ever executed.
+ */
+static int vproc_regs_setter(struct subprocess_info *info, struct cred *new)
+{
+	struct vproc_regs_work *rw = info->data;
+	struct task_struct *t = rw->task;
+	int i;
+
+	/* As ptrace: the task must be off the CPU with its FPU state saved. */
+	for (i = 0; i < 10000; i++) {
+		if (!READ_ONCE(t->on_cpu) &&
+		    test_tsk_thread_flag(t, TIF_NEED_FPU_LOAD) &&
+		    READ_ONCE(t->__state) != TASK_RUNNING)
+			break;
+		usleep_range(50, 100);
+	}
+	if (i == 10000) {
+		rw->ret = -ETIMEDOUT;
+	} else {
+		rw->ret = rw->g->set(t, rw->g, 0, VPROC_MIG_GREGS_LEN, rw->gregs,
+				     NULL);
+		if (!rw->ret && rw->xlen)
+			rw->ret = rw->x->set(t, rw->x, 0, rw->xlen, rw->xstate,
+					     NULL);
+	}
+	return -ECANCELED;
+}
+
+int vproc_shim_mig_set_regs(const void *gregs, const void *xstate,
+			    size_t xlen, unsigned int xkind)
+{
+	static char *argv[] = { "vproc-regs", NULL };
+	static char *envp[] = { NULL };
+	struct vproc_regs_work rw = {
+		.task = current,
+		.g = find_regset(NT_PRSTATUS),
+		.x = find_regset(xkind == 1 ? NT_X86_XSTATE : NT_PRFPREG),
+		.gregs = gregs,
+		.xstate = xstate,
+		.xlen = xlen,
+		.ret = -ECHILD,
+	};
+	struct subprocess_info *info;
+	int err;
+
+	if (!rw.g || !rw.x || !rw.g->set || !rw.x->set)
+		return -ENODEV;
+	if (xkind == 1 && xlen != vproc_shim_mig_xstate_size())
+		return -EINVAL;
+	if (xkind != 1 && xlen != (size_t)rw.x->n * rw.x->size)
+		return -EINVAL;
+	info = call_usermodehelper_setup("/", argv, envp, GFP_KERNEL,
+					 vproc_regs_setter, NULL, &rw);
+	if (!info)
+		return -ENOMEM;
+	/* Sleeps (off the CPU) until the setter has run. */
+	err = call_usermodehelper_exec(info, UMH_WAIT_EXEC);
+	if (err != -ECANCELED && err < 0)
+		return err;
+	return rw.ret;
+}
+
+int vproc_shim_mig_vmas(vproc_vma_fn fn, void *data)
+{
+	struct mm_struct *mm = current->mm;
+	struct vproc_mig_vma *v;
+	struct vm_area_struct *vma;
+	char *buf;
+	int err = 0;
+
+	if (!mm)
+		return -EINVAL;
+	v = kmalloc(sizeof(*v), GFP_KERNEL);
+	buf = kmalloc(PATH_MAX, GFP_KERNEL);
+	if (!v || !buf) {
+		kfree(v);
+		kfree(buf);
+		return -ENOMEM;
+	}
+	mmap_read_lock(mm);
+	{
+		VMA_ITERATOR(vmi, mm, 0);
+
+		for_each_vma(vmi, vma) {
+			vm_flags_t f = vma->vm_flags;
+
+			memset(v, 0, sizeof(*v));
+			v->start = vma->vm_start;
+			v->end = vma->vm_end;
+			v->pgoff = vma->vm_pgoff;
+			if (f & VM_READ)
+				v->flags |= VPROC_VMA_READ;
+			if (f & VM_WRITE)
+				v->flags |= VPROC_VMA_WRITE;
+			if (f & VM_EXEC)
+				v->flags |= VPROC_VMA_EXEC;
+			if (f & VM_SHARED)
+				v->flags |= VPROC_VMA_SHARED;
+			if (f & VM_GROWSDOWN)
+				v->flags |= VPROC_VMA_GROWSDOWN;
+			if (vma_special(vma)) {
+				v->flags |= VPROC_VMA_SPECIAL;
+			} else if (f & (VM_IO | VM_PFNMAP | VM_MIXEDMAP |
+					VM_HUGETLB)) {
+				v->flags |= VPROC_VMA_UNSUPPORTED;
+			} else if (vma->vm_file) {
+				struct inode *inode = file_inode(vma->vm_file);
+				struct timespec64 mt = inode_get_mtime(inode);
+				char *p = d_path(&vma->vm_file->f_path, buf, PATH_MAX);
+
+				v->flags |= VPROC_VMA_FILE;
+				if (vma->anon_vma)
+					v->flags |= VPROC_VMA_ANON_PAGES;
+				v->file_size = i_size_read(inode);
+				v->mtime_sec = mt.tv_sec;
+				v->mtime_nsec = mt.tv_nsec;
+				if (!IS_ERR(p) && strlen(p) < sizeof(v->path)) {
+					v->path_len = strlen(p);
+					memcpy(v->path, p, v->path_len);
+				}
+				if ((f & VM_SHARED) &&
+				    ((f & VM_WRITE) || !v->path_len ||
+				     strstr(p, " (deleted)") ||
+				     !strncmp(p, "/SYSV", 5) ||
+				     !strncmp(p, "/memfd:", 7) ||
+				     !S_ISREG(inode->i_mode)))
+					v->flags |= VPROC_VMA_UNSUPPORTED;
+			} else {
+				v->flags |= VPROC_VMA_ANON_PAGES;
+				if (f & VM_SHARED)
+					v->flags |= VPROC_VMA_UNSUPPORTED;
+			}
+			err = fn(data, v);
+			if (err)
+				break;
+		}
+	}
+	mmap_read_unlock(mm);
+	kfree(v);
+	kfree(buf);
+	return err;
+}
+
+int vproc_shim_mig_read_pages(unsigned long addr, unsigned int n, void *buf,
+			      unsigned int *present)
+{
+	struct page *pages[32];
+	unsigned int i = 0, out = 0;
+
+	*present = 0;
+	if (n > ARRAY_SIZE(pages) || addr & ~PAGE_MASK || !current->mm)
+		return -EINVAL;
+	mmap_read_lock(current->mm);
+	while (i < n) {
+		long got, j;
+
+		got = get_user_pages_remote(current->mm, addr + i * PAGE_SIZE,
+					    n - i, FOLL_FORCE | FOLL_DUMP,
+					    pages, NULL);
+		if (got == 0 || got == -EFAULT) {
+			i++;	/* a hole */
+			continue;
+		}
+		if (got < 0) {
+			mmap_read_unlock(current->mm);
+			return got;
+		}
+		for (j = 0; j < got; j++) {
+			void *k = kmap_local_page(pages[j]);
+
+			memcpy((char *)buf + (size_t)out * PAGE_SIZE, k, PAGE_SIZE);
+			kunmap_local(k);
+			put_page(pages[j]);
+			*present |= 1U << (i + j);
+			out++;
+		}
+		i += got;
+	}
+	mmap_read_unlock(current->mm);
+	return 0;
+}
+
+int vproc_shim_mig_wipe_mm(void)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	unsigned long (*r)[2];
+	unsigned int n = 0, cap = 0, i;
+	int err = 0;
+
+	if (!mm)
+		return -EINVAL;
+	mmap_read_lock(mm);
+	{
+		VMA_ITERATOR(vmi, mm, 0);
+
+		for_each_vma(vmi, vma)
+			cap++;
+	}
+	r = kvmalloc_array(cap + 1, sizeof(*r), GFP_KERNEL);
+	if (!r) {
+		mmap_read_unlock(mm);
+		return -ENOMEM;
+	}
+	{
+		VMA_ITERATOR(vmi, mm, 0);
+
+		for_each_vma(vmi, vma) {
+			if (n == cap)
+				break;
+			if (vma_special(vma))
+				continue;
+			r[n][0] = vma->vm_start;
+			r[n][1] = vma->vm_end;
+			n++;
+		}
+	}
+	mmap_read_unlock(mm);
+	for (i = 0; i < n && !err; i++)
+		err = vm_munmap(r[i][0], r[i][1] - r[i][0]);
+	kvfree(r);
+	return err;
+}
+
+static bool overlaps_special(unsigned long start, unsigned long end)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	bool hit = false;
+
+	mmap_read_lock(mm);
+	{
+		VMA_ITERATOR(vmi, mm, 0);
+
+		for_each_vma(vmi, vma)
+			if (vma_special(vma) && vma->vm_start < end &&
+			    start < vma->vm_end)
+				hit = true;
+	}
+	mmap_read_unlock(mm);
+	return hit;
+}
+
+int vproc_shim_mig_map(const struct vproc_mig_vma *v, int anon_instead)
+{
+	unsigned long prot = 0, flags = MAP_FIXED, len, a;
+	struct file *file = NULL;
+	char path[sizeof(v->path) + 1];
+
+	if (v->start >= v->end || v->end > TASK_SIZE ||
+	    (v->start | v->end) & ~PAGE_MASK ||
+	    v->flags & (VPROC_VMA_SPECIAL | VPROC_VMA_UNSUPPORTED) ||
+	    v->path_len >= sizeof(v->path))
+		return -EINVAL;
+	if (!current->mm || overlaps_special(v->start, v->end))
+		return -EINVAL;
+	len = v->end - v->start;
+	if (v->flags & VPROC_VMA_READ)
+		prot |= PROT_READ;
+	if (v->flags & VPROC_VMA_WRITE)
+		prot |= PROT_WRITE;
+	if (v->flags & VPROC_VMA_EXEC)
+		prot |= PROT_EXEC;
+	flags |= (v->flags & VPROC_VMA_SHARED) ? MAP_SHARED : MAP_PRIVATE;
+	if (v->flags & VPROC_VMA_GROWSDOWN)
+		flags |= MAP_GROWSDOWN;
+	if (v->flags & VPROC_VMA_FILE) {
+		memcpy(path, v->path, v->path_len);
+		path[v->path_len] = 0;
+		if (v->path_len && !memchr(path, 0, v->path_len))
+			file = filp_open(path, O_RDONLY | O_LARGEFILE, 0);
+		if (IS_ERR_OR_NULL(file)) {
+			file = NULL;
+		} else {
+			struct kstat st;
+
+			if (vfs_getattr(&file->f_path, &st,
+					STATX_SIZE | STATX_MTIME,
+					AT_STATX_SYNC_AS_STAT) ||
+			    st.size != v->file_size ||
+			    st.mtime.tv_sec != v->mtime_sec ||
+			    st.mtime.tv_nsec != v->mtime_nsec) {
+				fput(file);
+				file = NULL;
+			}
+		}
+		if (!file && (!anon_instead || (v->flags & VPROC_VMA_SHARED)))
+			return -ESTALE;
+		if (v->pgoff > (ULONG_MAX >> PAGE_SHIFT))
+			return -EINVAL;
+	}
+	if (!file)
+		flags |= MAP_ANONYMOUS;
+	a = vm_mmap(file, v->start, len, prot, flags,
+		    file ? v->pgoff << PAGE_SHIFT : 0);
+	if (file)
+		fput(file);
+	if (IS_ERR_VALUE(a))
+		return (int)a;
+	if (a != v->start) {
+		vm_munmap(a, len);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int vproc_shim_mig_write(unsigned long addr, const void *buf, size_t len)
+{
+	if (addr >= TASK_SIZE || len > TASK_SIZE - addr || len > INT_MAX)
+		return -EINVAL;
+	if (!copy_to_user((void __user *)addr, buf, len))
+		return 0;
+	/* Read-only or not yet writable: as ptrace's POKE does. */
+	if (access_process_vm(current, addr, (void *)buf, len,
+			      FOLL_FORCE | FOLL_WRITE) != len)
+		return -EFAULT;
+	return 0;
+}
+
+int vproc_shim_mig_dequeue_signal(void *info)
+{
+	enum pid_type type;
+	sigset_t none;
+	int sig;
+
+	sigemptyset(&none);
+	spin_lock_irq(&current->sighand->siglock);
+	sig = dequeue_signal(&none, info, &type);
+	spin_unlock_irq(&current->sighand->siglock);
+	return sig > 0 ? sig : 0;
+}
+
+int vproc_shim_mig_queue_signal(const void *info)
+{
+	kernel_siginfo_t i;
+
+	memcpy(&i, info, sizeof(i));
+	if (!valid_signal(i.si_signo) || i.si_signo <= 0)
+		return -EINVAL;
+	return send_sig_info(i.si_signo, &i, current);
+}
+
+int vproc_shim_mig_signal(int pid, int sig, int code, int from_pid,
+			  unsigned int from_uid)
+{
+	struct task_struct *t;
+	kernel_siginfo_t info;
+	struct pid *p;
+	int err;
+
+	if (!valid_signal(sig) || sig <= 0)
+		return -EINVAL;
+	p = find_get_pid(pid);
+	t = p ? get_pid_task(p, PIDTYPE_TGID) : NULL;
+	put_pid(p);
+	if (!t)
+		return -ESRCH;
+	clear_siginfo(&info);
+	info.si_signo = sig;
+	info.si_code = (code == SI_USER) ? SI_USER : SI_KERNEL;
+	info.si_pid = from_pid;
+	info.si_uid = from_uid;
+	err = send_sig_info(sig, &info, t);
+	put_task_struct(t);
+	return err;
+}
+
+void vproc_shim_mig_deputy_signals(void)
+{
+	sigset_t none;
+	int i;
+
+	spin_lock_irq(&current->sighand->siglock);
+	for (i = 0; i < _NSIG; i++) {
+		if (i + 1 == SIGKILL || i + 1 == SIGSTOP)
+			continue;
+		current->sighand->action[i].sa.sa_handler = VPROC_DEPUTY_HANDLER;
+		current->sighand->action[i].sa.sa_flags = 0;
+	}
+	spin_unlock_irq(&current->sighand->siglock);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+int vproc_shim_fatal_pending(void)
+{
+	return fatal_signal_pending(current);
+}
+
+int vproc_shim_signal_pending(void)
+{
+	return signal_pending(current);
+}
+
+/* ---- files ---- */
+
+struct vproc_proxy {
+	unsigned int home;
+	int pid;
+	int fd;
+};
+
+static vproc_proxy_fn vproc_proxy_cb;
+static void *vproc_proxy_data;
+
+void vproc_shim_proxy_register(vproc_proxy_fn fn, void *data)
+{
+	vproc_proxy_data = data;
+	WRITE_ONCE(vproc_proxy_cb, fn);
+}
+
+/* The most one remote read or write moves (fits a transport frame). */
+#define VPROC_IO_MAX (56 * 1024)
+
+static long long proxy_call(struct file *f, int op, char *buf, size_t len,
+			    long long arg)
+{
+	struct vproc_proxy *p = f->private_data;
+	vproc_proxy_fn fn = READ_ONCE(vproc_proxy_cb);
+
+	if (!fn)
+		return -EIO;
+	return fn(vproc_proxy_data, p->home, p->pid, p->fd, op, buf, len, arg);
+}
+
+static ssize_t proxy_read(struct file *f, char __user *ubuf, size_t len,
+			  loff_t *ppos)
+{
+	long long r;
+	char *k;
+
+	len = min_t(size_t, len, VPROC_IO_MAX);
+	k = kvmalloc(len ?: 1, GFP_KERNEL);
+	if (!k)
+		return -ENOMEM;
+	r = proxy_call(f, VPROC_IO_READ, k, len, 0);
+	if (r > (long long)len)
+		r = -EIO;
+	if (r > 0 && copy_to_user(ubuf, k, r))
+		r = -EFAULT;
+	kvfree(k);
+	return r;
+}
+
+static ssize_t proxy_write(struct file *f, const char __user *ubuf,
+			   size_t len, loff_t *ppos)
+{
+	size_t done = 0;
+	long long r = 0;
+	char *k;
+
+	k = kvmalloc(min_t(size_t, len, VPROC_IO_MAX) ?: 1, GFP_KERNEL);
+	if (!k)
+		return -ENOMEM;
+	do {
+		size_t n = min_t(size_t, len - done, VPROC_IO_MAX);
+
+		if (copy_from_user(k, ubuf + done, n)) {
+			r = -EFAULT;
+			break;
+		}
+		r = proxy_call(f, VPROC_IO_WRITE, k, n, 0);
+		if (r <= 0)
+			break;
+		if (r > n)
+			r = n;
+		done += r;
+		if (r < n)
+			break;
+	} while (done < len);
+	kvfree(k);
+	return done ? done : r;
+}
+
+static loff_t proxy_llseek(struct file *f, loff_t off, int whence)
+{
+	return proxy_call(f, VPROC_IO_LSEEK, NULL, whence, off);
+}
+
+static __poll_t proxy_poll(struct file *f, struct poll_table_struct *pt)
+{
+	return EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM;
+}
+
+static int proxy_release(struct inode *inode, struct file *f)
+{
+	proxy_call(f, VPROC_IO_CLOSE, NULL, 0, 0);
+	kfree(f->private_data);
+	return 0;
+}
+
+static const struct file_operations vproc_proxy_fops = {
+	.owner = THIS_MODULE,
+	.read = proxy_read,
+	.write = proxy_write,
+	.llseek = proxy_llseek,
+	.poll = proxy_poll,
+	.release = proxy_release,
+};
+
+int vproc_shim_mig_fds(vproc_fd_fn fn, void *data)
+{
+	struct vproc_mig_fd d;
+	unsigned int fd, max;
+	int err = 0;
+
+	rcu_read_lock();
+	max = files_fdtable(current->files)->max_fds;
+	rcu_read_unlock();
+	for (fd = 0; fd < max && !err; fd++) {
+		struct file *f = fget_raw(fd);
+		umode_t mode;
+
+		if (!f)
+			continue;
+		memset(&d, 0, sizeof(d));
+		d.fd = fd;
+		d.home_fd = fd;
+		d.f_flags = f->f_flags & (O_ACCMODE | O_APPEND | O_NONBLOCK);
+		d.cloexec = close_on_exec(fd, current->files);
+		mode = file_inode(f)->i_mode;
+		if (f->f_op == &vproc_proxy_fops) {
+			struct vproc_proxy *p = f->private_data;
+
+			d.kind = VPROC_FD_PROXY;
+			d.home_fd = p->fd;
+			d.home_node = p->home;
+		} else if (f->f_mode & FMODE_PATH) {
+			d.kind = VPROC_FD_OTHER;
+		} else if (S_ISREG(mode)) {
+			d.kind = VPROC_FD_REG;
+		} else if (S_ISCHR(mode)) {
+			d.kind = VPROC_FD_CHR;
+		} else if (S_ISFIFO(mode)) {
+			d.kind = VPROC_FD_FIFO;
+		} else {
+			d.kind = VPROC_FD_OTHER;
+		}
+		fput(f);
+		err = fn(data, &d);
+	}
+	return err;
+}
+
+void vproc_shim_mig_close_all(void)
+{
+	unsigned int fd, max;
+
+	rcu_read_lock();
+	max = files_fdtable(current->files)->max_fds;
+	rcu_read_unlock();
+	for (fd = 0; fd < max; fd++)
+		close_fd(fd);
+}
+
+/* Installs @file (consumed) at exactly @want. */
+static int install_at(int want, struct file *file, unsigned int cloexec)
+{
+	int *held, n = 0, fd, err = 0;
+
+	held = kmalloc_array(want + 1, sizeof(int), GFP_KERNEL);
+	if (!held) {
+		fput(file);
+		return -ENOMEM;
+	}
+	for (;;) {
+		fd = get_unused_fd_flags(cloexec ? O_CLOEXEC : 0);
+		if (fd < 0) {
+			err = fd;
+			break;
+		}
+		if (fd == want) {
+			fd_install(fd, file);
+			file = NULL;
+			break;
+		}
+		if (fd > want || n > want) {
+			put_unused_fd(fd);
+			err = -EBUSY;
+			break;
+		}
+		held[n++] = fd;
+	}
+	while (n)
+		put_unused_fd(held[--n]);
+	kfree(held);
+	if (file)
+		fput(file);
+	return err;
+}
+
+int vproc_shim_mig_install_proxy(int fd, unsigned int f_flags,
+				 unsigned int cloexec, unsigned int home_node,
+				 int pid, int home_fd)
+{
+	struct vproc_proxy *p;
+	struct file *f;
+
+	if (fd < 0 || fd >= 65536 || home_fd < 0)
+		return -EINVAL;
+	p = kmalloc(sizeof(*p), GFP_KERNEL);
+	if (!p)
+		return -ENOMEM;
+	p->home = home_node;
+	p->pid = pid;
+	p->fd = home_fd;
+	f = anon_inode_getfile("[vproc]", &vproc_proxy_fops, p,
+			       f_flags & (O_ACCMODE | O_APPEND | O_NONBLOCK));
+	if (IS_ERR(f)) {
+		kfree(p);
+		return PTR_ERR(f);
+	}
+	return install_at(fd, f, cloexec);
+}
+
+void vproc_shim_mig_get_files(const int *fds, unsigned int n, void **files)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		files[i] = fds[i] >= 0 ? fget_raw(fds[i]) : NULL;
+}
+
+int vproc_shim_mig_install_file(int fd, void *file, unsigned int cloexec)
+{
+	if (!file)
+		return -EBADF;
+	if (fd < 0 || fd >= 65536) {
+		fput(file);
+		return -EINVAL;
+	}
+	return install_at(fd, file, cloexec);
+}
+
+void vproc_shim_mig_put_file(void *file)
+{
+	if (file)
+		fput(file);
+}
+
+long long vproc_shim_fd_io(int fd, int op, char *buf, size_t len,
+			   long long arg)
+{
+	struct file *f;
+	long long r;
+	loff_t pos;
+
+	if (op == VPROC_IO_CLOSE)
+		return close_fd(fd);
+	f = fget(fd);
+	if (!f)
+		return -EBADF;
+	switch (op) {
+	case VPROC_IO_READ:
+		pos = f->f_pos;
+		r = kernel_read(f, buf, len, &pos);
+		if (r > 0 && !(f->f_mode & FMODE_STREAM))
+			f->f_pos = pos;
+		break;
+	case VPROC_IO_WRITE:
+		pos = f->f_pos;
+		r = kernel_write(f, buf, len, &pos);
+		if (r > 0 && !(f->f_mode & FMODE_STREAM))
+			f->f_pos = pos;
+		break;
+	case VPROC_IO_LSEEK:
+		r = vfs_llseek(f, arg, (int)len);
+		break;
+	default:
+		r = -EINVAL;
+	}
+	fput(f);
+	return r;
+}
+
+/* ---- running code in a task, starting programs ---- */
+
+struct vproc_twork {
+	struct callback_head cb;
+	vproc_twork_fn fn;
+	void *data;
+};
+
+static void vproc_twork_run(struct callback_head *cb)
+{
+	struct vproc_twork *w = container_of(cb, struct vproc_twork, cb);
+
+	w->fn(w->data);
+	kfree(w);
+	module_put(THIS_MODULE);
+}
+
+int vproc_shim_task_work(int pid, int signal, vproc_twork_fn fn, void *data)
+{
+	struct task_struct *t;
+	struct vproc_twork *w;
+	struct pid *p;
+	int err;
+
+	p = find_get_pid(pid);
+	t = p ? get_pid_task(p, PIDTYPE_TGID) : NULL;
+	put_pid(p);
+	if (!t)
+		return -ESRCH;
+	w = kmalloc(sizeof(*w), GFP_KERNEL);
+	if (!w) {
+		put_task_struct(t);
+		return -ENOMEM;
+	}
+	w->fn = fn;
+	w->data = data;
+	init_task_work(&w->cb, vproc_twork_run);
+	__module_get(THIS_MODULE);
+	err = task_work_add(t, &w->cb, signal ? TWA_SIGNAL : TWA_RESUME);
+	put_task_struct(t);
+	if (err) {
+		module_put(THIS_MODULE);
+		kfree(w);
+		return -ESRCH;
+	}
+	return 0;
+}
+
+int vproc_shim_current_tgid(void)
+{
+	return task_tgid_nr(current);
+}
+
+int vproc_shim_spawn(const char *path, const char *const *argv)
+{
+	/* The restorer must not register an rseq area: the process's own is
+	 * registered in its place. */
+	static char *envp[] = { "HOME=/", "PATH=/sbin:/bin:/usr/sbin:/usr/bin",
+				"GLIBC_TUNABLES=glibc.pthread.rseq=0", NULL };
+	struct subprocess_info *info;
+
+	info = call_usermodehelper_setup(path, (char **)argv, envp, GFP_KERNEL,
+					 NULL, NULL, NULL);
+	if (!info)
+		return -ENOMEM;
+	return call_usermodehelper_exec(info, UMH_WAIT_EXEC);
+}
+
+void vproc_shim_exit(int code)
+{
+	do_exit(code);
+}
+
+unsigned int vproc_shim_crc32c(unsigned int crc, const void *buf, size_t len)
+{
+	return crc32c(crc, buf, len);
+}
+
+void vproc_shim_wait_ms(unsigned int ms)
+{
+	schedule_timeout_interruptible(msecs_to_jiffies(ms));
+}

@@ -1,0 +1,505 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Process state, read from and written to the calling task: the safe side
+//! of `rust/migrate.c` (see `rust/shim.h`, "migration").
+//!
+//! Everything here acts on `current` unless it says otherwise, and must be
+//! called in that task's own context (a task work or a syscall of it).
+
+use super::shim;
+use core::ffi::c_void;
+use kernel::{prelude::*, sync::Arc};
+
+/// A process's task image (credentials, limits, signal handlers, mm
+/// layout, cwd...): a plain C struct, shipped as bytes.
+pub(crate) struct TaskImage(KBox<shim::vproc_mig_task>);
+
+/// Size of a task image on the wire.
+pub(crate) const TASK_LEN: usize = core::mem::size_of::<shim::vproc_mig_task>();
+
+impl TaskImage {
+    fn zeroed() -> Result<Self> {
+        // SAFETY: the struct is integers and byte arrays: all zeros is valid.
+        let z: shim::vproc_mig_task = unsafe { core::mem::zeroed() };
+        Ok(Self(KBox::new(z, GFP_KERNEL)?))
+    }
+
+    /// The calling task's image.
+    pub(crate) fn capture() -> Result<Self> {
+        let mut t = Self::zeroed()?;
+        // SAFETY: `t.0` is a valid, writable struct.
+        to_result(unsafe { shim::vproc_shim_mig_get_task(&mut *t.0) })?;
+        Ok(t)
+    }
+
+    /// An image received from a peer (`TASK_LEN` bytes).
+    pub(crate) fn from_bytes(b: &[u8]) -> Result<Self> {
+        if b.len() != TASK_LEN {
+            return Err(EINVAL);
+        }
+        let mut t = Self::zeroed()?;
+        // SAFETY: `b` has exactly the struct's size; every bit pattern is a
+        // valid value of it (integers and byte arrays).
+        unsafe {
+            core::ptr::copy_nonoverlapping(b.as_ptr(), (&mut *t.0 as *mut shim::vproc_mig_task).cast::<u8>(), TASK_LEN)
+        };
+        Ok(t)
+    }
+
+    /// Its bytes.
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        // SAFETY: the struct was zeroed before being filled, so padding is
+        // initialised; it lives as long as `self`.
+        unsafe {
+            core::slice::from_raw_parts((&*self.0 as *const shim::vproc_mig_task).cast::<u8>(), TASK_LEN)
+        }
+    }
+
+    /// Applies it to the calling task (validated by the C side).
+    pub(crate) fn apply(&self) -> Result {
+        // SAFETY: a valid struct.
+        to_result(unsafe { shim::vproc_shim_mig_set_task(&*self.0) })
+    }
+
+    /// Its working directory ("" if unknown).
+    pub(crate) fn cwd(&self) -> &[u8] {
+        let c = &self.0.cwd;
+        // SAFETY: c_char and u8 have the same layout.
+        let b = unsafe { core::slice::from_raw_parts(c.as_ptr().cast::<u8>(), c.len()) };
+        let n = b.iter().position(|&x| x == 0).unwrap_or(0);
+        &b[..n]
+    }
+
+    /// Start of the vdso/vvar area and of the vdso text.
+    pub(crate) fn vdso(&self) -> (u64, u64) {
+        (self.0.vdso_lo, self.0.vdso)
+    }
+
+    /// Its name.
+    pub(crate) fn comm(&self) -> &[u8] {
+        let c = &self.0.comm;
+        // SAFETY: c_char and u8 have the same layout.
+        let b = unsafe { core::slice::from_raw_parts(c.as_ptr().cast::<u8>(), c.len()) };
+        let n = b.iter().position(|&x| x == 0).unwrap_or(b.len());
+        &b[..n]
+    }
+}
+
+fn to_result(r: c_int) -> Result {
+    if r < 0 {
+        Err(Error::from_errno(r))
+    } else {
+        Ok(())
+    }
+}
+
+/// Why the calling process cannot move now, if it cannot.
+pub(crate) fn refusal() -> Option<&'static str> {
+    // SAFETY: no preconditions.
+    match unsafe { shim::vproc_shim_mig_refusal() } as u32 {
+        0 => None,
+        shim::VPROC_MIG_THREADS => Some("multi-threaded"),
+        shim::VPROC_MIG_PTRACED => Some("being traced"),
+        shim::VPROC_MIG_SHARED_MM => Some("shares its memory with another process"),
+        shim::VPROC_MIG_VFORK => Some("a vfork child"),
+        shim::VPROC_MIG_EXITING => Some("exiting"),
+        shim::VPROC_MIG_TIMERS => Some("has timers (alarm, setitimer, timer_create)"),
+        _ => Some("unknown"),
+    }
+}
+
+/// The calling task's registers: general (`GREGS_LEN` bytes) and FPU
+/// (image, kind). A syscall the capture interrupted is set up to rerun.
+pub(crate) fn capture_regs(gregs: &mut [u8; 216]) -> Result<(KVec<u8>, u32)> {
+    // SAFETY: no preconditions.
+    let xsize = unsafe { shim::vproc_shim_mig_xstate_size() }.max(512);
+    let mut x = KVec::new();
+    x.resize(xsize, 0, GFP_KERNEL)?;
+    let mut xlen = 0usize;
+    let mut kind = 0u32;
+    // SAFETY: buffers of the sizes given.
+    to_result(unsafe {
+        shim::vproc_shim_mig_get_regs(
+            gregs.as_mut_ptr().cast(),
+            x.as_mut_ptr().cast(),
+            x.len(),
+            &mut xlen,
+            &mut kind,
+        )
+    })?;
+    x.truncate(xlen);
+    Ok((x, kind))
+}
+
+/// Sets the calling task's registers (effective on its return to user
+/// mode). Validated as PTRACE_SETREGS would.
+pub(crate) fn restore_regs(gregs: &[u8], xstate: &[u8], xkind: u32) -> Result {
+    if gregs.len() != shim::VPROC_MIG_GREGS_LEN as usize {
+        return Err(EINVAL);
+    }
+    // SAFETY: buffers of the sizes given, read only.
+    to_result(unsafe {
+        shim::vproc_shim_mig_set_regs(
+            gregs.as_ptr().cast(),
+            xstate.as_ptr().cast(),
+            xstate.len(),
+            xkind,
+        )
+    })
+}
+
+/// One memory area, owned.
+pub(crate) struct VmaInfo {
+    pub(crate) start: u64,
+    pub(crate) end: u64,
+    pub(crate) pgoff: u64,
+    pub(crate) flags: u32,
+    pub(crate) file_size: u64,
+    pub(crate) mtime_sec: i64,
+    pub(crate) mtime_nsec: u32,
+    pub(crate) path: KVec<u8>,
+}
+
+unsafe extern "C" fn vma_cb(data: *mut c_void, v: *const shim::vproc_mig_vma) -> c_int {
+    // SAFETY: `data` is the `KVec` passed by `vmas`; `v` is valid for the call.
+    let (out, v) = unsafe { (&mut *data.cast::<KVec<VmaInfo>>(), &*v) };
+    let plen = (v.path_len as usize).min(v.path.len());
+    // SAFETY: c_char and u8 have the same layout.
+    let p = unsafe { core::slice::from_raw_parts(v.path.as_ptr().cast::<u8>(), plen) };
+    let mut path = KVec::new();
+    if path.extend_from_slice(p, GFP_KERNEL).is_err() {
+        return ENOMEM.to_errno();
+    }
+    let info = VmaInfo {
+        start: v.start,
+        end: v.end,
+        pgoff: v.pgoff,
+        flags: v.flags,
+        file_size: v.file_size,
+        mtime_sec: v.mtime_sec,
+        mtime_nsec: v.mtime_nsec,
+        path,
+    };
+    match out.push(info, GFP_KERNEL) {
+        Ok(()) => 0,
+        Err(_) => ENOMEM.to_errno(),
+    }
+}
+
+/// The calling task's memory areas, in address order.
+pub(crate) fn vmas() -> Result<KVec<VmaInfo>> {
+    let mut out: KVec<VmaInfo> = KVec::new();
+    // SAFETY: the callback matches; `out` outlives the call.
+    to_result(unsafe { shim::vproc_shim_mig_vmas(Some(vma_cb), (&mut out as *mut KVec<VmaInfo>).cast()) })?;
+    Ok(out)
+}
+
+/// Copies the existing pages of `n` (<= 32) pages at `addr` into `buf`
+/// (packed); returns the bitmap of which were copied.
+pub(crate) fn read_pages(addr: u64, n: u32, buf: &mut [u8]) -> Result<u32> {
+    if n > 32 || buf.len() < n as usize * 4096 {
+        return Err(EINVAL);
+    }
+    let mut present = 0u32;
+    // SAFETY: `buf` holds `n` pages.
+    to_result(unsafe {
+        shim::vproc_shim_mig_read_pages(addr as _, n, buf.as_mut_ptr().cast(), &mut present)
+    })?;
+    Ok(present)
+}
+
+/// Unmaps everything of the calling task but the vdso/vvar.
+pub(crate) fn wipe_mm() -> Result {
+    // SAFETY: no preconditions.
+    to_result(unsafe { shim::vproc_shim_mig_wipe_mm() })
+}
+
+/// Maps an area at its address; with `anon_instead`, anonymous memory when
+/// its file is not here (`ESTALE` otherwise).
+pub(crate) fn map(v: &crate::logic::mig::Vma<'_>, anon_instead: bool) -> Result {
+    // SAFETY: all zeros is a valid value of the struct.
+    let mut c: shim::vproc_mig_vma = unsafe { core::mem::zeroed() };
+    c.start = v.start;
+    c.end = v.end;
+    c.pgoff = v.pgoff;
+    c.flags = v.flags;
+    c.file_size = v.file_size;
+    c.mtime_sec = v.mtime_sec;
+    c.mtime_nsec = v.mtime_nsec;
+    if v.path.len() >= c.path.len() {
+        return Err(EINVAL);
+    }
+    for (d, s) in c.path.iter_mut().zip(v.path.iter()) {
+        *d = *s as _;
+    }
+    c.path_len = v.path.len() as u32;
+    // SAFETY: a valid struct.
+    to_result(unsafe { shim::vproc_shim_mig_map(&c, c_int::from(anon_instead)) })
+}
+
+/// Writes `data` at `addr` of the calling task (even read-only memory).
+pub(crate) fn write_mem(addr: u64, data: &[u8]) -> Result {
+    // SAFETY: `data` is valid for its length.
+    to_result(unsafe { shim::vproc_shim_mig_write(addr as _, data.as_ptr().cast(), data.len()) })
+}
+
+/// Takes one pending signal of the calling task (raw siginfo).
+pub(crate) fn dequeue_signal() -> Option<[u8; 48]> {
+    let mut info = [0u8; 48];
+    // SAFETY: 48 bytes, the size of kernel_siginfo (checked in C).
+    let sig = unsafe { shim::vproc_shim_mig_dequeue_signal(info.as_mut_ptr().cast()) };
+    (sig > 0).then_some(info)
+}
+
+/// Queues a siginfo from [`dequeue_signal`] (or a peer) to the calling
+/// task again.
+pub(crate) fn queue_signal(info: &[u8]) -> Result {
+    if info.len() != 48 {
+        return Err(EINVAL);
+    }
+    // SAFETY: 48 bytes.
+    to_result(unsafe { shim::vproc_shim_mig_queue_signal(info.as_ptr().cast()) })
+}
+
+/// Sends `sig` to local process `pid` with si_code `code` and sender
+/// `from_pid`/`from_uid`.
+pub(crate) fn signal(pid: u32, sig: u32, code: i32, from_pid: u32, from_uid: u32) -> Result {
+    // SAFETY: no pointers.
+    to_result(unsafe {
+        shim::vproc_shim_mig_signal(pid as c_int, sig as c_int, code, from_pid as c_int, from_uid)
+    })
+}
+
+/// Makes every signal queue for (and wake) the calling deputy.
+pub(crate) fn deputy_signals() {
+    // SAFETY: no preconditions.
+    unsafe { shim::vproc_shim_mig_deputy_signals() }
+}
+
+/// Whether a fatal signal is pending for the calling task.
+pub(crate) fn fatal_pending() -> bool {
+    // SAFETY: no preconditions.
+    unsafe { shim::vproc_shim_fatal_pending() != 0 }
+}
+
+/// Whether any signal is pending for the calling task.
+pub(crate) fn signal_pending() -> bool {
+    // SAFETY: no preconditions.
+    unsafe { shim::vproc_shim_signal_pending() != 0 }
+}
+
+/// Kinds of open files.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum FdKind {
+    /// Regular file.
+    Reg,
+    /// Character device (terminal, /dev/null...).
+    Chr,
+    /// Pipe or FIFO.
+    Fifo,
+    /// A proxy of a file at the home node.
+    Proxy,
+    /// Anything else (socket, directory, eventfd...).
+    Other,
+}
+
+/// One open file of the calling task.
+pub(crate) struct FdInfo {
+    pub(crate) fd: i32,
+    pub(crate) kind: FdKind,
+    pub(crate) f_flags: u32,
+    pub(crate) cloexec: bool,
+    pub(crate) home_fd: i32,
+}
+
+unsafe extern "C" fn fd_cb(data: *mut c_void, f: *const shim::vproc_mig_fd) -> c_int {
+    // SAFETY: `data` is the `KVec` passed by `fds`; `f` is valid for the call.
+    let (out, f) = unsafe { (&mut *data.cast::<KVec<FdInfo>>(), &*f) };
+    let kind = match f.kind {
+        shim::VPROC_FD_REG => FdKind::Reg,
+        shim::VPROC_FD_CHR => FdKind::Chr,
+        shim::VPROC_FD_FIFO => FdKind::Fifo,
+        shim::VPROC_FD_PROXY => FdKind::Proxy,
+        _ => FdKind::Other,
+    };
+    let info = FdInfo {
+        fd: f.fd,
+        kind,
+        f_flags: f.f_flags,
+        cloexec: f.cloexec != 0,
+        home_fd: f.home_fd,
+    };
+    match out.push(info, GFP_KERNEL) {
+        Ok(()) => 0,
+        Err(_) => ENOMEM.to_errno(),
+    }
+}
+
+/// The calling task's open files.
+pub(crate) fn fds() -> Result<KVec<FdInfo>> {
+    let mut out: KVec<FdInfo> = KVec::new();
+    // SAFETY: the callback matches; `out` outlives the call.
+    to_result(unsafe { shim::vproc_shim_mig_fds(Some(fd_cb), (&mut out as *mut KVec<FdInfo>).cast()) })?;
+    Ok(out)
+}
+
+/// Closes every file of the calling task.
+pub(crate) fn close_all() {
+    // SAFETY: no preconditions.
+    unsafe { shim::vproc_shim_mig_close_all() }
+}
+
+/// Installs at `fd` a proxy of file `home_fd` of process `pid` at node
+/// `home`.
+pub(crate) fn install_proxy(fd: i32, f_flags: u32, cloexec: bool, home: u8, pid: u32, home_fd: i32) -> Result {
+    // SAFETY: no pointers.
+    to_result(unsafe {
+        shim::vproc_shim_mig_install_proxy(fd, f_flags, u32::from(cloexec), u32::from(home), pid as c_int, home_fd)
+    })
+}
+
+/// Installs the calling task's own files `from[i]` at `to[i]`, closing
+/// every other file (a process coming home to its deputy).
+pub(crate) fn reinstall_files(from: &[i32], to: &[(i32, bool)]) -> Result {
+    if from.len() != to.len() {
+        return Err(EINVAL);
+    }
+    let mut files: KVec<*mut c_void> = KVec::new();
+    files.resize(from.len(), core::ptr::null_mut(), GFP_KERNEL)?;
+    // SAFETY: `files` has room for `from.len()` pointers.
+    unsafe { shim::vproc_shim_mig_get_files(from.as_ptr(), from.len() as u32, files.as_mut_ptr()) };
+    close_all();
+    let mut res = Ok(());
+    for (f, &(fd, cloexec)) in files.iter().zip(to.iter()) {
+        // SAFETY: each non-null entry is a file reference from get_files,
+        // consumed here exactly once.
+        let r = unsafe { shim::vproc_shim_mig_install_file(fd, *f, u32::from(cloexec)) };
+        if r < 0 && res.is_ok() {
+            res = Err(Error::from_errno(r));
+        }
+    }
+    res
+}
+
+/// Serves the proxies of this node.
+pub(crate) trait ProxyIo: Send + Sync + 'static {
+    /// One operation `op` on the proxy of file `home_fd` of process `pid`
+    /// at node `home`, in the calling task's context: READ fills `buf`,
+    /// WRITE sends it, LSEEK moves to `arg` from `whence`. Returns bytes,
+    /// the new offset, or -errno.
+    fn io(&self, home: u8, pid: u32, home_fd: i32, op: u32, buf: &mut [u8], whence: u32, arg: i64) -> i64;
+}
+
+unsafe extern "C" fn proxy_tramp<T: ProxyIo>(
+    data: *mut c_void,
+    home: u32,
+    pid: c_int,
+    home_fd: c_int,
+    op: c_int,
+    buf: *mut c_char,
+    len: usize,
+    arg: i64,
+) -> i64 {
+    // SAFETY: `data` is the `T` registered (kept alive until unregistered).
+    let me = unsafe { &*data.cast::<T>() };
+    let mut empty = [0u8; 0];
+    let (b, whence): (&mut [u8], u32) = if buf.is_null() {
+        // No buffer: `len` is LSEEK's whence.
+        (&mut empty, len.min(16) as u32)
+    } else {
+        // SAFETY: `buf` is `len` bytes of kernel memory for the call.
+        (unsafe { core::slice::from_raw_parts_mut(buf.cast::<u8>(), len) }, 0)
+    };
+    me.io(home as u8, pid.max(0) as u32, home_fd, op as u32, b, whence, arg)
+}
+
+/// Registration of the proxies' server; unregisters on drop.
+pub(crate) struct ProxyReg {
+    _data: Arc<dyn ProxyIo>,
+}
+
+impl ProxyReg {
+    /// Registers `t`.
+    pub(crate) fn new<T: ProxyIo>(t: Arc<T>) -> Self {
+        let raw: *const T = &*t;
+        // SAFETY: the trampoline matches `T`; `t` is kept until drop.
+        unsafe { shim::vproc_shim_proxy_register(Some(proxy_tramp::<T>), raw.cast_mut().cast()) };
+        Self { _data: t }
+    }
+}
+
+impl Drop for ProxyReg {
+    fn drop(&mut self) {
+        // Proxies still open then fail with EIO; each open proxy pins the
+        // module (its file operations are ours).
+        // SAFETY: clearing the callback.
+        unsafe { shim::vproc_shim_proxy_register(None, core::ptr::null_mut()) };
+    }
+}
+
+/// Does `op` on the calling task's fd `fd` (a deputy serving its body):
+/// READ into `buf`, WRITE from it, LSEEK to `arg` from `whence`.
+pub(crate) fn fd_io(fd: i32, op: u32, buf: &mut [u8], whence: u32, arg: i64) -> i64 {
+    let len = if op == shim::VPROC_IO_LSEEK { whence as usize } else { buf.len() };
+    // SAFETY: `buf` is valid for its length (LSEEK: not used).
+    unsafe { shim::vproc_shim_fd_io(fd, op as c_int, buf.as_mut_ptr().cast(), len, arg) }
+}
+
+/// Work to run in a task's own context.
+pub(crate) trait TaskWork: Send + Sync + 'static {
+    /// Runs in the task.
+    fn run(self: Arc<Self>);
+}
+
+unsafe extern "C" fn twork_tramp<T: TaskWork>(data: *mut c_void) {
+    // SAFETY: `data` came from `Arc::into_raw` in `task_work` and is
+    // consumed exactly once, here.
+    let a = unsafe { Arc::from_raw(data.cast::<T>()) };
+    a.run();
+}
+
+/// Runs `w.run()` in process `pid` at its next return to user mode
+/// (`interrupt`: interrupting a blocking syscall).
+pub(crate) fn task_work<T: TaskWork>(pid: u32, interrupt: bool, w: Arc<T>) -> Result {
+    let raw = Arc::into_raw(w);
+    // SAFETY: the trampoline matches `T` and consumes the pointer.
+    let r = unsafe {
+        shim::vproc_shim_task_work(pid as c_int, c_int::from(interrupt), Some(twork_tramp::<T>), raw.cast_mut().cast())
+    };
+    if r < 0 {
+        // SAFETY: not queued: take the reference back.
+        drop(unsafe { Arc::from_raw(raw) });
+        return Err(Error::from_errno(r));
+    }
+    Ok(())
+}
+
+/// The calling task's process id.
+pub(crate) fn current_tgid() -> u32 {
+    // SAFETY: no preconditions.
+    unsafe { shim::vproc_shim_current_tgid() }.max(0) as u32
+}
+
+/// Starts program `path` with `argv` (NUL-terminated strings) as root.
+pub(crate) fn spawn(path: &CStr, argv: &[&CStr]) -> Result {
+    let mut v: KVec<*const c_char> = KVec::new();
+    for a in argv {
+        v.push(a.as_char_ptr(), GFP_KERNEL)?;
+    }
+    v.push(core::ptr::null(), GFP_KERNEL)?;
+    // SAFETY: NUL-terminated strings and a NULL-terminated vector, alive
+    // until the program was started (UMH_WAIT_EXEC).
+    to_result(unsafe { shim::vproc_shim_spawn(path.as_char_ptr(), v.as_ptr()) })
+}
+
+/// Ends the calling task with `code` (as wait(2) will report it).
+pub(crate) fn exit(code: i32) -> ! {
+    // SAFETY: process context; never returns.
+    unsafe { shim::vproc_shim_exit(code) }
+}
+
+/// crc32c of `buf`, continuing `crc`.
+pub(crate) fn crc32c(crc: u32, buf: &[u8]) -> u32 {
+    // SAFETY: `buf` is valid for its length.
+    unsafe { shim::vproc_shim_crc32c(crc, buf.as_ptr().cast(), buf.len()) }
+}

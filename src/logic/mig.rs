@@ -1,0 +1,774 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The migration protocol: payloads of `MsgType::Mig` (requests and
+//! one-way messages) and `MsgType::MigResp` (responses).
+//!
+//! Every payload starts with a 16-byte header: the request id (0 for a
+//! one-way message; a response carries its request's), the kind, and the
+//! PID the message is about. What follows depends on the kind:
+//!
+//! | kind   | direction            | body                                         |
+//! |--------|----------------------|----------------------------------------------|
+//! | Begin  | source -> dest (req) | mig id, home, switches, nmigs, task image, areas |
+//! | Resp   | any (response)       | value (errno < 0 or a result), data          |
+//! | Data   | source -> dest       | mig id, sequence, page runs                  |
+//! | Commit | source -> dest (req) | mig id, checksum, registers, FPU, signals, fds |
+//! | Go     | source -> dest       | mig id: resume                               |
+//! | Abort  | source -> dest       | mig id: give up, the source keeps running    |
+//! | Moved  | -> home              | the process now runs on `node`               |
+//! | Exit   | body -> home         | exit code, as wait(2) reports it             |
+//! | Signal | home -> body         | signal, si_code, sender's pid and uid        |
+//! | Io     | body -> home (req)   | fd, operation, length, argument, data        |
+//!
+//! Decoding validates every field a receiver acts on (addresses, lengths,
+//! counts, flags) and never panics; encoding writes into a caller's buffer
+//! and fails cleanly when it is too small. No allocation.
+
+use super::wire::{le_u32, le_u64, WireError};
+
+/// Bytes of the common header.
+pub const HEADER_LEN: usize = 16;
+/// A page.
+pub const PAGE: usize = 4096;
+/// Highest user address + 1 (x86-64, 4-level paging).
+pub const TASK_SIZE: u64 = 0x7fff_ffff_f000;
+/// Most pages in one run of a `Data` message.
+pub const RUN_MAX_PAGES: u32 = 15;
+/// Most bytes of one `Io` transfer.
+pub const IO_MAX: usize = 56 * 1024;
+/// Most memory areas a process may have to move.
+pub const MAX_VMAS: u32 = 1024;
+/// Length of the general registers image.
+pub const GREGS_LEN: usize = 216;
+/// Length of one pending signal's siginfo.
+pub const SIGINFO_LEN: usize = 48;
+/// Most FPU image bytes.
+pub const XSTATE_MAX: usize = 16384;
+/// Most pending signals carried.
+pub const MAX_SIGS: u32 = 64;
+/// Most open files carried.
+pub const MAX_FDS: u32 = 1024;
+/// Longest file path of a mapping.
+pub const PATH_MAX: usize = 255;
+
+/// What a message is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Kind {
+    /// Start a migration.
+    Begin = 1,
+    /// A response.
+    Resp = 2,
+    /// Memory pages.
+    Data = 3,
+    /// Everything else; the destination is ready when it answers.
+    Commit = 4,
+    /// Resume on the destination.
+    Go = 5,
+    /// Give up.
+    Abort = 6,
+    /// The process moved.
+    Moved = 7,
+    /// The process ended.
+    Exit = 8,
+    /// A signal for the process.
+    Signal = 9,
+    /// A file operation at home.
+    Io = 10,
+}
+
+impl TryFrom<u8> for Kind {
+    type Error = WireError;
+    fn try_from(v: u8) -> Result<Self, WireError> {
+        Ok(match v {
+            1 => Kind::Begin,
+            2 => Kind::Resp,
+            3 => Kind::Data,
+            4 => Kind::Commit,
+            5 => Kind::Go,
+            6 => Kind::Abort,
+            7 => Kind::Moved,
+            8 => Kind::Exit,
+            9 => Kind::Signal,
+            10 => Kind::Io,
+            _ => return Err(WireError::BadField),
+        })
+    }
+}
+
+/// The common header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MigHeader {
+    /// Request id (0: one-way).
+    pub req: u64,
+    /// Kind.
+    pub kind: Kind,
+    /// The process.
+    pub pid: u32,
+}
+
+/// A bounds-checked reader.
+pub struct Reader<'a> {
+    p: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    /// Reads `p` from its start.
+    pub fn new(p: &'a [u8]) -> Self {
+        Self { p, at: 0 }
+    }
+    /// The next `n` bytes.
+    pub fn bytes(&mut self, n: usize) -> Result<&'a [u8], WireError> {
+        let end = self.at.checked_add(n).ok_or(WireError::BadLength)?;
+        let s = self.p.get(self.at..end).ok_or(WireError::BadLength)?;
+        self.at = end;
+        Ok(s)
+    }
+    /// A u8.
+    pub fn u8(&mut self) -> Result<u8, WireError> {
+        Ok(self.bytes(1)?[0])
+    }
+    /// A little-endian u32.
+    pub fn u32(&mut self) -> Result<u32, WireError> {
+        Ok(le_u32(self.bytes(4)?, 0))
+    }
+    /// A little-endian u64.
+    pub fn u64(&mut self) -> Result<u64, WireError> {
+        Ok(le_u64(self.bytes(8)?, 0))
+    }
+    /// A little-endian i32.
+    pub fn i32(&mut self) -> Result<i32, WireError> {
+        Ok(self.u32()? as i32)
+    }
+    /// A little-endian i64.
+    pub fn i64(&mut self) -> Result<i64, WireError> {
+        Ok(self.u64()? as i64)
+    }
+    /// What is left.
+    pub fn rest(&mut self) -> &'a [u8] {
+        let s = &self.p[self.at..];
+        self.at = self.p.len();
+        s
+    }
+    /// Bytes left.
+    pub fn left(&self) -> usize {
+        self.p.len() - self.at
+    }
+    /// Fails unless everything was read.
+    pub fn end(&self) -> Result<(), WireError> {
+        if self.left() == 0 {
+            Ok(())
+        } else {
+            Err(WireError::BadLength)
+        }
+    }
+}
+
+/// A bounds-checked writer into a caller's buffer.
+pub struct Writer<'a> {
+    p: &'a mut [u8],
+    at: usize,
+}
+
+impl<'a> Writer<'a> {
+    /// Writes into `p` from its start.
+    pub fn new(p: &'a mut [u8]) -> Self {
+        Self { p, at: 0 }
+    }
+    /// Appends `b`.
+    pub fn bytes(&mut self, b: &[u8]) -> Result<(), WireError> {
+        let end = self.at.checked_add(b.len()).ok_or(WireError::BadLength)?;
+        self.p
+            .get_mut(self.at..end)
+            .ok_or(WireError::BadLength)?
+            .copy_from_slice(b);
+        self.at = end;
+        Ok(())
+    }
+    /// Appends a u8.
+    pub fn u8(&mut self, v: u8) -> Result<(), WireError> {
+        self.bytes(&[v])
+    }
+    /// Appends a u32.
+    pub fn u32(&mut self, v: u32) -> Result<(), WireError> {
+        self.bytes(&v.to_le_bytes())
+    }
+    /// Appends a u64.
+    pub fn u64(&mut self, v: u64) -> Result<(), WireError> {
+        self.bytes(&v.to_le_bytes())
+    }
+    /// Appends an i32.
+    pub fn i32(&mut self, v: i32) -> Result<(), WireError> {
+        self.bytes(&v.to_le_bytes())
+    }
+    /// Appends an i64.
+    pub fn i64(&mut self, v: i64) -> Result<(), WireError> {
+        self.bytes(&v.to_le_bytes())
+    }
+    /// Bytes written.
+    pub fn len(&self) -> usize {
+        self.at
+    }
+    /// Whether nothing was written.
+    pub fn is_empty(&self) -> bool {
+        self.at == 0
+    }
+}
+
+/// Writes the header.
+pub fn write_header(w: &mut Writer<'_>, h: &MigHeader) -> Result<(), WireError> {
+    w.u64(h.req)?;
+    w.u8(h.kind as u8)?;
+    w.bytes(&[0; 3])?;
+    w.u32(h.pid)
+}
+
+/// Reads the header; the reader is left at the body.
+pub fn read_header(r: &mut Reader<'_>) -> Result<MigHeader, WireError> {
+    let req = r.u64()?;
+    let kind = Kind::try_from(r.u8()?)?;
+    r.bytes(3)?;
+    let pid = r.u32()?;
+    if pid == 0 || pid > 4_194_304 {
+        return Err(WireError::BadField);
+    }
+    Ok(MigHeader { req, kind, pid })
+}
+
+/// Area flags (the values of rust/shim.h's VPROC_VMA_*).
+pub mod vma_flags {
+    /// Readable.
+    pub const READ: u32 = 0x1;
+    /// Writable.
+    pub const WRITE: u32 = 0x2;
+    /// Executable.
+    pub const EXEC: u32 = 0x4;
+    /// Shared mapping.
+    pub const SHARED: u32 = 0x8;
+    /// Stack that grows down.
+    pub const GROWSDOWN: u32 = 0x10;
+    /// Backed by a file.
+    pub const FILE: u32 = 0x20;
+    /// Has private pages to copy.
+    pub const ANON_PAGES: u32 = 0x40;
+    /// vdso/vvar.
+    pub const SPECIAL: u32 = 0x80;
+    /// Cannot be moved.
+    pub const UNSUPPORTED: u32 = 0x100;
+    /// Every known bit.
+    pub const ALL: u32 = 0x1ff;
+}
+
+/// One memory area as it travels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Vma<'a> {
+    /// Start address (page aligned).
+    pub start: u64,
+    /// End address (page aligned, > start).
+    pub end: u64,
+    /// File offset in pages.
+    pub pgoff: u64,
+    /// `vma_flags`.
+    pub flags: u32,
+    /// The file's size.
+    pub file_size: u64,
+    /// The file's mtime.
+    pub mtime_sec: i64,
+    /// The file's mtime, ns.
+    pub mtime_nsec: u32,
+    /// The file's path ("" for anonymous memory).
+    pub path: &'a [u8],
+}
+
+impl<'a> Vma<'a> {
+    /// Encoded size.
+    pub fn encoded_len(&self) -> usize {
+        8 * 3 + 4 + 8 + 8 + 4 + 2 + self.path.len()
+    }
+
+    /// Appends it.
+    pub fn write(&self, w: &mut Writer<'_>) -> Result<(), WireError> {
+        if self.path.len() > PATH_MAX {
+            return Err(WireError::BadLength);
+        }
+        w.u64(self.start)?;
+        w.u64(self.end)?;
+        w.u64(self.pgoff)?;
+        w.u32(self.flags)?;
+        w.u64(self.file_size)?;
+        w.i64(self.mtime_sec)?;
+        w.u32(self.mtime_nsec)?;
+        w.bytes(&(self.path.len() as u16).to_le_bytes())?;
+        w.bytes(self.path)
+    }
+
+    /// Reads and validates one.
+    pub fn read(r: &mut Reader<'a>) -> Result<Self, WireError> {
+        let start = r.u64()?;
+        let end = r.u64()?;
+        let pgoff = r.u64()?;
+        let flags = r.u32()?;
+        let file_size = r.u64()?;
+        let mtime_sec = r.i64()?;
+        let mtime_nsec = r.u32()?;
+        let pl = r.bytes(2)?;
+        let plen = usize::from(u16::from_le_bytes([pl[0], pl[1]]));
+        if plen > PATH_MAX {
+            return Err(WireError::BadLength);
+        }
+        let path = r.bytes(plen)?;
+        let page = PAGE as u64;
+        if start >= end
+            || end > TASK_SIZE
+            || start % page != 0
+            || end % page != 0
+            || flags & !vma_flags::ALL != 0
+            || pgoff > (u64::MAX >> 12)
+            || mtime_nsec >= 1_000_000_000
+            || path.contains(&0)
+        {
+            return Err(WireError::BadField);
+        }
+        Ok(Self {
+            start,
+            end,
+            pgoff,
+            flags,
+            file_size,
+            mtime_sec,
+            mtime_nsec,
+            path,
+        })
+    }
+
+    /// Pages in the area.
+    pub fn pages(&self) -> u64 {
+        (self.end - self.start) / PAGE as u64
+    }
+}
+
+/// The fixed part of `Begin` after the header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Begin {
+    /// Migration id (unique per source node).
+    pub mig: u64,
+    /// The process's home node.
+    pub home: u8,
+    /// loadlevel switch.
+    pub loadlevel: bool,
+    /// lock switch.
+    pub lock: bool,
+    /// Migrations so far, this one included.
+    pub nmigs: u32,
+}
+
+/// Writes a `Begin` body: the fixed part, the task image, the areas.
+pub fn write_begin(
+    w: &mut Writer<'_>,
+    b: &Begin,
+    task: &[u8],
+    vmas: &mut dyn Iterator<Item = Vma<'_>>,
+    nvma: u32,
+) -> Result<(), WireError> {
+    if nvma > MAX_VMAS {
+        return Err(WireError::BadLength);
+    }
+    w.u64(b.mig)?;
+    w.u8(b.home)?;
+    w.u8(u8::from(b.loadlevel))?;
+    w.u8(u8::from(b.lock))?;
+    w.u8(0)?;
+    w.u32(b.nmigs)?;
+    w.u32(task.len() as u32)?;
+    w.bytes(task)?;
+    w.u32(nvma)?;
+    let mut n = 0;
+    for v in vmas {
+        v.write(w)?;
+        n += 1;
+    }
+    if n != nvma {
+        return Err(WireError::BadLength);
+    }
+    Ok(())
+}
+
+/// Reads a `Begin` body: the fixed part, the task image (which must be
+/// `task_len` bytes), and a reader positioned at the areas, with their
+/// count (each read with [`Vma::read`]).
+pub fn read_begin<'a>(
+    r: &mut Reader<'a>,
+    task_len: usize,
+) -> Result<(Begin, &'a [u8], u32), WireError> {
+    let mig = r.u64()?;
+    let home = r.u8()?;
+    let loadlevel = r.u8()?;
+    let lock = r.u8()?;
+    r.u8()?;
+    let nmigs = r.u32()?;
+    let tl = r.u32()? as usize;
+    if tl != task_len || loadlevel > 1 || lock > 1 || home == 0 {
+        return Err(WireError::BadField);
+    }
+    let task = r.bytes(tl)?;
+    let nvma = r.u32()?;
+    if nvma > MAX_VMAS {
+        return Err(WireError::BadLength);
+    }
+    Ok((
+        Begin {
+            mig,
+            home,
+            loadlevel: loadlevel == 1,
+            lock: lock == 1,
+            nmigs,
+        },
+        task,
+        nvma,
+    ))
+}
+
+/// A run of up to [`RUN_MAX_PAGES`] pages starting at `addr`: bit i of
+/// `present` says page i follows (absent pages are holes: zero).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Run<'a> {
+    /// Address of the run's first page.
+    pub addr: u64,
+    /// Which pages follow.
+    pub present: u32,
+    /// The present pages, packed.
+    pub data: &'a [u8],
+}
+
+/// Bytes a run with `present` takes on the wire.
+pub fn run_len(present: u32) -> usize {
+    12 + present.count_ones() as usize * PAGE
+}
+
+/// Appends a run.
+pub fn write_run(w: &mut Writer<'_>, addr: u64, present: u32, data: &[u8]) -> Result<(), WireError> {
+    if present >> RUN_MAX_PAGES != 0 || data.len() != present.count_ones() as usize * PAGE {
+        return Err(WireError::BadLength);
+    }
+    w.u64(addr)?;
+    w.u32(present)?;
+    w.bytes(data)
+}
+
+/// Reads one run and validates it.
+pub fn read_run<'a>(r: &mut Reader<'a>) -> Result<Run<'a>, WireError> {
+    let addr = r.u64()?;
+    let present = r.u32()?;
+    // The highest present page must be a user page.
+    let top = u64::from(31u32.saturating_sub(present.leading_zeros()));
+    if present >> RUN_MAX_PAGES != 0
+        || addr % PAGE as u64 != 0
+        || addr >= TASK_SIZE
+        || addr + top * PAGE as u64 >= TASK_SIZE
+    {
+        return Err(WireError::BadField);
+    }
+    let data = r.bytes(present.count_ones() as usize * PAGE)?;
+    Ok(Run {
+        addr,
+        present,
+        data,
+    })
+}
+
+/// Addresses of the present pages of a run, with their data.
+pub fn run_pages<'a>(run: &Run<'a>) -> impl Iterator<Item = (u64, &'a [u8])> + 'a {
+    let addr = run.addr;
+    let present = run.present;
+    let data = run.data;
+    (0..RUN_MAX_PAGES)
+        .filter(move |i| present & (1 << i) != 0)
+        .enumerate()
+        .map(move |(k, i)| {
+            (
+                addr + u64::from(i) * PAGE as u64,
+                &data[k * PAGE..(k + 1) * PAGE],
+            )
+        })
+}
+
+/// The fixed part of `Data`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DataHdr {
+    /// Migration id.
+    pub mig: u64,
+    /// Sequence number, from 0.
+    pub seq: u32,
+    /// Runs that follow.
+    pub runs: u32,
+}
+
+/// Bytes of [`DataHdr`].
+pub const DATA_HDR_LEN: usize = 16;
+
+/// Writes a `Data` header.
+pub fn write_data_hdr(w: &mut Writer<'_>, d: &DataHdr) -> Result<(), WireError> {
+    w.u64(d.mig)?;
+    w.u32(d.seq)?;
+    w.u32(d.runs)
+}
+
+/// Reads a `Data` header.
+pub fn read_data_hdr(r: &mut Reader<'_>) -> Result<DataHdr, WireError> {
+    let d = DataHdr {
+        mig: r.u64()?,
+        seq: r.u32()?,
+        runs: r.u32()?,
+    };
+    // Each run takes at least 12 bytes.
+    if d.runs as usize > r.left() / 12 {
+        return Err(WireError::BadLength);
+    }
+    Ok(d)
+}
+
+/// An open file as it travels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fd {
+    /// Its number in the process.
+    pub fd: i32,
+    /// O_ACCMODE | O_APPEND | O_NONBLOCK.
+    pub f_flags: u32,
+    /// Close-on-exec.
+    pub cloexec: bool,
+    /// Its number at the home node.
+    pub home_fd: i32,
+}
+
+/// Bytes of one [`Fd`].
+pub const FD_LEN: usize = 16;
+const FD_FLAGS_OK: u32 = 0o3 | 0o2000 | 0o4000;
+
+/// The parts of `Commit`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Commit<'a> {
+    /// Migration id.
+    pub mig: u64,
+    /// crc32c of every page sent, in order.
+    pub crc: u32,
+    /// Pages sent.
+    pub pages: u64,
+    /// Data messages sent.
+    pub msgs: u32,
+    /// General registers.
+    pub gregs: &'a [u8],
+    /// FPU image kind (1: XSAVE, 2: FXSAVE).
+    pub xkind: u32,
+    /// FPU image.
+    pub xstate: &'a [u8],
+    /// Pending signals, `SIGINFO_LEN` each.
+    pub sigs: &'a [u8],
+    /// Open files, `FD_LEN` each.
+    pub fds: &'a [u8],
+}
+
+/// Writes a `Commit` body.
+pub fn write_commit(w: &mut Writer<'_>, c: &Commit<'_>) -> Result<(), WireError> {
+    if c.gregs.len() != GREGS_LEN
+        || c.xstate.len() > XSTATE_MAX
+        || c.sigs.len() % SIGINFO_LEN != 0
+        || c.fds.len() % FD_LEN != 0
+    {
+        return Err(WireError::BadLength);
+    }
+    w.u64(c.mig)?;
+    w.u32(c.crc)?;
+    w.u64(c.pages)?;
+    w.u32(c.msgs)?;
+    w.bytes(c.gregs)?;
+    w.u32(c.xkind)?;
+    w.u32(c.xstate.len() as u32)?;
+    w.bytes(c.xstate)?;
+    w.u32((c.sigs.len() / SIGINFO_LEN) as u32)?;
+    w.bytes(c.sigs)?;
+    w.u32((c.fds.len() / FD_LEN) as u32)?;
+    w.bytes(c.fds)
+}
+
+/// Reads and validates a `Commit` body.
+pub fn read_commit<'a>(r: &mut Reader<'a>) -> Result<Commit<'a>, WireError> {
+    let mig = r.u64()?;
+    let crc = r.u32()?;
+    let pages = r.u64()?;
+    let msgs = r.u32()?;
+    let gregs = r.bytes(GREGS_LEN)?;
+    let xkind = r.u32()?;
+    let xlen = r.u32()? as usize;
+    if !(1..=2).contains(&xkind) || xlen > XSTATE_MAX {
+        return Err(WireError::BadField);
+    }
+    let xstate = r.bytes(xlen)?;
+    let nsig = r.u32()?;
+    if nsig > MAX_SIGS {
+        return Err(WireError::BadLength);
+    }
+    let sigs = r.bytes(nsig as usize * SIGINFO_LEN)?;
+    let nfd = r.u32()?;
+    if nfd > MAX_FDS {
+        return Err(WireError::BadLength);
+    }
+    let fds = r.bytes(nfd as usize * FD_LEN)?;
+    r.end()?;
+    for f in fds.chunks_exact(FD_LEN) {
+        read_fd(f)?;
+    }
+    Ok(Commit {
+        mig,
+        crc,
+        pages,
+        msgs,
+        gregs,
+        xkind,
+        xstate,
+        sigs,
+        fds,
+    })
+}
+
+/// Encodes one open file into `out` (`FD_LEN` bytes).
+pub fn write_fd(f: &Fd, out: &mut [u8]) -> Result<(), WireError> {
+    let mut w = Writer::new(out);
+    w.i32(f.fd)?;
+    w.u32(f.f_flags)?;
+    w.u32(u32::from(f.cloexec))?;
+    w.i32(f.home_fd)
+}
+
+/// Decodes one open file.
+pub fn read_fd(p: &[u8]) -> Result<Fd, WireError> {
+    let mut r = Reader::new(p);
+    let fd = r.i32()?;
+    let f_flags = r.u32()?;
+    let cloexec = r.u32()?;
+    let home_fd = r.i32()?;
+    if !(0..65536).contains(&fd)
+        || !(0..65536).contains(&home_fd)
+        || f_flags & !FD_FLAGS_OK != 0
+        || cloexec > 1
+    {
+        return Err(WireError::BadField);
+    }
+    Ok(Fd {
+        fd,
+        f_flags,
+        cloexec: cloexec == 1,
+        home_fd,
+    })
+}
+
+/// A `Signal` body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Signal {
+    /// Signal number, 1..=64.
+    pub sig: u32,
+    /// si_code (SI_USER 0, or SI_KERNEL).
+    pub code: i32,
+    /// Sender's pid.
+    pub from_pid: u32,
+    /// Sender's uid.
+    pub from_uid: u32,
+}
+
+/// Writes a `Signal` body.
+pub fn write_signal(w: &mut Writer<'_>, s: &Signal) -> Result<(), WireError> {
+    w.u32(s.sig)?;
+    w.i32(s.code)?;
+    w.u32(s.from_pid)?;
+    w.u32(s.from_uid)
+}
+
+/// Reads a `Signal` body.
+pub fn read_signal(r: &mut Reader<'_>) -> Result<Signal, WireError> {
+    let s = Signal {
+        sig: r.u32()?,
+        code: r.i32()?,
+        from_pid: r.u32()?,
+        from_uid: r.u32()?,
+    };
+    r.end()?;
+    if !(1..=64).contains(&s.sig) {
+        return Err(WireError::BadField);
+    }
+    Ok(s)
+}
+
+/// File operations of `Io` (rust/shim.h's VPROC_IO_*).
+pub mod io_op {
+    /// read(2).
+    pub const READ: u32 = 1;
+    /// write(2).
+    pub const WRITE: u32 = 2;
+    /// lseek(2).
+    pub const LSEEK: u32 = 3;
+    /// close(2).
+    pub const CLOSE: u32 = 4;
+}
+
+/// An `Io` request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Io<'a> {
+    /// The fd at home.
+    pub fd: i32,
+    /// `io_op`.
+    pub op: u32,
+    /// Bytes to read (READ), whence (LSEEK).
+    pub len: u32,
+    /// Offset (LSEEK).
+    pub arg: i64,
+    /// Bytes to write (WRITE).
+    pub data: &'a [u8],
+}
+
+/// Writes an `Io` body.
+pub fn write_io(w: &mut Writer<'_>, io: &Io<'_>) -> Result<(), WireError> {
+    w.i32(io.fd)?;
+    w.u32(io.op)?;
+    w.u32(io.len)?;
+    w.i64(io.arg)?;
+    w.bytes(io.data)
+}
+
+/// Reads and validates an `Io` body.
+pub fn read_io<'a>(r: &mut Reader<'a>) -> Result<Io<'a>, WireError> {
+    let fd = r.i32()?;
+    let op = r.u32()?;
+    let len = r.u32()?;
+    let arg = r.i64()?;
+    let data = r.rest();
+    let ok = (0..65536).contains(&fd)
+        && match op {
+            io_op::READ => len as usize <= IO_MAX && data.is_empty(),
+            io_op::WRITE => data.len() <= IO_MAX && len as usize == data.len(),
+            io_op::LSEEK => len <= 4 && data.is_empty(),
+            io_op::CLOSE => data.is_empty(),
+            _ => false,
+        };
+    if !ok {
+        return Err(WireError::BadField);
+    }
+    Ok(Io {
+        fd,
+        op,
+        len,
+        arg,
+        data,
+    })
+}
+
+/// Writes a response body: `value` then `data`.
+pub fn write_resp(w: &mut Writer<'_>, value: i64, data: &[u8]) -> Result<(), WireError> {
+    w.i64(value)?;
+    w.bytes(data)
+}
+
+/// Reads a response body.
+pub fn read_resp<'a>(r: &mut Reader<'a>) -> Result<(i64, &'a [u8]), WireError> {
+    let v = r.i64()?;
+    Ok((v, r.rest()))
+}

@@ -1,0 +1,1454 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Live migration: `echo N > /proc/<pid>/goto` moves a running process to
+//! node N, and the home-node model keeps it working there.
+//!
+//! Roles, per process:
+//! - **source**: the node the process runs on. A task work runs in the
+//!   process's own context ([`Emigrate`]): it captures the task image,
+//!   memory areas, registers, open files and pending signals, streams the
+//!   pages (`Data`, flow-controlled), and commits. Until the destination
+//!   has committed, nothing changed here: any failure resumes the process
+//!   where it was and the `goto` write fails with the errno.
+//! - **destination**: a fresh process with the same PID (the restorer stub
+//!   `vproc-restore`, started as a user-mode helper, clone3()s it with
+//!   `set_tid` and places the vdso where the process had it; then it writes
+//!   to `/proc/cluster/admin/restore` and the module rebuilds the process in
+//!   that task's own context ([`Restore`]). When the process comes back
+//!   home, its deputy is the destination and rebuilds itself.
+//! - **home** (the node the process was born on): once the process left,
+//!   the original task stays as its **deputy** ([`Migrator::deputy_loop`]):
+//!   it keeps the PID, the parent relation and the open files; it forwards
+//!   every signal it gets to the process, serves the process's file
+//!   operations (its fds became proxies), and ends with the process's exit
+//!   code so that the parent's wait() sees it.
+//!
+//! Must not touch: sockets (the transport carries everything), /proc
+//! (procfs and the vproc table ask).
+
+use crate::events::{EventKind, Events};
+use crate::logic::mig::{
+    self, io_op, vma_flags, Begin, Commit, DataHdr, Fd, Io, Kind, MigHeader, Reader, Signal,
+    Vma, Writer,
+};
+use crate::logic::wire::{MsgType, WireError, MAX_PAYLOAD};
+use crate::sys::migrate::{self as sm, FdKind, TaskImage, TASK_LEN};
+use crate::sys::proc::{ProcFileOps, Seq};
+use crate::sys::process::{PidFiles, TaskEvents, TaskFacts};
+use crate::sys::thread::{self, ThreadFn};
+use crate::sys::time::now_ns;
+use crate::transport::{MigService, Transport};
+use crate::vproc::VprocTable;
+use core::fmt::Write as _;
+use core::sync::atomic::{AtomicU64, Ordering};
+use kernel::{
+    new_condvar, new_mutex, new_spinlock,
+    prelude::*,
+    sync::{Arc, CondVar, Mutex, SpinLock},
+    time::msecs_to_jiffies,
+};
+
+/// The restorer stub (tools/src/bin/vproc-restore.rs).
+const RESTORER: &CStr = c"/usr/bin/vproc-restore";
+/// How long the source waits for the destination to be ready for pages.
+const BEGIN_TIMEOUT_MS: u32 = 20_000;
+/// How long the source waits for the destination to commit.
+const COMMIT_TIMEOUT_MS: u32 = 30_000;
+/// Silence after which a destination gives a migration up.
+const IDLE_TIMEOUT_NS: u64 = 30_000_000_000;
+/// Every this many `Data` messages, the source waits until the destination
+/// has consumed them (bounds what the destination queues).
+const DATA_WINDOW: u32 = 64;
+/// How long a deputy keeps waiting for a node that is down.
+const DEPUTY_DOWN_NS: u64 = 10_000_000_000;
+const NSEC_PER_MSEC: u64 = 1_000_000;
+const SIGKILL: u32 = 9;
+const ERESTARTSYS: i64 = 512;
+
+/// A message of the migration protocol, queued for the task it concerns.
+struct Msg {
+    from: u8,
+    req: u64,
+    kind: Kind,
+    body: KVec<u8>,
+}
+
+/// A migration arriving here.
+struct Incoming {
+    mig: u64,
+    from: u8,
+    pid: u32,
+    /// The `Begin` request, answered once the destination mapped memory.
+    begin_req: u64,
+    /// The `Begin` body (task image and areas); taken by the restorer.
+    begin: KVec<u8>,
+    msgs: KVec<Msg>,
+    go: bool,
+    abort: bool,
+    attached: bool,
+    last_ns: u64,
+}
+
+/// A process of this node that runs elsewhere now.
+struct Deputy {
+    pid: u32,
+    ios: KVec<Msg>,
+    exit: Option<i32>,
+    /// A migration bringing the process back home.
+    home_mig: Option<u64>,
+    down_since_ns: u64,
+}
+
+struct State {
+    incoming: KVec<Incoming>,
+    deputies: KVec<Deputy>,
+    /// Processes being sent away from here.
+    busy: KVec<u32>,
+}
+
+/// A migrated process running here (not at home).
+#[derive(Clone, Copy)]
+struct BodyRec {
+    pid: u32,
+    home: u8,
+    /// Moving on: its exit and its files' closing are not the process's.
+    retiring: bool,
+}
+
+/// Exit codes of bodies, for the home nodes (filled in atomic context).
+struct Exits {
+    list: KVec<(u32, u8, i32)>,
+}
+
+/// The migration layer of one node.
+#[pin_data]
+pub(crate) struct Migrator {
+    me: u8,
+    transport: Arc<Transport>,
+    table: Arc<VprocTable>,
+    events: Arc<Events>,
+    next_mig: AtomicU64,
+    #[pin]
+    state: Mutex<State>,
+    #[pin]
+    cv: CondVar,
+    #[pin]
+    bodies: SpinLock<KVec<BodyRec>>,
+    #[pin]
+    exits: SpinLock<Exits>,
+    #[pin]
+    exits_cv: CondVar,
+}
+
+/// Writes a message header plus `body` into a new payload.
+fn payload(
+    req: u64,
+    kind: Kind,
+    pid: u32,
+    extra: usize,
+    body: impl FnOnce(&mut Writer<'_>) -> core::result::Result<(), WireError>,
+) -> Result<KVec<u8>> {
+    let mut p = KVec::new();
+    p.resize(mig::HEADER_LEN + extra, 0, GFP_KERNEL)?;
+    let n = {
+        let mut w = Writer::new(&mut p);
+        mig::write_header(&mut w, &MigHeader { req, kind, pid }).map_err(|_| EINVAL)?;
+        body(&mut w).map_err(|_| EINVAL)?;
+        w.len()
+    };
+    p.truncate(n);
+    Ok(p)
+}
+
+fn errno_of(v: i64) -> Error {
+    let e = (-v).clamp(1, 4095) as i32;
+    Error::from_errno(-e)
+}
+
+impl Migrator {
+    /// The migration layer of node `me`.
+    pub(crate) fn new(
+        me: u8,
+        transport: Arc<Transport>,
+        table: Arc<VprocTable>,
+        events: Arc<Events>,
+    ) -> Result<Arc<Self>> {
+        Arc::pin_init(
+            try_pin_init!(Self {
+                me,
+                transport,
+                table,
+                events,
+                next_mig: AtomicU64::new(1),
+                state <- new_mutex!(State { incoming: KVec::new(), deputies: KVec::new(), busy: KVec::new() }, "Migrator::state"),
+                cv <- new_condvar!("Migrator::cv"),
+                bodies <- new_spinlock!(KVec::new(), "Migrator::bodies"),
+                exits <- new_spinlock!(Exits { list: KVec::new() }, "Migrator::exits"),
+                exits_cv <- new_condvar!("Migrator::exits_cv"),
+            }),
+            GFP_KERNEL,
+        )
+    }
+
+    fn body(&self, pid: u32) -> Option<BodyRec> {
+        self.bodies.lock().iter().find(|b| b.pid == pid).copied()
+    }
+
+    /// Sends a response to request `req` of node `to`.
+    fn respond(&self, to: u8, req: u64, pid: u32, value: i64, data: &[u8]) {
+        if req == 0 {
+            return;
+        }
+        let p = payload(req, Kind::Resp, pid, 8 + data.len(), |w| {
+            mig::write_resp(w, value, data)
+        });
+        if let Ok(p) = p {
+            let _ = self.transport.send_wait(to, MsgType::MigResp, p);
+        }
+    }
+
+    /// Sends a one-way message.
+    fn send(&self, to: u8, kind: Kind, pid: u32, extra: usize, body: impl FnOnce(&mut Writer<'_>) -> core::result::Result<(), WireError>) -> Result {
+        let p = payload(0, kind, pid, extra, body)?;
+        self.transport.send_wait(to, MsgType::Mig, p)
+    }
+
+    /// A request; returns the response's value (>= 0) and data.
+    fn request(
+        &self,
+        to: u8,
+        kind: Kind,
+        pid: u32,
+        timeout_ms: u32,
+        extra: usize,
+        body: impl FnOnce(&mut Writer<'_>) -> core::result::Result<(), WireError>,
+    ) -> Result<(i64, KVec<u8>)> {
+        let frames = self.transport.request(to, MsgType::Mig, timeout_ms, |id| {
+            payload(id, kind, pid, extra, body)
+        })?;
+        let f = frames.first().ok_or(EPROTO)?;
+        let mut r = Reader::new(f);
+        let h = mig::read_header(&mut r).map_err(|_| EPROTO)?;
+        if h.kind != Kind::Resp {
+            return Err(EPROTO);
+        }
+        let (v, data) = mig::read_resp(&mut r).map_err(|_| EPROTO)?;
+        let mut d = KVec::new();
+        d.extend_from_slice(data, GFP_KERNEL)?;
+        Ok((v, d))
+    }
+
+    // ---- goto: the source side ----
+
+    /// `goto` of local process `t` to `node` (validated by the vproc
+    /// table). Blocks until the process moved or the move failed.
+    fn goto(self: &Arc<Self>, t: &TaskFacts, buf: &[u8]) -> Result {
+        let Some(node) = self.table.check_goto(t, buf)? else {
+            return Ok(());
+        };
+        if let Some(at) = self.table.away(t.tgid) {
+            if at == node {
+                return Ok(());
+            }
+            pr_info!(
+                "goto: pid {} runs on node {}: write its goto there\n",
+                t.tgid,
+                at
+            );
+            return Err(EREMOTE);
+        }
+        {
+            let mut s = self.state.lock();
+            if s.busy.contains(&t.tgid) {
+                pr_info!("goto: pid {} is already moving\n", t.tgid);
+                return Err(EBUSY);
+            }
+            s.busy.push(t.tgid, GFP_KERNEL)?;
+        }
+        let req = Arc::pin_init(
+            try_pin_init!(GotoReq {
+                dest: node,
+                m: self.clone(),
+                result <- new_mutex!(None, "GotoReq::result"),
+                cv <- new_condvar!("GotoReq::cv"),
+            }),
+            GFP_KERNEL,
+        );
+        let req = match req {
+            Ok(r) => r,
+            Err(e) => {
+                self.unbusy(t.tgid);
+                return Err(e);
+            }
+        };
+        let own = sm::current_tgid() == t.tgid;
+        // Another process: interrupt it wherever it is. Itself (a shell's
+        // `echo N > /proc/$$/goto`): it moves on return from this write.
+        if let Err(e) = sm::task_work(t.tgid, !own, req.clone()) {
+            self.unbusy(t.tgid);
+            return Err(e);
+        }
+        if own {
+            return Ok(());
+        }
+        let mut r = req.result.lock();
+        loop {
+            if let Some(res) = *r {
+                return res;
+            }
+            let _ = req.cv.wait_interruptible_timeout(&mut r, msecs_to_jiffies(200));
+            if sm::fatal_pending() {
+                // The move goes on; only the writer stops waiting.
+                return Err(EINTR);
+            }
+        }
+    }
+
+    fn unbusy(&self, pid: u32) {
+        let mut s = self.state.lock();
+        s.busy.retain(|p| *p != pid);
+    }
+
+    /// In the process's own context: moves it to `dest`. `done` is told
+    /// the outcome before the process turns into a deputy or retires.
+    fn emigrate(&self, dest: u8, done: &dyn Fn(Result)) {
+        let pid = sm::current_tgid();
+        let r = self.emigrate_inner(pid, dest);
+        self.unbusy(pid);
+        match r {
+            Ok(true) => {
+                done(Ok(()));
+                self.deputy_loop(pid);
+            }
+            Ok(false) => {
+                done(Ok(()));
+                // Moved on from here: this copy ends quietly.
+                sm::exit(0);
+            }
+            Err(e) => {
+                self.events.add(
+                    EventKind::MigrateFailed,
+                    self.me,
+                    format_args!("pid {} to node {}: error {}", pid, dest, e.to_errno()),
+                );
+                done(Err(e));
+            }
+        }
+    }
+
+    /// Returns whether this node is the process's home (it becomes the
+    /// deputy) or not (this copy retires).
+    fn emigrate_inner(&self, pid: u32, dest: u8) -> Result<bool> {
+        if let Some(why) = sm::refusal() {
+            pr_info!("migrate: pid {} cannot move: {}\n", pid, why);
+            return Err(if why == "exiting" { ESRCH } else { EOPNOTSUPP });
+        }
+        if sm::fatal_pending() {
+            return Err(EINTR);
+        }
+        let home = self.body(pid).map_or(self.me, |b| b.home);
+        let task = TaskImage::capture()?;
+        let vmas = sm::vmas()?;
+        if vmas.len() > mig::MAX_VMAS as usize {
+            pr_info!("migrate: pid {} has too many memory areas ({})\n", pid, vmas.len());
+            return Err(EOPNOTSUPP);
+        }
+        for v in vmas.iter() {
+            if v.flags & vma_flags::UNSUPPORTED != 0 {
+                pr_info!(
+                    "migrate: pid {} cannot move: memory {:#x}-{:#x} is shared writable, SysV shm or a device mapping\n",
+                    pid,
+                    v.start,
+                    v.end
+                );
+                return Err(EOPNOTSUPP);
+            }
+        }
+        let fds = sm::fds()?;
+        for f in fds.iter() {
+            let ok = match f.kind {
+                FdKind::Reg | FdKind::Chr | FdKind::Fifo => home == self.me,
+                FdKind::Proxy => home != self.me,
+                FdKind::Other => false,
+            };
+            if !ok {
+                let what = if f.kind == FdKind::Other {
+                    "a socket, directory or special file"
+                } else {
+                    "a file opened away from home"
+                };
+                pr_info!("migrate: pid {} cannot move: fd {} is {}\n", pid, f.fd, what);
+                return Err(EOPNOTSUPP);
+            }
+        }
+        let mut gregs = [0u8; mig::GREGS_LEN];
+        let (xstate, xkind) = sm::capture_regs(&mut gregs)?;
+        let e = self.table.entry(pid);
+        let nmigs = e.nmigs.saturating_add(1);
+        let mig_id = (u64::from(self.me) << 56) | self.next_mig.fetch_add(1, Ordering::Relaxed);
+        let begin = Begin {
+            mig: mig_id,
+            home,
+            loadlevel: e.loadlevel,
+            lock: e.lock,
+            nmigs,
+        };
+        let vlen: usize = vmas.iter().map(|v| 52 + v.path.len()).sum();
+        let (v, need) = self.request(
+            dest,
+            Kind::Begin,
+            pid,
+            BEGIN_TIMEOUT_MS,
+            32 + TASK_LEN + vlen,
+            |w| {
+                let mut it = vmas.iter().map(|v| Vma {
+                    start: v.start,
+                    end: v.end,
+                    pgoff: v.pgoff,
+                    flags: v.flags,
+                    file_size: v.file_size,
+                    mtime_sec: v.mtime_sec,
+                    mtime_nsec: v.mtime_nsec,
+                    path: &v.path,
+                });
+                mig::write_begin(w, &begin, task.as_bytes(), &mut it, vmas.len() as u32)
+            },
+        )
+        .inspect_err(|e| {
+            pr_info!("migrate: pid {}: node {} did not start it (error {})\n", pid, dest, e.to_errno());
+        })?;
+        if v < 0 {
+            pr_info!("migrate: pid {}: node {} refused it (error {})\n", pid, dest, v);
+            return Err(errno_of(v));
+        }
+        let start = now_ns();
+        // From here on the destination holds state: tell it on failure.
+        let mut sigs = KVec::new();
+        let r = self.ship(pid, dest, mig_id, &vmas, &need, &gregs, &xstate, xkind, &fds, &mut sigs);
+        if let Err(e) = r {
+            let _ = self.send(dest, Kind::Abort, pid, 8, |w| w.u64(mig_id));
+            for s in sigs.iter() {
+                let _ = sm::queue_signal(s);
+            }
+            pr_info!("migrate: pid {} to node {} failed (error {}): it stays here\n", pid, dest, e.to_errno());
+            return Err(e);
+        }
+        let at_home = home == self.me;
+        if at_home {
+            self.make_deputy(pid, dest, nmigs)?;
+        } else if let Some(b) = self.bodies.lock().iter_mut().find(|b| b.pid == pid) {
+            b.retiring = true;
+        }
+        if let Err(e) = self.send(dest, Kind::Go, pid, 8, |w| w.u64(mig_id)) {
+            if at_home {
+                self.drop_deputy(pid);
+                mig_restore_signals(&sigs);
+            }
+            return Err(e);
+        }
+        if !at_home {
+            let _ = self.send(home, Kind::Moved, pid, 8, |w| {
+                w.u32(u32::from(dest))?;
+                w.u32(nmigs)
+            });
+        }
+        let ms = now_ns().saturating_sub(start) / NSEC_PER_MSEC;
+        self.events.add(
+            EventKind::Migrate,
+            self.me,
+            format_args!("pid {} node {} -> node {} ({} ms frozen after start)", pid, self.me, dest, ms),
+        );
+        Ok(at_home)
+    }
+
+    /// Streams the pages, then commits. Pending signals go with the
+    /// process (and come back into `sigs` on failure).
+    #[allow(clippy::too_many_arguments)]
+    fn ship(
+        &self,
+        pid: u32,
+        dest: u8,
+        mig_id: u64,
+        vmas: &[sm::VmaInfo],
+        need: &[u8],
+        gregs: &[u8],
+        xstate: &[u8],
+        xkind: u32,
+        fds: &[sm::FdInfo],
+        sigs: &mut KVec<[u8; 48]>,
+    ) -> Result {
+        let mut pages = KVec::new();
+        pages.resize(mig::RUN_MAX_PAGES as usize * mig::PAGE, 0, GFP_KERNEL)?;
+        let mut crc = 0u32;
+        let mut npages = 0u64;
+        let mut seq = 0u32;
+        let mut frame = KVec::with_capacity(MAX_PAYLOAD, GFP_KERNEL)?;
+        let mut runs = 0u32;
+        let hdr_len = mig::HEADER_LEN + mig::DATA_HDR_LEN;
+        frame.resize(hdr_len, 0, GFP_KERNEL)?;
+        let flush = |frame: &mut KVec<u8>, runs: &mut u32, seq: &mut u32| -> Result {
+            let req_wanted = (*seq + 1) % DATA_WINDOW == 0;
+            let mut h = [0u8; 32];
+            {
+                let mut w = Writer::new(&mut h);
+                // The request id is filled in by `request` when wanted.
+                mig::write_header(&mut w, &MigHeader { req: 0, kind: Kind::Data, pid }).map_err(|_| EINVAL)?;
+                mig::write_data_hdr(&mut w, &DataHdr { mig: mig_id, seq: *seq, runs: *runs }).map_err(|_| EINVAL)?;
+            }
+            frame[..hdr_len].copy_from_slice(&h);
+            let full = core::mem::take(frame);
+            if req_wanted {
+                let frames = self.transport.request(dest, MsgType::Mig, COMMIT_TIMEOUT_MS, |id| {
+                    let mut f = full;
+                    f[..8].copy_from_slice(&id.to_le_bytes());
+                    Ok(f)
+                })?;
+                let f = frames.first().ok_or(EPROTO)?;
+                let mut r = Reader::new(f);
+                mig::read_header(&mut r).map_err(|_| EPROTO)?;
+                let (v, _) = mig::read_resp(&mut r).map_err(|_| EPROTO)?;
+                if v < 0 {
+                    return Err(errno_of(v));
+                }
+            } else {
+                self.transport.send_wait(dest, MsgType::Mig, full)?;
+            }
+            *seq += 1;
+            *runs = 0;
+            *frame = KVec::with_capacity(MAX_PAYLOAD, GFP_KERNEL)?;
+            frame.resize(hdr_len, 0, GFP_KERNEL)?;
+            Ok(())
+        };
+        for (i, v) in vmas.iter().enumerate() {
+            if v.flags & vma_flags::SPECIAL != 0 {
+                continue;
+            }
+            let needed = need.get(i / 8).is_some_and(|b| b & (1 << (i % 8)) != 0);
+            if v.flags & vma_flags::ANON_PAGES == 0 && !needed {
+                continue;
+            }
+            let mut addr = v.start;
+            while addr < v.end {
+                let n = ((v.end - addr) / mig::PAGE as u64).min(u64::from(mig::RUN_MAX_PAGES)) as u32;
+                let present = sm::read_pages(addr, n, &mut pages)?;
+                if present != 0 {
+                    let k = present.count_ones() as usize;
+                    let data = &pages[..k * mig::PAGE];
+                    crc = sm::crc32c(crc, data);
+                    npages += k as u64;
+                    if frame.len() + mig::run_len(present) > MAX_PAYLOAD {
+                        flush(&mut frame, &mut runs, &mut seq)?;
+                    }
+                    let at = frame.len();
+                    frame.resize(at + mig::run_len(present), 0, GFP_KERNEL)?;
+                    let mut w = Writer::new(&mut frame[at..]);
+                    mig::write_run(&mut w, addr, present, data).map_err(|_| EINVAL)?;
+                    runs += 1;
+                }
+                addr += u64::from(n) * mig::PAGE as u64;
+            }
+        }
+        if runs > 0 {
+            flush(&mut frame, &mut runs, &mut seq)?;
+        }
+        // Pending signals travel with the process.
+        while sigs.len() < mig::MAX_SIGS as usize {
+            match sm::dequeue_signal() {
+                Some(s) => sigs.push(s, GFP_KERNEL)?,
+                None => break,
+            }
+        }
+        let mut sigbytes = KVec::new();
+        for s in sigs.iter() {
+            sigbytes.extend_from_slice(s, GFP_KERNEL)?;
+        }
+        let mut fdbytes = KVec::new();
+        fdbytes.resize(fds.len() * mig::FD_LEN, 0, GFP_KERNEL)?;
+        for (f, out) in fds.iter().zip(fdbytes.chunks_exact_mut(mig::FD_LEN)) {
+            mig::write_fd(
+                &Fd {
+                    fd: f.fd,
+                    f_flags: f.f_flags,
+                    cloexec: f.cloexec,
+                    home_fd: f.home_fd,
+                },
+                out,
+            )
+            .map_err(|_| EINVAL)?;
+        }
+        let c = Commit {
+            mig: mig_id,
+            crc,
+            pages: npages,
+            msgs: seq,
+            gregs,
+            xkind,
+            xstate,
+            sigs: &sigbytes,
+            fds: &fdbytes,
+        };
+        let extra = 64 + gregs.len() + xstate.len() + sigbytes.len() + fdbytes.len();
+        let (v, _) = self.request(dest, Kind::Commit, pid, COMMIT_TIMEOUT_MS, extra, |w| mig::write_commit(w, &c))?;
+        if v < 0 {
+            pr_info!("migrate: pid {}: node {} could not restore it (error {})\n", pid, dest, v);
+            return Err(errno_of(v));
+        }
+        Ok(())
+    }
+
+    // ---- the home side: deputies ----
+
+    fn make_deputy(&self, pid: u32, at: u8, nmigs: u32) -> Result {
+        let mut s = self.state.lock();
+        s.deputies.push(
+            Deputy {
+                pid,
+                ios: KVec::new(),
+                exit: None,
+                home_mig: None,
+                down_since_ns: 0,
+            },
+            GFP_KERNEL,
+        )?;
+        drop(s);
+        self.table.set_away(pid, Some(at))?;
+        let _ = self.table.set_nmigs(pid, nmigs);
+        Ok(())
+    }
+
+    fn drop_deputy(&self, pid: u32) {
+        let mut s = self.state.lock();
+        s.deputies.retain(|d| d.pid != pid);
+        drop(s);
+        let _ = self.table.set_away(pid, None);
+    }
+
+    /// The deputy of `pid`, in its own context: until the process ends
+    /// (this task then exits with its code) or comes back (returns: the
+    /// task resumes as the process).
+    fn deputy_loop(&self, pid: u32) {
+        sm::deputy_signals();
+        loop {
+            let at = self.table.away(pid).unwrap_or(self.me);
+            if sm::fatal_pending() {
+                let _ = self.forward_signal(pid, at, SIGKILL, 0x80, 0, 0);
+                self.drop_deputy(pid);
+                return;
+            }
+            self.forward_signals(pid, at);
+            enum Work {
+                Exit(i32),
+                Home(u64),
+                Io(Msg),
+                Lost,
+                Idle,
+            }
+            let work = {
+                let mut s = self.state.lock();
+                let up = self.transport.is_up(at);
+                match s.deputies.iter_mut().find(|d| d.pid == pid) {
+                    None => Work::Lost,
+                    Some(d) => {
+                        if let Some(c) = d.exit {
+                            Work::Exit(c)
+                        } else if let Some(m) = d.home_mig {
+                            Work::Home(m)
+                        } else if !d.ios.is_empty() {
+                            match d.ios.remove(0) {
+                                Ok(m) => Work::Io(m),
+                                Err(_) => Work::Idle,
+                            }
+                        } else if !up {
+                            let now = now_ns();
+                            if d.down_since_ns == 0 {
+                                d.down_since_ns = now;
+                            }
+                            if now - d.down_since_ns > DEPUTY_DOWN_NS {
+                                Work::Lost
+                            } else {
+                                Work::Idle
+                            }
+                        } else {
+                            d.down_since_ns = 0;
+                            Work::Idle
+                        }
+                    }
+                }
+            };
+            match work {
+                Work::Exit(code) => {
+                    self.drop_deputy(pid);
+                    sm::exit(code);
+                }
+                Work::Lost => {
+                    pr_warn!("pid {}: node {} is gone, and the process with it\n", pid, at);
+                    self.drop_deputy(pid);
+                    sm::exit(SIGKILL as i32);
+                }
+                Work::Home(m) => match self.restore(m, true) {
+                    Ok(()) => return,
+                    Err(e) => {
+                        pr_info!("pid {}: coming home failed (error {}), it stays on node {}\n", pid, e.to_errno(), at);
+                        sm::deputy_signals();
+                        let mut s = self.state.lock();
+                        if let Some(d) = s.deputies.iter_mut().find(|d| d.pid == pid) {
+                            d.home_mig = None;
+                        }
+                    }
+                },
+                Work::Io(msg) => self.serve_io(pid, at, msg),
+                Work::Idle => {
+                    let mut s = self.state.lock();
+                    let pending = s
+                        .deputies
+                        .iter()
+                        .find(|d| d.pid == pid)
+                        .is_some_and(|d| d.exit.is_some() || d.home_mig.is_some() || !d.ios.is_empty());
+                    if !pending {
+                        let _ = self.cv.wait_interruptible_timeout(&mut s, msecs_to_jiffies(500));
+                    }
+                }
+            }
+        }
+    }
+
+    fn forward_signal(&self, pid: u32, at: u8, sig: u32, code: i32, from_pid: u32, from_uid: u32) -> Result {
+        let s = Signal {
+            sig,
+            code,
+            from_pid,
+            from_uid,
+        };
+        self.send(at, Kind::Signal, pid, 16, |w| mig::write_signal(w, &s))
+    }
+
+    /// Forwards every signal pending for the deputy to the process.
+    fn forward_signals(&self, pid: u32, at: u8) {
+        while let Some(info) = sm::dequeue_signal() {
+            let le = |o: usize| u32::from_le_bytes([info[o], info[o + 1], info[o + 2], info[o + 3]]);
+            let (sig, code, from_pid, from_uid) = (le(0), le(8) as i32, le(16), le(20));
+            if sig == 0 || sig > 64 {
+                continue;
+            }
+            if self.forward_signal(pid, at, sig, code, from_pid, from_uid).is_err() {
+                pr_warn!("pid {}: signal {} not forwarded to node {}\n", pid, sig, at);
+            }
+        }
+    }
+
+    /// Serves one file operation of the process, on the deputy's files.
+    fn serve_io(&self, pid: u32, at: u8, msg: Msg) {
+        let mut r = Reader::new(&msg.body);
+        let Ok(io) = mig::read_io(&mut r) else {
+            self.respond(msg.from, msg.req, pid, -i64::from(EINVAL.to_errno().abs()), &[]);
+            return;
+        };
+        let mut buf = KVec::new();
+        let n = match io.op {
+            io_op::READ => io.len as usize,
+            io_op::WRITE => io.data.len(),
+            _ => 0,
+        };
+        if buf.resize(n, 0, GFP_KERNEL).is_err() {
+            self.respond(msg.from, msg.req, pid, -12, &[]);
+            return;
+        }
+        if io.op == io_op::WRITE {
+            buf.copy_from_slice(io.data);
+        }
+        let ret = sm::fd_io(io.fd, io.op, &mut buf, io.len, io.arg);
+        // A signal that interrupted it reaches the process first.
+        self.forward_signals(pid, at);
+        let data: &[u8] = if io.op == io_op::READ && ret > 0 {
+            &buf[..(ret as usize).min(buf.len())]
+        } else {
+            &[]
+        };
+        self.respond(msg.from, msg.req, pid, ret, data);
+    }
+
+    // ---- the destination side ----
+
+    /// A `Begin` from node `from`.
+    fn on_begin(&self, from: u8, req: u64, pid: u32, body: &[u8]) -> core::result::Result<(), WireError> {
+        let mut r = Reader::new(body);
+        let (b, task, nvma) = mig::read_begin(&mut r, TASK_LEN)?;
+        for _ in 0..nvma {
+            Vma::read(&mut r)?;
+        }
+        r.end()?;
+        let refuse = |e: Error| self.respond(from, req, pid, i64::from(e.to_errno()), &[]);
+        let mut copy = KVec::new();
+        if copy.extend_from_slice(body, GFP_KERNEL).is_err() {
+            refuse(ENOMEM);
+            return Ok(());
+        }
+        let inc = Incoming {
+            mig: b.mig,
+            from,
+            pid,
+            begin_req: req,
+            begin: copy,
+            msgs: KVec::new(),
+            go: false,
+            abort: false,
+            attached: false,
+            last_ns: now_ns(),
+        };
+        let mut s = self.state.lock();
+        if s.incoming.iter().any(|i| i.pid == pid || i.mig == b.mig) {
+            drop(s);
+            refuse(EBUSY);
+            return Ok(());
+        }
+        let deputy = s.deputies.iter().position(|d| d.pid == pid);
+        if let Some(d) = deputy {
+            // Coming home: the deputy rebuilds itself.
+            if self.table.away(pid) != Some(from) {
+                drop(s);
+                refuse(EBUSY);
+                return Ok(());
+            }
+            s.deputies[d].home_mig = Some(b.mig);
+        }
+        if s.incoming.push(Incoming { attached: deputy.is_some(), ..inc }, GFP_KERNEL).is_err() {
+            drop(s);
+            refuse(ENOMEM);
+            return Ok(());
+        }
+        drop(s);
+        self.cv.notify_all();
+        if deputy.is_some() {
+            return Ok(());
+        }
+        let timg = match TaskImage::from_bytes(task) {
+            Ok(t) => t,
+            Err(e) => {
+                self.forget(b.mig);
+                refuse(e);
+                return Ok(());
+            }
+        };
+        if let Err(e) = self.spawn_restorer(b.mig, pid, &timg) {
+            pr_warn!("migrate: cannot start {:?} (error {})\n", RESTORER, e.to_errno());
+            self.forget(b.mig);
+            refuse(e);
+        }
+        Ok(())
+    }
+
+    fn spawn_restorer(&self, mig_id: u64, pid: u32, t: &TaskImage) -> Result {
+        let (lo, text) = t.vdso();
+        let mut a1 = crate::logic::fmtbuf::FmtBuf::<24>::new();
+        let mut a2 = crate::logic::fmtbuf::FmtBuf::<16>::new();
+        let mut a3 = crate::logic::fmtbuf::FmtBuf::<24>::new();
+        let mut a4 = crate::logic::fmtbuf::FmtBuf::<24>::new();
+        let _ = write!(a1, "{:x}\0", mig_id);
+        let _ = write!(a2, "{}\0", pid);
+        let _ = write!(a3, "{:x}\0", lo);
+        let _ = write!(a4, "{:x}\0", text);
+        let mut cwd = KVec::new();
+        let wd = t.cwd();
+        cwd.extend_from_slice(if wd.is_empty() { b"/" } else { wd }, GFP_KERNEL)?;
+        cwd.push(0, GFP_KERNEL)?;
+        fn c(b: &[u8]) -> Result<&CStr> {
+            CStr::from_bytes_with_nul(b).map_err(|_| EINVAL)
+        }
+        sm::spawn(
+            RESTORER,
+            &[RESTORER, c(a1.as_bytes())?, c(a2.as_bytes())?, c(a3.as_bytes())?, c(a4.as_bytes())?, c(&cwd)?],
+        )
+    }
+
+    fn forget(&self, mig_id: u64) {
+        let mut s = self.state.lock();
+        s.incoming.retain(|i| i.mig != mig_id);
+    }
+
+    /// A write to `/proc/cluster/admin/restore` by the restorer stub:
+    /// "MIG" from the new process, or "MIG fail ERRNO".
+    fn attach(self: &Arc<Self>, buf: &[u8]) -> Result {
+        let s = core::str::from_utf8(buf).map_err(|_| EINVAL)?;
+        let mut it = s.split_whitespace();
+        let mig_id = it
+            .next()
+            .and_then(|m| u64::from_str_radix(m, 16).ok())
+            .ok_or(EINVAL)?;
+        let fail = match (it.next(), it.next()) {
+            (None, _) => None,
+            (Some("fail"), Some(e)) => Some(e.parse::<i32>().map_err(|_| EINVAL)?.clamp(1, 4095)),
+            _ => return Err(EINVAL),
+        };
+        let me = sm::current_tgid();
+        let mut st = self.state.lock();
+        let i = st.incoming.iter().position(|i| i.mig == mig_id).ok_or(ENOENT)?;
+        if let Some(e) = fail {
+            let inc = st.incoming.remove(i).map_err(|_| EINVAL)?;
+            drop(st);
+            pr_info!("migrate: pid {}: the restorer failed (error {})\n", inc.pid, e);
+            self.respond(inc.from, inc.begin_req, inc.pid, -i64::from(e), &[]);
+            return Ok(());
+        }
+        let inc = &mut st.incoming[i];
+        if inc.attached || inc.pid != me {
+            return Err(EPERM);
+        }
+        inc.attached = true;
+        drop(st);
+        let w = Arc::new(
+            Restore {
+                m: self.clone(),
+                mig: mig_id,
+            },
+            GFP_KERNEL,
+        )?;
+        sm::task_work(me, false, w)
+    }
+
+    /// Waits for the next message of migration `mig_id`.
+    fn next_msg(&self, mig_id: u64, from: u8) -> Result<Msg> {
+        let mut s = self.state.lock();
+        loop {
+            let i = s.incoming.iter().position(|i| i.mig == mig_id).ok_or(ECANCELED)?;
+            let inc = &mut s.incoming[i];
+            if inc.abort {
+                return Err(ECANCELED);
+            }
+            if !inc.msgs.is_empty() {
+                inc.last_ns = now_ns();
+                return inc.msgs.remove(0).map_err(|_| EINVAL);
+            }
+            if now_ns().saturating_sub(inc.last_ns) > IDLE_TIMEOUT_NS {
+                return Err(ETIMEDOUT);
+            }
+            if !self.transport.is_up(from) {
+                return Err(EHOSTUNREACH);
+            }
+            let _ = self.cv.wait_interruptible_timeout(&mut s, msecs_to_jiffies(200));
+            if sm::fatal_pending() {
+                return Err(EINTR);
+            }
+        }
+    }
+
+    fn wait_go(&self, mig_id: u64, from: u8) -> Result {
+        let deadline = now_ns() + 10_000 * NSEC_PER_MSEC;
+        let mut s = self.state.lock();
+        loop {
+            let inc = s.incoming.iter().find(|i| i.mig == mig_id).ok_or(ECANCELED)?;
+            if inc.abort {
+                return Err(ECANCELED);
+            }
+            if inc.go {
+                return Ok(());
+            }
+            if now_ns() > deadline || !self.transport.is_up(from) {
+                return Err(ETIMEDOUT);
+            }
+            let _ = self.cv.wait_interruptible_timeout(&mut s, msecs_to_jiffies(100));
+        }
+    }
+
+    /// Rebuilds the process of migration `mig_id` in the calling task (a
+    /// new process from the restorer, or the deputy at home).
+    fn restore(&self, mig_id: u64, deputy: bool) -> Result {
+        let (from, pid, begin_req, begin) = {
+            let mut s = self.state.lock();
+            let inc = s.incoming.iter_mut().find(|i| i.mig == mig_id).ok_or(ECANCELED)?;
+            (inc.from, inc.pid, inc.begin_req, core::mem::take(&mut inc.begin))
+        };
+        let mut pending = begin_req;
+        let r = self.restore_inner(mig_id, deputy, from, pid, &begin, &mut pending);
+        self.forget(mig_id);
+        if let Err(e) = r {
+            self.respond(from, pending, pid, i64::from(e.to_errno()), &[]);
+            pr_info!("migrate: pid {} from node {} not restored here (error {})\n", pid, from, e.to_errno());
+        }
+        r
+    }
+
+    fn restore_inner(
+        &self,
+        mig_id: u64,
+        deputy: bool,
+        from: u8,
+        pid: u32,
+        begin: &[u8],
+        pending: &mut u64,
+    ) -> Result {
+        let mut r = Reader::new(begin);
+        let (b, task, nvma) = mig::read_begin(&mut r, TASK_LEN).map_err(|_| EPROTO)?;
+        let task = TaskImage::from_bytes(task)?;
+        let mut vmas = KVec::with_capacity(nvma as usize, GFP_KERNEL)?;
+        for _ in 0..nvma {
+            vmas.push(Vma::read(&mut r).map_err(|_| EPROTO)?, GFP_KERNEL)?;
+        }
+        sm::wipe_mm()?;
+        let mut need = KVec::new();
+        need.resize((vmas.len() + 7) / 8, 0u8, GFP_KERNEL)?;
+        for (i, v) in vmas.iter().enumerate() {
+            if v.flags & (vma_flags::SPECIAL | vma_flags::UNSUPPORTED) != 0 {
+                continue;
+            }
+            match sm::map(v, false) {
+                Ok(()) => {}
+                Err(e) if e == ESTALE => {
+                    sm::map(v, true)?;
+                    need[i / 8] |= 1 << (i % 8);
+                }
+                Err(e) => {
+                    pr_info!("migrate: pid {}: cannot map {:#x}-{:#x} (error {})\n", pid, v.start, v.end, e.to_errno());
+                    return Err(e);
+                }
+            }
+        }
+        self.respond(from, *pending, pid, 0, &need);
+        *pending = 0;
+        let mut crc = 0u32;
+        let mut npages = 0u64;
+        let mut seq = 0u32;
+        loop {
+            let msg = self.next_msg(mig_id, from)?;
+            *pending = msg.req;
+            let mut r = Reader::new(&msg.body);
+            match msg.kind {
+                Kind::Data => {
+                    let d = mig::read_data_hdr(&mut r).map_err(|_| EPROTO)?;
+                    if d.seq != seq {
+                        return Err(EPROTO);
+                    }
+                    seq += 1;
+                    for _ in 0..d.runs {
+                        let run = mig::read_run(&mut r).map_err(|_| EPROTO)?;
+                        crc = sm::crc32c(crc, run.data);
+                        for (addr, page) in mig::run_pages(&run) {
+                            sm::write_mem(addr, page)?;
+                            npages += 1;
+                        }
+                    }
+                    r.end().map_err(|_| EPROTO)?;
+                    self.respond(from, msg.req, pid, 0, &[]);
+                    *pending = 0;
+                }
+                Kind::Commit => {
+                    let c = mig::read_commit(&mut r).map_err(|_| EPROTO)?;
+                    if c.crc != crc || c.pages != npages || c.msgs != seq {
+                        pr_warn!(
+                            "migrate: pid {}: checksum mismatch ({} pages, crc {:#x}; sent {} pages, crc {:#x})\n",
+                            pid, npages, crc, c.pages, c.crc
+                        );
+                        return Err(EIO);
+                    }
+                    task.apply()?;
+                    self.install_files(deputy, b.home, pid, c.fds)?;
+                    for s in c.sigs.chunks_exact(mig::SIGINFO_LEN) {
+                        let _ = sm::queue_signal(s);
+                    }
+                    sm::restore_regs(c.gregs, c.xstate, c.xkind)?;
+                    if !deputy {
+                        // Known before Go so that its exit is reported.
+                        self.bodies.lock().push(
+                            BodyRec {
+                                pid,
+                                home: b.home,
+                                retiring: false,
+                            },
+                            GFP_KERNEL,
+                        )?;
+                    }
+                    self.respond(from, msg.req, pid, 0, &[]);
+                    *pending = 0;
+                    if let Err(e) = self.wait_go(mig_id, from) {
+                        self.bodies.lock().retain(|x| x.pid != pid);
+                        return Err(e);
+                    }
+                    break;
+                }
+                _ => return Err(EPROTO),
+            }
+        }
+        if deputy {
+            self.drop_deputy(pid);
+        }
+        let _ = self.table.set_switches(pid, b.loadlevel, b.lock, b.nmigs);
+        let comm = task.comm();
+        self.events.add(
+            EventKind::Migrate,
+            self.me,
+            format_args!(
+                "pid {} ({}) arrived from node {} ({} pages)",
+                pid,
+                core::str::from_utf8(comm).unwrap_or("?"),
+                from,
+                npages
+            ),
+        );
+        Ok(())
+    }
+
+    fn install_files(&self, deputy: bool, home: u8, pid: u32, fds: &[u8]) -> Result {
+        let mut list = KVec::new();
+        for f in fds.chunks_exact(mig::FD_LEN) {
+            list.push(mig::read_fd(f).map_err(|_| EPROTO)?, GFP_KERNEL)?;
+        }
+        if deputy {
+            let mut from = KVec::new();
+            let mut to = KVec::new();
+            for f in list.iter() {
+                from.push(f.home_fd, GFP_KERNEL)?;
+                to.push((f.fd, f.cloexec), GFP_KERNEL)?;
+            }
+            return sm::reinstall_files(&from, &to);
+        }
+        // In ascending order (as captured): each lands at its number.
+        if list.windows(2).any(|w| w[0].fd >= w[1].fd) {
+            return Err(EPROTO);
+        }
+        sm::close_all();
+        for f in list.iter() {
+            sm::install_proxy(f.fd, f.f_flags, f.cloexec, home, pid, f.home_fd)?;
+        }
+        Ok(())
+    }
+
+    // ---- messages from the network ----
+
+    fn queue(&self, from: u8, h: &MigHeader, body: &[u8]) -> core::result::Result<(), WireError> {
+        let mut r = Reader::new(body);
+        let mig_id = r.u64()?;
+        let mut copy = KVec::new();
+        if matches!(h.kind, Kind::Data | Kind::Commit) && copy.extend_from_slice(body, GFP_KERNEL).is_err() {
+            self.respond(from, h.req, h.pid, -12, &[]);
+            return Ok(());
+        }
+        let mut s = self.state.lock();
+        let Some(inc) = s.incoming.iter_mut().find(|i| i.mig == mig_id && i.from == from && i.pid == h.pid) else {
+            drop(s);
+            self.respond(from, h.req, h.pid, i64::from(ECANCELED.to_errno()), &[]);
+            return Ok(());
+        };
+        match h.kind {
+            Kind::Go => inc.go = true,
+            Kind::Abort => inc.abort = true,
+            _ => {
+                if inc.msgs.len() > 2 * DATA_WINDOW as usize {
+                    // The source ignores the flow control.
+                    return Err(WireError::BadLength);
+                }
+                let m = Msg {
+                    from,
+                    req: h.req,
+                    kind: h.kind,
+                    body: copy,
+                };
+                if inc.msgs.push(m, GFP_KERNEL).is_err() {
+                    inc.abort = true;
+                }
+            }
+        }
+        drop(s);
+        self.cv.notify_all();
+        Ok(())
+    }
+}
+
+/// `GotoReq` result plumbing for a `goto` write.
+#[pin_data]
+struct GotoReq {
+    dest: u8,
+    m: Arc<Migrator>,
+    #[pin]
+    result: Mutex<Option<Result>>,
+    #[pin]
+    cv: CondVar,
+}
+
+impl sm::TaskWork for GotoReq {
+    fn run(self: Arc<Self>) {
+        let done = |r: Result| {
+            *self.result.lock() = Some(r);
+            self.cv.notify_all();
+        };
+        self.m.emigrate(self.dest, &done);
+    }
+}
+
+/// The restore of an arriving process, in its own context.
+struct Restore {
+    m: Arc<Migrator>,
+    mig: u64,
+}
+
+impl sm::TaskWork for Restore {
+    fn run(self: Arc<Self>) {
+        if self.m.restore(self.mig, false).is_err() {
+            // A half-built process must not run: the source keeps it.
+            sm::exit(SIGKILL as i32);
+        }
+    }
+}
+
+fn mig_restore_signals(sigs: &[[u8; 48]]) {
+    for s in sigs {
+        let _ = sm::queue_signal(s);
+    }
+}
+
+impl MigService for Migrator {
+    fn mig(&self, from: u8, p: &[u8]) -> core::result::Result<(), WireError> {
+        let mut r = Reader::new(p);
+        let h = mig::read_header(&mut r)?;
+        let body = r.rest();
+        match h.kind {
+            Kind::Begin => self.on_begin(from, h.req, h.pid, body),
+            Kind::Data | Kind::Commit | Kind::Go | Kind::Abort => self.queue(from, &h, body),
+            Kind::Moved => {
+                let mut r = Reader::new(body);
+                let node = r.u32()?;
+                let nmigs = r.u32()?;
+                r.end()?;
+                let node = u8::try_from(node).map_err(|_| WireError::BadField)?;
+                if self.table.away(h.pid).is_some() {
+                    let _ = self.table.set_away(h.pid, Some(node));
+                    let _ = self.table.set_nmigs(h.pid, nmigs);
+                    self.cv.notify_all();
+                }
+                Ok(())
+            }
+            Kind::Exit => {
+                let mut r = Reader::new(body);
+                let code = r.i32()?;
+                r.end()?;
+                let mut s = self.state.lock();
+                if self.table.away(h.pid) == Some(from) {
+                    if let Some(d) = s.deputies.iter_mut().find(|d| d.pid == h.pid) {
+                        d.exit = Some(code);
+                    }
+                }
+                drop(s);
+                self.cv.notify_all();
+                Ok(())
+            }
+            Kind::Signal => {
+                let mut r = Reader::new(body);
+                let sg = mig::read_signal(&mut r)?;
+                if self.body(h.pid).is_some_and(|b| b.home == from) {
+                    let _ = sm::signal(h.pid, sg.sig, sg.code, sg.from_pid, sg.from_uid);
+                }
+                Ok(())
+            }
+            Kind::Io => {
+                let mut r = Reader::new(body);
+                mig::read_io(&mut r)?;
+                let mut copy = KVec::new();
+                let mut s = self.state.lock();
+                let ok = self.table.away(h.pid) == Some(from)
+                    && copy.extend_from_slice(body, GFP_KERNEL).is_ok();
+                let d = s.deputies.iter_mut().find(|d| d.pid == h.pid);
+                match (ok, d) {
+                    (true, Some(d)) => {
+                        let m = Msg {
+                            from,
+                            req: h.req,
+                            kind: Kind::Io,
+                            body: copy,
+                        };
+                        if d.ios.push(m, GFP_KERNEL).is_err() {
+                            drop(s);
+                            self.respond(from, h.req, h.pid, -12, &[]);
+                            return Ok(());
+                        }
+                    }
+                    _ => {
+                        drop(s);
+                        self.respond(from, h.req, h.pid, -9, &[]);
+                        return Ok(());
+                    }
+                }
+                drop(s);
+                self.cv.notify_all();
+                Ok(())
+            }
+            Kind::Resp => Err(WireError::BadField),
+        }
+    }
+}
+
+impl sm::ProxyIo for Migrator {
+    fn io(&self, home: u8, pid: u32, home_fd: i32, op: u32, buf: &mut [u8], whence: u32, arg: i64) -> i64 {
+        if op == io_op::CLOSE {
+            // Only the process's own close; not a copy that moved on.
+            if self.body(pid).is_some_and(|b| !b.retiring) {
+                let io = Io {
+                    fd: home_fd,
+                    op,
+                    len: 0,
+                    arg: 0,
+                    data: &[],
+                };
+                let _ = self.send(home, Kind::Io, pid, 24, |w| mig::write_io(w, &io));
+            }
+            return 0;
+        }
+        let (len, data): (u32, &[u8]) = match op {
+            io_op::READ => (buf.len().min(mig::IO_MAX) as u32, &[]),
+            io_op::WRITE => (buf.len().min(mig::IO_MAX) as u32, &buf[..buf.len().min(mig::IO_MAX)]),
+            io_op::LSEEK => (whence, &[]),
+            _ => return -22,
+        };
+        let io = Io {
+            fd: home_fd,
+            op,
+            len,
+            arg,
+            data,
+        };
+        // A read of a terminal may wait for a person: no time limit.
+        let timeout = if op == io_op::READ { u32::MAX } else { 60_000 };
+        let r = self.request(home, Kind::Io, pid, timeout, 24 + data.len(), |w| mig::write_io(w, &io));
+        let (v, d) = match r {
+            Ok(x) => x,
+            Err(e) if e == EINTR => return -4,
+            Err(_) => return -5,
+        };
+        if op == io_op::READ && v > 0 {
+            if v as usize != d.len() || d.len() > buf.len() {
+                return -5;
+            }
+            buf[..d.len()].copy_from_slice(&d);
+        }
+        if v == -ERESTARTSYS && !sm::signal_pending() {
+            return -4;
+        }
+        v
+    }
+}
+
+impl TaskEvents for Migrator {
+    fn forked(&self, parent: u32, child: u32) {
+        self.table.forked(parent, child);
+    }
+
+    fn exited(&self, tgid: u32, exit_code: i32) {
+        self.table.exited(tgid, exit_code);
+        let mut b = self.bodies.lock();
+        let Some(i) = b.iter().position(|x| x.pid == tgid) else {
+            return;
+        };
+        let rec = b[i];
+        let _ = b.remove(i);
+        drop(b);
+        if rec.retiring {
+            return;
+        }
+        // Atomic context: the worker sends it.
+        let mut e = self.exits.lock();
+        if e.list.push((tgid, rec.home, exit_code), GFP_ATOMIC).is_err() {
+            pr_warn!("pid {}: out of memory, its exit is not reported home\n", tgid);
+        }
+        drop(e);
+        self.exits_cv.notify_all();
+    }
+
+    fn exec(&self, tgid: u32, comm: &[u8]) {
+        self.table.exec(tgid, comm);
+    }
+}
+
+impl PidFiles for Migrator {
+    fn show(&self, m: &mut Seq<'_>, t: &TaskFacts, name: &[u8]) -> Result {
+        match name {
+            b"where" | b"goto" => {
+                let at = self.table.away(t.tgid).unwrap_or(self.me);
+                let mut out = crate::logic::fmtbuf::FmtBuf::<8>::new();
+                let _ = writeln!(out, "{}", at);
+                m.write(out.as_bytes());
+                Ok(())
+            }
+            _ => self.table.show(m, t, name),
+        }
+    }
+
+    fn write(&self, _t: &TaskFacts, _name: &[u8], _buf: &[u8]) -> Result {
+        Err(EINVAL)
+    }
+}
+
+/// The `PidFiles` registered with the kernel: [`Migrator`] behind an `Arc`
+/// (goto needs one to hand to the process).
+pub(crate) struct PidFilesImpl(pub(crate) Arc<Migrator>);
+
+impl PidFiles for PidFilesImpl {
+    fn show(&self, m: &mut Seq<'_>, t: &TaskFacts, name: &[u8]) -> Result {
+        self.0.show(m, t, name)
+    }
+
+    fn write(&self, t: &TaskFacts, name: &[u8], buf: &[u8]) -> Result {
+        match name {
+            b"goto" => self.0.goto(t, buf),
+            _ => self.0.table.write(t, name, buf),
+        }
+    }
+}
+
+/// The thread that reports the exits of migrated processes home.
+pub(crate) struct Reporter(pub(crate) Arc<Migrator>);
+
+impl ThreadFn for Reporter {
+    fn run(&self) {
+        let m = &self.0;
+        while !thread::should_stop() {
+            let list = {
+                let mut e = m.exits.lock();
+                if e.list.is_empty() {
+                    let _ = m.exits_cv.wait_interruptible_timeout(&mut e, msecs_to_jiffies(1000));
+                }
+                core::mem::take(&mut e.list)
+            };
+            for &(pid, home, code) in list.iter() {
+                if m.send(home, Kind::Exit, pid, 4, |w| w.i32(code)).is_err() {
+                    pr_warn!("pid {}: exit not reported to node {}\n", pid, home);
+                }
+            }
+            // Restorers that never came: give their migrations up.
+            let mut gone = KVec::new();
+            {
+                let mut s = m.state.lock();
+                let now = now_ns();
+                s.incoming.retain(|i| {
+                    let stale = !i.attached && now.saturating_sub(i.last_ns) > IDLE_TIMEOUT_NS;
+                    if stale {
+                        let _ = gone.push((i.from, i.begin_req, i.pid), GFP_KERNEL);
+                    }
+                    !stale
+                });
+            }
+            for &(from, req, pid) in gone.iter() {
+                m.respond(from, req, pid, i64::from(ETIMEDOUT.to_errno()), &[]);
+            }
+        }
+    }
+}
+
+/// Wakes the reporter so that it stops promptly.
+impl Migrator {
+    pub(crate) fn wake(&self) {
+        self.exits_cv.notify_all();
+        self.cv.notify_all();
+    }
+}
+
+/// `/proc/cluster/admin/restore`: the restorer stub's door.
+pub(crate) struct RestoreFile(pub(crate) Arc<Migrator>);
+
+impl ProcFileOps for RestoreFile {
+    const READABLE: bool = false;
+    const WRITABLE: bool = true;
+
+    fn write(&self, buf: &[u8]) -> Result {
+        if !crate::sys::crypto::capable_admin() {
+            return Err(EPERM);
+        }
+        self.0.attach(buf)
+    }
+}

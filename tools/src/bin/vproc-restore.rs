@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `vproc-restore MIG PID VDSO_AREA VDSO_TEXT CWD`: the restorer stub.
+//!
+//! Started by vproc.ko (as a user-mode helper, root) on the destination of
+//! a migration. The kernel cannot create a process from a module, so this
+//! program does the one thing only user space can: clone3() a child with
+//! the migrating process's PID (`set_tid`). The child moves its vdso to
+//! where the process had it (ARCH_MAP_VDSO_64, as CRIU does), enters the
+//! process's working directory, and hands itself to the module by writing
+//! the migration id to /proc/cluster/admin/restore; the module then
+//! rebuilds the process in the child's own context, so that the write never
+//! returns here. Any failure is reported the same way ("MIG fail ERRNO")
+//! and the source keeps running the process.
+//!
+//! Not meant to be run by hand.
+
+use std::ffi::CString;
+use std::io::Write;
+
+const CTL: &str = "/proc/cluster/admin/restore";
+const ARCH_MAP_VDSO_64: libc::c_int = 0x2003;
+
+#[repr(C)]
+#[derive(Default)]
+struct CloneArgs {
+    flags: u64,
+    pidfd: u64,
+    child_tid: u64,
+    parent_tid: u64,
+    exit_signal: u64,
+    stack: u64,
+    stack_size: u64,
+    tls: u64,
+    set_tid: u64,
+    set_tid_size: u64,
+    cgroup: u64,
+}
+
+fn errno() -> i32 {
+    std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
+}
+
+/// The vdso/vvar area of this process and the vdso's start.
+fn own_vdso() -> Option<(u64, u64, u64)> {
+    let maps = std::fs::read_to_string("/proc/self/maps").ok()?;
+    let (mut lo, mut hi, mut text) = (u64::MAX, 0u64, 0u64);
+    for l in maps.lines() {
+        let name = l.split_whitespace().nth(5).unwrap_or("");
+        if !matches!(name, "[vdso]" | "[vvar]" | "[vvar_vclock]") {
+            continue;
+        }
+        let range = l.split_whitespace().next()?;
+        let (a, b) = range.split_once('-')?;
+        let (a, b) = (u64::from_str_radix(a, 16).ok()?, u64::from_str_radix(b, 16).ok()?);
+        lo = lo.min(a);
+        hi = hi.max(b);
+        if name == "[vdso]" {
+            text = a;
+        }
+    }
+    (text != 0).then_some((lo, hi, text))
+}
+
+/// Puts the vdso area at `want_lo` with its text at `want_text`.
+fn place_vdso(want_lo: u64, want_text: u64) -> Result<(), i32> {
+    let (lo, hi, text) = own_vdso().ok_or(libc::ENOENT)?;
+    if text == want_text {
+        return Ok(());
+    }
+    if text - lo != want_text - want_lo {
+        return Err(libc::EINVAL);
+    }
+    // SAFETY: unmaps only the vdso/vvar area, which this program does not
+    // use (static, plain syscalls).
+    if unsafe { libc::munmap(lo as *mut libc::c_void, (hi - lo) as usize) } != 0 {
+        return Err(errno());
+    }
+    // SAFETY: a plain syscall.
+    if unsafe { libc::syscall(libc::SYS_arch_prctl, ARCH_MAP_VDSO_64, want_lo) } < 0 {
+        return Err(errno());
+    }
+    match own_vdso() {
+        Some((_, _, t)) if t == want_text => Ok(()),
+        _ => Err(libc::EADDRINUSE),
+    }
+}
+
+fn report(ctl: &mut std::fs::File, mig: &str, err: i32) -> ! {
+    let _ = write!(ctl, "{} fail {}", mig, err);
+    std::process::exit(1);
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.len() != 6 {
+        eprintln!("vproc-restore: started by vproc.ko, not by hand");
+        std::process::exit(2);
+    }
+    let mig = &args[1];
+    let parse = |s: &str, radix| u64::from_str_radix(s, radix).ok();
+    let Ok(mut ctl) = std::fs::OpenOptions::new().write(true).open(CTL) else {
+        std::process::exit(1);
+    };
+    let (Some(pid), Some(lo), Some(text)) = (parse(&args[2], 10), parse(&args[3], 16), parse(&args[4], 16))
+    else {
+        report(&mut ctl, mig, libc::EINVAL);
+    };
+    let tid: libc::pid_t = pid as libc::pid_t;
+    let ca = CloneArgs {
+        exit_signal: libc::SIGCHLD as u64,
+        set_tid: &tid as *const libc::pid_t as u64,
+        set_tid_size: 1,
+        ..Default::default()
+    };
+    // SAFETY: clone3 without CLONE_VM: the child gets a copy of everything.
+    let r = unsafe { libc::syscall(libc::SYS_clone3, &ca as *const CloneArgs, std::mem::size_of::<CloneArgs>()) };
+    if r < 0 {
+        report(&mut ctl, mig, errno());
+    }
+    if r > 0 {
+        // The parent: the child carries on alone (init adopts it).
+        std::process::exit(0);
+    }
+    if let Err(e) = place_vdso(lo, text) {
+        report(&mut ctl, mig, e);
+    }
+    let cwd = CString::new(args[5].as_bytes()).unwrap_or_default();
+    // SAFETY: plain syscalls with a valid string.
+    if unsafe { libc::chdir(cwd.as_ptr()) } != 0 {
+        // SAFETY: as above.
+        unsafe { libc::chdir(c"/".as_ptr()) };
+    }
+    // The module rebuilds this process when the write returns; failures
+    // end it there. Reaching the next line means the write was refused.
+    if ctl.write_all(mig.as_bytes()).is_err() {
+        report(&mut ctl, mig, errno());
+    }
+    std::process::exit(1);
+}
