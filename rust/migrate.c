@@ -1194,7 +1194,7 @@ unsigned int vproc_shim_crc32c(unsigned int crc, const void *buf, size_t len)
 	return crc32c(crc, buf, len);
 }
 
-void vproc_shim_wait_ms(unsigned int ms)
+void vproc_shim_msleep(unsigned int ms)
 {
-	schedule_timeout_interruptible(msecs_to_jiffies(ms));
+	msleep(ms);
 }

@@ -458,7 +458,7 @@ int vproc_shim_spawn(const char *path, const char *const *argv);
 __attribute__((noreturn)) void vproc_shim_exit(int code);
 /* crc32c of @len bytes, continuing @crc. */
 unsigned int vproc_shim_crc32c(unsigned int crc, const void *buf, size_t len);
-/* Sleeps until woken or @ms passed (interruptible). */
-void vproc_shim_wait_ms(unsigned int ms);
+/* Sleeps @ms, signals or not (msleep). */
+void vproc_shim_msleep(unsigned int ms);
 
 #endif /* VPROC_SHIM_H */

@@ -17,3 +17,23 @@ pub(crate) fn wall() -> (i64, u32) {
     unsafe { shim::vproc_shim_wall_time(&mut s, &mut ms) };
     (s, ms)
 }
+
+/// Sleeps `ms` milliseconds whatever signals arrive.
+pub(crate) fn msleep(ms: u32) {
+    // SAFETY: no preconditions; process context.
+    unsafe { shim::vproc_shim_msleep(ms) }
+}
+
+/// Waits out a wakeup caused by a signal: fails with EINTR if it is
+/// fatal, else sleeps a tick so that a caller looping on an interruptible
+/// wait with a signal pending does not spin. Waits in vproc are killable:
+/// only a fatal signal ends them early (as NFS does).
+pub(crate) fn killable_pause() -> kernel::error::Result {
+    if super::migrate::fatal_pending() {
+        return Err(kernel::error::code::EINTR);
+    }
+    if super::migrate::signal_pending() {
+        msleep(1);
+    }
+    Ok(())
+}

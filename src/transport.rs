@@ -1167,7 +1167,9 @@ impl Conn {
                 .tx_cv
                 .wait_interruptible_timeout(&mut q, msecs_to_jiffies(100));
             if kernel::current!().signal_pending() {
-                return Err(EINTR);
+                drop(q);
+                crate::sys::time::killable_pause()?;
+                q = self.tx.lock();
             }
         }
         if q.ready && !q.busy && q.items.is_empty() && payload.len() <= FAST_PATH_MAX {
@@ -1253,7 +1255,9 @@ impl Conn {
                 .req_cv
                 .wait_interruptible_timeout(&mut r, msecs_to_jiffies(50));
             if kernel::current!().signal_pending() {
-                return Err(EINTR);
+                drop(r);
+                crate::sys::time::killable_pause()?;
+                r = self.reqs.lock();
             }
         }
     }

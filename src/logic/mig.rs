@@ -19,6 +19,7 @@
 //! | Exit   | body -> home         | exit code, as wait(2) reports it             |
 //! | Signal | home -> body         | signal, si_code, sender's pid and uid        |
 //! | Io     | body -> home (req)   | fd, operation, length, argument, data        |
+//! | Goto   | home -> body (req)   | node: move on (answered when done)           |
 //!
 //! Decoding validates every field a receiver acts on (addresses, lengths,
 //! counts, flags) and never panics; encoding writes into a caller's buffer
@@ -75,6 +76,8 @@ pub enum Kind {
     Signal = 9,
     /// A file operation at home.
     Io = 10,
+    /// Move the process on (asked by its home node).
+    Goto = 11,
 }
 
 impl TryFrom<u8> for Kind {
@@ -91,6 +94,7 @@ impl TryFrom<u8> for Kind {
             8 => Kind::Exit,
             9 => Kind::Signal,
             10 => Kind::Io,
+            11 => Kind::Goto,
             _ => return Err(WireError::BadField),
         })
     }

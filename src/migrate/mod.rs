@@ -54,6 +54,8 @@ const RESTORER: &CStr = c"/usr/bin/vproc-restore";
 const BEGIN_TIMEOUT_MS: u32 = 20_000;
 /// How long the source waits for the destination to commit.
 const COMMIT_TIMEOUT_MS: u32 = 30_000;
+/// How long a home node waits for a process's node to move it on.
+const GOTO_TIMEOUT_MS: u32 = 300_000;
 /// Silence after which a destination gives a migration up.
 const IDLE_TIMEOUT_NS: u64 = 30_000_000_000;
 /// Every this many `Data` messages, the source waits until the destination
@@ -138,6 +140,10 @@ pub(crate) struct Migrator {
     exits: SpinLock<Exits>,
     #[pin]
     exits_cv: CondVar,
+    /// This migrator itself (set after creation, cleared at unload), for
+    /// work started by the receiver threads.
+    #[pin]
+    this: SpinLock<Option<Arc<Migrator>>>,
 }
 
 /// Writes a message header plus `body` into a new payload.
@@ -185,9 +191,11 @@ impl Migrator {
                 bodies <- new_spinlock!(KVec::new(), "Migrator::bodies"),
                 exits <- new_spinlock!(Exits { list: KVec::new() }, "Migrator::exits"),
                 exits_cv <- new_condvar!("Migrator::exits_cv"),
+                this <- new_spinlock!(None, "Migrator::this"),
             }),
             GFP_KERNEL,
         )
+        .inspect(|m| *m.this.lock() = Some(m.clone()))
     }
 
     fn body(&self, pid: u32) -> Option<BodyRec> {
@@ -250,24 +258,31 @@ impl Migrator {
             if at == node {
                 return Ok(());
             }
-            pr_info!(
-                "goto: pid {} runs on node {}: write its goto there\n",
-                t.tgid,
-                at
-            );
-            return Err(EREMOTE);
+            // Its node moves it (home included: then it comes back).
+            let (v, _) = self.request(at, Kind::Goto, t.tgid, GOTO_TIMEOUT_MS, 4, |w| {
+                w.u32(u32::from(node))
+            })?;
+            return if v < 0 { Err(errno_of(v)) } else { Ok(()) };
         }
+        self.start_goto(t.tgid, node, None)
+    }
+
+    /// Starts moving local process `pid` to `node`; waits for the outcome
+    /// (`reply`: answers that request of another node instead).
+    fn start_goto(self: &Arc<Self>, pid: u32, node: u8, reply: Option<(u8, u64)>) -> Result {
+        let t_tgid = pid;
         {
             let mut s = self.state.lock();
-            if s.busy.contains(&t.tgid) {
-                pr_info!("goto: pid {} is already moving\n", t.tgid);
+            if s.busy.contains(&t_tgid) {
+                pr_info!("goto: pid {} is already moving\n", t_tgid);
                 return Err(EBUSY);
             }
-            s.busy.push(t.tgid, GFP_KERNEL)?;
+            s.busy.push(t_tgid, GFP_KERNEL)?;
         }
         let req = Arc::pin_init(
             try_pin_init!(GotoReq {
                 dest: node,
+                reply,
                 m: self.clone(),
                 result <- new_mutex!(None, "GotoReq::result"),
                 cv <- new_condvar!("GotoReq::cv"),
@@ -277,18 +292,18 @@ impl Migrator {
         let req = match req {
             Ok(r) => r,
             Err(e) => {
-                self.unbusy(t.tgid);
+                self.unbusy(t_tgid);
                 return Err(e);
             }
         };
-        let own = sm::current_tgid() == t.tgid;
+        let own = sm::current_tgid() == t_tgid;
         // Another process: interrupt it wherever it is. Itself (a shell's
         // `echo N > /proc/$$/goto`): it moves on return from this write.
-        if let Err(e) = sm::task_work(t.tgid, !own, req.clone()) {
-            self.unbusy(t.tgid);
+        if let Err(e) = sm::task_work(t_tgid, !own, req.clone()) {
+            self.unbusy(t_tgid);
             return Err(e);
         }
-        if own {
+        if own || reply.is_some() {
             return Ok(());
         }
         let mut r = req.result.lock();
@@ -297,9 +312,11 @@ impl Migrator {
                 return res;
             }
             let _ = req.cv.wait_interruptible_timeout(&mut r, msecs_to_jiffies(200));
-            if sm::fatal_pending() {
-                // The move goes on; only the writer stops waiting.
-                return Err(EINTR);
+            if sm::signal_pending() {
+                drop(r);
+                // A fatal signal: the move goes on, the writer stops waiting.
+                crate::sys::time::killable_pause()?;
+                r = req.result.lock();
             }
         }
     }
@@ -446,7 +463,7 @@ impl Migrator {
             }
             return Err(e);
         }
-        if !at_home {
+        if !at_home && dest != home {
             let _ = self.send(home, Kind::Moved, pid, 8, |w| {
                 w.u32(u32::from(dest))?;
                 w.u32(nmigs)
@@ -925,8 +942,10 @@ impl Migrator {
                 return Err(EHOSTUNREACH);
             }
             let _ = self.cv.wait_interruptible_timeout(&mut s, msecs_to_jiffies(200));
-            if sm::fatal_pending() {
-                return Err(EINTR);
+            if sm::signal_pending() {
+                drop(s);
+                crate::sys::time::killable_pause()?;
+                s = self.state.lock();
             }
         }
     }
@@ -946,6 +965,11 @@ impl Migrator {
                 return Err(ETIMEDOUT);
             }
             let _ = self.cv.wait_interruptible_timeout(&mut s, msecs_to_jiffies(100));
+            if sm::signal_pending() {
+                drop(s);
+                crate::sys::time::killable_pause()?;
+                s = self.state.lock();
+            }
         }
     }
 
@@ -1156,6 +1180,8 @@ impl Migrator {
 #[pin_data]
 struct GotoReq {
     dest: u8,
+    /// A node's request to answer with the outcome (a `Goto` from home).
+    reply: Option<(u8, u64)>,
     m: Arc<Migrator>,
     #[pin]
     result: Mutex<Option<Result>>,
@@ -1165,7 +1191,15 @@ struct GotoReq {
 
 impl sm::TaskWork for GotoReq {
     fn run(self: Arc<Self>) {
+        let pid = sm::current_tgid();
         let done = |r: Result| {
+            if let Some((node, req)) = self.reply {
+                let v = match r {
+                    Ok(()) => 0,
+                    Err(e) => i64::from(e.to_errno()),
+                };
+                self.m.respond(node, req, pid, v, &[]);
+            }
             *self.result.lock() = Some(r);
             self.cv.notify_all();
         };
@@ -1267,6 +1301,27 @@ impl MigService for Migrator {
                 }
                 drop(s);
                 self.cv.notify_all();
+                Ok(())
+            }
+            Kind::Goto => {
+                let mut r = Reader::new(body);
+                let node = r.u32()?;
+                r.end()?;
+                let node = u8::try_from(node).map_err(|_| WireError::BadField)?;
+                let me = self.this.lock().clone();
+                let res = match (self.body(h.pid), me) {
+                    (Some(b), Some(me)) if b.home == from && !b.retiring => {
+                        if !self.transport.is_up(node) {
+                            Err(EHOSTUNREACH)
+                        } else {
+                            me.start_goto(h.pid, node, Some((from, h.req)))
+                        }
+                    }
+                    _ => Err(ESRCH),
+                };
+                if let Err(e) = res {
+                    self.respond(from, h.req, h.pid, i64::from(e.to_errno()), &[]);
+                }
                 Ok(())
             }
             Kind::Resp => Err(WireError::BadField),
@@ -1433,6 +1488,8 @@ impl ThreadFn for Reporter {
 /// Wakes the reporter so that it stops promptly.
 impl Migrator {
     pub(crate) fn wake(&self) {
+        // Breaks the reference cycle (module unload).
+        drop(self.this.lock().take());
         self.exits_cv.notify_all();
         self.cv.notify_all();
     }
