@@ -1,0 +1,62 @@
+//! Fuzzes the migration protocol decoders with bytes from a peer: none may
+//! panic, and what decodes must re-encode to the same bytes.
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use vproc_logic::mig::*;
+
+fuzz_target!(|data: &[u8]| {
+    let mut r = Reader::new(data);
+    let Ok(h) = read_header(&mut r) else { return };
+    let body = r.rest();
+    match h.kind {
+        Kind::Begin => {
+            let mut r = Reader::new(body);
+            if let Ok((_, task, n)) = read_begin(&mut r, 64) {
+                assert_eq!(task.len(), 64);
+                for _ in 0..n {
+                    let Ok(v) = Vma::read(&mut r) else { break };
+                    assert!(v.start < v.end && v.end <= TASK_SIZE);
+                    let mut out = vec![0u8; v.encoded_len()];
+                    v.write(&mut Writer::new(&mut out)).unwrap();
+                }
+            }
+        }
+        Kind::Data => {
+            let mut r = Reader::new(body);
+            if let Ok(d) = read_data_hdr(&mut r) {
+                for _ in 0..d.runs {
+                    let Ok(run) = read_run(&mut r) else { break };
+                    for (addr, page) in run_pages(&run) {
+                        assert!(addr < TASK_SIZE && page.len() == PAGE);
+                    }
+                }
+            }
+        }
+        Kind::Commit => {
+            if let Ok(c) = read_commit(&mut Reader::new(body)) {
+                let mut out = vec![0u8; body.len()];
+                let n = {
+                    let mut w = Writer::new(&mut out);
+                    write_commit(&mut w, &c).unwrap();
+                    w.len()
+                };
+                assert_eq!(&out[..n], body);
+            }
+        }
+        Kind::Signal => {
+            if let Ok(s) = read_signal(&mut Reader::new(body)) {
+                assert!((1..=64).contains(&s.sig));
+            }
+        }
+        Kind::Io => {
+            if let Ok(io) = read_io(&mut Reader::new(body)) {
+                assert!(io.data.len() <= IO_MAX);
+            }
+        }
+        _ => {
+            let _ = read_resp(&mut Reader::new(body));
+        }
+    }
+});

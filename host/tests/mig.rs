@@ -1,0 +1,223 @@
+//! Tests of the migration protocol codec (`logic::mig`): what a
+//! destination accepts from a source, and what it must refuse.
+
+use vproc_logic::mig::*;
+
+fn header(kind: Kind, pid: u32) -> Vec<u8> {
+    let mut b = vec![0u8; HEADER_LEN];
+    let mut w = Writer::new(&mut b);
+    write_header(&mut w, &MigHeader { req: 9, kind, pid }).unwrap();
+    b
+}
+
+fn vma(start: u64, end: u64, flags: u32, path: &'static [u8]) -> Vma<'static> {
+    Vma {
+        start,
+        end,
+        pgoff: 3,
+        flags,
+        file_size: 1234,
+        mtime_sec: 1_700_000_000,
+        mtime_nsec: 5,
+        path,
+    }
+}
+
+#[test]
+fn header_round_trip_and_bad_fields() {
+    let b = header(Kind::Io, 65537);
+    let h = read_header(&mut Reader::new(&b)).unwrap();
+    assert_eq!(h, MigHeader { req: 9, kind: Kind::Io, pid: 65537 });
+    let mut bad = b.clone();
+    bad[8] = 99; // unknown kind
+    assert!(read_header(&mut Reader::new(&bad)).is_err());
+    let mut bad = b.clone();
+    bad[12..16].copy_from_slice(&0u32.to_le_bytes()); // pid 0
+    assert!(read_header(&mut Reader::new(&bad)).is_err());
+    bad[12..16].copy_from_slice(&5_000_000u32.to_le_bytes()); // > PID_MAX_LIMIT
+    assert!(read_header(&mut Reader::new(&bad)).is_err());
+    assert!(read_header(&mut Reader::new(&b[..15])).is_err());
+}
+
+#[test]
+fn begin_round_trip() {
+    let task = [0xabu8; 100];
+    let vmas = [
+        vma(0x400000, 0x401000, vma_flags::READ | vma_flags::FILE, b"/usr/bin/x"),
+        vma(0x7ff000000000, 0x7ff000021000, vma_flags::READ | vma_flags::WRITE | vma_flags::ANON_PAGES, b""),
+    ];
+    let b = Begin { mig: 77, home: 1, loadlevel: true, lock: false, nmigs: 2 };
+    let mut buf = vec![0u8; 1000];
+    let n = {
+        let mut w = Writer::new(&mut buf);
+        write_begin(&mut w, &b, &task, &mut vmas.iter().copied(), 2).unwrap();
+        w.len()
+    };
+    let mut r = Reader::new(&buf[..n]);
+    let (b2, t2, nv) = read_begin(&mut r, 100).unwrap();
+    assert_eq!((b2, t2, nv), (b, &task[..], 2));
+    for v in vmas.iter() {
+        assert_eq!(Vma::read(&mut r).unwrap(), *v);
+    }
+    r.end().unwrap();
+    // A task image of another size (another build of the module) is refused.
+    assert!(read_begin(&mut Reader::new(&buf[..n]), 99).is_err());
+    // The count must match what is written.
+    let mut w = Writer::new(&mut buf);
+    assert!(write_begin(&mut w, &b, &task, &mut vmas.iter().copied(), 3).is_err());
+}
+
+#[test]
+fn vma_validation() {
+    let mut buf = vec![0u8; 400];
+    let mut enc = |v: &Vma<'_>| {
+        let mut w = Writer::new(&mut buf);
+        v.write(&mut w).unwrap();
+        let n = w.len();
+        buf[..n].to_vec()
+    };
+    let ok = vma(0x1000, 0x3000, vma_flags::READ, b"");
+    assert!(Vma::read(&mut Reader::new(&enc(&ok))).is_ok());
+    for bad in [
+        vma(0x3000, 0x1000, vma_flags::READ, b""),            // end < start
+        vma(0x1000, 0x1000, vma_flags::READ, b""),            // empty
+        vma(0x1001, 0x3000, vma_flags::READ, b""),            // unaligned
+        vma(0x1000, 0x3001, vma_flags::READ, b""),            // unaligned
+        vma(0x1000, TASK_SIZE + 0x1000, vma_flags::READ, b""), // kernel space
+        vma(0x1000, 0x3000, 0x8000, b""),                     // unknown flag
+        vma(0x1000, 0x3000, vma_flags::FILE, b"a\0b"),        // NUL in path
+    ] {
+        assert!(Vma::read(&mut Reader::new(&enc(&bad))).is_err(), "{:?}", bad);
+    }
+    // A path longer than PATH_MAX cannot be written...
+    let long = vec![b'x'; PATH_MAX + 1];
+    let v = Vma { path: &long, ..ok };
+    assert!(v.write(&mut Writer::new(&mut vec![0u8; 600])).is_err());
+    // ...nor read.
+    let mut raw = enc(&ok);
+    let at = raw.len() - 2;
+    raw[at..].copy_from_slice(&((PATH_MAX + 1) as u16).to_le_bytes());
+    raw.extend(std::iter::repeat_n(b'x', PATH_MAX + 1));
+    assert!(Vma::read(&mut Reader::new(&raw)).is_err());
+}
+
+#[test]
+fn runs_carry_present_pages_only() {
+    let data: Vec<u8> = (0..2 * PAGE).map(|i| (i % 251) as u8).collect();
+    let present = 0b101; // pages 0 and 2
+    let mut buf = vec![0u8; run_len(present)];
+    write_run(&mut Writer::new(&mut buf), 0x10000, present, &data).unwrap();
+    let run = read_run(&mut Reader::new(&buf)).unwrap();
+    let pages: Vec<(u64, &[u8])> = run_pages(&run).collect();
+    assert_eq!(pages.len(), 2);
+    assert_eq!(pages[0], (0x10000, &data[..PAGE]));
+    assert_eq!(pages[1], (0x12000, &data[PAGE..]));
+    // Wrong data length for the bitmap.
+    assert!(write_run(&mut Writer::new(&mut vec![0u8; 9000]), 0x10000, 0b111, &data).is_err());
+    // More than RUN_MAX_PAGES pages.
+    assert!(write_run(&mut Writer::new(&mut vec![0u8; 9000]), 0, 1 << RUN_MAX_PAGES, &[]).is_err());
+    // A run that would write above user space.
+    let mut bad = buf.clone();
+    bad[..8].copy_from_slice(&(TASK_SIZE - PAGE as u64).to_le_bytes());
+    assert!(read_run(&mut Reader::new(&bad)).is_err());
+    // Unaligned address.
+    let mut bad = buf.clone();
+    bad[..8].copy_from_slice(&0x10001u64.to_le_bytes());
+    assert!(read_run(&mut Reader::new(&bad)).is_err());
+    // Truncated data.
+    assert!(read_run(&mut Reader::new(&buf[..buf.len() - 1])).is_err());
+}
+
+#[test]
+fn data_header_bounds_the_run_count() {
+    let mut b = vec![0u8; DATA_HDR_LEN];
+    write_data_hdr(&mut Writer::new(&mut b), &DataHdr { mig: 1, seq: 0, runs: 1000 }).unwrap();
+    assert!(read_data_hdr(&mut Reader::new(&b)).is_err());
+    b.extend(vec![0u8; 12]);
+    write_data_hdr(&mut Writer::new(&mut b), &DataHdr { mig: 1, seq: 0, runs: 1 }).unwrap();
+    assert_eq!(read_data_hdr(&mut Reader::new(&b)).unwrap().runs, 1);
+}
+
+#[test]
+fn commit_round_trip_and_bad_input() {
+    let gregs = [1u8; GREGS_LEN];
+    let xstate = [2u8; 832];
+    let sigs = [3u8; 2 * SIGINFO_LEN];
+    let mut fds = vec![0u8; 2 * FD_LEN];
+    write_fd(&Fd { fd: 0, f_flags: 2, cloexec: false, home_fd: 0 }, &mut fds[..FD_LEN]).unwrap();
+    write_fd(&Fd { fd: 5, f_flags: 0o2001, cloexec: true, home_fd: 1 }, &mut fds[FD_LEN..]).unwrap();
+    let c = Commit { mig: 4, crc: 0xdead, pages: 10, msgs: 2, gregs: &gregs, xkind: 1, xstate: &xstate, sigs: &sigs, fds: &fds };
+    let mut buf = vec![0u8; 4096];
+    let n = {
+        let mut w = Writer::new(&mut buf);
+        write_commit(&mut w, &c).unwrap();
+        w.len()
+    };
+    assert_eq!(read_commit(&mut Reader::new(&buf[..n])).unwrap(), c);
+    assert_eq!(read_fd(&fds[FD_LEN..]).unwrap(), Fd { fd: 5, f_flags: 0o2001, cloexec: true, home_fd: 1 });
+    // Trailing bytes, truncation, a bad FPU kind, an fd out of range.
+    assert!(read_commit(&mut Reader::new(&buf[..n + 1])).is_err());
+    assert!(read_commit(&mut Reader::new(&buf[..n - 1])).is_err());
+    let mut bad = buf[..n].to_vec();
+    bad[24 + GREGS_LEN..28 + GREGS_LEN].copy_from_slice(&7u32.to_le_bytes());
+    assert!(read_commit(&mut Reader::new(&bad)).is_err());
+    let mut badfd = fds.clone();
+    badfd[..4].copy_from_slice(&(-1i32).to_le_bytes());
+    assert!(read_fd(&badfd[..FD_LEN]).is_err());
+    let mut badfl = fds.clone();
+    badfl[4..8].copy_from_slice(&0o100u32.to_le_bytes()); // O_CREAT is not carried
+    assert!(read_fd(&badfl[..FD_LEN]).is_err());
+    // Registers of the wrong size cannot be written.
+    let short = Commit { gregs: &gregs[..10], ..c };
+    assert!(write_commit(&mut Writer::new(&mut buf), &short).is_err());
+}
+
+#[test]
+fn signal_and_io_validation() {
+    let mut b = vec![0u8; 16];
+    write_signal(&mut Writer::new(&mut b), &Signal { sig: 10, code: 0, from_pid: 1, from_uid: 0 }).unwrap();
+    assert_eq!(read_signal(&mut Reader::new(&b)).unwrap().sig, 10);
+    for sig in [0u32, 65, 1000] {
+        write_signal(&mut Writer::new(&mut b), &Signal { sig, code: 0, from_pid: 1, from_uid: 0 }).unwrap();
+        assert!(read_signal(&mut Reader::new(&b)).is_err());
+    }
+    let data = [7u8; 100];
+    let io = Io { fd: 1, op: io_op::WRITE, len: 100, arg: 0, data: &data };
+    let mut b = vec![0u8; 200];
+    let n = {
+        let mut w = Writer::new(&mut b);
+        write_io(&mut w, &io).unwrap();
+        w.len()
+    };
+    assert_eq!(read_io(&mut Reader::new(&b[..n])).unwrap(), io);
+    // A write whose length disagrees with its data; a read with data; a
+    // read larger than IO_MAX; an unknown operation; whence out of range.
+    for bad in [
+        Io { len: 99, ..io },
+        Io { op: io_op::READ, len: 10, ..io },
+        Io { op: io_op::READ, len: IO_MAX as u32 + 1, data: &[], ..io },
+        Io { op: 9, ..io },
+        Io { op: io_op::LSEEK, len: 5, data: &[], ..io },
+        Io { fd: -1, ..io },
+    ] {
+        let mut b = vec![0u8; 300];
+        let n = {
+            let mut w = Writer::new(&mut b);
+            write_io(&mut w, &bad).unwrap();
+            w.len()
+        };
+        assert!(read_io(&mut Reader::new(&b[..n])).is_err(), "{:?}", bad);
+    }
+}
+
+#[test]
+fn writer_never_overflows() {
+    let mut b = [0u8; 3];
+    let mut w = Writer::new(&mut b);
+    assert!(w.u32(1).is_err());
+    assert!(w.u8(1).is_ok());
+    assert_eq!(w.len(), 1);
+    let mut r = Reader::new(&b[..2]);
+    assert!(r.u32().is_err());
+    assert!(r.bytes(usize::MAX).is_err());
+}
