@@ -41,7 +41,11 @@ impl TaskImage {
         // SAFETY: `b` has exactly the struct's size; every bit pattern is a
         // valid value of it (integers and byte arrays).
         unsafe {
-            core::ptr::copy_nonoverlapping(b.as_ptr(), (&mut *t.0 as *mut shim::vproc_mig_task).cast::<u8>(), TASK_LEN)
+            core::ptr::copy_nonoverlapping(
+                b.as_ptr(),
+                core::ptr::from_mut::<shim::vproc_mig_task>(&mut *t.0).cast::<u8>(),
+                TASK_LEN,
+            )
         };
         Ok(t)
     }
@@ -51,7 +55,10 @@ impl TaskImage {
         // SAFETY: the struct was zeroed before being filled, so padding is
         // initialised; it lives as long as `self`.
         unsafe {
-            core::slice::from_raw_parts((&*self.0 as *const shim::vproc_mig_task).cast::<u8>(), TASK_LEN)
+            core::slice::from_raw_parts(
+                core::ptr::from_ref::<shim::vproc_mig_task>(&*self.0).cast::<u8>(),
+                TASK_LEN,
+            )
         }
     }
 
@@ -160,6 +167,9 @@ pub(crate) struct VmaInfo {
     pub(crate) path: KVec<u8>,
 }
 
+/// # Safety
+///
+/// `data` is the `KVec<VmaInfo>` given by [`vmas`]; `v` is valid.
 unsafe extern "C" fn vma_cb(data: *mut c_void, v: *const shim::vproc_mig_vma) -> c_int {
     // SAFETY: `data` is the `KVec` passed by `vmas`; `v` is valid for the call.
     let (out, v) = unsafe { (&mut *data.cast::<KVec<VmaInfo>>(), &*v) };
@@ -190,7 +200,12 @@ unsafe extern "C" fn vma_cb(data: *mut c_void, v: *const shim::vproc_mig_vma) ->
 pub(crate) fn vmas() -> Result<KVec<VmaInfo>> {
     let mut out: KVec<VmaInfo> = KVec::new();
     // SAFETY: the callback matches; `out` outlives the call.
-    to_result(unsafe { shim::vproc_shim_mig_vmas(Some(vma_cb), (&mut out as *mut KVec<VmaInfo>).cast()) })?;
+    to_result(unsafe {
+        shim::vproc_shim_mig_vmas(
+            Some(vma_cb),
+            core::ptr::from_mut::<KVec<VmaInfo>>(&mut out).cast(),
+        )
+    })?;
     Ok(out)
 }
 
@@ -203,7 +218,7 @@ pub(crate) fn read_pages(addr: u64, n: u32, buf: &mut [u8]) -> Result<u32> {
     let mut present = 0u32;
     // SAFETY: `buf` holds `n` pages.
     to_result(unsafe {
-        shim::vproc_shim_mig_read_pages(addr as _, n, buf.as_mut_ptr().cast(), &mut present)
+        shim::vproc_shim_mig_read_pages(addr as usize, n, buf.as_mut_ptr().cast(), &mut present)
     })?;
     Ok(present)
 }
@@ -230,7 +245,7 @@ pub(crate) fn map(v: &crate::logic::mig::Vma<'_>, anon_instead: bool) -> Result 
         return Err(EINVAL);
     }
     for (d, s) in c.path.iter_mut().zip(v.path.iter()) {
-        *d = *s as _;
+        *d = *s as c_char;
     }
     c.path_len = v.path.len() as u32;
     // SAFETY: a valid struct.
@@ -240,7 +255,9 @@ pub(crate) fn map(v: &crate::logic::mig::Vma<'_>, anon_instead: bool) -> Result 
 /// Writes `data` at `addr` of the calling task (even read-only memory).
 pub(crate) fn write_mem(addr: u64, data: &[u8]) -> Result {
     // SAFETY: `data` is valid for its length.
-    to_result(unsafe { shim::vproc_shim_mig_write(addr as _, data.as_ptr().cast(), data.len()) })
+    to_result(unsafe {
+        shim::vproc_shim_mig_write(addr as usize, data.as_ptr().cast(), data.len())
+    })
 }
 
 /// Takes one pending signal of the calling task (raw siginfo).
@@ -266,7 +283,13 @@ pub(crate) fn queue_signal(info: &[u8]) -> Result {
 pub(crate) fn signal(pid: u32, sig: u32, code: i32, from_pid: u32, from_uid: u32) -> Result {
     // SAFETY: no pointers.
     to_result(unsafe {
-        shim::vproc_shim_mig_signal(pid as c_int, sig as c_int, code, from_pid as c_int, from_uid)
+        shim::vproc_shim_mig_signal(
+            pid as c_int,
+            sig as c_int,
+            code,
+            from_pid as c_int,
+            from_uid,
+        )
     })
 }
 
@@ -312,6 +335,9 @@ pub(crate) struct FdInfo {
     pub(crate) home_fd: i32,
 }
 
+/// # Safety
+///
+/// `data` is the `KVec<FdInfo>` given by [`fds`]; `f` is valid.
 unsafe extern "C" fn fd_cb(data: *mut c_void, f: *const shim::vproc_mig_fd) -> c_int {
     // SAFETY: `data` is the `KVec` passed by `fds`; `f` is valid for the call.
     let (out, f) = unsafe { (&mut *data.cast::<KVec<FdInfo>>(), &*f) };
@@ -339,7 +365,12 @@ unsafe extern "C" fn fd_cb(data: *mut c_void, f: *const shim::vproc_mig_fd) -> c
 pub(crate) fn fds() -> Result<KVec<FdInfo>> {
     let mut out: KVec<FdInfo> = KVec::new();
     // SAFETY: the callback matches; `out` outlives the call.
-    to_result(unsafe { shim::vproc_shim_mig_fds(Some(fd_cb), (&mut out as *mut KVec<FdInfo>).cast()) })?;
+    to_result(unsafe {
+        shim::vproc_shim_mig_fds(
+            Some(fd_cb),
+            core::ptr::from_mut::<KVec<FdInfo>>(&mut out).cast(),
+        )
+    })?;
     Ok(out)
 }
 
@@ -351,10 +382,24 @@ pub(crate) fn close_all() {
 
 /// Installs at `fd` a proxy of file `home_fd` of process `pid` at node
 /// `home`.
-pub(crate) fn install_proxy(fd: i32, f_flags: u32, cloexec: bool, home: u8, pid: u32, home_fd: i32) -> Result {
+pub(crate) fn install_proxy(
+    fd: i32,
+    f_flags: u32,
+    cloexec: bool,
+    home: u8,
+    pid: u32,
+    home_fd: i32,
+) -> Result {
     // SAFETY: no pointers.
     to_result(unsafe {
-        shim::vproc_shim_mig_install_proxy(fd, f_flags, u32::from(cloexec), u32::from(home), pid as c_int, home_fd)
+        shim::vproc_shim_mig_install_proxy(
+            fd,
+            f_flags,
+            u32::from(cloexec),
+            u32::from(home),
+            pid as c_int,
+            home_fd,
+        )
     })
 }
 
@@ -381,15 +426,27 @@ pub(crate) fn reinstall_files(from: &[i32], to: &[(i32, bool)]) -> Result {
     res
 }
 
-/// Serves the proxies of this node.
-pub(crate) trait ProxyIo: Send + Sync + 'static {
-    /// One operation `op` on the proxy of file `home_fd` of process `pid`
-    /// at node `home`, in the calling task's context: READ fills `buf`,
-    /// WRITE sends it, LSEEK moves to `arg` from `whence`. Returns bytes,
-    /// the new offset, or -errno.
-    fn io(&self, home: u8, pid: u32, home_fd: i32, op: u32, buf: &mut [u8], whence: u32, arg: i64) -> i64;
+/// The file a proxy stands for: `home_fd` of process `pid` at node `home`.
+#[derive(Clone, Copy)]
+pub(crate) struct ProxyFile {
+    pub(crate) home: u8,
+    pub(crate) pid: u32,
+    pub(crate) home_fd: i32,
 }
 
+/// Serves the proxies of this node.
+pub(crate) trait ProxyIo: Send + Sync + 'static {
+    /// One operation `op` on a proxy of `f`, in the calling task's context:
+    /// READ fills `buf`, WRITE sends it, LSEEK moves to `arg` from
+    /// `whence`. Returns bytes, the new offset, or -errno.
+    fn io(&self, f: ProxyFile, op: u32, buf: &mut [u8], whence: u32, arg: i64) -> i64;
+}
+
+/// # Safety
+///
+/// `data` is the `T` of a live [`ProxyReg`]; `buf` is null or `len`
+/// writable bytes.
+#[allow(clippy::too_many_arguments)]
 unsafe extern "C" fn proxy_tramp<T: ProxyIo>(
     data: *mut c_void,
     home: u32,
@@ -408,9 +465,17 @@ unsafe extern "C" fn proxy_tramp<T: ProxyIo>(
         (&mut empty, len.min(16) as u32)
     } else {
         // SAFETY: `buf` is `len` bytes of kernel memory for the call.
-        (unsafe { core::slice::from_raw_parts_mut(buf.cast::<u8>(), len) }, 0)
+        (
+            unsafe { core::slice::from_raw_parts_mut(buf.cast::<u8>(), len) },
+            0,
+        )
     };
-    me.io(home as u8, pid.max(0) as u32, home_fd, op as u32, b, whence, arg)
+    let f = ProxyFile {
+        home: home as u8,
+        pid: pid.max(0) as u32,
+        home_fd,
+    };
+    me.io(f, op as u32, b, whence, arg)
 }
 
 /// Registration of the proxies' server; unregisters on drop.
@@ -440,7 +505,11 @@ impl Drop for ProxyReg {
 /// Does `op` on the calling task's fd `fd` (a deputy serving its body):
 /// READ into `buf`, WRITE from it, LSEEK to `arg` from `whence`.
 pub(crate) fn fd_io(fd: i32, op: u32, buf: &mut [u8], whence: u32, arg: i64) -> i64 {
-    let len = if op == shim::VPROC_IO_LSEEK { whence as usize } else { buf.len() };
+    let len = if op == shim::VPROC_IO_LSEEK {
+        whence as usize
+    } else {
+        buf.len()
+    };
     // SAFETY: `buf` is valid for its length (LSEEK: not used).
     unsafe { shim::vproc_shim_fd_io(fd, op as c_int, buf.as_mut_ptr().cast(), len, arg) }
 }
@@ -451,6 +520,9 @@ pub(crate) trait TaskWork: Send + Sync + 'static {
     fn run(self: Arc<Self>);
 }
 
+/// # Safety
+///
+/// `data` comes from `Arc::<T>::into_raw` in [`task_work`], used once.
 unsafe extern "C" fn twork_tramp<T: TaskWork>(data: *mut c_void) {
     // SAFETY: `data` came from `Arc::into_raw` in `task_work` and is
     // consumed exactly once, here.
@@ -464,7 +536,12 @@ pub(crate) fn task_work<T: TaskWork>(pid: u32, interrupt: bool, w: Arc<T>) -> Re
     let raw = Arc::into_raw(w);
     // SAFETY: the trampoline matches `T` and consumes the pointer.
     let r = unsafe {
-        shim::vproc_shim_task_work(pid as c_int, c_int::from(interrupt), Some(twork_tramp::<T>), raw.cast_mut().cast())
+        shim::vproc_shim_task_work(
+            pid as c_int,
+            c_int::from(interrupt),
+            Some(twork_tramp::<T>),
+            raw.cast_mut().cast(),
+        )
     };
     if r < 0 {
         // SAFETY: not queued: take the reference back.

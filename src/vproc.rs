@@ -138,7 +138,13 @@ impl VprocTable {
     }
 
     /// Sets the settings a process brought along.
-    pub(crate) fn set_switches(&self, tgid: u32, loadlevel: bool, lock: bool, nmigs: u32) -> Result {
+    pub(crate) fn set_switches(
+        &self,
+        tgid: u32,
+        loadlevel: bool,
+        lock: bool,
+        nmigs: u32,
+    ) -> Result {
         self.update(tgid, GFP_KERNEL, |e| {
             e.loadlevel = loadlevel;
             e.lock = lock;

@@ -27,7 +27,14 @@ fn vma(start: u64, end: u64, flags: u32, path: &'static [u8]) -> Vma<'static> {
 fn header_round_trip_and_bad_fields() {
     let b = header(Kind::Io, 65537);
     let h = read_header(&mut Reader::new(&b)).unwrap();
-    assert_eq!(h, MigHeader { req: 9, kind: Kind::Io, pid: 65537 });
+    assert_eq!(
+        h,
+        MigHeader {
+            req: 9,
+            kind: Kind::Io,
+            pid: 65537
+        }
+    );
     let mut bad = b.clone();
     bad[8] = 99; // unknown kind
     assert!(read_header(&mut Reader::new(&bad)).is_err());
@@ -43,10 +50,26 @@ fn header_round_trip_and_bad_fields() {
 fn begin_round_trip() {
     let task = [0xabu8; 100];
     let vmas = [
-        vma(0x400000, 0x401000, vma_flags::READ | vma_flags::FILE, b"/usr/bin/x"),
-        vma(0x7ff000000000, 0x7ff000021000, vma_flags::READ | vma_flags::WRITE | vma_flags::ANON_PAGES, b""),
+        vma(
+            0x400000,
+            0x401000,
+            vma_flags::READ | vma_flags::FILE,
+            b"/usr/bin/x",
+        ),
+        vma(
+            0x7ff000000000,
+            0x7ff000021000,
+            vma_flags::READ | vma_flags::WRITE | vma_flags::ANON_PAGES,
+            b"",
+        ),
     ];
-    let b = Begin { mig: 77, home: 1, loadlevel: true, lock: false, nmigs: 2 };
+    let b = Begin {
+        mig: 77,
+        home: 1,
+        loadlevel: true,
+        lock: false,
+        nmigs: 2,
+    };
     let mut buf = vec![0u8; 1000];
     let n = {
         let mut w = Writer::new(&mut buf);
@@ -79,15 +102,19 @@ fn vma_validation() {
     let ok = vma(0x1000, 0x3000, vma_flags::READ, b"");
     assert!(Vma::read(&mut Reader::new(&enc(&ok))).is_ok());
     for bad in [
-        vma(0x3000, 0x1000, vma_flags::READ, b""),            // end < start
-        vma(0x1000, 0x1000, vma_flags::READ, b""),            // empty
-        vma(0x1001, 0x3000, vma_flags::READ, b""),            // unaligned
-        vma(0x1000, 0x3001, vma_flags::READ, b""),            // unaligned
+        vma(0x3000, 0x1000, vma_flags::READ, b""), // end < start
+        vma(0x1000, 0x1000, vma_flags::READ, b""), // empty
+        vma(0x1001, 0x3000, vma_flags::READ, b""), // unaligned
+        vma(0x1000, 0x3001, vma_flags::READ, b""), // unaligned
         vma(0x1000, TASK_SIZE + 0x1000, vma_flags::READ, b""), // kernel space
-        vma(0x1000, 0x3000, 0x8000, b""),                     // unknown flag
-        vma(0x1000, 0x3000, vma_flags::FILE, b"a\0b"),        // NUL in path
+        vma(0x1000, 0x3000, 0x8000, b""),          // unknown flag
+        vma(0x1000, 0x3000, vma_flags::FILE, b"a\0b"), // NUL in path
     ] {
-        assert!(Vma::read(&mut Reader::new(&enc(&bad))).is_err(), "{:?}", bad);
+        assert!(
+            Vma::read(&mut Reader::new(&enc(&bad))).is_err(),
+            "{:?}",
+            bad
+        );
     }
     // A path longer than PATH_MAX cannot be written...
     let long = vec![b'x'; PATH_MAX + 1];
@@ -113,9 +140,21 @@ fn runs_carry_present_pages_only() {
     assert_eq!(pages[0], (0x10000, &data[..PAGE]));
     assert_eq!(pages[1], (0x12000, &data[PAGE..]));
     // Wrong data length for the bitmap.
-    assert!(write_run(&mut Writer::new(&mut vec![0u8; 9000]), 0x10000, 0b111, &data).is_err());
+    assert!(write_run(
+        &mut Writer::new(&mut vec![0u8; 9000]),
+        0x10000,
+        0b111,
+        &data
+    )
+    .is_err());
     // More than RUN_MAX_PAGES pages.
-    assert!(write_run(&mut Writer::new(&mut vec![0u8; 9000]), 0, 1 << RUN_MAX_PAGES, &[]).is_err());
+    assert!(write_run(
+        &mut Writer::new(&mut vec![0u8; 9000]),
+        0,
+        1 << RUN_MAX_PAGES,
+        &[]
+    )
+    .is_err());
     // A run that would write above user space.
     let mut bad = buf.clone();
     bad[..8].copy_from_slice(&(TASK_SIZE - PAGE as u64).to_le_bytes());
@@ -131,10 +170,26 @@ fn runs_carry_present_pages_only() {
 #[test]
 fn data_header_bounds_the_run_count() {
     let mut b = vec![0u8; DATA_HDR_LEN];
-    write_data_hdr(&mut Writer::new(&mut b), &DataHdr { mig: 1, seq: 0, runs: 1000 }).unwrap();
+    write_data_hdr(
+        &mut Writer::new(&mut b),
+        &DataHdr {
+            mig: 1,
+            seq: 0,
+            runs: 1000,
+        },
+    )
+    .unwrap();
     assert!(read_data_hdr(&mut Reader::new(&b)).is_err());
     b.extend(vec![0u8; 12]);
-    write_data_hdr(&mut Writer::new(&mut b), &DataHdr { mig: 1, seq: 0, runs: 1 }).unwrap();
+    write_data_hdr(
+        &mut Writer::new(&mut b),
+        &DataHdr {
+            mig: 1,
+            seq: 0,
+            runs: 1,
+        },
+    )
+    .unwrap();
     assert_eq!(read_data_hdr(&mut Reader::new(&b)).unwrap().runs, 1);
 }
 
@@ -144,9 +199,37 @@ fn commit_round_trip_and_bad_input() {
     let xstate = [2u8; 832];
     let sigs = [3u8; 2 * SIGINFO_LEN];
     let mut fds = vec![0u8; 2 * FD_LEN];
-    write_fd(&Fd { fd: 0, f_flags: 2, cloexec: false, home_fd: 0 }, &mut fds[..FD_LEN]).unwrap();
-    write_fd(&Fd { fd: 5, f_flags: 0o2001, cloexec: true, home_fd: 1 }, &mut fds[FD_LEN..]).unwrap();
-    let c = Commit { mig: 4, crc: 0xdead, pages: 10, msgs: 2, gregs: &gregs, xkind: 1, xstate: &xstate, sigs: &sigs, fds: &fds };
+    write_fd(
+        &Fd {
+            fd: 0,
+            f_flags: 2,
+            cloexec: false,
+            home_fd: 0,
+        },
+        &mut fds[..FD_LEN],
+    )
+    .unwrap();
+    write_fd(
+        &Fd {
+            fd: 5,
+            f_flags: 0o2001,
+            cloexec: true,
+            home_fd: 1,
+        },
+        &mut fds[FD_LEN..],
+    )
+    .unwrap();
+    let c = Commit {
+        mig: 4,
+        crc: 0xdead,
+        pages: 10,
+        msgs: 2,
+        gregs: &gregs,
+        xkind: 1,
+        xstate: &xstate,
+        sigs: &sigs,
+        fds: &fds,
+    };
     let mut buf = vec![0u8; 4096];
     let n = {
         let mut w = Writer::new(&mut buf);
@@ -154,7 +237,15 @@ fn commit_round_trip_and_bad_input() {
         w.len()
     };
     assert_eq!(read_commit(&mut Reader::new(&buf[..n])).unwrap(), c);
-    assert_eq!(read_fd(&fds[FD_LEN..]).unwrap(), Fd { fd: 5, f_flags: 0o2001, cloexec: true, home_fd: 1 });
+    assert_eq!(
+        read_fd(&fds[FD_LEN..]).unwrap(),
+        Fd {
+            fd: 5,
+            f_flags: 0o2001,
+            cloexec: true,
+            home_fd: 1
+        }
+    );
     // Trailing bytes, truncation, a bad FPU kind, an fd out of range.
     assert!(read_commit(&mut Reader::new(&buf[..n + 1])).is_err());
     assert!(read_commit(&mut Reader::new(&buf[..n - 1])).is_err());
@@ -168,21 +259,48 @@ fn commit_round_trip_and_bad_input() {
     badfl[4..8].copy_from_slice(&0o100u32.to_le_bytes()); // O_CREAT is not carried
     assert!(read_fd(&badfl[..FD_LEN]).is_err());
     // Registers of the wrong size cannot be written.
-    let short = Commit { gregs: &gregs[..10], ..c };
+    let short = Commit {
+        gregs: &gregs[..10],
+        ..c
+    };
     assert!(write_commit(&mut Writer::new(&mut buf), &short).is_err());
 }
 
 #[test]
 fn signal_and_io_validation() {
     let mut b = vec![0u8; 16];
-    write_signal(&mut Writer::new(&mut b), &Signal { sig: 10, code: 0, from_pid: 1, from_uid: 0 }).unwrap();
+    write_signal(
+        &mut Writer::new(&mut b),
+        &Signal {
+            sig: 10,
+            code: 0,
+            from_pid: 1,
+            from_uid: 0,
+        },
+    )
+    .unwrap();
     assert_eq!(read_signal(&mut Reader::new(&b)).unwrap().sig, 10);
     for sig in [0u32, 65, 1000] {
-        write_signal(&mut Writer::new(&mut b), &Signal { sig, code: 0, from_pid: 1, from_uid: 0 }).unwrap();
+        write_signal(
+            &mut Writer::new(&mut b),
+            &Signal {
+                sig,
+                code: 0,
+                from_pid: 1,
+                from_uid: 0,
+            },
+        )
+        .unwrap();
         assert!(read_signal(&mut Reader::new(&b)).is_err());
     }
     let data = [7u8; 100];
-    let io = Io { fd: 1, op: io_op::WRITE, len: 100, arg: 0, data: &data };
+    let io = Io {
+        fd: 1,
+        op: io_op::WRITE,
+        len: 100,
+        arg: 0,
+        data: &data,
+    };
     let mut b = vec![0u8; 200];
     let n = {
         let mut w = Writer::new(&mut b);
@@ -194,10 +312,24 @@ fn signal_and_io_validation() {
     // read larger than IO_MAX; an unknown operation; whence out of range.
     for bad in [
         Io { len: 99, ..io },
-        Io { op: io_op::READ, len: 10, ..io },
-        Io { op: io_op::READ, len: IO_MAX as u32 + 1, data: &[], ..io },
+        Io {
+            op: io_op::READ,
+            len: 10,
+            ..io
+        },
+        Io {
+            op: io_op::READ,
+            len: IO_MAX as u32 + 1,
+            data: &[],
+            ..io
+        },
         Io { op: 9, ..io },
-        Io { op: io_op::LSEEK, len: 5, data: &[], ..io },
+        Io {
+            op: io_op::LSEEK,
+            len: 5,
+            data: &[],
+            ..io
+        },
         Io { fd: -1, ..io },
     ] {
         let mut b = vec![0u8; 300];

@@ -451,7 +451,12 @@ pub fn run_len(present: u32) -> usize {
 }
 
 /// Appends a run.
-pub fn write_run(w: &mut Writer<'_>, addr: u64, present: u32, data: &[u8]) -> Result<(), WireError> {
+pub fn write_run(
+    w: &mut Writer<'_>,
+    addr: u64,
+    present: u32,
+    data: &[u8],
+) -> Result<(), WireError> {
     if present >> RUN_MAX_PAGES != 0 || data.len() != present.count_ones() as usize * PAGE {
         return Err(WireError::BadLength);
     }
@@ -576,8 +581,8 @@ pub struct Commit<'a> {
 pub fn write_commit(w: &mut Writer<'_>, c: &Commit<'_>) -> Result<(), WireError> {
     if c.gregs.len() != GREGS_LEN
         || c.xstate.len() > XSTATE_MAX
-        || c.sigs.len() % SIGINFO_LEN != 0
-        || c.fds.len() % FD_LEN != 0
+        || !c.sigs.len().is_multiple_of(SIGINFO_LEN)
+        || !c.fds.len().is_multiple_of(FD_LEN)
     {
         return Err(WireError::BadLength);
     }

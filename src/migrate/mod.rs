@@ -28,8 +28,8 @@
 
 use crate::events::{EventKind, Events};
 use crate::logic::mig::{
-    self, io_op, vma_flags, Begin, Commit, DataHdr, Fd, Io, Kind, MigHeader, Reader, Signal,
-    Vma, Writer,
+    self, io_op, vma_flags, Begin, Commit, DataHdr, Fd, Io, Kind, MigHeader, Reader, Signal, Vma,
+    Writer,
 };
 use crate::logic::wire::{MsgType, WireError, MAX_PAYLOAD};
 use crate::sys::migrate::{self as sm, FdKind, TaskImage, TASK_LEN};
@@ -216,7 +216,14 @@ impl Migrator {
     }
 
     /// Sends a one-way message.
-    fn send(&self, to: u8, kind: Kind, pid: u32, extra: usize, body: impl FnOnce(&mut Writer<'_>) -> core::result::Result<(), WireError>) -> Result {
+    fn send(
+        &self,
+        to: u8,
+        kind: Kind,
+        pid: u32,
+        extra: usize,
+        body: impl FnOnce(&mut Writer<'_>) -> core::result::Result<(), WireError>,
+    ) -> Result {
         let p = payload(0, kind, pid, extra, body)?;
         self.transport.send_wait(to, MsgType::Mig, p)
     }
@@ -311,7 +318,9 @@ impl Migrator {
             if let Some(res) = *r {
                 return res;
             }
-            let _ = req.cv.wait_interruptible_timeout(&mut r, msecs_to_jiffies(200));
+            let _ = req
+                .cv
+                .wait_interruptible_timeout(&mut r, msecs_to_jiffies(200));
             if sm::signal_pending() {
                 drop(r);
                 // A fatal signal: the move goes on, the writer stops waiting.
@@ -367,7 +376,11 @@ impl Migrator {
         let task = TaskImage::capture()?;
         let vmas = sm::vmas()?;
         if vmas.len() > mig::MAX_VMAS as usize {
-            pr_info!("migrate: pid {} has too many memory areas ({})\n", pid, vmas.len());
+            pr_info!(
+                "migrate: pid {} has too many memory areas ({})\n",
+                pid,
+                vmas.len()
+            );
             return Err(EOPNOTSUPP);
         }
         for v in vmas.iter() {
@@ -394,7 +407,12 @@ impl Migrator {
                 } else {
                     "a file opened away from home"
                 };
-                pr_info!("migrate: pid {} cannot move: fd {} is {}\n", pid, f.fd, what);
+                pr_info!(
+                    "migrate: pid {} cannot move: fd {} is {}\n",
+                    pid,
+                    f.fd,
+                    what
+                );
                 return Err(EOPNOTSUPP);
             }
         }
@@ -411,43 +429,61 @@ impl Migrator {
             nmigs,
         };
         let vlen: usize = vmas.iter().map(|v| 52 + v.path.len()).sum();
-        let (v, need) = self.request(
-            dest,
-            Kind::Begin,
-            pid,
-            BEGIN_TIMEOUT_MS,
-            32 + TASK_LEN + vlen,
-            |w| {
-                let mut it = vmas.iter().map(|v| Vma {
-                    start: v.start,
-                    end: v.end,
-                    pgoff: v.pgoff,
-                    flags: v.flags,
-                    file_size: v.file_size,
-                    mtime_sec: v.mtime_sec,
-                    mtime_nsec: v.mtime_nsec,
-                    path: &v.path,
-                });
-                mig::write_begin(w, &begin, task.as_bytes(), &mut it, vmas.len() as u32)
-            },
-        )
-        .inspect_err(|e| {
-            pr_info!("migrate: pid {}: node {} did not start it (error {})\n", pid, dest, e.to_errno());
-        })?;
+        let (v, need) = self
+            .request(
+                dest,
+                Kind::Begin,
+                pid,
+                BEGIN_TIMEOUT_MS,
+                32 + TASK_LEN + vlen,
+                |w| {
+                    let mut it = vmas.iter().map(|v| Vma {
+                        start: v.start,
+                        end: v.end,
+                        pgoff: v.pgoff,
+                        flags: v.flags,
+                        file_size: v.file_size,
+                        mtime_sec: v.mtime_sec,
+                        mtime_nsec: v.mtime_nsec,
+                        path: &v.path,
+                    });
+                    mig::write_begin(w, &begin, task.as_bytes(), &mut it, vmas.len() as u32)
+                },
+            )
+            .inspect_err(|e| {
+                pr_info!(
+                    "migrate: pid {}: node {} did not start it (error {})\n",
+                    pid,
+                    dest,
+                    e.to_errno()
+                );
+            })?;
         if v < 0 {
-            pr_info!("migrate: pid {}: node {} refused it (error {})\n", pid, dest, v);
+            pr_info!(
+                "migrate: pid {}: node {} refused it (error {})\n",
+                pid,
+                dest,
+                v
+            );
             return Err(errno_of(v));
         }
         let start = now_ns();
         // From here on the destination holds state: tell it on failure.
         let mut sigs = KVec::new();
-        let r = self.ship(pid, dest, mig_id, &vmas, &need, &gregs, &xstate, xkind, &fds, &mut sigs);
+        let r = self.ship(
+            pid, dest, mig_id, &vmas, &need, &gregs, &xstate, xkind, &fds, &mut sigs,
+        );
         if let Err(e) = r {
             let _ = self.send(dest, Kind::Abort, pid, 8, |w| w.u64(mig_id));
             for s in sigs.iter() {
                 let _ = sm::queue_signal(s);
             }
-            pr_info!("migrate: pid {} to node {} failed (error {}): it stays here\n", pid, dest, e.to_errno());
+            pr_info!(
+                "migrate: pid {} to node {} failed (error {}): it stays here\n",
+                pid,
+                dest,
+                e.to_errno()
+            );
             return Err(e);
         }
         let at_home = home == self.me;
@@ -473,7 +509,10 @@ impl Migrator {
         self.events.add(
             EventKind::Migrate,
             self.me,
-            format_args!("pid {} node {} -> node {} ({} ms frozen after start)", pid, self.me, dest, ms),
+            format_args!(
+                "pid {} node {} -> node {} ({} ms frozen after start)",
+                pid, self.me, dest, ms
+            ),
         );
         Ok(at_home)
     }
@@ -509,17 +548,35 @@ impl Migrator {
             {
                 let mut w = Writer::new(&mut h);
                 // The request id is filled in by `request` when wanted.
-                mig::write_header(&mut w, &MigHeader { req: 0, kind: Kind::Data, pid }).map_err(|_| EINVAL)?;
-                mig::write_data_hdr(&mut w, &DataHdr { mig: mig_id, seq: *seq, runs: *runs }).map_err(|_| EINVAL)?;
+                mig::write_header(
+                    &mut w,
+                    &MigHeader {
+                        req: 0,
+                        kind: Kind::Data,
+                        pid,
+                    },
+                )
+                .map_err(|_| EINVAL)?;
+                mig::write_data_hdr(
+                    &mut w,
+                    &DataHdr {
+                        mig: mig_id,
+                        seq: *seq,
+                        runs: *runs,
+                    },
+                )
+                .map_err(|_| EINVAL)?;
             }
             frame[..hdr_len].copy_from_slice(&h);
             let full = core::mem::take(frame);
             if req_wanted {
-                let frames = self.transport.request(dest, MsgType::Mig, COMMIT_TIMEOUT_MS, |id| {
-                    let mut f = full;
-                    f[..8].copy_from_slice(&id.to_le_bytes());
-                    Ok(f)
-                })?;
+                let frames =
+                    self.transport
+                        .request(dest, MsgType::Mig, COMMIT_TIMEOUT_MS, |id| {
+                            let mut f = full;
+                            f[..8].copy_from_slice(&id.to_le_bytes());
+                            Ok(f)
+                        })?;
                 let f = frames.first().ok_or(EPROTO)?;
                 let mut r = Reader::new(f);
                 mig::read_header(&mut r).map_err(|_| EPROTO)?;
@@ -546,7 +603,8 @@ impl Migrator {
             }
             let mut addr = v.start;
             while addr < v.end {
-                let n = ((v.end - addr) / mig::PAGE as u64).min(u64::from(mig::RUN_MAX_PAGES)) as u32;
+                let n =
+                    ((v.end - addr) / mig::PAGE as u64).min(u64::from(mig::RUN_MAX_PAGES)) as u32;
                 let present = sm::read_pages(addr, n, &mut pages)?;
                 if present != 0 {
                     let k = present.count_ones() as usize;
@@ -605,9 +663,16 @@ impl Migrator {
             fds: &fdbytes,
         };
         let extra = 64 + gregs.len() + xstate.len() + sigbytes.len() + fdbytes.len();
-        let (v, _) = self.request(dest, Kind::Commit, pid, COMMIT_TIMEOUT_MS, extra, |w| mig::write_commit(w, &c))?;
+        let (v, _) = self.request(dest, Kind::Commit, pid, COMMIT_TIMEOUT_MS, extra, |w| {
+            mig::write_commit(w, &c)
+        })?;
         if v < 0 {
-            pr_info!("migrate: pid {}: node {} could not restore it (error {})\n", pid, dest, v);
+            pr_info!(
+                "migrate: pid {}: node {} could not restore it (error {})\n",
+                pid,
+                dest,
+                v
+            );
             return Err(errno_of(v));
         }
         Ok(())
@@ -698,14 +763,23 @@ impl Migrator {
                     sm::exit(code);
                 }
                 Work::Lost => {
-                    pr_warn!("pid {}: node {} is gone, and the process with it\n", pid, at);
+                    pr_warn!(
+                        "pid {}: node {} is gone, and the process with it\n",
+                        pid,
+                        at
+                    );
                     self.drop_deputy(pid);
                     sm::exit(SIGKILL as i32);
                 }
                 Work::Home(m) => match self.restore(m, true) {
                     Ok(()) => return,
                     Err(e) => {
-                        pr_info!("pid {}: coming home failed (error {}), it stays on node {}\n", pid, e.to_errno(), at);
+                        pr_info!(
+                            "pid {}: coming home failed (error {}), it stays on node {}\n",
+                            pid,
+                            e.to_errno(),
+                            at
+                        );
                         sm::deputy_signals();
                         let mut s = self.state.lock();
                         if let Some(d) = s.deputies.iter_mut().find(|d| d.pid == pid) {
@@ -716,20 +790,28 @@ impl Migrator {
                 Work::Io(msg) => self.serve_io(pid, at, msg),
                 Work::Idle => {
                     let mut s = self.state.lock();
-                    let pending = s
-                        .deputies
-                        .iter()
-                        .find(|d| d.pid == pid)
-                        .is_some_and(|d| d.exit.is_some() || d.home_mig.is_some() || !d.ios.is_empty());
+                    let pending = s.deputies.iter().find(|d| d.pid == pid).is_some_and(|d| {
+                        d.exit.is_some() || d.home_mig.is_some() || !d.ios.is_empty()
+                    });
                     if !pending {
-                        let _ = self.cv.wait_interruptible_timeout(&mut s, msecs_to_jiffies(500));
+                        let _ = self
+                            .cv
+                            .wait_interruptible_timeout(&mut s, msecs_to_jiffies(500));
                     }
                 }
             }
         }
     }
 
-    fn forward_signal(&self, pid: u32, at: u8, sig: u32, code: i32, from_pid: u32, from_uid: u32) -> Result {
+    fn forward_signal(
+        &self,
+        pid: u32,
+        at: u8,
+        sig: u32,
+        code: i32,
+        from_pid: u32,
+        from_uid: u32,
+    ) -> Result {
         let s = Signal {
             sig,
             code,
@@ -742,12 +824,16 @@ impl Migrator {
     /// Forwards every signal pending for the deputy to the process.
     fn forward_signals(&self, pid: u32, at: u8) {
         while let Some(info) = sm::dequeue_signal() {
-            let le = |o: usize| u32::from_le_bytes([info[o], info[o + 1], info[o + 2], info[o + 3]]);
+            let le =
+                |o: usize| u32::from_le_bytes([info[o], info[o + 1], info[o + 2], info[o + 3]]);
             let (sig, code, from_pid, from_uid) = (le(0), le(8) as i32, le(16), le(20));
             if sig == 0 || sig > 64 {
                 continue;
             }
-            if self.forward_signal(pid, at, sig, code, from_pid, from_uid).is_err() {
+            if self
+                .forward_signal(pid, at, sig, code, from_pid, from_uid)
+                .is_err()
+            {
                 pr_warn!("pid {}: signal {} not forwarded to node {}\n", pid, sig, at);
             }
         }
@@ -757,7 +843,13 @@ impl Migrator {
     fn serve_io(&self, pid: u32, at: u8, msg: Msg) {
         let mut r = Reader::new(&msg.body);
         let Ok(io) = mig::read_io(&mut r) else {
-            self.respond(msg.from, msg.req, pid, -i64::from(EINVAL.to_errno().abs()), &[]);
+            self.respond(
+                msg.from,
+                msg.req,
+                pid,
+                -i64::from(EINVAL.to_errno().abs()),
+                &[],
+            );
             return;
         };
         let mut buf = KVec::new();
@@ -787,7 +879,13 @@ impl Migrator {
     // ---- the destination side ----
 
     /// A `Begin` from node `from`.
-    fn on_begin(&self, from: u8, req: u64, pid: u32, body: &[u8]) -> core::result::Result<(), WireError> {
+    fn on_begin(
+        &self,
+        from: u8,
+        req: u64,
+        pid: u32,
+        body: &[u8],
+    ) -> core::result::Result<(), WireError> {
         let mut r = Reader::new(body);
         let (b, task, nvma) = mig::read_begin(&mut r, TASK_LEN)?;
         for _ in 0..nvma {
@@ -828,7 +926,16 @@ impl Migrator {
             }
             s.deputies[d].home_mig = Some(b.mig);
         }
-        if s.incoming.push(Incoming { attached: deputy.is_some(), ..inc }, GFP_KERNEL).is_err() {
+        if s.incoming
+            .push(
+                Incoming {
+                    attached: deputy.is_some(),
+                    ..inc
+                },
+                GFP_KERNEL,
+            )
+            .is_err()
+        {
             drop(s);
             refuse(ENOMEM);
             return Ok(());
@@ -847,7 +954,11 @@ impl Migrator {
             }
         };
         if let Err(e) = self.spawn_restorer(b.mig, pid, &timg) {
-            pr_warn!("migrate: cannot start {:?} (error {})\n", RESTORER, e.to_errno());
+            pr_warn!(
+                "migrate: cannot start {:?} (error {})\n",
+                RESTORER,
+                e.to_errno()
+            );
             self.forget(b.mig);
             refuse(e);
         }
@@ -873,7 +984,14 @@ impl Migrator {
         }
         sm::spawn(
             RESTORER,
-            &[RESTORER, c(a1.as_bytes())?, c(a2.as_bytes())?, c(a3.as_bytes())?, c(a4.as_bytes())?, c(&cwd)?],
+            &[
+                RESTORER,
+                c(a1.as_bytes())?,
+                c(a2.as_bytes())?,
+                c(a3.as_bytes())?,
+                c(a4.as_bytes())?,
+                c(&cwd)?,
+            ],
         )
     }
 
@@ -898,11 +1016,19 @@ impl Migrator {
         };
         let me = sm::current_tgid();
         let mut st = self.state.lock();
-        let i = st.incoming.iter().position(|i| i.mig == mig_id).ok_or(ENOENT)?;
+        let i = st
+            .incoming
+            .iter()
+            .position(|i| i.mig == mig_id)
+            .ok_or(ENOENT)?;
         if let Some(e) = fail {
             let inc = st.incoming.remove(i).map_err(|_| EINVAL)?;
             drop(st);
-            pr_info!("migrate: pid {}: the restorer failed (error {})\n", inc.pid, e);
+            pr_info!(
+                "migrate: pid {}: the restorer failed (error {})\n",
+                inc.pid,
+                e
+            );
             self.respond(inc.from, inc.begin_req, inc.pid, -i64::from(e), &[]);
             return Ok(());
         }
@@ -926,7 +1052,11 @@ impl Migrator {
     fn next_msg(&self, mig_id: u64, from: u8) -> Result<Msg> {
         let mut s = self.state.lock();
         loop {
-            let i = s.incoming.iter().position(|i| i.mig == mig_id).ok_or(ECANCELED)?;
+            let i = s
+                .incoming
+                .iter()
+                .position(|i| i.mig == mig_id)
+                .ok_or(ECANCELED)?;
             let inc = &mut s.incoming[i];
             if inc.abort {
                 return Err(ECANCELED);
@@ -941,7 +1071,9 @@ impl Migrator {
             if !self.transport.is_up(from) {
                 return Err(EHOSTUNREACH);
             }
-            let _ = self.cv.wait_interruptible_timeout(&mut s, msecs_to_jiffies(200));
+            let _ = self
+                .cv
+                .wait_interruptible_timeout(&mut s, msecs_to_jiffies(200));
             if sm::signal_pending() {
                 drop(s);
                 crate::sys::time::killable_pause()?;
@@ -954,7 +1086,11 @@ impl Migrator {
         let deadline = now_ns() + 10_000 * NSEC_PER_MSEC;
         let mut s = self.state.lock();
         loop {
-            let inc = s.incoming.iter().find(|i| i.mig == mig_id).ok_or(ECANCELED)?;
+            let inc = s
+                .incoming
+                .iter()
+                .find(|i| i.mig == mig_id)
+                .ok_or(ECANCELED)?;
             if inc.abort {
                 return Err(ECANCELED);
             }
@@ -964,7 +1100,9 @@ impl Migrator {
             if now_ns() > deadline || !self.transport.is_up(from) {
                 return Err(ETIMEDOUT);
             }
-            let _ = self.cv.wait_interruptible_timeout(&mut s, msecs_to_jiffies(100));
+            let _ = self
+                .cv
+                .wait_interruptible_timeout(&mut s, msecs_to_jiffies(100));
             if sm::signal_pending() {
                 drop(s);
                 crate::sys::time::killable_pause()?;
@@ -978,15 +1116,29 @@ impl Migrator {
     fn restore(&self, mig_id: u64, deputy: bool) -> Result {
         let (from, pid, begin_req, begin) = {
             let mut s = self.state.lock();
-            let inc = s.incoming.iter_mut().find(|i| i.mig == mig_id).ok_or(ECANCELED)?;
-            (inc.from, inc.pid, inc.begin_req, core::mem::take(&mut inc.begin))
+            let inc = s
+                .incoming
+                .iter_mut()
+                .find(|i| i.mig == mig_id)
+                .ok_or(ECANCELED)?;
+            (
+                inc.from,
+                inc.pid,
+                inc.begin_req,
+                core::mem::take(&mut inc.begin),
+            )
         };
         let mut pending = begin_req;
         let r = self.restore_inner(mig_id, deputy, from, pid, &begin, &mut pending);
         self.forget(mig_id);
         if let Err(e) = r {
             self.respond(from, pending, pid, i64::from(e.to_errno()), &[]);
-            pr_info!("migrate: pid {} from node {} not restored here (error {})\n", pid, from, e.to_errno());
+            pr_info!(
+                "migrate: pid {} from node {} not restored here (error {})\n",
+                pid,
+                from,
+                e.to_errno()
+            );
         }
         r
     }
@@ -1009,7 +1161,7 @@ impl Migrator {
         }
         sm::wipe_mm()?;
         let mut need = KVec::new();
-        need.resize((vmas.len() + 7) / 8, 0u8, GFP_KERNEL)?;
+        need.resize(vmas.len().div_ceil(8), 0u8, GFP_KERNEL)?;
         for (i, v) in vmas.iter().enumerate() {
             if v.flags & (vma_flags::SPECIAL | vma_flags::UNSUPPORTED) != 0 {
                 continue;
@@ -1021,7 +1173,13 @@ impl Migrator {
                     need[i / 8] |= 1 << (i % 8);
                 }
                 Err(e) => {
-                    pr_info!("migrate: pid {}: cannot map {:#x}-{:#x} (error {})\n", pid, v.start, v.end, e.to_errno());
+                    pr_info!(
+                        "migrate: pid {}: cannot map {:#x}-{:#x} (error {})\n",
+                        pid,
+                        v.start,
+                        v.end,
+                        e.to_errno()
+                    );
                     return Err(e);
                 }
             }
@@ -1141,12 +1299,18 @@ impl Migrator {
         let mut r = Reader::new(body);
         let mig_id = r.u64()?;
         let mut copy = KVec::new();
-        if matches!(h.kind, Kind::Data | Kind::Commit) && copy.extend_from_slice(body, GFP_KERNEL).is_err() {
+        if matches!(h.kind, Kind::Data | Kind::Commit)
+            && copy.extend_from_slice(body, GFP_KERNEL).is_err()
+        {
             self.respond(from, h.req, h.pid, -12, &[]);
             return Ok(());
         }
         let mut s = self.state.lock();
-        let Some(inc) = s.incoming.iter_mut().find(|i| i.mig == mig_id && i.from == from && i.pid == h.pid) else {
+        let Some(inc) = s
+            .incoming
+            .iter_mut()
+            .find(|i| i.mig == mig_id && i.from == from && i.pid == h.pid)
+        else {
             drop(s);
             self.respond(from, h.req, h.pid, i64::from(ECANCELED.to_errno()), &[]);
             return Ok(());
@@ -1330,7 +1494,8 @@ impl MigService for Migrator {
 }
 
 impl sm::ProxyIo for Migrator {
-    fn io(&self, home: u8, pid: u32, home_fd: i32, op: u32, buf: &mut [u8], whence: u32, arg: i64) -> i64 {
+    fn io(&self, f: sm::ProxyFile, op: u32, buf: &mut [u8], whence: u32, arg: i64) -> i64 {
+        let sm::ProxyFile { home, pid, home_fd } = f;
         if op == io_op::CLOSE {
             // Only the process's own close; not a copy that moved on.
             if self.body(pid).is_some_and(|b| !b.retiring) {
@@ -1347,7 +1512,10 @@ impl sm::ProxyIo for Migrator {
         }
         let (len, data): (u32, &[u8]) = match op {
             io_op::READ => (buf.len().min(mig::IO_MAX) as u32, &[]),
-            io_op::WRITE => (buf.len().min(mig::IO_MAX) as u32, &buf[..buf.len().min(mig::IO_MAX)]),
+            io_op::WRITE => (
+                buf.len().min(mig::IO_MAX) as u32,
+                &buf[..buf.len().min(mig::IO_MAX)],
+            ),
             io_op::LSEEK => (whence, &[]),
             _ => return -22,
         };
@@ -1360,7 +1528,9 @@ impl sm::ProxyIo for Migrator {
         };
         // A read of a terminal may wait for a person: no time limit.
         let timeout = if op == io_op::READ { u32::MAX } else { 60_000 };
-        let r = self.request(home, Kind::Io, pid, timeout, 24 + data.len(), |w| mig::write_io(w, &io));
+        let r = self.request(home, Kind::Io, pid, timeout, 24 + data.len(), |w| {
+            mig::write_io(w, &io)
+        });
         let (v, d) = match r {
             Ok(x) => x,
             Err(e) if e == EINTR => return -4,
@@ -1398,8 +1568,14 @@ impl TaskEvents for Migrator {
         }
         // Atomic context: the worker sends it.
         let mut e = self.exits.lock();
-        if e.list.push((tgid, rec.home, exit_code), GFP_ATOMIC).is_err() {
-            pr_warn!("pid {}: out of memory, its exit is not reported home\n", tgid);
+        if e.list
+            .push((tgid, rec.home, exit_code), GFP_ATOMIC)
+            .is_err()
+        {
+            pr_warn!(
+                "pid {}: out of memory, its exit is not reported home\n",
+                tgid
+            );
         }
         drop(e);
         self.exits_cv.notify_all();
@@ -1456,7 +1632,9 @@ impl ThreadFn for Reporter {
             let list = {
                 let mut e = m.exits.lock();
                 if e.list.is_empty() {
-                    let _ = m.exits_cv.wait_interruptible_timeout(&mut e, msecs_to_jiffies(1000));
+                    let _ = m
+                        .exits_cv
+                        .wait_interruptible_timeout(&mut e, msecs_to_jiffies(1000));
                 }
                 core::mem::take(&mut e.list)
             };

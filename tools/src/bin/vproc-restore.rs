@@ -38,7 +38,9 @@ struct CloneArgs {
 }
 
 fn errno() -> i32 {
-    std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
+    std::io::Error::last_os_error()
+        .raw_os_error()
+        .unwrap_or(libc::EIO)
 }
 
 /// The vdso/vvar area of this process and the vdso's start.
@@ -52,7 +54,10 @@ fn own_vdso() -> Option<(u64, u64, u64)> {
         }
         let range = l.split_whitespace().next()?;
         let (a, b) = range.split_once('-')?;
-        let (a, b) = (u64::from_str_radix(a, 16).ok()?, u64::from_str_radix(b, 16).ok()?);
+        let (a, b) = (
+            u64::from_str_radix(a, 16).ok()?,
+            u64::from_str_radix(b, 16).ok()?,
+        );
         lo = lo.min(a);
         hi = hi.max(b);
         if name == "[vdso]" {
@@ -102,8 +107,11 @@ fn main() {
     let Ok(mut ctl) = std::fs::OpenOptions::new().write(true).open(CTL) else {
         std::process::exit(1);
     };
-    let (Some(pid), Some(lo), Some(text)) = (parse(&args[2], 10), parse(&args[3], 16), parse(&args[4], 16))
-    else {
+    let (Some(pid), Some(lo), Some(text)) = (
+        parse(&args[2], 10),
+        parse(&args[3], 16),
+        parse(&args[4], 16),
+    ) else {
         report(&mut ctl, mig, libc::EINVAL);
     };
     let tid: libc::pid_t = pid as libc::pid_t;
@@ -114,7 +122,13 @@ fn main() {
         ..Default::default()
     };
     // SAFETY: clone3 without CLONE_VM: the child gets a copy of everything.
-    let r = unsafe { libc::syscall(libc::SYS_clone3, &ca as *const CloneArgs, std::mem::size_of::<CloneArgs>()) };
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_clone3,
+            &ca as *const CloneArgs,
+            std::mem::size_of::<CloneArgs>(),
+        )
+    };
     if r < 0 {
         report(&mut ctl, mig, errno());
     }
