@@ -10,7 +10,6 @@
 #include <linux/anon_inodes.h>
 #include <linux/capability.h>
 #include <linux/cred.h>
-#include <linux/crc32.h>
 #include <linux/delay.h>
 #include <linux/fdtable.h>
 #include <linux/file.h>
@@ -503,14 +502,94 @@ int vproc_shim_mig_set_regs(const void *gregs, const void *xstate,
 	return rw.ret;
 }
 
-int vproc_shim_mig_vmas(vproc_vma_fn fn, void *data)
+struct mm_struct *vproc_shim_mm_of(int pid)
 {
-	struct mm_struct *mm = current->mm;
+	struct task_struct *t;
+	struct mm_struct *mm;
+	struct pid *p;
+
+	p = find_get_pid(pid);
+	t = p ? get_pid_task(p, PIDTYPE_TGID) : NULL;
+	put_pid(p);
+	if (!t)
+		return NULL;
+	mm = get_task_mm(t);
+	put_task_struct(t);
+	return mm;
+}
+
+void vproc_shim_mm_put(struct mm_struct *mm)
+{
+	if (mm)
+		mmput(mm);
+}
+
+int vproc_shim_mig_peek(int pid, unsigned long long *vdso_lo,
+			unsigned long long *vdso, char *cwd)
+{
+	struct vm_area_struct *vma;
+	struct task_struct *t;
+	struct mm_struct *mm;
+	struct path pwd;
+	struct pid *p;
+	char *buf, *s;
+	int err = 0;
+
+	cwd[0] = 0;
+	*vdso_lo = 0;
+	p = find_get_pid(pid);
+	t = p ? get_pid_task(p, PIDTYPE_TGID) : NULL;
+	put_pid(p);
+	if (!t)
+		return -ESRCH;
+	mm = get_task_mm(t);
+	if (!mm) {
+		put_task_struct(t);
+		return -ESRCH;
+	}
+	mmap_read_lock(mm);
+	*vdso = (unsigned long)mm->context.vdso;
+	{
+		VMA_ITERATOR(vmi, mm, 0);
+
+		for_each_vma(vmi, vma)
+			if (vma_special(vma) &&
+			    (!*vdso_lo || vma->vm_start < *vdso_lo))
+				*vdso_lo = vma->vm_start;
+	}
+	mmap_read_unlock(mm);
+	mmput(mm);
+	buf = kmalloc(PATH_MAX, GFP_KERNEL);
+	if (!buf) {
+		err = -ENOMEM;
+		goto out;
+	}
+	task_lock(t);
+	if (t->fs) {
+		get_fs_pwd(t->fs, &pwd);
+		task_unlock(t);
+		s = d_path(&pwd, buf, PATH_MAX);
+		if (!IS_ERR(s) && strlen(s) < 256)
+			strscpy(cwd, s, 256);
+		path_put(&pwd);
+	} else {
+		task_unlock(t);
+	}
+	kfree(buf);
+out:
+	put_task_struct(t);
+	return err;
+}
+
+int vproc_shim_mig_vmas(struct mm_struct *mm, vproc_vma_fn fn, void *data)
+{
 	struct vproc_mig_vma *v;
 	struct vm_area_struct *vma;
 	char *buf;
 	int err = 0;
 
+	if (!mm)
+		mm = current->mm;
 	if (!mm)
 		return -EINVAL;
 	v = kmalloc(sizeof(*v), GFP_KERNEL);
@@ -584,20 +663,22 @@ int vproc_shim_mig_vmas(vproc_vma_fn fn, void *data)
 	return err;
 }
 
-int vproc_shim_mig_read_pages(unsigned long addr, unsigned int n, void *buf,
-			      unsigned int *present)
+int vproc_shim_mig_read_pages(struct mm_struct *mm, unsigned long addr,
+			      unsigned int n, void *buf, unsigned int *present)
 {
 	struct page *pages[32];
 	unsigned int i = 0, out = 0;
 
 	*present = 0;
-	if (n > ARRAY_SIZE(pages) || addr & ~PAGE_MASK || !current->mm)
+	if (!mm)
+		mm = current->mm;
+	if (n > ARRAY_SIZE(pages) || addr & ~PAGE_MASK || !mm)
 		return -EINVAL;
-	mmap_read_lock(current->mm);
+	mmap_read_lock(mm);
 	while (i < n) {
 		long got, j;
 
-		got = get_user_pages_remote(current->mm, addr + i * PAGE_SIZE,
+		got = get_user_pages_remote(mm, addr + i * PAGE_SIZE,
 					    n - i, FOLL_FORCE | FOLL_DUMP,
 					    pages, NULL);
 		if (got == 0 || got == -EFAULT) {
@@ -605,7 +686,7 @@ int vproc_shim_mig_read_pages(unsigned long addr, unsigned int n, void *buf,
 			continue;
 		}
 		if (got < 0) {
-			mmap_read_unlock(current->mm);
+			mmap_read_unlock(mm);
 			return got;
 		}
 		for (j = 0; j < got; j++) {
@@ -619,7 +700,7 @@ int vproc_shim_mig_read_pages(unsigned long addr, unsigned int n, void *buf,
 		}
 		i += got;
 	}
-	mmap_read_unlock(current->mm);
+	mmap_read_unlock(mm);
 	return 0;
 }
 
@@ -745,6 +826,15 @@ int vproc_shim_mig_map(const struct vproc_mig_vma *v, int anon_instead)
 		return -EINVAL;
 	}
 	return 0;
+}
+
+int vproc_shim_mig_unmap(unsigned long addr, unsigned long len)
+{
+	if ((addr | len) & ~PAGE_MASK || !len || addr >= TASK_SIZE ||
+	    len > TASK_SIZE - addr || !current->mm ||
+	    overlaps_special(addr, addr + len))
+		return -EINVAL;
+	return vm_munmap(addr, len);
 }
 
 int vproc_shim_mig_write(unsigned long addr, const void *buf, size_t len)
@@ -1187,11 +1277,6 @@ int vproc_shim_spawn(const char *path, const char *const *argv)
 void vproc_shim_exit(int code)
 {
 	do_exit(code);
-}
-
-unsigned int vproc_shim_crc32c(unsigned int crc, const void *buf, size_t len)
-{
-	return crc32c(crc, buf, len);
 }
 
 void vproc_shim_msleep(unsigned int ms)

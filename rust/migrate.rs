@@ -68,20 +68,6 @@ impl TaskImage {
         to_result(unsafe { shim::vproc_shim_mig_set_task(&*self.0) })
     }
 
-    /// Its working directory ("" if unknown).
-    pub(crate) fn cwd(&self) -> &[u8] {
-        let c = &self.0.cwd;
-        // SAFETY: c_char and u8 have the same layout.
-        let b = unsafe { core::slice::from_raw_parts(c.as_ptr().cast::<u8>(), c.len()) };
-        let n = b.iter().position(|&x| x == 0).unwrap_or(0);
-        &b[..n]
-    }
-
-    /// Start of the vdso/vvar area and of the vdso text.
-    pub(crate) fn vdso(&self) -> (u64, u64) {
-        (self.0.vdso_lo, self.0.vdso)
-    }
-
     /// Its name.
     pub(crate) fn comm(&self) -> &[u8] {
         let c = &self.0.comm;
@@ -196,12 +182,57 @@ unsafe extern "C" fn vma_cb(data: *mut c_void, v: *const shim::vproc_mig_vma) ->
     }
 }
 
-/// The calling task's memory areas, in address order.
-pub(crate) fn vmas() -> Result<KVec<VmaInfo>> {
+/// A reference on a process's address space (to read it while the process
+/// runs, before it stops for good).
+pub(crate) struct Mm(core::ptr::NonNull<shim::mm_struct>);
+
+// SAFETY: an mm reference may be used and dropped from any task.
+unsafe impl Send for Mm {}
+// SAFETY: the shim only reads through it, under the mm's own lock.
+unsafe impl Sync for Mm {}
+
+impl Mm {
+    /// The address space of process `pid`.
+    pub(crate) fn of(pid: u32) -> Result<Self> {
+        // SAFETY: no preconditions.
+        let p = unsafe { shim::vproc_shim_mm_of(pid as c_int) };
+        core::ptr::NonNull::new(p).map(Self).ok_or(ESRCH)
+    }
+}
+
+impl Drop for Mm {
+    fn drop(&mut self) {
+        // SAFETY: the reference taken in `of`, dropped once.
+        unsafe { shim::vproc_shim_mm_put(self.0.as_ptr()) }
+    }
+}
+
+fn mm_ptr(mm: Option<&Mm>) -> *mut shim::mm_struct {
+    mm.map_or(core::ptr::null_mut(), |m| m.0.as_ptr())
+}
+
+/// Where process `pid`'s vdso area and text are, and its working
+/// directory: what the destination needs before the process stops.
+pub(crate) fn peek(pid: u32) -> Result<(u64, u64, KVec<u8>)> {
+    let (mut lo, mut text) = (0u64, 0u64);
+    let mut cwd = [0 as c_char; 256];
+    // SAFETY: valid pointers; `cwd` has the 256 bytes the shim writes.
+    to_result(unsafe { shim::vproc_shim_mig_peek(pid as c_int, &mut lo, &mut text, cwd.as_mut_ptr()) })?;
+    let mut out = KVec::new();
+    for &c in cwd.iter().take_while(|&&c| c != 0) {
+        out.push(c, GFP_KERNEL)?;
+    }
+    Ok((lo, text, out))
+}
+
+/// The memory areas of `mm` (`None`: the calling task's), in address
+/// order.
+pub(crate) fn vmas(mm: Option<&Mm>) -> Result<KVec<VmaInfo>> {
     let mut out: KVec<VmaInfo> = KVec::new();
     // SAFETY: the callback matches; `out` outlives the call.
     to_result(unsafe {
         shim::vproc_shim_mig_vmas(
+            mm_ptr(mm),
             Some(vma_cb),
             core::ptr::from_mut::<KVec<VmaInfo>>(&mut out).cast(),
         )
@@ -209,16 +240,17 @@ pub(crate) fn vmas() -> Result<KVec<VmaInfo>> {
     Ok(out)
 }
 
-/// Copies the existing pages of `n` (<= 32) pages at `addr` into `buf`
-/// (packed); returns the bitmap of which were copied.
-pub(crate) fn read_pages(addr: u64, n: u32, buf: &mut [u8]) -> Result<u32> {
+/// Copies the existing pages of `n` (<= 32) pages at `addr` of `mm`
+/// (`None`: the calling task's) into `buf` (packed); returns the bitmap of
+/// which were copied.
+pub(crate) fn read_pages(mm: Option<&Mm>, addr: u64, n: u32, buf: &mut [u8]) -> Result<u32> {
     if n > 32 || buf.len() < n as usize * 4096 {
         return Err(EINVAL);
     }
     let mut present = 0u32;
     // SAFETY: `buf` holds `n` pages.
     to_result(unsafe {
-        shim::vproc_shim_mig_read_pages(addr as usize, n, buf.as_mut_ptr().cast(), &mut present)
+        shim::vproc_shim_mig_read_pages(mm_ptr(mm), addr as usize, n, buf.as_mut_ptr().cast(), &mut present)
     })?;
     Ok(present)
 }
@@ -250,6 +282,12 @@ pub(crate) fn map(v: &crate::logic::mig::Vma<'_>, anon_instead: bool) -> Result 
     c.path_len = v.path.len() as u32;
     // SAFETY: a valid struct.
     to_result(unsafe { shim::vproc_shim_mig_map(&c, c_int::from(anon_instead)) })
+}
+
+/// Unmaps `len` bytes at `addr` of the calling task (not its vdso).
+pub(crate) fn unmap(addr: u64, len: u64) -> Result {
+    // SAFETY: no pointers; the shim checks the range.
+    to_result(unsafe { shim::vproc_shim_mig_unmap(addr as usize, len as usize) })
 }
 
 /// Writes `data` at `addr` of the calling task (even read-only memory).
@@ -573,10 +611,4 @@ pub(crate) fn spawn(path: &CStr, argv: &[&CStr]) -> Result {
 pub(crate) fn exit(code: i32) -> ! {
     // SAFETY: process context; never returns.
     unsafe { shim::vproc_shim_exit(code) }
-}
-
-/// crc32c of `buf`, continuing `crc`.
-pub(crate) fn crc32c(crc: u32, buf: &[u8]) -> u32 {
-    // SAFETY: `buf` is valid for its length.
-    unsafe { shim::vproc_shim_crc32c(crc, buf.as_ptr().cast(), buf.len()) }
 }

@@ -359,15 +359,29 @@ struct vproc_mig_vma {
 	char path[256];
 };
 typedef int (*vproc_vma_fn)(void *data, const struct vproc_mig_vma *v);
-/* Calls @fn for each memory area of current, in address order. */
-int vproc_shim_mig_vmas(vproc_vma_fn fn, void *data);
+struct mm_struct;
+/* The address space of process @pid (a reference), or NULL. */
+struct mm_struct *vproc_shim_mm_of(int pid);
+/* Drops a reference from vproc_shim_mm_of. */
+void vproc_shim_mm_put(struct mm_struct *mm);
+/* Calls @fn for each memory area of @mm (NULL: current's), in address
+ * order. */
+int vproc_shim_mig_vmas(struct mm_struct *mm, vproc_vma_fn fn, void *data);
 /*
- * Copies the pages of [@addr, @addr + @n pages) of current that exist
- * (holes and untouched anonymous pages are skipped) to @buf, packed, in
- * order; bit i of *@present says page i was copied. 0 or -errno.
+ * Copies the pages of [@addr, @addr + @n pages) of @mm (NULL: current's)
+ * that exist (holes and untouched anonymous pages are skipped) to @buf,
+ * packed, in order; bit i of *@present says page i was copied. Works on a
+ * running process's memory (a copy taken while it changes). 0 or -errno.
  */
-int vproc_shim_mig_read_pages(unsigned long addr, unsigned int n, void *buf,
-			      unsigned int *present);
+int vproc_shim_mig_read_pages(struct mm_struct *mm, unsigned long addr,
+			      unsigned int n, void *buf, unsigned int *present);
+/*
+ * What the destination needs before the process stops: where @pid's vdso
+ * area and text are, and its working directory ("" if unknown, @cwd has
+ * 256 bytes). 0 or -errno.
+ */
+int vproc_shim_mig_peek(int pid, unsigned long long *vdso_lo,
+			unsigned long long *vdso, char *cwd);
 /* Unmaps every area of current except the vdso/vvar ones. */
 int vproc_shim_mig_wipe_mm(void);
 /*
@@ -376,6 +390,9 @@ int vproc_shim_mig_wipe_mm(void);
  * @anon_instead set, maps anonymous memory in that case). 0 or -errno.
  */
 int vproc_shim_mig_map(const struct vproc_mig_vma *v, int anon_instead);
+/* Unmaps [@addr, @addr + @len) of current (page aligned, user space, not
+ * the vdso). */
+int vproc_shim_mig_unmap(unsigned long addr, unsigned long len);
 /* Writes @len bytes at @addr of current, even into read-only mappings. */
 int vproc_shim_mig_write(unsigned long addr, const void *buf, size_t len);
 
@@ -456,8 +473,6 @@ int vproc_shim_current_tgid(void);
 int vproc_shim_spawn(const char *path, const char *const *argv);
 /* do_exit(@code). */
 __attribute__((noreturn)) void vproc_shim_exit(int code);
-/* crc32c of @len bytes, continuing @crc. */
-unsigned int vproc_shim_crc32c(unsigned int crc, const void *buf, size_t len);
 /* Sleeps @ms, signals or not (msleep). */
 void vproc_shim_msleep(unsigned int ms);
 

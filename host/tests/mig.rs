@@ -48,7 +48,6 @@ fn header_round_trip_and_bad_fields() {
 
 #[test]
 fn begin_round_trip() {
-    let task = [0xabu8; 100];
     let vmas = [
         vma(
             0x400000,
@@ -69,25 +68,68 @@ fn begin_round_trip() {
         loadlevel: true,
         lock: false,
         nmigs: 2,
+        vdso_lo: 0x7fff0000,
+        vdso: 0x7fff6000,
     };
     let mut buf = vec![0u8; 1000];
     let n = {
         let mut w = Writer::new(&mut buf);
-        write_begin(&mut w, &b, &task, &mut vmas.iter().copied(), 2).unwrap();
+        write_begin(&mut w, &b, b"/home/user", &mut vmas.iter().copied(), 2).unwrap();
         w.len()
     };
     let mut r = Reader::new(&buf[..n]);
-    let (b2, t2, nv) = read_begin(&mut r, 100).unwrap();
-    assert_eq!((b2, t2, nv), (b, &task[..], 2));
+    let (b2, cwd, nv) = read_begin(&mut r).unwrap();
+    assert_eq!((b2, cwd, nv), (b, &b"/home/user"[..], 2));
     for v in vmas.iter() {
         assert_eq!(Vma::read(&mut r).unwrap(), *v);
     }
     r.end().unwrap();
-    // A task image of another size (another build of the module) is refused.
-    assert!(read_begin(&mut Reader::new(&buf[..n]), 99).is_err());
     // The count must match what is written.
     let mut w = Writer::new(&mut buf);
-    assert!(write_begin(&mut w, &b, &task, &mut vmas.iter().copied(), 3).is_err());
+    assert!(write_begin(&mut w, &b, b"/", &mut vmas.iter().copied(), 3).is_err());
+    // A vdso above user space, or misaligned, or below its area, is refused.
+    for bad in [
+        Begin {
+            vdso: TASK_SIZE,
+            ..b
+        },
+        Begin {
+            vdso: 0x7fff6001,
+            ..b
+        },
+        Begin {
+            vdso_lo: 0x7fff7000,
+            ..b
+        },
+        Begin { home: 0, ..b },
+    ] {
+        let mut w = Writer::new(&mut buf);
+        write_begin(&mut w, &bad, b"/", &mut vmas.iter().copied(), 2).unwrap();
+        assert!(read_begin(&mut Reader::new(&buf)).is_err(), "{:?}", bad);
+    }
+    // A working directory with a NUL, or too long to carry.
+    let mut w = Writer::new(&mut buf);
+    write_begin(&mut w, &b, b"/a\0b", &mut vmas.iter().copied(), 2).unwrap();
+    assert!(read_begin(&mut Reader::new(&buf)).is_err());
+    let long = vec![b'x'; CWD_MAX + 1];
+    let mut w = Writer::new(&mut buf);
+    assert!(write_begin(&mut w, &b, &long, &mut vmas.iter().copied(), 2).is_err());
+}
+
+#[test]
+fn same_area_is_exact() {
+    let a = vma(0x1000, 0x3000, vma_flags::READ | vma_flags::FILE, b"/bin/x");
+    assert!(a.same_area(&a));
+    assert!(!a.same_area(&Vma { end: 0x4000, ..a }));
+    assert!(!a.same_area(&Vma {
+        flags: a.flags | vma_flags::ANON_PAGES,
+        ..a
+    }));
+    assert!(!a.same_area(&Vma {
+        path: b"/bin/y",
+        ..a
+    }));
+    assert!(!a.same_area(&Vma { mtime_nsec: 6, ..a }));
 }
 
 #[test]
@@ -219,9 +261,11 @@ fn commit_round_trip_and_bad_input() {
         &mut fds[FD_LEN..],
     )
     .unwrap();
+    let task = [9u8; 500];
     let c = Commit {
+        task: &task,
         mig: 4,
-        crc: 0xdead,
+        sum: 0xdead_beef_f00d,
         pages: 10,
         msgs: 2,
         gregs: &gregs,
@@ -250,7 +294,7 @@ fn commit_round_trip_and_bad_input() {
     assert!(read_commit(&mut Reader::new(&buf[..n + 1])).is_err());
     assert!(read_commit(&mut Reader::new(&buf[..n - 1])).is_err());
     let mut bad = buf[..n].to_vec();
-    bad[24 + GREGS_LEN..28 + GREGS_LEN].copy_from_slice(&7u32.to_le_bytes());
+    bad[28 + GREGS_LEN..32 + GREGS_LEN].copy_from_slice(&7u32.to_le_bytes());
     assert!(read_commit(&mut Reader::new(&bad)).is_err());
     let mut badfd = fds.clone();
     badfd[..4].copy_from_slice(&(-1i32).to_le_bytes());
@@ -352,4 +396,31 @@ fn writer_never_overflows() {
     let mut r = Reader::new(&b[..2]);
     assert!(r.u32().is_err());
     assert!(r.bytes(usize::MAX).is_err());
+}
+
+#[test]
+fn page_hash_sees_every_byte_and_the_address() {
+    let page = vec![0u8; PAGE];
+    let h0 = page_hash(0x1000, &page);
+    assert_ne!(h0, page_hash(0x2000, &page), "the address is mixed in");
+    let mut seen = std::collections::HashSet::new();
+    seen.insert(h0);
+    for at in (0..PAGE).step_by(97).chain([PAGE - 1]) {
+        for bit in [0u8, 3, 7] {
+            let mut p = page.clone();
+            p[at] ^= 1 << bit;
+            assert!(
+                seen.insert(page_hash(0x1000, &p)),
+                "byte {} bit {}",
+                at,
+                bit
+            );
+        }
+    }
+    // Deterministic: the kernel and this crate agree on a fixed vector.
+    let v: Vec<u8> = (0..PAGE).map(|i| (i * 7 % 256) as u8).collect();
+    assert_eq!(
+        page_hash(0x7fff_0000_0000, &v),
+        page_hash(0x7fff_0000_0000, &v.clone())
+    );
 }

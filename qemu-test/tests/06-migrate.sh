@@ -13,15 +13,15 @@ result() { grep '^result' "$@"; }
 # werr NODE FILE VALUE: the error `echo VALUE > FILE` gets ("ok" if none).
 werr() { on "$1" "echo '$3' > $2 2>/tmp/werr && echo ok || sed 's/.*: //' /tmp/werr"; }
 
-ref=$(on 1 "$M -m 64 -t 40 -q -f /tmp/lines | grep ^result")
+ref=$(on 1 "$M -m 64 -t 100 -q -f /tmp/lines | grep ^result")
 check_match "the unmoved reference run prints its result" "^result mem=.* samepid=1$" "$ref"
 
 # --- 1 -> 2: a 64 MiB process with a file open, moved mid-run; its parent
 # (the shell) waits for it; signals from home reach it.
-on 1 "rm -f /tmp/m1.*; cd /tmp; $M -m 64 -t 40 -f /tmp/lines -x 42 > /tmp/m1.out 2>&1 & echo \$! > /tmp/m1.pid
+on 1 "rm -f /tmp/m1.*; cd /tmp; $M -m 64 -t 100 -f /tmp/lines -x 42 > /tmp/m1.out 2>&1 & echo \$! > /tmp/m1.pid
       p=\$!; sleep 1.5; echo 2 > /proc/\$p/goto; echo \$? > /tmp/m1.goto
       cat /proc/\$p/where > /tmp/m1.where; cat /proc/\$p/nmigs > /tmp/m1.nmigs
-      sleep 0.3; kill -USR1 \$p; kill -USR1 \$p
+      sleep 0.3; kill -USR1 \$p; sleep 0.5; kill -USR1 \$p
       wait \$p; echo \$? > /tmp/m1.status" >/dev/null 2>&1 &
 waiter=$!
 on 1 'for i in $(seq 150); do [ -s /tmp/m1.nmigs ] && break; sleep 0.2; done'
@@ -43,7 +43,7 @@ check_eq "the parent's wait() gets the migrated child's exit status 42" 42 "$(on
 check_eq "its result equals the unmoved run's" "$ref" "$(on 1 'grep ^result /tmp/m1.out')"
 check_eq "both SIGUSR1s sent at home reached it" "usr1 2" "$(on 1 'grep ^usr1 /tmp/m1.out')"
 check_eq "stdout at home has every tick, in order, none doubled" \
-    "$(seq 0 39 | sed 's/^/tick /')" "$(on 1 'grep ^tick /tmp/m1.out')"
+    "$(seq 0 99 | sed 's/^/tick /')" "$(on 1 'grep ^tick /tmp/m1.out')"
 check_eq "the pid line is unchanged" "pid $pid" "$(on 1 'grep ^pid /tmp/m1.out')"
 check_eq "no process is left behind on node 2" 0 "$(on 2 "ls -d /proc/$pid 2>/dev/null | wc -l")"
 

@@ -9,10 +9,11 @@
 //!
 //! | kind   | direction            | body                                         |
 //! |--------|----------------------|----------------------------------------------|
-//! | Begin  | source -> dest (req) | mig id, home, switches, nmigs, task image, areas |
+//! | Begin  | source -> dest (req) | mig id, home, switches, nmigs, vdso, cwd, areas |
 //! | Resp   | any (response)       | value (errno < 0 or a result), data          |
 //! | Data   | source -> dest       | mig id, sequence, page runs                  |
-//! | Commit | source -> dest (req) | mig id, checksum, registers, FPU, signals, fds |
+//! | Layout | source -> dest (req) | mig id, the areas when the process stopped   |
+//! | Commit | source -> dest (req) | mig id, checksum, registers, FPU, signals, fds, task image |
 //! | Go     | source -> dest       | mig id: resume                               |
 //! | Abort  | source -> dest       | mig id: give up, the source keeps running    |
 //! | Moved  | -> home              | the process now runs on `node`               |
@@ -78,6 +79,8 @@ pub enum Kind {
     Io = 10,
     /// Move the process on (asked by its home node).
     Goto = 11,
+    /// The memory areas at the moment the process stopped.
+    Layout = 12,
 }
 
 impl TryFrom<u8> for Kind {
@@ -95,6 +98,7 @@ impl TryFrom<u8> for Kind {
             9 => Kind::Signal,
             10 => Kind::Io,
             11 => Kind::Goto,
+            12 => Kind::Layout,
             _ => return Err(WireError::BadField),
         })
     }
@@ -346,6 +350,19 @@ impl<'a> Vma<'a> {
         })
     }
 
+    /// Whether `other` is the same mapping (same place, kind, file and
+    /// offset): what the destination built for one serves the other.
+    pub fn same_area(&self, other: &Vma<'_>) -> bool {
+        self.start == other.start
+            && self.end == other.end
+            && self.pgoff == other.pgoff
+            && self.flags == other.flags
+            && self.file_size == other.file_size
+            && self.mtime_sec == other.mtime_sec
+            && self.mtime_nsec == other.mtime_nsec
+            && self.path == other.path
+    }
+
     /// Pages in the area.
     pub fn pages(&self) -> u64 {
         (self.end - self.start) / PAGE as u64
@@ -365,17 +382,25 @@ pub struct Begin {
     pub lock: bool,
     /// Migrations so far, this one included.
     pub nmigs: u32,
+    /// Start of the vdso/vvar area (the restorer places it there).
+    pub vdso_lo: u64,
+    /// Start of the vdso text.
+    pub vdso: u64,
 }
 
-/// Writes a `Begin` body: the fixed part, the task image, the areas.
+/// Longest working directory carried.
+pub const CWD_MAX: usize = 255;
+
+/// Writes a `Begin` body: the fixed part, the working directory, the
+/// areas (as [`write_areas`]).
 pub fn write_begin(
     w: &mut Writer<'_>,
     b: &Begin,
-    task: &[u8],
+    cwd: &[u8],
     vmas: &mut dyn Iterator<Item = Vma<'_>>,
     nvma: u32,
 ) -> Result<(), WireError> {
-    if nvma > MAX_VMAS {
+    if cwd.len() > CWD_MAX {
         return Err(WireError::BadLength);
     }
     w.u64(b.mig)?;
@@ -384,8 +409,22 @@ pub fn write_begin(
     w.u8(u8::from(b.lock))?;
     w.u8(0)?;
     w.u32(b.nmigs)?;
-    w.u32(task.len() as u32)?;
-    w.bytes(task)?;
+    w.u64(b.vdso_lo)?;
+    w.u64(b.vdso)?;
+    w.u8(cwd.len() as u8)?;
+    w.bytes(cwd)?;
+    write_areas(w, vmas, nvma)
+}
+
+/// Writes an area count and the areas.
+pub fn write_areas(
+    w: &mut Writer<'_>,
+    vmas: &mut dyn Iterator<Item = Vma<'_>>,
+    nvma: u32,
+) -> Result<(), WireError> {
+    if nvma > MAX_VMAS {
+        return Err(WireError::BadLength);
+    }
     w.u32(nvma)?;
     let mut n = 0;
     for v in vmas {
@@ -398,28 +437,40 @@ pub fn write_begin(
     Ok(())
 }
 
-/// Reads a `Begin` body: the fixed part, the task image (which must be
-/// `task_len` bytes), and a reader positioned at the areas, with their
-/// count (each read with [`Vma::read`]).
-pub fn read_begin<'a>(
-    r: &mut Reader<'a>,
-    task_len: usize,
-) -> Result<(Begin, &'a [u8], u32), WireError> {
+/// Reads an area count; the areas follow (each read with [`Vma::read`]).
+pub fn read_area_count(r: &mut Reader<'_>) -> Result<u32, WireError> {
+    let n = r.u32()?;
+    if n > MAX_VMAS {
+        return Err(WireError::BadLength);
+    }
+    Ok(n)
+}
+
+/// Reads a `Begin` body: the fixed part, the working directory, and the
+/// area count (the areas follow in `r`).
+pub fn read_begin<'a>(r: &mut Reader<'a>) -> Result<(Begin, &'a [u8], u32), WireError> {
     let mig = r.u64()?;
     let home = r.u8()?;
     let loadlevel = r.u8()?;
     let lock = r.u8()?;
     r.u8()?;
     let nmigs = r.u32()?;
-    let tl = r.u32()? as usize;
-    if tl != task_len || loadlevel > 1 || lock > 1 || home == 0 {
+    let vdso_lo = r.u64()?;
+    let vdso = r.u64()?;
+    let cl = usize::from(r.u8()?);
+    let cwd = r.bytes(cl)?;
+    if loadlevel > 1
+        || lock > 1
+        || home == 0
+        || vdso_lo > vdso
+        || vdso >= TASK_SIZE
+        || vdso_lo % PAGE as u64 != 0
+        || vdso % PAGE as u64 != 0
+        || cwd.contains(&0)
+    {
         return Err(WireError::BadField);
     }
-    let task = r.bytes(tl)?;
-    let nvma = r.u32()?;
-    if nvma > MAX_VMAS {
-        return Err(WireError::BadLength);
-    }
+    let nvma = read_area_count(r)?;
     Ok((
         Begin {
             mig,
@@ -427,8 +478,10 @@ pub fn read_begin<'a>(
             loadlevel: loadlevel == 1,
             lock: lock == 1,
             nmigs,
+            vdso_lo,
+            vdso,
         },
-        task,
+        cwd,
         nvma,
     ))
 }
@@ -502,6 +555,33 @@ pub fn run_pages<'a>(run: &Run<'a>) -> impl Iterator<Item = (u64, &'a [u8])> + '
         })
 }
 
+/// The content checksum of one page at `addr`: a 64-bit multiply-xor
+/// hash over its words in two lanes (crc32c costs 16 times more where
+/// the CPU is emulated). The migration's checksum is the wrapping sum
+/// of the hashes of every page sent; each side computes it.
+pub fn page_hash(addr: u64, page: &[u8]) -> u64 {
+    const K1: u64 = 0x0000_0100_0000_01b3;
+    const K2: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut a = addr ^ K2;
+    let mut b = !addr;
+    let mut c16 = page.chunks_exact(16);
+    for c in &mut c16 {
+        let mut x = [0u8; 8];
+        let mut y = [0u8; 8];
+        x.copy_from_slice(&c[..8]);
+        y.copy_from_slice(&c[8..]);
+        a = (a ^ u64::from_le_bytes(x)).wrapping_mul(K1);
+        a ^= a >> 29;
+        b = (b ^ u64::from_le_bytes(y)).wrapping_mul(K2);
+        b ^= b >> 31;
+    }
+    for &t in c16.remainder() {
+        a = (a ^ u64::from(t)).wrapping_mul(K1);
+    }
+    let h = a ^ b.rotate_left(23) ^ page.len() as u64;
+    (h ^ (h >> 33)).wrapping_mul(K2)
+}
+
 /// The fixed part of `Data`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DataHdr {
@@ -559,8 +639,8 @@ const FD_FLAGS_OK: u32 = 0o3 | 0o2000 | 0o4000;
 pub struct Commit<'a> {
     /// Migration id.
     pub mig: u64,
-    /// crc32c of every page sent, in order.
-    pub crc: u32,
+    /// Sum of [`page_hash`] of every page sent.
+    pub sum: u64,
     /// Pages sent.
     pub pages: u64,
     /// Data messages sent.
@@ -575,7 +655,12 @@ pub struct Commit<'a> {
     pub sigs: &'a [u8],
     /// Open files, `FD_LEN` each.
     pub fds: &'a [u8],
+    /// The task image (credentials, limits, handlers, mm layout...).
+    pub task: &'a [u8],
 }
+
+/// Most bytes of a task image.
+pub const TASK_MAX: usize = 8192;
 
 /// Writes a `Commit` body.
 pub fn write_commit(w: &mut Writer<'_>, c: &Commit<'_>) -> Result<(), WireError> {
@@ -583,11 +668,12 @@ pub fn write_commit(w: &mut Writer<'_>, c: &Commit<'_>) -> Result<(), WireError>
         || c.xstate.len() > XSTATE_MAX
         || !c.sigs.len().is_multiple_of(SIGINFO_LEN)
         || !c.fds.len().is_multiple_of(FD_LEN)
+        || c.task.len() > TASK_MAX
     {
         return Err(WireError::BadLength);
     }
     w.u64(c.mig)?;
-    w.u32(c.crc)?;
+    w.u64(c.sum)?;
     w.u64(c.pages)?;
     w.u32(c.msgs)?;
     w.bytes(c.gregs)?;
@@ -597,13 +683,15 @@ pub fn write_commit(w: &mut Writer<'_>, c: &Commit<'_>) -> Result<(), WireError>
     w.u32((c.sigs.len() / SIGINFO_LEN) as u32)?;
     w.bytes(c.sigs)?;
     w.u32((c.fds.len() / FD_LEN) as u32)?;
-    w.bytes(c.fds)
+    w.bytes(c.fds)?;
+    w.u32(c.task.len() as u32)?;
+    w.bytes(c.task)
 }
 
 /// Reads and validates a `Commit` body.
 pub fn read_commit<'a>(r: &mut Reader<'a>) -> Result<Commit<'a>, WireError> {
     let mig = r.u64()?;
-    let crc = r.u32()?;
+    let sum = r.u64()?;
     let pages = r.u64()?;
     let msgs = r.u32()?;
     let gregs = r.bytes(GREGS_LEN)?;
@@ -623,13 +711,18 @@ pub fn read_commit<'a>(r: &mut Reader<'a>) -> Result<Commit<'a>, WireError> {
         return Err(WireError::BadLength);
     }
     let fds = r.bytes(nfd as usize * FD_LEN)?;
+    let tl = r.u32()? as usize;
+    if tl > TASK_MAX {
+        return Err(WireError::BadLength);
+    }
+    let task = r.bytes(tl)?;
     r.end()?;
     for f in fds.chunks_exact(FD_LEN) {
         read_fd(f)?;
     }
     Ok(Commit {
         mig,
-        crc,
+        sum,
         pages,
         msgs,
         gregs,
@@ -637,6 +730,7 @@ pub fn read_commit<'a>(r: &mut Reader<'a>) -> Result<Commit<'a>, WireError> {
         xstate,
         sigs,
         fds,
+        task,
     })
 }
 

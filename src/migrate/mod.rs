@@ -26,6 +26,8 @@
 //! Must not touch: sockets (the transport carries everything), /proc
 //! (procfs and the vproc table ask).
 
+mod source;
+
 use crate::events::{EventKind, Events};
 use crate::logic::mig::{
     self, io_op, vma_flags, Begin, Commit, DataHdr, Fd, Io, Kind, MigHeader, Reader, Signal, Vma,
@@ -253,431 +255,6 @@ impl Migrator {
         Ok((v, d))
     }
 
-    // ---- goto: the source side ----
-
-    /// `goto` of local process `t` to `node` (validated by the vproc
-    /// table). Blocks until the process moved or the move failed.
-    fn goto(self: &Arc<Self>, t: &TaskFacts, buf: &[u8]) -> Result {
-        let Some(node) = self.table.check_goto(t, buf)? else {
-            return Ok(());
-        };
-        if let Some(at) = self.table.away(t.tgid) {
-            if at == node {
-                return Ok(());
-            }
-            // Its node moves it (home included: then it comes back).
-            let (v, _) = self.request(at, Kind::Goto, t.tgid, GOTO_TIMEOUT_MS, 4, |w| {
-                w.u32(u32::from(node))
-            })?;
-            return if v < 0 { Err(errno_of(v)) } else { Ok(()) };
-        }
-        self.start_goto(t.tgid, node, None)
-    }
-
-    /// Starts moving local process `pid` to `node`; waits for the outcome
-    /// (`reply`: answers that request of another node instead).
-    fn start_goto(self: &Arc<Self>, pid: u32, node: u8, reply: Option<(u8, u64)>) -> Result {
-        let t_tgid = pid;
-        {
-            let mut s = self.state.lock();
-            if s.busy.contains(&t_tgid) {
-                pr_info!("goto: pid {} is already moving\n", t_tgid);
-                return Err(EBUSY);
-            }
-            s.busy.push(t_tgid, GFP_KERNEL)?;
-        }
-        let req = Arc::pin_init(
-            try_pin_init!(GotoReq {
-                dest: node,
-                reply,
-                m: self.clone(),
-                result <- new_mutex!(None, "GotoReq::result"),
-                cv <- new_condvar!("GotoReq::cv"),
-            }),
-            GFP_KERNEL,
-        );
-        let req = match req {
-            Ok(r) => r,
-            Err(e) => {
-                self.unbusy(t_tgid);
-                return Err(e);
-            }
-        };
-        let own = sm::current_tgid() == t_tgid;
-        // Another process: interrupt it wherever it is. Itself (a shell's
-        // `echo N > /proc/$$/goto`): it moves on return from this write.
-        if let Err(e) = sm::task_work(t_tgid, !own, req.clone()) {
-            self.unbusy(t_tgid);
-            return Err(e);
-        }
-        if own || reply.is_some() {
-            return Ok(());
-        }
-        let mut r = req.result.lock();
-        loop {
-            if let Some(res) = *r {
-                return res;
-            }
-            let _ = req
-                .cv
-                .wait_interruptible_timeout(&mut r, msecs_to_jiffies(200));
-            if sm::signal_pending() {
-                drop(r);
-                // A fatal signal: the move goes on, the writer stops waiting.
-                crate::sys::time::killable_pause()?;
-                r = req.result.lock();
-            }
-        }
-    }
-
-    fn unbusy(&self, pid: u32) {
-        let mut s = self.state.lock();
-        s.busy.retain(|p| *p != pid);
-    }
-
-    /// In the process's own context: moves it to `dest`. `done` is told
-    /// the outcome before the process turns into a deputy or retires.
-    fn emigrate(&self, dest: u8, done: &dyn Fn(Result)) {
-        let pid = sm::current_tgid();
-        let r = self.emigrate_inner(pid, dest);
-        self.unbusy(pid);
-        match r {
-            Ok(true) => {
-                done(Ok(()));
-                self.deputy_loop(pid);
-            }
-            Ok(false) => {
-                done(Ok(()));
-                // Moved on from here: this copy ends quietly.
-                sm::exit(0);
-            }
-            Err(e) => {
-                self.events.add(
-                    EventKind::MigrateFailed,
-                    self.me,
-                    format_args!("pid {} to node {}: error {}", pid, dest, e.to_errno()),
-                );
-                done(Err(e));
-            }
-        }
-    }
-
-    /// Returns whether this node is the process's home (it becomes the
-    /// deputy) or not (this copy retires).
-    fn emigrate_inner(&self, pid: u32, dest: u8) -> Result<bool> {
-        if let Some(why) = sm::refusal() {
-            pr_info!("migrate: pid {} cannot move: {}\n", pid, why);
-            return Err(if why == "exiting" { ESRCH } else { EOPNOTSUPP });
-        }
-        if sm::fatal_pending() {
-            return Err(EINTR);
-        }
-        let home = self.body(pid).map_or(self.me, |b| b.home);
-        let task = TaskImage::capture()?;
-        let vmas = sm::vmas()?;
-        if vmas.len() > mig::MAX_VMAS as usize {
-            pr_info!(
-                "migrate: pid {} has too many memory areas ({})\n",
-                pid,
-                vmas.len()
-            );
-            return Err(EOPNOTSUPP);
-        }
-        for v in vmas.iter() {
-            if v.flags & vma_flags::UNSUPPORTED != 0 {
-                pr_info!(
-                    "migrate: pid {} cannot move: memory {:#x}-{:#x} is shared writable, SysV shm or a device mapping\n",
-                    pid,
-                    v.start,
-                    v.end
-                );
-                return Err(EOPNOTSUPP);
-            }
-        }
-        let fds = sm::fds()?;
-        for f in fds.iter() {
-            let ok = match f.kind {
-                FdKind::Reg | FdKind::Chr | FdKind::Fifo => home == self.me,
-                FdKind::Proxy => home != self.me,
-                FdKind::Other => false,
-            };
-            if !ok {
-                let what = if f.kind == FdKind::Other {
-                    "a socket, directory or special file"
-                } else {
-                    "a file opened away from home"
-                };
-                pr_info!(
-                    "migrate: pid {} cannot move: fd {} is {}\n",
-                    pid,
-                    f.fd,
-                    what
-                );
-                return Err(EOPNOTSUPP);
-            }
-        }
-        let mut gregs = [0u8; mig::GREGS_LEN];
-        let (xstate, xkind) = sm::capture_regs(&mut gregs)?;
-        let e = self.table.entry(pid);
-        let nmigs = e.nmigs.saturating_add(1);
-        let mig_id = (u64::from(self.me) << 56) | self.next_mig.fetch_add(1, Ordering::Relaxed);
-        let begin = Begin {
-            mig: mig_id,
-            home,
-            loadlevel: e.loadlevel,
-            lock: e.lock,
-            nmigs,
-        };
-        let vlen: usize = vmas.iter().map(|v| 52 + v.path.len()).sum();
-        let (v, need) = self
-            .request(
-                dest,
-                Kind::Begin,
-                pid,
-                BEGIN_TIMEOUT_MS,
-                32 + TASK_LEN + vlen,
-                |w| {
-                    let mut it = vmas.iter().map(|v| Vma {
-                        start: v.start,
-                        end: v.end,
-                        pgoff: v.pgoff,
-                        flags: v.flags,
-                        file_size: v.file_size,
-                        mtime_sec: v.mtime_sec,
-                        mtime_nsec: v.mtime_nsec,
-                        path: &v.path,
-                    });
-                    mig::write_begin(w, &begin, task.as_bytes(), &mut it, vmas.len() as u32)
-                },
-            )
-            .inspect_err(|e| {
-                pr_info!(
-                    "migrate: pid {}: node {} did not start it (error {})\n",
-                    pid,
-                    dest,
-                    e.to_errno()
-                );
-            })?;
-        if v < 0 {
-            pr_info!(
-                "migrate: pid {}: node {} refused it (error {})\n",
-                pid,
-                dest,
-                v
-            );
-            return Err(errno_of(v));
-        }
-        let start = now_ns();
-        // From here on the destination holds state: tell it on failure.
-        let mut sigs = KVec::new();
-        let r = self.ship(
-            pid, dest, mig_id, &vmas, &need, &gregs, &xstate, xkind, &fds, &mut sigs,
-        );
-        if let Err(e) = r {
-            let _ = self.send(dest, Kind::Abort, pid, 8, |w| w.u64(mig_id));
-            for s in sigs.iter() {
-                let _ = sm::queue_signal(s);
-            }
-            pr_info!(
-                "migrate: pid {} to node {} failed (error {}): it stays here\n",
-                pid,
-                dest,
-                e.to_errno()
-            );
-            return Err(e);
-        }
-        let at_home = home == self.me;
-        if at_home {
-            self.make_deputy(pid, dest, nmigs)?;
-        } else if let Some(b) = self.bodies.lock().iter_mut().find(|b| b.pid == pid) {
-            b.retiring = true;
-        }
-        if let Err(e) = self.send(dest, Kind::Go, pid, 8, |w| w.u64(mig_id)) {
-            if at_home {
-                self.drop_deputy(pid);
-                mig_restore_signals(&sigs);
-            }
-            return Err(e);
-        }
-        if !at_home && dest != home {
-            let _ = self.send(home, Kind::Moved, pid, 8, |w| {
-                w.u32(u32::from(dest))?;
-                w.u32(nmigs)
-            });
-        }
-        let ms = now_ns().saturating_sub(start) / NSEC_PER_MSEC;
-        self.events.add(
-            EventKind::Migrate,
-            self.me,
-            format_args!(
-                "pid {} node {} -> node {} ({} ms frozen after start)",
-                pid, self.me, dest, ms
-            ),
-        );
-        Ok(at_home)
-    }
-
-    /// Streams the pages, then commits. Pending signals go with the
-    /// process (and come back into `sigs` on failure).
-    #[allow(clippy::too_many_arguments)]
-    fn ship(
-        &self,
-        pid: u32,
-        dest: u8,
-        mig_id: u64,
-        vmas: &[sm::VmaInfo],
-        need: &[u8],
-        gregs: &[u8],
-        xstate: &[u8],
-        xkind: u32,
-        fds: &[sm::FdInfo],
-        sigs: &mut KVec<[u8; 48]>,
-    ) -> Result {
-        let mut pages = KVec::new();
-        pages.resize(mig::RUN_MAX_PAGES as usize * mig::PAGE, 0, GFP_KERNEL)?;
-        let mut crc = 0u32;
-        let mut npages = 0u64;
-        let mut seq = 0u32;
-        let mut frame = KVec::with_capacity(MAX_PAYLOAD, GFP_KERNEL)?;
-        let mut runs = 0u32;
-        let hdr_len = mig::HEADER_LEN + mig::DATA_HDR_LEN;
-        frame.resize(hdr_len, 0, GFP_KERNEL)?;
-        let flush = |frame: &mut KVec<u8>, runs: &mut u32, seq: &mut u32| -> Result {
-            let req_wanted = (*seq + 1) % DATA_WINDOW == 0;
-            let mut h = [0u8; 32];
-            {
-                let mut w = Writer::new(&mut h);
-                // The request id is filled in by `request` when wanted.
-                mig::write_header(
-                    &mut w,
-                    &MigHeader {
-                        req: 0,
-                        kind: Kind::Data,
-                        pid,
-                    },
-                )
-                .map_err(|_| EINVAL)?;
-                mig::write_data_hdr(
-                    &mut w,
-                    &DataHdr {
-                        mig: mig_id,
-                        seq: *seq,
-                        runs: *runs,
-                    },
-                )
-                .map_err(|_| EINVAL)?;
-            }
-            frame[..hdr_len].copy_from_slice(&h);
-            let full = core::mem::take(frame);
-            if req_wanted {
-                let frames =
-                    self.transport
-                        .request(dest, MsgType::Mig, COMMIT_TIMEOUT_MS, |id| {
-                            let mut f = full;
-                            f[..8].copy_from_slice(&id.to_le_bytes());
-                            Ok(f)
-                        })?;
-                let f = frames.first().ok_or(EPROTO)?;
-                let mut r = Reader::new(f);
-                mig::read_header(&mut r).map_err(|_| EPROTO)?;
-                let (v, _) = mig::read_resp(&mut r).map_err(|_| EPROTO)?;
-                if v < 0 {
-                    return Err(errno_of(v));
-                }
-            } else {
-                self.transport.send_wait(dest, MsgType::Mig, full)?;
-            }
-            *seq += 1;
-            *runs = 0;
-            *frame = KVec::with_capacity(MAX_PAYLOAD, GFP_KERNEL)?;
-            frame.resize(hdr_len, 0, GFP_KERNEL)?;
-            Ok(())
-        };
-        for (i, v) in vmas.iter().enumerate() {
-            if v.flags & vma_flags::SPECIAL != 0 {
-                continue;
-            }
-            let needed = need.get(i / 8).is_some_and(|b| b & (1 << (i % 8)) != 0);
-            if v.flags & vma_flags::ANON_PAGES == 0 && !needed {
-                continue;
-            }
-            let mut addr = v.start;
-            while addr < v.end {
-                let n =
-                    ((v.end - addr) / mig::PAGE as u64).min(u64::from(mig::RUN_MAX_PAGES)) as u32;
-                let present = sm::read_pages(addr, n, &mut pages)?;
-                if present != 0 {
-                    let k = present.count_ones() as usize;
-                    let data = &pages[..k * mig::PAGE];
-                    crc = sm::crc32c(crc, data);
-                    npages += k as u64;
-                    if frame.len() + mig::run_len(present) > MAX_PAYLOAD {
-                        flush(&mut frame, &mut runs, &mut seq)?;
-                    }
-                    let at = frame.len();
-                    frame.resize(at + mig::run_len(present), 0, GFP_KERNEL)?;
-                    let mut w = Writer::new(&mut frame[at..]);
-                    mig::write_run(&mut w, addr, present, data).map_err(|_| EINVAL)?;
-                    runs += 1;
-                }
-                addr += u64::from(n) * mig::PAGE as u64;
-            }
-        }
-        if runs > 0 {
-            flush(&mut frame, &mut runs, &mut seq)?;
-        }
-        // Pending signals travel with the process.
-        while sigs.len() < mig::MAX_SIGS as usize {
-            match sm::dequeue_signal() {
-                Some(s) => sigs.push(s, GFP_KERNEL)?,
-                None => break,
-            }
-        }
-        let mut sigbytes = KVec::new();
-        for s in sigs.iter() {
-            sigbytes.extend_from_slice(s, GFP_KERNEL)?;
-        }
-        let mut fdbytes = KVec::new();
-        fdbytes.resize(fds.len() * mig::FD_LEN, 0, GFP_KERNEL)?;
-        for (f, out) in fds.iter().zip(fdbytes.chunks_exact_mut(mig::FD_LEN)) {
-            mig::write_fd(
-                &Fd {
-                    fd: f.fd,
-                    f_flags: f.f_flags,
-                    cloexec: f.cloexec,
-                    home_fd: f.home_fd,
-                },
-                out,
-            )
-            .map_err(|_| EINVAL)?;
-        }
-        let c = Commit {
-            mig: mig_id,
-            crc,
-            pages: npages,
-            msgs: seq,
-            gregs,
-            xkind,
-            xstate,
-            sigs: &sigbytes,
-            fds: &fdbytes,
-        };
-        let extra = 64 + gregs.len() + xstate.len() + sigbytes.len() + fdbytes.len();
-        let (v, _) = self.request(dest, Kind::Commit, pid, COMMIT_TIMEOUT_MS, extra, |w| {
-            mig::write_commit(w, &c)
-        })?;
-        if v < 0 {
-            pr_info!(
-                "migrate: pid {}: node {} could not restore it (error {})\n",
-                pid,
-                dest,
-                v
-            );
-            return Err(errno_of(v));
-        }
-        Ok(())
-    }
-
     // ---- the home side: deputies ----
 
     fn make_deputy(&self, pid: u32, at: u8, nmigs: u32) -> Result {
@@ -887,7 +464,7 @@ impl Migrator {
         body: &[u8],
     ) -> core::result::Result<(), WireError> {
         let mut r = Reader::new(body);
-        let (b, task, nvma) = mig::read_begin(&mut r, TASK_LEN)?;
+        let (b, cwd, nvma) = mig::read_begin(&mut r)?;
         for _ in 0..nvma {
             Vma::read(&mut r)?;
         }
@@ -945,15 +522,7 @@ impl Migrator {
         if deputy.is_some() {
             return Ok(());
         }
-        let timg = match TaskImage::from_bytes(task) {
-            Ok(t) => t,
-            Err(e) => {
-                self.forget(b.mig);
-                refuse(e);
-                return Ok(());
-            }
-        };
-        if let Err(e) = self.spawn_restorer(b.mig, pid, &timg) {
+        if let Err(e) = self.spawn_restorer(b.mig, pid, &b, cwd) {
             pr_warn!(
                 "migrate: cannot start {:?} (error {})\n",
                 RESTORER,
@@ -965,8 +534,8 @@ impl Migrator {
         Ok(())
     }
 
-    fn spawn_restorer(&self, mig_id: u64, pid: u32, t: &TaskImage) -> Result {
-        let (lo, text) = t.vdso();
+    fn spawn_restorer(&self, mig_id: u64, pid: u32, b: &Begin, wd: &[u8]) -> Result {
+        let (lo, text) = (b.vdso_lo, b.vdso);
         let mut a1 = crate::logic::fmtbuf::FmtBuf::<24>::new();
         let mut a2 = crate::logic::fmtbuf::FmtBuf::<16>::new();
         let mut a3 = crate::logic::fmtbuf::FmtBuf::<24>::new();
@@ -976,7 +545,6 @@ impl Migrator {
         let _ = write!(a3, "{:x}\0", lo);
         let _ = write!(a4, "{:x}\0", text);
         let mut cwd = KVec::new();
-        let wd = t.cwd();
         cwd.extend_from_slice(if wd.is_empty() { b"/" } else { wd }, GFP_KERNEL)?;
         cwd.push(0, GFP_KERNEL)?;
         fn c(b: &[u8]) -> Result<&CStr> {
@@ -1153,8 +721,7 @@ impl Migrator {
         pending: &mut u64,
     ) -> Result {
         let mut r = Reader::new(begin);
-        let (b, task, nvma) = mig::read_begin(&mut r, TASK_LEN).map_err(|_| EPROTO)?;
-        let task = TaskImage::from_bytes(task)?;
+        let (b, _, nvma) = mig::read_begin(&mut r).map_err(|_| EPROTO)?;
         let mut vmas = KVec::with_capacity(nvma as usize, GFP_KERNEL)?;
         for _ in 0..nvma {
             vmas.push(Vma::read(&mut r).map_err(|_| EPROTO)?, GFP_KERNEL)?;
@@ -1186,9 +753,10 @@ impl Migrator {
         }
         self.respond(from, *pending, pid, 0, &need);
         *pending = 0;
-        let mut crc = 0u32;
+        let mut sum = 0u64;
         let mut npages = 0u64;
         let mut seq = 0u32;
+        let mut comm = crate::logic::fmtbuf::FmtBuf::<16>::new();
         loop {
             let msg = self.next_msg(mig_id, from)?;
             *pending = msg.req;
@@ -1202,8 +770,8 @@ impl Migrator {
                     seq += 1;
                     for _ in 0..d.runs {
                         let run = mig::read_run(&mut r).map_err(|_| EPROTO)?;
-                        crc = sm::crc32c(crc, run.data);
                         for (addr, page) in mig::run_pages(&run) {
+                            sum = sum.wrapping_add(mig::page_hash(addr, page));
                             sm::write_mem(addr, page)?;
                             npages += 1;
                         }
@@ -1212,12 +780,28 @@ impl Migrator {
                     self.respond(from, msg.req, pid, 0, &[]);
                     *pending = 0;
                 }
+                Kind::Layout => {
+                    // The layout when the process stopped: remap what
+                    // changed since Begin.
+                    r.u64().map_err(|_| EPROTO)?;
+                    let n = mig::read_area_count(&mut r).map_err(|_| EPROTO)?;
+                    let mut now = KVec::with_capacity(n as usize, GFP_KERNEL)?;
+                    for _ in 0..n {
+                        now.push(Vma::read(&mut r).map_err(|_| EPROTO)?, GFP_KERNEL)?;
+                    }
+                    r.end().map_err(|_| EPROTO)?;
+                    let need = relayout(pid, &vmas, &now)?;
+                    self.respond(from, msg.req, pid, 0, &need);
+                    *pending = 0;
+                }
                 Kind::Commit => {
                     let c = mig::read_commit(&mut r).map_err(|_| EPROTO)?;
-                    if c.crc != crc || c.pages != npages || c.msgs != seq {
+                    let task = TaskImage::from_bytes(c.task)?;
+                    let _ = comm.write_str(core::str::from_utf8(task.comm()).unwrap_or("?"));
+                    if c.sum != sum || c.pages != npages || c.msgs != seq {
                         pr_warn!(
-                            "migrate: pid {}: checksum mismatch ({} pages, crc {:#x}; sent {} pages, crc {:#x})\n",
-                            pid, npages, crc, c.pages, c.crc
+                            "migrate: pid {}: checksum mismatch ({} pages, sum {:#x}; sent {} pages, sum {:#x})\n",
+                            pid, npages, sum, c.pages, c.sum
                         );
                         return Err(EIO);
                     }
@@ -1253,14 +837,13 @@ impl Migrator {
             self.drop_deputy(pid);
         }
         let _ = self.table.set_switches(pid, b.loadlevel, b.lock, b.nmigs);
-        let comm = task.comm();
         self.events.add(
             EventKind::Migrate,
             self.me,
             format_args!(
                 "pid {} ({}) arrived from node {} ({} pages)",
                 pid,
-                core::str::from_utf8(comm).unwrap_or("?"),
+                core::str::from_utf8(comm.as_bytes()).unwrap_or("?"),
                 from,
                 npages
             ),
@@ -1299,7 +882,7 @@ impl Migrator {
         let mut r = Reader::new(body);
         let mig_id = r.u64()?;
         let mut copy = KVec::new();
-        if matches!(h.kind, Kind::Data | Kind::Commit)
+        if matches!(h.kind, Kind::Data | Kind::Layout | Kind::Commit)
             && copy.extend_from_slice(body, GFP_KERNEL).is_err()
         {
             self.respond(from, h.req, h.pid, -12, &[]);
@@ -1340,6 +923,57 @@ impl Migrator {
     }
 }
 
+/// Brings the calling task's memory from layout `was` (mapped at Begin)
+/// to `now` (when the process stopped): areas that are not the same are
+/// mapped afresh, what is in no area any more is unmapped. Returns the
+/// bitmap (over `now`) of the areas whose every page must be sent.
+fn relayout(pid: u32, was: &[Vma<'_>], now: &[Vma<'_>]) -> Result<KVec<u8>> {
+    let mut need = KVec::new();
+    need.resize(now.len().div_ceil(8), 0u8, GFP_KERNEL)?;
+    if now.windows(2).any(|w| w[0].end > w[1].start) {
+        return Err(EPROTO);
+    }
+    let skip = vma_flags::SPECIAL | vma_flags::UNSUPPORTED;
+    for (j, v) in now.iter().enumerate() {
+        if v.flags & skip != 0 || was.iter().any(|o| o.same_area(v)) {
+            continue;
+        }
+        let anon = match sm::map(v, false) {
+            Ok(()) => false,
+            Err(e) if e == ESTALE => {
+                sm::map(v, true)?;
+                true
+            }
+            Err(e) => {
+                pr_info!(
+                    "migrate: pid {}: cannot map {:#x}-{:#x} (error {})\n",
+                    pid,
+                    v.start,
+                    v.end,
+                    e.to_errno()
+                );
+                return Err(e);
+            }
+        };
+        if anon || v.flags & vma_flags::ANON_PAGES != 0 {
+            need[j / 8] |= 1 << (j % 8);
+        }
+    }
+    for o in was.iter().filter(|o| o.flags & skip == 0) {
+        let mut cur = o.start;
+        for v in now.iter().filter(|v| v.end > o.start && v.start < o.end) {
+            if v.start > cur {
+                sm::unmap(cur, v.start - cur)?;
+            }
+            cur = cur.max(v.end);
+        }
+        if cur < o.end {
+            sm::unmap(cur, o.end - cur)?;
+        }
+    }
+    Ok(need)
+}
+
 /// `GotoReq` result plumbing for a `goto` write.
 #[pin_data]
 struct GotoReq {
@@ -1347,6 +981,9 @@ struct GotoReq {
     /// A node's request to answer with the outcome (a `Goto` from home).
     reply: Option<(u8, u64)>,
     m: Arc<Migrator>,
+    /// Begun and pre-copied by the writer, if it did.
+    #[pin]
+    out: Mutex<Option<source::Outgoing>>,
     #[pin]
     result: Mutex<Option<Result>>,
     #[pin]
@@ -1367,7 +1004,8 @@ impl sm::TaskWork for GotoReq {
             *self.result.lock() = Some(r);
             self.cv.notify_all();
         };
-        self.m.emigrate(self.dest, &done);
+        let out = self.out.lock().take();
+        self.m.emigrate(self.dest, out, &done);
     }
 }
 
@@ -1386,12 +1024,6 @@ impl sm::TaskWork for Restore {
     }
 }
 
-fn mig_restore_signals(sigs: &[[u8; 48]]) {
-    for s in sigs {
-        let _ = sm::queue_signal(s);
-    }
-}
-
 impl MigService for Migrator {
     fn mig(&self, from: u8, p: &[u8]) -> core::result::Result<(), WireError> {
         let mut r = Reader::new(p);
@@ -1399,7 +1031,9 @@ impl MigService for Migrator {
         let body = r.rest();
         match h.kind {
             Kind::Begin => self.on_begin(from, h.req, h.pid, body),
-            Kind::Data | Kind::Commit | Kind::Go | Kind::Abort => self.queue(from, &h, body),
+            Kind::Data | Kind::Layout | Kind::Commit | Kind::Go | Kind::Abort => {
+                self.queue(from, &h, body)
+            }
             Kind::Moved => {
                 let mut r = Reader::new(body);
                 let node = r.u32()?;

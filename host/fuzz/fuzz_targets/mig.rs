@@ -13,8 +13,8 @@ fuzz_target!(|data: &[u8]| {
     match h.kind {
         Kind::Begin => {
             let mut r = Reader::new(body);
-            if let Ok((_, task, n)) = read_begin(&mut r, 64) {
-                assert_eq!(task.len(), 64);
+            if let Ok((_, cwd, n)) = read_begin(&mut r) {
+                assert!(cwd.len() <= CWD_MAX);
                 for _ in 0..n {
                     let Ok(v) = Vma::read(&mut r) else { break };
                     assert!(v.start < v.end && v.end <= TASK_SIZE);
@@ -30,6 +30,17 @@ fuzz_target!(|data: &[u8]| {
                     let Ok(run) = read_run(&mut r) else { break };
                     for (addr, page) in run_pages(&run) {
                         assert!(addr < TASK_SIZE && page.len() == PAGE);
+                    }
+                }
+            }
+        }
+        Kind::Layout => {
+            let mut r = Reader::new(body);
+            if r.u64().is_ok() {
+                if let Ok(n) = read_area_count(&mut r) {
+                    for _ in 0..n {
+                        let Ok(v) = Vma::read(&mut r) else { break };
+                        assert!(v.same_area(&v));
                     }
                 }
             }

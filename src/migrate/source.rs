@@ -1,0 +1,656 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The source side of a migration: `goto`, pre-copy, freeze, commit.
+//!
+//! 1. **Begin** (the `goto` writer's context, the process still running):
+//!    the destination is told the memory layout, the vdso's place and the
+//!    working directory; it starts the restorer and maps the areas.
+//! 2. **Pre-copy** (same context): every page is read from the running
+//!    process (get_user_pages on its mm) and sent, remembering a checksum
+//!    per page.
+//! 3. **Freeze** (a task work in the process's own context): the layout
+//!    as it is now goes to the destination (`Layout`), which remaps what
+//!    changed; only pages that changed since they were sent (or that are
+//!    new) are sent again; then the task image, registers, open files and
+//!    pending signals (`Commit`). The process is stopped only for this.
+//! 4. **Go**: the destination resumes it; here it becomes the deputy (at
+//!    home) or ends (a copy that moved on).
+//!
+//! A `goto` a process writes for itself, or one asked by the home node,
+//! skips the pre-copy (Begin runs in the freeze).
+
+use super::*;
+
+/// Marks a page as sent in [`Area::sent`] (its hash with this bit set).
+const SENT: u64 = 1;
+
+/// One memory area as the destination has it, with what was sent of it.
+struct Area {
+    v: sm::VmaInfo,
+    /// Per page: 0 (not sent) or `SENT | page_hash`; empty when the area's
+    /// pages do not travel (a file mapping the destination has).
+    sent: KVVec<u64>,
+}
+
+/// A migration in progress, from Begin to Commit.
+pub(super) struct Outgoing {
+    mig: u64,
+    dest: u8,
+    home: u8,
+    nmigs: u32,
+    areas: KVec<Area>,
+    stream: Stream,
+}
+
+/// The page stream: `Data` messages of runs, flow-controlled.
+struct Stream {
+    pid: u32,
+    dest: u8,
+    mig: u64,
+    frame: KVec<u8>,
+    runs: u32,
+    seq: u32,
+    sum: u64,
+    pages: u64,
+    buf: KVec<u8>,
+}
+
+const DATA_HDR: usize = mig::HEADER_LEN + mig::DATA_HDR_LEN;
+
+impl Stream {
+    fn new(pid: u32, dest: u8, mig_id: u64) -> Result<Self> {
+        let mut frame = KVec::with_capacity(MAX_PAYLOAD, GFP_KERNEL)?;
+        frame.resize(DATA_HDR, 0, GFP_KERNEL)?;
+        let mut buf = KVec::new();
+        buf.resize(mig::RUN_MAX_PAGES as usize * mig::PAGE, 0, GFP_KERNEL)?;
+        Ok(Self {
+            pid,
+            dest,
+            mig: mig_id,
+            frame,
+            runs: 0,
+            seq: 0,
+            sum: 0,
+            pages: 0,
+            buf,
+        })
+    }
+
+    /// Appends a run of the pages in `self.buf` (`present`), whose
+    /// [`mig::page_hash`]es sum to `hsum`.
+    fn add(&mut self, m: &Migrator, addr: u64, present: u32, hsum: u64) -> Result {
+        let k = present.count_ones() as usize;
+        if k == 0 {
+            return Ok(());
+        }
+        if self.frame.len() + mig::run_len(present) > MAX_PAYLOAD {
+            self.flush(m, false)?;
+        }
+        let data = &self.buf[..k * mig::PAGE];
+        self.sum = self.sum.wrapping_add(hsum);
+        self.pages += k as u64;
+        let at = self.frame.len();
+        self.frame.resize(at + mig::run_len(present), 0, GFP_KERNEL)?;
+        let mut w = Writer::new(&mut self.frame[at..]);
+        mig::write_run(&mut w, addr, present, data).map_err(|_| EINVAL)?;
+        self.runs += 1;
+        Ok(())
+    }
+
+    /// Sends what is queued. Every `DATA_WINDOW`th message waits until the
+    /// destination consumed it; with `sync`, this one does (even empty).
+    fn flush(&mut self, m: &Migrator, sync: bool) -> Result {
+        if self.runs == 0 && !sync {
+            return Ok(());
+        }
+        let wait = sync || (self.seq + 1) % DATA_WINDOW == 0;
+        {
+            let mut w = Writer::new(&mut self.frame[..DATA_HDR]);
+            let h = MigHeader {
+                req: 0,
+                kind: Kind::Data,
+                pid: self.pid,
+            };
+            mig::write_header(&mut w, &h).map_err(|_| EINVAL)?;
+            let d = DataHdr {
+                mig: self.mig,
+                seq: self.seq,
+                runs: self.runs,
+            };
+            mig::write_data_hdr(&mut w, &d).map_err(|_| EINVAL)?;
+        }
+        let mut next = KVec::with_capacity(MAX_PAYLOAD, GFP_KERNEL)?;
+        next.resize(DATA_HDR, 0, GFP_KERNEL)?;
+        let full = core::mem::replace(&mut self.frame, next);
+        if wait {
+            let frames = m
+                .transport
+                .request(self.dest, MsgType::Mig, COMMIT_TIMEOUT_MS, |id| {
+                    let mut f = full;
+                    f[..8].copy_from_slice(&id.to_le_bytes());
+                    Ok(f)
+                })?;
+            let f = frames.first().ok_or(EPROTO)?;
+            let mut r = Reader::new(f);
+            mig::read_header(&mut r).map_err(|_| EPROTO)?;
+            let (v, _) = mig::read_resp(&mut r).map_err(|_| EPROTO)?;
+            if v < 0 {
+                return Err(errno_of(v));
+            }
+        } else {
+            m.transport.send_wait(self.dest, MsgType::Mig, full)?;
+        }
+        self.seq += 1;
+        self.runs = 0;
+        Ok(())
+    }
+}
+
+fn as_vma(v: &sm::VmaInfo) -> Vma<'_> {
+    Vma {
+        start: v.start,
+        end: v.end,
+        pgoff: v.pgoff,
+        flags: v.flags,
+        file_size: v.file_size,
+        mtime_sec: v.mtime_sec,
+        mtime_nsec: v.mtime_nsec,
+        path: &v.path,
+    }
+}
+
+fn bit(bits: &[u8], i: usize) -> bool {
+    bits.get(i / 8).is_some_and(|b| b & (1 << (i % 8)) != 0)
+}
+
+/// The refusals that can be told from the memory layout alone.
+fn check_areas(pid: u32, vmas: &[sm::VmaInfo]) -> Result {
+    if vmas.len() > mig::MAX_VMAS as usize {
+        pr_info!(
+            "migrate: pid {} has too many memory areas ({})\n",
+            pid,
+            vmas.len()
+        );
+        return Err(EOPNOTSUPP);
+    }
+    for v in vmas.iter() {
+        if v.flags & vma_flags::UNSUPPORTED != 0 {
+            pr_info!(
+                "migrate: pid {} cannot move: memory {:#x}-{:#x} is shared writable, SysV shm or a device mapping\n",
+                pid,
+                v.start,
+                v.end
+            );
+            return Err(EOPNOTSUPP);
+        }
+    }
+    Ok(())
+}
+
+impl Migrator {
+    /// `goto` of local process `t` to `node` (validated by the vproc
+    /// table). Blocks until the process moved or the move failed.
+    pub(super) fn goto(self: &Arc<Self>, t: &TaskFacts, buf: &[u8]) -> Result {
+        let Some(node) = self.table.check_goto(t, buf)? else {
+            return Ok(());
+        };
+        if let Some(at) = self.table.away(t.tgid) {
+            if at == node {
+                return Ok(());
+            }
+            // Its node moves it (home included: then it comes back).
+            let (v, _) = self.request(at, Kind::Goto, t.tgid, GOTO_TIMEOUT_MS, 4, |w| {
+                w.u32(u32::from(node))
+            })?;
+            return if v < 0 { Err(errno_of(v)) } else { Ok(()) };
+        }
+        self.start_goto(t.tgid, node, None)
+    }
+
+    /// Starts moving local process `pid` to `node`; waits for the outcome
+    /// (`reply`: answers that request of another node instead).
+    pub(super) fn start_goto(
+        self: &Arc<Self>,
+        pid: u32,
+        node: u8,
+        reply: Option<(u8, u64)>,
+    ) -> Result {
+        {
+            let mut s = self.state.lock();
+            if s.busy.contains(&pid) {
+                pr_info!("goto: pid {} is already moving\n", pid);
+                return Err(EBUSY);
+            }
+            s.busy.push(pid, GFP_KERNEL)?;
+        }
+        let own = sm::current_tgid() == pid;
+        let r = self.start_goto_busy(pid, node, reply, own);
+        if r.is_err() {
+            self.unbusy(pid);
+        }
+        r
+    }
+
+    fn start_goto_busy(
+        self: &Arc<Self>,
+        pid: u32,
+        node: u8,
+        reply: Option<(u8, u64)>,
+        own: bool,
+    ) -> Result {
+        // A writer that waits anyway pre-copies the memory while the
+        // process runs; a process moving itself, or a move asked by
+        // another node (a receiver thread must not block), does not.
+        let out = if own || reply.is_some() {
+            None
+        } else {
+            let mut out = self.begin(pid, node)?;
+            if let Err(e) = self.precopy(pid, &mut out) {
+                self.abort(pid, &out);
+                self.failed(pid, node, e);
+                return Err(e);
+            }
+            Some(out)
+        };
+        let req = Arc::pin_init(
+            try_pin_init!(GotoReq {
+                dest: node,
+                reply,
+                m: self.clone(),
+                out <- new_mutex!(out, "GotoReq::out"),
+                result <- new_mutex!(None, "GotoReq::result"),
+                cv <- new_condvar!("GotoReq::cv"),
+            }),
+            GFP_KERNEL,
+        )?;
+        // Another process: interrupt it wherever it is. Itself (a shell's
+        // `echo N > /proc/$$/goto`): it moves on return from this write.
+        sm::task_work(pid, !own, req.clone()).inspect_err(|_| {
+            if let Some(out) = req.out.lock().take() {
+                self.abort(pid, &out);
+            }
+        })?;
+        if own || reply.is_some() {
+            return Ok(());
+        }
+        let mut r = req.result.lock();
+        loop {
+            if let Some(res) = *r {
+                return res;
+            }
+            let _ = req
+                .cv
+                .wait_interruptible_timeout(&mut r, msecs_to_jiffies(200));
+            if sm::signal_pending() {
+                drop(r);
+                // A fatal signal: the move goes on, the writer stops waiting.
+                crate::sys::time::killable_pause()?;
+                r = req.result.lock();
+            }
+        }
+    }
+
+    pub(super) fn unbusy(&self, pid: u32) {
+        let mut s = self.state.lock();
+        s.busy.retain(|p| *p != pid);
+    }
+
+    fn failed(&self, pid: u32, dest: u8, e: Error) {
+        pr_info!(
+            "migrate: pid {} to node {} failed (error {}): it stays here\n",
+            pid,
+            dest,
+            e.to_errno()
+        );
+        self.events.add(
+            EventKind::MigrateFailed,
+            self.me,
+            format_args!("pid {} to node {}: error {}", pid, dest, e.to_errno()),
+        );
+    }
+
+    fn abort(&self, pid: u32, out: &Outgoing) {
+        let _ = self.send(out.dest, Kind::Abort, pid, 8, |w| w.u64(out.mig));
+    }
+
+    /// Begin: tells `dest` the layout of process `pid` (running or the
+    /// caller) and waits until it is ready for pages.
+    fn begin(&self, pid: u32, dest: u8) -> Result<Outgoing> {
+        let mm = sm::Mm::of(pid)?;
+        let vmas = sm::vmas(Some(&mm))?;
+        check_areas(pid, &vmas)?;
+        let (vdso_lo, vdso, cwd) = sm::peek(pid)?;
+        let home = self.body(pid).map_or(self.me, |b| b.home);
+        let e = self.table.entry(pid);
+        let nmigs = e.nmigs.saturating_add(1);
+        let mig_id = (u64::from(self.me) << 56) | self.next_mig.fetch_add(1, Ordering::Relaxed);
+        let b = Begin {
+            mig: mig_id,
+            home,
+            loadlevel: e.loadlevel,
+            lock: e.lock,
+            nmigs,
+            vdso_lo,
+            vdso,
+        };
+        let cwd: &[u8] = if cwd.len() > mig::CWD_MAX { b"" } else { &cwd };
+        let vlen: usize = vmas.iter().map(|v| as_vma(v).encoded_len()).sum();
+        let (v, need) = self
+            .request(dest, Kind::Begin, pid, BEGIN_TIMEOUT_MS, 40 + cwd.len() + vlen, |w| {
+                let mut it = vmas.iter().map(as_vma);
+                mig::write_begin(w, &b, cwd, &mut it, vmas.len() as u32)
+            })
+            .inspect_err(|e| {
+                pr_info!(
+                    "migrate: pid {}: node {} did not start it (error {})\n",
+                    pid,
+                    dest,
+                    e.to_errno()
+                );
+            })?;
+        if v < 0 {
+            pr_info!(
+                "migrate: pid {}: node {} refused it (error {})\n",
+                pid,
+                dest,
+                v
+            );
+            return Err(errno_of(v));
+        }
+        let mut out = Outgoing {
+            mig: mig_id,
+            dest,
+            home,
+            nmigs,
+            areas: KVec::with_capacity(vmas.len(), GFP_KERNEL)?,
+            stream: Stream::new(pid, dest, mig_id)?,
+        };
+        for (i, v) in vmas.into_iter().enumerate() {
+            let ships = v.flags & vma_flags::SPECIAL == 0
+                && (v.flags & vma_flags::ANON_PAGES != 0 || bit(&need, i));
+            let mut sent = KVVec::new();
+            if ships {
+                let n = ((v.end - v.start) / mig::PAGE as u64) as usize;
+                sent.resize(n, 0u64, GFP_KERNEL)?;
+            }
+            out.areas.push(Area { v, sent }, GFP_KERNEL)?;
+        }
+        Ok(out)
+    }
+
+    /// Pre-copy: sends every page of process `pid` while it runs.
+    fn precopy(&self, pid: u32, out: &mut Outgoing) -> Result {
+        let mm = sm::Mm::of(pid)?;
+        let Outgoing { areas, stream, .. } = out;
+        for a in areas.iter_mut() {
+            if a.sent.is_empty() {
+                continue;
+            }
+            let mut addr = a.v.start;
+            let mut idx = 0usize;
+            while addr < a.v.end {
+                let n = ((a.v.end - addr) / mig::PAGE as u64).min(u64::from(mig::RUN_MAX_PAGES)) as u32;
+                let present = sm::read_pages(Some(&mm), addr, n, &mut stream.buf)?;
+                let (mut k, mut hsum) = (0, 0u64);
+                for i in 0..n as usize {
+                    if present & (1 << i) != 0 {
+                        let page = &stream.buf[k * mig::PAGE..(k + 1) * mig::PAGE];
+                        let h = mig::page_hash(addr + (i * mig::PAGE) as u64, page);
+                        a.sent[idx + i] = SENT | h;
+                        hsum = hsum.wrapping_add(h);
+                        k += 1;
+                    }
+                }
+                stream.add(self, addr, present, hsum)?;
+                addr += u64::from(n) * mig::PAGE as u64;
+                idx += n as usize;
+                if sm::fatal_pending() {
+                    return Err(EINTR);
+                }
+            }
+        }
+        // The destination has written everything before the process stops.
+        stream.flush(self, true)
+    }
+
+    /// In the process's own context: moves it to `dest` (`out`: begun and
+    /// pre-copied by the writer). `done` is told the outcome before the
+    /// process turns into a deputy or ends here.
+    pub(super) fn emigrate(&self, dest: u8, out: Option<Outgoing>, done: &dyn Fn(Result)) {
+        let pid = sm::current_tgid();
+        let r = self.freeze(pid, dest, out);
+        self.unbusy(pid);
+        match r {
+            Ok(true) => {
+                done(Ok(()));
+                self.deputy_loop(pid);
+            }
+            Ok(false) => {
+                done(Ok(()));
+                // Moved on from here: this copy ends quietly.
+                sm::exit(0);
+            }
+            Err(e) => {
+                self.failed(pid, dest, e);
+                done(Err(e));
+            }
+        }
+    }
+
+    /// The freeze: returns whether this node is the process's home (it
+    /// becomes the deputy) or not (this copy ends).
+    fn freeze(&self, pid: u32, dest: u8, out: Option<Outgoing>) -> Result<bool> {
+        // The process is stopped from here until it resumes there.
+        let start = now_ns();
+        let refuse = |why: &str| {
+            pr_info!("migrate: pid {} cannot move: {}\n", pid, why);
+            Err(if why == "exiting" { ESRCH } else { EOPNOTSUPP })
+        };
+        if let Some(why) = sm::refusal() {
+            if let Some(o) = &out {
+                self.abort(pid, o);
+            }
+            return refuse(why);
+        }
+        let mut out = match out {
+            Some(o) => o,
+            None => self.begin(pid, dest)?,
+        };
+        let mut sigs = KVec::new();
+        match self.commit(pid, &mut out, &mut sigs) {
+            Ok(()) => {}
+            Err(e) => {
+                self.abort(pid, &out);
+                for s in sigs.iter() {
+                    let _ = sm::queue_signal(s);
+                }
+                return Err(e);
+            }
+        }
+        let at_home = out.home == self.me;
+        if at_home {
+            self.make_deputy(pid, dest, out.nmigs)?;
+        } else if let Some(b) = self.bodies.lock().iter_mut().find(|b| b.pid == pid) {
+            b.retiring = true;
+        }
+        if let Err(e) = self.send(dest, Kind::Go, pid, 8, |w| w.u64(out.mig)) {
+            if at_home {
+                self.drop_deputy(pid);
+            } else if let Some(b) = self.bodies.lock().iter_mut().find(|b| b.pid == pid) {
+                b.retiring = false;
+            }
+            for s in sigs.iter() {
+                let _ = sm::queue_signal(s);
+            }
+            return Err(e);
+        }
+        if !at_home && dest != out.home {
+            let _ = self.send(out.home, Kind::Moved, pid, 8, |w| {
+                w.u32(u32::from(dest))?;
+                w.u32(out.nmigs)
+            });
+        }
+        let us = now_ns().saturating_sub(start) / 1000;
+        self.events.add(
+            EventKind::Migrate,
+            self.me,
+            format_args!(
+                "pid {} node {} -> node {}: {} pages, frozen {}.{:03} ms",
+                pid,
+                self.me,
+                dest,
+                out.stream.pages,
+                us / 1000,
+                us % 1000
+            ),
+        );
+        Ok(at_home)
+    }
+
+    /// Layout, the pages that changed, and Commit. Pending signals go with
+    /// the process (and come back in `sigs` on failure).
+    fn commit(&self, pid: u32, out: &mut Outgoing, sigs: &mut KVec<[u8; 48]>) -> Result {
+        let home = out.home;
+        let dest = out.dest;
+        let task = TaskImage::capture()?;
+        let vmas = sm::vmas(None)?;
+        check_areas(pid, &vmas)?;
+        let fds = sm::fds()?;
+        for f in fds.iter() {
+            let ok = match f.kind {
+                FdKind::Reg | FdKind::Chr | FdKind::Fifo => home == self.me,
+                FdKind::Proxy => home != self.me,
+                FdKind::Other => false,
+            };
+            if !ok {
+                let what = if f.kind == FdKind::Other {
+                    "a socket, directory or special file"
+                } else {
+                    "a file opened away from home"
+                };
+                pr_info!(
+                    "migrate: pid {} cannot move: fd {} is {}\n",
+                    pid,
+                    f.fd,
+                    what
+                );
+                return Err(EOPNOTSUPP);
+            }
+        }
+        let mut gregs = [0u8; mig::GREGS_LEN];
+        let (xstate, xkind) = sm::capture_regs(&mut gregs)?;
+        // The layout now: the destination remaps what changed.
+        let vlen: usize = vmas.iter().map(|v| as_vma(v).encoded_len()).sum();
+        let (v, need) = self.request(dest, Kind::Layout, pid, COMMIT_TIMEOUT_MS, 16 + vlen, |w| {
+            w.u64(out.mig)?;
+            let mut it = vmas.iter().map(as_vma);
+            mig::write_areas(w, &mut it, vmas.len() as u32)
+        })?;
+        if v < 0 {
+            return Err(errno_of(v));
+        }
+        let mut rbuf = KVec::new();
+        rbuf.resize(mig::RUN_MAX_PAGES as usize * mig::PAGE, 0, GFP_KERNEL)?;
+        let Outgoing { areas, stream, .. } = out;
+        for (j, v) in vmas.iter().enumerate() {
+            if v.flags & vma_flags::SPECIAL != 0 {
+                continue;
+            }
+            let old = areas
+                .iter()
+                .find(|a| as_vma(&a.v).same_area(&as_vma(v)))
+                .filter(|_| !bit(&need, j));
+            let all = bit(&need, j);
+            if old.is_none() && !all {
+                // A file mapping the destination has from the file.
+                continue;
+            }
+            if let Some(a) = old {
+                if a.sent.is_empty() {
+                    continue;
+                }
+            }
+            let mut addr = v.start;
+            let mut idx = 0usize;
+            while addr < v.end {
+                let n = ((v.end - addr) / mig::PAGE as u64).min(u64::from(mig::RUN_MAX_PAGES)) as u32;
+                let present = sm::read_pages(None, addr, n, &mut rbuf)?;
+                let mut keep = 0u32;
+                let (mut k, mut w, mut hsum) = (0usize, 0usize, 0u64);
+                for i in 0..n as usize {
+                    let was = old.map_or(0, |a| a.sent[idx + i]);
+                    let at = addr + (i * mig::PAGE) as u64;
+                    if present & (1 << i) != 0 {
+                        let page = &rbuf[k * mig::PAGE..(k + 1) * mig::PAGE];
+                        k += 1;
+                        let h = mig::page_hash(at, page);
+                        if all || SENT | h != was {
+                            stream.buf[w..w + mig::PAGE].copy_from_slice(page);
+                            w += mig::PAGE;
+                            keep |= 1 << i;
+                            hsum = hsum.wrapping_add(h);
+                        }
+                    } else if was != 0 {
+                        // Sent, gone since (MADV_DONTNEED...): zero it there.
+                        stream.buf[w..w + mig::PAGE].fill(0);
+                        hsum = hsum.wrapping_add(mig::page_hash(at, &stream.buf[w..w + mig::PAGE]));
+                        w += mig::PAGE;
+                        keep |= 1 << i;
+                    }
+                }
+                stream.add(self, addr, keep, hsum)?;
+                addr += u64::from(n) * mig::PAGE as u64;
+                idx += n as usize;
+            }
+        }
+        stream.flush(self, false)?;
+        // Pending signals travel with the process.
+        while sigs.len() < mig::MAX_SIGS as usize {
+            match sm::dequeue_signal() {
+                Some(s) => sigs.push(s, GFP_KERNEL)?,
+                None => break,
+            }
+        }
+        let mut sigbytes = KVec::new();
+        for s in sigs.iter() {
+            sigbytes.extend_from_slice(s, GFP_KERNEL)?;
+        }
+        let mut fdbytes = KVec::new();
+        fdbytes.resize(fds.len() * mig::FD_LEN, 0, GFP_KERNEL)?;
+        for (f, o) in fds.iter().zip(fdbytes.chunks_exact_mut(mig::FD_LEN)) {
+            let fd = Fd {
+                fd: f.fd,
+                f_flags: f.f_flags,
+                cloexec: f.cloexec,
+                home_fd: f.home_fd,
+            };
+            mig::write_fd(&fd, o).map_err(|_| EINVAL)?;
+        }
+        let c = Commit {
+            mig: out.mig,
+            sum: out.stream.sum,
+            pages: out.stream.pages,
+            msgs: out.stream.seq,
+            gregs: &gregs,
+            xkind,
+            xstate: &xstate,
+            sigs: &sigbytes,
+            fds: &fdbytes,
+            task: task.as_bytes(),
+        };
+        let extra = 72 + gregs.len() + xstate.len() + sigbytes.len() + fdbytes.len() + TASK_LEN;
+        let (v, _) = self.request(dest, Kind::Commit, pid, COMMIT_TIMEOUT_MS, extra, |w| {
+            mig::write_commit(w, &c)
+        })?;
+        if v < 0 {
+            pr_info!(
+                "migrate: pid {}: node {} could not restore it (error {})\n",
+                pid,
+                dest,
+                v
+            );
+            return Err(errno_of(v));
+        }
+        Ok(())
+    }
+}
