@@ -217,7 +217,9 @@ pub(crate) fn peek(pid: u32) -> Result<(u64, u64, KVec<u8>)> {
     let (mut lo, mut text) = (0u64, 0u64);
     let mut cwd = [0 as c_char; 256];
     // SAFETY: valid pointers; `cwd` has the 256 bytes the shim writes.
-    to_result(unsafe { shim::vproc_shim_mig_peek(pid as c_int, &mut lo, &mut text, cwd.as_mut_ptr()) })?;
+    to_result(unsafe {
+        shim::vproc_shim_mig_peek(pid as c_int, &mut lo, &mut text, cwd.as_mut_ptr())
+    })?;
     let mut out = KVec::new();
     for &c in cwd.iter().take_while(|&&c| c != 0) {
         out.push(c, GFP_KERNEL)?;
@@ -250,7 +252,13 @@ pub(crate) fn read_pages(mm: Option<&Mm>, addr: u64, n: u32, buf: &mut [u8]) -> 
     let mut present = 0u32;
     // SAFETY: `buf` holds `n` pages.
     to_result(unsafe {
-        shim::vproc_shim_mig_read_pages(mm_ptr(mm), addr as usize, n, buf.as_mut_ptr().cast(), &mut present)
+        shim::vproc_shim_mig_read_pages(
+            mm_ptr(mm),
+            addr as usize,
+            n,
+            buf.as_mut_ptr().cast(),
+            &mut present,
+        )
     })?;
     Ok(present)
 }

@@ -90,7 +90,8 @@ impl Stream {
         self.sum = self.sum.wrapping_add(hsum);
         self.pages += k as u64;
         let at = self.frame.len();
-        self.frame.resize(at + mig::run_len(present), 0, GFP_KERNEL)?;
+        self.frame
+            .resize(at + mig::run_len(present), 0, GFP_KERNEL)?;
         let mut w = Writer::new(&mut self.frame[at..]);
         mig::write_run(&mut w, addr, present, data).map_err(|_| EINVAL)?;
         self.runs += 1;
@@ -336,10 +337,17 @@ impl Migrator {
         let cwd: &[u8] = if cwd.len() > mig::CWD_MAX { b"" } else { &cwd };
         let vlen: usize = vmas.iter().map(|v| as_vma(v).encoded_len()).sum();
         let (v, need) = self
-            .request(dest, Kind::Begin, pid, BEGIN_TIMEOUT_MS, 40 + cwd.len() + vlen, |w| {
-                let mut it = vmas.iter().map(as_vma);
-                mig::write_begin(w, &b, cwd, &mut it, vmas.len() as u32)
-            })
+            .request(
+                dest,
+                Kind::Begin,
+                pid,
+                BEGIN_TIMEOUT_MS,
+                40 + cwd.len() + vlen,
+                |w| {
+                    let mut it = vmas.iter().map(as_vma);
+                    mig::write_begin(w, &b, cwd, &mut it, vmas.len() as u32)
+                },
+            )
             .inspect_err(|e| {
                 pr_info!(
                     "migrate: pid {}: node {} did not start it (error {})\n",
@@ -389,7 +397,8 @@ impl Migrator {
             let mut addr = a.v.start;
             let mut idx = 0usize;
             while addr < a.v.end {
-                let n = ((a.v.end - addr) / mig::PAGE as u64).min(u64::from(mig::RUN_MAX_PAGES)) as u32;
+                let n =
+                    ((a.v.end - addr) / mig::PAGE as u64).min(u64::from(mig::RUN_MAX_PAGES)) as u32;
                 let present = sm::read_pages(Some(&mm), addr, n, &mut stream.buf)?;
                 let (mut k, mut hsum) = (0, 0u64);
                 for i in 0..n as usize {
@@ -541,11 +550,12 @@ impl Migrator {
         let (xstate, xkind) = sm::capture_regs(&mut gregs)?;
         // The layout now: the destination remaps what changed.
         let vlen: usize = vmas.iter().map(|v| as_vma(v).encoded_len()).sum();
-        let (v, need) = self.request(dest, Kind::Layout, pid, COMMIT_TIMEOUT_MS, 16 + vlen, |w| {
-            w.u64(out.mig)?;
-            let mut it = vmas.iter().map(as_vma);
-            mig::write_areas(w, &mut it, vmas.len() as u32)
-        })?;
+        let (v, need) =
+            self.request(dest, Kind::Layout, pid, COMMIT_TIMEOUT_MS, 16 + vlen, |w| {
+                w.u64(out.mig)?;
+                let mut it = vmas.iter().map(as_vma);
+                mig::write_areas(w, &mut it, vmas.len() as u32)
+            })?;
         if v < 0 {
             return Err(errno_of(v));
         }
@@ -573,7 +583,8 @@ impl Migrator {
             let mut addr = v.start;
             let mut idx = 0usize;
             while addr < v.end {
-                let n = ((v.end - addr) / mig::PAGE as u64).min(u64::from(mig::RUN_MAX_PAGES)) as u32;
+                let n =
+                    ((v.end - addr) / mig::PAGE as u64).min(u64::from(mig::RUN_MAX_PAGES)) as u32;
                 let present = sm::read_pages(None, addr, n, &mut rbuf)?;
                 let mut keep = 0u32;
                 let (mut k, mut w, mut hsum) = (0usize, 0usize, 0u64);
