@@ -64,6 +64,9 @@ int vproc_shim_mig_refusal(void)
 	if (!hlist_empty(&t->signal->posix_timers) ||
 	    hrtimer_active(&t->signal->real_timer))
 		return VPROC_MIG_TIMERS;
+	/* Children (zombies too) are only ours while we run: it forks them. */
+	if (!list_empty(&t->children))
+		return VPROC_MIG_CHILDREN;
 	return 0;
 }
 

@@ -97,6 +97,7 @@ pub(crate) fn refusal() -> Option<&'static str> {
         shim::VPROC_MIG_VFORK => Some("a vfork child"),
         shim::VPROC_MIG_EXITING => Some("exiting"),
         shim::VPROC_MIG_TIMERS => Some("has timers (alarm, setitimer, timer_create)"),
+        shim::VPROC_MIG_CHILDREN => Some("has child processes (they stay, its wait() would not see them)"),
         _ => Some("unknown"),
     }
 }

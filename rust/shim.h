@@ -313,6 +313,7 @@ struct vproc_mig_task {
 #define VPROC_MIG_VFORK		4
 #define VPROC_MIG_EXITING	5
 #define VPROC_MIG_TIMERS	6
+#define VPROC_MIG_CHILDREN	7
 int vproc_shim_mig_refusal(void);
 int vproc_shim_mig_get_task(struct vproc_mig_task *out);
 /* Applies creds, rlimits, umask, nice, comm, mm fields, signal handlers,

@@ -93,7 +93,12 @@ np=$(on 1 'cat /tmp/nc.pid')
 sleep 0.3
 check_match "a process with a socket is refused (EOPNOTSUPP)" "not supported" "$(werr 1 /proc/$np/goto 2)"
 check_match "the log names the reason" "cannot move: fd [0-9]+ is a socket" "$(on 1 'dmesg | tail -5')"
-on 1 "kill -9 $tp $np"
+on 1 "bash -c 'sleep 600 & wait' > /dev/null 2>&1 & echo \$! > /tmp/ch.pid"
+cp=$(on 1 'cat /tmp/ch.pid')
+sleep 0.3
+check_match "a process with children is refused (EOPNOTSUPP)" "not supported" "$(werr 1 /proc/$cp/goto 2)"
+check_match "the log says why" "cannot move: has child processes" "$(on 1 'dmesg | tail -3')"
+on 1 "kill -9 $tp $np $cp"
 
 # --- atomic: the destination disappears mid-way; the process stays, unharmed.
 ref3=$(on 1 "$M -m 64 -t 70 -q | grep ^result")

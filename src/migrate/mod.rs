@@ -62,7 +62,7 @@ const GOTO_TIMEOUT_MS: u32 = 300_000;
 const IDLE_TIMEOUT_NS: u64 = 30_000_000_000;
 /// Every this many `Data` messages, the source waits until the destination
 /// has consumed them (bounds what the destination queues).
-const DATA_WINDOW: u32 = 64;
+const DATA_WINDOW: u32 = 256;
 /// How long a deputy keeps waiting for a node that is down.
 const DEPUTY_DOWN_NS: u64 = 10_000_000_000;
 const NSEC_PER_MSEC: u64 = 1_000_000;
