@@ -26,6 +26,7 @@
 #include <linux/rseq.h>
 #include <linux/sched/mm.h>
 #include <linux/securebits.h>
+#include <linux/security.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/signal.h>
@@ -1013,6 +1014,13 @@ static loff_t proxy_llseek(struct file *f, loff_t off, int whence)
 	return proxy_call(f, VPROC_IO_LSEEK, NULL, whence, off);
 }
 
+static long proxy_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
+{
+	long long r = proxy_call(f, VPROC_IO_IOCTL, NULL, cmd, arg);
+
+	return r == -ENOIOCTLCMD ? -ENOTTY : r;
+}
+
 static __poll_t proxy_poll(struct file *f, struct poll_table_struct *pt)
 {
 	return EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM;
@@ -1030,6 +1038,7 @@ static const struct file_operations vproc_proxy_fops = {
 	.read = proxy_read,
 	.write = proxy_write,
 	.llseek = proxy_llseek,
+	.unlocked_ioctl = proxy_ioctl,
 	.poll = proxy_poll,
 	.release = proxy_release,
 };
@@ -1172,6 +1181,61 @@ void vproc_shim_mig_put_file(void *file)
 {
 	if (file)
 		fput(file);
+}
+
+long long vproc_shim_fd_ioctl(int fd, unsigned int cmd, const void *in,
+			      size_t in_len, void *out, size_t out_len,
+			      long long value, int by_value)
+{
+	unsigned long a = 0;
+	struct file *f;
+	long long r;
+
+	if (in_len > PAGE_SIZE || out_len > PAGE_SIZE || !current->mm)
+		return -EINVAL;
+	f = fget(fd);
+	if (!f)
+		return -EBADF;
+	if (!f->f_op->unlocked_ioctl) {
+		r = -ENOTTY;
+		goto out;
+	}
+	if (!by_value) {
+		a = vm_mmap(NULL, 0, PAGE_SIZE, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, 0);
+		if (IS_ERR_VALUE(a)) {
+			r = (long)a;
+			a = 0;
+			goto out;
+		}
+		if (in_len && copy_to_user((void __user *)a, in, in_len)) {
+			r = -EFAULT;
+			goto out;
+		}
+		value = a;
+	}
+	r = security_file_ioctl(f, cmd, value);
+	if (!r)
+		r = f->f_op->unlocked_ioctl(f, cmd, value);
+	if (r == -ENOIOCTLCMD)
+		r = -ENOTTY;
+	if (r >= 0 && out_len && copy_from_user(out, (void __user *)a, out_len))
+		r = -EFAULT;
+out:
+	if (a)
+		vm_munmap(a, PAGE_SIZE);
+	fput(f);
+	return r;
+}
+
+int vproc_shim_copy_from_user(void *dst, unsigned long uaddr, size_t n)
+{
+	return copy_from_user(dst, (const void __user *)uaddr, n) ? -EFAULT : 0;
+}
+
+int vproc_shim_copy_to_user(unsigned long uaddr, const void *src, size_t n)
+{
+	return copy_to_user((void __user *)uaddr, src, n) ? -EFAULT : 0;
 }
 
 long long vproc_shim_fd_io(int fd, int op, char *buf, size_t len,

@@ -97,7 +97,9 @@ pub(crate) fn refusal() -> Option<&'static str> {
         shim::VPROC_MIG_VFORK => Some("a vfork child"),
         shim::VPROC_MIG_EXITING => Some("exiting"),
         shim::VPROC_MIG_TIMERS => Some("has timers (alarm, setitimer, timer_create)"),
-        shim::VPROC_MIG_CHILDREN => Some("has child processes (they stay, its wait() would not see them)"),
+        shim::VPROC_MIG_CHILDREN => {
+            Some("has child processes (they stay, its wait() would not see them)")
+        }
         _ => Some("unknown"),
     }
 }
@@ -508,8 +510,8 @@ unsafe extern "C" fn proxy_tramp<T: ProxyIo>(
     let me = unsafe { &*data.cast::<T>() };
     let mut empty = [0u8; 0];
     let (b, whence): (&mut [u8], u32) = if buf.is_null() {
-        // No buffer: `len` is LSEEK's whence.
-        (&mut empty, len.min(16) as u32)
+        // No buffer: `len` is LSEEK's whence or IOCTL's command.
+        (&mut empty, len as u32)
     } else {
         // SAFETY: `buf` is `len` bytes of kernel memory for the call.
         (
@@ -559,6 +561,48 @@ pub(crate) fn fd_io(fd: i32, op: u32, buf: &mut [u8], whence: u32, arg: i64) -> 
     };
     // SAFETY: `buf` is valid for its length (LSEEK: not used).
     unsafe { shim::vproc_shim_fd_io(fd, op as c_int, buf.as_mut_ptr().cast(), len, arg) }
+}
+
+/// Runs terminal ioctl `cmd` on the calling task's fd `fd` (a deputy
+/// serving its process): `input` in, `output` filled, or the argument
+/// `value` (`by_value`).
+pub(crate) fn fd_ioctl(
+    fd: i32,
+    cmd: u32,
+    input: &[u8],
+    output: &mut [u8],
+    value: i64,
+    by_value: bool,
+) -> i64 {
+    // SAFETY: both buffers are valid for their lengths.
+    unsafe {
+        shim::vproc_shim_fd_ioctl(
+            fd,
+            cmd,
+            input.as_ptr().cast(),
+            input.len(),
+            output.as_mut_ptr().cast(),
+            output.len(),
+            value,
+            c_int::from(by_value),
+        )
+    }
+}
+
+/// Reads `out.len()` bytes at user address `uaddr` of the calling task.
+pub(crate) fn user_read(uaddr: u64, out: &mut [u8]) -> Result {
+    // SAFETY: `out` is valid for its length; the shim checks the user side.
+    to_result(unsafe {
+        shim::vproc_shim_copy_from_user(out.as_mut_ptr().cast(), uaddr as usize, out.len())
+    })
+}
+
+/// Writes `data` at user address `uaddr` of the calling task.
+pub(crate) fn user_write(uaddr: u64, data: &[u8]) -> Result {
+    // SAFETY: `data` is valid for its length; the shim checks the user side.
+    to_result(unsafe {
+        shim::vproc_shim_copy_to_user(uaddr as usize, data.as_ptr().cast(), data.len())
+    })
 }
 
 /// Work to run in a task's own context.

@@ -447,6 +447,7 @@ void vproc_shim_mig_put_file(void *file);
 #define VPROC_IO_WRITE	2
 #define VPROC_IO_LSEEK	3
 #define VPROC_IO_CLOSE	4
+#define VPROC_IO_IOCTL	5	/* buf NULL, len: the command, arg: its argument */
 /*
  * The proxy side: called for each read/write/llseek/close on a proxy, in
  * the caller's context (may sleep); @buf is kernel memory of @len bytes.
@@ -456,6 +457,18 @@ typedef long long (*vproc_proxy_fn)(void *data, unsigned int home_node,
 				    int pid, int home_fd, int op, char *buf,
 				    size_t len, long long arg);
 void vproc_shim_proxy_register(vproc_proxy_fn fn, void *data);
+/*
+ * The home side of an ioctl: runs @cmd on current's fd @fd, through a
+ * scratch page of current's own memory for a pointer argument (@in_len
+ * bytes in, @out_len bytes back out), or with @value (@by_value). Returns
+ * the ioctl's result or -errno.
+ */
+long long vproc_shim_fd_ioctl(int fd, unsigned int cmd, const void *in,
+			      size_t in_len, void *out, size_t out_len,
+			      long long value, int by_value);
+/* copy_from_user / copy_to_user for the calling task: 0 or -EFAULT. */
+int vproc_shim_copy_from_user(void *dst, unsigned long uaddr, size_t n);
+int vproc_shim_copy_to_user(unsigned long uaddr, const void *src, size_t n);
 /* The home side: does @op on current's fd @fd. Same returns. */
 long long vproc_shim_fd_io(int fd, int op, char *buf, size_t len,
 			   long long arg);

@@ -10,6 +10,7 @@
  * -t   ticks of ~100 ms (default 20); each sleeps, computes, prints "tick N"
  * -f   read FILE one line per tick (a file open across the move)
  * -x   exit status (default 0)
+ * -r   at the end, read a line from stdin and print it ("read LINE")
  * -T   start a second thread (such a process must be refused)
  * -q   no tick lines
  *
@@ -29,6 +30,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 
 static __thread int tls_value = 7;
 static volatile sig_atomic_t usr1;
@@ -57,7 +59,7 @@ static uint64_t mix(uint64_t h, uint64_t v)
 int main(int argc, char **argv)
 {
 	size_t mib = 4, words, i;
-	int ticks = 20, status = 0, quiet = 0, threaded = 0, opt, t;
+	int ticks = 20, status = 0, quiet = 0, threaded = 0, readline = 0, opt, t;
 	const char *path = NULL;
 	FILE *in = NULL;
 	uint64_t *mem, sum = 0xcbf29ce484222325ULL, fsum = 0, heap = 0;
@@ -67,7 +69,7 @@ int main(int argc, char **argv)
 	struct sigaction sa;
 	char line[256];
 
-	while ((opt = getopt(argc, argv, "m:t:f:x:Tq")) != -1) {
+	while ((opt = getopt(argc, argv, "m:t:f:x:Tqr")) != -1) {
 		switch (opt) {
 		case 'm': mib = strtoul(optarg, NULL, 10); break;
 		case 't': ticks = atoi(optarg); break;
@@ -75,6 +77,7 @@ int main(int argc, char **argv)
 		case 'x': status = atoi(optarg); break;
 		case 'T': threaded = 1; break;
 		case 'q': quiet = 1; break;
+		case 'r': readline = 1; break;
 		default: return 2;
 		}
 	}
@@ -142,5 +145,22 @@ int main(int argc, char **argv)
 	       (unsigned long long)fsum, (unsigned long long)heap,
 	       getpid() == pid0);
 	printf("usr1 %d\n", (int)usr1);
+	if (readline) {
+		char in_line[128];
+
+		if (fgets(in_line, sizeof(in_line), stdin))
+			printf("read %s", in_line);
+		else
+			printf("read nothing\n");
+	}
+	{
+		struct winsize ws;
+
+		/* On a terminal: still one after the move (ioctl goes home). */
+		if (isatty(1) && ioctl(1, TIOCGWINSZ, &ws) == 0)
+			printf("tty yes\n");
+		else
+			printf("tty no\n");
+	}
 	return status;
 }

@@ -118,3 +118,12 @@ on 1 "for i in \$(seq 100); do [ -d /proc/$p4 ] || break; sleep 0.2; done"
 check_eq "its result equals the unmoved run's" "$ref3" "$(on 1 'grep ^result /tmp/m4.out')"
 on 1 'i=0; while [ $i -lt 50 ] && ! grep -q "^ *2 .* up " /proc/cluster/nodes; do sleep 0.2; i=$((i+1)); done'
 check_eq "node 2 holds no half-built copy" 0 "$(on 2 "ls -d /proc/$p4 2>/dev/null | wc -l")"
+
+# --- its terminal: a process on a pseudo-terminal at home keeps it after
+# the move (isatty, TIOCGWINSZ and a line typed there reach it on node 2).
+out=$(on 1 "(sleep 3; echo typed-at-home) | vproc-ptyrun sh -c '$M -m 1 -t 20 -q -r < /dev/tty & p=\$!; sleep 0.5
+      echo 2 > /proc/\$p/goto && echo moved to \$(cat /proc/\$p/where); wait \$p; echo status \$?'" | tr -d '\r')
+check_match "the process on a terminal moved" "moved to 2" "$out"
+check_match "after the move its stdout is still a terminal (isatty, TIOCGWINSZ)" "^tty yes" "$out"
+check_match "a line typed on its terminal at home reaches it" "^read typed-at-home" "$out"
+check_match "... and it ends normally" "status 0" "$out"

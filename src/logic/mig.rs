@@ -811,6 +811,43 @@ pub mod io_op {
     pub const LSEEK: u32 = 3;
     /// close(2).
     pub const CLOSE: u32 = 4;
+    /// ioctl(2) of a terminal (the commands of [`super::ioctl_shape`]).
+    pub const IOCTL: u32 = 5;
+}
+
+/// How an ioctl that travels moves its argument: bytes copied in from the
+/// caller, bytes copied back out, or the argument itself as a value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IoctlShape {
+    /// Bytes read from the caller's argument.
+    pub input: u32,
+    /// Bytes written back to it.
+    pub output: u32,
+    /// The argument is a plain value, not a pointer.
+    pub by_value: bool,
+}
+
+/// The terminal ioctls a migrated process may still make on the terminal
+/// it had at home (x86-64 numbers), with their argument shapes; every
+/// other command fails with ENOTTY. `struct termios` is 36 bytes,
+/// `struct winsize` 8, a pid or count 4.
+pub fn ioctl_shape(cmd: u32) -> Option<IoctlShape> {
+    let (input, output, by_value) = match cmd {
+        0x5401 => (0, 36, false),          // TCGETS
+        0x5402..=0x5404 => (36, 0, false), // TCSETS, TCSETSW, TCSETSF
+        0x5409..=0x540b => (0, 0, true),   // TCSBRK, TCXONC, TCFLSH
+        0x540f => (0, 4, false),           // TIOCGPGRP
+        0x5410 => (4, 0, false),           // TIOCSPGRP
+        0x5413 => (0, 8, false),           // TIOCGWINSZ
+        0x5414 => (8, 0, false),           // TIOCSWINSZ
+        0x541b => (0, 4, false),           // FIONREAD
+        _ => return None,
+    };
+    Some(IoctlShape {
+        input,
+        output,
+        by_value,
+    })
 }
 
 /// An `Io` request.
@@ -820,11 +857,11 @@ pub struct Io<'a> {
     pub fd: i32,
     /// `io_op`.
     pub op: u32,
-    /// Bytes to read (READ), whence (LSEEK).
+    /// Bytes to read (READ), whence (LSEEK), the command (IOCTL).
     pub len: u32,
-    /// Offset (LSEEK).
+    /// Offset (LSEEK), the value argument (IOCTL by value).
     pub arg: i64,
-    /// Bytes to write (WRITE).
+    /// Bytes to write (WRITE), the argument's input bytes (IOCTL).
     pub data: &'a [u8],
 }
 
@@ -850,6 +887,8 @@ pub fn read_io<'a>(r: &mut Reader<'a>) -> Result<Io<'a>, WireError> {
             io_op::WRITE => data.len() <= IO_MAX && len as usize == data.len(),
             io_op::LSEEK => len <= 4 && data.is_empty(),
             io_op::CLOSE => data.is_empty(),
+            // `len` is the command; `data` its input.
+            io_op::IOCTL => ioctl_shape(len).is_some_and(|s| s.input as usize == data.len()),
             _ => false,
         };
     if !ok {

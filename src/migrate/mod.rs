@@ -429,6 +429,21 @@ impl Migrator {
             );
             return;
         };
+        if io.op == io_op::IOCTL {
+            let mut out = [0u8; 64];
+            let ret = match mig::ioctl_shape(io.len) {
+                Some(sh) => {
+                    let n = (sh.output as usize).min(out.len());
+                    sm::fd_ioctl(io.fd, io.len, io.data, &mut out[..n], io.arg, sh.by_value)
+                }
+                None => -25,
+            };
+            self.forward_signals(pid, at);
+            let n = mig::ioctl_shape(io.len).map_or(0, |s| s.output as usize);
+            let data: &[u8] = if ret >= 0 { &out[..n.min(64)] } else { &[] };
+            self.respond(msg.from, msg.req, pid, ret, data);
+            return;
+        }
         let mut buf = KVec::new();
         let n = match io.op {
             io_op::READ => io.len as usize,
@@ -876,6 +891,43 @@ impl Migrator {
         Ok(())
     }
 
+    /// An ioctl on a proxy (the body's side): terminal commands travel to
+    /// the deputy with their argument bytes; others fail with ENOTTY.
+    fn proxy_ioctl(&self, home: u8, pid: u32, home_fd: i32, cmd: u32, arg: i64) -> i64 {
+        let Some(sh) = mig::ioctl_shape(cmd) else {
+            return -25;
+        };
+        let mut input = [0u8; 64];
+        let input = &mut input[..sh.input as usize];
+        if !sh.by_value && sm::user_read(arg as u64, input).is_err() {
+            return -14;
+        }
+        let io = Io {
+            fd: home_fd,
+            op: io_op::IOCTL,
+            len: cmd,
+            arg: if sh.by_value { arg } else { 0 },
+            data: input,
+        };
+        let r = self.request(home, Kind::Io, pid, 60_000, 24 + input.len(), |w| {
+            mig::write_io(w, &io)
+        });
+        let (v, d) = match r {
+            Ok(x) => x,
+            Err(e) if e == EINTR => return -4,
+            Err(_) => return -5,
+        };
+        if v >= 0 && sh.output > 0 {
+            if d.len() != sh.output as usize {
+                return -5;
+            }
+            if sm::user_write(arg as u64, &d).is_err() {
+                return -14;
+            }
+        }
+        v
+    }
+
     // ---- messages from the network ----
 
     fn queue(&self, from: u8, h: &MigHeader, body: &[u8]) -> core::result::Result<(), WireError> {
@@ -1143,6 +1195,9 @@ impl sm::ProxyIo for Migrator {
                 let _ = self.send(home, Kind::Io, pid, 24, |w| mig::write_io(w, &io));
             }
             return 0;
+        }
+        if op == io_op::IOCTL {
+            return self.proxy_ioctl(home, pid, home_fd, whence, arg);
         }
         let (len, data): (u32, &[u8]) = match op {
             io_op::READ => (buf.len().min(mig::IO_MAX) as u32, &[]),
