@@ -29,7 +29,7 @@ module: kernel
 	@mkdir -p $(BUILD)
 	@$(MAKE) -s -C $(KDIR) M=$(REPO) modules 2>&1 | tee $(BUILD)/module.log; \
 	  test $${PIPESTATUS[0]} = 0 || exit 1; \
-	  if grep -q 'warning' $(BUILD)/module.log; then echo "module: warnings are errors" >&2; exit 1; fi
+	  if grep -q 'warning' $(BUILD)/module.log; then echo "module: warnings are errors" >&2; rm -f $(REPO)/vproc.ko; exit 1; fi
 
 # Static binaries for the guests: the tools and the test agent.
 tools:

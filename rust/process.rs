@@ -454,3 +454,47 @@ pub(crate) fn boot_wall_ms() -> u64 {
     // SAFETY: no preconditions.
     unsafe { shim::vproc_shim_boot_wall_ms() }
 }
+
+/// A cheap sample of one process (for the load leveller).
+pub(crate) struct Sample {
+    pub(crate) pid: u32,
+    pub(crate) threads: u32,
+    pub(crate) cpu_ns: u64,
+    pub(crate) rss_kib: u64,
+}
+
+/// # Safety
+///
+/// `data` is the `&mut dyn FnMut` given by [`for_each_sample`]; `s` is valid.
+unsafe extern "C" fn sample_tramp(data: *mut c_void, s: *const shim::vproc_sample) -> c_int {
+    // SAFETY: per this function's contract.
+    let (f, s) = unsafe { (&mut *data.cast::<&mut dyn FnMut(&Sample) -> Result>(), &*s) };
+    let smp = Sample {
+        pid: s.pid.max(0) as u32,
+        threads: s.threads.max(0) as u32,
+        cpu_ns: s.cpu_ns,
+        rss_kib: s.rss_kib,
+    };
+    match f(&smp) {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// Calls `f` for every user process with a PID >= `min_pid`.
+pub(crate) fn for_each_sample(min_pid: u32, f: &mut dyn FnMut(&Sample) -> Result) -> Result {
+    let mut dynf: &mut dyn FnMut(&Sample) -> Result = f;
+    // SAFETY: `dynf` outlives the call; the trampoline matches its type.
+    let ret = unsafe {
+        shim::vproc_shim_for_each_sample(
+            i32::try_from(min_pid).map_err(|_| EINVAL)?,
+            Some(sample_tramp),
+            core::ptr::from_mut(&mut dynf).cast(),
+        )
+    };
+    if ret < 0 {
+        Err(Error::from_errno(ret))
+    } else {
+        Ok(())
+    }
+}

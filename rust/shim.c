@@ -781,6 +781,52 @@ int vproc_shim_for_each_proc(int min_pid, vproc_proc_fn fn, void *data)
 	return ret;
 }
 
+int vproc_shim_for_each_sample(int min_pid, vproc_sample_fn fn, void *data)
+{
+	struct vproc_sample smp;
+	int nr = min_pid, ret = 0;
+
+	for (;;) {
+		struct task_struct *t = NULL;
+		struct mm_struct *mm;
+		u64 ut, st;
+		struct pid *pid;
+
+		rcu_read_lock();
+		while ((pid = find_ge_pid(nr, &init_pid_ns))) {
+			nr = pid_nr(pid);
+			t = pid_task(pid, PIDTYPE_TGID);
+			if (t && !(t->flags & PF_KTHREAD)) {
+				get_task_struct(t);
+				break;
+			}
+			t = NULL;
+			nr++;
+		}
+		rcu_read_unlock();
+		if (!t)
+			break;
+		memset(&smp, 0, sizeof(smp));
+		smp.pid = nr;
+		smp.threads = get_nr_threads(t);
+		/* Single-threaded candidates only: the leader's time is enough. */
+		task_cputime_adjusted(t, &ut, &st);
+		smp.cpu_ns = ut + st;
+		mm = get_task_mm(t);
+		if (mm) {
+			smp.rss_kib = get_mm_rss(mm) << (PAGE_SHIFT - 10);
+			mmput(mm);
+		}
+		put_task_struct(t);
+		ret = fn(data, &smp);
+		if (ret)
+			break;
+		nr++;
+		cond_resched();
+	}
+	return ret;
+}
+
 int vproc_shim_kill_local(int nr, int sig, unsigned int uid, unsigned int euid)
 {
 	kuid_t kuid = make_kuid(&init_user_ns, uid);

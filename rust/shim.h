@@ -231,6 +231,16 @@ int vproc_shim_for_each_proc(int min_pid, vproc_proc_fn fn, void *data);
  * kill(2) checks). 0 or -errno (-ESRCH, -EPERM, -EINVAL).
  */
 int vproc_shim_kill_local(int pid, int sig, unsigned int uid, unsigned int euid);
+/* A cheap sample of one process, for the load leveller. */
+struct vproc_sample {
+	int pid;
+	int threads;
+	unsigned long long cpu_ns;	/* user + system time so far */
+	unsigned long long rss_kib;
+};
+typedef int (*vproc_sample_fn)(void *data, const struct vproc_sample *s);
+/* Calls @fn for every user process with a PID >= @min_pid (PID order). */
+int vproc_shim_for_each_sample(int min_pid, vproc_sample_fn fn, void *data);
 /* This node's boot time, ms since the epoch. */
 unsigned long long vproc_shim_boot_wall_ms(void);
 /* The calling task's uid and euid. */

@@ -41,6 +41,8 @@ pub(crate) enum EventKind {
     Migrate,
     /// A move failed; the process stayed where it was.
     MigrateFailed,
+    /// The load leveller decided a move (and why).
+    Balance,
 }
 
 impl EventKind {
@@ -56,6 +58,7 @@ impl EventKind {
             EventKind::Key => "key",
             EventKind::Migrate => "migrate",
             EventKind::MigrateFailed => "migrate-failed",
+            EventKind::Balance => "balance",
         }
     }
 }

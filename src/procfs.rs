@@ -156,6 +156,7 @@ impl ProcFileOps for NodeLoad {
             let _ = writeln!(m, "free_kib: {}", l.free_kib);
             let _ = writeln!(m, "total_kib: {}", l.total_kib);
             let _ = writeln!(m, "vprocs: {}", l.vprocs);
+            let _ = writeln!(m, "busy: {}", l.busy);
         }
         if let Some(ms) = n.silent_ms {
             let _ = writeln!(m, "heard_ms_ago: {}", ms);
@@ -323,6 +324,35 @@ impl ProcFileOps for Tunable {
     }
 }
 
+/// `admin/balance_*`: the load leveller's tunables.
+struct BalanceTunable {
+    b: Arc<crate::balance::Balancer>,
+    i: usize,
+}
+
+impl ProcFileOps for BalanceTunable {
+    const WRITABLE: bool = true;
+
+    fn show(&self, m: &mut Seq<'_>) -> Result {
+        let v = self.b.tun.get(self.i).ok_or(EINVAL)?;
+        let _ = writeln!(m, "{}", v.load(Ordering::Relaxed));
+        Ok(())
+    }
+
+    fn write(&self, buf: &[u8]) -> Result {
+        admin_only()?;
+        let (name, lo, hi) = crate::balance::TUNABLES[self.i];
+        let name = name.to_str().unwrap_or("admin/balance_*");
+        let v = parse_num(name, buf, u64::from(lo), u64::from(hi))? as u32;
+        self.b
+            .tun
+            .get(self.i)
+            .ok_or(EINVAL)?
+            .store(v, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
 /// `admin/bench`.
 #[pin_data]
 struct Bench {
@@ -444,6 +474,7 @@ impl ClusterProc {
         t: &Arc<Transport>,
         table: &Arc<VprocTable>,
         migrator: &Arc<crate::migrate::Migrator>,
+        balancer: &Arc<crate::balance::Balancer>,
     ) -> Result<Self> {
         let mut root = ProcDir::new_root(c"cluster", 0o555)?;
         root.add(
@@ -469,6 +500,19 @@ impl ClusterProc {
         )?;
         let admin = root.add_dir(ADMIN_TAG, c"admin", 0o500)?;
         admin.add(c"key", 0o200, Arc::new(Key(t.clone()), GFP_KERNEL)?)?;
+        for (i, &(name, _, _)) in crate::balance::TUNABLES.iter().enumerate() {
+            admin.add(
+                name,
+                0o600,
+                Arc::new(
+                    BalanceTunable {
+                        b: balancer.clone(),
+                        i,
+                    },
+                    GFP_KERNEL,
+                )?,
+            )?;
+        }
         admin.add(
             c"restore",
             0o200,

@@ -269,6 +269,8 @@ pub(crate) struct Transport {
     stopping: AtomicBool,
     /// This node takes part in load leveling (sent in the load vector).
     pub(crate) loadlevel: AtomicBool,
+    /// CPU-bound processes here, as the load leveller last counted them.
+    pub(crate) busy: AtomicU32,
     next_req_id: AtomicU64,
     listener: Socket,
     #[pin]
@@ -348,6 +350,7 @@ impl Transport {
                 },
                 stopping: AtomicBool::new(false),
                 loadlevel: AtomicBool::new(true),
+                busy: AtomicU32::new(0),
                 next_req_id: AtomicU64::new(1),
                 listener,
                 key <- new_spinlock!(key, "Transport::key"),
@@ -431,6 +434,7 @@ impl Transport {
             } else {
                 0
             },
+            busy: self.busy.load(Ordering::Relaxed),
         }
     }
 

@@ -46,6 +46,9 @@ pub(crate) struct Entry {
     pub(crate) loadlevel: bool,
     pub(crate) lock: bool,
     pub(crate) nmigs: u32,
+    /// When it last arrived on this node (ms of the monotonic clock; 0:
+    /// never moved).
+    pub(crate) arrived_ms: u64,
 }
 
 /// A program name as the kernel keeps it (`comm`, at most 15 bytes).
@@ -217,7 +220,8 @@ impl VprocTable {
     }
 
     /// Checks a `goto` request; the move itself is the migration layer's.
-    /// Returns the node to move to, `None` when the process is there.
+    /// Returns the node to move to (0: the leveller's choice, `goto -1`),
+    /// `None` when the process is there.
     pub(crate) fn check_goto(&self, t: &TaskFacts, buf: &[u8]) -> Result<Option<u8>> {
         let target = pid::parse_goto(buf).map_err(|e| input_error("goto", e))?;
         if !t.may_control {
@@ -239,12 +243,10 @@ impl VprocTable {
         }
         let node = match target {
             Goto::Node(n) => n,
-            Goto::Balance => {
-                pr_info!("goto -1: no load balancer on this node yet\n");
-                return Err(ENOSYS);
-            }
+            // Node 0: let the load leveller choose.
+            Goto::Balance => 0,
         };
-        if !self.transport.is_up(node) {
+        if node != 0 && !self.transport.is_up(node) {
             pr_info!("goto: node {} is not up\n", node);
             return Err(EHOSTUNREACH);
         }
@@ -322,6 +324,7 @@ impl TaskEvents for VprocTable {
                 loadlevel: p.loadlevel,
                 lock: p.lock,
                 nmigs: 0,
+                arrived_ms: 0,
             };
             // Atomic context. On failure the child starts with defaults.
             if self.update(child, GFP_ATOMIC, |e| *e = inherited).is_err() {

@@ -16,6 +16,7 @@
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
+mod balance;
 mod events;
 mod logic;
 mod migrate;
@@ -77,6 +78,7 @@ struct Vproc {
     remote_procs: Option<sys::process::RemoteProcsReg>,
     proxies: Option<sys::migrate::ProxyReg>,
     reporter: Option<sys::thread::KThread>,
+    balancer_thread: Option<sys::thread::KThread>,
     pid_files: Option<sys::process::PidFilesReg>,
     task_events: Option<sys::process::TaskEventsReg>,
     proc: Option<procfs::ClusterProc>,
@@ -127,6 +129,7 @@ impl kernel::Module for Vproc {
             remote_procs: None,
             proxies: None,
             reporter: None,
+            balancer_thread: None,
             pid_files: None,
             task_events: None,
             proc: None,
@@ -145,18 +148,30 @@ impl kernel::Module for Vproc {
             c"vproc-migd",
             Arc::new(migrate::Reporter(this.migrator.clone()), GFP_KERNEL)?,
         )?);
+        let balancer = balance::Balancer::new(
+            this.config.node,
+            this.transport.clone(),
+            this.table.clone(),
+            this.migrator.clone(),
+            this.transport.events.clone(),
+        )?;
         this.task_events = Some(sys::process::TaskEventsReg::new(this.migrator.clone())?);
         this.proc = Some(procfs::ClusterProc::new(
             this.config.clone(),
             &this.transport,
             &this.table,
             &this.migrator,
+            &balancer,
         )?);
         this.pid_files = Some(sys::process::PidFilesReg::new(Arc::new(
             migrate::PidFilesImpl(this.migrator.clone()),
             GFP_KERNEL,
         )?)?);
         this.remote_procs = Some(sys::process::RemoteProcsReg::new(this.remote.clone())?);
+        this.balancer_thread = Some(sys::thread::KThread::spawn(
+            c"vproc-balance",
+            Arc::new(balance::BalanceThread(balancer), GFP_KERNEL)?,
+        )?);
         pr_info!(
             "node {} up, {} peer(s) configured\n",
             this.config.node,
@@ -172,6 +187,7 @@ impl Drop for Vproc {
         // /proc/cluster), stop following processes, stop the transport (it
         // tells the peers we leave, stops its threads, closes every
         // socket), and give the PID space back.
+        drop(self.balancer_thread.take());
         drop(self.remote_procs.take());
         drop(self.pid_files.take());
         drop(self.task_events.take());

@@ -4,6 +4,9 @@
 
 #![no_std]
 
+#[path = "../../src/logic/balance.rs"]
+pub mod balance;
+
 #[path = "../../src/logic/fmtbuf.rs"]
 pub mod fmtbuf;
 
@@ -21,3 +24,5 @@ pub mod procinfo;
 
 #[path = "../../src/logic/wire.rs"]
 pub mod wire;
+
+pub mod sim;

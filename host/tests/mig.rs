@@ -67,6 +67,8 @@ fn begin_round_trip() {
         home: 1,
         loadlevel: true,
         lock: false,
+        auto: true,
+        load_after: 1500,
         nmigs: 2,
         vdso_lo: 0x7fff0000,
         vdso: 0x7fff6000,

@@ -83,6 +83,7 @@ fn every_message_round_trips() {
         free_kib: 1 << 20,
         total_kib: 2 << 20,
         vprocs: 17,
+        busy: 3,
         flags: LOAD_FLAG_LOADLEVEL,
     });
     roundtrip(Leave);

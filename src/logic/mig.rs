@@ -380,6 +380,12 @@ pub struct Begin {
     pub loadlevel: bool,
     /// lock switch.
     pub lock: bool,
+    /// Asked by the load leveller (the destination may refuse: EAGAIN).
+    pub auto: bool,
+    /// For the leveller's moves: the source's load once the process left,
+    /// runnable tasks per CPU x 1000. The destination refuses the process
+    /// if it would end up busier than that (0 for other moves).
+    pub load_after: u32,
     /// Migrations so far, this one included.
     pub nmigs: u32,
     /// Start of the vdso/vvar area (the restorer places it there).
@@ -407,10 +413,11 @@ pub fn write_begin(
     w.u8(b.home)?;
     w.u8(u8::from(b.loadlevel))?;
     w.u8(u8::from(b.lock))?;
-    w.u8(0)?;
+    w.u8(u8::from(b.auto))?;
     w.u32(b.nmigs)?;
     w.u64(b.vdso_lo)?;
     w.u64(b.vdso)?;
+    w.u32(b.load_after)?;
     w.u8(cwd.len() as u8)?;
     w.bytes(cwd)?;
     write_areas(w, vmas, nvma)
@@ -453,14 +460,16 @@ pub fn read_begin<'a>(r: &mut Reader<'a>) -> Result<(Begin, &'a [u8], u32), Wire
     let home = r.u8()?;
     let loadlevel = r.u8()?;
     let lock = r.u8()?;
-    r.u8()?;
+    let auto = r.u8()?;
     let nmigs = r.u32()?;
     let vdso_lo = r.u64()?;
     let vdso = r.u64()?;
+    let load_after = r.u32()?;
     let cl = usize::from(r.u8()?);
     let cwd = r.bytes(cl)?;
     if loadlevel > 1
         || lock > 1
+        || auto > 1
         || home == 0
         || vdso_lo > vdso
         || vdso >= TASK_SIZE
@@ -477,6 +486,8 @@ pub fn read_begin<'a>(r: &mut Reader<'a>) -> Result<(Begin, &'a [u8], u32), Wire
             home,
             loadlevel: loadlevel == 1,
             lock: lock == 1,
+            auto: auto == 1,
+            load_after,
             nmigs,
             vdso_lo,
             vdso,

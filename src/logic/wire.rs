@@ -477,6 +477,10 @@ pub struct Load {
     pub vprocs: u32,
     /// [`LOAD_FLAG_LOADLEVEL`] and future flags.
     pub flags: u16,
+    /// CPU-bound processes (cluster PIDs using at least half their share
+    /// of the CPUs), as the load leveller last counted them: a steadier
+    /// figure than the runnable tasks of one instant.
+    pub busy: u32,
 }
 
 /// [`Load::flags`]: the node takes part in load leveling.
@@ -484,7 +488,7 @@ pub const LOAD_FLAG_LOADLEVEL: u16 = 1;
 
 impl Message for Load {
     const TYPE: MsgType = MsgType::Load;
-    const LEN: usize = 4 + 4 + 2 + 4 + 8 + 8 + 4 + 2;
+    const LEN: usize = 4 + 4 + 2 + 4 + 8 + 8 + 4 + 2 + 4;
     fn encode(&self, out: &mut [u8]) {
         out[0..4].copy_from_slice(&self.runnable.to_le_bytes());
         out[4..8].copy_from_slice(&self.loadavg.to_le_bytes());
@@ -494,6 +498,7 @@ impl Message for Load {
         out[22..30].copy_from_slice(&self.total_kib.to_le_bytes());
         out[30..34].copy_from_slice(&self.vprocs.to_le_bytes());
         out[34..36].copy_from_slice(&self.flags.to_le_bytes());
+        out[36..40].copy_from_slice(&self.busy.to_le_bytes());
     }
     fn decode(p: &[u8]) -> Result<Self, WireError> {
         check_len(p, Self::LEN)?;
@@ -506,6 +511,7 @@ impl Message for Load {
             total_kib: le_u64(p, 22),
             vprocs: le_u32(p, 30),
             flags: le_u16(p, 34),
+            busy: le_u32(p, 36),
         };
         if l.cpus == 0 || l.free_kib > l.total_kib || l.flags & !LOAD_FLAG_LOADLEVEL != 0 {
             return Err(WireError::BadField);

@@ -90,6 +90,8 @@ struct Incoming {
     go: bool,
     abort: bool,
     attached: bool,
+    /// Sent by the load leveller.
+    auto: bool,
     last_ns: u64,
 }
 
@@ -500,14 +502,37 @@ impl Migrator {
             go: false,
             abort: false,
             attached: false,
+            auto: b.auto,
             last_ns: now_ns(),
         };
-        let mut s = self.state.lock();
+        let s = self.state.lock();
         if s.incoming.iter().any(|i| i.pid == pid || i.mig == b.mig) {
             drop(s);
             refuse(EBUSY);
             return Ok(());
         }
+        // The leveller's moves: not to a node that does not take part, and
+        // one at a time (two busy nodes must not both fill this one).
+        if b.auto
+            && (!self.transport.loadlevel.load(Ordering::Relaxed)
+                || s.incoming.iter().any(|i| i.auto))
+        {
+            drop(s);
+            refuse(EAGAIN);
+            return Ok(());
+        }
+        drop(s);
+        // ... nor to one that would end up busier than the sender (its
+        // view of this node may be a heartbeat old).
+        if b.auto {
+            let l = self.transport.local_load();
+            let after = (l.busy + 1).saturating_mul(1000) / u32::from(l.cpus.max(1));
+            if after > b.load_after {
+                refuse(EAGAIN);
+                return Ok(());
+            }
+        }
+        let mut s = self.state.lock();
         let deputy = s.deputies.iter().position(|d| d.pid == pid);
         if let Some(d) = deputy {
             // Coming home: the deputy rebuilds itself.
@@ -1159,18 +1184,30 @@ impl MigService for Migrator {
                 r.end()?;
                 let node = u8::try_from(node).map_err(|_| WireError::BadField)?;
                 let me = self.this.lock().clone();
+                // Ok(true): moving, its task work answers; Ok(false): it
+                // stays (best where it is).
                 let res = match (self.body(h.pid), me) {
                     (Some(b), Some(me)) if b.home == from && !b.retiring => {
-                        if !self.transport.is_up(node) {
+                        // 0: this node's leveller chooses (`goto -1`).
+                        let node = match node {
+                            0 => self.best_node().ok().flatten().unwrap_or(self.me),
+                            n => n,
+                        };
+                        if node == self.me {
+                            Ok(false)
+                        } else if !self.transport.is_up(node) {
                             Err(EHOSTUNREACH)
                         } else {
-                            me.start_goto(h.pid, node, Some((from, h.req)))
+                            me.start_goto(h.pid, node, Some((from, h.req)), false)
+                                .map(|()| true)
                         }
                     }
                     _ => Err(ESRCH),
                 };
-                if let Err(e) = res {
-                    self.respond(from, h.req, h.pid, i64::from(e.to_errno()), &[]);
+                match res {
+                    Ok(true) => {}
+                    Ok(false) => self.respond(from, h.req, h.pid, 0, &[]),
+                    Err(e) => self.respond(from, h.req, h.pid, i64::from(e.to_errno()), &[]),
                 }
                 Ok(())
             }

@@ -199,13 +199,47 @@ impl Migrator {
             if at == node {
                 return Ok(());
             }
-            // Its node moves it (home included: then it comes back).
+            // Its node moves it (home included: then it comes back; 0:
+            // that node's leveller chooses).
             let (v, _) = self.request(at, Kind::Goto, t.tgid, GOTO_TIMEOUT_MS, 4, |w| {
                 w.u32(u32::from(node))
             })?;
             return if v < 0 { Err(errno_of(v)) } else { Ok(()) };
         }
-        self.start_goto(t.tgid, node, None)
+        let node = match node {
+            0 => match self.best_node()? {
+                Some(n) => n,
+                None => {
+                    pr_info!("goto -1: pid {} is best where it is\n", t.tgid);
+                    return Ok(());
+                }
+            },
+            n => n,
+        };
+        self.start_goto(t.tgid, node, None, false)
+    }
+
+    /// The node the leveller would send one more process of this node to
+    /// (`goto -1`), `None` if none is better than here.
+    pub(super) fn best_node(&self) -> Result<Option<u8>> {
+        let view = crate::balance::cluster_view(&self.transport, None, false)?;
+        Ok(crate::logic::balance::best_node(self.me, &view))
+    }
+
+    /// A move decided by the load leveller: like `goto` (pre-copy
+    /// included), but the destination may refuse it (EAGAIN) when it does
+    /// not take part or is receiving another one.
+    pub(crate) fn move_auto(self: &Arc<Self>, pid: u32, node: u8) -> Result {
+        self.start_goto(pid, node, None, true)
+    }
+
+    /// Milliseconds since local process `pid` arrived here (`u64::MAX` if
+    /// it never moved).
+    pub(crate) fn since_arrival_ms(&self, pid: u32) -> u64 {
+        match self.table.entry(pid).arrived_ms {
+            0 => u64::MAX,
+            t => (now_ns() / 1_000_000).saturating_sub(t),
+        }
     }
 
     /// Starts moving local process `pid` to `node`; waits for the outcome
@@ -215,6 +249,7 @@ impl Migrator {
         pid: u32,
         node: u8,
         reply: Option<(u8, u64)>,
+        auto: bool,
     ) -> Result {
         {
             let mut s = self.state.lock();
@@ -225,7 +260,7 @@ impl Migrator {
             s.busy.push(pid, GFP_KERNEL)?;
         }
         let own = sm::current_tgid() == pid;
-        let r = self.start_goto_busy(pid, node, reply, own);
+        let r = self.start_goto_busy(pid, node, reply, own, auto);
         if r.is_err() {
             self.unbusy(pid);
         }
@@ -238,6 +273,7 @@ impl Migrator {
         node: u8,
         reply: Option<(u8, u64)>,
         own: bool,
+        auto: bool,
     ) -> Result {
         // A writer that waits anyway pre-copies the memory while the
         // process runs; a process moving itself, or a move asked by
@@ -245,7 +281,7 @@ impl Migrator {
         let out = if own || reply.is_some() {
             None
         } else {
-            let mut out = self.begin(pid, node)?;
+            let mut out = self.begin(pid, node, auto)?;
             if let Err(e) = self.precopy(pid, &mut out) {
                 self.abort(pid, &out);
                 self.failed(pid, node, e);
@@ -316,7 +352,7 @@ impl Migrator {
 
     /// Begin: tells `dest` the layout of process `pid` (running or the
     /// caller) and waits until it is ready for pages.
-    fn begin(&self, pid: u32, dest: u8) -> Result<Outgoing> {
+    fn begin(&self, pid: u32, dest: u8, auto: bool) -> Result<Outgoing> {
         let mm = sm::Mm::of(pid)?;
         let vmas = sm::vmas(Some(&mm))?;
         check_areas(pid, &vmas)?;
@@ -330,6 +366,13 @@ impl Migrator {
             home,
             loadlevel: e.loadlevel,
             lock: e.lock,
+            auto,
+            load_after: if auto {
+                let l = self.transport.local_load();
+                l.busy.saturating_sub(1).saturating_mul(1000) / u32::from(l.cpus.max(1))
+            } else {
+                0
+            },
             nmigs,
             vdso_lo,
             vdso,
@@ -342,7 +385,7 @@ impl Migrator {
                 Kind::Begin,
                 pid,
                 BEGIN_TIMEOUT_MS,
-                40 + cwd.len() + vlen,
+                64 + cwd.len() + vlen,
                 |w| {
                     let mut it = vmas.iter().map(as_vma);
                     mig::write_begin(w, &b, cwd, &mut it, vmas.len() as u32)
@@ -463,7 +506,7 @@ impl Migrator {
         }
         let mut out = match out {
             Some(o) => o,
-            None => self.begin(pid, dest)?,
+            None => self.begin(pid, dest, false)?,
         };
         let mut sigs = KVec::new();
         match self.commit(pid, &mut out, &mut sigs) {

@@ -171,6 +171,7 @@ fn load() -> Vec<u8> {
         free_kib: 1,
         total_kib: 2,
         vprocs: 0,
+        busy: 0,
         flags: 0,
     })
 }
