@@ -229,7 +229,7 @@ impl Sim {
             }
         }
         // Heartbeats: every node's load vector reaches the others.
-        if now % self.heartbeat_ms == 0 {
+        if now.is_multiple_of(self.heartbeat_ms) {
             for i in 0..self.nodes.len() {
                 self.heard[i] = self.running(i);
                 for p in self.pending.iter_mut() {

@@ -1,0 +1,68 @@
+# Automatic load leveling: busy nodes shed processes by themselves.
+# Sourced by run-tests with lib.sh; the cluster is up with $NODES nodes.
+#
+# vproc-spin (qemu-test/progs/) is a CPU-bound job: a fixed amount of work.
+
+werr() { on "$1" "echo '$3' > $2 2>/tmp/werr && echo ok || sed 's/.*: //' /tmp/werr"; }
+# where PIDFILE: on which node each process of PIDFILE (node 1) runs, as
+# "count node" pairs, e.g. "3 1 3 2 3 3".
+where() { on 1 "for p in \$(cat $1); do cat /proc/\$p/where 2>/dev/null || echo gone; done | sort | uniq -c | tr -s ' \n' '  ' | sed 's/^ //; s/ \$//'"; }
+# spread PIDFILE: jobs per node 1..3 ("3 3 3").
+spread() { on 1 "for n in 1 2 3; do c=0; for p in \$(cat $1); do [ \"\$(cat /proc/\$p/where 2>/dev/null)\" = \$n ] && c=\$((c+1)); done; printf '%s ' \$c; done"; }
+
+check_eq "the leveller's tunables are there" \
+    "balance_cooldown_ms balance_interval_ms balance_margin_pct balance_max_migs balance_mem_low_pct balance_min_age_ms balance_use_speed" \
+    "$(on 1 'cd /proc/cluster/admin; echo balance_*')"
+check_eq "balance_interval_ms 50 is refused (EINVAL)" "Invalid argument" "$(werr 1 /proc/cluster/admin/balance_interval_ms 50)"
+check_eq "balance_margin_pct x is refused (EINVAL)" "Invalid argument" "$(werr 1 /proc/cluster/admin/balance_margin_pct x)"
+check_match "a user cannot change them" "Permission denied|Operation not permitted" \
+    "$(on 1 "su user -c 'echo 100 > /proc/cluster/admin/balance_margin_pct' 2>&1")"
+
+# --- 9 CPU-bound jobs (loadlevel 1) on node 1, plus 2 with loadlevel 0.
+on 1 "rm -f /tmp/spin.pids /tmp/pinned.pids
+      sh -c 'echo 1 > /proc/\$\$/loadlevel; for i in 1 2 3 4 5 6 7 8 9; do vproc-spin 100000 > /dev/null 2>&1 & echo \$! >> /tmp/spin.pids; done'
+      sh -c 'for i in 1 2; do vproc-spin 100000 > /dev/null 2>&1 & echo \$! >> /tmp/pinned.pids; done'"
+check_eq "the jobs inherit loadlevel 1" 1 "$(on 1 'cat /proc/$(head -1 /tmp/spin.pids)/loadlevel')"
+check_eq "... the others keep 0" 0 "$(on 1 'cat /proc/$(head -1 /tmp/pinned.pids)/loadlevel')"
+s=""
+for t in $(seq 1 30); do
+    sleep 2
+    s=$(spread /tmp/spin.pids)
+    set -- $s
+    if [ "$1" -ge 2 ] && [ "$1" -le 4 ] && [ "$2" -ge 2 ] && [ "$2" -le 4 ] && [ "$3" -ge 2 ] && [ "$3" -le 4 ]; then
+        break
+    fi
+done
+echo "# spread after $((t * 2)) s: $s" 
+check_match "9 jobs from node 1 spread to 3/3/3 (+-1) within 60 s" "^[234] [234] [234] $" "$s"
+sleep 6
+check_eq "the loadlevel 0 jobs never moved" "2 1" "$(where /tmp/pinned.pids)"
+nm=$(on 1 'for p in $(cat /tmp/spin.pids); do cat /proc/$p/nmigs; done | sort -n | tail -1')
+check "no job migrated more than twice (max $nm)" test "$nm" -le 2
+check_match "events record the leveller's moves with their reason" "balance node=1 pid [0-9]+ -> node [23]: load" \
+    "$(on 1 'cat /proc/cluster/events')"
+on 1 'kill -9 $(cat /tmp/spin.pids /tmp/pinned.pids) 2>/dev/null'
+sleep 2
+
+# --- a node whose loadlevel switch is 0 receives nothing.
+on 3 'echo 0 > /proc/cluster/node3/loadlevel'
+check_eq "node 3's switch is 0, seen from node 1" 0 "$(on 1 'sleep 1.5; cat /proc/cluster/node3/loadlevel')"
+on 1 "rm -f /tmp/spin2.pids; sh -c 'echo 1 > /proc/\$\$/loadlevel; for i in 1 2 3 4 5 6; do vproc-spin 100000 > /dev/null 2>&1 & echo \$! >> /tmp/spin2.pids; done'"
+for t in $(seq 1 20); do
+    sleep 2
+    s=$(spread /tmp/spin2.pids)
+    [ "$s" = "3 3 0 " ] && break
+done
+sleep 6
+check_eq "6 jobs spread 3/3 over nodes 1 and 2, none to node 3" "3 3 0 " "$(spread /tmp/spin2.pids)"
+check_eq "goto -1 of a job: it is best where it is (nothing better)" ok "$(werr 1 /proc/$(on 1 'head -1 /tmp/spin2.pids')/goto -1)"
+on 1 'kill -9 $(cat /tmp/spin2.pids) 2>/dev/null'
+on 3 'echo 1 > /proc/cluster/node3/loadlevel'
+
+# --- goto -1 asks the leveller for the best node.
+on 1 'vproc-spin 100000 > /dev/null 2>&1 & echo $! > /tmp/one.pid; vproc-spin 100000 > /dev/null 2>&1 & echo $! > /tmp/two.pid'
+sleep 3
+p=$(on 1 'cat /tmp/one.pid')
+check_eq "goto -1 of a busy process on a busy node" ok "$(werr 1 /proc/$p/goto -1)"
+check_match "... moves it to an idle node" "^[23]$" "$(on 1 "cat /proc/$p/where")"
+on 1 'kill -9 $(cat /tmp/one.pid /tmp/two.pid) 2>/dev/null'
