@@ -1062,7 +1062,9 @@ int vproc_shim_mig_fds(vproc_fd_fn fn, void *data)
 		d.fd = fd;
 		d.home_fd = fd;
 		d.f_flags = f->f_flags & (O_ACCMODE | O_APPEND | O_NONBLOCK);
+		rcu_read_lock();
 		d.cloexec = close_on_exec(fd, current->files);
+		rcu_read_unlock();
 		mode = file_inode(f)->i_mode;
 		if (f->f_op == &vproc_proxy_fops) {
 			struct vproc_proxy *p = f->private_data;

@@ -295,7 +295,8 @@ impl Balancer {
         );
         let hb = u64::from(self.transport.tun.heartbeat_ms.load(Ordering::Relaxed));
         self.st.lock().pending[usize::from(m.to) % 64] = now_ns() + 2 * hb * NSEC_PER_MSEC;
-        if let Err(e) = self.migrator.move_auto(m.pid, m.to) {
+        let for_load = m.reason == balance::Reason::Load;
+        if let Err(e) = self.migrator.move_auto(m.pid, m.to, for_load) {
             pr_info!(
                 "balance: pid {} to node {} not moved (error {})\n",
                 m.pid,

@@ -11,6 +11,8 @@
  * -f   read FILE one line per tick (a file open across the move)
  * -x   exit status (default 0)
  * -r   at the end, read a line from stdin and print it ("read LINE")
+ * -w   after the ticks, wait until FILE exists (lets a test move it
+ *      mid-run however slow the machine is)
  * -T   start a second thread (such a process must be refused)
  * -q   no tick lines
  *
@@ -60,7 +62,7 @@ int main(int argc, char **argv)
 {
 	size_t mib = 4, words, i;
 	int ticks = 20, status = 0, quiet = 0, threaded = 0, readline = 0, opt, t;
-	const char *path = NULL;
+	const char *path = NULL, *gate = NULL;
 	FILE *in = NULL;
 	uint64_t *mem, sum = 0xcbf29ce484222325ULL, fsum = 0, heap = 0;
 	long double x87 = 0;
@@ -69,7 +71,7 @@ int main(int argc, char **argv)
 	struct sigaction sa;
 	char line[256];
 
-	while ((opt = getopt(argc, argv, "m:t:f:x:Tqr")) != -1) {
+	while ((opt = getopt(argc, argv, "m:t:f:x:Tqrw:")) != -1) {
 		switch (opt) {
 		case 'm': mib = strtoul(optarg, NULL, 10); break;
 		case 't': ticks = atoi(optarg); break;
@@ -78,6 +80,7 @@ int main(int argc, char **argv)
 		case 'T': threaded = 1; break;
 		case 'q': quiet = 1; break;
 		case 'r': readline = 1; break;
+		case 'w': gate = optarg; break;
 		default: return 2;
 		}
 	}
@@ -122,6 +125,11 @@ int main(int argc, char **argv)
 				fsum = mix(fsum, (unsigned char)line[i]);
 		if (!quiet)
 			printf("tick %d\n", t);
+	}
+	while (gate && access(gate, F_OK) != 0) {
+		struct timespec ts = { 0, 100 * 1000 * 1000 };
+
+		nanosleep(&ts, NULL);
 	}
 	errno = 33;
 	/* Heap growth after the move. */

@@ -18,7 +18,8 @@ check_match "the unmoved reference run prints its result" "^result mem=.* samepi
 
 # --- 1 -> 2: a 64 MiB process with a file open, moved mid-run; its parent
 # (the shell) waits for it; signals from home reach it.
-on 1 "rm -f /tmp/m1.*; cd /tmp; $M -m 64 -t 100 -f /tmp/lines -x 42 > /tmp/m1.out 2>&1 & echo \$! > /tmp/m1.pid
+for n in 2 3; do on $n 'rm -f /tmp/m1.go'; done
+on 1 "rm -f /tmp/m1.*; cd /tmp; $M -m 64 -t 100 -f /tmp/lines -x 42 -w /tmp/m1.go > /tmp/m1.out 2>&1 & echo \$! > /tmp/m1.pid
       p=\$!; sleep 1.5; echo 2 > /proc/\$p/goto; echo \$? > /tmp/m1.goto
       cat /proc/\$p/where > /tmp/m1.where; cat /proc/\$p/nmigs > /tmp/m1.nmigs
       sleep 0.3; kill -USR1 \$p; sleep 0.5; kill -USR1 \$p
@@ -37,6 +38,8 @@ check_eq "ps on node 2 lists the process once" 1 "$(on 2 "ps -e -o pid= | grep -
 check_eq "it runs on node 2 with the same PID" "vproc-mtest" "$(on 2 "cat /proc/$pid/comm")"
 check_match "the home node's events record the move" "migrate .*pid $pid node 1 -> node 2" "$(on 1 'cat /proc/cluster/events')"
 check_match "node 2's events record the arrival" "migrate .*pid $pid \(vproc-mtest\) arrived from node 1" "$(on 2 'cat /proc/cluster/events')"
+# Paths resolve on the node a process runs on: the gate goes everywhere.
+for n in 1 2 3; do on $n 'touch /tmp/m1.go'; done
 wait "$waiter"
 on 1 'for i in $(seq 50); do [ -f /tmp/m1.status ] && break; sleep 0.2; done'
 check_eq "the parent's wait() gets the migrated child's exit status 42" 42 "$(on 1 'cat /tmp/m1.status')"

@@ -66,3 +66,18 @@ p=$(on 1 'cat /tmp/one.pid')
 check_eq "goto -1 of a busy process on a busy node" ok "$(werr 1 /proc/$p/goto -1)"
 check_match "... moves it to an idle node" "^[23]$" "$(on 1 "cat /proc/$p/where")"
 on 1 'kill -9 $(cat /tmp/one.pid /tmp/two.pid) 2>/dev/null'
+
+# --- memory ushering: node 1 short of memory sends a job away.
+on 1 'vproc-mtest -m 560 -t 100000 -q > /dev/null 2>&1 & echo $! > /tmp/hog.pid'
+on 1 'p=$(cat /tmp/hog.pid); for i in $(seq 60); do r=$(awk "/VmRSS/ {print \$2}" /proc/$p/status); [ "$r" -gt 560000 ] && break; sleep 0.5; done'
+on 1 "sh -c 'echo 1 > /proc/\$\$/loadlevel; vproc-spin 100000 > /dev/null 2>&1 & echo \$! > /tmp/ush.pid'"
+up=$(on 1 'cat /tmp/ush.pid')
+on 1 'echo 50 > /proc/cluster/admin/balance_mem_low_pct'
+for t in $(seq 1 15); do
+    sleep 2
+    [ "$(on 1 "cat /proc/$up/where")" != 1 ] && break
+done
+check_match "a node short of memory ushers a job away" "^[23]$" "$(on 1 "cat /proc/$up/where")"
+check_match "... and says why" "balance node=1 pid $up -> node [23]: memory" "$(on 1 'cat /proc/cluster/events')"
+on 1 'echo 10 > /proc/cluster/admin/balance_mem_low_pct'
+on 1 "kill -9 $up \$(cat /tmp/hog.pid)"

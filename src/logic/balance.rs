@@ -25,7 +25,8 @@
 //!   automatic arrivals while one is in progress.
 //! - Memory ushering: a node with less free memory than `mem_low_pct` of
 //!   its total sends its largest candidate to the node with the most free
-//!   memory, if that node has room to spare.
+//!   memory, if that node has twice its size free and stays 10 points
+//!   above the low mark.
 
 /// What a node knows of one node (itself included).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -174,9 +175,11 @@ pub fn decide(me: u8, nodes: &[NodeView], procs: &[Candidate], p: &Params) -> Op
                 .iter()
                 .filter(|n| eligible(n, me))
                 .filter(|n| {
+                    // Room to spare there: twice the process, and still 10
+                    // points above the low mark once it arrived.
                     n.free_kib > c.rss_kib.saturating_mul(2)
-                        && (n.free_kib - c.rss_kib) * 100
-                            >= n.total_kib * u64::from(p.mem_low_pct) * 2
+                        && (n.free_kib - c.rss_kib).saturating_mul(100)
+                            >= n.total_kib.saturating_mul(u64::from(p.mem_low_pct) + 10)
                 })
                 .max_by_key(|n| (n.free_kib, core::cmp::Reverse(n.node)));
             if let Some(t) = target {

@@ -144,6 +144,10 @@ pub(crate) struct Migrator {
     exits: SpinLock<Exits>,
     #[pin]
     exits_cv: CondVar,
+    /// Whether the leveller's current move is for load (the destination
+    /// checks it would not end up busier) or for memory. One leveller
+    /// thread moves one process at a time.
+    load_check: core::sync::atomic::AtomicBool,
     /// This migrator itself (set after creation, cleared at unload), for
     /// work started by the receiver threads.
     #[pin]
@@ -190,6 +194,7 @@ impl Migrator {
                 table,
                 events,
                 next_mig: AtomicU64::new(1),
+                load_check: core::sync::atomic::AtomicBool::new(true),
                 state <- new_mutex!(State { incoming: KVec::new(), deputies: KVec::new(), busy: KVec::new() }, "Migrator::state"),
                 cv <- new_condvar!("Migrator::cv"),
                 bodies <- new_spinlock!(KVec::new(), "Migrator::bodies"),
@@ -852,14 +857,15 @@ impl Migrator {
                     }
                     sm::restore_regs(c.gregs, c.xstate, c.xkind)?;
                     if !deputy {
-                        // Known before Go so that its exit is reported.
+                        // Known before Go so that its exit is reported
+                        // (a spinlock: the exit hook reads it atomically).
                         self.bodies.lock().push(
                             BodyRec {
                                 pid,
                                 home: b.home,
                                 retiring: false,
                             },
-                            GFP_KERNEL,
+                            GFP_ATOMIC,
                         )?;
                     }
                     self.respond(from, msg.req, pid, 0, &[]);
@@ -1393,7 +1399,8 @@ impl ThreadFn for Reporter {
 impl Migrator {
     pub(crate) fn wake(&self) {
         // Breaks the reference cycle (module unload).
-        drop(self.this.lock().take());
+        let me = self.this.lock().take();
+        drop(me);
         self.exits_cv.notify_all();
         self.cv.notify_all();
     }

@@ -229,7 +229,10 @@ impl Migrator {
     /// A move decided by the load leveller: like `goto` (pre-copy
     /// included), but the destination may refuse it (EAGAIN) when it does
     /// not take part or is receiving another one.
-    pub(crate) fn move_auto(self: &Arc<Self>, pid: u32, node: u8) -> Result {
+    /// `for_load`: the destination also refuses it if it would end up
+    /// busier than this node (not for memory ushering).
+    pub(crate) fn move_auto(self: &Arc<Self>, pid: u32, node: u8, for_load: bool) -> Result {
+        self.load_check.store(for_load, Ordering::Relaxed);
         self.start_goto(pid, node, None, true)
     }
 
@@ -367,7 +370,9 @@ impl Migrator {
             loadlevel: e.loadlevel,
             lock: e.lock,
             auto,
-            load_after: if auto {
+            load_after: if auto && !self.load_check.load(Ordering::Relaxed) {
+                u32::MAX
+            } else if auto {
                 let l = self.transport.local_load();
                 l.busy.saturating_sub(1).saturating_mul(1000) / u32::from(l.cpus.max(1))
             } else {
@@ -671,7 +676,10 @@ impl Migrator {
         }
         let mut fdbytes = KVec::new();
         fdbytes.resize(fds.len() * mig::FD_LEN, 0, GFP_KERNEL)?;
-        for (f, o) in fds.iter().zip(fdbytes.chunks_exact_mut(mig::FD_LEN)) {
+        for (k, f) in fds.iter().enumerate() {
+            let o = fdbytes
+                .get_mut(k * mig::FD_LEN..(k + 1) * mig::FD_LEN)
+                .ok_or(EINVAL)?;
             let fd = Fd {
                 fd: f.fd,
                 f_flags: f.f_flags,
