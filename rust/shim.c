@@ -742,6 +742,30 @@ static void vproc_fill_procinfo(struct vproc_procinfo *p, struct task_struct *t,
 	}
 }
 
+/*
+ * The user process with the smallest PID >= *@nr (a reference), its PID in
+ * *@nr; NULL when there is none.
+ */
+static struct task_struct *vproc_next_user_task(int *nr)
+{
+	struct task_struct *t = NULL;
+	struct pid *pid;
+
+	rcu_read_lock();
+	while ((pid = find_ge_pid(*nr, &init_pid_ns))) {
+		*nr = pid_nr(pid);
+		t = pid_task(pid, PIDTYPE_TGID);
+		if (t && !(t->flags & PF_KTHREAD)) {
+			get_task_struct(t);
+			break;
+		}
+		t = NULL;
+		(*nr)++;
+	}
+	rcu_read_unlock();
+	return t;
+}
+
 int vproc_shim_for_each_proc(int min_pid, vproc_proc_fn fn, void *data)
 {
 	u64 boot_wall_ns = ktime_get_real_ns() - ktime_get_boottime_ns();
@@ -752,21 +776,8 @@ int vproc_shim_for_each_proc(int min_pid, vproc_proc_fn fn, void *data)
 	if (!info)
 		return -ENOMEM;
 	for (;;) {
-		struct task_struct *t = NULL;
-		struct pid *pid;
+		struct task_struct *t = vproc_next_user_task(&nr);
 
-		rcu_read_lock();
-		while ((pid = find_ge_pid(nr, &init_pid_ns))) {
-			nr = pid_nr(pid);
-			t = pid_task(pid, PIDTYPE_TGID);
-			if (t && !(t->flags & PF_KTHREAD)) {
-				get_task_struct(t);
-				break;
-			}
-			t = NULL;
-			nr++;
-		}
-		rcu_read_unlock();
 		if (!t)
 			break;
 		vproc_fill_procinfo(info, t, boot_wall_ns);
@@ -787,23 +798,10 @@ int vproc_shim_for_each_sample(int min_pid, vproc_sample_fn fn, void *data)
 	int nr = min_pid, ret = 0;
 
 	for (;;) {
-		struct task_struct *t = NULL;
+		struct task_struct *t = vproc_next_user_task(&nr);
 		struct mm_struct *mm;
 		u64 ut, st;
-		struct pid *pid;
 
-		rcu_read_lock();
-		while ((pid = find_ge_pid(nr, &init_pid_ns))) {
-			nr = pid_nr(pid);
-			t = pid_task(pid, PIDTYPE_TGID);
-			if (t && !(t->flags & PF_KTHREAD)) {
-				get_task_struct(t);
-				break;
-			}
-			t = NULL;
-			nr++;
-		}
-		rcu_read_unlock();
 		if (!t)
 			break;
 		memset(&smp, 0, sizeof(smp));
