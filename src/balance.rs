@@ -252,10 +252,10 @@ impl Balancer {
         Ok(out)
     }
 
-    /// One decision, and the move it asks for.
-    fn tick(&self) {
+    /// One decision, and the move it asks for; whether a process moved.
+    fn tick(&self) -> bool {
         if !self.transport.loadlevel.load(Ordering::Relaxed) {
-            return;
+            return false;
         }
         let (procs, view) = {
             let mut st = self.st.lock();
@@ -266,17 +266,17 @@ impl Balancer {
             let prev = l.busy.max(l.runnable).max(1);
             let procs = match self.candidates(&mut st, prev, u32::from(l.cpus)) {
                 Ok(p) => p,
-                Err(_) => return,
+                Err(_) => return false,
             };
             let speed = self.tun.use_speed.load(Ordering::Relaxed) != 0;
             let view = match cluster_view(&self.transport, Some(&st.pending), speed) {
                 Ok(v) => v,
-                Err(_) => return,
+                Err(_) => return false,
             };
             (procs, view)
         };
         let Some(m) = balance::decide(self.me, &view, &procs, &self.tun.params()) else {
-            return;
+            return false;
         };
         let here = view
             .iter()
@@ -296,13 +296,24 @@ impl Balancer {
         let hb = u64::from(self.transport.tun.heartbeat_ms.load(Ordering::Relaxed));
         self.st.lock().pending[usize::from(m.to) % 64] = now_ns() + 2 * hb * NSEC_PER_MSEC;
         let for_load = m.reason == balance::Reason::Load;
-        if let Err(e) = self.migrator.move_auto(m.pid, m.to, for_load) {
-            pr_info!(
-                "balance: pid {} to node {} not moved (error {})\n",
-                m.pid,
-                m.to,
-                e.to_errno()
-            );
+        match self.migrator.move_auto(m.pid, m.to, for_load) {
+            Ok(()) => {
+                // This node counts one process less now.
+                let b = self.transport.busy.load(Ordering::Relaxed);
+                self.transport
+                    .busy
+                    .store(b.saturating_sub(1), Ordering::Relaxed);
+                true
+            }
+            Err(e) => {
+                pr_info!(
+                    "balance: pid {} to node {} not moved (error {})\n",
+                    m.pid,
+                    m.to,
+                    e.to_errno()
+                );
+                false
+            }
         }
     }
 }
@@ -315,15 +326,17 @@ impl ThreadFn for BalanceThread {
         let b = &self.0;
         // A phase per node: nodes do not decide in lockstep.
         let phase = u32::from(b.me) * 137;
-        let mut first = true;
+        let mut wait = b.tun.interval_ms.load(Ordering::Relaxed).max(100);
+        wait += phase % wait;
         while !thread::should_stop() {
-            let iv = b.tun.interval_ms.load(Ordering::Relaxed).max(100);
-            thread::sleep_ms(if first { iv + phase % iv } else { iv });
-            first = false;
+            thread::sleep_ms(wait);
             if thread::should_stop() {
                 break;
             }
+            // One move per interval: deciding again before the receivers'
+            // load vectors show the last move made processes move twice.
             b.tick();
+            wait = b.tun.interval_ms.load(Ordering::Relaxed).max(100);
         }
     }
 }

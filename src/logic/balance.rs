@@ -86,7 +86,7 @@ impl Default for Params {
     fn default() -> Self {
         Self {
             margin_pct: 50,
-            min_age_ms: 2000,
+            min_age_ms: 1000,
             cooldown_ms: 10_000,
             max_migs: 4,
             mem_low_pct: 10,
