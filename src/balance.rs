@@ -22,7 +22,7 @@ use crate::events::{EventKind, Events};
 use crate::logic::balance::{self, Candidate, NodeView, Params};
 use crate::logic::pid;
 use crate::logic::wire::LOAD_FLAG_LOADLEVEL;
-use crate::migrate::Migrator;
+use crate::migrate::{Asker, Migrator};
 use crate::sys::process;
 use crate::sys::thread::{self, ThreadFn};
 use crate::sys::time::now_ns;
@@ -295,8 +295,11 @@ impl Balancer {
         );
         let hb = u64::from(self.transport.tun.heartbeat_ms.load(Ordering::Relaxed));
         self.st.lock().pending[usize::from(m.to) % 64] = now_ns() + 2 * hb * NSEC_PER_MSEC;
-        let for_load = m.reason == balance::Reason::Load;
-        match self.migrator.move_auto(m.pid, m.to, for_load) {
+        let why = match m.reason {
+            balance::Reason::Memory => Asker::Memory,
+            _ => Asker::Load,
+        };
+        match self.migrator.move_auto(m.pid, m.to, why) {
             Ok(()) => {
                 // This node counts one process less now.
                 let b = self.transport.busy.load(Ordering::Relaxed);

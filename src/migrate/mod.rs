@@ -28,6 +28,8 @@
 
 mod source;
 
+pub(crate) use source::Asker;
+
 use crate::events::{EventKind, Events};
 use crate::logic::mig::{
     self, io_op, vma_flags, Begin, Commit, DataHdr, Fd, Io, Kind, MigHeader, Reader, Signal, Vma,
@@ -144,10 +146,6 @@ pub(crate) struct Migrator {
     exits: SpinLock<Exits>,
     #[pin]
     exits_cv: CondVar,
-    /// Whether the leveller's current move is for load (the destination
-    /// checks it would not end up busier) or for memory. One leveller
-    /// thread moves one process at a time.
-    load_check: core::sync::atomic::AtomicBool,
     /// This migrator itself (set after creation, cleared at unload), for
     /// work started by the receiver threads.
     #[pin]
@@ -194,7 +192,6 @@ impl Migrator {
                 table,
                 events,
                 next_mig: AtomicU64::new(1),
-                load_check: core::sync::atomic::AtomicBool::new(true),
                 state <- new_mutex!(State { incoming: KVec::new(), deputies: KVec::new(), busy: KVec::new() }, "Migrator::state"),
                 cv <- new_condvar!("Migrator::cv"),
                 bodies <- new_spinlock!(KVec::new(), "Migrator::bodies"),
@@ -1204,7 +1201,7 @@ impl MigService for Migrator {
                         } else if !self.transport.is_up(node) {
                             Err(EHOSTUNREACH)
                         } else {
-                            me.start_goto(h.pid, node, Some((from, h.req)), false)
+                            me.start_goto(h.pid, node, Some((from, h.req)), source::Asker::Goto)
                                 .map(|()| true)
                         }
                     }

@@ -24,6 +24,18 @@ use super::*;
 /// Marks a page as sent in [`Area::sent`] (its hash with this bit set).
 const SENT: u64 = 1;
 
+/// Who asked for a move.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Asker {
+    /// A person or program (`goto`): the destination takes it if it can.
+    Goto,
+    /// The load leveller, for load: the destination may refuse it, also
+    /// when it would end up busier than this node.
+    Load,
+    /// The load leveller, for memory: the destination may refuse it.
+    Memory,
+}
+
 /// One memory area as the destination has it, with what was sent of it.
 struct Area {
     v: sm::VmaInfo,
@@ -216,7 +228,7 @@ impl Migrator {
             },
             n => n,
         };
-        self.start_goto(t.tgid, node, None, false)
+        self.start_goto(t.tgid, node, None, Asker::Goto)
     }
 
     /// The node the leveller would send one more process of this node to
@@ -226,14 +238,12 @@ impl Migrator {
         Ok(crate::logic::balance::best_node(self.me, &view))
     }
 
-    /// A move decided by the load leveller: like `goto` (pre-copy
-    /// included), but the destination may refuse it (EAGAIN) when it does
-    /// not take part or is receiving another one.
-    /// `for_load`: the destination also refuses it if it would end up
-    /// busier than this node (not for memory ushering).
-    pub(crate) fn move_auto(self: &Arc<Self>, pid: u32, node: u8, for_load: bool) -> Result {
-        self.load_check.store(for_load, Ordering::Relaxed);
-        self.start_goto(pid, node, None, true)
+    /// A move decided by the load leveller (`why`: Load or Memory): like
+    /// `goto` (pre-copy included), but the destination may refuse it
+    /// (EAGAIN) when it does not take part, is receiving another one, or
+    /// (for load) would end up busier than this node.
+    pub(crate) fn move_auto(self: &Arc<Self>, pid: u32, node: u8, why: Asker) -> Result {
+        self.start_goto(pid, node, None, why)
     }
 
     /// Milliseconds since local process `pid` arrived here (`u64::MAX` if
@@ -252,7 +262,7 @@ impl Migrator {
         pid: u32,
         node: u8,
         reply: Option<(u8, u64)>,
-        auto: bool,
+        asker: Asker,
     ) -> Result {
         {
             let mut s = self.state.lock();
@@ -263,7 +273,7 @@ impl Migrator {
             s.busy.push(pid, GFP_KERNEL)?;
         }
         let own = sm::current_tgid() == pid;
-        let r = self.start_goto_busy(pid, node, reply, own, auto);
+        let r = self.start_goto_busy(pid, node, reply, own, asker);
         if r.is_err() {
             self.unbusy(pid);
         }
@@ -276,7 +286,7 @@ impl Migrator {
         node: u8,
         reply: Option<(u8, u64)>,
         own: bool,
-        auto: bool,
+        asker: Asker,
     ) -> Result {
         // A writer that waits anyway pre-copies the memory while the
         // process runs; a process moving itself, or a move asked by
@@ -284,7 +294,7 @@ impl Migrator {
         let out = if own || reply.is_some() {
             None
         } else {
-            let mut out = self.begin(pid, node, auto)?;
+            let mut out = self.begin(pid, node, asker)?;
             if let Err(e) = self.precopy(pid, &mut out) {
                 self.abort(pid, &out);
                 self.failed(pid, node, e);
@@ -355,7 +365,7 @@ impl Migrator {
 
     /// Begin: tells `dest` the layout of process `pid` (running or the
     /// caller) and waits until it is ready for pages.
-    fn begin(&self, pid: u32, dest: u8, auto: bool) -> Result<Outgoing> {
+    fn begin(&self, pid: u32, dest: u8, asker: Asker) -> Result<Outgoing> {
         let mm = sm::Mm::of(pid)?;
         let vmas = sm::vmas(Some(&mm))?;
         check_areas(pid, &vmas)?;
@@ -369,14 +379,14 @@ impl Migrator {
             home,
             loadlevel: e.loadlevel,
             lock: e.lock,
-            auto,
-            load_after: if auto && !self.load_check.load(Ordering::Relaxed) {
-                u32::MAX
-            } else if auto {
-                let l = self.transport.local_load();
-                l.busy.saturating_sub(1).saturating_mul(1000) / u32::from(l.cpus.max(1))
-            } else {
-                0
+            auto: asker != Asker::Goto,
+            load_after: match asker {
+                Asker::Load => {
+                    let l = self.transport.local_load();
+                    l.busy.saturating_sub(1).saturating_mul(1000) / u32::from(l.cpus.max(1))
+                }
+                Asker::Memory => u32::MAX,
+                Asker::Goto => 0,
             },
             nmigs,
             vdso_lo,
@@ -511,7 +521,7 @@ impl Migrator {
         }
         let mut out = match out {
             Some(o) => o,
-            None => self.begin(pid, dest, false)?,
+            None => self.begin(pid, dest, Asker::Goto)?,
         };
         let mut sigs = KVec::new();
         match self.commit(pid, &mut out, &mut sigs) {
