@@ -107,6 +107,8 @@ struct Deputy {
     down_since_ns: u64,
 }
 
+type StateGuard<'a> = kernel::sync::lock::Guard<'a, State, kernel::sync::lock::mutex::MutexBackend>;
+
 struct State {
     incoming: KVec<Incoming>,
     deputies: KVec<Deputy>,
@@ -613,16 +615,22 @@ impl Migrator {
     /// A write to `/proc/cluster/admin/restore` by the restorer stub:
     /// "MIG" from the new process, or "MIG fail ERRNO".
     fn attach(self: &Arc<Self>, buf: &[u8]) -> Result {
-        let s = core::str::from_utf8(buf).map_err(|_| EINVAL)?;
+        let bad = || {
+            pr_info!("admin/restore: write \"MIG\" or \"MIG fail ERRNO\" (MIG in hex)\n");
+            EINVAL
+        };
+        let s = core::str::from_utf8(buf).map_err(|_| bad())?;
         let mut it = s.split_whitespace();
         let mig_id = it
             .next()
             .and_then(|m| u64::from_str_radix(m, 16).ok())
-            .ok_or(EINVAL)?;
-        let fail = match (it.next(), it.next()) {
-            (None, _) => None,
-            (Some("fail"), Some(e)) => Some(e.parse::<i32>().map_err(|_| EINVAL)?.clamp(1, 4095)),
-            _ => return Err(EINVAL),
+            .ok_or_else(bad)?;
+        let fail = match (it.next(), it.next(), it.next()) {
+            (None, _, _) => None,
+            (Some("fail"), Some(e), None) => {
+                Some(e.parse::<i32>().map_err(|_| bad())?.clamp(1, 4095))
+            }
+            _ => return Err(bad()),
         };
         let me = sm::current_tgid();
         let mut st = self.state.lock();
@@ -630,7 +638,10 @@ impl Migrator {
             .incoming
             .iter()
             .position(|i| i.mig == mig_id)
-            .ok_or(ENOENT)?;
+            .ok_or_else(|| {
+                pr_info!("admin/restore: no migration {:x} is arriving\n", mig_id);
+                ENOENT
+            })?;
         if let Some(e) = fail {
             let inc = st.incoming.remove(i).map_err(|_| EINVAL)?;
             drop(st);
@@ -644,6 +655,11 @@ impl Migrator {
         }
         let inc = &mut st.incoming[i];
         if inc.attached || inc.pid != me {
+            pr_info!(
+                "admin/restore: pid {} is not the restorer of migration {:x}\n",
+                me,
+                mig_id
+            );
             return Err(EPERM);
         }
         inc.attached = true;
@@ -681,15 +697,22 @@ impl Migrator {
             if !self.transport.is_up(from) {
                 return Err(EHOSTUNREACH);
             }
-            let _ = self
-                .cv
-                .wait_interruptible_timeout(&mut s, msecs_to_jiffies(200));
-            if sm::signal_pending() {
-                drop(s);
-                crate::sys::time::killable_pause()?;
-                s = self.state.lock();
-            }
+            s = self.killable_wait(s, 200)?;
         }
+    }
+
+    /// Sleeps up to `ms` on the state's condition (the lock released), and
+    /// locks it again. Only a fatal signal ends a wait early (EINTR).
+    fn killable_wait<'a>(&'a self, mut s: StateGuard<'a>, ms: u32) -> Result<StateGuard<'a>> {
+        let _ = self
+            .cv
+            .wait_interruptible_timeout(&mut s, msecs_to_jiffies(ms));
+        if sm::signal_pending() {
+            drop(s);
+            crate::sys::time::killable_pause()?;
+            return Ok(self.state.lock());
+        }
+        Ok(s)
     }
 
     fn wait_go(&self, mig_id: u64, from: u8) -> Result {
@@ -710,14 +733,7 @@ impl Migrator {
             if now_ns() > deadline || !self.transport.is_up(from) {
                 return Err(ETIMEDOUT);
             }
-            let _ = self
-                .cv
-                .wait_interruptible_timeout(&mut s, msecs_to_jiffies(100));
-            if sm::signal_pending() {
-                drop(s);
-                crate::sys::time::killable_pause()?;
-                s = self.state.lock();
-            }
+            s = self.killable_wait(s, 100)?;
         }
     }
 
