@@ -130,3 +130,12 @@ check_match "the process on a terminal moved" "moved to 2" "$out"
 check_match "after the move its stdout is still a terminal (isatty, TIOCGWINSZ)" "^tty yes" "$out"
 check_match "a line typed on its terminal at home reaches it" "^read typed-at-home" "$out"
 check_match "... and it ends normally" "status 0" "$out"
+
+# --- the restorer's door refuses what is not a restorer's.
+check_eq "admin/restore: garbage is refused (EINVAL)" "Invalid argument" "$(werr 1 /proc/cluster/admin/restore xyz)"
+check_match "... and the log says what it takes" "admin/restore: write" "$(on 1 'dmesg | tail -3')"
+check_eq "admin/restore: 'fail' without an errno (EINVAL)" "Invalid argument" "$(werr 1 /proc/cluster/admin/restore '1a fail')"
+check_eq "admin/restore: a migration that is not arriving (ENOENT)" "No such file or directory" "$(werr 1 /proc/cluster/admin/restore 1234abcd)"
+check_match "... logged" "no migration 1234abcd is arriving" "$(on 1 'dmesg | tail -3')"
+check_match "a user cannot reach it" "Permission denied|Operation not permitted" \
+    "$(on 1 "su user -c 'echo 1 > /proc/cluster/admin/restore' 2>&1")"

@@ -15,13 +15,19 @@
 //! - `bad-kill`: a kill request for signal 99;
 //! - `handshake-again`: a Hello after the handshake;
 //! - `bad-procs`: stays joined and answers the node's process-list
-//!   request with a record count that the payload does not hold.
+//!   request with a record count that the payload does not hold;
+//! - `bad-mig-kind`: a migration message of an unknown kind;
+//! - `bad-mig-begin`: a migration Begin whose memory area ends before it
+//!   starts;
+//! - `mig-stray`: a well-formed file request for a process that has no
+//!   deputy there: must be answered (`answered -9`, EBADF) and stay `open`.
 
 use hmac::{Hmac as HmacImpl, Mac};
 use sha2::Sha256;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
+use vproc_logic::mig;
 use vproc_logic::wire::*;
 
 struct H;
@@ -162,6 +168,18 @@ impl Peer {
     }
 }
 
+/// A migration message: header (request 0, `kind`, `pid`) and `body`.
+fn mig_payload(kind: mig::Kind, pid: u32, body: &[u8]) -> Vec<u8> {
+    let mut m = vec![0u8; mig::HEADER_LEN];
+    mig::write_header(
+        &mut mig::Writer::new(&mut m),
+        &mig::MigHeader { req: 0, kind, pid },
+    )
+    .unwrap_or_else(|_| die("encode"));
+    m.extend_from_slice(body);
+    m
+}
+
 fn load() -> Vec<u8> {
     msg(&Load {
         runnable: 0,
@@ -288,6 +306,79 @@ fn main() {
                 }
             }
             report(p.closed_within(3));
+        }
+        "bad-mig-kind" => {
+            let mut m = mig_payload(mig::Kind::Go, 65536, &7u64.to_le_bytes());
+            m[8] = 99; // no such kind
+            p.send(MsgType::Mig as u8, &m);
+            report(p.closed_within(5));
+        }
+        "bad-mig-begin" => {
+            let b = mig::Begin {
+                mig: 1,
+                home: 9,
+                loadlevel: false,
+                lock: false,
+                auto: false,
+                load_after: 0,
+                nmigs: 1,
+                vdso_lo: 0x7fff_0000_0000,
+                vdso: 0x7fff_0000_4000,
+            };
+            let v = mig::Vma {
+                start: 0x2000,
+                end: 0x1000, // ends before it starts
+                pgoff: 0,
+                flags: mig::vma_flags::READ,
+                file_size: 0,
+                mtime_sec: 0,
+                mtime_nsec: 0,
+                path: b"",
+            };
+            let mut body = vec![0u8; 512];
+            let n = {
+                let mut w = mig::Writer::new(&mut body);
+                mig::write_begin(&mut w, &b, b"/", &mut std::iter::once(v), 1)
+                    .unwrap_or_else(|_| die("encode"));
+                w.len()
+            };
+            p.send(
+                MsgType::Mig as u8,
+                &mig_payload(mig::Kind::Begin, 65536, &body[..n]),
+            );
+            report(p.closed_within(5));
+        }
+        "mig-stray" => {
+            let io = mig::Io {
+                fd: 1,
+                op: mig::io_op::WRITE,
+                len: 3,
+                arg: 0,
+                data: b"hi\n",
+            };
+            let mut body = vec![0u8; 64];
+            let n = {
+                let mut w = mig::Writer::new(&mut body);
+                mig::write_io(&mut w, &io).unwrap_or_else(|_| die("encode"));
+                w.len()
+            };
+            let mut m = mig_payload(mig::Kind::Io, 65536, &body[..n]);
+            m[..8].copy_from_slice(&5u64.to_le_bytes()); // a request id
+            p.send(MsgType::Mig as u8, &m);
+            p.s.set_read_timeout(Some(Duration::from_secs(5))).ok();
+            loop {
+                p.send(MsgType::Load as u8, &load());
+                let (h, body) = recv(&mut p.s, &p.rx_key, p.rx_seq);
+                p.rx_seq += 1;
+                if h.ty == MsgType::MigResp {
+                    let mut r = mig::Reader::new(&body);
+                    let _ = mig::read_header(&mut r);
+                    let (v, _) = mig::read_resp(&mut r).unwrap_or_else(|_| die("resp"));
+                    println!("answered {v}");
+                    break;
+                }
+            }
+            report(p.closed_within(2));
         }
         other => die(&format!("unknown scenario {other}")),
     }
