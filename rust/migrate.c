@@ -28,6 +28,7 @@
 #include <linux/securebits.h>
 #include <linux/security.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/user.h>
 #include <linux/sched/task.h>
 #include <linux/signal.h>
 #include <linux/slab.h>
@@ -189,7 +190,7 @@ static int set_creds(const struct vproc_mig_task *in)
 	struct cred *new;
 	kuid_t u[4];
 	kgid_t g[4];
-	int i;
+	int i, err;
 
 	u[0] = make_kuid(&init_user_ns, in->uid);
 	u[1] = make_kuid(&init_user_ns, in->euid);
@@ -237,6 +238,27 @@ static int set_creds(const struct vproc_mig_task *in)
 	new->securebits = in->securebits & (SECURE_ALL_BITS | SECURE_ALL_LOCKS);
 	set_groups(new, gi);
 	put_group_info(gi);
+	/*
+	 * Count the process against its own user, as setresuid(2) does
+	 * (kernel patch 0005): else it stays counted against the restorer's
+	 * (root) and its exit, after an execve() re-keyed its ucounts,
+	 * decrements a count it never had.
+	 */
+	if (!uid_eq(new->uid, current_uid())) {
+		struct user_struct *user = alloc_uid(new->uid);
+
+		if (!user) {
+			abort_creds(new);
+			return -EAGAIN;
+		}
+		free_uid(new->user);
+		new->user = user;
+	}
+	err = set_cred_ucounts(new);
+	if (err) {
+		abort_creds(new);
+		return err;
+	}
 	return commit_creds(new);
 }
 
@@ -1287,8 +1309,15 @@ static void vproc_twork_run(struct callback_head *cb)
 {
 	struct vproc_twork *w = container_of(cb, struct vproc_twork, cb);
 
-	w->fn(w->data);
+	int code = w->fn(w->data);
+
 	kfree(w);
+	/* Run during the task's exit: it is exiting already. */
+	if (code >= 0 && !(current->flags & PF_EXITING)) {
+		/* The ref keeps this code alive until the call: see shim.h. */
+		module_put(THIS_MODULE);
+		do_exit(code);
+	}
 	module_put(THIS_MODULE);
 }
 
@@ -1341,11 +1370,6 @@ int vproc_shim_spawn(const char *path, const char *const *argv)
 	if (!info)
 		return -ENOMEM;
 	return call_usermodehelper_exec(info, UMH_WAIT_EXEC);
-}
-
-void vproc_shim_exit(int code)
-{
-	do_exit(code);
 }
 
 void vproc_shim_msleep(unsigned int ms)

@@ -607,18 +607,22 @@ pub(crate) fn user_write(uaddr: u64, data: &[u8]) -> Result {
 
 /// Work to run in a task's own context.
 pub(crate) trait TaskWork: Send + Sync + 'static {
-    /// Runs in the task.
-    fn run(self: Arc<Self>);
+    /// Runs in the task; `Some(status)`: the task then exits with that
+    /// wait(2) status (after this returned: every value it held dropped).
+    fn run(self: Arc<Self>) -> Option<i32>;
 }
 
 /// # Safety
 ///
 /// `data` comes from `Arc::<T>::into_raw` in [`task_work`], used once.
-unsafe extern "C" fn twork_tramp<T: TaskWork>(data: *mut c_void) {
+unsafe extern "C" fn twork_tramp<T: TaskWork>(data: *mut c_void) -> c_int {
     // SAFETY: `data` came from `Arc::into_raw` in `task_work` and is
     // consumed exactly once, here.
     let a = unsafe { Arc::from_raw(data.cast::<T>()) };
-    a.run();
+    match a.run() {
+        Some(status) => status.max(0),
+        None => shim::VPROC_TWORK_RETURN,
+    }
 }
 
 /// Runs `w.run()` in process `pid` at its next return to user mode
@@ -658,10 +662,4 @@ pub(crate) fn spawn(path: &CStr, argv: &[&CStr]) -> Result {
     // SAFETY: NUL-terminated strings and a NULL-terminated vector, alive
     // until the program was started (UMH_WAIT_EXEC).
     to_result(unsafe { shim::vproc_shim_spawn(path.as_char_ptr(), v.as_ptr()) })
-}
-
-/// Ends the calling task with `code` (as wait(2) will report it).
-pub(crate) fn exit(code: i32) -> ! {
-    // SAFETY: process context; never returns.
-    unsafe { shim::vproc_shim_exit(code) }
 }

@@ -203,7 +203,7 @@ fn check_areas(pid: u32, vmas: &[sm::VmaInfo]) -> Result {
 impl Migrator {
     /// `goto` of local process `t` to `node` (validated by the vproc
     /// table). Blocks until the process moved or the move failed.
-    pub(super) fn goto(self: &Arc<Self>, t: &TaskFacts, buf: &[u8]) -> Result {
+    pub(crate) fn goto(self: &Arc<Self>, t: &TaskFacts, buf: &[u8]) -> Result {
         let Some(node) = self.table.check_goto(t, buf)? else {
             return Ok(());
         };
@@ -483,23 +483,31 @@ impl Migrator {
     /// In the process's own context: moves it to `dest` (`out`: begun and
     /// pre-copied by the writer). `done` is told the outcome before the
     /// process turns into a deputy or ends here.
-    pub(super) fn emigrate(&self, dest: u8, out: Option<Outgoing>, done: &dyn Fn(Result)) {
+    /// Moves the calling process to `dest`; returns the status this task
+    /// exits with (`None`: it runs on here).
+    pub(super) fn emigrate(
+        &self,
+        dest: u8,
+        out: Option<Outgoing>,
+        done: &dyn Fn(Result),
+    ) -> Option<i32> {
         let pid = sm::current_tgid();
         let r = self.freeze(pid, dest, out);
         self.unbusy(pid);
         match r {
             Ok(true) => {
                 done(Ok(()));
-                self.deputy_loop(pid);
+                self.deputy_loop(pid)
             }
             Ok(false) => {
                 done(Ok(()));
                 // Moved on from here: this copy ends quietly.
-                sm::exit(0);
+                Some(0)
             }
             Err(e) => {
                 self.failed(pid, dest, e);
                 done(Err(e));
+                None
             }
         }
     }
