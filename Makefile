@@ -13,7 +13,7 @@ BUILD := $(REPO)/build
 TOOLS_TARGET := x86_64-unknown-linux-gnu
 STATIC_BIN := $(REPO)/target/$(TOOLS_TARGET)/release
 
-.PHONY: all deps kernel module tools progs initramfs guest host-test fuzz lint clippy fmt-check \
+.PHONY: all deps kernel spec spec-check module tools progs initramfs guest host-test fuzz lint clippy fmt-check \
 	rust-analyzer qemu-test test demo bench clean
 
 all: guest
@@ -23,6 +23,14 @@ deps:
 
 kernel: deps
 	@$(REPO)/kernel/build.sh >/dev/null
+
+# The netlink family's numbers, policies and ops table come from one spec,
+# netlink/vproc.yaml; its generated files are committed (as in the kernel).
+spec: kernel
+	@$(REPO)/netlink/gen.sh
+
+spec-check: kernel
+	@$(REPO)/netlink/gen.sh --check
 
 # The module must build without a single warning (Rust or C).
 module: kernel
@@ -78,7 +86,7 @@ rust-analyzer: kernel
 	@$(MAKE) -s -C $(KDIR) M=$(REPO) rust-analyzer
 	@test -s $(REPO)/rust-project.json && echo "rust-analyzer: rust-project.json written"
 
-lint: fmt-check clippy rust-analyzer
+lint: spec-check fmt-check clippy rust-analyzer
 
 qemu-test: guest
 	@$(REPO)/qemu-test/run-tests

@@ -27,6 +27,10 @@ pub(crate) struct TaskFacts {
     pub(crate) threads: u32,
     /// The calling task owns it or has CAP_SYS_ADMIN.
     pub(crate) may_control: bool,
+    /// Its real and effective uid.
+    pub(crate) uid: u32,
+    /// Effective uid.
+    pub(crate) euid: u32,
 }
 
 impl TaskFacts {
@@ -36,8 +40,30 @@ impl TaskFacts {
             kthread: t.kthread != 0,
             threads: t.threads.max(0) as u32,
             may_control: t.may_control != 0,
+            uid: t.uid,
+            euid: t.euid,
         }
     }
+}
+
+/// The calling task's uid and euid.
+pub(crate) fn current_ids() -> (u32, u32) {
+    let (mut uid, mut euid) = (0, 0);
+    // SAFETY: both are valid for writes.
+    unsafe { shim::vproc_shim_current_ids(&mut uid, &mut euid) };
+    (uid, euid)
+}
+
+/// Facts about local process `pid` for the calling task (`ESRCH`: none).
+pub(crate) fn task_of_pid(pid: u32) -> Result<TaskFacts> {
+    let pid = i32::try_from(pid).map_err(|_| ESRCH)?;
+    let mut t = shim::vproc_task::default();
+    // SAFETY: `t` is valid for writes; process context.
+    let ret = unsafe { shim::vproc_shim_task_of_pid(pid, &mut t) };
+    if ret < 0 {
+        return Err(Error::from_errno(ret));
+    }
+    Ok(TaskFacts::from_raw(&t))
 }
 
 /// Serves the per-process files.

@@ -470,10 +470,30 @@ static void vproc_fill_task(struct vproc_task *out, struct task_struct *t)
 	c = __task_cred(t);
 	out->may_control = uid_eq(current_euid(), c->uid) ||
 			   uid_eq(current_euid(), c->euid);
+	out->uid = from_kuid(&init_user_ns, c->uid);
+	out->euid = from_kuid(&init_user_ns, c->euid);
 	rcu_read_unlock();
 	out->may_control = out->may_control || capable(CAP_SYS_ADMIN);
 	out->kthread = !!(t->flags & PF_KTHREAD);
 	out->threads = get_nr_threads(t);
+}
+
+int vproc_shim_task_of_pid(int pid, struct vproc_task *out)
+{
+	struct task_struct *t;
+
+	if (pid <= 0)
+		return -ESRCH;
+	rcu_read_lock();
+	t = pid_task(find_vpid(pid), PIDTYPE_TGID);
+	if (t)
+		get_task_struct(t);
+	rcu_read_unlock();
+	if (!t)
+		return -ESRCH;
+	vproc_fill_task(out, t);
+	put_task_struct(t);
+	return 0;
 }
 
 static vproc_pid_show_fn vproc_pid_show_cb;

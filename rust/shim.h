@@ -147,6 +147,7 @@ struct vproc_task {
 	int kthread;		/* a kernel thread */
 	int threads;		/* threads in its group */
 	int may_control;	/* current owns it or has CAP_SYS_ADMIN */
+	unsigned int uid, euid;	/* its owner (init user namespace) */
 };
 
 /*
@@ -489,15 +490,96 @@ long long vproc_shim_fd_io(int fd, int op, char *buf, size_t len,
  * until it ran; if @t exits first, @fn runs during its exit. -ESRCH if @t
  * is already exiting.
  */
-typedef void (*vproc_twork_fn)(void *data);
+/*
+ * @fn returns VPROC_TWORK_RETURN, or an exit status (>= 0, as wait(2)
+ * reports it): then the task exits with it once @fn's frame is gone (its
+ * Rust values dropped), the module reference dropped last, as
+ * module_put_and_kthread_exit() does for kernel threads.
+ */
+#define VPROC_TWORK_RETURN (-1)
+typedef int (*vproc_twork_fn)(void *data);
 int vproc_shim_task_work(int pid, int signal, vproc_twork_fn fn, void *data);
 /* The calling task's thread group id. */
 int vproc_shim_current_tgid(void);
 /* Starts @path @argv (NULL-terminated) as root, detached. */
 int vproc_shim_spawn(const char *path, const char *const *argv);
-/* do_exit(@code). */
-__attribute__((noreturn)) void vproc_shim_exit(int code);
 /* Sleeps @ms, signals or not (msleep). */
 void vproc_shim_msleep(unsigned int ms);
+
+/* ---- generic netlink API (rust/genl.c) ---- */
+
+/* Family numbers (generated from netlink/vproc.yaml). */
+#include "../netlink/uapi/vproc_nl.h"
+
+/*
+ * The family, its commands, attributes and policies come from
+ * netlink/vproc.yaml (netlink/vproc_nl_gen.[ch], generated). The C side
+ * parses and validates attributes and builds replies; these callbacks do
+ * the work. They run in the calling process's context (they may sleep);
+ * they return 0 (or a count) or a negative errno, and may set *msg to a
+ * static string for the extended ack.
+ */
+struct vproc_nl_proc {
+	unsigned int pid, ppid, node, home, uid, nmigs;
+	unsigned long long cpu_ms, rss_kib;
+	unsigned char loadlevel, lock, state;
+	char comm[16];
+};
+
+struct vproc_nl_node {
+	unsigned int id;
+	unsigned char is_self;
+	unsigned char has_load;		/* the load fields are known */
+	unsigned char loadlevel;
+	unsigned char heard;		/* heard_ms is known */
+	char state[16];
+	unsigned int loadavg, runnable, busy, cpus, speed, vprocs, heard_ms;
+	unsigned long long free_kib, total_kib;
+};
+
+struct vproc_nl_event {
+	unsigned long long seq, time_ms;
+	unsigned int node;
+	char kind[16];
+	char detail[128];
+};
+
+struct vproc_nl_ops {
+	int (*where)(void *data, unsigned int pid, struct vproc_nl_proc *out,
+		     const char **msg);
+	/* @to: enum vproc_migrate_to; @node: the target when @to is node. */
+	int (*migrate)(void *data, unsigned int pid, unsigned int to,
+		       unsigned int node, const char **msg);
+	/* @lock: 0 sets loadlevel, 1 sets lock. */
+	int (*set_switch)(void *data, unsigned int pid, int lock, int value,
+			  const char **msg);
+	int (*set_node_loadlevel)(void *data, int value, const char **msg);
+	/*
+	 * Dumps: fill @out with up to @max entries whose key (PID, node,
+	 * sequence number) is >= @from, in ascending key order; return how
+	 * many (0: no more).
+	 */
+	int (*procs)(void *data, unsigned int from, struct vproc_nl_proc *out,
+		     unsigned int max);
+	int (*nodes)(void *data, unsigned int from, struct vproc_nl_node *out,
+		     unsigned int max);
+	int (*events)(void *data, unsigned long long from,
+		      struct vproc_nl_event *out, unsigned int max);
+};
+
+/* Registers the family; @ops and @data live until unregistered. */
+int vproc_shim_genl_register(const struct vproc_nl_ops *ops, void *data);
+/* Unregisters it; waits for running commands. */
+void vproc_shim_genl_unregister(void);
+/*
+ * Sends @ev to the events multicast group if the family is registered and
+ * someone listens. Any context but hard interrupts; never sleeps.
+ */
+void vproc_shim_genl_event(const struct vproc_nl_event *ev);
+/*
+ * Facts about process @pid for the calling task (owner or CAP_SYS_ADMIN
+ * in may_control). -ESRCH if no such process here.
+ */
+int vproc_shim_task_of_pid(int pid, struct vproc_task *out);
 
 #endif /* VPROC_SHIM_H */

@@ -14,7 +14,8 @@
     non_upper_case_globals,
     missing_docs,
     unreachable_pub,
-    clippy::all
+    clippy::all,
+    clippy::undocumented_unsafe_blocks
 )]
 mod shim {
     include!("shim_generated.rs");
@@ -22,6 +23,8 @@ mod shim {
 
 #[path = "crypto.rs"]
 pub(crate) mod crypto;
+#[path = "genl.rs"]
+pub(crate) mod genl;
 #[path = "migrate.rs"]
 pub(crate) mod migrate;
 #[path = "net.rs"]

@@ -63,7 +63,7 @@ apt_install() {
 }
 
 # --- plain bookworm packages
-base_pkgs="build-essential flex bison bc libelf-dev libssl-dev cpio kmod busybox-static bash-static procps vde2 libclang-19-dev python3 xz-utils"
+base_pkgs="build-essential flex bison bc libelf-dev libssl-dev cpio kmod busybox-static bash-static procps vde2 libclang-19-dev python3 python3-yaml python3-jsonschema xz-utils"
 missing=""
 for p in $base_pkgs; do have_pkg "$p" || missing="$missing $p"; done
 if [ -n "$missing" ]; then

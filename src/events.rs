@@ -10,6 +10,7 @@
 //! woken through the stream's waker when an event arrives.
 
 use crate::logic::fmtbuf::FmtBuf;
+use crate::sys::genl::{self, EventRecord};
 use crate::sys::proc::{ProcFileOps, StreamWaker};
 use crate::sys::time;
 use core::fmt::Write;
@@ -139,7 +140,37 @@ impl Events {
             // stream file is removed.
             unsafe { w.wake() };
         }
+        drop(ring);
+        genl::event(&record(&ev));
     }
+
+    /// Copies the kept events with sequence numbers >= `from` into `out`
+    /// (oldest first); returns how many.
+    pub(crate) fn read_from(&self, from: u64, out: &mut [EventRecord]) -> usize {
+        let ring = self.ring.lock();
+        let oldest = ring.next_seq.saturating_sub(ring.events.len() as u64);
+        let mut seq = from.max(oldest);
+        let mut n = 0;
+        while seq < ring.next_seq && n < out.len() {
+            out[n] = record(&ring.events[(seq % CAPACITY as u64) as usize]);
+            n += 1;
+            seq += 1;
+        }
+        n
+    }
+}
+
+/// An event as the netlink API carries it.
+fn record(ev: &Event) -> EventRecord {
+    let mut r = EventRecord {
+        seq: ev.seq,
+        time_ms: (ev.sec.max(0) as u64) * 1000 + u64::from(ev.ms),
+        node: u32::from(ev.node),
+        ..Default::default()
+    };
+    genl::set_str(&mut r.kind, ev.kind.as_str().as_bytes());
+    genl::set_str(&mut r.detail, ev.detail.as_bytes());
+    r
 }
 
 fn render(ev: &Event, out: &mut FmtBuf<192>) {

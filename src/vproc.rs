@@ -466,6 +466,31 @@ impl RemoteView {
         c
     }
 
+    /// Remote process `pid` as its node last described it (fresh enough
+    /// for a person asking about one process).
+    pub(crate) fn lookup(&self, pid: u32) -> Option<ProcInfo> {
+        let c = self.fresh(REMOTE_SCAN_AGE_NS);
+        Self::find(&c, pid).copied()
+    }
+
+    /// Calls `f` for remote processes with PID >= `from`, in PID order,
+    /// until it returns false. A listing that starts below the cluster
+    /// PIDs is a new one: it gets a fresh list, as `ps` does.
+    pub(crate) fn each_from(&self, from: u32, f: &mut dyn FnMut(&ProcInfo) -> bool) {
+        let age = if pid::is_cluster_pid(from) {
+            REMOTE_MAX_AGE_NS
+        } else {
+            REMOTE_SCAN_AGE_NS
+        };
+        let c = self.fresh(age);
+        let i = c.procs.partition_point(|p| p.pid < from);
+        for p in c.procs[i..].iter() {
+            if !f(p) {
+                break;
+            }
+        }
+    }
+
     fn find(c: &RemoteCache, pid: u32) -> Option<&ProcInfo> {
         c.procs
             .binary_search_by_key(&pid, |p| p.pid)

@@ -10,12 +10,13 @@
 //! Layers, bottom up: [`sys`] (raw C), [`logic`] (pure), [`events`] (the
 //! event log), [`transport`] (authenticated TCP and membership), [`vproc`]
 //! (the per-process table, PID range, /proc/<pid>/ files), [`procfs`]
-//! (/proc/cluster). Teardown runs top down: the /proc interface goes first,
+//! (/proc/cluster) and [`api`] (the generic netlink family). Teardown runs top down: the /proc interface goes first,
 //! so no new request can arrive while the transport is being stopped.
 
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
+mod api;
 mod balance;
 mod events;
 mod logic;
@@ -75,6 +76,7 @@ impl Config {
 
 /// The loaded module. Fields drop in declaration order: see the crate docs.
 struct Vproc {
+    genl: Option<sys::genl::GenlReg>,
     remote_procs: Option<sys::process::RemoteProcsReg>,
     proxies: Option<sys::migrate::ProxyReg>,
     reporter: Option<sys::thread::KThread>,
@@ -126,6 +128,7 @@ impl kernel::Module for Vproc {
         };
         // From here on, dropping `this` undoes whatever was set up.
         let mut this = Self {
+            genl: None,
             remote_procs: None,
             proxies: None,
             reporter: None,
@@ -168,6 +171,17 @@ impl kernel::Module for Vproc {
             GFP_KERNEL,
         )?)?);
         this.remote_procs = Some(sys::process::RemoteProcsReg::new(this.remote.clone())?);
+        this.genl = Some(sys::genl::GenlReg::new(Arc::new(
+            api::Api {
+                me: this.config.node,
+                transport: this.transport.clone(),
+                table: this.table.clone(),
+                remote: this.remote.clone(),
+                migrator: this.migrator.clone(),
+                events: this.transport.events.clone(),
+            },
+            GFP_KERNEL,
+        )?)?);
         this.balancer_thread = Some(sys::thread::KThread::spawn(
             c"vproc-balance",
             Arc::new(balance::BalanceThread(balancer), GFP_KERNEL)?,
@@ -186,7 +200,9 @@ impl Drop for Vproc {
         // Top down: stop serving /proc (per-process files, then
         // /proc/cluster), stop following processes, stop the transport (it
         // tells the peers we leave, stops its threads, closes every
-        // socket), and give the PID space back.
+        // socket), and give the PID space back. The netlink family goes
+        // first: its commands reach every layer.
+        drop(self.genl.take());
         drop(self.balancer_thread.take());
         drop(self.remote_procs.take());
         drop(self.pid_files.take());

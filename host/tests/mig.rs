@@ -426,3 +426,53 @@ fn page_hash_sees_every_byte_and_the_address() {
         page_hash(0x7fff_0000_0000, &v.clone())
     );
 }
+
+#[test]
+fn control_round_trip_and_bad_fields() {
+    for (op, value) in [
+        (ControlOp::Goto, 0),
+        (ControlOp::Goto, 63),
+        (ControlOp::Loadlevel, 1),
+        (ControlOp::Lock, 0),
+    ] {
+        let c = Control {
+            op,
+            value,
+            euid: 1000,
+            admin: value == 1,
+        };
+        let mut b = vec![0u8; CONTROL_LEN];
+        write_control(&mut Writer::new(&mut b), &c).unwrap();
+        assert_eq!(read_control(&mut Reader::new(&b)).unwrap(), c);
+        // One byte short, one byte too many: refused.
+        assert!(read_control(&mut Reader::new(&b[..CONTROL_LEN - 1])).is_err());
+        let mut long = b.clone();
+        long.push(0);
+        assert!(read_control(&mut Reader::new(&long)).is_err());
+    }
+    let good = Control {
+        op: ControlOp::Goto,
+        value: 2,
+        euid: 0,
+        admin: false,
+    };
+    let mut b = vec![0u8; CONTROL_LEN];
+    write_control(&mut Writer::new(&mut b), &good).unwrap();
+    let bad = |at: usize, v: u8| {
+        let mut x = b.clone();
+        x[at] = v;
+        read_control(&mut Reader::new(&x)).is_err()
+    };
+    assert!(bad(0, 0), "operation 0");
+    assert!(bad(0, 4), "unknown operation");
+    assert!(bad(4, 64), "node 64");
+    assert!(bad(12, 2), "admin neither 0 nor 1");
+    // A switch is 0 or 1.
+    let mut x = b.clone();
+    x[0] = 2;
+    x[4] = 2;
+    assert!(read_control(&mut Reader::new(&x)).is_err());
+    // Kind 13 is Control; 14 is nothing.
+    assert_eq!(Kind::try_from(13).unwrap(), Kind::Control);
+    assert!(Kind::try_from(14).is_err());
+}

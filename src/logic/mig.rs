@@ -21,6 +21,7 @@
 //! | Signal | home -> body         | signal, si_code, sender's pid and uid        |
 //! | Io     | body -> home (req)   | fd, operation, length, argument, data        |
 //! | Goto   | home -> body (req)   | node: move on (answered when done)           |
+//! | Control| any -> home (req)    | goto or a switch, for a caller elsewhere     |
 //!
 //! Decoding validates every field a receiver acts on (addresses, lengths,
 //! counts, flags) and never panics; encoding writes into a caller's buffer
@@ -81,6 +82,9 @@ pub enum Kind {
     Goto = 11,
     /// The memory areas at the moment the process stopped.
     Layout = 12,
+    /// Move a process or set a switch, asked on a node that is neither
+    /// its home nor where it runs (the netlink API).
+    Control = 13,
 }
 
 impl TryFrom<u8> for Kind {
@@ -99,6 +103,7 @@ impl TryFrom<u8> for Kind {
             10 => Kind::Io,
             11 => Kind::Goto,
             12 => Kind::Layout,
+            13 => Kind::Control,
             _ => return Err(WireError::BadField),
         })
     }
@@ -924,4 +929,75 @@ pub fn write_resp(w: &mut Writer<'_>, value: i64, data: &[u8]) -> Result<(), Wir
 pub fn read_resp<'a>(r: &mut Reader<'a>) -> Result<(i64, &'a [u8]), WireError> {
     let v = r.i64()?;
     Ok((v, r.rest()))
+}
+
+/// What a [`Control`] asks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ControlOp {
+    /// Move it to node `value` (0: the leveller's choice).
+    Goto,
+    /// Set its `loadlevel` to `value` (0 or 1).
+    Loadlevel,
+    /// Set its `lock` to `value` (0 or 1).
+    Lock,
+}
+
+/// A `Control` body: an operation on a process for a caller on another
+/// node, checked at home against the caller's identity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Control {
+    /// The operation.
+    pub op: ControlOp,
+    /// Its argument.
+    pub value: u32,
+    /// The caller's effective uid.
+    pub euid: u32,
+    /// The caller had CAP_SYS_ADMIN.
+    pub admin: bool,
+}
+
+/// Bytes of a `Control` body.
+pub const CONTROL_LEN: usize = 13;
+
+/// Writes a `Control` body.
+pub fn write_control(w: &mut Writer<'_>, c: &Control) -> Result<(), WireError> {
+    w.u32(match c.op {
+        ControlOp::Goto => 1,
+        ControlOp::Loadlevel => 2,
+        ControlOp::Lock => 3,
+    })?;
+    w.u32(c.value)?;
+    w.u32(c.euid)?;
+    w.u8(u8::from(c.admin))
+}
+
+/// Reads a `Control` body (the whole rest of the payload).
+pub fn read_control(r: &mut Reader<'_>) -> Result<Control, WireError> {
+    let op = match r.u32()? {
+        1 => ControlOp::Goto,
+        2 => ControlOp::Loadlevel,
+        3 => ControlOp::Lock,
+        _ => return Err(WireError::BadField),
+    };
+    let value = r.u32()?;
+    let euid = r.u32()?;
+    let admin = match r.u8()? {
+        0 => false,
+        1 => true,
+        _ => return Err(WireError::BadField),
+    };
+    r.end()?;
+    let limit = match op {
+        ControlOp::Goto => u32::from(super::peers::MAX_NODE),
+        ControlOp::Loadlevel | ControlOp::Lock => 1,
+    };
+    if value > limit {
+        return Err(WireError::BadField);
+    }
+    Ok(Control {
+        op,
+        value,
+        euid,
+        admin,
+    })
 }

@@ -60,6 +60,8 @@ const BEGIN_TIMEOUT_MS: u32 = 20_000;
 const COMMIT_TIMEOUT_MS: u32 = 30_000;
 /// How long a home node waits for a process's node to move it on.
 const GOTO_TIMEOUT_MS: u32 = 300_000;
+/// How long setting a switch of a process on another node may take.
+const SWITCH_TIMEOUT_MS: u32 = 10_000;
 /// Silence after which a destination gives a migration up.
 const IDLE_TIMEOUT_NS: u64 = 30_000_000_000;
 /// Every this many `Data` messages, the source waits until the destination
@@ -128,6 +130,8 @@ struct BodyRec {
 /// Exit codes of bodies, for the home nodes (filled in atomic context).
 struct Exits {
     list: KVec<(u32, u8, i32)>,
+    /// Control requests from other nodes: (from, req, pid, what).
+    controls: KVec<(u8, u64, u32, mig::Control)>,
 }
 
 /// The migration layer of one node.
@@ -197,7 +201,10 @@ impl Migrator {
                 state <- new_mutex!(State { incoming: KVec::new(), deputies: KVec::new(), busy: KVec::new() }, "Migrator::state"),
                 cv <- new_condvar!("Migrator::cv"),
                 bodies <- new_spinlock!(KVec::new(), "Migrator::bodies"),
-                exits <- new_spinlock!(Exits { list: KVec::new() }, "Migrator::exits"),
+                exits <- new_spinlock!(
+                    Exits { list: KVec::new(), controls: KVec::new() },
+                    "Migrator::exits"
+                ),
                 exits_cv <- new_condvar!("Migrator::exits_cv"),
                 this <- new_spinlock!(None, "Migrator::this"),
             }),
@@ -291,14 +298,16 @@ impl Migrator {
     /// The deputy of `pid`, in its own context: until the process ends
     /// (this task then exits with its code) or comes back (returns: the
     /// task resumes as the process).
-    fn deputy_loop(&self, pid: u32) {
+    /// Returns the status the deputy exits with, `None` when the process
+    /// is back in it (it runs on).
+    fn deputy_loop(&self, pid: u32) -> Option<i32> {
         sm::deputy_signals();
         loop {
             let at = self.table.away(pid).unwrap_or(self.me);
             if sm::fatal_pending() {
                 let _ = self.forward_signal(pid, at, SIGKILL, 0x80, 0, 0);
                 self.drop_deputy(pid);
-                return;
+                return None;
             }
             self.forward_signals(pid, at);
             enum Work {
@@ -343,7 +352,7 @@ impl Migrator {
             match work {
                 Work::Exit(code) => {
                     self.drop_deputy(pid);
-                    sm::exit(code);
+                    return Some(code);
                 }
                 Work::Lost => {
                     pr_warn!(
@@ -352,10 +361,10 @@ impl Migrator {
                         at
                     );
                     self.drop_deputy(pid);
-                    sm::exit(SIGKILL as i32);
+                    return Some(SIGKILL as i32);
                 }
                 Work::Home(m) => match self.restore(m, true) {
-                    Ok(()) => return,
+                    Ok(()) => return None,
                     Err(e) => {
                         pr_info!(
                             "pid {}: coming home failed (error {}), it stays on node {}\n",
@@ -1087,7 +1096,7 @@ struct GotoReq {
 }
 
 impl sm::TaskWork for GotoReq {
-    fn run(self: Arc<Self>) {
+    fn run(self: Arc<Self>) -> Option<i32> {
         let pid = sm::current_tgid();
         let done = |r: Result| {
             if let Some((node, req)) = self.reply {
@@ -1101,7 +1110,7 @@ impl sm::TaskWork for GotoReq {
             self.cv.notify_all();
         };
         let out = self.out.lock().take();
-        self.m.emigrate(self.dest, out, &done);
+        self.m.emigrate(self.dest, out, &done)
     }
 }
 
@@ -1112,11 +1121,12 @@ struct Restore {
 }
 
 impl sm::TaskWork for Restore {
-    fn run(self: Arc<Self>) {
-        if self.m.restore(self.mig, false).is_err() {
-            // A half-built process must not run: the source keeps it.
-            sm::exit(SIGKILL as i32);
-        }
+    fn run(self: Arc<Self>) -> Option<i32> {
+        // A half-built process must not run: the source keeps it.
+        self.m
+            .restore(self.mig, false)
+            .err()
+            .map(|_| SIGKILL as i32)
     }
 }
 
@@ -1227,6 +1237,23 @@ impl MigService for Migrator {
                     Ok(true) => {}
                     Ok(false) => self.respond(from, h.req, h.pid, 0, &[]),
                     Err(e) => self.respond(from, h.req, h.pid, i64::from(e.to_errno()), &[]),
+                }
+                Ok(())
+            }
+            Kind::Control => {
+                let c = mig::read_control(&mut Reader::new(body))?;
+                // Done by the reporter thread: a move may take seconds,
+                // and this connection's receiver must go on.
+                let queued = self
+                    .exits
+                    .lock()
+                    .controls
+                    .push((from, h.req, h.pid, c), GFP_ATOMIC)
+                    .is_ok();
+                if queued {
+                    self.exits_cv.notify_all();
+                } else {
+                    self.respond(from, h.req, h.pid, i64::from(ENOMEM.to_errno()), &[]);
                 }
                 Ok(())
             }
@@ -1362,6 +1389,11 @@ impl PidFiles for PidFilesImpl {
     fn write(&self, t: &TaskFacts, name: &[u8], buf: &[u8]) -> Result {
         match name {
             b"goto" => self.0.goto(t, buf),
+            // A process that moved: set where it runs (its leveller).
+            b"loadlevel" | b"lock" if self.0.table.away(t.tgid).is_some() => {
+                let v = crate::logic::pid::parse_switch(buf).map_err(|_| EINVAL)?;
+                self.0.set_switch(t, name == b"lock", v)
+            }
             _ => self.0.table.write(t, name, buf),
         }
     }
@@ -1374,15 +1406,25 @@ impl ThreadFn for Reporter {
     fn run(&self) {
         let m = &self.0;
         while !thread::should_stop() {
-            let list = {
+            let (list, controls) = {
                 let mut e = m.exits.lock();
-                if e.list.is_empty() {
+                if e.list.is_empty() && e.controls.is_empty() {
                     let _ = m
                         .exits_cv
                         .wait_interruptible_timeout(&mut e, msecs_to_jiffies(1000));
                 }
-                core::mem::take(&mut e.list)
+                (
+                    core::mem::take(&mut e.list),
+                    core::mem::take(&mut e.controls),
+                )
             };
+            for &(from, req, pid, c) in controls.iter() {
+                let v = match m.control_here(pid, &c) {
+                    Ok(()) => 0,
+                    Err(e) => i64::from(e.to_errno()),
+                };
+                m.respond(from, req, pid, v, &[]);
+            }
             for &(pid, home, code) in list.iter() {
                 if m.send(home, Kind::Exit, pid, 4, |w| w.i32(code)).is_err() {
                     pr_warn!("pid {}: exit not reported to node {}\n", pid, home);
@@ -1404,6 +1446,72 @@ impl ThreadFn for Reporter {
             for &(from, req, pid) in gone.iter() {
                 m.respond(from, req, pid, i64::from(ETIMEDOUT.to_errno()), &[]);
             }
+        }
+    }
+}
+
+impl Migrator {
+    /// Moves process `pid` or sets one of its switches for a caller on
+    /// another node (`Control`), checked against the caller's identity
+    /// as a local caller would be.
+    fn control_here(self: &Arc<Self>, pid: u32, c: &mig::Control) -> Result {
+        let mut t = crate::sys::process::task_of_pid(pid)?;
+        t.may_control = c.admin || c.euid == t.uid || c.euid == t.euid;
+        let mut buf = crate::logic::fmtbuf::FmtBuf::<8>::new();
+        match c.op {
+            mig::ControlOp::Goto if c.value == 0 => {
+                let _ = buf.write_str("-1");
+                self.goto(&t, buf.as_bytes())
+            }
+            mig::ControlOp::Goto => {
+                let _ = write!(buf, "{}", c.value);
+                self.goto(&t, buf.as_bytes())
+            }
+            mig::ControlOp::Loadlevel | mig::ControlOp::Lock => {
+                self.set_switch(&t, c.op == mig::ControlOp::Lock, c.value == 1)
+            }
+        }
+    }
+
+    /// Sets `loadlevel` (`lock` false) or `lock` of process `t` where it
+    /// runs: there the leveller reads it, and it travels with the process.
+    pub(crate) fn set_switch(&self, t: &TaskFacts, lock: bool, value: bool) -> Result {
+        if !t.may_control {
+            return Err(EPERM);
+        }
+        if let Some(at) = self.table.away(t.tgid) {
+            // Checked here: the node it runs on trusts its home.
+            let c = mig::Control {
+                op: if lock {
+                    mig::ControlOp::Lock
+                } else {
+                    mig::ControlOp::Loadlevel
+                },
+                value: u32::from(value),
+                euid: 0,
+                admin: true,
+            };
+            return self.control(at, t.tgid, &c);
+        }
+        let name: &[u8] = if lock { b"lock" } else { b"loadlevel" };
+        let v: &[u8] = if value { b"1" } else { b"0" };
+        PidFiles::write(&*self.table, t, name, v)
+    }
+
+    /// Asks `home` to do `c` on its process `pid` (a caller here that is
+    /// neither its home nor where it runs).
+    pub(crate) fn control(&self, home: u8, pid: u32, c: &mig::Control) -> Result {
+        let timeout = match c.op {
+            mig::ControlOp::Goto => GOTO_TIMEOUT_MS,
+            _ => SWITCH_TIMEOUT_MS,
+        };
+        let (v, _) = self.request(home, Kind::Control, pid, timeout, mig::CONTROL_LEN, |w| {
+            mig::write_control(w, c)
+        })?;
+        if v < 0 {
+            Err(errno_of(v))
+        } else {
+            Ok(())
         }
     }
 }

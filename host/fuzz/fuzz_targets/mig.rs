@@ -56,6 +56,13 @@ fuzz_target!(|data: &[u8]| {
                 assert_eq!(&out[..n], body);
             }
         }
+        Kind::Control => {
+            if let Ok(c) = read_control(&mut Reader::new(body)) {
+                let mut out = vec![0u8; CONTROL_LEN];
+                write_control(&mut Writer::new(&mut out), &c).unwrap();
+                assert_eq!(&out[..], body);
+            }
+        }
         Kind::Signal => {
             if let Ok(s) = read_signal(&mut Reader::new(body)) {
                 assert!((1..=64).contains(&s.sig));

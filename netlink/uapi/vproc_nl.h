@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: ((GPL-2.0 WITH Linux-syscall-note) OR BSD-3-Clause) */
+/* Do not edit directly, auto-generated from: */
+/*	netlink/specs/vproc.yaml */
+/* YNL-GEN uapi header */
+/* To regenerate run: tools/net/ynl/ynl-regen.sh */
+
+#ifndef _UAPI_LINUX_VPROC_H
+#define _UAPI_LINUX_VPROC_H
+
+#define VPROC_FAMILY_NAME	"vproc"
+#define VPROC_FAMILY_VERSION	1
+
+#define VPROC_MAX_NODE	63
+
+/**
+ * enum vproc_migrate_to - Where migrate sends a process.
+ * @VPROC_MIGRATE_TO_NODE: The node in the node attribute.
+ * @VPROC_MIGRATE_TO_HOME: Its home node (where its PID was allocated).
+ * @VPROC_MIGRATE_TO_BALANCE: Wherever the load leveller finds best (goto -1).
+ */
+enum vproc_migrate_to {
+	VPROC_MIGRATE_TO_NODE,
+	VPROC_MIGRATE_TO_HOME,
+	VPROC_MIGRATE_TO_BALANCE,
+};
+
+enum {
+	VPROC_A_PROC_PAD = 1,
+	VPROC_A_PROC_PID,
+	VPROC_A_PROC_NODE,
+	VPROC_A_PROC_HOME,
+	VPROC_A_PROC_TO,
+	VPROC_A_PROC_LOADLEVEL,
+	VPROC_A_PROC_LOCK,
+	VPROC_A_PROC_NMIGS,
+	VPROC_A_PROC_UID,
+	VPROC_A_PROC_STATE,
+	VPROC_A_PROC_PPID,
+	VPROC_A_PROC_CPU_MS,
+	VPROC_A_PROC_RSS_KIB,
+	VPROC_A_PROC_COMM,
+
+	__VPROC_A_PROC_MAX,
+	VPROC_A_PROC_MAX = (__VPROC_A_PROC_MAX - 1)
+};
+
+enum {
+	VPROC_A_NODE_PAD = 1,
+	VPROC_A_NODE_ID,
+	VPROC_A_NODE_SELF,
+	VPROC_A_NODE_STATE,
+	VPROC_A_NODE_LOADAVG,
+	VPROC_A_NODE_RUNNABLE,
+	VPROC_A_NODE_BUSY,
+	VPROC_A_NODE_CPUS,
+	VPROC_A_NODE_SPEED,
+	VPROC_A_NODE_VPROCS,
+	VPROC_A_NODE_FREE_KIB,
+	VPROC_A_NODE_TOTAL_KIB,
+	VPROC_A_NODE_LOADLEVEL,
+	VPROC_A_NODE_HEARD_MS,
+
+	__VPROC_A_NODE_MAX,
+	VPROC_A_NODE_MAX = (__VPROC_A_NODE_MAX - 1)
+};
+
+enum {
+	VPROC_A_EVENT_PAD = 1,
+	VPROC_A_EVENT_SEQ,
+	VPROC_A_EVENT_TIME_MS,
+	VPROC_A_EVENT_KIND,
+	VPROC_A_EVENT_NODE,
+	VPROC_A_EVENT_DETAIL,
+
+	__VPROC_A_EVENT_MAX,
+	VPROC_A_EVENT_MAX = (__VPROC_A_EVENT_MAX - 1)
+};
+
+enum {
+	VPROC_CMD_WHERE = 1,
+	VPROC_CMD_MIGRATE,
+	VPROC_CMD_SET_LOADLEVEL,
+	VPROC_CMD_SET_LOCK,
+	VPROC_CMD_PROCS,
+	VPROC_CMD_NODES,
+	VPROC_CMD_SET_NODE_LOADLEVEL,
+	VPROC_CMD_EVENTS,
+	VPROC_CMD_EVENT,
+
+	__VPROC_CMD_MAX,
+	VPROC_CMD_MAX = (__VPROC_CMD_MAX - 1)
+};
+
+#define VPROC_MCGRP_EVENTS	"events"
+
+#endif /* _UAPI_LINUX_VPROC_H */

@@ -1,0 +1,331 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The generic netlink API (`vproc` family, netlink/vproc.yaml): what the
+//! tools and the library in tools/ talk to.
+//!
+//! Owns no state: each command is answered from the layers that own it —
+//! the vproc table (switches), the migrator (moves, through the same path
+//! as a write to /proc/<pid>/goto), the remote view (processes of other
+//! nodes), the transport (nodes) and the event log. Permissions are those
+//! of the /proc files: anyone reads; the owner of a process or
+//! CAP_SYS_ADMIN moves it or changes its switches; CAP_SYS_ADMIN changes
+//! this node's loadlevel. Attributes were validated by the policies
+//! (rust/genl.c); errors carry an extended-ack message.
+//!
+//! Moving a process or changing its switches is done where the process
+//! has a task (its home, where its deputy is, or the node it runs on); on
+//! any other node the request goes to its home node (`Control`), with the
+//! caller's euid and CAP_SYS_ADMIN, and home checks them.
+
+use crate::events::Events;
+use crate::logic::mig::{Control, ControlOp};
+use crate::logic::pid;
+use crate::logic::procinfo::ProcInfo;
+use crate::logic::wire::LOAD_FLAG_LOADLEVEL;
+use crate::migrate::Migrator;
+use crate::sys::crypto::capable_admin;
+use crate::sys::genl::{
+    fail, set_str, ApiResult, EventRecord, MigrateTo, NetlinkApi, NodeRecord, ProcRecord,
+};
+use crate::sys::process::{self, TaskFacts};
+use crate::transport::Transport;
+use crate::vproc::{RemoteView, VprocTable};
+use core::fmt::Write;
+use core::sync::atomic::Ordering;
+use kernel::{prelude::*, sync::Arc};
+
+/// The API of this node.
+pub(crate) struct Api {
+    pub(crate) me: u8,
+    pub(crate) transport: Arc<Transport>,
+    pub(crate) table: Arc<VprocTable>,
+    pub(crate) remote: Arc<RemoteView>,
+    pub(crate) migrator: Arc<Migrator>,
+    pub(crate) events: Arc<Events>,
+}
+
+/// Clock ticks (USER_HZ) to ms.
+const MS_PER_TICK: u64 = 10;
+
+fn record(p: &ProcInfo, home: u8) -> ProcRecord {
+    let mut r = ProcRecord {
+        pid: p.pid,
+        ppid: p.ppid,
+        node: u32::from(p.node),
+        home: u32::from(home),
+        uid: p.euid,
+        nmigs: p.nmigs,
+        cpu_ms: p.utime.saturating_add(p.stime).saturating_mul(MS_PER_TICK),
+        rss_kib: p.rss.saturating_mul(4),
+        loadlevel: u8::from(p.loadlevel),
+        lock: u8::from(p.lock),
+        state: p.state,
+        ..Default::default()
+    };
+    set_str(&mut r.comm, p.comm());
+    r
+}
+
+impl Api {
+    /// Local process `pid` as `ps` here describes it (with its switches).
+    fn local(&self, pid: u32) -> Option<ProcInfo> {
+        let mut found = None;
+        let _ = process::for_each_proc(pid, self.me, &mut |p: &ProcInfo| {
+            if p.pid == pid {
+                found = Some(*p);
+            }
+            // Stop after the first: it is `pid` or `pid` is gone.
+            Err(EAGAIN)
+        });
+        let mut p = found?;
+        let e = self.table.entry(pid);
+        p.loadlevel = e.loadlevel;
+        p.lock = e.lock;
+        p.nmigs = e.nmigs;
+        Some(p)
+    }
+
+    fn home_of(&self, pid: u32, fallback: u8) -> u8 {
+        if pid::is_cluster_pid(pid) {
+            pid::origin(pid).unwrap_or(fallback)
+        } else {
+            fallback
+        }
+    }
+
+    /// Who acts on process `pid`: this node (its home or where it runs:
+    /// the task, checked that the caller may control it) or its home
+    /// node (`Err(home)`: neither here).
+    fn control(&self, pid: u32) -> ApiResult<core::result::Result<TaskFacts, u8>> {
+        let t = match process::task_of_pid(pid) {
+            Ok(t) => t,
+            Err(_) => {
+                return match pid::origin(pid) {
+                    Some(home)
+                        if pid::is_cluster_pid(pid)
+                            && home != self.me
+                            && self.transport.is_up(home) =>
+                    {
+                        Ok(Err(home))
+                    }
+                    _ => Err(fail(
+                        ESRCH,
+                        c"no such process in the cluster (or its home node is not up)",
+                    )),
+                }
+            }
+        };
+        if !t.may_control {
+            return Err(fail(
+                EPERM,
+                c"not your process (the owner or CAP_SYS_ADMIN may do this)",
+            ));
+        }
+        Ok(Ok(t))
+    }
+
+    /// Has `home` do `op` with `value` on its process `pid`, for the
+    /// caller (its identity goes along; home checks it).
+    fn forward(&self, home: u8, pid: u32, op: ControlOp, value: u32) -> ApiResult {
+        let (_, euid) = process::current_ids();
+        let c = Control {
+            op,
+            value,
+            euid,
+            admin: capable_admin(),
+        };
+        self.migrator.control(home, pid, &c).map_err(migrate_error)
+    }
+}
+
+fn migrate_error(e: Error) -> crate::sys::genl::ApiError {
+    let msg = if e == EHOSTUNREACH {
+        c"the target node is not up (or the connection broke): the process stays"
+    } else if e == EBUSY {
+        c"the process is locked to its node (lock)"
+    } else if e == EOPNOTSUPP {
+        c"the process cannot move (threads, sockets, ...: the kernel log says why)"
+    } else if e == EINVAL {
+        c"the process cannot move (kernel thread, init, or a PID from before the cluster)"
+    } else if e == ESRCH {
+        c"the process exited"
+    } else if e == EPERM {
+        c"not your process (the owner or CAP_SYS_ADMIN may do this)"
+    } else {
+        return e.into();
+    };
+    fail(e, msg)
+}
+
+impl NetlinkApi for Api {
+    fn where_pid(&self, pid: u32) -> ApiResult<ProcRecord> {
+        // A process that moved away: its node describes it best.
+        if let Some(at) = self.table.away(pid) {
+            let p = match self.remote.lookup(pid) {
+                Some(p) => p,
+                None => {
+                    let mut p = self.local(pid).ok_or(ESRCH)?;
+                    p.node = at;
+                    p
+                }
+            };
+            return Ok(record(&p, self.me));
+        }
+        if let Some(p) = self.local(pid) {
+            return Ok(record(&p, self.home_of(pid, self.me)));
+        }
+        match self.remote.lookup(pid) {
+            Some(p) => Ok(record(&p, self.home_of(pid, p.node))),
+            None => Err(fail(ESRCH, c"no such process in the cluster")),
+        }
+    }
+
+    fn migrate(&self, pid: u32, to: MigrateTo) -> ApiResult {
+        let home = self.home_of(pid, self.me);
+        let t = match self.control(pid)? {
+            Ok(t) => t,
+            Err(home) => {
+                let value = match to {
+                    MigrateTo::Node(n) => u32::from(n),
+                    MigrateTo::Home => u32::from(home),
+                    MigrateTo::Balance => 0,
+                };
+                return self.forward(home, pid, ControlOp::Goto, value);
+            }
+        };
+        let mut buf = crate::logic::fmtbuf::FmtBuf::<8>::new();
+        let _ = match to {
+            MigrateTo::Node(n) => write!(buf, "{}", n),
+            MigrateTo::Home => write!(buf, "{}", home),
+            MigrateTo::Balance => write!(buf, "-1"),
+        };
+        self.migrator
+            .goto(&t, buf.as_bytes())
+            .map_err(migrate_error)
+    }
+
+    fn set_switch(&self, pid: u32, lock: bool, value: bool) -> ApiResult {
+        let t = match self.control(pid)? {
+            Ok(t) => t,
+            Err(home) => {
+                let op = if lock {
+                    ControlOp::Lock
+                } else {
+                    ControlOp::Loadlevel
+                };
+                return self.forward(home, pid, op, u32::from(value));
+            }
+        };
+        self.migrator.set_switch(&t, lock, value).map_err(|e| {
+            if e == EINVAL {
+                fail(e, c"a kernel thread has no such switch")
+            } else {
+                migrate_error(e)
+            }
+        })
+    }
+
+    fn set_node_loadlevel(&self, value: bool) -> ApiResult {
+        if !capable_admin() {
+            return Err(fail(EPERM, c"CAP_SYS_ADMIN needed"));
+        }
+        self.transport.loadlevel.store(value, Ordering::Relaxed);
+        Ok(())
+    }
+
+    fn procs(&self, from: u32, out: &mut [ProcRecord]) -> Result<usize> {
+        // Local processes (not the deputies of those that moved: their
+        // node lists them) merged with the other nodes', in PID order.
+        let mut local = KVec::with_capacity(out.len(), GFP_KERNEL)?;
+        let r = process::for_each_proc(from, self.me, &mut |p: &ProcInfo| {
+            if local.len() >= out.len() {
+                return Err(EAGAIN);
+            }
+            if self.table.away(p.pid).is_some() {
+                return Ok(());
+            }
+            let e = self.table.entry(p.pid);
+            let mut p = *p;
+            p.loadlevel = e.loadlevel;
+            p.lock = e.lock;
+            p.nmigs = e.nmigs;
+            local
+                .push(record(&p, self.home_of(p.pid, self.me)), GFP_KERNEL)
+                .map_err(|_| ENOMEM)
+        });
+        if let Err(e) = r {
+            if e != EAGAIN {
+                return Err(e);
+            }
+        }
+        let mut remote = KVec::with_capacity(out.len(), GFP_KERNEL)?;
+        self.remote.each_from(from, &mut |p| {
+            remote.len() < out.len()
+                && remote
+                    .push(record(p, self.home_of(p.pid, p.node)), GFP_KERNEL)
+                    .is_ok()
+        });
+        let (mut i, mut j, mut n) = (0, 0, 0);
+        while n < out.len() && (i < local.len() || j < remote.len()) {
+            let take_local = match (local.get(i), remote.get(j)) {
+                (Some(a), Some(b)) => a.pid <= b.pid,
+                (Some(_), None) => true,
+                _ => false,
+            };
+            if take_local {
+                out[n] = local[i];
+                i += 1;
+            } else {
+                out[n] = remote[j];
+                j += 1;
+            }
+            // The same PID twice (a move in between): keep one.
+            if n > 0 && out[n - 1].pid == out[n].pid {
+                continue;
+            }
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    fn nodes(&self, from: u32, out: &mut [NodeRecord]) -> Result<usize> {
+        let mut n = 0;
+        for v in self.transport.nodes()?.iter() {
+            if u32::from(v.node) < from || n >= out.len() {
+                continue;
+            }
+            let mut r = NodeRecord {
+                id: u32::from(v.node),
+                is_self: u8::from(v.is_self),
+                ..Default::default()
+            };
+            set_str(&mut r.state, v.state.as_str().as_bytes());
+            if let Some(ms) = v.silent_ms {
+                r.heard = 1;
+                r.heard_ms = u32::try_from(ms).unwrap_or(u32::MAX);
+            }
+            if let Some(l) = v.load {
+                r.has_load = 1;
+                r.loadavg = l.loadavg;
+                r.runnable = l.runnable;
+                r.busy = l.busy;
+                r.cpus = u32::from(l.cpus);
+                r.speed = l.speed;
+                r.vprocs = l.vprocs;
+                r.free_kib = l.free_kib;
+                r.total_kib = l.total_kib;
+                r.loadlevel = u8::from(l.flags & LOAD_FLAG_LOADLEVEL != 0);
+            }
+            if v.is_self {
+                r.loadlevel = u8::from(self.transport.loadlevel.load(Ordering::Relaxed));
+            }
+            out[n] = r;
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    fn events(&self, from: u64, out: &mut [EventRecord]) -> Result<usize> {
+        Ok(self.events.read_from(from, out))
+    }
+}
