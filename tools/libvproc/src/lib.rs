@@ -1,7 +1,29 @@
-//! The library behind the vproc tools: how to reach the kernel module.
+//! `vproc`: the library API of a vproc cluster, for programs (as OpenSSI's
+//! libcluster) and for the vproc tools.
 //!
-//! For now the module's interface is `/proc/cluster/`; the generic netlink
-//! API replaces these reads as it lands.
+//! - [`nl`]: the generic netlink client ([`Client`], [`Attrs`], [`Error`])
+//!   and its low-level call, [`Client::request`];
+//! - the cluster calls, re-exported here: [`where_pid`], [`migrate`],
+//!   [`set_loadlevel`], [`set_lock`], [`procs`], [`nodes`],
+//!   [`set_node_loadlevel`], [`events`], [`EventListener`];
+//! - [`rexec`]: starting a program on another node;
+//! - [`json`]: the JSON form of the records, as the tools print it;
+//! - [`spec`]: the family's numbers (generated from `netlink/vproc.yaml`);
+//! - this file: the `/proc/cluster` readers ([`this_node`], [`peers`]) and
+//!   [`ToolError`], the tools' error-to-exit-code type.
+
+mod api;
+pub mod json;
+pub mod nl;
+mod rexec;
+pub mod spec;
+
+pub use api::{
+    events, migrate, nodes, procs, set_loadlevel, set_lock, set_node_loadlevel, where_pid, Event,
+    EventListener, NodeInfo, ProcInfo, Target,
+};
+pub use nl::{Attrs, Client, Error};
+pub use rexec::rexec;
 
 use std::fs;
 use std::io;
@@ -34,6 +56,16 @@ impl ToolError {
         Self {
             msg: msg.into(),
             code: 1,
+        }
+    }
+}
+
+impl From<Error> for ToolError {
+    /// The error's text, exit code 3 if the module is not loaded, else 1.
+    fn from(e: Error) -> Self {
+        Self {
+            msg: e.to_string(),
+            code: e.exit_code(),
         }
     }
 }
