@@ -61,6 +61,13 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Whether this node takes part in load leveling; `on`/`off` sets it
+    /// (root).
+    Loadlevel {
+        /// on or off (none: show it).
+        #[arg(value_parser = ["on", "off"])]
+        value: Option<String>,
+    },
     /// Live view of the nodes, the busiest processes and recent migrations
     /// (q or Ctrl-C quits).
     Top {
@@ -163,6 +170,20 @@ fn nodes_table(nodes: &[NodeInfo]) -> String {
         );
     }
     s
+}
+
+/// `cluster loadlevel [on|off]`: this node's load-leveling switch.
+fn node_loadlevel(value: Option<&str>) -> Result<(), ToolError> {
+    let mut c = Client::connect()?;
+    match value {
+        Some(v) => Ok(c.set_node_loadlevel(v == "on")?),
+        None => {
+            let me = c.nodes()?.into_iter().find(|n| n.is_self);
+            let on = me.and_then(|n| n.loadlevel).unwrap_or(false);
+            println!("{}", if on { "on" } else { "off" });
+            Ok(())
+        }
+    }
 }
 
 fn nodes(as_json: bool) -> Result<(), ToolError> {
@@ -483,6 +504,7 @@ fn main() {
         Cmd::Nodes { json } => nodes(json),
         Cmd::Ps { json } => ps(json),
         Cmd::Events { follow, json } => events(follow, json),
+        Cmd::Loadlevel { value } => node_loadlevel(value.as_deref()),
         Cmd::Top { iterations, delay } => top(iterations, delay),
     };
     if let Err(e) = result {
