@@ -77,12 +77,7 @@ impl Api {
             // Stop after the first: it is `pid` or `pid` is gone.
             Err(EAGAIN)
         });
-        let mut p = found?;
-        let e = self.table.entry(pid);
-        p.loadlevel = e.loadlevel;
-        p.lock = e.lock;
-        p.nmigs = e.nmigs;
-        Some(p)
+        found.map(|p| self.table.with_switches(&p))
     }
 
     fn home_of(&self, pid: u32, fallback: u8) -> u8 {
@@ -244,11 +239,7 @@ impl NetlinkApi for Api {
             if self.table.away(p.pid).is_some() {
                 return Ok(());
             }
-            let e = self.table.entry(p.pid);
-            let mut p = *p;
-            p.loadlevel = e.loadlevel;
-            p.lock = e.lock;
-            p.nmigs = e.nmigs;
+            let p = self.table.with_switches(p);
             local
                 .push(record(&p, self.home_of(p.pid, self.me)), GFP_KERNEL)
                 .map_err(|_| ENOMEM)

@@ -116,6 +116,17 @@ impl VprocTable {
         self.get(tgid)
     }
 
+    /// `p` (a local process as the task list describes it) with its
+    /// switches and move count from this table.
+    pub(crate) fn with_switches(&self, p: &ProcInfo) -> ProcInfo {
+        let e = self.get(p.pid);
+        let mut p = *p;
+        p.loadlevel = e.loadlevel;
+        p.lock = e.lock;
+        p.nmigs = e.nmigs;
+        p
+    }
+
     /// Where local process `tgid` runs, if not here.
     pub(crate) fn away(&self, tgid: u32) -> Option<u8> {
         self.away
@@ -501,15 +512,12 @@ impl RemoteView {
 
 impl process::RemoteProcs for RemoteView {
     fn next(&self, from: u32) -> Option<u32> {
-        // A listing that starts below the cluster PIDs is a new scan.
-        let age = if pid::is_cluster_pid(from) {
-            REMOTE_MAX_AGE_NS
-        } else {
-            REMOTE_SCAN_AGE_NS
-        };
-        let c = self.fresh(age);
-        let i = c.procs.partition_point(|p| p.pid < from);
-        c.procs.get(i).map(|p| p.pid)
+        let mut next = None;
+        self.each_from(from, &mut |p| {
+            next = Some(p.pid);
+            false
+        });
+        next
     }
 
     fn owner_of(&self, tgid: u32) -> Option<(u32, u32)> {
@@ -599,12 +607,7 @@ impl Service for RemoteView {
             if self.table.away(p.pid).is_some() {
                 return Ok(());
             }
-            let e = self.table.get(p.pid);
-            let mut p = *p;
-            p.loadlevel = e.loadlevel;
-            p.lock = e.lock;
-            p.nmigs = e.nmigs;
-            emit(&p)
+            emit(&self.table.with_switches(p))
         })
     }
 
