@@ -176,8 +176,13 @@ for n in 1 2 3; do
 done
 
 # --- without the module: every tool says so, exit 3.
+# A listener when the module goes: it ends (exit 3) rather than wait for ever.
+on 3 "rm -f /tmp/evu; (cluster events -f > /tmp/evu 2>&1; echo rc=\$? >> /tmp/evu) >/dev/null 2>&1 &
+      for i in \$(seq 50); do [ -s /tmp/evu ] && break; sleep 0.1; done"
 # The processes moved to node 3 above hold the module until they are gone.
 check "rmmod on node 3" on 3 'for i in $(seq 50); do rmmod vproc 2>/dev/null && exit 0; sleep 0.2; done; rmmod vproc'
+on 3 'for i in $(seq 50); do grep -q ^rc= /tmp/evu && break; sleep 0.1; done'
+check_match "cluster events -f ends when the module is unloaded (exit 3)" "module not loaded.*rc=3" "$(on 3 'tr "\n" " " < /tmp/evu')"
 for t in "where 1" "migrate 1 2" "loadlevel -p 1" "cluster nodes" "runon 1 true"; do
     out=$(run 3 "$t")
     check_match "$t without the module: 'module not loaded', exit 3" "module not loaded.*rc=3" "$(tr '\n' ' ' <<<"$out")"

@@ -11,7 +11,10 @@ use netlink_packet_core::NetlinkPayload;
 use netlink_sys::Socket;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 
-use crate::nl::{attrs, decode_datagram, recv_datagram, Attrs, Client, Error};
+use crate::nl::{
+    attrs, decode_datagram, recv_datagram, Attrs, Client, Error, CTRL_ATTR_FAMILY_ID,
+    CTRL_CMD_DELFAMILY, GENL_ID_CTRL,
+};
 use crate::spec::{attr_event, attr_node, attr_proc, cmd, mcgrp, migrate_to};
 
 /// A process of the cluster (the WHERE reply, one entry of PROCS).
@@ -349,18 +352,25 @@ pub fn events() -> Result<Vec<Event>, Error> {
 #[derive(Debug)]
 pub struct EventListener {
     sock: Socket,
+    family: u16,
     pending: VecDeque<Event>,
 }
 
 impl EventListener {
-    /// Joins the `events` group.
+    /// Joins the `events` group, and nlctrl's `notify` group to learn when
+    /// the module goes away (then the listener ends with
+    /// [`Error::NotLoaded`] instead of waiting for ever).
     pub fn subscribe() -> Result<Self, Error> {
         let c = Client::connect()?;
         let group = c
             .group_id(mcgrp::EVENTS)
             .ok_or_else(|| Error::Malformed("family has no events group".into()))?;
         c.join(group)?;
+        if let Some(notify) = Client::connect_to("nlctrl")?.group_id("notify") {
+            c.join(notify)?;
+        }
         Ok(EventListener {
+            family: c.family_id(),
             sock: c.into_socket(),
             pending: VecDeque::new(),
         })
@@ -391,12 +401,27 @@ impl EventListener {
             let dgram = recv_datagram(&self.sock)?;
             for m in decode_datagram(&dgram)? {
                 if let NetlinkPayload::InnerMessage(g) = &m.payload {
+                    if m.header.message_type == GENL_ID_CTRL {
+                        if g.payload.cmd == CTRL_CMD_DELFAMILY && self.names_us(&g.payload.attrs) {
+                            return Err(Error::NotLoaded);
+                        }
+                        continue;
+                    }
                     if g.payload.cmd == cmd::EVENT {
                         self.pending.push_back(Event::parse(&g.payload.attrs)?);
                     }
                 }
             }
         }
+    }
+}
+
+impl EventListener {
+    /// Whether nlctrl attributes `buf` name our family.
+    fn names_us(&self, buf: &[u8]) -> bool {
+        attrs(buf)
+            .filter_map(Result::ok)
+            .any(|a| a.kind == CTRL_ATTR_FAMILY_ID && a.as_u16().ok() == Some(self.family))
     }
 }
 

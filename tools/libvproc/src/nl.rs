@@ -31,8 +31,10 @@ const NLMSGERR_ATTR_MSG: u16 = 1;
 /// Size of a `struct nlmsghdr`.
 const NLMSG_HDRLEN: usize = 16;
 
-// nlctrl attributes used to resolve the family (linux/genetlink.h).
-const CTRL_ATTR_FAMILY_ID: u16 = 1;
+// nlctrl's family id, command and attributes used (linux/genetlink.h).
+pub(crate) const GENL_ID_CTRL: u16 = 0x10;
+pub(crate) const CTRL_CMD_DELFAMILY: u8 = 2;
+pub(crate) const CTRL_ATTR_FAMILY_ID: u16 = 1;
 const CTRL_ATTR_MCAST_GROUPS: u16 = 7;
 const CTRL_ATTR_MCAST_GRP_NAME: u16 = 1;
 const CTRL_ATTR_MCAST_GRP_ID: u16 = 2;
@@ -394,8 +396,9 @@ impl Client {
         Self::connect_to(spec::FAMILY_NAME)
     }
 
-    /// Opens a socket to generic netlink family `name` (tests use nlctrl).
-    fn connect_to(name: &str) -> Result<Self, Error> {
+    /// Opens a socket to generic netlink family `name` (nlctrl for the
+    /// listener's unload notice and the tests).
+    pub(crate) fn connect_to(name: &str) -> Result<Self, Error> {
         let mut sock = Socket::new(NETLINK_GENERIC)?;
         // Best effort: older kernels lack them, errors then have no text.
         let _ = sock.set_ext_ack(true);
