@@ -80,12 +80,9 @@ impl Api {
         found.map(|p| self.table.with_switches(&p))
     }
 
+    /// The node `pid` was born on (`fallback` for a node-local PID).
     fn home_of(&self, pid: u32, fallback: u8) -> u8 {
-        if pid::is_cluster_pid(pid) {
-            pid::origin(pid).unwrap_or(fallback)
-        } else {
-            fallback
-        }
+        pid::origin(pid).unwrap_or(fallback)
     }
 
     /// Who acts on process `pid`: this node (its home or where it runs:
@@ -96,13 +93,7 @@ impl Api {
             Ok(t) => t,
             Err(_) => {
                 return match pid::origin(pid) {
-                    Some(home)
-                        if pid::is_cluster_pid(pid)
-                            && home != self.me
-                            && self.transport.is_up(home) =>
-                    {
-                        Ok(Err(home))
-                    }
+                    Some(home) if home != self.me && self.transport.is_up(home) => Ok(Err(home)),
                     _ => Err(fail(
                         ESRCH,
                         c"no such process in the cluster (or its home node is not up)",
