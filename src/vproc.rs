@@ -275,12 +275,21 @@ impl VprocTable {
         Ok(Some(node))
     }
 
-    fn set_switch(&self, t: &TaskFacts, name: &str, buf: &[u8], lock: bool) -> Result {
-        let v = pid::parse_switch(buf).map_err(|e| input_error(name, e))?;
+    /// Parses a write to /proc/<pid>/`file` (loadlevel or lock), logging
+    /// what is wrong with it.
+    pub(crate) fn parse_switch(file: &str, buf: &[u8]) -> Result<bool> {
+        pid::parse_switch(buf).map_err(|e| input_error(file, e))
+    }
+
+    /// Sets `lock` (or `loadlevel`) of local process `t` to `v`. Where a
+    /// process that moved runs is the migration layer's business: it
+    /// calls this only for processes that run here.
+    pub(crate) fn set_switch(&self, t: &TaskFacts, lock: bool, v: bool) -> Result {
         if !t.may_control {
             return Err(EPERM);
         }
         if t.kthread {
+            let name = if lock { "lock" } else { "loadlevel" };
             pr_info!("{}: pid {} is a kernel thread\n", name, t.tgid);
             return Err(EINVAL);
         }
@@ -316,14 +325,10 @@ impl PidFiles for VprocTable {
         Ok(())
     }
 
-    fn write(&self, t: &TaskFacts, name: &[u8], buf: &[u8]) -> Result {
-        match name {
-            // The migration layer handles goto (see `migrate`).
-            b"goto" => Err(EINVAL),
-            b"loadlevel" => self.set_switch(t, "loadlevel", buf, false),
-            b"lock" => self.set_switch(t, "lock", buf, true),
-            _ => Err(EINVAL),
-        }
+    fn write(&self, _t: &TaskFacts, _name: &[u8], _buf: &[u8]) -> Result {
+        // Every write goes through the migration layer (goto, and the
+        // switches, which it sets where the process runs).
+        Err(EINVAL)
     }
 }
 

@@ -800,22 +800,8 @@ impl Migrator {
             if v.flags & (vma_flags::SPECIAL | vma_flags::UNSUPPORTED) != 0 {
                 continue;
             }
-            match sm::map(v, false) {
-                Ok(()) => {}
-                Err(e) if e == ESTALE => {
-                    sm::map(v, true)?;
-                    need[i / 8] |= 1 << (i % 8);
-                }
-                Err(e) => {
-                    pr_info!(
-                        "migrate: pid {}: cannot map {:#x}-{:#x} (error {})\n",
-                        pid,
-                        v.start,
-                        v.end,
-                        e.to_errno()
-                    );
-                    return Err(e);
-                }
+            if map_area(pid, v)? {
+                need[i / 8] |= 1 << (i % 8);
             }
         }
         self.respond(from, *pending, pid, 0, &need);
@@ -1028,6 +1014,26 @@ impl Migrator {
     }
 }
 
+/// Maps area `v` of process `pid` into the calling task: from its file,
+/// or as anonymous memory when the file here is not the one it had
+/// (ESTALE). Returns whether it became anonymous (its pages must come).
+fn map_area(pid: u32, v: &Vma<'_>) -> Result<bool> {
+    match sm::map(v, false) {
+        Ok(()) => Ok(false),
+        Err(e) if e == ESTALE => sm::map(v, true).map(|()| true),
+        Err(e) => {
+            pr_info!(
+                "migrate: pid {}: cannot map {:#x}-{:#x} (error {})\n",
+                pid,
+                v.start,
+                v.end,
+                e.to_errno()
+            );
+            Err(e)
+        }
+    }
+}
+
 /// Brings the calling task's memory from layout `was` (mapped at Begin)
 /// to `now` (when the process stopped): areas that are not the same are
 /// mapped afresh, what is in no area any more is unmapped. Returns the
@@ -1043,24 +1049,7 @@ fn relayout(pid: u32, was: &[Vma<'_>], now: &[Vma<'_>]) -> Result<KVec<u8>> {
         if v.flags & skip != 0 || was.iter().any(|o| o.same_area(v)) {
             continue;
         }
-        let anon = match sm::map(v, false) {
-            Ok(()) => false,
-            Err(e) if e == ESTALE => {
-                sm::map(v, true)?;
-                true
-            }
-            Err(e) => {
-                pr_info!(
-                    "migrate: pid {}: cannot map {:#x}-{:#x} (error {})\n",
-                    pid,
-                    v.start,
-                    v.end,
-                    e.to_errno()
-                );
-                return Err(e);
-            }
-        };
-        if anon || v.flags & vma_flags::ANON_PAGES != 0 {
+        if map_area(pid, v)? || v.flags & vma_flags::ANON_PAGES != 0 {
             need[j / 8] |= 1 << (j % 8);
         }
     }
@@ -1389,12 +1378,14 @@ impl PidFiles for PidFilesImpl {
     fn write(&self, t: &TaskFacts, name: &[u8], buf: &[u8]) -> Result {
         match name {
             b"goto" => self.0.goto(t, buf),
-            // A process that moved: set where it runs (its leveller).
-            b"loadlevel" | b"lock" if self.0.table.away(t.tgid).is_some() => {
-                let v = crate::logic::pid::parse_switch(buf).map_err(|_| EINVAL)?;
-                self.0.set_switch(t, name == b"lock", v)
+            b"loadlevel" => {
+                self.0
+                    .set_switch(t, false, VprocTable::parse_switch("loadlevel", buf)?)
             }
-            _ => self.0.table.write(t, name, buf),
+            b"lock" => self
+                .0
+                .set_switch(t, true, VprocTable::parse_switch("lock", buf)?),
+            _ => Err(EINVAL),
         }
     }
 }
@@ -1476,26 +1467,24 @@ impl Migrator {
     /// Sets `loadlevel` (`lock` false) or `lock` of process `t` where it
     /// runs: there the leveller reads it, and it travels with the process.
     pub(crate) fn set_switch(&self, t: &TaskFacts, lock: bool, value: bool) -> Result {
+        let Some(at) = self.table.away(t.tgid) else {
+            return self.table.set_switch(t, lock, value);
+        };
         if !t.may_control {
             return Err(EPERM);
         }
-        if let Some(at) = self.table.away(t.tgid) {
-            // Checked here: the node it runs on trusts its home.
-            let c = mig::Control {
-                op: if lock {
-                    mig::ControlOp::Lock
-                } else {
-                    mig::ControlOp::Loadlevel
-                },
-                value: u32::from(value),
-                euid: 0,
-                admin: true,
-            };
-            return self.control(at, t.tgid, &c);
-        }
-        let name: &[u8] = if lock { b"lock" } else { b"loadlevel" };
-        let v: &[u8] = if value { b"1" } else { b"0" };
-        PidFiles::write(&*self.table, t, name, v)
+        // Checked here: the node it runs on trusts its home.
+        let c = mig::Control {
+            op: if lock {
+                mig::ControlOp::Lock
+            } else {
+                mig::ControlOp::Loadlevel
+            },
+            value: u32::from(value),
+            euid: 0,
+            admin: true,
+        };
+        self.control(at, t.tgid, &c)
     }
 
     /// Asks `home` to do `c` on its process `pid` (a caller here that is
