@@ -20,7 +20,11 @@
 //! - `bad-mig-begin`: a migration Begin whose memory area ends before it
 //!   starts;
 //! - `mig-stray`: a well-formed file request for a process that has no
-//!   deputy there: must be answered (`answered -9`, EBADF) and stay `open`.
+//!   deputy there: must be answered (`answered -9`, EBADF) and stay `open`;
+//! - `bad-control`: a Control (move / switch for a caller elsewhere) with
+//!   an unknown operation;
+//! - `control-stray`: a well-formed Control moving a process that does not
+//!   exist: must be answered (`answered -3`, ESRCH) and stay `open`.
 
 use hmac::{Hmac as HmacImpl, Mac};
 use sha2::Sha256;
@@ -169,6 +173,42 @@ impl Peer {
 }
 
 /// A migration message: header (request 0, `kind`, `pid`) and `body`.
+/// Sends a migration request (`kind` about `pid`, `body`) and prints
+/// `answered VALUE` once the response comes, then whether the connection
+/// stayed (`open`/`closed`).
+fn request_answered(p: &mut Peer, kind: mig::Kind, pid: u32, body: &[u8]) -> bool {
+    let mut m = mig_payload(kind, pid, body);
+    m[..8].copy_from_slice(&5u64.to_le_bytes()); // a request id
+    p.send(MsgType::Mig as u8, &m);
+    p.s.set_read_timeout(Some(Duration::from_secs(5))).ok();
+    loop {
+        p.send(MsgType::Load as u8, &load());
+        let (h, body) = recv(&mut p.s, &p.rx_key, p.rx_seq);
+        p.rx_seq += 1;
+        if h.ty == MsgType::MigResp {
+            let mut r = mig::Reader::new(&body);
+            let _ = mig::read_header(&mut r);
+            let (v, _) = mig::read_resp(&mut r).unwrap_or_else(|_| die("resp"));
+            println!("answered {v}");
+            break;
+        }
+    }
+    p.closed_within(2)
+}
+
+/// A well-formed Control body: move the process to node 2, as root.
+fn control_goto_2() -> Vec<u8> {
+    let mut body = vec![0u8; mig::CONTROL_LEN];
+    let c = mig::Control {
+        op: mig::ControlOp::Goto,
+        value: 2,
+        euid: 0,
+        admin: true,
+    };
+    mig::write_control(&mut mig::Writer::new(&mut body), &c).unwrap_or_else(|_| die("encode"));
+    body
+}
+
 fn mig_payload(kind: mig::Kind, pid: u32, body: &[u8]) -> Vec<u8> {
     let mut m = vec![0u8; mig::HEADER_LEN];
     mig::write_header(
@@ -362,23 +402,20 @@ fn main() {
                 mig::write_io(&mut w, &io).unwrap_or_else(|_| die("encode"));
                 w.len()
             };
-            let mut m = mig_payload(mig::Kind::Io, 65536, &body[..n]);
-            m[..8].copy_from_slice(&5u64.to_le_bytes()); // a request id
+            report(request_answered(&mut p, mig::Kind::Io, 65536, &body[..n]));
+        }
+        "bad-control" => {
+            let mut body = control_goto_2();
+            body[0] = 7; // no such operation
+            let mut m = mig_payload(mig::Kind::Control, 65536, &body);
+            m[..8].copy_from_slice(&5u64.to_le_bytes());
             p.send(MsgType::Mig as u8, &m);
-            p.s.set_read_timeout(Some(Duration::from_secs(5))).ok();
-            loop {
-                p.send(MsgType::Load as u8, &load());
-                let (h, body) = recv(&mut p.s, &p.rx_key, p.rx_seq);
-                p.rx_seq += 1;
-                if h.ty == MsgType::MigResp {
-                    let mut r = mig::Reader::new(&body);
-                    let _ = mig::read_header(&mut r);
-                    let (v, _) = mig::read_resp(&mut r).unwrap_or_else(|_| die("resp"));
-                    println!("answered {v}");
-                    break;
-                }
-            }
-            report(p.closed_within(2));
+            report(p.closed_within(5));
+        }
+        "control-stray" => {
+            let body = control_goto_2();
+            // The last PID of node 1's share: nobody has it.
+            report(request_answered(&mut p, mig::Kind::Control, 131071, &body));
         }
         other => die(&format!("unknown scenario {other}")),
     }
