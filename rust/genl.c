@@ -38,6 +38,10 @@ static bool nl_live;	/* RCU: events may be multicast */
 	__miss;								\
 })
 
+/*
+ * Callers compute @err before calling: as a call's arguments, the
+ * callback and the read of its @msg would be unsequenced.
+ */
 static int nl_fail(struct genl_info *info, int err, const char *msg)
 {
 	/* NL_SET_ERR_MSG wants a literal; @msg is static (Rust's c"..."). */
@@ -148,6 +152,7 @@ int vproc_nl_migrate_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	u32 to = VPROC_MIGRATE_TO_NODE, node = 0;
 	const char *msg = NULL;
+	int err;
 
 	if (MISSING(info, VPROC_A_PROC_PID, "pid"))
 		return -EINVAL;
@@ -158,21 +163,23 @@ int vproc_nl_migrate_doit(struct sk_buff *skb, struct genl_info *info)
 			return -EINVAL;
 		node = nla_get_u32(info->attrs[VPROC_A_PROC_NODE]);
 	}
-	return nl_fail(info, nl_ops->migrate(nl_data,
-			nla_get_u32(info->attrs[VPROC_A_PROC_PID]), to, node,
-			&msg), msg);
+	err = nl_ops->migrate(nl_data, nla_get_u32(info->attrs[VPROC_A_PROC_PID]),
+			      to, node, &msg);
+	return nl_fail(info, err, msg);
 }
 
 static int set_switch(struct genl_info *info, int lock, int attr)
 {
 	const char *msg = NULL;
+	int err;
 
 	if (MISSING(info, VPROC_A_PROC_PID, "pid") ||
 	    MISSING(info, attr, "the switch's value"))
 		return -EINVAL;
-	return nl_fail(info, nl_ops->set_switch(nl_data,
-			nla_get_u32(info->attrs[VPROC_A_PROC_PID]), lock,
-			nla_get_u8(info->attrs[attr]), &msg), msg);
+	err = nl_ops->set_switch(nl_data,
+				 nla_get_u32(info->attrs[VPROC_A_PROC_PID]), lock,
+				 nla_get_u8(info->attrs[attr]), &msg);
+	return nl_fail(info, err, msg);
 }
 
 int vproc_nl_set_loadlevel_doit(struct sk_buff *skb, struct genl_info *info)
@@ -189,12 +196,13 @@ int vproc_nl_set_node_loadlevel_doit(struct sk_buff *skb,
 				     struct genl_info *info)
 {
 	const char *msg = NULL;
+	int err;
 
 	if (MISSING(info, VPROC_A_NODE_LOADLEVEL, "loadlevel"))
 		return -EINVAL;
-	return nl_fail(info, nl_ops->set_node_loadlevel(nl_data,
-			nla_get_u8(info->attrs[VPROC_A_NODE_LOADLEVEL]), &msg),
-		       msg);
+	err = nl_ops->set_node_loadlevel(nl_data,
+			nla_get_u8(info->attrs[VPROC_A_NODE_LOADLEVEL]), &msg);
+	return nl_fail(info, err, msg);
 }
 
 /*
