@@ -42,7 +42,7 @@ check_eq "... is set where it runs (its leveller reads it there)" 1 "$(on 2 "cat
 check_eq "loadlevel -p PID off asked at home" "rc=0" "$(run 1 "loadlevel -p $p off")"
 check_eq "... is set where it runs too" 0 "$(on 2 "cat /proc/$p/loadlevel")"
 out=$(run 3 "su user -c 'migrate $p 3'")
-check_match "a user cannot move root's process from a third node either (EPERM)" "not permitted.*rc=1" "$(tr '\n' ' ' <<<"$out")"
+check_match "a user cannot move root's process from a third node either (EPERM)" "not permitted \(not your process.*rc=1" "$(tr '\n' ' ' <<<"$out")"
 check_eq "migrate PID home asked on node 3" "rc=0" "$(run 3 "migrate $p home")"
 check_eq "... it is home" "$p 1" "$(on 3 "where $p")"
 on 1 "sleep 600 >/dev/null 2>&1 & echo \$! > /tmp/t2.pid"
@@ -87,6 +87,14 @@ check_eq "... both are on" "1 1" "$(on 1 "echo \$(cat /proc/$p/loadlevel /proc/$
 out=$(run 1 "loadlevel $M")
 check_match "loadlevel PROGRAM lists each with its value" "$p on" "$out"
 check_match "... the second too" "$p3 on" "$out"
+# lock: the same tool for the other switch; a locked process stays.
+check_eq "lock -p PID shows it off" "$p off" "$(on 3 "lock -p $p")"
+check_eq "lock -p PID on" "rc=0" "$(run 1 "lock -p $p on")"
+check_eq "/proc/PID/lock is 1" 1 "$(on 1 "cat /proc/$p/lock")"
+out=$(run 1 "migrate $p 2")
+check_match "migrate of a locked process: EBUSY, the kernel says why" "busy.*locked.*rc=1" "$(tr '\n' ' ' <<<"$out")"
+check_eq "lock PROGRAM off" "rc=0" "$(run 1 "lock $M off")"
+check_eq "... it is off" "$p off" "$(on 2 "lock -p $p")"
 out=$(run 1 'loadlevel no-such-prog on')
 check_match "loadlevel of a program nobody runs: one line, exit 1" "no process named no-such-prog.*rc=1" "$(tr '\n' ' ' <<<"$out")"
 on 1 "loadlevel $M off" >/dev/null 2>&1
@@ -147,9 +155,9 @@ check_eq "migrate PID two: usage error" 2 "$(rc_of "$(run 1 "migrate $p two")")"
 check_eq "migrate without a node: usage error" 2 "$(rc_of "$(run 1 "migrate $p")")"
 check_eq "runon without a command: usage error" 2 "$(rc_of "$(run 1 'runon 2')")"
 out=$(run 1 "su user -c 'migrate $p 2'")
-check_match "a user cannot move root's process (EPERM, exit 1)" "not permitted.*rc=1" "$(tr '\n' ' ' <<<"$out")"
+check_match "a user cannot move root's process (EPERM, exit 1)" "not permitted \(not your process.*rc=1" "$(tr '\n' ' ' <<<"$out")"
 out=$(run 1 "su user -c 'loadlevel -p $p on'")
-check_match "a user cannot change root's loadlevel (EPERM)" "not permitted.*rc=1" "$(tr '\n' ' ' <<<"$out")"
+check_match "a user cannot change root's loadlevel (EPERM)" "not permitted \(not your process.*rc=1" "$(tr '\n' ' ' <<<"$out")"
 on 1 "su user -c '$M -m 1 -t 900 -q >/dev/null 2>&1 & echo \$! > /tmp/t4.pid'"
 p4=$(on 1 'cat /tmp/t4.pid')
 check_eq "a user moves their own process" "rc=0" "$(run 1 "su user -c 'migrate $p4 3'")"
