@@ -9,6 +9,12 @@
  */
 #include <linux/anon_inodes.h>
 #include <linux/capability.h>
+#include <linux/cgroup.h>
+#include <linux/nsproxy.h>
+#include <linux/pid_namespace.h>
+#include <linux/sched/coredump.h>
+#include <linux/seccomp.h>
+#include <crypto/sha2.h>
 #include <linux/cred.h>
 #include <linux/delay.h>
 #include <linux/fdtable.h>
@@ -49,6 +55,71 @@ static_assert(sizeof(kernel_siginfo_t) == VPROC_SIGINFO_LEN);
  * with it), it only makes the kernel queue every signal for the deputy. */
 #define VPROC_DEPUTY_HANDLER ((__sighandler_t)2)
 
+/*
+ * Whether @t lives in this node's initial namespaces (user, pid, mount,
+ * uts, ipc, net, time, cgroup): only there do its ids, capabilities and
+ * paths mean on the destination what they mean here. A process in any
+ * other is refused rather than restored into the initial ones (where
+ * `unshare -Ur`'s capabilities would become root's).
+ */
+static bool vproc_init_namespaces(struct task_struct *t)
+{
+	const struct nsproxy *ns = t->nsproxy, *init = init_task.nsproxy;
+
+	return ns && init && task_cred_xxx(t, user_ns) == &init_user_ns &&
+	       task_active_pid_ns(t) == &init_pid_ns &&
+	       ns->uts_ns == init->uts_ns && ns->ipc_ns == init->ipc_ns &&
+	       ns->mnt_ns == init->mnt_ns &&
+	       ns->pid_ns_for_children == init->pid_ns_for_children &&
+	       ns->net_ns == init->net_ns && ns->time_ns == init->time_ns &&
+	       ns->time_ns_for_children == init->time_ns_for_children &&
+	       ns->cgroup_ns == init->cgroup_ns;
+}
+
+/* @t's cgroup v2 path into @buf (@len bytes); -ENAMETOOLONG if longer. */
+static int vproc_cgroup_path(struct task_struct *t, char *buf, size_t len)
+{
+	struct cgroup *cg;
+	int n;
+
+	rcu_read_lock();
+	cg = task_dfl_cgroup(t);
+	if (!cgroup_tryget(cg))
+		cg = NULL;
+	rcu_read_unlock();
+	if (!cg)
+		return -ESRCH;
+	/* Takes cgroup_mutex: outside RCU. init_cgroup_ns itself is not
+	 * exported; init_task's is it. */
+	n = cgroup_path_ns(cg, buf, len, init_task.nsproxy->cgroup_ns);
+	cgroup_put(cg);
+	if (n < 0)
+		return n;
+	return n >= len ? -ENAMETOOLONG : 0;
+}
+
+/* Current's LSM label into @buf (@len bytes, "" with none). */
+static int vproc_lsm_label(char *buf, size_t len)
+{
+	struct lsm_context ctx = {};
+	struct lsm_prop prop;
+	int n;
+
+	buf[0] = 0;
+	security_current_getlsmprop_subj(&prop);
+	n = security_lsmprop_to_secctx(&prop, &ctx, LSM_ID_UNDEF);
+	if (n <= 0 || !ctx.context)
+		return 0;
+	if (n >= len) {
+		security_release_secctx(&ctx);
+		return -ENAMETOOLONG;
+	}
+	memcpy(buf, ctx.context, n);
+	buf[n] = 0;
+	security_release_secctx(&ctx);
+	return 0;
+}
+
 int vproc_shim_mig_refusal(void)
 {
 	struct task_struct *t = current;
@@ -69,6 +140,12 @@ int vproc_shim_mig_refusal(void)
 	/* Children (zombies too) are only ours while we run: it forks them. */
 	if (!list_empty(&t->children))
 		return VPROC_MIG_CHILDREN;
+	if (!vproc_init_namespaces(t))
+		return VPROC_MIG_NAMESPACES;
+#ifdef CONFIG_SECCOMP
+	if (READ_ONCE(t->seccomp.mode) != SECCOMP_MODE_DISABLED)
+		return VPROC_MIG_SECCOMP;
+#endif
 	return 0;
 }
 
@@ -172,6 +249,12 @@ int vproc_shim_mig_get_task(struct vproc_mig_task *o)
 	o->ss_size = current->sas_ss_size;
 	o->ss_flags = current->sas_ss_flags;
 
+	o->no_new_privs = task_no_new_privs(current);
+	o->dumpable = task_exec_state_get_dumpable(current);
+	if (vproc_cgroup_path(current, o->cgroup, sizeof(o->cgroup)) ||
+	    vproc_lsm_label(o->lsm, sizeof(o->lsm)))
+		return -ENAMETOOLONG;
+
 	buf = kmalloc(PATH_MAX, GFP_KERNEL);
 	if (!buf)
 		return -ENOMEM;
@@ -188,9 +271,13 @@ static int set_creds(const struct vproc_mig_task *in)
 {
 	struct group_info *gi;
 	struct cred *new;
+	bool counted, root;
 	kuid_t u[4];
 	kgid_t g[4];
 	int i, err;
+
+	if (in->dumpable > TASK_DUMPABLE_ROOT)
+		return -EINVAL;
 
 	u[0] = make_kuid(&init_user_ns, in->uid);
 	u[1] = make_kuid(&init_user_ns, in->euid);
@@ -259,7 +346,29 @@ static int set_creds(const struct vproc_mig_task *in)
 		abort_creds(new);
 		return err;
 	}
-	return commit_creds(new);
+	counted = !uid_eq(new->uid, current_uid());
+	root = uid_eq(new->uid, GLOBAL_ROOT_UID) ||
+	       cap_raised(new->cap_effective, CAP_SYS_RESOURCE) ||
+	       cap_raised(new->cap_effective, CAP_SYS_ADMIN);
+	commit_creds(new);
+	/*
+	 * Here it is one more process of its user (commit_creds() moved the
+	 * count from the restorer's): refused over RLIMIT_NPROC, with fork's
+	 * exemptions. A deputy coming home was counted all along.
+	 */
+	if (counted && !root &&
+	    is_rlimit_overlimit(current_ucounts(), UCOUNT_RLIMIT_NPROC,
+				in->rlim_cur[RLIMIT_NPROC])) {
+		pr_info_ratelimited("vproc: migrate: uid %u is over RLIMIT_NPROC (%llu) here\n",
+				    in->uid, in->rlim_cur[RLIMIT_NPROC]);
+		return -EAGAIN;
+	}
+	/* commit_creds() reset it to suid_dumpable: the process keeps its
+	 * own (else its /proc files turn root's and its owner loses ptrace). */
+	task_exec_state_set_dumpable(in->dumpable);
+	if (in->no_new_privs)
+		task_set_no_new_privs(current);
+	return 0;
 }
 
 /*
@@ -292,6 +401,39 @@ static int set_rseq(const struct vproc_mig_task *in)
 	return 0;
 }
 
+/*
+ * The process lands in the cgroup it had at home (the restorer joined the
+ * same path, created by nobody: missing means refused) and with the same
+ * LSM label; anything else would drop its limits or its confinement.
+ */
+static int check_confinement(const struct vproc_mig_task *in)
+{
+	char *buf;
+	int err;
+
+	if (!memchr(in->cgroup, 0, sizeof(in->cgroup)) ||
+	    !memchr(in->lsm, 0, sizeof(in->lsm)))
+		return -EINVAL;
+	buf = kmalloc(sizeof(in->cgroup), GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	err = vproc_cgroup_path(current, buf, sizeof(in->cgroup));
+	if (!err && strcmp(buf, in->cgroup)) {
+		pr_info_ratelimited("vproc: migrate: cannot restore %.16s: cgroup %s missing here (in %s)\n",
+				    in->comm, in->cgroup, buf);
+		err = -EOPNOTSUPP;
+	}
+	if (!err)
+		err = vproc_lsm_label(buf, sizeof(in->lsm));
+	if (!err && strcmp(buf, in->lsm)) {
+		pr_info_ratelimited("vproc: migrate: cannot restore %.16s: LSM label \"%s\" here, \"%s\" at home\n",
+				    in->comm, buf, in->lsm);
+		err = -EOPNOTSUPP;
+	}
+	kfree(buf);
+	return err;
+}
+
 static bool user_range_ok(unsigned long long a, unsigned long long b)
 {
 	return a <= b && b <= TASK_SIZE;
@@ -322,6 +464,9 @@ int vproc_shim_mig_set_task(const struct vproc_mig_task *in)
 			return -EINVAL;
 	}
 
+	err = check_confinement(in);
+	if (err)
+		return err;
 	err = set_creds(in);
 	if (err)
 		return err;
@@ -528,20 +673,26 @@ int vproc_shim_mig_set_regs(const void *gregs, const void *xstate,
 	return rw.ret;
 }
 
-struct mm_struct *vproc_shim_mm_of(int pid)
+struct task_struct *vproc_shim_task_get(int pid)
 {
 	struct task_struct *t;
-	struct mm_struct *mm;
 	struct pid *p;
 
 	p = find_get_pid(pid);
 	t = p ? get_pid_task(p, PIDTYPE_TGID) : NULL;
 	put_pid(p);
-	if (!t)
-		return NULL;
-	mm = get_task_mm(t);
-	put_task_struct(t);
-	return mm;
+	return t;
+}
+
+void vproc_shim_task_put(struct task_struct *t)
+{
+	if (t)
+		put_task_struct(t);
+}
+
+struct mm_struct *vproc_shim_mm_of(struct task_struct *t)
+{
+	return get_task_mm(t);
 }
 
 void vproc_shim_mm_put(struct mm_struct *mm)
@@ -550,24 +701,161 @@ void vproc_shim_mm_put(struct mm_struct *mm)
 		mmput(mm);
 }
 
-int vproc_shim_mig_peek(int pid, unsigned long long *vdso_lo,
-			unsigned long long *vdso, char *cwd)
+/* The file system identity of @c (see struct vproc_mig_ident). */
+static int vproc_ident_of(const struct cred *c, struct vproc_mig_ident *id)
+{
+	int i;
+
+	memset(id, 0, sizeof(*id));
+	if (c->group_info->ngroups > ARRAY_SIZE(id->groups))
+		return -E2BIG;
+	id->fsuid = from_kuid(&init_user_ns, c->fsuid);
+	id->fsgid = from_kgid(&init_user_ns, c->fsgid);
+	id->ngroups = c->group_info->ngroups;
+	for (i = 0; i < id->ngroups; i++)
+		id->groups[i] = from_kgid(&init_user_ns, c->group_info->gid[i]);
+	if (cap_raised(c->cap_effective, CAP_DAC_OVERRIDE))
+		id->cap_fs |= 1ULL << CAP_DAC_OVERRIDE;
+	if (cap_raised(c->cap_effective, CAP_DAC_READ_SEARCH))
+		id->cap_fs |= 1ULL << CAP_DAC_READ_SEARCH;
+	return 0;
+}
+
+/*
+ * Credentials that open files as @id would: its fsuid/fsgid and groups,
+ * no capability but the two DAC ones it had. A peer's values: validated.
+ */
+static struct cred *vproc_access_cred(const struct vproc_mig_ident *id)
+{
+	struct group_info *gi;
+	struct cred *c;
+	kuid_t u;
+	kgid_t g;
+	int i;
+
+	u = make_kuid(&init_user_ns, id->fsuid);
+	g = make_kgid(&init_user_ns, id->fsgid);
+	if (!uid_valid(u) || !gid_valid(g) ||
+	    id->ngroups > ARRAY_SIZE(id->groups) ||
+	    id->cap_fs & ~((1ULL << CAP_DAC_OVERRIDE) |
+			   (1ULL << CAP_DAC_READ_SEARCH)))
+		return ERR_PTR(-EINVAL);
+	gi = groups_alloc(id->ngroups);
+	if (!gi)
+		return ERR_PTR(-ENOMEM);
+	for (i = 0; i < id->ngroups; i++) {
+		gi->gid[i] = make_kgid(&init_user_ns, id->groups[i]);
+		if (!gid_valid(gi->gid[i])) {
+			put_group_info(gi);
+			return ERR_PTR(-EINVAL);
+		}
+	}
+	groups_sort(gi);
+	c = prepare_creds();
+	if (!c) {
+		put_group_info(gi);
+		return ERR_PTR(-ENOMEM);
+	}
+	c->uid = c->euid = c->suid = c->fsuid = u;
+	c->gid = c->egid = c->sgid = c->fsgid = g;
+	c->cap_inheritable = CAP_EMPTY_SET;
+	c->cap_permitted = CAP_EMPTY_SET;
+	c->cap_ambient = CAP_EMPTY_SET;
+	c->cap_effective.val = id->cap_fs;
+	set_groups(c, gi);
+	put_group_info(gi);
+	return c;
+}
+
+/* SHA-256 of le64(size of @f) and @f's bytes in [@off, @off + @len)
+ * (clipped at its end): what a mapping of that range shows. */
+static int vproc_file_hash(struct file *f, u64 off, u64 len, u8 *out)
+{
+	loff_t size = i_size_read(file_inode(f)), pos = off, end;
+	__le64 sz = cpu_to_le64(size);
+	struct sha256_ctx ctx;
+	size_t chunk = 64 * 1024;
+	char *buf;
+	int err = 0;
+
+	if (off > LLONG_MAX || len > LLONG_MAX - off)
+		return -EINVAL;
+	end = min_t(loff_t, size, off + len);
+	buf = kvmalloc(chunk, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	sha256_init(&ctx);
+	sha256_update(&ctx, (const u8 *)&sz, sizeof(sz));
+	while (pos < end) {
+		ssize_t n = kernel_read(f, buf, min_t(loff_t, chunk, end - pos),
+					&pos);
+
+		if (n <= 0) {
+			err = n ? (int)n : -EIO;
+			break;
+		}
+		sha256_update(&ctx, buf, n);
+		if (fatal_signal_pending(current)) {
+			err = -EINTR;
+			break;
+		}
+		cond_resched();
+	}
+	sha256_final(&ctx, out);
+	kvfree(buf);
+	return err;
+}
+
+int vproc_shim_mig_hash_area(unsigned long long start, unsigned char *out)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	struct file *f = NULL;
+	u64 off = 0, len = 0;
+	int err;
+
+	if (!mm)
+		return -EINVAL;
+	mmap_read_lock(mm);
+	vma = vma_lookup(mm, start);
+	if (vma && vma->vm_file && vma->vm_start == start) {
+		f = get_file(vma->vm_file);
+		off = (u64)vma->vm_pgoff << PAGE_SHIFT;
+		len = vma->vm_end - vma->vm_start;
+	}
+	mmap_read_unlock(mm);
+	if (!f)
+		return -ENOENT;
+	err = vproc_file_hash(f, off, len, out);
+	fput(f);
+	return err;
+}
+
+int vproc_shim_mig_peek(struct task_struct *t, unsigned long long *vdso_lo,
+			unsigned long long *vdso, char *cwd,
+			struct vproc_mig_ident *ident, char *cgroup)
 {
 	struct vm_area_struct *vma;
-	struct task_struct *t;
 	struct mm_struct *mm;
 	struct path pwd;
-	struct pid *p;
 	char *buf, *s;
 	int err = 0;
 
 	cwd[0] = 0;
 	*vdso_lo = 0;
-	p = find_get_pid(pid);
-	t = p ? get_pid_task(p, PIDTYPE_TGID) : NULL;
-	put_pid(p);
-	if (!t)
-		return -ESRCH;
+	get_task_struct(t);
+	{
+		const struct cred *c = get_task_cred(t);
+
+		err = vproc_ident_of(c, ident);
+		put_cred(c);
+	}
+	if (!err)
+		err = vproc_cgroup_path(t, cgroup, 256);
+	if (err) {
+		put_task_struct(t);
+		return err;
+	}
 	mm = get_task_mm(t);
 	if (!mm) {
 		put_task_struct(t);
@@ -607,10 +895,68 @@ out:
 	return err;
 }
 
-int vproc_shim_mig_vmas(struct mm_struct *mm, vproc_vma_fn fn, void *data)
+/* One area as vproc_shim_mig_vmas gathers it under the mmap lock. */
+struct vproc_vma_item {
+	struct vproc_mig_vma v;
+	struct file *file;	/* a reference, to hash it after unlocking */
+};
+
+static void vproc_vma_info(struct vm_area_struct *vma, struct vproc_mig_vma *v,
+			   char *buf)
 {
-	struct vproc_mig_vma *v;
+	vm_flags_t f = vma->vm_flags;
+
+	memset(v, 0, sizeof(*v));
+	v->start = vma->vm_start;
+	v->end = vma->vm_end;
+	v->pgoff = vma->vm_pgoff;
+	if (f & VM_READ)
+		v->flags |= VPROC_VMA_READ;
+	if (f & VM_WRITE)
+		v->flags |= VPROC_VMA_WRITE;
+	if (f & VM_EXEC)
+		v->flags |= VPROC_VMA_EXEC;
+	if (f & VM_SHARED)
+		v->flags |= VPROC_VMA_SHARED;
+	if (f & VM_GROWSDOWN)
+		v->flags |= VPROC_VMA_GROWSDOWN;
+	if (vma_special(vma)) {
+		v->flags |= VPROC_VMA_SPECIAL;
+	} else if (f & (VM_IO | VM_PFNMAP | VM_MIXEDMAP | VM_HUGETLB)) {
+		v->flags |= VPROC_VMA_UNSUPPORTED;
+	} else if (vma->vm_file) {
+		struct inode *inode = file_inode(vma->vm_file);
+		struct timespec64 mt = inode_get_mtime(inode);
+		char *p = d_path(&vma->vm_file->f_path, buf, PATH_MAX);
+
+		v->flags |= VPROC_VMA_FILE;
+		if (vma->anon_vma)
+			v->flags |= VPROC_VMA_ANON_PAGES;
+		v->file_size = i_size_read(inode);
+		v->mtime_sec = mt.tv_sec;
+		v->mtime_nsec = mt.tv_nsec;
+		if (!IS_ERR(p) && strlen(p) < sizeof(v->path)) {
+			v->path_len = strlen(p);
+			memcpy(v->path, p, v->path_len);
+		}
+		if ((f & VM_SHARED) &&
+		    ((f & VM_WRITE) || !v->path_len ||
+		     strstr(p, " (deleted)") || !strncmp(p, "/SYSV", 5) ||
+		     !strncmp(p, "/memfd:", 7) || !S_ISREG(inode->i_mode)))
+			v->flags |= VPROC_VMA_UNSUPPORTED;
+	} else {
+		v->flags |= VPROC_VMA_ANON_PAGES;
+		if (f & VM_SHARED)
+			v->flags |= VPROC_VMA_UNSUPPORTED;
+	}
+}
+
+int vproc_shim_mig_vmas(struct mm_struct *mm, int hash, vproc_vma_fn fn,
+			void *data)
+{
+	struct vproc_vma_item *it = NULL;
 	struct vm_area_struct *vma;
+	unsigned int n = 0, cap, i;
 	char *buf;
 	int err = 0;
 
@@ -618,73 +964,53 @@ int vproc_shim_mig_vmas(struct mm_struct *mm, vproc_vma_fn fn, void *data)
 		mm = current->mm;
 	if (!mm)
 		return -EINVAL;
-	v = kmalloc(sizeof(*v), GFP_KERNEL);
 	buf = kmalloc(PATH_MAX, GFP_KERNEL);
-	if (!v || !buf) {
-		kfree(v);
-		kfree(buf);
+	if (!buf)
 		return -ENOMEM;
+	for (;;) {
+		cap = READ_ONCE(mm->map_count) + 8;
+		it = kvmalloc_array(cap, sizeof(*it), GFP_KERNEL);
+		if (!it) {
+			kfree(buf);
+			return -ENOMEM;
+		}
+		mmap_read_lock(mm);
+		if (mm->map_count <= cap)
+			break;
+		mmap_read_unlock(mm);
+		kvfree(it);
 	}
-	mmap_read_lock(mm);
 	{
 		VMA_ITERATOR(vmi, mm, 0);
 
 		for_each_vma(vmi, vma) {
-			vm_flags_t f = vma->vm_flags;
-
-			memset(v, 0, sizeof(*v));
-			v->start = vma->vm_start;
-			v->end = vma->vm_end;
-			v->pgoff = vma->vm_pgoff;
-			if (f & VM_READ)
-				v->flags |= VPROC_VMA_READ;
-			if (f & VM_WRITE)
-				v->flags |= VPROC_VMA_WRITE;
-			if (f & VM_EXEC)
-				v->flags |= VPROC_VMA_EXEC;
-			if (f & VM_SHARED)
-				v->flags |= VPROC_VMA_SHARED;
-			if (f & VM_GROWSDOWN)
-				v->flags |= VPROC_VMA_GROWSDOWN;
-			if (vma_special(vma)) {
-				v->flags |= VPROC_VMA_SPECIAL;
-			} else if (f & (VM_IO | VM_PFNMAP | VM_MIXEDMAP |
-					VM_HUGETLB)) {
-				v->flags |= VPROC_VMA_UNSUPPORTED;
-			} else if (vma->vm_file) {
-				struct inode *inode = file_inode(vma->vm_file);
-				struct timespec64 mt = inode_get_mtime(inode);
-				char *p = d_path(&vma->vm_file->f_path, buf, PATH_MAX);
-
-				v->flags |= VPROC_VMA_FILE;
-				if (vma->anon_vma)
-					v->flags |= VPROC_VMA_ANON_PAGES;
-				v->file_size = i_size_read(inode);
-				v->mtime_sec = mt.tv_sec;
-				v->mtime_nsec = mt.tv_nsec;
-				if (!IS_ERR(p) && strlen(p) < sizeof(v->path)) {
-					v->path_len = strlen(p);
-					memcpy(v->path, p, v->path_len);
-				}
-				if ((f & VM_SHARED) &&
-				    ((f & VM_WRITE) || !v->path_len ||
-				     strstr(p, " (deleted)") ||
-				     !strncmp(p, "/SYSV", 5) ||
-				     !strncmp(p, "/memfd:", 7) ||
-				     !S_ISREG(inode->i_mode)))
-					v->flags |= VPROC_VMA_UNSUPPORTED;
-			} else {
-				v->flags |= VPROC_VMA_ANON_PAGES;
-				if (f & VM_SHARED)
-					v->flags |= VPROC_VMA_UNSUPPORTED;
-			}
-			err = fn(data, v);
-			if (err)
+			if (n == cap)
 				break;
+			vproc_vma_info(vma, &it[n].v, buf);
+			it[n].file = NULL;
+			if (hash && vma->vm_file && !vma_special(vma) &&
+			    !(it[n].v.flags & VPROC_VMA_UNSUPPORTED))
+				it[n].file = get_file(vma->vm_file);
+			n++;
 		}
 	}
 	mmap_read_unlock(mm);
-	kfree(v);
+	/* The files are read without the mmap lock held. */
+	for (i = 0; i < n; i++) {
+		struct vproc_mig_vma *v = &it[i].v;
+
+		if (it[i].file) {
+			if (!err)
+				err = vproc_file_hash(it[i].file,
+						      v->pgoff << PAGE_SHIFT,
+						      v->end - v->start,
+						      v->sha256);
+			fput(it[i].file);
+		}
+		if (!err)
+			err = fn(data, v);
+	}
+	kvfree(it);
 	kfree(buf);
 	return err;
 }
@@ -791,11 +1117,54 @@ static bool overlaps_special(unsigned long start, unsigned long end)
 	return hit;
 }
 
-int vproc_shim_mig_map(const struct vproc_mig_vma *v, int anon_instead)
+/*
+ * The file @v maps, opened here with @id's identity, if its content is
+ * the one the source mapped; NULL if not (or not there, or not readable
+ * by the process).
+ */
+static struct file *vproc_open_same(const struct vproc_mig_vma *v,
+				    const struct vproc_mig_ident *id)
+{
+	const struct cred *old;
+	struct file *file;
+	struct cred *c;
+	char *path;
+	u8 sum[SHA256_DIGEST_SIZE];
+
+	if (!v->path_len || v->path_len >= sizeof(v->path) ||
+	    memchr(v->path, 0, v->path_len))
+		return NULL;
+	path = kmalloc(v->path_len + 1, GFP_KERNEL);
+	if (!path)
+		return NULL;
+	memcpy(path, v->path, v->path_len);
+	path[v->path_len] = 0;
+	c = vproc_access_cred(id);
+	if (IS_ERR(c)) {
+		kfree(path);
+		return NULL;
+	}
+	old = override_creds(c);
+	file = filp_open(path, O_RDONLY | O_LARGEFILE, 0);
+	if (!IS_ERR(file) &&
+	    (!S_ISREG(file_inode(file)->i_mode) ||
+	     vproc_file_hash(file, v->pgoff << PAGE_SHIFT, v->end - v->start,
+			     sum) ||
+	     memcmp(sum, v->sha256, sizeof(sum)))) {
+		fput(file);
+		file = ERR_PTR(-ESTALE);
+	}
+	revert_creds(old);
+	put_cred(c);
+	kfree(path);
+	return IS_ERR(file) ? NULL : file;
+}
+
+int vproc_shim_mig_map(const struct vproc_mig_vma *v, int anon_instead,
+		       const struct vproc_mig_ident *id)
 {
 	unsigned long prot = 0, flags = MAP_FIXED, len, a;
 	struct file *file = NULL;
-	char path[sizeof(v->path) + 1];
 
 	if (v->start >= v->end || v->end > TASK_SIZE ||
 	    (v->start | v->end) & ~PAGE_MASK ||
@@ -815,29 +1184,13 @@ int vproc_shim_mig_map(const struct vproc_mig_vma *v, int anon_instead)
 	if (v->flags & VPROC_VMA_GROWSDOWN)
 		flags |= MAP_GROWSDOWN;
 	if (v->flags & VPROC_VMA_FILE) {
-		memcpy(path, v->path, v->path_len);
-		path[v->path_len] = 0;
-		if (v->path_len && !memchr(path, 0, v->path_len))
-			file = filp_open(path, O_RDONLY | O_LARGEFILE, 0);
-		if (IS_ERR_OR_NULL(file)) {
-			file = NULL;
-		} else {
-			struct kstat st;
-
-			if (vfs_getattr(&file->f_path, &st,
-					STATX_SIZE | STATX_MTIME,
-					AT_STATX_SYNC_AS_STAT) ||
-			    st.size != v->file_size ||
-			    st.mtime.tv_sec != v->mtime_sec ||
-			    st.mtime.tv_nsec != v->mtime_nsec) {
-				fput(file);
-				file = NULL;
-			}
-		}
-		if (!file && (!anon_instead || (v->flags & VPROC_VMA_SHARED)))
-			return -ESTALE;
 		if (v->pgoff > (ULONG_MAX >> PAGE_SHIFT))
 			return -EINVAL;
+		/* Never the file a path names here on trust: only one the
+		 * process may open, with the bytes it mapped at home. */
+		file = vproc_open_same(v, id);
+		if (!file && (!anon_instead || (v->flags & VPROC_VMA_SHARED)))
+			return -ESTALE;
 	}
 	if (!file)
 		flags |= MAP_ANONYMOUS;
@@ -957,6 +1310,7 @@ struct vproc_proxy {
 	unsigned int home;
 	int pid;
 	int fd;
+	u64 deputy;	/* the deputy's id: a later one of the PID is another */
 };
 
 static vproc_proxy_fn vproc_proxy_cb;
@@ -979,7 +1333,8 @@ static long long proxy_call(struct file *f, int op, char *buf, size_t len,
 
 	if (!fn)
 		return -EIO;
-	return fn(vproc_proxy_data, p->home, p->pid, p->fd, op, buf, len, arg);
+	return fn(vproc_proxy_data, p->home, p->pid, p->fd, p->deputy, op, buf,
+		  len, arg);
 }
 
 static ssize_t proxy_read(struct file *f, char __user *ubuf, size_t len,
@@ -1094,6 +1449,7 @@ int vproc_shim_mig_fds(vproc_fd_fn fn, void *data)
 			d.kind = VPROC_FD_PROXY;
 			d.home_fd = p->fd;
 			d.home_node = p->home;
+			d.deputy = p->deputy;
 		} else if (f->f_mode & FMODE_PATH) {
 			d.kind = VPROC_FD_OTHER;
 		} else if (S_ISREG(mode)) {
@@ -1160,7 +1516,7 @@ static int install_at(int want, struct file *file, unsigned int cloexec)
 
 int vproc_shim_mig_install_proxy(int fd, unsigned int f_flags,
 				 unsigned int cloexec, unsigned int home_node,
-				 int pid, int home_fd)
+				 int pid, int home_fd, unsigned long long deputy)
 {
 	struct vproc_proxy *p;
 	struct file *f;
@@ -1173,6 +1529,7 @@ int vproc_shim_mig_install_proxy(int fd, unsigned int f_flags,
 	p->home = home_node;
 	p->pid = pid;
 	p->fd = home_fd;
+	p->deputy = deputy;
 	f = anon_inode_getfile("[vproc]", &vproc_proxy_fops, p,
 			       f_flags & (O_ACCMODE | O_APPEND | O_NONBLOCK));
 	if (IS_ERR(f)) {
@@ -1321,29 +1678,20 @@ static void vproc_twork_run(struct callback_head *cb)
 	module_put(THIS_MODULE);
 }
 
-int vproc_shim_task_work(int pid, int signal, vproc_twork_fn fn, void *data)
+int vproc_shim_task_work(struct task_struct *t, int signal, vproc_twork_fn fn,
+			 void *data)
 {
-	struct task_struct *t;
 	struct vproc_twork *w;
-	struct pid *p;
 	int err;
 
-	p = find_get_pid(pid);
-	t = p ? get_pid_task(p, PIDTYPE_TGID) : NULL;
-	put_pid(p);
-	if (!t)
-		return -ESRCH;
 	w = kmalloc(sizeof(*w), GFP_KERNEL);
-	if (!w) {
-		put_task_struct(t);
+	if (!w)
 		return -ENOMEM;
-	}
 	w->fn = fn;
 	w->data = data;
 	init_task_work(&w->cb, vproc_twork_run);
 	__module_get(THIS_MODULE);
 	err = task_work_add(t, &w->cb, signal ? TWA_SIGNAL : TWA_RESUME);
-	put_task_struct(t);
 	if (err) {
 		module_put(THIS_MODULE);
 		kfree(w);

@@ -7,6 +7,7 @@
 //! called in that task's own context (a task work or a syscall of it).
 
 use super::shim;
+use crate::logic::mig::Ident;
 use core::ffi::c_void;
 use kernel::{prelude::*, sync::Arc};
 
@@ -22,6 +23,21 @@ impl TaskImage {
         // SAFETY: the struct is integers and byte arrays: all zeros is valid.
         let z: shim::vproc_mig_task = unsafe { core::mem::zeroed() };
         Ok(Self(KBox::new(z, GFP_KERNEL)?))
+    }
+
+    /// Its file system identity (what [`peek`] reads of a running task).
+    pub(crate) fn ident(&self) -> Ident {
+        let t = &*self.0;
+        let n = (t.ngroups as usize).min(t.groups.len());
+        let mut id = Ident {
+            fsuid: t.fsuid,
+            fsgid: t.fsgid,
+            ngroups: n as u32,
+            cap_fs: t.cap_effective & crate::logic::mig::CAP_FS_MASK,
+            ..Ident::default()
+        };
+        id.groups[..n].copy_from_slice(&t.groups[..n]);
+        id
     }
 
     /// The calling task's image.
@@ -100,6 +116,11 @@ pub(crate) fn refusal() -> Option<&'static str> {
         shim::VPROC_MIG_CHILDREN => {
             Some("has child processes (they stay, its wait() would not see them)")
         }
+        shim::VPROC_MIG_NAMESPACES => {
+            Some("namespaces (it is not in the node's initial user, pid, mount, net, uts, ipc, time or cgroup namespace)")
+        }
+        shim::VPROC_MIG_SECCOMP => Some("seccomp (a filter or strict mode cannot be carried)"),
+        shim::VPROC_MIG_LABEL => Some("its cgroup path or LSM label is too long"),
         _ => Some("unknown"),
     }
 }
@@ -154,6 +175,7 @@ pub(crate) struct VmaInfo {
     pub(crate) mtime_sec: i64,
     pub(crate) mtime_nsec: u32,
     pub(crate) path: KVec<u8>,
+    pub(crate) sha256: [u8; 32],
 }
 
 /// # Safety
@@ -178,6 +200,7 @@ unsafe extern "C" fn vma_cb(data: *mut c_void, v: *const shim::vproc_mig_vma) ->
         mtime_sec: v.mtime_sec,
         mtime_nsec: v.mtime_nsec,
         path,
+        sha256: v.sha256,
     };
     match out.push(info, GFP_KERNEL) {
         Ok(()) => 0,
@@ -195,11 +218,36 @@ unsafe impl Send for Mm {}
 unsafe impl Sync for Mm {}
 
 impl Mm {
-    /// The address space of process `pid`.
+    /// The address space of process `t`.
+    pub(crate) fn of(t: &Task) -> Result<Self> {
+        // SAFETY: `t` holds a task reference.
+        let p = unsafe { shim::vproc_shim_mm_of(t.0.as_ptr()) };
+        core::ptr::NonNull::new(p).map(Self).ok_or(ESRCH)
+    }
+}
+
+/// A reference on a process's task: what a move acts on from its check to
+/// its end, so a PID reused meanwhile is never the process moved.
+pub(crate) struct Task(core::ptr::NonNull<shim::task_struct>);
+
+// SAFETY: a task reference may be used and dropped from any task.
+unsafe impl Send for Task {}
+// SAFETY: the shim only reads through it or queues work on it.
+unsafe impl Sync for Task {}
+
+impl Task {
+    /// Process `pid` of this node (ESRCH if none).
     pub(crate) fn of(pid: u32) -> Result<Self> {
         // SAFETY: no preconditions.
-        let p = unsafe { shim::vproc_shim_mm_of(pid as c_int) };
+        let p = unsafe { shim::vproc_shim_task_get(pid as c_int) };
         core::ptr::NonNull::new(p).map(Self).ok_or(ESRCH)
+    }
+}
+
+impl Drop for Task {
+    fn drop(&mut self) {
+        // SAFETY: the reference taken in `of`, dropped once.
+        unsafe { shim::vproc_shim_task_put(self.0.as_ptr()) }
     }
 }
 
@@ -214,30 +262,86 @@ fn mm_ptr(mm: Option<&Mm>) -> *mut shim::mm_struct {
     mm.map_or(core::ptr::null_mut(), |m| m.0.as_ptr())
 }
 
-/// Where process `pid`'s vdso area and text are, and its working
-/// directory: what the destination needs before the process stops.
-pub(crate) fn peek(pid: u32) -> Result<(u64, u64, KVec<u8>)> {
+/// What the destination needs of a process before it stops.
+pub(crate) struct Peek {
+    /// Start of the vdso/vvar area.
+    pub(crate) vdso_lo: u64,
+    /// Start of the vdso text.
+    pub(crate) vdso: u64,
+    /// Working directory ("" when unknown).
+    pub(crate) cwd: KVec<u8>,
+    /// cgroup v2 path.
+    pub(crate) cgroup: KVec<u8>,
+    /// File system identity.
+    pub(crate) ident: Ident,
+}
+
+fn c_text(b: &[c_char]) -> Result<KVec<u8>> {
+    // SAFETY: c_char and u8 have the same layout.
+    let b = unsafe { core::slice::from_raw_parts(b.as_ptr().cast::<u8>(), b.len()) };
+    let mut out = KVec::new();
+    out.extend_from_slice(
+        &b[..b.iter().position(|&c| c == 0).unwrap_or(b.len())],
+        GFP_KERNEL,
+    )?;
+    Ok(out)
+}
+
+/// Where process `pid`'s vdso area and text are, its working directory,
+/// cgroup and file system identity.
+pub(crate) fn peek(t: &Task) -> Result<Peek> {
     let (mut lo, mut text) = (0u64, 0u64);
     let mut cwd = [0 as c_char; 256];
-    // SAFETY: valid pointers; `cwd` has the 256 bytes the shim writes.
+    let mut cg = [0 as c_char; 256];
+    // SAFETY: all zeros is a valid value of the struct.
+    let mut id: shim::vproc_mig_ident = unsafe { core::mem::zeroed() };
+    // SAFETY: valid pointers; `cwd` and `cg` have the 256 bytes the shim
+    // writes.
     to_result(unsafe {
-        shim::vproc_shim_mig_peek(pid as c_int, &mut lo, &mut text, cwd.as_mut_ptr())
+        shim::vproc_shim_mig_peek(
+            t.0.as_ptr(),
+            &mut lo,
+            &mut text,
+            cwd.as_mut_ptr(),
+            &mut id,
+            cg.as_mut_ptr(),
+        )
     })?;
-    let mut out = KVec::new();
-    for &c in cwd.iter().take_while(|&&c| c != 0) {
-        out.push(c, GFP_KERNEL)?;
-    }
-    Ok((lo, text, out))
+    let n = (id.ngroups as usize).min(id.groups.len());
+    let mut ident = Ident {
+        fsuid: id.fsuid,
+        fsgid: id.fsgid,
+        ngroups: n as u32,
+        cap_fs: id.cap_fs,
+        ..Ident::default()
+    };
+    ident.groups[..n].copy_from_slice(&id.groups[..n]);
+    Ok(Peek {
+        vdso_lo: lo,
+        vdso: text,
+        cwd: c_text(&cwd)?,
+        cgroup: c_text(&cg)?,
+        ident,
+    })
+}
+
+/// The content hash of the file mapping at `start` of the calling task.
+pub(crate) fn hash_area(start: u64) -> Result<[u8; 32]> {
+    let mut out = [0u8; 32];
+    // SAFETY: `out` is 32 writable bytes.
+    to_result(unsafe { shim::vproc_shim_mig_hash_area(start, out.as_mut_ptr()) })?;
+    Ok(out)
 }
 
 /// The memory areas of `mm` (`None`: the calling task's), in address
-/// order.
-pub(crate) fn vmas(mm: Option<&Mm>) -> Result<KVec<VmaInfo>> {
+/// order; with `hash`, file mappings get their content hash.
+pub(crate) fn vmas(mm: Option<&Mm>, hash: bool) -> Result<KVec<VmaInfo>> {
     let mut out: KVec<VmaInfo> = KVec::new();
     // SAFETY: the callback matches; `out` outlives the call.
     to_result(unsafe {
         shim::vproc_shim_mig_vmas(
             mm_ptr(mm),
+            c_int::from(hash),
             Some(vma_cb),
             core::ptr::from_mut::<KVec<VmaInfo>>(&mut out).cast(),
         )
@@ -272,9 +376,10 @@ pub(crate) fn wipe_mm() -> Result {
     to_result(unsafe { shim::vproc_shim_mig_wipe_mm() })
 }
 
-/// Maps an area at its address; with `anon_instead`, anonymous memory when
-/// its file is not here (`ESTALE` otherwise).
-pub(crate) fn map(v: &crate::logic::mig::Vma<'_>, anon_instead: bool) -> Result {
+/// Maps an area at its address: its file, opened with `id`, when it has
+/// the content the source mapped; else anonymous memory with
+/// `anon_instead` (`ESTALE` otherwise).
+pub(crate) fn map(v: &crate::logic::mig::Vma<'_>, anon_instead: bool, id: &Ident) -> Result {
     // SAFETY: all zeros is a valid value of the struct.
     let mut c: shim::vproc_mig_vma = unsafe { core::mem::zeroed() };
     c.start = v.start;
@@ -291,8 +396,17 @@ pub(crate) fn map(v: &crate::logic::mig::Vma<'_>, anon_instead: bool) -> Result 
         *d = *s as c_char;
     }
     c.path_len = v.path.len() as u32;
-    // SAFETY: a valid struct.
-    to_result(unsafe { shim::vproc_shim_mig_map(&c, c_int::from(anon_instead)) })
+    c.sha256 = v.sha256;
+    // SAFETY: all zeros is a valid value of the struct.
+    let mut ci: shim::vproc_mig_ident = unsafe { core::mem::zeroed() };
+    let n = (id.ngroups as usize).min(ci.groups.len());
+    ci.fsuid = id.fsuid;
+    ci.fsgid = id.fsgid;
+    ci.ngroups = n as u32;
+    ci.groups[..n].copy_from_slice(&id.groups[..n]);
+    ci.cap_fs = id.cap_fs;
+    // SAFETY: valid structs (the shim validates their values).
+    to_result(unsafe { shim::vproc_shim_mig_map(&c, c_int::from(anon_instead), &ci) })
 }
 
 /// Unmaps `len` bytes at `addr` of the calling task (not its vdso).
@@ -382,6 +496,8 @@ pub(crate) struct FdInfo {
     pub(crate) f_flags: u32,
     pub(crate) cloexec: bool,
     pub(crate) home_fd: i32,
+    /// A proxy's deputy id (0 for other files).
+    pub(crate) deputy: u64,
 }
 
 /// # Safety
@@ -403,6 +519,7 @@ unsafe extern "C" fn fd_cb(data: *mut c_void, f: *const shim::vproc_mig_fd) -> c
         f_flags: f.f_flags,
         cloexec: f.cloexec != 0,
         home_fd: f.home_fd,
+        deputy: f.deputy,
     };
     match out.push(info, GFP_KERNEL) {
         Ok(()) => 0,
@@ -438,6 +555,7 @@ pub(crate) fn install_proxy(
     home: u8,
     pid: u32,
     home_fd: i32,
+    deputy: u64,
 ) -> Result {
     // SAFETY: no pointers.
     to_result(unsafe {
@@ -448,6 +566,7 @@ pub(crate) fn install_proxy(
             u32::from(home),
             pid as c_int,
             home_fd,
+            deputy,
         )
     })
 }
@@ -481,6 +600,7 @@ pub(crate) struct ProxyFile {
     pub(crate) home: u8,
     pub(crate) pid: u32,
     pub(crate) home_fd: i32,
+    pub(crate) deputy: u64,
 }
 
 /// Serves the proxies of this node.
@@ -501,6 +621,7 @@ unsafe extern "C" fn proxy_tramp<T: ProxyIo>(
     home: u32,
     pid: c_int,
     home_fd: c_int,
+    deputy: u64,
     op: c_int,
     buf: *mut c_char,
     len: usize,
@@ -523,6 +644,7 @@ unsafe extern "C" fn proxy_tramp<T: ProxyIo>(
         home: home as u8,
         pid: pid.max(0) as u32,
         home_fd,
+        deputy,
     };
     me.io(f, op as u32, b, whence, arg)
 }
@@ -625,14 +747,15 @@ unsafe extern "C" fn twork_tramp<T: TaskWork>(data: *mut c_void) -> c_int {
     }
 }
 
-/// Runs `w.run()` in process `pid` at its next return to user mode
+/// Runs `w.run()` in process `t` at its next return to user mode
 /// (`interrupt`: interrupting a blocking syscall).
-pub(crate) fn task_work<T: TaskWork>(pid: u32, interrupt: bool, w: Arc<T>) -> Result {
+pub(crate) fn task_work<T: TaskWork>(t: &Task, interrupt: bool, w: Arc<T>) -> Result {
     let raw = Arc::into_raw(w);
-    // SAFETY: the trampoline matches `T` and consumes the pointer.
+    // SAFETY: the trampoline matches `T` and consumes the pointer; `t`
+    // holds a task reference.
     let r = unsafe {
         shim::vproc_shim_task_work(
-            pid as c_int,
+            t.0.as_ptr(),
             c_int::from(interrupt),
             Some(twork_tramp::<T>),
             raw.cast_mut().cast(),

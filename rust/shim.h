@@ -316,6 +316,11 @@ struct vproc_mig_task {
 	unsigned long long rseq_ptr;
 	unsigned int rseq_len, rseq_sig, rseq_version;
 	char cwd[256];			/* "" when longer or unreachable */
+	/* Confinement carried with the process (issue 12). */
+	unsigned int no_new_privs;	/* prctl(PR_SET_NO_NEW_PRIVS) */
+	unsigned int dumpable;		/* TASK_DUMPABLE_* */
+	char cgroup[256];		/* cgroup v2 path from the root */
+	char lsm[64];			/* the LSM label ("" with none) */
 };
 /* Why a process cannot move (0: it can). Read in its own context. */
 #define VPROC_MIG_THREADS	1
@@ -325,10 +330,16 @@ struct vproc_mig_task {
 #define VPROC_MIG_EXITING	5
 #define VPROC_MIG_TIMERS	6
 #define VPROC_MIG_CHILDREN	7
+#define VPROC_MIG_NAMESPACES	8	/* not in the node's initial namespaces */
+#define VPROC_MIG_SECCOMP	9	/* seccomp filters or strict mode */
+#define VPROC_MIG_LABEL		10	/* cgroup path or LSM label too long */
 int vproc_shim_mig_refusal(void);
 int vproc_shim_mig_get_task(struct vproc_mig_task *out);
 /* Applies creds, rlimits, umask, nice, comm, mm fields, signal handlers,
- * mask and alternate stack to current. */
+ * mask and alternate stack to current. Refuses (-EOPNOTSUPP, logged) when
+ * current is not in the image's cgroup or has another LSM label, and
+ * (-EAGAIN) when the image's user is over RLIMIT_NPROC here; carries
+ * no_new_privs and the dumpable mode. */
 int vproc_shim_mig_set_task(const struct vproc_mig_task *in);
 
 /* General registers (struct user_regs_struct, 27 x u64). */
@@ -369,16 +380,38 @@ struct vproc_mig_vma {
 	unsigned int mtime_nsec;
 	unsigned int path_len;
 	char path[256];
+	/* File mappings: SHA-256 of the file's size (le64) and the mapped
+	 * bytes (vproc_shim_mig_vmas with @hash set, else zeros). */
+	unsigned char sha256[32];
+};
+/* Who a process is to the file system: its files are opened with this on
+ * a destination (never as root). */
+struct vproc_mig_ident {
+	unsigned int fsuid, fsgid, ngroups;	/* ngroups <= 32 */
+	unsigned int groups[32];
+	/* CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH, if effective at home */
+	unsigned long long cap_fs;
 };
 typedef int (*vproc_vma_fn)(void *data, const struct vproc_mig_vma *v);
 struct mm_struct;
-/* The address space of process @pid (a reference), or NULL. */
-struct mm_struct *vproc_shim_mm_of(int pid);
+struct task_struct;
+/*
+ * A reference on process @pid's (thread group leader) task, or NULL: a
+ * move holds it from the check to the end, so a PID reused meanwhile is
+ * never the one acted on.
+ */
+struct task_struct *vproc_shim_task_get(int pid);
+void vproc_shim_task_put(struct task_struct *t);
+struct mm_struct *vproc_shim_mm_of(struct task_struct *t);
 /* Drops a reference from vproc_shim_mm_of. */
 void vproc_shim_mm_put(struct mm_struct *mm);
 /* Calls @fn for each memory area of @mm (NULL: current's), in address
- * order. */
-int vproc_shim_mig_vmas(struct mm_struct *mm, vproc_vma_fn fn, void *data);
+ * order; with @hash, file mappings get their content hash (the file is
+ * read, outside the mmap lock). */
+int vproc_shim_mig_vmas(struct mm_struct *mm, int hash, vproc_vma_fn fn,
+			void *data);
+/* The content hash of the file mapping of current's area at @start. */
+int vproc_shim_mig_hash_area(unsigned long long start, unsigned char *out);
 /*
  * Copies the pages of [@addr, @addr + @n pages) of @mm (NULL: current's)
  * that exist (holes and untouched anonymous pages are skipped) to @buf,
@@ -392,16 +425,20 @@ int vproc_shim_mig_read_pages(struct mm_struct *mm, unsigned long addr,
  * area and text are, and its working directory ("" if unknown, @cwd has
  * 256 bytes). 0 or -errno.
  */
-int vproc_shim_mig_peek(int pid, unsigned long long *vdso_lo,
-			unsigned long long *vdso, char *cwd);
+int vproc_shim_mig_peek(struct task_struct *t, unsigned long long *vdso_lo,
+			unsigned long long *vdso, char *cwd,
+			struct vproc_mig_ident *ident, char *cgroup);
 /* Unmaps every area of current except the vdso/vvar ones. */
 int vproc_shim_mig_wipe_mm(void);
 /*
  * Maps @v in current at its address: anonymous, or its file when that
- * file exists here with the same size and mtime (else -ESTALE; with
- * @anon_instead set, maps anonymous memory in that case). 0 or -errno.
+ * file, opened here with @id's file system identity (never as root), has
+ * the content the source mapped (v->sha256); else -ESTALE, or with
+ * @anon_instead set, anonymous memory (the source then sends every page).
+ * 0 or -errno.
  */
-int vproc_shim_mig_map(const struct vproc_mig_vma *v, int anon_instead);
+int vproc_shim_mig_map(const struct vproc_mig_vma *v, int anon_instead,
+		       const struct vproc_mig_ident *id);
 /* Unmaps [@addr, @addr + @len) of current (page aligned, user space, not
  * the vdso). */
 int vproc_shim_mig_unmap(unsigned long addr, unsigned long len);
@@ -438,15 +475,17 @@ struct vproc_mig_fd {
 	unsigned int cloexec;
 	int home_fd;		/* the file's number at home (proxies) */
 	unsigned int home_node;
+	unsigned long long deputy;	/* VPROC_FD_PROXY: its deputy's id */
 };
 typedef int (*vproc_fd_fn)(void *data, const struct vproc_mig_fd *f);
 int vproc_shim_mig_fds(vproc_fd_fn fn, void *data);
 /* Closes every fd of current. */
 void vproc_shim_mig_close_all(void);
-/* Installs a proxy of (@home_node, @pid, @home_fd) at exactly @fd. */
+/* Installs a proxy of (@home_node, @pid, @home_fd) at exactly @fd, bound
+ * to the deputy @deputy (its id: requests for another deputy fail). */
 int vproc_shim_mig_install_proxy(int fd, unsigned int f_flags,
 				 unsigned int cloexec, unsigned int home_node,
-				 int pid, int home_fd);
+				 int pid, int home_fd, unsigned long long deputy);
 /* Gets references to current's files @fds[0..n) (NULL where not open). */
 void vproc_shim_mig_get_files(const int *fds, unsigned int n, void **files);
 /* Installs file @file (a reference from get_files, consumed) at @fd. */
@@ -465,8 +504,9 @@ void vproc_shim_mig_put_file(void *file);
  * Returns bytes, the new offset, or -errno.
  */
 typedef long long (*vproc_proxy_fn)(void *data, unsigned int home_node,
-				    int pid, int home_fd, int op, char *buf,
-				    size_t len, long long arg);
+				    int pid, int home_fd,
+				    unsigned long long deputy, int op,
+				    char *buf, size_t len, long long arg);
 void vproc_shim_proxy_register(vproc_proxy_fn fn, void *data);
 /*
  * The home side of an ioctl: runs @cmd on current's fd @fd, through a
@@ -498,7 +538,8 @@ long long vproc_shim_fd_io(int fd, int op, char *buf, size_t len,
  */
 #define VPROC_TWORK_RETURN (-1)
 typedef int (*vproc_twork_fn)(void *data);
-int vproc_shim_task_work(int pid, int signal, vproc_twork_fn fn, void *data);
+int vproc_shim_task_work(struct task_struct *t, int signal, vproc_twork_fn fn,
+			 void *data);
 /* The calling task's thread group id. */
 int vproc_shim_current_tgid(void);
 /* Starts @path @argv (NULL-terminated) as root, detached. */

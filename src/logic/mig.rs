@@ -9,7 +9,7 @@
 //!
 //! | kind   | direction            | body                                         |
 //! |--------|----------------------|----------------------------------------------|
-//! | Begin  | source -> dest (req) | mig id, home, switches, nmigs, vdso, cwd, areas |
+//! | Begin  | source -> dest (req) | mig id, home, switches, nmigs, vdso, cwd, deputy id, fs identity, cgroup, areas |
 //! | Resp   | any (response)       | value (errno < 0 or a result), data          |
 //! | Data   | source -> dest       | mig id, sequence, page runs                  |
 //! | Layout | source -> dest (req) | mig id, the areas when the process stopped   |
@@ -19,7 +19,7 @@
 //! | Moved  | -> home              | the process now runs on `node`               |
 //! | Exit   | body -> home         | exit code, as wait(2) reports it             |
 //! | Signal | home -> body         | signal, si_code, sender's pid and uid        |
-//! | Io     | body -> home (req)   | fd, operation, length, argument, data        |
+//! | Io     | body -> home (req)   | deputy id, fd, operation, length, argument, data |
 //! | Goto   | home -> body (req)   | node: move on (answered when done)           |
 //! | Control| any -> home (req)    | goto or a switch, for a caller elsewhere     |
 //!
@@ -292,12 +292,16 @@ pub struct Vma<'a> {
     pub mtime_nsec: u32,
     /// The file's path ("" for anonymous memory).
     pub path: &'a [u8],
+    /// File mappings: SHA-256 of the file's size (le64) and the bytes the
+    /// area maps, at the source. The destination maps its own file only
+    /// when the same (else the pages travel).
+    pub sha256: [u8; 32],
 }
 
 impl<'a> Vma<'a> {
     /// Encoded size.
     pub fn encoded_len(&self) -> usize {
-        8 * 3 + 4 + 8 + 8 + 4 + 2 + self.path.len()
+        8 * 3 + 4 + 8 + 8 + 4 + 32 + 2 + self.path.len()
     }
 
     /// Appends it.
@@ -312,6 +316,7 @@ impl<'a> Vma<'a> {
         w.u64(self.file_size)?;
         w.i64(self.mtime_sec)?;
         w.u32(self.mtime_nsec)?;
+        w.bytes(&self.sha256)?;
         w.bytes(&(self.path.len() as u16).to_le_bytes())?;
         w.bytes(self.path)
     }
@@ -325,6 +330,8 @@ impl<'a> Vma<'a> {
         let file_size = r.u64()?;
         let mtime_sec = r.i64()?;
         let mtime_nsec = r.u32()?;
+        let mut sha256 = [0u8; 32];
+        sha256.copy_from_slice(r.bytes(32)?);
         let pl = r.bytes(2)?;
         let plen = usize::from(u16::from_le_bytes([pl[0], pl[1]]));
         if plen > PATH_MAX {
@@ -352,6 +359,7 @@ impl<'a> Vma<'a> {
             mtime_sec,
             mtime_nsec,
             path,
+            sha256,
         })
     }
 
@@ -366,11 +374,78 @@ impl<'a> Vma<'a> {
             && self.mtime_sec == other.mtime_sec
             && self.mtime_nsec == other.mtime_nsec
             && self.path == other.path
+            && self.sha256 == other.sha256
     }
 
     /// Pages in the area.
     pub fn pages(&self) -> u64 {
         (self.end - self.start) / PAGE as u64
+    }
+}
+
+/// Most supplementary groups carried.
+pub const MAX_GROUPS: usize = 32;
+/// `Ident::cap_fs` bits: CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH.
+pub const CAP_FS_MASK: u64 = (1 << 1) | (1 << 2);
+
+/// Who a process is to the file system: the destination opens the files
+/// it maps with this identity, never as root.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Ident {
+    /// File system user id.
+    pub fsuid: u32,
+    /// File system group id.
+    pub fsgid: u32,
+    /// Supplementary groups (`ngroups` of them).
+    pub groups: [u32; MAX_GROUPS],
+    /// How many of `groups` count.
+    pub ngroups: u32,
+    /// The DAC capabilities it had ([`CAP_FS_MASK`] bits).
+    pub cap_fs: u64,
+}
+
+impl Ident {
+    fn write(&self, w: &mut Writer<'_>) -> Result<(), WireError> {
+        if self.ngroups as usize > MAX_GROUPS {
+            return Err(WireError::BadLength);
+        }
+        w.u32(self.fsuid)?;
+        w.u32(self.fsgid)?;
+        w.u64(self.cap_fs)?;
+        w.u8(self.ngroups as u8)?;
+        for g in &self.groups[..self.ngroups as usize] {
+            w.u32(*g)?;
+        }
+        Ok(())
+    }
+
+    fn read(r: &mut Reader<'_>) -> Result<Self, WireError> {
+        let fsuid = r.u32()?;
+        let fsgid = r.u32()?;
+        let cap_fs = r.u64()?;
+        let ngroups = r.u8()?;
+        if usize::from(ngroups) > MAX_GROUPS {
+            return Err(WireError::BadLength);
+        }
+        let mut groups = [0u32; MAX_GROUPS];
+        for g in groups.iter_mut().take(usize::from(ngroups)) {
+            *g = r.u32()?;
+        }
+        // (uid_t)-1 is no id; no capability but the two DAC ones.
+        if fsuid == u32::MAX
+            || fsgid == u32::MAX
+            || groups.contains(&u32::MAX)
+            || cap_fs & !CAP_FS_MASK != 0
+        {
+            return Err(WireError::BadField);
+        }
+        Ok(Self {
+            fsuid,
+            fsgid,
+            groups,
+            ngroups: u32::from(ngroups),
+            cap_fs,
+        })
     }
 }
 
@@ -397,21 +472,37 @@ pub struct Begin {
     pub vdso_lo: u64,
     /// Start of the vdso text.
     pub vdso: u64,
+    /// The id of the process's deputy at home (its proxies carry it).
+    pub deputy: u64,
+    /// Its file system identity.
+    pub ident: Ident,
 }
 
 /// Longest working directory carried.
 pub const CWD_MAX: usize = 255;
+/// Longest cgroup path carried.
+pub const CGROUP_MAX: usize = 255;
+
+/// The variable-length texts of a `Begin`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BeginText<'a> {
+    /// Working directory ("" when unknown).
+    pub cwd: &'a [u8],
+    /// cgroup v2 path from the root ("/" at the root).
+    pub cgroup: &'a [u8],
+}
 
 /// Writes a `Begin` body: the fixed part, the working directory, the
 /// areas (as [`write_areas`]).
 pub fn write_begin(
     w: &mut Writer<'_>,
     b: &Begin,
-    cwd: &[u8],
+    t: &BeginText<'_>,
     vmas: &mut dyn Iterator<Item = Vma<'_>>,
     nvma: u32,
 ) -> Result<(), WireError> {
-    if cwd.len() > CWD_MAX {
+    let cwd = t.cwd;
+    if cwd.len() > CWD_MAX || t.cgroup.len() > CGROUP_MAX {
         return Err(WireError::BadLength);
     }
     w.u64(b.mig)?;
@@ -425,6 +516,10 @@ pub fn write_begin(
     w.u32(b.load_after)?;
     w.u8(cwd.len() as u8)?;
     w.bytes(cwd)?;
+    w.u64(b.deputy)?;
+    b.ident.write(w)?;
+    w.u8(t.cgroup.len() as u8)?;
+    w.bytes(t.cgroup)?;
     write_areas(w, vmas, nvma)
 }
 
@@ -460,7 +555,7 @@ pub fn read_area_count(r: &mut Reader<'_>) -> Result<u32, WireError> {
 
 /// Reads a `Begin` body: the fixed part, the working directory, and the
 /// area count (the areas follow in `r`).
-pub fn read_begin<'a>(r: &mut Reader<'a>) -> Result<(Begin, &'a [u8], u32), WireError> {
+pub fn read_begin<'a>(r: &mut Reader<'a>) -> Result<(Begin, BeginText<'a>, u32), WireError> {
     let mig = r.u64()?;
     let home = r.u8()?;
     let loadlevel = r.u8()?;
@@ -472,6 +567,10 @@ pub fn read_begin<'a>(r: &mut Reader<'a>) -> Result<(Begin, &'a [u8], u32), Wire
     let load_after = r.u32()?;
     let cl = usize::from(r.u8()?);
     let cwd = r.bytes(cl)?;
+    let deputy = r.u64()?;
+    let ident = Ident::read(r)?;
+    let gl = usize::from(r.u8()?);
+    let cgroup = r.bytes(gl)?;
     if loadlevel > 1
         || lock > 1
         || auto > 1
@@ -481,6 +580,9 @@ pub fn read_begin<'a>(r: &mut Reader<'a>) -> Result<(Begin, &'a [u8], u32), Wire
         || vdso_lo % PAGE as u64 != 0
         || vdso % PAGE as u64 != 0
         || cwd.contains(&0)
+        || deputy == 0
+        || cgroup.first() != Some(&b'/')
+        || cgroup.contains(&0)
     {
         return Err(WireError::BadField);
     }
@@ -496,8 +598,10 @@ pub fn read_begin<'a>(r: &mut Reader<'a>) -> Result<(Begin, &'a [u8], u32), Wire
             nmigs,
             vdso_lo,
             vdso,
+            deputy,
+            ident,
         },
-        cwd,
+        BeginText { cwd, cgroup },
         nvma,
     ))
 }
@@ -869,6 +973,9 @@ pub fn ioctl_shape(cmd: u32) -> Option<IoctlShape> {
 /// An `Io` request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Io<'a> {
+    /// The deputy the proxy belongs to (a later deputy of the same PID,
+    /// or none, answers EBADF).
+    pub deputy: u64,
     /// The fd at home.
     pub fd: i32,
     /// `io_op`.
@@ -883,6 +990,7 @@ pub struct Io<'a> {
 
 /// Writes an `Io` body.
 pub fn write_io(w: &mut Writer<'_>, io: &Io<'_>) -> Result<(), WireError> {
+    w.u64(io.deputy)?;
     w.i32(io.fd)?;
     w.u32(io.op)?;
     w.u32(io.len)?;
@@ -892,6 +1000,7 @@ pub fn write_io(w: &mut Writer<'_>, io: &Io<'_>) -> Result<(), WireError> {
 
 /// Reads and validates an `Io` body.
 pub fn read_io<'a>(r: &mut Reader<'a>) -> Result<Io<'a>, WireError> {
+    let deputy = r.u64()?;
     let fd = r.i32()?;
     let op = r.u32()?;
     let len = r.u32()?;
@@ -911,6 +1020,7 @@ pub fn read_io<'a>(r: &mut Reader<'a>) -> Result<Io<'a>, WireError> {
         return Err(WireError::BadField);
     }
     Ok(Io {
+        deputy,
         fd,
         op,
         len,

@@ -102,6 +102,9 @@ struct Incoming {
 /// A process of this node that runs elsewhere now.
 struct Deputy {
     pid: u32,
+    /// Its id (random): requests of proxies of another deputy of the same
+    /// PID, an earlier or a later one, get EBADF.
+    id: u64,
     ios: KVec<Msg>,
     exit: Option<i32>,
     /// A migration bringing the process back home.
@@ -123,6 +126,8 @@ struct State {
 struct BodyRec {
     pid: u32,
     home: u8,
+    /// Its deputy's id (its proxies carry it).
+    deputy: u64,
     /// Moving on: its exit and its files' closing are not the process's.
     retiring: bool,
 }
@@ -270,11 +275,12 @@ impl Migrator {
 
     // ---- the home side: deputies ----
 
-    fn make_deputy(&self, pid: u32, at: u8, nmigs: u32) -> Result {
+    fn make_deputy(&self, pid: u32, at: u8, nmigs: u32, id: u64) -> Result {
         let mut s = self.state.lock();
         s.deputies.push(
             Deputy {
                 pid,
+                id,
                 ios: KVec::new(),
                 exit: None,
                 home_mig: None,
@@ -494,7 +500,7 @@ impl Migrator {
         body: &[u8],
     ) -> core::result::Result<(), WireError> {
         let mut r = Reader::new(body);
-        let (b, cwd, nvma) = mig::read_begin(&mut r)?;
+        let (b, text, nvma) = mig::read_begin(&mut r)?;
         for _ in 0..nvma {
             Vma::read(&mut r)?;
         }
@@ -575,7 +581,7 @@ impl Migrator {
         if deputy.is_some() {
             return Ok(());
         }
-        if let Err(e) = self.spawn_restorer(b.mig, pid, &b, cwd) {
+        if let Err(e) = self.spawn_restorer(b.mig, pid, &b, &text) {
             pr_warn!(
                 "migrate: cannot start {:?} (error {})\n",
                 RESTORER,
@@ -587,7 +593,8 @@ impl Migrator {
         Ok(())
     }
 
-    fn spawn_restorer(&self, mig_id: u64, pid: u32, b: &Begin, wd: &[u8]) -> Result {
+    fn spawn_restorer(&self, mig_id: u64, pid: u32, b: &Begin, t: &mig::BeginText<'_>) -> Result {
+        let wd = t.cwd;
         let (lo, text) = (b.vdso_lo, b.vdso);
         let mut a1 = crate::logic::fmtbuf::FmtBuf::<24>::new();
         let mut a2 = crate::logic::fmtbuf::FmtBuf::<16>::new();
@@ -600,6 +607,18 @@ impl Migrator {
         let mut cwd = KVec::new();
         cwd.extend_from_slice(if wd.is_empty() { b"/" } else { wd }, GFP_KERNEL)?;
         cwd.push(0, GFP_KERNEL)?;
+        let mut cg = KVec::new();
+        cg.extend_from_slice(t.cgroup, GFP_KERNEL)?;
+        cg.push(0, GFP_KERNEL)?;
+        // "FSUID:FSGID:G1,G2,...": the restorer enters the working
+        // directory as the process would, not as root.
+        let id = &b.ident;
+        let mut a7 = crate::logic::fmtbuf::FmtBuf::<{ 24 + 11 * mig::MAX_GROUPS }>::new();
+        let _ = write!(a7, "{}:{}:", id.fsuid, id.fsgid);
+        for (i, g) in id.groups[..id.ngroups as usize].iter().enumerate() {
+            let _ = write!(a7, "{}{}", if i > 0 { "," } else { "" }, g);
+        }
+        let _ = write!(a7, "\0");
         fn c(b: &[u8]) -> Result<&CStr> {
             CStr::from_bytes_with_nul(b).map_err(|_| EINVAL)
         }
@@ -612,6 +631,8 @@ impl Migrator {
                 c(a3.as_bytes())?,
                 c(a4.as_bytes())?,
                 c(&cwd)?,
+                c(&cg)?,
+                c(a7.as_bytes())?,
             ],
         )
     }
@@ -680,7 +701,7 @@ impl Migrator {
             },
             GFP_KERNEL,
         )?;
-        sm::task_work(me, false, w)
+        sm::task_work(&sm::Task::of(me)?, false, w)
     }
 
     /// Waits for the next message of migration `mig_id`.
@@ -789,6 +810,7 @@ impl Migrator {
     ) -> Result {
         let mut r = Reader::new(begin);
         let (b, _, nvma) = mig::read_begin(&mut r).map_err(|_| EPROTO)?;
+        let id = &b.ident;
         let mut vmas = KVec::with_capacity(nvma as usize, GFP_KERNEL)?;
         for _ in 0..nvma {
             vmas.push(Vma::read(&mut r).map_err(|_| EPROTO)?, GFP_KERNEL)?;
@@ -800,7 +822,7 @@ impl Migrator {
             if v.flags & (vma_flags::SPECIAL | vma_flags::UNSUPPORTED) != 0 {
                 continue;
             }
-            if map_area(pid, v)? {
+            if map_area(pid, v, id)? {
                 need[i / 8] |= 1 << (i % 8);
             }
         }
@@ -843,7 +865,7 @@ impl Migrator {
                         now.push(Vma::read(&mut r).map_err(|_| EPROTO)?, GFP_KERNEL)?;
                     }
                     r.end().map_err(|_| EPROTO)?;
-                    let need = relayout(pid, &vmas, &now)?;
+                    let need = relayout(pid, &vmas, &now, id)?;
                     self.respond(from, msg.req, pid, 0, &need);
                     *pending = 0;
                 }
@@ -859,7 +881,7 @@ impl Migrator {
                         return Err(EIO);
                     }
                     task.apply()?;
-                    self.install_files(deputy, b.home, pid, c.fds)?;
+                    self.install_files(deputy, b.home, pid, b.deputy, c.fds)?;
                     for s in c.sigs.chunks_exact(mig::SIGINFO_LEN) {
                         let _ = sm::queue_signal(s);
                     }
@@ -871,6 +893,7 @@ impl Migrator {
                             BodyRec {
                                 pid,
                                 home: b.home,
+                                deputy: b.deputy,
                                 retiring: false,
                             },
                             GFP_ATOMIC,
@@ -905,7 +928,7 @@ impl Migrator {
         Ok(())
     }
 
-    fn install_files(&self, deputy: bool, home: u8, pid: u32, fds: &[u8]) -> Result {
+    fn install_files(&self, deputy: bool, home: u8, pid: u32, dep: u64, fds: &[u8]) -> Result {
         let mut list = KVec::new();
         for f in fds.chunks_exact(mig::FD_LEN) {
             list.push(mig::read_fd(f).map_err(|_| EPROTO)?, GFP_KERNEL)?;
@@ -925,14 +948,15 @@ impl Migrator {
         }
         sm::close_all();
         for f in list.iter() {
-            sm::install_proxy(f.fd, f.f_flags, f.cloexec, home, pid, f.home_fd)?;
+            sm::install_proxy(f.fd, f.f_flags, f.cloexec, home, pid, f.home_fd, dep)?;
         }
         Ok(())
     }
 
     /// An ioctl on a proxy (the body's side): terminal commands travel to
     /// the deputy with their argument bytes; others fail with ENOTTY.
-    fn proxy_ioctl(&self, home: u8, pid: u32, home_fd: i32, cmd: u32, arg: i64) -> i64 {
+    fn proxy_ioctl(&self, f: &sm::ProxyFile, cmd: u32, arg: i64) -> i64 {
+        let (home, pid) = (f.home, f.pid);
         let Some(sh) = mig::ioctl_shape(cmd) else {
             return -25;
         };
@@ -942,13 +966,14 @@ impl Migrator {
             return -14;
         }
         let io = Io {
-            fd: home_fd,
+            deputy: f.deputy,
+            fd: f.home_fd,
             op: io_op::IOCTL,
             len: cmd,
             arg: if sh.by_value { arg } else { 0 },
             data: input,
         };
-        let r = self.request(home, Kind::Io, pid, 60_000, 24 + input.len(), |w| {
+        let r = self.request(home, Kind::Io, pid, 60_000, 32 + input.len(), |w| {
             mig::write_io(w, &io)
         });
         let (v, d) = match r {
@@ -1017,10 +1042,10 @@ impl Migrator {
 /// Maps area `v` of process `pid` into the calling task: from its file,
 /// or as anonymous memory when the file here is not the one it had
 /// (ESTALE). Returns whether it became anonymous (its pages must come).
-fn map_area(pid: u32, v: &Vma<'_>) -> Result<bool> {
-    match sm::map(v, false) {
+fn map_area(pid: u32, v: &Vma<'_>, id: &mig::Ident) -> Result<bool> {
+    match sm::map(v, false, id) {
         Ok(()) => Ok(false),
-        Err(e) if e == ESTALE => sm::map(v, true).map(|()| true),
+        Err(e) if e == ESTALE => sm::map(v, true, id).map(|()| true),
         Err(e) => {
             pr_info!(
                 "migrate: pid {}: cannot map {:#x}-{:#x} (error {})\n",
@@ -1038,7 +1063,7 @@ fn map_area(pid: u32, v: &Vma<'_>) -> Result<bool> {
 /// to `now` (when the process stopped): areas that are not the same are
 /// mapped afresh, what is in no area any more is unmapped. Returns the
 /// bitmap (over `now`) of the areas whose every page must be sent.
-fn relayout(pid: u32, was: &[Vma<'_>], now: &[Vma<'_>]) -> Result<KVec<u8>> {
+fn relayout(pid: u32, was: &[Vma<'_>], now: &[Vma<'_>], id: &mig::Ident) -> Result<KVec<u8>> {
     let mut need = KVec::new();
     need.resize(now.len().div_ceil(8), 0u8, GFP_KERNEL)?;
     if now.windows(2).any(|w| w[0].end > w[1].start) {
@@ -1049,7 +1074,7 @@ fn relayout(pid: u32, was: &[Vma<'_>], now: &[Vma<'_>]) -> Result<KVec<u8>> {
         if v.flags & skip != 0 || was.iter().any(|o| o.same_area(v)) {
             continue;
         }
-        if map_area(pid, v)? || v.flags & vma_flags::ANON_PAGES != 0 {
+        if map_area(pid, v, id)? || v.flags & vma_flags::ANON_PAGES != 0 {
             need[j / 8] |= 1 << (j % 8);
         }
     }
@@ -1166,12 +1191,17 @@ impl MigService for Migrator {
             }
             Kind::Io => {
                 let mut r = Reader::new(body);
-                mig::read_io(&mut r)?;
+                let io = mig::read_io(&mut r)?;
                 let mut copy = KVec::new();
                 let mut s = self.state.lock();
                 let ok = self.table.away(h.pid) == Some(from)
                     && copy.extend_from_slice(body, GFP_KERNEL).is_ok();
-                let d = s.deputies.iter_mut().find(|d| d.pid == h.pid);
+                // Only the proxies of this deputy: never another process's
+                // files after the PID was reused.
+                let d = s
+                    .deputies
+                    .iter_mut()
+                    .find(|d| d.pid == h.pid && d.id == io.deputy);
                 match (ok, d) {
                     (true, Some(d)) => {
                         let m = Msg {
@@ -1253,23 +1283,29 @@ impl MigService for Migrator {
 
 impl sm::ProxyIo for Migrator {
     fn io(&self, f: sm::ProxyFile, op: u32, buf: &mut [u8], whence: u32, arg: i64) -> i64 {
-        let sm::ProxyFile { home, pid, home_fd } = f;
+        let sm::ProxyFile {
+            home,
+            pid,
+            home_fd,
+            deputy,
+        } = f;
         if op == io_op::CLOSE {
             // Only the process's own close; not a copy that moved on.
             if self.body(pid).is_some_and(|b| !b.retiring) {
                 let io = Io {
+                    deputy,
                     fd: home_fd,
                     op,
                     len: 0,
                     arg: 0,
                     data: &[],
                 };
-                let _ = self.send(home, Kind::Io, pid, 24, |w| mig::write_io(w, &io));
+                let _ = self.send(home, Kind::Io, pid, 32, |w| mig::write_io(w, &io));
             }
             return 0;
         }
         if op == io_op::IOCTL {
-            return self.proxy_ioctl(home, pid, home_fd, whence, arg);
+            return self.proxy_ioctl(&f, whence, arg);
         }
         let (len, data): (u32, &[u8]) = match op {
             io_op::READ => (buf.len().min(mig::IO_MAX) as u32, &[]),
@@ -1281,6 +1317,7 @@ impl sm::ProxyIo for Migrator {
             _ => return -22,
         };
         let io = Io {
+            deputy,
             fd: home_fd,
             op,
             len,
@@ -1289,7 +1326,7 @@ impl sm::ProxyIo for Migrator {
         };
         // A read of a terminal may wait for a person: no time limit.
         let timeout = if op == io_op::READ { u32::MAX } else { 60_000 };
-        let r = self.request(home, Kind::Io, pid, timeout, 24 + data.len(), |w| {
+        let r = self.request(home, Kind::Io, pid, timeout, 32 + data.len(), |w| {
             mig::write_io(w, &io)
         });
         let (v, d) = match r {

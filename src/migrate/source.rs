@@ -50,6 +50,10 @@ pub(super) struct Outgoing {
     dest: u8,
     home: u8,
     nmigs: u32,
+    /// The deputy's id: its proxies carry it.
+    pub(super) deputy: u64,
+    /// The file system identity the destination opened its files with.
+    ident: mig::Ident,
     areas: KVec<Area>,
     stream: Stream,
 }
@@ -169,7 +173,15 @@ fn as_vma(v: &sm::VmaInfo) -> Vma<'_> {
         mtime_sec: v.mtime_sec,
         mtime_nsec: v.mtime_nsec,
         path: &v.path,
+        sha256: v.sha256,
     }
+}
+
+/// A fresh deputy id (random, never 0).
+fn new_deputy_id() -> u64 {
+    let mut b = [0u8; 8];
+    crate::sys::crypto::random(&mut b);
+    u64::from_le_bytes(b).max(1)
 }
 
 fn bit(bits: &[u8], i: usize) -> bool {
@@ -273,7 +285,10 @@ impl Migrator {
             s.busy.push(pid, GFP_KERNEL)?;
         }
         let own = sm::current_tgid() == pid;
-        let r = self.start_goto_busy(pid, node, reply, own, asker);
+        // Pinned from here to the end of the move: a PID reused meanwhile
+        // is never the process acted on.
+        let r = sm::Task::of(pid)
+            .and_then(|task| self.start_goto_busy(&task, pid, node, reply, own, asker));
         if r.is_err() {
             self.unbusy(pid);
         }
@@ -282,6 +297,7 @@ impl Migrator {
 
     fn start_goto_busy(
         self: &Arc<Self>,
+        task: &sm::Task,
         pid: u32,
         node: u8,
         reply: Option<(u8, u64)>,
@@ -294,8 +310,8 @@ impl Migrator {
         let out = if own || reply.is_some() {
             None
         } else {
-            let mut out = self.begin(pid, node, asker)?;
-            if let Err(e) = self.precopy(pid, &mut out) {
+            let mut out = self.begin(task, pid, node, asker)?;
+            if let Err(e) = self.precopy(task, &mut out) {
                 self.abort(pid, &out);
                 self.failed(pid, node, e);
                 return Err(e);
@@ -315,7 +331,7 @@ impl Migrator {
         )?;
         // Another process: interrupt it wherever it is. Itself (a shell's
         // `echo N > /proc/$$/goto`): it moves on return from this write.
-        sm::task_work(pid, !own, req.clone()).inspect_err(|_| {
+        sm::task_work(task, !own, req.clone()).inspect_err(|_| {
             if let Some(out) = req.out.lock().take() {
                 self.abort(pid, &out);
             }
@@ -365,12 +381,19 @@ impl Migrator {
 
     /// Begin: tells `dest` the layout of process `pid` (running or the
     /// caller) and waits until it is ready for pages.
-    fn begin(&self, pid: u32, dest: u8, asker: Asker) -> Result<Outgoing> {
-        let mm = sm::Mm::of(pid)?;
-        let vmas = sm::vmas(Some(&mm))?;
+    fn begin(&self, task: &sm::Task, pid: u32, dest: u8, asker: Asker) -> Result<Outgoing> {
+        let mm = sm::Mm::of(task)?;
+        let vmas = sm::vmas(Some(&mm), true)?;
         check_areas(pid, &vmas)?;
-        let (vdso_lo, vdso, cwd) = sm::peek(pid)?;
-        let home = self.body(pid).map_or(self.me, |b| b.home);
+        let peek = sm::peek(task)?;
+        let body = self.body(pid);
+        let home = body.map_or(self.me, |b| b.home);
+        // A new deputy (leaving home) gets an id no earlier one of this
+        // PID had: a stale proxy then reaches nothing.
+        let deputy = match body {
+            Some(b) => b.deputy,
+            None => new_deputy_id(),
+        };
         let e = self.table.entry(pid);
         let nmigs = e.nmigs.saturating_add(1);
         let mig_id = (u64::from(self.me) << 56) | self.next_mig.fetch_add(1, Ordering::Relaxed);
@@ -389,10 +412,26 @@ impl Migrator {
                 Asker::Goto => 0,
             },
             nmigs,
-            vdso_lo,
-            vdso,
+            vdso_lo: peek.vdso_lo,
+            vdso: peek.vdso,
+            deputy,
+            ident: peek.ident,
         };
-        let cwd: &[u8] = if cwd.len() > mig::CWD_MAX { b"" } else { &cwd };
+        let text = mig::BeginText {
+            cwd: if peek.cwd.len() > mig::CWD_MAX {
+                b""
+            } else {
+                &peek.cwd
+            },
+            cgroup: &peek.cgroup,
+        };
+        if text.cgroup.len() > mig::CGROUP_MAX || text.cgroup.first() != Some(&b'/') {
+            pr_info!(
+                "migrate: pid {} cannot move: its cgroup path is too long\n",
+                pid
+            );
+            return Err(EOPNOTSUPP);
+        }
         let vlen: usize = vmas.iter().map(|v| as_vma(v).encoded_len()).sum();
         let (v, need) = self
             .request(
@@ -400,10 +439,10 @@ impl Migrator {
                 Kind::Begin,
                 pid,
                 BEGIN_TIMEOUT_MS,
-                64 + cwd.len() + vlen,
+                256 + text.cwd.len() + text.cgroup.len() + vlen,
                 |w| {
                     let mut it = vmas.iter().map(as_vma);
-                    mig::write_begin(w, &b, cwd, &mut it, vmas.len() as u32)
+                    mig::write_begin(w, &b, &text, &mut it, vmas.len() as u32)
                 },
             )
             .inspect_err(|e| {
@@ -428,6 +467,8 @@ impl Migrator {
             dest,
             home,
             nmigs,
+            deputy,
+            ident: peek.ident,
             areas: KVec::with_capacity(vmas.len(), GFP_KERNEL)?,
             stream: Stream::new(pid, dest, mig_id)?,
         };
@@ -445,8 +486,8 @@ impl Migrator {
     }
 
     /// Pre-copy: sends every page of process `pid` while it runs.
-    fn precopy(&self, pid: u32, out: &mut Outgoing) -> Result {
-        let mm = sm::Mm::of(pid)?;
+    fn precopy(&self, task: &sm::Task, out: &mut Outgoing) -> Result {
+        let mm = sm::Mm::of(task)?;
         let Outgoing { areas, stream, .. } = out;
         for a in areas.iter_mut() {
             if a.sent.is_empty() {
@@ -529,7 +570,7 @@ impl Migrator {
         }
         let mut out = match out {
             Some(o) => o,
-            None => self.begin(pid, dest, Asker::Goto)?,
+            None => self.begin(&sm::Task::of(pid)?, pid, dest, Asker::Goto)?,
         };
         let mut sigs = KVec::new();
         match self.commit(pid, &mut out, &mut sigs) {
@@ -544,7 +585,7 @@ impl Migrator {
         }
         let at_home = out.home == self.me;
         if at_home {
-            self.make_deputy(pid, dest, out.nmigs)?;
+            self.make_deputy(pid, dest, out.nmigs, out.deputy)?;
         } else if let Some(b) = self.bodies.lock().iter_mut().find(|b| b.pid == pid) {
             b.retiring = true;
         }
@@ -588,13 +629,35 @@ impl Migrator {
         let home = out.home;
         let dest = out.dest;
         let task = TaskImage::capture()?;
-        let vmas = sm::vmas(None)?;
+        if task.ident() != out.ident {
+            pr_info!(
+                "migrate: pid {}: its credentials changed during the move: try again\n",
+                pid
+            );
+            return Err(EAGAIN);
+        }
+        let mut vmas = sm::vmas(None, false)?;
         check_areas(pid, &vmas)?;
+        // Content hashes: those of Begin for the areas it had (not read
+        // again while the process is stopped), the new ones read now.
+        for v in vmas.iter_mut().filter(|v| v.flags & vma_flags::FILE != 0) {
+            let known = out.areas.iter().find(|a| {
+                as_vma(&a.v).same_area(&Vma {
+                    sha256: a.v.sha256,
+                    ..as_vma(v)
+                })
+            });
+            v.sha256 = match known {
+                Some(a) => a.v.sha256,
+                None => sm::hash_area(v.start)?,
+            };
+        }
         let fds = sm::fds()?;
         for f in fds.iter() {
             let ok = match f.kind {
                 FdKind::Reg | FdKind::Chr | FdKind::Fifo => home == self.me,
-                FdKind::Proxy => home != self.me,
+                // Only its own deputy's proxies (never one it inherited).
+                FdKind::Proxy => home != self.me && f.deputy == out.deputy,
                 FdKind::Other => false,
             };
             if !ok {

@@ -13,8 +13,9 @@ fuzz_target!(|data: &[u8]| {
     match h.kind {
         Kind::Begin => {
             let mut r = Reader::new(body);
-            if let Ok((_, cwd, n)) = read_begin(&mut r) {
-                assert!(cwd.len() <= CWD_MAX);
+            if let Ok((bg, t, n)) = read_begin(&mut r) {
+                assert!(t.cwd.len() <= CWD_MAX && t.cgroup.len() <= CGROUP_MAX);
+                assert!(bg.deputy != 0 && bg.ident.ngroups as usize <= MAX_GROUPS);
                 for _ in 0..n {
                     let Ok(v) = Vma::read(&mut r) else { break };
                     assert!(v.start < v.end && v.end <= TASK_SIZE);

@@ -364,6 +364,8 @@ fn main() {
                 nmigs: 1,
                 vdso_lo: 0x7fff_0000_0000,
                 vdso: 0x7fff_0000_4000,
+                deputy: 1,
+                ident: mig::Ident::default(),
             };
             let v = mig::Vma {
                 start: 0x2000,
@@ -374,11 +376,16 @@ fn main() {
                 mtime_sec: 0,
                 mtime_nsec: 0,
                 path: b"",
+                sha256: [0; 32],
             };
             let mut body = vec![0u8; 512];
             let n = {
                 let mut w = mig::Writer::new(&mut body);
-                mig::write_begin(&mut w, &b, b"/", &mut std::iter::once(v), 1)
+                let t = mig::BeginText {
+                    cwd: b"/",
+                    cgroup: b"/",
+                };
+                mig::write_begin(&mut w, &b, &t, &mut std::iter::once(v), 1)
                     .unwrap_or_else(|_| die("encode"));
                 w.len()
             };
@@ -390,6 +397,7 @@ fn main() {
         }
         "mig-stray" => {
             let io = mig::Io {
+                deputy: 1,
                 fd: 1,
                 op: mig::io_op::WRITE,
                 len: 3,

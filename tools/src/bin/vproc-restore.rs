@@ -1,13 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! `vproc-restore MIG PID VDSO_AREA VDSO_TEXT CWD`: the restorer stub.
+//! `vproc-restore MIG PID VDSO_AREA VDSO_TEXT CWD CGROUP FSUID:FSGID:GROUPS`:
+//! the restorer stub.
 //!
 //! Started by vproc.ko (as a user-mode helper, root) on the destination of
 //! a migration. The kernel cannot create a process from a module, so this
 //! program does the one thing only user space can: clone3() a child with
-//! the migrating process's PID (`set_tid`). The child moves its vdso to
-//! where the process had it (ARCH_MAP_VDSO_64, as CRIU does), enters the
-//! process's working directory, and hands itself to the module by writing
+//! the migrating process's PID (`set_tid`), born in the process's cgroup
+//! (`CLONE_INTO_CGROUP`: the same path as at home, which must exist here;
+//! nothing creates it). The child moves its vdso to where the process had
+//! it (ARCH_MAP_VDSO_64, as CRIU does), enters the process's working
+//! directory with the process's file system identity (never as root:
+//! a directory the process could not enter is not entered, "/" is used),
+//! and hands itself to the module by writing
 //! the migration id to /proc/cluster/admin/restore; the module then
 //! rebuilds the process in the child's own context, so that the write never
 //! returns here. Any failure is reported the same way ("MIG fail ERRNO")
@@ -17,9 +22,11 @@
 
 use std::ffi::CString;
 use std::io::Write;
+use std::os::fd::AsRawFd;
 
 const CTL: &str = "/proc/cluster/admin/restore";
 const ARCH_MAP_VDSO_64: libc::c_int = 0x2003;
+const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
 
 #[repr(C)]
 #[derive(Default)]
@@ -91,14 +98,94 @@ fn place_vdso(want_lo: u64, want_text: u64) -> Result<(), i32> {
     }
 }
 
+/// `FSUID:FSGID:G1,G2,...`.
+struct Ident {
+    fsuid: libc::uid_t,
+    fsgid: libc::gid_t,
+    groups: Vec<libc::gid_t>,
+}
+
+fn parse_ident(s: &str) -> Option<Ident> {
+    let mut it = s.splitn(3, ':');
+    let fsuid = it.next()?.parse().ok()?;
+    let fsgid = it.next()?.parse().ok()?;
+    let groups = match it.next()? {
+        "" => Vec::new(),
+        g => g
+            .split(',')
+            .map(|x| x.parse().ok())
+            .collect::<Option<Vec<_>>>()?,
+    };
+    Some(Ident {
+        fsuid,
+        fsgid,
+        groups,
+    })
+}
+
+/// Enters `dir` as `id` would (its fsuid, fsgid and groups; root's
+/// permissions do not apply), falling back to "/"; then is root again.
+fn chdir_as(id: &Ident, dir: &CString) -> Result<(), i32> {
+    // SAFETY: plain syscalls; `groups` outlives the call.
+    unsafe {
+        if libc::setgroups(id.groups.len(), id.groups.as_ptr()) != 0 {
+            return Err(errno());
+        }
+        libc::setfsgid(id.fsgid);
+        libc::setfsuid(id.fsuid);
+        if libc::setfsuid(u32::MAX) as libc::uid_t != id.fsuid
+            || libc::setfsgid(u32::MAX) as libc::gid_t != id.fsgid
+        {
+            return Err(libc::EPERM);
+        }
+        let r = libc::chdir(dir.as_ptr());
+        libc::setfsuid(0);
+        libc::setfsgid(0);
+        if libc::setgroups(0, std::ptr::null()) != 0 {
+            return Err(errno());
+        }
+        if r != 0 && libc::chdir(c"/".as_ptr()) != 0 {
+            return Err(errno());
+        }
+    }
+    Ok(())
+}
+
+/// The directory of cgroup `path` (cgroup v2, from its root) to be born
+/// in; `None` for the root, where user-mode helpers already are. A path
+/// that does not exist here refuses the move (nothing creates it).
+fn cgroup_dir(path: &str) -> Result<Option<std::fs::File>, i32> {
+    if path == "/" {
+        return Ok(None);
+    }
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").map_err(|_| libc::EIO)?;
+    let root = mounts
+        .lines()
+        .find_map(|l| {
+            let (pre, post) = l.split_once(" - ")?;
+            (post.split_whitespace().next() == Some("cgroup2")
+                && pre.split_whitespace().nth(3) == Some("/"))
+            .then(|| pre.split_whitespace().nth(4).map(str::to_owned))
+            .flatten()
+        })
+        .ok_or(libc::ENOENT)?;
+    if path.split('/').any(|c| c == "..") {
+        return Err(libc::EINVAL);
+    }
+    std::fs::File::open(format!("{}{}", root, path))
+        .map(Some)
+        .map_err(|e| e.raw_os_error().unwrap_or(libc::ENOENT))
+}
+
 fn report(ctl: &mut std::fs::File, mig: &str, err: i32) -> ! {
-    let _ = write!(ctl, "{} fail {}", mig, err);
+    // One write: the module reads each write as one request.
+    let _ = ctl.write_all(format!("{} fail {}", mig, err).as_bytes());
     std::process::exit(1);
 }
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    if args.len() != 6 {
+    if args.len() != 8 {
         eprintln!("vproc-restore: started by vproc.ko, not by hand");
         std::process::exit(2);
     }
@@ -114,11 +201,24 @@ fn main() {
     ) else {
         report(&mut ctl, mig, libc::EINVAL);
     };
+    let Some(ident) = parse_ident(&args[7]) else {
+        report(&mut ctl, mig, libc::EINVAL);
+    };
+    let cgroup = match cgroup_dir(&args[6]) {
+        Ok(fd) => fd,
+        Err(e) => report(&mut ctl, mig, e),
+    };
     let tid: libc::pid_t = pid as libc::pid_t;
     let ca = CloneArgs {
+        flags: if cgroup.is_some() {
+            CLONE_INTO_CGROUP
+        } else {
+            0
+        },
         exit_signal: libc::SIGCHLD as u64,
         set_tid: &tid as *const libc::pid_t as u64,
         set_tid_size: 1,
+        cgroup: cgroup.as_ref().map_or(0, |f| f.as_raw_fd() as u64),
         ..Default::default()
     };
     // SAFETY: clone3 without CLONE_VM: the child gets a copy of everything.
@@ -140,10 +240,8 @@ fn main() {
         report(&mut ctl, mig, e);
     }
     let cwd = CString::new(args[5].as_bytes()).unwrap_or_default();
-    // SAFETY: plain syscalls with a valid string.
-    if unsafe { libc::chdir(cwd.as_ptr()) } != 0 {
-        // SAFETY: as above.
-        unsafe { libc::chdir(c"/".as_ptr()) };
+    if let Err(e) = chdir_as(&ident, &cwd) {
+        report(&mut ctl, mig, e);
     }
     // The module rebuilds this process when the write returns; failures
     // end it there. Reaching the next line means the write was refused.
