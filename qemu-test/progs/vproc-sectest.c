@@ -1,0 +1,255 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vproc-sectest MODE ...: small programs for the security tests
+ * (qemu-test/tests/09-security.sh). Each prepares what a user could do to
+ * a process, moves itself (a write to /proc/self/goto) and reports what it
+ * then sees. A goto's outcome is printed as "goto ok" or "goto ERRNONAME".
+ * Every NODE may be "w:GATE" instead: the program prints "ready PID" and
+ * waits for the file GATE, and the test writes the goto itself.
+ *
+ *   map FILE NODE        maps FILE privately (never touched), moves, prints
+ *                        the mapping's first line ("data ...")
+ *   settime FILE SEC NS  sets FILE's mtime (to forge a same-mtime file)
+ *   seccomp NODE         installs an allow-all seccomp filter, moves
+ *   nnp NODE             sets no_new_privs, moves, prints NoNewPrivs there
+ *   userns NODE          enters a new user namespace (full capabilities in
+ *                        it), moves, prints its effective capabilities
+ *   nproc LIMIT NODE     sets RLIMIT_NPROC, moves
+ *   stay NODE GATE       moves, then waits until GATE exists (on the node it
+ *                        runs on), prints "alive" (a process to look at)
+ *   forkchild NODE GATE RES
+ *                        moves, forks a child that keeps the proxies of its
+ *                        stdout, and exits; the child waits for GATE, then
+ *                        writes to stdout and closes it, and records the
+ *                        outcome in RES (on the node it runs on)
+ *   setpid PID FILE NODE GATE
+ *                        (root) starts a process with exactly PID (clone3
+ *                        set_tid) whose stdout is FILE; it moves to NODE,
+ *                        waits for GATE and prints "victim alive"
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/sched.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int go(const char *node)
+{
+	int fd = open("/proc/self/goto", O_WRONLY);
+	int err = 0;
+
+	if (fd < 0 || write(fd, node, strlen(node)) < 0)
+		err = errno;
+	if (fd >= 0)
+		close(fd);
+	if (err)
+		printf("goto %s\n", strerrorname_np(err));
+	else
+		printf("goto ok\n");
+	fflush(stdout);
+	return err;
+}
+
+static void wait_for(const char *gate)
+{
+	while (access(gate, F_OK))
+		usleep(100000);
+}
+
+/*
+ * NODE: move there (a process's own goto, which cannot report a failure:
+ * it moves on return from the write); "w:GATE": print "ready PID" and wait
+ * for GATE instead (someone else writes the goto and sees its errno).
+ */
+static int move(const char *node)
+{
+	if (!strncmp(node, "w:", 2)) {
+		printf("ready %d\n", getpid());
+		fflush(stdout);
+		wait_for(node + 2);
+		return 0;
+	}
+	return go(node);
+}
+
+static void status_line(const char *key)
+{
+	char line[256];
+	FILE *f = fopen("/proc/self/status", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, strlen(key)))
+			printf("%s", line);
+	if (f)
+		fclose(f);
+	fflush(stdout);
+}
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: see the comment at the top of vproc-sectest.c\n");
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	const char *mode = argc > 1 ? argv[1] : "";
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (!strcmp(mode, "map") && argc == 4) {
+		int fd = open(argv[2], O_RDONLY);
+		struct stat st;
+		char *p;
+
+		if (fd < 0 || fstat(fd, &st) || !st.st_size) {
+			perror(argv[2]);
+			return 1;
+		}
+		p = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (p == MAP_FAILED) {
+			perror("mmap");
+			return 1;
+		}
+		close(fd);
+		if (go(argv[3]))
+			return 1;
+		printf("data %.*s\n", (int)strcspn(p, "\n"), p);
+		return 0;
+	}
+	if (!strcmp(mode, "settime") && argc == 5) {
+		struct timespec ts[2] = {
+			{ atol(argv[3]), atol(argv[4]) },
+			{ atol(argv[3]), atol(argv[4]) },
+		};
+
+		if (utimensat(AT_FDCWD, argv[2], ts, 0)) {
+			perror("utimensat");
+			return 1;
+		}
+		return 0;
+	}
+	if (!strcmp(mode, "seccomp") && argc == 3) {
+		struct sock_filter allow = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+		struct sock_fprog prog = { 1, &allow };
+
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
+		    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog)) {
+			perror("seccomp");
+			return 1;
+		}
+		move(argv[2]);
+		status_line("Seccomp:");
+		printf("alive\n");
+		return 0;
+	}
+	if (!strcmp(mode, "nnp") && argc == 3) {
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) {
+			perror("prctl");
+			return 1;
+		}
+		if (move(argv[2]))
+			return 1;
+		status_line("NoNewPrivs:");
+		return 0;
+	}
+	if (!strcmp(mode, "userns") && argc == 3) {
+		if (unshare(CLONE_NEWUSER)) {
+			perror("unshare");
+			return 1;
+		}
+		move(argv[2]);
+		status_line("CapEff:");
+		printf("alive\n");
+		return 0;
+	}
+	if (!strcmp(mode, "nproc") && argc == 4) {
+		struct rlimit r = { atol(argv[2]), atol(argv[2]) };
+
+		if (setrlimit(RLIMIT_NPROC, &r)) {
+			perror("setrlimit");
+			return 1;
+		}
+		move(argv[3]);
+		printf("alive\n");
+		return 0;
+	}
+	if (!strcmp(mode, "stay") && argc == 4) {
+		if (move(argv[2]))
+			return 1;
+		wait_for(argv[3]);
+		printf("alive\n");
+		return 0;
+	}
+	if (!strcmp(mode, "forkchild") && argc == 5) {
+		pid_t c;
+
+		if (go(argv[2]))
+			return 1;
+		c = fork();
+		if (c < 0) {
+			perror("fork");
+			return 1;
+		}
+		if (c == 0) {
+			FILE *res;
+			int err = 0;
+
+			wait_for(argv[3]);
+			if (write(1, "STALE\n", 6) < 0)
+				err = errno;
+			if (close(1) && !err)
+				err = errno;
+			res = fopen(argv[4], "w");
+			if (res) {
+				fprintf(res, "%s\n", err ? strerrorname_np(err) : "written");
+				fclose(res);
+			}
+			_exit(0);
+		}
+		printf("parent %d child %d\n", getpid(), c);
+		return 0;
+	}
+	if (!strcmp(mode, "setpid") && argc == 6) {
+		pid_t tid = atoi(argv[2]);
+		struct clone_args ca = {
+			.exit_signal = SIGCHLD,
+			.set_tid = (unsigned long)&tid,
+			.set_tid_size = 1,
+		};
+		long r = syscall(SYS_clone3, &ca, sizeof(ca));
+
+		if (r < 0) {
+			perror("clone3");
+			return 1;
+		}
+		if (r == 0) {
+			int fd = open(argv[3], O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+			if (fd < 0 || dup2(fd, 1) < 0)
+				_exit(1);
+			close(fd);
+			if (go(argv[4]))
+				_exit(1);
+			wait_for(argv[5]);
+			printf("victim alive\n");
+			fflush(stdout);
+			_exit(0);
+		}
+		printf("started %ld\n", r);
+		return 0;
+	}
+	return usage();
+}

@@ -1,0 +1,127 @@
+# Security of a move (issue 12): a move never gives a process more than it
+# had. Done as a user (uid 1000) would, with vproc-sectest (qemu-test/progs).
+# Sourced by run-tests with lib.sh; the cluster is up with $NODES nodes.
+
+S=vproc-sectest
+T0=1700000000
+T1=123456789
+
+# --- mapped files: the destination's file is used only when the process
+# may open it and it has the bytes the source mapped; else the pages travel.
+# Node 2: a root-only secret, a root file anyone may read, and a symlink to
+# the secret; node 1: the user's own files of the same size and mtime at
+# the same paths (what the old size+mtime check accepted).
+on 2 "printf 'SECRET-OF-NODE-2\n' > /tmp/z; chmod 600 /tmp/z; $S settime /tmp/z $T0 $T1
+      printf 'other-root-bytes\n' > /tmp/y; chmod 644 /tmp/y; $S settime /tmp/y $T0 $T1
+      rm -f /tmp/l; ln -s /tmp/z /tmp/l"
+for f in z y l; do
+    on 1 "rm -f /tmp/$f; printf 'users-own-bytes!\n' > /tmp/$f; chown user /tmp/$f; $S settime /tmp/$f $T0 $T1"
+done
+check_eq "node 1's /tmp/z has the size and mtime of node 2's" \
+    "$(on 2 'stat -c "%s %Y" /tmp/z')" "$(on 1 'stat -c "%s %Y" /tmp/z')"
+out=$(on 1 "su user -c '$S map /tmp/z 2'" 2>&1)
+check_match "a user's mapping of /tmp/z moves" "^goto ok" "$out"
+check_eq "... and shows the user's bytes, never node 2's root-only file" \
+    "data users-own-bytes!" "$(printf '%s\n' "$out" | grep ^data)"
+out=$(on 1 "su user -c '$S map /tmp/y 2'" 2>&1)
+check_eq "a same-size same-mtime file it may read there, other bytes: its own bytes" \
+    "data users-own-bytes!" "$(printf '%s\n' "$out" | grep ^data)"
+out=$(on 1 "su user -c '$S map /tmp/l 2'" 2>&1)
+check_eq "a symlink there to the root-only file: its own bytes" \
+    "data users-own-bytes!" "$(printf '%s\n' "$out" | grep ^data)"
+check_fails "node 2's secret never reached node 1" on 1 "grep -r SECRET-OF-NODE-2 /tmp"
+# The same file on both nodes: mapped from the file there, the move works.
+on 1 "printf 'same-on-both!!!!\n' > /tmp/same; $S settime /tmp/same $T0 $T1"
+on 2 "printf 'same-on-both!!!!\n' > /tmp/same; $S settime /tmp/same $T0 $T1"
+out=$(on 1 "su user -c '$S map /tmp/same 2'" 2>&1)
+check_eq "a file that is the same there is used" "data same-on-both!!!!" "$(printf '%s\n' "$out" | grep ^data)"
+
+# bg NAME CMD: runs CMD (a vproc-sectest with a "w:/tmp/NAME.gate" node)
+# at node 1 in the background, output in /tmp/NAME.out; prints its PID.
+bg() {
+    on 1 "rm -f /tmp/$1.out; $2 > /tmp/$1.out 2>&1 &
+          for i in \$(seq 100); do grep -q ^ready /tmp/$1.out 2>/dev/null && break; sleep 0.1; done
+          sed -n 's/^ready //p' /tmp/$1.out"
+    for n in 1 2 3; do on $n "rm -f /tmp/$1.gate"; done
+}
+# release NAME: opens its gate on every node, waits for its "alive".
+release() {
+    for n in 1 2 3; do on $n "touch /tmp/$1.gate"; done
+    on 1 "for i in \$(seq 100); do grep -q alive /tmp/$1.out 2>/dev/null && break; sleep 0.1; done; cat /tmp/$1.out"
+}
+# ugoto PID NODE: a goto written by the user at node 1; "ok" or the error.
+ugoto() { on 1 "su user -c 'echo $2 > /proc/$1/goto' 2>/tmp/ugoto.err && echo ok || sed 's/.*: //' /tmp/ugoto.err"; }
+
+# --- namespaces and seccomp: refused, the process keeps running here.
+p=$(bg ns "su user -c '$S userns w:/tmp/ns.gate'")
+check_eq "a process in its own user namespace (unshare -U) is refused" \
+    "Operation not supported" "$(ugoto "$p" 2)"
+check_match "the log says why (namespaces)" "pid $p cannot move: namespaces" "$(on 1 'dmesg | tail -20')"
+check_match "... it keeps running here with its namespace's capabilities" \
+    "CapEff:[[:space:]]*0000[0-9a-f]*ffff.*alive" "$(release ns | tr '\n' ' ')"
+p=$(bg sc "su user -c '$S seccomp w:/tmp/sc.gate'")
+check_eq "a process with a seccomp filter is refused" "Operation not supported" "$(ugoto "$p" 2)"
+check_match "the log says why (seccomp)" "pid $p cannot move: seccomp" "$(on 1 'dmesg | tail -20')"
+check_match "... it keeps running here with its filter" "Seccomp:[[:space:]]*2.*alive" "$(release sc | tr '\n' ' ')"
+# A process moving itself (its own goto) is refused the same way.
+out=$(on 1 "su user -c '$S seccomp 2'" 2>&1)
+check_match "... also when it moves itself (it stays, with its filter)" "Seccomp:[[:space:]]*2" "$out"
+
+# --- no_new_privs and the dumpable mode are carried.
+out=$(on 1 "su user -c '$S nnp 2'" 2>&1)
+check_match "a no_new_privs process moves" "^goto ok" "$out"
+check_match "... and has NoNewPrivs 1 on node 2" "NoNewPrivs:[[:space:]]*1" "$out"
+p=$(bg du "su user -c '$S stay w:/tmp/du.gate /tmp/du.gate'")
+check_eq "a user moves their process" ok "$(ugoto "$p" 2)"
+check_eq "... which is still dumpable: its /proc dir is the user's on node 2" \
+    1000 "$(on 2 "stat -c %u /proc/$p")"
+check_eq "... and its owner may move it on from node 2" ok \
+    "$(on 2 "su user -c 'echo 3 > /proc/$p/goto' 2>&1 && echo ok")"
+check_match "... and it runs on to its end" alive "$(release du)"
+
+# --- cgroups: the same path there, created by nobody; missing: refused.
+on 1 'mkdir -p /sys/fs/cgroup/job && echo 20 > /sys/fs/cgroup/job/pids.max'
+on 2 'rmdir /sys/fs/cgroup/job 2>/dev/null; true'
+incg="sh -c 'echo \$\$ > /sys/fs/cgroup/job/cgroup.procs; exec su user -c \"$S stay w:/tmp/cg.gate /tmp/cg.gate\"'"
+p=$(bg cg "$incg")
+check_eq "a process in cgroup /job" "0::/job" "$(on 1 "cat /proc/$p/cgroup")"
+check_match "... is refused where /job does not exist" "No such file|not supported" "$(ugoto "$p" 2)"
+check_eq "... and stays here" 1 "$(on 1 "cat /proc/$p/where")"
+on 2 'mkdir -p /sys/fs/cgroup/job && echo 20 > /sys/fs/cgroup/job/pids.max'
+check_eq "where /job exists it moves" ok "$(ugoto "$p" 2)"
+check_eq "... into /job on node 2" "0::/job" "$(on 2 "cat /proc/$p/cgroup")"
+check_match "... which counts it (pids.current)" "^[1-9]" "$(on 2 'cat /sys/fs/cgroup/job/pids.current')"
+check_match "... and it runs on to its end" alive "$(release cg)"
+
+# --- RLIMIT_NPROC is checked where it lands.
+on 2 "su user -c 'sleep 601 > /dev/null 2>&1 &'"
+p=$(bg np "su user -c '$S nproc 1 w:/tmp/np.gate'")
+check_eq "over RLIMIT_NPROC on node 2 (limit 1, the user has a process there): EAGAIN" \
+    "Resource temporarily unavailable" "$(ugoto "$p" 2)"
+check_eq "... it stays here" 1 "$(on 1 "cat /proc/$p/where")"
+check_match "... the log says why" "over RLIMIT_NPROC" "$(on 2 'dmesg | tail -20')"
+release np >/dev/null
+p=$(bg np2 "su user -c '$S nproc 50 w:/tmp/np2.gate'")
+check_eq "under it, it moves" ok "$(ugoto "$p" 2)"
+release np2 >/dev/null
+on 2 "kill \$(ps -e -o pid=,args= | awk '/sleep 601/ && !/awk/ {print \$1}') 2>/dev/null; true"
+
+# --- proxies are bound to their deputy: a stale one after PID reuse.
+# A user's process moves to node 2, forks a child there (which keeps
+# proxies of its stdout) and ends. Root then starts a process with the
+# same PID at node 1 whose stdout is /tmp/victim and moves it to node 2.
+on 2 'rm -f /tmp/st.gate /tmp/st.res /tmp/v.gate'
+out=$(on 1 "su user -c '$S forkchild 2 /tmp/st.gate /tmp/st.res'" 2>&1)
+pp=$(printf '%s\n' "$out" | sed -n 's/^parent \([0-9]*\) .*/\1/p')
+check_match "a moved process forks a child on node 2 and ends" "^parent [0-9]+ child [0-9]+" "$out"
+on 1 "for i in \$(seq 50); do [ -d /proc/$pp ] || break; sleep 0.1; done"
+on 1 "rm -f /tmp/victim; $S setpid $pp /tmp/victim 2 /tmp/v.gate 2>/dev/null </dev/null"
+on 1 "for i in \$(seq 100); do [ \"\$(cat /proc/$pp/where 2>/dev/null)\" = 2 ] && break; sleep 0.1; done"
+check_eq "root's process with the reused PID $pp runs on node 2" 2 "$(on 1 "cat /proc/$pp/where")"
+on 1 'dmesg | tail -5' | diag
+on 2 'touch /tmp/st.gate; for i in $(seq 100); do [ -s /tmp/st.res ] && break; sleep 0.1; done'
+check_eq "the stale proxy's write gets EBADF" EBADF "$(on 2 'cat /tmp/st.res')"
+on 2 'touch /tmp/v.gate'
+on 1 "for i in \$(seq 100); do grep -q 'victim alive' /tmp/victim 2>/dev/null && break; sleep 0.1; done"
+check_eq "the other process's file is untouched and still open (not closed by the stale close)" \
+    "$(printf 'goto ok\nvictim alive')" "$(on 1 'cat /tmp/victim')"
