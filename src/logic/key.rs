@@ -156,7 +156,7 @@ pub fn parse_key(text: &[u8]) -> Result<Secret, KeyError> {
     if n > MAX_KEY_DIGITS {
         return Err(KeyError::TooLong(n));
     }
-    if n % 2 != 0 {
+    if !n.is_multiple_of(2) {
         return Err(KeyError::OddLength(n));
     }
     let mut s = Secret {
