@@ -132,7 +132,10 @@ fn key_format() {
     );
     // The messages say what is wrong, never what the key was.
     let msg = KeyError::TooShort(12).to_string();
-    assert!(msg.contains("too short") && msg.contains("128 bits"), "{msg}");
+    assert!(
+        msg.contains("too short") && msg.contains("128 bits"),
+        "{msg}"
+    );
     let secret = "0123456789abcdef0123456789abcdeX";
     let e = parse_key(secret.as_bytes()).unwrap_err();
     assert_eq!(e, KeyError::NotHex(31));
