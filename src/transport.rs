@@ -410,7 +410,7 @@ impl Transport {
     /// their session keys; new ones need the new key.
     pub(crate) fn set_key(&self, text: &[u8]) -> Result {
         let secret = parse_key(text).map_err(|e| {
-            pr_warn!("admin/key: invalid key: {}\n", e);
+            pr_warn!("admin/key: invalid key: {}\n", format_args!("{e}"));
             EINVAL
         })?;
         let k = ClusterKey::derive(&KernelHmac, self.cluster, &secret);

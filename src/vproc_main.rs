@@ -58,14 +58,14 @@ pub(crate) struct Config {
 fn take_cluster_key() -> Result<(&'static [u8], Option<ClusterKey>)> {
     sys::param::take_key(|text| {
         let name = cluster_name(sys::param::cluster()).map_err(|e| {
-            pr_err!("invalid parameter cluster: {}\n", e);
+            pr_err!("invalid parameter cluster: {}\n", format_args!("{e}"));
             EINVAL
         })?;
         if text.is_empty() {
             return Ok((name, None));
         }
         let secret = parse_key(text).map_err(|e| {
-            pr_err!("invalid parameter key: {}\n", e);
+            pr_err!("invalid parameter key: {}\n", format_args!("{e}"));
             EINVAL
         })?;
         Ok((
