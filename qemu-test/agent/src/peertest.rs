@@ -4,7 +4,9 @@
 //!     vproc-peertest ADDR PORT ME TO KEY SCENARIO
 //!
 //! Joins node TO at ADDR:PORT as node ME (the real handshake, with the wire
-//! codec of `src/logic/`), then plays SCENARIO and reports on stdout
+//! codec and key derivation of `src/logic/`; KEY is the cluster key in hex
+//! as insmod takes it, for a node whose `cluster=` is the default), then
+//! plays SCENARIO and reports on stdout
 //! whether the node closed the connection (`closed`) or kept it (`open`):
 //!
 //! - `good`: a valid load vector, then an echo: must stay `open` (`echoed`);
