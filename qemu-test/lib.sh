@@ -4,6 +4,9 @@
 CLUSTER=${CLUSTER:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/cluster}
 RESULTS=${RESULTS:?run through qemu-test/run-tests}
 NODES=${NODES:-3}
+# The key the cluster's nodes are loaded with (64 hex digits), for tests
+# that reload the module.
+CLUSTER_KEY=${CLUSTER_KEY:-$("$CLUSTER" key)}
 
 _point() { # STATUS DESC
     local n

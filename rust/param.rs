@@ -13,8 +13,17 @@ pub(crate) fn peers() -> &'static [u8] {
     unsafe { CStr::from_char_ptr(shim::vproc_shim_peers_param()) }.to_bytes()
 }
 
+/// The raw bytes of the `cluster=` module parameter (empty when not given).
+pub(crate) fn cluster() -> &'static [u8] {
+    // SAFETY: `vproc_shim_cluster_param` returns the module parameter's
+    // NUL-terminated string, never NULL; read-only (0444) after load, as
+    // `peers`.
+    unsafe { CStr::from_char_ptr(shim::vproc_shim_cluster_param()) }.to_bytes()
+}
+
 /// Runs `f` on the bytes of the `key=` parameter, then wipes them from
-/// memory so the secret stays only in its derived form.
+/// memory (memzero_explicit), whatever `f` returns, so the secret stays
+/// only in its derived form. The string is empty afterwards.
 pub(crate) fn take_key<R>(f: impl FnOnce(&[u8]) -> R) -> R {
     // SAFETY: as for `peers`; the parameter has permission 0, so nothing
     // else reads or writes it after load.

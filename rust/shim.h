@@ -31,6 +31,8 @@ struct vproc_file;
 
 /* The `peers=` parameter, a NUL-terminated string ("" if unset). */
 const char *vproc_shim_peers_param(void);
+/* The `cluster=` parameter ("" if unset). */
+const char *vproc_shim_cluster_param(void);
 /* The `key=` parameter ("" if unset). Not visible in sysfs. */
 const char *vproc_shim_key_param(void);
 /* Overwrites the `key=` parameter's bytes with zeros. */

@@ -16,6 +16,10 @@ pub(crate) mod balance;
 #[allow(unreachable_pub, dead_code)]
 pub(crate) mod fmtbuf;
 #[allow(unreachable_pub, dead_code)]
+pub(crate) mod hkdf;
+#[allow(unreachable_pub, dead_code)]
+pub(crate) mod key;
+#[allow(unreachable_pub, dead_code)]
 pub(crate) mod mig;
 #[allow(unreachable_pub, dead_code)]
 pub(crate) mod peers;

@@ -237,12 +237,10 @@ impl ProcFileOps for Key {
 
     fn write(&self, buf: &[u8]) -> Result {
         admin_only()?;
-        // A trailing newline from `echo` is not part of the key.
+        // A trailing newline from `echo` is not part of the key. The
+        // transport checks the format (EINVAL and a log line otherwise);
+        // the C side wipes the buffer after this returns.
         let key = buf.strip_suffix(b"\n").unwrap_or(buf);
-        if key.is_empty() {
-            pr_warn!("admin/key: empty key refused\n");
-            return Err(EINVAL);
-        }
         self.0.set_key(key)
     }
 }

@@ -26,6 +26,7 @@
 //! Must not touch: processes, /proc (procfs only asks [`Transport::nodes`]).
 
 use crate::events::{EventKind, Events};
+use crate::logic::key::{parse_key, wipe, ClusterKey};
 use crate::logic::peers::{Peer, PeerTable, MAX_NODE};
 use crate::logic::procinfo::ProcInfo;
 use crate::logic::wire::{
@@ -273,8 +274,12 @@ pub(crate) struct Transport {
     pub(crate) busy: AtomicU32,
     next_req_id: AtomicU64,
     listener: Socket,
+    /// The cluster's name (`cluster=`), the salt of every key derived.
+    cluster: &'static [u8],
+    /// The cluster key (HKDF's PRK); `None` until one is set. A replaced
+    /// key is wiped when dropped.
     #[pin]
-    key: SpinLock<Option<[u8; 32]>>,
+    key: SpinLock<Option<ClusterKey>>,
     #[pin]
     observer: Mutex<Option<Arc<dyn NodeObserver>>>,
     #[pin]
@@ -306,16 +311,16 @@ fn measure_speed() -> u32 {
 }
 
 impl Transport {
-    /// Starts the transport of node `me` with the configured `peers` and
-    /// the secret from `key=` (may be empty: no peer is accepted until
-    /// root writes `/proc/cluster/admin/key`).
+    /// Starts the transport of node `me` of cluster `cluster` with the
+    /// configured `peers` and the key derived from `key=` (may be `None`:
+    /// no peer is accepted until root writes `/proc/cluster/admin/key`).
     pub(crate) fn start(
         me: u8,
         peers: &PeerTable,
-        secret: &[u8],
+        cluster: &'static [u8],
+        key: Option<ClusterKey>,
         events: Arc<Events>,
     ) -> Result<Arc<Self>> {
-        crypto::self_test()?;
         let port = peers.get(me).map_or(DEFAULT_PORT, |p| p.port);
         let listener = Socket::listen(port).inspect_err(|e| {
             pr_err!("cannot listen on port {}: error {}\n", port, e.to_errno());
@@ -332,12 +337,9 @@ impl Transport {
                 s.port = p.port;
             }
         }
-        let key = if secret.is_empty() {
+        if key.is_none() {
             pr_warn!("no key= given: no peer is accepted until /proc/cluster/admin/key is set\n");
-            None
-        } else {
-            Some(wire::cluster_key(&KernelHmac, secret))
-        };
+        }
         let t = Arc::pin_init(
             try_pin_init!(Self {
                 me,
@@ -353,6 +355,7 @@ impl Transport {
                 busy: AtomicU32::new(0),
                 next_req_id: AtomicU64::new(1),
                 listener,
+                cluster,
                 key <- new_spinlock!(key, "Transport::key"),
                 observer <- new_mutex!(None, "Transport::observer"),
                 service <- new_mutex!(None, "Transport::service"),
@@ -396,18 +399,25 @@ impl Transport {
         *self.observer.lock() = o;
     }
 
-    fn key(&self) -> Option<[u8; 32]> {
-        *self.key.lock()
+    /// A copy of the cluster key for one handshake (wiped when dropped).
+    fn key(&self) -> Option<ClusterKey> {
+        self.key.lock().clone()
     }
 
-    /// Replaces the cluster key (from `/proc/cluster/admin/key`). Existing
-    /// connections keep their session keys; new ones need the new key.
-    pub(crate) fn set_key(&self, secret: &[u8]) -> Result {
-        if secret.is_empty() {
-            return Err(EINVAL);
-        }
-        let k = wire::cluster_key(&KernelHmac, secret);
-        *self.key.lock() = Some(k);
+    /// Replaces the cluster key with one derived from `text` (from
+    /// `/proc/cluster/admin/key`; the format of `logic::key`, EINVAL and a
+    /// log line that does not show it otherwise). Existing connections keep
+    /// their session keys; new ones need the new key.
+    pub(crate) fn set_key(&self, text: &[u8]) -> Result {
+        let secret = parse_key(text).map_err(|e| {
+            pr_warn!("admin/key: invalid key: {}\n", format_args!("{e}"));
+            EINVAL
+        })?;
+        let k = ClusterKey::derive(&KernelHmac, self.cluster, &secret);
+        drop(secret);
+        // The old key is wiped when dropped, outside the lock.
+        let old = self.key.lock().replace(k);
+        drop(old);
         // Retry everything now rather than after the backoff.
         for s in self.nodes.lock().slots.iter_mut() {
             s.next_attempt_ns = 0;
@@ -989,7 +999,7 @@ struct TxQueue {
     items: KVec<TxItem>,
     bytes: usize,
     /// Session key and next sequence number of our direction.
-    key: [u8; 32],
+    key: KeyBytes,
     seq: u64,
     /// The session is established (key and seq set).
     ready: bool,
@@ -1071,7 +1081,7 @@ impl Conn {
                 tx <- new_mutex!(TxQueue {
                     items: KVec::new(),
                     bytes: 0,
-                    key: [0; 32],
+                    key: KeyBytes([0; 32]),
                     seq: 0,
                     ready: false,
                     busy: false,
@@ -1196,7 +1206,7 @@ impl Conn {
         let hdr = Header::new(ty, payload.len(), q.seq)
             .map_err(|_| EMSGSIZE)?
             .encode();
-        let mac = wire::frame_mac(&KernelHmac, &q.key, &hdr, payload);
+        let mac = wire::frame_mac(&KernelHmac, &q.key.0, &hdr, payload);
         q.seq += 1;
         let sent = match sock.send_parts_nowait(&[&hdr, payload, &mac]) {
             Ok(n) => n,
@@ -1355,17 +1365,35 @@ fn refuse(sock: &Socket, key: &[u8; 32], seq: u64, reason: RefuseReason) {
     let _ = send_msg(sock, key, seq, &Refuse { reason });
 }
 
+/// 32 bytes of key material, wiped when dropped (a connection's session
+/// key, a handshake's frame key).
+struct KeyBytes([u8; 32]);
+
+impl Drop for KeyBytes {
+    fn drop(&mut self) {
+        wipe(&mut self.0);
+    }
+}
+
 /// The outcome of a handshake: peer, its address, session keys.
 struct Session {
     peer: u8,
     addr: u32,
     port: u16,
-    tx_key: [u8; 32],
-    rx_key: [u8; 32],
+    tx_key: KeyBytes,
+    rx_key: KeyBytes,
 }
 
 impl Receiver {
-    fn initiator(&self, sock: &Socket, key: &[u8; 32], rx: &mut RxFrame) -> Result<Session> {
+    /// The dialling side's handshake: frames MACed with `key`, the frame
+    /// key of `ck`; proofs and session keys derived from `ck`.
+    fn initiator(
+        &self,
+        sock: &Socket,
+        ck: &ClusterKey,
+        key: &[u8; 32],
+        rx: &mut RxFrame,
+    ) -> Result<Session> {
         let c = &self.0;
         let t = &c.t;
         let to = c.outgoing_to;
@@ -1393,7 +1421,7 @@ impl Receiver {
             nonce_i,
             nonce_a: ack.nonce,
         };
-        if ack.node != to || !wire::mac_eq(&tr.acceptor_proof(&KernelHmac, key), &ack.proof) {
+        if ack.node != to || !wire::mac_eq(&tr.acceptor_proof(&KernelHmac, ck), &ack.proof) {
             t.refused(to, addr, "bad key proof or wrong node in the answer");
             return Err(EACCES);
         }
@@ -1403,24 +1431,31 @@ impl Receiver {
             key,
             1,
             &Auth {
-                proof: tr.initiator_proof(&KernelHmac, key),
+                proof: tr.initiator_proof(&KernelHmac, ck),
             },
         )?;
         if let Err(e) = rx.read_msg::<Welcome>(sock, key, 1) {
             return Err(self.hs_fail(to, addr, e));
         }
-        let (i2a, a2i) = tr.session_keys(&KernelHmac, key);
+        let (i2a, a2i) = tr.session_keys(&KernelHmac, ck);
         let port = t.nodes.lock().slots[usize::from(to)].port;
         Ok(Session {
             peer: to,
             addr,
             port,
-            tx_key: i2a,
-            rx_key: a2i,
+            tx_key: KeyBytes(i2a),
+            rx_key: KeyBytes(a2i),
         })
     }
 
-    fn acceptor(&self, sock: &Socket, key: &[u8; 32], rx: &mut RxFrame) -> Result<Session> {
+    /// The accepting side's handshake (keys as for [`Self::initiator`]).
+    fn acceptor(
+        &self,
+        sock: &Socket,
+        ck: &ClusterKey,
+        key: &[u8; 32],
+        rx: &mut RxFrame,
+    ) -> Result<Session> {
         let c = &self.0;
         let t = &c.t;
         let (addr, _) = sock.peer()?;
@@ -1455,26 +1490,26 @@ impl Receiver {
             &HelloAck {
                 node: t.me,
                 nonce: nonce_a,
-                proof: tr.acceptor_proof(&KernelHmac, key),
+                proof: tr.acceptor_proof(&KernelHmac, ck),
             },
         )?;
         let auth: Auth = match rx.read_msg(sock, key, 1) {
             Ok(a) => a,
             Err(e) => return Err(self.hs_fail(hello.node, addr, e)),
         };
-        if !wire::mac_eq(&tr.initiator_proof(&KernelHmac, key), &auth.proof) {
+        if !wire::mac_eq(&tr.initiator_proof(&KernelHmac, ck), &auth.proof) {
             refuse(sock, key, 1, RefuseReason::BadProof);
             t.refused(hello.node, addr, "bad key proof");
             return Err(EACCES);
         }
         c.peer.store(hello.node, Ordering::Release);
-        let (i2a, a2i) = tr.session_keys(&KernelHmac, key);
+        let (i2a, a2i) = tr.session_keys(&KernelHmac, ck);
         Ok(Session {
             peer: hello.node,
             addr,
             port: hello.listen_port,
-            tx_key: a2i,
-            rx_key: i2a,
+            tx_key: KeyBytes(a2i),
+            rx_key: KeyBytes(i2a),
         })
     }
 
@@ -1524,29 +1559,33 @@ impl Receiver {
                 s
             }
         };
-        let key = t.key().ok_or(c"no cluster key")?;
+        let ck = t.key().ok_or(c"no cluster key")?;
+        let frame_key = KeyBytes(ck.frame_key(&KernelHmac));
+        let key = &frame_key.0;
         let mut rx = RxFrame::new().map_err(|_| c"out of memory")?;
         sock.set_timeouts(HANDSHAKE_MS, SEND_TIMEOUT_MS);
         let s = if c.outgoing_to != 0 {
-            self.initiator(&sock, &key, &mut rx)
+            self.initiator(&sock, &ck, key, &mut rx)
         } else {
-            self.acceptor(&sock, &key, &mut rx)
+            self.acceptor(&sock, &ck, key, &mut rx)
         }
         .map_err(|_| c"handshake failed")?;
+        drop(ck);
         if let Err(r) = t.register(c, s.peer, s.addr, s.port) {
-            refuse(&sock, &key, 1, r);
+            refuse(&sock, key, 1, r);
             t.refused(s.peer, s.addr, r.as_str());
             return Err(c"refused");
         }
         if c.outgoing_to == 0 {
             // The acceptor confirms last, once registered.
-            if send_msg(&sock, &key, 1, &Welcome).is_err() {
+            if send_msg(&sock, key, 1, &Welcome).is_err() {
                 return Err(c"send failed");
             }
         }
+        drop(frame_key);
         {
             let mut q = c.tx.lock();
-            q.key = s.tx_key;
+            q.key = KeyBytes(s.tx_key.0);
             q.seq = 2;
             q.ready = true;
         }
@@ -1570,7 +1609,7 @@ impl Receiver {
         let c = &self.0;
         let mut seq = 2u64;
         while !thread::should_stop() && !c.dead.load(Ordering::Acquire) {
-            let h = match rx.read(sock, &s.rx_key, seq) {
+            let h = match rx.read(sock, &s.rx_key.0, seq) {
                 Ok(h) => h,
                 Err(RxError::Io(_)) => return Err(c"connection closed"),
                 Err(RxError::Wire(w)) => {
@@ -1768,7 +1807,7 @@ impl ThreadFn for Sender {
                 if matches!(item, TxItem::Msg { .. }) {
                     q.seq += 1;
                 }
-                (item, q.key, seq)
+                (item, KeyBytes(q.key.0), seq)
             };
             c.tx_cv.notify_all();
             let sent = match &item {
@@ -1776,7 +1815,7 @@ impl ThreadFn for Sender {
                 TxItem::Msg { ty, payload } => match Header::new(*ty, payload.len(), seq) {
                     Ok(hdr) => {
                         let hdr = hdr.encode();
-                        let mac = wire::frame_mac(&KernelHmac, &key, &hdr, payload);
+                        let mac = wire::frame_mac(&KernelHmac, &key.0, &hdr, payload);
                         sock.send_parts(&[&hdr, payload, &mac])
                     }
                     Err(_) => Err(EMSGSIZE),

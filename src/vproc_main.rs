@@ -27,6 +27,7 @@ mod sys;
 mod transport;
 mod vproc;
 
+use logic::key::{cluster_name, parse_key, ClusterKey};
 use logic::peers::{parse_peers, PeerTable, MAX_NODE};
 
 module! {
@@ -49,6 +50,29 @@ pub(crate) struct Config {
     pub(crate) node: u8,
     /// The cluster's nodes as given by `peers=`.
     pub(crate) peers: PeerTable,
+}
+
+/// Checks `cluster=` and derives the cluster key from `key=` (`None`: no
+/// key given). The key's text is wiped whatever happens, and no log line
+/// shows any of it.
+fn take_cluster_key() -> Result<(&'static [u8], Option<ClusterKey>)> {
+    sys::param::take_key(|text| {
+        let name = cluster_name(sys::param::cluster()).map_err(|e| {
+            pr_err!("invalid parameter cluster: {}\n", format_args!("{e}"));
+            EINVAL
+        })?;
+        if text.is_empty() {
+            return Ok((name, None));
+        }
+        let secret = parse_key(text).map_err(|e| {
+            pr_err!("invalid parameter key: {}\n", format_args!("{e}"));
+            EINVAL
+        })?;
+        Ok((
+            name,
+            Some(ClusterKey::derive(&sys::crypto::KernelHmac, name, &secret)),
+        ))
+    })
 }
 
 impl Config {
@@ -93,11 +117,16 @@ struct Vproc {
 
 impl kernel::Module for Vproc {
     fn init(_module: &'static ThisModule) -> Result<Self> {
+        // The key first, so that its text is wiped even when another
+        // parameter is wrong. The HMAC self-test runs before the key is
+        // derived with it; a failure is reported once the key is wiped.
+        let self_test = sys::crypto::self_test();
+        let (cluster, key) = take_cluster_key()?;
+        self_test?;
         let config = Arc::new(Config::from_params()?, GFP_KERNEL)?;
         let events = events::Events::new()?;
-        let transport = sys::param::take_key(|key| {
-            transport::Transport::start(config.node, &config.peers, key, events)
-        })?;
+        let transport =
+            transport::Transport::start(config.node, &config.peers, cluster, key, events)?;
         let table = match vproc::VprocTable::new(config.node, transport.clone()) {
             Ok(t) => t,
             Err(e) => {

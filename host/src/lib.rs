@@ -10,6 +10,12 @@ pub mod balance;
 #[path = "../../src/logic/fmtbuf.rs"]
 pub mod fmtbuf;
 
+#[path = "../../src/logic/hkdf.rs"]
+pub mod hkdf;
+
+#[path = "../../src/logic/key.rs"]
+pub mod key;
+
 #[path = "../../src/logic/mig.rs"]
 pub mod mig;
 

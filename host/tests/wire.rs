@@ -287,20 +287,21 @@ fn field_checks() {
 
 #[test]
 fn handshake_proofs_bind_everything() {
+    use vproc_logic::key::{parse_key, ClusterKey};
     let t = Transcript {
         initiator: 1,
         acceptor: 2,
         nonce_i: [1; 16],
         nonce_a: [2; 16],
     };
-    let ck = cluster_key(&RustCrypto, b"secret");
-    assert_ne!(ck, cluster_key(&RustCrypto, b"secret2"));
-    let pa = t.acceptor_proof(&RustCrypto, &ck);
-    let pi = t.initiator_proof(&RustCrypto, &ck);
+    let ck = |hex: &[u8]| ClusterKey::derive(&RustCrypto, b"vproc", &parse_key(hex).unwrap());
+    let k = ck(b"0123456789abcdef0123456789abcdef");
+    let pa = t.acceptor_proof(&RustCrypto, &k);
+    let pi = t.initiator_proof(&RustCrypto, &k);
     assert_ne!(pa, pi, "a proof cannot be reflected to its sender");
-    let (k1, k2) = t.session_keys(&RustCrypto, &ck);
+    let (k1, k2) = t.session_keys(&RustCrypto, &k);
     assert_ne!(k1, k2, "each direction has its own key");
-    assert_ne!(k1, ck);
+    assert_ne!(k1, k.frame_key(&RustCrypto));
     for other in [
         Transcript { initiator: 3, ..t },
         Transcript { acceptor: 3, ..t },
@@ -313,11 +314,11 @@ fn handshake_proofs_bind_everything() {
             ..t
         },
     ] {
-        assert_ne!(other.acceptor_proof(&RustCrypto, &ck), pa);
-        assert_ne!(other.initiator_proof(&RustCrypto, &ck), pi);
+        assert_ne!(other.acceptor_proof(&RustCrypto, &k), pa);
+        assert_ne!(other.initiator_proof(&RustCrypto, &k), pi);
     }
     assert_ne!(
-        t.acceptor_proof(&RustCrypto, &cluster_key(&RustCrypto, b"x")),
+        t.acceptor_proof(&RustCrypto, &ck(b"0123456789abcdef0123456789abcdee")),
         pa
     );
 }

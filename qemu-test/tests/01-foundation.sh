@@ -51,7 +51,7 @@ check_match "ps is procps, not busybox" 'procps' "$(on 1 'ps --version')"
 
 # --- rmmod and insmod again
 peers=1@10.77.0.1:7300,2@10.77.0.2:7300,3@10.77.0.3:7300
-key=${VPROC_KEY:-vproc-test-key-${VPROC_CLUSTER:-default}}
+key=$CLUSTER_KEY
 check "rmmod vproc on node 2" on 2 'rmmod vproc'
 check_fails "/proc/cluster is gone after rmmod" on 2 'test -e /proc/cluster'
 check "insmod again on node 2" on 2 "insmod /lib/modules/vproc.ko node=2 peers=$peers key=$key"

@@ -2,7 +2,7 @@
 # Sourced by run-tests with lib.sh; the cluster is up with $NODES nodes.
 
 peers=1@10.77.0.1:7300,2@10.77.0.2:7300,3@10.77.0.3:7300
-key=${VPROC_KEY:-vproc-test-key-${VPROC_CLUSTER:-default}}
+key=$CLUSTER_KEY
 
 # state_of NODE OBSERVER: NODE's state as OBSERVER's /proc/cluster/nodes says.
 state_of() { on "$2" "awk '\$1 == $1 { print \$3 }' /proc/cluster/nodes"; }
@@ -56,7 +56,7 @@ check_eq "rmmod on node 2: node 1 marks it left" left "$(state_of 2 1)"
 check_eq "poll on events times out when nothing happens" timeout "$(on 1 'vproc-polltest /proc/cluster/events 1500')"
 on 1 'vproc-polltest /proc/cluster/events 15000 > /tmp/poll 2>&1 & echo $! > /tmp/poll.pid'
 sleep 1
-on 1 'echo 2500 > /proc/cluster/admin/timeout_ms; echo -n x > /proc/cluster/admin/key; echo -n '"$key"' > /proc/cluster/admin/key'
+on 1 'echo 2500 > /proc/cluster/admin/timeout_ms; echo -n '"$key"' > /proc/cluster/admin/key'
 on 1 'i=0; while [ $i -lt 50 ] && kill -0 $(cat /tmp/poll.pid) 2>/dev/null; do sleep 0.1; i=$((i+1)); done'
 check_match "poll on events wakes up for a new event, which read returns" "^ready" "$(on 1 'cat /tmp/poll')"
 check_match "... the event itself" "key node=1 cluster key changed" "$(on 1 'cat /tmp/poll')"
@@ -65,8 +65,10 @@ check "insmod on node 2 again" on 2 "insmod /lib/modules/vproc.ko node=2 peers=$
 check "node 2 rejoins" wait_up 2 1 15
 
 # --- a wrong key is refused, and logged; the right key set later admits it
+# (a well-formed key, 128 bits, that is not the cluster's: 10-key.sh has
+# the malformed ones)
 on 2 'rmmod vproc'
-check "insmod node 2 with a wrong key" on 2 "insmod /lib/modules/vproc.ko node=2 peers=$peers key=not-the-key"
+check "insmod node 2 with a wrong key" on 2 "insmod /lib/modules/vproc.ko node=2 peers=$peers key=0123456789abcdef0123456789abcdef"
 sleep 3
 check_match "node 1 refuses it (events)" 'refused node=0 bad MAC in handshake' "$(on 1 'cat /proc/cluster/events')"
 check_match "node 1 logs it" 'vproc: .*bad MAC' "$(on 1 dmesg)"
@@ -74,7 +76,7 @@ check_eq "node 1 does not list node 2 up" left "$(state_of 2 1)"
 check_eq "node 2 sees nobody up" joining "$(state_of 1 2)"
 check_fails "the key cannot be read back" on 2 'cat /proc/cluster/admin/key'
 check_fails "the key is not in sysfs" on 2 'ls /sys/module/vproc/parameters/key'
-check_fails "a non-root user cannot set the key" on 2 "su user -c 'echo x > /proc/cluster/admin/key'"
+check_fails "a non-root user cannot set the key" on 2 "su user -c 'echo $key > /proc/cluster/admin/key'"
 check_fails "a non-root user cannot even list admin/" on 2 "su user -c 'ls /proc/cluster/admin'"
 check "root sets the right key on node 2" on 2 "echo -n $key > /proc/cluster/admin/key"
 check "node 2 joins with it" wait_up 2 1 15

@@ -102,5 +102,5 @@ check_fails "no /proc/<pid>/where without the module" on 3 'test -e /proc/self/w
 check_fails "readdir of /proc/<pid> lists no vproc file" on 3 'ls /proc/self | grep -qx goto'
 p=$(on 3 'sh -c "echo \$\$"')
 check "PIDs are allocated as usual once it is gone" test "$p" -gt 0
-check "insmod node 3 again" on 3 "insmod /lib/modules/vproc.ko node=3 peers=1@10.77.0.1:7300,2@10.77.0.2:7300,3@10.77.0.3:7300 key=${VPROC_KEY:-vproc-test-key-${VPROC_CLUSTER:-default}}"
+check "insmod node 3 again" on 3 "insmod /lib/modules/vproc.ko node=3 peers=1@10.77.0.1:7300,2@10.77.0.2:7300,3@10.77.0.3:7300 key=$CLUSTER_KEY"
 check "/proc/<pid>/where is back" on 3 'test -r /proc/self/where'

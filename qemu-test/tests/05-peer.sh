@@ -2,7 +2,7 @@
 # must drop that connection, log why, and carry on.
 # Sourced by run-tests with lib.sh; the cluster is up with $NODES nodes.
 
-key=${VPROC_KEY:-vproc-test-key-${VPROC_CLUSTER:-default}}
+key=$CLUSTER_KEY
 # peer FAKE_NODE SCENARIO: run it from node 3 against node 1.
 peer() { on 3 "vproc-peertest 10.77.0.1 7300 $1 1 $key $2"; }
 

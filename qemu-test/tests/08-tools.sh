@@ -5,7 +5,7 @@
 
 M=vproc-mtest
 peers=1@10.77.0.1:7300,2@10.77.0.2:7300,3@10.77.0.3:7300
-key=${VPROC_KEY:-vproc-test-key-${VPROC_CLUSTER:-default}}
+key=$CLUSTER_KEY
 # run NODE CMD: CMD's stdout and stderr, then "rc=STATUS".
 run() { on "$1" "$2 2>&1; echo rc=\$?"; }
 rc_of() { sed -n 's/^rc=//p' <<<"$1"; }

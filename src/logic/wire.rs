@@ -2,10 +2,13 @@
 
 //! The transport's wire format: frames, messages, and the handshake proofs.
 //!
-//! A connection starts with a handshake, all frames MACed with the cluster
-//! key: Hello (i->a, seq 0), HelloAck (a->i, seq 0), Auth (i->a, seq 1),
-//! Welcome (a->i, seq 1), or Refuse from either side instead. From seq 2 on,
-//! each direction uses its session key ([`Transcript::session_keys`]).
+//! A connection starts with a handshake, all frames MACed with the frame key
+//! derived from the cluster key ([`ClusterKey::frame_key`]): Hello (i->a,
+//! seq 0), HelloAck (a->i, seq 0), Auth (i->a, seq 1), Welcome (a->i, seq
+//! 1), or Refuse from either side instead. From seq 2 on, each direction
+//! uses its session key ([`Transcript::session_keys`]). Proofs and session
+//! keys are HKDF-SHA256 outputs over the secret, the cluster's salt and
+//! both nonces: `logic::key` has the derivation.
 //!
 //! Every frame on a vproc connection is
 //!
@@ -19,13 +22,15 @@
 //!   +   [u8; 32] MAC: HMAC-SHA256(key, header || payload)
 //! ```
 //!
-//! (little-endian integers). Handshake frames are MACed with the cluster key,
+//! (little-endian integers). Handshake frames are MACed with the frame key,
 //! all later ones with a per-direction session key derived from both nonces,
 //! so a frame cannot be forged without the key, replayed (sequence), or
 //! reflected back to its sender (direction). The codec never allocates: it
 //! decodes from and encodes into caller buffers, and every length it reads is
 //! checked against a fixed bound before use. HMAC itself is supplied by the
 //! caller ([`Hmac`]): the kernel's library in the module, a crate on the host.
+
+use super::key::{ClusterKey, LABEL_A2I, LABEL_ACCEPTOR_PROOF, LABEL_I2A, LABEL_INITIATOR_PROOF};
 
 /// Protocol version; a frame with another version ends the connection.
 pub const VERSION: u8 = 1;
@@ -185,7 +190,8 @@ impl Header {
     }
 }
 
-/// HMAC-SHA256 over the concatenation of `parts`, keyed by `key`.
+/// HMAC-SHA256 over the concatenation of `parts`, keyed by `key`. Callers
+/// pass at most 8 parts (the kernel's adapter takes no more).
 pub trait Hmac {
     /// Computes the MAC.
     fn hmac(&self, key: &[u8; 32], parts: &[&[u8]]) -> [u8; 32];
@@ -210,11 +216,6 @@ pub fn frame_mac(
     h.hmac(key, &[header, payload])
 }
 
-/// Derives the 32-byte cluster key from the configured secret (any length).
-pub fn cluster_key(h: &impl Hmac, secret: &[u8]) -> [u8; 32] {
-    h.hmac(&[0u8; 32], &[b"vproc-v1 cluster key", secret])
-}
-
 /// The handshake facts both sides agree on once HelloAck has been seen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Transcript {
@@ -229,33 +230,33 @@ pub struct Transcript {
 }
 
 impl Transcript {
-    fn derive(&self, h: &impl Hmac, key: &[u8; 32], label: &[u8]) -> [u8; 32] {
-        h.hmac(
-            key,
-            &[
-                label,
-                &self.nonce_i,
-                &self.nonce_a,
-                &[self.initiator, self.acceptor],
-            ],
+    /// HKDF-Expand of the cluster key with `label` and this transcript as
+    /// `info` (see `logic::key`).
+    fn derive(&self, h: &impl Hmac, key: &ClusterKey, label: &[u8]) -> [u8; 32] {
+        key.expand_for(
+            h,
+            label,
+            &[self.initiator, self.acceptor],
+            &self.nonce_i,
+            &self.nonce_a,
         )
     }
 
     /// What the acceptor sends to prove it holds the cluster key.
-    pub fn acceptor_proof(&self, h: &impl Hmac, key: &[u8; 32]) -> [u8; 32] {
-        self.derive(h, key, b"vproc-v1 acceptor proof")
+    pub fn acceptor_proof(&self, h: &impl Hmac, key: &ClusterKey) -> [u8; 32] {
+        self.derive(h, key, LABEL_ACCEPTOR_PROOF)
     }
 
     /// What the initiator sends to prove it holds the cluster key.
-    pub fn initiator_proof(&self, h: &impl Hmac, key: &[u8; 32]) -> [u8; 32] {
-        self.derive(h, key, b"vproc-v1 initiator proof")
+    pub fn initiator_proof(&self, h: &impl Hmac, key: &ClusterKey) -> [u8; 32] {
+        self.derive(h, key, LABEL_INITIATOR_PROOF)
     }
 
     /// The session keys `(initiator -> acceptor, acceptor -> initiator)`.
-    pub fn session_keys(&self, h: &impl Hmac, key: &[u8; 32]) -> ([u8; 32], [u8; 32]) {
+    pub fn session_keys(&self, h: &impl Hmac, key: &ClusterKey) -> ([u8; 32], [u8; 32]) {
         (
-            self.derive(h, key, b"vproc-v1 key i2a"),
-            self.derive(h, key, b"vproc-v1 key a2i"),
+            self.derive(h, key, LABEL_I2A),
+            self.derive(h, key, LABEL_A2I),
         )
     }
 }

@@ -1,6 +1,7 @@
 //! Fuzzes what the kernel does with bytes from a peer: header decode, every
-//! message decoder, and frame verification. None may panic; a header that
-//! decodes must bound the payload.
+//! message decoder, and frame verification; and with bytes root writes as a
+//! key or a cluster name. None may panic; a header that decodes must bound
+//! the payload; a key that parses has 16..64 bytes.
 
 #![no_main]
 
@@ -38,6 +39,10 @@ fuzz_target!(|data: &[u8]| {
             let _ = verify_frame(&XorMac, &[3; 32], &hdr, payload, &mac, 2);
         }
     }
+    if let Ok(k) = vproc_logic::key::parse_key(data) {
+        assert!((16..=64).contains(&k.as_bytes().len()));
+    }
+    let _ = vproc_logic::key::cluster_name(data);
     let _ = Hello::decode(data);
     let _ = HelloAck::decode(data);
     let _ = Auth::decode(data);

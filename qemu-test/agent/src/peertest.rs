@@ -4,7 +4,9 @@
 //!     vproc-peertest ADDR PORT ME TO KEY SCENARIO
 //!
 //! Joins node TO at ADDR:PORT as node ME (the real handshake, with the wire
-//! codec of `src/logic/`), then plays SCENARIO and reports on stdout
+//! codec and key derivation of `src/logic/`; KEY is the cluster key in hex
+//! as insmod takes it, for a node whose `cluster=` is the default), then
+//! plays SCENARIO and reports on stdout
 //! whether the node closed the connection (`closed`) or kept it (`open`):
 //!
 //! - `good`: a valid load vector, then an echo: must stay `open` (`echoed`);
@@ -31,6 +33,7 @@ use sha2::Sha256;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
+use vproc_logic::key::{parse_key, ClusterKey, DEFAULT_CLUSTER};
 use vproc_logic::mig;
 use vproc_logic::wire::*;
 
@@ -96,7 +99,10 @@ fn msg<M: Message>(m: &M) -> Vec<u8> {
 }
 
 fn join(addr: &str, port: u16, me: u8, to: u8, secret: &[u8]) -> Peer {
-    let key = cluster_key(&H, secret);
+    // The module's cluster= is left at its default in the test cluster.
+    let secret = parse_key(secret).unwrap_or_else(|e| die(&format!("key: {e}")));
+    let ck = ClusterKey::derive(&H, DEFAULT_CLUSTER, &secret);
+    let key = ck.frame_key(&H);
     let mut s = TcpStream::connect((addr, port)).unwrap_or_else(|e| die(&format!("connect: {e}")));
     s.set_read_timeout(Some(Duration::from_secs(5))).ok();
     let nonce_i = [0x42; NONCE_LEN];
@@ -118,7 +124,7 @@ fn join(addr: &str, port: u16, me: u8, to: u8, secret: &[u8]) -> Peer {
         nonce_i,
         nonce_a: ack.nonce,
     };
-    if ack.proof != t.acceptor_proof(&H, &key) {
+    if ack.proof != t.acceptor_proof(&H, &ck) {
         die("the node's proof does not verify");
     }
     send_raw(
@@ -127,7 +133,7 @@ fn join(addr: &str, port: u16, me: u8, to: u8, secret: &[u8]) -> Peer {
         1,
         MsgType::Auth as u8,
         &msg(&Auth {
-            proof: t.initiator_proof(&H, &key),
+            proof: t.initiator_proof(&H, &ck),
         }),
         false,
     );
@@ -135,7 +141,7 @@ fn join(addr: &str, port: u16, me: u8, to: u8, secret: &[u8]) -> Peer {
     if h.ty != MsgType::Welcome {
         die("not welcomed");
     }
-    let (tx_key, rx_key) = t.session_keys(&H, &key);
+    let (tx_key, rx_key) = t.session_keys(&H, &ck);
     Peer {
         s,
         tx_key,

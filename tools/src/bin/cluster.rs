@@ -7,7 +7,8 @@
 //! - `cluster events [-f]`: the event log, and with `-f` new events as
 //!   they happen;
 //! - `cluster top`: a live view of the nodes, the busiest processes and
-//!   the recent migrations.
+//!   the recent migrations;
+//! - `cluster key new`: a fresh cluster key (needs no module).
 
 use std::collections::{HashMap, VecDeque};
 use std::io::{self, Read, Write};
@@ -68,6 +69,11 @@ enum Cmd {
         #[arg(value_parser = ["on", "off"])]
         value: Option<String>,
     },
+    /// Cluster keys: `cluster key new` prints a fresh one.
+    Key {
+        #[command(subcommand)]
+        cmd: KeyCmd,
+    },
     /// Live view of the nodes, the busiest processes and recent migrations
     /// (q or Ctrl-C quits).
     Top {
@@ -79,6 +85,43 @@ enum Cmd {
               value_parser = parse_delay)]
         delay: f64,
     },
+}
+
+#[derive(Subcommand)]
+enum KeyCmd {
+    /// Print a fresh cluster key (64 hex digits from getrandom).
+    #[command(
+        long_about = "Print a fresh cluster key: 64 hex digits (256 bits) from the \
+kernel's random source (getrandom(2)), on stdout with a newline.\n\n\
+A key is 32 to 128 hex digits; shorter ones are refused. Give the same key to \
+every node of the cluster (insmod vproc.ko key=KEY, or write it to \
+/proc/cluster/admin/key) and keep it as secret as a root password: whoever \
+holds it can join the cluster and is root on every node, as with munge keys \
+or Kerberos host keys."
+    )]
+    New,
+}
+
+/// `cluster key new`: 32 random bytes as 64 lowercase hex digits.
+fn key_new() -> Result<(), ToolError> {
+    let mut buf = [0u8; 32];
+    let mut got = 0;
+    while got < buf.len() {
+        let rest = &mut buf[got..];
+        // SAFETY: `rest` is valid for `rest.len()` writable bytes.
+        let n = unsafe { libc::getrandom(rest.as_mut_ptr().cast(), rest.len(), 0) };
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            if e.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(ToolError::failed(format!("getrandom: {e}")));
+        }
+        got += n as usize;
+    }
+    let hex: String = buf.iter().map(|b| format!("{b:02x}")).collect();
+    println!("{hex}");
+    Ok(())
 }
 
 fn parse_delay(s: &str) -> Result<f64, String> {
@@ -506,6 +549,7 @@ fn main() {
         Cmd::Events { follow, json } => events(follow, json),
         Cmd::Loadlevel { value } => node_loadlevel(value.as_deref()),
         Cmd::Top { iterations, delay } => top(iterations, delay),
+        Cmd::Key { cmd: KeyCmd::New } => key_new(),
     };
     if let Err(e) = result {
         eprintln!("cluster: {}", e.msg);
