@@ -427,6 +427,12 @@ fn page_hash_sees_every_byte_and_the_address() {
     );
 }
 
+const USER: Caller = Caller {
+    uid: 1000,
+    gid: 1000,
+    cap_sys_ptrace: false,
+};
+
 #[test]
 fn control_round_trip_and_bad_fields() {
     for (op, value) in [
@@ -438,8 +444,10 @@ fn control_round_trip_and_bad_fields() {
         let c = Control {
             op,
             value,
-            euid: 1000,
-            admin: value == 1,
+            caller: Caller {
+                cap_sys_ptrace: value == 1,
+                ..USER
+            },
         };
         let mut b = vec![0u8; CONTROL_LEN];
         write_control(&mut Writer::new(&mut b), &c).unwrap();
@@ -453,11 +461,13 @@ fn control_round_trip_and_bad_fields() {
     let good = Control {
         op: ControlOp::Goto,
         value: 2,
-        euid: 0,
-        admin: false,
+        caller: USER,
     };
     let mut b = vec![0u8; CONTROL_LEN];
     write_control(&mut Writer::new(&mut b), &good).unwrap();
+    // The layout: operation, value, the caller's uid, gid, CAP_SYS_PTRACE.
+    assert_eq!(CONTROL_LEN, 17);
+    assert_eq!(&b[8..12], &1000u32.to_le_bytes());
     let bad = |at: usize, v: u8| {
         let mut x = b.clone();
         x[at] = v;
@@ -466,7 +476,13 @@ fn control_round_trip_and_bad_fields() {
     assert!(bad(0, 0), "operation 0");
     assert!(bad(0, 4), "unknown operation");
     assert!(bad(4, 64), "node 64");
-    assert!(bad(12, 2), "admin neither 0 nor 1");
+    assert!(bad(16, 2), "CAP_SYS_PTRACE neither 0 nor 1");
+    // A caller named by the invalid id (uid_t)-1 is nobody.
+    for at in [8, 12] {
+        let mut x = b.clone();
+        x[at..at + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(read_control(&mut Reader::new(&x)).is_err(), "id -1 at {at}");
+    }
     // A switch is 0 or 1.
     let mut x = b.clone();
     x[0] = 2;
@@ -475,4 +491,59 @@ fn control_round_trip_and_bad_fields() {
     // Kind 13 is Control; 14 is nothing.
     assert_eq!(Kind::try_from(13).unwrap(), Kind::Control);
     assert!(Kind::try_from(14).is_err());
+}
+
+#[test]
+fn goto_carries_its_caller() {
+    for node in [0, 1, 63] {
+        let g = GotoReq {
+            node,
+            caller: Caller {
+                uid: 0,
+                gid: 0,
+                cap_sys_ptrace: true,
+            },
+        };
+        let mut b = vec![0u8; GOTO_LEN];
+        write_goto(&mut Writer::new(&mut b), &g).unwrap();
+        assert_eq!(read_goto(&mut Reader::new(&b)).unwrap(), g);
+        // The node alone (the old body) is not a Goto any more.
+        assert!(read_goto(&mut Reader::new(&b[..4])).is_err());
+        let mut long = b.clone();
+        long.push(0);
+        assert!(read_goto(&mut Reader::new(&long)).is_err());
+    }
+    let mut b = vec![0u8; GOTO_LEN];
+    let g = GotoReq {
+        node: 2,
+        caller: USER,
+    };
+    write_goto(&mut Writer::new(&mut b), &g).unwrap();
+    let bad = |at: usize, v: u8| {
+        let mut x = b.clone();
+        x[at] = v;
+        read_goto(&mut Reader::new(&x)).is_err()
+    };
+    assert!(bad(0, 64), "node 64");
+    assert!(bad(3, 1), "node past 255");
+    assert!(bad(12, 7), "CAP_SYS_PTRACE neither 0 nor 1");
+    let mut x = b.clone();
+    x[8..12].copy_from_slice(&u32::MAX.to_le_bytes());
+    assert!(read_goto(&mut Reader::new(&x)).is_err(), "gid -1");
+}
+
+#[test]
+fn caller_codec_alone() {
+    let mut b = [0u8; CALLER_LEN];
+    write_caller(&mut Writer::new(&mut b), &USER).unwrap();
+    assert_eq!(read_caller(&mut Reader::new(&b)).unwrap(), USER);
+    assert!(read_caller(&mut Reader::new(&b[..CALLER_LEN - 1])).is_err());
+    // The largest valid ids pass; only (uid_t)-1 is refused.
+    let big = Caller {
+        uid: u32::MAX - 1,
+        gid: u32::MAX - 1,
+        cap_sys_ptrace: false,
+    };
+    write_caller(&mut Writer::new(&mut b), &big).unwrap();
+    assert_eq!(read_caller(&mut Reader::new(&b)).unwrap(), big);
 }
