@@ -29,13 +29,17 @@ dp=$(bg 1 "$P seteuid 1000 900")
 sleep 0.5
 check_eq "a user runs a setuid-root program (uid 1000, euid 0)" "1000 0" "$(ids 1 "$sp")"
 check_eq "a root daemon did seteuid(1000) (uid 0, euid 1000)" "0 1000" "$(ids 1 "$dp")"
-for t in "setuid-root program:$sp" "seteuid(1000) daemon:$dp"; do
-    name=${t%%:*} pid=${t##*:}
+# The other node tried through /proc is one it does not move to below: a
+# lookup of /proc/PID/goto there while PID is remote makes a later restore
+# of a process with mixed uids there fail (EINVAL; a restore bug of its
+# own, reported, not a permission matter).
+for t in "setuid-root program:$sp:3" "seteuid(1000) daemon:$dp:2"; do
+    IFS=: read -r name pid other <<<"$t"
     for f in goto lock loadlevel; do
         v=1; [ $f = goto ] && v=2
         check_match "$name: a user cannot write its /proc/PID/$f on its node" "$REFUSED" \
             "$(on 1 "su user -c 'echo $v > /proc/$pid/$f' 2>&1")"
-        check_fails "$name: nor on another node" on 2 "su user -c 'echo $v > /proc/$pid/$f'"
+        check_fails "$name: nor on another node" on $other "su user -c 'echo $v > /proc/$pid/$f'"
     done
     for n in 1 2; do
         check_match "$name: a user's migrate from node $n: EPERM" "$EPERM_TOOL" \
