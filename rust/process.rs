@@ -14,6 +14,8 @@
 
 use super::proc::Seq;
 use super::shim;
+use crate::logic::mig::Caller;
+use crate::logic::wire::Sender;
 use core::ptr::NonNull;
 use kernel::{prelude::*, sync::Arc};
 
@@ -25,12 +27,21 @@ pub(crate) struct TaskFacts {
     pub(crate) kthread: bool,
     /// Threads in the process.
     pub(crate) threads: u32,
-    /// The calling task owns it or has CAP_SYS_ADMIN.
+    /// The caller may move, lock or loadlevel it: ptrace's rule,
+    /// `ptrace_may_access(task, PTRACE_MODE_ATTACH_REALCREDS)`, for the
+    /// caller (false for a read, which asks nothing).
     pub(crate) may_control: bool,
-    /// Its real and effective uid.
-    pub(crate) uid: u32,
-    /// Effective uid.
-    pub(crate) euid: u32,
+    /// The caller, as a request about this process carries it to the node
+    /// where the process runs (uid -1, refused there, for a read).
+    pub(crate) caller: Caller,
+}
+
+fn caller_from_raw(c: &shim::vproc_caller) -> Caller {
+    Caller {
+        uid: c.uid,
+        gid: c.gid,
+        cap_sys_ptrace: c.cap_sys_ptrace != 0,
+    }
 }
 
 impl TaskFacts {
@@ -40,26 +51,42 @@ impl TaskFacts {
             kthread: t.kthread != 0,
             threads: t.threads.max(0) as u32,
             may_control: t.may_control != 0,
-            uid: t.uid,
-            euid: t.euid,
+            caller: caller_from_raw(&t.caller),
         }
     }
 }
 
-/// The calling task's uid and euid.
-pub(crate) fn current_ids() -> (u32, u32) {
-    let (mut uid, mut euid) = (0, 0);
-    // SAFETY: both are valid for writes.
-    unsafe { shim::vproc_shim_current_ids(&mut uid, &mut euid) };
-    (uid, euid)
+/// The calling task as the caller of a request that goes to another node.
+pub(crate) fn current_caller() -> Caller {
+    let mut c = shim::vproc_caller::default();
+    // SAFETY: `c` is valid for writes; process context.
+    unsafe { shim::vproc_shim_current_caller(&mut c) };
+    caller_from_raw(&c)
 }
 
 /// Facts about local process `pid` for the calling task (`ESRCH`: none).
 pub(crate) fn task_of_pid(pid: u32) -> Result<TaskFacts> {
+    task_of_pid_for(pid, None)
+}
+
+/// Facts about local process `pid` for `caller`, a caller of another node:
+/// `may_control` is ptrace's rule evaluated with the caller's ids here.
+pub(crate) fn task_of_pid_as(pid: u32, caller: &Caller) -> Result<TaskFacts> {
+    task_of_pid_for(pid, Some(caller))
+}
+
+fn task_of_pid_for(pid: u32, caller: Option<&Caller>) -> Result<TaskFacts> {
     let pid = i32::try_from(pid).map_err(|_| ESRCH)?;
+    let raw = caller.map(|c| shim::vproc_caller {
+        uid: c.uid,
+        gid: c.gid,
+        cap_sys_ptrace: c_int::from(c.cap_sys_ptrace),
+    });
+    let as_ptr = raw.as_ref().map_or(core::ptr::null(), core::ptr::from_ref);
     let mut t = shim::vproc_task::default();
-    // SAFETY: `t` is valid for writes; process context.
-    let ret = unsafe { shim::vproc_shim_task_of_pid(pid, &mut t) };
+    // SAFETY: `t` is valid for writes, `as_ptr` null or valid for reads
+    // for the call; process context.
+    let ret = unsafe { shim::vproc_shim_task_of_pid(pid, as_ptr, &mut t) };
     if ret < 0 {
         return Err(Error::from_errno(ret));
     }
@@ -260,8 +287,9 @@ pub(crate) trait RemoteProcs: Send + Sync + 'static {
     fn owner_of(&self, tgid: u32) -> Option<(u32, u32)>;
     /// Renders file `name` of remote process `tgid`.
     fn show(&self, m: &mut Seq<'_>, tgid: u32, name: &[u8]) -> Result;
-    /// Delivers `sig` to remote process `pid` for the calling task.
-    fn kill(&self, pid: u32, sig: u32, uid: u32, euid: u32) -> Result;
+    /// Delivers `sig` to remote process `pid` for the calling task,
+    /// described by `from`.
+    fn kill(&self, pid: u32, sig: u32, from: &Sender) -> Result;
 }
 
 /// # Safety
@@ -320,20 +348,29 @@ unsafe extern "C" fn remote_show_tramp<T: RemoteProcs>(
 
 /// # Safety
 ///
-/// As [`next_tramp`].
+/// As [`next_tramp`]; `from` is valid for reads.
 unsafe extern "C" fn kill_tramp<T: RemoteProcs>(
     data: *mut c_void,
     pid: c_int,
     sig: c_int,
-    uid: c_uint,
-    euid: c_uint,
+    from: *const shim::vproc_sender,
 ) -> c_int {
     // SAFETY: per this function's contract.
-    let me = unsafe { &*data.cast::<T>() };
-    let (Ok(pid), Ok(sig)) = (u32::try_from(pid), u32::try_from(sig)) else {
+    let (me, f) = unsafe { (&*data.cast::<T>(), &*from) };
+    let (Ok(pid), Ok(sig), Ok(from_pid)) =
+        (u32::try_from(pid), u32::try_from(sig), u32::try_from(f.pid))
+    else {
         return EINVAL.to_errno();
     };
-    match me.kill(pid, sig, uid, euid) {
+    let from = Sender {
+        pid: from_pid,
+        uid: f.uid,
+        euid: f.euid,
+        gid: f.gid,
+        egid: f.egid,
+        cap_kill: f.cap_kill != 0,
+    };
+    match me.kill(pid, sig, &from) {
         Ok(()) => 0,
         Err(e) => e.to_errno(),
     }
@@ -460,14 +497,25 @@ pub(crate) fn for_each_proc(
     }
 }
 
-/// Sends `sig` to local process `pid` on behalf of `uid`/`euid`.
-pub(crate) fn kill_local(pid: u32, sig: u32, uid: u32, euid: u32) -> Result {
-    let (pid, sig) = (
+/// Sends `sig` to local process `pid` for `from`, a sender of another
+/// node: kill(2)'s permission rule and LSM hook apply with the sender's
+/// ids and CAP_KILL, as to a local kill (`EPERM`, `ESRCH`...).
+pub(crate) fn kill_local(pid: u32, sig: u32, from: &Sender) -> Result {
+    let (pid, sig, from_pid) = (
         i32::try_from(pid).map_err(|_| EINVAL)?,
         i32::try_from(sig).map_err(|_| EINVAL)?,
+        i32::try_from(from.pid).map_err(|_| EINVAL)?,
     );
-    // SAFETY: no preconditions; process context.
-    let ret = unsafe { shim::vproc_shim_kill_local(pid, sig, uid, euid) };
+    let raw = shim::vproc_sender {
+        pid: from_pid,
+        uid: from.uid,
+        euid: from.euid,
+        gid: from.gid,
+        egid: from.egid,
+        cap_kill: c_int::from(from.cap_kill),
+    };
+    // SAFETY: `raw` is valid for reads for the call; process context.
+    let ret = unsafe { shim::vproc_shim_kill_local(pid, sig, &raw) };
     if ret < 0 {
         Err(Error::from_errno(ret))
     } else {

@@ -21,6 +21,7 @@
 #include <linux/sched/cputime.h>
 #include <linux/sched/mm.h>
 #include <linux/pid_namespace.h>
+#include <linux/ptrace.h>
 #include <linux/sched/signal.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
@@ -482,27 +483,120 @@ void vproc_shim_sock_release(struct socket *s)
 
 /* ---- processes ---- */
 
-static void vproc_fill_task(struct vproc_task *out, struct task_struct *t)
+/*
+ * A credential for acting for a user of another node: a copy of the
+ * calling kernel thread's with the user's ids (real and saved @uid and
+ * @gid, effective and filesystem @euid and @egid), no supplementary
+ * groups, and capability @cap alone (-1: none). It is only ever used under
+ * override_creds(), never committed. ERR_PTR(-EINVAL) for an id that
+ * names nobody, ERR_PTR(-ENOMEM).
+ */
+static struct cred *vproc_cred_as(unsigned int uid, unsigned int euid,
+				  unsigned int gid, unsigned int egid, int cap)
 {
-	const struct cred *c;
+	kuid_t ku = make_kuid(&init_user_ns, uid);
+	kuid_t keu = make_kuid(&init_user_ns, euid);
+	kgid_t kg = make_kgid(&init_user_ns, gid);
+	kgid_t keg = make_kgid(&init_user_ns, egid);
+	struct group_info *gi;
+	struct cred *new;
+
+	if (!uid_valid(ku) || !uid_valid(keu) || !gid_valid(kg) ||
+	    !gid_valid(keg))
+		return ERR_PTR(-EINVAL);
+	gi = groups_alloc(0);
+	if (!gi)
+		return ERR_PTR(-ENOMEM);
+	new = prepare_creds();
+	if (!new) {
+		put_group_info(gi);
+		return ERR_PTR(-ENOMEM);
+	}
+	new->uid = ku;
+	new->suid = ku;
+	new->euid = keu;
+	new->fsuid = keu;
+	new->gid = kg;
+	new->sgid = kg;
+	new->egid = keg;
+	new->fsgid = keg;
+	new->cap_inheritable = CAP_EMPTY_SET;
+	new->cap_ambient = CAP_EMPTY_SET;
+	new->cap_permitted = CAP_EMPTY_SET;
+	if (cap >= 0)
+		cap_raise(new->cap_permitted, cap);
+	new->cap_effective = new->cap_permitted;
+	set_groups(new, gi);
+	put_group_info(gi);
+	return new;
+}
+
+/*
+ * Who may move, lock or loadlevel @t is ptrace's rule, LSM hook included:
+ * for caller @c of another node, ptrace_may_access() with a credential of
+ * the caller's ids. 1 (may), 0 (may not), or -errno.
+ */
+static int vproc_may_control_as(struct task_struct *t,
+				const struct vproc_caller *c)
+{
+	const struct cred *old;
+	struct cred *new;
+	bool ok;
+
+	new = vproc_cred_as(c->uid, c->uid, c->gid, c->gid,
+			    c->cap_sys_ptrace ? CAP_SYS_PTRACE : -1);
+	if (IS_ERR(new))
+		return PTR_ERR(new);
+	old = override_creds(new);
+	ok = ptrace_may_access(t, PTRACE_MODE_ATTACH_REALCREDS);
+	revert_creds(old);
+	put_cred(new);
+	return ok;
+}
+
+void vproc_shim_current_caller(struct vproc_caller *out)
+{
+	out->uid = from_kuid_munged(&init_user_ns, current_uid());
+	out->gid = from_kgid_munged(&init_user_ns, current_gid());
+	out->cap_sys_ptrace = capable_noaudit(CAP_SYS_PTRACE);
+}
+
+/*
+ * Facts about @t; with @asked, whether the caller may control it: the
+ * calling task (@as NULL) or caller @as of another node. 0 or -errno.
+ */
+static int vproc_fill_task(struct vproc_task *out, struct task_struct *t,
+			   bool asked, const struct vproc_caller *as)
+{
+	int ok;
 
 	memset(out, 0, sizeof(*out));
 	out->tgid = task_tgid_nr(t);
-	rcu_read_lock();
-	c = __task_cred(t);
-	out->may_control = uid_eq(current_euid(), c->uid) ||
-			   uid_eq(current_euid(), c->euid);
-	out->uid = from_kuid(&init_user_ns, c->uid);
-	out->euid = from_kuid(&init_user_ns, c->euid);
-	rcu_read_unlock();
-	out->may_control = out->may_control || capable(CAP_SYS_ADMIN);
 	out->kthread = !!(t->flags & PF_KTHREAD);
 	out->threads = get_nr_threads(t);
+	/* Nobody: a request forwarded with it is refused. */
+	out->caller.uid = (unsigned int)-1;
+	out->caller.gid = (unsigned int)-1;
+	if (!asked)
+		return 0;
+	if (as) {
+		ok = vproc_may_control_as(t, as);
+		if (ok < 0)
+			return ok;
+		out->caller = *as;
+	} else {
+		ok = ptrace_may_access(t, PTRACE_MODE_ATTACH_REALCREDS);
+		vproc_shim_current_caller(&out->caller);
+	}
+	out->may_control = ok;
+	return 0;
 }
 
-int vproc_shim_task_of_pid(int pid, struct vproc_task *out)
+int vproc_shim_task_of_pid(int pid, const struct vproc_caller *as,
+			   struct vproc_task *out)
 {
 	struct task_struct *t;
+	int err;
 
 	if (pid <= 0)
 		return -ESRCH;
@@ -513,9 +607,9 @@ int vproc_shim_task_of_pid(int pid, struct vproc_task *out)
 	rcu_read_unlock();
 	if (!t)
 		return -ESRCH;
-	vproc_fill_task(out, t);
+	err = vproc_fill_task(out, t, true, as);
 	put_task_struct(t);
-	return 0;
+	return err;
 }
 
 static vproc_pid_show_fn vproc_pid_show_cb;
@@ -527,7 +621,7 @@ static int vproc_pid_show_tramp(struct seq_file *m, struct task_struct *task,
 {
 	struct vproc_task t;
 
-	vproc_fill_task(&t, task);
+	vproc_fill_task(&t, task, false, NULL);
 	return vproc_pid_show_cb(vproc_pid_data, m, &t, name);
 }
 
@@ -535,8 +629,12 @@ static int vproc_pid_write_tramp(struct task_struct *task, const char *name,
 				 const char *buf, size_t len)
 {
 	struct vproc_task t;
+	int err;
 
-	vproc_fill_task(&t, task);
+	/* In the writer's context: ptrace's rule for the writer. */
+	err = vproc_fill_task(&t, task, true, NULL);
+	if (err)
+		return err;
 	return vproc_pid_write_cb(vproc_pid_data, &t, name, buf, len);
 }
 
@@ -696,12 +794,22 @@ void vproc_shim_root_hooks_unregister(void)
 static vproc_remote_kill_fn vproc_remote_kill_cb;
 static void *vproc_signal_data;
 
+/*
+ * In the sender's context (kill(2)): what the receiving node needs to
+ * apply kill(2)'s rule as if the sender were there.
+ */
 static int vproc_signal_kill(pid_t pid, int sig, struct kernel_siginfo *info)
 {
-	unsigned int uid, euid;
+	struct vproc_sender from = {
+		.pid = task_tgid_nr(current),
+		.uid = from_kuid_munged(&init_user_ns, current_uid()),
+		.euid = from_kuid_munged(&init_user_ns, current_euid()),
+		.gid = from_kgid_munged(&init_user_ns, current_gid()),
+		.egid = from_kgid_munged(&init_user_ns, current_egid()),
+		.cap_kill = capable_noaudit(CAP_KILL),
+	};
 
-	vproc_shim_current_ids(&uid, &euid);
-	return vproc_remote_kill_cb(vproc_signal_data, pid, sig, uid, euid);
+	return vproc_remote_kill_cb(vproc_signal_data, pid, sig, &from);
 }
 
 static const struct vproc_signal_hooks vproc_signal_hooks_impl = {
@@ -719,12 +827,6 @@ int vproc_shim_signal_hooks_register(vproc_remote_kill_fn kill, void *data)
 void vproc_shim_signal_hooks_unregister(void)
 {
 	vproc_unregister_signal_hooks(&vproc_signal_hooks_impl);
-}
-
-void vproc_shim_current_ids(unsigned int *uid, unsigned int *euid)
-{
-	*uid = from_kuid_munged(&init_user_ns, current_uid());
-	*euid = from_kuid_munged(&init_user_ns, current_euid());
 }
 
 unsigned long long vproc_shim_boot_wall_ms(void)
@@ -867,43 +969,47 @@ int vproc_shim_for_each_sample(int min_pid, vproc_sample_fn fn, void *data)
 	return ret;
 }
 
-int vproc_shim_kill_local(int nr, int sig, unsigned int uid, unsigned int euid)
+int vproc_shim_kill_local(int nr, int sig, const struct vproc_sender *from)
 {
-	kuid_t kuid = make_kuid(&init_user_ns, uid);
-	kuid_t keuid = make_kuid(&init_user_ns, euid);
+	struct kernel_siginfo info;
+	const struct cred *old;
 	struct task_struct *t;
+	struct cred *new;
 	struct pid *pid;
-	bool ok;
 	int ret;
 
-	if (sig < 0 || sig > _NSIG)
+	if (sig < 0 || !valid_signal(sig) || from->pid <= 0)
 		return -EINVAL;
 	pid = find_get_pid(nr);
 	if (!pid)
 		return -ESRCH;
-	rcu_read_lock();
-	t = pid_task(pid, PIDTYPE_TGID);
-	if (!t || (t->flags & PF_KTHREAD)) {
-		rcu_read_unlock();
-		put_pid(pid);
+	t = get_pid_task(pid, PIDTYPE_TGID);
+	put_pid(pid);
+	if (!t)
+		return -ESRCH;
+	if (t->flags & PF_KTHREAD) {
+		put_task_struct(t);
 		return -ESRCH;
 	}
-	{
-		const struct cred *tc = __task_cred(t);
-
-		/* kill(2)'s rule (kill_ok_by_cred); euid 0 stands for CAP_KILL. */
-		ok = uid_eq(keuid, GLOBAL_ROOT_UID) ||
-		     uid_eq(keuid, tc->suid) || uid_eq(keuid, tc->uid) ||
-		     uid_eq(kuid, tc->suid) || uid_eq(kuid, tc->uid);
+	new = vproc_cred_as(from->uid, from->euid, from->gid, from->egid,
+			    from->cap_kill ? CAP_KILL : -1);
+	if (IS_ERR(new)) {
+		put_task_struct(t);
+		return PTR_ERR(new);
 	}
-	rcu_read_unlock();
-	if (!ok)
-		ret = -EPERM;
-	else if (!sig)
-		ret = 0;
-	else
-		ret = kill_pid(pid, sig, 1);
-	put_pid(pid);
+	/* What kill(2) of the sender would have queued (prepare_kill_siginfo). */
+	clear_siginfo(&info);
+	info.si_signo = sig;
+	info.si_errno = 0;
+	info.si_code = SI_USER;
+	info.si_pid = from->pid;
+	info.si_uid = from->uid;
+	/* check_kill_permission() and security_task_kill() read current's. */
+	old = override_creds(new);
+	ret = group_send_sig_info(sig, &info, t, PIDTYPE_TGID);
+	revert_creds(old);
+	put_cred(new);
+	put_task_struct(t);
 	return ret;
 }
 

@@ -143,13 +143,29 @@ void vproc_shim_sock_release(struct socket *s);
 
 /* ---- processes (the vproc hooks of kernel/patches/) ---- */
 
+/*
+ * Who asks to move, lock or loadlevel a process: what ptrace's rule
+ * (PTRACE_MODE_ATTACH_REALCREDS) reads of the caller, in the initial user
+ * namespace. It travels with a request to another node, which checks it
+ * there with ptrace_may_access() under a credential of these ids.
+ */
+struct vproc_caller {
+	unsigned int uid, gid;	/* real uid and gid */
+	int cap_sys_ptrace;	/* CAP_SYS_PTRACE in the initial user namespace */
+};
+
 /* Facts about a task, gathered for the /proc/<pid>/ hooks. */
 struct vproc_task {
 	int tgid;
 	int kthread;		/* a kernel thread */
 	int threads;		/* threads in its group */
-	int may_control;	/* current owns it or has CAP_SYS_ADMIN */
-	unsigned int uid, euid;	/* its owner (init user namespace) */
+	/*
+	 * The caller may move, lock or loadlevel it: ptrace_may_access(task,
+	 * PTRACE_MODE_ATTACH_REALCREDS) for the caller (0 where not asked:
+	 * a read).
+	 */
+	int may_control;
+	struct vproc_caller caller;	/* the caller (uid -1 where not asked) */
 };
 
 /*
@@ -198,11 +214,22 @@ int vproc_shim_root_hooks_register(vproc_remote_next_fn next,
 void vproc_shim_root_hooks_unregister(void);
 
 /*
- * kill(2) of a non-local PID (kernel/patches/0004): deliver @sig to @pid as
- * the caller (uid/euid below); 0 or -errno.
+ * Who sends a signal to a process of another node: what kill(2)'s rule
+ * reads of the sender (initial user namespace), and its PID for the
+ * target's siginfo.
+ */
+struct vproc_sender {
+	int pid;
+	unsigned int uid, euid, gid, egid;
+	int cap_kill;		/* CAP_KILL in the initial user namespace */
+};
+
+/*
+ * kill(2) of a non-local PID (kernel/patches/0004): deliver @sig to @pid
+ * for the calling task, described by @from; 0 or -errno.
  */
 typedef int (*vproc_remote_kill_fn)(void *data, int pid, int sig,
-				    unsigned int uid, unsigned int euid);
+				    const struct vproc_sender *from);
 int vproc_shim_signal_hooks_register(vproc_remote_kill_fn kill, void *data);
 void vproc_shim_signal_hooks_unregister(void);
 
@@ -229,11 +256,14 @@ typedef int (*vproc_proc_fn)(void *data, const struct vproc_procinfo *p);
  */
 int vproc_shim_for_each_proc(int min_pid, vproc_proc_fn fn, void *data);
 /*
- * Sends @sig to local process @pid on behalf of a sender with @uid/@euid
- * (euid 0 may signal anyone, others only processes of their uid, as
- * kill(2) checks). 0 or -errno (-ESRCH, -EPERM, -EINVAL).
+ * Sends @sig to local process @pid for a sender of another node: with
+ * group_send_sig_info() and an SI_USER siginfo (si_pid, si_uid: the
+ * sender's) under a credential of the sender's ids and CAP_KILL (or no
+ * capability), so kill(2)'s permission rule and security_task_kill()
+ * apply as to a local kill. 0 or -errno (-ESRCH, -EPERM, -EINVAL,
+ * -ENOMEM).
  */
-int vproc_shim_kill_local(int pid, int sig, unsigned int uid, unsigned int euid);
+int vproc_shim_kill_local(int pid, int sig, const struct vproc_sender *from);
 /* A cheap sample of one process, for the load leveller. */
 struct vproc_sample {
 	int pid;
@@ -246,8 +276,8 @@ typedef int (*vproc_sample_fn)(void *data, const struct vproc_sample *s);
 int vproc_shim_for_each_sample(int min_pid, vproc_sample_fn fn, void *data);
 /* This node's boot time, ms since the epoch. */
 unsigned long long vproc_shim_boot_wall_ms(void);
-/* The calling task's uid and euid. */
-void vproc_shim_current_ids(unsigned int *uid, unsigned int *euid);
+/* The calling task as a caller of a request that goes to another node. */
+void vproc_shim_current_caller(struct vproc_caller *out);
 
 /*
  * New PIDs come from [@min, @max) (0, 0: anywhere); raises pid_max to
@@ -620,9 +650,11 @@ void vproc_shim_genl_unregister(void);
  */
 void vproc_shim_genl_event(const struct vproc_nl_event *ev);
 /*
- * Facts about process @pid for the calling task (owner or CAP_SYS_ADMIN
- * in may_control). -ESRCH if no such process here.
+ * Facts about process @pid for the calling task (@as NULL) or for caller
+ * @as of another node (may_control: ptrace's rule for that caller). -ESRCH
+ * if no such process here, -EINVAL for ids that name nobody, -ENOMEM.
  */
-int vproc_shim_task_of_pid(int pid, struct vproc_task *out);
+int vproc_shim_task_of_pid(int pid, const struct vproc_caller *as,
+			   struct vproc_task *out);
 
 #endif /* VPROC_SHIM_H */

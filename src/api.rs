@@ -7,15 +7,19 @@
 //! the vproc table (switches), the migrator (moves, through the same path
 //! as a write to /proc/<pid>/goto), the remote view (processes of other
 //! nodes), the transport (nodes) and the event log. Permissions are those
-//! of the /proc files: anyone reads; the owner of a process or
-//! CAP_SYS_ADMIN moves it or changes its switches; CAP_SYS_ADMIN changes
-//! this node's loadlevel. Attributes were validated by the policies
-//! (rust/genl.c); errors carry an extended-ack message.
+//! of the /proc files: anyone reads; who may move a process or change its
+//! switches is ptrace's rule (`ptrace_may_access(task,
+//! PTRACE_MODE_ATTACH_REALCREDS)`: the same real uid and gid as the
+//! process's uids and gids and the process dumpable, or CAP_SYS_PTRACE);
+//! CAP_SYS_ADMIN changes this node's loadlevel. Attributes were validated
+//! by the policies (rust/genl.c); errors carry an extended-ack message.
 //!
 //! Moving a process or changing its switches is done where the process
 //! has a task (its home, where its deputy is, or the node it runs on); on
 //! any other node the request goes to its home node (`Control`), with the
-//! caller's euid and CAP_SYS_ADMIN, and home checks them.
+//! caller's real uid, gid and CAP_SYS_PTRACE, and home checks the rule
+//! there for that caller (and so does the node the process runs on, if
+//! home passes it on).
 
 use crate::events::Events;
 use crate::logic::mig::{Control, ControlOp};
@@ -102,10 +106,8 @@ impl Api {
             }
         };
         if !t.may_control {
-            return Err(fail(
-                EPERM,
-                c"not your process (the owner or CAP_SYS_ADMIN may do this)",
-            ));
+            crate::vproc::refused("netlink", &t);
+            return Err(fail(EPERM, NOT_YOURS));
         }
         Ok(Ok(t))
     }
@@ -113,16 +115,27 @@ impl Api {
     /// Has `home` do `op` with `value` on its process `pid`, for the
     /// caller (its identity goes along; home checks it).
     fn forward(&self, home: u8, pid: u32, op: ControlOp, value: u32) -> ApiResult {
-        let (_, euid) = process::current_ids();
         let c = Control {
             op,
             value,
-            euid,
-            admin: capable_admin(),
+            caller: process::current_caller(),
         };
-        self.migrator.control(home, pid, &c).map_err(migrate_error)
+        self.migrator.control(home, pid, &c).map_err(|e| {
+            if e == EPERM {
+                pr_info_ratelimited!(
+                    "netlink: pid {}: node {} refused it: not your process\n",
+                    pid,
+                    home
+                );
+            }
+            migrate_error(e)
+        })
     }
 }
+
+/// The extended ack of a refusal by ptrace's rule.
+const NOT_YOURS: &core::ffi::CStr =
+    c"not your process (ptrace's rule: same uid and gid, dumpable, or CAP_SYS_PTRACE)";
 
 fn migrate_error(e: Error) -> crate::sys::genl::ApiError {
     let msg = if e == EHOSTUNREACH {
@@ -136,7 +149,7 @@ fn migrate_error(e: Error) -> crate::sys::genl::ApiError {
     } else if e == ESRCH {
         c"the process exited"
     } else if e == EPERM {
-        c"not your process (the owner or CAP_SYS_ADMIN may do this)"
+        NOT_YOURS
     } else {
         return e.into();
     };
@@ -213,6 +226,7 @@ impl NetlinkApi for Api {
 
     fn set_node_loadlevel(&self, value: bool) -> ApiResult {
         if !capable_admin() {
+            pr_info_ratelimited!("netlink: set-node-loadlevel: CAP_SYS_ADMIN needed, refused\n");
             return Err(fail(EPERM, c"CAP_SYS_ADMIN needed"));
         }
         self.transport.loadlevel.store(value, Ordering::Relaxed);

@@ -28,4 +28,6 @@ pub(crate) mod pid;
 #[allow(unreachable_pub, dead_code)]
 pub(crate) mod procinfo;
 #[allow(unreachable_pub, dead_code)]
+pub(crate) mod ratelimit;
+#[allow(unreachable_pub, dead_code)]
 pub(crate) mod wire;

@@ -25,7 +25,7 @@
 use crate::logic::fmtbuf::FmtBuf;
 use crate::logic::pid::{self, Goto, InputError};
 use crate::logic::procinfo::{self, ProcInfo};
-use crate::logic::wire::{self, KillReq, KillResp, Message, MsgType};
+use crate::logic::wire::{self, KillReq, KillResp, Message, MsgType, Sender};
 use crate::sys::proc::Seq;
 use crate::sys::process::{self, PidFiles, TaskEvents, TaskFacts};
 use crate::transport::{Service, Transport};
@@ -72,7 +72,7 @@ pub(crate) struct VprocTable {
 }
 
 fn input_error(file: &str, e: InputError) -> Error {
-    pr_info!(
+    pr_info_ratelimited!(
         "/proc/<pid>/{}: {}\n",
         file,
         match e {
@@ -236,17 +236,18 @@ impl VprocTable {
     pub(crate) fn check_goto(&self, t: &TaskFacts, buf: &[u8]) -> Result<Option<u8>> {
         let target = pid::parse_goto(buf).map_err(|e| input_error("goto", e))?;
         if !t.may_control {
+            refused("goto", t);
             return Err(EPERM);
         }
         if t.kthread || t.tgid == 1 {
-            pr_info!(
+            pr_info_ratelimited!(
                 "goto: pid {} is a kernel thread or init: it cannot move\n",
                 t.tgid
             );
             return Err(EINVAL);
         }
         if !pid::is_cluster_pid(t.tgid) {
-            pr_info!(
+            pr_info_ratelimited!(
                 "goto: pid {} predates the cluster (node-local PID): it cannot move\n",
                 t.tgid
             );
@@ -258,18 +259,18 @@ impl VprocTable {
             Goto::Balance => 0,
         };
         if node != 0 && !self.transport.is_up(node) {
-            pr_info!("goto: node {} is not up\n", node);
+            pr_info_ratelimited!("goto: node {} is not up\n", node);
             return Err(EHOSTUNREACH);
         }
         if self.get(t.tgid).lock {
-            pr_info!("goto: pid {} is locked to this node\n", t.tgid);
+            pr_info_ratelimited!("goto: pid {} is locked to this node\n", t.tgid);
             return Err(EBUSY);
         }
         if node == self.me && self.away(t.tgid).is_none() {
             return Ok(None);
         }
         if t.threads > 1 {
-            pr_info!("goto: pid {} is multi-threaded: not movable yet\n", t.tgid);
+            pr_info_ratelimited!("goto: pid {} is multi-threaded: not movable yet\n", t.tgid);
             return Err(EOPNOTSUPP);
         }
         Ok(Some(node))
@@ -285,12 +286,13 @@ impl VprocTable {
     /// process that moved runs is the migration layer's business: it
     /// calls this only for processes that run here.
     pub(crate) fn set_switch(&self, t: &TaskFacts, lock: bool, v: bool) -> Result {
+        let name = if lock { "lock" } else { "loadlevel" };
         if !t.may_control {
+            refused(name, t);
             return Err(EPERM);
         }
         if t.kthread {
-            let name = if lock { "lock" } else { "loadlevel" };
-            pr_info!("{}: pid {} is a kernel thread\n", name, t.tgid);
+            pr_info_ratelimited!("{}: pid {} is a kernel thread\n", name, t.tgid);
             return Err(EINVAL);
         }
         self.update(t.tgid, GFP_KERNEL, |e| {
@@ -301,6 +303,18 @@ impl VprocTable {
             }
         })
     }
+}
+
+/// Logs that the caller may not change `what` of process `t` (ptrace's
+/// rule: same real uid and gid as its uids and gids, and it dumpable; or
+/// CAP_SYS_PTRACE).
+pub(crate) fn refused(what: &str, t: &TaskFacts) {
+    pr_info_ratelimited!(
+        "{}: pid {}: not your process (uid {} may not ptrace it), refused\n",
+        what,
+        t.tgid,
+        t.caller.uid
+    );
 }
 
 impl PidFiles for VprocTable {
@@ -572,7 +586,7 @@ impl process::RemoteProcs for RemoteView {
         Ok(())
     }
 
-    fn kill(&self, pid: u32, sig: u32, uid: u32, euid: u32) -> Result {
+    fn kill(&self, pid: u32, sig: u32, from: &Sender) -> Result {
         // Until processes migrate, a process runs on the node it was born on.
         let node = match pid::origin(pid) {
             Some(n) if n != self.me => n,
@@ -587,8 +601,7 @@ impl process::RemoteProcs for RemoteView {
                     id,
                     pid,
                     sig,
-                    uid,
-                    euid,
+                    from: *from,
                 }
                 .encode(&mut p);
                 Ok(p)
@@ -618,24 +631,38 @@ impl Service for RemoteView {
 
     fn kill(&self, from: u8, req: &KillReq) -> u32 {
         let r = if pid::is_cluster_pid(req.pid) {
-            process::kill_local(req.pid, req.sig, req.uid, req.euid)
+            process::kill_local(req.pid, req.sig, &req.from)
         } else {
             Err(ESRCH)
         };
         match r {
             Ok(()) => {
                 if req.sig != 0 {
-                    pr_info!(
-                        "signal {} to pid {} from node {} (uid {})\n",
+                    pr_info_ratelimited!(
+                        "signal {} to pid {} from node {} (pid {}, uid {})\n",
                         req.sig,
                         req.pid,
                         from,
-                        req.uid
+                        req.from.pid,
+                        req.from.uid
                     );
                 }
                 0
             }
-            Err(e) => e.to_errno().unsigned_abs(),
+            Err(e) => {
+                if e == EPERM {
+                    pr_info_ratelimited!(
+                        "signal {} to pid {} from node {} (pid {}, uid {}, euid {}): not permitted\n",
+                        req.sig,
+                        req.pid,
+                        from,
+                        req.from.pid,
+                        req.from.uid,
+                        req.from.euid
+                    );
+                }
+                e.to_errno().unsigned_abs()
+            }
         }
     }
 }

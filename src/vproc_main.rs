@@ -16,6 +16,24 @@
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
+/// `pr_info!` for a line a user can cause (a refused request, a move that
+/// fails for a reason the process's owner chose): each call site logs a
+/// burst of 10 lines, then one per 5 s ([`logic::ratelimit`]), and says
+/// how many it dropped, as `printk_ratelimited()` does. Defined before the
+/// modules so that every one of them can use it.
+macro_rules! pr_info_ratelimited {
+    ($($arg:tt)*) => {{
+        static LIMIT: $crate::logic::ratelimit::RateLimit =
+            $crate::logic::ratelimit::RateLimit::new();
+        if let Some(missed) = LIMIT.check($crate::sys::time::now_ns() / 1_000_000) {
+            if missed > 0 {
+                ::kernel::pr_info!("{} similar messages suppressed\n", missed);
+            }
+            ::kernel::pr_info!($($arg)*);
+        }
+    }};
+}
+
 mod api;
 mod balance;
 mod events;

@@ -28,6 +28,9 @@ pub mod pid;
 #[path = "../../src/logic/procinfo.rs"]
 pub mod procinfo;
 
+#[path = "../../src/logic/ratelimit.rs"]
+pub mod ratelimit;
+
 #[path = "../../src/logic/wire.rs"]
 pub mod wire;
 

@@ -92,8 +92,16 @@ fn every_message_round_trips() {
         id: 9,
         pid: 65600,
         sig: 15,
-        uid: 1000,
-        euid: 1000,
+        from: sender(),
+    });
+    roundtrip(KillReq {
+        id: 10,
+        pid: 4_194_304,
+        sig: 0,
+        from: Sender {
+            cap_kill: true,
+            ..sender()
+        },
     });
     roundtrip(KillResp { id: 9, errno: 3 });
 }
@@ -130,27 +138,52 @@ fn responses_carry_their_request_id() {
     assert_eq!(procs_chunk_records(&c[..10]), Err(WireError::BadLength));
 }
 
+/// A sender: uid 1000 running a setuid-root program, with no CAP_KILL.
+fn sender() -> Sender {
+    Sender {
+        pid: 131_072,
+        uid: 1000,
+        euid: 0,
+        gid: 1000,
+        egid: 0,
+        cap_kill: false,
+    }
+}
+
 #[test]
 fn kill_fields_are_checked() {
-    let mut b = [0u8; KillReq::LEN];
-    KillReq {
-        id: 1,
-        pid: 0,
-        sig: 9,
-        uid: 0,
-        euid: 0,
-    }
-    .encode(&mut b);
-    assert_eq!(KillReq::decode(&b), Err(WireError::BadField));
-    KillReq {
+    let good = KillReq {
         id: 1,
         pid: 5,
-        sig: 65,
-        uid: 0,
-        euid: 0,
+        sig: 9,
+        from: sender(),
+    };
+    let mut g = [0u8; KillReq::LEN];
+    good.encode(&mut g);
+    assert_eq!(KillReq::decode(&g), Ok(good));
+    // The layout: id, pid, sig, uid, euid, gid, egid, sender's pid, flags.
+    assert_eq!(&g[16..20], &1000u32.to_le_bytes());
+    assert_eq!(&g[32..36], &131_072u32.to_le_bytes());
+    assert_eq!(&g[36..40], &[0, 0, 0, 0]);
+    let bad = |at: usize, v: u32| {
+        let mut b = g;
+        b[at..at + 4].copy_from_slice(&v.to_le_bytes());
+        KillReq::decode(&b)
+    };
+    assert_eq!(bad(8, 0), Err(WireError::BadField), "pid 0");
+    assert_eq!(
+        bad(8, 4_194_305),
+        Err(WireError::BadField),
+        "pid past PID_MAX_LIMIT"
+    );
+    assert_eq!(bad(12, 65), Err(WireError::BadField), "signal 65");
+    for at in [16, 20, 24, 28] {
+        assert_eq!(bad(at, u32::MAX), Err(WireError::BadField), "id -1 at {at}");
     }
-    .encode(&mut b);
-    assert_eq!(KillReq::decode(&b), Err(WireError::BadField));
+    assert_eq!(bad(32, 0), Err(WireError::BadField), "sender pid 0");
+    assert_eq!(bad(36, 2), Err(WireError::BadField), "unknown flag");
+    assert!(bad(36, 1).unwrap().from.cap_kill);
+    assert_eq!(KillReq::decode(&g[..39]), Err(WireError::BadLength));
     let mut r = [0u8; KillResp::LEN];
     KillResp { id: 1, errno: 5000 }.encode(&mut r);
     assert_eq!(KillResp::decode(&r), Err(WireError::BadField));

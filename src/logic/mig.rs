@@ -20,8 +20,8 @@
 //! | Exit   | body -> home         | exit code, as wait(2) reports it             |
 //! | Signal | home -> body         | signal, si_code, sender's pid and uid        |
 //! | Io     | body -> home (req)   | deputy id, fd, operation, length, argument, data |
-//! | Goto   | home -> body (req)   | node: move on (answered when done)           |
-//! | Control| any -> home (req)    | goto or a switch, for a caller elsewhere     |
+//! | Goto   | home -> body (req)   | node, caller: move on (answered when done)   |
+//! | Control| any -> home, home -> body (req) | goto or a switch, with its caller |
 //!
 //! Decoding validates every field a receiver acts on (addresses, lengths,
 //! counts, flags) and never panics; encoding writes into a caller's buffer
@@ -1041,6 +1041,50 @@ pub fn read_resp<'a>(r: &mut Reader<'a>) -> Result<(i64, &'a [u8]), WireError> {
     Ok((v, r.rest()))
 }
 
+/// Who asks for an operation on a process from another node: what
+/// ptrace's rule (`PTRACE_MODE_ATTACH_REALCREDS`) reads of the caller, as
+/// it travels. The node that has the task checks it there, with these ids
+/// and capability in a credential of their own (rust/shim.c).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Caller {
+    /// The caller's real uid (initial user namespace).
+    pub uid: u32,
+    /// The caller's real gid (initial user namespace).
+    pub gid: u32,
+    /// The caller had CAP_SYS_PTRACE in the initial user namespace.
+    pub cap_sys_ptrace: bool,
+}
+
+/// Bytes of a [`Caller`] on the wire.
+pub const CALLER_LEN: usize = 9;
+
+/// Writes a [`Caller`].
+pub fn write_caller(w: &mut Writer<'_>, c: &Caller) -> Result<(), WireError> {
+    w.u32(c.uid)?;
+    w.u32(c.gid)?;
+    w.u8(u8::from(c.cap_sys_ptrace))
+}
+
+/// Reads a [`Caller`]: ids that name nobody (`(uid_t)-1`) and a flag
+/// other than 0/1 are refused.
+pub fn read_caller(r: &mut Reader<'_>) -> Result<Caller, WireError> {
+    let uid = r.u32()?;
+    let gid = r.u32()?;
+    let cap_sys_ptrace = match r.u8()? {
+        0 => false,
+        1 => true,
+        _ => return Err(WireError::BadField),
+    };
+    if !super::wire::valid_id(uid) || !super::wire::valid_id(gid) {
+        return Err(WireError::BadField);
+    }
+    Ok(Caller {
+        uid,
+        gid,
+        cap_sys_ptrace,
+    })
+}
+
 /// What a [`Control`] asks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ControlOp {
@@ -1053,21 +1097,20 @@ pub enum ControlOp {
 }
 
 /// A `Control` body: an operation on a process for a caller on another
-/// node, checked at home against the caller's identity.
+/// node, checked where the process has its task against the caller's
+/// identity, as a local caller would be.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Control {
     /// The operation.
     pub op: ControlOp,
     /// Its argument.
     pub value: u32,
-    /// The caller's effective uid.
-    pub euid: u32,
-    /// The caller had CAP_SYS_ADMIN.
-    pub admin: bool,
+    /// Who asks.
+    pub caller: Caller,
 }
 
 /// Bytes of a `Control` body.
-pub const CONTROL_LEN: usize = 13;
+pub const CONTROL_LEN: usize = 8 + CALLER_LEN;
 
 /// Writes a `Control` body.
 pub fn write_control(w: &mut Writer<'_>, c: &Control) -> Result<(), WireError> {
@@ -1077,8 +1120,7 @@ pub fn write_control(w: &mut Writer<'_>, c: &Control) -> Result<(), WireError> {
         ControlOp::Lock => 3,
     })?;
     w.u32(c.value)?;
-    w.u32(c.euid)?;
-    w.u8(u8::from(c.admin))
+    write_caller(w, &c.caller)
 }
 
 /// Reads a `Control` body (the whole rest of the payload).
@@ -1090,12 +1132,7 @@ pub fn read_control(r: &mut Reader<'_>) -> Result<Control, WireError> {
         _ => return Err(WireError::BadField),
     };
     let value = r.u32()?;
-    let euid = r.u32()?;
-    let admin = match r.u8()? {
-        0 => false,
-        1 => true,
-        _ => return Err(WireError::BadField),
-    };
+    let caller = read_caller(r)?;
     r.end()?;
     let limit = match op {
         ControlOp::Goto => u32::from(super::peers::MAX_NODE),
@@ -1104,10 +1141,38 @@ pub fn read_control(r: &mut Reader<'_>) -> Result<Control, WireError> {
     if value > limit {
         return Err(WireError::BadField);
     }
-    Ok(Control {
-        op,
-        value,
-        euid,
-        admin,
-    })
+    Ok(Control { op, value, caller })
+}
+
+/// A `Goto` body: the home node asks the node a process runs on to move
+/// it on, for `caller` (who wrote its `goto` at home, or asked home with
+/// a [`Control`]); that node checks the caller against the process as it
+/// is there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GotoReq {
+    /// The node to move to (0: that node's leveller chooses).
+    pub node: u8,
+    /// Who asks.
+    pub caller: Caller,
+}
+
+/// Bytes of a `Goto` body.
+pub const GOTO_LEN: usize = 4 + CALLER_LEN;
+
+/// Writes a `Goto` body.
+pub fn write_goto(w: &mut Writer<'_>, g: &GotoReq) -> Result<(), WireError> {
+    w.u32(u32::from(g.node))?;
+    write_caller(w, &g.caller)
+}
+
+/// Reads a `Goto` body (the whole rest of the payload).
+pub fn read_goto(r: &mut Reader<'_>) -> Result<GotoReq, WireError> {
+    let node = r.u32()?;
+    let caller = read_caller(r)?;
+    r.end()?;
+    let node = u8::try_from(node)
+        .ok()
+        .filter(|&n| n <= super::peers::MAX_NODE)
+        .ok_or(WireError::BadField)?;
+    Ok(GotoReq { node, caller })
 }

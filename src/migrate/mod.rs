@@ -372,7 +372,7 @@ impl Migrator {
                 Work::Home(m) => match self.restore(m, true) {
                     Ok(()) => return None,
                     Err(e) => {
-                        pr_info!(
+                        pr_info_ratelimited!(
                             "pid {}: coming home failed (error {}), it stays on node {}\n",
                             pid,
                             e.to_errno(),
@@ -675,7 +675,7 @@ impl Migrator {
         if let Some(e) = fail {
             let inc = st.incoming.remove(i).map_err(|_| EINVAL)?;
             drop(st);
-            pr_info!(
+            pr_info_ratelimited!(
                 "migrate: pid {}: the restorer failed (error {})\n",
                 inc.pid,
                 e
@@ -789,7 +789,7 @@ impl Migrator {
         self.forget(mig_id);
         if let Err(e) = r {
             self.respond(from, pending, pid, i64::from(e.to_errno()), &[]);
-            pr_info!(
+            pr_info_ratelimited!(
                 "migrate: pid {} from node {} not restored here (error {})\n",
                 pid,
                 from,
@@ -1047,7 +1047,7 @@ fn map_area(pid: u32, v: &Vma<'_>, id: &mig::Ident) -> Result<bool> {
         Ok(()) => Ok(false),
         Err(e) if e == ESTALE => sm::map(v, true, id).map(|()| true),
         Err(e) => {
-            pr_info!(
+            pr_info_ratelimited!(
                 "migrate: pid {}: cannot map {:#x}-{:#x} (error {})\n",
                 pid,
                 v.start,
@@ -1227,14 +1227,20 @@ impl MigService for Migrator {
                 Ok(())
             }
             Kind::Goto => {
-                let mut r = Reader::new(body);
-                let node = r.u32()?;
-                r.end()?;
-                let node = u8::try_from(node).map_err(|_| WireError::BadField)?;
+                let g = mig::read_goto(&mut Reader::new(body))?;
+                let node = g.node;
                 let me = self.this.lock().clone();
                 // Ok(true): moving, its task work answers; Ok(false): it
                 // stays (best where it is).
                 let res = match (self.body(h.pid), me) {
+                    // Home checked its deputy; this is the process now.
+                    (Some(b), Some(_))
+                        if b.home == from
+                            && !b.retiring
+                            && !self.may_control(h.pid, "goto", &g.caller) =>
+                    {
+                        Err(EPERM)
+                    }
                     (Some(b), Some(me)) if b.home == from && !b.retiring => {
                         // 0: this node's leveller chooses (`goto -1`).
                         let node = match node {
@@ -1483,8 +1489,9 @@ impl Migrator {
     /// another node (`Control`), checked against the caller's identity
     /// as a local caller would be.
     fn control_here(self: &Arc<Self>, pid: u32, c: &mig::Control) -> Result {
-        let mut t = crate::sys::process::task_of_pid(pid)?;
-        t.may_control = c.admin || c.euid == t.uid || c.euid == t.euid;
+        // ptrace's rule for that caller, here: check_goto and set_switch
+        // refuse (and log) if it says no.
+        let t = crate::sys::process::task_of_pid_as(pid, &c.caller)?;
         let mut buf = crate::logic::fmtbuf::FmtBuf::<8>::new();
         match c.op {
             mig::ControlOp::Goto if c.value == 0 => {
@@ -1508,9 +1515,11 @@ impl Migrator {
             return self.table.set_switch(t, lock, value);
         };
         if !t.may_control {
+            crate::vproc::refused(if lock { "lock" } else { "loadlevel" }, t);
             return Err(EPERM);
         }
-        // Checked here: the node it runs on trusts its home.
+        // Checked here against the deputy, and again where it runs,
+        // against the process as it is now, for the same caller.
         let c = mig::Control {
             op: if lock {
                 mig::ControlOp::Lock
@@ -1518,10 +1527,22 @@ impl Migrator {
                 mig::ControlOp::Loadlevel
             },
             value: u32::from(value),
-            euid: 0,
-            admin: true,
+            caller: t.caller,
         };
         self.control(at, t.tgid, &c)
+    }
+
+    /// Whether `caller`, of another node, may do `what` to local process
+    /// `pid` (ptrace's rule, evaluated here); logs a refusal.
+    fn may_control(&self, pid: u32, what: &str, caller: &mig::Caller) -> bool {
+        match crate::sys::process::task_of_pid_as(pid, caller) {
+            Ok(t) if t.may_control => true,
+            Ok(t) => {
+                crate::vproc::refused(what, &t);
+                false
+            }
+            Err(_) => false,
+        }
     }
 
     /// Asks `home` to do `c` on its process `pid` (a caller here that is

@@ -191,7 +191,7 @@ fn bit(bits: &[u8], i: usize) -> bool {
 /// The refusals that can be told from the memory layout alone.
 fn check_areas(pid: u32, vmas: &[sm::VmaInfo]) -> Result {
     if vmas.len() > mig::MAX_VMAS as usize {
-        pr_info!(
+        pr_info_ratelimited!(
             "migrate: pid {} has too many memory areas ({})\n",
             pid,
             vmas.len()
@@ -200,7 +200,7 @@ fn check_areas(pid: u32, vmas: &[sm::VmaInfo]) -> Result {
     }
     for v in vmas.iter() {
         if v.flags & vma_flags::UNSUPPORTED != 0 {
-            pr_info!(
+            pr_info_ratelimited!(
                 "migrate: pid {} cannot move: memory {:#x}-{:#x} is shared writable, SysV shm or a device mapping\n",
                 pid,
                 v.start,
@@ -225,16 +225,27 @@ impl Migrator {
             }
             // Its node moves it (home included: then it comes back; 0:
             // that node's leveller chooses).
-            let (v, _) = self.request(at, Kind::Goto, t.tgid, GOTO_TIMEOUT_MS, 4, |w| {
-                w.u32(u32::from(node))
-            })?;
+            // For the same caller: that node checks it against the
+            // process as it is there.
+            let g = mig::GotoReq {
+                node,
+                caller: t.caller,
+            };
+            let (v, _) = self.request(
+                at,
+                Kind::Goto,
+                t.tgid,
+                GOTO_TIMEOUT_MS,
+                mig::GOTO_LEN,
+                |w| mig::write_goto(w, &g),
+            )?;
             return if v < 0 { Err(errno_of(v)) } else { Ok(()) };
         }
         let node = match node {
             0 => match self.best_node()? {
                 Some(n) => n,
                 None => {
-                    pr_info!("goto -1: pid {} is best where it is\n", t.tgid);
+                    pr_info_ratelimited!("goto -1: pid {} is best where it is\n", t.tgid);
                     return Ok(());
                 }
             },
@@ -279,7 +290,7 @@ impl Migrator {
         {
             let mut s = self.state.lock();
             if s.busy.contains(&pid) {
-                pr_info!("goto: pid {} is already moving\n", pid);
+                pr_info_ratelimited!("goto: pid {} is already moving\n", pid);
                 return Err(EBUSY);
             }
             s.busy.push(pid, GFP_KERNEL)?;
@@ -362,7 +373,7 @@ impl Migrator {
     }
 
     fn failed(&self, pid: u32, dest: u8, e: Error) {
-        pr_info!(
+        pr_info_ratelimited!(
             "migrate: pid {} to node {} failed (error {}): it stays here\n",
             pid,
             dest,
@@ -446,7 +457,7 @@ impl Migrator {
                 },
             )
             .inspect_err(|e| {
-                pr_info!(
+                pr_info_ratelimited!(
                     "migrate: pid {}: node {} did not start it (error {})\n",
                     pid,
                     dest,
@@ -454,7 +465,7 @@ impl Migrator {
                 );
             })?;
         if v < 0 {
-            pr_info!(
+            pr_info_ratelimited!(
                 "migrate: pid {}: node {} refused it (error {})\n",
                 pid,
                 dest,
@@ -559,7 +570,7 @@ impl Migrator {
         // The process is stopped from here until it resumes there.
         let start = now_ns();
         let refuse = |why: &str| {
-            pr_info!("migrate: pid {} cannot move: {}\n", pid, why);
+            pr_info_ratelimited!("migrate: pid {} cannot move: {}\n", pid, why);
             Err(if why == "exiting" { ESRCH } else { EOPNOTSUPP })
         };
         if let Some(why) = sm::refusal() {
@@ -666,7 +677,7 @@ impl Migrator {
                 } else {
                     "a file opened away from home"
                 };
-                pr_info!(
+                pr_info_ratelimited!(
                     "migrate: pid {} cannot move: fd {} is {}\n",
                     pid,
                     f.fd,
@@ -786,7 +797,7 @@ impl Migrator {
             mig::write_commit(w, &c)
         })?;
         if v < 0 {
-            pr_info!(
+            pr_info_ratelimited!(
                 "migrate: pid {}: node {} could not restore it (error {})\n",
                 pid,
                 dest,

@@ -59,8 +59,18 @@ fuzz_target!(|data: &[u8]| {
         }
         Kind::Control => {
             if let Ok(c) = read_control(&mut Reader::new(body)) {
+                assert!(c.caller.uid != u32::MAX && c.caller.gid != u32::MAX);
                 let mut out = vec![0u8; CONTROL_LEN];
                 write_control(&mut Writer::new(&mut out), &c).unwrap();
+                assert_eq!(&out[..], body);
+            }
+        }
+        Kind::Goto => {
+            if let Ok(g) = read_goto(&mut Reader::new(body)) {
+                assert!(g.node <= 63);
+                assert!(g.caller.uid != u32::MAX && g.caller.gid != u32::MAX);
+                let mut out = vec![0u8; GOTO_LEN];
+                write_goto(&mut Writer::new(&mut out), &g).unwrap();
                 assert_eq!(&out[..], body);
             }
         }

@@ -208,8 +208,11 @@ fn control_goto_2() -> Vec<u8> {
     let c = mig::Control {
         op: mig::ControlOp::Goto,
         value: 2,
-        euid: 0,
-        admin: true,
+        caller: mig::Caller {
+            uid: 0,
+            gid: 0,
+            cap_sys_ptrace: true,
+        },
     };
     mig::write_control(&mut mig::Writer::new(&mut body), &c).unwrap_or_else(|_| die("encode"));
     body
@@ -302,8 +305,14 @@ fn main() {
                 id: 1,
                 pid: 65536,
                 sig: 1,
-                uid: 0,
-                euid: 0,
+                from: Sender {
+                    pid: 65536,
+                    uid: 0,
+                    euid: 0,
+                    gid: 0,
+                    egid: 0,
+                    cap_kill: true,
+                },
             }
             .encode(&mut k);
             k[12] = 99; // signal 99
