@@ -1,0 +1,519 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Membership: the node table (who is known, up, down, left, removed, and
+//! its last load vector), this node's own load vector, the rules that let a
+//! connection become a node's one connection (precheck, register) or end it
+//! (closed, left), and the manager thread (heartbeats, timeouts, dialling
+//! with backoff, reaping dead connections).
+//!
+//! Must not touch: sockets and frames (a connection's business, `conn`),
+//! the handshake, or what a message means to the layers above (`router`).
+
+use super::conn::Conn;
+use super::{Ip, Transport, NSEC_PER_MSEC};
+use crate::events::EventKind;
+use crate::logic::peers::{Peer, MAX_NODE};
+use crate::logic::wire::{self, Load, Message, MsgType, RefuseReason};
+use crate::sys::crypto;
+use crate::sys::thread::{self, ThreadFn};
+use crate::sys::time::now_ns;
+use core::sync::atomic::Ordering;
+use kernel::{prelude::*, sync::Arc};
+
+/// Reconnect backoff bounds.
+pub(super) const BACKOFF_MIN_MS: u32 = 250;
+const BACKOFF_MAX_MS: u32 = 4000;
+/// Manager period.
+const TICK_MS: u32 = 100;
+/// Most connections (established or handshaking) at once: each costs two
+/// threads and a 64 KiB buffer, so a flood of connects must not add more.
+const MAX_CONNS: usize = 2 * MAX_NODE as usize + 16;
+
+/// A node's state as this node sees it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum NodeState {
+    /// Known, never reached yet.
+    Joining,
+    /// Connected and heard from recently.
+    Up,
+    /// Was up, stopped answering (or its connection broke).
+    Down,
+    /// Left cleanly.
+    Left,
+}
+
+impl NodeState {
+    /// The word shown in /proc/cluster/nodes.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            NodeState::Joining => "joining",
+            NodeState::Up => "up",
+            NodeState::Down => "down",
+            NodeState::Left => "left",
+        }
+    }
+}
+
+/// What procfs shows of one node.
+pub(crate) struct NodeInfo {
+    /// Node number.
+    pub(crate) node: u8,
+    /// Address and port (host order).
+    pub(crate) addr: u32,
+    /// Port.
+    pub(crate) port: u16,
+    /// State.
+    pub(crate) state: NodeState,
+    /// Last load vector (this node's own: sampled now).
+    pub(crate) load: Option<Load>,
+    /// Milliseconds since last heard (`None`: never).
+    pub(crate) silent_ms: Option<u64>,
+    /// Whether this is the local node.
+    pub(crate) is_self: bool,
+}
+
+/// Told when a node becomes known (procfs creates its `node<n>/`).
+pub(crate) trait NodeObserver: Send + Sync {
+    /// `node` is now in the node table. Process context, no lock held.
+    fn node_known(&self, node: u8);
+}
+
+/// One slot of the node table.
+pub(super) struct Slot {
+    pub(super) known: bool,
+    /// Root removed the node: its connections are refused until re-added.
+    removed: bool,
+    pub(super) addr: u32,
+    pub(super) port: u16,
+    pub(super) state: NodeState,
+    ever_up: bool,
+    pub(super) active: Option<Arc<Conn>>,
+    /// An outgoing attempt is in flight.
+    connecting: bool,
+    pub(super) next_attempt_ns: u64,
+    pub(super) backoff_ms: u32,
+    pub(super) load: Option<Load>,
+    /// Last time anything arrived from the node (kept after it went down).
+    last_heard_ns: Option<u64>,
+}
+
+impl Slot {
+    pub(super) const fn empty() -> Self {
+        Self {
+            known: false,
+            removed: false,
+            addr: 0,
+            port: 0,
+            state: NodeState::Joining,
+            ever_up: false,
+            active: None,
+            connecting: false,
+            next_attempt_ns: 0,
+            backoff_ms: BACKOFF_MIN_MS,
+            load: None,
+            last_heard_ns: None,
+        }
+    }
+}
+
+pub(super) struct Nodes {
+    /// INVARIANT: `MAX_NODE + 1` entries, indexed by node number.
+    pub(super) slots: KVec<Slot>,
+    /// Every connection whose threads may still run (reaped by the manager
+    /// once dead, or at shutdown).
+    pub(super) conns: KVec<Arc<Conn>>,
+    pub(super) next_heartbeat_ns: u64,
+}
+
+impl Transport {
+    /// This node's load vector now.
+    pub(crate) fn local_load(&self) -> Load {
+        let s = crypto::sysload();
+        Load {
+            runnable: s.runnable,
+            loadavg: s.loadavg,
+            cpus: u16::try_from(s.cpus).unwrap_or(u16::MAX).max(1),
+            speed: self.speed,
+            free_kib: s.free_kib,
+            total_kib: s.total_kib,
+            vprocs: s.vprocs,
+            flags: if self.loadlevel.load(Ordering::Relaxed) {
+                wire::LOAD_FLAG_LOADLEVEL
+            } else {
+                0
+            },
+            busy: self.busy.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Adds a peer at run time (`/proc/cluster/admin/add`).
+    pub(crate) fn add_peer(&self, p: &Peer) -> Result {
+        if p.node == self.me {
+            return Err(EINVAL);
+        }
+        {
+            let mut n = self.nodes.lock();
+            let s = &mut n.slots[usize::from(p.node)];
+            if s.known {
+                return Err(EEXIST);
+            }
+            s.known = true;
+            s.removed = false;
+            s.addr = u32::from_be_bytes(p.addr);
+            s.port = p.port;
+            s.state = NodeState::Joining;
+            s.next_attempt_ns = 0;
+            s.backoff_ms = BACKOFF_MIN_MS;
+        }
+        self.events
+            .add(EventKind::Added, p.node, format_args!("{}", p));
+        Ok(())
+    }
+
+    /// Forgets a peer at run time (`/proc/cluster/admin/remove`).
+    pub(crate) fn remove_peer(&self, node: u8) -> Result {
+        if node == 0 || node > MAX_NODE || node == self.me {
+            return Err(EINVAL);
+        }
+        let conn = {
+            let mut n = self.nodes.lock();
+            let s = &mut n.slots[usize::from(node)];
+            if !s.known && s.active.is_none() {
+                return Err(ENOENT);
+            }
+            let conn = s.active.take();
+            *s = Slot::empty();
+            s.removed = true;
+            conn
+        };
+        if let Some(c) = conn {
+            c.kill();
+        }
+        self.events.add(EventKind::Removed, node, format_args!(""));
+        Ok(())
+    }
+
+    /// The other nodes that are up now, in node order (no load sampling:
+    /// cheap enough for every `ps`).
+    pub(crate) fn up_nodes(&self) -> Result<KVec<u8>> {
+        let mut out = KVec::with_capacity(usize::from(MAX_NODE), GFP_KERNEL)?;
+        let n = self.nodes.lock();
+        for (i, s) in n.slots.iter().enumerate() {
+            if s.active.is_some() && s.state == NodeState::Up {
+                // Cannot allocate: the capacity covers every node.
+                out.push(i as u8, GFP_KERNEL)?;
+            }
+        }
+        Ok(out)
+    }
+
+    /// A snapshot of every known node, this one included, in node order.
+    /// Samples this node's load (a walk of the task list).
+    pub(crate) fn nodes(&self) -> Result<KVec<NodeInfo>> {
+        let mut out = KVec::with_capacity(usize::from(MAX_NODE), GFP_KERNEL)?;
+        let me_load = self.local_load();
+        let now = now_ns();
+        let n = self.nodes.lock();
+        for (i, s) in n.slots.iter().enumerate() {
+            let node = i as u8;
+            if node == self.me {
+                out.push(
+                    NodeInfo {
+                        node,
+                        addr: 0,
+                        port: self.port,
+                        state: NodeState::Up,
+                        load: Some(me_load),
+                        silent_ms: Some(0),
+                        is_self: true,
+                    },
+                    GFP_KERNEL,
+                )?;
+                continue;
+            }
+            if !s.known {
+                continue;
+            }
+            let heard = match &s.active {
+                Some(c) => Some(c.last_heard_ns.load(Ordering::Relaxed)),
+                None => s.last_heard_ns,
+            };
+            out.push(
+                NodeInfo {
+                    node,
+                    addr: s.addr,
+                    port: s.port,
+                    state: s.state,
+                    load: s.load,
+                    silent_ms: heard.map(|h| now.saturating_sub(h) / NSEC_PER_MSEC),
+                    is_self: false,
+                },
+                GFP_KERNEL,
+            )?;
+        }
+        Ok(out)
+    }
+
+    /// Whether `node` is this node or up.
+    pub(crate) fn is_up(&self, node: u8) -> bool {
+        if node == self.me {
+            return true;
+        }
+        self.active_conn(node).is_ok()
+    }
+
+    pub(super) fn active_conn(&self, node: u8) -> Result<Arc<Conn>> {
+        if node == 0 || node > MAX_NODE {
+            return Err(EINVAL);
+        }
+        let n = self.nodes.lock();
+        let s = &n.slots[usize::from(node)];
+        match (&s.active, s.state) {
+            (Some(c), NodeState::Up) => Ok(c.clone()),
+            _ => Err(EHOSTUNREACH),
+        }
+    }
+
+    /// Registers a new connection for reaping; fails once stopping or at
+    /// [`MAX_CONNS`].
+    pub(super) fn track(&self, c: &Arc<Conn>) -> Result {
+        if self.stopping.load(Ordering::Acquire) {
+            return Err(ESHUTDOWN);
+        }
+        let mut n = self.nodes.lock();
+        if n.conns.len() >= MAX_CONNS {
+            return Err(EMFILE);
+        }
+        n.conns.push(c.clone(), GFP_KERNEL)?;
+        Ok(())
+    }
+
+    /// Hello from `node` arrived on an accepted connection: may it go on?
+    pub(super) fn precheck(&self, node: u8) -> core::result::Result<(), RefuseReason> {
+        if self.stopping.load(Ordering::Acquire) {
+            return Err(RefuseReason::ShuttingDown);
+        }
+        if node == self.me {
+            return Err(RefuseReason::SameNode);
+        }
+        let n = self.nodes.lock();
+        let s = &n.slots[usize::from(node)];
+        if s.removed {
+            return Err(RefuseReason::NotMember);
+        }
+        if s.state == NodeState::Up && s.active.is_some() {
+            return Err(RefuseReason::AlreadyUp);
+        }
+        // Both dialled at once: the lower node's own attempt wins.
+        if s.connecting && self.me < node {
+            return Err(RefuseReason::Duplicate);
+        }
+        Ok(())
+    }
+
+    /// The handshake on `conn` with `node` completed: make it the node's
+    /// connection, or refuse it.
+    pub(super) fn register(
+        &self,
+        conn: &Arc<Conn>,
+        node: u8,
+        addr: u32,
+        port: u16,
+    ) -> core::result::Result<(), RefuseReason> {
+        if self.stopping.load(Ordering::Acquire) {
+            return Err(RefuseReason::ShuttingDown);
+        }
+        let (first, learned) = {
+            let mut n = self.nodes.lock();
+            let s = &mut n.slots[usize::from(node)];
+            if s.removed {
+                return Err(RefuseReason::NotMember);
+            }
+            if s.active.is_some() {
+                return Err(RefuseReason::AlreadyUp);
+            }
+            let learned = !s.known;
+            if !s.known {
+                // A node we were not configured with (hot add): reach it
+                // back at the address it connected from and the port it
+                // listens on.
+                s.known = true;
+                s.addr = addr;
+                s.port = port;
+            }
+            s.active = Some(conn.clone());
+            s.state = NodeState::Up;
+            s.backoff_ms = BACKOFF_MIN_MS;
+            s.last_heard_ns = Some(now_ns());
+            let first = !s.ever_up;
+            s.ever_up = true;
+            (first, learned)
+        };
+        conn.up.store(true, Ordering::Release);
+        if learned {
+            let o = self.observer.lock().clone();
+            if let Some(o) = o {
+                o.node_known(node);
+            }
+        }
+        let (kind, what) = if first {
+            (EventKind::Join, "joined")
+        } else {
+            (EventKind::Up, "up again")
+        };
+        self.events.add(
+            kind,
+            node,
+            format_args!("{} ({}:{}, {})", what, Ip(addr), port, conn.dir()),
+        );
+        Ok(())
+    }
+
+    /// `conn` has finished (its receiver is exiting) because of `why`.
+    pub(super) fn closed(&self, conn: &Arc<Conn>, why: &str) {
+        let node = conn.peer.load(Ordering::Acquire);
+        let mut down = false;
+        {
+            let mut n = self.nodes.lock();
+            let now = now_ns();
+            if conn.outgoing_to != 0 {
+                let s = &mut n.slots[usize::from(conn.outgoing_to)];
+                s.connecting = false;
+                if s.active.is_none() {
+                    s.next_attempt_ns = now + u64::from(s.backoff_ms) * NSEC_PER_MSEC;
+                    s.backoff_ms = (s.backoff_ms * 2).min(BACKOFF_MAX_MS);
+                }
+            }
+            if node != 0 {
+                let s = &mut n.slots[usize::from(node)];
+                if s.active.as_ref().is_some_and(|a| Arc::ptr_eq(a, conn)) {
+                    s.active = None;
+                    s.last_heard_ns = Some(conn.last_heard_ns.load(Ordering::Relaxed));
+                    if s.state == NodeState::Up {
+                        s.state = NodeState::Down;
+                        down = true;
+                    }
+                    // Retry soon: a peer that restarted comes back quickly.
+                    s.next_attempt_ns = now + u64::from(BACKOFF_MIN_MS) * NSEC_PER_MSEC;
+                }
+            }
+        }
+        if down && !self.stopping.load(Ordering::Acquire) {
+            self.events
+                .add(EventKind::Down, node, format_args!("{}", why));
+        }
+    }
+
+    /// A clean leave from `node` on `conn`.
+    pub(super) fn left(&self, conn: &Arc<Conn>, node: u8) {
+        let mut was_up = false;
+        {
+            let mut n = self.nodes.lock();
+            let s = &mut n.slots[usize::from(node)];
+            if s.active.as_ref().is_some_and(|a| Arc::ptr_eq(a, conn)) {
+                s.active = None;
+                was_up = s.state == NodeState::Up;
+                s.state = NodeState::Left;
+                s.last_heard_ns = Some(now_ns());
+            }
+        }
+        if was_up {
+            self.events
+                .add(EventKind::Leave, node, format_args!("left the cluster"));
+        }
+    }
+
+    pub(super) fn refused(&self, node: u8, addr: u32, why: &str) {
+        self.events.add(
+            EventKind::Refused,
+            node,
+            format_args!("{} from {}", why, Ip(addr)),
+        );
+    }
+
+    /// One manager tick.
+    fn tick(self: &Arc<Self>) {
+        let now = now_ns();
+        let timeout_ns = u64::from(self.tun.timeout_ms.load(Ordering::Relaxed)) * NSEC_PER_MSEC;
+        let hb_ns = u64::from(self.tun.heartbeat_ms.load(Ordering::Relaxed)) * NSEC_PER_MSEC;
+        let have_key = self.key().is_some();
+        let mut silent = KVec::new();
+        let mut dial = KVec::new();
+        let mut beat = KVec::new();
+        let mut dead = KVec::new();
+        {
+            let mut n = self.nodes.lock();
+            let heartbeat = now >= n.next_heartbeat_ns;
+            if heartbeat {
+                n.next_heartbeat_ns = now + hb_ns;
+            }
+            for (i, s) in n.slots.iter_mut().enumerate() {
+                if i == usize::from(self.me) || !s.known {
+                    continue;
+                }
+                if let Some(c) = &s.active {
+                    let heard = c.last_heard_ns.load(Ordering::Relaxed);
+                    if now.saturating_sub(heard) > timeout_ns {
+                        let _ = silent.push(c.clone(), GFP_KERNEL);
+                    } else if heartbeat {
+                        let _ = beat.push(c.clone(), GFP_KERNEL);
+                    }
+                } else if have_key && !s.connecting && now >= s.next_attempt_ns {
+                    if dial.push(i as u8, GFP_KERNEL).is_ok() {
+                        s.connecting = true;
+                    }
+                }
+            }
+            let mut k = 0;
+            while k < n.conns.len() {
+                if n.conns[k].dead.load(Ordering::Acquire) {
+                    let Ok(c) = n.conns.remove(k) else { break };
+                    if dead.push(c, GFP_KERNEL).is_err() {
+                        break;
+                    }
+                } else {
+                    k += 1;
+                }
+            }
+        }
+        for c in silent.iter() {
+            c.set_why(c"no heartbeat within the timeout");
+            c.kill();
+        }
+        if !beat.is_empty() {
+            let load = self.local_load();
+            for c in beat.iter() {
+                let mut p = KVec::new();
+                if p.resize(Load::LEN, 0, GFP_KERNEL).is_ok() {
+                    load.encode(&mut p);
+                    // A full queue means the peer is not reading: the
+                    // timeout will tell.
+                    let _ = c.enqueue(MsgType::Load, p, false);
+                }
+            }
+        }
+        for node in dial {
+            if Conn::dial(self, node).is_err() {
+                let mut n = self.nodes.lock();
+                let s = &mut n.slots[usize::from(node)];
+                s.connecting = false;
+                s.next_attempt_ns = now + u64::from(BACKOFF_MAX_MS) * NSEC_PER_MSEC;
+            }
+        }
+        for c in dead.iter() {
+            c.stop_threads();
+        }
+    }
+}
+
+/// The manager thread.
+pub(super) struct Manager(pub(super) Arc<Transport>);
+
+impl ThreadFn for Manager {
+    fn run(&self) {
+        while !thread::should_stop() {
+            self.0.tick();
+            thread::sleep_ms(TICK_MS);
+        }
+    }
+}
