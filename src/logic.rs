@@ -14,6 +14,8 @@
 #[allow(unreachable_pub, dead_code)]
 pub(crate) mod balance;
 #[allow(unreachable_pub, dead_code)]
+pub(crate) mod errno;
+#[allow(unreachable_pub, dead_code)]
 pub(crate) mod fmtbuf;
 #[allow(unreachable_pub, dead_code)]
 pub(crate) mod hkdf;

@@ -51,6 +51,7 @@ pub(crate) use restore::RestoreFile;
 pub(crate) use source::Asker;
 
 use crate::events::Events;
+use crate::logic::errno::Errno;
 use crate::logic::mig::{self, Kind, MigHeader, Reader, Writer};
 use crate::logic::wire::{MsgType, WireError};
 use crate::sys::migrate::{self as sm};
@@ -86,7 +87,6 @@ const DATA_WINDOW: u32 = 256;
 const DEPUTY_DOWN_NS: u64 = 10_000_000_000;
 const NSEC_PER_MSEC: u64 = 1_000_000;
 const SIGKILL: u32 = 9;
-const ERESTARTSYS: i64 = 512;
 
 /// A message of the migration protocol, queued for the task it concerns.
 struct Msg {
@@ -198,9 +198,10 @@ fn payload(
     Ok(p)
 }
 
+/// The kernel error of a peer's failed result `v` (EIO when `v` is no
+/// errno: never an unchecked negation).
 fn errno_of(v: i64) -> Error {
-    let e = (-v).clamp(1, 4095) as i32;
-    Error::from_errno(-e)
+    Error::from_errno(-i32::from(Errno::of_failure(v).get()))
 }
 
 impl Migrator {

@@ -7,6 +7,9 @@
 #[path = "../../src/logic/balance.rs"]
 pub mod balance;
 
+#[path = "../../src/logic/errno.rs"]
+pub mod errno;
+
 #[path = "../../src/logic/fmtbuf.rs"]
 pub mod fmtbuf;
 

@@ -6,6 +6,7 @@
 //! with the process's exit code. Must not touch the destination's state.
 
 use super::{Deputy, Migrator, Msg, DEPUTY_DOWN_NS, SIGKILL};
+use crate::logic::errno::Errno;
 use crate::logic::mig::{self, io_op, Kind, MigHeader, Reader, Signal};
 use crate::logic::wire::WireError;
 use crate::sys::migrate::{self as sm};
@@ -195,7 +196,7 @@ impl Migrator {
                     let n = (sh.output as usize).min(out.len());
                     sm::fd_ioctl(io.fd, io.len, io.data, &mut out[..n], io.arg, sh.by_value)
                 }
-                None => -25,
+                None => Errno::ENOTTY.to_result(),
             };
             self.forward_signals(pid, at);
             let n = mig::ioctl_shape(io.len).map_or(0, |s| s.output as usize);
@@ -210,7 +211,7 @@ impl Migrator {
             _ => 0,
         };
         if buf.resize(n, 0, GFP_KERNEL).is_err() {
-            self.respond(msg.from, msg.req, pid, -12, &[]);
+            self.respond(msg.from, msg.req, pid, Errno::ENOMEM.to_result(), &[]);
             return;
         }
         if io.op == io_op::WRITE {
@@ -297,13 +298,13 @@ impl Migrator {
                 };
                 if d.ios.push(m, GFP_KERNEL).is_err() {
                     drop(s);
-                    self.respond(from, h.req, h.pid, -12, &[]);
+                    self.respond(from, h.req, h.pid, Errno::ENOMEM.to_result(), &[]);
                     return Ok(());
                 }
             }
             _ => {
                 drop(s);
-                self.respond(from, h.req, h.pid, -9, &[]);
+                self.respond(from, h.req, h.pid, Errno::EBADF.to_result(), &[]);
                 return Ok(());
             }
         }

@@ -4,7 +4,8 @@
 //! proxies whose operations travel to its deputy at home; signals from
 //! home are delivered here.
 
-use super::{Migrator, ERESTARTSYS};
+use super::Migrator;
+use crate::logic::errno::Errno;
 use crate::logic::mig::{self, io_op, Io, Kind, MigHeader, Reader};
 use crate::logic::wire::WireError;
 use crate::sys::migrate::{self as sm};
@@ -16,12 +17,12 @@ impl Migrator {
     pub(super) fn proxy_ioctl(&self, f: &sm::ProxyFile, cmd: u32, arg: i64) -> i64 {
         let (home, pid) = (f.home, f.pid);
         let Some(sh) = mig::ioctl_shape(cmd) else {
-            return -25;
+            return Errno::ENOTTY.to_result();
         };
         let mut input = [0u8; 64];
         let input = &mut input[..sh.input as usize];
         if !sh.by_value && sm::user_read(arg as u64, input).is_err() {
-            return -14;
+            return Errno::EFAULT.to_result();
         }
         let io = Io {
             deputy: f.deputy,
@@ -36,15 +37,15 @@ impl Migrator {
         });
         let (v, d) = match r {
             Ok(x) => x,
-            Err(e) if e == EINTR => return -4,
-            Err(_) => return -5,
+            Err(e) if e == EINTR => return Errno::EINTR.to_result(),
+            Err(_) => return Errno::EIO.to_result(),
         };
         if v >= 0 && sh.output > 0 {
             if d.len() != sh.output as usize {
-                return -5;
+                return Errno::EIO.to_result();
             }
             if sm::user_write(arg as u64, &d).is_err() {
-                return -14;
+                return Errno::EFAULT.to_result();
             }
         }
         v
@@ -99,7 +100,7 @@ impl sm::ProxyIo for Migrator {
                 &buf[..buf.len().min(mig::IO_MAX)],
             ),
             io_op::LSEEK => (whence, &[]),
-            _ => return -22,
+            _ => return Errno::EINVAL.to_result(),
         };
         let io = Io {
             deputy,
@@ -116,17 +117,17 @@ impl sm::ProxyIo for Migrator {
         });
         let (v, d) = match r {
             Ok(x) => x,
-            Err(e) if e == EINTR => return -4,
-            Err(_) => return -5,
+            Err(e) if e == EINTR => return Errno::EINTR.to_result(),
+            Err(_) => return Errno::EIO.to_result(),
         };
         if op == io_op::READ && v > 0 {
             if v as usize != d.len() || d.len() > buf.len() {
-                return -5;
+                return Errno::EIO.to_result();
             }
             buf[..d.len()].copy_from_slice(&d);
         }
-        if v == -ERESTARTSYS && !sm::signal_pending() {
-            return -4;
+        if v == Errno::ERESTARTSYS.to_result() && !sm::signal_pending() {
+            return Errno::EINTR.to_result();
         }
         v
     }

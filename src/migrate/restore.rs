@@ -10,6 +10,7 @@ use super::{
     SIGKILL,
 };
 use crate::events::EventKind;
+use crate::logic::errno::Errno;
 use crate::logic::mig::{self, vma_flags, Begin, Kind, MigHeader, Reader, Vma};
 use crate::logic::wire::WireError;
 use crate::sys::migrate::{self as sm, TaskImage};
@@ -493,7 +494,7 @@ impl Migrator {
         if matches!(h.kind, Kind::Data | Kind::Layout | Kind::Commit)
             && copy.extend_from_slice(body, GFP_KERNEL).is_err()
         {
-            self.respond(from, h.req, h.pid, -12, &[]);
+            self.respond(from, h.req, h.pid, Errno::ENOMEM.to_result(), &[]);
             return Ok(());
         }
         let mut s = self.state.lock();
