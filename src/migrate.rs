@@ -51,6 +51,7 @@ pub(crate) use restore::RestoreFile;
 pub(crate) use source::Asker;
 
 use crate::events::Events;
+use crate::logic::arrival::{self, Action, Event, Phase};
 use crate::logic::errno::Errno;
 use crate::logic::mig::{self, Kind, MigHeader, Reader, Writer};
 use crate::logic::wire::{MsgType, WireError};
@@ -106,12 +107,20 @@ struct Incoming {
     /// The `Begin` body (task image and areas); taken by the restorer.
     begin: KVec<u8>,
     msgs: KVec<Msg>,
-    go: bool,
-    abort: bool,
-    attached: bool,
+    /// Where it is (`logic::arrival`: every decision is `arrival::step`).
+    phase: Phase,
     /// Sent by the load leveller.
     auto: bool,
     last_ns: u64,
+}
+
+impl Incoming {
+    /// Feeds `e` to its state machine; what to do.
+    fn step(&mut self, e: Event) -> Action {
+        let (p, a) = arrival::step(self.phase, e);
+        self.phase = p;
+        a
+    }
 }
 
 /// A process of this node that runs elsewhere now.
@@ -200,6 +209,11 @@ fn payload(
 
 /// The kernel error of a peer's failed result `v` (EIO when `v` is no
 /// errno: never an unchecked negation).
+/// The kernel error of an errno.
+fn error_of(e: Errno) -> Error {
+    Error::from_errno(-i32::from(e.get()))
+}
+
 fn errno_of(v: i64) -> Error {
     Error::from_errno(-i32::from(Errno::of_failure(v).get()))
 }

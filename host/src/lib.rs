@@ -4,6 +4,9 @@
 
 #![no_std]
 
+#[path = "../../src/logic/arrival.rs"]
+pub mod arrival;
+
 #[path = "../../src/logic/balance.rs"]
 pub mod balance;
 

@@ -5,6 +5,7 @@
 //! the task events (fork, exit, exec) that feed it.
 
 use super::{Migrator, IDLE_TIMEOUT_NS};
+use crate::logic::arrival::{Action, Event, Phase};
 use crate::logic::mig::Kind;
 use crate::sys::process::TaskEvents;
 use crate::sys::thread::{self, ThreadFn};
@@ -48,7 +49,9 @@ impl ThreadFn for Reporter {
                 let mut s = m.state.lock();
                 let now = now_ns();
                 s.incoming.retain(|i| {
-                    let stale = !i.attached && now.saturating_sub(i.last_ns) > IDLE_TIMEOUT_NS;
+                    let stale = i.phase == Phase::Waiting
+                        && now.saturating_sub(i.last_ns) > IDLE_TIMEOUT_NS
+                        && matches!(i.step(Event::Idle), Action::Stop(_));
                     if stale {
                         let _ = gone.push((i.from, i.begin_req, i.pid), GFP_KERNEL);
                     }

@@ -6,10 +6,11 @@
 //! restorer's door. Must not touch a deputy's or a source's state.
 
 use super::{
-    BodyRec, Incoming, Migrator, Msg, DATA_WINDOW, IDLE_TIMEOUT_NS, NSEC_PER_MSEC, RESTORER,
-    SIGKILL,
+    error_of, BodyRec, Incoming, Migrator, Msg, DATA_WINDOW, IDLE_TIMEOUT_NS, NSEC_PER_MSEC,
+    RESTORER, SIGKILL,
 };
 use crate::events::EventKind;
+use crate::logic::arrival::{Action, Event, Phase};
 use crate::logic::errno::Errno;
 use crate::logic::mig::{self, vma_flags, Begin, Kind, MigHeader, Reader, Vma};
 use crate::logic::wire::WireError;
@@ -48,9 +49,7 @@ impl Migrator {
             begin_req: req,
             begin: copy,
             msgs: KVec::new(),
-            go: false,
-            abort: false,
-            attached: false,
+            phase: Phase::Waiting,
             auto: b.auto,
             last_ns: now_ns(),
         };
@@ -95,7 +94,12 @@ impl Migrator {
         if s.incoming
             .push(
                 Incoming {
-                    attached: deputy.is_some(),
+                    // Coming home: the deputy restores itself.
+                    phase: if deputy.is_some() {
+                        Phase::Restoring
+                    } else {
+                        Phase::Waiting
+                    },
                     ..inc
                 },
                 GFP_KERNEL,
@@ -220,7 +224,7 @@ impl Migrator {
             return Ok(());
         }
         let inc = &mut st.incoming[i];
-        if inc.attached || inc.pid != me {
+        if inc.pid != me {
             pr_info!(
                 "admin/restore: pid {} is not the restorer of migration {:x}\n",
                 me,
@@ -228,7 +232,13 @@ impl Migrator {
             );
             return Err(EPERM);
         }
-        inc.attached = true;
+        if let Action::Refuse(e) = inc.step(Event::Attached) {
+            pr_info!(
+                "admin/restore: migration {:x} is not waiting for its restorer\n",
+                mig_id
+            );
+            return Err(error_of(e));
+        }
         drop(st);
         let w = Arc::new(
             Restore {
@@ -250,20 +260,40 @@ impl Migrator {
                 .position(|i| i.mig == mig_id)
                 .ok_or(ECANCELED)?;
             let inc = &mut s.incoming[i];
-            if inc.abort {
+            if inc.phase == Phase::Aborted {
                 return Err(ECANCELED);
             }
             if !inc.msgs.is_empty() {
                 inc.last_ns = now_ns();
                 return inc.msgs.remove(0).map_err(|_| EINVAL);
             }
-            if now_ns().saturating_sub(inc.last_ns) > IDLE_TIMEOUT_NS {
-                return Err(ETIMEDOUT);
-            }
-            if !self.transport.is_up(from) {
-                return Err(EHOSTUNREACH);
+            let fault = if now_ns().saturating_sub(inc.last_ns) > IDLE_TIMEOUT_NS {
+                Some(Event::Idle)
+            } else if !self.transport.is_up(from) {
+                Some(Event::LinkDown)
+            } else {
+                None
+            };
+            if let Some(e) = fault {
+                return Err(match inc.step(e) {
+                    Action::Stop(e) | Action::Refuse(e) => error_of(e),
+                    Action::Proceed | Action::Ignore => ECANCELED,
+                });
             }
             s = self.killable_wait(s, 200)?;
+        }
+    }
+
+    /// Feeds `e` to migration `mig_id`'s state machine: the error to end
+    /// the restore with, if it must end (a migration no longer here ends).
+    pub(super) fn arrival_step(&self, mig_id: u64, e: Event) -> Option<Error> {
+        let mut s = self.state.lock();
+        let Some(inc) = s.incoming.iter_mut().find(|i| i.mig == mig_id) else {
+            return Some(ECANCELED);
+        };
+        match inc.step(e) {
+            Action::Proceed | Action::Ignore => None,
+            Action::Stop(e) | Action::Refuse(e) => Some(error_of(e)),
         }
     }
 
@@ -273,16 +303,16 @@ impl Migrator {
         loop {
             let inc = s
                 .incoming
-                .iter()
+                .iter_mut()
                 .find(|i| i.mig == mig_id)
                 .ok_or(ECANCELED)?;
-            if inc.abort {
-                return Err(ECANCELED);
-            }
-            if inc.go {
-                return Ok(());
+            match inc.phase {
+                Phase::Running => return Ok(()),
+                Phase::Aborted => return Err(ECANCELED),
+                _ => {}
             }
             if now_ns() > deadline || !self.transport.is_up(from) {
+                inc.step(Event::GoTimeout);
                 return Err(ETIMEDOUT);
             }
             s = self.killable_wait(s, 100)?;
@@ -421,6 +451,11 @@ impl Migrator {
                             GFP_ATOMIC,
                         )?;
                     }
+                    // Applied: from now on only Go lets it run.
+                    if let Some(e) = self.arrival_step(mig_id, Event::Commit) {
+                        self.bodies.lock().retain(|x| x.pid != pid);
+                        return Err(e);
+                    }
                     self.respond(from, msg.req, pid, 0, &[]);
                     *pending = 0;
                     if let Err(e) = self.wait_go(mig_id, from) {
@@ -508,8 +543,12 @@ impl Migrator {
             return Ok(());
         };
         match h.kind {
-            Kind::Go => inc.go = true,
-            Kind::Abort => inc.abort = true,
+            Kind::Go => {
+                inc.step(Event::Go);
+            }
+            Kind::Abort => {
+                inc.step(Event::Abort);
+            }
             _ => {
                 if inc.msgs.len() > 2 * DATA_WINDOW as usize {
                     // The source ignores the flow control.
@@ -522,7 +561,7 @@ impl Migrator {
                     body: copy,
                 };
                 if inc.msgs.push(m, GFP_KERNEL).is_err() {
-                    inc.abort = true;
+                    inc.step(Event::Overflow);
                 }
             }
         }
