@@ -19,14 +19,14 @@
 //! Must not touch: sockets, /proc (procfs shows the tunables).
 
 use crate::events::{EventKind, Events};
-use crate::logic::balance::{self, Candidate, NodeView, Params};
+use crate::logic::balance::{self, Candidate, Params};
 use crate::logic::pid;
-use crate::logic::wire::LOAD_FLAG_LOADLEVEL;
 use crate::migrate::{Asker, Migrator};
 use crate::sys::process;
 use crate::sys::thread::{self, ThreadFn};
 use crate::sys::time::now_ns;
-use crate::transport::{NodeState, Transport};
+use crate::transport::Transport;
+use crate::view::cluster_view;
 use crate::vproc::VprocTable;
 use core::sync::atomic::{AtomicU32, Ordering};
 use kernel::{
@@ -123,37 +123,6 @@ pub(crate) struct Balancer {
 }
 
 const NSEC_PER_MSEC: u64 = 1_000_000;
-
-/// This node's view of the cluster for the leveller (`pending`: moves not
-/// yet in the receivers' load vectors; `speed`: weigh by CPU speed). A
-/// node's load is its CPU-bound processes, as its leveller counted them.
-pub(crate) fn cluster_view(
-    t: &Transport,
-    pending: Option<&[u64; 64]>,
-    speed: bool,
-) -> Result<KVec<NodeView>> {
-    let now = now_ns();
-    let mut out = KVec::new();
-    for n in t.nodes()?.iter() {
-        let Some(l) = n.load else { continue };
-        let p = pending.map_or(0, |p| u32::from(p[usize::from(n.node) % 64] > now));
-        out.push(
-            NodeView {
-                node: n.node,
-                up: n.is_self || n.state == NodeState::Up,
-                accepts: l.flags & LOAD_FLAG_LOADLEVEL != 0,
-                runnable: l.busy,
-                cpus: u32::from(l.cpus),
-                speed: if speed { l.speed } else { 1000 },
-                free_kib: l.free_kib,
-                total_kib: l.total_kib,
-                pending: p,
-            },
-            GFP_KERNEL,
-        )?;
-    }
-    Ok(out)
-}
 
 impl Balancer {
     /// The leveller of node `me`.

@@ -12,7 +12,11 @@
 //! Some (test helpers such as `PeerTable::remove`) only the host uses yet.
 
 #[allow(unreachable_pub, dead_code)]
+pub(crate) mod arrival;
+#[allow(unreachable_pub, dead_code)]
 pub(crate) mod balance;
+#[allow(unreachable_pub, dead_code)]
+pub(crate) mod errno;
 #[allow(unreachable_pub, dead_code)]
 pub(crate) mod fmtbuf;
 #[allow(unreachable_pub, dead_code)]

@@ -43,6 +43,7 @@ mod procfs;
 #[path = "../rust/sys.rs"]
 mod sys;
 mod transport;
+mod view;
 mod vproc;
 
 use logic::key::{cluster_name, parse_key, ClusterKey};

@@ -4,8 +4,14 @@
 
 #![no_std]
 
+#[path = "../../src/logic/arrival.rs"]
+pub mod arrival;
+
 #[path = "../../src/logic/balance.rs"]
 pub mod balance;
+
+#[path = "../../src/logic/errno.rs"]
+pub mod errno;
 
 #[path = "../../src/logic/fmtbuf.rs"]
 pub mod fmtbuf;

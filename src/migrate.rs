@@ -1,0 +1,383 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Live migration: `echo N > /proc/<pid>/goto` moves a running process to
+//! node N, and the home-node model keeps it working there.
+//!
+//! Roles, per process:
+//! - **source**: the node the process runs on. A task work runs in the
+//!   process's own context (`freeze::GotoReq`): it captures the task image,
+//!   memory areas, registers, open files and pending signals, streams the
+//!   pages (`Data`, flow-controlled), and commits. Until the destination
+//!   has committed, nothing changed here: any failure resumes the process
+//!   where it was and the `goto` write fails with the errno.
+//! - **destination**: a fresh process with the same PID (the restorer stub
+//!   `vproc-restore`, started as a user-mode helper, clone3()s it with
+//!   `set_tid` and places the vdso where the process had it; then it writes
+//!   to `/proc/cluster/admin/restore` and the module rebuilds the process in
+//!   that task's own context (`restore::Restore`). When the process comes back
+//!   home, its deputy is the destination and rebuilds itself.
+//! - **home** (the node the process was born on): once the process left,
+//!   the original task stays as its **deputy** ([`Migrator::deputy_loop`]):
+//!   it keeps the PID, the parent relation and the open files; it forwards
+//!   every signal it gets to the process, serves the process's file
+//!   operations (its fds became proxies), and ends with the process's exit
+//!   code so that the parent's wait() sees it.
+//!
+//! Must not touch: sockets (the transport carries everything), /proc
+//! (procfs and the vproc table ask).
+//!
+//! Files, one per role: [`source`] (goto, Begin, pre-copy), [`freeze`]
+//! (the freeze in the process's context: layout, changed pages, Commit,
+//! Go), [`restore`] (the destination: Begin, the restorer, rebuilding the
+//! process), [`deputy`] (the home side of a process that runs elsewhere),
+//! [`proxy`] (the running side of its files and signals), [`control`]
+//! (goto and switches asked from another node, checked there), and
+//! [`reporter`] (the thread that reports exits home and runs forwarded
+//! requests). This file holds the state they share and the plumbing:
+//! messages, requests, responses, and dispatch; submodules name what they
+//! use of it (no glob imports). `goto -1` asks [`crate::view`], not the
+//! leveller: the leveller uses this layer, never the other way round.
+
+mod control;
+mod deputy;
+mod freeze;
+mod proxy;
+mod reporter;
+mod restore;
+mod source;
+
+pub(crate) use reporter::Reporter;
+pub(crate) use restore::RestoreFile;
+pub(crate) use source::Asker;
+
+use crate::events::Events;
+use crate::logic::arrival::{self, Action, Event, Phase};
+use crate::logic::errno::Errno;
+use crate::logic::mig::{self, Kind, MigHeader, Reader, Writer};
+use crate::logic::wire::{MsgType, WireError};
+use crate::sys::migrate::{self as sm};
+use crate::sys::proc::Seq;
+use crate::sys::process::{PidFiles, TaskFacts};
+use crate::transport::{MigService, Transport};
+use crate::vproc::VprocTable;
+use core::fmt::Write as _;
+use core::sync::atomic::AtomicU64;
+use kernel::{
+    new_condvar, new_mutex, new_spinlock,
+    prelude::*,
+    sync::{Arc, CondVar, Mutex, SpinLock},
+    time::msecs_to_jiffies,
+};
+
+/// The restorer stub (tools/src/bin/vproc-restore.rs).
+const RESTORER: &CStr = c"/usr/bin/vproc-restore";
+/// How long the source waits for the destination to be ready for pages.
+const BEGIN_TIMEOUT_MS: u32 = 20_000;
+/// How long the source waits for the destination to commit.
+const COMMIT_TIMEOUT_MS: u32 = 30_000;
+/// How long a home node waits for a process's node to move it on.
+const GOTO_TIMEOUT_MS: u32 = 300_000;
+/// How long setting a switch of a process on another node may take.
+const SWITCH_TIMEOUT_MS: u32 = 10_000;
+/// Silence after which a destination gives a migration up.
+const IDLE_TIMEOUT_NS: u64 = 30_000_000_000;
+/// Every this many `Data` messages, the source waits until the destination
+/// has consumed them (bounds what the destination queues).
+const DATA_WINDOW: u32 = 256;
+/// How long a deputy keeps waiting for a node that is down.
+const DEPUTY_DOWN_NS: u64 = 10_000_000_000;
+const NSEC_PER_MSEC: u64 = 1_000_000;
+const SIGKILL: u32 = 9;
+
+/// A message of the migration protocol, queued for the task it concerns.
+struct Msg {
+    from: u8,
+    req: u64,
+    kind: Kind,
+    body: KVec<u8>,
+}
+
+/// A migration arriving here.
+struct Incoming {
+    mig: u64,
+    from: u8,
+    pid: u32,
+    /// The `Begin` request, answered once the destination mapped memory.
+    begin_req: u64,
+    /// The `Begin` body (task image and areas); taken by the restorer.
+    begin: KVec<u8>,
+    msgs: KVec<Msg>,
+    /// Where it is (`logic::arrival`: every decision is `arrival::step`).
+    phase: Phase,
+    /// Sent by the load leveller.
+    auto: bool,
+    last_ns: u64,
+}
+
+impl Incoming {
+    /// Feeds `e` to its state machine; what to do.
+    fn step(&mut self, e: Event) -> Action {
+        let (p, a) = arrival::step(self.phase, e);
+        self.phase = p;
+        a
+    }
+}
+
+/// A process of this node that runs elsewhere now.
+struct Deputy {
+    pid: u32,
+    /// Its id (random): requests of proxies of another deputy of the same
+    /// PID, an earlier or a later one, get EBADF.
+    id: u64,
+    ios: KVec<Msg>,
+    exit: Option<i32>,
+    /// A migration bringing the process back home.
+    home_mig: Option<u64>,
+    down_since_ns: u64,
+}
+
+type StateGuard<'a> = kernel::sync::lock::Guard<'a, State, kernel::sync::lock::mutex::MutexBackend>;
+
+struct State {
+    incoming: KVec<Incoming>,
+    deputies: KVec<Deputy>,
+    /// Processes being sent away from here.
+    busy: KVec<u32>,
+}
+
+/// A migrated process running here (not at home).
+#[derive(Clone, Copy)]
+struct BodyRec {
+    pid: u32,
+    home: u8,
+    /// Its deputy's id (its proxies carry it).
+    deputy: u64,
+    /// Moving on: its exit and its files' closing are not the process's.
+    retiring: bool,
+}
+
+/// Exit codes of bodies, for the home nodes (filled in atomic context).
+struct Exits {
+    list: KVec<(u32, u8, i32)>,
+    /// Control requests from other nodes: (from, req, pid, what).
+    controls: KVec<(u8, u64, u32, mig::Control)>,
+}
+
+/// The migration layer of one node.
+#[pin_data]
+pub(crate) struct Migrator {
+    me: u8,
+    transport: Arc<Transport>,
+    table: Arc<VprocTable>,
+    events: Arc<Events>,
+    next_mig: AtomicU64,
+    #[pin]
+    state: Mutex<State>,
+    #[pin]
+    cv: CondVar,
+    #[pin]
+    bodies: SpinLock<KVec<BodyRec>>,
+    #[pin]
+    exits: SpinLock<Exits>,
+    #[pin]
+    exits_cv: CondVar,
+    /// This migrator itself (set after creation, cleared at unload), for
+    /// work started by the receiver threads.
+    #[pin]
+    this: SpinLock<Option<Arc<Migrator>>>,
+}
+
+/// Writes a message header plus `body` into a new payload.
+fn payload(
+    req: u64,
+    kind: Kind,
+    pid: u32,
+    extra: usize,
+    body: impl FnOnce(&mut Writer<'_>) -> core::result::Result<(), WireError>,
+) -> Result<KVec<u8>> {
+    let mut p = KVec::new();
+    p.resize(mig::HEADER_LEN + extra, 0, GFP_KERNEL)?;
+    let n = {
+        let mut w = Writer::new(&mut p);
+        mig::write_header(&mut w, &MigHeader { req, kind, pid }).map_err(|_| EINVAL)?;
+        body(&mut w).map_err(|_| EINVAL)?;
+        w.len()
+    };
+    p.truncate(n);
+    Ok(p)
+}
+
+/// The kernel error of a peer's failed result `v` (EIO when `v` is no
+/// errno: never an unchecked negation).
+/// The kernel error of an errno.
+fn error_of(e: Errno) -> Error {
+    Error::from_errno(-i32::from(e.get()))
+}
+
+fn errno_of(v: i64) -> Error {
+    Error::from_errno(-i32::from(Errno::of_failure(v).get()))
+}
+
+impl Migrator {
+    /// The migration layer of node `me`.
+    pub(crate) fn new(
+        me: u8,
+        transport: Arc<Transport>,
+        table: Arc<VprocTable>,
+        events: Arc<Events>,
+    ) -> Result<Arc<Self>> {
+        Arc::pin_init(
+            try_pin_init!(Self {
+                me,
+                transport,
+                table,
+                events,
+                next_mig: AtomicU64::new(1),
+                state <- new_mutex!(State { incoming: KVec::new(), deputies: KVec::new(), busy: KVec::new() }, "Migrator::state"),
+                cv <- new_condvar!("Migrator::cv"),
+                bodies <- new_spinlock!(KVec::new(), "Migrator::bodies"),
+                exits <- new_spinlock!(
+                    Exits { list: KVec::new(), controls: KVec::new() },
+                    "Migrator::exits"
+                ),
+                exits_cv <- new_condvar!("Migrator::exits_cv"),
+                this <- new_spinlock!(None, "Migrator::this"),
+            }),
+            GFP_KERNEL,
+        )
+        .inspect(|m| *m.this.lock() = Some(m.clone()))
+    }
+
+    fn body(&self, pid: u32) -> Option<BodyRec> {
+        self.bodies.lock().iter().find(|b| b.pid == pid).copied()
+    }
+
+    /// Sends a response to request `req` of node `to`.
+    fn respond(&self, to: u8, req: u64, pid: u32, value: i64, data: &[u8]) {
+        if req == 0 {
+            return;
+        }
+        let p = payload(req, Kind::Resp, pid, 8 + data.len(), |w| {
+            mig::write_resp(w, value, data)
+        });
+        if let Ok(p) = p {
+            let _ = self.transport.send_wait(to, MsgType::MigResp, p);
+        }
+    }
+
+    /// Sends a one-way message.
+    fn send(
+        &self,
+        to: u8,
+        kind: Kind,
+        pid: u32,
+        extra: usize,
+        body: impl FnOnce(&mut Writer<'_>) -> core::result::Result<(), WireError>,
+    ) -> Result {
+        let p = payload(0, kind, pid, extra, body)?;
+        self.transport.send_wait(to, MsgType::Mig, p)
+    }
+
+    /// A request; returns the response's value (>= 0) and data.
+    fn request(
+        &self,
+        to: u8,
+        kind: Kind,
+        pid: u32,
+        timeout_ms: u32,
+        extra: usize,
+        body: impl FnOnce(&mut Writer<'_>) -> core::result::Result<(), WireError>,
+    ) -> Result<(i64, KVec<u8>)> {
+        let frames = self.transport.request(to, MsgType::Mig, timeout_ms, |id| {
+            payload(id, kind, pid, extra, body)
+        })?;
+        let f = frames.first().ok_or(EPROTO)?;
+        let mut r = Reader::new(f);
+        let h = mig::read_header(&mut r).map_err(|_| EPROTO)?;
+        if h.kind != Kind::Resp {
+            return Err(EPROTO);
+        }
+        let (v, data) = mig::read_resp(&mut r).map_err(|_| EPROTO)?;
+        let mut d = KVec::new();
+        d.extend_from_slice(data, GFP_KERNEL)?;
+        Ok((v, d))
+    }
+
+    /// Sleeps up to `ms` on the state's condition (the lock released), and
+    /// locks it again. Only a fatal signal ends a wait early (EINTR).
+    fn killable_wait<'a>(&'a self, mut s: StateGuard<'a>, ms: u32) -> Result<StateGuard<'a>> {
+        let _ = self
+            .cv
+            .wait_interruptible_timeout(&mut s, msecs_to_jiffies(ms));
+        if sm::signal_pending() {
+            drop(s);
+            crate::sys::time::killable_pause()?;
+            return Ok(self.state.lock());
+        }
+        Ok(s)
+    }
+}
+
+impl MigService for Migrator {
+    fn mig(&self, from: u8, p: &[u8]) -> core::result::Result<(), WireError> {
+        let mut r = Reader::new(p);
+        let h = mig::read_header(&mut r)?;
+        let body = r.rest();
+        match h.kind {
+            Kind::Begin => self.on_begin(from, h.req, h.pid, body),
+            Kind::Data | Kind::Layout | Kind::Commit | Kind::Go | Kind::Abort => {
+                self.queue(from, &h, body)
+            }
+            Kind::Moved => self.on_moved(from, &h, body),
+            Kind::Exit => self.on_exit(from, &h, body),
+            Kind::Signal => self.on_signal(from, &h, body),
+            Kind::Io => self.on_io(from, &h, body),
+            Kind::Goto => self.on_goto(from, &h, body),
+            Kind::Control => self.on_control(from, &h, body),
+            Kind::Resp => Err(WireError::BadField),
+        }
+    }
+}
+
+impl PidFiles for Migrator {
+    fn show(&self, m: &mut Seq<'_>, t: &TaskFacts, name: &[u8]) -> Result {
+        match name {
+            b"where" | b"goto" => {
+                let at = self.table.away(t.tgid).unwrap_or(self.me);
+                let mut out = crate::logic::fmtbuf::FmtBuf::<8>::new();
+                let _ = writeln!(out, "{}", at);
+                m.write(out.as_bytes());
+                Ok(())
+            }
+            _ => self.table.show(m, t, name),
+        }
+    }
+
+    fn write(&self, _t: &TaskFacts, _name: &[u8], _buf: &[u8]) -> Result {
+        Err(EINVAL)
+    }
+}
+
+/// The `PidFiles` registered with the kernel: [`Migrator`] behind an `Arc`
+/// (goto needs one to hand to the process).
+pub(crate) struct PidFilesImpl(pub(crate) Arc<Migrator>);
+
+impl PidFiles for PidFilesImpl {
+    fn show(&self, m: &mut Seq<'_>, t: &TaskFacts, name: &[u8]) -> Result {
+        self.0.show(m, t, name)
+    }
+
+    fn write(&self, t: &TaskFacts, name: &[u8], buf: &[u8]) -> Result {
+        match name {
+            b"goto" => self.0.goto(t, buf),
+            b"loadlevel" => {
+                self.0
+                    .set_switch(t, false, VprocTable::parse_switch("loadlevel", buf)?)
+            }
+            b"lock" => self
+                .0
+                .set_switch(t, true, VprocTable::parse_switch("lock", buf)?),
+            _ => Err(EINVAL),
+        }
+    }
+}

@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! goto and switches asked on another node (`Control`, and `Goto` from
+//! home to where the process runs), checked where the task is with the
+//! requester's identity (ptrace's rule).
+
+use super::{errno_of, Migrator, GOTO_TIMEOUT_MS, SWITCH_TIMEOUT_MS};
+use crate::logic::mig::{self, Kind, MigHeader, Reader};
+use crate::logic::wire::WireError;
+use crate::sys::process::TaskFacts;
+use core::fmt::Write as _;
+use kernel::{prelude::*, sync::Arc};
+
+impl Migrator {
+    /// Moves process `pid` or sets one of its switches for a caller on
+    /// another node (`Control`), checked against the caller's identity
+    /// as a local caller would be.
+    pub(super) fn control_here(self: &Arc<Self>, pid: u32, c: &mig::Control) -> Result {
+        // ptrace's rule for that caller, here: check_goto and set_switch
+        // refuse (and log) if it says no.
+        let t = crate::sys::process::task_of_pid_as(pid, &c.caller)?;
+        let mut buf = crate::logic::fmtbuf::FmtBuf::<8>::new();
+        match c.op {
+            mig::ControlOp::Goto if c.value == 0 => {
+                let _ = buf.write_str("-1");
+                self.goto(&t, buf.as_bytes())
+            }
+            mig::ControlOp::Goto => {
+                let _ = write!(buf, "{}", c.value);
+                self.goto(&t, buf.as_bytes())
+            }
+            mig::ControlOp::Loadlevel | mig::ControlOp::Lock => {
+                self.set_switch(&t, c.op == mig::ControlOp::Lock, c.value == 1)
+            }
+        }
+    }
+
+    /// Sets `loadlevel` (`lock` false) or `lock` of process `t` where it
+    /// runs: there the leveller reads it, and it travels with the process.
+    pub(crate) fn set_switch(&self, t: &TaskFacts, lock: bool, value: bool) -> Result {
+        let Some(at) = self.table.away(t.tgid) else {
+            return self.table.set_switch(t, lock, value);
+        };
+        if !t.may_control {
+            crate::vproc::refused(if lock { "lock" } else { "loadlevel" }, t);
+            return Err(EPERM);
+        }
+        // Checked here against the deputy, and again where it runs,
+        // against the process as it is now, for the same caller.
+        let c = mig::Control {
+            op: if lock {
+                mig::ControlOp::Lock
+            } else {
+                mig::ControlOp::Loadlevel
+            },
+            value: u32::from(value),
+            caller: t.caller,
+        };
+        self.control(at, t.tgid, &c)
+    }
+
+    /// Whether `caller`, of another node, may do `what` to local process
+    /// `pid` (ptrace's rule, evaluated here); logs a refusal.
+    pub(super) fn may_control(&self, pid: u32, what: &str, caller: &mig::Caller) -> bool {
+        match crate::sys::process::task_of_pid_as(pid, caller) {
+            Ok(t) if t.may_control => true,
+            Ok(t) => {
+                crate::vproc::refused(what, &t);
+                false
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// Asks `home` to do `c` on its process `pid` (a caller here that is
+    /// neither its home nor where it runs).
+    pub(crate) fn control(&self, home: u8, pid: u32, c: &mig::Control) -> Result {
+        let timeout = match c.op {
+            mig::ControlOp::Goto => GOTO_TIMEOUT_MS,
+            _ => SWITCH_TIMEOUT_MS,
+        };
+        let (v, _) = self.request(home, Kind::Control, pid, timeout, mig::CONTROL_LEN, |w| {
+            mig::write_control(w, c)
+        })?;
+        if v < 0 {
+            Err(errno_of(v))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// A `Goto` from the home node of a process running here: move it on (answered when done).
+    pub(super) fn on_goto(
+        &self,
+        from: u8,
+        h: &MigHeader,
+        body: &[u8],
+    ) -> core::result::Result<(), WireError> {
+        let g = mig::read_goto(&mut Reader::new(body))?;
+        let node = g.node;
+        let me = self.this.lock().clone();
+        // Ok(true): moving, its task work answers; Ok(false): it
+        // stays (best where it is).
+        let res = match (self.body(h.pid), me) {
+            // Home checked its deputy; this is the process now.
+            (Some(b), Some(_))
+                if b.home == from && !b.retiring && !self.may_control(h.pid, "goto", &g.caller) =>
+            {
+                Err(EPERM)
+            }
+            (Some(b), Some(me)) if b.home == from && !b.retiring => {
+                // 0: this node's leveller chooses (`goto -1`).
+                let node = match node {
+                    0 => self.best_node().ok().flatten().unwrap_or(self.me),
+                    n => n,
+                };
+                if node == self.me {
+                    Ok(false)
+                } else if !self.transport.is_up(node) {
+                    Err(EHOSTUNREACH)
+                } else {
+                    me.start_goto(h.pid, node, Some((from, h.req)), super::source::Asker::Goto)
+                        .map(|()| true)
+                }
+            }
+            _ => Err(ESRCH),
+        };
+        match res {
+            Ok(true) => {}
+            Ok(false) => self.respond(from, h.req, h.pid, 0, &[]),
+            Err(e) => self.respond(from, h.req, h.pid, i64::from(e.to_errno()), &[]),
+        }
+        Ok(())
+    }
+
+    /// A `Control` from another node: done by the reporter thread (a move may take seconds, and this connection's receiver must go on).
+    pub(super) fn on_control(
+        &self,
+        from: u8,
+        h: &MigHeader,
+        body: &[u8],
+    ) -> core::result::Result<(), WireError> {
+        let c = mig::read_control(&mut Reader::new(body))?;
+        // Done by the reporter thread: a move may take seconds,
+        // and this connection's receiver must go on.
+        let queued = self
+            .exits
+            .lock()
+            .controls
+            .push((from, h.req, h.pid, c), GFP_ATOMIC)
+            .is_ok();
+        if queued {
+            self.exits_cv.notify_all();
+        } else {
+            self.respond(from, h.req, h.pid, i64::from(ENOMEM.to_errno()), &[]);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The home side of a process that runs elsewhere: its deputy, the
+//! original task, keeps the PID, the parent and the open files; it serves
+//! the process's file operations, forwards the signals it gets, and ends
+//! with the process's exit code. Must not touch the destination's state.
+
+use super::{Deputy, Migrator, Msg, DEPUTY_DOWN_NS, SIGKILL};
+use crate::logic::errno::Errno;
+use crate::logic::mig::{self, io_op, Kind, MigHeader, Reader, Signal};
+use crate::logic::wire::WireError;
+use crate::sys::migrate::{self as sm};
+use crate::sys::time::now_ns;
+use kernel::{prelude::*, time::msecs_to_jiffies};
+
+impl Migrator {
+    pub(super) fn make_deputy(&self, pid: u32, at: u8, nmigs: u32, id: u64) -> Result {
+        let mut s = self.state.lock();
+        s.deputies.push(
+            Deputy {
+                pid,
+                id,
+                ios: KVec::new(),
+                exit: None,
+                home_mig: None,
+                down_since_ns: 0,
+            },
+            GFP_KERNEL,
+        )?;
+        drop(s);
+        self.table.set_away(pid, Some(at))?;
+        let _ = self.table.set_nmigs(pid, nmigs);
+        Ok(())
+    }
+
+    pub(super) fn drop_deputy(&self, pid: u32) {
+        let mut s = self.state.lock();
+        s.deputies.retain(|d| d.pid != pid);
+        drop(s);
+        let _ = self.table.set_away(pid, None);
+    }
+
+    /// The deputy of `pid`, in its own context: until the process ends
+    /// (this task then exits with its code) or comes back (returns: the
+    /// task resumes as the process).
+    /// Returns the status the deputy exits with, `None` when the process
+    /// is back in it (it runs on).
+    pub(super) fn deputy_loop(&self, pid: u32) -> Option<i32> {
+        sm::deputy_signals();
+        loop {
+            let at = self.table.away(pid).unwrap_or(self.me);
+            if sm::fatal_pending() {
+                let _ = self.forward_signal(pid, at, SIGKILL, 0x80, 0, 0);
+                self.drop_deputy(pid);
+                return None;
+            }
+            self.forward_signals(pid, at);
+            enum Work {
+                Exit(i32),
+                Home(u64),
+                Io(Msg),
+                Lost,
+                Idle,
+            }
+            let work = {
+                let mut s = self.state.lock();
+                let up = self.transport.is_up(at);
+                match s.deputies.iter_mut().find(|d| d.pid == pid) {
+                    None => Work::Lost,
+                    Some(d) => {
+                        if let Some(c) = d.exit {
+                            Work::Exit(c)
+                        } else if let Some(m) = d.home_mig {
+                            Work::Home(m)
+                        } else if !d.ios.is_empty() {
+                            match d.ios.remove(0) {
+                                Ok(m) => Work::Io(m),
+                                Err(_) => Work::Idle,
+                            }
+                        } else if !up {
+                            let now = now_ns();
+                            if d.down_since_ns == 0 {
+                                d.down_since_ns = now;
+                            }
+                            if now - d.down_since_ns > DEPUTY_DOWN_NS {
+                                Work::Lost
+                            } else {
+                                Work::Idle
+                            }
+                        } else {
+                            d.down_since_ns = 0;
+                            Work::Idle
+                        }
+                    }
+                }
+            };
+            match work {
+                Work::Exit(code) => {
+                    self.drop_deputy(pid);
+                    return Some(code);
+                }
+                Work::Lost => {
+                    pr_warn!(
+                        "pid {}: node {} is gone, and the process with it\n",
+                        pid,
+                        at
+                    );
+                    self.drop_deputy(pid);
+                    return Some(SIGKILL as i32);
+                }
+                Work::Home(m) => match self.restore(m, true) {
+                    Ok(()) => return None,
+                    Err(e) => {
+                        pr_info_ratelimited!(
+                            "pid {}: coming home failed (error {}), it stays on node {}\n",
+                            pid,
+                            e.to_errno(),
+                            at
+                        );
+                        sm::deputy_signals();
+                        let mut s = self.state.lock();
+                        if let Some(d) = s.deputies.iter_mut().find(|d| d.pid == pid) {
+                            d.home_mig = None;
+                        }
+                    }
+                },
+                Work::Io(msg) => self.serve_io(pid, at, msg),
+                Work::Idle => {
+                    let mut s = self.state.lock();
+                    let pending = s.deputies.iter().find(|d| d.pid == pid).is_some_and(|d| {
+                        d.exit.is_some() || d.home_mig.is_some() || !d.ios.is_empty()
+                    });
+                    if !pending {
+                        let _ = self
+                            .cv
+                            .wait_interruptible_timeout(&mut s, msecs_to_jiffies(500));
+                    }
+                }
+            }
+        }
+    }
+
+    pub(super) fn forward_signal(
+        &self,
+        pid: u32,
+        at: u8,
+        sig: u32,
+        code: i32,
+        from_pid: u32,
+        from_uid: u32,
+    ) -> Result {
+        let s = Signal {
+            sig,
+            code,
+            from_pid,
+            from_uid,
+        };
+        self.send(at, Kind::Signal, pid, 16, |w| mig::write_signal(w, &s))
+    }
+
+    /// Forwards every signal pending for the deputy to the process.
+    pub(super) fn forward_signals(&self, pid: u32, at: u8) {
+        while let Some(info) = sm::dequeue_signal() {
+            let le =
+                |o: usize| u32::from_le_bytes([info[o], info[o + 1], info[o + 2], info[o + 3]]);
+            let (sig, code, from_pid, from_uid) = (le(0), le(8) as i32, le(16), le(20));
+            if sig == 0 || sig > 64 {
+                continue;
+            }
+            if self
+                .forward_signal(pid, at, sig, code, from_pid, from_uid)
+                .is_err()
+            {
+                pr_warn!("pid {}: signal {} not forwarded to node {}\n", pid, sig, at);
+            }
+        }
+    }
+
+    /// Serves one file operation of the process, on the deputy's files.
+    pub(super) fn serve_io(&self, pid: u32, at: u8, msg: Msg) {
+        let mut r = Reader::new(&msg.body);
+        let Ok(io) = mig::read_io(&mut r) else {
+            self.respond(
+                msg.from,
+                msg.req,
+                pid,
+                -i64::from(EINVAL.to_errno().abs()),
+                &[],
+            );
+            return;
+        };
+        if io.op == io_op::IOCTL {
+            let mut out = [0u8; 64];
+            let ret = match mig::ioctl_shape(io.len) {
+                Some(sh) => {
+                    let n = (sh.output as usize).min(out.len());
+                    sm::fd_ioctl(io.fd, io.len, io.data, &mut out[..n], io.arg, sh.by_value)
+                }
+                None => Errno::ENOTTY.to_result(),
+            };
+            self.forward_signals(pid, at);
+            let n = mig::ioctl_shape(io.len).map_or(0, |s| s.output as usize);
+            let data: &[u8] = if ret >= 0 { &out[..n.min(64)] } else { &[] };
+            self.respond(msg.from, msg.req, pid, ret, data);
+            return;
+        }
+        let mut buf = KVec::new();
+        let n = match io.op {
+            io_op::READ => io.len as usize,
+            io_op::WRITE => io.data.len(),
+            _ => 0,
+        };
+        if buf.resize(n, 0, GFP_KERNEL).is_err() {
+            self.respond(msg.from, msg.req, pid, Errno::ENOMEM.to_result(), &[]);
+            return;
+        }
+        if io.op == io_op::WRITE {
+            buf.copy_from_slice(io.data);
+        }
+        let ret = sm::fd_io(io.fd, io.op, &mut buf, io.len, io.arg);
+        // A signal that interrupted it reaches the process first.
+        self.forward_signals(pid, at);
+        let data: &[u8] = if io.op == io_op::READ && ret > 0 {
+            &buf[..(ret as usize).min(buf.len())]
+        } else {
+            &[]
+        };
+        self.respond(msg.from, msg.req, pid, ret, data);
+    }
+
+    /// A `Moved` from the node a process of this node left: where it runs now.
+    pub(super) fn on_moved(
+        &self,
+        _from: u8,
+        h: &MigHeader,
+        body: &[u8],
+    ) -> core::result::Result<(), WireError> {
+        let mut r = Reader::new(body);
+        let node = r.u32()?;
+        let nmigs = r.u32()?;
+        r.end()?;
+        let node = u8::try_from(node).map_err(|_| WireError::BadField)?;
+        if self.table.away(h.pid).is_some() {
+            let _ = self.table.set_away(h.pid, Some(node));
+            let _ = self.table.set_nmigs(h.pid, nmigs);
+            self.cv.notify_all();
+        }
+        Ok(())
+    }
+
+    /// An `Exit` of a process of this node that ran elsewhere: its deputy ends with it.
+    pub(super) fn on_exit(
+        &self,
+        from: u8,
+        h: &MigHeader,
+        body: &[u8],
+    ) -> core::result::Result<(), WireError> {
+        let mut r = Reader::new(body);
+        let code = r.i32()?;
+        r.end()?;
+        let mut s = self.state.lock();
+        if self.table.away(h.pid) == Some(from) {
+            if let Some(d) = s.deputies.iter_mut().find(|d| d.pid == h.pid) {
+                d.exit = Some(code);
+            }
+        }
+        drop(s);
+        self.cv.notify_all();
+        Ok(())
+    }
+
+    /// An `Io` of a process of this node that runs elsewhere: queued for its deputy (only from the proxies of this deputy).
+    pub(super) fn on_io(
+        &self,
+        from: u8,
+        h: &MigHeader,
+        body: &[u8],
+    ) -> core::result::Result<(), WireError> {
+        let mut r = Reader::new(body);
+        let io = mig::read_io(&mut r)?;
+        let mut copy = KVec::new();
+        let mut s = self.state.lock();
+        let ok = self.table.away(h.pid) == Some(from)
+            && copy.extend_from_slice(body, GFP_KERNEL).is_ok();
+        // Only the proxies of this deputy: never another process's
+        // files after the PID was reused.
+        let d = s
+            .deputies
+            .iter_mut()
+            .find(|d| d.pid == h.pid && d.id == io.deputy);
+        match (ok, d) {
+            (true, Some(d)) => {
+                let m = Msg {
+                    from,
+                    req: h.req,
+                    kind: Kind::Io,
+                    body: copy,
+                };
+                if d.ios.push(m, GFP_KERNEL).is_err() {
+                    drop(s);
+                    self.respond(from, h.req, h.pid, Errno::ENOMEM.to_result(), &[]);
+                    return Ok(());
+                }
+            }
+            _ => {
+                drop(s);
+                self.respond(from, h.req, h.pid, Errno::EBADF.to_result(), &[]);
+                return Ok(());
+            }
+        }
+        drop(s);
+        self.cv.notify_all();
+        Ok(())
+    }
+}

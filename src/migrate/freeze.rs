@@ -1,0 +1,333 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The freeze of a move, in the process's own context (a task work): the
+//! refusals only the process itself can tell, the layout as it is now,
+//! the pages that changed since pre-copy, then the task image, registers,
+//! open files and pending signals (`Commit`), and `Go`. Until the
+//! destination committed nothing changed here: any failure resumes the
+//! process where it was. Afterwards this task becomes the deputy (at home)
+//! or ends (a copy that moved on).
+
+use super::source::{as_vma, bit, check_areas, Asker, Outgoing, SENT};
+use super::{errno_of, Migrator, COMMIT_TIMEOUT_MS};
+use crate::events::EventKind;
+use crate::logic::mig::{self, vma_flags, Commit, Fd, Kind, Vma};
+use crate::sys::migrate::{self as sm, FdKind, TaskImage, TASK_LEN};
+use crate::sys::time::now_ns;
+use kernel::{
+    prelude::*,
+    sync::{Arc, CondVar, Mutex},
+};
+
+impl Migrator {
+    /// In the process's own context: moves it to `dest` (`out`: begun and
+    /// pre-copied by the writer). `done` is told the outcome before the
+    /// process turns into a deputy or ends here.
+    /// Moves the calling process to `dest`; returns the status this task
+    /// exits with (`None`: it runs on here).
+    pub(super) fn emigrate(
+        &self,
+        dest: u8,
+        out: Option<Outgoing>,
+        done: &dyn Fn(Result),
+    ) -> Option<i32> {
+        let pid = sm::current_tgid();
+        let r = self.freeze(pid, dest, out);
+        self.unbusy(pid);
+        match r {
+            Ok(true) => {
+                done(Ok(()));
+                self.deputy_loop(pid)
+            }
+            Ok(false) => {
+                done(Ok(()));
+                // Moved on from here: this copy ends quietly.
+                Some(0)
+            }
+            Err(e) => {
+                self.failed(pid, dest, e);
+                done(Err(e));
+                None
+            }
+        }
+    }
+
+    /// The freeze: returns whether this node is the process's home (it
+    /// becomes the deputy) or not (this copy ends).
+    fn freeze(&self, pid: u32, dest: u8, out: Option<Outgoing>) -> Result<bool> {
+        // The process is stopped from here until it resumes there.
+        let start = now_ns();
+        let refuse = |why: &str| {
+            pr_info_ratelimited!("migrate: pid {} cannot move: {}\n", pid, why);
+            Err(if why == "exiting" { ESRCH } else { EOPNOTSUPP })
+        };
+        if let Some(why) = sm::refusal() {
+            if let Some(o) = &out {
+                self.abort(pid, o);
+            }
+            return refuse(why);
+        }
+        let mut out = match out {
+            Some(o) => o,
+            None => self.begin(&sm::Task::of(pid)?, pid, dest, Asker::Goto)?,
+        };
+        let mut sigs = KVec::new();
+        match self.commit(pid, &mut out, &mut sigs) {
+            Ok(()) => {}
+            Err(e) => {
+                self.abort(pid, &out);
+                for s in sigs.iter() {
+                    let _ = sm::queue_signal(s);
+                }
+                return Err(e);
+            }
+        }
+        let at_home = out.home == self.me;
+        if at_home {
+            self.make_deputy(pid, dest, out.nmigs, out.deputy)?;
+        } else if let Some(b) = self.bodies.lock().iter_mut().find(|b| b.pid == pid) {
+            b.retiring = true;
+        }
+        if let Err(e) = self.send(dest, Kind::Go, pid, 8, |w| w.u64(out.mig)) {
+            if at_home {
+                self.drop_deputy(pid);
+            } else if let Some(b) = self.bodies.lock().iter_mut().find(|b| b.pid == pid) {
+                b.retiring = false;
+            }
+            for s in sigs.iter() {
+                let _ = sm::queue_signal(s);
+            }
+            return Err(e);
+        }
+        if !at_home && dest != out.home {
+            let _ = self.send(out.home, Kind::Moved, pid, 8, |w| {
+                w.u32(u32::from(dest))?;
+                w.u32(out.nmigs)
+            });
+        }
+        let us = now_ns().saturating_sub(start) / 1000;
+        self.events.add(
+            EventKind::Migrate,
+            self.me,
+            format_args!(
+                "pid {} node {} -> node {}: {} pages, frozen {}.{:03} ms",
+                pid,
+                self.me,
+                dest,
+                out.stream.pages,
+                us / 1000,
+                us % 1000
+            ),
+        );
+        Ok(at_home)
+    }
+
+    /// Layout, the pages that changed, and Commit. Pending signals go with
+    /// the process (and come back in `sigs` on failure).
+    fn commit(&self, pid: u32, out: &mut Outgoing, sigs: &mut KVec<[u8; 48]>) -> Result {
+        let home = out.home;
+        let dest = out.dest;
+        let task = TaskImage::capture()?;
+        if task.ident() != out.ident {
+            pr_info!(
+                "migrate: pid {}: its credentials changed during the move: try again\n",
+                pid
+            );
+            return Err(EAGAIN);
+        }
+        let mut vmas = sm::vmas(None, false)?;
+        check_areas(pid, &vmas)?;
+        // Content hashes: those of Begin for the areas it had (not read
+        // again while the process is stopped), the new ones read now.
+        for v in vmas.iter_mut().filter(|v| v.flags & vma_flags::FILE != 0) {
+            let known = out.areas.iter().find(|a| {
+                as_vma(&a.v).same_area(&Vma {
+                    sha256: a.v.sha256,
+                    ..as_vma(v)
+                })
+            });
+            v.sha256 = match known {
+                Some(a) => a.v.sha256,
+                None => sm::hash_area(v.start)?,
+            };
+        }
+        let fds = sm::fds()?;
+        for f in fds.iter() {
+            let ok = match f.kind {
+                FdKind::Reg | FdKind::Chr | FdKind::Fifo => home == self.me,
+                // Only its own deputy's proxies (never one it inherited).
+                FdKind::Proxy => home != self.me && f.deputy == out.deputy,
+                FdKind::Other => false,
+            };
+            if !ok {
+                let what = if f.kind == FdKind::Other {
+                    "a socket, directory or special file"
+                } else {
+                    "a file opened away from home"
+                };
+                pr_info_ratelimited!(
+                    "migrate: pid {} cannot move: fd {} is {}\n",
+                    pid,
+                    f.fd,
+                    what
+                );
+                return Err(EOPNOTSUPP);
+            }
+        }
+        let mut gregs = [0u8; mig::GREGS_LEN];
+        let (xstate, xkind) = sm::capture_regs(&mut gregs)?;
+        // The layout now: the destination remaps what changed.
+        let vlen: usize = vmas.iter().map(|v| as_vma(v).encoded_len()).sum();
+        let (v, need) =
+            self.request(dest, Kind::Layout, pid, COMMIT_TIMEOUT_MS, 16 + vlen, |w| {
+                w.u64(out.mig)?;
+                let mut it = vmas.iter().map(as_vma);
+                mig::write_areas(w, &mut it, vmas.len() as u32)
+            })?;
+        if v < 0 {
+            return Err(errno_of(v));
+        }
+        let mut rbuf = KVec::new();
+        rbuf.resize(mig::RUN_MAX_PAGES as usize * mig::PAGE, 0, GFP_KERNEL)?;
+        let Outgoing { areas, stream, .. } = out;
+        for (j, v) in vmas.iter().enumerate() {
+            if v.flags & vma_flags::SPECIAL != 0 {
+                continue;
+            }
+            let old = areas
+                .iter()
+                .find(|a| as_vma(&a.v).same_area(&as_vma(v)))
+                .filter(|_| !bit(&need, j));
+            let all = bit(&need, j);
+            if old.is_none() && !all {
+                // A file mapping the destination has from the file.
+                continue;
+            }
+            if let Some(a) = old {
+                if a.sent.is_empty() {
+                    continue;
+                }
+            }
+            let mut addr = v.start;
+            let mut idx = 0usize;
+            while addr < v.end {
+                let n =
+                    ((v.end - addr) / mig::PAGE as u64).min(u64::from(mig::RUN_MAX_PAGES)) as u32;
+                let present = sm::read_pages(None, addr, n, &mut rbuf)?;
+                let mut keep = 0u32;
+                let (mut k, mut w, mut hsum) = (0usize, 0usize, 0u64);
+                for i in 0..n as usize {
+                    let was = old.map_or(0, |a| a.sent[idx + i]);
+                    let at = addr + (i * mig::PAGE) as u64;
+                    if present & (1 << i) != 0 {
+                        let page = &rbuf[k * mig::PAGE..(k + 1) * mig::PAGE];
+                        k += 1;
+                        let h = mig::page_hash(at, page);
+                        if all || SENT | h != was {
+                            stream.buf[w..w + mig::PAGE].copy_from_slice(page);
+                            w += mig::PAGE;
+                            keep |= 1 << i;
+                            hsum = hsum.wrapping_add(h);
+                        }
+                    } else if was != 0 {
+                        // Sent, gone since (MADV_DONTNEED...): zero it there.
+                        stream.buf[w..w + mig::PAGE].fill(0);
+                        hsum = hsum.wrapping_add(mig::page_hash(at, &stream.buf[w..w + mig::PAGE]));
+                        w += mig::PAGE;
+                        keep |= 1 << i;
+                    }
+                }
+                stream.add(self, addr, keep, hsum)?;
+                addr += u64::from(n) * mig::PAGE as u64;
+                idx += n as usize;
+            }
+        }
+        stream.flush(self, false)?;
+        // Pending signals travel with the process.
+        while sigs.len() < mig::MAX_SIGS as usize {
+            match sm::dequeue_signal() {
+                Some(s) => sigs.push(s, GFP_KERNEL)?,
+                None => break,
+            }
+        }
+        let mut sigbytes = KVec::new();
+        for s in sigs.iter() {
+            sigbytes.extend_from_slice(s, GFP_KERNEL)?;
+        }
+        let mut fdbytes = KVec::new();
+        fdbytes.resize(fds.len() * mig::FD_LEN, 0, GFP_KERNEL)?;
+        for (k, f) in fds.iter().enumerate() {
+            let o = fdbytes
+                .get_mut(k * mig::FD_LEN..(k + 1) * mig::FD_LEN)
+                .ok_or(EINVAL)?;
+            let fd = Fd {
+                fd: f.fd,
+                f_flags: f.f_flags,
+                cloexec: f.cloexec,
+                home_fd: f.home_fd,
+            };
+            mig::write_fd(&fd, o).map_err(|_| EINVAL)?;
+        }
+        let c = Commit {
+            mig: out.mig,
+            sum: out.stream.sum,
+            pages: out.stream.pages,
+            msgs: out.stream.seq,
+            gregs: &gregs,
+            xkind,
+            xstate: &xstate,
+            sigs: &sigbytes,
+            fds: &fdbytes,
+            task: task.as_bytes(),
+        };
+        let extra = 72 + gregs.len() + xstate.len() + sigbytes.len() + fdbytes.len() + TASK_LEN;
+        let (v, _) = self.request(dest, Kind::Commit, pid, COMMIT_TIMEOUT_MS, extra, |w| {
+            mig::write_commit(w, &c)
+        })?;
+        if v < 0 {
+            pr_info_ratelimited!(
+                "migrate: pid {}: node {} could not restore it (error {})\n",
+                pid,
+                dest,
+                v
+            );
+            return Err(errno_of(v));
+        }
+        Ok(())
+    }
+}
+
+/// `GotoReq` result plumbing for a `goto` write.
+#[pin_data]
+pub(super) struct GotoReq {
+    pub(super) dest: u8,
+    /// A node's request to answer with the outcome (a `Goto` from home).
+    pub(super) reply: Option<(u8, u64)>,
+    pub(super) m: Arc<Migrator>,
+    /// Begun and pre-copied by the writer, if it did.
+    #[pin]
+    pub(super) out: Mutex<Option<Outgoing>>,
+    #[pin]
+    pub(super) result: Mutex<Option<Result>>,
+    #[pin]
+    pub(super) cv: CondVar,
+}
+
+impl sm::TaskWork for GotoReq {
+    fn run(self: Arc<Self>) -> Option<i32> {
+        let pid = sm::current_tgid();
+        let done = |r: Result| {
+            if let Some((node, req)) = self.reply {
+                let v = match r {
+                    Ok(()) => 0,
+                    Err(e) => i64::from(e.to_errno()),
+                };
+                self.m.respond(node, req, pid, v, &[]);
+            }
+            *self.result.lock() = Some(r);
+            self.cv.notify_all();
+        };
+        let out = self.out.lock().take();
+        self.m.emigrate(self.dest, out, &done)
+    }
+}

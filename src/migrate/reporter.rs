@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The reporter thread: sends the exits of moved processes home, runs
+//! forwarded requests, gives up migrations whose restorer never came; and
+//! the task events (fork, exit, exec) that feed it.
+
+use super::{Migrator, IDLE_TIMEOUT_NS};
+use crate::logic::arrival::{Action, Event, Phase};
+use crate::logic::mig::Kind;
+use crate::sys::process::TaskEvents;
+use crate::sys::thread::{self, ThreadFn};
+use crate::sys::time::now_ns;
+use kernel::{prelude::*, sync::Arc, time::msecs_to_jiffies};
+
+/// The thread that reports the exits of migrated processes home.
+pub(crate) struct Reporter(pub(crate) Arc<Migrator>);
+
+impl ThreadFn for Reporter {
+    fn run(&self) {
+        let m = &self.0;
+        while !thread::should_stop() {
+            let (list, controls) = {
+                let mut e = m.exits.lock();
+                if e.list.is_empty() && e.controls.is_empty() {
+                    let _ = m
+                        .exits_cv
+                        .wait_interruptible_timeout(&mut e, msecs_to_jiffies(1000));
+                }
+                (
+                    core::mem::take(&mut e.list),
+                    core::mem::take(&mut e.controls),
+                )
+            };
+            for &(from, req, pid, c) in controls.iter() {
+                let v = match m.control_here(pid, &c) {
+                    Ok(()) => 0,
+                    Err(e) => i64::from(e.to_errno()),
+                };
+                m.respond(from, req, pid, v, &[]);
+            }
+            for &(pid, home, code) in list.iter() {
+                if m.send(home, Kind::Exit, pid, 4, |w| w.i32(code)).is_err() {
+                    pr_warn!("pid {}: exit not reported to node {}\n", pid, home);
+                }
+            }
+            // Restorers that never came: give their migrations up.
+            let mut gone = KVec::new();
+            {
+                let mut s = m.state.lock();
+                let now = now_ns();
+                s.incoming.retain(|i| {
+                    let stale = i.phase == Phase::Waiting
+                        && now.saturating_sub(i.last_ns) > IDLE_TIMEOUT_NS
+                        && matches!(i.step(Event::Idle), Action::Stop(_));
+                    if stale {
+                        let _ = gone.push((i.from, i.begin_req, i.pid), GFP_KERNEL);
+                    }
+                    !stale
+                });
+            }
+            for &(from, req, pid) in gone.iter() {
+                m.respond(from, req, pid, i64::from(ETIMEDOUT.to_errno()), &[]);
+            }
+        }
+    }
+}
+
+/// Wakes the reporter so that it stops promptly.
+impl Migrator {
+    pub(crate) fn wake(&self) {
+        // Breaks the reference cycle (module unload).
+        let me = self.this.lock().take();
+        drop(me);
+        self.exits_cv.notify_all();
+        self.cv.notify_all();
+    }
+}
+
+impl TaskEvents for Migrator {
+    fn forked(&self, parent: u32, child: u32) {
+        self.table.forked(parent, child);
+    }
+
+    fn exited(&self, tgid: u32, exit_code: i32) {
+        self.table.exited(tgid, exit_code);
+        let mut b = self.bodies.lock();
+        let Some(i) = b.iter().position(|x| x.pid == tgid) else {
+            return;
+        };
+        let rec = b[i];
+        let _ = b.remove(i);
+        drop(b);
+        if rec.retiring {
+            return;
+        }
+        // Atomic context: the worker sends it.
+        let mut e = self.exits.lock();
+        if e.list
+            .push((tgid, rec.home, exit_code), GFP_ATOMIC)
+            .is_err()
+        {
+            pr_warn!(
+                "pid {}: out of memory, its exit is not reported home\n",
+                tgid
+            );
+        }
+        drop(e);
+        self.exits_cv.notify_all();
+    }
+
+    fn exec(&self, tgid: u32, comm: &[u8]) {
+        self.table.exec(tgid, comm);
+    }
+}

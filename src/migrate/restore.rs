@@ -1,0 +1,657 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The destination of a move: Begin (the areas mapped, the restorer
+//! started), the pages, the layout at the freeze and Commit, applied in
+//! the restorer's own context; `/proc/cluster/admin/restore`, the
+//! restorer's door. Must not touch a deputy's or a source's state.
+
+use super::{
+    error_of, BodyRec, Incoming, Migrator, Msg, DATA_WINDOW, IDLE_TIMEOUT_NS, NSEC_PER_MSEC,
+    RESTORER, SIGKILL,
+};
+use crate::events::EventKind;
+use crate::logic::arrival::{Action, Event, Phase};
+use crate::logic::errno::Errno;
+use crate::logic::mig::{self, vma_flags, Begin, Kind, MigHeader, Reader, Vma};
+use crate::logic::wire::WireError;
+use crate::sys::migrate::{self as sm, TaskImage};
+use crate::sys::proc::ProcFileOps;
+use crate::sys::time::now_ns;
+use core::fmt::Write as _;
+use core::sync::atomic::Ordering;
+use kernel::{prelude::*, sync::Arc};
+
+impl Migrator {
+    /// A `Begin` from node `from`.
+    pub(super) fn on_begin(
+        &self,
+        from: u8,
+        req: u64,
+        pid: u32,
+        body: &[u8],
+    ) -> core::result::Result<(), WireError> {
+        let mut r = Reader::new(body);
+        let (b, text, nvma) = mig::read_begin(&mut r)?;
+        for _ in 0..nvma {
+            Vma::read(&mut r)?;
+        }
+        r.end()?;
+        let refuse = |e: Error| self.respond(from, req, pid, i64::from(e.to_errno()), &[]);
+        let mut copy = KVec::new();
+        if copy.extend_from_slice(body, GFP_KERNEL).is_err() {
+            refuse(ENOMEM);
+            return Ok(());
+        }
+        let inc = Incoming {
+            mig: b.mig,
+            from,
+            pid,
+            begin_req: req,
+            begin: copy,
+            msgs: KVec::new(),
+            phase: Phase::Waiting,
+            auto: b.auto,
+            last_ns: now_ns(),
+        };
+        let s = self.state.lock();
+        if s.incoming.iter().any(|i| i.pid == pid || i.mig == b.mig) {
+            drop(s);
+            refuse(EBUSY);
+            return Ok(());
+        }
+        // The leveller's moves: not to a node that does not take part, and
+        // one at a time (two busy nodes must not both fill this one).
+        if b.auto
+            && (!self.transport.loadlevel.load(Ordering::Relaxed)
+                || s.incoming.iter().any(|i| i.auto))
+        {
+            drop(s);
+            refuse(EAGAIN);
+            return Ok(());
+        }
+        drop(s);
+        // ... nor to one that would end up busier than the sender (its
+        // view of this node may be a heartbeat old).
+        if b.auto {
+            let l = self.transport.local_load();
+            let after = (l.busy + 1).saturating_mul(1000) / u32::from(l.cpus.max(1));
+            if after > b.load_after {
+                refuse(EAGAIN);
+                return Ok(());
+            }
+        }
+        let mut s = self.state.lock();
+        let deputy = s.deputies.iter().position(|d| d.pid == pid);
+        if let Some(d) = deputy {
+            // Coming home: the deputy rebuilds itself.
+            if self.table.away(pid) != Some(from) {
+                drop(s);
+                refuse(EBUSY);
+                return Ok(());
+            }
+            s.deputies[d].home_mig = Some(b.mig);
+        }
+        if s.incoming
+            .push(
+                Incoming {
+                    // Coming home: the deputy restores itself.
+                    phase: if deputy.is_some() {
+                        Phase::Restoring
+                    } else {
+                        Phase::Waiting
+                    },
+                    ..inc
+                },
+                GFP_KERNEL,
+            )
+            .is_err()
+        {
+            drop(s);
+            refuse(ENOMEM);
+            return Ok(());
+        }
+        drop(s);
+        self.cv.notify_all();
+        if deputy.is_some() {
+            return Ok(());
+        }
+        if let Err(e) = self.spawn_restorer(b.mig, pid, &b, &text) {
+            pr_warn!(
+                "migrate: cannot start {:?} (error {})\n",
+                RESTORER,
+                e.to_errno()
+            );
+            self.forget(b.mig);
+            refuse(e);
+        }
+        Ok(())
+    }
+
+    pub(super) fn spawn_restorer(
+        &self,
+        mig_id: u64,
+        pid: u32,
+        b: &Begin,
+        t: &mig::BeginText<'_>,
+    ) -> Result {
+        let wd = t.cwd;
+        let (lo, text) = (b.vdso_lo, b.vdso);
+        let mut a1 = crate::logic::fmtbuf::FmtBuf::<24>::new();
+        let mut a2 = crate::logic::fmtbuf::FmtBuf::<16>::new();
+        let mut a3 = crate::logic::fmtbuf::FmtBuf::<24>::new();
+        let mut a4 = crate::logic::fmtbuf::FmtBuf::<24>::new();
+        let _ = write!(a1, "{:x}\0", mig_id);
+        let _ = write!(a2, "{}\0", pid);
+        let _ = write!(a3, "{:x}\0", lo);
+        let _ = write!(a4, "{:x}\0", text);
+        let mut cwd = KVec::new();
+        cwd.extend_from_slice(if wd.is_empty() { b"/" } else { wd }, GFP_KERNEL)?;
+        cwd.push(0, GFP_KERNEL)?;
+        let mut cg = KVec::new();
+        cg.extend_from_slice(t.cgroup, GFP_KERNEL)?;
+        cg.push(0, GFP_KERNEL)?;
+        // "FSUID:FSGID:G1,G2,...": the restorer enters the working
+        // directory as the process would, not as root.
+        let id = &b.ident;
+        let mut a7 = crate::logic::fmtbuf::FmtBuf::<{ 24 + 11 * mig::MAX_GROUPS }>::new();
+        let _ = write!(a7, "{}:{}:", id.fsuid, id.fsgid);
+        for (i, g) in id.groups[..id.ngroups as usize].iter().enumerate() {
+            let _ = write!(a7, "{}{}", if i > 0 { "," } else { "" }, g);
+        }
+        let _ = write!(a7, "\0");
+        fn c(b: &[u8]) -> Result<&CStr> {
+            CStr::from_bytes_with_nul(b).map_err(|_| EINVAL)
+        }
+        sm::spawn(
+            RESTORER,
+            &[
+                RESTORER,
+                c(a1.as_bytes())?,
+                c(a2.as_bytes())?,
+                c(a3.as_bytes())?,
+                c(a4.as_bytes())?,
+                c(&cwd)?,
+                c(&cg)?,
+                c(a7.as_bytes())?,
+            ],
+        )
+    }
+
+    pub(super) fn forget(&self, mig_id: u64) {
+        let mut s = self.state.lock();
+        s.incoming.retain(|i| i.mig != mig_id);
+    }
+
+    /// A write to `/proc/cluster/admin/restore` by the restorer stub:
+    /// "MIG" from the new process, or "MIG fail ERRNO".
+    pub(super) fn attach(self: &Arc<Self>, buf: &[u8]) -> Result {
+        let bad = || {
+            pr_info!("admin/restore: write \"MIG\" or \"MIG fail ERRNO\" (MIG in hex)\n");
+            EINVAL
+        };
+        let s = core::str::from_utf8(buf).map_err(|_| bad())?;
+        let mut it = s.split_whitespace();
+        let mig_id = it
+            .next()
+            .and_then(|m| u64::from_str_radix(m, 16).ok())
+            .ok_or_else(bad)?;
+        let fail = match (it.next(), it.next(), it.next()) {
+            (None, _, _) => None,
+            (Some("fail"), Some(e), None) => {
+                Some(e.parse::<i32>().map_err(|_| bad())?.clamp(1, 4095))
+            }
+            _ => return Err(bad()),
+        };
+        let me = sm::current_tgid();
+        let mut st = self.state.lock();
+        let i = st
+            .incoming
+            .iter()
+            .position(|i| i.mig == mig_id)
+            .ok_or_else(|| {
+                pr_info!("admin/restore: no migration {:x} is arriving\n", mig_id);
+                ENOENT
+            })?;
+        if let Some(e) = fail {
+            let inc = st.incoming.remove(i).map_err(|_| EINVAL)?;
+            drop(st);
+            pr_info_ratelimited!(
+                "migrate: pid {}: the restorer failed (error {})\n",
+                inc.pid,
+                e
+            );
+            self.respond(inc.from, inc.begin_req, inc.pid, -i64::from(e), &[]);
+            return Ok(());
+        }
+        let inc = &mut st.incoming[i];
+        if inc.pid != me {
+            pr_info!(
+                "admin/restore: pid {} is not the restorer of migration {:x}\n",
+                me,
+                mig_id
+            );
+            return Err(EPERM);
+        }
+        if let Action::Refuse(e) = inc.step(Event::Attached) {
+            pr_info!(
+                "admin/restore: migration {:x} is not waiting for its restorer\n",
+                mig_id
+            );
+            return Err(error_of(e));
+        }
+        drop(st);
+        let w = Arc::new(
+            Restore {
+                m: self.clone(),
+                mig: mig_id,
+            },
+            GFP_KERNEL,
+        )?;
+        sm::task_work(&sm::Task::of(me)?, false, w)
+    }
+
+    /// Waits for the next message of migration `mig_id`.
+    pub(super) fn next_msg(&self, mig_id: u64, from: u8) -> Result<Msg> {
+        let mut s = self.state.lock();
+        loop {
+            let i = s
+                .incoming
+                .iter()
+                .position(|i| i.mig == mig_id)
+                .ok_or(ECANCELED)?;
+            let inc = &mut s.incoming[i];
+            if inc.phase == Phase::Aborted {
+                return Err(ECANCELED);
+            }
+            if !inc.msgs.is_empty() {
+                inc.last_ns = now_ns();
+                return inc.msgs.remove(0).map_err(|_| EINVAL);
+            }
+            let fault = if now_ns().saturating_sub(inc.last_ns) > IDLE_TIMEOUT_NS {
+                Some(Event::Idle)
+            } else if !self.transport.is_up(from) {
+                Some(Event::LinkDown)
+            } else {
+                None
+            };
+            if let Some(e) = fault {
+                return Err(match inc.step(e) {
+                    Action::Stop(e) | Action::Refuse(e) => error_of(e),
+                    Action::Proceed | Action::Ignore => ECANCELED,
+                });
+            }
+            s = self.killable_wait(s, 200)?;
+        }
+    }
+
+    /// Feeds `e` to migration `mig_id`'s state machine: the error to end
+    /// the restore with, if it must end (a migration no longer here ends).
+    pub(super) fn arrival_step(&self, mig_id: u64, e: Event) -> Option<Error> {
+        let mut s = self.state.lock();
+        let Some(inc) = s.incoming.iter_mut().find(|i| i.mig == mig_id) else {
+            return Some(ECANCELED);
+        };
+        match inc.step(e) {
+            Action::Proceed | Action::Ignore => None,
+            Action::Stop(e) | Action::Refuse(e) => Some(error_of(e)),
+        }
+    }
+
+    pub(super) fn wait_go(&self, mig_id: u64, from: u8) -> Result {
+        let deadline = now_ns() + 10_000 * NSEC_PER_MSEC;
+        let mut s = self.state.lock();
+        loop {
+            let inc = s
+                .incoming
+                .iter_mut()
+                .find(|i| i.mig == mig_id)
+                .ok_or(ECANCELED)?;
+            match inc.phase {
+                Phase::Running => return Ok(()),
+                Phase::Aborted => return Err(ECANCELED),
+                _ => {}
+            }
+            if now_ns() > deadline || !self.transport.is_up(from) {
+                inc.step(Event::GoTimeout);
+                return Err(ETIMEDOUT);
+            }
+            s = self.killable_wait(s, 100)?;
+        }
+    }
+
+    /// Rebuilds the process of migration `mig_id` in the calling task (a
+    /// new process from the restorer, or the deputy at home).
+    pub(super) fn restore(&self, mig_id: u64, deputy: bool) -> Result {
+        let (from, pid, begin_req, begin) = {
+            let mut s = self.state.lock();
+            let inc = s
+                .incoming
+                .iter_mut()
+                .find(|i| i.mig == mig_id)
+                .ok_or(ECANCELED)?;
+            (
+                inc.from,
+                inc.pid,
+                inc.begin_req,
+                core::mem::take(&mut inc.begin),
+            )
+        };
+        let mut pending = begin_req;
+        let r = self.restore_inner(mig_id, deputy, from, pid, &begin, &mut pending);
+        self.forget(mig_id);
+        if let Err(e) = r {
+            self.respond(from, pending, pid, i64::from(e.to_errno()), &[]);
+            pr_info_ratelimited!(
+                "migrate: pid {} from node {} not restored here (error {})\n",
+                pid,
+                from,
+                e.to_errno()
+            );
+        }
+        r
+    }
+
+    pub(super) fn restore_inner(
+        &self,
+        mig_id: u64,
+        deputy: bool,
+        from: u8,
+        pid: u32,
+        begin: &[u8],
+        pending: &mut u64,
+    ) -> Result {
+        let mut r = Reader::new(begin);
+        let (b, _, nvma) = mig::read_begin(&mut r).map_err(|_| EPROTO)?;
+        let id = &b.ident;
+        let mut vmas = KVec::with_capacity(nvma as usize, GFP_KERNEL)?;
+        for _ in 0..nvma {
+            vmas.push(Vma::read(&mut r).map_err(|_| EPROTO)?, GFP_KERNEL)?;
+        }
+        sm::wipe_mm()?;
+        let mut need = KVec::new();
+        need.resize(vmas.len().div_ceil(8), 0u8, GFP_KERNEL)?;
+        for (i, v) in vmas.iter().enumerate() {
+            if v.flags & (vma_flags::SPECIAL | vma_flags::UNSUPPORTED) != 0 {
+                continue;
+            }
+            if map_area(pid, v, id)? {
+                need[i / 8] |= 1 << (i % 8);
+            }
+        }
+        self.respond(from, *pending, pid, 0, &need);
+        *pending = 0;
+        let mut sum = 0u64;
+        let mut npages = 0u64;
+        let mut seq = 0u32;
+        let mut comm = crate::logic::fmtbuf::FmtBuf::<16>::new();
+        loop {
+            let msg = self.next_msg(mig_id, from)?;
+            *pending = msg.req;
+            let mut r = Reader::new(&msg.body);
+            match msg.kind {
+                Kind::Data => {
+                    let d = mig::read_data_hdr(&mut r).map_err(|_| EPROTO)?;
+                    if d.seq != seq {
+                        return Err(EPROTO);
+                    }
+                    seq += 1;
+                    for _ in 0..d.runs {
+                        let run = mig::read_run(&mut r).map_err(|_| EPROTO)?;
+                        for (addr, page) in mig::run_pages(&run) {
+                            sum = sum.wrapping_add(mig::page_hash(addr, page));
+                            sm::write_mem(addr, page)?;
+                            npages += 1;
+                        }
+                    }
+                    r.end().map_err(|_| EPROTO)?;
+                    self.respond(from, msg.req, pid, 0, &[]);
+                    *pending = 0;
+                }
+                Kind::Layout => {
+                    // The layout when the process stopped: remap what
+                    // changed since Begin.
+                    r.u64().map_err(|_| EPROTO)?;
+                    let n = mig::read_area_count(&mut r).map_err(|_| EPROTO)?;
+                    let mut now = KVec::with_capacity(n as usize, GFP_KERNEL)?;
+                    for _ in 0..n {
+                        now.push(Vma::read(&mut r).map_err(|_| EPROTO)?, GFP_KERNEL)?;
+                    }
+                    r.end().map_err(|_| EPROTO)?;
+                    let need = relayout(pid, &vmas, &now, id)?;
+                    self.respond(from, msg.req, pid, 0, &need);
+                    *pending = 0;
+                }
+                Kind::Commit => {
+                    let c = mig::read_commit(&mut r).map_err(|_| EPROTO)?;
+                    let task = TaskImage::from_bytes(c.task)?;
+                    let _ = comm.write_str(core::str::from_utf8(task.comm()).unwrap_or("?"));
+                    if c.sum != sum || c.pages != npages || c.msgs != seq {
+                        pr_warn!(
+                            "migrate: pid {}: checksum mismatch ({} pages, sum {:#x}; sent {} pages, sum {:#x})\n",
+                            pid, npages, sum, c.pages, c.sum
+                        );
+                        return Err(EIO);
+                    }
+                    task.apply()?;
+                    self.install_files(deputy, b.home, pid, b.deputy, c.fds)?;
+                    for s in c.sigs.chunks_exact(mig::SIGINFO_LEN) {
+                        let _ = sm::queue_signal(s);
+                    }
+                    sm::restore_regs(c.gregs, c.xstate, c.xkind)?;
+                    if !deputy {
+                        // Known before Go so that its exit is reported
+                        // (a spinlock: the exit hook reads it atomically).
+                        self.bodies.lock().push(
+                            BodyRec {
+                                pid,
+                                home: b.home,
+                                deputy: b.deputy,
+                                retiring: false,
+                            },
+                            GFP_ATOMIC,
+                        )?;
+                    }
+                    // Applied: from now on only Go lets it run.
+                    if let Some(e) = self.arrival_step(mig_id, Event::Commit) {
+                        self.bodies.lock().retain(|x| x.pid != pid);
+                        return Err(e);
+                    }
+                    self.respond(from, msg.req, pid, 0, &[]);
+                    *pending = 0;
+                    if let Err(e) = self.wait_go(mig_id, from) {
+                        self.bodies.lock().retain(|x| x.pid != pid);
+                        return Err(e);
+                    }
+                    break;
+                }
+                _ => return Err(EPROTO),
+            }
+        }
+        if deputy {
+            self.drop_deputy(pid);
+        }
+        let _ = self.table.set_switches(pid, b.loadlevel, b.lock, b.nmigs);
+        self.events.add(
+            EventKind::Migrate,
+            self.me,
+            format_args!(
+                "pid {} ({}) arrived from node {} ({} pages)",
+                pid,
+                core::str::from_utf8(comm.as_bytes()).unwrap_or("?"),
+                from,
+                npages
+            ),
+        );
+        Ok(())
+    }
+
+    pub(super) fn install_files(
+        &self,
+        deputy: bool,
+        home: u8,
+        pid: u32,
+        dep: u64,
+        fds: &[u8],
+    ) -> Result {
+        let mut list = KVec::new();
+        for f in fds.chunks_exact(mig::FD_LEN) {
+            list.push(mig::read_fd(f).map_err(|_| EPROTO)?, GFP_KERNEL)?;
+        }
+        if deputy {
+            let mut from = KVec::new();
+            let mut to = KVec::new();
+            for f in list.iter() {
+                from.push(f.home_fd, GFP_KERNEL)?;
+                to.push((f.fd, f.cloexec), GFP_KERNEL)?;
+            }
+            return sm::reinstall_files(&from, &to);
+        }
+        // In ascending order (as captured): each lands at its number.
+        if list.windows(2).any(|w| w[0].fd >= w[1].fd) {
+            return Err(EPROTO);
+        }
+        sm::close_all();
+        for f in list.iter() {
+            sm::install_proxy(f.fd, f.f_flags, f.cloexec, home, pid, f.home_fd, dep)?;
+        }
+        Ok(())
+    }
+
+    pub(super) fn queue(
+        &self,
+        from: u8,
+        h: &MigHeader,
+        body: &[u8],
+    ) -> core::result::Result<(), WireError> {
+        let mut r = Reader::new(body);
+        let mig_id = r.u64()?;
+        let mut copy = KVec::new();
+        if matches!(h.kind, Kind::Data | Kind::Layout | Kind::Commit)
+            && copy.extend_from_slice(body, GFP_KERNEL).is_err()
+        {
+            self.respond(from, h.req, h.pid, Errno::ENOMEM.to_result(), &[]);
+            return Ok(());
+        }
+        let mut s = self.state.lock();
+        let Some(inc) = s
+            .incoming
+            .iter_mut()
+            .find(|i| i.mig == mig_id && i.from == from && i.pid == h.pid)
+        else {
+            drop(s);
+            self.respond(from, h.req, h.pid, i64::from(ECANCELED.to_errno()), &[]);
+            return Ok(());
+        };
+        match h.kind {
+            Kind::Go => {
+                inc.step(Event::Go);
+            }
+            Kind::Abort => {
+                inc.step(Event::Abort);
+            }
+            _ => {
+                if inc.msgs.len() > 2 * DATA_WINDOW as usize {
+                    // The source ignores the flow control.
+                    return Err(WireError::BadLength);
+                }
+                let m = Msg {
+                    from,
+                    req: h.req,
+                    kind: h.kind,
+                    body: copy,
+                };
+                if inc.msgs.push(m, GFP_KERNEL).is_err() {
+                    inc.step(Event::Overflow);
+                }
+            }
+        }
+        drop(s);
+        self.cv.notify_all();
+        Ok(())
+    }
+}
+
+/// Maps area `v` of process `pid` into the calling task: from its file,
+/// or as anonymous memory when the file here is not the one it had
+/// (ESTALE). Returns whether it became anonymous (its pages must come).
+fn map_area(pid: u32, v: &Vma<'_>, id: &mig::Ident) -> Result<bool> {
+    match sm::map(v, false, id) {
+        Ok(()) => Ok(false),
+        Err(e) if e == ESTALE => sm::map(v, true, id).map(|()| true),
+        Err(e) => {
+            pr_info_ratelimited!(
+                "migrate: pid {}: cannot map {:#x}-{:#x} (error {})\n",
+                pid,
+                v.start,
+                v.end,
+                e.to_errno()
+            );
+            Err(e)
+        }
+    }
+}
+
+/// Brings the calling task's memory from layout `was` (mapped at Begin)
+/// to `now` (when the process stopped): areas that are not the same are
+/// mapped afresh, what is in no area any more is unmapped. Returns the
+/// bitmap (over `now`) of the areas whose every page must be sent.
+fn relayout(pid: u32, was: &[Vma<'_>], now: &[Vma<'_>], id: &mig::Ident) -> Result<KVec<u8>> {
+    let mut need = KVec::new();
+    need.resize(now.len().div_ceil(8), 0u8, GFP_KERNEL)?;
+    if now.windows(2).any(|w| w[0].end > w[1].start) {
+        return Err(EPROTO);
+    }
+    let skip = vma_flags::SPECIAL | vma_flags::UNSUPPORTED;
+    for (j, v) in now.iter().enumerate() {
+        if v.flags & skip != 0 || was.iter().any(|o| o.same_area(v)) {
+            continue;
+        }
+        if map_area(pid, v, id)? || v.flags & vma_flags::ANON_PAGES != 0 {
+            need[j / 8] |= 1 << (j % 8);
+        }
+    }
+    for o in was.iter().filter(|o| o.flags & skip == 0) {
+        let mut cur = o.start;
+        for v in now.iter().filter(|v| v.end > o.start && v.start < o.end) {
+            if v.start > cur {
+                sm::unmap(cur, v.start - cur)?;
+            }
+            cur = cur.max(v.end);
+        }
+        if cur < o.end {
+            sm::unmap(cur, o.end - cur)?;
+        }
+    }
+    Ok(need)
+}
+
+/// The restore of an arriving process, in its own context.
+struct Restore {
+    m: Arc<Migrator>,
+    mig: u64,
+}
+
+impl sm::TaskWork for Restore {
+    fn run(self: Arc<Self>) -> Option<i32> {
+        // A half-built process must not run: the source keeps it.
+        self.m
+            .restore(self.mig, false)
+            .err()
+            .map(|_| SIGKILL as i32)
+    }
+}
+
+/// `/proc/cluster/admin/restore`: the restorer stub's door.
+pub(crate) struct RestoreFile(pub(crate) Arc<Migrator>);
+
+impl ProcFileOps for RestoreFile {
+    const READABLE: bool = false;
+    const WRITABLE: bool = true;
+
+    fn write(&self, buf: &[u8]) -> Result {
+        if !crate::sys::crypto::capable_admin() {
+            return Err(EPERM);
+        }
+        self.0.attach(buf)
+    }
+}
