@@ -3,9 +3,11 @@
  * C side of process migration (see shim.h, "migration"): reading and
  * setting a task's state through the interfaces ptrace, core dumps and
  * checkpoint/restore use, for src/migrate/. Glue only: which state moves,
- * when, and what a peer may send is decided (and validated) in Rust; this
- * file re-validates what the kernel itself would refuse (addresses, sizes,
- * signal numbers) so that no caller can make it misbehave.
+ * when, and what a peer may send is decided (and validated) in Rust, most
+ * of it in src/logic/mig_policy.rs from the raw facts gathered here (areas,
+ * open files, whether a process can move); this file re-validates what the
+ * kernel itself would refuse (addresses, sizes, signal numbers) so that no
+ * caller can make it misbehave.
  */
 #include <linux/anon_inodes.h>
 #include <linux/capability.h>
@@ -120,33 +122,24 @@ static int vproc_lsm_label(char *buf, size_t len)
 	return 0;
 }
 
-int vproc_shim_mig_refusal(void)
+void vproc_shim_mig_task_facts(struct vproc_mig_task_facts *o)
 {
 	struct task_struct *t = current;
 
-	if (t->flags & PF_EXITING)
-		return VPROC_MIG_EXITING;
-	if (get_nr_threads(t) > 1)
-		return VPROC_MIG_THREADS;
-	if (t->ptrace)
-		return VPROC_MIG_PTRACED;
-	if (t->vfork_done)
-		return VPROC_MIG_VFORK;
-	if (!t->mm || atomic_read(&t->mm->mm_users) > 1)
-		return VPROC_MIG_SHARED_MM;
-	if (!hlist_empty(&t->signal->posix_timers) ||
-	    hrtimer_active(&t->signal->real_timer))
-		return VPROC_MIG_TIMERS;
-	/* Children (zombies too) are only ours while we run: it forks them. */
-	if (!list_empty(&t->children))
-		return VPROC_MIG_CHILDREN;
-	if (!vproc_init_namespaces(t))
-		return VPROC_MIG_NAMESPACES;
+	memset(o, 0, sizeof(*o));
+	o->exiting = !!(t->flags & PF_EXITING);
+	o->threads = get_nr_threads(t);
+	o->ptraced = !!t->ptrace;
+	o->vfork = !!t->vfork_done;
+	o->has_mm = !!t->mm;
+	o->mm_users = t->mm ? atomic_read(&t->mm->mm_users) : 0;
+	o->posix_timers = !hlist_empty(&t->signal->posix_timers);
+	o->real_timer = hrtimer_active(&t->signal->real_timer);
+	o->children = !list_empty(&t->children);
+	o->init_namespaces = vproc_init_namespaces(t);
 #ifdef CONFIG_SECCOMP
-	if (READ_ONCE(t->seccomp.mode) != SECCOMP_MODE_DISABLED)
-		return VPROC_MIG_SECCOMP;
+	o->seccomp_mode = READ_ONCE(t->seccomp.mode);
 #endif
-	return 0;
 }
 
 static bool vma_special(struct vm_area_struct *vma)
@@ -901,57 +894,55 @@ struct vproc_vma_item {
 	struct file *file;	/* a reference, to hash it after unlocking */
 };
 
+/* @vma's facts, its flags as @classify decides, and for a file mapping
+ * the file's identity (@buf: PATH_MAX bytes for d_path). */
 static void vproc_vma_info(struct vm_area_struct *vma, struct vproc_mig_vma *v,
-			   char *buf)
+			   char *buf, vproc_vma_classify_fn classify)
 {
 	vm_flags_t f = vma->vm_flags;
+	struct vproc_vma_facts fa = {
+		.read = !!(f & VM_READ),
+		.write = !!(f & VM_WRITE),
+		.exec = !!(f & VM_EXEC),
+		.shared = !!(f & VM_SHARED),
+		.growsdown = !!(f & VM_GROWSDOWN),
+		.special = vma_special(vma),
+		.raw_memory = !!(f & (VM_IO | VM_PFNMAP | VM_MIXEDMAP |
+				      VM_HUGETLB)),
+		.file = !!vma->vm_file,
+		.anon_vma = !!vma->anon_vma,
+	};
+	struct inode *inode = NULL;
 
 	memset(v, 0, sizeof(*v));
 	v->start = vma->vm_start;
 	v->end = vma->vm_end;
 	v->pgoff = vma->vm_pgoff;
-	if (f & VM_READ)
-		v->flags |= VPROC_VMA_READ;
-	if (f & VM_WRITE)
-		v->flags |= VPROC_VMA_WRITE;
-	if (f & VM_EXEC)
-		v->flags |= VPROC_VMA_EXEC;
-	if (f & VM_SHARED)
-		v->flags |= VPROC_VMA_SHARED;
-	if (f & VM_GROWSDOWN)
-		v->flags |= VPROC_VMA_GROWSDOWN;
-	if (vma_special(vma)) {
-		v->flags |= VPROC_VMA_SPECIAL;
-	} else if (f & (VM_IO | VM_PFNMAP | VM_MIXEDMAP | VM_HUGETLB)) {
-		v->flags |= VPROC_VMA_UNSUPPORTED;
-	} else if (vma->vm_file) {
-		struct inode *inode = file_inode(vma->vm_file);
-		struct timespec64 mt = inode_get_mtime(inode);
+	if (vma->vm_file) {
 		char *p = d_path(&vma->vm_file->f_path, buf, PATH_MAX);
 
-		v->flags |= VPROC_VMA_FILE;
-		if (vma->anon_vma)
-			v->flags |= VPROC_VMA_ANON_PAGES;
+		inode = file_inode(vma->vm_file);
+		fa.regular = S_ISREG(inode->i_mode);
+		if (!IS_ERR(p) && strlen(p) < sizeof(v->path)) {
+			fa.path = p;
+			fa.path_len = strlen(p);
+		}
+	}
+	v->flags = classify(&fa);
+	if (inode && (v->flags & VPROC_VMA_FILE)) {
+		struct timespec64 mt = inode_get_mtime(inode);
+
 		v->file_size = i_size_read(inode);
 		v->mtime_sec = mt.tv_sec;
 		v->mtime_nsec = mt.tv_nsec;
-		if (!IS_ERR(p) && strlen(p) < sizeof(v->path)) {
-			v->path_len = strlen(p);
-			memcpy(v->path, p, v->path_len);
-		}
-		if ((f & VM_SHARED) &&
-		    ((f & VM_WRITE) || !v->path_len ||
-		     strstr(p, " (deleted)") || !strncmp(p, "/SYSV", 5) ||
-		     !strncmp(p, "/memfd:", 7) || !S_ISREG(inode->i_mode)))
-			v->flags |= VPROC_VMA_UNSUPPORTED;
-	} else {
-		v->flags |= VPROC_VMA_ANON_PAGES;
-		if (f & VM_SHARED)
-			v->flags |= VPROC_VMA_UNSUPPORTED;
+		v->path_len = fa.path_len;
+		if (fa.path_len)
+			memcpy(v->path, fa.path, fa.path_len);
 	}
 }
 
-int vproc_shim_mig_vmas(struct mm_struct *mm, int hash, vproc_vma_fn fn,
+int vproc_shim_mig_vmas(struct mm_struct *mm, int hash,
+			vproc_vma_classify_fn classify, vproc_vma_fn fn,
 			void *data)
 {
 	struct vproc_vma_item *it = NULL;
@@ -986,7 +977,7 @@ int vproc_shim_mig_vmas(struct mm_struct *mm, int hash, vproc_vma_fn fn,
 		for_each_vma(vmi, vma) {
 			if (n == cap)
 				break;
-			vproc_vma_info(vma, &it[n].v, buf);
+			vproc_vma_info(vma, &it[n].v, buf, classify);
 			it[n].file = NULL;
 			if (hash && vma->vm_file && !vma_special(vma) &&
 			    !(it[n].v.flags & VPROC_VMA_UNSUPPORTED))
@@ -1431,7 +1422,6 @@ int vproc_shim_mig_fds(vproc_fd_fn fn, void *data)
 	rcu_read_unlock();
 	for (fd = 0; fd < max && !err; fd++) {
 		struct file *f = fget_raw(fd);
-		umode_t mode;
 
 		if (!f)
 			continue;
@@ -1442,24 +1432,15 @@ int vproc_shim_mig_fds(vproc_fd_fn fn, void *data)
 		rcu_read_lock();
 		d.cloexec = close_on_exec(fd, current->files);
 		rcu_read_unlock();
-		mode = file_inode(f)->i_mode;
+		d.mode = file_inode(f)->i_mode;
+		d.o_path = !!(f->f_mode & FMODE_PATH);
 		if (f->f_op == &vproc_proxy_fops) {
 			struct vproc_proxy *p = f->private_data;
 
-			d.kind = VPROC_FD_PROXY;
+			d.proxy = 1;
 			d.home_fd = p->fd;
 			d.home_node = p->home;
 			d.deputy = p->deputy;
-		} else if (f->f_mode & FMODE_PATH) {
-			d.kind = VPROC_FD_OTHER;
-		} else if (S_ISREG(mode)) {
-			d.kind = VPROC_FD_REG;
-		} else if (S_ISCHR(mode)) {
-			d.kind = VPROC_FD_CHR;
-		} else if (S_ISFIFO(mode)) {
-			d.kind = VPROC_FD_FIFO;
-		} else {
-			d.kind = VPROC_FD_OTHER;
 		}
 		fput(f);
 		err = fn(data, &d);
