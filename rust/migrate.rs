@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Process state, read from and written to the calling task: the safe side
-//! of `rust/migrate.c` (see `rust/shim.h`, "migration").
+//! of the migration C files (`rust/migrate.h`; see `rust/shim.h`, "migration").
 //!
 //! Everything here acts on `current` unless it says otherwise, and must be
 //! called in that task's own context (a task work or a syscall of it).

@@ -315,7 +315,8 @@ void vproc_shim_sysload(struct vproc_sysload *out);
 int vproc_shim_capable_admin(void);
 
 
-/* ---- migration (src/migrate; C side in rust/migrate.c) ---- */
+/* ---- migration (src/migrate; C side in rust/task.c, regs.c, mm.c,
+ * signal.c, proxy.c, fds.c, twork.c) ---- */
 
 /* Everything of a process that is not memory, registers, files or pending
  * signals: read from and applied to `current`. */

@@ -5,9 +5,9 @@
 //! process cannot move now ([`refusal`]), and which task images from a peer
 //! are acceptable ([`validate_task_image`]).
 //!
-//! The C side (`rust/migrate.c`) gathers raw facts from the kernel (flags,
-//! counts, booleans, a path) into plain structs; the decisions are made
-//! here, where the host crate tests them. The C side keeps only the checks
+//! The C side (`rust/task.c`, `mm.c`, `fds.c`) gathers raw facts from the
+//! kernel (flags, counts, booleans, a path) into plain structs; the
+//! decisions are made here, where the host crate tests them. The C side keeps only the checks
 //! the kernel API needs to be safe (duplicated defence); this file is the
 //! decision of record. It owns no state and must not touch the wire format
 //! (that is `logic::mig`), only use its constants.
