@@ -1,15 +1,33 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Process state, read from and written to the calling task: the safe side
-//! of `rust/migrate.c` (see `rust/shim.h`, "migration").
+//! of the migration C files (`rust/migrate.h`; see `rust/shim.h`, "migration").
 //!
 //! Everything here acts on `current` unless it says otherwise, and must be
 //! called in that task's own context (a task work or a syscall of it).
 
 use super::shim;
-use crate::logic::mig::Ident;
+use crate::logic::mig::{self, vma_flags, Ident};
+use crate::logic::mig_policy::{self as policy, FdFacts, ImageFacts, TaskFacts, VmaFacts};
 use core::ffi::c_void;
 use kernel::{prelude::*, sync::Arc};
+
+pub(crate) use policy::FdKind;
+
+// The constants C and Rust share: `rust/shim.h` defines them for the C side
+// (which checks them against the kernel's structs), `logic` for the Rust
+// side; they must agree.
+const _: () = assert!(shim::VPROC_MIG_GREGS_LEN as usize == mig::GREGS_LEN);
+const _: () = assert!(shim::VPROC_SIGINFO_LEN as usize == mig::SIGINFO_LEN);
+const _: () = assert!(shim::VPROC_VMA_READ == vma_flags::READ);
+const _: () = assert!(shim::VPROC_VMA_WRITE == vma_flags::WRITE);
+const _: () = assert!(shim::VPROC_VMA_EXEC == vma_flags::EXEC);
+const _: () = assert!(shim::VPROC_VMA_SHARED == vma_flags::SHARED);
+const _: () = assert!(shim::VPROC_VMA_GROWSDOWN == vma_flags::GROWSDOWN);
+const _: () = assert!(shim::VPROC_VMA_FILE == vma_flags::FILE);
+const _: () = assert!(shim::VPROC_VMA_ANON_PAGES == vma_flags::ANON_PAGES);
+const _: () = assert!(shim::VPROC_VMA_SPECIAL == vma_flags::SPECIAL);
+const _: () = assert!(shim::VPROC_VMA_UNSUPPORTED == vma_flags::UNSUPPORTED);
 
 /// A process's task image (credentials, limits, signal handlers, mm
 /// layout, cwd...): a plain C struct, shipped as bytes.
@@ -78,8 +96,34 @@ impl TaskImage {
         }
     }
 
-    /// Applies it to the calling task (validated by the C side).
+    /// Whether it may be applied ([`policy::validate_task_image`]).
+    fn validate(&self) -> Result {
+        let t = &*self.0;
+        let facts = ImageFacts {
+            code: (t.start_code, t.end_code),
+            data: (t.start_data, t.end_data),
+            brk: (t.start_brk, t.brk),
+            args: (t.arg_start, t.arg_end),
+            env: (t.env_start, t.env_end),
+            start_stack: t.start_stack,
+            nice: t.nice,
+            umask: t.umask,
+            ss_sp: t.ss_sp,
+            ss_size: t.ss_size,
+            sa_handler: &t.sa_handler,
+            sa_restorer: &t.sa_restorer,
+            dumpable: t.dumpable,
+            ngroups: t.ngroups,
+            rseq_len: t.rseq_len,
+            rseq_version: t.rseq_version,
+        };
+        policy::validate_task_image(&facts).map_err(|_| EINVAL)
+    }
+
+    /// Applies it to the calling task, once validated here (the C side
+    /// checks again what the kernel needs to be safe).
     pub(crate) fn apply(&self) -> Result {
+        self.validate()?;
         // SAFETY: a valid struct.
         to_result(unsafe { shim::vproc_shim_mig_set_task(&*self.0) })
     }
@@ -102,27 +146,26 @@ fn to_result(r: c_int) -> Result {
     }
 }
 
-/// Why the calling process cannot move now, if it cannot.
+/// Why the calling process cannot move now, if it cannot
+/// ([`policy::refusal`] over what the kernel says of it).
 pub(crate) fn refusal() -> Option<&'static str> {
-    // SAFETY: no preconditions.
-    match unsafe { shim::vproc_shim_mig_refusal() } as u32 {
-        0 => None,
-        shim::VPROC_MIG_THREADS => Some("multi-threaded"),
-        shim::VPROC_MIG_PTRACED => Some("being traced"),
-        shim::VPROC_MIG_SHARED_MM => Some("shares its memory with another process"),
-        shim::VPROC_MIG_VFORK => Some("a vfork child"),
-        shim::VPROC_MIG_EXITING => Some("exiting"),
-        shim::VPROC_MIG_TIMERS => Some("has timers (alarm, setitimer, timer_create)"),
-        shim::VPROC_MIG_CHILDREN => {
-            Some("has child processes (they stay, its wait() would not see them)")
-        }
-        shim::VPROC_MIG_NAMESPACES => {
-            Some("namespaces (it is not in the node's initial user, pid, mount, net, uts, ipc, time or cgroup namespace)")
-        }
-        shim::VPROC_MIG_SECCOMP => Some("seccomp (a filter or strict mode cannot be carried)"),
-        shim::VPROC_MIG_LABEL => Some("its cgroup path or LSM label is too long"),
-        _ => Some("unknown"),
-    }
+    let mut f = shim::vproc_mig_task_facts::default();
+    // SAFETY: `f` is a valid, writable struct.
+    unsafe { shim::vproc_shim_mig_task_facts(&mut f) };
+    let facts = TaskFacts {
+        exiting: f.exiting != 0,
+        threads: f.threads,
+        ptraced: f.ptraced != 0,
+        vfork: f.vfork != 0,
+        has_mm: f.has_mm != 0,
+        mm_users: f.mm_users,
+        posix_timers: f.posix_timers != 0,
+        real_timer: f.real_timer != 0,
+        children: f.children != 0,
+        init_namespaces: f.init_namespaces != 0,
+        seccomp_mode: f.seccomp_mode,
+    };
+    policy::refusal(&facts).map(policy::Refusal::reason)
 }
 
 /// The calling task's registers: general (`GREGS_LEN` bytes) and FPU
@@ -176,6 +219,37 @@ pub(crate) struct VmaInfo {
     pub(crate) mtime_nsec: u32,
     pub(crate) path: KVec<u8>,
     pub(crate) sha256: [u8; 32],
+}
+
+/// The flags of an area ([`policy::classify_vma`]); called by the C side
+/// under the mmap lock (allocates nothing, never sleeps).
+///
+/// # Safety
+///
+/// `f` is valid for the call; `f.path` points to `f.path_len` bytes.
+unsafe extern "C" fn vma_classify_cb(f: *const shim::vproc_vma_facts) -> c_uint {
+    // SAFETY: `f` is valid for the call.
+    let f = unsafe { &*f };
+    let path = if f.path.is_null() || f.path_len == 0 {
+        &[][..]
+    } else {
+        // SAFETY: `path` points to `path_len` bytes (see above); c_char
+        // and u8 have the same layout.
+        unsafe { core::slice::from_raw_parts(f.path.cast::<u8>(), f.path_len as usize) }
+    };
+    policy::classify_vma(&VmaFacts {
+        read: f.read != 0,
+        write: f.write != 0,
+        exec: f.exec != 0,
+        shared: f.shared != 0,
+        growsdown: f.growsdown != 0,
+        special: f.special != 0,
+        raw_memory: f.raw_memory != 0,
+        file: f.file != 0,
+        anon_vma: f.anon_vma != 0,
+        regular: f.regular != 0,
+        path,
+    })
 }
 
 /// # Safety
@@ -342,6 +416,7 @@ pub(crate) fn vmas(mm: Option<&Mm>, hash: bool) -> Result<KVec<VmaInfo>> {
         shim::vproc_shim_mig_vmas(
             mm_ptr(mm),
             c_int::from(hash),
+            Some(vma_classify_cb),
             Some(vma_cb),
             core::ptr::from_mut::<KVec<VmaInfo>>(&mut out).cast(),
         )
@@ -474,21 +549,6 @@ pub(crate) fn signal_pending() -> bool {
     unsafe { shim::vproc_shim_signal_pending() != 0 }
 }
 
-/// Kinds of open files.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) enum FdKind {
-    /// Regular file.
-    Reg,
-    /// Character device (terminal, /dev/null...).
-    Chr,
-    /// Pipe or FIFO.
-    Fifo,
-    /// A proxy of a file at the home node.
-    Proxy,
-    /// Anything else (socket, directory, eventfd...).
-    Other,
-}
-
 /// One open file of the calling task.
 pub(crate) struct FdInfo {
     pub(crate) fd: i32,
@@ -506,13 +566,11 @@ pub(crate) struct FdInfo {
 unsafe extern "C" fn fd_cb(data: *mut c_void, f: *const shim::vproc_mig_fd) -> c_int {
     // SAFETY: `data` is the `KVec` passed by `fds`; `f` is valid for the call.
     let (out, f) = unsafe { (&mut *data.cast::<KVec<FdInfo>>(), &*f) };
-    let kind = match f.kind {
-        shim::VPROC_FD_REG => FdKind::Reg,
-        shim::VPROC_FD_CHR => FdKind::Chr,
-        shim::VPROC_FD_FIFO => FdKind::Fifo,
-        shim::VPROC_FD_PROXY => FdKind::Proxy,
-        _ => FdKind::Other,
-    };
+    let kind = policy::classify_fd(&FdFacts {
+        proxy: f.proxy != 0,
+        o_path: f.o_path != 0,
+        mode: f.mode,
+    });
     let info = FdInfo {
         fd: f.fd,
         kind,

@@ -315,7 +315,8 @@ void vproc_shim_sysload(struct vproc_sysload *out);
 int vproc_shim_capable_admin(void);
 
 
-/* ---- migration (src/migrate; C side in rust/migrate.c) ---- */
+/* ---- migration (src/migrate; C side in rust/task.c, regs.c, mm.c,
+ * signal.c, proxy.c, fds.c, twork.c) ---- */
 
 /* Everything of a process that is not memory, registers, files or pending
  * signals: read from and applied to `current`. */
@@ -354,18 +355,20 @@ struct vproc_mig_task {
 	char cgroup[256];		/* cgroup v2 path from the root */
 	char lsm[64];			/* the LSM label ("" with none) */
 };
-/* Why a process cannot move (0: it can). Read in its own context. */
-#define VPROC_MIG_THREADS	1
-#define VPROC_MIG_PTRACED	2
-#define VPROC_MIG_SHARED_MM	3
-#define VPROC_MIG_VFORK		4
-#define VPROC_MIG_EXITING	5
-#define VPROC_MIG_TIMERS	6
-#define VPROC_MIG_CHILDREN	7
-#define VPROC_MIG_NAMESPACES	8	/* not in the node's initial namespaces */
-#define VPROC_MIG_SECCOMP	9	/* seccomp filters or strict mode */
-#define VPROC_MIG_LABEL		10	/* cgroup path or LSM label too long */
-int vproc_shim_mig_refusal(void);
+/* What decides whether current can move (logic::mig_policy::refusal
+ * decides). Read in its own context. */
+struct vproc_mig_task_facts {
+	unsigned int exiting;		/* PF_EXITING */
+	unsigned int threads;		/* get_nr_threads() */
+	unsigned int ptraced, vfork;
+	unsigned int has_mm, mm_users;
+	unsigned int posix_timers;	/* timer_create() timers exist */
+	unsigned int real_timer;	/* ITIMER_REAL armed */
+	unsigned int children;		/* zombies too */
+	unsigned int init_namespaces;	/* all of the node's initial ones */
+	unsigned int seccomp_mode;	/* 0: disabled */
+};
+void vproc_shim_mig_task_facts(struct vproc_mig_task_facts *out);
 int vproc_shim_mig_get_task(struct vproc_mig_task *out);
 /* Applies creds, rlimits, umask, nice, comm, mm fields, signal handlers,
  * mask and alternate stack to current. Refuses (-EOPNOTSUPP, logged) when
@@ -424,6 +427,18 @@ struct vproc_mig_ident {
 	/* CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH, if effective at home */
 	unsigned long long cap_fs;
 };
+/* What the kernel says of one area; logic::mig_policy::classify_vma
+ * turns it into the VPROC_VMA_* flags. */
+struct vproc_vma_facts {
+	unsigned int read, write, exec, shared, growsdown;
+	unsigned int special;		/* no file, own vm_ops: vdso/vvar */
+	unsigned int raw_memory;	/* VM_IO/PFNMAP/MIXEDMAP/HUGETLB */
+	unsigned int file, anon_vma;
+	unsigned int regular;		/* the file is S_ISREG */
+	const char *path;		/* d_path; path_len 0: unknown */
+	unsigned int path_len;		/* < sizeof(vproc_mig_vma.path) */
+};
+typedef unsigned int (*vproc_vma_classify_fn)(const struct vproc_vma_facts *f);
 typedef int (*vproc_vma_fn)(void *data, const struct vproc_mig_vma *v);
 struct mm_struct;
 struct task_struct;
@@ -438,9 +453,11 @@ struct mm_struct *vproc_shim_mm_of(struct task_struct *t);
 /* Drops a reference from vproc_shim_mm_of. */
 void vproc_shim_mm_put(struct mm_struct *mm);
 /* Calls @fn for each memory area of @mm (NULL: current's), in address
- * order; with @hash, file mappings get their content hash (the file is
+ * order, its flags from @classify (called under the mmap lock: must not
+ * sleep); with @hash, file mappings get their content hash (the file is
  * read, outside the mmap lock). */
-int vproc_shim_mig_vmas(struct mm_struct *mm, int hash, vproc_vma_fn fn,
+int vproc_shim_mig_vmas(struct mm_struct *mm, int hash,
+			vproc_vma_classify_fn classify, vproc_vma_fn fn,
 			void *data);
 /* The content hash of the file mapping of current's area at @start. */
 int vproc_shim_mig_hash_area(unsigned long long start, unsigned char *out);
@@ -494,20 +511,18 @@ void vproc_shim_mig_deputy_signals(void);
 int vproc_shim_fatal_pending(void);
 int vproc_shim_signal_pending(void);
 
-/* One open file of current. */
-#define VPROC_FD_REG	1
-#define VPROC_FD_CHR	2
-#define VPROC_FD_FIFO	3
-#define VPROC_FD_PROXY	4	/* already a proxy of a file at the home node */
-#define VPROC_FD_OTHER	5	/* socket, directory, eventfd, ...: cannot move */
+/* One open file of current: facts (logic::mig_policy::classify_fd
+ * decides what it is). */
 struct vproc_mig_fd {
 	int fd;
-	unsigned int kind;
+	unsigned int proxy;	/* one of this module's proxy files */
+	unsigned int o_path;	/* FMODE_PATH */
+	unsigned int mode;	/* its inode's i_mode */
 	unsigned int f_flags;	/* O_ACCMODE | O_APPEND | O_NONBLOCK */
 	unsigned int cloexec;
 	int home_fd;		/* the file's number at home (proxies) */
 	unsigned int home_node;
-	unsigned long long deputy;	/* VPROC_FD_PROXY: its deputy's id */
+	unsigned long long deputy;	/* a proxy's deputy id */
 };
 typedef int (*vproc_fd_fn)(void *data, const struct vproc_mig_fd *f);
 int vproc_shim_mig_fds(vproc_fd_fn fn, void *data);

@@ -26,6 +26,8 @@ pub(crate) mod key;
 #[allow(unreachable_pub, dead_code)]
 pub(crate) mod mig;
 #[allow(unreachable_pub, dead_code)]
+pub(crate) mod mig_policy;
+#[allow(unreachable_pub, dead_code)]
 pub(crate) mod peers;
 #[allow(unreachable_pub, dead_code)]
 pub(crate) mod pid;

@@ -25,6 +25,9 @@ pub mod key;
 #[path = "../../src/logic/mig.rs"]
 pub mod mig;
 
+#[path = "../../src/logic/mig_policy.rs"]
+pub mod mig_policy;
+
 #[path = "../../src/logic/peers.rs"]
 pub mod peers;
 

@@ -1,0 +1,496 @@
+//! Tests of the migration policy (`logic::mig_policy`): which areas and
+//! files may move, why a process may not, which task images are refused.
+
+use vproc_logic::mig::{vma_flags as vf, MAX_GROUPS, TASK_SIZE};
+use vproc_logic::mig_policy::*;
+
+fn file(path: &[u8]) -> VmaFacts<'_> {
+    VmaFacts {
+        read: true,
+        file: true,
+        regular: true,
+        path,
+        ..VmaFacts::default()
+    }
+}
+
+#[test]
+fn vma_protection_bits_are_carried() {
+    let f = VmaFacts {
+        read: true,
+        write: true,
+        exec: true,
+        growsdown: true,
+        ..VmaFacts::default()
+    };
+    assert_eq!(
+        classify_vma(&f),
+        vf::READ | vf::WRITE | vf::EXEC | vf::GROWSDOWN | vf::ANON_PAGES
+    );
+}
+
+#[test]
+fn vma_private_anonymous() {
+    let f = VmaFacts {
+        read: true,
+        write: true,
+        ..VmaFacts::default()
+    };
+    assert_eq!(classify_vma(&f), vf::READ | vf::WRITE | vf::ANON_PAGES);
+}
+
+#[test]
+fn vma_shared_anonymous_is_unsupported() {
+    let f = VmaFacts {
+        read: true,
+        shared: true,
+        ..VmaFacts::default()
+    };
+    assert_eq!(
+        classify_vma(&f),
+        vf::READ | vf::SHARED | vf::ANON_PAGES | vf::UNSUPPORTED
+    );
+}
+
+#[test]
+fn vma_special_is_recreated_even_if_shared() {
+    let f = VmaFacts {
+        read: true,
+        exec: true,
+        special: true,
+        shared: true,
+        raw_memory: true,
+        ..VmaFacts::default()
+    };
+    assert_eq!(
+        classify_vma(&f),
+        vf::READ | vf::EXEC | vf::SHARED | vf::SPECIAL
+    );
+}
+
+#[test]
+fn vma_device_and_hugetlb_memory_is_unsupported() {
+    for file in [false, true] {
+        let f = VmaFacts {
+            read: true,
+            raw_memory: true,
+            file,
+            regular: file,
+            path: b"/dev/mem",
+            ..VmaFacts::default()
+        };
+        assert_eq!(classify_vma(&f), vf::READ | vf::UNSUPPORTED);
+    }
+}
+
+#[test]
+fn vma_private_file() {
+    assert_eq!(classify_vma(&file(b"/bin/busybox")), vf::READ | vf::FILE);
+    let f = VmaFacts {
+        write: true,
+        anon_vma: true,
+        ..file(b"/bin/busybox")
+    };
+    assert_eq!(
+        classify_vma(&f),
+        vf::READ | vf::WRITE | vf::FILE | vf::ANON_PAGES
+    );
+    // Private mappings move whatever the path says: their pages are sent.
+    for p in [&b""[..], b"/x (deleted)", b"/SYSV00000000", b"/memfd:a"] {
+        assert_eq!(classify_vma(&file(p)), vf::READ | vf::FILE, "{p:?}");
+    }
+    let f = VmaFacts {
+        regular: false,
+        ..file(b"/dev/zero")
+    };
+    assert_eq!(classify_vma(&f), vf::READ | vf::FILE);
+}
+
+#[test]
+fn vma_shared_read_only_regular_file_moves() {
+    let f = VmaFacts {
+        shared: true,
+        ..file(b"/data/table")
+    };
+    assert_eq!(classify_vma(&f), vf::READ | vf::SHARED | vf::FILE);
+}
+
+#[test]
+fn vma_shared_file_refusals() {
+    let shared = |f: VmaFacts<'static>| VmaFacts { shared: true, ..f };
+    let cases: [(&str, VmaFacts<'static>); 7] = [
+        (
+            "writable",
+            VmaFacts {
+                write: true,
+                ..shared(file(b"/data/table"))
+            },
+        ),
+        ("no path", shared(file(b""))),
+        ("deleted", shared(file(b"/tmp/x (deleted)"))),
+        ("deleted inside", shared(file(b"/tmp/x (deleted)/y"))),
+        ("SysV shm", shared(file(b"/SYSV0000162e"))),
+        ("memfd", shared(file(b"/memfd:buf (deleted)"))),
+        (
+            "not regular",
+            VmaFacts {
+                regular: false,
+                ..shared(file(b"/dev/fb0"))
+            },
+        ),
+    ];
+    for (what, f) in cases {
+        let flags = classify_vma(&f);
+        assert_ne!(flags & vf::UNSUPPORTED, 0, "{what}");
+        assert_ne!(flags & vf::FILE, 0, "{what}");
+    }
+    // Only a prefix names SysV shm or a memfd.
+    let f = shared(file(b"/home/SYSV/memfd:"));
+    assert_eq!(classify_vma(&f) & vf::UNSUPPORTED, 0);
+}
+
+#[test]
+fn vma_flags_stay_within_all() {
+    let b = [false, true];
+    for bits in 0u32..1 << 10 {
+        let on = |i: u32| b[(bits >> i & 1) as usize];
+        let f = VmaFacts {
+            read: on(0),
+            write: on(1),
+            exec: on(2),
+            shared: on(3),
+            growsdown: on(4),
+            special: on(5),
+            raw_memory: on(6),
+            file: on(7),
+            anon_vma: on(8),
+            regular: on(9),
+            path: b"/p",
+        };
+        let flags = classify_vma(&f);
+        assert_eq!(flags & !vf::ALL, 0);
+        // Exactly one way to travel, or none.
+        let how = flags & (vf::SPECIAL | vf::FILE);
+        assert!(how == 0 || how.is_power_of_two());
+    }
+}
+
+#[test]
+fn fd_kinds() {
+    let fd = |mode| FdFacts {
+        mode,
+        ..FdFacts::default()
+    };
+    assert_eq!(classify_fd(&fd(S_IFREG | 0o644)), FdKind::Reg);
+    assert_eq!(classify_fd(&fd(S_IFCHR | 0o666)), FdKind::Chr);
+    assert_eq!(classify_fd(&fd(S_IFIFO | 0o600)), FdKind::Fifo);
+    for other in [0o040000, 0o140000, 0o060000, 0o120000, 0] {
+        assert_eq!(classify_fd(&fd(other | 0o755)), FdKind::Other, "{other:o}");
+    }
+    // O_PATH opens of movable types stay.
+    let f = FdFacts {
+        o_path: true,
+        mode: S_IFREG,
+        ..FdFacts::default()
+    };
+    assert_eq!(classify_fd(&f), FdKind::Other);
+    // A proxy is a proxy, whatever its inode (an anonymous one).
+    let f = FdFacts {
+        proxy: true,
+        o_path: true,
+        mode: 0,
+    };
+    assert_eq!(classify_fd(&f), FdKind::Proxy);
+}
+
+fn movable() -> TaskFacts {
+    TaskFacts {
+        threads: 1,
+        has_mm: true,
+        mm_users: 1,
+        init_namespaces: true,
+        ..TaskFacts::default()
+    }
+}
+
+#[test]
+fn a_plain_process_may_move() {
+    assert_eq!(refusal(&movable()), None);
+}
+
+#[test]
+fn every_refusal_and_its_text() {
+    let m = movable();
+    let cases = [
+        (TaskFacts { exiting: true, ..m }, Refusal::Exiting, "exiting"),
+        (TaskFacts { threads: 2, ..m }, Refusal::Threads, "multi-threaded"),
+        (TaskFacts { ptraced: true, ..m }, Refusal::Ptraced, "being traced"),
+        (TaskFacts { vfork: true, ..m }, Refusal::Vfork, "a vfork child"),
+        (
+            TaskFacts { mm_users: 2, ..m },
+            Refusal::SharedMm,
+            "shares its memory with another process",
+        ),
+        (
+            TaskFacts { has_mm: false, ..m },
+            Refusal::SharedMm,
+            "shares its memory with another process",
+        ),
+        (
+            TaskFacts {
+                posix_timers: true,
+                ..m
+            },
+            Refusal::Timers,
+            "has timers (alarm, setitimer, timer_create)",
+        ),
+        (
+            TaskFacts {
+                real_timer: true,
+                ..m
+            },
+            Refusal::Timers,
+            "has timers (alarm, setitimer, timer_create)",
+        ),
+        (
+            TaskFacts {
+                children: true,
+                ..m
+            },
+            Refusal::Children,
+            "has child processes (they stay, its wait() would not see them)",
+        ),
+        (
+            TaskFacts {
+                init_namespaces: false,
+                ..m
+            },
+            Refusal::Namespaces,
+            "namespaces (it is not in the node's initial user, pid, mount, net, uts, ipc, time or cgroup namespace)",
+        ),
+        (
+            TaskFacts {
+                seccomp_mode: 2,
+                ..m
+            },
+            Refusal::Seccomp,
+            "seccomp (a filter or strict mode cannot be carried)",
+        ),
+        (
+            TaskFacts {
+                seccomp_mode: 1,
+                ..m
+            },
+            Refusal::Seccomp,
+            "seccomp (a filter or strict mode cannot be carried)",
+        ),
+    ];
+    for (t, r, text) in cases {
+        assert_eq!(refusal(&t), Some(r), "{t:?}");
+        assert_eq!(r.reason(), text);
+    }
+}
+
+#[test]
+fn refusals_come_in_order() {
+    // Everything wrong at once: the first check wins, as it always did.
+    let all = TaskFacts {
+        exiting: true,
+        threads: 3,
+        ptraced: true,
+        vfork: true,
+        has_mm: false,
+        mm_users: 2,
+        posix_timers: true,
+        real_timer: true,
+        children: true,
+        init_namespaces: false,
+        seccomp_mode: 2,
+    };
+    assert_eq!(refusal(&all), Some(Refusal::Exiting));
+    let t = TaskFacts {
+        exiting: false,
+        ..all
+    };
+    assert_eq!(refusal(&t), Some(Refusal::Threads));
+    let t = TaskFacts { threads: 1, ..t };
+    assert_eq!(refusal(&t), Some(Refusal::Ptraced));
+    let t = TaskFacts {
+        ptraced: false,
+        ..t
+    };
+    assert_eq!(refusal(&t), Some(Refusal::Vfork));
+    let t = TaskFacts { vfork: false, ..t };
+    assert_eq!(refusal(&t), Some(Refusal::SharedMm));
+    let t = TaskFacts {
+        has_mm: true,
+        mm_users: 1,
+        ..t
+    };
+    assert_eq!(refusal(&t), Some(Refusal::Timers));
+    let t = TaskFacts {
+        posix_timers: false,
+        real_timer: false,
+        ..t
+    };
+    assert_eq!(refusal(&t), Some(Refusal::Children));
+    let t = TaskFacts {
+        children: false,
+        ..t
+    };
+    assert_eq!(refusal(&t), Some(Refusal::Namespaces));
+    let t = TaskFacts {
+        init_namespaces: true,
+        ..t
+    };
+    assert_eq!(refusal(&t), Some(Refusal::Seccomp));
+}
+
+const HANDLERS: [u64; 64] = [0; 64];
+
+fn image() -> ImageFacts<'static> {
+    ImageFacts {
+        code: (0x40_0000, 0x40_1000),
+        data: (0x60_0000, 0x60_1000),
+        brk: (0x70_0000, 0x70_2000),
+        args: (0x7ffe_0000_0000, 0x7ffe_0000_0010),
+        env: (0x7ffe_0000_0010, 0x7ffe_0000_0100),
+        start_stack: 0x7ffe_0000_0000,
+        nice: 0,
+        umask: 0o022,
+        ss_sp: 0,
+        ss_size: 0,
+        sa_handler: &HANDLERS,
+        sa_restorer: &HANDLERS,
+        dumpable: 1,
+        ngroups: 3,
+        rseq_len: 32,
+        rseq_version: 1,
+    }
+}
+
+#[test]
+fn a_plain_image_is_accepted() {
+    assert_eq!(validate_task_image(&image()), Ok(()));
+    let edge = ImageFacts {
+        code: (TASK_SIZE, TASK_SIZE),
+        start_stack: TASK_SIZE - 1,
+        nice: MIN_NICE,
+        umask: 0o777,
+        ss_sp: TASK_SIZE - 1,
+        ss_size: TASK_SIZE,
+        dumpable: DUMPABLE_MAX,
+        ngroups: MAX_GROUPS as u32,
+        rseq_len: RSEQ_MAX_LEN,
+        rseq_version: 2,
+        ..image()
+    };
+    assert_eq!(validate_task_image(&edge), Ok(()));
+    let f = ImageFacts {
+        nice: MAX_NICE,
+        rseq_len: 0,
+        rseq_version: 0,
+        ..image()
+    };
+    assert_eq!(validate_task_image(&f), Ok(()));
+}
+
+#[test]
+fn every_image_check() {
+    static HIGH: [u64; 64] = {
+        let mut h = [0x40_1000; 64];
+        h[63] = TASK_SIZE;
+        h
+    };
+    let i = image();
+    let cases = [
+        (ImageFacts { code: (2, 1), ..i }, BadImage::Layout),
+        (
+            ImageFacts {
+                data: (0, TASK_SIZE + 1),
+                ..i
+            },
+            BadImage::Layout,
+        ),
+        (ImageFacts { brk: (9, 8), ..i }, BadImage::Layout),
+        (ImageFacts { args: (9, 8), ..i }, BadImage::Layout),
+        (
+            ImageFacts {
+                env: (TASK_SIZE + 1, TASK_SIZE + 2),
+                ..i
+            },
+            BadImage::Layout,
+        ),
+        (
+            ImageFacts {
+                start_stack: TASK_SIZE,
+                ..i
+            },
+            BadImage::Layout,
+        ),
+        (ImageFacts { nice: -21, ..i }, BadImage::Nice),
+        (ImageFacts { nice: 20, ..i }, BadImage::Nice),
+        (ImageFacts { umask: 0o1000, ..i }, BadImage::Umask),
+        (
+            ImageFacts {
+                ss_sp: TASK_SIZE,
+                ..i
+            },
+            BadImage::AltStack,
+        ),
+        (
+            ImageFacts {
+                ss_size: TASK_SIZE + 1,
+                ..i
+            },
+            BadImage::AltStack,
+        ),
+        (
+            ImageFacts {
+                sa_handler: &HIGH,
+                ..i
+            },
+            BadImage::Handler,
+        ),
+        (
+            ImageFacts {
+                sa_restorer: &HIGH,
+                ..i
+            },
+            BadImage::Handler,
+        ),
+        (ImageFacts { dumpable: 3, ..i }, BadImage::Dumpable),
+        (
+            ImageFacts {
+                ngroups: MAX_GROUPS as u32 + 1,
+                ..i
+            },
+            BadImage::Groups,
+        ),
+        (ImageFacts { rseq_len: 31, ..i }, BadImage::Rseq),
+        (
+            ImageFacts {
+                rseq_len: RSEQ_MAX_LEN + 1,
+                ..i
+            },
+            BadImage::Rseq,
+        ),
+        (
+            ImageFacts {
+                rseq_version: 0,
+                ..i
+            },
+            BadImage::Rseq,
+        ),
+        (
+            ImageFacts {
+                rseq_version: 3,
+                ..i
+            },
+            BadImage::Rseq,
+        ),
+    ];
+    for (f, want) in cases {
+        assert_eq!(validate_task_image(&f), Err(want), "{f:?}");
+    }
+}

@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The calling task's open files: listing their facts, closing them, and
+ * installing files and proxies at given numbers.
+ */
+#include "migrate.h"
+
+int vproc_shim_mig_fds(vproc_fd_fn fn, void *data)
+{
+	struct vproc_mig_fd d;
+	unsigned int fd, max;
+	int err = 0;
+
+	rcu_read_lock();
+	max = files_fdtable(current->files)->max_fds;
+	rcu_read_unlock();
+	for (fd = 0; fd < max && !err; fd++) {
+		struct file *f = fget_raw(fd);
+
+		if (!f)
+			continue;
+		memset(&d, 0, sizeof(d));
+		d.fd = fd;
+		d.home_fd = fd;
+		d.f_flags = f->f_flags & (O_ACCMODE | O_APPEND | O_NONBLOCK);
+		rcu_read_lock();
+		d.cloexec = close_on_exec(fd, current->files);
+		rcu_read_unlock();
+		d.mode = file_inode(f)->i_mode;
+		d.o_path = !!(f->f_mode & FMODE_PATH);
+		if (f->f_op == &vproc_proxy_fops) {
+			struct vproc_proxy *p = f->private_data;
+
+			d.proxy = 1;
+			d.home_fd = p->fd;
+			d.home_node = p->home;
+			d.deputy = p->deputy;
+		}
+		fput(f);
+		err = fn(data, &d);
+	}
+	return err;
+}
+
+void vproc_shim_mig_close_all(void)
+{
+	unsigned int fd, max;
+
+	rcu_read_lock();
+	max = files_fdtable(current->files)->max_fds;
+	rcu_read_unlock();
+	for (fd = 0; fd < max; fd++)
+		close_fd(fd);
+}
+
+/* Installs @file (consumed) at exactly @want. */
+static int install_at(int want, struct file *file, unsigned int cloexec)
+{
+	int *held, n = 0, fd, err = 0;
+
+	held = kmalloc_array(want + 1, sizeof(int), GFP_KERNEL);
+	if (!held) {
+		fput(file);
+		return -ENOMEM;
+	}
+	for (;;) {
+		fd = get_unused_fd_flags(cloexec ? O_CLOEXEC : 0);
+		if (fd < 0) {
+			err = fd;
+			break;
+		}
+		if (fd == want) {
+			fd_install(fd, file);
+			file = NULL;
+			break;
+		}
+		if (fd > want || n > want) {
+			put_unused_fd(fd);
+			err = -EBUSY;
+			break;
+		}
+		held[n++] = fd;
+	}
+	while (n)
+		put_unused_fd(held[--n]);
+	kfree(held);
+	if (file)
+		fput(file);
+	return err;
+}
+
+int vproc_shim_mig_install_proxy(int fd, unsigned int f_flags,
+				 unsigned int cloexec, unsigned int home_node,
+				 int pid, int home_fd, unsigned long long deputy)
+{
+	struct vproc_proxy *p;
+	struct file *f;
+
+	if (fd < 0 || fd >= 65536 || home_fd < 0)
+		return -EINVAL;
+	p = kmalloc(sizeof(*p), GFP_KERNEL);
+	if (!p)
+		return -ENOMEM;
+	p->home = home_node;
+	p->pid = pid;
+	p->fd = home_fd;
+	p->deputy = deputy;
+	f = anon_inode_getfile("[vproc]", &vproc_proxy_fops, p,
+			       f_flags & (O_ACCMODE | O_APPEND | O_NONBLOCK));
+	if (IS_ERR(f)) {
+		kfree(p);
+		return PTR_ERR(f);
+	}
+	return install_at(fd, f, cloexec);
+}
+
+void vproc_shim_mig_get_files(const int *fds, unsigned int n, void **files)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		files[i] = fds[i] >= 0 ? fget_raw(fds[i]) : NULL;
+}
+
+int vproc_shim_mig_install_file(int fd, void *file, unsigned int cloexec)
+{
+	if (!file)
+		return -EBADF;
+	if (fd < 0 || fd >= 65536) {
+		fput(file);
+		return -EINVAL;
+	}
+	return install_at(fd, file, cloexec);
+}
+
+void vproc_shim_mig_put_file(void *file)
+{
+	if (file)
+		fput(file);
+}

@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What the C side of process migration (rust/task.c, regs.c, mm.c,
+ * signal.c, proxy.c, fds.c, twork.c; declared for Rust in shim.h,
+ * "migration") shares between its files. Glue only: which state moves,
+ * when, and what a peer may send is decided (and validated) in Rust, most
+ * of it in src/logic/mig_policy.rs from the raw facts gathered here (areas,
+ * open files, whether a process can move); these files re-validate what
+ * the kernel itself would refuse (addresses, sizes, signal numbers) so
+ * that no caller can make it misbehave.
+ */
+#ifndef VPROC_MIGRATE_H
+#define VPROC_MIGRATE_H
+
+#include <linux/anon_inodes.h>
+#include <linux/capability.h>
+#include <linux/cgroup.h>
+#include <linux/nsproxy.h>
+#include <linux/pid_namespace.h>
+#include <linux/sched/coredump.h>
+#include <linux/seccomp.h>
+#include <crypto/sha2.h>
+#include <linux/cred.h>
+#include <linux/delay.h>
+#include <linux/fdtable.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/fs_struct.h>
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/mman.h>
+#include <linux/module.h>
+#include <linux/namei.h>
+#include <linux/pid.h>
+#include <linux/poll.h>
+#include <linux/regset.h>
+#include <linux/rseq.h>
+#include <linux/sched/mm.h>
+#include <linux/securebits.h>
+#include <linux/security.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/user.h>
+#include <linux/sched/task.h>
+#include <linux/signal.h>
+#include <linux/slab.h>
+#include <linux/stat.h>
+#include <linux/task_work.h>
+#include <linux/uaccess.h>
+#include <linux/umh.h>
+#include <linux/user_namespace.h>
+#include <asm/fpu/api.h>
+#include <asm/user.h>
+
+#include "shim.h"
+
+/* A vdso/vvar area: no file, its own operations. */
+static inline bool vma_special(struct vm_area_struct *vma)
+{
+	return !vma->vm_file && vma->vm_ops;
+}
+
+/* @t's cgroup v2 path into @buf (@len bytes); -ENAMETOOLONG if longer
+ * (task.c). */
+int vproc_cgroup_path(struct task_struct *t, char *buf, size_t len);
+
+/* A proxy file's private data (proxy.c; fds.c lists and installs them). */
+struct vproc_proxy {
+	unsigned int home;
+	int pid;
+	int fd;
+	u64 deputy;	/* the deputy's id: a later one of the PID is another */
+};
+extern const struct file_operations vproc_proxy_fops;
+
+#endif /* VPROC_MIGRATE_H */

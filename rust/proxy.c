@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Proxy files: the file operations of a moved process's proxy (forwarded
+ * to its home node through Rust), and the home side that performs them on
+ * the real file.
+ */
+#include "migrate.h"
+
+static vproc_proxy_fn vproc_proxy_cb;
+static void *vproc_proxy_data;
+
+void vproc_shim_proxy_register(vproc_proxy_fn fn, void *data)
+{
+	vproc_proxy_data = data;
+	WRITE_ONCE(vproc_proxy_cb, fn);
+}
+
+/* The most one remote read or write moves (fits a transport frame). */
+#define VPROC_IO_MAX (56 * 1024)
+
+static long long proxy_call(struct file *f, int op, char *buf, size_t len,
+			    long long arg)
+{
+	struct vproc_proxy *p = f->private_data;
+	vproc_proxy_fn fn = READ_ONCE(vproc_proxy_cb);
+
+	if (!fn)
+		return -EIO;
+	return fn(vproc_proxy_data, p->home, p->pid, p->fd, p->deputy, op, buf,
+		  len, arg);
+}
+
+static ssize_t proxy_read(struct file *f, char __user *ubuf, size_t len,
+			  loff_t *ppos)
+{
+	long long r;
+	char *k;
+
+	len = min_t(size_t, len, VPROC_IO_MAX);
+	k = kvmalloc(len ?: 1, GFP_KERNEL);
+	if (!k)
+		return -ENOMEM;
+	r = proxy_call(f, VPROC_IO_READ, k, len, 0);
+	if (r > (long long)len)
+		r = -EIO;
+	if (r > 0 && copy_to_user(ubuf, k, r))
+		r = -EFAULT;
+	kvfree(k);
+	return r;
+}
+
+static ssize_t proxy_write(struct file *f, const char __user *ubuf,
+			   size_t len, loff_t *ppos)
+{
+	size_t done = 0;
+	long long r = 0;
+	char *k;
+
+	k = kvmalloc(min_t(size_t, len, VPROC_IO_MAX) ?: 1, GFP_KERNEL);
+	if (!k)
+		return -ENOMEM;
+	do {
+		size_t n = min_t(size_t, len - done, VPROC_IO_MAX);
+
+		if (copy_from_user(k, ubuf + done, n)) {
+			r = -EFAULT;
+			break;
+		}
+		r = proxy_call(f, VPROC_IO_WRITE, k, n, 0);
+		if (r <= 0)
+			break;
+		if (r > n)
+			r = n;
+		done += r;
+		if (r < n)
+			break;
+	} while (done < len);
+	kvfree(k);
+	return done ? done : r;
+}
+
+static loff_t proxy_llseek(struct file *f, loff_t off, int whence)
+{
+	return proxy_call(f, VPROC_IO_LSEEK, NULL, whence, off);
+}
+
+static long proxy_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
+{
+	long long r = proxy_call(f, VPROC_IO_IOCTL, NULL, cmd, arg);
+
+	return r == -ENOIOCTLCMD ? -ENOTTY : r;
+}
+
+static __poll_t proxy_poll(struct file *f, struct poll_table_struct *pt)
+{
+	return EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM;
+}
+
+static int proxy_release(struct inode *inode, struct file *f)
+{
+	proxy_call(f, VPROC_IO_CLOSE, NULL, 0, 0);
+	kfree(f->private_data);
+	return 0;
+}
+
+const struct file_operations vproc_proxy_fops = {
+	.owner = THIS_MODULE,
+	.read = proxy_read,
+	.write = proxy_write,
+	.llseek = proxy_llseek,
+	.unlocked_ioctl = proxy_ioctl,
+	.poll = proxy_poll,
+	.release = proxy_release,
+};
+
+long long vproc_shim_fd_ioctl(int fd, unsigned int cmd, const void *in,
+			      size_t in_len, void *out, size_t out_len,
+			      long long value, int by_value)
+{
+	unsigned long a = 0;
+	struct file *f;
+	long long r;
+
+	if (in_len > PAGE_SIZE || out_len > PAGE_SIZE || !current->mm)
+		return -EINVAL;
+	f = fget(fd);
+	if (!f)
+		return -EBADF;
+	if (!f->f_op->unlocked_ioctl) {
+		r = -ENOTTY;
+		goto out;
+	}
+	if (!by_value) {
+		a = vm_mmap(NULL, 0, PAGE_SIZE, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, 0);
+		if (IS_ERR_VALUE(a)) {
+			r = (long)a;
+			a = 0;
+			goto out;
+		}
+		if (in_len && copy_to_user((void __user *)a, in, in_len)) {
+			r = -EFAULT;
+			goto out;
+		}
+		value = a;
+	}
+	r = security_file_ioctl(f, cmd, value);
+	if (!r)
+		r = f->f_op->unlocked_ioctl(f, cmd, value);
+	if (r == -ENOIOCTLCMD)
+		r = -ENOTTY;
+	if (r >= 0 && out_len && copy_from_user(out, (void __user *)a, out_len))
+		r = -EFAULT;
+out:
+	if (a)
+		vm_munmap(a, PAGE_SIZE);
+	fput(f);
+	return r;
+}
+
+int vproc_shim_copy_from_user(void *dst, unsigned long uaddr, size_t n)
+{
+	return copy_from_user(dst, (const void __user *)uaddr, n) ? -EFAULT : 0;
+}
+
+int vproc_shim_copy_to_user(unsigned long uaddr, const void *src, size_t n)
+{
+	return copy_to_user((void __user *)uaddr, src, n) ? -EFAULT : 0;
+}
+
+long long vproc_shim_fd_io(int fd, int op, char *buf, size_t len,
+			   long long arg)
+{
+	struct file *f;
+	long long r;
+	loff_t pos;
+
+	if (op == VPROC_IO_CLOSE)
+		return close_fd(fd);
+	f = fget(fd);
+	if (!f)
+		return -EBADF;
+	switch (op) {
+	case VPROC_IO_READ:
+		pos = f->f_pos;
+		r = kernel_read(f, buf, len, &pos);
+		if (r > 0 && !(f->f_mode & FMODE_STREAM))
+			f->f_pos = pos;
+		break;
+	case VPROC_IO_WRITE:
+		pos = f->f_pos;
+		r = kernel_write(f, buf, len, &pos);
+		if (r > 0 && !(f->f_mode & FMODE_STREAM))
+			f->f_pos = pos;
+		break;
+	case VPROC_IO_LSEEK:
+		r = vfs_llseek(f, arg, (int)len);
+		break;
+	default:
+		r = -EINVAL;
+	}
+	fput(f);
+	return r;
+}

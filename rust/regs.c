@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Registers and FPU state of the calling task, read as a core dump does
+ * and written as ptrace does.
+ */
+#include "migrate.h"
+
+static_assert(sizeof(struct user_regs_struct) == VPROC_MIG_GREGS_LEN);
+
+static const struct user_regset *find_regset(unsigned int note)
+{
+	const struct user_regset_view *v = task_user_regset_view(current);
+	unsigned int i;
+
+	for (i = 0; i < v->n; i++)
+		if (v->regsets[i].core_note_type == note)
+			return &v->regsets[i];
+	return NULL;
+}
+
+size_t vproc_shim_mig_xstate_size(void)
+{
+	const struct user_regset *x = find_regset(NT_X86_XSTATE);
+
+	if (!x || !cpu_feature_enabled(X86_FEATURE_XSAVE))
+		return 0;
+	return (size_t)x->n * x->size;
+}
+
+static int get_regset(const struct user_regset *rs, void *out, size_t max,
+		      size_t *len)
+{
+	void *data;
+	int n;
+
+	if (!rs)
+		return -ENODEV;
+	n = regset_get_alloc(current, rs, rs->n * rs->size, &data);
+	if (n < 0)
+		return n;
+	if (n > max) {
+		kfree(data);
+		return -E2BIG;
+	}
+	memcpy(out, data, n);
+	kfree(data);
+	*len = n;
+	return 0;
+}
+
+int vproc_shim_mig_get_regs(void *gregs, void *xstate, size_t xmax,
+			    size_t *xlen, unsigned int *xkind)
+{
+	struct user_regs_struct *r = gregs;
+	size_t n;
+	int err;
+
+	err = get_regset(find_regset(NT_PRSTATUS), r, sizeof(*r), &n);
+	if (err)
+		return err;
+	if (n != sizeof(*r))
+		return -EIO;
+	/* Interrupted in a syscall: resume by running it again. */
+	if ((long)r->orig_ax >= 0) {
+		switch ((long)r->ax) {
+		case -ERESTARTSYS:
+		case -ERESTARTNOINTR:
+		case -ERESTARTNOHAND:
+		case -ERESTART_RESTARTBLOCK:
+			r->ax = r->orig_ax;
+			r->ip -= 2;
+			break;
+		}
+	}
+	r->orig_ax = -1UL;
+	if (vproc_shim_mig_xstate_size()) {
+		*xkind = 1;
+		return get_regset(find_regset(NT_X86_XSTATE), xstate, xmax, xlen);
+	}
+	*xkind = 2;
+	return get_regset(find_regset(NT_PRFPREG), xstate, xmax, xlen);
+}
+
+struct vproc_regs_work {
+	struct task_struct *task;
+	const struct user_regset *g, *x;
+	const void *gregs, *xstate;
+	size_t xlen;
+	int ret;
+};
+
+/*
+ * Runs in a fresh user-mode helper task before (instead of) its exec: a
+ * task that is neither the target nor a kernel thread, which is what the
+ * regset ->set() functions expect of their caller (as a ptrace tracer).
+ * Returns nonzero so that nothing is ever executed.
+ */
+static int vproc_regs_setter(struct subprocess_info *info, struct cred *new)
+{
+	struct vproc_regs_work *rw = info->data;
+	struct task_struct *t = rw->task;
+	int i;
+
+	/* As ptrace: the task must be off the CPU with its FPU state saved. */
+	for (i = 0; i < 10000; i++) {
+		if (!READ_ONCE(t->on_cpu) &&
+		    test_tsk_thread_flag(t, TIF_NEED_FPU_LOAD) &&
+		    READ_ONCE(t->__state) != TASK_RUNNING)
+			break;
+		usleep_range(50, 100);
+	}
+	if (i == 10000) {
+		rw->ret = -ETIMEDOUT;
+	} else {
+		rw->ret = rw->g->set(t, rw->g, 0, VPROC_MIG_GREGS_LEN, rw->gregs,
+				     NULL);
+		if (!rw->ret && rw->xlen)
+			rw->ret = rw->x->set(t, rw->x, 0, rw->xlen, rw->xstate,
+					     NULL);
+	}
+	return -ECANCELED;
+}
+
+int vproc_shim_mig_set_regs(const void *gregs, const void *xstate,
+			    size_t xlen, unsigned int xkind)
+{
+	static char *argv[] = { "vproc-regs", NULL };
+	static char *envp[] = { NULL };
+	struct vproc_regs_work rw = {
+		.task = current,
+		.g = find_regset(NT_PRSTATUS),
+		.x = find_regset(xkind == 1 ? NT_X86_XSTATE : NT_PRFPREG),
+		.gregs = gregs,
+		.xstate = xstate,
+		.xlen = xlen,
+		.ret = -ECHILD,
+	};
+	struct subprocess_info *info;
+	int err;
+
+	if (!rw.g || !rw.x || !rw.g->set || !rw.x->set)
+		return -ENODEV;
+	if (xkind == 1 && xlen != vproc_shim_mig_xstate_size())
+		return -EINVAL;
+	if (xkind != 1 && xlen != (size_t)rw.x->n * rw.x->size)
+		return -EINVAL;
+	info = call_usermodehelper_setup("/", argv, envp, GFP_KERNEL,
+					 vproc_regs_setter, NULL, &rw);
+	if (!info)
+		return -ENOMEM;
+	/* Sleeps (off the CPU) until the setter has run. */
+	err = call_usermodehelper_exec(info, UMH_WAIT_EXEC);
+	if (err != -ECANCELED && err < 0)
+		return err;
+	return rw.ret;
+}

@@ -1,0 +1,463 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A task image (shim.h, "migration"): the facts that tell whether the
+ * calling process can move, reading its image, and applying one (credentials,
+ * limits, mm layout, signal handlers, rseq) with its confinement checks.
+ */
+#include "migrate.h"
+
+/*
+ * Whether @t lives in this node's initial namespaces (user, pid, mount,
+ * uts, ipc, net, time, cgroup): only there do its ids, capabilities and
+ * paths mean on the destination what they mean here. A process in any
+ * other is refused rather than restored into the initial ones (where
+ * `unshare -Ur`'s capabilities would become root's).
+ */
+static bool vproc_init_namespaces(struct task_struct *t)
+{
+	const struct nsproxy *ns = t->nsproxy, *init = init_task.nsproxy;
+
+	return ns && init && task_cred_xxx(t, user_ns) == &init_user_ns &&
+	       task_active_pid_ns(t) == &init_pid_ns &&
+	       ns->uts_ns == init->uts_ns && ns->ipc_ns == init->ipc_ns &&
+	       ns->mnt_ns == init->mnt_ns &&
+	       ns->pid_ns_for_children == init->pid_ns_for_children &&
+	       ns->net_ns == init->net_ns && ns->time_ns == init->time_ns &&
+	       ns->time_ns_for_children == init->time_ns_for_children &&
+	       ns->cgroup_ns == init->cgroup_ns;
+}
+
+/* @t's cgroup v2 path into @buf (@len bytes); -ENAMETOOLONG if longer. */
+int vproc_cgroup_path(struct task_struct *t, char *buf, size_t len)
+{
+	struct cgroup *cg;
+	int n;
+
+	rcu_read_lock();
+	cg = task_dfl_cgroup(t);
+	if (!cgroup_tryget(cg))
+		cg = NULL;
+	rcu_read_unlock();
+	if (!cg)
+		return -ESRCH;
+	/* Takes cgroup_mutex: outside RCU. init_cgroup_ns itself is not
+	 * exported; init_task's is it. */
+	n = cgroup_path_ns(cg, buf, len, init_task.nsproxy->cgroup_ns);
+	cgroup_put(cg);
+	if (n < 0)
+		return n;
+	return n >= len ? -ENAMETOOLONG : 0;
+}
+
+/* Current's LSM label into @buf (@len bytes, "" with none). */
+static int vproc_lsm_label(char *buf, size_t len)
+{
+	struct lsm_context ctx = {};
+	struct lsm_prop prop;
+	int n;
+
+	buf[0] = 0;
+	security_current_getlsmprop_subj(&prop);
+	n = security_lsmprop_to_secctx(&prop, &ctx, LSM_ID_UNDEF);
+	if (n <= 0 || !ctx.context)
+		return 0;
+	if (n >= len) {
+		security_release_secctx(&ctx);
+		return -ENAMETOOLONG;
+	}
+	memcpy(buf, ctx.context, n);
+	buf[n] = 0;
+	security_release_secctx(&ctx);
+	return 0;
+}
+
+void vproc_shim_mig_task_facts(struct vproc_mig_task_facts *o)
+{
+	struct task_struct *t = current;
+
+	memset(o, 0, sizeof(*o));
+	o->exiting = !!(t->flags & PF_EXITING);
+	o->threads = get_nr_threads(t);
+	o->ptraced = !!t->ptrace;
+	o->vfork = !!t->vfork_done;
+	o->has_mm = !!t->mm;
+	o->mm_users = t->mm ? atomic_read(&t->mm->mm_users) : 0;
+	o->posix_timers = !hlist_empty(&t->signal->posix_timers);
+	o->real_timer = hrtimer_active(&t->signal->real_timer);
+	o->children = !list_empty(&t->children);
+	o->init_namespaces = vproc_init_namespaces(t);
+#ifdef CONFIG_SECCOMP
+	o->seccomp_mode = READ_ONCE(t->seccomp.mode);
+#endif
+}
+
+int vproc_shim_mig_get_task(struct vproc_mig_task *o)
+{
+	const struct cred *c = current_cred();
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	struct path pwd;
+	char *buf, *p;
+	int i;
+
+	memset(o, 0, sizeof(*o));
+	o->uid = from_kuid(&init_user_ns, c->uid);
+	o->euid = from_kuid(&init_user_ns, c->euid);
+	o->suid = from_kuid(&init_user_ns, c->suid);
+	o->fsuid = from_kuid(&init_user_ns, c->fsuid);
+	o->gid = from_kgid(&init_user_ns, c->gid);
+	o->egid = from_kgid(&init_user_ns, c->egid);
+	o->sgid = from_kgid(&init_user_ns, c->sgid);
+	o->fsgid = from_kgid(&init_user_ns, c->fsgid);
+	o->cap_inheritable = c->cap_inheritable.val;
+	o->cap_permitted = c->cap_permitted.val;
+	o->cap_effective = c->cap_effective.val;
+	o->cap_bset = c->cap_bset.val;
+	o->cap_ambient = c->cap_ambient.val;
+	o->securebits = c->securebits;
+	if (c->group_info->ngroups > ARRAY_SIZE(o->groups))
+		return -E2BIG;
+	o->ngroups = c->group_info->ngroups;
+	for (i = 0; i < o->ngroups; i++)
+		o->groups[i] = from_kgid(&init_user_ns, c->group_info->gid[i]);
+	o->umask = current->fs->umask;
+	o->nice = task_nice(current);
+	o->personality = current->personality;
+	get_task_comm(o->comm, current);
+
+	task_lock(current->group_leader);
+	for (i = 0; i < RLIM_NLIMITS && i < ARRAY_SIZE(o->rlim_cur); i++) {
+		o->rlim_cur[i] = current->signal->rlim[i].rlim_cur;
+		o->rlim_max[i] = current->signal->rlim[i].rlim_max;
+	}
+	task_unlock(current->group_leader);
+
+	if (!mm)
+		return -EINVAL;
+	mmap_read_lock(mm);
+	o->start_code = mm->start_code;
+	o->end_code = mm->end_code;
+	o->start_data = mm->start_data;
+	o->end_data = mm->end_data;
+	o->start_brk = mm->start_brk;
+	o->brk = mm->brk;
+	o->start_stack = mm->start_stack;
+	o->arg_start = mm->arg_start;
+	o->arg_end = mm->arg_end;
+	o->env_start = mm->env_start;
+	o->env_end = mm->env_end;
+	o->vdso = (unsigned long)mm->context.vdso;
+	memcpy(o->auxv, mm->saved_auxv,
+	       min(sizeof(o->auxv), sizeof(mm->saved_auxv)));
+	{
+		VMA_ITERATOR(vmi, mm, 0);
+
+		for_each_vma(vmi, vma) {
+			if (!vma_special(vma))
+				continue;
+			if (!o->vdso_lo || vma->vm_start < o->vdso_lo)
+				o->vdso_lo = vma->vm_start;
+			if (vma->vm_end > o->vdso_hi)
+				o->vdso_hi = vma->vm_end;
+		}
+	}
+	mmap_read_unlock(mm);
+
+	spin_lock_irq(&current->sighand->siglock);
+	o->blocked = current->blocked.sig[0];
+	for (i = 0; i < _NSIG && i < 64; i++) {
+		const struct sigaction *sa = &current->sighand->action[i].sa;
+
+		o->sa_handler[i] = (unsigned long)sa->sa_handler;
+		o->sa_flags[i] = sa->sa_flags;
+		o->sa_restorer[i] = (unsigned long)sa->sa_restorer;
+		o->sa_mask[i] = sa->sa_mask.sig[0];
+	}
+	spin_unlock_irq(&current->sighand->siglock);
+#ifdef CONFIG_RSEQ
+	if (current->rseq.usrptr) {
+		o->rseq_ptr = (unsigned long)current->rseq.usrptr;
+		o->rseq_len = current->rseq.len;
+		o->rseq_sig = current->rseq.sig;
+		o->rseq_version = current->rseq.event.has_rseq;
+	}
+#endif
+	o->ss_sp = current->sas_ss_sp;
+	o->ss_size = current->sas_ss_size;
+	o->ss_flags = current->sas_ss_flags;
+
+	o->no_new_privs = task_no_new_privs(current);
+	o->dumpable = task_exec_state_get_dumpable(current);
+	if (vproc_cgroup_path(current, o->cgroup, sizeof(o->cgroup)) ||
+	    vproc_lsm_label(o->lsm, sizeof(o->lsm)))
+		return -ENAMETOOLONG;
+
+	buf = kmalloc(PATH_MAX, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	get_fs_pwd(current->fs, &pwd);
+	p = d_path(&pwd, buf, PATH_MAX);
+	if (!IS_ERR(p) && strlen(p) < sizeof(o->cwd))
+		strscpy(o->cwd, p, sizeof(o->cwd));
+	path_put(&pwd);
+	kfree(buf);
+	return 0;
+}
+
+static int set_creds(const struct vproc_mig_task *in)
+{
+	struct group_info *gi;
+	struct cred *new;
+	bool counted, root;
+	kuid_t u[4];
+	kgid_t g[4];
+	int i, err;
+
+	if (in->dumpable > TASK_DUMPABLE_ROOT)
+		return -EINVAL;
+
+	u[0] = make_kuid(&init_user_ns, in->uid);
+	u[1] = make_kuid(&init_user_ns, in->euid);
+	u[2] = make_kuid(&init_user_ns, in->suid);
+	u[3] = make_kuid(&init_user_ns, in->fsuid);
+	g[0] = make_kgid(&init_user_ns, in->gid);
+	g[1] = make_kgid(&init_user_ns, in->egid);
+	g[2] = make_kgid(&init_user_ns, in->sgid);
+	g[3] = make_kgid(&init_user_ns, in->fsgid);
+	for (i = 0; i < 4; i++)
+		if (!uid_valid(u[i]) || !gid_valid(g[i]))
+			return -EINVAL;
+	if (in->ngroups > ARRAY_SIZE(in->groups))
+		return -EINVAL;
+	gi = groups_alloc(in->ngroups);
+	if (!gi)
+		return -ENOMEM;
+	for (i = 0; i < in->ngroups; i++) {
+		gi->gid[i] = make_kgid(&init_user_ns, in->groups[i]);
+		if (!gid_valid(gi->gid[i])) {
+			put_group_info(gi);
+			return -EINVAL;
+		}
+	}
+	groups_sort(gi);
+	new = prepare_creds();
+	if (!new) {
+		put_group_info(gi);
+		return -ENOMEM;
+	}
+	new->uid = u[0];
+	new->euid = u[1];
+	new->suid = u[2];
+	new->fsuid = u[3];
+	new->gid = g[0];
+	new->egid = g[1];
+	new->sgid = g[2];
+	new->fsgid = g[3];
+	new->cap_inheritable.val = in->cap_inheritable & CAP_VALID_MASK;
+	new->cap_permitted.val = in->cap_permitted & CAP_VALID_MASK;
+	new->cap_effective.val = in->cap_effective & CAP_VALID_MASK;
+	new->cap_bset.val = in->cap_bset & CAP_VALID_MASK;
+	new->cap_ambient.val = in->cap_ambient & CAP_VALID_MASK &
+			       in->cap_permitted & in->cap_inheritable;
+	new->securebits = in->securebits & (SECURE_ALL_BITS | SECURE_ALL_LOCKS);
+	set_groups(new, gi);
+	put_group_info(gi);
+	/*
+	 * Count the process against its own user, as setresuid(2) does
+	 * (kernel patch 0005): else it stays counted against the restorer's
+	 * (root) and its exit, after an execve() re-keyed its ucounts,
+	 * decrements a count it never had.
+	 */
+	if (!uid_eq(new->uid, current_uid())) {
+		struct user_struct *user = alloc_uid(new->uid);
+
+		if (!user) {
+			abort_creds(new);
+			return -EAGAIN;
+		}
+		free_uid(new->user);
+		new->user = user;
+	}
+	err = set_cred_ucounts(new);
+	if (err) {
+		abort_creds(new);
+		return err;
+	}
+	counted = !uid_eq(new->uid, current_uid());
+	root = uid_eq(new->uid, GLOBAL_ROOT_UID) ||
+	       cap_raised(new->cap_effective, CAP_SYS_RESOURCE) ||
+	       cap_raised(new->cap_effective, CAP_SYS_ADMIN);
+	commit_creds(new);
+	/*
+	 * Here it is one more process of its user (commit_creds() moved the
+	 * count from the restorer's): refused over RLIMIT_NPROC, with fork's
+	 * exemptions. A deputy coming home was counted all along.
+	 */
+	if (counted && !root &&
+	    is_rlimit_overlimit(current_ucounts(), UCOUNT_RLIMIT_NPROC,
+				in->rlim_cur[RLIMIT_NPROC])) {
+		pr_info_ratelimited("vproc: migrate: uid %u is over RLIMIT_NPROC (%llu) here\n",
+				    in->uid, in->rlim_cur[RLIMIT_NPROC]);
+		return -EAGAIN;
+	}
+	/* commit_creds() reset it to suid_dumpable: the process keeps its
+	 * own (else its /proc files turn root's and its owner loses ptrace). */
+	task_exec_state_set_dumpable(in->dumpable);
+	if (in->no_new_privs)
+		task_set_no_new_privs(current);
+	return 0;
+}
+
+/*
+ * Registers the process's rseq area again, as rseq(2) does: the restorer
+ * starts without one (its glibc is told not to register), a deputy coming
+ * home has its own at the same address.
+ */
+static int set_rseq(const struct vproc_mig_task *in)
+{
+#ifdef CONFIG_RSEQ
+	struct rseq __user *r = (struct rseq __user *)(unsigned long)in->rseq_ptr;
+
+	if (!in->rseq_len)
+		return 0;
+	if (in->rseq_len < 32 /* the original ABI size */ || in->rseq_len > PAGE_SIZE ||
+	    !access_ok(r, in->rseq_len) || in->rseq_version < 1 ||
+	    in->rseq_version > 2)
+		return -EINVAL;
+	if (put_user(0UL, &r->rseq_cs) || put_user(0U, &r->flags) ||
+	    put_user(RSEQ_CPU_ID_UNINITIALIZED, &r->cpu_id_start) ||
+	    put_user(RSEQ_CPU_ID_UNINITIALIZED, &r->cpu_id) ||
+	    put_user(0U, &r->node_id) || put_user(0U, &r->mm_cid))
+		return -EFAULT;
+	current->rseq.usrptr = r;
+	current->rseq.len = in->rseq_len;
+	current->rseq.sig = in->rseq_sig;
+	current->rseq.event.has_rseq = in->rseq_version;
+	rseq_force_update();
+#endif
+	return 0;
+}
+
+/*
+ * The process lands in the cgroup it had at home (the restorer joined the
+ * same path, created by nobody: missing means refused) and with the same
+ * LSM label; anything else would drop its limits or its confinement.
+ */
+static int check_confinement(const struct vproc_mig_task *in)
+{
+	char *buf;
+	int err;
+
+	if (!memchr(in->cgroup, 0, sizeof(in->cgroup)) ||
+	    !memchr(in->lsm, 0, sizeof(in->lsm)))
+		return -EINVAL;
+	buf = kmalloc(sizeof(in->cgroup), GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	err = vproc_cgroup_path(current, buf, sizeof(in->cgroup));
+	if (!err && strcmp(buf, in->cgroup)) {
+		pr_info_ratelimited("vproc: migrate: cannot restore %.16s: cgroup %s missing here (in %s)\n",
+				    in->comm, in->cgroup, buf);
+		err = -EOPNOTSUPP;
+	}
+	if (!err)
+		err = vproc_lsm_label(buf, sizeof(in->lsm));
+	if (!err && strcmp(buf, in->lsm)) {
+		pr_info_ratelimited("vproc: migrate: cannot restore %.16s: LSM label \"%s\" here, \"%s\" at home\n",
+				    in->comm, buf, in->lsm);
+		err = -EOPNOTSUPP;
+	}
+	kfree(buf);
+	return err;
+}
+
+static bool user_range_ok(unsigned long long a, unsigned long long b)
+{
+	return a <= b && b <= TASK_SIZE;
+}
+
+int vproc_shim_mig_set_task(const struct vproc_mig_task *in)
+{
+	struct mm_struct *mm = current->mm;
+	sigset_t blocked;
+	int i, err;
+
+	if (!mm)
+		return -EINVAL;
+	if (!user_range_ok(in->start_code, in->end_code) ||
+	    !user_range_ok(in->start_data, in->end_data) ||
+	    !user_range_ok(in->start_brk, in->brk) ||
+	    !user_range_ok(in->arg_start, in->arg_end) ||
+	    !user_range_ok(in->env_start, in->env_end) ||
+	    in->start_stack >= TASK_SIZE || in->nice < MIN_NICE ||
+	    in->nice > MAX_NICE || in->umask > 0777 ||
+	    in->ss_sp >= TASK_SIZE || in->ss_size > TASK_SIZE)
+		return -EINVAL;
+	if ((unsigned long)mm->context.vdso != in->vdso)
+		return -EINVAL;
+	for (i = 0; i < 64; i++) {
+		if (in->sa_handler[i] >= TASK_SIZE ||
+		    in->sa_restorer[i] >= TASK_SIZE)
+			return -EINVAL;
+	}
+
+	err = check_confinement(in);
+	if (err)
+		return err;
+	err = set_creds(in);
+	if (err)
+		return err;
+
+	task_lock(current->group_leader);
+	for (i = 0; i < RLIM_NLIMITS && i < ARRAY_SIZE(in->rlim_cur); i++) {
+		struct rlimit r = { in->rlim_cur[i], in->rlim_max[i] };
+
+		if (r.rlim_cur <= r.rlim_max)
+			current->signal->rlim[i] = r;
+	}
+	task_unlock(current->group_leader);
+	current->fs->umask = in->umask;
+	set_user_nice(current, in->nice);
+	current->personality = in->personality;
+	task_lock(current);
+	strscpy_pad(current->comm, in->comm);
+	task_unlock(current);
+
+	mmap_write_lock(mm);
+	mm->start_code = in->start_code;
+	mm->end_code = in->end_code;
+	mm->start_data = in->start_data;
+	mm->end_data = in->end_data;
+	mm->start_brk = in->start_brk;
+	mm->brk = in->brk;
+	mm->start_stack = in->start_stack;
+	mmap_write_unlock(mm);
+	spin_lock(&mm->arg_lock);
+	mm->arg_start = in->arg_start;
+	mm->arg_end = in->arg_end;
+	mm->env_start = in->env_start;
+	mm->env_end = in->env_end;
+	spin_unlock(&mm->arg_lock);
+	memcpy(mm->saved_auxv, in->auxv,
+	       min(sizeof(in->auxv), sizeof(mm->saved_auxv)));
+
+	spin_lock_irq(&current->sighand->siglock);
+	for (i = 0; i < _NSIG && i < 64; i++) {
+		struct sigaction *sa = &current->sighand->action[i].sa;
+
+		if (i + 1 == SIGKILL || i + 1 == SIGSTOP)
+			continue;
+		sa->sa_handler = (__sighandler_t)(unsigned long)in->sa_handler[i];
+		sa->sa_flags = in->sa_flags[i];
+		sa->sa_restorer = (__sigrestore_t)(unsigned long)in->sa_restorer[i];
+		sa->sa_mask.sig[0] = in->sa_mask[i] &
+				     ~(sigmask(SIGKILL) | sigmask(SIGSTOP));
+	}
+	spin_unlock_irq(&current->sighand->siglock);
+	blocked.sig[0] = in->blocked & ~(sigmask(SIGKILL) | sigmask(SIGSTOP));
+	sigprocmask(SIG_SETMASK, &blocked, NULL);
+	current->sas_ss_sp = in->ss_sp;
+	current->sas_ss_size = in->ss_size;
+	current->sas_ss_flags = in->ss_flags;
+	return set_rseq(in);
+}

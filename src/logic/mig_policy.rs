@@ -1,0 +1,356 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Migration policy: which memory areas may move and how they travel
+//! ([`classify_vma`]), what each open file is ([`classify_fd`]), why a
+//! process cannot move now ([`refusal`]), and which task images from a peer
+//! are acceptable ([`validate_task_image`]).
+//!
+//! The C side (`rust/task.c`, `mm.c`, `fds.c`) gathers raw facts from the
+//! kernel (flags, counts, booleans, a path) into plain structs; the
+//! decisions are made here, where the host crate tests them. The C side keeps only the checks
+//! the kernel API needs to be safe (duplicated defence); this file is the
+//! decision of record. It owns no state and must not touch the wire format
+//! (that is `logic::mig`), only use its constants.
+
+use super::mig::{vma_flags, MAX_GROUPS, TASK_SIZE};
+
+/// What the kernel says about one memory area (a `vm_area_struct`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct VmaFacts<'a> {
+    /// `VM_READ`.
+    pub read: bool,
+    /// `VM_WRITE`.
+    pub write: bool,
+    /// `VM_EXEC`.
+    pub exec: bool,
+    /// `VM_SHARED`.
+    pub shared: bool,
+    /// `VM_GROWSDOWN`.
+    pub growsdown: bool,
+    /// No file but its own operations: the vdso and vvar areas.
+    pub special: bool,
+    /// `VM_IO`, `VM_PFNMAP`, `VM_MIXEDMAP` or `VM_HUGETLB`: memory that is
+    /// not plain pages.
+    pub raw_memory: bool,
+    /// It maps a file.
+    pub file: bool,
+    /// It has an `anon_vma` (private, copied-on-write pages).
+    pub anon_vma: bool,
+    /// The mapped file is a regular file.
+    pub regular: bool,
+    /// The file's path (`d_path`), empty when unknown or too long.
+    pub path: &'a [u8],
+}
+
+/// The `vma_flags` of an area: its protection, how it travels (file,
+/// anonymous pages, recreated) and whether it cannot (`UNSUPPORTED`:
+/// device and huge page memory, shared anonymous memory, shared files that
+/// are writable, deleted, SysV shm, memfd or not regular files).
+pub fn classify_vma(f: &VmaFacts<'_>) -> u32 {
+    let mut flags = 0;
+    for (set, bit) in [
+        (f.read, vma_flags::READ),
+        (f.write, vma_flags::WRITE),
+        (f.exec, vma_flags::EXEC),
+        (f.shared, vma_flags::SHARED),
+        (f.growsdown, vma_flags::GROWSDOWN),
+    ] {
+        if set {
+            flags |= bit;
+        }
+    }
+    if f.special {
+        flags |= vma_flags::SPECIAL;
+    } else if f.raw_memory {
+        flags |= vma_flags::UNSUPPORTED;
+    } else if f.file {
+        flags |= vma_flags::FILE;
+        if f.anon_vma {
+            flags |= vma_flags::ANON_PAGES;
+        }
+        if f.shared && (f.write || !shareable_file(f.path) || !f.regular) {
+            flags |= vma_flags::UNSUPPORTED;
+        }
+    } else {
+        flags |= vma_flags::ANON_PAGES;
+        if f.shared {
+            flags |= vma_flags::UNSUPPORTED;
+        }
+    }
+    flags
+}
+
+/// Whether a file mapped shared read-only can be mapped again by path on
+/// another node: not without a path, not deleted, not SysV shm or memfd
+/// (their "paths" name nothing there).
+fn shareable_file(path: &[u8]) -> bool {
+    const DELETED: &[u8] = b" (deleted)";
+    !path.is_empty()
+        && !path.windows(DELETED.len()).any(|w| w == DELETED)
+        && !path.starts_with(b"/SYSV")
+        && !path.starts_with(b"/memfd:")
+}
+
+/// Kinds of open files.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum FdKind {
+    /// Regular file.
+    Reg,
+    /// Character device (terminal, /dev/null...).
+    Chr,
+    /// Pipe or FIFO.
+    Fifo,
+    /// A proxy of a file at the home node.
+    Proxy,
+    /// Anything else (socket, directory, eventfd, `O_PATH`...): cannot move.
+    Other,
+}
+
+/// File type bits of `i_mode` (`S_IFMT`), and the types that can move.
+pub const S_IFMT: u32 = 0o170000;
+/// Regular file.
+pub const S_IFREG: u32 = 0o100000;
+/// Character device.
+pub const S_IFCHR: u32 = 0o020000;
+/// FIFO (and pipe).
+pub const S_IFIFO: u32 = 0o010000;
+
+/// What the kernel says about one open file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FdFacts {
+    /// It is one of this module's proxy files.
+    pub proxy: bool,
+    /// Opened with `O_PATH` (`FMODE_PATH`).
+    pub o_path: bool,
+    /// Its inode's `i_mode`.
+    pub mode: u32,
+}
+
+/// What an open file is, for a move.
+pub fn classify_fd(f: &FdFacts) -> FdKind {
+    if f.proxy {
+        return FdKind::Proxy;
+    }
+    if f.o_path {
+        return FdKind::Other;
+    }
+    match f.mode & S_IFMT {
+        S_IFREG => FdKind::Reg,
+        S_IFCHR => FdKind::Chr,
+        S_IFIFO => FdKind::Fifo,
+        _ => FdKind::Other,
+    }
+}
+
+/// What the kernel says about a process (read in its own context), as far
+/// as whether it can move.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TaskFacts {
+    /// `PF_EXITING`.
+    pub exiting: bool,
+    /// Threads in its group.
+    pub threads: u32,
+    /// Being traced.
+    pub ptraced: bool,
+    /// A vfork child whose parent waits.
+    pub vfork: bool,
+    /// It has an address space.
+    pub has_mm: bool,
+    /// Users of that address space (`mm_users`).
+    pub mm_users: u32,
+    /// POSIX timers (timer_create) exist.
+    pub posix_timers: bool,
+    /// The ITIMER_REAL (alarm, setitimer) timer is armed.
+    pub real_timer: bool,
+    /// It has children (zombies too).
+    pub children: bool,
+    /// It lives in the node's initial user, pid, mount, uts, ipc, net, time
+    /// and cgroup namespaces.
+    pub init_namespaces: bool,
+    /// Its seccomp mode (0: disabled).
+    pub seccomp_mode: u32,
+}
+
+/// Why a process cannot move.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Refusal {
+    /// It is exiting.
+    Exiting,
+    /// It has more than one thread.
+    Threads,
+    /// It is being traced.
+    Ptraced,
+    /// It is a vfork child.
+    Vfork,
+    /// Its memory is shared with another process (or it has none).
+    SharedMm,
+    /// It has timers.
+    Timers,
+    /// It has children.
+    Children,
+    /// It is not in the node's initial namespaces.
+    Namespaces,
+    /// It is under seccomp.
+    Seccomp,
+}
+
+impl Refusal {
+    /// The reason, as logged after "cannot move: ".
+    pub fn reason(self) -> &'static str {
+        match self {
+            Self::Threads => "multi-threaded",
+            Self::Ptraced => "being traced",
+            Self::SharedMm => "shares its memory with another process",
+            Self::Vfork => "a vfork child",
+            Self::Exiting => "exiting",
+            Self::Timers => "has timers (alarm, setitimer, timer_create)",
+            Self::Children => "has child processes (they stay, its wait() would not see them)",
+            Self::Namespaces => "namespaces (it is not in the node's initial user, pid, mount, net, uts, ipc, time or cgroup namespace)",
+            Self::Seccomp => "seccomp (a filter or strict mode cannot be carried)",
+        }
+    }
+}
+
+/// Why the process described by `t` cannot move now, if it cannot: the
+/// first reason, in this order.
+pub fn refusal(t: &TaskFacts) -> Option<Refusal> {
+    if t.exiting {
+        Some(Refusal::Exiting)
+    } else if t.threads > 1 {
+        Some(Refusal::Threads)
+    } else if t.ptraced {
+        Some(Refusal::Ptraced)
+    } else if t.vfork {
+        Some(Refusal::Vfork)
+    } else if !t.has_mm || t.mm_users > 1 {
+        Some(Refusal::SharedMm)
+    } else if t.posix_timers || t.real_timer {
+        Some(Refusal::Timers)
+    } else if t.children {
+        // Children (zombies too) are only ours while we run: it forks them.
+        Some(Refusal::Children)
+    } else if !t.init_namespaces {
+        Some(Refusal::Namespaces)
+    } else if t.seccomp_mode != 0 {
+        Some(Refusal::Seccomp)
+    } else {
+        None
+    }
+}
+
+/// Lowest nice value.
+pub const MIN_NICE: i32 = -20;
+/// Highest nice value.
+pub const MAX_NICE: i32 = 19;
+/// Highest dumpable mode (`TASK_DUMPABLE_ROOT`, `SUID_DUMP_ROOT`).
+pub const DUMPABLE_MAX: u32 = 2;
+/// The original (smallest) size of `struct rseq`.
+pub const RSEQ_MIN_LEN: u32 = 32;
+/// The largest rseq area accepted (a page).
+pub const RSEQ_MAX_LEN: u32 = 4096;
+/// rseq versions (`has_rseq`) the kernel knows.
+pub const RSEQ_VERSIONS: core::ops::RangeInclusive<u32> = 1..=2;
+
+/// The fields of a task image received from a peer that are validated
+/// before any of it is applied.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ImageFacts<'a> {
+    /// mm layout: code, data, heap, argv and environment ranges.
+    pub code: (u64, u64),
+    /// Data segment.
+    pub data: (u64, u64),
+    /// Heap (`start_brk`, `brk`).
+    pub brk: (u64, u64),
+    /// argv strings.
+    pub args: (u64, u64),
+    /// Environment strings.
+    pub env: (u64, u64),
+    /// `start_stack`.
+    pub start_stack: u64,
+    /// Nice value.
+    pub nice: i32,
+    /// umask.
+    pub umask: u32,
+    /// Alternate signal stack.
+    pub ss_sp: u64,
+    /// Its size.
+    pub ss_size: u64,
+    /// Signal handlers.
+    pub sa_handler: &'a [u64],
+    /// Signal restorers.
+    pub sa_restorer: &'a [u64],
+    /// Dumpable mode.
+    pub dumpable: u32,
+    /// Supplementary groups.
+    pub ngroups: u32,
+    /// rseq area length (0: none).
+    pub rseq_len: u32,
+    /// rseq version.
+    pub rseq_version: u32,
+}
+
+/// Which part of a task image is out of range.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum BadImage {
+    /// An mm range is reversed or not in user space.
+    Layout,
+    /// Nice out of [`MIN_NICE`], [`MAX_NICE`].
+    Nice,
+    /// umask above 0777.
+    Umask,
+    /// Alternate signal stack not in user space.
+    AltStack,
+    /// A signal handler or restorer not in user space.
+    Handler,
+    /// Dumpable above [`DUMPABLE_MAX`].
+    Dumpable,
+    /// More than [`MAX_GROUPS`] groups.
+    Groups,
+    /// rseq length or version not one the kernel takes.
+    Rseq,
+}
+
+fn user_range_ok((a, b): (u64, u64)) -> bool {
+    a <= b && b <= TASK_SIZE
+}
+
+/// Whether a task image from a peer may be applied: every address in user
+/// space, values in the ranges the kernel's own setters take.
+pub fn validate_task_image(t: &ImageFacts<'_>) -> Result<(), BadImage> {
+    if ![t.code, t.data, t.brk, t.args, t.env]
+        .into_iter()
+        .all(user_range_ok)
+        || t.start_stack >= TASK_SIZE
+    {
+        return Err(BadImage::Layout);
+    }
+    if !(MIN_NICE..=MAX_NICE).contains(&t.nice) {
+        return Err(BadImage::Nice);
+    }
+    if t.umask > 0o777 {
+        return Err(BadImage::Umask);
+    }
+    if t.ss_sp >= TASK_SIZE || t.ss_size > TASK_SIZE {
+        return Err(BadImage::AltStack);
+    }
+    if t.sa_handler
+        .iter()
+        .chain(t.sa_restorer)
+        .any(|&a| a >= TASK_SIZE)
+    {
+        return Err(BadImage::Handler);
+    }
+    if t.dumpable > DUMPABLE_MAX {
+        return Err(BadImage::Dumpable);
+    }
+    if t.ngroups as usize > MAX_GROUPS {
+        return Err(BadImage::Groups);
+    }
+    if t.rseq_len != 0
+        && (!(RSEQ_MIN_LEN..=RSEQ_MAX_LEN).contains(&t.rseq_len)
+            || !RSEQ_VERSIONS.contains(&t.rseq_version))
+    {
+        return Err(BadImage::Rseq);
+    }
+    Ok(())
+}
