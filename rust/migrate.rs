@@ -316,6 +316,12 @@ impl Task {
         let p = unsafe { shim::vproc_shim_task_get(pid as c_int) };
         core::ptr::NonNull::new(p).map(Self).ok_or(ESRCH)
     }
+
+    /// Whether it is stopped (SIGSTOP and the like, or by a tracer).
+    pub(crate) fn stopped(&self) -> bool {
+        // SAFETY: `self` holds a task reference.
+        unsafe { shim::vproc_shim_task_stopped(self.0.as_ptr()) != 0 }
+    }
 }
 
 impl Drop for Task {

@@ -23,6 +23,14 @@ void vproc_shim_task_put(struct task_struct *t)
 		put_task_struct(t);
 }
 
+int vproc_shim_task_stopped(struct task_struct *t)
+{
+	/* Group-stopped (SIGSTOP, SIGTSTP...) or stopped by a tracer: its
+	 * task work would not run until it continues. */
+	return (READ_ONCE(t->signal->flags) & SIGNAL_STOP_STOPPED) ||
+	       task_is_stopped_or_traced(t);
+}
+
 struct mm_struct *vproc_shim_mm_of(struct task_struct *t)
 {
 	return get_task_mm(t);

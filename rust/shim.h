@@ -449,6 +449,8 @@ struct task_struct;
  */
 struct task_struct *vproc_shim_task_get(int pid);
 void vproc_shim_task_put(struct task_struct *t);
+/* Whether @t is stopped (job control or a tracer): 1 or 0. */
+int vproc_shim_task_stopped(struct task_struct *t);
 struct mm_struct *vproc_shim_mm_of(struct task_struct *t);
 /* Drops a reference from vproc_shim_mm_of. */
 void vproc_shim_mm_put(struct mm_struct *mm);

@@ -139,3 +139,18 @@ check_eq "admin/restore: a migration that is not arriving (ENOENT)" "No such fil
 check_match "... logged" "no migration 1234abcd is arriving" "$(on 1 'dmesg | tail -3')"
 check_match "a user cannot reach it" "Permission denied|Operation not permitted" \
     "$(on 1 "su user -c 'echo 1 > /proc/cluster/admin/restore' 2>&1")"
+
+# --- a stopped process is refused at once (EAGAIN), not waited for: its
+# mover, or the home node's thread running a forwarded request, would wait
+# as long as it stays stopped. After SIGCONT it moves.
+on 1 "$M -m 1 -t 600 -q > /dev/null 2>&1 & echo \$! > /tmp/stp.pid"
+sp=$(on 1 'cat /tmp/stp.pid')
+sleep 0.3
+on 1 "kill -STOP $sp"
+check_eq "a stopped process is refused (EAGAIN)" "Resource temporarily unavailable" "$(werr 1 /proc/$sp/goto 2)"
+check_match "... also when asked from a third node (migrate), within seconds" \
+    "temporarily unavailable|EAGAIN|[Tt]ry again" "$(on 3 "timeout 20 migrate $sp 2 2>&1")"
+check_match "... logged" "pid $sp is stopped" "$(on 1 'dmesg | tail -5')"
+on 1 "kill -CONT $sp"
+check_eq "after SIGCONT it moves" ok "$(werr 1 /proc/$sp/goto 2)"
+on 1 "kill -9 $sp"

@@ -309,8 +309,15 @@ impl Migrator {
         let own = sm::current_tgid() == pid;
         // Pinned from here to the end of the move: a PID reused meanwhile
         // is never the process acted on.
-        let r = sm::Task::of(pid)
-            .and_then(|task| self.start_goto_busy(&task, pid, node, reply, own, asker));
+        let r = sm::Task::of(pid).and_then(|task| {
+            // A stopped process would hold the mover (and a forwarded
+            // request, the thread that reports exits) until it continues.
+            if task.stopped() {
+                pr_info_ratelimited!("goto: pid {} is stopped: try again when it runs\n", pid);
+                return Err(EAGAIN);
+            }
+            self.start_goto_busy(&task, pid, node, reply, own, asker)
+        });
         if r.is_err() {
             self.unbusy(pid);
         }
