@@ -45,6 +45,22 @@ check_match() {
     if printf '%s\n' "$3" | grep -Eq -- "$2"; then pass "$1"; else fail "$1"; printf 'no match for /%s/ in:\n%s\n' "$2" "$3" | tail -20 | diag; fi
 }
 
+# state_of NODE OBSERVER: NODE's state as OBSERVER's /proc/cluster/nodes says.
+state_of() { on "$2" "awk '\$1 == $1 { print \$3 }' /proc/cluster/nodes"; }
+
+# wait_state NODE OBSERVER STATE SECONDS: polls until it holds.
+wait_state() {
+    local end=$(( $(date +%s) + $4 ))
+    while [ "$(date +%s)" -le $end ]; do
+        [ "$(state_of "$1" "$2")" = "$3" ] && return 0
+        sleep 0.2
+    done
+    echo "node $2 sees node $1 as '$(state_of "$1" "$2")', not '$3', after $4 s"
+    return 1
+}
+wait_up() { wait_state "$1" "$2" up "$3"; }
+wait_down() { wait_state "$1" "$2" down "$3"; }
+
 # The splat patterns that fail a run wherever they appear in a kernel log.
 SPLAT='BUG:|WARNING:|Oops|KASAN|UBSAN|lockdep|possible recursive locking|circular locking|Kernel panic|general protection fault|Call Trace|RCU stall|soft lockup|hung task'
 

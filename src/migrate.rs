@@ -209,6 +209,19 @@ fn payload(
 
 /// The kernel error of a peer's failed result `v` (EIO when `v` is no
 /// errno: never an unchecked negation).
+/// A message of the migration protocol as it arrived: from which node,
+/// its header, its body (what each per-kind handler takes).
+#[derive(Clone, Copy)]
+struct Inbound<'a> {
+    from: u8,
+    h: &'a MigHeader,
+    body: &'a [u8],
+}
+
+/// What a handler of a peer's message returns: a malformed message drops
+/// the connection.
+type WireResult = core::result::Result<(), WireError>;
+
 /// The kernel error of an errno.
 fn error_of(e: Errno) -> Error {
     Error::from_errno(-i32::from(e.get()))
@@ -328,12 +341,12 @@ impl MigService for Migrator {
             Kind::Data | Kind::Layout | Kind::Commit | Kind::Go | Kind::Abort => {
                 self.queue(from, &h, body)
             }
-            Kind::Moved => self.on_moved(from, &h, body),
-            Kind::Exit => self.on_exit(from, &h, body),
-            Kind::Signal => self.on_signal(from, &h, body),
-            Kind::Io => self.on_io(from, &h, body),
-            Kind::Goto => self.on_goto(from, &h, body),
-            Kind::Control => self.on_control(from, &h, body),
+            Kind::Moved => self.on_moved(Inbound { from, h: &h, body }),
+            Kind::Exit => self.on_exit(Inbound { from, h: &h, body }),
+            Kind::Signal => self.on_signal(Inbound { from, h: &h, body }),
+            Kind::Io => self.on_io(Inbound { from, h: &h, body }),
+            Kind::Goto => self.on_goto(Inbound { from, h: &h, body }),
+            Kind::Control => self.on_control(Inbound { from, h: &h, body }),
             Kind::Resp => Err(WireError::BadField),
         }
     }

@@ -4,21 +4,6 @@
 peers=1@10.77.0.1:7300,2@10.77.0.2:7300,3@10.77.0.3:7300
 key=$CLUSTER_KEY
 
-# state_of NODE OBSERVER: NODE's state as OBSERVER's /proc/cluster/nodes says.
-state_of() { on "$2" "awk '\$1 == $1 { print \$3 }' /proc/cluster/nodes"; }
-
-# wait_state NODE OBSERVER STATE SECONDS: polls until it holds.
-wait_state() {
-    local end=$(( $(date +%s) + $4 ))
-    while [ "$(date +%s)" -le $end ]; do
-        [ "$(state_of "$1" "$2")" = "$3" ] && return 0
-        sleep 0.2
-    done
-    echo "node $2 sees node $1 as '$(state_of "$1" "$2")', not '$3', after $4 s"
-    return 1
-}
-wait_up() { wait_state "$1" "$2" up "$3"; }
-wait_down() { wait_state "$1" "$2" down "$3"; }
 
 # --- everyone sees everyone up
 for i in $(seq 1 "$NODES"); do

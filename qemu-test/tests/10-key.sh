@@ -8,17 +8,6 @@ key=$CLUSTER_KEY
 # Well-formed (64 hex digits) but not this cluster's key.
 wrong=fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210
 
-state_of() { on "$2" "awk '\$1 == $1 { print \$3 }' /proc/cluster/nodes"; }
-wait_state() { # NODE OBSERVER STATE SECONDS
-    local end=$(( $(date +%s) + $4 ))
-    while [ "$(date +%s)" -le $end ]; do
-        [ "$(state_of "$1" "$2")" = "$3" ] && return 0
-        sleep 0.2
-    done
-    echo "node $2 sees node $1 as '$(state_of "$1" "$2")', not '$3', after $4 s"
-    return 1
-}
-wait_up() { wait_state "$1" "$2" up "$3"; }
 # load3 ARGS: rmmod on node 3 (if loaded), then insmod with ARGS.
 load3() { on 3 "rmmod vproc 2>/dev/null; insmod /lib/modules/vproc.ko node=3 peers=$peers $1"; }
 

@@ -4,9 +4,8 @@
 //! home to where the process runs), checked where the task is with the
 //! requester's identity (ptrace's rule).
 
-use super::{errno_of, Migrator, GOTO_TIMEOUT_MS, SWITCH_TIMEOUT_MS};
-use crate::logic::mig::{self, Kind, MigHeader, Reader};
-use crate::logic::wire::WireError;
+use super::{errno_of, Inbound, Migrator, WireResult, GOTO_TIMEOUT_MS, SWITCH_TIMEOUT_MS};
+use crate::logic::mig::{self, Kind, Reader};
 use crate::sys::process::TaskFacts;
 use core::fmt::Write as _;
 use kernel::{prelude::*, sync::Arc};
@@ -90,12 +89,8 @@ impl Migrator {
     }
 
     /// A `Goto` from the home node of a process running here: move it on (answered when done).
-    pub(super) fn on_goto(
-        &self,
-        from: u8,
-        h: &MigHeader,
-        body: &[u8],
-    ) -> core::result::Result<(), WireError> {
+    pub(super) fn on_goto(&self, m: Inbound<'_>) -> WireResult {
+        let Inbound { from, h, body } = m;
         let g = mig::read_goto(&mut Reader::new(body))?;
         let node = g.node;
         let me = self.this.lock().clone();
@@ -134,12 +129,8 @@ impl Migrator {
     }
 
     /// A `Control` from another node: done by the reporter thread (a move may take seconds, and this connection's receiver must go on).
-    pub(super) fn on_control(
-        &self,
-        from: u8,
-        h: &MigHeader,
-        body: &[u8],
-    ) -> core::result::Result<(), WireError> {
+    pub(super) fn on_control(&self, m: Inbound<'_>) -> WireResult {
+        let Inbound { from, h, body } = m;
         let c = mig::read_control(&mut Reader::new(body))?;
         // Done by the reporter thread: a move may take seconds,
         // and this connection's receiver must go on.

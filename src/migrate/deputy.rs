@@ -5,9 +5,9 @@
 //! the process's file operations, forwards the signals it gets, and ends
 //! with the process's exit code. Must not touch the destination's state.
 
-use super::{Deputy, Migrator, Msg, DEPUTY_DOWN_NS, SIGKILL};
+use super::{Deputy, Inbound, Migrator, Msg, WireResult, DEPUTY_DOWN_NS, SIGKILL};
 use crate::logic::errno::Errno;
-use crate::logic::mig::{self, io_op, Kind, MigHeader, Reader, Signal};
+use crate::logic::mig::{self, io_op, Kind, Reader, Signal};
 use crate::logic::wire::WireError;
 use crate::sys::migrate::{self as sm};
 use crate::sys::time::now_ns;
@@ -229,12 +229,8 @@ impl Migrator {
     }
 
     /// A `Moved` from the node a process of this node left: where it runs now.
-    pub(super) fn on_moved(
-        &self,
-        _from: u8,
-        h: &MigHeader,
-        body: &[u8],
-    ) -> core::result::Result<(), WireError> {
+    pub(super) fn on_moved(&self, m: Inbound<'_>) -> WireResult {
+        let Inbound { from: _, h, body } = m;
         let mut r = Reader::new(body);
         let node = r.u32()?;
         let nmigs = r.u32()?;
@@ -249,12 +245,8 @@ impl Migrator {
     }
 
     /// An `Exit` of a process of this node that ran elsewhere: its deputy ends with it.
-    pub(super) fn on_exit(
-        &self,
-        from: u8,
-        h: &MigHeader,
-        body: &[u8],
-    ) -> core::result::Result<(), WireError> {
+    pub(super) fn on_exit(&self, m: Inbound<'_>) -> WireResult {
+        let Inbound { from, h, body } = m;
         let mut r = Reader::new(body);
         let code = r.i32()?;
         r.end()?;
@@ -270,12 +262,8 @@ impl Migrator {
     }
 
     /// An `Io` of a process of this node that runs elsewhere: queued for its deputy (only from the proxies of this deputy).
-    pub(super) fn on_io(
-        &self,
-        from: u8,
-        h: &MigHeader,
-        body: &[u8],
-    ) -> core::result::Result<(), WireError> {
+    pub(super) fn on_io(&self, m: Inbound<'_>) -> WireResult {
+        let Inbound { from, h, body } = m;
         let mut r = Reader::new(body);
         let io = mig::read_io(&mut r)?;
         let mut copy = KVec::new();

@@ -4,10 +4,9 @@
 //! proxies whose operations travel to its deputy at home; signals from
 //! home are delivered here.
 
-use super::Migrator;
+use super::{Inbound, Migrator, WireResult};
 use crate::logic::errno::Errno;
-use crate::logic::mig::{self, io_op, Io, Kind, MigHeader, Reader};
-use crate::logic::wire::WireError;
+use crate::logic::mig::{self, io_op, Io, Kind, Reader};
 use crate::sys::migrate::{self as sm};
 use kernel::prelude::*;
 
@@ -52,12 +51,8 @@ impl Migrator {
     }
 
     /// A `Signal` from the home node of a process running here.
-    pub(super) fn on_signal(
-        &self,
-        from: u8,
-        h: &MigHeader,
-        body: &[u8],
-    ) -> core::result::Result<(), WireError> {
+    pub(super) fn on_signal(&self, m: Inbound<'_>) -> WireResult {
+        let Inbound { from, h, body } = m;
         let mut r = Reader::new(body);
         let sg = mig::read_signal(&mut r)?;
         if self.body(h.pid).is_some_and(|b| b.home == from) {
