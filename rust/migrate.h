@@ -63,6 +63,10 @@ static inline bool vma_special(struct vm_area_struct *vma)
  * (task.c). */
 int vproc_cgroup_path(struct task_struct *t, char *buf, size_t len);
 
+/* Supplementary groups @gids[0..@n) (a peer's: -EINVAL if one is no gid
+ * here), sorted, as set_groups() takes them (task.c). */
+struct group_info *vproc_groups(const unsigned int *gids, unsigned int n);
+
 /* A proxy file's private data (proxy.c; fds.c lists and installs them). */
 struct vproc_proxy {
 	unsigned int home;

@@ -72,7 +72,6 @@ static struct cred *vproc_access_cred(const struct vproc_mig_ident *id)
 	struct cred *c;
 	kuid_t u;
 	kgid_t g;
-	int i;
 
 	u = make_kuid(&init_user_ns, id->fsuid);
 	g = make_kgid(&init_user_ns, id->fsgid);
@@ -81,17 +80,9 @@ static struct cred *vproc_access_cred(const struct vproc_mig_ident *id)
 	    id->cap_fs & ~((1ULL << CAP_DAC_OVERRIDE) |
 			   (1ULL << CAP_DAC_READ_SEARCH)))
 		return ERR_PTR(-EINVAL);
-	gi = groups_alloc(id->ngroups);
-	if (!gi)
-		return ERR_PTR(-ENOMEM);
-	for (i = 0; i < id->ngroups; i++) {
-		gi->gid[i] = make_kgid(&init_user_ns, id->groups[i]);
-		if (!gid_valid(gi->gid[i])) {
-			put_group_info(gi);
-			return ERR_PTR(-EINVAL);
-		}
-	}
-	groups_sort(gi);
+	gi = vproc_groups(id->groups, id->ngroups);
+	if (IS_ERR(gi))
+		return ERR_CAST(gi);
 	c = prepare_creds();
 	if (!c) {
 		put_group_info(gi);
@@ -182,9 +173,9 @@ int vproc_shim_mig_peek(struct task_struct *t, unsigned long long *vdso_lo,
 	char *buf, *s;
 	int err = 0;
 
+	/* @t: the caller's pinned reference (sm::Task). */
 	cwd[0] = 0;
 	*vdso_lo = 0;
-	get_task_struct(t);
 	{
 		const struct cred *c = get_task_cred(t);
 
@@ -193,15 +184,11 @@ int vproc_shim_mig_peek(struct task_struct *t, unsigned long long *vdso_lo,
 	}
 	if (!err)
 		err = vproc_cgroup_path(t, cgroup, 256);
-	if (err) {
-		put_task_struct(t);
+	if (err)
 		return err;
-	}
 	mm = get_task_mm(t);
-	if (!mm) {
-		put_task_struct(t);
+	if (!mm)
 		return -ESRCH;
-	}
 	mmap_read_lock(mm);
 	*vdso = (unsigned long)mm->context.vdso;
 	{
@@ -215,10 +202,8 @@ int vproc_shim_mig_peek(struct task_struct *t, unsigned long long *vdso_lo,
 	mmap_read_unlock(mm);
 	mmput(mm);
 	buf = kmalloc(PATH_MAX, GFP_KERNEL);
-	if (!buf) {
-		err = -ENOMEM;
-		goto out;
-	}
+	if (!buf)
+		return -ENOMEM;
 	task_lock(t);
 	if (t->fs) {
 		get_fs_pwd(t->fs, &pwd);
@@ -231,9 +216,7 @@ int vproc_shim_mig_peek(struct task_struct *t, unsigned long long *vdso_lo,
 		task_unlock(t);
 	}
 	kfree(buf);
-out:
-	put_task_struct(t);
-	return err;
+	return 0;
 }
 
 /* One area as vproc_shim_mig_vmas gathers it under the mmap lock. */

@@ -204,6 +204,24 @@ int vproc_shim_mig_get_task(struct vproc_mig_task *o)
 	return 0;
 }
 
+struct group_info *vproc_groups(const unsigned int *gids, unsigned int n)
+{
+	struct group_info *gi = groups_alloc(n);
+	unsigned int i;
+
+	if (!gi)
+		return ERR_PTR(-ENOMEM);
+	for (i = 0; i < n; i++) {
+		gi->gid[i] = make_kgid(&init_user_ns, gids[i]);
+		if (!gid_valid(gi->gid[i])) {
+			put_group_info(gi);
+			return ERR_PTR(-EINVAL);
+		}
+	}
+	groups_sort(gi);
+	return gi;
+}
+
 static int set_creds(const struct vproc_mig_task *in)
 {
 	struct group_info *gi;
@@ -229,17 +247,9 @@ static int set_creds(const struct vproc_mig_task *in)
 			return -EINVAL;
 	if (in->ngroups > ARRAY_SIZE(in->groups))
 		return -EINVAL;
-	gi = groups_alloc(in->ngroups);
-	if (!gi)
-		return -ENOMEM;
-	for (i = 0; i < in->ngroups; i++) {
-		gi->gid[i] = make_kgid(&init_user_ns, in->groups[i]);
-		if (!gid_valid(gi->gid[i])) {
-			put_group_info(gi);
-			return -EINVAL;
-		}
-	}
-	groups_sort(gi);
+	gi = vproc_groups(in->groups, in->ngroups);
+	if (IS_ERR(gi))
+		return PTR_ERR(gi);
 	new = prepare_creds();
 	if (!new) {
 		put_group_info(gi);

@@ -228,7 +228,7 @@ fn error_of(e: Errno) -> Error {
 }
 
 fn errno_of(v: i64) -> Error {
-    Error::from_errno(-i32::from(Errno::of_failure(v).get()))
+    error_of(Errno::of_failure(v))
 }
 
 impl Migrator {
