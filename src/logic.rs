@@ -16,6 +16,8 @@ pub(crate) mod arrival;
 #[allow(unreachable_pub, dead_code)]
 pub(crate) mod balance;
 #[allow(unreachable_pub, dead_code)]
+pub(crate) mod custody;
+#[allow(unreachable_pub, dead_code)]
 pub(crate) mod errno;
 #[allow(unreachable_pub, dead_code)]
 pub(crate) mod fmtbuf;

@@ -10,6 +10,9 @@ pub mod arrival;
 #[path = "../../src/logic/balance.rs"]
 pub mod balance;
 
+#[path = "../../src/logic/custody.rs"]
+pub mod custody;
+
 #[path = "../../src/logic/errno.rs"]
 pub mod errno;
 
