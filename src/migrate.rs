@@ -39,6 +39,7 @@
 //! leveller: the leveller uses this layer, never the other way round.
 
 mod control;
+mod custody;
 mod deputy;
 mod freeze;
 mod proxy;
@@ -52,6 +53,7 @@ pub(crate) use source::Asker;
 
 use crate::events::Events;
 use crate::logic::arrival::{self, Action, Event, Phase};
+use crate::logic::custody::{Body as BodyCustody, Deputy as DeputyCustody, ExitReport};
 use crate::logic::errno::Errno;
 use crate::logic::mig::{self, Kind, MigHeader, Reader, Writer};
 use crate::logic::wire::{MsgType, WireError};
@@ -61,7 +63,7 @@ use crate::sys::process::{PidFiles, TaskFacts};
 use crate::transport::{MigService, Transport};
 use crate::vproc::VprocTable;
 use core::fmt::Write as _;
-use core::sync::atomic::AtomicU64;
+use core::sync::atomic::{AtomicU64, Ordering};
 use kernel::{
     new_condvar, new_mutex, new_spinlock,
     prelude::*,
@@ -84,8 +86,12 @@ const IDLE_TIMEOUT_NS: u64 = 30_000_000_000;
 /// Every this many `Data` messages, the source waits until the destination
 /// has consumed them (bounds what the destination queues).
 const DATA_WINDOW: u32 = 256;
-/// How long a deputy keeps waiting for a node that is down.
-const DEPUTY_DOWN_NS: u64 = 10_000_000_000;
+/// The most exit reports waiting for home's acknowledgement, moves
+/// remembered (for `Check`), and migrations remembered as started (for a
+/// repeated Go): each a bounded list; what does not fit is counted.
+const MAX_PENDING_EXITS: usize = 1024;
+const MAX_MOVED: usize = 256;
+const MAX_STARTED: usize = 256;
 const NSEC_PER_MSEC: u64 = 1_000_000;
 const SIGKILL: u32 = 9;
 
@@ -112,6 +118,8 @@ struct Incoming {
     /// Sent by the load leveller.
     auto: bool,
     last_ns: u64,
+    /// The process's deputy's id (from Begin).
+    deputy: u64,
 }
 
 impl Incoming {
@@ -133,7 +141,35 @@ struct Deputy {
     exit: Option<i32>,
     /// A migration bringing the process back home.
     home_mig: Option<u64>,
-    down_since_ns: u64,
+    /// When it ends, and where the process runs (`logic::custody`).
+    custody: DeputyCustody,
+}
+
+/// An exit of a moved process that home has not acknowledged yet.
+struct PendingExit {
+    pid: u32,
+    home: u8,
+    deputy: u64,
+    code: i32,
+    report: ExitReport,
+}
+
+/// A moved process that left this node for `dest` (for `Check`).
+#[derive(Clone, Copy)]
+struct MovedRec {
+    pid: u32,
+    deputy: u64,
+    dest: u8,
+    at_ns: u64,
+}
+
+/// A migration whose copy started running here (a repeated Go is
+/// answered "runs" after the restore is forgotten).
+#[derive(Clone, Copy)]
+struct Started {
+    mig: u64,
+    from: u8,
+    at_ns: u64,
 }
 
 type StateGuard<'a> = kernel::sync::lock::Guard<'a, State, kernel::sync::lock::mutex::MutexBackend>;
@@ -143,6 +179,10 @@ struct State {
     deputies: KVec<Deputy>,
     /// Processes being sent away from here.
     busy: KVec<u32>,
+    /// Exits waiting for home's acknowledgement (bounded).
+    exits: KVec<PendingExit>,
+    /// Migrations started here lately (bounded).
+    started: KVec<Started>,
 }
 
 /// A migrated process running here (not at home).
@@ -154,13 +194,68 @@ struct BodyRec {
     deputy: u64,
     /// Moving on: its exit and its files' closing are not the process's.
     retiring: bool,
+    /// Where it is moving to (while `retiring`).
+    dest: u8,
+    /// Whether it may run on (`logic::custody`).
+    custody: BodyCustody,
 }
 
-/// Exit codes of bodies, for the home nodes (filled in atomic context).
+/// Exits of bodies (pid, home, deputy id, status), for the home nodes
+/// (filled in atomic context).
 struct Exits {
-    list: KVec<(u32, u8, i32)>,
+    list: KVec<(u32, u8, u64, i32)>,
+    /// Processes that moved on from here lately (bounded, for `Check`).
+    moved: KVec<MovedRec>,
     /// Control requests from other nodes: (from, req, pid, what).
     controls: KVec<(u8, u64, u32, mig::Control)>,
+}
+
+/// A count shown in /proc/cluster/stats.
+#[derive(Default)]
+pub(crate) struct Counter(AtomicU64);
+
+impl Counter {
+    fn inc(&self) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Its value.
+    pub(crate) fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// What went wrong, counted (custody and the bounded lists).
+#[derive(Default)]
+pub(crate) struct Counters {
+    /// Go sent again (no answer).
+    pub(crate) go_retries: Counter,
+    /// Moves whose Go was never answered (custody decides).
+    pub(crate) go_unknown: Counter,
+    /// Exit reports dropped (list full, or home silent for two minutes).
+    pub(crate) exits_dropped: Counter,
+    /// Processes killed here because their home gave them up.
+    pub(crate) fenced: Counter,
+    /// Deputies that ended as killed: their process was lost.
+    pub(crate) lost: Counter,
+    /// Migrations refused because the list of started ones was full.
+    pub(crate) started_full: Counter,
+}
+
+/// What `/proc/cluster/custody` shows: the counters and the lists now.
+pub(crate) struct CustodyStats<'a> {
+    /// The counters.
+    pub(crate) counters: &'a Counters,
+    /// Processes that run here and belong elsewhere.
+    pub(crate) bodies: usize,
+    /// Deputies here of processes that run elsewhere.
+    pub(crate) deputies: usize,
+    /// Exit reports not yet acknowledged.
+    pub(crate) exits_pending: usize,
+    /// Moves on from here remembered.
+    pub(crate) moved: usize,
+    /// Migrations started here remembered.
+    pub(crate) started: usize,
 }
 
 /// The migration layer of one node.
@@ -171,6 +266,8 @@ pub(crate) struct Migrator {
     table: Arc<VprocTable>,
     events: Arc<Events>,
     next_mig: AtomicU64,
+    /// What went wrong, counted.
+    pub(crate) counters: Counters,
     #[pin]
     state: Mutex<State>,
     #[pin]
@@ -246,11 +343,18 @@ impl Migrator {
                 table,
                 events,
                 next_mig: AtomicU64::new(1),
-                state <- new_mutex!(State { incoming: KVec::new(), deputies: KVec::new(), busy: KVec::new() }, "Migrator::state"),
+                counters: Counters::default(),
+                state <- new_mutex!(State {
+                    incoming: KVec::new(),
+                    deputies: KVec::new(),
+                    busy: KVec::new(),
+                    exits: KVec::new(),
+                    started: KVec::new(),
+                }, "Migrator::state"),
                 cv <- new_condvar!("Migrator::cv"),
                 bodies <- new_spinlock!(KVec::new(), "Migrator::bodies"),
                 exits <- new_spinlock!(
-                    Exits { list: KVec::new(), controls: KVec::new() },
+                    Exits { list: KVec::new(), moved: KVec::new(), controls: KVec::new() },
                     "Migrator::exits"
                 ),
                 exits_cv <- new_condvar!("Migrator::exits_cv"),
@@ -259,6 +363,24 @@ impl Migrator {
             GFP_KERNEL,
         )
         .inspect(|m| *m.this.lock() = Some(m.clone()))
+    }
+
+    /// Custody's counters and list sizes, for procfs.
+    pub(crate) fn custody_stats(&self) -> CustodyStats<'_> {
+        let s = self.state.lock();
+        let bodies = self.bodies.lock().len();
+        let (pending, moved) = {
+            let e = self.exits.lock();
+            (e.list.len(), e.moved.len())
+        };
+        CustodyStats {
+            counters: &self.counters,
+            bodies,
+            deputies: s.deputies.len(),
+            exits_pending: s.exits.len() + pending,
+            moved,
+            started: s.started.len(),
+        }
     }
 
     fn body(&self, pid: u32) -> Option<BodyRec> {
@@ -347,6 +469,7 @@ impl MigService for Migrator {
             Kind::Io => self.on_io(Inbound { from, h: &h, body }),
             Kind::Goto => self.on_goto(Inbound { from, h: &h, body }),
             Kind::Control => self.on_control(Inbound { from, h: &h, body }),
+            Kind::Check => self.on_check(Inbound { from, h: &h, body }),
             Kind::Resp => Err(WireError::BadField),
         }
     }

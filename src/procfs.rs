@@ -87,6 +87,33 @@ impl ProcFileOps for Peers {
 /// `nodes`.
 struct Nodes(Arc<Transport>);
 
+/// `/proc/cluster/custody`: moved processes held here, and what went
+/// wrong with them, counted (`name value` lines).
+struct Custody(Arc<crate::migrate::Migrator>);
+
+impl ProcFileOps for Custody {
+    fn show(&self, m: &mut Seq<'_>) -> Result {
+        let st = self.0.custody_stats();
+        let c = st.counters;
+        for (name, v) in [
+            ("bodies", st.bodies as u64),
+            ("deputies", st.deputies as u64),
+            ("exits_pending", st.exits_pending as u64),
+            ("moved_remembered", st.moved as u64),
+            ("started_remembered", st.started as u64),
+            ("go_retries", c.go_retries.get()),
+            ("go_unknown", c.go_unknown.get()),
+            ("exits_dropped", c.exits_dropped.get()),
+            ("fenced", c.fenced.get()),
+            ("lost", c.lost.get()),
+            ("started_full", c.started_full.get()),
+        ] {
+            let _ = writeln!(m, "{} {}", name, v);
+        }
+        Ok(())
+    }
+}
+
 impl ProcFileOps for Nodes {
     fn show(&self, m: &mut Seq<'_>) -> Result {
         let _ = writeln!(
@@ -487,6 +514,11 @@ impl ClusterProc {
         )?;
         root.add(c"peers", 0o444, Arc::new(Peers(config), GFP_KERNEL)?)?;
         root.add(c"nodes", 0o444, Arc::new(Nodes(t.clone()), GFP_KERNEL)?)?;
+        root.add(
+            c"custody",
+            0o444,
+            Arc::new(Custody(migrator.clone()), GFP_KERNEL)?,
+        )?;
         let waker = root.add_stream(c"events", 0o444, t.events.clone())?;
         t.events.set_waker(Some(waker));
         let dirs = Arc::pin_init(

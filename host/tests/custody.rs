@@ -53,7 +53,10 @@ fn handover_decides_every_answer() {
     assert_eq!(h.step(GoEvent::Refused), GoAction::Resume);
     for up in [false, true] {
         let bound = if up { GO_GIVE_UP_UP_NS } else { GO_GIVE_UP_NS };
-        assert_eq!(h.step(GoEvent::NoAnswer { now: 5 * S, up }), GoAction::Retry);
+        assert_eq!(
+            h.step(GoEvent::NoAnswer { now: 5 * S, up }),
+            GoAction::Retry
+        );
         assert_eq!(
             h.step(GoEvent::NoAnswer {
                 now: 5 * S + bound - 1,
@@ -87,7 +90,10 @@ fn go_is_answered_yes_only_where_it_runs() {
 #[test]
 fn deputy_ends_on_exit_loss_or_two_unknowns() {
     let mut d = Deputy::new(2, 0);
-    assert_eq!(d.step(DeputyEvent::Tick { now: S, up: true }), DeputyAction::Wait);
+    assert_eq!(
+        d.step(DeputyEvent::Tick { now: S, up: true }),
+        DeputyAction::Wait
+    );
     assert_eq!(
         d.step(DeputyEvent::Tick {
             now: CHECK_NS,
@@ -95,8 +101,14 @@ fn deputy_ends_on_exit_loss_or_two_unknowns() {
         }),
         DeputyAction::Check(2)
     );
-    assert_eq!(d.step(DeputyEvent::Checked(Answer::Here)), DeputyAction::Wait);
-    assert_eq!(d.step(DeputyEvent::Checked(Answer::Unknown)), DeputyAction::Wait);
+    assert_eq!(
+        d.step(DeputyEvent::Checked(Answer::Here)),
+        DeputyAction::Wait
+    );
+    assert_eq!(
+        d.step(DeputyEvent::Checked(Answer::Unknown)),
+        DeputyAction::Wait
+    );
     // The second unknown in a row asks again first: at the next tick.
     assert_eq!(
         d.step(DeputyEvent::Tick {
@@ -111,22 +123,40 @@ fn deputy_ends_on_exit_loss_or_two_unknowns() {
     );
 
     let mut d = Deputy::new(2, 0);
-    assert_eq!(d.step(DeputyEvent::Checked(Answer::Unknown)), DeputyAction::Wait);
-    assert_eq!(d.step(DeputyEvent::Checked(Answer::Here)), DeputyAction::Wait);
-    assert_eq!(d.step(DeputyEvent::Checked(Answer::Unknown)), DeputyAction::Wait);
+    assert_eq!(
+        d.step(DeputyEvent::Checked(Answer::Unknown)),
+        DeputyAction::Wait
+    );
+    assert_eq!(
+        d.step(DeputyEvent::Checked(Answer::Here)),
+        DeputyAction::Wait
+    );
+    assert_eq!(
+        d.step(DeputyEvent::Checked(Answer::Unknown)),
+        DeputyAction::Wait
+    );
     assert_eq!(d.step(DeputyEvent::Exit(3 << 8)), DeputyAction::End(3 << 8));
 
     let mut d = Deputy::new(2, 0);
-    assert_eq!(d.step(DeputyEvent::Checked(Answer::Moved(3))), DeputyAction::Wait);
+    assert_eq!(
+        d.step(DeputyEvent::Checked(Answer::Moved(3))),
+        DeputyAction::Wait
+    );
     assert_eq!(d.at, 3);
-    assert_eq!(d.step(DeputyEvent::Tick { now: S, up: true }), DeputyAction::Check(3));
+    assert_eq!(
+        d.step(DeputyEvent::Tick { now: S, up: true }),
+        DeputyAction::Check(3)
+    );
     assert_eq!(
         d.step(DeputyEvent::Checked(Answer::Exited(0))),
         DeputyAction::End(0)
     );
 
     let mut d = Deputy::new(2, 0);
-    assert_eq!(d.step(DeputyEvent::Tick { now: S, up: false }), DeputyAction::Wait);
+    assert_eq!(
+        d.step(DeputyEvent::Tick { now: S, up: false }),
+        DeputyAction::Wait
+    );
     assert_eq!(
         d.step(DeputyEvent::Tick {
             now: S + DEPUTY_DOWN_NS - 1,
@@ -144,7 +174,10 @@ fn deputy_ends_on_exit_loss_or_two_unknowns() {
     // Up again in between restarts the count.
     let mut d = Deputy::new(2, 0);
     d.step(DeputyEvent::Tick { now: S, up: false });
-    d.step(DeputyEvent::Tick { now: 2 * S, up: true });
+    d.step(DeputyEvent::Tick {
+        now: 2 * S,
+        up: true,
+    });
     assert_eq!(
         d.step(DeputyEvent::Tick {
             now: S + DEPUTY_DOWN_NS,
@@ -157,7 +190,13 @@ fn deputy_ends_on_exit_loss_or_two_unknowns() {
 #[test]
 fn body_fences_when_home_is_gone() {
     let mut b = Body::new(0);
-    assert_eq!(b.step(BodyEvent::Tick { now: S, home_up: true }), BodyAction::Run);
+    assert_eq!(
+        b.step(BodyEvent::Tick {
+            now: S,
+            home_up: true
+        }),
+        BodyAction::Run
+    );
     assert_eq!(
         b.step(BodyEvent::Tick {
             now: CHECK_NS,
@@ -165,7 +204,10 @@ fn body_fences_when_home_is_gone() {
         }),
         BodyAction::Check
     );
-    assert_eq!(b.step(BodyEvent::Checked { deputy_alive: true }), BodyAction::Run);
+    assert_eq!(
+        b.step(BodyEvent::Checked { deputy_alive: true }),
+        BodyAction::Run
+    );
     assert_eq!(
         b.step(BodyEvent::Tick {
             now: 4 * S,
@@ -181,7 +223,12 @@ fn body_fences_when_home_is_gone() {
         }),
         BodyAction::Check
     );
-    assert_eq!(b.step(BodyEvent::Checked { deputy_alive: false }), BodyAction::Fence);
+    assert_eq!(
+        b.step(BodyEvent::Checked {
+            deputy_alive: false
+        }),
+        BodyAction::Fence
+    );
     let mut b = Body::new(0);
     b.step(BodyEvent::Tick {
         now: S,
@@ -303,7 +350,11 @@ fn simulate(run: &Run) -> Outcome {
         // Deliver what was sent last step (if the link carried it).
         let (in_d, in_h) = (core::mem::take(&mut to_d), core::mem::take(&mut to_h));
         let carried = t >= DT && run.carries(t - DT);
-        let (in_d, in_h) = if carried { (in_d, in_h) } else { (vec![], vec![]) };
+        let (in_d, in_h) = if carried {
+            (in_d, in_h)
+        } else {
+            (vec![], vec![])
+        };
         if !carried {
             // A lost request's answer never comes: the asker may ask again.
             body_check_pending = false;
@@ -328,10 +379,7 @@ fn simulate(run: &Run) -> Outcome {
                         };
                     }
                     let started = !matches!(dest, Dest::Arriving(_));
-                    let ran = go_answer(
-                        phase.map(|p| arrival::step(p, Event::Go).0),
-                        started,
-                    );
+                    let ran = go_answer(phase.map(|p| arrival::step(p, Event::Go).0), started);
                     out_h.push(Msg::GoAnswer(ran));
                 }
                 Msg::Check => {
@@ -363,19 +411,20 @@ fn simulate(run: &Run) -> Outcome {
         }
         let d_up = run.d_up(t);
         match &mut dest {
-            Dest::Arriving(p) => {
-                // The restore's wait for Go: link down, or 10 s after Commit.
-                if *p == Phase::Committed && (!d_up || t >= commit_at + 10 * S) {
-                    let (n, _) = arrival::step(*p, Event::GoTimeout);
-                    *p = n;
-                }
+            // The restore's wait for Go: link down, or 10 s after Commit.
+            Dest::Arriving(p) if *p == Phase::Committed && (!d_up || t >= commit_at + 10 * S) => {
+                let (n, _) = arrival::step(*p, Event::GoTimeout);
+                *p = n;
             }
             Dest::Running(b) => {
                 if t >= run.exit_at {
                     exited_really = true;
                     dest = Dest::Exited(ExitReport::new(t), STATUS);
                 } else {
-                    match b.step(BodyEvent::Tick { now: t, home_up: d_up }) {
+                    match b.step(BodyEvent::Tick {
+                        now: t,
+                        home_up: d_up,
+                    }) {
                         BodyAction::Run => {}
                         BodyAction::Check => {
                             if !body_check_pending {
@@ -447,11 +496,9 @@ fn simulate(run: &Run) -> Outcome {
         }
         match &mut home {
             Home::Handing(h, early) => {
-                if h_up {
-                    if last_go.is_none_or(|g| t >= g + S) {
-                        last_go = Some(t);
-                        out_d.push(Msg::Go);
-                    }
+                if h_up && last_go.is_none_or(|g| t >= g + S) {
+                    last_go = Some(t);
+                    out_d.push(Msg::Go);
                 }
                 if let GoAction::GiveUp = h.step(GoEvent::NoAnswer { now: t, up: h_up }) {
                     home = match early {
@@ -474,9 +521,19 @@ fn simulate(run: &Run) -> Outcome {
         // ---- the invariants, at every instant
         let body_runs = matches!(dest, Dest::Running(_));
         let home_runs = matches!(home, Home::Resumed);
-        assert!(!(body_runs && home_runs), "two copies run at {} s: {:?}", t / S, run);
+        assert!(
+            !(body_runs && home_runs),
+            "two copies run at {} s: {:?}",
+            t / S,
+            run
+        );
         if let Home::Ended(_, _) = home {
-            assert!(!body_runs, "the PID is free while a copy runs, at {} s: {:?}", t / S, run);
+            assert!(
+                !body_runs,
+                "the PID is free while a copy runs, at {} s: {:?}",
+                t / S,
+                run
+            );
         }
 
         // Sends fail when the sender sees the link down.
@@ -551,7 +608,8 @@ fn model_one_copy_no_reuse_bounded_wait_true_status() {
                                 exit_at + 2 * S
                             } else {
                                 let give_up = cut + DETECT_MAX_NS + DEPUTY_DOWN_NS + S;
-                                let heard = heal.max(exit_at).saturating_add(4 * S + CHECK_NS + 2 * S);
+                                let heard =
+                                    heal.max(exit_at).saturating_add(4 * S + CHECK_NS + 2 * S);
                                 if heal == NEVER {
                                     give_up
                                 } else {
@@ -575,7 +633,11 @@ fn model_one_copy_no_reuse_bounded_wait_true_status() {
                             None => {
                                 // Still running at the horizon: only when
                                 // it never exits and the link is fine.
-                                assert!(exit_at == NEVER && (heal != NEVER || cut == NEVER), "{:?}", run);
+                                assert!(
+                                    exit_at == NEVER && (heal != NEVER || cut == NEVER),
+                                    "{:?}",
+                                    run
+                                );
                             }
                         }
                         // No cut, or a heal before either side gave up:
@@ -588,6 +650,9 @@ fn model_one_copy_no_reuse_bounded_wait_true_status() {
             }
         }
     }
-    eprintln!("model: {} runs, {} lost (SIGKILL), {} resumed at home", runs, lost, resumed);
+    eprintln!(
+        "model: {} runs, {} lost (SIGKILL), {} resumed at home",
+        runs, lost, resumed
+    );
     assert!(runs > 100_000);
 }

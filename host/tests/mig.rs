@@ -561,7 +561,8 @@ fn control_round_trip_and_bad_fields() {
     assert!(read_control(&mut Reader::new(&x)).is_err());
     // Kind 13 is Control; 14 is nothing.
     assert_eq!(Kind::try_from(13).unwrap(), Kind::Control);
-    assert!(Kind::try_from(14).is_err());
+    assert_eq!(Kind::try_from(14).unwrap(), Kind::Check);
+    assert!(Kind::try_from(15).is_err());
 }
 
 #[test]

@@ -403,3 +403,48 @@ impl ExitReport {
         }
     }
 }
+
+/// Who asks a `Check`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Asker {
+    /// The deputy, at home: is the process still running on your node?
+    Deputy,
+    /// The node the process runs on: is its deputy still alive?
+    Body,
+}
+
+/// A `Check` body: the deputy's id and who asks (9 bytes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Check {
+    /// The deputy's id (with the header's PID: the process).
+    pub deputy: u64,
+    /// Who asks.
+    pub asker: Asker,
+}
+
+/// The length of a `Check` body.
+pub const CHECK_LEN: usize = 9;
+
+/// Writes a `Check` body.
+pub fn write_check(
+    w: &mut super::mig::Writer<'_>,
+    c: &Check,
+) -> Result<(), super::wire::WireError> {
+    w.u64(c.deputy)?;
+    w.u8(match c.asker {
+        Asker::Deputy => 0,
+        Asker::Body => 1,
+    })
+}
+
+/// Reads a `Check` body (all of it).
+pub fn read_check(r: &mut super::mig::Reader<'_>) -> Result<Check, super::wire::WireError> {
+    let deputy = r.u64()?;
+    let asker = match r.u8()? {
+        0 => Asker::Deputy,
+        1 => Asker::Body,
+        _ => return Err(super::wire::WireError::BadField),
+    };
+    r.end()?;
+    Ok(Check { deputy, asker })
+}

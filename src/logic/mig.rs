@@ -14,14 +14,15 @@
 //! | Data   | source -> dest       | mig id, sequence, page runs                  |
 //! | Layout | source -> dest (req) | mig id, the areas when the process stopped   |
 //! | Commit | source -> dest (req) | mig id, checksum, registers, FPU, signals, fds, task image |
-//! | Go     | source -> dest       | mig id: resume                               |
+//! | Go     | source -> dest (req) | mig id: resume (answered: it runs / never will) |
 //! | Abort  | source -> dest       | mig id: give up, the source keeps running    |
 //! | Moved  | -> home              | the process now runs on `node`               |
-//! | Exit   | body -> home         | exit code, as wait(2) reports it             |
+//! | Exit   | body -> home (req)   | exit code as wait(2) reports it, deputy id (answered: acknowledged) |
 //! | Signal | home -> body         | signal, si_code, sender's pid and uid        |
 //! | Io     | body -> home (req)   | deputy id, fd, operation, length, argument, data |
 //! | Goto   | home -> body (req)   | node, caller: move on (answered when done)   |
 //! | Control| any -> home, home -> body (req) | goto or a switch, with its caller |
+//! | Check  | home <-> body (req)  | deputy id, who asks: is it still yours? (answer: `custody::Answer`) |
 //!
 //! Decoding validates every field a receiver acts on (addresses, lengths,
 //! counts, flags) and never panics; encoding writes into a caller's buffer
@@ -85,6 +86,9 @@ pub enum Kind {
     /// Move a process or set a switch, asked on a node that is neither
     /// its home nor where it runs (the netlink API).
     Control = 13,
+    /// Is this process (a PID and its deputy's id) still yours?
+    /// (`logic::custody`.)
+    Check = 14,
 }
 
 impl TryFrom<u8> for Kind {
@@ -104,6 +108,7 @@ impl TryFrom<u8> for Kind {
             11 => Kind::Goto,
             12 => Kind::Layout,
             13 => Kind::Control,
+            14 => Kind::Check,
             _ => return Err(WireError::BadField),
         })
     }

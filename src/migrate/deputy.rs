@@ -5,7 +5,9 @@
 //! the process's file operations, forwards the signals it gets, and ends
 //! with the process's exit code. Must not touch the destination's state.
 
-use super::{Deputy, Inbound, Migrator, Msg, WireResult, DEPUTY_DOWN_NS, SIGKILL};
+use super::{Deputy, Inbound, Migrator, Msg, WireResult, SIGKILL};
+use crate::events::EventKind;
+use crate::logic::custody::{self, Answer, Asker, DeputyAction, DeputyEvent};
 use crate::logic::errno::Errno;
 use crate::logic::mig::{self, io_op, Kind, Reader, Signal};
 use crate::logic::wire::WireError;
@@ -23,7 +25,7 @@ impl Migrator {
                 ios: KVec::new(),
                 exit: None,
                 home_mig: None,
-                down_since_ns: 0,
+                custody: custody::Deputy::new(at, now_ns()),
             },
             GFP_KERNEL,
         )?;
@@ -59,6 +61,7 @@ impl Migrator {
                 Exit(i32),
                 Home(u64),
                 Io(Msg),
+                Check(u8),
                 Lost,
                 Idle,
             }
@@ -68,6 +71,10 @@ impl Migrator {
                 match s.deputies.iter_mut().find(|d| d.pid == pid) {
                     None => Work::Lost,
                     Some(d) => {
+                        // A Moved report changed where it runs.
+                        if d.custody.at != at {
+                            d.custody.step(DeputyEvent::Moved(at));
+                        }
                         if let Some(c) = d.exit {
                             Work::Exit(c)
                         } else if let Some(m) = d.home_mig {
@@ -77,19 +84,13 @@ impl Migrator {
                                 Ok(m) => Work::Io(m),
                                 Err(_) => Work::Idle,
                             }
-                        } else if !up {
-                            let now = now_ns();
-                            if d.down_since_ns == 0 {
-                                d.down_since_ns = now;
-                            }
-                            if now - d.down_since_ns > DEPUTY_DOWN_NS {
-                                Work::Lost
-                            } else {
-                                Work::Idle
-                            }
                         } else {
-                            d.down_since_ns = 0;
-                            Work::Idle
+                            match d.custody.step(DeputyEvent::Tick { now: now_ns(), up }) {
+                                DeputyAction::Wait => Work::Idle,
+                                DeputyAction::Check(n) => Work::Check(n),
+                                DeputyAction::End(c) if c == custody::LOST_STATUS => Work::Lost,
+                                DeputyAction::End(c) => Work::Exit(c),
+                            }
                         }
                     }
                 }
@@ -105,9 +106,16 @@ impl Migrator {
                         pid,
                         at
                     );
+                    self.counters.lost.inc();
+                    self.events.add(
+                        EventKind::Migrate,
+                        self.me,
+                        format_args!("pid {} lost with node {}: ends as killed", pid, at),
+                    );
                     self.drop_deputy(pid);
                     return Some(SIGKILL as i32);
                 }
+                Work::Check(n) => self.deputy_check(pid, n),
                 Work::Home(m) => match self.restore(m, true) {
                     Ok(()) => return None,
                     Err(e) => {
@@ -244,21 +252,62 @@ impl Migrator {
         Ok(())
     }
 
-    /// An `Exit` of a process of this node that ran elsewhere: its deputy ends with it.
+    /// An `Exit` of a process of this node that ran elsewhere: its deputy
+    /// ends with it. Matched by the deputy's id, from whichever node (a
+    /// `Moved` may have been lost); always acknowledged, so that the
+    /// reporter stops repeating it.
     pub(super) fn on_exit(&self, m: Inbound<'_>) -> WireResult {
         let Inbound { from, h, body } = m;
         let mut r = Reader::new(body);
         let code = r.i32()?;
+        let id = r.u64()?;
         r.end()?;
         let mut s = self.state.lock();
-        if self.table.away(h.pid) == Some(from) {
-            if let Some(d) = s.deputies.iter_mut().find(|d| d.pid == h.pid) {
-                d.exit = Some(code);
-            }
+        if let Some(d) = s.deputies.iter_mut().find(|d| d.pid == h.pid && d.id == id) {
+            d.exit = Some(code);
         }
         drop(s);
         self.cv.notify_all();
+        self.respond(from, h.req, h.pid, 0, &[]);
         Ok(())
+    }
+
+    /// Asks node `n` whether the process of deputy `pid` still runs
+    /// there, and feeds the answer to the deputy's custody.
+    fn deputy_check(&self, pid: u32, n: u8) {
+        let Some(id) = self
+            .state
+            .lock()
+            .deputies
+            .iter()
+            .find(|d| d.pid == pid)
+            .map(|d| d.id)
+        else {
+            return;
+        };
+        let Some(a) = self.check(n, pid, id, Asker::Deputy) else {
+            return;
+        };
+        let mut s = self.state.lock();
+        let Some(d) = s.deputies.iter_mut().find(|d| d.pid == pid && d.id == id) else {
+            return;
+        };
+        match d.custody.step(DeputyEvent::Checked(a)) {
+            DeputyAction::End(c) => {
+                // The loop ends the deputy with it (twice "not here":
+                // nobody runs it, it ends as killed).
+                d.exit = Some(c);
+                if c == custody::LOST_STATUS {
+                    self.counters.lost.inc();
+                    pr_warn!("pid {}: node {} does not have it any more\n", pid, n);
+                }
+            }
+            DeputyAction::Wait | DeputyAction::Check(_) => {}
+        }
+        drop(s);
+        if let Answer::Moved(to) = a {
+            let _ = self.table.set_away(pid, Some(to));
+        }
     }
 
     /// An `Io` of a process of this node that runs elsewhere: queued for its deputy (only from the proxies of this deputy).

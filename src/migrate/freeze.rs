@@ -3,14 +3,17 @@
 //! The freeze of a move, in the process's own context (a task work): the
 //! refusals only the process itself can tell, the layout as it is now,
 //! the pages that changed since pre-copy, then the task image, registers,
-//! open files and pending signals (`Commit`), and `Go`. Until the
-//! destination committed nothing changed here: any failure resumes the
-//! process where it was. Afterwards this task becomes the deputy (at home)
-//! or ends (a copy that moved on).
+//! open files and pending signals (`Commit`), and `Go` (a request,
+//! repeated until answered: `custody::Handover`). Until the destination
+//! committed nothing changed here: any failure resumes the process where
+//! it was, and so does a Go the destination refuses (it never ran it).
+//! Afterwards this task becomes the deputy (at home) or ends (a copy that
+//! moved on).
 
 use super::source::{as_vma, bit, check_areas, Asker, Outgoing, SENT};
 use super::{errno_of, Migrator, COMMIT_TIMEOUT_MS};
 use crate::events::EventKind;
+use crate::logic::custody::{GoAction, GoEvent, Handover};
 use crate::logic::mig::{self, vma_flags, Commit, Fd, Kind, Vma};
 use crate::sys::migrate::{self as sm, FdKind, TaskImage, TASK_LEN};
 use crate::sys::time::now_ns;
@@ -18,6 +21,18 @@ use kernel::{
     prelude::*,
     sync::{Arc, CondVar, Mutex},
 };
+
+/// How long one Go waits for its answer, and the pause before the next.
+const GO_TIMEOUT_MS: u32 = 2000;
+const GO_RETRY_MS: u32 = 500;
+
+/// How a handover ended.
+enum Handed {
+    /// The copy there runs (or may: custody decides from here).
+    Runs(Handover),
+    /// The destination never ran it.
+    Refused,
+}
 
 impl Migrator {
     /// In the process's own context: moves it to `dest` (`out`: begun and
@@ -87,17 +102,30 @@ impl Migrator {
             self.make_deputy(pid, dest, out.nmigs, out.deputy)?;
         } else if let Some(b) = self.bodies.lock().iter_mut().find(|b| b.pid == pid) {
             b.retiring = true;
+            b.dest = dest;
         }
-        if let Err(e) = self.send(dest, Kind::Go, pid, 8, |w| w.u64(out.mig)) {
-            if at_home {
-                self.drop_deputy(pid);
-            } else if let Some(b) = self.bodies.lock().iter_mut().find(|b| b.pid == pid) {
-                b.retiring = false;
+        match self.hand_over(pid, dest, out.mig) {
+            Handed::Runs(h) => {
+                if at_home {
+                    let now = now_ns();
+                    let mut s = self.state.lock();
+                    if let Some(d) = s.deputies.iter_mut().find(|d| d.pid == pid) {
+                        d.custody = h.deputy(dest, now);
+                    }
+                }
             }
-            for s in sigs.iter() {
-                let _ = sm::queue_signal(s);
+            Handed::Refused => {
+                // The destination never ran it and never will: resume here.
+                if at_home {
+                    self.drop_deputy(pid);
+                } else if let Some(b) = self.bodies.lock().iter_mut().find(|b| b.pid == pid) {
+                    b.retiring = false;
+                }
+                for s in sigs.iter() {
+                    let _ = sm::queue_signal(s);
+                }
+                return Err(ECANCELED);
             }
-            return Err(e);
         }
         if !at_home && dest != out.home {
             let _ = self.send(out.home, Kind::Moved, pid, 8, |w| {
@@ -120,6 +148,40 @@ impl Migrator {
             ),
         );
         Ok(at_home)
+    }
+
+    /// Go, as a request: repeated (over any new connection) until the
+    /// destination answers, every decision taken by `custody::Handover`.
+    /// The process stays frozen meanwhile; it never resumes on a guess.
+    fn hand_over(&self, pid: u32, dest: u8, mig: u64) -> Handed {
+        let mut h = Handover::new(now_ns());
+        loop {
+            let ev = match self.request(dest, Kind::Go, pid, GO_TIMEOUT_MS, 8, |w| w.u64(mig)) {
+                Ok((v, _)) if v >= 0 => GoEvent::Running,
+                Ok(_) => GoEvent::Refused,
+                Err(_) => GoEvent::NoAnswer {
+                    now: now_ns(),
+                    up: self.transport.is_up(dest),
+                },
+            };
+            match h.step(ev) {
+                GoAction::Moved => return Handed::Runs(h),
+                GoAction::Resume => return Handed::Refused,
+                GoAction::GiveUp => {
+                    self.counters.go_unknown.inc();
+                    pr_warn!(
+                        "migrate: pid {}: node {} never answered Go: it may run there, custody decides\n",
+                        pid,
+                        dest
+                    );
+                    return Handed::Runs(h);
+                }
+                GoAction::Retry => {
+                    self.counters.go_retries.inc();
+                    crate::sys::thread::sleep_ms(GO_RETRY_MS);
+                }
+            }
+        }
     }
 
     /// Layout, the pages that changed, and Commit. Pending signals go with

@@ -6,7 +6,6 @@
 
 use super::{Migrator, IDLE_TIMEOUT_NS};
 use crate::logic::arrival::{Action, Event, Phase};
-use crate::logic::mig::Kind;
 use crate::sys::process::TaskEvents;
 use crate::sys::thread::{self, ThreadFn};
 use crate::sys::time::now_ns;
@@ -19,17 +18,14 @@ impl ThreadFn for Reporter {
     fn run(&self) {
         let m = &self.0;
         while !thread::should_stop() {
-            let (list, controls) = {
+            let controls = {
                 let mut e = m.exits.lock();
                 if e.list.is_empty() && e.controls.is_empty() {
                     let _ = m
                         .exits_cv
                         .wait_interruptible_timeout(&mut e, msecs_to_jiffies(1000));
                 }
-                (
-                    core::mem::take(&mut e.list),
-                    core::mem::take(&mut e.controls),
-                )
+                core::mem::take(&mut e.controls)
             };
             for &(from, req, pid, c) in controls.iter() {
                 let v = match m.control_here(pid, &c) {
@@ -38,11 +34,8 @@ impl ThreadFn for Reporter {
                 };
                 m.respond(from, req, pid, v, &[]);
             }
-            for &(pid, home, code) in list.iter() {
-                if m.send(home, Kind::Exit, pid, 4, |w| w.i32(code)).is_err() {
-                    pr_warn!("pid {}: exit not reported to node {}\n", pid, home);
-                }
-            }
+            // Exits home until acknowledged, fencing, old memories.
+            m.custody_round();
             // Restorers that never came: give their migrations up.
             let mut gone = KVec::new();
             {
@@ -89,14 +82,16 @@ impl TaskEvents for Migrator {
         };
         let rec = b[i];
         let _ = b.remove(i);
-        drop(b);
         if rec.retiring {
+            // Moved on: remembered for home's Check (bodies still held,
+            // so that a Check never sees it nowhere).
+            self.remember_moved(tgid, rec.deputy, rec.dest);
             return;
         }
-        // Atomic context: the worker sends it.
+        // Atomic context: the reporter sends it (until acknowledged).
         let mut e = self.exits.lock();
         if e.list
-            .push((tgid, rec.home, exit_code), GFP_ATOMIC)
+            .push((tgid, rec.home, rec.deputy, exit_code), GFP_ATOMIC)
             .is_err()
         {
             pr_warn!(
@@ -105,6 +100,7 @@ impl TaskEvents for Migrator {
             );
         }
         drop(e);
+        drop(b);
         self.exits_cv.notify_all();
     }
 

@@ -6,11 +6,12 @@
 //! restorer's door. Must not touch a deputy's or a source's state.
 
 use super::{
-    error_of, BodyRec, Incoming, Migrator, Msg, DATA_WINDOW, IDLE_TIMEOUT_NS, NSEC_PER_MSEC,
-    RESTORER, SIGKILL,
+    error_of, BodyRec, Incoming, Migrator, Msg, Started, StateGuard, DATA_WINDOW, IDLE_TIMEOUT_NS,
+    MAX_STARTED, NSEC_PER_MSEC, RESTORER, SIGKILL,
 };
 use crate::events::EventKind;
 use crate::logic::arrival::{Action, Event, Phase};
+use crate::logic::custody;
 use crate::logic::errno::Errno;
 use crate::logic::mig::{self, vma_flags, Begin, Kind, MigHeader, Reader, Vma};
 use crate::logic::wire::WireError;
@@ -52,6 +53,7 @@ impl Migrator {
             phase: Phase::Waiting,
             auto: b.auto,
             last_ns: now_ns(),
+            deputy: b.deputy,
         };
         let s = self.state.lock();
         if s.incoming.iter().any(|i| i.pid == pid || i.mig == b.mig) {
@@ -447,6 +449,8 @@ impl Migrator {
                                 home: b.home,
                                 deputy: b.deputy,
                                 retiring: false,
+                                dest: 0,
+                                custody: custody::Body::new(now_ns()),
                             },
                             GFP_ATOMIC,
                         )?;
@@ -517,6 +521,53 @@ impl Migrator {
         Ok(())
     }
 
+    /// A `Go` (a request, perhaps repeated): the copy runs here from now
+    /// on, answered 0; or it never will (aborted, unknown), answered
+    /// ECANCELED and the source resumes. Started migrations are remembered
+    /// so that a repeated Go is answered the same after the restore ended.
+    fn on_go(
+        &self,
+        mut s: StateGuard<'_>,
+        from: u8,
+        h: &MigHeader,
+        mig_id: u64,
+    ) -> core::result::Result<(), WireError> {
+        let inc = s
+            .incoming
+            .iter_mut()
+            .find(|i| i.mig == mig_id && i.from == from && i.pid == h.pid);
+        let phase = inc.map(|i| {
+            i.step(Event::Go);
+            i.phase
+        });
+        let started = s.started.iter().any(|x| x.mig == mig_id && x.from == from);
+        let runs = custody::go_answer(phase, started);
+        if runs && !started {
+            // Bounded: the oldest goes (older than any source still asks).
+            if s.started.len() >= MAX_STARTED {
+                let _ = s.started.remove(0);
+                self.counters.started_full.inc();
+            }
+            let _ = s.started.push(
+                Started {
+                    mig: mig_id,
+                    from,
+                    at_ns: now_ns(),
+                },
+                GFP_KERNEL,
+            );
+        }
+        drop(s);
+        self.cv.notify_all();
+        let v = if runs {
+            0
+        } else {
+            Errno::ECANCELED.to_result()
+        };
+        self.respond(from, h.req, h.pid, v, &[]);
+        Ok(())
+    }
+
     pub(super) fn queue(
         &self,
         from: u8,
@@ -533,6 +584,9 @@ impl Migrator {
             return Ok(());
         }
         let mut s = self.state.lock();
+        if h.kind == Kind::Go {
+            return self.on_go(s, from, h, mig_id);
+        }
         let Some(inc) = s
             .incoming
             .iter_mut()
@@ -543,9 +597,8 @@ impl Migrator {
             return Ok(());
         };
         match h.kind {
-            Kind::Go => {
-                inc.step(Event::Go);
-            }
+            // Answered by `on_go`, above.
+            Kind::Go => {}
             Kind::Abort => {
                 inc.step(Event::Abort);
             }

@@ -1,0 +1,112 @@
+# Faults: a cut or a lost node never loses an exit, never leaves two
+# copies, never leaves a parent waiting for ever (logic::custody; README
+# "Faults"). Sourced by run-tests with lib.sh; the cluster is up.
+#
+# The bounds the README states: a cut shorter than FENCE (6 s) is invisible;
+# after a longer one the process is killed where it runs (fenced) and its
+# parent's wait() returns 137 (killed by SIGKILL) within DEPUTY_DOWN (10 s)
+# plus the membership timeout (2.5 s) of the cut. FAULT_TRIALS (default 4)
+# sets the number of random-delay trials.
+
+M=vproc-mtest
+TRIALS=${FAULT_TRIALS:-4}
+
+# copies PID: on how many nodes the process runs (where = that node).
+copies() {
+    local n c=0
+    for n in $(seq 1 "$NODES"); do
+        [ "$(on "$n" "cat /proc/$1/where 2>/dev/null")" = "$n" ] && c=$((c + 1))
+    done
+    echo "$c"
+}
+# counter NODE NAME: a line of NODE's /proc/cluster/custody.
+counter() { on "$1" "awk '\$1 == \"$2\" { print \$2 }' /proc/cluster/custody"; }
+# started TAG ARGS: starts vproc-mtest ARGS at home (node 1), its parent
+# the shell that records its status in /tmp/TAG.status; prints its PID.
+start_home() {
+    on 1 "rm -f /tmp/$1.*; cd /tmp; $M $2 > /dev/null 2>&1 & p=\$!; echo \$p > /tmp/$1.pid
+          wait \$p; echo \$? > /tmp/$1.status" >/dev/null 2>&1 &
+    on 1 "for i in \$(seq 100); do [ -s /tmp/$1.pid ] && break; sleep 0.1; done; cat /tmp/$1.pid"
+}
+# wait_status TAG SECONDS: the status file's content once it exists.
+wait_status() {
+    on 1 "for i in \$(seq $(( $2 * 5 ))); do [ -s /tmp/$1.status ] && break; sleep 0.2; done; cat /tmp/$1.status 2>/dev/null"
+}
+for n in $(seq 1 "$NODES"); do on "$n" 'rm -f /tmp/f*.go'; done
+
+# --- /proc/cluster/custody: counters, all zero on a fresh cluster
+check_match "custody shows its counters" "^fenced 0$" "$(on 2 'cat /proc/cluster/custody')"
+fenced2=$(counter 2 fenced)
+lost1=$(counter 1 lost)
+
+# --- an exit while the process's node is cut for 4 s reaches home after
+# the heal: the parent's wait() gets the real status (Exit repeated until
+# acknowledged).
+pid=$(start_home f1 "-m 1 -t 1 -q -x 7 -w /tmp/f1.go")
+check_eq "f1: goto 2 succeeds" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
+check_eq "f1: it runs on node 2" 2 "$(on 2 "cat /proc/$pid/where")"
+"$CLUSTER" cut 2
+on 2 "touch /tmp/f1.go"
+check "f1: it exits on node 2 during the cut" on 2 "for i in \$(seq 50); do [ -d /proc/$pid ] || exit 0; sleep 0.1; done; exit 1"
+sleep 4
+check_eq "f1: home has no status yet during the cut" "" "$(on 1 "cat /tmp/f1.status 2>/dev/null")"
+"$CLUSTER" heal 2
+t0=$(date +%s)
+check_eq "f1: after the heal the parent's wait() gets status 7" 7 "$(wait_status f1 30)"
+dt=$(( $(date +%s) - t0 ))
+check "f1: within 15 s of the heal (took $dt s)" test "$dt" -le 15
+check_eq "f1: nothing was fenced" "$fenced2" "$(counter 2 fenced)"
+check "f1: node 2 up again" wait_up 2 1 20
+
+# --- the process's node is cut for 20 s: it is killed there (fenced)
+# before its deputy gives it up; the parent sees 137 within the bound;
+# after the heal no copy runs anywhere.
+pid=$(start_home f2 "-m 1 -t 1 -q -w /tmp/f2.go")
+check_eq "f2: goto 2 succeeds" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
+"$CLUSTER" cut 2
+t0=$(date +%s)
+check_eq "f2: the parent's wait() returns 137 (killed)" 137 "$(wait_status f2 30)"
+dt=$(( $(date +%s) - t0 ))
+check "f2: within 18 s of the cut (bound 12.5 s + polling; took $dt s)" test "$dt" -le 18
+check_eq "f2: by then node 2 had killed it" 0 "$(on 2 "ls -d /proc/$pid 2>/dev/null | wc -l")"
+check_eq "f2: node 2 counts one more fenced" $((fenced2 + 1)) "$(counter 2 fenced)"
+check_eq "f2: home counts one more lost" $((lost1 + 1)) "$(counter 1 lost)"
+check_match "f2: node 2's events tell it was fenced" "pid $pid fenced: home node 1 gone" "$(on 2 'cat /proc/cluster/events')"
+check_match "f2: home's events tell it was lost" "pid $pid lost with node 2" "$(on 1 'cat /proc/cluster/events')"
+sleep 6
+"$CLUSTER" heal 2
+check "f2: node 2 up again" wait_up 2 1 20
+sleep 3
+check_eq "f2: after the heal it runs nowhere" 0 "$(copies "$pid")"
+check_eq "f2: no exit report is left pending on node 2" 0 "$(on 2 "for i in \$(seq 50); do [ \"\$(awk '\$1 == \"exits_pending\" { print \$2 }' /proc/cluster/custody)\" = 0 ] && break; sleep 0.2; done; awk '\$1 == \"exits_pending\" { print \$2 }' /proc/cluster/custody")"
+
+# --- random cuts during a move (Begin, pre-copy, freeze, Go) and after
+# it: whatever happens, one copy at most, and the parent's wait() returns
+# once the process is killed.
+for trial in $(seq 1 "$TRIALS"); do
+    # Half the trials cut during the move, half soon after it.
+    delay=$(( trial % 2 ? RANDOM % 2500 : 3000 + RANDOM % 4000 ))
+    cut_s=$(( 2 + RANDOM % 14 ))
+    pid=$(start_home "f3$trial" "-m 24 -t 1 -q -w /tmp/f3$trial.go")
+    on 1 "sleep 0.3; echo 2 > /proc/$pid/goto 2>/dev/null; echo \$? > /tmp/f3$trial.goto" >/dev/null 2>&1 &
+    mover=$!
+    sleep "$(printf '%d.%03d' $((delay / 1000)) $((delay % 1000)))"
+    "$CLUSTER" cut 2
+    sleep "$cut_s"
+    "$CLUSTER" heal 2
+    wait "$mover"
+    wait_up 2 1 20 >/dev/null
+    sleep 4
+    st=$(on 1 "cat /tmp/f3$trial.status 2>/dev/null")
+    c=$(copies "$pid")
+    desc="f3.$trial (cut after ${delay} ms for ${cut_s} s, goto $(on 1 "cat /tmp/f3$trial.goto"))"
+    if [ -n "$st" ]; then
+        check_eq "$desc: lost, it ran out as killed and runs nowhere" "137 0" "$st $c"
+    else
+        check_eq "$desc: it runs exactly once" 1 "$c"
+        on 1 "kill -9 $pid"
+        check_eq "$desc: killed at home, the parent's wait() returns 137" 137 "$(wait_status "f3$trial" 20)"
+        sleep 1
+        check_eq "$desc: and it runs nowhere" 0 "$(copies "$pid")"
+    fi
+done
