@@ -3,9 +3,9 @@
 //! The transport's wire format: frames, messages, and the handshake proofs.
 //!
 //! A connection starts with a handshake, all frames MACed with the frame key
-//! derived from the cluster key ([`ClusterKey::frame_key`]): Hello (i->a,
-//! seq 0), HelloAck (a->i, seq 0), Auth (i->a, seq 1), Welcome (a->i, seq
-//! 1), or Refuse from either side instead. From seq 2 on, each direction
+//! derived from the cluster key (`logic::key`'s `ClusterKey::frame_key`):
+//! Hello (i->a, seq 0), HelloAck (a->i, seq 0), Auth (i->a, seq 1), Welcome
+//! (a->i, seq 1), or Refuse from either side instead. From seq 2 on, each direction
 //! uses its session key ([`Transcript::session_keys`]). Proofs and session
 //! keys are HKDF-SHA256 outputs over the secret, the cluster's salt and
 //! both nonces: `logic::key` has the derivation.
@@ -29,8 +29,21 @@
 //! decodes from and encodes into caller buffers, and every length it reads is
 //! checked against a fixed bound before use. HMAC itself is supplied by the
 //! caller ([`Hmac`]): the kernel's library in the module, a crate on the host.
+//!
+//! The handshake's messages live in `wire/handshake.rs`, a remote kill's in
+//! `wire/kill.rs`; both are re-exported here.
 
-use super::key::{ClusterKey, LABEL_A2I, LABEL_ACCEPTOR_PROOF, LABEL_I2A, LABEL_INITIATOR_PROOF};
+#[path = "wire/handshake.rs"]
+mod handshake;
+#[path = "wire/kill.rs"]
+mod kill;
+
+// The re-exports are the API of the host crate too; the kernel does not
+// name every one, hence the allowance.
+#[allow(unused_imports)]
+pub use handshake::{Auth, Hello, HelloAck, Refuse, RefuseReason, Transcript};
+#[allow(unused_imports)]
+pub use kill::{KillReq, KillResp, Sender};
 
 /// Protocol version; a frame with another version ends the connection.
 pub const VERSION: u8 = 1;
@@ -216,51 +229,6 @@ pub fn frame_mac(
     h.hmac(key, &[header, payload])
 }
 
-/// The handshake facts both sides agree on once HelloAck has been seen.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Transcript {
-    /// The initiator's node number.
-    pub initiator: u8,
-    /// The acceptor's node number.
-    pub acceptor: u8,
-    /// The initiator's nonce.
-    pub nonce_i: [u8; NONCE_LEN],
-    /// The acceptor's nonce.
-    pub nonce_a: [u8; NONCE_LEN],
-}
-
-impl Transcript {
-    /// HKDF-Expand of the cluster key with `label` and this transcript as
-    /// `info` (see `logic::key`).
-    fn derive(&self, h: &impl Hmac, key: &ClusterKey, label: &[u8]) -> [u8; 32] {
-        key.expand_for(
-            h,
-            label,
-            &[self.initiator, self.acceptor],
-            &self.nonce_i,
-            &self.nonce_a,
-        )
-    }
-
-    /// What the acceptor sends to prove it holds the cluster key.
-    pub fn acceptor_proof(&self, h: &impl Hmac, key: &ClusterKey) -> [u8; 32] {
-        self.derive(h, key, LABEL_ACCEPTOR_PROOF)
-    }
-
-    /// What the initiator sends to prove it holds the cluster key.
-    pub fn initiator_proof(&self, h: &impl Hmac, key: &ClusterKey) -> [u8; 32] {
-        self.derive(h, key, LABEL_INITIATOR_PROOF)
-    }
-
-    /// The session keys `(initiator -> acceptor, acceptor -> initiator)`.
-    pub fn session_keys(&self, h: &impl Hmac, key: &ClusterKey) -> ([u8; 32], [u8; 32]) {
-        (
-            self.derive(h, key, LABEL_I2A),
-            self.derive(h, key, LABEL_A2I),
-        )
-    }
-}
-
 /// A message that knows its type and its payload encoding.
 pub trait Message: Sized {
     /// Its type.
@@ -307,156 +275,6 @@ fn array<const N: usize>(p: &[u8], at: usize) -> [u8; N] {
     let mut b = [0u8; N];
     b.copy_from_slice(&p[at..at + N]);
     b
-}
-
-/// [`MsgType::Hello`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Hello {
-    /// The initiator's node number.
-    pub node: u8,
-    /// The node it wants to reach.
-    pub to: u8,
-    /// The TCP port the initiator listens on (so a node it was not
-    /// configured with can reach it back).
-    pub listen_port: u16,
-    /// The initiator's nonce.
-    pub nonce: [u8; NONCE_LEN],
-}
-
-impl Message for Hello {
-    const TYPE: MsgType = MsgType::Hello;
-    const LEN: usize = 4 + NONCE_LEN;
-    fn encode(&self, out: &mut [u8]) {
-        out[0] = self.node;
-        out[1] = self.to;
-        out[2..4].copy_from_slice(&self.listen_port.to_le_bytes());
-        out[4..4 + NONCE_LEN].copy_from_slice(&self.nonce);
-    }
-    fn decode(p: &[u8]) -> Result<Self, WireError> {
-        check_len(p, Self::LEN)?;
-        let listen_port = le_u16(p, 2);
-        if listen_port == 0 {
-            return Err(WireError::BadField);
-        }
-        Ok(Self {
-            node: node_field(p[0])?,
-            to: node_field(p[1])?,
-            listen_port,
-            nonce: array(p, 4),
-        })
-    }
-}
-
-/// [`MsgType::HelloAck`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct HelloAck {
-    /// The acceptor's node number.
-    pub node: u8,
-    /// The acceptor's nonce.
-    pub nonce: [u8; NONCE_LEN],
-    /// [`Transcript::acceptor_proof`].
-    pub proof: [u8; 32],
-}
-
-impl Message for HelloAck {
-    const TYPE: MsgType = MsgType::HelloAck;
-    const LEN: usize = 1 + NONCE_LEN + 32;
-    fn encode(&self, out: &mut [u8]) {
-        out[0] = self.node;
-        out[1..1 + NONCE_LEN].copy_from_slice(&self.nonce);
-        out[1 + NONCE_LEN..Self::LEN].copy_from_slice(&self.proof);
-    }
-    fn decode(p: &[u8]) -> Result<Self, WireError> {
-        check_len(p, Self::LEN)?;
-        Ok(Self {
-            node: node_field(p[0])?,
-            nonce: array(p, 1),
-            proof: array(p, 1 + NONCE_LEN),
-        })
-    }
-}
-
-/// [`MsgType::Auth`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Auth {
-    /// [`Transcript::initiator_proof`].
-    pub proof: [u8; 32],
-}
-
-impl Message for Auth {
-    const TYPE: MsgType = MsgType::Auth;
-    const LEN: usize = 32;
-    fn encode(&self, out: &mut [u8]) {
-        out[..32].copy_from_slice(&self.proof);
-    }
-    fn decode(p: &[u8]) -> Result<Self, WireError> {
-        check_len(p, Self::LEN)?;
-        Ok(Self { proof: array(p, 0) })
-    }
-}
-
-/// Why a connection was refused.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u8)]
-pub enum RefuseReason {
-    /// The Hello named another node than the acceptor.
-    WrongNode = 1,
-    /// A connection from that node number is already up.
-    AlreadyUp = 2,
-    /// The key proof did not verify.
-    BadProof = 3,
-    /// Both sides connected at once; the other connection wins.
-    Duplicate = 4,
-    /// The node is leaving or not accepting.
-    ShuttingDown = 5,
-    /// The initiator claimed this node's own number.
-    SameNode = 6,
-    /// Root removed that node from this node's cluster.
-    NotMember = 7,
-}
-
-impl RefuseReason {
-    /// A short description for log lines.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            RefuseReason::WrongNode => "wrong node",
-            RefuseReason::AlreadyUp => "node already up",
-            RefuseReason::BadProof => "bad key proof",
-            RefuseReason::Duplicate => "duplicate connection",
-            RefuseReason::ShuttingDown => "shutting down",
-            RefuseReason::SameNode => "claims our own node number",
-            RefuseReason::NotMember => "node removed from the cluster",
-        }
-    }
-}
-
-/// [`MsgType::Refuse`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Refuse {
-    /// Why.
-    pub reason: RefuseReason,
-}
-
-impl Message for Refuse {
-    const TYPE: MsgType = MsgType::Refuse;
-    const LEN: usize = 1;
-    fn encode(&self, out: &mut [u8]) {
-        out[0] = self.reason as u8;
-    }
-    fn decode(p: &[u8]) -> Result<Self, WireError> {
-        check_len(p, Self::LEN)?;
-        let reason = match p[0] {
-            1 => RefuseReason::WrongNode,
-            2 => RefuseReason::AlreadyUp,
-            3 => RefuseReason::BadProof,
-            4 => RefuseReason::Duplicate,
-            5 => RefuseReason::ShuttingDown,
-            6 => RefuseReason::SameNode,
-            7 => RefuseReason::NotMember,
-            _ => return Err(WireError::BadField),
-        };
-        Ok(Self { reason })
-    }
 }
 
 /// [`MsgType::Load`]: a node's load vector, MOSIX style.
@@ -574,118 +392,6 @@ pub fn response_id(ty: MsgType, p: &[u8]) -> Result<Option<(u64, bool)>, WireErr
 /// someone: `(uid_t)-1` is the kernel's invalid id.
 pub fn valid_id(id: u32) -> bool {
     id != u32::MAX
-}
-
-/// Who sends a signal to a process of another node: what kill(2)'s
-/// permission rule reads of the sender, as it travels. The receiving node
-/// sends the signal with these ids and capability in a credential of their
-/// own (rust/shim.c), so the rule and the LSM hook apply as to a local
-/// kill.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Sender {
-    /// The sender's PID (the target's siginfo says it sent the signal).
-    pub pid: u32,
-    /// Real uid (initial user namespace).
-    pub uid: u32,
-    /// Effective uid.
-    pub euid: u32,
-    /// Real gid.
-    pub gid: u32,
-    /// Effective gid.
-    pub egid: u32,
-    /// It had CAP_KILL in the initial user namespace.
-    pub cap_kill: bool,
-}
-
-/// Flag bit of [`KillReq`]: the sender had CAP_KILL.
-const KILL_FLAG_CAP_KILL: u32 = 1;
-
-/// [`MsgType::KillReq`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct KillReq {
-    /// Request id.
-    pub id: u64,
-    /// Target PID.
-    pub pid: u32,
-    /// Signal number (0: only check).
-    pub sig: u32,
-    /// Who sends it.
-    pub from: Sender,
-}
-
-impl Message for KillReq {
-    const TYPE: MsgType = MsgType::KillReq;
-    const LEN: usize = 40;
-    fn encode(&self, out: &mut [u8]) {
-        let f = &self.from;
-        let flags = if f.cap_kill { KILL_FLAG_CAP_KILL } else { 0 };
-        out[0..8].copy_from_slice(&self.id.to_le_bytes());
-        for (i, v) in [
-            self.pid, self.sig, f.uid, f.euid, f.gid, f.egid, f.pid, flags,
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            out[8 + 4 * i..12 + 4 * i].copy_from_slice(&v.to_le_bytes());
-        }
-    }
-    fn decode(p: &[u8]) -> Result<Self, WireError> {
-        check_len(p, Self::LEN)?;
-        let flags = le_u32(p, 36);
-        let k = Self {
-            id: le_u64(p, 0),
-            pid: le_u32(p, 8),
-            sig: le_u32(p, 12),
-            from: Sender {
-                uid: le_u32(p, 16),
-                euid: le_u32(p, 20),
-                gid: le_u32(p, 24),
-                egid: le_u32(p, 28),
-                pid: le_u32(p, 32),
-                cap_kill: flags & KILL_FLAG_CAP_KILL != 0,
-            },
-        };
-        let f = &k.from;
-        let pid_ok = |p: u32| (1..=4_194_304).contains(&p);
-        if k.sig > 64
-            || !pid_ok(k.pid)
-            || !pid_ok(f.pid)
-            || flags & !KILL_FLAG_CAP_KILL != 0
-            || ![f.uid, f.euid, f.gid, f.egid].into_iter().all(valid_id)
-        {
-            return Err(WireError::BadField);
-        }
-        Ok(k)
-    }
-}
-
-/// [`MsgType::KillResp`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct KillResp {
-    /// Request id.
-    pub id: u64,
-    /// 0, or the positive errno kill(2) would have returned.
-    pub errno: u32,
-}
-
-impl Message for KillResp {
-    const TYPE: MsgType = MsgType::KillResp;
-    const LEN: usize = 12;
-    fn encode(&self, out: &mut [u8]) {
-        out[0..8].copy_from_slice(&self.id.to_le_bytes());
-        out[8..12].copy_from_slice(&self.errno.to_le_bytes());
-    }
-    fn decode(p: &[u8]) -> Result<Self, WireError> {
-        check_len(p, Self::LEN)?;
-        let r = Self {
-            id: le_u64(p, 0),
-            errno: le_u32(p, 8),
-        };
-        if r.errno > 4095 {
-            return Err(WireError::BadField);
-        }
-        Ok(r)
-    }
 }
 
 /// Size of a `ProcsChunk` header: id, last flag, record count.

@@ -1,0 +1,363 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The migration protocol's memory areas and process identity: `Vma`,
+//! `Ident` and the `Begin` message that carries them.
+
+use super::{Reader, WireError, Writer, MAX_VMAS, PAGE, PATH_MAX, TASK_SIZE};
+
+/// Area flags (the values of rust/shim.h's VPROC_VMA_*).
+pub mod vma_flags {
+    /// Readable.
+    pub const READ: u32 = 0x1;
+    /// Writable.
+    pub const WRITE: u32 = 0x2;
+    /// Executable.
+    pub const EXEC: u32 = 0x4;
+    /// Shared mapping.
+    pub const SHARED: u32 = 0x8;
+    /// Stack that grows down.
+    pub const GROWSDOWN: u32 = 0x10;
+    /// Backed by a file.
+    pub const FILE: u32 = 0x20;
+    /// Has private pages to copy.
+    pub const ANON_PAGES: u32 = 0x40;
+    /// vdso/vvar.
+    pub const SPECIAL: u32 = 0x80;
+    /// Cannot be moved.
+    pub const UNSUPPORTED: u32 = 0x100;
+    /// Every known bit.
+    pub const ALL: u32 = 0x1ff;
+}
+
+/// One memory area as it travels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Vma<'a> {
+    /// Start address (page aligned).
+    pub start: u64,
+    /// End address (page aligned, > start).
+    pub end: u64,
+    /// File offset in pages.
+    pub pgoff: u64,
+    /// `vma_flags`.
+    pub flags: u32,
+    /// The file's size.
+    pub file_size: u64,
+    /// The file's mtime.
+    pub mtime_sec: i64,
+    /// The file's mtime, ns.
+    pub mtime_nsec: u32,
+    /// The file's path ("" for anonymous memory).
+    pub path: &'a [u8],
+    /// File mappings: SHA-256 of the file's size (le64) and the bytes the
+    /// area maps, at the source. The destination maps its own file only
+    /// when the same (else the pages travel).
+    pub sha256: [u8; 32],
+}
+
+impl<'a> Vma<'a> {
+    /// Encoded size.
+    pub fn encoded_len(&self) -> usize {
+        8 * 3 + 4 + 8 + 8 + 4 + 32 + 2 + self.path.len()
+    }
+
+    /// Appends it.
+    pub fn write(&self, w: &mut Writer<'_>) -> Result<(), WireError> {
+        if self.path.len() > PATH_MAX {
+            return Err(WireError::BadLength);
+        }
+        w.u64(self.start)?;
+        w.u64(self.end)?;
+        w.u64(self.pgoff)?;
+        w.u32(self.flags)?;
+        w.u64(self.file_size)?;
+        w.i64(self.mtime_sec)?;
+        w.u32(self.mtime_nsec)?;
+        w.bytes(&self.sha256)?;
+        w.bytes(&(self.path.len() as u16).to_le_bytes())?;
+        w.bytes(self.path)
+    }
+
+    /// Reads and validates one.
+    pub fn read(r: &mut Reader<'a>) -> Result<Self, WireError> {
+        let start = r.u64()?;
+        let end = r.u64()?;
+        let pgoff = r.u64()?;
+        let flags = r.u32()?;
+        let file_size = r.u64()?;
+        let mtime_sec = r.i64()?;
+        let mtime_nsec = r.u32()?;
+        let mut sha256 = [0u8; 32];
+        sha256.copy_from_slice(r.bytes(32)?);
+        let pl = r.bytes(2)?;
+        let plen = usize::from(u16::from_le_bytes([pl[0], pl[1]]));
+        if plen > PATH_MAX {
+            return Err(WireError::BadLength);
+        }
+        let path = r.bytes(plen)?;
+        let page = PAGE as u64;
+        if start >= end
+            || end > TASK_SIZE
+            || start % page != 0
+            || end % page != 0
+            || flags & !vma_flags::ALL != 0
+            || pgoff > (u64::MAX >> 12)
+            || mtime_nsec >= 1_000_000_000
+            || path.contains(&0)
+        {
+            return Err(WireError::BadField);
+        }
+        Ok(Self {
+            start,
+            end,
+            pgoff,
+            flags,
+            file_size,
+            mtime_sec,
+            mtime_nsec,
+            path,
+            sha256,
+        })
+    }
+
+    /// Whether `other` is the same mapping (same place, kind, file and
+    /// offset): what the destination built for one serves the other.
+    pub fn same_area(&self, other: &Vma<'_>) -> bool {
+        self.start == other.start
+            && self.end == other.end
+            && self.pgoff == other.pgoff
+            && self.flags == other.flags
+            && self.file_size == other.file_size
+            && self.mtime_sec == other.mtime_sec
+            && self.mtime_nsec == other.mtime_nsec
+            && self.path == other.path
+            && self.sha256 == other.sha256
+    }
+
+    /// Pages in the area.
+    pub fn pages(&self) -> u64 {
+        (self.end - self.start) / PAGE as u64
+    }
+}
+
+/// Most supplementary groups carried.
+pub const MAX_GROUPS: usize = 32;
+/// `Ident::cap_fs` bits: CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH.
+pub const CAP_FS_MASK: u64 = (1 << 1) | (1 << 2);
+
+/// Who a process is to the file system: the destination opens the files
+/// it maps with this identity, never as root.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Ident {
+    /// File system user id.
+    pub fsuid: u32,
+    /// File system group id.
+    pub fsgid: u32,
+    /// Supplementary groups (`ngroups` of them).
+    pub groups: [u32; MAX_GROUPS],
+    /// How many of `groups` count.
+    pub ngroups: u32,
+    /// The DAC capabilities it had ([`CAP_FS_MASK`] bits).
+    pub cap_fs: u64,
+}
+
+impl Ident {
+    fn write(&self, w: &mut Writer<'_>) -> Result<(), WireError> {
+        if self.ngroups as usize > MAX_GROUPS {
+            return Err(WireError::BadLength);
+        }
+        w.u32(self.fsuid)?;
+        w.u32(self.fsgid)?;
+        w.u64(self.cap_fs)?;
+        w.u8(self.ngroups as u8)?;
+        for g in &self.groups[..self.ngroups as usize] {
+            w.u32(*g)?;
+        }
+        Ok(())
+    }
+
+    fn read(r: &mut Reader<'_>) -> Result<Self, WireError> {
+        let fsuid = r.u32()?;
+        let fsgid = r.u32()?;
+        let cap_fs = r.u64()?;
+        let ngroups = r.u8()?;
+        if usize::from(ngroups) > MAX_GROUPS {
+            return Err(WireError::BadLength);
+        }
+        let mut groups = [0u32; MAX_GROUPS];
+        for g in groups.iter_mut().take(usize::from(ngroups)) {
+            *g = r.u32()?;
+        }
+        // (uid_t)-1 is no id; no capability but the two DAC ones.
+        if fsuid == u32::MAX
+            || fsgid == u32::MAX
+            || groups.contains(&u32::MAX)
+            || cap_fs & !CAP_FS_MASK != 0
+        {
+            return Err(WireError::BadField);
+        }
+        Ok(Self {
+            fsuid,
+            fsgid,
+            groups,
+            ngroups: u32::from(ngroups),
+            cap_fs,
+        })
+    }
+}
+
+/// The fixed part of `Begin` after the header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Begin {
+    /// Migration id (unique per source node).
+    pub mig: u64,
+    /// The process's home node.
+    pub home: u8,
+    /// loadlevel switch.
+    pub loadlevel: bool,
+    /// lock switch.
+    pub lock: bool,
+    /// Asked by the load leveller (the destination may refuse: EAGAIN).
+    pub auto: bool,
+    /// For the leveller's moves: the source's load once the process left,
+    /// runnable tasks per CPU x 1000. The destination refuses the process
+    /// if it would end up busier than that (0 for other moves).
+    pub load_after: u32,
+    /// Migrations so far, this one included.
+    pub nmigs: u32,
+    /// Start of the vdso/vvar area (the restorer places it there).
+    pub vdso_lo: u64,
+    /// Start of the vdso text.
+    pub vdso: u64,
+    /// The id of the process's deputy at home (its proxies carry it).
+    pub deputy: u64,
+    /// Its file system identity.
+    pub ident: Ident,
+}
+
+/// Longest working directory carried.
+pub const CWD_MAX: usize = 255;
+/// Longest cgroup path carried.
+pub const CGROUP_MAX: usize = 255;
+
+/// The variable-length texts of a `Begin`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BeginText<'a> {
+    /// Working directory ("" when unknown).
+    pub cwd: &'a [u8],
+    /// cgroup v2 path from the root ("/" at the root).
+    pub cgroup: &'a [u8],
+}
+
+/// Writes a `Begin` body: the fixed part, the working directory, the
+/// areas (as [`write_areas`]).
+pub fn write_begin(
+    w: &mut Writer<'_>,
+    b: &Begin,
+    t: &BeginText<'_>,
+    vmas: &mut dyn Iterator<Item = Vma<'_>>,
+    nvma: u32,
+) -> Result<(), WireError> {
+    let cwd = t.cwd;
+    if cwd.len() > CWD_MAX || t.cgroup.len() > CGROUP_MAX {
+        return Err(WireError::BadLength);
+    }
+    w.u64(b.mig)?;
+    w.u8(b.home)?;
+    w.u8(u8::from(b.loadlevel))?;
+    w.u8(u8::from(b.lock))?;
+    w.u8(u8::from(b.auto))?;
+    w.u32(b.nmigs)?;
+    w.u64(b.vdso_lo)?;
+    w.u64(b.vdso)?;
+    w.u32(b.load_after)?;
+    w.u8(cwd.len() as u8)?;
+    w.bytes(cwd)?;
+    w.u64(b.deputy)?;
+    b.ident.write(w)?;
+    w.u8(t.cgroup.len() as u8)?;
+    w.bytes(t.cgroup)?;
+    write_areas(w, vmas, nvma)
+}
+
+/// Writes an area count and the areas.
+pub fn write_areas(
+    w: &mut Writer<'_>,
+    vmas: &mut dyn Iterator<Item = Vma<'_>>,
+    nvma: u32,
+) -> Result<(), WireError> {
+    if nvma > MAX_VMAS {
+        return Err(WireError::BadLength);
+    }
+    w.u32(nvma)?;
+    let mut n = 0;
+    for v in vmas {
+        v.write(w)?;
+        n += 1;
+    }
+    if n != nvma {
+        return Err(WireError::BadLength);
+    }
+    Ok(())
+}
+
+/// Reads an area count; the areas follow (each read with [`Vma::read`]).
+pub fn read_area_count(r: &mut Reader<'_>) -> Result<u32, WireError> {
+    let n = r.u32()?;
+    if n > MAX_VMAS {
+        return Err(WireError::BadLength);
+    }
+    Ok(n)
+}
+
+/// Reads a `Begin` body: the fixed part, the working directory, and the
+/// area count (the areas follow in `r`).
+pub fn read_begin<'a>(r: &mut Reader<'a>) -> Result<(Begin, BeginText<'a>, u32), WireError> {
+    let mig = r.u64()?;
+    let home = r.u8()?;
+    let loadlevel = r.u8()?;
+    let lock = r.u8()?;
+    let auto = r.u8()?;
+    let nmigs = r.u32()?;
+    let vdso_lo = r.u64()?;
+    let vdso = r.u64()?;
+    let load_after = r.u32()?;
+    let cl = usize::from(r.u8()?);
+    let cwd = r.bytes(cl)?;
+    let deputy = r.u64()?;
+    let ident = Ident::read(r)?;
+    let gl = usize::from(r.u8()?);
+    let cgroup = r.bytes(gl)?;
+    if loadlevel > 1
+        || lock > 1
+        || auto > 1
+        || home == 0
+        || vdso_lo > vdso
+        || vdso >= TASK_SIZE
+        || vdso_lo % PAGE as u64 != 0
+        || vdso % PAGE as u64 != 0
+        || cwd.contains(&0)
+        || deputy == 0
+        || cgroup.first() != Some(&b'/')
+        || cgroup.contains(&0)
+    {
+        return Err(WireError::BadField);
+    }
+    let nvma = read_area_count(r)?;
+    Ok((
+        Begin {
+            mig,
+            home,
+            loadlevel: loadlevel == 1,
+            lock: lock == 1,
+            auto: auto == 1,
+            load_after,
+            nmigs,
+            vdso_lo,
+            vdso,
+            deputy,
+            ident,
+        },
+        BeginText { cwd, cgroup },
+        nvma,
+    ))
+}

@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The migration protocol's last step: the `Commit` message (registers,
+//! FPU, pending signals, open files, task image) and a `Signal` forwarded
+//! to a moved process.
+
+use super::{Reader, WireError, Writer, GREGS_LEN, MAX_FDS, MAX_SIGS, SIGINFO_LEN, XSTATE_MAX};
+
+/// An open file as it travels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fd {
+    /// Its number in the process.
+    pub fd: i32,
+    /// O_ACCMODE | O_APPEND | O_NONBLOCK.
+    pub f_flags: u32,
+    /// Close-on-exec.
+    pub cloexec: bool,
+    /// Its number at the home node.
+    pub home_fd: i32,
+}
+
+/// Bytes of one [`Fd`].
+pub const FD_LEN: usize = 16;
+const FD_FLAGS_OK: u32 = 0o3 | 0o2000 | 0o4000;
+
+/// The parts of `Commit`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Commit<'a> {
+    /// Migration id.
+    pub mig: u64,
+    /// Sum of [`page_hash`] of every page sent.
+    pub sum: u64,
+    /// Pages sent.
+    pub pages: u64,
+    /// Data messages sent.
+    pub msgs: u32,
+    /// General registers.
+    pub gregs: &'a [u8],
+    /// FPU image kind (1: XSAVE, 2: FXSAVE).
+    pub xkind: u32,
+    /// FPU image.
+    pub xstate: &'a [u8],
+    /// Pending signals, `SIGINFO_LEN` each.
+    pub sigs: &'a [u8],
+    /// Open files, `FD_LEN` each.
+    pub fds: &'a [u8],
+    /// The task image (credentials, limits, handlers, mm layout...).
+    pub task: &'a [u8],
+}
+
+/// Most bytes of a task image.
+pub const TASK_MAX: usize = 8192;
+
+/// Writes a `Commit` body.
+pub fn write_commit(w: &mut Writer<'_>, c: &Commit<'_>) -> Result<(), WireError> {
+    if c.gregs.len() != GREGS_LEN
+        || c.xstate.len() > XSTATE_MAX
+        || !c.sigs.len().is_multiple_of(SIGINFO_LEN)
+        || !c.fds.len().is_multiple_of(FD_LEN)
+        || c.task.len() > TASK_MAX
+    {
+        return Err(WireError::BadLength);
+    }
+    w.u64(c.mig)?;
+    w.u64(c.sum)?;
+    w.u64(c.pages)?;
+    w.u32(c.msgs)?;
+    w.bytes(c.gregs)?;
+    w.u32(c.xkind)?;
+    w.u32(c.xstate.len() as u32)?;
+    w.bytes(c.xstate)?;
+    w.u32((c.sigs.len() / SIGINFO_LEN) as u32)?;
+    w.bytes(c.sigs)?;
+    w.u32((c.fds.len() / FD_LEN) as u32)?;
+    w.bytes(c.fds)?;
+    w.u32(c.task.len() as u32)?;
+    w.bytes(c.task)
+}
+
+/// Reads and validates a `Commit` body.
+pub fn read_commit<'a>(r: &mut Reader<'a>) -> Result<Commit<'a>, WireError> {
+    let mig = r.u64()?;
+    let sum = r.u64()?;
+    let pages = r.u64()?;
+    let msgs = r.u32()?;
+    let gregs = r.bytes(GREGS_LEN)?;
+    let xkind = r.u32()?;
+    let xlen = r.u32()? as usize;
+    if !(1..=2).contains(&xkind) || xlen > XSTATE_MAX {
+        return Err(WireError::BadField);
+    }
+    let xstate = r.bytes(xlen)?;
+    let nsig = r.u32()?;
+    if nsig > MAX_SIGS {
+        return Err(WireError::BadLength);
+    }
+    let sigs = r.bytes(nsig as usize * SIGINFO_LEN)?;
+    let nfd = r.u32()?;
+    if nfd > MAX_FDS {
+        return Err(WireError::BadLength);
+    }
+    let fds = r.bytes(nfd as usize * FD_LEN)?;
+    let tl = r.u32()? as usize;
+    if tl > TASK_MAX {
+        return Err(WireError::BadLength);
+    }
+    let task = r.bytes(tl)?;
+    r.end()?;
+    for f in fds.chunks_exact(FD_LEN) {
+        read_fd(f)?;
+    }
+    Ok(Commit {
+        mig,
+        sum,
+        pages,
+        msgs,
+        gregs,
+        xkind,
+        xstate,
+        sigs,
+        fds,
+        task,
+    })
+}
+
+/// Encodes one open file into `out` (`FD_LEN` bytes).
+pub fn write_fd(f: &Fd, out: &mut [u8]) -> Result<(), WireError> {
+    let mut w = Writer::new(out);
+    w.i32(f.fd)?;
+    w.u32(f.f_flags)?;
+    w.u32(u32::from(f.cloexec))?;
+    w.i32(f.home_fd)
+}
+
+/// Decodes one open file.
+pub fn read_fd(p: &[u8]) -> Result<Fd, WireError> {
+    let mut r = Reader::new(p);
+    let fd = r.i32()?;
+    let f_flags = r.u32()?;
+    let cloexec = r.u32()?;
+    let home_fd = r.i32()?;
+    if !(0..65536).contains(&fd)
+        || !(0..65536).contains(&home_fd)
+        || f_flags & !FD_FLAGS_OK != 0
+        || cloexec > 1
+    {
+        return Err(WireError::BadField);
+    }
+    Ok(Fd {
+        fd,
+        f_flags,
+        cloexec: cloexec == 1,
+        home_fd,
+    })
+}
+
+/// A `Signal` body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Signal {
+    /// Signal number, 1..=64.
+    pub sig: u32,
+    /// si_code (SI_USER 0, or SI_KERNEL).
+    pub code: i32,
+    /// Sender's pid.
+    pub from_pid: u32,
+    /// Sender's uid.
+    pub from_uid: u32,
+}
+
+/// Writes a `Signal` body.
+pub fn write_signal(w: &mut Writer<'_>, s: &Signal) -> Result<(), WireError> {
+    w.u32(s.sig)?;
+    w.i32(s.code)?;
+    w.u32(s.from_pid)?;
+    w.u32(s.from_uid)
+}
+
+/// Reads a `Signal` body.
+pub fn read_signal(r: &mut Reader<'_>) -> Result<Signal, WireError> {
+    let s = Signal {
+        sig: r.u32()?,
+        code: r.i32()?,
+        from_pid: r.u32()?,
+        from_uid: r.u32()?,
+    };
+    r.end()?;
+    if !(1..=64).contains(&s.sig) {
+        return Err(WireError::BadField);
+    }
+    Ok(s)
+}

@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The migration protocol's proxy I/O: `Io` requests a moved process
+//! makes on the files it left at home, and the ioctls that may travel.
+
+use super::{Reader, WireError, Writer, IO_MAX};
+
+/// File operations of `Io` (rust/shim.h's VPROC_IO_*).
+pub mod io_op {
+    /// read(2).
+    pub const READ: u32 = 1;
+    /// write(2).
+    pub const WRITE: u32 = 2;
+    /// lseek(2).
+    pub const LSEEK: u32 = 3;
+    /// close(2).
+    pub const CLOSE: u32 = 4;
+    /// ioctl(2) of a terminal (the commands of [`super::ioctl_shape`]).
+    pub const IOCTL: u32 = 5;
+}
+
+/// How an ioctl that travels moves its argument: bytes copied in from the
+/// caller, bytes copied back out, or the argument itself as a value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IoctlShape {
+    /// Bytes read from the caller's argument.
+    pub input: u32,
+    /// Bytes written back to it.
+    pub output: u32,
+    /// The argument is a plain value, not a pointer.
+    pub by_value: bool,
+}
+
+/// The terminal ioctls a migrated process may still make on the terminal
+/// it had at home (x86-64 numbers), with their argument shapes; every
+/// other command fails with ENOTTY. `struct termios` is 36 bytes,
+/// `struct winsize` 8, a pid or count 4.
+pub fn ioctl_shape(cmd: u32) -> Option<IoctlShape> {
+    let (input, output, by_value) = match cmd {
+        0x5401 => (0, 36, false),          // TCGETS
+        0x5402..=0x5404 => (36, 0, false), // TCSETS, TCSETSW, TCSETSF
+        0x5409..=0x540b => (0, 0, true),   // TCSBRK, TCXONC, TCFLSH
+        0x540f => (0, 4, false),           // TIOCGPGRP
+        0x5410 => (4, 0, false),           // TIOCSPGRP
+        0x5413 => (0, 8, false),           // TIOCGWINSZ
+        0x5414 => (8, 0, false),           // TIOCSWINSZ
+        0x541b => (0, 4, false),           // FIONREAD
+        _ => return None,
+    };
+    Some(IoctlShape {
+        input,
+        output,
+        by_value,
+    })
+}
+
+/// An `Io` request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Io<'a> {
+    /// The deputy the proxy belongs to (a later deputy of the same PID,
+    /// or none, answers EBADF).
+    pub deputy: u64,
+    /// The fd at home.
+    pub fd: i32,
+    /// `io_op`.
+    pub op: u32,
+    /// Bytes to read (READ), whence (LSEEK), the command (IOCTL).
+    pub len: u32,
+    /// Offset (LSEEK), the value argument (IOCTL by value).
+    pub arg: i64,
+    /// Bytes to write (WRITE), the argument's input bytes (IOCTL).
+    pub data: &'a [u8],
+}
+
+/// Writes an `Io` body.
+pub fn write_io(w: &mut Writer<'_>, io: &Io<'_>) -> Result<(), WireError> {
+    w.u64(io.deputy)?;
+    w.i32(io.fd)?;
+    w.u32(io.op)?;
+    w.u32(io.len)?;
+    w.i64(io.arg)?;
+    w.bytes(io.data)
+}
+
+/// Reads and validates an `Io` body.
+pub fn read_io<'a>(r: &mut Reader<'a>) -> Result<Io<'a>, WireError> {
+    let deputy = r.u64()?;
+    let fd = r.i32()?;
+    let op = r.u32()?;
+    let len = r.u32()?;
+    let arg = r.i64()?;
+    let data = r.rest();
+    let ok = (0..65536).contains(&fd)
+        && match op {
+            io_op::READ => len as usize <= IO_MAX && data.is_empty(),
+            io_op::WRITE => data.len() <= IO_MAX && len as usize == data.len(),
+            io_op::LSEEK => len <= 4 && data.is_empty(),
+            io_op::CLOSE => data.is_empty(),
+            // `len` is the command; `data` its input.
+            io_op::IOCTL => ioctl_shape(len).is_some_and(|s| s.input as usize == data.len()),
+            _ => false,
+        };
+    if !ok {
+        return Err(WireError::BadField);
+    }
+    Ok(Io {
+        deputy,
+        fd,
+        op,
+        len,
+        arg,
+        data,
+    })
+}
