@@ -92,6 +92,9 @@ const DATA_WINDOW: u32 = 256;
 const MAX_PENDING_EXITS: usize = 1024;
 const MAX_MOVED: usize = 256;
 const MAX_STARTED: usize = 256;
+/// The most signals a deputy holds for its process while they cannot be
+/// forwarded (one per number is enough: a signal is pending or not).
+const MAX_SIGS_PENDING: usize = 64;
 const NSEC_PER_MSEC: u64 = 1_000_000;
 const SIGKILL: u32 = 9;
 
@@ -143,6 +146,23 @@ struct Deputy {
     home_mig: Option<u64>,
     /// When it ends, and where the process runs (`logic::custody`).
     custody: DeputyCustody,
+    /// Signals to forward, in order, each until acknowledged (bounded).
+    sigs: KVec<mig::Signal>,
+    /// The last signal number given.
+    next_sig: u32,
+    /// The reply to the process's last file operation (a repeat of it
+    /// after a lost reply gets this, and is not done twice).
+    last_io: Option<IoReply>,
+    /// It is inside a file operation for the process (which may block:
+    /// a terminal read waits for a person). Its end interrupts it.
+    serving: bool,
+}
+
+/// A deputy's reply to a file operation, kept for a repeat.
+struct IoReply {
+    seq: u32,
+    value: i64,
+    data: KVec<u8>,
 }
 
 /// An exit of a moved process that home has not acknowledged yet.
@@ -198,6 +218,10 @@ struct BodyRec {
     dest: u8,
     /// Whether it may run on (`logic::custody`).
     custody: BodyCustody,
+    /// The last request number its proxies used.
+    io_seq: u32,
+    /// The last signal number from its deputy delivered here.
+    sig_seq: u32,
 }
 
 /// Exits of bodies (pid, home, deputy id, status), for the home nodes
@@ -238,8 +262,14 @@ pub(crate) struct Counters {
     pub(crate) fenced: Counter,
     /// Deputies that ended as killed: their process was lost.
     pub(crate) lost: Counter,
-    /// Migrations refused because the list of started ones was full.
+    /// Started migrations forgotten early because the list was full.
     pub(crate) started_full: Counter,
+    /// Proxied file operations sent again after the link broke.
+    pub(crate) io_retries: Counter,
+    /// Signals forwarded again (no acknowledgement yet).
+    pub(crate) signal_retries: Counter,
+    /// Signals not forwarded (the deputy's list was full).
+    pub(crate) signals_dropped: Counter,
 }
 
 /// What `/proc/cluster/custody` shows: the counters and the lists now.

@@ -107,6 +107,9 @@ impl ProcFileOps for Custody {
             ("fenced", c.fenced.get()),
             ("lost", c.lost.get()),
             ("started_full", c.started_full.get()),
+            ("io_retries", c.io_retries.get()),
+            ("signal_retries", c.signal_retries.get()),
+            ("signals_dropped", c.signals_dropped.get()),
         ] {
             let _ = writeln!(m, "{} {}", name, v);
         }

@@ -384,7 +384,7 @@ fn commit_round_trip_and_bad_input() {
 
 #[test]
 fn signal_and_io_validation() {
-    let mut b = vec![0u8; 16];
+    let mut b = vec![0u8; SIGNAL_LEN];
     write_signal(
         &mut Writer::new(&mut b),
         &Signal {
@@ -392,10 +392,14 @@ fn signal_and_io_validation() {
             code: 0,
             from_pid: 1,
             from_uid: 0,
+            deputy: 5,
+            seq: 1,
         },
     )
     .unwrap();
-    assert_eq!(read_signal(&mut Reader::new(&b)).unwrap().sig, 10);
+    let s = read_signal(&mut Reader::new(&b)).unwrap();
+    assert_eq!((s.sig, s.deputy, s.seq), (10, 5, 1));
+    assert!(read_signal(&mut Reader::new(&b[..SIGNAL_LEN - 1])).is_err());
     for sig in [0u32, 65, 1000] {
         write_signal(
             &mut Writer::new(&mut b),
@@ -404,6 +408,8 @@ fn signal_and_io_validation() {
                 code: 0,
                 from_pid: 1,
                 from_uid: 0,
+                deputy: 5,
+                seq: 1,
             },
         )
         .unwrap();
@@ -412,6 +418,7 @@ fn signal_and_io_validation() {
     let data = [7u8; 100];
     let io = Io {
         deputy: 0xfeed,
+        seq: 3,
         fd: 1,
         op: io_op::WRITE,
         len: 100,

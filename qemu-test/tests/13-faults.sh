@@ -24,7 +24,7 @@ counter() { on "$1" "awk '\$1 == \"$2\" { print \$2 }' /proc/cluster/custody"; }
 # started TAG ARGS: starts vproc-mtest ARGS at home (node 1), its parent
 # the shell that records its status in /tmp/TAG.status; prints its PID.
 start_home() {
-    on 1 "rm -f /tmp/$1.*; cd /tmp; $M $2 > /dev/null 2>&1 & p=\$!; echo \$p > /tmp/$1.pid
+    on 1 "rm -f /tmp/$1.*; cd /tmp; $M $2 > /tmp/$1.out 2>&1 & p=\$!; echo \$p > /tmp/$1.pid
           wait \$p; echo \$? > /tmp/$1.status" >/dev/null 2>&1 &
     on 1 "for i in \$(seq 100); do [ -s /tmp/$1.pid ] && break; sleep 0.1; done; cat /tmp/$1.pid"
 }
@@ -57,6 +57,41 @@ dt=$(( $(date +%s) - t0 ))
 check "f1: within 15 s of the heal (took $dt s)" test "$dt" -le 15
 check_eq "f1: nothing was fenced" "$fenced2" "$(counter 2 fenced)"
 check "f1: node 2 up again" wait_up 2 1 20
+
+# --- a cut of 4 s while the process writes to its home file and gets
+# signals from home: every write done once, in order; every signal
+# delivered once (proxied writes and signals are numbered, repeated until
+# acknowledged, and a repeat is answered from the first reply).
+pid=$(start_home f4 "-m 1 -t 60 -w /tmp/f4.go")
+check_eq "f4: goto 2 succeeds" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
+sleep 1
+"$CLUSTER" cut 2
+on 1 "kill -USR1 $pid; sleep 0.5; kill -USR1 $pid"
+sleep 3.5
+"$CLUSTER" heal 2
+on 2 "touch /tmp/f4.go"
+check_eq "f4: its parent's wait() gets status 0" 0 "$(wait_status f4 60)"
+check_eq "f4: every tick at home, in order, none doubled or lost" \
+    "$(seq 0 59 | sed 's/^/tick /')" "$(on 1 'grep ^tick /tmp/f4.out')"
+check_eq "f4: both signals sent during the cut reached it once each" "usr1 2" "$(on 1 'grep ^usr1 /tmp/f4.out')"
+check "f4: node 2 up again" wait_up 2 1 20
+
+# --- a deputy blocked reading for its process (a FIFO here, a terminal
+# alike) ends when the process is killed where it runs: it does not wait
+# for, and eat, the next line written.
+on 1 "rm -f /tmp/f5.fifo; mkfifo /tmp/f5.fifo; (sleep 300 > /tmp/f5.fifo &)"
+on 1 "rm -f /tmp/f5.*.go; cd /tmp; $M -m 1 -t 1 -q -r -w /tmp/f5.go < /tmp/f5.fifo > /tmp/f5.out 2>&1 & p=\$!; echo \$p > /tmp/f5.pid
+      wait \$p; echo \$? > /tmp/f5.status" >/dev/null 2>&1 &
+pid=$(on 1 "for i in \$(seq 100); do [ -s /tmp/f5.pid ] && break; sleep 0.1; done; cat /tmp/f5.pid")
+check_eq "f5: goto 2 succeeds" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
+on 2 "touch /tmp/f5.go"
+sleep 2
+check_eq "f5: it waits reading its home FIFO" "" "$(on 1 "cat /tmp/f5.status 2>/dev/null")"
+on 2 "kill -9 $pid"
+check_eq "f5: killed on node 2, the parent's wait() returns 137" 137 "$(wait_status f5 10)"
+check_eq "f5: the next line written is there for the next reader" "hello" \
+    "$(on 1 "(echo hello > /tmp/f5.fifo &); timeout 5 head -1 < /tmp/f5.fifo")"
+on 1 "pkill -f 'sleep 300'; rm -f /tmp/f5.fifo"
 
 # --- the process's node is cut for 20 s: it is killed there (fenced)
 # before its deputy gives it up; the parent sees 137 within the bound;

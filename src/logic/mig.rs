@@ -57,7 +57,7 @@ pub use areas::{
 #[allow(unused_imports)]
 pub use commit::{
     read_commit, read_fd, read_signal, write_commit, write_fd, write_signal, Commit, Fd, Signal,
-    FD_LEN, TASK_MAX,
+    FD_LEN, SIGNAL_LEN, TASK_MAX,
 };
 #[allow(unused_imports)]
 pub use control::{

@@ -5,7 +5,7 @@
 //! the process's file operations, forwards the signals it gets, and ends
 //! with the process's exit code. Must not touch the destination's state.
 
-use super::{Deputy, Inbound, Migrator, Msg, WireResult, SIGKILL};
+use super::{Deputy, Inbound, IoReply, Migrator, Msg, WireResult, MAX_SIGS_PENDING, SIGKILL};
 use crate::events::EventKind;
 use crate::logic::custody::{self, Answer, Asker, DeputyAction, DeputyEvent};
 use crate::logic::errno::Errno;
@@ -13,7 +13,20 @@ use crate::logic::mig::{self, io_op, Kind, Reader, Signal};
 use crate::logic::wire::WireError;
 use crate::sys::migrate::{self as sm};
 use crate::sys::time::now_ns;
-use kernel::{prelude::*, time::msecs_to_jiffies};
+use kernel::{prelude::*, sync::Arc, time::msecs_to_jiffies};
+
+/// A task work that does nothing: queued with a notification, it makes a
+/// deputy's interruptible wait return (see `interrupt_deputy`).
+struct Interrupt;
+
+impl sm::TaskWork for Interrupt {
+    fn run(self: Arc<Self>) -> Option<i32> {
+        None
+    }
+}
+
+/// How long a forwarded signal waits for its acknowledgement.
+const SIGNAL_TIMEOUT_MS: u32 = 2000;
 
 impl Migrator {
     pub(super) fn make_deputy(&self, pid: u32, at: u8, nmigs: u32, id: u64) -> Result {
@@ -26,6 +39,10 @@ impl Migrator {
                 exit: None,
                 home_mig: None,
                 custody: custody::Deputy::new(at, now_ns()),
+                sigs: KVec::new(),
+                next_sig: 0,
+                last_io: None,
+                serving: false,
             },
             GFP_KERNEL,
         )?;
@@ -52,7 +69,11 @@ impl Migrator {
         loop {
             let at = self.table.away(pid).unwrap_or(self.me);
             if sm::fatal_pending() {
-                let _ = self.forward_signal(pid, at, SIGKILL, 0x80, 0, 0);
+                // Killed at home: the process is killed too (one try:
+                // this task is going; if it does not get through, the
+                // body is fenced when it finds its deputy gone).
+                self.queue_signal(pid, SIGKILL, 0x80, 0, 0);
+                self.flush_signals(pid, at);
                 self.drop_deputy(pid);
                 return None;
             }
@@ -148,22 +169,66 @@ impl Migrator {
         }
     }
 
-    pub(super) fn forward_signal(
-        &self,
-        pid: u32,
-        at: u8,
-        sig: u32,
-        code: i32,
-        from_pid: u32,
-        from_uid: u32,
-    ) -> Result {
-        let s = Signal {
+    /// Queues signal `sig` for the process (numbered), to be forwarded by
+    /// [`Self::flush_signals`].
+    fn queue_signal(&self, pid: u32, sig: u32, code: i32, from_pid: u32, from_uid: u32) {
+        let mut s = self.state.lock();
+        let Some(d) = s.deputies.iter_mut().find(|d| d.pid == pid) else {
+            return;
+        };
+        if d.sigs.len() >= MAX_SIGS_PENDING {
+            drop(s);
+            self.counters.signals_dropped.inc();
+            pr_info_ratelimited!("pid {}: too many signals pending, signal {} dropped\n", pid, sig);
+            return;
+        }
+        d.next_sig = d.next_sig.wrapping_add(1).max(1);
+        let sg = Signal {
             sig,
             code,
             from_pid,
             from_uid,
+            deputy: d.id,
+            seq: d.next_sig,
         };
-        self.send(at, Kind::Signal, pid, 16, |w| mig::write_signal(w, &s))
+        if d.sigs.push(sg, GFP_KERNEL).is_err() {
+            drop(s);
+            self.counters.signals_dropped.inc();
+        }
+    }
+
+    /// Forwards the queued signals to node `at` in order, each until it
+    /// is acknowledged (delivered there, or refused for good); stops at
+    /// the first without an answer or "not here" (ESRCH: the process is
+    /// elsewhere now): the deputy's loop tries again.
+    fn flush_signals(&self, pid: u32, at: u8) {
+        loop {
+            let first = {
+                let s = self.state.lock();
+                s.deputies
+                    .iter()
+                    .find(|d| d.pid == pid)
+                    .and_then(|d| d.sigs.first().copied())
+            };
+            let Some(sg) = first else { return };
+            let r = self.request(at, Kind::Signal, pid, SIGNAL_TIMEOUT_MS, mig::SIGNAL_LEN, |w| {
+                mig::write_signal(w, &sg)
+            });
+            match r {
+                Ok((v, _)) if v != Errno::ESRCH.to_result() => {
+                    let mut s = self.state.lock();
+                    if let Some(d) = s.deputies.iter_mut().find(|d| d.pid == pid) {
+                        if d.sigs.first().is_some_and(|x| x.seq == sg.seq) {
+                            let _ = d.sigs.remove(0);
+                        }
+                    }
+                }
+                _ => {
+                    self.counters.signal_retries.inc();
+                    return;
+                }
+            }
+        }
     }
 
     /// Forwards every signal pending for the deputy to the process.
@@ -175,12 +240,45 @@ impl Migrator {
             if sig == 0 || sig > 64 {
                 continue;
             }
-            if self
-                .forward_signal(pid, at, sig, code, from_pid, from_uid)
-                .is_err()
-            {
-                pr_warn!("pid {}: signal {} not forwarded to node {}\n", pid, sig, at);
-            }
+            self.queue_signal(pid, sig, code, from_pid, from_uid);
+        }
+        self.flush_signals(pid, at);
+    }
+
+    fn set_serving(&self, pid: u32, on: bool) {
+        let mut s = self.state.lock();
+        if let Some(d) = s.deputies.iter_mut().find(|d| d.pid == pid) {
+            d.serving = on;
+        }
+    }
+
+    /// The reply kept for a repeat of request `seq` of process `pid`.
+    fn replay(&self, pid: u32, seq: u32) -> Option<(i64, KVec<u8>)> {
+        if seq == 0 {
+            return None;
+        }
+        let s = self.state.lock();
+        let d = s.deputies.iter().find(|d| d.pid == pid)?;
+        let r = d.last_io.as_ref().filter(|r| r.seq == seq)?;
+        let mut data = KVec::new();
+        data.extend_from_slice(&r.data, GFP_KERNEL).ok()?;
+        Some((r.value, data))
+    }
+
+    /// Keeps the reply to request `seq` of process `pid` (for a repeat).
+    fn keep_reply(&self, pid: u32, seq: u32, value: i64, data: &[u8]) {
+        if seq == 0 {
+            return;
+        }
+        let mut copy = KVec::new();
+        let ok = copy.extend_from_slice(data, GFP_KERNEL).is_ok();
+        let mut s = self.state.lock();
+        if let Some(d) = s.deputies.iter_mut().find(|d| d.pid == pid) {
+            d.last_io = ok.then_some(IoReply {
+                seq,
+                value,
+                data: copy,
+            });
         }
     }
 
@@ -197,6 +295,13 @@ impl Migrator {
             );
             return;
         };
+        // A repeat (the reply was lost with a link): the first reply, not
+        // the operation again.
+        if let Some((v, data)) = self.replay(pid, io.seq) {
+            self.respond(msg.from, msg.req, pid, v, &data);
+            return;
+        }
+        self.set_serving(pid, true);
         if io.op == io_op::IOCTL {
             let mut out = [0u8; 64];
             let ret = match mig::ioctl_shape(io.len) {
@@ -206,9 +311,11 @@ impl Migrator {
                 }
                 None => Errno::ENOTTY.to_result(),
             };
+            self.set_serving(pid, false);
             self.forward_signals(pid, at);
             let n = mig::ioctl_shape(io.len).map_or(0, |s| s.output as usize);
             let data: &[u8] = if ret >= 0 { &out[..n.min(64)] } else { &[] };
+            self.keep_reply(pid, io.seq, ret, data);
             self.respond(msg.from, msg.req, pid, ret, data);
             return;
         }
@@ -219,6 +326,7 @@ impl Migrator {
             _ => 0,
         };
         if buf.resize(n, 0, GFP_KERNEL).is_err() {
+            self.set_serving(pid, false);
             self.respond(msg.from, msg.req, pid, Errno::ENOMEM.to_result(), &[]);
             return;
         }
@@ -226,6 +334,7 @@ impl Migrator {
             buf.copy_from_slice(io.data);
         }
         let ret = sm::fd_io(io.fd, io.op, &mut buf, io.len, io.arg);
+        self.set_serving(pid, false);
         // A signal that interrupted it reaches the process first.
         self.forward_signals(pid, at);
         let data: &[u8] = if io.op == io_op::READ && ret > 0 {
@@ -233,6 +342,7 @@ impl Migrator {
         } else {
             &[]
         };
+        self.keep_reply(pid, io.seq, ret, data);
         self.respond(msg.from, msg.req, pid, ret, data);
     }
 
@@ -263,13 +373,30 @@ impl Migrator {
         let id = r.u64()?;
         r.end()?;
         let mut s = self.state.lock();
+        let mut blocked = false;
         if let Some(d) = s.deputies.iter_mut().find(|d| d.pid == h.pid && d.id == id) {
             d.exit = Some(code);
+            blocked = d.serving;
         }
         drop(s);
         self.cv.notify_all();
+        if blocked {
+            // Blocked in a read for the process (a terminal waiting for a
+            // person): interrupt it, so that it ends now and does not eat
+            // the next line typed.
+            self.interrupt_deputy(h.pid);
+        }
         self.respond(from, h.req, h.pid, 0, &[]);
         Ok(())
+    }
+
+    /// Interrupts what deputy `pid` waits for (a task work queued with a
+    /// notification, as a signal would, without one).
+    fn interrupt_deputy(&self, pid: u32) {
+        let Ok(t) = sm::Task::of(pid) else { return };
+        if let Ok(w) = Arc::new(Interrupt, GFP_KERNEL) {
+            let _ = sm::task_work(&t, true, w);
+        }
     }
 
     /// Asks node `n` whether the process of deputy `pid` still runs

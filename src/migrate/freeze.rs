@@ -178,7 +178,7 @@ impl Migrator {
                 }
                 GoAction::Retry => {
                     self.counters.go_retries.inc();
-                    crate::sys::thread::sleep_ms(GO_RETRY_MS);
+                    crate::sys::time::msleep(GO_RETRY_MS);
                 }
             }
         }

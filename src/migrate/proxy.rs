@@ -8,7 +8,12 @@ use super::{Inbound, Migrator, WireResult};
 use crate::logic::errno::Errno;
 use crate::logic::mig::{self, io_op, Io, Kind, Reader};
 use crate::sys::migrate::{self as sm};
+use crate::sys::time::now_ns;
 use kernel::prelude::*;
+
+/// How long a proxied request is repeated across a broken link (past the
+/// fencing bound: by then the process is killed if home stays away).
+const IO_RETRY_NS: u64 = 30_000_000_000;
 
 impl Migrator {
     /// An ioctl on a proxy (the body's side): terminal commands travel to
@@ -25,19 +30,16 @@ impl Migrator {
         }
         let io = Io {
             deputy: f.deputy,
+            seq: self.next_io_seq(pid),
             fd: f.home_fd,
             op: io_op::IOCTL,
             len: cmd,
             arg: if sh.by_value { arg } else { 0 },
             data: input,
         };
-        let r = self.request(home, Kind::Io, pid, 60_000, 32 + input.len(), |w| {
-            mig::write_io(w, &io)
-        });
-        let (v, d) = match r {
+        let (v, d) = match self.proxy_request(home, pid, &io, 60_000) {
             Ok(x) => x,
-            Err(e) if e == EINTR => return Errno::EINTR.to_result(),
-            Err(_) => return Errno::EIO.to_result(),
+            Err(e) => return e,
         };
         if v >= 0 && sh.output > 0 {
             if d.len() != sh.output as usize {
@@ -50,14 +52,83 @@ impl Migrator {
         v
     }
 
-    /// A `Signal` from the home node of a process running here.
+    /// The next request number of process `pid`'s proxies.
+    fn next_io_seq(&self, pid: u32) -> u32 {
+        let mut b = self.bodies.lock();
+        match b.iter_mut().find(|b| b.pid == pid) {
+            Some(b) => {
+                b.io_seq = b.io_seq.wrapping_add(1).max(1);
+                b.io_seq
+            }
+            None => 0,
+        }
+    }
+
+    /// An `Io` request to the deputy, repeated with the same number when
+    /// the link breaks (the deputy answers a repeat with its first reply:
+    /// a write is done once), until it is back, the process is killed
+    /// (fenced when home stays away) or [`IO_RETRY_NS`] passed. The error
+    /// is the result to return.
+    fn proxy_request(
+        &self,
+        home: u8,
+        pid: u32,
+        io: &Io<'_>,
+        timeout_ms: u32,
+    ) -> core::result::Result<(i64, KVec<u8>), i64> {
+        let start = now_ns();
+        loop {
+            let r = self.request(home, Kind::Io, pid, timeout_ms, 36 + io.data.len(), |w| {
+                mig::write_io(w, io)
+            });
+            match r {
+                Ok(x) => return Ok(x),
+                Err(e) if e == EINTR => return Err(Errno::EINTR.to_result()),
+                Err(_) => {
+                    if io.seq == 0
+                        || sm::fatal_pending()
+                        || self.body(pid).is_none()
+                        || now_ns().saturating_sub(start) > IO_RETRY_NS
+                    {
+                        return Err(Errno::EIO.to_result());
+                    }
+                    self.counters.io_retries.inc();
+                    crate::sys::time::msleep(250);
+                }
+            }
+        }
+    }
+
+    /// A `Signal` from the home node of a process running here (a
+    /// request): delivered once, whatever the repeats; ESRCH when the
+    /// process is not (or no more) here, so that its deputy keeps it for
+    /// where it is now.
     pub(super) fn on_signal(&self, m: Inbound<'_>) -> WireResult {
         let Inbound { from, h, body } = m;
         let mut r = Reader::new(body);
         let sg = mig::read_signal(&mut r)?;
-        if self.body(h.pid).is_some_and(|b| b.home == from) {
-            let _ = sm::signal(h.pid, sg.sig, sg.code, sg.from_pid, sg.from_uid);
-        }
+        let verdict = {
+            let mut b = self.bodies.lock();
+            match b.iter_mut().find(|b| {
+                b.pid == h.pid && b.home == from && b.deputy == sg.deputy && !b.retiring
+            }) {
+                None => Err(Errno::ESRCH),
+                Some(b) if sg.seq != 0 && sg.seq <= b.sig_seq => Ok(false),
+                Some(b) => {
+                    b.sig_seq = b.sig_seq.max(sg.seq);
+                    Ok(true)
+                }
+            }
+        };
+        let v = match verdict {
+            Ok(true) => {
+                let _ = sm::signal(h.pid, sg.sig, sg.code, sg.from_pid, sg.from_uid);
+                0
+            }
+            Ok(false) => 0,
+            Err(e) => e.to_result(),
+        };
+        self.respond(from, h.req, h.pid, v, &[]);
         Ok(())
     }
 }
@@ -75,13 +146,14 @@ impl sm::ProxyIo for Migrator {
             if self.body(pid).is_some_and(|b| !b.retiring) {
                 let io = Io {
                     deputy,
+                    seq: 0,
                     fd: home_fd,
                     op,
                     len: 0,
                     arg: 0,
                     data: &[],
                 };
-                let _ = self.send(home, Kind::Io, pid, 32, |w| mig::write_io(w, &io));
+                let _ = self.send(home, Kind::Io, pid, 36, |w| mig::write_io(w, &io));
             }
             return 0;
         }
@@ -99,6 +171,7 @@ impl sm::ProxyIo for Migrator {
         };
         let io = Io {
             deputy,
+            seq: self.next_io_seq(pid),
             fd: home_fd,
             op,
             len,
@@ -107,13 +180,9 @@ impl sm::ProxyIo for Migrator {
         };
         // A read of a terminal may wait for a person: no time limit.
         let timeout = if op == io_op::READ { u32::MAX } else { 60_000 };
-        let r = self.request(home, Kind::Io, pid, timeout, 32 + data.len(), |w| {
-            mig::write_io(w, &io)
-        });
-        let (v, d) = match r {
+        let (v, d) = match self.proxy_request(home, pid, &io, timeout) {
             Ok(x) => x,
-            Err(e) if e == EINTR => return Errno::EINTR.to_result(),
-            Err(_) => return Errno::EIO.to_result(),
+            Err(e) => return e,
         };
         if op == io_op::READ && v > 0 {
             if v as usize != d.len() || d.len() > buf.len() {

@@ -451,6 +451,8 @@ impl Migrator {
                                 retiring: false,
                                 dest: 0,
                                 custody: custody::Body::new(now_ns()),
+                                io_seq: 0,
+                                sig_seq: 0,
                             },
                             GFP_ATOMIC,
                         )?;

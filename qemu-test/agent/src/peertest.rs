@@ -413,6 +413,7 @@ fn main() {
         "mig-stray" => {
             let io = mig::Io {
                 deputy: 1,
+                seq: 1,
                 fd: 1,
                 op: mig::io_op::WRITE,
                 len: 3,

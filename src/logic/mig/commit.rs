@@ -165,14 +165,23 @@ pub struct Signal {
     pub from_pid: u32,
     /// Sender's uid.
     pub from_uid: u32,
+    /// The deputy that forwards it.
+    pub deputy: u64,
+    /// Its number from that deputy (from 1): a repeated one is delivered once.
+    pub seq: u32,
 }
+
+/// The length of a `Signal` body.
+pub const SIGNAL_LEN: usize = 28;
 
 /// Writes a `Signal` body.
 pub fn write_signal(w: &mut Writer<'_>, s: &Signal) -> Result<(), WireError> {
     w.u32(s.sig)?;
     w.i32(s.code)?;
     w.u32(s.from_pid)?;
-    w.u32(s.from_uid)
+    w.u32(s.from_uid)?;
+    w.u64(s.deputy)?;
+    w.u32(s.seq)
 }
 
 /// Reads a `Signal` body.
@@ -182,6 +191,8 @@ pub fn read_signal(r: &mut Reader<'_>) -> Result<Signal, WireError> {
         code: r.i32()?,
         from_pid: r.u32()?,
         from_uid: r.u32()?,
+        deputy: r.u64()?,
+        seq: r.u32()?,
     };
     r.end()?;
     if !(1..=64).contains(&s.sig) {

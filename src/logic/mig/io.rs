@@ -60,6 +60,9 @@ pub struct Io<'a> {
     /// The deputy the proxy belongs to (a later deputy of the same PID,
     /// or none, answers EBADF).
     pub deputy: u64,
+    /// The process's request number (from 1): a request repeated after a
+    /// lost reply carries the same one and gets the first one's reply.
+    pub seq: u32,
     /// The fd at home.
     pub fd: i32,
     /// `io_op`.
@@ -75,6 +78,7 @@ pub struct Io<'a> {
 /// Writes an `Io` body.
 pub fn write_io(w: &mut Writer<'_>, io: &Io<'_>) -> Result<(), WireError> {
     w.u64(io.deputy)?;
+    w.u32(io.seq)?;
     w.i32(io.fd)?;
     w.u32(io.op)?;
     w.u32(io.len)?;
@@ -85,6 +89,7 @@ pub fn write_io(w: &mut Writer<'_>, io: &Io<'_>) -> Result<(), WireError> {
 /// Reads and validates an `Io` body.
 pub fn read_io<'a>(r: &mut Reader<'a>) -> Result<Io<'a>, WireError> {
     let deputy = r.u64()?;
+    let seq = r.u32()?;
     let fd = r.i32()?;
     let op = r.u32()?;
     let len = r.u32()?;
@@ -105,6 +110,7 @@ pub fn read_io<'a>(r: &mut Reader<'a>) -> Result<Io<'a>, WireError> {
     }
     Ok(Io {
         deputy,
+        seq,
         fd,
         op,
         len,
