@@ -297,7 +297,9 @@ impl AdmitError {
     pub fn as_str(&self) -> &'static str {
         match self {
             AdmitError::TooManyUnauth => "too many unauthenticated connections",
-            AdmitError::TooManyFromSource => "too many unauthenticated connections from one address",
+            AdmitError::TooManyFromSource => {
+                "too many unauthenticated connections from one address"
+            }
         }
     }
 }
