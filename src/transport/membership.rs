@@ -291,12 +291,17 @@ impl Transport {
         c.outgoing_to == 0 && !c.up.load(Ordering::Acquire) && !c.dead.load(Ordering::Acquire)
     }
 
-    /// Connections tracked now, and how many of them are accepted ones
-    /// not yet authenticated.
-    pub(super) fn conn_counts(&self) -> (usize, usize) {
+    /// Connections tracked now, how many of them are accepted ones not
+    /// yet authenticated, and the age of the oldest of those (ms).
+    pub(super) fn conn_counts(&self) -> (usize, usize, u64) {
+        let now = now_ns();
         let n = self.nodes.lock();
-        let unauth = n.conns.iter().filter(|c| Self::unauth(c)).count();
-        (n.conns.len(), unauth)
+        let (mut unauth, mut oldest) = (0, 0);
+        for c in n.conns.iter().filter(|c| Self::unauth(c)) {
+            unauth += 1;
+            oldest = oldest.max(now.saturating_sub(c.started_ns) / NSEC_PER_MSEC);
+        }
+        (n.conns.len(), unauth, oldest)
     }
 
     /// Registers a new connection for reaping; fails once stopping, or for
@@ -354,11 +359,14 @@ impl Transport {
             return Err(RefuseReason::NotMember);
         }
         // A claim that may be a duplicate goes on to the proof.
-        if judge_claim(self.me, node, from, Self::up_from(s), false) == Claim::AlreadyUp {
+        let up_from = Self::up_from(s);
+        if judge_claim(self.me, node, from, up_from, false) == Claim::AlreadyUp {
             return Err(RefuseReason::AlreadyUp);
         }
-        // Both dialled at once: the lower node's own attempt wins.
-        if s.connecting && self.me < node {
+        // Both dialled at once: the lower node's own attempt wins (the
+        // flag stays set while our dial is the node's connection, so it
+        // only matters while the node is not up).
+        if up_from.is_none() && s.connecting && self.me < node {
             return Err(RefuseReason::Duplicate);
         }
         Ok(())

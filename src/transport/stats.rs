@@ -80,9 +80,10 @@ impl ProcFileOps for TransportFile {
         for (name, v) in limits {
             let _ = writeln!(m, "{} {}", name, v);
         }
-        let (conns, unauth) = t.conn_counts();
+        let (conns, unauth, oldest) = t.conn_counts();
         let _ = writeln!(m, "conns {}", conns);
         let _ = writeln!(m, "unauth {}", unauth);
+        let _ = writeln!(m, "unauth_oldest_ms {}", oldest);
         let counters: [(&str, &AtomicU64); 8] = [
             ("accept_refused_cap", &s.accept_refused_cap),
             ("accept_refused_source", &s.accept_refused_source),
