@@ -44,6 +44,8 @@ pub(crate) enum EventKind {
     MigrateFailed,
     /// The load leveller decided a move (and why).
     Balance,
+    /// A second node claimed a node number that is up (or ours): refused.
+    Duplicate,
 }
 
 impl EventKind {
@@ -60,6 +62,7 @@ impl EventKind {
             EventKind::Migrate => "migrate",
             EventKind::MigrateFailed => "migrate-failed",
             EventKind::Balance => "balance",
+            EventKind::Duplicate => "duplicate",
         }
     }
 }

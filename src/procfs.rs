@@ -17,6 +17,8 @@
 //! /proc/cluster/loadlevellist    programs that get loadlevel 1 at exec;
 //!                                root writes NAME to add, -NAME to remove
 //! /proc/cluster/events           the event log, a stream (see events.rs)
+//! /proc/cluster/transport        the transport's limits and what they
+//!                                refused (see transport/stats.rs)
 //! /proc/cluster/admin/           root only:
 //!     key                        write the cluster key (never readable)
 //!     add, remove                add "N@A.B.C.D:PORT" / remove "N" a peer
@@ -521,6 +523,11 @@ impl ClusterProc {
             c"custody",
             0o444,
             Arc::new(Custody(migrator.clone()), GFP_KERNEL)?,
+        )?;
+        root.add(
+            c"transport",
+            0o444,
+            Arc::new(crate::transport::TransportFile(t.clone()), GFP_KERNEL)?,
         )?;
         let waker = root.add_stream(c"events", 0o444, t.events.clone())?;
         t.events.set_waker(Some(waker));

@@ -31,17 +31,27 @@
 //! thread), `conn` (one connection, its queue and its threads), `handshake`
 //! (Hello/HelloAck/Auth/Welcome over the codec of `logic::wire` and
 //! `logic::key`), `router` (incoming messages to the layers above,
-//! request/response matching, process-list serving) and `bench` (the
-//! transport bench and the CPU speed figure).
+//! request/response matching, process-list serving), `bench` (the
+//! transport bench and the CPU speed figure) and `stats` (the counters of
+//! what the limits refused, `/proc/cluster/transport`).
+//!
+//! Under attack: an accepted connection must authenticate within
+//! `logic::peers::HANDSHAKE_DEADLINE_MS` in total (the manager closes it
+//! otherwise); accepted connections not yet authenticated have their own
+//! small cap and a per-source limit, which dials never count against; an
+//! authenticated claim of a node number that is up from another address
+//! (or of ours) is refused and reported as a duplicate.
 
 mod bench;
 mod conn;
 mod handshake;
 mod membership;
 mod router;
+mod stats;
 
 pub(crate) use membership::{NodeObserver, NodeState};
 pub(crate) use router::{MigService, Service};
+pub(crate) use stats::TransportFile;
 
 use crate::events::{EventKind, Events};
 use crate::logic::key::{parse_key, ClusterKey};
@@ -60,6 +70,7 @@ use kernel::{
     sync::{Arc, Mutex, SpinLock},
 };
 use membership::{Manager, Nodes, Slot, BACKOFF_MIN_MS};
+use stats::Stats;
 
 /// The port a node listens on when `peers=` does not say.
 pub(crate) const DEFAULT_PORT: u16 = 7300;
@@ -154,6 +165,8 @@ pub(crate) struct Transport {
     /// CPU-bound processes here, as the load leveller last counted them.
     pub(crate) busy: AtomicU32,
     next_req_id: AtomicU64,
+    /// What the limits refused or dropped (`/proc/cluster/transport`).
+    stats: Stats,
     listener: Socket,
     /// The cluster's name (`cluster=`), the salt of every key derived.
     cluster: &'static [u8],
@@ -217,6 +230,7 @@ impl Transport {
                 loadlevel: AtomicBool::new(true),
                 busy: AtomicU32::new(0),
                 next_req_id: AtomicU64::new(1),
+                stats: Stats::new(),
                 listener,
                 cluster,
                 key <- new_spinlock!(key, "Transport::key"),
@@ -350,13 +364,11 @@ impl ThreadFn for Listener {
         while !thread::should_stop() && !t.stopping.load(Ordering::Acquire) {
             match t.listener.accept() {
                 Ok(sock) => {
-                    // On failure the socket is closed at once.
+                    // On failure the socket is closed at once (a refusal
+                    // by the limits is counted and logged by `track`).
                     if let Err(e) = Conn::accepted(t, sock) {
-                        if PEER_LOG.allow() {
-                            pr_warn!(
-                                "incoming connection dropped (error {}: too many connections?)\n",
-                                e.to_errno()
-                            );
+                        if e != EMFILE && PEER_LOG.allow() {
+                            pr_warn!("incoming connection dropped (error {})\n", e.to_errno());
                         }
                     }
                 }

@@ -1,6 +1,6 @@
 //! Tests of the `peers=` parser the module uses to validate its parameter.
 
-use vproc_logic::peers::{parse_ipv4, parse_peers, Peer, PeersErrorKind, MAX_NODE, MAX_PEERS_LEN};
+use vproc_logic::peers::*;
 
 fn kind(s: &str) -> PeersErrorKind {
     parse_peers(s.as_bytes()).expect_err(s).kind
@@ -127,4 +127,97 @@ fn arbitrary_bytes_never_panic() {
         }
         let _ = parse_peers(&buf[..len]);
     }
+}
+
+// --- the transport's limits
+
+#[test]
+fn dials_are_never_refused_for_accepted_connections() {
+    for unauth in [0, MAX_UNAUTH - 1, MAX_UNAUTH, 10 * MAX_UNAUTH] {
+        for from in [0, MAX_UNAUTH_PER_SOURCE, 1000] {
+            assert_eq!(admit_conn(ConnDir::Dialled, unauth, from), Ok(()));
+        }
+    }
+}
+
+#[test]
+fn accepted_connections_have_a_cap_and_a_per_source_limit() {
+    assert_eq!(admit_conn(ConnDir::Accepted, 0, 0), Ok(()));
+    assert_eq!(
+        admit_conn(ConnDir::Accepted, MAX_UNAUTH - 1, MAX_UNAUTH_PER_SOURCE - 1),
+        Ok(())
+    );
+    assert_eq!(
+        admit_conn(ConnDir::Accepted, MAX_UNAUTH, 0),
+        Err(AdmitError::TooManyUnauth)
+    );
+    assert_eq!(
+        admit_conn(ConnDir::Accepted, 5, MAX_UNAUTH_PER_SOURCE),
+        Err(AdmitError::TooManyFromSource)
+    );
+    // One source cannot take the whole cap.
+    const { assert!(MAX_UNAUTH_PER_SOURCE < MAX_UNAUTH) };
+    // A flood of 150 from one address: only the per-source limit gets in.
+    let mut open = 0;
+    let mut refused = 0;
+    for _ in 0..150 {
+        match admit_conn(ConnDir::Accepted, open, open) {
+            Ok(()) => open += 1,
+            Err(_) => refused += 1,
+        }
+    }
+    assert_eq!(
+        (open, refused),
+        (MAX_UNAUTH_PER_SOURCE, 150 - MAX_UNAUTH_PER_SOURCE)
+    );
+}
+
+#[test]
+fn handshake_deadline_is_total() {
+    assert!(!handshake_expired(1000, 1000));
+    assert!(!handshake_expired(1000, 1000 + HANDSHAKE_DEADLINE_MS - 1));
+    assert!(handshake_expired(1000, 1000 + HANDSHAKE_DEADLINE_MS));
+    // A byte every 1.9 s does not matter: only the start counts.
+    let mut t = 0;
+    let mut steps = 0;
+    while !handshake_expired(0, t) {
+        t += 1900;
+        steps += 1;
+    }
+    assert_eq!(steps, 3);
+    // A clock going backwards expires nothing.
+    assert!(!handshake_expired(5000, 10));
+    const { assert!(HANDSHAKE_DEADLINE_MS <= 10_000) };
+}
+
+#[test]
+fn claims() {
+    const A: u32 = 0x0a4d_0002;
+    const B: u32 = 0x0a4d_0003;
+    for proved in [false, true] {
+        // Not up: go on.
+        assert_eq!(judge_claim(1, 2, A, None, proved), Claim::Accept);
+        // Up from the same address: a restart or both dialling.
+        assert_eq!(judge_claim(1, 2, A, Some(A), proved), Claim::AlreadyUp);
+    }
+    // Up from another address: only reported once the key is proved.
+    assert_eq!(judge_claim(1, 2, B, Some(A), false), Claim::Accept);
+    assert_eq!(judge_claim(1, 2, B, Some(A), true), Claim::Duplicate);
+    // Our own number, from anywhere.
+    assert_eq!(judge_claim(1, 1, B, None, false), Claim::Accept);
+    assert_eq!(judge_claim(1, 1, B, None, true), Claim::Duplicate);
+    assert_eq!(judge_claim(1, 1, A, Some(A), true), Claim::Duplicate);
+}
+
+#[test]
+fn send_queue_bounds() {
+    // An empty queue takes any message.
+    assert!(txq_admit(0, 0, TXQ_MAX_BYTES + 1));
+    assert!(txq_admit(TXQ_MAX_BYTES - 10, 1, 10));
+    assert!(!txq_admit(TXQ_MAX_BYTES - 10, 1, 11));
+    assert!(!txq_admit(0, TXQ_MAX_ITEMS, 0));
+    assert!(txq_admit(0, TXQ_MAX_ITEMS - 1, 0));
+    assert!(!txq_admit(usize::MAX, 1, usize::MAX));
+    assert!(pending_admit(MAX_PENDING - 1));
+    assert!(!pending_admit(MAX_PENDING));
 }

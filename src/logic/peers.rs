@@ -1,11 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The `peers=` module parameter: `NODE@A.B.C.D:PORT[,NODE@A.B.C.D:PORT...]`.
+//! The `peers=` module parameter: `NODE@A.B.C.D:PORT[,NODE@A.B.C.D:PORT...]`,
+//! and the transport's rules about who may talk to this node.
 //!
 //! Owns the syntax and the rules of the cluster's static membership list:
 //! node numbers are `1..=MAX_NODE`, each appears at most once, addresses are
 //! dotted IPv4, ports `1..=65535`. Parsing never allocates and never panics;
 //! every rejection says where and why, so the module can log it.
+//!
+//! Also owns the transport's limits against a hostile network, as pure
+//! decisions the kernel applies: which accepted connections may start a
+//! handshake ([`admit_conn`]: a small cap on unauthenticated connections
+//! and one per source address; dials never count against it), the total
+//! handshake deadline ([`handshake_expired`]), whether a node number
+//! claimed in a handshake is taken by another node ([`judge_claim`]), and
+//! the bounds of the per-connection queues ([`txq_admit`],
+//! [`pending_admit`]).
 
 use core::fmt;
 
@@ -239,4 +249,135 @@ pub fn parse_peers(s: &[u8]) -> Result<PeerTable, PeersError> {
         pos += entry.len() + 1;
     }
     Ok(table)
+}
+
+/// A connection that has not completed the handshake this long after it
+/// was accepted or dialled is closed, however it trickles bytes in.
+pub const HANDSHAKE_DEADLINE_MS: u64 = 5000;
+
+/// Accepted connections that have not authenticated yet, at most. Each
+/// costs a thread and a receive buffer; dials to peers are not counted.
+pub const MAX_UNAUTH: usize = 32;
+
+/// Of those, at most this many from one source address, so that one host
+/// cannot take the whole [`MAX_UNAUTH`] (a real peer needs one at a time).
+pub const MAX_UNAUTH_PER_SOURCE: usize = 4;
+
+/// Bytes queued to send on one connection before senders wait (or a
+/// non-waiting send is refused).
+pub const TXQ_MAX_BYTES: usize = 4 << 20;
+
+/// Messages queued to send on one connection, at most (bounds the queue of
+/// small messages that the byte limit would let pile up).
+pub const TXQ_MAX_ITEMS: usize = 4096;
+
+/// Requests waiting for a response on one connection, at most.
+pub const MAX_PENDING: usize = 256;
+
+/// Which way a connection was made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConnDir {
+    /// This node dialled a peer (at most one attempt per node at a time).
+    Dialled,
+    /// A connection someone made to this node's port.
+    Accepted,
+}
+
+/// Why an accepted connection is closed before its handshake starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AdmitError {
+    /// [`MAX_UNAUTH`] accepted connections are handshaking already.
+    TooManyUnauth,
+    /// [`MAX_UNAUTH_PER_SOURCE`] of them come from that address already.
+    TooManyFromSource,
+}
+
+impl AdmitError {
+    /// A short description for log lines and counters.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            AdmitError::TooManyUnauth => "too many unauthenticated connections",
+            AdmitError::TooManyFromSource => {
+                "too many unauthenticated connections from one address"
+            }
+        }
+    }
+}
+
+/// Whether a new connection may start its handshake, given `unauth`
+/// accepted connections not yet authenticated, `from_source` of them from
+/// the new connection's address. Dials always may: they are bounded by one
+/// attempt per node, and a flood of accepted connections must never keep
+/// this node from reaching its peers.
+pub fn admit_conn(dir: ConnDir, unauth: usize, from_source: usize) -> Result<(), AdmitError> {
+    if dir == ConnDir::Dialled {
+        return Ok(());
+    }
+    if unauth >= MAX_UNAUTH {
+        return Err(AdmitError::TooManyUnauth);
+    }
+    if from_source >= MAX_UNAUTH_PER_SOURCE {
+        return Err(AdmitError::TooManyFromSource);
+    }
+    Ok(())
+}
+
+/// Whether a connection started at `started_ms` and still not
+/// authenticated at `now_ms` has run out of [`HANDSHAKE_DEADLINE_MS`]. A
+/// clock that went backwards never expires anything.
+pub fn handshake_expired(started_ms: u64, now_ms: u64) -> bool {
+    now_ms.saturating_sub(started_ms) >= HANDSHAKE_DEADLINE_MS
+}
+
+/// What to do with a node number claimed in a handshake.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Claim {
+    /// Go on (before the proof), or make it the node's connection (after).
+    Accept,
+    /// The node is up from the same address: a restart not noticed yet,
+    /// or both ends dialling; refuse quietly, it retries.
+    AlreadyUp,
+    /// Another node holding the key claims a number that is up from a
+    /// different address, or this node's own number: two nodes configured
+    /// with one number. Refuse and report it.
+    Duplicate,
+}
+
+/// Judges a claim of node number `claimed` by a peer at address `from`
+/// (host order), on node `me`, where `up_from` is the address of the
+/// claimed node's live connection if it is up. Before the peer proved it
+/// holds the key (`proved == false`) only what needs no proof is decided:
+/// a claim that would be a duplicate goes on to the proof, so that only
+/// key holders can cause a duplicate report.
+pub fn judge_claim(me: u8, claimed: u8, from: u32, up_from: Option<u32>, proved: bool) -> Claim {
+    let verdict = if claimed == me {
+        Claim::Duplicate
+    } else {
+        match up_from {
+            None => Claim::Accept,
+            Some(a) if a == from => Claim::AlreadyUp,
+            Some(_) => Claim::Duplicate,
+        }
+    };
+    if verdict == Claim::Duplicate && !proved {
+        Claim::Accept
+    } else {
+        verdict
+    }
+}
+
+/// Whether a message of `len` bytes may join a send queue holding
+/// `items` messages of `bytes` bytes. An empty queue takes any one message
+/// (it is bounded by the frame size), so a large message is never stuck.
+pub fn txq_admit(bytes: usize, items: usize, len: usize) -> bool {
+    if items == 0 {
+        return true;
+    }
+    items < TXQ_MAX_ITEMS && bytes.saturating_add(len) <= TXQ_MAX_BYTES
+}
+
+/// Whether one more request may wait for a response on a connection with
+/// `pending` waiting already.
+pub fn pending_admit(pending: usize) -> bool {
+    pending < MAX_PENDING
 }

@@ -10,24 +10,23 @@
 //! becomes a node's one connection) or what a message means.
 
 use super::router::Pending;
+use super::stats::bump;
 use super::{Transport, NSEC_PER_MSEC};
 use crate::logic::key::wipe;
+use crate::logic::peers::{txq_admit, ConnDir};
 use crate::logic::wire::RefuseReason;
 use crate::logic::wire::{self, Header, MsgType, WireError, HEADER_LEN, MAC_LEN, MAX_PAYLOAD};
 use crate::sys::crypto::KernelHmac;
 use crate::sys::net::Socket;
 use crate::sys::thread::{self, KThread, ThreadFn};
 use crate::sys::time::now_ns;
-use core::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
 use kernel::{
     new_condvar, new_mutex, new_spinlock,
     prelude::*,
     sync::{Arc, CondVar, Mutex, SpinLock},
     time::msecs_to_jiffies,
 };
-
-/// Queued bytes per connection before senders must wait.
-const TXQ_MAX_BYTES: usize = 4 << 20;
 
 enum TxItem {
     /// A message to frame (sequence number and MAC added when sent).
@@ -77,6 +76,13 @@ pub(super) struct Conn {
     pub(super) outgoing_to: u8,
     /// The peer's node number once its Hello/HelloAck verified (0 before).
     pub(super) peer: AtomicU8,
+    /// The source address of an accepted connection (0 for a dial).
+    pub(super) from: u32,
+    /// The peer's address once registered (what a claim is judged by).
+    pub(super) peer_addr: AtomicU32,
+    /// When the connection was accepted or dialled: the handshake
+    /// deadline counts from here.
+    pub(super) started_ns: u64,
     /// Registered as the node's active connection.
     pub(super) up: AtomicBool,
     /// Finished: no more sends; the manager reaps it.
@@ -105,7 +111,12 @@ pub(super) struct Receiver(pub(super) Arc<Conn>);
 pub(super) struct Sender(pub(super) Arc<Conn>);
 
 impl Conn {
-    fn new(t: &Arc<Transport>, outgoing_to: u8, sock: Option<Socket>) -> Result<Arc<Self>> {
+    fn new(
+        t: &Arc<Transport>,
+        outgoing_to: u8,
+        sock: Option<Socket>,
+        from: u32,
+    ) -> Result<Arc<Self>> {
         let sock = match sock {
             Some(s) => Some(Arc::new(s, GFP_KERNEL)?),
             None => None,
@@ -115,6 +126,9 @@ impl Conn {
                 t: t.clone(),
                 outgoing_to,
                 peer: AtomicU8::new(0),
+                from,
+                peer_addr: AtomicU32::new(0),
+                started_ns: now_ns(),
                 up: AtomicBool::new(false),
                 dead: AtomicBool::new(false),
                 last_heard_ns: AtomicU64::new(now_ns()),
@@ -140,15 +154,17 @@ impl Conn {
 
     /// Starts an outgoing connection attempt to `node` at `addr:port`.
     pub(super) fn dial(t: &Arc<Transport>, node: u8) -> Result {
-        let c = Self::new(t, node, None)?;
-        t.track(&c)?;
+        let c = Self::new(t, node, None, 0)?;
+        t.track(&c, ConnDir::Dialled)?;
         c.start_receiver()
     }
 
-    /// Takes over an accepted socket.
+    /// Takes over an accepted socket, if the limits on unauthenticated
+    /// connections let it in (EMFILE, counted, if not).
     pub(super) fn accepted(t: &Arc<Transport>, sock: Socket) -> Result {
-        let c = Self::new(t, 0, Some(sock))?;
-        t.track(&c)?;
+        let (from, _) = sock.peer()?;
+        let c = Self::new(t, 0, Some(sock), from)?;
+        t.track(&c, ConnDir::Accepted)?;
         c.start_receiver()
     }
 
@@ -210,15 +226,21 @@ impl Conn {
             return Err(EMSGSIZE);
         }
         let mut q = self.tx.lock();
+        let mut waited = false;
         loop {
             if self.dead.load(Ordering::Acquire) {
                 return Err(EHOSTUNREACH);
             }
-            if q.bytes + payload.len() <= TXQ_MAX_BYTES || q.items.is_empty() {
+            if txq_admit(q.bytes, q.items.len(), payload.len()) {
                 break;
             }
             if !wait {
+                bump(&self.t.stats.txq_full);
                 return Err(EAGAIN);
+            }
+            if !waited {
+                waited = true;
+                bump(&self.t.stats.txq_waited);
             }
             let _ = self
                 .tx_cv
@@ -280,6 +302,12 @@ impl Conn {
         q.items.push(TxItem::Rest(rest), GFP_KERNEL)?;
         self.tx_cv.notify_all();
         Ok(())
+    }
+
+    /// Bytes and messages in the send queue now.
+    pub(super) fn queued(&self) -> (usize, usize) {
+        let q = self.tx.lock();
+        (q.bytes, q.items.len())
     }
 
     /// Waits until queued frames are sent or `ms` passed.

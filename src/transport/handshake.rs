@@ -155,7 +155,7 @@ impl Receiver {
             t.refused(hello.node, addr, "hello for another node");
             return Err(EINVAL);
         }
-        if let Err(r) = t.precheck(hello.node) {
+        if let Err(r) = t.precheck(hello.node, addr) {
             refuse(sock, key, 0, r);
             if r != RefuseReason::Duplicate {
                 t.refused(hello.node, addr, r.as_str());

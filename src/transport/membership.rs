@@ -3,16 +3,22 @@
 //! Membership: the node table (who is known, up, down, left, removed, and
 //! its last load vector), this node's own load vector, the rules that let a
 //! connection become a node's one connection (precheck, register) or end it
-//! (closed, left), and the manager thread (heartbeats, timeouts, dialling
-//! with backoff, reaping dead connections).
+//! (closed, left), the limits on unauthenticated connections (track, the
+//! handshake deadline), duplicate node numbers, and the manager thread
+//! (heartbeats, timeouts, handshake deadlines, dialling with backoff,
+//! reaping dead connections). The decisions are `logic::peers`'.
 //!
 //! Must not touch: sockets and frames (a connection's business, `conn`),
 //! the handshake, or what a message means to the layers above (`router`).
 
 use super::conn::Conn;
+use super::stats::bump;
 use super::{Ip, Transport, NSEC_PER_MSEC};
 use crate::events::EventKind;
-use crate::logic::peers::{Peer, MAX_NODE};
+use crate::logic::peers::{
+    admit_conn, handshake_expired, judge_claim, AdmitError, Claim, ConnDir, Peer, MAX_NODE,
+};
+use crate::logic::ratelimit::RateLimit;
 use crate::logic::wire::{self, Load, Message, MsgType, RefuseReason};
 use crate::sys::crypto;
 use crate::sys::thread::{self, ThreadFn};
@@ -25,9 +31,15 @@ pub(super) const BACKOFF_MIN_MS: u32 = 250;
 const BACKOFF_MAX_MS: u32 = 4000;
 /// Manager period.
 const TICK_MS: u32 = 100;
-/// Most connections (established or handshaking) at once: each costs two
-/// threads and a 64 KiB buffer, so a flood of connects must not add more.
-const MAX_CONNS: usize = 2 * MAX_NODE as usize + 16;
+
+/// Log lines (and events) about duplicate node numbers and about
+/// connections refused by the limits: a peer must not flood the log.
+static DUP_LOG: RateLimit = RateLimit::new();
+static ADMIT_LOG: RateLimit = RateLimit::new();
+
+fn now_ms() -> u64 {
+    now_ns() / NSEC_PER_MSEC
+}
 
 /// A node's state as this node sees it.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -274,38 +286,87 @@ impl Transport {
         }
     }
 
-    /// Registers a new connection for reaping; fails once stopping or at
-    /// [`MAX_CONNS`].
-    pub(super) fn track(&self, c: &Arc<Conn>) -> Result {
+    /// Whether `c` is an accepted connection still handshaking.
+    fn unauth(c: &Conn) -> bool {
+        c.outgoing_to == 0 && !c.up.load(Ordering::Acquire) && !c.dead.load(Ordering::Acquire)
+    }
+
+    /// Connections tracked now, how many of them are accepted ones not
+    /// yet authenticated, and the age of the oldest of those (ms).
+    pub(super) fn conn_counts(&self) -> (usize, usize, u64) {
+        let now = now_ns();
+        let n = self.nodes.lock();
+        let (mut unauth, mut oldest) = (0, 0);
+        for c in n.conns.iter().filter(|c| Self::unauth(c)) {
+            unauth += 1;
+            oldest = oldest.max(now.saturating_sub(c.started_ns) / NSEC_PER_MSEC);
+        }
+        (n.conns.len(), unauth, oldest)
+    }
+
+    /// Registers a new connection for reaping; fails once stopping, or for
+    /// an accepted connection that the limits on unauthenticated ones
+    /// refuse (EMFILE, counted and logged). Dials are bounded by one
+    /// attempt per node and never wait behind accepted connections.
+    pub(super) fn track(&self, c: &Arc<Conn>, dir: ConnDir) -> Result {
         if self.stopping.load(Ordering::Acquire) {
             return Err(ESHUTDOWN);
         }
         let mut n = self.nodes.lock();
-        if n.conns.len() >= MAX_CONNS {
+        let (mut unauth, mut same) = (0, 0);
+        for k in n.conns.iter().filter(|k| Self::unauth(k)) {
+            unauth += 1;
+            if k.from == c.from {
+                same += 1;
+            }
+        }
+        if let Err(e) = admit_conn(dir, unauth, same) {
+            drop(n);
+            bump(match e {
+                AdmitError::TooManyUnauth => &self.stats.accept_refused_cap,
+                AdmitError::TooManyFromSource => &self.stats.accept_refused_source,
+            });
+            if let Some(missed) = ADMIT_LOG.check(now_ms()) {
+                pr_warn!(
+                    "connection from {} closed: {} ({} such lines not shown)\n",
+                    Ip(c.from),
+                    e.as_str(),
+                    missed
+                );
+            }
             return Err(EMFILE);
         }
         n.conns.push(c.clone(), GFP_KERNEL)?;
         Ok(())
     }
 
-    /// Hello from `node` arrived on an accepted connection: may it go on?
-    pub(super) fn precheck(&self, node: u8) -> core::result::Result<(), RefuseReason> {
+    /// The address of `node`'s live connection, if it has one.
+    fn up_from(s: &Slot) -> Option<u32> {
+        s.active
+            .as_ref()
+            .map(|a| a.peer_addr.load(Ordering::Acquire))
+    }
+
+    /// Hello from `node` arrived from `from` on an accepted connection: may
+    /// it go on to the key proof?
+    pub(super) fn precheck(&self, node: u8, from: u32) -> core::result::Result<(), RefuseReason> {
         if self.stopping.load(Ordering::Acquire) {
             return Err(RefuseReason::ShuttingDown);
-        }
-        if node == self.me {
-            return Err(RefuseReason::SameNode);
         }
         let n = self.nodes.lock();
         let s = &n.slots[usize::from(node)];
         if s.removed {
             return Err(RefuseReason::NotMember);
         }
-        if s.state == NodeState::Up && s.active.is_some() {
+        // A claim that may be a duplicate goes on to the proof.
+        let up_from = Self::up_from(s);
+        if judge_claim(self.me, node, from, up_from, false) == Claim::AlreadyUp {
             return Err(RefuseReason::AlreadyUp);
         }
-        // Both dialled at once: the lower node's own attempt wins.
-        if s.connecting && self.me < node {
+        // Both dialled at once: the lower node's own attempt wins (the
+        // flag stays set while our dial is the node's connection, so it
+        // only matters while the node is not up).
+        if up_from.is_none() && s.connecting && self.me < node {
             return Err(RefuseReason::Duplicate);
         }
         Ok(())
@@ -326,11 +387,17 @@ impl Transport {
         let (first, learned) = {
             let mut n = self.nodes.lock();
             let s = &mut n.slots[usize::from(node)];
+            let up_from = Self::up_from(s);
+            match judge_claim(self.me, node, addr, up_from, true) {
+                Claim::Accept => {}
+                Claim::AlreadyUp => return Err(RefuseReason::AlreadyUp),
+                Claim::Duplicate => {
+                    drop(n);
+                    return Err(self.duplicate(node, addr, up_from));
+                }
+            }
             if s.removed {
                 return Err(RefuseReason::NotMember);
-            }
-            if s.active.is_some() {
-                return Err(RefuseReason::AlreadyUp);
             }
             let learned = !s.known;
             if !s.known {
@@ -341,6 +408,7 @@ impl Transport {
                 s.addr = addr;
                 s.port = port;
             }
+            conn.peer_addr.store(addr, Ordering::Release);
             s.active = Some(conn.clone());
             s.state = NodeState::Up;
             s.backoff_ms = BACKOFF_MIN_MS;
@@ -423,6 +491,47 @@ impl Transport {
         }
     }
 
+    /// A peer holding the key at `addr` claimed `node`, which is up from
+    /// `up_from` (or is this node): count it, report it (event and log
+    /// line, rate-limited), and say how to refuse it.
+    fn duplicate(&self, node: u8, addr: u32, up_from: Option<u32>) -> RefuseReason {
+        bump(&self.stats.duplicate);
+        if DUP_LOG.check(now_ms()).is_some() {
+            match up_from {
+                Some(a) if node != self.me => {
+                    pr_warn!(
+                        "node {} claimed from {} while up from {}: refused (two nodes with one number?)\n",
+                        node,
+                        Ip(addr),
+                        Ip(a)
+                    );
+                    self.events.add(
+                        EventKind::Duplicate,
+                        node,
+                        format_args!("claimed from {} while up from {}", Ip(addr), Ip(a)),
+                    );
+                }
+                _ => {
+                    pr_warn!(
+                        "a node at {} claims this node's number {}: refused\n",
+                        Ip(addr),
+                        node
+                    );
+                    self.events.add(
+                        EventKind::Duplicate,
+                        node,
+                        format_args!("our own number claimed from {}", Ip(addr)),
+                    );
+                }
+            }
+        }
+        if node == self.me {
+            RefuseReason::SameNode
+        } else {
+            RefuseReason::AlreadyUp
+        }
+    }
+
     pub(super) fn refused(&self, node: u8, addr: u32, why: &str) {
         self.events.add(
             EventKind::Refused,
@@ -441,6 +550,7 @@ impl Transport {
         let mut dial = KVec::new();
         let mut beat = KVec::new();
         let mut dead = KVec::new();
+        let mut late = KVec::new();
         {
             let mut n = self.nodes.lock();
             let heartbeat = now >= n.next_heartbeat_ns;
@@ -464,6 +574,16 @@ impl Transport {
                     }
                 }
             }
+            let now_ms = now / NSEC_PER_MSEC;
+            for c in n.conns.iter() {
+                let authenticated = c.up.load(Ordering::Acquire);
+                if !authenticated
+                    && !c.dead.load(Ordering::Acquire)
+                    && handshake_expired(c.started_ns / NSEC_PER_MSEC, now_ms)
+                {
+                    let _ = late.push(c.clone(), GFP_KERNEL);
+                }
+            }
             let mut k = 0;
             while k < n.conns.len() {
                 if n.conns[k].dead.load(Ordering::Acquire) {
@@ -478,6 +598,12 @@ impl Transport {
         }
         for c in silent.iter() {
             c.set_why(c"no heartbeat within the timeout");
+            c.kill();
+        }
+        // However slowly it trickles in, a handshake ends at its deadline.
+        for c in late.iter() {
+            bump(&self.stats.handshake_deadline);
+            c.set_why(c"handshake deadline");
             c.kill();
         }
         if !beat.is_empty() {

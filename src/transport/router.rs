@@ -11,7 +11,9 @@
 
 use super::conn::{Conn, Receiver, RxError, RxFrame};
 use super::handshake::Session;
+use super::stats::bump;
 use super::{log_peer_error, Transport, NSEC_PER_MSEC};
+use crate::logic::peers::pending_admit;
 use crate::logic::procinfo::ProcInfo;
 use crate::logic::wire::{
     self, KillReq, KillResp, Leave, Load, Message, MsgType, WireError, MAX_PAYLOAD,
@@ -73,14 +75,22 @@ impl Transport {
         let conn = self.active_conn(node)?;
         let id = self.next_req_id.fetch_add(1, Ordering::Relaxed);
         let payload = build(id)?;
-        conn.reqs.lock().push(
-            Pending {
-                id,
-                frames: KVec::new(),
-                done: false,
-            },
-            GFP_KERNEL,
-        )?;
+        {
+            let mut r = conn.reqs.lock();
+            if !pending_admit(r.len()) {
+                drop(r);
+                bump(&self.stats.pending_refused);
+                return Err(EAGAIN);
+            }
+            r.push(
+                Pending {
+                    id,
+                    frames: KVec::new(),
+                    done: false,
+                },
+                GFP_KERNEL,
+            )?;
+        }
         let res = conn
             .enqueue(ty, payload, true)
             .and_then(|()| conn.wait_reply(id, timeout_ms));
@@ -231,15 +241,16 @@ impl Receiver {
     fn response(&self, id: u64, last: bool, p: &[u8]) {
         let c = &self.0;
         let mut copy = KVec::new();
-        if copy.extend_from_slice(p, GFP_KERNEL).is_err() {
-            return;
-        }
+        let copied = copy.extend_from_slice(p, GFP_KERNEL).is_ok();
         let mut r = c.reqs.lock();
         if let Some(pnd) = r.iter_mut().find(|q| q.id == id && !q.done) {
-            if pnd.frames.len() >= MAX_RESPONSE_FRAMES || pnd.frames.push(copy, GFP_KERNEL).is_err()
+            if !copied
+                || pnd.frames.len() >= MAX_RESPONSE_FRAMES
+                || pnd.frames.push(copy, GFP_KERNEL).is_err()
             {
                 // Too big or out of memory: end it; the asker sees less.
                 pnd.done = true;
+                bump(&c.t.stats.response_truncated);
             } else if last {
                 pnd.done = true;
             }
