@@ -4,7 +4,7 @@
  * unmoved and once moved mid-run (echo N > /proc/<pid>/goto): its "result"
  * line must be identical.
  *
- *   vproc-mtest [-m MIB] [-t TICKS] [-f FILE] [-x STATUS] [-T] [-q]
+ *   vproc-mtest [-m MIB] [-t TICKS] [-f FILE] [-x STATUS] [-T] [-q] [-s]
  *
  * -m   anonymous memory to fill and checksum (default 4 MiB)
  * -t   ticks of ~100 ms (default 20); each sleeps, computes, prints "tick N"
@@ -15,6 +15,7 @@
  *      mid-run however slow the machine is)
  * -T   start a second thread (such a process must be refused)
  * -q   no tick lines
+ * -s   silent: print nothing at all (its end does no I/O: fault tests)
  *
  * What it checks, each printed in the result line: a checksum over all its
  * memory (recomputed at the end), x87 (long double) and SSE (double)
@@ -61,7 +62,7 @@ static uint64_t mix(uint64_t h, uint64_t v)
 int main(int argc, char **argv)
 {
 	size_t mib = 4, words, i;
-	int ticks = 20, status = 0, quiet = 0, threaded = 0, readline = 0, opt, t;
+	int ticks = 20, status = 0, quiet = 0, silent = 0, threaded = 0, readline = 0, opt, t;
 	const char *path = NULL, *gate = NULL;
 	FILE *in = NULL;
 	uint64_t *mem, sum = 0xcbf29ce484222325ULL, fsum = 0, heap = 0;
@@ -71,7 +72,7 @@ int main(int argc, char **argv)
 	struct sigaction sa;
 	char line[256];
 
-	while ((opt = getopt(argc, argv, "m:t:f:x:Tqrw:")) != -1) {
+	while ((opt = getopt(argc, argv, "m:t:f:x:Tqsrw:")) != -1) {
 		switch (opt) {
 		case 'm': mib = strtoul(optarg, NULL, 10); break;
 		case 't': ticks = atoi(optarg); break;
@@ -79,6 +80,7 @@ int main(int argc, char **argv)
 		case 'x': status = atoi(optarg); break;
 		case 'T': threaded = 1; break;
 		case 'q': quiet = 1; break;
+		case 's': quiet = silent = 1; break;
 		case 'r': readline = 1; break;
 		case 'w': gate = optarg; break;
 		default: return 2;
@@ -148,6 +150,8 @@ int main(int argc, char **argv)
 	}
 	for (i = 0; i < words; i++)
 		sum = mix(sum, mem[i]);
+	if (silent)
+		return status;
 	printf("result mem=%016llx x87=%.21Lg sse=%.17g tls=%d errno=%d file=%016llx heap=%016llx samepid=%d\n",
 	       (unsigned long long)sum, x87, sse, tls_value, errno,
 	       (unsigned long long)fsum, (unsigned long long)heap,
