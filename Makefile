@@ -64,7 +64,7 @@ host-test:
 # Fuzz the pure logic the kernel runs on peer and user input.
 FUZZ_SECONDS ?= 30
 fuzz:
-	@cd $(REPO)/host/fuzz && for t in wire peers mig; do \
+	@cd $(REPO)/host/fuzz && for t in wire peers mig custody; do \
 	  echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
 	  cargo fuzz run --sanitizer none $$t -- -max_total_time=$(FUZZ_SECONDS) 2>&1 | grep -E '^Done|ERROR|panicked|SUMMARY' ; \
 	  test $${PIPESTATUS[0]} = 0 || exit 1; \

@@ -47,7 +47,7 @@ mod reporter;
 mod restore;
 mod source;
 
-pub(crate) use reporter::Reporter;
+pub(crate) use reporter::{Controller, Reporter};
 pub(crate) use restore::RestoreFile;
 pub(crate) use source::Asker;
 
@@ -95,6 +95,13 @@ const MAX_STARTED: usize = 256;
 /// The most signals a deputy holds for its process while they cannot be
 /// forwarded (one per number is enough: a signal is pending or not).
 const MAX_SIGS_PENDING: usize = 64;
+/// The most control requests waiting for the control worker.
+const MAX_CONTROLS: usize = 64;
+/// The most file operations queued for one deputy (one process has one
+/// at a time; repeats after a broken link add a few).
+const MAX_IOS: usize = 16;
+/// The most migrations arriving at once.
+const MAX_INCOMING: usize = 32;
 const NSEC_PER_MSEC: u64 = 1_000_000;
 const SIGKILL: u32 = 9;
 
@@ -230,8 +237,12 @@ struct Exits {
     list: KVec<(u32, u8, u64, i32)>,
     /// Processes that moved on from here lately (bounded, for `Check`).
     moved: KVec<MovedRec>,
-    /// Control requests from other nodes: (from, req, pid, what).
-    controls: KVec<(u8, u64, u32, mig::Control)>,
+}
+
+/// Control requests from other nodes, (from, req, pid, what), for the
+/// control worker (bounded: [`MAX_CONTROLS`]).
+struct Controls {
+    list: KVec<(u8, u64, u32, mig::Control)>,
 }
 
 /// A count shown in /proc/cluster/stats.
@@ -270,6 +281,12 @@ pub(crate) struct Counters {
     pub(crate) signal_retries: Counter,
     /// Signals not forwarded (the deputy's list was full).
     pub(crate) signals_dropped: Counter,
+    /// Control requests refused (EBUSY: the worker's list was full).
+    pub(crate) controls_refused: Counter,
+    /// File operations refused (EBUSY: the deputy's list was full).
+    pub(crate) ios_refused: Counter,
+    /// Arriving migrations refused (EBUSY: too many at once).
+    pub(crate) incoming_refused: Counter,
 }
 
 /// What `/proc/cluster/custody` shows: the counters and the lists now.
@@ -308,6 +325,10 @@ pub(crate) struct Migrator {
     exits: SpinLock<Exits>,
     #[pin]
     exits_cv: CondVar,
+    #[pin]
+    controls: SpinLock<Controls>,
+    #[pin]
+    controls_cv: CondVar,
     /// This migrator itself (set after creation, cleared at unload), for
     /// work started by the receiver threads.
     #[pin]
@@ -384,10 +405,12 @@ impl Migrator {
                 cv <- new_condvar!("Migrator::cv"),
                 bodies <- new_spinlock!(KVec::new(), "Migrator::bodies"),
                 exits <- new_spinlock!(
-                    Exits { list: KVec::new(), moved: KVec::new(), controls: KVec::new() },
+                    Exits { list: KVec::new(), moved: KVec::new() },
                     "Migrator::exits"
                 ),
                 exits_cv <- new_condvar!("Migrator::exits_cv"),
+                controls <- new_spinlock!(Controls { list: KVec::new() }, "Migrator::controls"),
+                controls_cv <- new_condvar!("Migrator::controls_cv"),
                 this <- new_spinlock!(None, "Migrator::this"),
             }),
             GFP_KERNEL,

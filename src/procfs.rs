@@ -112,6 +112,9 @@ impl ProcFileOps for Custody {
             ("io_retries", c.io_retries.get()),
             ("signal_retries", c.signal_retries.get()),
             ("signals_dropped", c.signals_dropped.get()),
+            ("controls_refused", c.controls_refused.get()),
+            ("ios_refused", c.ios_refused.get()),
+            ("incoming_refused", c.incoming_refused.get()),
         ] {
             let _ = writeln!(m, "{} {}", name, v);
         }

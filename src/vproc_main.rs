@@ -123,6 +123,8 @@ struct Vproc {
     remote_procs: Option<sys::process::RemoteProcsReg>,
     proxies: Option<sys::migrate::ProxyReg>,
     reporter: Option<sys::thread::KThread>,
+    /// Runs control requests from other nodes (never on the reporter).
+    controller: Option<sys::thread::KThread>,
     balancer_thread: Option<sys::thread::KThread>,
     pid_files: Option<sys::process::PidFilesReg>,
     task_events: Option<sys::process::TaskEventsReg>,
@@ -180,6 +182,7 @@ impl kernel::Module for Vproc {
             remote_procs: None,
             proxies: None,
             reporter: None,
+            controller: None,
             balancer_thread: None,
             pid_files: None,
             task_events: None,
@@ -198,6 +201,10 @@ impl kernel::Module for Vproc {
         this.reporter = Some(sys::thread::KThread::spawn(
             c"vproc-migd",
             Arc::new(migrate::Reporter(this.migrator.clone()), GFP_KERNEL)?,
+        )?);
+        this.controller = Some(sys::thread::KThread::spawn(
+            c"vproc-ctl",
+            Arc::new(migrate::Controller(this.migrator.clone()), GFP_KERNEL)?,
         )?);
         let balancer = balance::Balancer::new(
             this.config.node,
@@ -257,11 +264,16 @@ impl Drop for Vproc {
         drop(self.task_events.take());
         drop(self.proc.take());
         self.migrator.wake();
+        // The transport before the threads that may wait on it: a
+        // forwarded move waits minutes for an answer; with every
+        // connection closed each wait ends at once, so unloading never
+        // hangs behind one.
+        self.transport.shutdown();
         drop(self.reporter.take());
+        drop(self.controller.take());
         drop(self.proxies.take());
         self.transport.set_mig_service(None);
         self.transport.set_service(None);
-        self.transport.shutdown();
         self.table.release_pid_range();
         pr_info!("node {} unloaded\n", self.config.node);
     }

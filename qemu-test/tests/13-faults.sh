@@ -148,3 +148,24 @@ for trial in $(seq 1 "$TRIALS"); do
         check_eq "$desc: and it runs nowhere" 0 "$(copies "$pid")"
     fi
 done
+
+# --- rmmod never hangs: while moved processes depend on a node (its body
+# runs there, or its deputy is there) the kernel refuses at once (module
+# in use), nothing is lost; once they ended it completes within 30 s.
+peers=1@10.77.0.1:7300,2@10.77.0.2:7300,3@10.77.0.3:7300
+pid=$(start_home f6 "-m 4 -t 1 -s -w /tmp/f6.go")
+check_eq "f6: goto 2 succeeds" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
+t0=$(date +%s)
+check_fails "f6: rmmod where it runs is refused" on 2 'rmmod vproc'
+check_fails "f6: rmmod at its home is refused" on 1 'rmmod vproc'
+dt=$(( $(date +%s) - t0 ))
+check "f6: both at once (took $dt s)" test "$dt" -le 10
+check_eq "f6: it still runs, once" 1 "$(copies "$pid")"
+on 1 "kill -9 $pid"
+check_eq "f6: killed, its parent gets 137" 137 "$(wait_status f6 20)"
+t0=$(date +%s)
+check "f6: then rmmod on node 2 completes" on 2 'for i in $(seq 100); do rmmod vproc 2>/dev/null && exit 0; sleep 0.3; done; exit 1'
+dt=$(( $(date +%s) - t0 ))
+check "f6: within 30 s (took $dt s)" test "$dt" -le 30
+check "f6: insmod on node 2 again" on 2 "insmod /lib/modules/vproc.ko node=2 peers=$peers key=$CLUSTER_KEY"
+check "f6: node 2 up again" wait_up 2 1 20

@@ -4,7 +4,9 @@
 //! home to where the process runs), checked where the task is with the
 //! requester's identity (ptrace's rule).
 
-use super::{errno_of, Inbound, Migrator, WireResult, GOTO_TIMEOUT_MS, SWITCH_TIMEOUT_MS};
+use super::{
+    errno_of, Inbound, Migrator, WireResult, GOTO_TIMEOUT_MS, MAX_CONTROLS, SWITCH_TIMEOUT_MS,
+};
 use crate::logic::mig::{self, Kind, Reader};
 use crate::sys::process::TaskFacts;
 use core::fmt::Write as _;
@@ -128,22 +130,31 @@ impl Migrator {
         Ok(())
     }
 
-    /// A `Control` from another node: done by the reporter thread (a move may take seconds, and this connection's receiver must go on).
+    /// A `Control` from another node: done by the control worker (a move
+    /// may take seconds, and this connection's receiver must go on; never
+    /// by the reporter, whose exits must not wait behind it). Bounded:
+    /// EBUSY when the worker's list is full.
     pub(super) fn on_control(&self, m: Inbound<'_>) -> WireResult {
         let Inbound { from, h, body } = m;
         let c = mig::read_control(&mut Reader::new(body))?;
-        // Done by the reporter thread: a move may take seconds,
-        // and this connection's receiver must go on.
-        let queued = self
-            .exits
-            .lock()
-            .controls
-            .push((from, h.req, h.pid, c), GFP_ATOMIC)
-            .is_ok();
-        if queued {
-            self.exits_cv.notify_all();
-        } else {
-            self.respond(from, h.req, h.pid, i64::from(ENOMEM.to_errno()), &[]);
+        let queued = {
+            let mut q = self.controls.lock();
+            if q.list.len() >= MAX_CONTROLS {
+                Err(EBUSY)
+            } else {
+                q.list
+                    .push((from, h.req, h.pid, c), GFP_ATOMIC)
+                    .map_err(|_| ENOMEM)
+            }
+        };
+        match queued {
+            Ok(()) => self.controls_cv.notify_all(),
+            Err(e) => {
+                if e == EBUSY {
+                    self.counters.controls_refused.inc();
+                }
+                self.respond(from, h.req, h.pid, i64::from(e.to_errno()), &[]);
+            }
         }
         Ok(())
     }

@@ -5,7 +5,9 @@
 //! the process's file operations, forwards the signals it gets, and ends
 //! with the process's exit code. Must not touch the destination's state.
 
-use super::{Deputy, Inbound, IoReply, Migrator, Msg, WireResult, MAX_SIGS_PENDING, SIGKILL};
+use super::{
+    Deputy, Inbound, IoReply, Migrator, Msg, WireResult, MAX_IOS, MAX_SIGS_PENDING, SIGKILL,
+};
 use crate::events::EventKind;
 use crate::logic::custody::{self, Answer, Asker, DeputyAction, DeputyEvent};
 use crate::logic::errno::Errno;
@@ -179,7 +181,11 @@ impl Migrator {
         if d.sigs.len() >= MAX_SIGS_PENDING {
             drop(s);
             self.counters.signals_dropped.inc();
-            pr_info_ratelimited!("pid {}: too many signals pending, signal {} dropped\n", pid, sig);
+            pr_info_ratelimited!(
+                "pid {}: too many signals pending, signal {} dropped\n",
+                pid,
+                sig
+            );
             return;
         }
         d.next_sig = d.next_sig.wrapping_add(1).max(1);
@@ -211,9 +217,14 @@ impl Migrator {
                     .and_then(|d| d.sigs.first().copied())
             };
             let Some(sg) = first else { return };
-            let r = self.request(at, Kind::Signal, pid, SIGNAL_TIMEOUT_MS, mig::SIGNAL_LEN, |w| {
-                mig::write_signal(w, &sg)
-            });
+            let r = self.request(
+                at,
+                Kind::Signal,
+                pid,
+                SIGNAL_TIMEOUT_MS,
+                mig::SIGNAL_LEN,
+                |w| mig::write_signal(w, &sg),
+            );
             match r {
                 Ok((v, _)) if v != Errno::ESRCH.to_result() => {
                     let mut s = self.state.lock();
@@ -453,6 +464,12 @@ impl Migrator {
             .iter_mut()
             .find(|d| d.pid == h.pid && d.id == io.deputy);
         match (ok, d) {
+            (true, Some(d)) if d.ios.len() >= MAX_IOS => {
+                drop(s);
+                self.counters.ios_refused.inc();
+                self.respond(from, h.req, h.pid, Errno::EBUSY.to_result(), &[]);
+                return Ok(());
+            }
             (true, Some(d)) => {
                 let m = Msg {
                     from,

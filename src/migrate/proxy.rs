@@ -109,9 +109,10 @@ impl Migrator {
         let sg = mig::read_signal(&mut r)?;
         let verdict = {
             let mut b = self.bodies.lock();
-            match b.iter_mut().find(|b| {
-                b.pid == h.pid && b.home == from && b.deputy == sg.deputy && !b.retiring
-            }) {
+            match b
+                .iter_mut()
+                .find(|b| b.pid == h.pid && b.home == from && b.deputy == sg.deputy && !b.retiring)
+            {
                 None => Err(Errno::ESRCH),
                 Some(b) if sg.seq != 0 && sg.seq <= b.sig_seq => Ok(false),
                 Some(b) => {

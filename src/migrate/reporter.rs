@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The reporter thread: sends the exits of moved processes home, runs
-//! forwarded requests, gives up migrations whose restorer never came; and
-//! the task events (fork, exit, exec) that feed it.
+//! The reporter thread: sends the exits of moved processes home (custody),
+//! gives up migrations whose restorer never came; the control worker that
+//! runs forwarded requests; and the task events (fork, exit, exec) that
+//! feed them.
 
 use super::{Migrator, IDLE_TIMEOUT_NS};
 use crate::logic::arrival::{Action, Event, Phase};
@@ -18,21 +19,13 @@ impl ThreadFn for Reporter {
     fn run(&self) {
         let m = &self.0;
         while !thread::should_stop() {
-            let controls = {
+            {
                 let mut e = m.exits.lock();
-                if e.list.is_empty() && e.controls.is_empty() {
+                if e.list.is_empty() {
                     let _ = m
                         .exits_cv
                         .wait_interruptible_timeout(&mut e, msecs_to_jiffies(1000));
                 }
-                core::mem::take(&mut e.controls)
-            };
-            for &(from, req, pid, c) in controls.iter() {
-                let v = match m.control_here(pid, &c) {
-                    Ok(()) => 0,
-                    Err(e) => i64::from(e.to_errno()),
-                };
-                m.respond(from, req, pid, v, &[]);
             }
             // Exits home until acknowledged, fencing, old memories.
             m.custody_round();
@@ -58,6 +51,40 @@ impl ThreadFn for Reporter {
     }
 }
 
+/// The control worker: runs control requests from other nodes (a move,
+/// a switch), one at a time, on its own thread: a move that takes long
+/// never delays the reporter's exits.
+pub(crate) struct Controller(pub(crate) Arc<Migrator>);
+
+impl ThreadFn for Controller {
+    fn run(&self) {
+        let m = &self.0;
+        while !thread::should_stop() {
+            let controls = {
+                let mut q = m.controls.lock();
+                if q.list.is_empty() {
+                    let _ = m
+                        .controls_cv
+                        .wait_interruptible_timeout(&mut q, msecs_to_jiffies(1000));
+                }
+                core::mem::take(&mut q.list)
+            };
+            for &(from, req, pid, c) in controls.iter() {
+                let v = match m.control_here(pid, &c) {
+                    Ok(()) => 0,
+                    Err(e) => i64::from(e.to_errno()),
+                };
+                m.respond(from, req, pid, v, &[]);
+            }
+        }
+        // Unloading: what is left is refused.
+        let left = core::mem::take(&mut m.controls.lock().list);
+        for &(from, req, pid, _) in left.iter() {
+            m.respond(from, req, pid, i64::from(ESHUTDOWN.to_errno()), &[]);
+        }
+    }
+}
+
 /// Wakes the reporter so that it stops promptly.
 impl Migrator {
     pub(crate) fn wake(&self) {
@@ -65,6 +92,7 @@ impl Migrator {
         let me = self.this.lock().take();
         drop(me);
         self.exits_cv.notify_all();
+        self.controls_cv.notify_all();
         self.cv.notify_all();
     }
 }

@@ -7,7 +7,7 @@
 
 use super::{
     error_of, BodyRec, Incoming, Migrator, Msg, Started, StateGuard, DATA_WINDOW, IDLE_TIMEOUT_NS,
-    MAX_STARTED, NSEC_PER_MSEC, RESTORER, SIGKILL,
+    MAX_INCOMING, MAX_STARTED, NSEC_PER_MSEC, RESTORER, SIGKILL,
 };
 use crate::events::EventKind;
 use crate::logic::arrival::{Action, Event, Phase};
@@ -58,6 +58,17 @@ impl Migrator {
         let s = self.state.lock();
         if s.incoming.iter().any(|i| i.pid == pid || i.mig == b.mig) {
             drop(s);
+            refuse(EBUSY);
+            return Ok(());
+        }
+        if s.incoming.len() >= MAX_INCOMING {
+            drop(s);
+            self.counters.incoming_refused.inc();
+            pr_info_ratelimited!(
+                "migrate: pid {} from node {}: too many moves arriving\n",
+                pid,
+                from
+            );
             refuse(EBUSY);
             return Ok(());
         }
