@@ -28,6 +28,12 @@ const _: () = assert!(shim::VPROC_VMA_FILE == vma_flags::FILE);
 const _: () = assert!(shim::VPROC_VMA_ANON_PAGES == vma_flags::ANON_PAGES);
 const _: () = assert!(shim::VPROC_VMA_SPECIAL == vma_flags::SPECIAL);
 const _: () = assert!(shim::VPROC_VMA_UNSUPPORTED == vma_flags::UNSUPPORTED);
+const _: () = assert!(shim::VPROC_IO_READ == mig::io_op::READ);
+const _: () = assert!(shim::VPROC_IO_WRITE == mig::io_op::WRITE);
+const _: () = assert!(shim::VPROC_IO_LSEEK == mig::io_op::LSEEK);
+const _: () = assert!(shim::VPROC_IO_CLOSE == mig::io_op::CLOSE);
+const _: () = assert!(shim::VPROC_IO_IOCTL == mig::io_op::IOCTL);
+const _: () = assert!(shim::VPROC_IO_MAX as usize == mig::IO_MAX);
 
 /// A process's task image (credentials, limits, signal handlers, mm
 /// layout, cwd...): a plain C struct, shipped as bytes.

@@ -6,7 +6,10 @@
  *
  * This header is the single source of truth for both languages: Kbuild runs
  * bindgen over it to produce rust/shim_generated.rs, so the Rust
- * declarations can never drift from the C definitions in rust/shim.c.
+ * declarations can never drift from the C definitions: one C file per Rust
+ * wrapper (param.c, proc.c, thread.c, net.c, process.c, crypto.c, time.c,
+ * genl.c; for migration task.c, regs.c, mm.c, signal.c, proxy.c, fds.c,
+ * twork.c, which share rust/migrate.h).
  * It therefore uses only C base types (and size_t) and opaque structs.
  *
  * Conventions: functions returning int return 0 or a negative errno;
@@ -547,6 +550,8 @@ void vproc_shim_mig_put_file(void *file);
 #define VPROC_IO_LSEEK	3
 #define VPROC_IO_CLOSE	4
 #define VPROC_IO_IOCTL	5	/* buf NULL, len: the command, arg: its argument */
+/* The most one remote read or write moves (fits a transport frame). */
+#define VPROC_IO_MAX	(56 * 1024)
 /*
  * The proxy side: called for each read/write/llseek/close on a proxy, in
  * the caller's context (may sleep); @buf is kernel memory of @len bytes.
