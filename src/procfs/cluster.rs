@@ -27,7 +27,6 @@
 //!                                the result of the last run
 //! ```
 
-use crate::events::Events;
 use crate::logic::fmtbuf::FmtBuf;
 use crate::logic::key::parse_key;
 use crate::logic::peers::{parse_peer, MAX_NODE};
@@ -544,7 +543,6 @@ impl ClusterDirs {
 /// `/proc/cluster/` and everything vproc shows in it; removed on drop.
 pub(crate) struct ClusterProc {
     dirs: Arc<ClusterDirs>,
-    events: Arc<Events>,
 }
 
 /// Tag of the `admin/` subdirectory (node directories use 1..=63).
@@ -582,8 +580,7 @@ impl ClusterProc {
             0o444,
             Arc::new(crate::transport::TransportFile(t.clone()), GFP_KERNEL)?,
         )?;
-        let waker = root.add_stream(c"events", 0o444, t.events.clone())?;
-        t.events.set_waker(Some(waker));
+        root.add_stream(c"events", 0o444, t.events.clone(), t.events.waker())?;
         let dirs = Arc::pin_init(
             pin_init!(ClusterDirs {
                 t: t.clone(),
@@ -650,10 +647,7 @@ impl ClusterProc {
             )?,
         )?;
         *dirs.root.lock() = Some(root);
-        let this = Self {
-            dirs,
-            events: t.events.clone(),
-        };
+        let this = Self { dirs };
         let observer: Arc<dyn NodeObserver> = this.dirs.clone();
         t.set_observer(Some(observer));
         for n in t.nodes()?.iter() {
@@ -665,9 +659,8 @@ impl ClusterProc {
 
 impl Drop for ClusterProc {
     fn drop(&mut self) {
-        // The event log must stop waking the stream before it is removed,
-        // and the transport stop telling us about nodes.
-        self.events.set_waker(None);
+        // The transport must stop telling us about nodes. (The event log's
+        // waker is emptied when the stream file goes.)
         self.dirs.t.set_observer(None);
         // The AddRemove files hold `dirs`: break the cycle by removing the
         // tree explicitly.
