@@ -476,9 +476,10 @@ int vproc_shim_mig_read_pages(struct mm_struct *mm, unsigned long addr,
 			      unsigned int n, void *buf, unsigned int *present);
 /*
  * What the destination needs before the process stops: where @pid's vdso
- * area and text are, and its working directory ("" if unknown, @cwd has
- * 256 bytes). 0 or -errno.
+ * area and text are, and its working directory ("" if unknown); @cwd and
+ * @cgroup have VPROC_MIG_PEEK_TEXT bytes. 0 or -errno.
  */
+#define VPROC_MIG_PEEK_TEXT 256
 int vproc_shim_mig_peek(struct task_struct *t, unsigned long long *vdso_lo,
 			unsigned long long *vdso, char *cwd,
 			struct vproc_mig_ident *ident, char *cgroup);

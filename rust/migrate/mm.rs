@@ -160,12 +160,12 @@ pub(crate) struct Peek {
 /// cgroup and file system identity.
 pub(crate) fn peek(t: &Task) -> Result<Peek> {
     let (mut lo, mut text) = (0u64, 0u64);
-    let mut cwd = [0 as c_char; 256];
-    let mut cg = [0 as c_char; 256];
+    let mut cwd = [0 as c_char; shim::VPROC_MIG_PEEK_TEXT as usize];
+    let mut cg = [0 as c_char; shim::VPROC_MIG_PEEK_TEXT as usize];
     // SAFETY: all zeros is a valid value of the struct.
     let mut id: shim::vproc_mig_ident = unsafe { core::mem::zeroed() };
-    // SAFETY: valid pointers; `cwd` and `cg` have the 256 bytes the shim
-    // writes.
+    // SAFETY: valid pointers; `cwd` and `cg` have the
+    // VPROC_MIG_PEEK_TEXT bytes the shim writes.
     to_result(unsafe {
         shim::vproc_shim_mig_peek(
             t.0.as_ptr(),
