@@ -43,7 +43,7 @@ void vproc_shim_sysload(struct vproc_sysload *out)
 		if (task_is_running(t))
 			running++;
 		if (t == g && !(t->flags & PF_KTHREAD) &&
-		    task_tgid_nr(t) >= (1 << 16))
+		    task_tgid_nr(t) >= (1 << VPROC_PID_NODE_SHIFT))
 			vprocs++;
 	}
 	rcu_read_unlock();

@@ -312,6 +312,8 @@ struct vproc_sysload {
 	unsigned long long total_kib;	/* total memory */
 	unsigned int vprocs;		/* user processes with cluster PIDs */
 };
+/* Node n's PIDs are [n << VPROC_PID_NODE_SHIFT, (n + 1) << ...). */
+#define VPROC_PID_NODE_SHIFT 16
 /* Samples this node's load. Process context. */
 void vproc_shim_sysload(struct vproc_sysload *out);
 /* capable(CAP_SYS_ADMIN) for the calling task. */
