@@ -7,6 +7,9 @@ use super::shim;
 use crate::logic::wire::Hmac;
 use kernel::prelude::*;
 
+// Shared with the C side (rust/shim.h), which counts cluster processes.
+const _: () = assert!(shim::VPROC_PID_NODE_SHIFT == crate::logic::pid::NODE_SHIFT);
+
 /// The kernel's HMAC-SHA256, for the wire codec.
 pub(crate) struct KernelHmac;
 

@@ -183,7 +183,7 @@ int vproc_shim_mig_peek(struct task_struct *t, unsigned long long *vdso_lo,
 		put_cred(c);
 	}
 	if (!err)
-		err = vproc_cgroup_path(t, cgroup, 256);
+		err = vproc_cgroup_path(t, cgroup, VPROC_MIG_PEEK_TEXT);
 	if (err)
 		return err;
 	mm = get_task_mm(t);
@@ -209,8 +209,8 @@ int vproc_shim_mig_peek(struct task_struct *t, unsigned long long *vdso_lo,
 		get_fs_pwd(t->fs, &pwd);
 		task_unlock(t);
 		s = d_path(&pwd, buf, PATH_MAX);
-		if (!IS_ERR(s) && strlen(s) < 256)
-			strscpy(cwd, s, 256);
+		if (!IS_ERR(s) && strlen(s) < VPROC_MIG_PEEK_TEXT)
+			strscpy(cwd, s, VPROC_MIG_PEEK_TEXT);
 		path_put(&pwd);
 	} else {
 		task_unlock(t);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! String module parameters, which only C can declare (see `rust/shim.c`).
+//! String module parameters, which only C can declare (see `rust/param.c`).
 
 use super::shim;
 use kernel::prelude::*;

@@ -11,7 +11,11 @@
 use super::shim;
 use core::marker::PhantomData;
 use core::ptr::NonNull;
-use kernel::{prelude::*, sync::Arc};
+use kernel::{
+    new_spinlock,
+    prelude::*,
+    sync::{Arc, SpinLock},
+};
 
 /// Output of a [`ProcFileOps::show`].
 pub(crate) struct Seq<'a> {
@@ -194,35 +198,58 @@ struct ProcFile {
     /// points into `_data`; removed only in `drop`.
     file: NonNull<shim::vproc_file>,
     _data: Arc<dyn Keep>,
+    /// A stream file's waker, emptied before the file is removed.
+    waker: Option<Arc<StreamWaker>>,
 }
 
 impl Drop for ProcFile {
     fn drop(&mut self) {
+        if let Some(w) = &self.waker {
+            *w.file.lock() = StreamFile(None);
+        }
         // SAFETY: by the type invariant; waits for callbacks to leave.
         // `_data` is dropped after this body.
         unsafe { shim::vproc_shim_file_remove(self.file.as_ptr()) };
     }
 }
 
-/// Wakes poll(2)ers of a stream file. Valid while the file exists: its
-/// owner must stop using the waker before removing the file.
-#[derive(Clone, Copy)]
-pub(crate) struct StreamWaker(NonNull<shim::vproc_file>);
+/// A live stream file's pointer, or nothing.
+struct StreamFile(Option<NonNull<shim::vproc_file>>);
 
-// SAFETY: waking a wait queue is safe from any thread and context.
-unsafe impl Send for StreamWaker {}
-// SAFETY: as above.
-unsafe impl Sync for StreamWaker {}
+// SAFETY: waking a wait queue is safe from any thread and context; the
+// pointer is only used for that, under the waker's lock.
+unsafe impl Send for StreamFile {}
+
+/// Wakes poll(2)ers of a stream file, if there is one: the owner of the
+/// data keeps it, [`ProcDir::add_stream`] points it at the file, and the
+/// file's removal empties it first, so a wake never reaches a removed file.
+#[pin_data]
+pub(crate) struct StreamWaker {
+    /// INVARIANT: `Some` only while the file is live (see `ProcFile`).
+    #[pin]
+    file: SpinLock<StreamFile>,
+}
 
 impl StreamWaker {
-    /// Wakes the stream's pollers.
-    ///
-    /// # Safety
-    ///
-    /// The file must not have been removed yet.
-    pub(crate) unsafe fn wake(&self) {
-        // SAFETY: the caller guarantees the file is live.
-        unsafe { shim::vproc_shim_file_wake(self.0.as_ptr()) };
+    /// A waker with no file yet.
+    pub(crate) fn new() -> Result<Arc<Self>> {
+        Arc::pin_init(
+            pin_init!(Self {
+                file <- new_spinlock!(StreamFile(None), "StreamWaker::file"),
+            }),
+            GFP_KERNEL,
+        )
+    }
+
+    /// Wakes the stream's pollers (nothing without a file). Atomic
+    /// context is fine.
+    pub(crate) fn wake(&self) {
+        let f = self.file.lock();
+        if let Some(p) = f.0 {
+            // SAFETY: `Some` only while the file is live (type invariant);
+            // the removal empties it under this lock first.
+            unsafe { shim::vproc_shim_file_wake(p.as_ptr()) };
+        }
     }
 }
 
@@ -294,7 +321,8 @@ impl ProcDir {
         mode: u16,
         data: Arc<T>,
         cbs: &'static shim::vproc_file_cbs,
-    ) -> Result<NonNull<shim::vproc_file>> {
+        waker: Option<Arc<StreamWaker>>,
+    ) -> Result {
         self.files.reserve(1, GFP_KERNEL)?;
         let raw: *const T = &*data;
         // SAFETY: `name` is NUL-terminated; `self.pde` is live; `cbs` is a
@@ -313,28 +341,37 @@ impl ProcDir {
             pr_err!("cannot create /proc file {:?}\n", name);
             ENOMEM
         })?;
+        if let Some(w) = &waker {
+            *w.file.lock() = StreamFile(Some(file));
+        }
         let data: Arc<dyn Keep> = data;
         // Cannot fail: one slot was reserved above.
-        self.files
-            .push(ProcFile { file, _data: data }, GFP_KERNEL)?;
-        Ok(file)
+        self.files.push(
+            ProcFile {
+                file,
+                _data: data,
+                waker,
+            },
+            GFP_KERNEL,
+        )?;
+        Ok(())
     }
 
     /// Adds a file `name` with `mode` served by `data` (show and write).
     pub(crate) fn add<T: ProcFileOps>(&mut self, name: &CStr, mode: u16, data: Arc<T>) -> Result {
-        self.create(name, mode, data, &Tables::<T>::FILE)
-            .map(|_| ())
+        self.create(name, mode, data, &Tables::<T>::FILE, None)
     }
 
-    /// Adds an event-stream file (see [`ProcFileOps::stream_read`]).
+    /// Adds an event-stream file (see [`ProcFileOps::stream_read`]) that
+    /// `waker` wakes until the file is removed.
     pub(crate) fn add_stream<T: ProcFileOps>(
         &mut self,
         name: &CStr,
         mode: u16,
         data: Arc<T>,
-    ) -> Result<StreamWaker> {
-        self.create(name, mode, data, &Tables::<T>::STREAM)
-            .map(StreamWaker)
+        waker: Arc<StreamWaker>,
+    ) -> Result {
+        self.create(name, mode, data, &Tables::<T>::STREAM, Some(waker))
     }
 }
 

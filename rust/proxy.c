@@ -15,9 +15,6 @@ void vproc_shim_proxy_register(vproc_proxy_fn fn, void *data)
 	WRITE_ONCE(vproc_proxy_cb, fn);
 }
 
-/* The most one remote read or write moves (fits a transport frame). */
-#define VPROC_IO_MAX (56 * 1024)
-
 static long long proxy_call(struct file *f, int op, char *buf, size_t len,
 			    long long arg)
 {

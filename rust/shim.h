@@ -6,7 +6,10 @@
  *
  * This header is the single source of truth for both languages: Kbuild runs
  * bindgen over it to produce rust/shim_generated.rs, so the Rust
- * declarations can never drift from the C definitions in rust/shim.c.
+ * declarations can never drift from the C definitions: one C file per Rust
+ * wrapper (param.c, proc.c, thread.c, net.c, process.c, crypto.c, time.c,
+ * genl.c; for migration task.c, regs.c, mm.c, signal.c, proxy.c, fds.c,
+ * twork.c, which share rust/migrate.h).
  * It therefore uses only C base types (and size_t) and opaque structs.
  *
  * Conventions: functions returning int return 0 or a negative errno;
@@ -309,6 +312,8 @@ struct vproc_sysload {
 	unsigned long long total_kib;	/* total memory */
 	unsigned int vprocs;		/* user processes with cluster PIDs */
 };
+/* Node n's PIDs are [n << VPROC_PID_NODE_SHIFT, (n + 1) << ...). */
+#define VPROC_PID_NODE_SHIFT 16
 /* Samples this node's load. Process context. */
 void vproc_shim_sysload(struct vproc_sysload *out);
 /* capable(CAP_SYS_ADMIN) for the calling task. */
@@ -473,9 +478,10 @@ int vproc_shim_mig_read_pages(struct mm_struct *mm, unsigned long addr,
 			      unsigned int n, void *buf, unsigned int *present);
 /*
  * What the destination needs before the process stops: where @pid's vdso
- * area and text are, and its working directory ("" if unknown, @cwd has
- * 256 bytes). 0 or -errno.
+ * area and text are, and its working directory ("" if unknown); @cwd and
+ * @cgroup have VPROC_MIG_PEEK_TEXT bytes. 0 or -errno.
  */
+#define VPROC_MIG_PEEK_TEXT 256
 int vproc_shim_mig_peek(struct task_struct *t, unsigned long long *vdso_lo,
 			unsigned long long *vdso, char *cwd,
 			struct vproc_mig_ident *ident, char *cgroup);
@@ -547,6 +553,8 @@ void vproc_shim_mig_put_file(void *file);
 #define VPROC_IO_LSEEK	3
 #define VPROC_IO_CLOSE	4
 #define VPROC_IO_IOCTL	5	/* buf NULL, len: the command, arg: its argument */
+/* The most one remote read or write moves (fits a transport frame). */
+#define VPROC_IO_MAX	(56 * 1024)
 /*
  * The proxy side: called for each read/write/llseek/close on a proxy, in
  * the caller's context (may sleep); @buf is kernel memory of @len bytes.

@@ -23,7 +23,7 @@
 
 use crate::events::Events;
 use crate::logic::mig::{Control, ControlOp};
-use crate::logic::pid;
+use crate::logic::pid::{self, Goto};
 use crate::logic::procinfo::ProcInfo;
 use crate::logic::wire::LOAD_FLAG_LOADLEVEL;
 use crate::migrate::Migrator;
@@ -33,8 +33,7 @@ use crate::sys::genl::{
 };
 use crate::sys::process::{self, TaskFacts};
 use crate::transport::Transport;
-use crate::vproc::{RemoteView, VprocTable};
-use core::fmt::Write;
+use crate::vproc::{RemoteView, Switch, VprocTable};
 use core::sync::atomic::Ordering;
 use kernel::{prelude::*, sync::Arc};
 
@@ -192,15 +191,12 @@ impl NetlinkApi for Api {
                 return self.forward(home, pid, ControlOp::Goto, value);
             }
         };
-        let mut buf = crate::logic::fmtbuf::FmtBuf::<8>::new();
-        let _ = match to {
-            MigrateTo::Node(n) => write!(buf, "{}", n),
-            MigrateTo::Home => write!(buf, "{}", home),
-            MigrateTo::Balance => write!(buf, "-1"),
+        let to = match to {
+            MigrateTo::Node(n) => Goto::Node(n),
+            MigrateTo::Home => Goto::Node(home),
+            MigrateTo::Balance => Goto::Balance,
         };
-        self.migrator
-            .goto(&t, buf.as_bytes())
-            .map_err(migrate_error)
+        self.migrator.goto(&t, to).map_err(migrate_error)
     }
 
     fn set_switch(&self, pid: u32, lock: bool, value: bool) -> ApiResult {
@@ -215,7 +211,12 @@ impl NetlinkApi for Api {
                 return self.forward(home, pid, op, u32::from(value));
             }
         };
-        self.migrator.set_switch(&t, lock, value).map_err(|e| {
+        let sw = if lock {
+            Switch::Lock
+        } else {
+            Switch::Loadlevel
+        };
+        self.migrator.set_switch(&t, sw, value).map_err(|e| {
             if e == EINVAL {
                 fail(e, c"a kernel thread has no such switch")
             } else {

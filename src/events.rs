@@ -85,7 +85,6 @@ struct Ring {
     /// never allocates; event `seq` lives at index `seq % CAPACITY`.
     events: KVec<Event>,
     next_seq: u64,
-    waker: Option<StreamWaker>,
 }
 
 /// The event log.
@@ -93,6 +92,8 @@ struct Ring {
 pub(crate) struct Events {
     #[pin]
     ring: SpinLock<Ring>,
+    /// Wakes the /proc stream's pollers while the file exists.
+    waker: Arc<StreamWaker>,
 }
 
 impl Events {
@@ -100,18 +101,19 @@ impl Events {
     pub(crate) fn new() -> Result<Arc<Self>> {
         let mut events = KVec::new();
         events.reserve(CAPACITY, GFP_KERNEL)?;
+        let waker = StreamWaker::new()?;
         Arc::pin_init(
             pin_init!(Self {
-                ring <- new_spinlock!(Ring { events, next_seq: 0, waker: None }, "Events::ring"),
+                ring <- new_spinlock!(Ring { events, next_seq: 0 }, "Events::ring"),
+                waker,
             }),
             GFP_KERNEL,
         )
     }
 
-    /// Lets the log wake the /proc stream's pollers (`None` before the
-    /// file is removed).
-    pub(crate) fn set_waker(&self, w: Option<StreamWaker>) {
-        self.ring.lock().waker = w;
+    /// What wakes the /proc stream's pollers (handed to the file).
+    pub(crate) fn waker(&self) -> Arc<StreamWaker> {
+        self.waker.clone()
     }
 
     /// Records an event about `node` (0: no node) and logs it.
@@ -138,11 +140,7 @@ impl Events {
             ring.events[slot] = ev;
         }
         ring.next_seq += 1;
-        if let Some(w) = ring.waker {
-            // SAFETY: the waker is cleared (under this lock) before the
-            // stream file is removed.
-            unsafe { w.wake() };
-        }
+        self.waker.wake();
         drop(ring);
         genl::event(&record(&ev));
     }

@@ -48,7 +48,6 @@ mod restore;
 mod source;
 
 pub(crate) use reporter::{Controller, Reporter};
-pub(crate) use restore::RestoreFile;
 pub(crate) use source::Asker;
 
 use crate::events::Events;
@@ -58,11 +57,8 @@ use crate::logic::errno::Errno;
 use crate::logic::mig::{self, Kind, MigHeader, Reader, Writer};
 use crate::logic::wire::{MsgType, WireError};
 use crate::sys::migrate::{self as sm};
-use crate::sys::proc::Seq;
-use crate::sys::process::{PidFiles, TaskFacts};
 use crate::transport::{MigService, Transport};
 use crate::vproc::VprocTable;
-use core::fmt::Write as _;
 use core::sync::atomic::{AtomicU64, Ordering};
 use kernel::{
     new_condvar, new_mutex, new_spinlock,
@@ -524,49 +520,6 @@ impl MigService for Migrator {
             Kind::Control => self.on_control(Inbound { from, h: &h, body }),
             Kind::Check => self.on_check(Inbound { from, h: &h, body }),
             Kind::Resp => Err(WireError::BadField),
-        }
-    }
-}
-
-impl PidFiles for Migrator {
-    fn show(&self, m: &mut Seq<'_>, t: &TaskFacts, name: &[u8]) -> Result {
-        match name {
-            b"where" | b"goto" => {
-                let at = self.table.away(t.tgid).unwrap_or(self.me);
-                let mut out = crate::logic::fmtbuf::FmtBuf::<8>::new();
-                let _ = writeln!(out, "{}", at);
-                m.write(out.as_bytes());
-                Ok(())
-            }
-            _ => self.table.show(m, t, name),
-        }
-    }
-
-    fn write(&self, _t: &TaskFacts, _name: &[u8], _buf: &[u8]) -> Result {
-        Err(EINVAL)
-    }
-}
-
-/// The `PidFiles` registered with the kernel: [`Migrator`] behind an `Arc`
-/// (goto needs one to hand to the process).
-pub(crate) struct PidFilesImpl(pub(crate) Arc<Migrator>);
-
-impl PidFiles for PidFilesImpl {
-    fn show(&self, m: &mut Seq<'_>, t: &TaskFacts, name: &[u8]) -> Result {
-        self.0.show(m, t, name)
-    }
-
-    fn write(&self, t: &TaskFacts, name: &[u8], buf: &[u8]) -> Result {
-        match name {
-            b"goto" => self.0.goto(t, buf),
-            b"loadlevel" => {
-                self.0
-                    .set_switch(t, false, VprocTable::parse_switch("loadlevel", buf)?)
-            }
-            b"lock" => self
-                .0
-                .set_switch(t, true, VprocTable::parse_switch("lock", buf)?),
-            _ => Err(EINVAL),
         }
     }
 }

@@ -54,7 +54,7 @@ pub(crate) use router::{MigService, Service};
 pub(crate) use stats::TransportFile;
 
 use crate::events::{EventKind, Events};
-use crate::logic::key::{parse_key, ClusterKey};
+use crate::logic::key::{ClusterKey, Secret};
 use crate::logic::peers::{PeerTable, MAX_NODE};
 use crate::logic::wire::{Leave, Message, MsgType, WireError};
 use crate::sys::crypto::KernelHmac;
@@ -281,15 +281,10 @@ impl Transport {
         self.key.lock().clone()
     }
 
-    /// Replaces the cluster key with one derived from `text` (from
-    /// `/proc/cluster/admin/key`; the format of `logic::key`, EINVAL and a
-    /// log line that does not show it otherwise). Existing connections keep
-    /// their session keys; new ones need the new key.
-    pub(crate) fn set_key(&self, text: &[u8]) -> Result {
-        let secret = parse_key(text).map_err(|e| {
-            pr_warn!("admin/key: invalid key: {}\n", format_args!("{e}"));
-            EINVAL
-        })?;
+    /// Replaces the cluster key with one derived from `secret` (from
+    /// `/proc/cluster/admin/key`, parsed by procfs). Existing connections
+    /// keep their session keys; new ones need the new key.
+    pub(crate) fn set_key(&self, secret: Secret) -> Result {
         let k = ClusterKey::derive(&KernelHmac, self.cluster, &secret);
         drop(secret);
         // The old key is wiped when dropped, outside the lock.

@@ -10,32 +10,35 @@
 //! with the process. The fork/exit/exec hooks run in atomic context: they
 //! allocate with GFP_ATOMIC and only take spinlocks.
 //!
-//! Serves /proc/<pid>/{where,goto,loadlevel,lock,nmigs} (see the README's
-//! table for every errno) and owns this node's share of the PID space:
-//! PIDs `[node << 16, (node + 1) << 16)`, set on load and released on unload.
+//! Holds what /proc/<pid>/{where,goto,loadlevel,lock,nmigs} show and
+//! checks a move or a switch against the process (see the README's table
+//! for every errno); procfs parses the writes and checks the caller. Owns
+//! this node's share of the PID space: PIDs `[node << 16, (node + 1) <<
+//! 16)`, set on load and released on unload.
 //!
-//! [`RemoteView`] is the other half of the single system image: the other
-//! nodes' processes, fetched over the transport (once per `ps`), behind
-//! the remote /proc/<pid> directories and kill(2) of remote PIDs; and this
-//! node's answers to the same questions from the others.
+//! [`RemoteView`] (`vproc/remote.rs`) is the other half of the single
+//! system image: the other nodes' processes.
 //!
-//! Must not touch: sockets (it asks the transport), /proc/cluster (procfs
-//! asks it).
+//! Must not touch: sockets (it asks the transport), /proc (procfs asks it).
 
 use crate::logic::fmtbuf::FmtBuf;
-use crate::logic::pid::{self, Goto, InputError};
-use crate::logic::procinfo::{self, ProcInfo};
-use crate::logic::wire::{self, KillReq, KillResp, Message, MsgType, Sender};
-use crate::sys::proc::Seq;
-use crate::sys::process::{self, PidFiles, TaskEvents, TaskFacts};
-use crate::transport::{Service, Transport};
+use crate::logic::peers::MAX_NODE;
+use crate::logic::pid::{self, Goto};
+use crate::logic::procinfo::ProcInfo;
+use crate::sys::process::{self, TaskEvents, TaskFacts};
+use crate::transport::Transport;
 use core::fmt::Write;
 use kernel::{
-    new_mutex, new_spinlock,
+    new_spinlock,
     prelude::*,
-    sync::{Arc, Mutex, SpinLock},
+    sync::{Arc, SpinLock},
     xarray::{AllocKind, XArray},
 };
+
+#[path = "vproc/remote.rs"]
+mod remote;
+
+pub(crate) use remote::RemoteView;
 
 /// Most program names in `loadlevellist`.
 pub(crate) const LOADLEVELLIST_MAX: usize = 64;
@@ -71,16 +74,23 @@ pub(crate) struct VprocTable {
     away: SpinLock<KVec<(u32, u8)>>,
 }
 
-fn input_error(file: &str, e: InputError) -> Error {
-    pr_info_ratelimited!(
-        "/proc/<pid>/{}: {}\n",
-        file,
-        match e {
-            InputError::NotANumber => "not a number",
-            InputError::OutOfRange => "out of range",
+/// A per-process switch.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Switch {
+    /// The load leveller may move it.
+    Loadlevel,
+    /// It stays on its node.
+    Lock,
+}
+
+impl Switch {
+    /// Its /proc/<pid>/ file name, for the log.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Switch::Loadlevel => "loadlevel",
+            Switch::Lock => "lock",
         }
-    );
-    EINVAL
+    }
 }
 
 impl VprocTable {
@@ -192,29 +202,23 @@ impl VprocTable {
         Ok(())
     }
 
-    /// Renders `loadlevellist`.
-    pub(crate) fn show_loadlevellist(&self, m: &mut Seq<'_>) {
+    /// Calls `f` with each program name of `loadlevellist`, in order.
+    pub(crate) fn each_loadlevel_program(&self, f: &mut dyn FnMut(&[u8])) {
         let list = self.loadlevellist.lock();
         for c in list.iter() {
-            m.write(c.as_bytes());
-            m.write(b"\n");
+            f(c.as_bytes());
         }
     }
 
-    /// `NAME` adds a program to `loadlevellist`, `-NAME` removes it.
-    pub(crate) fn edit_loadlevellist(&self, buf: &[u8]) -> Result {
-        let s = buf.trim_ascii();
-        let (remove, name) = match s.first() {
-            Some(b'-') => (true, &s[1..]),
-            _ => (false, s),
-        };
-        if name.is_empty() || name.len() > 15 || name.iter().any(|c| c.is_ascii_whitespace()) {
-            pr_info!("loadlevellist: a program name is 1..15 bytes, no spaces\n");
+    /// Adds program `name` (1..=15 bytes of UTF-8, as procfs checked) to
+    /// `loadlevellist`, or removes it (`remove`).
+    pub(crate) fn edit_loadlevellist(&self, name: &str, remove: bool) -> Result {
+        if name.is_empty() || name.len() > 15 {
             return Err(EINVAL);
         }
         let mut c = Comm::new();
         // The name is at most 15 bytes: it fits.
-        let _ = c.write_str(core::str::from_utf8(name).map_err(|_| EINVAL)?);
+        let _ = c.write_str(name);
         let mut list = self.loadlevellist.lock();
         let at = list.iter().position(|x| x.as_bytes() == c.as_bytes());
         match (remove, at) {
@@ -230,14 +234,17 @@ impl VprocTable {
         }
     }
 
-    /// Checks a `goto` request; the move itself is the migration layer's.
-    /// Returns the node to move to (0: the leveller's choice, `goto -1`),
-    /// `None` when the process is there.
-    pub(crate) fn check_goto(&self, t: &TaskFacts, buf: &[u8]) -> Result<Option<u8>> {
-        let target = pid::parse_goto(buf).map_err(|e| input_error("goto", e))?;
-        if !t.may_control {
-            refused("goto", t);
-            return Err(EPERM);
+    /// Checks a `goto` request against process `t` (the caller was
+    /// checked by whoever asks: procfs, the netlink API, or the node that
+    /// forwarded it); the move itself is the migration layer's. Returns
+    /// the node to move to (0: the leveller's choice, `goto -1`), `None`
+    /// when the process is there.
+    pub(crate) fn check_goto(&self, t: &TaskFacts, target: Goto) -> Result<Option<u8>> {
+        if let Goto::Node(n) = target {
+            if n == 0 || n > MAX_NODE {
+                pr_info_ratelimited!("goto: node {} is out of range\n", n);
+                return Err(EINVAL);
+            }
         }
         if t.kthread || t.tgid == 1 {
             pr_info_ratelimited!(
@@ -276,31 +283,18 @@ impl VprocTable {
         Ok(Some(node))
     }
 
-    /// Parses a write to /proc/<pid>/`file` (loadlevel or lock), logging
-    /// what is wrong with it.
-    pub(crate) fn parse_switch(file: &str, buf: &[u8]) -> Result<bool> {
-        pid::parse_switch(buf).map_err(|e| input_error(file, e))
-    }
-
-    /// Sets `lock` (or `loadlevel`) of local process `t` to `v`. Where a
-    /// process that moved runs is the migration layer's business: it
-    /// calls this only for processes that run here.
-    pub(crate) fn set_switch(&self, t: &TaskFacts, lock: bool, v: bool) -> Result {
-        let name = if lock { "lock" } else { "loadlevel" };
-        if !t.may_control {
-            refused(name, t);
-            return Err(EPERM);
-        }
+    /// Sets switch `sw` of local process `t` to `v` (the caller was
+    /// checked by whoever asks). Where a process that moved runs is the
+    /// migration layer's business: it calls this only for processes that
+    /// run here.
+    pub(crate) fn set_switch(&self, t: &TaskFacts, sw: Switch, v: bool) -> Result {
         if t.kthread {
-            pr_info_ratelimited!("{}: pid {} is a kernel thread\n", name, t.tgid);
+            pr_info_ratelimited!("{}: pid {} is a kernel thread\n", sw.name(), t.tgid);
             return Err(EINVAL);
         }
-        self.update(t.tgid, GFP_KERNEL, |e| {
-            if lock {
-                e.lock = v;
-            } else {
-                e.loadlevel = v;
-            }
+        self.update(t.tgid, GFP_KERNEL, |e| match sw {
+            Switch::Lock => e.lock = v,
+            Switch::Loadlevel => e.loadlevel = v,
         })
     }
 }
@@ -315,35 +309,6 @@ pub(crate) fn refused(what: &str, t: &TaskFacts) {
         t.tgid,
         t.caller.uid
     );
-}
-
-impl PidFiles for VprocTable {
-    fn show(&self, m: &mut Seq<'_>, t: &TaskFacts, name: &[u8]) -> Result {
-        let e = self.get(t.tgid);
-        match name {
-            // Local processes run here (the migration layer will say more).
-            b"where" | b"goto" => {
-                let _ = writeln!(m, "{}", self.me);
-            }
-            b"loadlevel" => {
-                let _ = writeln!(m, "{}", u8::from(e.loadlevel));
-            }
-            b"lock" => {
-                let _ = writeln!(m, "{}", u8::from(e.lock));
-            }
-            b"nmigs" => {
-                let _ = writeln!(m, "{}", e.nmigs);
-            }
-            _ => return Err(ENOENT),
-        }
-        Ok(())
-    }
-
-    fn write(&self, _t: &TaskFacts, _name: &[u8], _buf: &[u8]) -> Result {
-        // Every write goes through the migration layer (goto, and the
-        // switches, which it sets where the process runs).
-        Err(EINVAL)
-    }
 }
 
 impl TaskEvents for VprocTable {
@@ -384,285 +349,6 @@ impl TaskEvents for VprocTable {
                 .is_err()
         {
             pr_warn!("pid {}: out of memory, loadlevellist not applied\n", tgid);
-        }
-    }
-}
-
-/// A new listing of /proc (readdir from the start, as every `ps` does)
-/// refetches the other nodes' processes when the view is older than this.
-const REMOTE_SCAN_AGE_NS: u64 = 200_000_000;
-/// Anything else (the rest of the listing, reading a remote process's
-/// files) reuses the view unless it is older than this, so that one `ps`
-/// costs one fetch however long it runs.
-const REMOTE_MAX_AGE_NS: u64 = 5_000_000_000;
-/// How long to wait for one node's process list or kill answer.
-const REMOTE_TIMEOUT_MS: u32 = 3000;
-
-struct RemoteCache {
-    fetched_ns: u64,
-    /// INVARIANT: sorted by PID, no duplicates.
-    procs: KVVec<ProcInfo>,
-}
-
-/// The other nodes' processes as this node sees them: behind the remote
-/// /proc/<pid> directories and kill(2) of remote PIDs. Also answers the
-/// other nodes' requests for this node's processes ([`Service`]).
-#[pin_data]
-pub(crate) struct RemoteView {
-    me: u8,
-    transport: Arc<Transport>,
-    table: Arc<VprocTable>,
-    #[pin]
-    cache: Mutex<RemoteCache>,
-}
-
-impl RemoteView {
-    /// The view of node `me`, whose own processes are in `table`.
-    pub(crate) fn new(
-        me: u8,
-        transport: Arc<Transport>,
-        table: Arc<VprocTable>,
-    ) -> Result<Arc<Self>> {
-        Arc::pin_init(
-            try_pin_init!(Self {
-                me,
-                transport,
-                table,
-                cache <- new_mutex!(RemoteCache { fetched_ns: 0, procs: KVVec::new() }, "RemoteView::cache"),
-            }),
-            GFP_KERNEL,
-        )
-    }
-
-    /// Fetches node `node`'s process list.
-    fn fetch(&self, node: u8, out: &mut KVVec<ProcInfo>) -> Result {
-        let frames = self
-            .transport
-            .request(node, MsgType::ProcsReq, REMOTE_TIMEOUT_MS, |id| {
-                let mut p = KVec::new();
-                p.extend_from_slice(&id.to_le_bytes(), GFP_KERNEL)?;
-                Ok(p)
-            })?;
-        for f in frames.iter() {
-            let (count, mut recs) = wire::procs_chunk_records(f).map_err(|_| EPROTO)?;
-            for _ in 0..count {
-                let (p, n) = ProcInfo::decode(recs).map_err(|_| {
-                    pr_warn!("node {}: malformed process record, list dropped\n", node);
-                    EPROTO
-                })?;
-                recs = &recs[n..];
-                // Only what that node may own: its cluster PIDs (or
-                // processes that moved there, later).
-                if pid::is_cluster_pid(p.pid) && pid::origin(p.pid) != Some(self.me) {
-                    out.push(p, GFP_KERNEL)?;
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// The cache, refetched if older than `max_age_ns`.
-    fn fresh(
-        &self,
-        max_age_ns: u64,
-    ) -> kernel::sync::lock::Guard<'_, RemoteCache, kernel::sync::lock::mutex::MutexBackend> {
-        let mut c = self.cache.lock();
-        let now = crate::sys::time::now_ns();
-        if c.fetched_ns == 0 || now.saturating_sub(c.fetched_ns) > max_age_ns {
-            let mut procs = KVVec::new();
-            if let Ok(nodes) = self.transport.up_nodes() {
-                for &node in nodes.iter() {
-                    let before = procs.len();
-                    if self.fetch(node, &mut procs).is_err() {
-                        // That node's processes are missing this time.
-                        procs.truncate(before);
-                    }
-                }
-            }
-            procs.sort_unstable_by_key(|p| p.pid);
-            // PIDs come from disjoint shares; a node that lists another's
-            // process twice (or lies) must not make ps show it twice.
-            let mut k = 1;
-            while k < procs.len() {
-                if procs[k].pid == procs[k - 1].pid {
-                    let _ = procs.remove(k);
-                } else {
-                    k += 1;
-                }
-            }
-            c.procs = procs;
-            c.fetched_ns = now;
-        }
-        c
-    }
-
-    /// Remote process `pid` as its node last described it (fresh enough
-    /// for a person asking about one process).
-    pub(crate) fn lookup(&self, pid: u32) -> Option<ProcInfo> {
-        let c = self.fresh(REMOTE_SCAN_AGE_NS);
-        Self::find(&c, pid).copied()
-    }
-
-    /// Calls `f` for remote processes with PID >= `from`, in PID order,
-    /// until it returns false. A listing that starts below the cluster
-    /// PIDs is a new one: it gets a fresh list, as `ps` does.
-    pub(crate) fn each_from(&self, from: u32, f: &mut dyn FnMut(&ProcInfo) -> bool) {
-        let age = if pid::is_cluster_pid(from) {
-            REMOTE_MAX_AGE_NS
-        } else {
-            REMOTE_SCAN_AGE_NS
-        };
-        let c = self.fresh(age);
-        let i = c.procs.partition_point(|p| p.pid < from);
-        for p in c.procs[i..].iter() {
-            if !f(p) {
-                break;
-            }
-        }
-    }
-
-    fn find(c: &RemoteCache, pid: u32) -> Option<&ProcInfo> {
-        c.procs
-            .binary_search_by_key(&pid, |p| p.pid)
-            .ok()
-            .map(|i| &c.procs[i])
-    }
-}
-
-impl process::RemoteProcs for RemoteView {
-    fn next(&self, from: u32) -> Option<u32> {
-        let mut next = None;
-        self.each_from(from, &mut |p| {
-            next = Some(p.pid);
-            false
-        });
-        next
-    }
-
-    fn owner_of(&self, tgid: u32) -> Option<(u32, u32)> {
-        let c = self.fresh(REMOTE_MAX_AGE_NS);
-        Self::find(&c, tgid).map(|p| (p.euid, p.egid))
-    }
-
-    fn show(&self, m: &mut Seq<'_>, tgid: u32, name: &[u8]) -> Result {
-        // What ps reads for every process may be as old as the listing;
-        // the vproc files are read one at a time, by people: fresher.
-        let age = match name {
-            b"where" | b"loadlevel" | b"lock" | b"nmigs" => REMOTE_SCAN_AGE_NS,
-            _ => REMOTE_MAX_AGE_NS,
-        };
-        let c = self.fresh(age);
-        let p = *Self::find(&c, tgid).ok_or(ESRCH)?;
-        drop(c);
-        let mut out = FmtBuf::<512>::new();
-        match name {
-            b"stat" => procinfo::render_stat(&p, process::boot_wall_ms(), 100, &mut out),
-            b"statm" => procinfo::render_statm(&p, 4096, &mut out),
-            b"status" => procinfo::render_status(&p, 4096, &mut out),
-            b"cmdline" => {
-                m.write(p.cmdline());
-                return Ok(());
-            }
-            b"comm" => {
-                m.write(p.comm());
-                m.write(b"\n");
-                return Ok(());
-            }
-            b"where" => {
-                let _ = writeln!(out, "{}", p.node);
-            }
-            b"loadlevel" => {
-                let _ = writeln!(out, "{}", u8::from(p.loadlevel));
-            }
-            b"lock" => {
-                let _ = writeln!(out, "{}", u8::from(p.lock));
-            }
-            b"nmigs" => {
-                let _ = writeln!(out, "{}", p.nmigs);
-            }
-            _ => return Err(ENOENT),
-        }
-        m.write(out.as_bytes());
-        Ok(())
-    }
-
-    fn kill(&self, pid: u32, sig: u32, from: &Sender) -> Result {
-        // Until processes migrate, a process runs on the node it was born on.
-        let node = match pid::origin(pid) {
-            Some(n) if n != self.me => n,
-            _ => return Err(ESRCH),
-        };
-        let frames = self
-            .transport
-            .request(node, MsgType::KillReq, REMOTE_TIMEOUT_MS, |id| {
-                let mut p = KVec::new();
-                p.resize(KillReq::LEN, 0, GFP_KERNEL)?;
-                KillReq {
-                    id,
-                    pid,
-                    sig,
-                    from: *from,
-                }
-                .encode(&mut p);
-                Ok(p)
-            })
-            .map_err(|_| ESRCH)?;
-        let r = frames
-            .first()
-            .and_then(|f| KillResp::decode(f).ok())
-            .ok_or(EPROTO)?;
-        match r.errno {
-            0 => Ok(()),
-            e => Err(Error::from_errno(-(e as i32))),
-        }
-    }
-}
-
-impl Service for RemoteView {
-    fn procs(&self, emit: &mut dyn FnMut(&ProcInfo) -> Result) -> Result {
-        process::for_each_proc(1 << pid::NODE_SHIFT, self.me, &mut |p: &ProcInfo| {
-            // A process that moved away is listed by the node it runs on.
-            if self.table.away(p.pid).is_some() {
-                return Ok(());
-            }
-            emit(&self.table.with_switches(p))
-        })
-    }
-
-    fn kill(&self, from: u8, req: &KillReq) -> u32 {
-        let r = if pid::is_cluster_pid(req.pid) {
-            process::kill_local(req.pid, req.sig, &req.from)
-        } else {
-            Err(ESRCH)
-        };
-        match r {
-            Ok(()) => {
-                if req.sig != 0 {
-                    pr_info_ratelimited!(
-                        "signal {} to pid {} from node {} (pid {}, uid {})\n",
-                        req.sig,
-                        req.pid,
-                        from,
-                        req.from.pid,
-                        req.from.uid
-                    );
-                }
-                0
-            }
-            Err(e) => {
-                if e == EPERM {
-                    pr_info_ratelimited!(
-                        "signal {} to pid {} from node {} (pid {}, uid {}, euid {}): not permitted\n",
-                        req.sig,
-                        req.pid,
-                        from,
-                        req.from.pid,
-                        req.from.uid,
-                        req.from.euid
-                    );
-                }
-                e.to_errno().unsigned_abs()
-            }
         }
     }
 }

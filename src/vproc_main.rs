@@ -9,9 +9,12 @@
 //!
 //! Layers, bottom up: [`sys`] (raw C), [`logic`] (pure), [`events`] (the
 //! event log), [`transport`] (authenticated TCP and membership), [`vproc`]
-//! (the per-process table, PID range, /proc/<pid>/ files), [`procfs`]
-//! (/proc/cluster) and [`api`] (the generic netlink family). Teardown runs top down: the /proc interface goes first,
-//! so no new request can arrive while the transport is being stopped.
+//! (the per-process table, PID range, the other nodes' processes),
+//! [`migrate`], [`balance`], [`procfs`] (/proc/cluster and the
+//! /proc/<pid>/ files: every user write parsed and checked there) and
+//! [`api`] (the generic netlink family). Teardown runs top down: the /proc
+//! interface goes first, so no new request can arrive while the transport
+//! is being stopped.
 
 use kernel::prelude::*;
 use kernel::sync::Arc;
@@ -222,10 +225,13 @@ impl kernel::Module for Vproc {
             &balancer,
         )?);
         this.pid_files = Some(sys::process::PidFilesReg::new(Arc::new(
-            migrate::PidFilesImpl(this.migrator.clone()),
+            procfs::PidFiles::new(this.config.node, this.table.clone(), this.migrator.clone()),
             GFP_KERNEL,
         )?)?);
-        this.remote_procs = Some(sys::process::RemoteProcsReg::new(this.remote.clone())?);
+        this.remote_procs = Some(sys::process::RemoteProcsReg::new(Arc::new(
+            procfs::RemoteFiles(this.remote.clone()),
+            GFP_KERNEL,
+        )?)?);
         this.genl = Some(sys::genl::GenlReg::new(Arc::new(
             api::Api {
                 me: this.config.node,

@@ -8,8 +8,9 @@ use super::{
     errno_of, Inbound, Migrator, WireResult, GOTO_TIMEOUT_MS, MAX_CONTROLS, SWITCH_TIMEOUT_MS,
 };
 use crate::logic::mig::{self, Kind, Reader};
+use crate::logic::pid::Goto;
 use crate::sys::process::TaskFacts;
-use core::fmt::Write as _;
+use crate::vproc::Switch;
 use kernel::{prelude::*, sync::Arc};
 
 impl Migrator {
@@ -17,42 +18,42 @@ impl Migrator {
     /// another node (`Control`), checked against the caller's identity
     /// as a local caller would be.
     pub(super) fn control_here(self: &Arc<Self>, pid: u32, c: &mig::Control) -> Result {
-        // ptrace's rule for that caller, here: check_goto and set_switch
-        // refuse (and log) if it says no.
+        // ptrace's rule for that caller, here.
         let t = crate::sys::process::task_of_pid_as(pid, &c.caller)?;
-        let mut buf = crate::logic::fmtbuf::FmtBuf::<8>::new();
+        let what = match c.op {
+            mig::ControlOp::Goto => "goto",
+            mig::ControlOp::Loadlevel => Switch::Loadlevel.name(),
+            mig::ControlOp::Lock => Switch::Lock.name(),
+        };
+        if !t.may_control {
+            crate::vproc::refused(what, &t);
+            return Err(EPERM);
+        }
         match c.op {
-            mig::ControlOp::Goto if c.value == 0 => {
-                let _ = buf.write_str("-1");
-                self.goto(&t, buf.as_bytes())
-            }
+            mig::ControlOp::Goto if c.value == 0 => self.goto(&t, Goto::Balance),
             mig::ControlOp::Goto => {
-                let _ = write!(buf, "{}", c.value);
-                self.goto(&t, buf.as_bytes())
+                // read_control bounds it by the highest node number.
+                self.goto(&t, Goto::Node(u8::try_from(c.value).map_err(|_| EINVAL)?))
             }
-            mig::ControlOp::Loadlevel | mig::ControlOp::Lock => {
-                self.set_switch(&t, c.op == mig::ControlOp::Lock, c.value == 1)
-            }
+            mig::ControlOp::Loadlevel => self.set_switch(&t, Switch::Loadlevel, c.value == 1),
+            mig::ControlOp::Lock => self.set_switch(&t, Switch::Lock, c.value == 1),
         }
     }
 
-    /// Sets `loadlevel` (`lock` false) or `lock` of process `t` where it
-    /// runs: there the leveller reads it, and it travels with the process.
-    pub(crate) fn set_switch(&self, t: &TaskFacts, lock: bool, value: bool) -> Result {
+    /// Sets switch `sw` of process `t` where it runs: there the leveller
+    /// reads it, and it travels with the process. The caller was checked
+    /// against the process here by whoever asks (procfs, the netlink API,
+    /// `control_here`).
+    pub(crate) fn set_switch(&self, t: &TaskFacts, sw: Switch, value: bool) -> Result {
         let Some(at) = self.table.away(t.tgid) else {
-            return self.table.set_switch(t, lock, value);
+            return self.table.set_switch(t, sw, value);
         };
-        if !t.may_control {
-            crate::vproc::refused(if lock { "lock" } else { "loadlevel" }, t);
-            return Err(EPERM);
-        }
-        // Checked here against the deputy, and again where it runs,
-        // against the process as it is now, for the same caller.
+        // Checked again where it runs, against the process as it is now,
+        // for the same caller.
         let c = mig::Control {
-            op: if lock {
-                mig::ControlOp::Lock
-            } else {
-                mig::ControlOp::Loadlevel
+            op: match sw {
+                Switch::Lock => mig::ControlOp::Lock,
+                Switch::Loadlevel => mig::ControlOp::Loadlevel,
             },
             value: u32::from(value),
             caller: t.caller,

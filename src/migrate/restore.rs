@@ -2,8 +2,9 @@
 
 //! The destination of a move: Begin (the areas mapped, the restorer
 //! started), the pages, the layout at the freeze and Commit, applied in
-//! the restorer's own context; `/proc/cluster/admin/restore`, the
-//! restorer's door. Must not touch a deputy's or a source's state.
+//! the restorer's own context; what the restorer reports through
+//! `/proc/cluster/admin/restore` (procfs parses it). Must not touch a
+//! deputy's or a source's state.
 
 use super::{
     error_of, BodyRec, Incoming, Migrator, Msg, Started, StateGuard, DATA_WINDOW, IDLE_TIMEOUT_NS,
@@ -16,7 +17,6 @@ use crate::logic::errno::Errno;
 use crate::logic::mig::{self, vma_flags, Begin, Kind, MigHeader, Reader, Vma};
 use crate::logic::wire::WireError;
 use crate::sys::migrate::{self as sm, TaskImage};
-use crate::sys::proc::ProcFileOps;
 use crate::sys::time::now_ns;
 use core::fmt::Write as _;
 use core::sync::atomic::Ordering;
@@ -195,26 +195,10 @@ impl Migrator {
         s.incoming.retain(|i| i.mig != mig_id);
     }
 
-    /// A write to `/proc/cluster/admin/restore` by the restorer stub:
-    /// "MIG" from the new process, or "MIG fail ERRNO".
-    pub(super) fn attach(self: &Arc<Self>, buf: &[u8]) -> Result {
-        let bad = || {
-            pr_info!("admin/restore: write \"MIG\" or \"MIG fail ERRNO\" (MIG in hex)\n");
-            EINVAL
-        };
-        let s = core::str::from_utf8(buf).map_err(|_| bad())?;
-        let mut it = s.split_whitespace();
-        let mig_id = it
-            .next()
-            .and_then(|m| u64::from_str_radix(m, 16).ok())
-            .ok_or_else(bad)?;
-        let fail = match (it.next(), it.next(), it.next()) {
-            (None, _, _) => None,
-            (Some("fail"), Some(e), None) => {
-                Some(e.parse::<i32>().map_err(|_| bad())?.clamp(1, 4095))
-            }
-            _ => return Err(bad()),
-        };
+    /// The restorer stub reports on migration `mig_id`: from the new
+    /// process (`fail` None), or that it could not start it (`fail`: its
+    /// errno, 1..=4095). Its write to `/proc/cluster/admin/restore`.
+    pub(crate) fn attach(self: &Arc<Self>, mig_id: u64, fail: Option<i32>) -> Result {
         let me = sm::current_tgid();
         let mut st = self.state.lock();
         let i = st
@@ -704,20 +688,5 @@ impl sm::TaskWork for Restore {
             .restore(self.mig, false)
             .err()
             .map(|_| SIGKILL as i32)
-    }
-}
-
-/// `/proc/cluster/admin/restore`: the restorer stub's door.
-pub(crate) struct RestoreFile(pub(crate) Arc<Migrator>);
-
-impl ProcFileOps for RestoreFile {
-    const READABLE: bool = false;
-    const WRITABLE: bool = true;
-
-    fn write(&self, buf: &[u8]) -> Result {
-        if !crate::sys::crypto::capable_admin() {
-            return Err(EPERM);
-        }
-        self.0.attach(buf)
     }
 }

@@ -25,6 +25,7 @@ use super::{
 };
 use crate::events::EventKind;
 use crate::logic::mig::{self, vma_flags, Begin, DataHdr, Kind, MigHeader, Reader, Vma, Writer};
+use crate::logic::pid::Goto;
 use crate::logic::wire::{MsgType, MAX_PAYLOAD};
 use crate::sys::migrate as sm;
 use crate::sys::process::TaskFacts;
@@ -226,8 +227,8 @@ pub(super) fn check_areas(pid: u32, vmas: &[sm::VmaInfo]) -> Result {
 impl Migrator {
     /// `goto` of local process `t` to `node` (validated by the vproc
     /// table). Blocks until the process moved or the move failed.
-    pub(crate) fn goto(self: &Arc<Self>, t: &TaskFacts, buf: &[u8]) -> Result {
-        let Some(node) = self.table.check_goto(t, buf)? else {
+    pub(crate) fn goto(self: &Arc<Self>, t: &TaskFacts, to: Goto) -> Result {
+        let Some(node) = self.table.check_goto(t, to)? else {
             return Ok(());
         };
         if let Some(at) = self.table.away(t.tgid) {

@@ -9,7 +9,7 @@ use super::{Reader, WireError, Writer};
 /// Who asks for an operation on a process from another node: what
 /// ptrace's rule (`PTRACE_MODE_ATTACH_REALCREDS`) reads of the caller, as
 /// it travels. The node that has the task checks it there, with these ids
-/// and capability in a credential of their own (rust/shim.c).
+/// and capability in a credential of their own (rust/process.c).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Caller {
     /// The caller's real uid (initial user namespace).

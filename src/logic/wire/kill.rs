@@ -8,7 +8,7 @@ use super::{check_len, le_u32, le_u64, valid_id, Message, MsgType, WireError};
 /// Who sends a signal to a process of another node: what kill(2)'s
 /// permission rule reads of the sender, as it travels. The receiving node
 /// sends the signal with these ids and capability in a credential of their
-/// own (rust/shim.c), so the rule and the LSM hook apply as to a local
+/// own (rust/process.c), so the rule and the LSM hook apply as to a local
 /// kill.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Sender {

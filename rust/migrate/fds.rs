@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Open files (rust/fds.c): the calling task's files listed, closed, and
+//! installed (proxies of files at home, or its own files again).
+
+use super::{policy, shim, to_result, FdFacts, FdKind};
+use kernel::prelude::*;
+
+/// One open file of the calling task.
+pub(crate) struct FdInfo {
+    pub(crate) fd: i32,
+    pub(crate) kind: FdKind,
+    pub(crate) f_flags: u32,
+    pub(crate) cloexec: bool,
+    pub(crate) home_fd: i32,
+    /// A proxy's deputy id (0 for other files).
+    pub(crate) deputy: u64,
+}
+
+/// # Safety
+///
+/// `data` is the `KVec<FdInfo>` given by [`fds`]; `f` is valid.
+unsafe extern "C" fn fd_cb(data: *mut c_void, f: *const shim::vproc_mig_fd) -> c_int {
+    // SAFETY: `data` is the `KVec` passed by `fds`; `f` is valid for the call.
+    let (out, f) = unsafe { (&mut *data.cast::<KVec<FdInfo>>(), &*f) };
+    let kind = policy::classify_fd(&FdFacts {
+        proxy: f.proxy != 0,
+        o_path: f.o_path != 0,
+        mode: f.mode,
+    });
+    let info = FdInfo {
+        fd: f.fd,
+        kind,
+        f_flags: f.f_flags,
+        cloexec: f.cloexec != 0,
+        home_fd: f.home_fd,
+        deputy: f.deputy,
+    };
+    match out.push(info, GFP_KERNEL) {
+        Ok(()) => 0,
+        Err(_) => ENOMEM.to_errno(),
+    }
+}
+
+/// The calling task's open files.
+pub(crate) fn fds() -> Result<KVec<FdInfo>> {
+    let mut out: KVec<FdInfo> = KVec::new();
+    // SAFETY: the callback matches; `out` outlives the call.
+    to_result(unsafe {
+        shim::vproc_shim_mig_fds(
+            Some(fd_cb),
+            core::ptr::from_mut::<KVec<FdInfo>>(&mut out).cast(),
+        )
+    })?;
+    Ok(out)
+}
+
+/// Closes every file of the calling task.
+pub(crate) fn close_all() {
+    // SAFETY: no preconditions.
+    unsafe { shim::vproc_shim_mig_close_all() }
+}
+
+/// Installs at `fd` a proxy of file `home_fd` of process `pid` at node
+/// `home`.
+pub(crate) fn install_proxy(
+    fd: i32,
+    f_flags: u32,
+    cloexec: bool,
+    home: u8,
+    pid: u32,
+    home_fd: i32,
+    deputy: u64,
+) -> Result {
+    // SAFETY: no pointers.
+    to_result(unsafe {
+        shim::vproc_shim_mig_install_proxy(
+            fd,
+            f_flags,
+            u32::from(cloexec),
+            u32::from(home),
+            pid as c_int,
+            home_fd,
+            deputy,
+        )
+    })
+}
+
+/// Installs the calling task's own files `from[i]` at `to[i]`, closing
+/// every other file (a process coming home to its deputy).
+pub(crate) fn reinstall_files(from: &[i32], to: &[(i32, bool)]) -> Result {
+    if from.len() != to.len() {
+        return Err(EINVAL);
+    }
+    let mut files: KVec<*mut c_void> = KVec::new();
+    files.resize(from.len(), core::ptr::null_mut(), GFP_KERNEL)?;
+    // SAFETY: `files` has room for `from.len()` pointers.
+    unsafe { shim::vproc_shim_mig_get_files(from.as_ptr(), from.len() as u32, files.as_mut_ptr()) };
+    close_all();
+    let mut res = Ok(());
+    for (f, &(fd, cloexec)) in files.iter().zip(to.iter()) {
+        // SAFETY: each non-null entry is a file reference from get_files,
+        // consumed here exactly once.
+        let r = unsafe { shim::vproc_shim_mig_install_file(fd, *f, u32::from(cloexec)) };
+        if r < 0 && res.is_ok() {
+            res = Err(Error::from_errno(r));
+        }
+    }
+    res
+}

@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Signals (rust/signal.c): the calling task's pending signals taken and
+//! queued again, signals to a local process, a deputy's signal routing.
+
+use super::{shim, to_result};
+use crate::logic::mig::SIGINFO_LEN;
+use kernel::prelude::*;
+
+/// Takes one pending signal of the calling task (raw siginfo).
+pub(crate) fn dequeue_signal() -> Option<[u8; SIGINFO_LEN]> {
+    let mut info = [0u8; SIGINFO_LEN];
+    // SAFETY: 48 bytes, the size of kernel_siginfo (checked in C).
+    let sig = unsafe { shim::vproc_shim_mig_dequeue_signal(info.as_mut_ptr().cast()) };
+    (sig > 0).then_some(info)
+}
+
+/// Queues a siginfo from [`dequeue_signal`] (or a peer) to the calling
+/// task again.
+pub(crate) fn queue_signal(info: &[u8]) -> Result {
+    if info.len() != 48 {
+        return Err(EINVAL);
+    }
+    // SAFETY: 48 bytes.
+    to_result(unsafe { shim::vproc_shim_mig_queue_signal(info.as_ptr().cast()) })
+}
+
+/// Sends `sig` to local process `pid` with si_code `code` and sender
+/// `from_pid`/`from_uid`.
+pub(crate) fn signal(pid: u32, sig: u32, code: i32, from_pid: u32, from_uid: u32) -> Result {
+    // SAFETY: no pointers.
+    to_result(unsafe {
+        shim::vproc_shim_mig_signal(
+            pid as c_int,
+            sig as c_int,
+            code,
+            from_pid as c_int,
+            from_uid,
+        )
+    })
+}
+
+/// Makes every signal queue for (and wake) the calling deputy.
+pub(crate) fn deputy_signals() {
+    // SAFETY: no preconditions.
+    unsafe { shim::vproc_shim_mig_deputy_signals() }
+}
+
+/// Whether a fatal signal is pending for the calling task.
+pub(crate) fn fatal_pending() -> bool {
+    // SAFETY: no preconditions.
+    unsafe { shim::vproc_shim_fatal_pending() != 0 }
+}
+
+/// Whether any signal is pending for the calling task.
+pub(crate) fn signal_pending() -> bool {
+    // SAFETY: no preconditions.
+    unsafe { shim::vproc_shim_signal_pending() != 0 }
+}

@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The task image (rust/task.c): whether the calling process can move
+//! (`logic::mig_policy` decides over the facts C gathers), reading its
+//! image and applying one.
+
+use super::{policy, shim, to_result, Ident, ImageFacts, TaskFacts};
+use kernel::prelude::*;
+
+/// A process's task image (credentials, limits, signal handlers, mm
+/// layout, cwd...): a plain C struct, shipped as bytes.
+pub(crate) struct TaskImage(KBox<shim::vproc_mig_task>);
+
+/// Size of a task image on the wire.
+pub(crate) const TASK_LEN: usize = core::mem::size_of::<shim::vproc_mig_task>();
+
+impl TaskImage {
+    fn zeroed() -> Result<Self> {
+        // SAFETY: the struct is integers and byte arrays: all zeros is valid.
+        let z: shim::vproc_mig_task = unsafe { core::mem::zeroed() };
+        Ok(Self(KBox::new(z, GFP_KERNEL)?))
+    }
+
+    /// Its file system identity (what [`peek`] reads of a running task).
+    pub(crate) fn ident(&self) -> Ident {
+        let t = &*self.0;
+        let n = (t.ngroups as usize).min(t.groups.len());
+        let mut id = Ident {
+            fsuid: t.fsuid,
+            fsgid: t.fsgid,
+            ngroups: n as u32,
+            cap_fs: t.cap_effective & crate::logic::mig::CAP_FS_MASK,
+            ..Ident::default()
+        };
+        id.groups[..n].copy_from_slice(&t.groups[..n]);
+        id
+    }
+
+    /// The calling task's image.
+    pub(crate) fn capture() -> Result<Self> {
+        let mut t = Self::zeroed()?;
+        // SAFETY: `t.0` is a valid, writable struct.
+        to_result(unsafe { shim::vproc_shim_mig_get_task(&mut *t.0) })?;
+        Ok(t)
+    }
+
+    /// An image received from a peer (`TASK_LEN` bytes).
+    pub(crate) fn from_bytes(b: &[u8]) -> Result<Self> {
+        if b.len() != TASK_LEN {
+            return Err(EINVAL);
+        }
+        let mut t = Self::zeroed()?;
+        // SAFETY: `b` has exactly the struct's size; every bit pattern is a
+        // valid value of it (integers and byte arrays).
+        unsafe {
+            core::ptr::copy_nonoverlapping(
+                b.as_ptr(),
+                core::ptr::from_mut::<shim::vproc_mig_task>(&mut *t.0).cast::<u8>(),
+                TASK_LEN,
+            )
+        };
+        Ok(t)
+    }
+
+    /// Its bytes.
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        // SAFETY: the struct was zeroed before being filled, so padding is
+        // initialised; it lives as long as `self`.
+        unsafe {
+            core::slice::from_raw_parts(
+                core::ptr::from_ref::<shim::vproc_mig_task>(&*self.0).cast::<u8>(),
+                TASK_LEN,
+            )
+        }
+    }
+
+    /// Whether it may be applied ([`policy::validate_task_image`]).
+    fn validate(&self) -> Result {
+        let t = &*self.0;
+        let facts = ImageFacts {
+            code: (t.start_code, t.end_code),
+            data: (t.start_data, t.end_data),
+            brk: (t.start_brk, t.brk),
+            args: (t.arg_start, t.arg_end),
+            env: (t.env_start, t.env_end),
+            start_stack: t.start_stack,
+            nice: t.nice,
+            umask: t.umask,
+            ss_sp: t.ss_sp,
+            ss_size: t.ss_size,
+            sa_handler: &t.sa_handler,
+            sa_restorer: &t.sa_restorer,
+            dumpable: t.dumpable,
+            ngroups: t.ngroups,
+            rseq_len: t.rseq_len,
+            rseq_version: t.rseq_version,
+        };
+        policy::validate_task_image(&facts).map_err(|_| EINVAL)
+    }
+
+    /// Applies it to the calling task, once validated here (the C side
+    /// checks again what the kernel needs to be safe).
+    pub(crate) fn apply(&self) -> Result {
+        self.validate()?;
+        // SAFETY: a valid struct.
+        to_result(unsafe { shim::vproc_shim_mig_set_task(&*self.0) })
+    }
+
+    /// Its name.
+    pub(crate) fn comm(&self) -> &[u8] {
+        let c = &self.0.comm;
+        // SAFETY: c_char and u8 have the same layout.
+        let b = unsafe { core::slice::from_raw_parts(c.as_ptr().cast::<u8>(), c.len()) };
+        let n = b.iter().position(|&x| x == 0).unwrap_or(b.len());
+        &b[..n]
+    }
+}
+
+/// Why the calling process cannot move now, if it cannot
+/// ([`policy::refusal`] over what the kernel says of it).
+pub(crate) fn refusal() -> Option<&'static str> {
+    let mut f = shim::vproc_mig_task_facts::default();
+    // SAFETY: `f` is a valid, writable struct.
+    unsafe { shim::vproc_shim_mig_task_facts(&mut f) };
+    let facts = TaskFacts {
+        exiting: f.exiting != 0,
+        threads: f.threads,
+        ptraced: f.ptraced != 0,
+        vfork: f.vfork != 0,
+        has_mm: f.has_mm != 0,
+        mm_users: f.mm_users,
+        posix_timers: f.posix_timers != 0,
+        real_timer: f.real_timer != 0,
+        children: f.children != 0,
+        init_namespaces: f.init_namespaces != 0,
+        seccomp_mode: f.seccomp_mode,
+    };
+    policy::refusal(&facts).map(policy::Refusal::reason)
+}

@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Running code in a task (rust/twork.c): task work, the calling task's
+//! PID, starting a program.
+
+use super::{shim, to_result, Task};
+use kernel::prelude::*;
+use kernel::sync::Arc;
+
+/// Work to run in a task's own context.
+pub(crate) trait TaskWork: Send + Sync + 'static {
+    /// Runs in the task; `Some(status)`: the task then exits with that
+    /// wait(2) status (after this returned: every value it held dropped).
+    fn run(self: Arc<Self>) -> Option<i32>;
+}
+
+/// # Safety
+///
+/// `data` comes from `Arc::<T>::into_raw` in [`task_work`], used once.
+unsafe extern "C" fn twork_tramp<T: TaskWork>(data: *mut c_void) -> c_int {
+    // SAFETY: `data` came from `Arc::into_raw` in `task_work` and is
+    // consumed exactly once, here.
+    let a = unsafe { Arc::from_raw(data.cast::<T>()) };
+    match a.run() {
+        Some(status) => status.max(0),
+        None => shim::VPROC_TWORK_RETURN,
+    }
+}
+
+/// Runs `w.run()` in process `t` at its next return to user mode
+/// (`interrupt`: interrupting a blocking syscall).
+pub(crate) fn task_work<T: TaskWork>(t: &Task, interrupt: bool, w: Arc<T>) -> Result {
+    let raw = Arc::into_raw(w);
+    // SAFETY: the trampoline matches `T` and consumes the pointer; `t`
+    // holds a task reference.
+    let r = unsafe {
+        shim::vproc_shim_task_work(
+            t.0.as_ptr(),
+            c_int::from(interrupt),
+            Some(twork_tramp::<T>),
+            raw.cast_mut().cast(),
+        )
+    };
+    if r < 0 {
+        // SAFETY: not queued: take the reference back.
+        drop(unsafe { Arc::from_raw(raw) });
+        return Err(Error::from_errno(r));
+    }
+    Ok(())
+}
+
+/// The calling task's process id.
+pub(crate) fn current_tgid() -> u32 {
+    // SAFETY: no preconditions.
+    unsafe { shim::vproc_shim_current_tgid() }.max(0) as u32
+}
+
+/// Starts program `path` with `argv` (NUL-terminated strings) as root.
+pub(crate) fn spawn(path: &CStr, argv: &[&CStr]) -> Result {
+    let mut v: KVec<*const c_char> = KVec::new();
+    for a in argv {
+        v.push(a.as_char_ptr(), GFP_KERNEL)?;
+    }
+    v.push(core::ptr::null(), GFP_KERNEL)?;
+    // SAFETY: NUL-terminated strings and a NULL-terminated vector, alive
+    // until the program was started (UMH_WAIT_EXEC).
+    to_result(unsafe { shim::vproc_shim_spawn(path.as_char_ptr(), v.as_ptr()) })
+}

@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The module's string parameters (rust/param.rs): the peers, the cluster
+ * name and the cluster key, which is wiped once read.
+ * Glue only (see shim.h).
+ */
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/string.h>
+
+#include "shim.h"
+
+static char *peers = "";
+module_param(peers, charp, 0444);
+MODULE_PARM_DESC(peers,
+		 "cluster nodes: NODE@A.B.C.D:PORT[,NODE@A.B.C.D:PORT...] (NODE 1..63)");
+
+/*
+ * The cluster's name, the public half of the key derivation (the HKDF salt,
+ * see src/logic/key.rs); readable in sysfs, it is no secret.
+ */
+static char *cluster = "";
+module_param(cluster, charp, 0444);
+MODULE_PARM_DESC(cluster,
+		 "cluster name, the same on every node of one cluster (default vproc)");
+
+/*
+ * Permission 0: the key never appears under /sys/module/vproc/parameters.
+ * param_set_charp() kmalloc()s this copy of the value; the module wipes it
+ * once it has derived its key (vproc_shim_wipe_key_param()), and the kernel
+ * kfree()s it at unload. The argument string insmod passed is another copy:
+ * 7.3's load_module() parses it from a buffer of its own and kfree()s that
+ * before our init runs (struct module keeps no `args` any more), so no
+ * module can reach it; it lives only in freed memory and in insmod's argv.
+ */
+static char *key = "";
+module_param(key, charp, 0);
+MODULE_PARM_DESC(key, "cluster key: 32..128 hex digits (see `cluster key new`)");
+
+const char *vproc_shim_peers_param(void)
+{
+	return peers ? peers : "";
+}
+
+const char *vproc_shim_cluster_param(void)
+{
+	return cluster ? cluster : "";
+}
+
+const char *vproc_shim_key_param(void)
+{
+	return key ? key : "";
+}
+
+void vproc_shim_wipe_key_param(void)
+{
+	if (key && key[0])
+		memzero_explicit(key, strlen(key));
+}
