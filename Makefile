@@ -13,7 +13,7 @@ BUILD := $(REPO)/build
 TOOLS_TARGET := x86_64-unknown-linux-gnu
 STATIC_BIN := $(REPO)/target/$(TOOLS_TARGET)/release
 
-.PHONY: all deps kernel spec spec-check module tools progs initramfs guest host-test fuzz lint clippy fmt-check \
+.PHONY: all deps kernel spec spec-check module tools progs initramfs guest host-test fuzz lint clippy fmt-check faults \
 	rust-analyzer qemu-test test demo bench clean
 
 all: guest
@@ -90,6 +90,14 @@ lint: spec-check fmt-check clippy rust-analyzer
 
 qemu-test: guest
 	@$(REPO)/qemu-test/run-tests
+
+# The whole fault matrix (every route x fault x target, FAULT_TRIALS
+# random-delay trials each) and the fault tests; the main suite runs a few
+# cells of it.
+FAULT_TRIALS ?= 3
+faults: guest
+	@FAULT_CELLS=all FAULT_TRIALS=$(FAULT_TRIALS) VPROC_CLUSTER=faults $(REPO)/qemu-test/run-tests \
+	  $(REPO)/qemu-test/tests/13-faults.sh $(REPO)/qemu-test/tests/14-fault-matrix.sh
 
 # The contract with every user: every test, from a fresh machine.
 test: deps

@@ -190,6 +190,14 @@ fn deputy_ends_on_exit_loss_or_two_unknowns() {
 #[test]
 fn body_fences_when_home_is_gone() {
     let mut b = Body::new(0);
+    // It checks in at once (home learns where it runs), then every CHECK_NS.
+    assert_eq!(
+        b.step(BodyEvent::Tick {
+            now: 0,
+            home_up: true
+        }),
+        BodyAction::Check
+    );
     assert_eq!(
         b.step(BodyEvent::Tick {
             now: S,

@@ -18,7 +18,8 @@
 //!   process (`Check`): then the PID is free again.
 //! - [`Body`]: the side where the process runs. It kills the process
 //!   (fencing) when home has been down for [`FENCE_NS`], or when home says
-//!   the deputy is gone.
+//!   the deputy is gone. Its checks also tell home where it runs (the
+//!   deputy follows: a lost `Moved` costs nothing).
 //!
 //! The rule that makes one copy at most, and no PID reused while a copy
 //! runs: `FENCE_NS + DETECT_MAX_NS < DEPUTY_DOWN_NS`. Each side measures
@@ -318,11 +319,14 @@ pub enum BodyAction {
 }
 
 impl Body {
-    /// A body that started running at `now`.
+    /// A body that started running at `now`. It checks in with home at
+    /// its first tick: home learns from that where it runs (a `Moved`
+    /// from the node it left may be lost).
     pub fn new(now: u64) -> Self {
+        let _ = now;
         Self {
             home_down_since: None,
-            last_check: Some(now),
+            last_check: None,
         }
     }
 

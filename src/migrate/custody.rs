@@ -12,8 +12,8 @@ use super::{Inbound, Migrator, MovedRec, PendingExit, WireResult, MAX_MOVED, MAX
 use crate::events::EventKind;
 use crate::logic::arrival::Phase;
 use crate::logic::custody::{
-    self, Answer, Asker, BodyAction, BodyEvent, Check, ExitAction, ExitReport, CHECK_LEN,
-    STARTED_KEEP_NS,
+    self, Answer, Asker, BodyAction, BodyEvent, Check, DeputyEvent, ExitAction, ExitReport,
+    CHECK_LEN, STARTED_KEEP_NS,
 };
 use crate::logic::mig::{Kind, Reader};
 use crate::sys::migrate::{self as sm};
@@ -49,14 +49,26 @@ impl Migrator {
         let a = match c.asker {
             Asker::Deputy => self.answer_deputy(h.pid, c.deputy),
             Asker::Body => {
-                let s = self.state.lock();
-                if s.deputies
-                    .iter()
-                    .any(|d| d.pid == h.pid && d.id == c.deputy)
+                // A body checking in runs where it checks in from: the
+                // deputy follows (a `Moved` from the node it left may
+                // have been lost).
+                let mut s = self.state.lock();
+                match s
+                    .deputies
+                    .iter_mut()
+                    .find(|d| d.pid == h.pid && d.id == c.deputy)
                 {
-                    Answer::Here
-                } else {
-                    Answer::Unknown
+                    Some(d) => {
+                        let moved = d.custody.at != from;
+                        d.custody.step(DeputyEvent::Moved(from));
+                        drop(s);
+                        if moved {
+                            let _ = self.table.set_away(h.pid, Some(from));
+                            self.cv.notify_all();
+                        }
+                        Answer::Here
+                    }
+                    None => Answer::Unknown,
                 }
             }
         };
