@@ -149,6 +149,27 @@ struct Threads {
     manager: Option<KThread>,
 }
 
+/// The layers the transport calls: who answers requests from other nodes,
+/// who handles the migration protocol, who hears of new nodes.
+pub(crate) struct Services {
+    /// Requests from other nodes (process lists, remote /proc, kill).
+    pub(crate) service: Option<Arc<dyn Service>>,
+    /// The migration protocol.
+    pub(crate) mig: Option<Arc<dyn MigService>>,
+    /// Told of every node that becomes known (procfs's node<n>/).
+    pub(crate) observer: Option<Arc<dyn NodeObserver>>,
+}
+
+impl Services {
+    const fn none() -> Self {
+        Self {
+            service: None,
+            mig: None,
+            observer: None,
+        }
+    }
+}
+
 /// The transport and membership of this node.
 #[pin_data]
 pub(crate) struct Transport {
@@ -174,12 +195,10 @@ pub(crate) struct Transport {
     /// key is wiped when dropped.
     #[pin]
     key: SpinLock<Option<ClusterKey>>,
+    /// The layers above, handed in by [`Transport::run`] (nothing arrives
+    /// before), cleared at shutdown; one lock, they change together.
     #[pin]
-    observer: Mutex<Option<Arc<dyn NodeObserver>>>,
-    #[pin]
-    service: Mutex<Option<Arc<dyn Service>>>,
-    #[pin]
-    mig: Mutex<Option<Arc<dyn MigService>>>,
+    services: Mutex<Services>,
     #[pin]
     nodes: Mutex<Nodes>,
     #[pin]
@@ -187,10 +206,12 @@ pub(crate) struct Transport {
 }
 
 impl Transport {
-    /// Starts the transport of node `me` of cluster `cluster` with the
+    /// The transport of node `me` of cluster `cluster` with the
     /// configured `peers` and the key derived from `key=` (may be `None`:
-    /// no peer is accepted until root writes `/proc/cluster/admin/key`).
-    pub(crate) fn start(
+    /// no peer is accepted until root writes `/proc/cluster/admin/key`),
+    /// listening but not yet running: [`Transport::run`] hands in the
+    /// layers above and starts it.
+    pub(crate) fn new(
         me: u8,
         peers: &PeerTable,
         cluster: &'static [u8],
@@ -234,46 +255,59 @@ impl Transport {
                 listener,
                 cluster,
                 key <- new_spinlock!(key, "Transport::key"),
-                observer <- new_mutex!(None, "Transport::observer"),
-                service <- new_mutex!(None, "Transport::service"),
-                mig <- new_mutex!(None, "Transport::mig"),
+                services <- new_mutex!(Services::none(), "Transport::services"),
                 nodes <- new_mutex!(Nodes { slots, conns: KVec::new(), next_heartbeat_ns: 0 }, "Transport::nodes"),
                 threads <- new_mutex!(Threads { listener: None, manager: None }, "Transport::threads"),
             }),
             GFP_KERNEL,
         )?;
-        let listener = KThread::spawn(c"vproc-listen", Arc::new(Listener(t.clone()), GFP_KERNEL)?)?;
-        t.threads.lock().listener = Some(listener);
-        let manager = KThread::spawn(c"vproc-mgr", Arc::new(Manager(t.clone()), GFP_KERNEL)?);
-        match manager {
-            Ok(m) => t.threads.lock().manager = Some(m),
-            Err(e) => {
-                t.shutdown();
-                return Err(e);
-            }
-        }
-        pr_info!("transport listening on port {} (speed {})\n", port, t.speed);
         Ok(t)
+    }
+
+    /// Hands in the layers above and starts accepting, dialling and
+    /// managing: no message is dispatched before they are here.
+    pub(crate) fn run(self: &Arc<Self>, services: Services) -> Result {
+        *self.services.lock() = services;
+        let listener = KThread::spawn(
+            c"vproc-listen",
+            Arc::new(Listener(self.clone()), GFP_KERNEL)?,
+        )?;
+        self.threads.lock().listener = Some(listener);
+        let manager = KThread::spawn(c"vproc-mgr", Arc::new(Manager(self.clone()), GFP_KERNEL)?)?;
+        self.threads.lock().manager = Some(manager);
+        pr_info!(
+            "transport listening on port {} (speed {})\n",
+            self.port,
+            self.speed
+        );
+        Ok(())
+    }
+
+    /// Who handles the migration protocol now (`None` before `run` and
+    /// after shutdown).
+    pub(super) fn mig_service(&self) -> Option<Arc<dyn MigService>> {
+        self.services.lock().mig.clone()
+    }
+
+    /// Who answers requests from other nodes now.
+    pub(super) fn service(&self) -> Option<Arc<dyn Service>> {
+        self.services.lock().service.clone()
+    }
+
+    /// Who hears of new nodes now.
+    pub(super) fn observer(&self) -> Option<Arc<dyn NodeObserver>> {
+        self.services.lock().observer.clone()
+    }
+
+    /// procfs goes: no more news of nodes (before its directories go).
+    pub(crate) fn stop_observer(&self) {
+        let o = self.services.lock().observer.take();
+        drop(o);
     }
 
     /// This node's number.
     pub(crate) fn me(&self) -> u8 {
         self.me
-    }
-
-    /// Sets (or clears) who answers requests from other nodes.
-    pub(crate) fn set_service(&self, s: Option<Arc<dyn Service>>) {
-        *self.service.lock() = s;
-    }
-
-    /// Sets (or clears) who handles the migration protocol.
-    pub(crate) fn set_mig_service(&self, s: Option<Arc<dyn MigService>>) {
-        *self.mig.lock() = s;
-    }
-
-    /// Sets (or clears) who hears of new nodes.
-    pub(crate) fn set_observer(&self, o: Option<Arc<dyn NodeObserver>>) {
-        *self.observer.lock() = o;
     }
 
     /// A copy of the cluster key for one handshake (wiped when dropped).
@@ -347,6 +381,9 @@ impl Transport {
         for c in conns.iter() {
             c.stop_threads();
         }
+        // The layers above hold this transport: break the cycles.
+        let gone = core::mem::replace(&mut *self.services.lock(), Services::none());
+        drop(gone);
     }
 }
 

@@ -150,7 +150,7 @@ impl kernel::Module for Vproc {
         let config = Arc::new(Config::from_params()?, GFP_KERNEL)?;
         let events = events::Events::new()?;
         let transport =
-            transport::Transport::start(config.node, &config.peers, cluster, key, events)?;
+            transport::Transport::new(config.node, &config.peers, cluster, key, events)?;
         let table = match vproc::VprocTable::new(config.node, transport.clone()) {
             Ok(t) => t,
             Err(e) => {
@@ -196,10 +196,6 @@ impl kernel::Module for Vproc {
             transport,
             config,
         };
-        let service: Arc<dyn transport::Service> = this.remote.clone();
-        this.transport.set_service(Some(service));
-        let mig: Arc<dyn transport::MigService> = this.migrator.clone();
-        this.transport.set_mig_service(Some(mig));
         this.proxies = Some(sys::migrate::ProxyReg::new(this.migrator.clone()));
         this.reporter = Some(sys::thread::KThread::spawn(
             c"vproc-migd",
@@ -243,6 +239,13 @@ impl kernel::Module for Vproc {
             },
             GFP_KERNEL,
         )?)?);
+        // Every layer is here: the transport starts, with them.
+        let observer = this.proc.as_ref().map(|p| p.observer());
+        this.transport.run(transport::Services {
+            service: Some(this.remote.clone()),
+            mig: Some(this.migrator.clone()),
+            observer,
+        })?;
         this.balancer_thread = Some(sys::thread::KThread::spawn(
             c"vproc-balance",
             Arc::new(balance::BalanceThread(balancer), GFP_KERNEL)?,
@@ -278,8 +281,6 @@ impl Drop for Vproc {
         drop(self.reporter.take());
         drop(self.controller.take());
         drop(self.proxies.take());
-        self.transport.set_mig_service(None);
-        self.transport.set_service(None);
         self.table.release_pid_range();
         pr_info!("node {} unloaded\n", self.config.node);
     }

@@ -651,8 +651,6 @@ impl ClusterProc {
         )?;
         *dirs.root.lock() = Some(root);
         let this = Self { dirs };
-        let observer: Arc<dyn NodeObserver> = this.dirs.clone();
-        t.set_observer(Some(observer));
         for n in t.nodes()?.iter() {
             this.dirs.ensure_node(t, n.node)?;
         }
@@ -660,11 +658,18 @@ impl ClusterProc {
     }
 }
 
+impl ClusterProc {
+    /// Who the transport tells of new nodes (handed in at its start).
+    pub(crate) fn observer(&self) -> Arc<dyn NodeObserver> {
+        self.dirs.clone()
+    }
+}
+
 impl Drop for ClusterProc {
     fn drop(&mut self) {
         // The transport must stop telling us about nodes. (The event log's
         // waker is emptied when the stream file goes.)
-        self.dirs.t.set_observer(None);
+        self.dirs.t.stop_observer();
         // The AddRemove files hold `dirs`: break the cycle by removing the
         // tree explicitly.
         let root = self.dirs.root.lock().take();

@@ -419,7 +419,7 @@ impl Transport {
         };
         conn.up.store(true, Ordering::Release);
         if learned {
-            let o = self.observer.lock().clone();
+            let o = self.observer();
             if let Some(o) = o {
                 o.node_known(node);
             }

@@ -192,7 +192,7 @@ impl Receiver {
                 }
             }
             MsgType::Mig => {
-                let h = t.mig.lock().clone();
+                let h = t.mig_service();
                 match h {
                     Some(h) => h.mig(s.peer, p)?,
                     None => return Err(WireError::UnknownType(ty as u8)),
@@ -212,7 +212,7 @@ impl Receiver {
             }
             MsgType::KillReq => {
                 let k = KillReq::decode(p)?;
-                let service = t.service.lock().clone();
+                let service = t.service();
                 let errno = match service {
                     Some(sv) => sv.kill(s.peer, &k),
                     None => ESRCH.to_errno().unsigned_abs(),
@@ -262,7 +262,7 @@ impl Receiver {
     /// Answers a `ProcsReq`: this node's processes in `ProcsChunk`s.
     fn serve_procs(&self, id: u64) {
         let c = &self.0;
-        let service = c.t.service.lock().clone();
+        let service = c.t.service();
         let mut chunk = KVec::new();
         let mut count: u16 = 0;
         let start = |chunk: &mut KVec<u8>| -> Result {
