@@ -159,6 +159,10 @@ struct Deputy {
     /// It is inside a file operation for the process (which may block:
     /// a terminal read waits for a person). Its end interrupts it.
     serving: bool,
+    /// Killed at home: the number of the SIGKILL the reporter delivers.
+    killing: Option<u32>,
+    /// That SIGKILL was acknowledged where the process runs.
+    kill_delivered: bool,
 }
 
 /// A deputy's reply to a file operation, kept for a repeat.

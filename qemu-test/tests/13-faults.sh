@@ -149,6 +149,21 @@ for trial in $(seq 1 "$TRIALS"); do
     fi
 done
 
+# --- killed at home while its node is cut: the parent's wait() returns
+# 137 only once the process cannot run any more (fenced on its node), so
+# its PID is never free at home while it runs.
+pid=$(start_home f7 "-m 1 -t 1 -s -w /tmp/f7.go")
+check_eq "f7: goto 2 succeeds" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
+"$CLUSTER" cut 2
+sleep 1
+on 1 "kill -9 $pid"
+check_eq "f7: no status while it may still run on node 2" "" "$(on 1 "sleep 3; cat /tmp/f7.status 2>/dev/null")"
+st=$(wait_status f7 20)
+alive=$(on 2 "ls -d /proc/$pid 2>/dev/null | wc -l")
+check_eq "f7: then 137, and by then it is gone on node 2" "137 0" "$st $alive"
+"$CLUSTER" heal 2
+check "f7: node 2 up again" wait_up 2 1 20
+
 # --- rmmod never hangs: while moved processes depend on a node (its body
 # runs there, or its deputy is there) the kernel refuses at once (module
 # in use), nothing is lost; once they ended it completes within 30 s.

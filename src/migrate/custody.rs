@@ -135,6 +135,7 @@ impl Migrator {
     /// bodies whose home is gone fenced, old memories dropped.
     pub(super) fn custody_round(&self) {
         let now = now_ns();
+        self.deliver_kills();
         self.report_exits(now);
         self.fence_bodies(now);
         let mut e = self.exits.lock();

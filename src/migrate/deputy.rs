@@ -45,6 +45,8 @@ impl Migrator {
                 next_sig: 0,
                 last_io: None,
                 serving: false,
+                killing: None,
+                kill_delivered: false,
             },
             GFP_KERNEL,
         )?;
@@ -71,11 +73,10 @@ impl Migrator {
         loop {
             let at = self.table.away(pid).unwrap_or(self.me);
             if sm::fatal_pending() {
-                // Killed at home: the process is killed too (one try:
-                // this task is going; if it does not get through, the
-                // body is fenced when it finds its deputy gone).
-                self.queue_signal(pid, SIGKILL, 0x80, 0, 0);
-                self.flush_signals(pid, at);
+                // Killed at home: the process is killed too, and this task
+                // (its PID) lives on until that is sure, so that the PID
+                // is never free while the process may still run.
+                self.kill_process(pid);
                 self.drop_deputy(pid);
                 return None;
             }
@@ -200,6 +201,75 @@ impl Migrator {
         if d.sigs.push(sg, GFP_KERNEL).is_err() {
             drop(s);
             self.counters.signals_dropped.inc();
+        }
+    }
+
+    /// The deputy of `pid` was killed: has the reporter deliver SIGKILL to
+    /// the process (this task, a fatal signal pending, cannot wait for an
+    /// answer), and waits, whatever signals come, until it is delivered,
+    /// the process's exit is heard, or custody gives the process up (its
+    /// node down for the deputy's bound: it fenced itself by then).
+    fn kill_process(&self, pid: u32) {
+        {
+            let mut s = self.state.lock();
+            let Some(d) = s.deputies.iter_mut().find(|d| d.pid == pid) else {
+                return;
+            };
+            d.next_sig = d.next_sig.wrapping_add(1).max(1);
+            d.killing = Some(d.next_sig);
+        }
+        self.exits_cv.notify_all();
+        loop {
+            let at = self.table.away(pid).unwrap_or(self.me);
+            let done = {
+                let mut s = self.state.lock();
+                let up = self.transport.is_up(at);
+                match s.deputies.iter_mut().find(|d| d.pid == pid) {
+                    None => true,
+                    Some(d) => {
+                        d.kill_delivered
+                            || d.exit.is_some()
+                            || matches!(
+                                d.custody.step(DeputyEvent::Tick { now: now_ns(), up }),
+                                DeputyAction::End(_)
+                            )
+                    }
+                }
+            };
+            if done {
+                return;
+            }
+            crate::sys::time::msleep(200);
+        }
+    }
+
+    /// The reporter's part of [`Self::kill_process`]: SIGKILL to the
+    /// processes of killed deputies, until acknowledged.
+    pub(super) fn deliver_kills(&self) {
+        let mut kills = KVec::new();
+        for d in self.state.lock().deputies.iter() {
+            if let (Some(seq), false) = (d.killing, d.kill_delivered) {
+                let _ = kills.push((d.pid, d.custody.at, d.id, seq), GFP_KERNEL);
+            }
+        }
+        for &(pid, at, id, seq) in kills.iter() {
+            let sg = Signal {
+                sig: SIGKILL,
+                code: 0x80,
+                from_pid: 0,
+                from_uid: 0,
+                deputy: id,
+                seq,
+            };
+            let r = self.request(at, Kind::Signal, pid, SIGNAL_TIMEOUT_MS, mig::SIGNAL_LEN, |w| {
+                mig::write_signal(w, &sg)
+            });
+            if matches!(r, Ok((v, _)) if v != Errno::ESRCH.to_result()) {
+                let mut s = self.state.lock();
+                if let Some(d) = s.deputies.iter_mut().find(|d| d.pid == pid && d.id == id) {
+                    d.kill_delivered = true;
+                }
+            }
         }
     }
 
