@@ -261,9 +261,14 @@ impl Migrator {
                 deputy: id,
                 seq,
             };
-            let r = self.request(at, Kind::Signal, pid, SIGNAL_TIMEOUT_MS, mig::SIGNAL_LEN, |w| {
-                mig::write_signal(w, &sg)
-            });
+            let r = self.request(
+                at,
+                Kind::Signal,
+                pid,
+                SIGNAL_TIMEOUT_MS,
+                mig::SIGNAL_LEN,
+                |w| mig::write_signal(w, &sg),
+            );
             if matches!(r, Ok((v, _)) if v != Errno::ESRCH.to_result()) {
                 let mut s = self.state.lock();
                 if let Some(d) = s.deputies.iter_mut().find(|d| d.pid == pid && d.id == id) {
