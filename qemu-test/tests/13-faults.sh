@@ -63,7 +63,10 @@ check "f1: node 2 up again" wait_up 2 1 20
 # delivered once (proxied writes and signals are numbered, repeated until
 # acknowledged, and a repeat is answered from the first reply).
 pid=$(start_home f4 "-m 1 -t 60 -w /tmp/f4.go")
+# Node 2 looks it up first (a remote /proc entry is cached there).
+check_eq "f4: node 2 sees it on node 1" 1 "$(on 2 "cat /proc/$pid/where")"
 check_eq "f4: goto 2 succeeds" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
+check_eq "f4: node 2's /proc/$pid is the local process now (it has maps)" local "$(on 2 "head -1 /proc/$pid/maps >/dev/null 2>&1 && echo local")"
 sleep 1
 "$CLUSTER" cut 2
 on 1 "sleep 0.5; kill -USR1 $pid"

@@ -28,6 +28,13 @@ impl process::RemoteProcs for RemoteFiles {
     }
 
     fn owner_of(&self, tgid: u32) -> Option<(u32, u32)> {
+        // A process that arrived here is this node's now: its remote entry
+        // (cached by an earlier lookup, and the listing may be older than
+        // the move) must go, or /proc/<pid>/maps of the restorer and every
+        // file /proc has of a local process would not be found.
+        if process::task_of_pid(tgid).is_ok() {
+            return None;
+        }
         self.0.listed(tgid).map(|p| (p.euid, p.egid))
     }
 
