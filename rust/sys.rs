@@ -18,7 +18,10 @@
     clippy::undocumented_unsafe_blocks
 )]
 mod shim {
-    include!("shim_generated.rs");
+    // Kbuild writes it beside the objects (the source tree, or MO= when the
+    // module is built out of tree, like the debug kernel's) and exports its
+    // absolute path.
+    include!(env!("VPROC_SHIM_RS"));
 }
 
 #[path = "crypto.rs"]
