@@ -7,14 +7,30 @@ RUSTC_VERSION := $(shell rustc --version 2>/dev/null | awk '{print $$2}')
 export RUST_LIB_SRC ?= /usr/src/rustc-$(RUSTC_VERSION)/library
 export LIBCLANG_PATH ?= /usr/lib/llvm-19/lib
 export PATH := $(HOME)/.cargo/bin:$(PATH)
-# The kernel tree (cache outside the checkout); see kernel/build.sh.
-KDIR = $(shell $(REPO)/kernel/build.sh --kdir)
+# VPROC_KDEBUG=1 builds everything against the debug kernel (lockdep, KASAN,
+# KFENCE; built by clang) into build-debug/, beside the normal build/.
+VPROC_KDEBUG ?= 0
+export VPROC_KDEBUG
+# The kernel tree (cache outside the checkout) and the make variables every
+# make in it needs (LLVM=-19 for the debug kernel); see kernel/build.sh.
+KDIR = $(shell VPROC_KDEBUG=$(VPROC_KDEBUG) $(REPO)/kernel/build.sh --kdir)
+KFLAGS = $(shell VPROC_KDEBUG=$(VPROC_KDEBUG) $(REPO)/kernel/build.sh --make-flags)
+ifeq ($(VPROC_KDEBUG),1)
+BUILD := $(REPO)/build-debug
+# The debug module's objects live apart from the sources (MO=), so the
+# normal module in the checkout is not rebuilt each time one switches.
+MODDIR := $(BUILD)/module
+KMAKE = $(MAKE) -C $(KDIR) M=$(REPO) MO=$(MODDIR) $(KFLAGS)
+else
 BUILD := $(REPO)/build
+MODDIR := $(REPO)
+KMAKE = $(MAKE) -C $(KDIR) M=$(REPO) $(KFLAGS)
+endif
 TOOLS_TARGET := x86_64-unknown-linux-gnu
 STATIC_BIN := $(REPO)/target/$(TOOLS_TARGET)/release
 
 .PHONY: all deps kernel spec spec-check module tools progs initramfs guest host-test fuzz lint clippy fmt-check \
-	rust-analyzer qemu-test test demo bench clean
+	rust-analyzer qemu-test test test-debug demo bench clean
 
 all: guest
 
@@ -34,10 +50,10 @@ spec-check: kernel
 
 # The module must build without a single warning (Rust or C).
 module: kernel
-	@mkdir -p $(BUILD)
-	@$(MAKE) -s -C $(KDIR) M=$(REPO) modules 2>&1 | tee $(BUILD)/module.log; \
+	@mkdir -p $(BUILD) $(MODDIR)
+	@$(KMAKE) -s modules 2>&1 | tee $(BUILD)/module.log; \
 	  test $${PIPESTATUS[0]} = 0 || exit 1; \
-	  if grep -q 'warning' $(BUILD)/module.log; then echo "module: warnings are errors" >&2; rm -f $(REPO)/vproc.ko; exit 1; fi
+	  if grep -q 'warning' $(BUILD)/module.log; then echo "module: warnings are errors" >&2; rm -f $(MODDIR)/vproc.ko; exit 1; fi
 
 # Static binaries for the guests: the tools and the test agent.
 tools:
@@ -52,7 +68,7 @@ progs: tools
 	done
 
 initramfs: module tools progs
-	@$(REPO)/qemu-test/mkinitramfs $(BUILD)/initramfs.cpio.gz $(REPO)/vproc.ko $(STATIC_BIN)
+	@$(REPO)/qemu-test/mkinitramfs $(BUILD)/initramfs.cpio.gz $(MODDIR)/vproc.ko $(STATIC_BIN)
 
 # Everything a guest boots: kernel image + initramfs.
 guest: initramfs
@@ -77,13 +93,13 @@ fmt-check:
 clippy: kernel
 	@mkdir -p $(BUILD)
 	cargo clippy -q --workspace --all-targets -- -D warnings
-	@rm -f $(REPO)/src/vproc_main.o   # make Kbuild run clippy even when nothing changed
-	@$(MAKE) -s -C $(KDIR) M=$(REPO) CLIPPY=1 modules 2>&1 | tee $(BUILD)/clippy.log; \
+	@rm -f $(MODDIR)/src/vproc_main.o   # make Kbuild run clippy even when nothing changed
+	@$(KMAKE) -s CLIPPY=1 modules 2>&1 | tee $(BUILD)/clippy.log; \
 	  test $${PIPESTATUS[0]} = 0 || exit 1; \
 	  if grep -q 'warning' $(BUILD)/clippy.log; then echo "clippy: warnings are errors" >&2; exit 1; fi
 
 rust-analyzer: kernel
-	@$(MAKE) -s -C $(KDIR) M=$(REPO) rust-analyzer
+	@$(KMAKE) -s rust-analyzer
 	@test -s $(REPO)/rust-project.json && echo "rust-analyzer: rust-project.json written"
 
 lint: spec-check fmt-check clippy rust-analyzer
@@ -98,6 +114,19 @@ test: deps
 	@$(MAKE) -s lint
 	@$(MAKE) -s qemu-test
 
+# The QEMU suite again on the debug kernel (KASAN, lockdep, KFENCE, atomic
+# sleep checks, SLUB debugging; built by clang 19): any splat on any node
+# fails it. Its own build-debug/ and its own cluster name, so it runs beside
+# `make test`. DEBUG_TESTS picks the test files (default: all of them).
+DEBUG_TESTS ?= $(sort $(wildcard $(REPO)/qemu-test/tests/*.sh))
+DEBUG_BOOT_TIMEOUT ?= 600
+test-debug: deps
+	@$(MAKE) -s guest VPROC_KDEBUG=1
+	@VPROC_NO_BUILD=1 VPROC_CLUSTER=$${VPROC_CLUSTER:-dbg} \
+	  VPROC_BOOT_TIMEOUT=$${VPROC_BOOT_TIMEOUT:-$(DEBUG_BOOT_TIMEOUT)} \
+	  VPROC_KERNEL=$(REPO)/build-debug/bzImage VPROC_INITRD=$(REPO)/build-debug/initramfs.cpio.gz \
+	  $(REPO)/qemu-test/run-tests $(DEBUG_TESTS)
+
 demo: deps guest
 	@$(REPO)/qemu-test/demo
 
@@ -106,4 +135,4 @@ bench: deps guest
 
 clean:
 	-@$(MAKE) -s -C $(KDIR) M=$(REPO) clean 2>/dev/null
-	rm -rf $(BUILD) target rust/shim_generated.rs rust-project.json
+	rm -rf $(REPO)/build $(REPO)/build-debug target rust/shim_generated.rs rust-project.json
