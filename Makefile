@@ -122,7 +122,7 @@ DEBUG_TESTS ?= $(sort $(wildcard $(REPO)/qemu-test/tests/*.sh))
 DEBUG_BOOT_TIMEOUT ?= 600
 test-debug: deps
 	@$(MAKE) -s guest VPROC_KDEBUG=1
-	@VPROC_NO_BUILD=1 VPROC_CLUSTER=$${VPROC_CLUSTER:-dbg} \
+	@VPROC_KDEBUG=1 VPROC_NO_BUILD=1 VPROC_CLUSTER=$${VPROC_CLUSTER:-dbg} \
 	  VPROC_BOOT_TIMEOUT=$${VPROC_BOOT_TIMEOUT:-$(DEBUG_BOOT_TIMEOUT)} \
 	  VPROC_KERNEL=$(REPO)/build-debug/bzImage VPROC_INITRD=$(REPO)/build-debug/initramfs.cpio.gz \
 	  $(REPO)/qemu-test/run-tests $(DEBUG_TESTS)
