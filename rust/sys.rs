@@ -18,10 +18,7 @@
     clippy::undocumented_unsafe_blocks
 )]
 mod shim {
-    // Kbuild writes it beside the objects (the source tree, or MO= when the
-    // module is built out of tree, like the debug kernel's) and exports its
-    // absolute path.
-    include!(env!("VPROC_SHIM_RS"));
+    include!("shim_generated.rs");
 }
 
 #[path = "crypto.rs"]
