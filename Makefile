@@ -17,15 +17,16 @@ KDIR = $(shell VPROC_KDEBUG=$(VPROC_KDEBUG) $(REPO)/kernel/build.sh --kdir)
 KFLAGS = $(shell VPROC_KDEBUG=$(VPROC_KDEBUG) $(REPO)/kernel/build.sh --make-flags)
 ifeq ($(VPROC_KDEBUG),1)
 BUILD := $(REPO)/build-debug
-# The debug module's objects live apart from the sources (MO=), so the
-# normal module in the checkout is not rebuilt each time one switches.
+# The debug module is built in build-debug/module, a tree of symbolic links
+# to the module's sources, so its objects live apart from the normal
+# module's (which stay in the checkout: Kbuild refuses MO= while the source
+# tree holds objects) and neither is rebuilt when one switches.
 MODDIR := $(BUILD)/module
-KMAKE = $(MAKE) -C $(KDIR) M=$(REPO) MO=$(MODDIR) $(KFLAGS)
 else
 BUILD := $(REPO)/build
 MODDIR := $(REPO)
-KMAKE = $(MAKE) -C $(KDIR) M=$(REPO) $(KFLAGS)
 endif
+KMAKE = $(MAKE) -C $(KDIR) M=$(MODDIR) $(KFLAGS)
 TOOLS_TARGET := x86_64-unknown-linux-gnu
 STATIC_BIN := $(REPO)/target/$(TOOLS_TARGET)/release
 
@@ -50,7 +51,13 @@ spec-check: kernel
 
 # The module must build without a single warning (Rust or C).
 module: kernel
-	@mkdir -p $(BUILD) $(MODDIR)
+	@mkdir -p $(BUILD)
+ifeq ($(VPROC_KDEBUG),1)
+	@cd $(REPO) && find Kbuild src rust netlink -type f \( -name Kbuild -o -name '*.rs' -o -name '*.c' -o -name '*.h' \) \
+	  ! -name shim_generated.rs ! -name '*.mod.c' | while read -r f; do \
+	    mkdir -p $(MODDIR)/$$(dirname $$f) && ln -sfn $(REPO)/$$f $(MODDIR)/$$f || exit 1; \
+	  done; find $(MODDIR) -xtype l -delete
+endif
 	@$(KMAKE) -s modules 2>&1 | tee $(BUILD)/module.log; \
 	  test $${PIPESTATUS[0]} = 0 || exit 1; \
 	  if grep -q 'warning' $(BUILD)/module.log; then echo "module: warnings are errors" >&2; rm -f $(MODDIR)/vproc.ko; exit 1; fi
