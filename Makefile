@@ -124,15 +124,21 @@ test: deps
 # The QEMU suite again on the debug kernel (KASAN, lockdep, KFENCE, atomic
 # sleep checks, SLUB debugging; built by clang 19): any splat on any node
 # fails it. Its own build-debug/ and its own cluster name, so it runs beside
-# `make test`. DEBUG_TESTS picks the test files (default: all of them).
-DEBUG_TESTS ?= $(sort $(wildcard $(REPO)/qemu-test/tests/*.sh))
+# `make test`. DEBUG_TESTS picks the test files (DEBUG_TESTS=all: every one);
+# the default is what CI runs within its hour: foundation to migration.
+# Files in DEBUG_TODO run for their splats only: their failed points are
+# KTAP TODO, since their waits are sized for the normal kernel (a 64 MiB
+# move takes longer than 06-migrate's 30 s under KASAN and TCG).
+DEBUG_TESTS ?= 01-foundation.sh 02-membership.sh 03-vproc.sh 04-global.sh 05-peer.sh 06-migrate.sh
+DEBUG_TODO ?= 06-migrate.sh
 DEBUG_BOOT_TIMEOUT ?= 600
 test-debug: deps
 	@$(MAKE) -s guest VPROC_KDEBUG=1
 	@VPROC_KDEBUG=1 VPROC_NO_BUILD=1 VPROC_CLUSTER=$${VPROC_CLUSTER:-dbg} \
 	  VPROC_BOOT_TIMEOUT=$${VPROC_BOOT_TIMEOUT:-$(DEBUG_BOOT_TIMEOUT)} \
 	  VPROC_KERNEL=$(REPO)/build-debug/bzImage VPROC_INITRD=$(REPO)/build-debug/initramfs.cpio.gz \
-	  $(REPO)/qemu-test/run-tests $(DEBUG_TESTS)
+	  VPROC_TODO_FILES="$(DEBUG_TODO)" \
+	  $(REPO)/qemu-test/run-tests $(if $(filter all,$(DEBUG_TESTS)),,$(addprefix $(REPO)/qemu-test/tests/,$(notdir $(DEBUG_TESTS))))
 
 demo: deps guest
 	@$(REPO)/qemu-test/demo
