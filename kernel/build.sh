@@ -4,7 +4,12 @@
 #
 #   kernel/build.sh            build (or reuse) the kernel, print KDIR
 #   kernel/build.sh --kdir     print the KDIR it would use, build nothing
-#   VPROC_KDEBUG=1 ...         the debug variant (lockdep, KASAN, ...)
+#   kernel/build.sh --make-flags
+#                              print the make variables every `make -C KDIR`
+#                              needs (LLVM=-19 for the debug variant), so the
+#                              module is built by the kernel's own compiler
+#   VPROC_KDEBUG=1 ...         the debug variant (lockdep, KASAN, ...), built
+#                              by clang 19 (Rust with KASAN needs CC_IS_CLANG)
 #
 # The cache key is (kernel source package version, config fragments, patch
 # series, rustc and bindgen versions): a warm build with the same key is a
@@ -24,10 +29,17 @@ export PATH="$HOME/.cargo/bin:$PATH"
 
 fragments=("$here/vproc.config")
 variant=release
+# Make variables for every make in the tree (and for the module's build).
+kmake=()
 if [ "${VPROC_KDEBUG:-0}" = 1 ]; then
     fragments+=("$here/debug.config")
     variant=debug
+    # In 7.3 `RUST depends on !KASAN || CC_IS_CLANG`: the debug kernel is
+    # built by Debian's LLVM 19 (clang-19, ld.lld-19, llvm-ar-19, ...), the
+    # same LLVM as the libclang bindgen uses.
+    kmake=(LLVM=-19)
 fi
+if [ "${1:-}" = --make-flags ]; then echo "${kmake[*]}"; exit 0; fi
 
 key() {
     {
@@ -37,6 +49,8 @@ key() {
         for p in $(grep -v '^#' "$here/patches/series" | sed '/^$/d'); do cat "$here/patches/$p"; done
         rustc --version
         bindgen --version 2>/dev/null || true
+        # (nothing added for the GCC kernel: its key, and cache, stay as they were)
+        if [ ${#kmake[@]} -gt 0 ]; then echo "${kmake[*]}"; clang-19 --version 2>/dev/null | head -1; fi
     } | sha256sum | cut -c1-16
 }
 
@@ -46,6 +60,7 @@ if [ -f "$KDIR/.vproc-built" ]; then echo "$KDIR"; exit 0; fi
 
 [ -f "$TARBALL" ] || die "$TARBALL missing: run 'make deps'"
 [ -d "$RUST_LIB_SRC/core" ] || die "$RUST_LIB_SRC missing: run 'make deps'"
+[ ${#kmake[@]} = 0 ] || command -v clang-19 >/dev/null || die "clang-19 missing: run 'make deps'"
 mkdir -p "$CACHE"
 exec 9>"$CACHE/.lock-$variant"
 flock 9
@@ -63,9 +78,9 @@ if [ ! -f "$KDIR/.vproc-configured" ]; then
     done
     mv "$KDIR.tmp" "$KDIR"
     cd "$KDIR"
-    make -s x86_64_defconfig >/dev/null
+    make -s "${kmake[@]}" x86_64_defconfig >/dev/null
     ./scripts/kconfig/merge_config.sh -m .config kernel/configs/kvm_guest.config "${fragments[@]}" >/dev/null
-    make -s olddefconfig >/dev/null
+    make -s "${kmake[@]}" olddefconfig >/dev/null
     # Every option a fragment asks for must have survived olddefconfig:
     # a silently dropped option is a kernel we did not mean to build.
     for f in "${fragments[@]}"; do
@@ -76,12 +91,12 @@ if [ ! -f "$KDIR/.vproc-configured" ]; then
             esac
         done
     done
-    make -s rustavailable >/dev/null || die "Rust is not available to the kernel build (make rustavailable)"
+    make -s "${kmake[@]}" rustavailable >/dev/null || die "Rust is not available to the kernel build (make rustavailable)"
     touch .vproc-configured
 fi
 cd "$KDIR"
-say "building ($variant) with -j$(nproc) in $KDIR"
-make -s -j"$(nproc)" bzImage modules >"$KDIR/.vproc-build.log" 2>&1 || {
+say "building ($variant${kmake:+, ${kmake[*]}}) with -j$(nproc) in $KDIR"
+make -s "${kmake[@]}" -j"$(nproc)" bzImage modules >"$KDIR/.vproc-build.log" 2>&1 || {
     tail -40 "$KDIR/.vproc-build.log" >&2
     die "kernel build failed (log: $KDIR/.vproc-build.log)"
 }

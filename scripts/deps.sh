@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs everything vproc needs to build its kernel, its module, its tools
-# and to boot its QEMU cluster, following shared/reference/toolchain.md.
+# Installs everything vproc needs to build its kernels (normal, and debug with
+# clang), its module, its tools and to boot its QEMU cluster, following
+# shared/reference/toolchain.md.
 # Idempotent: each step checks first and does nothing when already satisfied.
 # Stops with a message naming what cannot be satisfied, and why.
 set -euo pipefail
@@ -63,7 +64,8 @@ apt_install() {
 }
 
 # --- plain bookworm packages
-base_pkgs="build-essential flex bison bc libelf-dev libssl-dev cpio kmod busybox-static bash-static procps vde2 libclang-19-dev python3 python3-yaml python3-jsonschema xz-utils"
+# clang-19, lld-19, llvm-19: the debug kernel (KASAN with Rust needs a clang-built kernel).
+base_pkgs="build-essential flex bison bc libelf-dev libssl-dev cpio kmod busybox-static bash-static procps vde2 libclang-19-dev clang-19 lld-19 llvm-19 python3 python3-yaml python3-jsonschema xz-utils"
 missing=""
 for p in $base_pkgs; do have_pkg "$p" || missing="$missing $p"; done
 if [ -n "$missing" ]; then
