@@ -189,7 +189,7 @@ fn deputy_ends_on_exit_loss_or_two_unknowns() {
 
 #[test]
 fn body_fences_when_home_is_gone() {
-    let mut b = Body::new(0);
+    let mut b = Body::new();
     // It checks in at once (home learns where it runs), then every CHECK_NS.
     assert_eq!(
         b.step(BodyEvent::Tick {
@@ -237,7 +237,7 @@ fn body_fences_when_home_is_gone() {
         }),
         BodyAction::Fence
     );
-    let mut b = Body::new(0);
+    let mut b = Body::new();
     b.step(BodyEvent::Tick {
         now: S,
         home_up: false,
@@ -381,7 +381,7 @@ fn simulate(run: &Run) -> Outcome {
                     if let Dest::Arriving(p) = dest {
                         let (n, _) = arrival::step(p, Event::Go);
                         dest = if arrival::may_run(n) {
-                            Dest::Running(Body::new(t))
+                            Dest::Running(Body::new())
                         } else {
                             Dest::Arriving(n)
                         };

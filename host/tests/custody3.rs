@@ -182,7 +182,7 @@ fn simulate(run: &Run) -> (Option<(i32, u64)>, bool, bool) {
                     if let Dst::Arriving(p) = dst {
                         let (n, _) = arrival::step(p, Event::Go);
                         dst = if arrival::may_run(n) {
-                            Dst::Copy(Copy::Runs(Body::new(t)))
+                            Dst::Copy(Copy::Runs(Body::new()))
                         } else {
                             Dst::Arriving(n)
                         };
@@ -230,7 +230,7 @@ fn simulate(run: &Run) -> (Option<(i32, u64)>, bool, bool) {
                                 src = Src::Left;
                                 net.send(run, t, SRC, H, Msg::Moved(3));
                             }
-                            GoAction::Resume => src = Src::Resumed(Copy::Runs(Body::new(t))),
+                            GoAction::Resume => src = Src::Resumed(Copy::Runs(Body::new())),
                             a => unreachable!("{a:?}"),
                         }
                     }

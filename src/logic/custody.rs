@@ -292,7 +292,7 @@ impl Deputy {
 }
 
 /// The running side's custody of a moved process.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Body {
     home_down_since: Option<u64>,
     last_check: Option<u64>,
@@ -319,11 +319,10 @@ pub enum BodyAction {
 }
 
 impl Body {
-    /// A body that started running at `now`. It checks in with home at
-    /// its first tick: home learns from that where it runs (a `Moved`
-    /// from the node it left may be lost).
-    pub fn new(now: u64) -> Self {
-        let _ = now;
+    /// A body that just started running. It checks in with home at its
+    /// first tick: home learns from that where it runs (a `Moved` from
+    /// the node it left may be lost).
+    pub fn new() -> Self {
         Self {
             home_down_since: None,
             last_check: None,

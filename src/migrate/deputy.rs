@@ -261,15 +261,7 @@ impl Migrator {
                 deputy: id,
                 seq,
             };
-            let r = self.request(
-                at,
-                Kind::Signal,
-                pid,
-                SIGNAL_TIMEOUT_MS,
-                mig::SIGNAL_LEN,
-                |w| mig::write_signal(w, &sg),
-            );
-            if matches!(r, Ok((v, _)) if v != Errno::ESRCH.to_result()) {
+            if self.send_signal(at, pid, &sg) {
                 let mut s = self.state.lock();
                 if let Some(d) = s.deputies.iter_mut().find(|d| d.pid == pid && d.id == id) {
                     d.kill_delivered = true;
@@ -292,29 +284,33 @@ impl Migrator {
                     .and_then(|d| d.sigs.first().copied())
             };
             let Some(sg) = first else { return };
-            let r = self.request(
-                at,
-                Kind::Signal,
-                pid,
-                SIGNAL_TIMEOUT_MS,
-                mig::SIGNAL_LEN,
-                |w| mig::write_signal(w, &sg),
-            );
-            match r {
-                Ok((v, _)) if v != Errno::ESRCH.to_result() => {
-                    let mut s = self.state.lock();
-                    if let Some(d) = s.deputies.iter_mut().find(|d| d.pid == pid) {
-                        if d.sigs.first().is_some_and(|x| x.seq == sg.seq) {
-                            let _ = d.sigs.remove(0);
-                        }
-                    }
-                }
-                _ => {
-                    self.counters.signal_retries.inc();
-                    return;
+            if !self.send_signal(at, pid, &sg) {
+                self.counters.signal_retries.inc();
+                return;
+            }
+            let mut s = self.state.lock();
+            if let Some(d) = s.deputies.iter_mut().find(|d| d.pid == pid) {
+                if d.sigs.first().is_some_and(|x| x.seq == sg.seq) {
+                    let _ = d.sigs.remove(0);
                 }
             }
         }
+    }
+
+    /// Sends signal `sg` to process `pid` on node `at`; whether it was
+    /// acknowledged for good (delivered there, or refused for a reason a
+    /// repeat would not change). No answer, or "not here" (ESRCH: it runs
+    /// elsewhere now), is not: the caller sends it again.
+    fn send_signal(&self, at: u8, pid: u32, sg: &Signal) -> bool {
+        let r = self.request(
+            at,
+            Kind::Signal,
+            pid,
+            SIGNAL_TIMEOUT_MS,
+            mig::SIGNAL_LEN,
+            |w| mig::write_signal(w, sg),
+        );
+        matches!(r, Ok((v, _)) if v != Errno::ESRCH.to_result())
     }
 
     /// Forwards every signal pending for the deputy to the process.

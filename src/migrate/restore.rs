@@ -445,7 +445,7 @@ impl Migrator {
                                 deputy: b.deputy,
                                 retiring: false,
                                 dest: 0,
-                                custody: custody::Body::new(now_ns()),
+                                custody: custody::Body::new(),
                                 io_seq: 0,
                                 sig_seq: 0,
                             },

@@ -24,7 +24,7 @@ fuzz_target!(|data: &[u8]| {
     // Events: each 9-byte chunk is a kind and a time step in ms.
     let mut now = 0u64;
     let mut d = Deputy::new(2, 0);
-    let mut body = Body::new(0);
+    let mut body = Body::new();
     let mut h = Handover::new(0);
     let mut r = ExitReport::new(0);
     let mut down_since: Option<u64> = None;
@@ -80,7 +80,7 @@ fuzz_target!(|data: &[u8]| {
                 if body.step(BodyEvent::Tick { now, home_up: up }) == BodyAction::Fence {
                     let since = body_down_since.expect("fences only while home is down");
                     assert!(now - since >= FENCE_NS);
-                    body = Body::new(now);
+                    body = Body::new();
                     body_down_since = None;
                 }
             }
