@@ -58,11 +58,18 @@ pub const STARTED_KEEP_NS: u64 = 60_000_000_000;
 /// How many `Unknown` answers in a row end a deputy (one could race with
 /// a move in flight).
 pub const UNKNOWN_LIMIT: u8 = 2;
+/// How long a deputy killed at home waits at most for its process's
+/// kill to be acknowledged. A copy that still runs either checks in with
+/// home every [`CHECK_NS`] (home then knows where it is and the kill
+/// reaches it) or, cut off from home, fences itself within
+/// `FENCE_NS + DETECT_MAX_NS`; past this bound no copy can be running.
+pub const KILL_WAIT_NS: u64 = DEPUTY_DOWN_NS + CHECK_NS;
 /// The wait(2) status of a process that was lost: killed by SIGKILL.
 pub const LOST_STATUS: i32 = 9;
 
 const _: () = assert!(FENCE_NS + DETECT_MAX_NS < DEPUTY_DOWN_NS);
 const _: () = assert!(GO_GIVE_UP_UP_NS < STARTED_KEEP_NS);
+const _: () = assert!(FENCE_NS + DETECT_MAX_NS < KILL_WAIT_NS);
 
 /// What a node knows of a moved process (a PID and its deputy's id), as
 /// `Check` answers it.

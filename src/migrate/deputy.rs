@@ -207,8 +207,9 @@ impl Migrator {
     /// The deputy of `pid` was killed: has the reporter deliver SIGKILL to
     /// the process (this task, a fatal signal pending, cannot wait for an
     /// answer), and waits, whatever signals come, until it is delivered,
-    /// the process's exit is heard, or custody gives the process up (its
-    /// node down for the deputy's bound: it fenced itself by then).
+    /// the process's exit is heard, custody gives the process up (its
+    /// node down for the deputy's bound: it fenced itself by then), or at
+    /// most `custody::KILL_WAIT_NS`.
     fn kill_process(&self, pid: u32) {
         {
             let mut s = self.state.lock();
@@ -219,8 +220,14 @@ impl Migrator {
             d.killing = Some(d.next_sig);
         }
         self.exits_cv.notify_all();
+        let start = now_ns();
         loop {
             let at = self.table.away(pid).unwrap_or(self.me);
+            if now_ns().saturating_sub(start) >= custody::KILL_WAIT_NS {
+                // Found nowhere all along (every answer "not here"): no
+                // copy runs any more (see KILL_WAIT_NS).
+                return;
+            }
             let done = {
                 let mut s = self.state.lock();
                 let up = self.transport.is_up(at);
