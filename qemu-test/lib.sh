@@ -69,6 +69,19 @@ wait_state() {
 wait_up() { wait_state "$1" "$2" up "$3"; }
 wait_down() { wait_state "$1" "$2" down "$3"; }
 
+# copies PID: on how many nodes the process runs (`where` names that node).
+copies() {
+    local n c=0
+    for n in $(seq 1 "$NODES"); do
+        [ "$(on "$n" "cat /proc/$1/where 2>/dev/null")" = "$n" ] && c=$((c + 1))
+    done
+    echo "$c"
+}
+
+# custody_of NODE NAME: the value of NAME in NODE's /proc/cluster/custody
+# (empty without the module).
+custody_of() { on "$1" "awk '\$1 == \"$2\" { print \$2 }' /proc/cluster/custody 2>/dev/null"; }
+
 # The splat patterns that fail a run wherever they appear in a kernel log.
 # (KASAN and KFENCE reports start with 'BUG: KASAN:' / 'BUG: KFENCE:'; SLUB
 # debugging's with 'BUG <cache> (...): <what>', hence its own phrases.)

@@ -11,16 +11,6 @@
 M=vproc-mtest
 TRIALS=${FAULT_TRIALS:-4}
 
-# copies PID: on how many nodes the process runs (where = that node).
-copies() {
-    local n c=0
-    for n in $(seq 1 "$NODES"); do
-        [ "$(on "$n" "cat /proc/$1/where 2>/dev/null")" = "$n" ] && c=$((c + 1))
-    done
-    echo "$c"
-}
-# counter NODE NAME: a line of NODE's /proc/cluster/custody.
-counter() { on "$1" "awk '\$1 == \"$2\" { print \$2 }' /proc/cluster/custody"; }
 # started TAG ARGS: starts vproc-mtest ARGS at home (node 1), its parent
 # the shell that records its status in /tmp/TAG.status; prints its PID.
 start_home() {
@@ -36,8 +26,8 @@ for n in $(seq 1 "$NODES"); do on "$n" 'rm -f /tmp/f*.go /tmp/f5.writer'; done
 
 # --- /proc/cluster/custody: counters, all zero on a fresh cluster
 check_match "custody shows its counters" "^fenced 0$" "$(on 2 'cat /proc/cluster/custody')"
-fenced2=$(counter 2 fenced)
-lost1=$(counter 1 lost)
+fenced2=$(custody_of 2 fenced)
+lost1=$(custody_of 1 lost)
 
 # --- an exit while the process's node is cut for 4 s reaches home after
 # the heal: the parent's wait() gets the real status (Exit repeated until
@@ -55,7 +45,7 @@ t0=$(date +%s)
 check_eq "f1: after the heal the parent's wait() gets status 7" 7 "$(wait_status f1 30)"
 dt=$(( $(date +%s) - t0 ))
 check "f1: within 15 s of the heal (took $dt s)" test "$dt" -le 15
-check_eq "f1: nothing was fenced" "$fenced2" "$(counter 2 fenced)"
+check_eq "f1: nothing was fenced" "$fenced2" "$(custody_of 2 fenced)"
 check "f1: node 2 up again" wait_up 2 1 20
 
 # --- a cut of 4 s while the process writes to its home file and gets
@@ -110,8 +100,8 @@ check_eq "f2: the parent's wait() returns 137 (killed)" 137 "$(wait_status f2 30
 dt=$(( $(date +%s) - t0 ))
 check "f2: within 18 s of the cut (bound 12.5 s + polling; took $dt s)" test "$dt" -le 18
 check_eq "f2: by then node 2 had killed it" 0 "$(on 2 "ls -d /proc/$pid 2>/dev/null | wc -l")"
-check_eq "f2: node 2 counts one more fenced" $((fenced2 + 1)) "$(counter 2 fenced)"
-check_eq "f2: home counts one more lost" $((lost1 + 1)) "$(counter 1 lost)"
+check_eq "f2: node 2 counts one more fenced" $((fenced2 + 1)) "$(custody_of 2 fenced)"
+check_eq "f2: home counts one more lost" $((lost1 + 1)) "$(custody_of 1 lost)"
 check_match "f2: node 2's events tell it was fenced" "pid $pid fenced: home node 1 gone" "$(on 2 'cat /proc/cluster/events')"
 check_match "f2: home's events tell it was lost" "pid $pid lost with node 2" "$(on 1 'cat /proc/cluster/events')"
 sleep 6
@@ -119,7 +109,8 @@ sleep 6
 check "f2: node 2 up again" wait_up 2 1 20
 sleep 3
 check_eq "f2: after the heal it runs nowhere" 0 "$(copies "$pid")"
-check_eq "f2: no exit report is left pending on node 2" 0 "$(on 2 "for i in \$(seq 50); do [ \"\$(awk '\$1 == \"exits_pending\" { print \$2 }' /proc/cluster/custody)\" = 0 ] && break; sleep 0.2; done; awk '\$1 == \"exits_pending\" { print \$2 }' /proc/cluster/custody")"
+for i in $(seq 50); do [ "$(custody_of 2 exits_pending)" = 0 ] && break; sleep 0.2; done
+check_eq "f2: no exit report is left pending on node 2" 0 "$(custody_of 2 exits_pending)"
 
 # --- random cuts during a move (Begin, pre-copy, freeze, Go) and after
 # it: whatever happens, one copy at most, and the parent's wait() returns

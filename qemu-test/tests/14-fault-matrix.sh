@@ -15,14 +15,6 @@ TRIALS=${FAULT_TRIALS:-1}
 CELLS=${FAULT_CELLS:-quick}
 peers=1@10.77.0.1:7300,2@10.77.0.2:7300,3@10.77.0.3:7300
 
-copies() {
-    local n c=0
-    for n in $(seq 1 "$NODES"); do
-        [ "$(on "$n" "cat /proc/$1/where 2>/dev/null")" = "$n" ] && c=$((c + 1))
-    done
-    echo "$c"
-}
-custody_of() { on "$1" "awk '\$1 == \"$2\" { print \$2 }' /proc/cluster/custody 2>/dev/null"; }
 refcnt() { on "$1" 'cat /sys/module/vproc/refcnt 2>/dev/null'; }
 all_up() {
     local n m
