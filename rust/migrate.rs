@@ -42,7 +42,7 @@ pub(crate) use signal::{
     deputy_signals, dequeue_signal, fatal_pending, queue_signal, signal, signal_pending,
 };
 pub(crate) use task::{refusal, TaskImage, TASK_LEN};
-pub(crate) use twork::{current_tgid, spawn, task_work, TaskWork};
+pub(crate) use twork::{current_tgid, module_refs, spawn, task_work, TaskWork};
 
 // The constants C and Rust share: `rust/shim.h` defines them for the C side
 // (which checks them against the kernel's structs), `logic` for the Rust

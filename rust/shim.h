@@ -599,6 +599,8 @@ int vproc_shim_task_work(struct task_struct *t, int signal, vproc_twork_fn fn,
 			 void *data);
 /* The calling task's thread group id. */
 int vproc_shim_current_tgid(void);
+/* This module's reference count (what keeps rmmod from unloading it). */
+int vproc_shim_module_refs(void);
 /* Starts @path @argv (NULL-terminated) as root, detached. */
 int vproc_shim_spawn(const char *path, const char *const *argv);
 /* Sleeps @ms, signals or not (msleep). */

@@ -49,6 +49,11 @@ int vproc_shim_task_work(struct task_struct *t, int signal, vproc_twork_fn fn,
 	return 0;
 }
 
+int vproc_shim_module_refs(void)
+{
+	return module_refcount(THIS_MODULE);
+}
+
 int vproc_shim_current_tgid(void)
 {
 	return task_tgid_nr(current);

@@ -46,6 +46,8 @@ pub(crate) enum EventKind {
     Balance,
     /// A second node claimed a node number that is up (or ours): refused.
     Duplicate,
+    /// This node leaves the cluster (`admin/leave`), and how it went.
+    Leaving,
 }
 
 impl EventKind {
@@ -63,6 +65,7 @@ impl EventKind {
             EventKind::MigrateFailed => "migrate-failed",
             EventKind::Balance => "balance",
             EventKind::Duplicate => "duplicate",
+            EventKind::Leaving => "leaving",
         }
     }
 }

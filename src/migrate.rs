@@ -30,6 +30,7 @@
 //! (the freeze in the process's context: layout, changed pages, Commit,
 //! Go), [`restore`] (the destination: Begin, the restorer, rebuilding the
 //! process), [`deputy`] (the home side of a process that runs elsewhere),
+//! [`leave`] (a node handing back what depends on it before unload),
 //! [`proxy`] (the running side of its files and signals), [`control`]
 //! (goto and switches asked from another node, checked there), and
 //! [`reporter`] (the thread that reports exits home and runs forwarded
@@ -42,6 +43,7 @@ mod control;
 mod custody;
 mod deputy;
 mod freeze;
+mod leave;
 mod proxy;
 mod reporter;
 mod restore;
@@ -59,7 +61,7 @@ use crate::logic::wire::{MsgType, WireError};
 use crate::sys::migrate::{self as sm};
 use crate::transport::{MigService, Transport};
 use crate::vproc::VprocTable;
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use kernel::{
     new_condvar, new_mutex, new_spinlock,
     prelude::*,
@@ -313,6 +315,9 @@ pub(crate) struct Migrator {
     table: Arc<VprocTable>,
     events: Arc<Events>,
     next_mig: AtomicU64,
+    /// This node is leaving the cluster (`admin/leave`): nothing new
+    /// moves here, nothing of its own moves away ([`leave`]).
+    leaving: AtomicBool,
     /// What went wrong, counted.
     pub(crate) counters: Counters,
     #[pin]
@@ -394,6 +399,7 @@ impl Migrator {
                 table,
                 events,
                 next_mig: AtomicU64::new(1),
+                leaving: AtomicBool::new(false),
                 counters: Counters::default(),
                 state <- new_mutex!(State {
                     incoming: KVec::new(),

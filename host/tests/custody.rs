@@ -664,3 +664,16 @@ fn model_one_copy_no_reuse_bounded_wait_true_status() {
     );
     assert!(runs > 100_000);
 }
+
+#[test]
+fn leave_moves_then_kills_then_gives_up_in_time() {
+    assert_eq!(leave_step(0), LeaveStep::Move);
+    assert_eq!(leave_step(LEAVE_MOVE_NS - 1), LeaveStep::Move);
+    assert_eq!(leave_step(LEAVE_MOVE_NS), LeaveStep::Kill);
+    // A deputy killed at the first kill step ends within KILL_WAIT_NS:
+    // still inside the leave.
+    assert_eq!(leave_step(LEAVE_MOVE_NS + KILL_WAIT_NS), LeaveStep::Kill);
+    assert_eq!(leave_step(LEAVE_NS), LeaveStep::GiveUp);
+    assert_eq!(leave_step(u64::MAX), LeaveStep::GiveUp);
+    const { assert!(LEAVE_NS <= 30 * S) };
+}

@@ -160,7 +160,8 @@ check "f7: node 2 up again" wait_up 2 1 20
 
 # --- rmmod never hangs: while moved processes depend on a node (its body
 # runs there, or its deputy is there) the kernel refuses at once (module
-# in use), nothing is lost; once they ended it completes within 30 s.
+# in use), nothing is lost. admin/leave hands them back (guests home, own
+# processes back, what cannot move killed) within 28 s; rmmod then works.
 peers=1@10.77.0.1:7300,2@10.77.0.2:7300,3@10.77.0.3:7300
 pid=$(start_home f6 "-m 4 -t 1 -s -w /tmp/f6.go")
 check_eq "f6: goto 2 succeeds" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
@@ -170,11 +171,41 @@ check_fails "f6: rmmod at its home is refused" on 1 'rmmod vproc'
 dt=$(( $(date +%s) - t0 ))
 check "f6: both at once (took $dt s)" test "$dt" -le 10
 check_eq "f6: it still runs, once" 1 "$(copies "$pid")"
-on 1 "kill -9 $pid"
-check_eq "f6: killed, its parent gets 137" 137 "$(wait_status f6 20)"
 t0=$(date +%s)
-check "f6: then rmmod on node 2 completes" on 2 'for i in $(seq 100); do rmmod vproc 2>/dev/null && exit 0; sleep 0.3; done; exit 1'
+check "f6: node 2 leaves (admin/leave)" on 2 'echo 1 > /proc/cluster/admin/leave'
+check "f6: then rmmod on node 2 completes" on 2 'rmmod vproc'
 dt=$(( $(date +%s) - t0 ))
 check "f6: within 30 s (took $dt s)" test "$dt" -le 30
+check_eq "f6: its guest went home and runs there, once" "1 1" "$(on 1 "cat /proc/$pid/where") $(copies "$pid")"
+check_match "f6: node 2's log tells what the leave did" "left: 1 guest\(s\) sent home" "$(on 2 'dmesg | tail -50')"
 check "f6: insmod on node 2 again" on 2 "insmod /lib/modules/vproc.ko node=2 peers=$peers key=$CLUSTER_KEY"
 check "f6: node 2 up again" wait_up 2 1 20
+on 1 "touch /tmp/f6.go"
+check_eq "f6: it ends at home, its parent gets its status" 0 "$(wait_status f6 20)"
+
+# --- the home leaves: its own process comes back first; a process of
+# node 1 on node 3 is killed, its parent (at home) gets 137; and while it
+# leaves, no move to it is taken.
+on 3 "rm -f /tmp/f8.*; cd /tmp; $M -m 4 -t 1 -s -w /tmp/f8.go > /dev/null 2>&1 & p=\$!; echo \$p > /tmp/f8.pid; wait \$p; echo \$? > /tmp/f8.status" >/dev/null 2>&1 &
+pid8=$(on 3 "for i in \$(seq 100); do [ -s /tmp/f8.pid ] && break; sleep 0.1; done; cat /tmp/f8.pid")
+check_eq "f8: a process of node 3 goes to node 2" ok "$(on 3 "echo 2 > /proc/$pid8/goto && echo ok")"
+pid9=$(start_home f9 "-m 4 -t 1 -s -w /tmp/f9.go")
+check_eq "f8: a process of node 1 goes to node 3" ok "$(on 1 "echo 3 > /proc/$pid9/goto && echo ok")"
+"$CLUSTER" cut 1
+t0=$(date +%s)
+check "f8: node 3 leaves while node 1 is cut" on 3 'echo 1 > /proc/cluster/admin/leave'
+dt=$(( $(date +%s) - t0 ))
+check "f8: within 30 s (took $dt s)" test "$dt" -le 30
+check_eq "f8: its own process came back" 3 "$(on 3 "cat /proc/$pid8/where")"
+check_eq "f8: node 1's process runs on node 3 no more" 0 "$(on 3 "ls -d /proc/$pid9 2>/dev/null | wc -l")"
+check_eq "f8: admin/leave reads 1" 1 "$(on 3 'cat /proc/cluster/admin/leave')"
+check_match "f8: a move to the leaving node is refused (EHOSTUNREACH)" "route to host|nreachable" \
+    "$(on 2 "cd /tmp; $M -m 1 -t 1 -s -w /tmp/f8.never & p=\$!; sleep 0.5; if echo 3 > /proc/\$p/goto 2>/tmp/f8.err; then echo moved; else cat /tmp/f8.err; fi; kill -9 \$p")"
+check "f8: rmmod on node 3 completes" on 3 'rmmod vproc'
+"$CLUSTER" heal 1
+check_eq "f8: node 1's parent gets 137" 137 "$(wait_status f9 30)"
+check "f8: insmod on node 3 again" on 3 "insmod /lib/modules/vproc.ko node=3 peers=$peers key=$CLUSTER_KEY"
+check "f8: node 3 up again" wait_up 3 1 20
+on 3 "touch /tmp/f8.go"
+check_eq "f8: its own process ends at home with its status" 0 "$(on 3 "for i in \$(seq 50); do [ -s /tmp/f8.status ] && break; sleep 0.2; done; cat /tmp/f8.status")"
+check_eq "f8: no copy of either is left" "0 0" "$(copies "$pid8") $(copies "$pid9")"

@@ -55,6 +55,13 @@ pub(crate) fn current_tgid() -> u32 {
     unsafe { shim::vproc_shim_current_tgid() }.max(0) as u32
 }
 
+/// This module's reference count: task works not run yet, proxy files
+/// open (rmmod is refused while it is not 0).
+pub(crate) fn module_refs() -> u32 {
+    // SAFETY: no preconditions.
+    unsafe { shim::vproc_shim_module_refs() }.max(0) as u32
+}
+
 /// Starts program `path` with `argv` (NUL-terminated strings) as root.
 pub(crate) fn spawn(path: &CStr, argv: &[&CStr]) -> Result {
     let mut v: KVec<*const c_char> = KVec::new();

@@ -458,3 +458,39 @@ pub fn read_check(r: &mut super::mig::Reader<'_>) -> Result<Check, super::wire::
     r.end()?;
     Ok(Check { deputy, asker })
 }
+
+/// How long a node that leaves (`admin/leave`) tries to move what depends
+/// on it home: its guests to their homes, its own moved processes back.
+pub const LEAVE_MOVE_NS: u64 = 12_000_000_000;
+/// How long a leave takes at most: what has not moved by
+/// [`LEAVE_MOVE_NS`] is killed (a guest here: its exit goes home; a
+/// deputy here: its process is killed where it runs, which takes at most
+/// [`KILL_WAIT_NS`]), and some room for the last exit reports.
+pub const LEAVE_NS: u64 = 28_000_000_000;
+
+const _: () = assert!(LEAVE_MOVE_NS + KILL_WAIT_NS < LEAVE_NS);
+// rmmod after a leave completes within 30 s of the leave.
+const _: () = assert!(LEAVE_NS <= 30_000_000_000);
+
+/// What a leaving node does, `elapsed` ns after the leave began.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LeaveStep {
+    /// Move: guests home, own processes back (asked again every
+    /// [`CHECK_NS`] while they stay).
+    Move,
+    /// Kill what is still here.
+    Kill,
+    /// Stop waiting: what is left is reported (EBUSY).
+    GiveUp,
+}
+
+/// The leave's schedule.
+pub fn leave_step(elapsed: u64) -> LeaveStep {
+    if elapsed < LEAVE_MOVE_NS {
+        LeaveStep::Move
+    } else if elapsed < LEAVE_NS {
+        LeaveStep::Kill
+    } else {
+        LeaveStep::GiveUp
+    }
+}

@@ -95,6 +95,17 @@ impl Migrator {
         }
         let mut s = self.state.lock();
         let deputy = s.deputies.iter().position(|d| d.pid == pid);
+        if deputy.is_none() && self.is_leaving() {
+            // Leaving: only its own processes come back.
+            drop(s);
+            pr_info_ratelimited!(
+                "migrate: pid {} from node {} refused: this node is leaving\n",
+                pid,
+                from
+            );
+            refuse(EHOSTUNREACH);
+            return Ok(());
+        }
         if let Some(d) = deputy {
             // Coming home: the deputy rebuilds itself.
             if self.table.away(pid) != Some(from) {

@@ -231,6 +231,11 @@ impl Migrator {
         let Some(node) = self.table.check_goto(t, to)? else {
             return Ok(());
         };
+        // Leaving: its own processes stay (or come back); guests go.
+        if self.is_leaving() && node != self.me && self.body(t.tgid).is_none() {
+            pr_info_ratelimited!("goto: pid {}: this node is leaving the cluster\n", t.tgid);
+            return Err(EBUSY);
+        }
         if let Some(at) = self.table.away(t.tgid) {
             if at == node {
                 return Ok(());
@@ -278,6 +283,9 @@ impl Migrator {
     /// (EAGAIN) when it does not take part, is receiving another one, or
     /// (for load) would end up busier than this node.
     pub(crate) fn move_auto(self: &Arc<Self>, pid: u32, node: u8, why: Asker) -> Result {
+        if self.is_leaving() && self.body(pid).is_none() {
+            return Err(EAGAIN);
+        }
         self.start_goto(pid, node, None, why)
     }
 

@@ -25,6 +25,8 @@
 //!     heartbeat_ms, timeout_ms   membership tunables
 //!     bench                      write "N BYTES": stream to node N; read
 //!                                the result of the last run
+//!     leave                      write 1: hand back what depends on this
+//!                                node (before rmmod); reads 1 while leaving
 //! ```
 
 use crate::logic::fmtbuf::FmtBuf;
@@ -460,6 +462,25 @@ impl ProcFileOps for Bench {
     }
 }
 
+/// `admin/leave`: write 1 to leave the cluster before `rmmod` (see
+/// `migrate::leave`); reads 1 while leaving.
+struct LeaveFile(Arc<crate::migrate::Migrator>);
+
+impl ProcFileOps for LeaveFile {
+    const WRITABLE: bool = true;
+
+    fn show(&self, m: &mut Seq<'_>) -> Result {
+        m.write(if self.0.is_leaving() { b"1\n" } else { b"0\n" });
+        Ok(())
+    }
+
+    fn write(&self, buf: &[u8]) -> Result {
+        admin_only()?;
+        parse_num("admin/leave", buf, 1, 1)?;
+        self.0.leave()
+    }
+}
+
 /// `admin/restore`: the restorer stub's door (root only). It writes "MIG"
 /// (hex) from the new process, or "MIG fail ERRNO".
 struct RestoreFile(Arc<crate::migrate::Migrator>);
@@ -606,6 +627,11 @@ impl ClusterProc {
                 )?,
             )?;
         }
+        admin.add(
+            c"leave",
+            0o600,
+            Arc::new(LeaveFile(migrator.clone()), GFP_KERNEL)?,
+        )?;
         admin.add(
             c"restore",
             0o200,

@@ -84,7 +84,7 @@ pub mod attr_event {
     pub const SEQ: u16 = 2;
     /// Wall-clock time, ms since the epoch.
     pub const TIME_MS: u16 = 3;
-    /// join, up, down, leave, refused, added, removed, key, migrate, migrate-failed, balance.
+    /// join, up, down, leave, refused, added, removed, key, migrate, migrate-failed, balance, duplicate, leaving.
     pub const KIND: u16 = 4;
     /// The node it is about (0 for none).
     pub const NODE: u16 = 5;
