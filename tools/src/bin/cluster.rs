@@ -69,6 +69,10 @@ enum Cmd {
         #[arg(value_parser = ["on", "off"])]
         value: Option<String>,
     },
+    /// Leave the cluster before `rmmod vproc` (root): guests go home, this
+    /// node's processes come back, what does not move in 12 s is killed;
+    /// returns within 28 s (writes /proc/cluster/admin/leave).
+    Leave,
     /// Cluster keys: `cluster key new` prints a fresh one.
     Key {
         #[command(subcommand)]
@@ -216,6 +220,27 @@ fn nodes_table(nodes: &[NodeInfo]) -> String {
 }
 
 /// `cluster loadlevel [on|off]`: this node's load-leveling switch.
+/// `cluster leave`: the module does it (procfs: no netlink command, as
+/// it is the one step before unloading it).
+fn leave() -> Result<(), ToolError> {
+    let t0 = std::time::Instant::now();
+    std::fs::write("/proc/cluster/admin/leave", b"1\n").map_err(|e| {
+        ToolError::failed(match e.raw_os_error() {
+            Some(libc::ENOENT) => "vproc is not loaded here".to_string(),
+            Some(libc::EPERM) | Some(libc::EACCES) => "leaving needs root".to_string(),
+            Some(libc::EBUSY) => {
+                "processes still depend on this node after 28 s (see the kernel log)".to_string()
+            }
+            _ => format!("leave: {e}"),
+        })
+    })?;
+    println!(
+        "left in {:.1} s: nothing depends on this node now; rmmod vproc completes",
+        t0.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
 fn node_loadlevel(value: Option<&str>) -> Result<(), ToolError> {
     let mut c = Client::connect()?;
     match value {
@@ -550,6 +575,7 @@ fn main() {
         Cmd::Loadlevel { value } => node_loadlevel(value.as_deref()),
         Cmd::Top { iterations, delay } => top(iterations, delay),
         Cmd::Key { cmd: KeyCmd::New } => key_new(),
+        Cmd::Leave => leave(),
     };
     if let Err(e) = result {
         eprintln!("cluster: {}", e.msg);
