@@ -30,7 +30,7 @@ KMAKE = $(MAKE) -C $(KDIR) M=$(MODDIR) $(KFLAGS)
 TOOLS_TARGET := x86_64-unknown-linux-gnu
 STATIC_BIN := $(REPO)/target/$(TOOLS_TARGET)/release
 
-.PHONY: all deps kernel spec spec-check module tools progs initramfs guest host-test fuzz lint clippy fmt-check faults \
+.PHONY: all deps kernel spec spec-check module tools progs initramfs rootfs guest host-test fuzz lint clippy fmt-check faults \
 	rust-analyzer qemu-test test test-debug demo bench soak clean
 
 all: guest
@@ -77,8 +77,14 @@ progs: tools
 initramfs: module tools progs
 	@$(REPO)/qemu-test/mkinitramfs $(BUILD)/initramfs.cpio.gz $(MODDIR)/vproc.ko $(STATIC_BIN)
 
-# Everything a guest boots: kernel image + initramfs.
-guest: initramfs
+# The guests' Debian root image (qemu-test/rootfs: cached outside the
+# checkout, keyed by its package list).
+rootfs:
+	@mkdir -p $(BUILD) && ln -sf $$($(REPO)/qemu-test/rootfs/build.sh) $(BUILD)/rootfs.img
+
+# Everything a guest boots: kernel image + initramfs (+ the Debian root,
+# which the nodes run in unless VPROC_ROOT=busybox).
+guest: initramfs rootfs
 	@mkdir -p $(BUILD) && ln -sf $(KDIR)/arch/x86/boot/bzImage $(BUILD)/bzImage
 
 host-test:

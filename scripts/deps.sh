@@ -65,7 +65,8 @@ apt_install() {
 
 # --- plain bookworm packages
 # clang-19, lld-19, llvm-19: the debug kernel (KASAN with Rust needs a clang-built kernel).
-base_pkgs="build-essential flex bison bc libelf-dev libssl-dev cpio kmod busybox-static bash-static procps vde2 libclang-19-dev clang-19 lld-19 llvm-19 python3 python3-yaml python3-jsonschema xz-utils"
+# mmdebstrap: the guests' Debian root (qemu-test/rootfs).
+base_pkgs="mmdebstrap build-essential flex bison bc libelf-dev libssl-dev cpio kmod busybox-static bash-static procps vde2 libclang-19-dev clang-19 lld-19 llvm-19 python3 python3-yaml python3-jsonschema xz-utils"
 missing=""
 for p in $base_pkgs; do have_pkg "$p" || missing="$missing $p"; done
 if [ -n "$missing" ]; then

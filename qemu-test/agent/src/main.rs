@@ -4,7 +4,7 @@
 //! Protocol (all integers little-endian), one request at a time per port:
 //!
 //! - request:  `b"VQA1"`, id: u32, kind: u8, then for
-//!   - `b'X'` (exec): len: u32, the command for `/bin/sh -c`;
+//!   - `b'X'` (exec): len: u32, the command for `/bin/bash -c`;
 //!   - `b'P'` (put):  path len: u32, path, mode: u32, data len: u32, data.
 //! - replies:  id: u32, kind: u8, len: u32, payload; kinds `b'1'` stdout
 //!   bytes, `b'2'` stderr bytes, `b'E'` the exit status as i32 (128+signal
@@ -96,7 +96,7 @@ fn pump(
 
 fn exec(port: &Port, id: u32, cmd: &[u8]) {
     let cmd = String::from_utf8_lossy(cmd).into_owned();
-    let child = Command::new("/bin/sh")
+    let child = Command::new("/bin/bash")
         .arg("-c")
         .arg(&cmd)
         .current_dir("/root")
@@ -114,7 +114,7 @@ fn exec(port: &Port, id: u32, cmd: &[u8]) {
                 port,
                 id,
                 b'2',
-                format!("agent: cannot run /bin/sh: {e}\n").as_bytes(),
+                format!("agent: cannot run /bin/bash: {e}\n").as_bytes(),
             );
             send(port, id, b'E', &127i32.to_le_bytes());
             return;
