@@ -89,6 +89,27 @@ SPLAT='BUG:|WARNING:|Oops|KASAN|UBSAN|lockdep|possible recursive locking|circula
 
 # check_clean_logs: one test point per node, on its serial consoles (which
 # survive crashes and reboots).
+# check_no_leaks NODE: on a kernel with kmemleak (the debug kernel), one
+# test point: no unreferenced object was allocated through the module
+# (its frames name [vproc], or are bare addresses: a module unloaded
+# since). Two scans, as kmemleak's documentation advises (an object seen
+# unreferenced once may be in flight). Other leaks are counted in a
+# diagnostic, they are the kernel's.
+check_no_leaks() {
+    local out ours all
+    out=$(on "$1" 'k=/sys/kernel/debug/kmemleak; [ -e $k ] || exit 3; echo scan > $k; sleep 6; echo scan > $k; cat $k' 2>/dev/null)
+    [ $? = 3 ] && return 0
+    all=$(printf '%s\n' "$out" | grep -c '^unreferenced object')
+    ours=$(printf '%s\n' "$out" | awk '/^unreferenced object/ { if (hit) n++; hit = 0 }
+        /\[vproc\]|^ +(\[<[0-9a-f]+>\] )?0x[0-9a-f]+$/ { hit = 1 } END { if (hit) n++; print n + 0 }')
+    if [ "$ours" = 0 ]; then
+        pass "node $1: kmemleak finds nothing of the module ($all other unreferenced objects)"
+    else
+        fail "node $1: kmemleak finds $ours unreferenced object(s) of the module"
+        printf '%s\n' "$out" | head -60 | diag
+    fi
+}
+
 check_clean_logs() {
     local i state
     state=${VPROC_STATE:-/tmp/vproc-cluster-${VPROC_CLUSTER:-default}}
@@ -100,6 +121,7 @@ check_clean_logs() {
         # still checks: a taint (or lockdep's own trouble) turns it off,
         # sometimes without a line that matches above.
         if [ "${VPROC_KDEBUG:-0}" = 1 ]; then
+            check_no_leaks "$i"
             local dl
             if dl=$(on "$i" "awk '/debug_locks:/ { print \$2 }' /proc/lockdep_stats" 2>/dev/null); then
                 check_eq "node $i: lockdep still checking at the end (debug_locks)" 1 "$dl"
