@@ -28,6 +28,10 @@ int vproc_shim_mig_fds(vproc_fd_fn fn, void *data)
 		rcu_read_unlock();
 		d.mode = file_inode(f)->i_mode;
 		d.o_path = !!(f->f_mode & FMODE_PATH);
+		if (S_ISCHR(d.mode)) {
+			d.rdev_major = MAJOR(file_inode(f)->i_rdev);
+			d.rdev_minor = MINOR(file_inode(f)->i_rdev);
+		}
 		if (f->f_op == &vproc_proxy_fops) {
 			struct vproc_proxy *p = f->private_data;
 
@@ -110,6 +114,29 @@ int vproc_shim_mig_install_proxy(int fd, unsigned int f_flags,
 	if (IS_ERR(f)) {
 		kfree(p);
 		return PTR_ERR(f);
+	}
+	return install_at(fd, f, cloexec);
+}
+
+int vproc_shim_mig_open_node_dev(int fd, const char *name, unsigned int minor,
+				 unsigned int f_flags, unsigned int cloexec)
+{
+	char path[32];
+	struct file *f;
+
+	if (fd < 0 || fd >= 65536)
+		return -EINVAL;
+	snprintf(path, sizeof(path), "/dev/%s", name);
+	f = filp_open(path, (f_flags & (O_ACCMODE | O_APPEND | O_NONBLOCK)) |
+			    O_NOCTTY | O_LARGEFILE, 0);
+	if (IS_ERR(f))
+		return PTR_ERR(f);
+	if (!S_ISCHR(file_inode(f)->i_mode) ||
+	    file_inode(f)->i_rdev != MKDEV(1, minor)) {
+		pr_info_ratelimited("vproc: %s is not the memory device 1:%u here\n",
+				    path, minor);
+		fput(f);
+		return -ENODEV;
 	}
 	return install_at(fd, f, cloexec);
 }

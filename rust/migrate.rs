@@ -32,9 +32,10 @@ mod task;
 #[path = "migrate/twork.rs"]
 mod twork;
 
-pub(crate) use fds::{close_all, fds, install_proxy, reinstall_files};
+pub(crate) use fds::{close_all, fds, install_proxy, open_node_dev, reinstall_files};
 pub(crate) use mm::{
-    hash_area, map, peek, read_pages, unmap, vmas, wipe_mm, write_mem, Mm, Task, VmaInfo,
+    current_exec_id, hash_area, map, peek, read_pages, unmap, vmas, wipe_mm, write_mem, Mm, Task,
+    VmaInfo,
 };
 pub(crate) use proxy::{fd_io, fd_ioctl, user_read, user_write, ProxyFile, ProxyIo, ProxyReg};
 pub(crate) use regs::{capture_regs, restore_regs};

@@ -23,6 +23,11 @@ void vproc_shim_task_put(struct task_struct *t)
 		put_task_struct(t);
 }
 
+unsigned long long vproc_shim_task_exec_id(struct task_struct *t)
+{
+	return READ_ONCE((t ?: current)->self_exec_id);
+}
+
 int vproc_shim_task_stopped(struct task_struct *t)
 {
 	/* Group-stopped (SIGSTOP, SIGTSTP...) or stopped by a tracer: its

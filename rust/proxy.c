@@ -165,6 +165,48 @@ int vproc_shim_copy_to_user(unsigned long uaddr, const void *src, size_t n)
 	return copy_to_user((void __user *)uaddr, src, n) ? -EFAULT : 0;
 }
 
+/*
+ * A read or write of a device that has ->read/->write but no (or besides)
+ * ->read_iter/->write_iter: /dev/null, /dev/zero, /dev/full, /dev/random
+ * and many character drivers; kernel_read/kernel_write refuse those
+ * (EINVAL). Done as the process's own read(2)/write(2) would, through a
+ * buffer in its (the deputy's) address space, with the checks vfs_read
+ * and vfs_write make (they are not exported).
+ */
+static long long fd_rw_user(struct file *f, int write, char *buf, size_t len)
+{
+	size_t size = PAGE_ALIGN(len ?: 1);
+	unsigned long a;
+	loff_t pos = f->f_pos;
+	long long r;
+
+	if (!current->mm)
+		return -EINVAL;
+	if (!(f->f_mode & (write ? FMODE_WRITE : FMODE_READ)))
+		return -EBADF;
+	if (!(f->f_mode & (write ? FMODE_CAN_WRITE : FMODE_CAN_READ)))
+		return -EINVAL;
+	r = rw_verify_area(write ? WRITE : READ, f, &pos, len);
+	if (r)
+		return r;
+	a = vm_mmap(NULL, 0, size, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, 0);
+	if (IS_ERR_VALUE(a))
+		return (long)a;
+	if (write) {
+		r = copy_to_user((void __user *)a, buf, len) ? -EFAULT :
+			f->f_op->write(f, (const char __user *)a, len, &pos);
+	} else {
+		r = f->f_op->read(f, (char __user *)a, len, &pos);
+		if (r > 0 && copy_from_user(buf, (void __user *)a, r))
+			r = -EFAULT;
+	}
+	vm_munmap(a, size);
+	if (r > 0 && !(f->f_mode & FMODE_STREAM))
+		f->f_pos = pos;
+	return r;
+}
+
 long long vproc_shim_fd_io(int fd, int op, char *buf, size_t len,
 			   long long arg)
 {
@@ -177,6 +219,13 @@ long long vproc_shim_fd_io(int fd, int op, char *buf, size_t len,
 	f = fget(fd);
 	if (!f)
 		return -EBADF;
+	if (S_ISCHR(file_inode(f)->i_mode) &&
+	    ((op == VPROC_IO_READ && f->f_op->read) ||
+	     (op == VPROC_IO_WRITE && f->f_op->write))) {
+		r = fd_rw_user(f, op == VPROC_IO_WRITE, buf, len);
+		fput(f);
+		return r;
+	}
 	switch (op) {
 	case VPROC_IO_READ:
 		pos = f->f_pos;

@@ -456,6 +456,8 @@ struct task_struct *vproc_shim_task_get(int pid);
 void vproc_shim_task_put(struct task_struct *t);
 /* Whether @t is stopped (job control or a tracer): 1 or 0. */
 int vproc_shim_task_stopped(struct task_struct *t);
+/* How many execve()s @t made (self_exec_id; NULL: current). */
+unsigned long long vproc_shim_task_exec_id(struct task_struct *t);
 struct mm_struct *vproc_shim_mm_of(struct task_struct *t);
 /* Drops a reference from vproc_shim_mm_of. */
 void vproc_shim_mm_put(struct mm_struct *mm);
@@ -531,6 +533,8 @@ struct vproc_mig_fd {
 	int home_fd;		/* the file's number at home (proxies) */
 	unsigned int home_node;
 	unsigned long long deputy;	/* a proxy's deputy id */
+	unsigned int rdev_major;	/* a character device's numbers */
+	unsigned int rdev_minor;
 };
 typedef int (*vproc_fd_fn)(void *data, const struct vproc_mig_fd *f);
 int vproc_shim_mig_fds(vproc_fd_fn fn, void *data);
@@ -541,6 +545,11 @@ void vproc_shim_mig_close_all(void);
 int vproc_shim_mig_install_proxy(int fd, unsigned int f_flags,
 				 unsigned int cloexec, unsigned int home_node,
 				 int pid, int home_fd, unsigned long long deputy);
+/* Opens /dev/@name (a node device: null, zero, full, random, urandom)
+ * and installs it at exactly @fd; -ENODEV unless it is that memory device
+ * (major 1, @minor). */
+int vproc_shim_mig_open_node_dev(int fd, const char *name, unsigned int minor,
+				 unsigned int f_flags, unsigned int cloexec);
 /* Gets references to current's files @fds[0..n) (NULL where not open). */
 void vproc_shim_mig_get_files(const int *fds, unsigned int n, void **files);
 /* Installs file @file (a reference from get_files, consumed) at @fd. */

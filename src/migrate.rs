@@ -517,6 +517,28 @@ impl MigService for Migrator {
         let mut r = Reader::new(p);
         let h = mig::read_header(&mut r)?;
         let body = r.rest();
+        let res = self.dispatch(from, &h, body);
+        if let Err(e) = res {
+            pr_warn!(
+                "migrate: node {} sent a malformed {:?} for pid {} ({}): dropping its connection\n",
+                from,
+                h.kind,
+                h.pid,
+                e.as_str()
+            );
+        }
+        res
+    }
+}
+
+impl Migrator {
+    fn dispatch(
+        &self,
+        from: u8,
+        h: &MigHeader,
+        body: &[u8],
+    ) -> core::result::Result<(), WireError> {
+        let h = *h;
         match h.kind {
             Kind::Begin => self.on_begin(from, h.req, h.pid, body),
             Kind::Data | Kind::Layout | Kind::Commit | Kind::Go | Kind::Abort => {

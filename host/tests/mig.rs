@@ -150,14 +150,27 @@ fn begin_round_trip() {
             ..b
         },
     ] {
+        // The writer refuses what check_begin refuses (a source never
+        // sends what the destination drops the connection for); the
+        // reader refuses all of it.
         let mut w = Writer::new(&mut buf);
-        write_begin(&mut w, &bad, &text(b"/"), &mut vmas.iter().copied(), 2).unwrap();
-        assert!(read_begin(&mut Reader::new(&buf)).is_err(), "{:?}", bad);
+        let wrote = write_begin(&mut w, &bad, &text(b"/"), &mut vmas.iter().copied(), 2);
+        assert_eq!(
+            wrote.is_err(),
+            check_begin(&bad, &text(b"/")).is_err(),
+            "{:?}",
+            bad
+        );
+        assert!(
+            wrote.is_err() || read_begin(&mut Reader::new(&buf)).is_err(),
+            "{:?}",
+            bad
+        );
     }
     // A working directory with a NUL, or too long to carry.
     let mut w = Writer::new(&mut buf);
-    write_begin(&mut w, &b, &text(b"/a\0b"), &mut vmas.iter().copied(), 2).unwrap();
-    assert!(read_begin(&mut Reader::new(&buf)).is_err());
+    assert!(write_begin(&mut w, &b, &text(b"/a\0b"), &mut vmas.iter().copied(), 2).is_err());
+    assert!(check_begin(&b, &text(b"/a\0b")).is_err());
     let long = vec![b'x'; CWD_MAX + 1];
     let mut w = Writer::new(&mut buf);
     assert!(write_begin(&mut w, &b, &text(&long), &mut vmas.iter().copied(), 2).is_err());
@@ -168,8 +181,8 @@ fn begin_round_trip() {
             cwd: b"/",
             cgroup: cg,
         };
-        write_begin(&mut w, &b, &t, &mut vmas.iter().copied(), 2).unwrap();
-        assert!(read_begin(&mut Reader::new(&buf)).is_err(), "{:?}", cg);
+        assert!(write_begin(&mut w, &b, &t, &mut vmas.iter().copied(), 2).is_err());
+        assert!(check_begin(&b, &t).is_err(), "{:?}", cg);
     }
     // More groups than carried.
     let mut w = Writer::new(&mut buf);
@@ -319,6 +332,7 @@ fn commit_round_trip_and_bad_input() {
             f_flags: 2,
             cloexec: false,
             home_fd: 0,
+            node_dev: 0,
         },
         &mut fds[..FD_LEN],
     )
@@ -329,6 +343,7 @@ fn commit_round_trip_and_bad_input() {
             f_flags: 0o2001,
             cloexec: true,
             home_fd: 1,
+            node_dev: 3,
         },
         &mut fds[FD_LEN..],
     )
@@ -359,7 +374,8 @@ fn commit_round_trip_and_bad_input() {
             fd: 5,
             f_flags: 0o2001,
             cloexec: true,
-            home_fd: 1
+            home_fd: 1,
+            node_dev: 3
         }
     );
     // Trailing bytes, truncation, a bad FPU kind, an fd out of range.
@@ -371,6 +387,10 @@ fn commit_round_trip_and_bad_input() {
     let mut badfd = fds.clone();
     badfd[..4].copy_from_slice(&(-1i32).to_le_bytes());
     assert!(read_fd(&badfd[..FD_LEN]).is_err());
+    // A node device that is none (1:1 is /dev/mem).
+    let mut baddev = fds.clone();
+    baddev[16..20].copy_from_slice(&1u32.to_le_bytes());
+    assert!(read_fd(&baddev[..FD_LEN]).is_err());
     let mut badfl = fds.clone();
     badfl[4..8].copy_from_slice(&0o100u32.to_le_bytes()); // O_CREAT is not carried
     assert!(read_fd(&badfl[..FD_LEN]).is_err());

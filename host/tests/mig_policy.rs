@@ -199,8 +199,48 @@ fn fd_kinds() {
         proxy: true,
         o_path: true,
         mode: 0,
+        rdev: (1, 3),
     };
     assert_eq!(classify_fd(&f), FdKind::Proxy);
+    // The memory devices every node has open again where the process
+    // goes; other character devices (terminals, 1:1 /dev/mem, 1:11
+    // /dev/kmsg) are home's.
+    let chr = |major, minor| FdFacts {
+        mode: S_IFCHR | 0o666,
+        rdev: (major, minor),
+        ..FdFacts::default()
+    };
+    for (minor, name) in NODE_DEVICES {
+        assert_eq!(
+            classify_fd(&chr(1, minor)),
+            FdKind::NodeDev(minor),
+            "{name}"
+        );
+        assert_eq!(node_device(minor), Some(name));
+    }
+    for (major, minor) in [
+        (1, 1),
+        (1, 2),
+        (1, 4),
+        (1, 11),
+        (4, 3),
+        (5, 0),
+        (136, 3),
+        (0, 3),
+    ] {
+        assert_eq!(
+            classify_fd(&chr(major, minor)),
+            FdKind::Chr,
+            "{major}:{minor}"
+        );
+    }
+    // Not a character device: its numbers mean nothing.
+    let f = FdFacts {
+        mode: S_IFREG | 0o644,
+        rdev: (1, 3),
+        ..FdFacts::default()
+    };
+    assert_eq!(classify_fd(&f), FdKind::Reg);
 }
 
 fn movable() -> TaskFacts {
@@ -492,5 +532,18 @@ fn every_image_check() {
     ];
     for (f, want) in cases {
         assert_eq!(validate_task_image(&f), Err(want), "{f:?}");
+    }
+}
+
+#[test]
+fn read_write_regular_files_stay() {
+    assert!(read_write_file(FdKind::Reg, O_RDWR));
+    assert!(read_write_file(FdKind::Reg, O_RDWR | 0o2000));
+    for f in [0, 1, 0o1 | 0o2000] {
+        assert!(!read_write_file(FdKind::Reg, f), "{f:o}");
+    }
+    // Terminals, pipes, node devices and proxies open read-write move.
+    for k in [FdKind::Chr, FdKind::Fifo, FdKind::NodeDev(3), FdKind::Proxy] {
+        assert!(!read_write_file(k, O_RDWR), "{k:?}");
     }
 }

@@ -27,6 +27,7 @@ unsafe extern "C" fn fd_cb(data: *mut c_void, f: *const shim::vproc_mig_fd) -> c
         proxy: f.proxy != 0,
         o_path: f.o_path != 0,
         mode: f.mode,
+        rdev: (f.rdev_major, f.rdev_minor),
     });
     let info = FdInfo {
         fd: f.fd,
@@ -82,6 +83,25 @@ pub(crate) fn install_proxy(
             pid as c_int,
             home_fd,
             deputy,
+        )
+    })
+}
+
+/// Opens node device `minor` (`policy::node_device`) here and installs
+/// it at `fd`.
+pub(crate) fn open_node_dev(fd: i32, minor: u32, f_flags: u32, cloexec: bool) -> Result {
+    let name = policy::node_device(minor).ok_or(EINVAL)?;
+    let mut path = [0u8; 16];
+    let n = name.len().min(path.len() - 1);
+    path[..n].copy_from_slice(&name.as_bytes()[..n]);
+    // SAFETY: `path` is NUL-terminated and outlives the call.
+    to_result(unsafe {
+        shim::vproc_shim_mig_open_node_dev(
+            fd,
+            path.as_ptr().cast(),
+            minor,
+            f_flags,
+            u32::from(cloexec),
         )
     })
 }

@@ -117,11 +117,23 @@ impl Task {
         core::ptr::NonNull::new(p).map(Self).ok_or(ESRCH)
     }
 
+    /// How many execve()s it made: a move that began before one is stale.
+    pub(crate) fn exec_id(&self) -> u64 {
+        // SAFETY: `self` holds a task reference.
+        unsafe { shim::vproc_shim_task_exec_id(self.0.as_ptr()) }
+    }
+
     /// Whether it is stopped (SIGSTOP and the like, or by a tracer).
     pub(crate) fn stopped(&self) -> bool {
         // SAFETY: `self` holds a task reference.
         unsafe { shim::vproc_shim_task_stopped(self.0.as_ptr()) != 0 }
     }
+}
+
+/// How many execve()s the calling task made.
+pub(crate) fn current_exec_id() -> u64 {
+    // SAFETY: NULL asks for current.
+    unsafe { shim::vproc_shim_task_exec_id(core::ptr::null_mut()) }
 }
 
 impl Drop for Task {

@@ -51,8 +51,8 @@ mod pages;
 // name every one (a test helper, a length), hence the allowance.
 #[allow(unused_imports)]
 pub use areas::{
-    read_area_count, read_begin, vma_flags, write_areas, write_begin, Begin, BeginText, Ident, Vma,
-    CAP_FS_MASK, CGROUP_MAX, CWD_MAX, MAX_GROUPS,
+    check_begin, check_begin_body, read_area_count, read_begin, vma_flags, write_areas,
+    write_begin, Begin, BeginText, Ident, Vma, CAP_FS_MASK, CGROUP_MAX, CWD_MAX, MAX_GROUPS,
 };
 #[allow(unused_imports)]
 pub use commit::{

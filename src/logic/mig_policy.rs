@@ -102,6 +102,9 @@ pub enum FdKind {
     Fifo,
     /// A proxy of a file at the home node.
     Proxy,
+    /// A device every node has the same ([`node_device`]): opened again
+    /// where the process runs, never served from home.
+    NodeDev(u32),
     /// Anything else (socket, directory, eventfd, `O_PATH`...): cannot move.
     Other,
 }
@@ -124,6 +127,25 @@ pub struct FdFacts {
     pub o_path: bool,
     /// Its inode's `i_mode`.
     pub mode: u32,
+    /// A character device's major and minor numbers (`i_rdev`).
+    pub rdev: (u32, u32),
+}
+
+/// The memory devices (major 1) every Linux node has and that keep no
+/// state a process could tell apart: null, zero, full, random, urandom,
+/// by minor number.
+pub const NODE_DEVICES: [(u32, &str); 5] = [
+    (3, "null"),
+    (5, "zero"),
+    (7, "full"),
+    (8, "random"),
+    (9, "urandom"),
+];
+
+/// The name (under /dev) of the node device with minor `minor`, if it is
+/// one.
+pub fn node_device(minor: u32) -> Option<&'static str> {
+    NODE_DEVICES.iter().find(|d| d.0 == minor).map(|d| d.1)
 }
 
 /// What an open file is, for a move.
@@ -136,10 +158,24 @@ pub fn classify_fd(f: &FdFacts) -> FdKind {
     }
     match f.mode & S_IFMT {
         S_IFREG => FdKind::Reg,
+        S_IFCHR if f.rdev.0 == 1 && node_device(f.rdev.1).is_some() => FdKind::NodeDev(f.rdev.1),
         S_IFCHR => FdKind::Chr,
         S_IFIFO => FdKind::Fifo,
         _ => FdKind::Other,
     }
+}
+
+/// open(2)'s access mode bits, and read-write.
+pub const O_ACCMODE: u32 = 0o3;
+/// Read-write.
+pub const O_RDWR: u32 = 0o2;
+
+/// Whether an open file is a regular file open for reading and writing:
+/// a database (sqlite3...) reads and writes at offsets, asks the file's
+/// size and syncs it, which a proxy does not serve from home yet; such a
+/// process cannot move (it would fail there, or worse).
+pub fn read_write_file(kind: FdKind, f_flags: u32) -> bool {
+    kind == FdKind::Reg && f_flags & O_ACCMODE == O_RDWR
 }
 
 /// What the kernel says about a process (read in its own context), as far

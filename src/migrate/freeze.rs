@@ -34,6 +34,10 @@ enum Handed {
     Refused,
 }
 
+/// How many times (100 ms apart) a move that must begin again (the
+/// process exec'd) asks a destination still busy with the first Begin.
+const REBEGIN_TRIES: u32 = 50;
+
 impl Migrator {
     /// In the process's own context: moves it to `dest` (`out`: begun and
     /// pre-copied by the writer). `done` is told the outcome before the
@@ -82,9 +86,40 @@ impl Migrator {
             }
             return refuse(why);
         }
+        // A program that exec'd since Begin (a goto written between
+        // fork and exec): its pre-copied image and identity are the old
+        // program's. Begin again, from here, with the new one.
         let mut out = match out {
+            Some(o) if o.exec_id != sm::current_exec_id() => {
+                pr_info_ratelimited!("migrate: pid {} exec'd while moving: begins again\n", pid);
+                self.abort(pid, &o);
+                drop(o);
+                // The destination refuses (EBUSY, or EEXIST: the aborted
+                // restorer still holds the PID there) until the aborted
+                // arrival is gone there.
+                let task = sm::Task::of(pid)?;
+                let mut tries = 0;
+                loop {
+                    match self.begin(&task, pid, dest, Asker::Goto) {
+                        Err(e) if (e == EBUSY || e == EEXIST) && tries < REBEGIN_TRIES => {
+                            tries += 1;
+                            crate::sys::time::msleep(100);
+                        }
+                        Err(e) if e == super::source::CHANGING => break Err(EAGAIN)?,
+                        r => break r?,
+                    }
+                }
+            }
             Some(o) => o,
-            None => self.begin(&sm::Task::of(pid)?, pid, dest, Asker::Goto)?,
+            None => self
+                .begin(&sm::Task::of(pid)?, pid, dest, Asker::Goto)
+                .map_err(|e| {
+                    if e == super::source::CHANGING {
+                        EAGAIN
+                    } else {
+                        e
+                    }
+                })?,
         };
         let mut sigs = KVec::new();
         match self.commit(pid, &mut out, &mut sigs) {
@@ -215,8 +250,21 @@ impl Migrator {
         }
         let fds = sm::fds()?;
         for f in fds.iter() {
+            // O_RDWR on a regular file: a database (sqlite3...) that
+            // reads and writes at offsets, asks its size and syncs; a
+            // proxy serves none of those faithfully yet, so it stays.
+            if crate::logic::mig_policy::read_write_file(f.kind, f.f_flags) {
+                pr_info_ratelimited!(
+                    "migrate: pid {} cannot move: fd {} is a file open for reading and writing (positioned I/O, size and sync are not served from home yet)\n",
+                    pid,
+                    f.fd
+                );
+                return Err(EOPNOTSUPP);
+            }
             let ok = match f.kind {
                 FdKind::Reg | FdKind::Chr | FdKind::Fifo => home == self.me,
+                // Opened again wherever it goes (and comes back).
+                FdKind::NodeDev(_) => true,
                 // Only its own deputy's proxies (never one it inherited).
                 FdKind::Proxy => home != self.me && f.deputy == out.deputy,
                 FdKind::Other => false,
@@ -327,6 +375,10 @@ impl Migrator {
                 f_flags: f.f_flags,
                 cloexec: f.cloexec,
                 home_fd: f.home_fd,
+                node_dev: match f.kind {
+                    FdKind::NodeDev(minor) => minor,
+                    _ => 0,
+                },
             };
             mig::write_fd(&fd, o).map_err(|_| EINVAL)?;
         }

@@ -509,14 +509,20 @@ impl Migrator {
         for f in fds.chunks_exact(mig::FD_LEN) {
             list.push(mig::read_fd(f).map_err(|_| EPROTO)?, GFP_KERNEL)?;
         }
+        // Node devices (/dev/null...) are opened again wherever the
+        // process arrives; every other file is home's.
         if deputy {
             let mut from = KVec::new();
             let mut to = KVec::new();
-            for f in list.iter() {
+            for f in list.iter().filter(|f| f.node_dev == 0) {
                 from.push(f.home_fd, GFP_KERNEL)?;
                 to.push((f.fd, f.cloexec), GFP_KERNEL)?;
             }
-            return sm::reinstall_files(&from, &to);
+            sm::reinstall_files(&from, &to)?;
+            for f in list.iter().filter(|f| f.node_dev != 0) {
+                sm::open_node_dev(f.fd, f.node_dev, f.f_flags, f.cloexec)?;
+            }
+            return Ok(());
         }
         // In ascending order (as captured): each lands at its number.
         if list.windows(2).any(|w| w[0].fd >= w[1].fd) {
@@ -524,7 +530,11 @@ impl Migrator {
         }
         sm::close_all();
         for f in list.iter() {
-            sm::install_proxy(f.fd, f.f_flags, f.cloexec, home, pid, f.home_fd, dep)?;
+            if f.node_dev != 0 {
+                sm::open_node_dev(f.fd, f.node_dev, f.f_flags, f.cloexec)?;
+            } else {
+                sm::install_proxy(f.fd, f.f_flags, f.cloexec, home, pid, f.home_fd, dep)?;
+            }
         }
         Ok(())
     }

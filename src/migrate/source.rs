@@ -33,6 +33,13 @@ use crate::sys::time::now_ns;
 use core::sync::atomic::Ordering;
 use kernel::{new_condvar, new_mutex, prelude::*, sync::Arc, time::msecs_to_jiffies};
 
+/// What `begin` says of a process caught in the middle of an execve()
+/// (its image half old, half new): asked again after a moment; EAGAIN
+/// for the caller in the end.
+pub(super) const CHANGING: Error = EINPROGRESS;
+/// How many times (50 ms apart) a Begin is tried on a changing process.
+const CHANGING_TRIES: u32 = 20;
+
 /// Marks a page as sent in [`Area::sent`] (its hash with this bit set).
 pub(super) const SENT: u64 = 1;
 
@@ -66,6 +73,8 @@ pub(super) struct Outgoing {
     pub(super) deputy: u64,
     /// The file system identity the destination opened its files with.
     pub(super) ident: mig::Ident,
+    /// The process's execve() count at Begin (see `sm::current_exec_id`).
+    pub(super) exec_id: u64,
     pub(super) areas: KVec<Area>,
     pub(super) stream: Stream,
 }
@@ -348,7 +357,25 @@ impl Migrator {
         let out = if own || reply.is_some() {
             None
         } else {
-            let mut out = self.begin(task, pid, node, asker)?;
+            let mut tries = 0;
+            let mut out = loop {
+                match self.begin(task, pid, node, asker) {
+                    // An execve() under way (a goto written between fork
+                    // and exec): it is done in moments.
+                    Err(e) if e == CHANGING && tries < CHANGING_TRIES => {
+                        tries += 1;
+                        crate::sys::time::msleep(50);
+                    }
+                    Err(e) if e == CHANGING => {
+                        pr_info_ratelimited!(
+                            "migrate: pid {} is executing a program: try again\n",
+                            pid
+                        );
+                        return Err(EAGAIN);
+                    }
+                    r => break r?,
+                }
+            };
             if let Err(e) = self.precopy(task, &mut out) {
                 self.abort(pid, &out);
                 self.failed(pid, node, e);
@@ -426,6 +453,8 @@ impl Migrator {
         dest: u8,
         asker: Asker,
     ) -> Result<Outgoing> {
+        // First: an execve() from here on makes this Begin stale.
+        let exec_id = task.exec_id();
         let mm = sm::Mm::of(task)?;
         let vmas = sm::vmas(Some(&mm), true)?;
         check_areas(pid, &vmas)?;
@@ -476,19 +505,39 @@ impl Migrator {
             );
             return Err(EOPNOTSUPP);
         }
+        if mig::check_begin(&b, &text).is_err() || task.exec_id() != exec_id {
+            // Caught in the middle of an execve(): its new image is not
+            // complete yet.
+            return Err(CHANGING);
+        }
         let vlen: usize = vmas.iter().map(|v| as_vma(v).encoded_len()).sum();
-        let (v, need) = self
-            .request(
-                dest,
-                Kind::Begin,
+        let mut body = KVec::new();
+        body.resize(
+            256 + text.cwd.len() + text.cgroup.len() + vlen,
+            0,
+            GFP_KERNEL,
+        )?;
+        let n = {
+            let mut w = Writer::new(&mut body);
+            let mut it = vmas.iter().map(as_vma);
+            mig::write_begin(&mut w, &b, &text, &mut it, vmas.len() as u32).map_err(|_| EAGAIN)?;
+            w.len()
+        };
+        body.truncate(n);
+        if let Err(e) = mig::check_begin_body(&body) {
+            // What the destination would drop the connection for: a
+            // process caught changing (an execve() half done).
+            pr_info_ratelimited!(
+                "migrate: pid {}: its image is inconsistent ({}): an execve() half done?\n",
                 pid,
-                BEGIN_TIMEOUT_MS,
-                256 + text.cwd.len() + text.cgroup.len() + vlen,
-                |w| {
-                    let mut it = vmas.iter().map(as_vma);
-                    mig::write_begin(w, &b, &text, &mut it, vmas.len() as u32)
-                },
-            )
+                e.as_str()
+            );
+            return Err(CHANGING);
+        }
+        let (v, need) = self
+            .request(dest, Kind::Begin, pid, BEGIN_TIMEOUT_MS, body.len(), |w| {
+                w.bytes(&body)
+            })
             .inspect_err(|e| {
                 pr_info_ratelimited!(
                     "migrate: pid {}: node {} did not start it (error {})\n",
@@ -513,6 +562,7 @@ impl Migrator {
             nmigs,
             deputy,
             ident: peek.ident,
+            exec_id,
             areas: KVec::with_capacity(vmas.len(), GFP_KERNEL)?,
             stream: Stream::new(pid, dest, mig_id)?,
         };

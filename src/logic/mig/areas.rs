@@ -248,6 +248,28 @@ pub struct BeginText<'a> {
     pub cgroup: &'a [u8],
 }
 
+/// Whether a `Begin`'s fixed part and texts are what a destination takes
+/// (checked by both sides: a source never sends what is refused; a
+/// process caught in the middle of an execve() can look otherwise).
+pub fn check_begin(b: &Begin, t: &BeginText<'_>) -> Result<(), WireError> {
+    if t.cwd.len() > CWD_MAX || t.cgroup.len() > CGROUP_MAX {
+        return Err(WireError::BadLength);
+    }
+    if b.home == 0
+        || b.vdso_lo > b.vdso
+        || b.vdso >= TASK_SIZE
+        || !b.vdso_lo.is_multiple_of(PAGE as u64)
+        || !b.vdso.is_multiple_of(PAGE as u64)
+        || t.cwd.contains(&0)
+        || b.deputy == 0
+        || t.cgroup.first() != Some(&b'/')
+        || t.cgroup.contains(&0)
+    {
+        return Err(WireError::BadField);
+    }
+    Ok(())
+}
+
 /// Writes a `Begin` body: the fixed part, the working directory, the
 /// areas (as [`write_areas`]).
 pub fn write_begin(
@@ -257,10 +279,8 @@ pub fn write_begin(
     vmas: &mut dyn Iterator<Item = Vma<'_>>,
     nvma: u32,
 ) -> Result<(), WireError> {
+    check_begin(b, t)?;
     let cwd = t.cwd;
-    if cwd.len() > CWD_MAX || t.cgroup.len() > CGROUP_MAX {
-        return Err(WireError::BadLength);
-    }
     w.u64(b.mig)?;
     w.u8(b.home)?;
     w.u8(u8::from(b.loadlevel))?;
@@ -277,6 +297,18 @@ pub fn write_begin(
     w.u8(t.cgroup.len() as u8)?;
     w.bytes(t.cgroup)?;
     write_areas(w, vmas, nvma)
+}
+
+/// Parses a whole `Begin` body as a destination does (the fixed part, the
+/// texts, every area, nothing after): a source checks what it is about to
+/// send, since a malformed message costs the connection.
+pub fn check_begin_body(body: &[u8]) -> Result<(), WireError> {
+    let mut r = Reader::new(body);
+    let (_, _, nvma) = read_begin(&mut r)?;
+    for _ in 0..nvma {
+        Vma::read(&mut r)?;
+    }
+    r.end()
 }
 
 /// Writes an area count and the areas.
@@ -327,37 +359,24 @@ pub fn read_begin<'a>(r: &mut Reader<'a>) -> Result<(Begin, BeginText<'a>, u32),
     let ident = Ident::read(r)?;
     let gl = usize::from(r.u8()?);
     let cgroup = r.bytes(gl)?;
-    if loadlevel > 1
-        || lock > 1
-        || auto > 1
-        || home == 0
-        || vdso_lo > vdso
-        || vdso >= TASK_SIZE
-        || vdso_lo % PAGE as u64 != 0
-        || vdso % PAGE as u64 != 0
-        || cwd.contains(&0)
-        || deputy == 0
-        || cgroup.first() != Some(&b'/')
-        || cgroup.contains(&0)
-    {
+    if loadlevel > 1 || lock > 1 || auto > 1 {
         return Err(WireError::BadField);
     }
+    let b = Begin {
+        mig,
+        home,
+        loadlevel: loadlevel == 1,
+        lock: lock == 1,
+        auto: auto == 1,
+        load_after,
+        nmigs,
+        vdso_lo,
+        vdso,
+        deputy,
+        ident,
+    };
+    let t = BeginText { cwd, cgroup };
+    check_begin(&b, &t)?;
     let nvma = read_area_count(r)?;
-    Ok((
-        Begin {
-            mig,
-            home,
-            loadlevel: loadlevel == 1,
-            lock: lock == 1,
-            auto: auto == 1,
-            load_after,
-            nmigs,
-            vdso_lo,
-            vdso,
-            deputy,
-            ident,
-        },
-        BeginText { cwd, cgroup },
-        nvma,
-    ))
+    Ok((b, t, nvma))
 }

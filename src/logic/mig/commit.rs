@@ -17,10 +17,13 @@ pub struct Fd {
     pub cloexec: bool,
     /// Its number at the home node.
     pub home_fd: i32,
+    /// A node device (`mig_policy::node_device`'s minor number), opened
+    /// again where it arrives; 0: a file at home (`home_fd`).
+    pub node_dev: u32,
 }
 
 /// Bytes of one [`Fd`].
-pub const FD_LEN: usize = 16;
+pub const FD_LEN: usize = 20;
 const FD_FLAGS_OK: u32 = 0o3 | 0o2000 | 0o4000;
 
 /// The parts of `Commit`.
@@ -129,7 +132,8 @@ pub fn write_fd(f: &Fd, out: &mut [u8]) -> Result<(), WireError> {
     w.i32(f.fd)?;
     w.u32(f.f_flags)?;
     w.u32(u32::from(f.cloexec))?;
-    w.i32(f.home_fd)
+    w.i32(f.home_fd)?;
+    w.u32(f.node_dev)
 }
 
 /// Decodes one open file.
@@ -139,10 +143,12 @@ pub fn read_fd(p: &[u8]) -> Result<Fd, WireError> {
     let f_flags = r.u32()?;
     let cloexec = r.u32()?;
     let home_fd = r.i32()?;
+    let node_dev = r.u32()?;
     if !(0..65536).contains(&fd)
         || !(0..65536).contains(&home_fd)
         || f_flags & !FD_FLAGS_OK != 0
         || cloexec > 1
+        || (node_dev != 0 && super::super::mig_policy::node_device(node_dev).is_none())
     {
         return Err(WireError::BadField);
     }
@@ -151,6 +157,7 @@ pub fn read_fd(p: &[u8]) -> Result<Fd, WireError> {
         f_flags,
         cloexec: cloexec == 1,
         home_fd,
+        node_dev,
     })
 }
 

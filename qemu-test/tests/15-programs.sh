@@ -1,0 +1,116 @@
+# Real programs (issue 15): what programs nobody here wrote need to keep
+# working across a move. Sourced by run-tests with lib.sh; the cluster is up.
+#
+# - The devices every node has (/dev/null, zero, full, urandom) are opened
+#   again where the process arrives; other character devices stay home's
+#   (/dev/kmsg here: its ->read, which kernel_read refuses, is served as
+#   the process's own read(2) would be).
+# - `yes > /dev/null` survives a move.
+# - A goto written between fork and exec moves the new program or fails
+#   with EAGAIN; never EINVAL.
+
+# --- devices: vproc-devs opens them at home, moves to node 2, uses them
+mark=vproc-mark-$RANDOM
+for n in 1 2 3; do on $n 'rm -f /tmp/dv.*'; done
+on 1 "cd /tmp; vproc-devs -w /tmp/dv.go -k $mark > /tmp/dv.out 2>&1 & echo \$! > /tmp/dv.pid; wait \$!; echo \$? > /tmp/dv.status" >/dev/null 2>&1 &
+pid=$(on 1 'for i in $(seq 100); do grep -q ready /tmp/dv.out 2>/dev/null && break; sleep 0.1; done; cat /tmp/dv.pid')
+check_eq "dv: goto 2 succeeds" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
+check_eq "dv: it runs on node 2" 2 "$(on 2 "cat /proc/$pid/where")"
+on 1 "echo $mark > /dev/kmsg"
+on 2 'touch /tmp/dv.go'
+check_eq "dv: it ends with status 0" 0 "$(on 1 'for i in $(seq 100); do [ -s /tmp/dv.status ] && break; sleep 0.2; done; cat /tmp/dv.status')"
+out=$(on 1 'cat /tmp/dv.out')
+for d in null zero full urandom; do
+    check_match "dv: /dev/$d was opened again on node 2" "^fd $d /dev/$d$" "$out"
+done
+check_match "dv: null, zero, full (ENOSPC), urandom and a seek work there" "^devs ok$" "$out"
+check_match "dv: /dev/kmsg stays home's: it read home's log" "^kmsg $mark seen$" "$out"
+
+# --- yes > /dev/null survives a move, writing all along
+pid=$(on 1 'yes > /dev/null 2>/tmp/yes.err & echo $!')
+check_eq "yes: goto 2 succeeds" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
+sleep 2
+check_eq "yes: after 2 s it still runs, on node 2 only" "2 1" "$(on 2 "cat /proc/$pid/where") $(copies "$pid")"
+check_eq "yes: its stdout there is node 2's /dev/null" /dev/null "$(on 2 "readlink /proc/$pid/fd/1")"
+t0=$(on 2 "awk '{ print \$14 }' /proc/$pid/stat")
+sleep 1
+t1=$(on 2 "awk '{ print \$14 }' /proc/$pid/stat")
+check "yes: and it keeps running (utime $t0 -> $t1)" test "$t1" -gt "$t0"
+on 1 "kill -9 $pid"
+check "yes: killed at home, it is gone" on 2 "for i in \$(seq 50); do [ -d /proc/$pid ] || exit 0; sleep 0.1; done; exit 1"
+check_eq "yes: it wrote no error" "" "$(on 1 'cat /tmp/yes.err')"
+
+# --- goto between fork and exec: moves or EAGAIN, the program unharmed
+res=$(on 1 'cd /tmp; for k in $(seq 12); do
+        vproc-mtest -s -t 4 -m 1 > /dev/null & p=$!
+        if echo 2 > /proc/$p/goto 2>/tmp/fe.err; then r=moved; else r=$(sed "s/.*: //" /tmp/fe.err | tr " " _); fi
+        wait $p; echo "$r $?"
+    done')
+echo "$res" | sort | uniq -c | diag
+check_eq "fe: no goto between fork and exec got EINVAL" 0 "$(printf '%s\n' "$res" | grep -c 'Invalid')"
+check_eq "fe: each either moved or got EAGAIN" 0 "$(printf '%s\n' "$res" | grep -Evc '^(moved|Resource_temporarily_unavailable) ')"
+check_eq "fe: every program ended with status 0" 0 "$(printf '%s\n' "$res" | grep -vc ' 0$')"
+check "fe: at least one moved" test "$(printf '%s\n' "$res" | grep -c '^moved')" -ge 1
+
+# --- Debian programs moved mid-run, each compared byte for byte with an
+# unmoved run of the same command. They work in /shared (the directory
+# every node sees); a program refused (a documented errno) must finish
+# unharmed. moved_run NAME CMD: runs CMD (one program, exec'd by the
+# shell) on node 1 twice, unmoved then moved to node 2 a third of the way
+# in; its output in /shared/NAME.{ref,out}. sqlite3 is refused: its
+# database is open read-write (EOPNOTSUPP, README), and must finish
+# unharmed.
+if ! on 1 'test -x /usr/bin/python3'; then
+    fail "the nodes run the Debian root (python3 is there)"
+else
+    on 1 'cd /shared && rm -rf prog && mkdir prog && cd prog &&
+          seq 1 8500000 > big && seq 1 400000 | shuf --random-source=big > unsorted &&
+          printf "%s\n" "create table t(a integer, b text);" \
+            "with recursive c(x) as (select 1 union all select x + 1 from c where x < 200000) insert into t select x, hex(x * 7919 % 65536) from c;" \
+            "select count(*), sum(a), max(b), min(b) from t;" \
+            "select b, count(*) from t group by b order by 2 desc, 1 limit 5;" > q.sql'
+fi
+moved_run() {
+    local name=$1 cmd=$2 t0 ms pid g st ref
+    t0=$(date +%s%N)
+    on 1 "cd /shared/prog && $cmd > $name.ref 2>&1; echo \$? > $name.refst"
+    ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+    on 1 "cd /shared/prog && rm -f $name.pid $name.st; $cmd > $name.out 2>&1 & echo \$! > $name.pid; wait \$!; echo \$? > $name.st" >/dev/null 2>&1 &
+    pid=$(on 1 "for i in \$(seq 100); do [ -s /shared/prog/$name.pid ] && break; sleep 0.05; done; cat /shared/prog/$name.pid")
+    sleep "$(printf '%d.%03d' $((ms / 3000)) $((ms / 3 % 1000)))"
+    g=$(on 1 "echo 2 > /proc/$pid/goto 2>/tmp/$name.err && echo moved || sed 's/.*: //' /tmp/$name.err")
+    st=$(on 1 "for i in \$(seq 600); do [ -s /shared/prog/$name.st ] && break; sleep 0.5; done; cat /shared/prog/$name.st")
+    ref=$(on 1 "cat /shared/prog/$name.refst")
+    echo "$name: unmoved run $ms ms; goto: $g" | diag
+    on 1 "echo '$name: $g' >> /shared/prog/summary"
+    case $g in
+        moved|"Operation not supported") ;;
+        *) fail "$name: goto moved it or refused it with EOPNOTSUPP (got: $g)"; return ;;
+    esac
+    check_eq "$name: same status as unmoved ($g)" "$ref" "$st"
+    check "$name: same output, byte for byte ($g)" on 1 "cmp /shared/prog/$name.ref /shared/prog/$name.out"
+}
+moved_run python "python3 -c 'x = 0
+for i in range(1500000): x = (x * 31 + i) % 1000000007
+print(x)'"
+moved_run perl "perl -e 'my \$x = 0; for my \$i (1..6000000) { \$x = (\$x * 31 + \$i) % 1000000007 } print \"\$x\n\"'"
+moved_run xz "xz -T1 -1 -c big"
+# sort's temporary files go to /shared: a path opened after a move is
+# looked up on the node it runs on (README, Migration), and /tmp is not
+# the same directory there.
+on 1 'mkdir -p /shared/prog/tmp'
+moved_run sort "sort -S 4M -T /shared/prog/tmp unsorted"
+moved_run sqlite "sqlite3 -batch -init /dev/null db\$\$.sqlite < q.sql"
+moved_run bash "bash -c 'x=0; for ((i = 0; i < 100000; i++)); do x=\$(( (x * 31 + i) % 1000000007 )); done; echo \$x; wc -l < big'"
+on 1 "printf 'int f%d(int x) { return x * %d; }\n' \$(seq 1 1000 | awk '{ print \$1, \$1 }') > /shared/prog/gen.c"
+moved_run gcc "gcc -O2 -c gen.c -o /dev/stdout"
+# gcc's compiler proper, cc1, moved mid-compile (the driver, with its
+# children, stays): the object is the one an unmoved compile makes.
+on 1 'cd /shared/prog && gcc -O2 -c gen.c -o gen-ref.o'
+on 1 'cd /shared/prog && rm -f gen-mv.o cc1.st; gcc -O2 -c gen.c -o gen-mv.o; echo $? > cc1.st' >/dev/null 2>&1 &
+cc1=$(on 1 'for i in $(seq 200); do p=$(pgrep -x cc1) && break; sleep 0.05; done; echo $p')
+g=$(on 1 "echo 2 > /proc/$cc1/goto 2>/tmp/cc1.err && echo moved || sed 's/.*: //' /tmp/cc1.err")
+check_eq "cc1: gcc's compiler moves mid-compile" moved "$g"
+check_eq "cc1: gcc ends with status 0" 0 "$(on 1 'for i in $(seq 600); do [ -s /shared/prog/cc1.st ] && break; sleep 0.5; done; cat /shared/prog/cc1.st')"
+check "cc1: the object is the unmoved compile's, byte for byte" on 1 'cmp /shared/prog/gen-ref.o /shared/prog/gen-mv.o'
+on 1 'cat /shared/prog/summary' | diag
