@@ -100,7 +100,10 @@ fn exec(port: &Port, id: u32, cmd: &[u8]) {
         .arg("-c")
         .arg(&cmd)
         .current_dir("/root")
-        .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin:/usr/local/sbin:/usr/local/bin")
+        .env(
+            "PATH",
+            "/usr/sbin:/usr/bin:/sbin:/bin:/usr/local/sbin:/usr/local/bin",
+        )
         .env("HOME", "/root")
         .env("TERM", "dumb")
         .stdin(Stdio::null())
