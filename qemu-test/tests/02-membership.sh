@@ -22,7 +22,9 @@ check_match "load vectors keep arriving (heard within 2 s)" '^ +2 .* up .* [01]\
 t0=$(date +%s%N)
 check "node 1 marks a cut node 3 down" wait_down 3 1 6
 t1=$(( ($(date +%s%N) - t0) / 1000000 ))
-check_match "... within 3 s (took ${t1} ms)" '^([0-9]{1,3}|[0-2][0-9]{3})$' "$t1"
+# The 2.5 s timeout, plus the manager's tick and this check's polling
+# through the agent (slower on the debug kernel).
+check_match "... within 3.5 s (took ${t1} ms)" '^([0-9]{1,3}|[0-2][0-9]{3}|3[0-4][0-9]{2})$' "$t1"
 check "node 2 marks it down too" wait_down 3 2 6
 check_match "node 1's events say node 3 went down" 'down node=3' "$(on 1 'cat /proc/cluster/events')"
 "$CLUSTER" heal 3
