@@ -28,6 +28,17 @@ unsigned long long vproc_shim_task_exec_id(struct task_struct *t)
 	return READ_ONCE((t ?: current)->self_exec_id);
 }
 
+int vproc_shim_task_in_execve(struct task_struct *t)
+{
+	/* Set by bprm_execve() around the whole exec: the mm is swapped
+	 * (exec_mmap) before self_exec_id moves, and the program and the
+	 * vdso are mapped after; a layout read in between is half-built.
+	 * A racy read of a bit written only by @t itself: the caller reads
+	 * it before and after what it reads of @t. */
+	smp_rmb();
+	return data_race((int)t->in_execve);
+}
+
 int vproc_shim_task_stopped(struct task_struct *t)
 {
 	/* Group-stopped (SIGSTOP, SIGTSTP...) or stopped by a tracer: its

@@ -458,6 +458,8 @@ void vproc_shim_task_put(struct task_struct *t);
 int vproc_shim_task_stopped(struct task_struct *t);
 /* How many execve()s @t made (self_exec_id; NULL: current). */
 unsigned long long vproc_shim_task_exec_id(struct task_struct *t);
+/* Whether @t is inside an execve() (its mm may be half-built). */
+int vproc_shim_task_in_execve(struct task_struct *t);
 struct mm_struct *vproc_shim_mm_of(struct task_struct *t);
 /* Drops a reference from vproc_shim_mm_of. */
 void vproc_shim_mm_put(struct mm_struct *mm);

@@ -163,6 +163,13 @@ check "f7: node 2 up again" wait_up 2 1 20
 # in use), nothing is lost. admin/leave hands them back (guests home, own
 # processes back, what cannot move killed) within 28 s; rmmod then works.
 peers=1@10.77.0.1:7300,2@10.77.0.2:7300,3@10.77.0.3:7300
+# admin/leave takes "1" from root only: anything else is refused, logged,
+# and leaves the node as it was.
+check_match "leave: '2' is refused (EINVAL)" "Invalid argument" "$(on 3 'echo 2 > /proc/cluster/admin/leave' 2>&1)"
+check_match "leave: ... with a log line" "admin/leave: expected a number 1..1" "$(on 3 'dmesg | tail -5')"
+check_match "leave: text is refused (EINVAL)" "Invalid argument" "$(on 3 'echo now > /proc/cluster/admin/leave' 2>&1)"
+check_match "leave: a user may not (EACCES)" "Permission denied" "$(on 3 "su user -c 'echo 1 > /proc/cluster/admin/leave'" 2>&1)"
+check_eq "leave: node 3 is not leaving after all that" 0 "$(on 3 'cat /proc/cluster/admin/leave')"
 pid=$(start_home f6 "-m 4 -t 1 -s -w /tmp/f6.go")
 check_eq "f6: goto 2 succeeds" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
 t0=$(date +%s)

@@ -123,6 +123,14 @@ impl Task {
         unsafe { shim::vproc_shim_task_exec_id(self.0.as_ptr()) }
     }
 
+    /// Whether it is inside an execve(): its memory may be half-built
+    /// (new, without its program or vdso yet) while `exec_id` still
+    /// reads the old count.
+    pub(crate) fn in_execve(&self) -> bool {
+        // SAFETY: `self` holds a task reference.
+        unsafe { shim::vproc_shim_task_in_execve(self.0.as_ptr()) != 0 }
+    }
+
     /// Whether it is stopped (SIGSTOP and the like, or by a tracer).
     pub(crate) fn stopped(&self) -> bool {
         // SAFETY: `self` holds a task reference.

@@ -10,7 +10,7 @@
 //! Afterwards this task becomes the deputy (at home) or ends (a copy that
 //! moved on).
 
-use super::source::{as_vma, bit, check_areas, Asker, Outgoing, SENT};
+use super::source::{as_vma, bit, changing_is_eagain, check_areas, Asker, Outgoing, SENT};
 use super::{errno_of, Migrator, COMMIT_TIMEOUT_MS};
 use crate::events::EventKind;
 use crate::logic::custody::{GoAction, GoEvent, Handover};
@@ -105,21 +105,14 @@ impl Migrator {
                             tries += 1;
                             crate::sys::time::msleep(100);
                         }
-                        Err(e) if e == super::source::CHANGING => break Err(EAGAIN)?,
-                        r => break r?,
+                        r => break r.map_err(changing_is_eagain)?,
                     }
                 }
             }
             Some(o) => o,
             None => self
                 .begin(&sm::Task::of(pid)?, pid, dest, Asker::Goto)
-                .map_err(|e| {
-                    if e == super::source::CHANGING {
-                        EAGAIN
-                    } else {
-                        e
-                    }
-                })?,
+                .map_err(changing_is_eagain)?,
         };
         let mut sigs = KVec::new();
         match self.commit(pid, &mut out, &mut sigs) {

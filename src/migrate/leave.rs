@@ -137,6 +137,9 @@ impl Migrator {
         let mut none_since = None;
         let (mut sent, mut called, mut killed) = (0u32, 0u32, 0u32);
         loop {
+            if sm::fatal_pending() {
+                return Err(EINTR);
+            }
             let now = now_ns();
             let elapsed = now.saturating_sub(start);
             let d = self.dependents()?;
@@ -245,9 +248,6 @@ impl Migrator {
                     );
                     return Err(EBUSY);
                 }
-            }
-            if sm::fatal_pending() {
-                return Err(EINTR);
             }
             crate::sys::time::msleep(200);
         }

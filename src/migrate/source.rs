@@ -37,6 +37,15 @@ use kernel::{new_condvar, new_mutex, prelude::*, sync::Arc, time::msecs_to_jiffi
 /// (its image half old, half new): asked again after a moment; EAGAIN
 /// for the caller in the end.
 pub(super) const CHANGING: Error = EINPROGRESS;
+
+/// `CHANGING` as a caller that cannot wait sees it: EAGAIN.
+pub(super) fn changing_is_eagain(e: Error) -> Error {
+    if e == CHANGING {
+        EAGAIN
+    } else {
+        e
+    }
+}
 /// How many times (50 ms apart) a Begin is tried on a changing process.
 const CHANGING_TRIES: u32 = 20;
 
@@ -453,7 +462,11 @@ impl Migrator {
         dest: u8,
         asker: Asker,
     ) -> Result<Outgoing> {
-        // First: an execve() from here on makes this Begin stale.
+        // First: an execve() from here on makes this Begin stale; one
+        // under way (half-built memory) makes it unusable.
+        if task.in_execve() {
+            return Err(CHANGING);
+        }
         let exec_id = task.exec_id();
         let mm = sm::Mm::of(task)?;
         let vmas = sm::vmas(Some(&mm), true)?;
@@ -505,9 +518,8 @@ impl Migrator {
             );
             return Err(EOPNOTSUPP);
         }
-        if mig::check_begin(&b, &text).is_err() || task.exec_id() != exec_id {
-            // Caught in the middle of an execve(): its new image is not
-            // complete yet.
+        if task.exec_id() != exec_id || task.in_execve() {
+            // An execve() happened, or began, while it was read.
             return Err(CHANGING);
         }
         let vlen: usize = vmas.iter().map(|v| as_vma(v).encoded_len()).sum();
@@ -517,14 +529,16 @@ impl Migrator {
             0,
             GFP_KERNEL,
         )?;
-        let n = {
+        let written = {
             let mut w = Writer::new(&mut body);
             let mut it = vmas.iter().map(as_vma);
-            mig::write_begin(&mut w, &b, &text, &mut it, vmas.len() as u32).map_err(|_| EAGAIN)?;
-            w.len()
+            mig::write_begin(&mut w, &b, &text, &mut it, vmas.len() as u32).map(|()| w.len())
         };
-        body.truncate(n);
-        if let Err(e) = mig::check_begin_body(&body) {
+        let checked = written.and_then(|n| {
+            body.truncate(n);
+            mig::check_begin_body(&body)
+        });
+        if let Err(e) = checked {
             // What the destination would drop the connection for: a
             // process caught changing (an execve() half done).
             pr_info_ratelimited!(
