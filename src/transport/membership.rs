@@ -399,6 +399,15 @@ impl Transport {
             if s.removed {
                 return Err(RefuseReason::NotMember);
             }
+            // Both dialled at once, ours begun after `precheck` let theirs
+            // through: still the lower node's dial wins, here too. Taking
+            // theirs would leave two connections each side thinks is the
+            // other's, and the refusal of one arrives on a connection the
+            // other side already uses (a bad MAC, both down, both dial
+            // again).
+            if up_from.is_none() && s.connecting && self.me < node && conn.outgoing_to == 0 {
+                return Err(RefuseReason::Duplicate);
+            }
             let learned = !s.known;
             if !s.known {
                 // A node we were not configured with (hot add): reach it
