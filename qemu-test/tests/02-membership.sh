@@ -33,12 +33,18 @@ check "... and node 3 sees node 1 up" wait_up 1 3 15
 check_match "events say node 3 is up again" 'up node=3' "$(on 1 'cat /proc/cluster/events')"
 
 # --- events is a stream: a follower gets new lines without reopening
-on 1 'tail -f /proc/cluster/events > /tmp/follow 2>&1 & echo $! > /tmp/follow.pid'
+# (busybox's tail -f reads on after end of file; coreutils' takes a size-0
+# file that was read for a truncated one and gives up: README), and
+# `cluster events -f` gets them through the netlink multicast group.
+on 1 'busybox tail -f /proc/cluster/events > /tmp/follow 2>&1 & echo $! > /tmp/follow.pid'
+on 1 'cluster events -f > /tmp/follow-nl 2>&1 & echo $! > /tmp/follow-nl.pid'
+sleep 1.5 # past the first poll of each follower
 on 1 'echo -n "1@10.77.0.1:7300" > /proc/cluster/admin/add' >/dev/null 2>&1 # refused: self
 on 2 'rmmod vproc'
 sleep 2
 check_match "a follower of events sees the leave as it happens" 'leave node=2' "$(on 1 'cat /tmp/follow')"
-on 1 'kill $(cat /tmp/follow.pid)'
+check_match "... and so does cluster events -f" 'leave node=2' "$(on 1 'cat /tmp/follow-nl')"
+on 1 'kill $(cat /tmp/follow.pid) $(cat /tmp/follow-nl.pid)'
 check_eq "rmmod on node 2: node 1 marks it left" left "$(state_of 2 1)"
 check_eq "poll on events times out when nothing happens" timeout "$(on 1 'vproc-polltest /proc/cluster/events 1500')"
 on 1 'vproc-polltest /proc/cluster/events 15000 > /tmp/poll 2>&1 & echo $! > /tmp/poll.pid'
