@@ -79,9 +79,14 @@ impl RemoteView {
                     EPROTO
                 })?;
                 recs = &recs[n..];
-                // Only what that node may own: its cluster PIDs (or
-                // processes that moved there, later).
-                if pid::is_cluster_pid(p.pid) && pid::origin(p.pid) != Some(self.me) {
+                // Only what that node may run: cluster PIDs of other
+                // nodes, and of ours only those that moved there (this
+                // node lists their deputies nowhere: without this, the
+                // home node's `cluster ps` missed its moved processes).
+                let ours_there = || self.table.away(p.pid) == Some(node);
+                if pid::is_cluster_pid(p.pid)
+                    && (pid::origin(p.pid) != Some(self.me) || ours_there())
+                {
                     out.push(p, GFP_KERNEL)?;
                 }
             }
