@@ -42,7 +42,7 @@ pub(crate) use regs::{capture_regs, restore_regs};
 pub(crate) use signal::{
     deputy_signals, dequeue_signal, fatal_pending, queue_signal, signal, signal_pending,
 };
-pub(crate) use task::{refusal, TaskImage, TASK_LEN};
+pub(crate) use task::{refusal, Boost, TaskImage, TASK_LEN};
 pub(crate) use twork::{current_tgid, module_refs, spawn, task_work, TaskWork};
 
 // The constants C and Rust share: `rust/shim.h` defines them for the C side

@@ -458,6 +458,10 @@ void vproc_shim_task_put(struct task_struct *t);
 int vproc_shim_task_stopped(struct task_struct *t);
 /* How many execve()s @t made (self_exec_id; NULL: current). */
 unsigned long long vproc_shim_task_exec_id(struct task_struct *t);
+/* The caller's nice value, and setting it (clamped to -20..19): a move's
+ * kernel work runs boosted for its duration (sm::Boost). */
+int vproc_shim_nice(void);
+void vproc_shim_set_nice(int nice);
 /* Whether @t is inside an execve() (its mm may be half-built). */
 int vproc_shim_task_in_execve(struct task_struct *t);
 struct mm_struct *vproc_shim_mm_of(struct task_struct *t);

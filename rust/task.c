@@ -471,3 +471,13 @@ int vproc_shim_mig_set_task(const struct vproc_mig_task *in)
 	current->sas_ss_flags = in->ss_flags;
 	return set_rseq(in);
 }
+
+int vproc_shim_nice(void)
+{
+	return task_nice(current);
+}
+
+void vproc_shim_set_nice(int nice)
+{
+	set_user_nice(current, clamp(nice, MIN_NICE, MAX_NICE));
+}

@@ -70,6 +70,10 @@ use kernel::{
 };
 
 /// The restorer stub (tools/src/bin/vproc-restore.rs).
+/// The nice value a move's kernel work runs at (pre-copy in the mover,
+/// the freeze in the process; see `sm::Boost`): a node that sheds load is
+/// busy, and the move is what relieves it.
+const MIGRATE_NICE: i32 = -10;
 const RESTORER: &CStr = c"/usr/bin/vproc-restore";
 /// How long the source waits for the destination to be ready for pages.
 const BEGIN_TIMEOUT_MS: u32 = 20_000;

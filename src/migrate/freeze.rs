@@ -51,7 +51,9 @@ impl Migrator {
         done: &dyn Fn(Result),
     ) -> Option<i32> {
         let pid = sm::current_tgid();
-        let r = self.freeze(pid, dest, out);
+        let boost = sm::Boost::new(super::MIGRATE_NICE);
+        let r = self.freeze(pid, dest, out, boost.own());
+        drop(boost);
         self.unbusy(pid);
         match r {
             Ok(true) => {
@@ -73,7 +75,8 @@ impl Migrator {
 
     /// The freeze: returns whether this node is the process's home (it
     /// becomes the deputy) or not (this copy ends).
-    fn freeze(&self, pid: u32, dest: u8, out: Option<Outgoing>) -> Result<bool> {
+    /// `nice`: the process's own nice value (it runs boosted meanwhile).
+    fn freeze(&self, pid: u32, dest: u8, out: Option<Outgoing>, nice: i32) -> Result<bool> {
         // The process is stopped from here until it resumes there.
         let start = now_ns();
         let refuse = |why: &str| {
@@ -115,7 +118,7 @@ impl Migrator {
                 .map_err(changing_is_eagain)?,
         };
         let mut sigs = KVec::new();
-        match self.commit(pid, &mut out, &mut sigs) {
+        match self.commit(pid, &mut out, &mut sigs, nice) {
             Ok(()) => {}
             Err(e) => {
                 self.abort(pid, &out);
@@ -213,11 +216,12 @@ impl Migrator {
     }
 
     /// Layout, the pages that changed, and Commit. Pending signals go with
-    /// the process (and come back in `sigs` on failure).
-    fn commit(&self, pid: u32, out: &mut Outgoing, sigs: &mut KVec<[u8; 48]>) -> Result {
+    /// the process (and come back in `sigs` on failure); `nice` is its own.
+    fn commit(&self, pid: u32, out: &mut Outgoing, sigs: &mut KVec<[u8; 48]>, nice: i32) -> Result {
         let home = out.home;
         let dest = out.dest;
-        let task = TaskImage::capture()?;
+        let mut task = TaskImage::capture()?;
+        task.set_nice(nice);
         if task.ident() != out.ident {
             pr_info!(
                 "migrate: pid {}: its credentials changed during the move: try again\n",

@@ -366,6 +366,8 @@ impl Migrator {
         let out = if own || reply.is_some() {
             None
         } else {
+            // Kernel work only, from here to the end of the pre-copy.
+            let _boost = sm::Boost::new(super::MIGRATE_NICE);
             let mut tries = 0;
             let mut out = loop {
                 match self.begin(task, pid, node, asker) {
