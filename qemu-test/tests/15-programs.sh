@@ -32,6 +32,10 @@ check_eq "yes: goto 2 succeeds" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok"
 sleep 2
 check_eq "yes: after 2 s it still runs, on node 2 only" "2 1" "$(on 2 "cat /proc/$pid/where") $(copies "$pid")"
 check_eq "yes: its stdout there is node 2's /dev/null" /dev/null "$(on 2 "readlink /proc/$pid/fd/1")"
+for n in 1 2 3; do
+    check_match "yes: cluster ps on node $n lists it once, on node 2, home 1" "^1 +$pid +2 +1 " \
+        "$(on $n "cluster ps | grep -c '^ *$pid '; cluster ps | grep '^ *$pid '" | tr '\n' ' ')"
+done
 t0=$(on 2 "awk '{ print \$14 }' /proc/$pid/stat")
 sleep 1
 t1=$(on 2 "awk '{ print \$14 }' /proc/$pid/stat")
@@ -39,6 +43,15 @@ check "yes: and it keeps running (utime $t0 -> $t1)" test "$t1" -gt "$t0"
 on 1 "kill -9 $pid"
 check "yes: killed at home, it is gone" on 2 "for i in \$(seq 50); do [ -d /proc/$pid ] || exit 0; sleep 0.1; done; exit 1"
 check_eq "yes: it wrote no error" "" "$(on 1 'cat /tmp/yes.err')"
+
+# --- nice travels as the process had it: a move's kernel work runs
+# boosted (nice -10), and that boost is never what arrives.
+pids=$(on 1 'nice -n 5 yes > /dev/null 2>&1 & a=$!; yes > /dev/null 2>&1 & echo $a $!')
+for p in $pids; do on 1 "echo 2 > /proc/$p/goto"; done
+check_eq "nice: after a move, nice 5 and nice 0 are still 5 and 0" "5 0" \
+    "$(for p in $pids; do on 2 "awk '{ print \$19 }' /proc/$p/stat"; done | tr '\n' ' ' | sed 's/ $//')"
+check_eq "nice: and 0 at home again after a round trip" 0 "$(p=${pids#* }; on 1 "echo 1 > /proc/$p/goto; awk '{ print \$19 }' /proc/$p/stat")"
+on 1 "kill -9 $pids"
 
 # --- goto between fork and exec: moves or EAGAIN, the program unharmed
 res=$(on 1 'cd /tmp; for k in $(seq 12); do
@@ -114,3 +127,24 @@ check_eq "cc1: gcc's compiler moves mid-compile" moved "$g"
 check_eq "cc1: gcc ends with status 0" 0 "$(on 1 'for i in $(seq 600); do [ -s /shared/prog/cc1.st ] && break; sleep 0.5; done; cat /shared/prog/cc1.st')"
 check "cc1: the object is the unmoved compile's, byte for byte" on 1 'cmp /shared/prog/gen-ref.o /shared/prog/gen-mv.o'
 on 1 'cat /shared/prog/summary' | diag
+
+# --- MOSIX's demo (make demo, make bench): `make -j6` on node 1 builds a
+# generated C project in /shared with the leveller on and cc1 in
+# loadlevellist; compilers move to the other nodes by themselves, and the
+# result is the one a build on node 1 alone makes, byte for byte. 6 files
+# of 120 functions here (12 of 200 in the demo).
+on 1 'rm -rf /shared/mosix && vproc-gen-project /shared/mosix 6 120'
+on 1 'cd /shared/mosix && make -s -j6 > /dev/null 2>&1 && rm -rf ../mosix-ref && mkdir ../mosix-ref && cp -p *.o proj ../mosix-ref/ && make -s clean'
+before=$(on 1 "grep -c ' balance node=1 ' /proc/cluster/events")
+on 1 'echo cc1 > /proc/cluster/loadlevellist; cd /shared/mosix && rm -f ../mosix.st; (make -s -j6 > ../mosix.log 2>&1; echo $? > ../mosix.st) > /dev/null 2>&1 &'
+# Where each compiler runs, sampled while the build goes on.
+seen=$(on 1 'for i in $(seq 240); do [ -s /shared/mosix.st ] && break; cluster ps | awk '"'"'$NF == "cc1" { print $2 }'"'"'; sleep 0.5; done | sort | uniq -c')
+echo "$seen" | awk '{ print "cc1 samples on node " $2 ": " $1 }' | diag
+check_eq "mosix: make -j6 ends with status 0" 0 "$(on 1 'cat /shared/mosix.st')"
+on 1 'echo -cc1 > /proc/cluster/loadlevellist'
+moved=$(( $(on 1 "grep -c ' balance node=1 ' /proc/cluster/events") - before ))
+check "mosix: node 1's leveller moved some of the build ($moved processes)" test "$moved" -ge 1
+check_match "mosix: a compiler was seen running on node 2 or 3" '^ *[0-9]+ [23]$' "$seen"
+check_eq "mosix: every object and the program are the one-node build's, byte for byte" "" \
+    "$(on 1 'cd /shared/mosix && for f in ../mosix-ref/*; do cmp -s $f ${f#../mosix-ref/} || echo ${f#../mosix-ref/}; done')"
+check_eq "mosix: the program prints what the one-node build's does" "$(on 1 /shared/mosix-ref/proj)" "$(on 1 /shared/mosix/proj)"
