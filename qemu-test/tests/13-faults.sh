@@ -216,3 +216,20 @@ check "f8: node 3 up again" wait_up 3 1 20
 on 3 "touch /tmp/f8.go"
 check_eq "f8: its own process ends at home with its status" 0 "$(on 3 "for i in \$(seq 50); do [ -s /tmp/f8.status ] && break; sleep 0.2; done; cat /tmp/f8.status")"
 check_eq "f8: no copy of either is left" "0 0" "$(copies "$pid8") $(copies "$pid9")"
+
+# --- f10: a guest whose home is cut off stays where it runs: its home may
+# declare it lost (its parent told 137) while the node it runs on fences
+# it, so neither that node nor another moves it meanwhile (EHOSTUNREACH).
+pid10=$(start_home f10 "-m 4 -t 1 -s -w /tmp/f10.go")
+check_eq "f10: a process of node 1 goes to node 2" ok "$(on 1 "echo 2 > /proc/$pid10/goto && echo ok")"
+"$CLUSTER" cut 1
+check "f10: node 2 sees node 1 down" wait_down 1 2 6
+check_match "f10: a move to node 3 is refused (EHOSTUNREACH)" "route to host|nreachable" \
+    "$(on 2 "if echo 3 > /proc/$pid10/goto 2>/tmp/f10.err; then echo moved; else cat /tmp/f10.err; fi")"
+check_match "f10: ... with a log line" "home node 1 is not up" "$(on 2 'dmesg | tail -5')"
+check_eq "f10: it runs on node 2, on no other" "2 1" "$(on 2 "cat /proc/$pid10/where") $(copies "$pid10")"
+"$CLUSTER" heal 1
+check "f10: node 1 up again" wait_up 1 2 20
+on 2 "touch /tmp/f10.go"
+check_match "f10: its parent gets its status (0) or 137 if it was fenced" '^(0|137)$' "$(wait_status f10 30)"
+check_eq "f10: no copy is left" 0 "$(copies "$pid10")"

@@ -83,6 +83,19 @@ impl Migrator {
             return Ok(());
         }
         drop(s);
+        // A guest whose home this node cannot reach: its home may already
+        // have declared it lost (its parent told 137); the node it runs on
+        // fences it, and a move would carry it out of that fence.
+        if b.home != self.me && !self.transport.is_up(b.home) {
+            pr_info_ratelimited!(
+                "migrate: pid {} from node {} refused: its home node {} is not up\n",
+                pid,
+                from,
+                b.home
+            );
+            refuse(EHOSTUNREACH);
+            return Ok(());
+        }
         // ... nor to one that would end up busier than the sender (its
         // view of this node may be a heartbeat old).
         if b.auto {
