@@ -69,11 +69,11 @@ use kernel::{
     time::msecs_to_jiffies,
 };
 
-/// The restorer stub (tools/src/bin/vproc-restore.rs).
 /// The nice value a move's kernel work runs at (pre-copy in the mover,
 /// the freeze in the process; see `sm::Boost`): a node that sheds load is
 /// busy, and the move is what relieves it.
 const MIGRATE_NICE: i32 = -10;
+/// The restorer stub (tools/src/bin/vproc-restore.rs).
 const RESTORER: &CStr = c"/usr/bin/vproc-restore";
 /// How long the source waits for the destination to be ready for pages.
 const BEGIN_TIMEOUT_MS: u32 = 20_000;
@@ -448,6 +448,14 @@ impl Migrator {
 
     fn body(&self, pid: u32) -> Option<BodyRec> {
         self.bodies.lock().iter().find(|b| b.pid == pid).copied()
+    }
+
+    /// Whether a guest of `home` must stay where it runs: its home is
+    /// another node, not up, and may already have declared it lost (its
+    /// parent told 137) while the node it runs on fences it; a move would
+    /// carry it out of that fence.
+    fn home_unreachable(&self, home: u8) -> bool {
+        home != self.me && !self.transport.is_up(home)
     }
 
     /// Sends a response to request `req` of node `to`.

@@ -83,10 +83,7 @@ impl Migrator {
             return Ok(());
         }
         drop(s);
-        // A guest whose home this node cannot reach: its home may already
-        // have declared it lost (its parent told 137); the node it runs on
-        // fences it, and a move would carry it out of that fence.
-        if b.home != self.me && !self.transport.is_up(b.home) {
+        if self.home_unreachable(b.home) {
             pr_info_ratelimited!(
                 "migrate: pid {} from node {} refused: its home node {} is not up\n",
                 pid,

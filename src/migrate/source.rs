@@ -325,6 +325,14 @@ impl Migrator {
         reply: Option<(u8, u64)>,
         asker: Asker,
     ) -> Result {
+        if let Some(b) = self.body(pid).filter(|b| self.home_unreachable(b.home)) {
+            pr_info_ratelimited!(
+                "goto: pid {}: its home node {} is not up: it stays\n",
+                pid,
+                b.home
+            );
+            return Err(EHOSTUNREACH);
+        }
         {
             let mut s = self.state.lock();
             if s.busy.contains(&pid) {
@@ -332,19 +340,6 @@ impl Migrator {
                 return Err(EBUSY);
             }
             s.busy.push(pid, GFP_KERNEL)?;
-        }
-        // A guest whose home is not up stays where it is: its home may
-        // have declared it lost, and this node fences it.
-        if let Some(b) = self.body(pid) {
-            if b.home != self.me && !self.transport.is_up(b.home) {
-                self.unbusy(pid);
-                pr_info_ratelimited!(
-                    "goto: pid {}: its home node {} is not up: it stays\n",
-                    pid,
-                    b.home
-                );
-                return Err(EHOSTUNREACH);
-            }
         }
         let own = sm::current_tgid() == pid;
         // Pinned from here to the end of the move: a PID reused meanwhile

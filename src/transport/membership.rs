@@ -347,6 +347,18 @@ impl Transport {
             .map(|a| a.peer_addr.load(Ordering::Acquire))
     }
 
+    /// Both dialled at once: the lower node's own dial wins, so an accepted
+    /// connection from a higher `node` loses while our dial to it is in
+    /// flight (the flag stays set while our dial is the node's connection,
+    /// so it only matters while the node is not up). Asked when the Hello
+    /// arrives and again at registration: our dial may have begun after
+    /// the Hello let theirs through, and keeping theirs then would leave
+    /// each side using the connection the other refuses (a bad MAC, both
+    /// down, both dial again).
+    fn their_dial_loses(&self, s: &Slot, node: u8) -> bool {
+        Self::up_from(s).is_none() && s.connecting && self.me < node
+    }
+
     /// Hello from `node` arrived from `from` on an accepted connection: may
     /// it go on to the key proof?
     pub(super) fn precheck(&self, node: u8, from: u32) -> core::result::Result<(), RefuseReason> {
@@ -363,10 +375,7 @@ impl Transport {
         if judge_claim(self.me, node, from, up_from, false) == Claim::AlreadyUp {
             return Err(RefuseReason::AlreadyUp);
         }
-        // Both dialled at once: the lower node's own attempt wins (the
-        // flag stays set while our dial is the node's connection, so it
-        // only matters while the node is not up).
-        if up_from.is_none() && s.connecting && self.me < node {
+        if self.their_dial_loses(s, node) {
             return Err(RefuseReason::Duplicate);
         }
         Ok(())
@@ -399,13 +408,7 @@ impl Transport {
             if s.removed {
                 return Err(RefuseReason::NotMember);
             }
-            // Both dialled at once, ours begun after `precheck` let theirs
-            // through: still the lower node's dial wins, here too. Taking
-            // theirs would leave two connections each side thinks is the
-            // other's, and the refusal of one arrives on a connection the
-            // other side already uses (a bad MAC, both down, both dial
-            // again).
-            if up_from.is_none() && s.connecting && self.me < node && conn.outgoing_to == 0 {
+            if conn.outgoing_to == 0 && self.their_dial_loses(s, node) {
                 return Err(RefuseReason::Duplicate);
             }
             let learned = !s.known;
