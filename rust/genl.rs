@@ -90,8 +90,25 @@ fn result_code(r: ApiResult, msg: *mut *const c_char) -> c_int {
                 // SAFETY: `msg` is valid for writes (the shim's contract).
                 unsafe { *msg = m.as_char_ptr() };
             }
-            e.err.to_errno()
+            answered(e.err).to_errno()
         }
+    }
+}
+
+/// The errno a command returns so that its caller gets an answer:
+/// netlink_rcv_skb() sends none for -EINTR (its "a dump started" code),
+/// and the caller would wait in recv() for ever. An interrupted wait (or
+/// an EINTR relayed from another node) becomes ECANCELED, and
+/// -ERESTARTSYS, never meant for user space, too.
+fn answered(e: Error) -> Error {
+    if e == EINTR || e == ERESTARTSYS {
+        pr_info_ratelimited!(
+            "netlink: a command was interrupted (error {}): answered ECANCELED\n",
+            e.to_errno()
+        );
+        ECANCELED
+    } else {
+        e
     }
 }
 

@@ -233,3 +233,24 @@ check "f10: node 1 up again" wait_up 1 2 20
 on 2 "touch /tmp/f10.go"
 check_match "f10: its parent gets its status (0) or 137 if it was fenced" '^(0|137)$' "$(wait_status f10 30)"
 check_eq "f10: no copy is left" 0 "$(copies "$pid10")"
+
+# --- f11: a move home asked on a third node (forwarded: node 3 -> home ->
+# node 2) of a process SIGKILLed at home during that move. The move fails
+# (its deputy, which it was coming back into, is killed), and the asker
+# still gets an answer: ESRCH, or success if the move won the race. (An
+# EINTR relayed to netlink was never answered: netlink_rcv_skb() sends no
+# ack for -EINTR, and `migrate` waited in recv() for ever.)
+for d in 0.2 0.5 0.9; do
+    t=f11-$d
+    pid11=$(start_home "$t" "-m 16 -t 600 -s")
+    check_eq "f11 ($d s): a process of node 1 goes to node 2" ok "$(on 1 "echo 2 > /proc/$pid11/goto && echo ok")"
+    on 3 "rm -f /tmp/f11.rc; (timeout 30 migrate $pid11 home; echo \$? > /tmp/f11.rc) > /tmp/f11.out 2>&1 &"
+    sleep "$d"
+    on 1 "kill -9 $pid11"
+    rc=$(on 3 "for i in \$(seq 200); do [ -s /tmp/f11.rc ] && break; sleep 0.2; done; cat /tmp/f11.rc")
+    out=$(on 3 'cat /tmp/f11.out')
+    check "f11 ($d s): migrate on node 3 answered (rc $rc: $out)" test -n "$rc" -a "$rc" != 124
+    check_match "f11 ($d s): ... moved (0), or ESRCH ('the process exited')" '^0:$|^1:.*(process exited|No such process)' "$rc:$out"
+    check_eq "f11 ($d s): its parent gets 137" 137 "$(wait_status "$t" 30)"
+    check_eq "f11 ($d s): no copy is left" 0 "$(copies "$pid11")"
+done

@@ -67,7 +67,11 @@ impl Migrator {
             }
             Err(e) => {
                 self.failed(pid, dest, e);
-                done(Err(e));
+                // Interrupted here, in the process's own context, is a
+                // fatal signal; relayed by the destination, its restorer
+                // (at home: the deputy) was killed. Either way the
+                // process is being killed: the asker hears ESRCH.
+                done(Err(if e == EINTR { ESRCH } else { e }));
                 None
             }
         }
