@@ -100,6 +100,7 @@ void vproc_shim_current_caller(struct vproc_caller *out)
 	out->uid = from_kuid_munged(&init_user_ns, current_uid());
 	out->gid = from_kgid_munged(&init_user_ns, current_gid());
 	out->cap_sys_ptrace = capable_noaudit(CAP_SYS_PTRACE);
+	out->cap_sys_nice = capable_noaudit(CAP_SYS_NICE);
 }
 
 /*

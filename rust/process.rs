@@ -41,6 +41,7 @@ fn caller_from_raw(c: &shim::vproc_caller) -> Caller {
         uid: c.uid,
         gid: c.gid,
         cap_sys_ptrace: c.cap_sys_ptrace != 0,
+        cap_sys_nice: c.cap_sys_nice != 0,
     }
 }
 
@@ -81,6 +82,7 @@ fn task_of_pid_for(pid: u32, caller: Option<&Caller>) -> Result<TaskFacts> {
         uid: c.uid,
         gid: c.gid,
         cap_sys_ptrace: c_int::from(c.cap_sys_ptrace),
+        cap_sys_nice: c_int::from(c.cap_sys_nice),
     });
     let as_ptr = raw.as_ref().map_or(core::ptr::null(), core::ptr::from_ref);
     let mut t = shim::vproc_task::default();

@@ -155,6 +155,7 @@ void vproc_shim_sock_release(struct socket *s);
 struct vproc_caller {
 	unsigned int uid, gid;	/* real uid and gid */
 	int cap_sys_ptrace;	/* CAP_SYS_PTRACE in the initial user namespace */
+	int cap_sys_nice;	/* CAP_SYS_NICE in the initial user namespace */
 };
 
 /* Facts about a task, gathered for the /proc/<pid>/ hooks. */

@@ -71,7 +71,9 @@ use kernel::{
 
 /// The nice value a move's kernel work runs at (pre-copy in the mover,
 /// the freeze in the process; see `sm::Boost`): a node that sheds load is
-/// busy, and the move is what relieves it.
+/// busy, and the move is what relieves it. Only for the moves of the
+/// leveller and of the node itself (leaving), and for a caller with
+/// CAP_SYS_NICE: a plain user's move runs at the nice values it has.
 const MIGRATE_NICE: i32 = -10;
 /// The restorer stub (tools/src/bin/vproc-restore.rs).
 const RESTORER: &CStr = c"/usr/bin/vproc-restore";

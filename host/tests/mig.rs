@@ -529,6 +529,7 @@ const USER: Caller = Caller {
     uid: 1000,
     gid: 1000,
     cap_sys_ptrace: false,
+    cap_sys_nice: false,
 };
 
 #[test]
@@ -544,6 +545,7 @@ fn control_round_trip_and_bad_fields() {
             value,
             caller: Caller {
                 cap_sys_ptrace: value == 1,
+                cap_sys_nice: value == 63,
                 ..USER
             },
         };
@@ -563,7 +565,8 @@ fn control_round_trip_and_bad_fields() {
     };
     let mut b = vec![0u8; CONTROL_LEN];
     write_control(&mut Writer::new(&mut b), &good).unwrap();
-    // The layout: operation, value, the caller's uid, gid, CAP_SYS_PTRACE.
+    // The layout: operation, value, the caller's uid, gid, flags
+    // (CAP_SYS_PTRACE 1, CAP_SYS_NICE 2).
     assert_eq!(CONTROL_LEN, 17);
     assert_eq!(&b[8..12], &1000u32.to_le_bytes());
     let bad = |at: usize, v: u8| {
@@ -574,7 +577,9 @@ fn control_round_trip_and_bad_fields() {
     assert!(bad(0, 0), "operation 0");
     assert!(bad(0, 4), "unknown operation");
     assert!(bad(4, 64), "node 64");
-    assert!(bad(16, 2), "CAP_SYS_PTRACE neither 0 nor 1");
+    assert!(!bad(16, 3), "both capabilities");
+    assert!(bad(16, 4), "an unknown flag");
+    assert!(bad(16, 0x80), "an unknown flag");
     // A caller named by the invalid id (uid_t)-1 is nobody.
     for at in [8, 12] {
         let mut x = b.clone();
@@ -601,6 +606,7 @@ fn goto_carries_its_caller() {
                 uid: 0,
                 gid: 0,
                 cap_sys_ptrace: true,
+                cap_sys_nice: true,
             },
         };
         let mut b = vec![0u8; GOTO_LEN];
@@ -642,6 +648,7 @@ fn caller_codec_alone() {
         uid: u32::MAX - 1,
         gid: u32::MAX - 1,
         cap_sys_ptrace: false,
+        cap_sys_nice: false,
     };
     write_caller(&mut Writer::new(&mut b), &big).unwrap();
     assert_eq!(read_caller(&mut Reader::new(&b)).unwrap(), big);

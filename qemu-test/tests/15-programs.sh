@@ -53,6 +53,27 @@ check_eq "nice: after a move, nice 5 and nice 0 are still 5 and 0" "5 0" \
 check_eq "nice: and 0 at home again after a round trip" 0 "$(p=${pids#* }; on 1 "echo 1 > /proc/$p/goto; awk '{ print \$19 }' /proc/$p/stat")"
 on 1 "kill -9 $pids"
 
+# --- the boost is only for whoever may raise priorities (the leveller,
+# a leaving node, a caller with CAP_SYS_NICE): a plain user's goto does
+# its pre-copy at the nice the user has. Sampled: the lowest nice of the
+# writer while it moves a 64 MiB process of its own.
+on 1 "printf '%s\n' 'echo \$\$ > /tmp/wn.pid' 'echo 2 > /proc/\$1/goto' > /tmp/wn.sh; chmod 755 /tmp/wn.sh"
+# writer_nice AS PID: the lowest nice of a goto writer run by AS ("sh -c" for
+# root, "su user -c") while it moves PID to node 2.
+writer_nice() {
+    on 1 "rm -f /tmp/wn.pid; $1 'sh /tmp/wn.sh $2' & for i in \$(seq 100); do [ -s /tmp/wn.pid ] && break; sleep 0.02; done
+          w=\$(cat /tmp/wn.pid); m=99
+          while [ -d /proc/\$w ]; do n=\$(awk '{ print \$19 }' /proc/\$w/stat 2>/dev/null); [ -n \"\$n\" ] && [ \"\$n\" -lt \$m ] && m=\$n; done
+          wait; echo \$m"
+}
+up=$(on 1 "su user -c 'vproc-mtest -m 64 -t 600 -q > /dev/null 2>&1 & echo \$!'")
+rp=$(on 1 'vproc-mtest -m 64 -t 600 -q > /dev/null 2>&1 & echo $!')
+sleep 3
+check_eq "nice: a user's goto of its 64 MiB process runs at the user's nice (0)" 0 "$(writer_nice "su user -c" "$up")"
+check_eq "nice: root's (CAP_SYS_NICE) runs boosted (-10)" -10 "$(writer_nice "sh -c" "$rp")"
+check_eq "nice: both moved" "2 2" "$(on 1 "cat /proc/$up/where /proc/$rp/where" | tr '\n' ' ' | sed 's/ $//')"
+on 1 "kill -9 $up $rp"
+
 # --- goto between fork and exec: moves or EAGAIN, the program unharmed
 res=$(on 1 'cd /tmp; for k in $(seq 12); do
         vproc-mtest -s -t 4 -m 1 > /dev/null & p=$!

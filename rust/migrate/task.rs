@@ -151,17 +151,19 @@ pub(crate) fn refusal() -> Option<&'static str> {
 /// node takes many times longer than the program's own run (measured: a
 /// cc1 among six, 9-10 s from decision to arrival, 1.7-3.3 s frozen).
 /// Only kernel code runs while it is held; the process's own nice is what
-/// travels ([`Boost::own`]).
+/// travels ([`Boost::own`]). `None`: no boost (a caller that may not
+/// raise priorities), only the own nice value kept.
 pub(crate) struct Boost {
     own: i32,
     boosted: bool,
 }
 
 impl Boost {
-    pub(crate) fn new(nice: i32) -> Self {
+    pub(crate) fn new(nice: Option<i32>) -> Self {
         // SAFETY: acts on current only.
         let own = unsafe { shim::vproc_shim_nice() };
-        let boosted = nice < own;
+        let boosted = nice.is_some_and(|n| n < own);
+        let nice = nice.unwrap_or(own);
         if boosted {
             // SAFETY: as above.
             unsafe { shim::vproc_shim_set_nice(nice) };

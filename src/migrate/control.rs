@@ -117,8 +117,12 @@ impl Migrator {
                 } else if !self.transport.is_up(node) {
                     Err(EHOSTUNREACH)
                 } else {
-                    me.start_goto(h.pid, node, Some((from, h.req)), super::source::Asker::Goto)
-                        .map(|()| true)
+                    let ask = super::source::Ask {
+                        asker: super::source::Asker::Goto,
+                        reply: Some((from, h.req)),
+                        boost: g.caller.cap_sys_nice,
+                    };
+                    me.start_goto(h.pid, node, ask).map(|()| true)
                 }
             }
             _ => Err(ESRCH),

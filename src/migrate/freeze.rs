@@ -48,10 +48,11 @@ impl Migrator {
         &self,
         dest: u8,
         out: Option<Outgoing>,
+        boost: bool,
         done: &dyn Fn(Result),
     ) -> Option<i32> {
         let pid = sm::current_tgid();
-        let boost = sm::Boost::new(super::MIGRATE_NICE);
+        let boost = sm::Boost::new(boost.then_some(super::MIGRATE_NICE));
         let r = self.freeze(pid, dest, out, boost.own());
         drop(boost);
         self.unbusy(pid);
@@ -418,6 +419,8 @@ pub(super) struct GotoReq {
     pub(super) dest: u8,
     /// A node's request to answer with the outcome (a `Goto` from home).
     pub(super) reply: Option<(u8, u64)>,
+    /// Its freeze runs boosted (`MIGRATE_NICE`).
+    pub(super) boost: bool,
     pub(super) m: Arc<Migrator>,
     /// Begun and pre-copied by the writer, if it did.
     #[pin]
@@ -443,6 +446,6 @@ impl sm::TaskWork for GotoReq {
             self.cv.notify_all();
         };
         let out = self.out.lock().take();
-        self.m.emigrate(self.dest, out, &done)
+        self.m.emigrate(self.dest, out, self.boost, &done)
     }
 }

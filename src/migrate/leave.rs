@@ -194,8 +194,12 @@ impl Migrator {
                         if asked.due(pid, now) && self.transport.is_up(home) {
                             // Answered to no one (request 0): the loop
                             // watches the guest list instead.
-                            match self.start_goto(pid, home, Some((self.me, 0)), super::Asker::Goto)
-                            {
+                            let ask = super::source::Ask {
+                                asker: super::Asker::Goto,
+                                reply: Some((self.me, 0)),
+                                boost: true,
+                            };
+                            match self.start_goto(pid, home, ask) {
                                 Ok(()) => sent += 1,
                                 Err(e) => pr_info!(
                                     "leave: pid {} cannot go home to node {} yet (error {})\n",
@@ -214,6 +218,7 @@ impl Migrator {
                                     uid: 0,
                                     gid: 0,
                                     cap_sys_ptrace: true,
+                                    cap_sys_nice: true,
                                 },
                             };
                             if self

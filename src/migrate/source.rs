@@ -64,6 +64,18 @@ pub(crate) enum Asker {
     Memory,
 }
 
+/// A move as asked: by whom, who hears of its outcome, at what priority.
+#[derive(Clone, Copy)]
+pub(crate) struct Ask {
+    pub(crate) asker: Asker,
+    /// A node's request to answer with the outcome (`None`: the caller
+    /// waits for it).
+    pub(crate) reply: Option<(u8, u64)>,
+    /// Its kernel work runs at `MIGRATE_NICE`: the leveller's moves, a
+    /// leaving node's, and those of a caller with CAP_SYS_NICE.
+    pub(crate) boost: bool,
+}
+
 /// One memory area as the destination has it, with what was sent of it.
 pub(super) struct Area {
     pub(super) v: sm::VmaInfo,
@@ -286,7 +298,12 @@ impl Migrator {
             },
             n => n,
         };
-        self.start_goto(t.tgid, node, None, Asker::Goto)
+        let ask = Ask {
+            asker: Asker::Goto,
+            reply: None,
+            boost: t.caller.cap_sys_nice,
+        };
+        self.start_goto(t.tgid, node, ask)
     }
 
     /// The node the leveller would send one more process of this node to
@@ -304,7 +321,12 @@ impl Migrator {
         if self.is_leaving() && self.body(pid).is_none() {
             return Err(EAGAIN);
         }
-        self.start_goto(pid, node, None, why)
+        let ask = Ask {
+            asker: why,
+            reply: None,
+            boost: true,
+        };
+        self.start_goto(pid, node, ask)
     }
 
     /// Milliseconds since local process `pid` arrived here (`u64::MAX` if
@@ -317,14 +339,8 @@ impl Migrator {
     }
 
     /// Starts moving local process `pid` to `node`; waits for the outcome
-    /// (`reply`: answers that request of another node instead).
-    pub(super) fn start_goto(
-        self: &Arc<Self>,
-        pid: u32,
-        node: u8,
-        reply: Option<(u8, u64)>,
-        asker: Asker,
-    ) -> Result {
+    /// (`ask.reply`: answers that request of another node instead).
+    pub(super) fn start_goto(self: &Arc<Self>, pid: u32, node: u8, ask: Ask) -> Result {
         if let Some(b) = self.body(pid).filter(|b| self.home_unreachable(b.home)) {
             pr_info_ratelimited!(
                 "goto: pid {}: its home node {} is not up: it stays\n",
@@ -351,7 +367,7 @@ impl Migrator {
                 pr_info_ratelimited!("goto: pid {} is stopped: try again when it runs\n", pid);
                 return Err(EAGAIN);
             }
-            self.start_goto_busy(&task, pid, node, reply, own, asker)
+            self.start_goto_busy(&task, pid, node, own, ask)
         });
         if r.is_err() {
             self.unbusy(pid);
@@ -364,10 +380,14 @@ impl Migrator {
         task: &sm::Task,
         pid: u32,
         node: u8,
-        reply: Option<(u8, u64)>,
         own: bool,
-        asker: Asker,
+        ask: Ask,
     ) -> Result {
+        let Ask {
+            asker,
+            reply,
+            boost,
+        } = ask;
         // A writer that waits anyway pre-copies the memory while the
         // process runs; a process moving itself, or a move asked by
         // another node (a receiver thread must not block), does not.
@@ -375,7 +395,7 @@ impl Migrator {
             None
         } else {
             // Kernel work only, from here to the end of the pre-copy.
-            let _boost = sm::Boost::new(super::MIGRATE_NICE);
+            let _boost = sm::Boost::new(boost.then_some(super::MIGRATE_NICE));
             let mut tries = 0;
             let mut out = loop {
                 match self.begin(task, pid, node, asker) {
@@ -406,6 +426,7 @@ impl Migrator {
             try_pin_init!(GotoReq {
                 dest: node,
                 reply,
+                boost,
                 m: self.clone(),
                 out <- new_mutex!(out, "GotoReq::out"),
                 result <- new_mutex!(None, "GotoReq::result"),

@@ -212,6 +212,7 @@ fn control_goto_2() -> Vec<u8> {
             uid: 0,
             gid: 0,
             cap_sys_ptrace: true,
+            cap_sys_nice: false,
         },
     };
     mig::write_control(&mut mig::Writer::new(&mut body), &c).unwrap_or_else(|_| die("encode"));

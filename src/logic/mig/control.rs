@@ -18,7 +18,14 @@ pub struct Caller {
     pub gid: u32,
     /// The caller had CAP_SYS_PTRACE in the initial user namespace.
     pub cap_sys_ptrace: bool,
+    /// The caller had CAP_SYS_NICE in the initial user namespace: a move
+    /// it asks for may run boosted (as the leveller's do).
+    pub cap_sys_nice: bool,
 }
+
+/// Bits of a [`Caller`]'s flags byte.
+const CALLER_PTRACE: u8 = 1;
+const CALLER_NICE: u8 = 2;
 
 /// Bytes of a [`Caller`] on the wire.
 pub const CALLER_LEN: usize = 9;
@@ -27,26 +34,33 @@ pub const CALLER_LEN: usize = 9;
 pub fn write_caller(w: &mut Writer<'_>, c: &Caller) -> Result<(), WireError> {
     w.u32(c.uid)?;
     w.u32(c.gid)?;
-    w.u8(u8::from(c.cap_sys_ptrace))
+    let mut flags = 0;
+    if c.cap_sys_ptrace {
+        flags |= CALLER_PTRACE;
+    }
+    if c.cap_sys_nice {
+        flags |= CALLER_NICE;
+    }
+    w.u8(flags)
 }
 
-/// Reads a [`Caller`]: ids that name nobody (`(uid_t)-1`) and a flag
-/// other than 0/1 are refused.
+/// Reads a [`Caller`]: ids that name nobody (`(uid_t)-1`) and unknown
+/// flag bits are refused.
 pub fn read_caller(r: &mut Reader<'_>) -> Result<Caller, WireError> {
     let uid = r.u32()?;
     let gid = r.u32()?;
-    let cap_sys_ptrace = match r.u8()? {
-        0 => false,
-        1 => true,
-        _ => return Err(WireError::BadField),
-    };
+    let flags = r.u8()?;
+    if flags & !(CALLER_PTRACE | CALLER_NICE) != 0 {
+        return Err(WireError::BadField);
+    }
     if !wire::valid_id(uid) || !wire::valid_id(gid) {
         return Err(WireError::BadField);
     }
     Ok(Caller {
         uid,
         gid,
-        cap_sys_ptrace,
+        cap_sys_ptrace: flags & CALLER_PTRACE != 0,
+        cap_sys_nice: flags & CALLER_NICE != 0,
     })
 }
 
