@@ -137,6 +137,22 @@ fn deputy_ends_on_exit_loss_or_two_unknowns() {
     );
     assert_eq!(d.step(DeputyEvent::Exit(3 << 8)), DeputyAction::End(3 << 8));
 
+    // Any definite answer breaks a run of unknowns, also one naming the
+    // node already known (found by the fuzzer: it used to count on).
+    let mut d = Deputy::new(2, 0);
+    assert_eq!(
+        d.step(DeputyEvent::Checked(Answer::Unknown)),
+        DeputyAction::Wait
+    );
+    assert_eq!(
+        d.step(DeputyEvent::Checked(Answer::Moved(2))),
+        DeputyAction::Wait
+    );
+    assert_eq!(
+        d.step(DeputyEvent::Checked(Answer::Unknown)),
+        DeputyAction::Wait
+    );
+
     let mut d = Deputy::new(2, 0);
     assert_eq!(
         d.step(DeputyEvent::Checked(Answer::Moved(3))),

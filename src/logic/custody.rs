@@ -249,6 +249,16 @@ impl Deputy {
         }
     }
 
+    /// The process runs on `n` now (a report or an answer).
+    fn moved(&mut self, n: u8) {
+        if n != self.at {
+            self.at = n;
+            self.unknowns = 0;
+            // Ask the new node at the next tick.
+            self.last_check = None;
+        }
+    }
+
     /// What to do on `e`.
     pub fn step(&mut self, e: DeputyEvent) -> DeputyAction {
         match e {
@@ -274,13 +284,15 @@ impl Deputy {
                 self.unknowns = 0;
                 DeputyAction::Wait
             }
-            DeputyEvent::Checked(Answer::Moved(n)) | DeputyEvent::Moved(n) => {
-                if n != self.at {
-                    self.at = n;
-                    self.unknowns = 0;
-                    // Ask the new node at the next tick.
-                    self.last_check = None;
-                }
+            DeputyEvent::Checked(Answer::Moved(n)) => {
+                // A definite answer ends a run of unknowns, whatever it
+                // names (only two unknowns in a row may end a deputy).
+                self.unknowns = 0;
+                self.moved(n);
+                DeputyAction::Wait
+            }
+            DeputyEvent::Moved(n) => {
+                self.moved(n);
                 DeputyAction::Wait
             }
             DeputyEvent::Checked(Answer::Exited(c)) | DeputyEvent::Exit(c) => DeputyAction::End(c),

@@ -55,7 +55,7 @@ fuzz_target!(|data: &[u8]| {
             1 => {
                 let a = Answer::decode(&ch[4..9]).unwrap_or(Answer::Here);
                 match a {
-                    Answer::Unknown => unknowns += 1,
+                    Answer::Unknown => unknowns = unknowns.saturating_add(1),
                     Answer::Here | Answer::Moved(_) => unknowns = 0,
                     Answer::Exited(_) => {}
                 }
