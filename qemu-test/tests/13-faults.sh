@@ -254,3 +254,24 @@ for d in 0.2 0.5 0.9; do
     check_eq "f11 ($d s): its parent gets 137" 137 "$(wait_status "$t" 30)"
     check_eq "f11 ($d s): no copy is left" 0 "$(copies "$pid11")"
 done
+
+# --- f12: a process that is nearly always inside a proxied write (a shell
+# loop echoing numbered lines into a file at home) is moved home, three
+# times. Its deputy, restoring it, serves that write meanwhile; it used to
+# wait for the freeze while the freeze waited for the write's reply, and
+# the move stalled for the 30 s idle bound (a kill at home as long). Every
+# line arrives once, in order, across the moves.
+pid12=$(on 1 "cd /tmp; sh -c 'i=0; while :; do i=\$((i+1)); echo \"f12 \$i\"; done' > /tmp/f12.out 2>/dev/null & echo \$!")
+for k in 1 2 3; do
+    check_eq "f12 ($k): the writing loop goes to node 2" ok "$(on 1 "echo 2 > /proc/$pid12/goto && echo ok")"
+    sleep 1
+    t0=$(date +%s%N)
+    r=$(on 2 "echo 1 > /proc/$pid12/goto 2>&1 && echo ok")
+    ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+    check "f12 ($k): it comes home, asked where it runs ($r, $ms ms)" test "$r" = ok -a "$ms" -lt 10000
+    check_eq "f12 ($k): it runs at home" 1 "$(on 1 "cat /proc/$pid12/where")"
+done
+on 1 "kill -9 $pid12"
+check_eq "f12: every line arrived once, in order" 0 \
+    "$(on 1 "awk '\$1 != \"f12\" || \$2 != NR' /tmp/f12.out | wc -l")"
+check "f12: ... and it wrote many" test "$(on 1 'wc -l < /tmp/f12.out')" -gt 100

@@ -156,7 +156,7 @@ impl Migrator {
                         }
                     }
                 },
-                Work::Io(msg) => self.serve_io(pid, at, msg),
+                Work::Io(msg) => self.serve_io(pid, at, msg, true),
                 Work::Idle => {
                     let mut s = self.state.lock();
                     let pending = s.deputies.iter().find(|d| d.pid == pid).is_some_and(|d| {
@@ -372,7 +372,11 @@ impl Migrator {
     }
 
     /// Serves one file operation of the process, on the deputy's files.
-    pub(super) fn serve_io(&self, pid: u32, at: u8, msg: Msg) {
+    /// Serves one proxied operation of process `pid` (running on `at`);
+    /// `forward`: then forwards the signals this task got meanwhile (not
+    /// while it restores the process coming home: they stay pending here,
+    /// for the process once it is back, or for the loop if it is not).
+    pub(super) fn serve_io(&self, pid: u32, at: u8, msg: Msg, forward: bool) {
         let mut r = Reader::new(&msg.body);
         let Ok(io) = mig::read_io(&mut r) else {
             self.respond(
@@ -401,31 +405,33 @@ impl Migrator {
                 None => Errno::ENOTTY.to_result(),
             };
             self.set_serving(pid, false);
-            self.forward_signals(pid, at);
+            if forward {
+                self.forward_signals(pid, at);
+            }
             let n = mig::ioctl_shape(io.len).map_or(0, |s| s.output as usize);
             let data: &[u8] = if ret >= 0 { &out[..n.min(64)] } else { &[] };
             self.keep_reply(pid, io.seq, ret, data);
             self.respond(msg.from, msg.req, pid, ret, data);
             return;
         }
+        // A read's room, or a write's bytes (no copy that could panic).
         let mut buf = KVec::new();
-        let n = match io.op {
-            io_op::READ => io.len as usize,
-            io_op::WRITE => io.data.len(),
-            _ => 0,
+        let filled = match io.op {
+            io_op::READ => buf.resize(io.len as usize, 0, GFP_KERNEL),
+            io_op::WRITE => buf.extend_from_slice(io.data, GFP_KERNEL),
+            _ => Ok(()),
         };
-        if buf.resize(n, 0, GFP_KERNEL).is_err() {
+        if filled.is_err() {
             self.set_serving(pid, false);
             self.respond(msg.from, msg.req, pid, Errno::ENOMEM.to_result(), &[]);
             return;
         }
-        if io.op == io_op::WRITE {
-            buf.copy_from_slice(io.data);
-        }
         let ret = sm::fd_io(io.fd, io.op, &mut buf, io.len, io.arg);
         self.set_serving(pid, false);
         // A signal that interrupted it reaches the process first.
-        self.forward_signals(pid, at);
+        if forward {
+            self.forward_signals(pid, at);
+        }
         let data: &[u8] = if io.op == io_op::READ && ret > 0 {
             &buf[..(ret as usize).min(buf.len())]
         } else {

@@ -269,7 +269,12 @@ impl Migrator {
     }
 
     /// Waits for the next message of migration `mig_id`.
-    pub(super) fn next_msg(&self, mig_id: u64, from: u8) -> Result<Msg> {
+    /// The next message of migration `mig_id` from `from`. A deputy
+    /// restoring its process (`deputy`) serves the process's proxied I/O
+    /// meanwhile: until it stops, the process may be inside a proxied call
+    /// (a write to its home terminal or file), and its freeze, the next
+    /// message, waits for that call's reply.
+    pub(super) fn next_msg(&self, mig_id: u64, from: u8, deputy: Option<u32>) -> Result<Msg> {
         let mut s = self.state.lock();
         loop {
             let i = s
@@ -285,6 +290,25 @@ impl Migrator {
                 inc.last_ns = now_ns();
                 return inc.msgs.remove(0).map_err(|_| EINVAL);
             }
+            let io = deputy.and_then(|pid| {
+                let d = s.deputies.iter_mut().find(|d| d.pid == pid)?;
+                if d.ios.is_empty() {
+                    None
+                } else {
+                    d.ios.remove(0).ok()
+                }
+            });
+            if let (Some(pid), Some(msg)) = (deputy, io) {
+                drop(s);
+                self.serve_io(pid, from, msg, false);
+                s = self.state.lock();
+                // The process talks: its node is alive.
+                if let Some(inc) = s.incoming.iter_mut().find(|i| i.mig == mig_id) {
+                    inc.last_ns = now_ns();
+                }
+                continue;
+            }
+            let inc = &mut s.incoming[i];
             let fault = if now_ns().saturating_sub(inc.last_ns) > IDLE_TIMEOUT_NS {
                 Some(Event::Idle)
             } else if !self.transport.is_up(from) {
@@ -403,7 +427,7 @@ impl Migrator {
         let mut seq = 0u32;
         let mut comm = crate::logic::fmtbuf::FmtBuf::<16>::new();
         loop {
-            let msg = self.next_msg(mig_id, from)?;
+            let msg = self.next_msg(mig_id, from, deputy.then_some(pid))?;
             *pending = msg.req;
             let mut r = Reader::new(&msg.body);
             match msg.kind {
