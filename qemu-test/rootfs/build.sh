@@ -51,7 +51,9 @@ mmdebstrap --quiet --variant=minbase --include="$pkgs" \
 kb=$(du -sk "$dir/root" | awk '{print $1}')
 size=$(( kb * 5 / 4 / 1024 + 64 ))M
 say "ext4 image of $((kb / 1024)) MiB content, $size"
-mkfs.ext4 -q -L vproc-root -d "$dir/root" -E root_owner=0:0 -O ^has_journal "$IMG.tmp" "$size" ||
+# Its stdout to stderr: even with -q, mke2fs says "Creating regular file"
+# there, and this script's stdout is the image's path alone.
+mkfs.ext4 -q -L vproc-root -d "$dir/root" -E root_owner=0:0 -O ^has_journal "$IMG.tmp" "$size" >&2 ||
     die "mkfs.ext4 failed"
 chmod 444 "$IMG.tmp"
 mv "$IMG.tmp" "$IMG"
