@@ -268,8 +268,7 @@ impl Migrator {
         sm::task_work(&sm::Task::of(me)?, false, w)
     }
 
-    /// Waits for the next message of migration `mig_id`.
-    /// The next message of migration `mig_id` from `from`. A deputy
+    /// Waits for the next message of migration `mig_id` from `from`. A deputy
     /// restoring its process (`deputy`) serves the process's proxied I/O
     /// meanwhile: until it stops, the process may be inside a proxied call
     /// (a write to its home terminal or file), and its freeze, the next
