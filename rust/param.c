@@ -37,6 +37,22 @@ static char *key = "";
 module_param(key, charp, 0);
 MODULE_PARM_DESC(key, "cluster key: 32..128 hex digits (see `cluster key new`)");
 
+/*
+ * Fault injection for the tests (0: off, the default): a move pauses this
+ * long, at most 5 s, between the destination's Commit answer and its
+ * deputy and Go. Writable by root at run time in
+ * /sys/module/vproc/parameters/.
+ */
+static unsigned int fault_go_delay_ms;
+module_param(fault_go_delay_ms, uint, 0644);
+MODULE_PARM_DESC(fault_go_delay_ms,
+		 "tests only: pause between Commit and Go of a move (ms, at most 5000)");
+
+unsigned int vproc_shim_fault_go_delay_ms(void)
+{
+	return min(READ_ONCE(fault_go_delay_ms), 5000U);
+}
+
 const char *vproc_shim_peers_param(void)
 {
 	return peers ? peers : "";

@@ -21,6 +21,13 @@ pub(crate) fn cluster() -> &'static [u8] {
     unsafe { CStr::from_char_ptr(shim::vproc_shim_cluster_param()) }.to_bytes()
 }
 
+/// The `fault_go_delay_ms` parameter (tests only): how long a move pauses
+/// between the Commit answer and Go (0: not at all; at most 5000).
+pub(crate) fn fault_go_delay_ms() -> u32 {
+    // SAFETY: reads an integer parameter (READ_ONCE in the shim).
+    unsafe { shim::vproc_shim_fault_go_delay_ms() }
+}
+
 /// Runs `f` on the bytes of the `key=` parameter, then wipes them from
 /// memory (memzero_explicit), whatever `f` returns, so the secret stays
 /// only in its derived form. The string is empty afterwards.

@@ -40,6 +40,8 @@ const char *vproc_shim_cluster_param(void);
 const char *vproc_shim_key_param(void);
 /* Overwrites the `key=` parameter's bytes with zeros. */
 void vproc_shim_wipe_key_param(void);
+/* The `fault_go_delay_ms=` parameter, at most 5000 (tests only). */
+unsigned int vproc_shim_fault_go_delay_ms(void);
 
 /* ---- procfs ---- */
 

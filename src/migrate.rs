@@ -231,6 +231,12 @@ struct BodyRec {
     retiring: bool,
     /// Where it is moving to (while `retiring`).
     dest: u8,
+    /// Go arrived: it runs here. Before that (filed at Commit, so that an
+    /// exit is never missed) custody leaves it alone: home may not have
+    /// made its deputy yet (a move from home makes it after the Commit
+    /// answer), and a check then would be answered Unknown and fence a
+    /// process that never ran here.
+    running: bool,
     /// Whether it may run on (`logic::custody`).
     custody: BodyCustody,
     /// The last request number its proxies used.

@@ -275,3 +275,21 @@ on 1 "kill -9 $pid12"
 check_eq "f12: every line arrived once, in order" 0 \
     "$(on 1 "awk '\$1 != \"f12\" || \$2 != NR' /tmp/f12.out | wc -l")"
 check "f12: ... and it wrote many" test "$(on 1 'wc -l < /tmp/f12.out')" -gt 100
+
+# --- f13: a move from home that pauses 2.5 s between the destination's
+# Commit answer and Go (fault injection: fault_go_delay_ms). The
+# destination has the process filed but not running, and home makes its
+# deputy just before Go. Custody leaves a body alone until Go: it used to
+# check in at once, hear "unknown" (no deputy yet) and fence the process as
+# it started (found by the soak under load: status 137 for a process never
+# killed).
+F=/sys/module/vproc/parameters/fault_go_delay_ms
+fenced13=$(custody_of 2 fenced)
+on 1 "echo 2500 > $F"
+pid13=$(start_home f13 "-m 2 -t 80 -x 13 -s")
+check_eq "f13: it goes to node 2 with Go 2.5 s after Commit" ok "$(on 1 "echo 2 > /proc/$pid13/goto && echo ok")"
+on 1 "echo 0 > $F"
+check_eq "f13: it runs there, unfenced" "2 1" "$(on 2 "cat /proc/$pid13/where") $(copies "$pid13")"
+check_eq "f13: its parent gets its own status (13)" 13 "$(wait_status f13 30)"
+check_eq "f13: node 2 fenced nothing" "$fenced13" "$(custody_of 2 fenced)"
+check_eq "f13: the parameter reads 0 again" 0 "$(on 1 "cat $F")"

@@ -134,6 +134,12 @@ impl Migrator {
             }
         }
         let at_home = out.home == self.me;
+        // Fault injection (tests): the window in which the destination
+        // has the process filed but not yet running.
+        let delay = crate::sys::param::fault_go_delay_ms();
+        if delay > 0 {
+            crate::sys::time::msleep(delay);
+        }
         if at_home {
             self.make_deputy(pid, dest, out.nmigs, out.deputy)?;
         } else if let Some(b) = self.bodies.lock().iter_mut().find(|b| b.pid == pid) {

@@ -489,6 +489,7 @@ impl Migrator {
                                 deputy: b.deputy,
                                 retiring: false,
                                 dest: 0,
+                                running: false,
                                 custody: custody::Body::new(),
                                 io_seq: 0,
                                 sig_seq: 0,
@@ -506,6 +507,9 @@ impl Migrator {
                     if let Err(e) = self.wait_go(mig_id, from) {
                         self.bodies.lock().retain(|x| x.pid != pid);
                         return Err(e);
+                    }
+                    if let Some(b) = self.bodies.lock().iter_mut().find(|b| b.pid == pid) {
+                        b.running = true;
                     }
                     break;
                 }
