@@ -220,7 +220,12 @@ impl Migrator {
         }
         let mut ask = KVec::new();
         let mut fence = KVec::new();
-        for b in self.bodies.lock().iter_mut().filter(|b| b.running && !b.retiring) {
+        for b in self
+            .bodies
+            .lock()
+            .iter_mut()
+            .filter(|b| b.running && !b.retiring)
+        {
             let home_up = homes.iter().any(|&(h, up)| h == b.home && up);
             match b.custody.step(BodyEvent::Tick { now, home_up }) {
                 BodyAction::Run => {}
