@@ -115,6 +115,10 @@ int vproc_shim_mig_install_proxy(int fd, unsigned int f_flags,
 		kfree(p);
 		return PTR_ERR(f);
 	}
+	/* Positioned I/O travels as pread64/pwrite64 (sysfwd); any other
+	 * (preadv, splice, sendfile at an offset) fails with ESPIPE rather
+	 * than use the home file's own offset. */
+	f->f_mode &= ~(FMODE_PREAD | FMODE_PWRITE);
 	return install_at(fd, f, cloexec);
 }
 

@@ -7,7 +7,7 @@
 //! called in that task's own context (a task work or a syscall of it).
 //!
 //! One file per C file: `migrate/task.rs` (task.c), `regs.rs`, `mm.rs`,
-//! `signal.rs`, `fds.rs`, `proxy.rs`, `twork.rs`; everything is
+//! `signal.rs`, `fds.rs`, `proxy.rs`, `sysfwd.rs`, `twork.rs`; everything is
 //! re-exported here, so `sys::migrate::X` names any of them.
 
 use super::shim;
@@ -27,6 +27,8 @@ mod proxy;
 mod regs;
 #[path = "migrate/signal.rs"]
 mod signal;
+#[path = "migrate/sysfwd.rs"]
+mod sysfwd;
 #[path = "migrate/task.rs"]
 mod task;
 #[path = "migrate/twork.rs"]
@@ -41,6 +43,9 @@ pub(crate) use proxy::{fd_io, fd_ioctl, user_read, user_write, ProxyFile, ProxyI
 pub(crate) use regs::{capture_regs, restore_regs};
 pub(crate) use signal::{
     deputy_signals, dequeue_signal, fatal_pending, queue_signal, signal, signal_pending,
+};
+pub(crate) use sysfwd::{
+    fd_proxy, install_new_proxy, set_guest, sys_call, user_path, SysBuf, SysHook, SysReg,
 };
 pub(crate) use task::{refusal, Boost, TaskImage, TASK_LEN};
 pub(crate) use twork::{current_tgid, module_refs, spawn, task_work, TaskWork};

@@ -599,6 +599,46 @@ int vproc_shim_copy_to_user(unsigned long uaddr, const void *src, size_t n);
 long long vproc_shim_fd_io(int fd, int op, char *buf, size_t len,
 			   long long arg);
 
+/* ---- system calls done at home (sysfwd.c, kernel patch 0007) ---- */
+/*
+ * The node a process runs on: called at the entry of each system call of
+ * a task marked a guest (in its context, may sleep), with @args the
+ * call's six arguments. Returns 1 when the call was done elsewhere and
+ * *@ret is its result, 0 when it runs here.
+ */
+typedef int (*vproc_sys_fn)(void *data, unsigned int nr,
+			    unsigned long long *args, long long *ret);
+/* Registers @fn (NULL: unregisters); -EBUSY if another module hooks. */
+int vproc_shim_sys_register(vproc_sys_fn fn, void *data);
+/* Marks current a guest (its calls reach the hook), or not. */
+void vproc_shim_sys_guest(int on);
+/* Whether current's @fd is a proxy (1, and what it stands for) or not. */
+int vproc_shim_sys_fd(int fd, unsigned int *home, int *pid, int *home_fd,
+		      unsigned long long *deputy);
+/* A path at user address @uaddr into @buf (@len bytes): its length with
+ * the NUL, -EFAULT, or -ENAMETOOLONG. */
+long vproc_shim_sys_path(unsigned long uaddr, char *buf, size_t len);
+/* Installs a proxy of (@home, @pid, @home_fd, @deputy) at current's
+ * lowest free fd; returns it or -errno. */
+int vproc_shim_sys_install_proxy(unsigned int f_flags, unsigned int cloexec,
+				 unsigned int home, int pid, int home_fd,
+				 unsigned long long deputy);
+/* One pointer argument of a call a deputy performs: @len bytes of scratch
+ * memory at argument @arg, filled from @in, copied back to @out
+ * afterwards (either may be NULL); @null: the argument is NULL. */
+struct vproc_sys_buf {
+	unsigned int arg;
+	unsigned int len;
+	const void *in;
+	void *out;
+	unsigned int null;
+};
+/* The deputy's side: system call @nr with @args (pointer arguments
+ * replaced by scratch memory of current's own, per @bufs[0..n)), in
+ * current's context. Returns its result. */
+long long vproc_shim_sys_call(unsigned int nr, const unsigned long long *args,
+			      const struct vproc_sys_buf *bufs, unsigned int n);
+
 /*
  * Runs @fn(@data) in @t's own context at its next return to user mode
  * (@signal: interrupting a blocking syscall). Holds a module reference

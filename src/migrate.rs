@@ -48,6 +48,7 @@ mod proxy;
 mod reporter;
 mod restore;
 mod source;
+mod sysfwd;
 
 pub(crate) use reporter::{Controller, Reporter};
 pub(crate) use source::Asker;

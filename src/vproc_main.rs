@@ -125,6 +125,8 @@ struct Vproc {
     genl: Option<sys::genl::GenlReg>,
     remote_procs: Option<sys::process::RemoteProcsReg>,
     proxies: Option<sys::migrate::ProxyReg>,
+    /// The guests' system calls done at home (kernel patch 0007).
+    syscalls: Option<sys::migrate::SysReg>,
     reporter: Option<sys::thread::KThread>,
     /// Runs control requests from other nodes (never on the reporter).
     controller: Option<sys::thread::KThread>,
@@ -184,6 +186,7 @@ impl kernel::Module for Vproc {
             genl: None,
             remote_procs: None,
             proxies: None,
+            syscalls: None,
             reporter: None,
             controller: None,
             balancer_thread: None,
@@ -197,6 +200,7 @@ impl kernel::Module for Vproc {
             config,
         };
         this.proxies = Some(sys::migrate::ProxyReg::new(this.migrator.clone()));
+        this.syscalls = Some(sys::migrate::SysReg::new(this.migrator.clone())?);
         this.reporter = Some(sys::thread::KThread::spawn(
             c"vproc-migd",
             Arc::new(migrate::Reporter(this.migrator.clone()), GFP_KERNEL)?,
@@ -280,6 +284,7 @@ impl Drop for Vproc {
         self.transport.shutdown();
         drop(self.reporter.take());
         drop(self.controller.take());
+        drop(self.syscalls.take());
         drop(self.proxies.take());
         self.table.release_pid_range();
         pr_info!("node {} unloaded\n", self.config.node);

@@ -4,7 +4,8 @@
  * unmoved and once moved mid-run (echo N > /proc/<pid>/goto): its "result"
  * line must be identical.
  *
- *   vproc-mtest [-m MIB] [-t TICKS] [-f FILE] [-x STATUS] [-T] [-q] [-s]
+ *   vproc-mtest [-m MIB] [-t TICKS] [-f FILE] [-x STATUS] [-w FILE] [-W]
+ *               [-r] [-T] [-q] [-s]
  *
  * -m   anonymous memory to fill and checksum (default 4 MiB)
  * -t   ticks of ~100 ms (default 20); each sleeps, computes, prints "tick N"
@@ -12,7 +13,10 @@
  * -x   exit status (default 0)
  * -r   at the end, read a line from stdin and print it ("read LINE")
  * -w   after the ticks, wait until FILE exists (lets a test move it
- *      mid-run however slow the machine is)
+ *      mid-run however slow the machine is); the file is looked up at
+ *      home, wherever the process runs
+ * -W   after the ticks, wait for a SIGUSR2 (a gate a test opens on the
+ *      node the process runs on, even while that node is cut off)
  * -T   start a second thread (such a process must be refused)
  * -q   no tick lines
  * -s   silent: print nothing at all (its end does no I/O: fault tests)
@@ -36,7 +40,13 @@
 #include <sys/ioctl.h>
 
 static __thread int tls_value = 7;
-static volatile sig_atomic_t usr1;
+static volatile sig_atomic_t usr1, usr2;
+
+static void on_usr2(int sig)
+{
+	(void)sig;
+	usr2 = 1;
+}
 
 static void on_usr1(int sig)
 {
@@ -64,6 +74,7 @@ int main(int argc, char **argv)
 	size_t mib = 4, words, i;
 	int ticks = 20, status = 0, quiet = 0, silent = 0, threaded = 0, readline = 0, opt, t;
 	const char *path = NULL, *gate = NULL;
+	int wait_usr2 = 0;
 	FILE *in = NULL;
 	uint64_t *mem, sum = 0xcbf29ce484222325ULL, fsum = 0, heap = 0;
 	long double x87 = 0;
@@ -72,7 +83,7 @@ int main(int argc, char **argv)
 	struct sigaction sa;
 	char line[256];
 
-	while ((opt = getopt(argc, argv, "m:t:f:x:Tqsrw:")) != -1) {
+	while ((opt = getopt(argc, argv, "m:t:f:x:Tqsrw:W")) != -1) {
 		switch (opt) {
 		case 'm': mib = strtoul(optarg, NULL, 10); break;
 		case 't': ticks = atoi(optarg); break;
@@ -83,6 +94,7 @@ int main(int argc, char **argv)
 		case 's': quiet = silent = 1; break;
 		case 'r': readline = 1; break;
 		case 'w': gate = optarg; break;
+		case 'W': wait_usr2 = 1; break;
 		default: return 2;
 		}
 	}
@@ -91,6 +103,8 @@ int main(int argc, char **argv)
 	sa.sa_handler = on_usr1;
 	sa.sa_flags = SA_RESTART;
 	sigaction(SIGUSR1, &sa, NULL);
+	sa.sa_handler = on_usr2;
+	sigaction(SIGUSR2, &sa, NULL);
 	if (threaded) {
 		pthread_t th;
 
@@ -128,7 +142,7 @@ int main(int argc, char **argv)
 		if (!quiet)
 			printf("tick %d\n", t);
 	}
-	while (gate && access(gate, F_OK) != 0) {
+	while ((gate && access(gate, F_OK) != 0) || (wait_usr2 && !usr2)) {
 		struct timespec ts = { 0, 100 * 1000 * 1000 };
 
 		nanosleep(&ts, NULL);

@@ -31,12 +31,13 @@ lost1=$(custody_of 1 lost)
 
 # --- an exit while the process's node is cut for 4 s reaches home after
 # the heal: the parent's wait() gets the real status (Exit repeated until
-# acknowledged). -s: its end does no I/O (a write would wait for the link).
-pid=$(start_home f1 "-m 1 -t 1 -s -x 7 -w /tmp/f1.go")
+# acknowledged). -s: its end does no I/O (a write would wait for the link);
+# -W: its gate is a SIGUSR2 sent on node 2 (a file gate is home's).
+pid=$(start_home f1 "-m 1 -t 1 -s -x 7 -W")
 check_eq "f1: goto 2 succeeds" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
 check_eq "f1: it runs on node 2" 2 "$(on 2 "cat /proc/$pid/where")"
 "$CLUSTER" cut 2
-on 2 "touch /tmp/f1.go"
+on 2 "kill -USR2 $pid"
 check "f1: it exits on node 2 during the cut" on 2 "for i in \$(seq 20); do [ -d /proc/$pid ] || exit 0; sleep 0.1; done; exit 1"
 sleep 2
 check_eq "f1: home has no status yet during the cut" "" "$(on 1 "cat /tmp/f1.status 2>/dev/null")"
@@ -66,7 +67,7 @@ check "f4: node 2 up again" wait_up 2 1 20
 sleep 1
 on 1 "kill -USR1 $pid"
 sleep 1
-on 2 "touch /tmp/f4.go"
+on 1 "touch /tmp/f4.go"
 check_eq "f4: its parent's wait() gets status 0" 0 "$(wait_status f4 60)"
 check_eq "f4: every tick at home, in order, none doubled or lost" \
     "$(seq 0 59 | sed 's/^/tick /')" "$(on 1 'grep ^tick /tmp/f4.out')"
@@ -80,7 +81,7 @@ on 1 "rm -f /tmp/f5.*.go; cd /tmp; $M -m 1 -t 1 -q -r -w /tmp/f5.go < /tmp/f5.fi
       wait \$p; echo \$? > /tmp/f5.status" >/dev/null 2>&1 &
 pid=$(on 1 "for i in \$(seq 100); do [ -s /tmp/f5.pid ] && break; sleep 0.1; done; cat /tmp/f5.pid")
 check_eq "f5: goto 2 succeeds" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
-on 2 "touch /tmp/f5.go"
+on 1 "touch /tmp/f5.go"
 sleep 2
 check_eq "f5: it waits reading its home FIFO" "" "$(on 1 "cat /tmp/f5.status 2>/dev/null")"
 on 2 "kill -9 $pid"
@@ -230,7 +231,7 @@ check_match "f10: ... with a log line" "home node 1 is not up" "$(on 2 'dmesg | 
 check_eq "f10: it runs on node 2, on no other" "2 1" "$(on 2 "cat /proc/$pid10/where") $(copies "$pid10")"
 "$CLUSTER" heal 1
 check "f10: node 1 up again" wait_up 1 2 20
-on 2 "touch /tmp/f10.go"
+on 1 "touch /tmp/f10.go"
 check_match "f10: its parent gets its status (0) or 137 if it was fenced" '^(0|137)$' "$(wait_status f10 30)"
 check_eq "f10: no copy is left" 0 "$(copies "$pid10")"
 

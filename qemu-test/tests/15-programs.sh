@@ -16,12 +16,15 @@ on 1 "cd /tmp; vproc-devs -w /tmp/dv.go -k $mark > /tmp/dv.out 2>&1 & echo \$! >
 pid=$(on 1 'for i in $(seq 100); do grep -q ready /tmp/dv.out 2>/dev/null && break; sleep 0.1; done; cat /tmp/dv.pid')
 check_eq "dv: goto 2 succeeds" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
 check_eq "dv: it runs on node 2" 2 "$(on 2 "cat /proc/$pid/where")"
+check_eq "dv: node 2's copy has node 2's devices open (seen in node 2's /proc)" \
+    "/dev/full /dev/null /dev/urandom /dev/zero" \
+    "$(on 2 "echo \$(for f in /proc/$pid/fd/*; do readlink \$f; done | grep '^/dev/' | sort)")"
 on 1 "echo $mark > /dev/kmsg"
-on 2 'touch /tmp/dv.go'
+on 1 'touch /tmp/dv.go'
 check_eq "dv: it ends with status 0" 0 "$(on 1 'for i in $(seq 100); do [ -s /tmp/dv.status ] && break; sleep 0.2; done; cat /tmp/dv.status')"
 out=$(on 1 'cat /tmp/dv.out')
 for d in null zero full urandom; do
-    check_match "dv: /dev/$d was opened again on node 2" "^fd $d /dev/$d$" "$out"
+    check_match "dv: its own /proc/self/fd (home's) names /dev/$d" "^fd $d /dev/$d$" "$out"
 done
 check_match "dv: null, zero, full (ENOSPC), urandom and a seek work there" "^devs ok$" "$out"
 check_match "dv: /dev/kmsg stays home's: it read home's log" "^kmsg $mark seen$" "$out"

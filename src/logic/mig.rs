@@ -31,7 +31,7 @@
 //! This file holds the header, the kinds, the bounds-checked reader and
 //! writer and the response body; the bodies live in `mig/`: areas and
 //! identity (`Begin`), pages (`Data`), the commit (`Commit`, `Signal`),
-//! proxy I/O (`Io`), and requests from other nodes (`Control`, `Goto`).
+//! proxy I/O (`Io`) and the system calls done at home (`sysfwd`), and requests from other nodes (`Control`, `Goto`).
 //! Everything is re-exported here, so `mig::X` names any of them.
 
 use super::wire::{le_u32, le_u64, WireError};
@@ -46,6 +46,8 @@ mod control;
 mod io;
 #[path = "mig/pages.rs"]
 mod pages;
+#[path = "mig/sysfwd.rs"]
+pub mod sysfwd;
 
 // The re-exports are the API of the host crate too; the kernel does not
 // name every one (a test helper, a length), hence the allowance.

@@ -100,12 +100,15 @@ pub enum FdKind {
     Chr,
     /// Pipe or FIFO.
     Fifo,
+    /// A directory: its listing, `fchdir` and the `*at` calls relative to
+    /// it are done at home (`mig::sysfwd`).
+    Dir,
     /// A proxy of a file at the home node.
     Proxy,
     /// A device every node has the same ([`node_device`]): opened again
     /// where the process runs, never served from home.
     NodeDev(u32),
-    /// Anything else (socket, directory, eventfd, `O_PATH`...): cannot move.
+    /// Anything else (socket, eventfd, `O_PATH`...): cannot move.
     Other,
 }
 
@@ -115,6 +118,8 @@ pub const S_IFMT: u32 = 0o170000;
 pub const S_IFREG: u32 = 0o100000;
 /// Character device.
 pub const S_IFCHR: u32 = 0o020000;
+/// Directory.
+pub const S_IFDIR: u32 = 0o040000;
 /// FIFO (and pipe).
 pub const S_IFIFO: u32 = 0o010000;
 
@@ -158,6 +163,7 @@ pub fn classify_fd(f: &FdFacts) -> FdKind {
     }
     match f.mode & S_IFMT {
         S_IFREG => FdKind::Reg,
+        S_IFDIR => FdKind::Dir,
         S_IFCHR if f.rdev.0 == 1 && node_device(f.rdev.1).is_some() => FdKind::NodeDev(f.rdev.1),
         S_IFCHR => FdKind::Chr,
         S_IFIFO => FdKind::Fifo,
@@ -169,14 +175,6 @@ pub fn classify_fd(f: &FdFacts) -> FdKind {
 pub const O_ACCMODE: u32 = 0o3;
 /// Read-write.
 pub const O_RDWR: u32 = 0o2;
-
-/// Whether an open file is a regular file open for reading and writing:
-/// a database (sqlite3...) reads and writes at offsets, asks the file's
-/// size and syncs it, which a proxy does not serve from home yet; such a
-/// process cannot move (it would fail there, or worse).
-pub fn read_write_file(kind: FdKind, f_flags: u32) -> bool {
-    kind == FdKind::Reg && f_flags & O_ACCMODE == O_RDWR
-}
 
 /// What the kernel says about a process (read in its own context), as far
 /// as whether it can move.

@@ -395,6 +395,16 @@ impl Migrator {
             return;
         }
         self.set_serving(pid, true);
+        if io.op == io_op::SYSCALL {
+            let (ret, data) = self.do_call(io.data);
+            self.set_serving(pid, false);
+            if forward {
+                self.forward_signals(pid, at);
+            }
+            self.keep_reply(pid, io.seq, ret, &data);
+            self.respond(msg.from, msg.req, pid, ret, &data);
+            return;
+        }
         if io.op == io_op::IOCTL {
             let mut out = [0u8; 64];
             let ret = match mig::ioctl_shape(io.len) {

@@ -258,19 +258,8 @@ impl Migrator {
         }
         let fds = sm::fds()?;
         for f in fds.iter() {
-            // O_RDWR on a regular file: a database (sqlite3...) that
-            // reads and writes at offsets, asks its size and syncs; a
-            // proxy serves none of those faithfully yet, so it stays.
-            if crate::logic::mig_policy::read_write_file(f.kind, f.f_flags) {
-                pr_info_ratelimited!(
-                    "migrate: pid {} cannot move: fd {} is a file open for reading and writing (positioned I/O, size and sync are not served from home yet)\n",
-                    pid,
-                    f.fd
-                );
-                return Err(EOPNOTSUPP);
-            }
             let ok = match f.kind {
-                FdKind::Reg | FdKind::Chr | FdKind::Fifo => home == self.me,
+                FdKind::Reg | FdKind::Dir | FdKind::Chr | FdKind::Fifo => home == self.me,
                 // Opened again wherever it goes (and comes back).
                 FdKind::NodeDev(_) => true,
                 // Only its own deputy's proxies (never one it inherited).
@@ -279,7 +268,7 @@ impl Migrator {
             };
             if !ok {
                 let what = if f.kind == FdKind::Other {
-                    "a socket, directory or special file"
+                    "a socket or special file"
                 } else {
                     "a file opened away from home"
                 };

@@ -53,7 +53,7 @@ impl Migrator {
     }
 
     /// The next request number of process `pid`'s proxies.
-    fn next_io_seq(&self, pid: u32) -> u32 {
+    pub(super) fn next_io_seq(&self, pid: u32) -> u32 {
         let mut b = self.bodies.lock();
         match b.iter_mut().find(|b| b.pid == pid) {
             Some(b) => {
@@ -69,7 +69,7 @@ impl Migrator {
     /// a write is done once), until it is back, the process is killed
     /// (fenced when home stays away) or [`IO_RETRY_NS`] passed. The error
     /// is the result to return.
-    fn proxy_request(
+    pub(super) fn proxy_request(
         &self,
         home: u8,
         pid: u32,

@@ -511,6 +511,9 @@ impl Migrator {
                     if let Some(b) = self.bodies.lock().iter_mut().find(|b| b.pid == pid) {
                         b.running = true;
                     }
+                    // Away from home its path and identity calls are done
+                    // there (`sysfwd`); back home, here.
+                    sm::set_guest(!deputy);
                     break;
                 }
                 _ => return Err(EPROTO),

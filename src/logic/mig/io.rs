@@ -17,6 +17,9 @@ pub mod io_op {
     pub const CLOSE: u32 = 4;
     /// ioctl(2) of a terminal (the commands of [`super::ioctl_shape`]).
     pub const IOCTL: u32 = 5;
+    /// A system call done at home (`len`: its number, `data`: the call
+    /// as [`super::sysfwd::write_call`] wrote it).
+    pub const SYSCALL: u32 = 6;
 }
 
 /// How an ioctl that travels moves its argument: bytes copied in from the
@@ -103,6 +106,7 @@ pub fn read_io<'a>(r: &mut Reader<'a>) -> Result<Io<'a>, WireError> {
             io_op::CLOSE => data.is_empty(),
             // `len` is the command; `data` its input.
             io_op::IOCTL => ioctl_shape(len).is_some_and(|s| s.input as usize == data.len()),
+            io_op::SYSCALL => super::sysfwd::decode_call(data).is_ok_and(|c| c.shape.nr == len),
             _ => false,
         };
     if !ok {

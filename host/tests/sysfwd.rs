@@ -1,0 +1,264 @@
+//! The system calls a moved process makes at home: the table, the routing
+//! and the request codec.
+
+use vproc_logic::mig::sysfwd::*;
+use vproc_logic::mig::{io_op, read_io, write_io, Io, Reader, Writer, IO_MAX};
+
+fn nr(name: &str) -> u32 {
+    SHAPES.iter().find(|s| s.name == name).unwrap().nr
+}
+
+#[test]
+fn table_is_sorted_and_sane() {
+    for w in SHAPES.windows(2) {
+        assert!(w[0].nr < w[1].nr, "{} before {}", w[0].name, w[1].name);
+    }
+    for s in SHAPES {
+        assert!(s.args.len() <= 6);
+        for a in s.args {
+            if let Arg::InLen(j) | Arg::OutLen(j) = a {
+                assert_eq!(s.args[*j as usize], Arg::Val, "{}", s.name);
+            }
+        }
+        // a directory argument is followed by its path
+        for (i, a) in s.args.iter().enumerate() {
+            if *a == Arg::DirFd {
+                assert!(
+                    matches!(s.args[i + 1], Arg::Path | Arg::PathOrNull),
+                    "{}",
+                    s.name
+                );
+            }
+        }
+        // the largest request fits one Io
+        let mut args = [u64::MAX; 6];
+        args.iter_mut().for_each(|a| *a = u64::from(BUF_MAX));
+        assert!(call_len(s, &args) + 36 <= IO_MAX, "{}", s.name);
+    }
+}
+
+#[test]
+fn numbers_are_x86_64() {
+    assert_eq!(nr("open"), 2);
+    assert_eq!(nr("openat"), 257);
+    assert_eq!(nr("newfstatat"), 262);
+    assert_eq!(nr("statx"), 332);
+    assert_eq!(nr("getppid"), 110);
+    assert_eq!(nr("getsid"), 124);
+    assert_eq!(nr("getcwd"), 79);
+    assert_eq!(nr("chdir"), 80);
+    assert_eq!(nr("getdents64"), 217);
+    assert_eq!(nr("renameat2"), 316);
+}
+
+#[test]
+fn what_stays_here() {
+    let args = [0u64; 6];
+    // read, write, mmap, execve, fork, exit: not in the table
+    for n in [0, 1, 9, 57, 59, 60, 231] {
+        assert_eq!(route(n, &args, |_| FdIs::Local, |_| false), Route::Local);
+    }
+    // kill of one process: the kill hook finds it; of a group: at home
+    assert_eq!(
+        route(62, &[5, 9, 0, 0, 0, 0], |_| FdIs::Local, |_| false),
+        Route::Local
+    );
+    assert!(matches!(
+        route(62, &[0, 2, 0, 0, 0, 0], |_| FdIs::Local, |_| false),
+        Route::Home(_)
+    ));
+    assert!(matches!(
+        route(
+            62,
+            &[(-7i64) as u64, 2, 0, 0, 0, 0],
+            |_| FdIs::Local,
+            |_| false
+        ),
+        Route::Home(_)
+    ));
+    assert_eq!(
+        route(NR_OPENAT2, &args, |_| FdIs::Local, |_| false),
+        Route::Fail(38)
+    );
+}
+
+#[test]
+fn descriptors_map_to_home() {
+    // fstat of a proxy: its home number; of a local file: here
+    let r = route(
+        5,
+        &[7, 0x1000, 0, 0, 0, 0],
+        |fd| if fd == 7 { FdIs::Proxy(3) } else { FdIs::Local },
+        |_| false,
+    );
+    assert_eq!(r, Route::Home([3, 0x1000, 0, 0, 0, 0]));
+    assert_eq!(
+        route(5, &[8, 0, 0, 0, 0, 0], |_| FdIs::Local, |_| false),
+        Route::Local
+    );
+    // openat: AT_FDCWD stays, a proxy dir maps, a local dir with a
+    // relative path stays here, with an absolute one goes home
+    let cwd = AT_FDCWD as i64 as u64;
+    assert_eq!(
+        route(257, &[cwd, 1, 2, 3, 0, 0], |_| FdIs::Local, |_| false),
+        Route::Home([cwd, 1, 2, 3, 0, 0])
+    );
+    assert_eq!(
+        route(257, &[4, 1, 2, 3, 0, 0], |_| FdIs::Proxy(9), |_| false),
+        Route::Home([9, 1, 2, 3, 0, 0])
+    );
+    assert_eq!(
+        route(257, &[4, 1, 2, 3, 0, 0], |_| FdIs::Local, |_| false),
+        Route::Local
+    );
+    assert_eq!(
+        route(257, &[4, 1, 2, 3, 0, 0], |_| FdIs::Local, |i| i == 1),
+        Route::Home([cwd, 1, 2, 3, 0, 0])
+    );
+    // renameat: each directory with its own path
+    let r = route(
+        264,
+        &[4, 1, 5, 2, 0, 0],
+        |fd| FdIs::Proxy(fd + 10),
+        |i| i == 3,
+    );
+    assert_eq!(r, Route::Home([14, 1, cwd, 2, 0, 0]));
+    // fcntl: status flags and locks travel, descriptor flags do not
+    assert!(matches!(
+        route(72, &[3, 3, 0, 0, 0, 0], |_| FdIs::Proxy(3), |_| false),
+        Route::Home(_)
+    ));
+    assert!(matches!(
+        route(72, &[3, 6, 0, 0, 0, 0], |_| FdIs::Proxy(3), |_| false),
+        Route::Home(_)
+    ));
+    assert_eq!(
+        route(72, &[3, 1, 0, 0, 0, 0], |_| FdIs::Proxy(3), |_| false),
+        Route::Local
+    );
+    assert_eq!(
+        route(72, &[3, 0, 0, 0, 0, 0], |_| FdIs::Proxy(3), |_| false),
+        Route::Local
+    );
+}
+
+#[test]
+fn counts_are_cut() {
+    let r = route(
+        217,
+        &[3, 0x1000, 1 << 20, 0, 0, 0],
+        |_| FdIs::Proxy(3),
+        |_| false,
+    );
+    assert_eq!(r, Route::Home([3, 0x1000, u64::from(BUF_MAX), 0, 0, 0]));
+}
+
+fn encode(nr: u32, args: &[u64; 6], ins: &[Option<&[u8]>; 6]) -> Vec<u8> {
+    let sh = shape(nr, args).unwrap();
+    let mut buf = vec![0u8; call_len(sh, args)];
+    let mut w = Writer::new(&mut buf);
+    write_call(&mut w, nr, args, ins).unwrap();
+    let n = w.len();
+    buf.truncate(n);
+    buf
+}
+
+#[test]
+fn codec_round_trip() {
+    let cwd = AT_FDCWD as i64 as u64;
+    let args = [cwd, 0x5000, 0o101, 0o644, 0, 0];
+    let ins = [None, Some(&b"/tmp/x\0"[..]), None, None, None, None];
+    let b = encode(257, &args, &ins);
+    let c = decode_call(&b).unwrap();
+    assert_eq!(c.shape.name, "openat");
+    assert_eq!(c.args, args);
+    assert_eq!(c.ins, ins);
+    assert_eq!(new_fd_flags(c.shape, &c.args), Some((false, 0o101)));
+    // through an Io
+    let io = Io {
+        deputy: 1,
+        seq: 2,
+        fd: 0,
+        op: io_op::SYSCALL,
+        len: 257,
+        arg: 0,
+        data: &b,
+    };
+    let mut buf = vec![0u8; 36 + b.len()];
+    let mut w = Writer::new(&mut buf);
+    write_io(&mut w, &io).unwrap();
+    let n = w.len();
+    let got = read_io(&mut Reader::new(&buf[..n])).unwrap();
+    assert_eq!(got, io);
+    // the number in the Io must be the call's
+    let io = Io { len: 2, ..io };
+    let mut w = Writer::new(&mut buf);
+    write_io(&mut w, &io).unwrap();
+    let n = w.len();
+    assert!(read_io(&mut Reader::new(&buf[..n])).is_err());
+}
+
+#[test]
+fn decode_refuses_bad_buffers() {
+    let args = [0x1000u64, 0x2000, 0, 0, 0, 0];
+    // not NUL-terminated, NUL inside, NULL path
+    for p in [&b"/tmp"[..], &b"/t\0mp\0"[..], &b""[..]] {
+        let mut b = encode(4, &args, &[Some(b"/x\0"), None, None, None, None, None]);
+        b.truncate(4 + 48);
+        b.extend_from_slice(&(p.len() as u32).to_le_bytes());
+        b.extend_from_slice(p);
+        assert!(decode_call(&b).is_err(), "{p:?}");
+    }
+    let mut b = encode(4, &args, &[Some(b"/x\0"), None, None, None, None, None]);
+    b.truncate(4 + 48);
+    b.extend_from_slice(&u32::MAX.to_le_bytes());
+    assert!(decode_call(&b).is_err());
+    // a path longer than PATH_MAX
+    let long = vec![b'a'; PATH_MAX as usize];
+    let mut b = encode(4, &args, &[Some(b"/x\0"), None, None, None, None, None]);
+    b.truncate(4 + 48);
+    b.extend_from_slice(&(long.len() as u32 + 1).to_le_bytes());
+    b.extend_from_slice(&long);
+    b.push(0);
+    assert!(decode_call(&b).is_err());
+    // a count over BUF_MAX (the sender cuts it)
+    let args = [3u64, 0x1000, u64::from(BUF_MAX) + 1, 0, 0, 0];
+    let mut b = vec![];
+    b.extend_from_slice(&217u32.to_le_bytes());
+    for a in args {
+        b.extend_from_slice(&a.to_le_bytes());
+    }
+    assert!(decode_call(&b).is_err());
+    // not in the table, trailing bytes, a descriptor out of range
+    let mut b = vec![];
+    b.extend_from_slice(&59u32.to_le_bytes());
+    b.extend_from_slice(&[0u8; 48]);
+    assert!(decode_call(&b).is_err());
+    let mut b = encode(110, &[0; 6], &[None; 6]);
+    assert!(decode_call(&b).is_ok());
+    b.push(0);
+    assert!(decode_call(&b).is_err());
+    let mut b = vec![];
+    b.extend_from_slice(&5u32.to_le_bytes());
+    for a in [70000u64, 0, 0, 0, 0, 0] {
+        b.extend_from_slice(&a.to_le_bytes());
+    }
+    assert!(decode_call(&b).is_err());
+}
+
+#[test]
+fn replies_split_by_result() {
+    let sh = shape(262, &[0; 6]).unwrap();
+    let stat = [7u8; 144];
+    let o = split_reply(sh, &[0; 6], 0, &stat).unwrap();
+    assert_eq!(o[2], &stat[..]);
+    assert!(split_reply(sh, &[0; 6], 0, &stat[..100]).is_err());
+    // a failed stat brings nothing back
+    assert!(split_reply(sh, &[0; 6], -2, &[]).is_ok());
+    assert!(split_reply(sh, &[0; 6], -2, &stat).is_err());
+    // readlink: as many bytes as it returned, no more than asked
+    let sh = shape(89, &[0; 6]).unwrap();
+    let args = [0, 0, 10, 0, 0, 0];
+    assert_eq!(split_reply(sh, &args, 4, b"abcd").unwrap()[1], b"abcd");
+    assert!(split_reply(sh, &args, 11, b"abcdefghijk").is_err());
+}

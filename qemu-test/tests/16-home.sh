@@ -1,0 +1,82 @@
+# Transparency (issue 16): a moved process's identity and file system are
+# its home node's. Sourced by run-tests with lib.sh; the cluster is up.
+#
+# vproc-home (qemu-test/progs/) prints its parent, process group, session
+# and cwd, waits for DIR/go, prints them again, then works on DIR by path
+# (read, create, mkdir, chdir, relative create, rename, access, symlink,
+# readlink, unlink, a listing), stats a file only the node it runs on
+# has, and reads /proc/self/exe and cwd (home's: the program, not the
+# restorer). Nodes 2 and 3 have their own DIR with other contents and a go file
+# of their own: only home's answers may show.
+
+H=vproc-home
+# fresh N: DIR as node N has it (home's differs from the others')
+fresh() {
+    if [ "$1" = 1 ]; then
+        on 1 'rm -rf /tmp/th /tmp/vproc-only-here; mkdir /tmp/th; echo "home content" > /tmp/th/homefile; touch /tmp/th/gone'
+    else
+        on "$1" 'rm -rf /tmp/th; mkdir /tmp/th; echo "node content, longer" > /tmp/th/homefile; touch /tmp/th/go /tmp/th/gone /tmp/th/theirs /tmp/vproc-only-here'
+    fi
+}
+# not_ident: the output without the identity lines (PIDs differ by run)
+not_ident() { grep -v '^\(before\|after\|in sub\) '; }
+
+# --- the reference: unmoved, at home
+fresh 1
+on 1 "cd /tmp/th && touch go && $H /tmp/th > /tmp/th.ref 2>&1; echo \$? > /tmp/th.refstatus"
+check_eq "home: the unmoved run ends with status 0" 0 "$(on 1 'cat /tmp/th.refstatus')"
+ref=$(on 1 'cat /tmp/th.ref')
+check_match "home: the unmoved run sees home's file" "^homefile: home content$" "$ref"
+check_match "home: /proc/self/exe names the program" "^exe: /.*/vproc-home$" "$ref"
+check_eq "home: the unmoved run's identity is the same after its gate" \
+    "$(echo "$ref" | sed -n 's/^before //p')" "$(echo "$ref" | sed -n 's/^after //p')"
+
+# run_moved TAG DESTS...: starts vproc-home at node 1 under a shell that
+# waits for it, moves it to each node of DESTS in turn, opens home's gate
+# and waits for its end; prints its PID.
+run_moved() {
+    local tag=$1; shift
+    for n in 1 2 3; do fresh $n; done
+    on 1 "rm -f /tmp/$tag.*; cd /tmp/th; ( $H /tmp/th > /tmp/$tag.out 2>&1 & echo \$! > /tmp/$tag.pid; wait \$!; echo \$? > /tmp/$tag.status ) &" >/dev/null 2>&1
+    local pid
+    pid=$(on 1 "for i in \$(seq 100); do grep -q ^before /tmp/$tag.out 2>/dev/null && break; sleep 0.1; done; cat /tmp/$tag.pid")
+    for d in "$@"; do
+        on 1 "echo $d > /proc/$pid/goto" || true
+    done
+    echo "$pid"
+}
+
+# --- 1 -> 2: identity, gate, files
+pid=$(run_moved hm 2)
+check_eq "1->2: it runs on node 2" 2 "$(on 2 "cat /proc/$pid/where")"
+sleep 1
+check_eq "1->2: node 2's own go file does not open its gate" "" "$(on 1 'grep ^gate /tmp/hm.out')"
+on 1 'touch /tmp/th/go'
+check_eq "1->2: it ends with status 0" 0 "$(on 1 'for i in $(seq 100); do [ -s /tmp/hm.status ] && break; sleep 0.2; done; cat /tmp/hm.status')"
+out=$(on 1 'cat /tmp/hm.out')
+before=$(echo "$out" | sed -n 's/^before //p')
+check_eq "1->2: getppid, getpgrp, getsid, getpgid and getcwd after the move are home's" \
+    "$before" "$(echo "$out" | sed -n 's/^after //p')"
+check_eq "1->2: every path answer is the unmoved run's, byte for byte" \
+    "$(echo "$ref" | not_ident)" "$(echo "$out" | not_ident)"
+check_eq "1->2: the file it created is at home" "made" "$(on 1 'cat /tmp/th/made')"
+check_eq "1->2: ... and not on node 2" "no" "$(on 2 '[ -e /tmp/th/made ] && echo yes || echo no')"
+check_eq "1->2: its relative create after chdir, renamed, and its symlink are at home" "link rel2 -> rel2" \
+    "$(on 1 'echo $(ls /tmp/th/sub) "->" $(readlink /tmp/th/sub/link)')"
+check_eq "1->2: node 2's directory is untouched" "go gone homefile theirs" "$(on 2 'echo $(ls /tmp/th)')"
+check_eq "1->2: home's unlinked file is gone" "no" "$(on 1 '[ -e /tmp/th/gone ] && echo yes || echo no')"
+check_eq "1->2: no process is left on node 2" 0 "$(on 2 "ls -d /proc/$pid 2>/dev/null | wc -l")"
+
+# --- 1 -> 2 -> 3: the same from a second node
+pid=$(run_moved hm3 2 3)
+check_eq "1->2->3: it runs on node 3" 3 "$(on 3 "cat /proc/$pid/where")"
+on 1 'touch /tmp/th/go'
+check_eq "1->2->3: it ends with status 0" 0 "$(on 1 'for i in $(seq 100); do [ -s /tmp/hm3.status ] && break; sleep 0.2; done; cat /tmp/hm3.status')"
+out=$(on 1 'cat /tmp/hm3.out')
+check_eq "1->2->3: identity and cwd after two moves are home's" \
+    "$(echo "$out" | sed -n 's/^before //p')" "$(echo "$out" | sed -n 's/^after //p')"
+check_eq "1->2->3: every path answer is the unmoved run's" \
+    "$(echo "$ref" | not_ident)" "$(echo "$out" | not_ident)"
+check_eq "1->2->3: the file it created is at home only" "made no no" \
+    "$(on 1 'cat /tmp/th/made') $(on 2 '[ -e /tmp/th/made ] && echo yes || echo no') $(on 3 '[ -e /tmp/th/made ] && echo yes || echo no')"
+

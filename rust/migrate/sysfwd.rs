@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! System calls a moved process makes at home (rust/sysfwd.c): the entry
+//! hook on the node it runs on, and the deputy's side.
+
+use super::{shim, to_result};
+use kernel::prelude::*;
+use kernel::sync::Arc;
+
+/// Decides, at the entry of a guest's system call, whether it runs at home.
+pub(crate) trait SysHook: Send + Sync + 'static {
+    /// Call `nr` with `args` of the calling task: `Some(result)` when it
+    /// was done at home, `None` when it runs here.
+    fn enter(&self, nr: u32, args: &[u64; 6]) -> Option<i64>;
+}
+
+/// # Safety
+///
+/// `data` is the `T` of a live [`SysReg`]; `args` six values, `ret` one.
+unsafe extern "C" fn sys_tramp<T: SysHook>(
+    data: *mut c_void,
+    nr: c_uint,
+    args: *mut u64,
+    ret: *mut i64,
+) -> c_int {
+    // SAFETY: `data` is the `T` registered (kept alive until unregistered).
+    let me = unsafe { &*data.cast::<T>() };
+    // SAFETY: the shim passes an array of six arguments.
+    let a = unsafe { &*args.cast::<[u64; 6]>() };
+    match me.enter(nr, a) {
+        Some(v) => {
+            // SAFETY: `ret` is valid for a write.
+            unsafe { *ret = v };
+            1
+        }
+        None => 0,
+    }
+}
+
+/// Registration of the guests' system call hook; unregisters on drop.
+pub(crate) struct SysReg {
+    _data: Arc<dyn SysHook>,
+}
+
+impl SysReg {
+    /// Registers `t` (EBUSY if another module holds the hook).
+    pub(crate) fn new<T: SysHook>(t: Arc<T>) -> Result<Self> {
+        let raw: *const T = &*t;
+        // SAFETY: the trampoline matches `T`; `t` is kept until drop.
+        to_result(unsafe {
+            shim::vproc_shim_sys_register(Some(sys_tramp::<T>), raw.cast_mut().cast())
+        })?;
+        Ok(Self { _data: t })
+    }
+}
+
+impl Drop for SysReg {
+    fn drop(&mut self) {
+        // SAFETY: clearing the hook (waits for calls in it to leave).
+        unsafe { shim::vproc_shim_sys_register(None, core::ptr::null_mut()) };
+    }
+}
+
+/// Marks the calling task a guest (its system calls reach the hook) or not.
+pub(crate) fn set_guest(on: bool) {
+    // SAFETY: acts on current only.
+    unsafe { shim::vproc_shim_sys_guest(c_int::from(on)) }
+}
+
+/// What the calling task's `fd` is a proxy of: (home, pid, home fd,
+/// deputy), or `None` (a file of this node, or none).
+pub(crate) fn fd_proxy(fd: i32) -> Option<(u8, u32, i32, u64)> {
+    let (mut home, mut pid, mut hfd, mut dep) = (0u32, 0i32, 0i32, 0u64);
+    // SAFETY: the four outputs are valid for writes.
+    let r = unsafe { shim::vproc_shim_sys_fd(fd, &mut home, &mut pid, &mut hfd, &mut dep) };
+    (r == 1).then_some((home as u8, pid.max(0) as u32, hfd, dep))
+}
+
+/// Copies the path at user address `uaddr` of the calling task into `buf`;
+/// its length with the NUL, or -errno (EFAULT, ENAMETOOLONG).
+pub(crate) fn user_path(uaddr: u64, buf: &mut [u8]) -> core::result::Result<usize, i64> {
+    // SAFETY: `buf` is valid for its length.
+    let n =
+        unsafe { shim::vproc_shim_sys_path(uaddr as usize, buf.as_mut_ptr().cast(), buf.len()) };
+    if n < 0 {
+        Err(i64::from(n as i32))
+    } else {
+        Ok(n as usize)
+    }
+}
+
+/// Installs a proxy of `home_fd` of process `pid` (home `home`, deputy
+/// `deputy`) at the calling task's lowest free fd: the fd or -errno.
+pub(crate) fn install_new_proxy(
+    f_flags: u32,
+    cloexec: bool,
+    home: u8,
+    pid: u32,
+    home_fd: i32,
+    deputy: u64,
+) -> i64 {
+    // SAFETY: plain values.
+    i64::from(unsafe {
+        shim::vproc_shim_sys_install_proxy(
+            f_flags,
+            c_uint::from(cloexec),
+            u32::from(home),
+            pid as c_int,
+            home_fd,
+            deputy,
+        )
+    })
+}
+
+/// One pointer argument of a call the deputy performs.
+pub(crate) struct SysBuf<'a> {
+    /// Which argument.
+    pub(crate) arg: u32,
+    /// Bytes in (copied to the scratch memory first), if any.
+    pub(crate) input: Option<&'a [u8]>,
+    /// Bytes back out (its length is the scratch's, if longer than the
+    /// input), if any.
+    pub(crate) output: Option<&'a mut [u8]>,
+    /// The argument is NULL.
+    pub(crate) null: bool,
+}
+
+/// Performs system call `nr` with `args` in the calling task's context
+/// (a deputy), pointer arguments per `bufs`. Returns its result.
+pub(crate) fn sys_call(nr: u32, args: &[u64; 6], bufs: &mut [SysBuf<'_>]) -> i64 {
+    let mut raw: [shim::vproc_sys_buf; 6] = Default::default();
+    let n = bufs.len().min(6);
+    for (r, b) in raw.iter_mut().zip(bufs.iter_mut()) {
+        let ilen = b.input.map_or(0, |i| i.len());
+        let olen = b.output.as_ref().map_or(0, |o| o.len());
+        r.arg = b.arg;
+        r.len = ilen.max(olen) as u32;
+        r.in_ = b.input.map_or(core::ptr::null(), |i| i.as_ptr().cast());
+        r.out = b
+            .output
+            .as_mut()
+            .map_or(core::ptr::null_mut(), |o| o.as_mut_ptr().cast());
+        r.null = c_uint::from(b.null);
+    }
+    // SAFETY: each buffer is valid for its length, for the call.
+    unsafe { shim::vproc_shim_sys_call(nr, args.as_ptr(), raw.as_ptr(), n as c_uint) }
+}

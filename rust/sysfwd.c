@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * System calls a moved process makes at home (kernel patch 0007): the
+ * entry hook on the node it runs on, and the deputy's side that performs
+ * a call in its own context. Which calls travel, and how their arguments
+ * do, is decided in Rust (src/logic/mig/sysfwd.rs); these are the raw
+ * steps: registers, user memory, descriptors.
+ */
+#include <linux/compat.h>
+#include <linux/entry-common.h>
+#include <linux/vproc_hooks.h>
+#include "migrate.h"
+
+static vproc_sys_fn vproc_sys_cb;
+static void *vproc_sys_data;
+
+static bool vproc_sys_enter(struct pt_regs *regs, long nr)
+{
+	vproc_sys_fn fn = READ_ONCE(vproc_sys_cb);
+	unsigned long long args[6];
+	long long ret = 0;
+
+	if (!fn || nr < 0 || in_compat_syscall())
+		return true;
+	args[0] = regs->di;
+	args[1] = regs->si;
+	args[2] = regs->dx;
+	args[3] = regs->r10;
+	args[4] = regs->r8;
+	args[5] = regs->r9;
+	if (!fn(vproc_sys_data, (unsigned int)nr, args, &ret))
+		return true;
+	regs->ax = ret;
+	return false;
+}
+
+static const struct vproc_syscall_hooks vproc_sys_hooks = {
+	.owner = THIS_MODULE,
+	.enter = vproc_sys_enter,
+};
+
+int vproc_shim_sys_register(vproc_sys_fn fn, void *data)
+{
+	if (!fn) {
+		WRITE_ONCE(vproc_sys_cb, NULL);
+		vproc_unregister_syscall_hooks(&vproc_sys_hooks);
+		return 0;
+	}
+	vproc_sys_data = data;
+	WRITE_ONCE(vproc_sys_cb, fn);
+	return vproc_register_syscall_hooks(&vproc_sys_hooks);
+}
+
+void vproc_shim_sys_guest(int on)
+{
+	if (on)
+		set_task_syscall_work(current, VPROC);
+	else
+		clear_task_syscall_work(current, VPROC);
+}
+
+int vproc_shim_sys_fd(int fd, unsigned int *home, int *pid, int *home_fd,
+		      unsigned long long *deputy)
+{
+	struct file *f;
+	int r = 0;
+
+	if (fd < 0)
+		return 0;
+	f = fget_raw(fd);
+	if (!f)
+		return 0;
+	if (f->f_op == &vproc_proxy_fops) {
+		struct vproc_proxy *p = f->private_data;
+
+		*home = p->home;
+		*pid = p->pid;
+		*home_fd = p->fd;
+		*deputy = p->deputy;
+		r = 1;
+	}
+	fput(f);
+	return r;
+}
+
+long vproc_shim_sys_path(unsigned long uaddr, char *buf, size_t len)
+{
+	long n;
+
+	if (!len)
+		return -EINVAL;
+	n = strncpy_from_user(buf, (const char __user *)uaddr, len);
+	if (n < 0)
+		return n;
+	if (n >= len)
+		return -ENAMETOOLONG;
+	return n + 1;
+}
+
+int vproc_shim_sys_install_proxy(unsigned int f_flags, unsigned int cloexec,
+				 unsigned int home, int pid, int home_fd,
+				 unsigned long long deputy)
+{
+	struct vproc_proxy *p;
+	struct file *f;
+	int fd;
+
+	if (home_fd < 0)
+		return -EINVAL;
+	fd = get_unused_fd_flags(cloexec ? O_CLOEXEC : 0);
+	if (fd < 0)
+		return fd;
+	p = kmalloc(sizeof(*p), GFP_KERNEL);
+	if (!p) {
+		put_unused_fd(fd);
+		return -ENOMEM;
+	}
+	p->home = home;
+	p->pid = pid;
+	p->fd = home_fd;
+	p->deputy = deputy;
+	f = anon_inode_getfile("[vproc]", &vproc_proxy_fops, p,
+			       f_flags & (O_ACCMODE | O_APPEND | O_NONBLOCK));
+	if (IS_ERR(f)) {
+		kfree(p);
+		put_unused_fd(fd);
+		return PTR_ERR(f);
+	}
+	/* Positioned I/O travels as pread64/pwrite64 (sysfwd); any other
+	 * (preadv, splice, sendfile at an offset) fails with ESPIPE rather
+	 * than use the home file's own offset. */
+	f->f_mode &= ~(FMODE_PREAD | FMODE_PWRITE);
+	fd_install(fd, f);
+	return fd;
+}
+
+/* Most scratch memory one call uses (its buffers, 8-byte aligned). */
+#define VPROC_SYS_SCRATCH (64 * 1024)
+
+long long vproc_shim_sys_call(unsigned int nr, const unsigned long long *args,
+			      const struct vproc_sys_buf *bufs, unsigned int n)
+{
+	struct pt_regs regs = {};
+	unsigned long long a[6];
+	unsigned long base = 0;
+	size_t total = 0, off = 0;
+	long long r;
+	unsigned int i;
+
+	if (!current->mm || n > 6)
+		return -EINVAL;
+	memcpy(a, args, sizeof(a));
+	for (i = 0; i < n; i++) {
+		if (bufs[i].arg >= 6 || bufs[i].len > VPROC_SYS_SCRATCH)
+			return -EINVAL;
+		if (!bufs[i].null)
+			total += ALIGN(bufs[i].len ?: 1, 8);
+	}
+	if (total > VPROC_SYS_SCRATCH)
+		return -EINVAL;
+	if (total) {
+		base = vm_mmap(NULL, 0, PAGE_ALIGN(total), PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, 0);
+		if (IS_ERR_VALUE(base))
+			return (long)base;
+	}
+	for (i = 0; i < n; i++) {
+		const struct vproc_sys_buf *b = &bufs[i];
+
+		if (b->null) {
+			a[b->arg] = 0;
+			continue;
+		}
+		a[b->arg] = base + off;
+		if (b->in && b->len &&
+		    copy_to_user((void __user *)(base + off), b->in, b->len)) {
+			r = -EFAULT;
+			goto out;
+		}
+		off += ALIGN(b->len ?: 1, 8);
+	}
+	regs.di = a[0];
+	regs.si = a[1];
+	regs.dx = a[2];
+	regs.r10 = a[3];
+	regs.r8 = a[4];
+	regs.r9 = a[5];
+	regs.orig_ax = nr;
+	r = vproc_sys_call(&regs, nr);
+	for (i = 0; i < n; i++) {
+		const struct vproc_sys_buf *b = &bufs[i];
+
+		if (b->null || !b->out || !b->len)
+			continue;
+		if (copy_from_user(b->out, (const void __user *)a[b->arg],
+				   b->len)) {
+			r = -EFAULT;
+			break;
+		}
+	}
+out:
+	if (base)
+		vm_munmap(base, PAGE_ALIGN(total));
+	return r;
+}

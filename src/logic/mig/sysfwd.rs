@@ -1,0 +1,456 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The system calls a moved process makes at home (MOSIX's rule): the
+//! calls whose answer depends on where a process runs (a path it names,
+//! its cwd, its parent, process group and session, a file it left at home)
+//! are done by its deputy, the process's own task at home, in the
+//! process's context. This file says which calls travel (x86-64 numbers),
+//! how their arguments do (values, descriptors, paths and buffers), and
+//! encodes them for the `Io` request (`io_op::SYSCALL`).
+//!
+//! Both sides use the same table: the node the process runs on decides
+//! with [`route`] whether a call travels, and the deputy does only calls
+//! of the table, with buffers exactly as [`decode_call`] checked them.
+
+use super::{Reader, WireError, Writer, IO_MAX};
+
+/// Longest path a call may name (with its NUL), as the kernel's PATH_MAX.
+pub const PATH_MAX: u32 = 4096;
+/// A directory descriptor that means the cwd.
+pub const AT_FDCWD: i32 = -100;
+/// Most bytes one buffer of a forwarded call moves (a longer count is
+/// cut to it: a directory listing, a pread, a readlink come back shorter,
+/// as they may).
+pub const BUF_MAX: u32 = 32 * 1024;
+const O_CLOEXEC: u64 = 0o2_000_000;
+const O_WRONLY_CREAT_TRUNC: u64 = 0o1 | 0o100 | 0o1000;
+
+/// How one argument of a forwarded call travels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Arg {
+    /// A plain value.
+    Val,
+    /// An open file: a proxy's number at home; the call runs where it is
+    /// called when it is a file of this node.
+    Fd,
+    /// The directory of the path argument that follows it (`AT_FDCWD`:
+    /// the cwd, which is home's).
+    DirFd,
+    /// A path (NUL-terminated, at most [`PATH_MAX`]).
+    Path,
+    /// A path or NULL.
+    PathOrNull,
+    /// A structure of so many bytes read by the call, or NULL.
+    In(u32),
+    /// A structure of so many bytes read and written by the call.
+    InOut(u32),
+    /// A structure of so many bytes the call writes (when it succeeds).
+    Out(u32),
+    /// Bytes the call reads, as many as argument `i` says (at most
+    /// [`BUF_MAX`]).
+    InLen(u8),
+    /// Bytes the call writes, at most as many as argument `i` says (cut
+    /// to [`BUF_MAX`]); its result says how many it wrote.
+    OutLen(u8),
+}
+
+/// What the result of a forwarded call is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ret {
+    /// A value, as it is.
+    Value,
+    /// A new descriptor at home: the process gets a proxy of it. Its
+    /// open flags are argument `i` (`None`: creat's).
+    NewFd(Option<u8>),
+}
+
+/// A forwarded system call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shape {
+    /// Its x86-64 number.
+    pub nr: u32,
+    /// Its name.
+    pub name: &'static str,
+    /// Its arguments.
+    pub args: &'static [Arg],
+    /// Its result.
+    pub ret: Ret,
+}
+
+use Arg::*;
+
+const fn s(nr: u32, name: &'static str, args: &'static [Arg]) -> Shape {
+    Shape {
+        nr,
+        name,
+        args,
+        ret: Ret::Value,
+    }
+}
+
+const STAT: u32 = 144;
+const STATFS: u32 = 120;
+const STATX: u32 = 256;
+const TIMESPEC2: u32 = 32;
+const UTIMBUF: u32 = 16;
+const FLOCK: u32 = 32;
+
+/// The calls a moved process makes at home, by number. `fcntl` travels
+/// for the commands of [`fcntl_shape`] only, `kill` for a process group
+/// (a PID of 0 or less), `openat2` is refused (ENOSYS: C libraries fall
+/// back to `openat`).
+pub const SHAPES: &[Shape] = &[
+    Shape {
+        nr: 2,
+        name: "open",
+        args: &[Path, Val, Val],
+        ret: Ret::NewFd(Some(1)),
+    },
+    s(4, "stat", &[Path, Out(STAT)]),
+    s(5, "fstat", &[Fd, Out(STAT)]),
+    s(6, "lstat", &[Path, Out(STAT)]),
+    s(17, "pread64", &[Fd, OutLen(2), Val, Val]),
+    s(18, "pwrite64", &[Fd, InLen(2), Val, Val]),
+    s(21, "access", &[Path, Val]),
+    s(62, "kill", &[Val, Val]),
+    s(72, "fcntl", &[Fd, Val, Val]),
+    s(73, "flock", &[Fd, Val]),
+    s(74, "fsync", &[Fd]),
+    s(75, "fdatasync", &[Fd]),
+    s(76, "truncate", &[Path, Val]),
+    s(77, "ftruncate", &[Fd, Val]),
+    s(78, "getdents", &[Fd, OutLen(2), Val]),
+    s(79, "getcwd", &[OutLen(1), Val]),
+    s(80, "chdir", &[Path]),
+    s(81, "fchdir", &[Fd]),
+    s(82, "rename", &[Path, Path]),
+    s(83, "mkdir", &[Path, Val]),
+    s(84, "rmdir", &[Path]),
+    Shape {
+        nr: 85,
+        name: "creat",
+        args: &[Path, Val],
+        ret: Ret::NewFd(None),
+    },
+    s(86, "link", &[Path, Path]),
+    s(87, "unlink", &[Path]),
+    s(88, "symlink", &[Path, Path]),
+    s(89, "readlink", &[Path, OutLen(2), Val]),
+    s(90, "chmod", &[Path, Val]),
+    s(91, "fchmod", &[Fd, Val]),
+    s(92, "chown", &[Path, Val, Val]),
+    s(93, "fchown", &[Fd, Val, Val]),
+    s(94, "lchown", &[Path, Val, Val]),
+    s(95, "umask", &[Val]),
+    s(109, "setpgid", &[Val, Val]),
+    s(110, "getppid", &[]),
+    s(111, "getpgrp", &[]),
+    s(112, "setsid", &[]),
+    s(121, "getpgid", &[Val]),
+    s(124, "getsid", &[Val]),
+    s(132, "utime", &[Path, In(UTIMBUF)]),
+    s(133, "mknod", &[Path, Val, Val]),
+    s(137, "statfs", &[Path, Out(STATFS)]),
+    s(138, "fstatfs", &[Fd, Out(STATFS)]),
+    s(188, "setxattr", &[Path, Path, InLen(3), Val, Val]),
+    s(189, "lsetxattr", &[Path, Path, InLen(3), Val, Val]),
+    s(190, "fsetxattr", &[Fd, Path, InLen(3), Val, Val]),
+    s(191, "getxattr", &[Path, Path, OutLen(3), Val]),
+    s(192, "lgetxattr", &[Path, Path, OutLen(3), Val]),
+    s(193, "fgetxattr", &[Fd, Path, OutLen(3), Val]),
+    s(194, "listxattr", &[Path, OutLen(2), Val]),
+    s(195, "llistxattr", &[Path, OutLen(2), Val]),
+    s(196, "flistxattr", &[Fd, OutLen(2), Val]),
+    s(197, "removexattr", &[Path, Path]),
+    s(198, "lremovexattr", &[Path, Path]),
+    s(199, "fremovexattr", &[Fd, Path]),
+    s(217, "getdents64", &[Fd, OutLen(2), Val]),
+    s(221, "fadvise64", &[Fd, Val, Val, Val]),
+    s(235, "utimes", &[Path, In(TIMESPEC2)]),
+    Shape {
+        nr: 257,
+        name: "openat",
+        args: &[DirFd, Path, Val, Val],
+        ret: Ret::NewFd(Some(2)),
+    },
+    s(258, "mkdirat", &[DirFd, Path, Val]),
+    s(259, "mknodat", &[DirFd, Path, Val, Val]),
+    s(260, "fchownat", &[DirFd, Path, Val, Val, Val]),
+    s(261, "futimesat", &[DirFd, PathOrNull, In(TIMESPEC2)]),
+    s(262, "newfstatat", &[DirFd, Path, Out(STAT), Val]),
+    s(263, "unlinkat", &[DirFd, Path, Val]),
+    s(264, "renameat", &[DirFd, Path, DirFd, Path]),
+    s(265, "linkat", &[DirFd, Path, DirFd, Path, Val]),
+    s(266, "symlinkat", &[Path, DirFd, Path]),
+    s(267, "readlinkat", &[DirFd, Path, OutLen(3), Val]),
+    s(268, "fchmodat", &[DirFd, Path, Val]),
+    s(269, "faccessat", &[DirFd, Path, Val]),
+    s(280, "utimensat", &[DirFd, PathOrNull, In(TIMESPEC2), Val]),
+    s(285, "fallocate", &[Fd, Val, Val, Val]),
+    s(316, "renameat2", &[DirFd, Path, DirFd, Path, Val]),
+    s(332, "statx", &[DirFd, Path, Val, Val, Out(STATX)]),
+    s(439, "faccessat2", &[DirFd, Path, Val, Val]),
+    s(452, "fchmodat2", &[DirFd, Path, Val, Val]),
+];
+
+/// `openat2`: refused for a moved process (its `open_how` may ask for
+/// resolution rules a proxy cannot keep; C libraries fall back to openat).
+pub const NR_OPENAT2: u32 = 437;
+const NR_KILL: u32 = 62;
+const NR_FCNTL: u32 = 72;
+
+/// `fcntl` with a lock structure (F_GETLK, F_SETLK, F_SETLKW and the OFD
+/// ones).
+const FCNTL_LOCK: Shape = s(72, "fcntl", &[Fd, Val, InOut(FLOCK)]);
+
+/// The shape of `fcntl(fd, cmd, ...)` when it travels: the file status
+/// flags, locks, leases, pipe sizes and seals are the file's, at home;
+/// descriptor flags and duplicates stay with the descriptor, here.
+pub fn fcntl_shape(cmd: u64) -> Option<&'static Shape> {
+    match cmd {
+        // F_GETFL, F_SETFL, F_SETLEASE, F_GETLEASE, F_SETPIPE_SZ,
+        // F_GETPIPE_SZ, F_ADD_SEALS, F_GET_SEALS
+        3 | 4 | 1024 | 1025 | 1031..=1034 => SHAPES.iter().find(|s| s.nr == NR_FCNTL),
+        // F_GETLK, F_SETLK, F_SETLKW, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW
+        5..=7 | 36..=38 => Some(&FCNTL_LOCK),
+        _ => None,
+    }
+}
+
+/// The shape call `nr` with arguments `args` travels with, if it does.
+pub fn shape(nr: u32, args: &[u64; 6]) -> Option<&'static Shape> {
+    match nr {
+        NR_FCNTL => fcntl_shape(args[1]),
+        NR_KILL if args[0] as i32 > 0 => None,
+        _ => SHAPES
+            .binary_search_by_key(&nr, |s| s.nr)
+            .ok()
+            .map(|i| &SHAPES[i]),
+    }
+}
+
+/// What a descriptor argument is on the node the process runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FdIs {
+    /// A proxy of this process's file number `n` at home.
+    Proxy(i32),
+    /// A file of this node (or no file).
+    Local,
+}
+
+/// Where a call goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Route {
+    /// It runs here as usual.
+    Local,
+    /// It travels, with these arguments (descriptors as home's numbers,
+    /// counts cut to [`BUF_MAX`]).
+    Home([u64; 6]),
+    /// It fails with this errno.
+    Fail(i32),
+}
+
+/// Decides where call `nr` goes. `fd` says what a descriptor is here;
+/// `absolute(i)` whether path argument `i` starts with '/' (a path may
+/// be read from the caller only when its directory argument matters).
+pub fn route(
+    nr: u32,
+    args: &[u64; 6],
+    mut fd: impl FnMut(i32) -> FdIs,
+    mut absolute: impl FnMut(usize) -> bool,
+) -> Route {
+    if nr == NR_OPENAT2 {
+        return Route::Fail(38); // ENOSYS
+    }
+    let Some(sh) = shape(nr, args) else {
+        return Route::Local;
+    };
+    let mut out = *args;
+    for (i, a) in sh.args.iter().enumerate() {
+        match *a {
+            Fd => match fd(args[i] as i32) {
+                FdIs::Proxy(n) => out[i] = n as u64,
+                FdIs::Local => return Route::Local,
+            },
+            DirFd => {
+                let d = args[i] as i32;
+                if absolute(i + 1) {
+                    out[i] = AT_FDCWD as u64;
+                } else if d != AT_FDCWD {
+                    match fd(d) {
+                        FdIs::Proxy(n) => out[i] = n as u64,
+                        FdIs::Local => return Route::Local,
+                    }
+                }
+            }
+            InLen(j) | OutLen(j) => {
+                let j = j as usize;
+                out[j] = out[j].min(u64::from(BUF_MAX));
+            }
+            _ => {}
+        }
+    }
+    Route::Home(out)
+}
+
+/// The cloexec flag and the file flags of a new descriptor a call made at
+/// home, from its (original) arguments.
+pub fn new_fd_flags(sh: &Shape, args: &[u64; 6]) -> Option<(bool, u32)> {
+    match sh.ret {
+        Ret::Value => None,
+        Ret::NewFd(Some(i)) => {
+            let f = args[i as usize];
+            Some((f & O_CLOEXEC != 0, f as u32))
+        }
+        Ret::NewFd(None) => Some((false, O_WRONLY_CREAT_TRUNC as u32)),
+    }
+}
+
+/// How many bytes argument `i` of `sh` carries in (`None`: none, or NULL
+/// is allowed and it is not a pointer that carries in).
+fn in_len(a: Arg, args: &[u64; 6]) -> Option<u32> {
+    match a {
+        Path | PathOrNull => Some(PATH_MAX),
+        In(n) | InOut(n) => Some(n),
+        InLen(j) => Some(args[j as usize].min(u64::from(BUF_MAX)) as u32),
+        _ => None,
+    }
+}
+
+/// The bytes argument `a` brings back when the call returned `ret`.
+pub fn out_len(a: Arg, args: &[u64; 6], ret: i64) -> usize {
+    match a {
+        Out(n) | InOut(n) if ret >= 0 => n as usize,
+        OutLen(j) if ret > 0 => (ret as u64).min(args[j as usize].min(u64::from(BUF_MAX))) as usize,
+        _ => 0,
+    }
+}
+
+/// Bytes a request for `sh` needs at most.
+pub fn call_len(sh: &Shape, args: &[u64; 6]) -> usize {
+    4 + 48
+        + sh.args
+            .iter()
+            .map(|a| in_len(*a, args).map_or(0, |n| 4 + n as usize))
+            .sum::<usize>()
+}
+
+/// A decoded forwarded call: its shape, arguments, and the bytes of each
+/// argument that carries some in (`None`: NULL).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Call<'a> {
+    /// What it is.
+    pub shape: &'static Shape,
+    /// Its arguments (descriptors are home's).
+    pub args: [u64; 6],
+    /// The bytes of its pointer arguments that carry in.
+    pub ins: [Option<&'a [u8]>; 6],
+}
+
+/// Writes a call: its arguments, then for each argument that carries in,
+/// its length (u32::MAX for NULL) and bytes (`ins[i]`).
+pub fn write_call(
+    w: &mut Writer<'_>,
+    nr: u32,
+    args: &[u64; 6],
+    ins: &[Option<&[u8]>; 6],
+) -> Result<(), WireError> {
+    let sh = shape(nr, args).ok_or(WireError::BadField)?;
+    w.u32(nr)?;
+    for a in args {
+        w.u64(*a)?;
+    }
+    for (i, a) in sh.args.iter().enumerate() {
+        if in_len(*a, args).is_none() {
+            continue;
+        }
+        match ins[i] {
+            None => w.u32(u32::MAX)?,
+            Some(b) => {
+                w.u32(b.len() as u32)?;
+                w.bytes(b)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether `b` is a path as the kernel reads one: NUL-terminated, no NUL
+/// before, at most [`PATH_MAX`] bytes with it.
+fn is_path(b: &[u8]) -> bool {
+    !b.is_empty()
+        && b.len() <= PATH_MAX as usize
+        && b[b.len() - 1] == 0
+        && !b[..b.len() - 1].contains(&0)
+}
+
+/// Reads a call (the deputy's side): only a call of the table, each
+/// buffer exactly as its shape allows.
+pub fn decode_call(data: &[u8]) -> Result<Call<'_>, WireError> {
+    let mut r = Reader::new(data);
+    let nr = r.u32()?;
+    let mut args = [0u64; 6];
+    for a in args.iter_mut() {
+        *a = r.u64()?;
+    }
+    let shape = shape(nr, &args).ok_or(WireError::BadField)?;
+    let mut ins = [None; 6];
+    for (i, a) in shape.args.iter().enumerate() {
+        match *a {
+            InLen(j) | OutLen(j) if args[j as usize] > u64::from(BUF_MAX) => {
+                return Err(WireError::BadField)
+            }
+            Fd if !(0..65536).contains(&(args[i] as i64)) => return Err(WireError::BadField),
+            DirFd if args[i] as i32 != AT_FDCWD && !(0..65536).contains(&(args[i] as i64)) => {
+                return Err(WireError::BadField)
+            }
+            _ => {}
+        }
+        if in_len(*a, &args).is_none() {
+            continue;
+        }
+        let n = r.u32()?;
+        if n == u32::MAX {
+            if matches!(*a, Path | InOut(_) | InLen(_)) {
+                return Err(WireError::BadField);
+            }
+            continue;
+        }
+        let b = r.bytes(n as usize)?;
+        let ok = match *a {
+            Path | PathOrNull => is_path(b),
+            In(m) | InOut(m) => b.len() == m as usize,
+            InLen(j) => b.len() as u64 == args[j as usize],
+            _ => false,
+        };
+        if !ok {
+            return Err(WireError::BadField);
+        }
+        ins[i] = Some(b);
+    }
+    r.end()?;
+    if call_len(shape, &args) > IO_MAX {
+        return Err(WireError::BadField);
+    }
+    Ok(Call { shape, args, ins })
+}
+
+/// Splits a reply's data into the bytes of each argument that brings some
+/// back (`outs[i]`), checking that it has exactly what `ret` says.
+pub fn split_reply<'a>(
+    sh: &Shape,
+    args: &[u64; 6],
+    ret: i64,
+    data: &'a [u8],
+) -> Result<[&'a [u8]; 6], WireError> {
+    let mut outs: [&[u8]; 6] = [&[]; 6];
+    let mut r = Reader::new(data);
+    for (i, a) in sh.args.iter().enumerate() {
+        let n = out_len(*a, args, ret);
+        if n > 0 {
+            outs[i] = r.bytes(n)?;
+        }
+    }
+    r.end()?;
+    Ok(outs)
+}

@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The system calls a moved process makes at home (MOSIX's home-node
+//! rule, `logic::mig::sysfwd` says which): on the node it runs on, the
+//! entry hook sends them to its deputy as an `Io` request; the deputy,
+//! the process's own task at home, performs them in its context (its
+//! cwd, root, credentials, umask, process group and files are the
+//! process's) and answers with the result and the bytes the call wrote.
+
+use super::Migrator;
+use crate::logic::errno::Errno;
+use crate::logic::mig::sysfwd::{self as sf, Arg, FdIs, Route};
+use crate::logic::mig::{self, io_op, Io, Kind, Writer};
+use crate::sys::migrate::{self as sm, SysBuf};
+use kernel::prelude::*;
+
+/// A result a task may never see (the kernel's restart codes, 512-516)
+/// becomes EINTR unless a signal here will restart the call.
+fn visible(v: i64) -> i64 {
+    if (-516..=-512).contains(&v) && !sm::signal_pending() {
+        Errno::EINTR.to_result()
+    } else {
+        v
+    }
+}
+
+impl sm::SysHook for Migrator {
+    fn enter(&self, nr: u32, args: &[u64; 6]) -> Option<i64> {
+        if nr != sf::NR_OPENAT2 && sf::shape(nr, args).is_none() {
+            return None;
+        }
+        let pid = sm::current_tgid();
+        let Some(b) = self.body(pid) else {
+            // Not a process that moved here (a child that inherited the
+            // mark): its calls are its own.
+            sm::set_guest(false);
+            return None;
+        };
+        if b.retiring || !b.running {
+            return None;
+        }
+        match self.forward_call(nr, args, b.home, pid, b.deputy) {
+            Ok(v) => v,
+            Err(e) => Some(e),
+        }
+    }
+}
+
+impl Migrator {
+    /// Call `nr` of process `pid` (running here, home `home`): `Ok(None)`
+    /// when it runs here, `Ok(Some(result))` when done at home; `Err` is
+    /// the result of a call that failed on the way.
+    fn forward_call(
+        &self,
+        nr: u32,
+        args: &[u64; 6],
+        home: u8,
+        pid: u32,
+        deputy: u64,
+    ) -> core::result::Result<Option<i64>, i64> {
+        let nomem = Errno::ENOMEM.to_result();
+        let efault = Errno::EFAULT.to_result();
+        // The bytes each argument carries in; paths first (the route
+        // needs to know which are absolute).
+        let mut ins: [KVec<u8>; 6] = Default::default();
+        let mut null = [false; 6];
+        let sh = sf::shape(nr, args);
+        if let Some(sh) = sh {
+            for (i, a) in sh.args.iter().enumerate() {
+                if let Arg::Path | Arg::PathOrNull = a {
+                    if args[i] == 0 && *a == Arg::PathOrNull {
+                        null[i] = true;
+                        continue;
+                    }
+                    ins[i]
+                        .resize(sf::PATH_MAX as usize, 0, GFP_KERNEL)
+                        .map_err(|_| nomem)?;
+                    let n = sm::user_path(args[i], &mut ins[i])?;
+                    ins[i].truncate(n);
+                }
+            }
+        }
+        let fd_is = |fd: i32| match sm::fd_proxy(fd) {
+            Some((h, p, hfd, d)) if h == home && p == pid && d == deputy => FdIs::Proxy(hfd),
+            _ => FdIs::Local,
+        };
+        let a = match sf::route(nr, args, fd_is, |i| ins[i].first() == Some(&b'/')) {
+            Route::Local => return Ok(None),
+            Route::Fail(e) => return Ok(Some(-i64::from(e))),
+            Route::Home(a) => a,
+        };
+        let Some(sh) = sh else { return Ok(None) };
+        for (i, arg) in sh.args.iter().enumerate() {
+            let n = match *arg {
+                Arg::In(_) if args[i] == 0 => {
+                    null[i] = true;
+                    continue;
+                }
+                Arg::In(n) | Arg::InOut(n) => n as usize,
+                Arg::InLen(j) => a[j as usize] as usize,
+                _ => continue,
+            };
+            ins[i].resize(n, 0, GFP_KERNEL).map_err(|_| nomem)?;
+            sm::user_read(args[i], &mut ins[i]).map_err(|_| efault)?;
+        }
+        let mut refs: [Option<&[u8]>; 6] = [None; 6];
+        for (i, arg) in sh.args.iter().enumerate() {
+            let carries = matches!(
+                arg,
+                Arg::Path | Arg::PathOrNull | Arg::In(_) | Arg::InOut(_) | Arg::InLen(_)
+            );
+            if carries && !null[i] {
+                refs[i] = Some(&ins[i]);
+            }
+        }
+        let mut body = KVec::new();
+        body.resize(sf::call_len(sh, &a), 0, GFP_KERNEL)
+            .map_err(|_| nomem)?;
+        let mut w = Writer::new(&mut body);
+        sf::write_call(&mut w, nr, &a, &refs).map_err(|_| Errno::EINVAL.to_result())?;
+        let len = w.len();
+        body.truncate(len);
+        let io = Io {
+            deputy,
+            seq: self.next_io_seq(pid),
+            fd: 0,
+            op: io_op::SYSCALL,
+            len: nr,
+            arg: 0,
+            data: &body,
+        };
+        // A call may wait as long as a read (an open of a FIFO, a lock).
+        let (v, d) = match self.proxy_request(home, pid, &io, u32::MAX) {
+            Ok(x) => x,
+            // Interrupted by a move (a task work, no signal): the call
+            // runs again where the process resumes.
+            Err(e) if e == Errno::EINTR.to_result() && !sm::signal_pending() => {
+                return Err(-513); // ERESTARTNOINTR
+            }
+            Err(e) => return Err(e),
+        };
+        let outs = sf::split_reply(sh, &a, v, &d).map_err(|_| Errno::EIO.to_result())?;
+        for (i, o) in outs.iter().enumerate() {
+            if !o.is_empty() {
+                sm::user_write(args[i], o).map_err(|_| efault)?;
+            }
+        }
+        if v >= 0 {
+            if let Some((cloexec, flags)) = sf::new_fd_flags(sh, args) {
+                let fd = sm::install_new_proxy(flags, cloexec, home, pid, v as i32, deputy);
+                if fd < 0 {
+                    self.close_home_fd(home, pid, deputy, v as i32);
+                }
+                return Ok(Some(fd));
+            }
+        }
+        Ok(Some(visible(v)))
+    }
+
+    /// Closes `fd` of process `pid`'s deputy (a file opened for it that it
+    /// could not get).
+    fn close_home_fd(&self, home: u8, pid: u32, deputy: u64, fd: i32) {
+        let io = Io {
+            deputy,
+            seq: 0,
+            fd,
+            op: io_op::CLOSE,
+            len: 0,
+            arg: 0,
+            data: &[],
+        };
+        let _ = self.send(home, Kind::Io, pid, 36, |w| mig::write_io(w, &io));
+    }
+
+    /// The deputy's side: performs the call in `data` (checked by
+    /// `read_io`) in this task's context. Its result and the bytes it
+    /// wrote back, in argument order.
+    pub(super) fn do_call(&self, data: &[u8]) -> (i64, KVec<u8>) {
+        let mut reply = KVec::new();
+        let Ok(c) = sf::decode_call(data) else {
+            return (Errno::EINVAL.to_result(), reply);
+        };
+        let sh = c.shape;
+        // The room for what the call writes, one buffer cut in pieces.
+        let room_of = |a: Arg| match a {
+            Arg::Out(n) | Arg::InOut(n) => n as usize,
+            Arg::OutLen(j) => c.args[j as usize] as usize,
+            _ => 0,
+        };
+        let room_len: usize = sh.args.iter().map(|a| room_of(*a)).sum();
+        let mut room = KVec::new();
+        if room.resize(room_len, 0u8, GFP_KERNEL).is_err() {
+            return (Errno::ENOMEM.to_result(), reply);
+        }
+        let mut bufs: KVec<SysBuf<'_>> = KVec::new();
+        let mut rest: &mut [u8] = &mut room;
+        for (i, a) in sh.args.iter().enumerate() {
+            let out_n = room_of(*a);
+            let carries_in = matches!(
+                a,
+                Arg::Path | Arg::PathOrNull | Arg::In(_) | Arg::InOut(_) | Arg::InLen(_)
+            );
+            if out_n == 0 && !carries_in && !matches!(a, Arg::OutLen(_)) {
+                continue;
+            }
+            let Some((out, tail)) = core::mem::take(&mut rest).split_at_mut_checked(out_n) else {
+                return (Errno::EINVAL.to_result(), reply);
+            };
+            rest = tail;
+            let b = SysBuf {
+                arg: i as u32,
+                input: c.ins[i],
+                output: (out_n > 0).then_some(out),
+                null: carries_in && c.ins[i].is_none(),
+            };
+            if bufs.push(b, GFP_KERNEL).is_err() {
+                return (Errno::ENOMEM.to_result(), reply);
+            }
+        }
+        let v = sm::sys_call(sh.nr, &c.args, &mut bufs);
+        drop(bufs);
+        let mut off = 0usize;
+        for a in sh.args.iter() {
+            let room_n = room_of(*a);
+            let n = sf::out_len(*a, &c.args, v).min(room_n);
+            if let Some(part) = room.get(off..off + n) {
+                if reply.extend_from_slice(part, GFP_KERNEL).is_err() {
+                    return (Errno::ENOMEM.to_result(), KVec::new());
+                }
+            }
+            off += room_n;
+        }
+        // A new fd stays the deputy's: the proxy the process gets stands
+        // for it, and closing that closes it.
+        (v, reply)
+    }
+}
