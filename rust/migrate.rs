@@ -47,7 +47,7 @@ pub(crate) use signal::{
 pub(crate) use sysfwd::{
     fd_proxy, install_new_proxy, set_guest, sys_call, user_path, SysBuf, SysHook, SysReg,
 };
-pub(crate) use task::{refusal, Boost, TaskImage, TASK_LEN};
+pub(crate) use task::{itimers_clear, refusal, Boost, TaskImage, TASK_LEN};
 pub(crate) use twork::{current_tgid, module_refs, spawn, task_work, TaskWork};
 
 // The constants C and Rust share: `rust/shim.h` defines them for the C side

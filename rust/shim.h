@@ -362,6 +362,9 @@ struct vproc_mig_task {
 	unsigned int dumpable;		/* TASK_DUMPABLE_* */
 	char cgroup[256];		/* cgroup v2 path from the root */
 	char lsm[64];			/* the LSM label ("" with none) */
+	/* ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF (alarm(), setitimer()):
+	 * interval sec, usec, remaining sec, usec each (getitimer(2)). */
+	long long itimer[12];
 };
 /* What decides whether current can move (logic::mig_policy::refusal
  * decides). Read in its own context. */
@@ -371,7 +374,6 @@ struct vproc_mig_task_facts {
 	unsigned int ptraced, vfork;
 	unsigned int has_mm, mm_users;
 	unsigned int posix_timers;	/* timer_create() timers exist */
-	unsigned int real_timer;	/* ITIMER_REAL armed */
 	unsigned int children;		/* zombies too */
 	unsigned int init_namespaces;	/* all of the node's initial ones */
 	unsigned int seccomp_mode;	/* 0: disabled */
@@ -382,8 +384,10 @@ int vproc_shim_mig_get_task(struct vproc_mig_task *out);
  * mask and alternate stack to current. Refuses (-EOPNOTSUPP, logged) when
  * current is not in the image's cgroup or has another LSM label, and
  * (-EAGAIN) when the image's user is over RLIMIT_NPROC here; carries
- * no_new_privs and the dumpable mode. */
+ * no_new_privs, the dumpable mode and the interval timers. */
 int vproc_shim_mig_set_task(const struct vproc_mig_task *in);
+/* Disarms current's interval timers (a deputy's: the process took them). */
+void vproc_shim_mig_itimers_clear(void);
 
 /* General registers (struct user_regs_struct, 27 x u64). */
 #define VPROC_MIG_GREGS_LEN 216

@@ -4,6 +4,7 @@
  * calling process can move, reading its image, and applying one (credentials,
  * limits, mm layout, signal handlers, rseq) with its confinement checks.
  */
+#include <asm/unistd.h>
 #include "migrate.h"
 
 /*
@@ -83,12 +84,43 @@ void vproc_shim_mig_task_facts(struct vproc_mig_task_facts *o)
 	o->has_mm = !!t->mm;
 	o->mm_users = t->mm ? atomic_read(&t->mm->mm_users) : 0;
 	o->posix_timers = !hlist_empty(&t->signal->posix_timers);
-	o->real_timer = hrtimer_active(&t->signal->real_timer);
 	o->children = !list_empty(&t->children);
 	o->init_namespaces = vproc_init_namespaces(t);
 #ifdef CONFIG_SECCOMP
 	o->seccomp_mode = READ_ONCE(t->seccomp.mode);
 #endif
+}
+
+/*
+ * The interval timers, through getitimer(2)/setitimer(2) in current's own
+ * context (do_getitimer/do_setitimer are not exported): exact, with the
+ * kernel's checks. Each is {interval sec, usec, value sec, usec}.
+ */
+static int itimer_get(int which, long long *t)
+{
+	unsigned long long args[6] = { which };
+	struct vproc_sys_buf b = { .arg = 1, .len = 32, .out = t };
+	long long r = vproc_shim_sys_call(__NR_getitimer, args, &b, 1);
+
+	return r < 0 ? (int)r : 0;
+}
+
+static int itimer_set(int which, const long long *t)
+{
+	unsigned long long args[6] = { which };
+	struct vproc_sys_buf b = { .arg = 1, .len = 32, .in = t };
+	long long r = vproc_shim_sys_call(__NR_setitimer, args, &b, 1);
+
+	return r < 0 ? (int)r : 0;
+}
+
+void vproc_shim_mig_itimers_clear(void)
+{
+	static const long long zero[4];
+	int i;
+
+	for (i = 0; i < 3; i++)
+		itimer_set(i, zero);
 }
 
 int vproc_shim_mig_get_task(struct vproc_mig_task *o)
@@ -191,6 +223,12 @@ int vproc_shim_mig_get_task(struct vproc_mig_task *o)
 	if (vproc_cgroup_path(current, o->cgroup, sizeof(o->cgroup)) ||
 	    vproc_lsm_label(o->lsm, sizeof(o->lsm)))
 		return -ENAMETOOLONG;
+	for (i = 0; i < 3; i++) {
+		int err = itimer_get(i, &o->itimer[4 * i]);
+
+		if (err)
+			return err;
+	}
 
 	buf = kmalloc(PATH_MAX, GFP_KERNEL);
 	if (!buf)
@@ -469,6 +507,19 @@ int vproc_shim_mig_set_task(const struct vproc_mig_task *in)
 	current->sas_ss_sp = in->ss_sp;
 	current->sas_ss_size = in->ss_size;
 	current->sas_ss_flags = in->ss_flags;
+	for (i = 0; i < 3; i++) {
+		const long long *t = &in->itimer[4 * i];
+		int err;
+
+		if (!(t[0] | t[1] | t[2] | t[3]))
+			continue;
+		err = itimer_set(i, t);
+		if (err) {
+			pr_info_ratelimited("vproc: interval timer %d cannot be set: %d\n",
+					    i, err);
+			return err;
+		}
+	}
 	return set_rseq(in);
 }
 

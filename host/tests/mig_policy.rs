@@ -283,15 +283,7 @@ fn every_refusal_and_its_text() {
                 ..m
             },
             Refusal::Timers,
-            "has timers (alarm, setitimer, timer_create)",
-        ),
-        (
-            TaskFacts {
-                real_timer: true,
-                ..m
-            },
-            Refusal::Timers,
-            "has timers (alarm, setitimer, timer_create)",
+            "has POSIX timers (timer_create)",
         ),
         (
             TaskFacts {
@@ -343,7 +335,6 @@ fn refusals_come_in_order() {
         has_mm: false,
         mm_users: 2,
         posix_timers: true,
-        real_timer: true,
         children: true,
         init_namespaces: false,
         seccomp_mode: 2,
@@ -371,7 +362,6 @@ fn refusals_come_in_order() {
     assert_eq!(refusal(&t), Some(Refusal::Timers));
     let t = TaskFacts {
         posix_timers: false,
-        real_timer: false,
         ..t
     };
     assert_eq!(refusal(&t), Some(Refusal::Children));

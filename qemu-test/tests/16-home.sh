@@ -80,3 +80,16 @@ check_eq "1->2->3: every path answer is the unmoved run's" \
 check_eq "1->2->3: the file it created is at home only" "made no no" \
     "$(on 1 'cat /tmp/th/made') $(on 2 '[ -e /tmp/th/made ] && echo yes || echo no') $(on 3 '[ -e /tmp/th/made ] && echo yes || echo no')"
 
+# --- interval timers move with the process: alarm(3) set before a move at
+# 1 s fires once, about 3 s after it was set, on node 2; the deputy's own
+# timer is disarmed (no second SIGALRM from home).
+on 1 'rm -f /tmp/al.*'
+on 1 "cd /tmp; perl -e 'use Time::HiRes qw(time); my \$t0 = time; my (\$n, \$at) = (0, 0);
+      \$SIG{ALRM} = sub { \$n++; \$at = time - \$t0 }; alarm 3;
+      while (time - \$t0 < 6) {} printf \"alarms %d at %.1f\\n\", \$n, \$at' > /tmp/al.out 2>&1 & echo \$! > /tmp/al.pid; wait \$!; echo \$? > /tmp/al.status" >/dev/null 2>&1 &
+pid=$(on 1 'for i in $(seq 50); do [ -s /tmp/al.pid ] && break; sleep 0.1; done; cat /tmp/al.pid')
+sleep 1
+check_eq "alarm: a process with alarm(3) armed moves (goto 2)" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
+check_eq "alarm: it runs on node 2" 2 "$(on 2 "cat /proc/$pid/where")"
+check_eq "alarm: it ends with status 0" 0 "$(on 1 'for i in $(seq 100); do [ -s /tmp/al.status ] && break; sleep 0.2; done; cat /tmp/al.status')"
+check_match "alarm: SIGALRM came once, 3 s after alarm(3) (within a second)" "^alarms 1 at 3\.[0-9]$" "$(on 1 'cat /tmp/al.out')"

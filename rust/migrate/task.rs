@@ -122,6 +122,13 @@ impl TaskImage {
     }
 }
 
+/// Disarms the calling task's interval timers (a deputy's: its process
+/// carries them).
+pub(crate) fn itimers_clear() {
+    // SAFETY: acts on current only.
+    unsafe { shim::vproc_shim_mig_itimers_clear() }
+}
+
 /// Why the calling process cannot move now, if it cannot
 /// ([`policy::refusal`] over what the kernel says of it).
 pub(crate) fn refusal() -> Option<&'static str> {
@@ -136,7 +143,6 @@ pub(crate) fn refusal() -> Option<&'static str> {
         has_mm: f.has_mm != 0,
         mm_users: f.mm_users,
         posix_timers: f.posix_timers != 0,
-        real_timer: f.real_timer != 0,
         children: f.children != 0,
         init_namespaces: f.init_namespaces != 0,
         seccomp_mode: f.seccomp_mode,

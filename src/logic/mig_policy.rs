@@ -194,8 +194,6 @@ pub struct TaskFacts {
     pub mm_users: u32,
     /// POSIX timers (timer_create) exist.
     pub posix_timers: bool,
-    /// The ITIMER_REAL (alarm, setitimer) timer is armed.
-    pub real_timer: bool,
     /// It has children (zombies too).
     pub children: bool,
     /// It lives in the node's initial user, pid, mount, uts, ipc, net, time
@@ -237,7 +235,7 @@ impl Refusal {
             Self::SharedMm => "shares its memory with another process",
             Self::Vfork => "a vfork child",
             Self::Exiting => "exiting",
-            Self::Timers => "has timers (alarm, setitimer, timer_create)",
+            Self::Timers => "has POSIX timers (timer_create)",
             Self::Children => "has child processes (they stay, its wait() would not see them)",
             Self::Namespaces => "namespaces (it is not in the node's initial user, pid, mount, net, uts, ipc, time or cgroup namespace)",
             Self::Seccomp => "seccomp (a filter or strict mode cannot be carried)",
@@ -258,7 +256,7 @@ pub fn refusal(t: &TaskFacts) -> Option<Refusal> {
         Some(Refusal::Vfork)
     } else if !t.has_mm || t.mm_users > 1 {
         Some(Refusal::SharedMm)
-    } else if t.posix_timers || t.real_timer {
+    } else if t.posix_timers {
         Some(Refusal::Timers)
     } else if t.children {
         // Children (zombies too) are only ours while we run: it forks them.
