@@ -94,9 +94,9 @@ check "fe: at least one moved" test "$(printf '%s\n' "$res" | grep -c '^moved')"
 # every node sees); a program refused (a documented errno) must finish
 # unharmed. moved_run NAME CMD: runs CMD (one program, exec'd by the
 # shell) on node 1 twice, unmoved then moved to node 2 a third of the way
-# in; its output in /shared/NAME.{ref,out}. sqlite3 is refused: its
-# database is open read-write (EOPNOTSUPP, README), and must finish
-# unharmed.
+# in; its output in /shared/NAME.{ref,out}. sqlite3 moves with its
+# database open read-write (its positioned I/O, size, sync and locks are
+# done at home).
 if ! on 1 'test -x /usr/bin/python3'; then
     fail "the nodes run the Debian root (python3 is there)"
 else
@@ -132,9 +132,8 @@ for i in range(1500000): x = (x * 31 + i) % 1000000007
 print(x)'"
 moved_run perl "perl -e 'my \$x = 0; for my \$i (1..6000000) { \$x = (\$x * 31 + \$i) % 1000000007 } print \"\$x\n\"'"
 moved_run xz "xz -T1 -1 -c big"
-# sort's temporary files go to /shared: a path opened after a move is
-# looked up on the node it runs on (README, Migration), and /tmp is not
-# the same directory there.
+# sort's temporary files go to /shared (they would be home's anyway: a
+# path opened after a move is looked up at home).
 on 1 'mkdir -p /shared/prog/tmp'
 moved_run sort "sort -S 4M -T /shared/prog/tmp unsorted"
 moved_run sqlite "sqlite3 -batch -init /dev/null db\$\$.sqlite < q.sql"
