@@ -627,6 +627,16 @@ long vproc_shim_sys_path(unsigned long uaddr, char *buf, size_t len);
 int vproc_shim_sys_install_proxy(unsigned int f_flags, unsigned int cloexec,
 				 unsigned int home, int pid, int home_fd,
 				 unsigned long long deputy);
+/*
+ * mmap(2) of a proxy, on this node: maps @path of this node instead when
+ * it is provably home's file: the identity @id (device, inode, mode,
+ * size, mtime, ctime: logic::mig::sysfwd::stat_identity of home's fstat).
+ * Returns the address, or -ENODEV (not the same file), or vm_mmap's error.
+ */
+long vproc_shim_mmap_same(const char *path, const unsigned long long *id,
+			  unsigned long addr, unsigned long len,
+			  unsigned long prot, unsigned long flags,
+			  unsigned long off);
 /* One pointer argument of a call a deputy performs: @len bytes of scratch
  * memory at argument @arg, filled from @in, copied back to @out
  * afterwards (either may be NULL); @null: the argument is NULL. */

@@ -203,3 +203,40 @@ out:
 		vm_munmap(base, PAGE_ALIGN(total));
 	return r;
 }
+
+long vproc_shim_mmap_same(const char *path, const unsigned long long *id,
+			  unsigned long addr, unsigned long len,
+			  unsigned long prot, unsigned long flags,
+			  unsigned long off)
+{
+	struct kstat st;
+	struct file *f;
+	long r;
+
+	f = filp_open(path, O_RDONLY | O_LARGEFILE | O_NOFOLLOW, 0);
+	if (IS_ERR(f))
+		return -ENODEV;
+	/*
+	 * The same file as home's: device, inode, mode, size, and mtime and
+	 * ctime to the nanosecond, as home's fstat gave them (the nodes boot
+	 * one OS image: its files have one identity everywhere; a file made
+	 * on each node apart differs at least in its ctime).
+	 */
+	r = vfs_getattr(&f->f_path, &st, STATX_BASIC_STATS,
+			AT_STATX_SYNC_AS_STAT);
+	if (r || new_encode_dev(st.dev) != id[0] || st.ino != id[1] ||
+	    st.mode != id[2] || st.size != (long long)id[3] ||
+	    st.mtime.tv_sec != (long long)id[4] ||
+	    st.mtime.tv_nsec != (long long)id[5] ||
+	    st.ctime.tv_sec != (long long)id[6] ||
+	    st.ctime.tv_nsec != (long long)id[7]) {
+		pr_info_ratelimited("vproc: %s here is not home's file: not mapped\n",
+				    path);
+		r = -ENODEV;
+	} else {
+		r = vm_mmap(f, addr, len, prot,
+			    flags & ~(MAP_EXECUTABLE | MAP_DENYWRITE), off);
+	}
+	fput(f);
+	return r;
+}

@@ -262,3 +262,29 @@ fn replies_split_by_result() {
     assert_eq!(split_reply(sh, &args, 4, b"abcd").unwrap()[1], b"abcd");
     assert!(split_reply(sh, &args, 11, b"abcdefghijk").is_err());
 }
+
+#[test]
+fn mmap_of_files() {
+    // mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, 5, 0)
+    assert_eq!(mmap_fd(&[0, 4096, 1, 2, 5, 0]), Some(5));
+    assert_eq!(mmap_fd(&[0, 4096, 3, 0x22, u64::MAX, 0]), None);
+    assert!(!mmap_writes_file(&[0, 4096, 3, 2, 5, 0]));
+    assert!(mmap_writes_file(&[0, 4096, 3, 1, 5, 0]));
+    assert!(!mmap_writes_file(&[0, 4096, 1, 1, 5, 0]));
+}
+
+#[test]
+fn stat_identity_fields() {
+    let mut st = [0u8; 144];
+    st[0] = 1; // dev
+    st[8] = 2; // ino
+    st[24] = 0o44; // mode
+    st[48] = 3; // size
+    st[88] = 4; // mtime
+    st[96] = 5;
+    st[104] = 6; // ctime
+    st[112] = 7;
+    st[72] = 9; // atime: not identity
+    assert_eq!(stat_identity(&st), Some([1, 2, 0o44, 3, 4, 5, 6, 7]));
+    assert_eq!(stat_identity(&st[..100]), None);
+}

@@ -93,3 +93,32 @@ check_eq "alarm: a process with alarm(3) armed moves (goto 2)" ok "$(on 1 "echo 
 check_eq "alarm: it runs on node 2" 2 "$(on 2 "cat /proc/$pid/where")"
 check_eq "alarm: it ends with status 0" 0 "$(on 1 'for i in $(seq 100); do [ -s /tmp/al.status ] && break; sleep 0.2; done; cat /tmp/al.status')"
 check_match "alarm: SIGALRM came once, 3 s after alarm(3) (within a second)" "^alarms 1 at 3\.[0-9]$" "$(on 1 'cat /tmp/al.out')"
+
+# --- dlopen() after a move: python3 imports C extension modules (and the
+# libraries they need) once it runs on node 2. A proxy cannot be mapped;
+# the same file of the node's read-only root image is (same identity as
+# home's fstat). Before, the imports failed (mmap: ENODEV).
+if on 1 'test -x /usr/bin/python3'; then
+    on 1 'rm -f /tmp/py.*'
+    on 1 "cd /tmp; python3 -c '
+import os, sys, time
+while not os.path.exists(\"/tmp/py.go\"): time.sleep(0.1)
+import _decimal, _bz2, _json
+print(_decimal.Decimal(1) / _decimal.Decimal(7))
+print(len(_bz2.BZ2Compressor().compress(b\"x\" * 1000)))
+print(_json.encode_basestring_ascii(\"h\\u00e9\"))
+sys.stdout.flush()
+while not os.path.exists(\"/tmp/py.end\"): time.sleep(0.1)
+' > /tmp/py.out 2>&1 & echo \$! > /tmp/py.pid; wait \$!; echo \$? > /tmp/py.status" >/dev/null 2>&1 &
+    pid=$(on 1 'for i in $(seq 100); do [ -s /tmp/py.pid ] && break; sleep 0.1; done; cat /tmp/py.pid')
+    sleep 2
+    check_eq "dlopen: python3 moves (goto 2)" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
+    on 1 'touch /tmp/py.go'
+    check_eq "dlopen: its imports of _decimal, _bz2 and _json after the move work" \
+        "0.1428571428571428571428571429 0 \"h\\u00e9\"" \
+        "$(on 1 'for i in $(seq 150); do [ $(wc -l < /tmp/py.out) -ge 3 ] && break; [ -s /tmp/py.status ] && break; sleep 0.2; done; echo $(cat /tmp/py.out)')"
+    check_match "dlopen: node 2 maps its own copy of _decimal's library" "^/usr/lib/.*_decimal" \
+        "$(on 2 "awk '{ print \$6 }' /proc/$pid/maps | grep _decimal | head -1")"
+    on 1 'touch /tmp/py.end'
+    check_eq "dlopen: it ends with status 0" 0 "$(on 1 'for i in $(seq 100); do [ -s /tmp/py.status ] && break; sleep 0.2; done; cat /tmp/py.status')"
+fi

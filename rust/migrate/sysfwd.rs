@@ -145,3 +145,24 @@ pub(crate) fn sys_call(nr: u32, args: &[u64; 6], bufs: &mut [SysBuf<'_>]) -> i64
     // SAFETY: each buffer is valid for its length, for the call.
     unsafe { shim::vproc_shim_sys_call(nr, args.as_ptr(), raw.as_ptr(), n as c_uint) }
 }
+
+/// `mmap` with `args` of the file at `path` (NUL-terminated) of this node
+/// instead of a proxy, when it is provably home's file (identity `id`):
+/// the address, -ENODEV, or the mapping's error.
+pub(crate) fn mmap_same(path: &[u8], id: &[u64; 8], args: &[u64; 6]) -> i64 {
+    if path.last() != Some(&0) {
+        return -19; // ENODEV
+    }
+    // SAFETY: `path` is NUL-terminated; `id` has eight values.
+    (unsafe {
+        shim::vproc_shim_mmap_same(
+            path.as_ptr().cast(),
+            id.as_ptr(),
+            args[0] as usize,
+            args[1] as usize,
+            args[2] as usize,
+            args[3] as usize,
+            args[5] as usize,
+        )
+    } as i64)
+}

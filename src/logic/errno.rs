@@ -35,6 +35,8 @@ impl Errno {
     /// Device or resource busy.
     pub const EBUSY: Errno = Errno(16);
     /// Invalid argument.
+    /// No such device.
+    pub const ENODEV: Errno = Errno(19);
     pub const EINVAL: Errno = Errno(22);
     /// Not a terminal.
     pub const ENOTTY: Errno = Errno(25);

@@ -9,9 +9,11 @@
 
 use super::Migrator;
 use crate::logic::errno::Errno;
+use crate::logic::fmtbuf::FmtBuf;
 use crate::logic::mig::sysfwd::{self as sf, Arg, FdIs, Route};
 use crate::logic::mig::{self, io_op, Io, Kind, Writer};
 use crate::sys::migrate::{self as sm, SysBuf};
+use core::fmt::Write as _;
 use kernel::prelude::*;
 
 /// A result a task may never see (the kernel's restart codes, 512-516)
@@ -26,6 +28,14 @@ fn visible(v: i64) -> i64 {
 
 impl sm::SysHook for Migrator {
     fn enter(&self, nr: u32, args: &[u64; 6]) -> Option<i64> {
+        if nr == sf::NR_MMAP {
+            let (h, p, hfd, d) = sm::fd_proxy(sf::mmap_fd(args)?)?;
+            let b = self.body(p)?;
+            if p != sm::current_tgid() || h != b.home || d != b.deputy || !b.running {
+                return None;
+            }
+            return Some(self.mmap_proxy(h, p, d, hfd, args));
+        }
         if nr != sf::NR_OPENAT2 && sf::shape(nr, args).is_none() {
             return None;
         }
@@ -113,32 +123,7 @@ impl Migrator {
                 refs[i] = Some(&ins[i]);
             }
         }
-        let mut body = KVec::new();
-        body.resize(sf::call_len(sh, &a), 0, GFP_KERNEL)
-            .map_err(|_| nomem)?;
-        let mut w = Writer::new(&mut body);
-        sf::write_call(&mut w, nr, &a, &refs).map_err(|_| Errno::EINVAL.to_result())?;
-        let len = w.len();
-        body.truncate(len);
-        let io = Io {
-            deputy,
-            seq: self.next_io_seq(pid),
-            fd: 0,
-            op: io_op::SYSCALL,
-            len: nr,
-            arg: 0,
-            data: &body,
-        };
-        // A call may wait as long as a read (an open of a FIFO, a lock).
-        let (v, d) = match self.proxy_request(home, pid, &io, u32::MAX) {
-            Ok(x) => x,
-            // Interrupted by a move (a task work, no signal): the call
-            // runs again where the process resumes.
-            Err(e) if e == Errno::EINTR.to_result() && !sm::signal_pending() => {
-                return Err(-513); // ERESTARTNOINTR
-            }
-            Err(e) => return Err(e),
-        };
+        let (v, d) = self.home_call(home, pid, deputy, nr, &a, &refs)?;
         let outs = sf::split_reply(sh, &a, v, &d).map_err(|_| Errno::EIO.to_result())?;
         for (i, o) in outs.iter().enumerate() {
             if !o.is_empty() {
@@ -155,6 +140,88 @@ impl Migrator {
             }
         }
         Ok(Some(visible(v)))
+    }
+
+    /// Sends call `nr` (arguments `a`, the bytes each carries in `ins`)
+    /// to the deputy of `pid` and waits for its result and the bytes it
+    /// wrote back.
+    fn home_call(
+        &self,
+        home: u8,
+        pid: u32,
+        deputy: u64,
+        nr: u32,
+        a: &[u64; 6],
+        ins: &[Option<&[u8]>; 6],
+    ) -> core::result::Result<(i64, KVec<u8>), i64> {
+        let sh = sf::shape(nr, a).ok_or(Errno::EINVAL.to_result())?;
+        let mut body = KVec::new();
+        body.resize(sf::call_len(sh, a), 0, GFP_KERNEL)
+            .map_err(|_| Errno::ENOMEM.to_result())?;
+        let mut w = Writer::new(&mut body);
+        sf::write_call(&mut w, nr, a, ins).map_err(|_| Errno::EINVAL.to_result())?;
+        let len = w.len();
+        body.truncate(len);
+        let io = Io {
+            deputy,
+            seq: self.next_io_seq(pid),
+            fd: 0,
+            op: io_op::SYSCALL,
+            len: nr,
+            arg: 0,
+            data: &body,
+        };
+        // A call may wait as long as a read (an open of a FIFO, a lock).
+        match self.proxy_request(home, pid, &io, u32::MAX) {
+            Ok(x) => Ok(x),
+            // Interrupted by a move (a task work, no signal): the call
+            // runs again where the process resumes.
+            Err(e) if e == Errno::EINTR.to_result() && !sm::signal_pending() => {
+                Err(-513) // ERESTARTNOINTR
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `mmap` of a proxy (home fd `hfd`): a proxy cannot be mapped, but
+    /// the same file of this node can, when it provably is the same (the
+    /// identity home's fstat gives, to the ctime's nanosecond): a
+    /// program's `dlopen()` after a move maps the libraries of the one OS
+    /// image. Otherwise ENODEV, as for any file without `mmap`.
+    fn mmap_proxy(&self, home: u8, pid: u32, deputy: u64, hfd: i32, args: &[u64; 6]) -> i64 {
+        let enodev = Errno::ENODEV.to_result();
+        if sf::mmap_writes_file(args) {
+            return enodev;
+        }
+        // Its path at home, and its identity there.
+        let mut link = FmtBuf::<32>::new();
+        if write!(link, "/proc/self/fd/{}\0", hfd).is_err() || link.is_full() {
+            return enodev;
+        }
+        let link = link.as_bytes();
+        let a = [0, 0, u64::from(sf::PATH_MAX) - 1, 0, 0, 0];
+        let ins = [Some(link), None, None, None, None, None];
+        let path = match self.home_call(home, pid, deputy, sf::NR_READLINK, &a, &ins) {
+            Ok((v, d)) if v > 0 && v as usize == d.len() && d.first() == Some(&b'/') => d,
+            Ok(_) => return enodev,
+            Err(e) => return e,
+        };
+        let a = [hfd as u64, 0, 0, sf::AT_EMPTY_PATH, 0, 0];
+        let ins = [None, Some(&b"\0"[..]), None, None, None, None];
+        let id = match self.home_call(home, pid, deputy, sf::NR_NEWFSTATAT, &a, &ins) {
+            Ok((0, d)) => match sf::stat_identity(&d) {
+                Some(id) => id,
+                None => return enodev,
+            },
+            Ok(_) => return enodev,
+            Err(e) => return e,
+        };
+        let mut cpath = KVec::new();
+        if cpath.extend_from_slice(&path, GFP_KERNEL).is_err() || cpath.push(0, GFP_KERNEL).is_err()
+        {
+            return Errno::ENOMEM.to_result();
+        }
+        sm::mmap_same(&cpath, &id, args)
     }
 
     /// Closes `fd` of process `pid`'s deputy (a file opened for it that it

@@ -454,3 +454,39 @@ pub fn split_reply<'a>(
     r.end()?;
     Ok(outs)
 }
+
+/// mmap(2)'s number.
+pub const NR_MMAP: u32 = 9;
+/// readlink(2)'s number.
+pub const NR_READLINK: u32 = 89;
+/// newfstatat(2)'s number.
+pub const NR_NEWFSTATAT: u32 = 262;
+/// `AT_EMPTY_PATH`: the directory descriptor is the file.
+pub const AT_EMPTY_PATH: u64 = 0x1000;
+const MAP_SHARED: u64 = 0x01;
+const MAP_ANONYMOUS: u64 = 0x20;
+const PROT_WRITE: u64 = 0x2;
+
+/// The descriptor an `mmap` maps, when it maps a file (`None`: anonymous
+/// memory). A proxy cannot be mapped; the same file of this node can.
+pub fn mmap_fd(args: &[u64; 6]) -> Option<i32> {
+    (args[3] & MAP_ANONYMOUS == 0).then_some(args[4] as i32)
+}
+
+/// Whether an `mmap` writes through to its file (the file of this node
+/// must then not stand for home's).
+pub fn mmap_writes_file(args: &[u64; 6]) -> bool {
+    args[3] & MAP_SHARED != 0 && args[2] & PROT_WRITE != 0
+}
+
+/// The fields of an x86-64 `struct stat` (144 bytes) that identify a file
+/// and its content: device, inode, mode, size, mtime and ctime.
+pub fn stat_identity(st: &[u8]) -> Option<[u64; 8]> {
+    if st.len() < STAT as usize {
+        return None;
+    }
+    let q =
+        |o: usize| -> Option<u64> { Some(u64::from_le_bytes(st.get(o..o + 8)?.try_into().ok()?)) };
+    let mode = u64::from(u32::from_le_bytes(st.get(24..28)?.try_into().ok()?));
+    Some([q(0)?, q(8)?, mode, q(48)?, q(88)?, q(96)?, q(104)?, q(112)?])
+}
