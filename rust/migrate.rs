@@ -45,7 +45,8 @@ pub(crate) use signal::{
     deputy_signals, dequeue_signal, fatal_pending, queue_signal, signal, signal_pending,
 };
 pub(crate) use sysfwd::{
-    fd_proxy, install_new_proxy, mmap_same, set_guest, sys_call, user_path, SysBuf, SysHook, SysReg,
+    fd_proxy, install_new_proxy, mmap_same, notify_signal, path_identity, set_guest, sys_call,
+    user_path, SysBuf, SysHook, SysReg,
 };
 pub(crate) use task::{itimers_clear, refusal, Boost, TaskImage, TASK_LEN};
 pub(crate) use twork::{current_tgid, module_refs, spawn, task_work, TaskWork};

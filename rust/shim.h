@@ -637,6 +637,12 @@ long vproc_shim_mmap_same(const char *path, const unsigned long long *id,
 			  unsigned long addr, unsigned long len,
 			  unsigned long prot, unsigned long flags,
 			  unsigned long off);
+/* The identity (as for mmap_same) of the file @path names here, following
+ * links: 0 or -errno. */
+int vproc_shim_path_identity(const char *path, unsigned long long *id);
+/* Makes current take the signal path on its way to user mode (a syscall
+ * that returned -ERESTARTNOINTR runs again once its task works ran). */
+void vproc_shim_notify_signal(void);
 /* One pointer argument of a call a deputy performs: @len bytes of scratch
  * memory at argument @arg, filled from @in, copied back to @out
  * afterwards (either may be NULL); @null: the argument is NULL. */

@@ -204,11 +204,48 @@ out:
 	return r;
 }
 
+/* The identity logic::mig::sysfwd::stat_identity reads of a struct stat,
+ * from a kstat (as cp_new_stat() encodes it). */
+static void kstat_identity(const struct kstat *st, unsigned long long *id)
+{
+	id[0] = new_encode_dev(st->dev);
+	id[1] = st->ino;
+	id[2] = st->mode;
+	id[3] = st->size;
+	id[4] = st->mtime.tv_sec;
+	id[5] = st->mtime.tv_nsec;
+	id[6] = st->ctime.tv_sec;
+	id[7] = st->ctime.tv_nsec;
+}
+
+int vproc_shim_path_identity(const char *path, unsigned long long *id)
+{
+	struct kstat st;
+	struct path p;
+	int r;
+
+	r = kern_path(path, LOOKUP_FOLLOW, &p);
+	if (r)
+		return r;
+	r = vfs_getattr(&p, &st, STATX_BASIC_STATS, AT_STATX_SYNC_AS_STAT);
+	path_put(&p);
+	if (!r)
+		kstat_identity(&st, id);
+	return r;
+}
+
+void vproc_shim_notify_signal(void)
+{
+	/* set_notify_signal() without its wake-up: current is running. */
+	set_tsk_thread_flag(current, TIF_NOTIFY_SIGNAL);
+}
+
 long vproc_shim_mmap_same(const char *path, const unsigned long long *id,
 			  unsigned long addr, unsigned long len,
 			  unsigned long prot, unsigned long flags,
 			  unsigned long off)
 {
+	unsigned long long here[8];
 	struct kstat st;
 	struct file *f;
 	long r;
@@ -224,12 +261,9 @@ long vproc_shim_mmap_same(const char *path, const unsigned long long *id,
 	 */
 	r = vfs_getattr(&f->f_path, &st, STATX_BASIC_STATS,
 			AT_STATX_SYNC_AS_STAT);
-	if (r || new_encode_dev(st.dev) != id[0] || st.ino != id[1] ||
-	    st.mode != id[2] || st.size != (long long)id[3] ||
-	    st.mtime.tv_sec != (long long)id[4] ||
-	    st.mtime.tv_nsec != (long long)id[5] ||
-	    st.ctime.tv_sec != (long long)id[6] ||
-	    st.ctime.tv_nsec != (long long)id[7]) {
+	if (!r)
+		kstat_identity(&st, here);
+	if (r || memcmp(here, id, sizeof(here))) {
 		pr_info_ratelimited("vproc: %s here is not home's file: not mapped\n",
 				    path);
 		r = -ENODEV;

@@ -244,6 +244,10 @@ struct BodyRec {
     io_seq: u32,
     /// The last signal number from its deputy delivered here.
     sig_seq: u32,
+    /// An execve() of a program this node does not have the same of sent
+    /// it home (the call runs again there); met again here, that move
+    /// failed: the program of this node runs.
+    exec_home: bool,
 }
 
 /// Exits of bodies (pid, home, deputy id, status), for the home nodes

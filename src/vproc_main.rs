@@ -126,7 +126,7 @@ struct Vproc {
     remote_procs: Option<sys::process::RemoteProcsReg>,
     proxies: Option<sys::migrate::ProxyReg>,
     /// The guests' system calls done at home (kernel patch 0007).
-    syscalls: Option<sys::migrate::SysReg>,
+    syscalls: Option<sys::migrate::SysReg<migrate::Migrator>>,
     reporter: Option<sys::thread::KThread>,
     /// Runs control requests from other nodes (never on the reporter).
     controller: Option<sys::thread::KThread>,

@@ -94,6 +94,29 @@ check_eq "alarm: it runs on node 2" 2 "$(on 2 "cat /proc/$pid/where")"
 check_eq "alarm: it ends with status 0" 0 "$(on 1 'for i in $(seq 100); do [ -s /tmp/al.status ] && break; sleep 0.2; done; cat /tmp/al.status')"
 check_match "alarm: SIGALRM came once, 3 s after alarm(3) (within a second)" "^alarms 1 at 3\.[0-9]$" "$(on 1 'cat /tmp/al.out')"
 
+# --- execve after a move runs home's program: /tmp/thprog differs at home
+# and on node 2, so the process goes home to execute it; /usr/bin/perl is
+# the same file everywhere (the one image), so it runs on node 2.
+on 1 'printf "#!/bin/sh\necho home prog on \$(cat /proc/cluster/this_node)\n" > /tmp/thprog; chmod +x /tmp/thprog; rm -f /tmp/ex.*'
+on 2 'printf "#!/bin/sh\necho node 2 prog\n" > /tmp/thprog; chmod +x /tmp/thprog'
+on 1 "cd /tmp; perl -e 'select(undef, undef, undef, 0.1) until -e \"/tmp/ex.go\"; exec \"/tmp/thprog\" or die \"exec: \$!\"' > /tmp/ex.out 2>&1 & echo \$! > /tmp/ex.pid; wait \$!; echo \$? > /tmp/ex.status" >/dev/null 2>&1 &
+pid=$(on 1 'for i in $(seq 50); do [ -s /tmp/ex.pid ] && break; sleep 0.1; done; cat /tmp/ex.pid')
+sleep 0.5
+check_eq "exec: perl goes to node 2" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
+on 1 'touch /tmp/ex.go'
+check_eq "exec: it ends with status 0" 0 "$(on 1 'for i in $(seq 100); do [ -s /tmp/ex.status ] && break; sleep 0.2; done; cat /tmp/ex.status')"
+check_eq "exec: home's program ran, at home (node 2's differs)" "home prog on 1" "$(on 1 'cat /tmp/ex.out')"
+on 1 "cd /tmp; perl -e 'select(undef, undef, undef, 0.1) until -e \"/tmp/ex.go2\"; exec \"/usr/bin/perl\", \"-e\", \"select(undef, undef, undef, 0.1) until -e q{/tmp/ex.end}; print qq{second\\\\n}\" or die' > /tmp/ex.out2 2>&1 & echo \$! > /tmp/ex.pid2; wait \$!; echo \$? > /tmp/ex.status2" >/dev/null 2>&1 &
+pid=$(on 1 'for i in $(seq 50); do [ -s /tmp/ex.pid2 ] && break; sleep 0.1; done; cat /tmp/ex.pid2')
+sleep 0.5
+check_eq "exec: a second perl goes to node 2" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
+on 1 'touch /tmp/ex.go2'
+check_match "exec: the same program (/usr/bin/perl) runs on node 2 after execve" "ex\.end" \
+    "$(on 2 "for i in \$(seq 50); do tr '\\0' ' ' < /proc/$pid/cmdline | grep -q ex.end && break; sleep 0.2; done; tr '\\0' ' ' < /proc/$pid/cmdline")"
+check_eq "exec: ... and still runs there" 2 "$(on 1 "cat /proc/$pid/where")"
+on 1 'touch /tmp/ex.end'
+check_eq "exec: it ends with status 0 and its output" "0 second" "$(on 1 'for i in $(seq 100); do [ -s /tmp/ex.status2 ] && break; sleep 0.2; done; echo $(cat /tmp/ex.status2 /tmp/ex.out2)')"
+
 # --- dlopen() after a move: python3 imports C extension modules (and the
 # libraries they need) once it runs on node 2. A proxy cannot be mapped;
 # the same file of the node's read-only root image is (same identity as

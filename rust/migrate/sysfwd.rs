@@ -5,13 +5,13 @@
 
 use super::{shim, to_result};
 use kernel::prelude::*;
-use kernel::sync::Arc;
+use kernel::sync::{Arc, ArcBorrow};
 
 /// Decides, at the entry of a guest's system call, whether it runs at home.
 pub(crate) trait SysHook: Send + Sync + 'static {
     /// Call `nr` with `args` of the calling task: `Some(result)` when it
     /// was done at home, `None` when it runs here.
-    fn enter(&self, nr: u32, args: &[u64; 6]) -> Option<i64>;
+    fn enter(this: ArcBorrow<'_, Self>, nr: u32, args: &[u64; 6]) -> Option<i64>;
 }
 
 /// # Safety
@@ -23,11 +23,12 @@ unsafe extern "C" fn sys_tramp<T: SysHook>(
     args: *mut u64,
     ret: *mut i64,
 ) -> c_int {
-    // SAFETY: `data` is the `T` registered (kept alive until unregistered).
-    let me = unsafe { &*data.cast::<T>() };
+    // SAFETY: `data` is `Arc::as_ptr` of the `T` registered, kept alive
+    // until unregistered (which waits for calls in the hook to leave).
+    let me = unsafe { ArcBorrow::<T>::from_raw(data.cast::<T>()) };
     // SAFETY: the shim passes an array of six arguments.
     let a = unsafe { &*args.cast::<[u64; 6]>() };
-    match me.enter(nr, a) {
+    match T::enter(me, nr, a) {
         Some(v) => {
             // SAFETY: `ret` is valid for a write.
             unsafe { *ret = v };
@@ -38,14 +39,14 @@ unsafe extern "C" fn sys_tramp<T: SysHook>(
 }
 
 /// Registration of the guests' system call hook; unregisters on drop.
-pub(crate) struct SysReg {
-    _data: Arc<dyn SysHook>,
+pub(crate) struct SysReg<T: SysHook> {
+    _data: Arc<T>,
 }
 
-impl SysReg {
+impl<T: SysHook> SysReg<T> {
     /// Registers `t` (EBUSY if another module holds the hook).
-    pub(crate) fn new<T: SysHook>(t: Arc<T>) -> Result<Self> {
-        let raw: *const T = &*t;
+    pub(crate) fn new(t: Arc<T>) -> Result<Self> {
+        let raw: *const T = Arc::as_ptr(&t);
         // SAFETY: the trampoline matches `T`; `t` is kept until drop.
         to_result(unsafe {
             shim::vproc_shim_sys_register(Some(sys_tramp::<T>), raw.cast_mut().cast())
@@ -54,7 +55,7 @@ impl SysReg {
     }
 }
 
-impl Drop for SysReg {
+impl<T: SysHook> Drop for SysReg<T> {
     fn drop(&mut self) {
         // SAFETY: clearing the hook (waits for calls in it to leave).
         unsafe { shim::vproc_shim_sys_register(None, core::ptr::null_mut()) };
@@ -165,4 +166,22 @@ pub(crate) fn mmap_same(path: &[u8], id: &[u64; 8], args: &[u64; 6]) -> i64 {
             args[5] as usize,
         )
     } as i64)
+}
+
+/// The identity of the file `path` (NUL-terminated) names on this node.
+pub(crate) fn path_identity(path: &[u8]) -> Option<[u64; 8]> {
+    if path.last() != Some(&0) {
+        return None;
+    }
+    let mut id = [0u64; 8];
+    // SAFETY: `path` is NUL-terminated; `id` has room for eight values.
+    let r = unsafe { shim::vproc_shim_path_identity(path.as_ptr().cast(), id.as_mut_ptr()) };
+    (r == 0).then_some(id)
+}
+
+/// Has the calling task take the signal path back to user mode: a call
+/// that returned ERESTARTNOINTR runs again after its task works.
+pub(crate) fn notify_signal() {
+    // SAFETY: acts on current only.
+    unsafe { shim::vproc_shim_notify_signal() }
 }

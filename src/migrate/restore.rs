@@ -493,6 +493,7 @@ impl Migrator {
                                 custody: custody::Body::new(),
                                 io_seq: 0,
                                 sig_seq: 0,
+                                exec_home: false,
                             },
                             GFP_ATOMIC,
                         )?;

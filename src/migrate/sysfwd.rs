@@ -15,6 +15,7 @@ use crate::logic::mig::{self, io_op, Io, Kind, Writer};
 use crate::sys::migrate::{self as sm, SysBuf};
 use core::fmt::Write as _;
 use kernel::prelude::*;
+use kernel::sync::{Arc, ArcBorrow};
 
 /// A result a task may never see (the kernel's restart codes, 512-516)
 /// becomes EINTR unless a signal here will restart the call.
@@ -27,7 +28,17 @@ fn visible(v: i64) -> i64 {
 }
 
 impl sm::SysHook for Migrator {
-    fn enter(&self, nr: u32, args: &[u64; 6]) -> Option<i64> {
+    fn enter(this: ArcBorrow<'_, Self>, nr: u32, args: &[u64; 6]) -> Option<i64> {
+        if nr == sf::NR_EXECVE {
+            return Arc::<Self>::from(this).exec(args);
+        }
+        this.enter_call(nr, args)
+    }
+}
+
+impl Migrator {
+    /// [`sm::SysHook::enter`] for every call but execve.
+    fn enter_call(&self, nr: u32, args: &[u64; 6]) -> Option<i64> {
         if nr == sf::NR_MMAP {
             let (h, p, hfd, d) = sm::fd_proxy(sf::mmap_fd(args)?)?;
             let b = self.body(p)?;
@@ -180,6 +191,67 @@ impl Migrator {
                 Err(-513) // ERESTARTNOINTR
             }
             Err(e) => Err(e),
+        }
+    }
+
+    /// `execve` of a moved process: home's program runs. Where this node
+    /// has the very file (an absolute path, the identity home's stat
+    /// gives) it runs here; otherwise the process goes home first and the
+    /// call runs again there. A move home that fails leaves it to run
+    /// this node's program, as before; a program home does not have fails
+    /// as it would there.
+    fn exec(self: &Arc<Self>, args: &[u64; 6]) -> Option<i64> {
+        let pid = sm::current_tgid();
+        let b = self.body(pid)?;
+        if b.retiring || !b.running {
+            return None;
+        }
+        if b.exec_home {
+            // Sent home and still here: that move failed.
+            if let Some(x) = self.bodies.lock().iter_mut().find(|x| x.pid == pid) {
+                x.exec_home = false;
+            }
+            return None;
+        }
+        let mut path = KVec::new();
+        if path.resize(sf::PATH_MAX as usize, 0u8, GFP_KERNEL).is_err() {
+            return Some(Errno::ENOMEM.to_result());
+        }
+        let n = match sm::user_path(args[0], &mut path) {
+            Ok(n) => n,
+            Err(e) => return Some(e),
+        };
+        path.truncate(n);
+        let a = [0, 0, 0, 0, 0, 0];
+        let ins = [Some(&path[..]), None, None, None, None, None];
+        let home_id = match self.home_call(b.home, pid, b.deputy, sf::NR_STAT, &a, &ins) {
+            Ok((0, d)) => sf::stat_identity(&d),
+            // Not there (or not to be seen): execve at home would fail so.
+            Ok((v, _)) => return Some(visible(v)),
+            Err(e) => return Some(e),
+        };
+        if path.first() == Some(&b'/') && home_id.is_some() && sm::path_identity(&path) == home_id {
+            return None;
+        }
+        let ask = super::source::Ask {
+            asker: super::source::Asker::Goto,
+            reply: None,
+            boost: false,
+        };
+        match self.start_goto(pid, b.home, ask) {
+            Ok(()) => {
+                if let Some(x) = self.bodies.lock().iter_mut().find(|x| x.pid == pid) {
+                    x.exec_home = true;
+                }
+                pr_info_ratelimited!(
+                    "pid {}: its program differs here: it goes home to execute it\n",
+                    pid
+                );
+                sm::notify_signal();
+                Some(-513) // ERESTARTNOINTR: again, at home
+            }
+            // Cannot go home now: this node's program, as before.
+            Err(_) => None,
         }
     }
 

@@ -457,6 +457,10 @@ pub fn split_reply<'a>(
 
 /// mmap(2)'s number.
 pub const NR_MMAP: u32 = 9;
+/// stat(2)'s number.
+pub const NR_STAT: u32 = 4;
+/// execve(2)'s number.
+pub const NR_EXECVE: u32 = 59;
 /// readlink(2)'s number.
 pub const NR_READLINK: u32 = 89;
 /// newfstatat(2)'s number.
