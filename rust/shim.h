@@ -365,6 +365,10 @@ struct vproc_mig_task {
 	/* ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF (alarm(), setitimer()):
 	 * interval sec, usec, remaining sec, usec each (getitimer(2)). */
 	long long itimer[12];
+	/* Per-process settings (issue 16, item 7). */
+	int oom_score_adj, oom_score_adj_min;
+	int thp_disable;		/* prctl(PR_GET_THP_DISABLE) */
+	unsigned int subreaper;		/* PR_SET_CHILD_SUBREAPER */
 };
 /* What decides whether current can move (logic::mig_policy::refusal
  * decides). Read in its own context. */
@@ -384,7 +388,8 @@ int vproc_shim_mig_get_task(struct vproc_mig_task *out);
  * mask and alternate stack to current. Refuses (-EOPNOTSUPP, logged) when
  * current is not in the image's cgroup or has another LSM label, and
  * (-EAGAIN) when the image's user is over RLIMIT_NPROC here; carries
- * no_new_privs, the dumpable mode and the interval timers. */
+ * no_new_privs, the dumpable mode, the interval timers, oom_score_adj,
+ * PR_SET_THP_DISABLE and PR_SET_CHILD_SUBREAPER. */
 int vproc_shim_mig_set_task(const struct vproc_mig_task *in);
 /* Disarms current's interval timers (a deputy's: the process took them). */
 void vproc_shim_mig_itimers_clear(void);

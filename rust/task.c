@@ -5,6 +5,8 @@
  * limits, mm layout, signal handlers, rseq) with its confinement checks.
  */
 #include <asm/unistd.h>
+#include <linux/oom.h>
+#include <linux/prctl.h>
 #include "migrate.h"
 
 /*
@@ -228,6 +230,15 @@ int vproc_shim_mig_get_task(struct vproc_mig_task *o)
 
 		if (err)
 			return err;
+	}
+	o->oom_score_adj = current->signal->oom_score_adj;
+	o->oom_score_adj_min = current->signal->oom_score_adj_min;
+	o->subreaper = current->signal->is_child_subreaper;
+	{
+		unsigned long long a[6] = { PR_GET_THP_DISABLE };
+		long long r = vproc_shim_sys_call(__NR_prctl, a, NULL, 0);
+
+		o->thp_disable = r > 0 ? (int)r : 0;
 	}
 
 	buf = kmalloc(PATH_MAX, GFP_KERNEL);
@@ -518,6 +529,32 @@ int vproc_shim_mig_set_task(const struct vproc_mig_task *in)
 			pr_info_ratelimited("vproc: interval timer %d cannot be set: %d\n",
 					    i, err);
 			return err;
+		}
+	}
+	if (in->oom_score_adj < OOM_SCORE_ADJ_MIN ||
+	    in->oom_score_adj > OOM_SCORE_ADJ_MAX ||
+	    in->oom_score_adj_min < OOM_SCORE_ADJ_MIN ||
+	    in->oom_score_adj_min > OOM_SCORE_ADJ_MAX)
+		return -EINVAL;
+	/* The values it had (a move grants nothing: they were its own). */
+	spin_lock_irq(&current->sighand->siglock);
+	current->signal->oom_score_adj = in->oom_score_adj;
+	current->signal->oom_score_adj_min = in->oom_score_adj_min;
+	if (in->subreaper) {
+		current->signal->is_child_subreaper = true;
+		current->signal->has_child_subreaper = true;
+	}
+	spin_unlock_irq(&current->sighand->siglock);
+	if (in->thp_disable & 1) {
+		unsigned long long a[6] = {
+			PR_SET_THP_DISABLE, 1, in->thp_disable & ~1
+		};
+		long long r = vproc_shim_sys_call(__NR_prctl, a, NULL, 0);
+
+		if (r < 0) {
+			pr_info_ratelimited("vproc: PR_SET_THP_DISABLE %d: %lld\n",
+					    in->thp_disable, r);
+			return (int)r;
 		}
 	}
 	return set_rseq(in);

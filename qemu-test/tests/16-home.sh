@@ -117,6 +117,32 @@ check_eq "exec: ... and still runs there" 2 "$(on 1 "cat /proc/$pid/where")"
 on 1 'touch /tmp/ex.end'
 check_eq "exec: it ends with status 0 and its output" "0 second" "$(on 1 'for i in $(seq 100); do [ -s /tmp/ex.status2 ] && break; sleep 0.2; done; echo $(cat /tmp/ex.status2 /tmp/ex.out2)')"
 
+# --- per-process settings move with it: oom_score_adj (and its floor),
+# PR_SET_THP_DISABLE, PR_SET_CHILD_SUBREAPER (read on node 2, where the
+# process runs: prctl stays local).
+if on 1 'test -x /usr/bin/python3'; then
+    on 1 'rm -f /tmp/ps.*'
+    on 1 "cd /tmp; python3 -c '
+import ctypes, os, time
+libc = ctypes.CDLL(None)
+libc.prctl(41, 1, 0, 0, 0); libc.prctl(36, 1, 0, 0, 0)
+print(\"ready\", flush=True)
+while not os.path.exists(\"/tmp/ps.go\"): time.sleep(0.1)
+v = ctypes.c_int(0); libc.prctl(37, ctypes.byref(v), 0, 0, 0)
+print(\"thp_disable\", libc.prctl(42, 0, 0, 0, 0), \"subreaper\", v.value, flush=True)
+while not os.path.exists(\"/tmp/ps.end\"): time.sleep(0.1)
+' > /tmp/ps.out 2>&1 & echo \$! > /tmp/ps.pid; wait \$!; echo \$? > /tmp/ps.status" >/dev/null 2>&1 &
+    pid=$(on 1 'for i in $(seq 100); do grep -q ready /tmp/ps.out 2>/dev/null && break; sleep 0.1; done; cat /tmp/ps.pid')
+    on 1 "echo 321 > /proc/$pid/oom_score_adj"
+    check_eq "settings: python3 goes to node 2" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
+    check_eq "settings: oom_score_adj there is its own (321)" 321 "$(on 2 "cat /proc/$pid/oom_score_adj")"
+    on 1 'touch /tmp/ps.go'
+    check_eq "settings: prctl there reads THP disabled and a child subreaper" "thp_disable 1 subreaper 1" \
+        "$(on 1 'for i in $(seq 100); do grep -q ^thp /tmp/ps.out && break; sleep 0.2; done; grep ^thp /tmp/ps.out')"
+    on 1 'touch /tmp/ps.end'
+    check_eq "settings: it ends with status 0" 0 "$(on 1 'for i in $(seq 100); do [ -s /tmp/ps.status ] && break; sleep 0.2; done; cat /tmp/ps.status')"
+fi
+
 # --- dlopen() after a move: python3 imports C extension modules (and the
 # libraries they need) once it runs on node 2. A proxy cannot be mapped;
 # the same file of the node's read-only root image is (same identity as
