@@ -117,6 +117,17 @@ check_eq "exec: ... and still runs there" 2 "$(on 1 "cat /proc/$pid/where")"
 on 1 'touch /tmp/ex.end'
 check_eq "exec: it ends with status 0 and its output" "0 second" "$(on 1 'for i in $(seq 100); do [ -s /tmp/ex.status2 ] && break; sleep 0.2; done; echo $(cat /tmp/ex.status2 /tmp/ex.out2)')"
 
+# --- Ctrl-C on the home terminal reaches a moved foreground job: the
+# deputy is in the terminal's foreground group at home and forwards the
+# SIGINT the line discipline sends it.
+on 1 'rm -f /tmp/cc.*'
+on 1 "(sleep 5; printf '\\003'; sleep 3) | vproc-ptyrun vproc-mtest -m 1 -t 600 -q > /tmp/cc.out 2>&1; echo \$? > /tmp/cc.status" >/dev/null 2>&1 &
+pid=$(on 1 'for i in $(seq 50); do p=$(pgrep -f "^vproc-mtest -m 1 -t 600 -q") && break; sleep 0.1; done; echo $p')
+check_eq "ctrl-c: a job on the home terminal goes to node 2" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
+check_eq "ctrl-c: ^C typed on the home terminal ends it there (130: SIGINT)" 130 \
+    "$(on 1 'for i in $(seq 100); do [ -s /tmp/cc.status ] && break; sleep 0.2; done; cat /tmp/cc.status')"
+check_eq "ctrl-c: nothing of it is left on node 2" 0 "$(on 2 "ls -d /proc/$pid 2>/dev/null | wc -l")"
+
 # --- per-process settings move with it: oom_score_adj (and its floor),
 # PR_SET_THP_DISABLE, PR_SET_CHILD_SUBREAPER (read on node 2, where the
 # process runs: prctl stays local).
