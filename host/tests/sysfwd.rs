@@ -16,7 +16,7 @@ fn table_is_sorted_and_sane() {
     for s in SHAPES {
         assert!(s.args.len() <= 6);
         for a in s.args {
-            if let Arg::InLen(j) | Arg::OutLen(j) = a {
+            if let Arg::InLen(j) | Arg::OutLen(j) | Arg::InArr(j, _) = a {
                 assert_eq!(s.args[*j as usize], Arg::Val, "{}", s.name);
             }
         }
@@ -287,4 +287,55 @@ fn stat_identity_fields() {
     st[72] = 9; // atime: not identity
     assert_eq!(stat_identity(&st), Some([1, 2, 0o44, 3, 4, 5, 6, 7]));
     assert_eq!(stat_identity(&st[..100]), None);
+}
+
+#[test]
+fn sysv_semaphores_are_home_s() {
+    let n = |x: &[u64; 6]| route(x[5] as u32, x, |_| FdIs::Local, |_| false);
+    // semget, semop of 2 operations: at home
+    assert!(matches!(n(&[7, 1, 0o600, 0, 0, 64]), Route::Home(_)));
+    assert!(matches!(
+        route(65, &[3, 0x1000, 2, 0, 0, 0], |_| FdIs::Local, |_| false),
+        Route::Home(_)
+    ));
+    // too many operations for one request: E2BIG (the kernel's own limit is lower)
+    assert_eq!(
+        route(
+            65,
+            &[3, 0x1000, 100_000, 0, 0, 0],
+            |_| FdIs::Local,
+            |_| false
+        ),
+        Route::Fail(7)
+    );
+    // semctl: values and structures travel, whole arrays do not
+    for cmd in [0u64, 12, 16, 2, 2 | 0x100, 1, 19] {
+        assert!(
+            matches!(
+                route(66, &[3, 0, cmd, 0, 0, 0], |_| FdIs::Local, |_| false),
+                Route::Home(_)
+            ),
+            "{cmd}"
+        );
+    }
+    for cmd in [13u64, 17] {
+        assert_eq!(
+            route(66, &[3, 0, cmd, 0, 0, 0], |_| FdIs::Local, |_| false),
+            Route::Fail(95)
+        );
+    }
+    assert_eq!(
+        shape(66, &[3, 0, 2, 0, 0, 0]).unwrap().args[3],
+        Arg::Out(104)
+    );
+    // a semop's operations: 6 bytes each, exactly
+    let args = [3u64, 0x1000, 2, 0, 0, 0];
+    let ops = [0u8; 12];
+    let b = encode(65, &args, &[None, Some(&ops), None, None, None, None]);
+    assert_eq!(decode_call(&b).unwrap().ins[1], Some(&ops[..]));
+    let mut bad = b.clone();
+    bad.truncate(4 + 48);
+    bad.extend_from_slice(&6u32.to_le_bytes());
+    bad.extend_from_slice(&ops[..6]);
+    assert!(decode_call(&bad).is_err());
 }

@@ -128,6 +128,26 @@ check_eq "ctrl-c: ^C typed on the home terminal ends it there (130: SIGINT)" 130
     "$(on 1 'for i in $(seq 100); do [ -s /tmp/cc.status ] && break; sleep 0.2; done; cat /tmp/cc.status')"
 check_eq "ctrl-c: nothing of it is left on node 2" 0 "$(on 2 "ls -d /proc/$pid 2>/dev/null | wc -l")"
 
+# --- SysV semaphores are home's (they live in home's IPC namespace): a set
+# made at home is used after the move; its value at home shows the use.
+on 1 'rm -f /tmp/sem.*'
+on 1 "cd /tmp; perl -e 'use IPC::SysV qw(IPC_PRIVATE IPC_CREAT SETVAL GETVAL);
+      my \$id = semget(IPC_PRIVATE, 1, 0600 | IPC_CREAT) // die \"semget: \$!\";
+      semctl(\$id, 0, SETVAL, 5) // die \"setval: \$!\";
+      print \"id \$id\\n\"; \$| = 1;
+      select(undef, undef, undef, 0.1) until -e \"/tmp/sem.go\";
+      semop(\$id, pack(\"s!3\", 0, -2, 0)) or print \"semop: \$!\\n\";
+      my \$v = semctl(\$id, 0, GETVAL, 0); print \"val \", \$v + 0, \"\\n\"' > /tmp/sem.out 2>&1 & echo \$! > /tmp/sem.pid; wait \$!; echo \$? > /tmp/sem.status" >/dev/null 2>&1 &
+pid=$(on 1 'for i in $(seq 50); do grep -q ^id /tmp/sem.out 2>/dev/null && break; sleep 0.1; done; cat /tmp/sem.pid')
+semid=$(on 1 'sed -n "s/^id //p" /tmp/sem.out')
+check_eq "sem: a process with a semaphore set goes to node 2" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
+on 1 'touch /tmp/sem.go'
+check_eq "sem: it ends with status 0" 0 "$(on 1 'for i in $(seq 100); do [ -s /tmp/sem.status ] && break; sleep 0.2; done; cat /tmp/sem.status')"
+check_eq "sem: its semop and semctl after the move worked on home's set" "val 3" "$(on 1 'grep -v ^id /tmp/sem.out')"
+check_eq "sem: home's set holds the new value" 3 \
+    "$(on 1 "perl -e 'use IPC::SysV qw(GETVAL); print semctl($semid, 0, GETVAL, 0) + 0'")"
+on 1 "ipcrm -s $semid" || true
+
 # --- per-process settings move with it: oom_score_adj (and its floor),
 # PR_SET_THP_DISABLE, PR_SET_CHILD_SUBREAPER (read on node 2, where the
 # process runs: prctl stays local).

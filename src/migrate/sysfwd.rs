@@ -119,6 +119,7 @@ impl Migrator {
                 }
                 Arg::In(n) | Arg::InOut(n) => n as usize,
                 Arg::InLen(j) => a[j as usize] as usize,
+                Arg::InArr(j, n) => a[j as usize] as usize * usize::from(n),
                 _ => continue,
             };
             ins[i].resize(n, 0, GFP_KERNEL).map_err(|_| nomem)?;
@@ -128,7 +129,12 @@ impl Migrator {
         for (i, arg) in sh.args.iter().enumerate() {
             let carries = matches!(
                 arg,
-                Arg::Path | Arg::PathOrNull | Arg::In(_) | Arg::InOut(_) | Arg::InLen(_)
+                Arg::Path
+                    | Arg::PathOrNull
+                    | Arg::In(_)
+                    | Arg::InOut(_)
+                    | Arg::InLen(_)
+                    | Arg::InArr(..)
             );
             if carries && !null[i] {
                 refs[i] = Some(&ins[i]);
@@ -337,7 +343,12 @@ impl Migrator {
             let out_n = room_of(*a);
             let carries_in = matches!(
                 a,
-                Arg::Path | Arg::PathOrNull | Arg::In(_) | Arg::InOut(_) | Arg::InLen(_)
+                Arg::Path
+                    | Arg::PathOrNull
+                    | Arg::In(_)
+                    | Arg::InOut(_)
+                    | Arg::InLen(_)
+                    | Arg::InArr(..)
             );
             if out_n == 0 && !carries_in && !matches!(a, Arg::OutLen(_)) {
                 continue;

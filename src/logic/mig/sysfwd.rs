@@ -52,6 +52,9 @@ pub enum Arg {
     /// Bytes the call writes, at most as many as argument `i` says (cut
     /// to [`BUF_MAX`]); its result says how many it wrote.
     OutLen(u8),
+    /// An array the call reads: argument `i` elements of `n` bytes (at
+    /// most [`BUF_MAX`] bytes: more fails with E2BIG).
+    InArr(u8, u16),
 }
 
 /// What the result of a forwarded call is.
@@ -94,6 +97,10 @@ const STATX: u32 = 256;
 const TIMESPEC2: u32 = 32;
 const UTIMBUF: u32 = 16;
 const FLOCK: u32 = 32;
+const TIMESPEC: u32 = 16;
+const SEMBUF: u16 = 6;
+const SEMID_DS: u32 = 104;
+const SEMINFO: u32 = 40;
 
 /// The calls a moved process makes at home, by number. `fcntl` travels
 /// for the commands of [`fcntl_shape`] only, `kill` for a process group
@@ -113,6 +120,9 @@ pub const SHAPES: &[Shape] = &[
     s(18, "pwrite64", &[Fd, InLen(2), Val, Val]),
     s(21, "access", &[Path, Val]),
     s(62, "kill", &[Val, Val]),
+    s(64, "semget", &[Val, Val, Val]),
+    s(65, "semop", &[Val, InArr(2, SEMBUF), Val]),
+    s(66, "semctl", &[Val, Val, Val, Val]),
     s(72, "fcntl", &[Fd, Val, Val]),
     s(73, "flock", &[Fd, Val]),
     s(74, "fsync", &[Fd]),
@@ -165,6 +175,11 @@ pub const SHAPES: &[Shape] = &[
     s(198, "lremovexattr", &[Path, Path]),
     s(199, "fremovexattr", &[Fd, Path]),
     s(217, "getdents64", &[Fd, OutLen(2), Val]),
+    s(
+        220,
+        "semtimedop",
+        &[Val, InArr(2, SEMBUF), Val, In(TIMESPEC)],
+    ),
     s(221, "fadvise64", &[Fd, Val, Val, Val]),
     s(235, "utimes", &[Path, In(TIMESPEC2)]),
     Shape {
@@ -192,6 +207,32 @@ pub const SHAPES: &[Shape] = &[
     s(439, "faccessat2", &[DirFd, Path, Val, Val]),
     s(452, "fchmodat2", &[DirFd, Path, Val, Val]),
 ];
+
+/// `semctl` with a structure: IPC_STAT, SEM_STAT, SEM_STAT_ANY (out),
+/// IPC_INFO, SEM_INFO (out), IPC_SET (in).
+const SEMCTL_STAT: Shape = s(66, "semctl", &[Val, Val, Val, Out(SEMID_DS)]);
+const SEMCTL_INFO: Shape = s(66, "semctl", &[Val, Val, Val, Out(SEMINFO)]);
+const SEMCTL_SET: Shape = s(66, "semctl", &[Val, Val, Val, In(SEMID_DS)]);
+const NR_SEMCTL: u32 = 66;
+
+/// The shape of `semctl(id, num, cmd, arg)` when it travels: the
+/// semaphores are home's (SysV IPC lives in home's IPC namespace).
+/// GETALL and SETALL (an array as long as the set) do not travel: they
+/// fail with EOPNOTSUPP.
+pub fn semctl_shape(cmd: u64) -> Option<&'static Shape> {
+    // IPC_64 (0x100) only says which structure layout: always the 64 one.
+    match cmd & !0x100 {
+        // IPC_RMID, GETPID, GETVAL, GETNCNT, GETZCNT, SETVAL
+        0 | 11 | 12 | 14 | 15 | 16 => SHAPES.iter().find(|s| s.nr == NR_SEMCTL),
+        // IPC_STAT, SEM_STAT, SEM_STAT_ANY
+        2 | 18 | 20 => Some(&SEMCTL_STAT),
+        // IPC_INFO, SEM_INFO
+        3 | 19 => Some(&SEMCTL_INFO),
+        // IPC_SET
+        1 => Some(&SEMCTL_SET),
+        _ => None,
+    }
+}
 
 /// `openat2`: refused for a moved process (its `open_how` may ask for
 /// resolution rules a proxy cannot keep; C libraries fall back to openat).
@@ -221,6 +262,7 @@ pub fn fcntl_shape(cmd: u64) -> Option<&'static Shape> {
 pub fn shape(nr: u32, args: &[u64; 6]) -> Option<&'static Shape> {
     match nr {
         NR_FCNTL => fcntl_shape(args[1]),
+        NR_SEMCTL => semctl_shape(args[2]),
         NR_KILL if args[0] as i32 > 0 => None,
         _ => SHAPES
             .binary_search_by_key(&nr, |s| s.nr)
@@ -262,6 +304,9 @@ pub fn route(
     if nr == NR_OPENAT2 {
         return Route::Fail(38); // ENOSYS
     }
+    if nr == NR_SEMCTL && shape(nr, args).is_none() {
+        return Route::Fail(95); // EOPNOTSUPP: GETALL, SETALL
+    }
     let Some(sh) = shape(nr, args) else {
         return Route::Local;
     };
@@ -286,6 +331,9 @@ pub fn route(
             InLen(j) | OutLen(j) => {
                 let j = j as usize;
                 out[j] = out[j].min(u64::from(BUF_MAX));
+            }
+            InArr(j, n) if args[j as usize] > u64::from(BUF_MAX / u32::from(n.max(1))) => {
+                return Route::Fail(7); // E2BIG
             }
             _ => {}
         }
@@ -313,6 +361,10 @@ fn in_len(a: Arg, args: &[u64; 6]) -> Option<u32> {
         Path | PathOrNull => Some(PATH_MAX),
         In(n) | InOut(n) => Some(n),
         InLen(j) => Some(args[j as usize].min(u64::from(BUF_MAX)) as u32),
+        InArr(j, n) => {
+            let n = u64::from(n.max(1));
+            Some((args[j as usize].min(u64::from(BUF_MAX) / n) * n) as u32)
+        }
         _ => None,
     }
 }
@@ -400,6 +452,9 @@ pub fn decode_call(data: &[u8]) -> Result<Call<'_>, WireError> {
             InLen(j) | OutLen(j) if args[j as usize] > u64::from(BUF_MAX) => {
                 return Err(WireError::BadField)
             }
+            InArr(j, n) if args[j as usize] > u64::from(BUF_MAX / u32::from(n.max(1))) => {
+                return Err(WireError::BadField)
+            }
             Fd if !(0..65536).contains(&(args[i] as i64)) => return Err(WireError::BadField),
             DirFd if args[i] as i32 != AT_FDCWD && !(0..65536).contains(&(args[i] as i64)) => {
                 return Err(WireError::BadField)
@@ -411,7 +466,7 @@ pub fn decode_call(data: &[u8]) -> Result<Call<'_>, WireError> {
         }
         let n = r.u32()?;
         if n == u32::MAX {
-            if matches!(*a, Path | InOut(_) | InLen(_)) {
+            if matches!(*a, Path | InOut(_) | InLen(_) | InArr(..)) {
                 return Err(WireError::BadField);
             }
             continue;
@@ -421,6 +476,7 @@ pub fn decode_call(data: &[u8]) -> Result<Call<'_>, WireError> {
             Path | PathOrNull => is_path(b),
             In(m) | InOut(m) => b.len() == m as usize,
             InLen(j) => b.len() as u64 == args[j as usize],
+            InArr(j, n) => b.len() as u64 == args[j as usize] * u64::from(n),
             _ => false,
         };
         if !ok {
