@@ -102,13 +102,9 @@ int vproc_shim_mig_install_proxy(int fd, unsigned int f_flags,
 
 	if (fd < 0 || fd >= 65536 || home_fd < 0)
 		return -EINVAL;
-	p = kmalloc(sizeof(*p), GFP_KERNEL);
+	p = vproc_proxy_new(home_node, pid, home_fd, deputy);
 	if (!p)
 		return -ENOMEM;
-	p->home = home_node;
-	p->pid = pid;
-	p->fd = home_fd;
-	p->deputy = deputy;
 	f = anon_inode_getfile("[vproc]", &vproc_proxy_fops, p,
 			       f_flags & (O_ACCMODE | O_APPEND | O_NONBLOCK));
 	if (IS_ERR(f)) {

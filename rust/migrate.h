@@ -73,7 +73,14 @@ struct vproc_proxy {
 	int pid;
 	int fd;
 	u64 deputy;	/* the deputy's id: a later one of the PID is another */
+	/* poll/select/epoll waiters: home's readiness is asked again every
+	 * VPROC_POLL_MS while someone waits (proxy.c). */
+	wait_queue_head_t wq;
+	struct timer_list tick;
 };
 extern const struct file_operations vproc_proxy_fops;
+/* A proxy's private data, its waiters' queue and timer set up (proxy.c). */
+struct vproc_proxy *vproc_proxy_new(unsigned int home, int pid, int fd,
+				    u64 deputy);
 
 #endif /* VPROC_MIGRATE_H */

@@ -70,6 +70,7 @@ const _: () = assert!(shim::VPROC_IO_WRITE == mig::io_op::WRITE);
 const _: () = assert!(shim::VPROC_IO_LSEEK == mig::io_op::LSEEK);
 const _: () = assert!(shim::VPROC_IO_CLOSE == mig::io_op::CLOSE);
 const _: () = assert!(shim::VPROC_IO_IOCTL == mig::io_op::IOCTL);
+const _: () = assert!(shim::VPROC_IO_POLL == mig::io_op::POLL);
 const _: () = assert!(shim::VPROC_IO_MAX as usize == mig::IO_MAX);
 
 pub(super) fn to_result(r: c_int) -> Result {

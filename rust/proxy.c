@@ -88,15 +88,58 @@ static long proxy_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 	return r == -ENOIOCTLCMD ? -ENOTTY : r;
 }
 
+/* How often a waiter's readiness is asked again of home. */
+#define VPROC_POLL_MS 100
+
+static void proxy_tick(struct timer_list *t)
+{
+	struct vproc_proxy *p = timer_container_of(p, t, tick);
+
+	wake_up_interruptible(&p->wq);
+}
+
+struct vproc_proxy *vproc_proxy_new(unsigned int home, int pid, int fd,
+				    u64 deputy)
+{
+	struct vproc_proxy *p = kmalloc(sizeof(*p), GFP_KERNEL);
+
+	if (!p)
+		return NULL;
+	p->home = home;
+	p->pid = pid;
+	p->fd = fd;
+	p->deputy = deputy;
+	init_waitqueue_head(&p->wq);
+	timer_setup(&p->tick, proxy_tick, 0);
+	return p;
+}
+
+/*
+ * Home's readiness of the file (vfs_poll there). Waiters (poll, select,
+ * epoll) are woken every VPROC_POLL_MS to ask again, as long as any
+ * waits: home has no way to tell this node when it changes.
+ */
 static __poll_t proxy_poll(struct file *f, struct poll_table_struct *pt)
 {
-	return EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM;
+	struct vproc_proxy *p = f->private_data;
+	long long r;
+
+	poll_wait(f, &p->wq, pt);
+	r = proxy_call(f, VPROC_IO_POLL, NULL, 0, 0);
+	if (r < 0)
+		return EPOLLERR | EPOLLHUP;
+	if (waitqueue_active(&p->wq))
+		mod_timer(&p->tick, jiffies + msecs_to_jiffies(VPROC_POLL_MS));
+	return (__poll_t)r;
 }
 
 static int proxy_release(struct inode *inode, struct file *f)
 {
+	struct vproc_proxy *p = f->private_data;
+
 	proxy_call(f, VPROC_IO_CLOSE, NULL, 0, 0);
-	kfree(f->private_data);
+	timer_shutdown_sync(&p->tick);
+	kfree(p);
 	return 0;
 }
 
@@ -166,10 +209,10 @@ int vproc_shim_copy_to_user(unsigned long uaddr, const void *src, size_t n)
 }
 
 /*
- * A read or write of a device that has ->read/->write but no (or besides)
- * ->read_iter/->write_iter: /dev/null, /dev/zero, /dev/full, /dev/random
- * and many character drivers; kernel_read/kernel_write refuse those
- * (EINVAL). Done as the process's own read(2)/write(2) would, through a
+ * A read or write of a file that has ->read/->write but no (or besides)
+ * ->read_iter/->write_iter: /dev/null, /dev/zero, /dev/full, /dev/random,
+ * many character drivers, /proc's files; kernel_read/kernel_write refuse
+ * those (EINVAL). Done as the process's own read(2)/write(2) would, through a
  * buffer in its (the deputy's) address space, with the checks vfs_read
  * and vfs_write make (they are not exported).
  */
@@ -219,14 +262,20 @@ long long vproc_shim_fd_io(int fd, int op, char *buf, size_t len,
 	f = fget(fd);
 	if (!f)
 		return -EBADF;
-	if (S_ISCHR(file_inode(f)->i_mode) &&
-	    ((op == VPROC_IO_READ && f->f_op->read) ||
-	     (op == VPROC_IO_WRITE && f->f_op->write))) {
+	/* Character devices, and files with ->read/->write only (/proc's
+	 * files: a moved process reads home's /proc/self/status). */
+	if ((op == VPROC_IO_READ && f->f_op->read &&
+	     (S_ISCHR(file_inode(f)->i_mode) || !f->f_op->read_iter)) ||
+	    (op == VPROC_IO_WRITE && f->f_op->write &&
+	     (S_ISCHR(file_inode(f)->i_mode) || !f->f_op->write_iter))) {
 		r = fd_rw_user(f, op == VPROC_IO_WRITE, buf, len);
 		fput(f);
 		return r;
 	}
 	switch (op) {
+	case VPROC_IO_POLL:
+		r = vfs_poll(f, NULL);
+		break;
 	case VPROC_IO_READ:
 		pos = f->f_pos;
 		r = kernel_read(f, buf, len, &pos);

@@ -580,6 +580,8 @@ void vproc_shim_mig_put_file(void *file);
 #define VPROC_IO_LSEEK	3
 #define VPROC_IO_CLOSE	4
 #define VPROC_IO_IOCTL	5	/* buf NULL, len: the command, arg: its argument */
+/* 6: a system call (logic::mig::io_op::SYSCALL; not through the proxy fops) */
+#define VPROC_IO_POLL	7	/* buf NULL: the file's readiness (vfs_poll) */
 /* The most one remote read or write moves (fits a transport frame). */
 #define VPROC_IO_MAX	(56 * 1024)
 /*

@@ -110,15 +110,11 @@ int vproc_shim_sys_install_proxy(unsigned int f_flags, unsigned int cloexec,
 	fd = get_unused_fd_flags(cloexec ? O_CLOEXEC : 0);
 	if (fd < 0)
 		return fd;
-	p = kmalloc(sizeof(*p), GFP_KERNEL);
+	p = vproc_proxy_new(home, pid, home_fd, deputy);
 	if (!p) {
 		put_unused_fd(fd);
 		return -ENOMEM;
 	}
-	p->home = home;
-	p->pid = pid;
-	p->fd = home_fd;
-	p->deputy = deputy;
 	f = anon_inode_getfile("[vproc]", &vproc_proxy_fops, p,
 			       f_flags & (O_ACCMODE | O_APPEND | O_NONBLOCK));
 	if (IS_ERR(f)) {

@@ -162,7 +162,8 @@ int main(int argc, char **argv)
 		}
 		if (move(argv[2]))
 			return 1;
-		status_line("NoNewPrivs:");
+		/* prctl runs where the process runs (its /proc/self is home's). */
+		printf("NoNewPrivs:\t%d\n", prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0));
 		return 0;
 	}
 	if (!strcmp(mode, "userns") && argc == 3) {

@@ -110,7 +110,7 @@ on 2 "kill \$(ps -e -o pid=,args= | awk '/sleep 601/ && !/awk/ {print \$1}') 2>/
 # A user's process moves to node 2, forks a child there (which keeps
 # proxies of its stdout) and ends. Root then starts a process with the
 # same PID at node 1 whose stdout is /tmp/victim and moves it to node 2.
-on 2 'rm -f /tmp/st.gate /tmp/st.res /tmp/v.gate'
+on 2 'rm -f /tmp/st.gate /tmp/st.res'; on 1 'rm -f /tmp/v.gate'
 out=$(on 1 "su user -c '$S forkchild 2 /tmp/st.gate /tmp/st.res'" 2>&1)
 pp=$(printf '%s\n' "$out" | sed -n 's/^parent \([0-9]*\) .*/\1/p')
 check_match "a moved process forks a child on node 2 and ends" "^parent [0-9]+ child [0-9]+" "$out"
@@ -123,7 +123,7 @@ check_eq "root's process with the reused PID $pp runs on node 2" 2 "$(on 1 "cat 
 on 1 'dmesg | tail -5' | diag
 on 2 'touch /tmp/st.gate; for i in $(seq 100); do [ -s /tmp/st.res ] && break; sleep 0.1; done'
 check_eq "the stale proxy's write gets EBADF" EBADF "$(on 2 'cat /tmp/st.res')"
-on 2 'touch /tmp/v.gate'
+on 1 'touch /tmp/v.gate' # the victim's paths are home's (the child's, node 2's)
 on 1 "for i in \$(seq 100); do grep -q 'victim alive' /tmp/victim 2>/dev/null && break; sleep 0.1; done"
 check_eq "the other process's file is untouched and still open (not closed by the stale close)" \
     "$(printf 'goto ok\nvictim alive')" "$(on 1 'cat /tmp/victim')"

@@ -148,6 +148,30 @@ check_eq "sem: home's set holds the new value" 3 \
     "$(on 1 "perl -e 'use IPC::SysV qw(GETVAL); print semctl($semid, 0, GETVAL, 0) + 0'")"
 on 1 "ipcrm -s $semid" || true
 
+# --- readiness: poll on a pipe at home that is still empty waits (a poll
+# with a 1 s timeout times out), and wakes when home's writer writes (8 s
+# after the start); before, a proxy always said ready.
+if on 1 'test -x /usr/bin/python3'; then
+    on 1 'rm -f /tmp/pl.*'
+    on 1 "cd /tmp; (sleep 8; echo hi) | python3 -c '
+import os, select, sys, time
+print(\"ready\", flush=True)
+while not os.path.exists(\"/tmp/pl.go\"): time.sleep(0.1)
+p = select.poll(); p.register(0, select.POLLIN)
+t = time.time(); print(\"early\", p.poll(1000), flush=True)
+r = p.poll(30000); print(\"poll\", r, round(time.time() - t), flush=True)
+print(sys.stdin.readline().strip(), flush=True)
+' > /tmp/pl.out 2>&1; echo \$? > /tmp/pl.status" >/dev/null 2>&1 &
+    pid=$(on 1 'for i in $(seq 100); do grep -q ready /tmp/pl.out 2>/dev/null && break; sleep 0.1; done; pgrep -f "^python3 -c" | head -1')
+    check_eq "poll: python3 reading a pipe of home goes to node 2" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
+    on 1 'touch /tmp/pl.go'
+    check_eq "poll: it ends with status 0" 0 "$(on 1 'for i in $(seq 100); do [ -s /tmp/pl.status ] && break; sleep 0.2; done; cat /tmp/pl.status')"
+    out=$(on 1 'cat /tmp/pl.out')
+    check_match "poll: while home's pipe is empty, a 1 s poll times out" "^early \[\]$" "$out"
+    check_match "poll: a long poll wakes when home's writer writes (seconds later)" "^poll \[\(0, 1\)\] [3-9]$" "$out"
+    check_match "poll: and the line is read" "^hi$" "$out"
+fi
+
 # --- per-process settings move with it: oom_score_adj (and its floor),
 # PR_SET_THP_DISABLE, PR_SET_CHILD_SUBREAPER (read on node 2, where the
 # process runs: prctl stays local).

@@ -168,6 +168,7 @@ impl sm::ProxyIo for Migrator {
                 &buf[..buf.len().min(mig::IO_MAX)],
             ),
             io_op::LSEEK => (whence, &[]),
+            io_op::POLL => (0, &[]),
             _ => return Errno::EINVAL.to_result(),
         };
         let io = Io {
@@ -179,8 +180,13 @@ impl sm::ProxyIo for Migrator {
             arg,
             data,
         };
-        // A read of a terminal may wait for a person: no time limit.
-        let timeout = if op == io_op::READ { u32::MAX } else { 60_000 };
+        // A read of a terminal may wait for a person: no time limit. A
+        // poll asks without waiting: quickly, or the file is in error.
+        let timeout = match op {
+            io_op::READ => u32::MAX,
+            io_op::POLL => 5_000,
+            _ => 60_000,
+        };
         let (v, d) = match self.proxy_request(home, pid, &io, timeout) {
             Ok(x) => x,
             Err(e) => return e,

@@ -20,6 +20,8 @@ pub mod io_op {
     /// A system call done at home (`len`: its number, `data`: the call
     /// as [`super::sysfwd::write_call`] wrote it).
     pub const SYSCALL: u32 = 6;
+    /// The file's readiness (poll mask), asked without waiting.
+    pub const POLL: u32 = 7;
 }
 
 /// How an ioctl that travels moves its argument: bytes copied in from the
@@ -103,7 +105,7 @@ pub fn read_io<'a>(r: &mut Reader<'a>) -> Result<Io<'a>, WireError> {
             io_op::READ => len as usize <= IO_MAX && data.is_empty(),
             io_op::WRITE => data.len() <= IO_MAX && len as usize == data.len(),
             io_op::LSEEK => len <= 4 && data.is_empty(),
-            io_op::CLOSE => data.is_empty(),
+            io_op::CLOSE | io_op::POLL => data.is_empty(),
             // `len` is the command; `data` its input.
             io_op::IOCTL => ioctl_shape(len).is_some_and(|s| s.input as usize == data.len()),
             io_op::SYSCALL => super::sysfwd::decode_call(data).is_ok_and(|c| c.shape.nr == len),
