@@ -18,7 +18,7 @@ check_eq "dv: goto 2 succeeds" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")
 check_eq "dv: it runs on node 2" 2 "$(on 2 "cat /proc/$pid/where")"
 check_eq "dv: node 2's copy has node 2's devices open (seen in node 2's /proc)" \
     "/dev/full /dev/null /dev/urandom /dev/zero" \
-    "$(on 2 "echo \$(for f in /proc/$pid/fd/*; do readlink \$f; done | grep '^/dev/' | sort)")"
+    "$(on 2 "echo \$(for f in /proc/$pid/fd/*; do readlink \$f; done | grep '^/dev/' | sort -u)")"
 on 1 "echo $mark > /dev/kmsg"
 on 1 'touch /tmp/dv.go'
 check_eq "dv: it ends with status 0" 0 "$(on 1 'for i in $(seq 100); do [ -s /tmp/dv.status ] && break; sleep 0.2; done; cat /tmp/dv.status')"
