@@ -92,7 +92,10 @@ sleep 1
 check_eq "alarm: a process with alarm(3) armed moves (goto 2)" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
 check_eq "alarm: it runs on node 2" 2 "$(on 2 "cat /proc/$pid/where")"
 check_eq "alarm: it ends with status 0" 0 "$(on 1 'for i in $(seq 100); do [ -s /tmp/al.status ] && break; sleep 0.2; done; cat /tmp/al.status')"
-check_match "alarm: SIGALRM came once, 3 s after alarm(3) (within a second)" "^alarms 1 at 3\.[0-9]$" "$(on 1 'cat /tmp/al.out')"
+# (its start is timed by node 1's clock, the alarm by node 2's: the nodes'
+# clocks differ by up to half a second)
+check_match "alarm: SIGALRM came once, 3 s after alarm(3) (give or take the nodes' clocks)" \
+    "^alarms 1 at (2\.[5-9]|3\.[0-9])$" "$(on 1 'cat /tmp/al.out')"
 
 # --- execve after a move runs home's program: /tmp/thprog differs at home
 # and on node 2, so the process goes home to execute it; /usr/bin/perl is
@@ -168,7 +171,7 @@ print(sys.stdin.readline().strip(), flush=True)
     check_eq "poll: it ends with status 0" 0 "$(on 1 'for i in $(seq 100); do [ -s /tmp/pl.status ] && break; sleep 0.2; done; cat /tmp/pl.status')"
     out=$(on 1 'cat /tmp/pl.out')
     check_match "poll: while home's pipe is empty, a 1 s poll times out" "^early \[\]$" "$out"
-    check_match "poll: a long poll wakes when home's writer writes (seconds later)" "^poll \[\(0, 1\)\] [3-9]$" "$out"
+    check_match "poll: a long poll wakes when home's writer writes (seconds later)" "^poll \[\(0, (1|17)\)\] [3-9]$" "$out"
     check_match "poll: and the line is read" "^hi$" "$out"
 fi
 
@@ -206,6 +209,7 @@ if on 1 'test -x /usr/bin/python3'; then
     on 1 'rm -f /tmp/py.*'
     on 1 "cd /tmp; python3 -c '
 import os, sys, time
+print(\"ready\", flush=True)
 while not os.path.exists(\"/tmp/py.go\"): time.sleep(0.1)
 import _decimal, _bz2, _json
 print(_decimal.Decimal(1) / _decimal.Decimal(7))
@@ -214,13 +218,16 @@ print(_json.encode_basestring_ascii(\"h\\u00e9\"))
 sys.stdout.flush()
 while not os.path.exists(\"/tmp/py.end\"): time.sleep(0.1)
 ' > /tmp/py.out 2>&1 & echo \$! > /tmp/py.pid; wait \$!; echo \$? > /tmp/py.status" >/dev/null 2>&1 &
-    pid=$(on 1 'for i in $(seq 100); do [ -s /tmp/py.pid ] && break; sleep 0.1; done; cat /tmp/py.pid')
-    sleep 2
+    pid=$(on 1 'for i in $(seq 300); do grep -q ready /tmp/py.out 2>/dev/null && break; sleep 0.1; done; cat /tmp/py.pid')
     check_eq "dlopen: python3 moves (goto 2)" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
     on 1 'touch /tmp/py.go'
-    check_eq "dlopen: its imports of _decimal, _bz2 and _json after the move work" \
-        "0.1428571428571428571428571429 0 \"h\\u00e9\"" \
-        "$(on 1 'for i in $(seq 150); do [ $(wc -l < /tmp/py.out) -ge 3 ] && break; [ -s /tmp/py.status ] && break; sleep 0.2; done; echo $(cat /tmp/py.out)')"
+    want='0.1428571428571428571428571429 0 "h\u00e9"'
+    got=$(on 1 'for i in $(seq 300); do [ $(wc -l < /tmp/py.out) -ge 4 ] && break; [ -s /tmp/py.status ] && break; sleep 0.2; done; echo $(grep -v ^ready /tmp/py.out)')
+    check_eq "dlopen: its imports of _decimal, _bz2 and _json after the move work" "$want" "$got"
+    if [ "$got" != "$want" ]; then
+        on 2 "echo node 2; cat /proc/$pid/stack /proc/$pid/wchan; echo; dmesg | tail -20" | diag
+        on 1 "echo node 1; cat /proc/$pid/stack; dmesg | tail -20" | diag
+    fi
     check_match "dlopen: node 2 maps its own copy of _decimal's library" "^/usr/lib/.*_decimal" \
         "$(on 2 "awk '{ print \$6 }' /proc/$pid/maps | grep _decimal | head -1")"
     on 1 'touch /tmp/py.end'
