@@ -16,7 +16,12 @@ fn table_is_sorted_and_sane() {
     for s in SHAPES {
         assert!(s.args.len() <= 6);
         for a in s.args {
-            if let Arg::InLen(j) | Arg::OutLen(j) | Arg::InArr(j, _) = a {
+            if let Arg::InLen(j)
+            | Arg::OutLen(j)
+            | Arg::InArr(j, _)
+            | Arg::MsgIn(j)
+            | Arg::MsgOut(j) = a
+            {
                 assert_eq!(s.args[*j as usize], Arg::Val, "{}", s.name);
             }
         }
@@ -338,4 +343,33 @@ fn sysv_semaphores_are_home_s() {
     bad.extend_from_slice(&6u32.to_le_bytes());
     bad.extend_from_slice(&ops[..6]);
     assert!(decode_call(&bad).is_err());
+}
+
+#[test]
+fn sysv_messages_are_home_s() {
+    let r = |nr: u32, a: [u64; 6]| route(nr, &a, |_| FdIs::Local, |_| false);
+    assert!(matches!(r(68, [0, 0o1600, 0, 0, 0, 0]), Route::Home(_)));
+    // msgsnd of 5 bytes: the type and the bytes travel
+    let args = [3u64, 0x1000, 5, 0, 0, 0];
+    assert_eq!(r(69, args), Route::Home(args));
+    let msg = *b"\x01\0\0\0\0\0\0\0hello";
+    let b = encode(69, &args, &[None, Some(&msg), None, None, None, None]);
+    assert_eq!(decode_call(&b).unwrap().ins[1], Some(&msg[..]));
+    // a message too long for one request: E2BIG
+    assert_eq!(r(69, [3, 0x1000, 1 << 20, 0, 0, 0]), Route::Fail(7));
+    // msgrcv: room cut, the type and what the result says come back
+    let Route::Home(a) = r(70, [3, 0x1000, 1 << 20, 0, 0, 0]) else {
+        panic!()
+    };
+    assert_eq!(a[2], u64::from(BUF_MAX) - 8);
+    let sh = shape(70, &a).unwrap();
+    assert_eq!(out_len(sh.args[1], &a, 5), 13);
+    assert_eq!(out_len(sh.args[1], &a, -42), 0);
+    // msgctl by command
+    assert_eq!(
+        shape(71, &[3, 2, 0, 0, 0, 0]).unwrap().args[2],
+        Arg::Out(120)
+    );
+    assert_eq!(shape(71, &[3, 0, 0, 0, 0, 0]).unwrap().args[2], Arg::Val);
+    assert_eq!(r(71, [3, 99, 0, 0, 0, 0]), Route::Local);
 }

@@ -175,6 +175,27 @@ print(sys.stdin.readline().strip(), flush=True)
     check_match "poll: and the line is read" "^hi$" "$out"
 fi
 
+# --- SysV message queues are home's too: a message sent at home is
+# received after the move, and one sent after it is at home.
+on 1 'rm -f /tmp/mq.*'
+on 1 "cd /tmp; perl -e 'use IPC::SysV qw(IPC_PRIVATE IPC_CREAT);
+      my \$id = msgget(IPC_PRIVATE, 0600 | IPC_CREAT) // die \"msgget: \$!\";
+      msgsnd(\$id, pack(\"l! a*\", 2, \"from home\"), 0) or die \"msgsnd: \$!\";
+      print \"id \$id\\n\"; \$| = 1;
+      select(undef, undef, undef, 0.1) until -e \"/tmp/mq.go\";
+      my \$m; msgrcv(\$id, \$m, 64, 2, 0) or print \"msgrcv: \$!\\n\";
+      my (\$t, \$text) = unpack(\"l! a*\", \$m // \"\"); print \"got \$t \$text\\n\";
+      msgsnd(\$id, pack(\"l! a*\", 3, \"from away\"), 0) or print \"msgsnd: \$!\\n\"' > /tmp/mq.out 2>&1 & echo \$! > /tmp/mq.pid; wait \$!; echo \$? > /tmp/mq.status" >/dev/null 2>&1 &
+pid=$(on 1 'for i in $(seq 50); do grep -q ^id /tmp/mq.out 2>/dev/null && break; sleep 0.1; done; cat /tmp/mq.pid')
+mqid=$(on 1 'sed -n "s/^id //p" /tmp/mq.out')
+check_eq "msg: a process with a message queue goes to node 2" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
+on 1 'touch /tmp/mq.go'
+check_eq "msg: it ends with status 0" 0 "$(on 1 'for i in $(seq 100); do [ -s /tmp/mq.status ] && break; sleep 0.2; done; cat /tmp/mq.status')"
+check_eq "msg: it received home's message after the move" "got 2 from home" "$(on 1 'grep -v ^id /tmp/mq.out')"
+check_eq "msg: the message it sent is in home's queue" "3 from away" \
+    "$(on 1 "perl -e 'my \$m; msgrcv($mqid, \$m, 64, 3, 04000) or die; my (\$t, \$x) = unpack(\"l! a*\", \$m); print \"\$t \$x\"'")"
+on 1 "ipcrm -q $mqid" || true
+
 # --- per-process settings move with it: oom_score_adj (and its floor),
 # PR_SET_THP_DISABLE, PR_SET_CHILD_SUBREAPER (read on node 2, where the
 # process runs: prctl stays local).

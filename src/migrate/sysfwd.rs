@@ -120,6 +120,7 @@ impl Migrator {
                 Arg::In(n) | Arg::InOut(n) => n as usize,
                 Arg::InLen(j) => a[j as usize] as usize,
                 Arg::InArr(j, n) => a[j as usize] as usize * usize::from(n),
+                Arg::MsgIn(j) => 8 + a[j as usize] as usize,
                 _ => continue,
             };
             ins[i].resize(n, 0, GFP_KERNEL).map_err(|_| nomem)?;
@@ -135,6 +136,7 @@ impl Migrator {
                     | Arg::InOut(_)
                     | Arg::InLen(_)
                     | Arg::InArr(..)
+                    | Arg::MsgIn(_)
             );
             if carries && !null[i] {
                 refs[i] = Some(&ins[i]);
@@ -330,6 +332,7 @@ impl Migrator {
         let room_of = |a: Arg| match a {
             Arg::Out(n) | Arg::InOut(n) => n as usize,
             Arg::OutLen(j) => c.args[j as usize] as usize,
+            Arg::MsgOut(j) => 8 + c.args[j as usize] as usize,
             _ => 0,
         };
         let room_len: usize = sh.args.iter().map(|a| room_of(*a)).sum();
@@ -349,6 +352,7 @@ impl Migrator {
                     | Arg::InOut(_)
                     | Arg::InLen(_)
                     | Arg::InArr(..)
+                    | Arg::MsgIn(_)
             );
             if out_n == 0 && !carries_in && !matches!(a, Arg::OutLen(_)) {
                 continue;

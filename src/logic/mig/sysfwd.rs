@@ -55,6 +55,14 @@ pub enum Arg {
     /// An array the call reads: argument `i` elements of `n` bytes (at
     /// most [`BUF_MAX`] bytes: more fails with E2BIG).
     InArr(u8, u16),
+    /// A SysV message the call reads: its type (8 bytes), then as many
+    /// bytes as argument `i` says (at most [`BUF_MAX`] - 8: more fails
+    /// with E2BIG).
+    MsgIn(u8),
+    /// A SysV message the call writes: its type, then at most as many
+    /// bytes as argument `i` says (cut to [`BUF_MAX`] - 8); its result
+    /// says how many.
+    MsgOut(u8),
 }
 
 /// What the result of a forwarded call is.
@@ -123,6 +131,10 @@ pub const SHAPES: &[Shape] = &[
     s(64, "semget", &[Val, Val, Val]),
     s(65, "semop", &[Val, InArr(2, SEMBUF), Val]),
     s(66, "semctl", &[Val, Val, Val, Val]),
+    s(68, "msgget", &[Val, Val]),
+    s(69, "msgsnd", &[Val, MsgIn(2), Val, Val]),
+    s(70, "msgrcv", &[Val, MsgOut(2), Val, Val, Val]),
+    s(71, "msgctl", &[Val, Val, Val]),
     s(72, "fcntl", &[Fd, Val, Val]),
     s(73, "flock", &[Fd, Val]),
     s(74, "fsync", &[Fd]),
@@ -214,6 +226,26 @@ const SEMCTL_STAT: Shape = s(66, "semctl", &[Val, Val, Val, Out(SEMID_DS)]);
 const SEMCTL_INFO: Shape = s(66, "semctl", &[Val, Val, Val, Out(SEMINFO)]);
 const SEMCTL_SET: Shape = s(66, "semctl", &[Val, Val, Val, In(SEMID_DS)]);
 const NR_SEMCTL: u32 = 66;
+const NR_MSGCTL: u32 = 71;
+const MSQID_DS: u32 = 120;
+const MSGINFO: u32 = 32;
+const MSG_MAX: u64 = BUF_MAX as u64 - 8;
+const MSGCTL_STAT: Shape = s(71, "msgctl", &[Val, Val, Out(MSQID_DS)]);
+const MSGCTL_INFO: Shape = s(71, "msgctl", &[Val, Val, Out(MSGINFO)]);
+const MSGCTL_SET: Shape = s(71, "msgctl", &[Val, Val, In(MSQID_DS)]);
+
+/// The shape of `msgctl(id, cmd, buf)` when it travels (the queues are
+/// home's): IPC_RMID; IPC_STAT, MSG_STAT, MSG_STAT_ANY; IPC_INFO,
+/// MSG_INFO; IPC_SET.
+pub fn msgctl_shape(cmd: u64) -> Option<&'static Shape> {
+    match cmd & !0x100 {
+        0 => SHAPES.iter().find(|s| s.nr == NR_MSGCTL),
+        2 | 11 | 13 => Some(&MSGCTL_STAT),
+        3 | 12 => Some(&MSGCTL_INFO),
+        1 => Some(&MSGCTL_SET),
+        _ => None,
+    }
+}
 
 /// The shape of `semctl(id, num, cmd, arg)` when it travels: the
 /// semaphores are home's (SysV IPC lives in home's IPC namespace).
@@ -263,6 +295,7 @@ pub fn shape(nr: u32, args: &[u64; 6]) -> Option<&'static Shape> {
     match nr {
         NR_FCNTL => fcntl_shape(args[1]),
         NR_SEMCTL => semctl_shape(args[2]),
+        NR_MSGCTL => msgctl_shape(args[1]),
         NR_KILL if args[0] as i32 > 0 => None,
         _ => SHAPES
             .binary_search_by_key(&nr, |s| s.nr)
@@ -335,6 +368,11 @@ pub fn route(
             InArr(j, n) if args[j as usize] > u64::from(BUF_MAX / u32::from(n.max(1))) => {
                 return Route::Fail(7); // E2BIG
             }
+            MsgIn(j) if args[j as usize] > MSG_MAX => return Route::Fail(7),
+            MsgOut(j) => {
+                let j = j as usize;
+                out[j] = out[j].min(MSG_MAX);
+            }
             _ => {}
         }
     }
@@ -365,6 +403,7 @@ fn in_len(a: Arg, args: &[u64; 6]) -> Option<u32> {
             let n = u64::from(n.max(1));
             Some((args[j as usize].min(u64::from(BUF_MAX) / n) * n) as u32)
         }
+        MsgIn(j) => Some(8 + args[j as usize].min(MSG_MAX) as u32),
         _ => None,
     }
 }
@@ -374,6 +413,7 @@ pub fn out_len(a: Arg, args: &[u64; 6], ret: i64) -> usize {
     match a {
         Out(n) | InOut(n) if ret >= 0 => n as usize,
         OutLen(j) if ret > 0 => (ret as u64).min(args[j as usize].min(u64::from(BUF_MAX))) as usize,
+        MsgOut(j) if ret >= 0 => 8 + (ret as u64).min(args[j as usize].min(MSG_MAX)) as usize,
         _ => 0,
     }
 }
@@ -455,6 +495,7 @@ pub fn decode_call(data: &[u8]) -> Result<Call<'_>, WireError> {
             InArr(j, n) if args[j as usize] > u64::from(BUF_MAX / u32::from(n.max(1))) => {
                 return Err(WireError::BadField)
             }
+            MsgIn(j) | MsgOut(j) if args[j as usize] > MSG_MAX => return Err(WireError::BadField),
             Fd if !(0..65536).contains(&(args[i] as i64)) => return Err(WireError::BadField),
             DirFd if args[i] as i32 != AT_FDCWD && !(0..65536).contains(&(args[i] as i64)) => {
                 return Err(WireError::BadField)
@@ -466,7 +507,7 @@ pub fn decode_call(data: &[u8]) -> Result<Call<'_>, WireError> {
         }
         let n = r.u32()?;
         if n == u32::MAX {
-            if matches!(*a, Path | InOut(_) | InLen(_) | InArr(..)) {
+            if matches!(*a, Path | InOut(_) | InLen(_) | InArr(..) | MsgIn(_)) {
                 return Err(WireError::BadField);
             }
             continue;
@@ -477,6 +518,7 @@ pub fn decode_call(data: &[u8]) -> Result<Call<'_>, WireError> {
             In(m) | InOut(m) => b.len() == m as usize,
             InLen(j) => b.len() as u64 == args[j as usize],
             InArr(j, n) => b.len() as u64 == args[j as usize] * u64::from(n),
+            MsgIn(j) => b.len() as u64 == 8 + args[j as usize],
             _ => false,
         };
         if !ok {
