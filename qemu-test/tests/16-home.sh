@@ -83,42 +83,46 @@ check_eq "1->2->3: the file it created is at home only" "made no no" \
 # --- interval timers move with the process: alarm(3) set before a move at
 # 1 s fires once, about 3 s after it was set, on node 2; the deputy's own
 # timer is disarmed (no second SIGALRM from home).
-on 1 'rm -f /tmp/al.*'
-on 1 "cd /tmp; perl -e 'use Time::HiRes qw(time); my \$t0 = time; my (\$n, \$at) = (0, 0);
-      \$SIG{ALRM} = sub { \$n++; \$at = time - \$t0 }; alarm 3;
-      while (time - \$t0 < 6) {} printf \"alarms %d at %.1f\\n\", \$n, \$at' > /tmp/al.out 2>&1 & echo \$! > /tmp/al.pid; wait \$!; echo \$? > /tmp/al.status" >/dev/null 2>&1 &
-pid=$(on 1 'for i in $(seq 50); do [ -s /tmp/al.pid ] && break; sleep 0.1; done; cat /tmp/al.pid')
-sleep 1
-check_eq "alarm: a process with alarm(3) armed moves (goto 2)" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
-check_eq "alarm: it runs on node 2" 2 "$(on 2 "cat /proc/$pid/where")"
-check_eq "alarm: it ends with status 0" 0 "$(on 1 'for i in $(seq 100); do [ -s /tmp/al.status ] && break; sleep 0.2; done; cat /tmp/al.status')"
-# (its start is timed by node 1's clock, the alarm by node 2's: the nodes'
-# clocks differ by up to half a second)
-check_match "alarm: SIGALRM came once, 3 s after alarm(3) (give or take the nodes' clocks)" \
-    "^alarms 1 at (2\.[5-9]|3\.[0-9])$" "$(on 1 'cat /tmp/al.out')"
+if on 1 'command -v perl' >/dev/null 2>&1; then
+    on 1 'rm -f /tmp/al.*'
+    on 1 "cd /tmp; perl -e 'use Time::HiRes qw(time); my \$t0 = time; my (\$n, \$at) = (0, 0);
+          \$SIG{ALRM} = sub { \$n++; \$at = time - \$t0 }; alarm 3;
+          while (time - \$t0 < 6) {} printf \"alarms %d at %.1f\\n\", \$n, \$at' > /tmp/al.out 2>&1 & echo \$! > /tmp/al.pid; wait \$!; echo \$? > /tmp/al.status" >/dev/null 2>&1 &
+    pid=$(on 1 'for i in $(seq 50); do [ -s /tmp/al.pid ] && break; sleep 0.1; done; cat /tmp/al.pid')
+    sleep 1
+    check_eq "alarm: a process with alarm(3) armed moves (goto 2)" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
+    check_eq "alarm: it runs on node 2" 2 "$(on 2 "cat /proc/$pid/where")"
+    check_eq "alarm: it ends with status 0" 0 "$(on 1 'for i in $(seq 100); do [ -s /tmp/al.status ] && break; sleep 0.2; done; cat /tmp/al.status')"
+    # (its start is timed by node 1's clock, the alarm by node 2's: the nodes'
+    # clocks differ by up to half a second)
+    check_match "alarm: SIGALRM came once, 3 s after alarm(3) (give or take the nodes' clocks)" \
+        "^alarms 1 at (2\.[5-9]|3\.[0-9])$" "$(on 1 'cat /tmp/al.out')"
+fi
 
 # --- execve after a move runs home's program: /tmp/thprog differs at home
 # and on node 2, so the process goes home to execute it; /usr/bin/perl is
 # the same file everywhere (the one image), so it runs on node 2.
-on 1 'printf "#!/bin/sh\necho home prog on \$(cat /proc/cluster/this_node)\n" > /tmp/thprog; chmod +x /tmp/thprog; rm -f /tmp/ex.*'
-on 2 'printf "#!/bin/sh\necho node 2 prog\n" > /tmp/thprog; chmod +x /tmp/thprog'
-on 1 "cd /tmp; perl -e 'select(undef, undef, undef, 0.1) until -e \"/tmp/ex.go\"; exec \"/tmp/thprog\" or die \"exec: \$!\"' > /tmp/ex.out 2>&1 & echo \$! > /tmp/ex.pid; wait \$!; echo \$? > /tmp/ex.status" >/dev/null 2>&1 &
-pid=$(on 1 'for i in $(seq 50); do [ -s /tmp/ex.pid ] && break; sleep 0.1; done; cat /tmp/ex.pid')
-sleep 0.5
-check_eq "exec: perl goes to node 2" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
-on 1 'touch /tmp/ex.go'
-check_eq "exec: it ends with status 0" 0 "$(on 1 'for i in $(seq 100); do [ -s /tmp/ex.status ] && break; sleep 0.2; done; cat /tmp/ex.status')"
-check_eq "exec: home's program ran, at home (node 2's differs)" "home prog on 1" "$(on 1 'cat /tmp/ex.out')"
-on 1 "cd /tmp; perl -e 'select(undef, undef, undef, 0.1) until -e \"/tmp/ex.go2\"; exec \"/usr/bin/perl\", \"-e\", \"select(undef, undef, undef, 0.1) until -e q{/tmp/ex.end}; print qq{second\\\\n}\" or die' > /tmp/ex.out2 2>&1 & echo \$! > /tmp/ex.pid2; wait \$!; echo \$? > /tmp/ex.status2" >/dev/null 2>&1 &
-pid=$(on 1 'for i in $(seq 50); do [ -s /tmp/ex.pid2 ] && break; sleep 0.1; done; cat /tmp/ex.pid2')
-sleep 0.5
-check_eq "exec: a second perl goes to node 2" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
-on 1 'touch /tmp/ex.go2'
-check_match "exec: the same program (/usr/bin/perl) runs on node 2 after execve" "ex\.end" \
-    "$(on 2 "for i in \$(seq 50); do tr '\\0' ' ' < /proc/$pid/cmdline | grep -q ex.end && break; sleep 0.2; done; tr '\\0' ' ' < /proc/$pid/cmdline")"
-check_eq "exec: ... and still runs there" 2 "$(on 1 "cat /proc/$pid/where")"
-on 1 'touch /tmp/ex.end'
-check_eq "exec: it ends with status 0 and its output" "0 second" "$(on 1 'for i in $(seq 100); do [ -s /tmp/ex.status2 ] && break; sleep 0.2; done; echo $(cat /tmp/ex.status2 /tmp/ex.out2)')"
+if on 1 'command -v perl' >/dev/null 2>&1; then
+    on 1 'printf "#!/bin/sh\necho home prog on \$(cat /proc/cluster/this_node)\n" > /tmp/thprog; chmod +x /tmp/thprog; rm -f /tmp/ex.*'
+    on 2 'printf "#!/bin/sh\necho node 2 prog\n" > /tmp/thprog; chmod +x /tmp/thprog'
+    on 1 "cd /tmp; perl -e 'select(undef, undef, undef, 0.1) until -e \"/tmp/ex.go\"; exec \"/tmp/thprog\" or die \"exec: \$!\"' > /tmp/ex.out 2>&1 & echo \$! > /tmp/ex.pid; wait \$!; echo \$? > /tmp/ex.status" >/dev/null 2>&1 &
+    pid=$(on 1 'for i in $(seq 50); do [ -s /tmp/ex.pid ] && break; sleep 0.1; done; cat /tmp/ex.pid')
+    sleep 0.5
+    check_eq "exec: perl goes to node 2" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
+    on 1 'touch /tmp/ex.go'
+    check_eq "exec: it ends with status 0" 0 "$(on 1 'for i in $(seq 100); do [ -s /tmp/ex.status ] && break; sleep 0.2; done; cat /tmp/ex.status')"
+    check_eq "exec: home's program ran, at home (node 2's differs)" "home prog on 1" "$(on 1 'cat /tmp/ex.out')"
+    on 1 "cd /tmp; perl -e 'select(undef, undef, undef, 0.1) until -e \"/tmp/ex.go2\"; exec \"/usr/bin/perl\", \"-e\", \"select(undef, undef, undef, 0.1) until -e q{/tmp/ex.end}; print qq{second\\\\n}\" or die' > /tmp/ex.out2 2>&1 & echo \$! > /tmp/ex.pid2; wait \$!; echo \$? > /tmp/ex.status2" >/dev/null 2>&1 &
+    pid=$(on 1 'for i in $(seq 50); do [ -s /tmp/ex.pid2 ] && break; sleep 0.1; done; cat /tmp/ex.pid2')
+    sleep 0.5
+    check_eq "exec: a second perl goes to node 2" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
+    on 1 'touch /tmp/ex.go2'
+    check_match "exec: the same program (/usr/bin/perl) runs on node 2 after execve" "ex\.end" \
+        "$(on 2 "for i in \$(seq 50); do tr '\\0' ' ' < /proc/$pid/cmdline | grep -q ex.end && break; sleep 0.2; done; tr '\\0' ' ' < /proc/$pid/cmdline")"
+    check_eq "exec: ... and still runs there" 2 "$(on 1 "cat /proc/$pid/where")"
+    on 1 'touch /tmp/ex.end'
+    check_eq "exec: it ends with status 0 and its output" "0 second" "$(on 1 'for i in $(seq 100); do [ -s /tmp/ex.status2 ] && break; sleep 0.2; done; echo $(cat /tmp/ex.status2 /tmp/ex.out2)')"
+fi
 
 # --- Ctrl-C on the home terminal reaches a moved foreground job: the
 # deputy is in the terminal's foreground group at home and forwards the
@@ -133,23 +137,25 @@ check_eq "ctrl-c: nothing of it is left on node 2" 0 "$(on 2 "ls -d /proc/$pid 2
 
 # --- SysV semaphores are home's (they live in home's IPC namespace): a set
 # made at home is used after the move; its value at home shows the use.
-on 1 'rm -f /tmp/sem.*'
-on 1 "cd /tmp; perl -e 'use IPC::SysV qw(IPC_PRIVATE IPC_CREAT SETVAL GETVAL);
-      my \$id = semget(IPC_PRIVATE, 1, 0600 | IPC_CREAT) // die \"semget: \$!\";
-      semctl(\$id, 0, SETVAL, 5) // die \"setval: \$!\";
-      print \"id \$id\\n\"; \$| = 1;
-      select(undef, undef, undef, 0.1) until -e \"/tmp/sem.go\";
-      semop(\$id, pack(\"s!3\", 0, -2, 0)) or print \"semop: \$!\\n\";
-      my \$v = semctl(\$id, 0, GETVAL, 0); print \"val \", \$v + 0, \"\\n\"' > /tmp/sem.out 2>&1 & echo \$! > /tmp/sem.pid; wait \$!; echo \$? > /tmp/sem.status" >/dev/null 2>&1 &
-pid=$(on 1 'for i in $(seq 50); do grep -q ^id /tmp/sem.out 2>/dev/null && break; sleep 0.1; done; cat /tmp/sem.pid')
-semid=$(on 1 'sed -n "s/^id //p" /tmp/sem.out')
-check_eq "sem: a process with a semaphore set goes to node 2" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
-on 1 'touch /tmp/sem.go'
-check_eq "sem: it ends with status 0" 0 "$(on 1 'for i in $(seq 100); do [ -s /tmp/sem.status ] && break; sleep 0.2; done; cat /tmp/sem.status')"
-check_eq "sem: its semop and semctl after the move worked on home's set" "val 3" "$(on 1 'grep -v ^id /tmp/sem.out')"
-check_eq "sem: home's set holds the new value" 3 \
-    "$(on 1 "perl -e 'use IPC::SysV qw(GETVAL); print semctl($semid, 0, GETVAL, 0) + 0'")"
-on 1 "ipcrm -s $semid" || true
+if on 1 'command -v perl' >/dev/null 2>&1; then
+    on 1 'rm -f /tmp/sem.*'
+    on 1 "cd /tmp; perl -e 'use IPC::SysV qw(IPC_PRIVATE IPC_CREAT SETVAL GETVAL);
+          my \$id = semget(IPC_PRIVATE, 1, 0600 | IPC_CREAT) // die \"semget: \$!\";
+          semctl(\$id, 0, SETVAL, 5) // die \"setval: \$!\";
+          print \"id \$id\\n\"; \$| = 1;
+          select(undef, undef, undef, 0.1) until -e \"/tmp/sem.go\";
+          semop(\$id, pack(\"s!3\", 0, -2, 0)) or print \"semop: \$!\\n\";
+          my \$v = semctl(\$id, 0, GETVAL, 0); print \"val \", \$v + 0, \"\\n\"' > /tmp/sem.out 2>&1 & echo \$! > /tmp/sem.pid; wait \$!; echo \$? > /tmp/sem.status" >/dev/null 2>&1 &
+    pid=$(on 1 'for i in $(seq 50); do grep -q ^id /tmp/sem.out 2>/dev/null && break; sleep 0.1; done; cat /tmp/sem.pid')
+    semid=$(on 1 'sed -n "s/^id //p" /tmp/sem.out')
+    check_eq "sem: a process with a semaphore set goes to node 2" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
+    on 1 'touch /tmp/sem.go'
+    check_eq "sem: it ends with status 0" 0 "$(on 1 'for i in $(seq 100); do [ -s /tmp/sem.status ] && break; sleep 0.2; done; cat /tmp/sem.status')"
+    check_eq "sem: its semop and semctl after the move worked on home's set" "val 3" "$(on 1 'grep -v ^id /tmp/sem.out')"
+    check_eq "sem: home's set holds the new value" 3 \
+        "$(on 1 "perl -e 'use IPC::SysV qw(GETVAL); print semctl($semid, 0, GETVAL, 0) + 0'")"
+    on 1 "ipcrm -s $semid" || true
+fi
 
 # --- readiness: poll on a pipe at home that is still empty waits (a poll
 # with a 1 s timeout times out), and wakes when home's writer writes (8 s
@@ -177,24 +183,26 @@ fi
 
 # --- SysV message queues are home's too: a message sent at home is
 # received after the move, and one sent after it is at home.
-on 1 'rm -f /tmp/mq.*'
-on 1 "cd /tmp; perl -e 'use IPC::SysV qw(IPC_PRIVATE IPC_CREAT);
-      my \$id = msgget(IPC_PRIVATE, 0600 | IPC_CREAT) // die \"msgget: \$!\";
-      msgsnd(\$id, pack(\"l! a*\", 2, \"from home\"), 0) or die \"msgsnd: \$!\";
-      print \"id \$id\\n\"; \$| = 1;
-      select(undef, undef, undef, 0.1) until -e \"/tmp/mq.go\";
-      my \$m; msgrcv(\$id, \$m, 64, 2, 0) or print \"msgrcv: \$!\\n\";
-      my (\$t, \$text) = unpack(\"l! a*\", \$m // \"\"); print \"got \$t \$text\\n\";
-      msgsnd(\$id, pack(\"l! a*\", 3, \"from away\"), 0) or print \"msgsnd: \$!\\n\"' > /tmp/mq.out 2>&1 & echo \$! > /tmp/mq.pid; wait \$!; echo \$? > /tmp/mq.status" >/dev/null 2>&1 &
-pid=$(on 1 'for i in $(seq 50); do grep -q ^id /tmp/mq.out 2>/dev/null && break; sleep 0.1; done; cat /tmp/mq.pid')
-mqid=$(on 1 'sed -n "s/^id //p" /tmp/mq.out')
-check_eq "msg: a process with a message queue goes to node 2" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
-on 1 'touch /tmp/mq.go'
-check_eq "msg: it ends with status 0" 0 "$(on 1 'for i in $(seq 100); do [ -s /tmp/mq.status ] && break; sleep 0.2; done; cat /tmp/mq.status')"
-check_eq "msg: it received home's message after the move" "got 2 from home" "$(on 1 'grep -v ^id /tmp/mq.out')"
-check_eq "msg: the message it sent is in home's queue" "3 from away" \
-    "$(on 1 "perl -e 'my \$m; msgrcv($mqid, \$m, 64, 3, 04000) or die; my (\$t, \$x) = unpack(\"l! a*\", \$m); print \"\$t \$x\"'")"
-on 1 "ipcrm -q $mqid" || true
+if on 1 'command -v perl' >/dev/null 2>&1; then
+    on 1 'rm -f /tmp/mq.*'
+    on 1 "cd /tmp; perl -e 'use IPC::SysV qw(IPC_PRIVATE IPC_CREAT);
+          my \$id = msgget(IPC_PRIVATE, 0600 | IPC_CREAT) // die \"msgget: \$!\";
+          msgsnd(\$id, pack(\"l! a*\", 2, \"from home\"), 0) or die \"msgsnd: \$!\";
+          print \"id \$id\\n\"; \$| = 1;
+          select(undef, undef, undef, 0.1) until -e \"/tmp/mq.go\";
+          my \$m; msgrcv(\$id, \$m, 64, 2, 0) or print \"msgrcv: \$!\\n\";
+          my (\$t, \$text) = unpack(\"l! a*\", \$m // \"\"); print \"got \$t \$text\\n\";
+          msgsnd(\$id, pack(\"l! a*\", 3, \"from away\"), 0) or print \"msgsnd: \$!\\n\"' > /tmp/mq.out 2>&1 & echo \$! > /tmp/mq.pid; wait \$!; echo \$? > /tmp/mq.status" >/dev/null 2>&1 &
+    pid=$(on 1 'for i in $(seq 50); do grep -q ^id /tmp/mq.out 2>/dev/null && break; sleep 0.1; done; cat /tmp/mq.pid')
+    mqid=$(on 1 'sed -n "s/^id //p" /tmp/mq.out')
+    check_eq "msg: a process with a message queue goes to node 2" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
+    on 1 'touch /tmp/mq.go'
+    check_eq "msg: it ends with status 0" 0 "$(on 1 'for i in $(seq 100); do [ -s /tmp/mq.status ] && break; sleep 0.2; done; cat /tmp/mq.status')"
+    check_eq "msg: it received home's message after the move" "got 2 from home" "$(on 1 'grep -v ^id /tmp/mq.out')"
+    check_eq "msg: the message it sent is in home's queue" "3 from away" \
+        "$(on 1 "perl -e 'my \$m; msgrcv($mqid, \$m, 64, 3, 04000) or die; my (\$t, \$x) = unpack(\"l! a*\", \$m); print \"\$t \$x\"'")"
+    on 1 "ipcrm -q $mqid" || true
+fi
 
 # --- per-process settings move with it: oom_score_adj (and its floor),
 # PR_SET_THP_DISABLE, PR_SET_CHILD_SUBREAPER (read on node 2, where the
