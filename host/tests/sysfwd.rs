@@ -373,3 +373,22 @@ fn sysv_messages_are_home_s() {
     assert_eq!(shape(71, &[3, 0, 0, 0, 0, 0]).unwrap().args[2], Arg::Val);
     assert_eq!(r(71, [3, 99, 0, 0, 0, 0]), Route::Local);
 }
+
+#[test]
+fn descriptors_named_through_proc() {
+    assert_eq!(fd_in_path(b"/proc/self/fd/3\0", 7), Some((14, 15, 3)));
+    assert_eq!(fd_in_path(b"/dev/fd/12", 7), Some((8, 10, 12)));
+    assert_eq!(fd_in_path(b"/proc/self/fdinfo/5\0", 7), Some((18, 19, 5)));
+    assert_eq!(fd_in_path(b"/proc/65555/fd/4\0", 65555), Some((15, 16, 4)));
+    assert_eq!(fd_in_path(b"/proc/65556/fd/4\0", 65555), None);
+    assert_eq!(fd_in_path(b"/proc/self/fd/3/x\0", 7), Some((14, 15, 3)));
+    for p in [
+        &b"/proc/self/fd/\0"[..],
+        b"/proc/self/fd/3x\0",
+        b"/proc/self/fd\0",
+        b"/tmp/a\0",
+        b"/proc/self/fd/1234567890\0",
+    ] {
+        assert_eq!(fd_in_path(p, 7), None, "{p:?}");
+    }
+}

@@ -122,6 +122,22 @@ int main(int argc, char **argv)
 		printf("\n");
 	}
 	printf("only here: %d\n", stat("/tmp/vproc-only-here", &st) ? errno : 0);
+	/* A descriptor named through /proc: a dup here has no number at home. */
+	snprintf(p, sizeof(p), "%s/homefile", dir);
+	fd = open(p, O_RDONLY);
+	if (fd >= 0 && dup2(fd, 10) == 10) {
+		char l[4096];
+		ssize_t r = readlink("/proc/self/fd/10", l, sizeof(l) - 1);
+
+		l[r > 0 ? r : 0] = 0;
+		printf("fd 10: %s\n", r > 0 ? l : "(error)");
+		r = readlink("/dev/fd/10", l, sizeof(l) - 1);
+		l[r > 0 ? r : 0] = 0;
+		printf("dev fd 10: %s\n", r > 0 ? l : "(error)");
+		close(10);
+	}
+	if (fd >= 0)
+		close(fd);
 	{
 		char l[4096];
 		ssize_t r = readlink("/proc/self/exe", l, sizeof(l) - 1);

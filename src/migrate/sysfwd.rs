@@ -101,6 +101,33 @@ impl Migrator {
                 }
             }
         }
+        // A descriptor named through /proc (/proc/self/fd/N, /dev/fd/N):
+        // home's /proc numbers it as home does; a file of this node is
+        // this node's /proc's.
+        for p in ins.iter_mut() {
+            let Some((s, e, n)) = sf::fd_in_path(p, pid) else {
+                continue;
+            };
+            match sm::fd_proxy(n) {
+                Some((h, pp, hfd, d)) if h == home && pp == pid && d == deputy => {
+                    let mut num = FmtBuf::<16>::new();
+                    let _ = write!(num, "{}", hfd);
+                    let mut q = KVec::new();
+                    let (Some(a), Some(b)) = (p.get(..s), p.get(e..)) else {
+                        return Ok(None);
+                    };
+                    q.extend_from_slice(a, GFP_KERNEL).map_err(|_| nomem)?;
+                    q.extend_from_slice(num.as_bytes(), GFP_KERNEL)
+                        .map_err(|_| nomem)?;
+                    q.extend_from_slice(b, GFP_KERNEL).map_err(|_| nomem)?;
+                    if q.len() > sf::PATH_MAX as usize {
+                        return Err(-36); // ENAMETOOLONG
+                    }
+                    *p = q;
+                }
+                _ => return Ok(None),
+            }
+        }
         let fd_is = |fd: i32| match sm::fd_proxy(fd) {
             Some((h, p, hfd, d)) if h == home && p == pid && d == deputy => FdIs::Proxy(hfd),
             _ => FdIs::Local,

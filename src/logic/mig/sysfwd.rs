@@ -592,3 +592,88 @@ pub fn stat_identity(st: &[u8]) -> Option<[u64; 8]> {
     let mode = u64::from(u32::from_le_bytes(st.get(24..28)?.try_into().ok()?));
     Some([q(0)?, q(8)?, mode, q(48)?, q(88)?, q(96)?, q(104)?, q(112)?])
 }
+
+/// A path naming one of the caller's descriptors through /proc (a moved
+/// process's /proc/self is home's, where its descriptors have home's
+/// numbers): `/proc/self/fd/N`, `/proc/self/fdinfo/N`,
+/// `/proc/thread-self/fd/N`, `/dev/fd/N`, or `/proc/PID/fd/N` of its own
+/// `pid`. Returns where the number starts and ends in `path`, and the
+/// number.
+pub fn fd_in_path(path: &[u8], pid: u32) -> Option<(usize, usize, i32)> {
+    let p = path.strip_suffix(&[0]).unwrap_or(path);
+    let mut own = FmtPid::new(pid);
+    let prefixes: [&[u8]; 5] = [
+        b"/proc/self/fd/",
+        b"/proc/self/fdinfo/",
+        b"/proc/thread-self/fd/",
+        b"/dev/fd/",
+        own.fd_prefix(),
+    ];
+    let start = prefixes
+        .iter()
+        .filter(|x| !x.is_empty())
+        .find(|x| p.starts_with(x))?
+        .len();
+    let digits = p[start..].iter().take_while(|c| c.is_ascii_digit()).count();
+    if digits == 0 || digits > 9 {
+        return None;
+    }
+    let end = start + digits;
+    if end < p.len() && p[end] != b'/' {
+        return None;
+    }
+    let mut n: i32 = 0;
+    for c in &p[start..end] {
+        n = n * 10 + i32::from(c - b'0');
+    }
+    Some((start, end, n))
+}
+
+/// `/proc/PID/fd/` of a PID, without allocating.
+struct FmtPid {
+    buf: [u8; 32],
+    len: usize,
+}
+
+impl FmtPid {
+    fn new(pid: u32) -> Self {
+        let mut s = Self {
+            buf: [0; 32],
+            len: 0,
+        };
+        let mut digits = [0u8; 10];
+        let mut n = 0;
+        let mut v = pid;
+        loop {
+            if let Some(d) = digits.get_mut(n) {
+                *d = b'0' + (v % 10) as u8;
+            }
+            n += 1;
+            v /= 10;
+            if v == 0 || n >= digits.len() {
+                break;
+            }
+        }
+        s.push(b"/proc/");
+        while n > 0 {
+            n -= 1;
+            let d = digits[n];
+            s.push(&[d]);
+        }
+        s.push(b"/fd/");
+        s
+    }
+
+    fn push(&mut self, b: &[u8]) {
+        for &c in b {
+            if let Some(x) = self.buf.get_mut(self.len) {
+                *x = c;
+                self.len += 1;
+            }
+        }
+    }
+
+    fn fd_prefix(&mut self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
