@@ -129,7 +129,8 @@ fi
 # SIGINT the line discipline sends it.
 on 1 'rm -f /tmp/cc.*'
 on 1 "(sleep 5; printf '\\003'; sleep 3) | vproc-ptyrun vproc-mtest -m 1 -t 600 -q > /tmp/cc.out 2>&1; echo \$? > /tmp/cc.status" >/dev/null 2>&1 &
-pid=$(on 1 'for i in $(seq 50); do p=$(pgrep -f "^vproc-mtest -m 1 -t 600 -q") && break; sleep 0.1; done; echo $p')
+# (found by its command line in /proc: busybox's pgrep has no -f)
+pid=$(on 1 'p=; for i in $(seq 50); do for d in /proc/[0-9]*; do case "$(tr "\0" " " 2>/dev/null < $d/cmdline)" in "vproc-mtest -m 1 -t 600 -q "*) p=${d#/proc/};; esac; done; [ -n "$p" ] && break; sleep 0.1; done 2>/dev/null; echo $p')
 check_eq "ctrl-c: a job on the home terminal goes to node 2" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
 check_eq "ctrl-c: ^C typed on the home terminal ends it there (130: SIGINT)" 130 \
     "$(on 1 'for i in $(seq 100); do [ -s /tmp/cc.status ] && break; sleep 0.2; done; cat /tmp/cc.status')"
