@@ -97,24 +97,13 @@ int vproc_shim_mig_install_proxy(int fd, unsigned int f_flags,
 				 unsigned int cloexec, unsigned int home_node,
 				 int pid, int home_fd, unsigned long long deputy)
 {
-	struct vproc_proxy *p;
 	struct file *f;
 
 	if (fd < 0 || fd >= 65536 || home_fd < 0)
 		return -EINVAL;
-	p = vproc_proxy_new(home_node, pid, home_fd, deputy);
-	if (!p)
-		return -ENOMEM;
-	f = anon_inode_getfile("[vproc]", &vproc_proxy_fops, p,
-			       f_flags & (O_ACCMODE | O_APPEND | O_NONBLOCK));
-	if (IS_ERR(f)) {
-		kfree(p);
+	f = vproc_proxy_file(f_flags, home_node, pid, home_fd, deputy);
+	if (IS_ERR(f))
 		return PTR_ERR(f);
-	}
-	/* Positioned I/O travels as pread64/pwrite64 (sysfwd); any other
-	 * (preadv, splice, sendfile at an offset) fails with ESPIPE rather
-	 * than use the home file's own offset. */
-	f->f_mode &= ~(FMODE_PREAD | FMODE_PWRITE);
 	return install_at(fd, f, cloexec);
 }
 

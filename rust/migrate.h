@@ -79,8 +79,9 @@ struct vproc_proxy {
 	struct timer_list tick;
 };
 extern const struct file_operations vproc_proxy_fops;
-/* A proxy's private data, its waiters' queue and timer set up (proxy.c). */
-struct vproc_proxy *vproc_proxy_new(unsigned int home, int pid, int fd,
-				    u64 deputy);
+/* A proxy file of (@home, @pid, @fd, @deputy), opened with @f_flags'
+ * access mode, append and nonblock bits (proxy.c); ERR_PTR on failure. */
+struct file *vproc_proxy_file(unsigned int f_flags, unsigned int home,
+			      int pid, int fd, u64 deputy);
 
 #endif /* VPROC_MIGRATE_H */

@@ -98,20 +98,31 @@ static void proxy_tick(struct timer_list *t)
 	wake_up_interruptible(&p->wq);
 }
 
-struct vproc_proxy *vproc_proxy_new(unsigned int home, int pid, int fd,
-				    u64 deputy)
+struct file *vproc_proxy_file(unsigned int f_flags, unsigned int home,
+			      int pid, int fd, u64 deputy)
 {
 	struct vproc_proxy *p = kmalloc(sizeof(*p), GFP_KERNEL);
+	struct file *f;
 
 	if (!p)
-		return NULL;
+		return ERR_PTR(-ENOMEM);
 	p->home = home;
 	p->pid = pid;
 	p->fd = fd;
 	p->deputy = deputy;
 	init_waitqueue_head(&p->wq);
 	timer_setup(&p->tick, proxy_tick, 0);
-	return p;
+	f = anon_inode_getfile("[vproc]", &vproc_proxy_fops, p,
+			       f_flags & (O_ACCMODE | O_APPEND | O_NONBLOCK));
+	if (IS_ERR(f)) {
+		kfree(p);
+		return f;
+	}
+	/* Positioned I/O travels as pread64/pwrite64 (sysfwd); any other
+	 * (preadv, splice, sendfile at an offset) fails with ESPIPE rather
+	 * than use the home file's own offset. */
+	f->f_mode &= ~(FMODE_PREAD | FMODE_PWRITE);
+	return f;
 }
 
 /*

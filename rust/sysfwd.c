@@ -101,7 +101,6 @@ int vproc_shim_sys_install_proxy(unsigned int f_flags, unsigned int cloexec,
 				 unsigned int home, int pid, int home_fd,
 				 unsigned long long deputy)
 {
-	struct vproc_proxy *p;
 	struct file *f;
 	int fd;
 
@@ -110,22 +109,11 @@ int vproc_shim_sys_install_proxy(unsigned int f_flags, unsigned int cloexec,
 	fd = get_unused_fd_flags(cloexec ? O_CLOEXEC : 0);
 	if (fd < 0)
 		return fd;
-	p = vproc_proxy_new(home, pid, home_fd, deputy);
-	if (!p) {
-		put_unused_fd(fd);
-		return -ENOMEM;
-	}
-	f = anon_inode_getfile("[vproc]", &vproc_proxy_fops, p,
-			       f_flags & (O_ACCMODE | O_APPEND | O_NONBLOCK));
+	f = vproc_proxy_file(f_flags, home, pid, home_fd, deputy);
 	if (IS_ERR(f)) {
-		kfree(p);
 		put_unused_fd(fd);
 		return PTR_ERR(f);
 	}
-	/* Positioned I/O travels as pread64/pwrite64 (sysfwd); any other
-	 * (preadv, splice, sendfile at an offset) fails with ESPIPE rather
-	 * than use the home file's own offset. */
-	f->f_mode &= ~(FMODE_PREAD | FMODE_PWRITE);
 	fd_install(fd, f);
 	return fd;
 }

@@ -155,17 +155,7 @@ impl Migrator {
         }
         let mut refs: [Option<&[u8]>; 6] = [None; 6];
         for (i, arg) in sh.args.iter().enumerate() {
-            let carries = matches!(
-                arg,
-                Arg::Path
-                    | Arg::PathOrNull
-                    | Arg::In(_)
-                    | Arg::InOut(_)
-                    | Arg::InLen(_)
-                    | Arg::InArr(..)
-                    | Arg::MsgIn(_)
-            );
-            if carries && !null[i] {
+            if sf::carries_in(*arg) && !null[i] {
                 refs[i] = Some(&ins[i]);
             }
         }
@@ -371,16 +361,7 @@ impl Migrator {
         let mut rest: &mut [u8] = &mut room;
         for (i, a) in sh.args.iter().enumerate() {
             let out_n = room_of(*a);
-            let carries_in = matches!(
-                a,
-                Arg::Path
-                    | Arg::PathOrNull
-                    | Arg::In(_)
-                    | Arg::InOut(_)
-                    | Arg::InLen(_)
-                    | Arg::InArr(..)
-                    | Arg::MsgIn(_)
-            );
+            let carries_in = sf::carries_in(*a);
             if out_n == 0 && !carries_in && !matches!(a, Arg::OutLen(_)) {
                 continue;
             }

@@ -392,6 +392,15 @@ pub fn new_fd_flags(sh: &Shape, args: &[u64; 6]) -> Option<(bool, u32)> {
     }
 }
 
+/// Whether argument `a` is a pointer whose bytes the call reads (they
+/// travel with the request; NULL is allowed for some).
+pub fn carries_in(a: Arg) -> bool {
+    matches!(
+        a,
+        Path | PathOrNull | In(_) | InOut(_) | InLen(_) | InArr(..) | MsgIn(_)
+    )
+}
+
 /// How many bytes argument `i` of `sh` carries in (`None`: none, or NULL
 /// is allowed and it is not a pointer that carries in).
 fn in_len(a: Arg, args: &[u64; 6]) -> Option<u32> {
