@@ -80,6 +80,22 @@ check_eq "1->2->3: every path answer is the unmoved run's" \
 check_eq "1->2->3: the file it created is at home only" "made no no" \
     "$(on 1 'cat /tmp/th/made') $(on 2 '[ -e /tmp/th/made ] && echo yes || echo no') $(on 3 '[ -e /tmp/th/made ] && echo yes || echo no')"
 
+# --- a plain user's moved process gets at home what the user may, no
+# more: the deputy does its calls with its credentials (root's file
+# unreadable, the user's own created with the user as owner).
+if on 1 'command -v perl' >/dev/null 2>&1; then
+    on 1 'rm -f /tmp/us.* /tmp/us-made; echo secret > /tmp/us.root; chmod 600 /tmp/us.root'
+    on 1 "cd /tmp; su user -c \"perl -e 'select(undef, undef, undef, 0.1) until -e q{/tmp/us.go};
+          print open(my \\\$f, q{<}, q{/tmp/us.root}) ? qq{read\n} : qq{denied \\\$!\n};
+          open(my \\\$g, q{>}, q{/tmp/us-made}) or die; print qq{made\n}'\" > /tmp/us.out 2>&1 & echo \$! > /tmp/us.pid; wait \$!; echo \$? > /tmp/us.status" >/dev/null 2>&1 &
+    pid=$(on 1 'for i in $(seq 50); do p=$(pgrep -u user -x perl) && break; sleep 0.1; done; echo $p')
+    check_eq "user: the user moves their process (goto 2)" ok "$(on 1 "su user -c 'echo 2 > /proc/$pid/goto' && echo ok")"
+    on 1 'touch /tmp/us.go'
+    check_eq "user: it ends with status 0" 0 "$(on 1 'for i in $(seq 100); do [ -s /tmp/us.status ] && break; sleep 0.2; done; cat /tmp/us.status')"
+    check_eq "user: root's file at home is denied to it, its own file is made" "denied Permission denied made" "$(on 1 'echo $(cat /tmp/us.out)')"
+    check_eq "user: the file it made at home is the user's" user "$(on 1 'stat -c %U /tmp/us-made')"
+fi
+
 # --- interval timers move with the process: alarm(3) set before a move at
 # 1 s fires once, about 3 s after it was set, on node 2; the deputy's own
 # timer is disarmed (no second SIGALRM from home).
