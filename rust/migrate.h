@@ -83,5 +83,9 @@ extern const struct file_operations vproc_proxy_fops;
  * access mode, append and nonblock bits (proxy.c); ERR_PTR on failure. */
 struct file *vproc_proxy_file(unsigned int f_flags, unsigned int home,
 			      int pid, int fd, u64 deputy);
+/* Whether current stopped inside a relative nanosleep a move carries
+ * (task.c): its clock, deadline as current sees it, and rmtp. */
+bool vproc_sleep_interrupted(int *clock, long long *deadline,
+			     unsigned long long *rmtp);
 
 #endif /* VPROC_MIGRATE_H */

@@ -36,8 +36,8 @@ mod twork;
 
 pub(crate) use fds::{close_all, fds, install_proxy, open_node_dev, reinstall_files};
 pub(crate) use mm::{
-    current_exec_id, hash_area, map, peek, read_pages, unmap, vmas, wipe_mm, write_mem, Mm, Task,
-    VmaInfo,
+    clocks, current_exec_id, hash_area, map, peek, read_pages, unmap, vmas, wipe_mm, write_mem, Mm,
+    Task, VmaInfo,
 };
 pub(crate) use proxy::{fd_io, fd_ioctl, user_read, user_write, ProxyFile, ProxyIo, ProxyReg};
 pub(crate) use regs::{capture_regs, restore_regs};
@@ -49,7 +49,7 @@ pub(crate) use sysfwd::{
     user_path, SysBuf, SysHook, SysReg,
 };
 pub(crate) use task::{itimers_clear, refusal, Boost, TaskImage, TASK_LEN};
-pub(crate) use twork::{current_tgid, module_refs, spawn, task_work, TaskWork};
+pub(crate) use twork::{current_tgid, in_vdso, module_refs, spawn, task_work, TaskWork};
 
 // The constants C and Rust share: `rust/shim.h` defines them for the C side
 // (which checks them against the kernel's structs), `logic` for the Rust

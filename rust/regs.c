@@ -3,6 +3,7 @@
  * Registers and FPU state of the calling task, read as a core dump does
  * and written as ptrace does.
  */
+#include <asm/unistd.h>
 #include "migrate.h"
 
 static_assert(sizeof(struct user_regs_struct) == VPROC_MIG_GREGS_LEN);
@@ -52,16 +53,25 @@ int vproc_shim_mig_get_regs(void *gregs, void *xstate, size_t xmax,
 			    size_t *xlen, unsigned int *xkind)
 {
 	struct user_regs_struct *r = gregs;
+	unsigned long long rmtp;
+	long long deadline;
 	size_t n;
-	int err;
+	int clock, err;
 
 	err = get_regset(find_regset(NT_PRSTATUS), r, sizeof(*r), &n);
 	if (err)
 		return err;
 	if (n != sizeof(*r))
 		return -EIO;
-	/* Interrupted in a syscall: resume by running it again. */
-	if ((long)r->orig_ax >= 0) {
+	/*
+	 * Interrupted in a syscall: resume by running it again; a relative
+	 * nanosleep goes on with what is left of it (restart_syscall(2),
+	 * set up again on arrival: vproc_shim_mig_resume_time).
+	 */
+	if (vproc_sleep_interrupted(&clock, &deadline, &rmtp)) {
+		r->ax = __NR_restart_syscall;
+		r->ip -= 2;
+	} else if ((long)r->orig_ax >= 0) {
 		switch ((long)r->ax) {
 		case -ERESTARTSYS:
 		case -ERESTARTNOINTR:

@@ -369,6 +369,14 @@ struct vproc_mig_task {
 	int oom_score_adj, oom_score_adj_min;
 	int thp_disable;		/* prctl(PR_GET_THP_DISABLE) */
 	unsigned int subreaper;		/* PR_SET_CHILD_SUBREAPER */
+	/* Clocks (issue 16, item 5): CLOCK_MONOTONIC as the process saw it
+	 * when it stopped (its time namespace's offset included); a relative
+	 * nanosleep() it was in: the clock (-1: none), the deadline as it
+	 * sees that clock, where the remaining time goes (0: nowhere). */
+	long long clock_mono;
+	int sleep_clock;
+	long long sleep_deadline;
+	unsigned long long sleep_rmtp;
 };
 /* What decides whether current can move (logic::mig_policy::refusal
  * decides). Read in its own context. */
@@ -391,6 +399,20 @@ int vproc_shim_mig_get_task(struct vproc_mig_task *out);
  * no_new_privs, the dumpable mode, the interval timers, oom_score_adj,
  * PR_SET_THP_DISABLE and PR_SET_CHILD_SUBREAPER. */
 int vproc_shim_mig_set_task(const struct vproc_mig_task *in);
+/*
+ * The time current resumes with, after the image is applied: waits until
+ * its CLOCK_MONOTONIC is past the one it stopped at (it never goes back),
+ * and goes on with the nanosleep it was in for what is left of it (the
+ * registers @gregs run restart_syscall(2), or return 0 when the sleep
+ * ended meanwhile). -EINVAL for an image that does not add up.
+ */
+int vproc_shim_mig_resume_time(const struct vproc_mig_task *in, void *gregs);
+/* @t's CLOCK_MONOTONIC and CLOCK_BOOTTIME now, as it sees them (its time
+ * namespace's offsets added); -ESRCH when it has no namespaces left. */
+int vproc_shim_task_clocks(struct task_struct *t, unsigned long long *mono,
+			   unsigned long long *boot);
+/* This node's CLOCK_BOOTTIME in ns. */
+unsigned long long vproc_shim_boot_ns(void);
 /* Disarms current's interval timers (a deputy's: the process took them). */
 void vproc_shim_mig_itimers_clear(void);
 
@@ -679,11 +701,21 @@ long long vproc_shim_sys_call(unsigned int nr, const unsigned long long *args,
  * module_put_and_kthread_exit() does for kernel threads.
  */
 #define VPROC_TWORK_RETURN (-1)
-typedef int (*vproc_twork_fn)(void *data);
+/*
+ * Or VPROC_TWORK_LATER: not now; @fn runs again about a tick later (the
+ * task having run user code meanwhile), @tries then one more. @tries is
+ * INT_MAX when @t is exiting, and -1 when @t exited before it could run
+ * again: then @fn only releases @data (from a kernel worker).
+ */
+#define VPROC_TWORK_LATER (-2)
+typedef int (*vproc_twork_fn)(void *data, int tries);
 int vproc_shim_task_work(struct task_struct *t, int signal, vproc_twork_fn fn,
 			 void *data);
 /* The calling task's thread group id. */
 int vproc_shim_current_tgid(void);
+/* Whether the calling task's user instruction pointer is inside its vdso
+ * (a clock read half done: the clocks it reads there differ by node). */
+int vproc_shim_ip_in_vdso(void);
 /* This module's reference count (what keeps rmmod from unloading it). */
 int vproc_shim_module_refs(void);
 /* Starts @path @argv (NULL-terminated) as root, detached. */

@@ -6,15 +6,23 @@
  */
 #include <asm/unistd.h>
 #include <linux/oom.h>
+#include <linux/kallsyms.h>
+#include <linux/sched/task_stack.h>
 #include <linux/prctl.h>
+#include <linux/time_namespace.h>
 #include "migrate.h"
 
 /*
  * Whether @t lives in this node's initial namespaces (user, pid, mount,
- * uts, ipc, net, time, cgroup): only there do its ids, capabilities and
+ * uts, ipc, net, cgroup): only there do its ids, capabilities and
  * paths mean on the destination what they mean here. A process in any
  * other is refused rather than restored into the initial ones (where
- * `unshare -Ur`'s capabilities would become root's).
+ * `unshare -Ur`'s capabilities would become root's). A time namespace is
+ * the exception: what it changes (the offsets of CLOCK_MONOTONIC and
+ * CLOCK_BOOTTIME) is carried as the clocks the process sees, and every
+ * destination but home starts it in one of its own (see vproc-restore);
+ * only one its children would not share (unshare(CLONE_NEWTIME)) or one a
+ * user namespace owns is refused.
  */
 static bool vproc_init_namespaces(struct task_struct *t)
 {
@@ -25,8 +33,9 @@ static bool vproc_init_namespaces(struct task_struct *t)
 	       ns->uts_ns == init->uts_ns && ns->ipc_ns == init->ipc_ns &&
 	       ns->mnt_ns == init->mnt_ns &&
 	       ns->pid_ns_for_children == init->pid_ns_for_children &&
-	       ns->net_ns == init->net_ns && ns->time_ns == init->time_ns &&
-	       ns->time_ns_for_children == init->time_ns_for_children &&
+	       ns->net_ns == init->net_ns &&
+	       ns->time_ns == ns->time_ns_for_children &&
+	       ns->time_ns->user_ns == &init_user_ns &&
 	       ns->cgroup_ns == init->cgroup_ns;
 }
 
@@ -123,6 +132,141 @@ void vproc_shim_mig_itimers_clear(void)
 
 	for (i = 0; i < 3; i++)
 		itimer_set(i, zero);
+}
+
+/* The offset current's time namespace adds to clock @c (0: none). */
+static s64 clock_offset_ns(clockid_t c)
+{
+	const struct timens_offsets *o = &current->nsproxy->time_ns->offsets;
+
+	switch (c) {
+	case CLOCK_MONOTONIC:
+		return timespec64_to_ns(&o->monotonic);
+	case CLOCK_BOOTTIME:
+		return timespec64_to_ns(&o->boottime);
+	default:
+		return 0;
+	}
+}
+
+/* Clock @c of this node (the hrtimer bases a nanosleep uses), 0 for others. */
+static s64 clock_host_ns(clockid_t c)
+{
+	switch (c) {
+	case CLOCK_REALTIME:
+		return ktime_get_real_ns();
+	case CLOCK_MONOTONIC:
+		return ktime_get_ns();
+	case CLOCK_BOOTTIME:
+		return ktime_get_boottime_ns();
+	case CLOCK_TAI:
+		return ktime_get_clocktai_ns();
+	default:
+		return 0;
+	}
+}
+
+static bool sleep_clock_ok(long c)
+{
+	return c == CLOCK_REALTIME || c == CLOCK_MONOTONIC ||
+	       c == CLOCK_BOOTTIME || c == CLOCK_TAI;
+}
+
+/*
+ * Whether current was stopped for its move inside a relative nanosleep()
+ * or clock_nanosleep() (or its restart) on a clock a move carries: the
+ * kernel then set up its restart (hrtimer_nanosleep_restart, known by
+ * name: it is static) with the deadline in the clock's base. Gives the
+ * clock, the deadline as current sees that clock, and where the remaining
+ * time goes (0: nowhere).
+ */
+bool vproc_sleep_interrupted(int *clock, long long *deadline,
+			     unsigned long long *rmtp)
+{
+	const struct pt_regs *regs = task_pt_regs(current);
+	const struct restart_block *rb = &current->restart_block;
+	const char *fn = "hrtimer_nanosleep_restart";
+	char name[KSYM_SYMBOL_LEN];
+	size_t n = strlen(fn);
+
+	if ((long)regs->orig_ax < 0 ||
+	    (long)regs->ax != -ERESTART_RESTARTBLOCK)
+		return false;
+	sprint_symbol_no_offset(name, (unsigned long)rb->fn);
+	/* (a compiler may suffix a static function's name: "fn.llvm.N") */
+	if (strncmp(name, fn, n) || (name[n] && name[n] != '.'))
+		return false;
+	if (rb->nanosleep.type == TT_COMPAT ||
+	    !sleep_clock_ok(rb->nanosleep.clockid))
+		return false;
+	*clock = rb->nanosleep.clockid;
+	*deadline = rb->nanosleep.expires + clock_offset_ns(*clock);
+	*rmtp = rb->nanosleep.type == TT_NATIVE ?
+			(unsigned long)rb->nanosleep.rmtp : 0;
+	return true;
+}
+
+int vproc_shim_mig_resume_time(const struct vproc_mig_task *in, void *gregs)
+{
+	struct user_regs_struct *r = gregs;
+	s64 now = ktime_get_ns() + clock_offset_ns(CLOCK_MONOTONIC), left;
+	long long ts[2];
+	unsigned long long args[6];
+	struct vproc_sys_buf b = { .arg = 2, .len = sizeof(ts), .in = ts };
+	bool notify;
+	long long ret;
+
+	if (now < in->clock_mono) {
+		s64 wait = in->clock_mono - now;
+
+		if (wait > NSEC_PER_SEC) {
+			pr_info_ratelimited("vproc: the clocks of two nodes differ by more than a move estimated (%lld ms)\n",
+					    wait / NSEC_PER_MSEC);
+			wait = NSEC_PER_SEC;
+		}
+		fsleep(wait / NSEC_PER_USEC + 1);
+	}
+	if (in->sleep_clock < 0)
+		return 0;
+	if (!sleep_clock_ok(in->sleep_clock) || r->ax != __NR_restart_syscall ||
+	    in->sleep_rmtp >= TASK_SIZE)
+		return -EINVAL;
+	left = in->sleep_deadline -
+	       (clock_host_ns(in->sleep_clock) + clock_offset_ns(in->sleep_clock));
+	if (left < NSEC_PER_MSEC) {
+		/* Its sleep ended while it moved: the call returns 0. */
+		r->ax = 0;
+		r->ip += 2;
+		return 0;
+	}
+	/*
+	 * What is left, as the kernel would restart it: the call made here
+	 * with a signal pending returns at once, having set up current's
+	 * restart (the deadline in this node's clock) and written what
+	 * remains to rmtp, as on the source. The registers then run
+	 * restart_syscall(2).
+	 */
+	ts[0] = left / NSEC_PER_SEC;
+	ts[1] = left % NSEC_PER_SEC;
+	args[0] = in->sleep_clock;
+	args[1] = 0;
+	args[2] = 0;
+	args[3] = in->sleep_rmtp;
+	args[4] = args[5] = 0;
+	notify = test_and_set_tsk_thread_flag(current, TIF_NOTIFY_SIGNAL);
+	ret = vproc_shim_sys_call(__NR_clock_nanosleep, args, &b, 1);
+	if (!notify)
+		clear_tsk_thread_flag(current, TIF_NOTIFY_SIGNAL);
+	if (ret == -ERESTART_RESTARTBLOCK)
+		return 0;
+	if (ret == 0) {
+		r->ax = 0;
+		r->ip += 2;
+		return 0;
+	}
+	pr_info_ratelimited("vproc: an interrupted sleep cannot go on here: %lld\n",
+			    ret);
+	return ret < 0 ? (int)ret : -EIO;
 }
 
 int vproc_shim_mig_get_task(struct vproc_mig_task *o)
@@ -230,6 +374,15 @@ int vproc_shim_mig_get_task(struct vproc_mig_task *o)
 
 		if (err)
 			return err;
+	}
+	o->clock_mono = ktime_get_ns() + clock_offset_ns(CLOCK_MONOTONIC);
+	o->sleep_clock = -1;
+	{
+		int c;
+
+		if (vproc_sleep_interrupted(&c, &o->sleep_deadline,
+					    &o->sleep_rmtp))
+			o->sleep_clock = c;
 	}
 	o->oom_score_adj = current->signal->oom_score_adj;
 	o->oom_score_adj_min = current->signal->oom_score_adj_min;

@@ -10,6 +10,12 @@ pub(crate) fn now_ns() -> u64 {
     unsafe { shim::vproc_shim_now_ns() }
 }
 
+/// CLOCK_BOOTTIME nanoseconds (suspended time included).
+pub(crate) fn boot_ns() -> u64 {
+    // SAFETY: no preconditions.
+    unsafe { shim::vproc_shim_boot_ns() }
+}
+
 /// Wall-clock seconds and milliseconds since the epoch.
 pub(crate) fn wall() -> (i64, u32) {
     let (mut s, mut ms) = (0i64, 0u32);

@@ -3,20 +3,61 @@
  * Running code in a task (task work), starting programs, and small
  * helpers of the calling task.
  */
+#include <linux/sched/task_stack.h>
+#include <linux/workqueue.h>
+#include <asm/vdso.h>
 #include "migrate.h"
 
 struct vproc_twork {
 	struct callback_head cb;
 	vproc_twork_fn fn;
 	void *data;
+	int tries;			/* times @fn asked to run later */
+	struct task_struct *task;	/* held while @later waits */
+	struct timer_list later;
+	struct work_struct cancel;
 };
+
+static void vproc_twork_run(struct callback_head *cb);
+
+/* @t can no longer run it (it exited meanwhile): @fn releases @data. */
+static void vproc_twork_cancel(struct work_struct *ws)
+{
+	struct vproc_twork *w = container_of(ws, struct vproc_twork, cancel);
+
+	w->fn(w->data, -1);
+	kfree(w);
+	module_put(THIS_MODULE);
+}
+
+/* A tick after @fn asked to run later: queued again (from a timer: a task
+ * work added while task works run would run at once, in the same pass). */
+static void vproc_twork_later(struct timer_list *tl)
+{
+	struct vproc_twork *w = timer_container_of(w, tl, later);
+	struct task_struct *t = w->task;
+
+	init_task_work(&w->cb, vproc_twork_run);
+	if (task_work_add(t, &w->cb, TWA_SIGNAL)) {
+		INIT_WORK(&w->cancel, vproc_twork_cancel);
+		schedule_work(&w->cancel);
+	}
+	put_task_struct(t);
+}
 
 static void vproc_twork_run(struct callback_head *cb)
 {
 	struct vproc_twork *w = container_of(cb, struct vproc_twork, cb);
+	int code;
 
-	int code = w->fn(w->data);
-
+	code = w->fn(w->data, current->flags & PF_EXITING ? INT_MAX : w->tries);
+	if (code == VPROC_TWORK_LATER) {
+		w->tries++;
+		w->task = get_task_struct(current);
+		timer_setup(&w->later, vproc_twork_later, 0);
+		mod_timer(&w->later, jiffies + 1);
+		return;
+	}
 	kfree(w);
 	/* Run during the task's exit: it is exiting already. */
 	if (code >= 0 && !(current->flags & PF_EXITING)) {
@@ -38,6 +79,7 @@ int vproc_shim_task_work(struct task_struct *t, int signal, vproc_twork_fn fn,
 		return -ENOMEM;
 	w->fn = fn;
 	w->data = data;
+	w->tries = 0;
 	init_task_work(&w->cb, vproc_twork_run);
 	__module_get(THIS_MODULE);
 	err = task_work_add(t, &w->cb, signal ? TWA_SIGNAL : TWA_RESUME);
@@ -72,6 +114,18 @@ int vproc_shim_spawn(const char *path, const char *const *argv)
 	if (!info)
 		return -ENOMEM;
 	return call_usermodehelper_exec(info, UMH_WAIT_EXEC);
+}
+
+int vproc_shim_ip_in_vdso(void)
+{
+	struct mm_struct *mm = current->mm;
+	unsigned long ip = instruction_pointer(task_pt_regs(current));
+	const struct vdso_image *img;
+
+	if (!mm || !mm->context.vdso)
+		return false;
+	img = mm->context.vdso_image;
+	return img && ip - (unsigned long)mm->context.vdso < img->size;
 }
 
 void vproc_shim_msleep(unsigned int ms)

@@ -94,6 +94,8 @@ fn begin_round_trip() {
         vdso: 0x7fff6000,
         deputy: 0x1234_5678_9abc,
         ident: ident(),
+        mono_ns: 727_000_000_123,
+        boot_ns: 728_000_000_456,
     };
     let mut buf = vec![0u8; 1000];
     let n = {
@@ -133,6 +135,15 @@ fn begin_round_trip() {
             ..b
         },
         Begin { home: 0, ..b },
+        // A clock no time namespace can continue.
+        Begin {
+            mono_ns: CLOCK_MAX_NS + 1,
+            ..b
+        },
+        Begin {
+            boot_ns: u64::MAX,
+            ..b
+        },
         // No deputy id; (uid_t)-1; a capability other than the DAC ones.
         Begin { deputy: 0, ..b },
         Begin {

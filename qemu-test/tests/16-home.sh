@@ -174,12 +174,59 @@ if on 1 'command -v perl' >/dev/null 2>&1; then
     on 1 "ipcrm -s $semid" || true
 fi
 
-# (The python programs wait with select(), a relative timeout: python's
-# time.sleep() sleeps to an absolute CLOCK_MONOTONIC deadline, and the
-# nodes' monotonic clocks differ by their uptimes, which a move does not
-# carry yet: after a node's reboot in 14-fault-matrix, a time.sleep(0.1)
-# interrupted by a move to it slept 12 minutes there. README, known
-# differences.)
+# --- clocks (item 5): CLOCK_MONOTONIC and CLOCK_BOOTTIME never go back
+# across moves (the nodes booted at other times: every destination but home
+# starts the process in a time namespace continuing its clocks), and a
+# relative nanosleep() interrupted by a move sleeps only what was left.
+# clock_run TAG CMD: starts CMD at node 1 under a shell that waits for it;
+# prints its PID once it printed "ready".
+clock_run() {
+    on 1 "rm -f /tmp/$1.*; cd /tmp; ( date +%s%N > /tmp/$1.t0; $2 > /tmp/$1.out 2>&1 & echo \$! > /tmp/$1.pid; wait \$!; echo \$? > /tmp/$1.status; date +%s%N > /tmp/$1.t1 ) &" >/dev/null 2>&1
+    on 1 "for i in \$(seq 100); do grep -q ready /tmp/$1.out 2>/dev/null && break; sleep 0.1; done; cat /tmp/$1.pid"
+}
+clock_end() {
+    on 1 "for i in \$(seq 150); do [ -s /tmp/$1.status ] && break; sleep 0.2; done; cat /tmp/$1.status"
+}
+pid=$(clock_run ck "vproc-clock watch 9")
+sleep 1
+check_eq "clock: a process reading its clocks goes to node 2" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
+sleep 1.5
+check_eq "clock: then to node 3" ok "$(on 1 "echo 3 > /proc/$pid/goto && echo ok")"
+sleep 1.5
+check_eq "clock: then home" ok "$(on 1 "echo 1 > /proc/$pid/goto && echo ok")"
+check_eq "clock: it ends with status 0" 0 "$(clock_end ck)"
+check_match "clock: its CLOCK_MONOTONIC and CLOCK_BOOTTIME never went back, the largest step was a freeze (< 5 s)" \
+    "^back 0 0 jump [0-9]{1,4}$" "$(on 1 'grep ^back /tmp/ck.out')"
+# A clock far from every node's: a process in a time namespace of its own
+# 1000 s ahead (unshare -T, as root) moves, and its clocks go on from there.
+if on 1 'unshare -T --fork --monotonic 1000 --boottime 1000 true' >/dev/null 2>&1; then
+    pid=$(clock_run cn "unshare -T --fork --monotonic 1000 --boottime 1000 vproc-clock watch 6")
+    pid=$(on 1 "for i in \$(seq 50); do p=\$(pgrep -P $pid -x vproc-clock) && break; sleep 0.1; done; echo \$p")
+    sleep 1
+    check_eq "clock: a process in a time namespace 1000 s ahead goes to node 2" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
+    check_match "clock: there its CLOCK_MONOTONIC is still 1000 s ahead of node 1's" "^ahead (99[89]|100[0-2])$" \
+        "$(on 2 "awk '/^monotonic/ { print \$2 }' /proc/$pid/timens_offsets" | { read o; u=$(on 2 'cut -d. -f1 /proc/uptime'); h=$(on 1 'cut -d. -f1 /proc/uptime'); echo "ahead $((o + u - h))"; })"
+    sleep 1.5
+    check_eq "clock: and comes home" ok "$(on 1 "echo 1 > /proc/$pid/goto && echo ok")"
+    check_eq "clock: it ends with status 0" 0 "$(clock_end cn)"
+    check_match "clock: its clocks never went back" "^back 0 0 jump [0-9]{1,4}$" "$(on 1 'grep ^back /tmp/cn.out')"
+fi
+# A 10 s nanosleep() moved at 4 s ends about 10 s after it began (before,
+# it slept its 10 s again on node 2: 14 s), uninterrupted (no EINTR).
+pid=$(clock_run sl "vproc-clock sleep 10")
+sleep 3.5
+check_eq "sleep: a process in a 10 s nanosleep goes to node 2" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
+check_eq "sleep: it sleeps there" S "$(on 2 "awk '{ print \$3 }' /proc/$pid/stat")"
+check_eq "sleep: it ends with status 0" 0 "$(clock_end sl)"
+check_match "sleep: its nanosleep ended after 10 s of its clock, without EINTR" "^slept (9[89][0-9][0-9]|10[0-9][0-9][0-9]) eintr 0$" \
+    "$(on 1 'cat /tmp/sl.out | grep ^slept')"
+check_match "sleep: at home, 10-11.9 s passed from its start to its end" "^1[01]$" \
+    "$(on 1 'echo $(( ($(cat /tmp/sl.t1) - $(cat /tmp/sl.t0)) / 1000000000 ))')"
+
+# (The python programs wait with select(), as they did before the clocks
+# moved with a process: python's time.sleep() sleeps to an absolute
+# CLOCK_MONOTONIC deadline, and after a node's reboot in 14-fault-matrix a
+# time.sleep(0.1) interrupted by a move to it slept 12 minutes there.)
 # --- readiness: poll on a pipe at home that is still empty waits (a poll
 # with a 1 s timeout times out), and wakes when home's writer writes (8 s
 # after the start); before, a proxy always said ready.

@@ -176,6 +176,15 @@ pub(crate) struct Peek {
     pub(crate) ident: Ident,
 }
 
+/// Task `t`'s CLOCK_MONOTONIC and CLOCK_BOOTTIME now, as it sees them
+/// (its time namespace's offsets added), in ns.
+pub(crate) fn clocks(t: &Task) -> Result<(u64, u64)> {
+    let (mut m, mut b) = (0u64, 0u64);
+    // SAFETY: a task reference held by `t`; valid pointers.
+    to_result(unsafe { shim::vproc_shim_task_clocks(t.0.as_ptr(), &mut m, &mut b) })?;
+    Ok((m, b))
+}
+
 /// Where process `pid`'s vdso area and text are, its working directory,
 /// cgroup and file system identity.
 pub(crate) fn peek(t: &Task) -> Result<Peek> {

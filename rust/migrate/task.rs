@@ -112,6 +112,18 @@ impl TaskImage {
         to_result(unsafe { shim::vproc_shim_mig_set_task(&*self.0) })
     }
 
+    /// Sets the calling task's clocks going on from the image's (see
+    /// `vproc_shim_mig_resume_time`): `gregs`, the registers it resumes
+    /// with, may change (an interrupted sleep that ended meanwhile
+    /// returns 0).
+    pub(crate) fn resume_time(&self, gregs: &mut [u8]) -> Result {
+        if gregs.len() != shim::VPROC_MIG_GREGS_LEN as usize {
+            return Err(EINVAL);
+        }
+        // SAFETY: a valid struct; `gregs` has the size the shim writes.
+        to_result(unsafe { shim::vproc_shim_mig_resume_time(&*self.0, gregs.as_mut_ptr().cast()) })
+    }
+
     /// Its name.
     pub(crate) fn comm(&self) -> &[u8] {
         let c = &self.0.comm;

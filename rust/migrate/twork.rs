@@ -12,15 +12,37 @@ pub(crate) trait TaskWork: Send + Sync + 'static {
     /// Runs in the task; `Some(status)`: the task then exits with that
     /// wait(2) status (after this returned: every value it held dropped).
     fn run(self: Arc<Self>) -> Option<i32>;
+
+    /// Whether to run a little later rather than now (asked before
+    /// [`run`](Self::run), in the task, at most [`LATER_MAX`] times).
+    fn later(&self) -> bool {
+        false
+    }
+
+    /// The task exited before it could run again after [`later`](Self::later):
+    /// called from a kernel worker instead of `run`.
+    fn cancel(self: Arc<Self>) {}
 }
+
+/// How many times a task work may put itself off (a tick each: about 2 s).
+pub(crate) const LATER_MAX: i32 = 2000;
 
 /// # Safety
 ///
 /// `data` comes from `Arc::<T>::into_raw` in [`task_work`], used once.
-unsafe extern "C" fn twork_tramp<T: TaskWork>(data: *mut c_void) -> c_int {
-    // SAFETY: `data` came from `Arc::into_raw` in `task_work` and is
-    // consumed exactly once, here.
+unsafe extern "C" fn twork_tramp<T: TaskWork>(data: *mut c_void, tries: c_int) -> c_int {
+    // SAFETY: `data` came from `Arc::into_raw` in `task_work` (or below)
+    // and is consumed exactly once per call, here.
     let a = unsafe { Arc::from_raw(data.cast::<T>()) };
+    if tries < 0 {
+        a.cancel();
+        return shim::VPROC_TWORK_RETURN;
+    }
+    if tries < LATER_MAX && a.later() {
+        // Kept for the next call.
+        let _ = Arc::into_raw(a);
+        return shim::VPROC_TWORK_LATER;
+    }
     match a.run() {
         Some(status) => status.max(0),
         None => shim::VPROC_TWORK_RETURN,
@@ -47,6 +69,13 @@ pub(crate) fn task_work<T: TaskWork>(t: &Task, interrupt: bool, w: Arc<T>) -> Re
         return Err(Error::from_errno(r));
     }
     Ok(())
+}
+
+/// Whether the calling task stopped inside its vdso (a clock read half
+/// done).
+pub(crate) fn in_vdso() -> bool {
+    // SAFETY: no preconditions.
+    unsafe { shim::vproc_shim_ip_in_vdso() != 0 }
 }
 
 /// The calling task's process id.

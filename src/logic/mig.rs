@@ -54,7 +54,8 @@ pub mod sysfwd;
 #[allow(unused_imports)]
 pub use areas::{
     check_begin, check_begin_body, read_area_count, read_begin, vma_flags, write_areas,
-    write_begin, Begin, BeginText, Ident, Vma, CAP_FS_MASK, CGROUP_MAX, CWD_MAX, MAX_GROUPS,
+    write_begin, Begin, BeginText, Ident, Vma, CAP_FS_MASK, CGROUP_MAX, CLOCK_MAX_NS, CWD_MAX,
+    MAX_GROUPS,
 };
 #[allow(unused_imports)]
 pub use commit::{

@@ -88,6 +88,14 @@ impl Migrator {
             pr_info_ratelimited!("migrate: pid {} cannot move: {}\n", pid, why);
             Err(if why == "exiting" { ESRCH } else { EOPNOTSUPP })
         };
+        if sm::in_vdso() {
+            // Still in its vdso after LATER_MAX ticks (see GotoReq::later).
+            if let Some(o) = &out {
+                self.abort(pid, o);
+            }
+            pr_info_ratelimited!("migrate: pid {} stays in its vdso: try again\n", pid);
+            return Err(EAGAIN);
+        }
         if let Some(why) = sm::refusal() {
             if let Some(o) = &out {
                 self.abort(pid, o);
@@ -414,6 +422,8 @@ impl Migrator {
 /// `GotoReq` result plumbing for a `goto` write.
 #[pin_data]
 pub(super) struct GotoReq {
+    /// The process.
+    pub(super) pid: u32,
     pub(super) dest: u8,
     /// A node's request to answer with the outcome (a `Goto` from home).
     pub(super) reply: Option<(u8, u64)>,
@@ -429,21 +439,44 @@ pub(super) struct GotoReq {
     pub(super) cv: CondVar,
 }
 
+impl GotoReq {
+    /// Tells the asker (a waiting writer, or the node that asked) how the
+    /// move of `pid` ended.
+    fn finish(&self, pid: u32, r: Result) {
+        if let Some((node, req)) = self.reply {
+            let v = match r {
+                Ok(()) => 0,
+                Err(e) => i64::from(e.to_errno()),
+            };
+            self.m.respond(node, req, pid, v, &[]);
+        }
+        *self.result.lock() = Some(r);
+        self.cv.notify_all();
+    }
+}
+
 impl sm::TaskWork for GotoReq {
     fn run(self: Arc<Self>) -> Option<i32> {
         let pid = sm::current_tgid();
-        let done = |r: Result| {
-            if let Some((node, req)) = self.reply {
-                let v = match r {
-                    Ok(()) => 0,
-                    Err(e) => i64::from(e.to_errno()),
-                };
-                self.m.respond(node, req, pid, v, &[]);
-            }
-            *self.result.lock() = Some(r);
-            self.cv.notify_all();
-        };
+        let done = |r: Result| self.finish(pid, r);
         let out = self.out.lock().take();
         self.m.emigrate(self.dest, out, self.boost, &done)
+    }
+
+    /// Stopped inside its vdso, the process is in the middle of a clock
+    /// read whose data pages are this node's: resumed elsewhere, it would
+    /// mix two nodes' clocks (and time namespace layouts). It runs on for
+    /// a tick, and is asked again.
+    fn later(&self) -> bool {
+        sm::in_vdso()
+    }
+
+    /// It exited while it ran on: nothing moves.
+    fn cancel(self: Arc<Self>) {
+        if let Some(out) = self.out.lock().take() {
+            self.m.abort(self.pid, &out);
+        }
+        self.m.unbusy(self.pid);
+        self.finish(self.pid, Err(ESRCH));
     }
 }

@@ -193,6 +193,18 @@ impl Migrator {
             let _ = write!(a7, "{}{}", if i > 0 { "," } else { "" }, g);
         }
         let _ = write!(a7, "\0");
+        // The offsets of the time namespace it is started in: its
+        // CLOCK_MONOTONIC and CLOCK_BOOTTIME go on from what it saw when
+        // Begin was written (late by Begin's transit time; the restore
+        // waits out any difference the other way).
+        let off = |seen: u64, here: u64| (seen as i64).wrapping_sub(here as i64);
+        let mut a8 = crate::logic::fmtbuf::FmtBuf::<48>::new();
+        let _ = write!(
+            a8,
+            "{}:{}\0",
+            off(b.mono_ns, now_ns()),
+            off(b.boot_ns, crate::sys::time::boot_ns())
+        );
         fn c(b: &[u8]) -> Result<&CStr> {
             CStr::from_bytes_with_nul(b).map_err(|_| EINVAL)
         }
@@ -207,6 +219,7 @@ impl Migrator {
                 c(&cwd)?,
                 c(&cg)?,
                 c(a7.as_bytes())?,
+                c(a8.as_bytes())?,
             ],
         )
     }
@@ -478,7 +491,13 @@ impl Migrator {
                     for s in c.sigs.chunks_exact(mig::SIGINFO_LEN) {
                         let _ = sm::queue_signal(s);
                     }
-                    sm::restore_regs(c.gregs, c.xstate, c.xkind)?;
+                    let mut gregs = [0u8; mig::GREGS_LEN];
+                    if c.gregs.len() != gregs.len() {
+                        return Err(EPROTO);
+                    }
+                    gregs.copy_from_slice(c.gregs);
+                    task.resume_time(&mut gregs)?;
+                    sm::restore_regs(&gregs, c.xstate, c.xkind)?;
                     if !deputy {
                         // Known before Go so that its exit is reported
                         // (a spinlock: the exit hook reads it atomically).

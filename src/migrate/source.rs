@@ -424,6 +424,7 @@ impl Migrator {
         };
         let req = Arc::pin_init(
             try_pin_init!(GotoReq {
+                pid,
                 dest: node,
                 reply,
                 boost,
@@ -503,6 +504,7 @@ impl Migrator {
         let vmas = sm::vmas(Some(&mm), true)?;
         check_areas(pid, &vmas)?;
         let peek = sm::peek(task)?;
+        let (mono_ns, boot_ns) = sm::clocks(task)?;
         let body = self.body(pid);
         let home = body.map_or(self.me, |b| b.home);
         // A new deputy (leaving home) gets an id no earlier one of this
@@ -533,6 +535,8 @@ impl Migrator {
             vdso: peek.vdso,
             deputy,
             ident: peek.ident,
+            mono_ns,
+            boot_ns,
         };
         let text = mig::BeginText {
             cwd: if peek.cwd.len() > mig::CWD_MAX {

@@ -382,6 +382,8 @@ fn main() {
                 vdso: 0x7fff_0000_4000,
                 deputy: 1,
                 ident: mig::Ident::default(),
+                mono_ns: 1,
+                boot_ns: 1,
             };
             let v = mig::Vma {
                 start: 0x2000,

@@ -232,7 +232,18 @@ pub struct Begin {
     pub deputy: u64,
     /// Its file system identity.
     pub ident: Ident,
+    /// Its CLOCK_MONOTONIC and CLOCK_BOOTTIME, as it sees them (its time
+    /// namespace's offsets included), when Begin was written: the
+    /// destination starts it in a time namespace whose offsets continue
+    /// them.
+    pub mono_ns: u64,
+    /// See `mono_ns`.
+    pub boot_ns: u64,
 }
+
+/// Largest clock value a `Begin` carries (about 146 years: the kernel
+/// refuses time namespace offsets that reach KTIME_SEC_MAX / 2).
+pub const CLOCK_MAX_NS: u64 = 1 << 62;
 
 /// Longest working directory carried.
 pub const CWD_MAX: usize = 255;
@@ -264,6 +275,8 @@ pub fn check_begin(b: &Begin, t: &BeginText<'_>) -> Result<(), WireError> {
         || b.deputy == 0
         || t.cgroup.first() != Some(&b'/')
         || t.cgroup.contains(&0)
+        || b.mono_ns > CLOCK_MAX_NS
+        || b.boot_ns > CLOCK_MAX_NS
     {
         return Err(WireError::BadField);
     }
@@ -296,6 +309,8 @@ pub fn write_begin(
     b.ident.write(w)?;
     w.u8(t.cgroup.len() as u8)?;
     w.bytes(t.cgroup)?;
+    w.u64(b.mono_ns)?;
+    w.u64(b.boot_ns)?;
     write_areas(w, vmas, nvma)
 }
 
@@ -359,6 +374,8 @@ pub fn read_begin<'a>(r: &mut Reader<'a>) -> Result<(Begin, BeginText<'a>, u32),
     let ident = Ident::read(r)?;
     let gl = usize::from(r.u8()?);
     let cgroup = r.bytes(gl)?;
+    let mono_ns = r.u64()?;
+    let boot_ns = r.u64()?;
     if loadlevel > 1 || lock > 1 || auto > 1 {
         return Err(WireError::BadField);
     }
@@ -374,6 +391,8 @@ pub fn read_begin<'a>(r: &mut Reader<'a>) -> Result<(Begin, BeginText<'a>, u32),
         vdso,
         deputy,
         ident,
+        mono_ns,
+        boot_ns,
     };
     let t = BeginText { cwd, cgroup };
     check_begin(&b, &t)?;

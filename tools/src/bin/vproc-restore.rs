@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! `vproc-restore MIG PID VDSO_AREA VDSO_TEXT CWD CGROUP FSUID:FSGID:GROUPS`:
-//! the restorer stub.
+//! `vproc-restore MIG PID VDSO_AREA VDSO_TEXT CWD CGROUP FSUID:FSGID:GROUPS
+//! MONO_OFF:BOOT_OFF`: the restorer stub.
 //!
 //! Started by vproc.ko (as a user-mode helper, root) on the destination of
 //! a migration. The kernel cannot create a process from a module, so this
@@ -17,6 +17,11 @@
 //! rebuilds the process in the child's own context, so that the write never
 //! returns here. Any failure is reported the same way ("MIG fail ERRNO")
 //! and the source keeps running the process.
+//!
+//! The child is born in a time namespace of its own (unshare(CLONE_NEWTIME)
+//! here, then clone3), whose CLOCK_MONOTONIC and CLOCK_BOOTTIME offsets
+//! (ns, signed) make the clocks the process sees go on from those it saw
+//! where it ran: the nodes booted at other times.
 //!
 //! Not meant to be run by hand.
 
@@ -177,6 +182,27 @@ fn cgroup_dir(path: &str) -> Result<Option<std::fs::File>, i32> {
         .map_err(|e| e.raw_os_error().unwrap_or(libc::ENOENT))
 }
 
+/// Makes this process's children's time namespace a new one whose
+/// CLOCK_MONOTONIC and CLOCK_BOOTTIME are this node's plus `mono` and
+/// `boot` ns.
+fn time_ns(mono: i64, boot: i64) -> Result<(), i32> {
+    const CLONE_NEWTIME: libc::c_int = 0x80;
+    // SAFETY: a plain syscall; only the children's namespace changes.
+    if unsafe { libc::unshare(CLONE_NEWTIME) } != 0 {
+        return Err(errno());
+    }
+    let line = |name: &str, ns: i64| {
+        let (s, n) = (ns.div_euclid(1_000_000_000), ns.rem_euclid(1_000_000_000));
+        format!("{} {} {}\n", name, s, n)
+    };
+    let text = line("monotonic", mono) + &line("boottime", boot);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open("/proc/self/timens_offsets")
+        .and_then(|mut f| f.write_all(text.as_bytes()))
+        .map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))
+}
+
 fn report(ctl: &mut std::fs::File, mig: &str, err: i32) -> ! {
     // One write: the module reads each write as one request.
     let _ = ctl.write_all(format!("{} fail {}", mig, err).as_bytes());
@@ -185,7 +211,7 @@ fn report(ctl: &mut std::fs::File, mig: &str, err: i32) -> ! {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    if args.len() != 8 {
+    if args.len() != 9 {
         eprintln!("vproc-restore: started by vproc.ko, not by hand");
         std::process::exit(2);
     }
@@ -204,6 +230,15 @@ fn main() {
     let Some(ident) = parse_ident(&args[7]) else {
         report(&mut ctl, mig, libc::EINVAL);
     };
+    let Some((mono, boot)) = args[8]
+        .split_once(':')
+        .and_then(|(m, b)| Some((m.parse::<i64>().ok()?, b.parse::<i64>().ok()?)))
+    else {
+        report(&mut ctl, mig, libc::EINVAL);
+    };
+    if let Err(e) = time_ns(mono, boot) {
+        report(&mut ctl, mig, e);
+    }
     let cgroup = match cgroup_dir(&args[6]) {
         Ok(fd) => fd,
         Err(e) => report(&mut ctl, mig, e),
