@@ -268,8 +268,21 @@ long long vproc_shim_fd_io(int fd, int op, char *buf, size_t len,
 	long long r;
 	loff_t pos;
 
-	if (op == VPROC_IO_CLOSE)
-		return close_fd(fd);
+	if (op == VPROC_IO_CLOSE) {
+		/*
+		 * close(2), with the file's last reference dropped here and
+		 * now: fput() defers it to a task work that runs on return to
+		 * user mode, which a deputy never makes (the file, and a
+		 * flock() on it, would stay until the deputy ends).
+		 */
+		f = file_close_fd(fd);
+		if (!f)
+			return -EBADF;
+		get_file(f);
+		r = filp_close(f, current->files);
+		__fput_sync(f);
+		return r;
+	}
 	f = fget(fd);
 	if (!f)
 		return -EBADF;

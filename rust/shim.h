@@ -328,6 +328,15 @@ int vproc_shim_capable_admin(void);
 
 /* Everything of a process that is not memory, registers, files or pending
  * signals: read from and applied to `current`. */
+/* Most POSIX timers a moving process may have. */
+#define VPROC_MIG_PTIMERS 32
+/* One POSIX timer: its id, clock, sigevent (notify, signal, value) and
+ * timer_gettime(2)'s {interval sec, nsec, remaining sec, nsec}. */
+struct vproc_mig_ptimer {
+	int id, clock, notify, signo;
+	unsigned long long value;
+	long long its[4];
+};
 struct vproc_mig_task {
 	unsigned int uid, euid, suid, fsuid, gid, egid, sgid, fsgid;
 	unsigned long long cap_inheritable, cap_permitted, cap_effective;
@@ -377,6 +386,9 @@ struct vproc_mig_task {
 	int sleep_clock;
 	long long sleep_deadline;
 	unsigned long long sleep_rmtp;
+	/* POSIX timers (timer_create()): recreated with their ids. */
+	unsigned int nptimers;
+	struct vproc_mig_ptimer ptimer[VPROC_MIG_PTIMERS];
 };
 /* What decides whether current can move (logic::mig_policy::refusal
  * decides). Read in its own context. */
@@ -385,7 +397,7 @@ struct vproc_mig_task_facts {
 	unsigned int threads;		/* get_nr_threads() */
 	unsigned int ptraced, vfork;
 	unsigned int has_mm, mm_users;
-	unsigned int posix_timers;	/* timer_create() timers exist */
+	unsigned int posix_timers;	/* how many timer_create() timers */
 	unsigned int children;		/* zombies too */
 	unsigned int init_namespaces;	/* all of the node's initial ones */
 	unsigned int seccomp_mode;	/* 0: disabled */
@@ -413,7 +425,8 @@ int vproc_shim_task_clocks(struct task_struct *t, unsigned long long *mono,
 			   unsigned long long *boot);
 /* This node's CLOCK_BOOTTIME in ns. */
 unsigned long long vproc_shim_boot_ns(void);
-/* Disarms current's interval timers (a deputy's: the process took them). */
+/* Disarms current's interval timers and deletes its POSIX timers (a
+ * deputy's: the process took them). */
 void vproc_shim_mig_itimers_clear(void);
 
 /* General registers (struct user_regs_struct, 27 x u64). */
@@ -557,6 +570,11 @@ int vproc_shim_mig_signal(int pid, int sig, int code, int from_pid,
 /* Makes every signal wake (and queue for) a deputy: handlers "caught",
  * mask empty. */
 void vproc_shim_mig_deputy_signals(void);
+/* Makes deputy @pid's interruptible wait (a read it does for its process)
+ * return as a signal would, without one: -ESRCH if there is no @pid. */
+int vproc_shim_deputy_kick(int pid);
+/* Current, a deputy, forgets such a kick. */
+void vproc_shim_deputy_unkick(void);
 /* fatal_signal_pending(current) / signal_pending(current). */
 int vproc_shim_fatal_pending(void);
 int vproc_shim_signal_pending(void);

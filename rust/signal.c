@@ -76,6 +76,36 @@ void vproc_shim_mig_deputy_signals(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
+int vproc_shim_deputy_kick(int pid)
+{
+	struct task_struct *t;
+	struct pid *p = find_get_pid(pid);
+
+	t = p ? get_pid_task(p, PIDTYPE_TGID) : NULL;
+	put_pid(p);
+	if (!t)
+		return -ESRCH;
+	/*
+	 * set_notify_signal() without wake_up_state(), which is not exported:
+	 * wake_up_process() also wakes an uninterruptible sleep, which goes
+	 * back to sleep (its waits loop on their condition, as they must).
+	 */
+	set_tsk_thread_flag(t, TIF_NOTIFY_SIGNAL);
+	smp_mb__after_atomic();
+	if (!wake_up_process(t))
+		kick_process(t);
+	put_task_struct(t);
+	return 0;
+}
+
+void vproc_shim_deputy_unkick(void)
+{
+	/* A deputy never runs its task works (it never returns to user
+	 * mode), so the flag tells nothing else: the deferred fput()s of
+	 * its files are TWA_RESUME's. */
+	clear_notify_signal();
+}
+
 int vproc_shim_fatal_pending(void)
 {
 	return fatal_signal_pending(current);

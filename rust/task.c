@@ -8,6 +8,7 @@
 #include <linux/oom.h>
 #include <linux/kallsyms.h>
 #include <linux/sched/task_stack.h>
+#include <linux/posix-timers.h>
 #include <linux/prctl.h>
 #include <linux/time_namespace.h>
 #include "migrate.h"
@@ -94,7 +95,14 @@ void vproc_shim_mig_task_facts(struct vproc_mig_task_facts *o)
 	o->vfork = !!t->vfork_done;
 	o->has_mm = !!t->mm;
 	o->mm_users = t->mm ? atomic_read(&t->mm->mm_users) : 0;
-	o->posix_timers = !hlist_empty(&t->signal->posix_timers);
+	{
+		struct k_itimer *k;
+
+		spin_lock_irq(&t->sighand->siglock);
+		hlist_for_each_entry(k, &t->signal->posix_timers, list)
+			o->posix_timers++;
+		spin_unlock_irq(&t->sighand->siglock);
+	}
 	o->children = !list_empty(&t->children);
 	o->init_namespaces = vproc_init_namespaces(t);
 #ifdef CONFIG_SECCOMP
@@ -125,13 +133,148 @@ static int itimer_set(int which, const long long *t)
 	return r < 0 ? (int)r : 0;
 }
 
+/*
+ * Current's POSIX timers into @o: ids, clocks and sigevents read under
+ * siglock (as timer_create() adds them), their times by timer_gettime(2).
+ * Refused: more than VPROC_MIG_PTIMERS (-EOPNOTSUPP), one notifying
+ * another thread or by another way than a signal (-EOPNOTSUPP), one whose
+ * signal is queued or parked as ignored (-EAGAIN: the signal and the
+ * timer's overrun accounting are one; it is delivered in moments).
+ */
+static int ptimers_get(struct vproc_mig_task *o)
+{
+	struct k_itimer *t;
+	int err = 0;
+	unsigned int i;
+
+	o->nptimers = 0;
+	spin_lock_irq(&current->sighand->siglock);
+	hlist_for_each_entry(t, &current->signal->posix_timers, list) {
+		struct vproc_mig_ptimer *p = &o->ptimer[o->nptimers];
+		int notify = t->it_sigev_notify;
+
+		if (o->nptimers == VPROC_MIG_PTIMERS) {
+			err = -EOPNOTSUPP;
+			break;
+		}
+		if (notify != SIGEV_SIGNAL && notify != SIGEV_NONE &&
+		    (notify != SIGEV_THREAD_ID ||
+		     pid_nr(t->it_pid) != task_pid_nr(current))) {
+			err = -EOPNOTSUPP;
+			break;
+		}
+		if (!list_empty(&t->sigq.list) ||
+		    !hlist_unhashed(&t->ignored_list)) {
+			err = -EAGAIN;
+			break;
+		}
+		p->id = t->it_id;
+		p->clock = t->it_clock;
+		p->notify = notify;
+		p->signo = t->sigq.info.si_signo;
+		p->value = (unsigned long)t->sigq.info.si_value.sival_ptr;
+		o->nptimers++;
+	}
+	spin_unlock_irq(&current->sighand->siglock);
+	if (err) {
+		pr_info_ratelimited("vproc: pid %d: a POSIX timer cannot move%s\n",
+				    task_tgid_nr(current),
+				    err == -EAGAIN ? " while its signal is pending" : "");
+		return err;
+	}
+	for (i = 0; i < o->nptimers; i++) {
+		struct vproc_mig_ptimer *p = &o->ptimer[i];
+		unsigned long long a[6] = { p->id };
+		struct vproc_sys_buf b = { .arg = 1, .len = 32, .out = p->its };
+		long long r = vproc_shim_sys_call(__NR_timer_gettime, a, &b, 1);
+
+		if (r < 0)
+			return (int)r;
+	}
+	return 0;
+}
+
+/* Creates @in's POSIX timers in current with their ids, armed as they were. */
+static int ptimers_set(const struct vproc_mig_task *in)
+{
+	unsigned long long on[6] = { PR_TIMER_CREATE_RESTORE_IDS,
+				     PR_TIMER_CREATE_RESTORE_IDS_ON };
+	unsigned long long off[6] = { PR_TIMER_CREATE_RESTORE_IDS,
+				      PR_TIMER_CREATE_RESTORE_IDS_OFF };
+	long long r = 0;
+	unsigned int i;
+
+	if (!in->nptimers)
+		return 0;
+	if (in->nptimers > VPROC_MIG_PTIMERS)
+		return -EINVAL;
+	r = vproc_shim_sys_call(__NR_prctl, on, NULL, 0);
+	if (r < 0)
+		return (int)r;
+	for (i = 0; i < in->nptimers && r >= 0; i++) {
+		const struct vproc_mig_ptimer *p = &in->ptimer[i];
+		sigevent_t sev = {};
+		int id = p->id;
+		unsigned long long a[6] = { p->clock };
+		struct vproc_sys_buf b[2] = {
+			{ .arg = 1, .len = sizeof(sev), .in = &sev },
+			{ .arg = 2, .len = sizeof(id), .in = &id, .out = &id },
+		};
+
+		if (p->id < 0 || (p->notify != SIGEV_SIGNAL &&
+				  p->notify != SIGEV_NONE &&
+				  p->notify != SIGEV_THREAD_ID)) {
+			r = -EINVAL;
+			break;
+		}
+		sev.sigev_notify = p->notify;
+		sev.sigev_signo = p->signo;
+		sev.sigev_value.sival_ptr = (void __user *)(unsigned long)p->value;
+		if (p->notify == SIGEV_THREAD_ID)
+			sev.sigev_notify_thread_id = task_pid_nr(current);
+		r = vproc_shim_sys_call(__NR_timer_create, a, b, 2);
+		if (r >= 0 && id != p->id)
+			r = -EEXIST;
+		if (r >= 0 && (p->its[2] | p->its[3])) {
+			unsigned long long s[6] = { p->id, 0 };
+			struct vproc_sys_buf sb[2] = {
+				{ .arg = 2, .len = 32, .in = p->its },
+				{ .arg = 3, .null = 1 },
+			};
+
+			r = vproc_shim_sys_call(__NR_timer_settime, s, sb, 2);
+		}
+	}
+	vproc_shim_sys_call(__NR_prctl, off, NULL, 0);
+	if (r < 0)
+		pr_info_ratelimited("vproc: a POSIX timer cannot be made again here: %lld\n",
+				    r);
+	return r < 0 ? (int)r : 0;
+}
+
 void vproc_shim_mig_itimers_clear(void)
 {
 	static const long long zero[4];
-	int i;
+	struct k_itimer *t;
+	int ids[VPROC_MIG_PTIMERS], n, i, rounds = 0;
 
 	for (i = 0; i < 3; i++)
 		itimer_set(i, zero);
+	do {
+		n = 0;
+		spin_lock_irq(&current->sighand->siglock);
+		hlist_for_each_entry(t, &current->signal->posix_timers, list) {
+			if (n == ARRAY_SIZE(ids))
+				break;
+			ids[n++] = t->it_id;
+		}
+		spin_unlock_irq(&current->sighand->siglock);
+		for (i = 0; i < n; i++) {
+			unsigned long long a[6] = { ids[i] };
+
+			vproc_shim_sys_call(__NR_timer_delete, a, NULL, 0);
+		}
+	} while (n == ARRAY_SIZE(ids) && ++rounds < 64);
 }
 
 /* The offset current's time namespace adds to clock @c (0: none). */
@@ -383,6 +526,12 @@ int vproc_shim_mig_get_task(struct vproc_mig_task *o)
 		if (vproc_sleep_interrupted(&c, &o->sleep_deadline,
 					    &o->sleep_rmtp))
 			o->sleep_clock = c;
+	}
+	{
+		int err = ptimers_get(o);
+
+		if (err)
+			return err;
 	}
 	o->oom_score_adj = current->signal->oom_score_adj;
 	o->oom_score_adj_min = current->signal->oom_score_adj_min;
@@ -684,6 +833,9 @@ int vproc_shim_mig_set_task(const struct vproc_mig_task *in)
 			return err;
 		}
 	}
+	err = ptimers_set(in);
+	if (err)
+		return err;
 	if (in->oom_score_adj < OOM_SCORE_ADJ_MIN ||
 	    in->oom_score_adj > OOM_SCORE_ADJ_MAX ||
 	    in->oom_score_adj_min < OOM_SCORE_ADJ_MIN ||

@@ -166,8 +166,10 @@ struct Deputy {
     /// after a lost reply gets this, and is not done twice).
     last_io: Option<IoReply>,
     /// It is inside a file operation for the process (which may block:
-    /// a terminal read waits for a person). Its end interrupts it.
-    serving: bool,
+    /// a terminal read waits for a person), its request's sequence
+    /// number (0: one that is not repeated). Its end interrupts it; so
+    /// does a signal that reaches the process meanwhile (`io_op::INTR`).
+    serving: Option<u32>,
     /// Killed at home: the number of the SIGKILL the reporter delivers.
     killing: Option<u32>,
     /// That SIGKILL was acknowledged where the process runs.
@@ -507,9 +509,29 @@ impl Migrator {
         extra: usize,
         body: impl FnOnce(&mut Writer<'_>) -> core::result::Result<(), WireError>,
     ) -> Result<(i64, KVec<u8>)> {
-        let frames = self.transport.request(to, MsgType::Mig, timeout_ms, |id| {
-            payload(id, kind, pid, extra, body)
-        })?;
+        self.request_notify(to, kind, pid, timeout_ms, extra, body, &|| {})
+    }
+
+    /// [`request`](Self::request), calling `on_signal` once if a signal
+    /// reaches the caller while it waits for the answer.
+    #[allow(clippy::too_many_arguments)]
+    fn request_notify(
+        &self,
+        to: u8,
+        kind: Kind,
+        pid: u32,
+        timeout_ms: u32,
+        extra: usize,
+        body: impl FnOnce(&mut Writer<'_>) -> core::result::Result<(), WireError>,
+        on_signal: &dyn Fn(),
+    ) -> Result<(i64, KVec<u8>)> {
+        let frames = self.transport.request_notify(
+            to,
+            MsgType::Mig,
+            timeout_ms,
+            |id| payload(id, kind, pid, extra, body),
+            on_signal,
+        )?;
         let f = frames.first().ok_or(EPROTO)?;
         let mut r = Reader::new(f);
         let h = mig::read_header(&mut r).map_err(|_| EPROTO)?;

@@ -463,6 +463,20 @@ fn signal_and_io_validation() {
         w.len()
     };
     assert_eq!(read_io(&mut Reader::new(&b[..n])).unwrap(), io);
+    let intr = Io {
+        seq: 0,
+        op: io_op::INTR,
+        len: 0,
+        arg: 3,
+        data: &[],
+        ..io
+    };
+    let n = {
+        let mut w = Writer::new(&mut b);
+        write_io(&mut w, &intr).unwrap();
+        w.len()
+    };
+    assert_eq!(read_io(&mut Reader::new(&b[..n])).unwrap(), intr);
     // A write whose length disagrees with its data; a read with data; a
     // read larger than IO_MAX; an unknown operation; whence out of range.
     for bad in [
@@ -479,6 +493,31 @@ fn signal_and_io_validation() {
             ..io
         },
         Io { op: 9, ..io },
+        // An interrupt names the request it interrupts, and is not one.
+        Io {
+            op: io_op::INTR,
+            seq: 0,
+            len: 0,
+            arg: 0,
+            data: &[],
+            ..io
+        },
+        Io {
+            op: io_op::INTR,
+            seq: 4,
+            len: 0,
+            arg: 3,
+            data: &[],
+            ..io
+        },
+        Io {
+            op: io_op::INTR,
+            seq: 0,
+            len: 0,
+            arg: 1 << 32,
+            data: &[],
+            ..io
+        },
         Io {
             op: io_op::LSEEK,
             len: 5,

@@ -279,11 +279,11 @@ fn every_refusal_and_its_text() {
         ),
         (
             TaskFacts {
-                posix_timers: true,
+                posix_timers: 33,
                 ..m
             },
             Refusal::Timers,
-            "has POSIX timers (timer_create)",
+            "has more than 32 POSIX timers (timer_create)",
         ),
         (
             TaskFacts {
@@ -334,7 +334,7 @@ fn refusals_come_in_order() {
         vfork: true,
         has_mm: false,
         mm_users: 2,
-        posix_timers: true,
+        posix_timers: 99,
         children: true,
         init_namespaces: false,
         seccomp_mode: 2,
@@ -361,7 +361,7 @@ fn refusals_come_in_order() {
     };
     assert_eq!(refusal(&t), Some(Refusal::Timers));
     let t = TaskFacts {
-        posix_timers: false,
+        posix_timers: MAX_POSIX_TIMERS,
         ..t
     };
     assert_eq!(refusal(&t), Some(Refusal::Children));

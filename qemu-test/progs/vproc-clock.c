@@ -12,8 +12,16 @@
  *                            what is left after EINTR, as sleep(1) does);
  *                            prints "slept MS" of its own monotonic time
  *                            and how often it was interrupted.
+ *   vproc-clock timers SECS  two POSIX timers: a one-shot CLOCK_MONOTONIC
+ *                            one (SIGUSR1, value 42) due at 3 s and a
+ *                            500 ms periodic CLOCK_REALTIME one (SIGUSR2);
+ *                            waits SECS; prints when the first fired, with
+ *                            its value and whether its id is the one
+ *                            created, and how often the second fired.
  */
 #include <errno.h>
+#include <signal.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,12 +35,67 @@ static long long ns(clockid_t c)
 	return t.tv_sec * 1000000000LL + t.tv_nsec;
 }
 
+static volatile sig_atomic_t t1_count, t2_count, t1_value, t1_id;
+static volatile long long t1_at;
+
+static void on_t1(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)uc;
+	t1_count++;
+	t1_value = si->si_value.sival_int;
+	t1_id = si->si_timerid;
+	t1_at = ns(CLOCK_MONOTONIC);
+}
+
+static void on_t2(int sig)
+{
+	(void)sig;
+	t2_count++;
+}
+
+static int timers(long long secs, long long t0)
+{
+	struct sigaction sa = { .sa_sigaction = on_t1, .sa_flags = SA_SIGINFO };
+	struct sigevent ev = { .sigev_notify = SIGEV_SIGNAL };
+	struct itimerspec one = { .it_value = { 3, 0 } };
+	struct itimerspec per = { { 0, 500000000 }, { 0, 500000000 } };
+	timer_t a, b;
+
+	sigaction(SIGUSR1, &sa, NULL);
+	signal(SIGUSR2, on_t2);
+	ev.sigev_signo = SIGUSR1;
+	ev.sigev_value.sival_int = 42;
+	if (timer_create(CLOCK_MONOTONIC, &ev, &a) ||
+	    timer_settime(a, 0, &one, NULL)) {
+		perror("timer a");
+		return 1;
+	}
+	ev.sigev_signo = SIGUSR2;
+	if (timer_create(CLOCK_REALTIME, &ev, &b) ||
+	    timer_settime(b, 0, &per, NULL)) {
+		perror("timer b");
+		return 1;
+	}
+	while (ns(CLOCK_MONOTONIC) - t0 < secs * 1000000000LL)
+		pause();
+	printf("t1 %d at %.1f value %d id %s\n", (int)t1_count,
+	       (t1_at - t0) / 1e9, (int)t1_value,
+	       t1_id == (int)(long)a ? "same" : "other");
+	printf("t2 %d\n", (int)t2_count);
+	if (timer_delete(a) || timer_delete(b)) {
+		perror("timer_delete");
+		return 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	long long secs, t0;
 
 	if (argc != 3 || (secs = atoll(argv[2])) <= 0) {
-		fprintf(stderr, "usage: vproc-clock watch|sleep SECS\n");
+		fprintf(stderr, "usage: vproc-clock watch|sleep|timers SECS\n");
 		return 2;
 	}
 	printf("ready\n");
@@ -74,6 +137,8 @@ int main(int argc, char **argv)
 		       (ns(CLOCK_MONOTONIC) - t0) / 1000000, eintr);
 		return 0;
 	}
+	if (!strcmp(argv[1], "timers"))
+		return timers(secs, t0);
 	fprintf(stderr, "vproc-clock: %s?\n", argv[1]);
 	return 2;
 }

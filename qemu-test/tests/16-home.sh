@@ -223,6 +223,71 @@ check_match "sleep: its nanosleep ended after 10 s of its clock, without EINTR" 
 check_match "sleep: at home, 10-11.9 s passed from its start to its end" "^1[01]$" \
     "$(on 1 'echo $(( ($(cat /tmp/sl.t1) - $(cat /tmp/sl.t0)) / 1000000000 ))')"
 
+# POSIX timers move with their ids, clocks, signals and times: a one-shot
+# CLOCK_MONOTONIC timer due at 3 s fires once, on time, on node 2; a 500 ms
+# periodic one fires about 12 times in 6 s, not twice as often (the
+# deputy's copies are deleted). Before, the process could not move.
+pid=$(clock_run pt "vproc-clock timers 6")
+sleep 1
+check_eq "timers: a process with two POSIX timers goes to node 2" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
+check_eq "timers: there they are its (timer ids 0 and 1)" "ID: 0 ID: 1" "$(on 2 "echo \$(grep ^ID /proc/$pid/timers | sort)")"
+check_eq "timers: it ends with status 0" 0 "$(clock_end pt)"
+out=$(on 1 'cat /tmp/pt.out')
+check_match "timers: the one-shot fired once at 3 s with its value and id" "^t1 1 at (2\.[89]|3\.[0-4]) value 42 id same$" "$out"
+check_match "timers: the periodic one fired 10-13 times in 6 s" "^t2 1[0-3]$" "$out"
+
+# --- a signal where the process runs interrupts a call home does for it
+# (item 4): alarm(2) and a read of home's empty pipe ends with EINTR after
+# 2 s, not when the pipe gets its line 8 s later; nothing was consumed: the
+# next read gets that line. And a move of a process blocked in such a read
+# interrupts it there (it was waited out before), the read runs again on
+# the new node.
+if on 1 'command -v perl' >/dev/null 2>&1; then
+    on 1 'rm -f /tmp/in.*'
+    on 1 "cd /tmp; (sleep 9; echo hi) | perl -e 'use Time::HiRes qw(time); \$| = 1; print \"ready\\n\";
+          select(undef, undef, undef, 0.1) until -e \"/tmp/in.go\";
+          \$SIG{ALRM} = sub { }; my \$t0 = time; alarm 2; my \$buf;
+          my \$n = sysread(STDIN, \$buf, 10); printf \"read %s after %.0f s\\n\", defined \$n ? \$n : \$!, time - \$t0;
+          open(my \$g, \">\", \"/tmp/in.next\"); close \$g;
+          \$n = sysread(STDIN, \$buf, 10); print \"then \$buf\"' > /tmp/in.out 2>&1 & echo \$! > /tmp/in.pid; wait \$!; echo \$? > /tmp/in.status" >/dev/null 2>&1 &
+    pid=$(on 1 'for i in $(seq 100); do grep -q ready /tmp/in.out 2>/dev/null && break; sleep 0.1; done; cat /tmp/in.pid')
+    check_eq "intr: a process that will read home's empty pipe goes to node 2" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
+    on 1 'touch /tmp/in.go'
+    check_match "intr: alarm(2) there ends its read of home's pipe after 2 s (EINTR)" "^read Interrupted system call after 2 s$" \
+        "$(on 1 'for i in $(seq 60); do grep -q "^read " /tmp/in.out && break; sleep 0.2; done; grep "^read " /tmp/in.out')"
+    on 1 'for i in $(seq 50); do [ -e /tmp/in.next ] && break; sleep 0.1; done'
+    sleep 0.5
+    t0=$(date +%s%N)
+    check_eq "intr: blocked in its next read of home's pipe, it moves on to node 3 at once" ok "$(on 1 "echo 3 > /proc/$pid/goto && echo ok")"
+    check_match "intr: (the move took < 3 s, not until the pipe's line came)" "^[0-2]$" "$(( ($(date +%s%N) - t0) / 1000000000 ))"
+    check_eq "intr: it runs on node 3" 3 "$(on 3 "cat /proc/$pid/where")"
+    check_eq "intr: it ends with status 0" 0 "$(on 1 'for i in $(seq 100); do [ -s /tmp/in.status ] && break; sleep 0.2; done; cat /tmp/in.status')"
+    check_eq "intr: the interrupted reads took nothing: the next one got home's line" "then hi" "$(on 1 'grep ^then /tmp/in.out')"
+fi
+
+# --- a file closed by a moved process is closed at home at once: its
+# flock() is released (before, the deputy's last reference waited for a
+# return to user mode it never makes: held until the process ended).
+if on 1 'command -v perl' >/dev/null 2>&1; then
+    on 1 'rm -f /tmp/lk.*; touch /tmp/lk.file'
+    on 1 "cd /tmp; perl -e 'use Fcntl qw(:flock); \$| = 1; print \"ready\\n\";
+          select(undef, undef, undef, 0.1) until -e \"/tmp/lk.go\";
+          open(F, \">>\", \"/tmp/lk.file\") or die; flock(F, LOCK_EX) or die; print \"locked\\n\";
+          select(undef, undef, undef, 0.1) until -e \"/tmp/lk.close\"; close F; print \"closed\\n\";
+          select(undef, undef, undef, 0.1) until -e \"/tmp/lk.end\"' > /tmp/lk.out 2>&1 & echo \$! > /tmp/lk.pid; wait \$!; echo \$? > /tmp/lk.status" >/dev/null 2>&1 &
+    pid=$(on 1 'for i in $(seq 100); do grep -q ready /tmp/lk.out 2>/dev/null && break; sleep 0.1; done; cat /tmp/lk.pid')
+    try_lock="perl -e 'use Fcntl qw(:flock); open(F, \"<\", \"/tmp/lk.file\") or die; print flock(F, LOCK_EX | LOCK_NB) ? \"free\" : \"held\"'"
+    check_eq "flock: a process goes to node 2" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
+    on 1 'touch /tmp/lk.go'
+    check_eq "flock: its flock() there holds home's file" held \
+        "$(on 1 "for i in \$(seq 50); do grep -q locked /tmp/lk.out && break; sleep 0.1; done; $try_lock")"
+    on 1 'touch /tmp/lk.close'
+    check_eq "flock: once it closed the file, home's file is free" free \
+        "$(on 1 "for i in \$(seq 50); do grep -q closed /tmp/lk.out && break; sleep 0.1; done; sleep 0.3; $try_lock")"
+    on 1 'touch /tmp/lk.end'
+    check_eq "flock: it ends with status 0" 0 "$(on 1 'for i in $(seq 100); do [ -s /tmp/lk.status ] && break; sleep 0.2; done; cat /tmp/lk.status')"
+fi
+
 # (The python programs wait with select(), as they did before the clocks
 # moved with a process: python's time.sleep() sleeps to an absolute
 # CLOCK_MONOTONIC deadline, and after a node's reboot in 14-fault-matrix a

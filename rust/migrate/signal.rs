@@ -7,6 +7,20 @@ use super::{shim, to_result};
 use crate::logic::mig::SIGINFO_LEN;
 use kernel::prelude::*;
 
+/// Makes deputy `pid`'s interruptible wait return, as a signal would
+/// (without one): a blocked read it does for its process ends with
+/// ERESTARTSYS, or with what it read.
+pub(crate) fn kick(pid: u32) {
+    // SAFETY: no preconditions; a missing task is ESRCH.
+    let _ = unsafe { shim::vproc_shim_deputy_kick(pid as i32) };
+}
+
+/// The calling deputy forgets a [`kick`] that came after its call.
+pub(crate) fn unkick() {
+    // SAFETY: acts on current only.
+    unsafe { shim::vproc_shim_deputy_unkick() }
+}
+
 /// Takes one pending signal of the calling task (raw siginfo).
 pub(crate) fn dequeue_signal() -> Option<[u8; SIGINFO_LEN]> {
     let mut info = [0u8; SIGINFO_LEN];

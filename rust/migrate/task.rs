@@ -154,7 +154,7 @@ pub(crate) fn refusal() -> Option<&'static str> {
         vfork: f.vfork != 0,
         has_mm: f.has_mm != 0,
         mm_users: f.mm_users,
-        posix_timers: f.posix_timers != 0,
+        posix_timers: f.posix_timers,
         children: f.children != 0,
         init_namespaces: f.init_namespaces != 0,
         seccomp_mode: f.seccomp_mode,

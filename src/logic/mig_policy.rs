@@ -192,8 +192,8 @@ pub struct TaskFacts {
     pub has_mm: bool,
     /// Users of that address space (`mm_users`).
     pub mm_users: u32,
-    /// POSIX timers (timer_create) exist.
-    pub posix_timers: bool,
+    /// Its POSIX timers (timer_create): up to [`MAX_POSIX_TIMERS`] move.
+    pub posix_timers: u32,
     /// It has children (zombies too).
     pub children: bool,
     /// It lives in the node's initial user, pid, mount, uts, ipc, net, time
@@ -202,6 +202,11 @@ pub struct TaskFacts {
     /// Its seccomp mode (0: disabled).
     pub seccomp_mode: u32,
 }
+
+/// Most POSIX timers a process may have to move (`VPROC_MIG_PTIMERS`):
+/// each is made again on the destination with its id, clock, signal and
+/// remaining time and interval.
+pub const MAX_POSIX_TIMERS: u32 = 32;
 
 /// Why a process cannot move.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -216,7 +221,7 @@ pub enum Refusal {
     Vfork,
     /// Its memory is shared with another process (or it has none).
     SharedMm,
-    /// It has timers.
+    /// It has more POSIX timers than a move carries.
     Timers,
     /// It has children.
     Children,
@@ -235,7 +240,7 @@ impl Refusal {
             Self::SharedMm => "shares its memory with another process",
             Self::Vfork => "a vfork child",
             Self::Exiting => "exiting",
-            Self::Timers => "has POSIX timers (timer_create)",
+            Self::Timers => "has more than 32 POSIX timers (timer_create)",
             Self::Children => "has child processes (they stay, its wait() would not see them)",
             Self::Namespaces => "namespaces (it is not in the node's initial user, pid, mount, net, uts, ipc, time or cgroup namespace)",
             Self::Seccomp => "seccomp (a filter or strict mode cannot be carried)",
@@ -256,7 +261,7 @@ pub fn refusal(t: &TaskFacts) -> Option<Refusal> {
         Some(Refusal::Vfork)
     } else if !t.has_mm || t.mm_users > 1 {
         Some(Refusal::SharedMm)
-    } else if t.posix_timers {
+    } else if t.posix_timers > MAX_POSIX_TIMERS {
         Some(Refusal::Timers)
     } else if t.children {
         // Children (zombies too) are only ours while we run: it forks them.

@@ -44,7 +44,7 @@ impl Migrator {
                 sigs: KVec::new(),
                 next_sig: 0,
                 last_io: None,
-                serving: false,
+                serving: None,
                 killing: None,
                 kill_delivered: false,
             },
@@ -334,10 +334,18 @@ impl Migrator {
         self.flush_signals(pid, at);
     }
 
-    fn set_serving(&self, pid: u32, on: bool) {
+    /// Deputy `pid` (the calling task) begins serving request `seq`
+    /// (`Some`), or ends (`None`): then forgets an interruption that
+    /// came too late to interrupt it (under the state lock, so that
+    /// `on_io` interrupts only while it serves).
+    fn set_serving(&self, pid: u32, seq: Option<u32>) {
         let mut s = self.state.lock();
         if let Some(d) = s.deputies.iter_mut().find(|d| d.pid == pid) {
-            d.serving = on;
+            d.serving = seq;
+        }
+        drop(s);
+        if seq.is_none() {
+            sm::unkick();
         }
     }
 
@@ -394,10 +402,10 @@ impl Migrator {
             self.respond(msg.from, msg.req, pid, v, &data);
             return;
         }
-        self.set_serving(pid, true);
+        self.set_serving(pid, Some(io.seq));
         if io.op == io_op::SYSCALL {
             let (ret, data) = self.do_call(io.data);
-            self.set_serving(pid, false);
+            self.set_serving(pid, None);
             if forward {
                 self.forward_signals(pid, at);
             }
@@ -414,7 +422,7 @@ impl Migrator {
                 }
                 None => Errno::ENOTTY.to_result(),
             };
-            self.set_serving(pid, false);
+            self.set_serving(pid, None);
             if forward {
                 self.forward_signals(pid, at);
             }
@@ -432,12 +440,12 @@ impl Migrator {
             _ => Ok(()),
         };
         if filled.is_err() {
-            self.set_serving(pid, false);
+            self.set_serving(pid, None);
             self.respond(msg.from, msg.req, pid, Errno::ENOMEM.to_result(), &[]);
             return;
         }
         let ret = sm::fd_io(io.fd, io.op, &mut buf, io.len, io.arg);
-        self.set_serving(pid, false);
+        self.set_serving(pid, None);
         // A signal that interrupted it reaches the process first.
         if forward {
             self.forward_signals(pid, at);
@@ -459,7 +467,10 @@ impl Migrator {
         let nmigs = r.u32()?;
         r.end()?;
         let node = u8::try_from(node).map_err(|_| WireError::BadField)?;
-        if self.table.away(h.pid).is_some() {
+        // Both ends of a move report it (the destination before the
+        // process runs there, the source after Go): an older move's
+        // report, late, changes nothing.
+        if self.table.away(h.pid).is_some() && nmigs >= self.table.entry(h.pid).nmigs {
             let _ = self.table.set_away(h.pid, Some(node));
             let _ = self.table.set_nmigs(h.pid, nmigs);
             self.cv.notify_all();
@@ -481,7 +492,7 @@ impl Migrator {
         let mut blocked = false;
         if let Some(d) = s.deputies.iter_mut().find(|d| d.pid == h.pid && d.id == id) {
             d.exit = Some(code);
-            blocked = d.serving;
+            blocked = d.serving.is_some();
         }
         drop(s);
         self.cv.notify_all();
@@ -547,6 +558,23 @@ impl Migrator {
         let Inbound { from, h, body } = m;
         let mut r = Reader::new(body);
         let io = mig::read_io(&mut r)?;
+        if io.op == io_op::INTR {
+            // A signal reached the process, whose request `arg` may block
+            // here: interrupted as the signal would a local call (its
+            // reply says what the call did). Not answered.
+            let s = self.state.lock();
+            let serving = self.table.away(h.pid) == Some(from)
+                && s.deputies.iter().any(|d| {
+                    d.pid == h.pid && d.id == io.deputy && d.serving == Some(io.arg as u32)
+                });
+            if serving {
+                // Under the lock: the deputy cannot end the call (and
+                // forget interruptions) meanwhile.
+                sm::kick(h.pid);
+            }
+            drop(s);
+            return Ok(());
+        }
         let mut copy = KVec::new();
         let mut s = self.state.lock();
         let ok = self.table.away(h.pid) == Some(from)

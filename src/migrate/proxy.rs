@@ -77,10 +77,33 @@ impl Migrator {
         timeout_ms: u32,
     ) -> core::result::Result<(i64, KVec<u8>), i64> {
         let start = now_ns();
+        // A signal here interrupts the call at home as it would a local
+        // one (a read of an empty pipe or a terminal, a lock, a FIFO's
+        // open): its answer then says what the call did.
+        let interrupt = || {
+            if io.seq == 0 {
+                return;
+            }
+            let intr = Io {
+                seq: 0,
+                op: io_op::INTR,
+                len: 0,
+                arg: i64::from(io.seq),
+                data: &[],
+                ..*io
+            };
+            let _ = self.send(home, Kind::Io, pid, 36, |w| mig::write_io(w, &intr));
+        };
         loop {
-            let r = self.request(home, Kind::Io, pid, timeout_ms, 36 + io.data.len(), |w| {
-                mig::write_io(w, io)
-            });
+            let r = self.request_notify(
+                home,
+                Kind::Io,
+                pid,
+                timeout_ms,
+                36 + io.data.len(),
+                |w| mig::write_io(w, io),
+                &interrupt,
+            );
             match r {
                 Ok(x) => return Ok(x),
                 Err(e) if e == EINTR => return Err(Errno::EINTR.to_result()),

@@ -531,6 +531,18 @@ impl Migrator {
                     if let Some(b) = self.bodies.lock().iter_mut().find(|b| b.pid == pid) {
                         b.running = true;
                     }
+                    // Home hears where it runs now from here too, before
+                    // it runs: its proxied calls from here (a read that
+                    // the move interrupted runs again at once) follow on
+                    // this connection, so home knows them for its own.
+                    // The source's report may come later (or be lost).
+                    if !deputy && from != b.home {
+                        let me = u32::from(self.me);
+                        let _ = self.send(b.home, Kind::Moved, pid, 8, |w| {
+                            w.u32(me)?;
+                            w.u32(b.nmigs)
+                        });
+                    }
                     // Away from home its path and identity calls are done
                     // there (`sysfwd`); back home, here.
                     sm::set_guest(!deputy);

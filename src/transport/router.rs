@@ -72,6 +72,20 @@ impl Transport {
         timeout_ms: u32,
         build: impl FnOnce(u64) -> Result<KVec<u8>>,
     ) -> Result<KVec<KVec<u8>>> {
+        self.request_notify(node, ty, timeout_ms, build, &|| {})
+    }
+
+    /// [`request`](Self::request), calling `on_signal` once if a signal
+    /// (not a fatal one) becomes pending while it waits: the caller tells
+    /// the other side, and keeps waiting for the answer.
+    pub(crate) fn request_notify(
+        &self,
+        node: u8,
+        ty: MsgType,
+        timeout_ms: u32,
+        build: impl FnOnce(u64) -> Result<KVec<u8>>,
+        on_signal: &dyn Fn(),
+    ) -> Result<KVec<KVec<u8>>> {
         let conn = self.active_conn(node)?;
         let id = self.next_req_id.fetch_add(1, Ordering::Relaxed);
         let payload = build(id)?;
@@ -93,7 +107,7 @@ impl Transport {
         }
         let res = conn
             .enqueue(ty, payload, true)
-            .and_then(|()| conn.wait_reply(id, timeout_ms));
+            .and_then(|()| conn.wait_reply(id, timeout_ms, on_signal));
         let mut r = conn.reqs.lock();
         let frames = r
             .iter()
@@ -107,8 +121,9 @@ impl Transport {
 }
 
 impl Conn {
-    fn wait_reply(&self, id: u64, timeout_ms: u32) -> Result {
+    fn wait_reply(&self, id: u64, timeout_ms: u32, on_signal: &dyn Fn()) -> Result {
         let deadline = now_ns() + u64::from(timeout_ms) * NSEC_PER_MSEC;
+        let mut told = false;
         let mut r = self.reqs.lock();
         loop {
             match r.iter().find(|p| p.id == id) {
@@ -128,6 +143,10 @@ impl Conn {
             if kernel::current!().signal_pending() {
                 drop(r);
                 crate::sys::time::killable_pause()?;
+                if !told {
+                    told = true;
+                    on_signal();
+                }
                 r = self.reqs.lock();
             }
         }

@@ -22,6 +22,10 @@ pub mod io_op {
     pub const SYSCALL: u32 = 6;
     /// The file's readiness (poll mask), asked without waiting.
     pub const POLL: u32 = 7;
+    /// A signal reached the process while request `arg` (its sequence
+    /// number) waits at home: interrupt that request as the signal would
+    /// interrupt a local call. Not answered; `seq` 0.
+    pub const INTR: u32 = 8;
 }
 
 /// How an ioctl that travels moves its argument: bytes copied in from the
@@ -106,6 +110,9 @@ pub fn read_io<'a>(r: &mut Reader<'a>) -> Result<Io<'a>, WireError> {
             io_op::WRITE => data.len() <= IO_MAX && len as usize == data.len(),
             io_op::LSEEK => len <= 4 && data.is_empty(),
             io_op::CLOSE | io_op::POLL => data.is_empty(),
+            io_op::INTR => {
+                seq == 0 && len == 0 && data.is_empty() && (1..=i64::from(u32::MAX)).contains(&arg)
+            }
             // `len` is the command; `data` its input.
             io_op::IOCTL => ioctl_shape(len).is_some_and(|s| s.input as usize == data.len()),
             io_op::SYSCALL => super::sysfwd::decode_call(data).is_ok_and(|c| c.shape.nr == len),
