@@ -77,7 +77,17 @@ struct vproc_proxy {
 	 * VPROC_POLL_MS while someone waits (proxy.c). */
 	wait_queue_head_t wq;
 	struct timer_list tick;
+	/* Read-ahead of a file opened read-only (ra_ok): what home read
+	 * beyond a read and the process has not taken yet, ra[ra_pos,
+	 * ra_len); given back (home's offset moved back by it) before
+	 * anything else uses the file's offset (proxy.c). */
+	struct mutex ra_lock;
+	bool ra_ok;
+	char *ra;
+	unsigned int ra_len, ra_pos;
 };
+/* Gives back what proxy @f read ahead (see struct vproc_proxy). */
+int vproc_proxy_giveback(struct file *f);
 extern const struct file_operations vproc_proxy_fops;
 /* A proxy file of (@home, @pid, @fd, @deputy), opened with @f_flags'
  * access mode, append and nonblock bits (proxy.c); ERR_PTR on failure. */

@@ -34,7 +34,9 @@ mod task;
 #[path = "migrate/twork.rs"]
 mod twork;
 
-pub(crate) use fds::{close_all, fds, install_proxy, open_node_dev, reinstall_files};
+pub(crate) use fds::{
+    close_all, fds, install_proxy, open_node_dev, proxies_giveback, reinstall_files,
+};
 pub(crate) use mm::{
     clocks, current_exec_id, hash_area, map, peek, read_pages, unmap, vmas, wipe_mm, write_mem, Mm,
     Task, VmaInfo,

@@ -9,6 +9,26 @@
 static vproc_proxy_fn vproc_proxy_cb;
 static void *vproc_proxy_data;
 
+int vproc_shim_proxies_giveback(void)
+{
+	unsigned int fd, max;
+	int err = 0;
+
+	rcu_read_lock();
+	max = files_fdtable(current->files)->max_fds;
+	rcu_read_unlock();
+	for (fd = 0; fd < max && !err; fd++) {
+		struct file *f = fget_raw(fd);
+
+		if (!f)
+			continue;
+		if (f->f_op == &vproc_proxy_fops)
+			err = vproc_proxy_giveback(f);
+		fput(f);
+	}
+	return err;
+}
+
 void vproc_shim_proxy_register(vproc_proxy_fn fn, void *data)
 {
 	vproc_proxy_data = data;
@@ -27,23 +47,87 @@ static long long proxy_call(struct file *f, int op, char *buf, size_t len,
 		  len, arg);
 }
 
+/*
+ * A read of a file opened read-only asks home for VPROC_IO_MAX bytes when
+ * the process asks fewer: home reads that much only from a regular file
+ * nobody else shares (else what was asked), and the rest waits here for
+ * the next reads: one round trip per VPROC_IO_MAX bytes, whatever the
+ * process's read size.
+ */
 static ssize_t proxy_read(struct file *f, char __user *ubuf, size_t len,
 			  loff_t *ppos)
 {
+	struct vproc_proxy *p = f->private_data;
+	size_t want = min_t(size_t, len, VPROC_IO_MAX);
+	bool ahead;
 	long long r;
 	char *k;
 
-	len = min_t(size_t, len, VPROC_IO_MAX);
-	k = kvmalloc(len ?: 1, GFP_KERNEL);
-	if (!k)
+	if (mutex_lock_killable(&p->ra_lock))
+		return -EINTR;
+	if (p->ra_pos < p->ra_len) {
+		r = min_t(size_t, want, p->ra_len - p->ra_pos);
+		if (copy_to_user(ubuf, p->ra + p->ra_pos, r))
+			r = -EFAULT;
+		else
+			p->ra_pos += r;
+		mutex_unlock(&p->ra_lock);
+		return r;
+	}
+	ahead = p->ra_ok && want && want < VPROC_IO_MAX;
+	if (ahead && !p->ra) {
+		p->ra = kvmalloc(VPROC_IO_MAX, GFP_KERNEL);
+		ahead = p->ra;
+	}
+	k = ahead ? p->ra : kvmalloc(want ?: 1, GFP_KERNEL);
+	if (!k) {
+		mutex_unlock(&p->ra_lock);
 		return -ENOMEM;
-	r = proxy_call(f, VPROC_IO_READ, k, len, 0);
-	if (r > (long long)len)
+	}
+	p->ra_len = p->ra_pos = 0;
+	r = proxy_call(f, VPROC_IO_READ, k, ahead ? VPROC_IO_MAX : want,
+		       ahead ? want : 0);
+	if (r > (long long)(ahead ? VPROC_IO_MAX : want))
 		r = -EIO;
-	if (r > 0 && copy_to_user(ubuf, k, r))
-		r = -EFAULT;
-	kvfree(k);
+	if (r > 0) {
+		size_t n = min_t(size_t, r, want);
+
+		if (copy_to_user(ubuf, k, n)) {
+			/* Taken from home but not given: keep it for a retry. */
+			if (ahead)
+				p->ra_len = r;
+			r = -EFAULT;
+		} else {
+			if (ahead) {
+				p->ra_len = r;
+				p->ra_pos = n;
+			}
+			r = n;
+		}
+	}
+	if (!ahead)
+		kvfree(k);
+	mutex_unlock(&p->ra_lock);
 	return r;
+}
+
+int vproc_proxy_giveback(struct file *f)
+{
+	struct vproc_proxy *p = f->private_data;
+	long long left, r = 0;
+
+	mutex_lock(&p->ra_lock);
+	left = (long long)p->ra_len - p->ra_pos;
+	if (left > 0) {
+		r = proxy_call(f, VPROC_IO_LSEEK, NULL, SEEK_CUR, -left);
+		if (r >= 0)
+			p->ra_len = p->ra_pos = 0;
+	}
+	mutex_unlock(&p->ra_lock);
+	if (r < 0)
+		pr_info_ratelimited("vproc: pid %d: a read-ahead of home's fd %d cannot be given back: %lld\n",
+				    p->pid, p->fd, r);
+	return r < 0 ? (int)r : 0;
 }
 
 static ssize_t proxy_write(struct file *f, const char __user *ubuf,
@@ -78,6 +162,10 @@ static ssize_t proxy_write(struct file *f, const char __user *ubuf,
 
 static loff_t proxy_llseek(struct file *f, loff_t off, int whence)
 {
+	int err = vproc_proxy_giveback(f);
+
+	if (err)
+		return err;
 	return proxy_call(f, VPROC_IO_LSEEK, NULL, whence, off);
 }
 
@@ -112,6 +200,10 @@ struct file *vproc_proxy_file(unsigned int f_flags, unsigned int home,
 	p->deputy = deputy;
 	init_waitqueue_head(&p->wq);
 	timer_setup(&p->tick, proxy_tick, 0);
+	mutex_init(&p->ra_lock);
+	p->ra_ok = (f_flags & O_ACCMODE) == O_RDONLY;
+	p->ra = NULL;
+	p->ra_len = p->ra_pos = 0;
 	f = anon_inode_getfile("[vproc]", &vproc_proxy_fops, p,
 			       f_flags & (O_ACCMODE | O_APPEND | O_NONBLOCK));
 	if (IS_ERR(f)) {
@@ -150,6 +242,7 @@ static int proxy_release(struct inode *inode, struct file *f)
 
 	proxy_call(f, VPROC_IO_CLOSE, NULL, 0, 0);
 	timer_shutdown_sync(&p->tick);
+	kvfree(p->ra);
 	kfree(p);
 	return 0;
 }
@@ -286,6 +379,16 @@ long long vproc_shim_fd_io(int fd, int op, char *buf, size_t len,
 	f = fget(fd);
 	if (!f)
 		return -EBADF;
+	/*
+	 * A read ahead (@arg: what the process asked, fewer than @len): only
+	 * of a regular file read through the page cache, opened read-only,
+	 * whose offset is the deputy's alone (its table's reference and
+	 * ours: no other process shares it), else what was asked.
+	 */
+	if (op == VPROC_IO_READ && arg > 0 && arg < len &&
+	    (!S_ISREG(file_inode(f)->i_mode) || !f->f_op->read_iter ||
+	     (f->f_mode & FMODE_WRITE) || file_count(f) > 2))
+		len = arg;
 	/* Character devices, and files with ->read/->write only (/proc's
 	 * files: a moved process reads home's /proc/self/status). */
 	if ((op == VPROC_IO_READ && f->f_op->read &&

@@ -73,6 +73,9 @@ int vproc_shim_sys_fd(int fd, unsigned int *home, int *pid, int *home_fd,
 	if (f->f_op == &vproc_proxy_fops) {
 		struct vproc_proxy *p = f->private_data;
 
+		/* Named by a call done at home: the file's offset there must
+		 * be the process's (best effort: a failure is logged). */
+		vproc_proxy_giveback(f);
 		*home = p->home;
 		*pid = p->pid;
 		*home_fd = p->fd;

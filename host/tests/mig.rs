@@ -493,6 +493,14 @@ fn signal_and_io_validation() {
             ..io
         },
         Io { op: 9, ..io },
+        // A read ahead of more than the read asks for.
+        Io {
+            op: io_op::READ,
+            len: 10,
+            arg: 11,
+            data: &[],
+            ..io
+        },
         // An interrupt names the request it interrupts, and is not one.
         Io {
             op: io_op::INTR,

@@ -288,6 +288,42 @@ if on 1 'command -v perl' >/dev/null 2>&1; then
     check_eq "flock: it ends with status 0" 0 "$(on 1 'for i in $(seq 100); do [ -s /tmp/lk.status ] && break; sleep 0.2; done; cat /tmp/lk.status')"
 fi
 
+# --- read-ahead (item 6): small reads of a file at home travel a round
+# trip per 56 KiB, and the file's offset stays the process's: a tell after
+# a small read, a move in the middle (what was read ahead goes back home),
+# and a file shared with a process at home (no read-ahead: the other one
+# goes on from where this one stopped).
+if on 1 'command -v perl' >/dev/null 2>&1; then
+    on 1 'rm -f /tmp/ra.*; head -c 300000 /dev/urandom > /tmp/ra.file'
+    on 1 "cd /tmp; perl -e 'use Digest::MD5; \$| = 1; print \"ready\\n\";
+          select(undef, undef, undef, 0.1) until -e \"/tmp/ra.go\";
+          open(F, \"<\", \"/tmp/ra.file\") or die; my (\$all, \$b) = (\"\");
+          sysread(F, \$b, 100); \$all .= \$b; print \"tell \", sysseek(F, 0, 1), \"\\n\";
+          for (1 .. 50) { sysread(F, \$b, 1000); \$all .= \$b } print \"half\\n\";
+          select(undef, undef, undef, 0.1) until -e \"/tmp/ra.on\";
+          while (sysread(F, \$b, 4096) > 0) { \$all .= \$b }
+          print \"len \", length(\$all), \" md5 \", Digest::MD5::md5_hex(\$all), \"\\n\"' > /tmp/ra.out 2>&1 & echo \$! > /tmp/ra.pid; wait \$!; echo \$? > /tmp/ra.status" >/dev/null 2>&1 &
+    pid=$(on 1 'for i in $(seq 100); do grep -q ready /tmp/ra.out 2>/dev/null && break; sleep 0.1; done; cat /tmp/ra.pid')
+    check_eq "read-ahead: a reader goes to node 2" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
+    on 1 'touch /tmp/ra.go'
+    check_eq "read-ahead: its offset after a 100-byte read is 100" "tell 100" \
+        "$(on 1 'for i in $(seq 100); do grep -q half /tmp/ra.out && break; sleep 0.1; done; grep ^tell /tmp/ra.out')"
+    check_eq "read-ahead: half-way, it goes on to node 3" ok "$(on 1 "echo 3 > /proc/$pid/goto && echo ok")"
+    on 1 'touch /tmp/ra.on'
+    check_eq "read-ahead: it ends with status 0" 0 "$(on 1 'for i in $(seq 150); do [ -s /tmp/ra.status ] && break; sleep 0.2; done; cat /tmp/ra.status')"
+    check_eq "read-ahead: it read the whole file, once, in order" \
+        "len 300000 md5 $(on 1 'md5sum < /tmp/ra.file | cut -d" " -f1')" "$(on 1 'grep ^len /tmp/ra.out')"
+    # Shared with the shell at home: head goes on at byte 200.
+    on 1 "cd /tmp; ( perl -e '\$| = 1; print \"ready\\n\"; select(undef, undef, undef, 0.1) until -e \"/tmp/ra.go2\";
+          sysread(STDIN, \$b, 100); sysread(STDIN, \$b, 100); print \"read\\n\"' > /tmp/ra.out2 2>&1; head -c 50 | od -An -tx1 | tr -d ' \\n' > /tmp/ra.rest ) < /tmp/ra.file & echo \$! > /tmp/ra.pid2; wait \$!; echo \$? > /tmp/ra.status2" >/dev/null 2>&1 &
+    pid=$(on 1 'for i in $(seq 100); do grep -q ready /tmp/ra.out2 2>/dev/null && break; sleep 0.1; done; pgrep -n -x perl')
+    check_eq "read-ahead: a reader sharing its file with its shell goes to node 2" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
+    on 1 'touch /tmp/ra.go2'
+    check_eq "read-ahead: the shell's next reader goes on at byte 200 (nothing read ahead)" \
+        "$(on 1 'tail -c +201 /tmp/ra.file | head -c 50 | od -An -tx1 | tr -d " \n"')" \
+        "$(on 1 'for i in $(seq 150); do [ -s /tmp/ra.status2 ] && break; sleep 0.2; done; cat /tmp/ra.rest')"
+fi
+
 # (The python programs wait with select(), as they did before the clocks
 # moved with a process: python's time.sleep() sleeps to an absolute
 # CLOCK_MONOTONIC deadline, and after a node's reboot in 14-fault-matrix a

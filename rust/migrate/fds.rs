@@ -44,6 +44,13 @@ unsafe extern "C" fn fd_cb(data: *mut c_void, f: *const shim::vproc_mig_fd) -> c
 }
 
 /// The calling task's open files.
+/// Gives home back what the calling task's proxies read ahead and it did
+/// not take: home's offsets are the process's again (before it moves).
+pub(crate) fn proxies_giveback() -> Result {
+    // SAFETY: acts on current only.
+    to_result(unsafe { shim::vproc_shim_proxies_giveback() })
+}
+
 pub(crate) fn fds() -> Result<KVec<FdInfo>> {
     let mut out: KVec<FdInfo> = KVec::new();
     // SAFETY: the callback matches; `out` outlives the call.

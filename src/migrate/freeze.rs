@@ -267,6 +267,8 @@ impl Migrator {
                 None => sm::hash_area(v.start)?,
             };
         }
+        // What its proxies read ahead goes back home with it.
+        sm::proxies_giveback()?;
         let fds = sm::fds()?;
         for f in fds.iter() {
             let ok = match f.kind {

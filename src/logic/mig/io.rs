@@ -106,7 +106,10 @@ pub fn read_io<'a>(r: &mut Reader<'a>) -> Result<Io<'a>, WireError> {
     let data = r.rest();
     let ok = (0..65536).contains(&fd)
         && match op {
-            io_op::READ => len as usize <= IO_MAX && data.is_empty(),
+            // `arg`: 0, or a read ahead of what the process asked.
+            io_op::READ => {
+                len as usize <= IO_MAX && data.is_empty() && (0..=i64::from(len)).contains(&arg)
+            }
             io_op::WRITE => data.len() <= IO_MAX && len as usize == data.len(),
             io_op::LSEEK => len <= 4 && data.is_empty(),
             io_op::CLOSE | io_op::POLL => data.is_empty(),
