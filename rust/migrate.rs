@@ -75,6 +75,7 @@ const _: () = assert!(shim::VPROC_IO_CLOSE == mig::io_op::CLOSE);
 const _: () = assert!(shim::VPROC_IO_IOCTL == mig::io_op::IOCTL);
 const _: () = assert!(shim::VPROC_IO_POLL == mig::io_op::POLL);
 const _: () = assert!(shim::VPROC_IO_MAX as usize == mig::IO_MAX);
+const _: () = assert!(shim::VPROC_READ_MAX as usize == mig::READ_MAX);
 
 pub(super) fn to_result(r: c_int) -> Result {
     if r < 0 {

@@ -48,17 +48,17 @@ static long long proxy_call(struct file *f, int op, char *buf, size_t len,
 }
 
 /*
- * A read of a file opened read-only asks home for VPROC_IO_MAX bytes when
- * the process asks fewer: home reads that much only from a regular file
- * nobody else shares (else what was asked), and the rest waits here for
- * the next reads: one round trip per VPROC_IO_MAX bytes, whatever the
- * process's read size.
+ * A read of a file opened read-only asks home for VPROC_READ_MAX bytes
+ * when the process asks fewer: home reads that much only from a regular
+ * file nobody else shares (else what was asked), and the rest waits here
+ * for the next reads: one round trip (an answer of several frames) per
+ * VPROC_READ_MAX bytes, whatever the process's read size.
  */
 static ssize_t proxy_read(struct file *f, char __user *ubuf, size_t len,
 			  loff_t *ppos)
 {
 	struct vproc_proxy *p = f->private_data;
-	size_t want = min_t(size_t, len, VPROC_IO_MAX);
+	size_t want = min_t(size_t, len, VPROC_READ_MAX);
 	bool ahead;
 	long long r;
 	char *k;
@@ -74,9 +74,9 @@ static ssize_t proxy_read(struct file *f, char __user *ubuf, size_t len,
 		mutex_unlock(&p->ra_lock);
 		return r;
 	}
-	ahead = p->ra_ok && want && want < VPROC_IO_MAX;
+	ahead = p->ra_ok && want && want < VPROC_READ_MAX;
 	if (ahead && !p->ra) {
-		p->ra = kvmalloc(VPROC_IO_MAX, GFP_KERNEL);
+		p->ra = kvmalloc(VPROC_READ_MAX, GFP_KERNEL);
 		ahead = p->ra;
 	}
 	k = ahead ? p->ra : kvmalloc(want ?: 1, GFP_KERNEL);
@@ -85,9 +85,9 @@ static ssize_t proxy_read(struct file *f, char __user *ubuf, size_t len,
 		return -ENOMEM;
 	}
 	p->ra_len = p->ra_pos = 0;
-	r = proxy_call(f, VPROC_IO_READ, k, ahead ? VPROC_IO_MAX : want,
+	r = proxy_call(f, VPROC_IO_READ, k, ahead ? VPROC_READ_MAX : want,
 		       ahead ? want : 0);
-	if (r > (long long)(ahead ? VPROC_IO_MAX : want))
+	if (r > (long long)(ahead ? VPROC_READ_MAX : want))
 		r = -EIO;
 	if (r > 0) {
 		size_t n = min_t(size_t, r, want);

@@ -624,6 +624,8 @@ void vproc_shim_mig_put_file(void *file);
 #define VPROC_IO_POLL	7	/* buf NULL: the file's readiness (vfs_poll) */
 /* The most one remote read or write moves (fits a transport frame). */
 #define VPROC_IO_MAX	(56 * 1024)
+/* Most bytes one proxied read asks of home (logic::mig::READ_MAX). */
+#define VPROC_READ_MAX	(2 * 1024 * 1024)
 /* Current gives home back what its proxies read ahead and it did not take
  * (before it moves): 0, or the first error. */
 int vproc_shim_proxies_giveback(void);

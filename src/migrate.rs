@@ -478,8 +478,25 @@ impl Migrator {
         if req == 0 {
             return;
         }
-        let p = payload(req, Kind::Resp, pid, 8 + data.len(), |w| {
-            mig::write_resp(w, value, data)
+        // Longer than a frame (a large proxied read): parts first, each
+        // laid out as a response with value 0, then the response itself
+        // with the rest; the asker joins their data.
+        let mut rest = data;
+        while rest.len() > mig::RESP_CHUNK {
+            let (part, tail) = rest.split_at(mig::RESP_CHUNK);
+            let p = payload(req, Kind::Resp, pid, 8 + part.len(), |w| {
+                mig::write_resp(w, 0, part)
+            });
+            // A part that cannot go: the asker's request then fails (or
+            // times out), as with a lost response.
+            let sent = p.and_then(|p| self.transport.send_wait(to, MsgType::MigRespPart, p));
+            if sent.is_err() {
+                return;
+            }
+            rest = tail;
+        }
+        let p = payload(req, Kind::Resp, pid, 8 + rest.len(), |w| {
+            mig::write_resp(w, value, rest)
         });
         if let Ok(p) = p {
             let _ = self.transport.send_wait(to, MsgType::MigResp, p);
@@ -532,15 +549,26 @@ impl Migrator {
             |id| payload(id, kind, pid, extra, body),
             on_signal,
         )?;
-        let f = frames.first().ok_or(EPROTO)?;
-        let mut r = Reader::new(f);
-        let h = mig::read_header(&mut r).map_err(|_| EPROTO)?;
-        if h.kind != Kind::Resp {
+        // One frame, or parts and the last (see `respond`): the last's
+        // value, every frame's data in order.
+        let mut d = KVec::new();
+        let mut v = 0;
+        for f in frames.iter() {
+            let mut r = Reader::new(f);
+            let h = mig::read_header(&mut r).map_err(|_| EPROTO)?;
+            if h.kind != Kind::Resp {
+                return Err(EPROTO);
+            }
+            let (value, data) = mig::read_resp(&mut r).map_err(|_| EPROTO)?;
+            if d.len() + data.len() > mig::READ_MAX + mig::RESP_CHUNK {
+                return Err(EPROTO);
+            }
+            d.extend_from_slice(data, GFP_KERNEL)?;
+            v = value;
+        }
+        if frames.is_empty() {
             return Err(EPROTO);
         }
-        let (v, data) = mig::read_resp(&mut r).map_err(|_| EPROTO)?;
-        let mut d = KVec::new();
-        d.extend_from_slice(data, GFP_KERNEL)?;
         Ok((v, d))
     }
 

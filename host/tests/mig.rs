@@ -478,7 +478,7 @@ fn signal_and_io_validation() {
     };
     assert_eq!(read_io(&mut Reader::new(&b[..n])).unwrap(), intr);
     // A write whose length disagrees with its data; a read with data; a
-    // read larger than IO_MAX; an unknown operation; whence out of range.
+    // read larger than READ_MAX; an unknown operation; whence out of range.
     for bad in [
         Io { len: 99, ..io },
         Io {
@@ -488,7 +488,7 @@ fn signal_and_io_validation() {
         },
         Io {
             op: io_op::READ,
-            len: IO_MAX as u32 + 1,
+            len: READ_MAX as u32 + 1,
             data: &[],
             ..io
         },

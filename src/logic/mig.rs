@@ -85,6 +85,12 @@ pub const TASK_SIZE: u64 = 0x7fff_ffff_f000;
 pub const RUN_MAX_PAGES: u32 = 15;
 /// Most bytes of one `Io` transfer.
 pub const IO_MAX: usize = 56 * 1024;
+/// Most bytes one proxied read asks for (its answer takes several frames:
+/// a read-ahead, or a large read of the process).
+pub const READ_MAX: usize = 2 * 1024 * 1024;
+/// Most data bytes one frame of a response carries (the rest of
+/// `MAX_PAYLOAD` is the header and the value).
+pub const RESP_CHUNK: usize = 60 * 1024;
 /// Most memory areas a process may have to move.
 pub const MAX_VMAS: u32 = 1024;
 /// Length of the general registers image.

@@ -148,6 +148,9 @@ msg_types! {
     Mig = 15,
     /// Response to a [`MsgType::Mig`] request (see `logic::mig`).
     MigResp = 16,
+    /// A part of a [`MsgType::MigResp`] too long for one frame: the same
+    /// header and layout, more frames follow (the last is the `MigResp`).
+    MigRespPart = 17,
 }
 
 /// A decoded frame header.
@@ -373,6 +376,7 @@ impl Message for Welcome {
 pub fn response_id(ty: MsgType, p: &[u8]) -> Result<Option<(u64, bool)>, WireError> {
     let last = match ty {
         MsgType::EchoReply | MsgType::KillResp | MsgType::MigResp => true,
+        MsgType::MigRespPart => false,
         MsgType::ProcsChunk => match p.get(8) {
             Some(0) => false,
             Some(1) => true,

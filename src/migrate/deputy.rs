@@ -432,8 +432,9 @@ impl Migrator {
             self.respond(msg.from, msg.req, pid, ret, data);
             return;
         }
-        // A read's room, or a write's bytes (no copy that could panic).
-        let mut buf = KVec::new();
+        // A read's room (up to READ_MAX: kvmalloc'd), or a write's bytes
+        // (no copy that could panic).
+        let mut buf = KVVec::new();
         let filled = match io.op {
             io_op::READ => buf.resize(io.len as usize, 0, GFP_KERNEL),
             io_op::WRITE => buf.extend_from_slice(io.data, GFP_KERNEL),

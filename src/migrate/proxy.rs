@@ -185,7 +185,7 @@ impl sm::ProxyIo for Migrator {
             return self.proxy_ioctl(&f, whence, arg);
         }
         let (len, data): (u32, &[u8]) = match op {
-            io_op::READ => (buf.len().min(mig::IO_MAX) as u32, &[]),
+            io_op::READ => (buf.len().min(mig::READ_MAX) as u32, &[]),
             io_op::WRITE => (
                 buf.len().min(mig::IO_MAX) as u32,
                 &buf[..buf.len().min(mig::IO_MAX)],

@@ -217,7 +217,11 @@ impl Receiver {
                     None => return Err(WireError::UnknownType(ty as u8)),
                 }
             }
-            MsgType::EchoReply | MsgType::KillResp | MsgType::ProcsChunk | MsgType::MigResp => {
+            MsgType::EchoReply
+            | MsgType::KillResp
+            | MsgType::ProcsChunk
+            | MsgType::MigResp
+            | MsgType::MigRespPart => {
                 if let Some((id, last)) = wire::response_id(ty, p)? {
                     self.response(id, last, p);
                 }

@@ -3,7 +3,7 @@
 //! The migration protocol's proxy I/O: `Io` requests a moved process
 //! makes on the files it left at home, and the ioctls that may travel.
 
-use super::{Reader, WireError, Writer, IO_MAX};
+use super::{Reader, WireError, Writer, IO_MAX, READ_MAX};
 
 /// File operations of `Io` (rust/shim.h's VPROC_IO_*).
 pub mod io_op {
@@ -108,7 +108,7 @@ pub fn read_io<'a>(r: &mut Reader<'a>) -> Result<Io<'a>, WireError> {
         && match op {
             // `arg`: 0, or a read ahead of what the process asked.
             io_op::READ => {
-                len as usize <= IO_MAX && data.is_empty() && (0..=i64::from(len)).contains(&arg)
+                len as usize <= READ_MAX && data.is_empty() && (0..=i64::from(len)).contains(&arg)
             }
             io_op::WRITE => data.len() <= IO_MAX && len as usize == data.len(),
             io_op::LSEEK => len <= 4 && data.is_empty(),
