@@ -115,6 +115,10 @@ fn responses_carry_their_request_id() {
         response_id(MsgType::KillResp, &p[..12]),
         Ok(Some((42, true)))
     );
+    // A migration response in parts: only its last frame ends it.
+    assert_eq!(response_id(MsgType::MigRespPart, &p), Ok(Some((42, false))));
+    assert_eq!(response_id(MsgType::MigResp, &p), Ok(Some((42, true))));
+    assert_eq!(MsgType::try_from(17), Ok(MsgType::MigRespPart));
     let mut c = [0u8; PROCS_CHUNK_HEADER];
     procs_chunk_header(42, false, 3, &mut c);
     assert_eq!(response_id(MsgType::ProcsChunk, &c), Ok(Some((42, false))));
