@@ -4,6 +4,7 @@
  * facts, page copies, content hashes of file mappings, and mapping,
  * unmapping and writing the calling task's memory on restore.
  */
+#include <asm/unistd.h>
 #include "migrate.h"
 
 struct task_struct *vproc_shim_task_get(int pid)
@@ -258,6 +259,12 @@ static void vproc_vma_info(struct vm_area_struct *vma, struct vproc_mig_vma *v,
 				      VM_HUGETLB)),
 		.file = !!vma->vm_file,
 		.anon_vma = !!vma->anon_vma,
+		.locked = !!(f & VM_LOCKED),
+		.dontcopy = !!(f & VM_DONTCOPY),
+		.dontdump = !!(f & VM_DONTDUMP),
+		.wipeonfork = !!(f & VM_WIPEONFORK),
+		.seq_read = !!(f & VM_SEQ_READ),
+		.rand_read = !!(f & VM_RAND_READ),
 	};
 	struct inode *inode = NULL;
 
@@ -498,6 +505,44 @@ static struct file *vproc_open_same(const struct vproc_mig_vma *v,
 	return IS_ERR(file) ? NULL : file;
 }
 
+/*
+ * The advice and locking area @v had (madvise(2), mlock(2) in current's
+ * context, with their checks): an area of a process that fails them is
+ * unmapped (the move fails, the process runs on where it was).
+ */
+static int vproc_area_advice(const struct vproc_mig_vma *v)
+{
+	static const struct {
+		unsigned int bit;
+		int advice;
+	} adv[] = {
+		{ VPROC_VMA_DONTCOPY, MADV_DONTFORK },
+		{ VPROC_VMA_DONTDUMP, MADV_DONTDUMP },
+		{ VPROC_VMA_WIPEONFORK, MADV_WIPEONFORK },
+		{ VPROC_VMA_SEQ_READ, MADV_SEQUENTIAL },
+		{ VPROC_VMA_RAND_READ, MADV_RANDOM },
+	};
+	unsigned long long a[6] = { v->start, v->end - v->start };
+	long long r = 0;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(adv) && r >= 0; i++) {
+		if (!(v->flags & adv[i].bit))
+			continue;
+		a[2] = adv[i].advice;
+		r = vproc_shim_sys_call(__NR_madvise, a, NULL, 0);
+	}
+	if (r >= 0 && (v->flags & VPROC_VMA_LOCKED))
+		r = vproc_shim_sys_call(__NR_mlock, a, NULL, 0);
+	if (r < 0) {
+		pr_info_ratelimited("vproc: the advice or lock of area %llx-%llx cannot be set: %lld\n",
+				    v->start, v->end, r);
+		vm_munmap(v->start, v->end - v->start);
+		return (int)r;
+	}
+	return 0;
+}
+
 int vproc_shim_mig_map(const struct vproc_mig_vma *v, int anon_instead,
 		       const struct vproc_mig_ident *id)
 {
@@ -542,7 +587,7 @@ int vproc_shim_mig_map(const struct vproc_mig_vma *v, int anon_instead,
 		vm_munmap(a, len);
 		return -EINVAL;
 	}
-	return 0;
+	return vproc_area_advice(v);
 }
 
 int vproc_shim_mig_unmap(unsigned long addr, unsigned long len)

@@ -459,6 +459,12 @@ int vproc_shim_mig_set_regs(const void *gregs, const void *xstate,
 #define VPROC_VMA_ANON_PAGES	0x40	/* has private (copied-on-write) pages */
 #define VPROC_VMA_SPECIAL	0x80	/* vdso/vvar: recreated, not copied */
 #define VPROC_VMA_UNSUPPORTED	0x100	/* hugetlb, PFN/IO maps, SysV shm... */
+#define VPROC_VMA_LOCKED	0x200	/* mlock() */
+#define VPROC_VMA_DONTCOPY	0x400	/* MADV_DONTFORK */
+#define VPROC_VMA_DONTDUMP	0x800	/* MADV_DONTDUMP */
+#define VPROC_VMA_WIPEONFORK	0x1000	/* MADV_WIPEONFORK */
+#define VPROC_VMA_SEQ_READ	0x2000	/* MADV_SEQUENTIAL */
+#define VPROC_VMA_RAND_READ	0x4000	/* MADV_RANDOM */
 struct vproc_mig_vma {
 	unsigned long long start, end, pgoff;
 	unsigned int flags;
@@ -489,6 +495,9 @@ struct vproc_vma_facts {
 	unsigned int regular;		/* the file is S_ISREG */
 	const char *path;		/* d_path; path_len 0: unknown */
 	unsigned int path_len;		/* < sizeof(vproc_mig_vma.path) */
+	/* VM_LOCKED, VM_DONTCOPY, VM_DONTDUMP, VM_WIPEONFORK, VM_SEQ_READ,
+	 * VM_RAND_READ: applied again where the area is mapped. */
+	unsigned int locked, dontcopy, dontdump, wipeonfork, seq_read, rand_read;
 };
 typedef unsigned int (*vproc_vma_classify_fn)(const struct vproc_vma_facts *f);
 typedef int (*vproc_vma_fn)(void *data, const struct vproc_mig_vma *v);

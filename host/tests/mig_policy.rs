@@ -30,6 +30,34 @@ fn vma_protection_bits_are_carried() {
 }
 
 #[test]
+fn vma_advice_and_locking_are_carried() {
+    let f = VmaFacts {
+        read: true,
+        write: true,
+        locked: true,
+        dontcopy: true,
+        dontdump: true,
+        wipeonfork: true,
+        seq_read: true,
+        rand_read: true,
+        ..VmaFacts::default()
+    };
+    assert_eq!(
+        classify_vma(&f),
+        vf::READ | vf::WRITE | vf::ANON_PAGES | vf::ADVICE
+    );
+    // A vdso is the node's own, advice and all.
+    let v = VmaFacts {
+        read: true,
+        special: true,
+        dontdump: true,
+        ..VmaFacts::default()
+    };
+    assert_eq!(classify_vma(&v), vf::READ | vf::SPECIAL);
+    assert_eq!(vf::ALL & vf::ADVICE, vf::ADVICE);
+}
+
+#[test]
 fn vma_private_anonymous() {
     let f = VmaFacts {
         read: true,
@@ -152,7 +180,7 @@ fn vma_shared_file_refusals() {
 #[test]
 fn vma_flags_stay_within_all() {
     let b = [false, true];
-    for bits in 0u32..1 << 10 {
+    for bits in 0u32..1 << 16 {
         let on = |i: u32| b[(bits >> i & 1) as usize];
         let f = VmaFacts {
             read: on(0),
@@ -166,6 +194,12 @@ fn vma_flags_stay_within_all() {
             anon_vma: on(8),
             regular: on(9),
             path: b"/p",
+            locked: on(10),
+            dontcopy: on(11),
+            dontdump: on(12),
+            wipeonfork: on(13),
+            seq_read: on(14),
+            rand_read: on(15),
         };
         let flags = classify_vma(&f);
         assert_eq!(flags & !vf::ALL, 0);

@@ -324,6 +324,39 @@ if on 1 'command -v perl' >/dev/null 2>&1; then
         "$(on 1 'for i in $(seq 150); do [ -s /tmp/ra.status2 ] && break; sleep 0.2; done; cat /tmp/ra.rest')"
 fi
 
+# --- area flags (item 7): MADV_DONTFORK, MADV_DONTDUMP, MADV_WIPEONFORK,
+# MADV_RANDOM and mlock() of its areas are theirs on node 2 too (before:
+# dropped on every move). Read in /proc/PID/smaps' VmFlags: dc dd wf, rr lo.
+if on 1 'test -x /usr/bin/python3'; then
+    on 1 'rm -f /tmp/af.*'
+    on 1 "cd /tmp; python3 -c '
+import ctypes, mmap, os, select
+libc = ctypes.CDLL(None, use_errno=True)
+P = mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS
+a = mmap.mmap(-1, 4 * 4096, flags=P); b = mmap.mmap(-1, 4 * 4096, flags=P)
+a.madvise(mmap.MADV_DONTFORK); a.madvise(mmap.MADV_DONTDUMP); a.madvise(18)  # MADV_WIPEONFORK
+b.madvise(mmap.MADV_RANDOM)
+ab = ctypes.addressof(ctypes.c_char.from_buffer(a)); bb = ctypes.addressof(ctypes.c_char.from_buffer(b))
+assert libc.mlock(ctypes.c_void_p(bb), 4 * 4096) == 0, ctypes.get_errno()
+a[0:5] = b\"hello\"; b[0:5] = b\"world\"
+print(\"a %x b %x\" % (ab, bb), flush=True)
+while not os.path.exists(\"/tmp/af.end\"): select.select([], [], [], 0.1)
+print(a[0:5].decode(), b[0:5].decode(), flush=True)
+' > /tmp/af.out 2>&1 & echo \$! > /tmp/af.pid; wait \$!; echo \$? > /tmp/af.status" >/dev/null 2>&1 &
+    pid=$(on 1 'for i in $(seq 300); do grep -q "^a " /tmp/af.out 2>/dev/null && break; sleep 0.1; done; cat /tmp/af.pid')
+    read -r _ aa _ ba <<<"$(on 1 'grep "^a " /tmp/af.out')"
+    vmflags() { # NODE ADDR: the area's VmFlags of interest
+        on "$1" "awk -v a=$2 '\$1 ~ \"^\"a\"-\" { f = 1 } f && /^VmFlags/ { print; exit }' /proc/$pid/smaps" |
+            tr ' ' '\n' | grep -xE 'dc|dd|wf|rr|lo' | sort | tr '\n' ' '
+    }
+    check_eq "areas: at home, one area has dc dd wf, the other lo rr" "dc dd wf |lo rr " "$(vmflags 1 "$aa")|$(vmflags 1 "$ba")"
+    check_eq "areas: python3 with them goes to node 2" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
+    check_eq "areas: on node 2 they have the same flags" "dc dd wf |lo rr " "$(vmflags 2 "$aa")|$(vmflags 2 "$ba")"
+    on 1 'touch /tmp/af.end'
+    check_eq "areas: it ends with status 0, its bytes kept" "0 hello world" \
+        "$(on 1 'for i in $(seq 100); do [ -s /tmp/af.status ] && break; sleep 0.2; done; echo $(cat /tmp/af.status) $(tail -1 /tmp/af.out)')"
+fi
+
 # (The python programs wait with select(), as they did before the clocks
 # moved with a process: python's time.sleep() sleeps to an absolute
 # CLOCK_MONOTONIC deadline, and after a node's reboot in 14-fault-matrix a

@@ -49,6 +49,12 @@ unsafe extern "C" fn vma_classify_cb(f: *const shim::vproc_vma_facts) -> c_uint 
         anon_vma: f.anon_vma != 0,
         regular: f.regular != 0,
         path,
+        locked: f.locked != 0,
+        dontcopy: f.dontcopy != 0,
+        dontdump: f.dontdump != 0,
+        wipeonfork: f.wipeonfork != 0,
+        seq_read: f.seq_read != 0,
+        rand_read: f.rand_read != 0,
     })
 }
 

@@ -40,6 +40,18 @@ pub struct VmaFacts<'a> {
     pub regular: bool,
     /// The file's path (`d_path`), empty when unknown or too long.
     pub path: &'a [u8],
+    /// `VM_LOCKED`.
+    pub locked: bool,
+    /// `VM_DONTCOPY` (`MADV_DONTFORK`).
+    pub dontcopy: bool,
+    /// `VM_DONTDUMP` (`MADV_DONTDUMP`).
+    pub dontdump: bool,
+    /// `VM_WIPEONFORK`.
+    pub wipeonfork: bool,
+    /// `VM_SEQ_READ` (`MADV_SEQUENTIAL`).
+    pub seq_read: bool,
+    /// `VM_RAND_READ` (`MADV_RANDOM`).
+    pub rand_read: bool,
 }
 
 /// The `vma_flags` of an area: its protection, how it travels (file,
@@ -60,8 +72,22 @@ pub fn classify_vma(f: &VmaFacts<'_>) -> u32 {
         }
     }
     if f.special {
-        flags |= vma_flags::SPECIAL;
-    } else if f.raw_memory {
+        // Recreated as the node has it (its own advice included).
+        return flags | vma_flags::SPECIAL;
+    }
+    for (set, bit) in [
+        (f.locked, vma_flags::LOCKED),
+        (f.dontcopy, vma_flags::DONTCOPY),
+        (f.dontdump, vma_flags::DONTDUMP),
+        (f.wipeonfork, vma_flags::WIPEONFORK),
+        (f.seq_read, vma_flags::SEQ_READ),
+        (f.rand_read, vma_flags::RAND_READ),
+    ] {
+        if set {
+            flags |= bit;
+        }
+    }
+    if f.raw_memory {
         flags |= vma_flags::UNSUPPORTED;
     } else if f.file {
         flags |= vma_flags::FILE;

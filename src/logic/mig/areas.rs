@@ -25,8 +25,23 @@ pub mod vma_flags {
     pub const SPECIAL: u32 = 0x80;
     /// Cannot be moved.
     pub const UNSUPPORTED: u32 = 0x100;
+    /// Locked in memory (`mlock`, `MAP_LOCKED`).
+    pub const LOCKED: u32 = 0x200;
+    /// Not inherited by a child (`MADV_DONTFORK`).
+    pub const DONTCOPY: u32 = 0x400;
+    /// Left out of core dumps (`MADV_DONTDUMP`).
+    pub const DONTDUMP: u32 = 0x800;
+    /// Zero in a child (`MADV_WIPEONFORK`).
+    pub const WIPEONFORK: u32 = 0x1000;
+    /// Read sequentially (`MADV_SEQUENTIAL`).
+    pub const SEQ_READ: u32 = 0x2000;
+    /// Read at random (`MADV_RANDOM`).
+    pub const RAND_READ: u32 = 0x4000;
+    /// The advice and locking bits (applied again where the area is
+    /// mapped).
+    pub const ADVICE: u32 = LOCKED | DONTCOPY | DONTDUMP | WIPEONFORK | SEQ_READ | RAND_READ;
     /// Every known bit.
-    pub const ALL: u32 = 0x1ff;
+    pub const ALL: u32 = 0x7fff;
 }
 
 /// One memory area as it travels.
