@@ -5,15 +5,22 @@
  */
 #include "migrate.h"
 
-int vproc_shim_mig_fds(vproc_fd_fn fn, void *data)
+unsigned int vproc_fd_limit(void)
 {
-	struct vproc_mig_fd d;
-	unsigned int fd, max;
-	int err = 0;
+	unsigned int max;
 
 	rcu_read_lock();
 	max = files_fdtable(current->files)->max_fds;
 	rcu_read_unlock();
+	return max;
+}
+
+int vproc_shim_mig_fds(vproc_fd_fn fn, void *data)
+{
+	struct vproc_mig_fd d;
+	unsigned int fd, max = vproc_fd_limit();
+	int err = 0;
+
 	for (fd = 0; fd < max && !err; fd++) {
 		struct file *f = fget_raw(fd);
 
@@ -48,11 +55,8 @@ int vproc_shim_mig_fds(vproc_fd_fn fn, void *data)
 
 void vproc_shim_mig_close_all(void)
 {
-	unsigned int fd, max;
+	unsigned int fd, max = vproc_fd_limit();
 
-	rcu_read_lock();
-	max = files_fdtable(current->files)->max_fds;
-	rcu_read_unlock();
 	for (fd = 0; fd < max; fd++)
 		close_fd(fd);
 }

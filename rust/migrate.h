@@ -86,6 +86,9 @@ struct vproc_proxy {
 	char *ra;
 	unsigned int ra_len, ra_pos;
 };
+/* How many descriptors current's file table has room for (fds.c): the
+ * bound of a walk over them with fget_raw(). */
+unsigned int vproc_fd_limit(void);
 /* Gives back what proxy @f read ahead (see struct vproc_proxy). */
 int vproc_proxy_giveback(struct file *f);
 extern const struct file_operations vproc_proxy_fops;

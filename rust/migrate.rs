@@ -51,7 +51,7 @@ pub(crate) use sysfwd::{
     fd_proxy, install_new_proxy, mmap_same, notify_signal, path_identity, set_guest, sys_call,
     user_path, SysBuf, SysHook, SysReg,
 };
-pub(crate) use task::{itimers_clear, refusal, Boost, TaskImage, TASK_LEN};
+pub(crate) use task::{refusal, timers_clear, Boost, TaskImage, TASK_LEN};
 pub(crate) use twork::{current_tgid, in_vdso, module_refs, spawn, task_work, TaskWork};
 
 // The constants C and Rust share: `rust/shim.h` defines them for the C side

@@ -11,12 +11,9 @@ static void *vproc_proxy_data;
 
 int vproc_shim_proxies_giveback(void)
 {
-	unsigned int fd, max;
+	unsigned int fd, max = vproc_fd_limit();
 	int err = 0;
 
-	rcu_read_lock();
-	max = files_fdtable(current->files)->max_fds;
-	rcu_read_unlock();
 	for (fd = 0; fd < max && !err; fd++) {
 		struct file *f = fget_raw(fd);
 

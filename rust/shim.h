@@ -427,7 +427,7 @@ int vproc_shim_task_clocks(struct task_struct *t, unsigned long long *mono,
 unsigned long long vproc_shim_boot_ns(void);
 /* Disarms current's interval timers and deletes its POSIX timers (a
  * deputy's: the process took them). */
-void vproc_shim_mig_itimers_clear(void);
+void vproc_shim_mig_timers_clear(void);
 
 /* General registers (struct user_regs_struct, 27 x u64). */
 #define VPROC_MIG_GREGS_LEN 216

@@ -252,7 +252,7 @@ static int ptimers_set(const struct vproc_mig_task *in)
 	return r < 0 ? (int)r : 0;
 }
 
-void vproc_shim_mig_itimers_clear(void)
+void vproc_shim_mig_timers_clear(void)
 {
 	static const long long zero[4];
 	struct k_itimer *t;

@@ -134,11 +134,11 @@ impl TaskImage {
     }
 }
 
-/// Disarms the calling task's interval timers (a deputy's: its process
-/// carries them).
-pub(crate) fn itimers_clear() {
+/// Disarms the calling task's interval timers and deletes its POSIX timers
+/// (a deputy's: its process carries them).
+pub(crate) fn timers_clear() {
     // SAFETY: acts on current only.
-    unsafe { shim::vproc_shim_mig_itimers_clear() }
+    unsafe { shim::vproc_shim_mig_timers_clear() }
 }
 
 /// Why the calling process cannot move now, if it cannot

@@ -66,16 +66,6 @@ pub fn classify_vma(f: &VmaFacts<'_>) -> u32 {
         (f.exec, vma_flags::EXEC),
         (f.shared, vma_flags::SHARED),
         (f.growsdown, vma_flags::GROWSDOWN),
-    ] {
-        if set {
-            flags |= bit;
-        }
-    }
-    if f.special {
-        // Recreated as the node has it (its own advice included).
-        return flags | vma_flags::SPECIAL;
-    }
-    for (set, bit) in [
         (f.locked, vma_flags::LOCKED),
         (f.dontcopy, vma_flags::DONTCOPY),
         (f.dontdump, vma_flags::DONTDUMP),
@@ -87,7 +77,10 @@ pub fn classify_vma(f: &VmaFacts<'_>) -> u32 {
             flags |= bit;
         }
     }
-    if f.raw_memory {
+    if f.special {
+        // Recreated as the node has it (its own advice included).
+        flags = (flags & !vma_flags::ADVICE) | vma_flags::SPECIAL;
+    } else if f.raw_memory {
         flags |= vma_flags::UNSUPPORTED;
     } else if f.file {
         flags |= vma_flags::FILE;

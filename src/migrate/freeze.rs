@@ -157,9 +157,9 @@ impl Migrator {
         match self.hand_over(pid, dest, out.mig) {
             Handed::Runs(h) => {
                 if at_home {
-                    // Its interval timers went with it (the task image):
+                    // Its interval and POSIX timers went with it (the task image):
                     // the deputy's would fire a second time.
-                    sm::itimers_clear();
+                    sm::timers_clear();
                     let now = now_ns();
                     let mut s = self.state.lock();
                     if let Some(d) = s.deputies.iter_mut().find(|d| d.pid == pid) {
