@@ -27,6 +27,9 @@ scenario 18 bad-mig-begin 'node 18.*field out of range'
 out=$(peer 19 mig-stray)
 check_match "mig-stray: a file request for no deputy is answered EBADF" "answered -9" "$out"
 check_match "mig-stray: ... and the connection stays" "open" "$out"
+scenario 22 bad-mig-intr 'node 22.*field out of range'
+out=$(peer 23 mig-intr-stray)
+check_eq "mig-intr-stray: an interrupt of no request, and a part of an answer nobody asked for, are dropped; the connection stays" open "$out"
 scenario 20 bad-control 'node 20.*field out of range'
 out=$(peer 21 control-stray)
 check_match "control-stray: moving a process nobody has is answered ESRCH" "answered -3" "$out"
@@ -43,5 +46,5 @@ check_match "node 1 logs the malformed list" "node 16: malformed process record"
 for n in 2 3; do
     check_eq "node $n is still up on node 1 after all that" up "$(on 1 "awk '\$1 == $n { print \$3 }' /proc/cluster/nodes")"
 done
-for n in $(seq 9 21); do on 1 "echo $n > /proc/cluster/admin/remove" >/dev/null 2>&1; done
+for n in $(seq 9 23); do on 1 "echo $n > /proc/cluster/admin/remove" >/dev/null 2>&1; done
 check_eq "the fake nodes are removed" "" "$(on 1 "awk 'NR > 1 && \$1 >= 9 { print \$1 }' /proc/cluster/nodes")"

@@ -431,6 +431,42 @@ fn main() {
             };
             report(request_answered(&mut p, mig::Kind::Io, 65536, &body[..n]));
         }
+        "bad-mig-intr" | "mig-intr-stray" => {
+            // An interrupt must name a request (arg) and not be one (seq 0).
+            let bad = a[6] == "bad-mig-intr";
+            let io = mig::Io {
+                deputy: 1,
+                seq: if bad { 5 } else { 0 },
+                fd: 1,
+                op: mig::io_op::INTR,
+                len: 0,
+                arg: 3,
+                data: b"",
+            };
+            let mut body = vec![0u8; 64];
+            let n = {
+                let mut w = mig::Writer::new(&mut body);
+                mig::write_io(&mut w, &io).unwrap_or_else(|_| die("encode"));
+                w.len()
+            };
+            p.send(
+                MsgType::Mig as u8,
+                &mig_payload(mig::Kind::Io, 65536, &body[..n]),
+            );
+            if !bad {
+                // And a part of an answer nobody asked for: dropped.
+                let mut part = mig_payload(mig::Kind::Resp, 65536, &0i64.to_le_bytes());
+                part[..8].copy_from_slice(&77u64.to_le_bytes());
+                p.send(MsgType::MigRespPart as u8, &part);
+            }
+            if bad {
+                report(p.closed_within(5));
+            } else {
+                // A heartbeat, so that only a drop for these would close it.
+                p.send(MsgType::Load as u8, &load());
+                report(p.closed_within(2));
+            }
+        }
         "bad-control" => {
             let mut body = control_goto_2();
             body[0] = 7; // no such operation
