@@ -96,9 +96,11 @@ extern const struct file_operations vproc_proxy_fops;
  * access mode, append and nonblock bits (proxy.c); ERR_PTR on failure. */
 struct file *vproc_proxy_file(unsigned int f_flags, unsigned int home,
 			      int pid, int fd, u64 deputy);
-/* Whether current stopped inside a relative nanosleep a move carries
- * (task.c): its clock, deadline as current sees it, and rmtp. */
-bool vproc_sleep_interrupted(int *clock, long long *deadline,
-			     unsigned long long *rmtp);
+/* Whether current stopped inside a timed wait a move carries on with
+ * (task.c): fills @s. */
+bool vproc_sleep_interrupted(struct vproc_mig_sleep *s);
+/* A vproc task work interrupted a call that would return EINTR for it
+ * (regs.c): the call runs again, as for a signal with no handler. */
+void vproc_spurious_eintr(void);
 
 #endif /* VPROC_MIGRATE_H */

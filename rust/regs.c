@@ -4,6 +4,8 @@
  * and written as ptrace does.
  */
 #include <asm/unistd.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task_stack.h>
 #include "migrate.h"
 
 static_assert(sizeof(struct user_regs_struct) == VPROC_MIG_GREGS_LEN);
@@ -49,14 +51,43 @@ static int get_regset(const struct user_regset *rs, void *out, size_t max,
 	return 0;
 }
 
+/*
+ * A vproc task work (TWA_SIGNAL) wakes its task as a signal would. The
+ * calls below return EINTR on any pending signal, never a restart code:
+ * they would return it although no signal came (and a move takes the
+ * registers after the call returned). Made what the kernel makes of a
+ * signal with no handler: the call runs again (ERESTARTNOHAND, restarted
+ * by the kernel after the task works, or on arrival after a move), and a
+ * signal with a handler that comes meanwhile still gets EINTR. A real
+ * signal pending now is left its EINTR. Their timeouts start again.
+ */
+void vproc_spurious_eintr(void)
+{
+	struct pt_regs *regs = task_pt_regs(current);
+
+	if (!current->mm || (current->flags & PF_KTHREAD) ||
+	    !user_64bit_mode(regs) || (long)regs->orig_ax < 0 ||
+	    (long)regs->ax != -EINTR || task_sigpending(current))
+		return;
+	switch (regs->orig_ax) {
+	case __NR_epoll_wait:
+	case __NR_epoll_pwait:
+	case __NR_epoll_pwait2:
+	case __NR_rt_sigtimedwait:
+	case __NR_semop:
+	case __NR_semtimedop:
+		regs->ax = -ERESTARTNOHAND;
+		break;
+	}
+}
+
 int vproc_shim_mig_get_regs(void *gregs, void *xstate, size_t xmax,
 			    size_t *xlen, unsigned int *xkind)
 {
 	struct user_regs_struct *r = gregs;
-	unsigned long long rmtp;
-	long long deadline;
+	struct vproc_mig_sleep sleep;
 	size_t n;
-	int clock, err;
+	int err;
 
 	err = get_regset(find_regset(NT_PRSTATUS), r, sizeof(*r), &n);
 	if (err)
@@ -64,11 +95,12 @@ int vproc_shim_mig_get_regs(void *gregs, void *xstate, size_t xmax,
 	if (n != sizeof(*r))
 		return -EIO;
 	/*
-	 * Interrupted in a syscall: resume by running it again; a relative
-	 * nanosleep goes on with what is left of it (restart_syscall(2),
-	 * set up again on arrival: vproc_shim_mig_resume_time).
+	 * Interrupted in a syscall: resume by running it again; a timed wait
+	 * whose restart holds a deadline in this node's clock goes on with
+	 * what is left of it (restart_syscall(2), set up again on arrival:
+	 * vproc_shim_mig_resume_time).
 	 */
-	if (vproc_sleep_interrupted(&clock, &deadline, &rmtp)) {
+	if (vproc_sleep_interrupted(&sleep)) {
 		r->ax = __NR_restart_syscall;
 		r->ip -= 2;
 	} else if ((long)r->orig_ax >= 0) {

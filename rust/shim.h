@@ -337,6 +337,24 @@ struct vproc_mig_ptimer {
 	unsigned long long value;
 	long long its[4];
 };
+/*
+ * A timed wait a process was stopped in for its move, which it goes on
+ * with on arrival for what was left of it (task.c): kind VPROC_SLEEP_NONE
+ * (0: none), _NANO (a relative nanosleep() or clock_nanosleep(): @addr is
+ * where the remaining time goes, 0 nowhere), _POLL (poll(): @addr its
+ * pollfd array, @val their count; no timeout when @clock is -1), _FUTEX
+ * (a futex wait with a timeout: @addr the word, @val the value, @bitset,
+ * @op the FUTEX_WAIT_BITSET op it is made again with). @deadline is as
+ * the process sees @clock.
+ */
+enum { VPROC_SLEEP_NONE, VPROC_SLEEP_NANO, VPROC_SLEEP_POLL, VPROC_SLEEP_FUTEX };
+struct vproc_mig_sleep {
+	unsigned int kind;
+	int clock;
+	long long deadline;
+	unsigned long long addr;
+	unsigned int val, bitset, op, pad;
+};
 struct vproc_mig_task {
 	unsigned int uid, euid, suid, fsuid, gid, egid, sgid, fsgid;
 	unsigned long long cap_inheritable, cap_permitted, cap_effective;
@@ -379,13 +397,10 @@ struct vproc_mig_task {
 	int thp_disable;		/* prctl(PR_GET_THP_DISABLE) */
 	unsigned int subreaper;		/* PR_SET_CHILD_SUBREAPER */
 	/* Clocks (issue 16, item 5): CLOCK_MONOTONIC as the process saw it
-	 * when it stopped (its time namespace's offset included); a relative
-	 * nanosleep() it was in: the clock (-1: none), the deadline as it
-	 * sees that clock, where the remaining time goes (0: nowhere). */
+	 * when it stopped (its time namespace's offset included), and the
+	 * timed wait it was in, if any. */
 	long long clock_mono;
-	int sleep_clock;
-	long long sleep_deadline;
-	unsigned long long sleep_rmtp;
+	struct vproc_mig_sleep sleep;
 	/* POSIX timers (timer_create()): recreated with their ids. */
 	unsigned int nptimers;
 	struct vproc_mig_ptimer ptimer[VPROC_MIG_PTIMERS];
@@ -576,6 +591,17 @@ int vproc_shim_mig_queue_signal(const void *info);
  * sender's @from_pid/@from_uid (SI_USER: as kill(2) would). */
 int vproc_shim_mig_signal(int pid, int sig, int code, int from_pid,
 			  unsigned int from_uid);
+/* As vproc_shim_mig_signal; with @job (home's process group is not
+ * orphaned) a stop signal whose action is the default stops @pid (sent
+ * as SIGSTOP: its process group here is not the shell's). Returns the
+ * stop signal if it stops @pid, 0 if not, or -errno. */
+int vproc_shim_mig_signal_job(int pid, int sig, int code, int from_pid,
+			      unsigned int from_uid, int job);
+/* Whether current's process group is orphaned (is_current_pgrp_orphaned()). */
+int vproc_shim_pgrp_orphaned(void);
+/* Current, a deputy, reports its process's job state to its parent as the
+ * process's own would be: @sig > 0, stopped by @sig; 0, continued. */
+void vproc_shim_deputy_job(int sig);
 /* Makes every signal wake (and queue for) a deputy: handlers "caught",
  * mask empty. */
 void vproc_shim_mig_deputy_signals(void);

@@ -3,6 +3,8 @@
  * Pending signals of the calling task (taken and queued again as raw
  * siginfo), signals sent as the kernel, and a deputy's signal set-up.
  */
+#include <linux/sched/cputime.h>
+#include <linux/sched/signal.h>
 #include "migrate.h"
 
 static_assert(sizeof(kernel_siginfo_t) == VPROC_SIGINFO_LEN);
@@ -34,12 +36,36 @@ int vproc_shim_mig_queue_signal(const void *info)
 	return send_sig_info(i.si_signo, &i, current);
 }
 
-int vproc_shim_mig_signal(int pid, int sig, int code, int from_pid,
-			  unsigned int from_uid)
+/* lock_task_sighand() (not exported in 7.3): @t's sighand locked, or NULL
+ * if @t has none any more (it was reaped). */
+static struct sighand_struct *sighand_lock(struct task_struct *t,
+					    unsigned long *flags)
 {
+	struct sighand_struct *sh;
+
+	rcu_read_lock();
+	for (;;) {
+		sh = rcu_dereference(t->sighand);
+		if (!sh)
+			break;
+		spin_lock_irqsave(&sh->siglock, *flags);
+		if (likely(sh == rcu_access_pointer(t->sighand)))
+			break;
+		spin_unlock_irqrestore(&sh->siglock, *flags);
+	}
+	rcu_read_unlock();
+	return sh;
+}
+
+int vproc_shim_mig_signal_job(int pid, int sig, int code, int from_pid,
+			      unsigned int from_uid, int job)
+{
+	struct sighand_struct *sh;
 	struct task_struct *t;
 	kernel_siginfo_t info;
+	unsigned long flags;
 	struct pid *p;
+	bool stop = false;
 	int err;
 
 	if (!valid_signal(sig) || sig <= 0)
@@ -49,14 +75,136 @@ int vproc_shim_mig_signal(int pid, int sig, int code, int from_pid,
 	put_pid(p);
 	if (!t)
 		return -ESRCH;
+	if (job && sig_kernel_stop(sig) && (sh = sighand_lock(t, &flags))) {
+		stop = sig == SIGSTOP ||
+		       (sh->action[sig - 1].sa.sa_handler == SIG_DFL &&
+			!sigismember(&t->blocked, sig));
+		spin_unlock_irqrestore(&sh->siglock, flags);
+	}
 	clear_siginfo(&info);
-	info.si_signo = sig;
+	info.si_signo = stop ? SIGSTOP : sig;
 	info.si_code = (code == SI_USER) ? SI_USER : SI_KERNEL;
 	info.si_pid = from_pid;
 	info.si_uid = from_uid;
-	err = send_sig_info(sig, &info, t);
+	err = send_sig_info(info.si_signo, &info, t);
 	put_task_struct(t);
-	return err;
+	if (err)
+		return err;
+	return stop ? sig : 0;
+}
+
+int vproc_shim_mig_signal(int pid, int sig, int code, int from_pid,
+			  unsigned int from_uid)
+{
+	int r = vproc_shim_mig_signal_job(pid, sig, code, from_pid, from_uid, 0);
+
+	return r < 0 ? r : 0;
+}
+
+/* As is_current_pgrp_orphaned() (kernel/exit.c: not exported), under RCU. */
+int vproc_shim_pgrp_orphaned(void)
+{
+	struct task_struct *p;
+	struct pid *pgrp;
+	int orphaned = 1;
+
+	rcu_read_lock();
+	pgrp = task_pgrp(current);
+	do_each_pid_task(pgrp, PIDTYPE_PGID, p) {
+		struct task_struct *pp = rcu_dereference(p->real_parent);
+
+		if ((p->exit_state && thread_group_empty(p)) ||
+		    is_global_init(pp))
+			continue;
+		if (task_pgrp(pp) != pgrp &&
+		    task_session(pp) == task_session(p)) {
+			orphaned = 0;
+			break;
+		}
+	} while_each_pid_task(pgrp, PIDTYPE_PGID, p);
+	rcu_read_unlock();
+	return orphaned;
+}
+
+/*
+ * What do_notify_parent_cldstop() (static) tells the parent of a group
+ * that stopped or continued: SIGCHLD with @why (unless the parent ignores
+ * it or asked SA_NOCLDSTOP), and a wake-up of its wait().
+ */
+static void deputy_notify_parent(int why, int status)
+{
+	struct task_struct *tsk = current->group_leader, *parent;
+	struct sighand_struct *sh;
+	struct kernel_siginfo info;
+	unsigned long flags;
+	bool send = false;
+	u64 utime, stime;
+
+	clear_siginfo(&info);
+	info.si_signo = SIGCHLD;
+	rcu_read_lock();
+	parent = rcu_dereference(tsk->real_parent);
+	get_task_struct(parent);
+	info.si_pid = task_pid_nr_ns(tsk, task_active_pid_ns(parent));
+	info.si_uid = from_kuid_munged(task_cred_xxx(parent, user_ns),
+				       task_uid(tsk));
+	rcu_read_unlock();
+	task_cputime(tsk, &utime, &stime);
+	/* (nsec_to_clock_t(), not exported) */
+	info.si_utime = div_u64(utime, NSEC_PER_SEC / USER_HZ);
+	info.si_stime = div_u64(stime, NSEC_PER_SEC / USER_HZ);
+	info.si_code = why;
+	info.si_status = status;
+	sh = sighand_lock(parent, &flags);
+	if (sh) {
+		const struct k_sigaction *ka = &sh->action[SIGCHLD - 1];
+
+		send = ka->sa.sa_handler != SIG_IGN &&
+		       !(ka->sa.sa_flags & SA_NOCLDSTOP);
+		spin_unlock_irqrestore(&sh->siglock, flags);
+	}
+	if (send)
+		send_sig_info(SIGCHLD, &info, parent);
+	__wake_up_sync_key(&parent->signal->wait_chldexit, TASK_INTERRUPTIBLE,
+			   tsk);
+	put_task_struct(parent);
+}
+
+/*
+ * A deputy never stops (it serves its process's calls and custody), but
+ * its parent (home's shell) must see its process's job state as the
+ * process's own: what wait(WUNTRACED | WCONTINUED) reads is the signal
+ * struct's stop flags and group exit code, set here as do_signal_stop()
+ * and SIGCONT's prepare_signal() set them.
+ */
+void vproc_shim_deputy_job(int sig)
+{
+	struct signal_struct *s = current->signal;
+	int why = 0;
+
+	spin_lock_irq(&current->sighand->siglock);
+	if (s->flags & SIGNAL_GROUP_EXIT) {
+		/* exiting: nothing to report */
+	} else if (sig > 0) {
+		if (!(s->flags & SIGNAL_STOP_STOPPED)) {
+			signal_set_stop_flags(s, SIGNAL_STOP_STOPPED);
+			s->group_exit_code = sig;
+			s->group_stop_count = 0;
+			why = CLD_STOPPED;
+		}
+	} else if (s->flags & SIGNAL_STOP_STOPPED) {
+		/* (a SIGCONT sent before it was marked stopped) */
+		signal_set_stop_flags(s, SIGNAL_STOP_CONTINUED);
+		s->group_exit_code = 0;
+		why = CLD_CONTINUED;
+	} else if (s->flags & SIGNAL_CLD_CONTINUED) {
+		/* SIGCONT's prepare_signal() marked it continued */
+		s->flags &= ~SIGNAL_CLD_MASK;
+		why = CLD_CONTINUED;
+	}
+	spin_unlock_irq(&current->sighand->siglock);
+	if (why)
+		deputy_notify_parent(why, why == CLD_STOPPED ? sig : SIGCONT);
 }
 
 void vproc_shim_mig_deputy_signals(void)

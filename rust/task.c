@@ -5,8 +5,10 @@
  * limits, mm layout, signal handlers, rseq) with its confinement checks.
  */
 #include <asm/unistd.h>
+#include <linux/futex.h>
 #include <linux/oom.h>
 #include <linux/kallsyms.h>
+#include <linux/sched/signal.h>
 #include <linux/sched/task_stack.h>
 #include <linux/posix-timers.h>
 #include <linux/prctl.h>
@@ -315,47 +317,110 @@ static bool sleep_clock_ok(long c)
 	       c == CLOCK_BOOTTIME || c == CLOCK_TAI;
 }
 
+/* Whether restart function @fn is the kernel's @want (static functions,
+ * known by name; a compiler may suffix one: "fn.llvm.N"). */
+static bool restart_fn_is(long (*fn)(struct restart_block *), const char *want)
+{
+	char name[KSYM_SYMBOL_LEN];
+	size_t n = strlen(want);
+
+	sprint_symbol_no_offset(name, (unsigned long)fn);
+	return !strncmp(name, want, n) && (!name[n] || name[n] == '.');
+}
+
+/* The futex flags of a restart (kernel/futex/futex.h, 7.3: internal). */
+#define VPROC_FUTEX_SIZE_MASK	0x0003
+#define VPROC_FUTEX_SIZE_32	0x0002
+#define VPROC_FUTEX_SHARED	0x0010
+#define VPROC_FUTEX_CLOCKRT	0x0020
+#define VPROC_FUTEX_HAS_TIMEOUT	0x0040
+#define VPROC_FUTEX_KNOWN	0x007f
+
 /*
- * Whether current was stopped for its move inside a relative nanosleep()
- * or clock_nanosleep() (or its restart) on a clock a move carries: the
- * kernel then set up its restart (hrtimer_nanosleep_restart, known by
- * name: it is static) with the deadline in the clock's base. Gives the
- * clock, the deadline as current sees that clock, and where the remaining
- * time goes (0: nowhere).
+ * Whether current was stopped for its move inside a timed wait that the
+ * kernel would restart with restart_syscall(2), having set up its restart
+ * with a deadline in this node's clock: a relative nanosleep() or
+ * clock_nanosleep() on a clock a move carries, a poll(), a futex wait with
+ * a timeout. Each is known by its restart function. Fills @s with the
+ * deadline as current sees its clock (its time namespace's offset
+ * included) and what the call is made again with on arrival.
  */
-bool vproc_sleep_interrupted(int *clock, long long *deadline,
-			     unsigned long long *rmtp)
+bool vproc_sleep_interrupted(struct vproc_mig_sleep *s)
 {
 	const struct pt_regs *regs = task_pt_regs(current);
 	const struct restart_block *rb = &current->restart_block;
-	const char *fn = "hrtimer_nanosleep_restart";
-	char name[KSYM_SYMBOL_LEN];
-	size_t n = strlen(fn);
 
+	memset(s, 0, sizeof(*s));
 	if ((long)regs->orig_ax < 0 ||
 	    (long)regs->ax != -ERESTART_RESTARTBLOCK)
 		return false;
-	sprint_symbol_no_offset(name, (unsigned long)rb->fn);
-	/* (a compiler may suffix a static function's name: "fn.llvm.N") */
-	if (strncmp(name, fn, n) || (name[n] && name[n] != '.'))
-		return false;
-	if (rb->nanosleep.type == TT_COMPAT ||
-	    !sleep_clock_ok(rb->nanosleep.clockid))
-		return false;
-	*clock = rb->nanosleep.clockid;
-	*deadline = rb->nanosleep.expires + clock_offset_ns(*clock);
-	*rmtp = rb->nanosleep.type == TT_NATIVE ?
-			(unsigned long)rb->nanosleep.rmtp : 0;
-	return true;
+	if (restart_fn_is(rb->fn, "hrtimer_nanosleep_restart")) {
+		if (rb->nanosleep.type == TT_COMPAT ||
+		    !sleep_clock_ok(rb->nanosleep.clockid))
+			return false;
+		s->kind = VPROC_SLEEP_NANO;
+		s->clock = rb->nanosleep.clockid;
+		s->deadline = rb->nanosleep.expires + clock_offset_ns(s->clock);
+		s->addr = rb->nanosleep.type == TT_NATIVE ?
+				  (unsigned long)rb->nanosleep.rmtp : 0;
+		return true;
+	}
+	if (restart_fn_is(rb->fn, "do_restart_poll")) {
+		s->kind = VPROC_SLEEP_POLL;
+		s->addr = (unsigned long)rb->poll.ufds;
+		s->val = rb->poll.nfds;
+		s->clock = -1;
+		if (rb->poll.has_timeout) {
+			/* (poll_select_set_timeout(): this node's monotonic) */
+			s->clock = CLOCK_MONOTONIC;
+			s->deadline = timespec64_to_ns(&rb->poll.end_time) +
+				      clock_offset_ns(CLOCK_MONOTONIC);
+		}
+		return true;
+	}
+	if (restart_fn_is(rb->fn, "futex_wait_restart")) {
+		u32 f = rb->futex.flags;
+
+		/* Only what sys_futex() can ask: 32-bit words, no NUMA. */
+		if ((f & ~VPROC_FUTEX_KNOWN) ||
+		    (f & VPROC_FUTEX_SIZE_MASK) != VPROC_FUTEX_SIZE_32 ||
+		    !(f & VPROC_FUTEX_HAS_TIMEOUT))
+			return false;
+		s->kind = VPROC_SLEEP_FUTEX;
+		s->clock = f & VPROC_FUTEX_CLOCKRT ? CLOCK_REALTIME :
+						     CLOCK_MONOTONIC;
+		s->deadline = rb->futex.time + clock_offset_ns(s->clock);
+		s->addr = (unsigned long)rb->futex.uaddr;
+		s->val = rb->futex.val;
+		s->bitset = rb->futex.bitset;
+		s->op = FUTEX_WAIT_BITSET |
+			(f & VPROC_FUTEX_SHARED ? 0 : FUTEX_PRIVATE_FLAG) |
+			(f & VPROC_FUTEX_CLOCKRT ? FUTEX_CLOCK_REALTIME : 0);
+		return true;
+	}
+	return false;
 }
 
+/*
+ * On arrival, before current runs: waits until current's view of
+ * CLOCK_MONOTONIC passes the time it stopped at (the clock never goes
+ * back), then goes on with the timed wait it was stopped in (@in->sleep)
+ * for what is left of it: the call is made here with a signal pending, so
+ * it returns at once having set up current's restart with the deadline in
+ * this node's clock (and written what remains where the call writes it),
+ * and the registers run restart_syscall(2); or it is over (its time is up,
+ * its futex word changed), and the registers return what it returned. A
+ * poll() runs again with what is left as its timeout.
+ */
 int vproc_shim_mig_resume_time(const struct vproc_mig_task *in, void *gregs)
 {
+	const struct vproc_mig_sleep *s = &in->sleep;
 	struct user_regs_struct *r = gregs;
-	s64 now = ktime_get_ns() + clock_offset_ns(CLOCK_MONOTONIC), left;
+	s64 now = ktime_get_ns() + clock_offset_ns(CLOCK_MONOTONIC), left = 0;
 	long long ts[2];
-	unsigned long long args[6];
-	struct vproc_sys_buf b = { .arg = 2, .len = sizeof(ts), .in = ts };
+	unsigned long long args[6] = {};
+	struct vproc_sys_buf b = { .len = sizeof(ts), .in = ts };
+	unsigned int nr;
 	bool notify;
 	long long ret;
 
@@ -369,47 +434,78 @@ int vproc_shim_mig_resume_time(const struct vproc_mig_task *in, void *gregs)
 		}
 		fsleep(wait / NSEC_PER_USEC + 1);
 	}
-	if (in->sleep_clock < 0)
+	if (s->kind == VPROC_SLEEP_NONE)
 		return 0;
-	if (!sleep_clock_ok(in->sleep_clock) || r->ax != __NR_restart_syscall ||
-	    in->sleep_rmtp >= TASK_SIZE)
+	if (r->ax != __NR_restart_syscall || s->addr >= TASK_SIZE ||
+	    (s->clock != -1 && !sleep_clock_ok(s->clock)) ||
+	    (s->clock == -1 && s->kind != VPROC_SLEEP_POLL) || s->deadline < 0)
 		return -EINVAL;
-	left = in->sleep_deadline -
-	       (clock_host_ns(in->sleep_clock) + clock_offset_ns(in->sleep_clock));
-	if (left < NSEC_PER_MSEC) {
-		/* Its sleep ended while it moved: the call returns 0. */
-		r->ax = 0;
-		r->ip += 2;
+	if (s->clock != -1)
+		left = s->deadline -
+		       (clock_host_ns(s->clock) + clock_offset_ns(s->clock));
+	switch (s->kind) {
+	case VPROC_SLEEP_NANO:
+		if (left < NSEC_PER_MSEC) {
+			/* Its sleep ended while it moved: the call returns 0. */
+			r->ax = 0;
+			r->ip += 2;
+			return 0;
+		}
+		nr = __NR_clock_nanosleep;
+		ts[0] = left / NSEC_PER_SEC;
+		ts[1] = left % NSEC_PER_SEC;
+		b.arg = 2;
+		args[0] = s->clock;
+		args[3] = s->addr;
+		break;
+	case VPROC_SLEEP_POLL:
+		/*
+		 * Not made here: its descriptors are proxies, and home has no
+		 * deputy to ask before Go. poll() runs again when the process
+		 * does, with what is left as its timeout (the registers
+		 * poll_select's restart would have: its array and count).
+		 */
+		r->ax = __NR_poll;
+		r->di = s->addr;
+		r->si = s->val;
+		if (s->clock == -1)
+			r->dx = (unsigned long)-1L;
+		else
+			r->dx = left <= 0 ? 0 :
+				min_t(s64, DIV_ROUND_UP_ULL(left, NSEC_PER_MSEC),
+				      INT_MAX);
 		return 0;
+	case VPROC_SLEEP_FUTEX:
+		if ((s->op & FUTEX_CMD_MASK) != FUTEX_WAIT_BITSET)
+			return -EINVAL;
+		/* Its absolute deadline, in current's view of the clock. */
+		nr = __NR_futex;
+		ts[0] = s->deadline / NSEC_PER_SEC;
+		ts[1] = s->deadline % NSEC_PER_SEC;
+		b.arg = 3;
+		args[0] = s->addr;
+		args[1] = s->op;
+		args[2] = s->val;
+		args[5] = s->bitset;
+		break;
+	default:
+		return -EINVAL;
 	}
-	/*
-	 * What is left, as the kernel would restart it: the call made here
-	 * with a signal pending returns at once, having set up current's
-	 * restart (the deadline in this node's clock) and written what
-	 * remains to rmtp, as on the source. The registers then run
-	 * restart_syscall(2).
-	 */
-	ts[0] = left / NSEC_PER_SEC;
-	ts[1] = left % NSEC_PER_SEC;
-	args[0] = in->sleep_clock;
-	args[1] = 0;
-	args[2] = 0;
-	args[3] = in->sleep_rmtp;
-	args[4] = args[5] = 0;
 	notify = test_and_set_tsk_thread_flag(current, TIF_NOTIFY_SIGNAL);
-	ret = vproc_shim_sys_call(__NR_clock_nanosleep, args, &b, 1);
+	ret = vproc_shim_sys_call(nr, args, &b, 1);
 	if (!notify)
 		clear_tsk_thread_flag(current, TIF_NOTIFY_SIGNAL);
 	if (ret == -ERESTART_RESTARTBLOCK)
 		return 0;
-	if (ret == 0) {
-		r->ax = 0;
-		r->ip += 2;
-		return 0;
+	if (s->kind == VPROC_SLEEP_NANO && ret) {
+		pr_info_ratelimited("vproc: an interrupted sleep cannot go on here: %lld\n",
+				    ret);
+		return ret < 0 ? (int)ret : -EIO;
 	}
-	pr_info_ratelimited("vproc: an interrupted sleep cannot go on here: %lld\n",
-			    ret);
-	return ret < 0 ? (int)ret : -EIO;
+	/* Over: what the call returned is what the process sees. */
+	r->ax = ret;
+	r->ip += 2;
+	return 0;
 }
 
 int vproc_shim_mig_get_task(struct vproc_mig_task *o)
@@ -485,7 +581,11 @@ int vproc_shim_mig_get_task(struct vproc_mig_task *o)
 	mmap_read_unlock(mm);
 
 	spin_lock_irq(&current->sighand->siglock);
-	o->blocked = current->blocked.sig[0];
+	/* Stopped in sigsuspend(), ppoll(), pselect() or epoll_pwait(), it
+	 * runs with the call's mask until the call returns: its own is the
+	 * saved one (the call, made again on arrival, sets the other). */
+	o->blocked = test_restore_sigmask() ? current->saved_sigmask.sig[0] :
+					      current->blocked.sig[0];
 	for (i = 0; i < _NSIG && i < 64; i++) {
 		const struct sigaction *sa = &current->sighand->action[i].sa;
 
@@ -519,14 +619,7 @@ int vproc_shim_mig_get_task(struct vproc_mig_task *o)
 			return err;
 	}
 	o->clock_mono = ktime_get_ns() + clock_offset_ns(CLOCK_MONOTONIC);
-	o->sleep_clock = -1;
-	{
-		int c;
-
-		if (vproc_sleep_interrupted(&c, &o->sleep_deadline,
-					    &o->sleep_rmtp))
-			o->sleep_clock = c;
-	}
+	vproc_sleep_interrupted(&o->sleep);
 	{
 		int err = ptimers_get(o);
 

@@ -50,6 +50,7 @@ static void vproc_twork_run(struct callback_head *cb)
 	struct vproc_twork *w = container_of(cb, struct vproc_twork, cb);
 	int code;
 
+	vproc_spurious_eintr();
 	code = w->fn(w->data, current->flags & PF_EXITING ? INT_MAX : w->tries);
 	if (code == VPROC_TWORK_LATER) {
 		w->tries++;

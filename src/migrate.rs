@@ -246,6 +246,9 @@ struct BodyRec {
     io_seq: u32,
     /// The last signal number from its deputy delivered here.
     sig_seq: u32,
+    /// The answer to that signal (the stop signal it stopped the process
+    /// with, or 0), for a repeat of it.
+    sig_answer: i64,
     /// An execve() of a program this node does not have the same of sent
     /// it home (the call runs again there); met again here, that move
     /// failed: the program of this node runs.
@@ -525,7 +528,7 @@ impl Migrator {
         timeout_ms: u32,
         extra: usize,
         body: impl FnOnce(&mut Writer<'_>) -> core::result::Result<(), WireError>,
-    ) -> Result<(i64, KVec<u8>)> {
+    ) -> Result<(i64, KVVec<u8>)> {
         self.request_notify(to, kind, pid, timeout_ms, extra, body, &|| {})
     }
 
@@ -541,7 +544,7 @@ impl Migrator {
         extra: usize,
         body: impl FnOnce(&mut Writer<'_>) -> core::result::Result<(), WireError>,
         on_signal: &dyn Fn(),
-    ) -> Result<(i64, KVec<u8>)> {
+    ) -> Result<(i64, KVVec<u8>)> {
         let frames = self.transport.request_notify(
             to,
             MsgType::Mig,
@@ -550,19 +553,30 @@ impl Migrator {
             on_signal,
         )?;
         // One frame, or parts and the last (see `respond`): the last's
-        // value, every frame's data in order.
-        let mut d = KVec::new();
-        let mut v = 0;
-        for f in frames.iter() {
+        // value, every frame's data in order (up to 2 MiB for a read: a
+        // vmalloc'd buffer, sized once).
+        let resp = |f: &[u8]| -> Result<(i64, usize)> {
             let mut r = Reader::new(f);
             let h = mig::read_header(&mut r).map_err(|_| EPROTO)?;
             if h.kind != Kind::Resp {
                 return Err(EPROTO);
             }
             let (value, data) = mig::read_resp(&mut r).map_err(|_| EPROTO)?;
-            if d.len() + data.len() > mig::READ_MAX + mig::RESP_CHUNK {
-                return Err(EPROTO);
-            }
+            Ok((value, data.len()))
+        };
+        let mut total = 0usize;
+        for f in frames.iter() {
+            total += resp(f)?.1;
+        }
+        if total > mig::READ_MAX + mig::RESP_CHUNK {
+            return Err(EPROTO);
+        }
+        let mut d = KVVec::with_capacity(total, GFP_KERNEL)?;
+        let mut v = 0;
+        for f in frames.iter() {
+            let mut r = Reader::new(f);
+            mig::read_header(&mut r).map_err(|_| EPROTO)?;
+            let (value, data) = mig::read_resp(&mut r).map_err(|_| EPROTO)?;
             d.extend_from_slice(data, GFP_KERNEL)?;
             v = value;
         }

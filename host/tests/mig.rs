@@ -425,11 +425,15 @@ fn signal_and_io_validation() {
             from_uid: 0,
             deputy: 5,
             seq: 1,
+            flags: sig_flags::JOB_STOP,
         },
     )
     .unwrap();
     let s = read_signal(&mut Reader::new(&b)).unwrap();
-    assert_eq!((s.sig, s.deputy, s.seq), (10, 5, 1));
+    assert_eq!(
+        (s.sig, s.deputy, s.seq, s.flags),
+        (10, 5, 1, sig_flags::JOB_STOP)
+    );
     assert!(read_signal(&mut Reader::new(&b[..SIGNAL_LEN - 1])).is_err());
     for sig in [0u32, 65, 1000] {
         write_signal(
@@ -441,11 +445,27 @@ fn signal_and_io_validation() {
                 from_uid: 0,
                 deputy: 5,
                 seq: 1,
+                flags: 0,
             },
         )
         .unwrap();
         assert!(read_signal(&mut Reader::new(&b)).is_err());
     }
+    // Unknown flags are refused.
+    write_signal(
+        &mut Writer::new(&mut b),
+        &Signal {
+            sig: 20,
+            code: 0,
+            from_pid: 1,
+            from_uid: 0,
+            deputy: 5,
+            seq: 2,
+            flags: 2,
+        },
+    )
+    .unwrap();
+    assert!(read_signal(&mut Reader::new(&b)).is_err());
     let data = [7u8; 100];
     let io = Io {
         deputy: 0xfeed,

@@ -72,6 +72,32 @@ fn what_stays_here() {
         route(62, &[0, 2, 0, 0, 0, 0], |_| FdIs::Local, |_| false),
         Route::Home(_)
     ));
+    // a stop signal is sent from home, whoever it is for (raise() is
+    // tgkill, an old one tkill); other signals of tkill/tgkill stay here
+    for sig in JOB_STOP_SIGNALS {
+        assert!(matches!(
+            route(62, &[5, sig, 0, 0, 0, 0], |_| FdIs::Local, |_| false),
+            Route::Home(_)
+        ));
+        assert!(matches!(
+            route(200, &[5, sig, 0, 0, 0, 0], |_| FdIs::Local, |_| false),
+            Route::Home(_)
+        ));
+        assert!(matches!(
+            route(234, &[5, 5, sig, 0, 0, 0], |_| FdIs::Local, |_| false),
+            Route::Home(_)
+        ));
+    }
+    for sig in [2u64, 9, 15, 18] {
+        assert_eq!(
+            route(200, &[5, sig, 0, 0, 0, 0], |_| FdIs::Local, |_| false),
+            Route::Local
+        );
+        assert_eq!(
+            route(234, &[5, 5, sig, 0, 0, 0], |_| FdIs::Local, |_| false),
+            Route::Local
+        );
+    }
     assert!(matches!(
         route(
             62,

@@ -18,8 +18,26 @@
  *                            waits SECS; prints when the first fired, with
  *                            its value and whether its id is the one
  *                            created, and how often the second fired.
+ *
+ * Timed waits a move stops (each prints "NAME RET ERRNO MS": what the call
+ * returned, errno (0 if it did not fail), and the ms of its own monotonic
+ * time it took):
+ *   vproc-clock poll SECS    poll() of a pipe nobody writes, SECS timeout;
+ *   vproc-clock futex SECS   FUTEX_WAIT with a relative SECS timeout;
+ *   vproc-clock epoll SECS   epoll_wait() of that pipe, SECS timeout;
+ *   vproc-clock sigwait SECS sigtimedwait() for SIGUSR1, SECS timeout;
+ *   vproc-clock suspend SECS sigsuspend() with SIGUSR1 (blocked otherwise)
+ *                            let through, until SIGUSR1 comes; then prints
+ *                            "blocked USR1 N" (1: blocked again, as it
+ *                            should be).
+ *   vproc-clock raise SECS   sleeps SECS, then raise(SIGSTOP); prints
+ *                            "resumed" once continued.
  */
 #include <errno.h>
+#include <poll.h>
+#include <linux/futex.h>
+#include <sys/epoll.h>
+#include <sys/syscall.h>
 #include <signal.h>
 #include <unistd.h>
 #include <stdio.h>
@@ -53,6 +71,8 @@ static void on_t2(int sig)
 	(void)sig;
 	t2_count++;
 }
+
+static int waits(const char *what, long long secs, long long t0);
 
 static int timers(long long secs, long long t0)
 {
@@ -95,7 +115,7 @@ int main(int argc, char **argv)
 	long long secs, t0;
 
 	if (argc != 3 || (secs = atoll(argv[2])) <= 0) {
-		fprintf(stderr, "usage: vproc-clock watch|sleep|timers SECS\n");
+		fprintf(stderr, "usage: vproc-clock watch|sleep|timers|poll|futex|epoll|sigwait|suspend|raise SECS\n");
 		return 2;
 	}
 	printf("ready\n");
@@ -139,6 +159,64 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "timers"))
 		return timers(secs, t0);
-	fprintf(stderr, "vproc-clock: %s?\n", argv[1]);
-	return 2;
+	if (!strcmp(argv[1], "raise")) {
+		sleep(secs);
+		raise(SIGSTOP);
+		printf("resumed\n");
+		return 0;
+	}
+	return waits(argv[1], secs, t0);
+}
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+}
+
+static int waits(const char *what, long long secs, long long t0)
+{
+	struct timespec rel = { secs, 0 };
+	int p[2], ret, err;
+	sigset_t usr1, none, now;
+
+	if (pipe(p))
+		return 1;
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigemptyset(&none);
+	sigprocmask(SIG_BLOCK, &usr1, NULL);
+	signal(SIGUSR1, on_usr1);
+	errno = 0;
+	if (!strcmp(what, "poll")) {
+		struct pollfd f = { .fd = p[0], .events = POLLIN };
+
+		ret = poll(&f, 1, secs * 1000);
+	} else if (!strcmp(what, "futex")) {
+		static int word;
+
+		ret = syscall(SYS_futex, &word, FUTEX_WAIT_PRIVATE, 0, &rel,
+			      NULL, 0);
+	} else if (!strcmp(what, "epoll")) {
+		struct epoll_event ev = { .events = EPOLLIN }, out;
+		int e = epoll_create1(0);
+
+		if (e < 0 || epoll_ctl(e, EPOLL_CTL_ADD, p[0], &ev))
+			return 1;
+		ret = epoll_wait(e, &out, 1, secs * 1000);
+	} else if (!strcmp(what, "sigwait")) {
+		ret = sigtimedwait(&usr1, NULL, &rel);
+	} else if (!strcmp(what, "suspend")) {
+		ret = sigsuspend(&none);
+	} else {
+		fprintf(stderr, "vproc-clock: %s?\n", what);
+		return 2;
+	}
+	err = ret < 0 ? errno : 0;
+	printf("%s %d %d %lld\n", what, ret, err,
+	       (ns(CLOCK_MONOTONIC) - t0) / 1000000);
+	if (!strcmp(what, "suspend")) {
+		sigprocmask(SIG_BLOCK, NULL, &now);
+		printf("blocked USR1 %d\n", sigismember(&now, SIGUSR1));
+	}
+	return 0;
 }

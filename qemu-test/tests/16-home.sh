@@ -152,6 +152,63 @@ check_eq "ctrl-c: ^C typed on the home terminal ends it there (130: SIGINT)" 130
     "$(on 1 'for i in $(seq 100); do [ -s /tmp/cc.status ] && break; sleep 0.2; done; cat /tmp/cc.status')"
 check_eq "ctrl-c: nothing of it is left on node 2" 0 "$(on 2 "ls -d /proc/$pid 2>/dev/null | wc -l")"
 
+# --- Job control from the home terminal (item 1): ^Z stops a moved
+# foreground job (it stops on node 2, and home's shell sees it stopped:
+# the deputy reports the stop to its parent as the process's own), `jobs`
+# lists it as Stopped (the command list goes on with $? 148, as bash's
+# does), `fg` continues it there, ^C then ends it with 130.
+if on 1 'command -v bash' >/dev/null 2>&1; then
+    on 1 'rm -f /tmp/cz.*'
+    on 1 "(echo 'vproc-mtest -m 1 -t 600 -q; echo fgstatus \$?'
+           until [ -e /tmp/cz.z ]; do sleep 0.2; done; printf '\\032'
+           until [ -e /tmp/cz.fg ]; do sleep 0.2; done; echo 'jobs; echo jobsdone'; sleep 1; echo fg
+           until [ -e /tmp/cz.c ]; do sleep 0.2; done; printf '\\003'; sleep 2; echo exit; sleep 1) |
+          TERM=dumb vproc-ptyrun bash --norc --noprofile -i > /tmp/cz.out 2>&1; echo \$? > /tmp/cz.status" >/dev/null 2>&1 &
+    pid=$(on 1 'p=; for i in $(seq 100); do for d in /proc/[0-9]*; do case "$(tr "\0" " " 2>/dev/null < $d/cmdline)" in "vproc-mtest -m 1 -t 600 -q "*) p=${d#/proc/};; esac; done; [ -n "$p" ] && break; sleep 0.1; done 2>/dev/null; echo $p')
+    check_eq "ctrl-z: a job of an interactive bash on the home terminal goes to node 2" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
+    on 1 'touch /tmp/cz.z'
+    check_eq "ctrl-z: ^Z typed at home stops it on node 2" T \
+        "$(on 2 "for i in \$(seq 50); do [ \"\$(awk '{ print \$3 }' /proc/$pid/stat)\" = T ] && break; sleep 0.2; done; awk '{ print \$3 }' /proc/$pid/stat")"
+    check_match "ctrl-z: home's bash sees the job stopped, by SIGTSTP (\$? 148)" "Stopped.*vproc-mtest.*fgstatus 148" \
+        "$(on 1 'for i in $(seq 50); do grep -q fgstatus /tmp/cz.out && break; sleep 0.2; done; echo $(tr -d "\r" < /tmp/cz.out)')"
+    on 1 'touch /tmp/cz.fg'
+    check_match "ctrl-z: jobs lists it as stopped" "Stopped" \
+        "$(on 1 'for i in $(seq 50); do grep -q jobsdone /tmp/cz.out && break; sleep 0.2; done; sed -n "/jobs; echo jobsdone/,/^jobsdone/p" /tmp/cz.out | grep -v "^jobs;"')"
+    check_match "ctrl-z: fg continues it on node 2" "^[RSD]$" \
+        "$(on 2 "sleep 2; for i in \$(seq 50); do [ \"\$(awk '{ print \$3 }' /proc/$pid/stat)\" != T ] && break; sleep 0.2; done; awk '{ print \$3 }' /proc/$pid/stat")"
+    check_eq "ctrl-z: it still runs on node 2" 2 "$(on 1 "cat /proc/$pid/where")"
+    on 1 'touch /tmp/cz.c'
+    check_eq "ctrl-z: ^C then ends it (fg's status, bash's at exit: 130)" 130 \
+        "$(on 1 'for i in $(seq 100); do [ -s /tmp/cz.status ] && break; sleep 0.2; done; cat /tmp/cz.status')"
+    check_eq "ctrl-z: nothing of it is left on node 2" 0 "$(on 2 "ls -d /proc/$pid 2>/dev/null | wc -l")"
+fi
+
+# A moved process that stops itself (raise(SIGSTOP): tgkill) stops with
+# home knowing: the call is made at home, so its parent's
+# waitpid(WUNTRACED) sees it stopped, and the SIGCONT it sends continues it
+# on node 2. It does not run on before it stops ("resumed" comes after).
+if on 1 'command -v python3' >/dev/null 2>&1; then
+    on 1 'rm -f /tmp/rs.*'
+    on 1 "cd /tmp; python3 -c '
+import os, signal, subprocess, time
+p = subprocess.Popen([\"vproc-clock\", \"raise\", \"3\"], stdout=open(\"/tmp/rs.out\", \"w\"))
+open(\"/tmp/rs.pid\", \"w\").write(str(p.pid) + \"\\n\")
+_, st = os.waitpid(p.pid, os.WUNTRACED)
+print(\"stopped\" if os.WIFSTOPPED(st) else \"not stopped\", os.WSTOPSIG(st) if os.WIFSTOPPED(st) else st, \"out\", open(\"/tmp/rs.out\").read().count(\"resumed\"), flush=True)
+time.sleep(1)
+os.kill(p.pid, signal.SIGCONT)
+_, st = os.waitpid(p.pid, 0)
+print(\"exit\", os.WEXITSTATUS(st) if os.WIFEXITED(st) else st)
+' > /tmp/rs.res 2>&1" >/dev/null 2>&1 &
+    pid=$(on 1 'for i in $(seq 50); do [ -s /tmp/rs.pid ] && break; sleep 0.1; done; cat /tmp/rs.pid')
+    check_eq "raise: a process that will stop itself goes to node 2" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
+    check_eq "raise: its parent at home sees it stopped by SIGSTOP, before it printed" "stopped 19 out 0" \
+        "$(on 1 'for i in $(seq 100); do [ -s /tmp/rs.res ] && break; sleep 0.1; done; head -1 /tmp/rs.res')"
+    check_eq "raise: it is stopped on node 2" T "$(on 2 "awk '{ print \$3 }' /proc/$pid/stat")"
+    check_eq "raise: the parent's SIGCONT continues it, and it ends with 0" "exit 0 ready resumed" \
+        "$(on 1 'for i in $(seq 100); do grep -q ^exit /tmp/rs.res && break; sleep 0.1; done; echo $(sed -n 2p /tmp/rs.res) $(cat /tmp/rs.out)')"
+fi
+
 # --- SysV semaphores are home's (they live in home's IPC namespace): a set
 # made at home is used after the move; its value at home shows the use.
 if on 1 'command -v perl' >/dev/null 2>&1; then
@@ -201,7 +258,7 @@ check_match "clock: its CLOCK_MONOTONIC and CLOCK_BOOTTIME never went back, the 
 # A clock far from every node's: a process in a time namespace of its own
 # 1000 s ahead (unshare -T, as root) moves, and its clocks go on from there.
 if on 1 'unshare -T --fork --monotonic 1000 --boottime 1000 true' >/dev/null 2>&1; then
-    pid=$(clock_run cn "unshare -T --fork --monotonic 1000 --boottime 1000 vproc-clock watch 6")
+    pid=$(clock_run cn "unshare -T --fork --monotonic 1000 --boottime 1000 vproc-clock watch 10")
     pid=$(on 1 "for i in \$(seq 50); do p=\$(pgrep -P $pid -x vproc-clock) && break; sleep 0.1; done; echo \$p")
     sleep 1
     check_eq "clock: a process in a time namespace 1000 s ahead goes to node 2" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
@@ -223,6 +280,40 @@ check_match "sleep: its nanosleep ended after 10 s of its clock, without EINTR" 
     "$(on 1 'cat /tmp/sl.out | grep ^slept')"
 check_match "sleep: at home, 10-11.9 s passed from its start to its end" "^1[01]$" \
     "$(on 1 'echo $(( ($(cat /tmp/sl.t1) - $(cat /tmp/sl.t0)) / 1000 ))')"
+
+# Other timed waits a move stops go on with what was left of them: an 8 s
+# poll() and an 8 s FUTEX_WAIT moved at about 3 s end after 8 s of their
+# own clock (before: 11 s, their whole timeout again); sigtimedwait() is
+# not ended by the move with EINTR (before: at once) and times out
+# (EAGAIN; its timeout starts again, as README says). sigsuspend()'s mask
+# is not the process's own after it: SIGUSR1, blocked outside it, is
+# blocked again once it returned on node 2 (before: let through for good).
+pp=$(clock_run wp "vproc-clock poll 8")
+pf=$(clock_run wf "vproc-clock futex 8")
+pw=$(clock_run ww "vproc-clock sigwait 8")
+ps_=$(clock_run wu "vproc-clock suspend 30")
+sleep 2
+for m in "poll $pp" "futex $pf" "sigtimedwait $pw" "sigsuspend $ps_"; do
+    set -- $m
+    check_eq "waits: a process in $1 goes to node 2" ok "$(on 1 "echo 2 > /proc/$2/goto && echo ok")"
+done
+check_eq "waits: they wait there" "2 2 2 2" "$(on 1 "echo \$(cat /proc/$pp/where /proc/$pf/where /proc/$pw/where /proc/$ps_/where)")"
+on 1 "kill -USR1 $ps_"
+check_eq "waits: they end with status 0" "0 0 0 0" "$(echo $(clock_end wp) $(clock_end wf) $(clock_end ww) $(clock_end wu))"
+check_match "waits: poll() ended after 8 s of its clock with 0" "^poll 0 0 (79[0-9][0-9]|[89][0-9]{3})$" "$(on 1 'cat /tmp/wp.out | grep ^poll')"
+check_match "waits: FUTEX_WAIT timed out after 8 s of its clock" "^futex -1 110 (79[0-9][0-9]|[89][0-9]{3})$" "$(on 1 'cat /tmp/wf.out | grep ^futex')"
+check_match "waits: sigtimedwait() timed out (EAGAIN), not EINTR at the move" "^sigwait -1 11 (79[0-9][0-9]|[89][0-9]{3}|1[0-3][0-9]{3})$" \
+    "$(on 1 'cat /tmp/ww.out | grep ^sigwait')"
+check_eq "waits: sigsuspend() returned for SIGUSR1 and SIGUSR1 is blocked again" "suspend -1 4 blocked USR1 1" \
+    "$(on 1 'echo $(sed "s/^\(suspend -1 4\) [0-9]*$/\1/" /tmp/wu.out | grep -v ready)')"
+# A move that is refused (an epoll file cannot move yet) still stopped the
+# process in its epoll_wait(): the call goes on (before: EINTR at once).
+pe=$(clock_run we "vproc-clock epoll 6")
+sleep 1.5
+check_match "waits: a process in epoll_wait() cannot go to node 2" "Operation not supported" \
+    "$(on 1 "{ echo 2 > /proc/$pe/goto; } 2>&1")"
+check_eq "waits: it ends with status 0" 0 "$(clock_end we)"
+check_match "waits: its epoll_wait() returned 0 at its timeout, not EINTR" "^epoll 0 0 (59[0-9][0-9]|[6-8][0-9]{3})$" "$(on 1 'cat /tmp/we.out | grep ^epoll')"
 
 # POSIX timers move with their ids, clocks, signals and times: a one-shot
 # CLOCK_MONOTONIC timer due at 3 s fires once, on time, on node 2; a 500 ms

@@ -71,3 +71,47 @@ pub(crate) fn signal_pending() -> bool {
     // SAFETY: no preconditions.
     unsafe { shim::vproc_shim_signal_pending() != 0 }
 }
+
+/// Sends `sig` to local process `pid` as [`signal`]; with `job` (home's
+/// process group is not orphaned), a stop signal whose action is the
+/// default stops it (as SIGSTOP: its process group here is not the
+/// shell's). Returns the stop signal if it stops, else 0.
+pub(crate) fn signal_job(
+    pid: u32,
+    sig: u32,
+    code: i32,
+    from_pid: u32,
+    from_uid: u32,
+    job: bool,
+) -> Result<i32> {
+    // SAFETY: no pointers.
+    let r = unsafe {
+        shim::vproc_shim_mig_signal_job(
+            pid as c_int,
+            sig as c_int,
+            code,
+            from_pid as c_int,
+            from_uid,
+            c_int::from(job),
+        )
+    };
+    to_result(r.min(0))?;
+    Ok(r)
+}
+
+/// Whether the calling task's process group is orphaned (job control's
+/// stop signals other than SIGSTOP do not stop it).
+pub(crate) fn pgrp_orphaned() -> bool {
+    // SAFETY: acts on current only.
+    unsafe { shim::vproc_shim_pgrp_orphaned() != 0 }
+}
+
+/// The calling deputy reports its process's job state to its parent, as
+/// if it were the process: `Some(sig)` stopped by `sig` (its parent's
+/// wait(WUNTRACED) sees it, SIGCHLD with CLD_STOPPED), `None` continued
+/// (after a SIGCONT: CLD_CONTINUED, if it was stopped).
+pub(crate) fn deputy_job(stopped: Option<u32>) {
+    let sig = stopped.map_or(0, |s| s as c_int);
+    // SAFETY: acts on current only.
+    unsafe { shim::vproc_shim_deputy_job(sig) }
+}

@@ -59,8 +59,8 @@ pub use areas::{
 };
 #[allow(unused_imports)]
 pub use commit::{
-    read_commit, read_fd, read_signal, write_commit, write_fd, write_signal, Commit, Fd, Signal,
-    FD_LEN, SIGNAL_LEN, TASK_MAX,
+    read_commit, read_fd, read_signal, sig_flags, write_commit, write_fd, write_signal, Commit, Fd,
+    Signal, FD_LEN, SIGNAL_LEN, TASK_MAX,
 };
 #[allow(unused_imports)]
 pub use control::{

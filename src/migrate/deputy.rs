@@ -29,6 +29,11 @@ impl sm::TaskWork for Interrupt {
 
 /// How long a forwarded signal waits for its acknowledgement.
 const SIGNAL_TIMEOUT_MS: u32 = 2000;
+/// Job control's signals: SIGSTOP stops always; SIGTSTP, SIGTTIN and
+/// SIGTTOU (`JOB_STOPS`) not in an orphaned process group; SIGCONT.
+const SIGSTOP: u32 = 19;
+const JOB_STOPS: [u32; 3] = [20, 21, 22];
+const SIGCONT: u32 = 18;
 
 impl Migrator {
     pub(super) fn make_deputy(&self, pid: u32, at: u8, nmigs: u32, id: u64) -> Result {
@@ -174,7 +179,15 @@ impl Migrator {
 
     /// Queues signal `sig` for the process (numbered), to be forwarded by
     /// [`Self::flush_signals`].
-    fn queue_signal(&self, pid: u32, sig: u32, code: i32, from_pid: u32, from_uid: u32) {
+    fn queue_signal(
+        &self,
+        pid: u32,
+        sig: u32,
+        code: i32,
+        from_pid: u32,
+        from_uid: u32,
+        flags: u32,
+    ) {
         let mut s = self.state.lock();
         let Some(d) = s.deputies.iter_mut().find(|d| d.pid == pid) else {
             return;
@@ -197,6 +210,7 @@ impl Migrator {
             from_uid,
             deputy: d.id,
             seq: d.next_sig,
+            flags,
         };
         if d.sigs.push(sg, GFP_KERNEL).is_err() {
             drop(s);
@@ -267,8 +281,9 @@ impl Migrator {
                 from_uid: 0,
                 deputy: id,
                 seq,
+                flags: 0,
             };
-            if self.send_signal(at, pid, &sg) {
+            if self.send_signal(at, pid, &sg).is_some() {
                 let mut s = self.state.lock();
                 if let Some(d) = s.deputies.iter_mut().find(|d| d.pid == pid && d.id == id) {
                     d.kill_delivered = true;
@@ -291,9 +306,16 @@ impl Migrator {
                     .and_then(|d| d.sigs.first().copied())
             };
             let Some(sg) = first else { return };
-            if !self.send_signal(at, pid, &sg) {
+            let Some(v) = self.send_signal(at, pid, &sg) else {
                 self.counters.signal_retries.inc();
                 return;
+            };
+            // Job control: the deputy (this task) is what home's shell
+            // waits for; it reports the process's stop and continue.
+            if (1..=64).contains(&v) {
+                sm::deputy_job(Some(v as u32));
+            } else if sg.sig == SIGCONT {
+                sm::deputy_job(None);
             }
             let mut s = self.state.lock();
             if let Some(d) = s.deputies.iter_mut().find(|d| d.pid == pid) {
@@ -304,11 +326,12 @@ impl Migrator {
         }
     }
 
-    /// Sends signal `sg` to process `pid` on node `at`; whether it was
-    /// acknowledged for good (delivered there, or refused for a reason a
-    /// repeat would not change). No answer, or "not here" (ESRCH: it runs
-    /// elsewhere now), is not: the caller sends it again.
-    fn send_signal(&self, at: u8, pid: u32, sg: &Signal) -> bool {
+    /// Sends signal `sg` to process `pid` on node `at`; the answer if it
+    /// was acknowledged for good (delivered there: 0, or the stop signal
+    /// the process stopped with; or refused for a reason a repeat would
+    /// not change: an errno). No answer, or "not here" (ESRCH: it runs
+    /// elsewhere now), is not (`None`): the caller sends it again.
+    fn send_signal(&self, at: u8, pid: u32, sg: &Signal) -> Option<i64> {
         let r = self.request(
             at,
             Kind::Signal,
@@ -317,7 +340,10 @@ impl Migrator {
             mig::SIGNAL_LEN,
             |w| mig::write_signal(w, sg),
         );
-        matches!(r, Ok((v, _)) if v != Errno::ESRCH.to_result())
+        match r {
+            Ok((v, _)) if v != Errno::ESRCH.to_result() => Some(v),
+            _ => None,
+        }
     }
 
     /// Forwards every signal pending for the deputy to the process.
@@ -329,7 +355,13 @@ impl Migrator {
             if sig == 0 || sig > 64 {
                 continue;
             }
-            self.queue_signal(pid, sig, code, from_pid, from_uid);
+            // A stop signal stops the process as job control would stop
+            // it here: SIGSTOP always, the others unless home's process
+            // group is orphaned (the process decides whether its action
+            // is the default).
+            let job = sig == SIGSTOP || (JOB_STOPS.contains(&sig) && !sm::pgrp_orphaned());
+            let flags = if job { mig::sig_flags::JOB_STOP } else { 0 };
+            self.queue_signal(pid, sig, code, from_pid, from_uid, flags);
         }
         self.flush_signals(pid, at);
     }

@@ -75,7 +75,7 @@ impl Migrator {
         pid: u32,
         io: &Io<'_>,
         timeout_ms: u32,
-    ) -> core::result::Result<(i64, KVec<u8>), i64> {
+    ) -> core::result::Result<(i64, KVVec<u8>), i64> {
         let start = now_ns();
         // A signal here interrupts the call at home as it would a local
         // one (a read of an empty pipe or a terminal, a lock, a FIFO's
@@ -125,7 +125,8 @@ impl Migrator {
     /// A `Signal` from the home node of a process running here (a
     /// request): delivered once, whatever the repeats; ESRCH when the
     /// process is not (or no more) here, so that its deputy keeps it for
-    /// where it is now.
+    /// where it is now. The answer says whether the process stops with
+    /// it (the stop signal), so that its deputy stops too (job control).
     pub(super) fn on_signal(&self, m: Inbound<'_>) -> WireResult {
         let Inbound { from, h, body } = m;
         let mut r = Reader::new(body);
@@ -137,19 +138,34 @@ impl Migrator {
                 .find(|b| b.pid == h.pid && b.home == from && b.deputy == sg.deputy && !b.retiring)
             {
                 None => Err(Errno::ESRCH),
-                Some(b) if sg.seq != 0 && sg.seq <= b.sig_seq => Ok(false),
+                Some(b) if sg.seq != 0 && sg.seq == b.sig_seq => Ok(Some(b.sig_answer)),
+                Some(b) if sg.seq != 0 && sg.seq < b.sig_seq => Ok(Some(0)),
                 Some(b) => {
                     b.sig_seq = b.sig_seq.max(sg.seq);
-                    Ok(true)
+                    b.sig_answer = 0;
+                    Ok(None)
                 }
             }
         };
         let v = match verdict {
-            Ok(true) => {
-                let _ = sm::signal(h.pid, sg.sig, sg.code, sg.from_pid, sg.from_uid);
-                0
+            Ok(None) => {
+                let job = sg.flags & mig::sig_flags::JOB_STOP != 0;
+                let stops = sm::signal_job(h.pid, sg.sig, sg.code, sg.from_pid, sg.from_uid, job)
+                    .map_or(0, i64::from);
+                if stops != 0 {
+                    let mut b = self.bodies.lock();
+                    if let Some(b) = b
+                        .iter_mut()
+                        .find(|b| b.pid == h.pid && b.deputy == sg.deputy)
+                    {
+                        if b.sig_seq == sg.seq {
+                            b.sig_answer = stops;
+                        }
+                    }
+                }
+                stops
             }
-            Ok(false) => 0,
+            Ok(Some(v)) => v,
             Err(e) => e.to_result(),
         };
         self.respond(from, h.req, h.pid, v, &[]);

@@ -512,6 +512,7 @@ impl Migrator {
                                 custody: custody::Body::new(),
                                 io_seq: 0,
                                 sig_seq: 0,
+                                sig_answer: 0,
                                 exec_home: false,
                             },
                             GFP_ATOMIC,

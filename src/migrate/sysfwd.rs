@@ -189,7 +189,7 @@ impl Migrator {
         nr: u32,
         a: &[u64; 6],
         ins: &[Option<&[u8]>; 6],
-    ) -> core::result::Result<(i64, KVec<u8>), i64> {
+    ) -> core::result::Result<(i64, KVVec<u8>), i64> {
         let sh = sf::shape(nr, a).ok_or(Errno::EINVAL.to_result())?;
         let mut body = KVec::new();
         body.resize(sf::call_len(sh, a), 0, GFP_KERNEL)

@@ -176,10 +176,23 @@ pub struct Signal {
     pub deputy: u64,
     /// Its number from that deputy (from 1): a repeated one is delivered once.
     pub seq: u32,
+    /// [`sig_flags`].
+    pub flags: u32,
+}
+
+/// Flags of a forwarded `Signal`.
+pub mod sig_flags {
+    /// Job control applies: home's process group of the process is not
+    /// orphaned, so a stop signal whose action is the default stops it
+    /// (SIGTSTP, SIGTTIN, SIGTTOU are discarded in an orphaned group, as
+    /// the process's group where it runs, never the shell's, would be).
+    pub const JOB_STOP: u32 = 1;
+    /// Every flag.
+    pub const ALL: u32 = JOB_STOP;
 }
 
 /// The length of a `Signal` body.
-pub const SIGNAL_LEN: usize = 28;
+pub const SIGNAL_LEN: usize = 32;
 
 /// Writes a `Signal` body.
 pub fn write_signal(w: &mut Writer<'_>, s: &Signal) -> Result<(), WireError> {
@@ -188,7 +201,8 @@ pub fn write_signal(w: &mut Writer<'_>, s: &Signal) -> Result<(), WireError> {
     w.u32(s.from_pid)?;
     w.u32(s.from_uid)?;
     w.u64(s.deputy)?;
-    w.u32(s.seq)
+    w.u32(s.seq)?;
+    w.u32(s.flags)
 }
 
 /// Reads a `Signal` body.
@@ -200,9 +214,10 @@ pub fn read_signal(r: &mut Reader<'_>) -> Result<Signal, WireError> {
         from_uid: r.u32()?,
         deputy: r.u64()?,
         seq: r.u32()?,
+        flags: r.u32()?,
     };
     r.end()?;
-    if !(1..=64).contains(&s.sig) {
+    if !(1..=64).contains(&s.sig) || s.flags & !sig_flags::ALL != 0 {
         return Err(WireError::BadField);
     }
     Ok(s)

@@ -112,8 +112,9 @@ const SEMINFO: u32 = 40;
 
 /// The calls a moved process makes at home, by number. `fcntl` travels
 /// for the commands of [`fcntl_shape`] only, `kill` for a process group
-/// (a PID of 0 or less), `openat2` is refused (ENOSYS: C libraries fall
-/// back to `openat`).
+/// (a PID of 0 or less) or a stop signal, `tkill` and `tgkill` for a stop
+/// signal (see [`JOB_STOP_SIGNALS`]), `openat2` is refused (ENOSYS: C
+/// libraries fall back to `openat`).
 pub const SHAPES: &[Shape] = &[
     Shape {
         nr: 2,
@@ -186,6 +187,7 @@ pub const SHAPES: &[Shape] = &[
     s(197, "removexattr", &[Path, Path]),
     s(198, "lremovexattr", &[Path, Path]),
     s(199, "fremovexattr", &[Fd, Path]),
+    s(200, "tkill", &[Val, Val]),
     s(217, "getdents64", &[Fd, OutLen(2), Val]),
     s(
         220,
@@ -193,6 +195,7 @@ pub const SHAPES: &[Shape] = &[
         &[Val, InArr(2, SEMBUF), Val, In(TIMESPEC)],
     ),
     s(221, "fadvise64", &[Fd, Val, Val, Val]),
+    s(234, "tgkill", &[Val, Val, Val]),
     s(235, "utimes", &[Path, In(TIMESPEC2)]),
     Shape {
         nr: 257,
@@ -271,6 +274,15 @@ pub fn semctl_shape(cmd: u64) -> Option<&'static Shape> {
 pub const NR_OPENAT2: u32 = 437;
 const NR_KILL: u32 = 62;
 const NR_FCNTL: u32 = 72;
+const NR_TKILL: u32 = 200;
+const NR_TGKILL: u32 = 234;
+
+/// SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU: a process that sends one of them
+/// (to itself, as `raise()` and `less` do, or to another) sends it from
+/// home, where its process group and the shell are: where it runs, its
+/// process group is orphaned and would discard the last three; and home's
+/// shell learns of the stop only from the deputy, which forwards them.
+pub const JOB_STOP_SIGNALS: [u64; 4] = [19, 20, 21, 22];
 
 /// `fcntl` with a lock structure (F_GETLK, F_SETLK, F_SETLKW and the OFD
 /// ones).
@@ -296,7 +308,9 @@ pub fn shape(nr: u32, args: &[u64; 6]) -> Option<&'static Shape> {
         NR_FCNTL => fcntl_shape(args[1]),
         NR_SEMCTL => semctl_shape(args[2]),
         NR_MSGCTL => msgctl_shape(args[1]),
-        NR_KILL if args[0] as i32 > 0 => None,
+        NR_KILL if args[0] as i32 > 0 && !JOB_STOP_SIGNALS.contains(&args[1]) => None,
+        NR_TKILL if !JOB_STOP_SIGNALS.contains(&args[1]) => None,
+        NR_TGKILL if !JOB_STOP_SIGNALS.contains(&args[2]) => None,
         _ => SHAPES
             .binary_search_by_key(&nr, |s| s.nr)
             .ok()
