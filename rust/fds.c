@@ -3,6 +3,8 @@
  * The calling task's open files: listing their facts, closing them, and
  * installing files and proxies at given numbers.
  */
+#include <linux/shmem_fs.h>
+#include <uapi/linux/magic.h>
 #include "migrate.h"
 
 unsigned int vproc_fd_limit(void)
@@ -35,6 +37,19 @@ int vproc_shim_mig_fds(vproc_fd_fn fn, void *data)
 		rcu_read_unlock();
 		d.mode = file_inode(f)->i_mode;
 		d.o_path = !!(f->f_mode & FMODE_PATH);
+		switch (file_inode(f)->i_sb->s_magic) {
+		case PID_FS_MAGIC:
+		case NSFS_MAGIC:
+		case ANON_INODE_FS_MAGIC:
+			d.pseudo = 1;
+			break;
+		}
+		/* A memfd: memory of this node with a file's face; served from
+		 * home it could be read and written but not mapped or run. */
+		if (f->f_path.dentry &&
+		    !strncmp(f->f_path.dentry->d_name.name, "memfd:", 6) &&
+		    shmem_file(f))
+			d.pseudo = 1;
 		if (S_ISCHR(d.mode)) {
 			d.rdev_major = MAJOR(file_inode(f)->i_rdev);
 			d.rdev_minor = MINOR(file_inode(f)->i_rdev);

@@ -5,6 +5,7 @@
  * unmapping and writing the calling task's memory on restore.
  */
 #include <asm/unistd.h>
+#include <linux/shmem_fs.h>
 #include "migrate.h"
 
 struct task_struct *vproc_shim_task_get(int pid)
@@ -242,6 +243,32 @@ struct vproc_vma_item {
 	struct file *file;	/* a reference, to hash it after unlocking */
 };
 
+/*
+ * Whether @vma, shared anonymous memory (its file the kernel's shmem
+ * "/dev/zero (deleted)"), is its process's alone: every reference to the
+ * file is one of this mm's areas (an area holds one; such a file is in no
+ * descriptor table, and another process gets it only by fork), and no two
+ * of them map the same pages. Under the mmap lock.
+ */
+static bool anon_shared_sole(struct vm_area_struct *vma)
+{
+	struct file *f = vma->vm_file;
+	unsigned long lo = vma->vm_pgoff, hi = lo + vma_pages(vma);
+	struct vm_area_struct *v;
+	long n = 0;
+	VMA_ITERATOR(vmi, vma->vm_mm, 0);
+
+	for_each_vma(vmi, v) {
+		if (v->vm_file != f)
+			continue;
+		n++;
+		if (v != vma && v->vm_pgoff < hi &&
+		    lo < v->vm_pgoff + vma_pages(v))
+			return false;
+	}
+	return n == (long)file_count(f);
+}
+
 /* @vma's facts, its flags as @classify decides, and for a file mapping
  * the file's identity (@buf: PATH_MAX bytes for d_path). */
 static void vproc_vma_info(struct vm_area_struct *vma, struct vproc_mig_vma *v,
@@ -281,6 +308,10 @@ static void vproc_vma_info(struct vm_area_struct *vma, struct vproc_mig_vma *v,
 			fa.path = p;
 			fa.path_len = strlen(p);
 		}
+		fa.anon_shared_sole = (f & VM_SHARED) && !IS_ERR(p) &&
+				      !strcmp(p, "/dev/zero (deleted)") &&
+				      shmem_file(vma->vm_file) &&
+				      anon_shared_sole(vma);
 	}
 	v->flags = classify(&fa);
 	if (inode && (v->flags & VPROC_VMA_FILE)) {

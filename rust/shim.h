@@ -396,6 +396,8 @@ struct vproc_mig_task {
 	int oom_score_adj, oom_score_adj_min;
 	int thp_disable;		/* prctl(PR_GET_THP_DISABLE) */
 	unsigned int subreaper;		/* PR_SET_CHILD_SUBREAPER */
+	/* membarrier(2) registrations: MEMBARRIER_STATE_*_READY bits */
+	unsigned int membarrier;
 	/* Clocks (issue 16, item 5): CLOCK_MONOTONIC as the process saw it
 	 * when it stopped (its time namespace's offset included), and the
 	 * timed wait it was in, if any. */
@@ -513,6 +515,9 @@ struct vproc_vma_facts {
 	/* VM_LOCKED, VM_DONTCOPY, VM_DONTDUMP, VM_WIPEONFORK, VM_SEQ_READ,
 	 * VM_RAND_READ: applied again where the area is mapped. */
 	unsigned int locked, dontcopy, dontdump, wipeonfork, seq_read, rand_read;
+	/* shared anonymous memory no other process (and no other area of
+	 * this one) maps */
+	unsigned int anon_shared_sole;
 };
 typedef unsigned int (*vproc_vma_classify_fn)(const struct vproc_vma_facts *f);
 typedef int (*vproc_vma_fn)(void *data, const struct vproc_mig_vma *v);
@@ -628,6 +633,8 @@ struct vproc_mig_fd {
 	unsigned long long deputy;	/* a proxy's deputy id */
 	unsigned int rdev_major;	/* a character device's numbers */
 	unsigned int rdev_minor;
+	/* pidfs, nsfs or anon_inodefs: a handle on a kernel object here */
+	unsigned int pseudo;
 };
 typedef int (*vproc_fd_fn)(void *data, const struct vproc_mig_fd *f);
 int vproc_shim_mig_fds(vproc_fd_fn fn, void *data);

@@ -6,7 +6,9 @@
  */
 #include <asm/unistd.h>
 #include <linux/futex.h>
+#include <linux/membarrier.h>
 #include <linux/oom.h>
+#include <linux/sched/mm.h>
 #include <linux/kallsyms.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task_stack.h>
@@ -117,6 +119,54 @@ void vproc_shim_mig_task_facts(struct vproc_mig_task_facts *o)
  * context (do_getitimer/do_setitimer are not exported): exact, with the
  * kernel's checks. Each is {interval sec, usec, value sec, usec}.
  */
+/*
+ * membarrier(2) registrations of current's mm (MEMBARRIER_STATE_*_READY
+ * bits: private expedited, global expedited, sync-core, rseq), and making
+ * them again on arrival, by the calls the process made.
+ */
+static unsigned int vproc_membarrier_get(void)
+{
+#ifdef CONFIG_MEMBARRIER
+	return atomic_read(&current->mm->membarrier_state) &
+	       (MEMBARRIER_STATE_PRIVATE_EXPEDITED_READY |
+		MEMBARRIER_STATE_GLOBAL_EXPEDITED_READY |
+		MEMBARRIER_STATE_PRIVATE_EXPEDITED_SYNC_CORE_READY |
+		MEMBARRIER_STATE_PRIVATE_EXPEDITED_RSEQ_READY);
+#else
+	return 0;
+#endif
+}
+
+static int vproc_membarrier_set(unsigned int state)
+{
+	static const unsigned int reg[][2] = {
+		{ MEMBARRIER_STATE_PRIVATE_EXPEDITED_READY,
+		  MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED },
+		{ MEMBARRIER_STATE_GLOBAL_EXPEDITED_READY,
+		  MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED },
+		{ MEMBARRIER_STATE_PRIVATE_EXPEDITED_SYNC_CORE_READY,
+		  MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE },
+		{ MEMBARRIER_STATE_PRIVATE_EXPEDITED_RSEQ_READY,
+		  MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ },
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(reg); i++) {
+		unsigned long long a[6] = { reg[i][1] };
+		long long r;
+
+		if (!(state & reg[i][0]))
+			continue;
+		r = vproc_shim_sys_call(__NR_membarrier, a, NULL, 0);
+		if (r < 0) {
+			pr_info_ratelimited("vproc: membarrier registration %u cannot be made here: %lld\n",
+					    reg[i][1], r);
+			return (int)r;
+		}
+	}
+	return 0;
+}
+
 static int itimer_get(int which, long long *t)
 {
 	unsigned long long args[6] = { which };
@@ -613,11 +663,24 @@ int vproc_shim_mig_get_task(struct vproc_mig_task *o)
 	    vproc_lsm_label(o->lsm, sizeof(o->lsm)))
 		return -ENAMETOOLONG;
 	for (i = 0; i < 3; i++) {
-		int err = itimer_get(i, &o->itimer[4 * i]);
+		long long *t = &o->itimer[4 * i];
+		int err = itimer_get(i, t);
 
 		if (err)
 			return err;
+		/*
+		 * A periodic ITIMER_REAL whose SIGALRM is pending is not
+		 * armed: the kernel arms it again when the signal is taken
+		 * (posixtimer_rearm_itimer()), and getitimer() says 0. Set
+		 * there, 0 would stop it for good: it goes on an interval
+		 * from now (its SIGALRM moves too).
+		 */
+		if (i == ITIMER_REAL && (t[0] | t[1]) && !(t[2] | t[3])) {
+			t[2] = t[0];
+			t[3] = t[1];
+		}
 	}
+	o->membarrier = vproc_membarrier_get();
 	o->clock_mono = ktime_get_ns() + clock_offset_ns(CLOCK_MONOTONIC);
 	vproc_sleep_interrupted(&o->sleep);
 	{
@@ -955,6 +1018,9 @@ int vproc_shim_mig_set_task(const struct vproc_mig_task *in)
 			return (int)r;
 		}
 	}
+	err = vproc_membarrier_set(in->membarrier);
+	if (err)
+		return err;
 	return set_rseq(in);
 }
 

@@ -81,6 +81,30 @@ fn vma_shared_anonymous_is_unsupported() {
 }
 
 #[test]
+fn vma_shared_anonymous_of_this_process_alone_moves_with_its_pages() {
+    // MAP_SHARED | MAP_ANONYMOUS: the kernel's shmem file "/dev/zero (deleted)".
+    let f = VmaFacts {
+        write: true,
+        shared: true,
+        anon_shared_sole: true,
+        ..file(b"/dev/zero (deleted)")
+    };
+    assert_eq!(
+        classify_vma(&f),
+        vf::READ | vf::WRITE | vf::SHARED | vf::ANON_PAGES
+    );
+    // Another process maps it too: it cannot move.
+    let f = VmaFacts {
+        anon_shared_sole: false,
+        ..f
+    };
+    assert_eq!(
+        classify_vma(&f) & (vf::UNSUPPORTED | vf::FILE),
+        vf::UNSUPPORTED | vf::FILE
+    );
+}
+
+#[test]
 fn vma_special_is_recreated_even_if_shared() {
     let f = VmaFacts {
         read: true,
@@ -180,7 +204,7 @@ fn vma_shared_file_refusals() {
 #[test]
 fn vma_flags_stay_within_all() {
     let b = [false, true];
-    for bits in 0u32..1 << 16 {
+    for bits in 0u32..1 << 17 {
         let on = |i: u32| b[(bits >> i & 1) as usize];
         let f = VmaFacts {
             read: on(0),
@@ -200,6 +224,7 @@ fn vma_flags_stay_within_all() {
             wipeonfork: on(13),
             seq_read: on(14),
             rand_read: on(15),
+            anon_shared_sole: on(16),
         };
         let flags = classify_vma(&f);
         assert_eq!(flags & !vf::ALL, 0);
@@ -235,8 +260,19 @@ fn fd_kinds() {
         o_path: true,
         mode: 0,
         rdev: (1, 3),
+        pseudo: false,
     };
     assert_eq!(classify_fd(&f), FdKind::Proxy);
+    // A pidfd, a namespace file, an anonymous inode: not whatever their
+    // mode says.
+    for mode in [S_IFREG | 0o700, S_IFIFO, S_IFCHR, S_IFDIR] {
+        let f = FdFacts {
+            mode,
+            pseudo: true,
+            ..FdFacts::default()
+        };
+        assert_eq!(classify_fd(&f), FdKind::Other, "{mode:o}");
+    }
     // The memory devices every node has open again where the process
     // goes; other character devices (terminals, 1:1 /dev/mem, 1:11
     // /dev/kmsg) are home's.

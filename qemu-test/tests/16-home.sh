@@ -419,6 +419,8 @@ fi
 # --- area flags (item 7): MADV_DONTFORK, MADV_DONTDUMP, MADV_WIPEONFORK,
 # MADV_RANDOM and mlock() of its areas are theirs on node 2 too (before:
 # dropped on every move). Read in /proc/PID/smaps' VmFlags: dc dd wf, rr lo.
+# Shared anonymous memory of its own moves with its bytes (before:
+# refused); shared with another process, it is refused.
 if on 1 'test -x /usr/bin/python3'; then
     on 1 'rm -f /tmp/af.*'
     on 1 "cd /tmp; python3 -c '
@@ -426,6 +428,7 @@ import ctypes, mmap, os, select
 libc = ctypes.CDLL(None, use_errno=True)
 P = mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS
 a = mmap.mmap(-1, 4 * 4096, flags=P); b = mmap.mmap(-1, 4 * 4096, flags=P)
+c = mmap.mmap(-1, 4 * 4096, flags=mmap.MAP_SHARED | mmap.MAP_ANONYMOUS); c[8192:8197] = b\"share\"
 a.madvise(mmap.MADV_DONTFORK); a.madvise(mmap.MADV_DONTDUMP); a.madvise(18)  # MADV_WIPEONFORK
 b.madvise(mmap.MADV_RANDOM)
 ab = ctypes.addressof(ctypes.c_char.from_buffer(a)); bb = ctypes.addressof(ctypes.c_char.from_buffer(b))
@@ -433,7 +436,8 @@ assert libc.mlock(ctypes.c_void_p(bb), 4 * 4096) == 0, ctypes.get_errno()
 a[0:5] = b\"hello\"; b[0:5] = b\"world\"
 print(\"a %x b %x\" % (ab, bb), flush=True)
 while not os.path.exists(\"/tmp/af.end\"): select.select([], [], [], 0.1)
-print(a[0:5].decode(), b[0:5].decode(), flush=True)
+c[0:3] = b\"new\"
+print(a[0:5].decode(), b[0:5].decode(), c[0:3].decode() + c[8192:8197].decode(), flush=True)
 ' > /tmp/af.out 2>&1 & echo \$! > /tmp/af.pid; wait \$!; echo \$? > /tmp/af.status" >/dev/null 2>&1 &
     pid=$(on 1 'for i in $(seq 300); do grep -q "^a " /tmp/af.out 2>/dev/null && break; sleep 0.1; done; cat /tmp/af.pid')
     read -r _ aa _ ba <<<"$(on 1 'grep "^a " /tmp/af.out')"
@@ -445,8 +449,27 @@ print(a[0:5].decode(), b[0:5].decode(), flush=True)
     check_eq "areas: python3 with them goes to node 2" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
     check_eq "areas: on node 2 they have the same flags" "dc dd wf |lo rr " "$(vmflags 2 "$aa")|$(vmflags 2 "$ba")"
     on 1 'touch /tmp/af.end'
-    check_eq "areas: it ends with status 0, its bytes kept" "0 hello world" \
+    check_eq "areas: it ends with status 0, its bytes kept (a shared anonymous area of its own too)" "0 hello world newshare" \
         "$(on 1 'for i in $(seq 100); do [ -s /tmp/af.status ] && break; sleep 0.2; done; echo $(cat /tmp/af.status) $(tail -1 /tmp/af.out)')"
+    # Shared anonymous memory another process maps too cannot move: a
+    # child that shares its parent's area is refused, and keeps it.
+    on 1 'rm -f /tmp/sh.*'
+    on 1 "cd /tmp; python3 -c '
+import mmap, os, select
+c = mmap.mmap(-1, 4096, flags=mmap.MAP_SHARED | mmap.MAP_ANONYMOUS)
+pid = os.fork()
+if pid == 0:
+    open(\"/tmp/sh.pid\", \"w\").write(str(os.getpid()))
+    while not os.path.exists(\"/tmp/sh.end\"): select.select([], [], [], 0.1)
+    c[0:2] = b\"ok\"; os._exit(0)
+os.waitpid(pid, 0); print(c[0:2].decode(), flush=True)
+' > /tmp/sh.out 2>&1" >/dev/null 2>&1 &
+    cpid=$(on 1 'for i in $(seq 100); do [ -s /tmp/sh.pid ] && break; sleep 0.1; done; cat /tmp/sh.pid')
+    check_match "areas: a child sharing its parent's anonymous area cannot go to node 2" "Operation not supported" \
+        "$(on 1 "{ echo 2 > /proc/$cpid/goto; } 2>&1")"
+    on 1 'touch /tmp/sh.end'
+    check_eq "areas: ... and its writes still reach its parent" ok \
+        "$(on 1 'for i in $(seq 100); do [ -s /tmp/sh.out ] && break; sleep 0.1; done; cat /tmp/sh.out')"
 fi
 
 # (The python programs wait with select(), as they did before the clocks

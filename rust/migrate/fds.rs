@@ -28,6 +28,7 @@ unsafe extern "C" fn fd_cb(data: *mut c_void, f: *const shim::vproc_mig_fd) -> c
         o_path: f.o_path != 0,
         mode: f.mode,
         rdev: (f.rdev_major, f.rdev_minor),
+        pseudo: f.pseudo != 0,
     });
     let info = FdInfo {
         fd: f.fd,

@@ -52,12 +52,21 @@ pub struct VmaFacts<'a> {
     pub seq_read: bool,
     /// `VM_RAND_READ` (`MADV_RANDOM`).
     pub rand_read: bool,
+    /// Shared anonymous memory (`MAP_SHARED | MAP_ANONYMOUS`, or a shared
+    /// mapping of /dev/zero: its file is the kernel's "/dev/zero
+    /// (deleted)") that no other process maps and that no other area of
+    /// this one maps again: its pages are this process's alone, so it
+    /// moves as a new shared anonymous area with them (a child it forks
+    /// there shares it as here). zdtm's test harness keeps such a page
+    /// after its parent exits.
+    pub anon_shared_sole: bool,
 }
 
 /// The `vma_flags` of an area: its protection, how it travels (file,
 /// anonymous pages, recreated) and whether it cannot (`UNSUPPORTED`:
-/// device and huge page memory, shared anonymous memory, shared files that
-/// are writable, deleted, SysV shm, memfd or not regular files).
+/// device and huge page memory, shared anonymous memory another process
+/// maps too, shared files that are writable, deleted, SysV shm, memfd or
+/// not regular files).
 pub fn classify_vma(f: &VmaFacts<'_>) -> u32 {
     let mut flags = 0;
     for (set, bit) in [
@@ -82,6 +91,8 @@ pub fn classify_vma(f: &VmaFacts<'_>) -> u32 {
         flags = (flags & !vma_flags::ADVICE) | vma_flags::SPECIAL;
     } else if f.raw_memory {
         flags |= vma_flags::UNSUPPORTED;
+    } else if f.file && f.shared && f.anon_shared_sole {
+        flags |= vma_flags::ANON_PAGES;
     } else if f.file {
         flags |= vma_flags::FILE;
         if f.anon_vma {
@@ -153,6 +164,13 @@ pub struct FdFacts {
     pub mode: u32,
     /// A character device's major and minor numbers (`i_rdev`).
     pub rdev: (u32, u32),
+    /// Its inode is the kernel's own, in a pseudo file system whose files
+    /// are handles on kernel objects of this node: a pidfd (pidfs), a
+    /// namespace (nsfs), an anonymous inode (eventfd, epoll, timerfd...),
+    /// or a memfd (memory of this node: served from home it could be read
+    /// and written, not mapped or executed). Whatever its mode says (a
+    /// pidfd's and a memfd's read as regular files), it cannot move yet.
+    pub pseudo: bool,
 }
 
 /// The memory devices (major 1) every Linux node has and that keep no
@@ -177,7 +195,7 @@ pub fn classify_fd(f: &FdFacts) -> FdKind {
     if f.proxy {
         return FdKind::Proxy;
     }
-    if f.o_path {
+    if f.o_path || f.pseudo {
         return FdKind::Other;
     }
     match f.mode & S_IFMT {
