@@ -31,7 +31,7 @@ TOOLS_TARGET := x86_64-unknown-linux-gnu
 STATIC_BIN := $(REPO)/target/$(TOOLS_TARGET)/release
 
 .PHONY: all deps kernel spec spec-check module tools progs initramfs rootfs guest host-test fuzz lint clippy fmt-check faults \
-	rust-analyzer qemu-test test test-debug demo bench soak clean
+	rust-analyzer qemu-test test test-debug demo bench soak clean zdtm zdtm-build
 
 all: guest
 
@@ -123,8 +123,20 @@ lint: spec-check fmt-check clippy rust-analyzer
 QEMU_SKIP ?=
 QEMU_FILES = $(filter-out $(addprefix %/,$(if $(filter debug,$(QEMU_SKIP)),$(DEBUG_TESTS),$(QEMU_SKIP))),\
 	$(sort $(wildcard $(REPO)/qemu-test/tests/*.sh)))
-qemu-test: guest
+qemu-test: guest zdtm-build
 	@$(REPO)/qemu-test/run-tests $(QEMU_FILES)
+
+# CRIU's zdtm static tests (issue 16), built static from Debian's criu
+# source into build/zdtm (cached: a second build takes seconds).
+zdtm-build:
+	@$(REPO)/qemu-test/zdtm/build.sh $(BUILD)/zdtm 2>&1 | grep -E '^built|error|WARNING' || true
+	@test -x $(BUILD)/zdtm/zdtm-run
+
+# Every zdtm test not marked to skip, each moved 1 -> 2 -> 3 and checked
+# while away; one line per test in build/zdtm/results.txt (ZDTM_TESTS
+# picks tests). The suite runs a few of them (17-zdtm).
+zdtm: guest zdtm-build
+	@VPROC_CLUSTER=zdtm VPROC_NO_BUILD=1 $(REPO)/qemu-test/run-tests $(REPO)/qemu-test/zdtm/moves.sh
 
 # The whole fault matrix (every route x fault x target, FAULT_TRIALS
 # random-delay trials each) and the fault tests; the main suite runs a few
