@@ -115,11 +115,6 @@ void vproc_shim_mig_task_facts(struct vproc_mig_task_facts *o)
 }
 
 /*
- * The interval timers, through getitimer(2)/setitimer(2) in current's own
- * context (do_getitimer/do_setitimer are not exported): exact, with the
- * kernel's checks. Each is {interval sec, usec, value sec, usec}.
- */
-/*
  * membarrier(2) registrations of current's mm (MEMBARRIER_STATE_*_READY
  * bits: private expedited, global expedited, sync-core, rseq), and making
  * them again on arrival, by the calls the process made.
@@ -167,6 +162,11 @@ static int vproc_membarrier_set(unsigned int state)
 	return 0;
 }
 
+/*
+ * The interval timers, through getitimer(2)/setitimer(2) in current's own
+ * context (do_getitimer/do_setitimer are not exported): exact, with the
+ * kernel's checks. Each is {interval sec, usec, value sec, usec}.
+ */
 static int itimer_get(int which, long long *t)
 {
 	unsigned long long args[6] = { which };

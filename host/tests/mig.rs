@@ -451,6 +451,16 @@ fn signal_and_io_validation() {
         .unwrap();
         assert!(read_signal(&mut Reader::new(&b)).is_err());
     }
+    // Job control applies to stop signals: SIGSTOP always, the others
+    // unless home's group is orphaned (asked only for them).
+    assert_eq!(sig_flags::for_signal(19, || true), sig_flags::JOB_STOP);
+    for sig in [20, 21, 22] {
+        assert_eq!(sig_flags::for_signal(sig, || false), sig_flags::JOB_STOP);
+        assert_eq!(sig_flags::for_signal(sig, || true), 0);
+    }
+    for sig in [1, 2, 9, 15, 18, 64] {
+        assert_eq!(sig_flags::for_signal(sig, || panic!("asked for {sig}")), 0);
+    }
     // Unknown flags are refused.
     write_signal(
         &mut Writer::new(&mut b),

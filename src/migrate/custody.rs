@@ -8,7 +8,9 @@
 //! here). Runs in the reporter thread and the receive path; must not touch
 //! a migration in flight.
 
-use super::{Inbound, Migrator, MovedRec, PendingExit, WireResult, MAX_MOVED, MAX_PENDING_EXITS};
+use super::{
+    Inbound, Migrator, MovedRec, PendingExit, WireResult, MAX_MOVED, MAX_PENDING_EXITS, SIGKILL,
+};
 use crate::events::EventKind;
 use crate::logic::arrival::Phase;
 use crate::logic::custody::{
@@ -22,8 +24,6 @@ use kernel::prelude::*;
 
 /// How long a `Check` or an `Exit` waits for its answer.
 const ANSWER_TIMEOUT_MS: u32 = 2000;
-/// SIGKILL, sent "by the kernel" (SI_KERNEL) when a body is fenced.
-const SIGKILL: u32 = 9;
 const SI_KERNEL: i32 = 0x80;
 
 impl Migrator {

@@ -29,10 +29,7 @@ impl sm::TaskWork for Interrupt {
 
 /// How long a forwarded signal waits for its acknowledgement.
 const SIGNAL_TIMEOUT_MS: u32 = 2000;
-/// Job control's signals: SIGSTOP stops always; SIGTSTP, SIGTTIN and
-/// SIGTTOU (`JOB_STOPS`) not in an orphaned process group; SIGCONT.
-const SIGSTOP: u32 = 19;
-const JOB_STOPS: [u32; 3] = [20, 21, 22];
+/// SIGCONT: once forwarded, the deputy reports its process continued.
 const SIGCONT: u32 = 18;
 
 impl Migrator {
@@ -356,11 +353,9 @@ impl Migrator {
                 continue;
             }
             // A stop signal stops the process as job control would stop
-            // it here: SIGSTOP always, the others unless home's process
-            // group is orphaned (the process decides whether its action
-            // is the default).
-            let job = sig == SIGSTOP || (JOB_STOPS.contains(&sig) && !sm::pgrp_orphaned());
-            let flags = if job { mig::sig_flags::JOB_STOP } else { 0 };
+            // it here (the process decides whether its action is the
+            // default).
+            let flags = mig::sig_flags::for_signal(sig, sm::pgrp_orphaned);
             self.queue_signal(pid, sig, code, from_pid, from_uid, flags);
         }
         self.flush_signals(pid, at);

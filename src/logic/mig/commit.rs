@@ -189,6 +189,20 @@ pub mod sig_flags {
     pub const JOB_STOP: u32 = 1;
     /// Every flag.
     pub const ALL: u32 = JOB_STOP;
+    /// SIGSTOP: it stops whatever the process group.
+    const SIGSTOP: u32 = 19;
+
+    /// The flags signal `sig` is forwarded with: [`JOB_STOP`] for SIGSTOP,
+    /// and for SIGTSTP, SIGTTIN and SIGTTOU unless home's process group
+    /// is `orphaned` (asked only for those).
+    pub fn for_signal(sig: u32, orphaned: impl FnOnce() -> bool) -> u32 {
+        let stop = super::super::sysfwd::JOB_STOP_SIGNALS.contains(&u64::from(sig));
+        if stop && (sig == SIGSTOP || !orphaned()) {
+            JOB_STOP
+        } else {
+            0
+        }
+    }
 }
 
 /// The length of a `Signal` body.
