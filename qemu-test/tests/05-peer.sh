@@ -34,6 +34,13 @@ scenario 20 bad-control 'node 20.*field out of range'
 out=$(peer 21 control-stray)
 check_match "control-stray: moving a process nobody has is answered ESRCH" "answered -3" "$out"
 check_match "control-stray: ... and the connection stays" "open" "$out"
+scenario 24 bad-signal-flags 'node 24.*field out of range'
+scenario 25 bad-mig-syscall 'node 25.*field out of range'
+scenario 26 bad-mig-poll 'node 26.*field out of range'
+out=$(peer 27 mig-syscall-stray)
+check_match "mig-syscall-stray: a system call for no deputy is answered EBADF" "answered -9" "$out"
+check_match "mig-syscall-stray: ... and the connection stays" "open" "$out"
+check_eq "mig-syscall-stray: ... and it was not done" absent "$(on 1 'test -e /tmp/peer-was-here && echo present || echo absent')"
 
 # A lying answer to a process-list request.
 on 3 "vproc-peertest 10.77.0.1 7300 16 1 $key bad-procs > /tmp/badprocs 2>&1 &"
@@ -46,5 +53,5 @@ check_match "node 1 logs the malformed list" "node 16: malformed process record"
 for n in 2 3; do
     check_eq "node $n is still up on node 1 after all that" up "$(on 1 "awk '\$1 == $n { print \$3 }' /proc/cluster/nodes")"
 done
-for n in $(seq 9 23); do on 1 "echo $n > /proc/cluster/admin/remove" >/dev/null 2>&1; done
+for n in $(seq 9 27); do on 1 "echo $n > /proc/cluster/admin/remove" >/dev/null 2>&1; done
 check_eq "the fake nodes are removed" "" "$(on 1 "awk 'NR > 1 && \$1 >= 9 { print \$1 }' /proc/cluster/nodes")"

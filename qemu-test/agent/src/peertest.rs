@@ -26,7 +26,14 @@
 //! - `bad-control`: a Control (move / switch for a caller elsewhere) with
 //!   an unknown operation;
 //! - `control-stray`: a well-formed Control moving a process that does not
-//!   exist: must be answered (`answered -3`, ESRCH) and stay `open`.
+//!   exist: must be answered (`answered -3`, ESRCH) and stay `open`;
+//! - `bad-signal-flags`: a forwarded signal with a flag no version knows;
+//! - `bad-mig-syscall`: a system call to do at home that no process may
+//!   forward (execve);
+//! - `bad-mig-poll`: a readiness request that carries bytes;
+//! - `mig-syscall-stray`: a well-formed `mkdir("/tmp/peer-was-here")` for
+//!   a process that has no deputy there: answered EBADF (`answered -9`),
+//!   not done, and the connection stays `open`.
 
 use hmac::{Hmac as HmacImpl, Mac};
 use sha2::Sha256;
@@ -479,6 +486,87 @@ fn main() {
             let body = control_goto_2();
             // The last PID of node 1's share: nobody has it.
             report(request_answered(&mut p, mig::Kind::Control, 131071, &body));
+        }
+        "bad-signal-flags" => {
+            let sig = mig::Signal {
+                sig: 15,
+                code: 0,
+                from_pid: 1,
+                from_uid: 0,
+                deputy: 1,
+                seq: 1,
+                flags: 2, // no such flag
+            };
+            let mut body = vec![0u8; mig::SIGNAL_LEN];
+            mig::write_signal(&mut mig::Writer::new(&mut body), &sig)
+                .unwrap_or_else(|_| die("encode"));
+            p.send(
+                MsgType::Mig as u8,
+                &mig_payload(mig::Kind::Signal, 65536, &body),
+            );
+            report(p.closed_within(5));
+        }
+        "bad-mig-syscall" | "bad-mig-poll" => {
+            // execve (59) is not a call that travels; encoded by hand, as
+            // the codec refuses to write it. A poll carries no bytes.
+            let syscall = a[6] == "bad-mig-syscall";
+            let mut call = 59u32.to_le_bytes().to_vec();
+            call.extend_from_slice(&[0u8; 48]);
+            let io = mig::Io {
+                deputy: 1,
+                seq: 1,
+                fd: 0,
+                op: if syscall {
+                    mig::io_op::SYSCALL
+                } else {
+                    mig::io_op::POLL
+                },
+                len: if syscall { 59 } else { 0 },
+                arg: 0,
+                data: if syscall { &call } else { b"x" },
+            };
+            let mut body = vec![0u8; 128];
+            let n = {
+                let mut w = mig::Writer::new(&mut body);
+                mig::write_io(&mut w, &io).unwrap_or_else(|_| die("encode"));
+                w.len()
+            };
+            p.send(
+                MsgType::Mig as u8,
+                &mig_payload(mig::Kind::Io, 65536, &body[..n]),
+            );
+            report(p.closed_within(5));
+        }
+        "mig-syscall-stray" => {
+            let path = b"/tmp/peer-was-here\0";
+            let mut call = vec![0u8; 256];
+            let n = {
+                let mut w = mig::Writer::new(&mut call);
+                mig::sysfwd::write_call(
+                    &mut w,
+                    83,
+                    &[0x1000, 0o755, 0, 0, 0, 0],
+                    &[Some(&path[..]), None, None, None, None, None],
+                )
+                .unwrap_or_else(|_| die("encode"));
+                w.len()
+            };
+            let io = mig::Io {
+                deputy: 1,
+                seq: 1,
+                fd: 0,
+                op: mig::io_op::SYSCALL,
+                len: 83,
+                arg: 0,
+                data: &call[..n],
+            };
+            let mut body = vec![0u8; 512];
+            let n = {
+                let mut w = mig::Writer::new(&mut body);
+                mig::write_io(&mut w, &io).unwrap_or_else(|_| die("encode"));
+                w.len()
+            };
+            report(request_answered(&mut p, mig::Kind::Io, 65536, &body[..n]));
         }
         other => die(&format!("unknown scenario {other}")),
     }
