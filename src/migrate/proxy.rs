@@ -183,19 +183,27 @@ impl sm::ProxyIo for Migrator {
         } = f;
         if op == io_op::CLOSE {
             // Only the process's own close; not a copy that moved on.
-            if self.body(pid).is_some_and(|b| !b.retiring) {
-                let io = Io {
-                    deputy,
-                    seq: 0,
-                    fd: home_fd,
-                    op,
-                    len: 0,
-                    arg: 0,
-                    data: &[],
-                };
-                let _ = self.send(home, Kind::Io, pid, 36, |w| mig::write_io(w, &io));
+            if self.body(pid).is_none_or(|b| b.retiring) {
+                return 0;
             }
-            return 0;
+            // Answered: close(2) returns once home closed the file, so
+            // what closing does there has happened, as it would have
+            // here: a terminal's hang-up and its SIGHUP (which the deputy
+            // forwards before it answers) reach the process before
+            // close() returns; a lock on the file is released.
+            let io = Io {
+                deputy,
+                seq: self.next_io_seq(pid),
+                fd: home_fd,
+                op,
+                len: 0,
+                arg: 0,
+                data: &[],
+            };
+            return match self.proxy_request(home, pid, &io, 60_000) {
+                Ok((v, _)) => v,
+                Err(e) => e,
+            };
         }
         if op == io_op::IOCTL {
             return self.proxy_ioctl(&f, whence, arg);
