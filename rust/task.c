@@ -176,6 +176,39 @@ static int itimer_get(int which, long long *t)
 	return r < 0 ? (int)r : 0;
 }
 
+static s64 clock_offset_ns(clockid_t c);
+
+/*
+ * How far current's view of CLOCK_MONOTONIC moved on since its image was
+ * taken (@clock_mono: that view then): the time its timers ran on while it
+ * moved, which the values read at capture do not count.
+ */
+static s64 time_away_ns(long long clock_mono)
+{
+	s64 d = ktime_get_ns() + clock_offset_ns(CLOCK_MONOTONIC) - clock_mono;
+
+	return d > 0 ? d : 0;
+}
+
+/*
+ * Takes @ns off an armed timer's value @v ({sec, units of @unit_ns}): what
+ * is left of it here. One unit when it ran out meanwhile: it fires at once
+ * (0 would disarm it). A value the kernel would refuse is left for it to.
+ */
+static void timer_value_less(long long *v, s64 ns, s64 unit_ns)
+{
+	s64 left;
+
+	if (!(v[0] | v[1]) || v[0] < 0 || v[0] > KTIME_SEC_MAX || v[1] < 0 ||
+	    v[1] >= NSEC_PER_SEC / unit_ns)
+		return;
+	left = v[0] * NSEC_PER_SEC + v[1] * unit_ns - ns;
+	if (left < unit_ns)
+		left = unit_ns;
+	v[0] = left / NSEC_PER_SEC;
+	v[1] = (left % NSEC_PER_SEC) / unit_ns;
+}
+
 static int itimer_set(int which, const long long *t)
 {
 	unsigned long long args[6] = { which };
@@ -246,8 +279,12 @@ static int ptimers_get(struct vproc_mig_task *o)
 	return 0;
 }
 
-/* Creates @in's POSIX timers in current with their ids, armed as they were. */
-static int ptimers_set(const struct vproc_mig_task *in)
+/*
+ * Creates @in's POSIX timers in current with their ids, armed as they
+ * were, less the time @away they ran on while the process moved (timers of
+ * the wall clocks; CPU-time clocks did not run).
+ */
+static int ptimers_set(const struct vproc_mig_task *in, s64 away)
 {
 	unsigned long long on[6] = { PR_TIMER_CREATE_RESTORE_IDS,
 				     PR_TIMER_CREATE_RESTORE_IDS_ON };
@@ -288,11 +325,24 @@ static int ptimers_set(const struct vproc_mig_task *in)
 		if (r >= 0 && id != p->id)
 			r = -EEXIST;
 		if (r >= 0 && (p->its[2] | p->its[3])) {
+			long long its[4];
 			unsigned long long s[6] = { p->id, 0 };
 			struct vproc_sys_buf sb[2] = {
-				{ .arg = 2, .len = 32, .in = p->its },
+				{ .arg = 2, .len = 32, .in = its },
 				{ .arg = 3, .null = 1 },
 			};
+
+			memcpy(its, p->its, sizeof(its));
+			switch (p->clock) {
+			case CLOCK_REALTIME:
+			case CLOCK_MONOTONIC:
+			case CLOCK_BOOTTIME:
+			case CLOCK_REALTIME_ALARM:
+			case CLOCK_BOOTTIME_ALARM:
+			case CLOCK_TAI:
+				timer_value_less(&its[2], away, 1);
+				break;
+			}
 
 			r = vproc_shim_sys_call(__NR_timer_settime, s, sb, 2);
 		}
@@ -898,6 +948,7 @@ int vproc_shim_mig_set_task(const struct vproc_mig_task *in)
 	struct mm_struct *mm = current->mm;
 	sigset_t blocked;
 	int i, err;
+	s64 away;
 
 	if (!mm)
 		return -EINVAL;
@@ -976,12 +1027,17 @@ int vproc_shim_mig_set_task(const struct vproc_mig_task *in)
 	current->sas_ss_sp = in->ss_sp;
 	current->sas_ss_size = in->ss_size;
 	current->sas_ss_flags = in->ss_flags;
+	away = time_away_ns(in->clock_mono);
 	for (i = 0; i < 3; i++) {
-		const long long *t = &in->itimer[4 * i];
+		long long t[4];
 		int err;
 
+		memcpy(t, &in->itimer[4 * i], sizeof(t));
 		if (!(t[0] | t[1] | t[2] | t[3]))
 			continue;
+		/* ITIMER_REAL counts wall time, which ran on meanwhile. */
+		if (i == ITIMER_REAL)
+			timer_value_less(&t[2], away, NSEC_PER_USEC);
 		err = itimer_set(i, t);
 		if (err) {
 			pr_info_ratelimited("vproc: interval timer %d cannot be set: %d\n",
@@ -989,7 +1045,7 @@ int vproc_shim_mig_set_task(const struct vproc_mig_task *in)
 			return err;
 		}
 	}
-	err = ptimers_set(in);
+	err = ptimers_set(in, away);
 	if (err)
 		return err;
 	if (in->oom_score_adj < OOM_SCORE_ADJ_MIN ||
