@@ -199,7 +199,7 @@ static void timer_value_less(long long *v, s64 ns, s64 unit_ns)
 {
 	s64 left;
 
-	if (!(v[0] | v[1]) || v[0] < 0 || v[0] > KTIME_SEC_MAX || v[1] < 0 ||
+	if (!(v[0] | v[1]) || v[0] < 0 || v[0] >= KTIME_SEC_MAX || v[1] < 0 ||
 	    v[1] >= NSEC_PER_SEC / unit_ns)
 		return;
 	left = v[0] * NSEC_PER_SEC + v[1] * unit_ns - ns;
