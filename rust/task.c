@@ -176,20 +176,6 @@ static int itimer_get(int which, long long *t)
 	return r < 0 ? (int)r : 0;
 }
 
-static s64 clock_offset_ns(clockid_t c);
-
-/*
- * How far current's view of CLOCK_MONOTONIC moved on since its image was
- * taken (@clock_mono: that view then): the time its timers ran on while it
- * moved, which the values read at capture do not count.
- */
-static s64 time_away_ns(long long clock_mono)
-{
-	s64 d = ktime_get_ns() + clock_offset_ns(CLOCK_MONOTONIC) - clock_mono;
-
-	return d > 0 ? d : 0;
-}
-
 /*
  * Takes @ns off an armed timer's value @v ({sec, units of @unit_ns}): what
  * is left of it here. One unit when it ran out meanwhile: it fires at once
@@ -394,6 +380,24 @@ static s64 clock_offset_ns(clockid_t c)
 	}
 }
 
+/* Current's view of CLOCK_MONOTONIC (its time namespace's offset included). */
+static s64 proc_mono_ns(void)
+{
+	return ktime_get_ns() + clock_offset_ns(CLOCK_MONOTONIC);
+}
+
+/*
+ * How far current's view of CLOCK_MONOTONIC moved on since its image was
+ * taken (@clock_mono: that view then): the time its timers ran on while it
+ * moved, which the values read at capture do not count.
+ */
+static s64 time_away_ns(long long clock_mono)
+{
+	s64 d = proc_mono_ns() - clock_mono;
+
+	return d > 0 ? d : 0;
+}
+
 /* Clock @c of this node (the hrtimer bases a nanosleep uses), 0 for others. */
 static s64 clock_host_ns(clockid_t c)
 {
@@ -516,7 +520,7 @@ int vproc_shim_mig_resume_time(const struct vproc_mig_task *in, void *gregs)
 {
 	const struct vproc_mig_sleep *s = &in->sleep;
 	struct user_regs_struct *r = gregs;
-	s64 now = ktime_get_ns() + clock_offset_ns(CLOCK_MONOTONIC), left = 0;
+	s64 now = proc_mono_ns(), left = 0;
 	long long ts[2];
 	unsigned long long args[6] = {};
 	struct vproc_sys_buf b = { .len = sizeof(ts), .in = ts };
@@ -731,7 +735,7 @@ int vproc_shim_mig_get_task(struct vproc_mig_task *o)
 		}
 	}
 	o->membarrier = vproc_membarrier_get();
-	o->clock_mono = ktime_get_ns() + clock_offset_ns(CLOCK_MONOTONIC);
+	o->clock_mono = proc_mono_ns();
 	vproc_sleep_interrupted(&o->sleep);
 	{
 		int err = ptimers_get(o);

@@ -148,8 +148,12 @@ on 1 'rm -f /tmp/cc.*'
 # (^C is typed once the job moved: the search for its PID below reads every
 # /proc/PID/cmdline, which takes seconds under TCG.)
 on 1 "(until [ -e /tmp/cc.go ]; do sleep 0.2; done; printf '\\003'; sleep 3) | vproc-ptyrun vproc-mtest -m 1 -t 600 -q > /tmp/cc.out 2>&1; echo \$? > /tmp/cc.status" >/dev/null 2>&1 &
-# (found by its command line in /proc: busybox's pgrep has no -f)
-pid=$(on 1 'p=; for i in $(seq 50); do for d in /proc/[0-9]*; do case "$(tr "\0" " " 2>/dev/null < $d/cmdline)" in "vproc-mtest -m 1 -t 600 -q "*) p=${d#/proc/};; esac; done; [ -n "$p" ] && break; sleep 0.1; done 2>/dev/null; echo $p')
+# mtest_pid TRIES: the PID of the vproc-mtest job on node 1, found by its
+# command line in /proc (busybox's pgrep has no -f), in at most TRIES passes.
+mtest_pid() {
+    on 1 "p=; for i in \$(seq $1); do for d in /proc/[0-9]*; do case \"\$(tr '\\0' ' ' 2>/dev/null < \$d/cmdline)\" in 'vproc-mtest -m 1 -t 600 -q '*) p=\${d#/proc/};; esac; done; [ -n \"\$p\" ] && break; sleep 0.1; done 2>/dev/null; echo \$p"
+}
+pid=$(mtest_pid 50)
 check_eq "ctrl-c: a job on the home terminal goes to node 2" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
 on 1 'touch /tmp/cc.go'
 check_eq "ctrl-c: ^C typed on the home terminal ends it there (130: SIGINT)" 130 \
@@ -174,7 +178,7 @@ ctrlz() {
 TERM=dumb vproc-ptyrun bash --norc --noprofile -i > /tmp/$n.out 2>&1; echo \$? > /tmp/$n.status
 EOF"
     on 1 "$as 'sh /tmp/$n.sh'" >/dev/null 2>&1 &
-    pid=$(on 1 'p=; for i in $(seq 100); do for d in /proc/[0-9]*; do case "$(tr "\0" " " 2>/dev/null < $d/cmdline)" in "vproc-mtest -m 1 -t 600 -q "*) p=${d#/proc/};; esac; done; [ -n "$p" ] && break; sleep 0.1; done 2>/dev/null; echo $p')
+    pid=$(mtest_pid 100)
     check_eq "$n: a job of an interactive bash on the home terminal goes to node 2 (as ${3:-root})" ok "$(on 1 "$as 'echo 2 > /proc/$pid/goto' && echo ok")"
     [ "$as" != eval ] && check_eq "$n: the job is the user's" 1000 "$(on 2 "awk '/^Uid:/ { print \$2 }' /proc/$pid/status")"
     on 1 "touch /tmp/$n.z"

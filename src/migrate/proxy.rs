@@ -181,29 +181,9 @@ impl sm::ProxyIo for Migrator {
             home_fd,
             deputy,
         } = f;
-        if op == io_op::CLOSE {
-            // Only the process's own close; not a copy that moved on.
-            if self.body(pid).is_none_or(|b| b.retiring) {
-                return 0;
-            }
-            // Answered: close(2) returns once home closed the file, so
-            // what closing does there has happened, as it would have
-            // here: a terminal's hang-up and its SIGHUP (which the deputy
-            // forwards before it answers) reach the process before
-            // close() returns; a lock on the file is released.
-            let io = Io {
-                deputy,
-                seq: self.next_io_seq(pid),
-                fd: home_fd,
-                op,
-                len: 0,
-                arg: 0,
-                data: &[],
-            };
-            return match self.proxy_request(home, pid, &io, 60_000) {
-                Ok((v, _)) => v,
-                Err(e) => e,
-            };
+        // Only the process's own close; not a copy that moved on.
+        if op == io_op::CLOSE && self.body(pid).is_none_or(|b| b.retiring) {
+            return 0;
         }
         if op == io_op::IOCTL {
             return self.proxy_ioctl(&f, whence, arg);
@@ -215,7 +195,12 @@ impl sm::ProxyIo for Migrator {
                 &buf[..buf.len().min(mig::IO_MAX)],
             ),
             io_op::LSEEK => (whence, &[]),
-            io_op::POLL => (0, &[]),
+            // Answered like the others: close(2) returns once home closed
+            // the file, so what closing does there has happened, as it
+            // would have here: a terminal's hang-up and its SIGHUP (which
+            // the deputy forwards before it answers) reach the process
+            // before close() returns; a lock on the file is released.
+            io_op::POLL | io_op::CLOSE => (0, &[]),
             _ => return Errno::EINVAL.to_result(),
         };
         let io = Io {

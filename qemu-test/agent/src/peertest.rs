@@ -237,6 +237,18 @@ fn mig_payload(kind: mig::Kind, pid: u32, body: &[u8]) -> Vec<u8> {
     m
 }
 
+/// An `Io` body, encoded.
+fn io_body(io: &mig::Io<'_>) -> Vec<u8> {
+    let mut body = vec![0u8; 64 + io.data.len()];
+    let n = {
+        let mut w = mig::Writer::new(&mut body);
+        mig::write_io(&mut w, io).unwrap_or_else(|_| die("encode"));
+        w.len()
+    };
+    body.truncate(n);
+    body
+}
+
 fn load() -> Vec<u8> {
     msg(&Load {
         runnable: 0,
@@ -430,13 +442,8 @@ fn main() {
                 arg: 0,
                 data: b"hi\n",
             };
-            let mut body = vec![0u8; 64];
-            let n = {
-                let mut w = mig::Writer::new(&mut body);
-                mig::write_io(&mut w, &io).unwrap_or_else(|_| die("encode"));
-                w.len()
-            };
-            report(request_answered(&mut p, mig::Kind::Io, 65536, &body[..n]));
+            let body = io_body(&io);
+            report(request_answered(&mut p, mig::Kind::Io, 65536, &body));
         }
         "bad-mig-intr" | "mig-intr-stray" => {
             // An interrupt must name a request (arg) and not be one (seq 0).
@@ -450,15 +457,10 @@ fn main() {
                 arg: 3,
                 data: b"",
             };
-            let mut body = vec![0u8; 64];
-            let n = {
-                let mut w = mig::Writer::new(&mut body);
-                mig::write_io(&mut w, &io).unwrap_or_else(|_| die("encode"));
-                w.len()
-            };
+            let body = io_body(&io);
             p.send(
                 MsgType::Mig as u8,
-                &mig_payload(mig::Kind::Io, 65536, &body[..n]),
+                &mig_payload(mig::Kind::Io, 65536, &body),
             );
             if !bad {
                 // And a part of an answer nobody asked for: dropped.
@@ -525,15 +527,10 @@ fn main() {
                 arg: 0,
                 data: if syscall { &call } else { b"x" },
             };
-            let mut body = vec![0u8; 128];
-            let n = {
-                let mut w = mig::Writer::new(&mut body);
-                mig::write_io(&mut w, &io).unwrap_or_else(|_| die("encode"));
-                w.len()
-            };
+            let body = io_body(&io);
             p.send(
                 MsgType::Mig as u8,
-                &mig_payload(mig::Kind::Io, 65536, &body[..n]),
+                &mig_payload(mig::Kind::Io, 65536, &body),
             );
             report(p.closed_within(5));
         }
@@ -560,13 +557,8 @@ fn main() {
                 arg: 0,
                 data: &call[..n],
             };
-            let mut body = vec![0u8; 512];
-            let n = {
-                let mut w = mig::Writer::new(&mut body);
-                mig::write_io(&mut w, &io).unwrap_or_else(|_| die("encode"));
-                w.len()
-            };
-            report(request_answered(&mut p, mig::Kind::Io, 65536, &body[..n]));
+            let body = io_body(&io);
+            report(request_answered(&mut p, mig::Kind::Io, 65536, &body));
         }
         other => die(&format!("unknown scenario {other}")),
     }
