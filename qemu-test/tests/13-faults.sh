@@ -24,8 +24,12 @@ wait_status() {
 }
 for n in $(seq 1 "$NODES"); do on "$n" 'rm -f /tmp/f*.go /tmp/f5.writer'; done
 
-# --- /proc/cluster/custody: counters, all zero on a fresh cluster
-check_match "custody shows its counters" "^fenced 0$" "$(on 2 'cat /proc/cluster/custody')"
+# --- /proc/cluster/custody: its counters. Not all zero here: 12-transport
+# unloads node 3's module, and a process of node 3 still running on node 2
+# then is fenced, rightly (CI saw "fenced 1" once). Every check below
+# counts from these baselines.
+check_match "custody shows its counters" "^fenced [0-9]+$" "$(on 2 'cat /proc/cluster/custody')"
+check_match "... and its lost exits" "^lost [0-9]+$" "$(on 1 'cat /proc/cluster/custody')"
 fenced2=$(custody_of 2 fenced)
 lost1=$(custody_of 1 lost)
 
