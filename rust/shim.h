@@ -518,6 +518,8 @@ struct vproc_vma_facts {
 	/* shared anonymous memory no other process (and no other area of
 	 * this one) maps */
 	unsigned int anon_shared_sole;
+	/* the mapped file is open for writing (i_writecount > 0) */
+	unsigned int written;
 };
 typedef unsigned int (*vproc_vma_classify_fn)(const struct vproc_vma_facts *f);
 typedef int (*vproc_vma_fn)(void *data, const struct vproc_mig_vma *v);
@@ -607,6 +609,12 @@ int vproc_shim_pgrp_orphaned(void);
 /* Current, a deputy, reports its process's job state to its parent as the
  * process's own would be: @sig > 0, stopped by @sig; 0, continued. */
 void vproc_shim_deputy_job(int sig);
+/* As vproc_shim_deputy_job() for deputy @pid, from another task (the
+ * node's receiver: a stop or continue its process met where it runs). */
+int vproc_shim_deputy_job_of(int pid, int sig);
+/* The stop signal of local process @pid while it is stopped, else 0;
+ * -ESRCH. */
+int vproc_shim_job_state(int pid);
 /* Makes every signal wake (and queue for) a deputy: handlers "caught",
  * mask empty. */
 void vproc_shim_mig_deputy_signals(void);

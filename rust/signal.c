@@ -131,9 +131,9 @@ int vproc_shim_pgrp_orphaned(void)
  * that stopped or continued: SIGCHLD with @why (unless the parent ignores
  * it or asked SA_NOCLDSTOP), and a wake-up of its wait().
  */
-static void deputy_notify_parent(int why, int status)
+static void deputy_notify_parent(struct task_struct *t, int why, int status)
 {
-	struct task_struct *tsk = current->group_leader, *parent;
+	struct task_struct *tsk = t->group_leader, *parent;
 	struct sighand_struct *sh;
 	struct kernel_siginfo info;
 	unsigned long flags;
@@ -177,12 +177,16 @@ static void deputy_notify_parent(int why, int status)
  * struct's stop flags and group exit code, set here as do_signal_stop()
  * and SIGCONT's prepare_signal() set them.
  */
-void vproc_shim_deputy_job(int sig)
+static void deputy_job(struct task_struct *t, int sig)
 {
-	struct signal_struct *s = current->signal;
+	struct signal_struct *s = t->signal;
+	struct sighand_struct *sh;
+	unsigned long flags;
 	int why = 0;
 
-	spin_lock_irq(&current->sighand->siglock);
+	sh = sighand_lock(t, &flags);
+	if (!sh)
+		return;
 	if (s->flags & SIGNAL_GROUP_EXIT) {
 		/* exiting: nothing to report */
 	} else if (sig > 0) {
@@ -202,9 +206,62 @@ void vproc_shim_deputy_job(int sig)
 		s->flags &= ~SIGNAL_CLD_MASK;
 		why = CLD_CONTINUED;
 	}
-	spin_unlock_irq(&current->sighand->siglock);
+	spin_unlock_irqrestore(&sh->siglock, flags);
 	if (why)
-		deputy_notify_parent(why, why == CLD_STOPPED ? sig : SIGCONT);
+		deputy_notify_parent(t, why, why == CLD_STOPPED ? sig : SIGCONT);
+}
+
+void vproc_shim_deputy_job(int sig)
+{
+	deputy_job(current, sig);
+}
+
+int vproc_shim_deputy_job_of(int pid, int sig)
+{
+	struct task_struct *t;
+	struct pid *p;
+
+	if (sig < 0 || !valid_signal(sig))
+		return -EINVAL;
+	p = find_get_pid(pid);
+	t = p ? get_pid_task(p, PIDTYPE_TGID) : NULL;
+	put_pid(p);
+	if (!t)
+		return -ESRCH;
+	deputy_job(t, sig);
+	put_task_struct(t);
+	return 0;
+}
+
+/*
+ * Job state of local process @pid: the signal that stopped it while it is
+ * stopped (do_signal_stop() keeps it in group_exit_code), else 0.
+ */
+int vproc_shim_job_state(int pid)
+{
+	struct sighand_struct *sh;
+	struct task_struct *t;
+	unsigned long flags;
+	struct pid *p;
+	int r = 0;
+
+	p = find_get_pid(pid);
+	t = p ? get_pid_task(p, PIDTYPE_TGID) : NULL;
+	put_pid(p);
+	if (!t)
+		return -ESRCH;
+	sh = sighand_lock(t, &flags);
+	if (sh) {
+		const struct signal_struct *s = t->signal;
+
+		if ((s->flags & SIGNAL_STOP_STOPPED) &&
+		    !(s->flags & SIGNAL_GROUP_EXIT))
+			r = s->group_exit_code > 0 && s->group_exit_code < _NSIG ?
+			    s->group_exit_code : SIGSTOP;
+		spin_unlock_irqrestore(&sh->siglock, flags);
+	}
+	put_task_struct(t);
+	return r;
 }
 
 void vproc_shim_mig_deputy_signals(void)

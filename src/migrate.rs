@@ -249,6 +249,10 @@ struct BodyRec {
     /// The answer to that signal (the stop signal it stopped the process
     /// with, or 0), for a repeat of it.
     sig_answer: i64,
+    /// What its deputy last heard of its job state: stopped (by this
+    /// signal) or running (0). A stop or continue met here that home has
+    /// not heard of is reported ([`Migrator::job_round`]).
+    job_told: u32,
     /// An execve() of a program this node does not have the same of sent
     /// it home (the call runs again there); met again here, that move
     /// failed: the program of this node runs.

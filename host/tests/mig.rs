@@ -507,6 +507,24 @@ fn signal_and_io_validation() {
         w.len()
     };
     assert_eq!(read_io(&mut Reader::new(&b[..n])).unwrap(), intr);
+    // A job report: stopped by SIGSTOP, and continued.
+    for arg in [19, 0] {
+        let job = Io {
+            seq: 0,
+            fd: 0,
+            op: io_op::JOB,
+            len: 0,
+            arg,
+            data: &[],
+            ..io
+        };
+        let n = {
+            let mut w = Writer::new(&mut b);
+            write_io(&mut w, &job).unwrap();
+            w.len()
+        };
+        assert_eq!(read_io(&mut Reader::new(&b[..n])).unwrap(), job);
+    }
     // A write whose length disagrees with its data; a read with data; a
     // read larger than READ_MAX; an unknown operation; whence out of range.
     for bad in [
@@ -522,7 +540,44 @@ fn signal_and_io_validation() {
             data: &[],
             ..io
         },
-        Io { op: 9, ..io },
+        Io { op: 10, ..io },
+        // A job report is one signal or none, and nothing else.
+        Io {
+            op: io_op::JOB,
+            seq: 0,
+            fd: 0,
+            len: 0,
+            arg: 65,
+            data: &[],
+            ..io
+        },
+        Io {
+            op: io_op::JOB,
+            seq: 0,
+            fd: 0,
+            len: 0,
+            arg: -1,
+            data: &[],
+            ..io
+        },
+        Io {
+            op: io_op::JOB,
+            seq: 2,
+            fd: 0,
+            len: 0,
+            arg: 19,
+            data: &[],
+            ..io
+        },
+        Io {
+            op: io_op::JOB,
+            seq: 0,
+            fd: 0,
+            len: 0,
+            arg: 19,
+            data: b"x",
+            ..io
+        },
         // A read ahead of more than the read asks for.
         Io {
             op: io_op::READ,

@@ -228,6 +228,38 @@ print(\"exit\", os.WEXITSTATUS(st) if os.WIFEXITED(st) else st)
         "$(on 1 'for i in $(seq 100); do grep -q ^exit /tmp/rs.res && break; sleep 0.1; done; echo $(sed -n 2p /tmp/rs.res) $(cat /tmp/rs.out)')"
 fi
 
+# A moved process stopped and continued on the node it runs on (kill -STOP
+# and -CONT there) is seen so at home: its parent's waitpid(WUNTRACED)
+# returns it stopped by SIGSTOP, waitpid(WCONTINUED) continued (the node
+# reports its job state home, io_op::JOB).
+if on 1 'command -v python3' >/dev/null 2>&1; then
+    on 1 'rm -f /tmp/ks.*'
+    on 1 "cd /tmp; python3 -c '
+import os, subprocess
+p = subprocess.Popen([\"sleep\", \"60\"])
+open(\"/tmp/ks.pid\", \"w\").write(str(p.pid) + \"\\n\")
+_, st = os.waitpid(p.pid, os.WUNTRACED)
+print(\"stopped\", os.WSTOPSIG(st) if os.WIFSTOPPED(st) else -st, flush=True)
+_, st = os.waitpid(p.pid, os.WCONTINUED)
+print(\"continued\" if os.WIFCONTINUED(st) else -st, flush=True)
+_, st = os.waitpid(p.pid, 0)
+print(\"exit\", -os.WTERMSIG(st) if os.WIFSIGNALED(st) else os.WEXITSTATUS(st), flush=True)
+' > /tmp/ks.res 2>&1" >/dev/null 2>&1 &
+    pid=$(on 1 'for i in $(seq 50); do [ -s /tmp/ks.pid ] && break; sleep 0.1; done; cat /tmp/ks.pid')
+    check_eq "kill-stop: a sleep goes to node 2" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
+    on 2 "kill -STOP $pid"
+    check_eq "kill-stop: stopped on node 2, its parent at home sees it stopped by SIGSTOP" "stopped 19" \
+        "$(on 1 'for i in $(seq 100); do [ -s /tmp/ks.res ] && break; sleep 0.1; done; sed -n 1p /tmp/ks.res')"
+    check_eq "kill-stop: it is stopped on node 2" T "$(on 2 "awk '{ print \$3 }' /proc/$pid/stat")"
+    on 2 "kill -CONT $pid"
+    check_eq "kill-stop: continued on node 2, its parent sees it continued" continued \
+        "$(on 1 'for i in $(seq 100); do [ -n "$(sed -n 2p /tmp/ks.res)" ] && break; sleep 0.1; done; sed -n 2p /tmp/ks.res')"
+    check_eq "kill-stop: it sleeps on at node 2" S "$(on 2 "awk '{ print \$3 }' /proc/$pid/stat")"
+    on 1 "kill $pid"
+    check_eq "kill-stop: a SIGTERM from home ends it, its parent gets -15" "exit -15" \
+        "$(on 1 'for i in $(seq 100); do [ -n "$(sed -n 3p /tmp/ks.res)" ] && break; sleep 0.1; done; sed -n 3p /tmp/ks.res')"
+fi
+
 # --- SysV semaphores are home's (they live in home's IPC namespace): a set
 # made at home is used after the move; its value at home shows the use.
 if on 1 'command -v perl' >/dev/null 2>&1; then

@@ -115,3 +115,20 @@ pub(crate) fn deputy_job(stopped: Option<u32>) {
     // SAFETY: acts on current only.
     unsafe { shim::vproc_shim_deputy_job(sig) }
 }
+
+/// As [`deputy_job`] for deputy `pid`, from another task: the process
+/// stopped (`Some(sig)`) or continued (`None`) where it runs, by a signal
+/// sent there.
+pub(crate) fn deputy_job_of(pid: u32, stopped: Option<u32>) -> Result {
+    let sig = stopped.map_or(0, |s| s as c_int);
+    // SAFETY: no pointers; the task is looked up and held in C.
+    to_result(unsafe { shim::vproc_shim_deputy_job_of(pid as c_int, sig) })
+}
+
+/// The signal that stopped local process `pid` while it is stopped, else
+/// 0 (running, or gone).
+pub(crate) fn job_state(pid: u32) -> u32 {
+    // SAFETY: no pointers; the task is looked up and held in C.
+    let r = unsafe { shim::vproc_shim_job_state(pid as c_int) };
+    u32::try_from(r).unwrap_or(0)
+}

@@ -30,7 +30,7 @@ impl sm::TaskWork for Interrupt {
 /// How long a forwarded signal waits for its acknowledgement.
 const SIGNAL_TIMEOUT_MS: u32 = 2000;
 /// SIGCONT: once forwarded, the deputy reports its process continued.
-const SIGCONT: u32 = 18;
+pub(super) const SIGCONT: u32 = 18;
 
 impl Migrator {
     pub(super) fn make_deputy(&self, pid: u32, at: u8, nmigs: u32, id: u64) -> Result {
@@ -599,6 +599,23 @@ impl Migrator {
                 // Under the lock: the deputy cannot end the call (and
                 // forget interruptions) meanwhile.
                 sm::kick(h.pid);
+            }
+            drop(s);
+            return Ok(());
+        }
+        if io.op == io_op::JOB {
+            // Its process stopped or continued where it runs: shown to
+            // home's parent now, in the order the node's messages came (a
+            // signal's answer that followed it is applied after it).
+            let s = self.state.lock();
+            let ours = self.table.away(h.pid) == Some(from)
+                && s.deputies
+                    .iter()
+                    .any(|d| d.pid == h.pid && d.id == io.deputy);
+            if ours {
+                // Under the lock: the deputy (whose PID this is) cannot end.
+                let stopped = u32::try_from(io.arg).ok().filter(|&v| v != 0);
+                let _ = sm::deputy_job_of(h.pid, stopped);
             }
             drop(s);
             return Ok(());

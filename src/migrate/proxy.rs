@@ -152,15 +152,19 @@ impl Migrator {
                 let job = sg.flags & mig::sig_flags::JOB_STOP != 0;
                 let stops = sm::signal_job(h.pid, sg.sig, sg.code, sg.from_pid, sg.from_uid, job)
                     .map_or(0, i64::from);
-                if stops != 0 {
-                    let mut b = self.bodies.lock();
-                    if let Some(b) = b
-                        .iter_mut()
-                        .find(|b| b.pid == h.pid && b.deputy == sg.deputy)
-                    {
-                        if b.sig_seq == sg.seq {
-                            b.sig_answer = stops;
-                        }
+                let mut b = self.bodies.lock();
+                if let Some(b) = b
+                    .iter_mut()
+                    .find(|b| b.pid == h.pid && b.deputy == sg.deputy)
+                {
+                    if stops != 0 && b.sig_seq == sg.seq {
+                        b.sig_answer = stops;
+                    }
+                    // The deputy learns the job state from this answer.
+                    if stops != 0 {
+                        b.job_told = stops as u32;
+                    } else if sg.sig == super::deputy::SIGCONT {
+                        b.job_told = 0;
                     }
                 }
                 stops
@@ -170,6 +174,49 @@ impl Migrator {
         };
         self.respond(from, h.req, h.pid, v, &[]);
         Ok(())
+    }
+
+    /// The reporter's job-control round: a process running here that
+    /// stopped or continued by a signal sent here (`kill -STOP` on this
+    /// node), unknown to its deputy, is reported home (`io_op::JOB`), so
+    /// that home's shell sees it stopped (wait(WUNTRACED), `jobs`) or
+    /// continued, as it would had the process stayed. Whether any body
+    /// runs here (the reporter then polls more often).
+    pub(super) fn job_round(&self) -> bool {
+        let mut seen = KVec::new();
+        for b in self.bodies.lock().iter() {
+            if b.running && !b.retiring {
+                let _ = seen.push((b.pid, b.home, b.deputy, b.job_told), GFP_ATOMIC);
+            }
+        }
+        for &(pid, home, deputy, told) in seen.iter() {
+            let now = sm::job_state(pid);
+            if (now != 0) == (told != 0) {
+                continue;
+            }
+            let job = Io {
+                deputy,
+                seq: 0,
+                fd: 0,
+                op: io_op::JOB,
+                len: 0,
+                arg: i64::from(now),
+                data: &[],
+            };
+            if self
+                .send(home, Kind::Io, pid, 36, |w| mig::write_io(w, &job))
+                .is_err()
+            {
+                continue;
+            }
+            let mut b = self.bodies.lock();
+            if let Some(b) = b.iter_mut().find(|b| b.pid == pid && b.deputy == deputy) {
+                if b.job_told == told {
+                    b.job_told = now;
+                }
+            }
+        }
+        !seen.is_empty()
     }
 }
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The reporter thread: sends the exits of moved processes home (custody),
-//! gives up migrations whose restorer never came; the control worker that
+//! The reporter thread: sends the exits of moved processes home (custody)
+//! and their stops and continues met here (job control), gives up
+//! migrations whose restorer never came; the control worker that
 //! runs forwarded requests; and the task events (fork, exit, exec) that
 //! feed them.
 
@@ -18,17 +19,22 @@ pub(crate) struct Reporter(pub(crate) Arc<Migrator>);
 impl ThreadFn for Reporter {
     fn run(&self) {
         let m = &self.0;
+        let mut bodies = false;
         while !thread::should_stop() {
             {
                 let mut e = m.exits.lock();
                 if e.list.is_empty() {
+                    // With processes of other nodes running here, a stop
+                    // or continue of one reaches home within 200 ms.
+                    let ms = if bodies { 200 } else { 1000 };
                     let _ = m
                         .exits_cv
-                        .wait_interruptible_timeout(&mut e, msecs_to_jiffies(1000));
+                        .wait_interruptible_timeout(&mut e, msecs_to_jiffies(ms));
                 }
             }
             // Exits home until acknowledged, fencing, old memories.
             m.custody_round();
+            bodies = m.job_round();
             // Restorers that never came: give their migrations up.
             let mut gone = KVec::new();
             {

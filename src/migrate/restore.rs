@@ -513,6 +513,7 @@ impl Migrator {
                                 io_seq: 0,
                                 sig_seq: 0,
                                 sig_answer: 0,
+                                job_told: 0,
                                 exec_home: false,
                             },
                             GFP_ATOMIC,

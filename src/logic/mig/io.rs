@@ -26,6 +26,11 @@ pub mod io_op {
     /// number) waits at home: interrupt that request as the signal would
     /// interrupt a local call. Not answered; `seq` 0.
     pub const INTR: u32 = 8;
+    /// The process stopped (`arg`: the signal that stopped it, 1..=64)
+    /// or continued (`arg` 0) where it runs, by a signal sent there (a
+    /// `kill -STOP` on that node): its deputy shows it to home's parent
+    /// (wait(WUNTRACED), SIGCHLD). Not answered; `seq`, `fd`, `len` 0.
+    pub const JOB: u32 = 9;
 }
 
 /// How an ioctl that travels moves its argument: bytes copied in from the
@@ -115,6 +120,9 @@ pub fn read_io<'a>(r: &mut Reader<'a>) -> Result<Io<'a>, WireError> {
             io_op::CLOSE | io_op::POLL => data.is_empty(),
             io_op::INTR => {
                 seq == 0 && len == 0 && data.is_empty() && (1..=i64::from(u32::MAX)).contains(&arg)
+            }
+            io_op::JOB => {
+                seq == 0 && fd == 0 && len == 0 && data.is_empty() && (0..=64).contains(&arg)
             }
             // `len` is the command; `data` its input.
             io_op::IOCTL => ioctl_shape(len).is_some_and(|s| s.input as usize == data.len()),
