@@ -140,6 +140,7 @@ int vproc_shim_mig_open_node_dev(int fd, const char *name, unsigned int minor,
 	if (IS_ERR(f))
 		return PTR_ERR(f);
 	if (!S_ISCHR(file_inode(f)->i_mode) ||
+	    (file_inode(f)->i_mode & 07777) != 0666 ||
 	    file_inode(f)->i_rdev != MKDEV(1, minor)) {
 		pr_info_ratelimited("vproc: %s is not the memory device 1:%u here\n",
 				    path, minor);

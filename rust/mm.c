@@ -304,6 +304,7 @@ static void vproc_vma_info(struct vm_area_struct *vma, struct vproc_mig_vma *v,
 
 		inode = file_inode(vma->vm_file);
 		fa.regular = S_ISREG(inode->i_mode);
+		fa.written = atomic_read(&inode->i_writecount) > 0;
 		if (!IS_ERR(p) && strlen(p) < sizeof(v->path)) {
 			fa.path = p;
 			fa.path_len = strlen(p);

@@ -159,6 +159,23 @@ fn vma_private_file() {
 }
 
 #[test]
+fn vma_private_mapping_of_a_file_open_for_writing_is_unsupported() {
+    // Its pages not copied yet show what is written to the file later;
+    // away from the file they would not (CRIU's unlink_mmap02).
+    for p in [&b"/tmp/data"[..], b"/tmp/data (deleted)"] {
+        let f = VmaFacts {
+            written: true,
+            ..file(p)
+        };
+        assert_eq!(
+            classify_vma(&f),
+            vf::READ | vf::FILE | vf::UNSUPPORTED,
+            "{p:?}"
+        );
+    }
+}
+
+#[test]
 fn vma_shared_read_only_regular_file_moves() {
     let f = VmaFacts {
         shared: true,
@@ -204,7 +221,7 @@ fn vma_shared_file_refusals() {
 #[test]
 fn vma_flags_stay_within_all() {
     let b = [false, true];
-    for bits in 0u32..1 << 17 {
+    for bits in 0u32..1 << 18 {
         let on = |i: u32| b[(bits >> i & 1) as usize];
         let f = VmaFacts {
             read: on(0),
@@ -225,6 +242,7 @@ fn vma_flags_stay_within_all() {
             seq_read: on(14),
             rand_read: on(15),
             anon_shared_sole: on(16),
+            written: on(17),
         };
         let flags = classify_vma(&f);
         assert_eq!(flags & !vf::ALL, 0);
@@ -288,6 +306,15 @@ fn fd_kinds() {
             "{name}"
         );
         assert_eq!(node_device(minor), Some(name));
+    }
+    // /dev/null's numbers on a node of other permissions (mknod 0700):
+    // not the node's own device.
+    for perm in [0o700, 0o644, 0o4666] {
+        let f = FdFacts {
+            mode: S_IFCHR | perm,
+            ..chr(1, 3)
+        };
+        assert_eq!(classify_fd(&f), FdKind::Chr, "{perm:o}");
     }
     for (major, minor) in [
         (1, 1),

@@ -56,6 +56,7 @@ unsafe extern "C" fn vma_classify_cb(f: *const shim::vproc_vma_facts) -> c_uint 
         seq_read: f.seq_read != 0,
         rand_read: f.rand_read != 0,
         anon_shared_sole: f.anon_shared_sole != 0,
+        written: f.written != 0,
     })
 }
 

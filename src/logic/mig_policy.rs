@@ -60,13 +60,16 @@ pub struct VmaFacts<'a> {
     /// there shares it as here). zdtm's test harness keeps such a page
     /// after its parent exits.
     pub anon_shared_sole: bool,
+    /// The mapped file is open for writing, by this process or another
+    /// (`i_writecount > 0`).
+    pub written: bool,
 }
 
 /// The `vma_flags` of an area: its protection, how it travels (file,
 /// anonymous pages, recreated) and whether it cannot (`UNSUPPORTED`:
 /// device and huge page memory, shared anonymous memory another process
 /// maps too, shared files that are writable, deleted, SysV shm, memfd or
-/// not regular files).
+/// not regular files, private mappings of files open for writing).
 pub fn classify_vma(f: &VmaFacts<'_>) -> u32 {
     let mut flags = 0;
     for (set, bit) in [
@@ -99,6 +102,12 @@ pub fn classify_vma(f: &VmaFacts<'_>) -> u32 {
             flags |= vma_flags::ANON_PAGES;
         }
         if f.shared && (f.write || !shareable_file(f.path) || !f.regular) {
+            flags |= vma_flags::UNSUPPORTED;
+        }
+        // A private mapping shows what is written to its file later, in
+        // the pages it has not copied; away from its file (another
+        // node's, or a deleted one: private memory there) it would not.
+        if !f.shared && f.written {
             flags |= vma_flags::UNSUPPORTED;
         }
     } else {
@@ -184,6 +193,9 @@ pub const NODE_DEVICES: [(u32, &str); 5] = [
     (9, "urandom"),
 ];
 
+/// The permissions every node's /dev gives the [`NODE_DEVICES`].
+pub const NODE_DEVICE_PERM: u32 = 0o666;
+
 /// The name (under /dev) of the node device with minor `minor`, if it is
 /// one.
 pub fn node_device(minor: u32) -> Option<&'static str> {
@@ -201,7 +213,16 @@ pub fn classify_fd(f: &FdFacts) -> FdKind {
     match f.mode & S_IFMT {
         S_IFREG => FdKind::Reg,
         S_IFDIR => FdKind::Dir,
-        S_IFCHR if f.rdev.0 == 1 && node_device(f.rdev.1).is_some() => FdKind::NodeDev(f.rdev.1),
+        // With the mode /dev gives them: another node of those numbers
+        // (mknod'ed with other permissions, CRIU's deleted_dev) would
+        // fstat differently from the node's own; it is home's.
+        S_IFCHR
+            if f.rdev.0 == 1
+                && f.mode & 0o7777 == NODE_DEVICE_PERM
+                && node_device(f.rdev.1).is_some() =>
+        {
+            FdKind::NodeDev(f.rdev.1)
+        }
         S_IFCHR => FdKind::Chr,
         S_IFIFO => FdKind::Fifo,
         _ => FdKind::Other,

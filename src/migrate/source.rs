@@ -243,7 +243,7 @@ pub(super) fn check_areas(pid: u32, vmas: &[sm::VmaInfo]) -> Result {
     for v in vmas.iter() {
         if v.flags & vma_flags::UNSUPPORTED != 0 {
             pr_info_ratelimited!(
-                "migrate: pid {} cannot move: memory {:#x}-{:#x} is shared writable, SysV shm or a device mapping\n",
+                "migrate: pid {} cannot move: memory {:#x}-{:#x} is shared writable, SysV shm, a device or a file open for writing\n",
                 pid,
                 v.start,
                 v.end
