@@ -85,7 +85,30 @@ struct vproc_proxy {
 	bool ra_ok;
 	char *ra;
 	unsigned int ra_len, ra_pos;
+	/* Write-behind (under ra_lock), once home said the file allows it
+	 * (wb_ok: VPROC_IO_WB_OK): small writes gather in wb[0, wb_len)
+	 * and travel as one, before any other use of the file and at the
+	 * process's next system call; a failed one's error (wb_err) comes
+	 * at the next write, fsync or close (proxy.c). */
+	bool wb_ok;
+	char *wb;
+	unsigned int wb_len;
+	int wb_err;
+	/* What gathered goes home within VPROC_WB_MS even if the process
+	 * makes no system call: a tick, then a task work (TWA_RESUME: its
+	 * next return to user mode) that holds the file (proxy.c). */
+	unsigned long wb_armed;		/* bit 0 */
+	struct timer_list wb_tick;
+	struct callback_head wb_cb;
+	struct file *wb_file;
+	struct task_struct *wb_task;
 };
+/* Proxies with writes gathered (proxy.c): while any, a moved process's
+ * system calls send its own first (sysfwd.c). */
+extern atomic_t vproc_wb_dirty;
+/* Sends what current's proxies gathered (see struct vproc_proxy), but
+ * @skip's; returns the error kept for @fd (cleared), or 0. */
+int vproc_proxies_flush(int fd, int skip);
 /* How many descriptors current's file table has room for (fds.c): the
  * bound of a walk over them with fget_raw(). */
 unsigned int vproc_fd_limit(void);

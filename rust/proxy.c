@@ -9,6 +9,8 @@
 static vproc_proxy_fn vproc_proxy_cb;
 static void *vproc_proxy_data;
 
+atomic_t vproc_wb_dirty = ATOMIC_INIT(0);
+
 int vproc_shim_proxies_giveback(void)
 {
 	unsigned int fd, max = vproc_fd_limit();
@@ -45,6 +47,129 @@ static long long proxy_call(struct file *f, int op, char *buf, size_t len,
 }
 
 /*
+ * Sends what proxy @f gathered (write-behind; under p->ra_lock): one
+ * write at home, as the process's writes would have been one after the
+ * other. Returns 0, or the error (also kept in wb_err for the process's
+ * next write, fsync or close, as a local file's writeback error is).
+ */
+static int proxy_wb_flush(struct file *f)
+{
+	struct vproc_proxy *p = f->private_data;
+	unsigned int done = 0;
+	long long r = 0;
+
+	if (!p->wb_len)
+		return 0;
+	while (done < p->wb_len) {
+		r = proxy_call(f, VPROC_IO_WRITE, p->wb + done, p->wb_len - done,
+			       0);
+		if (r >= 0)
+			r &= ~VPROC_IO_WB_OK;
+		if (r <= 0 || r > p->wb_len - done) {
+			/* (a write of a regular file returns 0 only for 0) */
+			r = r < 0 ? r : -EIO;
+			break;
+		}
+		done += r;
+	}
+	p->wb_len = 0;
+	atomic_dec(&vproc_wb_dirty);
+	if (r < 0) {
+		pr_info_ratelimited("vproc: pid %d: a gathered write to home's fd %d failed: %lld\n",
+				    p->pid, p->fd, r);
+		if (!p->wb_err)
+			p->wb_err = (int)r;
+		return (int)r;
+	}
+	return 0;
+}
+
+/* Takes the error a gathered write met, if any (under p->ra_lock). */
+static int proxy_wb_error(struct vproc_proxy *p)
+{
+	int err = p->wb_err;
+
+	p->wb_err = 0;
+	return err;
+}
+
+/* How long a gathered write may wait for the process's next system call. */
+#define VPROC_WB_MS 10
+
+static void proxy_wb_work(struct callback_head *cb)
+{
+	struct vproc_proxy *p = container_of(cb, struct vproc_proxy, wb_cb);
+	struct file *f = p->wb_file;
+
+	mutex_lock(&p->ra_lock);
+	proxy_wb_flush(f);
+	mutex_unlock(&p->ra_lock);
+	clear_bit(0, &p->wb_armed);
+	fput(f);
+	module_put(THIS_MODULE);
+}
+
+static void proxy_wb_tick(struct timer_list *t)
+{
+	struct vproc_proxy *p = timer_container_of(p, t, wb_tick);
+	struct task_struct *task = p->wb_task;
+	struct file *f = p->wb_file;
+
+	init_task_work(&p->wb_cb, proxy_wb_work);
+	if (task_work_add(task, &p->wb_cb, TWA_RESUME)) {
+		/* It ended: its files' closing wrote what it gathered. */
+		clear_bit(0, &p->wb_armed);
+		fput(f);
+		module_put(THIS_MODULE);
+	}
+	put_task_struct(task);
+}
+
+/* Has what @f gathered go home within VPROC_WB_MS (under p->ra_lock, in
+ * the writer's context). */
+static void proxy_wb_arm(struct file *f)
+{
+	struct vproc_proxy *p = f->private_data;
+
+	if (test_and_set_bit(0, &p->wb_armed))
+		return;
+	__module_get(THIS_MODULE);
+	p->wb_file = get_file(f);
+	p->wb_task = get_task_struct(current);
+	mod_timer(&p->wb_tick, jiffies + msecs_to_jiffies(VPROC_WB_MS));
+}
+
+int vproc_proxies_flush(int want, int skip)
+{
+	unsigned int fd, max = vproc_fd_limit();
+	int ret = 0;
+
+	for (fd = 0; fd < max; fd++) {
+		struct file *f = fget_raw(fd);
+		struct vproc_proxy *p;
+
+		if (!f)
+			continue;
+		if (f->f_op != &vproc_proxy_fops || (int)fd == skip) {
+			fput(f);
+			continue;
+		}
+		p = f->private_data;
+		if (!READ_ONCE(p->wb_len) && (int)fd != want) {
+			fput(f);
+			continue;
+		}
+		mutex_lock(&p->ra_lock);
+		proxy_wb_flush(f);
+		if ((int)fd == want)
+			ret = proxy_wb_error(p);
+		mutex_unlock(&p->ra_lock);
+		fput(f);
+	}
+	return ret;
+}
+
+/*
  * A read of a file opened read-only asks home for VPROC_READ_MAX bytes
  * when the process asks fewer: home reads that much only from a regular
  * file nobody else shares (else what was asked), and the rest waits here
@@ -62,6 +187,12 @@ static ssize_t proxy_read(struct file *f, char __user *ubuf, size_t len,
 
 	if (mutex_lock_killable(&p->ra_lock))
 		return -EINTR;
+	r = proxy_wb_flush(f);
+	if (r) {
+		p->wb_err = 0;
+		mutex_unlock(&p->ra_lock);
+		return r;
+	}
 	if (p->ra_pos < p->ra_len) {
 		r = min_t(size_t, want, p->ra_len - p->ra_pos);
 		if (copy_to_user(ubuf, p->ra + p->ra_pos, r))
@@ -114,7 +245,9 @@ int vproc_proxy_giveback(struct file *f)
 	long long left, r = 0;
 
 	mutex_lock(&p->ra_lock);
-	left = (long long)p->ra_len - p->ra_pos;
+	/* (before a move: what it gathered is written at home first) */
+	r = proxy_wb_flush(f);
+	left = r ? 0 : (long long)p->ra_len - p->ra_pos;
 	if (left > 0) {
 		r = proxy_call(f, VPROC_IO_LSEEK, NULL, SEEK_CUR, -left);
 		if (r >= 0)
@@ -127,16 +260,56 @@ int vproc_proxy_giveback(struct file *f)
 	return r < 0 ? (int)r : 0;
 }
 
+/*
+ * A write. Once home said the file allows it (a regular file whose
+ * offset is the process's alone: VPROC_IO_WB_OK in a write's answer), a
+ * write smaller than VPROC_IO_MAX gathers here and returns at once; what
+ * gathered travels as one write when VPROC_IO_MAX would be passed, before
+ * any other operation on the file, at the process's next system call
+ * other than write(2), before it moves and when it ends. Other writes go
+ * at once, one VPROC_IO_MAX piece per round trip.
+ */
 static ssize_t proxy_write(struct file *f, const char __user *ubuf,
 			   size_t len, loff_t *ppos)
 {
+	struct vproc_proxy *p = f->private_data;
 	size_t done = 0;
 	long long r = 0;
 	char *k;
 
+	if (mutex_lock_killable(&p->ra_lock))
+		return -EINTR;
+	r = proxy_wb_error(p);
+	if (!r && p->wb_ok && len && len < VPROC_IO_MAX) {
+		if (p->wb_len + len > VPROC_IO_MAX)
+			r = proxy_wb_flush(f) ? proxy_wb_error(p) : 0;
+		if (!r && !p->wb)
+			p->wb = kvmalloc(VPROC_IO_MAX, GFP_KERNEL);
+		if (!r && p->wb) {
+			if (copy_from_user(p->wb + p->wb_len, ubuf, len)) {
+				r = -EFAULT;
+			} else {
+				if (!p->wb_len)
+					atomic_inc(&vproc_wb_dirty);
+				p->wb_len += len;
+				r = len;
+				proxy_wb_arm(f);
+			}
+			mutex_unlock(&p->ra_lock);
+			return r;
+		}
+	}
+	if (!r && proxy_wb_flush(f))
+		r = proxy_wb_error(p);
+	if (r) {
+		mutex_unlock(&p->ra_lock);
+		return r;
+	}
 	k = kvmalloc(min_t(size_t, len, VPROC_IO_MAX) ?: 1, GFP_KERNEL);
-	if (!k)
+	if (!k) {
+		mutex_unlock(&p->ra_lock);
 		return -ENOMEM;
+	}
 	do {
 		size_t n = min_t(size_t, len - done, VPROC_IO_MAX);
 
@@ -145,6 +318,10 @@ static ssize_t proxy_write(struct file *f, const char __user *ubuf,
 			break;
 		}
 		r = proxy_call(f, VPROC_IO_WRITE, k, n, 0);
+		if (r >= 0 && (r & VPROC_IO_WB_OK)) {
+			r &= ~VPROC_IO_WB_OK;
+			p->wb_ok = true;
+		}
 		if (r <= 0)
 			break;
 		if (r > n)
@@ -154,12 +331,29 @@ static ssize_t proxy_write(struct file *f, const char __user *ubuf,
 			break;
 	} while (done < len);
 	kvfree(k);
+	mutex_unlock(&p->ra_lock);
 	return done ? done : r;
+}
+
+/* Sends what @f gathered before another operation on it: 0, or the
+ * error that write met (taken). */
+static int proxy_wb_sync(struct file *f)
+{
+	struct vproc_proxy *p = f->private_data;
+	int err = 0;
+
+	if (!READ_ONCE(p->wb_len) && !READ_ONCE(p->wb_err))
+		return 0;
+	mutex_lock(&p->ra_lock);
+	if (proxy_wb_flush(f) || p->wb_err)
+		err = proxy_wb_error(p);
+	mutex_unlock(&p->ra_lock);
+	return err;
 }
 
 static loff_t proxy_llseek(struct file *f, loff_t off, int whence)
 {
-	int err = vproc_proxy_giveback(f);
+	int err = proxy_wb_sync(f) ?: vproc_proxy_giveback(f);
 
 	if (err)
 		return err;
@@ -168,7 +362,11 @@ static loff_t proxy_llseek(struct file *f, loff_t off, int whence)
 
 static long proxy_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 {
-	long long r = proxy_call(f, VPROC_IO_IOCTL, NULL, cmd, arg);
+	long long r = proxy_wb_sync(f);
+
+	if (r)
+		return r;
+	r = proxy_call(f, VPROC_IO_IOCTL, NULL, cmd, arg);
 
 	return r == -ENOIOCTLCMD ? -ENOTTY : r;
 }
@@ -201,6 +399,12 @@ struct file *vproc_proxy_file(unsigned int f_flags, unsigned int home,
 	p->ra_ok = (f_flags & O_ACCMODE) == O_RDONLY;
 	p->ra = NULL;
 	p->ra_len = p->ra_pos = 0;
+	p->wb_ok = false;
+	p->wb = NULL;
+	p->wb_len = 0;
+	p->wb_err = 0;
+	p->wb_armed = 0;
+	timer_setup(&p->wb_tick, proxy_wb_tick, 0);
 	f = anon_inode_getfile("[vproc]", &vproc_proxy_fops, p,
 			       f_flags & (O_ACCMODE | O_APPEND | O_NONBLOCK));
 	if (IS_ERR(f)) {
@@ -225,6 +429,12 @@ static __poll_t proxy_poll(struct file *f, struct poll_table_struct *pt)
 	long long r;
 
 	poll_wait(f, &p->wq, pt);
+	if (READ_ONCE(p->wb_len)) {
+		/* (its error stays for the next write, fsync or close) */
+		mutex_lock(&p->ra_lock);
+		proxy_wb_flush(f);
+		mutex_unlock(&p->ra_lock);
+	}
 	r = proxy_call(f, VPROC_IO_POLL, NULL, 0, 0);
 	if (r < 0)
 		return EPOLLERR | EPOLLHUP;
@@ -233,13 +443,27 @@ static __poll_t proxy_poll(struct file *f, struct poll_table_struct *pt)
 	return (__poll_t)r;
 }
 
+/* close(2) of a descriptor of it: what it gathered is written, and the
+ * error a gathered write met is close's, as a local file's writeback
+ * error is. */
+static int proxy_flush(struct file *f, fl_owner_t id)
+{
+	return proxy_wb_sync(f);
+}
+
 static int proxy_release(struct inode *inode, struct file *f)
 {
 	struct vproc_proxy *p = f->private_data;
 
+	mutex_lock(&p->ra_lock);
+	proxy_wb_flush(f);
+	mutex_unlock(&p->ra_lock);
 	proxy_call(f, VPROC_IO_CLOSE, NULL, 0, 0);
 	timer_shutdown_sync(&p->tick);
+	/* (never armed here: an armed tick holds the file) */
+	timer_shutdown_sync(&p->wb_tick);
 	kvfree(p->ra);
+	kvfree(p->wb);
 	kfree(p);
 	return 0;
 }
@@ -251,6 +475,7 @@ const struct file_operations vproc_proxy_fops = {
 	.llseek = proxy_llseek,
 	.unlocked_ioctl = proxy_ioctl,
 	.poll = proxy_poll,
+	.flush = proxy_flush,
 	.release = proxy_release,
 };
 
@@ -411,6 +636,12 @@ long long vproc_shim_fd_io(int fd, int op, char *buf, size_t len,
 		r = kernel_write(f, buf, len, &pos);
 		if (r > 0 && !(f->f_mode & FMODE_STREAM))
 			f->f_pos = pos;
+		/* A regular file whose offset is the deputy's alone (its
+		 * table's reference and ours): the process's small writes may
+		 * gather where it runs (proxy_write()). */
+		if (r >= 0 && S_ISREG(file_inode(f)->i_mode) &&
+		    file_count(f) <= 2)
+			r |= VPROC_IO_WB_OK;
 		break;
 	case VPROC_IO_LSEEK:
 		r = vfs_llseek(f, arg, (int)len);

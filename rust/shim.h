@@ -674,6 +674,10 @@ void vproc_shim_mig_put_file(void *file);
 #define VPROC_IO_POLL	7	/* buf NULL: the file's readiness (vfs_poll) */
 /* The most one remote read or write moves (fits a transport frame). */
 #define VPROC_IO_MAX	(56 * 1024)
+/* Set by home in a write's answer (bytes written, >= 0): the file is a
+ * regular file whose offset only this process uses, so that its small
+ * writes may gather on the node it runs on (write-behind, proxy.c). */
+#define VPROC_IO_WB_OK	(1LL << 48)
 /* Most bytes one proxied read asks of home (logic::mig::READ_MAX). */
 #define VPROC_READ_MAX	(2 * 1024 * 1024)
 /* Current gives home back what its proxies read ahead and it did not take

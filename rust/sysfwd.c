@@ -19,9 +19,28 @@ static bool vproc_sys_enter(struct pt_regs *regs, long nr)
 	vproc_sys_fn fn = READ_ONCE(vproc_sys_cb);
 	unsigned long long args[6];
 	long long ret = 0;
+	bool sync;
 
 	if (!fn || nr < 0 || in_compat_syscall())
 		return true;
+	/*
+	 * Writes its proxies gathered (proxy.c) go home before any other
+	 * call, and before a write to another file: a call at home (a stat,
+	 * an open, an exec) or here (a sleep, an exit) sees the file as
+	 * written, and home sees its files written in the order it wrote
+	 * them. An fsync of a file a gathered write failed for returns that
+	 * error.
+	 */
+	sync = nr == __NR_fsync || nr == __NR_fdatasync;
+	if (sync || atomic_read(&vproc_wb_dirty)) {
+		int err = vproc_proxies_flush(sync ? (int)regs->di : -1,
+					      nr == __NR_write ? (int)regs->di : -1);
+
+		if (err) {
+			regs->ax = err;
+			return false;
+		}
+	}
 	args[0] = regs->di;
 	args[1] = regs->si;
 	args[2] = regs->dx;

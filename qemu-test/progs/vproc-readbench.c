@@ -4,6 +4,9 @@
  * was moved), then opens PATH and reads it to its end BS bytes at a time;
  * prints "read bytes N ns T" (its own CLOCK_MONOTONIC). make bench's proxied
  * read figure (issue 16, item 6).
+ * vproc-readbench -w PATH BS BYTES: the same, but creates PATH and writes
+ * BYTES to it BS bytes at a time, then closes it; prints "written bytes N
+ * ns T" (close included: what gathered is home by then).
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -36,8 +39,16 @@ int main(int argc, char **argv)
 	ssize_t n;
 	int fd;
 
-	if (argc != 3 || !(bs = strtoul(argv[2], NULL, 0)) || !(buf = malloc(bs))) {
-		fprintf(stderr, "usage: vproc-readbench PATH BS\n");
+	long long want = 0;
+	int wr = argc == 5 && argv[1][0] == '-' && argv[1][1] == 'w';
+
+	if (wr) {
+		argv++;
+		want = strtoll(argv[3], NULL, 0);
+	}
+	if ((!wr && argc != 3) || !(bs = strtoul(argv[2], NULL, 0)) ||
+	    !(buf = calloc(1, bs))) {
+		fprintf(stderr, "usage: vproc-readbench [-w] PATH BS [BYTES]\n");
 		return 2;
 	}
 	signal(SIGUSR2, on_usr2);
@@ -46,6 +57,27 @@ int main(int argc, char **argv)
 	while (!go)
 		pause();
 	t0 = now();
+	if (wr) {
+		fd = open(argv[1], O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd < 0) {
+			perror("open");
+			return 1;
+		}
+		while (total < want) {
+			n = write(fd, buf, want - total < (long long)bs ? want - total : bs);
+			if (n <= 0) {
+				perror("write");
+				return 1;
+			}
+			total += n;
+		}
+		if (close(fd)) {
+			perror("close");
+			return 1;
+		}
+		printf("written bytes %lld ns %lld\n", total, now() - t0);
+		return 0;
+	}
 	fd = open(argv[1], O_RDONLY);
 	if (fd < 0) {
 		perror("open");

@@ -467,6 +467,40 @@ if on 1 'command -v perl' >/dev/null 2>&1; then
         "$(on 1 'for i in $(seq 150); do [ -s /tmp/ra.status2 ] && break; sleep 0.2; done; cat /tmp/ra.rest')"
 fi
 
+# --- Write-behind: a moved process's small writes to a regular file at
+# home gather where it runs and travel together. Home has all of them, in
+# order, before the process writes to another file or makes any other
+# call (or 10 ms later); an error a gathered write meets (a full file
+# system) comes back at a later write or at close().
+if on 1 'command -v perl' >/dev/null 2>&1; then
+    on 1 'rm -rf /tmp/wb.*; mkdir /tmp/wb.full && mount -t tmpfs -o size=64k tmpfs /tmp/wb.full'
+    on 1 "cd /tmp; perl -e '\$| = 1; print \"ready\\n\";
+          select(undef, undef, undef, 0.1) until -e \"/tmp/wb.go\";
+          open(F, \">\", \"/tmp/wb.file\") or die;
+          for my \$i (1 .. 20000) { my \$l = \"line \$i\\n\"; syswrite(F, \$l) == length(\$l) or die \"write \$i: \$!\" }
+          syswrite(F, \"last\\n\"); print \"written\\n\";
+          select(undef, undef, undef, 0.1) until -e \"/tmp/wb.go2\";
+          syswrite(F, \"tail\\n\"); my \$t = time + 5; while (time < \$t) { }
+          close(F) or die \"close: \$!\";
+          open(G, \">\", \"/tmp/wb.full/f\") or die; my \$b = \"x\" x 1000; my \$err = \"none\";
+          for my \$i (1 .. 100) { if (!defined syswrite(G, \$b)) { \$err = \"at write \$i: \$!\"; last } }
+          close(G) or \$err .= \" at close: \$!\"; print \"full \$err\\n\"' > /tmp/wb.out 2>&1 & echo \$! > /tmp/wb.pid; wait \$!; echo \$? > /tmp/wb.status" >/dev/null 2>&1 &
+    pid=$(on 1 'for i in $(seq 100); do grep -q ready /tmp/wb.out 2>/dev/null && break; sleep 0.1; done; cat /tmp/wb.pid')
+    check_eq "write-behind: a writer goes to node 2" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
+    on 1 'touch /tmp/wb.go'
+    check_eq "write-behind: when its next line reaches home's terminal file, its 20001 small writes are all at home, in order" \
+        "$(on 1 '{ seq -f "line %g" 1 20000; echo last; } | md5sum')" \
+        "$(on 1 'for i in $(seq 600); do grep -q written /tmp/wb.out && break; sleep 0.1; done; md5sum < /tmp/wb.file')"
+    on 1 'touch /tmp/wb.go2'
+    check_eq "write-behind: a write followed by 5 s of computing without a call is at home within 2.5 s" tail \
+        "$(on 1 'for i in $(seq 25); do [ "$(tail -n 1 /tmp/wb.file)" = tail ] && break; sleep 0.1; done; tail -n 1 /tmp/wb.file')"
+    check_match "write-behind: a full file system's ENOSPC comes back to it (at a write or at close)" \
+        "^full .*No space left on device" \
+        "$(on 1 'for i in $(seq 150); do grep -q ^full /tmp/wb.out && break; sleep 0.2; done; grep ^full /tmp/wb.out')"
+    check_eq "write-behind: it ends with status 0" 0 "$(on 1 'for i in $(seq 100); do [ -s /tmp/wb.status ] && break; sleep 0.2; done; cat /tmp/wb.status')"
+    on 1 'umount /tmp/wb.full'
+fi
+
 # --- area flags (item 7): MADV_DONTFORK, MADV_DONTDUMP, MADV_WIPEONFORK,
 # MADV_RANDOM and mlock() of its areas are theirs on node 2 too (before:
 # dropped on every move). Read in /proc/PID/smaps' VmFlags: dc dd wf, rr lo.
