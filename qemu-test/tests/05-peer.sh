@@ -41,6 +41,9 @@ out=$(peer 27 mig-syscall-stray)
 check_match "mig-syscall-stray: a system call for no deputy is answered EBADF" "answered -9" "$out"
 check_match "mig-syscall-stray: ... and the connection stays" "open" "$out"
 check_eq "mig-syscall-stray: ... and it was not done" absent "$(on 1 'test -e /tmp/peer-was-here && echo present || echo absent')"
+scenario 28 bad-mig-job 'node 28.*field out of range'
+out=$(peer 29 mig-job-stray)
+check_eq "mig-job-stray: a stop report about a process that is no deputy (init) is dropped; the connection stays" open "$out"
 
 # A lying answer to a process-list request.
 on 3 "vproc-peertest 10.77.0.1 7300 16 1 $key bad-procs > /tmp/badprocs 2>&1 &"
@@ -53,5 +56,5 @@ check_match "node 1 logs the malformed list" "node 16: malformed process record"
 for n in 2 3; do
     check_eq "node $n is still up on node 1 after all that" up "$(on 1 "awk '\$1 == $n { print \$3 }' /proc/cluster/nodes")"
 done
-for n in $(seq 9 27); do on 1 "echo $n > /proc/cluster/admin/remove" >/dev/null 2>&1; done
+for n in $(seq 9 29); do on 1 "echo $n > /proc/cluster/admin/remove" >/dev/null 2>&1; done
 check_eq "the fake nodes are removed" "" "$(on 1 "awk 'NR > 1 && \$1 >= 9 { print \$1 }' /proc/cluster/nodes")"

@@ -476,6 +476,29 @@ fn main() {
                 report(p.closed_within(2));
             }
         }
+        "bad-mig-job" | "mig-job-stray" => {
+            // A job report is one signal or none (arg 0..=64); a valid
+            // one about a process that is no deputy of this peer's
+            // process (init, pid 1) is dropped, and the link stays.
+            let bad = a[6] == "bad-mig-job";
+            let io = mig::Io {
+                deputy: 1,
+                seq: 0,
+                fd: 0,
+                op: mig::io_op::JOB,
+                len: 0,
+                arg: if bad { 65 } else { 19 },
+                data: b"",
+            };
+            let body = io_body(&io);
+            p.send(MsgType::Mig as u8, &mig_payload(mig::Kind::Io, 1, &body));
+            if bad {
+                report(p.closed_within(5));
+            } else {
+                p.send(MsgType::Load as u8, &load());
+                report(p.closed_within(2));
+            }
+        }
         "bad-control" => {
             let mut body = control_goto_2();
             body[0] = 7; // no such operation
