@@ -55,7 +55,10 @@ zdtm_move() {
         e3=
         [ -n "$e2" ] || e3=$(goto_err "$pid" 3 2)
         at=$(on 1 "cat /proc/$pid/where 2>/dev/null")
-        res=$(on 1 "/shared/zdtm/zdtm-run /shared/zdtm $t finish /tmp/zw 2>/dev/null")
+        # (120 s to end after SIGTERM, not 30: a moved test's checks are
+        # calls at home, about 11 ms each between TCG guests, and
+        # ghost_multi_hole00 makes 3072 of them)
+        res=$(on 1 "ZDTM_FINISH_S=120 /shared/zdtm/zdtm-run /shared/zdtm $t finish /tmp/zw 2>/dev/null")
         if [ -n "$e2" ]; then
             line="$t refused-1to2 ($e2) then $res"
         elif [ -n "$e3" ]; then
