@@ -11,7 +11,10 @@ static void *vproc_proxy_data;
 
 atomic_t vproc_wb_dirty = ATOMIC_INIT(0);
 
-int vproc_shim_proxies_giveback(void)
+/* Calls @fn for each of current's proxies, in fd order, until it
+ * returns non-zero; returns that, or 0. */
+static int proxies_each(int (*fn)(struct file *f, int fd, void *data),
+			void *data)
 {
 	unsigned int fd, max = vproc_fd_limit();
 	int err = 0;
@@ -22,10 +25,20 @@ int vproc_shim_proxies_giveback(void)
 		if (!f)
 			continue;
 		if (f->f_op == &vproc_proxy_fops)
-			err = vproc_proxy_giveback(f);
+			err = fn(f, fd, data);
 		fput(f);
 	}
 	return err;
+}
+
+static int giveback_one(struct file *f, int fd, void *data)
+{
+	return vproc_proxy_giveback(f);
+}
+
+int vproc_shim_proxies_giveback(void)
+{
+	return proxies_each(giveback_one, NULL);
 }
 
 void vproc_shim_proxy_register(vproc_proxy_fn fn, void *data)
@@ -84,6 +97,17 @@ static int proxy_wb_flush(struct file *f)
 	return 0;
 }
 
+/* proxy_wb_flush() under the proxy's lock; its error stays for the
+ * process's next write, fsync or close. */
+static void proxy_wb_send(struct file *f)
+{
+	struct vproc_proxy *p = f->private_data;
+
+	mutex_lock(&p->ra_lock);
+	proxy_wb_flush(f);
+	mutex_unlock(&p->ra_lock);
+}
+
 /* Takes the error a gathered write met, if any (under p->ra_lock). */
 static int proxy_wb_error(struct vproc_proxy *p)
 {
@@ -101,9 +125,7 @@ static void proxy_wb_work(struct callback_head *cb)
 	struct vproc_proxy *p = container_of(cb, struct vproc_proxy, wb_cb);
 	struct file *f = p->wb_file;
 
-	mutex_lock(&p->ra_lock);
-	proxy_wb_flush(f);
-	mutex_unlock(&p->ra_lock);
+	proxy_wb_send(f);
 	clear_bit(0, &p->wb_armed);
 	fput(f);
 	module_put(THIS_MODULE);
@@ -139,34 +161,31 @@ static void proxy_wb_arm(struct file *f)
 	mod_timer(&p->wb_tick, jiffies + msecs_to_jiffies(VPROC_WB_MS));
 }
 
+struct flush_walk {
+	int want, skip, ret;
+};
+
+static int flush_one(struct file *f, int fd, void *data)
+{
+	struct vproc_proxy *p = f->private_data;
+	struct flush_walk *w = data;
+
+	if (fd == w->skip || (!READ_ONCE(p->wb_len) && fd != w->want))
+		return 0;
+	mutex_lock(&p->ra_lock);
+	proxy_wb_flush(f);
+	if (fd == w->want)
+		w->ret = proxy_wb_error(p);
+	mutex_unlock(&p->ra_lock);
+	return 0;
+}
+
 int vproc_proxies_flush(int want, int skip)
 {
-	unsigned int fd, max = vproc_fd_limit();
-	int ret = 0;
+	struct flush_walk w = { .want = want, .skip = skip };
 
-	for (fd = 0; fd < max; fd++) {
-		struct file *f = fget_raw(fd);
-		struct vproc_proxy *p;
-
-		if (!f)
-			continue;
-		if (f->f_op != &vproc_proxy_fops || (int)fd == skip) {
-			fput(f);
-			continue;
-		}
-		p = f->private_data;
-		if (!READ_ONCE(p->wb_len) && (int)fd != want) {
-			fput(f);
-			continue;
-		}
-		mutex_lock(&p->ra_lock);
-		proxy_wb_flush(f);
-		if ((int)fd == want)
-			ret = proxy_wb_error(p);
-		mutex_unlock(&p->ra_lock);
-		fput(f);
-	}
-	return ret;
+	proxies_each(flush_one, &w);
+	return w.ret;
 }
 
 /*
@@ -429,12 +448,8 @@ static __poll_t proxy_poll(struct file *f, struct poll_table_struct *pt)
 	long long r;
 
 	poll_wait(f, &p->wq, pt);
-	if (READ_ONCE(p->wb_len)) {
-		/* (its error stays for the next write, fsync or close) */
-		mutex_lock(&p->ra_lock);
-		proxy_wb_flush(f);
-		mutex_unlock(&p->ra_lock);
-	}
+	if (READ_ONCE(p->wb_len))
+		proxy_wb_send(f);
 	r = proxy_call(f, VPROC_IO_POLL, NULL, 0, 0);
 	if (r < 0)
 		return EPOLLERR | EPOLLHUP;
@@ -455,9 +470,7 @@ static int proxy_release(struct inode *inode, struct file *f)
 {
 	struct vproc_proxy *p = f->private_data;
 
-	mutex_lock(&p->ra_lock);
-	proxy_wb_flush(f);
-	mutex_unlock(&p->ra_lock);
+	proxy_wb_send(f);
 	proxy_call(f, VPROC_IO_CLOSE, NULL, 0, 0);
 	timer_shutdown_sync(&p->tick);
 	/* (never armed here: an armed tick holds the file) */

@@ -64,15 +64,12 @@ int vproc_shim_mig_signal_job(int pid, int sig, int code, int from_pid,
 	struct task_struct *t;
 	kernel_siginfo_t info;
 	unsigned long flags;
-	struct pid *p;
 	bool stop = false;
 	int err;
 
 	if (!valid_signal(sig) || sig <= 0)
 		return -EINVAL;
-	p = find_get_pid(pid);
-	t = p ? get_pid_task(p, PIDTYPE_TGID) : NULL;
-	put_pid(p);
+	t = vproc_shim_task_get(pid);
 	if (!t)
 		return -ESRCH;
 	if (job && sig_kernel_stop(sig) && (sh = sighand_lock(t, &flags))) {
@@ -219,13 +216,10 @@ void vproc_shim_deputy_job(int sig)
 int vproc_shim_deputy_job_of(int pid, int sig)
 {
 	struct task_struct *t;
-	struct pid *p;
 
 	if (sig < 0 || !valid_signal(sig))
 		return -EINVAL;
-	p = find_get_pid(pid);
-	t = p ? get_pid_task(p, PIDTYPE_TGID) : NULL;
-	put_pid(p);
+	t = vproc_shim_task_get(pid);
 	if (!t)
 		return -ESRCH;
 	deputy_job(t, sig);
@@ -242,12 +236,9 @@ int vproc_shim_job_state(int pid)
 	struct sighand_struct *sh;
 	struct task_struct *t;
 	unsigned long flags;
-	struct pid *p;
 	int r = 0;
 
-	p = find_get_pid(pid);
-	t = p ? get_pid_task(p, PIDTYPE_TGID) : NULL;
-	put_pid(p);
+	t = vproc_shim_task_get(pid);
 	if (!t)
 		return -ESRCH;
 	sh = sighand_lock(t, &flags);
@@ -283,11 +274,8 @@ void vproc_shim_mig_deputy_signals(void)
 
 int vproc_shim_deputy_kick(int pid)
 {
-	struct task_struct *t;
-	struct pid *p = find_get_pid(pid);
+	struct task_struct *t = vproc_shim_task_get(pid);
 
-	t = p ? get_pid_task(p, PIDTYPE_TGID) : NULL;
-	put_pid(p);
 	if (!t)
 		return -ESRCH;
 	/*

@@ -486,13 +486,7 @@ fn signal_and_io_validation() {
         arg: 0,
         data: &data,
     };
-    let mut b = vec![0u8; 200];
-    let n = {
-        let mut w = Writer::new(&mut b);
-        write_io(&mut w, &io).unwrap();
-        w.len()
-    };
-    assert_eq!(read_io(&mut Reader::new(&b[..n])).unwrap(), io);
+    assert_eq!(read_io(&mut Reader::new(&io_bytes(&io))).unwrap(), io);
     let intr = Io {
         seq: 0,
         op: io_op::INTR,
@@ -501,12 +495,7 @@ fn signal_and_io_validation() {
         data: &[],
         ..io
     };
-    let n = {
-        let mut w = Writer::new(&mut b);
-        write_io(&mut w, &intr).unwrap();
-        w.len()
-    };
-    assert_eq!(read_io(&mut Reader::new(&b[..n])).unwrap(), intr);
+    assert_eq!(read_io(&mut Reader::new(&io_bytes(&intr))).unwrap(), intr);
     // A job report: stopped by SIGSTOP, and continued.
     for arg in [19, 0] {
         let job = Io {
@@ -518,12 +507,7 @@ fn signal_and_io_validation() {
             data: &[],
             ..io
         };
-        let n = {
-            let mut w = Writer::new(&mut b);
-            write_io(&mut w, &job).unwrap();
-            w.len()
-        };
-        assert_eq!(read_io(&mut Reader::new(&b[..n])).unwrap(), job);
+        assert_eq!(read_io(&mut Reader::new(&io_bytes(&job))).unwrap(), job);
     }
     // A write whose length disagrees with its data; a read with data; a
     // read larger than READ_MAX; an unknown operation; whence out of range.
@@ -619,14 +603,24 @@ fn signal_and_io_validation() {
         },
         Io { fd: -1, ..io },
     ] {
-        let mut b = vec![0u8; 300];
-        let n = {
-            let mut w = Writer::new(&mut b);
-            write_io(&mut w, &bad).unwrap();
-            w.len()
-        };
-        assert!(read_io(&mut Reader::new(&b[..n])).is_err(), "{:?}", bad);
+        assert!(
+            read_io(&mut Reader::new(&io_bytes(&bad))).is_err(),
+            "{:?}",
+            bad
+        );
     }
+}
+
+/// `io` as `write_io` encodes it.
+fn io_bytes(io: &Io<'_>) -> Vec<u8> {
+    let mut b = vec![0u8; 64 + io.data.len()];
+    let n = {
+        let mut w = Writer::new(&mut b);
+        write_io(&mut w, io).unwrap();
+        w.len()
+    };
+    b.truncate(n);
+    b
 }
 
 #[test]
