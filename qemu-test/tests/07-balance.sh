@@ -48,13 +48,15 @@ sleep 2
 on 3 'echo 0 > /proc/cluster/node3/loadlevel'
 check_eq "node 3's switch is 0, seen from node 1" 0 "$(on 1 'sleep 1.5; cat /proc/cluster/node3/loadlevel')"
 on 1 "rm -f /tmp/spin2.pids; sh -c 'echo 1 > /proc/\$\$/loadlevel; for i in 1 2 3 4 5 6; do vproc-spin 100000 > /dev/null 2>&1 & echo \$! >> /tmp/spin2.pids; done'"
+# The leveller balances measured load, which under TCG carries the node's own
+# noise (the test's shells run on node 1): 3/3 +-1, as for the 9 jobs above.
 for t in $(seq 1 20); do
     sleep 2
     s=$(spread /tmp/spin2.pids)
     [ "$s" = "3 3 0 " ] && break
 done
 sleep 6
-check_eq "6 jobs spread 3/3 over nodes 1 and 2, none to node 3" "3 3 0 " "$(spread /tmp/spin2.pids)"
+check_match "6 jobs spread 3/3 (+-1) over nodes 1 and 2, none to node 3" "^(3 3|2 4|4 2) 0 $" "$(spread /tmp/spin2.pids)"
 check_eq "goto -1 of a job: it is best where it is (nothing better)" ok "$(werr 1 /proc/$(on 1 'head -1 /tmp/spin2.pids')/goto -1)"
 on 1 'kill -9 $(cat /tmp/spin2.pids) 2>/dev/null'
 on 3 'echo 1 > /proc/cluster/node3/loadlevel'
