@@ -44,8 +44,8 @@ pub(crate) use mm::{
 pub(crate) use proxy::{fd_io, fd_ioctl, user_read, user_write, ProxyFile, ProxyIo, ProxyReg};
 pub(crate) use regs::{capture_regs, restore_regs};
 pub(crate) use signal::{
-    deputy_job, deputy_job_of, deputy_signals, dequeue_signal, fatal_pending, job_state, kick,
-    pgrp_orphaned, queue_signal, signal, signal_job, signal_pending, unkick,
+    deputy_job, deputy_job_of, deputy_signals, dequeue_signal, fatal_pending, has_child, job_state,
+    kick, pgrp_orphaned, queue_signal, signal, signal_job, signal_pending, unkick,
 };
 pub(crate) use sysfwd::{
     fd_proxy, install_new_proxy, mmap_same, notify_signal, path_identity, set_guest, sys_call,

@@ -416,6 +416,7 @@ struct vproc_mig_task_facts {
 	unsigned int has_mm, mm_users;
 	unsigned int posix_timers;	/* how many timer_create() timers */
 	unsigned int children;		/* zombies too */
+	unsigned int tracer;		/* it ptraces another task */
 	unsigned int init_namespaces;	/* all of the node's initial ones */
 	unsigned int seccomp_mode;	/* 0: disabled */
 };
@@ -626,6 +627,9 @@ void vproc_shim_deputy_unkick(void);
 /* fatal_signal_pending(current) / signal_pending(current). */
 int vproc_shim_fatal_pending(void);
 int vproc_shim_signal_pending(void);
+/* Whether current has a child (living or not reaped) of TGID @pid, or any
+ * child when @pid is 0. */
+int vproc_shim_has_child(int pid);
 
 /* One open file of current: facts (logic::mig_policy::classify_fd
  * decides what it is). */

@@ -262,10 +262,24 @@ void vproc_shim_mig_deputy_signals(void)
 
 	spin_lock_irq(&current->sighand->siglock);
 	for (i = 0; i < _NSIG; i++) {
+		struct sigaction *sa = &current->sighand->action[i].sa;
+
 		if (i + 1 == SIGKILL || i + 1 == SIGSTOP)
 			continue;
-		current->sighand->action[i].sa.sa_handler = VPROC_DEPUTY_HANDLER;
-		current->sighand->action[i].sa.sa_flags = 0;
+		/*
+		 * The children the process left here are the deputy's: as the
+		 * process had them, they are reaped at once (SIGCHLD ignored,
+		 * SA_NOCLDWAIT) or wait to be (a forwarded wait), and their
+		 * stops are told or not (SA_NOCLDSTOP).
+		 */
+		if (i + 1 == SIGCHLD) {
+			sa->sa_flags &= SA_NOCLDSTOP | SA_NOCLDWAIT;
+			if (sa->sa_handler == SIG_IGN)
+				continue;
+		} else {
+			sa->sa_flags = 0;
+		}
+		sa->sa_handler = VPROC_DEPUTY_HANDLER;
 	}
 	spin_unlock_irq(&current->sighand->siglock);
 	sigemptyset(&none);
@@ -307,4 +321,24 @@ int vproc_shim_fatal_pending(void)
 int vproc_shim_signal_pending(void)
 {
 	return signal_pending(current);
+}
+
+int vproc_shim_has_child(int pid)
+{
+	struct task_struct *c;
+	int r;
+
+	/*
+	 * tasklist_lock is not exported: "any" reads whether the list is
+	 * empty (one pointer; only current's own wait or an auto-reaped
+	 * child's exit empties it), "this one" asks the child who its parent
+	 * is, under RCU.
+	 */
+	if (!pid)
+		return !list_empty(&current->children);
+	rcu_read_lock();
+	c = pid_task(find_vpid(pid), PIDTYPE_TGID);
+	r = c && same_thread_group(rcu_dereference(c->real_parent), current);
+	rcu_read_unlock();
+	return r;
 }

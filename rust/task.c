@@ -108,6 +108,7 @@ void vproc_shim_mig_task_facts(struct vproc_mig_task_facts *o)
 		spin_unlock_irq(&t->sighand->siglock);
 	}
 	o->children = !list_empty(&t->children);
+	o->tracer = !list_empty(&t->ptraced);
 	o->init_namespaces = vproc_init_namespaces(t);
 #ifdef CONFIG_SECCOMP
 	o->seccomp_mode = READ_ONCE(t->seccomp.mode);

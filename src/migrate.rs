@@ -253,9 +253,10 @@ struct BodyRec {
     /// signal) or running (0). A stop or continue met here that home has
     /// not heard of is reported ([`Migrator::job_round`]).
     job_told: u32,
-    /// An execve() of a program this node does not have the same of sent
-    /// it home (the call runs again there); met again here, that move
-    /// failed: the program of this node runs.
+    /// A call that must run at home sent it home (an execve() of a
+    /// program this node does not have the same of, a fork): the call
+    /// runs again there. Met again here, that move failed: the call runs
+    /// here.
     exec_home: bool,
 }
 

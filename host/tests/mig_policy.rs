@@ -388,7 +388,12 @@ fn every_refusal_and_its_text() {
                 ..m
             },
             Refusal::Children,
-            "has child processes (they stay, its wait() would not see them)",
+            "has child processes here, away from its home (they would stay on a node it left)",
+        ),
+        (
+            TaskFacts { tracer: true, ..m },
+            Refusal::Tracer,
+            "traces another process (a ptrace relation stays on its node)",
         ),
         (
             TaskFacts {
@@ -422,6 +427,30 @@ fn every_refusal_and_its_text() {
 }
 
 #[test]
+fn children_at_home_stay_with_the_deputy() {
+    // At home its children keep their parent there (the deputy); away
+    // from home, children it forked there would be left on a node it left.
+    let m = movable();
+    let home = TaskFacts {
+        children: true,
+        at_home: true,
+        ..m
+    };
+    assert_eq!(refusal(&home), None);
+    let away = TaskFacts {
+        at_home: false,
+        ..home
+    };
+    assert_eq!(refusal(&away), Some(Refusal::Children));
+    // A tracer is refused wherever it is.
+    let tr = TaskFacts {
+        tracer: true,
+        ..home
+    };
+    assert_eq!(refusal(&tr), Some(Refusal::Tracer));
+}
+
+#[test]
 fn refusals_come_in_order() {
     // Everything wrong at once: the first check wins, as it always did.
     let all = TaskFacts {
@@ -433,6 +462,8 @@ fn refusals_come_in_order() {
         mm_users: 2,
         posix_timers: 99,
         children: true,
+        at_home: false,
+        tracer: true,
         init_namespaces: false,
         seccomp_mode: 2,
     };
@@ -461,6 +492,8 @@ fn refusals_come_in_order() {
         posix_timers: MAX_POSIX_TIMERS,
         ..t
     };
+    assert_eq!(refusal(&t), Some(Refusal::Tracer));
+    let t = TaskFacts { tracer: false, ..t };
     assert_eq!(refusal(&t), Some(Refusal::Children));
     let t = TaskFacts {
         children: false,

@@ -389,8 +389,8 @@ fn sysv_messages_are_home_s() {
     };
     assert_eq!(a[2], u64::from(BUF_MAX) - 8);
     let sh = shape(70, &a).unwrap();
-    assert_eq!(out_len(sh.args[1], &a, 5), 13);
-    assert_eq!(out_len(sh.args[1], &a, -42), 0);
+    assert_eq!(out_len(sh.args[1], 1, &a, 5), 13);
+    assert_eq!(out_len(sh.args[1], 1, &a, -42), 0);
     // msgctl by command
     assert_eq!(
         shape(71, &[3, 2, 0, 0, 0, 0]).unwrap().args[2],
@@ -417,4 +417,53 @@ fn descriptors_named_through_proc() {
     ] {
         assert_eq!(fd_in_path(p, 7), None, "{p:?}");
     }
+}
+
+#[test]
+fn waits_for_children_left_at_home() {
+    // wait4(pid, status, options, rusage): status and rusage come back
+    // when a child was found (> 0), and only when not NULL.
+    let sh = shape(61, &[0; 6]).unwrap();
+    assert_eq!(sh.name, "wait4");
+    let a = [u64::MAX, 0x1000, 0, 0x2000, 0, 0]; // pid -1
+    assert_eq!(wait_target(61, &a), Some(0));
+    assert_eq!(wait_target(61, &[1234, 0, 0, 0, 0, 0]), Some(1234));
+    assert_eq!(wait_target(61, &[(-77i64) as u64, 0, 0, 0, 0, 0]), Some(0));
+    assert_eq!(out_room(sh.args[1], 1, &a), 4);
+    assert_eq!(out_room(sh.args[3], 3, &a), 144);
+    let st = [7u8; 4];
+    let ru = [9u8; 144];
+    let reply = [&st[..], &ru[..]].concat();
+    let o = split_reply(sh, &a, 1234, &reply).unwrap();
+    assert_eq!((o[1], o[3]), (&st[..], &ru[..]));
+    // WNOHANG, nothing yet: nothing written back
+    assert_eq!(split_reply(sh, &a, 0, &[]).unwrap()[1], b"");
+    assert!(split_reply(sh, &a, 0, &st).is_err());
+    // NULL status and rusage: no room, nothing back
+    let n = [u64::MAX, 0, 0, 0, 0, 0];
+    assert_eq!(out_room(sh.args[1], 1, &n) + out_room(sh.args[3], 3, &n), 0);
+    assert!(split_reply(sh, &n, 1234, &[]).is_ok());
+    assert!(split_reply(sh, &n, 1234, &st).is_err());
+    // waitid(idtype, id, infop, options, rusage): the siginfo comes back
+    // on success (0); a pidfd is this node's file.
+    let sh = shape(247, &[0; 6]).unwrap();
+    assert_eq!(sh.name, "waitid");
+    let w = [1, 55, 0x1000, 4, 0, 0]; // P_PID 55, WEXITED, no rusage
+    assert_eq!(wait_target(247, &w), Some(55));
+    assert_eq!(wait_target(247, &[0, 0, 0x1000, 4, 0, 0]), Some(0));
+    assert_eq!(wait_target(247, &[2, 9, 0x1000, 4, 0, 0]), Some(0));
+    assert_eq!(wait_target(247, &[3, 5, 0x1000, 4, 0, 0]), None);
+    assert!(shape(247, &[3, 5, 0x1000, 4, 0, 0]).is_none());
+    let info = [1u8; 128];
+    let o = split_reply(sh, &w, 0, &info).unwrap();
+    assert_eq!(o[2], &info[..]);
+    assert!(split_reply(sh, &w, -10, &[]).is_ok());
+    // the request travels and decodes to the same call
+    let ins: [Option<&[u8]>; 6] = [None; 6];
+    let b = encode(247, &w, &ins);
+    let c = decode_call(&b).unwrap();
+    assert_eq!((c.shape.name, c.args), ("waitid", w));
+    assert_eq!(wait_target(4, &[0; 6]), None);
+    let r = route(61, &a, |_| FdIs::Local, |_| false);
+    assert_eq!(r, Route::Home(a));
 }

@@ -96,12 +96,23 @@ np=$(on 1 'cat /tmp/nc.pid')
 sleep 0.3
 check_match "a process with a socket is refused (EOPNOTSUPP)" "not supported" "$(werr 1 /proc/$np/goto 2)"
 check_match "the log names the reason" "cannot move: fd [0-9]+ is a socket" "$(on 1 'dmesg | tail -5')"
-on 1 "bash -c 'sleep 600 & wait' > /dev/null 2>&1 & echo \$! > /tmp/ch.pid"
+on 1 "kill -9 $tp $np"
+
+# --- a shell with a child moves; the child stays home, its parent there
+# the deputy. The shell's wait (done at home) gets the child's status; the
+# command it runs next is forked at home (it goes home to fork), and sees
+# home's file.
+on 1 "rm -f /tmp/ch.*; echo home-only > /tmp/ch.home
+      sh -c 'sleep 600 & echo \$! > /tmp/ch.child; wait \$!; echo waited \$? > /tmp/ch.res; cat /tmp/ch.home >> /tmp/ch.res' > /dev/null 2>&1 &
+      echo \$! > /tmp/ch.pid"
 cp=$(on 1 'cat /tmp/ch.pid')
-sleep 0.3
-check_match "a process with children is refused (EOPNOTSUPP)" "not supported" "$(werr 1 /proc/$cp/goto 2)"
-check_match "the log says why" "cannot move: has child processes" "$(on 1 'dmesg | tail -3')"
-on 1 "kill -9 $tp $np $cp"
+kid=$(on 1 'for i in $(seq 50); do [ -s /tmp/ch.child ] && break; sleep 0.1; done; cat /tmp/ch.child')
+check_eq "a shell with a child goes to node 2" ok "$(werr 1 /proc/$cp/goto 2)"
+check_eq "... its child stays home, the shell's deputy its parent" "1 $cp" "$(on 1 "echo \$(cat /proc/$kid/where) \$(awk '{ print \$4 }' /proc/$kid/stat)")"
+on 1 "kill $kid"
+check_eq "... its wait on node 2 gets the child's end (143), then its next command runs and reads home's file" \
+    "waited 143 home-only" "$(on 1 'for i in $(seq 100); do [ "$(wc -l < /tmp/ch.res 2>/dev/null)" = 2 ] && break; sleep 0.1; done; echo $(cat /tmp/ch.res)')"
+check_match "... it went home to fork that command (log)" "pid $cp: it forks: it goes home to fork there" "$(on 2 'dmesg | tail -20')"
 
 # --- atomic: the destination disappears mid-way; the process stays, unharmed.
 ref3=$(on 1 "$M -m 64 -t 70 -q | grep ^result")

@@ -72,6 +72,13 @@ pub(crate) fn signal_pending() -> bool {
     unsafe { shim::vproc_shim_signal_pending() != 0 }
 }
 
+/// Whether the calling task has a child (living or not reaped) of TGID
+/// `pid`, or any child when `pid` is 0.
+pub(crate) fn has_child(pid: i32) -> bool {
+    // SAFETY: no preconditions.
+    unsafe { shim::vproc_shim_has_child(pid) != 0 }
+}
+
 /// Sends `sig` to local process `pid` as [`signal`]; with `job` (home's
 /// process group is not orphaned), a stop signal whose action is the
 /// default stops it (as SIGSTOP: its process group here is not the

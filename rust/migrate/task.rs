@@ -143,7 +143,7 @@ pub(crate) fn timers_clear() {
 
 /// Why the calling process cannot move now, if it cannot
 /// ([`policy::refusal`] over what the kernel says of it).
-pub(crate) fn refusal() -> Option<&'static str> {
+pub(crate) fn refusal(at_home: bool) -> Option<&'static str> {
     let mut f = shim::vproc_mig_task_facts::default();
     // SAFETY: `f` is a valid, writable struct.
     unsafe { shim::vproc_shim_mig_task_facts(&mut f) };
@@ -156,6 +156,8 @@ pub(crate) fn refusal() -> Option<&'static str> {
         mm_users: f.mm_users,
         posix_timers: f.posix_timers,
         children: f.children != 0,
+        at_home,
+        tracer: f.tracer != 0,
         init_namespaces: f.init_namespaces != 0,
         seccomp_mode: f.seccomp_mode,
     };

@@ -254,6 +254,11 @@ pub struct TaskFacts {
     pub posix_timers: u32,
     /// It has children (zombies too).
     pub children: bool,
+    /// It runs at its home node (a move leaves its deputy there, the
+    /// parent its children keep).
+    pub at_home: bool,
+    /// It traces another process (ptrace).
+    pub tracer: bool,
     /// It lives in the node's initial user, pid, mount, uts, ipc, net, time
     /// and cgroup namespaces.
     pub init_namespaces: bool,
@@ -281,8 +286,10 @@ pub enum Refusal {
     SharedMm,
     /// It has more POSIX timers than a move carries.
     Timers,
-    /// It has children.
+    /// It has children on a node that is not its home.
     Children,
+    /// It traces another process.
+    Tracer,
     /// It is not in the node's initial namespaces.
     Namespaces,
     /// It is under seccomp.
@@ -299,7 +306,8 @@ impl Refusal {
             Self::Vfork => "a vfork child",
             Self::Exiting => "exiting",
             Self::Timers => "has more than 32 POSIX timers (timer_create)",
-            Self::Children => "has child processes (they stay, its wait() would not see them)",
+            Self::Children => "has child processes here, away from its home (they would stay on a node it left)",
+            Self::Tracer => "traces another process (a ptrace relation stays on its node)",
             Self::Namespaces => "namespaces (it is not in the node's initial user, pid, mount, net, uts, ipc, time or cgroup namespace)",
             Self::Seccomp => "seccomp (a filter or strict mode cannot be carried)",
         }
@@ -321,8 +329,12 @@ pub fn refusal(t: &TaskFacts) -> Option<Refusal> {
         Some(Refusal::SharedMm)
     } else if t.posix_timers > MAX_POSIX_TIMERS {
         Some(Refusal::Timers)
-    } else if t.children {
-        // Children (zombies too) are only ours while we run: it forks them.
+    } else if t.tracer {
+        Some(Refusal::Tracer)
+    } else if t.children && !t.at_home {
+        // Children (zombies too) stay where they run. At home their parent
+        // is the deputy the move leaves there, which waits for them when
+        // the process does; on another node they would have none.
         Some(Refusal::Children)
     } else if !t.init_namespaces {
         Some(Refusal::Namespaces)

@@ -96,7 +96,8 @@ impl Migrator {
             pr_info_ratelimited!("migrate: pid {} stays in its vdso: try again\n", pid);
             return Err(EAGAIN);
         }
-        if let Some(why) = sm::refusal() {
+        // A process that did not move here is at its home.
+        if let Some(why) = sm::refusal(self.body(pid).is_none()) {
             if let Some(o) = &out {
                 self.abort(pid, o);
             }

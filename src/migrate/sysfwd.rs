@@ -17,11 +17,16 @@ use core::fmt::Write as _;
 use kernel::prelude::*;
 use kernel::sync::{Arc, ArcBorrow};
 
-/// A result a task may never see (the kernel's restart codes, 512-516)
-/// becomes EINTR unless a signal here will restart the call.
+/// A result a task may never see (the kernel's restart codes, 512-516):
+/// with a signal pending here, the signal decides (it restarts the call
+/// or makes it fail with EINTR, as its handler says). With none, what
+/// interrupted the call at home was a signal this node's process does not
+/// take (one it ignores, as SIGCHLD by default, or a kick from home): the
+/// call runs again, as the kernel restarts a call no signal interrupted.
 fn visible(v: i64) -> i64 {
     if (-516..=-512).contains(&v) && !sm::signal_pending() {
-        Errno::EINTR.to_result()
+        sm::notify_signal();
+        -513 // ERESTARTNOINTR
     } else {
         v
     }
@@ -31,6 +36,12 @@ impl sm::SysHook for Migrator {
     fn enter(this: ArcBorrow<'_, Self>, nr: u32, args: &[u64; 6]) -> Option<i64> {
         if nr == sf::NR_EXECVE {
             return Arc::<Self>::from(this).exec(args);
+        }
+        if matches!(
+            nr,
+            sf::NR_FORK | sf::NR_VFORK | sf::NR_CLONE | sf::NR_CLONE3
+        ) {
+            return Arc::<Self>::from(this).fork(nr, args);
         }
         this.enter_call(nr, args)
     }
@@ -58,6 +69,12 @@ impl Migrator {
             return None;
         };
         if b.retiring || !b.running {
+            return None;
+        }
+        // A wait for children it forked here is this node's; one for the
+        // children it left at home (their parent there is its deputy) or
+        // for none is home's (ECHILD there, as here).
+        if sf::wait_target(nr, args).is_some_and(sm::has_child) {
             return None;
         }
         match self.forward_call(nr, args, b.home, pid, b.deputy) {
@@ -258,20 +275,62 @@ impl Migrator {
         if path.first() == Some(&b'/') && home_id.is_some() && sm::path_identity(&path) == home_id {
             return None;
         }
+        self.call_at_home(
+            pid,
+            b.home,
+            "its program differs here: it goes home to execute it",
+        )
+    }
+
+    /// A fork (`fork`, `vfork`, a `clone` or `clone3` of a new process)
+    /// of a moved process: it goes home first and forks there, so that
+    /// its children are home's (their parent there, its deputy, waits for
+    /// them when it does, and they see home's files), as a process
+    /// forked before the move. A move home that fails leaves it to fork
+    /// here: its children are then this node's (and it cannot move on
+    /// while it has them). A new thread stays.
+    fn fork(self: &Arc<Self>, nr: u32, args: &[u64; 6]) -> Option<i64> {
+        let flags = if nr == sf::NR_CLONE3 {
+            let mut f = [0u8; 8];
+            // clone3(args, size): a size too small for flags fails as it
+            // would (EINVAL), here.
+            (args[1] >= 8 && sm::user_read(args[0], &mut f).is_ok()).then(|| u64::from_le_bytes(f))
+        } else {
+            Some(args[0])
+        };
+        if !sf::makes_process(nr, flags) {
+            return None;
+        }
+        let pid = sm::current_tgid();
+        let b = self.body(pid)?;
+        if b.retiring || !b.running {
+            return None;
+        }
+        if b.exec_home {
+            // Sent home and still here: that move failed.
+            if let Some(x) = self.bodies.lock().iter_mut().find(|x| x.pid == pid) {
+                x.exec_home = false;
+            }
+            return None;
+        }
+        self.call_at_home(pid, b.home, "it forks: it goes home to fork there")
+    }
+
+    /// Sends process `pid` (running here, the caller) home to make the
+    /// call it is entering there (logged: `why`): the call is restarted
+    /// after its move. `None` (the call runs here) when it cannot go.
+    fn call_at_home(self: &Arc<Self>, pid: u32, home: u8, why: &str) -> Option<i64> {
         let ask = super::source::Ask {
             asker: super::source::Asker::Goto,
             reply: None,
             boost: false,
         };
-        match self.start_goto(pid, b.home, ask) {
+        match self.start_goto(pid, home, ask) {
             Ok(()) => {
                 if let Some(x) = self.bodies.lock().iter_mut().find(|x| x.pid == pid) {
                     x.exec_home = true;
                 }
-                pr_info_ratelimited!(
-                    "pid {}: its program differs here: it goes home to execute it\n",
-                    pid
-                );
+                pr_info_ratelimited!("pid {}: {}\n", pid, why);
                 sm::notify_signal();
                 Some(-513) // ERESTARTNOINTR: again, at home
             }
@@ -346,13 +405,13 @@ impl Migrator {
         };
         let sh = c.shape;
         // The room for what the call writes, one buffer cut in pieces.
-        let room_of = |a: Arg| match a {
-            Arg::Out(n) | Arg::InOut(n) => n as usize,
-            Arg::OutLen(j) => c.args[j as usize] as usize,
-            Arg::MsgOut(j) => 8 + c.args[j as usize] as usize,
-            _ => 0,
-        };
-        let room_len: usize = sh.args.iter().map(|a| room_of(*a)).sum();
+        let room_of = |i: usize, a: Arg| sf::out_room(a, i, &c.args);
+        let room_len: usize = sh
+            .args
+            .iter()
+            .enumerate()
+            .map(|(i, a)| room_of(i, *a))
+            .sum();
         let mut room = KVec::new();
         if room.resize(room_len, 0u8, GFP_KERNEL).is_err() {
             return (Errno::ENOMEM.to_result(), reply);
@@ -360,7 +419,7 @@ impl Migrator {
         let mut bufs: KVec<SysBuf<'_>> = KVec::new();
         let mut rest: &mut [u8] = &mut room;
         for (i, a) in sh.args.iter().enumerate() {
-            let out_n = room_of(*a);
+            let out_n = room_of(i, *a);
             let carries_in = sf::carries_in(*a);
             if out_n == 0 && !carries_in && !matches!(a, Arg::OutLen(_)) {
                 continue;
@@ -382,9 +441,9 @@ impl Migrator {
         let v = sm::sys_call(sh.nr, &c.args, &mut bufs);
         drop(bufs);
         let mut off = 0usize;
-        for a in sh.args.iter() {
-            let room_n = room_of(*a);
-            let n = sf::out_len(*a, &c.args, v).min(room_n);
+        for (i, a) in sh.args.iter().enumerate() {
+            let room_n = room_of(i, *a);
+            let n = sf::out_len(*a, i, &c.args, v).min(room_n);
             if let Some(part) = room.get(off..off + n) {
                 if reply.extend_from_slice(part, GFP_KERNEL).is_err() {
                     return (Errno::ENOMEM.to_result(), KVec::new());

@@ -46,6 +46,13 @@ pub enum Arg {
     InOut(u32),
     /// A structure of so many bytes the call writes (when it succeeds).
     Out(u32),
+    /// A structure of so many bytes, or NULL, the call writes when it
+    /// succeeds (waitid's siginfo and rusage).
+    OutOpt(u32),
+    /// A structure of so many bytes, or NULL, the call writes when its
+    /// result is positive (wait4's status and rusage: a WNOHANG that
+    /// found nothing leaves them as they were).
+    OutPos(u32),
     /// Bytes the call reads, as many as argument `i` says (at most
     /// [`BUF_MAX`]).
     InLen(u8),
@@ -107,6 +114,9 @@ const UTIMBUF: u32 = 16;
 const FLOCK: u32 = 32;
 const TIMESPEC: u32 = 16;
 const SEMBUF: u16 = 6;
+const WSTATUS: u32 = 4;
+const RUSAGE: u32 = 144;
+const SIGINFO: u32 = 128;
 const SEMID_DS: u32 = 104;
 const SEMINFO: u32 = 40;
 
@@ -128,6 +138,7 @@ pub const SHAPES: &[Shape] = &[
     s(17, "pread64", &[Fd, OutLen(2), Val, Val]),
     s(18, "pwrite64", &[Fd, InLen(2), Val, Val]),
     s(21, "access", &[Path, Val]),
+    s(61, "wait4", &[Val, OutPos(WSTATUS), Val, OutPos(RUSAGE)]),
     s(62, "kill", &[Val, Val]),
     s(64, "semget", &[Val, Val, Val]),
     s(65, "semop", &[Val, InArr(2, SEMBUF), Val]),
@@ -197,6 +208,11 @@ pub const SHAPES: &[Shape] = &[
     s(221, "fadvise64", &[Fd, Val, Val, Val]),
     s(234, "tgkill", &[Val, Val, Val]),
     s(235, "utimes", &[Path, In(TIMESPEC2)]),
+    s(
+        247,
+        "waitid",
+        &[Val, Val, OutOpt(SIGINFO), Val, OutOpt(RUSAGE)],
+    ),
     Shape {
         nr: 257,
         name: "openat",
@@ -276,6 +292,50 @@ const NR_KILL: u32 = 62;
 const NR_FCNTL: u32 = 72;
 const NR_TKILL: u32 = 200;
 const NR_TGKILL: u32 = 234;
+/// clone(2)'s number.
+pub const NR_CLONE: u32 = 56;
+/// fork(2)'s number.
+pub const NR_FORK: u32 = 57;
+/// vfork(2)'s number.
+pub const NR_VFORK: u32 = 58;
+/// clone3(2)'s number.
+pub const NR_CLONE3: u32 = 435;
+const CLONE_THREAD: u64 = 0x10000;
+
+/// Whether call `nr` may make a new process (`fork`, `vfork`, `clone`,
+/// `clone3`): a moved process makes its children at home. `flags` is
+/// `clone`'s first argument or `clone3`'s `flags` field, `None` when it
+/// could not be read (the call then fails as it would).
+pub fn makes_process(nr: u32, flags: Option<u64>) -> bool {
+    match nr {
+        NR_FORK | NR_VFORK => true,
+        NR_CLONE | NR_CLONE3 => flags.is_some_and(|f| f & CLONE_THREAD == 0),
+        _ => false,
+    }
+}
+
+/// wait4(2)'s number.
+pub const NR_WAIT4: u32 = 61;
+/// waitid(2)'s number.
+pub const NR_WAITID: u32 = 247;
+const P_ALL: u64 = 0;
+const P_PID: u64 = 1;
+const P_PIDFD: u64 = 3;
+
+/// Which child a wait call (`wait4`, `waitid`) waits for: `Some(pid)` one
+/// child, `Some(0)` any (or a process group's), `None`: not a wait call.
+/// A moved process waits here for the children it forked here, and at
+/// home (its deputy, their parent there) for those it left there.
+pub fn wait_target(nr: u32, args: &[u64; 6]) -> Option<i32> {
+    match nr {
+        NR_WAIT4 => Some((args[0] as i32).max(0)),
+        NR_WAITID if args[0] == P_PID => Some((args[1] as i32).max(0)),
+        NR_WAITID if args[0] == P_ALL => Some(0),
+        NR_WAITID if args[0] == P_PIDFD => None,
+        NR_WAITID => Some(0),
+        _ => None,
+    }
+}
 
 /// SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU: a process that sends one of them
 /// (to itself, as `raise()` and `less` do, or to another) sends it from
@@ -311,6 +371,8 @@ pub fn shape(nr: u32, args: &[u64; 6]) -> Option<&'static Shape> {
         NR_KILL if args[0] as i32 > 0 && !JOB_STOP_SIGNALS.contains(&args[1]) => None,
         NR_TKILL if !JOB_STOP_SIGNALS.contains(&args[1]) => None,
         NR_TGKILL if !JOB_STOP_SIGNALS.contains(&args[2]) => None,
+        // A pidfd is a file of the node it runs on.
+        NR_WAITID if args[0] == P_PIDFD => None,
         _ => SHAPES
             .binary_search_by_key(&nr, |s| s.nr)
             .ok()
@@ -431,10 +493,24 @@ fn in_len(a: Arg, args: &[u64; 6]) -> Option<u32> {
     }
 }
 
-/// The bytes argument `a` brings back when the call returned `ret`.
-pub fn out_len(a: Arg, args: &[u64; 6], ret: i64) -> usize {
+/// The bytes the deputy sets aside for argument `i` (`a`) of a call with
+/// arguments `args` to write (0: none, or a NULL optional structure).
+pub fn out_room(a: Arg, i: usize, args: &[u64; 6]) -> usize {
+    match a {
+        Out(n) | InOut(n) => n as usize,
+        OutOpt(n) | OutPos(n) if args[i] != 0 => n as usize,
+        OutLen(j) => args[j as usize] as usize,
+        MsgOut(j) => 8 + args[j as usize] as usize,
+        _ => 0,
+    }
+}
+
+/// The bytes argument `i` (`a`) brings back when the call returned `ret`.
+pub fn out_len(a: Arg, i: usize, args: &[u64; 6], ret: i64) -> usize {
     match a {
         Out(n) | InOut(n) if ret >= 0 => n as usize,
+        OutOpt(n) if ret >= 0 && args[i] != 0 => n as usize,
+        OutPos(n) if ret > 0 && args[i] != 0 => n as usize,
         OutLen(j) if ret > 0 => (ret as u64).min(args[j as usize].min(u64::from(BUF_MAX))) as usize,
         MsgOut(j) if ret >= 0 => 8 + (ret as u64).min(args[j as usize].min(MSG_MAX)) as usize,
         _ => 0,
@@ -567,7 +643,7 @@ pub fn split_reply<'a>(
     let mut outs: [&[u8]; 6] = [&[]; 6];
     let mut r = Reader::new(data);
     for (i, a) in sh.args.iter().enumerate() {
-        let n = out_len(*a, args, ret);
+        let n = out_len(*a, i, args, ret);
         if n > 0 {
             outs[i] = r.bytes(n)?;
         }

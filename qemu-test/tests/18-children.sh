@@ -1,0 +1,93 @@
+# Processes with children (issue 17, item 2). Sourced by run-tests with
+# lib.sh; the cluster is up.
+#
+# A process with children moves from its home; the children stay there,
+# their parent there the deputy it leaves. Its wait4()/waitid() are done at
+# home by that deputy (when it has no child on the node it runs on), the
+# SIGCHLD the deputy gets is forwarded, and a fork after the move takes it
+# home first: its children are always home's.
+
+if ! on 1 'test -x /usr/bin/python3'; then
+    fail "children: the nodes run the Debian root (python3 is there)"
+    return 0
+fi
+
+# --- python3 with two children moves; after the move it reaps them by
+# pid and by "any", sees WNOHANG's nothing, ECHILD after the last, its
+# SIGCHLD handler ran, and a child it forks later is forked at home.
+on 1 'rm -f /tmp/tc.*'
+on 1 "cd /tmp; python3 -c '
+import os, select, signal
+got = []
+signal.signal(signal.SIGCHLD, lambda s, f: got.append(s))
+def gate(p):
+    while not os.path.exists(p): select.select([], [], [], 0.05)
+me = os.getpid()
+kids = []
+for code in (3, 5):
+    k = os.fork()
+    if k == 0:
+        gate(\"/tmp/tc.go%d\" % code)
+        os._exit(code if os.getppid() == me else 99)
+    kids.append(k)
+print(\"kids\", *kids, flush=True)
+gate(\"/tmp/tc.moved\")
+print(\"nohang\", *os.waitpid(-1, os.WNOHANG), flush=True)
+open(\"/tmp/tc.go5\", \"w\").close()
+p, st = os.waitpid(kids[1], 0)
+print(\"second\", p == kids[1], os.waitstatus_to_exitcode(st), flush=True)
+open(\"/tmp/tc.go3\", \"w\").close()
+r = os.waitid(os.P_ALL, 0, os.WEXITED)
+print(\"first\", r.si_pid == kids[0], r.si_status, flush=True)
+try:
+    os.wait()
+    print(\"more\", flush=True)
+except ChildProcessError:
+    print(\"echild\", flush=True)
+print(\"sigchld\", len(got) > 0, flush=True)
+with open(\"/proc/self/where\") as f: w0 = f.read().strip()
+k = os.fork()
+if k == 0: os._exit(7)
+with open(\"/proc/self/where\") as f: w1 = f.read().strip()
+print(\"late\", w0, w1, os.waitstatus_to_exitcode(os.waitpid(k, 0)[1]), flush=True)
+' > /tmp/tc.out 2>&1 & echo \$! > /tmp/tc.pid; wait \$!; echo \$? > /tmp/tc.status" >/dev/null 2>&1 &
+pid=$(on 1 'for i in $(seq 300); do grep -q "^kids " /tmp/tc.out 2>/dev/null && break; sleep 0.1; done; cat /tmp/tc.pid')
+read -r _ k1 k2 <<<"$(on 1 'grep "^kids " /tmp/tc.out')"
+check_eq "children: python3 with two children goes to node 2" ok "$(on 1 "echo 2 > /proc/$pid/goto 2>&1 && echo ok")"
+check_eq "children: both stay home, its deputy their parent" "1 $pid 1 $pid" \
+    "$(on 1 "echo \$(cat /proc/$k1/where) \$(awk '{ print \$4 }' /proc/$k1/stat) \$(cat /proc/$k2/where) \$(awk '{ print \$4 }' /proc/$k2/stat)")"
+check_eq "children: ps on node 2 lists each child once" "1 1" \
+    "$(on 2 "echo \$(ps -e -o pid= | grep -cx \" *$k1\") \$(ps -e -o pid= | grep -cx \" *$k2\")")"
+on 1 'touch /tmp/tc.moved'
+check_eq "children: it ends with status 0" 0 \
+    "$(on 1 'for i in $(seq 150); do [ -s /tmp/tc.status ] && break; sleep 0.2; done; cat /tmp/tc.status')"
+out=$(on 1 'grep -v "^kids " /tmp/tc.out')
+check_match "children: WNOHANG before they end finds nothing" "^nohang 0 0$" "$out"
+check_match "children: waitpid of the second gets its status (5), its getppid() was the moved parent's" "^second True 5$" "$out"
+check_match "children: waitid(P_ALL) gets the first (3)" "^first True 3$" "$out"
+check_match "children: then ECHILD" "^echild$" "$out"
+check_match "children: its SIGCHLD handler ran on node 2" "^sigchld True$" "$out"
+check_match "children: a fork on node 2 took it home first; the child's status (7)" "^late 2 1 7$" "$out"
+
+# --- a bash loop running commands, moved mid-run: the same lines and $?
+# as an unmoved run (each command forked at home).
+on 1 "cat > /tmp/bl.sh <<'EOF'
+for i in \$(seq 1 12); do
+    sh -c \"exit \$((i % 4))\"; echo \"\$i \$? \$(cat /tmp/bl.home)\"
+    x=0; while [ \$x -lt 3000 ]; do x=\$((x + 1)); done
+done
+EOF
+echo home > /tmp/bl.home"
+on 2 'echo node2 > /tmp/bl.home'
+ref=$(on 1 'bash /tmp/bl.sh')
+on 1 "rm -f /tmp/bl.out /tmp/bl.st; bash /tmp/bl.sh > /tmp/bl.out 2>&1 & echo \$! > /tmp/bl.pid; wait \$!; echo \$? > /tmp/bl.st" >/dev/null 2>&1 &
+bp=$(on 1 'for i in $(seq 100); do [ -s /tmp/bl.out ] && break; sleep 0.05; done; cat /tmp/bl.pid')
+moved=0
+for t in 1 2 3; do
+    if [ "$(on 1 "echo 2 > /proc/$bp/goto 2>/dev/null && echo ok")" = ok ]; then moved=$((moved + 1)); fi
+    sleep 1
+done
+check "bash: the loop went to node 2 while it ran (moves: $moved)" test "$moved" -ge 1
+check_eq "bash: it ends with status 0" 0 "$(on 1 'for i in $(seq 150); do [ -s /tmp/bl.st ] && break; sleep 0.2; done; cat /tmp/bl.st')"
+check_eq "bash: its lines and \$? are the unmoved run's, home's file read" "$ref" "$(on 1 'cat /tmp/bl.out')"
+on 2 'rm -f /tmp/bl.home'
