@@ -262,7 +262,8 @@ fn fd_kinds() {
     assert_eq!(classify_fd(&fd(S_IFCHR | 0o666)), FdKind::Chr);
     assert_eq!(classify_fd(&fd(S_IFIFO | 0o600)), FdKind::Fifo);
     assert_eq!(classify_fd(&fd(S_IFDIR | 0o755)), FdKind::Dir);
-    for other in [0o140000, 0o060000, 0o120000, 0] {
+    assert_eq!(classify_fd(&fd(S_IFSOCK | 0o777)), FdKind::Sock);
+    for other in [0o060000, 0o120000, 0] {
         assert_eq!(classify_fd(&fd(other | 0o755)), FdKind::Other, "{other:o}");
     }
     // O_PATH opens of movable types stay.

@@ -467,3 +467,82 @@ fn waits_for_children_left_at_home() {
     let r = route(61, &a, |_| FdIs::Local, |_| false);
     assert_eq!(r, Route::Home(a));
 }
+
+#[test]
+fn socket_calls_of_home_sockets() {
+    // On a proxy they travel; on a socket of this node they do not.
+    let args = [5, 0x1000, 16, 0, 0, 0];
+    let proxy = |fd: i32| if fd == 5 { FdIs::Proxy(9) } else { FdIs::Local };
+    assert_eq!(
+        route(42, &args, proxy, |_| false),
+        Route::Home([9, 0x1000, 16, 0, 0, 0])
+    );
+    assert_eq!(
+        route(42, &[6, 0x1000, 16, 0, 0, 0], proxy, |_| false),
+        Route::Local
+    );
+    // an address longer than any is EINVAL, here
+    assert_eq!(
+        route(49, &[5, 0x1000, 4096, 0, 0, 0], proxy, |_| false),
+        Route::Fail(22)
+    );
+    // accept4: a new socket at home, read-write, SOCK_NONBLOCK and
+    // SOCK_CLOEXEC as asked
+    let sh = shape(288, &[0; 6]).unwrap();
+    assert_eq!(
+        new_fd_flags(sh, &[5, 0, 0, 0o2_004_000, 0, 0]),
+        Some((true, 0o4002))
+    );
+    assert_eq!(
+        new_fd_flags(shape(43, &[0; 6]).unwrap(), &[0; 6]),
+        Some((false, 2))
+    );
+    // accept4(fd, addr, &len, 0): len travels in (16), the address and
+    // the length come back
+    let a = [9, 0x1000, 0x2000, 0, 0, 0];
+    let len = 16u32.to_le_bytes();
+    let ins: [Option<&[u8]>; 6] = [None, None, Some(&len), None, None, None];
+    let b = encode(288, &a, &ins);
+    let c = decode_call(&b).unwrap();
+    assert_eq!(by_len(&c.ins, 2), Some(16));
+    assert_eq!(out_room(sh.args[1], 1, &a), SOCK_BUF as usize);
+    let reply = vec![1u8; SOCK_BUF as usize + 4];
+    let o = split_reply(sh, &a, 7, &reply).unwrap();
+    assert_eq!((o[1].len(), o[2].len()), (SOCK_BUF as usize, 4));
+    // accept4(fd, NULL, NULL, 0): nothing in, nothing back
+    let n = [9, 0, 0, 0, 0, 0];
+    let nins: [Option<&[u8]>; 6] = [None; 6];
+    assert!(decode_call(&encode(288, &n, &nins)).is_ok());
+    assert!(split_reply(sh, &n, 7, &[]).is_ok());
+    // a length beyond the deputy's room, or none, is refused there
+    let big = (SOCK_BUF + 1).to_le_bytes();
+    let bins: [Option<&[u8]>; 6] = [None, None, Some(&big), None, None, None];
+    assert!(decode_call(&encode(288, &a, &bins)).is_err());
+    let noins: [Option<&[u8]>; 6] = [None; 6];
+    assert!(decode_call(&encode(288, &a, &noins)).is_err());
+    // recvfrom(fd, buf, 100000, 0, NULL, NULL): the count is cut
+    let r = route(45, &[5, 0x1000, 100000, 0, 0, 0], proxy, |_| false);
+    assert_eq!(r, Route::Home([9, 0x1000, u64::from(BUF_MAX), 0, 0, 0]));
+    // sendto with a NULL address (a connected socket)
+    let s = [9, 0x1000, 3, 0, 0, 0];
+    let sins: [Option<&[u8]>; 6] = [None, Some(b"abc"), None, None, None, None];
+    let sb = encode(44, &s, &sins);
+    let c = decode_call(&sb).unwrap();
+    assert_eq!((c.ins[1], c.ins[4]), (Some(&b"abc"[..]), None));
+    for name in [
+        "connect",
+        "accept",
+        "sendto",
+        "recvfrom",
+        "shutdown",
+        "bind",
+        "listen",
+        "getsockname",
+        "getpeername",
+        "setsockopt",
+        "getsockopt",
+        "accept4",
+    ] {
+        assert!(SHAPES.iter().any(|s| s.name == name), "{name}");
+    }
+}

@@ -139,6 +139,9 @@ pub enum FdKind {
     Chr,
     /// Pipe or FIFO.
     Fifo,
+    /// A socket: served at home, as MOSIX served them (its reads, writes,
+    /// readiness and the socket calls of `mig::sysfwd` are its deputy's).
+    Sock,
     /// A directory: its listing, `fchdir` and the `*at` calls relative to
     /// it are done at home (`mig::sysfwd`).
     Dir,
@@ -147,7 +150,7 @@ pub enum FdKind {
     /// A device every node has the same ([`node_device`]): opened again
     /// where the process runs, never served from home.
     NodeDev(u32),
-    /// Anything else (socket, eventfd, `O_PATH`...): cannot move.
+    /// Anything else (eventfd, epoll, `O_PATH`...): cannot move.
     Other,
 }
 
@@ -161,6 +164,8 @@ pub const S_IFCHR: u32 = 0o020000;
 pub const S_IFDIR: u32 = 0o040000;
 /// FIFO (and pipe).
 pub const S_IFIFO: u32 = 0o010000;
+/// Socket.
+pub const S_IFSOCK: u32 = 0o140000;
 
 /// What the kernel says about one open file.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -225,6 +230,7 @@ pub fn classify_fd(f: &FdFacts) -> FdKind {
         }
         S_IFCHR => FdKind::Chr,
         S_IFIFO => FdKind::Fifo,
+        S_IFSOCK => FdKind::Sock,
         _ => FdKind::Other,
     }
 }

@@ -273,7 +273,9 @@ impl Migrator {
         let fds = sm::fds()?;
         for f in fds.iter() {
             let ok = match f.kind {
-                FdKind::Reg | FdKind::Dir | FdKind::Chr | FdKind::Fifo => home == self.me,
+                FdKind::Reg | FdKind::Dir | FdKind::Chr | FdKind::Fifo | FdKind::Sock => {
+                    home == self.me
+                }
                 // Opened again wherever it goes (and comes back).
                 FdKind::NodeDev(_) => true,
                 // Only its own deputy's proxies (never one it inherited).
@@ -282,7 +284,7 @@ impl Migrator {
             };
             if !ok {
                 let what = if f.kind == FdKind::Other {
-                    "a socket or special file"
+                    "a special file (eventfd, epoll, signalfd, timerfd, pidfd, memfd, a namespace, O_PATH)"
                 } else {
                     "a file opened away from home"
                 };

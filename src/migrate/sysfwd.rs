@@ -157,18 +157,32 @@ impl Migrator {
         let Some(sh) = sh else { return Ok(None) };
         for (i, arg) in sh.args.iter().enumerate() {
             let n = match *arg {
-                Arg::In(_) if args[i] == 0 => {
+                Arg::In(_) | Arg::InOutOpt(_) | Arg::AddrIn(_) if args[i] == 0 => {
                     null[i] = true;
                     continue;
                 }
-                Arg::In(n) | Arg::InOut(n) => n as usize,
-                Arg::InLen(j) => a[j as usize] as usize,
+                Arg::In(n) | Arg::InOut(n) | Arg::InOutOpt(n) => n as usize,
+                Arg::InLen(j) | Arg::AddrIn(j) => a[j as usize] as usize,
                 Arg::InArr(j, n) => a[j as usize] as usize * usize::from(n),
                 Arg::MsgIn(j) => 8 + a[j as usize] as usize,
                 _ => continue,
             };
             ins[i].resize(n, 0, GFP_KERNEL).map_err(|_| nomem)?;
             sm::user_read(args[i], &mut ins[i]).map_err(|_| efault)?;
+        }
+        // A buffer written by the length it points to: the user's length
+        // (what may be written here), that length cut to the room the
+        // deputy has (what may be written there).
+        let mut by_len = [0usize; 6];
+        for (i, arg) in sh.args.iter().enumerate() {
+            if let (Arg::OutByLen(j), false) = (*arg, args[i] == 0) {
+                let Some(l) = ins.get_mut(j as usize).and_then(|b| b.get_mut(..4)) else {
+                    return Ok(Some(efault));
+                };
+                let n = u32::from_le_bytes([l[0], l[1], l[2], l[3]]);
+                by_len[i] = n as usize;
+                l.copy_from_slice(&n.min(sf::SOCK_BUF).to_le_bytes());
+            }
         }
         let mut refs: [Option<&[u8]>; 6] = [None; 6];
         for (i, arg) in sh.args.iter().enumerate() {
@@ -179,6 +193,10 @@ impl Migrator {
         let (v, d) = self.home_call(home, pid, deputy, nr, &a, &refs)?;
         let outs = sf::split_reply(sh, &a, v, &d).map_err(|_| Errno::EIO.to_result())?;
         for (i, o) in outs.iter().enumerate() {
+            let o = match sh.args.get(i) {
+                Some(Arg::OutByLen(_)) => o.get(..by_len[i].min(o.len())).unwrap_or(&[]),
+                _ => o,
+            };
             if !o.is_empty() {
                 sm::user_write(args[i], o).map_err(|_| efault)?;
             }

@@ -22,6 +22,10 @@ pub const AT_FDCWD: i32 = -100;
 /// cut to it: a directory listing, a pread, a readlink come back shorter,
 /// as they may).
 pub const BUF_MAX: u32 = 32 * 1024;
+/// Most bytes of a socket address or option value a forwarded call moves.
+pub const SOCK_BUF: u32 = 256;
+const O_NONBLOCK: u64 = 0o4000;
+const O_RDWR: u64 = 0o2;
 const O_CLOEXEC: u64 = 0o2_000_000;
 const O_WRONLY_CREAT_TRUNC: u64 = 0o1 | 0o100 | 0o1000;
 
@@ -62,6 +66,18 @@ pub enum Arg {
     /// An array the call reads: argument `i` elements of `n` bytes (at
     /// most [`BUF_MAX`] bytes: more fails with E2BIG).
     InArr(u8, u16),
+    /// A socket address (or option value) the call reads, as many bytes
+    /// as argument `i` says (at most [`SOCK_BUF`]: more fails with
+    /// EINVAL, as the kernel's own limit, 128, does), or NULL.
+    AddrIn(u8),
+    /// A structure of so many bytes read and written by the call, or NULL
+    /// (an address's length).
+    InOutOpt(u32),
+    /// A socket address (or option value) the call writes, or NULL: at
+    /// most as many bytes as the length argument `i` points to (an
+    /// `InOut(4)` or `InOutOpt(4)`), cut to [`SOCK_BUF`]; that length
+    /// comes back as the call set it.
+    OutByLen(u8),
     /// A SysV message the call reads: its type (8 bytes), then as many
     /// bytes as argument `i` says (at most [`BUF_MAX`] - 8: more fails
     /// with E2BIG).
@@ -80,6 +96,10 @@ pub enum Ret {
     /// A new descriptor at home: the process gets a proxy of it. Its
     /// open flags are argument `i` (`None`: creat's).
     NewFd(Option<u8>),
+    /// A new socket at home (an accepted connection): the process gets a
+    /// proxy of it, read-write; its `SOCK_NONBLOCK` and `SOCK_CLOEXEC`
+    /// are argument `i` (`None`: neither).
+    NewSock(Option<u8>),
 }
 
 /// A forwarded system call.
@@ -138,6 +158,26 @@ pub const SHAPES: &[Shape] = &[
     s(17, "pread64", &[Fd, OutLen(2), Val, Val]),
     s(18, "pwrite64", &[Fd, InLen(2), Val, Val]),
     s(21, "access", &[Path, Val]),
+    s(42, "connect", &[Fd, AddrIn(2), Val]),
+    Shape {
+        nr: 43,
+        name: "accept",
+        args: &[Fd, OutByLen(2), InOutOpt(4)],
+        ret: Ret::NewSock(None),
+    },
+    s(44, "sendto", &[Fd, InLen(2), Val, Val, AddrIn(5), Val]),
+    s(
+        45,
+        "recvfrom",
+        &[Fd, OutLen(2), Val, Val, OutByLen(5), InOutOpt(4)],
+    ),
+    s(48, "shutdown", &[Fd, Val]),
+    s(49, "bind", &[Fd, AddrIn(2), Val]),
+    s(50, "listen", &[Fd, Val]),
+    s(51, "getsockname", &[Fd, OutByLen(2), InOut(4)]),
+    s(52, "getpeername", &[Fd, OutByLen(2), InOut(4)]),
+    s(54, "setsockopt", &[Fd, Val, Val, AddrIn(4), Val]),
+    s(55, "getsockopt", &[Fd, Val, Val, OutByLen(4), InOut(4)]),
     s(61, "wait4", &[Val, OutPos(WSTATUS), Val, OutPos(RUSAGE)]),
     s(62, "kill", &[Val, Val]),
     s(64, "semget", &[Val, Val, Val]),
@@ -233,6 +273,12 @@ pub const SHAPES: &[Shape] = &[
     s(269, "faccessat", &[DirFd, Path, Val]),
     s(280, "utimensat", &[DirFd, PathOrNull, In(TIMESPEC2), Val]),
     s(285, "fallocate", &[Fd, Val, Val, Val]),
+    Shape {
+        nr: 288,
+        name: "accept4",
+        args: &[Fd, OutByLen(2), InOutOpt(4), Val],
+        ret: Ret::NewSock(Some(3)),
+    },
     s(316, "renameat2", &[DirFd, Path, DirFd, Path, Val]),
     s(332, "statx", &[DirFd, Path, Val, Val, Out(STATX)]),
     s(439, "faccessat2", &[DirFd, Path, Val, Val]),
@@ -441,6 +487,9 @@ pub fn route(
                 let j = j as usize;
                 out[j] = out[j].min(u64::from(BUF_MAX));
             }
+            AddrIn(j) if args[i] != 0 && args[j as usize] > u64::from(SOCK_BUF) => {
+                return Route::Fail(22); // EINVAL
+            }
             InArr(j, n) if args[j as usize] > u64::from(BUF_MAX / u32::from(n.max(1))) => {
                 return Route::Fail(7); // E2BIG
             }
@@ -465,6 +514,11 @@ pub fn new_fd_flags(sh: &Shape, args: &[u64; 6]) -> Option<(bool, u32)> {
             Some((f & O_CLOEXEC != 0, f as u32))
         }
         Ret::NewFd(None) => Some((false, O_WRONLY_CREAT_TRUNC as u32)),
+        Ret::NewSock(Some(i)) => {
+            let f = args[i as usize];
+            Some((f & O_CLOEXEC != 0, (O_RDWR | (f & O_NONBLOCK)) as u32))
+        }
+        Ret::NewSock(None) => Some((false, O_RDWR as u32)),
     }
 }
 
@@ -473,7 +527,14 @@ pub fn new_fd_flags(sh: &Shape, args: &[u64; 6]) -> Option<(bool, u32)> {
 pub fn carries_in(a: Arg) -> bool {
     matches!(
         a,
-        Path | PathOrNull | In(_) | InOut(_) | InLen(_) | InArr(..) | MsgIn(_)
+        Path | PathOrNull
+            | In(_)
+            | InOut(_)
+            | InOutOpt(_)
+            | InLen(_)
+            | AddrIn(_)
+            | InArr(..)
+            | MsgIn(_)
     )
 }
 
@@ -482,8 +543,9 @@ pub fn carries_in(a: Arg) -> bool {
 fn in_len(a: Arg, args: &[u64; 6]) -> Option<u32> {
     match a {
         Path | PathOrNull => Some(PATH_MAX),
-        In(n) | InOut(n) => Some(n),
+        In(n) | InOut(n) | InOutOpt(n) => Some(n),
         InLen(j) => Some(args[j as usize].min(u64::from(BUF_MAX)) as u32),
+        AddrIn(j) => Some(args[j as usize].min(u64::from(SOCK_BUF)) as u32),
         InArr(j, n) => {
             let n = u64::from(n.max(1));
             Some((args[j as usize].min(u64::from(BUF_MAX) / n) * n) as u32)
@@ -498,7 +560,8 @@ fn in_len(a: Arg, args: &[u64; 6]) -> Option<u32> {
 pub fn out_room(a: Arg, i: usize, args: &[u64; 6]) -> usize {
     match a {
         Out(n) | InOut(n) => n as usize,
-        OutOpt(n) | OutPos(n) if args[i] != 0 => n as usize,
+        OutOpt(n) | OutPos(n) | InOutOpt(n) if args[i] != 0 => n as usize,
+        OutByLen(_) if args[i] != 0 => SOCK_BUF as usize,
         OutLen(j) => args[j as usize] as usize,
         MsgOut(j) => 8 + args[j as usize] as usize,
         _ => 0,
@@ -511,6 +574,8 @@ pub fn out_len(a: Arg, i: usize, args: &[u64; 6], ret: i64) -> usize {
         Out(n) | InOut(n) if ret >= 0 => n as usize,
         OutOpt(n) if ret >= 0 && args[i] != 0 => n as usize,
         OutPos(n) if ret > 0 && args[i] != 0 => n as usize,
+        InOutOpt(n) if ret >= 0 && args[i] != 0 => n as usize,
+        OutByLen(_) if ret >= 0 && args[i] != 0 => SOCK_BUF as usize,
         OutLen(j) if ret > 0 => (ret as u64).min(args[j as usize].min(u64::from(BUF_MAX))) as usize,
         MsgOut(j) if ret >= 0 => 8 + (ret as u64).min(args[j as usize].min(MSG_MAX)) as usize,
         _ => 0,
@@ -595,6 +660,7 @@ pub fn decode_call(data: &[u8]) -> Result<Call<'_>, WireError> {
                 return Err(WireError::BadField)
             }
             MsgIn(j) | MsgOut(j) if args[j as usize] > MSG_MAX => return Err(WireError::BadField),
+            AddrIn(j) if args[j as usize] > u64::from(SOCK_BUF) => return Err(WireError::BadField),
             Fd if !(0..65536).contains(&(args[i] as i64)) => return Err(WireError::BadField),
             DirFd if args[i] as i32 != AT_FDCWD && !(0..65536).contains(&(args[i] as i64)) => {
                 return Err(WireError::BadField)
@@ -614,8 +680,8 @@ pub fn decode_call(data: &[u8]) -> Result<Call<'_>, WireError> {
         let b = r.bytes(n as usize)?;
         let ok = match *a {
             Path | PathOrNull => is_path(b),
-            In(m) | InOut(m) => b.len() == m as usize,
-            InLen(j) => b.len() as u64 == args[j as usize],
+            In(m) | InOut(m) | InOutOpt(m) => b.len() == m as usize,
+            InLen(j) | AddrIn(j) => b.len() as u64 == args[j as usize],
             InArr(j, n) => b.len() as u64 == args[j as usize] * u64::from(n),
             MsgIn(j) => b.len() as u64 == 8 + args[j as usize],
             _ => false,
@@ -629,7 +695,23 @@ pub fn decode_call(data: &[u8]) -> Result<Call<'_>, WireError> {
     if call_len(shape, &args) > IO_MAX {
         return Err(WireError::BadField);
     }
+    // What a call writes by a length it reads: that length, within the
+    // room the deputy gives it.
+    for (i, a) in shape.args.iter().enumerate() {
+        if let OutByLen(j) = *a {
+            if args[i] != 0 && by_len(&ins, j).is_none_or(|n| n > SOCK_BUF) {
+                return Err(WireError::BadField);
+            }
+        }
+    }
     Ok(Call { shape, args, ins })
+}
+
+/// The length an `OutByLen(j)` argument may write: the `u32` argument `j`
+/// carries in.
+pub fn by_len(ins: &[Option<&[u8]>; 6], j: u8) -> Option<u32> {
+    let b = ins.get(j as usize).copied().flatten()?;
+    Some(u32::from_le_bytes(b.try_into().ok()?))
 }
 
 /// Splits a reply's data into the bytes of each argument that brings some

@@ -1,0 +1,164 @@
+# Sockets of a moved process (issue 17, item 3). Sourced by run-tests
+# with lib.sh; the cluster is up. Node N is 10.77.0.N.
+#
+# As MOSIX did, a socket the process had before the move stays at home and
+# is served there by its deputy: reads, writes, readiness, and the socket
+# calls (accept, recvfrom, sendto, getsockname...). Its peers keep talking
+# to home's address, and nothing is in flight on a wire the move cuts.
+
+if ! on 1 'test -x /usr/bin/python3'; then
+    fail "sockets: the nodes run the Debian root (python3 is there)"
+    return 0
+fi
+# py NODE FILE: writes FILE on NODE from standard input
+py() { local t; t=$(mktemp); cat > "$t"; "$CLUSTER" put "$1" "$t" "$2"; rm -f "$t"; }
+# started NODE TAG: waits for the first line of /tmp/TAG.out; prints /tmp/TAG.pid
+started() { on "$1" "for i in \$(seq 300); do [ -s /tmp/$2.out ] && break; sleep 0.1; done; cat /tmp/$2.pid"; }
+# ended NODE TAG: its exit status
+ended() { on "$1" "for i in \$(seq 300); do [ -s /tmp/$2.status ] && break; sleep 0.2; done; cat /tmp/$2.status"; }
+# run NODE TAG CMD: CMD in the background, under a shell that keeps its status
+run() { on "$1" "rm -f /tmp/$2.out /tmp/$2.status; cd /tmp; ( $3 > /tmp/$2.out 2>&1 & echo \$! > /tmp/$2.pid; wait \$!; echo \$? > /tmp/$2.status ) &" >/dev/null 2>&1; }
+on 1 'rm -f /tmp/sk.*'
+
+# --- a TCP echo server moves to node 2; it still accepts at home's address.
+py 1 /tmp/sk-echo.py <<'EOF'
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('0.0.0.0', 7101))
+s.listen(8)
+print('listening', s.getsockname()[1], flush=True)
+for n in range(3):
+    c, a = s.accept()
+    data = c.recv(100)
+    with open('/proc/self/where') as f:
+        w = f.read().strip()
+    c.sendall(b'echo ' + data.strip() + b' at ' + w.encode() + b' from ' + a[0].encode() + b'\n')
+    c.close()
+print('served', n + 1, flush=True)
+EOF
+py 3 /tmp/sk-ask.py <<'EOF'
+import socket, sys
+c = socket.create_connection(('10.77.0.1', 7101), timeout=30)
+c.sendall(sys.argv[1].encode() + b'\n')
+print(c.recv(200).decode().strip())
+EOF
+run 1 es "python3 /tmp/sk-echo.py"
+pid=$(started 1 es)
+check_eq "tcp server: a reply before the move" "echo one at 1 from 10.77.0.3" "$(on 3 'python3 /tmp/sk-ask.py one')"
+check_eq "tcp server: listening, it goes to node 2" ok "$(on 1 "echo 2 > /proc/$pid/goto 2>&1 && echo ok")"
+check_eq "tcp server: a new connection to home's address is accepted on node 2" "echo two at 2 from 10.77.0.3" \
+    "$(on 3 'python3 /tmp/sk-ask.py two')"
+check_eq "tcp server: and another" "echo three at 2 from 10.77.0.3" "$(on 3 'python3 /tmp/sk-ask.py three')"
+check_eq "tcp server: it ends with status 0" "0 served 3" "$(echo $(ended 1 es) $(on 1 'tail -1 /tmp/es.out'))"
+
+# --- a TCP client receiving 64 MiB from a server on node 3 moves in the
+# middle; no byte is lost (the same SHA-256 as sent).
+py 3 /tmp/sk-send.py <<'EOF'
+import hashlib, random, socket
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('0.0.0.0', 7102))
+s.listen(1)
+print('listening', flush=True)
+c, a = s.accept()
+r = random.Random(7)
+h = hashlib.sha256()
+for i in range(64):
+    b = r.randbytes(1 << 20)
+    h.update(b)
+    c.sendall(b)
+c.close()
+print('sent', h.hexdigest(), flush=True)
+EOF
+py 1 /tmp/sk-recv.py <<'EOF'
+import hashlib, os, select, socket, time
+c = socket.create_connection(('10.77.0.3', 7102), timeout=120)
+h = hashlib.sha256()
+n = 0
+half = False
+t = None
+while True:
+    # recv() (recvfrom, at home) and read() (the proxy's read) in turn
+    b = c.recv(65536) if n % 2 == 0 else os.read(c.fileno(), 1 << 18)
+    if not b:
+        break
+    h.update(b)
+    n += len(b)
+    if not half and n >= 8 << 20:
+        half = True
+        print('half', flush=True)
+        while not os.path.exists('/tmp/sk.moved'):
+            select.select([], [], [], 0.05)
+        t = time.monotonic()
+print('got', n, h.hexdigest(), flush=True)
+print('rate', int((n - (8 << 20)) / (time.monotonic() - t) / 1024), 'KiB/s', flush=True)
+EOF
+run 3 ss "python3 /tmp/sk-send.py"
+started 3 ss >/dev/null
+run 1 sr "python3 /tmp/sk-recv.py"
+pid=$(on 1 'for i in $(seq 300); do grep -q half /tmp/sr.out 2>/dev/null && break; sleep 0.1; done; cat /tmp/sr.pid')
+check_eq "tcp client: a third of the way through 64 MiB it goes to node 2" ok "$(on 1 "echo 2 > /proc/$pid/goto 2>&1 && echo ok")"
+on 1 'touch /tmp/sk.moved'
+check_eq "tcp client: it ends with status 0" 0 "$(ended 1 sr)"
+sent=$(on 3 "for i in \$(seq 100); do grep -q sent /tmp/ss.out && break; sleep 0.2; done; sed -n 's/^sent //p' /tmp/ss.out")
+check_eq "tcp client: it received all 64 MiB, byte for byte (SHA-256)" "got 67108864 $sent" "$(on 1 'grep ^got /tmp/sr.out')"
+on 1 'grep ^rate /tmp/sr.out' | diag
+
+# --- UDP: a socket bound at home, after the move, receives a datagram sent
+# to home's address and answers its sender (recvfrom and sendto at home).
+py 1 /tmp/sk-udp.py <<'EOF'
+import os, select, socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(('0.0.0.0', 7103))
+print('bound', flush=True)
+while not os.path.exists('/tmp/sk.udp'):
+    select.select([], [], [], 0.05)
+d, a = s.recvfrom(100)
+with open('/proc/self/where') as f:
+    w = f.read().strip()
+s.sendto(b'pong ' + d + b' at ' + w.encode(), a)
+print('answered', a[0], flush=True)
+EOF
+run 1 su "python3 /tmp/sk-udp.py"
+pid=$(started 1 su)
+check_eq "udp: a process with a bound UDP socket goes to node 2" ok "$(on 1 "echo 2 > /proc/$pid/goto 2>&1 && echo ok")"
+on 1 'touch /tmp/sk.udp'
+check_eq "udp: a datagram to home's address is answered from node 2" "pong ping at 2" \
+    "$(on 3 "python3 -c 'import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(30)
+s.sendto(b\"ping\", (\"10.77.0.1\", 7103)); print(s.recvfrom(100)[0].decode())'")"
+check_eq "udp: it ends with status 0, having seen node 3's address" "0 answered 10.77.0.3" "$(echo $(ended 1 su) $(on 1 'tail -1 /tmp/su.out'))"
+
+# --- a unix-domain stream socket connected to a server that stays home.
+py 1 /tmp/sk-userv.py <<'EOF'
+import os, socket
+try:
+    os.unlink('/tmp/sk.sock')
+except FileNotFoundError:
+    pass
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind('/tmp/sk.sock')
+s.listen(1)
+print('listening', flush=True)
+c, _ = s.accept()
+c.sendall(b'pong ' + c.recv(100))
+EOF
+py 1 /tmp/sk-ucli.py <<'EOF'
+import os, select, socket
+c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+c.connect('/tmp/sk.sock')
+print('connected', flush=True)
+while not os.path.exists('/tmp/sk.unix'):
+    select.select([], [], [], 0.05)
+c.sendall(b'ping')
+print(c.recv(100).decode(), c.getpeername(), flush=True)
+EOF
+run 1 us "python3 /tmp/sk-userv.py"
+started 1 us >/dev/null
+run 1 uc "python3 /tmp/sk-ucli.py"
+pid=$(started 1 uc)
+check_eq "unix: a client connected to a server at home goes to node 2" ok "$(on 1 "echo 2 > /proc/$pid/goto 2>&1 && echo ok")"
+on 1 'touch /tmp/sk.unix'
+check_eq "unix: its request and the answer go through home's socket" "0 pong ping /tmp/sk.sock" \
+    "$(echo $(ended 1 uc) $(on 1 'tail -1 /tmp/uc.out'))"
