@@ -44,6 +44,20 @@ int vproc_shim_mig_fds(vproc_fd_fn fn, void *data)
 			d.pseudo = 1;
 			break;
 		}
+		/* The event files a deputy can serve at home: their dentry's
+		 * name is the one anon_inode_getfile() gave them. */
+		if (d.pseudo && f->f_path.dentry) {
+			const char *n = f->f_path.dentry->d_name.name;
+
+			if (!strcmp(n, "[eventfd]"))
+				d.anon = VPROC_ANON_EVENTFD;
+			else if (!strcmp(n, "[eventpoll]"))
+				d.anon = VPROC_ANON_EPOLL;
+			else if (!strcmp(n, "[timerfd]"))
+				d.anon = VPROC_ANON_TIMERFD;
+			else if (!strcmp(n, "inotify"))
+				d.anon = VPROC_ANON_INOTIFY;
+		}
 		/* A memfd: memory of this node with a file's face; served from
 		 * home it could be read and written but not mapped or run. */
 		if (f->f_path.dentry &&
@@ -74,6 +88,11 @@ void vproc_shim_mig_close_all(void)
 
 	for (fd = 0; fd < max; fd++)
 		close_fd(fd);
+}
+
+int vproc_shim_close_fd(int fd)
+{
+	return close_fd(fd);
 }
 
 /* Installs @file (consumed) at exactly @want. */

@@ -48,7 +48,7 @@ pub(crate) use signal::{
     kick, pgrp_orphaned, queue_signal, signal, signal_job, signal_pending, unkick,
 };
 pub(crate) use sysfwd::{
-    fd_proxy, install_new_proxy, mmap_same, notify_signal, path_identity, set_guest, sys_call,
+    close_fd, fd_proxy, install_new_proxy, mmap_same, notify_signal, path_identity, set_guest, sys_call,
     user_path, SysBuf, SysHook, SysReg,
 };
 pub(crate) use task::{refusal, timers_clear, Boost, TaskImage, TASK_LEN};
@@ -60,6 +60,10 @@ pub(crate) use twork::{current_tgid, in_vdso, module_refs, spawn, task_work, Tas
 const _: () = assert!(shim::VPROC_MIG_GREGS_LEN as usize == mig::GREGS_LEN);
 const _: () = assert!(shim::VPROC_SIGINFO_LEN as usize == mig::SIGINFO_LEN);
 const _: () = assert!(shim::VPROC_VMA_READ == vma_flags::READ);
+const _: () = assert!(shim::VPROC_ANON_EVENTFD == policy::ANON_EVENTFD);
+const _: () = assert!(shim::VPROC_ANON_EPOLL == policy::ANON_EPOLL);
+const _: () = assert!(shim::VPROC_ANON_TIMERFD == policy::ANON_TIMERFD);
+const _: () = assert!(shim::VPROC_ANON_INOTIFY == policy::ANON_INOTIFY);
 const _: () = assert!(shim::VPROC_VMA_WRITE == vma_flags::WRITE);
 const _: () = assert!(shim::VPROC_VMA_EXEC == vma_flags::EXEC);
 const _: () = assert!(shim::VPROC_VMA_SHARED == vma_flags::SHARED);

@@ -647,11 +647,20 @@ struct vproc_mig_fd {
 	unsigned int rdev_minor;
 	/* pidfs, nsfs or anon_inodefs: a handle on a kernel object here */
 	unsigned int pseudo;
+	/* Which anonymous inode it is (VPROC_ANON_*), when it is one a
+	 * deputy can serve at home. */
+	unsigned int anon;
 };
+#define VPROC_ANON_EVENTFD 1
+#define VPROC_ANON_EPOLL 2
+#define VPROC_ANON_TIMERFD 3
+#define VPROC_ANON_INOTIFY 4
 typedef int (*vproc_fd_fn)(void *data, const struct vproc_mig_fd *f);
 int vproc_shim_mig_fds(vproc_fd_fn fn, void *data);
 /* Closes every fd of current. */
 void vproc_shim_mig_close_all(void);
+/* Closes fd @fd of current. */
+int vproc_shim_close_fd(int fd);
 /* Installs a proxy of (@home_node, @pid, @home_fd) at exactly @fd, bound
  * to the deputy @deputy (its id: requests for another deputy fail). */
 int vproc_shim_mig_install_proxy(int fd, unsigned int f_flags,

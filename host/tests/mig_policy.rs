@@ -280,8 +280,22 @@ fn fd_kinds() {
         mode: 0,
         rdev: (1, 3),
         pseudo: false,
+        anon: 0,
     };
     assert_eq!(classify_fd(&f), FdKind::Proxy);
+    // The event files a deputy serves at home; other anonymous inodes
+    // (signalfd, userfaultfd...) stay.
+    for anon in [ANON_EVENTFD, ANON_EPOLL, ANON_TIMERFD, ANON_INOTIFY] {
+        let f = FdFacts {
+            mode: 0o600,
+            pseudo: true,
+            anon,
+            ..FdFacts::default()
+        };
+        assert_eq!(classify_fd(&f), FdKind::Event, "{anon}");
+        let p = FdFacts { o_path: true, ..f };
+        assert_eq!(classify_fd(&p), FdKind::Other);
+    }
     // A pidfd, a namespace file, an anonymous inode: not whatever their
     // mode says.
     for mode in [S_IFREG | 0o700, S_IFIFO, S_IFCHR, S_IFDIR] {

@@ -546,3 +546,117 @@ fn socket_calls_of_home_sockets() {
         assert!(SHAPES.iter().any(|s| s.name == name), "{name}");
     }
 }
+
+#[test]
+fn event_files_of_home() {
+    let proxy = |fd: i32| {
+        if fd < 10 {
+            FdIs::Proxy(fd + 100)
+        } else {
+            FdIs::Local
+        }
+    };
+    // epoll_wait(3, events, 5000, -1): the events (12 bytes each) come
+    // back, as many as the result says; the count is cut to the buffer
+    let r = route(232, &[3, 0x1000, 5000, u64::MAX, 0, 0], proxy, |_| false);
+    let cut = u64::from(BUF_MAX / 12);
+    assert_eq!(r, Route::Home([103, 0x1000, cut, u64::MAX, 0, 0]));
+    let sh = shape(232, &[0; 6]).unwrap();
+    let a = [103, 0x1000, 4, u64::MAX, 0, 0];
+    assert_eq!(out_room(sh.args[1], 1, &a), 48);
+    let ev = [5u8; 24];
+    assert_eq!(split_reply(sh, &a, 2, &ev).unwrap()[1], &ev[..]);
+    assert!(split_reply(sh, &a, 0, &[]).is_ok());
+    assert!(split_reply(sh, &a, 2, &ev[..12]).is_err());
+    let big = [103, 0x1000, cut + 1, 0, 0, 0];
+    let none: [Option<&[u8]>; 6] = [None; 6];
+    let mut buf = vec![0u8; 200];
+    let mut w = Writer::new(&mut buf);
+    write_call(&mut w, 232, &big, &none).unwrap();
+    let n = w.len();
+    assert!(decode_call(&buf[..n]).is_err());
+    // epoll_ctl of a home epoll and a home file travels; with a file of
+    // this node it does not (it fails here: the proxy is no epoll)
+    assert_eq!(
+        route(233, &[3, 1, 4, 0x2000, 0, 0], proxy, |_| false),
+        Route::Home([103, 1, 104, 0x2000, 0, 0])
+    );
+    assert_eq!(
+        route(233, &[3, 1, 12, 0x2000, 0, 0], proxy, |_| false),
+        Route::Local
+    );
+    // EPOLL_CTL_DEL with a NULL event
+    let d = [103, 2, 104, 0, 0, 0];
+    let b = encode(233, &d, &none);
+    assert_eq!(decode_call(&b).unwrap().ins[3], None);
+    for name in [
+        "epoll_pwait",
+        "epoll_pwait2",
+        "timerfd_settime",
+        "timerfd_gettime",
+        "inotify_add_watch",
+        "inotify_rm_watch",
+    ] {
+        assert!(SHAPES.iter().any(|s| s.name == name), "{name}");
+    }
+}
+
+#[test]
+fn msghdr_fields() {
+    let mut b = [0u8; MSGHDR];
+    b[0..8].copy_from_slice(&0x1000u64.to_le_bytes());
+    b[8..12].copy_from_slice(&16u32.to_le_bytes());
+    b[16..24].copy_from_slice(&0x2000u64.to_le_bytes());
+    b[24..32].copy_from_slice(&3u64.to_le_bytes());
+    b[32..40].copy_from_slice(&0x3000u64.to_le_bytes());
+    b[40..48].copy_from_slice(&64u64.to_le_bytes());
+    let m = MsgHdr::parse(&b);
+    assert_eq!(
+        m,
+        MsgHdr {
+            name: 0x1000,
+            namelen: 16,
+            iov: 0x2000,
+            iovlen: 3,
+            control: 0x3000,
+            controllen: 64
+        }
+    );
+    let mut v = vec![0u8; 2 * IOVEC];
+    v[16..24].copy_from_slice(&0x5000u64.to_le_bytes());
+    v[24..32].copy_from_slice(&7u64.to_le_bytes());
+    assert_eq!(iovec(&v, 1), Some((0x5000, 7)));
+    assert_eq!(iovec(&v, 2), None);
+    assert_eq!(
+        (MSGHDR_NAMELEN, MSGHDR_CONTROLLEN, MSGHDR_FLAGS),
+        (8, 40, 48)
+    );
+}
+
+#[test]
+fn pipes_and_socket_pairs_are_made_at_home() {
+    let sh = shape(293, &[0; 6]).unwrap();
+    assert_eq!(sh.name, "pipe2");
+    let mut out = [0u8; 8];
+    out[..4].copy_from_slice(&7i32.to_le_bytes());
+    out[4..].copy_from_slice(&8i32.to_le_bytes());
+    // O_CLOEXEC | O_NONBLOCK: a read end and a write end
+    let a = [0x1000, 0o2_004_000, 0, 0, 0, 0];
+    assert_eq!(
+        new_pair(sh, &a, &out),
+        Some([(7, true, 0o4000), (8, true, 0o4001)])
+    );
+    assert_eq!(new_pair(sh, &a, &out[..4]), None);
+    assert_eq!(new_fd_flags(sh, &a), None);
+    let p = shape(22, &[0; 6]).unwrap();
+    assert_eq!(
+        new_pair(p, &[0x1000, 0, 0, 0, 0, 0], &out),
+        Some([(7, false, 0), (8, false, 1)])
+    );
+    // socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv): read-write
+    let s = shape(53, &[0; 6]).unwrap();
+    let sa = [1, 1 | 0o2_000_000, 0, 0x1000, 0, 0];
+    assert_eq!(new_pair(s, &sa, &out), Some([(7, true, 2), (8, true, 2)]));
+    assert_eq!(route(53, &sa, |_| FdIs::Local, |_| false), Route::Home(sa));
+    assert_eq!(split_reply(s, &sa, 0, &out).unwrap()[3], &out[..]);
+}

@@ -17,11 +17,14 @@
  *   nproc LIMIT NODE     sets RLIMIT_NPROC, moves
  *   stay NODE GATE       moves, then waits until GATE exists (on the node it
  *                        runs on), prints "alive" (a process to look at)
- *   forkchild NODE GATE RES
+ *   forkchild NODE GATE RES [LOCKED]
  *                        moves, forks a child that keeps the proxies of its
  *                        stdout, and exits; the child waits for GATE, then
  *                        writes to stdout and closes it, and records the
- *                        outcome in RES (on the node it runs on)
+ *                        outcome in RES (on the node it runs on). With
+ *                        LOCKED: prints "moved PID" after the move and
+ *                        waits for LOCKED (at home) before it forks (a
+ *                        process locked where it runs forks there)
  *   setpid PID FILE NODE GATE
  *                        (root) starts a process with exactly PID (clone3
  *                        set_tid) whose stdout is FILE; it moves to NODE,
@@ -194,11 +197,16 @@ int main(int argc, char **argv)
 		printf("alive\n");
 		return 0;
 	}
-	if (!strcmp(mode, "forkchild") && argc == 5) {
+	if (!strcmp(mode, "forkchild") && (argc == 5 || argc == 6)) {
 		pid_t c;
 
 		if (go(argv[2]))
 			return 1;
+		if (argc == 6) {
+			printf("moved %d\n", getpid());
+			fflush(stdout);
+			wait_for(argv[5]);
+		}
 		c = fork();
 		if (c < 0) {
 			perror("fork");

@@ -91,9 +91,9 @@ tp=$(on 1 'cat /tmp/t.pid')
 sleep 0.5
 check_match "a multi-threaded process is refused (EOPNOTSUPP)" "not supported" "$(werr 1 /proc/$tp/goto 2)"
 check_eq "... and keeps running here" 1 "$(on 1 "cat /proc/$tp/where")"
-on 1 "python3 -c 'import select, time; e = select.epoll(); print(1, flush=True); time.sleep(600)' > /tmp/ep.out 2>&1 & echo \$! > /tmp/nc.pid"
+on 1 "python3 -c 'import os, time; m = os.memfd_create(\"m\"); print(1, flush=True); time.sleep(600)' > /tmp/ep.out 2>&1 & echo \$! > /tmp/nc.pid"
 np=$(on 1 'for i in $(seq 100); do [ -s /tmp/ep.out ] && break; sleep 0.1; done; cat /tmp/nc.pid')
-check_match "a process with an epoll file is refused (EOPNOTSUPP)" "not supported" "$(werr 1 /proc/$np/goto 2)"
+check_match "a process with a memfd is refused (EOPNOTSUPP)" "not supported" "$(werr 1 /proc/$np/goto 2)"
 check_match "the log names the reason" "cannot move: fd [0-9]+ is a special file" "$(on 1 'dmesg | tail -5')"
 on 1 "kill -9 $tp $np"
 

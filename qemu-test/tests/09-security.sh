@@ -107,13 +107,17 @@ release np2 >/dev/null
 on 2 "kill \$(ps -e -o pid=,args= | awk '/sleep 601/ && !/awk/ {print \$1}') 2>/dev/null; true"
 
 # --- proxies are bound to their deputy: a stale one after PID reuse.
-# A user's process moves to node 2, forks a child there (which keeps
+# A user's process moves to node 2, is locked there (so it forks there
+# rather than going home to fork), forks a child there (which keeps
 # proxies of its stdout) and ends. Root then starts a process with the
 # same PID at node 1 whose stdout is /tmp/victim and moves it to node 2.
-on 2 'rm -f /tmp/st.gate /tmp/st.res'; on 1 'rm -f /tmp/v.gate'
-out=$(on 1 "su user -c '$S forkchild 2 /tmp/st.gate /tmp/st.res'" 2>&1)
-pp=$(printf '%s\n' "$out" | sed -n 's/^parent \([0-9]*\) .*/\1/p')
-check_match "a moved process forks a child on node 2 and ends" "^parent [0-9]+ child [0-9]+" "$out"
+on 2 'rm -f /tmp/st.gate /tmp/st.res'; on 1 'rm -f /tmp/v.gate /tmp/st.locked /tmp/st.out'
+on 1 "su user -c '$S forkchild 2 /tmp/st.gate /tmp/st.res /tmp/st.locked' > /tmp/st.out 2>&1 &" >/dev/null 2>&1
+pp=$(on 1 'for i in $(seq 100); do grep -q "^moved" /tmp/st.out 2>/dev/null && break; sleep 0.1; done; sed -n "s/^moved //p" /tmp/st.out')
+on 2 "echo 1 > /proc/$pp/lock"
+on 1 'touch /tmp/st.locked'
+out=$(on 1 'for i in $(seq 100); do grep -q "^parent" /tmp/st.out 2>/dev/null && break; sleep 0.1; done; cat /tmp/st.out')
+check_match "a moved process locked on node 2 forks a child there and ends" "parent $pp child [0-9]+" "$out"
 # Gone everywhere (node 2's init may not have reaped the old body yet: a
 # move to a node where the PID still exists is refused, EEXIST).
 for n in 1 2; do on $n "for i in \$(seq 100); do [ -d /proc/$pp ] || break; sleep 0.1; done"; done

@@ -91,3 +91,16 @@ check "bash: the loop went to node 2 while it ran (moves: $moved)" test "$moved"
 check_eq "bash: it ends with status 0" 0 "$(on 1 'for i in $(seq 150); do [ -s /tmp/bl.st ] && break; sleep 0.2; done; cat /tmp/bl.st')"
 check_eq "bash: its lines and \$? are the unmoved run's, home's file read" "$ref" "$(on 1 'cat /tmp/bl.out')"
 on 2 'rm -f /tmp/bl.home'
+
+# --- migrate --tree: a shell and its two children all go to node 2; the
+# shell's waits (at home, by its deputy) get a child's end after a kill
+# from home (its deputy forwards it), and the other's status (it read a
+# line from home's FIFO).
+on 1 "rm -f /tmp/tr.*; mkfifo /tmp/tr.fifo; sh -c 'sleep 600 & a=\$!; sh -c \"read x < /tmp/tr.fifo; exit 9\" & b=\$!; echo \$a \$b > /tmp/tr.kids; wait \$a; echo a \$? > /tmp/tr.res; wait \$b; echo b \$? >> /tmp/tr.res' > /dev/null 2>&1 & echo \$! > /tmp/tr.pid"
+tp=$(on 1 'cat /tmp/tr.pid')
+read -r ka kb <<<"$(on 1 'for i in $(seq 50); do [ -s /tmp/tr.kids ] && break; sleep 0.1; done; cat /tmp/tr.kids')"
+check_eq "tree: migrate --tree moves the shell and its children" "rc=0" "$(on 1 "migrate --tree $tp 2; echo rc=\$?")"
+check_eq "tree: all three run on node 2" "2 2 2" "$(on 1 "echo \$(cat /proc/$tp/where /proc/$ka/where /proc/$kb/where)")"
+on 1 "kill $ka; echo go > /tmp/tr.fifo"
+check_eq "tree: the shell's waits get the killed child's 143 and the other's 9" "a 143 b 9" \
+    "$(on 1 'for i in $(seq 100); do [ "$(wc -l < /tmp/tr.res 2>/dev/null)" = 2 ] && break; sleep 0.2; done; echo $(cat /tmp/tr.res)')"

@@ -106,7 +106,8 @@ check_eq "tcp client: it received all 64 MiB, byte for byte (SHA-256)" "got 6710
 on 1 'grep ^rate /tmp/sr.out' | diag
 
 # --- UDP: a socket bound at home, after the move, receives a datagram sent
-# to home's address and answers its sender (recvfrom and sendto at home).
+# to home's address and answers its sender (recvmsg and sendmsg, with
+# three iovecs: made at home as recvfrom and sendto).
 py 1 /tmp/sk-udp.py <<'EOF'
 import os, select, socket
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -114,11 +115,11 @@ s.bind(('0.0.0.0', 7103))
 print('bound', flush=True)
 while not os.path.exists('/tmp/sk.udp'):
     select.select([], [], [], 0.05)
-d, a = s.recvfrom(100)
+d, anc, fl, a = s.recvmsg(100, 64)
 with open('/proc/self/where') as f:
     w = f.read().strip()
-s.sendto(b'pong ' + d + b' at ' + w.encode(), a)
-print('answered', a[0], flush=True)
+s.sendmsg([b'pong ', d, b' at ' + w.encode()], [], 0, a)
+print('answered', a[0], len(anc), flush=True)
 EOF
 run 1 su "python3 /tmp/sk-udp.py"
 pid=$(started 1 su)
@@ -128,7 +129,7 @@ check_eq "udp: a datagram to home's address is answered from node 2" "pong ping 
     "$(on 3 "python3 -c 'import socket
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(30)
 s.sendto(b\"ping\", (\"10.77.0.1\", 7103)); print(s.recvfrom(100)[0].decode())'")"
-check_eq "udp: it ends with status 0, having seen node 3's address" "0 answered 10.77.0.3" "$(echo $(ended 1 su) $(on 1 'tail -1 /tmp/su.out'))"
+check_eq "udp: it ends with status 0, having seen node 3's address (no ancillary data)" "0 answered 10.77.0.3 0" "$(echo $(ended 1 su) $(on 1 'tail -1 /tmp/su.out'))"
 
 # --- a unix-domain stream socket connected to a server that stays home.
 py 1 /tmp/sk-userv.py <<'EOF'
@@ -145,14 +146,16 @@ c, _ = s.accept()
 c.sendall(b'pong ' + c.recv(100))
 EOF
 py 1 /tmp/sk-ucli.py <<'EOF'
-import os, select, socket
+import fcntl, os, select, socket, struct, termios
 c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 c.connect('/tmp/sk.sock')
 print('connected', flush=True)
 while not os.path.exists('/tmp/sk.unix'):
     select.select([], [], [], 0.05)
 c.sendall(b'ping')
-print(c.recv(100).decode(), c.getpeername(), flush=True)
+select.select([c], [], [], 30)
+n = struct.unpack('i', fcntl.ioctl(c, termios.FIONREAD, b'0000'))[0]
+print(c.recv(100).decode(), n, c.getpeername(), flush=True)
 EOF
 run 1 us "python3 /tmp/sk-userv.py"
 started 1 us >/dev/null
@@ -160,5 +163,5 @@ run 1 uc "python3 /tmp/sk-ucli.py"
 pid=$(started 1 uc)
 check_eq "unix: a client connected to a server at home goes to node 2" ok "$(on 1 "echo 2 > /proc/$pid/goto 2>&1 && echo ok")"
 on 1 'touch /tmp/sk.unix'
-check_eq "unix: its request and the answer go through home's socket" "0 pong ping /tmp/sk.sock" \
+check_eq "unix: its request and the answer go through home's socket (FIONREAD there: 9)" "0 pong ping 9 /tmp/sk.sock" \
     "$(echo $(ended 1 uc) $(on 1 'tail -1 /tmp/uc.out'))"

@@ -29,6 +29,7 @@ unsafe extern "C" fn fd_cb(data: *mut c_void, f: *const shim::vproc_mig_fd) -> c
         mode: f.mode,
         rdev: (f.rdev_major, f.rdev_minor),
         pseudo: f.pseudo != 0,
+        anon: f.anon,
     });
     let info = FdInfo {
         fd: f.fd,

@@ -92,6 +92,12 @@ pub(crate) fn user_path(uaddr: u64, buf: &mut [u8]) -> core::result::Result<usiz
 
 /// Installs a proxy of `home_fd` of process `pid` (home `home`, deputy
 /// `deputy`) at the calling task's lowest free fd: the fd or -errno.
+/// Closes descriptor `fd` of the calling task.
+pub(crate) fn close_fd(fd: i32) {
+    // SAFETY: acts on current's table only.
+    let _ = unsafe { shim::vproc_shim_close_fd(fd) };
+}
+
 pub(crate) fn install_new_proxy(
     f_flags: u32,
     cloexec: bool,

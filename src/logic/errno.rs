@@ -42,6 +42,8 @@ impl Errno {
     pub const ENOTTY: Errno = Errno(25);
     /// Protocol error.
     pub const EPROTO: Errno = Errno(71);
+    /// Message too long.
+    pub const EMSGSIZE: Errno = Errno(90);
     /// Operation not supported.
     pub const EOPNOTSUPP: Errno = Errno(95);
     /// Timed out.

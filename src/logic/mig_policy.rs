@@ -142,6 +142,12 @@ pub enum FdKind {
     /// A socket: served at home, as MOSIX served them (its reads, writes,
     /// readiness and the socket calls of `mig::sysfwd` are its deputy's).
     Sock,
+    /// An eventfd, epoll, timerfd or inotify file: served at home (its
+    /// reads, writes, readiness, and `epoll_ctl`/`epoll_wait`,
+    /// `timerfd_settime`/`gettime`, `inotify_add_watch`/`rm_watch` on it):
+    /// what it counts or watches is home's, and shared with whoever at
+    /// home holds it too (its children).
+    Event,
     /// A directory: its listing, `fchdir` and the `*at` calls relative to
     /// it are done at home (`mig::sysfwd`).
     Dir,
@@ -150,7 +156,7 @@ pub enum FdKind {
     /// A device every node has the same ([`node_device`]): opened again
     /// where the process runs, never served from home.
     NodeDev(u32),
-    /// Anything else (eventfd, epoll, `O_PATH`...): cannot move.
+    /// Anything else (signalfd, pidfd, memfd, `O_PATH`...): cannot move.
     Other,
 }
 
@@ -183,9 +189,23 @@ pub struct FdFacts {
     /// namespace (nsfs), an anonymous inode (eventfd, epoll, timerfd...),
     /// or a memfd (memory of this node: served from home it could be read
     /// and written, not mapped or executed). Whatever its mode says (a
-    /// pidfd's and a memfd's read as regular files), it cannot move yet.
+    /// pidfd's and a memfd's read as regular files), it cannot move yet,
+    /// but for the event files of `anon`.
     pub pseudo: bool,
+    /// Which anonymous inode it is, when it is an event file a deputy
+    /// serves at home ([`ANON_EVENTFD`], [`ANON_EPOLL`], [`ANON_TIMERFD`],
+    /// [`ANON_INOTIFY`]); 0 otherwise.
+    pub anon: u32,
 }
+
+/// An eventfd.
+pub const ANON_EVENTFD: u32 = 1;
+/// An epoll file.
+pub const ANON_EPOLL: u32 = 2;
+/// A timerfd.
+pub const ANON_TIMERFD: u32 = 3;
+/// An inotify file.
+pub const ANON_INOTIFY: u32 = 4;
 
 /// The memory devices (major 1) every Linux node has and that keep no
 /// state a process could tell apart: null, zero, full, random, urandom,
@@ -212,8 +232,14 @@ pub fn classify_fd(f: &FdFacts) -> FdKind {
     if f.proxy {
         return FdKind::Proxy;
     }
-    if f.o_path || f.pseudo {
+    if f.o_path {
         return FdKind::Other;
+    }
+    if f.pseudo {
+        return match f.anon {
+            ANON_EVENTFD | ANON_EPOLL | ANON_TIMERFD | ANON_INOTIFY => FdKind::Event,
+            _ => FdKind::Other,
+        };
     }
     match f.mode & S_IFMT {
         S_IFREG => FdKind::Reg,

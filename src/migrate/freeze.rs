@@ -273,7 +273,12 @@ impl Migrator {
         let fds = sm::fds()?;
         for f in fds.iter() {
             let ok = match f.kind {
-                FdKind::Reg | FdKind::Dir | FdKind::Chr | FdKind::Fifo | FdKind::Sock => {
+                FdKind::Reg
+                | FdKind::Dir
+                | FdKind::Chr
+                | FdKind::Fifo
+                | FdKind::Sock
+                | FdKind::Event => {
                     home == self.me
                 }
                 // Opened again wherever it goes (and comes back).
@@ -284,7 +289,7 @@ impl Migrator {
             };
             if !ok {
                 let what = if f.kind == FdKind::Other {
-                    "a special file (eventfd, epoll, signalfd, timerfd, pidfd, memfd, a namespace, O_PATH)"
+                    "a special file (signalfd, pidfd, memfd, a namespace, O_PATH...)"
                 } else {
                     "a file opened away from home"
                 };

@@ -23,8 +23,11 @@ use kernel::sync::{Arc, ArcBorrow};
 /// interrupted the call at home was a signal this node's process does not
 /// take (one it ignores, as SIGCHLD by default, or a kick from home): the
 /// call runs again, as the kernel restarts a call no signal interrupted.
-fn visible(v: i64) -> i64 {
-    if (-516..=-512).contains(&v) && !sm::signal_pending() {
+/// `nr`: the call (an epoll wait says EINTR itself, not a restart code).
+fn visible(nr: u32, v: i64) -> i64 {
+    let interrupted =
+        (-516..=-512).contains(&v) || (v == Errno::EINTR.to_result() && sf::waits_for_events(nr));
+    if interrupted && !sm::signal_pending() {
         sm::notify_signal();
         -513 // ERESTARTNOINTR
     } else {
@@ -57,6 +60,17 @@ impl Migrator {
                 return None;
             }
             return Some(self.mmap_proxy(h, p, d, hfd, args));
+        }
+        if nr == sf::NR_SENDMSG || nr == sf::NR_RECVMSG {
+            let (h, p, hfd, d) = sm::fd_proxy(args[0] as i32)?;
+            let b = self.body(p)?;
+            if p != sm::current_tgid() || h != b.home || d != b.deputy || !b.running {
+                return None;
+            }
+            return Some(match self.msg_call(nr, args, h, p, d, hfd) {
+                Ok(v) => v,
+                Err(e) => e,
+            });
         }
         if nr != sf::NR_OPENAT2 && sf::shape(nr, args).is_none() {
             return None;
@@ -192,6 +206,9 @@ impl Migrator {
         }
         let (v, d) = self.home_call(home, pid, deputy, nr, &a, &refs)?;
         let outs = sf::split_reply(sh, &a, v, &d).map_err(|_| Errno::EIO.to_result())?;
+        if let (sf::Ret::NewPair { at, .. }, true) = (sh.ret, v >= 0) {
+            return Ok(Some(self.install_pair(sh, args, outs[at as usize], at, home, pid, deputy)));
+        }
         for (i, o) in outs.iter().enumerate() {
             let o = match sh.args.get(i) {
                 Some(Arg::OutByLen(_)) => o.get(..by_len[i].min(o.len())).unwrap_or(&[]),
@@ -210,7 +227,164 @@ impl Migrator {
                 return Ok(Some(fd));
             }
         }
-        Ok(Some(visible(v)))
+        Ok(Some(visible(nr, v)))
+    }
+
+    /// `sendmsg`/`recvmsg` (`nr`) of process `pid` on a socket served at
+    /// home (its number there `hfd`): made there as `sendto`/`recvfrom`,
+    /// the iovecs gathered (at most `BUF_MAX` bytes: a stream socket's
+    /// send is then short, as it may be) or scattered here. Ancillary data
+    /// cannot travel: a `sendmsg` with some fails with EOPNOTSUPP, a
+    /// `recvmsg` gets none (`msg_controllen` 0).
+    fn msg_call(
+        &self,
+        nr: u32,
+        args: &[u64; 6],
+        home: u8,
+        pid: u32,
+        deputy: u64,
+        hfd: i32,
+    ) -> core::result::Result<i64, i64> {
+        let efault = Errno::EFAULT.to_result();
+        let nomem = Errno::ENOMEM.to_result();
+        let mut hb = [0u8; sf::MSGHDR];
+        sm::user_read(args[1], &mut hb).map_err(|_| efault)?;
+        let m = sf::MsgHdr::parse(&hb);
+        if m.iovlen > sf::IOV_MAX {
+            return Ok(Errno::EMSGSIZE.to_result());
+        }
+        let mut iov = KVec::new();
+        iov.resize(m.iovlen as usize * sf::IOVEC, 0u8, GFP_KERNEL)
+            .map_err(|_| nomem)?;
+        sm::user_read(m.iov, &mut iov).map_err(|_| efault)?;
+        let vecs = (0..m.iovlen as usize).filter_map(|i| sf::iovec(&iov, i));
+        let has_name = m.name != 0 && m.namelen > 0;
+        let mut ins: [Option<&[u8]>; 6] = [None; 6];
+        if nr == sf::NR_SENDMSG {
+            if m.controllen != 0 {
+                pr_info_ratelimited!(
+                    "pid {}: sendmsg() with ancillary data on a socket at home: EOPNOTSUPP\n",
+                    pid
+                );
+                return Ok(Errno::EOPNOTSUPP.to_result());
+            }
+            if has_name && m.namelen > sf::SOCK_BUF {
+                return Ok(Errno::EINVAL.to_result());
+            }
+            let mut data = KVec::new();
+            for (base, len) in vecs {
+                let room = sf::BUF_MAX as usize - data.len();
+                let n = (len as usize).min(room);
+                if n == 0 {
+                    continue;
+                }
+                let at = data.len();
+                data.resize(at + n, 0u8, GFP_KERNEL).map_err(|_| nomem)?;
+                sm::user_read(base, &mut data[at..]).map_err(|_| efault)?;
+            }
+            let mut name = KVec::new();
+            if has_name {
+                name.resize(m.namelen as usize, 0u8, GFP_KERNEL)
+                    .map_err(|_| nomem)?;
+                sm::user_read(m.name, &mut name).map_err(|_| efault)?;
+            }
+            let a = [
+                hfd as u64,
+                1,
+                data.len() as u64,
+                args[2],
+                u64::from(has_name),
+                if has_name { u64::from(m.namelen) } else { 0 },
+            ];
+            ins[1] = Some(&data);
+            ins[4] = has_name.then_some(&name[..]);
+            let (v, _) = self.home_call(home, pid, deputy, sf::NR_SENDTO, &a, &ins)?;
+            return Ok(visible(sf::NR_SENDTO, v));
+        }
+        let cap = vecs
+            .clone()
+            .fold(0u64, |t, (_, l)| t.saturating_add(l))
+            .min(u64::from(sf::BUF_MAX));
+        let namecap = if m.name != 0 {
+            m.namelen.min(sf::SOCK_BUF)
+        } else {
+            0
+        };
+        let lenb = namecap.to_le_bytes();
+        let named = u64::from(m.name != 0);
+        let a = [hfd as u64, 1, cap, args[2], named, named];
+        if m.name != 0 {
+            ins[5] = Some(&lenb);
+        }
+        let (v, d) = self.home_call(home, pid, deputy, sf::NR_RECVFROM, &a, &ins)?;
+        let sh = sf::shape(sf::NR_RECVFROM, &a).ok_or(Errno::EINVAL.to_result())?;
+        let outs = sf::split_reply(sh, &a, v, &d).map_err(|_| Errno::EIO.to_result())?;
+        if v >= 0 {
+            let mut rest = outs[1];
+            for (base, len) in vecs {
+                if rest.is_empty() {
+                    break;
+                }
+                let n = (len as usize).min(rest.len());
+                sm::user_write(base, &rest[..n]).map_err(|_| efault)?;
+                rest = &rest[n..];
+            }
+            if m.name != 0 {
+                let got = outs[5]
+                    .get(..4)
+                    .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+                let n = (got.min(namecap) as usize).min(outs[4].len());
+                sm::user_write(m.name, &outs[4][..n]).map_err(|_| efault)?;
+                sm::user_write(args[1] + sf::MSGHDR_NAMELEN as u64, &got.to_le_bytes())
+                    .map_err(|_| efault)?;
+            }
+            sm::user_write(args[1] + sf::MSGHDR_CONTROLLEN as u64, &0u64.to_le_bytes())
+                .map_err(|_| efault)?;
+            sm::user_write(args[1] + sf::MSGHDR_FLAGS as u64, &0u32.to_le_bytes())
+                .map_err(|_| efault)?;
+        }
+        Ok(visible(sf::NR_RECVFROM, v))
+    }
+
+    /// The two files a call made at home (a pipe, a socket pair; `out`:
+    /// their numbers there): a proxy of each, their numbers here written
+    /// to argument `at`. On a failure none is left, here or at home.
+    #[allow(clippy::too_many_arguments)]
+    fn install_pair(
+        &self,
+        sh: &sf::Shape,
+        args: &[u64; 6],
+        out: &[u8],
+        at: u8,
+        home: u8,
+        pid: u32,
+        deputy: u64,
+    ) -> i64 {
+        let Some(pair) = sf::new_pair(sh, args, out) else {
+            return Errno::EIO.to_result();
+        };
+        let mut here = [-1i64; 2];
+        for (k, &(hfd, cloexec, flags)) in pair.iter().enumerate() {
+            here[k] = sm::install_new_proxy(flags, cloexec, home, pid, hfd, deputy);
+        }
+        let mut bytes = [0u8; 8];
+        bytes[..4].copy_from_slice(&(here[0] as i32).to_le_bytes());
+        bytes[4..].copy_from_slice(&(here[1] as i32).to_le_bytes());
+        let failed = here.iter().find(|&&f| f < 0).copied().or_else(|| {
+            sm::user_write(args[at as usize], &bytes)
+                .err()
+                .map(|_| Errno::EFAULT.to_result())
+        });
+        let Some(e) = failed else { return 0 };
+        for (k, &(hfd, ..)) in pair.iter().enumerate() {
+            if here[k] >= 0 {
+                // Its proxy's close closes it at home.
+                sm::close_fd(here[k] as i32);
+            } else {
+                self.close_home_fd(home, pid, deputy, hfd);
+            }
+        }
+        e
     }
 
     /// Sends call `nr` (arguments `a`, the bytes each carries in `ins`)
@@ -287,7 +461,7 @@ impl Migrator {
         let home_id = match self.home_call(b.home, pid, b.deputy, sf::NR_STAT, &a, &ins) {
             Ok((0, d)) => sf::stat_identity(&d),
             // Not there (or not to be seen): execve at home would fail so.
-            Ok((v, _)) => return Some(visible(v)),
+            Ok((v, _)) => return Some(visible(sf::NR_STAT, v)),
             Err(e) => return Some(e),
         };
         if path.first() == Some(&b'/') && home_id.is_some() && sm::path_identity(&path) == home_id {
@@ -329,6 +503,10 @@ impl Migrator {
             if let Some(x) = self.bodies.lock().iter_mut().find(|x| x.pid == pid) {
                 x.exec_home = false;
             }
+            return None;
+        }
+        if self.table.entry(pid).lock {
+            // Pinned where it runs (`lock`): it forks here.
             return None;
         }
         self.call_at_home(pid, b.home, "it forks: it goes home to fork there")
@@ -439,7 +617,7 @@ impl Migrator {
         for (i, a) in sh.args.iter().enumerate() {
             let out_n = room_of(i, *a);
             let carries_in = sf::carries_in(*a);
-            if out_n == 0 && !carries_in && !matches!(a, Arg::OutLen(_)) {
+            if out_n == 0 && !carries_in && !matches!(a, Arg::OutLen(_) | Arg::OutArr(..)) {
                 continue;
             }
             let Some((out, tail)) = core::mem::take(&mut rest).split_at_mut_checked(out_n) else {

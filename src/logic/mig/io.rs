@@ -45,8 +45,9 @@ pub struct IoctlShape {
     pub by_value: bool,
 }
 
-/// The terminal ioctls a migrated process may still make on the terminal
-/// it had at home (x86-64 numbers), with their argument shapes; every
+/// The terminal (and socket queue) ioctls a migrated process may still
+/// make on a terminal or socket it had at home (x86-64 numbers), with
+/// their argument shapes; every
 /// other command fails with ENOTTY. `struct termios` is 36 bytes,
 /// `struct winsize` 8, a pid or count 4.
 pub fn ioctl_shape(cmd: u32) -> Option<IoctlShape> {
@@ -58,7 +59,9 @@ pub fn ioctl_shape(cmd: u32) -> Option<IoctlShape> {
         0x5410 => (4, 0, false),           // TIOCSPGRP
         0x5413 => (0, 8, false),           // TIOCGWINSZ
         0x5414 => (8, 0, false),           // TIOCSWINSZ
-        0x541b => (0, 4, false),           // FIONREAD
+        0x5411 => (0, 4, false),           // TIOCOUTQ, SIOCOUTQ
+        0x541b => (0, 4, false),           // FIONREAD, SIOCINQ
+        0x8905 => (0, 4, false),           // SIOCATMARK
         _ => return None,
     };
     Some(IoctlShape {

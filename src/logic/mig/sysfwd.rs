@@ -78,6 +78,9 @@ pub enum Arg {
     /// `InOut(4)` or `InOutOpt(4)`), cut to [`SOCK_BUF`]; that length
     /// comes back as the call set it.
     OutByLen(u8),
+    /// An array the call writes: at most argument `i` elements of `n`
+    /// bytes (cut to [`BUF_MAX`] bytes); its result says how many.
+    OutArr(u8, u16),
     /// A SysV message the call reads: its type (8 bytes), then as many
     /// bytes as argument `i` says (at most [`BUF_MAX`] - 8: more fails
     /// with E2BIG).
@@ -100,6 +103,19 @@ pub enum Ret {
     /// proxy of it, read-write; its `SOCK_NONBLOCK` and `SOCK_CLOEXEC`
     /// are argument `i` (`None`: neither).
     NewSock(Option<u8>),
+    /// Two new descriptors at home, written as `int[2]` to argument `at`
+    /// (a pipe: read end, write end; a socket pair: both read-write): the
+    /// process gets a proxy of each, and their numbers here. Their
+    /// `O_NONBLOCK` and `O_CLOEXEC` (`SOCK_*` alike) are argument `flags`
+    /// (`None`: neither).
+    NewPair {
+        /// The `int[2]` argument.
+        at: u8,
+        /// The flags argument.
+        flags: Option<u8>,
+        /// A socket pair (else a pipe).
+        sock: bool,
+    },
 }
 
 /// A forwarded system call.
@@ -137,6 +153,9 @@ const SEMBUF: u16 = 6;
 const WSTATUS: u32 = 4;
 const RUSAGE: u32 = 144;
 const SIGINFO: u32 = 128;
+const EPOLL_EVENT: u16 = 12;
+const SIGSET: u32 = 8;
+const ITIMERSPEC: u32 = 32;
 const SEMID_DS: u32 = 104;
 const SEMINFO: u32 = 40;
 
@@ -158,6 +177,16 @@ pub const SHAPES: &[Shape] = &[
     s(17, "pread64", &[Fd, OutLen(2), Val, Val]),
     s(18, "pwrite64", &[Fd, InLen(2), Val, Val]),
     s(21, "access", &[Path, Val]),
+    Shape {
+        nr: 22,
+        name: "pipe",
+        args: &[Out(8)],
+        ret: Ret::NewPair {
+            at: 0,
+            flags: None,
+            sock: false,
+        },
+    },
     s(42, "connect", &[Fd, AddrIn(2), Val]),
     Shape {
         nr: 43,
@@ -176,6 +205,16 @@ pub const SHAPES: &[Shape] = &[
     s(50, "listen", &[Fd, Val]),
     s(51, "getsockname", &[Fd, OutByLen(2), InOut(4)]),
     s(52, "getpeername", &[Fd, OutByLen(2), InOut(4)]),
+    Shape {
+        nr: 53,
+        name: "socketpair",
+        args: &[Val, Val, Val, Out(8)],
+        ret: Ret::NewPair {
+            at: 3,
+            flags: Some(1),
+            sock: true,
+        },
+    },
     s(54, "setsockopt", &[Fd, Val, Val, AddrIn(4), Val]),
     s(55, "getsockopt", &[Fd, Val, Val, OutByLen(4), InOut(4)]),
     s(61, "wait4", &[Val, OutPos(WSTATUS), Val, OutPos(RUSAGE)]),
@@ -246,6 +285,8 @@ pub const SHAPES: &[Shape] = &[
         &[Val, InArr(2, SEMBUF), Val, In(TIMESPEC)],
     ),
     s(221, "fadvise64", &[Fd, Val, Val, Val]),
+    s(232, "epoll_wait", &[Fd, OutArr(2, EPOLL_EVENT), Val, Val]),
+    s(233, "epoll_ctl", &[Fd, Val, Fd, In(EPOLL_EVENT as u32)]),
     s(234, "tgkill", &[Val, Val, Val]),
     s(235, "utimes", &[Path, In(TIMESPEC2)]),
     s(
@@ -253,6 +294,8 @@ pub const SHAPES: &[Shape] = &[
         "waitid",
         &[Val, Val, OutOpt(SIGINFO), Val, OutOpt(RUSAGE)],
     ),
+    s(254, "inotify_add_watch", &[Fd, Path, Val]),
+    s(255, "inotify_rm_watch", &[Fd, Val]),
     Shape {
         nr: 257,
         name: "openat",
@@ -272,16 +315,49 @@ pub const SHAPES: &[Shape] = &[
     s(268, "fchmodat", &[DirFd, Path, Val]),
     s(269, "faccessat", &[DirFd, Path, Val]),
     s(280, "utimensat", &[DirFd, PathOrNull, In(TIMESPEC2), Val]),
+    s(
+        281,
+        "epoll_pwait",
+        &[Fd, OutArr(2, EPOLL_EVENT), Val, Val, In(SIGSET), Val],
+    ),
     s(285, "fallocate", &[Fd, Val, Val, Val]),
+    s(
+        286,
+        "timerfd_settime",
+        &[Fd, Val, In(ITIMERSPEC), OutOpt(ITIMERSPEC)],
+    ),
+    s(287, "timerfd_gettime", &[Fd, Out(ITIMERSPEC)]),
     Shape {
         nr: 288,
         name: "accept4",
         args: &[Fd, OutByLen(2), InOutOpt(4), Val],
         ret: Ret::NewSock(Some(3)),
     },
+    Shape {
+        nr: 293,
+        name: "pipe2",
+        args: &[Out(8), Val],
+        ret: Ret::NewPair {
+            at: 0,
+            flags: Some(1),
+            sock: false,
+        },
+    },
     s(316, "renameat2", &[DirFd, Path, DirFd, Path, Val]),
     s(332, "statx", &[DirFd, Path, Val, Val, Out(STATX)]),
     s(439, "faccessat2", &[DirFd, Path, Val, Val]),
+    s(
+        441,
+        "epoll_pwait2",
+        &[
+            Fd,
+            OutArr(2, EPOLL_EVENT),
+            Val,
+            In(TIMESPEC),
+            In(SIGSET),
+            Val,
+        ],
+    ),
     s(452, "fchmodat2", &[DirFd, Path, Val, Val]),
 ];
 
@@ -358,6 +434,86 @@ pub fn makes_process(nr: u32, flags: Option<u64>) -> bool {
         NR_CLONE | NR_CLONE3 => flags.is_some_and(|f| f & CLONE_THREAD == 0),
         _ => false,
     }
+}
+
+/// sendto(2)'s number.
+pub const NR_SENDTO: u32 = 44;
+/// recvfrom(2)'s number.
+pub const NR_RECVFROM: u32 = 45;
+/// sendmsg(2)'s number.
+pub const NR_SENDMSG: u32 = 46;
+/// recvmsg(2)'s number.
+pub const NR_RECVMSG: u32 = 47;
+/// Bytes of an x86-64 `struct msghdr`.
+pub const MSGHDR: usize = 56;
+/// Bytes of a `struct iovec`.
+pub const IOVEC: usize = 16;
+/// Most iovecs a call takes (the kernel's `UIO_MAXIOV`).
+pub const IOV_MAX: u64 = 1024;
+
+/// The fields of a `struct msghdr` (`sendmsg`, `recvmsg`): on a socket
+/// served at home they travel as `sendto`/`recvfrom` (its iovecs gathered
+/// or scattered where the process runs); ancillary data does not.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MsgHdr {
+    /// `msg_name` (a pointer, 0 for none).
+    pub name: u64,
+    /// `msg_namelen`.
+    pub namelen: u32,
+    /// `msg_iov`.
+    pub iov: u64,
+    /// `msg_iovlen`.
+    pub iovlen: u64,
+    /// `msg_control`.
+    pub control: u64,
+    /// `msg_controllen`.
+    pub controllen: u64,
+}
+
+impl MsgHdr {
+    /// Reads one from its bytes.
+    pub fn parse(b: &[u8; MSGHDR]) -> Self {
+        let q = |o: usize| {
+            u64::from_le_bytes([
+                b[o],
+                b[o + 1],
+                b[o + 2],
+                b[o + 3],
+                b[o + 4],
+                b[o + 5],
+                b[o + 6],
+                b[o + 7],
+            ])
+        };
+        Self {
+            name: q(0),
+            namelen: u32::from_le_bytes([b[8], b[9], b[10], b[11]]),
+            iov: q(16),
+            iovlen: q(24),
+            control: q(32),
+            controllen: q(40),
+        }
+    }
+}
+
+/// Offsets in a `struct msghdr` a `recvmsg` writes back.
+pub const MSGHDR_NAMELEN: usize = 8;
+/// See [`MSGHDR_NAMELEN`].
+pub const MSGHDR_CONTROLLEN: usize = 40;
+/// See [`MSGHDR_NAMELEN`].
+pub const MSGHDR_FLAGS: usize = 48;
+
+/// The (base, length) of iovec `i` of an array's bytes.
+pub fn iovec(b: &[u8], i: usize) -> Option<(u64, u64)> {
+    let e = b.get(i * IOVEC..(i + 1) * IOVEC)?;
+    let q = |o: usize| u64::from_le_bytes(e[o..o + 8].try_into().unwrap_or([0; 8]));
+    Some((q(0), q(8)))
+}
+
+/// Whether call `nr` is an epoll wait: it fails with EINTR itself when a
+/// signal interrupts it (the kernel's restart codes tell the others).
+pub fn waits_for_events(nr: u32) -> bool {
+    matches!(nr, 232 | 281 | 441)
 }
 
 /// wait4(2)'s number.
@@ -493,6 +649,10 @@ pub fn route(
             InArr(j, n) if args[j as usize] > u64::from(BUF_MAX / u32::from(n.max(1))) => {
                 return Route::Fail(7); // E2BIG
             }
+            OutArr(j, n) => {
+                let j = j as usize;
+                out[j] = out[j].min(u64::from(BUF_MAX / u32::from(n.max(1))));
+            }
             MsgIn(j) if args[j as usize] > MSG_MAX => return Route::Fail(7),
             MsgOut(j) => {
                 let j = j as usize;
@@ -519,7 +679,23 @@ pub fn new_fd_flags(sh: &Shape, args: &[u64; 6]) -> Option<(bool, u32)> {
             Some((f & O_CLOEXEC != 0, (O_RDWR | (f & O_NONBLOCK)) as u32))
         }
         Ret::NewSock(None) => Some((false, O_RDWR as u32)),
+        Ret::NewPair { .. } => None,
     }
+}
+
+/// The two descriptors a call of `sh` made at home (`out`: the `int[2]`
+/// it wrote), each with the cloexec flag and file flags its proxy gets.
+pub fn new_pair(sh: &Shape, args: &[u64; 6], out: &[u8]) -> Option<[(i32, bool, u32); 2]> {
+    let Ret::NewPair { flags, sock, .. } = sh.ret else {
+        return None;
+    };
+    let f = flags.map_or(0, |i| args[i as usize]);
+    let fd = |o: usize| Some(i32::from_le_bytes(out.get(o..o + 4)?.try_into().ok()?));
+    let (a, b) = (fd(0)?, fd(4)?);
+    let nb = (f & O_NONBLOCK) as u32;
+    let ce = f & O_CLOEXEC != 0;
+    let (ma, mb) = if sock { (O_RDWR, O_RDWR) } else { (0, 1) };
+    Some([(a, ce, ma as u32 | nb), (b, ce, mb as u32 | nb)])
 }
 
 /// Whether argument `a` is a pointer whose bytes the call reads (they
@@ -563,6 +739,7 @@ pub fn out_room(a: Arg, i: usize, args: &[u64; 6]) -> usize {
         OutOpt(n) | OutPos(n) | InOutOpt(n) if args[i] != 0 => n as usize,
         OutByLen(_) if args[i] != 0 => SOCK_BUF as usize,
         OutLen(j) => args[j as usize] as usize,
+        OutArr(j, n) => args[j as usize] as usize * usize::from(n),
         MsgOut(j) => 8 + args[j as usize] as usize,
         _ => 0,
     }
@@ -576,6 +753,10 @@ pub fn out_len(a: Arg, i: usize, args: &[u64; 6], ret: i64) -> usize {
         OutPos(n) if ret > 0 && args[i] != 0 => n as usize,
         InOutOpt(n) if ret >= 0 && args[i] != 0 => n as usize,
         OutByLen(_) if ret >= 0 && args[i] != 0 => SOCK_BUF as usize,
+        OutArr(j, n) if ret > 0 => {
+            let max = args[j as usize].min(u64::from(BUF_MAX / u32::from(n.max(1))));
+            ((ret as u64).min(max) * u64::from(n)) as usize
+        }
         OutLen(j) if ret > 0 => (ret as u64).min(args[j as usize].min(u64::from(BUF_MAX))) as usize,
         MsgOut(j) if ret >= 0 => 8 + (ret as u64).min(args[j as usize].min(MSG_MAX)) as usize,
         _ => 0,
@@ -656,7 +837,9 @@ pub fn decode_call(data: &[u8]) -> Result<Call<'_>, WireError> {
             InLen(j) | OutLen(j) if args[j as usize] > u64::from(BUF_MAX) => {
                 return Err(WireError::BadField)
             }
-            InArr(j, n) if args[j as usize] > u64::from(BUF_MAX / u32::from(n.max(1))) => {
+            InArr(j, n) | OutArr(j, n)
+                if args[j as usize] > u64::from(BUF_MAX / u32::from(n.max(1))) =>
+            {
                 return Err(WireError::BadField)
             }
             MsgIn(j) | MsgOut(j) if args[j as usize] > MSG_MAX => return Err(WireError::BadField),
