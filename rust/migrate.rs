@@ -48,8 +48,8 @@ pub(crate) use signal::{
     kick, pgrp_orphaned, queue_signal, signal, signal_job, signal_pending, unkick,
 };
 pub(crate) use sysfwd::{
-    close_fd, fd_proxy, install_new_proxy, mmap_same, notify_signal, path_identity, set_guest, sys_call,
-    user_path, SysBuf, SysHook, SysReg,
+    close_fd, fd_proxy, install_new_proxy, mmap_same, notify_signal, path_identity, set_guest,
+    sys_call, user_path, SysBuf, SysHook, SysReg,
 };
 pub(crate) use task::{refusal, timers_clear, Boost, TaskImage, TASK_LEN};
 pub(crate) use twork::{current_tgid, in_vdso, module_refs, spawn, task_work, TaskWork};

@@ -278,9 +278,7 @@ impl Migrator {
                 | FdKind::Chr
                 | FdKind::Fifo
                 | FdKind::Sock
-                | FdKind::Event => {
-                    home == self.me
-                }
+                | FdKind::Event => home == self.me,
                 // Opened again wherever it goes (and comes back).
                 FdKind::NodeDev(_) => true,
                 // Only its own deputy's proxies (never one it inherited).

@@ -207,7 +207,15 @@ impl Migrator {
         let (v, d) = self.home_call(home, pid, deputy, nr, &a, &refs)?;
         let outs = sf::split_reply(sh, &a, v, &d).map_err(|_| Errno::EIO.to_result())?;
         if let (sf::Ret::NewPair { at, .. }, true) = (sh.ret, v >= 0) {
-            return Ok(Some(self.install_pair(sh, args, outs[at as usize], at, home, pid, deputy)));
+            return Ok(Some(self.install_pair(
+                sh,
+                args,
+                outs[at as usize],
+                at,
+                home,
+                pid,
+                deputy,
+            )));
         }
         for (i, o) in outs.iter().enumerate() {
             let o = match sh.args.get(i) {
