@@ -24,17 +24,23 @@ on 1 "rm -f /tmp/spin.pids /tmp/pinned.pids
       sh -c 'for i in 1 2; do vproc-spin 100000 > /dev/null 2>&1 & echo \$! >> /tmp/pinned.pids; done'"
 check_eq "the jobs inherit loadlevel 1" 1 "$(on 1 'cat /proc/$(head -1 /tmp/spin.pids)/loadlevel')"
 check_eq "... the others keep 0" 0 "$(on 1 'cat /proc/$(head -1 /tmp/pinned.pids)/loadlevel')"
+# balanced S1 S2 S3: the nodes' loads (node 1 also runs the 2 pinned jobs:
+# 11 CPU-bound processes in all) within 2 of each other, each of nodes 2 and
+# 3 given at least 2 jobs. 3/3/3 (loads 5 3 3) and 1/4/4 (3 4 4) both are.
+balanced() {
+    local l1=$(($1 + 2)) l2=$2 l3=$3 max min
+    max=$l1; min=$l1
+    for l in $l2 $l3; do [ "$l" -gt "$max" ] && max=$l; [ "$l" -lt "$min" ] && min=$l; done
+    [ "$2" -ge 2 ] && [ "$3" -ge 2 ] && [ $((max - min)) -le 2 ]
+}
 s=""
 for t in $(seq 1 30); do
     sleep 2
     s=$(spread /tmp/spin.pids)
-    set -- $s
-    if [ "$1" -ge 2 ] && [ "$1" -le 4 ] && [ "$2" -ge 2 ] && [ "$2" -le 4 ] && [ "$3" -ge 2 ] && [ "$3" -le 4 ]; then
-        break
-    fi
+    balanced $s && break
 done
-echo "# spread after $((t * 2)) s: $s" 
-check_match "9 jobs from node 1 spread to 3/3/3 (+-1) within 60 s" "^[234] [234] [234] $" "$s"
+echo "# spread after $((t * 2)) s: $s"
+check "9 jobs from node 1 spread over the 3 nodes within 60 s, the loads within 2 (jobs per node: $s)" balanced $s
 sleep 6
 check_eq "the loadlevel 0 jobs never moved" "2 1" "$(where /tmp/pinned.pids)"
 nm=$(on 1 'for p in $(cat /tmp/spin.pids); do cat /proc/$p/nmigs; done | sort -n | tail -1')
