@@ -16,7 +16,7 @@ for t in where migrate loadlevel runon cluster; do
 done
 
 # --- where and migrate, from home, from the node it runs on, from a third.
-on 1 "$M -m 4 -t 900 -q >/dev/null 2>&1 & echo \$! > /tmp/t1.pid"
+on 1 "$M -m 4 -t 6000 -q >/dev/null 2>&1 & echo \$! > /tmp/t1.pid"
 p=$(on 1 'cat /tmp/t1.pid')
 check_eq "where PID prints 'PID NODE'" "$p 1" "$(on 1 "where $p")"
 check_eq "migrate PID 2 succeeds quietly" "rc=0" "$(run 1 "migrate $p 2")"
