@@ -258,6 +258,9 @@ struct BodyRec {
     /// runs again there. Met again here, that move failed: the call runs
     /// here.
     exec_home: bool,
+    /// It exec'd here: it forks here (home cannot take it back: its
+    /// program is not its deputy's, and coming home fails, EINVAL).
+    execd: bool,
 }
 
 /// Exits of bodies (pid, home, deputy id, status), for the home nodes

@@ -140,5 +140,8 @@ impl TaskEvents for Migrator {
 
     fn exec(&self, tgid: u32, comm: &[u8]) {
         self.table.exec(tgid, comm);
+        if let Some(b) = self.bodies.lock().iter_mut().find(|b| b.pid == tgid) {
+            b.execd = true;
+        }
     }
 }

@@ -515,6 +515,7 @@ impl Migrator {
                                 sig_answer: 0,
                                 job_told: 0,
                                 exec_home: false,
+                                execd: false,
                             },
                             GFP_ATOMIC,
                         )?;

@@ -85,6 +85,13 @@ impl Migrator {
         if b.retiring || !b.running {
             return None;
         }
+        // One that forks here (locked here, or running a program it
+        // exec'd here) makes its pipes here: its children here use them
+        // (through a home pipe they would wait on one deputy, busy with
+        // the parent's read).
+        if sf::makes_pair(nr) && (b.execd || self.table.entry(pid).lock) {
+            return None;
+        }
         // A wait for children it forked here is this node's; one for the
         // children it left at home (their parent there is its deputy) or
         // for none is home's (ECHILD there, as here).
@@ -513,8 +520,9 @@ impl Migrator {
             }
             return None;
         }
-        if self.table.entry(pid).lock {
-            // Pinned where it runs (`lock`): it forks here.
+        if self.table.entry(pid).lock || b.execd {
+            // Pinned where it runs (`lock`), or running a program it
+            // exec'd here (runon's): it forks here.
             return None;
         }
         self.call_at_home(pid, b.home, "it forks: it goes home to fork there")

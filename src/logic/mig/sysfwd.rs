@@ -436,6 +436,13 @@ pub fn makes_process(nr: u32, flags: Option<u64>) -> bool {
     }
 }
 
+/// Whether call `nr` makes a pipe or a socket pair: made at home for a
+/// process that forks at home (its children there use it), here for one
+/// that forks here.
+pub fn makes_pair(nr: u32) -> bool {
+    matches!(nr, 22 | 53 | 293)
+}
+
 /// sendto(2)'s number.
 pub const NR_SENDTO: u32 = 44;
 /// recvfrom(2)'s number.
