@@ -54,19 +54,11 @@ impl Migrator {
     /// [`sm::SysHook::enter`] for every call but execve.
     fn enter_call(&self, nr: u32, args: &[u64; 6]) -> Option<i64> {
         if nr == sf::NR_MMAP {
-            let (h, p, hfd, d) = sm::fd_proxy(sf::mmap_fd(args)?)?;
-            let b = self.body(p)?;
-            if p != sm::current_tgid() || h != b.home || d != b.deputy || !b.running {
-                return None;
-            }
+            let (h, p, hfd, d) = self.own_proxy(sf::mmap_fd(args)?)?;
             return Some(self.mmap_proxy(h, p, d, hfd, args));
         }
         if nr == sf::NR_SENDMSG || nr == sf::NR_RECVMSG {
-            let (h, p, hfd, d) = sm::fd_proxy(args[0] as i32)?;
-            let b = self.body(p)?;
-            if p != sm::current_tgid() || h != b.home || d != b.deputy || !b.running {
-                return None;
-            }
+            let (h, p, hfd, d) = self.own_proxy(args[0] as i32)?;
             return Some(match self.msg_call(nr, args, h, p, d, hfd) {
                 Ok(v) => v,
                 Err(e) => e,
@@ -89,7 +81,7 @@ impl Migrator {
         // exec'd here) makes its pipes here: its children here use them
         // (through a home pipe they would wait on one deputy, busy with
         // the parent's read).
-        if sf::makes_pair(nr) && (b.execd || self.table.entry(pid).lock) {
+        if sf::makes_pair(nr) && self.forks_here(pid, &b) {
             return None;
         }
         // A wait for children it forked here is this node's; one for the
@@ -451,17 +443,7 @@ impl Migrator {
     /// as it would there.
     fn exec(self: &Arc<Self>, args: &[u64; 6]) -> Option<i64> {
         let pid = sm::current_tgid();
-        let b = self.body(pid)?;
-        if b.retiring || !b.running {
-            return None;
-        }
-        if b.exec_home {
-            // Sent home and still here: that move failed.
-            if let Some(x) = self.bodies.lock().iter_mut().find(|x| x.pid == pid) {
-                x.exec_home = false;
-            }
-            return None;
-        }
+        let b = self.may_go_home(pid)?;
         let mut path = KVec::new();
         if path.resize(sf::PATH_MAX as usize, 0u8, GFP_KERNEL).is_err() {
             return Some(Errno::ENOMEM.to_result());
@@ -509,23 +491,48 @@ impl Migrator {
             return None;
         }
         let pid = sm::current_tgid();
+        let b = self.may_go_home(pid)?;
+        if self.forks_here(pid, &b) {
+            return None;
+        }
+        self.call_at_home(pid, b.home, "it forks: it goes home to fork there")
+    }
+
+    /// The calling process `pid`, moved here, running, when a call of its
+    /// may send it home ([`Self::call_at_home`]); `None` when the call
+    /// runs here: it is not running as a moved process, or it was sent
+    /// home for a call and is still here (that move failed: the call it
+    /// is making again runs here).
+    fn may_go_home(&self, pid: u32) -> Option<super::BodyRec> {
         let b = self.body(pid)?;
         if b.retiring || !b.running {
             return None;
         }
         if b.exec_home {
-            // Sent home and still here: that move failed.
             if let Some(x) = self.bodies.lock().iter_mut().find(|x| x.pid == pid) {
                 x.exec_home = false;
             }
             return None;
         }
-        if self.table.entry(pid).lock || b.execd {
-            // Pinned where it runs (`lock`), or running a program it
-            // exec'd here (runon's): it forks here.
+        Some(b)
+    }
+
+    /// Whether moved process `pid` (`b`) forks where it runs, rather than
+    /// going home to: pinned there (`lock`), or running a program it
+    /// exec'd there (runon's).
+    fn forks_here(&self, pid: u32, b: &super::BodyRec) -> bool {
+        b.execd || self.table.entry(pid).lock
+    }
+
+    /// Descriptor `fd` when it is a proxy of the calling process's own
+    /// deputy and the process runs here: (home, pid, fd at home, deputy).
+    fn own_proxy(&self, fd: i32) -> Option<(u8, u32, i32, u64)> {
+        let (h, p, hfd, d) = sm::fd_proxy(fd)?;
+        let b = self.body(p)?;
+        if p != sm::current_tgid() || h != b.home || d != b.deputy || !b.running {
             return None;
         }
-        self.call_at_home(pid, b.home, "it forks: it goes home to fork there")
+        Some((h, p, hfd, d))
     }
 
     /// Sends process `pid` (running here, the caller) home to make the
