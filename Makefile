@@ -31,7 +31,7 @@ TOOLS_TARGET := x86_64-unknown-linux-gnu
 STATIC_BIN := $(REPO)/target/$(TOOLS_TARGET)/release
 
 .PHONY: all deps kernel spec spec-check module tools progs initramfs rootfs guest host-test fuzz lint clippy fmt-check faults \
-	rust-analyzer qemu-test test test-debug demo bench soak clean zdtm zdtm-build zdtm-sample
+	rust-analyzer qemu-test test test-debug demo bench criu soak clean zdtm zdtm-build zdtm-sample
 
 all: guest
 
@@ -185,8 +185,13 @@ test-debug: deps
 demo: deps guest
 	@$(REPO)/qemu-test/demo
 
-bench: deps guest
-	@$(REPO)/qemu-test/bench
+# CRIU 4.1.1, built from source for the guests (qemu-test/criu/build.sh
+# says why not Debian's): `make bench` moves the same program with it.
+criu: deps
+	@$(REPO)/qemu-test/criu/build.sh >/dev/null
+
+bench: deps guest criu
+	@VPROC_CRIU=$$($(REPO)/qemu-test/criu/build.sh) $(REPO)/qemu-test/bench
 
 # The chaos soak (issue 14): random moves, cuts, kills of processes and of
 # nodes for SOAK_S seconds on its own cluster, an invariant checker counting
