@@ -41,7 +41,9 @@ pub(crate) use mm::{
     clocks, current_exec_id, hash_area, map, peek, read_pages, unmap, vmas, wipe_mm, write_mem, Mm,
     Task, VmaInfo,
 };
-pub(crate) use proxy::{fd_io, fd_ioctl, user_read, user_write, ProxyFile, ProxyIo, ProxyReg};
+pub(crate) use proxy::{
+    fd_io, fd_ioctl, fd_read_into, user_read, user_write, ProxyFile, ProxyIo, ProxyReg,
+};
 pub(crate) use regs::{capture_regs, restore_regs};
 pub(crate) use signal::{
     deputy_job, deputy_job_of, deputy_signals, dequeue_signal, fatal_pending, has_child, job_state,

@@ -180,7 +180,10 @@ struct Deputy {
 struct IoReply {
     seq: u32,
     value: i64,
-    data: KVec<u8>,
+    data: KVVec<u8>,
+    /// When it was kept (`now_ns`): a read's data (up to READ_MAX) is let
+    /// go once no repeat can come any more (see `REPLY_KEEP_NS`).
+    at_ns: u64,
 }
 
 /// An exit of a moved process that home has not acknowledged yet.
@@ -371,6 +374,38 @@ pub(crate) struct Migrator {
 }
 
 /// Writes a message header plus `body` into a new payload.
+/// The data bytes of a response's frames (parts and the last, see
+/// `respond`), checked against what any answer may carry.
+fn resp_total(frames: &[KVec<u8>]) -> Result<usize> {
+    let mut total = 0usize;
+    for f in frames.iter() {
+        let mut r = Reader::new(f);
+        let h = mig::read_header(&mut r).map_err(|_| EPROTO)?;
+        if h.kind != Kind::Resp {
+            return Err(EPROTO);
+        }
+        total += mig::read_resp(&mut r).map_err(|_| EPROTO)?.1.len();
+    }
+    if frames.is_empty() || total > mig::READ_MAX + mig::RESP_CHUNK {
+        return Err(EPROTO);
+    }
+    Ok(total)
+}
+
+/// Gives each frame's data to `sink`, in order; returns the last frame's
+/// value (the answer's).
+fn resp_each(frames: &[KVec<u8>], sink: &mut dyn FnMut(&[u8]) -> Result) -> Result<i64> {
+    let mut v = 0;
+    for f in frames.iter() {
+        let mut r = Reader::new(f);
+        mig::read_header(&mut r).map_err(|_| EPROTO)?;
+        let (value, data) = mig::read_resp(&mut r).map_err(|_| EPROTO)?;
+        sink(data)?;
+        v = value;
+    }
+    Ok(v)
+}
+
 fn payload(
     req: u64,
     kind: Kind,
@@ -560,38 +595,51 @@ impl Migrator {
             |id| payload(id, kind, pid, extra, body),
             on_signal,
         )?;
-        // One frame, or parts and the last (see `respond`): the last's
-        // value, every frame's data in order (up to 2 MiB for a read: a
+        // Every frame's data in order (up to READ_MAX for a read: a
         // vmalloc'd buffer, sized once).
-        let resp = |f: &[u8]| -> Result<(i64, usize)> {
-            let mut r = Reader::new(f);
-            let h = mig::read_header(&mut r).map_err(|_| EPROTO)?;
-            if h.kind != Kind::Resp {
-                return Err(EPROTO);
-            }
-            let (value, data) = mig::read_resp(&mut r).map_err(|_| EPROTO)?;
-            Ok((value, data.len()))
-        };
-        let mut total = 0usize;
-        for f in frames.iter() {
-            total += resp(f)?.1;
-        }
-        if total > mig::READ_MAX + mig::RESP_CHUNK {
-            return Err(EPROTO);
-        }
+        let total = resp_total(&frames)?;
         let mut d = KVVec::with_capacity(total, GFP_KERNEL)?;
-        let mut v = 0;
-        for f in frames.iter() {
-            let mut r = Reader::new(f);
-            mig::read_header(&mut r).map_err(|_| EPROTO)?;
-            let (value, data) = mig::read_resp(&mut r).map_err(|_| EPROTO)?;
-            d.extend_from_slice(data, GFP_KERNEL)?;
-            v = value;
-        }
-        if frames.is_empty() {
-            return Err(EPROTO);
-        }
+        let v = resp_each(&frames, &mut |data| {
+            Ok(d.extend_from_slice(data, GFP_KERNEL)?)
+        })?;
         Ok((v, d))
+    }
+
+    /// [`request_notify`](Self::request_notify) whose answer's data goes
+    /// straight into `out` (a proxied read's room: no buffer between);
+    /// returns the value and how many bytes it wrote (EIO as the value when
+    /// more came than `out` holds).
+    #[allow(clippy::too_many_arguments)]
+    fn request_notify_into(
+        &self,
+        to: u8,
+        kind: Kind,
+        pid: u32,
+        timeout_ms: u32,
+        extra: usize,
+        body: impl FnOnce(&mut Writer<'_>) -> core::result::Result<(), WireError>,
+        on_signal: &dyn Fn(),
+        out: &mut [u8],
+    ) -> Result<(i64, usize)> {
+        let frames = self.transport.request_notify(
+            to,
+            MsgType::Mig,
+            timeout_ms,
+            |id| payload(id, kind, pid, extra, body),
+            on_signal,
+        )?;
+        // More than asked: the answer is wrong (not a lost link: no repeat).
+        if resp_total(&frames)? > out.len() {
+            return Ok((Errno::EIO.to_result(), 0));
+        }
+        let mut n = 0usize;
+        let v = resp_each(&frames, &mut |data| {
+            let end = n + data.len();
+            out.get_mut(n..end).ok_or(EPROTO)?.copy_from_slice(data);
+            n = end;
+            Ok(())
+        })?;
+        Ok((v, n))
     }
 
     /// Sleeps up to `ms` on the state's condition (the lock released), and

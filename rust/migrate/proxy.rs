@@ -98,6 +98,34 @@ pub(crate) fn fd_io(fd: i32, op: u32, buf: &mut [u8], whence: u32, arg: i64) -> 
     unsafe { shim::vproc_shim_fd_io(fd, op as c_int, buf.as_mut_ptr().cast(), len, arg) }
 }
 
+/// A read of `len` bytes on the calling task's fd `fd` (a deputy serving
+/// its process; `arg` as for [`fd_io`]) into `buf`'s spare room, not
+/// zeroed first: `buf` holds what was read. Returns as [`fd_io`].
+pub(crate) fn fd_read_into(fd: i32, buf: &mut KVVec<u8>, len: usize, arg: i64) -> i64 {
+    buf.clear();
+    if buf.reserve(len, GFP_KERNEL).is_err() {
+        return -i64::from(ENOMEM.to_errno().abs());
+    }
+    let room = buf.spare_capacity_mut();
+    let len = len.min(room.len());
+    // SAFETY: `room` is valid for `len` writable bytes; the shim writes at
+    // most `len` and returns how many.
+    let r = unsafe {
+        shim::vproc_shim_fd_io(
+            fd,
+            shim::VPROC_IO_READ as c_int,
+            room.as_mut_ptr().cast(),
+            len,
+            arg,
+        )
+    };
+    if r > 0 {
+        // SAFETY: the read initialized the first `r` (<= `len`) bytes.
+        unsafe { buf.inc_len((r as usize).min(len)) };
+    }
+    r
+}
+
 /// Runs terminal ioctl `cmd` on the calling task's fd `fd` (a deputy
 /// serving its process): `input` in, `output` filled, or the argument
 /// `value` (`by_value`).

@@ -32,6 +32,9 @@ const SIGNAL_TIMEOUT_MS: u32 = 2000;
 /// SIGCONT: once forwarded, the deputy reports its process continued.
 pub(super) const SIGCONT: u32 = 18;
 
+/// How long a deputy keeps the data of its last reply for a repeat: twice
+/// the time a body goes on repeating a request (proxy.rs's IO_RETRY_NS).
+const REPLY_KEEP_NS: u64 = 60_000_000_000;
 impl Migrator {
     pub(super) fn make_deputy(&self, pid: u32, at: u8, nmigs: u32, id: u64) -> Result {
         let mut s = self.state.lock();
@@ -161,6 +164,19 @@ impl Migrator {
                 Work::Io(msg) => self.serve_io(pid, at, msg, true),
                 Work::Idle => {
                     let mut s = self.state.lock();
+                    // The body repeats a request for at most IO_RETRY_NS:
+                    // after REPLY_KEEP_NS no repeat can come, and a kept
+                    // read's data (up to READ_MAX) is let go; its value
+                    // stays (a repeat after all would get EIO, not the
+                    // read done twice).
+                    let now = now_ns();
+                    if let Some(d) = s.deputies.iter_mut().find(|d| d.pid == pid) {
+                        if let Some(r) = d.last_io.as_mut() {
+                            if !r.data.is_empty() && now.saturating_sub(r.at_ns) > REPLY_KEEP_NS {
+                                r.data = KVVec::new();
+                            }
+                        }
+                    }
                     let pending = s.deputies.iter().find(|d| d.pid == pid).is_some_and(|d| {
                         d.exit.is_some() || d.home_mig.is_some() || !d.ios.is_empty()
                     });
@@ -376,33 +392,49 @@ impl Migrator {
         }
     }
 
-    /// The reply kept for a repeat of request `seq` of process `pid`.
-    fn replay(&self, pid: u32, seq: u32) -> Option<(i64, KVec<u8>)> {
+    /// The reply kept for a repeat of request `seq` of process `pid` (a
+    /// copy, vmalloc'd: a read's answer may be READ_MAX bytes).
+    fn replay(&self, pid: u32, seq: u32) -> Option<(i64, KVVec<u8>)> {
         if seq == 0 {
             return None;
         }
         let s = self.state.lock();
         let d = s.deputies.iter().find(|d| d.pid == pid)?;
         let r = d.last_io.as_ref().filter(|r| r.seq == seq)?;
-        let mut data = KVec::new();
+        let mut data = KVVec::new();
         data.extend_from_slice(&r.data, GFP_KERNEL).ok()?;
         Some((r.value, data))
     }
 
-    /// Keeps the reply to request `seq` of process `pid` (for a repeat).
-    fn keep_reply(&self, pid: u32, seq: u32, value: i64, data: &[u8]) {
+    /// Keeps the reply to request `seq` of process `pid` (for a repeat):
+    /// `data` itself, not a copy.
+    fn keep_reply(&self, pid: u32, seq: u32, value: i64, data: KVVec<u8>) {
         if seq == 0 {
             return;
         }
-        let mut copy = KVec::new();
-        let ok = copy.extend_from_slice(data, GFP_KERNEL).is_ok();
+        let at_ns = now_ns();
         let mut s = self.state.lock();
         if let Some(d) = s.deputies.iter_mut().find(|d| d.pid == pid) {
-            d.last_io = ok.then_some(IoReply {
+            d.last_io = Some(IoReply {
                 seq,
                 value,
-                data: copy,
+                data,
+                at_ns,
             });
+        }
+    }
+
+    /// [`keep_reply`](Self::keep_reply) of a small answer, copied (no reply
+    /// is kept when that fails: a repeat then does the call again).
+    fn keep_reply_copy(&self, pid: u32, seq: u32, value: i64, data: &[u8]) {
+        let mut copy = KVVec::new();
+        if copy.extend_from_slice(data, GFP_KERNEL).is_ok() {
+            self.keep_reply(pid, seq, value, copy);
+        } else {
+            let mut s = self.state.lock();
+            if let Some(d) = s.deputies.iter_mut().find(|d| d.pid == pid) {
+                d.last_io = None;
+            }
         }
     }
 
@@ -436,7 +468,7 @@ impl Migrator {
             if forward {
                 self.forward_signals(pid, at);
             }
-            self.keep_reply(pid, io.seq, ret, &data);
+            self.keep_reply_copy(pid, io.seq, ret, &data);
             self.respond(msg.from, msg.req, pid, ret, &data);
             return;
         }
@@ -455,36 +487,39 @@ impl Migrator {
             }
             let n = mig::ioctl_shape(io.len).map_or(0, |s| s.output as usize);
             let data: &[u8] = if ret >= 0 { &out[..n.min(64)] } else { &[] };
-            self.keep_reply(pid, io.seq, ret, data);
+            self.keep_reply_copy(pid, io.seq, ret, data);
             self.respond(msg.from, msg.req, pid, ret, data);
             return;
         }
-        // A read's room (up to READ_MAX: kvmalloc'd), or a write's bytes
-        // (no copy that could panic).
+        // A read goes into room of its own (up to READ_MAX: kvmalloc'd,
+        // not zeroed first); a write's bytes are copied (no copy that
+        // could panic).
         let mut buf = KVVec::new();
-        let filled = match io.op {
-            io_op::READ => buf.resize(io.len as usize, 0, GFP_KERNEL),
-            io_op::WRITE => buf.extend_from_slice(io.data, GFP_KERNEL),
-            _ => Ok(()),
+        let ret = if io.op == io_op::READ {
+            sm::fd_read_into(io.fd, &mut buf, io.len as usize, io.arg)
+        } else {
+            if io.op == io_op::WRITE && buf.extend_from_slice(io.data, GFP_KERNEL).is_err() {
+                self.set_serving(pid, None);
+                self.respond(msg.from, msg.req, pid, Errno::ENOMEM.to_result(), &[]);
+                return;
+            }
+            sm::fd_io(io.fd, io.op, &mut buf, io.len, io.arg)
         };
-        if filled.is_err() {
-            self.set_serving(pid, None);
-            self.respond(msg.from, msg.req, pid, Errno::ENOMEM.to_result(), &[]);
-            return;
-        }
-        let ret = sm::fd_io(io.fd, io.op, &mut buf, io.len, io.arg);
         self.set_serving(pid, None);
         // A signal that interrupted it reaches the process first.
         if forward {
             self.forward_signals(pid, at);
         }
-        let data: &[u8] = if io.op == io_op::READ && ret > 0 {
-            &buf[..(ret as usize).min(buf.len())]
+        // What was read is the answer, kept as it is for a repeat (the
+        // answer goes first: a repeat is served by this same loop, after
+        // this returns); nothing else is.
+        if io.op == io_op::READ && ret > 0 {
+            buf.truncate((ret as usize).min(buf.len()));
         } else {
-            &[]
-        };
-        self.keep_reply(pid, io.seq, ret, data);
-        self.respond(msg.from, msg.req, pid, ret, data);
+            buf.clear();
+        }
+        self.respond(msg.from, msg.req, pid, ret, &buf);
+        self.keep_reply(pid, io.seq, ret, buf);
     }
 
     /// A `Moved` from the node a process of this node left: where it runs now.

@@ -76,6 +76,52 @@ impl Migrator {
         io: &Io<'_>,
         timeout_ms: u32,
     ) -> core::result::Result<(i64, KVVec<u8>), i64> {
+        self.proxy_retry(home, pid, io, &mut |intr| {
+            self.request_notify(
+                home,
+                Kind::Io,
+                pid,
+                timeout_ms,
+                36 + io.data.len(),
+                |w| mig::write_io(w, io),
+                intr,
+            )
+        })
+    }
+
+    /// [`proxy_request`](Self::proxy_request) of a read: what home read
+    /// goes straight into `out`; returns the value and the bytes written.
+    pub(super) fn proxy_read_into(
+        &self,
+        home: u8,
+        pid: u32,
+        io: &Io<'_>,
+        timeout_ms: u32,
+        out: &mut [u8],
+    ) -> core::result::Result<(i64, usize), i64> {
+        self.proxy_retry(home, pid, io, &mut |intr| {
+            self.request_notify_into(
+                home,
+                Kind::Io,
+                pid,
+                timeout_ms,
+                36 + io.data.len(),
+                |w| mig::write_io(w, io),
+                intr,
+                out,
+            )
+        })
+    }
+
+    /// The repeats of [`proxy_request`](Self::proxy_request): `ask(intr)`
+    /// makes one request, calling `intr` if a signal comes meanwhile.
+    fn proxy_retry<T>(
+        &self,
+        home: u8,
+        pid: u32,
+        io: &Io<'_>,
+        ask: &mut dyn FnMut(&dyn Fn()) -> Result<T>,
+    ) -> core::result::Result<T, i64> {
         let start = now_ns();
         // A signal here interrupts the call at home as it would a local
         // one (a read of an empty pipe or a terminal, a lock, a FIFO's
@@ -95,16 +141,7 @@ impl Migrator {
             let _ = self.send(home, Kind::Io, pid, 36, |w| mig::write_io(w, &intr));
         };
         loop {
-            let r = self.request_notify(
-                home,
-                Kind::Io,
-                pid,
-                timeout_ms,
-                36 + io.data.len(),
-                |w| mig::write_io(w, io),
-                &interrupt,
-            );
-            match r {
+            match ask(&interrupt) {
                 Ok(x) => return Ok(x),
                 Err(e) if e == EINTR => return Err(Errno::EINTR.to_result()),
                 Err(_) => {
@@ -235,30 +272,6 @@ impl sm::ProxyIo for Migrator {
         if op == io_op::IOCTL {
             return self.proxy_ioctl(&f, whence, arg);
         }
-        let (len, data): (u32, &[u8]) = match op {
-            io_op::READ => (buf.len().min(mig::READ_MAX) as u32, &[]),
-            io_op::WRITE => (
-                buf.len().min(mig::IO_MAX) as u32,
-                &buf[..buf.len().min(mig::IO_MAX)],
-            ),
-            io_op::LSEEK => (whence, &[]),
-            // Answered like the others: close(2) returns once home closed
-            // the file, so what closing does there has happened, as it
-            // would have here: a terminal's hang-up and its SIGHUP (which
-            // the deputy forwards before it answers) reach the process
-            // before close() returns; a lock on the file is released.
-            io_op::POLL | io_op::CLOSE => (0, &[]),
-            _ => return Errno::EINVAL.to_result(),
-        };
-        let io = Io {
-            deputy,
-            seq: self.next_io_seq(pid),
-            fd: home_fd,
-            op,
-            len,
-            arg,
-            data,
-        };
         // A read of a terminal may wait for a person: no time limit. A
         // poll asks without waiting: quickly, or the file is in error.
         let timeout = match op {
@@ -266,16 +279,54 @@ impl sm::ProxyIo for Migrator {
             io_op::POLL => 5_000,
             _ => 60_000,
         };
-        let (v, d) = match self.proxy_request(home, pid, &io, timeout) {
-            Ok(x) => x,
-            Err(e) => return e,
-        };
-        if op == io_op::READ && v > 0 {
-            if v as usize != d.len() || d.len() > buf.len() {
-                return Errno::EIO.to_result();
+        let seq = self.next_io_seq(pid);
+        let v = if op == io_op::READ {
+            // Its answer goes straight into the caller's room.
+            let len = buf.len().min(mig::READ_MAX);
+            let io = Io {
+                deputy,
+                seq,
+                fd: home_fd,
+                op,
+                len: len as u32,
+                arg,
+                data: &[],
+            };
+            match self.proxy_read_into(home, pid, &io, timeout, &mut buf[..len]) {
+                Ok((v, n)) if v > 0 && v as usize != n => return Errno::EIO.to_result(),
+                Ok((v, _)) => v,
+                Err(e) => return e,
             }
-            buf[..d.len()].copy_from_slice(&d);
-        }
+        } else {
+            let (len, data): (u32, &[u8]) = match op {
+                io_op::WRITE => (
+                    buf.len().min(mig::IO_MAX) as u32,
+                    &buf[..buf.len().min(mig::IO_MAX)],
+                ),
+                io_op::LSEEK => (whence, &[]),
+                // Answered like the others: close(2) returns once home
+                // closed the file, so what closing does there has happened,
+                // as it would have here: a terminal's hang-up and its SIGHUP
+                // (which the deputy forwards before it answers) reach the
+                // process before close() returns; a lock on the file is
+                // released.
+                io_op::POLL | io_op::CLOSE => (0, &[]),
+                _ => return Errno::EINVAL.to_result(),
+            };
+            let io = Io {
+                deputy,
+                seq,
+                fd: home_fd,
+                op,
+                len,
+                arg,
+                data,
+            };
+            match self.proxy_request(home, pid, &io, timeout) {
+                Ok((v, _)) => v,
+                Err(e) => return e,
+            }
+        };
         if v == Errno::ERESTARTSYS.to_result() && !sm::signal_pending() {
             return Errno::EINTR.to_result();
         }
