@@ -94,6 +94,40 @@ pub(crate) fn self_test() -> Result {
     }
 }
 
+/// Issue 18's crypto figures: each authenticated construction the kernel
+/// offers, over `frames` frames of the transport's size (64 KiB), in MB/s;
+/// `emit(name, Ok(mb_s))`, or `Err(errno)` when this kernel lacks it.
+pub(crate) fn bench(
+    frames: u32,
+    emit: &mut dyn FnMut(&str, core::result::Result<u64, i32>),
+) -> Result {
+    const LEN: usize = 64 * 1024;
+    // Room for an AEAD's tag after the frame; kmalloc'ed (a scatterlist).
+    let mut buf = KVec::new();
+    buf.resize(LEN + 16, 0x5a, GFP_KERNEL)?;
+    for which in 0..shim::VPROC_CRYPTO_N {
+        let mut name: *const u8 = core::ptr::null();
+        // SAFETY: `buf` holds LEN + 16 writable bytes of kmalloc'ed memory;
+        // `name` is written with a pointer to a static C string.
+        let ns = unsafe {
+            shim::vproc_shim_crypto_bench(which, buf.as_mut_ptr(), LEN, frames, &mut name)
+        };
+        let name = if name.is_null() {
+            "?"
+        } else {
+            // SAFETY: the shim's names are static NUL-terminated strings.
+            unsafe { CStr::from_char_ptr(name) }.to_str().unwrap_or("?")
+        };
+        let r = if ns < 0 {
+            Err(i32::try_from(ns).unwrap_or(-22))
+        } else {
+            Ok((u64::from(frames) * LEN as u64 * 1000) / (ns as u64).max(1))
+        };
+        emit(name, r);
+    }
+    Ok(())
+}
+
 /// Fills `buf` with random bytes.
 pub(crate) fn random(buf: &mut [u8]) {
     // SAFETY: `buf` is valid for `buf.len()` writable bytes.

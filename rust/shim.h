@@ -300,6 +300,18 @@ void vproc_shim_hmac_sha256(const unsigned char *key,
 			    const unsigned char *const *parts,
 			    const size_t *lens, unsigned int n,
 			    unsigned char *out);
+/*
+ * Issue 18's crypto figures: @iters authentications of @buf[@len] (the
+ * transport's frame size) with construction @which (0..VPROC_CRYPTO_N-1),
+ * under a fixed 32-byte key prepared once where the construction allows;
+ * returns the ns taken, or a negative errno (-ENOENT: not in this kernel).
+ * @buf must be kmalloc'ed with 16 bytes of room after @len (an AEAD's tag).
+ * Its name into @name.
+ */
+#define VPROC_CRYPTO_N 7
+long long vproc_shim_crypto_bench(unsigned int which, unsigned char *buf,
+				  size_t len, unsigned int iters,
+				  const char **name);
 /* get_random_bytes(). */
 void vproc_shim_random(void *buf, size_t len);
 /* Monotonic time in ns (ktime_get_ns). */

@@ -23,8 +23,10 @@
 //!     key                        write the cluster key (never readable)
 //!     add, remove                add "N@A.B.C.D:PORT" / remove "N" a peer
 //!     heartbeat_ms, timeout_ms   membership tunables
-//!     bench                      write "N BYTES": stream to node N; read
-//!                                the result of the last run
+//!     bench                      write "N BYTES": stream to node N; or
+//!                                "crypto": the MACs and AEADs this kernel
+//!                                offers at the frame size; read the result
+//!                                of the last run
 //!     leave                      write 1: hand back what depends on this
 //!                                node (before rmmod); reads 1 while leaving
 //! ```
@@ -412,7 +414,7 @@ impl ProcFileOps for BalanceTunable {
 struct Bench {
     t: Arc<Transport>,
     #[pin]
-    last: Mutex<FmtBuf<160>>,
+    last: Mutex<FmtBuf<1024>>,
 }
 
 impl ProcFileOps for Bench {
@@ -426,9 +428,21 @@ impl ProcFileOps for Bench {
     fn write(&self, buf: &[u8]) -> Result {
         admin_only()?;
         let s = core::str::from_utf8(buf).map_err(|_| EINVAL)?;
+        if s.trim() == "crypto" {
+            // The MACs and AEADs this kernel offers, at the frame size.
+            let mut out = FmtBuf::<1024>::new();
+            crate::sys::crypto::bench(64, &mut |name, r| {
+                let _ = match r {
+                    Ok(mb) => writeln!(out, "crypto {} MB/s {}", mb, name),
+                    Err(e) => writeln!(out, "crypto - error {} {}", e, name),
+                };
+            })?;
+            *self.last.lock() = out;
+            return Ok(());
+        }
         let mut it = s.split_whitespace();
         let (Some(node), Some(bytes), None) = (it.next(), it.next(), it.next()) else {
-            pr_info!("admin/bench: write \"NODE BYTES\"\n");
+            pr_info!("admin/bench: write \"NODE BYTES\" or \"crypto\"\n");
             return Err(EINVAL);
         };
         let node = parse_num("admin/bench", node.as_bytes(), 1, u64::from(MAX_NODE))? as u8;
@@ -451,7 +465,7 @@ impl ProcFileOps for Bench {
             );
             return Err(EIO);
         }
-        let mut out = FmtBuf::<160>::new();
+        let mut out = FmtBuf::<1024>::new();
         let _ = writeln!(
             out,
             "node {} bytes {} ns {} rtt_ns {}",
