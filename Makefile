@@ -190,8 +190,15 @@ demo: deps guest
 criu: deps
 	@$(REPO)/qemu-test/criu/build.sh >/dev/null
 
+# NODES=N (4..63): what grows with the cluster's size instead, on N small
+# guests (qemu-test/bench-scale).
+NODES ?= 3
 bench: deps guest criu
+ifeq ($(NODES),3)
 	@VPROC_CRIU=$$($(REPO)/qemu-test/criu/build.sh) $(REPO)/qemu-test/bench
+else
+	@NODES=$(NODES) $(REPO)/qemu-test/bench-scale
+endif
 
 # The chaos soak (issue 14): random moves, cuts, kills of processes and of
 # nodes for SOAK_S seconds on its own cluster, an invariant checker counting
