@@ -35,6 +35,7 @@ pub(super) const SIGCONT: u32 = 18;
 /// How long a deputy keeps the data of its last reply for a repeat: twice
 /// the time a body goes on repeating a request (proxy.rs's IO_RETRY_NS).
 const REPLY_KEEP_NS: u64 = 60_000_000_000;
+
 impl Migrator {
     pub(super) fn make_deputy(&self, pid: u32, at: u8, nmigs: u32, id: u64) -> Result {
         let mut s = self.state.lock();
