@@ -406,6 +406,34 @@ fn resp_each(frames: &[KVec<u8>], sink: &mut dyn FnMut(&[u8]) -> Result) -> Resu
     Ok(v)
 }
 
+/// An answer's value and every frame's data in order (up to READ_MAX for
+/// a read: a vmalloc'd buffer, sized once).
+fn resp_join(frames: &[KVec<u8>]) -> Result<(i64, KVVec<u8>)> {
+    let mut d = KVVec::with_capacity(resp_total(frames)?, GFP_KERNEL)?;
+    let v = resp_each(frames, &mut |data| {
+        Ok(d.extend_from_slice(data, GFP_KERNEL)?)
+    })?;
+    Ok((v, d))
+}
+
+/// An answer's value, its data written straight into `out` (a proxied
+/// read's room: no buffer between), and how many bytes that was; EIO as
+/// the value when more came than `out` holds.
+fn resp_into(frames: &[KVec<u8>], out: &mut [u8]) -> Result<(i64, usize)> {
+    // More than asked: the answer is wrong (not a lost link: no repeat).
+    if resp_total(frames)? > out.len() {
+        return Ok((Errno::EIO.to_result(), 0));
+    }
+    let mut n = 0usize;
+    let v = resp_each(frames, &mut |data| {
+        let end = n + data.len();
+        out.get_mut(n..end).ok_or(EPROTO)?.copy_from_slice(data);
+        n = end;
+        Ok(())
+    })?;
+    Ok((v, n))
+}
+
 fn payload(
     req: u64,
     kind: Kind,
@@ -588,29 +616,14 @@ impl Migrator {
         body: impl FnOnce(&mut Writer<'_>) -> core::result::Result<(), WireError>,
         on_signal: &dyn Fn(),
     ) -> Result<(i64, KVVec<u8>)> {
-        let frames = self.transport.request_notify(
-            to,
-            MsgType::Mig,
-            timeout_ms,
-            |id| payload(id, kind, pid, extra, body),
-            on_signal,
-        )?;
-        // Every frame's data in order (up to READ_MAX for a read: a
-        // vmalloc'd buffer, sized once).
-        let total = resp_total(&frames)?;
-        let mut d = KVVec::with_capacity(total, GFP_KERNEL)?;
-        let v = resp_each(&frames, &mut |data| {
-            Ok(d.extend_from_slice(data, GFP_KERNEL)?)
-        })?;
-        Ok((v, d))
+        let frames = self.request_frames(to, kind, pid, timeout_ms, extra, body, on_signal)?;
+        resp_join(&frames)
     }
 
-    /// [`request_notify`](Self::request_notify) whose answer's data goes
-    /// straight into `out` (a proxied read's room: no buffer between);
-    /// returns the value and how many bytes it wrote (EIO as the value when
-    /// more came than `out` holds).
+    /// [`request_notify`](Self::request_notify)'s request: the answer's
+    /// frames as they came (see `respond`).
     #[allow(clippy::too_many_arguments)]
-    fn request_notify_into(
+    fn request_frames(
         &self,
         to: u8,
         kind: Kind,
@@ -619,27 +632,14 @@ impl Migrator {
         extra: usize,
         body: impl FnOnce(&mut Writer<'_>) -> core::result::Result<(), WireError>,
         on_signal: &dyn Fn(),
-        out: &mut [u8],
-    ) -> Result<(i64, usize)> {
-        let frames = self.transport.request_notify(
+    ) -> Result<KVec<KVec<u8>>> {
+        self.transport.request_notify(
             to,
             MsgType::Mig,
             timeout_ms,
             |id| payload(id, kind, pid, extra, body),
             on_signal,
-        )?;
-        // More than asked: the answer is wrong (not a lost link: no repeat).
-        if resp_total(&frames)? > out.len() {
-            return Ok((Errno::EIO.to_result(), 0));
-        }
-        let mut n = 0usize;
-        let v = resp_each(&frames, &mut |data| {
-            let end = n + data.len();
-            out.get_mut(n..end).ok_or(EPROTO)?.copy_from_slice(data);
-            n = end;
-            Ok(())
-        })?;
-        Ok((v, n))
+        )
     }
 
     /// Sleeps up to `ms` on the state's condition (the lock released), and

@@ -76,17 +76,7 @@ impl Migrator {
         io: &Io<'_>,
         timeout_ms: u32,
     ) -> core::result::Result<(i64, KVVec<u8>), i64> {
-        self.proxy_retry(home, pid, io, &mut |intr| {
-            self.request_notify(
-                home,
-                Kind::Io,
-                pid,
-                timeout_ms,
-                36 + io.data.len(),
-                |w| mig::write_io(w, io),
-                intr,
-            )
-        })
+        self.proxy_retry(home, pid, io, timeout_ms, &mut |f| super::resp_join(f))
     }
 
     /// [`proxy_request`](Self::proxy_request) of a read: what home read
@@ -99,28 +89,19 @@ impl Migrator {
         timeout_ms: u32,
         out: &mut [u8],
     ) -> core::result::Result<(i64, usize), i64> {
-        self.proxy_retry(home, pid, io, &mut |intr| {
-            self.request_notify_into(
-                home,
-                Kind::Io,
-                pid,
-                timeout_ms,
-                36 + io.data.len(),
-                |w| mig::write_io(w, io),
-                intr,
-                out,
-            )
-        })
+        self.proxy_retry(home, pid, io, timeout_ms, &mut |f| super::resp_into(f, out))
     }
 
-    /// The repeats of [`proxy_request`](Self::proxy_request): `ask(intr)`
-    /// makes one request, calling `intr` if a signal comes meanwhile.
+    /// The request and repeats of [`proxy_request`](Self::proxy_request):
+    /// `answer` reads the answer's frames (an answer it cannot read is
+    /// asked again, as a lost one is).
     fn proxy_retry<T>(
         &self,
         home: u8,
         pid: u32,
         io: &Io<'_>,
-        ask: &mut dyn FnMut(&dyn Fn()) -> Result<T>,
+        timeout_ms: u32,
+        answer: &mut dyn FnMut(&[KVec<u8>]) -> Result<T>,
     ) -> core::result::Result<T, i64> {
         let start = now_ns();
         // A signal here interrupts the call at home as it would a local
@@ -141,7 +122,18 @@ impl Migrator {
             let _ = self.send(home, Kind::Io, pid, 36, |w| mig::write_io(w, &intr));
         };
         loop {
-            match ask(&interrupt) {
+            let r = self
+                .request_frames(
+                    home,
+                    Kind::Io,
+                    pid,
+                    timeout_ms,
+                    36 + io.data.len(),
+                    |w| mig::write_io(w, io),
+                    &interrupt,
+                )
+                .and_then(|f| answer(&f));
+            match r {
                 Ok(x) => return Ok(x),
                 Err(e) if e == EINTR => return Err(Errno::EINTR.to_result()),
                 Err(_) => {
