@@ -140,3 +140,5 @@ check_match "... and report it" '^node 3 bytes 4194304 ns [0-9]+ rtt_ns [0-9]+$'
 check_fails "bench to a node that is not up fails" on 1 'echo "9 100" > /proc/cluster/admin/bench'
 check_fails "bench with one number fails" on 1 'echo "3" > /proc/cluster/admin/bench'
 check_match "... and is logged" 'admin/bench: write "NODE BYTES"' "$(on 1 'dmesg | tail -3')"
+check "admin/bench times the kernel's MACs and AEADs" on 1 'echo crypto > /proc/cluster/admin/bench'
+check_match "... HMAC-SHA256 as the transport does it among them" '^crypto [0-9]+ MB/s hmac-sha256 \(key each frame' "$(on 1 'cat /proc/cluster/admin/bench')"
