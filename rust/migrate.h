@@ -63,6 +63,13 @@ static inline bool vma_special(struct vm_area_struct *vma)
  * (task.c). */
 int vproc_cgroup_path(struct task_struct *t, char *buf, size_t len);
 
+/* Per-task parts of a task image, applied to current (task.c): its
+ * credentials (counted against its user), rseq registration, robust
+ * list and clear_child_tid. */
+int vproc_mig_set_creds(const struct vproc_mig_task *in);
+int vproc_mig_set_rseq(const struct vproc_mig_task *in);
+int vproc_mig_set_thread_words(const struct vproc_mig_task *in);
+
 /* Supplementary groups @gids[0..@n) (a peer's: -EINVAL if one is no gid
  * here), sorted, as set_groups() takes them (task.c). */
 struct group_info *vproc_groups(const unsigned int *gids, unsigned int n);

@@ -31,6 +31,8 @@ mod signal;
 mod sysfwd;
 #[path = "migrate/task.rs"]
 mod task;
+#[path = "migrate/threads.rs"]
+mod threads;
 #[path = "migrate/twork.rs"]
 mod twork;
 
@@ -54,6 +56,7 @@ pub(crate) use sysfwd::{
     sys_call, user_path, SysBuf, SysHook, SysReg,
 };
 pub(crate) use task::{refusal, timers_clear, Boost, TaskImage, TASK_LEN};
+pub(crate) use threads::{block_signals, current_tid, dequeue_private};
 pub(crate) use twork::{current_tgid, in_vdso, module_refs, spawn, task_work, TaskWork};
 
 // The constants C and Rust share: `rust/shim.h` defines them for the C side

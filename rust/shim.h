@@ -418,6 +418,13 @@ struct vproc_mig_task {
 	/* POSIX timers (timer_create()): recreated with their ids. */
 	unsigned int nptimers;
 	struct vproc_mig_ptimer ptimer[VPROC_MIG_PTIMERS];
+	/* Per thread (issue 17): its robust futex list (set_robust_list(2),
+	 * len 0: none) and the TID word cleared at its exit
+	 * (set_tid_address(2), CLONE_CHILD_CLEARTID), which pthread_join()
+	 * waits on. */
+	unsigned long long robust_list, robust_len, clear_child_tid;
+	/* Its TID (a thread's image; the process's own is its PID). */
+	unsigned int tid, pad_tid;
 };
 /* What decides whether current can move (logic::mig_policy::refusal
  * decides). Read in its own context. */
@@ -431,6 +438,9 @@ struct vproc_mig_task_facts {
 	unsigned int tracer;		/* it ptraces another task */
 	unsigned int init_namespaces;	/* all of the node's initial ones */
 	unsigned int seccomp_mode;	/* 0: disabled */
+	/* Its threads' credentials are not all the same (a thread that
+	 * changed its own with a raw setuid(2)). */
+	unsigned int creds_differ;
 };
 void vproc_shim_mig_task_facts(struct vproc_mig_task_facts *out);
 int vproc_shim_mig_get_task(struct vproc_mig_task *out);
@@ -544,6 +554,25 @@ struct task_struct;
  * never the one acted on.
  */
 struct task_struct *vproc_shim_task_get(int pid);
+/* A reference on thread @tid's task (any thread: PIDTYPE_PID), or NULL. */
+struct task_struct *vproc_shim_thread_get(int tid);
+/* The TIDs of @t's threads but its leader into @tids (ascending), at most
+ * @max: their count, or -E2BIG. Read under RCU: a thread made or ended
+ * meanwhile may be in or out (a freeze compares it again). */
+int vproc_shim_thread_tids(struct task_struct *t, unsigned int *tids,
+			   unsigned int max);
+/* The calling thread's TID. */
+int vproc_shim_current_tid(void);
+/* A thread deputy blocks every signal: the process's go to the leader's
+ * deputy (which forwards them), a signal sent to this TID waits here for
+ * the thread coming home. */
+void vproc_shim_block_signals(void);
+/* Applies a thread's image (captured by vproc_shim_mig_get_task in the
+ * thread) to the calling thread of an arriving process: credentials,
+ * signal mask, alternate stack, nice, name, rseq, robust list and
+ * clear_child_tid. What the process shares (memory, handlers, limits,
+ * timers) is the leader's, applied by vproc_shim_mig_set_task. */
+int vproc_shim_mig_set_thread(const struct vproc_mig_task *in);
 void vproc_shim_task_put(struct task_struct *t);
 /* Whether @t is stopped (job control or a tracer): 1 or 0. */
 int vproc_shim_task_stopped(struct task_struct *t);
@@ -605,6 +634,10 @@ int vproc_shim_mig_write(unsigned long addr, const void *buf, size_t len);
 #define VPROC_SIGINFO_LEN 48
 /* Takes one pending signal of current into @info; its number or 0. */
 int vproc_shim_mig_dequeue_signal(void *info);
+/* The same, of the calling thread's own pending signals only (sent to it
+ * by TID), not its process's: a thread of a moving process takes its own
+ * along, the leader the process's. */
+int vproc_shim_mig_dequeue_private(void *info);
 /* Queues @info (from dequeue) to current again. */
 int vproc_shim_mig_queue_signal(const void *info);
 /* Sends @sig to local @pid as the kernel, with si_code @code and the

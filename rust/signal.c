@@ -26,6 +26,23 @@ int vproc_shim_mig_dequeue_signal(void *info)
 	return sig > 0 ? sig : 0;
 }
 
+int vproc_shim_mig_dequeue_private(void *info)
+{
+	enum pid_type type;
+	sigset_t mask;
+	int sig;
+
+	spin_lock_irq(&current->sighand->siglock);
+	/* dequeue_signal() takes what @mask does not hold: only the numbers
+	 * pending for this thread (its own queue is searched first, and one
+	 * is found there whenever the set is not empty). */
+	mask = current->pending.signal;
+	signotset(&mask);
+	sig = dequeue_signal(&mask, info, &type);
+	spin_unlock_irq(&current->sighand->siglock);
+	return sig > 0 ? sig : 0;
+}
+
 int vproc_shim_mig_queue_signal(const void *info)
 {
 	kernel_siginfo_t i;
@@ -288,7 +305,8 @@ void vproc_shim_mig_deputy_signals(void)
 
 int vproc_shim_deputy_kick(int pid)
 {
-	struct task_struct *t = vproc_shim_task_get(pid);
+	/* A process's deputy, or one of its thread deputies (by TID). */
+	struct task_struct *t = vproc_shim_thread_get(pid);
 
 	if (!t)
 		return -ESRCH;

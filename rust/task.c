@@ -88,15 +88,66 @@ static int vproc_lsm_label(char *buf, size_t len)
 	return 0;
 }
 
+/* Whether two credentials are the same as a move carries them. */
+static bool vproc_creds_same(const struct cred *a, const struct cred *b)
+{
+	int i;
+
+	if (a == b)
+		return true;
+	if (!uid_eq(a->uid, b->uid) || !uid_eq(a->euid, b->euid) ||
+	    !uid_eq(a->suid, b->suid) || !uid_eq(a->fsuid, b->fsuid) ||
+	    !gid_eq(a->gid, b->gid) || !gid_eq(a->egid, b->egid) ||
+	    !gid_eq(a->sgid, b->sgid) || !gid_eq(a->fsgid, b->fsgid) ||
+	    a->cap_inheritable.val != b->cap_inheritable.val ||
+	    a->cap_permitted.val != b->cap_permitted.val ||
+	    a->cap_effective.val != b->cap_effective.val ||
+	    a->cap_bset.val != b->cap_bset.val ||
+	    a->cap_ambient.val != b->cap_ambient.val ||
+	    a->securebits != b->securebits ||
+	    a->group_info->ngroups != b->group_info->ngroups)
+		return false;
+	for (i = 0; i < a->group_info->ngroups; i++)
+		if (!gid_eq(a->group_info->gid[i], b->group_info->gid[i]))
+			return false;
+	return true;
+}
+
 void vproc_shim_mig_task_facts(struct vproc_mig_task_facts *o)
 {
 	struct task_struct *t = current;
 
 	memset(o, 0, sizeof(*o));
-	o->exiting = !!(t->flags & PF_EXITING);
+	o->exiting = !!(t->flags & PF_EXITING) ||
+		     (t->signal->flags & SIGNAL_GROUP_EXIT);
 	o->threads = get_nr_threads(t);
 	o->ptraced = !!t->ptrace;
 	o->vfork = !!t->vfork_done;
+	/* What any thread has counts for the process. */
+	{
+		const struct cred *c = current_cred();
+		struct task_struct *p;
+
+		rcu_read_lock();
+		for_each_thread(t, p) {
+			const struct cred *pc = __task_cred(p);
+
+			if (p == t)
+				continue;
+			o->ptraced |= !!p->ptrace;
+			o->vfork |= !!p->vfork_done;
+			o->children |= !list_empty(&p->children);
+			o->tracer |= !list_empty(&p->ptraced);
+#ifdef CONFIG_SECCOMP
+			o->seccomp_mode |= READ_ONCE(p->seccomp.mode);
+#endif
+			o->exiting |= !!(p->flags & PF_EXITING);
+			if (!vproc_creds_same(c, pc) ||
+			    task_no_new_privs(p) != task_no_new_privs(t))
+				o->creds_differ = 1;
+		}
+		rcu_read_unlock();
+	}
 	o->has_mm = !!t->mm;
 	o->mm_users = t->mm ? atomic_read(&t->mm->mm_users) : 0;
 	{
@@ -107,11 +158,11 @@ void vproc_shim_mig_task_facts(struct vproc_mig_task_facts *o)
 			o->posix_timers++;
 		spin_unlock_irq(&t->sighand->siglock);
 	}
-	o->children = !list_empty(&t->children);
-	o->tracer = !list_empty(&t->ptraced);
+	o->children |= !list_empty(&t->children);
+	o->tracer |= !list_empty(&t->ptraced);
 	o->init_namespaces = vproc_init_namespaces(t);
 #ifdef CONFIG_SECCOMP
-	o->seccomp_mode = READ_ONCE(t->seccomp.mode);
+	o->seccomp_mode |= READ_ONCE(t->seccomp.mode);
 #endif
 }
 
@@ -711,6 +762,12 @@ int vproc_shim_mig_get_task(struct vproc_mig_task *o)
 	o->ss_sp = current->sas_ss_sp;
 	o->ss_size = current->sas_ss_size;
 	o->ss_flags = current->sas_ss_flags;
+#ifdef CONFIG_FUTEX
+	o->robust_list = (unsigned long)current->futex.robust_list;
+	o->robust_len = o->robust_list ? sizeof(struct robust_list_head) : 0;
+#endif
+	o->clear_child_tid = (unsigned long)current->clear_child_tid;
+	o->tid = task_pid_nr(current);
 
 	o->no_new_privs = task_no_new_privs(current);
 	o->dumpable = task_exec_state_get_dumpable(current);
@@ -784,7 +841,7 @@ struct group_info *vproc_groups(const unsigned int *gids, unsigned int n)
 	return gi;
 }
 
-static int set_creds(const struct vproc_mig_task *in)
+int vproc_mig_set_creds(const struct vproc_mig_task *in)
 {
 	struct group_info *gi;
 	struct cred *new;
@@ -885,7 +942,7 @@ static int set_creds(const struct vproc_mig_task *in)
  * starts without one (its glibc is told not to register), a deputy coming
  * home has its own at the same address.
  */
-static int set_rseq(const struct vproc_mig_task *in)
+int vproc_mig_set_rseq(const struct vproc_mig_task *in)
 {
 #ifdef CONFIG_RSEQ
 	struct rseq __user *r = (struct rseq __user *)(unsigned long)in->rseq_ptr;
@@ -948,6 +1005,26 @@ static bool user_range_ok(unsigned long long a, unsigned long long b)
 	return a <= b && b <= TASK_SIZE;
 }
 
+/*
+ * The robust futex list and the TID word cleared at exit, as
+ * set_robust_list(2) and set_tid_address(2) set them: without them a
+ * thread's pthread_join() would wait for ever, and a lock held by a
+ * thread that dies would never be released to the others.
+ */
+int vproc_mig_set_thread_words(const struct vproc_mig_task *in)
+{
+	if (in->clear_child_tid >= TASK_SIZE || in->robust_list >= TASK_SIZE)
+		return -EINVAL;
+#ifdef CONFIG_FUTEX
+	if (in->robust_list && in->robust_len != sizeof(struct robust_list_head))
+		return -EINVAL;
+	current->futex.robust_list =
+		(struct robust_list_head __user *)(unsigned long)in->robust_list;
+#endif
+	current->clear_child_tid = (int __user *)(unsigned long)in->clear_child_tid;
+	return 0;
+}
+
 int vproc_shim_mig_set_task(const struct vproc_mig_task *in)
 {
 	struct mm_struct *mm = current->mm;
@@ -977,7 +1054,7 @@ int vproc_shim_mig_set_task(const struct vproc_mig_task *in)
 	err = check_confinement(in);
 	if (err)
 		return err;
-	err = set_creds(in);
+	err = vproc_mig_set_creds(in);
 	if (err)
 		return err;
 
@@ -1082,7 +1159,10 @@ int vproc_shim_mig_set_task(const struct vproc_mig_task *in)
 	err = vproc_membarrier_set(in->membarrier);
 	if (err)
 		return err;
-	return set_rseq(in);
+	err = vproc_mig_set_thread_words(in);
+	if (err)
+		return err;
+	return vproc_mig_set_rseq(in);
 }
 
 int vproc_shim_nice(void)

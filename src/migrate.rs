@@ -49,6 +49,7 @@ mod reporter;
 mod restore;
 mod source;
 mod sysfwd;
+mod threads;
 
 pub(crate) use reporter::{Controller, Reporter};
 pub(crate) use source::Asker;
@@ -135,6 +136,8 @@ struct Incoming {
     last_ns: u64,
     /// The process's deputy's id (from Begin).
     deputy: u64,
+    /// Its threads but the leader (from Begin): the restorer makes them.
+    tids: KVec<u32>,
 }
 
 impl Incoming {
@@ -146,13 +149,88 @@ impl Incoming {
     }
 }
 
+/// The proxied calls one deputy task serves (a process's deputy, or
+/// one of its thread deputies).
+struct IoSlot {
+    ios: KVec<Msg>,
+    /// The reply to the last call it served (a repeat of it after a lost
+    /// reply gets this, and is not done twice).
+    last_io: Option<IoReply>,
+    /// It is inside a call (which may block: a terminal read waits for a
+    /// person), its request's sequence number (0: one that is not
+    /// repeated). Its end interrupts it; so does a signal that reaches
+    /// the process meanwhile (`io_op::INTR`).
+    serving: Option<u32>,
+}
+
+impl IoSlot {
+    const fn new() -> Self {
+        Self {
+            ios: KVec::new(),
+            last_io: None,
+            serving: None,
+        }
+    }
+}
+
+/// A thread of a process of this node that runs elsewhere now: its task
+/// here keeps the TID and serves the calls that thread makes at home, so
+/// that one thread's call that waits (a read of a pipe) never holds up
+/// another's (src/migrate/threads.rs).
+struct ThreadDeputy {
+    tid: u32,
+    /// Its process (the PID of the process's deputy).
+    pid: u32,
+    /// The process's deputy's id.
+    id: u64,
+    io: IoSlot,
+    /// The process ended, or its deputy did: this task ends.
+    end: bool,
+}
+
+/// A thread in a move (src/migrate/threads.rs): at the source, stopped
+/// with its image taken, waiting for the outcome; at the destination,
+/// its task (made by the restorer, or a thread deputy coming home) and
+/// the image it is to become.
+struct ThreadSlot {
+    mig: u64,
+    tid: u32,
+    /// Its `Thread` body (mig::write_thread).
+    img: Option<KVec<u8>>,
+    phase: ThreadPhase,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum ThreadPhase {
+    /// Source: stopped, its image taken (or its capture failed).
+    Parked,
+    CaptureFailed(i32),
+    /// Source: the outcome: run on here, be the thread's deputy here, or
+    /// end (the process runs elsewhere, and this is not its home).
+    Resume,
+    BeDeputy,
+    End,
+    /// Destination: its image came, its task has not attached yet.
+    Unattached,
+    /// Destination: its task waits for its image.
+    Attached,
+    /// Destination: the image is there to be applied, applied, or
+    /// could not be (an errno).
+    Apply,
+    Applied,
+    ApplyFailed(i32),
+    /// Destination: Go came: it runs; or the move failed: it ends.
+    Run,
+    Abort,
+}
+
 /// A process of this node that runs elsewhere now.
 struct Deputy {
     pid: u32,
     /// Its id (random): requests of proxies of another deputy of the same
     /// PID, an earlier or a later one, get EBADF.
     id: u64,
-    ios: KVec<Msg>,
+    io: IoSlot,
     exit: Option<i32>,
     /// A migration bringing the process back home.
     home_mig: Option<u64>,
@@ -162,14 +240,6 @@ struct Deputy {
     sigs: KVec<mig::Signal>,
     /// The last signal number given.
     next_sig: u32,
-    /// The reply to the process's last file operation (a repeat of it
-    /// after a lost reply gets this, and is not done twice).
-    last_io: Option<IoReply>,
-    /// It is inside a file operation for the process (which may block:
-    /// a terminal read waits for a person), its request's sequence
-    /// number (0: one that is not repeated). Its end interrupts it; so
-    /// does a signal that reaches the process meanwhile (`io_op::INTR`).
-    serving: Option<u32>,
     /// Killed at home: the number of the SIGKILL the reporter delivers.
     killing: Option<u32>,
     /// That SIGKILL was acknowledged where the process runs.
@@ -224,6 +294,24 @@ struct State {
     exits: KVec<PendingExit>,
     /// Migrations started here lately (bounded).
     started: KVec<Started>,
+    /// Threads of processes in a move (bounded by the moves' threads).
+    tslots: KVec<ThreadSlot>,
+    /// Thread deputies.
+    tdeps: KVec<ThreadDeputy>,
+}
+
+impl State {
+    /// The calls served by deputy task `key` (a process's PID or a
+    /// thread deputy's TID).
+    fn io_slot(&mut self, key: u32) -> Option<&mut IoSlot> {
+        if let Some(d) = self.deputies.iter_mut().find(|d| d.pid == key) {
+            return Some(&mut d.io);
+        }
+        self.tdeps
+            .iter_mut()
+            .find(|t| t.tid == key)
+            .map(|t| &mut t.io)
+    }
 }
 
 /// A migrated process running here (not at home).
@@ -338,6 +426,10 @@ pub(crate) struct CustodyStats<'a> {
     pub(crate) moved: usize,
     /// Migrations started here remembered.
     pub(crate) started: usize,
+    /// Thread deputies here.
+    pub(crate) thread_deputies: usize,
+    /// Threads in a move here (stopped, or arriving).
+    pub(crate) threads_moving: usize,
 }
 
 /// The migration layer of one node.
@@ -500,6 +592,8 @@ impl Migrator {
                     busy: KVec::new(),
                     exits: KVec::new(),
                     started: KVec::new(),
+                    tslots: KVec::new(),
+                    tdeps: KVec::new(),
                 }, "Migrator::state"),
                 cv <- new_condvar!("Migrator::cv"),
                 bodies <- new_spinlock!(KVec::new(), "Migrator::bodies"),
@@ -532,6 +626,8 @@ impl Migrator {
             exits_pending: s.exits.len() + pending,
             moved,
             started: s.started.len(),
+            thread_deputies: s.tdeps.len(),
+            threads_moving: s.tslots.len(),
         }
     }
 
@@ -686,7 +782,7 @@ impl Migrator {
         let h = *h;
         match h.kind {
             Kind::Begin => self.on_begin(from, h.req, h.pid, body),
-            Kind::Data | Kind::Layout | Kind::Commit | Kind::Go | Kind::Abort => {
+            Kind::Data | Kind::Layout | Kind::Commit | Kind::Thread | Kind::Go | Kind::Abort => {
                 self.queue(from, &h, body)
             }
             Kind::Moved => self.on_moved(Inbound { from, h: &h, body }),

@@ -276,8 +276,8 @@ impl VprocTable {
         if node == self.me && self.away(t.tgid).is_none() {
             return Ok(None);
         }
-        if t.threads > 1 {
-            pr_info_ratelimited!("goto: pid {} is multi-threaded: not movable yet\n", t.tgid);
+        if t.threads > crate::logic::mig::MAX_THREADS {
+            pr_info_ratelimited!("goto: pid {} has more than 64 threads\n", t.tgid);
             return Err(EOPNOTSUPP);
         }
         Ok(Some(node))

@@ -40,6 +40,7 @@ fn text<'a>(cwd: &'a [u8]) -> BeginText<'a> {
     BeginText {
         cwd,
         cgroup: b"/user.slice/job",
+        tids: &[],
     }
 }
 
@@ -191,6 +192,7 @@ fn begin_round_trip() {
         let t = BeginText {
             cwd: b"/",
             cgroup: cg,
+            tids: &[],
         };
         assert!(write_begin(&mut w, &b, &t, &mut vmas.iter().copied(), 2).is_err());
         assert!(check_begin(&b, &t).is_err(), "{:?}", cg);
@@ -205,6 +207,127 @@ fn begin_round_trip() {
         ..b
     };
     assert!(write_begin(&mut w, &many, &text(b"/"), &mut vmas.iter().copied(), 2).is_err());
+}
+
+fn tid_bytes(tids: &[u32]) -> Vec<u8> {
+    tids.iter().flat_map(|t| t.to_le_bytes()).collect()
+}
+
+#[test]
+fn begin_carries_the_threads() {
+    let b = Begin {
+        mig: 5,
+        home: 2,
+        loadlevel: false,
+        lock: false,
+        auto: false,
+        load_after: 0,
+        nmigs: 1,
+        vdso_lo: 0x7fff0000,
+        vdso: 0x7fff6000,
+        deputy: 9,
+        ident: ident(),
+        mono_ns: 1,
+        boot_ns: 2,
+    };
+    let tids = tid_bytes(&[131073, 131075, 196610]);
+    let t = BeginText {
+        cwd: b"/",
+        cgroup: b"/",
+        tids: &tids,
+    };
+    let mut buf = vec![0u8; 1000];
+    let n = {
+        let mut w = Writer::new(&mut buf);
+        write_begin(&mut w, &b, &t, &mut core::iter::empty(), 0).unwrap();
+        w.len()
+    };
+    let (b2, t2, nv) = read_begin(&mut Reader::new(&buf[..n])).unwrap();
+    assert_eq!((b2, nv), (b, 0));
+    assert_eq!(
+        begin_tids(&t2).collect::<Vec<_>>(),
+        vec![131073, 131075, 196610]
+    );
+    // Not ascending (or twice), 0, past PID_MAX_LIMIT, or 64 of them
+    // (with the leader, more than MAX_THREADS): refused.
+    let many: Vec<u32> = (1..=MAX_THREADS).map(|i| 65536 + i).collect();
+    for bad in [
+        tid_bytes(&[131075, 131073]),
+        tid_bytes(&[131073, 131073]),
+        tid_bytes(&[0]),
+        tid_bytes(&[PID_LIMIT]),
+        tid_bytes(&many),
+        vec![1, 2, 3],
+    ] {
+        let t = BeginText {
+            cwd: b"/",
+            cgroup: b"/",
+            tids: &bad,
+        };
+        assert!(check_begin(&b, &t).is_err());
+        let mut w = Writer::new(&mut buf);
+        assert!(write_begin(&mut w, &b, &t, &mut core::iter::empty(), 0).is_err());
+    }
+    // A peer's count past the bound is refused before anything is read.
+    let n = {
+        let mut w = Writer::new(&mut buf);
+        write_begin(&mut w, &b, &t, &mut core::iter::empty(), 0).unwrap();
+        w.len()
+    };
+    let at = n - 4 - 12 - 1; // count, then 3 TIDs, then the area count
+    assert_eq!(buf[at], 3);
+    buf[at] = 64;
+    assert!(read_begin(&mut Reader::new(&buf[..n])).is_err());
+}
+
+#[test]
+fn thread_round_trip_and_bad_input() {
+    let gregs = [7u8; GREGS_LEN];
+    let xstate = [1u8; 832];
+    let sigs = [2u8; SIGINFO_LEN * 2];
+    let task = [3u8; 100];
+    let t = ThreadImg {
+        mig: 11,
+        tid: 131077,
+        gregs: &gregs,
+        xkind: 1,
+        xstate: &xstate,
+        sigs: &sigs,
+        task: &task,
+    };
+    let mut buf = vec![0u8; 4096];
+    let n = {
+        let mut w = Writer::new(&mut buf);
+        write_thread(&mut w, &t).unwrap();
+        w.len()
+    };
+    assert_eq!(read_thread(&mut Reader::new(&buf[..n])).unwrap(), t);
+    // Every truncation fails cleanly.
+    for k in 0..n {
+        assert!(read_thread(&mut Reader::new(&buf[..k])).is_err());
+    }
+    // Trailing bytes, a bad kind, a TID out of range.
+    assert!(read_thread(&mut Reader::new(&buf[..n + 1])).is_err());
+    let mut bad = buf.clone();
+    bad[12 + GREGS_LEN] = 3;
+    assert!(read_thread(&mut Reader::new(&bad[..n])).is_err());
+    let mut bad = buf.clone();
+    bad[8..12].copy_from_slice(&PID_LIMIT.to_le_bytes());
+    assert!(read_thread(&mut Reader::new(&bad[..n])).is_err());
+    for bad in [
+        ThreadImg { tid: 0, ..t },
+        ThreadImg {
+            gregs: &gregs[1..],
+            ..t
+        },
+        ThreadImg {
+            sigs: &sigs[1..],
+            ..t
+        },
+    ] {
+        let mut w = Writer::new(&mut buf);
+        assert!(write_thread(&mut w, &bad).is_err());
+    }
 }
 
 #[test]
@@ -731,7 +854,7 @@ fn control_round_trip_and_bad_fields() {
     // Kind 13 is Control; 14 is nothing.
     assert_eq!(Kind::try_from(13).unwrap(), Kind::Control);
     assert_eq!(Kind::try_from(14).unwrap(), Kind::Check);
-    assert!(Kind::try_from(15).is_err());
+    assert!(Kind::try_from(16).is_err());
 }
 
 #[test]

@@ -372,11 +372,40 @@ fn a_plain_process_may_move() {
 }
 
 #[test]
+fn threads_may_move_but_not_a_shared_memory() {
+    // Four threads share one mm: four users, none of them another process.
+    let t = TaskFacts {
+        threads: 4,
+        mm_users: 4,
+        ..movable()
+    };
+    assert_eq!(refusal(&t), None);
+    let t = TaskFacts {
+        threads: 64,
+        mm_users: 64,
+        ..movable()
+    };
+    assert_eq!(refusal(&t), None);
+    // One user more than threads: a vfork parent or a CLONE_VM child.
+    let t = TaskFacts {
+        threads: 4,
+        mm_users: 5,
+        ..movable()
+    };
+    assert_eq!(refusal(&t), Some(Refusal::SharedMm));
+}
+
+#[test]
 fn every_refusal_and_its_text() {
     let m = movable();
     let cases = [
         (TaskFacts { exiting: true, ..m }, Refusal::Exiting, "exiting"),
-        (TaskFacts { threads: 2, ..m }, Refusal::Threads, "multi-threaded"),
+        (TaskFacts { threads: 65, mm_users: 65, ..m }, Refusal::Threads, "has more than 64 threads"),
+        (
+            TaskFacts { threads: 4, mm_users: 4, creds_differ: true, ..m },
+            Refusal::ThreadCreds,
+            "its threads have different credentials (a raw setuid() in one thread)",
+        ),
         (TaskFacts { ptraced: true, ..m }, Refusal::Ptraced, "being traced"),
         (TaskFacts { vfork: true, ..m }, Refusal::Vfork, "a vfork child"),
         (
@@ -470,7 +499,7 @@ fn refusals_come_in_order() {
     // Everything wrong at once: the first check wins, as it always did.
     let all = TaskFacts {
         exiting: true,
-        threads: 3,
+        threads: 65,
         ptraced: true,
         vfork: true,
         has_mm: false,
@@ -481,6 +510,7 @@ fn refusals_come_in_order() {
         tracer: true,
         init_namespaces: false,
         seccomp_mode: 2,
+        creds_differ: true,
     };
     assert_eq!(refusal(&all), Some(Refusal::Exiting));
     let t = TaskFacts {
@@ -489,6 +519,11 @@ fn refusals_come_in_order() {
     };
     assert_eq!(refusal(&t), Some(Refusal::Threads));
     let t = TaskFacts { threads: 1, ..t };
+    assert_eq!(refusal(&t), Some(Refusal::ThreadCreds));
+    let t = TaskFacts {
+        creds_differ: false,
+        ..t
+    };
     assert_eq!(refusal(&t), Some(Refusal::Ptraced));
     let t = TaskFacts {
         ptraced: false,

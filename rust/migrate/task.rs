@@ -44,6 +44,11 @@ impl TaskImage {
         Ok(t)
     }
 
+    /// The C struct.
+    pub(super) fn raw(&self) -> &shim::vproc_mig_task {
+        &self.0
+    }
+
     /// Records `nice` as the process's own (captured while a [`Boost`]
     /// ran it at another).
     pub(crate) fn set_nice(&mut self, nice: i32) {
@@ -81,7 +86,7 @@ impl TaskImage {
     }
 
     /// Whether it may be applied ([`policy::validate_task_image`]).
-    fn validate(&self) -> Result {
+    pub(super) fn validate(&self) -> Result {
         let t = &*self.0;
         let facts = ImageFacts {
             code: (t.start_code, t.end_code),
@@ -160,6 +165,7 @@ pub(crate) fn refusal(at_home: bool) -> Option<&'static str> {
         tracer: f.tracer != 0,
         init_namespaces: f.init_namespaces != 0,
         seccomp_mode: f.seccomp_mode,
+        creds_differ: f.creds_differ != 0,
     };
     policy::refusal(&facts).map(policy::Refusal::reason)
 }

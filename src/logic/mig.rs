@@ -14,6 +14,7 @@
 //! | Data   | source -> dest       | mig id, sequence, page runs                  |
 //! | Layout | source -> dest (req) | mig id, the areas when the process stopped   |
 //! | Commit | source -> dest (req) | mig id, checksum, registers, FPU, signals, fds, task image |
+//! | Thread | source -> dest (req) | mig id, TID, registers, FPU, its own signals, its task image |
 //! | Go     | source -> dest (req) | mig id: resume (answered: it runs / never will) |
 //! | Abort  | source -> dest       | mig id: give up, the source keeps running    |
 //! | Moved  | -> home              | the process now runs on `node`               |
@@ -53,14 +54,14 @@ pub mod sysfwd;
 // name every one (a test helper, a length), hence the allowance.
 #[allow(unused_imports)]
 pub use areas::{
-    check_begin, check_begin_body, read_area_count, read_begin, vma_flags, write_areas,
+    begin_tids, check_begin, check_begin_body, read_area_count, read_begin, vma_flags, write_areas,
     write_begin, Begin, BeginText, Ident, Vma, CAP_FS_MASK, CGROUP_MAX, CLOCK_MAX_NS, CWD_MAX,
     MAX_GROUPS,
 };
 #[allow(unused_imports)]
 pub use commit::{
-    read_commit, read_fd, read_signal, sig_flags, write_commit, write_fd, write_signal, Commit, Fd,
-    Signal, FD_LEN, SIGNAL_LEN, TASK_MAX,
+    read_commit, read_fd, read_signal, read_thread, sig_flags, write_commit, write_fd,
+    write_signal, write_thread, Commit, Fd, Signal, ThreadImg, FD_LEN, SIGNAL_LEN, TASK_MAX,
 };
 #[allow(unused_imports)]
 pub use control::{
@@ -105,6 +106,10 @@ pub const MAX_SIGS: u32 = 64;
 pub const MAX_FDS: u32 = 1024;
 /// Longest file path of a mapping.
 pub const PATH_MAX: usize = 255;
+/// Most threads of a process that moves (its leader included).
+pub const MAX_THREADS: u32 = 64;
+/// One past the highest PID (PID_MAX_LIMIT): TIDs are below.
+pub const PID_LIMIT: u32 = 4 * 1024 * 1024;
 
 /// What a message is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -140,6 +145,9 @@ pub enum Kind {
     /// Is this process (a PID and its deputy's id) still yours?
     /// (`logic::custody`.)
     Check = 14,
+    /// One thread of the process (registers, FPU, its own signals and
+    /// state), before `Commit`.
+    Thread = 15,
 }
 
 impl TryFrom<u8> for Kind {
@@ -160,6 +168,7 @@ impl TryFrom<u8> for Kind {
             12 => Kind::Layout,
             13 => Kind::Control,
             14 => Kind::Check,
+            15 => Kind::Thread,
             _ => return Err(WireError::BadField),
         })
     }

@@ -296,7 +296,11 @@ pub struct TaskFacts {
     pub init_namespaces: bool,
     /// Its seccomp mode (0: disabled).
     pub seccomp_mode: u32,
+    /// Its threads do not all have the same credentials.
+    pub creds_differ: bool,
 }
+
+pub use super::mig::MAX_THREADS;
 
 /// Most POSIX timers a process may have to move (`VPROC_MIG_PTIMERS`):
 /// each is made again on the destination with its id, clock, signal and
@@ -308,8 +312,10 @@ pub const MAX_POSIX_TIMERS: u32 = 32;
 pub enum Refusal {
     /// It is exiting.
     Exiting,
-    /// It has more than one thread.
+    /// It has more than [`MAX_THREADS`] threads.
     Threads,
+    /// Its threads' credentials differ.
+    ThreadCreds,
     /// It is being traced.
     Ptraced,
     /// It is a vfork child.
@@ -332,7 +338,8 @@ impl Refusal {
     /// The reason, as logged after "cannot move: ".
     pub fn reason(self) -> &'static str {
         match self {
-            Self::Threads => "multi-threaded",
+            Self::Threads => "has more than 64 threads",
+            Self::ThreadCreds => "its threads have different credentials (a raw setuid() in one thread)",
             Self::Ptraced => "being traced",
             Self::SharedMm => "shares its memory with another process",
             Self::Vfork => "a vfork child",
@@ -351,13 +358,17 @@ impl Refusal {
 pub fn refusal(t: &TaskFacts) -> Option<Refusal> {
     if t.exiting {
         Some(Refusal::Exiting)
-    } else if t.threads > 1 {
+    } else if t.threads > MAX_THREADS {
         Some(Refusal::Threads)
+    } else if t.creds_differ {
+        Some(Refusal::ThreadCreds)
     } else if t.ptraced {
         Some(Refusal::Ptraced)
     } else if t.vfork {
         Some(Refusal::Vfork)
-    } else if !t.has_mm || t.mm_users > 1 {
+    } else if !t.has_mm || t.mm_users > t.threads.max(1) {
+        // Its threads share it; anyone else (a vfork parent, a
+        // CLONE_VM child) is another process.
         Some(Refusal::SharedMm)
     } else if t.posix_timers > MAX_POSIX_TIMERS {
         Some(Refusal::Timers)

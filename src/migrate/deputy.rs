@@ -6,7 +6,7 @@
 //! with the process's exit code. Must not touch the destination's state.
 
 use super::{
-    Deputy, Inbound, IoReply, Migrator, Msg, WireResult, MAX_IOS, MAX_SIGS_PENDING, SIGKILL,
+    Deputy, Inbound, IoReply, Migrator, Msg, State, WireResult, MAX_IOS, MAX_SIGS_PENDING, SIGKILL,
 };
 use crate::events::EventKind;
 use crate::logic::custody::{self, Answer, Asker, DeputyAction, DeputyEvent};
@@ -43,14 +43,12 @@ impl Migrator {
             Deputy {
                 pid,
                 id,
-                ios: KVec::new(),
+                io: super::IoSlot::new(),
                 exit: None,
                 home_mig: None,
                 custody: custody::Deputy::new(at, now_ns()),
                 sigs: KVec::new(),
                 next_sig: 0,
-                last_io: None,
-                serving: None,
                 killing: None,
                 kill_delivered: false,
             },
@@ -84,6 +82,7 @@ impl Migrator {
                 // is never free while the process may still run.
                 self.kill_process(pid);
                 self.drop_deputy(pid);
+                self.end_thread_deputies(pid);
                 return None;
             }
             self.forward_signals(pid, at);
@@ -109,8 +108,8 @@ impl Migrator {
                             Work::Exit(c)
                         } else if let Some(m) = d.home_mig {
                             Work::Home(m)
-                        } else if !d.ios.is_empty() {
-                            match d.ios.remove(0) {
+                        } else if !d.io.ios.is_empty() {
+                            match d.io.ios.remove(0) {
                                 Ok(m) => Work::Io(m),
                                 Err(_) => Work::Idle,
                             }
@@ -128,6 +127,7 @@ impl Migrator {
             match work {
                 Work::Exit(code) => {
                     self.drop_deputy(pid);
+                    self.end_thread_deputies(pid);
                     return Some(code);
                 }
                 Work::Lost => {
@@ -143,6 +143,7 @@ impl Migrator {
                         format_args!("pid {} lost with node {}: ends as killed", pid, at),
                     );
                     self.drop_deputy(pid);
+                    self.end_thread_deputies(pid);
                     return Some(SIGKILL as i32);
                 }
                 Work::Check(n) => self.deputy_check(pid, n),
@@ -172,14 +173,14 @@ impl Migrator {
                     // read done twice).
                     let now = now_ns();
                     if let Some(d) = s.deputies.iter_mut().find(|d| d.pid == pid) {
-                        if let Some(r) = d.last_io.as_mut() {
+                        if let Some(r) = d.io.last_io.as_mut() {
                             if !r.data.is_empty() && now.saturating_sub(r.at_ns) > REPLY_KEEP_NS {
                                 r.data = KVVec::new();
                             }
                         }
                     }
                     let pending = s.deputies.iter().find(|d| d.pid == pid).is_some_and(|d| {
-                        d.exit.is_some() || d.home_mig.is_some() || !d.ios.is_empty()
+                        d.exit.is_some() || d.home_mig.is_some() || !d.io.ios.is_empty()
                     });
                     if !pending {
                         let _ = self
@@ -384,7 +385,7 @@ impl Migrator {
     /// `on_io` interrupts only while it serves).
     fn set_serving(&self, pid: u32, seq: Option<u32>) {
         let mut s = self.state.lock();
-        if let Some(d) = s.deputies.iter_mut().find(|d| d.pid == pid) {
+        if let Some(d) = s.io_slot(pid) {
             d.serving = seq;
         }
         drop(s);
@@ -399,8 +400,8 @@ impl Migrator {
         if seq == 0 {
             return None;
         }
-        let s = self.state.lock();
-        let d = s.deputies.iter().find(|d| d.pid == pid)?;
+        let mut s = self.state.lock();
+        let d = s.io_slot(pid)?;
         let r = d.last_io.as_ref().filter(|r| r.seq == seq)?;
         let mut data = KVVec::new();
         data.extend_from_slice(&r.data, GFP_KERNEL).ok()?;
@@ -415,7 +416,7 @@ impl Migrator {
         }
         let at_ns = now_ns();
         let mut s = self.state.lock();
-        if let Some(d) = s.deputies.iter_mut().find(|d| d.pid == pid) {
+        if let Some(d) = s.io_slot(pid) {
             d.last_io = Some(IoReply {
                 seq,
                 value,
@@ -433,7 +434,7 @@ impl Migrator {
             self.keep_reply(pid, seq, value, copy);
         } else {
             let mut s = self.state.lock();
-            if let Some(d) = s.deputies.iter_mut().find(|d| d.pid == pid) {
+            if let Some(d) = s.io_slot(pid) {
                 d.last_io = None;
             }
         }
@@ -556,9 +557,10 @@ impl Migrator {
         let mut blocked = false;
         if let Some(d) = s.deputies.iter_mut().find(|d| d.pid == h.pid && d.id == id) {
             d.exit = Some(code);
-            blocked = d.serving.is_some();
+            blocked = d.io.serving.is_some();
         }
         drop(s);
+        self.end_thread_deputies(h.pid);
         self.cv.notify_all();
         if blocked {
             // Blocked in a read for the process (a terminal waiting for a
@@ -617,7 +619,11 @@ impl Migrator {
         }
     }
 
-    /// An `Io` of a process of this node that runs elsewhere: queued for its deputy (only from the proxies of this deputy).
+    /// An `Io` of a process of this node that runs elsewhere: queued for
+    /// the deputy task that serves the calling thread (only from the
+    /// proxies of this deputy): a thread's own thread deputy (the header
+    /// names its TID), else the process's deputy (the leader, or a thread
+    /// made away from home).
     pub(super) fn on_io(&self, m: Inbound<'_>) -> WireResult {
         let Inbound { from, h, body } = m;
         let mut r = Reader::new(body);
@@ -626,15 +632,15 @@ impl Migrator {
             // A signal reached the process, whose request `arg` may block
             // here: interrupted as the signal would a local call (its
             // reply says what the call did). Not answered.
-            let s = self.state.lock();
-            let serving = self.table.away(h.pid) == Some(from)
-                && s.deputies.iter().any(|d| {
-                    d.pid == h.pid && d.id == io.deputy && d.serving == Some(io.arg as u32)
-                });
-            if serving {
-                // Under the lock: the deputy cannot end the call (and
-                // forget interruptions) meanwhile.
-                sm::kick(h.pid);
+            let mut s = self.state.lock();
+            if let Some((key, _)) = self.io_route(&s, from, h.pid, io.deputy) {
+                if s.io_slot(key)
+                    .is_some_and(|d| d.serving == Some(io.arg as u32))
+                {
+                    // Under the lock: the deputy cannot end the call (and
+                    // forget interruptions) meanwhile.
+                    sm::kick(key);
+                }
             }
             drop(s);
             return Ok(());
@@ -657,16 +663,12 @@ impl Migrator {
             return Ok(());
         }
         let mut copy = KVec::new();
+        let ok = copy.extend_from_slice(body, GFP_KERNEL).is_ok();
         let mut s = self.state.lock();
-        let ok = self.table.away(h.pid) == Some(from)
-            && copy.extend_from_slice(body, GFP_KERNEL).is_ok();
         // Only the proxies of this deputy: never another process's
         // files after the PID was reused.
-        let d = s
-            .deputies
-            .iter_mut()
-            .find(|d| d.pid == h.pid && d.id == io.deputy);
-        match (ok, d) {
+        let key = self.io_route(&s, from, h.pid, io.deputy).map(|(k, _)| k);
+        match (ok, key.and_then(|k| s.io_slot(k))) {
             (true, Some(d)) if d.ios.len() >= MAX_IOS => {
                 drop(s);
                 self.counters.ios_refused.inc();
@@ -686,6 +688,11 @@ impl Migrator {
                     return Ok(());
                 }
             }
+            (false, Some(_)) => {
+                drop(s);
+                self.respond(from, h.req, h.pid, Errno::ENOMEM.to_result(), &[]);
+                return Ok(());
+            }
             _ => {
                 drop(s);
                 self.respond(from, h.req, h.pid, Errno::EBADF.to_result(), &[]);
@@ -695,5 +702,27 @@ impl Migrator {
         drop(s);
         self.cv.notify_all();
         Ok(())
+    }
+
+    /// Which deputy task serves a call that thread `tid` of the process
+    /// whose deputy has id `id` made on node `from`: (its key, the
+    /// process's PID). A thread deputy of that TID, else the process's
+    /// deputy; `None` when neither is (or the process is not on `from`).
+    pub(super) fn io_route(&self, s: &State, from: u8, tid: u32, id: u64) -> Option<(u32, u32)> {
+        if let Some(t) = s
+            .tdeps
+            .iter()
+            .find(|t| t.tid == tid && t.id == id && !t.end)
+        {
+            return (self.table.away(t.pid) == Some(from)).then_some((t.tid, t.pid));
+        }
+        if let Some(d) = s.deputies.iter().find(|d| d.pid == tid && d.id == id) {
+            return (self.table.away(d.pid) == Some(from)).then_some((d.pid, d.pid));
+        }
+        // A thread made away from home: its process's deputy.
+        s.deputies
+            .iter()
+            .find(|d| d.id == id && self.table.away(d.pid) == Some(from))
+            .map(|d| (d.pid, d.pid))
     }
 }

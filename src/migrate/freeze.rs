@@ -11,7 +11,7 @@
 //! moved on).
 
 use super::source::{as_vma, bit, changing_is_eagain, check_areas, Asker, Outgoing, SENT};
-use super::{errno_of, Migrator, COMMIT_TIMEOUT_MS};
+use super::{errno_of, Migrator, ThreadPhase, COMMIT_TIMEOUT_MS};
 use crate::events::EventKind;
 use crate::logic::custody::{GoAction, GoEvent, Handover};
 use crate::logic::mig::{self, vma_flags, Commit, Fd, Kind, Vma};
@@ -131,6 +131,14 @@ impl Migrator {
                 .begin(&sm::Task::of(pid)?, pid, dest, Asker::Goto)
                 .map_err(changing_is_eagain)?,
         };
+        // Its other threads stop where they are (each in a task work).
+        let parked = match self.park_threads(pid, out.mig, &out.tids) {
+            Ok(p) => p,
+            Err(e) => {
+                self.abort(pid, &out);
+                return Err(e);
+            }
+        };
         let mut sigs = KVec::new();
         match self.commit(pid, &mut out, &mut sigs, nice) {
             Ok(()) => {}
@@ -151,12 +159,27 @@ impl Migrator {
         }
         if at_home {
             self.make_deputy(pid, dest, out.nmigs, out.deputy)?;
+            if let Err(e) = self.make_thread_deputies(pid, out.deputy, &out.tids) {
+                self.drop_thread_deputies(pid);
+                self.drop_deputy(pid);
+                self.abort(pid, &out);
+                for s in sigs.iter() {
+                    let _ = sm::queue_signal(s);
+                }
+                return Err(e);
+            }
         } else if let Some(b) = self.bodies.lock().iter_mut().find(|b| b.pid == pid) {
             b.retiring = true;
             b.dest = dest;
         }
         match self.hand_over(pid, dest, out.mig) {
             Handed::Runs(h) => {
+                // Its threads: deputies here at home, else they end.
+                parked.decide(if at_home {
+                    ThreadPhase::BeDeputy
+                } else {
+                    ThreadPhase::End
+                });
                 if at_home {
                     // Its interval and POSIX timers went with it (the task image):
                     // the deputy's would fire a second time.
@@ -171,6 +194,7 @@ impl Migrator {
             Handed::Refused => {
                 // The destination never ran it and never will: resume here.
                 if at_home {
+                    self.drop_thread_deputies(pid);
                     self.drop_deputy(pid);
                 } else if let Some(b) = self.bodies.lock().iter_mut().find(|b| b.pid == pid) {
                     b.retiring = false;
@@ -369,6 +393,8 @@ impl Migrator {
             }
         }
         stream.flush(self, false)?;
+        // Its other threads, stopped since the freeze began.
+        self.send_threads(pid, dest, out.mig)?;
         // Pending signals travel with the process.
         while sigs.len() < mig::MAX_SIGS as usize {
             match sm::dequeue_signal() {

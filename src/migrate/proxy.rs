@@ -104,6 +104,13 @@ impl Migrator {
         answer: &mut dyn FnMut(&[KVec<u8>]) -> Result<T>,
     ) -> core::result::Result<T, i64> {
         let start = now_ns();
+        // The header names the calling thread: a thread with a deputy of
+        // its own at home is served by it (see `Migrator::io_route`).
+        let to = if sm::current_tgid() == pid {
+            sm::current_tid()
+        } else {
+            pid
+        };
         // A signal here interrupts the call at home as it would a local
         // one (a read of an empty pipe or a terminal, a lock, a FIFO's
         // open): its answer then says what the call did.
@@ -119,14 +126,14 @@ impl Migrator {
                 data: &[],
                 ..*io
             };
-            let _ = self.send(home, Kind::Io, pid, 36, |w| mig::write_io(w, &intr));
+            let _ = self.send(home, Kind::Io, to, 36, |w| mig::write_io(w, &intr));
         };
         loop {
             let r = self
                 .request_frames(
                     home,
                     Kind::Io,
-                    pid,
+                    to,
                     timeout_ms,
                     36 + io.data.len(),
                     |w| mig::write_io(w, io),

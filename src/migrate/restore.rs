@@ -39,9 +39,15 @@ impl Migrator {
         r.end()?;
         let refuse = |e: Error| self.respond(from, req, pid, i64::from(e.to_errno()), &[]);
         let mut copy = KVec::new();
-        if copy.extend_from_slice(body, GFP_KERNEL).is_err() {
+        let mut tids = KVec::new();
+        let copied = copy.extend_from_slice(body, GFP_KERNEL).is_ok()
+            && mig::begin_tids(&text).all(|t| tids.push(t, GFP_KERNEL).is_ok());
+        if !copied {
             refuse(ENOMEM);
             return Ok(());
+        }
+        if tids.contains(&pid) {
+            return Err(WireError::BadField);
         }
         let inc = Incoming {
             mig: b.mig,
@@ -54,6 +60,7 @@ impl Migrator {
             auto: b.auto,
             last_ns: now_ns(),
             deputy: b.deputy,
+            tids,
         };
         let s = self.state.lock();
         if s.incoming.iter().any(|i| i.pid == pid || i.mig == b.mig) {
@@ -121,6 +128,22 @@ impl Migrator {
             if self.table.away(pid) != Some(from) {
                 drop(s);
                 refuse(EBUSY);
+                return Ok(());
+            }
+            // Its threads come back into their thread deputies: a thread
+            // made away from home has none (no task here has its TID).
+            let missing = inc
+                .tids
+                .iter()
+                .find(|&&t| !s.tdeps.iter().any(|x| x.tid == t && x.pid == pid && !x.end));
+            if let Some(t) = missing {
+                drop(s);
+                pr_info_ratelimited!(
+                    "migrate: pid {} cannot come home: its thread {} was made away from home\n",
+                    pid,
+                    t
+                );
+                refuse(EOPNOTSUPP);
                 return Ok(());
             }
             s.deputies[d].home_mig = Some(b.mig);
@@ -205,6 +228,17 @@ impl Migrator {
             off(b.mono_ns, now_ns()),
             off(b.boot_ns, crate::sys::time::boot_ns())
         );
+        // The TIDs of its other threads, "-" for none.
+        let mut a9 = KVec::new();
+        for (i, tid) in mig::begin_tids(t).enumerate() {
+            let mut f = crate::logic::fmtbuf::FmtBuf::<12>::new();
+            let _ = write!(f, "{}{}", if i > 0 { "," } else { "" }, tid);
+            a9.extend_from_slice(f.as_bytes(), GFP_KERNEL)?;
+        }
+        if a9.is_empty() {
+            a9.push(b'-', GFP_KERNEL)?;
+        }
+        a9.push(0, GFP_KERNEL)?;
         fn c(b: &[u8]) -> Result<&CStr> {
             CStr::from_bytes_with_nul(b).map_err(|_| EINVAL)
         }
@@ -220,6 +254,7 @@ impl Migrator {
                 c(&cg)?,
                 c(a7.as_bytes())?,
                 c(a8.as_bytes())?,
+                c(&a9)?,
             ],
         )
     }
@@ -263,6 +298,31 @@ impl Migrator {
             );
             return Err(EPERM);
         }
+        // Its other threads attached first (each is then in the kernel,
+        // and leaves it only as the thread it becomes): the restore
+        // replaces the memory their user-mode code runs in.
+        let tids_n = inc.tids.len();
+        let start = now_ns();
+        while st
+            .tslots
+            .iter()
+            .filter(|t| t.mig == mig_id && t.phase == super::ThreadPhase::Attached)
+            .count()
+            < tids_n
+        {
+            if now_ns().saturating_sub(start) > 5_000 * NSEC_PER_MSEC {
+                drop(st);
+                pr_info!(
+                    "admin/restore: migration {:x}: its threads did not attach\n",
+                    mig_id
+                );
+                return Err(ETIMEDOUT);
+            }
+            st = self.killable_wait(st, 20)?;
+        }
+        let Some(inc) = st.incoming.iter_mut().find(|i| i.mig == mig_id) else {
+            return Err(ENOENT);
+        };
         if let Action::Refuse(e) = inc.step(Event::Attached) {
             pr_info!(
                 "admin/restore: migration {:x} is not waiting for its restorer\n",
@@ -304,10 +364,10 @@ impl Migrator {
             }
             let io = deputy.and_then(|pid| {
                 let d = s.deputies.iter_mut().find(|d| d.pid == pid)?;
-                if d.ios.is_empty() {
+                if d.io.ios.is_empty() {
                     None
                 } else {
-                    d.ios.remove(0).ok()
+                    d.io.ios.remove(0).ok()
                 }
             });
             if let (Some(pid), Some(msg)) = (deputy, io) {
@@ -392,6 +452,10 @@ impl Migrator {
         };
         let mut pending = begin_req;
         let r = self.restore_inner(mig_id, deputy, from, pid, &begin, &mut pending);
+        if r.is_err() {
+            // Its threads end too (at home: they stay thread deputies).
+            self.threads_done(mig_id, false);
+        }
         self.forget(mig_id);
         if let Err(e) = r {
             self.respond(from, pending, pid, i64::from(e.to_errno()), &[]);
@@ -415,7 +479,11 @@ impl Migrator {
         pending: &mut u64,
     ) -> Result {
         let mut r = Reader::new(begin);
-        let (b, _, nvma) = mig::read_begin(&mut r).map_err(|_| EPROTO)?;
+        let (b, text, nvma) = mig::read_begin(&mut r).map_err(|_| EPROTO)?;
+        let mut tids = KVec::new();
+        for t in mig::begin_tids(&text) {
+            tids.push(t, GFP_KERNEL)?;
+        }
         let id = &b.ident;
         let mut vmas = KVec::with_capacity(nvma as usize, GFP_KERNEL)?;
         for _ in 0..nvma {
@@ -475,6 +543,11 @@ impl Migrator {
                     self.respond(from, msg.req, pid, 0, &need);
                     *pending = 0;
                 }
+                Kind::Thread => {
+                    self.file_thread(mig_id, &tids, &msg.body)?;
+                    self.respond(from, msg.req, pid, 0, &[]);
+                    *pending = 0;
+                }
                 Kind::Commit => {
                     let c = mig::read_commit(&mut r).map_err(|_| EPROTO)?;
                     let task = TaskImage::from_bytes(c.task)?;
@@ -498,6 +571,8 @@ impl Migrator {
                     gregs.copy_from_slice(c.gregs);
                     task.resume_time(&mut gregs)?;
                     sm::restore_regs(&gregs, c.xstate, c.xkind)?;
+                    // Its other threads take their images now.
+                    self.threads_apply(pid, mig_id, &tids)?;
                     if !deputy {
                         // Known before Go so that its exit is reported
                         // (a spinlock: the exit hook reads it atomically).
@@ -534,6 +609,7 @@ impl Migrator {
                     if let Some(b) = self.bodies.lock().iter_mut().find(|b| b.pid == pid) {
                         b.running = true;
                     }
+                    self.threads_done(mig_id, true);
                     // Home hears where it runs now from here too, before
                     // it runs: its proxied calls from here (a read that
                     // the move interrupted runs again at once) follow on
@@ -556,6 +632,8 @@ impl Migrator {
         }
         if deputy {
             self.drop_deputy(pid);
+            // Those whose thread did not come back.
+            self.end_thread_deputies(pid);
         }
         let _ = self.table.set_switches(pid, b.loadlevel, b.lock, b.nmigs);
         self.events.add(
@@ -670,8 +748,10 @@ impl Migrator {
         let mut r = Reader::new(body);
         let mig_id = r.u64()?;
         let mut copy = KVec::new();
-        if matches!(h.kind, Kind::Data | Kind::Layout | Kind::Commit)
-            && copy.extend_from_slice(body, GFP_KERNEL).is_err()
+        if matches!(
+            h.kind,
+            Kind::Data | Kind::Layout | Kind::Commit | Kind::Thread
+        ) && copy.extend_from_slice(body, GFP_KERNEL).is_err()
         {
             self.respond(from, h.req, h.pid, Errno::ENOMEM.to_result(), &[]);
             return Ok(());

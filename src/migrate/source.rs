@@ -98,6 +98,8 @@ pub(super) struct Outgoing {
     pub(super) exec_id: u64,
     pub(super) areas: KVec<Area>,
     pub(super) stream: Stream,
+    /// Its threads but the leader at Begin (the destination made them).
+    pub(super) tids: KVec<u32>,
 }
 
 /// The page stream: `Data` messages of runs, flow-controlled.
@@ -545,6 +547,21 @@ impl Migrator {
             mono_ns,
             boot_ns,
         };
+        let tids = task.thread_tids().map_err(|e| {
+            if e == E2BIG {
+                pr_info!(
+                    "migrate: pid {} cannot move: has more than 64 threads\n",
+                    pid
+                );
+                EOPNOTSUPP
+            } else {
+                e
+            }
+        })?;
+        let mut tid_bytes = KVec::with_capacity(tids.len() * 4, GFP_KERNEL)?;
+        for t in tids.iter() {
+            tid_bytes.extend_from_slice(&t.to_le_bytes(), GFP_KERNEL)?;
+        }
         let text = mig::BeginText {
             cwd: if peek.cwd.len() > mig::CWD_MAX {
                 b""
@@ -552,6 +569,7 @@ impl Migrator {
                 &peek.cwd
             },
             cgroup: &peek.cgroup,
+            tids: &tid_bytes,
         };
         if text.cgroup.len() > mig::CGROUP_MAX || text.cgroup.first() != Some(&b'/') {
             pr_info!(
@@ -567,7 +585,7 @@ impl Migrator {
         let vlen: usize = vmas.iter().map(|v| as_vma(v).encoded_len()).sum();
         let mut body = KVec::new();
         body.resize(
-            256 + text.cwd.len() + text.cgroup.len() + vlen,
+            256 + text.cwd.len() + text.cgroup.len() + text.tids.len() + vlen,
             0,
             GFP_KERNEL,
         )?;
@@ -621,6 +639,7 @@ impl Migrator {
             exec_id,
             areas: KVec::with_capacity(vmas.len(), GFP_KERNEL)?,
             stream: Stream::new(pid, dest, mig_id)?,
+            tids,
         };
         for (i, v) in vmas.into_iter().enumerate() {
             let ships = v.flags & vma_flags::SPECIAL == 0

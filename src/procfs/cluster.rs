@@ -157,6 +157,8 @@ impl ProcFileOps for Custody {
             ("exits_pending", st.exits_pending as u64),
             ("moved_remembered", st.moved as u64),
             ("started_remembered", st.started as u64),
+            ("thread_deputies", st.thread_deputies as u64),
+            ("threads_moving", st.threads_moving as u64),
             ("go_retries", c.go_retries.get()),
             ("go_unknown", c.go_unknown.get()),
             ("exits_dropped", c.exits_dropped.get()),
@@ -496,7 +498,8 @@ impl ProcFileOps for LeaveFile {
 }
 
 /// `admin/restore`: the restorer stub's door (root only). It writes "MIG"
-/// (hex) from the new process, or "MIG fail ERRNO".
+/// (hex) from the new process, "MIG thread" from each of its other
+/// threads, or "MIG fail ERRNO".
 struct RestoreFile(Arc<crate::migrate::Migrator>);
 
 impl ProcFileOps for RestoreFile {
@@ -508,7 +511,9 @@ impl ProcFileOps for RestoreFile {
             return Err(EPERM);
         }
         let bad = || {
-            pr_info!("admin/restore: write \"MIG\" or \"MIG fail ERRNO\" (MIG in hex)\n");
+            pr_info!(
+                "admin/restore: write \"MIG\", \"MIG thread\" or \"MIG fail ERRNO\" (MIG in hex)\n"
+            );
             EINVAL
         };
         let s = core::str::from_utf8(buf).map_err(|_| bad())?;
@@ -519,6 +524,8 @@ impl ProcFileOps for RestoreFile {
             .ok_or_else(bad)?;
         let fail = match (it.next(), it.next(), it.next()) {
             (None, _, _) => None,
+            // One of the process's other threads, made by the restorer.
+            (Some("thread"), None, _) => return self.0.attach_thread(mig_id),
             (Some("fail"), Some(e), None) => {
                 Some(e.parse::<i32>().map_err(|_| bad())?.clamp(1, 4095))
             }

@@ -15,6 +15,10 @@ fuzz_target!(|data: &[u8]| {
             let mut r = Reader::new(body);
             if let Ok((bg, t, n)) = read_begin(&mut r) {
                 assert!(t.cwd.len() <= CWD_MAX && t.cgroup.len() <= CGROUP_MAX);
+                let tids: Vec<u32> = begin_tids(&t).collect();
+                assert!(tids.len() < MAX_THREADS as usize);
+                assert!(tids.windows(2).all(|w| w[0] < w[1]));
+                assert!(tids.iter().all(|&x| x > 0 && x < PID_LIMIT));
                 assert!(bg.deputy != 0 && bg.ident.ngroups as usize <= MAX_GROUPS);
                 for _ in 0..n {
                     let Ok(v) = Vma::read(&mut r) else { break };
@@ -52,6 +56,18 @@ fuzz_target!(|data: &[u8]| {
                 let n = {
                     let mut w = Writer::new(&mut out);
                     write_commit(&mut w, &c).unwrap();
+                    w.len()
+                };
+                assert_eq!(&out[..n], body);
+            }
+        }
+        Kind::Thread => {
+            if let Ok(t) = read_thread(&mut Reader::new(body)) {
+                assert!(t.tid > 0 && t.tid < PID_LIMIT);
+                let mut out = vec![0u8; body.len()];
+                let n = {
+                    let mut w = Writer::new(&mut out);
+                    write_thread(&mut w, &t).unwrap();
                     w.len()
                 };
                 assert_eq!(&out[..n], body);

@@ -421,6 +421,7 @@ fn main() {
                 let t = mig::BeginText {
                     cwd: b"/",
                     cgroup: b"/",
+                    tids: &[],
                 };
                 mig::write_begin(&mut w, &b, &t, &mut std::iter::once(v), 1)
                     .unwrap_or_else(|_| die("encode"));

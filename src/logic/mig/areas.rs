@@ -3,7 +3,9 @@
 //! The migration protocol's memory areas and process identity: `Vma`,
 //! `Ident` and the `Begin` message that carries them.
 
-use super::{Reader, WireError, Writer, MAX_VMAS, PAGE, PATH_MAX, TASK_SIZE};
+use super::{
+    Reader, WireError, Writer, MAX_THREADS, MAX_VMAS, PAGE, PATH_MAX, PID_LIMIT, TASK_SIZE,
+};
 
 /// Area flags (the values of rust/shim.h's VPROC_VMA_*).
 pub mod vma_flags {
@@ -272,14 +274,37 @@ pub struct BeginText<'a> {
     pub cwd: &'a [u8],
     /// cgroup v2 path from the root ("/" at the root).
     pub cgroup: &'a [u8],
+    /// Its threads but the leader: their TIDs, 4 bytes (LE) each,
+    /// ascending, at most [`MAX_THREADS`] - 1 (the destination's
+    /// restorer makes them with these TIDs).
+    pub tids: &'a [u8],
+}
+
+/// The TIDs of a [`BeginText`].
+pub fn begin_tids<'a>(t: &BeginText<'a>) -> impl Iterator<Item = u32> + 'a {
+    t.tids
+        .chunks_exact(4)
+        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
 }
 
 /// Whether a `Begin`'s fixed part and texts are what a destination takes
 /// (checked by both sides: a source never sends what is refused; a
 /// process caught in the middle of an execve() can look otherwise).
 pub fn check_begin(b: &Begin, t: &BeginText<'_>) -> Result<(), WireError> {
-    if t.cwd.len() > CWD_MAX || t.cgroup.len() > CGROUP_MAX {
+    if t.cwd.len() > CWD_MAX
+        || t.cgroup.len() > CGROUP_MAX
+        || !t.tids.len().is_multiple_of(4)
+        || t.tids.len() / 4 >= MAX_THREADS as usize
+    {
         return Err(WireError::BadLength);
+    }
+    // Valid PIDs, ascending (so none twice).
+    let mut last = 0u32;
+    for tid in begin_tids(t) {
+        if tid <= last || tid >= PID_LIMIT {
+            return Err(WireError::BadField);
+        }
+        last = tid;
     }
     if b.home == 0
         || b.vdso_lo > b.vdso
@@ -326,6 +351,8 @@ pub fn write_begin(
     w.bytes(t.cgroup)?;
     w.u64(b.mono_ns)?;
     w.u64(b.boot_ns)?;
+    w.u8((t.tids.len() / 4) as u8)?;
+    w.bytes(t.tids)?;
     write_areas(w, vmas, nvma)
 }
 
@@ -391,6 +418,11 @@ pub fn read_begin<'a>(r: &mut Reader<'a>) -> Result<(Begin, BeginText<'a>, u32),
     let cgroup = r.bytes(gl)?;
     let mono_ns = r.u64()?;
     let boot_ns = r.u64()?;
+    let nt = usize::from(r.u8()?);
+    if nt >= MAX_THREADS as usize {
+        return Err(WireError::BadLength);
+    }
+    let tids = r.bytes(nt * 4)?;
     if loadlevel > 1 || lock > 1 || auto > 1 {
         return Err(WireError::BadField);
     }
@@ -409,7 +441,7 @@ pub fn read_begin<'a>(r: &mut Reader<'a>) -> Result<(Begin, BeginText<'a>, u32),
         mono_ns,
         boot_ns,
     };
-    let t = BeginText { cwd, cgroup };
+    let t = BeginText { cwd, cgroup, tids };
     check_begin(&b, &t)?;
     let nvma = read_area_count(r)?;
     Ok((b, t, nvma))

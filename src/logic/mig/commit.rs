@@ -4,7 +4,9 @@
 //! FPU, pending signals, open files, task image) and a `Signal` forwarded
 //! to a moved process.
 
-use super::{Reader, WireError, Writer, GREGS_LEN, MAX_FDS, MAX_SIGS, SIGINFO_LEN, XSTATE_MAX};
+use super::{
+    Reader, WireError, Writer, GREGS_LEN, MAX_FDS, MAX_SIGS, PID_LIMIT, SIGINFO_LEN, XSTATE_MAX,
+};
 
 /// An open file as it travels.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -122,6 +124,87 @@ pub fn read_commit<'a>(r: &mut Reader<'a>) -> Result<Commit<'a>, WireError> {
         xstate,
         sigs,
         fds,
+        task,
+    })
+}
+
+/// One thread of a moving process but its leader (`Thread`, before
+/// `Commit`): what is its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ThreadImg<'a> {
+    /// Migration id.
+    pub mig: u64,
+    /// Its TID.
+    pub tid: u32,
+    /// General registers.
+    pub gregs: &'a [u8],
+    /// FPU image kind (1: XSAVE, 2: FXSAVE).
+    pub xkind: u32,
+    /// FPU image.
+    pub xstate: &'a [u8],
+    /// Signals pending for this thread, `SIGINFO_LEN` each.
+    pub sigs: &'a [u8],
+    /// Its task image (its credentials, mask, alternate stack, rseq,
+    /// robust list, clear_child_tid, name, nice).
+    pub task: &'a [u8],
+}
+
+/// Writes a `Thread` body.
+pub fn write_thread(w: &mut Writer<'_>, t: &ThreadImg<'_>) -> Result<(), WireError> {
+    if t.gregs.len() != GREGS_LEN
+        || t.xstate.len() > XSTATE_MAX
+        || !t.sigs.len().is_multiple_of(SIGINFO_LEN)
+        || t.sigs.len() / SIGINFO_LEN > MAX_SIGS as usize
+        || t.task.len() > TASK_MAX
+        || t.tid == 0
+        || t.tid >= PID_LIMIT
+    {
+        return Err(WireError::BadLength);
+    }
+    w.u64(t.mig)?;
+    w.u32(t.tid)?;
+    w.bytes(t.gregs)?;
+    w.u32(t.xkind)?;
+    w.u32(t.xstate.len() as u32)?;
+    w.bytes(t.xstate)?;
+    w.u32((t.sigs.len() / SIGINFO_LEN) as u32)?;
+    w.bytes(t.sigs)?;
+    w.u32(t.task.len() as u32)?;
+    w.bytes(t.task)
+}
+
+/// Reads and validates a `Thread` body.
+pub fn read_thread<'a>(r: &mut Reader<'a>) -> Result<ThreadImg<'a>, WireError> {
+    let mig = r.u64()?;
+    let tid = r.u32()?;
+    if tid == 0 || tid >= PID_LIMIT {
+        return Err(WireError::BadField);
+    }
+    let gregs = r.bytes(GREGS_LEN)?;
+    let xkind = r.u32()?;
+    let xlen = r.u32()? as usize;
+    if !(1..=2).contains(&xkind) || xlen > XSTATE_MAX {
+        return Err(WireError::BadField);
+    }
+    let xstate = r.bytes(xlen)?;
+    let nsig = r.u32()?;
+    if nsig > MAX_SIGS {
+        return Err(WireError::BadLength);
+    }
+    let sigs = r.bytes(nsig as usize * SIGINFO_LEN)?;
+    let tl = r.u32()? as usize;
+    if tl > TASK_MAX {
+        return Err(WireError::BadLength);
+    }
+    let task = r.bytes(tl)?;
+    r.end()?;
+    Ok(ThreadImg {
+        mig,
+        tid,
+        gregs,
+        xkind,
+        xstate,
+        sigs,
         task,
     })
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! `vproc-restore MIG PID VDSO_AREA VDSO_TEXT CWD CGROUP FSUID:FSGID:GROUPS
-//! MONO_OFF:BOOT_OFF`: the restorer stub.
+//! MONO_OFF:BOOT_OFF TIDS`: the restorer stub.
 //!
 //! Started by vproc.ko (as a user-mode helper, root) on the destination of
 //! a migration. The kernel cannot create a process from a module, so this
@@ -17,6 +17,13 @@
 //! rebuilds the process in the child's own context, so that the write never
 //! returns here. Any failure is reported the same way ("MIG fail ERRNO")
 //! and the source keeps running the process.
+//!
+//! A process with threads: the child makes each of its other threads
+//! with its TID (TIDS: comma-separated, "-" for none), a thread of its
+//! own (clone3 CLONE_THREAD, set_tid) that at once writes "MIG thread"
+//! to the same file and is rebuilt by the module into that thread when
+//! the process arrives. They run no Rust: a few instructions of
+//! assembly, on a stack of their own, make the one system call.
 //!
 //! The child is born in a time namespace of its own (unshare(CLONE_NEWTIME)
 //! here, then clone3), whose CLOCK_MONOTONIC and CLOCK_BOOTTIME offsets
@@ -203,6 +210,77 @@ fn time_ns(mono: i64, boot: i64) -> Result<(), i32> {
         .map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))
 }
 
+/// Makes a thread of this process with TID `tid` that writes `msg` to
+/// descriptor `fd` (the module takes it from there; if the write fails,
+/// the thread exits). Err: the errno of clone3.
+fn spawn_thread(tid: libc::pid_t, fd: i32, msg: &'static [u8]) -> Result<(), i32> {
+    const STACK: usize = 64 * 1024;
+    // SAFETY: a fresh private mapping, never unmapped (the module
+    // replaces this memory when the process arrives).
+    let stack = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            STACK,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_STACK,
+            -1,
+            0,
+        )
+    };
+    if stack == libc::MAP_FAILED {
+        return Err(errno());
+    }
+    let flags = libc::CLONE_VM
+        | libc::CLONE_FS
+        | libc::CLONE_FILES
+        | libc::CLONE_SIGHAND
+        | libc::CLONE_THREAD
+        | libc::CLONE_SYSVSEM;
+    let ca = CloneArgs {
+        flags: flags as u64,
+        stack: stack as u64,
+        stack_size: STACK as u64,
+        set_tid: &tid as *const libc::pid_t as u64,
+        set_tid_size: 1,
+        ..Default::default()
+    };
+    let ret: i64;
+    // SAFETY: the child shares this memory but never touches it: on its
+    // own stack it makes write(2) and exit(2) with what the registers
+    // hold (r12-r14 survive clone3 in both tasks), and never returns
+    // into Rust code. The parent gets the TID or -errno in rax.
+    unsafe {
+        core::arch::asm!(
+            "syscall",
+            "test rax, rax",
+            "jnz 2f",
+            "mov eax, 1",
+            "mov edi, r12d",
+            "mov rsi, r13",
+            "mov rdx, r14",
+            "syscall",
+            "mov eax, 60",
+            "mov edi, 1",
+            "syscall",
+            "ud2",
+            "2:",
+            inlateout("rax") libc::SYS_clone3 => ret,
+            in("rdi") &ca as *const CloneArgs,
+            in("rsi") std::mem::size_of::<CloneArgs>(),
+            in("r12") fd,
+            in("r13") msg.as_ptr(),
+            in("r14") msg.len(),
+            lateout("rcx") _,
+            lateout("r11") _,
+            options(nostack),
+        );
+    }
+    if ret < 0 {
+        return Err(-ret as i32);
+    }
+    Ok(())
+}
+
 fn report(ctl: &mut std::fs::File, mig: &str, err: i32) -> ! {
     // One write: the module reads each write as one request.
     let _ = ctl.write_all(format!("{} fail {}", mig, err).as_bytes());
@@ -211,7 +289,7 @@ fn report(ctl: &mut std::fs::File, mig: &str, err: i32) -> ! {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    if args.len() != 9 {
+    if args.len() != 10 {
         eprintln!("vproc-restore: started by vproc.ko, not by hand");
         std::process::exit(2);
     }
@@ -277,6 +355,28 @@ fn main() {
     let cwd = CString::new(args[5].as_bytes()).unwrap_or_default();
     if let Err(e) = chdir_as(&ident, &cwd) {
         report(&mut ctl, mig, e);
+    }
+    // Its other threads, with their TIDs (they share the cwd made above).
+    if args[9] != "-" {
+        let msg: &'static [u8] =
+            Box::leak(format!("{} thread", mig).into_bytes().into_boxed_slice());
+        for t in args[9].split(',') {
+            let Ok(tid) = t.parse::<libc::pid_t>() else {
+                report(&mut ctl, mig, libc::EINVAL);
+            };
+            // A file of its own: a write holds its file's position lock
+            // (shared by threads), and the process's write waits for the
+            // threads' to have come in.
+            let own = match std::fs::OpenOptions::new().write(true).open(CTL) {
+                Ok(f) => f,
+                Err(e) => report(&mut ctl, mig, e.raw_os_error().unwrap_or(libc::EIO)),
+            };
+            let fd = own.as_raw_fd();
+            std::mem::forget(own);
+            if let Err(e) = spawn_thread(tid, fd, msg) {
+                report(&mut ctl, mig, e);
+            }
+        }
     }
     // The module rebuilds this process when the write returns; failures
     // end it there. Reaching the next line means the write was refused.

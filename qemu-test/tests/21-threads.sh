@@ -1,0 +1,101 @@
+# Multi-threaded processes (issue 17, item 1). Sourced by run-tests with
+# lib.sh; the cluster is up.
+#
+# Every thread stops in a task work of its own and travels with its
+# registers, FPU, TLS, mask, alternate stack, rseq, robust list and
+# clear_child_tid; the destination's restorer makes the threads with
+# their TIDs; at home each thread leaves a thread deputy that keeps its
+# TID and serves its calls. vproc-threads: four workers sum under a
+# mutex and signal a condition variable, a fifth waits in
+# pthread_cond_wait (or in a read of a FIFO at home) during the moves.
+
+T=vproc-threads
+SP='setpriv --reuid 1000 --regid 1000 --clear-groups'
+
+# expect ROUNDS: the line an unmoved run prints (computed on node 3).
+expect() { on 3 "cd /tmp && $T $1 /dev/null | tail -1"; }
+
+# start NODE ROUNDS [PREFIX] [FIFO]: runs it in the background on NODE
+# (output in /tmp/th.out, status in /tmp/th.status); prints its PID.
+start() {
+    on "$1" "rm -f /tmp/th.* /tmp/thg; cd /tmp; (${3:-} $T $2 /tmp/thg ${4:-} > /tmp/th.out 2>&1; echo \$? > /tmp/th.status) >/dev/null 2>&1 &
+        for i in \$(seq 100); do grep -q '^tids ' /tmp/th.out 2>/dev/null && break; sleep 0.1; done; pgrep -x $T"
+}
+
+# finish NODE: opens the gate and waits for the status (at most 120 s).
+finish() {
+    on "$1" 'touch /tmp/thg; for i in $(seq 1200); do [ -s /tmp/th.status ] && break; sleep 0.1; done; cat /tmp/th.status'
+}
+
+want=$(expect 4000)
+
+# --- moved once, 1 -> 2: the same result, every thread with its TID.
+p=$(start 1 4000)
+tids=$(on 1 "grep '^tids ' /tmp/th.out | cut -d' ' -f2- | tr ' ' '\n' | sort | tr '\n' ' '")
+check_eq "threads: a process of 6 threads moves 1 -> 2" ok "$(on 1 "echo 2 > /proc/$p/goto 2>&1 && echo ok")"
+check_eq "... its threads on node 2 have their TIDs" "$tids" "$(on 2 "ls /proc/$p/task | sort -n | tr '\n' ' '")"
+check_eq "... and at home each keeps its TID in a thread deputy" "$tids" \
+    "$(on 1 "ls /proc/$p/task | sort -n | tr '\n' ' '")"
+check_eq "... ps -L on node 2 lists them once" 6 "$(on 2 "ps -L -o tid= -p $p | wc -l")"
+check_eq "... it exits 0" 0 "$(finish 1)"
+check_eq "... with the unmoved run's result (tids, TLS, the waiter in pthread_cond_wait, joins)" \
+    "$want" "$(on 1 'tail -1 /tmp/th.out')"
+check_eq "... and its thread deputies ended with it" "" "$(on 1 "ls /proc/$p/task 2>/dev/null")"
+
+# --- a user's threads keep the user's credentials there, each of them.
+p=$(start 1 4000 "$SP")
+check_eq "threads: uid 1000's process moves 1 -> 2" ok "$(on 1 "echo 2 > /proc/$p/goto 2>&1 && echo ok")"
+check_eq "... every thread on node 2 is uid 1000, gid 1000, no groups" "6 6 6" \
+    "$(on 2 "cat /proc/$p/task/*/status | awk '/^Uid:\t1000\t1000\t1000\t1000\$/ { u++ } /^Gid:\t1000\t1000\t1000\t1000\$/ { g++ } /^Groups:/ && NF == 1 { n++ } END { print u + 0, g + 0, n + 0 }'")"
+check_eq "... none has a capability" "6" "$(on 2 "grep -h '^CapEff:.0000000000000000' /proc/$p/task/*/status | wc -l")"
+check_eq "... it exits 0 with the unmoved result" "0 $want" "$(finish 1) $(on 1 'tail -1 /tmp/th.out')"
+
+# --- 20 moves back and forth under load, home and on, then home.
+on 2 'for i in 1 2; do vproc-spin 100000 >/dev/null 2>&1 & done'
+p=$(start 1 20000)
+n=0
+for d in 2 3 1 3 2 1 2 1 3 1 2 3 2 1 3 2 1 2 3 1; do
+    r=$(on 1 "echo $d > /proc/$p/goto 2>&1 && echo ok")
+    [ "$r" = ok ] && [ "$(on 1 "cat /proc/$p/where")" = "$d" ] && n=$((n + 1))
+done
+on 2 'pkill vproc-spin'
+check_eq "threads: 20 moves 1 -> 2 -> 3 -> 1 ... under load, each where asked" 20 "$n"
+check_eq "... it exits 0 with the unmoved result" "0 $(expect 20000)" "$(finish 1) $(on 1 'tail -1 /tmp/th.out')"
+check_eq "... no thread of it is left on any node" "0 0 0" \
+    "$(for i in 1 2 3; do on $i "ls -d /proc/$p 2>/dev/null | wc -l"; done | tr '\n' ' ' | sed 's/ $//')"
+check_eq "... and no thread is left stopped, arriving or deputy anywhere" "0 0 0" \
+    "$(for i in 1 2 3; do on $i "awk '\$1 == \"threads_moving\" || \$1 == \"thread_deputies\" { s += \$2 } END { print s + 0 }' /proc/cluster/custody"; done | tr '\n' ' ' | sed 's/ $//')"
+
+# --- one thread waits in a read at home while another writes there.
+on 1 'rm -f /tmp/thf; mkfifo /tmp/thf'
+p=$(start 1 4000 "" /tmp/thf)
+check_eq "threads: with a thread reading a FIFO at home, it moves 1 -> 2" ok \
+    "$(on 1 "echo 2 > /proc/$p/goto 2>&1 && echo ok")"
+a=$(on 1 'grep -c ^tick /tmp/th.out'); sleep 2; b=$(on 1 'grep -c ^tick /tmp/th.out')
+check "... the main thread's writes reach home while the read waits ($a, then $b lines)" test "$b" -gt $((a + 5))
+on 1 'echo go > /tmp/thf'
+check_eq "... the read gets what home writes, and it ends with the unmoved result" "0 $want" \
+    "$(on 1 'for i in $(seq 1200); do [ -s /tmp/th.status ] && break; sleep 0.1; done; cat /tmp/th.status') $(on 1 'tail -1 /tmp/th.out')"
+
+# --- killed at home while away: every thread ends everywhere.
+p=$(start 1 200000)
+on 1 "echo 3 > /proc/$p/goto"
+on 1 "kill -9 $p"
+sleep 2
+check_eq "threads: SIGKILL at home ends it on node 3 and its deputies at home" "0 0" \
+    "$(on 3 "ls -d /proc/$p 2>/dev/null | wc -l") $(on 1 "ls -d /proc/$p 2>/dev/null | wc -l")"
+check_eq "... its parent saw it killed" 137 "$(on 1 'for i in $(seq 50); do [ -s /tmp/th.status ] && break; sleep 0.1; done; cat /tmp/th.status')"
+
+# --- more than 64 threads: refused, and it runs on.
+on 1 "python3 -c '
+import threading, time
+e = threading.Event()
+ts = [threading.Thread(target=e.wait) for i in range(70)]
+[t.start() for t in ts]
+print(1, flush=True)
+time.sleep(600)' > /tmp/th.many 2>&1 & echo \$! > /tmp/th.mpid"
+mp=$(on 1 'for i in $(seq 100); do [ -s /tmp/th.many ] && break; sleep 0.1; done; cat /tmp/th.mpid')
+check_match "threads: 71 threads are refused (EOPNOTSUPP)" "not supported" \
+    "$(on 1 "echo 2 2>&1 > /proc/$mp/goto")"
+check_eq "... and it keeps running at home" 1 "$(on 1 "cat /proc/$mp/where")"
+on 1 "kill -9 $mp"

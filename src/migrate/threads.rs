@@ -1,0 +1,677 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The threads of a moving process (issue 17, item 1).
+//!
+//! **At the source** the freeze runs in the leader. It stops every other
+//! thread with a task work of its own ([`ThreadPark`]): wherever the
+//! thread was (a futex wait, a sleep, a proxied call: set up to run
+//! again, as for the leader), it takes its own image (registers, FPU, its
+//! task image: credentials, mask, alternate stack, rseq, robust list,
+//! clear_child_tid, name, nice) and the signals sent to it by TID, and
+//! waits. The leader sends each as a `Thread` message before `Commit`,
+//! then tells them the outcome: resume (the move failed), become the
+//! thread's deputy (at home), or end (a copy that moved on).
+//!
+//! **At the destination** the restorer made the threads with their TIDs
+//! (clone3 set_tid: only user space can make a task). Each attaches
+//! (`MIG thread` to admin/restore) and waits in a task work
+//! ([`ThreadRestore`]); at `Commit` the leader's restore hands each its
+//! image, they apply it, and they run at `Go` with the leader. A deputy
+//! coming home does the same with its thread deputies.
+//!
+//! **At home** every thread leaves a thread deputy: its task keeps the
+//! TID (no other process can get it meanwhile) and serves that thread's
+//! calls at home (`Migrator::io_route`), so that one thread's call that
+//! waits never holds up another's.
+
+use super::{
+    errno_of, Migrator, ThreadDeputy, ThreadPhase, ThreadSlot, COMMIT_TIMEOUT_MS, NSEC_PER_MSEC,
+    SIGKILL,
+};
+use crate::logic::mig::{self, Kind, Reader, ThreadImg, Writer};
+use crate::sys::migrate::{self as sm, TaskImage, TASK_LEN};
+use crate::sys::time::now_ns;
+use kernel::{prelude::*, sync::Arc, time::msecs_to_jiffies};
+
+/// How long the leader waits for its threads to stop.
+const PARK_TIMEOUT_NS: u64 = 5_000 * NSEC_PER_MSEC;
+/// How long an arriving leader waits for its threads to attach and apply.
+const ARRIVE_TIMEOUT_NS: u64 = 10_000 * NSEC_PER_MSEC;
+
+/// The threads stopped for a freeze: resumed when dropped, unless told
+/// another outcome.
+pub(super) struct Parked<'a> {
+    m: &'a Migrator,
+    mig: u64,
+    decided: bool,
+}
+
+impl Parked<'_> {
+    /// Tells every stopped thread the outcome.
+    pub(super) fn decide(mut self, p: ThreadPhase) {
+        self.m.tell_threads(self.mig, p);
+        self.decided = true;
+    }
+}
+
+impl Drop for Parked<'_> {
+    fn drop(&mut self) {
+        if !self.decided {
+            self.m.tell_threads(self.mig, ThreadPhase::Resume);
+        }
+    }
+}
+
+/// A thread of a moving process stopped for its freeze.
+struct ThreadPark {
+    m: Arc<Migrator>,
+    mig: u64,
+    pid: u32,
+}
+
+impl sm::TaskWork for ThreadPark {
+    fn run(self: Arc<Self>) -> Option<i32> {
+        // A TID reused meanwhile by another process is not stopped.
+        if sm::current_tgid() != self.pid {
+            return None;
+        }
+        let tid = sm::current_tid();
+        let mut sigs = KVec::new();
+        let img = capture_thread(self.mig, tid, &mut sigs);
+        let phase = match &img {
+            Ok(_) => ThreadPhase::Parked,
+            Err(e) => ThreadPhase::CaptureFailed(e.to_errno()),
+        };
+        let slot = ThreadSlot {
+            mig: self.mig,
+            tid,
+            img: img.ok(),
+            phase,
+        };
+        if self.m.state.lock().tslots.push(slot, GFP_KERNEL).is_err() {
+            // The leader waits in vain, and resumes the process.
+            requeue(&sigs);
+            return None;
+        }
+        self.m.cv.notify_all();
+        let outcome = self.m.wait_outcome(self.mig, tid);
+        match outcome {
+            ThreadPhase::BeDeputy => self.m.thread_deputy_loop(self.pid, tid),
+            ThreadPhase::End => Some(0),
+            ThreadPhase::Abort => Some(SIGKILL as i32),
+            _ => {
+                requeue(&sigs);
+                None
+            }
+        }
+    }
+
+    /// Stopped inside its vdso: a tick later (see `GotoReq::later`).
+    fn later(&self) -> bool {
+        sm::in_vdso()
+    }
+}
+
+/// Queues the thread's own signals again (a move that failed).
+fn requeue(sigs: &[[u8; mig::SIGINFO_LEN]]) {
+    for s in sigs.iter() {
+        let _ = sm::queue_signal(s);
+    }
+}
+
+/// The calling thread's `Thread` body; its own pending signals go into
+/// `sigs` (queued again if the move fails).
+fn capture_thread(mig: u64, tid: u32, sigs: &mut KVec<[u8; mig::SIGINFO_LEN]>) -> Result<KVec<u8>> {
+    let task = TaskImage::capture()?;
+    let mut gregs = [0u8; mig::GREGS_LEN];
+    let (xstate, xkind) = sm::capture_regs(&mut gregs)?;
+    while sigs.len() < mig::MAX_SIGS as usize {
+        match sm::dequeue_private() {
+            Some(s) => sigs.push(s, GFP_KERNEL)?,
+            None => break,
+        }
+    }
+    let mut sigbytes = KVec::new();
+    for s in sigs.iter() {
+        sigbytes.extend_from_slice(s, GFP_KERNEL)?;
+    }
+    let t = ThreadImg {
+        mig,
+        tid,
+        gregs: &gregs,
+        xkind,
+        xstate: &xstate,
+        sigs: &sigbytes,
+        task: task.as_bytes(),
+    };
+    let mut body = KVec::new();
+    body.resize(
+        40 + mig::GREGS_LEN + xstate.len() + sigbytes.len() + TASK_LEN,
+        0,
+        GFP_KERNEL,
+    )?;
+    let n = {
+        let mut w = Writer::new(&mut body);
+        mig::write_thread(&mut w, &t).map_err(|_| EINVAL)?;
+        w.len()
+    };
+    body.truncate(n);
+    Ok(body)
+}
+
+impl Migrator {
+    /// Sets the phase of every thread of migration `mig`.
+    fn tell_threads(&self, mig: u64, p: ThreadPhase) {
+        let mut s = self.state.lock();
+        for t in s.tslots.iter_mut().filter(|t| t.mig == mig) {
+            t.phase = p;
+        }
+        drop(s);
+        self.cv.notify_all();
+    }
+
+    /// A stopped thread's wait for the outcome of its freeze (its slot
+    /// gone: resume). Its slot goes.
+    fn wait_outcome(&self, mig: u64, tid: u32) -> ThreadPhase {
+        let mut s = self.state.lock();
+        loop {
+            let Some(i) = s.tslots.iter().position(|t| t.mig == mig && t.tid == tid) else {
+                return ThreadPhase::Resume;
+            };
+            let Some(p) = s.tslots.get(i).map(|t| t.phase) else {
+                return ThreadPhase::Resume;
+            };
+            if matches!(
+                p,
+                ThreadPhase::Resume | ThreadPhase::BeDeputy | ThreadPhase::End
+            ) {
+                let _ = s.tslots.remove(i);
+                return p;
+            }
+            if sm::fatal_pending() {
+                let _ = s.tslots.remove(i);
+                return ThreadPhase::Abort;
+            }
+            // Every signal but a fatal one waits: the thread is frozen.
+            let _ = self
+                .cv
+                .wait_interruptible_timeout(&mut s, msecs_to_jiffies(200));
+            if sm::signal_pending() && !sm::fatal_pending() {
+                drop(s);
+                crate::sys::time::msleep(20);
+                s = self.state.lock();
+            }
+        }
+    }
+
+    /// In the leader's freeze: stops its threads `tids` (those of Begin)
+    /// and takes their images. EAGAIN when they are not the threads it
+    /// has now, or one does not stop.
+    pub(super) fn park_threads(&self, pid: u32, mig: u64, tids: &[u32]) -> Result<Parked<'_>> {
+        let parked = Parked {
+            m: self,
+            mig,
+            decided: false,
+        };
+        let changed = || {
+            pr_info_ratelimited!(
+                "migrate: pid {}: its threads changed during the move: try again\n",
+                pid
+            );
+            EAGAIN
+        };
+        let task = sm::Task::of(pid)?;
+        if task.thread_tids()?.as_slice() != tids {
+            return Err(changed());
+        }
+        if tids.is_empty() {
+            return Ok(parked);
+        }
+        let me = self.this.lock().clone().ok_or(ESRCH)?;
+        for &tid in tids {
+            let t = sm::Task::thread(tid).map_err(|_| changed())?;
+            let w = Arc::new(
+                ThreadPark {
+                    m: me.clone(),
+                    mig,
+                    pid,
+                },
+                GFP_KERNEL,
+            )?;
+            sm::task_work(&t, true, w).map_err(|_| changed())?;
+        }
+        drop(me);
+        let start = now_ns();
+        let mut s = self.state.lock();
+        loop {
+            let mut n = 0;
+            for t in s.tslots.iter().filter(|t| t.mig == mig) {
+                match t.phase {
+                    ThreadPhase::CaptureFailed(e) => {
+                        let tid = t.tid;
+                        drop(s);
+                        pr_info_ratelimited!(
+                            "migrate: pid {}: thread {} could not be read (error {})\n",
+                            pid,
+                            tid,
+                            e
+                        );
+                        return Err(Error::from_errno(e));
+                    }
+                    ThreadPhase::Parked => n += 1,
+                    _ => {}
+                }
+            }
+            if n == tids.len() {
+                break;
+            }
+            if now_ns().saturating_sub(start) > PARK_TIMEOUT_NS {
+                drop(s);
+                pr_info_ratelimited!("migrate: pid {}: a thread did not stop: try again\n", pid);
+                return Err(EAGAIN);
+            }
+            s = self.killable_wait(s, 50)?;
+        }
+        drop(s);
+        // Every thread listed is stopped: none can make another now. One
+        // made before the first stopped is a thread the destination lacks.
+        if task.thread_tids()?.as_slice() != tids {
+            return Err(changed());
+        }
+        Ok(parked)
+    }
+
+    /// Sends the stopped threads' images to `dest` (before `Commit`).
+    pub(super) fn send_threads(&self, pid: u32, dest: u8, mig: u64) -> Result {
+        let mut bodies = KVec::new();
+        {
+            let mut s = self.state.lock();
+            for t in s.tslots.iter_mut().filter(|t| t.mig == mig) {
+                bodies.push(t.img.take().ok_or(EINVAL)?, GFP_KERNEL)?;
+            }
+        }
+        for b in bodies.iter() {
+            let (v, _) =
+                self.request(dest, Kind::Thread, pid, COMMIT_TIMEOUT_MS, b.len(), |w| {
+                    w.bytes(b)
+                })?;
+            if v < 0 {
+                return Err(errno_of(v));
+            }
+        }
+        Ok(())
+    }
+
+    /// At home, before Go: a thread deputy per thread of `pid` (deputy id
+    /// `id`), so that the threads' first calls find theirs.
+    pub(super) fn make_thread_deputies(&self, pid: u32, id: u64, tids: &[u32]) -> Result {
+        let mut s = self.state.lock();
+        for &tid in tids {
+            s.tdeps.push(
+                ThreadDeputy {
+                    tid,
+                    pid,
+                    id,
+                    io: super::IoSlot::new(),
+                    end: false,
+                },
+                GFP_KERNEL,
+            )?;
+        }
+        Ok(())
+    }
+
+    /// The thread deputies of `pid` end (the process ended, or its
+    /// deputy did, or it is back). One inside a call is interrupted.
+    pub(super) fn end_thread_deputies(&self, pid: u32) {
+        let mut s = self.state.lock();
+        for t in s.tdeps.iter_mut().filter(|t| t.pid == pid) {
+            t.end = true;
+            if t.io.serving.is_some() {
+                sm::kick(t.tid);
+            }
+        }
+        drop(s);
+        self.cv.notify_all();
+    }
+
+    /// Forgets the thread deputies of `pid` that never ran (a move whose
+    /// Go was refused).
+    pub(super) fn drop_thread_deputies(&self, pid: u32) {
+        self.state.lock().tdeps.retain(|t| t.pid != pid);
+    }
+
+    /// A thread deputy, in its own context: serves its thread's calls
+    /// until the process ends (it exits) or comes home (its thread is
+    /// rebuilt in it: `None`, it runs on).
+    pub(super) fn thread_deputy_loop(&self, pid: u32, tid: u32) -> Option<i32> {
+        sm::block_signals();
+        let mut tried = 0u64;
+        loop {
+            if sm::fatal_pending() {
+                self.state.lock().tdeps.retain(|t| t.tid != tid);
+                return Some(SIGKILL as i32);
+            }
+            enum Work {
+                End,
+                Io(super::Msg),
+                Home(u64),
+                Idle,
+            }
+            let work = {
+                let mut s = self.state.lock();
+                let home = s
+                    .deputies
+                    .iter()
+                    .find(|d| d.pid == pid)
+                    .and_then(|d| d.home_mig)
+                    .filter(|&m| m != tried);
+                match s.tdeps.iter_mut().find(|t| t.tid == tid) {
+                    None => Work::End,
+                    Some(t) if t.end => Work::End,
+                    Some(t) if !t.io.ios.is_empty() => match t.io.ios.remove(0) {
+                        Ok(m) => Work::Io(m),
+                        Err(_) => Work::Idle,
+                    },
+                    Some(_) => home.map_or(Work::Idle, Work::Home),
+                }
+            };
+            match work {
+                Work::End => {
+                    self.state.lock().tdeps.retain(|t| t.tid != tid);
+                    return Some(0);
+                }
+                Work::Io(msg) => {
+                    let at = self.table.away(pid).unwrap_or(self.me);
+                    self.serve_io(tid, at, msg, false);
+                }
+                Work::Home(m) => {
+                    tried = m;
+                    match self.thread_home(m, tid) {
+                        Ok(true) => {
+                            self.state.lock().tdeps.retain(|t| t.tid != tid);
+                            return None;
+                        }
+                        Ok(false) => {
+                            // Its thread ended away from home.
+                            self.state.lock().tdeps.retain(|t| t.tid != tid);
+                            return Some(0);
+                        }
+                        Err(_) => sm::block_signals(),
+                    }
+                }
+                Work::Idle => {
+                    let mut s = self.state.lock();
+                    let busy = s
+                        .tdeps
+                        .iter()
+                        .find(|t| t.tid == tid)
+                        .is_none_or(|t| t.end || !t.io.ios.is_empty());
+                    if !busy {
+                        let _ = self
+                            .cv
+                            .wait_interruptible_timeout(&mut s, msecs_to_jiffies(500));
+                    }
+                }
+            }
+        }
+    }
+
+    /// A thread deputy's part in its process coming home (migration
+    /// `mig`): whether its thread is in it (then rebuilt here: Ok(true)).
+    fn thread_home(&self, mig: u64, tid: u32) -> Result<bool> {
+        {
+            let s = self.state.lock();
+            let Some(inc) = s.incoming.iter().find(|i| i.mig == mig) else {
+                return Err(ECANCELED);
+            };
+            if !inc.tids.contains(&tid) {
+                return Ok(false);
+            }
+        }
+        self.attach_slot(mig, tid)?;
+        self.thread_arrive(mig, tid, false).map(|()| true)
+    }
+
+    /// Files the calling thread `tid` as attached to migration `mig`.
+    fn attach_slot(&self, mig: u64, tid: u32) -> Result {
+        let mut s = self.state.lock();
+        if let Some(t) = s.tslots.iter_mut().find(|t| t.mig == mig && t.tid == tid) {
+            if t.phase != ThreadPhase::Unattached {
+                return Err(EBUSY);
+            }
+            t.phase = ThreadPhase::Attached;
+        } else {
+            s.tslots.push(
+                ThreadSlot {
+                    mig,
+                    tid,
+                    img: None,
+                    phase: ThreadPhase::Attached,
+                },
+                GFP_KERNEL,
+            )?;
+        }
+        drop(s);
+        self.cv.notify_all();
+        Ok(())
+    }
+
+    /// A restorer's thread reports (its write to admin/restore,
+    /// "MIG thread"): it becomes thread `tid` of migration `mig_id`.
+    pub(crate) fn attach_thread(self: &Arc<Self>, mig_id: u64) -> Result {
+        let (pid, tid) = (sm::current_tgid(), sm::current_tid());
+        {
+            let s = self.state.lock();
+            let inc = s.incoming.iter().find(|i| i.mig == mig_id).ok_or(ENOENT)?;
+            if inc.pid != pid || pid == tid || !inc.tids.contains(&tid) {
+                pr_info!(
+                    "admin/restore: thread {} of {} is not one of migration {:x}\n",
+                    tid,
+                    pid,
+                    mig_id
+                );
+                return Err(EPERM);
+            }
+        }
+        self.attach_slot(mig_id, tid)?;
+        let w = Arc::new(
+            ThreadRestore {
+                m: self.clone(),
+                mig: mig_id,
+            },
+            GFP_KERNEL,
+        )?;
+        sm::task_work(&sm::Task::thread(tid)?, false, w)
+    }
+
+    /// In the calling thread (`tid`, attached to migration `mig`): waits
+    /// for its image, applies it, and waits for Go. An error: the move
+    /// failed (the thread is not the process's). `guest`: away from home
+    /// (its path and identity calls are then made at home, as the
+    /// leader's: `sysfwd`).
+    fn thread_arrive(&self, mig: u64, tid: u32, guest: bool) -> Result {
+        let mut s = self.state.lock();
+        loop {
+            let Some(i) = s.tslots.iter().position(|t| t.mig == mig && t.tid == tid) else {
+                return Err(ECANCELED);
+            };
+            let Some(slot) = s.tslots.get_mut(i) else {
+                return Err(ECANCELED);
+            };
+            match slot.phase {
+                ThreadPhase::Apply => {
+                    let img = slot.img.take();
+                    drop(s);
+                    let r = img.ok_or(EINVAL).and_then(|b| apply_thread(tid, &b, guest));
+                    s = self.state.lock();
+                    if let Some(t) = s.tslots.iter_mut().find(|t| t.mig == mig && t.tid == tid) {
+                        t.phase = match r {
+                            Ok(()) => ThreadPhase::Applied,
+                            Err(e) => ThreadPhase::ApplyFailed(e.to_errno()),
+                        };
+                    }
+                    self.cv.notify_all();
+                    continue;
+                }
+                ThreadPhase::Run => {
+                    let _ = s.tslots.remove(i);
+                    return Ok(());
+                }
+                ThreadPhase::Abort => {
+                    let _ = s.tslots.remove(i);
+                    return Err(ECANCELED);
+                }
+                _ => {}
+            }
+            // The move ended without Go (its restore is forgotten).
+            if sm::fatal_pending() || !s.incoming.iter().any(|x| x.mig == mig) {
+                let _ = s.tslots.remove(i);
+                return Err(ECANCELED);
+            }
+            let _ = self
+                .cv
+                .wait_interruptible_timeout(&mut s, msecs_to_jiffies(200));
+            if sm::signal_pending() && !sm::fatal_pending() {
+                drop(s);
+                crate::sys::time::msleep(20);
+                s = self.state.lock();
+            }
+        }
+    }
+
+    /// The arriving leader's `Thread` message: thread `tid`'s image,
+    /// filed for it (`tids`: Begin's).
+    pub(super) fn file_thread(&self, mig: u64, tids: &[u32], body: &[u8]) -> Result {
+        let t = mig::read_thread(&mut Reader::new(body)).map_err(|_| EPROTO)?;
+        if t.mig != mig || !tids.contains(&t.tid) {
+            return Err(EPROTO);
+        }
+        let mut img = KVec::new();
+        img.extend_from_slice(body, GFP_KERNEL)?;
+        let mut s = self.state.lock();
+        if let Some(x) = s.tslots.iter_mut().find(|x| x.mig == mig && x.tid == t.tid) {
+            if x.img.is_some() || !matches!(x.phase, ThreadPhase::Attached) {
+                return Err(EPROTO);
+            }
+            x.img = Some(img);
+        } else {
+            s.tslots.push(
+                ThreadSlot {
+                    mig,
+                    tid: t.tid,
+                    img: Some(img),
+                    phase: ThreadPhase::Unattached,
+                },
+                GFP_KERNEL,
+            )?;
+        }
+        Ok(())
+    }
+
+    /// At the arriving leader's `Commit`: every thread of Begin attached
+    /// with its image; they apply them. Returns once all did.
+    pub(super) fn threads_apply(&self, pid: u32, mig: u64, tids: &[u32]) -> Result {
+        if tids.is_empty() {
+            return Ok(());
+        }
+        let start = now_ns();
+        let mut s = self.state.lock();
+        let mut told = false;
+        loop {
+            let mut ready = 0;
+            let mut applied = 0;
+            for t in s.tslots.iter().filter(|t| t.mig == mig) {
+                match t.phase {
+                    ThreadPhase::Attached if t.img.is_some() => ready += 1,
+                    ThreadPhase::Applied => applied += 1,
+                    ThreadPhase::ApplyFailed(e) => {
+                        let tid = t.tid;
+                        drop(s);
+                        pr_info_ratelimited!(
+                            "migrate: pid {}: thread {} could not be restored (error {})\n",
+                            pid,
+                            tid,
+                            e
+                        );
+                        return Err(Error::from_errno(e));
+                    }
+                    _ => {}
+                }
+            }
+            if applied == tids.len() {
+                return Ok(());
+            }
+            if !told && ready == tids.len() {
+                for t in s.tslots.iter_mut().filter(|t| t.mig == mig) {
+                    t.phase = ThreadPhase::Apply;
+                }
+                told = true;
+                self.cv.notify_all();
+                continue;
+            }
+            if now_ns().saturating_sub(start) > ARRIVE_TIMEOUT_NS {
+                drop(s);
+                pr_info_ratelimited!(
+                    "migrate: pid {}: its threads did not all arrive ({} of {})\n",
+                    pid,
+                    if told { applied } else { ready },
+                    tids.len()
+                );
+                return Err(ETIMEDOUT);
+            }
+            s = self.killable_wait(s, 50)?;
+        }
+    }
+
+    /// The arriving threads of migration `mig` run (Go came) or end.
+    pub(super) fn threads_done(&self, mig: u64, ok: bool) {
+        self.tell_threads(
+            mig,
+            if ok {
+                ThreadPhase::Run
+            } else {
+                ThreadPhase::Abort
+            },
+        );
+        // Slots no task waits on (never attached) go now.
+        let mut s = self.state.lock();
+        s.tslots
+            .retain(|t| t.mig != mig || t.phase != ThreadPhase::Unattached);
+    }
+}
+
+/// Applies thread image `body` (a `Thread` message) to the calling
+/// thread `tid`.
+fn apply_thread(tid: u32, body: &[u8], guest: bool) -> Result {
+    let t = mig::read_thread(&mut Reader::new(body)).map_err(|_| EPROTO)?;
+    let task = TaskImage::from_bytes(t.task)?;
+    if t.tid != tid || task.tid() != tid {
+        return Err(EPROTO);
+    }
+    task.apply_thread()?;
+    for s in t.sigs.chunks_exact(mig::SIGINFO_LEN) {
+        let _ = sm::queue_signal(s);
+    }
+    let mut gregs: [u8; mig::GREGS_LEN] = t.gregs.try_into().map_err(|_| EPROTO)?;
+    task.resume_time(&mut gregs)?;
+    sm::restore_regs(&gregs, t.xstate, t.xkind)?;
+    sm::set_guest(guest);
+    Ok(())
+}
+
+/// A restorer's thread waiting to become a thread of the arriving process.
+struct ThreadRestore {
+    m: Arc<Migrator>,
+    mig: u64,
+}
+
+impl sm::TaskWork for ThreadRestore {
+    fn run(self: Arc<Self>) -> Option<i32> {
+        // Not the process's: it must not run.
+        self.m
+            .thread_arrive(self.mig, sm::current_tid(), true)
+            .err()
+            .map(|_| SIGKILL as i32)
+    }
+}
