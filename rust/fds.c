@@ -3,9 +3,62 @@
  * The calling task's open files: listing their facts, closing them, and
  * installing files and proxies at given numbers.
  */
+#include <asm/unistd.h>
+#include <linux/seq_file.h>
 #include <linux/shmem_fs.h>
 #include <uapi/linux/magic.h>
 #include "migrate.h"
+
+/*
+ * A signalfd's mask, as /proc/<pid>/fdinfo shows it (its show_fdinfo, into
+ * a buffer of our own: "sigmask:\t" and 16 hex digits): the file's own
+ * interface, not its private struct. -EINVAL if it says otherwise.
+ */
+static int signalfd_mask(struct file *f, unsigned long long *mask)
+{
+	struct seq_file m = {};
+	char *p;
+	int err = -EINVAL;
+
+	if (!f->f_op->show_fdinfo)
+		return -EINVAL;
+	m.size = 128;
+	m.buf = kzalloc(m.size, GFP_KERNEL);
+	if (!m.buf)
+		return -ENOMEM;
+	f->f_op->show_fdinfo(&m, f);
+	if (m.count < m.size) {
+		m.buf[m.count] = 0;
+		p = strstr(m.buf, "sigmask:\t");
+		if (p && !kstrtoull(strim(p + 9), 16, mask))
+			err = 0;
+	}
+	kfree(m.buf);
+	return err;
+}
+
+static int install_at(int want, struct file *file, unsigned int cloexec);
+
+int vproc_shim_mig_open_signalfd(int fd, unsigned long long mask,
+				 unsigned int f_flags, unsigned int cloexec)
+{
+	unsigned long long a[6] = { (unsigned long long)-1, 0, sizeof(mask),
+				    f_flags & O_NONBLOCK };
+	struct vproc_sys_buf b = { .arg = 1, .len = sizeof(mask), .in = &mask };
+	struct file *f;
+	long long n;
+
+	if (fd < 0 || fd >= 65536)
+		return -EINVAL;
+	n = vproc_shim_sys_call(__NR_signalfd4, a, &b, 1);
+	if (n < 0)
+		return (int)n;
+	f = fget_raw(n);
+	close_fd(n);
+	if (!f)
+		return -EBADF;
+	return install_at(fd, f, cloexec);
+}
 
 unsigned int vproc_fd_limit(void)
 {
@@ -57,6 +110,9 @@ int vproc_shim_mig_fds(vproc_fd_fn fn, void *data)
 				d.anon = VPROC_ANON_TIMERFD;
 			else if (!strcmp(n, "inotify"))
 				d.anon = VPROC_ANON_INOTIFY;
+			else if (!strcmp(n, "[signalfd]") &&
+				 !signalfd_mask(f, &d.sigmask))
+				d.anon = VPROC_ANON_SIGNALFD;
 		}
 		/* A memfd: memory of this node with a file's face; served from
 		 * home it could be read and written but not mapped or run. */

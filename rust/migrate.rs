@@ -37,7 +37,7 @@ mod threads;
 mod twork;
 
 pub(crate) use fds::{
-    close_all, fds, install_proxy, open_node_dev, proxies_giveback, reinstall_files,
+    close_all, fds, install_proxy, open_node_dev, open_signalfd, proxies_giveback, reinstall_files,
 };
 pub(crate) use mm::{
     clocks, current_exec_id, hash_area, map, peek, read_pages, unmap, vmas, wipe_mm, write_mem, Mm,
@@ -56,7 +56,7 @@ pub(crate) use sysfwd::{
     sys_call, user_path, SysBuf, SysHook, SysReg,
 };
 pub(crate) use task::{refusal, timers_clear, Boost, TaskImage, TASK_LEN};
-pub(crate) use threads::{block_signals, current_tid, dequeue_private};
+pub(crate) use threads::{block_signals, current_exiting, current_tid, dequeue_private};
 pub(crate) use twork::{current_tgid, in_vdso, module_refs, spawn, task_work, TaskWork};
 
 // The constants C and Rust share: `rust/shim.h` defines them for the C side
@@ -69,6 +69,7 @@ const _: () = assert!(shim::VPROC_ANON_EVENTFD == policy::ANON_EVENTFD);
 const _: () = assert!(shim::VPROC_ANON_EPOLL == policy::ANON_EPOLL);
 const _: () = assert!(shim::VPROC_ANON_TIMERFD == policy::ANON_TIMERFD);
 const _: () = assert!(shim::VPROC_ANON_INOTIFY == policy::ANON_INOTIFY);
+const _: () = assert!(shim::VPROC_ANON_SIGNALFD == policy::ANON_SIGNALFD);
 const _: () = assert!(shim::VPROC_VMA_WRITE == vma_flags::WRITE);
 const _: () = assert!(shim::VPROC_VMA_EXEC == vma_flags::EXEC);
 const _: () = assert!(shim::VPROC_VMA_SHARED == vma_flags::SHARED);

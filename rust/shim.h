@@ -556,13 +556,17 @@ struct task_struct;
 struct task_struct *vproc_shim_task_get(int pid);
 /* A reference on thread @tid's task (any thread: PIDTYPE_PID), or NULL. */
 struct task_struct *vproc_shim_thread_get(int tid);
-/* The TIDs of @t's threads but its leader into @tids (ascending), at most
- * @max: their count, or -E2BIG. Read under RCU: a thread made or ended
+/* The TIDs of @t's threads but its leader and those exiting into @tids
+ * (ascending), at most @max: their count, or -E2BIG. Read under RCU: a thread made or ended
  * meanwhile may be in or out (a freeze compares it again). */
 int vproc_shim_thread_tids(struct task_struct *t, unsigned int *tids,
 			   unsigned int max);
+/* How many of @t's threads but its leader are exiting (still listed). */
+int vproc_shim_threads_exiting(struct task_struct *t);
 /* The calling thread's TID. */
 int vproc_shim_current_tid(void);
+/* Whether the calling thread is exiting (PF_EXITING). */
+int vproc_shim_current_exiting(void);
 /* A thread deputy blocks every signal: the process's go to the leader's
  * deputy (which forwards them), a signal sent to this TID waits here for
  * the thread coming home. */
@@ -693,13 +697,21 @@ struct vproc_mig_fd {
 	/* pidfs, nsfs or anon_inodefs: a handle on a kernel object here */
 	unsigned int pseudo;
 	/* Which anonymous inode it is (VPROC_ANON_*), when it is one a
-	 * deputy can serve at home. */
+	 * deputy can serve at home, or a signalfd. */
 	unsigned int anon;
+	/* A signalfd's mask (signals 1..64), as its fdinfo shows it. */
+	unsigned long long sigmask;
 };
 #define VPROC_ANON_EVENTFD 1
 #define VPROC_ANON_EPOLL 2
 #define VPROC_ANON_TIMERFD 3
 #define VPROC_ANON_INOTIFY 4
+#define VPROC_ANON_SIGNALFD 5
+/* Makes a signalfd of @mask at @fd of current (O_NONBLOCK of @f_flags,
+ * close-on-exec as @cloexec): a moved process's signalfd, made again
+ * where it arrives (it reads the signals of the task that reads it). */
+int vproc_shim_mig_open_signalfd(int fd, unsigned long long mask,
+				 unsigned int f_flags, unsigned int cloexec);
 typedef int (*vproc_fd_fn)(void *data, const struct vproc_mig_fd *f);
 int vproc_shim_mig_fds(vproc_fd_fn fn, void *data);
 /* Closes every fd of current. */

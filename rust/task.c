@@ -141,7 +141,6 @@ void vproc_shim_mig_task_facts(struct vproc_mig_task_facts *o)
 #ifdef CONFIG_SECCOMP
 			o->seccomp_mode |= READ_ONCE(p->seccomp.mode);
 #endif
-			o->exiting |= !!(p->flags & PF_EXITING);
 			if (!vproc_creds_same(c, pc) ||
 			    task_no_new_privs(p) != task_no_new_privs(t))
 				o->creds_differ = 1;

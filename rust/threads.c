@@ -32,7 +32,8 @@ int vproc_shim_thread_tids(struct task_struct *t, unsigned int *tids,
 
 	rcu_read_lock();
 	for_each_thread(t, p) {
-		if (p == t->group_leader)
+		/* One that is exiting is not carried (it ends here). */
+		if (p == t->group_leader || (p->flags & PF_EXITING))
 			continue;
 		if (n == max) {
 			err = -E2BIG;
@@ -50,9 +51,27 @@ int vproc_shim_thread_tids(struct task_struct *t, unsigned int *tids,
 	return n;
 }
 
+int vproc_shim_threads_exiting(struct task_struct *t)
+{
+	struct task_struct *p;
+	int n = 0;
+
+	rcu_read_lock();
+	for_each_thread(t, p)
+		if (p != t->group_leader && (p->flags & PF_EXITING))
+			n++;
+	rcu_read_unlock();
+	return n;
+}
+
 int vproc_shim_current_tid(void)
 {
 	return task_pid_nr(current);
+}
+
+int vproc_shim_current_exiting(void)
+{
+	return !!(current->flags & PF_EXITING);
 }
 
 void vproc_shim_block_signals(void)

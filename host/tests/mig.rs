@@ -455,6 +455,35 @@ fn data_header_bounds_the_run_count() {
 }
 
 #[test]
+fn a_signalfd_travels_with_its_mask() {
+    let f = Fd {
+        fd: 7,
+        f_flags: 0o4002,
+        cloexec: true,
+        home_fd: 7,
+        node_dev: SIGNALFD,
+        sigmask: (1 << 9) | (1 << 11) | (1 << 33),
+    };
+    let mut b = [0u8; FD_LEN];
+    write_fd(&f, &mut b).unwrap();
+    assert_eq!(read_fd(&b).unwrap(), f);
+    // A mask on anything else, or a node device that is none, is refused.
+    for bad in [
+        Fd { node_dev: 0, ..f },
+        Fd { node_dev: 3, ..f },
+        Fd {
+            node_dev: 77,
+            sigmask: 0,
+            ..f
+        },
+    ] {
+        write_fd(&bad, &mut b).unwrap();
+        assert!(read_fd(&b).is_err(), "{:?}", bad);
+    }
+    assert!(read_fd(&b[..FD_LEN - 1]).is_err());
+}
+
+#[test]
 fn commit_round_trip_and_bad_input() {
     let gregs = [1u8; GREGS_LEN];
     let xstate = [2u8; 832];
@@ -467,6 +496,7 @@ fn commit_round_trip_and_bad_input() {
             cloexec: false,
             home_fd: 0,
             node_dev: 0,
+            sigmask: 0,
         },
         &mut fds[..FD_LEN],
     )
@@ -478,6 +508,7 @@ fn commit_round_trip_and_bad_input() {
             cloexec: true,
             home_fd: 1,
             node_dev: 3,
+            sigmask: 0,
         },
         &mut fds[FD_LEN..],
     )
@@ -509,7 +540,8 @@ fn commit_round_trip_and_bad_input() {
             f_flags: 0o2001,
             cloexec: true,
             home_fd: 1,
-            node_dev: 3
+            node_dev: 3,
+            sigmask: 0,
         }
     );
     // Trailing bytes, truncation, a bad FPU kind, an fd out of range.

@@ -283,8 +283,16 @@ fn fd_kinds() {
         anon: 0,
     };
     assert_eq!(classify_fd(&f), FdKind::Proxy);
+    // A signalfd is made again where the process arrives.
+    let sfd = FdFacts {
+        mode: 0o600,
+        pseudo: true,
+        anon: ANON_SIGNALFD,
+        ..FdFacts::default()
+    };
+    assert_eq!(classify_fd(&sfd), FdKind::SignalFd);
     // The event files a deputy serves at home; other anonymous inodes
-    // (signalfd, userfaultfd...) stay.
+    // (userfaultfd...) stay.
     for anon in [ANON_EVENTFD, ANON_EPOLL, ANON_TIMERFD, ANON_INOTIFY] {
         let f = FdFacts {
             mode: 0o600,

@@ -20,6 +20,7 @@
  * The result does not depend on where or how often it moved.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -84,6 +85,9 @@ static void *waiter(void *arg)
 	tids[WORKERS] = me;
 	if (fifo >= 0) {
 		ssize_t n = read(fifo, buf, sizeof(buf) - 1);
+
+		if (n < 2)
+			fprintf(stderr, "waiter: read %zd (%m)\n", n);
 
 		pthread_mutex_lock(&mu);
 		waiter_ok = n >= 2 && buf[0] == 'g' && buf[1] == 'o' &&

@@ -113,3 +113,39 @@ check_match "shm: the log says why" "pid $pid cannot move: .*shared writable" "$
 on 1 'touch /tmp/shm.end'
 check_eq "shm: it counted on at home and ends with status 0" "0 count True" \
     "$(echo $(on 1 'for i in $(seq 100); do [ -s /tmp/shm.status ] && break; sleep 0.2; done; cat /tmp/shm.status') $(on 1 'tail -1 /tmp/shm.out'))"
+
+# --- a signalfd is made again where the process arrives, with its mask:
+# it reads the signals of the task that reads it, so the signals sent at
+# home (forwarded by the deputy) and there are read there.
+t=$(mktemp)
+cat > "$t" <<'PYEOF'
+import ctypes, os, signal, struct
+libc = ctypes.CDLL(None, use_errno=True)
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1, signal.SIGUSR2})
+mask = ctypes.c_uint64((1 << (signal.SIGUSR1 - 1)) | (1 << (signal.SIGUSR2 - 1)))
+fd = libc.signalfd(-1, ctypes.byref(mask), 0)
+print("fd", fd, flush=True)
+for i in range(3):
+    b = os.read(fd, 128)
+    signo, _, code, pid = struct.unpack_from("IiiI", b)
+    with open("/proc/self/where") as f:
+        w = f.read().strip()
+    print("got", signo, "on", w, flush=True)
+with open("/proc/self/fdinfo/%d" % fd) as f:
+    print([l.split()[1] for l in f if l.startswith("sigmask")][0], flush=True)
+PYEOF
+"$CLUSTER" put 1 "$t" /tmp/sfd.py
+rm -f "$t"
+on 1 'rm -f /tmp/sfd.out; python3 /tmp/sfd.py > /tmp/sfd.out 2>&1 & echo $! > /tmp/sfd.pid'
+sp=$(on 1 'for i in $(seq 100); do grep -q "^fd" /tmp/sfd.out 2>/dev/null && break; sleep 0.1; done; cat /tmp/sfd.pid')
+check_eq "signalfd: a process reading a signalfd moves 1 -> 2" ok "$(on 1 "echo 2 > /proc/$sp/goto 2>&1 && echo ok")"
+on 1 "kill -USR1 $sp"
+check_eq "... a SIGUSR1 sent at home is read from it on node 2" "got 10 on 2" \
+    "$(on 1 'for i in $(seq 100); do grep -q "^got" /tmp/sfd.out && break; sleep 0.1; done; grep "^got" /tmp/sfd.out | head -1')"
+on 2 "kill -USR2 $sp"
+check_eq "... and a SIGUSR2 sent on node 2" "got 12 on 2" \
+    "$(on 1 'for i in $(seq 100); do [ $(grep -c "^got" /tmp/sfd.out) -ge 2 ] && break; sleep 0.1; done; grep "^got" /tmp/sfd.out | sed -n 2p')"
+check_eq "... it moves on to node 3 with it" ok "$(on 1 "echo 3 > /proc/$sp/goto 2>&1 && echo ok")"
+on 1 "kill -USR1 $sp"
+check_eq "... read there, and its mask is the one it made (fdinfo)" "got 10 on 3 0000000000000a00" \
+    "$(on 1 'for i in $(seq 100); do grep -q "^0000" /tmp/sfd.out && break; sleep 0.1; done; grep "^got" /tmp/sfd.out | sed -n 3p; grep "^0000" /tmp/sfd.out' | tr '\n' ' ' | sed 's/ $//')"

@@ -15,6 +15,8 @@ pub(crate) struct FdInfo {
     pub(crate) home_fd: i32,
     /// A proxy's deputy id (0 for other files).
     pub(crate) deputy: u64,
+    /// A signalfd's mask (0 for other files).
+    pub(crate) sigmask: u64,
 }
 
 /// # Safety
@@ -38,6 +40,11 @@ unsafe extern "C" fn fd_cb(data: *mut c_void, f: *const shim::vproc_mig_fd) -> c
         cloexec: f.cloexec != 0,
         home_fd: f.home_fd,
         deputy: f.deputy,
+        sigmask: if kind == FdKind::SignalFd {
+            f.sigmask
+        } else {
+            0
+        },
     };
     match out.push(info, GFP_KERNEL) {
         Ok(()) => 0,
@@ -113,6 +120,12 @@ pub(crate) fn open_node_dev(fd: i32, minor: u32, f_flags: u32, cloexec: bool) ->
             u32::from(cloexec),
         )
     })
+}
+
+/// Makes a signalfd of `mask` at `fd` of the calling task.
+pub(crate) fn open_signalfd(fd: i32, mask: u64, f_flags: u32, cloexec: bool) -> Result {
+    // SAFETY: no pointers.
+    to_result(unsafe { shim::vproc_shim_mig_open_signalfd(fd, mask, f_flags, u32::from(cloexec)) })
 }
 
 /// Installs the calling task's own files `from[i]` at `to[i]`, closing

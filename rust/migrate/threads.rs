@@ -31,12 +31,24 @@ impl Task {
         v.truncate(n as usize);
         Ok(v)
     }
+
+    /// How many of its threads but the leader are exiting.
+    pub(crate) fn threads_exiting(&self) -> u32 {
+        // SAFETY: `self` holds a task reference.
+        unsafe { shim::vproc_shim_threads_exiting(self.0.as_ptr()) }.max(0) as u32
+    }
 }
 
 /// The calling thread's TID.
 pub(crate) fn current_tid() -> u32 {
     // SAFETY: no preconditions.
     unsafe { shim::vproc_shim_current_tid() as u32 }
+}
+
+/// Whether the calling thread is exiting.
+pub(crate) fn current_exiting() -> bool {
+    // SAFETY: no preconditions.
+    unsafe { shim::vproc_shim_current_exiting() != 0 }
 }
 
 /// A thread deputy blocks every signal but SIGKILL and SIGSTOP.

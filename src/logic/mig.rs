@@ -61,7 +61,8 @@ pub use areas::{
 #[allow(unused_imports)]
 pub use commit::{
     read_commit, read_fd, read_signal, read_thread, sig_flags, write_commit, write_fd,
-    write_signal, write_thread, Commit, Fd, Signal, ThreadImg, FD_LEN, SIGNAL_LEN, TASK_MAX,
+    write_signal, write_thread, Commit, Fd, Signal, ThreadImg, FD_LEN, SIGNALFD, SIGNAL_LEN,
+    TASK_MAX,
 };
 #[allow(unused_imports)]
 pub use control::{
@@ -100,8 +101,11 @@ pub const GREGS_LEN: usize = 216;
 pub const SIGINFO_LEN: usize = 48;
 /// Most FPU image bytes.
 pub const XSTATE_MAX: usize = 16384;
-/// Most pending signals carried.
-pub const MAX_SIGS: u32 = 64;
+/// Most pending signals carried (the process's in `Commit`, each
+/// thread's in its `Thread`): a signal queued with its siginfo keeps it
+/// only if it travels (one its deputy forwards later keeps its number,
+/// code class and sender).
+pub const MAX_SIGS: u32 = 128;
 /// Most open files carried.
 pub const MAX_FDS: u32 = 1024;
 /// Longest file path of a mapping.

@@ -156,7 +156,11 @@ pub enum FdKind {
     /// A device every node has the same ([`node_device`]): opened again
     /// where the process runs, never served from home.
     NodeDev(u32),
-    /// Anything else (signalfd, pidfd, memfd, `O_PATH`...): cannot move.
+    /// A signalfd: it reads the signals of the task that reads it (those
+    /// its deputy forwards arrive where the process runs), so it is made
+    /// again with its mask wherever the process runs.
+    SignalFd,
+    /// Anything else (pidfd, memfd, userfaultfd, `O_PATH`...): cannot move.
     Other,
 }
 
@@ -206,6 +210,8 @@ pub const ANON_EPOLL: u32 = 2;
 pub const ANON_TIMERFD: u32 = 3;
 /// An inotify file.
 pub const ANON_INOTIFY: u32 = 4;
+/// A signalfd (its mask read from its fdinfo).
+pub const ANON_SIGNALFD: u32 = 5;
 
 /// The memory devices (major 1) every Linux node has and that keep no
 /// state a process could tell apart: null, zero, full, random, urandom,
@@ -238,6 +244,7 @@ pub fn classify_fd(f: &FdFacts) -> FdKind {
     if f.pseudo {
         return match f.anon {
             ANON_EVENTFD | ANON_EPOLL | ANON_TIMERFD | ANON_INOTIFY => FdKind::Event,
+            ANON_SIGNALFD => FdKind::SignalFd,
             _ => FdKind::Other,
         };
     }

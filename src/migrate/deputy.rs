@@ -536,8 +536,23 @@ impl Migrator {
         // process runs there, the source after Go): an older move's
         // report, late, changes nothing.
         if self.table.away(h.pid).is_some() && nmigs >= self.table.entry(h.pid).nmigs {
+            let moved =
+                self.table.away(h.pid) != Some(node) || nmigs > self.table.entry(h.pid).nmigs;
             let _ = self.table.set_away(h.pid, Some(node));
             let _ = self.table.set_nmigs(h.pid, nmigs);
+            if moved {
+                // No repeat of a call made where it ran before can come
+                // any more: the replies kept for one go (a request there
+                // numbered as one of the old node's must not get its
+                // reply).
+                let mut s = self.state.lock();
+                if let Some(d) = s.deputies.iter_mut().find(|d| d.pid == h.pid) {
+                    d.io.last_io = None;
+                }
+                for t in s.tdeps.iter_mut().filter(|t| t.pid == h.pid) {
+                    t.io.last_io = None;
+                }
+            }
             self.cv.notify_all();
         }
         Ok(())

@@ -78,6 +78,27 @@ impl Migrator {
         }
     }
 
+    /// Gives up move `old` (the destination forgets it) and begins it
+    /// again from here: Begin and the pages, while the process is
+    /// stopped. The destination refuses (EBUSY, or EEXIST: the aborted
+    /// restorer still holds the PID or a TID there) until the aborted
+    /// arrival is gone there.
+    fn rebegin(&self, pid: u32, dest: u8, old: Outgoing) -> Result<Outgoing> {
+        self.abort(pid, &old);
+        drop(old);
+        let task = sm::Task::of(pid)?;
+        let mut tries = 0;
+        loop {
+            match self.begin(&task, pid, dest, Asker::Goto) {
+                Err(e) if (e == EBUSY || e == EEXIST) && tries < REBEGIN_TRIES => {
+                    tries += 1;
+                    crate::sys::time::msleep(100);
+                }
+                r => return r.map_err(changing_is_eagain),
+            }
+        }
+    }
+
     /// The freeze: returns whether this node is the process's home (it
     /// becomes the deputy) or not (this copy ends).
     /// `nice`: the process's own nice value (it runs boosted meanwhile).
@@ -109,22 +130,7 @@ impl Migrator {
         let mut out = match out {
             Some(o) if o.exec_id != sm::current_exec_id() => {
                 pr_info_ratelimited!("migrate: pid {} exec'd while moving: begins again\n", pid);
-                self.abort(pid, &o);
-                drop(o);
-                // The destination refuses (EBUSY, or EEXIST: the aborted
-                // restorer still holds the PID there) until the aborted
-                // arrival is gone there.
-                let task = sm::Task::of(pid)?;
-                let mut tries = 0;
-                loop {
-                    match self.begin(&task, pid, dest, Asker::Goto) {
-                        Err(e) if (e == EBUSY || e == EEXIST) && tries < REBEGIN_TRIES => {
-                            tries += 1;
-                            crate::sys::time::msleep(100);
-                        }
-                        r => break r.map_err(changing_is_eagain)?,
-                    }
-                }
+                self.rebegin(pid, dest, o)?
             }
             Some(o) => o,
             None => self
@@ -132,13 +138,28 @@ impl Migrator {
                 .map_err(changing_is_eagain)?,
         };
         // Its other threads stop where they are (each in a task work).
-        let parked = match self.park_threads(pid, out.mig, &out.tids) {
+        let (mut parked, tids) = match self.park_threads(pid, out.mig) {
             Ok(p) => p,
             Err(e) => {
                 self.abort(pid, &out);
                 return Err(e);
             }
         };
+        if tids != out.tids {
+            // A thread came or went since Begin (a program that starts a
+            // thread per task, glibc's SIGEV_THREAD timers): the
+            // destination made the others. Begin again, from here, with
+            // every thread stopped (so the threads stay those).
+            pr_info_ratelimited!(
+                "migrate: pid {}: its threads changed during the move: begins again\n",
+                pid
+            );
+            out = self.rebegin(pid, dest, out)?;
+            if tids != out.tids {
+                return Err(EAGAIN);
+            }
+            self.rekey_threads(&mut parked, out.mig);
+        }
         let mut sigs = KVec::new();
         match self.commit(pid, &mut out, &mut sigs, nice) {
             Ok(()) => {}
@@ -303,15 +324,15 @@ impl Migrator {
                 | FdKind::Fifo
                 | FdKind::Sock
                 | FdKind::Event => home == self.me,
-                // Opened again wherever it goes (and comes back).
-                FdKind::NodeDev(_) => true,
+                // Opened (made) again wherever it goes (and comes back).
+                FdKind::NodeDev(_) | FdKind::SignalFd => true,
                 // Only its own deputy's proxies (never one it inherited).
                 FdKind::Proxy => home != self.me && f.deputy == out.deputy,
                 FdKind::Other => false,
             };
             if !ok {
                 let what = if f.kind == FdKind::Other {
-                    "a special file (signalfd, pidfd, memfd, a namespace, O_PATH...)"
+                    "a special file (pidfd, memfd, userfaultfd, a namespace, O_PATH...)"
                 } else {
                     "a file opened away from home"
                 };
@@ -419,8 +440,10 @@ impl Migrator {
                 home_fd: f.home_fd,
                 node_dev: match f.kind {
                     FdKind::NodeDev(minor) => minor,
+                    FdKind::SignalFd => mig::SIGNALFD,
                     _ => 0,
                 },
+                sigmask: f.sigmask,
             };
             mig::write_fd(&fd, o).map_err(|_| EINVAL)?;
         }

@@ -585,7 +585,11 @@ impl Migrator {
                                 dest: 0,
                                 running: false,
                                 custody: custody::Body::new(),
-                                io_seq: 0,
+                                // Its requests here are numbered apart
+                                // from those it made where it ran before
+                                // (the deputy keeps its last reply for a
+                                // repeat of the same number).
+                                io_seq: (b.nmigs & 0xfff) << 20,
                                 sig_seq: 0,
                                 sig_answer: 0,
                                 job_told: 0,
@@ -609,7 +613,6 @@ impl Migrator {
                     if let Some(b) = self.bodies.lock().iter_mut().find(|b| b.pid == pid) {
                         b.running = true;
                     }
-                    self.threads_done(mig_id, true);
                     // Home hears where it runs now from here too, before
                     // it runs: its proxied calls from here (a read that
                     // the move interrupted runs again at once) follow on
@@ -625,6 +628,9 @@ impl Migrator {
                     // Away from home its path and identity calls are done
                     // there (`sysfwd`); back home, here.
                     sm::set_guest(!deputy);
+                    // Its other threads run now, after the Moved above:
+                    // their calls at home come after it.
+                    self.threads_done(mig_id, true);
                     break;
                 }
                 _ => return Err(EPROTO),
@@ -673,7 +679,7 @@ impl Migrator {
             }
             sm::reinstall_files(&from, &to)?;
             for f in list.iter().filter(|f| f.node_dev != 0) {
-                sm::open_node_dev(f.fd, f.node_dev, f.f_flags, f.cloexec)?;
+                open_here(f)?;
             }
             return Ok(());
         }
@@ -684,7 +690,7 @@ impl Migrator {
         sm::close_all();
         for f in list.iter() {
             if f.node_dev != 0 {
-                sm::open_node_dev(f.fd, f.node_dev, f.f_flags, f.cloexec)?;
+                open_here(f)?;
             } else {
                 sm::install_proxy(f.fd, f.f_flags, f.cloexec, home, pid, f.home_fd, dep)?;
             }
@@ -794,6 +800,16 @@ impl Migrator {
         drop(s);
         self.cv.notify_all();
         Ok(())
+    }
+}
+
+/// Opens again where the process arrives a file it had that every node
+/// has (a node device), or makes it again (a signalfd).
+fn open_here(f: &mig::Fd) -> Result {
+    if f.node_dev == mig::SIGNALFD {
+        sm::open_signalfd(f.fd, f.sigmask, f.f_flags, f.cloexec)
+    } else {
+        sm::open_node_dev(f.fd, f.node_dev, f.f_flags, f.cloexec)
     }
 }
 

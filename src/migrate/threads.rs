@@ -71,8 +71,9 @@ struct ThreadPark {
 
 impl sm::TaskWork for ThreadPark {
     fn run(self: Arc<Self>) -> Option<i32> {
-        // A TID reused meanwhile by another process is not stopped.
-        if sm::current_tgid() != self.pid {
+        // A TID reused meanwhile by another process is not stopped, nor
+        // is a thread that is exiting (it ends here; it is not listed).
+        if sm::current_tgid() != self.pid || sm::current_exiting() {
             return None;
         }
         let tid = sm::current_tid();
@@ -94,7 +95,7 @@ impl sm::TaskWork for ThreadPark {
             return None;
         }
         self.m.cv.notify_all();
-        let outcome = self.m.wait_outcome(self.mig, tid);
+        let outcome = self.m.wait_outcome(tid);
         match outcome {
             ThreadPhase::BeDeputy => self.m.thread_deputy_loop(self.pid, tid),
             ThreadPhase::End => Some(0),
@@ -171,11 +172,12 @@ impl Migrator {
     }
 
     /// A stopped thread's wait for the outcome of its freeze (its slot
-    /// gone: resume). Its slot goes.
-    fn wait_outcome(&self, mig: u64, tid: u32) -> ThreadPhase {
+    /// gone: resume). Its slot goes. Found by its TID alone: the move
+    /// may have begun again under another id (`rekey_threads`).
+    fn wait_outcome(&self, tid: u32) -> ThreadPhase {
         let mut s = self.state.lock();
         loop {
-            let Some(i) = s.tslots.iter().position(|t| t.mig == mig && t.tid == tid) else {
+            let Some(i) = s.tslots.iter().position(|t| t.tid == tid) else {
                 return ThreadPhase::Resume;
             };
             let Some(p) = s.tslots.get(i).map(|t| t.phase) else {
@@ -204,81 +206,92 @@ impl Migrator {
         }
     }
 
-    /// In the leader's freeze: stops its threads `tids` (those of Begin)
-    /// and takes their images. EAGAIN when they are not the threads it
-    /// has now, or one does not stop.
-    pub(super) fn park_threads(&self, pid: u32, mig: u64, tids: &[u32]) -> Result<Parked<'_>> {
+    /// In the leader's freeze: stops every other thread of `pid` (one
+    /// made meanwhile too, until none is left running) and takes their
+    /// images, filed under migration `mig`. Returns them and their TIDs.
+    /// EAGAIN when one does not stop within [`PARK_TIMEOUT_NS`].
+    pub(super) fn park_threads(&self, pid: u32, mig: u64) -> Result<(Parked<'_>, KVec<u32>)> {
         let parked = Parked {
             m: self,
             mig,
             decided: false,
         };
-        let changed = || {
-            pr_info_ratelimited!(
-                "migrate: pid {}: its threads changed during the move: try again\n",
-                pid
-            );
-            EAGAIN
-        };
         let task = sm::Task::of(pid)?;
-        if task.thread_tids()?.as_slice() != tids {
-            return Err(changed());
-        }
-        if tids.is_empty() {
-            return Ok(parked);
-        }
         let me = self.this.lock().clone().ok_or(ESRCH)?;
-        for &tid in tids {
-            let t = sm::Task::thread(tid).map_err(|_| changed())?;
-            let w = Arc::new(
-                ThreadPark {
-                    m: me.clone(),
-                    mig,
-                    pid,
-                },
-                GFP_KERNEL,
-            )?;
-            sm::task_work(&t, true, w).map_err(|_| changed())?;
-        }
-        drop(me);
+        let mut asked: KVec<u32> = KVec::new();
         let start = now_ns();
-        let mut s = self.state.lock();
         loop {
-            let mut n = 0;
-            for t in s.tslots.iter().filter(|t| t.mig == mig) {
-                match t.phase {
-                    ThreadPhase::CaptureFailed(e) => {
-                        let tid = t.tid;
-                        drop(s);
-                        pr_info_ratelimited!(
-                            "migrate: pid {}: thread {} could not be read (error {})\n",
-                            pid,
-                            tid,
-                            e
-                        );
-                        return Err(Error::from_errno(e));
+            let now = task.thread_tids()?;
+            for &tid in now.iter() {
+                if asked.contains(&tid) {
+                    continue;
+                }
+                asked.push(tid, GFP_KERNEL)?;
+                // Gone meanwhile: the next listing says.
+                let Ok(t) = sm::Task::thread(tid) else {
+                    continue;
+                };
+                let w = Arc::new(
+                    ThreadPark {
+                        m: me.clone(),
+                        mig,
+                        pid,
+                    },
+                    GFP_KERNEL,
+                )?;
+                let _ = sm::task_work(&t, true, w);
+            }
+            let s = self.state.lock();
+            let mut all = true;
+            for &tid in now.iter() {
+                match s.tslots.iter().find(|t| t.mig == mig && t.tid == tid) {
+                    Some(t) => {
+                        if let ThreadPhase::CaptureFailed(e) = t.phase {
+                            drop(s);
+                            pr_info_ratelimited!(
+                                "migrate: pid {}: thread {} could not be read (error {})\n",
+                                pid,
+                                tid,
+                                e
+                            );
+                            return Err(Error::from_errno(e));
+                        }
                     }
-                    ThreadPhase::Parked => n += 1,
-                    _ => {}
+                    None => all = false,
                 }
             }
-            if n == tids.len() {
-                break;
+            // Every thread there is stopped: none can make another now
+            // (a listing that is the same again says none was made). One
+            // that is exiting is not carried, but is waited for: its exit
+            // still writes (clear_child_tid) to the memory that moves.
+            if all && task.thread_tids()? == now && task.threads_exiting() == 0 {
+                drop(s);
+                return Ok((parked, now));
             }
             if now_ns().saturating_sub(start) > PARK_TIMEOUT_NS {
                 drop(s);
                 pr_info_ratelimited!("migrate: pid {}: a thread did not stop: try again\n", pid);
                 return Err(EAGAIN);
             }
-            s = self.killable_wait(s, 50)?;
+            drop(self.killable_wait(s, 20)?);
         }
-        drop(s);
-        // Every thread listed is stopped: none can make another now. One
-        // made before the first stopped is a thread the destination lacks.
-        if task.thread_tids()?.as_slice() != tids {
-            return Err(changed());
+    }
+
+    /// The stopped threads of migration `old` belong to migration `new`
+    /// now (the move began again, from the freeze).
+    pub(super) fn rekey_threads(&self, parked: &mut Parked<'_>, new: u64) {
+        let old = parked.mig;
+        let mut s = self.state.lock();
+        for t in s.tslots.iter_mut().filter(|t| t.mig == old) {
+            t.mig = new;
+            if let Some(b) = t.img.as_mut() {
+                // A `Thread` body begins with its migration id.
+                if let Some(m) = b.get_mut(0..8) {
+                    m.copy_from_slice(&new.to_le_bytes());
+                }
+            }
         }
-        Ok(parked)
+        parked.mig = new;
     }
 
     /// Sends the stopped threads' images to `dest` (before `Commit`).

@@ -20,12 +20,19 @@ pub struct Fd {
     /// Its number at the home node.
     pub home_fd: i32,
     /// A node device (`mig_policy::node_device`'s minor number), opened
+    /// again where it arrives; [`SIGNALFD`]: a signalfd of `sigmask`, made
     /// again where it arrives; 0: a file at home (`home_fd`).
     pub node_dev: u32,
+    /// A signalfd's mask (bit n-1: signal n); 0 for other files.
+    pub sigmask: u64,
 }
 
+/// `Fd::node_dev` of a signalfd: it reads the signals of the task that
+/// reads it, so it is made again wherever the process runs.
+pub const SIGNALFD: u32 = u32::MAX;
+
 /// Bytes of one [`Fd`].
-pub const FD_LEN: usize = 20;
+pub const FD_LEN: usize = 28;
 const FD_FLAGS_OK: u32 = 0o3 | 0o2000 | 0o4000;
 
 /// The parts of `Commit`.
@@ -55,6 +62,19 @@ pub struct Commit<'a> {
 
 /// Most bytes of a task image.
 pub const TASK_MAX: usize = 8192;
+
+// The largest `Commit` (header, fixed part, every bound reached) is one
+// frame of the transport.
+const _: () = assert!(
+    super::HEADER_LEN
+        + 72
+        + GREGS_LEN
+        + XSTATE_MAX
+        + MAX_SIGS as usize * SIGINFO_LEN
+        + MAX_FDS as usize * FD_LEN
+        + TASK_MAX
+        <= super::super::wire::MAX_PAYLOAD
+);
 
 /// Writes a `Commit` body.
 pub fn write_commit(w: &mut Writer<'_>, c: &Commit<'_>) -> Result<(), WireError> {
@@ -216,7 +236,8 @@ pub fn write_fd(f: &Fd, out: &mut [u8]) -> Result<(), WireError> {
     w.u32(f.f_flags)?;
     w.u32(u32::from(f.cloexec))?;
     w.i32(f.home_fd)?;
-    w.u32(f.node_dev)
+    w.u32(f.node_dev)?;
+    w.u64(f.sigmask)
 }
 
 /// Decodes one open file.
@@ -227,11 +248,16 @@ pub fn read_fd(p: &[u8]) -> Result<Fd, WireError> {
     let cloexec = r.u32()?;
     let home_fd = r.i32()?;
     let node_dev = r.u32()?;
+    let sigmask = r.u64()?;
+    r.end()?;
     if !(0..65536).contains(&fd)
         || !(0..65536).contains(&home_fd)
         || f_flags & !FD_FLAGS_OK != 0
         || cloexec > 1
-        || (node_dev != 0 && super::super::mig_policy::node_device(node_dev).is_none())
+        || (node_dev != 0
+            && node_dev != SIGNALFD
+            && super::super::mig_policy::node_device(node_dev).is_none())
+        || (node_dev != SIGNALFD && sigmask != 0)
     {
         return Err(WireError::BadField);
     }
@@ -241,6 +267,7 @@ pub fn read_fd(p: &[u8]) -> Result<Fd, WireError> {
         cloexec: cloexec == 1,
         home_fd,
         node_dev,
+        sigmask,
     })
 }
 

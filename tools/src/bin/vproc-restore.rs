@@ -357,7 +357,16 @@ fn main() {
         report(&mut ctl, mig, e);
     }
     // Its other threads, with their TIDs (they share the cwd made above).
+    // They are born with every signal blocked, until each takes its own
+    // mask: a signal for one of them (a timer's, made at the process's
+    // Commit) must not find the restorer's default actions.
     if args[9] != "-" {
+        // SAFETY: plain syscalls on a set of our own.
+        unsafe {
+            let mut all: libc::sigset_t = std::mem::zeroed();
+            libc::sigfillset(&mut all);
+            libc::pthread_sigmask(libc::SIG_BLOCK, &all, std::ptr::null_mut());
+        }
         let msg: &'static [u8] =
             Box::leak(format!("{} thread", mig).into_bytes().into_boxed_slice());
         for t in args[9].split(',') {
