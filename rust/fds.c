@@ -4,17 +4,20 @@
  * installing files and proxies at given numbers.
  */
 #include <asm/unistd.h>
+#include <linux/net.h>
 #include <linux/seq_file.h>
+#include <net/sock.h>
 #include <linux/shmem_fs.h>
 #include <uapi/linux/magic.h>
 #include "migrate.h"
 
 /*
- * A signalfd's mask, as /proc/<pid>/fdinfo shows it (its show_fdinfo, into
- * a buffer of our own: "sigmask:\t" and 16 hex digits): the file's own
- * interface, not its private struct. -EINVAL if it says otherwise.
+ * The value (base @base) after @key in @f's fdinfo, as /proc/<pid>/fdinfo
+ * shows it (its show_fdinfo, into a buffer of our own): the file's own
+ * interface, not its private structs. -EINVAL if it says otherwise.
  */
-static int signalfd_mask(struct file *f, unsigned long long *mask)
+static int fdinfo_value(struct file *f, const char *key, unsigned int base,
+			unsigned long long *v)
 {
 	struct seq_file m = {};
 	char *p;
@@ -22,19 +25,45 @@ static int signalfd_mask(struct file *f, unsigned long long *mask)
 
 	if (!f->f_op->show_fdinfo)
 		return -EINVAL;
-	m.size = 128;
+	m.size = 256;
 	m.buf = kzalloc(m.size, GFP_KERNEL);
 	if (!m.buf)
 		return -ENOMEM;
 	f->f_op->show_fdinfo(&m, f);
 	if (m.count < m.size) {
 		m.buf[m.count] = 0;
-		p = strstr(m.buf, "sigmask:\t");
-		if (p && !kstrtoull(strim(p + 9), 16, mask))
-			err = 0;
+		p = strstr(m.buf, key);
+		if (p) {
+			p += strlen(key);
+			p = skip_spaces(p);
+			*strchrnul(p, '\n') = 0;
+			if (!kstrtoull(p, base, v))
+				err = 0;
+		}
 	}
 	kfree(m.buf);
 	return err;
+}
+
+/* A signalfd's mask ("sigmask:" and 16 hex digits). */
+static int signalfd_mask(struct file *f, unsigned long long *mask)
+{
+	return fdinfo_value(f, "sigmask:", 16, mask);
+}
+
+/* How many descriptors sent with SCM_RIGHTS wait in a unix socket's
+ * receive queue ("scm_fds:"); 0 for other files. */
+static unsigned int unix_scm_fds(struct file *f)
+{
+	struct socket *sock = sock_from_file(f);
+	unsigned long long n = 0;
+
+	if (!sock || !sock->sk || sock->sk->sk_family != AF_UNIX)
+		return 0;
+	/* Unreadable: counted as some, the move is refused. */
+	if (fdinfo_value(f, "scm_fds:", 10, &n))
+		return 1;
+	return n > UINT_MAX ? UINT_MAX : (unsigned int)n;
 }
 
 static int install_at(int want, struct file *file, unsigned int cloexec);
@@ -120,6 +149,8 @@ int vproc_shim_mig_fds(vproc_fd_fn fn, void *data)
 		    !strncmp(f->f_path.dentry->d_name.name, "memfd:", 6) &&
 		    shmem_file(f))
 			d.pseudo = 1;
+		if (S_ISSOCK(d.mode))
+			d.scm_fds = unix_scm_fds(f);
 		if (S_ISCHR(d.mode)) {
 			d.rdev_major = MAJOR(file_inode(f)->i_rdev);
 			d.rdev_minor = MINOR(file_inode(f)->i_rdev);

@@ -701,6 +701,9 @@ struct vproc_mig_fd {
 	unsigned int anon;
 	/* A signalfd's mask (signals 1..64), as its fdinfo shows it. */
 	unsigned long long sigmask;
+	/* A unix socket's descriptors in flight to it (SCM_RIGHTS, not yet
+	 * received), as its fdinfo shows them. */
+	unsigned int scm_fds;
 };
 #define VPROC_ANON_EVENTFD 1
 #define VPROC_ANON_EPOLL 2

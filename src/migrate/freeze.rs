@@ -317,6 +317,18 @@ impl Migrator {
         sm::proxies_giveback()?;
         let fds = sm::fds()?;
         for f in fds.iter() {
+            // Descriptors in flight to one of its unix sockets: a socket
+            // served at home passes no descriptor (its recvmsg gets no
+            // ancillary data), and they would be lost unseen.
+            if f.scm_fds > 0 {
+                pr_info_ratelimited!(
+                    "migrate: pid {} cannot move: fd {} is a unix socket holding {} descriptor(s) sent to it (SCM_RIGHTS)\n",
+                    pid,
+                    f.fd,
+                    f.scm_fds
+                );
+                return Err(EOPNOTSUPP);
+            }
             let ok = match f.kind {
                 FdKind::Reg
                 | FdKind::Dir
