@@ -18,8 +18,8 @@ expect() { on 3 "cd /tmp && $T $1 /dev/null | tail -1"; }
 # start NODE ROUNDS [PREFIX] [FIFO]: runs it in the background on NODE
 # (output in /tmp/th.out, status in /tmp/th.status); prints its PID.
 start() {
-    on "$1" "rm -f /tmp/th.* /tmp/thg; cd /tmp; (${3:-} $T $2 /tmp/thg ${4:-} > /tmp/th.out 2>&1; echo \$? > /tmp/th.status) >/dev/null 2>&1 &
-        for i in \$(seq 100); do grep -q '^tids ' /tmp/th.out 2>/dev/null && break; sleep 0.1; done; pgrep -x $T"
+    on "$1" "rm -f /tmp/th.* /tmp/thg; cd /tmp; (${3:-} sh -c 'echo \$\$ > /tmp/th.pid; exec $T $2 /tmp/thg ${4:-}' > /tmp/th.out 2>&1; echo \$? > /tmp/th.status) >/dev/null 2>&1 &
+        for i in \$(seq 100); do grep -q '^tids ' /tmp/th.out 2>/dev/null && break; sleep 0.1; done; cat /tmp/th.pid"
 }
 
 # finish NODE: opens the gate and waits for the status (at most 120 s).
@@ -45,7 +45,7 @@ check_eq "... and its thread deputies ended with it" "" "$(on 1 "ls /proc/$p/tas
 
 # --- a user's threads keep the user's credentials there, each of them
 # (setpriv is the Debian root's; the debug kernel's busybox root has none).
-if on 1 'command -v setpriv' >/dev/null; then
+if on 1 'setpriv --help 2>&1 | grep -q reuid'; then
 p=$(start 1 4000 "$SP")
 check_eq "threads: uid 1000's process moves 1 -> 2" ok "$(on 1 "echo 2 > /proc/$p/goto 2>&1 && echo ok")"
 check_eq "... every thread on node 2 is uid 1000, gid 1000, no groups" "6 6 6" \
@@ -55,14 +55,14 @@ check_eq "... it exits 0 with the unmoved result" "0 $want" "$(finish 1) $(on 1 
 fi
 
 # --- 20 moves back and forth under load, home and on, then home.
-on 2 'for i in 1 2; do vproc-spin 100000 >/dev/null 2>&1 & done'
+on 2 'for i in 1 2; do vproc-spin 100000 >/dev/null 2>&1 & echo $!; done > /tmp/th.spin'
 p=$(start 1 20000)
 n=0
 for d in 2 3 1 3 2 1 2 1 3 1 2 3 2 1 3 2 1 2 3 1; do
     r=$(on 1 "echo $d > /proc/$p/goto 2>&1 && echo ok")
     [ "$r" = ok ] && [ "$(on 1 "cat /proc/$p/where")" = "$d" ] && n=$((n + 1))
 done
-on 2 'pkill vproc-spin'
+on 2 'kill $(cat /tmp/th.spin)'
 check_eq "threads: 20 moves 1 -> 2 -> 3 -> 1 ... under load, each where asked" 20 "$n"
 check_eq "... it exits 0 with the unmoved result" "0 $(expect 20000)" "$(finish 1) $(on 1 'tail -1 /tmp/th.out')"
 check_eq "... no thread of it is left on any node" "0 0 0" \
