@@ -296,6 +296,10 @@ struct State {
     started: KVec<Started>,
     /// Threads of processes in a move (bounded by the moves' threads).
     tslots: KVec<ThreadSlot>,
+    /// Freezes stopping threads now: (its first migration id, the
+    /// migration it is now). A thread whose stop comes after its freeze
+    /// gave up runs on (src/migrate/threads.rs).
+    parking: KVec<(u64, u64)>,
     /// Thread deputies.
     tdeps: KVec<ThreadDeputy>,
 }
@@ -593,6 +597,7 @@ impl Migrator {
                     exits: KVec::new(),
                     started: KVec::new(),
                     tslots: KVec::new(),
+                    parking: KVec::new(),
                     tdeps: KVec::new(),
                 }, "Migrator::state"),
                 cv <- new_condvar!("Migrator::cv"),

@@ -39,9 +39,11 @@ const PARK_TIMEOUT_NS: u64 = 5_000 * NSEC_PER_MSEC;
 const ARRIVE_TIMEOUT_NS: u64 = 10_000 * NSEC_PER_MSEC;
 
 /// The threads stopped for a freeze: resumed when dropped, unless told
-/// another outcome.
+/// another outcome. `park`: the freeze's id (its first migration id),
+/// which the stop works carry; `mig`: the migration it is now.
 pub(super) struct Parked<'a> {
     m: &'a Migrator,
+    park: u64,
     mig: u64,
     decided: bool,
 }
@@ -56,16 +58,19 @@ impl Parked<'_> {
 
 impl Drop for Parked<'_> {
     fn drop(&mut self) {
+        // A stop that comes later (a thread slow to stop) runs on.
+        self.m.state.lock().parking.retain(|p| p.0 != self.park);
         if !self.decided {
             self.m.tell_threads(self.mig, ThreadPhase::Resume);
         }
     }
 }
 
-/// A thread of a moving process stopped for its freeze.
+/// A thread of a moving process stopped for its freeze (`park`: the
+/// freeze's id).
 struct ThreadPark {
     m: Arc<Migrator>,
-    mig: u64,
+    park: u64,
     pid: u32,
 }
 
@@ -77,22 +82,31 @@ impl sm::TaskWork for ThreadPark {
             return None;
         }
         let tid = sm::current_tid();
+        // The freeze that asked, if it still waits (it may have given up:
+        // this thread was slow to stop); under its current migration id.
+        let mig = self.m.parking_mig(self.park)?;
         let mut sigs = KVec::new();
-        let img = capture_thread(self.mig, tid, &mut sigs);
+        let img = capture_thread(mig, tid, &mut sigs);
         let phase = match &img {
             Ok(_) => ThreadPhase::Parked,
             Err(e) => ThreadPhase::CaptureFailed(e.to_errno()),
         };
         let slot = ThreadSlot {
-            mig: self.mig,
+            mig,
             tid,
             img: img.ok(),
             phase,
         };
-        if self.m.state.lock().tslots.push(slot, GFP_KERNEL).is_err() {
-            // The leader waits in vain, and resumes the process.
-            requeue(&sigs);
-            return None;
+        {
+            let mut s = self.m.state.lock();
+            // Checked again under the lock that files it: a freeze that
+            // gave up meanwhile must find no slot of it left to resume.
+            let wanted = s.parking.iter().any(|&(p, m)| p == self.park && m == mig);
+            if !wanted || s.tslots.push(slot, GFP_KERNEL).is_err() {
+                drop(s);
+                requeue(&sigs);
+                return None;
+            }
         }
         self.m.cv.notify_all();
         let outcome = self.m.wait_outcome(tid);
@@ -171,6 +185,13 @@ impl Migrator {
         self.cv.notify_all();
     }
 
+    /// The migration a freeze (`park`) stops threads for now, if it
+    /// still does.
+    fn parking_mig(&self, park: u64) -> Option<u64> {
+        let s = self.state.lock();
+        s.parking.iter().find(|&&(p, _)| p == park).map(|&(_, m)| m)
+    }
+
     /// A stopped thread's wait for the outcome of its freeze (its slot
     /// gone: resume). Its slot goes. Found by its TID alone: the move
     /// may have begun again under another id (`rekey_threads`).
@@ -211,8 +232,10 @@ impl Migrator {
     /// images, filed under migration `mig`. Returns them and their TIDs.
     /// EAGAIN when one does not stop within [`PARK_TIMEOUT_NS`].
     pub(super) fn park_threads(&self, pid: u32, mig: u64) -> Result<(Parked<'_>, KVec<u32>)> {
+        self.state.lock().parking.push((mig, mig), GFP_KERNEL)?;
         let parked = Parked {
             m: self,
+            park: mig,
             mig,
             decided: false,
         };
@@ -234,7 +257,7 @@ impl Migrator {
                 let w = Arc::new(
                     ThreadPark {
                         m: me.clone(),
-                        mig,
+                        park: mig,
                         pid,
                     },
                     GFP_KERNEL,
@@ -282,6 +305,9 @@ impl Migrator {
     pub(super) fn rekey_threads(&self, parked: &mut Parked<'_>, new: u64) {
         let old = parked.mig;
         let mut s = self.state.lock();
+        for p in s.parking.iter_mut().filter(|p| p.0 == parked.park) {
+            p.1 = new;
+        }
         for t in s.tslots.iter_mut().filter(|t| t.mig == old) {
             t.mig = new;
             if let Some(b) = t.img.as_mut() {
