@@ -48,15 +48,16 @@ pub(crate) use proxy::{
 };
 pub(crate) use regs::{capture_regs, restore_regs};
 pub(crate) use signal::{
-    deputy_job, deputy_job_of, deputy_signals, dequeue_signal, fatal_pending, has_child, job_state,
-    kick, pgrp_orphaned, queue_signal, signal, signal_job, signal_pending, unkick,
+    deputy_job, deputy_job_of, deputy_signals, dequeue_private, dequeue_signal, fatal_pending,
+    has_child, job_state, kick, pgrp_orphaned, queue_signal, signal, signal_job, signal_pending,
+    unkick,
 };
 pub(crate) use sysfwd::{
     close_fd, fd_proxy, install_new_proxy, mmap_same, notify_signal, path_identity, set_guest,
     sys_call, user_path, SysBuf, SysHook, SysReg,
 };
 pub(crate) use task::{refusal, timers_clear, Boost, TaskImage, TASK_LEN};
-pub(crate) use threads::{block_signals, current_exiting, current_tid, dequeue_private};
+pub(crate) use threads::{block_signals, current_exiting, current_tid};
 pub(crate) use twork::{current_tgid, in_vdso, module_refs, spawn, task_work, TaskWork};
 
 // The constants C and Rust share: `rust/shim.h` defines them for the C side

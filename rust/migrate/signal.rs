@@ -21,12 +21,24 @@ pub(crate) fn unkick() {
     unsafe { shim::vproc_shim_deputy_unkick() }
 }
 
+/// One siginfo taken by `f` (a shim that fills 48 bytes, the size of
+/// kernel_siginfo, checked in C, and returns the signal or 0).
+fn take(f: unsafe extern "C" fn(*mut c_void) -> c_int) -> Option<[u8; SIGINFO_LEN]> {
+    let mut info = [0u8; SIGINFO_LEN];
+    // SAFETY: `info` has the 48 bytes `f` writes.
+    let sig = unsafe { f(info.as_mut_ptr().cast()) };
+    (sig > 0).then_some(info)
+}
+
 /// Takes one pending signal of the calling task (raw siginfo).
 pub(crate) fn dequeue_signal() -> Option<[u8; SIGINFO_LEN]> {
-    let mut info = [0u8; SIGINFO_LEN];
-    // SAFETY: 48 bytes, the size of kernel_siginfo (checked in C).
-    let sig = unsafe { shim::vproc_shim_mig_dequeue_signal(info.as_mut_ptr().cast()) };
-    (sig > 0).then_some(info)
+    take(shim::vproc_shim_mig_dequeue_signal)
+}
+
+/// Takes one signal pending for the calling thread itself (not its
+/// process's).
+pub(crate) fn dequeue_private() -> Option<[u8; SIGINFO_LEN]> {
+    take(shim::vproc_shim_mig_dequeue_private)
 }
 
 /// Queues a siginfo from [`dequeue_signal`] (or a peer) to the calling

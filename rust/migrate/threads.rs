@@ -6,7 +6,7 @@
 //! (the leader's image brought the process's).
 
 use super::{shim, to_result, Task, TaskImage};
-use crate::logic::mig::{MAX_THREADS, SIGINFO_LEN};
+use crate::logic::mig::MAX_THREADS;
 use core::ffi::c_int;
 use kernel::prelude::*;
 
@@ -55,15 +55,6 @@ pub(crate) fn current_exiting() -> bool {
 pub(crate) fn block_signals() {
     // SAFETY: acts on current only.
     unsafe { shim::vproc_shim_block_signals() }
-}
-
-/// Takes one signal pending for the calling thread itself (not its
-/// process's).
-pub(crate) fn dequeue_private() -> Option<[u8; SIGINFO_LEN]> {
-    let mut info = [0u8; SIGINFO_LEN];
-    // SAFETY: 48 bytes, the size of kernel_siginfo (checked in C).
-    let sig = unsafe { shim::vproc_shim_mig_dequeue_private(info.as_mut_ptr().cast()) };
-    (sig > 0).then_some(info)
 }
 
 impl TaskImage {

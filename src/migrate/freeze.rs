@@ -165,9 +165,7 @@ impl Migrator {
             Ok(()) => {}
             Err(e) => {
                 self.abort(pid, &out);
-                for s in sigs.iter() {
-                    let _ = sm::queue_signal(s);
-                }
+                requeue(&sigs);
                 return Err(e);
             }
         }
@@ -184,9 +182,7 @@ impl Migrator {
                 self.drop_thread_deputies(pid);
                 self.drop_deputy(pid);
                 self.abort(pid, &out);
-                for s in sigs.iter() {
-                    let _ = sm::queue_signal(s);
-                }
+                requeue(&sigs);
                 return Err(e);
             }
         } else if let Some(b) = self.bodies.lock().iter_mut().find(|b| b.pid == pid) {
@@ -220,9 +216,7 @@ impl Migrator {
                 } else if let Some(b) = self.bodies.lock().iter_mut().find(|b| b.pid == pid) {
                     b.retiring = false;
                 }
-                for s in sigs.iter() {
-                    let _ = sm::queue_signal(s);
-                }
+                requeue(&sigs);
                 return Err(ECANCELED);
             }
         }
@@ -429,16 +423,7 @@ impl Migrator {
         // Its other threads, stopped since the freeze began.
         self.send_threads(pid, dest, out.mig)?;
         // Pending signals travel with the process.
-        while sigs.len() < mig::MAX_SIGS as usize {
-            match sm::dequeue_signal() {
-                Some(s) => sigs.push(s, GFP_KERNEL)?,
-                None => break,
-            }
-        }
-        let mut sigbytes = KVec::new();
-        for s in sigs.iter() {
-            sigbytes.extend_from_slice(s, GFP_KERNEL)?;
-        }
+        let sigbytes = take_signals(sigs, sm::dequeue_signal)?;
         let mut fdbytes = KVec::new();
         fdbytes.resize(fds.len() * mig::FD_LEN, 0, GFP_KERNEL)?;
         for (k, f) in fds.iter().enumerate() {
@@ -485,6 +470,33 @@ impl Migrator {
             return Err(errno_of(v));
         }
         Ok(())
+    }
+}
+
+/// Takes pending signals with `take` (the process's, or a thread's own)
+/// into `sigs`, at most `MAX_SIGS` in all (queued again with [`requeue`]
+/// if the move fails); returns them as they travel.
+pub(super) fn take_signals(
+    sigs: &mut KVec<[u8; mig::SIGINFO_LEN]>,
+    take: fn() -> Option<[u8; mig::SIGINFO_LEN]>,
+) -> Result<KVec<u8>> {
+    while sigs.len() < mig::MAX_SIGS as usize {
+        match take() {
+            Some(s) => sigs.push(s, GFP_KERNEL)?,
+            None => break,
+        }
+    }
+    let mut bytes = KVec::new();
+    for s in sigs.iter() {
+        bytes.extend_from_slice(s, GFP_KERNEL)?;
+    }
+    Ok(bytes)
+}
+
+/// Queues signals [`take_signals`] took again (a move that failed).
+pub(super) fn requeue(sigs: &[[u8; mig::SIGINFO_LEN]]) {
+    for s in sigs.iter() {
+        let _ = sm::queue_signal(s);
     }
 }
 

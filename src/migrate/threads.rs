@@ -24,9 +24,10 @@
 //! calls at home (`Migrator::io_route`), so that one thread's call that
 //! waits never holds up another's.
 
+use super::freeze::{requeue, take_signals};
 use super::{
-    errno_of, Migrator, ThreadDeputy, ThreadPhase, ThreadSlot, COMMIT_TIMEOUT_MS, NSEC_PER_MSEC,
-    SIGKILL,
+    errno_of, Migrator, StateGuard, ThreadDeputy, ThreadPhase, ThreadSlot, COMMIT_TIMEOUT_MS,
+    NSEC_PER_MSEC, SIGKILL,
 };
 use crate::logic::mig::{self, Kind, Reader, ThreadImg, Writer};
 use crate::sys::migrate::{self as sm, TaskImage, TASK_LEN};
@@ -127,29 +128,13 @@ impl sm::TaskWork for ThreadPark {
     }
 }
 
-/// Queues the thread's own signals again (a move that failed).
-fn requeue(sigs: &[[u8; mig::SIGINFO_LEN]]) {
-    for s in sigs.iter() {
-        let _ = sm::queue_signal(s);
-    }
-}
-
 /// The calling thread's `Thread` body; its own pending signals go into
 /// `sigs` (queued again if the move fails).
 fn capture_thread(mig: u64, tid: u32, sigs: &mut KVec<[u8; mig::SIGINFO_LEN]>) -> Result<KVec<u8>> {
     let task = TaskImage::capture()?;
     let mut gregs = [0u8; mig::GREGS_LEN];
     let (xstate, xkind) = sm::capture_regs(&mut gregs)?;
-    while sigs.len() < mig::MAX_SIGS as usize {
-        match sm::dequeue_private() {
-            Some(s) => sigs.push(s, GFP_KERNEL)?,
-            None => break,
-        }
-    }
-    let mut sigbytes = KVec::new();
-    for s in sigs.iter() {
-        sigbytes.extend_from_slice(s, GFP_KERNEL)?;
-    }
+    let sigbytes = take_signals(sigs, sm::dequeue_private)?;
     let t = ThreadImg {
         mig,
         tid,
@@ -185,6 +170,21 @@ impl Migrator {
         self.cv.notify_all();
     }
 
+    /// A stopped or arriving thread's wait (up to 200 ms) for its next
+    /// phase: every signal but a fatal one waits (the thread is frozen;
+    /// its caller sees a fatal one).
+    fn frozen_wait<'a>(&'a self, mut s: StateGuard<'a>) -> StateGuard<'a> {
+        let _ = self
+            .cv
+            .wait_interruptible_timeout(&mut s, msecs_to_jiffies(200));
+        if sm::signal_pending() && !sm::fatal_pending() {
+            drop(s);
+            crate::sys::time::msleep(20);
+            s = self.state.lock();
+        }
+        s
+    }
+
     /// The migration a freeze (`park`) stops threads for now, if it
     /// still does.
     fn parking_mig(&self, park: u64) -> Option<u64> {
@@ -215,15 +215,7 @@ impl Migrator {
                 let _ = s.tslots.remove(i);
                 return ThreadPhase::Abort;
             }
-            // Every signal but a fatal one waits: the thread is frozen.
-            let _ = self
-                .cv
-                .wait_interruptible_timeout(&mut s, msecs_to_jiffies(200));
-            if sm::signal_pending() && !sm::fatal_pending() {
-                drop(s);
-                crate::sys::time::msleep(20);
-                s = self.state.lock();
-            }
+            s = self.frozen_wait(s);
         }
     }
 
@@ -568,14 +560,7 @@ impl Migrator {
                 let _ = s.tslots.remove(i);
                 return Err(ECANCELED);
             }
-            let _ = self
-                .cv
-                .wait_interruptible_timeout(&mut s, msecs_to_jiffies(200));
-            if sm::signal_pending() && !sm::fatal_pending() {
-                drop(s);
-                crate::sys::time::msleep(20);
-                s = self.state.lock();
-            }
+            s = self.frozen_wait(s);
         }
     }
 

@@ -76,6 +76,61 @@ const _: () = assert!(
         <= super::super::wire::MAX_PAYLOAD
 );
 
+// The parts `Commit` and `Thread` share, in this order: the registers and
+// FPU image, the pending signals, the task image. The writers check the
+// lengths first; the readers validate what a peer sent.
+
+fn write_regs(
+    w: &mut Writer<'_>,
+    gregs: &[u8],
+    xkind: u32,
+    xstate: &[u8],
+) -> Result<(), WireError> {
+    w.bytes(gregs)?;
+    w.u32(xkind)?;
+    w.u32(xstate.len() as u32)?;
+    w.bytes(xstate)
+}
+
+/// General registers, FPU image kind (1: XSAVE, 2: FXSAVE) and image.
+fn read_regs<'a>(r: &mut Reader<'a>) -> Result<(&'a [u8], u32, &'a [u8]), WireError> {
+    let gregs = r.bytes(GREGS_LEN)?;
+    let xkind = r.u32()?;
+    let xlen = r.u32()? as usize;
+    if !(1..=2).contains(&xkind) || xlen > XSTATE_MAX {
+        return Err(WireError::BadField);
+    }
+    Ok((gregs, xkind, r.bytes(xlen)?))
+}
+
+fn write_sigs(w: &mut Writer<'_>, sigs: &[u8]) -> Result<(), WireError> {
+    w.u32((sigs.len() / SIGINFO_LEN) as u32)?;
+    w.bytes(sigs)
+}
+
+/// At most `MAX_SIGS` siginfos.
+fn read_sigs<'a>(r: &mut Reader<'a>) -> Result<&'a [u8], WireError> {
+    let nsig = r.u32()?;
+    if nsig > MAX_SIGS {
+        return Err(WireError::BadLength);
+    }
+    r.bytes(nsig as usize * SIGINFO_LEN)
+}
+
+fn write_task(w: &mut Writer<'_>, task: &[u8]) -> Result<(), WireError> {
+    w.u32(task.len() as u32)?;
+    w.bytes(task)
+}
+
+/// A task image of at most `TASK_MAX` bytes.
+fn read_task<'a>(r: &mut Reader<'a>) -> Result<&'a [u8], WireError> {
+    let tl = r.u32()? as usize;
+    if tl > TASK_MAX {
+        return Err(WireError::BadLength);
+    }
+    r.bytes(tl)
+}
+
 /// Writes a `Commit` body.
 pub fn write_commit(w: &mut Writer<'_>, c: &Commit<'_>) -> Result<(), WireError> {
     if c.gregs.len() != GREGS_LEN
@@ -90,16 +145,11 @@ pub fn write_commit(w: &mut Writer<'_>, c: &Commit<'_>) -> Result<(), WireError>
     w.u64(c.sum)?;
     w.u64(c.pages)?;
     w.u32(c.msgs)?;
-    w.bytes(c.gregs)?;
-    w.u32(c.xkind)?;
-    w.u32(c.xstate.len() as u32)?;
-    w.bytes(c.xstate)?;
-    w.u32((c.sigs.len() / SIGINFO_LEN) as u32)?;
-    w.bytes(c.sigs)?;
+    write_regs(w, c.gregs, c.xkind, c.xstate)?;
+    write_sigs(w, c.sigs)?;
     w.u32((c.fds.len() / FD_LEN) as u32)?;
     w.bytes(c.fds)?;
-    w.u32(c.task.len() as u32)?;
-    w.bytes(c.task)
+    write_task(w, c.task)
 }
 
 /// Reads and validates a `Commit` body.
@@ -108,28 +158,14 @@ pub fn read_commit<'a>(r: &mut Reader<'a>) -> Result<Commit<'a>, WireError> {
     let sum = r.u64()?;
     let pages = r.u64()?;
     let msgs = r.u32()?;
-    let gregs = r.bytes(GREGS_LEN)?;
-    let xkind = r.u32()?;
-    let xlen = r.u32()? as usize;
-    if !(1..=2).contains(&xkind) || xlen > XSTATE_MAX {
-        return Err(WireError::BadField);
-    }
-    let xstate = r.bytes(xlen)?;
-    let nsig = r.u32()?;
-    if nsig > MAX_SIGS {
-        return Err(WireError::BadLength);
-    }
-    let sigs = r.bytes(nsig as usize * SIGINFO_LEN)?;
+    let (gregs, xkind, xstate) = read_regs(r)?;
+    let sigs = read_sigs(r)?;
     let nfd = r.u32()?;
     if nfd > MAX_FDS {
         return Err(WireError::BadLength);
     }
     let fds = r.bytes(nfd as usize * FD_LEN)?;
-    let tl = r.u32()? as usize;
-    if tl > TASK_MAX {
-        return Err(WireError::BadLength);
-    }
-    let task = r.bytes(tl)?;
+    let task = read_task(r)?;
     r.end()?;
     for f in fds.chunks_exact(FD_LEN) {
         read_fd(f)?;
@@ -183,14 +219,9 @@ pub fn write_thread(w: &mut Writer<'_>, t: &ThreadImg<'_>) -> Result<(), WireErr
     }
     w.u64(t.mig)?;
     w.u32(t.tid)?;
-    w.bytes(t.gregs)?;
-    w.u32(t.xkind)?;
-    w.u32(t.xstate.len() as u32)?;
-    w.bytes(t.xstate)?;
-    w.u32((t.sigs.len() / SIGINFO_LEN) as u32)?;
-    w.bytes(t.sigs)?;
-    w.u32(t.task.len() as u32)?;
-    w.bytes(t.task)
+    write_regs(w, t.gregs, t.xkind, t.xstate)?;
+    write_sigs(w, t.sigs)?;
+    write_task(w, t.task)
 }
 
 /// Reads and validates a `Thread` body.
@@ -200,23 +231,9 @@ pub fn read_thread<'a>(r: &mut Reader<'a>) -> Result<ThreadImg<'a>, WireError> {
     if tid == 0 || tid >= PID_LIMIT {
         return Err(WireError::BadField);
     }
-    let gregs = r.bytes(GREGS_LEN)?;
-    let xkind = r.u32()?;
-    let xlen = r.u32()? as usize;
-    if !(1..=2).contains(&xkind) || xlen > XSTATE_MAX {
-        return Err(WireError::BadField);
-    }
-    let xstate = r.bytes(xlen)?;
-    let nsig = r.u32()?;
-    if nsig > MAX_SIGS {
-        return Err(WireError::BadLength);
-    }
-    let sigs = r.bytes(nsig as usize * SIGINFO_LEN)?;
-    let tl = r.u32()? as usize;
-    if tl > TASK_MAX {
-        return Err(WireError::BadLength);
-    }
-    let task = r.bytes(tl)?;
+    let (gregs, xkind, xstate) = read_regs(r)?;
+    let sigs = read_sigs(r)?;
+    let task = read_task(r)?;
     r.end()?;
     Ok(ThreadImg {
         mig,
