@@ -143,6 +143,11 @@ check_match "... and the log says what it takes" "admin/restore: write" "$(on 1 
 check_eq "admin/restore: 'fail' without an errno (EINVAL)" "Invalid argument" "$(werr 1 /proc/cluster/admin/restore '1a fail')"
 check_eq "admin/restore: a migration that is not arriving (ENOENT)" "No such file or directory" "$(werr 1 /proc/cluster/admin/restore 1234abcd)"
 check_match "... logged" "no migration 1234abcd is arriving" "$(on 1 'dmesg | tail -3')"
+check_eq "admin/restore: a thread of a migration that is not arriving (ENOENT)" "No such file or directory" \
+    "$(werr 1 /proc/cluster/admin/restore '1234abce thread')"
+check_match "... logged" "no migration 1234abce is arriving" "$(on 1 'dmesg | tail -3')"
+check_eq "admin/restore: 'thread' with more after it (EINVAL)" "Invalid argument" \
+    "$(werr 1 /proc/cluster/admin/restore '1234abce thread 3')"
 check_match "a user cannot reach it" "Permission denied|Operation not permitted" \
     "$(on 1 "su user -c 'echo 1 > /proc/cluster/admin/restore' 2>&1")"
 

@@ -494,7 +494,10 @@ impl Migrator {
         let (pid, tid) = (sm::current_tgid(), sm::current_tid());
         {
             let s = self.state.lock();
-            let inc = s.incoming.iter().find(|i| i.mig == mig_id).ok_or(ENOENT)?;
+            let inc = s.incoming.iter().find(|i| i.mig == mig_id).ok_or_else(|| {
+                pr_info!("admin/restore: no migration {:x} is arriving\n", mig_id);
+                ENOENT
+            })?;
             if inc.pid != pid || pid == tid || !inc.tids.contains(&tid) {
                 pr_info!(
                     "admin/restore: thread {} of {} is not one of migration {:x}\n",
