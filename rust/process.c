@@ -493,9 +493,17 @@ int vproc_shim_for_each_sample(int min_pid, vproc_sample_fn fn, void *data)
 		memset(&smp, 0, sizeof(smp));
 		smp.pid = nr;
 		smp.threads = get_nr_threads(t);
-		/* Single-threaded candidates only: the leader's time is enough. */
-		task_cputime_adjusted(t, &ut, &st);
-		smp.cpu_ns = ut + st;
+		/* Every thread's time: the leveller weighs a process by it. */
+		{
+			struct task_struct *p;
+
+			rcu_read_lock();
+			for_each_thread(t, p) {
+				task_cputime_adjusted(p, &ut, &st);
+				smp.cpu_ns += ut + st;
+			}
+			rcu_read_unlock();
+		}
 		mm = get_task_mm(t);
 		if (mm) {
 			smp.rss_kib = get_mm_rss(mm) << (PAGE_SHIFT - 10);

@@ -9,8 +9,9 @@
 //! `logic::balance::decide` (pure, simulated on the host) for at most one
 //! move, which it makes with the migration layer (pre-copy included) and
 //! records in `/proc/cluster/events` with its reason. Candidates are
-//! single-threaded processes with `loadlevel` 1, not locked, that have used
-//! at least half a CPU since the last sample for `min_age_ms`; a process
+//! processes of up to `MAX_THREADS` threads with `loadlevel` 1, not locked,
+//! that have used at least half a CPU since the last sample for
+//! `min_age_ms`, each weighing the CPUs its threads used; a process
 //! that arrived is left alone for `cooldown_ms`. Nothing happens while this
 //! node's `loadlevel` switch is 0; nodes whose switch is 0 receive nothing
 //! (and refuse automatic arrivals), as do nodes that are already receiving
@@ -197,11 +198,20 @@ impl Balancer {
                 return Ok(());
             }
             let since = *h.busy_since_ns.get_or_insert(now.saturating_sub(wall));
+            // The tasks it weighs: the CPU its threads used over what one
+            // task got (a fair share of the CPUs), rounded, 1 to its
+            // thread count. This node's load counts them all.
+            let tasks = (used.saturating_mul(share.max(1)).saturating_add(wall / 2) / wall)
+                .clamp(1, u64::from(s.threads.max(1))) as u32;
             if self.table.away(s.pid).is_none() {
-                busy_count += 1;
+                busy_count = busy_count.saturating_add(tasks);
             }
             let e = self.table.entry(s.pid);
-            if !e.loadlevel || e.lock || s.threads != 1 || self.table.away(s.pid).is_some() {
+            if !e.loadlevel
+                || e.lock
+                || s.threads > crate::logic::mig::MAX_THREADS
+                || self.table.away(s.pid).is_some()
+            {
                 return Ok(());
             }
             out.push(
@@ -211,6 +221,7 @@ impl Balancer {
                     since_move_ms: self.migrator.since_arrival_ms(s.pid),
                     nmigs: e.nmigs,
                     rss_kib: s.rss_kib,
+                    tasks,
                 },
                 GFP_KERNEL,
             )?;

@@ -254,6 +254,7 @@ impl Sim {
                     since_move_ms: j.arrived_ms.map_or(u64::MAX, |t| now - t),
                     nmigs: j.migs,
                     rss_kib: self.job_rss_kib,
+                    tasks: 1,
                 })
                 .collect();
             let view = self.view(i);

@@ -181,6 +181,7 @@ fn decide_edge_cases() {
         since_move_ms: u64::MAX,
         nmigs: 0,
         rss_kib: 1000,
+        tasks: 1,
     };
     // Unknown self, empty views: nothing.
     assert_eq!(decide(9, &[n(1, 5, true)], &[c], &p), None);
@@ -225,7 +226,74 @@ fn decide_edge_cases() {
     );
     assert_eq!(best_node(1, &[n(1, 0, true), n(2, 0, true)]), None);
     // Huge numbers do not overflow.
+    let mut huge = c;
+    huge.tasks = u32::MAX;
+    let _ = decide(1, &[n(1, u32::MAX, true), n(2, 0, true)], &[huge], &p);
     let mut big = n(1, u32::MAX, true);
     big.pending = u32::MAX;
     let _ = decide(1, &[big, n(2, u32::MAX, true)], &[c], &p);
+}
+
+/// A process of several busy threads weighs as many tasks: it moves only
+/// where, with all of them, the receiver is no busier than this node
+/// without them; otherwise a lighter one goes.
+#[test]
+fn decide_weighs_threads() {
+    let p = Params::default();
+    let n = |node, runnable| NodeView {
+        node,
+        up: true,
+        accepts: true,
+        runnable,
+        cpus: 1,
+        speed: 1000,
+        free_kib: 1 << 20,
+        total_kib: 2 << 20,
+        pending: 0,
+    };
+    let one = |pid, busy_ms, tasks| Candidate {
+        pid,
+        busy_ms,
+        since_move_ms: u64::MAX,
+        nmigs: 0,
+        rss_kib: 1000,
+        tasks,
+    };
+    let to = |pid, to| {
+        Some(Move {
+            pid,
+            to,
+            reason: Reason::Load,
+        })
+    };
+    // 4 threads alone on a node, an idle one: moving it gains nothing.
+    assert_eq!(decide(1, &[n(1, 4), n(2, 0)], &[one(7, 9000, 4)], &p), None);
+    // The same with a single-threaded process beside it: that one goes,
+    // though the 4-thread one has been busy longer.
+    assert_eq!(
+        decide(
+            1,
+            &[n(1, 5), n(2, 0)],
+            &[one(7, 9000, 4), one(8, 5000, 1)],
+            &p
+        ),
+        to(8, 2)
+    );
+    // 4 threads and 4 single ones, two idle nodes: the 4 threads go.
+    let procs = [
+        one(7, 9000, 4),
+        one(8, 5000, 1),
+        one(9, 5000, 1),
+        one(10, 5000, 1),
+        one(11, 5000, 1),
+    ];
+    assert_eq!(
+        decide(1, &[n(1, 8), n(2, 0), n(3, 0)], &procs, &p),
+        to(7, 2)
+    );
+    // Weight 0 counts as 1 (a single task).
+    assert_eq!(
+        decide(1, &[n(1, 3), n(2, 0)], &[one(7, 9000, 0)], &p),
+        to(7, 2)
+    );
 }

@@ -75,6 +75,29 @@ check_eq "goto -1 of a busy process on a busy node" ok "$(werr 1 /proc/$p/goto -
 check_match "... moves it to an idle node" "^[23]$" "$(on 1 "cat /proc/$p/where")"
 on 1 'kill -9 $(cat /tmp/one.pid /tmp/two.pid) 2>/dev/null'
 
+# --- a multi-threaded process: the leveller moves it, weighing its
+# threads. Node 1 runs two 2-thread jobs (4 tasks): one with loadlevel 1,
+# the other (loadlevel 0) an unmoved run of the same work. The first moves
+# (with its 2 tasks the receiver is no busier than node 1 left with 2).
+on 1 "rm -f /tmp/mt.out /tmp/ref.out
+      vproc-spin 6000 2 > /tmp/ref.out 2>&1 & echo \$! > /tmp/ref.pid
+      sh -c 'echo 1 > /proc/\$\$/loadlevel; exec vproc-spin 6000 2 > /tmp/mt.out 2>&1' & echo \$! > /tmp/mt.pid"
+mt=$(on 1 'cat /tmp/mt.pid')
+w=1
+for t in $(seq 1 30); do
+    sleep 1
+    w=$(on 1 "cat /proc/$mt/where 2>/dev/null")
+    [ -n "$w" ] && [ "$w" != 1 ] && break
+done
+check_match "a busy 2-thread process on a busy node is moved by the leveller (after $t s)" "^[23]$" "$w"
+check_match "... the event says so, for load" "balance node=1 pid $mt -> node [23]: load" "$(on 1 'cat /proc/cluster/events')"
+check_eq "... both its threads run there" 2 "$(on "${w:-1}" "ls /proc/$mt/task 2>/dev/null | wc -l")"
+on 1 'for i in $(seq 150); do [ -s /tmp/mt.out ] && [ -s /tmp/ref.out ] && break; sleep 1; done'
+ref=$(on 1 "awk '{print \$4}' /tmp/ref.out")
+check_match "... the unmoved run finished" "^[0-9a-f]{16}$" "$ref"
+check_eq "... and the moved one's result equals it" "$ref" "$(on 1 "awk '{print \$4}' /tmp/mt.out")"
+on 1 'kill -9 $(cat /tmp/mt.pid /tmp/ref.pid) 2>/dev/null'
+
 # --- memory ushering: node 1 short of memory sends a job away.
 on 1 'vproc-mtest -m 560 -t 100000 -q > /dev/null 2>&1 & echo $! > /tmp/hog.pid'
 on 1 'p=$(cat /tmp/hog.pid); for i in $(seq 60); do r=$(awk "/VmRSS/ {print \$2}" /proc/$p/status); [ "$r" -gt 560000 ] && break; sleep 0.5; done'

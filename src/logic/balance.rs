@@ -64,6 +64,10 @@ pub struct Candidate {
     pub nmigs: u32,
     /// Resident memory, KiB.
     pub rss_kib: u64,
+    /// How many tasks of this node's load it is: the CPUs its threads
+    /// used since the last sample, rounded, at least 1 (a single-threaded
+    /// process is 1).
+    pub tasks: u32,
 }
 
 /// Tunables (`/proc/cluster/admin/balance_*`).
@@ -140,6 +144,10 @@ fn eligible(n: &NodeView, me: u8) -> bool {
     n.node != me && n.up && n.accepts && n.cpus > 0
 }
 
+/// How many of the busiest candidates `decide` weighs (the others wait
+/// for a later decision).
+pub const MAX_CANDIDATES: usize = 16;
+
 fn movable(c: &Candidate, p: &Params) -> bool {
     c.busy_ms >= p.min_age_ms && c.since_move_ms >= p.cooldown_ms && c.nmigs < p.max_migs
 }
@@ -204,26 +212,38 @@ pub fn decide(me: u8, nodes: &[NodeView], procs: &[Candidate], p: &Params) -> Op
     if here <= avg + unit * u64::from(p.margin_pct) / 100 {
         return None;
     }
-    // A receiver that, with the process, is no busier than this node
-    // without it: the move narrows the gap and cannot be undone by the
-    // same rule from the other side.
-    let after = load(mine, -1);
-    let to = nodes
-        .iter()
-        .filter(|n| eligible(n, me))
-        .map(|n| (load(n, 1), n.node))
-        .filter(|&(l, _)| l <= after)
-        .min()
-        .map(|(_, node)| node)?;
-    let c = procs
-        .iter()
-        .filter(|c| movable(c, p))
-        .max_by_key(|c| (c.busy_ms, core::cmp::Reverse(c.pid)))?;
-    Some(Move {
-        pid: c.pid,
-        to,
-        reason: Reason::Load,
-    })
+    // The busiest movable process that has a receiver which, with it, is
+    // no busier than this node without it: the move narrows the gap and
+    // cannot be undone by the same rule from the other side. A process of
+    // several busy threads weighs as many tasks on both sides.
+    let key = |c: &Candidate| (c.busy_ms, core::cmp::Reverse(c.pid));
+    let mut below = None;
+    for _ in 0..MAX_CANDIDATES {
+        // The next busiest (PIDs are unique: so are the keys).
+        let c = procs
+            .iter()
+            .filter(|c| movable(c, p))
+            .filter(|c| below.is_none_or(|b| key(c) < b))
+            .max_by_key(|c| key(c))?;
+        below = Some(key(c));
+        let w = i64::from(c.tasks.max(1));
+        let after = load(mine, -w);
+        let to = nodes
+            .iter()
+            .filter(|n| eligible(n, me))
+            .map(|n| (load(n, w), n.node))
+            .filter(|&(l, _)| l <= after)
+            .min()
+            .map(|(_, node)| node);
+        if let Some(to) = to {
+            return Some(Move {
+                pid: c.pid,
+                to,
+                reason: Reason::Load,
+            });
+        }
+    }
+    None
 }
 
 /// The best node for one process someone asked to balance (`goto -1`):
