@@ -441,8 +441,21 @@ struct vproc_mig_task_facts {
 	/* Its threads' credentials are not all the same (a thread that
 	 * changed its own with a raw setuid(2)). */
 	unsigned int creds_differ;
+	/* its threads' seccomp modes or filters differ */
+	unsigned int seccomp_differ;
 };
 void vproc_shim_mig_task_facts(struct vproc_mig_task_facts *out);
+/* @t's seccomp mode (0, 1: strict, 2: filter; @t NULL: current), and in
+ * *@cookie its newest filter's address: a filter added later changes it
+ * (only compared, never followed). */
+unsigned int vproc_shim_seccomp_state(struct task_struct *t,
+				      unsigned long long *cookie);
+/* seccomp_filter_copy(): @t's @n-th filter (0: the oldest; @t NULL:
+ * current) into @buf, 8-byte instructions, at most @max: its length,
+ * -ENOENT past the newest, -EBUSY with a user notification listener,
+ * -EINVAL not in filter mode. *@log: installed with FLAG_LOG. */
+long vproc_shim_seccomp_filter(struct task_struct *t, unsigned int n,
+			       void *buf, unsigned int max, unsigned int *log);
 int vproc_shim_mig_get_task(struct vproc_mig_task *out);
 /* Applies creds, rlimits, umask, nice, comm, mm fields, signal handlers,
  * mask and alternate stack to current. Refuses (-EOPNOTSUPP, logged) when

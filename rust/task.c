@@ -14,6 +14,8 @@
 #include <linux/sched/task_stack.h>
 #include <linux/posix-timers.h>
 #include <linux/prctl.h>
+#include <linux/seccomp.h>
+#include <linux/filter.h>
 #include <linux/time_namespace.h>
 #include "migrate.h"
 
@@ -140,6 +142,12 @@ void vproc_shim_mig_task_facts(struct vproc_mig_task_facts *o)
 			o->tracer |= !list_empty(&p->ptraced);
 #ifdef CONFIG_SECCOMP
 			o->seccomp_mode |= READ_ONCE(p->seccomp.mode);
+			if (READ_ONCE(p->seccomp.mode) != READ_ONCE(t->seccomp.mode))
+				o->seccomp_differ = 1;
+#endif
+#ifdef CONFIG_SECCOMP_FILTER
+			if (READ_ONCE(p->seccomp.filter) != READ_ONCE(t->seccomp.filter))
+				o->seccomp_differ = 1;
 #endif
 			if (!vproc_creds_same(c, pc) ||
 			    task_no_new_privs(p) != task_no_new_privs(t))
@@ -1172,4 +1180,32 @@ int vproc_shim_nice(void)
 void vproc_shim_set_nice(int nice)
 {
 	set_user_nice(current, clamp(nice, MIN_NICE, MAX_NICE));
+}
+
+unsigned int vproc_shim_seccomp_state(struct task_struct *t,
+				      unsigned long long *cookie)
+{
+	if (!t)
+		t = current;
+	*cookie = 0;
+#ifdef CONFIG_SECCOMP
+#ifdef CONFIG_SECCOMP_FILTER
+	*cookie = (unsigned long long)(unsigned long)READ_ONCE(t->seccomp.filter);
+#endif
+	return READ_ONCE(t->seccomp.mode);
+#else
+	return 0;
+#endif
+}
+
+long vproc_shim_seccomp_filter(struct task_struct *t, unsigned int n,
+			       void *buf, unsigned int max, unsigned int *log)
+{
+	bool l = false;
+	long ret;
+
+	BUILD_BUG_ON(sizeof(struct sock_filter) != 8);
+	ret = seccomp_filter_copy(t ? t : current, n, buf, max, &l);
+	*log = l;
+	return ret;
 }

@@ -41,6 +41,7 @@ fn text<'a>(cwd: &'a [u8]) -> BeginText<'a> {
         cwd,
         cgroup: b"/user.slice/job",
         tids: &[],
+        seccomp: &[],
     }
 }
 
@@ -193,6 +194,7 @@ fn begin_round_trip() {
             cwd: b"/",
             cgroup: cg,
             tids: &[],
+            seccomp: &[],
         };
         assert!(write_begin(&mut w, &b, &t, &mut vmas.iter().copied(), 2).is_err());
         assert!(check_begin(&b, &t).is_err(), "{:?}", cg);
@@ -235,6 +237,7 @@ fn begin_carries_the_threads() {
         cwd: b"/",
         cgroup: b"/",
         tids: &tids,
+        seccomp: &[],
     };
     let mut buf = vec![0u8; 1000];
     let n = {
@@ -263,6 +266,7 @@ fn begin_carries_the_threads() {
             cwd: b"/",
             cgroup: b"/",
             tids: &bad,
+            seccomp: &[],
         };
         assert!(check_begin(&b, &t).is_err());
         let mut w = Writer::new(&mut buf);
@@ -274,7 +278,7 @@ fn begin_carries_the_threads() {
         write_begin(&mut w, &b, &t, &mut core::iter::empty(), 0).unwrap();
         w.len()
     };
-    let at = n - 4 - 12 - 1; // count, then 3 TIDs, then the area count
+    let at = n - 4 - 2 - 12 - 1; // count, 3 TIDs, seccomp length, area count
     assert_eq!(buf[at], 3);
     buf[at] = 64;
     assert!(read_begin(&mut Reader::new(&buf[..n])).is_err());
@@ -944,4 +948,192 @@ fn caller_codec_alone() {
     };
     write_caller(&mut Writer::new(&mut b), &big).unwrap();
     assert_eq!(read_caller(&mut Reader::new(&b)).unwrap(), big);
+}
+
+/// The seccomp part of a Begin: strict, filters oldest first, and every
+/// malformed shape refused (by the reader and by the source's builder).
+#[test]
+fn seccomp_round_trip_and_bad_input() {
+    let f1 = [1u8; 3 * SOCK_FILTER_LEN];
+    let f2 = [2u8; 5 * SOCK_FILTER_LEN];
+    let mut out = vec![0u8; SECCOMP_MAX_LEN];
+    out[0] = SECCOMP_FILTER;
+    let mut used = 2;
+    used = seccomp_push(
+        &mut out,
+        used,
+        SeccompFilter {
+            flags: 0,
+            prog: &f1,
+        },
+    )
+    .unwrap();
+    used = seccomp_push(
+        &mut out,
+        used,
+        SeccompFilter {
+            flags: SECCOMP_LOG,
+            prog: &f2,
+        },
+    )
+    .unwrap();
+    let part = &out[..used];
+    let mut seen = Vec::new();
+    assert_eq!(
+        seccomp_filters(part, &mut |f| seen.push((f.flags, f.prog.to_vec()))),
+        Ok(SECCOMP_FILTER)
+    );
+    assert_eq!(seen, vec![(0, f1.to_vec()), (SECCOMP_LOG, f2.to_vec())]);
+    assert_eq!(seccomp_filters(&[], &mut |_| {}), Ok(0));
+    assert_eq!(
+        seccomp_filters(&[SECCOMP_STRICT], &mut |_| {}),
+        Ok(SECCOMP_STRICT)
+    );
+    // Through a Begin.
+    let b = Begin {
+        mig: 1,
+        home: 1,
+        loadlevel: false,
+        lock: false,
+        auto: false,
+        load_after: 0,
+        nmigs: 1,
+        vdso_lo: 0x7fff0000,
+        vdso: 0x7fff6000,
+        deputy: 9,
+        ident: ident(),
+        mono_ns: 1,
+        boot_ns: 2,
+    };
+    let t = BeginText {
+        cwd: b"/",
+        cgroup: b"/",
+        tids: &[],
+        seccomp: part,
+    };
+    let mut buf = vec![0u8; 1000];
+    let n = {
+        let mut w = Writer::new(&mut buf);
+        write_begin(&mut w, &b, &t, &mut core::iter::empty(), 0).unwrap();
+        w.len()
+    };
+    let (_, t2, _) = read_begin(&mut Reader::new(&buf[..n])).unwrap();
+    assert_eq!(t2.seccomp, part);
+    // Malformed parts.
+    let mut bad: Vec<Vec<u8>> = vec![
+        vec![0],
+        vec![3],
+        vec![SECCOMP_STRICT, 0],
+        vec![SECCOMP_FILTER],
+        vec![SECCOMP_FILTER, 0],
+        vec![SECCOMP_FILTER, 17],
+        vec![SECCOMP_FILTER, 1, 0, 0, 0],
+        vec![SECCOMP_FILTER, 1, 2, 1, 0, 1, 2, 3, 4, 5, 6, 7, 8],
+        vec![SECCOMP_FILTER, 1, 0, 2, 0, 1, 2, 3, 4, 5, 6, 7, 8],
+    ];
+    let mut trailing = part.to_vec();
+    trailing.push(0);
+    bad.push(trailing);
+    bad.push(part[..part.len() - 1].to_vec());
+    let mut two = part.to_vec();
+    two[1] = 3;
+    bad.push(two);
+    // More instructions than a move carries.
+    let mut big = vec![SECCOMP_FILTER, 1, 0];
+    big.extend_from_slice(&((MAX_SECCOMP_INSNS + 1) as u16).to_le_bytes());
+    big.resize(5 + (MAX_SECCOMP_INSNS + 1) * SOCK_FILTER_LEN, 0);
+    bad.push(big);
+    for p in &bad {
+        assert!(
+            seccomp_filters(p, &mut |_| {}).is_err(),
+            "{:?}",
+            &p[..p.len().min(8)]
+        );
+        let t = BeginText {
+            cwd: b"/",
+            cgroup: b"/",
+            tids: &[],
+            seccomp: p,
+        };
+        assert!(check_begin(&b, &t).is_err());
+    }
+    // The builder: no empty or ragged program, no unknown flag, at most
+    // MAX_SECCOMP_FILTERS filters and MAX_SECCOMP_INSNS instructions.
+    let mut o = vec![0u8; SECCOMP_MAX_LEN];
+    o[0] = SECCOMP_FILTER;
+    for prog in [&[][..], &[1u8; 7][..]] {
+        assert!(seccomp_push(&mut o, 2, SeccompFilter { flags: 0, prog }).is_err());
+    }
+    assert!(seccomp_push(
+        &mut o,
+        2,
+        SeccompFilter {
+            flags: 2,
+            prog: &f1
+        }
+    )
+    .is_err());
+    assert!(seccomp_push(
+        &mut [0u8; 64],
+        2,
+        SeccompFilter {
+            flags: 0,
+            prog: &f1
+        }
+    )
+    .is_err());
+    let mut u = 2;
+    for _ in 0..MAX_SECCOMP_FILTERS {
+        u = seccomp_push(
+            &mut o,
+            u,
+            SeccompFilter {
+                flags: 0,
+                prog: &f1,
+            },
+        )
+        .unwrap();
+    }
+    assert!(seccomp_push(
+        &mut o,
+        u,
+        SeccompFilter {
+            flags: 0,
+            prog: &f1
+        }
+    )
+    .is_err());
+    let huge = vec![0u8; MAX_SECCOMP_INSNS * SOCK_FILTER_LEN];
+    let mut o = vec![0u8; SECCOMP_MAX_LEN];
+    o[0] = SECCOMP_FILTER;
+    let u = seccomp_push(
+        &mut o,
+        2,
+        SeccompFilter {
+            flags: 0,
+            prog: &huge,
+        },
+    )
+    .unwrap();
+    assert!(seccomp_push(
+        &mut o,
+        u,
+        SeccompFilter {
+            flags: 0,
+            prog: &f1
+        }
+    )
+    .is_err());
+    // Too small a buffer.
+    let mut small = vec![0u8; 10];
+    small[0] = SECCOMP_FILTER;
+    assert!(seccomp_push(
+        &mut small,
+        2,
+        SeccompFilter {
+            flags: 0,
+            prog: &f1
+        }
+    )
+    .is_err());
 }

@@ -380,6 +380,44 @@ fn a_plain_process_may_move() {
 }
 
 #[test]
+fn seccomp_moves_when_one_set_serves_every_thread() {
+    // Filters or strict mode are installed again where it arrives.
+    let m = movable();
+    for mode in [1, 2] {
+        assert_eq!(
+            refusal(&TaskFacts {
+                seccomp_mode: mode,
+                ..m
+            }),
+            None
+        );
+    }
+    // Filter mode with threads sharing one chain: installed with TSYNC.
+    let t = TaskFacts {
+        seccomp_mode: 2,
+        threads: 4,
+        mm_users: 4,
+        ..m
+    };
+    assert_eq!(refusal(&t), None);
+    // Strict mode is per thread; threads with chains of their own.
+    assert_eq!(
+        refusal(&TaskFacts {
+            seccomp_mode: 1,
+            ..t
+        }),
+        Some(Refusal::Seccomp)
+    );
+    assert_eq!(
+        refusal(&TaskFacts {
+            seccomp_differ: true,
+            ..t
+        }),
+        Some(Refusal::Seccomp)
+    );
+}
+
+#[test]
 fn threads_may_move_but_not_a_shared_memory() {
     // Four threads share one mm: four users, none of them another process.
     let t = TaskFacts {
@@ -458,18 +496,23 @@ fn every_refusal_and_its_text() {
         (
             TaskFacts {
                 seccomp_mode: 2,
+                threads: 2,
+                mm_users: 2,
+                seccomp_differ: true,
                 ..m
             },
             Refusal::Seccomp,
-            "seccomp (a filter or strict mode cannot be carried)",
+            "seccomp (its threads have different filters or modes, or strict mode with threads)",
         ),
         (
             TaskFacts {
                 seccomp_mode: 1,
+                threads: 2,
+                mm_users: 2,
                 ..m
             },
             Refusal::Seccomp,
-            "seccomp (a filter or strict mode cannot be carried)",
+            "seccomp (its threads have different filters or modes, or strict mode with threads)",
         ),
     ];
     for (t, r, text) in cases {
@@ -519,6 +562,7 @@ fn refusals_come_in_order() {
         init_namespaces: false,
         seccomp_mode: 2,
         creds_differ: true,
+        seccomp_differ: true,
     };
     assert_eq!(refusal(&all), Some(Refusal::Exiting));
     let t = TaskFacts {

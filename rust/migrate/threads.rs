@@ -70,3 +70,95 @@ impl TaskImage {
         self.raw().tid
     }
 }
+
+impl Task {
+    /// Its seccomp mode (0, 1: strict, 2: filter) and a cookie that
+    /// changes when a filter is added (its newest filter's address).
+    pub(crate) fn seccomp_state(&self) -> (u32, u64) {
+        let mut cookie = 0u64;
+        // SAFETY: `self` holds a task reference; `cookie` is writable.
+        let mode = unsafe { shim::vproc_shim_seccomp_state(self.0.as_ptr(), &mut cookie) };
+        (mode, cookie)
+    }
+
+    /// Its seccomp state as `Begin` carries it (see
+    /// `logic::mig::seccomp_filters`): empty, strict, or its filters,
+    /// oldest first. EOPNOTSUPP (logged) for what cannot be carried: a
+    /// filter with a user notification listener, more than a move
+    /// carries.
+    pub(crate) fn seccomp_image(&self, pid: u32) -> Result<KVec<u8>> {
+        use crate::logic::mig::{
+            seccomp_push, SeccompFilter, MAX_SECCOMP_INSNS, SECCOMP_FILTER, SECCOMP_MAX_LEN,
+            SECCOMP_STRICT, SOCK_FILTER_LEN,
+        };
+        let mut out = KVec::new();
+        match self.seccomp_state().0 {
+            0 => return Ok(out),
+            1 => {
+                out.push(SECCOMP_STRICT, GFP_KERNEL)?;
+                return Ok(out);
+            }
+            _ => {}
+        }
+        let cannot = |why: &str| {
+            pr_info_ratelimited!("migrate: pid {} cannot move: seccomp: {}\n", pid, why);
+            EOPNOTSUPP
+        };
+        out.resize(SECCOMP_MAX_LEN, 0u8, GFP_KERNEL)?;
+        if let Some(b) = out.first_mut() {
+            *b = SECCOMP_FILTER;
+        }
+        let mut prog = KVec::new();
+        prog.resize(MAX_SECCOMP_INSNS * SOCK_FILTER_LEN, 0u8, GFP_KERNEL)?;
+        let mut used = 2;
+        let mut n = 0u32;
+        loop {
+            let mut log = 0u32;
+            // SAFETY: `self` holds a task reference; `prog` has room for
+            // MAX_SECCOMP_INSNS instructions of 8 bytes.
+            let len = unsafe {
+                shim::vproc_shim_seccomp_filter(
+                    self.0.as_ptr(),
+                    n,
+                    prog.as_mut_ptr().cast(),
+                    MAX_SECCOMP_INSNS as u32,
+                    &mut log,
+                )
+            };
+            if len == ENOENT.to_errno() as kernel::ffi::c_long && n > 0 {
+                break;
+            }
+            if len == EBUSY.to_errno() as kernel::ffi::c_long {
+                return Err(cannot("a filter has a user notification listener"));
+            }
+            if len <= 0 {
+                // No longer in filter mode (it cannot leave it), or gone.
+                return Err(if len == 0 {
+                    EINVAL
+                } else {
+                    Error::from_errno(len as i32)
+                });
+            }
+            let len = len as usize;
+            if len > MAX_SECCOMP_INSNS {
+                return Err(cannot(
+                    "its filters are larger than a move carries (2048 instructions)",
+                ));
+            }
+            let f = SeccompFilter {
+                flags: if log != 0 {
+                    crate::logic::mig::SECCOMP_LOG
+                } else {
+                    0
+                },
+                prog: prog.get(..len * SOCK_FILTER_LEN).ok_or(EINVAL)?,
+            };
+            used = seccomp_push(&mut out, used, f).map_err(|_| {
+                cannot("its filters are more than a move carries (16 filters, 2048 instructions)")
+            })?;
+            n += 1;
+        }
+        out.truncate(used);
+        Ok(out)
+    }
+}

@@ -47,6 +47,8 @@ mod control;
 mod io;
 #[path = "mig/pages.rs"]
 mod pages;
+#[path = "mig/seccomp.rs"]
+mod seccomp;
 #[path = "mig/sysfwd.rs"]
 pub mod sysfwd;
 
@@ -75,6 +77,11 @@ pub use io::{io_op, ioctl_shape, read_io, write_io, Io, IoctlShape};
 pub use pages::{
     page_hash, read_data_hdr, read_run, run_len, run_pages, write_data_hdr, write_run, DataHdr,
     Run, DATA_HDR_LEN,
+};
+#[allow(unused_imports)]
+pub use seccomp::{
+    seccomp_filters, seccomp_push, SeccompFilter, MAX_SECCOMP_FILTERS, MAX_SECCOMP_INSNS,
+    SECCOMP_FILTER, SECCOMP_LOG, SECCOMP_MAX_LEN, SECCOMP_STRICT, SOCK_FILTER_LEN,
 };
 
 /// Bytes of the common header.
@@ -211,6 +218,11 @@ impl<'a> Reader<'a> {
     pub fn u8(&mut self) -> Result<u8, WireError> {
         Ok(self.bytes(1)?[0])
     }
+    /// A little-endian u16.
+    pub fn u16(&mut self) -> Result<u16, WireError> {
+        let b = self.bytes(2)?;
+        Ok(u16::from_le_bytes([b[0], b[1]]))
+    }
     /// A little-endian u32.
     pub fn u32(&mut self) -> Result<u32, WireError> {
         Ok(le_u32(self.bytes(4)?, 0))
@@ -271,6 +283,10 @@ impl<'a> Writer<'a> {
     /// Appends a u8.
     pub fn u8(&mut self, v: u8) -> Result<(), WireError> {
         self.bytes(&[v])
+    }
+    /// Appends a u16.
+    pub fn u16(&mut self, v: u16) -> Result<(), WireError> {
+        self.bytes(&v.to_le_bytes())
     }
     /// Appends a u32.
     pub fn u32(&mut self, v: u32) -> Result<(), WireError> {

@@ -305,9 +305,14 @@ pub struct TaskFacts {
     pub seccomp_mode: u32,
     /// Its threads do not all have the same credentials.
     pub creds_differ: bool,
+    /// Its threads do not all have the same seccomp mode and filters.
+    pub seccomp_differ: bool,
 }
 
 pub use super::mig::MAX_THREADS;
+
+/// `SECCOMP_MODE_STRICT`.
+pub const SECCOMP_MODE_STRICT: u32 = 1;
 
 /// Most POSIX timers a process may have to move (`VPROC_MIG_PTIMERS`):
 /// each is made again on the destination with its id, clock, signal and
@@ -337,7 +342,8 @@ pub enum Refusal {
     Tracer,
     /// It is not in the node's initial namespaces.
     Namespaces,
-    /// It is under seccomp.
+    /// Its seccomp state cannot be carried: threads with different
+    /// filters or modes, or strict mode with threads.
     Seccomp,
 }
 
@@ -355,7 +361,7 @@ impl Refusal {
             Self::Children => "has child processes here, away from its home (they would stay on a node it left)",
             Self::Tracer => "traces another process (a ptrace relation stays on its node)",
             Self::Namespaces => "namespaces (it is not in the node's initial user, pid, mount, net, uts, ipc, time or cgroup namespace)",
-            Self::Seccomp => "seccomp (a filter or strict mode cannot be carried)",
+            Self::Seccomp => "seccomp (its threads have different filters or modes, or strict mode with threads)",
         }
     }
 }
@@ -388,7 +394,10 @@ pub fn refusal(t: &TaskFacts) -> Option<Refusal> {
         Some(Refusal::Children)
     } else if !t.init_namespaces {
         Some(Refusal::Namespaces)
-    } else if t.seccomp_mode != 0 {
+    } else if t.seccomp_differ || (t.seccomp_mode == SECCOMP_MODE_STRICT && t.threads > 1) {
+        // Its filters (or strict mode) are installed again where it
+        // arrives, by its restorer, for all its threads at once
+        // (SECCOMP_FILTER_FLAG_TSYNC): one set for every thread.
         Some(Refusal::Seccomp)
     } else {
         None

@@ -145,14 +145,21 @@ impl Migrator {
                 return Err(e);
             }
         };
-        if tids != out.tids {
+        let seccomp_changed =
+            sm::Task::of(pid).map(|t| t.seccomp_state().1).ok() != Some(out.seccomp_cookie);
+        if tids != out.tids || seccomp_changed {
             // A thread came or went since Begin (a program that starts a
             // thread per task, glibc's SIGEV_THREAD timers): the
             // destination made the others. Begin again, from here, with
             // every thread stopped (so the threads stay those).
             pr_info_ratelimited!(
-                "migrate: pid {}: its threads changed during the move: begins again\n",
-                pid
+                "migrate: pid {}: its {} changed during the move: begins again\n",
+                pid,
+                if seccomp_changed {
+                    "seccomp filters"
+                } else {
+                    "threads"
+                }
             );
             out = self.rebegin(pid, dest, out)?;
             if tids != out.tids {

@@ -146,6 +146,21 @@ impl Migrator {
                 refuse(EOPNOTSUPP);
                 return Ok(());
             }
+            // Its seccomp filters: the deputy has those it left with (a
+            // task's filters are installed by itself, in user space: the
+            // deputy cannot take more).
+            let same = sm::Task::of(pid)
+                .and_then(|t| t.seccomp_image(pid))
+                .is_ok_and(|mine| mine[..] == *text.seccomp);
+            if !same {
+                drop(s);
+                pr_info_ratelimited!(
+                    "migrate: pid {} cannot come home: its seccomp state changed away from home\n",
+                    pid
+                );
+                refuse(EOPNOTSUPP);
+                return Ok(());
+            }
             s.deputies[d].home_mig = Some(b.mig);
         }
         if s.incoming
@@ -239,6 +254,17 @@ impl Migrator {
             a9.push(b'-', GFP_KERNEL)?;
         }
         a9.push(0, GFP_KERNEL)?;
+        // Its seccomp state, hex ("-": none): the restorer installs it.
+        let mut a10 = KVec::with_capacity(t.seccomp.len() * 2 + 2, GFP_KERNEL)?;
+        for &x in t.seccomp {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            a10.push(HEX[usize::from(x >> 4)], GFP_KERNEL)?;
+            a10.push(HEX[usize::from(x & 15)], GFP_KERNEL)?;
+        }
+        if a10.is_empty() {
+            a10.push(b'-', GFP_KERNEL)?;
+        }
+        a10.push(0, GFP_KERNEL)?;
         fn c(b: &[u8]) -> Result<&CStr> {
             CStr::from_bytes_with_nul(b).map_err(|_| EINVAL)
         }
@@ -255,6 +281,7 @@ impl Migrator {
                 c(a7.as_bytes())?,
                 c(a8.as_bytes())?,
                 c(&a9)?,
+                c(&a10)?,
             ],
         )
     }

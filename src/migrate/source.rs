@@ -100,6 +100,9 @@ pub(super) struct Outgoing {
     pub(super) stream: Stream,
     /// Its threads but the leader at Begin (the destination made them).
     pub(super) tids: KVec<u32>,
+    /// Its seccomp state when Begin was written (`Task::seccomp_state`'s
+    /// cookie): a filter added since makes the freeze begin again.
+    pub(super) seccomp_cookie: u64,
 }
 
 /// The page stream: `Data` messages of runs, flow-controlled.
@@ -558,6 +561,13 @@ impl Migrator {
                 e
             }
         })?;
+        // Its seccomp filters (or strict mode), installed again there; a
+        // filter added after this (the cookie changes) begins it again.
+        let (_, seccomp_cookie) = task.seccomp_state();
+        let seccomp = task.seccomp_image(pid)?;
+        if task.seccomp_state().1 != seccomp_cookie {
+            return Err(CHANGING);
+        }
         let mut tid_bytes = KVec::with_capacity(tids.len() * 4, GFP_KERNEL)?;
         for t in tids.iter() {
             tid_bytes.extend_from_slice(&t.to_le_bytes(), GFP_KERNEL)?;
@@ -570,6 +580,7 @@ impl Migrator {
             },
             cgroup: &peek.cgroup,
             tids: &tid_bytes,
+            seccomp: &seccomp,
         };
         if text.cgroup.len() > mig::CGROUP_MAX || text.cgroup.first() != Some(&b'/') {
             pr_info!(
@@ -585,7 +596,7 @@ impl Migrator {
         let vlen: usize = vmas.iter().map(|v| as_vma(v).encoded_len()).sum();
         let mut body = KVec::new();
         body.resize(
-            256 + text.cwd.len() + text.cgroup.len() + text.tids.len() + vlen,
+            256 + text.cwd.len() + text.cgroup.len() + text.tids.len() + text.seccomp.len() + vlen,
             0,
             GFP_KERNEL,
         )?;
@@ -640,6 +651,7 @@ impl Migrator {
             areas: KVec::with_capacity(vmas.len(), GFP_KERNEL)?,
             stream: Stream::new(pid, dest, mig_id)?,
             tids,
+            seccomp_cookie,
         };
         for (i, v) in vmas.into_iter().enumerate() {
             let ships = v.flags & vma_flags::SPECIAL == 0

@@ -422,6 +422,7 @@ fn main() {
                     cwd: b"/",
                     cgroup: b"/",
                     tids: &[],
+                    seccomp: &[],
                 };
                 mig::write_begin(&mut w, &b, &t, &mut std::iter::once(v), 1)
                     .unwrap_or_else(|_| die("encode"));

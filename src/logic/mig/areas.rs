@@ -278,6 +278,9 @@ pub struct BeginText<'a> {
     /// ascending, at most [`MAX_THREADS`] - 1 (the destination's
     /// restorer makes them with these TIDs).
     pub tids: &'a [u8],
+    /// Its seccomp state (as [`super::seccomp_filters`] reads it; empty:
+    /// none), which the destination installs again.
+    pub seccomp: &'a [u8],
 }
 
 /// The TIDs of a [`BeginText`].
@@ -295,9 +298,11 @@ pub fn check_begin(b: &Begin, t: &BeginText<'_>) -> Result<(), WireError> {
         || t.cgroup.len() > CGROUP_MAX
         || !t.tids.len().is_multiple_of(4)
         || t.tids.len() / 4 >= MAX_THREADS as usize
+        || t.seccomp.len() > super::SECCOMP_MAX_LEN
     {
         return Err(WireError::BadLength);
     }
+    super::seccomp_filters(t.seccomp, &mut |_| {})?;
     // Valid PIDs, ascending (so none twice).
     let mut last = 0u32;
     for tid in begin_tids(t) {
@@ -353,6 +358,8 @@ pub fn write_begin(
     w.u64(b.boot_ns)?;
     w.u8((t.tids.len() / 4) as u8)?;
     w.bytes(t.tids)?;
+    w.u16(t.seccomp.len() as u16)?;
+    w.bytes(t.seccomp)?;
     write_areas(w, vmas, nvma)
 }
 
@@ -423,6 +430,11 @@ pub fn read_begin<'a>(r: &mut Reader<'a>) -> Result<(Begin, BeginText<'a>, u32),
         return Err(WireError::BadLength);
     }
     let tids = r.bytes(nt * 4)?;
+    let sl = usize::from(r.u16()?);
+    if sl > super::SECCOMP_MAX_LEN {
+        return Err(WireError::BadLength);
+    }
+    let seccomp = r.bytes(sl)?;
     if loadlevel > 1 || lock > 1 || auto > 1 {
         return Err(WireError::BadField);
     }
@@ -441,7 +453,12 @@ pub fn read_begin<'a>(r: &mut Reader<'a>) -> Result<(Begin, BeginText<'a>, u32),
         mono_ns,
         boot_ns,
     };
-    let t = BeginText { cwd, cgroup, tids };
+    let t = BeginText {
+        cwd,
+        cgroup,
+        tids,
+        seccomp,
+    };
     check_begin(&b, &t)?;
     let nvma = read_area_count(r)?;
     Ok((b, t, nvma))

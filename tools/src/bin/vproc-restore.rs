@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! `vproc-restore MIG PID VDSO_AREA VDSO_TEXT CWD CGROUP FSUID:FSGID:GROUPS
-//! MONO_OFF:BOOT_OFF TIDS`: the restorer stub.
+//! MONO_OFF:BOOT_OFF TIDS SECCOMP`: the restorer stub.
 //!
 //! Started by vproc.ko (as a user-mode helper, root) on the destination of
 //! a migration. The kernel cannot create a process from a module, so this
@@ -24,6 +24,16 @@
 //! to the same file and is rebuilt by the module into that thread when
 //! the process arrives. They run no Rust: a few instructions of
 //! assembly, on a stack of their own, make the one system call.
+//!
+//! A process under seccomp (SECCOMP: the bytes of Begin's seccomp part,
+//! hex; "-" for none): the child installs strict mode, or the filters
+//! oldest first (with SECCOMP_FILTER_FLAG_TSYNC, for its threads too), as
+//! the last thing before its hand-over, so that the process arrives with
+//! exactly the rules it had. The hand-over's write is the one system call
+//! made under them: a forked probe first makes the very same write (same
+//! descriptor number, buffer and length, to /dev/null) under the same
+//! rules, and a process whose filters would refuse it is refused
+//! (EOPNOTSUPP) before anything is installed.
 //!
 //! The child is born in a time namespace of its own (unshare(CLONE_NEWTIME)
 //! here, then clone3), whose CLOCK_MONOTONIC and CLOCK_BOOTTIME offsets
@@ -281,6 +291,167 @@ fn spawn_thread(tid: libc::pid_t, fd: i32, msg: &'static [u8]) -> Result<(), i32
     Ok(())
 }
 
+/// A process's seccomp state (see `logic::mig::seccomp_filters`).
+enum Seccomp {
+    None,
+    Strict,
+    /// Filters, oldest first: (flags: bit 0 LOG, instructions).
+    Filters(Vec<(u8, Vec<libc::sock_filter>)>),
+}
+
+/// Parses the SECCOMP argument: "-", or the hex bytes of the part.
+fn parse_seccomp(s: &str) -> Option<Seccomp> {
+    if s == "-" {
+        return Some(Seccomp::None);
+    }
+    if !s.len().is_multiple_of(2) {
+        return None;
+    }
+    let b: Vec<u8> = (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect::<Option<_>>()?;
+    match b.as_slice() {
+        [1] => Some(Seccomp::Strict),
+        [2, n, rest @ ..] => {
+            let mut rest = rest;
+            let mut fs = Vec::new();
+            for _ in 0..*n {
+                let [flags, l0, l1, tail @ ..] = rest else {
+                    return None;
+                };
+                let len = usize::from(u16::from_le_bytes([*l0, *l1]));
+                if tail.len() < len * 8 || len == 0 {
+                    return None;
+                }
+                let prog = tail[..len * 8]
+                    .chunks_exact(8)
+                    .map(|c| libc::sock_filter {
+                        code: u16::from_le_bytes([c[0], c[1]]),
+                        jt: c[2],
+                        jf: c[3],
+                        k: u32::from_le_bytes([c[4], c[5], c[6], c[7]]),
+                    })
+                    .collect();
+                fs.push((*flags, prog));
+                rest = &tail[len * 8..];
+            }
+            (rest.is_empty() && !fs.is_empty()).then_some(Seccomp::Filters(fs))
+        }
+        _ => None,
+    }
+}
+
+/// Puts the calling thread (`tsync`: and every thread of this process)
+/// under `sc`.
+fn install_seccomp(sc: &Seccomp, tsync: bool) -> Result<(), i32> {
+    const SECCOMP_SET_MODE_STRICT: libc::c_uint = 0;
+    const SECCOMP_SET_MODE_FILTER: libc::c_uint = 1;
+    const SECCOMP_FILTER_FLAG_TSYNC: libc::c_uint = 1;
+    const SECCOMP_FILTER_FLAG_LOG: libc::c_uint = 2;
+    match sc {
+        Seccomp::None => Ok(()),
+        Seccomp::Strict => {
+            // SAFETY: a plain syscall.
+            let r = unsafe {
+                libc::syscall(
+                    libc::SYS_seccomp,
+                    SECCOMP_SET_MODE_STRICT,
+                    0,
+                    std::ptr::null::<u8>(),
+                )
+            };
+            if r != 0 {
+                return Err(errno());
+            }
+            Ok(())
+        }
+        Seccomp::Filters(fs) => {
+            for (flags, prog) in fs {
+                let fp = libc::sock_fprog {
+                    len: prog.len() as u16,
+                    filter: prog.as_ptr() as *mut libc::sock_filter,
+                };
+                let mut fl = 0;
+                if flags & 1 != 0 {
+                    fl |= SECCOMP_FILTER_FLAG_LOG;
+                }
+                if tsync {
+                    fl |= SECCOMP_FILTER_FLAG_TSYNC;
+                }
+                // SAFETY: `fp` points to `prog`, alive for the call.
+                let r = unsafe {
+                    libc::syscall(
+                        libc::SYS_seccomp,
+                        SECCOMP_SET_MODE_FILTER,
+                        fl,
+                        &fp as *const libc::sock_fprog,
+                    )
+                };
+                if r != 0 {
+                    // TSYNC: a positive TID that could not be synced.
+                    return Err(if r < 0 { errno() } else { libc::EBUSY });
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Whether, under `sc`, write(1, `msg`) (the hand-over's very call) is
+/// let through: a forked child makes it, to /dev/null, under the same
+/// rules, and must end well within 2 s.
+fn probe_seccomp(sc: &Seccomp, msg: &[u8]) -> bool {
+    // SAFETY: the child only makes plain syscalls and ends with exit(2)
+    // (strict mode allows exit, not exit_group).
+    let child = unsafe { libc::fork() };
+    if child < 0 {
+        return false;
+    }
+    if child == 0 {
+        // SAFETY: plain syscalls; this child never returns.
+        unsafe {
+            let null = libc::open(c"/dev/null".as_ptr(), libc::O_WRONLY);
+            if null < 0 || libc::dup2(null, 1) != 1 || install_seccomp(sc, false).is_err() {
+                libc::syscall(libc::SYS_exit, 3);
+            }
+            let ok = libc::write(1, msg.as_ptr().cast(), msg.len()) == msg.len() as isize;
+            libc::syscall(libc::SYS_exit, if ok { 0 } else { 1 });
+            loop {
+                libc::syscall(libc::SYS_exit, 1);
+            }
+        }
+    }
+    for _ in 0..200 {
+        let mut st = 0;
+        // SAFETY: our own child.
+        let r = unsafe { libc::waitpid(child, &mut st, libc::WNOHANG) };
+        if r == child {
+            return libc::WIFEXITED(st) && libc::WEXITSTATUS(st) == 0;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    // SAFETY: our own child, stuck under its rules.
+    unsafe {
+        libc::kill(child, libc::SIGKILL);
+        libc::waitpid(child, std::ptr::null_mut(), 0);
+    }
+    false
+}
+
+/// Waits (up to 2 s) until thread `tid` of this process is in its
+/// hand-over's write(2), so that filters installed with TSYNC do not
+/// judge that call (they are the process's rules, not the restorer's).
+fn wait_in_write(tid: &str) {
+    let path = format!("/proc/self/task/{}/syscall", tid);
+    for _ in 0..200 {
+        if std::fs::read_to_string(&path).is_ok_and(|s| s.starts_with("1 ")) {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
 fn report(ctl: &mut std::fs::File, mig: &str, err: i32) -> ! {
     // One write: the module reads each write as one request.
     let _ = ctl.write_all(format!("{} fail {}", mig, err).as_bytes());
@@ -289,7 +460,7 @@ fn report(ctl: &mut std::fs::File, mig: &str, err: i32) -> ! {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    if args.len() != 10 {
+    if args.len() != 11 {
         eprintln!("vproc-restore: started by vproc.ko, not by hand");
         std::process::exit(2);
     }
@@ -317,6 +488,9 @@ fn main() {
     if let Err(e) = time_ns(mono, boot) {
         report(&mut ctl, mig, e);
     }
+    let Some(seccomp) = parse_seccomp(&args[10]) else {
+        report(&mut ctl, mig, libc::EINVAL);
+    };
     let cgroup = match cgroup_dir(&args[6]) {
         Ok(fd) => fd,
         Err(e) => report(&mut ctl, mig, e),
@@ -356,6 +530,10 @@ fn main() {
     if let Err(e) = chdir_as(&ident, &cwd) {
         report(&mut ctl, mig, e);
     }
+    // Its seccomp rules must let the hand-over's write through.
+    if !matches!(seccomp, Seccomp::None) && !probe_seccomp(&seccomp, mig.as_bytes()) {
+        report(&mut ctl, mig, libc::EOPNOTSUPP);
+    }
     // Its other threads, with their TIDs (they share the cwd made above).
     // They are born with every signal blocked, until each takes its own
     // mask: a signal for one of them (a timer's, made at the process's
@@ -386,6 +564,26 @@ fn main() {
                 report(&mut ctl, mig, e);
             }
         }
+    }
+    // Last, its seccomp rules, for every thread (once each is in its own
+    // write), and the write the probe made, on descriptor 1.
+    if !matches!(seccomp, Seccomp::None) {
+        if args[9] != "-" {
+            args[9].split(',').for_each(wait_in_write);
+        }
+        // SAFETY: a plain syscall on our own descriptor.
+        if unsafe { libc::dup2(ctl.as_raw_fd(), 1) } != 1 {
+            report(&mut ctl, mig, errno());
+        }
+        if let Err(e) = install_seccomp(&seccomp, args[9] != "-") {
+            report(&mut ctl, mig, e);
+        }
+        // SAFETY: a plain write of our own buffer.
+        let n = unsafe { libc::write(1, mig.as_ptr().cast(), mig.len()) };
+        if n != mig.len() as isize {
+            report(&mut ctl, mig, errno());
+        }
+        std::process::exit(1);
     }
     // The module rebuilds this process when the write returns; failures
     // end it there. Reaching the next line means the write was refused.
