@@ -660,3 +660,16 @@ fn pipes_and_socket_pairs_are_made_at_home() {
     assert_eq!(route(53, &sa, |_| FdIs::Local, |_| false), Route::Home(sa));
     assert_eq!(split_reply(s, &sa, 0, &out).unwrap()[3], &out[..]);
 }
+
+/// getsockopt(SOL_SOCKET, SO_GET_FILTER) counts its length in 8-byte BPF
+/// instructions; every other length carried by an OutByLen counts bytes.
+#[test]
+fn so_get_filter_counts_instructions() {
+    let a = |level: u64, opt: u64| [3, level, opt, 0x1000, 0x2000, 0];
+    assert_eq!(len_unit(NR_GETSOCKOPT, &a(1, 26)), 8);
+    assert_eq!(len_unit(NR_GETSOCKOPT, &a(1, 7)), 1);
+    assert_eq!(len_unit(NR_GETSOCKOPT, &a(6, 26)), 1);
+    assert_eq!(len_unit(51, &a(1, 26)), 1);
+    // At most SOCK_BUF bytes travel: 32 instructions.
+    assert_eq!(SOCK_BUF / len_unit(NR_GETSOCKOPT, &a(1, 26)), 32);
+}

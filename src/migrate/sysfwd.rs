@@ -186,6 +186,8 @@ impl Migrator {
         // A buffer written by the length it points to: the user's length
         // (what may be written here), that length cut to the room the
         // deputy has (what may be written there).
+        // (SO_GET_FILTER's length counts 8-byte instructions.)
+        let unit = sf::len_unit(nr, &a);
         let mut by_len = [0usize; 6];
         for (i, arg) in sh.args.iter().enumerate() {
             if let (Arg::OutByLen(j), false) = (*arg, args[i] == 0) {
@@ -193,8 +195,8 @@ impl Migrator {
                     return Ok(Some(efault));
                 };
                 let n = u32::from_le_bytes([l[0], l[1], l[2], l[3]]);
-                by_len[i] = n as usize;
-                l.copy_from_slice(&n.min(sf::SOCK_BUF).to_le_bytes());
+                by_len[i] = (n as usize).saturating_mul(unit as usize);
+                l.copy_from_slice(&n.min(sf::SOCK_BUF / unit).to_le_bytes());
             }
         }
         let mut refs: [Option<&[u8]>; 6] = [None; 6];
@@ -218,7 +220,16 @@ impl Migrator {
         }
         for (i, o) in outs.iter().enumerate() {
             let o = match sh.args.get(i) {
-                Some(Arg::OutByLen(_)) => o.get(..by_len[i].min(o.len())).unwrap_or(&[]),
+                // What the call wrote: the length it set, within the
+                // caller's buffer.
+                Some(Arg::OutByLen(j)) => {
+                    let set = outs
+                        .get(*j as usize)
+                        .and_then(|b| b.get(..4))
+                        .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+                        .saturating_mul(unit as usize);
+                    o.get(..by_len[i].min(set).min(o.len())).unwrap_or(&[])
+                }
                 _ => o,
             };
             if !o.is_empty() {

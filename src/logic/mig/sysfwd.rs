@@ -897,6 +897,28 @@ pub fn decode_call(data: &[u8]) -> Result<Call<'_>, WireError> {
     Ok(Call { shape, args, ins })
 }
 
+/// getsockopt(2)'s number.
+pub const NR_GETSOCKOPT: u32 = 55;
+/// `SOL_SOCKET`.
+const SOL_SOCKET: u64 = 1;
+/// `SO_GET_FILTER` (`SO_ATTACH_FILTER`): its length counts instructions.
+const SO_GET_FILTER: u64 = 26;
+/// Bytes of a classic BPF instruction.
+const SOCK_FILTER_LEN: u32 = 8;
+
+/// Bytes per unit of the length an `OutByLen` argument of call `nr` with
+/// `args` reads and writes back: 8 for `getsockopt(SOL_SOCKET,
+/// SO_GET_FILTER)`, whose length counts BPF instructions (so at most
+/// `SOCK_BUF / 8` of them travel: a longer filter reads EINVAL, as a
+/// buffer too short for it does), 1 (bytes) for everything else.
+pub fn len_unit(nr: u32, args: &[u64; 6]) -> u32 {
+    if nr == NR_GETSOCKOPT && args[1] == SOL_SOCKET && args[2] == SO_GET_FILTER {
+        SOCK_FILTER_LEN
+    } else {
+        1
+    }
+}
+
 /// The length an `OutByLen(j)` argument may write: the `u32` argument `j`
 /// carries in.
 pub fn by_len(ins: &[Option<&[u8]>; 6], j: u8) -> Option<u32> {
