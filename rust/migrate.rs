@@ -53,8 +53,8 @@ pub(crate) use signal::{
     unkick,
 };
 pub(crate) use sysfwd::{
-    close_fd, fd_proxy, install_new_proxy, mmap_same, notify_signal, path_identity, set_guest,
-    sys_call, user_path, SysBuf, SysHook, SysReg,
+    close_fd, creds_sync, current_creds, fd_proxy, install_new_proxy, mmap_same, notify_signal,
+    path_identity, set_guest, sys_call, user_path, SysBuf, SysHook, SysReg,
 };
 pub(crate) use task::{refusal, timers_clear, Boost, TaskImage, TASK_LEN};
 pub(crate) use threads::{block_signals, current_exiting, current_tid};

@@ -438,13 +438,29 @@ struct vproc_mig_task_facts {
 	unsigned int tracer;		/* it ptraces another task */
 	unsigned int init_namespaces;	/* all of the node's initial ones */
 	unsigned int seccomp_mode;	/* 0: disabled */
-	/* Its threads' credentials are not all the same (a thread that
-	 * changed its own with a raw setuid(2)). */
-	unsigned int creds_differ;
 	/* its threads' seccomp modes or filters differ */
 	unsigned int seccomp_differ;
 };
 void vproc_shim_mig_task_facts(struct vproc_mig_task_facts *out);
+/* A task's credentials, as a call made at home carries them (the
+ * logic::mig::Creds of an Io SYSCALL): uid, euid, suid, fsuid, gid,
+ * egid, sgid, fsgid (init_user_ns); inheritable, permitted, effective,
+ * bounding and ambient capabilities; groups (sorted). */
+struct vproc_creds {
+	unsigned int ids[8];
+	unsigned long long caps[5];
+	unsigned int securebits;
+	unsigned int dumpable;
+	unsigned int ngroups;		/* <= 32; U32_MAX: more */
+	unsigned int groups[32];
+};
+/* current's credentials. */
+void vproc_shim_creds_get(struct vproc_creds *out);
+/* Makes current's credentials (and dumpable mode) those of @in, as the
+ * set*id(2) calls would (its user's count moved): a deputy before a call
+ * its process makes at home. Nothing when they already are. 0 or -errno. */
+int vproc_shim_creds_sync(const struct vproc_creds *in);
+
 /* @t's seccomp mode (0, 1: strict, 2: filter; @t NULL: current), and in
  * *@cookie its newest filter's address: a filter added later changes it
  * (only compared, never followed). */

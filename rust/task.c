@@ -90,31 +90,6 @@ static int vproc_lsm_label(char *buf, size_t len)
 	return 0;
 }
 
-/* Whether two credentials are the same as a move carries them. */
-static bool vproc_creds_same(const struct cred *a, const struct cred *b)
-{
-	int i;
-
-	if (a == b)
-		return true;
-	if (!uid_eq(a->uid, b->uid) || !uid_eq(a->euid, b->euid) ||
-	    !uid_eq(a->suid, b->suid) || !uid_eq(a->fsuid, b->fsuid) ||
-	    !gid_eq(a->gid, b->gid) || !gid_eq(a->egid, b->egid) ||
-	    !gid_eq(a->sgid, b->sgid) || !gid_eq(a->fsgid, b->fsgid) ||
-	    a->cap_inheritable.val != b->cap_inheritable.val ||
-	    a->cap_permitted.val != b->cap_permitted.val ||
-	    a->cap_effective.val != b->cap_effective.val ||
-	    a->cap_bset.val != b->cap_bset.val ||
-	    a->cap_ambient.val != b->cap_ambient.val ||
-	    a->securebits != b->securebits ||
-	    a->group_info->ngroups != b->group_info->ngroups)
-		return false;
-	for (i = 0; i < a->group_info->ngroups; i++)
-		if (!gid_eq(a->group_info->gid[i], b->group_info->gid[i]))
-			return false;
-	return true;
-}
-
 void vproc_shim_mig_task_facts(struct vproc_mig_task_facts *o)
 {
 	struct task_struct *t = current;
@@ -127,13 +102,10 @@ void vproc_shim_mig_task_facts(struct vproc_mig_task_facts *o)
 	o->vfork = !!t->vfork_done;
 	/* What any thread has counts for the process. */
 	{
-		const struct cred *c = current_cred();
 		struct task_struct *p;
 
 		rcu_read_lock();
 		for_each_thread(t, p) {
-			const struct cred *pc = __task_cred(p);
-
 			if (p == t)
 				continue;
 			o->ptraced |= !!p->ptrace;
@@ -149,9 +121,6 @@ void vproc_shim_mig_task_facts(struct vproc_mig_task_facts *o)
 			if (READ_ONCE(p->seccomp.filter) != READ_ONCE(t->seccomp.filter))
 				o->seccomp_differ = 1;
 #endif
-			if (!vproc_creds_same(c, pc) ||
-			    task_no_new_privs(p) != task_no_new_privs(t))
-				o->creds_differ = 1;
 		}
 		rcu_read_unlock();
 	}
@@ -848,38 +817,34 @@ struct group_info *vproc_groups(const unsigned int *gids, unsigned int n)
 	return gi;
 }
 
-int vproc_mig_set_creds(const struct vproc_mig_task *in)
+/*
+ * A copy of current's credentials made those of @c (ids, capabilities,
+ * securebits, groups), its user and ucounts those of its uid, as
+ * setresuid(2) does: for commit_creds(), or ERR_PTR.
+ */
+static struct cred *vproc_cred_from(const struct vproc_creds *c)
 {
 	struct group_info *gi;
 	struct cred *new;
-	bool counted, root;
 	kuid_t u[4];
 	kgid_t g[4];
 	int i, err;
 
-	if (in->dumpable > TASK_DUMPABLE_ROOT)
-		return -EINVAL;
-
-	u[0] = make_kuid(&init_user_ns, in->uid);
-	u[1] = make_kuid(&init_user_ns, in->euid);
-	u[2] = make_kuid(&init_user_ns, in->suid);
-	u[3] = make_kuid(&init_user_ns, in->fsuid);
-	g[0] = make_kgid(&init_user_ns, in->gid);
-	g[1] = make_kgid(&init_user_ns, in->egid);
-	g[2] = make_kgid(&init_user_ns, in->sgid);
-	g[3] = make_kgid(&init_user_ns, in->fsgid);
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < 4; i++) {
+		u[i] = make_kuid(&init_user_ns, c->ids[i]);
+		g[i] = make_kgid(&init_user_ns, c->ids[4 + i]);
 		if (!uid_valid(u[i]) || !gid_valid(g[i]))
-			return -EINVAL;
-	if (in->ngroups > ARRAY_SIZE(in->groups))
-		return -EINVAL;
-	gi = vproc_groups(in->groups, in->ngroups);
+			return ERR_PTR(-EINVAL);
+	}
+	if (c->ngroups > ARRAY_SIZE(c->groups))
+		return ERR_PTR(-EINVAL);
+	gi = vproc_groups(c->groups, c->ngroups);
 	if (IS_ERR(gi))
-		return PTR_ERR(gi);
+		return ERR_CAST(gi);
 	new = prepare_creds();
 	if (!new) {
 		put_group_info(gi);
-		return -ENOMEM;
+		return ERR_PTR(-ENOMEM);
 	}
 	new->uid = u[0];
 	new->euid = u[1];
@@ -889,27 +854,26 @@ int vproc_mig_set_creds(const struct vproc_mig_task *in)
 	new->egid = g[1];
 	new->sgid = g[2];
 	new->fsgid = g[3];
-	new->cap_inheritable.val = in->cap_inheritable & CAP_VALID_MASK;
-	new->cap_permitted.val = in->cap_permitted & CAP_VALID_MASK;
-	new->cap_effective.val = in->cap_effective & CAP_VALID_MASK;
-	new->cap_bset.val = in->cap_bset & CAP_VALID_MASK;
-	new->cap_ambient.val = in->cap_ambient & CAP_VALID_MASK &
-			       in->cap_permitted & in->cap_inheritable;
-	new->securebits = in->securebits & (SECURE_ALL_BITS | SECURE_ALL_LOCKS);
+	new->cap_inheritable.val = c->caps[0] & CAP_VALID_MASK;
+	new->cap_permitted.val = c->caps[1] & CAP_VALID_MASK;
+	new->cap_effective.val = c->caps[2] & CAP_VALID_MASK;
+	new->cap_bset.val = c->caps[3] & CAP_VALID_MASK;
+	new->cap_ambient.val = c->caps[4] & CAP_VALID_MASK & c->caps[1] & c->caps[0];
+	new->securebits = c->securebits & (SECURE_ALL_BITS | SECURE_ALL_LOCKS);
 	set_groups(new, gi);
 	put_group_info(gi);
 	/*
-	 * Count the process against its own user, as setresuid(2) does
-	 * (kernel patch 0005): else it stays counted against the restorer's
-	 * (root) and its exit, after an execve() re-keyed its ucounts,
-	 * decrements a count it never had.
+	 * Count the task against its own user, as setresuid(2) does (kernel
+	 * patch 0005): else it stays counted against the one it was (the
+	 * restorer's root) and its exit, after an execve() re-keyed its
+	 * ucounts, decrements a count it never had.
 	 */
 	if (!uid_eq(new->uid, current_uid())) {
 		struct user_struct *user = alloc_uid(new->uid);
 
 		if (!user) {
 			abort_creds(new);
-			return -EAGAIN;
+			return ERR_PTR(-EAGAIN);
 		}
 		free_uid(new->user);
 		new->user = user;
@@ -917,8 +881,86 @@ int vproc_mig_set_creds(const struct vproc_mig_task *in)
 	err = set_cred_ucounts(new);
 	if (err) {
 		abort_creds(new);
-		return err;
+		return ERR_PTR(err);
 	}
+	return new;
+}
+
+void vproc_shim_creds_get(struct vproc_creds *o)
+{
+	const struct cred *c = current_cred();
+	unsigned int i;
+
+	memset(o, 0, sizeof(*o));
+	o->ids[0] = from_kuid_munged(&init_user_ns, c->uid);
+	o->ids[1] = from_kuid_munged(&init_user_ns, c->euid);
+	o->ids[2] = from_kuid_munged(&init_user_ns, c->suid);
+	o->ids[3] = from_kuid_munged(&init_user_ns, c->fsuid);
+	o->ids[4] = from_kgid_munged(&init_user_ns, c->gid);
+	o->ids[5] = from_kgid_munged(&init_user_ns, c->egid);
+	o->ids[6] = from_kgid_munged(&init_user_ns, c->sgid);
+	o->ids[7] = from_kgid_munged(&init_user_ns, c->fsgid);
+	o->caps[0] = c->cap_inheritable.val;
+	o->caps[1] = c->cap_permitted.val;
+	o->caps[2] = c->cap_effective.val;
+	o->caps[3] = c->cap_bset.val;
+	o->caps[4] = c->cap_ambient.val;
+	o->securebits = c->securebits;
+	o->dumpable = task_exec_state_get_dumpable(current);
+	if (c->group_info->ngroups > ARRAY_SIZE(o->groups)) {
+		o->ngroups = U32_MAX;	/* more than a call carries */
+		return;
+	}
+	o->ngroups = c->group_info->ngroups;
+	for (i = 0; i < o->ngroups; i++)
+		o->groups[i] = from_kgid_munged(&init_user_ns, c->group_info->gid[i]);
+}
+
+int vproc_shim_creds_sync(const struct vproc_creds *in)
+{
+	struct vproc_creds now;
+	struct cred *new;
+
+	if (in->dumpable > TASK_DUMPABLE_ROOT || in->ngroups > ARRAY_SIZE(in->groups))
+		return -EINVAL;
+	vproc_shim_creds_get(&now);
+	if (!memcmp(now.ids, in->ids, sizeof(now.ids)) &&
+	    !memcmp(now.caps, in->caps, sizeof(now.caps)) &&
+	    now.securebits == in->securebits && now.ngroups == in->ngroups &&
+	    !memcmp(now.groups, in->groups, in->ngroups * sizeof(in->groups[0]))) {
+		if (now.dumpable != in->dumpable)
+			task_exec_state_set_dumpable(in->dumpable);
+		return 0;
+	}
+	new = vproc_cred_from(in);
+	if (IS_ERR(new))
+		return PTR_ERR(new);
+	commit_creds(new);
+	task_exec_state_set_dumpable(in->dumpable);
+	return 0;
+}
+
+int vproc_mig_set_creds(const struct vproc_mig_task *in)
+{
+	struct vproc_creds c = {
+		.ids = { in->uid, in->euid, in->suid, in->fsuid,
+			 in->gid, in->egid, in->sgid, in->fsgid },
+		.caps = { in->cap_inheritable, in->cap_permitted,
+			  in->cap_effective, in->cap_bset, in->cap_ambient },
+		.securebits = in->securebits,
+		.ngroups = in->ngroups,
+	};
+	struct cred *new;
+	bool counted, root;
+
+	if (in->dumpable > TASK_DUMPABLE_ROOT)
+		return -EINVAL;
+	if (in->ngroups > ARRAY_SIZE(c.groups))
+		return -EINVAL;
+	memcpy(c.groups, in->groups, in->ngroups * sizeof(c.groups[0]));
+	new = vproc_cred_from(&c);
+	if (IS_ERR(new))
+		return PTR_ERR(new);
 	counted = !uid_eq(new->uid, current_uid());
 	root = uid_eq(new->uid, GLOBAL_ROOT_UID) ||
 	       cap_raised(new->cap_effective, CAP_SYS_RESOURCE) ||

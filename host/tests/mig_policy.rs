@@ -447,11 +447,6 @@ fn every_refusal_and_its_text() {
     let cases = [
         (TaskFacts { exiting: true, ..m }, Refusal::Exiting, "exiting"),
         (TaskFacts { threads: 65, mm_users: 65, ..m }, Refusal::Threads, "has more than 64 threads"),
-        (
-            TaskFacts { threads: 4, mm_users: 4, creds_differ: true, ..m },
-            Refusal::ThreadCreds,
-            "its threads have different credentials (a raw setuid() in one thread)",
-        ),
         (TaskFacts { ptraced: true, ..m }, Refusal::Ptraced, "being traced"),
         (TaskFacts { vfork: true, ..m }, Refusal::Vfork, "a vfork child"),
         (
@@ -561,7 +556,6 @@ fn refusals_come_in_order() {
         tracer: true,
         init_namespaces: false,
         seccomp_mode: 2,
-        creds_differ: true,
         seccomp_differ: true,
     };
     assert_eq!(refusal(&all), Some(Refusal::Exiting));
@@ -571,11 +565,6 @@ fn refusals_come_in_order() {
     };
     assert_eq!(refusal(&t), Some(Refusal::Threads));
     let t = TaskFacts { threads: 1, ..t };
-    assert_eq!(refusal(&t), Some(Refusal::ThreadCreds));
-    let t = TaskFacts {
-        creds_differ: false,
-        ..t
-    };
     assert_eq!(refusal(&t), Some(Refusal::Ptraced));
     let t = TaskFacts {
         ptraced: false,

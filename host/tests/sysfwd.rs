@@ -2,7 +2,10 @@
 //! and the request codec.
 
 use vproc_logic::mig::sysfwd::*;
-use vproc_logic::mig::{io_op, read_io, write_io, Io, Reader, Writer, IO_MAX};
+use vproc_logic::mig::{
+    io_op, read_io, syscall_parts, write_io, Creds, Io, Reader, Writer, CAPS_VALID, CREDS_LEN,
+    IO_MAX,
+};
 
 fn nr(name: &str) -> u32 {
     SHAPES.iter().find(|s| s.name == name).unwrap().nr
@@ -38,7 +41,7 @@ fn table_is_sorted_and_sane() {
         // the largest request fits one Io
         let mut args = [u64::MAX; 6];
         args.iter_mut().for_each(|a| *a = u64::from(BUF_MAX));
-        assert!(call_len(s, &args) + 36 <= IO_MAX, "{}", s.name);
+        assert!(call_len(s, &args) + 36 + CREDS_LEN <= IO_MAX, "{}", s.name);
     }
 }
 
@@ -205,7 +208,25 @@ fn codec_round_trip() {
     assert_eq!(c.args, args);
     assert_eq!(c.ins, ins);
     assert_eq!(new_fd_flags(c.shape, &c.args), Some((false, 0o101)));
-    // through an Io
+    // through an Io, after the caller's credentials
+    let creds = Creds {
+        ids: [1000, 1000, 1000, 1000, 100, 100, 100, 100],
+        caps: [0, 0, 0, CAPS_VALID, 0],
+        securebits: 0,
+        dumpable: 1,
+        ngroups: 2,
+        groups: {
+            let mut g = [0u32; 32];
+            g[0] = 24;
+            g[1] = 100;
+            g
+        },
+    };
+    let mut data = vec![0u8; CREDS_LEN];
+    creds.write(&mut Writer::new(&mut data)).unwrap();
+    data.extend_from_slice(&b);
+    let (c2, call) = syscall_parts(&data).unwrap();
+    assert_eq!((c2, call), (creds, &b[..]));
     let io = Io {
         deputy: 1,
         seq: 2,
@@ -213,14 +234,60 @@ fn codec_round_trip() {
         op: io_op::SYSCALL,
         len: 257,
         arg: 0,
-        data: &b,
+        data: &data,
     };
-    let mut buf = vec![0u8; 36 + b.len()];
+    let mut buf = vec![0u8; 36 + data.len()];
     let mut w = Writer::new(&mut buf);
     write_io(&mut w, &io).unwrap();
     let n = w.len();
     let got = read_io(&mut Reader::new(&buf[..n])).unwrap();
     assert_eq!(got, io);
+    // A call without credentials, or with impossible ones, is refused.
+    let bare = Io { data: &b, ..io };
+    let mut w = Writer::new(&mut buf);
+    write_io(&mut w, &bare).unwrap();
+    let n = w.len();
+    assert!(read_io(&mut Reader::new(&buf[..n])).is_err());
+    for bad in [
+        Creds {
+            ngroups: 33,
+            ..creds
+        },
+        Creds {
+            ids: [u32::MAX, 0, 0, 0, 0, 0, 0, 0],
+            ..creds
+        },
+        Creds {
+            caps: [1 << 41, 0, 0, 0, 0],
+            ..creds
+        },
+        Creds {
+            dumpable: 3,
+            ..creds
+        },
+        Creds {
+            ngroups: 1,
+            ..creds
+        },
+    ] {
+        let mut raw = vec![0u8; CREDS_LEN];
+        assert!(bad.write(&mut Writer::new(&mut raw)).is_err());
+        // ... and a reader refuses them as written by hand
+        let mut w = Writer::new(&mut raw);
+        for v in bad.ids {
+            w.u32(v).unwrap();
+        }
+        for v in bad.caps {
+            w.u64(v).unwrap();
+        }
+        w.u32(bad.securebits).unwrap();
+        w.u32(bad.dumpable).unwrap();
+        w.u32(bad.ngroups).unwrap();
+        for v in bad.groups {
+            w.u32(v).unwrap();
+        }
+        assert!(syscall_parts(&raw).is_err(), "{bad:?}");
+    }
     // the number in the Io must be the call's
     let io = Io { len: 2, ..io };
     let mut w = Writer::new(&mut buf);

@@ -12,6 +12,15 @@
  *   settime FILE SEC NS  sets FILE's mtime (to forge a same-mtime file)
  *   seccomp NODE         installs an allow-all seccomp filter, moves
  *   nnp NODE             sets no_new_privs, moves, prints NoNewPrivs there
+ *   dropmove NODE        (root) moves, then drops to uid/gid 1000 (the
+ *                        libc calls: every thread), then tries what root
+ *                        could at home: "shadow ERR" (open /etc/shadow),
+ *                        "mkdir ERR" (/root/vproc-dropped)
+ *   threaddrop NODE BEFORE
+ *                        (root) a second thread drops to uid 1000 alone
+ *                        (a raw setresuid(2)) after the move (BEFORE 0) or
+ *                        before it (1); then each thread opens /etc/shadow:
+ *                        "main shadow ERR", "thread shadow ERR"
  *   userns NODE          enters a new user namespace (full capabilities in
  *                        it), moves, prints its effective capabilities
  *   nproc LIMIT NODE     sets RLIMIT_NPROC, moves
@@ -32,6 +41,8 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <grp.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/sched.h>
@@ -101,6 +112,35 @@ static void status_line(const char *key)
 	fflush(stdout);
 }
 
+static const char *try_open(const char *path)
+{
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		return strerrorname_np(errno);
+	close(fd);
+	return "ok";
+}
+
+static volatile int drop_now, dropped, tried;
+static const char *thread_got;
+
+static void *dropper(void *arg)
+{
+	(void)arg;
+	while (!drop_now)
+		usleep(10000);
+	/* This thread only: the raw call, not glibc's (which sets every
+	 * thread's). */
+	if (syscall(SYS_setresuid, 1000, 1000, 1000))
+		perror("setresuid");
+	dropped = 1;
+	while (!tried)
+		usleep(10000);
+	thread_got = try_open("/etc/shadow");
+	return NULL;
+}
+
 static int usage(void)
 {
 	fprintf(stderr, "usage: see the comment at the top of vproc-sectest.c\n");
@@ -156,6 +196,43 @@ int main(int argc, char **argv)
 		move(argv[2]);
 		status_line("Seccomp:");
 		printf("alive\n");
+		return 0;
+	}
+	if (!strcmp(mode, "dropmove") && argc == 3) {
+		const char *m;
+
+		if (move(argv[2]))
+			return 1;
+		if (setresgid(1000, 1000, 1000) || setgroups(0, NULL) ||
+		    setresuid(1000, 1000, 1000)) {
+			perror("drop");
+			return 1;
+		}
+		printf("uid %d euid %d\n", getuid(), geteuid());
+		printf("shadow %s\n", try_open("/etc/shadow"));
+		m = mkdir("/root/vproc-dropped", 0700) ? strerrorname_np(errno) : "ok";
+		printf("mkdir %s\n", m);
+		return 0;
+	}
+	if (!strcmp(mode, "threaddrop") && argc == 4) {
+		pthread_t t;
+
+		if (pthread_create(&t, NULL, dropper, NULL))
+			return 1;
+		if (atoi(argv[3])) {
+			drop_now = 1;
+			while (!dropped)
+				usleep(10000);
+		}
+		if (move(argv[2]))
+			return 1;
+		drop_now = 1;
+		while (!dropped)
+			usleep(10000);
+		printf("main shadow %s\n", try_open("/etc/shadow"));
+		tried = 1;
+		pthread_join(t, NULL);
+		printf("thread shadow %s\n", thread_got);
 		return 0;
 	}
 	if (!strcmp(mode, "nnp") && argc == 3) {

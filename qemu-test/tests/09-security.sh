@@ -52,20 +52,35 @@ release() {
 # ugoto PID NODE: a goto written by the user at node 1; "ok" or the error.
 ugoto() { on 1 "su user -c 'echo $2 > /proc/$1/goto' 2>/tmp/ugoto.err && echo ok || sed 's/.*: //' /tmp/ugoto.err"; }
 
-# --- namespaces and seccomp: refused, the process keeps running here.
+# --- namespaces: refused, the process keeps running here.
 p=$(bg ns "su user -c '$S userns w:/tmp/ns.gate'")
 check_eq "a process in its own user namespace (unshare -U) is refused" \
     "Operation not supported" "$(ugoto "$p" 2)"
 check_match "the log says why (namespaces)" "pid $p cannot move: namespaces" "$(on 1 'dmesg | tail -20')"
 check_match "... it keeps running here with its namespace's capabilities" \
     "CapEff:[[:space:]]*0000[0-9a-f]*ffff.*alive" "$(release ns | tr '\n' ' ')"
+# seccomp: carried (22-seccomp has the rest).
 p=$(bg sc "su user -c '$S seccomp w:/tmp/sc.gate'")
-check_eq "a process with a seccomp filter is refused" "Operation not supported" "$(ugoto "$p" 2)"
-check_match "the log says why (seccomp)" "pid $p cannot move: seccomp" "$(on 1 'dmesg | tail -20')"
-check_match "... it keeps running here with its filter" "Seccomp:[[:space:]]*2.*alive" "$(release sc | tr '\n' ' ')"
-# A process moving itself (its own goto) is refused the same way.
+check_eq "a user moves their process under a seccomp filter" ok "$(ugoto "$p" 2)"
+check_eq "... it has its filter on node 2" 2 "$(on 2 "awk '/^Seccomp:/ {print \$2}' /proc/$p/status")"
+check_match "... and runs on" "Seccomp:[[:space:]]*2.*alive" "$(release sc | tr '\n' ' ')"
 out=$(on 1 "su user -c '$S seccomp 2'" 2>&1)
-check_match "... also when it moves itself (it stays, with its filter)" "Seccomp:[[:space:]]*2" "$out"
+check_match "... also when it moves itself" "goto ok.*Seccomp:[[:space:]]*2" "$(echo $out)"
+
+# --- credentials changed where it runs: the calls made at home use them.
+out=$(on 1 "rm -rf /root/vproc-dropped; $S dropmove 2" 2>&1)
+check_match "root's process moves, then drops to uid 1000 on node 2" "goto ok uid 1000 euid 1000" "$(echo $out)"
+check_match "... home's /etc/shadow is refused to it (EACCES)" "shadow EACCES" "$out"
+check_match "... and so is a directory in home's /root" "mkdir EACCES" "$out"
+check_eq "... nothing was made there" "" "$(on 1 'ls -d /root/vproc-dropped 2>/dev/null')"
+out=$(on 1 "$S threaddrop 2 0" 2>&1)
+check_match "a thread that drops to uid 1000 alone after the move" "goto ok" "$out"
+check_match "... opens home's /etc/shadow no more (EACCES)" "thread shadow EACCES" "$out"
+check_match "... while its root thread still does" "main shadow ok" "$out"
+out=$(on 1 "$S threaddrop 2 1" 2>&1)
+check_match "threads with different credentials move (each its own)" "goto ok" "$out"
+check_match "... the thread of uid 1000 is refused home's /etc/shadow" "thread shadow EACCES" "$out"
+check_match "... the root thread is not" "main shadow ok" "$out"
 
 # --- no_new_privs and the dumpable mode are carried.
 out=$(on 1 "su user -c '$S nnp 2'" 2>&1)

@@ -191,3 +191,37 @@ pub(crate) fn notify_signal() {
     // SAFETY: acts on current only.
     unsafe { shim::vproc_shim_notify_signal() }
 }
+
+/// The calling task's credentials, as a call made at home carries them
+/// (E2BIG: more supplementary groups than a call carries).
+pub(crate) fn current_creds() -> Result<crate::logic::mig::Creds> {
+    let mut c = shim::vproc_creds::default();
+    // SAFETY: `c` is a valid, writable struct.
+    unsafe { shim::vproc_shim_creds_get(&mut c) };
+    if c.ngroups as usize > c.groups.len() {
+        return Err(E2BIG);
+    }
+    Ok(crate::logic::mig::Creds {
+        ids: c.ids,
+        caps: c.caps,
+        securebits: c.securebits,
+        dumpable: c.dumpable,
+        ngroups: c.ngroups,
+        groups: c.groups,
+    })
+}
+
+/// Makes the calling task's credentials `c` (a deputy, before a call its
+/// process makes at home), as the set*id(2) calls would.
+pub(crate) fn creds_sync(c: &crate::logic::mig::Creds) -> Result {
+    let raw = shim::vproc_creds {
+        ids: c.ids,
+        caps: c.caps,
+        securebits: c.securebits,
+        dumpable: c.dumpable,
+        ngroups: c.ngroups,
+        groups: c.groups,
+    };
+    // SAFETY: `raw` is a valid struct.
+    to_result(unsafe { shim::vproc_shim_creds_sync(&raw) })
+}

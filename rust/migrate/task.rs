@@ -165,7 +165,6 @@ pub(crate) fn refusal(at_home: bool) -> Option<&'static str> {
         tracer: f.tracer != 0,
         init_namespaces: f.init_namespaces != 0,
         seccomp_mode: f.seccomp_mode,
-        creds_differ: f.creds_differ != 0,
         seccomp_differ: f.seccomp_differ != 0,
     };
     policy::refusal(&facts).map(policy::Refusal::reason)

@@ -72,7 +72,10 @@ pub use control::{
     ControlOp, GotoReq, CALLER_LEN, CONTROL_LEN, GOTO_LEN,
 };
 #[allow(unused_imports)]
-pub use io::{io_op, ioctl_shape, read_io, write_io, Io, IoctlShape};
+pub use io::{
+    io_op, ioctl_shape, read_io, syscall_parts, write_io, Creds, Io, IoctlShape, CAPS_VALID,
+    CREDS_LEN,
+};
 #[allow(unused_imports)]
 pub use pages::{
     page_hash, read_data_hdr, read_run, run_len, run_pages, write_data_hdr, write_run, DataHdr,

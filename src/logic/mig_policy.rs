@@ -303,8 +303,6 @@ pub struct TaskFacts {
     pub init_namespaces: bool,
     /// Its seccomp mode (0: disabled).
     pub seccomp_mode: u32,
-    /// Its threads do not all have the same credentials.
-    pub creds_differ: bool,
     /// Its threads do not all have the same seccomp mode and filters.
     pub seccomp_differ: bool,
 }
@@ -326,8 +324,6 @@ pub enum Refusal {
     Exiting,
     /// It has more than [`MAX_THREADS`] threads.
     Threads,
-    /// Its threads' credentials differ.
-    ThreadCreds,
     /// It is being traced.
     Ptraced,
     /// It is a vfork child.
@@ -352,7 +348,6 @@ impl Refusal {
     pub fn reason(self) -> &'static str {
         match self {
             Self::Threads => "has more than 64 threads",
-            Self::ThreadCreds => "its threads have different credentials (a raw setuid() in one thread)",
             Self::Ptraced => "being traced",
             Self::SharedMm => "shares its memory with another process",
             Self::Vfork => "a vfork child",
@@ -373,8 +368,6 @@ pub fn refusal(t: &TaskFacts) -> Option<Refusal> {
         Some(Refusal::Exiting)
     } else if t.threads > MAX_THREADS {
         Some(Refusal::Threads)
-    } else if t.creds_differ {
-        Some(Refusal::ThreadCreds)
     } else if t.ptraced {
         Some(Refusal::Ptraced)
     } else if t.vfork {

@@ -418,10 +418,20 @@ impl Migrator {
         ins: &[Option<&[u8]>; 6],
     ) -> core::result::Result<(i64, KVVec<u8>), i64> {
         let sh = sf::shape(nr, a).ok_or(Errno::EINVAL.to_result())?;
+        // Who makes it: the deputy takes these credentials first (the
+        // process may have changed its own here).
+        let creds = sm::current_creds().map_err(|e| {
+            pr_info_ratelimited!(
+                "migrate: pid {}: a call at home refused: more groups than a call carries\n",
+                pid
+            );
+            i64::from(e.to_errno())
+        })?;
         let mut body = KVec::new();
-        body.resize(sf::call_len(sh, a), 0, GFP_KERNEL)
+        body.resize(mig::CREDS_LEN + sf::call_len(sh, a), 0, GFP_KERNEL)
             .map_err(|_| Errno::ENOMEM.to_result())?;
         let mut w = Writer::new(&mut body);
+        creds.write(&mut w).map_err(|_| Errno::EINVAL.to_result())?;
         sf::write_call(&mut w, nr, a, ins).map_err(|_| Errno::EINVAL.to_result())?;
         let len = w.len();
         body.truncate(len);
@@ -630,9 +640,21 @@ impl Migrator {
     /// wrote back, in argument order.
     pub(super) fn do_call(&self, data: &[u8]) -> (i64, KVec<u8>) {
         let mut reply = KVec::new();
-        let Ok(c) = sf::decode_call(data) else {
+        let Ok((creds, call)) = mig::syscall_parts(data) else {
             return (Errno::EINVAL.to_result(), reply);
         };
+        let Ok(c) = sf::decode_call(call) else {
+            return (Errno::EINVAL.to_result(), reply);
+        };
+        // As the thread that makes it is now: never with credentials it
+        // gave up where it runs.
+        if let Err(e) = sm::creds_sync(&creds) {
+            pr_info_ratelimited!(
+                "migrate: a deputy cannot take its process's credentials (error {})\n",
+                e.to_errno()
+            );
+            return (i64::from(e.to_errno()), reply);
+        }
         let sh = c.shape;
         // The room for what the call writes, one buffer cut in pieces.
         let room_of = |i: usize, a: Arg| sf::out_room(a, i, &c.args);

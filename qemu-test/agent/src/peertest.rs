@@ -561,9 +561,12 @@ fn main() {
         }
         "mig-syscall-stray" => {
             let path = b"/tmp/peer-was-here\0";
-            let mut call = vec![0u8; 256];
+            let mut call = vec![0u8; 256 + mig::CREDS_LEN];
             let n = {
                 let mut w = mig::Writer::new(&mut call);
+                mig::Creds::default()
+                    .write(&mut w)
+                    .unwrap_or_else(|_| die("encode"));
                 mig::sysfwd::write_call(
                     &mut w,
                     83,

@@ -3,7 +3,7 @@
 //! The migration protocol's proxy I/O: `Io` requests a moved process
 //! makes on the files it left at home, and the ioctls that may travel.
 
-use super::{Reader, WireError, Writer, IO_MAX, READ_MAX};
+use super::{Reader, WireError, Writer, IO_MAX, MAX_GROUPS, READ_MAX};
 
 /// File operations of `Io` (rust/shim.h's VPROC_IO_*).
 pub mod io_op {
@@ -17,8 +17,12 @@ pub mod io_op {
     pub const CLOSE: u32 = 4;
     /// ioctl(2) of a terminal (the commands of [`super::ioctl_shape`]).
     pub const IOCTL: u32 = 5;
-    /// A system call done at home (`len`: its number, `data`: the call
-    /// as [`super::sysfwd::write_call`] wrote it).
+    /// A system call done at home (`len`: its number, `data`: the
+    /// calling thread's [`super::Creds`], then the call as
+    /// [`super::sysfwd::write_call`] wrote it). The deputy takes those
+    /// credentials before it makes the call: a process that changed its
+    /// own where it runs (setuid, setgroups, capset, a setuid execve)
+    /// never acts at home with those it had.
     pub const SYSCALL: u32 = 6;
     /// The file's readiness (poll mask), asked without waiting.
     pub const POLL: u32 = 7;
@@ -129,7 +133,9 @@ pub fn read_io<'a>(r: &mut Reader<'a>) -> Result<Io<'a>, WireError> {
             }
             // `len` is the command; `data` its input.
             io_op::IOCTL => ioctl_shape(len).is_some_and(|s| s.input as usize == data.len()),
-            io_op::SYSCALL => super::sysfwd::decode_call(data).is_ok_and(|c| c.shape.nr == len),
+            io_op::SYSCALL => syscall_parts(data)
+                .and_then(|(_, call)| super::sysfwd::decode_call(call))
+                .is_ok_and(|c| c.shape.nr == len),
             _ => false,
         };
     if !ok {
@@ -144,4 +150,93 @@ pub fn read_io<'a>(r: &mut Reader<'a>) -> Result<Io<'a>, WireError> {
         arg,
         data,
     })
+}
+
+/// Bytes of [`Creds`] on the wire.
+pub const CREDS_LEN: usize = 8 * 4 + 5 * 8 + 3 * 4 + MAX_GROUPS * 4;
+/// The capability bits a [`Creds`] may hold (CAP_LAST_CAP is 40).
+pub const CAPS_VALID: u64 = (1 << 41) - 1;
+
+/// The credentials of the thread that makes a call at home (an `Io`
+/// SYSCALL's first [`CREDS_LEN`] bytes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Creds {
+    /// uid, euid, suid, fsuid, gid, egid, sgid, fsgid.
+    pub ids: [u32; 8],
+    /// Inheritable, permitted, effective, bounding, ambient.
+    pub caps: [u64; 5],
+    /// securebits.
+    pub securebits: u32,
+    /// The dumpable mode (0..=2).
+    pub dumpable: u32,
+    /// Supplementary groups (`groups[..ngroups]`, sorted).
+    pub ngroups: u32,
+    /// See `ngroups`.
+    pub groups: [u32; MAX_GROUPS],
+}
+
+impl Creds {
+    /// Appends it.
+    pub fn write(&self, w: &mut Writer<'_>) -> Result<(), WireError> {
+        self.check()?;
+        for v in self.ids {
+            w.u32(v)?;
+        }
+        for v in self.caps {
+            w.u64(v)?;
+        }
+        w.u32(self.securebits)?;
+        w.u32(self.dumpable)?;
+        w.u32(self.ngroups)?;
+        for v in self.groups {
+            w.u32(v)?;
+        }
+        Ok(())
+    }
+
+    /// Reads and checks one.
+    pub fn read(r: &mut Reader<'_>) -> Result<Self, WireError> {
+        let mut c = Creds::default();
+        for v in c.ids.iter_mut() {
+            *v = r.u32()?;
+        }
+        for v in c.caps.iter_mut() {
+            *v = r.u64()?;
+        }
+        c.securebits = r.u32()?;
+        c.dumpable = r.u32()?;
+        c.ngroups = r.u32()?;
+        for v in c.groups.iter_mut() {
+            *v = r.u32()?;
+        }
+        c.check()?;
+        Ok(c)
+    }
+
+    /// (uid_t)-1 is no id; no unknown capability, securebit or dumpable
+    /// mode; at most [`MAX_GROUPS`] groups, the unused ones 0.
+    fn check(&self) -> Result<(), WireError> {
+        let n = self.ngroups as usize;
+        if n > MAX_GROUPS {
+            return Err(WireError::BadLength);
+        }
+        let (used, unused) = self.groups.split_at(n);
+        if self.ids.contains(&u32::MAX)
+            || used.contains(&u32::MAX)
+            || unused.iter().any(|&g| g != 0)
+            || self.caps.iter().any(|&c| c & !CAPS_VALID != 0)
+            || self.securebits > 0xffff
+            || self.dumpable > 2
+        {
+            return Err(WireError::BadField);
+        }
+        Ok(())
+    }
+}
+
+/// An `Io` SYSCALL's data: the caller's credentials and the call.
+pub fn syscall_parts(data: &[u8]) -> Result<(Creds, &[u8]), WireError> {
+    let mut r = Reader::new(data);
+    let c = Creds::read(&mut r)?;
+    Ok((c, r.rest()))
 }
