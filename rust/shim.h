@@ -451,11 +451,13 @@ struct vproc_creds {
 	unsigned long long caps[5];
 	unsigned int securebits;
 	unsigned int dumpable;
-	unsigned int ngroups;		/* <= 32; U32_MAX: more */
+	unsigned int ngroups;		/* <= 32 */
 	unsigned int groups[32];
 };
-/* current's credentials. */
-void vproc_shim_creds_get(struct vproc_creds *out);
+/* current's credentials: 0; -EPERM in a user namespace but the initial
+ * one (its capabilities are that namespace's); -E2BIG with more than 32
+ * groups. */
+int vproc_shim_creds_get(struct vproc_creds *out);
 /* Makes current's credentials (and dumpable mode) those of @in, as the
  * set*id(2) calls would (its user's count moved): a deputy before a call
  * its process makes at home. Nothing when they already are. 0 or -errno. */

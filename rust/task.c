@@ -886,12 +886,16 @@ static struct cred *vproc_cred_from(const struct vproc_creds *c)
 	return new;
 }
 
-void vproc_shim_creds_get(struct vproc_creds *o)
+int vproc_shim_creds_get(struct vproc_creds *o)
 {
 	const struct cred *c = current_cred();
 	unsigned int i;
 
 	memset(o, 0, sizeof(*o));
+	/* Capabilities of another user namespace mean nothing at home (an
+	 * unshare -U made here has them all, in its namespace only). */
+	if (c->user_ns != &init_user_ns)
+		return -EPERM;
 	o->ids[0] = from_kuid_munged(&init_user_ns, c->uid);
 	o->ids[1] = from_kuid_munged(&init_user_ns, c->euid);
 	o->ids[2] = from_kuid_munged(&init_user_ns, c->suid);
@@ -907,13 +911,12 @@ void vproc_shim_creds_get(struct vproc_creds *o)
 	o->caps[4] = c->cap_ambient.val;
 	o->securebits = c->securebits;
 	o->dumpable = task_exec_state_get_dumpable(current);
-	if (c->group_info->ngroups > ARRAY_SIZE(o->groups)) {
-		o->ngroups = U32_MAX;	/* more than a call carries */
-		return;
-	}
+	if (c->group_info->ngroups > ARRAY_SIZE(o->groups))
+		return -E2BIG;	/* more than a call carries */
 	o->ngroups = c->group_info->ngroups;
 	for (i = 0; i < o->ngroups; i++)
 		o->groups[i] = from_kgid_munged(&init_user_ns, c->group_info->gid[i]);
+	return 0;
 }
 
 int vproc_shim_creds_sync(const struct vproc_creds *in)
@@ -923,7 +926,8 @@ int vproc_shim_creds_sync(const struct vproc_creds *in)
 
 	if (in->dumpable > TASK_DUMPABLE_ROOT || in->ngroups > ARRAY_SIZE(in->groups))
 		return -EINVAL;
-	vproc_shim_creds_get(&now);
+	if (vproc_shim_creds_get(&now))
+		memset(&now, 0xff, sizeof(now));	/* unlike any: made anew */
 	if (!memcmp(now.ids, in->ids, sizeof(now.ids)) &&
 	    !memcmp(now.caps, in->caps, sizeof(now.caps)) &&
 	    now.securebits == in->securebits && now.ngroups == in->ngroups &&

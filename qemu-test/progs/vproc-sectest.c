@@ -14,13 +14,23 @@
  *   nnp NODE             sets no_new_privs, moves, prints NoNewPrivs there
  *   dropmove NODE        (root) moves, then drops to uid/gid 1000 (the
  *                        libc calls: every thread), then tries what root
- *                        could at home: "shadow ERR" (open /etc/shadow),
- *                        "mkdir ERR" (/root/vproc-dropped)
+ *                        could at home: "secret ERR" (open /tmp/rootonly,
+ *                        root's 0600 file), "mkdir ERR" (/root/vproc-dropped)
+ *   chrootmove NODE JAIL (root) moves, chroots into JAIL (a directory at
+ *                        home), then drops to uid 1000: "passwd ERR" (open
+ *                        /etc/passwd), "inside ERR" (open /inside)
+ *   fsizemove NODE FILE  moves, lowers its RLIMIT_FSIZE to 1000 bytes
+ *                        (SIGXFSZ ignored), creates FILE (at home) and
+ *                        writes 4000 bytes twice: "wrote N then ERR close
+ *                        ERR" (a write gathered by write-behind reports
+ *                        its error at close)
+ *   usernsmove NODE      moves, enters a user namespace of its own (all
+ *                        capabilities in it), then: "passwd ERR"
  *   threaddrop NODE BEFORE
  *                        (root) a second thread drops to uid 1000 alone
  *                        (a raw setresuid(2)) after the move (BEFORE 0) or
- *                        before it (1); then each thread opens /etc/shadow:
- *                        "main shadow ERR", "thread shadow ERR"
+ *                        before it (1); then each thread opens /tmp/rootonly:
+ *                        "main secret ERR", "thread secret ERR"
  *   userns NODE          enters a new user namespace (full capabilities in
  *                        it), moves, prints its effective capabilities
  *   nproc LIMIT NODE     sets RLIMIT_NPROC, moves
@@ -44,6 +54,7 @@
 #include <grp.h>
 #include <pthread.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/sched.h>
 #include <linux/seccomp.h>
@@ -137,7 +148,7 @@ static void *dropper(void *arg)
 	dropped = 1;
 	while (!tried)
 		usleep(10000);
-	thread_got = try_open("/etc/shadow");
+	thread_got = try_open("/tmp/rootonly");
 	return NULL;
 }
 
@@ -209,9 +220,67 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		printf("uid %d euid %d\n", getuid(), geteuid());
-		printf("shadow %s\n", try_open("/etc/shadow"));
+		printf("secret %s\n", try_open("/tmp/rootonly"));
 		m = mkdir("/root/vproc-dropped", 0700) ? strerrorname_np(errno) : "ok";
 		printf("mkdir %s\n", m);
+		return 0;
+	}
+	if (!strcmp(mode, "chrootmove") && argc == 4) {
+		if (move(argv[2]))
+			return 1;
+		if (chroot(argv[3]) || chdir("/")) {
+			printf("chroot %s\n", strerrorname_np(errno));
+			return 1;
+		}
+		if (setresgid(1000, 1000, 1000) || setgroups(0, NULL) ||
+		    setresuid(1000, 1000, 1000)) {
+			perror("drop");
+			return 1;
+		}
+		printf("passwd %s\n", try_open("/etc/passwd"));
+		printf("inside %s\n", try_open("/inside"));
+		return 0;
+	}
+	if (!strcmp(mode, "fsizemove") && argc == 4) {
+		struct rlimit r = { 1000, 1000 };
+		char buf[4000];
+		ssize_t n, m;
+		int fd;
+
+		if (move(argv[2]))
+			return 1;
+		signal(SIGXFSZ, SIG_IGN);
+		if (setrlimit(RLIMIT_FSIZE, &r)) {
+			perror("setrlimit");
+			return 1;
+		}
+		fd = open(argv[3], O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd < 0) {
+			perror("open");
+			return 1;
+		}
+		memset(buf, 'x', sizeof(buf));
+		n = write(fd, buf, sizeof(buf));
+		m = write(fd, buf, sizeof(buf));
+		printf("wrote %zd then %s", n, m < 0 ? strerrorname_np(errno) : "more");
+		printf(" close %s\n", close(fd) ? strerrorname_np(errno) : "ok");
+		return 0;
+	}
+	if (!strcmp(mode, "usernsmove") && argc == 3) {
+		if (move(argv[2]))
+			return 1;
+		if (unshare(CLONE_NEWUSER)) {
+			printf("unshare %s\n", strerrorname_np(errno));
+			return 1;
+		}
+		{
+			struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+			struct __user_cap_data_struct d[2] = {};
+
+			syscall(SYS_capget, &h, d);
+			printf("capeff %08x%08x\n", d[1].effective, d[0].effective);
+		}
+		printf("passwd %s\n", try_open("/etc/passwd"));
 		return 0;
 	}
 	if (!strcmp(mode, "threaddrop") && argc == 4) {
@@ -229,10 +298,10 @@ int main(int argc, char **argv)
 		drop_now = 1;
 		while (!dropped)
 			usleep(10000);
-		printf("main shadow %s\n", try_open("/etc/shadow"));
+		printf("main secret %s\n", try_open("/tmp/rootonly"));
 		tried = 1;
 		pthread_join(t, NULL);
-		printf("thread shadow %s\n", thread_got);
+		printf("thread secret %s\n", thread_got);
 		return 0;
 	}
 	if (!strcmp(mode, "nnp") && argc == 3) {

@@ -68,19 +68,33 @@ out=$(on 1 "su user -c '$S seccomp 2'" 2>&1)
 check_match "... also when it moves itself" "goto ok.*Seccomp:[[:space:]]*2" "$(echo $out)"
 
 # --- credentials changed where it runs: the calls made at home use them.
+on 1 'echo secret > /tmp/rootonly; chmod 600 /tmp/rootonly; chown 0:0 /tmp/rootonly; chmod 700 /root'
 out=$(on 1 "rm -rf /root/vproc-dropped; $S dropmove 2" 2>&1)
 check_match "root's process moves, then drops to uid 1000 on node 2" "goto ok uid 1000 euid 1000" "$(echo $out)"
-check_match "... home's /etc/shadow is refused to it (EACCES)" "shadow EACCES" "$out"
+check_match "... home's root-only /tmp/rootonly is refused to it (EACCES)" "secret EACCES" "$out"
 check_match "... and so is a directory in home's /root" "mkdir EACCES" "$out"
 check_eq "... nothing was made there" "" "$(on 1 'ls -d /root/vproc-dropped 2>/dev/null')"
+on 1 'rm -rf /tmp/jail; mkdir /tmp/jail; echo in > /tmp/jail/inside; chmod 644 /tmp/jail/inside'
+out=$(on 1 "$S chrootmove 2 /tmp/jail" 2>&1)
+check_match "a root process chroots into /tmp/jail after its move" "goto ok" "$out"
+check_match "... home's /etc/passwd is outside its root now (ENOENT)" "passwd ENOENT" "$out"
+check_match "... its jail's /inside is what it opens" "inside ok" "$out"
+out=$(on 1 "su user -c '$S usernsmove 2'" 2>&1)
+check_match "a user's process enters a user namespace after its move" "goto ok capeff 000001ffffffffff" "$(echo $out)"
+check_match "... its calls at home are refused (EPERM): those capabilities are its namespace's" "passwd EPERM" "$out"
+check_match "... and the log says why" "a call at home refused: it is in a user namespace of its own" "$(on 2 'dmesg | tail -5')"
+out=$(on 1 "rm -f /tmp/fsz; su user -c '$S fsizemove 2 /tmp/fsz'" 2>&1)
+check_match "a process that lowers RLIMIT_FSIZE to 1000 after its move writes 1000 bytes of 4000 to a home file, then EFBIG (at close, if gathered)" \
+    "goto ok wrote 1000 then (EFBIG close ok|more close EFBIG)" "$(echo $out)"
+check_eq "... the file at home has 1000 bytes" 1000 "$(on 1 'stat -c %s /tmp/fsz')"
 out=$(on 1 "$S threaddrop 2 0" 2>&1)
 check_match "a thread that drops to uid 1000 alone after the move" "goto ok" "$out"
-check_match "... opens home's /etc/shadow no more (EACCES)" "thread shadow EACCES" "$out"
-check_match "... while its root thread still does" "main shadow ok" "$out"
+check_match "... opens home's /tmp/rootonly no more (EACCES)" "thread secret EACCES" "$out"
+check_match "... while its root thread still does" "main secret ok" "$out"
 out=$(on 1 "$S threaddrop 2 1" 2>&1)
 check_match "threads with different credentials move (each its own)" "goto ok" "$out"
-check_match "... the thread of uid 1000 is refused home's /etc/shadow" "thread shadow EACCES" "$out"
-check_match "... the root thread is not" "main shadow ok" "$out"
+check_match "... the thread of uid 1000 is refused home's /tmp/rootonly" "thread secret EACCES" "$out"
+check_match "... the root thread is not" "main secret ok" "$out"
 
 # --- no_new_privs and the dumpable mode are carried.
 out=$(on 1 "su user -c '$S nnp 2'" 2>&1)

@@ -193,11 +193,13 @@ pub(crate) fn notify_signal() {
 }
 
 /// The calling task's credentials, as a call made at home carries them
-/// (E2BIG: more supplementary groups than a call carries).
+/// (EPERM: it is in a user namespace of its own, whose capabilities mean
+/// nothing at home; E2BIG: more supplementary groups than a call
+/// carries).
 pub(crate) fn current_creds() -> Result<crate::logic::mig::Creds> {
     let mut c = shim::vproc_creds::default();
     // SAFETY: `c` is a valid, writable struct.
-    unsafe { shim::vproc_shim_creds_get(&mut c) };
+    to_result(unsafe { shim::vproc_shim_creds_get(&mut c) })?;
     if c.ngroups as usize > c.groups.len() {
         return Err(E2BIG);
     }

@@ -90,6 +90,24 @@ impl Migrator {
         if sf::wait_target(nr, args).is_some_and(sm::has_child) {
             return None;
         }
+        // Its own limits that hold at home are set there, then here.
+        if nr == sf::NR_SETRLIMIT || nr == sf::NR_PRLIMIT64 {
+            if !sf::rlimit_at_home(nr, args, pid) {
+                return None;
+            }
+            // (No old value asked at home: here gives it.)
+            let mut home_args = *args;
+            if nr == sf::NR_PRLIMIT64 {
+                home_args[0] = 0;
+                home_args[3] = 0;
+            }
+            return match self.forward_call(nr, &home_args, b.home, pid, b.deputy) {
+                Ok(Some(v)) if v >= 0 => None,
+                Ok(Some(v)) => Some(v),
+                Ok(None) => None,
+                Err(e) => Some(e),
+            };
+        }
         match self.forward_call(nr, args, b.home, pid, b.deputy) {
             Ok(v) => v,
             Err(e) => Some(e),
@@ -421,10 +439,12 @@ impl Migrator {
         // Who makes it: the deputy takes these credentials first (the
         // process may have changed its own here).
         let creds = sm::current_creds().map_err(|e| {
-            pr_info_ratelimited!(
-                "migrate: pid {}: a call at home refused: more groups than a call carries\n",
-                pid
-            );
+            let why = if e == EPERM {
+                "it is in a user namespace of its own"
+            } else {
+                "more groups than a call carries"
+            };
+            pr_info_ratelimited!("migrate: pid {}: a call at home refused: {}\n", pid, why);
             i64::from(e.to_errno())
         })?;
         let mut body = KVec::new();

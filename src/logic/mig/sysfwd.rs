@@ -265,6 +265,10 @@ pub const SHAPES: &[Shape] = &[
     s(133, "mknod", &[Path, Val, Val]),
     s(137, "statfs", &[Path, Out(STATFS)]),
     s(138, "fstatfs", &[Fd, Out(STATFS)]),
+    // The root its paths are looked up from is home's, as its cwd is: a
+    // chroot made here must confine its calls at home.
+    s(160, "setrlimit", &[Val, In(RLIMIT)]),
+    s(161, "chroot", &[Path]),
     s(188, "setxattr", &[Path, Path, InLen(3), Val, Val]),
     s(189, "lsetxattr", &[Path, Path, InLen(3), Val, Val]),
     s(190, "fsetxattr", &[Fd, Path, InLen(3), Val, Val]),
@@ -343,6 +347,7 @@ pub const SHAPES: &[Shape] = &[
             sock: false,
         },
     },
+    s(302, "prlimit64", &[Val, Val, In(RLIMIT), OutOpt(RLIMIT)]),
     s(316, "renameat2", &[DirFd, Path, DirFd, Path, Val]),
     s(332, "statx", &[DirFd, Path, Val, Val, Out(STATX)]),
     s(439, "faccessat2", &[DirFd, Path, Val, Val]),
@@ -360,6 +365,35 @@ pub const SHAPES: &[Shape] = &[
     ),
     s(452, "fchmodat2", &[DirFd, Path, Val, Val]),
 ];
+
+/// `struct rlimit`.
+const RLIMIT: u32 = 16;
+/// setrlimit(2)'s number.
+pub const NR_SETRLIMIT: u32 = 160;
+/// prlimit64(2)'s number.
+pub const NR_PRLIMIT64: u32 = 302;
+/// The limits its deputy's calls at home are held to: RLIMIT_FSIZE (a
+/// write to a home file), RLIMIT_NOFILE (a file it opens there is a
+/// descriptor of the deputy's), RLIMIT_LOCKS.
+const HOME_RLIMITS: [u64; 3] = [1, 7, 10];
+
+/// Whether call `nr` (`args`) of process `pid` sets one of its own
+/// limits that its calls at home are held to: then it is made at home
+/// too (first: it fails there as here, and a limit it lowered is never
+/// one its calls at home escape), then here. Every other limit, and
+/// another process's, is this node's alone: its deputy's CPU time, say,
+/// is not the process's.
+pub fn rlimit_at_home(nr: u32, args: &[u64; 6], pid: u32) -> bool {
+    match nr {
+        NR_SETRLIMIT => HOME_RLIMITS.contains(&args[0]) && args[1] != 0,
+        NR_PRLIMIT64 => {
+            (args[0] == 0 || args[0] == u64::from(pid))
+                && HOME_RLIMITS.contains(&args[1])
+                && args[2] != 0
+        }
+        _ => false,
+    }
+}
 
 /// `semctl` with a structure: IPC_STAT, SEM_STAT, SEM_STAT_ANY (out),
 /// IPC_INFO, SEM_INFO (out), IPC_SET (in).
