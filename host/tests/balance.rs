@@ -161,10 +161,9 @@ fn memory_ushering() {
     assert!(c[1] >= 1, "{:?}", c);
 }
 
-#[test]
-fn decide_edge_cases() {
-    let p = Params::default();
-    let n = |node, runnable, accepts| NodeView {
+/// A node of one CPU with `runnable` tasks.
+fn one_cpu(node: u8, runnable: u32, accepts: bool) -> NodeView {
+    NodeView {
         node,
         up: true,
         accepts,
@@ -174,7 +173,13 @@ fn decide_edge_cases() {
         free_kib: 1 << 20,
         total_kib: 2 << 20,
         pending: 0,
-    };
+    }
+}
+
+#[test]
+fn decide_edge_cases() {
+    let p = Params::default();
+    let n = one_cpu;
     let c = Candidate {
         pid: 7,
         busy_ms: 10_000,
@@ -240,17 +245,7 @@ fn decide_edge_cases() {
 #[test]
 fn decide_weighs_threads() {
     let p = Params::default();
-    let n = |node, runnable| NodeView {
-        node,
-        up: true,
-        accepts: true,
-        runnable,
-        cpus: 1,
-        speed: 1000,
-        free_kib: 1 << 20,
-        total_kib: 2 << 20,
-        pending: 0,
-    };
+    let n = |node, runnable| one_cpu(node, runnable, true);
     let one = |pid, busy_ms, tasks| Candidate {
         pid,
         busy_ms,

@@ -215,9 +215,9 @@ fn tid_bytes(tids: &[u32]) -> Vec<u8> {
     tids.iter().flat_map(|t| t.to_le_bytes()).collect()
 }
 
-#[test]
-fn begin_carries_the_threads() {
-    let b = Begin {
+/// A plain Begin from node 2.
+fn plain_begin() -> Begin {
+    Begin {
         mig: 5,
         home: 2,
         loadlevel: false,
@@ -231,7 +231,12 @@ fn begin_carries_the_threads() {
         ident: ident(),
         mono_ns: 1,
         boot_ns: 2,
-    };
+    }
+}
+
+#[test]
+fn begin_carries_the_threads() {
+    let b = plain_begin();
     let tids = tid_bytes(&[131073, 131075, 196610]);
     let t = BeginText {
         cwd: b"/",
@@ -990,21 +995,7 @@ fn seccomp_round_trip_and_bad_input() {
         Ok(SECCOMP_STRICT)
     );
     // Through a Begin.
-    let b = Begin {
-        mig: 1,
-        home: 1,
-        loadlevel: false,
-        lock: false,
-        auto: false,
-        load_after: 0,
-        nmigs: 1,
-        vdso_lo: 0x7fff0000,
-        vdso: 0x7fff6000,
-        deputy: 9,
-        ident: ident(),
-        mono_ns: 1,
-        boot_ns: 2,
-    };
+    let b = plain_begin();
     let t = BeginText {
         cwd: b"/",
         cgroup: b"/",
