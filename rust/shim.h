@@ -463,13 +463,13 @@ int vproc_shim_creds_get(struct vproc_creds *out);
  * its process makes at home. Nothing when they already are. 0 or -errno. */
 int vproc_shim_creds_sync(const struct vproc_creds *in);
 
-/* @t's seccomp mode (0, 1: strict, 2: filter; @t NULL: current), and in
+/* @t's seccomp mode (0, 1: strict, 2: filter), and in
  * *@cookie its newest filter's address: a filter added later changes it
  * (only compared, never followed). */
 unsigned int vproc_shim_seccomp_state(struct task_struct *t,
 				      unsigned long long *cookie);
-/* seccomp_filter_copy(): @t's @n-th filter (0: the oldest; @t NULL:
- * current) into @buf, 8-byte instructions, at most @max: its length,
+/* seccomp_filter_copy(): @t's @n-th filter (0: the oldest) into @buf,
+ * 8-byte instructions, at most @max: its length,
  * -ENOENT past the newest, -EBUSY with a user notification listener,
  * -EINVAL not in filter mode. *@log: installed with FLAG_LOG. */
 long vproc_shim_seccomp_filter(struct task_struct *t, unsigned int n,

@@ -1231,8 +1231,6 @@ void vproc_shim_set_nice(int nice)
 unsigned int vproc_shim_seccomp_state(struct task_struct *t,
 				      unsigned long long *cookie)
 {
-	if (!t)
-		t = current;
 	*cookie = 0;
 #ifdef CONFIG_SECCOMP
 #ifdef CONFIG_SECCOMP_FILTER
@@ -1251,7 +1249,7 @@ long vproc_shim_seccomp_filter(struct task_struct *t, unsigned int n,
 	long ret;
 
 	BUILD_BUG_ON(sizeof(struct sock_filter) != 8);
-	ret = seccomp_filter_copy(t ? t : current, n, buf, max, &l);
+	ret = seccomp_filter_copy(t, n, buf, max, &l);
 	*log = l;
 	return ret;
 }

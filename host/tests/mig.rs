@@ -1050,81 +1050,30 @@ fn seccomp_round_trip_and_bad_input() {
     }
     // The builder: no empty or ragged program, no unknown flag, at most
     // MAX_SECCOMP_FILTERS filters and MAX_SECCOMP_INSNS instructions.
-    let mut o = vec![0u8; SECCOMP_MAX_LEN];
-    o[0] = SECCOMP_FILTER;
+    let fresh = || {
+        let mut o = vec![0u8; SECCOMP_MAX_LEN];
+        o[0] = SECCOMP_FILTER;
+        o
+    };
+    let push =
+        |o: &mut [u8], used, flags, prog| seccomp_push(o, used, SeccompFilter { flags, prog });
+    let mut o = fresh();
     for prog in [&[][..], &[1u8; 7][..]] {
-        assert!(seccomp_push(&mut o, 2, SeccompFilter { flags: 0, prog }).is_err());
+        assert!(push(&mut o, 2, 0, prog).is_err());
     }
-    assert!(seccomp_push(
-        &mut o,
-        2,
-        SeccompFilter {
-            flags: 2,
-            prog: &f1
-        }
-    )
-    .is_err());
-    assert!(seccomp_push(
-        &mut [0u8; 64],
-        2,
-        SeccompFilter {
-            flags: 0,
-            prog: &f1
-        }
-    )
-    .is_err());
+    assert!(push(&mut o, 2, 2, &f1).is_err());
+    assert!(push(&mut [0u8; 64], 2, 0, &f1).is_err());
     let mut u = 2;
     for _ in 0..MAX_SECCOMP_FILTERS {
-        u = seccomp_push(
-            &mut o,
-            u,
-            SeccompFilter {
-                flags: 0,
-                prog: &f1,
-            },
-        )
-        .unwrap();
+        u = push(&mut o, u, 0, &f1).unwrap();
     }
-    assert!(seccomp_push(
-        &mut o,
-        u,
-        SeccompFilter {
-            flags: 0,
-            prog: &f1
-        }
-    )
-    .is_err());
+    assert!(push(&mut o, u, 0, &f1).is_err());
     let huge = vec![0u8; MAX_SECCOMP_INSNS * SOCK_FILTER_LEN];
-    let mut o = vec![0u8; SECCOMP_MAX_LEN];
-    o[0] = SECCOMP_FILTER;
-    let u = seccomp_push(
-        &mut o,
-        2,
-        SeccompFilter {
-            flags: 0,
-            prog: &huge,
-        },
-    )
-    .unwrap();
-    assert!(seccomp_push(
-        &mut o,
-        u,
-        SeccompFilter {
-            flags: 0,
-            prog: &f1
-        }
-    )
-    .is_err());
+    let mut o = fresh();
+    let u = push(&mut o, 2, 0, &huge).unwrap();
+    assert!(push(&mut o, u, 0, &f1).is_err());
     // Too small a buffer.
     let mut small = vec![0u8; 10];
     small[0] = SECCOMP_FILTER;
-    assert!(seccomp_push(
-        &mut small,
-        2,
-        SeccompFilter {
-            flags: 0,
-            prog: &f1
-        }
-    )
-    .is_err());
+    assert!(push(&mut small, 2, 0, &f1).is_err());
 }

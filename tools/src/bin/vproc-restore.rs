@@ -295,12 +295,14 @@ fn spawn_thread(tid: libc::pid_t, fd: i32, msg: &'static [u8]) -> Result<(), i32
 enum Seccomp {
     None,
     Strict,
-    /// Filters, oldest first: (flags: bit 0 LOG, instructions).
+    /// Filters, oldest first: (flags: `SECCOMP_LOG`, instructions).
     Filters(Vec<(u8, Vec<libc::sock_filter>)>),
 }
 
-/// Parses the SECCOMP argument: "-", or the hex bytes of the part.
+/// Parses the SECCOMP argument: "-", or the hex bytes of the part, read
+/// (and checked) as the module reads Begin's.
 fn parse_seccomp(s: &str) -> Option<Seccomp> {
+    use vproc_logic::mig::{seccomp_filters, SECCOMP_FILTER, SECCOMP_STRICT, SOCK_FILTER_LEN};
     if s == "-" {
         return Some(Seccomp::None);
     }
@@ -311,33 +313,25 @@ fn parse_seccomp(s: &str) -> Option<Seccomp> {
         .step_by(2)
         .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
         .collect::<Option<_>>()?;
-    match b.as_slice() {
-        [1] => Some(Seccomp::Strict),
-        [2, n, rest @ ..] => {
-            let mut rest = rest;
-            let mut fs = Vec::new();
-            for _ in 0..*n {
-                let [flags, l0, l1, tail @ ..] = rest else {
-                    return None;
-                };
-                let len = usize::from(u16::from_le_bytes([*l0, *l1]));
-                if tail.len() < len * 8 || len == 0 {
-                    return None;
-                }
-                let prog = tail[..len * 8]
-                    .chunks_exact(8)
-                    .map(|c| libc::sock_filter {
-                        code: u16::from_le_bytes([c[0], c[1]]),
-                        jt: c[2],
-                        jf: c[3],
-                        k: u32::from_le_bytes([c[4], c[5], c[6], c[7]]),
-                    })
-                    .collect();
-                fs.push((*flags, prog));
-                rest = &tail[len * 8..];
-            }
-            (rest.is_empty() && !fs.is_empty()).then_some(Seccomp::Filters(fs))
-        }
+    let mut fs = Vec::new();
+    let mode = seccomp_filters(&b, &mut |f| {
+        let prog = f
+            .prog
+            .chunks_exact(SOCK_FILTER_LEN)
+            .map(|c| libc::sock_filter {
+                code: u16::from_le_bytes([c[0], c[1]]),
+                jt: c[2],
+                jf: c[3],
+                k: u32::from_le_bytes([c[4], c[5], c[6], c[7]]),
+            })
+            .collect();
+        fs.push((f.flags, prog));
+    })
+    .ok()?;
+    match mode {
+        SECCOMP_STRICT => Some(Seccomp::Strict),
+        SECCOMP_FILTER => Some(Seccomp::Filters(fs)),
+        // Empty: written "-".
         _ => None,
     }
 }
@@ -373,7 +367,7 @@ fn install_seccomp(sc: &Seccomp, tsync: bool) -> Result<(), i32> {
                     filter: prog.as_ptr() as *mut libc::sock_filter,
                 };
                 let mut fl = 0;
-                if flags & 1 != 0 {
+                if flags & vproc_logic::mig::SECCOMP_LOG != 0 {
                     fl |= SECCOMP_FILTER_FLAG_LOG;
                 }
                 if tsync {
