@@ -267,6 +267,61 @@ fn body_fences_when_home_is_gone() {
     );
 }
 
+/// A fenced body lingers until its exit is seen; the ticks before that
+/// must not kill, count and log it again (CI once counted "fenced 2" for
+/// one process).
+#[test]
+fn body_fences_once() {
+    let mut b = Body::new();
+    b.step(BodyEvent::Tick {
+        now: S,
+        home_up: false,
+    });
+    assert_eq!(
+        b.step(BodyEvent::Tick {
+            now: S + FENCE_NS,
+            home_up: false
+        }),
+        BodyAction::Fence
+    );
+    for k in 1..20 {
+        for home_up in [false, true] {
+            assert_eq!(
+                b.step(BodyEvent::Tick {
+                    now: S + FENCE_NS + k * CHECK_NS,
+                    home_up
+                }),
+                BodyAction::Run
+            );
+        }
+    }
+    assert_eq!(
+        b.step(BodyEvent::Checked {
+            deputy_alive: false
+        }),
+        BodyAction::Run
+    );
+    // Fenced by the check: the same.
+    let mut b = Body::new();
+    b.step(BodyEvent::Tick {
+        now: 0,
+        home_up: true,
+    });
+    assert_eq!(
+        b.step(BodyEvent::Checked {
+            deputy_alive: false
+        }),
+        BodyAction::Fence
+    );
+    assert_eq!(
+        b.step(BodyEvent::Tick {
+            now: FENCE_NS * 2,
+            home_up: false
+        }),
+        BodyAction::Run
+    );
+}
+
 #[test]
 fn exit_reports_repeat_until_dropped() {
     let mut r = ExitReport::new(0);

@@ -225,6 +225,20 @@ check_eq "f8: no copy of either is left" "0 0" "$(copies "$pid8") $(copies "$pid
 # --- f10: a guest whose home is cut off stays where it runs: its home may
 # declare it lost (its parent told 137) while the node it runs on fences
 # it, so neither that node nor another moves it meanwhile (EHOSTUNREACH).
+# f8 cut node 1 and healed it: its link to node 2 comes back by itself
+# (nothing else since used it), within the reconnect backoff.
+for pair in "2 1" "1 2"; do
+    # shellcheck disable=SC2086
+    if out=$(wait_up $pair 20); then
+        pass "f10: after f8's heal, node ${pair#* } sees node ${pair% *} up"
+    else
+        fail "f10: after f8's heal, node ${pair#* } sees node ${pair% *} up"
+        echo "$out" | diag
+        for n in 1 2; do
+            { echo "node $n:"; on "$n" 'cat /proc/cluster/nodes; tail -8 /proc/cluster/events; dmesg | grep vproc | tail -8'; } | diag
+        done
+    fi
+done
 pid10=$(start_home f10 "-m 4 -t 1 -s -w /tmp/f10.go")
 check_eq "f10: a process of node 1 goes to node 2" ok "$(on 1 "echo 2 > /proc/$pid10/goto && echo ok")"
 "$CLUSTER" cut 1

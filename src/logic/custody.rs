@@ -315,6 +315,8 @@ impl Deputy {
 pub struct Body {
     home_down_since: Option<u64>,
     last_check: Option<u64>,
+    /// Fence was said: the kill is sent once, counted once.
+    fenced: bool,
 }
 
 /// What happens to a body.
@@ -345,11 +347,25 @@ impl Body {
         Self {
             home_down_since: None,
             last_check: None,
+            fenced: false,
         }
     }
 
-    /// What to do on `e`.
+    /// What to do on `e`. `Fence` is said once: a SIGKILL cannot be
+    /// blocked, and the body lingers only until the exit is seen (a tick
+    /// may come first: it must not kill, count and log it again).
     pub fn step(&mut self, e: BodyEvent) -> BodyAction {
+        if self.fenced {
+            return BodyAction::Run;
+        }
+        let a = self.decide(e);
+        if a == BodyAction::Fence {
+            self.fenced = true;
+        }
+        a
+    }
+
+    fn decide(&mut self, e: BodyEvent) -> BodyAction {
         match e {
             BodyEvent::Tick {
                 now,

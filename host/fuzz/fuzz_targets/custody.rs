@@ -87,6 +87,11 @@ fuzz_target!(|data: &[u8]| {
             3 => {
                 let a = body.step(BodyEvent::Checked { deputy_alive: up });
                 assert_eq!(a == BodyAction::Fence, !up);
+                if a == BodyAction::Fence {
+                    // Fenced once: a new process takes its place.
+                    body = Body::new();
+                    body_down_since = None;
+                }
             }
             4 => match h.step(GoEvent::NoAnswer { now, up }) {
                 GoAction::GiveUp => assert!(now >= GO_GIVE_UP_NS),
