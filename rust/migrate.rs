@@ -40,8 +40,8 @@ pub(crate) use fds::{
     close_all, fds, install_proxy, open_node_dev, open_signalfd, proxies_giveback, reinstall_files,
 };
 pub(crate) use mm::{
-    clocks, current_exec_id, hash_area, map, peek, read_pages, unmap, vmas, wipe_mm, write_mem, Mm,
-    Task, VmaInfo,
+    clocks, current_exec_id, hash_area, map, pagemap, peek, read_pages, soft_dirty_clear, unmap,
+    vmas, wipe_mm, write_mem, Mm, Task, VmaInfo,
 };
 pub(crate) use proxy::{
     fd_io, fd_ioctl, fd_read_into, user_read, user_write, ProxyFile, ProxyIo, ProxyReg,

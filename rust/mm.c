@@ -5,6 +5,7 @@
  * unmapping and writing the calling task's memory on restore.
  */
 #include <asm/unistd.h>
+#include <linux/proc_fs.h>
 #include <linux/shmem_fs.h>
 #include "migrate.h"
 
@@ -431,6 +432,26 @@ int vproc_shim_mig_read_pages(struct mm_struct *mm, unsigned long addr,
 	}
 	mmap_read_unlock(mm);
 	return 0;
+}
+
+int vproc_shim_mig_soft_dirty_clear(struct mm_struct *mm)
+{
+	if (!mm)
+		mm = current->mm;
+	if (!mm)
+		return -EINVAL;
+	return mm_clear_soft_dirty(mm);
+}
+
+long vproc_shim_mig_pagemap(struct mm_struct *mm, unsigned long addr,
+			    unsigned long n, unsigned long long *buf)
+{
+	BUILD_BUG_ON(sizeof(*buf) != sizeof(u64));
+	if (!mm)
+		mm = current->mm;
+	if (!mm)
+		return -EINVAL;
+	return mm_pagemap_read(mm, addr, (u64 *)buf, n);
 }
 
 int vproc_shim_mig_wipe_mm(void)

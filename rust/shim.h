@@ -640,6 +640,19 @@ int vproc_shim_mig_hash_area(unsigned long long start, unsigned char *out);
 int vproc_shim_mig_read_pages(struct mm_struct *mm, unsigned long addr,
 			      unsigned int n, void *buf, unsigned int *present);
 /*
+ * Soft-dirty tracking of @mm (NULL: current's): clears every page's
+ * soft-dirty bit, so the next write to a page sets it (as writing 4 to
+ * /proc/<pid>/clear_refs). 0 or -errno.
+ */
+int vproc_shim_mig_soft_dirty_clear(struct mm_struct *mm);
+/*
+ * The pagemap entries (/proc/<pid>/pagemap's format, PFNs shown) of
+ * [@addr, @addr + @n pages) of @mm (NULL: current's) into @buf: how many
+ * were written, or -errno.
+ */
+long vproc_shim_mig_pagemap(struct mm_struct *mm, unsigned long addr,
+			    unsigned long n, unsigned long long *buf);
+/*
  * What the destination needs before the process stops: where @pid's vdso
  * area and text are, and its working directory ("" if unknown); @cwd and
  * @cgroup have VPROC_MIG_PEEK_TEXT bytes. 0 or -errno.

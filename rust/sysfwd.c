@@ -165,8 +165,14 @@ long long vproc_shim_sys_call(unsigned int nr, const unsigned long long *args,
 	if (total > VPROC_SYS_SCRATCH)
 		return -EINVAL;
 	if (total) {
+		/*
+		 * MAP_NORESERVE: its own flags, so it never merges with the
+		 * process's anonymous memory next to it. A merge would leave
+		 * that area VM_SOFTDIRTY (every page written, as far as the
+		 * freeze's dirty tracking can tell) once this is unmapped.
+		 */
 		base = vm_mmap(NULL, 0, PAGE_ALIGN(total), PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS, 0);
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, 0);
 		if (IS_ERR_VALUE(base))
 			return (long)base;
 	}

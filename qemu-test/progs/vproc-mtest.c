@@ -5,7 +5,7 @@
  * line must be identical.
  *
  *   vproc-mtest [-m MIB] [-t TICKS] [-f FILE] [-x STATUS] [-w FILE] [-W]
- *               [-r] [-T] [-q] [-s]
+ *               [-r] [-T] [-q] [-s] [-k KIB] [-D]
  *
  * -m   anonymous memory to fill and checksum (default 4 MiB)
  * -t   ticks of ~100 ms (default 20); each sleeps, computes, prints "tick N"
@@ -20,6 +20,15 @@
  * -T   start a second thread (such a process must be refused)
  * -q   no tick lines
  * -s   silent: print nothing at all (its end does no I/O: fault tests)
+ * -k   a working set: every ~100 ms (ticks and gate alike) the first KIB
+ *      of its memory is written again with the values it has (dirtied,
+ *      not changed: the result does not depend on how often)
+ * -D   churn, every tick, in a 1 MiB area of its own, page by page: drop
+ *      (MADV_DONTNEED) and read back as zeros, write, drop and write, or
+ *      leave; a mremap()ed area moves and grows; an area is unmapped and
+ *      mapped again at the same address. Each page's end state depends on
+ *      the tick count only ("churn=" in the result): what the migration's
+ *      dirty-page tracking must not get wrong
  *
  * What it checks, each printed in the result line: a checksum over all its
  * memory (recomputed at the end), x87 (long double) and SSE (double)
@@ -38,6 +47,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 
 static __thread int tls_value = 7;
 static volatile sig_atomic_t usr1, usr2;
@@ -69,12 +79,69 @@ static uint64_t mix(uint64_t h, uint64_t v)
 	return h ^ (h >> 29);
 }
 
+#define CHURN_PAGES 256
+#define PG 4096
+
+static void touch_ws(uint64_t *mem, size_t words)
+{
+	volatile uint64_t *v = mem;
+	size_t i;
+
+	for (i = 0; i < words; i += PG / sizeof(uint64_t))
+		v[i] = v[i];
+}
+
+/* One tick of churn (see -D). */
+static void churn(unsigned char *area, unsigned char **moving, size_t *moving_len,
+		  unsigned char *remapped, int t)
+{
+	size_t p;
+	volatile unsigned char *v;
+	unsigned char *n;
+
+	for (p = 0; p < CHURN_PAGES; p++) {
+		unsigned char *pg = area + p * PG;
+
+		switch ((p * 7 + (size_t)t) % 5) {
+		case 0: /* dropped, then read: the zero page */
+			madvise(pg, PG, MADV_DONTNEED);
+			v = pg;
+			(void)v[100];
+			break;
+		case 1: /* written */
+			pg[(t * 31) % PG] = (unsigned char)(t + p);
+			break;
+		case 2: /* dropped, then written */
+			madvise(pg, PG, MADV_DONTNEED);
+			pg[(p * 13) % PG] = (unsigned char)(t * 3 + 1);
+			break;
+		default:
+			break;
+		}
+	}
+	/* A mremap()ed area: moved (MAYMOVE) and grown by a page. */
+	n = mremap(*moving, *moving_len, *moving_len + PG, MREMAP_MAYMOVE);
+	if (n != MAP_FAILED) {
+		*moving = n;
+		*moving_len += PG;
+		n[*moving_len - PG + (t % PG)] = (unsigned char)t;
+	}
+	/* Unmapped and mapped again at the same address, new content. */
+	munmap(remapped, 4 * PG);
+	if (mmap(remapped, 4 * PG, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != MAP_FAILED)
+		remapped[t % (4 * PG)] = (unsigned char)(t | 1);
+}
+
 int main(int argc, char **argv)
 {
 	size_t mib = 4, words, i;
 	int ticks = 20, status = 0, quiet = 0, silent = 0, threaded = 0, readline = 0, opt, t;
 	const char *path = NULL, *gate = NULL;
-	int wait_usr2 = 0;
+	int wait_usr2 = 0, churning = 0;
+	size_t ws_words = 0, moving_len = 4 * PG;
+	unsigned char *area = NULL, *moving = NULL, *remapped = NULL;
+	uint64_t csum = 0xcbf29ce484222325ULL;
 	FILE *in = NULL;
 	uint64_t *mem, sum = 0xcbf29ce484222325ULL, fsum = 0, heap = 0;
 	long double x87 = 0;
@@ -83,7 +150,7 @@ int main(int argc, char **argv)
 	struct sigaction sa;
 	char line[256];
 
-	while ((opt = getopt(argc, argv, "m:t:f:x:Tqsrw:W")) != -1) {
+	while ((opt = getopt(argc, argv, "m:t:f:x:Tqsrw:Wk:D")) != -1) {
 		switch (opt) {
 		case 'm': mib = strtoul(optarg, NULL, 10); break;
 		case 't': ticks = atoi(optarg); break;
@@ -95,6 +162,8 @@ int main(int argc, char **argv)
 		case 'r': readline = 1; break;
 		case 'w': gate = optarg; break;
 		case 'W': wait_usr2 = 1; break;
+		case 'k': ws_words = strtoul(optarg, NULL, 10) * 1024 / sizeof(uint64_t); break;
+		case 'D': churning = 1; break;
 		default: return 2;
 		}
 	}
@@ -120,6 +189,21 @@ int main(int argc, char **argv)
 		return 4;
 	for (i = 0; i < words; i++)
 		mem[i] = i * 0x9e3779b97f4a7c15ULL + 12345;
+	if (ws_words > words)
+		ws_words = words;
+	if (churning) {
+		area = mmap(NULL, CHURN_PAGES * PG, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		moving = mmap(NULL, moving_len, PROT_READ | PROT_WRITE,
+			      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		remapped = mmap(NULL, 4 * PG, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (area == MAP_FAILED || moving == MAP_FAILED || remapped == MAP_FAILED)
+			return 4;
+		for (i = 0; i < CHURN_PAGES * PG; i++)
+			area[i] = (unsigned char)(i * 11 + 1);
+		memset(moving, 0x5a, moving_len);
+	}
 	printf("pid %d\n", (int)pid0);
 	tls_value = 1000;
 	for (t = 0; t < ticks; t++) {
@@ -128,6 +212,9 @@ int main(int argc, char **argv)
 		size_t to = words * (t + 1) / (ticks ? ticks : 1);
 
 		nanosleep(&ts, NULL);
+		touch_ws(mem, ws_words);
+		if (churning)
+			churn(area, &moving, &moving_len, remapped, t);
 		for (i = from; i < to; i++)
 			mem[i] = mix(mem[i], t);
 		for (i = 0; i < 20000; i++) {
@@ -146,6 +233,7 @@ int main(int argc, char **argv)
 		struct timespec ts = { 0, 100 * 1000 * 1000 };
 
 		nanosleep(&ts, NULL);
+		touch_ws(mem, ws_words);
 	}
 	errno = 33;
 	/* Heap growth after the move. */
@@ -164,8 +252,18 @@ int main(int argc, char **argv)
 	}
 	for (i = 0; i < words; i++)
 		sum = mix(sum, mem[i]);
+	if (churning) {
+		for (i = 0; i < CHURN_PAGES * PG; i++)
+			csum = mix(csum, area[i]);
+		for (i = 0; i < moving_len; i++)
+			csum = mix(csum, moving[i]);
+		for (i = 0; i < 4 * PG; i++)
+			csum = mix(csum, remapped[i]);
+	}
 	if (silent)
 		return status;
+	if (churning)
+		printf("churn=%016llx\n", (unsigned long long)csum);
 	printf("result mem=%016llx x87=%.21Lg sse=%.17g tls=%d errno=%d file=%016llx heap=%016llx samepid=%d\n",
 	       (unsigned long long)sum, x87, sse, tls_value, errno,
 	       (unsigned long long)fsum, (unsigned long long)heap,

@@ -277,6 +277,29 @@ pub(crate) fn read_pages(mm: Option<&Mm>, addr: u64, n: u32, buf: &mut [u8]) -> 
     Ok(present)
 }
 
+/// Clears the soft-dirty bits of `mm` (`None`: the calling task's): the
+/// next write to each page sets its bit again.
+pub(crate) fn soft_dirty_clear(mm: Option<&Mm>) -> Result {
+    // SAFETY: `mm_ptr` is a live mm or NULL.
+    to_result(unsafe { shim::vproc_shim_mig_soft_dirty_clear(mm_ptr(mm)) })
+}
+
+/// The pagemap entries of the `buf.len()` pages from `addr` of `mm`
+/// (`None`: the calling task's), PFNs shown: how many were written.
+pub(crate) fn pagemap(mm: Option<&Mm>, addr: u64, buf: &mut [u64]) -> Result<usize> {
+    // SAFETY: `buf` has room for `buf.len()` entries.
+    let r = unsafe {
+        shim::vproc_shim_mig_pagemap(mm_ptr(mm), addr as usize, buf.len(), buf.as_mut_ptr())
+    };
+    if r < 0 {
+        return Err(Error::from_errno(r as i32));
+    }
+    usize::try_from(r)
+        .ok()
+        .filter(|&n| n <= buf.len())
+        .ok_or(EINVAL)
+}
+
 /// Unmaps everything of the calling task but the vdso/vvar.
 pub(crate) fn wipe_mm() -> Result {
     // SAFETY: no preconditions.

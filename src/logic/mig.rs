@@ -43,6 +43,8 @@ mod areas;
 mod commit;
 #[path = "mig/control.rs"]
 mod control;
+#[path = "mig/dirty.rs"]
+mod dirty;
 #[path = "mig/io.rs"]
 mod io;
 #[path = "mig/pages.rs"]
@@ -71,6 +73,8 @@ pub use control::{
     read_caller, read_control, read_goto, write_caller, write_control, write_goto, Caller, Control,
     ControlOp, GotoReq, CALLER_LEN, CONTROL_LEN, GOTO_LEN,
 };
+#[allow(unused_imports)]
+pub use dirty::{clean_key, unchanged, PM_FILE, PM_PFN_MASK, PM_PRESENT, PM_SOFT_DIRTY, PM_SWAP};
 #[allow(unused_imports)]
 pub use io::{
     io_op, ioctl_shape, read_io, syscall_parts, write_io, Creds, Io, IoctlShape, CAPS_VALID,

@@ -10,7 +10,7 @@
 //! Afterwards this task becomes the deputy (at home) or ends (a copy that
 //! moved on).
 
-use super::source::{as_vma, bit, changing_is_eagain, check_areas, Asker, Outgoing, SENT};
+use super::source::{as_vma, bit, changing_is_eagain, check_areas, Asker, Outgoing, PageMap, SENT};
 use super::{errno_of, Migrator, ThreadPhase, COMMIT_TIMEOUT_MS};
 use crate::events::EventKind;
 use crate::logic::custody::{GoAction, GoEvent, Handover};
@@ -238,13 +238,14 @@ impl Migrator {
             EventKind::Migrate,
             self.me,
             format_args!(
-                "pid {} node {} -> node {}: {} pages, frozen {}.{:03} ms",
+                "pid {} node {} -> node {}: {} pages, frozen {}.{:03} ms, {} not read again",
                 pid,
                 self.me,
                 dest,
                 out.stream.pages,
                 us / 1000,
-                us % 1000
+                us % 1000,
+                out.unchanged
             ),
         );
         Ok(at_home)
@@ -373,7 +374,13 @@ impl Migrator {
         }
         let mut rbuf = KVec::new();
         rbuf.resize(mig::RUN_MAX_PAGES as usize * mig::PAGE, 0, GFP_KERNEL)?;
-        let Outgoing { areas, stream, .. } = out;
+        let mut pm = PageMap::new()?;
+        let Outgoing {
+            areas,
+            stream,
+            unchanged,
+            ..
+        } = out;
         for (j, v) in vmas.iter().enumerate() {
             if v.flags & vma_flags::SPECIAL != 0 {
                 continue;
@@ -397,6 +404,19 @@ impl Migrator {
             while addr < v.end {
                 let n =
                     ((v.end - addr) / mig::PAGE as u64).min(u64::from(mig::RUN_MAX_PAGES)) as u32;
+                // Pages sent whose soft-dirty bit and frame say they were
+                // not written since (logic::mig::dirty) are not read again.
+                if let Some(a) = old {
+                    let pme = pm.get(None, addr, n as usize, v.end)?;
+                    let same = (0..n as usize)
+                        .all(|i| a.sent[idx + i] != 0 && mig::unchanged(a.keys[idx + i], pme[i]));
+                    if same {
+                        *unchanged += u64::from(n);
+                        addr += u64::from(n) * mig::PAGE as u64;
+                        idx += n as usize;
+                        continue;
+                    }
+                }
                 let present = sm::read_pages(None, addr, n, &mut rbuf)?;
                 let mut keep = 0u32;
                 let (mut k, mut w, mut hsum) = (0usize, 0usize, 0u64);

@@ -82,6 +82,55 @@ pub(super) struct Area {
     /// Per page: 0 (not sent) or `SENT | page_hash`; empty when the area's
     /// pages do not travel (a file mapping the destination has).
     pub(super) sent: KVVec<u64>,
+    /// Per page sent: its [`mig::clean_key`] (0: read it again at the
+    /// freeze); as long as `sent`.
+    pub(super) keys: KVVec<u64>,
+}
+
+/// Pagemap entries, read a chunk ahead (one walk of the page tables per
+/// [`PM_CHUNK`] pages, not per run).
+pub(super) struct PageMap {
+    buf: KVec<u64>,
+    start: u64,
+    len: usize,
+}
+
+const PM_CHUNK: usize = 512;
+
+impl PageMap {
+    pub(super) fn new() -> Result<Self> {
+        let mut buf = KVec::new();
+        buf.resize(PM_CHUNK, 0, GFP_KERNEL)?;
+        Ok(Self {
+            buf,
+            start: 0,
+            len: 0,
+        })
+    }
+
+    /// The entries of the `n` pages at `addr` of `mm` (`None`: the calling
+    /// task's), in an area that ends at `end`. A read that fails or stops
+    /// short leaves zeros: pages no key vouches for.
+    pub(super) fn get(
+        &mut self,
+        mm: Option<&sm::Mm>,
+        addr: u64,
+        n: usize,
+        end: u64,
+    ) -> Result<&[u64]> {
+        let page = mig::PAGE as u64;
+        let have =
+            addr >= self.start && addr + n as u64 * page <= self.start + self.len as u64 * page;
+        if !have {
+            let want = ((end.saturating_sub(addr) / page) as usize).clamp(n, PM_CHUNK);
+            let got = sm::pagemap(mm, addr, &mut self.buf[..want]).unwrap_or(0);
+            self.buf[got..want].fill(0);
+            self.start = addr;
+            self.len = want;
+        }
+        let off = ((addr - self.start) / page) as usize;
+        self.buf.get(off..off + n).ok_or(EINVAL)
+    }
 }
 
 /// A migration in progress, from Begin to Commit.
@@ -103,6 +152,8 @@ pub(super) struct Outgoing {
     /// Its seccomp state when Begin was written (`Task::seccomp_state`'s
     /// cookie): a filter added since makes the freeze begin again.
     pub(super) seccomp_cookie: u64,
+    /// Pages the freeze did not read again: soft-dirty said unchanged.
+    pub(super) unchanged: u64,
 }
 
 /// The page stream: `Data` messages of runs, flow-controlled.
@@ -652,16 +703,18 @@ impl Migrator {
             stream: Stream::new(pid, dest, mig_id)?,
             tids,
             seccomp_cookie,
+            unchanged: 0,
         };
         for (i, v) in vmas.into_iter().enumerate() {
             let ships = v.flags & vma_flags::SPECIAL == 0
                 && (v.flags & vma_flags::ANON_PAGES != 0 || bit(&need, i));
-            let mut sent = KVVec::new();
+            let (mut sent, mut keys) = (KVVec::new(), KVVec::new());
             if ships {
                 let n = ((v.end - v.start) / mig::PAGE as u64) as usize;
                 sent.resize(n, 0u64, GFP_KERNEL)?;
+                keys.resize(n, 0u64, GFP_KERNEL)?;
             }
-            out.areas.push(Area { v, sent }, GFP_KERNEL)?;
+            out.areas.push(Area { v, sent, keys }, GFP_KERNEL)?;
         }
         Ok(out)
     }
@@ -669,6 +722,21 @@ impl Migrator {
     /// Pre-copy: sends every page of process `pid` while it runs.
     fn precopy(&self, task: &sm::Task, out: &mut Outgoing) -> Result {
         let mm = sm::Mm::of(task)?;
+        // Soft-dirty tracking from here (logic::mig::dirty): the freeze
+        // reads again only the pages written since. Without it every key
+        // stays 0 and the freeze reads every page, as it did before.
+        let tracking = match sm::soft_dirty_clear(Some(&mm)) {
+            Ok(()) => true,
+            Err(e) => {
+                pr_info_ratelimited!(
+                    "migrate: pid {}: no soft-dirty tracking (error {}): the freeze reads every page\n",
+                    out.stream.pid,
+                    e.to_errno()
+                );
+                false
+            }
+        };
+        let mut pm = PageMap::new()?;
         let Outgoing { areas, stream, .. } = out;
         for a in areas.iter_mut() {
             if a.sent.is_empty() {
@@ -679,13 +747,25 @@ impl Migrator {
             while addr < a.v.end {
                 let n =
                     ((a.v.end - addr) / mig::PAGE as u64).min(u64::from(mig::RUN_MAX_PAGES)) as u32;
+                // Each page's entry is taken before the page is read.
+                let mut pme = [0u64; mig::RUN_MAX_PAGES as usize];
+                if tracking {
+                    pme[..n as usize].copy_from_slice(pm.get(
+                        Some(&mm),
+                        addr,
+                        n as usize,
+                        a.v.end,
+                    )?);
+                }
                 let present = sm::read_pages(Some(&mm), addr, n, &mut stream.buf)?;
                 let (mut k, mut hsum) = (0, 0u64);
-                for i in 0..n as usize {
+                for (i, &e) in pme.iter().enumerate().take(n as usize) {
+                    a.keys[idx + i] = 0;
                     if present & (1 << i) != 0 {
                         let page = &stream.buf[k * mig::PAGE..(k + 1) * mig::PAGE];
                         let h = mig::page_hash(addr + (i * mig::PAGE) as u64, page);
                         a.sent[idx + i] = SENT | h;
+                        a.keys[idx + i] = mig::clean_key(e);
                         hsum = hsum.wrapping_add(h);
                         k += 1;
                     }

@@ -1,0 +1,44 @@
+# Dirty-page tracking (issue 18, item 2): the freeze reads again only the
+# pages a process wrote since pre-copy read them (soft-dirty bits and page
+# frames, logic::mig::dirty), and never misses one. Sourced by run-tests
+# with lib.sh; the cluster is up.
+
+M=vproc-mtest
+# unread NODE PID FROM TO: the "not read again" count of the move's event.
+unread() { on "$1" "grep 'pid $2 node $3 -> node $4' /proc/cluster/events | tail -1" | sed -n 's/.*, \([0-9]*\) not read again.*/\1/p'; }
+
+# --- churn: every tick, pages dropped and read back as zeros, written,
+# dropped and written; an area mremap()ed (moved, grown); an area
+# unmapped and mapped again. Moved 1 -> 2 -> 3 -> 1 while it churns, at
+# different points of its run: the same memory as an unmoved run.
+ref=$(on 1 "$M -m 16 -t 40 -q -D | grep -E '^(churn|result)'")
+check_match "the unmoved churning run prints its memory" "^churn=[0-9a-f]{16}" "$ref"
+for d in 0.4 1.1 1.9; do
+    out=$(on 1 "cd /tmp; $M -m 16 -t 40 -q -D > /tmp/d.out 2>&1 & p=\$!; sleep $d
+          echo 2 > /proc/\$p/goto && sleep 0.3 && echo 3 > /proc/\$p/goto && sleep 0.3 && echo 1 > /proc/\$p/goto
+          echo moved \$?; wait \$p; echo status \$?")
+    check_eq "churn (first move after $d s): moved 1 -> 2 -> 3 -> 1, ends well" "moved 0 status 0" "$(echo $out)"
+    check_eq "... its memory equals the unmoved run's" "$ref" "$(on 1 "grep -E '^(churn|result)' /tmp/d.out")"
+done
+
+# --- a 64 MiB process that writes little: its freeze reads again almost
+# nothing (64 MiB is 16384 pages), on each hop, and it ends as an unmoved
+# run does.
+ref=$(on 1 "$M -m 64 -t 10 -q -k 256 | grep ^result")
+on 1 "rm -f /tmp/d2.*; cd /tmp; $M -m 64 -t 10 -q -k 256 -w /tmp/d2.go > /tmp/d2.out 2>&1 & echo \$! > /tmp/d2.pid; wait \$!; echo \$? > /tmp/d2.status" >/dev/null 2>&1 &
+pid=$(on 1 "for i in \$(seq 100); do [ -s /tmp/d2.pid ] && break; sleep 0.1; done; cat /tmp/d2.pid")
+on 1 "sleep 2"
+check_eq "a 64 MiB process with a 256 KiB working set moves 1 -> 2" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
+u=$(unread 1 "$pid" 1 2)
+check "... its freeze read again at most 1000 of 16384 pages (not read again: $u)" test "${u:-0}" -ge 15384
+# Written where it runs: a move asked by another node is not pre-copied
+# (its receiver must not block), so its freeze sends everything.
+check_eq "... moves 2 -> 3 (goto written on node 2)" ok "$(on 2 "echo 3 > /proc/$pid/goto && echo ok")"
+u=$(unread 2 "$pid" 2 3)
+check "... again (not read again: $u)" test "${u:-0}" -ge 15384
+check_eq "... comes home (goto written on node 3)" ok "$(on 3 "echo 1 > /proc/$pid/goto && echo ok")"
+u=$(unread 3 "$pid" 3 1)
+check "... again (not read again: $u)" test "${u:-0}" -ge 15384
+on 1 "touch /tmp/d2.go"
+check_eq "... ends well" 0 "$(on 1 "for i in \$(seq 100); do [ -s /tmp/d2.status ] && break; sleep 0.2; done; cat /tmp/d2.status")"
+check_eq "... its result equals the unmoved run's" "$ref" "$(on 1 'grep ^result /tmp/d2.out')"
