@@ -140,9 +140,9 @@ fn migrate_error(e: Error) -> crate::sys::genl::ApiError {
     let msg = if e == EHOSTUNREACH {
         c"the target node is not up (or the connection broke): the process stays"
     } else if e == EBUSY {
-        c"the process is locked to its node (lock)"
+        c"the process is locked to its node (lock), already moving, or its destination is busy with it: the kernel log says which"
     } else if e == EOPNOTSUPP {
-        c"the process cannot move (threads, sockets, ...: the kernel log says why)"
+        c"the process cannot move (what it holds cannot be carried: the kernel log says why)"
     } else if e == EINVAL {
         c"the process cannot move (kernel thread, init, or a PID from before the cluster)"
     } else if e == ESRCH {

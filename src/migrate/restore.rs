@@ -125,10 +125,25 @@ impl Migrator {
         }
         if let Some(d) = deputy {
             // Coming home: the deputy rebuilds itself.
-            if self.table.away(pid) != Some(from) {
-                drop(s);
-                refuse(EBUSY);
-                return Ok(());
+            match self.table.away(pid) {
+                Some(at) if at == from => {}
+                // Its deputy is ending (killed at home while the process
+                // came back): nothing to come home to.
+                None => {
+                    drop(s);
+                    pr_info_ratelimited!(
+                        "migrate: pid {} from node {} refused: it exited at home\n",
+                        pid,
+                        from
+                    );
+                    refuse(ESRCH);
+                    return Ok(());
+                }
+                Some(_) => {
+                    drop(s);
+                    refuse(EBUSY);
+                    return Ok(());
+                }
             }
             // Its threads come back into their thread deputies: a thread
             // made away from home has none (no task here has its TID).
