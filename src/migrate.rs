@@ -51,7 +51,7 @@ mod source;
 mod sysfwd;
 mod threads;
 
-pub(crate) use reporter::{Controller, Reporter};
+pub(crate) use reporter::{Controller, Mover, Reporter};
 pub(crate) use source::Asker;
 
 use crate::events::Events;
@@ -103,6 +103,9 @@ const MAX_STARTED: usize = 256;
 const MAX_SIGS_PENDING: usize = 64;
 /// The most control requests waiting for the control worker.
 const MAX_CONTROLS: usize = 64;
+/// The most forwarded moves waiting for the mover (one process moves at a
+/// time, a node rarely has more than a few asked at once).
+const MAX_MOVES: usize = 16;
 /// The most file operations queued for one deputy (one process has one
 /// at a time; repeats after a broken link add a few).
 const MAX_IOS: usize = 16;
@@ -372,6 +375,22 @@ struct Controls {
     list: KVec<(u8, u64, u32, mig::Control)>,
 }
 
+/// Moves of local processes asked by their home nodes, for the mover
+/// (bounded: [`MAX_MOVES`]).
+struct Moves {
+    list: KVec<ForwardedMove>,
+}
+
+/// One move asked by another node: answered to `(from, req)` when done.
+#[derive(Clone, Copy)]
+struct ForwardedMove {
+    from: u8,
+    req: u64,
+    pid: u32,
+    node: u8,
+    boost: bool,
+}
+
 /// A count shown in /proc/cluster/stats.
 #[derive(Default)]
 pub(crate) struct Counter(AtomicU64);
@@ -410,6 +429,8 @@ pub(crate) struct Counters {
     pub(crate) signals_dropped: Counter,
     /// Control requests refused (EBUSY: the worker's list was full).
     pub(crate) controls_refused: Counter,
+    /// Forwarded moves refused (EBUSY: the mover's list was full).
+    pub(crate) moves_refused: Counter,
     /// File operations refused (EBUSY: the deputy's list was full).
     pub(crate) ios_refused: Counter,
     /// Arriving migrations refused (EBUSY: too many at once).
@@ -463,6 +484,10 @@ pub(crate) struct Migrator {
     controls: SpinLock<Controls>,
     #[pin]
     controls_cv: CondVar,
+    #[pin]
+    moves: SpinLock<Moves>,
+    #[pin]
+    moves_cv: CondVar,
     /// This migrator itself (set after creation, cleared at unload), for
     /// work started by the receiver threads.
     #[pin]
@@ -609,6 +634,8 @@ impl Migrator {
                 exits_cv <- new_condvar!("Migrator::exits_cv"),
                 controls <- new_spinlock!(Controls { list: KVec::new() }, "Migrator::controls"),
                 controls_cv <- new_condvar!("Migrator::controls_cv"),
+                moves <- new_spinlock!(Moves { list: KVec::new() }, "Migrator::moves"),
+                moves_cv <- new_condvar!("Migrator::moves_cv"),
                 this <- new_spinlock!(None, "Migrator::this"),
             }),
             GFP_KERNEL,

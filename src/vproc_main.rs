@@ -130,6 +130,7 @@ struct Vproc {
     reporter: Option<sys::thread::KThread>,
     /// Runs control requests from other nodes (never on the reporter).
     controller: Option<sys::thread::KThread>,
+    mover: Option<sys::thread::KThread>,
     balancer_thread: Option<sys::thread::KThread>,
     pid_files: Option<sys::process::PidFilesReg>,
     task_events: Option<sys::process::TaskEventsReg>,
@@ -189,6 +190,7 @@ impl kernel::Module for Vproc {
             syscalls: None,
             reporter: None,
             controller: None,
+            mover: None,
             balancer_thread: None,
             pid_files: None,
             task_events: None,
@@ -208,6 +210,10 @@ impl kernel::Module for Vproc {
         this.controller = Some(sys::thread::KThread::spawn(
             c"vproc-ctl",
             Arc::new(migrate::Controller(this.migrator.clone()), GFP_KERNEL)?,
+        )?);
+        this.mover = Some(sys::thread::KThread::spawn(
+            c"vproc-mover",
+            Arc::new(migrate::Mover(this.migrator.clone()), GFP_KERNEL)?,
         )?);
         let balancer = balance::Balancer::new(
             this.config.node,
@@ -284,6 +290,7 @@ impl Drop for Vproc {
         self.transport.shutdown();
         drop(self.reporter.take());
         drop(self.controller.take());
+        drop(self.mover.take());
         drop(self.syscalls.take());
         drop(self.proxies.take());
         self.table.release_pid_range();

@@ -91,7 +91,8 @@ impl Migrator {
         }
     }
 
-    /// A `Goto` from the home node of a process running here: move it on (answered when done).
+    /// A `Goto` from the home node of a process running here: move it on
+    /// (the mover does, and answers when done).
     pub(super) fn on_goto(&self, m: Inbound<'_>) -> WireResult {
         let Inbound { from, h, body } = m;
         let g = mig::read_goto(&mut Reader::new(body))?;
@@ -117,12 +118,9 @@ impl Migrator {
                 } else if !self.transport.is_up(node) {
                     Err(EHOSTUNREACH)
                 } else {
-                    let ask = super::source::Ask {
-                        asker: super::source::Asker::Goto,
-                        reply: Some((from, h.req)),
-                        boost: g.caller.cap_sys_nice,
-                    };
-                    me.start_goto(h.pid, node, ask).map(|()| true)
+                    // The mover pre-copies it and answers.
+                    me.queue_move(from, h.req, h.pid, node, g.caller.cap_sys_nice)
+                        .map(|()| true)
                 }
             }
             _ => Err(ESRCH),

@@ -198,6 +198,7 @@ impl Migrator {
                                 asker: super::Asker::Goto,
                                 reply: Some((self.me, 0)),
                                 boost: true,
+                                precopy: false,
                             };
                             match self.start_goto(pid, home, ask) {
                                 Ok(()) => sent += 1,

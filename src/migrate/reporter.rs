@@ -6,7 +6,7 @@
 //! runs forwarded requests; and the task events (fork, exit, exec) that
 //! feed them.
 
-use super::{Migrator, IDLE_TIMEOUT_NS};
+use super::{ForwardedMove, Migrator, IDLE_TIMEOUT_NS, MAX_MOVES};
 use crate::logic::arrival::{Action, Event, Phase};
 use crate::sys::process::TaskEvents;
 use crate::sys::thread::{self, ThreadFn};
@@ -91,6 +91,85 @@ impl ThreadFn for Controller {
     }
 }
 
+/// The mover: runs the moves home nodes ask of processes running here,
+/// one at a time, pre-copy included (as a writer of `goto` here gets):
+/// it may take seconds, which neither a connection's receiver nor the
+/// control worker (whose own moves wait on other nodes) may spend.
+pub(crate) struct Mover(pub(crate) Arc<Migrator>);
+
+impl ThreadFn for Mover {
+    fn run(&self) {
+        let m = &self.0;
+        while !thread::should_stop() {
+            let next = {
+                let mut q = m.moves.lock();
+                if q.list.is_empty() {
+                    let _ = m
+                        .moves_cv
+                        .wait_interruptible_timeout(&mut q, msecs_to_jiffies(1000));
+                }
+                if q.list.is_empty() {
+                    None
+                } else {
+                    Some(q.list.remove(0))
+                }
+            };
+            let Some(Ok(mv)) = next else { continue };
+            let r = m.start_goto(
+                mv.pid,
+                mv.node,
+                super::source::Ask {
+                    asker: super::Asker::Goto,
+                    reply: Some((mv.from, mv.req)),
+                    boost: mv.boost,
+                    precopy: true,
+                },
+            );
+            // Ok: moving, its task work answers.
+            if let Err(e) = r {
+                m.respond(mv.from, mv.req, mv.pid, i64::from(e.to_errno()), &[]);
+            }
+        }
+        // Unloading: what is left is refused.
+        let left = core::mem::take(&mut m.moves.lock().list);
+        for mv in left.iter() {
+            m.respond(
+                mv.from,
+                mv.req,
+                mv.pid,
+                i64::from(ESHUTDOWN.to_errno()),
+                &[],
+            );
+        }
+    }
+}
+
+impl Migrator {
+    /// Queues a move asked by `from` (request `req`) for the mover;
+    /// EBUSY when its list is full.
+    pub(super) fn queue_move(&self, from: u8, req: u64, pid: u32, node: u8, boost: bool) -> Result {
+        {
+            let mut q = self.moves.lock();
+            if q.list.len() >= MAX_MOVES {
+                self.counters.moves_refused.inc();
+                return Err(EBUSY);
+            }
+            q.list.push(
+                ForwardedMove {
+                    from,
+                    req,
+                    pid,
+                    node,
+                    boost,
+                },
+                GFP_ATOMIC,
+            )?;
+        }
+        self.moves_cv.notify_all();
+        Ok(())
+    }
+}
+
 /// Wakes the reporter so that it stops promptly.
 impl Migrator {
     pub(crate) fn wake(&self) {
@@ -99,6 +178,7 @@ impl Migrator {
         drop(me);
         self.exits_cv.notify_all();
         self.controls_cv.notify_all();
+        self.moves_cv.notify_all();
         self.cv.notify_all();
     }
 }

@@ -74,6 +74,10 @@ pub(crate) struct Ask {
     /// Its kernel work runs at `MIGRATE_NICE`: the leveller's moves, a
     /// leaving node's, and those of a caller with CAP_SYS_NICE.
     pub(crate) boost: bool,
+    /// Its memory is copied while it runs, before the freeze: the caller
+    /// may wait for that (a writer of `goto`, the leveller, the mover);
+    /// not a receiver thread, nor the loop of a leaving node.
+    pub(crate) precopy: bool,
 }
 
 /// One memory area as the destination has it, with what was sent of it.
@@ -365,6 +369,7 @@ impl Migrator {
             asker: Asker::Goto,
             reply: None,
             boost: t.caller.cap_sys_nice,
+            precopy: true,
         };
         self.start_goto(t.tgid, node, ask)
     }
@@ -388,6 +393,7 @@ impl Migrator {
             asker: why,
             reply: None,
             boost: true,
+            precopy: true,
         };
         self.start_goto(pid, node, ask)
     }
@@ -450,11 +456,12 @@ impl Migrator {
             asker,
             reply,
             boost,
+            precopy,
         } = ask;
-        // A writer that waits anyway pre-copies the memory while the
-        // process runs; a process moving itself, or a move asked by
-        // another node (a receiver thread must not block), does not.
-        let out = if own || reply.is_some() {
+        // A caller that may wait pre-copies the memory while the process
+        // runs; a process moving itself does not (it is in this write, its
+        // memory still: the freeze sends it at once).
+        let out = if own || !precopy {
             None
         } else {
             // Kernel work only, from here to the end of the pre-copy.

@@ -584,6 +584,8 @@ impl Migrator {
             asker: super::source::Asker::Goto,
             reply: None,
             boost: false,
+            // Itself: nothing runs meanwhile to copy beside.
+            precopy: false,
         };
         match self.start_goto(pid, home, ask) {
             Ok(()) => {

@@ -169,6 +169,7 @@ impl ProcFileOps for Custody {
             ("signal_retries", c.signal_retries.get()),
             ("signals_dropped", c.signals_dropped.get()),
             ("controls_refused", c.controls_refused.get()),
+            ("moves_refused", c.moves_refused.get()),
             ("ios_refused", c.ios_refused.get()),
             ("incoming_refused", c.incoming_refused.get()),
         ] {
