@@ -369,27 +369,19 @@ struct Exits {
     moved: KVec<MovedRec>,
 }
 
-/// Control requests from other nodes, (from, req, pid, what), for the
-/// control worker (bounded: [`MAX_CONTROLS`]).
-struct Controls {
-    list: KVec<(u8, u64, u32, mig::Control)>,
+/// Requests of other nodes waiting for a worker thread, oldest first:
+/// the control worker's (`Controls`, bounded by [`MAX_CONTROLS`]) and the
+/// mover's (`Moves`, [`MAX_MOVES`]).
+struct Queue<T> {
+    list: KVec<T>,
 }
 
-/// Moves of local processes asked by their home nodes, for the mover
-/// (bounded: [`MAX_MOVES`]).
-struct Moves {
-    list: KVec<ForwardedMove>,
-}
+/// Control requests, (from, req, pid, what).
+type Controls = Queue<(u8, u64, u32, mig::Control)>;
 
-/// One move asked by another node: answered to `(from, req)` when done.
-#[derive(Clone, Copy)]
-struct ForwardedMove {
-    from: u8,
-    req: u64,
-    pid: u32,
-    node: u8,
-    boost: bool,
-}
+/// Moves of local processes asked by their home nodes, (from, req, pid,
+/// what), checked and run by the mover.
+type Moves = Queue<(u8, u64, u32, mig::GotoReq)>;
 
 /// A count shown in /proc/cluster/stats.
 #[derive(Default)]
@@ -632,9 +624,9 @@ impl Migrator {
                     "Migrator::exits"
                 ),
                 exits_cv <- new_condvar!("Migrator::exits_cv"),
-                controls <- new_spinlock!(Controls { list: KVec::new() }, "Migrator::controls"),
+                controls <- new_spinlock!(Queue { list: KVec::new() }, "Migrator::controls"),
                 controls_cv <- new_condvar!("Migrator::controls_cv"),
-                moves <- new_spinlock!(Moves { list: KVec::new() }, "Migrator::moves"),
+                moves <- new_spinlock!(Queue { list: KVec::new() }, "Migrator::moves"),
                 moves_cv <- new_condvar!("Migrator::moves_cv"),
                 this <- new_spinlock!(None, "Migrator::this"),
             }),

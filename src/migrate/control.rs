@@ -5,7 +5,8 @@
 //! requester's identity (ptrace's rule).
 
 use super::{
-    errno_of, Inbound, Migrator, WireResult, GOTO_TIMEOUT_MS, MAX_CONTROLS, SWITCH_TIMEOUT_MS,
+    errno_of, Inbound, Migrator, WireResult, GOTO_TIMEOUT_MS, MAX_CONTROLS, MAX_MOVES,
+    SWITCH_TIMEOUT_MS,
 };
 use crate::logic::mig::{self, Kind, Reader};
 use crate::logic::pid::Goto;
@@ -91,46 +92,63 @@ impl Migrator {
         }
     }
 
-    /// A `Goto` from the home node of a process running here: move it on
-    /// (the mover does, and answers when done).
+    /// A `Goto` from the home node of a process running here: moved on
+    /// by the mover, which checks it and answers when done. Bounded:
+    /// EBUSY when the mover's list is full.
     pub(super) fn on_goto(&self, m: Inbound<'_>) -> WireResult {
         let Inbound { from, h, body } = m;
         let g = mig::read_goto(&mut Reader::new(body))?;
-        let node = g.node;
-        let me = self.this.lock().clone();
-        // Ok(true): moving, its task work answers; Ok(false): it
-        // stays (best where it is).
-        let res = match (self.body(h.pid), me) {
-            // Home checked its deputy; this is the process now.
-            (Some(b), Some(_))
-                if b.home == from && !b.retiring && !self.may_control(h.pid, "goto", &g.caller) =>
-            {
-                Err(EPERM)
-            }
-            (Some(b), Some(me)) if b.home == from && !b.retiring => {
-                // 0: this node's leveller chooses (`goto -1`).
-                let node = match node {
-                    0 => self.best_node().ok().flatten().unwrap_or(self.me),
-                    n => n,
-                };
-                if node == self.me {
-                    Ok(false)
-                } else if !self.transport.is_up(node) {
-                    Err(EHOSTUNREACH)
-                } else {
-                    // The mover pre-copies it and answers.
-                    me.queue_move(from, h.req, h.pid, node, g.caller.cap_sys_nice)
-                        .map(|()| true)
-                }
-            }
-            _ => Err(ESRCH),
-        };
-        match res {
-            Ok(true) => {}
-            Ok(false) => self.respond(from, h.req, h.pid, 0, &[]),
-            Err(e) => self.respond(from, h.req, h.pid, i64::from(e.to_errno()), &[]),
+        let n = &self.counters.moves_refused;
+        if let Err(e) = self.push_queued(
+            &self.moves,
+            &self.moves_cv,
+            (from, h.req, h.pid, g),
+            MAX_MOVES,
+            n,
+        ) {
+            self.respond(from, h.req, h.pid, i64::from(e.to_errno()), &[]);
         }
         Ok(())
+    }
+
+    /// Runs `g`, home `from`'s move of process `pid` (its request `req`),
+    /// in the mover, checked there and then: the process may have changed, or
+    /// ended and its PID been reused, while the request waited. Ok(true):
+    /// moving, its task work answers; Ok(false): it stays (best where it
+    /// is).
+    pub(super) fn goto_here(
+        self: &Arc<Self>,
+        from: u8,
+        req: u64,
+        pid: u32,
+        g: &mig::GotoReq,
+    ) -> Result<bool> {
+        // Home checked its deputy; this is the process now.
+        match self.body(pid) {
+            Some(b) if b.home == from && !b.retiring => {}
+            _ => return Err(ESRCH),
+        }
+        if !self.may_control(pid, "goto", &g.caller) {
+            return Err(EPERM);
+        }
+        // 0: this node's leveller chooses (`goto -1`).
+        let node = match g.node {
+            0 => self.best_node().ok().flatten().unwrap_or(self.me),
+            n => n,
+        };
+        if node == self.me {
+            return Ok(false);
+        }
+        if !self.transport.is_up(node) {
+            return Err(EHOSTUNREACH);
+        }
+        let ask = super::source::Ask {
+            asker: super::source::Asker::Goto,
+            reply: Some((from, req)),
+            boost: g.caller.cap_sys_nice,
+            precopy: true,
+        };
+        self.start_goto(pid, node, ask).map(|()| true)
     }
 
     /// A `Control` from another node: done by the control worker (a move
@@ -140,24 +158,15 @@ impl Migrator {
     pub(super) fn on_control(&self, m: Inbound<'_>) -> WireResult {
         let Inbound { from, h, body } = m;
         let c = mig::read_control(&mut Reader::new(body))?;
-        let queued = {
-            let mut q = self.controls.lock();
-            if q.list.len() >= MAX_CONTROLS {
-                Err(EBUSY)
-            } else {
-                q.list
-                    .push((from, h.req, h.pid, c), GFP_ATOMIC)
-                    .map_err(|_| ENOMEM)
-            }
-        };
-        match queued {
-            Ok(()) => self.controls_cv.notify_all(),
-            Err(e) => {
-                if e == EBUSY {
-                    self.counters.controls_refused.inc();
-                }
-                self.respond(from, h.req, h.pid, i64::from(e.to_errno()), &[]);
-            }
+        let n = &self.counters.controls_refused;
+        if let Err(e) = self.push_queued(
+            &self.controls,
+            &self.controls_cv,
+            (from, h.req, h.pid, c),
+            MAX_CONTROLS,
+            n,
+        ) {
+            self.respond(from, h.req, h.pid, i64::from(e.to_errno()), &[]);
         }
         Ok(())
     }

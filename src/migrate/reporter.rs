@@ -6,12 +6,16 @@
 //! runs forwarded requests; and the task events (fork, exit, exec) that
 //! feed them.
 
-use super::{ForwardedMove, Migrator, IDLE_TIMEOUT_NS, MAX_MOVES};
+use super::{Counter, Migrator, Queue, IDLE_TIMEOUT_NS};
 use crate::logic::arrival::{Action, Event, Phase};
 use crate::sys::process::TaskEvents;
 use crate::sys::thread::{self, ThreadFn};
 use crate::sys::time::now_ns;
-use kernel::{prelude::*, sync::Arc, time::msecs_to_jiffies};
+use kernel::{
+    prelude::*,
+    sync::{Arc, CondVar, SpinLock},
+    time::msecs_to_jiffies,
+};
 
 /// The thread that reports the exits of migrated processes home.
 pub(crate) struct Reporter(pub(crate) Arc<Migrator>);
@@ -66,15 +70,7 @@ impl ThreadFn for Controller {
     fn run(&self) {
         let m = &self.0;
         while !thread::should_stop() {
-            let controls = {
-                let mut q = m.controls.lock();
-                if q.list.is_empty() {
-                    let _ = m
-                        .controls_cv
-                        .wait_interruptible_timeout(&mut q, msecs_to_jiffies(1000));
-                }
-                core::mem::take(&mut q.list)
-            };
+            let controls = next_queued(&m.controls, &m.controls_cv, core::mem::take);
             for &(from, req, pid, c) in controls.iter() {
                 let v = match m.control_here(pid, &c) {
                     Ok(()) => 0,
@@ -83,11 +79,7 @@ impl ThreadFn for Controller {
                 m.respond(from, req, pid, v, &[]);
             }
         }
-        // Unloading: what is left is refused.
-        let left = core::mem::take(&mut m.controls.lock().list);
-        for &(from, req, pid, _) in left.iter() {
-            m.respond(from, req, pid, i64::from(ESHUTDOWN.to_errno()), &[]);
-        }
+        refuse_queued(m, &m.controls);
     }
 }
 
@@ -101,71 +93,65 @@ impl ThreadFn for Mover {
     fn run(&self) {
         let m = &self.0;
         while !thread::should_stop() {
-            let next = {
-                let mut q = m.moves.lock();
-                if q.list.is_empty() {
-                    let _ = m
-                        .moves_cv
-                        .wait_interruptible_timeout(&mut q, msecs_to_jiffies(1000));
-                }
-                if q.list.is_empty() {
-                    None
-                } else {
-                    Some(q.list.remove(0))
-                }
+            let next = next_queued(&m.moves, &m.moves_cv, |l| {
+                (!l.is_empty()).then(|| l.remove(0).ok()).flatten()
+            });
+            let Some((from, req, pid, g)) = next else {
+                continue;
             };
-            let Some(Ok(mv)) = next else { continue };
-            let r = m.start_goto(
-                mv.pid,
-                mv.node,
-                super::source::Ask {
-                    asker: super::Asker::Goto,
-                    reply: Some((mv.from, mv.req)),
-                    boost: mv.boost,
-                    precopy: true,
-                },
-            );
-            // Ok: moving, its task work answers.
-            if let Err(e) = r {
-                m.respond(mv.from, mv.req, mv.pid, i64::from(e.to_errno()), &[]);
+            // Ok(true): moving, its task work answers.
+            match m.goto_here(from, req, pid, &g) {
+                Ok(true) => {}
+                Ok(false) => m.respond(from, req, pid, 0, &[]),
+                Err(e) => m.respond(from, req, pid, i64::from(e.to_errno()), &[]),
             }
         }
-        // Unloading: what is left is refused.
-        let left = core::mem::take(&mut m.moves.lock().list);
-        for mv in left.iter() {
-            m.respond(
-                mv.from,
-                mv.req,
-                mv.pid,
-                i64::from(ESHUTDOWN.to_errno()),
-                &[],
-            );
-        }
+        refuse_queued(m, &m.moves);
+    }
+}
+
+/// Waits up to a second on `cv` while queue `q` is empty, then takes
+/// what `take` takes of it (the worker threads' wait).
+fn next_queued<T, R>(
+    q: &SpinLock<Queue<T>>,
+    cv: &CondVar,
+    take: impl FnOnce(&mut KVec<T>) -> R,
+) -> R {
+    let mut g = q.lock();
+    if g.list.is_empty() {
+        let _ = cv.wait_interruptible_timeout(&mut g, msecs_to_jiffies(1000));
+    }
+    take(&mut g.list)
+}
+
+/// Unloading: what is left in queue `q` is refused (ESHUTDOWN).
+fn refuse_queued<X>(m: &Migrator, q: &SpinLock<Queue<(u8, u64, u32, X)>>) {
+    let left = core::mem::take(&mut q.lock().list);
+    for (from, req, pid, _) in left.iter() {
+        m.respond(*from, *req, *pid, i64::from(ESHUTDOWN.to_errno()), &[]);
     }
 }
 
 impl Migrator {
-    /// Queues a move asked by `from` (request `req`) for the mover;
-    /// EBUSY when its list is full.
-    pub(super) fn queue_move(&self, from: u8, req: u64, pid: u32, node: u8, boost: bool) -> Result {
+    /// Adds request `x` to queue `q` for its worker (woken by `cv`):
+    /// EBUSY, counted in `refused`, when `max` already wait.
+    pub(super) fn push_queued<T>(
+        &self,
+        q: &SpinLock<Queue<T>>,
+        cv: &CondVar,
+        x: T,
+        max: usize,
+        refused: &Counter,
+    ) -> Result {
         {
-            let mut q = self.moves.lock();
-            if q.list.len() >= MAX_MOVES {
-                self.counters.moves_refused.inc();
+            let mut g = q.lock();
+            if g.list.len() >= max {
+                refused.inc();
                 return Err(EBUSY);
             }
-            q.list.push(
-                ForwardedMove {
-                    from,
-                    req,
-                    pid,
-                    node,
-                    boost,
-                },
-                GFP_ATOMIC,
-            )?;
+            g.list.push(x, GFP_ATOMIC).map_err(|_| ENOMEM)?;
         }
-        self.moves_cv.notify_all();
+        cv.notify_all();
         Ok(())
     }
 }
