@@ -65,6 +65,11 @@ impl Migrator {
         let s = self.state.lock();
         if s.incoming.iter().any(|i| i.pid == pid || i.mig == b.mig) {
             drop(s);
+            pr_info_ratelimited!(
+                "migrate: pid {} from node {} refused: it is arriving already\n",
+                pid,
+                from
+            );
             refuse(EBUSY);
             return Ok(());
         }
@@ -139,8 +144,14 @@ impl Migrator {
                     refuse(ESRCH);
                     return Ok(());
                 }
-                Some(_) => {
+                Some(at) => {
                     drop(s);
+                    pr_info_ratelimited!(
+                        "migrate: pid {} from node {} refused: home has it on node {}\n",
+                        pid,
+                        from,
+                        at
+                    );
                     refuse(EBUSY);
                     return Ok(());
                 }
