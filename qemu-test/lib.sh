@@ -23,7 +23,17 @@ _point() { # STATUS DESC
     if [ "$1" = pass ]; then echo "ok $n $2"; else echo "not ok $n $2"; fi
 }
 pass() { _point pass "$*"; }
-fail() { _point fail "$*"; }
+# A failure also shows each node's last module log lines (pr_info is
+# below the console's level, so from dmesg): a flake in CI says why.
+fail() { _point fail "$*"; _fail_logs; }
+_fail_logs() {
+    [ -n "${VPROC_TODO:-}" ] && return
+    local i
+    for i in $(seq 1 "$NODES"); do
+        echo "node $i, last module log lines:"
+        timeout 10 "$CLUSTER" sh "$i" "dmesg | grep -E 'vproc|migrate|goto' | tail -12" 2>&1 | sed 's/^/  /'
+    done | diag
+}
 diag() { sed 's/^/# /'; }
 
 # on NODE CMD: run CMD on NODE, output to stdout.
@@ -33,24 +43,24 @@ on() { "$CLUSTER" sh "$1" "$2"; }
 check() {
     local desc=$1; shift
     local out
-    if out=$("$@" 2>&1); then pass "$desc"; else fail "$desc"; printf '%s\n' "$out" | tail -20 | diag; fi
+    if out=$("$@" 2>&1); then pass "$desc"; else _point fail "$desc"; printf '%s\n' "$out" | tail -20 | diag; _fail_logs; fi
 }
 
 # check_fails DESC CMD...: passes when CMD... fails.
 check_fails() {
     local desc=$1; shift
     local out
-    if out=$("$@" 2>&1); then fail "$desc (unexpectedly succeeded)"; printf '%s\n' "$out" | tail -20 | diag; else pass "$desc"; fi
+    if out=$("$@" 2>&1); then _point fail "$desc (unexpectedly succeeded)"; printf '%s\n' "$out" | tail -20 | diag; _fail_logs; else pass "$desc"; fi
 }
 
 # check_eq DESC EXPECTED ACTUAL
 check_eq() {
-    if [ "$2" = "$3" ]; then pass "$1"; else fail "$1"; printf 'expected: %s\nactual:   %s\n' "$2" "$3" | diag; fi
+    if [ "$2" = "$3" ]; then pass "$1"; else _point fail "$1"; printf 'expected: %s\nactual:   %s\n' "$2" "$3" | diag; _fail_logs; fi
 }
 
 # check_match DESC REGEX TEXT: passes when TEXT matches the extended REGEX.
 check_match() {
-    if printf '%s\n' "$3" | grep -Eq -- "$2"; then pass "$1"; else fail "$1"; printf 'no match for /%s/ in:\n%s\n' "$2" "$3" | tail -20 | diag; fi
+    if printf '%s\n' "$3" | grep -Eq -- "$2"; then pass "$1"; else _point fail "$1"; printf 'no match for /%s/ in:\n%s\n' "$2" "$3" | tail -20 | diag; _fail_logs; fi
 }
 
 # state_of NODE OBSERVER: NODE's state as OBSERVER's /proc/cluster/nodes says.
@@ -71,9 +81,15 @@ wait_down() { wait_state "$1" "$2" down "$3"; }
 
 # copies PID: on how many nodes the process runs (`where` names that node).
 copies() {
-    local n c=0
+    local n c=0 w
     for n in $(seq 1 "$NODES"); do
-        [ "$(on "$n" "cat /proc/$1/where 2>/dev/null")" = "$n" ] && c=$((c + 1))
+        # A node that does not answer is not a node without a copy.
+        if ! w=$(on "$n" "cat /proc/$1/where 2>/dev/null; echo ."); then
+            echo "unknown (node $n does not answer)"
+            return
+        fi
+        [ "$w" = "$n
+." ] && c=$((c + 1))
     done
     echo "$c"
 }

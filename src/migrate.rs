@@ -447,6 +447,20 @@ pub(crate) struct CustodyStats<'a> {
     pub(crate) thread_deputies: usize,
     /// Threads in a move here (stopped, or arriving).
     pub(crate) threads_moving: usize,
+    /// Migrations arriving here (Begin seen, not yet running or given up).
+    pub(crate) arriving: usize,
+    /// Processes of this node moving away now.
+    pub(crate) moving: usize,
+}
+
+/// Where this load's migration numbers start: random (48 bits), so that
+/// a node whose module was loaded again never reuses a number its peers
+/// still remember from the last load (an arrival, or a Go answered
+/// "started" for 60 s): its new move would be taken for the old one.
+fn first_mig() -> u64 {
+    let mut b = [0u8; 8];
+    crate::sys::crypto::random(&mut b);
+    (u64::from_le_bytes(b) & ((1 << 48) - 1)).max(1)
 }
 
 /// The migration layer of one node.
@@ -604,7 +618,7 @@ impl Migrator {
                 transport,
                 table,
                 events,
-                next_mig: AtomicU64::new(1),
+                next_mig: AtomicU64::new(first_mig()),
                 leaving: AtomicBool::new(false),
                 counters: Counters::default(),
                 state <- new_mutex!(State {
@@ -652,6 +666,8 @@ impl Migrator {
             started: s.started.len(),
             thread_deputies: s.tdeps.len(),
             threads_moving: s.tslots.len(),
+            arriving: s.incoming.len(),
+            moving: s.busy.len(),
         }
     }
 

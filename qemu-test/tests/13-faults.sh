@@ -276,6 +276,12 @@ for d in 0.2 0.5 0.9; do
     check_eq "f11 ($d s): its parent gets 137" 137 "$(wait_status "$t" 30)"
     check_eq "f11 ($d s): no copy is left" 0 "$(copies "$pid11")"
 done
+# Nothing of those moves stays filed: an arrival left behind refuses a
+# later move of the same PID (EBUSY), a move left busy its next one.
+for n in 1 2 3; do
+    check_eq "f11: node $n files no arrival or move any more" "0 0" \
+        "$(on "$n" 'for i in $(seq 25); do set -- $(awk '"'"'$1 == "arriving" || $1 == "moving" { printf "%s ", $2 }'"'"' /proc/cluster/custody); [ "$1 $2" = "0 0" ] && break; sleep 0.2; done; echo "$1 $2"')"
+done
 
 # --- f12: a process that is nearly always inside a proxied write (a shell
 # loop echoing numbered lines into a file at home) is moved home, three

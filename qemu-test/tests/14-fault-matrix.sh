@@ -29,7 +29,8 @@ all_up() {
     done
 }
 # settle: every node back, every process of this file ended, every
-# custody list empty and every reference count where it was.
+# custody list empty (no body, deputy, arrival or move left) and every
+# reference count where it was.
 settle() {
     local n i
     for n in $(seq 1 "$NODES"); do "$CLUSTER" heal "$n" >/dev/null 2>&1; done
@@ -37,7 +38,7 @@ settle() {
     for i in $(seq 60); do
         local busy=0
         for n in $(seq 1 "$NODES"); do
-            [ "$(custody_of "$n" bodies)$(custody_of "$n" deputies)" = 00 ] || busy=1
+            [ "$(on "$n" "awk '\$1 ~ /^(bodies|deputies|arriving|moving)\$/ { s += \$2 } END { print s + 0 }' /proc/cluster/custody")" = 0 ] || busy=1
         done
         [ $busy = 0 ] && return 0
         sleep 0.5

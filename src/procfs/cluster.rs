@@ -159,6 +159,8 @@ impl ProcFileOps for Custody {
             ("started_remembered", st.started as u64),
             ("thread_deputies", st.thread_deputies as u64),
             ("threads_moving", st.threads_moving as u64),
+            ("arriving", st.arriving as u64),
+            ("moving", st.moving as u64),
             ("go_retries", c.go_retries.get()),
             ("go_unknown", c.go_unknown.get()),
             ("exits_dropped", c.exits_dropped.get()),
