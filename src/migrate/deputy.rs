@@ -239,14 +239,29 @@ impl Migrator {
     /// the process's exit is heard, custody gives the process up (its
     /// node down for the deputy's bound: it fenced itself by then), or at
     /// most `custody::KILL_WAIT_NS`.
+    /// A move home it was asked (Begin filed, not yet restored: this
+    /// task restores it, and will not) is refused now, ESRCH: it would
+    /// stay filed for ever, its Begin unanswered.
     fn kill_process(&self, pid: u32) {
-        {
+        let refused = {
             let mut s = self.state.lock();
             let Some(d) = s.deputies.iter_mut().find(|d| d.pid == pid) else {
                 return;
             };
             d.next_sig = d.next_sig.wrapping_add(1).max(1);
             d.killing = Some(d.next_sig);
+            let home = d.home_mig.take();
+            let i = home.and_then(|m| s.incoming.iter().position(|i| i.mig == m));
+            i.and_then(|i| s.incoming.remove(i).ok())
+                .map(|inc| (inc.from, inc.begin_req))
+        };
+        if let Some((from, req)) = refused {
+            pr_info_ratelimited!(
+                "migrate: pid {} from node {} refused: it was killed at home\n",
+                pid,
+                from
+            );
+            self.respond(from, req, pid, i64::from(ESRCH.to_errno()), &[]);
         }
         self.exits_cv.notify_all();
         let start = now_ns();
@@ -677,7 +692,7 @@ impl Migrator {
             drop(s);
             return Ok(());
         }
-        let mut copy = KVec::new();
+        let mut copy = KVVec::new();
         let ok = copy.extend_from_slice(body, GFP_KERNEL).is_ok();
         let mut s = self.state.lock();
         // Only the proxies of this deputy: never another process's

@@ -69,10 +69,17 @@ impl Migrator {
             Err(e) => {
                 self.failed(pid, dest, e);
                 // Interrupted here, in the process's own context, is a
-                // fatal signal; relayed by the destination, its restorer
-                // (at home: the deputy) was killed. Either way the
-                // process is being killed: the asker hears ESRCH.
-                done(Err(if e == EINTR { ESRCH } else { e }));
+                // fatal signal: the process is being killed, the asker
+                // hears ESRCH. Relayed by the destination (its restorer
+                // was interrupted; at home: the deputy killed, whose
+                // SIGKILL may not be here yet), it gave the move up and
+                // the process runs on here for now: ECANCELED.
+                let e = match e {
+                    e if e == EINTR && sm::fatal_pending() => ESRCH,
+                    e if e == EINTR => ECANCELED,
+                    e => e,
+                };
+                done(Err(e));
                 None
             }
         }

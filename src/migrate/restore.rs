@@ -129,6 +129,17 @@ impl Migrator {
             return Ok(());
         }
         if let Some(d) = deputy {
+            // Killed at home: its deputy ends, and restores nothing.
+            if s.deputies[d].killing.is_some() {
+                drop(s);
+                pr_info_ratelimited!(
+                    "migrate: pid {} from node {} refused: it was killed at home\n",
+                    pid,
+                    from
+                );
+                refuse(ESRCH);
+                return Ok(());
+            }
             // Coming home: the deputy rebuilds itself.
             match self.table.away(pid) {
                 Some(at) if at == from => {}
