@@ -119,7 +119,7 @@ struct Msg {
     from: u8,
     req: u64,
     kind: Kind,
-    body: KVec<u8>,
+    body: KVVec<u8>,
 }
 
 /// A migration arriving here.
@@ -130,7 +130,7 @@ struct Incoming {
     /// The `Begin` request, answered once the destination mapped memory.
     begin_req: u64,
     /// The `Begin` body (task image and areas); taken by the restorer.
-    begin: KVec<u8>,
+    begin: KVVec<u8>,
     msgs: KVec<Msg>,
     /// Where it is (`logic::arrival`: every decision is `arrival::step`).
     phase: Phase,

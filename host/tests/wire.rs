@@ -407,3 +407,77 @@ fn decoding_arbitrary_bytes_never_panics() {
         }
     }
 }
+
+#[test]
+fn a_long_request_travels_in_parts_that_join_again() {
+    // Cut: every byte once, in order, each part within a frame, only the
+    // final one marked last.
+    for len in [
+        1,
+        PART_CHUNK - 1,
+        PART_CHUNK,
+        PART_CHUNK + 1,
+        3 * PART_CHUNK + 7,
+        MAX_JOINED,
+    ] {
+        let cut: Vec<_> = parts(len).collect();
+        assert_eq!(cut.iter().map(|c| c.1).sum::<usize>(), len);
+        let mut next = 0;
+        for (i, &(off, n, last)) in cut.iter().enumerate() {
+            assert_eq!(off, next);
+            assert!(n >= 1 && n + PART_HEADER <= MAX_PAYLOAD);
+            assert_eq!(last, i + 1 == cut.len());
+            next += n;
+        }
+    }
+    assert_eq!(parts(0).count(), 0);
+    // A frame's header, read back.
+    let mut h = [0u8; PART_HEADER];
+    write_part_header(77, true, &mut h);
+    let mut f = h.to_vec();
+    f.extend_from_slice(b"abc");
+    assert_eq!(
+        read_part(&f),
+        Ok(Part {
+            id: 77,
+            last: true,
+            data: b"abc"
+        })
+    );
+    assert_eq!(MsgType::try_from(18), Ok(MsgType::MigPart));
+}
+
+#[test]
+fn bad_parts_are_refused() {
+    let mut h = [0u8; PART_HEADER];
+    write_part_header(5, false, &mut h);
+    // No data, no header, a flag that is neither 0 nor 1, id 0.
+    assert_eq!(read_part(&h), Err(WireError::BadLength));
+    assert_eq!(read_part(&h[..4]), Err(WireError::BadLength));
+    let mut f = h.to_vec();
+    f.push(1);
+    f[8] = 2;
+    assert_eq!(read_part(&f), Err(WireError::BadField));
+    f[8] = 0;
+    f[..8].copy_from_slice(&0u64.to_le_bytes());
+    assert_eq!(read_part(&f), Err(WireError::BadField));
+    // Bounds: requests held at once (a new one beyond drops the oldest),
+    // bytes per request.
+    assert_eq!(part_admit(0, None, PART_CHUNK), Ok(false));
+    assert_eq!(part_admit(MAX_JOINING - 1, None, 1), Ok(false));
+    assert_eq!(part_admit(MAX_JOINING, None, 1), Ok(true));
+    assert_eq!(part_admit(MAX_JOINING, Some(10), 1), Ok(false));
+    assert_eq!(part_admit(1, Some(MAX_JOINED - 5), 5), Ok(false));
+    assert_eq!(
+        part_admit(1, Some(MAX_JOINED - 5), 6),
+        Err(WireError::BadLength)
+    );
+    assert_eq!(
+        part_admit(1, None, MAX_JOINED + 1),
+        Err(WireError::BadLength)
+    );
+    assert_eq!(
+        part_admit(1, Some(usize::MAX), 6),
+        Err(WireError::BadLength)
+    );
+}

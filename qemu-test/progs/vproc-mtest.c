@@ -5,7 +5,7 @@
  * line must be identical.
  *
  *   vproc-mtest [-m MIB] [-t TICKS] [-f FILE] [-x STATUS] [-w FILE] [-W]
- *               [-r] [-T] [-q] [-s] [-k KIB] [-D]
+ *               [-r] [-T] [-q] [-s] [-k KIB] [-D] [-A AREAS]
  *
  * -m   anonymous memory to fill and checksum (default 4 MiB)
  * -t   ticks of ~100 ms (default 20); each sleeps, computes, prints "tick N"
@@ -29,6 +29,9 @@
  *      mapped again at the same address. Each page's end state depends on
  *      the tick count only ("churn=" in the result): what the migration's
  *      dirty-page tracking must not get wrong
+ * -A   AREAS more memory areas: one page each, filled, read-only and
+ *      read-write by turns ("areas=" in the result: their checksum); a
+ *      move describes each of them
  *
  * What it checks, each printed in the result line: a checksum over all its
  * memory (recomputed at the end), x87 (long double) and SSE (double)
@@ -140,7 +143,8 @@ int main(int argc, char **argv)
 	const char *path = NULL, *gate = NULL;
 	int wait_usr2 = 0, churning = 0;
 	size_t ws_words = 0, moving_len = 4 * PG;
-	unsigned char *area = NULL, *moving = NULL, *remapped = NULL;
+	unsigned char *area = NULL, *moving = NULL, *remapped = NULL, *many = NULL;
+	size_t nmany = 0;
 	uint64_t csum = 0xcbf29ce484222325ULL;
 	FILE *in = NULL;
 	uint64_t *mem, sum = 0xcbf29ce484222325ULL, fsum = 0, heap = 0;
@@ -150,7 +154,7 @@ int main(int argc, char **argv)
 	struct sigaction sa;
 	char line[256];
 
-	while ((opt = getopt(argc, argv, "m:t:f:x:Tqsrw:Wk:D")) != -1) {
+	while ((opt = getopt(argc, argv, "m:t:f:x:Tqsrw:Wk:DA:")) != -1) {
 		switch (opt) {
 		case 'm': mib = strtoul(optarg, NULL, 10); break;
 		case 't': ticks = atoi(optarg); break;
@@ -164,6 +168,7 @@ int main(int argc, char **argv)
 		case 'W': wait_usr2 = 1; break;
 		case 'k': ws_words = strtoul(optarg, NULL, 10) * 1024 / sizeof(uint64_t); break;
 		case 'D': churning = 1; break;
+		case 'A': nmany = strtoul(optarg, NULL, 10); break;
 		default: return 2;
 		}
 	}
@@ -203,6 +208,17 @@ int main(int argc, char **argv)
 		for (i = 0; i < CHURN_PAGES * PG; i++)
 			area[i] = (unsigned char)(i * 11 + 1);
 		memset(moving, 0x5a, moving_len);
+	}
+	if (nmany) {
+		many = mmap(NULL, nmany * PG, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (many == MAP_FAILED)
+			return 4;
+		for (i = 0; i < nmany * PG; i++)
+			many[i] = (unsigned char)(i * 5 + 3);
+		for (i = 1; i < nmany; i += 2)
+			if (mprotect(many + i * PG, PG, PROT_READ))
+				return 4;
 	}
 	printf("pid %d\n", (int)pid0);
 	tls_value = 1000;
@@ -262,6 +278,13 @@ int main(int argc, char **argv)
 	}
 	if (silent)
 		return status;
+	if (nmany) {
+		uint64_t asum = 0xcbf29ce484222325ULL;
+
+		for (i = 0; i < nmany * PG; i++)
+			asum = mix(asum, many[i]);
+		printf("areas=%016llx\n", (unsigned long long)asum);
+	}
 	if (churning)
 		printf("churn=%016llx\n", (unsigned long long)csum);
 	printf("result mem=%016llx x87=%.21Lg sse=%.17g tls=%d errno=%d file=%016llx heap=%016llx samepid=%d\n",

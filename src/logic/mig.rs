@@ -107,8 +107,9 @@ pub const READ_MAX: usize = 2 * 1024 * 1024;
 /// Most data bytes one frame of a response carries (the rest of
 /// `MAX_PAYLOAD` is the header and the value).
 pub const RESP_CHUNK: usize = 60 * 1024;
-/// Most memory areas a process may have to move.
-pub const MAX_VMAS: u32 = 1024;
+/// Most memory areas a process may have to move (its `Begin` and
+/// `Layout` then travel in parts: `wire::MAX_JOINED` bounds their bytes).
+pub const MAX_VMAS: u32 = 4096;
 /// Length of the general registers image.
 pub const GREGS_LEN: usize = 216;
 /// Length of one pending signal's siginfo.

@@ -151,6 +151,12 @@ msg_types! {
     /// A part of a [`MsgType::MigResp`] too long for one frame: the same
     /// header and layout, more frames follow (the last is the `MigResp`).
     MigRespPart = 17,
+    /// A part of a [`MsgType::Mig`] request too long for one frame (a
+    /// `Begin` or `Layout` of a process with many areas): the request's id,
+    /// whether it is the last part, then its bytes. The receiver joins
+    /// the parts (see [`read_part`], [`part_admit`]) and handles the whole
+    /// as one `Mig`.
+    MigPart = 18,
 }
 
 /// A decoded frame header.
@@ -390,6 +396,76 @@ pub fn response_id(ty: MsgType, p: &[u8]) -> Result<Option<(u64, bool)>, WireErr
     }
     let id = u64::from_le_bytes([p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]]);
     Ok(Some((id, last)))
+}
+
+/// Length of a [`MsgType::MigPart`] frame's own header: the request id
+/// (u64, never 0) and the last-part flag (u8, 0 or 1).
+pub const PART_HEADER: usize = 9;
+/// Bytes of a request each `MigPart` frame carries (the last: 1 to this).
+pub const PART_CHUNK: usize = MAX_PAYLOAD - PART_HEADER;
+/// Longest request joined from parts: a receiver never holds more for one.
+pub const MAX_JOINED: usize = 1024 * 1024;
+/// Most requests a connection's receiver joins at once.
+pub const MAX_JOINING: usize = 4;
+
+/// One [`MsgType::MigPart`] frame, read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Part<'a> {
+    /// The request it is part of.
+    pub id: u64,
+    /// The last part: the request is whole.
+    pub last: bool,
+    /// Its bytes (never empty).
+    pub data: &'a [u8],
+}
+
+/// Reads a `MigPart` payload.
+pub fn read_part(p: &[u8]) -> Result<Part<'_>, WireError> {
+    if p.len() <= PART_HEADER {
+        return Err(WireError::BadLength);
+    }
+    let id = u64::from_le_bytes([p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]]);
+    let last = match p[8] {
+        0 => false,
+        1 => true,
+        _ => return Err(WireError::BadField),
+    };
+    if id == 0 {
+        return Err(WireError::BadField);
+    }
+    Ok(Part {
+        id,
+        last,
+        data: &p[PART_HEADER..],
+    })
+}
+
+/// Writes a `MigPart` header into `out`.
+pub fn write_part_header(id: u64, last: bool, out: &mut [u8; PART_HEADER]) {
+    out[..8].copy_from_slice(&id.to_le_bytes());
+    out[8] = u8::from(last);
+}
+
+/// Whether a part of `add` bytes may join: `have` bytes of its request
+/// are held already (`None`: its first part, with `joining` requests
+/// held). `Ok(true)`: the oldest request held is dropped first (its
+/// sender gave up halfway, a fatal signal: its asker's wait ends alone).
+/// A request longer than [`MAX_JOINED`] breaks the protocol.
+pub fn part_admit(joining: usize, have: Option<usize>, add: usize) -> Result<bool, WireError> {
+    if have.unwrap_or(0).saturating_add(add) > MAX_JOINED {
+        return Err(WireError::BadLength);
+    }
+    Ok(have.is_none() && joining >= MAX_JOINING)
+}
+
+/// How a request of `len` bytes is cut into `MigPart` frames: the
+/// `(offset, length, last)` of each.
+pub fn parts(len: usize) -> impl Iterator<Item = (usize, usize, bool)> {
+    (0..len.div_ceil(PART_CHUNK)).map(move |i| {
+        let off = i * PART_CHUNK;
+        let n = PART_CHUNK.min(len - off);
+        (off, n, off + n == len)
+    })
 }
 
 /// Whether `id` (a uid or gid in the initial user namespace) names

@@ -311,7 +311,7 @@ impl Migrator {
         // Content hashes: those of Begin for the areas it had (not read
         // again while the process is stopped), the new ones read now.
         for v in vmas.iter_mut().filter(|v| v.flags & vma_flags::FILE != 0) {
-            let known = out.areas.iter().find(|a| {
+            let known = area_at(&out.areas, v.start).filter(|a| {
                 as_vma(&a.v).same_area(&Vma {
                     sha256: a.v.sha256,
                     ..as_vma(v)
@@ -370,6 +370,7 @@ impl Migrator {
         let (xstate, xkind) = sm::capture_regs(&mut gregs)?;
         // The layout now: the destination remaps what changed.
         let vlen: usize = vmas.iter().map(|v| as_vma(v).encoded_len()).sum();
+        super::source::fits_request(pid, vmas.len(), vlen)?;
         let (v, need) =
             self.request(dest, Kind::Layout, pid, COMMIT_TIMEOUT_MS, 16 + vlen, |w| {
                 w.u64(out.mig)?;
@@ -392,9 +393,8 @@ impl Migrator {
             if v.flags & vma_flags::SPECIAL != 0 {
                 continue;
             }
-            let old = areas
-                .iter()
-                .find(|a| as_vma(&a.v).same_area(&as_vma(v)))
+            let old = area_at(areas, v.start)
+                .filter(|a| as_vma(&a.v).same_area(&as_vma(v)))
                 .filter(|_| !bit(&need, j));
             let all = bit(&need, j);
             if old.is_none() && !all {
@@ -525,6 +525,15 @@ pub(super) fn take_signals(
         bytes.extend_from_slice(s, GFP_KERNEL)?;
     }
     Ok(bytes)
+}
+
+/// The area of Begin that started at `start` (Begin's areas are in
+/// address order: looked up in log time, thousands of them at the freeze).
+fn area_at(areas: &[super::source::Area], start: u64) -> Option<&super::source::Area> {
+    areas
+        .binary_search_by_key(&start, |a| a.v.start)
+        .ok()
+        .and_then(|i| areas.get(i))
 }
 
 /// Queues signals [`take_signals`] took again (a move that failed).

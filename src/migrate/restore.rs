@@ -38,7 +38,7 @@ impl Migrator {
         }
         r.end()?;
         let refuse = |e: Error| self.respond(from, req, pid, i64::from(e.to_errno()), &[]);
-        let mut copy = KVec::new();
+        let mut copy = KVVec::new();
         let mut tids = KVec::new();
         let copied = copy.extend_from_slice(body, GFP_KERNEL).is_ok()
             && mig::begin_tids(&text).all(|t| tids.push(t, GFP_KERNEL).is_ok());
@@ -549,9 +549,13 @@ impl Migrator {
             tids.push(t, GFP_KERNEL)?;
         }
         let id = &b.ident;
-        let mut vmas = KVec::with_capacity(nvma as usize, GFP_KERNEL)?;
+        let mut vmas = KVVec::with_capacity(nvma as usize, GFP_KERNEL)?;
         for _ in 0..nvma {
             vmas.push(Vma::read(&mut r).map_err(|_| EPROTO)?, GFP_KERNEL)?;
+        }
+        // In address order, apart (as a process's areas are).
+        if vmas.windows(2).any(|w| w[0].end > w[1].start) {
+            return Err(EPROTO);
         }
         sm::wipe_mm()?;
         let mut need = KVec::new();
@@ -598,7 +602,7 @@ impl Migrator {
                     // changed since Begin.
                     r.u64().map_err(|_| EPROTO)?;
                     let n = mig::read_area_count(&mut r).map_err(|_| EPROTO)?;
-                    let mut now = KVec::with_capacity(n as usize, GFP_KERNEL)?;
+                    let mut now = KVVec::with_capacity(n as usize, GFP_KERNEL)?;
                     for _ in 0..n {
                         now.push(Vma::read(&mut r).map_err(|_| EPROTO)?, GFP_KERNEL)?;
                     }
@@ -817,7 +821,7 @@ impl Migrator {
     ) -> core::result::Result<(), WireError> {
         let mut r = Reader::new(body);
         let mig_id = r.u64()?;
-        let mut copy = KVec::new();
+        let mut copy = KVVec::new();
         if matches!(
             h.kind,
             Kind::Data | Kind::Layout | Kind::Commit | Kind::Thread
@@ -908,8 +912,13 @@ fn relayout(pid: u32, was: &[Vma<'_>], now: &[Vma<'_>], id: &mig::Ident) -> Resu
         return Err(EPROTO);
     }
     let skip = vma_flags::SPECIAL | vma_flags::UNSUPPORTED;
+    // Both in address order (checked): thousands of areas are looked up
+    // in log time, not each against all.
     for (j, v) in now.iter().enumerate() {
-        if v.flags & skip != 0 || was.iter().any(|o| o.same_area(v)) {
+        let kept = was
+            .binary_search_by_key(&v.start, |o| o.start)
+            .is_ok_and(|i| was[i].same_area(v));
+        if v.flags & skip != 0 || kept {
             continue;
         }
         if map_area(pid, v, id)? || v.flags & vma_flags::ANON_PAGES != 0 {
@@ -918,7 +927,8 @@ fn relayout(pid: u32, was: &[Vma<'_>], now: &[Vma<'_>], id: &mig::Ident) -> Resu
     }
     for o in was.iter().filter(|o| o.flags & skip == 0) {
         let mut cur = o.start;
-        for v in now.iter().filter(|v| v.end > o.start && v.start < o.end) {
+        let first = now.partition_point(|v| v.end <= o.start);
+        for v in now[first..].iter().take_while(|v| v.start < o.end) {
             if v.start > cur {
                 sm::unmap(cur, v.start - cur)?;
             }

@@ -321,6 +321,26 @@ pub(super) fn check_areas(pid: u32, vmas: &[sm::VmaInfo]) -> Result {
     Ok(())
 }
 
+/// Whether a request describing `n` areas in `bytes` bytes (`Begin`, or
+/// `Layout` at the freeze) can travel: up to [`wire::MAX_JOINED`] in all,
+/// in parts. Else the move is refused, EOPNOTSUPP, logged.
+pub(super) fn fits_request(pid: u32, n: usize, bytes: usize) -> Result {
+    // Room for Begin's other fields (identity, cwd, cgroup, TIDs and
+    // seccomp filters are bounded, well under this).
+    const OTHER: usize = 64 * 1024;
+    if bytes.saturating_add(OTHER) > crate::logic::wire::MAX_JOINED {
+        pr_info_ratelimited!(
+            "migrate: pid {} cannot move: its {} memory areas take {} bytes to describe (at most {})\n",
+            pid,
+            n,
+            bytes,
+            crate::logic::wire::MAX_JOINED - OTHER
+        );
+        return Err(EOPNOTSUPP);
+    }
+    Ok(())
+}
+
 impl Migrator {
     /// `goto` of local process `t` to `node` (validated by the vproc
     /// table). Blocks until the process moved or the move failed.
@@ -652,7 +672,8 @@ impl Migrator {
             return Err(CHANGING);
         }
         let vlen: usize = vmas.iter().map(|v| as_vma(v).encoded_len()).sum();
-        let mut body = KVec::new();
+        fits_request(pid, vmas.len(), vlen)?;
+        let mut body = KVVec::new();
         body.resize(
             256 + text.cwd.len() + text.cgroup.len() + text.tids.len() + text.seccomp.len() + vlen,
             0,

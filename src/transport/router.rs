@@ -106,7 +106,7 @@ impl Transport {
             )?;
         }
         let res = conn
-            .enqueue(ty, payload, true)
+            .enqueue_request(ty, id, payload)
             .and_then(|()| conn.wait_reply(id, timeout_ms, on_signal));
         let mut r = conn.reqs.lock();
         let frames = r
@@ -121,6 +121,28 @@ impl Transport {
 }
 
 impl Conn {
+    /// Queues request `id`: one frame, or (a migration request longer
+    /// than a frame, up to [`wire::MAX_JOINED`]) `MigPart` frames the
+    /// receiver joins. Their order on this connection is kept; other
+    /// frames may come between them.
+    fn enqueue_request(&self, ty: MsgType, id: u64, payload: KVec<u8>) -> Result {
+        if payload.len() <= MAX_PAYLOAD {
+            return self.enqueue(ty, payload, true);
+        }
+        if ty != MsgType::Mig || payload.len() > wire::MAX_JOINED {
+            return Err(EMSGSIZE);
+        }
+        for (off, n, last) in wire::parts(payload.len()) {
+            let mut part = KVec::with_capacity(wire::PART_HEADER + n, GFP_KERNEL)?;
+            let mut h = [0u8; wire::PART_HEADER];
+            wire::write_part_header(id, last, &mut h);
+            part.extend_from_slice(&h, GFP_KERNEL)?;
+            part.extend_from_slice(&payload[off..off + n], GFP_KERNEL)?;
+            self.enqueue(MsgType::MigPart, part, true)?;
+        }
+        Ok(())
+    }
+
     fn wait_reply(&self, id: u64, timeout_ms: u32, on_signal: &dyn Fn()) -> Result {
         let deadline = now_ns() + u64::from(timeout_ms) * NSEC_PER_MSEC;
         let mut told = false;
@@ -163,6 +185,8 @@ impl Receiver {
     ) -> core::result::Result<(), &'static CStr> {
         let c = &self.0;
         let mut seq = 2u64;
+        // Requests arriving in parts, joined here (this connection's).
+        let mut joining: KVec<(u64, KVVec<u8>)> = KVec::new();
         while !thread::should_stop() && !c.dead.load(Ordering::Acquire) {
             let h = match rx.read(sock, &s.rx_key.0, seq) {
                 Ok(h) => h,
@@ -175,12 +199,58 @@ impl Receiver {
             };
             seq += 1;
             c.last_heard_ns.store(now_ns(), Ordering::Relaxed);
-            if let Err(w) = self.dispatch(s, h.ty, &rx.payload) {
+            let r = if h.ty == MsgType::MigPart {
+                self.join(s, &mut joining, &rx.payload)
+            } else {
+                self.dispatch(s, h.ty, &rx.payload)
+            };
+            if let Err(w) = r {
                 log_peer_error("message", s.peer, s.addr, &w);
                 return Err(c"protocol violation");
             }
         }
         Err(c"connection closed")
+    }
+
+    /// A `MigPart`: joined to its request's earlier parts; the last
+    /// one hands the whole request on, as one `Mig`.
+    fn join(
+        &self,
+        s: &Session,
+        joining: &mut KVec<(u64, KVVec<u8>)>,
+        p: &[u8],
+    ) -> core::result::Result<(), WireError> {
+        let part = wire::read_part(p)?;
+        let at = joining.iter().position(|(id, _)| *id == part.id);
+        let have = at.and_then(|i| joining.get(i)).map(|(_, b)| b.len());
+        if wire::part_admit(joining.len(), have, part.data.len())? {
+            let _ = joining.remove(0);
+        }
+        let i = match joining.iter().position(|(id, _)| *id == part.id) {
+            Some(i) => i,
+            None => {
+                if joining.push((part.id, KVVec::new()), GFP_KERNEL).is_err() {
+                    // Out of memory: the request is dropped (its asker
+                    // times out), as a lost frame would be.
+                    return Ok(());
+                }
+                joining.len() - 1
+            }
+        };
+        let Some((_, buf)) = joining.get_mut(i) else {
+            return Ok(());
+        };
+        if buf.extend_from_slice(part.data, GFP_KERNEL).is_err() {
+            let _ = joining.remove(i);
+            return Ok(());
+        }
+        if !part.last {
+            return Ok(());
+        }
+        let Ok((_, whole)) = joining.remove(i) else {
+            return Ok(());
+        };
+        self.dispatch(s, MsgType::Mig, &whole)
     }
 
     fn dispatch(&self, s: &Session, ty: MsgType, p: &[u8]) -> core::result::Result<(), WireError> {
@@ -217,6 +287,8 @@ impl Receiver {
                     None => return Err(WireError::UnknownType(ty as u8)),
                 }
             }
+            // Joined by `join` before this.
+            MsgType::MigPart => return Err(WireError::UnknownType(ty as u8)),
             MsgType::EchoReply
             | MsgType::KillResp
             | MsgType::ProcsChunk

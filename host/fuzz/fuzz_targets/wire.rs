@@ -1,6 +1,6 @@
 //! Fuzzes what the kernel does with bytes from a peer: header decode, every
-//! message decoder, and frame verification; and with bytes root writes as a
-//! key or a cluster name. None may panic; a header that decodes must bound
+//! message decoder (a request's part included), and frame verification;
+//! and with bytes root writes as a key or a cluster name. None may panic; a header that decodes must bound
 //! the payload; a key that parses has 16..64 bytes.
 
 #![no_main]
@@ -49,6 +49,10 @@ fuzz_target!(|data: &[u8]| {
     let _ = Refuse::decode(data);
     let _ = Welcome::decode(data);
     let _ = Leave::decode(data);
+    if let Ok(p) = read_part(data) {
+        assert!(p.id != 0 && !p.data.is_empty());
+        assert_eq!(p.data.len() + PART_HEADER, data.len());
+    }
     if let Ok(l) = Load::decode(data) {
         let mut out = [0u8; Load::LEN];
         l.encode(&mut out);

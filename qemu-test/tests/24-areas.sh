@@ -1,0 +1,40 @@
+# A process with thousands of memory areas (issue 17, item 6): its Begin
+# and its Layout at the freeze describe every area, far more than one
+# 64 KiB frame holds, and travel in parts the receiver joins
+# (logic::wire::MigPart). Up to MAX_VMAS (4096) areas move; beyond, the
+# move is refused (EOPNOTSUPP) with a log line, and the process runs on.
+# Sourced by run-tests with lib.sh; the cluster is up.
+
+M=vproc-mtest
+# frozen NODE PID FROM TO: the freeze time of the move's event.
+frozen() { on "$1" "grep 'pid $2 node $3 -> node $4' /proc/cluster/events | tail -1" | sed -n 's/.*frozen \([0-9.]* ms\).*/\1/p'; }
+
+# --- 3000 areas (one page each, read-only and read-write by turns): a
+# Begin of about 270 KB. Moved 1 -> 2, 2 -> 3 (asked at home), 3 -> 1
+# (asked on node 2, a third node): the same memory as an unmoved run.
+ref=$(on 1 "$M -A 3000 -m 1 -t 10 -q | grep -E '^(areas|result)'")
+check_match "the unmoved run with 3000 areas prints their checksum" "^areas=[0-9a-f]{16}" "$ref"
+on 1 "rm -f /tmp/a.*; cd /tmp; $M -A 3000 -m 1 -t 10 -q -w /tmp/a.go > /tmp/a.out 2>&1 & echo \$! > /tmp/a.pid; wait \$!; echo \$? > /tmp/a.status" >/dev/null 2>&1 &
+pid=$(on 1 "for i in \$(seq 100); do [ -s /tmp/a.pid ] && break; sleep 0.1; done; cat /tmp/a.pid")
+n=$(on 1 "wc -l < /proc/$pid/maps")
+check "it has more than 3000 areas ($n)" test "${n:-0}" -gt 3000
+check_eq "a process with $n areas moves 1 -> 2" ok "$(on 1 "echo 2 2>&1 > /proc/$pid/goto && echo ok")"
+echo "1 -> 2: frozen $(frozen 1 "$pid" 1 2)" | diag
+check_eq "... it has them all on node 2" "$n" "$(on 2 "wc -l < /proc/$pid/maps")"
+check_eq "... moves 2 -> 3 (goto written at home)" ok "$(on 1 "echo 3 2>&1 > /proc/$pid/goto && echo ok")"
+echo "2 -> 3: frozen $(frozen 2 "$pid" 2 3)" | diag
+check_eq "... comes home (migrate asked on node 2)" ok "$(on 2 "migrate $pid home 2>&1 && echo ok")"
+echo "3 -> 1: frozen $(frozen 3 "$pid" 3 1)" | diag
+check_eq "... at home with them all" "1 $n" "$(on 1 "cat /proc/$pid/where; wc -l < /proc/$pid/maps" | tr '\n' ' ' | sed 's/ $//')"
+on 1 "touch /tmp/a.go"
+check_eq "... ends well" 0 "$(on 1 "for i in \$(seq 100); do [ -s /tmp/a.status ] && break; sleep 0.2; done; cat /tmp/a.status")"
+check_eq "... its memory equals the unmoved run's" "$ref" "$(on 1 "grep -E '^(areas|result)' /tmp/a.out")"
+
+# --- 5000 areas: more than a move carries. Refused, said why, runs on.
+pid=$(on 1 "cd /tmp; $M -A 5000 -m 1 -t 600 -q > /dev/null 2>&1 & echo \$!")
+on 1 "sleep 1"
+check_match "a process with 5000 areas: its move is refused (EOPNOTSUPP)" "not supported" \
+    "$(on 1 "echo 2 2>&1 > /proc/$pid/goto")"
+check_eq "... it runs on at home, once" "1 1" "$(on 1 "cat /proc/$pid/where") $(copies "$pid")"
+check_match "... the log says why" "pid $pid has too many memory areas" "$(on 1 "dmesg | grep 'pid $pid'")"
+on 1 "kill -9 $pid"
