@@ -99,15 +99,7 @@ impl Migrator {
         let Inbound { from, h, body } = m;
         let g = mig::read_goto(&mut Reader::new(body))?;
         let n = &self.counters.moves_refused;
-        if let Err(e) = self.push_queued(
-            &self.moves,
-            &self.moves_cv,
-            (from, h.req, h.pid, g),
-            MAX_MOVES,
-            n,
-        ) {
-            self.respond(from, h.req, h.pid, i64::from(e.to_errno()), &[]);
-        }
+        self.queue_request(&self.moves, &self.moves_cv, from, h, g, MAX_MOVES, n);
         Ok(())
     }
 
@@ -159,15 +151,15 @@ impl Migrator {
         let Inbound { from, h, body } = m;
         let c = mig::read_control(&mut Reader::new(body))?;
         let n = &self.counters.controls_refused;
-        if let Err(e) = self.push_queued(
+        self.queue_request(
             &self.controls,
             &self.controls_cv,
-            (from, h.req, h.pid, c),
+            from,
+            h,
+            c,
             MAX_CONTROLS,
             n,
-        ) {
-            self.respond(from, h.req, h.pid, i64::from(e.to_errno()), &[]);
-        }
+        );
         Ok(())
     }
 }

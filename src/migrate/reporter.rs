@@ -8,6 +8,7 @@
 
 use super::{Counter, Migrator, Queue, IDLE_TIMEOUT_NS};
 use crate::logic::arrival::{Action, Event, Phase};
+use crate::logic::mig::MigHeader;
 use crate::sys::process::TaskEvents;
 use crate::sys::thread::{self, ThreadFn};
 use crate::sys::time::now_ns;
@@ -133,26 +134,36 @@ fn refuse_queued<X>(m: &Migrator, q: &SpinLock<Queue<(u8, u64, u32, X)>>) {
 }
 
 impl Migrator {
-    /// Adds request `x` to queue `q` for its worker (woken by `cv`):
-    /// EBUSY, counted in `refused`, when `max` already wait.
-    pub(super) fn push_queued<T>(
+    /// Adds `x`, node `from`'s request `h`, to queue `q` for its worker
+    /// (woken by `cv`), which answers it when done. Refused at once, the
+    /// answer sent here: EBUSY (counted in `refused`) when `max` already
+    /// wait, ENOMEM.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn queue_request<X>(
         &self,
-        q: &SpinLock<Queue<T>>,
+        q: &SpinLock<Queue<(u8, u64, u32, X)>>,
         cv: &CondVar,
-        x: T,
+        from: u8,
+        h: &MigHeader,
+        x: X,
         max: usize,
         refused: &Counter,
-    ) -> Result {
-        {
+    ) {
+        let queued = {
             let mut g = q.lock();
             if g.list.len() >= max {
                 refused.inc();
-                return Err(EBUSY);
+                Err(EBUSY)
+            } else {
+                g.list
+                    .push((from, h.req, h.pid, x), GFP_ATOMIC)
+                    .map_err(|_| ENOMEM)
             }
-            g.list.push(x, GFP_ATOMIC).map_err(|_| ENOMEM)?;
+        };
+        match queued {
+            Ok(()) => cv.notify_all(),
+            Err(e) => self.respond(from, h.req, h.pid, i64::from(e.to_errno()), &[]),
         }
-        cv.notify_all();
-        Ok(())
     }
 }
 

@@ -553,8 +553,7 @@ impl Migrator {
         for _ in 0..nvma {
             vmas.push(Vma::read(&mut r).map_err(|_| EPROTO)?, GFP_KERNEL)?;
         }
-        // In address order, apart (as a process's areas are).
-        if vmas.windows(2).any(|w| w[0].end > w[1].start) {
+        if !in_order(&vmas) {
             return Err(EPROTO);
         }
         sm::wipe_mm()?;
@@ -905,10 +904,16 @@ fn map_area(pid: u32, v: &Vma<'_>, id: &mig::Ident) -> Result<bool> {
 /// to `now` (when the process stopped): areas that are not the same are
 /// mapped afresh, what is in no area any more is unmapped. Returns the
 /// bitmap (over `now`) of the areas whose every page must be sent.
+/// Whether areas from a peer are in address order and apart, as a
+/// process's are (what the lookups by binary search rely on).
+fn in_order(areas: &[Vma<'_>]) -> bool {
+    areas.windows(2).all(|w| w[0].end <= w[1].start)
+}
+
 fn relayout(pid: u32, was: &[Vma<'_>], now: &[Vma<'_>], id: &mig::Ident) -> Result<KVec<u8>> {
     let mut need = KVec::new();
     need.resize(now.len().div_ceil(8), 0u8, GFP_KERNEL)?;
-    if now.windows(2).any(|w| w[0].end > w[1].start) {
+    if !in_order(now) {
         return Err(EPROTO);
     }
     let skip = vma_flags::SPECIAL | vma_flags::UNSUPPORTED;

@@ -223,10 +223,11 @@ impl Receiver {
         let part = wire::read_part(p)?;
         let at = joining.iter().position(|(id, _)| *id == part.id);
         let have = at.and_then(|i| joining.get(i)).map(|(_, b)| b.len());
+        // Only a first part drops the oldest: `at` stays right.
         if wire::part_admit(joining.len(), have, part.data.len())? {
             let _ = joining.remove(0);
         }
-        let i = match joining.iter().position(|(id, _)| *id == part.id) {
+        let i = match at {
             Some(i) => i,
             None => {
                 if joining.push((part.id, KVVec::new()), GFP_KERNEL).is_err() {
