@@ -34,6 +34,14 @@ scenario 20 bad-control 'node 20.*field out of range'
 out=$(peer 21 control-stray)
 check_match "control-stray: moving a process nobody has is answered ESRCH" "answered -3" "$out"
 check_match "control-stray: ... and the connection stays" "open" "$out"
+# A request in parts (MigPart frames, joined by the receiver): a good
+# one, split around another request's part, is answered; a bad flag or
+# one request past 1 MiB (wire::MAX_JOINED) drops the connection.
+out=$(peer 30 control-stray-parts)
+check_match "control-stray-parts: a request in two parts is joined and answered ESRCH" "answered -3" "$out"
+check_match "control-stray-parts: ... and the connection stays" "open" "$out"
+scenario 31 bad-part 'node 31.*field out of range'
+scenario 32 part-overlong 'node 32.*truncated or overlong'
 scenario 24 bad-signal-flags 'node 24.*field out of range'
 scenario 25 bad-mig-syscall 'node 25.*field out of range'
 scenario 26 bad-mig-poll 'node 26.*field out of range'
@@ -56,5 +64,5 @@ check_match "node 1 logs the malformed list" "node 16: malformed process record"
 for n in 2 3; do
     check_eq "node $n is still up on node 1 after all that" up "$(on 1 "awk '\$1 == $n { print \$3 }' /proc/cluster/nodes")"
 done
-for n in $(seq 9 29); do on 1 "echo $n > /proc/cluster/admin/remove" >/dev/null 2>&1; done
+for n in $(seq 9 32); do on 1 "echo $n > /proc/cluster/admin/remove" >/dev/null 2>&1; done
 check_eq "the fake nodes are removed" "" "$(on 1 "awk 'NR > 1 && \$1 >= 9 { print \$1 }' /proc/cluster/nodes")"

@@ -193,6 +193,12 @@ fn request_answered(p: &mut Peer, kind: mig::Kind, pid: u32, body: &[u8]) -> boo
     let mut m = mig_payload(kind, pid, body);
     m[..8].copy_from_slice(&5u64.to_le_bytes()); // a request id
     p.send(MsgType::Mig as u8, &m);
+    wait_answer(p)
+}
+
+/// Prints "answered V" for the first response that comes (heartbeats
+/// sent meanwhile); whether the connection then closes.
+fn wait_answer(p: &mut Peer) -> bool {
     p.s.set_read_timeout(Some(Duration::from_secs(5))).ok();
     loop {
         p.send(MsgType::Load as u8, &load());
@@ -207,6 +213,15 @@ fn request_answered(p: &mut Peer, kind: mig::Kind, pid: u32, body: &[u8]) -> boo
         }
     }
     p.closed_within(2)
+}
+
+/// A `MigPart` frame: part of request `id`.
+fn part(id: u64, last: bool, data: &[u8]) -> Vec<u8> {
+    let mut h = [0u8; PART_HEADER];
+    write_part_header(id, last, &mut h);
+    let mut f = h.to_vec();
+    f.extend_from_slice(data);
+    f
 }
 
 /// A well-formed Control body: move the process to node 2, as root.
@@ -513,6 +528,32 @@ fn main() {
             let body = control_goto_2();
             // The last PID of node 1's share: nobody has it.
             report(request_answered(&mut p, mig::Kind::Control, 131071, &body));
+        }
+        "control-stray-parts" => {
+            // The same request in two MigPart frames, with the first part
+            // of another request (never finished) between them: joined
+            // and answered as one Mig.
+            let mut m = mig_payload(mig::Kind::Control, 131071, &control_goto_2());
+            m[..8].copy_from_slice(&5u64.to_le_bytes());
+            let (a1, a2) = m.split_at(m.len() / 2);
+            p.send(MsgType::MigPart as u8, &part(5, false, a1));
+            p.send(MsgType::MigPart as u8, &part(6, false, b"never ends"));
+            p.send(MsgType::MigPart as u8, &part(5, true, a2));
+            report(wait_answer(&mut p));
+        }
+        "bad-part" => {
+            let mut f = part(5, false, b"x");
+            f[8] = 2; // neither 0 nor 1
+            p.send(MsgType::MigPart as u8, &f);
+            report(p.closed_within(5));
+        }
+        "part-overlong" => {
+            // One request past MAX_JOINED, never ending.
+            let chunk = vec![0u8; PART_CHUNK];
+            for _ in 0..=MAX_JOINED / PART_CHUNK {
+                p.send(MsgType::MigPart as u8, &part(5, false, &chunk));
+            }
+            report(p.closed_within(5));
         }
         "bad-signal-flags" => {
             let sig = mig::Signal {
