@@ -104,6 +104,13 @@ impl Api {
                 }
             }
         };
+        // The old copy of a process that just moved on from here (still
+        // exiting): the process itself is elsewhere.
+        if let Some(home) = self.migrator.moved_on(pid) {
+            if self.transport.is_up(home) {
+                return Ok(Err(home));
+            }
+        }
         if !t.may_control {
             crate::vproc::refused("netlink", &t);
             return Err(fail(EPERM, NOT_YOURS));
@@ -168,6 +175,13 @@ impl NetlinkApi for Api {
                 }
             };
             return Ok(record(&p, self.me));
+        }
+        // The old copy of a process that just moved on from here: where
+        // it runs now describes it, if that node already lists it.
+        if self.migrator.moved_on(pid).is_some() {
+            if let Some(p) = self.remote.lookup(pid) {
+                return Ok(record(&p, self.home_of(pid, p.node)));
+            }
         }
         if let Some(p) = self.local(pid) {
             return Ok(record(&p, self.home_of(pid, self.me)));

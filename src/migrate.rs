@@ -675,6 +675,20 @@ impl Migrator {
         self.bodies.lock().iter().find(|b| b.pid == pid).copied()
     }
 
+    /// The home of guest `pid` if this node's copy of it is an old one
+    /// that moved on (retiring, or ended after its move and not yet
+    /// reaped): a request about it goes home, which knows where it runs.
+    pub(crate) fn moved_on(&self, pid: u32) -> Option<u8> {
+        match self.body(pid) {
+            Some(b) if b.retiring => return Some(b.home),
+            Some(_) => return None,
+            None => {}
+        }
+        let home = crate::logic::pid::origin(pid)?;
+        let e = self.exits.lock();
+        (home != self.me && e.moved.iter().any(|m| m.pid == pid)).then_some(home)
+    }
+
     /// Whether a guest of `home` must stay where it runs: its home is
     /// another node, not up, and may already have declared it lost (its
     /// parent told 137) while the node it runs on fences it; a move would

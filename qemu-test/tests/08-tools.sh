@@ -45,6 +45,14 @@ out=$(run 3 "su user -c 'migrate $p 3'")
 check_match "a user cannot move root's process from a third node either (EPERM)" "not permitted \(not your process.*rc=1" "$(tr '\n' ' ' <<<"$out")"
 check_eq "migrate PID home asked on node 3" "rc=0" "$(run 3 "migrate $p home")"
 check_eq "... it is home" "$p 1" "$(on 3 "where $p")"
+# Just after node 2 moved it on, node 2 still has its old copy, exiting: a
+# request there about the PID goes home, which knows where it runs (it
+# found the dying copy and answered ESRCH).
+for k in 1 2 3; do
+    on 1 "migrate $p 2" >/dev/null 2>&1
+    check_eq "migrate PID home on node 2, right after node 2 moved it to 3 ($k)" "rc=0 $p 1" \
+        "$(on 2 "migrate $p 3 && migrate $p home 2>&1; echo rc=\$? \$(where $p)")"
+done
 on 1 "sleep 600 >/dev/null 2>&1 & echo \$! > /tmp/t2.pid"
 p2=$(on 1 'cat /tmp/t2.pid')
 out=$(run 1 "where $p 999999 $p2")

@@ -25,10 +25,8 @@ echo "1 -> 2: frozen $(frozen 1 "$pid" 1 2)" | diag
 check_eq "... it has them all on node 2" "$n" "$(on 2 "wc -l < /proc/$pid/maps")"
 check_eq "... moves 2 -> 3 (goto written at home)" ok "$(on 1 "echo 3 2>&1 > /proc/$pid/goto && echo ok")"
 echo "2 -> 3: frozen $(frozen 2 "$pid" 2 3)" | diag
-# Node 2's old copy ends first: a `migrate` there meanwhile finds that
-# dying copy and answers ESRCH (seen on the debug kernel, where 3000
-# areas take seconds to unmap; an open race, not this test's subject).
-on 2 "for i in \$(seq 300); do [ \"\$(cat /proc/$pid/where 2>/dev/null)\" = 3 ] && break; sleep 0.1; done"
+# Node 2's old copy may still be ending (3000 areas take seconds to unmap
+# on the debug kernel): the request goes home all the same.
 check_eq "... comes home (migrate asked on node 2)" ok "$(on 2 "migrate $pid home 2>&1 && echo ok")"
 echo "3 -> 1: frozen $(frozen 3 "$pid" 3 1)" | diag
 check_eq "... at home with them all" "1 $n" "$(on 1 "cat /proc/$pid/where; wc -l < /proc/$pid/maps" | tr '\n' ' ' | sed 's/ $//')"
