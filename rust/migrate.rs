@@ -58,7 +58,7 @@ pub(crate) use sysfwd::{
 };
 pub(crate) use task::{refusal, timers_clear, Boost, TaskImage, TASK_LEN};
 pub(crate) use threads::{block_signals, current_exiting, current_tid};
-pub(crate) use twork::{current_tgid, in_vdso, module_refs, spawn, task_work, TaskWork};
+pub(crate) use twork::{current_tgid, in_vdso, in_vfork, module_refs, spawn, task_work, TaskWork};
 
 // The constants C and Rust share: `rust/shim.h` defines them for the C side
 // (which checks them against the kernel's structs), `logic` for the Rust

@@ -910,6 +910,9 @@ int vproc_shim_current_tgid(void);
 /* Whether the calling task's user instruction pointer is inside its vdso
  * (a clock read half done: the clocks it reads there differ by node). */
 int vproc_shim_ip_in_vdso(void);
+/* Whether the calling task is a vfork child whose parent waits for its
+ * exec or exit (it runs in its parent's memory meanwhile). */
+int vproc_shim_in_vfork(void);
 /* This module's reference count (what keeps rmmod from unloading it). */
 int vproc_shim_module_refs(void);
 /* Starts @path @argv (NULL-terminated) as root, detached. */

@@ -117,6 +117,11 @@ int vproc_shim_spawn(const char *path, const char *const *argv)
 	return call_usermodehelper_exec(info, UMH_WAIT_EXEC);
 }
 
+int vproc_shim_in_vfork(void)
+{
+	return !!READ_ONCE(current->vfork_done);
+}
+
 int vproc_shim_ip_in_vdso(void)
 {
 	struct mm_struct *mm = current->mm;

@@ -104,3 +104,24 @@ check_eq "tree: all three run on node 2" "2 2 2" "$(on 1 "echo \$(cat /proc/$tp/
 on 1 "kill $ka; echo go > /tmp/tr.fifo"
 check_eq "tree: the shell's waits get the killed child's 143 and the other's 9" "a 143 b 9" \
     "$(on 1 'for i in $(seq 100); do [ "$(wc -l < /tmp/tr.res 2>/dev/null)" = 2 ] && break; sleep 0.2; done; echo $(cat /tmp/tr.res)')"
+
+# --- A vfork child (posix_spawn, a shell's or Python's subprocess) runs in
+# its parent's memory until it execs: a move asked meanwhile waits for the
+# exec (a tick at a time, up to about 2 s) and moves the new program; its
+# parent, blocked in vfork at home until then, reaps it. One that does not
+# exec within that bound is refused, and runs on.
+on 1 'rm -f /tmp/vf.*'
+on 1 "cd /tmp; vproc-vfork /tmp/vf.pid 1500 /usr/bin/sleep 3 > /tmp/vf.out 2>&1 &"
+vp=$(on 1 'for i in $(seq 50); do [ -s /tmp/vf.pid ] && break; sleep 0.05; done; cat /tmp/vf.pid')
+check_match "vfork: the child has not exec'd yet" "vproc-vfork\$" "$(on 1 "readlink /proc/$vp/exe")"
+check_eq "vfork: goto 2 asked before its exec succeeds" ok "$(on 1 "echo 2 2>&1 > /proc/$vp/goto && echo ok")"
+check_eq "vfork: the program it exec'd runs on node 2" "2 sleep" "$(on 2 "cat /proc/$vp/where; cat /proc/$vp/comm" | tr '\n' ' ' | sed 's/ $//')"
+check_eq "vfork: its parent at home reaps it: exit 0" "child exited 0" \
+    "$(on 1 'for i in $(seq 100); do [ -s /tmp/vf.out ] && break; sleep 0.1; done; cat /tmp/vf.out')"
+on 1 "cd /tmp; vproc-vfork /tmp/vf.pid2 8000 /usr/bin/true > /tmp/vf.out2 2>&1 &"
+vp=$(on 1 'for i in $(seq 50); do [ -s /tmp/vf.pid2 ] && break; sleep 0.05; done; cat /tmp/vf.pid2')
+check_match "vfork: a child that does not exec within about 2 s is refused (EOPNOTSUPP)" "not supported" \
+    "$(on 1 "echo 2 2>&1 > /proc/$vp/goto")"
+check_match "... the log says why" "pid $vp cannot move: a vfork child" "$(on 1 'dmesg | tail -20')"
+check_eq "... it runs on at home, and its parent reaps it" "child exited 0" \
+    "$(on 1 'for i in $(seq 150); do [ -s /tmp/vf.out2 ] && break; sleep 0.1; done; cat /tmp/vf.out2')"

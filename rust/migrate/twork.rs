@@ -71,6 +71,13 @@ pub(crate) fn task_work<T: TaskWork>(t: &Task, interrupt: bool, w: Arc<T>) -> Re
     Ok(())
 }
 
+/// Whether the calling task is a vfork child (in its parent's memory
+/// until it execs or exits).
+pub(crate) fn in_vfork() -> bool {
+    // SAFETY: no preconditions.
+    unsafe { shim::vproc_shim_in_vfork() != 0 }
+}
+
 /// Whether the calling task stopped inside its vdso (a clock read half
 /// done).
 pub(crate) fn in_vdso() -> bool {

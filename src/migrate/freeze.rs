@@ -589,10 +589,15 @@ impl sm::TaskWork for GotoReq {
 
     /// Stopped inside its vdso, the process is in the middle of a clock
     /// read whose data pages are this node's: resumed elsewhere, it would
-    /// mix two nodes' clocks (and time namespace layouts). It runs on for
-    /// a tick, and is asked again.
+    /// mix two nodes' clocks (and time namespace layouts). A vfork child
+    /// runs in its parent's memory, which stays here, until it execs
+    /// (`posix_spawn`, a shell's or Python's subprocess): the new program
+    /// moves then (its pre-copy was of the parent's memory: it begins
+    /// again from the freeze). Either runs on for a tick, and is asked
+    /// again (refused, once `LATER_MAX` ticks, about 2 s, passed, as
+    /// a vfork child still).
     fn later(&self) -> bool {
-        sm::in_vdso()
+        sm::in_vdso() || sm::in_vfork()
     }
 
     /// It exited while it ran on: nothing moves.
