@@ -40,5 +40,5 @@ on 1 "for i in \$(seq 300); do grep -q '^pid' /tmp/a5.out && break; sleep 0.1; d
 check_match "a process with 5000 areas: its move is refused (EOPNOTSUPP)" "not supported" \
     "$(on 1 "echo 2 2>&1 > /proc/$pid/goto")"
 check_eq "... it runs on at home, once" "1 1" "$(on 1 "cat /proc/$pid/where") $(copies "$pid")"
-check_match "... the log says why" "pid $pid has too many memory areas" "$(on 1 "dmesg | grep 'pid $pid'")"
+check_match "... the log says why" "pid $pid cannot move: too many memory areas" "$(on 1 "dmesg | grep 'pid $pid'")"
 on 1 "kill -9 $pid"

@@ -294,9 +294,10 @@ pub(super) fn bit(bits: &[u8], i: usize) -> bool {
 pub(super) fn check_areas(pid: u32, vmas: &[sm::VmaInfo]) -> Result {
     if vmas.len() > mig::MAX_VMAS as usize {
         pr_info_ratelimited!(
-            "migrate: pid {} has too many memory areas ({})\n",
+            "migrate: pid {} cannot move: too many memory areas ({}, at most {})\n",
             pid,
-            vmas.len()
+            vmas.len(),
+            mig::MAX_VMAS
         );
         return Err(EOPNOTSUPP);
     }
