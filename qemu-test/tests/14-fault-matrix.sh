@@ -125,20 +125,18 @@ for cell in $cells; do
     for k in $(seq 1 "$TRIALS"); do trial "$route" "$kind" "$target" "$k"; done
 done
 
-# A node powered off during the matrix has a new module: nothing holds it.
-for n in $(seq 1 "$NODES"); do
-    read -r boot0 _ <<<"${slab0[$n]}"
-    want=${ref[$n]}
-    [ "$(on "$n" 'cat /proc/sys/kernel/random/boot_id')" = "$boot0" ] || want=0
-    got=$(on "$n" "for i in \$(seq 10); do [ \"\$(cat /sys/module/vproc/refcnt)\" = $want ] && break; sleep 0.5; done; cat /sys/module/vproc/refcnt")
-    check_eq "fm: node $n's module reference count is back where it was" "$want" "$got"
-done
-# Slab use back where it was on each node that was not powered off (a
-# leak of the move's buffers, 24 MiB a trial, or of one page a trial
-# shows; kmemleak on the debug kernel finds smaller ones).
+# Reference counts back where they were (a node powered off during the
+# matrix has a new module: nothing holds it), and slab use on each node
+# that was not powered off (a leak of the move's buffers, 24 MiB a trial,
+# or of one page a trial shows; kmemleak on the debug kernel finds
+# smaller ones).
 for n in $(seq 1 "$NODES"); do
     read -r boot0 kb0 <<<"${slab0[$n]}"
     read -r boot1 kb1 <<<"$(slab "$n" | tr '\n' ' ')"
+    want=${ref[$n]}
+    [ "$boot0" = "$boot1" ] || want=0
+    got=$(on "$n" "for i in \$(seq 10); do [ \"\$(cat /sys/module/vproc/refcnt)\" = $want ] && break; sleep 0.5; done; cat /sys/module/vproc/refcnt")
+    check_eq "fm: node $n's module reference count is back where it was" "$want" "$got"
     if [ "$boot0" != "$boot1" ]; then
         echo "node $n was powered off during the matrix: its slabs start afresh" | diag
         continue

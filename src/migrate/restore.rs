@@ -900,16 +900,16 @@ fn map_area(pid: u32, v: &Vma<'_>, id: &mig::Ident) -> Result<bool> {
     }
 }
 
-/// Brings the calling task's memory from layout `was` (mapped at Begin)
-/// to `now` (when the process stopped): areas that are not the same are
-/// mapped afresh, what is in no area any more is unmapped. Returns the
-/// bitmap (over `now`) of the areas whose every page must be sent.
 /// Whether areas from a peer are in address order and apart, as a
 /// process's are (what the lookups by binary search rely on).
 fn in_order(areas: &[Vma<'_>]) -> bool {
     areas.windows(2).all(|w| w[0].end <= w[1].start)
 }
 
+/// Brings the calling task's memory from layout `was` (mapped at Begin)
+/// to `now` (when the process stopped): areas that are not the same are
+/// mapped afresh, what is in no area any more is unmapped. Returns the
+/// bitmap (over `now`) of the areas whose every page must be sent.
 fn relayout(pid: u32, was: &[Vma<'_>], now: &[Vma<'_>], id: &mig::Ident) -> Result<KVec<u8>> {
     let mut need = KVec::new();
     need.resize(now.len().div_ceil(8), 0u8, GFP_KERNEL)?;
