@@ -34,7 +34,7 @@ void vproc_shim_hmac_sha256(const unsigned char *key,
 }
 
 static const char *const crypto_names[VPROC_CRYPTO_N] = {
-	"hmac-sha256 (key each frame, as now)",
+	"hmac-sha256 (key each frame: the handshake's MAC)",
 	"hmac-sha256 (prepared key)",
 	"hmac-sha512 (prepared key)",
 	"blake2s-256 keyed",

@@ -34,6 +34,8 @@ pub(crate) mod peers;
 #[allow(unreachable_pub, dead_code)]
 pub(crate) mod pid;
 #[allow(unreachable_pub, dead_code)]
+pub(crate) mod poly1305;
+#[allow(unreachable_pub, dead_code)]
 pub(crate) mod procinfo;
 #[allow(unreachable_pub, dead_code)]
 pub(crate) mod ratelimit;

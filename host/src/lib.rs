@@ -37,6 +37,9 @@ pub mod peers;
 #[path = "../../src/logic/pid.rs"]
 pub mod pid;
 
+#[path = "../../src/logic/poly1305.rs"]
+pub mod poly1305;
+
 #[path = "../../src/logic/procinfo.rs"]
 pub mod procinfo;
 

@@ -101,10 +101,10 @@ check "node 1 sees node 3 up again" wait_up 3 1 15
 # --- garbage, oversized and truncated frames drop the connection only
 nc_send() { on 2 "printf '$1' | nc -w 3 10.77.0.1 7300 >/dev/null 2>&1; true"; }
 nc_send 'GET / HTTP/1.0\r\n\r\nthis is not vproc at all'
-nc_send '\001\001\000\000\377\377\377\377\000\000\000\000\000\000\000\000'
-nc_send '\001\001\000\000\000\000\001\000\000\000\000\000\000\000\000\000truncated'
+nc_send '\002\001\000\000\377\377\377\377\000\000\000\000\000\000\000\000'
+nc_send '\002\001\000\000\000\000\001\000\000\000\000\000\000\000\000\000truncated'
 nc_send '\007\001\000\000\000\000\000\000\000\000\000\000\000\000\000\000'
-nc_send '\001\377\000\000\000\000\000\000\000\000\000\000\000\000\000\000'
+nc_send '\002\377\000\000\000\000\000\000\000\000\000\000\000\000\000\000'
 on 2 'head -c 300000 /dev/urandom | nc -w 3 10.77.0.1 7300 >/dev/null 2>&1; true'
 sleep 1
 log=$(on 1 dmesg)
@@ -141,4 +141,7 @@ check_fails "bench to a node that is not up fails" on 1 'echo "9 100" > /proc/cl
 check_fails "bench with one number fails" on 1 'echo "3" > /proc/cluster/admin/bench'
 check_match "... and is logged" 'admin/bench: write "NODE BYTES"' "$(on 1 'dmesg | tail -3')"
 check "admin/bench times the kernel's MACs and AEADs" on 1 'echo crypto > /proc/cluster/admin/bench'
-check_match "... HMAC-SHA256 as the transport does it among them" '^crypto [0-9]+ MB/s hmac-sha256 \(key each frame' "$(on 1 'cat /proc/cluster/admin/bench')"
+bench=$(on 1 'cat /proc/cluster/admin/bench')
+check_match "... HMAC-SHA256 as the handshake does it among them" '^crypto [0-9]+ MB/s hmac-sha256 \(key each frame' "$bench"
+check_match "... and Poly1305 as the transport MACs a session frame" '^crypto [0-9]+ MB/s poly1305, key by hmac-sha256 each frame' "$bench"
+check_match "the module checked HMAC-SHA256 and Poly1305 against known answers at load" 'HMAC-SHA256 and Poly1305 self-tests ok' "$(on 1 'dmesg')"
