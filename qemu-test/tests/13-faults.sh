@@ -198,7 +198,8 @@ check_eq "f6: it ends at home, its parent gets its status" 0 "$(wait_status f6 2
 # --- the home leaves: its own process comes back first; a process of
 # node 1 on node 3 is killed, its parent (at home) gets 137; and while it
 # leaves, no move to it is taken.
-on 3 "rm -f /tmp/f8.*; cd /tmp; $M -m 4 -t 1 -s -w /tmp/f8.go > /dev/null 2>&1 & p=\$!; echo \$p > /tmp/f8.pid; wait \$p; echo \$? > /tmp/f8.status" >/dev/null 2>&1 &
+on 3 "rm -f /tmp/f8.*"
+on 3 "cd /tmp; $M -m 4 -t 1 -s -w /tmp/f8.go > /dev/null 2>&1 & p=\$!; echo \$p > /tmp/f8.pid; wait \$p; echo \$? > /tmp/f8.status" >/dev/null 2>&1 &
 pid8=$(on 3 "for i in \$(seq 100); do [ -s /tmp/f8.pid ] && break; sleep 0.1; done; cat /tmp/f8.pid")
 check_eq "f8: a process of node 3 goes to node 2" ok "$(on 3 "echo 2 > /proc/$pid8/goto && echo ok")"
 pid9=$(start_home f9 "-m 4 -t 1 -s -w /tmp/f9.go")

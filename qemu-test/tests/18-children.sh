@@ -80,7 +80,8 @@ EOF
 echo home > /tmp/bl.home"
 on 2 'echo node2 > /tmp/bl.home'
 ref=$(on 1 'bash /tmp/bl.sh')
-on 1 "rm -f /tmp/bl.out /tmp/bl.st; bash /tmp/bl.sh > /tmp/bl.out 2>&1 & echo \$! > /tmp/bl.pid; wait \$!; echo \$? > /tmp/bl.st" >/dev/null 2>&1 &
+on 1 "rm -f /tmp/bl.out /tmp/bl.st /tmp/bl.pid"
+on 1 "bash /tmp/bl.sh > /tmp/bl.out 2>&1 & echo \$! > /tmp/bl.pid; wait \$!; echo \$? > /tmp/bl.st" >/dev/null 2>&1 &
 bp=$(on 1 'for i in $(seq 100); do [ -s /tmp/bl.out ] && break; sleep 0.05; done; cat /tmp/bl.pid')
 moved=0
 for t in 1 2 3; do

@@ -97,7 +97,8 @@ check_eq "... its parent saw it killed" 137 "$(on 1 'for i in $(seq 50); do [ -s
 # the process runs on at home with its timer firing.
 # fired: how often the timer fired so far (the last "fired" line).
 fired() { on 1 "grep '^fired' /tmp/pt.out | tail -1 | cut -d' ' -f2"; }
-on 1 "rm -f /tmp/pt.*; cd /tmp; vproc-ptimer /tmp/pt.go > /tmp/pt.out 2>&1 & echo \$! > /tmp/pt.pid; wait \$!; echo \$? > /tmp/pt.status" >/dev/null 2>&1 &
+on 1 "rm -f /tmp/pt.*"
+on 1 "cd /tmp; vproc-ptimer /tmp/pt.go > /tmp/pt.out 2>&1 & echo \$! > /tmp/pt.pid; wait \$!; echo \$? > /tmp/pt.status" >/dev/null 2>&1 &
 pp=$(on 1 'for i in $(seq 100); do [ -s /tmp/pt.pid ] && break; sleep 0.1; done; cat /tmp/pt.pid')
 on 1 "sleep 0.5"
 check_match "a SIGEV_THREAD timer's process: its move is refused (EOPNOTSUPP)" "not supported" \

@@ -27,7 +27,8 @@ done
 # nothing (64 MiB is 16384 pages), on each hop, and it ends as an unmoved
 # run does.
 ref=$(on 1 "$M -m 64 -t 10 -q -k 256 | grep ^result")
-on 1 "rm -f /tmp/d2.*; cd /tmp; $M -m 64 -t 10 -q -k 256 -w /tmp/d2.go > /tmp/d2.out 2>&1 & echo \$! > /tmp/d2.pid; wait \$!; echo \$? > /tmp/d2.status" >/dev/null 2>&1 &
+on 1 "rm -f /tmp/d2.*"
+on 1 "cd /tmp; $M -m 64 -t 10 -q -k 256 -w /tmp/d2.go > /tmp/d2.out 2>&1 & echo \$! > /tmp/d2.pid; wait \$!; echo \$? > /tmp/d2.status" >/dev/null 2>&1 &
 pid=$(on 1 "for i in \$(seq 100); do [ -s /tmp/d2.pid ] && break; sleep 0.1; done; cat /tmp/d2.pid")
 on 1 "sleep 2"
 check_eq "a 64 MiB process with a 256 KiB working set moves 1 -> 2" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"

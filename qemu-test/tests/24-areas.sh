@@ -14,7 +14,8 @@ frozen() { on "$1" "grep 'pid $2 node $3 -> node $4' /proc/cluster/events | tail
 # (asked on node 2, a third node): the same memory as an unmoved run.
 ref=$(on 1 "$M -A 3000 -m 1 -t 10 -q | grep -E '^(areas|result)'")
 check_match "the unmoved run with 3000 areas prints their checksum" "^areas=[0-9a-f]{16}" "$ref"
-on 1 "rm -f /tmp/a.*; cd /tmp; $M -A 3000 -m 1 -t 10 -q -w /tmp/a.go > /tmp/a.out 2>&1 & echo \$! > /tmp/a.pid; wait \$!; echo \$? > /tmp/a.status" >/dev/null 2>&1 &
+on 1 "rm -f /tmp/a.*"
+on 1 "cd /tmp; $M -A 3000 -m 1 -t 10 -q -w /tmp/a.go > /tmp/a.out 2>&1 & echo \$! > /tmp/a.pid; wait \$!; echo \$? > /tmp/a.status" >/dev/null 2>&1 &
 pid=$(on 1 "for i in \$(seq 100); do [ -s /tmp/a.pid ] && break; sleep 0.1; done; cat /tmp/a.pid")
 # Its "pid" line comes once its areas are made (slow on the debug kernel).
 on 1 "for i in \$(seq 300); do grep -q '^pid' /tmp/a.out && break; sleep 0.1; done"
