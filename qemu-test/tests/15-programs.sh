@@ -113,7 +113,7 @@ moved_run() {
     on 1 "cd /shared/prog && $cmd > $name.ref 2>&1; echo \$? > $name.refst"
     ms=$(( ($(date +%s%N) - t0) / 1000000 ))
     on 1 "cd /shared/prog && rm -f $name.pid $name.st"
-    on 1 "cd /shared/prog && $cmd > $name.out 2>&1 & echo \$! > $name.pid; wait \$!; echo \$? > $name.st" >/dev/null 2>&1 &
+    on 1 "cd /shared/prog || exit 1; $cmd > $name.out 2>&1 & echo \$! > $name.pid; wait \$!; echo \$? > $name.st" >/dev/null 2>&1 &
     pid=$(on 1 "for i in \$(seq 100); do [ -s /shared/prog/$name.pid ] && break; sleep 0.05; done; cat /shared/prog/$name.pid")
     sleep "$(printf '%d.%03d' $((ms / 3000)) $((ms / 3 % 1000)))"
     g=$(on 1 "echo 2 > /proc/$pid/goto 2>/tmp/$name.err && echo moved || sed 's/.*: //' /tmp/$name.err")

@@ -273,7 +273,7 @@ impl Receiver {
         {
             let mut q = c.tx.lock();
             q.key = KeyBytes(s.tx_key.0);
-            q.seq = 2;
+            q.seq = wire::FIRST_SESSION_SEQ;
             q.ready = true;
         }
         let sender = Arc::new(Sender(c.clone()), GFP_KERNEL)

@@ -184,7 +184,7 @@ impl Receiver {
         rx: &mut RxFrame,
     ) -> core::result::Result<(), &'static CStr> {
         let c = &self.0;
-        let mut seq = 2u64;
+        let mut seq = wire::FIRST_SESSION_SEQ;
         // Requests arriving in parts, joined here (this connection's).
         let mut joining: KVec<(u64, KVVec<u8>)> = KVec::new();
         while !thread::should_stop() && !c.dead.load(Ordering::Acquire) {
