@@ -37,17 +37,13 @@ pub struct Poly1305 {
     buf_len: usize,
 }
 
-fn le64(b: &[u8]) -> u64 {
-    let mut w = [0u8; 8];
-    w.copy_from_slice(&b[..8]);
-    u64::from_le_bytes(w)
-}
+use super::wire::le_u64;
 
 impl Poly1305 {
     /// Starts with a one-time `key`: r (clamped as the RFC says) || s.
     pub fn new(key: &[u8; KEY_LEN]) -> Self {
-        let r0 = le64(&key[0..8]) & 0x0fff_fffc_0fff_ffff;
-        let r1 = le64(&key[8..16]) & 0x0fff_fffc_0fff_fffc;
+        let r0 = le_u64(key, 0) & 0x0fff_fffc_0fff_ffff;
+        let r1 = le_u64(key, 8) & 0x0fff_fffc_0fff_fffc;
         Self {
             r0,
             r1,
@@ -55,7 +51,7 @@ impl Poly1305 {
             h0: 0,
             h1: 0,
             h2: 0,
-            pad: [le64(&key[16..24]), le64(&key[24..32])],
+            pad: [le_u64(key, 16), le_u64(key, 24)],
             buf: [0; 16],
             buf_len: 0,
         }
@@ -132,6 +128,7 @@ fn block(h: &mut (u64, u64, u64), b: &[u8], padbit: u64, k: (u64, u64, u64)) {
     let (r0, r1, s1) = k;
     let (mut h0, mut h1, mut h2) = *h;
     let m = |a: u64, b: u64| u128::from(a) * u128::from(b);
+    // Indexed, not `le_u64`'s slice copy: this is the per-byte loop.
     let t0 = u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
     let t1 = u64::from_le_bytes([b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]]);
     // h += b

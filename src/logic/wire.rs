@@ -257,17 +257,13 @@ pub fn frame_mac(
     header: &[u8; HEADER_LEN],
     payload: &[u8],
 ) -> [u8; MAC_LEN] {
-    let seq = &header[8..16];
-    if u64::from_le_bytes([
-        seq[0], seq[1], seq[2], seq[3], seq[4], seq[5], seq[6], seq[7],
-    ]) < FIRST_SESSION_SEQ
-    {
+    if le_u64(header, 8) < FIRST_SESSION_SEQ {
         let full = h.hmac(key, &[header, payload]);
         let mut mac = [0u8; MAC_LEN];
         mac.copy_from_slice(&full[..MAC_LEN]);
         return mac;
     }
-    let mut otk = h.hmac(key, &[FRAME_KEY_LABEL, seq]);
+    let mut otk = h.hmac(key, &[FRAME_KEY_LABEL, &header[8..16]]);
     let mac = super::poly1305::tag(&otk, &[header, payload]);
     super::key::wipe(&mut otk);
     mac
