@@ -53,6 +53,22 @@ unsigned int vproc_shim_fault_go_delay_ms(void)
 	return min(READ_ONCE(fault_go_delay_ms), 5000U);
 }
 
+/*
+ * Iterative pre-copy (issue 18): after the first pass over a process's
+ * memory, up to this many rounds resend what it wrote meanwhile
+ * (logic::mig::another_round says when they stop); 0: the first pass
+ * only. Writable by root at run time (`make bench` compares both).
+ */
+static unsigned int precopy_rounds = 8;
+module_param(precopy_rounds, uint, 0644);
+MODULE_PARM_DESC(precopy_rounds,
+		 "pre-copy rounds after the first pass (0..16, default 8)");
+
+unsigned int vproc_shim_precopy_rounds(void)
+{
+	return min(READ_ONCE(precopy_rounds), 16U);
+}
+
 const char *vproc_shim_peers_param(void)
 {
 	return peers ? peers : "";

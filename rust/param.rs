@@ -28,6 +28,13 @@ pub(crate) fn fault_go_delay_ms() -> u32 {
     unsafe { shim::vproc_shim_fault_go_delay_ms() }
 }
 
+/// The `precopy_rounds` parameter: pre-copy rounds after the first pass
+/// (0..=16; `logic::mig::another_round`).
+pub(crate) fn precopy_rounds() -> u32 {
+    // SAFETY: reads an integer parameter (READ_ONCE in the shim).
+    unsafe { shim::vproc_shim_precopy_rounds() }
+}
+
 /// Runs `f` on the bytes of the `key=` parameter, then wipes them from
 /// memory (memzero_explicit), whatever `f` returns, so the secret stays
 /// only in its derived form. The string is empty afterwards.

@@ -42,6 +42,8 @@ const char *vproc_shim_key_param(void);
 void vproc_shim_wipe_key_param(void);
 /* The `fault_go_delay_ms=` parameter, at most 5000 (tests only). */
 unsigned int vproc_shim_fault_go_delay_ms(void);
+/* The `precopy_rounds=` parameter, at most 16 (logic::mig::MAX_ROUNDS). */
+unsigned int vproc_shim_precopy_rounds(void);
 
 /* ---- procfs ---- */
 
@@ -594,6 +596,12 @@ int vproc_shim_thread_tids(struct task_struct *t, unsigned int *tids,
 			   unsigned int max);
 /* How many of @t's threads but its leader are exiting (still listed). */
 int vproc_shim_threads_exiting(struct task_struct *t);
+/*
+ * Users of @t's address space beyond its threads (mm_users less the
+ * thread count: references taken by get_task_mm(), a vfork child, a
+ * CLONE_VM process); 0 without one.
+ */
+int vproc_shim_mm_other_users(struct task_struct *t);
 /* The calling thread's TID. */
 int vproc_shim_current_tid(void);
 /* Whether the calling thread is exiting (PF_EXITING). */

@@ -64,6 +64,17 @@ int vproc_shim_threads_exiting(struct task_struct *t)
 	return n;
 }
 
+int vproc_shim_mm_other_users(struct task_struct *t)
+{
+	int users = 0;
+
+	task_lock(t);
+	if (t->mm)
+		users = atomic_read(&t->mm->mm_users);
+	task_unlock(t);
+	return max(users - get_nr_threads(t), 0);
+}
+
 int vproc_shim_current_tid(void)
 {
 	return task_pid_nr(current);

@@ -26,7 +26,8 @@
 //! Must not touch: sockets (the transport carries everything), /proc
 //! (procfs and the vproc table ask).
 //!
-//! Files, one per role: [`source`] (goto, Begin, pre-copy), [`freeze`]
+//! Files, one per role: [`source`] (goto, Begin, pre-copy), [`rounds`]
+//! (pre-copy rounds that send again what the process wrote), [`freeze`]
 //! (the freeze in the process's context: layout, changed pages, Commit,
 //! Go), [`restore`] (the destination: Begin, the restorer, rebuilding the
 //! process), [`deputy`] (the home side of a process that runs elsewhere),
@@ -47,6 +48,7 @@ mod leave;
 mod proxy;
 mod reporter;
 mod restore;
+mod rounds;
 mod source;
 mod sysfwd;
 mod threads;

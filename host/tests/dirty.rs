@@ -3,7 +3,10 @@
 //! page whose content changed since pre-copy read it is never taken as
 //! unchanged.
 
-use vproc_logic::mig::{clean_key, unchanged, PM_FILE, PM_PRESENT, PM_SOFT_DIRTY, PM_SWAP};
+use vproc_logic::mig::{
+    another_round, clean_key, unchanged, DIRTY, MAX_ROUNDS, PM_FILE, PM_PRESENT, PM_SOFT_DIRTY,
+    PM_SWAP, ROUND_ENOUGH_PAGES,
+};
 
 /// One virtual page as the kernel keeps it.
 #[derive(Clone, Copy, Debug)]
@@ -177,4 +180,170 @@ fn keys() {
     assert!(!unchanged(PM_PRESENT | 5, PM_PRESENT | 6));
     assert!(!unchanged(0, 0));
     assert!(!unchanged(0, PM_PRESENT | 5));
+}
+
+/// Rounds (iterative pre-copy): the first pass (clear, key, read), events,
+/// a round's look with the process stopped (not unchanged: marked DIRTY;
+/// then the bits cleared), events, the round's resend of a marked page
+/// (key, then read), events, a second round, events, and the freeze:
+/// every page the freeze trusts has the content last sent of it. `next`
+/// gives the event index for each of the 5 gaps' `per_gap` events.
+fn rounds_case(file: bool, per_gap: usize, next: &mut dyn FnMut() -> usize) -> (bool, bool) {
+    let mut p = Page {
+        pfn: 0,
+        swapped: false,
+        soft_dirty: true,
+        file,
+        content: 0,
+    };
+    let (mut np, mut nc) = (100u64, 0u64);
+    apply(&mut p, Ev::Write(false), &mut np, &mut nc);
+    let mut events = |p: &mut Page, np: &mut u64, nc: &mut u64| {
+        for _ in 0..per_gap {
+            apply(p, EVENTS[next()], np, nc);
+        }
+    };
+    p.soft_dirty = false;
+    let mut key = clean_key(p.pme());
+    let mut sent = p.content;
+    for _ in 0..2 {
+        events(&mut p, &mut np, &mut nc);
+        // The look, every thread stopped: nothing between these.
+        if !unchanged(key, p.pme()) {
+            key = DIRTY;
+        }
+        p.soft_dirty = false;
+        events(&mut p, &mut np, &mut nc);
+        if key == DIRTY && p.pfn != 0 && !p.swapped {
+            key = clean_key(p.pme());
+            sent = p.content;
+        }
+    }
+    events(&mut p, &mut np, &mut nc);
+    let trusted = unchanged(key, p.pme());
+    (trusted, !trusted || p.content == sent)
+}
+
+/// Every sequence of one event per gap, and 300,000 random sequences of
+/// three per gap.
+#[test]
+fn rounds_never_trust_a_written_page() {
+    let n = EVENTS.len();
+    let (mut checked, mut trusted) = (0u64, 0u64);
+    for file in [false, true] {
+        for seq in 0..n.pow(5) {
+            let mut s = seq;
+            let mut next = || {
+                let e = s % n;
+                s /= n;
+                e
+            };
+            let (t, ok) = rounds_case(file, 1, &mut next);
+            assert!(ok, "file {file} events {seq}");
+            checked += 1;
+            trusted += u64::from(t);
+        }
+    }
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    for i in 0..300_000u64 {
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % n as u64) as usize
+        };
+        let (t, ok) = rounds_case(i % 2 == 1, 3, &mut next);
+        assert!(ok, "random case {i}");
+        checked += 1;
+        trusted += u64::from(t);
+    }
+    assert!(trusted >= 10_000, "{trusted} of {checked}");
+    println!("trusted {trusted} of {checked}");
+}
+
+/// A look that is not atomic (a write between reading the bits and
+/// clearing them) would trust a written page: why a round stops the
+/// process.
+#[test]
+fn a_look_without_the_stop_loses_a_write() {
+    let (mut next_pfn, mut next_content) = (100u64, 0u64);
+    let mut p = Page {
+        pfn: 0,
+        swapped: false,
+        soft_dirty: true,
+        file: false,
+        content: 0,
+    };
+    apply(&mut p, Ev::Write(false), &mut next_pfn, &mut next_content);
+    p.soft_dirty = false;
+    let key = clean_key(p.pme());
+    let sent = p.content;
+    // The look reads the entry: clean.
+    assert!(unchanged(key, p.pme()));
+    // The process writes before the clear...
+    apply(&mut p, Ev::Write(false), &mut next_pfn, &mut next_content);
+    p.soft_dirty = false;
+    // ...and the freeze would trust it.
+    assert!(unchanged(key, p.pme()));
+    assert_ne!(p.content, sent);
+}
+
+#[test]
+fn dirty_is_never_unchanged() {
+    for pme in [
+        0,
+        DIRTY,
+        PM_PRESENT | DIRTY,
+        PM_PRESENT | 5,
+        PM_SWAP | 1,
+        u64::MAX,
+    ] {
+        assert!(!unchanged(DIRTY, pme), "{pme:#x}");
+        assert_ne!(clean_key(pme), DIRTY, "{pme:#x}");
+    }
+}
+
+#[test]
+fn rounds_stop() {
+    let e = ROUND_ENOUGH_PAGES;
+    // Shrinking to at most 3/4 and more than enough: another round.
+    assert!(another_round(1, 8, 3000, 16384));
+    assert!(another_round(1, 8, 12288, 16384));
+    assert!(!another_round(1, 8, 12289, 16384), "not shrinking enough");
+    // Written as fast as it was sent (a continuous writer): the freeze.
+    assert!(!another_round(1, 8, 16384, 16384));
+    assert!(!another_round(1, 8, 20000, 16384));
+    // Little left: the freeze.
+    assert!(!another_round(1, 8, e, 16384));
+    assert!(another_round(1, 8, e + 1, 16384));
+    // Out of rounds; 0 rounds: the first pass only, as before.
+    assert!(another_round(8, 8, 3000, 16384));
+    assert!(!another_round(9, 8, 3000, 16384));
+    assert!(!another_round(1, 0, 3000, 16384));
+    assert!(!another_round(MAX_ROUNDS + 1, u32::MAX, 3000, 16384));
+    // No overflow at the extremes.
+    assert!(!another_round(1, 8, u64::MAX, u64::MAX));
+    assert!(another_round(1, 8, u64::MAX / 2, u64::MAX));
+}
+
+/// Pages sent by rounds stay within 3x the first pass, whatever the
+/// process writes.
+#[test]
+fn rounds_send_at_most_three_times_the_first_pass() {
+    for first in [300u64, 1000, 16384, 65536, 1 << 20] {
+        for pct in [0u64, 10, 50, 74, 75, 76, 100] {
+            let (mut prev, mut total, mut round) = (first, 0u64, 1u32);
+            loop {
+                let dirty = prev * pct / 100;
+                if !another_round(round, MAX_ROUNDS, dirty, prev) {
+                    break;
+                }
+                total += dirty;
+                prev = dirty;
+                round += 1;
+            }
+            assert!(total <= 3 * first, "{first} {pct}%: {total}");
+            assert!(round <= MAX_ROUNDS + 1);
+        }
+    }
 }

@@ -47,3 +47,35 @@ check "... again (not read again: $u)" test "${u:-0}" -ge 15384
 on 1 "touch /tmp/d2.go"
 check_eq "... ends well" 0 "$(on 1 "for i in \$(seq 100); do [ -s /tmp/d2.status ] && break; sleep 0.2; done; cat /tmp/d2.status")"
 check_eq "... its result equals the unmoved run's" "$ref" "$(on 1 'grep ^result /tmp/d2.out')"
+
+# --- rounds (iterative pre-copy): a 64 MiB process that rewrites its
+# memory at about 6 MiB/s (-t 100: 1/100 of it every 100 ms tick) writes a
+# few thousand pages while the first pass runs. Rounds send those again
+# while it runs on (logic::mig::another_round), so its freeze reads less;
+# with precopy_rounds=0 there is none. Each ends as an unmoved run does.
+# (Every move that pre-copies looks once at least, every thread stopped:
+# 21-threads' moves of 6 threads, one in pthread_cond_wait, do so too.)
+# rounds NODE PID FROM TO: the rounds count of the move's event.
+rounds() { on "$1" "grep 'pid $2 node $3 -> node $4' /proc/cluster/events | tail -1" | sed -n 's/.*, \([0-9]*\) rounds$/\1/p'; }
+ref=$(on 1 "$M -m 64 -t 100 -q | grep ^result")
+check_eq "the module's default: up to 8 pre-copy rounds" 8 "$(on 1 'cat /sys/module/vproc/parameters/precopy_rounds')"
+for r in 8 0; do
+    on 1 "echo $r > /sys/module/vproc/parameters/precopy_rounds; rm -f /tmp/d3.*"
+    on 1 "cd /tmp; $M -m 64 -t 100 -q -w /tmp/d3.go > /tmp/d3.out 2>&1 & echo \$! > /tmp/d3.pid; wait \$!; echo \$? > /tmp/d3.status" >/dev/null 2>&1 &
+    pid=$(on 1 "for i in \$(seq 100); do [ -s /tmp/d3.pid ] && break; sleep 0.1; done; cat /tmp/d3.pid")
+    # Past its first fill (which writes every page at once): 64 MiB in.
+    on 1 "for i in \$(seq 300); do [ \$(awk '/VmRSS/ {print \$2}' /proc/$pid/status) -ge 65536 ] && break; sleep 0.1; done; sleep 0.5"
+    check_eq "a 64 MiB process rewriting its memory (precopy_rounds=$r) moves 1 -> 2" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
+    n=$(rounds 1 "$pid" 1 2)
+    if [ "$r" = 0 ]; then
+        check_eq "... with no round after the first pass" 0 "$n"
+    else
+        check "... in 1 to 8 rounds after the first pass (rounds: $n; $(unread 1 "$pid" 1 2) pages not read again at the freeze)" \
+            test "${n:-0}" -ge 1 -a "${n:-0}" -le 8
+    fi
+    on 1 "touch /tmp/d3.go"
+    check_eq "... ends well" 0 "$(on 1 "for i in \$(seq 150); do [ -s /tmp/d3.status ] && break; sleep 0.2; done; cat /tmp/d3.status")"
+    check_eq "... its result equals the unmoved run's" "$ref" "$(on 1 'grep ^result /tmp/d3.out')"
+done
+on 1 "echo 8 > /sys/module/vproc/parameters/precopy_rounds"
+

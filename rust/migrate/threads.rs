@@ -32,6 +32,14 @@ impl Task {
         Ok(v)
     }
 
+    /// Users of its address space beyond its threads (the caller's own
+    /// `Mm` references included): another process sharing it, or a
+    /// reader that holds it for a moment.
+    pub(crate) fn mm_other_users(&self) -> u32 {
+        // SAFETY: `self` holds a task reference.
+        unsafe { shim::vproc_shim_mm_other_users(self.0.as_ptr()) }.max(0) as u32
+    }
+
     /// How many of its threads but the leader are exiting.
     pub(crate) fn threads_exiting(&self) -> u32 {
         // SAFETY: `self` holds a task reference.

@@ -74,7 +74,10 @@ pub use control::{
     ControlOp, GotoReq, CALLER_LEN, CONTROL_LEN, GOTO_LEN,
 };
 #[allow(unused_imports)]
-pub use dirty::{clean_key, unchanged, PM_FILE, PM_PFN_MASK, PM_PRESENT, PM_SOFT_DIRTY, PM_SWAP};
+pub use dirty::{
+    another_round, clean_key, unchanged, DIRTY, MAX_ROUNDS, PM_FILE, PM_PFN_MASK, PM_PRESENT,
+    PM_SOFT_DIRTY, PM_SWAP, ROUND_ENOUGH_PAGES,
+};
 #[allow(unused_imports)]
 pub use io::{
     io_op, ioctl_shape, read_io, syscall_parts, write_io, Creds, Io, IoctlShape, CAPS_VALID,

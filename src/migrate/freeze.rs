@@ -245,14 +245,15 @@ impl Migrator {
             EventKind::Migrate,
             self.me,
             format_args!(
-                "pid {} node {} -> node {}: {} pages, frozen {}.{:03} ms, {} not read again",
+                "pid {} node {} -> node {}: {} pages, frozen {}.{:03} ms, {} not read again, {} rounds",
                 pid,
                 self.me,
                 dest,
                 out.stream.pages,
                 us / 1000,
                 us % 1000,
-                out.unchanged
+                out.unchanged,
+                out.rounds
             ),
         );
         Ok(at_home)

@@ -158,6 +158,9 @@ pub(super) struct Outgoing {
     pub(super) seccomp_cookie: u64,
     /// Pages the freeze did not read again: soft-dirty said unchanged.
     pub(super) unchanged: u64,
+    /// Pre-copy rounds after the first pass that sent pages again
+    /// (`rounds`).
+    pub(super) rounds: u32,
 }
 
 /// The page stream: `Data` messages of runs, flow-controlled.
@@ -733,6 +736,7 @@ impl Migrator {
             tids,
             seccomp_cookie,
             unchanged: 0,
+            rounds: 0,
         };
         for (i, v) in vmas.into_iter().enumerate() {
             let ships = v.flags & vma_flags::SPECIAL == 0
@@ -807,7 +811,11 @@ impl Migrator {
                 }
             }
         }
+        // Rounds that send again what it wrote meanwhile (with tracking).
+        if tracking {
+            self.rounds(task, &mm, out)?;
+        }
         // The destination has written everything before the process stops.
-        stream.flush(self, true)
+        out.stream.flush(self, true)
     }
 }
