@@ -45,9 +45,37 @@ static void vproc_twork_later(struct timer_list *tl)
 	put_task_struct(t);
 }
 
+/*
+ * task_work_run() detaches the task's whole list and runs it from a local
+ * chain: a work that never returns (do_exit() below) would leave the works
+ * after it in that chain unrun for good (ours holding a module reference,
+ * another subsystem's, a deferred fput, lost). Before exiting, give them
+ * back to the task, in their order: its exit runs them.
+ */
+static void vproc_twork_give_back(struct callback_head *rest)
+{
+	struct callback_head *rev = NULL, *next;
+
+	while (rest) {
+		next = rest->next;
+		rest->next = rev;
+		rev = rest;
+		rest = next;
+	}
+	/* Last first: task_work_add() pushes, task_work_run() pops. */
+	while (rev) {
+		next = rev->next;
+		if (task_work_add(current, rev, TWA_NONE))
+			rev->func(rev);	/* cannot happen before PF_EXITING */
+		rev = next;
+	}
+}
+
 static void vproc_twork_run(struct callback_head *cb)
 {
 	struct vproc_twork *w = container_of(cb, struct vproc_twork, cb);
+	/* The works task_work_run() runs after this one (see give_back). */
+	struct callback_head *rest = cb->next;
 	int code;
 
 	vproc_spurious_eintr();
@@ -62,6 +90,7 @@ static void vproc_twork_run(struct callback_head *cb)
 	kfree(w);
 	/* Run during the task's exit: it is exiting already. */
 	if (code >= 0 && !(current->flags & PF_EXITING)) {
+		vproc_twork_give_back(rest);
 		/* The ref keeps this code alive until the call: see shim.h. */
 		module_put(THIS_MODULE);
 		do_exit(code);
