@@ -15,7 +15,8 @@
 //! memory used by another process changes nothing: the freeze then reads
 //! what the last round left, as it did before rounds.
 
-use super::source::{Outgoing, PageMap, SENT};
+use super::source::{runs, Outgoing, PageMap, SENT};
+use super::threads::ask_threads;
 use super::{Migrator, NSEC_PER_MSEC};
 use crate::logic::mig::{self, DIRTY, PM_PRESENT, PM_SWAP};
 use crate::sys::migrate as sm;
@@ -162,10 +163,7 @@ impl Migrator {
             if a.sent.is_empty() {
                 continue;
             }
-            let (mut addr, mut idx) = (a.v.start, 0usize);
-            while addr < a.v.end {
-                let n = ((a.v.end - addr) / mig::PAGE as u64).min(u64::from(mig::RUN_MAX_PAGES))
-                    as usize;
+            for (addr, idx, n) in runs(a.v.start, a.v.end) {
                 let pme = pm.get(Some(mm), addr, n, a.v.end)?;
                 for (i, &e) in pme.iter().enumerate() {
                     let k = idx + i;
@@ -177,8 +175,6 @@ impl Migrator {
                     a.keys[k] = DIRTY;
                     dirty += 1;
                 }
-                addr += (n * mig::PAGE) as u64;
-                idx += n;
             }
         }
         let cleared = sm::soft_dirty_clear(Some(mm));
@@ -204,37 +200,19 @@ impl Migrator {
     fn stop_all(&self, task: &sm::Task, pid: u32, gate: &Arc<Gate>) -> Result<bool> {
         let start = now_ns();
         let mut asked: KVec<u32> = KVec::new();
-        let w = Arc::new(
-            RoundStop {
-                gate: gate.clone(),
-                pid,
-            },
-            GFP_KERNEL,
-        )?;
-        if sm::task_work(task, true, w).is_err() {
+        let stop = || RoundStop {
+            gate: gate.clone(),
+            pid,
+        };
+        // The leader (which `thread_tids` leaves out), then the others.
+        if sm::task_work(task, true, Arc::new(stop(), GFP_KERNEL)?).is_err() {
             return Ok(false);
         }
         loop {
             let Ok(now) = task.thread_tids() else {
                 return Ok(false);
             };
-            for &tid in now.iter() {
-                if asked.contains(&tid) {
-                    continue;
-                }
-                asked.push(tid, GFP_KERNEL)?;
-                let Ok(t) = sm::Task::thread(tid) else {
-                    continue;
-                };
-                let w = Arc::new(
-                    RoundStop {
-                        gate: gate.clone(),
-                        pid,
-                    },
-                    GFP_KERNEL,
-                )?;
-                let _ = sm::task_work(&t, true, w);
-            }
+            ask_threads(&now, &mut asked, stop)?;
             let mut s = gate.s.lock();
             if s.left_early {
                 return Ok(false);
@@ -271,40 +249,32 @@ impl Migrator {
             if a.sent.is_empty() {
                 continue;
             }
-            let (mut addr, mut idx) = (a.v.start, 0usize);
-            while addr < a.v.end {
-                let n = ((a.v.end - addr) / mig::PAGE as u64).min(u64::from(mig::RUN_MAX_PAGES))
-                    as usize;
-                let here = idx;
-                addr += (n * mig::PAGE) as u64;
-                idx += n;
-                if !a.keys[here..here + n].contains(&DIRTY) {
+            for (addr, idx, n) in runs(a.v.start, a.v.end) {
+                if !a.keys[idx..idx + n].contains(&DIRTY) {
                     continue;
                 }
-                let at0 = addr - (n * mig::PAGE) as u64;
-                let pme = pm.get(Some(mm), at0, n, a.v.end)?;
-                let mut keys = [0u64; mig::RUN_MAX_PAGES as usize];
-                keys[..n].copy_from_slice(pme);
-                let present = sm::read_pages(Some(mm), at0, n as u32, &mut rbuf)?;
+                // Each page's entry is taken before the page is read.
+                let pme = pm.get(Some(mm), addr, n, a.v.end)?;
+                let present = sm::read_pages(Some(mm), addr, n as u32, &mut rbuf)?;
                 let (mut k, mut w, mut keep, mut hsum) = (0usize, 0usize, 0u32, 0u64);
-                for (i, &e) in keys.iter().enumerate().take(n) {
+                for (i, &e) in pme.iter().enumerate() {
                     if present & (1 << i) == 0 {
                         continue;
                     }
                     let page = &rbuf[k * mig::PAGE..(k + 1) * mig::PAGE];
                     k += 1;
-                    if a.keys[here + i] != DIRTY {
+                    if a.keys[idx + i] != DIRTY {
                         continue;
                     }
-                    let h = mig::page_hash(at0 + (i * mig::PAGE) as u64, page);
+                    let h = mig::page_hash(addr + (i * mig::PAGE) as u64, page);
                     stream.buf[w..w + mig::PAGE].copy_from_slice(page);
                     w += mig::PAGE;
                     keep |= 1 << i;
                     hsum = hsum.wrapping_add(h);
-                    a.sent[here + i] = SENT | h;
-                    a.keys[here + i] = mig::clean_key(e);
+                    a.sent[idx + i] = SENT | h;
+                    a.keys[idx + i] = mig::clean_key(e);
                 }
-                stream.add(self, at0, keep, hsum)?;
+                stream.add(self, addr, keep, hsum)?;
                 if sm::fatal_pending() {
                     return Err(EINTR);
                 }

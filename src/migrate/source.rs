@@ -289,6 +289,16 @@ fn new_deputy_id() -> u64 {
     u64::from_le_bytes(b).max(1)
 }
 
+/// The runs of at most [`mig::RUN_MAX_PAGES`] pages an area `start..end`
+/// is read and sent in: `(address, index of its first page, pages)`.
+pub(super) fn runs(start: u64, end: u64) -> impl Iterator<Item = (u64, usize, usize)> {
+    let run = u64::from(mig::RUN_MAX_PAGES) * mig::PAGE as u64;
+    (start..end).step_by(run as usize).map(move |addr| {
+        let n = ((end - addr) / mig::PAGE as u64).min(u64::from(mig::RUN_MAX_PAGES)) as usize;
+        (addr, ((addr - start) / mig::PAGE as u64) as usize, n)
+    })
+}
+
 pub(super) fn bit(bits: &[u8], i: usize) -> bool {
     bits.get(i / 8).is_some_and(|b| b & (1 << (i % 8)) != 0)
 }
@@ -775,24 +785,15 @@ impl Migrator {
             if a.sent.is_empty() {
                 continue;
             }
-            let mut addr = a.v.start;
-            let mut idx = 0usize;
-            while addr < a.v.end {
-                let n =
-                    ((a.v.end - addr) / mig::PAGE as u64).min(u64::from(mig::RUN_MAX_PAGES)) as u32;
+            for (addr, idx, n) in runs(a.v.start, a.v.end) {
                 // Each page's entry is taken before the page is read.
                 let mut pme = [0u64; mig::RUN_MAX_PAGES as usize];
                 if tracking {
-                    pme[..n as usize].copy_from_slice(pm.get(
-                        Some(&mm),
-                        addr,
-                        n as usize,
-                        a.v.end,
-                    )?);
+                    pme[..n].copy_from_slice(pm.get(Some(&mm), addr, n, a.v.end)?);
                 }
-                let present = sm::read_pages(Some(&mm), addr, n, &mut stream.buf)?;
+                let present = sm::read_pages(Some(&mm), addr, n as u32, &mut stream.buf)?;
                 let (mut k, mut hsum) = (0, 0u64);
-                for (i, &e) in pme.iter().enumerate().take(n as usize) {
+                for (i, &e) in pme.iter().enumerate().take(n) {
                     a.keys[idx + i] = 0;
                     if present & (1 << i) != 0 {
                         let page = &stream.buf[k * mig::PAGE..(k + 1) * mig::PAGE];
@@ -804,8 +805,6 @@ impl Migrator {
                     }
                 }
                 stream.add(self, addr, present, hsum)?;
-                addr += u64::from(n) * mig::PAGE as u64;
-                idx += n as usize;
                 if sm::fatal_pending() {
                     return Err(EINTR);
                 }

@@ -128,6 +128,27 @@ impl sm::TaskWork for ThreadPark {
     }
 }
 
+/// Queues `work()` (interrupting) on each thread of `now` not in `asked`
+/// yet, and adds it there; a thread gone meanwhile is skipped (the next
+/// listing says).
+pub(super) fn ask_threads<T: sm::TaskWork>(
+    now: &[u32],
+    asked: &mut KVec<u32>,
+    work: impl Fn() -> T,
+) -> Result {
+    for &tid in now.iter() {
+        if asked.contains(&tid) {
+            continue;
+        }
+        asked.push(tid, GFP_KERNEL)?;
+        let Ok(t) = sm::Task::thread(tid) else {
+            continue;
+        };
+        let _ = sm::task_work(&t, true, Arc::new(work(), GFP_KERNEL)?);
+    }
+    Ok(())
+}
+
 /// The calling thread's `Thread` body; its own pending signals go into
 /// `sigs` (queued again if the move fails).
 fn capture_thread(mig: u64, tid: u32, sigs: &mut KVec<[u8; mig::SIGINFO_LEN]>) -> Result<KVec<u8>> {
@@ -237,25 +258,11 @@ impl Migrator {
         let start = now_ns();
         loop {
             let now = task.thread_tids()?;
-            for &tid in now.iter() {
-                if asked.contains(&tid) {
-                    continue;
-                }
-                asked.push(tid, GFP_KERNEL)?;
-                // Gone meanwhile: the next listing says.
-                let Ok(t) = sm::Task::thread(tid) else {
-                    continue;
-                };
-                let w = Arc::new(
-                    ThreadPark {
-                        m: me.clone(),
-                        park: mig,
-                        pid,
-                    },
-                    GFP_KERNEL,
-                )?;
-                let _ = sm::task_work(&t, true, w);
-            }
+            ask_threads(&now, &mut asked, || ThreadPark {
+                m: me.clone(),
+                park: mig,
+                pid,
+            })?;
             let s = self.state.lock();
             let mut all = true;
             for &tid in now.iter() {
