@@ -6,6 +6,7 @@
  */
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/kstrtox.h>
 #include <linux/string.h>
 
 #include "shim.h"
@@ -60,7 +61,30 @@ unsigned int vproc_shim_fault_go_delay_ms(void)
  * only. Writable by root at run time (`make bench` compares both).
  */
 static unsigned int precopy_rounds = 8;
-module_param(precopy_rounds, uint, 0644);
+
+/* 0..16, as logic::mig::MAX_ROUNDS: anything else fails with EINVAL and
+ * leaves the value as it was (a number the reader would see but the
+ * module would not use is refused, not clamped). */
+static int precopy_rounds_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned int n;
+	int err = kstrtouint(val, 0, &n);
+
+	if (err)
+		return err;
+	if (n > 16) {
+		pr_info("vproc: precopy_rounds %u refused: at most 16\n", n);
+		return -EINVAL;
+	}
+	WRITE_ONCE(precopy_rounds, n);
+	return 0;
+}
+
+static const struct kernel_param_ops precopy_rounds_ops = {
+	.set = precopy_rounds_set,
+	.get = param_get_uint,
+};
+module_param_cb(precopy_rounds, &precopy_rounds_ops, &precopy_rounds, 0644);
 MODULE_PARM_DESC(precopy_rounds,
 		 "pre-copy rounds after the first pass (0..16, default 8)");
 

@@ -59,6 +59,9 @@ check_eq "... its result equals the unmoved run's" "$ref" "$(on 1 'grep ^result 
 rounds() { on "$1" "grep 'pid $2 node $3 -> node $4' /proc/cluster/events | tail -1" | sed -n 's/.*, \([0-9]*\) rounds$/\1/p'; }
 ref=$(on 1 "$M -m 64 -t 100 -q | grep ^result")
 check_eq "the module's default: up to 8 pre-copy rounds" 8 "$(on 1 'cat /sys/module/vproc/parameters/precopy_rounds')"
+check_eq "precopy_rounds refuses 17, -1 and a word with EINVAL and keeps 8" "no no no 8" \
+    "$(on 1 'P=/sys/module/vproc/parameters/precopy_rounds; for v in 17 -1 x; do echo $v > $P 2>/dev/null && echo yes || echo no; done; cat $P' | tr '\n' ' ' | sed 's/ $//')"
+check "... and the refusal is logged" on 1 "dmesg | grep -q 'precopy_rounds 17 refused: at most 16'"
 for r in 8 0; do
     on 1 "echo $r > /sys/module/vproc/parameters/precopy_rounds; rm -f /tmp/d3.*"
     on 1 "cd /tmp; $M -m 64 -t 100 -q -w /tmp/d3.go > /tmp/d3.out 2>&1 & echo \$! > /tmp/d3.pid; wait \$!; echo \$? > /tmp/d3.status" >/dev/null 2>&1 &
