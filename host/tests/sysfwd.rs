@@ -728,6 +728,46 @@ fn pipes_and_socket_pairs_are_made_at_home() {
     assert_eq!(split_reply(s, &sa, 0, &out).unwrap()[3], &out[..]);
 }
 
+/// Sockets and event files made after a move are made at home too, each
+/// a read-write proxy with its own O_NONBLOCK and O_CLOEXEC; a signalfd
+/// is not (it reads the signals of the task that reads it).
+#[test]
+fn sockets_and_event_files_are_made_at_home() {
+    const NB_CE: u64 = 0o2_004_000;
+    // (name, the flags argument or none, arguments with both flags set)
+    let calls: [(&str, Option<usize>, [u64; 6]); 8] = [
+        ("socket", Some(1), [2, 1 | NB_CE, 0, 0, 0, 0]),
+        ("eventfd", None, [3, 0, 0, 0, 0, 0]),
+        ("eventfd2", Some(1), [3, NB_CE, 0, 0, 0, 0]),
+        ("epoll_create", None, [1, 0, 0, 0, 0, 0]),
+        ("epoll_create1", Some(0), [0o2_000_000, 0, 0, 0, 0, 0]),
+        ("timerfd_create", Some(1), [1, NB_CE, 0, 0, 0, 0]),
+        ("inotify_init", None, [0; 6]),
+        ("inotify_init1", Some(0), [NB_CE, 0, 0, 0, 0, 0]),
+    ];
+    for (name, flags, a) in calls {
+        let n = nr(name);
+        assert!(makes_file(n), "{name}");
+        let sh = shape(n, &a).unwrap();
+        assert_eq!(
+            route(n, &a, |_| FdIs::Local, |_| false),
+            Route::Home(a),
+            "{name}"
+        );
+        let want = match flags {
+            None => (false, 0o2),
+            Some(i) => (a[i] & 0o2_000_000 != 0, 0o2 | (a[i] & 0o4000) as u32),
+        };
+        assert_eq!(new_fd_flags(sh, &a), Some(want), "{name}");
+        assert_eq!(new_fd_flags(sh, &[0; 6]), Some((false, 0o2)), "{name}");
+    }
+    assert!(makes_file(22) && makes_file(53) && makes_file(293));
+    // signalfd, signalfd4, open, accept: not "made" by this rule.
+    for n in [282, 289, 2, 43] {
+        assert!(!makes_file(n), "{n}");
+    }
+}
+
 /// getsockopt(SOL_SOCKET, SO_GET_FILTER) counts its length in 8-byte BPF
 /// instructions; every other length carried by an OutByLen counts bytes.
 #[test]

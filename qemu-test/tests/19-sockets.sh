@@ -165,3 +165,60 @@ check_eq "unix: a client connected to a server at home goes to node 2" ok "$(on 
 on 1 'touch /tmp/sk.unix'
 check_eq "unix: its request and the answer go through home's socket (FIONREAD there: 9)" "0 pong ping 9 /tmp/sk.sock" \
     "$(echo $(ended 1 uc) $(on 1 'tail -1 /tmp/uc.out'))"
+
+# --- sockets and event files made after the move are made at home too:
+# a connection to home's loopback (no server listens on node 2's), an
+# eventfd in an epoll; and with nothing of node 2's open, it can go home.
+py 1 /tmp/sk-lsrv.py <<'EOF'
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('127.0.0.1', 7105))
+s.listen(1)
+print('listening', flush=True)
+c, a = s.accept()
+f = c.makefile('rb')
+for line in f:
+    c.sendall(b'srv ' + line.strip() + b' from ' + a[0].encode() + b'\n')
+EOF
+py 1 /tmp/sk-made.py <<'EOF'
+import os, select, socket
+def gate(p):
+    while not os.path.exists(p):
+        select.select([], [], [], 0.05)
+def where():
+    with open('/proc/self/where') as f:
+        return f.read().strip()
+print('ready', flush=True)
+gate('/tmp/sk.made')
+c = socket.create_connection(('127.0.0.1', 7105), timeout=30)
+c.sendall(b'hi\n')
+r = c.recv(100).decode().strip()
+e = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
+ep = select.epoll()
+ep.register(e, select.EPOLLIN)
+os.eventfd_write(e, 5)
+n = len(ep.poll(5))
+print('made at', where(), r, 'eventfd', os.eventfd_read(e), 'epoll', n, flush=True)
+gate('/tmp/sk.home')
+c.sendall(b'again\n')
+r = c.recv(100).decode().strip()
+os.eventfd_write(e, 2)
+n = len(ep.poll(5))
+print('home at', where(), r, 'eventfd', os.eventfd_read(e), 'epoll', n, flush=True)
+EOF
+on 1 'rm -f /tmp/sk.made /tmp/sk.home'
+run 1 ls "python3 /tmp/sk-lsrv.py"
+started 1 ls >/dev/null
+run 1 mk "python3 /tmp/sk-made.py"
+pid=$(started 1 mk)
+check_eq "made after the move: a process goes to node 2" ok "$(on 1 "echo 2 > /proc/$pid/goto 2>&1 && echo ok")"
+on 1 'touch /tmp/sk.made'
+check_eq "... a socket it makes there connects to home's loopback; an eventfd and an epoll it makes there work" \
+    "made at 2 srv hi from 127.0.0.1 eventfd 5 epoll 1" \
+    "$(on 1 "for i in \$(seq 300); do grep -q '^made' /tmp/mk.out && break; sleep 0.1; done; grep '^made' /tmp/mk.out")"
+check_eq "... they are home's: the process can go home with them" ok "$(on 1 "echo 1 > /proc/$pid/goto 2>&1 && echo ok")"
+on 1 'touch /tmp/sk.home'
+check_eq "... where they are its own files again, and it ends well" "0 home at 1 srv again from 127.0.0.1 eventfd 2 epoll 1" \
+    "$(echo $(ended 1 mk) $(on 1 'grep ^home /tmp/mk.out'))"
+check_eq "... the server at home saw its connection end" 0 "$(ended 1 ls)"

@@ -78,10 +78,10 @@ impl Migrator {
             return None;
         }
         // One that forks here (locked here, or running a program it
-        // exec'd here) makes its pipes here: its children here use them
-        // (through a home pipe they would wait on one deputy, busy with
-        // the parent's read).
-        if sf::makes_pair(nr) && self.forks_here(pid, &b) {
+        // exec'd here) makes its pipes, sockets and event files here: its
+        // children here use them (through a home pipe they would wait on
+        // one deputy, busy with the parent's read).
+        if sf::makes_file(nr) && self.forks_here(pid, &b) {
             return None;
         }
         // A wait for children it forked here is this node's; one for the

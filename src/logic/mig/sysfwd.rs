@@ -99,9 +99,11 @@ pub enum Ret {
     /// A new descriptor at home: the process gets a proxy of it. Its
     /// open flags are argument `i` (`None`: creat's).
     NewFd(Option<u8>),
-    /// A new socket at home (an accepted connection): the process gets a
-    /// proxy of it, read-write; its `SOCK_NONBLOCK` and `SOCK_CLOEXEC`
-    /// are argument `i` (`None`: neither).
+    /// A new socket or event file at home (`socket`, an accepted
+    /// connection, `eventfd`, `epoll_create`, `timerfd_create`,
+    /// `inotify_init`): the process gets a proxy of it, read-write; its
+    /// `O_NONBLOCK` and `O_CLOEXEC` (`SOCK_*`, `EFD_*`, `TFD_*`, `IN_*`,
+    /// `EPOLL_CLOEXEC` alike) are argument `i` (`None`: neither).
     NewSock(Option<u8>),
     /// Two new descriptors at home, written as `int[2]` to argument `at`
     /// (a pipe: read end, write end; a socket pair: both read-write): the
@@ -186,6 +188,12 @@ pub const SHAPES: &[Shape] = &[
             flags: None,
             sock: false,
         },
+    },
+    Shape {
+        nr: 41,
+        name: "socket",
+        args: &[Val, Val, Val],
+        ret: Ret::NewSock(Some(1)),
     },
     s(42, "connect", &[Fd, AddrIn(2), Val]),
     Shape {
@@ -282,6 +290,12 @@ pub const SHAPES: &[Shape] = &[
     s(198, "lremovexattr", &[Path, Path]),
     s(199, "fremovexattr", &[Fd, Path]),
     s(200, "tkill", &[Val, Val]),
+    Shape {
+        nr: 213,
+        name: "epoll_create",
+        args: &[Val],
+        ret: Ret::NewSock(None),
+    },
     s(217, "getdents64", &[Fd, OutLen(2), Val]),
     s(
         220,
@@ -298,6 +312,12 @@ pub const SHAPES: &[Shape] = &[
         "waitid",
         &[Val, Val, OutOpt(SIGINFO), Val, OutOpt(RUSAGE)],
     ),
+    Shape {
+        nr: 253,
+        name: "inotify_init",
+        args: &[],
+        ret: Ret::NewSock(None),
+    },
     s(254, "inotify_add_watch", &[Fd, Path, Val]),
     s(255, "inotify_rm_watch", &[Fd, Val]),
     Shape {
@@ -324,6 +344,18 @@ pub const SHAPES: &[Shape] = &[
         "epoll_pwait",
         &[Fd, OutArr(2, EPOLL_EVENT), Val, Val, In(SIGSET), Val],
     ),
+    Shape {
+        nr: 283,
+        name: "timerfd_create",
+        args: &[Val, Val],
+        ret: Ret::NewSock(Some(1)),
+    },
+    Shape {
+        nr: 284,
+        name: "eventfd",
+        args: &[Val],
+        ret: Ret::NewSock(None),
+    },
     s(285, "fallocate", &[Fd, Val, Val, Val]),
     s(
         286,
@@ -338,6 +370,18 @@ pub const SHAPES: &[Shape] = &[
         ret: Ret::NewSock(Some(3)),
     },
     Shape {
+        nr: 290,
+        name: "eventfd2",
+        args: &[Val, Val],
+        ret: Ret::NewSock(Some(1)),
+    },
+    Shape {
+        nr: 291,
+        name: "epoll_create1",
+        args: &[Val],
+        ret: Ret::NewSock(Some(0)),
+    },
+    Shape {
         nr: 293,
         name: "pipe2",
         args: &[Out(8), Val],
@@ -346,6 +390,12 @@ pub const SHAPES: &[Shape] = &[
             flags: Some(1),
             sock: false,
         },
+    },
+    Shape {
+        nr: 294,
+        name: "inotify_init1",
+        args: &[Val],
+        ret: Ret::NewSock(Some(0)),
     },
     s(302, "prlimit64", &[Val, Val, In(RLIMIT), OutOpt(RLIMIT)]),
     s(316, "renameat2", &[DirFd, Path, DirFd, Path, Val]),
@@ -470,11 +520,18 @@ pub fn makes_process(nr: u32, flags: Option<u64>) -> bool {
     }
 }
 
-/// Whether call `nr` makes a pipe or a socket pair: made at home for a
-/// process that forks at home (its children there use it), here for one
-/// that forks here.
-pub fn makes_pair(nr: u32) -> bool {
-    matches!(nr, 22 | 53 | 293)
+/// Whether call `nr` makes a file that is not opened by path: a pipe, a
+/// socket pair, a socket, an eventfd, epoll, timerfd or inotify file.
+/// Made at home for a process that forks at home (its children there use
+/// it; home's addresses, ports and loopback are the process's, as MOSIX
+/// kept them; and it can still go home), here for one that forks here.
+/// A signalfd is always made where the process runs: it reads the
+/// signals of the task that reads it.
+pub fn makes_file(nr: u32) -> bool {
+    matches!(
+        nr,
+        22 | 41 | 53 | 213 | 253 | 283 | 284 | 290 | 291 | 293 | 294
+    )
 }
 
 /// sendto(2)'s number.
