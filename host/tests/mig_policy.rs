@@ -266,13 +266,26 @@ fn fd_kinds() {
     for other in [0o060000, 0o120000, 0] {
         assert_eq!(classify_fd(&fd(other | 0o755)), FdKind::Other, "{other:o}");
     }
-    // O_PATH opens of movable types stay.
-    let f = FdFacts {
-        o_path: true,
-        mode: S_IFREG,
-        ..FdFacts::default()
-    };
-    assert_eq!(classify_fd(&f), FdKind::Other);
+    // O_PATH opens are served at home, whatever their type: a node
+    // device too (opened again, it would be readable), not a pseudo file.
+    for mode in [
+        S_IFREG,
+        S_IFDIR,
+        S_IFCHR | 0o666,
+        S_IFSOCK,
+        S_IFIFO,
+        0o120000,
+    ] {
+        let f = FdFacts {
+            o_path: true,
+            mode,
+            rdev: (1, 3),
+            ..FdFacts::default()
+        };
+        assert_eq!(classify_fd(&f), FdKind::Path, "{mode:o}");
+        let ns = FdFacts { pseudo: true, ..f };
+        assert_eq!(classify_fd(&ns), FdKind::Other, "{mode:o}");
+    }
     // A proxy is a proxy, whatever its inode (an anonymous one).
     let f = FdFacts {
         proxy: true,

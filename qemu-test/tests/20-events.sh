@@ -149,3 +149,41 @@ check_eq "... it moves on to node 3 with it" ok "$(on 1 "echo 3 > /proc/$sp/goto
 on 1 "kill -USR1 $sp"
 check_eq "... read there, and its mask is the one it made (fdinfo)" "got 10 on 3 0000000000000a00" \
     "$(on 1 'for i in $(seq 100); do grep -q "^0000" /tmp/sfd.out && break; sleep 0.1; done; grep "^got" /tmp/sfd.out | sed -n 3p; grep "^0000" /tmp/sfd.out' | tr '\n' ' ' | sed 's/ $//')"
+
+# --- O_PATH descriptors (a directory and a file of home, opened before the
+# move) are served at home: fstat, F_GETFL, openat relative to the
+# directory, /proc/self/fd/N and fchdir are home's; a read is refused as
+# on any O_PATH file (EBADF). Node 2 has no /tmp/op.dir.
+t=$(mktemp)
+cat > "$t" <<'PYEOF'
+import errno, fcntl, os, select
+d = os.open("/tmp/op.dir", os.O_PATH | os.O_DIRECTORY)
+f = os.open("/tmp/op.dir/file", os.O_PATH)
+print("ready", flush=True)
+while not os.path.exists("/tmp/op.go"):
+    select.select([], [], [], 0.05)
+with open("/proc/self/where") as w:
+    where = w.read().strip()
+size = os.fstat(f).st_size
+opath = fcntl.fcntl(f, fcntl.F_GETFL) & os.O_PATH != 0
+g = os.open("file", os.O_RDONLY, dir_fd=d)
+data = os.read(g, 100).decode().strip()
+try:
+    os.read(f, 1)
+    r = "read"
+except OSError as e:
+    r = errno.errorcode[e.errno]
+link = os.readlink("/proc/self/fd/%d" % f)
+os.fchdir(d)
+print("at", where, size, opath, data, r, link, os.getcwd(), flush=True)
+PYEOF
+on 1 'rm -rf /tmp/op.* && mkdir /tmp/op.dir && echo hello > /tmp/op.dir/file'
+"$CLUSTER" put 1 "$t" /tmp/op.py
+rm -f "$t"
+on 1 'python3 /tmp/op.py > /tmp/op.out 2>&1 & echo $! > /tmp/op.pid'
+op=$(on 1 'for i in $(seq 100); do grep -q "^ready" /tmp/op.out 2>/dev/null && break; sleep 0.1; done; cat /tmp/op.pid')
+check_eq "O_PATH: a process holding O_PATH descriptors of home moves 1 -> 2" ok "$(on 1 "echo 2 > /proc/$op/goto 2>&1 && echo ok")"
+on 1 'touch /tmp/op.go'
+check_eq "... they are home's there (fstat, F_GETFL, openat, a read refused, /proc/self/fd, fchdir)" \
+    "at 2 6 True hello EBADF /tmp/op.dir/file /tmp/op.dir" \
+    "$(on 1 'for i in $(seq 100); do grep -q "^at" /tmp/op.out && break; sleep 0.1; done; cat /tmp/op.out | grep -v ^ready')"

@@ -160,7 +160,11 @@ pub enum FdKind {
     /// its deputy forwards arrive where the process runs), so it is made
     /// again with its mask wherever the process runs.
     SignalFd,
-    /// Anything else (pidfd, memfd, userfaultfd, `O_PATH`...): cannot move.
+    /// Opened with `O_PATH` (of a file, a directory, a device...): served
+    /// at home as its proxy.
+    Path,
+    /// Anything else (pidfd, memfd, userfaultfd, a namespace...): cannot
+    /// move.
     Other,
 }
 
@@ -239,7 +243,16 @@ pub fn classify_fd(f: &FdFacts) -> FdKind {
         return FdKind::Proxy;
     }
     if f.o_path {
-        return FdKind::Other;
+        // A handle on a path: it reads and writes nothing, and what can
+        // be done with it (fstat, fchdir, the *at calls relative to it,
+        // /proc/self/fd/N, close) is done at home. One of a pseudo file
+        // system (a namespace) names a node's object; and never a node
+        // device, which would be opened again where it goes, readable.
+        return if f.pseudo {
+            FdKind::Other
+        } else {
+            FdKind::Path
+        };
     }
     if f.pseudo {
         return match f.anon {

@@ -345,7 +345,8 @@ impl Migrator {
                 | FdKind::Chr
                 | FdKind::Fifo
                 | FdKind::Sock
-                | FdKind::Event => home == self.me,
+                | FdKind::Event
+                | FdKind::Path => home == self.me,
                 // Opened (made) again wherever it goes (and comes back).
                 FdKind::NodeDev(_) | FdKind::SignalFd => true,
                 // Only its own deputy's proxies (never one it inherited).
@@ -354,7 +355,7 @@ impl Migrator {
             };
             if !ok {
                 let what = if f.kind == FdKind::Other {
-                    "a special file (pidfd, memfd, userfaultfd, a namespace, O_PATH...)"
+                    "a special file (pidfd, memfd, userfaultfd, a namespace...)"
                 } else {
                     "a file opened away from home"
                 };
