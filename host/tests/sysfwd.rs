@@ -768,6 +768,21 @@ fn sockets_and_event_files_are_made_at_home() {
     }
 }
 
+/// sendmmsg/recvmmsg on a socket at home: one call per message, at most
+/// UIO_MAXIOV; MSG_WAITFORONE lets only the first recvmsg wait.
+#[test]
+fn mmsg_calls_are_one_per_message() {
+    assert_eq!(mmsg_count(0), 0);
+    assert_eq!(mmsg_count(2), 2);
+    assert_eq!(mmsg_count(u64::MAX), 1024);
+    assert_eq!(mmsg_recv_flags(0x10000, 0), 0);
+    assert_eq!(mmsg_recv_flags(0x10000, 1), 0x40);
+    assert_eq!(mmsg_recv_flags(0x10000 | 0x2, 3), 0x42);
+    assert_eq!(mmsg_recv_flags(0x2, 1), 0x2);
+    assert_eq!(mmsg_recv_flags(0x40, 0), 0x40);
+    assert_eq!((MMSGHDR, MMSGHDR_LEN), (64, MSGHDR as u64));
+}
+
 /// getsockopt(SOL_SOCKET, SO_GET_FILTER) counts its length in 8-byte BPF
 /// instructions; every other length carried by an OutByLen counts bytes.
 #[test]

@@ -222,3 +222,64 @@ on 1 'touch /tmp/sk.home'
 check_eq "... where they are its own files again, and it ends well" "0 home at 1 srv again from 127.0.0.1 eventfd 2 epoll 1" \
     "$(echo $(ended 1 mk) $(on 1 'grep ^home /tmp/mk.out'))"
 check_eq "... the server at home saw its connection end" 0 "$(ended 1 ls)"
+
+# --- sendmmsg and recvmmsg on a socket at home (glibc's resolver sends its
+# two DNS queries with one sendmmsg): one sendmsg/recvmsg at home per
+# message; recvmmsg's MSG_WAITFORONE waits for the first only.
+py 3 /tmp/sk-uecho.py <<'EOF'
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(('0.0.0.0', 7106))
+print('bound', flush=True)
+for i in range(2):
+    d, a = s.recvfrom(100)
+    s.sendto(b'echo ' + d, a)
+EOF
+py 1 /tmp/sk-mmsg.py <<'EOF'
+import ctypes, os, select, socket, time
+libc = ctypes.CDLL(None, use_errno=True)
+class iovec(ctypes.Structure):
+    _fields_ = [('base', ctypes.c_void_p), ('len', ctypes.c_size_t)]
+class msghdr(ctypes.Structure):
+    _fields_ = [('name', ctypes.c_void_p), ('namelen', ctypes.c_uint32),
+                ('iov', ctypes.POINTER(iovec)), ('iovlen', ctypes.c_size_t),
+                ('control', ctypes.c_void_p), ('controllen', ctypes.c_size_t),
+                ('flags', ctypes.c_int)]
+class mmsghdr(ctypes.Structure):
+    _fields_ = [('hdr', msghdr), ('len', ctypes.c_uint)]
+def vec(bufs):
+    v = (mmsghdr * len(bufs))()
+    iovs = (iovec * len(bufs))()
+    for i, b in enumerate(bufs):
+        iovs[i].base = ctypes.cast(b, ctypes.c_void_p)
+        iovs[i].len = len(b)
+        v[i].hdr.iov = ctypes.pointer(iovs[i])
+        v[i].hdr.iovlen = 1
+    return v, iovs
+print('ready', flush=True)
+while not os.path.exists('/tmp/sk.mmsg'):
+    select.select([], [], [], 0.05)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.connect(('10.77.0.3', 7106))
+out = [ctypes.create_string_buffer(b'one', 3), ctypes.create_string_buffer(b'two', 3)]
+v, keep = vec(out)
+n = libc.sendmmsg(s.fileno(), v, 2, 0)
+sent = 'sent %d %d %d' % (n, v[0].len, v[1].len) if n >= 0 else 'sendmmsg errno %d' % ctypes.get_errno()
+time.sleep(1)
+ins = [ctypes.create_string_buffer(100) for i in range(4)]
+r, keep2 = vec(ins)
+m = libc.recvmmsg(s.fileno(), r, 4, 0x10000, None)
+got = '|'.join(ins[i].raw[:r[i].len].decode() for i in range(max(m, 0)))
+with open('/proc/self/where') as f:
+    w = f.read().strip()
+print('at', w, sent, 'got', m, got, flush=True)
+EOF
+run 3 ue "python3 /tmp/sk-uecho.py"
+started 3 ue >/dev/null
+on 1 'rm -f /tmp/sk.mmsg'
+run 1 mm "python3 /tmp/sk-mmsg.py"
+pid=$(started 1 mm)
+check_eq "mmsg: a process goes to node 2" ok "$(on 1 "echo 2 > /proc/$pid/goto 2>&1 && echo ok")"
+on 1 'touch /tmp/sk.mmsg'
+check_eq "... its sendmmsg of 2 datagrams and its recvmmsg of the 2 answers go through home's socket" \
+    "0 at 2 sent 2 3 3 got 2 echo one|echo two" "$(echo $(ended 1 mm) $(on 1 'tail -1 /tmp/mm.out'))"

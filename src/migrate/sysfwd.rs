@@ -64,6 +64,10 @@ impl Migrator {
                 Err(e) => e,
             });
         }
+        if nr == sf::NR_SENDMMSG || nr == sf::NR_RECVMMSG {
+            let (h, p, hfd, d) = self.own_proxy(args[0] as i32)?;
+            return Some(self.mmsg_call(nr, args, h, p, d, hfd));
+        }
         if nr != sf::NR_OPENAT2 && sf::shape(nr, args).is_none() {
             return None;
         }
@@ -380,6 +384,58 @@ impl Migrator {
                 .map_err(|_| efault)?;
         }
         Ok(visible(sf::NR_RECVFROM, v))
+    }
+
+    /// `sendmmsg`/`recvmmsg` (`nr`) of process `pid` on a socket served
+    /// at home (its number there `hfd`): one [`Self::msg_call`] per
+    /// message, each `msg_len` set, until one fails. The result is the
+    /// number of messages done, or the first one's error. (glibc's
+    /// resolver sends its two DNS queries with one `sendmmsg`.) A
+    /// `recvmmsg` timeout is not applied: it waits as the flags say.
+    #[allow(clippy::too_many_arguments)]
+    fn mmsg_call(
+        &self,
+        nr: u32,
+        args: &[u64; 6],
+        home: u8,
+        pid: u32,
+        deputy: u64,
+        hfd: i32,
+    ) -> i64 {
+        let one = if nr == sf::NR_SENDMMSG {
+            sf::NR_SENDMSG
+        } else {
+            sf::NR_RECVMSG
+        };
+        let mut done = 0u64;
+        while done < sf::mmsg_count(args[2]) {
+            let at = args[1].wrapping_add(done.wrapping_mul(sf::MMSGHDR));
+            let flags = if one == sf::NR_RECVMSG {
+                sf::mmsg_recv_flags(args[3], done)
+            } else {
+                args[3]
+            };
+            let a = [args[0], at, flags, 0, 0, 0];
+            let v = match self.msg_call(one, &a, home, pid, deputy, hfd) {
+                Ok(v) => v,
+                Err(e) => e,
+            };
+            if v < 0 {
+                if done == 0 {
+                    return v;
+                }
+                break;
+            }
+            let len = (v as u32).to_le_bytes();
+            if sm::user_write(at.wrapping_add(sf::MMSGHDR_LEN), &len).is_err() {
+                if done == 0 {
+                    return Errno::EFAULT.to_result();
+                }
+                break;
+            }
+            done += 1;
+        }
+        done as i64
     }
 
     /// The two files a call made at home (a pipe, a socket pair; `out`:

@@ -542,6 +542,37 @@ pub const NR_RECVFROM: u32 = 45;
 pub const NR_SENDMSG: u32 = 46;
 /// recvmsg(2)'s number.
 pub const NR_RECVMSG: u32 = 47;
+/// recvmmsg(2)'s number.
+pub const NR_RECVMMSG: u32 = 299;
+/// sendmmsg(2)'s number.
+pub const NR_SENDMMSG: u32 = 307;
+/// Bytes of an x86-64 `struct mmsghdr`: a `msghdr`, then its `msg_len`
+/// (4 bytes, at [`MMSGHDR_LEN`]) and padding.
+pub const MMSGHDR: u64 = 64;
+/// Where a `struct mmsghdr`'s `msg_len` is.
+pub const MMSGHDR_LEN: u64 = 56;
+const MSG_DONTWAIT: u64 = 0x40;
+const MSG_WAITFORONE: u64 = 0x10000;
+
+/// `sendmmsg`/`recvmmsg` on a socket served at home are made as one
+/// `sendmsg`/`recvmsg` per message, in order, stopping at the first that
+/// fails: how many messages (at most `UIO_MAXIOV`, as the kernel cuts
+/// `vlen`).
+pub fn mmsg_count(vlen: u64) -> u64 {
+    vlen.min(IOV_MAX)
+}
+
+/// The flags of message `i` of a `recvmmsg` with `flags`: after the
+/// first, `MSG_WAITFORONE` makes the others not wait (`MSG_DONTWAIT`);
+/// `MSG_WAITFORONE` itself is `recvmmsg`'s alone.
+pub fn mmsg_recv_flags(flags: u64, i: u64) -> u64 {
+    let f = flags & !MSG_WAITFORONE;
+    if i > 0 && flags & MSG_WAITFORONE != 0 {
+        f | MSG_DONTWAIT
+    } else {
+        f
+    }
+}
 /// Bytes of an x86-64 `struct msghdr`.
 pub const MSGHDR: usize = 56;
 /// Bytes of a `struct iovec`.
