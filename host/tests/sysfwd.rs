@@ -795,3 +795,18 @@ fn so_get_filter_counts_instructions() {
     // At most SOCK_BUF bytes travel: 32 instructions.
     assert_eq!(SOCK_BUF / len_unit(NR_GETSOCKOPT, &a(1, 26)), 32);
 }
+
+/// The ioctls a proxy carries home: a terminal's, a socket's queue
+/// counts, and the interface queries (a 40-byte `struct ifreq` each
+/// way); a setter (SIOCSIFFLAGS) or SIOCGIFCONF (a pointer inside) not.
+#[test]
+fn ioctls_carried_home() {
+    use vproc_logic::mig::ioctl_shape;
+    let s = ioctl_shape(0x8933).unwrap(); // SIOCGIFINDEX
+    assert_eq!((s.input, s.output, s.by_value), (40, 40, false));
+    assert_eq!(ioctl_shape(0x8927).unwrap().output, 40); // SIOCGIFHWADDR
+    assert_eq!(ioctl_shape(0x541b).unwrap().output, 4); // FIONREAD
+    for cmd in [0x8914, 0x8912, 0x8916, 0] {
+        assert!(ioctl_shape(cmd).is_none(), "{cmd:#x}");
+    }
+}

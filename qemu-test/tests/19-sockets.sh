@@ -272,7 +272,8 @@ m = libc.recvmmsg(s.fileno(), r, 4, 0x10000, None)
 got = '|'.join(ins[i].raw[:r[i].len].decode() for i in range(max(m, 0)))
 with open('/proc/self/where') as f:
     w = f.read().strip()
-print('at', w, sent, 'got', m, got, flush=True)
+# glibc's if_nametoindex() asks SIOCGIFINDEX on a socket it makes: home's.
+print('at', w, sent, 'got', m, got, 'lo', socket.if_nametoindex('lo'), flush=True)
 EOF
 run 3 ue "python3 /tmp/sk-uecho.py"
 started 3 ue >/dev/null
@@ -281,5 +282,5 @@ run 1 mm "python3 /tmp/sk-mmsg.py"
 pid=$(started 1 mm)
 check_eq "mmsg: a process goes to node 2" ok "$(on 1 "echo 2 > /proc/$pid/goto 2>&1 && echo ok")"
 on 1 'touch /tmp/sk.mmsg'
-check_eq "... its sendmmsg of 2 datagrams and its recvmmsg of the 2 answers go through home's socket" \
-    "0 at 2 sent 2 3 3 got 2 echo one|echo two" "$(echo $(ended 1 mm) $(on 1 'tail -1 /tmp/mm.out'))"
+check_eq "... its sendmmsg of 2 datagrams and its recvmmsg of the 2 answers go through home's socket (and an interface query)" \
+    "0 at 2 sent 2 3 3 got 2 echo one|echo two lo 1" "$(echo $(ended 1 mm) $(on 1 'tail -1 /tmp/mm.out'))"

@@ -49,12 +49,13 @@ pub struct IoctlShape {
     pub by_value: bool,
 }
 
-/// The terminal (and socket queue) ioctls a migrated process may still
-/// make on a terminal or socket it had at home (x86-64 numbers), with
+/// The terminal (and socket queue and interface query) ioctls a migrated
+/// process may still make on a terminal or socket at home (x86-64 numbers), with
 /// their argument shapes; every
 /// other command fails with ENOTTY. `struct termios` is 36 bytes,
 /// `struct winsize` 8, a pid or count 4.
 pub fn ioctl_shape(cmd: u32) -> Option<IoctlShape> {
+    const IFREQ: u32 = 40;
     let (input, output, by_value) = match cmd {
         0x5401 => (0, 36, false),          // TCGETS
         0x5402..=0x5404 => (36, 0, false), // TCSETS, TCSETSW, TCSETSF
@@ -66,6 +67,11 @@ pub fn ioctl_shape(cmd: u32) -> Option<IoctlShape> {
         0x5411 => (0, 4, false),           // TIOCOUTQ, SIOCOUTQ
         0x541b => (0, 4, false),           // FIONREAD, SIOCINQ
         0x8905 => (0, 4, false),           // SIOCATMARK
+        // The interface queries (a `struct ifreq`, 40 bytes, in and out):
+        // home's interfaces, as a socket's address is home's. glibc's
+        // if_nametoindex() asks SIOCGIFINDEX on a socket it makes.
+        0x8910 | 0x8913 | 0x8915 | 0x8917 | 0x8919 | 0x891b | 0x891d | 0x8921 | 0x8927 | 0x8933
+        | 0x8942 => (IFREQ, IFREQ, false),
         _ => return None,
     };
     Some(IoctlShape {
