@@ -61,6 +61,7 @@ unsigned int vproc_shim_fault_go_delay_ms(void)
  * only. Writable by root at run time (`make bench` compares both).
  */
 static unsigned int precopy_rounds = 8;
+#define VPROC_MAX_ROUNDS 16U
 
 /* 0..16, as logic::mig::MAX_ROUNDS: anything else fails with EINVAL and
  * leaves the value as it was (a number the reader would see but the
@@ -72,8 +73,9 @@ static int precopy_rounds_set(const char *val, const struct kernel_param *kp)
 
 	if (err)
 		return err;
-	if (n > 16) {
-		pr_info("vproc: precopy_rounds %u refused: at most 16\n", n);
+	if (n > VPROC_MAX_ROUNDS) {
+		pr_info("vproc: precopy_rounds %u refused: at most %u\n", n,
+			VPROC_MAX_ROUNDS);
 		return -EINVAL;
 	}
 	WRITE_ONCE(precopy_rounds, n);
@@ -90,7 +92,7 @@ MODULE_PARM_DESC(precopy_rounds,
 
 unsigned int vproc_shim_precopy_rounds(void)
 {
-	return min(READ_ONCE(precopy_rounds), 16U);
+	return min(READ_ONCE(precopy_rounds), VPROC_MAX_ROUNDS);
 }
 
 const char *vproc_shim_peers_param(void)

@@ -407,8 +407,8 @@ impl Migrator {
         } else {
             sf::NR_RECVMSG
         };
-        let mut done = 0u64;
-        while done < sf::mmsg_count(args[2]) {
+        let count = sf::mmsg_count(args[2]);
+        for done in 0..count {
             let at = args[1].wrapping_add(done.wrapping_mul(sf::MMSGHDR));
             let flags = if one == sf::NR_RECVMSG {
                 sf::mmsg_recv_flags(args[3], done)
@@ -416,26 +416,21 @@ impl Migrator {
                 args[3]
             };
             let a = [args[0], at, flags, 0, 0, 0];
-            let v = match self.msg_call(one, &a, home, pid, deputy, hfd) {
-                Ok(v) => v,
-                Err(e) => e,
+            let v = self
+                .msg_call(one, &a, home, pid, deputy, hfd)
+                .unwrap_or_else(|e| e);
+            let set = if v < 0 {
+                Err(v)
+            } else {
+                sm::user_write(at.wrapping_add(sf::MMSGHDR_LEN), &(v as u32).to_le_bytes())
+                    .map_err(|_| Errno::EFAULT.to_result())
             };
-            if v < 0 {
-                if done == 0 {
-                    return v;
-                }
-                break;
+            // The first message's error is the call's; after it, the count.
+            if let Err(e) = set {
+                return if done == 0 { e } else { done as i64 };
             }
-            let len = (v as u32).to_le_bytes();
-            if sm::user_write(at.wrapping_add(sf::MMSGHDR_LEN), &len).is_err() {
-                if done == 0 {
-                    return Errno::EFAULT.to_result();
-                }
-                break;
-            }
-            done += 1;
         }
-        done as i64
+        count as i64
     }
 
     /// The two files a call made at home (a pipe, a socket pair; `out`:

@@ -144,6 +144,16 @@ const fn s(nr: u32, name: &'static str, args: &'static [Arg]) -> Shape {
     }
 }
 
+/// A call that makes a socket or an event file from nothing (no
+/// descriptor argument): [`Ret::NewSock`] with its flags argument.
+const fn made(nr: u32, name: &'static str, args: &'static [Arg], flags: Option<u8>) -> Shape {
+    Shape {
+        nr,
+        name,
+        args,
+        ret: Ret::NewSock(flags),
+    }
+}
 const STAT: u32 = 144;
 const STATFS: u32 = 120;
 const STATX: u32 = 256;
@@ -189,12 +199,7 @@ pub const SHAPES: &[Shape] = &[
             sock: false,
         },
     },
-    Shape {
-        nr: 41,
-        name: "socket",
-        args: &[Val, Val, Val],
-        ret: Ret::NewSock(Some(1)),
-    },
+    made(41, "socket", &[Val, Val, Val], Some(1)),
     s(42, "connect", &[Fd, AddrIn(2), Val]),
     Shape {
         nr: 43,
@@ -290,12 +295,7 @@ pub const SHAPES: &[Shape] = &[
     s(198, "lremovexattr", &[Path, Path]),
     s(199, "fremovexattr", &[Fd, Path]),
     s(200, "tkill", &[Val, Val]),
-    Shape {
-        nr: 213,
-        name: "epoll_create",
-        args: &[Val],
-        ret: Ret::NewSock(None),
-    },
+    made(213, "epoll_create", &[Val], None),
     s(217, "getdents64", &[Fd, OutLen(2), Val]),
     s(
         220,
@@ -312,12 +312,7 @@ pub const SHAPES: &[Shape] = &[
         "waitid",
         &[Val, Val, OutOpt(SIGINFO), Val, OutOpt(RUSAGE)],
     ),
-    Shape {
-        nr: 253,
-        name: "inotify_init",
-        args: &[],
-        ret: Ret::NewSock(None),
-    },
+    made(253, "inotify_init", &[], None),
     s(254, "inotify_add_watch", &[Fd, Path, Val]),
     s(255, "inotify_rm_watch", &[Fd, Val]),
     Shape {
@@ -344,18 +339,8 @@ pub const SHAPES: &[Shape] = &[
         "epoll_pwait",
         &[Fd, OutArr(2, EPOLL_EVENT), Val, Val, In(SIGSET), Val],
     ),
-    Shape {
-        nr: 283,
-        name: "timerfd_create",
-        args: &[Val, Val],
-        ret: Ret::NewSock(Some(1)),
-    },
-    Shape {
-        nr: 284,
-        name: "eventfd",
-        args: &[Val],
-        ret: Ret::NewSock(None),
-    },
+    made(283, "timerfd_create", &[Val, Val], Some(1)),
+    made(284, "eventfd", &[Val], None),
     s(285, "fallocate", &[Fd, Val, Val, Val]),
     s(
         286,
@@ -369,18 +354,8 @@ pub const SHAPES: &[Shape] = &[
         args: &[Fd, OutByLen(2), InOutOpt(4), Val],
         ret: Ret::NewSock(Some(3)),
     },
-    Shape {
-        nr: 290,
-        name: "eventfd2",
-        args: &[Val, Val],
-        ret: Ret::NewSock(Some(1)),
-    },
-    Shape {
-        nr: 291,
-        name: "epoll_create1",
-        args: &[Val],
-        ret: Ret::NewSock(Some(0)),
-    },
+    made(290, "eventfd2", &[Val, Val], Some(1)),
+    made(291, "epoll_create1", &[Val], Some(0)),
     Shape {
         nr: 293,
         name: "pipe2",
@@ -391,12 +366,7 @@ pub const SHAPES: &[Shape] = &[
             sock: false,
         },
     },
-    Shape {
-        nr: 294,
-        name: "inotify_init1",
-        args: &[Val],
-        ret: Ret::NewSock(Some(0)),
-    },
+    made(294, "inotify_init1", &[Val], Some(0)),
     s(302, "prlimit64", &[Val, Val, In(RLIMIT), OutOpt(RLIMIT)]),
     s(316, "renameat2", &[DirFd, Path, DirFd, Path, Val]),
     s(332, "statx", &[DirFd, Path, Val, Val, Out(STATX)]),
@@ -521,17 +491,19 @@ pub fn makes_process(nr: u32, flags: Option<u64>) -> bool {
 }
 
 /// Whether call `nr` makes a file that is not opened by path: a pipe, a
-/// socket pair, a socket, an eventfd, epoll, timerfd or inotify file.
+/// socket pair, a socket, an eventfd, epoll, timerfd or inotify file (a
+/// call of the table that returns new descriptors and names none).
 /// Made at home for a process that forks at home (its children there use
 /// it; home's addresses, ports and loopback are the process's, as MOSIX
 /// kept them; and it can still go home), here for one that forks here.
 /// A signalfd is always made where the process runs: it reads the
 /// signals of the task that reads it.
 pub fn makes_file(nr: u32) -> bool {
-    matches!(
-        nr,
-        22 | 41 | 53 | 213 | 253 | 283 | 284 | 290 | 291 | 293 | 294
-    )
+    shape(nr, &[0; 6]).is_some_and(|sh| match sh.ret {
+        Ret::NewPair { .. } => true,
+        Ret::NewSock(_) => !sh.args.contains(&Fd),
+        Ret::Value | Ret::NewFd(_) => false,
+    })
 }
 
 /// sendto(2)'s number.
