@@ -272,8 +272,11 @@ m = libc.recvmmsg(s.fileno(), r, 4, 0x10000, None)
 got = '|'.join(ins[i].raw[:r[i].len].decode() for i in range(max(m, 0)))
 with open('/proc/self/where') as f:
     w = f.read().strip()
+# A message vector that is not there: EFAULT, as the kernel says.
+bad = libc.sendmmsg(s.fileno(), None, 2, 0)
+bad = 'efault' if bad == -1 and ctypes.get_errno() == 14 else 'bad %d' % bad
 # glibc's if_nametoindex() asks SIOCGIFINDEX on a socket it makes: home's.
-print('at', w, sent, 'got', m, got, 'lo', socket.if_nametoindex('lo'), flush=True)
+print('at', w, sent, 'got', m, got, bad, 'lo', socket.if_nametoindex('lo'), flush=True)
 EOF
 run 3 ue "python3 /tmp/sk-uecho.py"
 started 3 ue >/dev/null
@@ -283,4 +286,37 @@ pid=$(started 1 mm)
 check_eq "mmsg: a process goes to node 2" ok "$(on 1 "echo 2 > /proc/$pid/goto 2>&1 && echo ok")"
 on 1 'touch /tmp/sk.mmsg'
 check_eq "... its sendmmsg of 2 datagrams and its recvmmsg of the 2 answers go through home's socket (and an interface query)" \
-    "0 at 2 sent 2 3 3 got 2 echo one|echo two lo 1" "$(echo $(ended 1 mm) $(on 1 'tail -1 /tmp/mm.out'))"
+    "0 at 2 sent 2 3 3 got 2 echo one|echo two efault lo 1" "$(echo $(ended 1 mm) $(on 1 'tail -1 /tmp/mm.out'))"
+
+# --- a plain user's socket made after its move is made at home as that
+# user: a privileged port is refused there, another is bound, and home's
+# kernel shows the socket as uid 1000's.
+py 1 /tmp/sk-user.py <<'EOF'
+import os, select, socket
+print('ready', flush=True)
+while not os.path.exists('/tmp/sk.user'):
+    select.select([], [], [], 0.05)
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+try:
+    s.bind(('127.0.0.1', 80))
+    r = 'bound 80'
+except PermissionError:
+    r = 'EACCES'
+t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+t.bind(('127.0.0.1', 7107))
+t.listen(1)
+with open('/proc/self/where') as f:
+    print('at', f.read().strip(), r, flush=True)
+while not os.path.exists('/tmp/sk.user2'):
+    select.select([], [], [], 0.05)
+EOF
+on 1 'rm -f /tmp/sk.user /tmp/sk.user2; chmod 644 /tmp/sk-user.py'
+run 1 uu "setpriv --reuid 1000 --regid 1000 --clear-groups python3 /tmp/sk-user.py"
+pid=$(started 1 uu)
+check_eq "plain user: its process goes to node 2 (uid 1000)" ok "$(on 1 "echo 2 > /proc/$pid/goto 2>&1 && echo ok")"
+on 1 'touch /tmp/sk.user'
+check_eq "... a socket it makes there cannot bind port 80 at home (EACCES), binds 7107" "at 2 EACCES" \
+    "$(on 1 "for i in \$(seq 300); do grep -q '^at' /tmp/uu.out && break; sleep 0.1; done; grep '^at' /tmp/uu.out")"
+check_match "... and home's kernel lists that listener as uid 1000's" "uid:1000" "$(on 1 "ss -Hltne 'sport = :7107'")"
+on 1 'touch /tmp/sk.user2'
+check_eq "... it ends well" 0 "$(ended 1 uu)"
