@@ -44,7 +44,9 @@ pub(crate) use mm::{
     vmas, wipe_mm, write_mem, Mm, Task, VmaInfo,
 };
 pub(crate) use proxy::{
-    fd_io, fd_ioctl, fd_read_into, user_read, user_write, ProxyFile, ProxyIo, ProxyReg,
+    current_multithreaded, fd_io, fd_ioctl, fd_nonblock, fd_read_into, fd_watch, user_read,
+    user_write, watch_cancel, watch_cancel_fd, ProxyFile, ProxyIo, ProxyReg, Watch, WatchFired,
+    WatchReg, IO_NOWAIT, IO_TICKET, IO_WAIT, IO_WOULD_WAIT,
 };
 pub(crate) use regs::{capture_regs, restore_regs};
 pub(crate) use signal::{

@@ -189,14 +189,34 @@ int vproc_proxies_flush(int want, int skip)
 }
 
 /*
+ * The process's readiness count (VPROC_IO_TICKET) before a request that
+ * must not wait at home: a blocking proxy of a multi-threaded process.
+ * -1: its calls wait at home (one thread, or a non-blocking file).
+ */
+static long long proxy_ticket(struct file *f)
+{
+	if (f->f_flags & O_NONBLOCK)
+		return -1;
+	return proxy_call(f, VPROC_IO_TICKET, NULL, 0, 0);
+}
+
+/* Waits where the process runs for home to say the file may be ready
+ * (after @ticket): 0, or -ERESTARTSYS for a signal. */
+static long long proxy_wait(struct file *f, long long ticket)
+{
+	return proxy_call(f, VPROC_IO_WAIT, NULL, 0, ticket);
+}
+
+/*
  * A read of a file opened read-only asks home for VPROC_READ_MAX bytes
  * when the process asks fewer: home reads that much only from a regular
  * file nobody else shares (else what was asked), and the rest waits here
  * for the next reads: one round trip (an answer of several frames) per
  * VPROC_READ_MAX bytes, whatever the process's read size.
+ * @nowait: it must not wait at home (VPROC_IO_WOULD_WAIT then).
  */
-static ssize_t proxy_read(struct file *f, char __user *ubuf, size_t len,
-			  loff_t *ppos)
+static ssize_t proxy_read_once(struct file *f, char __user *ubuf, size_t len,
+			       bool nowait)
 {
 	struct vproc_proxy *p = f->private_data;
 	size_t want = min_t(size_t, len, VPROC_READ_MAX);
@@ -232,8 +252,8 @@ static ssize_t proxy_read(struct file *f, char __user *ubuf, size_t len,
 		return -ENOMEM;
 	}
 	p->ra_len = p->ra_pos = 0;
-	r = proxy_call(f, VPROC_IO_READ, k, ahead ? VPROC_READ_MAX : want,
-		       ahead ? want : 0);
+	r = proxy_call(f, VPROC_IO_READ | (nowait ? VPROC_IO_NOWAIT : 0), k,
+		       ahead ? VPROC_READ_MAX : want, ahead ? want : 0);
 	if (r > (long long)(ahead ? VPROC_READ_MAX : want))
 		r = -EIO;
 	if (r > 0) {
@@ -256,6 +276,26 @@ static ssize_t proxy_read(struct file *f, char __user *ubuf, size_t len,
 		kvfree(k);
 	mutex_unlock(&p->ra_lock);
 	return r;
+}
+
+/*
+ * A read. A multi-threaded process's read of a file that is not ready at
+ * home waits here, the proxy unlocked (its other threads may write to
+ * it), not at home, where it would hold the deputy its threads share.
+ */
+static ssize_t proxy_read(struct file *f, char __user *ubuf, size_t len,
+			  loff_t *ppos)
+{
+	for (;;) {
+		long long t = proxy_ticket(f);
+		ssize_t r = proxy_read_once(f, ubuf, len, t >= 0);
+
+		if (r != VPROC_IO_WOULD_WAIT)
+			return r;
+		r = proxy_wait(f, t);
+		if (r < 0)
+			return r;
+	}
 }
 
 int vproc_proxy_giveback(struct file *f)
@@ -292,8 +332,8 @@ static ssize_t proxy_write(struct file *f, const char __user *ubuf,
 			   size_t len, loff_t *ppos)
 {
 	struct vproc_proxy *p = f->private_data;
+	long long r = 0, ticket;
 	size_t done = 0;
-	long long r = 0;
 	char *k;
 
 	if (mutex_lock_killable(&p->ra_lock))
@@ -336,7 +376,21 @@ static ssize_t proxy_write(struct file *f, const char __user *ubuf,
 			r = -EFAULT;
 			break;
 		}
-		r = proxy_call(f, VPROC_IO_WRITE, k, n, 0);
+		ticket = proxy_ticket(f);
+		r = proxy_call(f, VPROC_IO_WRITE |
+			       (ticket >= 0 ? VPROC_IO_NOWAIT : 0), k, n, 0);
+		if (r == VPROC_IO_WOULD_WAIT) {
+			/* Not ready at home: wait here, unlocked (as a read). */
+			mutex_unlock(&p->ra_lock);
+			r = proxy_wait(f, ticket);
+			if (!r && mutex_lock_killable(&p->ra_lock))
+				r = -EINTR;
+			if (r) {
+				kvfree(k);
+				return done ? done : r;
+			}
+			continue;
+		}
 		if (r >= 0 && (r & VPROC_IO_WB_OK)) {
 			r &= ~VPROC_IO_WB_OK;
 			p->wb_ok = true;
@@ -346,7 +400,9 @@ static ssize_t proxy_write(struct file *f, const char __user *ubuf,
 		if (r > n)
 			r = n;
 		done += r;
-		if (r < n)
+		/* (A write that did not wait wrote what fitted: the rest
+		 * follows, as a blocking write's would.) */
+		if (r < n && ticket < 0)
 			break;
 	} while (done < len);
 	kvfree(k);
@@ -589,12 +645,42 @@ static long long fd_rw_user(struct file *f, int write, char *buf, size_t len)
 	return r;
 }
 
+/*
+ * A read or write that does not wait (IOCB_NOWAIT: pipes, FIFOs, sockets,
+ * eventfds honour it; the caller asked home's poll first, so that one
+ * that does not rarely waits): VPROC_IO_WOULD_WAIT when it would have
+ * waited on a file that is not itself non-blocking.
+ */
+static long long fd_rw_nowait(struct file *f, int write, char *buf,
+			      size_t len, loff_t *pos)
+{
+	struct kvec iov = { .iov_base = buf, .iov_len = len };
+	struct iov_iter iter;
+	struct kiocb kiocb;
+	long long r;
+
+	init_sync_kiocb(&kiocb, f);
+	kiocb.ki_pos = *pos;
+	kiocb.ki_flags |= IOCB_NOWAIT;
+	iov_iter_kvec(&iter, write ? ITER_SOURCE : ITER_DEST, &iov, 1, len);
+	r = write ? vfs_iocb_iter_write(f, &kiocb, &iter) :
+		    vfs_iocb_iter_read(f, &kiocb, &iter);
+	if (r > 0)
+		*pos = kiocb.ki_pos;
+	if (r == -EAGAIN && !(f->f_flags & O_NONBLOCK))
+		return VPROC_IO_WOULD_WAIT;
+	return r;
+}
+
 long long vproc_shim_fd_io(int fd, int op, char *buf, size_t len,
 			   long long arg)
 {
+	bool nowait = op & VPROC_IO_NOWAIT;
 	struct file *f;
 	long long r;
 	loff_t pos;
+
+	op &= ~VPROC_IO_NOWAIT;
 
 	if (op == VPROC_IO_CLOSE) {
 		/*
@@ -640,13 +726,19 @@ long long vproc_shim_fd_io(int fd, int op, char *buf, size_t len,
 		break;
 	case VPROC_IO_READ:
 		pos = f->f_pos;
-		r = kernel_read(f, buf, len, &pos);
+		if (nowait && !S_ISREG(file_inode(f)->i_mode))
+			r = fd_rw_nowait(f, 0, buf, len, &pos);
+		else
+			r = kernel_read(f, buf, len, &pos);
 		if (r > 0 && !(f->f_mode & FMODE_STREAM))
 			f->f_pos = pos;
 		break;
 	case VPROC_IO_WRITE:
 		pos = f->f_pos;
-		r = kernel_write(f, buf, len, &pos);
+		if (nowait && !S_ISREG(file_inode(f)->i_mode))
+			r = fd_rw_nowait(f, 1, buf, len, &pos);
+		else
+			r = kernel_write(f, buf, len, &pos);
 		if (r > 0 && !(f->f_mode & FMODE_STREAM))
 			f->f_pos = pos;
 		/* A regular file whose offset is the deputy's alone (its

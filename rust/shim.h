@@ -797,6 +797,15 @@ void vproc_shim_mig_put_file(void *file);
 #define VPROC_IO_IOCTL	5	/* buf NULL, len: the command, arg: its argument */
 /* 6: a system call (logic::mig::io_op::SYSCALL; not through the proxy fops) */
 #define VPROC_IO_POLL	7	/* buf NULL: the file's readiness (vfs_poll) */
+/* Local to the node a process runs on (never sent): the process's
+ * readiness count, before a VPROC_IO_NOWAIT request (-1: its calls may
+ * wait at home); and a wait for it to pass @arg (interruptible). */
+#define VPROC_IO_TICKET	11
+#define VPROC_IO_WAIT	12
+/* A flag on READ and WRITE: the caller waits where it runs, not at home
+ * (logic::mig::io_op::NOWAIT); with it the answer may be: */
+#define VPROC_IO_NOWAIT	(1 << 16)
+#define VPROC_IO_WOULD_WAIT	(-(1LL << 40))
 /* The most one remote read or write moves (fits a transport frame). */
 #define VPROC_IO_MAX	(56 * 1024)
 /* Set by home in a write's answer (bytes written, >= 0): the file is a
@@ -818,6 +827,26 @@ typedef long long (*vproc_proxy_fn)(void *data, unsigned int home_node,
 				    unsigned long long deputy, int op,
 				    char *buf, size_t len, long long arg);
 void vproc_shim_proxy_register(vproc_proxy_fn fn, void *data);
+/*
+ * Readiness watches (rust/watch.c), home's side of a wait made where the
+ * process runs. vproc_shim_fd_watch: whether current's fd @fd is ready
+ * for poll bits @events (or in error, hung up): 1; 0 when not, and a
+ * watch now waits for it, whose callback gets (@owner, @at, @pid) once,
+ * in a work, when it may be ready; -errno when it cannot be watched.
+ * Cancel: the unfired watches of deputy @owner (@all: of every one).
+ */
+typedef void (*vproc_watch_fn)(void *data, unsigned long long owner,
+			       unsigned int at, int pid);
+int vproc_shim_watch_register(vproc_watch_fn fn, void *data);
+int vproc_shim_fd_watch(int fd, unsigned int events,
+			unsigned long long owner, unsigned int at, int pid);
+void vproc_shim_watch_cancel(unsigned long long owner, int all);
+/* Those of @owner on current's fd @fd (before it is closed). */
+void vproc_shim_watch_cancel_fd(unsigned long long owner, int fd);
+/* Whether current's fd @fd is non-blocking (1, 0), or -EBADF. */
+int vproc_shim_fd_nonblock(int fd);
+/* How many threads current's process has. */
+int vproc_shim_current_threads(void);
 /*
  * The home side of an ioctl: runs @cmd on current's fd @fd, through a
  * scratch page of current's own memory for a pointer argument (@in_len

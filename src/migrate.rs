@@ -45,6 +45,7 @@ mod custody;
 mod deputy;
 mod freeze;
 mod leave;
+mod nowait;
 mod proxy;
 mod reporter;
 mod restore;
@@ -361,6 +362,10 @@ struct BodyRec {
     /// It exec'd here: it forks here (home cannot take it back: its
     /// program is not its deputy's, and coming home fails, EINVAL).
     execd: bool,
+    /// How many `READY` notices its deputy sent: a thread that found a
+    /// file at home not ready waits here for this to pass what it was
+    /// before its request ([`Migrator::wait_ready`]).
+    ready_gen: u32,
 }
 
 /// Exits of bodies (pid, home, deputy id, status), for the home nodes
@@ -488,6 +493,9 @@ pub(crate) struct Migrator {
     exits: SpinLock<Exits>,
     #[pin]
     exits_cv: CondVar,
+    /// Signalled when a body's `ready_gen` moves (or it goes).
+    #[pin]
+    ready_cv: CondVar,
     #[pin]
     controls: SpinLock<Controls>,
     #[pin]
@@ -640,6 +648,7 @@ impl Migrator {
                     "Migrator::exits"
                 ),
                 exits_cv <- new_condvar!("Migrator::exits_cv"),
+                ready_cv <- new_condvar!("Migrator::ready_cv"),
                 controls <- new_spinlock!(Queue { list: KVec::new() }, "Migrator::controls"),
                 controls_cv <- new_condvar!("Migrator::controls_cv"),
                 moves <- new_spinlock!(Queue { list: KVec::new() }, "Migrator::moves"),

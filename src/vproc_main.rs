@@ -125,6 +125,8 @@ struct Vproc {
     genl: Option<sys::genl::GenlReg>,
     remote_procs: Option<sys::process::RemoteProcsReg>,
     proxies: Option<sys::migrate::ProxyReg>,
+    /// Home's watches of files a moved thread waits on (rust/watch.c).
+    watches: Option<sys::migrate::WatchReg>,
     /// The guests' system calls done at home (kernel patch 0007).
     syscalls: Option<sys::migrate::SysReg<migrate::Migrator>>,
     reporter: Option<sys::thread::KThread>,
@@ -187,6 +189,7 @@ impl kernel::Module for Vproc {
             genl: None,
             remote_procs: None,
             proxies: None,
+            watches: None,
             syscalls: None,
             reporter: None,
             controller: None,
@@ -202,6 +205,7 @@ impl kernel::Module for Vproc {
             config,
         };
         this.proxies = Some(sys::migrate::ProxyReg::new(this.migrator.clone()));
+        this.watches = Some(sys::migrate::WatchReg::new(this.migrator.clone())?);
         this.syscalls = Some(sys::migrate::SysReg::new(this.migrator.clone())?);
         this.reporter = Some(sys::thread::KThread::spawn(
             c"vproc-migd",
@@ -293,6 +297,7 @@ impl Drop for Vproc {
         drop(self.mover.take());
         drop(self.syscalls.take());
         drop(self.proxies.take());
+        drop(self.watches.take());
         self.table.release_pid_range();
         pr_info!("node {} unloaded\n", self.config.node);
     }

@@ -649,8 +649,28 @@ fn signal_and_io_validation() {
         len: 100,
         arg: 0,
         data: &data,
+        nowait: false,
     };
     assert_eq!(read_io(&mut Reader::new(&io_bytes(&io))).unwrap(), io);
+    // A write that must not wait at home: the flag travels in `op`.
+    let quick = Io { nowait: true, ..io };
+    assert_eq!(read_io(&mut Reader::new(&io_bytes(&quick))).unwrap(), quick);
+    assert_eq!(
+        io_bytes(&quick)[16..20],
+        (io_op::WRITE | io_op::NOWAIT).to_le_bytes()
+    );
+    // Home's notice that a file may be ready: nothing else in it.
+    let ready = Io {
+        deputy: 0xfeed,
+        seq: 0,
+        fd: 0,
+        op: io_op::READY,
+        len: 0,
+        arg: 0,
+        data: &[],
+        nowait: false,
+    };
+    assert_eq!(read_io(&mut Reader::new(&io_bytes(&ready))).unwrap(), ready);
     let intr = Io {
         seq: 0,
         op: io_op::INTR,
@@ -688,7 +708,23 @@ fn signal_and_io_validation() {
             data: &[],
             ..io
         },
-        Io { op: 10, ..io },
+        Io { op: 11, ..io },
+        Io {
+            op: io_op::READY,
+            seq: 1,
+            fd: 0,
+            len: 0,
+            data: &[],
+            ..io
+        },
+        // Only a read, a write or a call may be asked not to wait.
+        Io {
+            op: io_op::CLOSE,
+            len: 0,
+            data: &[],
+            nowait: true,
+            ..io
+        },
         // A job report is one signal or none, and nothing else.
         Io {
             op: io_op::JOB,

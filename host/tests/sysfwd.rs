@@ -4,7 +4,7 @@
 use vproc_logic::mig::sysfwd::*;
 use vproc_logic::mig::{
     io_op, read_io, syscall_parts, write_io, Creds, Io, Reader, Writer, CAPS_VALID, CREDS_LEN,
-    IO_MAX,
+    IO_MAX, POLL_IN, POLL_OUT,
 };
 
 fn nr(name: &str) -> u32 {
@@ -235,6 +235,7 @@ fn codec_round_trip() {
         len: 257,
         arg: 0,
         data: &data,
+        nowait: false,
     };
     let mut buf = vec![0u8; 36 + data.len()];
     let mut w = Writer::new(&mut buf);
@@ -809,4 +810,47 @@ fn ioctls_carried_home() {
     for cmd in [0x8914, 0x8912, 0x8916, 0] {
         assert!(ioctl_shape(cmd).is_none(), "{cmd:#x}");
     }
+}
+
+/// The calls that wait on a file's readiness, as home makes them for a
+/// thread that waits where it runs: not waiting, on the fd they name.
+#[test]
+fn no_wait_calls() {
+    const DONTWAIT: u64 = 0x40;
+    // recvfrom(fd, buf, len, flags, ...) and sendto: MSG_DONTWAIT added.
+    let r = no_wait(45, &[3, 0x1000, 64, 0x100, 0, 0]).unwrap();
+    assert_eq!((r.fd_arg, r.events, r.timeout_ms), (0, POLL_IN, None));
+    assert_eq!(r.args, [3, 0x1000, 64, 0x100 | DONTWAIT, 0, 0]);
+    let s = no_wait(44, &[3, 0x1000, 64, 0, 0, 0]).unwrap();
+    assert_eq!((s.events, s.args[3]), (POLL_OUT, DONTWAIT));
+    // Already not waiting: made as asked.
+    assert_eq!(no_wait(45, &[3, 0, 1, DONTWAIT, 0, 0]), None);
+    // accept and accept4 wait for a connection, arguments as they are.
+    for nr in [43, 288] {
+        let a = [4, 0, 0, 0x800, 0, 0];
+        let w = no_wait(nr, &a).unwrap();
+        assert_eq!((w.events, w.args), (POLL_IN, a));
+    }
+    // epoll_wait: a zero timeout at home, its own kept for the wait here.
+    let e = no_wait(232, &[5, 0x2000, 8, 1500, 0, 0]).unwrap();
+    assert_eq!((e.args[3], e.timeout_ms), (0, Some(1500)));
+    let e = no_wait(232, &[5, 0x2000, 8, u32::MAX as u64, 0, 0]).unwrap();
+    assert_eq!(e.timeout_ms, Some(-1));
+    // One that does not wait, an epoll_pwait with a mask, epoll_pwait2,
+    // and calls that are not waits: as before.
+    assert_eq!(no_wait(232, &[5, 0x2000, 8, 0, 0, 0]), None);
+    assert_eq!(no_wait(281, &[5, 0x2000, 8, 100, 0x3000, 8]), None);
+    assert!(no_wait(281, &[5, 0x2000, 8, 100, 0, 8]).is_some());
+    assert_eq!(no_wait(441, &[5, 0x2000, 8, 0x4000, 0, 8]), None);
+    for nr in [0, 1, 2, 42, 257, 61] {
+        assert_eq!(no_wait(nr, &[0; 6]), None);
+    }
+    // What "it would have waited" is: no event; EAGAIN on a file that is
+    // not non-blocking at home (on one that is, the caller's EAGAIN).
+    assert!(no_wait_empty(232, 0, false));
+    assert!(!no_wait_empty(232, 1, false));
+    assert!(no_wait_empty(45, -11, false));
+    assert!(!no_wait_empty(45, -11, true));
+    assert!(!no_wait_empty(45, 0, false));
+    assert!(!no_wait_empty(43, -4, false));
 }

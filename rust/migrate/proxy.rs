@@ -101,7 +101,14 @@ pub(crate) fn fd_io(fd: i32, op: u32, buf: &mut [u8], whence: u32, arg: i64) -> 
 /// A read of `len` bytes on the calling task's fd `fd` (a deputy serving
 /// its process; `arg` as for [`fd_io`]) into `buf`'s spare room, not
 /// zeroed first: `buf` holds what was read. Returns as [`fd_io`].
-pub(crate) fn fd_read_into(fd: i32, buf: &mut KVVec<u8>, len: usize, arg: i64) -> i64 {
+/// `nowait`: without waiting (`IO_WOULD_WAIT` when it would have).
+pub(crate) fn fd_read_into(
+    fd: i32,
+    buf: &mut KVVec<u8>,
+    len: usize,
+    arg: i64,
+    nowait: bool,
+) -> i64 {
     buf.clear();
     if buf.reserve(len, GFP_KERNEL).is_err() {
         return -i64::from(ENOMEM.to_errno().abs());
@@ -113,7 +120,7 @@ pub(crate) fn fd_read_into(fd: i32, buf: &mut KVVec<u8>, len: usize, arg: i64) -
     let r = unsafe {
         shim::vproc_shim_fd_io(
             fd,
-            shim::VPROC_IO_READ as c_int,
+            (shim::VPROC_IO_READ | if nowait { shim::VPROC_IO_NOWAIT } else { 0 }) as c_int,
             room.as_mut_ptr().cast(),
             len,
             arg,
@@ -167,3 +174,111 @@ pub(crate) fn user_write(uaddr: u64, data: &[u8]) -> Result {
         shim::vproc_shim_copy_to_user(uaddr as usize, data.as_ptr().cast(), data.len())
     })
 }
+
+/// What home's poll says of a file a call would wait on
+/// ([`fd_watch`]).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Watch {
+    /// Ready (or in error, hung up, or not pollable): make the call.
+    Ready,
+    /// Not ready: a watch waits for it (its callback comes once).
+    Armed,
+    /// It cannot be watched (too many watches, no memory, a file that
+    /// polls on more queues than a watch holds): the call waits here.
+    No,
+}
+
+/// Whether the calling task's fd `fd` is ready for poll bits `events`;
+/// when not, a watch is left on it whose callback gets (`owner`, `at`,
+/// `pid`) once it may be (rust/watch.c).
+pub(crate) fn fd_watch(fd: i32, events: u32, owner: u64, at: u8, pid: u32) -> Watch {
+    // SAFETY: no pointers.
+    match unsafe { shim::vproc_shim_fd_watch(fd, events, owner, u32::from(at), pid as c_int) } {
+        0 => Watch::Armed,
+        r if r > 0 => Watch::Ready,
+        _ => Watch::No,
+    }
+}
+
+/// Ends the watches of deputy `owner` that have not fired.
+pub(crate) fn watch_cancel(owner: u64) {
+    // SAFETY: no pointers.
+    unsafe { shim::vproc_shim_watch_cancel(owner, 0) }
+}
+
+/// Ends the watches of deputy `owner` on the calling task's fd `fd`
+/// (before it closes it: a watch holds the file open).
+pub(crate) fn watch_cancel_fd(owner: u64, fd: i32) {
+    // SAFETY: no pointers.
+    unsafe { shim::vproc_shim_watch_cancel_fd(owner, fd) }
+}
+
+/// Whether the calling task's fd `fd` is non-blocking.
+pub(crate) fn fd_nonblock(fd: i32) -> bool {
+    // SAFETY: no pointers.
+    unsafe { shim::vproc_shim_fd_nonblock(fd) > 0 }
+}
+
+/// Whether the calling task's process has more than one thread.
+pub(crate) fn current_multithreaded() -> bool {
+    // SAFETY: no preconditions.
+    unsafe { shim::vproc_shim_current_threads() > 1 }
+}
+
+/// Told when a watch fires: (deputy id, node, PID) of the call it was
+/// left by.
+pub(crate) trait WatchFired: Send + Sync + 'static {
+    fn fired(&self, owner: u64, at: u8, pid: u32);
+}
+
+/// # Safety
+///
+/// `data` is the `T` of a live [`WatchReg`].
+unsafe extern "C" fn watch_tramp<T: WatchFired>(
+    data: *mut c_void,
+    owner: u64,
+    at: u32,
+    pid: c_int,
+) {
+    // SAFETY: `data` is the `T` registered (kept alive until unregistered,
+    // which waits for the works that may call this).
+    let me = unsafe { &*data.cast::<T>() };
+    me.fired(owner, at as u8, pid.max(0) as u32);
+}
+
+/// Registration of the watches' callback; unregistering (on drop) ends
+/// every watch and waits for the callbacks under way.
+pub(crate) struct WatchReg {
+    _data: Arc<dyn WatchFired>,
+}
+
+impl WatchReg {
+    /// Registers `t`.
+    pub(crate) fn new<T: WatchFired>(t: Arc<T>) -> Result<Self> {
+        let raw: *const T = &*t;
+        // SAFETY: the trampoline matches `T`; `t` is kept until drop.
+        let r = unsafe {
+            shim::vproc_shim_watch_register(Some(watch_tramp::<T>), raw.cast_mut().cast())
+        };
+        to_result(r)?;
+        Ok(Self { _data: t })
+    }
+}
+
+impl Drop for WatchReg {
+    fn drop(&mut self) {
+        // SAFETY: clearing the callback; this waits for running ones.
+        unsafe { shim::vproc_shim_watch_register(None, core::ptr::null_mut()) };
+    }
+}
+
+/// Local proxy operations (never sent): the process's ticket before a
+/// request that must not wait at home, and the wait for its `READY`.
+pub(crate) const IO_TICKET: u32 = shim::VPROC_IO_TICKET;
+/// See [`IO_TICKET`].
+pub(crate) const IO_WAIT: u32 = shim::VPROC_IO_WAIT;
+/// The flag C's proxies and the deputy's file calls take for a request
+/// that must not wait (the wire's `io_op::NOWAIT`).
+pub(crate) const IO_NOWAIT: u32 = shim::VPROC_IO_NOWAIT;
+/// Their answer when it would have waited (the wire's `WOULD_WAIT`).
+pub(crate) const IO_WOULD_WAIT: i64 = shim::VPROC_IO_WOULD_WAIT;

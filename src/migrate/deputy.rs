@@ -62,8 +62,13 @@ impl Migrator {
 
     pub(super) fn drop_deputy(&self, pid: u32) {
         let mut s = self.state.lock();
+        let id = s.deputies.iter().find(|d| d.pid == pid).map(|d| d.id);
         s.deputies.retain(|d| d.pid != pid);
         drop(s);
+        // Its watches (nowait.rs) hold its files: they end with it.
+        if let Some(id) = id {
+            sm::watch_cancel(id);
+        }
         let _ = self.table.set_away(pid, None);
     }
 
@@ -479,8 +484,10 @@ impl Migrator {
             return;
         }
         self.set_serving(pid, Some(io.seq));
+        // A thread that waits where it runs: its call here must not wait.
+        let nowait = io.nowait.then_some((io.deputy, at, pid));
         if io.op == io_op::SYSCALL {
-            let (ret, data) = self.do_call(io.data);
+            let (ret, data) = self.do_call(io.data, nowait);
             self.set_serving(pid, None);
             if forward {
                 self.forward_signals(pid, at);
@@ -513,14 +520,33 @@ impl Migrator {
         // could panic).
         let mut buf = KVVec::new();
         let ret = if io.op == io_op::READ {
-            sm::fd_read_into(io.fd, &mut buf, io.len as usize, io.arg)
+            let mut read =
+                |quick: bool| sm::fd_read_into(io.fd, &mut buf, io.len as usize, io.arg, quick);
+            match nowait {
+                Some(w) => self.without_waiting(io.fd, mig::POLL_IN, w, read),
+                None => read(false),
+            }
         } else {
             if io.op == io_op::WRITE && buf.extend_from_slice(io.data, GFP_KERNEL).is_err() {
                 self.set_serving(pid, None);
                 self.respond(msg.from, msg.req, pid, Errno::ENOMEM.to_result(), &[]);
                 return;
             }
-            sm::fd_io(io.fd, io.op, &mut buf, io.len, io.arg)
+            // A watch holds its file open: it ends before the close (a
+            // thread that waited on it asks again after its fallback).
+            if io.op == io_op::CLOSE {
+                sm::watch_cancel_fd(io.deputy, io.fd);
+            }
+            let mut op = |quick: bool| {
+                let op = if quick { io.op | sm::IO_NOWAIT } else { io.op };
+                sm::fd_io(io.fd, op, &mut buf, io.len, io.arg)
+            };
+            match nowait {
+                Some(w) if io.op == io_op::WRITE => {
+                    self.without_waiting(io.fd, mig::POLL_OUT, w, op)
+                }
+                _ => op(false),
+            }
         };
         self.set_serving(pid, None);
         // A signal that interrupted it reaches the process first.
@@ -658,6 +684,11 @@ impl Migrator {
         let Inbound { from, h, body } = m;
         let mut r = Reader::new(body);
         let io = mig::read_io(&mut r)?;
+        if io.op == io_op::READY {
+            // (To where the process runs, from its home.)
+            self.on_ready(from, h.pid, io.deputy);
+            return Ok(());
+        }
         if io.op == io_op::INTR {
             // A signal reached the process, whose request `arg` may block
             // here: interrupted as the signal would a local call (its

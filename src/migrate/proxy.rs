@@ -36,6 +36,7 @@ impl Migrator {
             len: cmd,
             arg: if sh.by_value { arg } else { 0 },
             data: input,
+            nowait: false,
         };
         let (v, d) = match self.proxy_request(home, pid, &io, 60_000) {
             Ok(x) => x,
@@ -124,6 +125,7 @@ impl Migrator {
                 len: 0,
                 arg: i64::from(io.seq),
                 data: &[],
+                nowait: false,
                 ..*io
             };
             let _ = self.send(home, Kind::Io, to, 36, |w| mig::write_io(w, &intr));
@@ -238,6 +240,7 @@ impl Migrator {
                 len: 0,
                 arg: i64::from(now),
                 data: &[],
+                nowait: false,
             };
             if self
                 .send(home, Kind::Io, pid, 36, |w| mig::write_io(w, &job))
@@ -264,6 +267,19 @@ impl sm::ProxyIo for Migrator {
             home_fd,
             deputy,
         } = f;
+        // A blocking proxy of a multi-threaded process: its ticket, and
+        // its wait here when home found the file not ready (nowait.rs).
+        if op == sm::IO_TICKET {
+            return self.ticket(pid).map_or(-1, i64::from);
+        }
+        if op == sm::IO_WAIT {
+            return match self.wait_ready(pid, arg as u32, super::nowait::FALLBACK_MS) {
+                Ok(()) => 0,
+                Err(e) => e,
+            };
+        }
+        let nowait = op & sm::IO_NOWAIT != 0;
+        let op = op & !sm::IO_NOWAIT;
         // Only the process's own close; not a copy that moved on.
         if op == io_op::CLOSE && self.body(pid).is_none_or(|b| b.retiring) {
             return 0;
@@ -290,6 +306,7 @@ impl sm::ProxyIo for Migrator {
                 len: len as u32,
                 arg,
                 data: &[],
+                nowait,
             };
             match self.proxy_read_into(home, pid, &io, timeout, &mut buf[..len]) {
                 Ok((v, n)) if v > 0 && v as usize != n => return Errno::EIO.to_result(),
@@ -320,6 +337,7 @@ impl sm::ProxyIo for Migrator {
                 len,
                 arg,
                 data,
+                nowait: nowait && op == io_op::WRITE,
             };
             match self.proxy_request(home, pid, &io, timeout) {
                 Ok((v, _)) => v,

@@ -660,6 +660,7 @@ impl Migrator {
                                 sig_seq: 0,
                                 sig_answer: 0,
                                 job_told: 0,
+                                ready_gen: 0,
                                 exec_home: false,
                                 execd: false,
                             },

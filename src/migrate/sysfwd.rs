@@ -476,7 +476,9 @@ impl Migrator {
 
     /// Sends call `nr` (arguments `a`, the bytes each carries in `ins`)
     /// to the deputy of `pid` and waits for its result and the bytes it
-    /// wrote back.
+    /// wrote back. A call that waits on a file's readiness, made by a
+    /// thread of a multi-threaded process, waits here, not at home
+    /// (src/migrate/nowait.rs).
     fn home_call(
         &self,
         home: u8,
@@ -485,6 +487,30 @@ impl Migrator {
         nr: u32,
         a: &[u64; 6],
         ins: &[Option<&[u8]>; 6],
+    ) -> core::result::Result<(i64, KVVec<u8>), i64> {
+        match sf::no_wait(nr, a) {
+            Some(nw) => self.wait_here(
+                pid,
+                nw.timeout_ms,
+                |quick| self.home_call_once(home, pid, deputy, nr, a, ins, quick),
+                KVVec::new,
+            ),
+            None => self.home_call_once(home, pid, deputy, nr, a, ins, false),
+        }
+    }
+
+    /// One request of [`Self::home_call`] (`nowait`: it must not wait at
+    /// home).
+    #[allow(clippy::too_many_arguments)]
+    fn home_call_once(
+        &self,
+        home: u8,
+        pid: u32,
+        deputy: u64,
+        nr: u32,
+        a: &[u64; 6],
+        ins: &[Option<&[u8]>; 6],
+        nowait: bool,
     ) -> core::result::Result<(i64, KVVec<u8>), i64> {
         let sh = sf::shape(nr, a).ok_or(Errno::EINVAL.to_result())?;
         // Who makes it: the deputy takes these credentials first (the
@@ -514,6 +540,7 @@ impl Migrator {
             len: nr,
             arg: 0,
             data: &body,
+            nowait,
         };
         // A call may wait as long as a read (an open of a FIFO, a lock).
         match self.proxy_request(home, pid, &io, u32::MAX) {
@@ -704,6 +731,7 @@ impl Migrator {
             len: 0,
             arg: 0,
             data: &[],
+            nowait: false,
         };
         let _ = self.send(home, Kind::Io, pid, 36, |w| mig::write_io(w, &io));
     }
@@ -711,7 +739,10 @@ impl Migrator {
     /// The deputy's side: performs the call in `data` (checked by
     /// `read_io`) in this task's context. Its result and the bytes it
     /// wrote back, in argument order.
-    pub(super) fn do_call(&self, data: &[u8]) -> (i64, KVec<u8>) {
+    /// `nowait`: (deputy id, node, PID) of a thread that waits where it
+    /// runs: a call that waits on a file is made without waiting
+    /// ([`Migrator::without_waiting`]).
+    pub(super) fn do_call(&self, data: &[u8], nowait: Option<(u64, u8, u32)>) -> (i64, KVec<u8>) {
         let mut reply = KVec::new();
         let Ok((creds, call)) = mig::syscall_parts(data) else {
             return (Errno::EINVAL.to_result(), reply);
@@ -763,7 +794,23 @@ impl Migrator {
                 return (Errno::ENOMEM.to_result(), reply);
             }
         }
-        let v = sm::sys_call(sh.nr, &c.args, &mut bufs);
+        let v = match (nowait, sf::no_wait(sh.nr, &c.args)) {
+            (Some(w), Some(nw)) => {
+                let fd = c.args[nw.fd_arg as usize] as i32;
+                self.without_waiting(fd, nw.events, w, |quick| {
+                    if !quick {
+                        return sm::sys_call(sh.nr, &c.args, &mut bufs);
+                    }
+                    let v = sm::sys_call(sh.nr, &nw.args, &mut bufs);
+                    if sf::no_wait_empty(sh.nr, v, sm::fd_nonblock(fd)) {
+                        mig::WOULD_WAIT
+                    } else {
+                        v
+                    }
+                })
+            }
+            _ => sm::sys_call(sh.nr, &c.args, &mut bufs),
+        };
         drop(bufs);
         let mut off = 0usize;
         for (i, a) in sh.args.iter().enumerate() {

@@ -458,6 +458,7 @@ fn main() {
                 len: 3,
                 arg: 0,
                 data: b"hi\n",
+                nowait: false,
             };
             let body = io_body(&io);
             report(request_answered(&mut p, mig::Kind::Io, 65536, &body));
@@ -473,6 +474,7 @@ fn main() {
                 len: 0,
                 arg: 3,
                 data: b"",
+                nowait: false,
             };
             let body = io_body(&io);
             p.send(
@@ -506,6 +508,7 @@ fn main() {
                 len: 0,
                 arg: if bad { 65 } else { 19 },
                 data: b"",
+                nowait: false,
             };
             let body = io_body(&io);
             p.send(MsgType::Mig as u8, &mig_payload(mig::Kind::Io, 1, &body));
@@ -514,6 +517,35 @@ fn main() {
             } else {
                 p.send(MsgType::Load as u8, &load());
                 report(p.closed_within(2));
+            }
+        }
+        "bad-mig-ready" | "mig-ready-stray" | "bad-mig-nowait" => {
+            // Home's notice that a file may be ready names nothing but
+            // its deputy (seq, fd, len, arg 0); one about a process that
+            // does not run here (init) is dropped, and the link stays.
+            // Only a read, write or call may be asked not to wait.
+            let (op, seq, nowait) = match a[6].as_str() {
+                "bad-mig-ready" => (mig::io_op::READY, 4, false),
+                "mig-ready-stray" => (mig::io_op::READY, 0, false),
+                _ => (mig::io_op::CLOSE, 3, true),
+            };
+            let io = mig::Io {
+                deputy: 1,
+                seq,
+                fd: 0,
+                op,
+                len: 0,
+                arg: 0,
+                data: b"",
+                nowait,
+            };
+            let body = io_body(&io);
+            p.send(MsgType::Mig as u8, &mig_payload(mig::Kind::Io, 1, &body));
+            if a[6] == "mig-ready-stray" {
+                p.send(MsgType::Load as u8, &load());
+                report(p.closed_within(2));
+            } else {
+                report(p.closed_within(5));
             }
         }
         "bad-control" => {
@@ -592,6 +624,7 @@ fn main() {
                 len: if syscall { 59 } else { 0 },
                 arg: 0,
                 data: if syscall { &call } else { b"x" },
+                nowait: false,
             };
             let body = io_body(&io);
             p.send(
@@ -625,6 +658,7 @@ fn main() {
                 len: 83,
                 arg: 0,
                 data: &call[..n],
+                nowait: false,
             };
             let body = io_body(&io);
             report(request_answered(&mut p, mig::Kind::Io, 65536, &body));

@@ -35,7 +35,25 @@ pub mod io_op {
     /// `kill -STOP` on that node): its deputy shows it to home's parent
     /// (wait(WUNTRACED), SIGCHLD). Not answered; `seq`, `fd`, `len` 0.
     pub const JOB: u32 = 9;
+    /// Home to where the process runs: a file one of its requests found
+    /// not ready ([`super::WOULD_WAIT`]) may be ready now: its waiting
+    /// threads ask again. Not answered; `seq`, `fd`, `len`, `arg` 0.
+    pub const READY: u32 = 10;
+    /// A flag on READ, WRITE and SYSCALL (on the wire only: `Io::nowait`):
+    /// the caller waits where it runs, so the call must not wait at home.
+    pub const NOWAIT: u32 = 1 << 16;
 }
+
+/// The answer to a `NOWAIT` request that would have waited at home: it
+/// did nothing, and home sends `READY` when the file may be ready (or
+/// the caller asks again after a while). No call returns this value.
+pub const WOULD_WAIT: i64 = -(1 << 40);
+
+/// The readiness a `NOWAIT` read or write waits for at home (poll bits:
+/// EPOLLIN, EPOLLOUT).
+pub const POLL_IN: u32 = 0x1;
+/// See [`POLL_IN`].
+pub const POLL_OUT: u32 = 0x4;
 
 /// How an ioctl that travels moves its argument: bytes copied in from the
 /// caller, bytes copied back out, or the argument itself as a value.
@@ -100,6 +118,10 @@ pub struct Io<'a> {
     pub arg: i64,
     /// Bytes to write (WRITE), the argument's input bytes (IOCTL).
     pub data: &'a [u8],
+    /// READ, WRITE, SYSCALL: the caller waits where it runs (a thread of
+    /// a process whose other threads' calls the same deputy serves): a
+    /// call that would wait answers [`WOULD_WAIT`] instead.
+    pub nowait: bool,
 }
 
 /// Writes an `Io` body.
@@ -107,7 +129,11 @@ pub fn write_io(w: &mut Writer<'_>, io: &Io<'_>) -> Result<(), WireError> {
     w.u64(io.deputy)?;
     w.u32(io.seq)?;
     w.i32(io.fd)?;
-    w.u32(io.op)?;
+    w.u32(if io.nowait {
+        io.op | io_op::NOWAIT
+    } else {
+        io.op
+    })?;
     w.u32(io.len)?;
     w.i64(io.arg)?;
     w.bytes(io.data)
@@ -122,7 +148,10 @@ pub fn read_io<'a>(r: &mut Reader<'a>) -> Result<Io<'a>, WireError> {
     let len = r.u32()?;
     let arg = r.i64()?;
     let data = r.rest();
+    let nowait = op & io_op::NOWAIT != 0;
+    let op = op & !io_op::NOWAIT;
     let ok = (0..65536).contains(&fd)
+        && (!nowait || matches!(op, io_op::READ | io_op::WRITE | io_op::SYSCALL))
         && match op {
             // `arg`: 0, or a read ahead of what the process asked.
             io_op::READ => {
@@ -137,6 +166,7 @@ pub fn read_io<'a>(r: &mut Reader<'a>) -> Result<Io<'a>, WireError> {
             io_op::JOB => {
                 seq == 0 && fd == 0 && len == 0 && data.is_empty() && (0..=64).contains(&arg)
             }
+            io_op::READY => seq == 0 && fd == 0 && len == 0 && arg == 0 && data.is_empty(),
             // `len` is the command; `data` its input.
             io_op::IOCTL => ioctl_shape(len).is_some_and(|s| s.input as usize == data.len()),
             io_op::SYSCALL => syscall_parts(data)
@@ -155,6 +185,7 @@ pub fn read_io<'a>(r: &mut Reader<'a>) -> Result<Io<'a>, WireError> {
         len,
         arg,
         data,
+        nowait,
     })
 }
 

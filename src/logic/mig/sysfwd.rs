@@ -611,6 +611,71 @@ pub fn iovec(b: &[u8], i: usize) -> Option<(u64, u64)> {
     Some((q(0), q(8)))
 }
 
+/// How a call that may wait at home on a descriptor is made there
+/// without waiting ([`no_wait`]): a thread of a multi-threaded process
+/// waits where it runs instead, so that the deputy its threads share is
+/// free for the others' calls meanwhile.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NoWait {
+    /// The argument that names the descriptor it waits on.
+    pub fd_arg: u8,
+    /// The readiness it waits for (`POLL_IN`, `POLL_OUT`).
+    pub events: u32,
+    /// Its arguments made not to wait (`MSG_DONTWAIT`, a zero timeout).
+    pub args: [u64; 6],
+    /// An epoll wait's own timeout (ms; negative: none), else `None`.
+    pub timeout_ms: Option<i64>,
+}
+
+/// [`NoWait`] of call `nr` with `args`; `None` when it does not wait on a
+/// descriptor's readiness (or is asked not to wait already). `accept`
+/// waits only when home's poll said no connection was there.
+/// `epoll_pwait` with a signal mask and `epoll_pwait2` wait at home.
+pub fn no_wait(nr: u32, args: &[u64; 6]) -> Option<NoWait> {
+    let mut a = *args;
+    let (events, timeout_ms) = match nr {
+        43 | 288 => (super::POLL_IN, None),
+        44 | 45 => {
+            if args[3] & MSG_DONTWAIT != 0 {
+                return None;
+            }
+            a[3] |= MSG_DONTWAIT;
+            let ev = if nr == 44 {
+                super::POLL_OUT
+            } else {
+                super::POLL_IN
+            };
+            (ev, None)
+        }
+        232 | 281 => {
+            let t = args[3] as i32;
+            if t == 0 || (nr == 281 && args[4] != 0) {
+                return None;
+            }
+            a[3] = 0;
+            (super::POLL_IN, Some(i64::from(t.max(-1))))
+        }
+        _ => return None,
+    };
+    Some(NoWait {
+        fd_arg: 0,
+        events,
+        args: a,
+        timeout_ms,
+    })
+}
+
+/// Whether result `v` of call `nr` made as [`no_wait`] says means it
+/// would have waited: nothing was ready (an epoll wait found no event; a
+/// receive, send or accept got EAGAIN on a file that is not non-blocking
+/// at home, `nonblock`).
+pub fn no_wait_empty(nr: u32, v: i64, nonblock: bool) -> bool {
+    match nr {
+        232 | 281 => v == 0,
+        _ => v == -11 && !nonblock,
+    }
+}
+
 /// Whether call `nr` is an epoll wait: it fails with EINTR itself when a
 /// signal interrupts it (the kernel's restart codes tell the others).
 pub fn waits_for_events(nr: u32) -> bool {

@@ -1,0 +1,222 @@
+# Waits made where a process runs (src/migrate/nowait.rs). Sourced by
+# run-tests with lib.sh; the cluster is up.
+#
+# A thread made after a move has no deputy of its own at home: its calls
+# there share the process's deputy with the leader's. So a multi-threaded
+# process's read, write, recv, send, accept and epoll wait never wait at
+# home: the deputy answers "would wait" and leaves a watch on the file;
+# the thread waits where it runs and asks again when home says the file
+# may be ready. Before, a reader thread waiting at home held the deputy,
+# and the writer thread queued behind it: the process hung.
+
+if ! on 1 'test -x /usr/bin/python3'; then
+    fail "waits: the nodes run the Debian root (python3 is there)"
+    return 0
+fi
+# py NODE FILE: writes FILE on NODE from standard input
+py() { local t; t=$(mktemp); cat > "$t"; "$CLUSTER" put "$1" "$t" "$2"; rm -f "$t"; }
+# started TAG: waits for the first line of /tmp/TAG.out on node 1; its PID
+started() { on 1 "for i in \$(seq 300); do [ -s /tmp/$1.out ] && break; sleep 0.1; done; cat /tmp/$1.pid"; }
+# run TAG FILE: python3 FILE in the background on node 1
+run() { on 1 "rm -f /tmp/$1.out /tmp/$1.go /tmp/$1.go2; cd /tmp; python3 $2 > /tmp/$1.out 2>&1 & echo \$! > /tmp/$1.pid" >/dev/null 2>&1; }
+# line TAG PREFIX: waits (90 s) for a line of /tmp/TAG.out starting with PREFIX
+line() { on 1 "for i in \$(seq 900); do grep -q '^$2' /tmp/$1.out && break; sleep 0.1; done; grep '^$2' /tmp/$1.out"; }
+# goto PID NODE
+goto() { on 1 "echo $2 > /proc/$1/goto && echo ok"; }
+
+# A go file is looked for with select() (a local wait), never at home.
+py 1 /tmp/wt_lib.py <<'EOF'
+import os, select
+def go(tag):
+    while not os.path.exists('/tmp/%s' % tag):
+        select.select([], [], [], 0.05)
+def where():
+    with open('/proc/self/where') as f:
+        return f.read().strip()
+EOF
+
+# --- two threads made after the move: one reads what the other writes
+# later, on a socket pair and a pipe made after the move too.
+py 1 /tmp/wt-pair.py <<'EOF'
+import os, socket, sys, threading, time
+sys.path.insert(0, '/tmp'); from wt_lib import go, where
+print('ready', flush=True)
+go('wt1.go')
+a, b = socket.socketpair()
+r, w = os.pipe()
+out = []
+def reader():
+    out.append(a.recv(10).decode())
+    out.append(os.read(r, 10).decode())
+def writer():
+    time.sleep(1)
+    b.send(b'sock')
+    time.sleep(0.5)
+    os.write(w, b'pipe')
+t1 = threading.Thread(target=reader); t2 = threading.Thread(target=writer)
+t1.start(); t2.start()
+# Meanwhile the main thread's own calls at home are not held up.
+n = 0
+while t1.is_alive() and n < 10000:
+    where(); n += 1
+t1.join(30); t2.join(30)
+print('at', where(), out, t1.is_alive(), t2.is_alive(), n > 5, flush=True)
+EOF
+run wt1 /tmp/wt-pair.py
+p=$(started wt1)
+check_eq "waits: a process moves to node 2" ok "$(goto "$p" 2)"
+on 1 'touch /tmp/wt1.go'
+check_eq "waits: threads made away: one reads what the other writes later; the main thread's calls go on meanwhile" \
+  "at 2 ['sock', 'pipe'] False False True" "$(line wt1 at)"
+
+# --- 1 MiB through a pipe made after the move, written in 100 KiB
+# pieces (more than a pipe holds: a write that does not wait writes what
+# fits, and the rest follows), read by another thread; same bytes.
+py 1 /tmp/wt-big.py <<'EOF'
+import hashlib, os, sys, threading
+sys.path.insert(0, '/tmp'); from wt_lib import go, where
+print('ready', flush=True)
+go('wt2.go')
+r, w = os.pipe()
+data = bytes((i * 7 + i // 251) & 0xff for i in range(1 << 20))
+got = hashlib.sha256()
+count = [0]
+def reader():
+    while True:
+        b = os.read(r, 65536)
+        if not b:
+            break
+        got.update(b); count[0] += len(b)
+def writer():
+    for i in range(0, len(data), 100 * 1024):
+        n = os.write(w, data[i:i + 100 * 1024])
+        assert n == len(data[i:i + 100 * 1024]), n
+    os.close(w)
+t1 = threading.Thread(target=reader); t2 = threading.Thread(target=writer)
+t1.start(); t2.start(); t2.join(120); t1.join(120)
+ok = got.hexdigest() == hashlib.sha256(data).hexdigest()
+print('big', where(), count[0], ok, t1.is_alive(), flush=True)
+EOF
+run wt2 /tmp/wt-big.py
+p=$(started wt2)
+check_eq "waits: a second process moves to node 3" ok "$(goto "$p" 3)"
+on 1 'touch /tmp/wt2.go'
+check_eq "waits: 1 MiB through a pipe between two threads made away, in writes larger than the pipe" \
+  "big 3 1048576 True False" "$(line wt2 big)"
+
+# --- an epoll wait in a thread made after the move: its own timeout is
+# kept (nothing comes: [] after about 0.3 s), and an eventfd another
+# thread writes wakes it. A signal ends a read that waits here.
+py 1 /tmp/wt-ep.py <<'EOF'
+import os, select, signal, sys, threading, time
+sys.path.insert(0, '/tmp'); from wt_lib import go, where
+print('ready', flush=True)
+go('wt3.go')
+efd = os.eventfd(0)
+ep = select.epoll()
+ep.register(efd, select.EPOLLIN)
+res = {}
+def waiter():
+    t = time.monotonic()
+    res['empty'] = ep.poll(0.3)
+    res['took'] = time.monotonic() - t
+    res['event'] = [(fd == efd, ev) for fd, ev in ep.poll(30)]
+    res['value'] = os.eventfd_read(efd)
+def poker():
+    time.sleep(1.5)
+    os.eventfd_write(efd, 5)
+t1 = threading.Thread(target=waiter); t2 = threading.Thread(target=poker)
+t1.start(); t2.start(); t1.join(60); t2.join(60)
+print('ep', where(), res['empty'], 0.25 <= res['took'] < 5, res['event'], res['value'], flush=True)
+# The main thread (its process has threads: it waits here too) is
+# interrupted by a signal while it reads an empty pipe.
+class Alarm(Exception):
+    pass
+def on_alarm(sig, frame):
+    raise Alarm()
+signal.signal(signal.SIGALRM, on_alarm)
+r, w = os.pipe()
+keep = threading.Thread(target=time.sleep, args=(5,)); keep.start()
+signal.alarm(1)
+try:
+    os.read(r, 1)
+    print('sig read returned', flush=True)
+except Alarm:
+    print('sig', where(), 'interrupted', flush=True)
+keep.join()
+EOF
+run wt3 /tmp/wt-ep.py
+p=$(started wt3)
+check_eq "waits: a third process moves to node 2" ok "$(goto "$p" 2)"
+on 1 'touch /tmp/wt3.go'
+check_eq "waits: an epoll wait in a thread made away keeps its timeout, and wakes for an eventfd another thread writes" \
+  "ep 2 [] True [(True, 1)] 5" "$(line wt3 ep)"
+check_eq "waits: a signal ends a read of an empty home pipe waiting where the process runs" \
+  "sig 2 interrupted" "$(line wt3 sig)"
+
+# --- a TCP server and its client, both threads made after the move, on
+# sockets made at home: accept, recv and send wait where it runs.
+py 1 /tmp/wt-tcp.py <<'EOF'
+import socket, sys, threading, time
+sys.path.insert(0, '/tmp'); from wt_lib import go, where
+print('ready', flush=True)
+go('wt5.go')
+srv = socket.socket()
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(('127.0.0.1', 7161)); srv.listen(1)
+got = []
+def server():
+    c, _ = srv.accept()
+    got.append(c.recv(100).decode())
+    c.sendall(b'pong')
+    c.close()
+def client():
+    time.sleep(1)
+    s = socket.create_connection(('127.0.0.1', 7161))
+    s.sendall(b'ping')
+    got.append(s.recv(100).decode())
+t1 = threading.Thread(target=server); t2 = threading.Thread(target=client)
+t1.start(); t2.start(); t1.join(30); t2.join(30)
+print('tcp', where(), sorted(got), t1.is_alive(), t2.is_alive(), flush=True)
+EOF
+run wt5 /tmp/wt-tcp.py
+p=$(started wt5)
+check_eq "waits: a fifth process moves to node 3" ok "$(goto "$p" 3)"
+on 1 'touch /tmp/wt5.go'
+check_eq "waits: a server thread accepts and answers a client thread, on home's loopback" \
+  "tcp 3 ['ping', 'pong'] False False" "$(line wt5 tcp)"
+
+# --- a thread waits on a pipe when the process moves on, twice: the wait
+# is cut by the move and made again where it lands.
+py 1 /tmp/wt-move.py <<'EOF'
+import os, sys, threading
+sys.path.insert(0, '/tmp'); from wt_lib import go, where
+print('ready', flush=True)
+go('wt4.go')
+r, w = os.pipe()
+out = []
+def reader():
+    out.append(os.read(r, 10).decode())
+    out.append(os.read(r, 10).decode())
+t = threading.Thread(target=reader); t.start()
+print('waiting', where(), flush=True)
+go('wt4.go2'); os.write(w, b'one')
+go('wt4.go3'); os.write(w, b'two')
+t.join(30)
+print('moved', where(), out, t.is_alive(), flush=True)
+EOF
+run wt4 /tmp/wt-move.py
+p=$(started wt4)
+check_eq "waits: a fourth process moves to node 2" ok "$(goto "$p" 2)"
+on 1 'touch /tmp/wt4.go'
+check_eq "waits: its reader thread waits on a pipe (home's, made after the move)" "waiting 2" "$(line wt4 waiting)"
+sleep 1
+check_eq "waits: it moves on to node 3 while the thread waits" ok "$(goto "$p" 3)"
+on 1 'sleep 1; touch /tmp/wt4.go2'
+on 1 "for i in \$(seq 100); do grep -q 3 /proc/$p/where && break; sleep 0.1; done; sleep 1"
+# (Not home: a thread made away from home cannot come home, EOPNOTSUPP.)
+check_eq "waits: it moves back to node 2 while the thread waits again" ok "$(goto "$p" 2)"
+on 1 'sleep 1; touch /tmp/wt4.go3'
+check_eq "waits: the thread got both writes, before and after the moves" \
+  "moved 2 ['one', 'two'] False" "$(line wt4 moved)"
+on 1 'for t in wt1 wt2 wt3 wt4 wt5; do kill $(cat /tmp/$t.pid) 2>/dev/null; done; rm -f /tmp/wt*'
