@@ -51,21 +51,6 @@ static int signalfd_mask(struct file *f, unsigned long long *mask)
 	return fdinfo_value(f, "sigmask:", 16, mask);
 }
 
-/* How many descriptors sent with SCM_RIGHTS wait in a unix socket's
- * receive queue ("scm_fds:"); 0 for other files. */
-static unsigned int unix_scm_fds(struct file *f)
-{
-	struct socket *sock = sock_from_file(f);
-	unsigned long long n = 0;
-
-	if (!sock || !sock->sk || sock->sk->sk_family != AF_UNIX)
-		return 0;
-	/* Unreadable: counted as some, the move is refused. */
-	if (fdinfo_value(f, "scm_fds:", 10, &n))
-		return 1;
-	return n > UINT_MAX ? UINT_MAX : (unsigned int)n;
-}
-
 static int install_at(int want, struct file *file, unsigned int cloexec);
 
 int vproc_shim_mig_open_signalfd(int fd, unsigned long long mask,
@@ -149,8 +134,6 @@ int vproc_shim_mig_fds(vproc_fd_fn fn, void *data)
 		    !strncmp(f->f_path.dentry->d_name.name, "memfd:", 6) &&
 		    shmem_file(f))
 			d.pseudo = 1;
-		if (S_ISSOCK(d.mode))
-			d.scm_fds = unix_scm_fds(f);
 		if (S_ISCHR(d.mode)) {
 			d.rdev_major = MAJOR(file_inode(f)->i_rdev);
 			d.rdev_minor = MINOR(file_inode(f)->i_rdev);

@@ -84,6 +84,8 @@ struct vproc_proxy {
 	 * VPROC_POLL_MS while someone waits (proxy.c). */
 	wait_queue_head_t wq;
 	struct timer_list tick;
+	/* On the node's list of proxies (home's READY wakes wq). */
+	struct list_head all;
 	/* Read-ahead of a file opened read-only (ra_ok): what home read
 	 * beyond a read and the process has not taken yet, ra[ra_pos,
 	 * ra_len); given back (home's offset moved back by it) before

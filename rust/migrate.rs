@@ -44,9 +44,9 @@ pub(crate) use mm::{
     vmas, wipe_mm, write_mem, Mm, Task, VmaInfo,
 };
 pub(crate) use proxy::{
-    current_multithreaded, fd_io, fd_ioctl, fd_nonblock, fd_read_into, fd_watch, user_read,
-    user_write, watch_cancel, watch_cancel_fd, ProxyFile, ProxyIo, ProxyReg, Watch, WatchFired,
-    WatchReg, IO_NOWAIT, IO_TICKET, IO_WAIT, IO_WOULD_WAIT,
+    current_multithreaded, fd_io, fd_ioctl, fd_nonblock, fd_read_into, fd_watch, proxies_ready,
+    user_read, user_write, watch_cancel, watch_cancel_fd, ProxyFile, ProxyIo, ProxyReg, Watch,
+    WatchFired, WatchReg, IO_NOWAIT, IO_POLL_WATCHED, IO_TICKET, IO_WAIT, IO_WOULD_WAIT,
 };
 pub(crate) use regs::{capture_regs, restore_regs};
 pub(crate) use signal::{
@@ -55,8 +55,8 @@ pub(crate) use signal::{
     unkick,
 };
 pub(crate) use sysfwd::{
-    close_fd, creds_sync, current_creds, fd_proxy, install_new_proxy, mmap_same, notify_signal,
-    path_identity, set_guest, sys_call, user_path, SysBuf, SysHook, SysReg,
+    close_fd, creds_sync, current_creds, fd_proxy, install_new_proxy, mmap_same, msg_call,
+    notify_signal, path_identity, set_guest, sys_call, user_path, SysBuf, SysHook, SysReg,
 };
 pub(crate) use task::{refusal, timers_clear, Boost, TaskImage, TASK_LEN};
 pub(crate) use threads::{block_signals, current_exiting, current_tid};

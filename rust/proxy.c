@@ -446,8 +446,25 @@ static long proxy_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 	return r == -ENOIOCTLCMD ? -ENOTTY : r;
 }
 
-/* How often a waiter's readiness is asked again of home. */
+/* How often a waiter's readiness is asked again of home; and when home
+ * watches the file for it (its READY wakes the waiters first). */
 #define VPROC_POLL_MS 100
+#define VPROC_POLL_WATCHED_MS 1000
+
+/* The proxies of this node, for home's READY (vproc_shim_proxies_ready). */
+static LIST_HEAD(proxies_all);
+static DEFINE_SPINLOCK(proxies_all_lock);
+
+void vproc_shim_proxies_ready(int pid, unsigned long long deputy)
+{
+	struct vproc_proxy *p;
+
+	spin_lock(&proxies_all_lock);
+	list_for_each_entry(p, &proxies_all, all)
+		if (p->pid == pid && p->deputy == deputy)
+			wake_up_interruptible(&p->wq);
+	spin_unlock(&proxies_all_lock);
+}
 
 static void proxy_tick(struct timer_list *t)
 {
@@ -486,6 +503,9 @@ struct file *vproc_proxy_file(unsigned int f_flags, unsigned int home,
 		kfree(p);
 		return f;
 	}
+	spin_lock(&proxies_all_lock);
+	list_add(&p->all, &proxies_all);
+	spin_unlock(&proxies_all_lock);
 	/* Positioned I/O travels as pread64/pwrite64 (sysfwd); any other
 	 * (preadv, splice, sendfile at an offset) fails with ESPIPE rather
 	 * than use the home file's own offset. */
@@ -494,24 +514,29 @@ struct file *vproc_proxy_file(unsigned int f_flags, unsigned int home,
 }
 
 /*
- * Home's readiness of the file (vfs_poll there). Waiters (poll, select,
- * epoll) are woken every VPROC_POLL_MS to ask again, as long as any
- * waits: home has no way to tell this node when it changes.
+ * Home's readiness of the file (vfs_poll there). When none of what the
+ * waiter (poll, select, epoll) asks for is there, home leaves a watch on
+ * the file and its READY wakes the waiters here to ask again
+ * (vproc_shim_proxies_ready); they are woken anyway every VPROC_POLL_MS
+ * (VPROC_POLL_WATCHED_MS with a watch) while any waits.
  */
 static __poll_t proxy_poll(struct file *f, struct poll_table_struct *pt)
 {
 	struct vproc_proxy *p = f->private_data;
+	__poll_t want = pt ? poll_requested_events(pt) & 0xffff : 0;
 	long long r;
 
 	poll_wait(f, &p->wq, pt);
 	if (READ_ONCE(p->wb_len))
 		proxy_wb_send(f);
-	r = proxy_call(f, VPROC_IO_POLL, NULL, 0, 0);
+	r = proxy_call(f, VPROC_IO_POLL, NULL, 0, want);
 	if (r < 0)
 		return EPOLLERR | EPOLLHUP;
 	if (waitqueue_active(&p->wq))
-		mod_timer(&p->tick, jiffies + msecs_to_jiffies(VPROC_POLL_MS));
-	return (__poll_t)r;
+		mod_timer(&p->tick, jiffies + msecs_to_jiffies(
+				  (r & VPROC_IO_POLL_WATCHED) ?
+				  VPROC_POLL_WATCHED_MS : VPROC_POLL_MS));
+	return (__poll_t)(r & 0xffffffff);
 }
 
 /* close(2) of a descriptor of it: what it gathered is written, and the
@@ -526,6 +551,9 @@ static int proxy_release(struct inode *inode, struct file *f)
 {
 	struct vproc_proxy *p = f->private_data;
 
+	spin_lock(&proxies_all_lock);
+	list_del(&p->all);
+	spin_unlock(&proxies_all_lock);
 	proxy_wb_send(f);
 	proxy_call(f, VPROC_IO_CLOSE, NULL, 0, 0);
 	timer_shutdown_sync(&p->tick);

@@ -753,9 +753,6 @@ struct vproc_mig_fd {
 	unsigned int anon;
 	/* A signalfd's mask (signals 1..64), as its fdinfo shows it. */
 	unsigned long long sigmask;
-	/* A unix socket's descriptors in flight to it (SCM_RIGHTS, not yet
-	 * received), as its fdinfo shows them. */
-	unsigned int scm_fds;
 };
 #define VPROC_ANON_EVENTFD 1
 #define VPROC_ANON_EPOLL 2
@@ -796,7 +793,10 @@ void vproc_shim_mig_put_file(void *file);
 #define VPROC_IO_CLOSE	4
 #define VPROC_IO_IOCTL	5	/* buf NULL, len: the command, arg: its argument */
 /* 6: a system call (logic::mig::io_op::SYSCALL; not through the proxy fops) */
-#define VPROC_IO_POLL	7	/* buf NULL: the file's readiness (vfs_poll) */
+#define VPROC_IO_POLL	7	/* buf NULL: the file's readiness (vfs_poll);
+				 * arg: the bits waited for (a watch at home) */
+/* In a POLL answer: home left a watch (logic::mig::POLL_WATCHED). */
+#define VPROC_IO_POLL_WATCHED	(1LL << 33)
 /* Local to the node a process runs on (never sent): the process's
  * readiness count, before a VPROC_IO_NOWAIT request (-1: its calls may
  * wait at home); and a wait for it to pass @arg (interruptible). */
@@ -843,6 +843,34 @@ int vproc_shim_fd_watch(int fd, unsigned int events,
 void vproc_shim_watch_cancel(unsigned long long owner, int all);
 /* Those of @owner on current's fd @fd (before it is closed). */
 void vproc_shim_watch_cancel_fd(unsigned long long owner, int fd);
+/* Where a process runs: home said a file of process @pid (deputy
+ * @deputy) may be ready: its proxies' poll waiters ask again. */
+void vproc_shim_proxies_ready(int pid, unsigned long long deputy);
+/*
+ * A sendmsg or recvmsg with descriptors (SCM_RIGHTS) on current's socket
+ * @fd, made as the real call through scratch memory of current's (the
+ * kernel gives received descriptors only to a user buffer; logic::mig::
+ * rights). sendmsg: @name/@namelen the address, @fds/@nfds current's
+ * fds to send, @data/@len the bytes. recvmsg: @namelen, @nfds and @len
+ * are the rooms; on success @namelen is the address's length, @nfds how
+ * many descriptors came (current's new fds, close-on-exec, in @fds, their
+ * file flags in @fd_flags), @msg_flags the call's. Returns the call's
+ * result or -errno.
+ */
+struct vproc_msg_io {
+	int send;
+	unsigned int flags;
+	int fd;
+	char *name;
+	unsigned int namelen;
+	int *fds;
+	unsigned int *fd_flags;
+	unsigned int nfds;
+	char *data;
+	unsigned int len;
+	unsigned int msg_flags;
+};
+long long vproc_shim_msg_call(struct vproc_msg_io *m);
 /* Whether current's fd @fd is non-blocking (1, 0), or -EBADF. */
 int vproc_shim_fd_nonblock(int fd);
 /* How many threads current's process has. */

@@ -8,6 +8,8 @@
  */
 #include <linux/compat.h>
 #include <linux/entry-common.h>
+#include <linux/socket.h>
+#include <net/scm.h>
 #include <linux/vproc_hooks.h>
 #include "migrate.h"
 
@@ -284,5 +286,119 @@ long vproc_shim_mmap_same(const char *path, const unsigned long long *id,
 			    flags & ~(MAP_EXECUTABLE | MAP_DENYWRITE), off);
 	}
 	fput(f);
+	return r;
+}
+
+/* Most bytes, descriptors and name vproc_shim_msg_call takes. */
+#define VPROC_MSG_DATA_MAX (64 * 1024)
+#define VPROC_MSG_NAME_MAX 128
+
+long long vproc_shim_msg_call(struct vproc_msg_io *m)
+{
+	size_t ctl = m->nfds ? CMSG_SPACE(m->nfds * sizeof(int)) : 0;
+	size_t o_hdr = ALIGN(sizeof(struct iovec), 8);
+	size_t o_name = o_hdr + ALIGN(sizeof(struct user_msghdr), 8);
+	size_t o_ctl = o_name + ALIGN(m->namelen, 8);
+	size_t o_data = o_ctl + ALIGN(ctl, 8);
+	size_t total = o_data + m->len;
+	struct pt_regs regs = {};
+	struct user_msghdr h = {};
+	struct iovec iov;
+	unsigned long base;
+	char *kctl = NULL;
+	long long r;
+
+	if (!current->mm || m->nfds > SCM_MAX_FD ||
+	    m->len > VPROC_MSG_DATA_MAX || m->namelen > VPROC_MSG_NAME_MAX)
+		return -EINVAL;
+	if (ctl) {
+		kctl = kzalloc(ctl, GFP_KERNEL);
+		if (!kctl)
+			return -ENOMEM;
+	}
+	base = vm_mmap(NULL, 0, PAGE_ALIGN(total), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, 0);
+	if (IS_ERR_VALUE(base)) {
+		kfree(kctl);
+		return (long)base;
+	}
+	iov.iov_base = (void __user *)(base + o_data);
+	iov.iov_len = m->len;
+	h.msg_name = m->namelen ? (void __user *)(base + o_name) : NULL;
+	h.msg_namelen = m->namelen;
+	h.msg_iov = (struct iovec __user *)base;
+	h.msg_iovlen = 1;
+	h.msg_control = ctl ? (void __user *)(base + o_ctl) : NULL;
+	h.msg_controllen = ctl;
+	if (m->send && ctl) {
+		struct cmsghdr *c = (struct cmsghdr *)kctl;
+
+		c->cmsg_len = CMSG_LEN(m->nfds * sizeof(int));
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		memcpy(CMSG_DATA(c), m->fds, m->nfds * sizeof(int));
+	}
+	r = -EFAULT;
+	if (copy_to_user((void __user *)base, &iov, sizeof(iov)) ||
+	    copy_to_user((void __user *)(base + o_hdr), &h, sizeof(h)))
+		goto out;
+	if (m->send &&
+	    ((m->namelen && copy_to_user(h.msg_name, m->name, m->namelen)) ||
+	     (ctl && copy_to_user(h.msg_control, kctl, ctl)) ||
+	     (m->len && copy_to_user(iov.iov_base, m->data, m->len))))
+		goto out;
+	regs.di = m->fd;
+	regs.si = base + o_hdr;
+	regs.dx = m->flags | (m->send ? 0 : MSG_CMSG_CLOEXEC);
+	regs.orig_ax = m->send ? __NR_sendmsg : __NR_recvmsg;
+	r = vproc_sys_call(&regs, regs.orig_ax);
+	if (m->send || r < 0)
+		goto out;
+	{
+		unsigned int got = 0, used;
+		struct cmsghdr *c;
+		long long err = 0;
+
+		if (copy_from_user(&h, (void __user *)(base + o_hdr), sizeof(h)) ||
+		    (ctl && copy_from_user(kctl, (void __user *)(base + o_ctl), ctl)) ||
+		    (m->len && copy_from_user(m->data, iov.iov_base,
+					      min_t(u64, r, m->len))))
+			err = -EFAULT;
+		used = min_t(u64, h.msg_controllen, ctl);
+		/* The descriptors that came (now current's), taken even after
+		 * a fault, so that none is left behind unknown. */
+		for (c = ctl ? (struct cmsghdr *)kctl : NULL;
+		     c && (char *)c + sizeof(*c) <= kctl + used &&
+		     c->cmsg_len >= sizeof(*c) &&
+		     (char *)c + c->cmsg_len <= kctl + used;
+		     c = (struct cmsghdr *)((char *)c + CMSG_ALIGN(c->cmsg_len))) {
+			int *fd = (int *)CMSG_DATA(c);
+			size_t k, n;
+
+			if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+				continue;
+			n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			for (k = 0; k < n && got < m->nfds; k++) {
+				struct file *f = fget(fd[k]);
+
+				m->fds[got] = fd[k];
+				m->fd_flags[got] = f ? f->f_flags : 0;
+				if (f)
+					fput(f);
+				got++;
+			}
+		}
+		m->nfds = got;
+		m->namelen = min_t(u32, h.msg_namelen, m->namelen);
+		if (!err && m->namelen &&
+		    copy_from_user(m->name, h.msg_name, m->namelen))
+			err = -EFAULT;
+		m->msg_flags = h.msg_flags;
+		if (err && !got)
+			r = err;
+	}
+out:
+	vm_munmap(base, PAGE_ALIGN(total));
+	kfree(kctl);
 	return r;
 }

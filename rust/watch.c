@@ -207,9 +207,19 @@ int vproc_shim_fd_watch(int fd, unsigned int events, unsigned long long owner,
 	init_poll_funcptr(&w->pt, watch_queue);
 	w->pt._key = want;
 	spin_lock(&watch_lock);
-	list_add(&w->node, &watches);
-	nwatches++;
+	/* (Checked again under the lock: unregistering ends every watch on
+	 * the list, and none may come after.) */
+	full = !watch_cb;
+	if (!full) {
+		list_add(&w->node, &watches);
+		nwatches++;
+	}
 	spin_unlock(&watch_lock);
+	if (full) {
+		kfree(w);
+		fput(f);
+		return -ENOSPC;
+	}
 	/* (A wake may fire it meanwhile: its work cannot free it before
 	 * this call lets go of its reference.) */
 	m = vfs_poll(f, &w->pt);

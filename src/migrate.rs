@@ -405,7 +405,8 @@ impl Counter {
     }
 }
 
-/// What went wrong, counted (custody and the bounded lists).
+/// What went wrong, counted (custody and the bounded lists); and how
+/// often readiness was asked of home and waited for where processes run.
 #[derive(Default)]
 pub(crate) struct Counters {
     /// Go sent again (no answer).
@@ -434,6 +435,14 @@ pub(crate) struct Counters {
     pub(crate) ios_refused: Counter,
     /// Arriving migrations refused (EBUSY: too many at once).
     pub(crate) incoming_refused: Counter,
+    /// Home: readiness requests of proxies served (poll, select, epoll
+    /// where the process runs).
+    pub(crate) polls_served: Counter,
+    /// Home: `READY` notices sent (a watched file may be ready).
+    pub(crate) ready_sent: Counter,
+    /// Where processes run: waits made here because a file at home was
+    /// not ready (src/migrate/nowait.rs).
+    pub(crate) waits_here: Counter,
 }
 
 /// What `/proc/cluster/custody` shows: the counters and the lists now.

@@ -671,6 +671,18 @@ fn signal_and_io_validation() {
         nowait: false,
     };
     assert_eq!(read_io(&mut Reader::new(&io_bytes(&ready))).unwrap(), ready);
+    // A readiness request names the poll bits waited for (16 of them).
+    let poll = Io {
+        op: io_op::POLL,
+        arg: 0x41,
+        ..ready
+    };
+    assert_eq!(read_io(&mut Reader::new(&io_bytes(&poll))).unwrap(), poll);
+    let wide = Io {
+        arg: 0x1_0000,
+        ..poll
+    };
+    assert!(read_io(&mut Reader::new(&io_bytes(&wide))).is_err());
     let intr = Io {
         seq: 0,
         op: io_op::INTR,

@@ -56,6 +56,10 @@ scenario 33 bad-mig-ready 'node 33.*field out of range'
 scenario 34 bad-mig-nowait 'node 34.*field out of range'
 out=$(peer 35 mig-ready-stray)
 check_eq "mig-ready-stray: a ready notice about a process that does not run here (init) is dropped; the connection stays" open "$out"
+scenario 36 bad-mig-msg 'node 36.*field out of range'
+out=$(peer 37 mig-msg-stray)
+check_match "mig-msg-stray: a sendmsg with descriptors for no deputy is answered EBADF" "answered -9" "$out"
+check_match "mig-msg-stray: ... and the connection stays" "open" "$out"
 
 # A lying answer to a process-list request.
 on 3 "vproc-peertest 10.77.0.1 7300 16 1 $key bad-procs > /tmp/badprocs 2>&1 &"
@@ -68,5 +72,5 @@ check_match "node 1 logs the malformed list" "node 16: malformed process record"
 for n in 2 3; do
     check_eq "node $n is still up on node 1 after all that" up "$(on 1 "awk '\$1 == $n { print \$3 }' /proc/cluster/nodes")"
 done
-for n in $(seq 9 35); do on 1 "echo $n > /proc/cluster/admin/remove" >/dev/null 2>&1; done
+for n in $(seq 9 37); do on 1 "echo $n > /proc/cluster/admin/remove" >/dev/null 2>&1; done
 check_eq "the fake nodes are removed" "" "$(on 1 "awk 'NR > 1 && \$1 >= 9 { print \$1 }' /proc/cluster/nodes")"

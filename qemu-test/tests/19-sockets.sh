@@ -320,3 +320,56 @@ check_eq "... a socket it makes there cannot bind port 80 at home (EACCES), bind
 check_match "... and home's kernel lists that listener as uid 1000's" "uid:1000" "$(on 1 "ss -Hltne 'sport = :7107'")"
 on 1 'touch /tmp/sk.user2'
 check_eq "... it ends well" 0 "$(ended 1 uu)"
+
+# --- descriptors through a socket served at home (SCM_RIGHTS): a moved
+# process receives a file its child at home sends, reads it, and sends
+# it and a pipe made after the move back; a file of the node it runs on
+# (a memfd) cannot go through home's socket (EOPNOTSUPP).
+on 1 'echo home-only > /tmp/sk-rights.txt'
+py 1 /tmp/sk-rights.py <<'EOF'
+import os, select, socket, sys
+def go(p):
+    while not os.path.exists(p):
+        select.select([], [], [], 0.05)
+a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+child = os.fork()
+if child == 0:
+    a.close()
+    out = open('/tmp/rt-child.out', 'w')
+    go('/tmp/sk.rt')
+    f = os.open('/tmp/sk-rights.txt', os.O_RDONLY)
+    socket.send_fds(b, [b'file'], [f])
+    msg, fds, flags, _ = socket.recv_fds(b, 16, 4)
+    got = [os.pread(fds[0], 20, 0).decode().strip()]
+    got.append(os.read(fds[1], 20).decode())
+    print('child', msg.decode(), len(fds), got, file=out, flush=True)
+    os._exit(0)
+b.close()
+print('ready', flush=True)
+go('/tmp/sk.rt')
+msg, fds, flags, _ = socket.recv_fds(a, 16, 4)
+f = fds[0]
+text = os.read(f, 20).decode().strip()
+r, w = os.pipe()
+os.write(w, b'piped')
+socket.send_fds(a, [b'back'], [f, r])
+try:
+    socket.send_fds(a, [b'x'], [os.memfd_create('here')])
+    local = 'sent'
+except OSError as e:
+    local = e.errno
+with open('/proc/self/where') as p:
+    print('at', p.read().strip(), msg.decode(), len(fds), text, local, flush=True)
+os.waitpid(child, 0)
+EOF
+on 1 'rm -f /tmp/sk.rt /tmp/rt-child.out'
+run 1 rt "python3 /tmp/sk-rights.py"
+pid=$(started 1 rt)
+check_eq "rights: a process with a socket pair to its child goes to node 2" ok "$(on 1 "echo 2 > /proc/$pid/goto 2>&1 && echo ok")"
+on 1 'touch /tmp/sk.rt'
+check_eq "rights: it receives a file its child at home sent (SCM_RIGHTS), reads it; a memfd of node 2 cannot be sent (EOPNOTSUPP)" \
+    "at 2 file 1 home-only 95" \
+    "$(on 1 "for i in \$(seq 300); do grep -q '^at' /tmp/rt.out && break; sleep 0.1; done; grep '^at' /tmp/rt.out")"
+check_eq "rights: the child gets back that file and a pipe the process made on node 2" "child back 2 ['home-only', 'piped']" \
+    "$(on 1 "for i in \$(seq 300); do grep -q '^child' /tmp/rt-child.out && break; sleep 0.1; done; cat /tmp/rt-child.out")"
+check_eq "rights: it ends well" 0 "$(ended 1 rt)"

@@ -7,7 +7,9 @@
 # home: the deputy answers "would wait" and leaves a watch on the file;
 # the thread waits where it runs and asks again when home says the file
 # may be ready. Before, a reader thread waiting at home held the deputy,
-# and the writer thread queued behind it: the process hung.
+# and the writer thread queued behind it: the process hung. The same
+# watches tell a poll, select or epoll waiter on a proxy when to ask home
+# again (before: every 100 ms).
 
 if ! on 1 'test -x /usr/bin/python3'; then
     fail "waits: the nodes run the Debian root (python3 is there)"
@@ -186,6 +188,32 @@ on 1 'touch /tmp/wt5.go'
 check_eq "waits: a server thread accepts and answers a client thread, on home's loopback" \
   "tcp 3 ['ping', 'pong'] False False" "$(line wt5 tcp)"
 
+# --- select() on a socket served at home: home watches it and says when
+# it may be ready, instead of being asked every 100 ms (a one-thread
+# process: its poll is asked of home, which waits for nothing).
+py 1 /tmp/wt-sel.py <<'EOF'
+import select, socket, sys
+sys.path.insert(0, '/tmp'); from wt_lib import go, where
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(('127.0.0.1', 7171))
+print('ready', flush=True)
+go('wt6.go')
+r, _, _ = select.select([s], [], [], 60)
+print('sel', where(), s.recv(10).decode() if r else 'timeout', flush=True)
+EOF
+custody() { on 1 "awk '\$1 == \"$1\" { print \$2 }' /proc/cluster/custody"; }
+run wt6 /tmp/wt-sel.py
+p=$(started wt6)
+check_eq "waits: a sixth process moves to node 2" ok "$(goto "$p" 2)"
+polls0=$(custody polls_served); ready0=$(custody ready_sent)
+on 1 'touch /tmp/wt6.go; sleep 4'
+on 1 "python3 -c \"import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'hey', ('127.0.0.1', 7171))\""
+check_eq "waits: select() on a home socket wakes for a datagram that came 4 s later" "sel 2 hey" "$(line wt6 sel)"
+polls=$(( $(custody polls_served) - polls0 )); ready=$(( $(custody ready_sent) - ready0 ))
+check "waits: home was asked its readiness $polls times in those 4 s (a watch, and a check a second; not every 100 ms)" \
+  test "$polls" -ge 1 -a "$polls" -le 12
+check "waits: and home said it may be ready ($ready READY notices)" test "$ready" -ge 1
+
 # --- a thread waits on a pipe when the process moves on, twice: the wait
 # is cut by the move and made again where it lands.
 py 1 /tmp/wt-move.py <<'EOF'
@@ -219,4 +247,4 @@ check_eq "waits: it moves back to node 2 while the thread waits again" ok "$(got
 on 1 'sleep 1; touch /tmp/wt4.go3'
 check_eq "waits: the thread got both writes, before and after the moves" \
   "moved 2 ['one', 'two'] False" "$(line wt4 moved)"
-on 1 'for t in wt1 wt2 wt3 wt4 wt5; do kill $(cat /tmp/$t.pid) 2>/dev/null; done; rm -f /tmp/wt*'
+on 1 'for t in wt1 wt2 wt3 wt4 wt5 wt6; do kill $(cat /tmp/$t.pid) 2>/dev/null; done; rm -f /tmp/wt*'

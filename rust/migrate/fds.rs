@@ -17,8 +17,6 @@ pub(crate) struct FdInfo {
     pub(crate) deputy: u64,
     /// A signalfd's mask (0 for other files).
     pub(crate) sigmask: u64,
-    /// A unix socket's descriptors in flight to it (SCM_RIGHTS).
-    pub(crate) scm_fds: u32,
 }
 
 /// # Safety
@@ -47,7 +45,6 @@ unsafe extern "C" fn fd_cb(data: *mut c_void, f: *const shim::vproc_mig_fd) -> c
         } else {
             0
         },
-        scm_fds: f.scm_fds,
     };
     match out.push(info, GFP_KERNEL) {
         Ok(()) => 0,

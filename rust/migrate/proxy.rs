@@ -206,6 +206,13 @@ pub(crate) fn watch_cancel(owner: u64) {
     unsafe { shim::vproc_shim_watch_cancel(owner, 0) }
 }
 
+/// Where a process runs: home said a file of process `pid` (deputy
+/// `deputy`) may be ready: its proxies' poll waiters ask again.
+pub(crate) fn proxies_ready(pid: u32, deputy: u64) {
+    // SAFETY: no pointers.
+    unsafe { shim::vproc_shim_proxies_ready(pid as c_int, deputy) }
+}
+
 /// Ends the watches of deputy `owner` on the calling task's fd `fd`
 /// (before it closes it: a watch holds the file open).
 pub(crate) fn watch_cancel_fd(owner: u64, fd: i32) {
@@ -280,5 +287,8 @@ pub(crate) const IO_WAIT: u32 = shim::VPROC_IO_WAIT;
 /// The flag C's proxies and the deputy's file calls take for a request
 /// that must not wait (the wire's `io_op::NOWAIT`).
 pub(crate) const IO_NOWAIT: u32 = shim::VPROC_IO_NOWAIT;
+/// Set in a POLL answer when home left a watch (the wire's
+/// `POLL_WATCHED`).
+pub(crate) const IO_POLL_WATCHED: i64 = shim::VPROC_IO_POLL_WATCHED as i64;
 /// Their answer when it would have waited (the wire's `WOULD_WAIT`).
 pub(crate) const IO_WOULD_WAIT: i64 = shim::VPROC_IO_WOULD_WAIT;

@@ -227,3 +227,51 @@ pub(crate) fn creds_sync(c: &crate::logic::mig::Creds) -> Result {
     // SAFETY: `raw` is a valid struct.
     to_result(unsafe { shim::vproc_shim_creds_sync(&raw) })
 }
+
+/// What a recvmsg with descriptors brought ([`msg_call`]).
+pub(crate) struct MsgGot {
+    /// The address's length.
+    pub(crate) namelen: u32,
+    /// How many descriptors came (the calling task's new fds).
+    pub(crate) nfds: usize,
+    /// The call's `msg_flags`.
+    pub(crate) flags: u32,
+}
+
+/// A sendmsg (`send`) or recvmsg with descriptors on the calling task's
+/// (a deputy's) socket `fd`: sendmsg sends `name`, the fds `fds` and
+/// `data`; recvmsg fills them (their lengths are the rooms) and
+/// `fd_flags`. Returns the call's result, and for a recvmsg what came.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn msg_call(
+    send: bool,
+    flags: u32,
+    fd: i32,
+    name: &mut [u8],
+    fds: &mut [i32],
+    fd_flags: &mut [u32],
+    data: &mut [u8],
+) -> (i64, MsgGot) {
+    let mut m = shim::vproc_msg_io {
+        send: c_int::from(send),
+        flags,
+        fd,
+        name: name.as_mut_ptr().cast(),
+        namelen: name.len() as c_uint,
+        fds: fds.as_mut_ptr(),
+        fd_flags: fd_flags.as_mut_ptr(),
+        nfds: fds.len().min(fd_flags.len()) as c_uint,
+        data: data.as_mut_ptr().cast(),
+        len: data.len() as c_uint,
+        msg_flags: 0,
+    };
+    // SAFETY: every buffer is valid for the length given, for the call;
+    // the shim writes within them.
+    let r = unsafe { shim::vproc_shim_msg_call(&mut m) };
+    let got = MsgGot {
+        namelen: m.namelen.min(name.len() as c_uint),
+        nfds: (m.nfds as usize).min(fds.len()),
+        flags: m.msg_flags,
+    };
+    (r, got)
+}

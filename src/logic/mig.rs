@@ -49,6 +49,8 @@ mod dirty;
 mod io;
 #[path = "mig/pages.rs"]
 mod pages;
+#[path = "mig/rights.rs"]
+pub mod rights;
 #[path = "mig/seccomp.rs"]
 mod seccomp;
 #[path = "mig/sysfwd.rs"]
@@ -81,7 +83,7 @@ pub use dirty::{
 #[allow(unused_imports)]
 pub use io::{
     io_op, ioctl_shape, read_io, syscall_parts, write_io, Creds, Io, IoctlShape, CAPS_VALID,
-    CREDS_LEN, POLL_IN, POLL_OUT, WOULD_WAIT,
+    CREDS_LEN, POLL_IN, POLL_OUT, POLL_WATCHED, WOULD_WAIT,
 };
 #[allow(unused_imports)]
 pub use pages::{

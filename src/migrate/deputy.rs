@@ -486,6 +486,16 @@ impl Migrator {
         self.set_serving(pid, Some(io.seq));
         // A thread that waits where it runs: its call here must not wait.
         let nowait = io.nowait.then_some((io.deputy, at, pid));
+        if io.op == io_op::MSG {
+            let (ret, data) = self.do_msg(io.data, nowait);
+            self.set_serving(pid, None);
+            if forward {
+                self.forward_signals(pid, at);
+            }
+            self.respond(msg.from, msg.req, pid, ret, &data);
+            self.keep_reply(pid, io.seq, ret, data);
+            return;
+        }
         if io.op == io_op::SYSCALL {
             let (ret, data) = self.do_call(io.data, nowait);
             self.set_serving(pid, None);
@@ -545,7 +555,22 @@ impl Migrator {
                 Some(w) if io.op == io_op::WRITE => {
                     self.without_waiting(io.fd, mig::POLL_OUT, w, op)
                 }
-                _ => op(false),
+                // Someone waits for readiness where it runs: when none
+                // is here, a watch sends READY when some may be.
+                _ if io.op == io_op::POLL && io.arg != 0 => {
+                    self.counters.polls_served.inc();
+                    let w = sm::fd_watch(io.fd, io.arg as u32, io.deputy, at, pid);
+                    match op(false) {
+                        m if m >= 0 && w == sm::Watch::Armed => m | mig::POLL_WATCHED,
+                        m => m,
+                    }
+                }
+                _ => {
+                    if io.op == io_op::POLL {
+                        self.counters.polls_served.inc();
+                    }
+                    op(false)
+                }
             }
         };
         self.set_serving(pid, None);

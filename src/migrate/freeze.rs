@@ -327,18 +327,9 @@ impl Migrator {
         sm::proxies_giveback()?;
         let fds = sm::fds()?;
         for f in fds.iter() {
-            // Descriptors in flight to one of its unix sockets: a socket
-            // served at home passes no descriptor (its recvmsg gets no
-            // ancillary data), and they would be lost unseen.
-            if f.scm_fds > 0 {
-                pr_info_ratelimited!(
-                    "migrate: pid {} cannot move: fd {} is a unix socket holding {} descriptor(s) sent to it (SCM_RIGHTS)\n",
-                    pid,
-                    f.fd,
-                    f.scm_fds
-                );
-                return Err(EOPNOTSUPP);
-            }
+            // (Descriptors in flight to one of its unix sockets stay in
+            // it at home: its recvmsg with room for them, made there,
+            // gets them: `io_op::MSG`.)
             let ok = match f.kind {
                 FdKind::Reg
                 | FdKind::Dir

@@ -31,7 +31,11 @@ use crate::sys::time::now_ns;
 use kernel::time::msecs_to_jiffies;
 
 // The C side's values are the wire's.
-const _: () = assert!(sm::IO_NOWAIT == io_op::NOWAIT && sm::IO_WOULD_WAIT == mig::WOULD_WAIT);
+const _: () = assert!(
+    sm::IO_NOWAIT == io_op::NOWAIT
+        && sm::IO_WOULD_WAIT == mig::WOULD_WAIT
+        && sm::IO_POLL_WATCHED == mig::POLL_WATCHED
+);
 
 /// How long a thread waits for a `READY` before it asks again anyway.
 pub(super) const FALLBACK_MS: u32 = 1000;
@@ -53,7 +57,12 @@ impl sm::WatchFired for Migrator {
             nowait: false,
         };
         // (A notice lost: the thread asks again after FALLBACK_MS.)
-        let _ = self.send(at, Kind::Io, pid, 36, |w| mig::write_io(w, &ready));
+        if self
+            .send(at, Kind::Io, pid, 36, |w| mig::write_io(w, &ready))
+            .is_ok()
+        {
+            self.counters.ready_sent.inc();
+        }
     }
 }
 
@@ -70,6 +79,8 @@ impl Migrator {
         }
         drop(b);
         self.ready_cv.notify_all();
+        // Its proxies' poll, select and epoll waiters ask again.
+        sm::proxies_ready(pid, deputy);
     }
 
     /// The calling thread's ticket for a call of process `pid` that must
@@ -91,15 +102,17 @@ impl Migrator {
         ticket: u32,
         ms: u32,
     ) -> core::result::Result<(), i64> {
+        self.counters.waits_here.inc();
         let end = now_ns().saturating_add(u64::from(ms) * 1_000_000);
         let mut b = self.bodies.lock();
         loop {
-            match b.iter().find(|r| r.pid == pid) {
-                Some(r) if r.ready_gen == ticket && !r.retiring => {}
-                _ => return Ok(()),
-            }
+            // (A move's stop comes as a signal would.)
             if sm::signal_pending() {
                 return Err(ERESTARTSYS);
+            }
+            match b.iter().find(|r| r.pid == pid) {
+                Some(r) if r.ready_gen == ticket => {}
+                _ => return Ok(()),
             }
             let left = end.saturating_sub(now_ns()) / 1_000_000;
             if left == 0 {

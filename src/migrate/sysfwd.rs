@@ -11,7 +11,7 @@ use super::Migrator;
 use crate::logic::errno::Errno;
 use crate::logic::fmtbuf::FmtBuf;
 use crate::logic::mig::sysfwd::{self as sf, Arg, FdIs, Route};
-use crate::logic::mig::{self, io_op, Io, Kind, Writer};
+use crate::logic::mig::{self, io_op, rights, Io, Kind, Writer};
 use crate::sys::migrate::{self as sm, SysBuf};
 use core::fmt::Write as _;
 use kernel::prelude::*;
@@ -34,6 +34,15 @@ fn visible(nr: u32, v: i64) -> i64 {
         v
     }
 }
+
+/// `MSG_DONTWAIT`.
+const MSG_DONTWAIT: u32 = 0x40;
+/// `MSG_CTRUNC`: not every descriptor that came could be given.
+const MSG_CTRUNC: u32 = 0x8;
+/// `MSG_CMSG_CLOEXEC`.
+const MSG_CMSG_CLOEXEC: u32 = 0x4000_0000;
+/// The file flags a proxy takes (O_ACCMODE, O_APPEND, O_NONBLOCK).
+const FD_FLAGS: u32 = 0o3 | 0o2000 | 0o4000;
 
 impl sm::SysHook for Migrator {
     fn enter(this: ArcBorrow<'_, Self>, nr: u32, args: &[u64; 6]) -> Option<i64> {
@@ -300,14 +309,17 @@ impl Migrator {
         let vecs = (0..m.iovlen as usize).filter_map(|i| sf::iovec(&iov, i));
         let has_name = m.name != 0 && m.namelen > 0;
         let mut ins: [Option<&[u8]>; 6] = [None; 6];
+        // Descriptors to send, or room for some to come (SCM_RIGHTS):
+        // the real call at home.
+        let rights = if nr == sf::NR_SENDMSG {
+            m.controllen != 0
+        } else {
+            m.control != 0 && rights::fds_room(m.controllen) > 0
+        };
+        if rights {
+            return self.msg_rights(nr, args, &m, home, pid, deputy, hfd);
+        }
         if nr == sf::NR_SENDMSG {
-            if m.controllen != 0 {
-                pr_info_ratelimited!(
-                    "pid {}: sendmsg() with ancillary data on a socket at home: EOPNOTSUPP\n",
-                    pid
-                );
-                return Ok(Errno::EOPNOTSUPP.to_result());
-            }
             if has_name && m.namelen > sf::SOCK_BUF {
                 return Ok(Errno::EINVAL.to_result());
             }
@@ -384,6 +396,220 @@ impl Migrator {
                 .map_err(|_| efault)?;
         }
         Ok(visible(sf::NR_RECVFROM, v))
+    }
+
+    /// [`Self::msg_call`] with descriptors (`SCM_RIGHTS`): a sendmsg of
+    /// this process's proxies sends the files they stand for at home; a
+    /// recvmsg with room for descriptors gets those home received, each
+    /// a new proxy here (`MSG_CMSG_CLOEXEC` honoured). Other control
+    /// messages fail with EOPNOTSUPP (sendmsg) or do not come (recvmsg);
+    /// a file of this node cannot be sent (EOPNOTSUPP). At most
+    /// `rights::DATA_MAX` bytes travel (a stream socket's send is then
+    /// short, as it may be).
+    #[allow(clippy::too_many_arguments)]
+    fn msg_rights(
+        &self,
+        nr: u32,
+        args: &[u64; 6],
+        m: &sf::MsgHdr,
+        home: u8,
+        pid: u32,
+        deputy: u64,
+        hfd: i32,
+    ) -> core::result::Result<i64, i64> {
+        let efault = Errno::EFAULT.to_result();
+        let nomem = Errno::ENOMEM.to_result();
+        let send = nr == sf::NR_SENDMSG;
+        let mut iov = KVec::new();
+        iov.resize(m.iovlen as usize * sf::IOVEC, 0u8, GFP_KERNEL)
+            .map_err(|_| nomem)?;
+        sm::user_read(m.iov, &mut iov).map_err(|_| efault)?;
+        let vecs = (0..m.iovlen as usize).filter_map(|i| sf::iovec(&iov, i));
+        let flags = args[2] as u32;
+        let mut c = rights::MsgCall {
+            send,
+            flags: flags & !MSG_CMSG_CLOEXEC,
+            fd: hfd,
+            name: &[],
+            name_room: 0,
+            fds: &[],
+            fds_room: 0,
+            data: &[],
+            data_room: 0,
+        };
+        let (mut data, mut name, mut fdb) = (KVec::new(), KVec::new(), KVec::new());
+        if send {
+            let n = m.controllen as usize;
+            if n > rights::CONTROL_MAX || (m.name != 0 && m.namelen > rights::NAME_MAX) {
+                return Ok(Errno::EINVAL.to_result());
+            }
+            let mut ctl = KVec::new();
+            ctl.resize(n, 0u8, GFP_KERNEL).map_err(|_| nomem)?;
+            sm::user_read(m.control, &mut ctl).map_err(|_| efault)?;
+            let mut fds = [0i32; rights::SCM_MAX_FD];
+            let k = match rights::rights_in(&ctl, &mut fds) {
+                Ok(k) => k,
+                Err(e) => {
+                    pr_info_ratelimited!(
+                        "pid {}: sendmsg() with control data home cannot send: error {}\n",
+                        pid,
+                        e
+                    );
+                    return Ok(-i64::from(e));
+                }
+            };
+            for &fd in &fds[..k] {
+                match sm::fd_proxy(fd) {
+                    Some((h, p, f, d)) if h == home && p == pid && d == deputy => {
+                        fdb.extend_from_slice(&f.to_le_bytes(), GFP_KERNEL)
+                            .map_err(|_| nomem)?;
+                    }
+                    _ => {
+                        pr_info_ratelimited!(
+                            "pid {}: fd {} is a file of this node: it cannot be sent through home's socket (EOPNOTSUPP)\n",
+                            pid,
+                            fd
+                        );
+                        return Ok(Errno::EOPNOTSUPP.to_result());
+                    }
+                }
+            }
+            for (base, len) in vecs.clone() {
+                let room = rights::DATA_MAX as usize - data.len();
+                let n = (len as usize).min(room);
+                if n == 0 {
+                    continue;
+                }
+                let at = data.len();
+                data.resize(at + n, 0u8, GFP_KERNEL).map_err(|_| nomem)?;
+                sm::user_read(base, &mut data[at..]).map_err(|_| efault)?;
+            }
+            if m.name != 0 && m.namelen > 0 {
+                name.resize(m.namelen as usize, 0u8, GFP_KERNEL)
+                    .map_err(|_| nomem)?;
+                sm::user_read(m.name, &mut name).map_err(|_| efault)?;
+            }
+            c.name = &name;
+            c.fds = &fdb;
+            c.data = &data;
+        } else {
+            c.name_room = if m.name != 0 {
+                m.namelen.min(rights::NAME_MAX)
+            } else {
+                0
+            };
+            c.fds_room = rights::fds_room(m.controllen) as u32;
+            c.data_room = vecs
+                .clone()
+                .fold(0u64, |t, (_, l)| t.saturating_add(l))
+                .min(u64::from(rights::DATA_MAX)) as u32;
+        }
+        let (v, d) = self.home_msg(home, pid, deputy, &c)?;
+        if send || v < 0 {
+            return Ok(visible(sf::NR_SENDTO, v));
+        }
+        let r = rights::read_msg_reply(&mut mig::Reader::new(&d), &c, v)
+            .map_err(|_| Errno::EIO.to_result())?;
+        // Each descriptor that came: a proxy here (those that cannot be
+        // are closed at home, and the message is cut: MSG_CTRUNC).
+        let cloexec = flags & MSG_CMSG_CLOEXEC != 0;
+        let mut here = [0i32; rights::SCM_MAX_FD];
+        let mut got = 0;
+        let mut msg_flags = r.flags;
+        for i in 0..r.nfds() {
+            let Some((f, fl)) = r.fd(i) else { break };
+            let fd = if msg_flags & MSG_CTRUNC == 0 {
+                sm::install_new_proxy(fl & FD_FLAGS, cloexec, home, pid, f, deputy)
+            } else {
+                -1
+            };
+            if fd < 0 {
+                self.close_home_fd(home, pid, deputy, f);
+                msg_flags |= MSG_CTRUNC;
+            } else {
+                here[got] = fd as i32;
+                got += 1;
+            }
+        }
+        let mut rest = r.data;
+        for (base, len) in vecs {
+            if rest.is_empty() {
+                break;
+            }
+            let n = (len as usize).min(rest.len());
+            sm::user_write(base, &rest[..n]).map_err(|_| efault)?;
+            rest = &rest[n..];
+        }
+        if m.name != 0 {
+            sm::user_write(m.name, r.name).map_err(|_| efault)?;
+            sm::user_write(
+                args[1] + sf::MSGHDR_NAMELEN as u64,
+                &(r.name.len() as u32).to_le_bytes(),
+            )
+            .map_err(|_| efault)?;
+        }
+        let mut ctl = KVec::new();
+        ctl.resize(
+            (m.controllen as usize).min(rights::CONTROL_MAX),
+            0u8,
+            GFP_KERNEL,
+        )
+        .map_err(|_| nomem)?;
+        let used = rights::rights_out(&here[..got], &mut ctl).unwrap_or(0);
+        if used > 0 {
+            sm::user_write(m.control, &ctl[..used]).map_err(|_| efault)?;
+        }
+        sm::user_write(
+            args[1] + sf::MSGHDR_CONTROLLEN as u64,
+            &(used as u64).to_le_bytes(),
+        )
+        .map_err(|_| efault)?;
+        sm::user_write(args[1] + sf::MSGHDR_FLAGS as u64, &msg_flags.to_le_bytes())
+            .map_err(|_| efault)?;
+        Ok(v)
+    }
+
+    /// Sends `io_op::MSG` request `c` of process `pid` to its deputy: the
+    /// result and a recvmsg's answer. It waits here, not at home, as
+    /// [`Self::home_call`]'s calls do.
+    fn home_msg(
+        &self,
+        home: u8,
+        pid: u32,
+        deputy: u64,
+        c: &rights::MsgCall<'_>,
+    ) -> core::result::Result<(i64, KVVec<u8>), i64> {
+        let creds = sm::current_creds().map_err(|e| i64::from(e.to_errno()))?;
+        let len = mig::CREDS_LEN + 32 + c.name.len() + c.fds.len() + c.data.len();
+        let mut body = KVec::new();
+        body.resize(len, 0, GFP_KERNEL)
+            .map_err(|_| Errno::ENOMEM.to_result())?;
+        let mut w = Writer::new(&mut body);
+        creds.write(&mut w).map_err(|_| Errno::EINVAL.to_result())?;
+        rights::write_msg_call(&mut w, c).map_err(|_| Errno::EINVAL.to_result())?;
+        let n = w.len();
+        body.truncate(n);
+        let once = |nowait: bool| {
+            let io = Io {
+                deputy,
+                seq: self.next_io_seq(pid),
+                fd: 0,
+                op: io_op::MSG,
+                len: 0,
+                arg: 0,
+                data: &body,
+                nowait,
+            };
+            match self.proxy_request(home, pid, &io, u32::MAX) {
+                Err(e) if e == Errno::EINTR.to_result() && !sm::signal_pending() => Err(-513),
+                r => r,
+            }
+        };
+        if c.flags & MSG_DONTWAIT == 0 {
+            self.wait_here(pid, None, once, KVVec::new)
+        } else {
+            once(false)
+        }
     }
 
     /// `sendmmsg`/`recvmmsg` (`nr`) of process `pid` on a socket served
@@ -718,6 +944,112 @@ impl Migrator {
             return Errno::ENOMEM.to_result();
         }
         sm::mmap_same(&cpath, &id, args)
+    }
+
+    /// The deputy's side of `io_op::MSG`: the sendmsg or recvmsg with
+    /// descriptors in `data` (checked by `read_io`), made in this task's
+    /// context as the real call. Its result, and a recvmsg's
+    /// [`mig::rights::MsgReply`]. `nowait`: as [`Self::do_call`]'s.
+    pub(super) fn do_msg(&self, data: &[u8], nowait: Option<(u64, u8, u32)>) -> (i64, KVVec<u8>) {
+        let mut reply = KVVec::new();
+        let einval = (Errno::EINVAL.to_result(), KVVec::new());
+        let Ok((creds, call)) = mig::syscall_parts(data) else {
+            return einval;
+        };
+        let Ok(c) = rights::read_msg_call(&mut mig::Reader::new(call)) else {
+            return einval;
+        };
+        if let Err(e) = sm::creds_sync(&creds) {
+            return (i64::from(e.to_errno()), reply);
+        }
+        let mut fds = [0i32; rights::SCM_MAX_FD];
+        let mut fd_flags = [0u32; rights::SCM_MAX_FD];
+        let mut name = [0u8; rights::NAME_MAX as usize];
+        let mut buf = KVVec::new();
+        let (nfds, namelen, dlen) = if c.send {
+            for (i, b) in c.fds.chunks_exact(4).enumerate() {
+                fds[i] = i32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+            }
+            name[..c.name.len()].copy_from_slice(c.name);
+            if buf.extend_from_slice(c.data, GFP_KERNEL).is_err() {
+                return (Errno::ENOMEM.to_result(), reply);
+            }
+            (c.fds.len() / 4, c.name.len(), c.data.len())
+        } else {
+            if buf.resize(c.data_room as usize, 0, GFP_KERNEL).is_err() {
+                return (Errno::ENOMEM.to_result(), reply);
+            }
+            (
+                c.fds_room as usize,
+                c.name_room as usize,
+                c.data_room as usize,
+            )
+        };
+        let mut got = None;
+        let mut call = |quick: bool| {
+            let flags = if quick {
+                c.flags | MSG_DONTWAIT
+            } else {
+                c.flags
+            };
+            let (v, g) = sm::msg_call(
+                c.send,
+                flags,
+                c.fd,
+                &mut name[..namelen],
+                &mut fds[..nfds],
+                &mut fd_flags[..nfds],
+                &mut buf[..dlen],
+            );
+            got = Some(g);
+            if quick && v == Errno::EAGAIN.to_result() && !sm::fd_nonblock(c.fd) {
+                mig::WOULD_WAIT
+            } else {
+                v
+            }
+        };
+        let ev = if c.send { mig::POLL_OUT } else { mig::POLL_IN };
+        let v = match nowait {
+            Some(w) if c.flags & MSG_DONTWAIT == 0 => self.without_waiting(c.fd, ev, w, &mut call),
+            _ => call(false),
+        };
+        let Some(g) = got.filter(|_| !c.send && v >= 0) else {
+            return (v, reply);
+        };
+        let mut fdb = KVec::new();
+        if fdb.resize(8 * g.nfds, 0u8, GFP_KERNEL).is_err() {
+            for &fd in &fds[..g.nfds] {
+                sm::fd_io(fd, io_op::CLOSE, &mut [], 0, 0);
+            }
+            return (Errno::ENOMEM.to_result(), KVVec::new());
+        }
+        for i in 0..g.nfds {
+            fdb[8 * i..8 * i + 4].copy_from_slice(&fds[i].to_le_bytes());
+            fdb[8 * i + 4..8 * i + 8].copy_from_slice(&fd_flags[i].to_le_bytes());
+        }
+        let n = (v as usize).min(dlen);
+        let m = rights::MsgReply {
+            flags: g.flags,
+            name: &name[..g.namelen as usize],
+            fds: &fdb[..8 * g.nfds],
+            data: &buf[..n],
+        };
+        if reply
+            .resize(rights::MSG_REPLY_HEAD + n, 0, GFP_KERNEL)
+            .is_err()
+        {
+            for &fd in &fds[..g.nfds] {
+                sm::fd_io(fd, io_op::CLOSE, &mut [], 0, 0);
+            }
+            return (Errno::ENOMEM.to_result(), KVVec::new());
+        }
+        let mut w = mig::Writer::new(&mut reply);
+        if rights::write_msg_reply(&mut w, &m).is_err() {
+            return (Errno::EIO.to_result(), KVVec::new());
+        }
+        let len = w.len();
+        reply.truncate(len);
+        (v, reply)
     }
 
     /// Closes `fd` of process `pid`'s deputy (a file opened for it that it

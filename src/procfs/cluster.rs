@@ -174,6 +174,9 @@ impl ProcFileOps for Custody {
             ("moves_refused", c.moves_refused.get()),
             ("ios_refused", c.ios_refused.get()),
             ("incoming_refused", c.incoming_refused.get()),
+            ("polls_served", c.polls_served.get()),
+            ("ready_sent", c.ready_sent.get()),
+            ("waits_here", c.waits_here.get()),
         ] {
             let _ = writeln!(m, "{} {}", name, v);
         }

@@ -33,7 +33,14 @@
 //! - `bad-mig-poll`: a readiness request that carries bytes;
 //! - `mig-syscall-stray`: a well-formed `mkdir("/tmp/peer-was-here")` for
 //!   a process that has no deputy there: answered EBADF (`answered -9`),
-//!   not done, and the connection stays `open`.
+//!   not done, and the connection stays `open`;
+//! - `bad-mig-ready`: home's notice that a file may be ready, naming a
+//!   request; `mig-ready-stray`: a good one about a process that does not
+//!   run there (dropped, stays `open`); `bad-mig-nowait`: a close asked
+//!   not to wait;
+//! - `bad-mig-msg`: a sendmsg with descriptors claiming more than
+//!   SCM_MAX_FD; `mig-msg-stray`: a good one for no deputy (`answered -9`,
+//!   stays `open`).
 
 use hmac::{Hmac as HmacImpl, Mac};
 use sha2::Sha256;
@@ -632,6 +639,62 @@ fn main() {
                 &mig_payload(mig::Kind::Io, 65536, &body),
             );
             report(p.closed_within(5));
+        }
+        "bad-mig-msg" | "mig-msg-stray" => {
+            // A sendmsg with descriptors (io_op::MSG): one that says it
+            // carries more descriptors than SCM_MAX_FD drops the link; a
+            // good one for a process that has no deputy here is answered
+            // EBADF, and nothing is sent.
+            let bad = a[6] == "bad-mig-msg";
+            let fds = [0u8; 8];
+            let mut call = vec![0u8; 256 + mig::CREDS_LEN];
+            let n = {
+                let mut w = mig::Writer::new(&mut call);
+                mig::Creds::default()
+                    .write(&mut w)
+                    .unwrap_or_else(|_| die("encode"));
+                mig::rights::write_msg_call(
+                    &mut w,
+                    &mig::rights::MsgCall {
+                        send: true,
+                        flags: 0,
+                        fd: 0,
+                        name: &[],
+                        name_room: 0,
+                        fds: &fds,
+                        fds_room: 0,
+                        data: b"x",
+                        data_room: 0,
+                    },
+                )
+                .unwrap_or_else(|_| die("encode"));
+                w.len()
+            };
+            if bad {
+                // The descriptor count (after kind, flags, fd, name length).
+                let at = mig::CREDS_LEN + 1 + 4 + 4 + 4;
+                call[at..at + 4].copy_from_slice(&1000u32.to_le_bytes());
+            }
+            let io = mig::Io {
+                deputy: 1,
+                seq: 1,
+                fd: 0,
+                op: mig::io_op::MSG,
+                len: 0,
+                arg: 0,
+                data: &call[..n],
+                nowait: false,
+            };
+            let body = io_body(&io);
+            if bad {
+                p.send(
+                    MsgType::Mig as u8,
+                    &mig_payload(mig::Kind::Io, 65536, &body),
+                );
+                report(p.closed_within(5));
+            } else {
+                report(request_answered(&mut p, mig::Kind::Io, 65536, &body));
+            }
         }
         "mig-syscall-stray" => {
             let path = b"/tmp/peer-was-here\0";

@@ -24,7 +24,10 @@ pub mod io_op {
     /// own where it runs (setuid, setgroups, capset, a setuid execve)
     /// never acts at home with those it had.
     pub const SYSCALL: u32 = 6;
-    /// The file's readiness (poll mask), asked without waiting.
+    /// The file's readiness (poll mask), asked without waiting. `arg`:
+    /// the poll bits someone waits for where the process runs (0: none):
+    /// when none is there, home leaves a watch and sends `READY` when
+    /// one may be (the answer then has [`super::POLL_WATCHED`]).
     pub const POLL: u32 = 7;
     /// A signal reached the process while request `arg` (its sequence
     /// number) waits at home: interrupt that request as the signal would
@@ -39,7 +42,13 @@ pub mod io_op {
     /// not ready ([`super::WOULD_WAIT`]) may be ready now: its waiting
     /// threads ask again. Not answered; `seq`, `fd`, `len`, `arg` 0.
     pub const READY: u32 = 10;
-    /// A flag on READ, WRITE and SYSCALL (on the wire only: `Io::nowait`):
+    /// A `sendmsg` or `recvmsg` with descriptors (`SCM_RIGHTS`) on a
+    /// socket served at home (`data`: the calling thread's
+    /// [`super::Creds`], then a [`super::rights::MsgCall`]); made there
+    /// as the real call. A recvmsg's answer is a
+    /// [`super::rights::MsgReply`].
+    pub const MSG: u32 = 11;
+    /// A flag on READ, WRITE, SYSCALL and MSG (on the wire only: `Io::nowait`):
     /// the caller waits where it runs, so the call must not wait at home.
     pub const NOWAIT: u32 = 1 << 16;
 }
@@ -48,6 +57,9 @@ pub mod io_op {
 /// did nothing, and home sends `READY` when the file may be ready (or
 /// the caller asks again after a while). No call returns this value.
 pub const WOULD_WAIT: i64 = -(1 << 40);
+
+/// Set in a `POLL` answer (beside the mask) when home left a watch.
+pub const POLL_WATCHED: i64 = 1 << 33;
 
 /// The readiness a `NOWAIT` read or write waits for at home (poll bits:
 /// EPOLLIN, EPOLLOUT).
@@ -151,7 +163,7 @@ pub fn read_io<'a>(r: &mut Reader<'a>) -> Result<Io<'a>, WireError> {
     let nowait = op & io_op::NOWAIT != 0;
     let op = op & !io_op::NOWAIT;
     let ok = (0..65536).contains(&fd)
-        && (!nowait || matches!(op, io_op::READ | io_op::WRITE | io_op::SYSCALL))
+        && (!nowait || matches!(op, io_op::READ | io_op::WRITE | io_op::SYSCALL | io_op::MSG))
         && match op {
             // `arg`: 0, or a read ahead of what the process asked.
             io_op::READ => {
@@ -159,7 +171,8 @@ pub fn read_io<'a>(r: &mut Reader<'a>) -> Result<Io<'a>, WireError> {
             }
             io_op::WRITE => data.len() <= IO_MAX && len as usize == data.len(),
             io_op::LSEEK => len <= 4 && data.is_empty(),
-            io_op::CLOSE | io_op::POLL => data.is_empty(),
+            io_op::CLOSE => data.is_empty(),
+            io_op::POLL => data.is_empty() && (0..=0xffff).contains(&arg),
             io_op::INTR => {
                 seq == 0 && len == 0 && data.is_empty() && (1..=i64::from(u32::MAX)).contains(&arg)
             }
@@ -167,6 +180,14 @@ pub fn read_io<'a>(r: &mut Reader<'a>) -> Result<Io<'a>, WireError> {
                 seq == 0 && fd == 0 && len == 0 && data.is_empty() && (0..=64).contains(&arg)
             }
             io_op::READY => seq == 0 && fd == 0 && len == 0 && arg == 0 && data.is_empty(),
+            io_op::MSG => {
+                fd == 0
+                    && len == 0
+                    && arg == 0
+                    && syscall_parts(data).is_ok_and(|(_, m)| {
+                        super::rights::read_msg_call(&mut Reader::new(m)).is_ok()
+                    })
+            }
             // `len` is the command; `data` its input.
             io_op::IOCTL => ioctl_shape(len).is_some_and(|s| s.input as usize == data.len()),
             io_op::SYSCALL => syscall_parts(data)
