@@ -547,6 +547,9 @@ impl Migrator {
             if io.op == io_op::CLOSE {
                 sm::watch_cancel_fd(io.deputy, io.fd);
             }
+            if io.op == io_op::POLL {
+                self.counters.polls_served.inc();
+            }
             let mut op = |quick: bool| {
                 let op = if quick { io.op | sm::IO_NOWAIT } else { io.op };
                 sm::fd_io(io.fd, op, &mut buf, io.len, io.arg)
@@ -558,19 +561,13 @@ impl Migrator {
                 // Someone waits for readiness where it runs: when none
                 // is here, a watch sends READY when some may be.
                 _ if io.op == io_op::POLL && io.arg != 0 => {
-                    self.counters.polls_served.inc();
                     let w = sm::fd_watch(io.fd, io.arg as u32, io.deputy, at, pid);
                     match op(false) {
                         m if m >= 0 && w == sm::Watch::Armed => m | mig::POLL_WATCHED,
                         m => m,
                     }
                 }
-                _ => {
-                    if io.op == io_op::POLL {
-                        self.counters.polls_served.inc();
-                    }
-                    op(false)
-                }
+                _ => op(false),
             }
         };
         self.set_serving(pid, None);

@@ -12,6 +12,7 @@ use crate::logic::errno::Errno;
 use crate::logic::fmtbuf::FmtBuf;
 use crate::logic::mig::sysfwd::{self as sf, Arg, FdIs, Route};
 use crate::logic::mig::{self, io_op, rights, Io, Kind, Writer};
+use crate::logic::wire::WireError;
 use crate::sys::migrate::{self as sm, SysBuf};
 use core::fmt::Write as _;
 use kernel::prelude::*;
@@ -43,6 +44,40 @@ const MSG_CTRUNC: u32 = 0x8;
 const MSG_CMSG_CLOEXEC: u32 = 0x4000_0000;
 /// The file flags a proxy takes (O_ACCMODE, O_APPEND, O_NONBLOCK).
 const FD_FLAGS: u32 = 0o3 | 0o2000 | 0o4000;
+
+/// The bytes of the caller's iovecs `vecs` (base, length), gathered in
+/// order, at most `max`.
+fn gather(
+    vecs: impl Iterator<Item = (u64, u64)>,
+    max: usize,
+) -> core::result::Result<KVec<u8>, i64> {
+    let mut data = KVec::new();
+    for (base, len) in vecs {
+        let n = (len as usize).min(max - data.len());
+        if n == 0 {
+            continue;
+        }
+        let at = data.len();
+        data.resize(at + n, 0u8, GFP_KERNEL)
+            .map_err(|_| Errno::ENOMEM.to_result())?;
+        sm::user_read(base, &mut data[at..]).map_err(|_| Errno::EFAULT.to_result())?;
+    }
+    Ok(data)
+}
+
+/// `data` scattered over the caller's iovecs `vecs`, in order.
+fn scatter(vecs: impl Iterator<Item = (u64, u64)>, data: &[u8]) -> core::result::Result<(), i64> {
+    let mut rest = data;
+    for (base, len) in vecs {
+        if rest.is_empty() {
+            break;
+        }
+        let n = (len as usize).min(rest.len());
+        sm::user_write(base, &rest[..n]).map_err(|_| Errno::EFAULT.to_result())?;
+        rest = &rest[n..];
+    }
+    Ok(())
+}
 
 impl sm::SysHook for Migrator {
     fn enter(this: ArcBorrow<'_, Self>, nr: u32, args: &[u64; 6]) -> Option<i64> {
@@ -317,23 +352,13 @@ impl Migrator {
             m.control != 0 && rights::fds_room(m.controllen) > 0
         };
         if rights {
-            return self.msg_rights(nr, args, &m, home, pid, deputy, hfd);
+            return self.msg_rights(nr, args, &m, &iov, home, pid, deputy, hfd);
         }
         if nr == sf::NR_SENDMSG {
             if has_name && m.namelen > sf::SOCK_BUF {
                 return Ok(Errno::EINVAL.to_result());
             }
-            let mut data = KVec::new();
-            for (base, len) in vecs {
-                let room = sf::BUF_MAX as usize - data.len();
-                let n = (len as usize).min(room);
-                if n == 0 {
-                    continue;
-                }
-                let at = data.len();
-                data.resize(at + n, 0u8, GFP_KERNEL).map_err(|_| nomem)?;
-                sm::user_read(base, &mut data[at..]).map_err(|_| efault)?;
-            }
+            let data = gather(vecs, sf::BUF_MAX as usize)?;
             let mut name = KVec::new();
             if has_name {
                 name.resize(m.namelen as usize, 0u8, GFP_KERNEL)
@@ -372,15 +397,7 @@ impl Migrator {
         let sh = sf::shape(sf::NR_RECVFROM, &a).ok_or(Errno::EINVAL.to_result())?;
         let outs = sf::split_reply(sh, &a, v, &d).map_err(|_| Errno::EIO.to_result())?;
         if v >= 0 {
-            let mut rest = outs[1];
-            for (base, len) in vecs {
-                if rest.is_empty() {
-                    break;
-                }
-                let n = (len as usize).min(rest.len());
-                sm::user_write(base, &rest[..n]).map_err(|_| efault)?;
-                rest = &rest[n..];
-            }
+            scatter(vecs, outs[1])?;
             if m.name != 0 {
                 let got = outs[5]
                     .get(..4)
@@ -412,6 +429,7 @@ impl Migrator {
         nr: u32,
         args: &[u64; 6],
         m: &sf::MsgHdr,
+        iov: &[u8],
         home: u8,
         pid: u32,
         deputy: u64,
@@ -420,11 +438,7 @@ impl Migrator {
         let efault = Errno::EFAULT.to_result();
         let nomem = Errno::ENOMEM.to_result();
         let send = nr == sf::NR_SENDMSG;
-        let mut iov = KVec::new();
-        iov.resize(m.iovlen as usize * sf::IOVEC, 0u8, GFP_KERNEL)
-            .map_err(|_| nomem)?;
-        sm::user_read(m.iov, &mut iov).map_err(|_| efault)?;
-        let vecs = (0..m.iovlen as usize).filter_map(|i| sf::iovec(&iov, i));
+        let vecs = (0..m.iovlen as usize).filter_map(|i| sf::iovec(iov, i));
         let flags = args[2] as u32;
         let mut c = rights::MsgCall {
             send,
@@ -437,7 +451,8 @@ impl Migrator {
             data: &[],
             data_room: 0,
         };
-        let (mut data, mut name, mut fdb) = (KVec::new(), KVec::new(), KVec::new());
+        let data;
+        let (mut name, mut fdb) = (KVec::new(), KVec::new());
         if send {
             let n = m.controllen as usize;
             if n > rights::CONTROL_MAX || (m.name != 0 && m.namelen > rights::NAME_MAX) {
@@ -474,16 +489,7 @@ impl Migrator {
                     }
                 }
             }
-            for (base, len) in vecs.clone() {
-                let room = rights::DATA_MAX as usize - data.len();
-                let n = (len as usize).min(room);
-                if n == 0 {
-                    continue;
-                }
-                let at = data.len();
-                data.resize(at + n, 0u8, GFP_KERNEL).map_err(|_| nomem)?;
-                sm::user_read(base, &mut data[at..]).map_err(|_| efault)?;
-            }
+            data = gather(vecs.clone(), rights::DATA_MAX as usize)?;
             if m.name != 0 && m.namelen > 0 {
                 name.resize(m.namelen as usize, 0u8, GFP_KERNEL)
                     .map_err(|_| nomem)?;
@@ -531,15 +537,7 @@ impl Migrator {
                 got += 1;
             }
         }
-        let mut rest = r.data;
-        for (base, len) in vecs {
-            if rest.is_empty() {
-                break;
-            }
-            let n = (len as usize).min(rest.len());
-            sm::user_write(base, &rest[..n]).map_err(|_| efault)?;
-            rest = &rest[n..];
-        }
+        scatter(vecs, r.data)?;
         if m.name != 0 {
             sm::user_write(m.name, r.name).map_err(|_| efault)?;
             sm::user_write(
@@ -579,32 +577,10 @@ impl Migrator {
         deputy: u64,
         c: &rights::MsgCall<'_>,
     ) -> core::result::Result<(i64, KVVec<u8>), i64> {
-        let creds = sm::current_creds().map_err(|e| i64::from(e.to_errno()))?;
-        let len = mig::CREDS_LEN + 32 + c.name.len() + c.fds.len() + c.data.len();
-        let mut body = KVec::new();
-        body.resize(len, 0, GFP_KERNEL)
-            .map_err(|_| Errno::ENOMEM.to_result())?;
-        let mut w = Writer::new(&mut body);
-        creds.write(&mut w).map_err(|_| Errno::EINVAL.to_result())?;
-        rights::write_msg_call(&mut w, c).map_err(|_| Errno::EINVAL.to_result())?;
-        let n = w.len();
-        body.truncate(n);
-        let once = |nowait: bool| {
-            let io = Io {
-                deputy,
-                seq: self.next_io_seq(pid),
-                fd: 0,
-                op: io_op::MSG,
-                len: 0,
-                arg: 0,
-                data: &body,
-                nowait,
-            };
-            match self.proxy_request(home, pid, &io, u32::MAX) {
-                Err(e) if e == Errno::EINTR.to_result() && !sm::signal_pending() => Err(-513),
-                r => r,
-            }
-        };
+        let len = 32 + c.name.len() + c.fds.len() + c.data.len();
+        let body = self.with_creds(pid, len, |w| rights::write_msg_call(w, c))?;
+        let once =
+            |nowait: bool| self.request_home(home, pid, deputy, io_op::MSG, 0, &body, nowait);
         if c.flags & MSG_DONTWAIT == 0 {
             self.wait_here(pid, None, once, KVVec::new)
         } else {
@@ -739,8 +715,20 @@ impl Migrator {
         nowait: bool,
     ) -> core::result::Result<(i64, KVVec<u8>), i64> {
         let sh = sf::shape(nr, a).ok_or(Errno::EINVAL.to_result())?;
-        // Who makes it: the deputy takes these credentials first (the
-        // process may have changed its own here).
+        let body = self.with_creds(pid, sf::call_len(sh, a), |w| sf::write_call(w, nr, a, ins))?;
+        self.request_home(home, pid, deputy, io_op::SYSCALL, nr, &body, nowait)
+    }
+
+    /// The body of a request made at home for the calling thread: its
+    /// credentials (the deputy takes them first: the process may have
+    /// changed its own here), then what `write` writes (at most `len`
+    /// bytes).
+    fn with_creds(
+        &self,
+        pid: u32,
+        len: usize,
+        write: impl FnOnce(&mut Writer<'_>) -> core::result::Result<(), WireError>,
+    ) -> core::result::Result<KVec<u8>, i64> {
         let creds = sm::current_creds().map_err(|e| {
             let why = if e == EPERM {
                 "it is in a user namespace of its own"
@@ -751,21 +739,37 @@ impl Migrator {
             i64::from(e.to_errno())
         })?;
         let mut body = KVec::new();
-        body.resize(mig::CREDS_LEN + sf::call_len(sh, a), 0, GFP_KERNEL)
+        body.resize(mig::CREDS_LEN + len, 0, GFP_KERNEL)
             .map_err(|_| Errno::ENOMEM.to_result())?;
         let mut w = Writer::new(&mut body);
         creds.write(&mut w).map_err(|_| Errno::EINVAL.to_result())?;
-        sf::write_call(&mut w, nr, a, ins).map_err(|_| Errno::EINVAL.to_result())?;
-        let len = w.len();
-        body.truncate(len);
+        write(&mut w).map_err(|_| Errno::EINVAL.to_result())?;
+        let n = w.len();
+        body.truncate(n);
+        Ok(body)
+    }
+
+    /// One `op` request (`SYSCALL`: `len` its number; `MSG`) with `body`
+    /// to the deputy of `pid`, without a time limit.
+    #[allow(clippy::too_many_arguments)]
+    fn request_home(
+        &self,
+        home: u8,
+        pid: u32,
+        deputy: u64,
+        op: u32,
+        len: u32,
+        body: &[u8],
+        nowait: bool,
+    ) -> core::result::Result<(i64, KVVec<u8>), i64> {
         let io = Io {
             deputy,
             seq: self.next_io_seq(pid),
             fd: 0,
-            op: io_op::SYSCALL,
-            len: nr,
+            op,
+            len,
             arg: 0,
-            data: &body,
+            data: body,
             nowait,
         };
         // A call may wait as long as a read (an open of a FIFO, a lock).
