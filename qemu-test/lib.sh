@@ -40,6 +40,18 @@ diag() { sed 's/^/# /'; }
 # on NODE CMD: run CMD on NODE, output to stdout.
 on() { "$CLUSTER" sh "$1" "$2"; }
 
+# line_of NODE FILE PREFIX [SECONDS]: waits (default 30 s) for a line of
+# FILE on NODE that starts with PREFIX (a grep pattern); prints those lines.
+line_of() {
+    on "$1" "for i in \$(seq $(( ${4:-30} * 10 ))); do grep -q '^$3' $2 2>/dev/null && break; sleep 0.1; done; grep '^$3' $2 2>/dev/null"
+}
+
+# file_of NODE FILE [SECONDS]: waits (default 30 s) for FILE on NODE to
+# hold something (a status file, a PID); prints it.
+file_of() {
+    on "$1" "for i in \$(seq $(( ${3:-30} * 10 ))); do [ -s $2 ] && break; sleep 0.1; done; cat $2 2>/dev/null"
+}
+
 # check DESC CMD...: a test point that passes when CMD... succeeds.
 check() {
     local desc=$1; shift

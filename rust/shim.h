@@ -841,6 +841,17 @@ int vproc_shim_watch_register(vproc_watch_fn fn, void *data);
 int vproc_shim_fd_watch(int fd, unsigned int events,
 			unsigned long long owner, unsigned int at, int pid);
 void vproc_shim_watch_cancel(unsigned long long owner, int all);
+/*
+ * A watch of current's children (its wait_chldexit: a child ended,
+ * stopped or continued), for deputy @owner, at most one: 0 when armed
+ * (or one was), -errno when none can be. Armed before the WNOHANG wait
+ * that says whether one is needed (no change is missed between), and
+ * cancelled when that wait found a child.
+ */
+int vproc_shim_child_watch(unsigned long long owner, unsigned int at, int pid);
+void vproc_shim_child_watch_cancel(unsigned long long owner);
+/* Watches not yet fired or cancelled (/proc/cluster/custody). */
+unsigned int vproc_shim_watch_count(void);
 /* Those of @owner on current's fd @fd (before it is closed). */
 void vproc_shim_watch_cancel_fd(unsigned long long owner, int fd);
 /* Where a process runs: home said a file of process @pid (deputy

@@ -13,10 +13,16 @@
  * ready: the callback tells the node the process runs on, whose threads
  * then ask again.
  *
- * A watch holds a reference to its file. It ends when it fires (its work
- * removes it), when its deputy ends (vproc_shim_watch_cancel) or at
- * unload (vproc_shim_watch_register(NULL)). At most one unfired watch
- * per deputy, file and readiness; VPROC_WATCH_MAX in all.
+ * A wait for a child (wait4 without WNOHANG) is watched alike: the watch
+ * waits on the deputy's wait_chldexit, woken when a child of its ends,
+ * stops or continues (vproc_shim_child_watch).
+ *
+ * A watch holds a reference to its file (a child watch: to its deputy's
+ * task, which keeps its signal_struct and wait queue). It ends when it
+ * fires (its work removes it), when its deputy ends
+ * (vproc_shim_watch_cancel) or at unload (vproc_shim_watch_register(NULL)).
+ * At most one unfired watch per deputy, file and readiness (one child
+ * watch per deputy); VPROC_WATCH_MAX in all.
  */
 #include "migrate.h"
 #include <linux/rcupdate.h>
@@ -39,7 +45,9 @@ struct watch_q {
 struct vproc_watch {
 	struct list_head node;
 	poll_table pt;
+	/* What it watches: a file, or (file NULL) the children of task. */
 	struct file *file;
+	struct task_struct *task;
 	__poll_t events;
 	struct watch_q q[VPROC_WATCH_QUEUES];
 	/* Queues poll asked for (more than VPROC_WATCH_QUEUES: unwatchable). */
@@ -83,6 +91,18 @@ static int watch_wake(wait_queue_entry_t *wait, unsigned int mode, int sync,
 	return 0;
 }
 
+/* A child's change wakes wait_chldexit with the child as key: any wake
+ * fires it. */
+static int watch_wake_child(wait_queue_entry_t *wait, unsigned int mode,
+			    int sync, void *key)
+{
+	struct watch_q *q = container_of(wait, struct watch_q, wait);
+
+	if (!atomic_xchg(&q->w->fired, 1))
+		queue_work(watch_wq, &q->w->work);
+	return 0;
+}
+
 static void watch_queue(struct file *f, wait_queue_head_t *wh, poll_table *pt)
 {
 	struct vproc_watch *w = container_of(pt, struct vproc_watch, pt);
@@ -117,7 +137,10 @@ static void watch_unqueue(struct vproc_watch *w)
 static void watch_put(struct vproc_watch *w)
 {
 	if (refcount_dec_and_test(&w->ref)) {
-		fput(w->file);
+		if (w->file)
+			fput(w->file);
+		if (w->task)
+			put_task_struct(w->task);
 		kfree(w);
 	}
 }
@@ -238,8 +261,9 @@ int vproc_shim_fd_watch(int fd, unsigned int events, unsigned long long owner,
 }
 
 /* Ends the unfired watches of @owner (@all: of all) on @file (NULL: on
- * any). */
-static void watch_cancel(u64 owner, bool all, struct file *file)
+ * any; @children: its child watch only). */
+static void watch_cancel(u64 owner, bool all, struct file *file,
+			 bool children)
 {
 	struct vproc_watch *w, *t;
 	LIST_HEAD(mine);
@@ -247,7 +271,7 @@ static void watch_cancel(u64 owner, bool all, struct file *file)
 	spin_lock(&watch_lock);
 	list_for_each_entry_safe(w, t, &watches, node) {
 		if ((all || w->owner == owner) && (!file || w->file == file) &&
-		    !atomic_xchg(&w->fired, 1)) {
+		    (!children || w->task) && !atomic_xchg(&w->fired, 1)) {
 			list_move(&w->node, &mine);
 			nwatches--;
 		}
@@ -262,7 +286,58 @@ static void watch_cancel(u64 owner, bool all, struct file *file)
 
 void vproc_shim_watch_cancel(unsigned long long owner, int all)
 {
-	watch_cancel(owner, all, NULL);
+	watch_cancel(owner, all, NULL, false);
+}
+
+int vproc_shim_child_watch(unsigned long long owner, unsigned int at, int pid)
+{
+	struct vproc_watch *w, *o;
+	bool full;
+
+	w = kzalloc(sizeof(*w), GFP_KERNEL);
+	if (!w)
+		return -ENOMEM;
+	spin_lock(&watch_lock);
+	list_for_each_entry(o, &watches, node) {
+		if (o->owner == owner && o->task && !atomic_read(&o->fired)) {
+			spin_unlock(&watch_lock);
+			kfree(w);
+			return 0;
+		}
+	}
+	full = nwatches >= VPROC_WATCH_MAX || !watch_cb;
+	if (!full) {
+		w->task = get_task_struct(current);
+		w->events = 0;
+		w->owner = owner;
+		w->at = at;
+		w->pid = pid;
+		/* Its life, and this call's until it is queued. */
+		refcount_set(&w->ref, 2);
+		init_completion(&w->armed);
+		INIT_WORK(&w->work, watch_work);
+		w->q[0].w = w;
+		init_waitqueue_func_entry(&w->q[0].wait, watch_wake_child);
+		w->q[0].whead = &current->signal->wait_chldexit;
+		w->nq = 1;
+		list_add(&w->node, &watches);
+		nwatches++;
+	}
+	spin_unlock(&watch_lock);
+	if (full) {
+		kfree(w);
+		return -ENOSPC;
+	}
+	/* (A cancel meanwhile waits for armed before it unqueues it.) */
+	add_wait_queue(w->q[0].whead, &w->q[0].wait);
+	complete_all(&w->armed);
+	watch_put(w);
+	return 0;
+}
+
+void vproc_shim_child_watch_cancel(unsigned long long owner)
+{
+	watch_cancel(owner, false, NULL, true);
 }
 
 void vproc_shim_watch_cancel_fd(unsigned long long owner, int fd)
@@ -270,9 +345,19 @@ void vproc_shim_watch_cancel_fd(unsigned long long owner, int fd)
 	struct file *f = fget(fd);
 
 	if (f) {
-		watch_cancel(owner, false, f);
+		watch_cancel(owner, false, f, false);
 		fput(f);
 	}
+}
+
+unsigned int vproc_shim_watch_count(void)
+{
+	unsigned int n;
+
+	spin_lock(&watch_lock);
+	n = nwatches;
+	spin_unlock(&watch_lock);
+	return n;
 }
 
 int vproc_shim_watch_register(vproc_watch_fn fn, void *data)

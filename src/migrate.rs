@@ -467,6 +467,8 @@ pub(crate) struct CustodyStats<'a> {
     pub(crate) arriving: usize,
     /// Processes of this node moving away now.
     pub(crate) moving: usize,
+    /// Home's watches of files its moved threads wait on, armed now.
+    pub(crate) watches: u32,
 }
 
 /// Where this load's migration numbers start: random (48 bits), so that
@@ -688,6 +690,7 @@ impl Migrator {
             threads_moving: s.tslots.len(),
             arriving: s.incoming.len(),
             moving: s.busy.len(),
+            watches: sm::watch_count(),
         }
     }
 

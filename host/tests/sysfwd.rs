@@ -819,7 +819,10 @@ fn no_wait_calls() {
     const DONTWAIT: u64 = 0x40;
     // recvfrom(fd, buf, len, flags, ...) and sendto: MSG_DONTWAIT added.
     let r = no_wait(45, &[3, 0x1000, 64, 0x100, 0, 0]).unwrap();
-    assert_eq!((r.fd_arg, r.events, r.timeout_ms), (0, POLL_IN, None));
+    assert_eq!(
+        (r.on, r.events, r.timeout_ms),
+        (WaitOn::Fd(0), POLL_IN, None)
+    );
     assert_eq!(r.args, [3, 0x1000, 64, 0x100 | DONTWAIT, 0, 0]);
     let s = no_wait(44, &[3, 0x1000, 64, 0, 0, 0]).unwrap();
     assert_eq!((s.events, s.args[3]), (POLL_OUT, DONTWAIT));
@@ -842,9 +845,40 @@ fn no_wait_calls() {
     assert_eq!(no_wait(281, &[5, 0x2000, 8, 100, 0x3000, 8]), None);
     assert!(no_wait(281, &[5, 0x2000, 8, 100, 0, 8]).is_some());
     assert_eq!(no_wait(441, &[5, 0x2000, 8, 0x4000, 0, 8]), None);
-    for nr in [0, 1, 2, 42, 257, 61] {
+    for nr in [0, 1, 2, 42, 257, 247] {
         assert_eq!(no_wait(nr, &[0; 6]), None);
     }
+    // wait4(pid, status, options, rusage): WNOHANG added, on the
+    // deputy's children; one with WNOHANG already is made as asked.
+    let w = no_wait(61, &[u64::MAX, 0x1000, 2, 0, 0, 0]).unwrap();
+    assert_eq!((w.on, w.events, w.args[2]), (WaitOn::Children, 0, 3));
+    assert_eq!(no_wait(61, &[0, 0, 1, 0, 0, 0]), None);
+    // flock: LOCK_NB added (an unlock does not wait); msgsnd and
+    // msgrcv: IPC_NOWAIT; asked again after a while (no watch).
+    let f = no_wait(73, &[3, 2, 0, 0, 0, 0]).unwrap();
+    assert_eq!((f.on, f.args[1]), (WaitOn::Retry, 6));
+    assert_eq!(no_wait(73, &[3, 6, 0, 0, 0, 0]), None);
+    assert_eq!(no_wait(73, &[3, 8, 0, 0, 0, 0]), None);
+    let m = no_wait(70, &[5, 0x1000, 64, 0, 0, 0]).unwrap();
+    assert_eq!((m.on, m.args[4]), (WaitOn::Retry, 0o4000));
+    assert_eq!(no_wait(70, &[5, 0x1000, 64, 0, 0o4000, 0]), None);
+    let m = no_wait(69, &[5, 0x1000, 64, 0, 0, 0]).unwrap();
+    assert_eq!((m.on, m.args[3]), (WaitOn::Retry, 0o4000));
+    // fcntl's F_SETLKW and semop wait at home.
+    assert_eq!(no_wait(72, &[3, 7, 0x1000, 0, 0, 0]), None);
+    assert_eq!(no_wait(65, &[5, 0x1000, 1, 0, 0, 0]), None);
+    assert!(no_wait_empty(73, -11, true) && no_wait_empty(69, -11, true));
+    assert!(no_wait_empty(70, -42, false) && !no_wait_empty(70, 12, false));
+    assert!(!no_wait_empty(73, 0, false));
+    // A signal: epoll EINTR, SysV IPC never restarted, others restarted.
+    assert_eq!(
+        (interrupted(232), interrupted(70), interrupted(0)),
+        (-4, -514, -512)
+    );
+    // ... and "no child changed" is 0.
+    assert!(no_wait_empty(61, 0, false));
+    assert!(!no_wait_empty(61, 1234, false));
+    assert!(!no_wait_empty(61, -10, false));
     // What "it would have waited" is: no event; EAGAIN on a file that is
     // not non-blocking at home (on one that is, the caller's EAGAIN).
     assert!(no_wait_empty(232, 0, false));

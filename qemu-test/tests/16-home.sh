@@ -194,7 +194,7 @@ EOF"
     check_eq "$n: it still runs on node 2" 2 "$(on 1 "cat /proc/$pid/where")"
     on 1 "touch /tmp/$n.c"
     check_eq "$n: ^C then ends it (fg's status, bash's at exit: 130)" 130 \
-        "$(on 1 "for i in \$(seq 100); do [ -s /tmp/$n.status ] && break; sleep 0.2; done; cat /tmp/$n.status")"
+        "$(file_of 1 "/tmp/$n.status" 20)"
     check_eq "$n: nothing of it is left on node 2" 0 "$(on 2 "ls -d /proc/$pid 2>/dev/null | wc -l")"
 }
 if on 1 'command -v bash' >/dev/null 2>&1; then
@@ -294,7 +294,7 @@ clock_run() {
     on 1 "for i in \$(seq 100); do grep -q ready /tmp/$1.out 2>/dev/null && break; sleep 0.1; done; cat /tmp/$1.pid"
 }
 clock_end() {
-    on 1 "for i in \$(seq 150); do [ -s /tmp/$1.status ] && break; sleep 0.2; done; cat /tmp/$1.status"
+    file_of 1 "/tmp/$1.status" 30
 }
 pid=$(clock_run ck "vproc-clock watch 12")
 sleep 1

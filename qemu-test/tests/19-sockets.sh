@@ -15,7 +15,7 @@ py() { local t; t=$(mktemp); cat > "$t"; "$CLUSTER" put "$1" "$t" "$2"; rm -f "$
 # started NODE TAG: waits for the first line of /tmp/TAG.out; prints /tmp/TAG.pid
 started() { on "$1" "for i in \$(seq 300); do [ -s /tmp/$2.out ] && break; sleep 0.1; done; cat /tmp/$2.pid"; }
 # ended NODE TAG: its exit status
-ended() { on "$1" "for i in \$(seq 300); do [ -s /tmp/$2.status ] && break; sleep 0.2; done; cat /tmp/$2.status"; }
+ended() { file_of "$1" "/tmp/$2.status" 60; }
 # run NODE TAG CMD: CMD in the background, under a shell that keeps its status
 run() { on "$1" "rm -f /tmp/$2.out /tmp/$2.status; cd /tmp; ( $3 > /tmp/$2.out 2>&1 & echo \$! > /tmp/$2.pid; wait \$!; echo \$? > /tmp/$2.status ) &" >/dev/null 2>&1; }
 on 1 'rm -f /tmp/sk.*'
@@ -216,7 +216,7 @@ check_eq "made after the move: a process goes to node 2" ok "$(on 1 "echo 2 > /p
 on 1 'touch /tmp/sk.made'
 check_eq "... a socket it makes there connects to home's loopback; an eventfd and an epoll it makes there work" \
     "made at 2 srv hi from 127.0.0.1 eventfd 5 epoll 1" \
-    "$(on 1 "for i in \$(seq 300); do grep -q '^made' /tmp/mk.out && break; sleep 0.1; done; grep '^made' /tmp/mk.out")"
+    "$(line_of 1 /tmp/mk.out made)"
 check_eq "... they are home's: the process can go home with them" ok "$(on 1 "echo 1 > /proc/$pid/goto 2>&1 && echo ok")"
 on 1 'touch /tmp/sk.home'
 check_eq "... where they are its own files again, and it ends well" "0 home at 1 srv again from 127.0.0.1 eventfd 2 epoll 1" \
@@ -316,7 +316,7 @@ pid=$(started 1 uu)
 check_eq "plain user: its process goes to node 2 (uid 1000)" ok "$(on 1 "echo 2 > /proc/$pid/goto 2>&1 && echo ok")"
 on 1 'touch /tmp/sk.user'
 check_eq "... a socket it makes there cannot bind port 80 at home (EACCES), binds 7107" "at 2 EACCES" \
-    "$(on 1 "for i in \$(seq 300); do grep -q '^at' /tmp/uu.out && break; sleep 0.1; done; grep '^at' /tmp/uu.out")"
+    "$(line_of 1 /tmp/uu.out at)"
 check_match "... and home's kernel lists that listener as uid 1000's" "uid:1000" "$(on 1 "ss -Hltne 'sport = :7107'")"
 on 1 'touch /tmp/sk.user2'
 check_eq "... it ends well" 0 "$(ended 1 uu)"
@@ -324,10 +324,13 @@ check_eq "... it ends well" 0 "$(ended 1 uu)"
 # --- descriptors through a socket served at home (SCM_RIGHTS): a moved
 # process receives a file its child at home sends, reads it, and sends
 # it and a pipe made after the move back; a file of the node it runs on
-# (a memfd) cannot go through home's socket (EOPNOTSUPP).
+# (a memfd) cannot go through home's socket (EOPNOTSUPP). Then the same
+# as a plain user (uid 1000): the deputy makes the calls with the
+# caller's credentials, and the files named are the caller's own.
 on 1 'echo home-only > /tmp/sk-rights.txt'
 py 1 /tmp/sk-rights.py <<'EOF'
 import os, select, socket, sys
+tag = sys.argv[1]
 def go(p):
     while not os.path.exists(p):
         select.select([], [], [], 0.05)
@@ -335,8 +338,8 @@ a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
 child = os.fork()
 if child == 0:
     a.close()
-    out = open('/tmp/rt-child.out', 'w')
-    go('/tmp/sk.rt')
+    out = open('/tmp/%s-child.out' % tag, 'w')
+    go('/tmp/sk.' + tag)
     f = os.open('/tmp/sk-rights.txt', os.O_RDONLY)
     socket.send_fds(b, [b'file'], [f])
     msg, fds, flags, _ = socket.recv_fds(b, 16, 4)
@@ -346,7 +349,7 @@ if child == 0:
     os._exit(0)
 b.close()
 print('ready', flush=True)
-go('/tmp/sk.rt')
+go('/tmp/sk.' + tag)
 msg, fds, flags, _ = socket.recv_fds(a, 16, 4)
 f = fds[0]
 text = os.read(f, 20).decode().strip()
@@ -359,17 +362,25 @@ try:
 except OSError as e:
     local = e.errno
 with open('/proc/self/where') as p:
-    print('at', p.read().strip(), msg.decode(), len(fds), text, local, flush=True)
+    print('at', p.read().strip(), msg.decode(), len(fds), text, local, os.getuid(), flush=True)
 os.waitpid(child, 0)
 EOF
-on 1 'rm -f /tmp/sk.rt /tmp/rt-child.out'
-run 1 rt "python3 /tmp/sk-rights.py"
-pid=$(started 1 rt)
-check_eq "rights: a process with a socket pair to its child goes to node 2" ok "$(on 1 "echo 2 > /proc/$pid/goto 2>&1 && echo ok")"
-on 1 'touch /tmp/sk.rt'
-check_eq "rights: it receives a file its child at home sent (SCM_RIGHTS), reads it; a memfd of node 2 cannot be sent (EOPNOTSUPP)" \
-    "at 2 file 1 home-only 95" \
-    "$(on 1 "for i in \$(seq 300); do grep -q '^at' /tmp/rt.out && break; sleep 0.1; done; grep '^at' /tmp/rt.out")"
-check_eq "rights: the child gets back that file and a pipe the process made on node 2" "child back 2 ['home-only', 'piped']" \
-    "$(on 1 "for i in \$(seq 300); do grep -q '^child' /tmp/rt-child.out && break; sleep 0.1; done; cat /tmp/rt-child.out")"
-check_eq "rights: it ends well" 0 "$(ended 1 rt)"
+on 1 'chmod 644 /tmp/sk-rights.py'
+for who in "rt root 0" "rtu uid-1000 1000"; do
+    read -r tag name uid <<< "$who"
+    on 1 "rm -f /tmp/sk.$tag /tmp/$tag-child.out"
+    if [ "$uid" = 0 ]; then
+        run 1 "$tag" "python3 /tmp/sk-rights.py $tag"
+    else
+        run 1 "$tag" "setpriv --reuid $uid --regid $uid --clear-groups python3 /tmp/sk-rights.py $tag"
+    fi
+    pid=$(started 1 "$tag")
+    check_eq "rights ($name): a process with a socket pair to its child goes to node 2" ok "$(on 1 "echo 2 > /proc/$pid/goto 2>&1 && echo ok")"
+    on 1 "touch /tmp/sk.$tag"
+    check_eq "rights ($name): it receives a file its child at home sent (SCM_RIGHTS), reads it; a memfd of node 2 cannot be sent (EOPNOTSUPP)" \
+        "at 2 file 1 home-only 95 $uid" \
+        "$(line_of 1 "/tmp/$tag.out" at)"
+    check_eq "rights ($name): the child gets back that file and a pipe the process made on node 2" "child back 2 ['home-only', 'piped']" \
+        "$(line_of 1 "/tmp/$tag-child.out" child)"
+    check_eq "rights ($name): it ends well" 0 "$(ended 1 "$tag")"
+done

@@ -22,7 +22,7 @@ started() { on 1 "for i in \$(seq 300); do [ -s /tmp/$1.out ] && break; sleep 0.
 # run TAG FILE: python3 FILE in the background on node 1
 run() { on 1 "rm -f /tmp/$1.out /tmp/$1.go /tmp/$1.go2; cd /tmp; python3 $2 > /tmp/$1.out 2>&1 & echo \$! > /tmp/$1.pid" >/dev/null 2>&1; }
 # line TAG PREFIX: waits (90 s) for a line of /tmp/TAG.out starting with PREFIX
-line() { on 1 "for i in \$(seq 900); do grep -q '^$2' /tmp/$1.out && break; sleep 0.1; done; grep '^$2' /tmp/$1.out"; }
+line() { line_of 1 "/tmp/$1.out" "$2" 90; }
 # goto PID NODE
 goto() { on 1 "echo $2 > /proc/$1/goto && echo ok"; }
 
@@ -247,4 +247,143 @@ check_eq "waits: it moves back to node 2 while the thread waits again" ok "$(got
 on 1 'sleep 1; touch /tmp/wt4.go3'
 check_eq "waits: the thread got both writes, before and after the moves" \
   "moved 2 ['one', 'two'] False" "$(line wt4 moved)"
-on 1 'for t in wt1 wt2 wt3 wt4 wt5 wt6; do kill $(cat /tmp/$t.pid) 2>/dev/null; done; rm -f /tmp/wt*'
+
+# --- a thread made after the move waits for a child left at home, which
+# ends only once another thread made after the move makes a file at home
+# (both share the deputy: a wait at home held it, and the file was never
+# made). The wait is made there with WNOHANG and waits here, woken by a
+# watch of the deputy's children.
+py 1 /tmp/wt-child.py <<'EOF2'
+import os, subprocess, sys, threading, time
+sys.path.insert(0, '/tmp'); from wt_lib import go, where
+c = subprocess.Popen(['sh', '-c', 'while [ ! -e /tmp/wt8.c ]; do sleep 0.1; done; exit 7'])
+quick = subprocess.Popen(['sh', '-c', 'exit 3'])
+print('ready', flush=True)
+go('wt8.go')
+res = {}
+def waiter():
+    res['quick'] = quick.wait()
+    t = time.monotonic()
+    res['child'] = c.wait()
+    res['took'] = time.monotonic() - t
+    try:
+        os.wait()
+        res['none'] = 'child'
+    except ChildProcessError:
+        res['none'] = 'ECHILD'
+def maker():
+    time.sleep(1.5)
+    open('/tmp/wt8.c', 'w').close()
+t1 = threading.Thread(target=waiter); t2 = threading.Thread(target=maker)
+t1.start(); t2.start(); t1.join(60); t2.join(60)
+print('child', where(), res.get('quick'), res.get('child'), 1 <= res.get('took', 0) < 30, res.get('none'), t1.is_alive(), flush=True)
+EOF2
+on 1 'rm -f /tmp/wt8.c'
+run wt8 /tmp/wt-child.py
+p=$(started wt8)
+check_eq "waits: an eighth process, with two children at home, moves to node 2" ok "$(goto "$p" 2)"
+on 1 'touch /tmp/wt8.go'
+check_eq "waits: a thread made away waits for a child at home that another thread's file ends; statuses 3 and 7, then ECHILD" \
+  "child 2 3 7 True ECHILD False" "$(line wt8 child)"
+
+# --- a lock and a SysV queue between two threads made after the move:
+# flock (LOCK_NB at home) and msgrcv/msgsnd (IPC_NOWAIT) have nothing a
+# watch can hold, so the thread asks again after 10 ms, doubling to 1 s.
+# Before, the waiting thread held the deputy, and the other thread's
+# unlock or send queued behind it.
+py 1 /tmp/wt-lock.py <<'EOF2'
+import ctypes, fcntl, os, sys, threading, time
+sys.path.insert(0, '/tmp'); from wt_lib import go, where
+libc = ctypes.CDLL(None, use_errno=True)
+print('ready', flush=True)
+go('wt9.go')
+res = {}
+a = os.open('/tmp/wt9.lock', os.O_RDWR | os.O_CREAT, 0o600)
+b = os.open('/tmp/wt9.lock', os.O_RDWR)
+fcntl.flock(b, fcntl.LOCK_EX)
+def locker():
+    t = time.monotonic()
+    fcntl.flock(a, fcntl.LOCK_EX)
+    res['lock'] = 1 <= time.monotonic() - t < 20
+def unlocker():
+    time.sleep(1.5)
+    fcntl.flock(b, fcntl.LOCK_UN)
+t1 = threading.Thread(target=locker); t2 = threading.Thread(target=unlocker)
+t1.start(); t2.start(); t1.join(30); t2.join(30)
+try:
+    fcntl.flock(b, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    res['nb'] = 'locked'
+except BlockingIOError:
+    res['nb'] = 'EAGAIN'
+class Msg(ctypes.Structure):
+    _fields_ = [('mtype', ctypes.c_long), ('mtext', ctypes.c_char * 16)]
+q = libc.msgget(0, 0o600 | 0o1000)
+def receiver():
+    m = Msg()
+    n = libc.msgrcv(q, ctypes.byref(m), 16, 0, 0)
+    res['msg'] = (n, m.mtype, m.mtext.decode())
+def sender():
+    time.sleep(1.5)
+    m = Msg(7, b'hello')
+    res['sent'] = libc.msgsnd(q, ctypes.byref(m), 5, 0)
+t1 = threading.Thread(target=receiver); t2 = threading.Thread(target=sender)
+t1.start(); t2.start(); t1.join(30); t2.join(30)
+libc.msgctl(q, 0, None)
+print('lock', where(), res.get('lock'), res.get('nb'), res.get('msg'), res.get('sent'), t1.is_alive(), flush=True)
+EOF2
+run wt9 /tmp/wt-lock.py
+p=$(started wt9)
+check_eq "waits: a ninth process moves to node 2" ok "$(goto "$p" 2)"
+on 1 'touch /tmp/wt9.go'
+check_eq "waits: a thread made away gets a flock another thread made away lets go, and a message another sends" \
+  "lock 2 True EAGAIN (5, 7, 'hello') 0 False" "$(line wt9 lock)"
+on 1 'for t in wt1 wt2 wt3 wt4 wt5 wt6 wt8 wt9; do kill $(cat /tmp/$t.pid) 2>/dev/null; done'
+
+# --- faults while a thread waits where the process runs: its node cut
+# for 4 s (home's READY is lost with the link; the thread asks again
+# after 1 s, and that request waits for the link like any other), then
+# for 20 s (the process is fenced there, its parent at home sees 137,
+# and home's watch ends with the deputy).
+py 1 /tmp/wt-cut.py <<'EOF2'
+import os, sys, threading
+sys.path.insert(0, '/tmp'); from wt_lib import go, where
+fd = os.open('/tmp/wt7.fifo', os.O_RDWR)
+print('ready', flush=True)
+go('wt7.go')
+def reader():
+    while True:
+        print('got', where(), os.read(fd, 10).decode().strip(), flush=True)
+t = threading.Thread(target=reader, daemon=True); t.start()
+print('waiting', where(), flush=True)
+t.join()
+EOF2
+on 1 "rm -f /tmp/wt7.*; mkfifo /tmp/wt7.fifo; cd /tmp; python3 /tmp/wt-cut.py > /tmp/wt7.out 2>&1 & p=\$!; echo \$p > /tmp/wt7.pid
+      wait \$p; echo \$? > /tmp/wt7.status" >/dev/null 2>&1 &
+p=$(started wt7)
+check_eq "waits, faults: a seventh process moves to node 2" ok "$(goto "$p" 2)"
+on 1 'touch /tmp/wt7.go'
+check_eq "waits, faults: its thread waits where it runs on a home FIFO" "waiting 2" "$(line wt7 waiting)"
+sleep 1
+check "waits, faults: home holds a watch for it ($(custody watches) armed)" test "$(custody watches)" -ge 1
+"$CLUSTER" cut 2
+on 1 'echo cut > /tmp/wt7.fifo'
+sleep 4
+"$CLUSTER" heal 2
+check_eq "waits, faults: what home's FIFO got during a 4 s cut reaches the thread after the heal" \
+  "got 2 cut" "$(line wt7 got)"
+check "waits, faults: node 2 up again" wait_up 2 1 20
+on 1 'echo after > /tmp/wt7.fifo'
+check_eq "waits, faults: and what comes after it" "got 2 after" "$(line wt7 'got 2 after')"
+sleep 1
+"$CLUSTER" cut 2
+check_eq "waits, faults: cut for 20 s while its thread waits: fenced, its parent's wait() returns 137" \
+  137 "$(file_of 1 /tmp/wt7.status 30)"
+sleep 6
+"$CLUSTER" heal 2
+check "waits, faults: node 2 up again after the long cut" wait_up 2 1 20
+check_eq "waits, faults: after the heal it runs nowhere" 0 "$(copies "$p")"
+# Every process of this file ended: home holds no watch (each ends with
+# its deputy, a fenced one's too).
+check_eq "waits: home's watches all ended with their deputies" 0 \
+  "$(on 1 "for i in \$(seq 50); do [ \"\$(awk '\$1 == \"watches\" { print \$2 }' /proc/cluster/custody)\" = 0 ] && break; sleep 0.2; done; awk '\$1 == \"watches\" { print \$2 }' /proc/cluster/custody")"
+on 1 'rm -f /tmp/wt*'

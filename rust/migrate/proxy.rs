@@ -200,6 +200,23 @@ pub(crate) fn fd_watch(fd: i32, events: u32, owner: u64, at: u8, pid: u32) -> Wa
     }
 }
 
+/// Leaves a watch of the calling task's children (one ended, stopped or
+/// continued) whose callback gets (`owner`, `at`, `pid`) once: `Armed`
+/// (or one was already), or `No` when none can be left.
+pub(crate) fn child_watch(owner: u64, at: u8, pid: u32) -> Watch {
+    // SAFETY: no pointers.
+    match unsafe { shim::vproc_shim_child_watch(owner, u32::from(at), pid as c_int) } {
+        0 => Watch::Armed,
+        _ => Watch::No,
+    }
+}
+
+/// Ends deputy `owner`'s child watch if it has not fired.
+pub(crate) fn child_watch_cancel(owner: u64) {
+    // SAFETY: no pointers.
+    unsafe { shim::vproc_shim_child_watch_cancel(owner) }
+}
+
 /// Ends the watches of deputy `owner` that have not fired.
 pub(crate) fn watch_cancel(owner: u64) {
     // SAFETY: no pointers.
@@ -211,6 +228,12 @@ pub(crate) fn watch_cancel(owner: u64) {
 pub(crate) fn proxies_ready(pid: u32, deputy: u64) {
     // SAFETY: no pointers.
     unsafe { shim::vproc_shim_proxies_ready(pid as c_int, deputy) }
+}
+
+/// Watches now armed (neither fired nor cancelled), of every deputy.
+pub(crate) fn watch_count() -> u32 {
+    // SAFETY: takes the watch list's lock; no argument.
+    unsafe { shim::vproc_shim_watch_count() }
 }
 
 /// Ends the watches of deputy `owner` on the calling task's fd `fd`

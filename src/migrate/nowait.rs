@@ -7,14 +7,16 @@
 //! are. A read of an empty pipe waiting there would hold that deputy,
 //! and the call queued behind it might be the write it waits for. So the
 //! calls of a multi-threaded process that wait on a file's readiness
-//! (read, write, recv, send, accept, an epoll wait) never wait at home:
+//! (read, write, recv, send, accept, an epoll wait) or on a child it left
+//! at home (wait4) never wait at home:
 //!
 //! - **where it runs**, the thread takes a ticket (its process's count of
 //!   `READY` notices) and sends the call marked `nowait`;
 //! - **at home** the deputy makes the call only when the file's poll
 //!   says it is ready, without waiting even then (`IOCB_NOWAIT`,
-//!   `MSG_DONTWAIT`, a zero timeout); otherwise it leaves a watch on the
-//!   file (rust/watch.c) and answers [`mig::WOULD_WAIT`];
+//!   `MSG_DONTWAIT`, a zero timeout, `WNOHANG`); otherwise it leaves a
+//!   watch on the file, or on its children (rust/watch.c), and answers
+//!   [`mig::WOULD_WAIT`];
 //! - the watch fires once when the file may be ready: home sends `READY`,
 //!   the count moves, and the thread asks again.
 //!
@@ -24,7 +26,6 @@
 //! blocking write's would.
 
 use super::Migrator;
-use crate::logic::errno::Errno;
 use crate::logic::mig::{self, io_op, Io, Kind};
 use crate::sys::migrate::{self as sm, Watch};
 use crate::sys::time::now_ns;
@@ -40,9 +41,14 @@ const _: () = assert!(
 /// How long a thread waits for a `READY` before it asks again anyway.
 pub(super) const FALLBACK_MS: u32 = 1000;
 
+/// The first wait before asking again for what no watch holds (a lock
+/// another holds, a full or empty SysV queue): doubled each time, up to
+/// [`FALLBACK_MS`].
+const RETRY_MS: u32 = 10;
+
 /// ERESTARTSYS: a signal ended the wait; the call runs again or fails
 /// with EINTR, as the signal's handler says.
-const ERESTARTSYS: i64 = -512;
+pub(super) const ERESTARTSYS: i64 = -512;
 
 impl sm::WatchFired for Migrator {
     fn fired(&self, owner: u64, at: u8, pid: u32) {
@@ -154,20 +160,47 @@ impl Migrator {
         mig::WOULD_WAIT
     }
 
+    /// At home: a wait for a child (`wait4`) of a thread that waits where
+    /// it runs. A watch of the deputy's children is left first, then the
+    /// call made (`call(true)`: with `WNOHANG`, [`mig::WOULD_WAIT`] when
+    /// no child changed): a child that changes in between fires the
+    /// watch. Found one: the watch is not needed. No watch can be left:
+    /// made as a call that waits (`call(false)`).
+    pub(super) fn children_without_waiting(
+        &self,
+        (owner, at, pid): (u64, u8, u32),
+        mut call: impl FnMut(bool) -> i64,
+    ) -> i64 {
+        if sm::child_watch(owner, at, pid) == Watch::No {
+            return call(false);
+        }
+        let v = call(true);
+        if v != mig::WOULD_WAIT {
+            sm::child_watch_cancel(owner);
+        }
+        v
+    }
+
     /// Where the process runs: a `nowait` request of process `pid` made
     /// by `ask` (which takes whether it is one) until home does not
-    /// answer [`mig::WOULD_WAIT`], waiting for `READY` in between.
-    /// `timeout_ms`: an epoll wait's own (negative: none): when it passed,
-    /// `Ok(0)`. `Err`: a signal ended the wait (ERESTARTSYS, EINTR for an
-    /// epoll wait), or the request's own error.
+    /// answer [`mig::WOULD_WAIT`], waiting for `READY` in between (for
+    /// what no watch holds, `retry`: [`RETRY_MS`] doubling to
+    /// [`FALLBACK_MS`]). `timeout_ms`: an epoll wait's own (negative:
+    /// none): when it passed, `Ok(0)`. `Err`: a signal ended the wait
+    /// (`interrupted`: the call's code for it), or the request's own
+    /// error.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn wait_here<T>(
         &self,
         pid: u32,
         timeout_ms: Option<i64>,
+        retry: bool,
+        interrupted: i64,
         mut ask: impl FnMut(bool) -> core::result::Result<(i64, T), i64>,
         empty: impl Fn() -> T,
     ) -> core::result::Result<(i64, T), i64> {
         let start = now_ns();
+        let mut retry_ms = RETRY_MS;
         loop {
             let Some(ticket) = self.ticket(pid) else {
                 return ask(false);
@@ -177,6 +210,10 @@ impl Migrator {
                 return Ok((v, t));
             }
             let mut ms = FALLBACK_MS;
+            if retry {
+                ms = retry_ms;
+                retry_ms = (retry_ms * 2).min(FALLBACK_MS);
+            }
             if let Some(limit) = timeout_ms.filter(|&t| t >= 0) {
                 let spent = (now_ns().saturating_sub(start) / 1_000_000) as i64;
                 if spent >= limit {
@@ -184,12 +221,8 @@ impl Migrator {
                 }
                 ms = ms.min((limit - spent) as u32);
             }
-            if let Err(e) = self.wait_ready(pid, ticket, ms) {
-                return Err(if timeout_ms.is_some() {
-                    Errno::EINTR.to_result()
-                } else {
-                    e
-                });
+            if self.wait_ready(pid, ticket, ms).is_err() {
+                return Err(interrupted);
             }
         }
     }

@@ -7,6 +7,7 @@
 //! cwd, root, credentials, umask, process group and files are the
 //! process's) and answers with the result and the bytes the call wrote.
 
+use super::nowait::ERESTARTSYS;
 use super::Migrator;
 use crate::logic::errno::Errno;
 use crate::logic::fmtbuf::FmtBuf;
@@ -582,7 +583,7 @@ impl Migrator {
         let once =
             |nowait: bool| self.request_home(home, pid, deputy, io_op::MSG, 0, &body, nowait);
         if c.flags & MSG_DONTWAIT == 0 {
-            self.wait_here(pid, None, once, KVVec::new)
+            self.wait_here(pid, None, false, ERESTARTSYS, once, KVVec::new)
         } else {
             once(false)
         }
@@ -694,6 +695,8 @@ impl Migrator {
             Some(nw) => self.wait_here(
                 pid,
                 nw.timeout_ms,
+                nw.on == sf::WaitOn::Retry,
+                sf::interrupted(nr),
                 |quick| self.home_call_once(home, pid, deputy, nr, a, ins, quick),
                 KVVec::new,
             ),
@@ -1131,8 +1134,30 @@ impl Migrator {
             }
         }
         let v = match (nowait, sf::no_wait(sh.nr, &c.args)) {
+            // (No watch: where it runs, it asks again after a while.)
+            (Some(_), Some(nw)) if nw.on == sf::WaitOn::Retry => {
+                let v = sm::sys_call(sh.nr, &nw.args, &mut bufs);
+                if sf::no_wait_empty(sh.nr, v, false) {
+                    mig::WOULD_WAIT
+                } else {
+                    v
+                }
+            }
+            (Some(w), Some(nw)) if nw.on == sf::WaitOn::Children => {
+                self.children_without_waiting(w, |quick| {
+                    let v = sm::sys_call(sh.nr, if quick { &nw.args } else { &c.args }, &mut bufs);
+                    if quick && sf::no_wait_empty(sh.nr, v, false) {
+                        mig::WOULD_WAIT
+                    } else {
+                        v
+                    }
+                })
+            }
             (Some(w), Some(nw)) => {
-                let fd = c.args[nw.fd_arg as usize] as i32;
+                let sf::WaitOn::Fd(arg) = nw.on else {
+                    return (Errno::EINVAL.to_result(), reply);
+                };
+                let fd = c.args[usize::from(arg)] as i32;
                 self.without_waiting(fd, nw.events, w, |quick| {
                     if !quick {
                         return sm::sys_call(sh.nr, &c.args, &mut bufs);

@@ -611,15 +611,28 @@ pub fn iovec(b: &[u8], i: usize) -> Option<(u64, u64)> {
     Some((q(0), q(8)))
 }
 
-/// How a call that may wait at home on a descriptor is made there
-/// without waiting ([`no_wait`]): a thread of a multi-threaded process
-/// waits where it runs instead, so that the deputy its threads share is
-/// free for the others' calls meanwhile.
+/// What a call made at home would wait on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WaitOn {
+    /// A descriptor's readiness: the argument that names it.
+    Fd(u8),
+    /// A change of one of the deputy's children (ended, stopped,
+    /// continued): a wait for a child left at home.
+    Children,
+    /// Nothing a watch can hold (a file lock, a SysV message queue):
+    /// asked again after a while, a little longer each time.
+    Retry,
+}
+
+/// How a call that may wait at home on a descriptor or a child is made
+/// there without waiting ([`no_wait`]): a thread of a multi-threaded
+/// process waits where it runs instead, so that the deputy its threads
+/// share is free for the others' calls meanwhile.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct NoWait {
-    /// The argument that names the descriptor it waits on.
-    pub fd_arg: u8,
-    /// The readiness it waits for (`POLL_IN`, `POLL_OUT`).
+    /// What it waits on.
+    pub on: WaitOn,
+    /// The readiness it waits for (`POLL_IN`, `POLL_OUT`; 0 for children).
     pub events: u32,
     /// Its arguments made not to wait (`MSG_DONTWAIT`, a zero timeout).
     pub args: [u64; 6],
@@ -628,11 +641,36 @@ pub struct NoWait {
 }
 
 /// [`NoWait`] of call `nr` with `args`; `None` when it does not wait on a
-/// descriptor's readiness (or is asked not to wait already). `accept`
-/// waits only when home's poll said no connection was there.
-/// `epoll_pwait` with a signal mask and `epoll_pwait2` wait at home.
+/// descriptor's readiness, a child, a lock or a queue (or is asked not to
+/// wait already). `accept` waits only when home's poll said no
+/// connection was there. `epoll_pwait` with a signal mask,
+/// `epoll_pwait2`, `waitid`, `fcntl`'s `F_SETLKW` (its deadlock check
+/// needs the wait in the kernel) and `semop` wait at home. `wait4` is
+/// made with `WNOHANG`, `flock` with `LOCK_NB`, `msgsnd`/`msgrcv` with
+/// `IPC_NOWAIT`.
 pub fn no_wait(nr: u32, args: &[u64; 6]) -> Option<NoWait> {
     let mut a = *args;
+    // (A call with its own "do not wait" flag set does not wait.)
+    let mut flagged = |i: usize, flag: u64, on: WaitOn| {
+        if args[i] & flag != 0 {
+            return None;
+        }
+        a[i] |= flag;
+        Some(NoWait {
+            on,
+            events: 0,
+            args: a,
+            timeout_ms: None,
+        })
+    };
+    match nr {
+        NR_WAIT4 => return flagged(2, WNOHANG, WaitOn::Children),
+        NR_FLOCK if args[1] & LOCK_UN != 0 => return None,
+        NR_FLOCK => return flagged(1, LOCK_NB, WaitOn::Retry),
+        NR_MSGSND => return flagged(3, IPC_NOWAIT, WaitOn::Retry),
+        NR_MSGRCV => return flagged(4, IPC_NOWAIT, WaitOn::Retry),
+        _ => {}
+    }
     let (events, timeout_ms) = match nr {
         43 | 288 => (super::POLL_IN, None),
         44 | 45 => {
@@ -658,7 +696,7 @@ pub fn no_wait(nr: u32, args: &[u64; 6]) -> Option<NoWait> {
         _ => return None,
     };
     Some(NoWait {
-        fd_arg: 0,
+        on: WaitOn::Fd(0),
         events,
         args: a,
         timeout_ms,
@@ -667,12 +705,27 @@ pub fn no_wait(nr: u32, args: &[u64; 6]) -> Option<NoWait> {
 
 /// Whether result `v` of call `nr` made as [`no_wait`] says means it
 /// would have waited: nothing was ready (an epoll wait found no event; a
-/// receive, send or accept got EAGAIN on a file that is not non-blocking
-/// at home, `nonblock`).
+/// `wait4` no child that changed; a lock held, a queue full: EAGAIN; no
+/// message: ENOMSG; a receive, send or accept got EAGAIN on a file that
+/// is not non-blocking at home, `nonblock`).
 pub fn no_wait_empty(nr: u32, v: i64, nonblock: bool) -> bool {
     match nr {
-        232 | 281 => v == 0,
+        232 | 281 | NR_WAIT4 => v == 0,
+        NR_FLOCK | NR_MSGSND => v == -11,
+        NR_MSGRCV => v == -42,
         _ => v == -11 && !nonblock,
+    }
+}
+
+/// What call `nr` returns when a signal ends its wait: an epoll wait
+/// fails with EINTR; SysV IPC calls are never restarted after a handler
+/// (ERESTARTNOHAND); the others restart as the handler says
+/// (ERESTARTSYS).
+pub fn interrupted(nr: u32) -> i64 {
+    match nr {
+        232 | 281 | 441 => -4,
+        NR_MSGSND | NR_MSGRCV | 65 | 220 => -514,
+        _ => -512,
     }
 }
 
@@ -686,6 +739,17 @@ pub fn waits_for_events(nr: u32) -> bool {
 pub const NR_WAIT4: u32 = 61;
 /// waitid(2)'s number.
 pub const NR_WAITID: u32 = 247;
+/// wait4's and waitid's "do not wait" option.
+pub const WNOHANG: u64 = 1;
+/// flock(2)'s number, its "do not wait" and "unlock" operations.
+pub const NR_FLOCK: u32 = 73;
+const LOCK_NB: u64 = 4;
+const LOCK_UN: u64 = 8;
+/// msgsnd(2)'s and msgrcv(2)'s numbers, and their "do not wait" flag.
+pub const NR_MSGSND: u32 = 69;
+/// See [`NR_MSGSND`].
+pub const NR_MSGRCV: u32 = 70;
+const IPC_NOWAIT: u64 = 0o4000;
 const P_ALL: u64 = 0;
 const P_PID: u64 = 1;
 const P_PIDFD: u64 = 3;
