@@ -321,6 +321,56 @@ check_match "... and home's kernel lists that listener as uid 1000's" "uid:1000"
 on 1 'touch /tmp/sk.user2'
 check_eq "... it ends well" 0 "$(ended 1 uu)"
 
+# --- one send() larger than one request (32 KiB) on a home TCP socket
+# sends it all, as a blocking send does (before: 32768 came back); a
+# datagram that large fails with EMSGSIZE rather than being cut.
+py 1 /tmp/sk-big.py <<'EOF'
+import hashlib, os, select, socket
+def go(p):
+    while not os.path.exists(p):
+        select.select([], [], [], 0.05)
+srv = socket.socket()
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(('127.0.0.1', 7181)); srv.listen(1)
+child = os.fork()
+if child == 0:
+    c, _ = srv.accept()
+    h = hashlib.sha256(); n = 0
+    while True:
+        b = c.recv(65536)
+        if not b:
+            break
+        h.update(b); n += len(b)
+    with open('/tmp/sb-child.out', 'w') as f:
+        f.write('%d %s\n' % (n, h.hexdigest()))
+    os._exit(0)
+srv.close()
+s = socket.create_connection(('127.0.0.1', 7181))
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+print('ready', flush=True)
+go('/tmp/sk.sb')
+data = bytes((i * 13 + i // 256) & 0xff for i in range(200000))
+n = s.send(data)
+s.close()
+try:
+    u.sendto(b'x' * 40000, ('127.0.0.1', 7182))
+    d = 'sent'
+except OSError as e:
+    d = e.errno
+os.waitpid(child, 0)
+same = open('/tmp/sb-child.out').read().split() == [str(len(data)), hashlib.sha256(data).hexdigest()]
+with open('/proc/self/where') as p:
+    print('big', p.read().strip(), n, same, d, flush=True)
+EOF
+on 1 'rm -f /tmp/sk.sb /tmp/sb-child.out'
+run 1 sb "python3 /tmp/sk-big.py"
+pid=$(started 1 sb)
+check_eq "big send: a process with a TCP socket to its child at home goes to node 2" ok "$(on 1 "echo 2 > /proc/$pid/goto 2>&1 && echo ok")"
+on 1 'touch /tmp/sk.sb'
+check_eq "big send: one send() of 200000 bytes sends them all, the child gets the same bytes; a 40000-byte datagram fails with EMSGSIZE" \
+    "big 2 200000 True 90" "$(line_of 1 /tmp/sb.out big)"
+check_eq "big send: it ends well" 0 "$(ended 1 sb)"
+
 # --- descriptors through a socket served at home (SCM_RIGHTS): a moved
 # process receives a file its child at home sends, reads it, and sends
 # it and a pipe made after the move back; a file of the node it runs on

@@ -167,26 +167,38 @@ srv = socket.socket()
 srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 srv.bind(('127.0.0.1', 7161)); srv.listen(1)
 got = []
+res = {}
 def server():
     c, _ = srv.accept()
     got.append(c.recv(100).decode())
     c.sendall(b'pong')
+    n = 0
+    while True:
+        b = c.recv(65536)
+        if not b:
+            break
+        n += len(b)
+    res['received'] = n
     c.close()
 def client():
     time.sleep(1)
     s = socket.create_connection(('127.0.0.1', 7161))
     s.sendall(b'ping')
     got.append(s.recv(100).decode())
+    # One send() of more than one request carries (32 KiB), and more
+    # than the socket takes at once: all of it, as a blocking send.
+    res['sent'] = s.send(b'z' * 300000)
+    s.close()
 t1 = threading.Thread(target=server); t2 = threading.Thread(target=client)
-t1.start(); t2.start(); t1.join(30); t2.join(30)
-print('tcp', where(), sorted(got), t1.is_alive(), t2.is_alive(), flush=True)
+t1.start(); t2.start(); t1.join(60); t2.join(60)
+print('tcp', where(), sorted(got), res.get('sent'), res.get('received'), t1.is_alive(), t2.is_alive(), flush=True)
 EOF
 run wt5 /tmp/wt-tcp.py
 p=$(started wt5)
 check_eq "waits: a fifth process moves to node 3" ok "$(goto "$p" 3)"
 on 1 'touch /tmp/wt5.go'
-check_eq "waits: a server thread accepts and answers a client thread, on home's loopback" \
-  "tcp 3 ['ping', 'pong'] False False" "$(line wt5 tcp)"
+check_eq "waits: a server thread accepts and answers a client thread, on home's loopback; one send() of 300000 bytes sends them all" \
+  "tcp 3 ['ping', 'pong'] 300000 300000 False False" "$(line wt5 tcp)"
 
 # --- select() on a socket served at home: home watches it and says when
 # it may be ready, instead of being asked every 100 ms (a one-thread

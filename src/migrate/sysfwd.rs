@@ -272,7 +272,12 @@ impl Migrator {
                 refs[i] = Some(&ins[i]);
             }
         }
-        let (v, d) = self.home_call(home, pid, deputy, nr, &a, &refs)?;
+        let (v, d) = if nr == sf::NR_SENDTO {
+            let v = self.send_all(home, pid, deputy, args, &a, &refs)?;
+            (v, KVVec::new())
+        } else {
+            self.home_call(home, pid, deputy, nr, &a, &refs)?
+        };
         let outs = sf::split_reply(sh, &a, v, &d).map_err(|_| Errno::EIO.to_result())?;
         if let (sf::Ret::NewPair { at, .. }, true) = (sh.ret, v >= 0) {
             return Ok(Some(self.install_pair(
@@ -313,6 +318,80 @@ impl Migrator {
             }
         }
         Ok(Some(visible(nr, v)))
+    }
+
+    /// A `sendto` (`send`) of process `pid`: `args` the caller's, `a` and
+    /// `refs` the first [`sf::BUF_MAX`] bytes' request. On a stream socket
+    /// the rest follows, a request at a time, as a blocking send sends it
+    /// all: until all is sent, or a request sends nothing (an error, a
+    /// signal, EAGAIN of a non-blocking socket: what was sent counts). A
+    /// datagram longer than one request fails with EMSGSIZE, not cut.
+    /// (A send that did not wait at home, a thread's, may also be short.)
+    fn send_all(
+        &self,
+        home: u8,
+        pid: u32,
+        deputy: u64,
+        args: &[u64; 6],
+        a: &[u64; 6],
+        refs: &[Option<&[u8]>; 6],
+    ) -> core::result::Result<i64, i64> {
+        let total = args[2];
+        if total > a[2] && !self.home_stream(home, pid, deputy, a[0])? {
+            return Ok(Errno::EMSGSIZE.to_result());
+        }
+        let (v, _) = self.home_call(home, pid, deputy, sf::NR_SENDTO, a, refs)?;
+        if v <= 0 || v as u64 >= total || args[3] & u64::from(MSG_DONTWAIT) != 0 {
+            return Ok(v);
+        }
+        let mut done = v as u64;
+        let mut chunk = KVec::new();
+        while done < total {
+            let n = (total - done).min(u64::from(sf::BUF_MAX));
+            chunk.clear();
+            if chunk.resize(n as usize, 0u8, GFP_KERNEL).is_err()
+                || sm::user_read(args[1] + done, &mut chunk).is_err()
+            {
+                break;
+            }
+            let mut a2 = *a;
+            a2[2] = n;
+            let mut r2 = *refs;
+            r2[1] = Some(&chunk);
+            match self.home_call(home, pid, deputy, sf::NR_SENDTO, &a2, &r2) {
+                Ok((v, _)) if v > 0 => done += v as u64,
+                _ => break,
+            }
+        }
+        Ok(done as i64)
+    }
+
+    /// Whether home's socket `hfd` of process `pid` is a stream socket
+    /// (`SO_TYPE`).
+    fn home_stream(
+        &self,
+        home: u8,
+        pid: u32,
+        deputy: u64,
+        hfd: u64,
+    ) -> core::result::Result<bool, i64> {
+        const SOL_SOCKET: u64 = 1;
+        const SO_TYPE: u64 = 3;
+        const SOCK_STREAM: u32 = 1;
+        let a = [hfd, SOL_SOCKET, SO_TYPE, 1, 1, 0];
+        let len = 4u32.to_le_bytes();
+        let mut ins: [Option<&[u8]>; 6] = [None; 6];
+        ins[4] = Some(&len);
+        let (v, d) = self.home_call(home, pid, deputy, sf::NR_GETSOCKOPT, &a, &ins)?;
+        if v < 0 {
+            return Err(v);
+        }
+        let sh = sf::shape(sf::NR_GETSOCKOPT, &a).ok_or(Errno::EINVAL.to_result())?;
+        let outs = sf::split_reply(sh, &a, v, &d).map_err(|_| Errno::EIO.to_result())?;
+        let t = outs[3]
+            .get(..4)
+            .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+        Ok(t == SOCK_STREAM)
     }
 
     /// `sendmsg`/`recvmsg` (`nr`) of process `pid` on a socket served at
