@@ -163,6 +163,19 @@ static void watch_work(struct work_struct *work)
 	watch_put(w);
 }
 
+/* What every watch starts with: whose it is, and two references (its
+ * life until fired or cancelled, and its arming call's). */
+static void watch_init(struct vproc_watch *w, u64 owner, unsigned int at,
+		       int pid)
+{
+	w->owner = owner;
+	w->at = at;
+	w->pid = pid;
+	refcount_set(&w->ref, 2);
+	init_completion(&w->armed);
+	INIT_WORK(&w->work, watch_work);
+}
+
 /* Ends watch @w unless it fired (its work ends it then). */
 static void watch_end(struct vproc_watch *w)
 {
@@ -221,12 +234,7 @@ int vproc_shim_fd_watch(int fd, unsigned int events, unsigned long long owner,
 	}
 	w->file = f;
 	w->events = (__poll_t)events;
-	w->owner = owner;
-	w->at = at;
-	w->pid = pid;
-	refcount_set(&w->ref, 2);
-	init_completion(&w->armed);
-	INIT_WORK(&w->work, watch_work);
+	watch_init(w, owner, at, pid);
 	init_poll_funcptr(&w->pt, watch_queue);
 	w->pt._key = want;
 	spin_lock(&watch_lock);
@@ -308,14 +316,7 @@ int vproc_shim_child_watch(unsigned long long owner, unsigned int at, int pid)
 	full = nwatches >= VPROC_WATCH_MAX || !watch_cb;
 	if (!full) {
 		w->task = get_task_struct(current);
-		w->events = 0;
-		w->owner = owner;
-		w->at = at;
-		w->pid = pid;
-		/* Its life, and this call's until it is queued. */
-		refcount_set(&w->ref, 2);
-		init_completion(&w->armed);
-		INIT_WORK(&w->work, watch_work);
+		watch_init(w, owner, at, pid);
 		w->q[0].w = w;
 		init_waitqueue_func_entry(&w->q[0].wait, watch_wake_child);
 		w->q[0].whead = &current->signal->wait_chldexit;
