@@ -101,7 +101,7 @@ if ! on 1 'test -x /usr/bin/python3'; then
     fail "the nodes run the Debian root (python3 is there)"
 else
     on 1 'cd /shared && rm -rf prog && mkdir prog && cd prog &&
-          seq 1 8500000 > big && seq 1 400000 | shuf --random-source=big > unsorted &&
+          seq 1 3000000 > big && seq 1 400000 | shuf --random-source=big > unsorted &&
           printf "%s\n" "create table t(a integer, b text);" \
             "with recursive c(x) as (select 1 union all select x + 1 from c where x < 200000) insert into t select x, hex(x * 7919 % 65536) from c;" \
             "select count(*), sum(a), max(b), min(b) from t;" \
@@ -138,8 +138,8 @@ moved_run xz "xz -T1 -1 -c big"
 on 1 'mkdir -p /shared/prog/tmp'
 moved_run sort "sort -S 4M -T /shared/prog/tmp unsorted"
 moved_run sqlite "sqlite3 -batch -init /dev/null db\$\$.sqlite < q.sql"
-moved_run bash "bash -c 'x=0; for ((i = 0; i < 100000; i++)); do x=\$(( (x * 31 + i) % 1000000007 )); done; echo \$x; wc -l < big'"
-on 1 "printf 'int f%d(int x) { return x * %d; }\n' \$(seq 1 1000 | awk '{ print \$1, \$1 }') > /shared/prog/gen.c"
+moved_run bash "bash -c 'x=0; for ((i = 0; i < 40000; i++)); do x=\$(( (x * 31 + i) % 1000000007 )); done; echo \$x; wc -l < big'"
+on 1 "printf 'int f%d(int x) { return x * %d; }\n' \$(seq 1 400 | awk '{ print \$1, \$1 }') > /shared/prog/gen.c"
 moved_run gcc "gcc -O2 -c gen.c -o /dev/stdout"
 # gcc's compiler proper, cc1, moved mid-compile (the driver, with its
 # children, stays): the object is the one an unmoved compile makes.
