@@ -844,7 +844,38 @@ fn no_wait_calls() {
     assert_eq!(no_wait(232, &[5, 0x2000, 8, 0, 0, 0]), None);
     assert_eq!(no_wait(281, &[5, 0x2000, 8, 100, 0x3000, 8]), None);
     assert!(no_wait(281, &[5, 0x2000, 8, 100, 0, 8]).is_some());
-    assert_eq!(no_wait(441, &[5, 0x2000, 8, 0x4000, 0, 8]), None);
+    // epoll_pwait2: a zero timespec at home (its own read where it
+    // runs), not with a mask.
+    let e = no_wait(441, &[5, 0x2000, 8, 0x4000, 0, 8]).unwrap();
+    assert_eq!(
+        (e.on, e.events, e.patch),
+        (WaitOn::Fd(0), POLL_IN, Patch::ZeroTimeout)
+    );
+    assert_eq!(e.args, [5, 0x2000, 8, 0x4000, 0, 8]);
+    assert_eq!((e.timespec_at, e.timed_out), (Some(3), 0));
+    // epoll_wait's own timeout, in ms, ends it with 0 events.
+    let e = no_wait(232, &[5, 0x2000, 8, 700, 0, 0]).unwrap();
+    assert_eq!(
+        (e.timeout_ms, e.timespec_at, e.timed_out),
+        (Some(700), None, 0)
+    );
+    assert_eq!(no_wait(441, &[5, 0x2000, 8, 0x4000, 0x3000, 8]), None);
+    let ts = |s: i64, n: i64| {
+        let mut b = [0u8; 16];
+        b[..8].copy_from_slice(&s.to_le_bytes());
+        b[8..].copy_from_slice(&n.to_le_bytes());
+        b
+    };
+    assert_eq!(timespec_ms(None), Some(-1));
+    assert_eq!(timespec_ms(Some(&ts(0, 0))), Some(0));
+    assert_eq!(timespec_ms(Some(&ts(2, 1))), Some(2001));
+    assert_eq!(timespec_ms(Some(&ts(0, 999_999_999))), Some(1000));
+    assert_eq!(timespec_ms(Some(&ts(i64::MAX, 0))), Some(i64::MAX));
+    assert_eq!(timespec_ms(Some(&ts(-1, 0))), None);
+    assert_eq!(timespec_ms(Some(&ts(0, 1_000_000_000))), None);
+    assert_eq!(timespec_ms(Some(&ts(0, -1))), None);
+    assert_eq!(timespec_ms(Some(&[0; 8])), None);
+    assert_eq!(ZERO_TIMESPEC, ts(0, 0));
     for nr in [0, 1, 2, 42, 257, 247] {
         assert_eq!(no_wait(nr, &[0; 6]), None);
     }
@@ -864,9 +895,57 @@ fn no_wait_calls() {
     assert_eq!(no_wait(70, &[5, 0x1000, 64, 0, 0o4000, 0]), None);
     let m = no_wait(69, &[5, 0x1000, 64, 0, 0, 0]).unwrap();
     assert_eq!((m.on, m.args[3]), (WaitOn::Retry, 0o4000));
-    // fcntl's F_SETLKW and semop wait at home.
-    assert_eq!(no_wait(72, &[3, 7, 0x1000, 0, 0, 0]), None);
-    assert_eq!(no_wait(65, &[5, 0x1000, 1, 0, 0, 0]), None);
+    // fcntl's F_SETLKW as F_SETLK, F_OFD_SETLKW as F_OFD_SETLK; the
+    // others (F_SETLK, F_GETLK) do not wait.
+    let l = no_wait(72, &[3, 7, 0x1000, 0, 0, 0]).unwrap();
+    assert_eq!(
+        (l.on, l.args, l.patch),
+        (WaitOn::Retry, [3, 6, 0x1000, 0, 0, 0], Patch::None)
+    );
+    assert_eq!(no_wait(72, &[3, 38, 0x1000, 0, 0, 0]).unwrap().args[1], 37);
+    for cmd in [5, 6, 36, 37, 3, 4] {
+        assert_eq!(no_wait(72, &[3, cmd, 0x1000, 0, 0, 0]), None, "{cmd}");
+    }
+    assert!(no_wait_empty(72, -11, false) && !no_wait_empty(72, -35, false));
+    // semop: IPC_NOWAIT in each operation, arguments as they are;
+    // semtimedop too, without a timeout only (its own stays at home).
+    let o = no_wait(65, &[5, 0x1000, 1, 0, 0, 0]).unwrap();
+    assert_eq!(
+        (o.on, o.args, o.patch),
+        (WaitOn::Retry, [5, 0x1000, 1, 0, 0, 0], Patch::Sembufs)
+    );
+    assert_eq!(
+        no_wait(220, &[5, 0x1000, 1, 0, 0, 0]).unwrap().patch,
+        Patch::Sembufs
+    );
+    // semtimedop: its timespec (argument 3, NULL: none) is the wait's
+    // where it runs; EAGAIN when it passed.
+    let t = no_wait(220, &[5, 0x1000, 1, 0x2000, 0, 0]).unwrap();
+    assert_eq!(
+        (t.on, t.args, t.patch, t.timespec_at, t.timed_out),
+        (
+            WaitOn::Retry,
+            [5, 0x1000, 1, 0x2000, 0, 0],
+            Patch::Sembufs,
+            Some(3),
+            -11
+        )
+    );
+    assert_eq!(
+        no_wait(65, &[5, 0x1000, 1, 0, 0, 0]).unwrap().timespec_at,
+        None
+    );
+    assert!(no_wait_empty(65, -11, false) && no_wait_empty(220, -11, false));
+    assert!(!no_wait_empty(65, 0, false) && !no_wait_empty(65, -4, false));
+    assert_eq!((interrupted(65), interrupted(220)), (-514, -514));
+    // struct sembuf {num, op, flg}: IPC_NOWAIT (0o4000) into each flg,
+    // SEM_UNDO (0o10000) kept; a trailing partial entry left alone.
+    let mut ops = [0u8, 0, 1, 0, 0, 0x10, 1, 0, 0xff, 0xff, 0, 0, 9];
+    assert!(!sembufs_any_nowait(&ops));
+    sembufs_nowait(&mut ops);
+    assert_eq!(ops, [0, 0, 1, 0, 0, 0x18, 1, 0, 0xff, 0xff, 0, 0x08, 9]);
+    assert!(sembufs_any_nowait(&ops) && sembufs_any_nowait(&ops[6..12]));
+    assert!(!sembufs_any_nowait(&[]) && !sembufs_any_nowait(&[0, 0, 0, 0, 0]));
     assert!(no_wait_empty(73, -11, true) && no_wait_empty(69, -11, true));
     assert!(no_wait_empty(70, -42, false) && !no_wait_empty(70, 12, false));
     assert!(!no_wait_empty(73, 0, false));
@@ -875,6 +954,24 @@ fn no_wait_calls() {
         (interrupted(232), interrupted(70), interrupted(0)),
         (-4, -514, -512)
     );
+    // waitid(which, id, infop, options, rusage): WNOHANG added too; not
+    // without a siginfo (its "none" is there), nor on a pidfd.
+    let w = no_wait(247, &[1, 300, 0x1000, 4, 0, 0]).unwrap();
+    assert_eq!(
+        (w.on, w.args),
+        (WaitOn::Children, [1, 300, 0x1000, 5, 0, 0])
+    );
+    assert!(no_wait(247, &[0, 0, 0x1000, 4, 0x2000, 0]).is_some());
+    assert_eq!(no_wait(247, &[1, 300, 0, 4, 0, 0]), None);
+    assert_eq!(no_wait(247, &[3, 5, 0x1000, 4, 0, 0]), None);
+    assert_eq!(no_wait(247, &[1, 300, 0x1000, 5, 0, 0]), None);
+    // "None changed": 0 and a zero si_pid; a child: its pid there.
+    let mut info = [0u8; 128];
+    assert!(waitid_empty(0, Some(&info)));
+    info[16..20].copy_from_slice(&300u32.to_le_bytes());
+    assert!(!waitid_empty(0, Some(&info)));
+    assert!(!waitid_empty(-10, Some(&[0; 128])) && !waitid_empty(0, None));
+    assert!(!waitid_empty(0, Some(&[0; 16])));
     // ... and "no child changed" is 0.
     assert!(no_wait_empty(61, 0, false));
     assert!(!no_wait_empty(61, 1234, false));

@@ -108,28 +108,49 @@ check_eq "waits: 1 MiB through a pipe between two threads made away, in writes l
 
 # --- an epoll wait in a thread made after the move: its own timeout is
 # kept (nothing comes: [] after about 0.3 s), and an eventfd another
-# thread writes wakes it. A signal ends a read that waits here.
+# thread writes wakes it; the same with epoll_pwait2 (its timeout a
+# timespec, NULL: none). A signal ends a read that waits here.
 py 1 /tmp/wt-ep.py <<'EOF'
-import os, select, signal, sys, threading, time
+import ctypes, os, select, signal, struct, sys, threading, time
 sys.path.insert(0, '/tmp'); from wt_lib import go, where
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
 print('ready', flush=True)
 go('wt3.go')
 efd = os.eventfd(0)
 ep = select.epoll()
 ep.register(efd, select.EPOLLIN)
 res = {}
+# epoll_pwait2(ep, events, 8, timeout, NULL, 0); ms None: a NULL timeout
+def pwait2(ms):
+    ev = ctypes.create_string_buffer(12 * 8)
+    ts = None if ms is None else ctypes.create_string_buffer(struct.pack('qq', ms // 1000, ms % 1000 * 1000000), 16)
+    n = libc.syscall(ctypes.c_long(441), ctypes.c_int(ep.fileno()), ev, ctypes.c_int(8), ts, None, ctypes.c_size_t(0))
+    # (Python's register sets data.fd only: the low 32 bits)
+    return n if n < 0 else [(e, d & 0xffffffff == efd) for e, d in (struct.unpack_from('=IQ', ev, 12 * i) for i in range(n))]
+second = threading.Event()
 def waiter():
     t = time.monotonic()
     res['empty'] = ep.poll(0.3)
     res['took'] = time.monotonic() - t
     res['event'] = [(fd == efd, ev) for fd, ev in ep.poll(30)]
     res['value'] = os.eventfd_read(efd)
+    t = time.monotonic()
+    res['p2empty'] = pwait2(300)
+    res['p2took'] = time.monotonic() - t
+    second.set()
+    res['p2event'] = pwait2(None)
+    res['p2value'] = os.eventfd_read(efd)
 def poker():
     time.sleep(1.5)
     os.eventfd_write(efd, 5)
+    second.wait(60)
+    time.sleep(1)
+    os.eventfd_write(efd, 9)
 t1 = threading.Thread(target=waiter); t2 = threading.Thread(target=poker)
 t1.start(); t2.start(); t1.join(60); t2.join(60)
 print('ep', where(), res['empty'], 0.25 <= res['took'] < 5, res['event'], res['value'], flush=True)
+print('pwait2', where(), res.get('p2empty'), 0.25 <= res.get('p2took', 0) < 5, res.get('p2event'), res.get('p2value'), t1.is_alive(), flush=True)
 # The main thread (its process has threads: it waits here too) is
 # interrupted by a signal while it reads an empty pipe.
 class Alarm(Exception):
@@ -153,6 +174,8 @@ check_eq "waits: a third process moves to node 2" ok "$(goto "$p" 2)"
 on 1 'touch /tmp/wt3.go'
 check_eq "waits: an epoll wait in a thread made away keeps its timeout, and wakes for an eventfd another thread writes" \
   "ep 2 [] True [(True, 1)] 5" "$(line wt3 ep)"
+check_eq "waits: so does an epoll_pwait2, with its timespec and with none" \
+  "pwait2 2 [] True [(1, True)] 9 False" "$(line wt3 pwait2)"
 check_eq "waits: a signal ends a read of an empty home pipe waiting where the process runs" \
   "sig 2 interrupted" "$(line wt3 sig)"
 
@@ -264,12 +287,14 @@ check_eq "waits: the thread got both writes, before and after the moves" \
 # ends only once another thread made after the move makes a file at home
 # (both share the deputy: a wait at home held it, and the file was never
 # made). The wait is made there with WNOHANG and waits here, woken by a
-# watch of the deputy's children.
+# watch of the deputy's children. Then a waitid for a third child, which a
+# later file ends (waitid's "none" is a zero si_pid).
 py 1 /tmp/wt-child.py <<'EOF2'
 import os, subprocess, sys, threading, time
 sys.path.insert(0, '/tmp'); from wt_lib import go, where
 c = subprocess.Popen(['sh', '-c', 'while [ ! -e /tmp/wt8.c ]; do sleep 0.1; done; exit 7'])
 quick = subprocess.Popen(['sh', '-c', 'exit 3'])
+w = subprocess.Popen(['sh', '-c', 'while [ ! -e /tmp/wt8.w ]; do sleep 0.1; done; exit 5'])
 print('ready', flush=True)
 go('wt8.go')
 res = {}
@@ -278,6 +303,8 @@ def waiter():
     t = time.monotonic()
     res['child'] = c.wait()
     res['took'] = time.monotonic() - t
+    i = os.waitid(os.P_PID, w.pid, os.WEXITED)
+    res['waitid'] = (i.si_pid == w.pid, i.si_status)
     try:
         os.wait()
         res['none'] = 'child'
@@ -286,17 +313,19 @@ def waiter():
 def maker():
     time.sleep(1.5)
     open('/tmp/wt8.c', 'w').close()
+    time.sleep(1.5)
+    open('/tmp/wt8.w', 'w').close()
 t1 = threading.Thread(target=waiter); t2 = threading.Thread(target=maker)
 t1.start(); t2.start(); t1.join(60); t2.join(60)
-print('child', where(), res.get('quick'), res.get('child'), 1 <= res.get('took', 0) < 30, res.get('none'), t1.is_alive(), flush=True)
+print('child', where(), res.get('quick'), res.get('child'), 1 <= res.get('took', 0) < 30, res.get('waitid'), res.get('none'), t1.is_alive(), flush=True)
 EOF2
-on 1 'rm -f /tmp/wt8.c'
+on 1 'rm -f /tmp/wt8.c /tmp/wt8.w'
 run wt8 /tmp/wt-child.py
 p=$(started wt8)
 check_eq "waits: an eighth process, with two children at home, moves to node 2" ok "$(goto "$p" 2)"
 on 1 'touch /tmp/wt8.go'
-check_eq "waits: a thread made away waits for a child at home that another thread's file ends; statuses 3 and 7, then ECHILD" \
-  "child 2 3 7 True ECHILD False" "$(line wt8 child)"
+check_eq "waits: a thread made away waits (wait4, then waitid) for children at home that another thread's files end; statuses 3, 7 and 5, then ECHILD" \
+  "child 2 3 7 True (True, 5) ECHILD False" "$(line wt8 child)"
 
 # --- a lock and a SysV queue between two threads made after the move:
 # flock (LOCK_NB at home) and msgrcv/msgsnd (IPC_NOWAIT) have nothing a
@@ -349,7 +378,86 @@ check_eq "waits: a ninth process moves to node 2" ok "$(goto "$p" 2)"
 on 1 'touch /tmp/wt9.go'
 check_eq "waits: a thread made away gets a flock another thread made away lets go, and a message another sends" \
   "lock 2 True EAGAIN (5, 7, 'hello') 0 False" "$(line wt9 lock)"
-on 1 'for t in wt1 wt2 wt3 wt4 wt5 wt6 wt8 wt9; do kill $(cat /tmp/$t.pid) 2>/dev/null; done'
+
+# --- a POSIX lock and a SysV semaphore between two threads made after the
+# move: fcntl's F_SETLKW is made as F_SETLK at home, semop with IPC_NOWAIT
+# in each operation; the thread asks again as for flock. A POSIX lock is
+# the process's, so another process holds it: it lets go once the other
+# thread makes a file at home (lockf, F_SETLKW); then an OFD lock
+# (F_OFD_SETLKW) the other thread's descriptor holds. A semop that asks
+# IPC_NOWAIT itself gets its own EAGAIN; a semtimedop its timeout's.
+py 1 /tmp/wt-semop.py <<'EOF2'
+import ctypes, fcntl, os, struct, sys, threading, time
+sys.path.insert(0, '/tmp'); from wt_lib import go, where
+libc = ctypes.CDLL(None, use_errno=True)
+print('ready', flush=True)
+go('wt10.go')
+go('wt10.held')
+res = {}
+a = os.open('/tmp/wt10.lock', os.O_RDWR)
+def timed(key, f):
+    t = time.monotonic()
+    f()
+    res[key] = 1 <= time.monotonic() - t < 20
+def release():
+    time.sleep(1.5)
+    open('/tmp/wt10.rel', 'w').close()
+t1 = threading.Thread(target=timed, args=('lockf', lambda: fcntl.lockf(a, fcntl.LOCK_EX)))
+t2 = threading.Thread(target=release)
+t1.start(); t2.start(); t1.join(30); t2.join(30)
+# (An OFD lock conflicts with the process's own POSIX lock.)
+fcntl.lockf(a, fcntl.LOCK_UN)
+# struct flock: type, whence, start, len, pid (0 for an OFD lock)
+fl = struct.pack('hhqqi4x', fcntl.F_WRLCK, 0, 0, 0, 0)
+b = os.open('/tmp/wt10.lock', os.O_RDWR)
+c = os.open('/tmp/wt10.lock', os.O_RDWR)
+fcntl.fcntl(b, 37, fl)
+def unlock_ofd():
+    time.sleep(1.5)
+    fcntl.fcntl(b, 37, struct.pack('hhqqi4x', fcntl.F_UNLCK, 0, 0, 0, 0))
+t1 = threading.Thread(target=timed, args=('ofd', lambda: fcntl.fcntl(c, 38, fl)))
+t2 = threading.Thread(target=unlock_ofd)
+t1.start(); t2.start(); t1.join(30); t2.join(30)
+class Op(ctypes.Structure):
+    _fields_ = [('num', ctypes.c_ushort), ('op', ctypes.c_short), ('flg', ctypes.c_short)]
+s = libc.semget(0, 1, 0o600 | 0o1000)
+nowait = libc.semop(s, ctypes.byref(Op(0, -1, 0o4000)), 1)
+res['own'] = (nowait, ctypes.get_errno())
+class TS(ctypes.Structure):
+    _fields_ = [('s', ctypes.c_long), ('ns', ctypes.c_long)]
+def timed_out():
+    t = time.monotonic()
+    r = libc.semtimedop(s, ctypes.byref(Op(0, -1, 0)), 1, ctypes.byref(TS(0, 500000000)))
+    res['timedop'] = (r, ctypes.get_errno(), 0.4 <= time.monotonic() - t < 5)
+t1 = threading.Thread(target=timed_out); t1.start(); t1.join(30)
+def down():
+    res['down'] = libc.semop(s, ctypes.byref(Op(0, -1, 0o10000)), 1)
+def up():
+    time.sleep(1.5)
+    res['up'] = libc.semop(s, ctypes.byref(Op(0, 1, 0)), 1)
+t1 = threading.Thread(target=timed, args=('sem', down)); t2 = threading.Thread(target=up)
+t1.start(); t2.start(); t1.join(30); t2.join(30)
+libc.semctl(s, 0, 0)
+print('sem', where(), res.get('lockf'), res.get('ofd'), res.get('own'), res.get('timedop'), res.get('sem'), res.get('down'), res.get('up'), t1.is_alive(), flush=True)
+EOF2
+on 1 'rm -f /tmp/wt10.*; touch /tmp/wt10.lock'
+run wt10 /tmp/wt-semop.py
+p=$(started wt10)
+check_eq "waits: a tenth process moves to node 2" ok "$(goto "$p" 2)"
+# The other process at home: holds the POSIX lock until wt10.rel is there.
+py 1 /tmp/wt-holder.py <<'EOF2'
+import fcntl, os, time
+f = open('/tmp/wt10.lock', 'r+')
+fcntl.lockf(f, fcntl.LOCK_EX)
+open('/tmp/wt10.held', 'w').close()
+while not os.path.exists('/tmp/wt10.rel'):
+    time.sleep(0.05)
+EOF2
+on 1 'cd /tmp; python3 /tmp/wt-holder.py > /tmp/wt10.holder 2>&1 &' >/dev/null 2>&1
+on 1 'touch /tmp/wt10.go'
+check_eq "waits: a thread made away gets a POSIX lock (F_SETLKW) and an OFD lock another lets go, and a semaphore another thread raises; its own IPC_NOWAIT and a semtimedop's 0.5 s give EAGAIN" \
+  "sem 2 True True (-1, 11) (-1, 11, True) True 0 0 False" "$(line wt10 sem)"
+on 1 'for t in wt1 wt2 wt3 wt4 wt5 wt6 wt8 wt9 wt10; do kill $(cat /tmp/$t.pid) 2>/dev/null; done'
 
 # --- faults while a thread waits where the process runs: its node cut
 # for 4 s (home's READY is lost with the link; the thread asks again

@@ -7,8 +7,9 @@
 //! are. A read of an empty pipe waiting there would hold that deputy,
 //! and the call queued behind it might be the write it waits for. So the
 //! calls of a multi-threaded process that wait on a file's readiness
-//! (read, write, recv, send, accept, an epoll wait) or on a child it left
-//! at home (wait4) never wait at home:
+//! (read, write, recv, send, accept, an epoll wait), on a child it left
+//! at home (wait4), or on a lock, a SysV queue or semaphore (flock,
+//! F_SETLKW, msgsnd/msgrcv, semop) never wait at home:
 //!
 //! - **where it runs**, the thread takes a ticket (its process's count of
 //!   `READY` notices) and sends the call marked `nowait`;
@@ -185,15 +186,16 @@ impl Migrator {
     /// by `ask` (which takes whether it is one) until home does not
     /// answer [`mig::WOULD_WAIT`], waiting for `READY` in between (for
     /// what no watch holds, `retry`: [`RETRY_MS`] doubling to
-    /// [`FALLBACK_MS`]). `timeout_ms`: an epoll wait's own (negative:
-    /// none): when it passed, `Ok(0)`. `Err`: a signal ended the wait
+    /// [`FALLBACK_MS`]). `timeout`: the call's own (ms, negative: none)
+    /// and what it returns when that passed (an epoll wait 0, a
+    /// `semtimedop` EAGAIN). `Err`: a signal ended the wait
     /// (`interrupted`: the call's code for it), or the request's own
     /// error.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn wait_here<T>(
         &self,
         pid: u32,
-        timeout_ms: Option<i64>,
+        timeout: Option<(i64, i64)>,
         retry: bool,
         interrupted: i64,
         mut ask: impl FnMut(bool) -> core::result::Result<(i64, T), i64>,
@@ -214,12 +216,12 @@ impl Migrator {
                 ms = retry_ms;
                 retry_ms = (retry_ms * 2).min(FALLBACK_MS);
             }
-            if let Some(limit) = timeout_ms.filter(|&t| t >= 0) {
+            if let Some((limit, timed_out)) = timeout.filter(|&(t, _)| t >= 0) {
                 let spent = (now_ns().saturating_sub(start) / 1_000_000) as i64;
                 if spent >= limit {
-                    return Ok((0, empty()));
+                    return Ok((timed_out, empty()));
                 }
-                ms = ms.min((limit - spent) as u32);
+                ms = ms.min(u32::try_from(limit - spent).unwrap_or(u32::MAX));
             }
             if self.wait_ready(pid, ticket, ms).is_err() {
                 return Err(interrupted);

@@ -770,10 +770,23 @@ impl Migrator {
         a: &[u64; 6],
         ins: &[Option<&[u8]>; 6],
     ) -> core::result::Result<(i64, KVVec<u8>), i64> {
-        match sf::no_wait(nr, a) {
+        // (A semop that asks IPC_NOWAIT itself somewhere: as asked. An
+        // epoll_pwait2 or semtimedop waits as its timespec says; zero:
+        // not at all.)
+        let nw = sf::no_wait(nr, a).and_then(|mut nw| {
+            if nw.patch == sf::Patch::Sembufs && ins[1].is_some_and(sf::sembufs_any_nowait) {
+                return None;
+            }
+            if let Some(at) = nw.timespec_at {
+                let ts = *ins.get(usize::from(at))?;
+                nw.timeout_ms = Some(sf::timespec_ms(ts).filter(|&ms| ms != 0)?);
+            }
+            Some(nw)
+        });
+        match nw {
             Some(nw) => self.wait_here(
                 pid,
-                nw.timeout_ms,
+                nw.timeout_ms.map(|ms| (ms, nw.timed_out)),
                 nw.on == sf::WaitOn::Retry,
                 sf::interrupted(nr),
                 |quick| self.home_call_once(home, pid, deputy, nr, a, ins, quick),
@@ -1190,6 +1203,22 @@ impl Migrator {
         if room.resize(room_len, 0u8, GFP_KERNEL).is_err() {
             return (Errno::ENOMEM.to_result(), reply);
         }
+        // A semop that must not wait: IPC_NOWAIT in each operation; an
+        // epoll_pwait2: a zero timeout.
+        let no_wait = nowait.and(sf::no_wait(sh.nr, &c.args));
+        let mut ins = c.ins;
+        let mut sembufs = KVec::new();
+        match (no_wait.map(|nw| nw.patch), c.ins[1]) {
+            (Some(sf::Patch::Sembufs), Some(ops)) => {
+                if sembufs.extend_from_slice(ops, GFP_KERNEL).is_err() {
+                    return (Errno::ENOMEM.to_result(), reply);
+                }
+                sf::sembufs_nowait(&mut sembufs);
+                ins[1] = Some(&sembufs);
+            }
+            (Some(sf::Patch::ZeroTimeout), _) => ins[3] = Some(&sf::ZERO_TIMESPEC),
+            _ => {}
+        }
         let mut bufs: KVec<SysBuf<'_>> = KVec::new();
         let mut rest: &mut [u8] = &mut room;
         for (i, a) in sh.args.iter().enumerate() {
@@ -1204,15 +1233,15 @@ impl Migrator {
             rest = tail;
             let b = SysBuf {
                 arg: i as u32,
-                input: c.ins[i],
+                input: ins[i],
                 output: (out_n > 0).then_some(out),
-                null: carries_in && c.ins[i].is_none(),
+                null: carries_in && ins[i].is_none(),
             };
             if bufs.push(b, GFP_KERNEL).is_err() {
                 return (Errno::ENOMEM.to_result(), reply);
             }
         }
-        let v = match (nowait, sf::no_wait(sh.nr, &c.args)) {
+        let v = match (nowait, no_wait) {
             // (No watch: where it runs, it asks again after a while.)
             (Some(_), Some(nw)) if nw.on == sf::WaitOn::Retry => {
                 let v = sm::sys_call(sh.nr, &nw.args, &mut bufs);
@@ -1225,7 +1254,17 @@ impl Migrator {
             (Some(w), Some(nw)) if nw.on == sf::WaitOn::Children => {
                 self.children_without_waiting(w, |quick| {
                     let v = sm::sys_call(sh.nr, if quick { &nw.args } else { &c.args }, &mut bufs);
-                    if quick && sf::no_wait_empty(sh.nr, v, false) {
+                    // (waitid says "none" in the siginfo, its argument 2.)
+                    let info = || {
+                        bufs.iter()
+                            .find(|b| b.arg == 2)
+                            .and_then(|b| b.output.as_deref())
+                    };
+                    let empty = match sh.nr {
+                        sf::NR_WAITID => sf::waitid_empty(v, info()),
+                        _ => sf::no_wait_empty(sh.nr, v, false),
+                    };
+                    if quick && empty {
                         mig::WOULD_WAIT
                     } else {
                         v
@@ -1239,7 +1278,13 @@ impl Migrator {
                 let fd = c.args[usize::from(arg)] as i32;
                 self.without_waiting(fd, nw.events, w, |quick| {
                     if !quick {
-                        return sm::sys_call(sh.nr, &c.args, &mut bufs);
+                        let v = sm::sys_call(sh.nr, &c.args, &mut bufs);
+                        // (An epoll_pwait2's timeout here is zero: where
+                        // it runs, it waits out its own.)
+                        if nw.patch == sf::Patch::ZeroTimeout && v == 0 {
+                            return mig::WOULD_WAIT;
+                        }
+                        return v;
                     }
                     let v = sm::sys_call(sh.nr, &nw.args, &mut bufs);
                     if sf::no_wait_empty(sh.nr, v, sm::fd_nonblock(fd)) {

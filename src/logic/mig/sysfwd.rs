@@ -619,8 +619,9 @@ pub enum WaitOn {
     /// A change of one of the deputy's children (ended, stopped,
     /// continued): a wait for a child left at home.
     Children,
-    /// Nothing a watch can hold (a file lock, a SysV message queue):
-    /// asked again after a while, a little longer each time.
+    /// Nothing a watch can hold (a file lock, a SysV message queue or
+    /// semaphore set): asked again after a while, a little longer each
+    /// time.
     Retry,
 }
 
@@ -636,18 +637,56 @@ pub struct NoWait {
     pub events: u32,
     /// Its arguments made not to wait (`MSG_DONTWAIT`, a zero timeout).
     pub args: [u64; 6],
-    /// An epoll wait's own timeout (ms; negative: none), else `None`.
+    /// The call's own timeout (ms; negative: none), else `None`: an
+    /// epoll wait's; where the call's is a `timespec` ([`Self::timespec_at`]),
+    /// where the process runs reads it ([`timespec_ms`]).
     pub timeout_ms: Option<i64>,
+    /// The argument whose `timespec` is the call's own timeout, if any.
+    pub timespec_at: Option<u8>,
+    /// What the call returns when its own timeout passed: 0 (no event),
+    /// EAGAIN (a `semtimedop`).
+    pub timed_out: i64,
+    /// What changes in the bytes an argument carries, not in an argument.
+    pub patch: Patch,
+}
+
+impl NoWait {
+    const fn new(on: WaitOn, events: u32, args: [u64; 6], patch: Patch) -> Self {
+        Self {
+            on,
+            events,
+            args,
+            timeout_ms: None,
+            timespec_at: None,
+            timed_out: 0,
+            patch,
+        }
+    }
+}
+
+/// A change [`NoWait`] makes to the bytes a call carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Patch {
+    /// None.
+    None,
+    /// A `semop`: `IPC_NOWAIT` into each operation of the array argument
+    /// 1 carries ([`sembufs_nowait`]).
+    Sembufs,
+    /// An `epoll_pwait2`: a zero timeout in argument 3 (a `timespec`,
+    /// given even where the caller's was NULL).
+    ZeroTimeout,
 }
 
 /// [`NoWait`] of call `nr` with `args`; `None` when it does not wait on a
 /// descriptor's readiness, a child, a lock or a queue (or is asked not to
 /// wait already). `accept` waits only when home's poll said no
-/// connection was there. `epoll_pwait` with a signal mask,
-/// `epoll_pwait2`, `waitid`, `fcntl`'s `F_SETLKW` (its deadlock check
-/// needs the wait in the kernel) and `semop` wait at home. `wait4` is
-/// made with `WNOHANG`, `flock` with `LOCK_NB`, `msgsnd`/`msgrcv` with
-/// `IPC_NOWAIT`.
+/// connection was there. `epoll_pwait` and `epoll_pwait2` with a signal
+/// mask, and a `waitid` without a `siginfo` (its "nothing yet" is there)
+/// or on a pidfd wait at home. `wait4` and `waitid` are made with
+/// `WNOHANG`, `flock` with `LOCK_NB`, `fcntl`'s `F_SETLKW` as `F_SETLK`
+/// (and the OFD one), `msgsnd`/`msgrcv` with `IPC_NOWAIT`,
+/// `semop`/`semtimedop` with `IPC_NOWAIT` in each operation (one that has
+/// it already in one: at home, as asked; [`sembufs_nowait`]).
 pub fn no_wait(nr: u32, args: &[u64; 6]) -> Option<NoWait> {
     let mut a = *args;
     // (A call with its own "do not wait" flag set does not wait.)
@@ -656,19 +695,37 @@ pub fn no_wait(nr: u32, args: &[u64; 6]) -> Option<NoWait> {
             return None;
         }
         a[i] |= flag;
-        Some(NoWait {
-            on,
-            events: 0,
-            args: a,
-            timeout_ms: None,
-        })
+        Some(NoWait::new(on, 0, a, Patch::None))
     };
     match nr {
         NR_WAIT4 => return flagged(2, WNOHANG, WaitOn::Children),
+        NR_WAITID if args[2] == 0 || args[0] == P_PIDFD => return None,
+        NR_WAITID => return flagged(3, WNOHANG, WaitOn::Children),
         NR_FLOCK if args[1] & LOCK_UN != 0 => return None,
         NR_FLOCK => return flagged(1, LOCK_NB, WaitOn::Retry),
         NR_MSGSND => return flagged(3, IPC_NOWAIT, WaitOn::Retry),
         NR_MSGRCV => return flagged(4, IPC_NOWAIT, WaitOn::Retry),
+        NR_FCNTL if matches!(args[1], F_SETLKW | F_OFD_SETLKW) => {
+            // (F_SETLK and F_OFD_SETLK are one less.)
+            a[1] -= 1;
+            return Some(NoWait::new(WaitOn::Retry, 0, a, Patch::None));
+        }
+        NR_SEMOP => return Some(NoWait::new(WaitOn::Retry, 0, a, Patch::Sembufs)),
+        // (Its timeout, a timespec, is where the process runs: at home,
+        // with IPC_NOWAIT in each operation, it does not wait.)
+        NR_SEMTIMEDOP => {
+            return Some(NoWait {
+                timespec_at: Some(3),
+                timed_out: -11,
+                ..NoWait::new(WaitOn::Retry, 0, a, Patch::Sembufs)
+            })
+        }
+        NR_EPOLL_PWAIT2 if args[4] == 0 => {
+            return Some(NoWait {
+                timespec_at: Some(3),
+                ..NoWait::new(WaitOn::Fd(0), super::POLL_IN, a, Patch::ZeroTimeout)
+            })
+        }
         _ => {}
     }
     let (events, timeout_ms) = match nr {
@@ -696,26 +753,59 @@ pub fn no_wait(nr: u32, args: &[u64; 6]) -> Option<NoWait> {
         _ => return None,
     };
     Some(NoWait {
-        on: WaitOn::Fd(0),
-        events,
-        args: a,
         timeout_ms,
+        ..NoWait::new(WaitOn::Fd(0), events, a, Patch::None)
     })
 }
 
 /// Whether result `v` of call `nr` made as [`no_wait`] says means it
 /// would have waited: nothing was ready (an epoll wait found no event; a
-/// `wait4` no child that changed; a lock held, a queue full: EAGAIN; no
-/// message: ENOMSG; a receive, send or accept got EAGAIN on a file that
-/// is not non-blocking at home, `nonblock`).
+/// `wait4` no child that changed; a lock held, a queue full, a semaphore
+/// short: EAGAIN; no message: ENOMSG; a receive, send or accept got
+/// EAGAIN on a file that is not non-blocking at home, `nonblock`).
 pub fn no_wait_empty(nr: u32, v: i64, nonblock: bool) -> bool {
     match nr {
         232 | 281 | NR_WAIT4 => v == 0,
-        NR_FLOCK | NR_MSGSND => v == -11,
+        NR_FLOCK | NR_MSGSND | NR_FCNTL | NR_SEMOP | NR_SEMTIMEDOP => v == -11,
         NR_MSGRCV => v == -42,
         _ => v == -11 && !nonblock,
     }
 }
+
+/// Whether a `waitid` made with `WNOHANG` (result `v`, the `siginfo` it
+/// wrote `info`) found no child that changed: it returns 0 either way,
+/// and says "none" with a zero `si_pid`.
+pub fn waitid_empty(v: i64, info: Option<&[u8]>) -> bool {
+    v == 0 && info.and_then(|i| i.get(SI_PID..SI_PID + 4)) == Some(&[0; 4])
+}
+
+/// Where `si_pid` sits in a `siginfo` (after three ints and the union's
+/// alignment).
+const SI_PID: usize = 16;
+
+/// epoll_pwait2(2)'s number.
+pub const NR_EPOLL_PWAIT2: u32 = 441;
+
+/// The wait in ms (rounded up) a `timespec` asks (`None`: no timespec,
+/// -1: for ever); `None` when it is not one (a negative part, 10^9 ns or
+/// more): the call's own EINVAL then comes from home.
+pub fn timespec_ms(b: Option<&[u8]>) -> Option<i64> {
+    let Some(b) = b else {
+        return Some(-1);
+    };
+    let q = |o: usize| Some(i64::from_le_bytes(b.get(o..o + 8)?.try_into().ok()?));
+    let (sec, nsec) = (q(0)?, q(8)?);
+    if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
+        return None;
+    }
+    Some(
+        sec.saturating_mul(1000)
+            .saturating_add((nsec + 999_999) / 1_000_000),
+    )
+}
+
+/// A zero `timespec`, for [`Patch::ZeroTimeout`].
+pub const ZERO_TIMESPEC: [u8; 16] = [0; 16];
 
 /// What call `nr` returns when a signal ends its wait: an epoll wait
 /// fails with EINTR; SysV IPC calls are never restarted after a handler
@@ -724,7 +814,7 @@ pub fn no_wait_empty(nr: u32, v: i64, nonblock: bool) -> bool {
 pub fn interrupted(nr: u32) -> i64 {
     match nr {
         232 | 281 | 441 => -4,
-        NR_MSGSND | NR_MSGRCV | 65 | 220 => -514,
+        NR_MSGSND | NR_MSGRCV | NR_SEMOP | NR_SEMTIMEDOP => -514,
         _ => -512,
     }
 }
@@ -750,6 +840,30 @@ pub const NR_MSGSND: u32 = 69;
 /// See [`NR_MSGSND`].
 pub const NR_MSGRCV: u32 = 70;
 const IPC_NOWAIT: u64 = 0o4000;
+/// semop(2)'s and semtimedop(2)'s numbers.
+pub const NR_SEMOP: u32 = 65;
+/// See [`NR_SEMOP`].
+pub const NR_SEMTIMEDOP: u32 = 220;
+/// fcntl(2)'s waiting lock commands.
+const F_SETLKW: u64 = 7;
+const F_OFD_SETLKW: u64 = 38;
+
+/// Whether any operation of a `semop` array (`struct sembuf`: number,
+/// op, flags, each 16 bits) asks `IPC_NOWAIT` itself: such a call is
+/// made at home as asked (its EAGAIN is its own).
+pub fn sembufs_any_nowait(b: &[u8]) -> bool {
+    b.chunks_exact(usize::from(SEMBUF))
+        .any(|e| u64::from(u16::from_le_bytes([e[4], e[5]])) & IPC_NOWAIT != 0)
+}
+
+/// Puts `IPC_NOWAIT` into each operation of a `semop` array: at home,
+/// the call of a thread that waits where it runs.
+pub fn sembufs_nowait(b: &mut [u8]) {
+    for e in b.chunks_exact_mut(usize::from(SEMBUF)) {
+        let f = u16::from_le_bytes([e[4], e[5]]) | IPC_NOWAIT as u16;
+        e[4..6].copy_from_slice(&f.to_le_bytes());
+    }
+}
 const P_ALL: u64 = 0;
 const P_PID: u64 = 1;
 const P_PIDFD: u64 = 3;
