@@ -728,6 +728,14 @@ void vproc_shim_deputy_unkick(void);
 /* fatal_signal_pending(current) / signal_pending(current). */
 int vproc_shim_fatal_pending(void);
 int vproc_shim_signal_pending(void);
+/* An epoll wait's signal mask around the wait made where the process runs
+ * (src/migrate/nowait.rs): current's blocked set becomes @mask (SIGKILL and
+ * SIGSTOP never blocked), the one it replaces goes to @old; _leave puts
+ * @old back, at once, or, when a signal @interrupted the wait, only after
+ * that signal's handler ran (TIF_RESTORE_SIGMASK), as the kernel's own
+ * epoll_pwait does (restore_saved_sigmask_unless()). */
+void vproc_shim_sigmask_enter(unsigned long long mask, unsigned long long *old);
+void vproc_shim_sigmask_leave(unsigned long long old, int interrupted);
 /* Whether current has a child (living or not reaped) of TGID @pid, or any
  * child when @pid is 0. */
 int vproc_shim_has_child(int pid);

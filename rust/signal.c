@@ -341,6 +341,30 @@ int vproc_shim_signal_pending(void)
 	return signal_pending(current);
 }
 
+void vproc_shim_sigmask_enter(unsigned long long mask, unsigned long long *old)
+{
+	sigset_t s;
+
+	BUILD_BUG_ON(sizeof(sigset_t) != sizeof(mask));
+	memcpy(&s, &mask, sizeof(s));
+	sigdelsetmask(&s, sigmask(SIGKILL) | sigmask(SIGSTOP));
+	memcpy(old, &current->blocked, sizeof(*old));
+	sigprocmask(SIG_SETMASK, &s, NULL);
+}
+
+void vproc_shim_sigmask_leave(unsigned long long old, int interrupted)
+{
+	sigset_t s;
+
+	memcpy(&s, &old, sizeof(s));
+	if (interrupted && signal_pending(current)) {
+		current->saved_sigmask = s;
+		set_restore_sigmask();
+		return;
+	}
+	sigprocmask(SIG_SETMASK, &s, NULL);
+}
+
 int vproc_shim_has_child(int pid)
 {
 	struct task_struct *c;

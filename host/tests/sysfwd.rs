@@ -842,7 +842,24 @@ fn no_wait_calls() {
     // One that does not wait, an epoll_pwait with a mask, epoll_pwait2,
     // and calls that are not waits: as before.
     assert_eq!(no_wait(232, &[5, 0x2000, 8, 0, 0, 0]), None);
-    assert_eq!(no_wait(281, &[5, 0x2000, 8, 100, 0x3000, 8]), None);
+    // epoll_pwait with a mask: waited under it where it runs (a mask of
+    // another size goes home, for its EINVAL).
+    let m = no_wait(281, &[5, 0x2000, 8, 100, 0x3000, 8]).unwrap();
+    assert_eq!(
+        (m.args[3], m.timeout_ms, m.mask_at),
+        (0, Some(100), Some(4))
+    );
+    assert_eq!(no_wait(281, &[5, 0x2000, 8, 100, 0x3000, 16]), None);
+    assert_eq!(
+        no_wait(281, &[5, 0x2000, 8, 100, 0, 8]).unwrap().mask_at,
+        None
+    );
+    assert_eq!(
+        no_wait(232, &[5, 0x2000, 8, 100, 0x3000, 8])
+            .unwrap()
+            .mask_at,
+        None
+    );
     assert!(no_wait(281, &[5, 0x2000, 8, 100, 0, 8]).is_some());
     // epoll_pwait2: a zero timespec at home (its own read where it
     // runs), not with a mask.
@@ -859,7 +876,13 @@ fn no_wait_calls() {
         (e.timeout_ms, e.timespec_at, e.timed_out),
         (Some(700), None, 0)
     );
-    assert_eq!(no_wait(441, &[5, 0x2000, 8, 0x4000, 0x3000, 8]), None);
+    let m = no_wait(441, &[5, 0x2000, 8, 0x4000, 0x3000, 8]).unwrap();
+    assert_eq!(
+        (m.mask_at, m.timespec_at, m.patch),
+        (Some(4), Some(3), Patch::ZeroTimeout)
+    );
+    assert_eq!(no_wait(441, &[5, 0x2000, 8, 0x4000, 0x3000, 7]), None);
+    assert_eq!(e.mask_at, None);
     let ts = |s: i64, n: i64| {
         let mut b = [0u8; 16];
         b[..8].copy_from_slice(&s.to_le_bytes());

@@ -128,7 +128,18 @@ def pwait2(ms):
     n = libc.syscall(ctypes.c_long(441), ctypes.c_int(ep.fileno()), ev, ctypes.c_int(8), ts, None, ctypes.c_size_t(0))
     # (Python's register sets data.fd only: the low 32 bits)
     return n if n < 0 else [(e, d & 0xffffffff == efd) for e, d in (struct.unpack_from('=IQ', ev, 12 * i) for i in range(n))]
+# epoll_pwait(ep, events, 8, -1, {SIGUSR1}, 8): (n, errno)
+def pwait_mask():
+    ev = ctypes.create_string_buffer(12 * 8)
+    mask = ctypes.create_string_buffer(struct.pack('Q', 1 << (signal.SIGUSR1 - 1)), 8)
+    n = libc.syscall(ctypes.c_long(281), ctypes.c_int(ep.fileno()), ev, ctypes.c_int(8), ctypes.c_int(-1), mask, ctypes.c_size_t(8))
+    return (n, ctypes.get_errno() if n < 0 else 0)
+got = []
+signal.signal(signal.SIGUSR1, lambda s, f: got.append('usr1'))
+signal.signal(signal.SIGUSR2, lambda s, f: got.append('usr2'))
 second = threading.Event()
+third = threading.Event()
+fourth = threading.Event()
 def waiter():
     t = time.monotonic()
     res['empty'] = ep.poll(0.3)
@@ -141,16 +152,35 @@ def waiter():
     second.set()
     res['p2event'] = pwait2(None)
     res['p2value'] = os.eventfd_read(efd)
+    res['tid'] = threading.get_ident()
+    third.set()
+    res['m1'] = pwait_mask()
+    res['m1value'] = os.eventfd_read(efd)
+    fourth.set()
+    res['m2'] = pwait_mask()
 def poker():
     time.sleep(1.5)
     os.eventfd_write(efd, 5)
     second.wait(60)
     time.sleep(1)
     os.eventfd_write(efd, 9)
+    # SIGUSR1 is in the wait's mask: it waits, delivered once the wait
+    # ended; SIGUSR2 is not: EINTR.
+    third.wait(60)
+    time.sleep(1)
+    signal.pthread_kill(res['tid'], signal.SIGUSR1)
+    time.sleep(1)
+    res['usr1_early'] = list(got)
+    os.eventfd_write(efd, 13)
+    fourth.wait(60)
+    time.sleep(1)
+    signal.pthread_kill(res['tid'], signal.SIGUSR2)
 t1 = threading.Thread(target=waiter); t2 = threading.Thread(target=poker)
 t1.start(); t2.start(); t1.join(60); t2.join(60)
+time.sleep(0.5)
 print('ep', where(), res['empty'], 0.25 <= res['took'] < 5, res['event'], res['value'], flush=True)
 print('pwait2', where(), res.get('p2empty'), 0.25 <= res.get('p2took', 0) < 5, res.get('p2event'), res.get('p2value'), t1.is_alive(), flush=True)
+print('mask', where(), res.get('usr1_early'), res.get('m1'), res.get('m1value'), res.get('m2'), sorted(got), flush=True)
 # The main thread (its process has threads: it waits here too) is
 # interrupted by a signal while it reads an empty pipe.
 class Alarm(Exception):
@@ -176,6 +206,8 @@ check_eq "waits: an epoll wait in a thread made away keeps its timeout, and wake
   "ep 2 [] True [(True, 1)] 5" "$(line wt3 ep)"
 check_eq "waits: so does an epoll_pwait2, with its timespec and with none" \
   "pwait2 2 [] True [(1, True)] 9 False" "$(line wt3 pwait2)"
+check_eq "waits: an epoll_pwait's mask holds a signal in it until the wait ends; one outside it ends the wait with EINTR" \
+  "mask 2 [] (1, 0) 13 (-1, 4) ['usr1', 'usr2']" "$(line wt3 mask)"
 check_eq "waits: a signal ends a read of an empty home pipe waiting where the process runs" \
   "sig 2 interrupted" "$(line wt3 sig)"
 

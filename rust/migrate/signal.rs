@@ -84,6 +84,23 @@ pub(crate) fn signal_pending() -> bool {
     unsafe { shim::vproc_shim_signal_pending() != 0 }
 }
 
+/// Makes `mask` (a `sigset_t`'s bits) the calling task's blocked signals
+/// (never SIGKILL or SIGSTOP), for an epoll wait's mask; the set it
+/// replaces, for [`sigmask_leave`].
+pub(crate) fn sigmask_enter(mask: u64) -> u64 {
+    let mut old = 0u64;
+    // SAFETY: `old` is a valid u64 to write.
+    unsafe { shim::vproc_shim_sigmask_enter(mask, &mut old) };
+    old
+}
+
+/// Puts back the blocked set `old` [`sigmask_enter`] replaced: at once,
+/// or, when a signal `interrupted` the wait, after its handler ran.
+pub(crate) fn sigmask_leave(old: u64, interrupted: bool) {
+    // SAFETY: no preconditions.
+    unsafe { shim::vproc_shim_sigmask_leave(old, i32::from(interrupted)) }
+}
+
 /// Whether the calling task has a child (living or not reaped) of TGID
 /// `pid`, or any child when `pid` is 0.
 pub(crate) fn has_child(pid: i32) -> bool {

@@ -783,17 +783,33 @@ impl Migrator {
             }
             Some(nw)
         });
-        match nw {
-            Some(nw) => self.wait_here(
-                pid,
-                nw.timeout_ms.map(|ms| (ms, nw.timed_out)),
-                nw.on == sf::WaitOn::Retry,
-                sf::interrupted(nr),
-                |quick| self.home_call_once(home, pid, deputy, nr, a, ins, quick),
-                KVVec::new,
-            ),
-            None => self.home_call_once(home, pid, deputy, nr, a, ins, false),
+        let Some(nw) = nw else {
+            return self.home_call_once(home, pid, deputy, nr, a, ins, false);
+        };
+        // An epoll wait's signal mask: its wait here is made under it.
+        let mask = match nw.mask_at {
+            Some(at) => {
+                let b = ins.get(usize::from(at)).copied().flatten();
+                let Some(m) = b.and_then(|b| b.get(..8)?.try_into().ok()) else {
+                    return self.home_call_once(home, pid, deputy, nr, a, ins, false);
+                };
+                Some(sm::sigmask_enter(u64::from_le_bytes(m)))
+            }
+            None => None,
+        };
+        let interrupted = sf::interrupted(nr);
+        let r = self.wait_here(
+            pid,
+            nw.timeout_ms.map(|ms| (ms, nw.timed_out)),
+            nw.on == sf::WaitOn::Retry,
+            interrupted,
+            |quick| self.home_call_once(home, pid, deputy, nr, a, ins, quick),
+            KVVec::new,
+        );
+        if let Some(old) = mask {
+            sm::sigmask_leave(old, matches!(r, Err(e) if e == interrupted));
         }
+        r
     }
 
     /// One request of [`Self::home_call`] (`nowait`: it must not wait at

@@ -648,6 +648,10 @@ pub struct NoWait {
     pub timed_out: i64,
     /// What changes in the bytes an argument carries, not in an argument.
     pub patch: Patch,
+    /// The argument whose bytes are the signal mask the call waits under
+    /// (an `epoll_pwait`'s), if any: where the process runs, its wait is
+    /// made under it.
+    pub mask_at: Option<u8>,
 }
 
 impl NoWait {
@@ -660,6 +664,7 @@ impl NoWait {
             timespec_at: None,
             timed_out: 0,
             patch,
+            mask_at: None,
         }
     }
 }
@@ -680,9 +685,9 @@ pub enum Patch {
 /// [`NoWait`] of call `nr` with `args`; `None` when it does not wait on a
 /// descriptor's readiness, a child, a lock or a queue (or is asked not to
 /// wait already). `accept` waits only when home's poll said no
-/// connection was there. `epoll_pwait` and `epoll_pwait2` with a signal
-/// mask, and a `waitid` without a `siginfo` (its "nothing yet" is there)
-/// or on a pidfd wait at home. `wait4` and `waitid` are made with
+/// connection was there. `epoll_pwait` and `epoll_pwait2` wait where the
+/// process runs under their signal mask (`mask_at`). A `waitid` without a
+/// `siginfo` (its "nothing yet" is there) or on a pidfd waits at home. `wait4` and `waitid` are made with
 /// `WNOHANG`, `flock` with `LOCK_NB`, `fcntl`'s `F_SETLKW` as `F_SETLK`
 /// (and the OFD one), `msgsnd`/`msgrcv` with `IPC_NOWAIT`,
 /// `semop`/`semtimedop` with `IPC_NOWAIT` in each operation (one that has
@@ -720,9 +725,11 @@ pub fn no_wait(nr: u32, args: &[u64; 6]) -> Option<NoWait> {
                 ..NoWait::new(WaitOn::Retry, 0, a, Patch::Sembufs)
             })
         }
-        NR_EPOLL_PWAIT2 if args[4] == 0 => {
+        // (A mask of another size: its EINVAL comes from home.)
+        NR_EPOLL_PWAIT2 if args[4] == 0 || args[5] == SIGSET_LEN => {
             return Some(NoWait {
                 timespec_at: Some(3),
+                mask_at: (args[4] != 0).then_some(4),
                 ..NoWait::new(WaitOn::Fd(0), super::POLL_IN, a, Patch::ZeroTimeout)
             })
         }
@@ -744,7 +751,7 @@ pub fn no_wait(nr: u32, args: &[u64; 6]) -> Option<NoWait> {
         }
         232 | 281 => {
             let t = args[3] as i32;
-            if t == 0 || (nr == 281 && args[4] != 0) {
+            if t == 0 || (nr == 281 && args[4] != 0 && args[5] != SIGSET_LEN) {
                 return None;
             }
             a[3] = 0;
@@ -754,6 +761,7 @@ pub fn no_wait(nr: u32, args: &[u64; 6]) -> Option<NoWait> {
     };
     Some(NoWait {
         timeout_ms,
+        mask_at: (nr == 281 && args[4] != 0).then_some(4),
         ..NoWait::new(WaitOn::Fd(0), events, a, Patch::None)
     })
 }
@@ -785,6 +793,8 @@ const SI_PID: usize = 16;
 
 /// epoll_pwait2(2)'s number.
 pub const NR_EPOLL_PWAIT2: u32 = 441;
+/// The size of the kernel's `sigset_t` (an epoll wait's `sigsetsize`).
+const SIGSET_LEN: u64 = SIGSET as u64;
 
 /// The wait in ms (rounded up) a `timespec` asks (`None`: no timespec,
 /// -1: for ever); `None` when it is not one (a negative part, 10^9 ns or
