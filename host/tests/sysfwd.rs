@@ -870,6 +870,9 @@ fn no_wait_calls() {
     );
     assert_eq!(e.args, [5, 0x2000, 8, 0x4000, 0, 8]);
     assert_eq!((e.timespec_at, e.timed_out), (Some(3), 0));
+    // ... and no event is "would wait", as for epoll_wait.
+    assert!(no_wait_empty(441, 0, false) && no_wait_empty(441, 0, true));
+    assert!(!no_wait_empty(441, 1, false) && !no_wait_empty(441, -4, false));
     // epoll_wait's own timeout, in ms, ends it with 0 events.
     let e = no_wait(232, &[5, 0x2000, 8, 700, 0, 0]).unwrap();
     assert_eq!(

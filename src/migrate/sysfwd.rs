@@ -1293,14 +1293,10 @@ impl Migrator {
                 };
                 let fd = c.args[usize::from(arg)] as i32;
                 self.without_waiting(fd, nw.events, w, |quick| {
-                    if !quick {
-                        let v = sm::sys_call(sh.nr, &c.args, &mut bufs);
-                        // (An epoll_pwait2's timeout here is zero: where
-                        // it runs, it waits out its own.)
-                        if nw.patch == sf::Patch::ZeroTimeout && v == 0 {
-                            return mig::WOULD_WAIT;
-                        }
-                        return v;
+                    // (An epoll_pwait2 carries a zero timeout here either
+                    // way: where it runs, it waits out its own.)
+                    if !quick && nw.patch != sf::Patch::ZeroTimeout {
+                        return sm::sys_call(sh.nr, &c.args, &mut bufs);
                     }
                     let v = sm::sys_call(sh.nr, &nw.args, &mut bufs);
                     if sf::no_wait_empty(sh.nr, v, sm::fd_nonblock(fd)) {

@@ -686,9 +686,10 @@ pub enum Patch {
 /// descriptor's readiness, a child, a lock or a queue (or is asked not to
 /// wait already). `accept` waits only when home's poll said no
 /// connection was there. `epoll_pwait` and `epoll_pwait2` wait where the
-/// process runs under their signal mask (`mask_at`). A `waitid` without a
-/// `siginfo` (its "nothing yet" is there) or on a pidfd waits at home. `wait4` and `waitid` are made with
-/// `WNOHANG`, `flock` with `LOCK_NB`, `fcntl`'s `F_SETLKW` as `F_SETLK`
+/// process runs under their signal mask (`mask_at`). A `waitid` without
+/// a `siginfo` (its "nothing yet" is there) or on a pidfd waits at home.
+/// `wait4` and `waitid` are made with `WNOHANG`, `flock` with `LOCK_NB`,
+/// `fcntl`'s `F_SETLKW` as `F_SETLK`
 /// (and the OFD one), `msgsnd`/`msgrcv` with `IPC_NOWAIT`,
 /// `semop`/`semtimedop` with `IPC_NOWAIT` in each operation (one that has
 /// it already in one: at home, as asked; [`sembufs_nowait`]).
@@ -773,7 +774,7 @@ pub fn no_wait(nr: u32, args: &[u64; 6]) -> Option<NoWait> {
 /// EAGAIN on a file that is not non-blocking at home, `nonblock`).
 pub fn no_wait_empty(nr: u32, v: i64, nonblock: bool) -> bool {
     match nr {
-        232 | 281 | NR_WAIT4 => v == 0,
+        232 | 281 | NR_EPOLL_PWAIT2 | NR_WAIT4 => v == 0,
         NR_FLOCK | NR_MSGSND | NR_FCNTL | NR_SEMOP | NR_SEMTIMEDOP => v == -11,
         NR_MSGRCV => v == -42,
         _ => v == -11 && !nonblock,
@@ -796,9 +797,10 @@ pub const NR_EPOLL_PWAIT2: u32 = 441;
 /// The size of the kernel's `sigset_t` (an epoll wait's `sigsetsize`).
 const SIGSET_LEN: u64 = SIGSET as u64;
 
-/// The wait in ms (rounded up) a `timespec` asks (`None`: no timespec,
-/// -1: for ever); `None` when it is not one (a negative part, 10^9 ns or
-/// more): the call's own EINVAL then comes from home.
+/// The wait in ms (rounded up) the bytes of a `timespec` ask; -1 (for
+/// ever) for none (`b` `None`: a NULL pointer); `None` when they are not
+/// one (a negative part, 10^9 ns or more): the call's own EINVAL then
+/// comes from home.
 pub fn timespec_ms(b: Option<&[u8]>) -> Option<i64> {
     let Some(b) = b else {
         return Some(-1);
