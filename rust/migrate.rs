@@ -59,7 +59,7 @@ pub(crate) use sysfwd::{
     close_fd, creds_sync, current_creds, fd_proxy, install_new_proxy, mmap_same, msg_call,
     notify_signal, path_identity, set_guest, sys_call, user_path, SysBuf, SysHook, SysReg,
 };
-pub(crate) use task::{refusal, timers_clear, Boost, TaskImage, TASK_LEN};
+pub(crate) use task::{ptimers_capture, refusal, timers_clear, Boost, TaskImage, TASK_LEN};
 pub(crate) use threads::{block_signals, current_exiting, current_tid};
 pub(crate) use twork::{current_tgid, in_vdso, in_vfork, module_refs, spawn, task_work, TaskWork};
 
@@ -67,6 +67,8 @@ pub(crate) use twork::{current_tgid, in_vdso, in_vfork, module_refs, spawn, task
 // (which checks them against the kernel's structs), `logic` for the Rust
 // side; they must agree.
 const _: () = assert!(shim::VPROC_MIG_GREGS_LEN as usize == mig::GREGS_LEN);
+const _: () = assert!(shim::VPROC_MIG_PTIMERS == mig::MAX_PTIMERS);
+const _: () = assert!(core::mem::size_of::<shim::vproc_mig_ptimer>() == mig::PTIMER_LEN);
 const _: () = assert!(shim::VPROC_SIGINFO_LEN as usize == mig::SIGINFO_LEN);
 const _: () = assert!(shim::VPROC_VMA_READ == vma_flags::READ);
 const _: () = assert!(shim::VPROC_ANON_EVENTFD == policy::ANON_EVENTFD);

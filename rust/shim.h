@@ -342,10 +342,12 @@ int vproc_shim_capable_admin(void);
 
 /* Everything of a process that is not memory, registers, files or pending
  * signals: read from and applied to `current`. */
-/* Most POSIX timers a moving process may have. */
-#define VPROC_MIG_PTIMERS 32
+/* Most POSIX timers a moving process may have (logic::mig_policy::
+ * MAX_POSIX_TIMERS): they travel in Commit, after the task image. */
+#define VPROC_MIG_PTIMERS 4096
 /* One POSIX timer: its id, clock, sigevent (notify, signal, value) and
- * timer_gettime(2)'s {interval sec, nsec, remaining sec, nsec}. */
+ * timer_gettime(2)'s {interval sec, nsec, remaining sec, nsec}. Shipped
+ * as bytes (logic::mig::PTIMER_LEN). */
 struct vproc_mig_ptimer {
 	int id, clock, notify, signo;
 	unsigned long long value;
@@ -417,9 +419,6 @@ struct vproc_mig_task {
 	 * timed wait it was in, if any. */
 	long long clock_mono;
 	struct vproc_mig_sleep sleep;
-	/* POSIX timers (timer_create()): recreated with their ids. */
-	unsigned int nptimers;
-	struct vproc_mig_ptimer ptimer[VPROC_MIG_PTIMERS];
 	/* Per thread (issue 17): its robust futex list (set_robust_list(2),
 	 * len 0: none) and the TID word cleared at its exit
 	 * (set_tid_address(2), CLONE_CHILD_CLEARTID), which pthread_join()
@@ -484,6 +483,22 @@ int vproc_shim_mig_get_task(struct vproc_mig_task *out);
  * no_new_privs, the dumpable mode, the interval timers, oom_score_adj,
  * PR_SET_THP_DISABLE and PR_SET_CHILD_SUBREAPER. */
 int vproc_shim_mig_set_task(const struct vproc_mig_task *in);
+/*
+ * Current's POSIX timers into @out (at most @max; NULL: only counted):
+ * how many there are;
+ * -EOPNOTSUPP (logged) for more than @max or one notifying another thread
+ * or by another way than a signal, -EAGAIN (logged) for one whose signal
+ * is queued or parked as ignored (it is delivered in moments).
+ */
+int vproc_shim_mig_ptimers_get(struct vproc_mig_ptimer *out, unsigned int max);
+/*
+ * Makes @n POSIX timers in current with their ids, armed as they were,
+ * less the time they ran on since @clock_mono (the process's
+ * CLOCK_MONOTONIC when they were read: timers of the wall clocks; CPU-time
+ * clocks did not run). -EINVAL for a timer that is none.
+ */
+int vproc_shim_mig_ptimers_set(const struct vproc_mig_ptimer *in, unsigned int n,
+			       long long clock_mono);
 /*
  * The time current resumes with, after the image is applied: waits until
  * its CLOCK_MONOTONIC is past the one it stopped at (it never goes back),
@@ -614,7 +629,8 @@ void vproc_shim_block_signals(void);
  * thread) to the calling thread of an arriving process: credentials,
  * signal mask, alternate stack, nice, name, rseq, robust list and
  * clear_child_tid. What the process shares (memory, handlers, limits,
- * timers) is the leader's, applied by vproc_shim_mig_set_task. */
+ * timers) is the leader's, applied by vproc_shim_mig_set_task (and the
+ * POSIX timers by vproc_shim_mig_ptimers_set). */
 int vproc_shim_mig_set_thread(const struct vproc_mig_task *in);
 void vproc_shim_task_put(struct task_struct *t);
 /* Whether @t is stopped (job control or a tracer): 1 or 0. */

@@ -232,27 +232,23 @@ static int itimer_set(int which, const long long *t)
 	return r < 0 ? (int)r : 0;
 }
 
-/*
- * Current's POSIX timers into @o: ids, clocks and sigevents read under
- * siglock (as timer_create() adds them), their times by timer_gettime(2).
- * Refused: more than VPROC_MIG_PTIMERS (-EOPNOTSUPP), one notifying
- * another thread or by another way than a signal (-EOPNOTSUPP), one whose
- * signal is queued or parked as ignored (-EAGAIN: the signal and the
- * timer's overrun accounting are one; it is delivered in moments).
- */
-static int ptimers_get(struct vproc_mig_task *o)
+/* Current's POSIX timers: see shim.h. */
+int vproc_shim_mig_ptimers_get(struct vproc_mig_ptimer *out, unsigned int max)
 {
 	struct k_itimer *t;
 	int err = 0;
-	unsigned int i;
+	unsigned int i, n = 0;
 
-	o->nptimers = 0;
 	spin_lock_irq(&current->sighand->siglock);
 	hlist_for_each_entry(t, &current->signal->posix_timers, list) {
-		struct vproc_mig_ptimer *p = &o->ptimer[o->nptimers];
+		struct vproc_mig_ptimer *p;
 		int notify = t->it_sigev_notify;
 
-		if (o->nptimers == VPROC_MIG_PTIMERS) {
+		if (!out) {
+			n++;
+			continue;
+		}
+		if (n == max) {
 			err = -EOPNOTSUPP;
 			break;
 		}
@@ -267,12 +263,13 @@ static int ptimers_get(struct vproc_mig_task *o)
 			err = -EAGAIN;
 			break;
 		}
+		p = &out[n];
 		p->id = t->it_id;
 		p->clock = t->it_clock;
 		p->notify = notify;
 		p->signo = t->sigq.info.si_signo;
 		p->value = (unsigned long)t->sigq.info.si_value.sival_ptr;
-		o->nptimers++;
+		n++;
 	}
 	spin_unlock_irq(&current->sighand->siglock);
 	if (err) {
@@ -281,8 +278,8 @@ static int ptimers_get(struct vproc_mig_task *o)
 				    err == -EAGAIN ? " while its signal is pending" : "");
 		return err;
 	}
-	for (i = 0; i < o->nptimers; i++) {
-		struct vproc_mig_ptimer *p = &o->ptimer[i];
+	for (i = 0; out && i < n; i++) {
+		struct vproc_mig_ptimer *p = &out[i];
 		unsigned long long a[6] = { p->id };
 		struct vproc_sys_buf b = { .arg = 1, .len = 32, .out = p->its };
 		long long r = vproc_shim_sys_call(__NR_timer_gettime, a, &b, 1);
@@ -290,32 +287,34 @@ static int ptimers_get(struct vproc_mig_task *o)
 		if (r < 0)
 			return (int)r;
 	}
-	return 0;
+	return n;
 }
 
-/*
- * Creates @in's POSIX timers in current with their ids, armed as they
- * were, less the time @away they ran on while the process moved (timers of
- * the wall clocks; CPU-time clocks did not run).
- */
-static int ptimers_set(const struct vproc_mig_task *in, s64 away)
+/* How far current's view of CLOCK_MONOTONIC moved on since @clock_mono. */
+static s64 time_away_ns(s64 clock_mono);
+
+/* Makes @in's POSIX timers in current: see shim.h. */
+int vproc_shim_mig_ptimers_set(const struct vproc_mig_ptimer *in, unsigned int n,
+			       long long clock_mono)
 {
 	unsigned long long on[6] = { PR_TIMER_CREATE_RESTORE_IDS,
 				     PR_TIMER_CREATE_RESTORE_IDS_ON };
 	unsigned long long off[6] = { PR_TIMER_CREATE_RESTORE_IDS,
 				      PR_TIMER_CREATE_RESTORE_IDS_OFF };
 	long long r = 0;
+	s64 away;
 	unsigned int i;
 
-	if (!in->nptimers)
+	if (!n)
 		return 0;
-	if (in->nptimers > VPROC_MIG_PTIMERS)
+	if (n > VPROC_MIG_PTIMERS)
 		return -EINVAL;
+	away = time_away_ns(clock_mono);
 	r = vproc_shim_sys_call(__NR_prctl, on, NULL, 0);
 	if (r < 0)
 		return (int)r;
-	for (i = 0; i < in->nptimers && r >= 0; i++) {
-		const struct vproc_mig_ptimer *p = &in->ptimer[i];
+	for (i = 0; i < n && r >= 0; i++) {
+		const struct vproc_mig_ptimer *p = &in[i];
 		sigevent_t sev = {};
 		int id = p->id;
 		unsigned long long a[6] = { p->clock };
@@ -372,7 +371,7 @@ void vproc_shim_mig_timers_clear(void)
 {
 	static const long long zero[4];
 	struct k_itimer *t;
-	int ids[VPROC_MIG_PTIMERS], n, i, rounds = 0;
+	int ids[32], n, i, rounds = 0;
 
 	for (i = 0; i < 3; i++)
 		itimer_set(i, zero);
@@ -390,7 +389,8 @@ void vproc_shim_mig_timers_clear(void)
 
 			vproc_shim_sys_call(__NR_timer_delete, a, NULL, 0);
 		}
-	} while (n == ARRAY_SIZE(ids) && ++rounds < 64);
+	} while (n == ARRAY_SIZE(ids) &&
+		 ++rounds < VPROC_MIG_PTIMERS / ARRAY_SIZE(ids) + 1);
 }
 
 /* The offset current's time namespace adds to clock @c (0: none). */
@@ -771,12 +771,6 @@ int vproc_shim_mig_get_task(struct vproc_mig_task *o)
 	o->membarrier = vproc_membarrier_get();
 	o->clock_mono = proc_mono_ns();
 	vproc_sleep_interrupted(&o->sleep);
-	{
-		int err = ptimers_get(o);
-
-		if (err)
-			return err;
-	}
 	o->oom_score_adj = current->signal->oom_score_adj;
 	o->oom_score_adj_min = current->signal->oom_score_adj_min;
 	o->subreaper = current->signal->is_child_subreaper;
@@ -1180,9 +1174,6 @@ int vproc_shim_mig_set_task(const struct vproc_mig_task *in)
 			return err;
 		}
 	}
-	err = ptimers_set(in, away);
-	if (err)
-		return err;
 	if (in->oom_score_adj < OOM_SCORE_ADJ_MIN ||
 	    in->oom_score_adj > OOM_SCORE_ADJ_MAX ||
 	    in->oom_score_adj_min < OOM_SCORE_ADJ_MIN ||

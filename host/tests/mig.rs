@@ -523,6 +523,7 @@ fn commit_round_trip_and_bad_input() {
     )
     .unwrap();
     let task = [9u8; 500];
+    let ptimers = [5u8; 2 * PTIMER_LEN];
     let c = Commit {
         task: &task,
         mig: 4,
@@ -534,8 +535,9 @@ fn commit_round_trip_and_bad_input() {
         xstate: &xstate,
         sigs: &sigs,
         fds: &fds,
+        ptimers: &ptimers,
     };
-    let mut buf = vec![0u8; 4096];
+    let mut buf = vec![0u8; 8192];
     let n = {
         let mut w = Writer::new(&mut buf);
         write_commit(&mut w, &c).unwrap();
@@ -575,6 +577,40 @@ fn commit_round_trip_and_bad_input() {
         ..c
     };
     assert!(write_commit(&mut Writer::new(&mut buf), &short).is_err());
+    // Nor part of a timer, nor more than MAX_PTIMERS of them.
+    let part = Commit {
+        ptimers: &ptimers[..PTIMER_LEN + 1],
+        ..c
+    };
+    assert!(write_commit(&mut Writer::new(&mut buf), &part).is_err());
+    let many = vec![0u8; (MAX_PTIMERS as usize + 1) * PTIMER_LEN];
+    let over = Commit {
+        ptimers: &many,
+        ..c
+    };
+    let mut big = vec![0u8; 512 * 1024];
+    assert!(write_commit(&mut Writer::new(&mut big), &over).is_err());
+    // MAX_PTIMERS of them travel (in parts: more than one frame).
+    let most = Commit {
+        ptimers: &many[PTIMER_LEN..],
+        ..c
+    };
+    let n = {
+        let mut w = Writer::new(&mut big);
+        write_commit(&mut w, &most).unwrap();
+        w.len()
+    };
+    assert!(n > vproc_logic::wire::MAX_PAYLOAD);
+    assert_eq!(read_commit(&mut Reader::new(&big[..n])).unwrap(), most);
+    // A count past MAX_PTIMERS is refused before its bytes are looked at.
+    let mut lie = big[..n].to_vec();
+    let at = n - MAX_PTIMERS as usize * PTIMER_LEN - 4;
+    lie[at..at + 4].copy_from_slice(&(MAX_PTIMERS + 1).to_le_bytes());
+    assert!(read_commit(&mut Reader::new(&lie)).is_err());
+    // The timers' count, read against its bytes: one fewer leaves bytes over.
+    let mut fewer = lie.clone();
+    fewer[at..at + 4].copy_from_slice(&(MAX_PTIMERS - 1).to_le_bytes());
+    assert!(read_commit(&mut Reader::new(&fewer)).is_err());
 }
 
 #[test]

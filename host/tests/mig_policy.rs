@@ -474,11 +474,11 @@ fn every_refusal_and_its_text() {
         ),
         (
             TaskFacts {
-                posix_timers: 33,
+                posix_timers: MAX_POSIX_TIMERS + 1,
                 ..m
             },
             Refusal::Timers,
-            "has more than 32 POSIX timers (timer_create)",
+            "has more than 4096 POSIX timers (timer_create)",
         ),
         (
             TaskFacts {
@@ -563,7 +563,7 @@ fn refusals_come_in_order() {
         vfork: true,
         has_mm: false,
         mm_users: 2,
-        posix_timers: 99,
+        posix_timers: MAX_POSIX_TIMERS + 67,
         children: true,
         at_home: false,
         tracer: true,

@@ -32,6 +32,17 @@
  *                            should be).
  *   vproc-clock raise SECS   sleeps SECS, then raise(SIGSTOP); prints
  *                            "resumed" once continued.
+ *   vproc-clock many N       N POSIX timers (at most 8192), made
+ *                            disarmed; prints "ready N". Twice: waits for
+ *                            the file many.go1 (then many.go2) in its
+ *                            cwd, arms each timer i one-shot at 1 s +
+ *                            i * 100 us (SIGRTMIN+2, value i), waits
+ *                            until all fired (10 s at most) and prints
+ *                            "round R fired F once O ids same|other":
+ *                            how many fired, how many exactly once, and
+ *                            whether each signal named its timer's id.
+ *                            Exits 0 when every timer fired once both
+ *                            times.
  */
 #include <errno.h>
 #include <poll.h>
@@ -74,6 +85,85 @@ static void on_t2(int sig)
 
 static int waits(const char *what, long long secs, long long t0);
 
+#define MANY_MAX 8192
+static volatile sig_atomic_t many_hits[MANY_MAX], many_badid;
+static timer_t many_ids[MANY_MAX];
+
+static void on_many(int sig, siginfo_t *si, void *uc)
+{
+	int v = si->si_value.sival_int;
+
+	(void)sig;
+	(void)uc;
+	if (v < 0 || v >= MANY_MAX)
+		return;
+	many_hits[v]++;
+	if (si->si_timerid != (int)(long)many_ids[v])
+		many_badid = 1;
+}
+
+static int many(int n)
+{
+	struct sigaction sa = { .sa_sigaction = on_many, .sa_flags = SA_SIGINFO };
+	struct sigevent ev = { .sigev_notify = SIGEV_SIGNAL };
+	int ok = 1;
+
+	if (n > MANY_MAX)
+		return 2;
+	sigaction(SIGRTMIN + 2, &sa, NULL);
+	ev.sigev_signo = SIGRTMIN + 2;
+	for (int i = 0; i < n; i++) {
+		ev.sigev_value.sival_int = i;
+		if (timer_create(CLOCK_MONOTONIC, &ev, &many_ids[i])) {
+			perror("timer_create");
+			return 1;
+		}
+	}
+	printf("ready %d\n", n);
+	fflush(stdout);
+	for (int round = 1; round <= 2; round++) {
+		const char *gate = round == 1 ? "many.go1" : "many.go2";
+		int fired = 0, once = 0;
+		long long t;
+
+		while (access(gate, F_OK) != 0)
+			usleep(100000);
+		for (int i = 0; i < n; i++) {
+			long long at = 1000000000LL + i * 100000LL;
+			struct itimerspec its = {
+				.it_value = { at / 1000000000LL, at % 1000000000LL },
+			};
+
+			many_hits[i] = 0;
+			if (timer_settime(many_ids[i], 0, &its, NULL)) {
+				perror("timer_settime");
+				return 1;
+			}
+		}
+		t = ns(CLOCK_MONOTONIC);
+		do {
+			usleep(50000);
+			fired = once = 0;
+			for (int i = 0; i < n; i++) {
+				fired += many_hits[i] > 0;
+				once += many_hits[i] == 1;
+			}
+		} while (fired < n && ns(CLOCK_MONOTONIC) - t < 10000000000LL);
+		/* A timer firing twice would show now. */
+		usleep(200000);
+		fired = once = 0;
+		for (int i = 0; i < n; i++) {
+			fired += many_hits[i] > 0;
+			once += many_hits[i] == 1;
+		}
+		printf("round %d fired %d once %d ids %s\n", round, fired, once,
+		       many_badid ? "other" : "same");
+		fflush(stdout);
+		ok &= once == n && !many_badid;
+	}
+	return ok ? 0 : 1;
+}
+
 static int timers(long long secs, long long t0)
 {
 	struct sigaction sa = { .sa_sigaction = on_t1, .sa_flags = SA_SIGINFO };
@@ -114,8 +204,10 @@ int main(int argc, char **argv)
 {
 	long long secs, t0;
 
+	if (argc == 3 && !strcmp(argv[1], "many"))
+		return many(atoi(argv[2]));
 	if (argc != 3 || (secs = atoll(argv[2])) <= 0) {
-		fprintf(stderr, "usage: vproc-clock watch|sleep|timers|poll|futex|epoll|sigwait|suspend|raise SECS\n");
+		fprintf(stderr, "usage: vproc-clock watch|sleep|timers|poll|futex|epoll|sigwait|suspend|raise SECS | many N\n");
 		return 2;
 	}
 	printf("ready\n");

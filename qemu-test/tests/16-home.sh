@@ -380,6 +380,33 @@ out=$(on 1 'cat /tmp/pt.out')
 check_match "timers: the one-shot fired once at 3 s with its value and id" "^t1 1 at (2\.[89]|3\.[0-4]) value 42 id same$" "$out"
 check_match "timers: the periodic one fired 10-13 times in 6 s" "^t2 1[0-3]$" "$out"
 
+# Any number of POSIX timers up to 4096 moves (issue 17: before, at most
+# 32, a fixed table in the task image): 1200 of them travel in Commit,
+# 67 KB, more than one frame. Each fires once where the process runs,
+# with its id, there and again after it came home; the deputy keeps
+# none meanwhile. 4097 are refused and the process runs on (each timer
+# counts against RLIMIT_SIGPENDING, about 1900 in these guests: raised).
+on 1 'rm -f /tmp/many.go1 /tmp/many.go2'
+pid=$(clock_run mx "bash -c 'ulimit -i 10000 && exec vproc-clock many 4097'")
+check_match "timers: a process with 4097 POSIX timers cannot move (EOPNOTSUPP)" "not supported" \
+    "$(on 1 "echo 2 2>&1 > /proc/$pid/goto")"
+check_eq "timers: ... it runs on at home with them" "1 4097" \
+    "$(on 1 "cat /proc/$pid/where; grep -c ^ID /proc/$pid/timers" | tr '\n' ' ' | sed 's/ $//')"
+on 1 "kill $pid"
+pid=$(clock_run mt "vproc-clock many 1200")
+check_eq "timers: a process with 1200 POSIX timers goes to node 2" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
+check_eq "timers: there it has its 1200, its deputy at home none" "1200 0" \
+    "$(on 2 "grep -c ^ID /proc/$pid/timers") $(on 1 "grep -c ^ID /proc/$pid/timers")"
+on 1 'touch /tmp/many.go1'
+check_eq "timers: on node 2 each fired once, its signal naming its id" "round 1 fired 1200 once 1200 ids same" \
+    "$(on 1 'for i in $(seq 100); do grep -q "^round 1" /tmp/mt.out && break; sleep 0.2; done; grep "^round 1" /tmp/mt.out')"
+check_eq "timers: it comes home with the 1200" "ok 1200" \
+    "$(on 1 "echo 1 > /proc/$pid/goto && echo ok && grep -c ^ID /proc/$pid/timers" | tr '\n' ' ' | sed 's/ $//')"
+on 1 'touch /tmp/many.go2'
+check_eq "timers: at home each fired once again" "round 2 fired 1200 once 1200 ids same" \
+    "$(on 1 'for i in $(seq 100); do grep -q "^round 2" /tmp/mt.out && break; sleep 0.2; done; grep "^round 2" /tmp/mt.out')"
+check_eq "timers: it ends with status 0" 0 "$(clock_end mt)"
+
 # --- a signal where the process runs interrupts a call home does for it
 # (item 4): alarm(2) and a read of home's empty pipe ends with EINTR after
 # 2 s, not when the pipe gets its line 8 s later; nothing was consumed: the

@@ -129,6 +129,29 @@ impl TaskImage {
         to_result(unsafe { shim::vproc_shim_mig_resume_time(&*self.0, gregs.as_mut_ptr().cast()) })
     }
 
+    /// Makes the process's POSIX timers `bytes` (`Commit`'s, whole
+    /// `vproc_mig_ptimer`s) in the calling task, their times less those
+    /// that ran on since this image was taken.
+    pub(crate) fn ptimers_apply(&self, bytes: &[u8]) -> Result {
+        const LEN: usize = core::mem::size_of::<shim::vproc_mig_ptimer>();
+        let n = bytes.len() / LEN;
+        if bytes.len() % LEN != 0 || n > shim::VPROC_MIG_PTIMERS as usize {
+            return Err(EINVAL);
+        }
+        let mut v = KVec::<shim::vproc_mig_ptimer>::with_capacity(n, GFP_KERNEL)?;
+        for b in bytes.chunks_exact(LEN) {
+            // SAFETY: `b` has the struct's size; it is integers only, any
+            // bits are a value of it; read unaligned from the message.
+            let t =
+                unsafe { core::ptr::read_unaligned(b.as_ptr().cast::<shim::vproc_mig_ptimer>()) };
+            v.push(t, GFP_KERNEL)?;
+        }
+        // SAFETY: `v` holds `n` valid structs.
+        to_result(unsafe {
+            shim::vproc_shim_mig_ptimers_set(v.as_ptr(), n as u32, self.0.clock_mono)
+        })
+    }
+
     /// Its name.
     pub(crate) fn comm(&self) -> &[u8] {
         let c = &self.0.comm;
@@ -210,4 +233,36 @@ impl Drop for Boost {
             unsafe { shim::vproc_shim_set_nice(self.own) };
         }
     }
+}
+
+/// The calling process's POSIX timers as they travel in `Commit` (at most
+/// `VPROC_MIG_PTIMERS`; see `vproc_shim_mig_ptimers_get` for what is
+/// refused). Read in its leader, every thread stopped (none makes one).
+pub(crate) fn ptimers_capture() -> Result<KVec<u8>> {
+    const LEN: usize = core::mem::size_of::<shim::vproc_mig_ptimer>();
+    // SAFETY: NULL asks for the count only.
+    let count = unsafe { shim::vproc_shim_mig_ptimers_get(core::ptr::null_mut(), 0) };
+    to_result(count)?;
+    let max = u32::try_from(count).map_err(|_| EINVAL)?;
+    if max > shim::VPROC_MIG_PTIMERS {
+        return Err(EOPNOTSUPP);
+    }
+    let mut v = KVec::<shim::vproc_mig_ptimer>::with_capacity(max as usize, GFP_KERNEL)?;
+    // SAFETY: `v` has room for `max` structs, which the shim writes.
+    let n = unsafe { shim::vproc_shim_mig_ptimers_get(v.as_mut_ptr(), max) };
+    to_result(n)?;
+    let n = usize::try_from(n).map_err(|_| EINVAL)?;
+    if n > max as usize {
+        return Err(EINVAL);
+    }
+    // SAFETY: the shim wrote the first `n` (<= capacity) structs.
+    unsafe { v.inc_len(n) };
+    let mut bytes = KVec::with_capacity(n * LEN, GFP_KERNEL)?;
+    for t in v.iter() {
+        // SAFETY: a struct of integers without padding (its size is
+        // `PTIMER_LEN`, asserted in migrate.rs): every byte initialised.
+        let b = unsafe { core::slice::from_raw_parts(core::ptr::from_ref(t).cast::<u8>(), LEN) };
+        bytes.extend_from_slice(b, GFP_KERNEL)?;
+    }
+    Ok(bytes)
 }

@@ -67,8 +67,8 @@ pub use areas::{
 #[allow(unused_imports)]
 pub use commit::{
     read_commit, read_fd, read_signal, read_thread, sig_flags, write_commit, write_fd,
-    write_signal, write_thread, Commit, Fd, Signal, ThreadImg, FD_LEN, SIGNALFD, SIGNAL_LEN,
-    TASK_MAX,
+    write_signal, write_thread, Commit, Fd, Signal, ThreadImg, FD_LEN, MAX_PTIMERS, PTIMER_LEN,
+    SIGNALFD, SIGNAL_LEN, TASK_MAX,
 };
 #[allow(unused_imports)]
 pub use control::{

@@ -327,8 +327,9 @@ pub const SECCOMP_MODE_STRICT: u32 = 1;
 
 /// Most POSIX timers a process may have to move (`VPROC_MIG_PTIMERS`):
 /// each is made again on the destination with its id, clock, signal and
-/// remaining time and interval.
-pub const MAX_POSIX_TIMERS: u32 = 32;
+/// remaining time and interval; they travel in `Commit`
+/// ([`super::mig::MAX_PTIMERS`]).
+pub const MAX_POSIX_TIMERS: u32 = super::mig::MAX_PTIMERS;
 
 /// Why a process cannot move.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -365,7 +366,7 @@ impl Refusal {
             Self::SharedMm => "shares its memory with another process",
             Self::Vfork => "a vfork child",
             Self::Exiting => "exiting",
-            Self::Timers => "has more than 32 POSIX timers (timer_create)",
+            Self::Timers => "has more than 4096 POSIX timers (timer_create)",
             Self::Children => "has child processes here, away from its home (they would stay on a node it left)",
             Self::Tracer => "traces another process (a ptrace relation stays on its node)",
             Self::Namespaces => "namespaces (it is not in the node's initial user, pid, mount, net, uts, ipc, time or cgroup namespace)",

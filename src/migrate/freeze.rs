@@ -300,6 +300,7 @@ impl Migrator {
         let dest = out.dest;
         let mut task = TaskImage::capture()?;
         task.set_nice(nice);
+        let ptimers = sm::ptimers_capture()?;
         if task.ident() != out.ident {
             pr_info!(
                 "migrate: pid {}: its credentials changed during the move: try again\n",
@@ -482,8 +483,15 @@ impl Migrator {
             sigs: &sigbytes,
             fds: &fdbytes,
             task: task.as_bytes(),
+            ptimers: &ptimers,
         };
-        let extra = 72 + gregs.len() + xstate.len() + sigbytes.len() + fdbytes.len() + TASK_LEN;
+        let extra = 76
+            + gregs.len()
+            + xstate.len()
+            + sigbytes.len()
+            + fdbytes.len()
+            + TASK_LEN
+            + ptimers.len();
         let (v, _) = self.request(dest, Kind::Commit, pid, COMMIT_TIMEOUT_MS, extra, |w| {
             mig::write_commit(w, &c)
         })?;

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The migration protocol's last step: the `Commit` message (registers,
-//! FPU, pending signals, open files, task image) and a `Signal` forwarded
-//! to a moved process.
+//! FPU, pending signals, open files, task image, POSIX timers) and a
+//! `Signal` forwarded to a moved process.
 
 use super::{
     Reader, WireError, Writer, GREGS_LEN, MAX_FDS, MAX_SIGS, PID_LIMIT, SIGINFO_LEN, XSTATE_MAX,
@@ -58,22 +58,31 @@ pub struct Commit<'a> {
     pub fds: &'a [u8],
     /// The task image (credentials, limits, handlers, mm layout...).
     pub task: &'a [u8],
+    /// The process's POSIX timers, [`PTIMER_LEN`] each (`struct
+    /// vproc_mig_ptimer`: id, clock, notify, signal, value, times; the
+    /// destination checks them as `timer_create` does).
+    pub ptimers: &'a [u8],
 }
 
 /// Most bytes of a task image.
 pub const TASK_MAX: usize = 8192;
+/// Bytes of one POSIX timer in `Commit`.
+pub const PTIMER_LEN: usize = 56;
+/// Most POSIX timers a `Commit` carries (`mig_policy::MAX_POSIX_TIMERS`).
+pub const MAX_PTIMERS: u32 = 4096;
 
 // The largest `Commit` (header, fixed part, every bound reached) is one
-// frame of the transport.
+// request the transport carries (in `MigPart` frames past one frame).
 const _: () = assert!(
     super::HEADER_LEN
-        + 72
+        + 76
         + GREGS_LEN
         + XSTATE_MAX
         + MAX_SIGS as usize * SIGINFO_LEN
         + MAX_FDS as usize * FD_LEN
         + TASK_MAX
-        <= super::super::wire::MAX_PAYLOAD
+        + MAX_PTIMERS as usize * PTIMER_LEN
+        <= super::super::wire::MAX_JOINED
 );
 
 // The parts `Commit` and `Thread` share, in this order: the registers and
@@ -138,6 +147,8 @@ pub fn write_commit(w: &mut Writer<'_>, c: &Commit<'_>) -> Result<(), WireError>
         || !c.sigs.len().is_multiple_of(SIGINFO_LEN)
         || !c.fds.len().is_multiple_of(FD_LEN)
         || c.task.len() > TASK_MAX
+        || !c.ptimers.len().is_multiple_of(PTIMER_LEN)
+        || c.ptimers.len() > MAX_PTIMERS as usize * PTIMER_LEN
     {
         return Err(WireError::BadLength);
     }
@@ -149,7 +160,9 @@ pub fn write_commit(w: &mut Writer<'_>, c: &Commit<'_>) -> Result<(), WireError>
     write_sigs(w, c.sigs)?;
     w.u32((c.fds.len() / FD_LEN) as u32)?;
     w.bytes(c.fds)?;
-    write_task(w, c.task)
+    write_task(w, c.task)?;
+    w.u32((c.ptimers.len() / PTIMER_LEN) as u32)?;
+    w.bytes(c.ptimers)
 }
 
 /// Reads and validates a `Commit` body.
@@ -166,6 +179,11 @@ pub fn read_commit<'a>(r: &mut Reader<'a>) -> Result<Commit<'a>, WireError> {
     }
     let fds = r.bytes(nfd as usize * FD_LEN)?;
     let task = read_task(r)?;
+    let nt = r.u32()?;
+    if nt > MAX_PTIMERS {
+        return Err(WireError::BadLength);
+    }
+    let ptimers = r.bytes(nt as usize * PTIMER_LEN)?;
     r.end()?;
     for f in fds.chunks_exact(FD_LEN) {
         read_fd(f)?;
@@ -181,6 +199,7 @@ pub fn read_commit<'a>(r: &mut Reader<'a>) -> Result<Commit<'a>, WireError> {
         sigs,
         fds,
         task,
+        ptimers,
     })
 }
 
