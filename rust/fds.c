@@ -106,6 +106,9 @@ int vproc_shim_mig_fds(vproc_fd_fn fn, void *data)
 		d.o_path = !!(f->f_mode & FMODE_PATH);
 		switch (file_inode(f)->i_sb->s_magic) {
 		case PID_FS_MAGIC:
+			/* A process of this node, served at home as a file. */
+			d.anon = VPROC_ANON_PIDFD;
+			fallthrough;
 		case NSFS_MAGIC:
 		case ANON_INODE_FS_MAGIC:
 			d.pseudo = 1;

@@ -59,7 +59,9 @@ pub(crate) use sysfwd::{
     close_fd, creds_sync, current_creds, fd_proxy, install_new_proxy, mmap_same, msg_call,
     notify_signal, path_identity, set_guest, sys_call, user_path, SysBuf, SysHook, SysReg,
 };
-pub(crate) use task::{ptimers_capture, refusal, timers_clear, Boost, TaskImage, TASK_LEN};
+pub(crate) use task::{
+    ptimers_apply, ptimers_capture, refusal, timers_clear, Boost, TaskImage, TASK_LEN,
+};
 pub(crate) use threads::{block_signals, current_exiting, current_tid};
 pub(crate) use twork::{current_tgid, in_vdso, in_vfork, module_refs, spawn, task_work, TaskWork};
 
@@ -76,6 +78,7 @@ const _: () = assert!(shim::VPROC_ANON_EPOLL == policy::ANON_EPOLL);
 const _: () = assert!(shim::VPROC_ANON_TIMERFD == policy::ANON_TIMERFD);
 const _: () = assert!(shim::VPROC_ANON_INOTIFY == policy::ANON_INOTIFY);
 const _: () = assert!(shim::VPROC_ANON_SIGNALFD == policy::ANON_SIGNALFD);
+const _: () = assert!(shim::VPROC_ANON_PIDFD == policy::ANON_PIDFD);
 const _: () = assert!(shim::VPROC_VMA_WRITE == vma_flags::WRITE);
 const _: () = assert!(shim::VPROC_VMA_EXEC == vma_flags::EXEC);
 const _: () = assert!(shim::VPROC_VMA_SHARED == vma_flags::SHARED);

@@ -345,13 +345,17 @@ int vproc_shim_capable_admin(void);
 /* Most POSIX timers a moving process may have (logic::mig_policy::
  * MAX_POSIX_TIMERS): they travel in Commit, after the task image. */
 #define VPROC_MIG_PTIMERS 4096
-/* One POSIX timer: its id, clock, sigevent (notify, signal, value) and
- * timer_gettime(2)'s {interval sec, nsec, remaining sec, nsec}. Shipped
- * as bytes (logic::mig::PTIMER_LEN). */
+/* One POSIX timer: its id, clock, sigevent (notify, signal, value, the
+ * thread a SIGEV_THREAD_ID one notifies), timer_gettime(2)'s {interval
+ * sec, nsec, remaining sec, nsec}, whether it fired and its signal is
+ * not yet taken, and the process's CLOCK_MONOTONIC when it was read.
+ * Shipped as bytes (logic::mig::PTIMER_LEN). */
 struct vproc_mig_ptimer {
 	int id, clock, notify, signo;
 	unsigned long long value;
 	long long its[4];
+	int tid, fired;
+	long long at;
 };
 /*
  * A timed wait a process was stopped in for its move, which it goes on
@@ -485,20 +489,21 @@ int vproc_shim_mig_get_task(struct vproc_mig_task *out);
 int vproc_shim_mig_set_task(const struct vproc_mig_task *in);
 /*
  * Current's POSIX timers into @out (at most @max; NULL: only counted):
- * how many there are;
- * -EOPNOTSUPP (logged) for more than @max or one notifying another thread
- * or by another way than a signal, -EAGAIN (logged) for one whose signal
- * is queued or parked as ignored (it is delivered in moments).
+ * how many there are; -EOPNOTSUPP (logged) for more than @max or one
+ * notifying by another way than a signal. A timer whose signal is queued
+ * (or parked as ignored) is marked fired: the signal stays here, where it
+ * is dropped once the deputy deletes the timer, and the timer fires at
+ * once where it arrives (its overrun count starts again at 0).
  */
 int vproc_shim_mig_ptimers_get(struct vproc_mig_ptimer *out, unsigned int max);
 /*
  * Makes @n POSIX timers in current with their ids, armed as they were,
- * less the time they ran on since @clock_mono (the process's
- * CLOCK_MONOTONIC when they were read: timers of the wall clocks; CPU-time
- * clocks did not run). -EINVAL for a timer that is none.
+ * less the time they ran on since they were read (timers of the wall
+ * clocks; CPU-time clocks did not run); one that fired, at once. -EINVAL
+ * for a timer that is none, or one notifying a thread that is not
+ * current's process's (the threads are there).
  */
-int vproc_shim_mig_ptimers_set(const struct vproc_mig_ptimer *in, unsigned int n,
-			       long long clock_mono);
+int vproc_shim_mig_ptimers_set(const struct vproc_mig_ptimer *in, unsigned int n);
 /*
  * The time current resumes with, after the image is applied: waits until
  * its CLOCK_MONOTONIC is past the one it stopped at (it never goes back),
@@ -773,7 +778,7 @@ struct vproc_mig_fd {
 	/* pidfs, nsfs or anon_inodefs: a handle on a kernel object here */
 	unsigned int pseudo;
 	/* Which anonymous inode it is (VPROC_ANON_*), when it is one a
-	 * deputy can serve at home, or a signalfd. */
+	 * deputy can serve at home, or a signalfd; or a pidfd (pidfs). */
 	unsigned int anon;
 	/* A signalfd's mask (signals 1..64), as its fdinfo shows it. */
 	unsigned long long sigmask;
@@ -783,6 +788,7 @@ struct vproc_mig_fd {
 #define VPROC_ANON_TIMERFD 3
 #define VPROC_ANON_INOTIFY 4
 #define VPROC_ANON_SIGNALFD 5
+#define VPROC_ANON_PIDFD 6
 /* Makes a signalfd of @mask at @fd of current (O_NONBLOCK of @f_flags,
  * close-on-exec as @cloexec): a moved process's signalfd, made again
  * where it arrives (it reads the signals of the task that reads it). */

@@ -232,6 +232,9 @@ static int itimer_set(int which, const long long *t)
 	return r < 0 ? (int)r : 0;
 }
 
+static s64 proc_mono_ns(void);
+static s64 time_away_ns(s64 clock_mono);
+
 /* Current's POSIX timers: see shim.h. */
 int vproc_shim_mig_ptimers_get(struct vproc_mig_ptimer *out, unsigned int max)
 {
@@ -253,29 +256,25 @@ int vproc_shim_mig_ptimers_get(struct vproc_mig_ptimer *out, unsigned int max)
 			break;
 		}
 		if (notify != SIGEV_SIGNAL && notify != SIGEV_NONE &&
-		    (notify != SIGEV_THREAD_ID ||
-		     pid_nr(t->it_pid) != task_pid_nr(current))) {
+		    notify != SIGEV_THREAD_ID) {
 			err = -EOPNOTSUPP;
 			break;
 		}
-		if (!list_empty(&t->sigq.list) ||
-		    !hlist_unhashed(&t->ignored_list)) {
-			err = -EAGAIN;
-			break;
-		}
 		p = &out[n];
+		p->fired = !list_empty(&t->sigq.list) ||
+			   !hlist_unhashed(&t->ignored_list);
 		p->id = t->it_id;
 		p->clock = t->it_clock;
 		p->notify = notify;
 		p->signo = t->sigq.info.si_signo;
 		p->value = (unsigned long)t->sigq.info.si_value.sival_ptr;
+		p->tid = notify == SIGEV_THREAD_ID ? pid_nr(t->it_pid) : 0;
 		n++;
 	}
 	spin_unlock_irq(&current->sighand->siglock);
 	if (err) {
-		pr_info_ratelimited("vproc: pid %d: a POSIX timer cannot move%s\n",
-				    task_tgid_nr(current),
-				    err == -EAGAIN ? " while its signal is pending" : "");
+		pr_info_ratelimited("vproc: pid %d: a POSIX timer cannot move\n",
+				    task_tgid_nr(current));
 		return err;
 	}
 	for (i = 0; out && i < n; i++) {
@@ -286,30 +285,40 @@ int vproc_shim_mig_ptimers_get(struct vproc_mig_ptimer *out, unsigned int max)
 
 		if (r < 0)
 			return (int)r;
+		p->at = proc_mono_ns();
 	}
 	return n;
 }
 
-/* How far current's view of CLOCK_MONOTONIC moved on since @clock_mono. */
-static s64 time_away_ns(s64 clock_mono);
+/* Whether clock @c ran on while the process moved (not a CPU-time one). */
+static bool wall_clock(int c)
+{
+	switch (c) {
+	case CLOCK_REALTIME:
+	case CLOCK_MONOTONIC:
+	case CLOCK_BOOTTIME:
+	case CLOCK_REALTIME_ALARM:
+	case CLOCK_BOOTTIME_ALARM:
+	case CLOCK_TAI:
+		return true;
+	}
+	return false;
+}
 
 /* Makes @in's POSIX timers in current: see shim.h. */
-int vproc_shim_mig_ptimers_set(const struct vproc_mig_ptimer *in, unsigned int n,
-			       long long clock_mono)
+int vproc_shim_mig_ptimers_set(const struct vproc_mig_ptimer *in, unsigned int n)
 {
 	unsigned long long on[6] = { PR_TIMER_CREATE_RESTORE_IDS,
 				     PR_TIMER_CREATE_RESTORE_IDS_ON };
 	unsigned long long off[6] = { PR_TIMER_CREATE_RESTORE_IDS,
 				      PR_TIMER_CREATE_RESTORE_IDS_OFF };
 	long long r = 0;
-	s64 away;
 	unsigned int i;
 
 	if (!n)
 		return 0;
 	if (n > VPROC_MIG_PTIMERS)
 		return -EINVAL;
-	away = time_away_ns(clock_mono);
 	r = vproc_shim_sys_call(__NR_prctl, on, NULL, 0);
 	if (r < 0)
 		return (int)r;
@@ -332,12 +341,13 @@ int vproc_shim_mig_ptimers_set(const struct vproc_mig_ptimer *in, unsigned int n
 		sev.sigev_notify = p->notify;
 		sev.sigev_signo = p->signo;
 		sev.sigev_value.sival_ptr = (void __user *)(unsigned long)p->value;
+		/* timer_create() checks it is a thread of current's. */
 		if (p->notify == SIGEV_THREAD_ID)
-			sev.sigev_notify_thread_id = task_pid_nr(current);
+			sev.sigev_notify_thread_id = p->tid;
 		r = vproc_shim_sys_call(__NR_timer_create, a, b, 2);
 		if (r >= 0 && id != p->id)
 			r = -EEXIST;
-		if (r >= 0 && (p->its[2] | p->its[3])) {
+		if (r >= 0 && (p->its[2] | p->its[3] | p->fired)) {
 			long long its[4];
 			unsigned long long s[6] = { p->id, 0 };
 			struct vproc_sys_buf sb[2] = {
@@ -346,15 +356,12 @@ int vproc_shim_mig_ptimers_set(const struct vproc_mig_ptimer *in, unsigned int n
 			};
 
 			memcpy(its, p->its, sizeof(its));
-			switch (p->clock) {
-			case CLOCK_REALTIME:
-			case CLOCK_MONOTONIC:
-			case CLOCK_BOOTTIME:
-			case CLOCK_REALTIME_ALARM:
-			case CLOCK_BOOTTIME_ALARM:
-			case CLOCK_TAI:
-				timer_value_less(&its[2], away, 1);
-				break;
+			/* Its signal was not taken there: it fires now. */
+			if (p->fired) {
+				its[2] = 0;
+				its[3] = 1;
+			} else if (wall_clock(p->clock)) {
+				timer_value_less(&its[2], time_away_ns(p->at), 1);
 			}
 
 			r = vproc_shim_sys_call(__NR_timer_settime, s, sb, 2);

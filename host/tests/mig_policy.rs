@@ -304,9 +304,15 @@ fn fd_kinds() {
         ..FdFacts::default()
     };
     assert_eq!(classify_fd(&sfd), FdKind::SignalFd);
-    // The event files a deputy serves at home; other anonymous inodes
-    // (userfaultfd...) stay.
-    for anon in [ANON_EVENTFD, ANON_EPOLL, ANON_TIMERFD, ANON_INOTIFY] {
+    // The event files and pidfds a deputy serves at home; other
+    // anonymous inodes (userfaultfd...) stay.
+    for anon in [
+        ANON_EVENTFD,
+        ANON_EPOLL,
+        ANON_TIMERFD,
+        ANON_INOTIFY,
+        ANON_PIDFD,
+    ] {
         let f = FdFacts {
             mode: 0o600,
             pseudo: true,
@@ -317,8 +323,8 @@ fn fd_kinds() {
         let p = FdFacts { o_path: true, ..f };
         assert_eq!(classify_fd(&p), FdKind::Other);
     }
-    // A pidfd, a namespace file, an anonymous inode: not whatever their
-    // mode says.
+    // A namespace file, an anonymous inode of another kind: not whatever
+    // their mode says.
     for mode in [S_IFREG | 0o700, S_IFIFO, S_IFCHR, S_IFDIR] {
         let f = FdFacts {
             mode,

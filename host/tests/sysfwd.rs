@@ -513,7 +513,8 @@ fn waits_for_children_left_at_home() {
     assert!(split_reply(sh, &n, 1234, &[]).is_ok());
     assert!(split_reply(sh, &n, 1234, &st).is_err());
     // waitid(idtype, id, infop, options, rusage): the siginfo comes back
-    // on success (0); a pidfd is this node's file.
+    // on success (0); on a pidfd, its descriptor is argument 1: a proxy's
+    // goes home, a file of this node's stays.
     let sh = shape(247, &[0; 6]).unwrap();
     assert_eq!(sh.name, "waitid");
     let w = [1, 55, 0x1000, 4, 0, 0]; // P_PID 55, WEXITED, no rusage
@@ -521,7 +522,25 @@ fn waits_for_children_left_at_home() {
     assert_eq!(wait_target(247, &[0, 0, 0x1000, 4, 0, 0]), Some(0));
     assert_eq!(wait_target(247, &[2, 9, 0x1000, 4, 0, 0]), Some(0));
     assert_eq!(wait_target(247, &[3, 5, 0x1000, 4, 0, 0]), None);
-    assert!(shape(247, &[3, 5, 0x1000, 4, 0, 0]).is_none());
+    let pw = [3, 5, 0x1000, 4, 0, 0];
+    assert_eq!(shape(247, &pw).unwrap().args[1], Arg::Fd);
+    assert_eq!(
+        route(247, &pw, |_| FdIs::Proxy(9), |_| false),
+        Route::Home([3, 9, 0x1000, 4, 0, 0])
+    );
+    assert_eq!(route(247, &pw, |_| FdIs::Local, |_| false), Route::Local);
+    // pidfd_open is made at home (its descriptor always close-on-exec),
+    // pidfd_send_signal goes home with its proxy's number.
+    let po = shape(434, &[0; 6]).unwrap();
+    assert!(makes_file(434));
+    assert_eq!(
+        new_fd_flags(po, &[55, 0o4000, 0, 0, 0, 0]),
+        Some((true, 0o4002))
+    );
+    assert_eq!(
+        route(424, &[7, 15, 0, 0, 0, 0], |_| FdIs::Proxy(4), |_| false),
+        Route::Home([4, 15, 0, 0, 0, 0])
+    );
     let info = [1u8; 128];
     let o = split_reply(sh, &w, 0, &info).unwrap();
     assert_eq!(o[2], &info[..]);

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vproc-ptimer GATE: a process whose POSIX timer notifies another thread
- * (issue 17, item 6). glibc's SIGEV_THREAD timers do that: the kernel
- * timer is SIGEV_THREAD_ID, aimed at a helper thread glibc starts, which
- * runs the callback in a thread of its own on each expiry. The timer
- * fires every 250 ms; the main thread prints "fired N" every 200 ms until
+ * vproc-ptimer GATE [MS]: a process whose POSIX timer notifies another
+ * thread (issue 17, item 6). glibc's SIGEV_THREAD timers do that: the
+ * kernel timer is SIGEV_THREAD_ID, aimed at a helper thread glibc starts,
+ * which runs the callback in a thread of its own on each expiry. The timer
+ * fires every MS ms (250 if not given; at 10 its signal is often still
+ * queued when a move stops the process); the main thread prints "fired N"
+ * every 200 ms until
  * the file GATE exists, then "callback in another thread: yes|no" and
  * "result ok" if the timer fired after the gate opened too (it still
  * works wherever the process went), and exits 0.
@@ -14,6 +16,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -39,8 +42,16 @@ int main(int argc, char **argv)
 	timer_t t;
 	long at_gate;
 
-	if (argc != 2)
+	if (argc != 2 && argc != 3)
 		return 2;
+	if (argc == 3) {
+		long ms = atol(argv[2]);
+
+		if (ms <= 0 || ms > 10000)
+			return 2;
+		its.it_interval.tv_sec = its.it_value.tv_sec = ms / 1000;
+		its.it_interval.tv_nsec = its.it_value.tv_nsec = ms % 1000 * 1000000L;
+	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	main_tid = (pid_t)syscall(SYS_gettid);
 	memset(&sev, 0, sizeof(sev));

@@ -187,3 +187,47 @@ on 1 'touch /tmp/op.go'
 check_eq "... they are home's there (fstat, F_GETFL, openat, a read refused, /proc/self/fd, fchdir)" \
     "at 2 6 True hello EBADF /tmp/op.dir/file /tmp/op.dir" \
     "$(on 1 'for i in $(seq 100); do grep -q "^at" /tmp/op.out && break; sleep 0.1; done; cat /tmp/op.out | grep -v ^ready')"
+
+# --- pidfds (refused until 2026-12-04): one of a child left at home,
+# opened before the move, is served at home: poll says nothing until the
+# child ends, pidfd_send_signal(SIGTERM) from node 2 reaches it, poll then
+# says it ended and waitid(P_PIDFD) reaps it (killed by 15). A child
+# forked after the move (made at home) gets a pidfd made at home too,
+# close-on-exec as pidfd_open makes it, and waitid(P_PIDFD) gets its 7.
+t=$(mktemp)
+cat > "$t" <<'PYEOF'
+import os, select, signal, time
+c = os.fork()
+if c == 0:
+    time.sleep(60)
+    os._exit(0)
+fd = os.pidfd_open(c)
+print("ready", flush=True)
+while not os.path.exists("/tmp/pf.go"):
+    select.select([], [], [], 0.05)
+with open("/proc/self/where") as w:
+    where = w.read().strip()
+p = select.poll()
+p.register(fd, select.POLLIN)
+before = len(p.poll(0))
+signal.pidfd_send_signal(fd, signal.SIGTERM)
+after = len(p.poll(5000))
+si = os.waitid(os.P_PIDFD, fd, os.WEXITED)
+c2 = os.fork()
+if c2 == 0:
+    os._exit(7)
+fd2 = os.pidfd_open(c2)
+si2 = os.waitid(os.P_PIDFD, fd2, os.WEXITED)
+print("at", where, before, after, si.si_pid == c, si.si_code, si.si_status,
+      si2.si_pid == c2, si2.si_status, os.get_inheritable(fd2), flush=True)
+PYEOF
+on 1 'rm -f /tmp/pf.*'
+"$CLUSTER" put 1 "$t" /tmp/pf.py
+rm -f "$t"
+on 1 'python3 /tmp/pf.py > /tmp/pf.out 2>&1 & echo $! > /tmp/pf.pid'
+pf=$(on 1 'for i in $(seq 100); do grep -q "^ready" /tmp/pf.out 2>/dev/null && break; sleep 0.1; done; cat /tmp/pf.pid')
+check_eq "pidfd: a process holding a pidfd of its child moves 1 -> 2" ok "$(on 1 "echo 2 > /proc/$pf/goto 2>&1 && echo ok")"
+on 1 'touch /tmp/pf.go'
+check_eq "... there it polls, signals and reaps that child through it; a child forked there gets one too" \
+    "at 2 0 1 True 2 15 True 7 False" \
+    "$(on 1 'for i in $(seq 100); do grep -q "^at" /tmp/pf.out && break; sleep 0.1; done; grep -v ^ready /tmp/pf.out')"

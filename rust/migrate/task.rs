@@ -129,29 +129,6 @@ impl TaskImage {
         to_result(unsafe { shim::vproc_shim_mig_resume_time(&*self.0, gregs.as_mut_ptr().cast()) })
     }
 
-    /// Makes the process's POSIX timers `bytes` (`Commit`'s, whole
-    /// `vproc_mig_ptimer`s) in the calling task, their times less those
-    /// that ran on since this image was taken.
-    pub(crate) fn ptimers_apply(&self, bytes: &[u8]) -> Result {
-        const LEN: usize = core::mem::size_of::<shim::vproc_mig_ptimer>();
-        let n = bytes.len() / LEN;
-        if bytes.len() % LEN != 0 || n > shim::VPROC_MIG_PTIMERS as usize {
-            return Err(EINVAL);
-        }
-        let mut v = KVec::<shim::vproc_mig_ptimer>::with_capacity(n, GFP_KERNEL)?;
-        for b in bytes.chunks_exact(LEN) {
-            // SAFETY: `b` has the struct's size; it is integers only, any
-            // bits are a value of it; read unaligned from the message.
-            let t =
-                unsafe { core::ptr::read_unaligned(b.as_ptr().cast::<shim::vproc_mig_ptimer>()) };
-            v.push(t, GFP_KERNEL)?;
-        }
-        // SAFETY: `v` holds `n` valid structs.
-        to_result(unsafe {
-            shim::vproc_shim_mig_ptimers_set(v.as_ptr(), n as u32, self.0.clock_mono)
-        })
-    }
-
     /// Its name.
     pub(crate) fn comm(&self) -> &[u8] {
         let c = &self.0.comm;
@@ -265,4 +242,24 @@ pub(crate) fn ptimers_capture() -> Result<KVec<u8>> {
         bytes.extend_from_slice(b, GFP_KERNEL)?;
     }
     Ok(bytes)
+}
+
+/// Makes the process's POSIX timers `bytes` (`Commit`'s, whole
+/// `vproc_mig_ptimer`s) in the calling task, their times less those that
+/// ran on since they were read.
+pub(crate) fn ptimers_apply(bytes: &[u8]) -> Result {
+    const LEN: usize = core::mem::size_of::<shim::vproc_mig_ptimer>();
+    let n = bytes.len() / LEN;
+    if bytes.len() % LEN != 0 || n > shim::VPROC_MIG_PTIMERS as usize {
+        return Err(EINVAL);
+    }
+    let mut v = KVec::<shim::vproc_mig_ptimer>::with_capacity(n, GFP_KERNEL)?;
+    for b in bytes.chunks_exact(LEN) {
+        // SAFETY: `b` has the struct's size; it is integers only, any bits
+        // are a value of it; read unaligned from the message.
+        let t = unsafe { core::ptr::read_unaligned(b.as_ptr().cast::<shim::vproc_mig_ptimer>()) };
+        v.push(t, GFP_KERNEL)?;
+    }
+    // SAFETY: `v` holds `n` valid structs.
+    to_result(unsafe { shim::vproc_shim_mig_ptimers_set(v.as_ptr(), n as u32) })
 }

@@ -198,11 +198,12 @@ pub struct FdFacts {
     /// or a memfd (memory of this node: served from home it could be read
     /// and written, not mapped or executed). Whatever its mode says (a
     /// pidfd's and a memfd's read as regular files), it cannot move yet,
-    /// but for the event files of `anon`.
+    /// but for the event files and pidfds of `anon`.
     pub pseudo: bool,
     /// Which anonymous inode it is, when it is an event file a deputy
     /// serves at home ([`ANON_EVENTFD`], [`ANON_EPOLL`], [`ANON_TIMERFD`],
-    /// [`ANON_INOTIFY`]); 0 otherwise.
+    /// [`ANON_INOTIFY`]), a signalfd ([`ANON_SIGNALFD`]) or a pidfd
+    /// ([`ANON_PIDFD`]); 0 otherwise.
     pub anon: u32,
 }
 
@@ -216,6 +217,10 @@ pub const ANON_TIMERFD: u32 = 3;
 pub const ANON_INOTIFY: u32 = 4;
 /// A signalfd (its mask read from its fdinfo).
 pub const ANON_SIGNALFD: u32 = 5;
+/// A pidfd (pidfs): a process of its node, home's for a moved process,
+/// served there as its event files are (poll, `pidfd_send_signal`,
+/// `waitid(P_PIDFD)`).
+pub const ANON_PIDFD: u32 = 6;
 
 /// The memory devices (major 1) every Linux node has and that keep no
 /// state a process could tell apart: null, zero, full, random, urandom,
@@ -256,7 +261,7 @@ pub fn classify_fd(f: &FdFacts) -> FdKind {
     }
     if f.pseudo {
         return match f.anon {
-            ANON_EVENTFD | ANON_EPOLL | ANON_TIMERFD | ANON_INOTIFY => FdKind::Event,
+            ANON_EVENTFD | ANON_EPOLL | ANON_TIMERFD | ANON_INOTIFY | ANON_PIDFD => FdKind::Event,
             ANON_SIGNALFD => FdKind::SignalFd,
             _ => FdKind::Other,
         };

@@ -300,7 +300,6 @@ impl Migrator {
         let dest = out.dest;
         let mut task = TaskImage::capture()?;
         task.set_nice(nice);
-        let ptimers = sm::ptimers_capture()?;
         if task.ident() != out.ident {
             pr_info!(
                 "migrate: pid {}: its credentials changed during the move: try again\n",
@@ -450,8 +449,13 @@ impl Migrator {
         stream.flush(self, false)?;
         // Its other threads, stopped since the freeze began.
         self.send_threads(pid, dest, out.mig)?;
-        // Pending signals travel with the process.
+        // Pending signals travel with the process. Then its POSIX timers,
+        // read last (their signals taken above were timers' expiries they
+        // count already); one whose signal is still queued (to a thread,
+        // or ignored) fires at once there, its signal here dropped with
+        // the timer the deputy deletes.
         let sigbytes = take_signals(sigs, sm::dequeue_signal)?;
+        let ptimers = sm::ptimers_capture()?;
         let mut fdbytes = KVec::new();
         fdbytes.resize(fds.len() * mig::FD_LEN, 0, GFP_KERNEL)?;
         for (k, f) in fds.iter().enumerate() {

@@ -627,7 +627,7 @@ impl Migrator {
                         return Err(EIO);
                     }
                     task.apply()?;
-                    task.ptimers_apply(c.ptimers)?;
+                    sm::ptimers_apply(c.ptimers)?;
                     self.install_files(deputy, b.home, pid, b.deputy, c.fds)?;
                     for s in c.sigs.chunks_exact(mig::SIGINFO_LEN) {
                         let _ = sm::queue_signal(s);

@@ -59,7 +59,8 @@ pub struct Commit<'a> {
     /// The task image (credentials, limits, handlers, mm layout...).
     pub task: &'a [u8],
     /// The process's POSIX timers, [`PTIMER_LEN`] each (`struct
-    /// vproc_mig_ptimer`: id, clock, notify, signal, value, times; the
+    /// vproc_mig_ptimer`: id, clock, notify, signal, value, times, the
+    /// thread it notifies, whether it fired, when it was read; the
     /// destination checks them as `timer_create` does).
     pub ptimers: &'a [u8],
 }
@@ -67,7 +68,7 @@ pub struct Commit<'a> {
 /// Most bytes of a task image.
 pub const TASK_MAX: usize = 8192;
 /// Bytes of one POSIX timer in `Commit`.
-pub const PTIMER_LEN: usize = 56;
+pub const PTIMER_LEN: usize = 72;
 /// Most POSIX timers a `Commit` carries (`mig_policy::MAX_POSIX_TIMERS`).
 pub const MAX_PTIMERS: u32 = 4096;
 

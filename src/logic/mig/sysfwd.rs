@@ -370,6 +370,8 @@ pub const SHAPES: &[Shape] = &[
     s(302, "prlimit64", &[Val, Val, In(RLIMIT), OutOpt(RLIMIT)]),
     s(316, "renameat2", &[DirFd, Path, DirFd, Path, Val]),
     s(332, "statx", &[DirFd, Path, Val, Val, Out(STATX)]),
+    s(424, "pidfd_send_signal", &[Fd, Val, In(SIGINFO), Val]),
+    made(434, "pidfd_open", &[Val, Val], Some(1)),
     s(439, "faccessat2", &[DirFd, Path, Val, Val]),
     s(
         441,
@@ -876,6 +878,14 @@ pub fn sembufs_nowait(b: &mut [u8]) {
         e[4..6].copy_from_slice(&f.to_le_bytes());
     }
 }
+/// `waitid(P_PIDFD, fd, ...)`: its second argument is a descriptor.
+const WAITID_PIDFD: Shape = s(
+    247,
+    "waitid",
+    &[Val, Fd, OutOpt(SIGINFO), Val, OutOpt(RUSAGE)],
+);
+/// pidfd_open(2)'s number: its descriptor is always close-on-exec.
+pub const NR_PIDFD_OPEN: u32 = 434;
 const P_ALL: u64 = 0;
 const P_PID: u64 = 1;
 const P_PIDFD: u64 = 3;
@@ -929,8 +939,8 @@ pub fn shape(nr: u32, args: &[u64; 6]) -> Option<&'static Shape> {
         NR_KILL if args[0] as i32 > 0 && !JOB_STOP_SIGNALS.contains(&args[1]) => None,
         NR_TKILL if !JOB_STOP_SIGNALS.contains(&args[1]) => None,
         NR_TGKILL if !JOB_STOP_SIGNALS.contains(&args[2]) => None,
-        // A pidfd is a file of the node it runs on.
-        NR_WAITID if args[0] == P_PIDFD => None,
+        // A pidfd names a process of home's (a proxy), or of this node.
+        NR_WAITID if args[0] == P_PIDFD => Some(&WAITID_PIDFD),
         _ => SHAPES
             .binary_search_by_key(&nr, |s| s.nr)
             .ok()
@@ -1032,7 +1042,8 @@ pub fn new_fd_flags(sh: &Shape, args: &[u64; 6]) -> Option<(bool, u32)> {
         Ret::NewFd(None) => Some((false, O_WRONLY_CREAT_TRUNC as u32)),
         Ret::NewSock(Some(i)) => {
             let f = args[i as usize];
-            Some((f & O_CLOEXEC != 0, (O_RDWR | (f & O_NONBLOCK)) as u32))
+            let cloexec = f & O_CLOEXEC != 0 || sh.nr == NR_PIDFD_OPEN;
+            Some((cloexec, (O_RDWR | (f & O_NONBLOCK)) as u32))
         }
         Ret::NewSock(None) => Some((false, O_RDWR as u32)),
         Ret::NewPair { .. } => None,

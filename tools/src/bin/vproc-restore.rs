@@ -531,13 +531,26 @@ fn main() {
     // Its other threads, with their TIDs (they share the cwd made above).
     // They are born with every signal blocked, until each takes its own
     // mask: a signal for one of them (a timer's, made at the process's
-    // Commit) must not find the restorer's default actions.
+    // Commit) must not find the process's default actions, fatal for
+    // most. Every signal: glibc's pthread_sigmask() leaves its own two
+    // (32 and 33) unblocked, and a glibc SIGEV_THREAD timer's helper
+    // thread is notified with 32, whose action a program that never
+    // cancelled a thread left at the default (terminate).
     if args[9] != "-" {
-        // SAFETY: plain syscalls on a set of our own.
-        unsafe {
-            let mut all: libc::sigset_t = std::mem::zeroed();
-            libc::sigfillset(&mut all);
-            libc::pthread_sigmask(libc::SIG_BLOCK, &all, std::ptr::null_mut());
+        let all: u64 = !0;
+        // SAFETY: rt_sigprocmask(2) on a set of our own (the kernel never
+        // blocks SIGKILL and SIGSTOP).
+        let r = unsafe {
+            libc::syscall(
+                libc::SYS_rt_sigprocmask,
+                libc::SIG_BLOCK,
+                &all as *const u64,
+                std::ptr::null_mut::<u64>(),
+                8usize,
+            )
+        };
+        if r != 0 {
+            report(&mut ctl, mig, errno());
         }
         let msg: &'static [u8] =
             Box::leak(format!("{} thread", mig).into_bytes().into_boxed_slice());
