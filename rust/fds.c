@@ -45,6 +45,68 @@ static int fdinfo_value(struct file *f, const char *key, unsigned int base,
 	return err;
 }
 
+/*
+ * Whether epoll file @ep watches a signalfd, by its fdinfo ("tfd: N ...
+ * ino:X sdev:Y" per watched file, as /proc shows it): the file at N in
+ * current's table, if it is the one watched (same inode and device), says;
+ * one not there (closed since) that is an anonymous inode (the same inode
+ * every eventfd, timerfd and signalfd shares) might be one: 1 too, as for
+ * a listing too long to read (more than about 10000 watched files).
+ */
+static int epoll_watches_signalfd(struct file *ep)
+{
+	static const size_t sizes[] = { 4096, 65536, 1 << 20 };
+	struct seq_file m = {};
+	unsigned int i;
+	char *p;
+	int found = 1;
+
+	if (!ep->f_op->show_fdinfo)
+		return 1;
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		m.size = sizes[i];
+		m.count = 0;
+		m.buf = kvzalloc(m.size, GFP_KERNEL);
+		if (!m.buf)
+			return 1;
+		ep->f_op->show_fdinfo(&m, ep);
+		if (m.count < m.size)
+			break;
+		kvfree(m.buf);
+		m.buf = NULL;
+	}
+	if (!m.buf)
+		return 1;
+	m.buf[m.count] = 0;
+	found = 0;
+	for (p = m.buf; !found && (p = strstr(p, "tfd:")); p++) {
+		int tfd;
+		unsigned long long ino;
+		unsigned int dev;
+		const char *q = strstr(p, "ino:");
+		struct file *t;
+
+		if (sscanf(p, "tfd: %d", &tfd) != 1 || !q ||
+		    sscanf(q, "ino:%llx sdev:%x", &ino, &dev) != 2) {
+			found = 1;
+			break;
+		}
+		t = tfd >= 0 ? fget_raw(tfd) : NULL;
+		if (t && file_inode(t)->i_ino == ino &&
+		    file_inode(t)->i_sb->s_dev == dev) {
+			found = t->f_path.dentry &&
+				!strcmp(t->f_path.dentry->d_name.name, "[signalfd]");
+		} else if (ino == file_inode(ep)->i_ino &&
+			   dev == file_inode(ep)->i_sb->s_dev) {
+			found = 1;
+		}
+		if (t)
+			fput(t);
+	}
+	kvfree(m.buf);
+	return found;
+}
+
 /* A signalfd's mask ("sigmask:" and 16 hex digits). */
 static int signalfd_mask(struct file *f, unsigned long long *mask)
 {
@@ -121,8 +183,10 @@ int vproc_shim_mig_fds(vproc_fd_fn fn, void *data)
 
 			if (!strcmp(n, "[eventfd]"))
 				d.anon = VPROC_ANON_EVENTFD;
-			else if (!strcmp(n, "[eventpoll]"))
+			else if (!strcmp(n, "[eventpoll]")) {
 				d.anon = VPROC_ANON_EPOLL;
+				d.epoll_signalfd = epoll_watches_signalfd(f);
+			}
 			else if (!strcmp(n, "[timerfd]"))
 				d.anon = VPROC_ANON_TIMERFD;
 			else if (!strcmp(n, "inotify"))

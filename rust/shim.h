@@ -782,6 +782,10 @@ struct vproc_mig_fd {
 	unsigned int anon;
 	/* A signalfd's mask (signals 1..64), as its fdinfo shows it. */
 	unsigned long long sigmask;
+	/* An epoll watching a signalfd (or a file its fdinfo does not let
+	 * us tell from one): the signalfd is made again where the process
+	 * arrives, and home's epoll would not see that one's signals. */
+	unsigned int epoll_signalfd;
 };
 #define VPROC_ANON_EVENTFD 1
 #define VPROC_ANON_EPOLL 2

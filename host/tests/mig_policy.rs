@@ -294,8 +294,24 @@ fn fd_kinds() {
         rdev: (1, 3),
         pseudo: false,
         anon: 0,
+        epoll_signalfd: false,
     };
     assert_eq!(classify_fd(&f), FdKind::Proxy);
+    // An epoll watching a signalfd stays; the flag means nothing on
+    // another file.
+    let ep = FdFacts {
+        mode: 0o600,
+        pseudo: true,
+        anon: ANON_EPOLL,
+        epoll_signalfd: true,
+        ..FdFacts::default()
+    };
+    assert_eq!(classify_fd(&ep), FdKind::EpollSignalFd);
+    let efd = FdFacts {
+        anon: ANON_EVENTFD,
+        ..ep
+    };
+    assert_eq!(classify_fd(&efd), FdKind::Event);
     // A signalfd is made again where the process arrives.
     let sfd = FdFacts {
         mode: 0o600,

@@ -999,8 +999,8 @@ fn no_wait_calls() {
         (interrupted(232), interrupted(70), interrupted(0)),
         (-4, -514, -512)
     );
-    // waitid(which, id, infop, options, rusage): WNOHANG added too; not
-    // without a siginfo (its "none" is there), nor on a pidfd.
+    // waitid(which, id, infop, options, rusage): WNOHANG added too, on a
+    // pidfd as on a PID; not without a siginfo (its "none" is there).
     let w = no_wait(247, &[1, 300, 0x1000, 4, 0, 0]).unwrap();
     assert_eq!(
         (w.on, w.args),
@@ -1008,7 +1008,11 @@ fn no_wait_calls() {
     );
     assert!(no_wait(247, &[0, 0, 0x1000, 4, 0x2000, 0]).is_some());
     assert_eq!(no_wait(247, &[1, 300, 0, 4, 0, 0]), None);
-    assert_eq!(no_wait(247, &[3, 5, 0x1000, 4, 0, 0]), None);
+    assert_eq!(
+        no_wait(247, &[3, 5, 0x1000, 4, 0, 0]).map(|w| (w.on, w.args)),
+        Some((WaitOn::Children, [3, 5, 0x1000, 5, 0, 0]))
+    );
+    assert_eq!(no_wait(247, &[3, 5, 0, 4, 0, 0]), None);
     assert_eq!(no_wait(247, &[1, 300, 0x1000, 5, 0, 0]), None);
     // "None changed": 0 and a zero si_pid; a child: its pid there.
     let mut info = [0u8; 128];

@@ -188,38 +188,59 @@ check_eq "... they are home's there (fstat, F_GETFL, openat, a read refused, /pr
     "at 2 6 True hello EBADF /tmp/op.dir/file /tmp/op.dir" \
     "$(on 1 'for i in $(seq 100); do grep -q "^at" /tmp/op.out && break; sleep 0.1; done; cat /tmp/op.out | grep -v ^ready')"
 
-# --- pidfds (refused until 2026-12-04): one of a child left at home,
-# opened before the move, is served at home: poll says nothing until the
-# child ends, pidfd_send_signal(SIGTERM) from node 2 reaches it, poll then
-# says it ended and waitid(P_PIDFD) reaps it (killed by 15). A child
-# forked after the move (made at home) gets a pidfd made at home too,
-# close-on-exec as pidfd_open makes it, and waitid(P_PIDFD) gets its 7.
+# --- pidfds (refused until 2026-12-04): its children stay at home, and a
+# pidfd of one, opened before the move, is served at home: on node 2 poll
+# says nothing until the child ends, pidfd_send_signal(SIGTERM) reaches
+# it, poll then says it ended and waitid(P_PIDFD) reaps it (killed by 15).
+# A pidfd opened on node 2 (pidfd_open, made at home) is close-on-exec, as
+# pidfd_open makes it, and waitid(P_PIDFD) through it gets its child's 7.
+# A third child waits for a file that a thread made on node 2 makes at
+# home while the main thread waits in waitid(P_PIDFD) for that child:
+# the wait is made where the process runs, not holding its deputy (the
+# thread's open waited behind it for ever before), and gets its 3. All
+# of it on node 2 (a fork would take the process home: they are forked
+# before the move).
 t=$(mktemp)
 cat > "$t" <<'PYEOF'
-import os, select, signal, time
-c = os.fork()
-if c == 0:
-    time.sleep(60)
-    os._exit(0)
+import os, select, signal, threading, time
+def child(gate, code):
+    pid = os.fork()
+    if pid == 0:
+        while not os.path.exists(gate):
+            time.sleep(0.05)
+        os._exit(code)
+    return pid
+def where():
+    with open("/proc/self/where") as w:
+        return w.read().strip()
+c = child("/tmp/pf.never", 0)
+c2 = child("/tmp/pf.c2", 7)
+c3 = child("/tmp/pf.c3", 3)
 fd = os.pidfd_open(c)
 print("ready", flush=True)
 while not os.path.exists("/tmp/pf.go"):
     select.select([], [], [], 0.05)
-with open("/proc/self/where") as w:
-    where = w.read().strip()
+w0 = where()
 p = select.poll()
 p.register(fd, select.POLLIN)
 before = len(p.poll(0))
 signal.pidfd_send_signal(fd, signal.SIGTERM)
 after = len(p.poll(5000))
 si = os.waitid(os.P_PIDFD, fd, os.WEXITED)
-c2 = os.fork()
-if c2 == 0:
-    os._exit(7)
 fd2 = os.pidfd_open(c2)
+open("/tmp/pf.c2", "w").close()
 si2 = os.waitid(os.P_PIDFD, fd2, os.WEXITED)
-print("at", where, before, after, si.si_pid == c, si.si_code, si.si_status,
-      si2.si_pid == c2, si2.si_status, os.get_inheritable(fd2), flush=True)
+fd3 = os.pidfd_open(c3)
+def poke():
+    time.sleep(0.5)
+    open("/tmp/pf.c3", "w").close()
+th = threading.Thread(target=poke)
+th.start()
+si3 = os.waitid(os.P_PIDFD, fd3, os.WEXITED)
+th.join()
+print("at", w0, before, after, si.si_pid == c, si.si_code, si.si_status,
+      si2.si_pid == c2, si2.si_status, os.get_inheritable(fd2), si3.si_status,
+      where(), flush=True)
 PYEOF
 on 1 'rm -f /tmp/pf.*'
 "$CLUSTER" put 1 "$t" /tmp/pf.py
@@ -228,6 +249,40 @@ on 1 'python3 /tmp/pf.py > /tmp/pf.out 2>&1 & echo $! > /tmp/pf.pid'
 pf=$(on 1 'for i in $(seq 100); do grep -q "^ready" /tmp/pf.out 2>/dev/null && break; sleep 0.1; done; cat /tmp/pf.pid')
 check_eq "pidfd: a process holding a pidfd of its child moves 1 -> 2" ok "$(on 1 "echo 2 > /proc/$pf/goto 2>&1 && echo ok")"
 on 1 'touch /tmp/pf.go'
-check_eq "... there it polls, signals and reaps that child through it; a child forked there gets one too" \
-    "at 2 0 1 True 2 15 True 7 False" \
+check_eq "... there it polls, signals and reaps that child through it, opens pidfds of two more, reaps one, and a thread's call is not held up by its waitid(P_PIDFD) for the other" \
+    "at 2 0 1 True 2 15 True 7 False 3 2" \
     "$(on 1 'for i in $(seq 100); do grep -q "^at" /tmp/pf.out && break; sleep 0.1; done; grep -v ^ready /tmp/pf.out')"
+on 1 "kill $pf 2>/dev/null; touch /tmp/pf.never /tmp/pf.c2 /tmp/pf.c3"
+
+# --- an epoll at home watching a signalfd cannot move (EOPNOTSUPP): the
+# signalfd is made again where the process arrives, and home's epoll,
+# which stays, would never see that one's signals (before 2026-12-04 the
+# move went through and the epoll missed them). It runs on at home, its
+# epoll woken by a SIGUSR1 through the signalfd.
+t=$(mktemp)
+cat > "$t" <<'PYEOF'
+import ctypes, os, select, signal
+libc = ctypes.CDLL(None, use_errno=True)
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
+mask = ctypes.c_uint64(1 << (signal.SIGUSR1 - 1))
+sfd = libc.signalfd(-1, ctypes.byref(mask), 0)
+r, w = os.pipe()
+ep = select.epoll()
+ep.register(r, select.EPOLLIN)
+ep.register(sfd, select.EPOLLIN)
+print("ready", flush=True)
+ev = ep.poll(30)
+print("events", [fd == sfd for fd, _ in ev], flush=True)
+PYEOF
+on 1 'rm -f /tmp/es.*'
+"$CLUSTER" put 1 "$t" /tmp/es.py
+rm -f "$t"
+on 1 'python3 /tmp/es.py > /tmp/es.out 2>&1 & echo $! > /tmp/es.pid'
+es=$(on 1 'for i in $(seq 100); do grep -q "^ready" /tmp/es.out 2>/dev/null && break; sleep 0.1; done; cat /tmp/es.pid')
+check_match "epoll+signalfd: a process whose epoll watches a signalfd cannot move (EOPNOTSUPP)" "not supported" \
+    "$(on 1 "echo 2 2>&1 > /proc/$es/goto")"
+check_match "... the log says why" "an epoll watching a signalfd" "$(on 1 "dmesg | grep 'pid $es cannot move' | tail -1")"
+check_eq "... it runs on at home" 1 "$(on 1 "cat /proc/$es/where")"
+on 1 "kill -USR1 $es"
+check_eq "... its epoll woken through the signalfd" "events [True]" \
+    "$(on 1 'for i in $(seq 100); do grep -q "^events" /tmp/es.out && break; sleep 0.1; done; grep ^events /tmp/es.out')"

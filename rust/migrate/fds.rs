@@ -32,6 +32,7 @@ unsafe extern "C" fn fd_cb(data: *mut c_void, f: *const shim::vproc_mig_fd) -> c
         rdev: (f.rdev_major, f.rdev_minor),
         pseudo: f.pseudo != 0,
         anon: f.anon,
+        epoll_signalfd: f.epoll_signalfd != 0,
     });
     let info = FdInfo {
         fd: f.fd,

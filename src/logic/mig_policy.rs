@@ -163,8 +163,12 @@ pub enum FdKind {
     /// Opened with `O_PATH` (of a file, a directory, a device...): served
     /// at home as its proxy.
     Path,
-    /// Anything else (pidfd, memfd, userfaultfd, a namespace...): cannot
-    /// move.
+    /// An epoll file at home that watches a signalfd: the signalfd is made
+    /// again where the process arrives (it reads the signals of the task
+    /// that reads it), and home's epoll, which stays, would never see that
+    /// one's signals. Cannot move.
+    EpollSignalFd,
+    /// Anything else (memfd, userfaultfd, a namespace...): cannot move.
     Other,
 }
 
@@ -205,6 +209,9 @@ pub struct FdFacts {
     /// [`ANON_INOTIFY`]), a signalfd ([`ANON_SIGNALFD`]) or a pidfd
     /// ([`ANON_PIDFD`]); 0 otherwise.
     pub anon: u32,
+    /// An epoll file that watches a signalfd (or a file it cannot tell
+    /// from one).
+    pub epoll_signalfd: bool,
 }
 
 /// An eventfd.
@@ -261,6 +268,7 @@ pub fn classify_fd(f: &FdFacts) -> FdKind {
     }
     if f.pseudo {
         return match f.anon {
+            ANON_EPOLL if f.epoll_signalfd => FdKind::EpollSignalFd,
             ANON_EVENTFD | ANON_EPOLL | ANON_TIMERFD | ANON_INOTIFY | ANON_PIDFD => FdKind::Event,
             ANON_SIGNALFD => FdKind::SignalFd,
             _ => FdKind::Other,

@@ -342,13 +342,15 @@ impl Migrator {
                 FdKind::NodeDev(_) | FdKind::SignalFd => true,
                 // Only its own deputy's proxies (never one it inherited).
                 FdKind::Proxy => home != self.me && f.deputy == out.deputy,
-                FdKind::Other => false,
+                FdKind::Other | FdKind::EpollSignalFd => false,
             };
             if !ok {
-                let what = if f.kind == FdKind::Other {
-                    "a special file (pidfd, memfd, userfaultfd, a namespace...)"
-                } else {
-                    "a file opened away from home"
+                let what = match f.kind {
+                    FdKind::Other => "a special file (memfd, userfaultfd, a namespace...)",
+                    FdKind::EpollSignalFd => {
+                        "an epoll watching a signalfd (made again where it goes, unseen by home's epoll)"
+                    }
+                    _ => "a file opened away from home",
                 };
                 pr_info_ratelimited!(
                     "migrate: pid {} cannot move: fd {} is {}\n",

@@ -689,7 +689,8 @@ pub enum Patch {
 /// wait already). `accept` waits only when home's poll said no
 /// connection was there. `epoll_pwait` and `epoll_pwait2` wait where the
 /// process runs under their signal mask (`mask_at`). A `waitid` without
-/// a `siginfo` (its "nothing yet" is there) or on a pidfd waits at home.
+/// a `siginfo` (its "nothing yet" is there) waits at home; one on a pidfd
+/// (of a child of home's: the call went home with it) as one on its PID.
 /// `wait4` and `waitid` are made with `WNOHANG`, `flock` with `LOCK_NB`,
 /// `fcntl`'s `F_SETLKW` as `F_SETLK`
 /// (and the OFD one), `msgsnd`/`msgrcv` with `IPC_NOWAIT`,
@@ -707,7 +708,7 @@ pub fn no_wait(nr: u32, args: &[u64; 6]) -> Option<NoWait> {
     };
     match nr {
         NR_WAIT4 => return flagged(2, WNOHANG, WaitOn::Children),
-        NR_WAITID if args[2] == 0 || args[0] == P_PIDFD => return None,
+        NR_WAITID if args[2] == 0 => return None,
         NR_WAITID => return flagged(3, WNOHANG, WaitOn::Children),
         NR_FLOCK if args[1] & LOCK_UN != 0 => return None,
         NR_FLOCK => return flagged(1, LOCK_NB, WaitOn::Retry),
