@@ -95,8 +95,10 @@ check_eq "... its parent saw it killed" 137 "$(on 1 'for i in $(seq 50); do [ -s
 # --- a POSIX timer that notifies another thread moves (glibc's
 # SIGEV_THREAD: SIGEV_THREAD_ID aimed at its helper thread, which starts a
 # thread per expiry to run the callback; refused until 2026-12-04). Moved
-# 1 -> 2 -> 3 -> 1 -> 2 while it fires every 10 ms, it keeps firing where
-# it runs, notifying the same thread, and ends well at home. Until the
+# 1 -> 2 -> 3 -> 2 while it fires every 10 ms, it keeps firing where it
+# runs, notifying the same thread, and ends well at home. (Not home: a
+# callback thread made away and alive when it is asked to come home has
+# no thread deputy there, and that move is refused; a CI run hit it.) Until the
 # restorer's threads blocked signal 32 too (glibc's pthread_sigmask()
 # leaves it open), one move in three to six failed: the timer's signal
 # found a restorer thread, and its default action ended the process
@@ -111,11 +113,11 @@ pp=$(on 1 'for i in $(seq 100); do [ -s /tmp/pt.pid ] && break; sleep 0.1; done;
 on 1 "sleep 0.5"
 notify=$(on 1 "grep ^notify /proc/$pp/timers")
 moves=""
-for n in 2 3 1 2; do
+for n in 2 3 2; do
     moves="$moves $(on 1 "{ echo $n > /proc/$pp/goto && echo ok; } 2>&1")"
     on 1 "sleep 0.3"
 done
-check_eq "a SIGEV_THREAD timer's process moves 1 -> 2 -> 3 -> 1 -> 2" " ok ok ok ok" "$moves"
+check_eq "a SIGEV_THREAD timer's process moves 1 -> 2 -> 3 -> 2" " ok ok ok" "$moves"
 check_eq "... on node 2 its timer notifies the same thread ($notify)" "$notify" \
     "$(on 2 "grep ^notify /proc/$pp/timers")"
 f0=$(fired)
