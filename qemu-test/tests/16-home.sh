@@ -382,7 +382,7 @@ check_match "timers: the periodic one fired 10-13 times in 6 s" "^t2 1[0-3]$" "$
 
 # Any number of POSIX timers up to 4096 moves (issue 17: before, at most
 # 32, a fixed table in the task image): 1200 of them travel in Commit,
-# 67 KB, more than one frame. Each fires once where the process runs,
+# 86 KB, more than one frame. Each fires once where the process runs,
 # with its id, there and again after it came home; the deputy keeps
 # none meanwhile. 4097 are refused and the process runs on (each timer
 # counts against RLIMIT_SIGPENDING, about 1900 in these guests: raised).
