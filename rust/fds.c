@@ -12,74 +12,73 @@
 #include "migrate.h"
 
 /*
- * The value (base @base) after @key in @f's fdinfo, as /proc/<pid>/fdinfo
- * shows it (its show_fdinfo, into a buffer of our own): the file's own
- * interface, not its private structs. -EINVAL if it says otherwise.
+ * @f's fdinfo as /proc/<pid>/fdinfo shows it (its show_fdinfo, into a
+ * buffer of our own: the file's own interface, not its private structs),
+ * NUL-terminated; to be kvfree()d. Read into 4 KiB (or @max if less), then
+ * 16 times as much while it does not fit, up to @max; NULL when it has
+ * none, it never fits, or there is no memory.
+ */
+static char *fdinfo_text(struct file *f, size_t max)
+{
+	struct seq_file m = {};
+
+	if (!f->f_op->show_fdinfo)
+		return NULL;
+	for (m.size = min_t(size_t, max, 4096); m.size <= max; m.size *= 16) {
+		m.count = 0;
+		m.buf = kvzalloc(m.size, GFP_KERNEL);
+		if (!m.buf)
+			return NULL;
+		f->f_op->show_fdinfo(&m, f);
+		if (m.count < m.size) {
+			m.buf[m.count] = 0;
+			return m.buf;
+		}
+		kvfree(m.buf);
+	}
+	return NULL;
+}
+
+/*
+ * The value (base @base) after @key in @f's fdinfo (at most 256 bytes).
+ * -EINVAL if it says otherwise, or cannot be read.
  */
 static int fdinfo_value(struct file *f, const char *key, unsigned int base,
 			unsigned long long *v)
 {
-	struct seq_file m = {};
-	char *p;
+	char *buf = fdinfo_text(f, 256), *p;
 	int err = -EINVAL;
 
-	if (!f->f_op->show_fdinfo)
+	if (!buf)
 		return -EINVAL;
-	m.size = 256;
-	m.buf = kzalloc(m.size, GFP_KERNEL);
-	if (!m.buf)
-		return -ENOMEM;
-	f->f_op->show_fdinfo(&m, f);
-	if (m.count < m.size) {
-		m.buf[m.count] = 0;
-		p = strstr(m.buf, key);
-		if (p) {
-			p += strlen(key);
-			p = skip_spaces(p);
-			*strchrnul(p, '\n') = 0;
-			if (!kstrtoull(p, base, v))
-				err = 0;
-		}
+	p = strstr(buf, key);
+	if (p) {
+		p += strlen(key);
+		p = skip_spaces(p);
+		*strchrnul(p, '\n') = 0;
+		if (!kstrtoull(p, base, v))
+			err = 0;
 	}
-	kfree(m.buf);
+	kvfree(buf);
 	return err;
 }
 
 /*
  * Whether epoll file @ep watches a signalfd, by its fdinfo ("tfd: N ...
- * ino:X sdev:Y" per watched file, as /proc shows it): the file at N in
- * current's table, if it is the one watched (same inode and device), says;
- * one not there (closed since) that is an anonymous inode (the same inode
- * every eventfd, timerfd and signalfd shares) might be one: 1 too, as for
- * a listing too long to read (more than about 10000 watched files).
+ * ino:X sdev:Y" per watched file): the file at N in current's table, if
+ * it is the one watched (same inode and device), says; one not there
+ * (closed since) that is an anonymous inode (the same inode every
+ * eventfd, timerfd and signalfd shares) might be one: 1 too, as for a
+ * listing too long to read (over 1 MiB: about 10000 watched files).
  */
 static int epoll_watches_signalfd(struct file *ep)
 {
-	static const size_t sizes[] = { 4096, 65536, 1 << 20 };
-	struct seq_file m = {};
-	unsigned int i;
-	char *p;
-	int found = 1;
+	char *buf = fdinfo_text(ep, 1 << 20), *p;
+	int found = 0;
 
-	if (!ep->f_op->show_fdinfo)
+	if (!buf)
 		return 1;
-	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
-		m.size = sizes[i];
-		m.count = 0;
-		m.buf = kvzalloc(m.size, GFP_KERNEL);
-		if (!m.buf)
-			return 1;
-		ep->f_op->show_fdinfo(&m, ep);
-		if (m.count < m.size)
-			break;
-		kvfree(m.buf);
-		m.buf = NULL;
-	}
-	if (!m.buf)
-		return 1;
-	m.buf[m.count] = 0;
-	found = 0;
-	for (p = m.buf; !found && (p = strstr(p, "tfd:")); p++) {
+	for (p = buf; !found && (p = strstr(p, "tfd:")); p++) {
 		int tfd;
 		unsigned long long ino;
 		unsigned int dev;
@@ -103,7 +102,7 @@ static int epoll_watches_signalfd(struct file *ep)
 		if (t)
 			fput(t);
 	}
-	kvfree(m.buf);
+	kvfree(buf);
 	return found;
 }
 

@@ -150,6 +150,17 @@ on 1 "kill -USR1 $sp"
 check_eq "... read there, and its mask is the one it made (fdinfo)" "got 10 on 3 0000000000000a00" \
     "$(on 1 'for i in $(seq 100); do grep -q "^0000" /tmp/sfd.out && break; sleep 0.1; done; grep "^got" /tmp/sfd.out | sed -n 3p; grep "^0000" /tmp/sfd.out' | tr '\n' ' ' | sed 's/ $//')"
 
+# py_start NAME: puts the script in $t on node 1 as /tmp/NAME.py, runs it
+# there (its output in /tmp/NAME.out) and, once it printed a line starting
+# with "ready" (10 s at most), prints its PID.
+py_start() {
+    "$CLUSTER" put 1 "$t" "/tmp/$1.py"
+    rm -f "$t"
+    on 1 "python3 /tmp/$1.py > /tmp/$1.out 2>&1 & echo \$! > /tmp/$1.pid"
+    line_of 1 "/tmp/$1.out" ready 10 >/dev/null
+    on 1 "cat /tmp/$1.pid"
+}
+
 # --- O_PATH descriptors (a directory and a file of home, opened before the
 # move) are served at home: fstat, F_GETFL, openat relative to the
 # directory, /proc/self/fd/N and fchdir are home's; a read is refused as
@@ -178,15 +189,12 @@ os.fchdir(d)
 print("at", where, size, opath, data, r, link, os.getcwd(), flush=True)
 PYEOF
 on 1 'rm -rf /tmp/op.* && mkdir /tmp/op.dir && echo hello > /tmp/op.dir/file'
-"$CLUSTER" put 1 "$t" /tmp/op.py
-rm -f "$t"
-on 1 'python3 /tmp/op.py > /tmp/op.out 2>&1 & echo $! > /tmp/op.pid'
-op=$(on 1 'for i in $(seq 100); do grep -q "^ready" /tmp/op.out 2>/dev/null && break; sleep 0.1; done; cat /tmp/op.pid')
+op=$(py_start op)
 check_eq "O_PATH: a process holding O_PATH descriptors of home moves 1 -> 2" ok "$(on 1 "echo 2 > /proc/$op/goto 2>&1 && echo ok")"
 on 1 'touch /tmp/op.go'
 check_eq "... they are home's there (fstat, F_GETFL, openat, a read refused, /proc/self/fd, fchdir)" \
     "at 2 6 True hello EBADF /tmp/op.dir/file /tmp/op.dir" \
-    "$(on 1 'for i in $(seq 100); do grep -q "^at" /tmp/op.out && break; sleep 0.1; done; cat /tmp/op.out | grep -v ^ready')"
+    "$(line_of 1 /tmp/op.out at 10 >/dev/null; on 1 'grep -v ^ready /tmp/op.out')"
 
 # --- pidfds (refused until 2026-12-04): its children stay at home, and a
 # pidfd of one, opened before the move, is served at home: on node 2 poll
@@ -243,15 +251,12 @@ print("at", w0, before, after, si.si_pid == c, si.si_code, si.si_status,
       where(), flush=True)
 PYEOF
 on 1 'rm -f /tmp/pf.*'
-"$CLUSTER" put 1 "$t" /tmp/pf.py
-rm -f "$t"
-on 1 'python3 /tmp/pf.py > /tmp/pf.out 2>&1 & echo $! > /tmp/pf.pid'
-pf=$(on 1 'for i in $(seq 100); do grep -q "^ready" /tmp/pf.out 2>/dev/null && break; sleep 0.1; done; cat /tmp/pf.pid')
+pf=$(py_start pf)
 check_eq "pidfd: a process holding a pidfd of its child moves 1 -> 2" ok "$(on 1 "echo 2 > /proc/$pf/goto 2>&1 && echo ok")"
 on 1 'touch /tmp/pf.go'
 check_eq "... there it polls, signals and reaps that child through it, opens pidfds of two more, reaps one, and a thread's call is not held up by its waitid(P_PIDFD) for the other" \
     "at 2 0 1 True 2 15 True 7 False 3 2" \
-    "$(on 1 'for i in $(seq 100); do grep -q "^at" /tmp/pf.out && break; sleep 0.1; done; grep -v ^ready /tmp/pf.out')"
+    "$(line_of 1 /tmp/pf.out at 10 >/dev/null; on 1 'grep -v ^ready /tmp/pf.out')"
 on 1 "kill $pf 2>/dev/null; touch /tmp/pf.never /tmp/pf.c2 /tmp/pf.c3"
 
 # --- an epoll at home watching a signalfd cannot move (EOPNOTSUPP): the
@@ -275,14 +280,11 @@ ev = ep.poll(30)
 print("events", [fd == sfd for fd, _ in ev], flush=True)
 PYEOF
 on 1 'rm -f /tmp/es.*'
-"$CLUSTER" put 1 "$t" /tmp/es.py
-rm -f "$t"
-on 1 'python3 /tmp/es.py > /tmp/es.out 2>&1 & echo $! > /tmp/es.pid'
-es=$(on 1 'for i in $(seq 100); do grep -q "^ready" /tmp/es.out 2>/dev/null && break; sleep 0.1; done; cat /tmp/es.pid')
+es=$(py_start es)
 check_match "epoll+signalfd: a process whose epoll watches a signalfd cannot move (EOPNOTSUPP)" "not supported" \
     "$(on 1 "echo 2 2>&1 > /proc/$es/goto")"
 check_match "... the log says why" "an epoll watching a signalfd" "$(on 1 "dmesg | grep 'pid $es cannot move' | tail -1")"
 check_eq "... it runs on at home" 1 "$(on 1 "cat /proc/$es/where")"
 on 1 "kill -USR1 $es"
 check_eq "... its epoll woken through the signalfd" "events [True]" \
-    "$(on 1 'for i in $(seq 100); do grep -q "^events" /tmp/es.out && break; sleep 0.1; done; grep ^events /tmp/es.out')"
+    "$(line_of 1 /tmp/es.out events 10)"
