@@ -19,6 +19,8 @@ pub(crate) use policy::FdKind;
 
 #[path = "migrate/fds.rs"]
 mod fds;
+#[path = "migrate/lazy.rs"]
+mod lazy;
 #[path = "migrate/mm.rs"]
 mod mm;
 #[path = "migrate/proxy.rs"]
@@ -39,6 +41,7 @@ mod twork;
 pub(crate) use fds::{
     close_all, fds, install_proxy, open_node_dev, open_signalfd, proxies_giveback, reinstall_files,
 };
+pub(crate) use lazy::{kill9, lazy_zap, pid_alive, Scratch, Uffd, UffdEvent, Waker};
 pub(crate) use mm::{
     clocks, current_exec_id, hash_area, map, pagemap, peek, read_pages, soft_dirty_clear, unmap,
     vmas, wipe_mm, write_mem, Mm, Task, VmaInfo,

@@ -95,6 +95,21 @@ unsigned int vproc_shim_precopy_rounds(void)
 	return min(READ_ONCE(precopy_rounds), VPROC_MAX_ROUNDS);
 }
 
+/*
+ * Post-copy (issue 18, src/migrate/lazy.rs): a freeze that would send at
+ * least 4 MiB written since pre-copy leaves those pages for after Go
+ * (1), or sends them (0). Writable by root at run time.
+ */
+static bool postcopy = true;
+module_param(postcopy, bool, 0644);
+MODULE_PARM_DESC(postcopy,
+		 "leave pages written during pre-copy for after the move (default 1)");
+
+int vproc_shim_postcopy(void)
+{
+	return READ_ONCE(postcopy);
+}
+
 const char *vproc_shim_peers_param(void)
 {
 	return peers ? peers : "";

@@ -28,6 +28,12 @@ pub(crate) fn fault_go_delay_ms() -> u32 {
     unsafe { shim::vproc_shim_fault_go_delay_ms() }
 }
 
+/// The `postcopy` parameter: a freeze may leave pages for after Go.
+pub(crate) fn postcopy() -> bool {
+    // SAFETY: no preconditions.
+    unsafe { shim::vproc_shim_postcopy() != 0 }
+}
+
 /// The `precopy_rounds` parameter: pre-copy rounds after the first pass
 /// (0..=16; `logic::mig::another_round`).
 pub(crate) fn precopy_rounds() -> u32 {

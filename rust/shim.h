@@ -44,6 +44,8 @@ void vproc_shim_wipe_key_param(void);
 unsigned int vproc_shim_fault_go_delay_ms(void);
 /* The `precopy_rounds=` parameter, at most 16 (logic::mig::MAX_ROUNDS). */
 unsigned int vproc_shim_precopy_rounds(void);
+/* The `postcopy=` parameter (bool). */
+int vproc_shim_postcopy(void);
 
 /* ---- procfs ---- */
 
@@ -1107,5 +1109,53 @@ void vproc_shim_genl_event(const struct vproc_nl_event *ev);
  */
 int vproc_shim_task_of_pid(int pid, const struct vproc_caller *as,
 			   struct vproc_task *out);
+
+/* ---- post-copy (lazy.c, src/migrate/lazy.rs) ---- */
+
+struct file;
+
+/* A userfaultfd event: PAGEFAULT (a: address), REMAP (a: from, b: to,
+ * c: length), REMOVE and UNMAP (a: start, b: end). */
+struct vproc_uffd_ev {
+	unsigned int event;
+	unsigned long long a, b, c;
+};
+
+/* The userfaultfd at descriptor @fd of the calling task (a reference),
+ * or NULL if it is none. */
+struct file *vproc_shim_uffd_take(int fd);
+void vproc_shim_uffd_put(struct file *f);
+/* Drops the pages of [@addr, @addr + @len) of the calling task's private
+ * anonymous memory (-EINVAL for any other). */
+int vproc_shim_lazy_zap(unsigned long addr, unsigned long len);
+/* Registers @n ranges (start, length pairs) of the file's mm for missing
+ * pages; from a task whose memory can hold a scratch page. */
+int vproc_shim_uffd_register(struct file *f, const unsigned long *ranges,
+			     unsigned int n);
+/* A scratch mapping of the calling task's for the ioctls below: one page
+ * of arguments and @data_len of data (0 on failure). */
+unsigned long vproc_shim_lazy_scratch(unsigned long data_len);
+void vproc_shim_lazy_unscratch(unsigned long a, unsigned long data_len);
+/* UFFDIO_COPY of @len bytes of @data to @dst: bytes copied or -errno
+ * (-EEXIST: present already; -ENOENT: no registered area; -EAGAIN: the
+ * layout is changing, read the events first; -ESRCH: the mm is gone). */
+long vproc_shim_uffd_copy(struct file *f, unsigned long scratch,
+			  unsigned long dst, const void *data,
+			  unsigned long len);
+/* UFFDIO_ZEROPAGE of [@dst, @dst + @len). */
+long vproc_shim_uffd_zero(struct file *f, unsigned long scratch,
+			  unsigned long dst, unsigned long len);
+/* Reads one event (the file is non-blocking: -EAGAIN when none). */
+int vproc_shim_uffd_read(struct file *f, struct vproc_uffd_ev *ev);
+/* Waits up to @ms for an event or for *@kick to be set (and a wake-up of
+ * the caller); 1 if an event may be there. */
+int vproc_shim_uffd_wait(struct file *f, const int *kick, unsigned int ms);
+/* The calling task, referenced (vproc_shim_task_put). */
+struct task_struct *vproc_shim_current_get(void);
+void vproc_shim_wake(struct task_struct *t);
+/* SIGKILL to process @pid of this node. */
+int vproc_shim_kill9(int pid);
+/* Whether process @pid lives here, with its memory, not exiting. */
+int vproc_shim_pid_alive(int pid);
 
 #endif /* VPROC_SHIM_H */

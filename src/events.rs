@@ -71,7 +71,7 @@ impl EventKind {
 }
 
 /// Detail text of one event.
-pub(crate) type Detail = FmtBuf<96>;
+pub(crate) type Detail = FmtBuf<120>;
 
 #[derive(Clone, Copy)]
 struct Event {

@@ -44,6 +44,7 @@ mod control;
 mod custody;
 mod deputy;
 mod freeze;
+mod lazy;
 mod leave;
 mod nowait;
 mod proxy;
@@ -54,6 +55,7 @@ mod source;
 mod sysfwd;
 mod threads;
 
+pub(crate) use lazy::LazyPusher;
 pub(crate) use reporter::{Controller, Mover, Reporter};
 pub(crate) use source::Asker;
 
@@ -308,6 +310,10 @@ struct State {
     parking: KVec<(u64, u64)>,
     /// Thread deputies.
     tdeps: KVec<ThreadDeputy>,
+    /// Post-copies from here (src/migrate/lazy.rs), after Go.
+    lazy_out: KVec<lazy::LazyOut>,
+    /// Post-copies to here: the restorer's userfaultfd, then the pages.
+    lazy_in: KVec<lazy::LazyIn>,
 }
 
 impl State {
@@ -492,6 +498,9 @@ pub(crate) struct Migrator {
     /// This node is leaving the cluster (`admin/leave`): nothing new
     /// moves here, nothing of its own moves away ([`leave`]).
     leaving: AtomicBool,
+    /// The module is being unloaded: post-copies being served here end
+    /// (their processes cannot get their pages any more).
+    unloading: AtomicBool,
     /// What went wrong, counted.
     pub(crate) counters: Counters,
     #[pin]
@@ -641,6 +650,7 @@ impl Migrator {
                 events,
                 next_mig: AtomicU64::new(first_mig()),
                 leaving: AtomicBool::new(false),
+                unloading: AtomicBool::new(false),
                 counters: Counters::default(),
                 state <- new_mutex!(State {
                     incoming: KVec::new(),
@@ -651,6 +661,8 @@ impl Migrator {
                     tslots: KVec::new(),
                     parking: KVec::new(),
                     tdeps: KVec::new(),
+                    lazy_out: KVec::new(),
+                    lazy_in: KVec::new(),
                 }, "Migrator::state"),
                 cv <- new_condvar!("Migrator::cv"),
                 bodies <- new_spinlock!(KVec::new(), "Migrator::bodies"),
@@ -869,6 +881,9 @@ impl Migrator {
             Kind::Goto => self.on_goto(Inbound { from, h: &h, body }),
             Kind::Control => self.on_control(Inbound { from, h: &h, body }),
             Kind::Check => self.on_check(Inbound { from, h: &h, body }),
+            Kind::LazyData => self.on_lazy_data(from, h.pid, body),
+            Kind::LazyReq => self.on_lazy_req(from, body),
+            Kind::LazyDone => self.on_lazy_done(from, body),
             Kind::Resp => Err(WireError::BadField),
         }
     }

@@ -133,6 +133,8 @@ struct Vproc {
     /// Runs control requests from other nodes (never on the reporter).
     controller: Option<sys::thread::KThread>,
     mover: Option<sys::thread::KThread>,
+    /// Post-copies from here (`vproc-lazy`).
+    lazy: Option<sys::thread::KThread>,
     balancer_thread: Option<sys::thread::KThread>,
     pid_files: Option<sys::process::PidFilesReg>,
     task_events: Option<sys::process::TaskEventsReg>,
@@ -194,6 +196,7 @@ impl kernel::Module for Vproc {
             reporter: None,
             controller: None,
             mover: None,
+            lazy: None,
             balancer_thread: None,
             pid_files: None,
             task_events: None,
@@ -218,6 +221,10 @@ impl kernel::Module for Vproc {
         this.mover = Some(sys::thread::KThread::spawn(
             c"vproc-mover",
             Arc::new(migrate::Mover(this.migrator.clone()), GFP_KERNEL)?,
+        )?);
+        this.lazy = Some(sys::thread::KThread::spawn(
+            c"vproc-lazy",
+            Arc::new(migrate::LazyPusher(this.migrator.clone()), GFP_KERNEL)?,
         )?);
         let balancer = balance::Balancer::new(
             this.config.node,
@@ -280,6 +287,7 @@ impl Drop for Vproc {
         // tells the peers we leave, stops its threads, closes every
         // socket), and give the PID space back. The netlink family goes
         // first: its commands reach every layer.
+        self.migrator.unloading();
         drop(self.genl.take());
         drop(self.balancer_thread.take());
         drop(self.remote_procs.take());
@@ -295,6 +303,7 @@ impl Drop for Vproc {
         drop(self.reporter.take());
         drop(self.controller.take());
         drop(self.mover.take());
+        drop(self.lazy.take());
         drop(self.syscalls.take());
         drop(self.proxies.take());
         drop(self.watches.take());

@@ -536,6 +536,7 @@ fn commit_round_trip_and_bad_input() {
         sigs: &sigs,
         fds: &fds,
         ptimers: &ptimers,
+        lazy: &[],
     };
     let mut buf = vec![0u8; 8192];
     let n = {
@@ -604,13 +605,37 @@ fn commit_round_trip_and_bad_input() {
     assert_eq!(read_commit(&mut Reader::new(&big[..n])).unwrap(), most);
     // A count past MAX_PTIMERS is refused before its bytes are looked at.
     let mut lie = big[..n].to_vec();
-    let at = n - MAX_PTIMERS as usize * PTIMER_LEN - 4;
+    let at = n - 4 - MAX_PTIMERS as usize * PTIMER_LEN - 4; // (the lazy runs' count, 0, last)
     lie[at..at + 4].copy_from_slice(&(MAX_PTIMERS + 1).to_le_bytes());
     assert!(read_commit(&mut Reader::new(&lie)).is_err());
     // The timers' count, read against its bytes: one fewer leaves bytes over.
     let mut fewer = lie.clone();
     fewer[at..at + 4].copy_from_slice(&(MAX_PTIMERS - 1).to_le_bytes());
     assert!(read_commit(&mut Reader::new(&fewer)).is_err());
+    // Lazy runs travel; bad ones are refused on both sides.
+    let mut lb = vec![0u8; 4 * LAZY_RUN_LEN];
+    let mut used = 0;
+    for a in [0x10000u64, 0x11000, 0x40000] {
+        assert!(lazy_push(&mut lb, &mut used, a).unwrap());
+    }
+    let lz = Commit {
+        lazy: &lb[..used],
+        ..c
+    };
+    let n = {
+        let mut w = Writer::new(&mut big);
+        write_commit(&mut w, &lz).unwrap();
+        w.len()
+    };
+    assert_eq!(read_commit(&mut Reader::new(&big[..n])).unwrap(), lz);
+    let mut badrun = big[..n].to_vec();
+    badrun[n - LAZY_RUN_LEN..n - LAZY_RUN_LEN + 8].copy_from_slice(&0x11000u64.to_le_bytes());
+    assert!(read_commit(&mut Reader::new(&badrun)).is_err());
+    let bad = Commit {
+        lazy: &lb[..used - 1],
+        ..c
+    };
+    assert!(write_commit(&mut Writer::new(&mut big), &bad).is_err());
 }
 
 #[test]
@@ -979,7 +1004,8 @@ fn control_round_trip_and_bad_fields() {
     // Kind 13 is Control; 14 is nothing.
     assert_eq!(Kind::try_from(13).unwrap(), Kind::Control);
     assert_eq!(Kind::try_from(14).unwrap(), Kind::Check);
-    assert!(Kind::try_from(16).is_err());
+    assert_eq!(Kind::try_from(18).unwrap(), Kind::LazyDone);
+    assert!(Kind::try_from(19).is_err());
 }
 
 #[test]

@@ -4,7 +4,7 @@
  * unmoved and once moved mid-run (echo N > /proc/<pid>/goto): its "result"
  * line must be identical.
  *
- *   vproc-mtest [-m MIB] [-t TICKS] [-f FILE] [-x STATUS] [-w FILE] [-W]
+ *   vproc-mtest [-m MIB] [-t TICKS] [-f FILE] [-x STATUS] [-w FILE] [-W] [-c]
  *               [-r] [-T] [-q] [-s] [-k KIB] [-D] [-A AREAS]
  *
  * -m   anonymous memory to fill and checksum (default 4 MiB)
@@ -23,6 +23,9 @@
  * -k   a working set: every ~100 ms (ticks and gate alike) the first KIB
  *      of its memory is written again with the values it has (dirtied,
  *      not changed: the result does not depend on how often)
+ * -c   at the gate (-w or -W), write the working set again and again
+ *      without sleeping: a process that dirties its memory faster than
+ *      any link carries it (post-copy's case)
  * -D   churn, every tick, in a 1 MiB area of its own, page by page: drop
  *      (MADV_DONTNEED) and read back as zeros, write, drop and write, or
  *      leave; a mremap()ed area moves and grows; an area is unmapped and
@@ -140,6 +143,7 @@ int main(int argc, char **argv)
 {
 	size_t mib = 4, words, i;
 	int ticks = 20, status = 0, quiet = 0, silent = 0, threaded = 0, readline = 0, opt, t;
+	int continuous = 0;
 	const char *path = NULL, *gate = NULL;
 	int wait_usr2 = 0, churning = 0;
 	size_t ws_words = 0, moving_len = 4 * PG;
@@ -154,7 +158,7 @@ int main(int argc, char **argv)
 	struct sigaction sa;
 	char line[256];
 
-	while ((opt = getopt(argc, argv, "m:t:f:x:Tqsrw:Wk:DA:")) != -1) {
+	while ((opt = getopt(argc, argv, "m:t:f:x:Tqsrw:Wk:DA:c")) != -1) {
 		switch (opt) {
 		case 'm': mib = strtoul(optarg, NULL, 10); break;
 		case 't': ticks = atoi(optarg); break;
@@ -168,6 +172,7 @@ int main(int argc, char **argv)
 		case 'W': wait_usr2 = 1; break;
 		case 'k': ws_words = strtoul(optarg, NULL, 10) * 1024 / sizeof(uint64_t); break;
 		case 'D': churning = 1; break;
+		case 'c': continuous = 1; break;
 		case 'A': nmany = strtoul(optarg, NULL, 10); break;
 		default: return 2;
 		}
@@ -248,7 +253,8 @@ int main(int argc, char **argv)
 	while ((gate && access(gate, F_OK) != 0) || (wait_usr2 && !usr2)) {
 		struct timespec ts = { 0, 100 * 1000 * 1000 };
 
-		nanosleep(&ts, NULL);
+		if (!continuous)
+			nanosleep(&ts, NULL);
 		touch_ws(mem, ws_words);
 	}
 	errno = 33;

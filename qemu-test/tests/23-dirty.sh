@@ -56,7 +56,7 @@ check_eq "... its result equals the unmoved run's" "$ref" "$(on 1 'grep ^result 
 # (Every move that pre-copies looks once at least, every thread stopped:
 # 21-threads' moves of 6 threads, one in pthread_cond_wait, do so too.)
 # rounds NODE PID FROM TO: the rounds count of the move's event.
-rounds() { on "$1" "grep 'pid $2 node $3 -> node $4' /proc/cluster/events | tail -1" | sed -n 's/.*, \([0-9]*\) rounds$/\1/p'; }
+rounds() { on "$1" "grep 'pid $2 node $3 -> node $4' /proc/cluster/events | tail -1" | sed -n 's/.*, \([0-9]*\) rounds, .*/\1/p'; }
 ref=$(on 1 "$M -m 64 -t 100 -q | grep ^result")
 check_eq "the module's default: up to 8 pre-copy rounds" 8 "$(on 1 'cat /sys/module/vproc/parameters/precopy_rounds')"
 check_eq "precopy_rounds refuses 17, -1 and a word with EINVAL and keeps 8" "no no no 8" \
@@ -82,3 +82,66 @@ for r in 8 0; do
 done
 on 1 "echo 8 > /sys/module/vproc/parameters/precopy_rounds"
 
+
+# --- post-copy (issue 18, src/migrate/lazy.rs): a process that rewrites
+# its 64 MiB faster than the link carries it (-k 65536 -c: every page,
+# again and again) while it churns (-D: pages dropped and read back,
+# written, an area mremap()ed, one unmapped and mapped again: userfaultfd
+# events to follow). Its freeze names the pages it wrote instead of
+# sending them; they come after Go, asked for first when it touches them.
+# after NODE PID FROM TO: the "after" (post-copy) count of the move's event.
+after() { on "$1" "grep 'pid $2 node $3 -> node $4' /proc/cluster/events | tail -1" | sed -n 's/.*, \([0-9]*\) after$/\1/p'; }
+check_eq "post-copy is on by default" Y "$(on 1 'cat /sys/module/vproc/parameters/postcopy')"
+PC="$M -m 64 -k 65536 -t 40 -q -D -c"
+ref=$(on 1 "cd /tmp; rm -f /tmp/pc.go; ($PC -w /tmp/pc.go > /tmp/pc.ref 2>&1 &) ; sleep 6; touch /tmp/pc.go; sleep 0.5; for i in \$(seq 100); do pgrep -x vproc-mtest >/dev/null || break; sleep 0.2; done; grep -E '^(churn|result)' /tmp/pc.ref")
+check_match "the unmoved run prints its memory" "^churn=[0-9a-f]{16}" "$ref"
+on 1 "rm -f /tmp/pc.*"
+on 1 "cd /tmp; $PC -w /tmp/pc.go > /tmp/pc.out 2>&1 & echo \$! > /tmp/pc.pid; wait \$!; echo \$? > /tmp/pc.status" >/dev/null 2>&1 &
+pid=$(on 1 "for i in \$(seq 100); do [ -s /tmp/pc.pid ] && break; sleep 0.1; done; cat /tmp/pc.pid")
+on 1 "sleep 1.5"
+# Moved while its pages still arrive: refused (EAGAIN), it stays.
+check_eq "it moves 1 -> 2 mid-run (churning), and a move on at once is refused: its pages are arriving" \
+    "ok no" "$(on 1 "echo 2 > /proc/$pid/goto && echo ok; echo 3 > /proc/$pid/goto 2>/dev/null && echo yes || echo no" | tr '\n' ' ' | sed 's/ $//')"
+n=$(after 1 "$pid" 1 2)
+check "... its freeze left at least 16000 pages for after Go (after: $n; $(on 1 "grep 'pid $pid node 1 -> node 2' /proc/cluster/events | tail -1 | grep -o 'frozen [0-9.]* ms'"))" \
+    test "${n:-0}" -ge 16000
+check "... which node 2 put in (logged)" on 2 "for i in \$(seq 150); do dmesg | grep -q 'pid $pid: post-copy from node 1 done' && exit 0; sleep 0.2; done; exit 1"
+check "... the source let its memory go (logged)" on 1 "for i in \$(seq 50); do dmesg | grep -q 'pid $pid: post-copy to node 2 ended ([0-9]* pages sent)\$' && exit 0; sleep 0.2; done; exit 1"
+check_eq "... no helper (vproc-restore) left on node 2" "" "$(on 2 "pgrep -x vproc-restore || true")"
+on 1 "sleep 3"
+check_eq "at its gate, rewriting 64 MiB without pause, it moves 2 -> 3" ok "$(on 1 "echo 3 > /proc/$pid/goto && echo ok")"
+n=$(after 2 "$pid" 2 3)
+check "... again with its pages after Go (after: $n)" test "${n:-0}" -ge 16000
+check "... which node 3 put in" on 3 "for i in \$(seq 150); do dmesg | grep -q 'pid $pid: post-copy from node 2 done' && exit 0; sleep 0.2; done; exit 1"
+on 1 "touch /tmp/pc.go"
+check_eq "... ends well" 0 "$(on 1 "for i in \$(seq 150); do [ -s /tmp/pc.status ] && break; sleep 0.2; done; cat /tmp/pc.status")"
+check_eq "... its memory equals the unmoved run's" "$ref" "$(on 1 "grep -E '^(churn|result)' /tmp/pc.out")"
+# Off: the same freeze sends what was written.
+on 1 "echo 0 > /sys/module/vproc/parameters/postcopy; rm -f /tmp/pc.*"
+on 1 "cd /tmp; $PC -w /tmp/pc.go > /tmp/pc.out 2>&1 & echo \$! > /tmp/pc.pid; wait \$!; echo \$? > /tmp/pc.status" >/dev/null 2>&1 &
+pid=$(on 1 "for i in \$(seq 100); do [ -s /tmp/pc.pid ] && break; sleep 0.1; done; cat /tmp/pc.pid")
+on 1 "sleep 1.5"
+check_eq "with postcopy=0 it moves 1 -> 2" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
+check_eq "... its freeze sent every page (after: 0)" 0 "$(after 1 "$pid" 1 2)"
+on 1 "echo 1 > /sys/module/vproc/parameters/postcopy; touch /tmp/pc.go"
+check_eq "... ends well" 0 "$(on 1 "for i in \$(seq 150); do [ -s /tmp/pc.status ] && break; sleep 0.2; done; cat /tmp/pc.status")"
+check_eq "... the same memory" "$ref" "$(on 1 "grep -E '^(churn|result)' /tmp/pc.out")"
+
+# --- post-copy from a node that is lost meanwhile: the pages it kept are
+# lost with it, so the process cannot run on; it is killed where it ran
+# (logged) and its parent at home sees it killed (SIGKILL), never a
+# process running on with pages missing.
+on 1 "rm -f /tmp/pc.*"
+on 1 "cd /tmp; $PC -w /tmp/pc.go > /tmp/pc.out 2>&1 & echo \$! > /tmp/pc.pid; wait \$!; echo \$? > /tmp/pc.status" >/dev/null 2>&1 &
+pid=$(on 1 "for i in \$(seq 100); do [ -s /tmp/pc.pid ] && break; sleep 0.1; done; cat /tmp/pc.pid")
+on 1 "sleep 1.5; echo 2 > /proc/$pid/goto"
+on 2 "for i in \$(seq 150); do dmesg | grep -q 'pid $pid: post-copy from node 1 done' && exit 0; sleep 0.2; done"
+check_eq "a process rewriting its memory moves 2 -> 3 (post-copy)" ok "$(on 1 "echo 3 > /proc/$pid/goto && echo ok")"
+"$CLUSTER" cut 2
+check "node 2 cut off before its pages are all in: node 3 kills the process (logged)" \
+    on 3 "for i in \$(seq 100); do dmesg | grep -q 'pid $pid: node 2, which kept its memory, is gone' && exit 0; sleep 0.2; done; exit 1"
+check_eq "... its parent at home sees it killed (SIGKILL)" 137 "$(on 1 "for i in \$(seq 100); do [ -s /tmp/pc.status ] && break; sleep 0.2; done; cat /tmp/pc.status")"
+check_eq "... it runs nowhere" "" "$(for n in 1 2 3; do on $n "pgrep -x vproc-mtest || true"; done)"
+"$CLUSTER" heal 2
+check "... node 2 back" wait_up 2 1 30
+check "... and the source let that memory go once it heard (logged)" on 2 "for i in \$(seq 300); do dmesg | grep -q 'pid $pid: post-copy to node 3 ended' && exit 0; sleep 0.2; done; exit 1"

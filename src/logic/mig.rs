@@ -15,6 +15,7 @@
 //! | Layout | source -> dest (req) | mig id, the areas when the process stopped   |
 //! | Commit | source -> dest (req) | mig id, checksum, registers, FPU, signals, fds, task image |
 //! | Thread | source -> dest (req) | mig id, TID, registers, FPU, its own signals, its task image |
+//! | LazyData, LazyReq, LazyDone | post-copy, after Go | see `mig/lazy.rs` |
 //! | Go     | source -> dest (req) | mig id: resume (answered: it runs / never will) |
 //! | Abort  | source -> dest       | mig id: give up, the source keeps running    |
 //! | Moved  | -> home              | the process now runs on `node`               |
@@ -47,6 +48,8 @@ mod control;
 mod dirty;
 #[path = "mig/io.rs"]
 mod io;
+#[path = "mig/lazy.rs"]
+mod lazy;
 #[path = "mig/pages.rs"]
 mod pages;
 #[path = "mig/rights.rs"]
@@ -84,6 +87,12 @@ pub use dirty::{
 pub use io::{
     io_op, ioctl_shape, read_io, syscall_parts, write_io, Creds, Io, IoctlShape, CAPS_VALID,
     CREDS_LEN, POLL_IN, POLL_OUT, POLL_WATCHED, WOULD_WAIT,
+};
+#[allow(unused_imports)]
+pub use lazy::{
+    check_lazy, lazy_push, lazy_runs, lazy_worth, read_lazy_req, remapped, unremapped,
+    write_lazy_req, LazyReq, LazyRun, LAZY_MIN_PAGES, LAZY_REQ_LEN, LAZY_REQ_MAX_PAGES,
+    LAZY_RUN_LEN, MAX_LAZY_RUNS,
 };
 #[allow(unused_imports)]
 pub use pages::{
@@ -172,6 +181,12 @@ pub enum Kind {
     /// One thread of the process (registers, FPU, its own signals and
     /// state), before `Commit`.
     Thread = 15,
+    /// Post-copy: pages the freeze left, after Go (as `Data`).
+    LazyData = 16,
+    /// Post-copy: pages the destination wants now.
+    LazyReq = 17,
+    /// Post-copy: the destination has every page (or the process ended).
+    LazyDone = 18,
 }
 
 impl TryFrom<u8> for Kind {
@@ -193,6 +208,9 @@ impl TryFrom<u8> for Kind {
             13 => Kind::Control,
             14 => Kind::Check,
             15 => Kind::Thread,
+            16 => Kind::LazyData,
+            17 => Kind::LazyReq,
+            18 => Kind::LazyDone,
             _ => return Err(WireError::BadField),
         })
     }

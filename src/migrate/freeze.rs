@@ -23,6 +23,14 @@ use kernel::{
 };
 
 /// How long one Go waits for its answer, and the pause before the next.
+/// Areas whose pages are never left lazy: what a userfaultfd cannot
+/// fill (files, shared memory) or should not (locked memory).
+const LAZY_NOT: u32 = vma_flags::FILE
+    | vma_flags::SPECIAL
+    | vma_flags::SHARED
+    | vma_flags::UNSUPPORTED
+    | vma_flags::LOCKED;
+
 const GO_TIMEOUT_MS: u32 = 2000;
 const GO_RETRY_MS: u32 = 500;
 
@@ -205,6 +213,7 @@ impl Migrator {
         }
         match self.hand_over(pid, dest, out.mig) {
             Handed::Runs(h) => {
+                self.lazy_go(out.mig);
                 // Its threads: deputies here at home, else they end.
                 parked.decide(if at_home {
                     ThreadPhase::BeDeputy
@@ -224,6 +233,7 @@ impl Migrator {
             }
             Handed::Refused => {
                 // The destination never ran it and never will: resume here.
+                self.lazy_cancel(out.mig);
                 if at_home {
                     self.drop_thread_deputies(pid);
                     self.drop_deputy(pid);
@@ -245,7 +255,7 @@ impl Migrator {
             EventKind::Migrate,
             self.me,
             format_args!(
-                "pid {} node {} -> node {}: {} pages, frozen {}.{:03} ms, {} not read again, {} rounds",
+                "pid {} node {} -> node {}: {} pages, frozen {}.{:03} ms, {} not read again, {} rounds, {} after",
                 pid,
                 self.me,
                 dest,
@@ -253,7 +263,8 @@ impl Migrator {
                 us / 1000,
                 us % 1000,
                 out.unchanged,
-                out.rounds
+                out.rounds,
+                out.lazy
             ),
         );
         Ok(at_home)
@@ -378,6 +389,20 @@ impl Migrator {
         let mut rbuf = KVec::new();
         rbuf.resize(mig::RUN_MAX_PAGES as usize * mig::PAGE, 0, GFP_KERNEL)?;
         let mut pm = PageMap::new()?;
+        // Post-copy (src/migrate/lazy.rs): pages written since pre-copy
+        // sent them (or new) in private anonymous memory are named, not
+        // read; below LAZY_MIN_PAGES of them they are sent after all.
+        let lazy_on = crate::sys::param::postcopy() && dest != home;
+        let mut lazy = KVVec::new();
+        if lazy_on {
+            lazy.resize(
+                mig::MAX_LAZY_RUNS as usize * mig::LAZY_RUN_LEN,
+                0u8,
+                GFP_KERNEL,
+            )?;
+        }
+        let mut lazy_used = 0usize;
+        let mut lazy_full = !lazy_on;
         let Outgoing {
             areas,
             stream,
@@ -419,6 +444,49 @@ impl Migrator {
                         continue;
                     }
                 }
+                if !lazy_full && v.flags & LAZY_NOT == 0 {
+                    let pme = pm.get(None, addr, n as usize, v.end)?;
+                    let (mut lz, mut zero) = (0u32, 0u32);
+                    for (i, &e) in pme.iter().enumerate() {
+                        let was = old.map_or(0, |a| a.sent[idx + i]);
+                        if let Some(a) = old {
+                            if was != 0 && mig::unchanged(a.keys[idx + i], e) {
+                                continue;
+                            }
+                        }
+                        if e & (mig::PM_PRESENT | mig::PM_SWAP) != 0 {
+                            lz |= 1 << i;
+                        } else if was != 0 {
+                            zero |= 1 << i;
+                        }
+                    }
+                    let room = lazy.len() - lazy_used;
+                    if room >= lz.count_ones() as usize * mig::LAZY_RUN_LEN {
+                        for i in 0..n as usize {
+                            if lz & (1 << i) != 0 {
+                                let at = addr + (i * mig::PAGE) as u64;
+                                if !mig::lazy_push(&mut lazy, &mut lazy_used, at)
+                                    .map_err(|_| EINVAL)?
+                                {
+                                    return Err(EINVAL);
+                                }
+                            }
+                        }
+                        // Sent, gone since: zeros there, now.
+                        let mut hsum = 0u64;
+                        for (w, i) in (0..n as usize).filter(|i| zero & (1 << i) != 0).enumerate() {
+                            let at = addr + (i * mig::PAGE) as u64;
+                            let b = &mut stream.buf[w * mig::PAGE..(w + 1) * mig::PAGE];
+                            b.fill(0);
+                            hsum = hsum.wrapping_add(mig::page_hash(at, b));
+                        }
+                        stream.add(self, addr, zero, hsum)?;
+                        addr += u64::from(n) * mig::PAGE as u64;
+                        idx += n as usize;
+                        continue;
+                    }
+                    lazy_full = true;
+                }
                 let present = sm::read_pages(None, addr, n, &mut rbuf)?;
                 let mut keep = 0u32;
                 let (mut k, mut w, mut hsum) = (0usize, 0usize, 0u64);
@@ -447,6 +515,35 @@ impl Migrator {
                 addr += u64::from(n) * mig::PAGE as u64;
                 idx += n as usize;
             }
+        }
+        // Too few to leave: sent now.
+        let lazy_pages = mig::check_lazy(&lazy[..lazy_used]).map_err(|_| EINVAL)?;
+        if lazy_used > 0 && !mig::lazy_worth(lazy_on, false, lazy_pages) {
+            for r in mig::lazy_runs(&lazy[..lazy_used]) {
+                let mut a = r.start;
+                while a < r.end() {
+                    let n = ((r.end() - a) / mig::PAGE as u64).min(u64::from(mig::RUN_MAX_PAGES))
+                        as u32;
+                    let present = sm::read_pages(None, a, n, &mut rbuf)?;
+                    let mut hsum = 0u64;
+                    let mut k = 0usize;
+                    // Every page: one that reads as none (the zero page
+                    // after MADV_DONTNEED and a read) is zeros there.
+                    for i in 0..n as usize {
+                        let b = &mut stream.buf[i * mig::PAGE..(i + 1) * mig::PAGE];
+                        if present & (1 << i) != 0 {
+                            b.copy_from_slice(&rbuf[k * mig::PAGE..(k + 1) * mig::PAGE]);
+                            k += 1;
+                        } else {
+                            b.fill(0);
+                        }
+                        hsum = hsum.wrapping_add(mig::page_hash(a + (i * mig::PAGE) as u64, b));
+                    }
+                    stream.add(self, a, (1u32 << n) - 1, hsum)?;
+                    a += u64::from(n) * mig::PAGE as u64;
+                }
+            }
+            lazy_used = 0;
         }
         stream.flush(self, false)?;
         // Its other threads, stopped since the freeze began.
@@ -490,18 +587,30 @@ impl Migrator {
             fds: &fdbytes,
             task: task.as_bytes(),
             ptimers: &ptimers,
+            lazy: &lazy[..lazy_used],
         };
-        let extra = 76
+        let extra = 80
+            + lazy_used
             + gregs.len()
             + xstate.len()
             + sigbytes.len()
             + fdbytes.len()
             + TASK_LEN
             + ptimers.len();
-        let (v, _) = self.request(dest, Kind::Commit, pid, COMMIT_TIMEOUT_MS, extra, |w| {
-            mig::write_commit(w, &c)
-        })?;
+        // Its memory is kept from now on for the pages left (the source's
+        // post-copy, pushing once Go is answered).
+        if lazy_used > 0 {
+            let mm = sm::Mm::of(&sm::Task::of(pid)?)?;
+            self.lazy_start(out.mig, pid, dest, mm, &lazy[..lazy_used])?;
+            out.lazy = lazy_pages;
+        }
+        let (v, _) = self
+            .request(dest, Kind::Commit, pid, COMMIT_TIMEOUT_MS, extra, |w| {
+                mig::write_commit(w, &c)
+            })
+            .inspect_err(|_| self.lazy_cancel(out.mig))?;
         if v < 0 {
+            self.lazy_cancel(out.mig);
             pr_info_ratelimited!(
                 "migrate: pid {}: node {} could not restore it (error {})\n",
                 pid,

@@ -12,6 +12,7 @@ use crate::logic::mig::MigHeader;
 use crate::sys::process::TaskEvents;
 use crate::sys::thread::{self, ThreadFn};
 use crate::sys::time::now_ns;
+use core::sync::atomic::Ordering;
 use kernel::{
     prelude::*,
     sync::{Arc, CondVar, SpinLock},
@@ -169,6 +170,11 @@ impl Migrator {
 
 /// Wakes the reporter so that it stops promptly.
 impl Migrator {
+    /// Unload begins: post-copies served here end before /proc goes.
+    pub(crate) fn unloading(&self) {
+        self.unloading.store(true, Ordering::Release);
+    }
+
     pub(crate) fn wake(&self) {
         // Breaks the reference cycle (module unload).
         let me = self.this.lock().take();

@@ -324,8 +324,8 @@ impl Migrator {
     }
 
     pub(super) fn forget(&self, mig_id: u64) {
-        let mut s = self.state.lock();
-        s.incoming.retain(|i| i.mig != mig_id);
+        self.state.lock().incoming.retain(|i| i.mig != mig_id);
+        self.lazy_forget(mig_id);
     }
 
     /// The restorer stub reports on migration `mig_id`: from the new
@@ -641,6 +641,14 @@ impl Migrator {
                     sm::restore_regs(&gregs, c.xstate, c.xkind)?;
                     // Its other threads take their images now.
                     self.threads_apply(pid, mig_id, &tids)?;
+                    // Pages left for after Go (post-copy): its stale
+                    // copies go, and a helper will put them in as they
+                    // come (src/migrate/lazy.rs).
+                    if c.lazy.is_empty() {
+                        self.lazy_forget(mig_id);
+                    } else {
+                        self.lazy_arm(mig_id, c.lazy)?;
+                    }
                     if !deputy {
                         // Known before Go so that its exit is reported
                         // (a spinlock: the exit hook reads it atomically).

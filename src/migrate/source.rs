@@ -161,6 +161,8 @@ pub(super) struct Outgoing {
     /// Pre-copy rounds after the first pass that sent pages again
     /// (`rounds`).
     pub(super) rounds: u32,
+    /// Pages the freeze left for after Go (post-copy).
+    pub(super) lazy: u64,
 }
 
 /// The page stream: `Data` messages of runs, flow-controlled.
@@ -586,6 +588,7 @@ impl Migrator {
     }
 
     pub(super) fn abort(&self, pid: u32, out: &Outgoing) {
+        self.lazy_cancel(out.mig);
         let _ = self.send(out.dest, Kind::Abort, pid, 8, |w| w.u64(out.mig));
     }
 
@@ -602,6 +605,14 @@ impl Migrator {
         // under way (half-built memory) makes it unusable.
         if task.in_execve() {
             return Err(CHANGING);
+        }
+        // Its pages still coming in (post-copy): not yet all here to send.
+        if self.lazy_busy(pid) {
+            pr_info_ratelimited!(
+                "migrate: pid {}: its memory is still arriving: try again\n",
+                pid
+            );
+            return Err(EAGAIN);
         }
         let exec_id = task.exec_id();
         let mm = sm::Mm::of(task)?;
@@ -747,6 +758,7 @@ impl Migrator {
             seccomp_cookie,
             unchanged: 0,
             rounds: 0,
+            lazy: 0,
         };
         for (i, v) in vmas.into_iter().enumerate() {
             let ships = v.flags & vma_flags::SPECIAL == 0

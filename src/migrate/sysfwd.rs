@@ -951,6 +951,8 @@ impl Migrator {
             return None;
         }
         let pid = sm::current_tgid();
+        // A child copies its memory: all of it must be here (post-copy).
+        self.lazy_wait(pid);
         let b = self.may_go_home(pid)?;
         if self.forks_here(pid, &b) {
             return None;
@@ -999,6 +1001,8 @@ impl Migrator {
     /// call it is entering there (logged: `why`): the call is restarted
     /// after its move. `None` (the call runs here) when it cannot go.
     fn call_at_home(self: &Arc<Self>, pid: u32, home: u8, why: &str) -> Option<i64> {
+        // Its memory must all be here before it can go (post-copy).
+        self.lazy_wait(pid);
         let ask = super::source::Ask {
             asker: super::source::Asker::Goto,
             reply: None,

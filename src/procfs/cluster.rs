@@ -507,6 +507,30 @@ impl ProcFileOps for LeaveFile {
 /// `admin/restore`: the restorer stub's door (root only). It writes "MIG"
 /// (hex) from the new process, "MIG thread" from each of its other
 /// threads, or "MIG fail ERRNO".
+/// `admin/lazy`: the post-copy helper (`vproc-restore lazy MIG`) writes
+/// "MIG" (hex); the write serves that migration's missing pages in the
+/// helper's context and returns when every one is in.
+struct LazyFile(Arc<crate::migrate::Migrator>);
+
+impl ProcFileOps for LazyFile {
+    const READABLE: bool = false;
+    const WRITABLE: bool = true;
+
+    fn write(&self, buf: &[u8]) -> Result {
+        if !capable_admin() {
+            return Err(EPERM);
+        }
+        let mig_id = core::str::from_utf8(buf)
+            .ok()
+            .and_then(|s| u64::from_str_radix(s.trim(), 16).ok())
+            .ok_or_else(|| {
+                pr_info!("admin/lazy: write \"MIG\" (hex)\n");
+                EINVAL
+            })?;
+        self.0.lazy_serve(mig_id)
+    }
+}
+
 struct RestoreFile(Arc<crate::migrate::Migrator>);
 
 impl ProcFileOps for RestoreFile {
@@ -519,7 +543,7 @@ impl ProcFileOps for RestoreFile {
         }
         let bad = || {
             pr_info!(
-                "admin/restore: write \"MIG\", \"MIG thread\" or \"MIG fail ERRNO\" (MIG in hex)\n"
+                "admin/restore: write \"MIG\", \"MIG thread\", \"MIG uffd FD\" or \"MIG fail ERRNO\" (MIG in hex)\n"
             );
             EINVAL
         };
@@ -533,6 +557,12 @@ impl ProcFileOps for RestoreFile {
             (None, _, _) => None,
             // One of the process's other threads, made by the restorer.
             (Some("thread"), None, _) => return self.0.attach_thread(mig_id),
+            // The userfaultfd it made for post-copy, at that descriptor.
+            (Some("uffd"), Some(fd), None) => {
+                return self
+                    .0
+                    .lazy_uffd(mig_id, fd.parse::<i32>().map_err(|_| bad())?)
+            }
             (Some("fail"), Some(e), None) => {
                 Some(e.parse::<i32>().map_err(|_| bad())?.clamp(1, 4095))
             }
@@ -664,6 +694,11 @@ impl ClusterProc {
             c"restore",
             0o200,
             Arc::new(RestoreFile(migrator.clone()), GFP_KERNEL)?,
+        )?;
+        admin.add(
+            c"lazy",
+            0o200,
+            Arc::new(LazyFile(migrator.clone()), GFP_KERNEL)?,
         )?;
         for (name, add) in [(c"add", true), (c"remove", false)] {
             admin.add(

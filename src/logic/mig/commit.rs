@@ -5,7 +5,8 @@
 //! `Signal` forwarded to a moved process.
 
 use super::{
-    Reader, WireError, Writer, GREGS_LEN, MAX_FDS, MAX_SIGS, PID_LIMIT, SIGINFO_LEN, XSTATE_MAX,
+    check_lazy, Reader, WireError, Writer, GREGS_LEN, LAZY_RUN_LEN, MAX_FDS, MAX_LAZY_RUNS,
+    MAX_SIGS, PID_LIMIT, SIGINFO_LEN, XSTATE_MAX,
 };
 
 /// An open file as it travels.
@@ -63,6 +64,9 @@ pub struct Commit<'a> {
     /// thread it notifies, whether it fired, when it was read; the
     /// destination checks them as `timer_create` does).
     pub ptimers: &'a [u8],
+    /// Pages left for after Go (post-copy), [`LAZY_RUN_LEN`] each (see
+    /// `lazy.rs`); empty for a move that sent every page.
+    pub lazy: &'a [u8],
 }
 
 /// Most bytes of a task image.
@@ -83,6 +87,8 @@ const _: () = assert!(
         + MAX_FDS as usize * FD_LEN
         + TASK_MAX
         + MAX_PTIMERS as usize * PTIMER_LEN
+        + 4
+        + MAX_LAZY_RUNS as usize * LAZY_RUN_LEN
         <= super::super::wire::MAX_JOINED
 );
 
@@ -150,6 +156,7 @@ pub fn write_commit(w: &mut Writer<'_>, c: &Commit<'_>) -> Result<(), WireError>
         || c.task.len() > TASK_MAX
         || !c.ptimers.len().is_multiple_of(PTIMER_LEN)
         || c.ptimers.len() > MAX_PTIMERS as usize * PTIMER_LEN
+        || check_lazy(c.lazy).is_err()
     {
         return Err(WireError::BadLength);
     }
@@ -163,7 +170,9 @@ pub fn write_commit(w: &mut Writer<'_>, c: &Commit<'_>) -> Result<(), WireError>
     w.bytes(c.fds)?;
     write_task(w, c.task)?;
     w.u32((c.ptimers.len() / PTIMER_LEN) as u32)?;
-    w.bytes(c.ptimers)
+    w.bytes(c.ptimers)?;
+    w.u32((c.lazy.len() / LAZY_RUN_LEN) as u32)?;
+    w.bytes(c.lazy)
 }
 
 /// Reads and validates a `Commit` body.
@@ -185,6 +194,12 @@ pub fn read_commit<'a>(r: &mut Reader<'a>) -> Result<Commit<'a>, WireError> {
         return Err(WireError::BadLength);
     }
     let ptimers = r.bytes(nt as usize * PTIMER_LEN)?;
+    let nl = r.u32()?;
+    if nl > MAX_LAZY_RUNS {
+        return Err(WireError::BadLength);
+    }
+    let lazy = r.bytes(nl as usize * LAZY_RUN_LEN)?;
+    check_lazy(lazy)?;
     r.end()?;
     for f in fds.chunks_exact(FD_LEN) {
         read_fd(f)?;
@@ -201,6 +216,7 @@ pub fn read_commit<'a>(r: &mut Reader<'a>) -> Result<Commit<'a>, WireError> {
         fds,
         task,
         ptimers,
+        lazy,
     })
 }
 

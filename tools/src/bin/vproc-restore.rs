@@ -47,6 +47,7 @@ use std::io::Write;
 use std::os::fd::AsRawFd;
 
 const CTL: &str = "/proc/cluster/admin/restore";
+const LAZY: &str = "/proc/cluster/admin/lazy";
 const ARCH_MAP_VDSO_64: libc::c_int = 0x2003;
 const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
 
@@ -452,8 +453,59 @@ fn report(ctl: &mut std::fs::File, mig: &str, err: i32) -> ! {
     std::process::exit(1);
 }
 
+/// `vproc-restore lazy MIG`: the post-copy helper. Its write to
+/// admin/lazy serves the migration's missing pages, in this process's
+/// context (the module needs one with memory of its own for the
+/// userfaultfd's ioctls), and returns when every page is in.
+fn lazy(mig: &str) -> ! {
+    let ok = std::fs::OpenOptions::new()
+        .write(true)
+        .open(LAZY)
+        .and_then(|mut f| f.write_all(mig.as_bytes()))
+        .is_ok();
+    std::process::exit(if ok { 0 } else { 1 });
+}
+
+/// A userfaultfd for this process (the one the module turns into the
+/// migrating process), told to the module as "MIG uffd FD" and closed
+/// here: the module keeps it, for post-copy (pages the freeze left for
+/// after Go are put in as they come). Without one, a move that leaves
+/// pages fails (EOPNOTSUPP) and the process runs on where it was.
+fn give_uffd(ctl: &mut std::fs::File, mig: &str) {
+    #[repr(C)]
+    struct UffdioApi {
+        api: u64,
+        features: u64,
+        ioctls: u64,
+    }
+    const UFFD_API: u64 = 0xaa;
+    // EVENT_REMAP | EVENT_REMOVE | EVENT_UNMAP: the process's mremap,
+    // madvise(DONTNEED) and munmap of pages not yet in are followed.
+    const FEATURES: u64 = (1 << 2) | (1 << 3) | (1 << 6);
+    const UFFDIO_API: libc::c_ulong = 0xc018_aa3f;
+    // SAFETY: plain syscalls on our own descriptor and struct.
+    unsafe {
+        let fd = libc::syscall(libc::SYS_userfaultfd, libc::O_CLOEXEC | libc::O_NONBLOCK) as i32;
+        if fd < 0 {
+            return;
+        }
+        let mut api = UffdioApi {
+            api: UFFD_API,
+            features: FEATURES,
+            ioctls: 0,
+        };
+        if libc::ioctl(fd, UFFDIO_API, &mut api as *mut UffdioApi) == 0 {
+            let _ = ctl.write_all(format!("{} uffd {}", mig, fd).as_bytes());
+        }
+        libc::close(fd);
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if args.len() == 3 && args[1] == "lazy" {
+        lazy(&args[2]);
+    }
     if args.len() != 11 {
         eprintln!("vproc-restore: started by vproc.ko, not by hand");
         std::process::exit(2);
@@ -514,12 +566,16 @@ fn main() {
         report(&mut ctl, mig, errno());
     }
     if r > 0 {
-        // The parent: the child carries on alone (init adopts it).
-        std::process::exit(0);
+        // The parent: the child carries on alone. This process stays for
+        // post-copy (its write to admin/lazy returns at once for a move
+        // that leaves no pages, else when every page is in); the child
+        // is then init's.
+        lazy(mig);
     }
     if let Err(e) = place_vdso(lo, text) {
         report(&mut ctl, mig, e);
     }
+    give_uffd(&mut ctl, mig);
     let cwd = CString::new(args[5].as_bytes()).unwrap_or_default();
     if let Err(e) = chdir_as(&ident, &cwd) {
         report(&mut ctl, mig, e);
