@@ -28,7 +28,7 @@ fuzz_target!(|data: &[u8]| {
                 }
             }
         }
-        Kind::Data => {
+        Kind::Data | Kind::LazyData => {
             let mut r = Reader::new(body);
             if let Ok(d) = read_data_hdr(&mut r) {
                 for _ in 0..d.runs {
@@ -98,6 +98,14 @@ fuzz_target!(|data: &[u8]| {
         Kind::Io => {
             if let Ok(io) = read_io(&mut Reader::new(body)) {
                 assert!(io.data.len() <= IO_MAX);
+            }
+        }
+        Kind::LazyReq => {
+            if let Ok(q) = read_lazy_req(&mut Reader::new(body)) {
+                assert!(q.pages >= 1 && q.pages <= LAZY_REQ_MAX_PAGES);
+                let mut out = vec![0u8; LAZY_REQ_LEN];
+                write_lazy_req(&mut Writer::new(&mut out), &q).unwrap();
+                assert_eq!(&out[..], body);
             }
         }
         _ => {
