@@ -120,3 +120,21 @@ fn remaps_translate_both_ways() {
     // not confused with it: its source address is another.
     assert_eq!(unremapped(&r, 0x91000), 0x11000);
 }
+
+#[test]
+fn runs_are_placed_whole_or_not_at_all() {
+    let r = [(0x10000, 0x50000, 0x10000), (0x50000, 0x90000, 0x8000)];
+    // Inside the first remap, then inside the second: moved twice.
+    assert_eq!(placed(&r, 0x11000, 0x2000), Some(0x91000));
+    // Inside the first, then across the second's end: in pieces.
+    assert_eq!(placed(&r, 0x17000, 0x2000), None);
+    // Untouched.
+    assert_eq!(placed(&r, 0x30000, 0x4000), Some(0x30000));
+    // Across the first remap's start: in pieces.
+    assert_eq!(placed(&r, 0xf000, 0x2000), None);
+    // Every page of a whole run agrees with remapped().
+    for a in (0x11000u64..0x13000).step_by(0x1000) {
+        assert_eq!(remapped(&r, a), 0x91000 + (a - 0x11000));
+    }
+    assert_eq!(placed(&[], 0x1000, 0x1000), Some(0x1000));
+}

@@ -17,7 +17,8 @@
  *      home, wherever the process runs
  * -W   after the ticks, wait for a SIGUSR2 (a gate a test opens on the
  *      node the process runs on, even while that node is cut off)
- * -T   start a second thread (such a process must be refused)
+ * -T   start a second thread (idle; with -c it writes the working set
+ *      at the gate too, from its end)
  * -q   no tick lines
  * -s   silent: print nothing at all (its end does no I/O: fault tests)
  * -k   a working set: every ~100 ms (ticks and gate alike) the first KIB
@@ -45,6 +46,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -70,11 +72,37 @@ static void on_usr1(int sig)
 	usr1++;
 }
 
+/* With -T -c: at the gate the second thread writes the working set too,
+ * from its end (the two threads meet pages still to come after a move). */
+static uint64_t *volatile gate_ws;
+static volatile size_t gate_ws_words;
+static volatile int gate_stop, gate_stopped;
+
 static void *idle_thread(void *arg)
 {
 	(void)arg;
-	for (;;)
-		pause();
+	for (;;) {
+		uint64_t *m = gate_ws;
+
+		if (gate_stop) {
+			gate_stopped = 1;
+			for (;;)
+				pause();
+		}
+		if (m) {
+			volatile uint64_t *v = m;
+			size_t i = gate_ws_words;
+
+			while (i >= 4096 / sizeof(uint64_t) && !gate_stop) {
+				i -= 4096 / sizeof(uint64_t);
+				v[i] = v[i];
+			}
+		} else {
+			struct timespec ts = { 0, 10 * 1000 * 1000 };
+
+			nanosleep(&ts, NULL);
+		}
+	}
 	return NULL;
 }
 
@@ -250,12 +278,21 @@ int main(int argc, char **argv)
 		if (!quiet)
 			printf("tick %d\n", t);
 	}
+	if (threaded && continuous) {
+		gate_ws_words = ws_words;
+		gate_ws = mem;
+	}
 	while ((gate && access(gate, F_OK) != 0) || (wait_usr2 && !usr2)) {
 		struct timespec ts = { 0, 100 * 1000 * 1000 };
 
 		if (!continuous)
 			nanosleep(&ts, NULL);
 		touch_ws(mem, ws_words);
+	}
+	if (threaded) {
+		gate_stop = 1;
+		while (!gate_stopped)
+			sched_yield();
 	}
 	errno = 33;
 	/* Heap growth after the move. */

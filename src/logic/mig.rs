@@ -90,7 +90,7 @@ pub use io::{
 };
 #[allow(unused_imports)]
 pub use lazy::{
-    check_lazy, lazy_push, lazy_runs, lazy_worth, read_lazy_req, remapped, unremapped,
+    check_lazy, lazy_push, lazy_runs, lazy_worth, placed, read_lazy_req, remapped, unremapped,
     write_lazy_req, LazyReq, LazyRun, LAZY_MIN_PAGES, LAZY_REQ_LEN, LAZY_REQ_MAX_PAGES,
     LAZY_RUN_LEN, MAX_LAZY_RUNS,
 };

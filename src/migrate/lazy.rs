@@ -44,6 +44,8 @@ const OUT_DOWN_MS: u64 = 30_000;
 const OUT_IDLE_MS: u64 = 300_000;
 /// The destination gives up on a source down this long.
 const IN_DOWN_MS: u64 = 5_000;
+/// A move, fork or exec waits this long for the pages to be in.
+pub(super) const LAZY_WAIT_MS: u64 = 120_000;
 /// The helper must attach within this.
 const ATTACH_MS: u64 = 5_000;
 /// After all was sent, a probe this often.
@@ -137,6 +139,38 @@ impl Serving {
         if let Some((k, i)) = self.find(src) {
             if self.missing[k].clear(i) {
                 self.left -= 1;
+            }
+        }
+    }
+}
+
+impl Serving {
+    /// The process dropped or unmapped [s, e) (addresses now): pages of
+    /// it still missing are not put in any more.
+    fn gone(&mut self, s: u64, e: u64) {
+        let p = mig::PAGE as u64;
+        for k in 0..self.missing.len() {
+            let r = self.missing[k].run;
+            if let Some(a) = mig::placed(&self.remaps, r.start, r.end() - r.start) {
+                // Where it is now, in one piece (moved or not): the
+                // overlap only.
+                let lo = s.max(a);
+                let hi = e.min(a + (r.end() - r.start));
+                let mut x = lo;
+                while x < hi {
+                    let i = ((x - a) / p) as usize;
+                    if self.missing[k].clear(i) {
+                        self.left -= 1;
+                    }
+                    x += p;
+                }
+            } else {
+                for i in 0..r.pages as usize {
+                    let now = mig::remapped(&self.remaps, r.start + i as u64 * p);
+                    if now >= s && now < e && self.missing[k].clear(i) {
+                        self.left -= 1;
+                    }
+                }
             }
         }
     }
@@ -551,14 +585,17 @@ impl Migrator {
             .any(|l| l.pid == pid && l.armed)
     }
 
-    /// Waits (killable) until process `pid` has all its pages.
-    pub(super) fn lazy_wait(&self, pid: u32) {
+    /// Waits (interrupted by a signal) until process `pid` has all its
+    /// pages, at most `ms`; whether it has.
+    pub(super) fn lazy_wait(&self, pid: u32, ms: u64) -> bool {
+        let start = now_ns();
         while self.lazy_busy(pid) {
-            if sm::signal_pending() {
-                return;
+            if sm::signal_pending() || now_ns() - start > ms * NS_MS {
+                return false;
             }
             crate::sys::time::msleep(10);
         }
+        true
     }
 
     /// `LazyData` (the receiver's context): kept for the helper.
@@ -689,6 +726,8 @@ impl Migrator {
         sv: &mut Serving,
     ) -> Result {
         let scratch = sm::Scratch::new(CHUNK as usize * mig::PAGE)?;
+        let mut batch = KVec::new();
+        batch.resize(CHUNK as usize * mig::PAGE, 0u8, GFP_KERNEL)?;
         let started = now_ns();
         let mut last_data = now_ns();
         let mut down_since = 0u64;
@@ -711,18 +750,7 @@ impl Migrator {
                         }
                     }
                     sm::UffdEvent::Remap(f, t, n) => sv.remaps.push((f, t, n), GFP_KERNEL)?,
-                    sm::UffdEvent::Gone(s, e) => {
-                        for k in 0..sv.missing.len() {
-                            let r = sv.missing[k].run;
-                            for i in 0..r.pages as usize {
-                                let src = r.start + i as u64 * p;
-                                let now = mig::remapped(&sv.remaps, src);
-                                if now >= s && now < e && sv.missing[k].clear(i) {
-                                    sv.left -= 1;
-                                }
-                            }
-                        }
-                    }
+                    sm::UffdEvent::Gone(s, e) => sv.gone(s, e),
                     sm::UffdEvent::Other => {}
                 }
             }
@@ -742,7 +770,7 @@ impl Migrator {
             let mut done = 0usize;
             for f in pending.iter() {
                 last_data = now_ns();
-                match self.lazy_put(uffd, &scratch, sv, f) {
+                match self.lazy_put(uffd, &scratch, sv, f, &mut batch) {
                     Ok(()) => done += 1,
                     Err(e) if e == EAGAIN => {
                         retry = true;
@@ -823,30 +851,87 @@ impl Migrator {
         scratch: &sm::Scratch,
         sv: &mut Serving,
         f: &[u8],
+        batch: &mut KVec<u8>,
     ) -> Result {
+        let p = mig::PAGE;
         let mut r = Reader::new(f);
         let d = mig::read_data_hdr(&mut r).map_err(|_| EPROTO)?;
         for _ in 0..d.runs {
             let run = mig::read_run(&mut r).map_err(|_| EPROTO)?;
+            // Consecutive missing pages go in with one UFFDIO_COPY.
+            let (mut src0, mut dst0, mut k) = (0u64, 0u64, 0usize);
             for (src, page) in mig::run_pages(&run) {
+                let dst = mig::remapped(&sv.remaps, src);
+                let follows = k > 0 && src == src0 + (k * p) as u64 && dst == dst0 + (k * p) as u64;
+                if k > 0 && (!follows || !sv.is_missing(src) || k == CHUNK as usize) {
+                    self.lazy_flush(uffd, scratch, sv, src0, dst0, &batch[..k * p])?;
+                    k = 0;
+                }
                 if !sv.is_missing(src) {
                     continue;
                 }
-                let dst = mig::remapped(&sv.remaps, src);
-                match uffd.copy(scratch, dst, page) {
-                    Ok(_) => sv.got(src),
-                    // There already, or no area for it any more.
-                    Err(e) if e == EEXIST || e == ENOENT => sv.got(src),
-                    Err(e) if e == EAGAIN => return Err(EAGAIN),
-                    Err(e) if e == ESRCH => return Err(ESRCH),
-                    Err(e) => {
-                        pr_info_ratelimited!(
-                            "migrate: post-copy: page {:#x} not put in (error {})\n",
-                            dst,
-                            e.to_errno()
-                        );
-                        sv.got(src);
-                    }
+                if k == 0 {
+                    src0 = src;
+                    dst0 = dst;
+                }
+                batch[k * p..(k + 1) * p].copy_from_slice(page);
+                k += 1;
+            }
+            if k > 0 {
+                self.lazy_flush(uffd, scratch, sv, src0, dst0, &batch[..k * p])?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Puts `data` (pages from source address `src`) in at `dst`.
+    fn lazy_flush(
+        &self,
+        uffd: &sm::Uffd,
+        scratch: &sm::Scratch,
+        sv: &mut Serving,
+        src: u64,
+        dst: u64,
+        data: &[u8],
+    ) -> Result {
+        let p = mig::PAGE;
+        let n = data.len() / p;
+        match uffd.copy(scratch, dst, data) {
+            Ok(done) => {
+                for i in 0..done / p {
+                    sv.got(src + (i * p) as u64);
+                }
+                // Part of it: the layout is changing.
+                if done < data.len() {
+                    return Err(EAGAIN);
+                }
+            }
+            Err(e) if e == EAGAIN || e == ESRCH => return Err(e),
+            // One of them there already, or not in an area any more:
+            // each alone.
+            Err(e) if n > 1 && (e == EEXIST || e == ENOENT) => {
+                for i in 0..n {
+                    let at = src + (i * p) as u64;
+                    self.lazy_flush(
+                        uffd,
+                        scratch,
+                        sv,
+                        at,
+                        dst + (i * p) as u64,
+                        &data[i * p..(i + 1) * p],
+                    )?;
+                }
+            }
+            Err(e) => {
+                if e != EEXIST && e != ENOENT {
+                    pr_info_ratelimited!(
+                        "migrate: post-copy: page {:#x} not put in (error {})\n",
+                        dst,
+                        e.to_errno()
+                    );
+                }
+                for i in 0..n {
+                    sv.got(src + (i * p) as u64);
                 }
             }
         }

@@ -607,7 +607,9 @@ impl Migrator {
             return Err(CHANGING);
         }
         // Its pages still coming in (post-copy): not yet all here to send.
-        if self.lazy_busy(pid) {
+        // The move waits for them (a few seconds; EAGAIN after two
+        // minutes or a signal).
+        if !self.lazy_wait(pid, super::lazy::LAZY_WAIT_MS) {
             pr_info_ratelimited!(
                 "migrate: pid {}: its memory is still arriving: try again\n",
                 pid

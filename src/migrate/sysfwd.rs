@@ -952,7 +952,7 @@ impl Migrator {
         }
         let pid = sm::current_tgid();
         // A child copies its memory: all of it must be here (post-copy).
-        self.lazy_wait(pid);
+        self.lazy_wait(pid, super::lazy::LAZY_WAIT_MS);
         let b = self.may_go_home(pid)?;
         if self.forks_here(pid, &b) {
             return None;
@@ -1002,7 +1002,7 @@ impl Migrator {
     /// after its move. `None` (the call runs here) when it cannot go.
     fn call_at_home(self: &Arc<Self>, pid: u32, home: u8, why: &str) -> Option<i64> {
         // Its memory must all be here before it can go (post-copy).
-        self.lazy_wait(pid);
+        self.lazy_wait(pid, super::lazy::LAZY_WAIT_MS);
         let ask = super::source::Ask {
             asker: super::source::Asker::Goto,
             reply: None,

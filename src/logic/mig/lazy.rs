@@ -192,3 +192,22 @@ pub fn unremapped(remaps: &[(u64, u64, u64)], mut a: u64) -> u64 {
     }
     a
 }
+
+/// Where the `len` bytes at source address `start` are now, after
+/// `remaps`, if they moved (or stayed) in one piece; `None` when a remap
+/// took part of them only (then [`remapped`] page by page).
+pub fn placed(remaps: &[(u64, u64, u64)], start: u64, len: u64) -> Option<u64> {
+    let mut a = start;
+    for &(from, to, l) in remaps {
+        let (f_end, a_end) = (from.saturating_add(l), a.saturating_add(len));
+        if a_end <= from || a >= f_end {
+            continue;
+        }
+        if a >= from && a_end <= f_end {
+            a = to + (a - from);
+        } else {
+            return None;
+        }
+    }
+    Some(a)
+}
