@@ -24,9 +24,12 @@
  * -k   a working set: every ~100 ms (ticks and gate alike) the first KIB
  *      of its memory is written again with the values it has (dirtied,
  *      not changed: the result does not depend on how often)
- * -c   at the gate (-w or -W), write the working set again and again
- *      without sleeping: a process that dirties its memory faster than
- *      any link carries it (post-copy's case)
+ * -c   at the gate (-w or -W), rewrite the working set again and again
+ *      without sleeping (a word of each page flipped: new content each
+ *      pass, the same after an even number, which the end makes sure
+ *      of): a process that changes its memory faster than any link
+ *      carries it (post-copy's case). With -T, both threads write the
+ *      pages with the values they have instead
  * -D   churn, every tick, in a 1 MiB area of its own, page by page: drop
  *      (MADV_DONTNEED) and read back as zeros, write, drop and write, or
  *      leave; a mremap()ed area moves and grows; an area is unmapped and
@@ -125,6 +128,16 @@ static void touch_ws(uint64_t *mem, size_t words)
 		v[i] = v[i];
 }
 
+/* A word of each working-set page flipped: new content. */
+static void flip_ws(uint64_t *mem, size_t words)
+{
+	volatile uint64_t *v = mem;
+	size_t i;
+
+	for (i = 0; i < words; i += PG / sizeof(uint64_t))
+		v[i] ^= 0x5a5a5a5a5a5a5a5aULL;
+}
+
 /* One tick of churn (see -D). */
 static void churn(unsigned char *area, unsigned char **moving, size_t *moving_len,
 		  unsigned char *remapped, int t)
@@ -172,6 +185,7 @@ int main(int argc, char **argv)
 	size_t mib = 4, words, i;
 	int ticks = 20, status = 0, quiet = 0, silent = 0, threaded = 0, readline = 0, opt, t;
 	int continuous = 0;
+	unsigned long flips = 0;
 	const char *path = NULL, *gate = NULL;
 	int wait_usr2 = 0, churning = 0;
 	size_t ws_words = 0, moving_len = 4 * PG;
@@ -285,10 +299,19 @@ int main(int argc, char **argv)
 	while ((gate && access(gate, F_OK) != 0) || (wait_usr2 && !usr2)) {
 		struct timespec ts = { 0, 100 * 1000 * 1000 };
 
+		if (continuous && !threaded) {
+			/* New content every pass (a word per page flipped), the
+			 * same after an even number of passes. */
+			flip_ws(mem, ws_words);
+			flips++;
+			continue;
+		}
 		if (!continuous)
 			nanosleep(&ts, NULL);
 		touch_ws(mem, ws_words);
 	}
+	if (flips % 2)
+		flip_ws(mem, ws_words);
 	if (threaded) {
 		gate_stop = 1;
 		while (!gate_stopped)
