@@ -98,6 +98,11 @@ fn lazy_req_round_trip_and_bounds() {
             addr: TASK_SIZE - 0x1000,
             ..q
         },
+        // An address whose end would overflow: refused, no panic.
+        LazyReq {
+            addr: !0xfffu64,
+            ..q
+        },
     ] {
         let mut b = [0u8; LAZY_REQ_LEN];
         write_lazy_req(&mut Writer::new(&mut b), &bad).unwrap();

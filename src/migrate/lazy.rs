@@ -292,6 +292,12 @@ impl Migrator {
                 o.down_since = now;
             }
             if !o.started {
+                // A freeze that failed on a path that did not cancel
+                // it: never started, let go after a while.
+                if now.saturating_sub(o.last) > OUT_IDLE_MS * NS_MS {
+                    ended = Some(i);
+                    break;
+                }
                 continue;
             }
             let all_sent = o.run >= o.runs.len() && o.wants.is_empty();

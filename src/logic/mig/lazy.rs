@@ -164,7 +164,9 @@ pub fn read_lazy_req(r: &mut Reader<'_>) -> Result<LazyReq, WireError> {
     if q.pages == 0
         || q.pages > LAZY_REQ_MAX_PAGES
         || !q.addr.is_multiple_of(PAGE as u64)
-        || q.addr + u64::from(q.pages) * PAGE as u64 > TASK_SIZE
+        || q.addr
+            .checked_add(u64::from(q.pages) * PAGE as u64)
+            .is_none_or(|e| e > TASK_SIZE)
     {
         return Err(WireError::BadField);
     }
