@@ -645,22 +645,24 @@ impl Migrator {
     pub(crate) fn lazy_serve(&self, mig_id: u64) -> Result {
         // Started with the restorer, it waits for the move's Commit: with
         // pages left (armed), or without (its userfaultfd forgotten: done).
-        let start = now_ns();
         loop {
             {
                 let s = self.state.lock();
+                let arriving = s.incoming.iter().any(|i| i.mig == mig_id);
                 match s.lazy_in.iter().find(|l| l.mig == mig_id) {
                     Some(l) if l.attached => return Err(EBUSY),
                     Some(l) if l.armed => break,
-                    Some(_) => {}
-                    // Not there yet (the restorer gives its userfaultfd
-                    // a moment later), or gone: the move needs no help.
-                    None if now_ns() - start > ATTACH_MS * NS_MS => return Ok(()),
-                    None if s.lazy_in.iter().all(|l| l.mig != mig_id)
-                        && !s.incoming.iter().any(|i| i.mig == mig_id) =>
-                    {
-                        return Ok(())
+                    // The move ended without Commit's pages (failed, or
+                    // refused by its restorer): nothing to serve.
+                    Some(_) if !arriving => {
+                        drop(s);
+                        self.lazy_drop(mig_id);
+                        return Ok(());
                     }
+                    // Not armed yet, or its userfaultfd not yet given (a
+                    // moment after this helper started): the move goes on.
+                    Some(_) => {}
+                    None if !arriving => return Ok(()),
                     None => {}
                 }
             }

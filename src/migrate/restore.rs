@@ -345,6 +345,7 @@ impl Migrator {
         if let Some(e) = fail {
             let inc = st.incoming.remove(i).map_err(|_| EINVAL)?;
             drop(st);
+            self.lazy_forget(mig_id);
             pr_info_ratelimited!(
                 "migrate: pid {}: the restorer failed (error {})\n",
                 inc.pid,

@@ -567,9 +567,13 @@ fn main() {
     }
     if r > 0 {
         // The parent: the child carries on alone. This process stays for
-        // post-copy (its write to admin/lazy returns at once for a move
-        // that leaves no pages, else when every page is in); the child
-        // is then init's.
+        // post-copy (its write to admin/lazy returns when Commit left no
+        // pages, when the move failed, or when every page is in); the
+        // child is then init's. Meanwhile its end (a failed restore) is
+        // not left a zombie with the process's PID: SIGCHLD ignored here
+        // reaps it at once.
+        // SAFETY: a plain signal(2) in this single-threaded process.
+        unsafe { libc::signal(libc::SIGCHLD, libc::SIG_IGN) };
         lazy(mig);
     }
     if let Err(e) = place_vdso(lo, text) {
