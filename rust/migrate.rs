@@ -43,7 +43,7 @@ pub(crate) use fds::{
 };
 pub(crate) use lazy::{kill9, lazy_zap, pid_alive, Scratch, Uffd, UffdEvent, Waker};
 pub(crate) use mm::{
-    clocks, current_exec_id, hash_area, map, pagemap, peek, read_pages, soft_dirty_clear, unmap,
+    clocks, current_exec_id, hash_area, map, pagemap, peek, read_pages, read_pages_full, soft_dirty_clear, unmap,
     vmas, wipe_mm, write_mem, Mm, Task, VmaInfo,
 };
 pub(crate) use proxy::{

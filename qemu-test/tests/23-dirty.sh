@@ -4,6 +4,14 @@
 # with lib.sh; the cluster is up.
 
 M=vproc-mtest
+# start_bg TAG CMD: runs CMD on node 1 in /tmp (output /tmp/TAG.out, its exit
+# status in /tmp/TAG.status once it ends; /tmp/TAG.* removed first);
+# prints its PID.
+start_bg() {
+    on 1 "rm -f /tmp/$1.*"
+    on 1 "cd /tmp; $2 > /tmp/$1.out 2>&1 & echo \$! > /tmp/$1.pid; wait \$!; echo \$? > /tmp/$1.status" >/dev/null 2>&1 &
+    file_of 1 "/tmp/$1.pid" 10
+}
 # unread NODE PID FROM TO: the "not read again" count of the move's event.
 unread() { on "$1" "grep 'pid $2 node $3 -> node $4' /proc/cluster/events | tail -1" | sed -n 's/.*, \([0-9]*\) not read again.*/\1/p'; }
 
@@ -27,9 +35,7 @@ done
 # nothing (64 MiB is 16384 pages), on each hop, and it ends as an unmoved
 # run does.
 ref=$(on 1 "$M -m 64 -t 10 -q -k 256 | grep ^result")
-on 1 "rm -f /tmp/d2.*"
-on 1 "cd /tmp; $M -m 64 -t 10 -q -k 256 -w /tmp/d2.go > /tmp/d2.out 2>&1 & echo \$! > /tmp/d2.pid; wait \$!; echo \$? > /tmp/d2.status" >/dev/null 2>&1 &
-pid=$(on 1 "for i in \$(seq 100); do [ -s /tmp/d2.pid ] && break; sleep 0.1; done; cat /tmp/d2.pid")
+pid=$(start_bg d2 "$M -m 64 -t 10 -q -k 256 -w /tmp/d2.go")
 on 1 "sleep 2"
 check_eq "a 64 MiB process with a 256 KiB working set moves 1 -> 2" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
 u=$(unread 1 "$pid" 1 2)
@@ -45,7 +51,7 @@ check_eq "... comes home (migrate asked on node 2, neither home nor where it run
 u=$(unread 3 "$pid" 3 1)
 check "... again (not read again: $u)" test "${u:-0}" -ge 15384
 on 1 "touch /tmp/d2.go"
-check_eq "... ends well" 0 "$(on 1 "for i in \$(seq 100); do [ -s /tmp/d2.status ] && break; sleep 0.2; done; cat /tmp/d2.status")"
+check_eq "... ends well" 0 "$(file_of 1 /tmp/d2.status 20)"
 check_eq "... its result equals the unmoved run's" "$ref" "$(on 1 'grep ^result /tmp/d2.out')"
 
 # --- rounds (iterative pre-copy): a 64 MiB process that rewrites its
@@ -63,9 +69,8 @@ check_eq "precopy_rounds refuses 17, -1 and a word with EINVAL and keeps 8" "no 
     "$(on 1 'P=/sys/module/vproc/parameters/precopy_rounds; for v in 17 -1 x; do echo $v > $P 2>/dev/null && echo yes || echo no; done; cat $P' | tr '\n' ' ' | sed 's/ $//')"
 check "... and the refusal is logged" on 1 "dmesg | grep -q 'precopy_rounds 17 refused: at most 16'"
 for r in 8 0; do
-    on 1 "echo $r > /sys/module/vproc/parameters/precopy_rounds; rm -f /tmp/d3.*"
-    on 1 "cd /tmp; $M -m 64 -t 100 -q -w /tmp/d3.go > /tmp/d3.out 2>&1 & echo \$! > /tmp/d3.pid; wait \$!; echo \$? > /tmp/d3.status" >/dev/null 2>&1 &
-    pid=$(on 1 "for i in \$(seq 100); do [ -s /tmp/d3.pid ] && break; sleep 0.1; done; cat /tmp/d3.pid")
+    on 1 "echo $r > /sys/module/vproc/parameters/precopy_rounds"
+    pid=$(start_bg d3 "$M -m 64 -t 100 -q -w /tmp/d3.go")
     # Past its first fill (which writes every page at once): 64 MiB in.
     on 1 "for i in \$(seq 300); do [ \$(awk '/VmRSS/ {print \$2}' /proc/$pid/status) -ge 65536 ] && break; sleep 0.1; done; sleep 0.5"
     check_eq "a 64 MiB process rewriting its memory (precopy_rounds=$r) moves 1 -> 2" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
@@ -77,7 +82,7 @@ for r in 8 0; do
             test "${n:-0}" -ge 1 -a "${n:-0}" -le 8
     fi
     on 1 "touch /tmp/d3.go"
-    check_eq "... ends well" 0 "$(on 1 "for i in \$(seq 150); do [ -s /tmp/d3.status ] && break; sleep 0.2; done; cat /tmp/d3.status")"
+    check_eq "... ends well" 0 "$(file_of 1 /tmp/d3.status 30)"
     check_eq "... its result equals the unmoved run's" "$ref" "$(on 1 'grep ^result /tmp/d3.out')"
 done
 on 1 "echo 8 > /sys/module/vproc/parameters/precopy_rounds"
@@ -95,9 +100,7 @@ check_eq "post-copy is on by default" Y "$(on 1 'cat /sys/module/vproc/parameter
 PC="$M -m 64 -k 65536 -t 40 -q -D -c"
 ref=$(on 1 "cd /tmp; rm -f /tmp/pc.go; ($PC -w /tmp/pc.go > /tmp/pc.ref 2>&1 &) ; sleep 6; touch /tmp/pc.go; sleep 0.5; for i in \$(seq 100); do pgrep -x vproc-mtest >/dev/null || break; sleep 0.2; done; grep -E '^(churn|result)' /tmp/pc.ref")
 check_match "the unmoved run prints its memory" "^churn=[0-9a-f]{16}" "$ref"
-on 1 "rm -f /tmp/pc.*"
-on 1 "cd /tmp; $PC -w /tmp/pc.go > /tmp/pc.out 2>&1 & echo \$! > /tmp/pc.pid; wait \$!; echo \$? > /tmp/pc.status" >/dev/null 2>&1 &
-pid=$(on 1 "for i in \$(seq 100); do [ -s /tmp/pc.pid ] && break; sleep 0.1; done; cat /tmp/pc.pid")
+pid=$(start_bg pc "$PC -w /tmp/pc.go")
 on 1 "sleep 1.5"
 # Moved on while its pages still arrive: that move waits for them.
 check_eq "it moves 1 -> 2 mid-run (churning), and on to 3 at once (waiting for its pages)" \
@@ -116,49 +119,44 @@ n=$(after 3 "$pid" 3 2)
 check "... again with its pages after Go (after: $n)" test "${n:-0}" -ge 16000
 check "... which node 2 put in" on 2 "for i in \$(seq 150); do dmesg | grep -q 'pid $pid: post-copy from node 3 done' && exit 0; sleep 0.2; done; exit 1"
 on 1 "touch /tmp/pc.go"
-check_eq "... ends well" 0 "$(on 1 "for i in \$(seq 150); do [ -s /tmp/pc.status ] && break; sleep 0.2; done; cat /tmp/pc.status")"
+check_eq "... ends well" 0 "$(file_of 1 /tmp/pc.status 30)"
 check_eq "... its memory equals the unmoved run's" "$ref" "$(on 1 "grep -E '^(churn|result)' /tmp/pc.out")"
 # Off: the same freeze sends what was written.
-on 1 "echo 0 > /sys/module/vproc/parameters/postcopy; rm -f /tmp/pc.*"
-on 1 "cd /tmp; $PC -w /tmp/pc.go > /tmp/pc.out 2>&1 & echo \$! > /tmp/pc.pid; wait \$!; echo \$? > /tmp/pc.status" >/dev/null 2>&1 &
-pid=$(on 1 "for i in \$(seq 100); do [ -s /tmp/pc.pid ] && break; sleep 0.1; done; cat /tmp/pc.pid")
+on 1 "echo 0 > /sys/module/vproc/parameters/postcopy"
+pid=$(start_bg pc "$PC -w /tmp/pc.go")
 on 1 "sleep 1.5"
 check_eq "with postcopy=0 it moves 1 -> 2" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
 check_eq "... its freeze sent every page (after: 0)" 0 "$(after 1 "$pid" 1 2)"
 on 1 "echo 1 > /sys/module/vproc/parameters/postcopy; touch /tmp/pc.go"
-check_eq "... ends well" 0 "$(on 1 "for i in \$(seq 150); do [ -s /tmp/pc.status ] && break; sleep 0.2; done; cat /tmp/pc.status")"
+check_eq "... ends well" 0 "$(file_of 1 /tmp/pc.status 30)"
 check_eq "... the same memory" "$ref" "$(on 1 "grep -E '^(churn|result)' /tmp/pc.out")"
 
 # Two threads writing every page at its gate, the second from the end:
 # both wait for pages after the move, sometimes the same one.
 PT="$M -m 64 -k 65536 -t 5 -q -T -c"
 ref=$(on 1 "cd /tmp; rm -f /tmp/pt.go; ($PT -w /tmp/pt.go > /tmp/pt.ref 2>&1 &) ; sleep 3; touch /tmp/pt.go; sleep 0.5; for i in \$(seq 100); do pgrep -x vproc-mtest >/dev/null || break; sleep 0.2; done; grep ^result /tmp/pt.ref")
-on 1 "rm -f /tmp/pt.go /tmp/pt.out /tmp/pt.pid /tmp/pt.status"
-on 1 "cd /tmp; $PT -w /tmp/pt.go > /tmp/pt.out 2>&1 & echo \$! > /tmp/pt.pid; wait \$!; echo \$? > /tmp/pt.status" >/dev/null 2>&1 &
-pid=$(on 1 "for i in \$(seq 100); do [ -s /tmp/pt.pid ] && break; sleep 0.1; done; cat /tmp/pt.pid")
+pid=$(start_bg pt "$PT -w /tmp/pt.go")
 on 1 "sleep 2"
 check_eq "two threads rewriting 64 MiB at its gate: it moves 1 -> 2" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
 n=$(after 1 "$pid" 1 2)
 check "... with its pages after Go (after: $n)" test "${n:-0}" -ge 16000
 check "... which node 2 put in" on 2 "for i in \$(seq 150); do dmesg | grep -q 'pid $pid: post-copy from node 1 done' && exit 0; sleep 0.2; done; exit 1"
 on 1 "touch /tmp/pt.go"
-check_eq "... ends well" 0 "$(on 1 "for i in \$(seq 150); do [ -s /tmp/pt.status ] && break; sleep 0.2; done; cat /tmp/pt.status")"
+check_eq "... ends well" 0 "$(file_of 1 /tmp/pt.status 30)"
 check_eq "... its memory equals the unmoved run's" "$ref" "$(on 1 "grep ^result /tmp/pt.out")"
 
 # --- post-copy from a node that is lost meanwhile: the pages it kept are
 # lost with it, so the process cannot run on; it is killed where it ran
 # (logged) and its parent at home sees it killed (SIGKILL), never a
 # process running on with pages missing.
-on 1 "rm -f /tmp/pc.*"
-on 1 "cd /tmp; $PC -w /tmp/pc.go > /tmp/pc.out 2>&1 & echo \$! > /tmp/pc.pid; wait \$!; echo \$? > /tmp/pc.status" >/dev/null 2>&1 &
-pid=$(on 1 "for i in \$(seq 100); do [ -s /tmp/pc.pid ] && break; sleep 0.1; done; cat /tmp/pc.pid")
+pid=$(start_bg pc "$PC -w /tmp/pc.go")
 on 1 "sleep 1.5; echo 2 > /proc/$pid/goto"
 on 2 "for i in \$(seq 150); do dmesg | grep -q 'pid $pid: post-copy from node 1 done' && exit 0; sleep 0.2; done"
 check_eq "a process rewriting its memory moves 2 -> 3 (post-copy)" ok "$(on 1 "echo 3 > /proc/$pid/goto && echo ok")"
 "$CLUSTER" cut 2
 check "node 2 cut off before its pages are all in: node 3 kills the process (logged)" \
     on 3 "for i in \$(seq 100); do dmesg | grep -q 'pid $pid: node 2, which kept its memory, is gone' && exit 0; sleep 0.2; done; exit 1"
-check_eq "... its parent at home sees it killed (SIGKILL)" 137 "$(on 1 "for i in \$(seq 100); do [ -s /tmp/pc.status ] && break; sleep 0.2; done; cat /tmp/pc.status")"
+check_eq "... its parent at home sees it killed (SIGKILL)" 137 "$(file_of 1 /tmp/pc.status 20)"
 check_eq "... it runs nowhere" "" "$(for n in 1 2 3; do on $n "pgrep -x vproc-mtest || true"; done)"
 "$CLUSTER" heal 2
 check "... node 2 back" wait_up 2 1 30

@@ -277,6 +277,35 @@ pub(crate) fn read_pages(mm: Option<&Mm>, addr: u64, n: u32, buf: &mut [u8]) -> 
     Ok(present)
 }
 
+/// The `n` pages at `addr` of `mm` (`None`: the calling task's) into
+/// `out`, each at its place, a page that reads as none (a hole, or the
+/// zero page after MADV_DONTNEED and a read) as zeros; `tmp` holds `n`
+/// pages for [`read_pages`].
+pub(crate) fn read_pages_full(
+    mm: Option<&Mm>,
+    addr: u64,
+    n: u32,
+    tmp: &mut [u8],
+    out: &mut [u8],
+) -> Result {
+    let p = 4096;
+    if out.len() < n as usize * p {
+        return Err(EINVAL);
+    }
+    let present = read_pages(mm, addr, n, tmp)?;
+    let mut k = 0;
+    for i in 0..n as usize {
+        let b = &mut out[i * p..(i + 1) * p];
+        if present & (1 << i) != 0 {
+            b.copy_from_slice(&tmp[k * p..(k + 1) * p]);
+            k += 1;
+        } else {
+            b.fill(0);
+        }
+    }
+    Ok(())
+}
+
 /// Clears the soft-dirty bits of `mm` (`None`: the calling task's): the
 /// next write to each page sets its bit again.
 pub(crate) fn soft_dirty_clear(mm: Option<&Mm>) -> Result {

@@ -524,21 +524,12 @@ impl Migrator {
                 while a < r.end() {
                     let n = ((r.end() - a) / mig::PAGE as u64).min(u64::from(mig::RUN_MAX_PAGES))
                         as u32;
-                    let present = sm::read_pages(None, a, n, &mut rbuf)?;
-                    let mut hsum = 0u64;
-                    let mut k = 0usize;
-                    // Every page: one that reads as none (the zero page
-                    // after MADV_DONTNEED and a read) is zeros there.
-                    for i in 0..n as usize {
-                        let b = &mut stream.buf[i * mig::PAGE..(i + 1) * mig::PAGE];
-                        if present & (1 << i) != 0 {
-                            b.copy_from_slice(&rbuf[k * mig::PAGE..(k + 1) * mig::PAGE]);
-                            k += 1;
-                        } else {
-                            b.fill(0);
-                        }
-                        hsum = hsum.wrapping_add(mig::page_hash(a + (i * mig::PAGE) as u64, b));
-                    }
+                    // Every page: one that reads as none is zeros there.
+                    sm::read_pages_full(None, a, n, &mut rbuf, &mut stream.buf)?;
+                    let hsum = (0..n as usize).fold(0u64, |h, i| {
+                        let b = &stream.buf[i * mig::PAGE..(i + 1) * mig::PAGE];
+                        h.wrapping_add(mig::page_hash(a + (i * mig::PAGE) as u64, b))
+                    });
                     stream.add(self, a, (1u32 << n) - 1, hsum)?;
                     a += u64::from(n) * mig::PAGE as u64;
                 }

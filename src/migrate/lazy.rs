@@ -79,6 +79,16 @@ pub(super) struct LazyOut {
     pushed: u64,
 }
 
+impl LazyOut {
+    /// A frame to send: `n` pages at `addr`, with the next sequence
+    /// number: (mig, pid, dest, memory, addr, n, seq).
+    fn job(&mut self, addr: u64, n: u32) -> (u64, u32, u8, Arc<sm::Mm>, u64, u32, u32) {
+        let seq = self.seq;
+        self.seq = self.seq.wrapping_add(1);
+        (self.mig, self.pid, self.dest, self.mm.clone(), addr, n, seq)
+    }
+}
+
 /// The destination's side of one post-copy, shared with its helper.
 pub(super) struct LazyIn {
     mig: u64,
@@ -93,6 +103,13 @@ pub(super) struct LazyIn {
     frames: KVec<KVec<u8>>,
     kick: Arc<AtomicI32>,
     waker: Option<sm::Waker>,
+}
+
+/// Takes the first element of `v` that `f` picks (to be dropped outside
+/// the lock that guards `v`: a post-copy's memory reference or file).
+fn take_first<T>(v: &mut KVec<T>, f: impl Fn(&T) -> bool) -> Option<T> {
+    let i = v.iter().position(f)?;
+    v.remove(i).ok()
 }
 
 /// Pages of one lazy run still missing here (a bit each).
@@ -229,13 +246,7 @@ impl Migrator {
     /// A move whose Commit or Go failed: nothing runs there, the
     /// memory is not kept for it.
     pub(super) fn lazy_cancel(&self, mig_id: u64) {
-        let gone = {
-            let mut s = self.state.lock();
-            match s.lazy_out.iter().position(|o| o.mig == mig_id) {
-                Some(i) => s.lazy_out.remove(i).ok(),
-                None => None,
-            }
-        };
+        let gone = take_first(&mut self.state.lock().lazy_out, |o| o.mig == mig_id);
         drop(gone);
     }
 
@@ -341,8 +352,7 @@ impl Migrator {
                 } else {
                     o.wants[0] = (a + u64::from(k) * mig::PAGE as u64, n - k);
                 }
-                job = Some((o.mig, o.pid, o.dest, o.mm.clone(), a, k, o.seq));
-                o.seq = o.seq.wrapping_add(1);
+                job = Some(o.job(a, k));
                 break;
             }
         }
@@ -358,16 +368,8 @@ impl Migrator {
                 if o.run >= o.runs.len() && now.saturating_sub(o.probe) > PROBE_MS * NS_MS {
                     o.probe = now;
                     if let Some(r) = o.runs.first() {
-                        job = Some((
-                            o.mig,
-                            o.pid,
-                            o.dest,
-                            o.mm.clone(),
-                            r.start,
-                            r.pages.min(1),
-                            o.seq,
-                        ));
-                        o.seq = o.seq.wrapping_add(1);
+                        let start = r.start;
+                        job = Some(o.job(start, 1));
                         break;
                     }
                 }
@@ -379,8 +381,7 @@ impl Migrator {
                         o.run += 1;
                         o.page = 0;
                     }
-                    job = Some((o.mig, o.pid, o.dest, o.mm.clone(), a, k, o.seq));
-                    o.seq = o.seq.wrapping_add(1);
+                    job = Some(o.job(a, k));
                     break;
                 }
             }
@@ -421,17 +422,9 @@ impl Migrator {
         buf: &mut KVec<u8>,
         rbuf: &mut KVec<u8>,
     ) -> Result {
-        let p = mig::PAGE;
-        let present = sm::read_pages(Some(mm), addr, n, rbuf)?;
         buf.clear();
-        buf.resize(n as usize * p, 0, GFP_KERNEL)?;
-        let mut k = 0;
-        for i in 0..n as usize {
-            if present & (1 << i) != 0 {
-                buf[i * p..(i + 1) * p].copy_from_slice(&rbuf[k * p..(k + 1) * p]);
-                k += 1;
-            }
-        }
+        buf.resize(n as usize * mig::PAGE, 0, GFP_KERNEL)?;
+        sm::read_pages_full(Some(mm), addr, n, rbuf, buf)?;
         let all = if n == 32 { u32::MAX } else { (1u32 << n) - 1 };
         let data: &[u8] = buf;
         self.send(
@@ -490,13 +483,7 @@ impl Migrator {
     /// A move that ended here without post-copy (or failed): its
     /// userfaultfd goes.
     pub(super) fn lazy_forget(&self, mig_id: u64) {
-        let gone = {
-            let mut s = self.state.lock();
-            match s.lazy_in.iter().position(|l| l.mig == mig_id && !l.armed) {
-                Some(i) => s.lazy_in.remove(i).ok(),
-                None => None,
-            }
-        };
+        let gone = take_first(&mut self.state.lock().lazy_in, |l| l.mig == mig_id && !l.armed);
         drop(gone);
     }
 
@@ -572,13 +559,7 @@ impl Migrator {
     }
 
     fn lazy_drop(&self, mig_id: u64) {
-        let gone = {
-            let mut s = self.state.lock();
-            match s.lazy_in.iter().position(|l| l.mig == mig_id) {
-                Some(i) => s.lazy_in.remove(i).ok(),
-                None => None,
-            }
-        };
+        let gone = take_first(&mut self.state.lock().lazy_in, |l| l.mig == mig_id);
         drop(gone);
     }
 
