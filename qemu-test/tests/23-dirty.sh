@@ -97,6 +97,15 @@ on 1 "echo 8 > /sys/module/vproc/parameters/precopy_rounds"
 # after NODE PID FROM TO: the "after" (post-copy) count of the move's event.
 after() { on "$1" "grep 'pid $2 node $3 -> node $4' /proc/cluster/events | tail -1" | sed -n 's/.*, \([0-9]*\) after$/\1/p'; }
 check_eq "post-copy is on by default" Y "$(on 1 'cat /sys/module/vproc/parameters/postcopy')"
+# Its doors refuse what is not theirs, each with a log line: admin/lazy
+# takes a hex migration id (one not arriving returns at once), and the
+# restorer's "MIG uffd FD" needs a migration arriving here.
+check_eq "admin/lazy refuses a word (EINVAL), returns at once for a migration not arriving" "no yes" \
+    "$(on 2 'for v in zz 123abc; do echo $v > /proc/cluster/admin/lazy 2>/dev/null && echo yes || echo no; done' | tr '\n' ' ' | sed 's/ $//')"
+check "... both logged" on 2 "dmesg | grep -q 'admin/lazy: write \"MIG\" (hex)' && dmesg | grep -q 'admin/lazy: no migration 123abc is arriving'"
+check_eq "admin/restore refuses a userfaultfd for a migration not arriving (ENOENT)" \
+    "No such file or directory" "$(on 2 'echo "123abc uffd 5" > /proc/cluster/admin/restore' 2>&1 | sed 's/.*write error: //')"
+check "... logged" on 2 "dmesg | grep -q 'admin/restore: no migration 123abc is arriving'"
 PC="$M -m 64 -k 65536 -t 40 -q -D -c"
 ref=$(on 1 "cd /tmp; rm -f /tmp/pc.go; ($PC -w /tmp/pc.go > /tmp/pc.ref 2>&1 &) ; sleep 6; touch /tmp/pc.go; sleep 0.5; for i in \$(seq 100); do pgrep -x vproc-mtest >/dev/null || break; sleep 0.2; done; grep -E '^(churn|result)' /tmp/pc.ref")
 check_match "the unmoved run prints its memory" "^churn=[0-9a-f]{16}" "$ref"

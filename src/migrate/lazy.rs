@@ -454,16 +454,28 @@ impl Migrator {
         let me = sm::current_tgid();
         let mut s = self.state.lock();
         let Some(inc) = s.incoming.iter().find(|i| i.mig == mig_id) else {
+            pr_info!("admin/restore: no migration {:x} is arriving\n", mig_id);
             return Err(ENOENT);
         };
         if inc.pid != me {
+            pr_info!(
+                "admin/restore: pid {} is not the restorer of migration {:x}\n",
+                me,
+                mig_id
+            );
             return Err(EPERM);
         }
         let from = inc.from;
         if s.lazy_in.iter().any(|l| l.mig == mig_id) {
+            pr_info!("admin/restore: migration {:x} has its userfaultfd\n", mig_id);
             return Err(EEXIST);
         }
-        let uffd = Arc::new(sm::Uffd::take(fd)?, GFP_KERNEL)?;
+        let uffd = Arc::new(
+            sm::Uffd::take(fd).inspect_err(|_| {
+                pr_info!("admin/restore: fd {} is no userfaultfd\n", fd);
+            })?,
+            GFP_KERNEL,
+        )?;
         let l = LazyIn {
             mig: mig_id,
             pid: me,
@@ -626,6 +638,7 @@ impl Migrator {
     pub(crate) fn lazy_serve(&self, mig_id: u64) -> Result {
         // Started with the restorer, it waits for the move's Commit: with
         // pages left (armed), or without (its userfaultfd forgotten: done).
+        let mut first = true;
         loop {
             {
                 let s = self.state.lock();
@@ -643,13 +656,19 @@ impl Migrator {
                     // Not armed yet, or its userfaultfd not yet given (a
                     // moment after this helper started): the move goes on.
                     Some(_) => {}
-                    None if !arriving => return Ok(()),
+                    None if !arriving => {
+                        if first {
+                            pr_info!("admin/lazy: no migration {:x} is arriving\n", mig_id);
+                        }
+                        return Ok(());
+                    }
                     None => {}
                 }
             }
             if sm::signal_pending() || self.unloading.load(Ordering::Acquire) {
                 return Err(EINTR);
             }
+            first = false;
             crate::sys::time::msleep(2);
         }
         let (uffd, kick, pid, from, mut sv) = {
