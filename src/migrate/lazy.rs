@@ -467,7 +467,10 @@ impl Migrator {
         }
         let from = inc.from;
         if s.lazy_in.iter().any(|l| l.mig == mig_id) {
-            pr_info!("admin/restore: migration {:x} has its userfaultfd\n", mig_id);
+            pr_info!(
+                "admin/restore: migration {:x} has its userfaultfd\n",
+                mig_id
+            );
             return Err(EEXIST);
         }
         let uffd = Arc::new(
@@ -495,7 +498,9 @@ impl Migrator {
     /// A move that ended here without post-copy (or failed): its
     /// userfaultfd goes.
     pub(super) fn lazy_forget(&self, mig_id: u64) {
-        let gone = take_first(&mut self.state.lock().lazy_in, |l| l.mig == mig_id && !l.armed);
+        let gone = take_first(&mut self.state.lock().lazy_in, |l| {
+            l.mig == mig_id && !l.armed
+        });
         drop(gone);
     }
 
