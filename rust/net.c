@@ -132,6 +132,28 @@ long vproc_shim_sock_sendv(struct socket *s, const void *const *bufs,
 	return done;
 }
 
+long vproc_shim_sock_sendv_some(struct socket *s, const void *const *bufs,
+				const size_t *lens, unsigned int n)
+{
+	struct kvec iov[VPROC_MAX_IOV];
+	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL };
+	long total = vproc_msg_kvec(&msg, iov, bufs, lens, n), done = 0;
+	int ret;
+
+	if (total < 0)
+		return total;
+	while (done < total) {
+		ret = sock_sendmsg(s, &msg);
+		/* A signal: what was sent so far, even nothing. */
+		if (ret == -ERESTARTSYS || ret == -EINTR)
+			return done;
+		if (ret <= 0)
+			return done ? done : (ret ? ret : -EPIPE);
+		done += ret;
+	}
+	return done;
+}
+
 long vproc_shim_sock_sendv_nowait(struct socket *s, const void *const *bufs,
 				  const size_t *lens, unsigned int n)
 {

@@ -119,6 +119,14 @@ impl Socket {
         self.send_with(parts, shim::vproc_shim_sock_sendv_nowait)
     }
 
+    /// Sends `parts`, in order, waiting for buffer space, from a caller a
+    /// signal may interrupt: the bytes sent, fewer than all (even none)
+    /// when a signal stopped it, or when the send timeout or an error did
+    /// after some were sent; that error when none was.
+    pub(crate) fn send_parts_some(&self, parts: &[&[u8]]) -> Result<usize> {
+        self.send_with(parts, shim::vproc_shim_sock_sendv_some)
+    }
+
     /// Fills `buf` completely; `EPIPE` if the peer closed first.
     pub(crate) fn recv_exact(&self, buf: &mut [u8]) -> Result {
         if buf.is_empty() {

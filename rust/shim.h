@@ -140,6 +140,14 @@ long vproc_shim_sock_sendv(struct socket *s, const void *const *bufs,
  */
 long vproc_shim_sock_sendv_nowait(struct socket *s, const void *const *bufs,
 				  const size_t *lens, unsigned int n);
+/*
+ * Like vproc_shim_sock_sendv, waiting for buffer space, from a caller that
+ * may be interrupted (a user process): returns the bytes sent, fewer than
+ * asked (even 0) when a signal stopped it, or when a send timeout or an
+ * error did after some were sent; -errno for those when none was.
+ */
+long vproc_shim_sock_sendv_some(struct socket *s, const void *const *bufs,
+				const size_t *lens, unsigned int n);
 /* Receives exactly @len bytes; @len, or less at EOF, or -errno. */
 long vproc_shim_sock_recv(struct socket *s, void *buf, size_t len);
 /* The peer's address and port. */

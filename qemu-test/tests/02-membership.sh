@@ -137,6 +137,20 @@ check_fails "a huge write is refused" on 1 'head -c 10000 /dev/zero | tr "\0" 1 
 # --- the in-kernel transport moves data (bench interface)
 check "stream 4 MiB from node 1 to node 3" on 1 'echo "3 4194304" > /proc/cluster/admin/bench'
 check_match "... and report it" '^node 3 bytes 4194304 ns [0-9]+ rtt_ns [0-9]+$' "$(on 1 'cat /proc/cluster/admin/bench')"
+# A bulk sender writes its frames itself (no copy, no hop to the sender
+# thread); one a signal interrupts mid-frame leaves the rest to the sender
+# thread: every byte still arrives, in order, and the connection stays.
+cut0=$(on 1 "sed -n 's/^direct_cut //p' /proc/cluster/transport")
+sig=$(on 1 'rm -f /tmp/sig.ready; sh -c "trap : USR1; : > /tmp/sig.ready; echo \"3 33554432\" > /proc/cluster/admin/bench && echo streamed" > /tmp/sig.out 2>&1 & p=$!
+  while [ ! -e /tmp/sig.ready ]; do sleep 0.01; done
+  n=0; while kill -0 $p 2>/dev/null; do kill -USR1 $p 2>/dev/null; n=$((n+1)); sleep 0.01; done
+  wait $p; echo "rc $? signals $n"; cat /tmp/sig.out')
+check_match "a stream whose writer gets a signal every 10 ms delivers all 32 MiB" '^rc 0 signals [0-9]+' "$sig"
+check_match "... its write ends well" '^streamed$' "$sig"
+cut1=$(on 1 "sed -n 's/^direct_cut //p' /proc/cluster/transport")
+check "... signals cut frames short (direct_cut $cut0 -> $cut1): their rest went on" test "$cut1" -gt "$cut0"
+check_match "... node 3 confirmed every byte, on the same connection" '^node 3 bytes 33554432 ns' "$(on 1 'cat /proc/cluster/admin/bench')"
+check_eq "... which no send failure ended" 0 "$(on 1 'dmesg | grep -c "send failed"')"
 check_fails "bench to a node that is not up fails" on 1 'echo "9 100" > /proc/cluster/admin/bench'
 check_fails "bench with one number fails" on 1 'echo "3" > /proc/cluster/admin/bench'
 check_match "... and is logged" 'admin/bench: write "NODE BYTES"' "$(on 1 'dmesg | tail -3')"

@@ -56,6 +56,9 @@ pub(super) struct TxQueue {
     /// The sender thread is writing a frame outside the lock: nobody else
     /// may write to the socket until it clears this.
     busy: bool,
+    /// A caller is writing a frame of its own outside the lock
+    /// ([`Conn::send_direct`]): the sender thread and the fast path wait.
+    direct: bool,
 }
 
 /// Messages up to this size are sent by the caller itself when the
@@ -142,6 +145,7 @@ impl Conn {
                     seq: 0,
                     ready: false,
                     busy: false,
+                    direct: false,
                 }, "Conn::tx"),
                 tx_cv <- new_condvar!("Conn::tx_cv"),
                 reqs <- new_mutex!(KVec::new(), "Conn::reqs"),
@@ -225,14 +229,34 @@ impl Conn {
         if payload.len() > MAX_PAYLOAD {
             return Err(EMSGSIZE);
         }
+        let len = payload.len();
+        let mut q = self.wait_tx(wait, |q| txq_admit(q.bytes, q.items.len(), len))?;
+        if q.ready && !q.busy && !q.direct && q.items.is_empty() && len <= FAST_PATH_MAX {
+            return self.send_now(&mut q, ty, &payload);
+        }
+        q.bytes += payload.len();
+        q.items.push(TxItem::Msg { ty, payload }, GFP_KERNEL)?;
+        drop(q);
+        self.tx_cv.notify_all();
+        Ok(())
+    }
+
+    /// Locks the send queue once `ok` holds for it. With `wait`, waits for
+    /// that (a signal only pauses the wait; a fatal one ends it); without,
+    /// fails with EAGAIN. EHOSTUNREACH once the connection is dead.
+    fn wait_tx(
+        &self,
+        wait: bool,
+        ok: impl Fn(&TxQueue) -> bool,
+    ) -> Result<kernel::sync::MutexGuard<'_, TxQueue>> {
         let mut q = self.tx.lock();
         let mut waited = false;
         loop {
             if self.dead.load(Ordering::Acquire) {
                 return Err(EHOSTUNREACH);
             }
-            if txq_admit(q.bytes, q.items.len(), payload.len()) {
-                break;
+            if ok(&q) {
+                return Ok(q);
             }
             if !wait {
                 bump(&self.t.stats.txq_full);
@@ -251,14 +275,56 @@ impl Conn {
                 q = self.tx.lock();
             }
         }
-        if q.ready && !q.busy && q.items.is_empty() && payload.len() <= FAST_PATH_MAX {
-            return self.send_now(&mut q, ty, &payload);
+    }
+
+    /// Sends one frame of bulk data from the caller's own buffer, in the
+    /// caller's context, once the connection is idle (nothing queued, no
+    /// frame being written): no copy into a queued message, no hop to the
+    /// sender thread, and the MAC computed outside the lock. Waits for the
+    /// socket like a write(2) does. Never called from a receiver thread
+    /// (two receivers each waiting for the other's socket to drain would
+    /// never read). What a signal left unsent goes first in the queue, for
+    /// the sender thread.
+    pub(super) fn send_direct(&self, ty: MsgType, payload: &[u8]) -> Result {
+        if payload.len() > MAX_PAYLOAD {
+            return Err(EMSGSIZE);
         }
-        q.bytes += payload.len();
-        q.items.push(TxItem::Msg { ty, payload }, GFP_KERNEL)?;
+        let sock = self.socket().ok_or(EHOSTUNREACH)?;
+        let mut q = self.wait_tx(true, |q| {
+            q.ready && !q.busy && !q.direct && q.items.is_empty()
+        })?;
+        let hdr = Header::new(ty, payload.len(), q.seq)
+            .map_err(|_| EMSGSIZE)?
+            .encode();
+        let key = KeyBytes(q.key.0);
+        q.seq += 1;
+        q.direct = true;
         drop(q);
+        let mac = wire::frame_mac(&KernelHmac, &key.0, &hdr, payload);
+        let parts = [&hdr[..], payload, &mac[..]];
+        let total = HEADER_LEN + payload.len() + MAC_LEN;
+        let res = match sock.send_parts_some(&parts) {
+            Ok(sent) if sent == total => Ok(()),
+            Ok(sent) => tail_of(&parts, sent).and_then(|rest| {
+                bump(&self.t.stats.direct_cut);
+                let mut q = self.tx.lock();
+                q.items.reserve(1, GFP_KERNEL)?;
+                q.bytes += rest.len();
+                q.items
+                    .insert_within_capacity(0, TxItem::Rest(rest))
+                    .map_err(|_| ENOMEM)
+            }),
+            Err(e) => Err(e),
+        };
+        self.tx.lock().direct = false;
         self.tx_cv.notify_all();
-        Ok(())
+        if res.is_err() {
+            // Part of a frame is on the wire and its rest is not queued:
+            // the stream cannot go on.
+            self.set_why(c"send failed");
+            self.kill();
+        }
+        res
     }
 
     /// The fast path: frames and writes a message from the caller, never
@@ -286,18 +352,15 @@ impl Conn {
             return Ok(());
         }
         // Keep the unsent tail, in order, ahead of everything else.
-        let mut rest = KVec::with_capacity(total - sent, GFP_KERNEL)?;
-        for part in [&hdr[..], payload, &mac[..]].iter().scan(0usize, |off, p| {
-            let start = *off;
-            *off += p.len();
-            Some((start, *p))
-        }) {
-            let (start, p) = part;
-            if start + p.len() > sent {
-                let from = sent.saturating_sub(start);
-                rest.extend_from_slice(&p[from..], GFP_KERNEL)?;
+        let rest = match tail_of(&[&hdr[..], payload, &mac[..]], sent) {
+            Ok(rest) => rest,
+            Err(e) => {
+                // Half a frame is out and its rest cannot be kept.
+                self.set_why(c"send failed");
+                self.kill();
+                return Err(e);
             }
-        }
+        };
         q.bytes += rest.len();
         q.items.push(TxItem::Rest(rest), GFP_KERNEL)?;
         self.tx_cv.notify_all();
@@ -320,6 +383,20 @@ impl Conn {
                 .wait_interruptible_timeout(&mut q, msecs_to_jiffies(10));
         }
     }
+}
+
+/// What follows the first `sent` bytes of `parts` (laid end to end).
+fn tail_of(parts: &[&[u8]], sent: usize) -> Result<KVec<u8>> {
+    let total: usize = parts.iter().map(|p| p.len()).sum();
+    let mut rest = KVec::with_capacity(total.saturating_sub(sent), GFP_KERNEL)?;
+    let mut start = 0;
+    for p in parts {
+        if start + p.len() > sent {
+            rest.extend_from_slice(&p[sent.saturating_sub(start)..], GFP_KERNEL)?;
+        }
+        start += p.len();
+    }
+    Ok(rest)
 }
 
 /// A frame in flight on the receiving side.
@@ -418,7 +495,7 @@ impl ThreadFn for Sender {
             let (item, key, seq) = {
                 let mut q = c.tx.lock();
                 q.busy = false;
-                while q.items.is_empty()
+                while (q.items.is_empty() || q.direct)
                     && !c.dead.load(Ordering::Acquire)
                     && !thread::should_stop()
                 {

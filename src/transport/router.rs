@@ -63,6 +63,14 @@ impl Transport {
         self.active_conn(node)?.enqueue(ty, payload, true)
     }
 
+    /// Sends message `ty` of bulk data from the caller's buffer, written by
+    /// the caller itself once the connection to `node` is idle (see
+    /// `Conn::send_direct`): for senders of many frames in a row, never a
+    /// connection's receiver. EHOSTUNREACH when the node is not up.
+    pub(crate) fn send_direct(&self, node: u8, ty: MsgType, payload: &[u8]) -> Result {
+        self.active_conn(node)?.send_direct(ty, payload)
+    }
+
     /// Sends a request built by `build(id)` to `node` and waits up to
     /// `timeout_ms` for the whole response: its frames' payloads, in order.
     pub(crate) fn request(

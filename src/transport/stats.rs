@@ -39,6 +39,9 @@ pub(crate) struct Stats {
     pub(super) pending_refused: AtomicU64,
     /// Responses cut short (too many frames, or out of memory).
     pub(super) response_truncated: AtomicU64,
+    /// Frames a caller's direct send left partly unsent (a signal came):
+    /// their rest went to the sender thread.
+    pub(super) direct_cut: AtomicU64,
 }
 
 impl Stats {
@@ -52,6 +55,7 @@ impl Stats {
             txq_waited: AtomicU64::new(0),
             pending_refused: AtomicU64::new(0),
             response_truncated: AtomicU64::new(0),
+            direct_cut: AtomicU64::new(0),
         }
     }
 }
@@ -84,7 +88,7 @@ impl ProcFileOps for TransportFile {
         let _ = writeln!(m, "conns {}", conns);
         let _ = writeln!(m, "unauth {}", unauth);
         let _ = writeln!(m, "unauth_oldest_ms {}", oldest);
-        let counters: [(&str, &AtomicU64); 8] = [
+        let counters: [(&str, &AtomicU64); 9] = [
             ("accept_refused_cap", &s.accept_refused_cap),
             ("accept_refused_source", &s.accept_refused_source),
             ("handshake_deadline_closed", &s.handshake_deadline),
@@ -93,6 +97,7 @@ impl ProcFileOps for TransportFile {
             ("txq_waited", &s.txq_waited),
             ("pending_refused", &s.pending_refused),
             ("response_truncated", &s.response_truncated),
+            ("direct_cut", &s.direct_cut),
         ];
         for (name, c) in counters {
             let _ = writeln!(m, "{} {}", name, c.load(Ordering::Relaxed));
