@@ -507,6 +507,12 @@ pub(crate) struct Migrator {
     state: Mutex<State>,
     #[pin]
     cv: CondVar,
+    /// Signalled (with `state`) when a post-copy is armed, its helper
+    /// attaches, or an arrival's userfaultfd or pages go: what the helper,
+    /// the process at Commit and a move waiting for pages wait for, apart
+    /// from `cv`'s every arriving message.
+    #[pin]
+    lazy_cv: CondVar,
     #[pin]
     bodies: SpinLock<KVec<BodyRec>>,
     #[pin]
@@ -665,6 +671,7 @@ impl Migrator {
                     lazy_in: KVec::new(),
                 }, "Migrator::state"),
                 cv <- new_condvar!("Migrator::cv"),
+                lazy_cv <- new_condvar!("Migrator::lazy_cv"),
                 bodies <- new_spinlock!(KVec::new(), "Migrator::bodies"),
                 exits <- new_spinlock!(
                     Exits { list: KVec::new(), moved: KVec::new() },

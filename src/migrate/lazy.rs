@@ -48,6 +48,9 @@ const IN_DOWN_MS: u64 = 5_000;
 pub(super) const LAZY_WAIT_MS: u64 = 120_000;
 /// The helper must attach within this.
 const ATTACH_MS: u64 = 5_000;
+/// The longest a post-copy wait sleeps between looks at the state when no
+/// notify came (a change made where none is sent: a stale arrival dropped).
+const LAZY_POLL_MS: u32 = 50;
 /// After all was sent, a probe this often.
 const PROBE_MS: u64 = 10_000;
 /// Most pages one frame carries (`mig::RUN_MAX_PAGES`).
@@ -502,6 +505,8 @@ impl Migrator {
             l.mig == mig_id && !l.armed
         });
         drop(gone);
+        // Its helper, waiting for Commit, ends.
+        self.lazy_cv.notify_all();
     }
 
     /// Commit of migration `mig_id` with lazy `runs` (the process's own
@@ -554,50 +559,64 @@ impl Migrator {
             l.runs.extend_from_slice(runs, GFP_KERNEL)?;
             l.armed = true;
         }
+        self.lazy_cv.notify_all();
         // Its helper (the restorer's parent, waiting in admin/lazy since
         // the move began) takes over.
         let start = now_ns();
+        let mut s = self.state.lock();
         loop {
-            {
-                let s = self.state.lock();
-                match s.lazy_in.iter().find(|l| l.mig == mig_id) {
-                    Some(l) if l.attached => return Ok(()),
-                    Some(_) => {}
-                    None => return Err(ECANCELED),
-                }
+            match s.lazy_in.iter().find(|l| l.mig == mig_id) {
+                Some(l) if l.attached => return Ok(()),
+                Some(_) => {}
+                None => return Err(ECANCELED),
             }
             if now_ns() - start > ATTACH_MS * NS_MS {
+                drop(s);
                 pr_info!("migrate: no post-copy helper came\n");
                 self.lazy_drop(mig_id);
                 return Err(ETIMEDOUT);
             }
-            crate::sys::time::msleep(2);
+            s = self.lazy_pause(s);
         }
+    }
+
+    /// Waits on the state for a post-copy change (an arrival armed, its
+    /// helper attached, a move or its pages done; those notify `lazy_cv`), at
+    /// most `LAZY_POLL_MS`: the lock is held again on return. A caller
+    /// with a signal pending (a process at Commit, its SIGKILL) sleeps
+    /// instead, as an interruptible wait would return at once.
+    fn lazy_pause<'a>(
+        &'a self,
+        mut s: kernel::sync::MutexGuard<'a, super::State>,
+    ) -> kernel::sync::MutexGuard<'a, super::State> {
+        if sm::signal_pending() {
+            drop(s);
+            crate::sys::time::msleep(2);
+            return self.state.lock();
+        }
+        let _ = self
+            .lazy_cv
+            .wait_interruptible_timeout(&mut s, msecs_to_jiffies(LAZY_POLL_MS));
+        s
     }
 
     fn lazy_drop(&self, mig_id: u64) {
         let gone = take_first(&mut self.state.lock().lazy_in, |l| l.mig == mig_id);
         drop(gone);
-    }
-
-    /// Whether process `pid` here is still waiting for pages.
-    pub(crate) fn lazy_busy(&self, pid: u32) -> bool {
-        self.state
-            .lock()
-            .lazy_in
-            .iter()
-            .any(|l| l.pid == pid && l.armed)
+        // A move or fork waiting for the pages goes on.
+        self.lazy_cv.notify_all();
     }
 
     /// Waits (interrupted by a signal) until process `pid` has all its
     /// pages, at most `ms`; whether it has.
     pub(super) fn lazy_wait(&self, pid: u32, ms: u64) -> bool {
         let start = now_ns();
-        while self.lazy_busy(pid) {
+        let mut s = self.state.lock();
+        while s.lazy_in.iter().any(|l| l.pid == pid && l.armed) {
             if sm::signal_pending() || now_ns() - start > ms * NS_MS {
                 return false;
             }
-            crate::sys::time::msleep(10);
+            s = self.lazy_pause(s);
         }
         true
     }
@@ -644,9 +663,9 @@ impl Migrator {
         // Started with the restorer, it waits for the move's Commit: with
         // pages left (armed), or without (its userfaultfd forgotten: done).
         let mut first = true;
+        let mut s = self.state.lock();
         loop {
             {
-                let s = self.state.lock();
                 let arriving = s.incoming.iter().any(|i| i.mig == mig_id);
                 match s.lazy_in.iter().find(|l| l.mig == mig_id) {
                     Some(l) if l.attached => return Err(EBUSY),
@@ -674,10 +693,9 @@ impl Migrator {
                 return Err(EINTR);
             }
             first = false;
-            crate::sys::time::msleep(2);
+            s = self.lazy_pause(s);
         }
         let (uffd, kick, pid, from, mut sv) = {
-            let mut s = self.state.lock();
             let l = s
                 .lazy_in
                 .iter_mut()
@@ -711,6 +729,9 @@ impl Migrator {
                 },
             )
         };
+        drop(s);
+        // The process, at Commit, waits for this.
+        self.lazy_cv.notify_all();
         let r = self.lazy_loop(mig_id, pid, from, &uffd, &kick, &mut sv);
         // The userfaultfd goes last: a thread still waiting on it would
         // find zeros.
