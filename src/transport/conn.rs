@@ -494,7 +494,11 @@ impl ThreadFn for Sender {
         loop {
             let (item, key, seq) = {
                 let mut q = c.tx.lock();
-                q.busy = false;
+                if q.busy {
+                    q.busy = false;
+                    // A direct sender may be waiting for the socket.
+                    c.tx_cv.notify_all();
+                }
                 while (q.items.is_empty() || q.direct)
                     && !c.dead.load(Ordering::Acquire)
                     && !thread::should_stop()
