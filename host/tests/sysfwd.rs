@@ -541,6 +541,39 @@ fn waits_for_children_left_at_home() {
         route(424, &[7, 15, 0, 0, 0, 0], |_| FdIs::Proxy(4), |_| false),
         Route::Home([4, 15, 0, 0, 0, 0])
     );
+    // pidfd_getfd goes home on a proxy's pidfd (and stays on a pidfd of
+    // this node's): what it gets is a file at home, close-on-exec;
+    // process_madvise goes home with its iovecs.
+    assert_eq!((nr("pidfd_getfd"), nr("process_madvise")), (438, 440));
+    assert!(!makes_file(438));
+    assert_eq!(
+        route(438, &[7, 3, 0, 0, 0, 0], |_| FdIs::Proxy(4), |_| false),
+        Route::Home([4, 3, 0, 0, 0, 0])
+    );
+    assert_eq!(
+        route(438, &[7, 3, 0, 0, 0, 0], |_| FdIs::Local, |_| false),
+        Route::Local
+    );
+    let gf = shape(438, &[0; 6]).unwrap();
+    assert_eq!(new_fd_flags(gf, &[4, 3, 0, 0, 0, 0]), Some((true, 0o2)));
+    assert_eq!(
+        route(
+            440,
+            &[7, 0x1000, 2, 0, 20, 0],
+            |_| FdIs::Proxy(4),
+            |_| false
+        ),
+        Route::Home([4, 0x1000, 2, 0, 20, 0])
+    );
+    assert_eq!(
+        route(
+            440,
+            &[7, 0x1000, 1 << 20, 0, 20, 0],
+            |_| FdIs::Proxy(4),
+            |_| false
+        ),
+        Route::Fail(7)
+    );
     let info = [1u8; 128];
     let o = split_reply(sh, &w, 0, &info).unwrap();
     assert_eq!(o[2], &info[..]);
@@ -921,7 +954,7 @@ fn no_wait_calls() {
     assert_eq!(timespec_ms(Some(&ts(0, -1))), None);
     assert_eq!(timespec_ms(Some(&[0; 8])), None);
     assert_eq!(ZERO_TIMESPEC, ts(0, 0));
-    for nr in [0, 1, 2, 42, 257, 247] {
+    for nr in [0, 1, 2, 42, 257] {
         assert_eq!(no_wait(nr, &[0; 6]), None);
     }
     // wait4(pid, status, options, rusage): WNOHANG added, on the
@@ -1000,19 +1033,31 @@ fn no_wait_calls() {
         (-4, -514, -512)
     );
     // waitid(which, id, infop, options, rusage): WNOHANG added too, on a
-    // pidfd as on a PID; not without a siginfo (its "none" is there).
+    // pidfd as on a PID; without a siginfo, home gives it one (its "none"
+    // is there).
     let w = no_wait(247, &[1, 300, 0x1000, 4, 0, 0]).unwrap();
     assert_eq!(
         (w.on, w.args),
         (WaitOn::Children, [1, 300, 0x1000, 5, 0, 0])
     );
     assert!(no_wait(247, &[0, 0, 0x1000, 4, 0x2000, 0]).is_some());
-    assert_eq!(no_wait(247, &[1, 300, 0, 4, 0, 0]), None);
+    assert_eq!(
+        no_wait(247, &[1, 300, 0, 4, 0, 0]).map(|w| (w.on, w.args, w.patch)),
+        Some((WaitOn::Children, [1, 300, 0, 5, 0, 0], Patch::Siginfo))
+    );
+    assert_eq!(
+        no_wait(247, &[1, 300, 0x1000, 4, 0, 0]).unwrap().patch,
+        Patch::None
+    );
     assert_eq!(
         no_wait(247, &[3, 5, 0x1000, 4, 0, 0]).map(|w| (w.on, w.args)),
         Some((WaitOn::Children, [3, 5, 0x1000, 5, 0, 0]))
     );
-    assert_eq!(no_wait(247, &[3, 5, 0, 4, 0, 0]), None);
+    assert_eq!(
+        no_wait(247, &[3, 5, 0, 4, 0, 0]).map(|w| w.patch),
+        Some(Patch::Siginfo)
+    );
+    assert_eq!(SIGINFO_LEN, 128);
     assert_eq!(no_wait(247, &[1, 300, 0x1000, 5, 0, 0]), None);
     // "None changed": 0 and a zero si_pid; a child: its pid there.
     let mut info = [0u8; 128];

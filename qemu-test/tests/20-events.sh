@@ -259,6 +259,44 @@ check_eq "... there it polls, signals and reaps that child through it, opens pid
     "$(line_of 1 /tmp/pf.out at 10 >/dev/null; on 1 'grep -v ^ready /tmp/pf.out')"
 on 1 "kill $pf 2>/dev/null; touch /tmp/pf.never /tmp/pf.c2 /tmp/pf.c3"
 
+# --- pidfd_getfd and process_madvise on a pidfd of home's (2026-12-05;
+# EBADF before): made at home, where the process the pidfd names is. A
+# child left at home holds a file of home's as its stdin; on node 2 the
+# moved parent takes a duplicate of it through its pidfd (a proxy,
+# close-on-exec as pidfd_getfd makes it) and reads it; a number the child
+# has not open is EBADF from home; process_madvise with an advice no
+# remote process takes is home's EINVAL (the pidfd was good there).
+on 1 'echo "home data" > /tmp/pg.data; rm -f /tmp/pg.go /tmp/pg.end'
+t=$(mktemp)
+cat > "$t" <<'PYEOF'
+import ctypes, os, select, subprocess
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+c = subprocess.Popen(['sh', '-c', 'while [ ! -e /tmp/pg.end ]; do sleep 0.1; done'],
+                     stdin=open('/tmp/pg.data'))
+fd = os.pidfd_open(c.pid)
+print("ready", flush=True)
+while not os.path.exists("/tmp/pg.go"):
+    select.select([], [], [], 0.05)
+with open("/proc/self/where") as f:
+    w = f.read().strip()
+g = libc.syscall(438, fd, 0, 0)
+data = os.pread(g, 100, 0).decode().strip() if g >= 0 else ctypes.get_errno()
+ce = not os.get_inheritable(g) if g >= 0 else None
+bad = (libc.syscall(438, fd, 77, 0), ctypes.get_errno())
+mad = (libc.syscall(440, fd, None, 0, 0, 0), ctypes.get_errno())
+open("/tmp/pg.end", "w").close()
+c.wait()
+print("got", w, data, ce, bad, mad, flush=True)
+PYEOF
+pg=$(py_start pg)
+check_eq "pidfd_getfd: a process with a pidfd of its child moves 1 -> 2" ok "$(on 1 "echo 2 > /proc/$pg/goto 2>&1 && echo ok")"
+on 1 'touch /tmp/pg.go'
+check_eq "... there pidfd_getfd takes the child's stdin, home's file (close-on-exec), and reads it; an fd it lacks is EBADF; process_madvise is made at home (EINVAL for advice 0)" \
+    "got 2 home data True (-1, 9) (-1, 22)" \
+    "$(line_of 1 /tmp/pg.out got 10 >/dev/null; on 1 'grep -v ^ready /tmp/pg.out')"
+on 1 "kill $pg 2>/dev/null; touch /tmp/pg.end"
+
 # --- an epoll at home watching a signalfd cannot move (EOPNOTSUPP): the
 # signalfd is made again where the process arrives, and home's epoll,
 # which stays, would never see that one's signals (before 2026-12-04 the

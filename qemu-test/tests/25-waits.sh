@@ -319,13 +319,18 @@ check_eq "waits: the thread got both writes, before and after the moves" \
 # (both share the deputy: a wait at home held it, and the file was never
 # made). The wait is made there with WNOHANG and waits here, woken by a
 # watch of the deputy's children. Then a waitid for a third child, which a
-# later file ends (waitid's "none" is a zero si_pid).
+# later file ends (waitid's "none" is a zero si_pid), and one without a
+# siginfo (NULL: home gives the call one of its own to say "none" in) for
+# a fourth: it held the deputy before, so the file that ends that child
+# was never made.
 py 1 /tmp/wt-child.py <<'EOF2'
-import os, subprocess, sys, threading, time
+import ctypes, os, subprocess, sys, threading, time
 sys.path.insert(0, '/tmp'); from wt_lib import go, where
 c = subprocess.Popen(['sh', '-c', 'while [ ! -e /tmp/wt8.c ]; do sleep 0.1; done; exit 7'])
 quick = subprocess.Popen(['sh', '-c', 'exit 3'])
 w = subprocess.Popen(['sh', '-c', 'while [ ! -e /tmp/wt8.w ]; do sleep 0.1; done; exit 5'])
+n = subprocess.Popen(['sh', '-c', 'while [ ! -e /tmp/wt8.n ]; do sleep 0.1; done; exit 9'])
+libc = ctypes.CDLL(None, use_errno=True)
 print('ready', flush=True)
 go('wt8.go')
 res = {}
@@ -336,6 +341,9 @@ def waiter():
     res['took'] = time.monotonic() - t
     i = os.waitid(os.P_PID, w.pid, os.WEXITED)
     res['waitid'] = (i.si_pid == w.pid, i.si_status)
+    # waitid(P_PID, n, NULL, WEXITED): 0 once it ended, and it is reaped.
+    r = libc.waitid(1, n.pid, None, 4)
+    res['null'] = (r, libc.waitid(1, n.pid, None, 4), ctypes.get_errno())
     try:
         os.wait()
         res['none'] = 'child'
@@ -346,17 +354,19 @@ def maker():
     open('/tmp/wt8.c', 'w').close()
     time.sleep(1.5)
     open('/tmp/wt8.w', 'w').close()
+    time.sleep(1.5)
+    open('/tmp/wt8.n', 'w').close()
 t1 = threading.Thread(target=waiter); t2 = threading.Thread(target=maker)
 t1.start(); t2.start(); t1.join(60); t2.join(60)
-print('child', where(), res.get('quick'), res.get('child'), 1 <= res.get('took', 0) < 30, res.get('waitid'), res.get('none'), t1.is_alive(), flush=True)
+print('child', where(), res.get('quick'), res.get('child'), 1 <= res.get('took', 0) < 30, res.get('waitid'), res.get('null'), res.get('none'), t1.is_alive(), flush=True)
 EOF2
-on 1 'rm -f /tmp/wt8.c /tmp/wt8.w'
+on 1 'rm -f /tmp/wt8.c /tmp/wt8.w /tmp/wt8.n'
 run wt8 /tmp/wt-child.py
 p=$(started wt8)
 check_eq "waits: an eighth process, with two children at home, moves to node 2" ok "$(goto "$p" 2)"
 on 1 'touch /tmp/wt8.go'
-check_eq "waits: a thread made away waits (wait4, then waitid) for children at home that another thread's files end; statuses 3, 7 and 5, then ECHILD" \
-  "child 2 3 7 True (True, 5) ECHILD False" "$(line wt8 child)"
+check_eq "waits: a thread made away waits (wait4, waitid, waitid without a siginfo) for children at home that another thread's files end; statuses 3, 7 and 5, the fourth reaped (then ECHILD), then ECHILD" \
+  "child 2 3 7 True (True, 5) (0, -1, 10) ECHILD False" "$(line wt8 child)"
 
 # --- a lock and a SysV queue between two threads made after the move:
 # flock (LOCK_NB at home) and msgrcv/msgsnd (IPC_NOWAIT) have nothing a

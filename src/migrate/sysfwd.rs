@@ -1239,7 +1239,20 @@ impl Migrator {
             (Some(sf::Patch::ZeroTimeout), _) => ins[3] = Some(&sf::ZERO_TIMESPEC),
             _ => {}
         }
+        // A waitid without a siginfo: one of home's, never sent back.
+        let mut own_info = [0u8; sf::SIGINFO_LEN];
         let mut bufs: KVec<SysBuf<'_>> = KVec::new();
+        if no_wait.is_some_and(|nw| nw.patch == sf::Patch::Siginfo) && c.args[2] == 0 {
+            let b = SysBuf {
+                arg: 2,
+                input: None,
+                output: Some(&mut own_info),
+                null: false,
+            };
+            if bufs.push(b, GFP_KERNEL).is_err() {
+                return (Errno::ENOMEM.to_result(), reply);
+            }
+        }
         let mut rest: &mut [u8] = &mut room;
         for (i, a) in sh.args.iter().enumerate() {
             let out_n = room_of(i, *a);

@@ -372,7 +372,23 @@ pub const SHAPES: &[Shape] = &[
     s(332, "statx", &[DirFd, Path, Val, Val, Out(STATX)]),
     s(424, "pidfd_send_signal", &[Fd, Val, In(SIGINFO), Val]),
     made(434, "pidfd_open", &[Val, Val], Some(1)),
+    // A duplicate of a file of the process a pidfd of home's names: a
+    // file at home, so a proxy here (close-on-exec, as the kernel makes
+    // it; its flags argument must be 0).
+    Shape {
+        nr: NR_PIDFD_GETFD,
+        name: "pidfd_getfd",
+        args: &[Fd, Val, Val],
+        ret: Ret::NewSock(Some(2)),
+    },
     s(439, "faccessat2", &[DirFd, Path, Val, Val]),
+    // Advice on the memory of the process a pidfd of home's names: made
+    // there, the iovecs (its addresses) read with the call.
+    s(
+        440,
+        "process_madvise",
+        &[Fd, InArr(2, IOVEC as u16), Val, Val, Val],
+    ),
     s(
         441,
         "epoll_pwait2",
@@ -682,15 +698,23 @@ pub enum Patch {
     /// An `epoll_pwait2`: a zero timeout in argument 3 (a `timespec`,
     /// given even where the caller's was NULL).
     ZeroTimeout,
+    /// A `waitid` without a `siginfo`: home gives it one of its own in
+    /// argument 2 ([`SIGINFO_LEN`] bytes), to learn from its `si_pid`
+    /// whether a child changed; it is not sent back.
+    Siginfo,
 }
+
+/// The size of a `siginfo` (what [`Patch::Siginfo`] gives a `waitid`).
+pub const SIGINFO_LEN: usize = SIGINFO as usize;
 
 /// [`NoWait`] of call `nr` with `args`; `None` when it does not wait on a
 /// descriptor's readiness, a child, a lock or a queue (or is asked not to
 /// wait already). `accept` waits only when home's poll said no
 /// connection was there. `epoll_pwait` and `epoll_pwait2` wait where the
-/// process runs under their signal mask (`mask_at`). A `waitid` without
-/// a `siginfo` (its "nothing yet" is there) waits at home; one on a pidfd
-/// (of a child of home's: the call went home with it) as one on its PID.
+/// process runs under their signal mask (`mask_at`). A `waitid` says
+/// "nothing yet" in its `siginfo`: one without is given one at home
+/// ([`Patch::Siginfo`]); one on a pidfd (of a child of home's: the call
+/// went home with it) waits as one on its PID.
 /// `wait4` and `waitid` are made with `WNOHANG`, `flock` with `LOCK_NB`,
 /// `fcntl`'s `F_SETLKW` as `F_SETLK`
 /// (and the OFD one), `msgsnd`/`msgrcv` with `IPC_NOWAIT`,
@@ -708,8 +732,16 @@ pub fn no_wait(nr: u32, args: &[u64; 6]) -> Option<NoWait> {
     };
     match nr {
         NR_WAIT4 => return flagged(2, WNOHANG, WaitOn::Children),
-        NR_WAITID if args[2] == 0 => return None,
-        NR_WAITID => return flagged(3, WNOHANG, WaitOn::Children),
+        NR_WAITID => {
+            let nw = flagged(3, WNOHANG, WaitOn::Children)?;
+            return Some(match args[2] {
+                0 => NoWait {
+                    patch: Patch::Siginfo,
+                    ..nw
+                },
+                _ => nw,
+            });
+        }
         NR_FLOCK if args[1] & LOCK_UN != 0 => return None,
         NR_FLOCK => return flagged(1, LOCK_NB, WaitOn::Retry),
         NR_MSGSND => return flagged(3, IPC_NOWAIT, WaitOn::Retry),
@@ -887,6 +919,8 @@ const WAITID_PIDFD: Shape = s(
 );
 /// pidfd_open(2)'s number: its descriptor is always close-on-exec.
 pub const NR_PIDFD_OPEN: u32 = 434;
+/// pidfd_getfd(2)'s number: its descriptor is always close-on-exec too.
+pub const NR_PIDFD_GETFD: u32 = 438;
 const P_ALL: u64 = 0;
 const P_PID: u64 = 1;
 const P_PIDFD: u64 = 3;
@@ -1043,7 +1077,7 @@ pub fn new_fd_flags(sh: &Shape, args: &[u64; 6]) -> Option<(bool, u32)> {
         Ret::NewFd(None) => Some((false, O_WRONLY_CREAT_TRUNC as u32)),
         Ret::NewSock(Some(i)) => {
             let f = args[i as usize];
-            let cloexec = f & O_CLOEXEC != 0 || sh.nr == NR_PIDFD_OPEN;
+            let cloexec = f & O_CLOEXEC != 0 || matches!(sh.nr, NR_PIDFD_OPEN | NR_PIDFD_GETFD);
             Some((cloexec, (O_RDWR | (f & O_NONBLOCK)) as u32))
         }
         Ret::NewSock(None) => Some((false, O_RDWR as u32)),
