@@ -164,7 +164,14 @@ on 1 'echo cc1 > /proc/cluster/loadlevellist; cd /shared/mosix && rm -f ../mosix
 # Where each compiler runs, sampled while the build goes on.
 seen=$(on 1 'for i in $(seq 240); do [ -s /shared/mosix.st ] && break; cluster ps | awk '"'"'$NF == "cc1" { print $2 }'"'"'; sleep 0.5; done | sort | uniq -c')
 echo "$seen" | awk '{ print "cc1 samples on node " $2 ": " $1 }' | diag
-check_eq "mosix: make -j6 ends with status 0" 0 "$(on 1 'cat /shared/mosix.st')"
+st=$(on 1 'cat /shared/mosix.st')
+check_eq "mosix: make -j6 ends with status 0" 0 "$st"
+# A failed build: what the compiler said, and the build's moves (", N
+# after": pages left for post-copy) to tell which kind of move it was.
+if [ "$st" != 0 ]; then
+    on 1 'head -20 /shared/mosix.log' | diag
+    on 1 "grep -E ' (balance|migrate) ' /proc/cluster/events | tail -12" | diag
+fi
 on 1 'echo -cc1 > /proc/cluster/loadlevellist'
 moved=$(( $(on 1 "grep -c ' balance node=1 ' /proc/cluster/events") - before ))
 check "mosix: node 1's leveller moved some of the build ($moved processes)" test "$moved" -ge 1
