@@ -393,13 +393,31 @@ int vproc_shim_mig_vmas(struct mm_struct *mm, int hash,
 	return err;
 }
 
+/*
+ * Whether @page, just got by GUP (one reference ours), holds a reference
+ * besides its mappings (and the swap cache): someone may write it without
+ * a fault on this mm. Large folios are not told apart: always.
+ */
+static bool vproc_page_busy(struct page *page)
+{
+	struct folio *folio = page_folio(page);
+	int expect;
+
+	if (folio_test_large(folio))
+		return true;
+	expect = folio_mapcount(folio) + 1 + (folio_test_swapcache(folio) ? 1 : 0);
+	return folio_ref_count(folio) > expect;
+}
+
 int vproc_shim_mig_read_pages(struct mm_struct *mm, unsigned long addr,
-			      unsigned int n, void *buf, unsigned int *present)
+			      unsigned int n, void *buf, unsigned int *present,
+			      unsigned int *busy)
 {
 	struct page *pages[32];
 	unsigned int i = 0, out = 0;
 
 	*present = 0;
+	*busy = 0;
 	if (!mm)
 		mm = current->mm;
 	if (n > ARRAY_SIZE(pages) || addr & ~PAGE_MASK || !mm)
@@ -422,6 +440,8 @@ int vproc_shim_mig_read_pages(struct mm_struct *mm, unsigned long addr,
 		for (j = 0; j < got; j++) {
 			void *k = kmap_local_page(pages[j]);
 
+			if (vproc_page_busy(pages[j]))
+				*busy |= 1U << (i + j);
 			memcpy((char *)buf + (size_t)out * PAGE_SIZE, k, PAGE_SIZE);
 			kunmap_local(k);
 			put_page(pages[j]);

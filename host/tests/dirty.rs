@@ -4,8 +4,8 @@
 //! unchanged.
 
 use vproc_logic::mig::{
-    another_round, clean_key, unchanged, DIRTY, MAX_ROUNDS, PM_FILE, PM_PRESENT, PM_SOFT_DIRTY,
-    PM_SWAP, ROUND_ENOUGH_PAGES,
+    another_round, busy_key, clean_key, unchanged, DIRTY, MAX_ROUNDS, PM_FILE, PM_PRESENT,
+    PM_SOFT_DIRTY, PM_SWAP, ROUND_ENOUGH_PAGES,
 };
 
 /// One virtual page as the kernel keeps it.
@@ -17,6 +17,9 @@ struct Page {
     soft_dirty: bool,
     file: bool,
     content: u64,
+    /// An I/O holds a reference to the mapped frame and will write it
+    /// (a 9p or O_DIRECT read in flight).
+    pinned: bool,
 }
 
 const ZERO_PFN: u64 = 7;
@@ -57,9 +60,14 @@ enum Ev {
     Merge,
     /// A read: nothing changes.
     Read,
+    /// An I/O takes a reference to the page to write it later (GUP for
+    /// writing: a fault that sets soft-dirty, as a write's).
+    Pin,
+    /// That I/O writes the frame: no fault, no soft-dirty, same frame.
+    PinnedWrite,
 }
 
-const EVENTS: [Ev; 9] = [
+const EVENTS: [Ev; 11] = [
     Ev::Write(false),
     Ev::Write(true),
     Ev::DontNeed,
@@ -69,6 +77,8 @@ const EVENTS: [Ev; 9] = [
     Ev::Migrate,
     Ev::Merge,
     Ev::Read,
+    Ev::Pin,
+    Ev::PinnedWrite,
 ];
 
 fn apply(p: &mut Page, e: Ev, next_pfn: &mut u64, next_content: &mut u64) {
@@ -84,6 +94,8 @@ fn apply(p: &mut Page, e: Ev, next_pfn: &mut u64, next_content: &mut u64) {
             }
             if p.pfn == 0 || p.pfn == ZERO_PFN || cow {
                 p.pfn = fresh();
+                // The I/O writes the old frame, no longer mapped.
+                p.pinned = false;
             }
             *next_content += 1;
             p.content = *next_content;
@@ -93,14 +105,17 @@ fn apply(p: &mut Page, e: Ev, next_pfn: &mut u64, next_content: &mut u64) {
             p.pfn = 0;
             p.swapped = false;
             p.content = 0;
+            p.pinned = false;
         }
         Ev::ReadFault => {
             if p.pfn == 0 && !p.swapped {
                 p.pfn = ZERO_PFN;
             }
         }
+        // (A page with an extra reference is neither swapped out, nor
+        // migrated, nor merged.)
         Ev::SwapOut => {
-            if p.pfn != 0 && p.pfn != ZERO_PFN {
+            if p.pfn != 0 && p.pfn != ZERO_PFN && !p.pinned {
                 p.pfn = 0;
                 p.swapped = true;
             }
@@ -112,11 +127,29 @@ fn apply(p: &mut Page, e: Ev, next_pfn: &mut u64, next_content: &mut u64) {
             }
         }
         Ev::Migrate | Ev::Merge => {
-            if p.pfn != 0 && p.pfn != ZERO_PFN {
+            if p.pfn != 0 && p.pfn != ZERO_PFN && !p.pinned {
                 p.pfn = fresh();
             }
         }
         Ev::Read => {}
+        Ev::Pin => {
+            if p.swapped {
+                p.swapped = false;
+                p.pfn = fresh();
+            }
+            if p.pfn == 0 || p.pfn == ZERO_PFN {
+                p.pfn = fresh();
+            }
+            p.soft_dirty = true;
+            p.pinned = true;
+        }
+        Ev::PinnedWrite => {
+            if p.pinned {
+                *next_content += 1;
+                p.content = *next_content;
+                p.pinned = false;
+            }
+        }
     }
 }
 
@@ -127,6 +160,8 @@ fn unchanged_means_unchanged() {
     let n = EVENTS.len();
     let mut checked = 0u64;
     let mut trusted = 0u64;
+    // Without busy_key (the frame's key alone): cases that would be wrong.
+    let mut missed = 0u64;
     for file in [false, true] {
         for before in 0..n.pow(3) {
             for after in 0..n.pow(4) {
@@ -136,6 +171,7 @@ fn unchanged_means_unchanged() {
                     soft_dirty: true,
                     file,
                     content: 0,
+                    pinned: false,
                 };
                 let (mut next_pfn, mut next_content) = (100u64, 0u64);
                 let mut b = before;
@@ -143,9 +179,11 @@ fn unchanged_means_unchanged() {
                     apply(&mut p, EVENTS[b % n], &mut next_pfn, &mut next_content);
                     b /= n;
                 }
-                // The move: clear soft-dirty, then key, then read.
+                // The move: clear soft-dirty, then key, then read (which
+                // sees whether another reference is held).
                 p.soft_dirty = false;
-                let key = clean_key(p.pme());
+                let key = busy_key(p.pme(), p.pinned);
+                let bare = clean_key(p.pme());
                 let read = p.content;
                 let mut a = after;
                 for _ in 0..4 {
@@ -157,6 +195,9 @@ fn unchanged_means_unchanged() {
                     trusted += 1;
                     assert_eq!(p.content, read, "{p:?} before {before} after {after}");
                 }
+                if unchanged(bare, p.pme()) && p.content != read {
+                    missed += 1;
+                }
             }
         }
     }
@@ -164,7 +205,10 @@ fn unchanged_means_unchanged() {
     // is only read after the key (9^3 pasts, most of which leave it
     // present) is trusted.
     assert!(trusted >= 1000, "{trusted} of {checked}");
-    println!("trusted {trusted} of {checked}");
+    // The model can fail: a page pinned before the clear and written
+    // through the pin after the read would be trusted by its frame alone.
+    assert!(missed > 0, "the pinned write is not modelled");
+    println!("trusted {trusted} of {checked}; the frame alone would miss {missed}");
 }
 
 #[test]
@@ -195,6 +239,7 @@ fn rounds_case(file: bool, per_gap: usize, next: &mut dyn FnMut() -> usize) -> (
         soft_dirty: true,
         file,
         content: 0,
+        pinned: false,
     };
     let (mut np, mut nc) = (100u64, 0u64);
     apply(&mut p, Ev::Write(false), &mut np, &mut nc);
@@ -204,7 +249,7 @@ fn rounds_case(file: bool, per_gap: usize, next: &mut dyn FnMut() -> usize) -> (
         }
     };
     p.soft_dirty = false;
-    let mut key = clean_key(p.pme());
+    let mut key = busy_key(p.pme(), p.pinned);
     let mut sent = p.content;
     for _ in 0..2 {
         events(&mut p, &mut np, &mut nc);
@@ -215,7 +260,7 @@ fn rounds_case(file: bool, per_gap: usize, next: &mut dyn FnMut() -> usize) -> (
         p.soft_dirty = false;
         events(&mut p, &mut np, &mut nc);
         if key == DIRTY && p.pfn != 0 && !p.swapped {
-            key = clean_key(p.pme());
+            key = busy_key(p.pme(), p.pinned);
             sent = p.content;
         }
     }
@@ -273,6 +318,7 @@ fn a_look_without_the_stop_loses_a_write() {
         soft_dirty: true,
         file: false,
         content: 0,
+        pinned: false,
     };
     apply(&mut p, Ev::Write(false), &mut next_pfn, &mut next_content);
     p.soft_dirty = false;

@@ -260,10 +260,23 @@ pub(crate) fn vmas(mm: Option<&Mm>, hash: bool) -> Result<KVec<VmaInfo>> {
 /// (`None`: the calling task's) into `buf` (packed); returns the bitmap of
 /// which were copied.
 pub(crate) fn read_pages(mm: Option<&Mm>, addr: u64, n: u32, buf: &mut [u8]) -> Result<u32> {
+    read_pages_busy(mm, addr, n, buf).map(|(present, _)| present)
+}
+
+/// [`read_pages`], and which of them had a reference besides their
+/// mappings and this read (bit i: page i), such as an I/O in flight into
+/// it: a write that lands without a fault, which soft-dirty bits cleared
+/// before it do not see.
+pub(crate) fn read_pages_busy(
+    mm: Option<&Mm>,
+    addr: u64,
+    n: u32,
+    buf: &mut [u8],
+) -> Result<(u32, u32)> {
     if n > 32 || buf.len() < n as usize * 4096 {
         return Err(EINVAL);
     }
-    let mut present = 0u32;
+    let (mut present, mut busy) = (0u32, 0u32);
     // SAFETY: `buf` holds `n` pages.
     to_result(unsafe {
         shim::vproc_shim_mig_read_pages(
@@ -272,9 +285,10 @@ pub(crate) fn read_pages(mm: Option<&Mm>, addr: u64, n: u32, buf: &mut [u8]) -> 
             n,
             buf.as_mut_ptr().cast(),
             &mut present,
+            &mut busy,
         )
     })?;
-    Ok(present)
+    Ok((present, busy))
 }
 
 /// The `n` pages at `addr` of `mm` (`None`: the calling task's) into

@@ -80,8 +80,8 @@ pub use control::{
 };
 #[allow(unused_imports)]
 pub use dirty::{
-    another_round, clean_key, unchanged, DIRTY, MAX_ROUNDS, PM_FILE, PM_PFN_MASK, PM_PRESENT,
-    PM_SOFT_DIRTY, PM_SWAP, ROUND_ENOUGH_PAGES,
+    another_round, busy_key, clean_key, unchanged, DIRTY, MAX_ROUNDS, PM_FILE, PM_PFN_MASK,
+    PM_PRESENT, PM_SOFT_DIRTY, PM_SWAP, ROUND_ENOUGH_PAGES,
 };
 #[allow(unused_imports)]
 pub use io::{

@@ -255,7 +255,7 @@ impl Migrator {
                 }
                 // Each page's entry is taken before the page is read.
                 let pme = pm.get(Some(mm), addr, n, a.v.end)?;
-                let present = sm::read_pages(Some(mm), addr, n as u32, &mut rbuf)?;
+                let (present, busy) = sm::read_pages_busy(Some(mm), addr, n as u32, &mut rbuf)?;
                 let (mut k, mut w, mut keep, mut hsum) = (0usize, 0usize, 0u32, 0u64);
                 for (i, &e) in pme.iter().enumerate() {
                     if present & (1 << i) == 0 {
@@ -272,7 +272,7 @@ impl Migrator {
                     keep |= 1 << i;
                     hsum = hsum.wrapping_add(h);
                     a.sent[idx + i] = SENT | h;
-                    a.keys[idx + i] = mig::clean_key(e);
+                    a.keys[idx + i] = mig::busy_key(e, busy & (1 << i) != 0);
                 }
                 stream.add(self, addr, keep, hsum)?;
                 if sm::fatal_pending() {

@@ -812,7 +812,8 @@ impl Migrator {
                 if tracking {
                     pme[..n].copy_from_slice(pm.get(Some(&mm), addr, n, a.v.end)?);
                 }
-                let present = sm::read_pages(Some(&mm), addr, n as u32, &mut stream.buf)?;
+                let (present, busy) =
+                    sm::read_pages_busy(Some(&mm), addr, n as u32, &mut stream.buf)?;
                 let (mut k, mut hsum) = (0, 0u64);
                 for (i, &e) in pme.iter().enumerate().take(n) {
                     a.keys[idx + i] = 0;
@@ -820,7 +821,8 @@ impl Migrator {
                         let page = &stream.buf[k * mig::PAGE..(k + 1) * mig::PAGE];
                         let h = mig::page_hash(addr + (i * mig::PAGE) as u64, page);
                         a.sent[idx + i] = SENT | h;
-                        a.keys[idx + i] = mig::clean_key(e);
+                        // (A page an I/O may still write: the freeze reads it.)
+                        a.keys[idx + i] = mig::busy_key(e, busy & (1 << i) != 0);
                         hsum = hsum.wrapping_add(h);
                         k += 1;
                     }

@@ -10,14 +10,18 @@
 //! A page is unchanged only when all of these hold, so that no write is
 //! missed:
 //! - its soft-dirty bit is still clear: no write fault since the clear
-//!   (any write to a page after the clear faults and sets it, and an area
+//!   (any write through this mm's mappings after the clear faults and sets it, and an area
 //!   mapped, moved or grown since reports every page soft-dirty);
 //! - the same physical page is mapped: a page dropped and faulted in
 //!   again (`MADV_DONTNEED`, then a read that maps the zero page), swapped
 //!   out and in, migrated or merged has another frame, and is read again;
 //! - it is anonymous memory of the process: a file page (or shared
 //!   memory) can be written through another mapping without a fault here;
-//! - it was present (not swapped) both times.
+//! - it was present (not swapped) both times;
+//! - nothing else held a reference to it when pre-copy read it
+//!   ([`busy_key`]): a write through a reference taken before the clear
+//!   (an I/O in flight into the page: 9p's zero-copy reads, `O_DIRECT`)
+//!   lands without a fault.
 //!
 //! Not covered, as with CRIU: a process that clears its own soft-dirty
 //! bits (writing 4 to `/proc/self/clear_refs`) while it moves.
@@ -78,6 +82,20 @@ pub fn clean_key(pme: u64) -> u64 {
         PM_PRESENT | (pme & PM_PFN_MASK)
     } else {
         0
+    }
+}
+
+/// The key pre-copy keeps of a page it read with pagemap entry `pme`:
+/// its [`clean_key`], or 0 (read it again at the freeze) when the page
+/// was `busy`: it had a reference besides its mappings and the read (an
+/// I/O in flight into it, as a 9p or `O_DIRECT` read's, holds one). Such
+/// a write lands through that reference without a fault, so soft-dirty
+/// bits cleared while it was pending never see it.
+pub fn busy_key(pme: u64, busy: bool) -> u64 {
+    if busy {
+        0
+    } else {
+        clean_key(pme)
     }
 }
 
