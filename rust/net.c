@@ -111,8 +111,13 @@ static long vproc_msg_kvec(struct msghdr *msg, struct kvec *iov,
 	return total;
 }
 
-long vproc_shim_sock_sendv(struct socket *s, const void *const *bufs,
-			   const size_t *lens, unsigned int n)
+/*
+ * Sends the @n buffers completely, waiting for buffer space. @some: a
+ * caller a signal may interrupt, told what was sent (even nothing) when a
+ * signal stops it, and when an error does after some was sent.
+ */
+static long vproc_sendv(struct socket *s, const void *const *bufs,
+			const size_t *lens, unsigned int n, bool some)
 {
 	struct kvec iov[VPROC_MAX_IOV];
 	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL };
@@ -123,35 +128,28 @@ long vproc_shim_sock_sendv(struct socket *s, const void *const *bufs,
 		return total;
 	while (done < total) {
 		ret = sock_sendmsg(s, &msg);
-		if (ret < 0)
-			return ret;
-		if (ret == 0)
-			return -EPIPE;
+		if (some && (ret == -ERESTARTSYS || ret == -EINTR))
+			return done;
+		if (ret <= 0) {
+			if (some && done)
+				return done;
+			return ret ? ret : -EPIPE;
+		}
 		done += ret;
 	}
 	return done;
 }
 
+long vproc_shim_sock_sendv(struct socket *s, const void *const *bufs,
+			   const size_t *lens, unsigned int n)
+{
+	return vproc_sendv(s, bufs, lens, n, false);
+}
+
 long vproc_shim_sock_sendv_some(struct socket *s, const void *const *bufs,
 				const size_t *lens, unsigned int n)
 {
-	struct kvec iov[VPROC_MAX_IOV];
-	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL };
-	long total = vproc_msg_kvec(&msg, iov, bufs, lens, n), done = 0;
-	int ret;
-
-	if (total < 0)
-		return total;
-	while (done < total) {
-		ret = sock_sendmsg(s, &msg);
-		/* A signal: what was sent so far, even nothing. */
-		if (ret == -ERESTARTSYS || ret == -EINTR)
-			return done;
-		if (ret <= 0)
-			return done ? done : (ret ? ret : -EPIPE);
-		done += ret;
-	}
-	return done;
+	return vproc_sendv(s, bufs, lens, n, true);
 }
 
 long vproc_shim_sock_sendv_nowait(struct socket *s, const void *const *bufs,
