@@ -303,28 +303,43 @@ impl Conn {
         let mac = wire::frame_mac(&KernelHmac, &key.0, &hdr, payload);
         let parts = [&hdr[..], payload, &mac[..]];
         let total = HEADER_LEN + payload.len() + MAC_LEN;
-        let res = match sock.send_parts_some(&parts) {
+        let sent = sock.send_parts_some(&parts);
+        let mut q = self.tx.lock();
+        q.direct = false;
+        let res = match sent {
             Ok(sent) if sent == total => Ok(()),
-            Ok(sent) => tail_of(&parts, sent).and_then(|rest| {
+            Ok(sent) => {
                 bump(&self.t.stats.direct_cut);
-                let mut q = self.tx.lock();
-                q.items.reserve(1, GFP_KERNEL)?;
-                q.bytes += rest.len();
-                q.items
-                    .insert_within_capacity(0, TxItem::Rest(rest))
-                    .map_err(|_| ENOMEM)
-            }),
-            Err(e) => Err(e),
+                self.keep_rest(&mut q, &parts, sent)
+            }
+            Err(e) => {
+                self.set_why(c"send failed");
+                self.kill();
+                Err(e)
+            }
         };
-        self.tx.lock().direct = false;
+        drop(q);
         self.tx_cv.notify_all();
-        if res.is_err() {
-            // Part of a frame is on the wire and its rest is not queued:
-            // the stream cannot go on.
+        res
+    }
+
+    /// Keeps what the socket did not take of a frame (`parts` laid end to
+    /// end, `sent` bytes of them out) first in the queue, for the sender
+    /// thread. Half a frame on the wire whose rest cannot be kept ends the
+    /// stream: the connection is killed.
+    fn keep_rest(&self, q: &mut TxQueue, parts: &[&[u8]], sent: usize) -> Result {
+        let kept = tail_of(parts, sent).and_then(|rest| {
+            q.items.reserve(1, GFP_KERNEL)?;
+            q.bytes += rest.len();
+            q.items
+                .insert_within_capacity(0, TxItem::Rest(rest))
+                .map_err(|_| ENOMEM)
+        });
+        if kept.is_err() {
             self.set_why(c"send failed");
             self.kill();
         }
-        res
+        kept
     }
 
     /// The fast path: frames and writes a message from the caller, never
@@ -352,17 +367,7 @@ impl Conn {
             return Ok(());
         }
         // Keep the unsent tail, in order, ahead of everything else.
-        let rest = match tail_of(&[&hdr[..], payload, &mac[..]], sent) {
-            Ok(rest) => rest,
-            Err(e) => {
-                // Half a frame is out and its rest cannot be kept.
-                self.set_why(c"send failed");
-                self.kill();
-                return Err(e);
-            }
-        };
-        q.bytes += rest.len();
-        q.items.push(TxItem::Rest(rest), GFP_KERNEL)?;
+        self.keep_rest(q, &[&hdr[..], payload, &mac[..]], sent)?;
         self.tx_cv.notify_all();
         Ok(())
     }
