@@ -243,19 +243,10 @@ impl Stream {
             };
             mig::write_data_hdr(&mut w, &d).map_err(|_| EINVAL)?;
         }
-        if !wait {
-            // The frame's buffer is written as is and filled again.
-            m.transport
-                .send_direct(self.dest, MsgType::Mig, &self.frame)?;
-            self.frame.truncate(DATA_HDR);
-            self.seq += 1;
-            self.runs = 0;
-            return Ok(());
-        }
-        let mut next = KVec::with_capacity(MAX_PAYLOAD, GFP_KERNEL)?;
-        next.resize(DATA_HDR, 0, GFP_KERNEL)?;
-        let full = core::mem::replace(&mut self.frame, next);
-        {
+        if wait {
+            let mut next = KVec::with_capacity(MAX_PAYLOAD, GFP_KERNEL)?;
+            next.resize(DATA_HDR, 0, GFP_KERNEL)?;
+            let full = core::mem::replace(&mut self.frame, next);
             let frames = m
                 .transport
                 .request(self.dest, MsgType::Mig, COMMIT_TIMEOUT_MS, |id| {
@@ -270,6 +261,11 @@ impl Stream {
             if v < 0 {
                 return Err(errno_of(v));
             }
+        } else {
+            // The frame's buffer is written as is and filled again.
+            m.transport
+                .send_direct(self.dest, MsgType::Mig, &self.frame)?;
+            self.frame.truncate(DATA_HDR);
         }
         self.seq += 1;
         self.runs = 0;
