@@ -5,6 +5,7 @@
  * unmapping and writing the calling task's memory on restore.
  */
 #include <asm/unistd.h>
+#include <linux/pagewalk.h>
 #include <linux/proc_fs.h>
 #include <linux/shmem_fs.h>
 #include "migrate.h"
@@ -394,61 +395,101 @@ int vproc_shim_mig_vmas(struct mm_struct *mm, int hash,
 }
 
 /*
- * Whether @page, just got by GUP (one reference ours), holds a reference
- * besides its mappings (and the swap cache): someone may write it without
- * a fault on this mm. Large folios are not told apart: always.
+ * Whether @folio holds a reference besides its mappings, the page and swap
+ * caches and @own (references the caller holds): someone may write it
+ * without a fault on this mm (a zero-copy read's or O_DIRECT's I/O in
+ * flight). A folio in a per-CPU LRU batch looks so too (a few dozen at a
+ * time): read again at the freeze, which is safe. Large folios are not
+ * told apart: always.
  */
-static bool vproc_page_busy(struct page *page)
+static bool vproc_folio_busy(struct folio *folio, int own)
 {
-	struct folio *folio = page_folio(page);
-	int expect;
-
 	if (folio_test_large(folio))
 		return true;
-	expect = folio_mapcount(folio) + 1 + (folio_test_swapcache(folio) ? 1 : 0);
-	return folio_ref_count(folio) > expect;
+	return folio_ref_count(folio) > folio_expected_ref_count(folio) + own;
+}
+
+/*
+ * Copies the anonymous page mapped at @addr of @vma to @dst under the page
+ * table lock, taking no reference and not touching it: GUP marks a page
+ * accessed, and the second time queues it for activation on a per-CPU
+ * batch whose reference looks like an I/O's (vproc_folio_busy). 1: copied,
+ * *@busy set; 0: nothing such there (a hole, the zero page, an entry not
+ * present, a page cache page, a special mapping): the caller asks GUP,
+ * which faults what must be, refuses what it must, and skips holes.
+ */
+static int vproc_walk_copy(struct vm_area_struct *vma, unsigned long addr,
+			   void *dst, bool *busy)
+{
+	struct folio_walk fw;
+	struct folio *folio;
+	void *k;
+
+	if (vma->vm_flags & (VM_IO | VM_PFNMAP | VM_SHARED) ||
+	    is_vm_hugetlb_page(vma))
+		return 0;
+	folio = folio_walk_start(&fw, vma, addr, 0);
+	if (!folio)
+		return 0;
+	if (!folio_test_anon(folio) || !fw.page) {
+		folio_walk_end(&fw, vma);
+		return 0;
+	}
+	*busy = vproc_folio_busy(folio, 0);
+	k = kmap_local_page(fw.page);
+	memcpy(dst, k, PAGE_SIZE);
+	kunmap_local(k);
+	folio_walk_end(&fw, vma);
+	return 1;
 }
 
 int vproc_shim_mig_read_pages(struct mm_struct *mm, unsigned long addr,
 			      unsigned int n, void *buf, unsigned int *present,
 			      unsigned int *busy)
 {
-	struct page *pages[32];
-	unsigned int i = 0, out = 0;
+	struct vm_area_struct *vma = NULL;
+	unsigned int i, out = 0;
 
 	*present = 0;
 	*busy = 0;
 	if (!mm)
 		mm = current->mm;
-	if (n > ARRAY_SIZE(pages) || addr & ~PAGE_MASK || !mm)
+	if (n > 32 || addr & ~PAGE_MASK || !mm)
 		return -EINVAL;
 	mmap_read_lock(mm);
-	while (i < n) {
-		long got, j;
+	for (i = 0; i < n; i++) {
+		unsigned long a = addr + i * PAGE_SIZE;
+		char *dst = (char *)buf + (size_t)out * PAGE_SIZE;
+		struct page *page;
+		bool b = false;
+		long got;
 
-		got = get_user_pages_remote(mm, addr + i * PAGE_SIZE,
-					    n - i, FOLL_FORCE | FOLL_DUMP,
-					    pages, NULL);
-		if (got == 0 || got == -EFAULT) {
-			i++;	/* a hole */
-			continue;
-		}
-		if (got < 0) {
-			mmap_read_unlock(mm);
-			return got;
-		}
-		for (j = 0; j < got; j++) {
-			void *k = kmap_local_page(pages[j]);
+		if (!vma || a < vma->vm_start || a >= vma->vm_end)
+			vma = vma_lookup(mm, a);
+		if (!vma)
+			continue;	/* a hole */
+		if (!vproc_walk_copy(vma, a, dst, &b)) {
+			void *k;
 
-			if (vproc_page_busy(pages[j]))
-				*busy |= 1U << (i + j);
-			memcpy((char *)buf + (size_t)out * PAGE_SIZE, k, PAGE_SIZE);
+			got = get_user_pages_remote(mm, a, 1,
+						    FOLL_FORCE | FOLL_DUMP,
+						    &page, NULL);
+			if (got == 0 || got == -EFAULT)
+				continue;	/* a hole */
+			if (got < 0) {
+				mmap_read_unlock(mm);
+				return got;
+			}
+			b = vproc_folio_busy(page_folio(page), 1);
+			k = kmap_local_page(page);
+			memcpy(dst, k, PAGE_SIZE);
 			kunmap_local(k);
-			put_page(pages[j]);
-			*present |= 1U << (i + j);
-			out++;
+			put_page(page);
 		}
-		i += got;
+		if (b)
+			*busy |= 1U << i;
+		*present |= 1U << i;
+		out++;
 	}
 	mmap_read_unlock(mm);
 	return 0;

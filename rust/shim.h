@@ -675,10 +675,11 @@ int vproc_shim_mig_hash_area(unsigned long long start, unsigned char *out);
  * that exist (holes and untouched anonymous pages are skipped) to @buf,
  * packed, in order; bit i of *@present says page i was copied. Works on a
  * running process's memory (a copy taken while it changes). Bit i of
- * *@busy says page i had a reference besides its mappings and this read
- * (an I/O in flight into it, as a 9p or O_DIRECT read's: such a write
- * lands without a fault, so soft-dirty bits cleared meanwhile miss it).
- * 0 or -errno.
+ * *@busy says page i had a reference besides its mappings (an I/O in
+ * flight into it, as a 9p or O_DIRECT read's: such a write lands without
+ * a fault, so soft-dirty bits cleared meanwhile miss it). Anonymous pages
+ * are read under the page table lock without a reference or a touch
+ * (folio_walk); others through GUP. 0 or -errno.
  */
 int vproc_shim_mig_read_pages(struct mm_struct *mm, unsigned long addr,
 			      unsigned int n, void *buf, unsigned int *present,
