@@ -516,21 +516,50 @@ impl Migrator {
                 idx += n as usize;
             }
         }
-        // Too few to leave: sent now.
+        // Too few to leave: read now, and sent but for the pages whose
+        // bytes are those pre-copy sent (written with the same bytes).
         let lazy_pages = mig::check_lazy(&lazy[..lazy_used]).map_err(|_| EINVAL)?;
         if lazy_used > 0 && !mig::lazy_worth(lazy_on, false, lazy_pages) {
+            let mut full = KVec::new();
+            full.resize(mig::RUN_MAX_PAGES as usize * mig::PAGE, 0, GFP_KERNEL)?;
+            // The area a page is in, and pre-copy's record of it if the
+            // area is the one pre-copy read.
+            let sent_of = |at: u64| -> u64 {
+                // (The areas are in address order.)
+                let Some(j) = vmas.partition_point(|v| v.start <= at).checked_sub(1) else {
+                    return 0;
+                };
+                let v = &vmas[j];
+                if at >= v.end {
+                    return 0;
+                }
+                area_at(areas, v.start)
+                    .filter(|a| as_vma(&a.v).same_area(&as_vma(v)))
+                    .filter(|_| !bit(&need, j))
+                    .and_then(|a| a.sent.get(((at - a.v.start) / mig::PAGE as u64) as usize))
+                    .copied()
+                    .unwrap_or(0)
+            };
             for r in mig::lazy_runs(&lazy[..lazy_used]) {
                 let mut a = r.start;
                 while a < r.end() {
                     let n = ((r.end() - a) / mig::PAGE as u64).min(u64::from(mig::RUN_MAX_PAGES))
                         as u32;
                     // Every page: one that reads as none is zeros there.
-                    sm::read_pages_full(None, a, n, &mut rbuf, &mut stream.buf)?;
-                    let hsum = (0..n as usize).fold(0u64, |h, i| {
-                        let b = &stream.buf[i * mig::PAGE..(i + 1) * mig::PAGE];
-                        h.wrapping_add(mig::page_hash(a + (i * mig::PAGE) as u64, b))
-                    });
-                    stream.add(self, a, (1u32 << n) - 1, hsum)?;
+                    sm::read_pages_full(None, a, n, &mut rbuf, &mut full)?;
+                    let (mut keep, mut w, mut hsum) = (0u32, 0usize, 0u64);
+                    for i in 0..n as usize {
+                        let at = a + (i * mig::PAGE) as u64;
+                        let b = &full[i * mig::PAGE..(i + 1) * mig::PAGE];
+                        let h = mig::page_hash(at, b);
+                        if SENT | h != sent_of(at) {
+                            stream.buf[w..w + mig::PAGE].copy_from_slice(b);
+                            w += mig::PAGE;
+                            keep |= 1 << i;
+                            hsum = hsum.wrapping_add(h);
+                        }
+                    }
+                    stream.add(self, a, keep, hsum)?;
                     a += u64::from(n) * mig::PAGE as u64;
                 }
             }
