@@ -7,7 +7,6 @@
 #include <linux/net.h>
 #include <linux/seq_file.h>
 #include <net/sock.h>
-#include <linux/shmem_fs.h>
 #include <uapi/linux/magic.h>
 #include "migrate.h"
 
@@ -194,12 +193,10 @@ int vproc_shim_mig_fds(vproc_fd_fn fn, void *data)
 				 !signalfd_mask(f, &d.sigmask))
 				d.anon = VPROC_ANON_SIGNALFD;
 		}
-		/* A memfd: memory of this node with a file's face; served from
-		 * home it could be read and written but not mapped or run. */
-		if (f->f_path.dentry &&
-		    !strncmp(f->f_path.dentry->d_name.name, "memfd:", 6) &&
-		    shmem_file(f))
-			d.pseudo = 1;
+		/* (A memfd is a regular file of shmem's: served at home as
+		 * one, read, written, truncated and sealed there; a mapping
+		 * of it is shared memory or a private map of a file open for
+		 * writing, which the areas' check refuses.) */
 		if (S_ISCHR(d.mode)) {
 			d.rdev_major = MAJOR(file_inode(f)->i_rdev);
 			d.rdev_minor = MINOR(file_inode(f)->i_rdev);

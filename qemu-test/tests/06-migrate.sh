@@ -87,9 +87,9 @@ on 1 "kill -9 $up $rp"
 
 # --- refused: what cannot move yet says why, and keeps running (threads
 # move: 21-threads; more than 64 are refused there).
-on 1 "python3 -c 'import os, time; m = os.memfd_create(\"m\"); print(1, flush=True); time.sleep(600)' > /tmp/ep.out 2>&1 & echo \$! > /tmp/nc.pid"
+on 1 "python3 -c 'import os, time; m = os.open(\"/proc/self/ns/uts\", os.O_RDONLY); print(1, flush=True); time.sleep(600)' > /tmp/ep.out 2>&1 & echo \$! > /tmp/nc.pid"
 np=$(on 1 'for i in $(seq 100); do [ -s /tmp/ep.out ] && break; sleep 0.1; done; cat /tmp/nc.pid')
-check_match "a process with a memfd is refused (EOPNOTSUPP)" "not supported" "$(werr 1 /proc/$np/goto 2)"
+check_match "a process holding a namespace file is refused (EOPNOTSUPP)" "not supported" "$(werr 1 /proc/$np/goto 2)"
 check_match "the log names the reason" "cannot move: fd [0-9]+ is a special file" "$(on 1 'dmesg | tail -5')"
 on 1 "kill -9 $np"
 

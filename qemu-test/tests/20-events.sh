@@ -196,6 +196,55 @@ check_eq "... they are home's there (fstat, F_GETFL, openat, a read refused, /pr
     "at 2 6 True hello EBADF /tmp/op.dir/file /tmp/op.dir" \
     "$(line_of 1 /tmp/op.out at 10 >/dev/null; on 1 'grep -v ^ready /tmp/op.out')"
 
+# --- A memfd (refused until 2026-12-05) open when the process moves is a
+# regular file of home's, served there: on node 2 it is written, grown,
+# sealed (F_ADD_SEALS; a write after F_SEAL_WRITE fails with EPERM, home's
+# seal), read back, and /proc/self/fd names it as at home. Mapping it there
+# fails with ENODEV (its memory is home's); one made on node 2 is that
+# node's memory: coming home with it open is refused (EOPNOTSUPP).
+t=$(mktemp)
+cat > "$t" <<'PYEOF'
+import errno, fcntl, mmap, os, select
+m = os.memfd_create("vp", os.MFD_ALLOW_SEALING)
+os.write(m, b"hello")
+print("ready", flush=True)
+while not os.path.exists("/tmp/mf.go"):
+    select.select([], [], [], 0.05)
+with open("/proc/self/where") as w:
+    where = w.read().strip()
+os.pwrite(m, b"HE", 0)
+os.ftruncate(m, 8)
+fcntl.fcntl(m, fcntl.F_ADD_SEALS, fcntl.F_SEAL_WRITE | fcntl.F_SEAL_SHRINK)
+seals = fcntl.fcntl(m, fcntl.F_GET_SEALS)
+try:
+    os.pwrite(m, b"x", 0)
+    w = "written"
+except OSError as e:
+    w = errno.errorcode[e.errno]
+data = os.pread(m, 100, 0)
+try:
+    mmap.mmap(m, 8, mmap.MAP_PRIVATE, mmap.PROT_READ)
+    mp = "mapped"
+except OSError as e:
+    mp = errno.errorcode[e.errno]
+link = os.readlink("/proc/self/fd/%d" % m)
+n = os.memfd_create("here")
+print("at", where, os.fstat(m).st_size, seals, w, data, mp, link, flush=True)
+while True:
+    select.select([], [], [], 1)
+PYEOF
+on 1 'rm -f /tmp/mf.*'
+mf=$(py_start mf)
+check_eq "memfd: a process holding a memfd moves 1 -> 2" ok "$(on 1 "echo 2 > /proc/$mf/goto 2>&1 && echo ok")"
+on 1 'touch /tmp/mf.go'
+check_eq "... on node 2 it is home's (written, grown, sealed, a write refused by the seal, read, mmap ENODEV, /proc/self/fd)" \
+    "at 2 8 10 EPERM b'HEllo\\x00\\x00\\x00' ENODEV /memfd:vp (deleted)" \
+    "$(line_of 1 /tmp/mf.out at 10 >/dev/null; on 1 'grep -v ^ready /tmp/mf.out')"
+check_eq "... holding a memfd made on node 2 it cannot come home (EOPNOTSUPP, one copy, on node 2)" \
+    "refused 2" \
+    "$(on 1 "echo 1 > /proc/$mf/goto 2>/dev/null && echo moved || echo refused \$(cat /proc/$mf/where)")"
+on 1 "kill -9 $mf" >/dev/null 2>&1
+
 # --- pidfds (refused until 2026-12-04): its children stay at home, and a
 # pidfd of one, opened before the move, is served at home: on node 2 poll
 # says nothing until the child ends, pidfd_send_signal(SIGTERM) reaches

@@ -168,7 +168,8 @@ pub enum FdKind {
     /// that reads it), and home's epoll, which stays, would never see that
     /// one's signals. Cannot move.
     EpollSignalFd,
-    /// Anything else (memfd, userfaultfd, a namespace...): cannot move.
+    /// Anything else (userfaultfd, a namespace, memfd_secret...): cannot
+    /// move. (A memfd is a regular file: served at home.)
     Other,
 }
 
@@ -198,11 +199,9 @@ pub struct FdFacts {
     pub rdev: (u32, u32),
     /// Its inode is the kernel's own, in a pseudo file system whose files
     /// are handles on kernel objects of this node: a pidfd (pidfs), a
-    /// namespace (nsfs), an anonymous inode (eventfd, epoll, timerfd...),
-    /// or a memfd (memory of this node: served from home it could be read
-    /// and written, not mapped or executed). Whatever its mode says (a
-    /// pidfd's and a memfd's read as regular files), it cannot move yet,
-    /// but for the event files and pidfds of `anon`.
+    /// namespace (nsfs), an anonymous inode (eventfd, epoll, timerfd...).
+    /// Whatever its mode says (a pidfd's reads as a regular file), it
+    /// cannot move, but for the event files and pidfds of `anon`.
     pub pseudo: bool,
     /// Which anonymous inode it is, when it is an event file a deputy
     /// serves at home ([`ANON_EVENTFD`], [`ANON_EPOLL`], [`ANON_TIMERFD`],

@@ -357,7 +357,7 @@ impl Migrator {
             };
             if !ok {
                 let what = match f.kind {
-                    FdKind::Other => "a special file (memfd, userfaultfd, a namespace...)",
+                    FdKind::Other => "a special file (userfaultfd, a namespace...)",
                     FdKind::EpollSignalFd => {
                         "an epoll watching a signalfd (made again where it goes, unseen by home's epoll)"
                     }
