@@ -47,10 +47,10 @@ pub(crate) use mm::{
     read_pages_full, soft_dirty_clear, unmap, vmas, wipe_mm, write_mem, Mm, Task, VmaInfo,
 };
 pub(crate) use proxy::{
-    child_watch, child_watch_cancel, current_multithreaded, fd_io, fd_ioctl, fd_nonblock,
-    fd_read_into, fd_watch, proxies_ready, user_read, user_write, watch_cancel, watch_cancel_fd,
-    watch_count, ProxyFile, ProxyIo, ProxyReg, Watch, WatchFired, WatchReg, IO_NOWAIT,
-    IO_POLL_WATCHED, IO_TICKET, IO_WAIT, IO_WOULD_WAIT,
+    child_watch, child_watch_cancel, connect_nonblock, current_multithreaded, fd_io, fd_ioctl,
+    fd_nonblock, fd_read_into, fd_watch, proxies_ready, user_read, user_write, watch_cancel,
+    watch_cancel_fd, watch_count, ProxyFile, ProxyIo, ProxyReg, Watch, WatchFired, WatchReg,
+    IO_NOWAIT, IO_POLL_WATCHED, IO_TICKET, IO_WAIT, IO_WOULD_WAIT,
 };
 pub(crate) use regs::{capture_regs, restore_regs};
 pub(crate) use signal::{

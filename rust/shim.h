@@ -934,6 +934,15 @@ struct vproc_msg_io {
 long long vproc_shim_msg_call(struct vproc_msg_io *m);
 /* Whether current's fd @fd is non-blocking (1, 0), or -EBADF. */
 int vproc_shim_fd_nonblock(int fd);
+/*
+ * connect(2) of current's fd @fd to the @len bytes of address @addr, made
+ * as on a non-blocking socket whatever the file's flags (which stay as
+ * they are): 0, -EINPROGRESS (on its way), -EALREADY (still) or another
+ * -errno; 1 when a blocking socket's connect cannot be made so (it has a
+ * send timeout, or its Unix listener has no room: nothing would say when
+ * it has): the caller makes it as asked.
+ */
+int vproc_shim_connect_nonblock(int fd, const void *addr, int len);
 /* How many threads current's process has. */
 int vproc_shim_current_threads(void);
 /*

@@ -25,6 +25,8 @@
  * watch per deputy); VPROC_WATCH_MAX in all.
  */
 #include "migrate.h"
+#include <linux/socket.h>
+#include <net/sock.h>
 #include <linux/rcupdate.h>
 #include <linux/workqueue.h>
 
@@ -398,6 +400,40 @@ int vproc_shim_fd_nonblock(int fd)
 		return -EBADF;
 	r = !!(f->f_flags & O_NONBLOCK);
 	fput(f);
+	return r;
+}
+
+int vproc_shim_connect_nonblock(int fd, const void *addr, int len)
+{
+	struct sockaddr_storage a;
+	struct socket *sock;
+	struct file *f;
+	bool blocking;
+	int r;
+
+	/* As move_addr_to_kernel() checks connect(2)'s address. */
+	if (len < 0 || len > sizeof(a))
+		return -EINVAL;
+	memset(&a, 0, sizeof(a));
+	if (len)
+		memcpy(&a, addr, len);
+	f = fget(fd);
+	if (!f)
+		return -EBADF;
+	sock = sock_from_file(f);
+	blocking = !(f->f_flags & O_NONBLOCK);
+	/* A send timeout bounds a blocking connect: made as asked. */
+	if (sock && sock->sk && blocking &&
+	    READ_ONCE(sock->sk->sk_sndtimeo) != MAX_SCHEDULE_TIMEOUT) {
+		fput(f);
+		return 1;
+	}
+	/* The LSM's check and the protocol's, as connect(2) makes them. */
+	r = __sys_connect_file(f, &a, len, O_NONBLOCK);
+	fput(f);
+	/* A Unix listener without room: nothing says when it has some. */
+	if (r == -EAGAIN && blocking)
+		r = 1;
 	return r;
 }
 

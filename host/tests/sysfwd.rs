@@ -954,8 +954,26 @@ fn no_wait_calls() {
     assert_eq!(timespec_ms(Some(&ts(0, -1))), None);
     assert_eq!(timespec_ms(Some(&[0; 8])), None);
     assert_eq!(ZERO_TIMESPEC, ts(0, 0));
-    for nr in [0, 1, 2, 42, 257] {
+    for nr in [0, 1, 2, 257] {
         assert_eq!(no_wait(nr, &[0; 6]), None);
+    }
+    // connect: as on a non-blocking socket, until it is writable; on
+    // its way (EINPROGRESS, then EALREADY) is "would wait", unless the
+    // socket is non-blocking at home (the caller sees EINPROGRESS).
+    let c = no_wait(42, &[3, 0x1000, 16, 0, 0, 0]).unwrap();
+    assert_eq!(
+        (c.on, c.events, c.args, c.patch),
+        (
+            WaitOn::Fd(0),
+            POLL_OUT,
+            [3, 0x1000, 16, 0, 0, 0],
+            Patch::Connect
+        )
+    );
+    assert!(no_wait_empty(42, -115, false) && no_wait_empty(42, -114, false));
+    assert!(!no_wait_empty(42, -115, true) && !no_wait_empty(42, -114, true));
+    for v in [0, -11, -111, -110, -4, -512] {
+        assert!(!no_wait_empty(42, v, false), "{v}");
     }
     // wait4(pid, status, options, rusage): WNOHANG added, on the
     // deputy's children; one with WNOHANG already is made as asked.

@@ -254,6 +254,67 @@ on 1 'touch /tmp/wt5.go'
 check_eq "waits: a server thread accepts and answers a client thread, on home's loopback; one send() of 300000 bytes sends them all" \
   "tcp 3 ['ping', 'pong'] 300000 300000 False False" "$(line wt5 tcp)"
 
+# --- connect (2026-12-05; before, it waited at home holding the deputy):
+# a server at home whose accept queue is full (listen(0) and one
+# connection it has not accepted) drops a moved thread's SYN, so its
+# connect waits; meanwhile another thread's calls at home (a stat, a
+# file made) are answered, and the second tells the server to accept:
+# the connect then ends well, once the SYN is sent again. A connect to a
+# port nobody listens on fails with ECONNREFUSED, as a blocking one does.
+py 1 /tmp/wt-cs.py <<'EOF2'
+import os, socket, time
+srv = socket.socket()
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(('127.0.0.1', 7181)); srv.listen(0)
+filler = socket.create_connection(('127.0.0.1', 7181))
+print('ready', flush=True)
+t0 = time.time()
+while not os.path.exists('/tmp/wt11.accept') and time.time() - t0 < 60:
+    time.sleep(0.05)
+a, _ = srv.accept()
+b, _ = srv.accept()
+print('server', b.recv(100).decode(), flush=True)
+EOF2
+py 1 /tmp/wt-cc.py <<'EOF2'
+import errno, os, socket, sys, threading, time
+sys.path.insert(0, '/tmp'); from wt_lib import go, where
+print('ready', flush=True)
+go('wt12.go')
+ev = []
+def conn():
+    s = socket.socket()
+    try:
+        s.connect(('127.0.0.1', 7181))
+        ev.append('connected')
+        s.sendall(b'hi')
+    except OSError as e:
+        ev.append('connect ' + errno.errorcode[e.errno])
+    r = socket.socket()
+    try:
+        r.connect(('127.0.0.1', 7182))
+        ev.append('refused? connected')
+    except OSError as e:
+        ev.append(errno.errorcode[e.errno])
+def other():
+    time.sleep(1)
+    os.stat('/tmp/wt_lib.py')
+    ev.append('stat')
+    open('/tmp/wt11.accept', 'w').close()
+t1 = threading.Thread(target=conn); t2 = threading.Thread(target=other)
+t1.start(); t2.start(); t2.join(90); t1.join(90)
+print('conn', where(), ev, flush=True)
+EOF2
+on 1 'rm -f /tmp/wt11.*'
+run wt11 /tmp/wt-cs.py
+started wt11 >/dev/null
+run wt12 /tmp/wt-cc.py
+p=$(started wt12)
+check_eq "waits: a process moves to node 3 to connect" ok "$(goto "$p" 3)"
+on 1 'touch /tmp/wt12.go'
+check_eq "waits: a thread's connect to a full server waits where it runs: another thread's calls at home go on meanwhile; it connects once the server accepts; a refused one fails with ECONNREFUSED" \
+  "conn 3 ['stat', 'connected', 'ECONNREFUSED']" "$(line wt12 conn)"
+check_eq "waits: ... the server gets what it sent" "server hi" "$(line wt11 server)"
+
 # --- select() on a socket served at home: home watches it and says when
 # it may be ready, instead of being asked every 100 ms (a one-thread
 # process: its poll is asked of home, which waits for nothing).

@@ -249,6 +249,18 @@ pub(crate) fn fd_nonblock(fd: i32) -> bool {
     unsafe { shim::vproc_shim_fd_nonblock(fd) > 0 }
 }
 
+/// connect(2) of the calling task's fd `fd` to `addr`, made as on a
+/// non-blocking socket (the file's flags untouched): 0 or -errno
+/// (-EINPROGRESS, -EALREADY: on its way); 1: it cannot be made so (a
+/// send timeout, a full Unix listener), make it as asked.
+pub(crate) fn connect_nonblock(fd: i32, addr: &[u8]) -> i64 {
+    let Ok(len) = i32::try_from(addr.len()) else {
+        return i64::from(EINVAL.to_errno());
+    };
+    // SAFETY: `addr` holds `len` bytes, read only.
+    i64::from(unsafe { shim::vproc_shim_connect_nonblock(fd, addr.as_ptr().cast(), len) })
+}
+
 /// Whether the calling task's process has more than one thread.
 pub(crate) fn current_multithreaded() -> bool {
     // SAFETY: no preconditions.

@@ -1315,7 +1315,18 @@ impl Migrator {
                     if !quick && nw.patch != sf::Patch::ZeroTimeout {
                         return sm::sys_call(sh.nr, &c.args, &mut bufs);
                     }
-                    let v = sm::sys_call(sh.nr, &nw.args, &mut bufs);
+                    let v = match (nw.patch, c.ins[1]) {
+                        (sf::Patch::Connect, Some(addr)) => {
+                            let v = sm::connect_nonblock(fd, addr);
+                            // (A send timeout, or a full Unix listener
+                            // that no watch says has room: as asked.)
+                            if v == 1 {
+                                return sm::sys_call(sh.nr, &c.args, &mut bufs);
+                            }
+                            v
+                        }
+                        _ => sm::sys_call(sh.nr, &nw.args, &mut bufs),
+                    };
                     if sf::no_wait_empty(sh.nr, v, sm::fd_nonblock(fd)) {
                         mig::WOULD_WAIT
                     } else {

@@ -702,6 +702,12 @@ pub enum Patch {
     /// argument 2 ([`SIGINFO_LEN`] bytes), to learn from its `si_pid`
     /// whether a child changed; it is not sent back.
     Siginfo,
+    /// A `connect`: home makes it as on a non-blocking socket (the
+    /// socket's own flags untouched), then again once the socket is
+    /// writable: `EINPROGRESS` the first time and `EALREADY` after say
+    /// the connection is on its way; 0 or its error end it, as a blocking
+    /// `connect` would.
+    Connect,
 }
 
 /// The size of a `siginfo` (what [`Patch::Siginfo`] gives a `waitid`).
@@ -719,7 +725,8 @@ pub const SIGINFO_LEN: usize = SIGINFO as usize;
 /// `fcntl`'s `F_SETLKW` as `F_SETLK`
 /// (and the OFD one), `msgsnd`/`msgrcv` with `IPC_NOWAIT`,
 /// `semop`/`semtimedop` with `IPC_NOWAIT` in each operation (one that has
-/// it already in one: at home, as asked; [`sembufs_nowait`]).
+/// it already in one: at home, as asked; [`sembufs_nowait`]), `connect`
+/// as on a non-blocking socket ([`Patch::Connect`]) until it is writable.
 pub fn no_wait(nr: u32, args: &[u64; 6]) -> Option<NoWait> {
     let mut a = *args;
     // (A call with its own "do not wait" flag set does not wait.)
@@ -752,6 +759,14 @@ pub fn no_wait(nr: u32, args: &[u64; 6]) -> Option<NoWait> {
             return Some(NoWait::new(WaitOn::Retry, 0, a, Patch::None));
         }
         NR_SEMOP => return Some(NoWait::new(WaitOn::Retry, 0, a, Patch::Sembufs)),
+        NR_CONNECT => {
+            return Some(NoWait::new(
+                WaitOn::Fd(0),
+                super::POLL_OUT,
+                a,
+                Patch::Connect,
+            ))
+        }
         // (Its timeout, a timespec, is where the process runs: at home,
         // with IPC_NOWAIT in each operation, it does not wait.)
         NR_SEMTIMEDOP => {
@@ -806,12 +821,15 @@ pub fn no_wait(nr: u32, args: &[u64; 6]) -> Option<NoWait> {
 /// would have waited: nothing was ready (an epoll wait found no event; a
 /// `wait4` no child that changed; a lock held, a queue full, a semaphore
 /// short: EAGAIN; no message: ENOMSG; a receive, send or accept got
-/// EAGAIN on a file that is not non-blocking at home, `nonblock`).
+/// EAGAIN, a connect EINPROGRESS or EALREADY, on a file that is not
+/// non-blocking at home, `nonblock`).
 pub fn no_wait_empty(nr: u32, v: i64, nonblock: bool) -> bool {
     match nr {
         232 | 281 | NR_EPOLL_PWAIT2 | NR_WAIT4 => v == 0,
         NR_FLOCK | NR_MSGSND | NR_FCNTL | NR_SEMOP | NR_SEMTIMEDOP => v == -11,
         NR_MSGRCV => v == -42,
+        // (EINPROGRESS, EALREADY.)
+        NR_CONNECT => (v == -115 || v == -114) && !nonblock,
         _ => v == -11 && !nonblock,
     }
 }
@@ -871,6 +889,9 @@ pub fn interrupted(nr: u32) -> i64 {
 pub fn waits_for_events(nr: u32) -> bool {
     matches!(nr, 232 | 281 | 441)
 }
+
+/// connect(2)'s number.
+pub const NR_CONNECT: u32 = 42;
 
 /// wait4(2)'s number.
 pub const NR_WAIT4: u32 = 61;
