@@ -160,6 +160,12 @@ py_start() {
     line_of 1 "/tmp/$1.out" ready 10 >/dev/null
     on 1 "cat /tmp/$1.pid"
 }
+# py_out TAG PREFIX: what /tmp/TAG.py printed after "ready", once a line
+# starting with PREFIX is there (10 s at most)
+py_out() {
+    line_of 1 "/tmp/$1.out" "$2" 10 >/dev/null
+    on 1 "grep -v ^ready /tmp/$1.out"
+}
 
 # --- O_PATH descriptors (a directory and a file of home, opened before the
 # move) are served at home: fstat, F_GETFL, openat relative to the
@@ -194,7 +200,7 @@ check_eq "O_PATH: a process holding O_PATH descriptors of home moves 1 -> 2" ok 
 on 1 'touch /tmp/op.go'
 check_eq "... they are home's there (fstat, F_GETFL, openat, a read refused, /proc/self/fd, fchdir)" \
     "at 2 6 True hello EBADF /tmp/op.dir/file /tmp/op.dir" \
-    "$(line_of 1 /tmp/op.out at 10 >/dev/null; on 1 'grep -v ^ready /tmp/op.out')"
+    "$(py_out op at)"
 
 # --- A memfd (refused until 2026-12-05) open when the process moves is a
 # regular file of home's, served there: on node 2 it is written, grown,
@@ -239,7 +245,7 @@ check_eq "memfd: a process holding a memfd moves 1 -> 2" ok "$(on 1 "echo 2 > /p
 on 1 'touch /tmp/mf.go'
 check_eq "... on node 2 it is home's (written, grown, sealed, a write refused by the seal, read, mmap ENODEV, /proc/self/fd)" \
     "at 2 8 10 EPERM b'HEllo\\x00\\x00\\x00' ENODEV /memfd:vp (deleted)" \
-    "$(line_of 1 /tmp/mf.out at 10 >/dev/null; on 1 'grep -v ^ready /tmp/mf.out')"
+    "$(py_out mf at)"
 check_eq "... holding a memfd made on node 2 it cannot come home (EOPNOTSUPP, one copy, on node 2)" \
     "refused 2" \
     "$(on 1 "echo 1 > /proc/$mf/goto 2>/dev/null && echo moved || echo refused \$(cat /proc/$mf/where)")"
@@ -305,7 +311,7 @@ check_eq "pidfd: a process holding a pidfd of its child moves 1 -> 2" ok "$(on 1
 on 1 'touch /tmp/pf.go'
 check_eq "... there it polls, signals and reaps that child through it, opens pidfds of two more, reaps one, and a thread's call is not held up by its waitid(P_PIDFD) for the other" \
     "at 2 0 1 True 2 15 True 7 False 3 2" \
-    "$(line_of 1 /tmp/pf.out at 10 >/dev/null; on 1 'grep -v ^ready /tmp/pf.out')"
+    "$(py_out pf at)"
 on 1 "kill $pf 2>/dev/null; touch /tmp/pf.never /tmp/pf.c2 /tmp/pf.c3"
 
 # --- pidfd_getfd and process_madvise on a pidfd of home's (2026-12-05;
@@ -343,7 +349,7 @@ check_eq "pidfd_getfd: a process with a pidfd of its child moves 1 -> 2" ok "$(o
 on 1 'touch /tmp/pg.go'
 check_eq "... there pidfd_getfd takes the child's stdin, home's file (close-on-exec), and reads it; an fd it lacks is EBADF; process_madvise is made at home (EINVAL for advice 0)" \
     "got 2 home data True (-1, 9) (-1, 22)" \
-    "$(line_of 1 /tmp/pg.out got 10 >/dev/null; on 1 'grep -v ^ready /tmp/pg.out')"
+    "$(py_out pg got)"
 on 1 "kill $pg 2>/dev/null; touch /tmp/pg.end"
 
 # --- an epoll at home watching a signalfd cannot move (EOPNOTSUPP): the
