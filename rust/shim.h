@@ -358,14 +358,18 @@ int vproc_shim_capable_admin(void);
 /* One POSIX timer: its id, clock, sigevent (notify, signal, value, the
  * thread a SIGEV_THREAD_ID one notifies), timer_gettime(2)'s {interval
  * sec, nsec, remaining sec, nsec}, whether it fired and its signal is
- * not yet taken, and the process's CLOCK_MONOTONIC when it was read.
- * Shipped as bytes (logic::mig::PTIMER_LEN). */
+ * not yet taken, the process's CLOCK_MONOTONIC when it was read,
+ * timer_getoverrun(2)'s count (of the last signal taken) and, for one
+ * that fired, the overruns its signal gathered so far (k_itimer's
+ * it_overrun_last and it_overrun). Shipped as bytes
+ * (logic::mig::PTIMER_LEN). */
 struct vproc_mig_ptimer {
 	int id, clock, notify, signo;
 	unsigned long long value;
 	long long its[4];
 	int tid, fired;
 	long long at;
+	long long overrun_last, pending;
 };
 /*
  * A timed wait a process was stopped in for its move, which it goes on
@@ -503,13 +507,18 @@ int vproc_shim_mig_set_task(const struct vproc_mig_task *in);
  * notifying by another way than a signal. A timer whose signal is queued
  * (or parked as ignored) is marked fired: the signal stays here, where it
  * is dropped once the deputy deletes the timer, and the timer fires at
- * once where it arrives (its overrun count starts again at 0).
+ * once where it arrives, its signal with the overruns it had gathered.
+ * @times 0 reads what needs no call (not its times nor @pending): the
+ * marks taken before the freeze takes the process's signals.
  */
-int vproc_shim_mig_ptimers_get(struct vproc_mig_ptimer *out, unsigned int max);
+int vproc_shim_mig_ptimers_get(struct vproc_mig_ptimer *out, unsigned int max,
+			       int times);
 /*
  * Makes @n POSIX timers in current with their ids, armed as they were,
  * less the time they ran on since they were read (timers of the wall
- * clocks; CPU-time clocks did not run); one that fired, at once. -EINVAL
+ * clocks; CPU-time clocks did not run); one that fired, at once, its
+ * signal to count the overruns it had (@pending); each one's
+ * timer_getoverrun(2) as it was (@overrun_last). -EINVAL
  * for a timer that is none, or one notifying a thread that is not
  * current's process's (the threads are there).
  */

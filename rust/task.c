@@ -236,7 +236,8 @@ static s64 proc_mono_ns(void);
 static s64 time_away_ns(s64 clock_mono);
 
 /* Current's POSIX timers: see shim.h. */
-int vproc_shim_mig_ptimers_get(struct vproc_mig_ptimer *out, unsigned int max)
+int vproc_shim_mig_ptimers_get(struct vproc_mig_ptimer *out, unsigned int max,
+			       int times)
 {
 	struct k_itimer *t;
 	int err = 0;
@@ -269,6 +270,8 @@ int vproc_shim_mig_ptimers_get(struct vproc_mig_ptimer *out, unsigned int max)
 		p->signo = t->sigq.info.si_signo;
 		p->value = (unsigned long)t->sigq.info.si_value.sival_ptr;
 		p->tid = notify == SIGEV_THREAD_ID ? pid_nr(t->it_pid) : 0;
+		p->overrun_last = READ_ONCE(t->it_overrun_last);
+		p->pending = 0;
 		n++;
 	}
 	spin_unlock_irq(&current->sighand->siglock);
@@ -277,6 +280,8 @@ int vproc_shim_mig_ptimers_get(struct vproc_mig_ptimer *out, unsigned int max)
 				    task_tgid_nr(current));
 		return err;
 	}
+	if (!times)
+		return n;
 	for (i = 0; out && i < n; i++) {
 		struct vproc_mig_ptimer *p = &out[i];
 		unsigned long long a[6] = { p->id };
@@ -287,6 +292,20 @@ int vproc_shim_mig_ptimers_get(struct vproc_mig_ptimer *out, unsigned int max)
 			return (int)r;
 		p->at = proc_mono_ns();
 	}
+	/* The overruns a queued signal gathered: timer_gettime() above
+	 * counted them (a timer not re-armed since it fired is moved on to
+	 * now). The list is as read above: every thread is stopped, and only
+	 * they make or delete timers. */
+	i = 0;
+	spin_lock_irq(&current->sighand->siglock);
+	hlist_for_each_entry(t, &current->signal->posix_timers, list) {
+		if (!out || i == n || t->it_id != out[i].id)
+			break;
+		if (out[i].fired)
+			out[i].pending = max_t(s64, READ_ONCE(t->it_overrun), 0);
+		i++;
+	}
+	spin_unlock_irq(&current->sighand->siglock);
 	return n;
 }
 
@@ -303,6 +322,35 @@ static bool wall_clock(int c)
 		return true;
 	}
 	return false;
+}
+
+/*
+ * Gives current's timers made from @in (@n, made in that order: the list
+ * holds them newest first) timer_getoverrun(2)'s count they had and, for
+ * one that fired, the overruns its signal gathered (the signal the timer
+ * queues now reports them and those it adds here; less the expiry it
+ * fires at now, which is no overrun). Before current takes any signal.
+ */
+static void ptimers_overruns(const struct vproc_mig_ptimer *in, unsigned int n)
+{
+	struct k_itimer *t;
+	unsigned int i = n;
+
+	spin_lock_irq(&current->sighand->siglock);
+	hlist_for_each_entry(t, &current->signal->posix_timers, list) {
+		const struct vproc_mig_ptimer *p;
+
+		if (!i)
+			break;
+		p = &in[--i];
+		if (t->it_id != p->id)
+			break;
+		if (p->overrun_last > 0)
+			WRITE_ONCE(t->it_overrun_last, p->overrun_last);
+		if (p->fired && p->pending > 0)
+			WRITE_ONCE(t->it_overrun, p->pending - 1);
+	}
+	spin_unlock_irq(&current->sighand->siglock);
 }
 
 /* Makes @in's POSIX timers in current: see shim.h. */
@@ -368,6 +416,8 @@ int vproc_shim_mig_ptimers_set(const struct vproc_mig_ptimer *in, unsigned int n
 		}
 	}
 	vproc_shim_sys_call(__NR_prctl, off, NULL, 0);
+	if (r >= 0)
+		ptimers_overruns(in, n);
 	if (r < 0)
 		pr_info_ratelimited("vproc: a POSIX timer cannot be made again here: %lld\n",
 				    r);

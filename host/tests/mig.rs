@@ -1187,3 +1187,33 @@ fn seccomp_round_trip_and_bad_input() {
     small[0] = SECCOMP_FILTER;
     assert!(push(&mut small, 2, 0, &f1).is_err());
 }
+
+#[test]
+fn timer_sig_reads_only_a_timer_siginfo() {
+    // x86-64's kernel_siginfo of a timer: signo, errno, code, then the
+    // union at 16 (_tid, _overrun, _sigval).
+    let mut info = [0u8; SIGINFO_LEN];
+    info[0..4].copy_from_slice(&37i32.to_ne_bytes());
+    info[8..12].copy_from_slice(&SI_TIMER.to_ne_bytes());
+    info[16..20].copy_from_slice(&3i32.to_ne_bytes());
+    info[20..24].copy_from_slice(&1159i32.to_ne_bytes());
+    info[24..32].copy_from_slice(&0xdead_beefu64.to_ne_bytes());
+    assert_eq!(
+        timer_sig(&info),
+        Some(TimerSig {
+            signo: 37,
+            timer: 3,
+            overrun: 1159,
+            value: 0xdead_beef
+        })
+    );
+    // Another code (SI_QUEUE -1, SI_USER 0): not a timer's.
+    for code in [-1i32, 0, 1] {
+        let mut other = info;
+        other[8..12].copy_from_slice(&code.to_ne_bytes());
+        assert_eq!(timer_sig(&other), None);
+    }
+    // A wrong length is nothing, never a panic.
+    assert_eq!(timer_sig(&info[..47]), None);
+    assert_eq!(timer_sig(&[]), None);
+}

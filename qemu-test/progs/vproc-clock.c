@@ -18,6 +18,15 @@
  *                            waits SECS; prints when the first fired, with
  *                            its value and whether its id is the one
  *                            created, and how often the second fired.
+ *   vproc-clock overrun SECS a 1 ms periodic CLOCK_MONOTONIC timer whose
+ *                            signal (SIGRTMIN+3) stays blocked: takes it
+ *                            at 0.5 s and at SECS (sigtimedwait), then
+ *                            disarms the timer and looks once more;
+ *                            prints "overrun N1 G1 N2 G2 EXTRA": each
+ *                            taken signal's si_overrun and what
+ *                            timer_getoverrun() said right after it, and
+ *                            1 if a signal of it was still pending after
+ *                            the disarm (0: none, as it should be).
  *
  * Timed waits a move stops (each prints "NAME RET ERRNO MS": what the call
  * returned, errno (0 if it did not fail), and the ms of its own monotonic
@@ -200,6 +209,50 @@ static int timers(long long secs, long long t0)
 	return 0;
 }
 
+static int overrun(long long secs, long long t0)
+{
+	struct sigevent ev = { .sigev_notify = SIGEV_SIGNAL };
+	struct itimerspec fast = { { 0, 1000000 }, { 0, 1000000 } };
+	struct itimerspec off = { 0 };
+	struct timespec w = { 2, 0 }, now = { 0, 0 };
+	siginfo_t s1, s2, s3;
+	int g1, g2, extra;
+	sigset_t rt;
+	timer_t c;
+
+	sigemptyset(&rt);
+	sigaddset(&rt, SIGRTMIN + 3);
+	sigprocmask(SIG_BLOCK, &rt, NULL);
+	ev.sigev_signo = SIGRTMIN + 3;
+	if (timer_create(CLOCK_MONOTONIC, &ev, &c) ||
+	    timer_settime(c, 0, &fast, NULL)) {
+		perror("timer");
+		return 1;
+	}
+	while (ns(CLOCK_MONOTONIC) - t0 < 500000000LL)
+		usleep(10000);
+	if (sigtimedwait(&rt, &s1, &w) < 0) {
+		perror("sigtimedwait");
+		return 1;
+	}
+	g1 = timer_getoverrun(c);
+	while (ns(CLOCK_MONOTONIC) - t0 < secs * 1000000000LL)
+		usleep(10000);
+	if (sigtimedwait(&rt, &s2, &w) < 0) {
+		perror("sigtimedwait");
+		return 1;
+	}
+	g2 = timer_getoverrun(c);
+	if (timer_settime(c, 0, &off, NULL)) {
+		perror("timer_settime");
+		return 1;
+	}
+	extra = sigtimedwait(&rt, &s3, &now) > 0;
+	printf("overrun %d %d %d %d %d\n", s1.si_overrun, g1, s2.si_overrun,
+	       g2, extra);
+	return timer_delete(c) ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	long long secs, t0;
@@ -207,7 +260,7 @@ int main(int argc, char **argv)
 	if (argc == 3 && !strcmp(argv[1], "many"))
 		return many(atoi(argv[2]));
 	if (argc != 3 || (secs = atoll(argv[2])) <= 0) {
-		fprintf(stderr, "usage: vproc-clock watch|sleep|timers|poll|futex|epoll|sigwait|suspend|raise SECS | many N\n");
+		fprintf(stderr, "usage: vproc-clock watch|sleep|timers|overrun|poll|futex|epoll|sigwait|suspend|raise SECS | many N\n");
 		return 2;
 	}
 	printf("ready\n");
@@ -249,6 +302,8 @@ int main(int argc, char **argv)
 		       (ns(CLOCK_MONOTONIC) - t0) / 1000000, eintr);
 		return 0;
 	}
+	if (!strcmp(argv[1], "overrun"))
+		return overrun(secs, t0);
 	if (!strcmp(argv[1], "timers"))
 		return timers(secs, t0);
 	if (!strcmp(argv[1], "raise")) {

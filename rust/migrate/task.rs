@@ -4,7 +4,7 @@
 //! (`logic::mig_policy` decides over the facts C gathers), reading its
 //! image and applying one.
 
-use super::{policy, shim, to_result, Ident, ImageFacts, TaskFacts};
+use super::{mig, policy, shim, to_result, Ident, ImageFacts, TaskFacts};
 use kernel::prelude::*;
 
 /// A process's task image (credentials, limits, signal handlers, mm
@@ -212,13 +212,12 @@ impl Drop for Boost {
     }
 }
 
-/// The calling process's POSIX timers as they travel in `Commit` (at most
-/// `VPROC_MIG_PTIMERS`; see `vproc_shim_mig_ptimers_get` for what is
-/// refused). Read in its leader, every thread stopped (none makes one).
-pub(crate) fn ptimers_capture() -> Result<KVec<u8>> {
-    const LEN: usize = core::mem::size_of::<shim::vproc_mig_ptimer>();
+/// The calling process's POSIX timers, read in its leader, every thread
+/// stopped (none makes one); with `times`, their times too (see
+/// `vproc_shim_mig_ptimers_get` for what is refused).
+fn ptimers_read(times: bool) -> Result<KVec<shim::vproc_mig_ptimer>> {
     // SAFETY: NULL asks for the count only.
-    let count = unsafe { shim::vproc_shim_mig_ptimers_get(core::ptr::null_mut(), 0) };
+    let count = unsafe { shim::vproc_shim_mig_ptimers_get(core::ptr::null_mut(), 0, 0) };
     to_result(count)?;
     let max = u32::try_from(count).map_err(|_| EINVAL)?;
     if max > shim::VPROC_MIG_PTIMERS {
@@ -226,7 +225,7 @@ pub(crate) fn ptimers_capture() -> Result<KVec<u8>> {
     }
     let mut v = KVec::<shim::vproc_mig_ptimer>::with_capacity(max as usize, GFP_KERNEL)?;
     // SAFETY: `v` has room for `max` structs, which the shim writes.
-    let n = unsafe { shim::vproc_shim_mig_ptimers_get(v.as_mut_ptr(), max) };
+    let n = unsafe { shim::vproc_shim_mig_ptimers_get(v.as_mut_ptr(), max, times.into()) };
     to_result(n)?;
     let n = usize::try_from(n).map_err(|_| EINVAL)?;
     if n > max as usize {
@@ -234,7 +233,62 @@ pub(crate) fn ptimers_capture() -> Result<KVec<u8>> {
     }
     // SAFETY: the shim wrote the first `n` (<= capacity) structs.
     unsafe { v.inc_len(n) };
-    let mut bytes = KVec::with_capacity(n * LEN, GFP_KERNEL)?;
+    Ok(v)
+}
+
+/// The process's POSIX timers as they were before the freeze took its
+/// pending signals: which had one queued, and `timer_getoverrun()`'s
+/// count then (taking a timer's signal changes it).
+pub(crate) struct PtimerMarks(KVec<shim::vproc_mig_ptimer>);
+
+/// Reads [`PtimerMarks`]: just before the process's signals are taken.
+pub(crate) fn ptimers_mark() -> Result<PtimerMarks> {
+    Ok(PtimerMarks(ptimers_read(false)?))
+}
+
+/// The calling process's POSIX timers as they travel in `Commit`, read
+/// after its pending signals were taken into `sigs`. A signal taken there
+/// that a timer had queued (it was queued when `marks` were read, and
+/// `sigs` holds a `SI_TIMER` one of its id and signal) goes back to its
+/// timer: the timer travels as fired, with the overruns that signal
+/// gathered and `timer_getoverrun()` as it was before, and that signal is
+/// marked in `drop` (not to travel; queued here again if the move fails).
+/// Where it arrives the timer queues it again itself: one signal, as
+/// here, which `timer_settime()`/`timer_delete()` cancel as theirs.
+pub(crate) fn ptimers_capture(
+    marks: &PtimerMarks,
+    sigs: &[[u8; mig::SIGINFO_LEN]],
+    drop: &mut KVec<bool>,
+) -> Result<KVec<u8>> {
+    const LEN: usize = core::mem::size_of::<shim::vproc_mig_ptimer>();
+    let mut v = ptimers_read(true)?;
+    drop.clear();
+    for _ in sigs {
+        drop.push(false, GFP_KERNEL)?;
+    }
+    for (i, t) in v.iter_mut().enumerate() {
+        // Both reads walk one list nobody changed: same order.
+        let Some(m) = marks.0.get(i).filter(|m| m.id == t.id) else {
+            continue;
+        };
+        if m.fired == 0 || t.fired != 0 {
+            continue;
+        }
+        let taken = sigs.iter().zip(drop.iter()).position(|(s, &d)| {
+            !d && mig::timer_sig(s)
+                .is_some_and(|ts| ts.timer == t.id && ts.signo == t.signo && ts.value == t.value)
+        });
+        let Some(k) = taken else { continue };
+        let (Some(ts), Some(d)) = (sigs.get(k).and_then(|s| mig::timer_sig(s)), drop.get_mut(k))
+        else {
+            continue;
+        };
+        *d = true;
+        t.fired = 1;
+        t.overrun_last = m.overrun_last;
+        t.pending = i64::from(ts.overrun.max(0));
+    }
+    let mut bytes = KVec::with_capacity(v.len() * LEN, GFP_KERNEL)?;
     for t in v.iter() {
         // SAFETY: a struct of integers without padding (its size is
         // `PTIMER_LEN`, asserted in migrate.rs): every byte initialised.

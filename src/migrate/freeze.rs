@@ -569,12 +569,16 @@ impl Migrator {
         // Its other threads, stopped since the freeze began.
         self.send_threads(pid, dest, out.mig)?;
         // Pending signals travel with the process. Then its POSIX timers,
-        // read last (their signals taken above were timers' expiries they
-        // count already); one whose signal is still queued (to a thread,
-        // or ignored) fires at once there, its signal here dropped with
-        // the timer the deputy deletes.
-        let sigbytes = take_signals(sigs, sm::dequeue_signal)?;
-        let ptimers = sm::ptimers_capture()?;
+        // read last: one whose signal was queued (taken above, or still
+        // queued to a thread, or ignored) fires at once there with the
+        // overruns that signal gathered, and that signal does not travel
+        // (one still queued here is dropped with the timer the deputy
+        // deletes).
+        let marks = sm::ptimers_mark()?;
+        take_signals(sigs, sm::dequeue_signal)?;
+        let mut rebound = KVec::new();
+        let ptimers = sm::ptimers_capture(&marks, sigs, &mut rebound)?;
+        let sigbytes = sig_bytes(sigs, &rebound)?;
         let mut fdbytes = KVec::new();
         fdbytes.resize(fds.len() * mig::FD_LEN, 0, GFP_KERNEL)?;
         for (k, f) in fds.iter().enumerate() {
@@ -645,20 +649,28 @@ impl Migrator {
 
 /// Takes pending signals with `take` (the process's, or a thread's own)
 /// into `sigs`, at most `MAX_SIGS` in all (queued again with [`requeue`]
-/// if the move fails); returns them as they travel.
+/// if the move fails).
 pub(super) fn take_signals(
     sigs: &mut KVec<[u8; mig::SIGINFO_LEN]>,
     take: fn() -> Option<[u8; mig::SIGINFO_LEN]>,
-) -> Result<KVec<u8>> {
+) -> Result {
     while sigs.len() < mig::MAX_SIGS as usize {
         match take() {
             Some(s) => sigs.push(s, GFP_KERNEL)?,
             None => break,
         }
     }
+    Ok(())
+}
+
+/// `sigs` as they travel, but those `drop` marks (signals their POSIX
+/// timer queues again where the process arrives).
+pub(super) fn sig_bytes(sigs: &[[u8; mig::SIGINFO_LEN]], drop: &[bool]) -> Result<KVec<u8>> {
     let mut bytes = KVec::new();
-    for s in sigs.iter() {
-        bytes.extend_from_slice(s, GFP_KERNEL)?;
+    for (k, s) in sigs.iter().enumerate() {
+        if !drop.get(k).copied().unwrap_or(false) {
+            bytes.extend_from_slice(s, GFP_KERNEL)?;
+        }
     }
     Ok(bytes)
 }

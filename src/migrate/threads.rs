@@ -24,7 +24,7 @@
 //! calls at home (`Migrator::io_route`), so that one thread's call that
 //! waits never holds up another's.
 
-use super::freeze::{requeue, take_signals};
+use super::freeze::{requeue, sig_bytes, take_signals};
 use super::{
     errno_of, Migrator, StateGuard, ThreadDeputy, ThreadPhase, ThreadSlot, COMMIT_TIMEOUT_MS,
     NSEC_PER_MSEC, SIGKILL,
@@ -155,7 +155,8 @@ fn capture_thread(mig: u64, tid: u32, sigs: &mut KVec<[u8; mig::SIGINFO_LEN]>) -
     let task = TaskImage::capture()?;
     let mut gregs = [0u8; mig::GREGS_LEN];
     let (xstate, xkind) = sm::capture_regs(&mut gregs)?;
-    let sigbytes = take_signals(sigs, sm::dequeue_private)?;
+    take_signals(sigs, sm::dequeue_private)?;
+    let sigbytes = sig_bytes(sigs, &[])?;
     let t = ThreadImg {
         mig,
         tid,

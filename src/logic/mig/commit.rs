@@ -61,8 +61,9 @@ pub struct Commit<'a> {
     pub task: &'a [u8],
     /// The process's POSIX timers, [`PTIMER_LEN`] each (`struct
     /// vproc_mig_ptimer`: id, clock, notify, signal, value, times, the
-    /// thread it notifies, whether it fired, when it was read; the
-    /// destination checks them as `timer_create` does).
+    /// thread it notifies, whether it fired, when it was read, the
+    /// overruns of its last signal taken and of the one still to take;
+    /// the destination checks them as `timer_create` does).
     pub ptimers: &'a [u8],
     /// Pages left for after Go (post-copy), [`LAZY_RUN_LEN`] each (see
     /// `lazy.rs`); empty for a move that sent every page.
@@ -72,9 +73,45 @@ pub struct Commit<'a> {
 /// Most bytes of a task image.
 pub const TASK_MAX: usize = 8192;
 /// Bytes of one POSIX timer in `Commit`.
-pub const PTIMER_LEN: usize = 72;
+pub const PTIMER_LEN: usize = 88;
 /// Most POSIX timers a `Commit` carries (`mig_policy::MAX_POSIX_TIMERS`).
 pub const MAX_PTIMERS: u32 = 4096;
+
+/// `si_code` of a POSIX timer's signal (`SI_TIMER`).
+pub const SI_TIMER: i32 = -2;
+
+/// What a pending signal says of the POSIX timer that sent it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TimerSig {
+    /// Its signal number.
+    pub signo: i32,
+    /// The timer's id (`si_timerid`).
+    pub timer: i32,
+    /// Expiries it gathered while queued (`si_overrun`).
+    pub overrun: i32,
+    /// `si_value`, as the timer's sigevent gave it.
+    pub value: u64,
+}
+
+/// The timer a raw siginfo (x86-64's `kernel_siginfo`, [`SIGINFO_LEN`]
+/// bytes) names, if its `si_code` is `SI_TIMER`. Anyone may queue such a
+/// siginfo to a process it may signal (`rt_sigqueueinfo` allows a
+/// negative code), so the caller matches it with a timer of the process
+/// that had a signal queued before trusting it.
+pub fn timer_sig(info: &[u8]) -> Option<TimerSig> {
+    let i32_at = |o: usize| -> Option<i32> {
+        Some(i32::from_ne_bytes(info.get(o..o + 4)?.try_into().ok()?))
+    };
+    if info.len() != SIGINFO_LEN || i32_at(8)? != SI_TIMER {
+        return None;
+    }
+    Some(TimerSig {
+        signo: i32_at(0)?,
+        timer: i32_at(16)?,
+        overrun: i32_at(20)?,
+        value: u64::from_ne_bytes(info.get(24..32)?.try_into().ok()?),
+    })
+}
 
 // The largest `Commit` (header, fixed part, every bound reached) is one
 // request the transport carries (in `MigPart` frames past one frame).
