@@ -455,7 +455,8 @@ struct vproc_mig_task_facts {
 	unsigned int posix_timers;	/* how many timer_create() timers */
 	unsigned int children;		/* zombies too */
 	unsigned int tracer;		/* it ptraces another task */
-	unsigned int init_namespaces;	/* all of the node's initial ones */
+	unsigned int init_namespaces;	/* the node's initial ones, but UTS */
+	unsigned int own_uts;		/* a UTS namespace not the node's */
 	unsigned int seccomp_mode;	/* 0: disabled */
 	/* its threads' seccomp modes or filters differ */
 	unsigned int seccomp_differ;
@@ -511,6 +512,8 @@ int vproc_shim_mig_set_task(const struct vproc_mig_task *in);
  * @times 0 reads what needs no call (not its times nor @pending): the
  * marks taken before the freeze takes the process's signals.
  */
+/* Whether current's UTS namespace is another than the node's initial one. */
+int vproc_shim_own_uts(void);
 int vproc_shim_mig_ptimers_get(struct vproc_mig_ptimer *out, unsigned int max,
 			       int times);
 /*

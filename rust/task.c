@@ -21,7 +21,7 @@
 
 /*
  * Whether @t lives in this node's initial namespaces (user, pid, mount,
- * uts, ipc, net, cgroup): only there do its ids, capabilities and
+ * ipc, net, cgroup): only there do its ids, capabilities and
  * paths mean on the destination what they mean here. A process in any
  * other is refused rather than restored into the initial ones (where
  * `unshare -Ur`'s capabilities would become root's). A time namespace is
@@ -29,7 +29,10 @@
  * CLOCK_BOOTTIME) is carried as the clocks the process sees, and every
  * destination but home starts it in one of its own (see vproc-restore);
  * only one its children would not share (unshare(CLONE_NEWTIME)) or one a
- * user namespace owns is refused.
+ * user namespace owns is refused. The UTS namespace is another: what it
+ * holds (the host and domain names) is read and set at home, in the
+ * deputy's (uname, sethostname, setdomainname travel: src/logic/mig/
+ * sysfwd.rs); the policy refuses only one made away from home.
  */
 static bool vproc_init_namespaces(struct task_struct *t)
 {
@@ -37,13 +40,19 @@ static bool vproc_init_namespaces(struct task_struct *t)
 
 	return ns && init && task_cred_xxx(t, user_ns) == &init_user_ns &&
 	       task_active_pid_ns(t) == &init_pid_ns &&
-	       ns->uts_ns == init->uts_ns && ns->ipc_ns == init->ipc_ns &&
+	       ns->ipc_ns == init->ipc_ns &&
 	       ns->mnt_ns == init->mnt_ns &&
 	       ns->pid_ns_for_children == init->pid_ns_for_children &&
 	       ns->net_ns == init->net_ns &&
 	       ns->time_ns == ns->time_ns_for_children &&
 	       ns->time_ns->user_ns == &init_user_ns &&
 	       ns->cgroup_ns == init->cgroup_ns;
+}
+
+int vproc_shim_own_uts(void)
+{
+	return current->nsproxy &&
+	       current->nsproxy->uts_ns != init_task.nsproxy->uts_ns;
 }
 
 /* @t's cgroup v2 path into @buf (@len bytes); -ENAMETOOLONG if longer. */
@@ -137,6 +146,7 @@ void vproc_shim_mig_task_facts(struct vproc_mig_task_facts *o)
 	o->children |= !list_empty(&t->children);
 	o->tracer |= !list_empty(&t->ptraced);
 	o->init_namespaces = vproc_init_namespaces(t);
+	o->own_uts |= t->nsproxy && t->nsproxy->uts_ns != init_task.nsproxy->uts_ns;
 #ifdef CONFIG_SECCOMP
 	o->seccomp_mode |= READ_ONCE(t->seccomp.mode);
 #endif

@@ -415,6 +415,37 @@ fn a_plain_process_may_move() {
 }
 
 #[test]
+fn a_uts_namespace_of_its_own_moves_from_home_only() {
+    // At home its deputy keeps it (its host name is read and set there).
+    let home = TaskFacts {
+        own_uts: true,
+        at_home: true,
+        ..movable()
+    };
+    assert_eq!(refusal(&home), None);
+    // One it made away from home is that node's.
+    let away = TaskFacts {
+        at_home: false,
+        ..home
+    };
+    assert_eq!(refusal(&away), Some(Refusal::Namespaces));
+    // Away, in the node's own: as any.
+    assert_eq!(
+        refusal(&TaskFacts {
+            own_uts: false,
+            ..away
+        }),
+        None
+    );
+    // Any other namespace of its own is refused at home too.
+    let other = TaskFacts {
+        init_namespaces: false,
+        ..home
+    };
+    assert_eq!(refusal(&other), Some(Refusal::Namespaces));
+}
+
+#[test]
 fn seccomp_moves_when_one_set_serves_every_thread() {
     // Filters or strict mode are installed again where it arrives.
     let m = movable();
@@ -521,7 +552,7 @@ fn every_refusal_and_its_text() {
                 ..m
             },
             Refusal::Namespaces,
-            "namespaces (it is not in the node's initial user, pid, mount, net, uts, ipc, time or cgroup namespace)",
+            "namespaces (it is not in the node's initial user, pid, mount, net, ipc, time or cgroup namespace, or it made a UTS namespace away from home)",
         ),
         (
             TaskFacts {
@@ -590,6 +621,7 @@ fn refusals_come_in_order() {
         at_home: false,
         tracer: true,
         init_namespaces: false,
+        own_uts: true,
         seccomp_mode: 2,
         seccomp_differ: true,
     };
@@ -628,6 +660,12 @@ fn refusals_come_in_order() {
     assert_eq!(refusal(&t), Some(Refusal::Namespaces));
     let t = TaskFacts {
         init_namespaces: true,
+        ..t
+    };
+    // Its own UTS namespace, away from home.
+    assert_eq!(refusal(&t), Some(Refusal::Namespaces));
+    let t = TaskFacts {
+        own_uts: false,
         ..t
     };
     assert_eq!(refusal(&t), Some(Refusal::Seccomp));

@@ -260,6 +260,78 @@ print(\"exit\", -os.WTERMSIG(st) if os.WIFSIGNALED(st) else os.WEXITSTATUS(st), 
         "$(on 1 'for i in $(seq 100); do [ -n "$(sed -n 3p /tmp/ks.res)" ] && break; sleep 0.1; done; sed -n 3p /tmp/ks.res')"
 fi
 
+# --- the host name is home's (its UTS namespace is the deputy's): uname,
+# sethostname and setdomainname are made at home. A moved process says
+# node1 on node 2; one in a UTS namespace of its own at home (unshare -u)
+# moves (before: EOPNOTSUPP, "namespaces") and keeps its name, which it
+# sets there again, in that namespace only; a plain user's sethostname
+# fails with EPERM, made at home; one that makes a UTS namespace where it
+# runs names itself there, in it, and cannot move on.
+if on 1 'command -v python3 && command -v unshare && command -v setpriv' >/dev/null 2>&1; then
+    on 1 "cat > /tmp/uts.py <<'EOF'
+import ctypes, os, socket, sys, time
+tag, new, own = sys.argv[1], sys.argv[2], sys.argv[3] == '1'
+def wait(f):
+    while not os.path.exists(f):
+        time.sleep(0.05)
+def names():
+    return '%s %s %s' % (os.uname().nodename, socket.gethostname(), open('/proc/sys/kernel/hostname').read().strip())
+print(os.getpid(), flush=True)
+wait('/tmp/%s.go' % tag)
+print('names', names(), flush=True)
+if own and ctypes.CDLL(None, use_errno=True).unshare(0x04000000) != 0:
+    print('unshare', ctypes.get_errno(), flush=True)
+r = 0
+if new != '-':
+    try:
+        socket.sethostname(new)
+    except OSError as e:
+        r = e.errno
+print('set', r, names(), flush=True)
+wait('/tmp/%s.end' % tag)
+EOF"
+    # uts_run TAG CMD: CMD (python3 /tmp/uts.py TAG ...) in the background
+    # on node 1, its output in /tmp/TAG.out; prints its PID.
+    uts_run() {
+        on 1 "rm -f /tmp/$1.*; cd /tmp; ( $2 > /tmp/$1.out 2>&1; echo \$? > /tmp/$1.status ) &" >/dev/null 2>&1
+        on 1 "for i in \$(seq 100); do [ -s /tmp/$1.out ] && break; sleep 0.1; done; head -1 /tmp/$1.out"
+    }
+    # uts_line TAG WORD: its line starting with WORD (waited for)
+    uts_line() {
+        on 1 "for i in \$(seq 100); do grep -q '^$2 ' /tmp/$1.out && break; sleep 0.1; done; sed -n 's/^$2 //p' /tmp/$1.out"
+    }
+    pid=$(uts_run u1 "python3 /tmp/uts.py u1 - 0")
+    check_eq "uts: a process goes to node 2" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
+    on 1 'touch /tmp/u1.go'
+    check_eq "uts: there uname(), gethostname() and /proc/sys/kernel/hostname say home's name" "node1 node1 node1" "$(uts_line u1 names)"
+    on 1 'touch /tmp/u1.end'
+    pid=$(uts_run u2 "unshare -u sh -c 'hostname vtest && exec python3 /tmp/uts.py u2 vtest2 0'")
+    check_eq "uts: a process in a UTS namespace of its own (unshare -u) goes to node 2" ok \
+        "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
+    on 1 'touch /tmp/u2.go'
+    check_eq "uts: there it has its namespace's name" "vtest vtest vtest" "$(uts_line u2 names)"
+    check_eq "uts: its sethostname() is made in that namespace" "0 vtest2 vtest2 vtest2" "$(uts_line u2 set)"
+    check_eq "uts: ... at home (its namespace there, the deputy's, says so)" vtest2 "$(on 1 "nsenter -u -t $pid hostname")"
+    check_eq "uts: the nodes' names are untouched" "node1 node2" "$(on 1 hostname) $(on 2 hostname)"
+    check_eq "uts: it comes home with it" "ok vtest2" "$(on 1 "echo 1 > /proc/$pid/goto && echo ok; nsenter -u -t $pid hostname" | tr '\n' ' ' | sed 's/ $//')"
+    on 1 'touch /tmp/u2.end'
+    check_eq "uts: it ends with status 0" 0 "$(file_of 1 /tmp/u2.status 20)"
+    pid=$(uts_run u3 "setpriv --reuid 1000 --regid 1000 --clear-groups python3 /tmp/uts.py u3 evil 0")
+    check_eq "uts: a plain user's process goes to node 2" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
+    on 1 'touch /tmp/u3.go'
+    check_eq "uts: its sethostname() fails with EPERM, made at home" "1 node1 node1 node1" "$(uts_line u3 set)"
+    on 1 'touch /tmp/u3.end'
+    pid=$(uts_run u4 "python3 /tmp/uts.py u4 local2 1")
+    check_eq "uts: a root process goes to node 2" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
+    on 1 'touch /tmp/u4.go'
+    check_match "uts: one that makes a UTS namespace there names itself in it" "^0 local2 local2 " "$(uts_line u4 set)"
+    check_eq "uts: ... the nodes' names untouched" "node1 node2" "$(on 1 hostname) $(on 2 hostname)"
+    check_match "uts: ... and it cannot move on with it (EOPNOTSUPP)" "not supported" \
+        "$(on 1 "echo 3 2>&1 > /proc/$pid/goto")"
+    on 1 'touch /tmp/u4.end'
+    check_eq "uts: it ends with status 0" 0 "$(file_of 1 /tmp/u4.status 20)"
+fi
+
 # --- SysV semaphores are home's (they live in home's IPC namespace): a set
 # made at home is used after the move; its value at home shows the use.
 if on 1 'command -v perl' >/dev/null 2>&1; then

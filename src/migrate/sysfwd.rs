@@ -126,6 +126,10 @@ impl Migrator {
         if b.retiring || !b.running {
             return None;
         }
+        // Host names are home's, but in a UTS namespace it made here.
+        if sf::uts_call(nr) && sm::own_uts() {
+            return None;
+        }
         // One that forks here (locked here, or running a program it
         // exec'd here) makes its pipes, sockets and event files here: its
         // children here use them (through a home pipe they would wait on

@@ -170,6 +170,7 @@ const SIGSET: u32 = 8;
 const ITIMERSPEC: u32 = 32;
 const SEMID_DS: u32 = 104;
 const SEMINFO: u32 = 40;
+const UTSNAME: u32 = 390;
 
 /// The calls a moved process makes at home, by number. `fcntl` travels
 /// for the commands of [`fcntl_shape`] only, `kill` for a process group
@@ -232,6 +233,9 @@ pub const SHAPES: &[Shape] = &[
     s(55, "getsockopt", &[Fd, Val, Val, OutByLen(4), InOut(4)]),
     s(61, "wait4", &[Val, OutPos(WSTATUS), Val, OutPos(RUSAGE)]),
     s(62, "kill", &[Val, Val]),
+    // The host and domain names are home's (its UTS namespace, the
+    // deputy's): see `uts_call`.
+    s(63, "uname", &[Out(UTSNAME)]),
     s(64, "semget", &[Val, Val, Val]),
     s(65, "semop", &[Val, InArr(2, SEMBUF), Val]),
     s(66, "semctl", &[Val, Val, Val, Val]),
@@ -282,6 +286,8 @@ pub const SHAPES: &[Shape] = &[
     // chroot made here must confine its calls at home.
     s(160, "setrlimit", &[Val, In(RLIMIT)]),
     s(161, "chroot", &[Path]),
+    s(170, "sethostname", &[InLen(1), Val]),
+    s(171, "setdomainname", &[InLen(1), Val]),
     s(188, "setxattr", &[Path, Path, InLen(3), Val, Val]),
     s(189, "lsetxattr", &[Path, Path, InLen(3), Val, Val]),
     s(190, "fsetxattr", &[Fd, Path, InLen(3), Val, Val]),
@@ -522,6 +528,15 @@ pub fn makes_file(nr: u32) -> bool {
         Ret::NewSock(_) => !sh.args.contains(&Fd),
         Ret::Value | Ret::NewFd(_) => false,
     })
+}
+
+/// The calls that read or set the host and domain names (`uname`,
+/// `sethostname`, `setdomainname`): made at home, in its UTS namespace
+/// (the deputy's: `hostname` says home's name wherever the process runs,
+/// and a process in a UTS namespace of its own at home keeps it), unless
+/// the process made one of its own where it runs (then that one's, here).
+pub fn uts_call(nr: u32) -> bool {
+    matches!(nr, 63 | 170 | 171)
 }
 
 /// sendto(2)'s number.
