@@ -26,6 +26,34 @@ int vproc_shim_mig_dequeue_signal(void *info)
 	return sig > 0 ? sig : 0;
 }
 
+/*
+ * Adds to @mask the numbers pending for current whose every queued entry
+ * is a POSIX timer's own signal (a SIGEV_THREAD_ID timer's): they stay
+ * queued, and the timer travels as fired, its signal with the overruns it
+ * gathered (vproc_shim_mig_ptimers_get), rather than as a copy beside the
+ * one the timer would queue again. A number also queued otherwise
+ * (sigqueue(), tgkill()) is taken whole, as before.
+ */
+static void timer_only_signals(sigset_t *mask)
+{
+	bool timer[_NSIG] = {}, other[_NSIG] = {};
+	struct sigqueue *q;
+	int sig;
+
+	list_for_each_entry(q, &current->pending.list, list) {
+		sig = q->info.si_signo;
+		if (sig <= 0 || sig > _NSIG)
+			continue;
+		if ((q->flags & SIGQUEUE_PREALLOC) && q->info.si_code == SI_TIMER)
+			timer[sig - 1] = true;
+		else
+			other[sig - 1] = true;
+	}
+	for (sig = 1; sig <= _NSIG; sig++)
+		if (timer[sig - 1] && !other[sig - 1])
+			sigaddset(mask, sig);
+}
+
 int vproc_shim_mig_dequeue_private(void *info)
 {
 	enum pid_type type;
@@ -35,9 +63,10 @@ int vproc_shim_mig_dequeue_private(void *info)
 	spin_lock_irq(&current->sighand->siglock);
 	/* dequeue_signal() takes what @mask does not hold: only the numbers
 	 * pending for this thread (its own queue is searched first, and one
-	 * is found there whenever the set is not empty). */
+	 * is found there whenever the set is not empty), but its timers'. */
 	mask = current->pending.signal;
 	signotset(&mask);
+	timer_only_signals(&mask);
 	sig = dequeue_signal(&mask, info, &type);
 	spin_unlock_irq(&current->sighand->siglock);
 	return sig > 0 ? sig : 0;

@@ -27,6 +27,9 @@
  *                            timer_getoverrun() said right after it, and
  *                            1 if a signal of it was still pending after
  *                            the disarm (0: none, as it should be).
+ *   vproc-clock overrun-thread SECS  the same in a second thread, which
+ *                            the timer notifies (SIGEV_THREAD_ID): its
+ *                            signal is queued to that thread.
  *
  * Timed waits a move stops (each prints "NAME RET ERRNO MS": what the call
  * returned, errno (0 if it did not fail), and the ms of its own monotonic
@@ -55,6 +58,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <linux/futex.h>
 #include <sys/epoll.h>
 #include <sys/syscall.h>
@@ -64,6 +68,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#ifndef SIGEV_THREAD_ID
+#define SIGEV_THREAD_ID 4
+#endif
+#ifndef sigev_notify_thread_id
+#define sigev_notify_thread_id _sigev_un._tid
+#endif
 
 static long long ns(clockid_t c)
 {
@@ -209,8 +220,14 @@ static int timers(long long secs, long long t0)
 	return 0;
 }
 
-static int overrun(long long secs, long long t0)
+struct overrun_arg {
+	long long secs, t0;
+	int thread, rc;
+};
+
+static void *overrun_body(void *p)
 {
+	struct overrun_arg *a = p;
 	struct sigevent ev = { .sigev_notify = SIGEV_SIGNAL };
 	struct itimerspec fast = { { 0, 1000000 }, { 0, 1000000 } };
 	struct itimerspec off = { 0 };
@@ -220,37 +237,61 @@ static int overrun(long long secs, long long t0)
 	sigset_t rt;
 	timer_t c;
 
+	a->rc = 1;
 	sigemptyset(&rt);
 	sigaddset(&rt, SIGRTMIN + 3);
-	sigprocmask(SIG_BLOCK, &rt, NULL);
 	ev.sigev_signo = SIGRTMIN + 3;
+	if (a->thread) {
+		ev.sigev_notify = SIGEV_THREAD_ID;
+		ev.sigev_notify_thread_id = syscall(SYS_gettid);
+	}
 	if (timer_create(CLOCK_MONOTONIC, &ev, &c) ||
 	    timer_settime(c, 0, &fast, NULL)) {
 		perror("timer");
-		return 1;
+		return NULL;
 	}
-	while (ns(CLOCK_MONOTONIC) - t0 < 500000000LL)
+	while (ns(CLOCK_MONOTONIC) - a->t0 < 500000000LL)
 		usleep(10000);
 	if (sigtimedwait(&rt, &s1, &w) < 0) {
 		perror("sigtimedwait");
-		return 1;
+		return NULL;
 	}
 	g1 = timer_getoverrun(c);
-	while (ns(CLOCK_MONOTONIC) - t0 < secs * 1000000000LL)
+	while (ns(CLOCK_MONOTONIC) - a->t0 < a->secs * 1000000000LL)
 		usleep(10000);
 	if (sigtimedwait(&rt, &s2, &w) < 0) {
 		perror("sigtimedwait");
-		return 1;
+		return NULL;
 	}
 	g2 = timer_getoverrun(c);
 	if (timer_settime(c, 0, &off, NULL)) {
 		perror("timer_settime");
-		return 1;
+		return NULL;
 	}
 	extra = sigtimedwait(&rt, &s3, &now) > 0;
 	printf("overrun %d %d %d %d %d\n", s1.si_overrun, g1, s2.si_overrun,
 	       g2, extra);
-	return timer_delete(c) ? 1 : 0;
+	a->rc = timer_delete(c) ? 1 : 0;
+	return NULL;
+}
+
+/* The signal stays blocked in every thread: only sigtimedwait takes it. */
+static int overrun(long long secs, long long t0, int thread)
+{
+	struct overrun_arg a = { secs, t0, thread, 1 };
+	sigset_t rt;
+	pthread_t t;
+
+	sigemptyset(&rt);
+	sigaddset(&rt, SIGRTMIN + 3);
+	sigprocmask(SIG_BLOCK, &rt, NULL);
+	if (!thread) {
+		overrun_body(&a);
+		return a.rc;
+	}
+	if (pthread_create(&t, NULL, overrun_body, &a) || pthread_join(t, NULL))
+		return 1;
+	return a.rc;
 }
 
 int main(int argc, char **argv)
@@ -260,7 +301,7 @@ int main(int argc, char **argv)
 	if (argc == 3 && !strcmp(argv[1], "many"))
 		return many(atoi(argv[2]));
 	if (argc != 3 || (secs = atoll(argv[2])) <= 0) {
-		fprintf(stderr, "usage: vproc-clock watch|sleep|timers|overrun|poll|futex|epoll|sigwait|suspend|raise SECS | many N\n");
+		fprintf(stderr, "usage: vproc-clock watch|sleep|timers|overrun|overrun-thread|poll|futex|epoll|sigwait|suspend|raise SECS | many N\n");
 		return 2;
 	}
 	printf("ready\n");
@@ -303,7 +344,9 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (!strcmp(argv[1], "overrun"))
-		return overrun(secs, t0);
+		return overrun(secs, t0, 0);
+	if (!strcmp(argv[1], "overrun-thread"))
+		return overrun(secs, t0, 1);
 	if (!strcmp(argv[1], "timers"))
 		return timers(secs, t0);
 	if (!strcmp(argv[1], "raise")) {

@@ -460,15 +460,19 @@ check_match "timers: the periodic one fired 10-13 times in 6 s" "^t2 1[0-3]$" "$
 # the signal it took at 0.5 s (more than that one's), timer_getoverrun()
 # says the same, and no second signal of it is pending (before: the
 # signal travelled as a copy beside the timer's own, and the count read 0).
-pid=$(clock_run po "vproc-clock overrun 4")
-sleep 1
-check_eq "timers: a process whose timer has a signal pending goes to node 2, then node 3" "ok ok" \
-    "$(on 1 "echo 2 > /proc/$pid/goto && echo ok; sleep 1; echo 3 > /proc/$pid/goto && echo ok" | tr '\n' ' ' | sed 's/ $//')"
-check_eq "timers: it ends with status 0" 0 "$(clock_end po)"
-ov=($(on 1 'sed -n "s/^overrun //p" /tmp/po.out'))
-check "timers: its signal's overruns and timer_getoverrun() moved (0.5 s: ${ov[0]:-?} ${ov[1]:-?}; end: ${ov[2]:-?} ${ov[3]:-?}; a second signal: ${ov[4]:-?})" \
-    test "${#ov[@]}" = 5 -a "${ov[0]:-0}" -gt 100 -a "${ov[0]}" = "${ov[1]}" \
-    -a "${ov[2]:-0}" -gt "${ov[0]}" -a "${ov[2]}" = "${ov[3]}" -a "${ov[4]}" = 0
+# The same for a timer that notifies another thread (SIGEV_THREAD_ID):
+# its signal is queued to that thread, and stays queued there.
+for mode in overrun overrun-thread; do
+    pid=$(clock_run po "vproc-clock $mode 4")
+    sleep 1
+    check_eq "timers ($mode): a process whose timer has a signal pending goes to node 2, then node 3" "ok ok" \
+        "$(on 1 "echo 2 > /proc/$pid/goto && echo ok; sleep 1; echo 3 > /proc/$pid/goto && echo ok" | tr '\n' ' ' | sed 's/ $//')"
+    check_eq "timers ($mode): it ends with status 0" 0 "$(clock_end po)"
+    ov=($(on 1 'sed -n "s/^overrun //p" /tmp/po.out'))
+    check "timers ($mode): its signal's overruns and timer_getoverrun() moved (0.5 s: ${ov[0]:-?} ${ov[1]:-?}; end: ${ov[2]:-?} ${ov[3]:-?}; a second signal: ${ov[4]:-?})" \
+        test "${#ov[@]}" = 5 -a "${ov[0]:-0}" -gt 100 -a "${ov[0]}" = "${ov[1]}" \
+        -a "${ov[2]:-0}" -gt "${ov[0]}" -a "${ov[2]}" = "${ov[3]}" -a "${ov[4]}" = 0
+done
 
 # Any number of POSIX timers up to 4096 moves (issue 17: before, at most
 # 32, a fixed table in the task image): 1200 of them travel in Commit,

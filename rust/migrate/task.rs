@@ -245,8 +245,8 @@ fn ptimers_read(times: bool) -> Result<KVec<shim::vproc_mig_ptimer>> {
 }
 
 /// The process's POSIX timers as they were before the freeze took its
-/// pending signals: which had one queued, and `timer_getoverrun()`'s
-/// count then (taking a timer's signal changes it).
+/// pending signals: `timer_getoverrun()`'s count then (taking a timer's
+/// signal changes it).
 pub(crate) struct PtimerMarks(KVec<shim::vproc_mig_ptimer>);
 
 /// Reads [`PtimerMarks`]: just before the process's signals are taken.
@@ -255,12 +255,13 @@ pub(crate) fn ptimers_mark() -> Result<PtimerMarks> {
 }
 
 /// The calling process's POSIX timers as they travel in `Commit`, read
-/// after its pending signals were taken into `sigs`. A signal taken there
-/// that a timer had queued (it was queued when `marks` were read, and
-/// `sigs` holds a `SI_TIMER` one of its id and signal) goes back to its
-/// timer: the timer travels as fired, with the overruns that signal
-/// gathered and `timer_getoverrun()` as it was before, and that signal is
-/// marked in `drop` (not to travel; queued here again if the move fails).
+/// after its pending signals were taken into `sigs`. The signals taken
+/// there of a timer (`SI_TIMER` ones of its id, signal and value) go back
+/// to it: the timer travels as fired, with the expiries and overruns they
+/// stand for (and those since, if it fired again meanwhile) and
+/// `timer_getoverrun()` as `marks` read it (taking a signal changes it),
+/// and they are marked in `drop` (not to travel; queued here again if the
+/// move fails).
 /// Where it arrives the timer queues it again itself: one signal, as
 /// here, which `timer_settime()`/`timer_delete()` cancel as theirs.
 pub(crate) fn ptimers_capture(
@@ -279,22 +280,35 @@ pub(crate) fn ptimers_capture(
         let Some(m) = marks.0.get(i).filter(|m| m.id == t.id) else {
             continue;
         };
-        if m.fired == 0 || t.fired != 0 {
+        // Every one taken: a short interval fires again while the signals
+        // are taken (each taken one re-arms it), and a signal taken there
+        // is one expiry more besides its overruns. (One queued by hand
+        // with its code, id and value would count as one expiry too: a
+        // process may fool its own timer, no more.)
+        let mut pending: i64 = -1;
+        for (sg, d) in sigs.iter().zip(drop.iter_mut()) {
+            let Some(ts) = mig::timer_sig(sg) else {
+                continue;
+            };
+            if *d || ts.timer != t.id || ts.signo != t.signo || ts.value != t.value {
+                continue;
+            }
+            *d = true;
+            pending = pending
+                .saturating_add(1)
+                .saturating_add(i64::from(ts.overrun.max(0)));
+        }
+        if pending < 0 {
             continue;
         }
-        let taken = sigs.iter().zip(drop.iter()).position(|(s, &d)| {
-            !d && mig::timer_sig(s)
-                .is_some_and(|ts| ts.timer == t.id && ts.signo == t.signo && ts.value == t.value)
-        });
-        let Some(k) = taken else { continue };
-        let (Some(ts), Some(d)) = (sigs.get(k).and_then(|s| mig::timer_sig(s)), drop.get_mut(k))
-        else {
-            continue;
-        };
-        *d = true;
+        // Queued again since (it fired once more, with the overruns read
+        // since): one signal for all of them there.
+        if t.fired != 0 {
+            pending = pending.saturating_add(1).saturating_add(t.pending.max(0));
+        }
         t.fired = 1;
         t.overrun_last = m.overrun_last;
-        t.pending = i64::from(ts.overrun.max(0));
+        t.pending = pending;
     }
     let mut bytes = KVec::with_capacity(v.len() * LEN, GFP_KERNEL)?;
     for t in v.iter() {
