@@ -277,7 +277,7 @@ impl VprocTable {
             return Ok(None);
         }
         if t.threads > crate::logic::mig::MAX_THREADS {
-            pr_info_ratelimited!("goto: pid {} has more than 64 threads\n", t.tgid);
+            pr_info_ratelimited!("goto: pid {} has more than 256 threads\n", t.tgid);
             return Err(EOPNOTSUPP);
         }
         Ok(Some(node))

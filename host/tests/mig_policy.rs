@@ -493,8 +493,8 @@ fn threads_may_move_but_not_a_shared_memory() {
     };
     assert_eq!(refusal(&t), None);
     let t = TaskFacts {
-        threads: 64,
-        mm_users: 64,
+        threads: 256,
+        mm_users: 256,
         ..movable()
     };
     assert_eq!(refusal(&t), None);
@@ -512,7 +512,7 @@ fn every_refusal_and_its_text() {
     let m = movable();
     let cases = [
         (TaskFacts { exiting: true, ..m }, Refusal::Exiting, "exiting"),
-        (TaskFacts { threads: 65, mm_users: 65, ..m }, Refusal::Threads, "has more than 64 threads"),
+        (TaskFacts { threads: 257, mm_users: 257, ..m }, Refusal::Threads, "has more than 256 threads"),
         (TaskFacts { ptraced: true, ..m }, Refusal::Ptraced, "being traced"),
         (TaskFacts { vfork: true, ..m }, Refusal::Vfork, "a vfork child"),
         (
@@ -611,7 +611,7 @@ fn refusals_come_in_order() {
     // Everything wrong at once: the first check wins, as it always did.
     let all = TaskFacts {
         exiting: true,
-        threads: 65,
+        threads: 257,
         ptraced: true,
         vfork: true,
         has_mm: false,

@@ -129,18 +129,39 @@ on 1 "touch /tmp/pt.go"
 check_eq "... it ends well, its callback in another thread" "0 yes ok" \
     "$(on 1 'for i in $(seq 50); do [ -s /tmp/pt.status ] && break; sleep 0.2; done; cat /tmp/pt.status') $(on 1 "sed -n 's/^callback in another thread: //p; s/^result //p' /tmp/pt.out" | tr '\n' ' ' | sed 's/ $//')"
 
-# --- more than 64 threads: refused, and it runs on (python3: the Debian
-# root's).
+# --- up to 256 threads move (2026-12-05; 64 before): python3 (the Debian
+# root's) with 200 threads waiting on an Event goes 1 -> 2 -> home, then
+# they compute; the sum is an unmoved run's. 260 are refused, and it runs
+# on.
 on 1 'test -x /usr/bin/python3' || return 0
-on 1 "python3 -c '
-import threading, time
+on 1 "cat > /tmp/th-many.py <<'EOF'
+import os, sys, threading, time
+n = int(sys.argv[1])
 e = threading.Event()
-ts = [threading.Thread(target=e.wait) for i in range(70)]
+res = [0] * n
+def work(i):
+    e.wait()
+    res[i] = sum((k * i) % 7 for k in range(2000))
+ts = [threading.Thread(target=work, args=(i,)) for i in range(n)]
 [t.start() for t in ts]
-print(1, flush=True)
-time.sleep(600)' > /tmp/th.many 2>&1 & echo \$! > /tmp/th.mpid"
-mp=$(on 1 'for i in $(seq 100); do [ -s /tmp/th.many ] && break; sleep 0.1; done; cat /tmp/th.mpid')
-check_match "threads: 71 threads are refused (EOPNOTSUPP)" "not supported" \
+print('ready', threading.active_count(), flush=True)
+while not os.path.exists('/tmp/th-many.go'):
+    time.sleep(0.05)
+e.set()
+[t.join() for t in ts]
+print('sum', sum(res), flush=True)
+EOF"
+on 1 "rm -f /tmp/th-many.go; python3 /tmp/th-many.py 200 > /tmp/th.many 2>&1 & echo \$! > /tmp/th.mpid"
+mp=$(on 1 'for i in $(seq 100); do grep -q ready /tmp/th.many 2>/dev/null && break; sleep 0.1; done; cat /tmp/th.mpid')
+check_eq "threads: python3 with 201 threads goes to node 2, then home" "ok 2 ok 1" \
+    "$(on 1 "echo 2 > /proc/$mp/goto && echo ok; cat /proc/$mp/where; echo 1 > /proc/$mp/goto && echo ok; cat /proc/$mp/where" | tr '\n' ' ' | sed 's/ $//')"
+on 1 'touch /tmp/th-many.go'
+check_eq "... its 200 threads compute what an unmoved run does" \
+    "$(on 1 "python3 -c 'print(sum(sum((k * i) % 7 for k in range(2000)) for i in range(200)))'")" \
+    "$(on 1 'for i in $(seq 300); do grep -q ^sum /tmp/th.many && break; sleep 0.1; done; sed -n "s/^sum //p" /tmp/th.many')"
+on 1 "rm -f /tmp/th-many.go; python3 /tmp/th-many.py 260 > /tmp/th.many 2>&1 & echo \$! > /tmp/th.mpid"
+mp=$(on 1 'for i in $(seq 100); do grep -q ready /tmp/th.many 2>/dev/null && break; sleep 0.1; done; cat /tmp/th.mpid')
+check_match "threads: 261 threads are refused (EOPNOTSUPP)" "not supported" \
     "$(on 1 "echo 2 2>&1 > /proc/$mp/goto")"
 check_eq "... and it keeps running at home" 1 "$(on 1 "cat /proc/$mp/where")"
 on 1 "kill -9 $mp"

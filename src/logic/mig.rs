@@ -140,7 +140,7 @@ pub const MAX_FDS: u32 = 1024;
 /// Longest file path of a mapping.
 pub const PATH_MAX: usize = 255;
 /// Most threads of a process that moves (its leader included).
-pub const MAX_THREADS: u32 = 64;
+pub const MAX_THREADS: u32 = 256;
 /// One past the highest PID (PID_MAX_LIMIT): TIDs are below.
 pub const PID_LIMIT: u32 = 4 * 1024 * 1024;
 

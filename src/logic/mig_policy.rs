@@ -378,7 +378,7 @@ impl Refusal {
     /// The reason, as logged after "cannot move: ".
     pub fn reason(self) -> &'static str {
         match self {
-            Self::Threads => "has more than 64 threads",
+            Self::Threads => "has more than 256 threads",
             Self::Ptraced => "being traced",
             Self::SharedMm => "shares its memory with another process",
             Self::Vfork => "a vfork child",

@@ -15,6 +15,7 @@ use super::{errno_of, Migrator, ThreadPhase, COMMIT_TIMEOUT_MS};
 use crate::events::EventKind;
 use crate::logic::custody::{GoAction, GoEvent, Handover};
 use crate::logic::mig::{self, vma_flags, Commit, Fd, Kind, Vma};
+use crate::logic::mig_policy::Refusal;
 use crate::sys::migrate::{self as sm, FdKind, TaskImage, TASK_LEN};
 use crate::sys::time::now_ns;
 use kernel::{
@@ -133,7 +134,13 @@ impl Migrator {
             return Err(EAGAIN);
         }
         // A process that did not move here is at its home.
-        if let Some(why) = sm::refusal(self.body(pid).is_none()) {
+        let at_home = self.body(pid).is_none();
+        let why = sm::refusal(at_home);
+        // A thread being made holds the memory before it counts as a
+        // thread (glibc's SIGEV_THREAD timers start one per expiry): the
+        // memory's users are counted again once every thread is stopped.
+        let shared = why == Some(Refusal::SharedMm.reason());
+        if let Some(why) = why.filter(|_| !shared) {
             if let Some(o) = &out {
                 self.abort(pid, o);
             }
@@ -160,6 +167,13 @@ impl Migrator {
                 return Err(e);
             }
         };
+        if shared {
+            if let Some(why) = sm::refusal(at_home) {
+                self.abort(pid, &out);
+                // (`parked` resumes them.)
+                return refuse(why);
+            }
+        }
         let seccomp_changed =
             sm::Task::of(pid).map(|t| t.seccomp_state().1).ok() != Some(out.seccomp_cookie);
         if tids != out.tids || seccomp_changed {

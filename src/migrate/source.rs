@@ -661,7 +661,7 @@ impl Migrator {
         let tids = task.thread_tids().map_err(|e| {
             if e == E2BIG {
                 pr_info!(
-                    "migrate: pid {} cannot move: has more than 64 threads\n",
+                    "migrate: pid {} cannot move: has more than 256 threads\n",
                     pid
                 );
                 EOPNOTSUPP
