@@ -748,3 +748,25 @@ fn leave_moves_then_kills_then_gives_up_in_time() {
     assert_eq!(leave_step(u64::MAX), LeaveStep::GiveUp);
     const { assert!(LEAVE_NS <= 30 * S) };
 }
+
+#[test]
+fn a_leaving_node_sends_a_guest_home_then_elsewhere() {
+    let others = [1u8, 3, 4];
+    // Home first, for LEAVE_HOME_ASKS asks.
+    for ask in 0..LEAVE_HOME_ASKS {
+        assert_eq!(leave_target(1, true, ask, &others), Some(1));
+    }
+    // Then the other nodes up, in turn, its home skipped.
+    assert_eq!(leave_target(1, true, LEAVE_HOME_ASKS, &others), Some(3));
+    assert_eq!(leave_target(1, true, LEAVE_HOME_ASKS + 1, &others), Some(4));
+    assert_eq!(leave_target(1, true, LEAVE_HOME_ASKS + 2, &others), Some(3));
+    // No other node: home again.
+    assert_eq!(leave_target(1, true, LEAVE_HOME_ASKS + 5, &[1]), Some(1));
+    assert_eq!(leave_target(1, true, u32::MAX, &[]), Some(1));
+    // Home out of reach: nowhere (only home lets it move).
+    for ask in [0, LEAVE_HOME_ASKS, u32::MAX] {
+        assert_eq!(leave_target(1, false, ask, &others), None);
+    }
+    // Both asks to go elsewhere fit in the move window.
+    const { assert!((LEAVE_HOME_ASKS as u64 + 2) * CHECK_NS <= LEAVE_MOVE_NS) };
+}

@@ -512,6 +512,33 @@ pub enum LeaveStep {
     GiveUp,
 }
 
+/// How many times a leaving node asks a guest to go home before it asks
+/// it to go to another node instead (asked every [`CHECK_NS`]: two asks
+/// leave a big process 3 s to get home, then two more go elsewhere
+/// within [`LEAVE_MOVE_NS`]).
+pub const LEAVE_HOME_ASKS: u32 = 2;
+
+/// Where a leaving node sends a guest of home `home` at its `ask`-th ask
+/// (0 the first): home, then, while it stays (home refused it: a thread
+/// it made away from home has no task there to come back into), in turn
+/// one of `others`, the nodes up but this one (its home skipped). With
+/// its home out of reach it goes nowhere: only home may let it move (see
+/// the custody rules), and the leave kills it, its exit reported home.
+pub fn leave_target(home: u8, home_up: bool, ask: u32, others: &[u8]) -> Option<u8> {
+    if !home_up {
+        return None;
+    }
+    if ask < LEAVE_HOME_ASKS {
+        return Some(home);
+    }
+    let n = others.iter().filter(|&&o| o != home).count();
+    if n == 0 {
+        return Some(home);
+    }
+    let k = (ask - LEAVE_HOME_ASKS) as usize % n;
+    others.iter().copied().filter(|&o| o != home).nth(k)
+}
+
 /// The leave's schedule.
 pub fn leave_step(elapsed: u64) -> LeaveStep {
     if elapsed < LEAVE_MOVE_NS {

@@ -10,9 +10,11 @@
 //! 1. from the first moment nothing new arrives (except this node's own
 //!    processes coming back) and nothing of its own moves away; the load
 //!    leveller of every node stops choosing it;
-//! 2. for [`custody::LEAVE_MOVE_NS`]: every guest is sent to its home,
-//!    every own process that runs elsewhere is called back (each asked
-//!    again every [`custody::CHECK_NS`] while it stays);
+//! 2. for [`custody::LEAVE_MOVE_NS`]: every guest is sent to its home
+//!    (one home will not take back, to another node:
+//!    [`custody::leave_target`]), every own process that runs elsewhere
+//!    is called back (each asked again every [`custody::CHECK_NS`] while
+//!    it stays);
 //! 3. then what is still here is killed: a guest's exit is reported
 //!    home (its parent gets 137), a deputy kills its process where it
 //!    runs (custody: within [`custody::KILL_WAIT_NS`]);
@@ -54,25 +56,28 @@ impl Dependents {
     }
 }
 
-/// When each process was last asked to move (pid, ns).
-struct Asked(KVec<(u32, u64)>);
+/// When each process was last asked to move, and how often it was (pid,
+/// ns, asks).
+struct Asked(KVec<(u32, u64, u32)>);
 
 impl Asked {
-    /// Whether `pid` is due to be asked at `now` (and notes it).
-    fn due(&mut self, pid: u32, now: u64) -> bool {
-        match self.0.iter_mut().find(|(p, _)| *p == pid) {
-            Some((_, t)) if now.saturating_sub(*t) < custody::CHECK_NS => false,
-            Some((_, t)) => {
+    /// Whether `pid` is due to be asked at `now` (and notes it): the
+    /// number of this ask (0 the first).
+    fn due(&mut self, pid: u32, now: u64) -> Option<u32> {
+        match self.0.iter_mut().find(|(p, _, _)| *p == pid) {
+            Some((_, t, _)) if now.saturating_sub(*t) < custody::CHECK_NS => None,
+            Some((_, t, n)) => {
                 *t = now;
-                true
+                *n = n.saturating_add(1);
+                Some(*n)
             }
-            None => self.0.push((pid, now), GFP_KERNEL).is_ok(),
+            None => self.0.push((pid, now, 0), GFP_KERNEL).ok().map(|()| 0),
         }
     }
 
     /// Whether `pid` was not in the list yet (and notes it).
     fn first(&mut self, pid: u32) -> bool {
-        !self.0.iter().any(|(p, _)| *p == pid) && self.0.push((pid, 0), GFP_KERNEL).is_ok()
+        !self.0.iter().any(|(p, _, _)| *p == pid) && self.0.push((pid, 0, 0), GFP_KERNEL).is_ok()
     }
 }
 
@@ -135,7 +140,7 @@ impl Migrator {
         let mut asked = Asked(KVec::new());
         let mut kills = Asked(KVec::new());
         let mut none_since = None;
-        let (mut sent, mut called, mut killed) = (0u32, 0u32, 0u32);
+        let (mut sent, mut sent_on, mut called, mut killed) = (0u32, 0u32, 0u32, 0u32);
         loop {
             if sm::fatal_pending() {
                 return Err(EINTR);
@@ -169,8 +174,9 @@ impl Migrator {
             }
             if calm {
                 pr_info!(
-                    "left: {} guest(s) sent home, {} process(es) called back, {} killed, in {} ms\n",
+                    "left: {} guest(s) sent home ({} of them to another node), {} process(es) called back, {} killed, in {} ms\n",
                     sent,
+                    sent_on,
                     called,
                     killed,
                     elapsed / 1_000_000
@@ -179,9 +185,10 @@ impl Migrator {
                     EventKind::Leaving,
                     self.me,
                     format_args!(
-                        "done in {} ms: {} sent home, {} called back, {} killed",
+                        "done in {} ms: {} sent home ({} to another node), {} called back, {} killed",
                         elapsed / 1_000_000,
                         sent,
+                        sent_on,
                         called,
                         killed
                     ),
@@ -190,29 +197,46 @@ impl Migrator {
             }
             match step {
                 LeaveStep::Move => {
+                    let mut others = self.transport.up_nodes().unwrap_or_default();
+                    others.retain(|o| *o != self.me);
                     for &(pid, home) in d.guests.iter() {
-                        if asked.due(pid, now) && self.transport.is_up(home) {
-                            // Answered to no one (request 0): the loop
-                            // watches the guest list instead.
-                            let ask = super::source::Ask {
-                                asker: super::Asker::Goto,
-                                reply: Some((self.me, 0)),
-                                boost: true,
-                                precopy: false,
-                            };
-                            match self.start_goto(pid, home, ask) {
-                                Ok(()) => sent += 1,
-                                Err(e) => pr_info!(
-                                    "leave: pid {} cannot go home to node {} yet (error {})\n",
+                        let Some(n) = asked.due(pid, now) else {
+                            continue;
+                        };
+                        let up = self.transport.is_up(home);
+                        let Some(to) = custody::leave_target(home, up, n, &others) else {
+                            continue;
+                        };
+                        // Answered to no one (request 0): the loop
+                        // watches the guest list instead.
+                        let ask = super::source::Ask {
+                            asker: super::Asker::Goto,
+                            reply: Some((self.me, 0)),
+                            boost: true,
+                            precopy: false,
+                        };
+                        // (Each guest counted once: asked home, and if
+                        // home would not take it, sent to another node.)
+                        match self.start_goto(pid, to, ask) {
+                            Ok(()) if to == home => sent += u32::from(n == 0),
+                            Ok(()) => {
+                                pr_info!(
+                                    "leave: pid {} stays away from home: sent to node {}\n",
                                     pid,
-                                    home,
-                                    e.to_errno()
-                                ),
+                                    to
+                                );
+                                sent_on += u32::from(n == custody::LEAVE_HOME_ASKS);
                             }
+                            Err(e) => pr_info!(
+                                "leave: pid {} cannot go to node {} yet (error {})\n",
+                                pid,
+                                to,
+                                e.to_errno()
+                            ),
                         }
                     }
                     for &(pid, at) in d.away.iter() {
-                        if asked.due(pid, now) && self.transport.is_up(at) {
+                        if asked.due(pid, now).is_some() && self.transport.is_up(at) {
                             let g = mig::GotoReq {
                                 node: self.me,
                                 caller: mig::Caller {
