@@ -355,10 +355,14 @@ static void ptimers_overruns(const struct vproc_mig_ptimer *in, unsigned int n)
 		p = &in[--i];
 		if (t->it_id != p->id)
 			break;
+		/* (As a peer sent them: at most what timer_getoverrun(2) can
+		 * say, so that the kernel's sums cannot overflow.) */
 		if (p->overrun_last > 0)
-			WRITE_ONCE(t->it_overrun_last, p->overrun_last);
+			WRITE_ONCE(t->it_overrun_last,
+				   min_t(s64, p->overrun_last, INT_MAX));
 		if (p->fired && p->pending > 0)
-			WRITE_ONCE(t->it_overrun, p->pending - 1);
+			WRITE_ONCE(t->it_overrun,
+				   min_t(s64, p->pending, INT_MAX) - 1);
 	}
 	spin_unlock_irq(&current->sighand->siglock);
 }

@@ -583,7 +583,7 @@ impl Migrator {
         // Its other threads, stopped since the freeze began.
         self.send_threads(pid, dest, out.mig)?;
         // Pending signals travel with the process. Then its POSIX timers,
-        // read last: one whose signal was queued (taken above, or still
+        // read last: one whose signal was queued (taken here, or still
         // queued to a thread, or ignored) fires at once there with the
         // overruns that signal gathered, and that signal does not travel
         // (one still queued here is dropped with the timer the deputy

@@ -59,6 +59,17 @@ fuzz_target!(|data: &[u8]| {
                     w.len()
                 };
                 assert_eq!(&out[..n], body);
+                // Its signals as the freeze matches them with timers.
+                for sig in c.sigs.chunks(SIGINFO_LEN) {
+                    if let Some(t) = timer_sig(sig) {
+                        assert_eq!(sig.len(), SIGINFO_LEN);
+                        assert_eq!(
+                            i32::from_ne_bytes([sig[8], sig[9], sig[10], sig[11]]),
+                            SI_TIMER
+                        );
+                        let _ = t;
+                    }
+                }
             }
         }
         Kind::Thread => {
