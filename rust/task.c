@@ -49,10 +49,15 @@ static bool vproc_init_namespaces(struct task_struct *t)
 	       ns->cgroup_ns == init->cgroup_ns;
 }
 
+/* Whether @t's UTS namespace is another than the node's initial one. */
+static bool own_uts(struct task_struct *t)
+{
+	return t->nsproxy && t->nsproxy->uts_ns != init_task.nsproxy->uts_ns;
+}
+
 int vproc_shim_own_uts(void)
 {
-	return current->nsproxy &&
-	       current->nsproxy->uts_ns != init_task.nsproxy->uts_ns;
+	return own_uts(current);
 }
 
 /* @t's cgroup v2 path into @buf (@len bytes); -ENAMETOOLONG if longer. */
@@ -146,7 +151,7 @@ void vproc_shim_mig_task_facts(struct vproc_mig_task_facts *o)
 	o->children |= !list_empty(&t->children);
 	o->tracer |= !list_empty(&t->ptraced);
 	o->init_namespaces = vproc_init_namespaces(t);
-	o->own_uts |= t->nsproxy && t->nsproxy->uts_ns != init_task.nsproxy->uts_ns;
+	o->own_uts |= own_uts(t);
 #ifdef CONFIG_SECCOMP
 	o->seccomp_mode |= READ_ONCE(t->seccomp.mode);
 #endif

@@ -20,6 +20,17 @@ fresh() {
 }
 # not_ident: the output without the identity lines (PIDs differ by run)
 not_ident() { grep -v '^\(before\|after\|in sub\) '; }
+# clock_run TAG CMD: starts CMD at node 1 (in /tmp, its output in
+# /tmp/TAG.out) under a shell that waits for it; prints its PID once it
+# printed "ready". clock_end TAG: its exit status.
+clock_run() {
+    # (t0, t1: node 1's uptime in ms; busybox's date has no %N)
+    on 1 "rm -f /tmp/$1.*; cd /tmp; ( awk '{ printf \"%d\\n\", \$1 * 1000 }' /proc/uptime > /tmp/$1.t0; $2 > /tmp/$1.out 2>&1 & echo \$! > /tmp/$1.pid; wait \$!; echo \$? > /tmp/$1.status; awk '{ printf \"%d\\n\", \$1 * 1000 }' /proc/uptime > /tmp/$1.t1 ) &" >/dev/null 2>&1
+    on 1 "for i in \$(seq 100); do grep -q ready /tmp/$1.out 2>/dev/null && break; sleep 0.1; done; cat /tmp/$1.pid"
+}
+clock_end() {
+    file_of 1 "/tmp/$1.status" 30
+}
 
 # --- the reference: unmoved, at home
 fresh 1
@@ -276,7 +287,7 @@ def wait(f):
         time.sleep(0.05)
 def names():
     return '%s %s %s' % (os.uname().nodename, socket.gethostname(), open('/proc/sys/kernel/hostname').read().strip())
-print(os.getpid(), flush=True)
+print('ready', flush=True)
 wait('/tmp/%s.go' % tag)
 print('names', names(), flush=True)
 if own and ctypes.CDLL(None, use_errno=True).unshare(0x04000000) != 0:
@@ -290,46 +301,41 @@ if new != '-':
 print('set', r, names(), flush=True)
 wait('/tmp/%s.end' % tag)
 EOF"
-    # uts_run TAG CMD: CMD (python3 /tmp/uts.py TAG ...) in the background
-    # on node 1, its output in /tmp/TAG.out; prints its PID.
-    uts_run() {
-        on 1 "rm -f /tmp/$1.*; cd /tmp; ( $2 > /tmp/$1.out 2>&1; echo \$? > /tmp/$1.status ) &" >/dev/null 2>&1
-        on 1 "for i in \$(seq 100); do [ -s /tmp/$1.out ] && break; sleep 0.1; done; head -1 /tmp/$1.out"
+    # uts_moved TAG CMD DESC: CMD (python3 /tmp/uts.py TAG ...) started at
+    # home and moved to node 2 (checked as DESC), then let go on; its PID
+    # in $pid.
+    uts_moved() {
+        pid=$(clock_run "$1" "$2")
+        check_eq "$3" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
+        on 1 "touch /tmp/$1.go"
     }
     # uts_line TAG WORD: its line starting with WORD (waited for)
     uts_line() {
         on 1 "for i in \$(seq 100); do grep -q '^$2 ' /tmp/$1.out && break; sleep 0.1; done; sed -n 's/^$2 //p' /tmp/$1.out"
     }
-    pid=$(uts_run u1 "python3 /tmp/uts.py u1 - 0")
-    check_eq "uts: a process goes to node 2" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
-    on 1 'touch /tmp/u1.go'
+    uts_moved u1 "python3 /tmp/uts.py u1 - 0" "uts: a process goes to node 2"
     check_eq "uts: there uname(), gethostname() and /proc/sys/kernel/hostname say home's name" "node1 node1 node1" "$(uts_line u1 names)"
     on 1 'touch /tmp/u1.end'
-    pid=$(uts_run u2 "unshare -u sh -c 'hostname vtest && exec python3 /tmp/uts.py u2 vtest2 0'")
-    check_eq "uts: a process in a UTS namespace of its own (unshare -u) goes to node 2" ok \
-        "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
-    on 1 'touch /tmp/u2.go'
+    uts_moved u2 "unshare -u sh -c 'hostname vtest && exec python3 /tmp/uts.py u2 vtest2 0'" \
+        "uts: a process in a UTS namespace of its own (unshare -u) goes to node 2"
     check_eq "uts: there it has its namespace's name" "vtest vtest vtest" "$(uts_line u2 names)"
     check_eq "uts: its sethostname() is made in that namespace" "0 vtest2 vtest2 vtest2" "$(uts_line u2 set)"
     check_eq "uts: ... at home (its namespace there, the deputy's, says so)" vtest2 "$(on 1 "nsenter -u -t $pid hostname")"
     check_eq "uts: the nodes' names are untouched" "node1 node2" "$(on 1 hostname) $(on 2 hostname)"
     check_eq "uts: it comes home with it" "ok vtest2" "$(on 1 "echo 1 > /proc/$pid/goto && echo ok; nsenter -u -t $pid hostname" | tr '\n' ' ' | sed 's/ $//')"
     on 1 'touch /tmp/u2.end'
-    check_eq "uts: it ends with status 0" 0 "$(file_of 1 /tmp/u2.status 20)"
-    pid=$(uts_run u3 "setpriv --reuid 1000 --regid 1000 --clear-groups python3 /tmp/uts.py u3 evil 0")
-    check_eq "uts: a plain user's process goes to node 2" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
-    on 1 'touch /tmp/u3.go'
+    check_eq "uts: it ends with status 0" 0 "$(clock_end u2)"
+    uts_moved u3 "setpriv --reuid 1000 --regid 1000 --clear-groups python3 /tmp/uts.py u3 evil 0" \
+        "uts: a plain user's process goes to node 2"
     check_eq "uts: its sethostname() fails with EPERM, made at home" "1 node1 node1 node1" "$(uts_line u3 set)"
     on 1 'touch /tmp/u3.end'
-    pid=$(uts_run u4 "python3 /tmp/uts.py u4 local2 1")
-    check_eq "uts: a root process goes to node 2" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
-    on 1 'touch /tmp/u4.go'
+    uts_moved u4 "python3 /tmp/uts.py u4 local2 1" "uts: a root process goes to node 2"
     check_match "uts: one that makes a UTS namespace there names itself in it" "^0 local2 local2 " "$(uts_line u4 set)"
     check_eq "uts: ... the nodes' names untouched" "node1 node2" "$(on 1 hostname) $(on 2 hostname)"
     check_match "uts: ... and it cannot move on with it (EOPNOTSUPP)" "not supported" \
         "$(on 1 "echo 3 2>&1 > /proc/$pid/goto")"
     on 1 'touch /tmp/u4.end'
-    check_eq "uts: it ends with status 0" 0 "$(file_of 1 /tmp/u4.status 20)"
+    check_eq "uts: it ends with status 0" 0 "$(clock_end u4)"
 fi
 
 # --- SysV semaphores are home's (they live in home's IPC namespace): a set
@@ -358,16 +364,6 @@ fi
 # across moves (the nodes booted at other times: every destination but home
 # starts the process in a time namespace continuing its clocks), and a
 # relative nanosleep() interrupted by a move sleeps only what was left.
-# clock_run TAG CMD: starts CMD at node 1 under a shell that waits for it;
-# prints its PID once it printed "ready".
-clock_run() {
-    # (t0, t1: node 1's uptime in ms; busybox's date has no %N)
-    on 1 "rm -f /tmp/$1.*; cd /tmp; ( awk '{ printf \"%d\\n\", \$1 * 1000 }' /proc/uptime > /tmp/$1.t0; $2 > /tmp/$1.out 2>&1 & echo \$! > /tmp/$1.pid; wait \$!; echo \$? > /tmp/$1.status; awk '{ printf \"%d\\n\", \$1 * 1000 }' /proc/uptime > /tmp/$1.t1 ) &" >/dev/null 2>&1
-    on 1 "for i in \$(seq 100); do grep -q ready /tmp/$1.out 2>/dev/null && break; sleep 0.1; done; cat /tmp/$1.pid"
-}
-clock_end() {
-    file_of 1 "/tmp/$1.status" 30
-}
 pid=$(clock_run ck "vproc-clock watch 12")
 sleep 1
 check_eq "clock: a process reading its clocks goes to node 2" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
