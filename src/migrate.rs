@@ -142,6 +142,9 @@ struct Incoming {
     /// Sent by the load leveller.
     auto: bool,
     last_ns: u64,
+    /// The source's connection when Begin came (`Transport::link`): once
+    /// it is down or replaced, an Abort may have been lost with it.
+    link: Option<u64>,
     /// The process's deputy's id (from Begin).
     deputy: u64,
     /// Its threads but the leader (from Begin): the restorer makes them.

@@ -148,6 +148,36 @@ for trial in $(seq 1 "$TRIALS"); do
     fi
 done
 
+# --- f3b: a cut only the source notices. Node 1 times node 2 out after
+# 0.9 s, node 2 keeps 2.5 s: a 1.5 s cut while node 2 holds the arriving
+# copy (its PID is there) fails the move on node 1, whose Abort cannot be
+# sent, while node 2 never times node 1 out; it sees the old connection
+# end (perhaps for a moment) and a new one come. The arriving copy must
+# go with the connection it came on (Transport::link), not linger 30 s.
+for n in 1 2 3; do on "$n" 'echo 300 > /proc/cluster/admin/heartbeat_ms'; done
+on 1 'echo 900 > /proc/cluster/admin/timeout_ms'
+pid=$(start_home f3b "-m 128 -t 1 -q -w /tmp/f3b.go")
+on 1 "sleep 0.3; echo 2 > /proc/$pid/goto 2>/dev/null; echo \$? > /tmp/f3b.goto" >/dev/null 2>&1 &
+mover=$!
+check_eq "f3b: node 2 holds the arriving copy" 2 \
+    "$(on 2 "for i in \$(seq 500); do [ \"\$(cat /proc/$pid/where 2>/dev/null)\" = 2 ] && break; sleep 0.01; done; cat /proc/$pid/where 2>/dev/null")"
+"$CLUSTER" cut 2
+sleep 1.5
+"$CLUSTER" heal 2
+wait "$mover"
+on 1 'echo 2500 > /proc/cluster/admin/timeout_ms'
+for n in 1 2 3; do on "$n" 'echo 1000 > /proc/cluster/admin/heartbeat_ms'; done
+wait_up 2 1 20 >/dev/null
+sleep 4
+g=$(on 1 "cat /tmp/f3b.goto")
+check_eq "f3b: it runs exactly once 4 s after the heal (goto $g)" 1 "$(copies "$pid")"
+if [ "$g" = 1 ]; then
+    check_eq "f3b: the move failed: it runs at home" 1 "$(on 1 "cat /proc/$pid/where")"
+    check_match "f3b: node 2 gave the arriving copy up" "pid $pid from node 1 (given up before its restorer came|not restored here)" "$("$CLUSTER" log 2)"
+fi
+on 1 "kill -9 $pid"
+check_eq "f3b: killed at home, the parent's wait() returns 137" 137 "$(wait_status f3b 20)"
+
 # --- killed at home while its node is cut: the parent's wait() returns
 # 137 only once the process cannot run any more (fenced on its node), so
 # its PID is never free at home while it runs.

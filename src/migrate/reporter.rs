@@ -41,23 +41,44 @@ impl ThreadFn for Reporter {
             // Exits home until acknowledged, fencing, old memories.
             m.custody_round();
             bodies = m.job_round();
-            // Restorers that never came: give their migrations up.
+            // Restorers that never came, or whose source's connection
+            // went (an Abort may be lost with it): give them up.
             let mut gone = KVec::new();
             {
                 let mut s = m.state.lock();
                 let now = now_ns();
+                let mut stale = KVec::new();
+                for i in s.incoming.iter().filter(|i| i.phase == Phase::Waiting) {
+                    let e = if now.saturating_sub(i.last_ns) > IDLE_TIMEOUT_NS {
+                        Event::Idle
+                    } else if m.link_lost(i) {
+                        Event::LinkDown
+                    } else {
+                        continue;
+                    };
+                    let _ = stale.push((i.mig, e), GFP_KERNEL);
+                }
                 s.incoming.retain(|i| {
-                    let stale = i.phase == Phase::Waiting
-                        && now.saturating_sub(i.last_ns) > IDLE_TIMEOUT_NS
-                        && matches!(i.step(Event::Idle), Action::Stop(_));
-                    if stale {
-                        let _ = gone.push((i.from, i.begin_req, i.pid), GFP_KERNEL);
+                    let Some(&(_, e)) = stale.iter().find(|x| x.0 == i.mig) else {
+                        return true;
+                    };
+                    match i.step(e) {
+                        Action::Stop(err) => {
+                            let _ = gone.push((i.from, i.begin_req, i.pid, err), GFP_KERNEL);
+                            false
+                        }
+                        _ => true,
                     }
-                    !stale
                 });
             }
-            for &(from, req, pid) in gone.iter() {
-                m.respond(from, req, pid, i64::from(ETIMEDOUT.to_errno()), &[]);
+            for &(from, req, pid, e) in gone.iter() {
+                pr_info_ratelimited!(
+                    "migrate: pid {} from node {} given up before its restorer came (error {})\n",
+                    pid,
+                    from,
+                    e.to_result()
+                );
+                m.respond(from, req, pid, e.to_result(), &[]);
             }
         }
     }

@@ -59,6 +59,7 @@ impl Migrator {
             phase: Phase::Waiting,
             auto: b.auto,
             last_ns: now_ns(),
+            link: self.transport.link(from),
             deputy: b.deputy,
             tids,
         };
@@ -448,7 +449,7 @@ impl Migrator {
             let inc = &mut s.incoming[i];
             let fault = if now_ns().saturating_sub(inc.last_ns) > IDLE_TIMEOUT_NS {
                 Some(Event::Idle)
-            } else if !self.transport.is_up(from) {
+            } else if self.link_lost(inc) {
                 Some(Event::LinkDown)
             } else {
                 None
@@ -476,6 +477,12 @@ impl Migrator {
         }
     }
 
+    /// Whether the connection migration `inc` began on is down or was
+    /// replaced: what its source sent since (an Abort) may be lost.
+    pub(super) fn link_lost(&self, inc: &Incoming) -> bool {
+        inc.link.is_none() || self.transport.link(inc.from) != inc.link
+    }
+
     pub(super) fn wait_go(&self, mig_id: u64, from: u8) -> Result {
         let deadline = now_ns() + 10_000 * NSEC_PER_MSEC;
         let mut s = self.state.lock();
@@ -483,14 +490,14 @@ impl Migrator {
             let inc = s
                 .incoming
                 .iter_mut()
-                .find(|i| i.mig == mig_id)
+                .find(|i| i.mig == mig_id && i.from == from)
                 .ok_or(ECANCELED)?;
             match inc.phase {
                 Phase::Running => return Ok(()),
                 Phase::Aborted => return Err(ECANCELED),
                 _ => {}
             }
-            if now_ns() > deadline || !self.transport.is_up(from) {
+            if now_ns() > deadline || self.link_lost(inc) {
                 inc.step(Event::GoTimeout);
                 return Err(ETIMEDOUT);
             }

@@ -23,7 +23,7 @@ use crate::logic::wire::{self, Load, Message, MsgType, RefuseReason};
 use crate::sys::crypto;
 use crate::sys::thread::{self, ThreadFn};
 use crate::sys::time::now_ns;
-use core::sync::atomic::Ordering;
+use core::sync::atomic::{AtomicU64, Ordering};
 use kernel::{prelude::*, sync::Arc};
 
 /// Reconnect backoff bounds.
@@ -31,6 +31,11 @@ pub(super) const BACKOFF_MIN_MS: u32 = 250;
 const BACKOFF_MAX_MS: u32 = 4000;
 /// Manager period.
 const TICK_MS: u32 = 100;
+
+/// Every connection that became a node's connection, numbered (never
+/// reused): what was in flight on a replaced connection is lost, so a
+/// conversation that began on one (a migration) is over when it changes.
+static LINKS: AtomicU64 = AtomicU64::new(1);
 
 /// Log lines (and events) about duplicate node numbers and about
 /// connections refused by the limits: a peer must not flood the log.
@@ -107,6 +112,8 @@ pub(super) struct Slot {
     pub(super) load: Option<Load>,
     /// Last time anything arrived from the node (kept after it went down).
     last_heard_ns: Option<u64>,
+    /// The number of its connection (`LINKS`), while it is up.
+    link: u64,
 }
 
 impl Slot {
@@ -124,6 +131,7 @@ impl Slot {
             backoff_ms: BACKOFF_MIN_MS,
             load: None,
             last_heard_ns: None,
+            link: 0,
         }
     }
 }
@@ -272,6 +280,20 @@ impl Transport {
             return true;
         }
         self.active_conn(node).is_ok()
+    }
+
+    /// The number of `node`'s connection while it is up (0 for this node):
+    /// a different number later means messages sent in between may be lost.
+    pub(crate) fn link(&self, node: u8) -> Option<u64> {
+        if node == self.me {
+            return Some(0);
+        }
+        let n = self.nodes.lock();
+        let s = n.slots.get(usize::from(node))?;
+        match (&s.active, s.state) {
+            (Some(_), NodeState::Up) => Some(s.link),
+            _ => None,
+        }
     }
 
     pub(super) fn active_conn(&self, node: u8) -> Result<Arc<Conn>> {
@@ -423,6 +445,7 @@ impl Transport {
             conn.peer_addr.store(addr, Ordering::Release);
             s.active = Some(conn.clone());
             s.state = NodeState::Up;
+            s.link = LINKS.fetch_add(1, Ordering::Relaxed);
             s.backoff_ms = BACKOFF_MIN_MS;
             s.last_heard_ns = Some(now_ns());
             let first = !s.ever_up;
