@@ -38,6 +38,9 @@ use kernel::{prelude::*, sync::Arc, time::msecs_to_jiffies};
 const PARK_TIMEOUT_NS: u64 = 5_000 * NSEC_PER_MSEC;
 /// How long an arriving leader waits for its threads to attach and apply.
 const ARRIVE_TIMEOUT_NS: u64 = 10_000 * NSEC_PER_MSEC;
+/// Thread images sent between two the source waits for (with the Data
+/// window's, at most 2 * `DATA_WINDOW` messages queued there).
+const THREAD_WINDOW: usize = 32;
 
 /// The threads stopped for a freeze: resumed when dropped, unless told
 /// another outcome. `park`: the freeze's id (its first migration id),
@@ -329,7 +332,15 @@ impl Migrator {
                 bodies.push(t.img.take().ok_or(EINVAL)?, GFP_KERNEL)?;
             }
         }
-        for b in bodies.iter() {
+        // One way, but every `THREAD_WINDOW`th and the last as a request:
+        // the destination files them in order, so its answer says every
+        // one before was filed (one it refused ended the migration there,
+        // and the answer is an error). The window bounds its queue.
+        for (k, b) in bodies.iter().enumerate() {
+            if k + 1 < bodies.len() && (k + 1) % THREAD_WINDOW != 0 {
+                self.send(dest, Kind::Thread, pid, b.len(), |w| w.bytes(b))?;
+                continue;
+            }
             let (v, _) =
                 self.request(dest, Kind::Thread, pid, COMMIT_TIMEOUT_MS, b.len(), |w| {
                     w.bytes(b)
