@@ -340,6 +340,55 @@ fn thread_round_trip_and_bad_input() {
 }
 
 #[test]
+fn thread_records_back_to_back() {
+    let gregs = [7u8; GREGS_LEN];
+    let (xa, xb) = ([1u8; 832], [4u8; 512]);
+    let sigs = [2u8; SIGINFO_LEN];
+    let task = [3u8; 100];
+    let a = ThreadImg {
+        mig: 11,
+        tid: 131077,
+        gregs: &gregs,
+        xkind: 1,
+        xstate: &xa,
+        sigs: &sigs,
+        task: &task,
+    };
+    let b = ThreadImg {
+        tid: 131078,
+        xkind: 2,
+        xstate: &xb,
+        sigs: &[],
+        ..a
+    };
+    let mut buf = vec![0u8; 8192];
+    let (na, n) = {
+        let mut w = Writer::new(&mut buf);
+        write_thread(&mut w, &a).unwrap();
+        let na = w.len();
+        write_thread(&mut w, &b).unwrap();
+        (na, w.len())
+    };
+    let recs: Vec<_> = thread_recs(&buf[..n]).map(|r| r.unwrap()).collect();
+    assert_eq!(recs.len(), 2);
+    assert_eq!(recs[0].0, a);
+    assert_eq!(recs[1].0, b);
+    // Each record's bytes are what a stored image is: one record alone.
+    assert_eq!(recs[0].1, &buf[..na]);
+    assert_eq!(read_thread(&mut Reader::new(recs[1].1)).unwrap(), b);
+    // One record is a body too.
+    assert_eq!(thread_recs(&buf[..na]).count(), 1);
+    // Empty, or cut anywhere but between records: an error, then nothing.
+    for k in (0..n).filter(|&k| k != na) {
+        let got: Vec<_> = thread_recs(&buf[..k]).collect();
+        assert!(got.last().unwrap().is_err(), "cut at {k}");
+        assert!(got[..got.len() - 1].iter().all(|r| r.is_ok()));
+    }
+    // Trailing garbage after the records fails.
+    assert!(thread_recs(&buf[..n + 1]).any(|r| r.is_err()));
+}
+
+#[test]
 fn same_area_is_exact() {
     let a = vma(0x1000, 0x3000, vma_flags::READ | vma_flags::FILE, b"/bin/x");
     assert!(a.same_area(&a));

@@ -38,9 +38,12 @@ use kernel::{prelude::*, sync::Arc, time::msecs_to_jiffies};
 const PARK_TIMEOUT_NS: u64 = 5_000 * NSEC_PER_MSEC;
 /// How long an arriving leader waits for its threads to attach and apply.
 const ARRIVE_TIMEOUT_NS: u64 = 10_000 * NSEC_PER_MSEC;
-/// Thread images sent between two the source waits for (with the Data
-/// window's, at most 2 * `DATA_WINDOW` messages queued there).
+/// `Thread` messages sent between two the source waits for (with the
+/// Data window's, at most 2 * `DATA_WINDOW` messages queued there).
 const THREAD_WINDOW: usize = 32;
+/// The most bytes of thread images in one `Thread` message (an image is
+/// about 3 KiB: registers, FPU state, task image): one frame.
+const THREAD_BATCH: usize = 48 * 1024;
 
 /// The threads stopped for a freeze: resumed when dropped, unless told
 /// another outcome. `park`: the freeze's id (its first migration id),
@@ -323,7 +326,8 @@ impl Migrator {
         parked.mig = new;
     }
 
-    /// Sends the stopped threads' images to `dest` (before `Commit`).
+    /// Sends the stopped threads' images to `dest` (before `Commit`), as
+    /// many in one `Thread` message as fit in `THREAD_BATCH` bytes.
     pub(super) fn send_threads(&self, pid: u32, dest: u8, mig: u64) -> Result {
         let mut bodies = KVec::new();
         {
@@ -332,12 +336,24 @@ impl Migrator {
                 bodies.push(t.img.take().ok_or(EINVAL)?, GFP_KERNEL)?;
             }
         }
+        let mut batches: KVec<KVec<u8>> = KVec::new();
+        for b in bodies.iter() {
+            let fits = batches
+                .last()
+                .is_some_and(|l| l.len() + b.len() <= THREAD_BATCH);
+            if !fits {
+                batches.push(KVec::new(), GFP_KERNEL)?;
+            }
+            if let Some(l) = batches.last_mut() {
+                l.extend_from_slice(b, GFP_KERNEL)?;
+            }
+        }
         // One way, but every `THREAD_WINDOW`th and the last as a request:
         // the destination files them in order, so its answer says every
         // one before was filed (one it refused ended the migration there,
         // and the answer is an error). The window bounds its queue.
-        for (k, b) in bodies.iter().enumerate() {
-            if k + 1 < bodies.len() && (k + 1) % THREAD_WINDOW != 0 {
+        for (k, b) in batches.iter().enumerate() {
+            if k + 1 < batches.len() && (k + 1) % THREAD_WINDOW != 0 {
                 self.send(dest, Kind::Thread, pid, b.len(), |w| w.bytes(b))?;
                 continue;
             }
@@ -589,28 +605,30 @@ impl Migrator {
     /// The arriving leader's `Thread` message: thread `tid`'s image,
     /// filed for it (`tids`: Begin's).
     pub(super) fn file_thread(&self, mig: u64, tids: &[u32], body: &[u8]) -> Result {
-        let t = mig::read_thread(&mut Reader::new(body)).map_err(|_| EPROTO)?;
-        if t.mig != mig || !tids.contains(&t.tid) {
-            return Err(EPROTO);
-        }
-        let mut img = KVec::new();
-        img.extend_from_slice(body, GFP_KERNEL)?;
-        let mut s = self.state.lock();
-        if let Some(x) = s.tslots.iter_mut().find(|x| x.mig == mig && x.tid == t.tid) {
-            if x.img.is_some() || !matches!(x.phase, ThreadPhase::Attached) {
+        for rec in mig::thread_recs(body) {
+            let (t, bytes) = rec.map_err(|_| EPROTO)?;
+            if t.mig != mig || !tids.contains(&t.tid) {
                 return Err(EPROTO);
             }
-            x.img = Some(img);
-        } else {
-            s.tslots.push(
-                ThreadSlot {
-                    mig,
-                    tid: t.tid,
-                    img: Some(img),
-                    phase: ThreadPhase::Unattached,
-                },
-                GFP_KERNEL,
-            )?;
+            let mut img = KVec::new();
+            img.extend_from_slice(bytes, GFP_KERNEL)?;
+            let mut s = self.state.lock();
+            if let Some(x) = s.tslots.iter_mut().find(|x| x.mig == mig && x.tid == t.tid) {
+                if x.img.is_some() || !matches!(x.phase, ThreadPhase::Attached) {
+                    return Err(EPROTO);
+                }
+                x.img = Some(img);
+            } else {
+                s.tslots.push(
+                    ThreadSlot {
+                        mig,
+                        tid: t.tid,
+                        img: Some(img),
+                        phase: ThreadPhase::Unattached,
+                    },
+                    GFP_KERNEL,
+                )?;
+            }
         }
         Ok(())
     }

@@ -73,6 +73,14 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         Kind::Thread => {
+            // A body of several records: each one's bytes are one record.
+            let mut at = 0;
+            for rec in thread_recs(body) {
+                let Ok((t, bytes)) = rec else { break };
+                assert_eq!(read_thread(&mut Reader::new(bytes)), Ok(t));
+                assert_eq!(&body[at..at + bytes.len()], bytes);
+                at += bytes.len();
+            }
             if let Ok(t) = read_thread(&mut Reader::new(body)) {
                 assert!(t.tid > 0 && t.tid < PID_LIMIT);
                 let mut out = vec![0u8; body.len()];

@@ -297,8 +297,57 @@ pub fn write_thread(w: &mut Writer<'_>, t: &ThreadImg<'_>) -> Result<(), WireErr
     write_task(w, t.task)
 }
 
-/// Reads and validates a `Thread` body.
+/// Reads and validates a body of one thread record (a stored image).
 pub fn read_thread<'a>(r: &mut Reader<'a>) -> Result<ThreadImg<'a>, WireError> {
+    let t = read_thread_rec(r)?;
+    r.end()?;
+    Ok(t)
+}
+
+/// The records of a `Thread` body, each one thread's, back to back (a
+/// source packs as many as fit in a frame): each read and validated, with
+/// its bytes (what `read_thread` reads again). An empty body, or one that
+/// does not end with a whole record, yields an error (and nothing after).
+pub fn thread_recs(body: &[u8]) -> ThreadRecs<'_> {
+    ThreadRecs {
+        body,
+        at: 0,
+        done: false,
+    }
+}
+
+/// See [`thread_recs`].
+pub struct ThreadRecs<'a> {
+    body: &'a [u8],
+    at: usize,
+    done: bool,
+}
+
+impl<'a> Iterator for ThreadRecs<'a> {
+    type Item = Result<(ThreadImg<'a>, &'a [u8]), WireError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done || (self.at > 0 && self.at == self.body.len()) {
+            return None;
+        }
+        let rest = self.body.get(self.at..).unwrap_or(&[]);
+        let mut r = Reader::new(rest);
+        match read_thread_rec(&mut r) {
+            Ok(t) => {
+                let n = rest.len() - r.left();
+                self.at += n;
+                Some(Ok((t, &rest[..n])))
+            }
+            Err(e) => {
+                self.done = true;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+/// One thread record, not necessarily the last of what `r` holds.
+fn read_thread_rec<'a>(r: &mut Reader<'a>) -> Result<ThreadImg<'a>, WireError> {
     let mig = r.u64()?;
     let tid = r.u32()?;
     if tid == 0 || tid >= PID_LIMIT {
@@ -307,7 +356,6 @@ pub fn read_thread<'a>(r: &mut Reader<'a>) -> Result<ThreadImg<'a>, WireError> {
     let (gregs, xkind, xstate) = read_regs(r)?;
     let sigs = read_sigs(r)?;
     let task = read_task(r)?;
-    r.end()?;
     Ok(ThreadImg {
         mig,
         tid,
