@@ -325,8 +325,25 @@ impl Migrator {
     }
 
     pub(super) fn forget(&self, mig_id: u64) {
-        self.state.lock().incoming.retain(|i| i.mig != mig_id);
+        let mut asks = KVec::new();
+        {
+            let mut s = self.state.lock();
+            if let Some(i) = s.incoming.iter().position(|i| i.mig == mig_id) {
+                if let Ok(inc) = s.incoming.remove(i) {
+                    for m in inc.msgs.iter().filter(|m| m.req != 0) {
+                        let _ = asks.push((m.from, m.req, inc.pid), GFP_ATOMIC);
+                    }
+                }
+            }
+        }
         self.lazy_forget(mig_id);
+        // Requests it had queued and not taken yet (a Data window's, a
+        // Layout, a Commit sent before the restore ended): their source
+        // waits for them, up to its 30 s bound, not knowing the restore
+        // ended (f11 saw a forwarded move home answered only then).
+        for &(from, req, pid) in asks.iter() {
+            self.respond(from, req, pid, Errno::ECANCELED.to_result(), &[]);
+        }
     }
 
     /// The restorer stub reports on migration `mig_id`: from the new
@@ -525,6 +542,10 @@ impl Migrator {
         let mut pending = begin_req;
         let r = self.restore_inner(mig_id, deputy, from, pid, &begin, &mut pending);
         if r.is_err() {
+            // From now a Go is refused (a kill that ended the restore in
+            // `wait_go` left it Committed: a Go then would have been
+            // answered as running here).
+            let _ = self.arrival_step(mig_id, Event::Abort);
             // Its threads end too (at home: they stay thread deputies).
             self.threads_done(mig_id, false);
         }
