@@ -67,7 +67,9 @@ pub(crate) use task::{
     TASK_LEN,
 };
 pub(crate) use threads::{block_signals, current_exiting, current_tid};
-pub(crate) use twork::{current_tgid, in_vdso, in_vfork, module_refs, spawn, task_work, TaskWork};
+pub(crate) use twork::{
+    current_tgid, in_vdso, in_vfork, make_thread, module_refs, spawn, task_work, TaskWork,
+};
 
 // The constants C and Rust share: `rust/shim.h` defines them for the C side
 // (which checks them against the kernel's structs), `logic` for the Rust

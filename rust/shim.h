@@ -1052,6 +1052,15 @@ long long vproc_shim_sys_call(unsigned int nr, const unsigned long long *args,
 typedef int (*vproc_twork_fn)(void *data, int tries);
 int vproc_shim_task_work(struct task_struct *t, int signal, vproc_twork_fn fn,
 			 void *data);
+/*
+ * Makes a thread of the calling process with TID @tid (kernel_clone,
+ * kernel patch 0012): it runs @fn(@data) as a task work (see
+ * vproc_shim_task_work) before any user code, with the kernel's
+ * credentials until then; @fn gives it its own or ends it (returns an
+ * exit status). 0 once it exists; -EEXIST if @tid is taken here, or
+ * another negative errno (then @fn never runs).
+ */
+int vproc_shim_thread_make(int tid, vproc_twork_fn fn, void *data);
 /* The calling task's thread group id. */
 int vproc_shim_current_tgid(void);
 /* Whether the calling task's user instruction pointer is inside its vdso

@@ -121,6 +121,73 @@ int vproc_shim_task_work(struct task_struct *t, int signal, vproc_twork_fn fn,
 	return 0;
 }
 
+/*
+ * The first code of a thread vproc_shim_thread_make() made (kernel_clone's
+ * fn, in the new thread): the maker's work, queued here, runs at its
+ * return to user mode, before any user code (ret_from_fork() sets its
+ * registers' ax after this returns: the work sets every register anyway,
+ * or ends the thread).
+ */
+static int vproc_thread_start(void *arg)
+{
+	struct vproc_twork *w = arg;
+
+	/* As a thread deputy: the process's signals go to its deputy until
+	 * the thread's own mask comes with its image. */
+	vproc_shim_block_signals();
+	if (task_work_add(current, &w->cb, TWA_SIGNAL)) {
+		/* Not reached (it is not exiting): it must never run. */
+		w->fn(w->data, -1);
+		kfree(w);
+		module_put(THIS_MODULE);
+		do_exit(SIGKILL);
+	}
+	return 0;
+}
+
+int vproc_shim_thread_make(int tid, vproc_twork_fn fn, void *data)
+{
+	pid_t set_tid = tid;
+	struct kernel_clone_args args = {
+		/* What pthread_create() asks, but the TLS and TID words: the
+		 * thread's image sets those. */
+		.flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND |
+			 CLONE_THREAD | CLONE_SYSVSEM | CLONE_UNTRACED,
+		.exit_signal = 0,
+		.fn = vproc_thread_start,
+		.set_tid = &set_tid,
+		.set_tid_size = 1,
+	};
+	struct vproc_twork *w;
+	pid_t nr;
+
+	if (tid <= 0 || current->flags & PF_EXITING)
+		return -EINVAL;
+	w = kmalloc(sizeof(*w), GFP_KERNEL);
+	if (!w)
+		return -ENOMEM;
+	w->fn = fn;
+	w->data = data;
+	w->tries = 0;
+	init_task_work(&w->cb, vproc_twork_run);
+	__module_get(THIS_MODULE);
+	args.fn_arg = w;
+	/*
+	 * Choosing a TID needs CAP_CHECKPOINT_RESTORE, which the process's
+	 * credentials (the caller's) need not have: the kernel's for the
+	 * clone. The thread starts with them, and its work gives it its own
+	 * before it runs any code of the process's, or ends it.
+	 */
+	scoped_with_kernel_creds()
+		nr = kernel_clone(&args);
+	if (nr < 0) {
+		module_put(THIS_MODULE);
+		kfree(w);
+		return nr;
+	}
+	return 0;
+}
+
 int vproc_shim_module_refs(void)
 {
 	return module_refcount(THIS_MODULE);

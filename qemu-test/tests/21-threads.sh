@@ -96,9 +96,9 @@ check_eq "... its parent saw it killed" 137 "$(on 1 'for i in $(seq 50); do [ -s
 # SIGEV_THREAD: SIGEV_THREAD_ID aimed at its helper thread, which starts a
 # thread per expiry to run the callback; refused until 2026-12-04). Moved
 # 1 -> 2 -> 3 -> 2 while it fires every 10 ms, it keeps firing where it
-# runs, notifying the same thread, and ends well at home. (Not home: a
-# callback thread made away and alive when it is asked to come home has
-# no thread deputy there, and that move is refused; a CI run hit it.) Until the
+# runs, notifying the same thread, then comes home (a callback thread
+# made away and alive then is made at home under its TID: refused until
+# 2026-12-05, which a CI run hit) and ends well there. Until the
 # restorer's threads blocked signal 32 too (glibc's pthread_sigmask()
 # leaves it open), one move in three to six failed: the timer's signal
 # found a restorer thread, and its default action ended the process
@@ -125,9 +125,59 @@ on 1 "sleep 1.5"
 f1=$(fired)
 check "... there its timer fires on ($f0, then $f1 1.5 s later)" \
     test "$(on 1 "cat /proc/$pp/where")" = 2 -a "${f1:-0}" -ge "$((${f0:-0} + 3))"
+check_eq "... and comes home" ok "$(on 1 "{ echo 1 > /proc/$pp/goto && echo ok; } 2>&1")"
 on 1 "touch /tmp/pt.go"
 check_eq "... it ends well, its callback in another thread" "0 yes ok" \
     "$(on 1 'for i in $(seq 50); do [ -s /tmp/pt.status ] && break; sleep 0.2; done; cat /tmp/pt.status') $(on 1 "sed -n 's/^callback in another thread: //p; s/^result //p' /tmp/pt.out" | tr '\n' ' ' | sed 's/ $//')"
+
+# --- a thread made away from home comes home (2026-12-05; refused
+# before, EOPNOTSUPP: no task at home had its TID). python3 moved to node
+# 2 starts two threads there (one blocked on a lock, one in a sleep);
+# asked home, its deputy makes them tasks under their TIDs (kernel_clone,
+# kernel patch 0012), each takes its image, and they compute at home what
+# an unmoved run does. Then out and home again: they are threads of home's
+# like any other.
+if on 1 'test -x /usr/bin/python3'; then
+    on 1 "cat > /tmp/th-away.py <<'EOF'
+import os, threading, time
+lock = threading.Lock()
+lock.acquire()
+r = {}
+def locked():
+    with lock:
+        r['a'] = sum(i * i for i in range(200000))
+def sleeper():
+    while not os.path.exists('/tmp/th-away.go'):
+        time.sleep(0.05)
+    r['b'] = sum(range(300000))
+while not os.path.exists('/tmp/th-away.moved'):
+    time.sleep(0.05)
+ts = [threading.Thread(target=locked), threading.Thread(target=sleeper)]
+[t.start() for t in ts]
+print('tids', *[t.native_id for t in ts], flush=True)
+while not os.path.exists('/tmp/th-away.go'):
+    time.sleep(0.05)
+lock.release()
+[t.join() for t in ts]
+print('sum', r['a'] + r['b'], flush=True)
+EOF"
+    on 1 "rm -f /tmp/th-away.[!p]*; cd /tmp; python3 /tmp/th-away.py > /tmp/th-away.out 2>&1 & p=\$!; echo \$p > /tmp/th-away.pid; wait \$p; echo \$? > /tmp/th-away.status" >/dev/null 2>&1 &
+    ap=$(on 1 'for i in $(seq 100); do [ -s /tmp/th-away.pid ] && break; sleep 0.1; done; cat /tmp/th-away.pid')
+    check_eq "away: python3 goes to node 2" ok "$(on 1 "echo 2 > /proc/$ap/goto && echo ok")"
+    on 1 'touch /tmp/th-away.moved'
+    tids=$(on 1 'for i in $(seq 100); do grep -q ^tids /tmp/th-away.out && break; sleep 0.1; done; sed -n "s/^tids //p" /tmp/th-away.out')
+    check_match "away: it starts two threads there" "^[0-9]+ [0-9]+$" "$tids"
+    check_eq "away: it comes home" "ok 1" "$(on 1 "{ echo 1 > /proc/$ap/goto && echo ok; } 2>&1; cat /proc/$ap/where" | tr '\n' ' ' | sed 's/ $//')"
+    check_eq "away: home has its threads under their TIDs" "3 yes yes" \
+        "$(on 1 "ls /proc/$ap/task | wc -l; for t in $tids; do [ \"\$(awk '/^Tgid/ {print \$2}' /proc/$ap/task/\$t/status 2>/dev/null)\" = $ap ] && echo yes || echo no; done" | tr '\n' ' ' | sed 's/ $//')"
+    check_match "away: home's log says it made them" "pid $ap: 2 thread\(s\) it made away from home made here" "$("$CLUSTER" log 1)"
+    check_eq "away: and it goes out and home again" "ok ok 1" \
+        "$(on 1 "echo 3 > /proc/$ap/goto && echo ok; echo 1 > /proc/$ap/goto && echo ok; cat /proc/$ap/where" | tr '\n' ' ' | sed 's/ $//')"
+    on 1 'touch /tmp/th-away.go'
+    check_eq "away: its threads compute at home what an unmoved run does" \
+        "0 sum $(on 1 "python3 -c 'print(sum(i * i for i in range(200000)) + sum(range(300000)))'")" \
+        "$(on 1 'for i in $(seq 100); do [ -s /tmp/th-away.status ] && break; sleep 0.2; done; cat /tmp/th-away.status') $(on 1 'sed -n "s/^sum/sum/p" /tmp/th-away.out')"
+fi
 
 # --- up to 256 threads move (2026-12-05; 64 before): python3 (the Debian
 # root's) with 200 threads waiting on an Event goes 1 -> 2 -> home, then

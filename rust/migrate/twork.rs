@@ -71,6 +71,25 @@ pub(crate) fn task_work<T: TaskWork>(t: &Task, interrupt: bool, w: Arc<T>) -> Re
     Ok(())
 }
 
+/// Makes a thread of the calling process with TID `tid` that runs
+/// `w.run()` before any user code, with the kernel's credentials until
+/// then (kernel patch 0012): `w` gives it the thread's own (its image) or
+/// ends it. EEXIST when `tid` is taken here.
+pub(crate) fn make_thread<T: TaskWork>(tid: u32, w: Arc<T>) -> Result {
+    let tid = c_int::try_from(tid).map_err(|_| EINVAL)?;
+    let raw = Arc::into_raw(w);
+    // SAFETY: the trampoline matches `T` and consumes the pointer once
+    // the thread exists; on failure nothing took it.
+    let r =
+        unsafe { shim::vproc_shim_thread_make(tid, Some(twork_tramp::<T>), raw.cast_mut().cast()) };
+    if r < 0 {
+        // SAFETY: not queued: take the reference back.
+        drop(unsafe { Arc::from_raw(raw) });
+        return Err(Error::from_errno(r));
+    }
+    Ok(())
+}
+
 /// Whether the calling task is a vfork child (in its parent's memory
 /// until it execs or exits).
 pub(crate) fn in_vfork() -> bool {

@@ -519,8 +519,8 @@ pub enum LeaveStep {
 pub const LEAVE_HOME_ASKS: u32 = 2;
 
 /// Where a leaving node sends a guest of home `home` at its `ask`-th ask
-/// (0 the first): home, then, while it stays (home refused it: a thread
-/// it made away from home has no task there to come back into), in turn
+/// (0 the first): home, then, while it stays (home refused it: a seccomp
+/// filter it installed away from home is not its deputy's), in turn
 /// one of `others`, the nodes up but this one (its home skipped). With
 /// its home out of reach it goes nowhere: only home may let it move (see
 /// the custody rules), and the leave kills it, its exit reported home.

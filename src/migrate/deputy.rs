@@ -77,7 +77,7 @@ impl Migrator {
     /// task resumes as the process).
     /// Returns the status the deputy exits with, `None` when the process
     /// is back in it (it runs on).
-    pub(super) fn deputy_loop(&self, pid: u32) -> Option<i32> {
+    pub(super) fn deputy_loop(self: &Arc<Self>, pid: u32) -> Option<i32> {
         sm::deputy_signals();
         loop {
             let at = self.table.away(pid).unwrap_or(self.me);

@@ -54,7 +54,7 @@ impl Migrator {
     /// Moves the calling process to `dest`; returns the status this task
     /// exits with (`None`: it runs on here).
     pub(super) fn emigrate(
-        &self,
+        self: &Arc<Self>,
         dest: u8,
         out: Option<Outgoing>,
         boost: bool,

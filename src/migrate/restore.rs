@@ -168,22 +168,10 @@ impl Migrator {
                     return Ok(());
                 }
             }
-            // Its threads come back into their thread deputies: a thread
-            // made away from home has none (no task here has its TID).
-            let missing = inc
-                .tids
-                .iter()
-                .find(|&&t| !s.tdeps.iter().any(|x| x.tid == t && x.pid == pid && !x.end));
-            if let Some(t) = missing {
-                drop(s);
-                pr_info_ratelimited!(
-                    "migrate: pid {} cannot come home: its thread {} was made away from home\n",
-                    pid,
-                    t
-                );
-                refuse(EOPNOTSUPP);
-                return Ok(());
-            }
+            // Its threads come back into their thread deputies; one made
+            // away from home has none (no task here has its TID): the
+            // deputy makes it a task when it restores itself
+            // (`restore_inner`).
             // Its seccomp filters: the deputy has those it left with (a
             // task's filters are installed by itself, in user space: the
             // deputy cannot take more).
@@ -524,7 +512,7 @@ impl Migrator {
 
     /// Rebuilds the process of migration `mig_id` in the calling task (a
     /// new process from the restorer, or the deputy at home).
-    pub(super) fn restore(&self, mig_id: u64, deputy: bool) -> Result {
+    pub(super) fn restore(self: &Arc<Self>, mig_id: u64, deputy: bool) -> Result {
         let (from, pid, begin_req, begin) = {
             let mut s = self.state.lock();
             let inc = s
@@ -563,7 +551,7 @@ impl Migrator {
     }
 
     pub(super) fn restore_inner(
-        &self,
+        self: &Arc<Self>,
         mig_id: u64,
         deputy: bool,
         from: u8,
@@ -576,6 +564,9 @@ impl Migrator {
         let mut tids = KVec::new();
         for t in mig::begin_tids(&text) {
             tids.push(t, GFP_KERNEL)?;
+        }
+        if deputy {
+            self.make_home_threads(mig_id, pid, &tids)?;
         }
         let id = &b.ident;
         let mut vmas = KVVec::with_capacity(nvma as usize, GFP_KERNEL)?;

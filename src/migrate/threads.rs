@@ -453,7 +453,7 @@ impl Migrator {
                 }
                 Work::Home(m) => {
                     tried = m;
-                    match self.thread_home(m, tid) {
+                    match self.thread_home(m, pid, tid) {
                         Ok(true) => {
                             self.state.lock().tdeps.retain(|t| t.tid != tid);
                             return None;
@@ -485,7 +485,7 @@ impl Migrator {
 
     /// A thread deputy's part in its process coming home (migration
     /// `mig`): whether its thread is in it (then rebuilt here: Ok(true)).
-    fn thread_home(&self, mig: u64, tid: u32) -> Result<bool> {
+    fn thread_home(&self, mig: u64, pid: u32, tid: u32) -> Result<bool> {
         {
             let s = self.state.lock();
             let Some(inc) = s.incoming.iter().find(|i| i.mig == mig) else {
@@ -496,7 +496,54 @@ impl Migrator {
             }
         }
         self.attach_slot(mig, tid)?;
-        self.thread_arrive(mig, tid, false).map(|()| true)
+        self.thread_arrive(mig, tid, false, Some(pid))
+            .map(|()| true)
+    }
+
+    /// At home, the deputy restoring itself (the caller): a task for each
+    /// thread of migration `mig` that has no thread deputy here (one the
+    /// process made away from home), made with its TID; it takes its
+    /// image as a thread deputy does (`ThreadMade`). A TID taken here
+    /// (EEXIST) or any other failure ends the move home (the process runs
+    /// on where it is; the threads made so far end with the migration).
+    pub(super) fn make_home_threads(self: &Arc<Self>, mig: u64, pid: u32, tids: &[u32]) -> Result {
+        let mut made = 0;
+        for &tid in tids {
+            let has_deputy = self
+                .state
+                .lock()
+                .tdeps
+                .iter()
+                .any(|x| x.tid == tid && x.pid == pid && !x.end);
+            if has_deputy {
+                continue;
+            }
+            let w = Arc::new(
+                ThreadMade {
+                    m: self.clone(),
+                    mig,
+                },
+                GFP_KERNEL,
+            )?;
+            if let Err(e) = sm::make_thread(tid, w) {
+                pr_info_ratelimited!(
+                    "migrate: pid {}: its thread {}, made away from home, cannot be made here (error {})\n",
+                    pid,
+                    tid,
+                    e.to_errno()
+                );
+                return Err(e);
+            }
+            made += 1;
+        }
+        if made > 0 {
+            pr_info_ratelimited!(
+                "migrate: pid {}: {} thread(s) it made away from home made here\n",
+                pid,
+                made
+            );
+        }
+        Ok(())
     }
 
     /// Files the calling thread `tid` as attached to migration `mig`.
@@ -559,7 +606,7 @@ impl Migrator {
     /// failed (the thread is not the process's). `guest`: away from home
     /// (its path and identity calls are then made at home, as the
     /// leader's: `sysfwd`).
-    fn thread_arrive(&self, mig: u64, tid: u32, guest: bool) -> Result {
+    fn thread_arrive(&self, mig: u64, tid: u32, guest: bool, serve: Option<u32>) -> Result {
         let mut s = self.state.lock();
         loop {
             let Some(i) = s.tslots.iter().position(|t| t.mig == mig && t.tid == tid) else {
@@ -597,6 +644,32 @@ impl Migrator {
             if sm::fatal_pending() || !s.incoming.iter().any(|x| x.mig == mig) {
                 let _ = s.tslots.remove(i);
                 return Err(ECANCELED);
+            }
+            // A thread deputy (of process `serve`) serves its thread's
+            // calls until the thread stops: one inside a call made here
+            // stops only once it has the reply (as the process's deputy
+            // does while it restores itself, `next_msg`). Without that, a
+            // thread calling home in a loop never stopped, and the move
+            // home failed with EAGAIN after 5 s.
+            if let Some(pid) = serve {
+                let io = s
+                    .tdeps
+                    .iter_mut()
+                    .find(|t| t.tid == tid && t.pid == pid)
+                    .and_then(|d| {
+                        if d.io.ios.is_empty() {
+                            None
+                        } else {
+                            d.io.ios.remove(0).ok()
+                        }
+                    });
+                if let Some(msg) = io {
+                    drop(s);
+                    let at = self.table.away(pid).unwrap_or(self.me);
+                    self.serve_io(tid, at, msg, false);
+                    s = self.state.lock();
+                    continue;
+                }
             }
             s = self.frozen_wait(s);
         }
@@ -724,6 +797,26 @@ fn apply_thread(tid: u32, body: &[u8], guest: bool) -> Result {
     Ok(())
 }
 
+/// A thread the deputy made at home for one its process made away
+/// (`make_home_threads`): in its task work, before any user code, it
+/// becomes that thread as a thread deputy's task does when its thread
+/// comes home, or ends without having run.
+struct ThreadMade {
+    m: Arc<Migrator>,
+    mig: u64,
+}
+
+impl sm::TaskWork for ThreadMade {
+    fn run(self: Arc<Self>) -> Option<i32> {
+        let tid = sm::current_tid();
+        self.m
+            .attach_slot(self.mig, tid)
+            .and_then(|()| self.m.thread_arrive(self.mig, tid, false, None))
+            .err()
+            .map(|_| SIGKILL as i32)
+    }
+}
+
 /// A restorer's thread waiting to become a thread of the arriving process.
 struct ThreadRestore {
     m: Arc<Migrator>,
@@ -734,7 +827,7 @@ impl sm::TaskWork for ThreadRestore {
     fn run(self: Arc<Self>) -> Option<i32> {
         // Not the process's: it must not run.
         self.m
-            .thread_arrive(self.mig, sm::current_tid(), true)
+            .thread_arrive(self.mig, sm::current_tid(), true, None)
             .err()
             .map(|_| SIGKILL as i32)
     }
