@@ -98,24 +98,38 @@ static void vproc_twork_run(struct callback_head *cb)
 	module_put(THIS_MODULE);
 }
 
-int vproc_shim_task_work(struct task_struct *t, int signal, vproc_twork_fn fn,
-			 void *data)
+/* A work of @fn(@data), holding a module reference until it ran (or
+ * vproc_twork_free() let it go unrun); NULL without memory. */
+static struct vproc_twork *vproc_twork_new(vproc_twork_fn fn, void *data)
 {
-	struct vproc_twork *w;
-	int err;
+	struct vproc_twork *w = kmalloc(sizeof(*w), GFP_KERNEL);
 
-	w = kmalloc(sizeof(*w), GFP_KERNEL);
 	if (!w)
-		return -ENOMEM;
+		return NULL;
 	w->fn = fn;
 	w->data = data;
 	w->tries = 0;
 	init_task_work(&w->cb, vproc_twork_run);
 	__module_get(THIS_MODULE);
-	err = task_work_add(t, &w->cb, signal ? TWA_SIGNAL : TWA_RESUME);
-	if (err) {
-		module_put(THIS_MODULE);
-		kfree(w);
+	return w;
+}
+
+/* A work that was never queued: its memory and module reference. */
+static void vproc_twork_free(struct vproc_twork *w)
+{
+	kfree(w);
+	module_put(THIS_MODULE);
+}
+
+int vproc_shim_task_work(struct task_struct *t, int signal, vproc_twork_fn fn,
+			 void *data)
+{
+	struct vproc_twork *w = vproc_twork_new(fn, data);
+
+	if (!w)
+		return -ENOMEM;
+	if (task_work_add(t, &w->cb, signal ? TWA_SIGNAL : TWA_RESUME)) {
+		vproc_twork_free(w);
 		return -ESRCH;
 	}
 	return 0;
@@ -138,8 +152,7 @@ static int vproc_thread_start(void *arg)
 	if (task_work_add(current, &w->cb, TWA_SIGNAL)) {
 		/* Not reached (it is not exiting): it must never run. */
 		w->fn(w->data, -1);
-		kfree(w);
-		module_put(THIS_MODULE);
+		vproc_twork_free(w);
 		do_exit(SIGKILL);
 	}
 	return 0;
@@ -163,14 +176,9 @@ int vproc_shim_thread_make(int tid, vproc_twork_fn fn, void *data)
 
 	if (tid <= 0 || current->flags & PF_EXITING)
 		return -EINVAL;
-	w = kmalloc(sizeof(*w), GFP_KERNEL);
+	w = vproc_twork_new(fn, data);
 	if (!w)
 		return -ENOMEM;
-	w->fn = fn;
-	w->data = data;
-	w->tries = 0;
-	init_task_work(&w->cb, vproc_twork_run);
-	__module_get(THIS_MODULE);
 	args.fn_arg = w;
 	/*
 	 * Choosing a TID needs CAP_CHECKPOINT_RESTORE, which the process's
@@ -181,8 +189,7 @@ int vproc_shim_thread_make(int tid, vproc_twork_fn fn, void *data)
 	scoped_with_kernel_creds()
 		nr = kernel_clone(&args);
 	if (nr < 0) {
-		module_put(THIS_MODULE);
-		kfree(w);
+		vproc_twork_free(w);
 		return nr;
 	}
 	return 0;

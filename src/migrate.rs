@@ -182,6 +182,15 @@ impl IoSlot {
             serving: None,
         }
     }
+
+    /// The oldest call queued, taken.
+    fn take_next(&mut self) -> Option<Msg> {
+        if self.ios.is_empty() {
+            None
+        } else {
+            self.ios.remove(0).ok()
+        }
+    }
 }
 
 /// A thread of a process of this node that runs elsewhere now: its task

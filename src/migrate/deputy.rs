@@ -113,11 +113,8 @@ impl Migrator {
                             Work::Exit(c)
                         } else if let Some(m) = d.home_mig {
                             Work::Home(m)
-                        } else if !d.io.ios.is_empty() {
-                            match d.io.ios.remove(0) {
-                                Ok(m) => Work::Io(m),
-                                Err(_) => Work::Idle,
-                            }
+                        } else if let Some(m) = d.io.take_next() {
+                            Work::Io(m)
                         } else {
                             match d.custody.step(DeputyEvent::Tick { now: now_ns(), up }) {
                                 DeputyAction::Wait => Work::Idle,

@@ -47,19 +47,15 @@ impl ThreadFn for Reporter {
             {
                 let mut s = m.state.lock();
                 let now = now_ns();
-                let mut stale = KVec::new();
-                for i in s.incoming.iter().filter(|i| i.phase == Phase::Waiting) {
+                s.incoming.retain(|i| {
+                    if i.phase != Phase::Waiting {
+                        return true;
+                    }
                     let e = if now.saturating_sub(i.last_ns) > IDLE_TIMEOUT_NS {
                         Event::Idle
                     } else if m.link_lost(i) {
                         Event::LinkDown
                     } else {
-                        continue;
-                    };
-                    let _ = stale.push((i.mig, e), GFP_KERNEL);
-                }
-                s.incoming.retain(|i| {
-                    let Some(&(_, e)) = stale.iter().find(|x| x.0 == i.mig) else {
                         return true;
                     };
                     match i.step(e) {

@@ -433,14 +433,8 @@ impl Migrator {
                 inc.last_ns = now_ns();
                 return inc.msgs.remove(0).map_err(|_| EINVAL);
             }
-            let io = deputy.and_then(|pid| {
-                let d = s.deputies.iter_mut().find(|d| d.pid == pid)?;
-                if d.io.ios.is_empty() {
-                    None
-                } else {
-                    d.io.ios.remove(0).ok()
-                }
-            });
+            let io =
+                deputy.and_then(|pid| s.deputies.iter_mut().find(|d| d.pid == pid)?.io.take_next());
             if let (Some(pid), Some(msg)) = (deputy, io) {
                 drop(s);
                 self.serve_io(pid, from, msg, false);

@@ -435,11 +435,10 @@ impl Migrator {
                 match s.tdeps.iter_mut().find(|t| t.tid == tid) {
                     None => Work::End,
                     Some(t) if t.end => Work::End,
-                    Some(t) if !t.io.ios.is_empty() => match t.io.ios.remove(0) {
-                        Ok(m) => Work::Io(m),
-                        Err(_) => Work::Idle,
+                    Some(t) => match t.io.take_next() {
+                        Some(m) => Work::Io(m),
+                        None => home.map_or(Work::Idle, Work::Home),
                     },
-                    Some(_) => home.map_or(Work::Idle, Work::Home),
                 }
             };
             match work {
@@ -656,13 +655,7 @@ impl Migrator {
                     .tdeps
                     .iter_mut()
                     .find(|t| t.tid == tid && t.pid == pid)
-                    .and_then(|d| {
-                        if d.io.ios.is_empty() {
-                            None
-                        } else {
-                            d.io.ios.remove(0).ok()
-                        }
-                    });
+                    .and_then(|d| d.io.take_next());
                 if let Some(msg) = io {
                     drop(s);
                     let at = self.table.away(pid).unwrap_or(self.me);

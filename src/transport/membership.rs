@@ -276,10 +276,7 @@ impl Transport {
 
     /// Whether `node` is this node or up.
     pub(crate) fn is_up(&self, node: u8) -> bool {
-        if node == self.me {
-            return true;
-        }
-        self.active_conn(node).is_ok()
+        self.link(node).is_some()
     }
 
     /// The number of `node`'s connection while it is up (0 for this node):
