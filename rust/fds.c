@@ -326,3 +326,43 @@ void vproc_shim_mig_put_file(void *file)
 	if (file)
 		fput(file);
 }
+
+int vproc_shim_proxies_rehome(int pid, unsigned long long deputy, int new_pid,
+			      unsigned long long new_deputy)
+{
+	unsigned int fd, max = vproc_fd_limit();
+	int n = 0;
+
+	for (fd = 0; fd < max; fd++) {
+		struct file *f = fget_raw(fd), *nf, *old;
+		struct vproc_proxy *p;
+		bool cloexec;
+		int err;
+
+		if (!f)
+			continue;
+		p = f->f_op == &vproc_proxy_fops ? f->private_data : NULL;
+		if (!p || p->pid != pid || p->deputy != deputy) {
+			fput(f);
+			continue;
+		}
+		nf = vproc_proxy_file(f->f_flags, p->home, new_pid, p->fd,
+				      new_deputy);
+		fput(f);
+		if (IS_ERR(nf))
+			return PTR_ERR(nf);
+		rcu_read_lock();
+		cloexec = close_on_exec(fd, current->files);
+		rcu_read_unlock();
+		/* The parent's proxy stays the parent's: dropped here, not
+		 * closed (no flush: nothing is gathered in it, see fork). */
+		old = file_close_fd(fd);
+		if (old)
+			fput(old);
+		err = install_at(fd, nf, cloexec);
+		if (err)
+			return err;
+		n++;
+	}
+	return n;
+}

@@ -121,6 +121,9 @@ int vproc_proxies_flush(int fd, int skip);
 /* How many descriptors current's file table has room for (fds.c): the
  * bound of a walk over them with fget_raw(). */
 unsigned int vproc_fd_limit(void);
+/* Copies the caller's FPU state into @t, its new child waiting off the
+ * CPU (regs.c). */
+int vproc_fpu_copy_to(struct task_struct *t);
 /* Gives back what proxy @f read ahead (see struct vproc_proxy). */
 int vproc_proxy_giveback(struct file *f);
 extern const struct file_operations vproc_proxy_fops;

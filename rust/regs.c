@@ -196,3 +196,33 @@ int vproc_shim_mig_set_regs(const void *gregs, const void *xstate,
 		return err;
 	return rw.ret;
 }
+
+/*
+ * Copies the calling task's FPU state (as a core dump reads it) into @t,
+ * a process it just made that waits, off the CPU, for it (as a ptrace
+ * tracer writes a tracee's): a child made with kernel_clone()'s @fn
+ * starts with the initial FPU state, not its parent's.
+ */
+int vproc_fpu_copy_to(struct task_struct *t)
+{
+	const struct user_regset *x = find_regset(
+		vproc_shim_mig_xstate_size() ? NT_X86_XSTATE : NT_PRFPREG);
+	void *data;
+	int n, i;
+
+	if (!x || !x->set)
+		return -ENODEV;
+	n = regset_get_alloc(current, x, x->n * x->size, &data);
+	if (n < 0)
+		return n;
+	for (i = 0; i < 10000; i++) {
+		if (!READ_ONCE(t->on_cpu) &&
+		    test_tsk_thread_flag(t, TIF_NEED_FPU_LOAD) &&
+		    READ_ONCE(t->__state) != TASK_RUNNING)
+			break;
+		usleep_range(50, 100);
+	}
+	n = i == 10000 ? -ETIMEDOUT : x->set(t, x, 0, n, data, NULL);
+	kfree(data);
+	return n;
+}

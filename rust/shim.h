@@ -1061,6 +1061,38 @@ int vproc_shim_task_work(struct task_struct *t, int signal, vproc_twork_fn fn,
  * another negative errno (then @fn never runs).
  */
 int vproc_shim_thread_make(int tid, vproc_twork_fn fn, void *data);
+/*
+ * A moved process's fork where it runs: makes its child, with PID @pid
+ * (which home's deputy of it took there), a copy of the caller as fork()
+ * makes one (with @flags' CLONE_CHILD_SETTID, CLONE_CHILD_CLEARTID and
+ * CLONE_PARENT_SETTID, @child_tid and @parent_tid), but a child of the
+ * caller's parent here (CLONE_PARENT: init, which reaps it): its parent
+ * is home's. Before any of its code runs it has the caller's
+ * credentials and registers, its proxies of (caller, @parent_deputy) are
+ * proxies of (@pid, @deputy), and its system calls a moved process's.
+ * Returns @pid, or a negative errno: -EOPNOTSUPP for a process in
+ * another PID namespace, of several threads, or not the child of init or
+ * a kernel thread; -EEXIST when @pid is taken here; -EAGAIN over
+ * RLIMIT_NPROC.
+ */
+int vproc_shim_fork_make(int pid, unsigned long long flags,
+			 unsigned long long child_tid,
+			 unsigned long long parent_tid,
+			 unsigned long long parent_deputy,
+			 unsigned long long deputy);
+/*
+ * Home's side of that fork, in the deputy's context: a fork of it (exit
+ * signal @exit_signal) that runs @fn(@data) as a task work before any user
+ * code, with every signal blocked. Returns its PID or a negative errno.
+ */
+int vproc_shim_fork_deputy(int exit_signal, vproc_twork_fn fn, void *data);
+/*
+ * The calling process's proxies of (@pid, @deputy) made proxies of
+ * (@new_pid, @new_deputy), at the same descriptors (fds.c): a child
+ * forked where it runs talks to its own deputy. Returns how many.
+ */
+int vproc_shim_proxies_rehome(int pid, unsigned long long deputy, int new_pid,
+			      unsigned long long new_deputy);
 /* The calling task's thread group id. */
 int vproc_shim_current_tgid(void);
 /* Whether the calling task's user instruction pointer is inside its vdso

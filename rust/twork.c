@@ -195,6 +195,190 @@ int vproc_shim_thread_make(int tid, vproc_twork_fn fn, void *data)
 	return 0;
 }
 
+/*
+ * A child vproc_shim_fork_make() makes, from its first code (kernel_clone's
+ * fn) until it returns to user mode as its parent's copy.
+ */
+struct vproc_fork {
+	struct completion ready, go;
+	struct cred *cred;		/* the parent's own, for the child */
+	int dumpable;
+	unsigned long long nproc;	/* the parent's RLIMIT_NPROC */
+	unsigned long ip, sp;		/* where the parent returns to */
+	int ppid;			/* the parent's PID (its proxies') */
+	u64 pdeputy, deputy;		/* its proxies' deputy, the child's */
+	struct task_struct *task;	/* the child, once it ran */
+	int err;			/* the child's, then the parent's */
+	refcount_t refs;
+};
+
+static void vproc_fork_put(struct vproc_fork *f)
+{
+	if (!refcount_dec_and_test(&f->refs))
+		return;
+	if (f->cred)
+		put_cred(f->cred);
+	kfree(f);
+}
+
+static int vproc_fork_start(void *arg)
+{
+	struct vproc_fork *f = arg;
+	struct pt_regs *regs = current_pt_regs();
+	bool root;
+	int err;
+
+	/*
+	 * Its own credentials before anything else: it has the kernel's
+	 * since the clone (set_tid). commit_creds() resets dumpable, and
+	 * moves the NPROC count to its user, refused over the parent's
+	 * limit with fork's exemptions (the clone was the kernel's).
+	 */
+	root = uid_eq(f->cred->uid, GLOBAL_ROOT_UID) ||
+	       cap_raised(f->cred->cap_effective, CAP_SYS_RESOURCE) ||
+	       cap_raised(f->cred->cap_effective, CAP_SYS_ADMIN);
+	commit_creds(f->cred);
+	f->cred = NULL;
+	task_exec_state_set_dumpable(f->dumpable);
+	err = 0;
+	if (!root && is_rlimit_overlimit(current_ucounts(), UCOUNT_RLIMIT_NPROC,
+					 f->nproc))
+		err = -EAGAIN;
+	/*
+	 * Its proxies become its own deputy's now, while the parent (in
+	 * the clone still) holds the old ones: dropping them here is never
+	 * the last reference, whose release would close the parent's file
+	 * at home from here.
+	 */
+	if (!err) {
+		err = vproc_shim_proxies_rehome(f->ppid, f->pdeputy,
+						task_tgid_nr(current),
+						f->deputy);
+		err = min(err, 0);
+	}
+	/* A moved process: its system calls reach the hook. */
+	set_task_syscall_work(current, VPROC);
+	/* The parent's user registers, but ax (ret_from_fork() sets it 0). */
+	regs->ip = f->ip;
+	regs->sp = f->sp;
+	f->err = err;
+	f->task = get_task_struct(current);
+	complete(&f->ready);
+	/* The parent copies its FPU state in meanwhile (off the CPU here). */
+	wait_for_completion(&f->go);
+	err = f->err;
+	vproc_fork_put(f);
+	if (!err)
+		return 0;
+	/* Never seen: its parent's fork failed, and init reaps it
+	 * (CLONE_PARENT). */
+	do_exit(0);
+}
+
+int vproc_shim_fork_make(int pid, unsigned long long flags,
+			 unsigned long long child_tid,
+			 unsigned long long parent_tid,
+			 unsigned long long parent_deputy,
+			 unsigned long long deputy)
+{
+	pid_t set_tid = pid;
+	struct kernel_clone_args args = {
+		.flags = (flags & (CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID |
+				   CLONE_PARENT_SETTID)) |
+			 CLONE_PARENT | CLONE_UNTRACED,
+		.child_tid = u64_to_user_ptr(child_tid),
+		.parent_tid = u64_to_user_ptr(parent_tid),
+		.fn = vproc_fork_start,
+		.set_tid = &set_tid,
+		.set_tid_size = 1,
+	};
+	struct pt_regs *regs = current_pt_regs();
+	struct task_struct *parent;
+	struct vproc_fork *f;
+	bool kparent;
+	pid_t nr;
+	int err;
+
+	if (pid <= 0 || current->flags & PF_EXITING)
+		return -EINVAL;
+	/* Its PID names it in the initial namespace only; and a moved
+	 * process is the child of init here (its restorer's, reparented),
+	 * which reaps whatever ends: so is this child (CLONE_PARENT; its
+	 * parent is its home's deputy). */
+	if (task_active_pid_ns(current) != &init_pid_ns)
+		return -EOPNOTSUPP;
+	rcu_read_lock();
+	parent = rcu_dereference(current->real_parent);
+	kparent = parent->flags & PF_KTHREAD ||
+		  parent == init_pid_ns.child_reaper;
+	rcu_read_unlock();
+	if (!kparent || !thread_group_empty(current))
+		return -EOPNOTSUPP;
+	f = kzalloc(sizeof(*f), GFP_KERNEL);
+	if (!f)
+		return -ENOMEM;
+	f->cred = prepare_creds();
+	if (!f->cred) {
+		kfree(f);
+		return -ENOMEM;
+	}
+	init_completion(&f->ready);
+	init_completion(&f->go);
+	f->dumpable = task_exec_state_get_dumpable(current);
+	f->nproc = rlimit(RLIMIT_NPROC);
+	f->ip = regs->ip;
+	f->sp = regs->sp;
+	f->ppid = task_tgid_nr(current);
+	f->pdeputy = parent_deputy;
+	f->deputy = deputy;
+	refcount_set(&f->refs, 2);
+	args.fn_arg = f;
+	/* Choosing a PID needs CAP_CHECKPOINT_RESTORE: the kernel's
+	 * credentials for the clone; the child takes the parent's first. */
+	scoped_with_kernel_creds()
+		nr = kernel_clone(&args);
+	if (nr < 0) {
+		/* @fn never ran. */
+		refcount_set(&f->refs, 1);
+		vproc_fork_put(f);
+		return nr;
+	}
+	wait_for_completion(&f->ready);
+	err = f->err;
+	if (!err)
+		err = vproc_fpu_copy_to(f->task);
+	f->err = err;
+	put_task_struct(f->task);
+	complete(&f->go);
+	vproc_fork_put(f);
+	return err ? err : nr;
+}
+
+int vproc_shim_fork_deputy(int exit_signal, vproc_twork_fn fn, void *data)
+{
+	struct kernel_clone_args args = {
+		/* A fork of the deputy (its files, its memory, its
+		 * credentials), never returning to the deputy's user code: it
+		 * starts as a thread vproc_shim_thread_make() makes does. */
+		.flags = CLONE_UNTRACED,
+		.exit_signal = exit_signal,
+		.fn = vproc_thread_start,
+	};
+	struct vproc_twork *w;
+	pid_t nr;
+
+	if (exit_signal < 0 || exit_signal > _NSIG || current->flags & PF_EXITING)
+		return -EINVAL;
+	w = vproc_twork_new(fn, data);
+	if (!w)
+		return -ENOMEM;
+	args.fn_arg = w;
+	nr = kernel_clone(&args);
+	if (nr < 0)
+		vproc_twork_free(w);
+	return nr;
+}
+
 int vproc_shim_module_refs(void)
 {
 	return module_refcount(THIS_MODULE);

@@ -264,6 +264,9 @@ struct Deputy {
     killing: Option<u32>,
     /// That SIGKILL was acknowledged where the process runs.
     kill_delivered: bool,
+    /// Made by this process's deputy for a fork where it runs (its
+    /// parent's PID), until the child runs there: it may be undone.
+    fork_of: u32,
 }
 
 /// A deputy's reply to a file operation, kept for a repeat.
@@ -461,6 +464,9 @@ pub(crate) struct Counters {
     /// Where processes run: waits made here because a file at home was
     /// not ready (src/migrate/nowait.rs).
     pub(crate) waits_here: Counter,
+    /// Where processes run: children moved processes forked here (their
+    /// deputies at home).
+    pub(crate) forks_here: Counter,
 }
 
 /// What `/proc/cluster/custody` shows: the counters and the lists now.

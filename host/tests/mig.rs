@@ -815,6 +815,46 @@ fn signal_and_io_validation() {
         };
         assert_eq!(read_io(&mut Reader::new(&io_bytes(&job))).unwrap(), job);
     }
+    // A fork where the process runs (its child's exit signal), and its
+    // undoing (the child's PID): numbered, nothing else in them.
+    let fork = Io {
+        seq: 4,
+        fd: 0,
+        op: io_op::FORK,
+        len: 0,
+        arg: 17,
+        data: &[],
+        ..io
+    };
+    assert_eq!(read_io(&mut Reader::new(&io_bytes(&fork))).unwrap(), fork);
+    let undo = Io {
+        op: io_op::FORK_UNDO,
+        arg: 65600,
+        ..fork
+    };
+    assert_eq!(read_io(&mut Reader::new(&io_bytes(&undo))).unwrap(), undo);
+    for bad in [
+        Io { arg: 65, ..fork },
+        Io { arg: -1, ..fork },
+        Io { seq: 0, ..fork },
+        Io { fd: 3, ..fork },
+        Io { data: &[1], ..fork },
+        Io {
+            nowait: true,
+            ..fork
+        },
+        Io { arg: 0, ..undo },
+        Io {
+            arg: i64::from(i32::MAX) + 1,
+            ..undo
+        },
+        Io { len: 1, ..undo },
+    ] {
+        assert!(
+            read_io(&mut Reader::new(&io_bytes(&bad))).is_err(),
+            "{bad:?}"
+        );
+    }
     // A write whose length disagrees with its data; a read with data; a
     // read larger than READ_MAX; an unknown operation; whence out of range.
     for bad in [
@@ -830,7 +870,7 @@ fn signal_and_io_validation() {
             data: &[],
             ..io
         },
-        Io { op: 11, ..io },
+        Io { op: 14, ..io },
         Io {
             op: io_op::READY,
             seq: 1,

@@ -1097,3 +1097,67 @@ fn no_wait_calls() {
     assert!(!no_wait_empty(45, 0, false));
     assert!(!no_wait_empty(43, -4, false));
 }
+
+#[test]
+fn forks_made_where_it_runs() {
+    let plain = ForkHere {
+        flags: 0,
+        exit_signal: 17,
+        child_tid: 0,
+        parent_tid: 0,
+    };
+    assert_eq!(fork_here(NR_FORK, &[0; 6], None), Some(plain));
+    assert_eq!(fork_here(NR_VFORK, &[0; 6], None), None);
+    // glibc's fork(): clone(CHILD_SETTID | CHILD_CLEARTID | SIGCHLD, 0, 0, ctid, 0).
+    let glibc = fork_here(NR_CLONE, &[0x0120_0011, 0, 0, 0x7000, 0, 0], None).unwrap();
+    assert_eq!(glibc.flags, 0x0120_0000);
+    assert_eq!(glibc.exit_signal, 17);
+    assert_eq!(glibc.child_tid, 0x7000);
+    // A stack, CLONE_VM, CLONE_FILES, CLONE_VFORK, CLONE_PIDFD, a namespace,
+    // CLONE_SETTLS, CLONE_PARENT: made at home.
+    assert_eq!(fork_here(NR_CLONE, &[17, 0x1000, 0, 0, 0, 0], None), None);
+    for f in [
+        0x100u64,
+        0x400,
+        0x4000,
+        0x1000,
+        0x2_0000,
+        0x8_0000,
+        0x8000,
+        0x2000_0000,
+    ] {
+        assert_eq!(
+            fork_here(NR_CLONE, &[17 | f, 0, 0, 0, 0, 0], None),
+            None,
+            "{f:#x}"
+        );
+    }
+    assert_eq!(fork_here(NR_CLONE, &[65, 0, 0, 0, 0, 0], None), None);
+    assert_eq!(fork_here(NR_OPENAT2, &[0; 6], None), None);
+    // clone3: the struct as long as its size says.
+    let mut a = [0u8; CLONE3_MAX];
+    a[0..8].copy_from_slice(&0x0100_0000u64.to_le_bytes());
+    a[16..24].copy_from_slice(&0x5000u64.to_le_bytes());
+    a[32..40].copy_from_slice(&17u64.to_le_bytes());
+    let c = fork_here(NR_CLONE3, &[0; 6], Some(&a[..64])).unwrap();
+    assert_eq!(
+        (c.flags, c.exit_signal, c.child_tid),
+        (0x0100_0000, 17, 0x5000)
+    );
+    assert_eq!(fork_here(NR_CLONE3, &[0; 6], Some(&a)), Some(c));
+    assert_eq!(fork_here(NR_CLONE3, &[0; 6], None), None);
+    assert_eq!(fork_here(NR_CLONE3, &[0; 6], Some(&a[..56])), None);
+    assert_eq!(fork_here(NR_CLONE3, &[0; 6], Some(&a[..63])), None);
+    let mut b = a;
+    b[40..48].copy_from_slice(&0x1000u64.to_le_bytes()); // a stack
+    assert_eq!(fork_here(NR_CLONE3, &[0; 6], Some(&b)), None);
+    let mut b = a;
+    b[72..80].copy_from_slice(&1u64.to_le_bytes()); // set_tid_size
+    assert_eq!(fork_here(NR_CLONE3, &[0; 6], Some(&b)), None);
+    let mut b = a;
+    b[0..8].copy_from_slice(&0x1000u64.to_le_bytes()); // CLONE_PIDFD
+    assert_eq!(fork_here(NR_CLONE3, &[0; 6], Some(&b)), None);
+    let mut b = a;
+    b[32..40].copy_from_slice(&65u64.to_le_bytes());
+    assert_eq!(fork_here(NR_CLONE3, &[0; 6], Some(&b)), None);
+}

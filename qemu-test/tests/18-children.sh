@@ -4,8 +4,9 @@
 # A process with children moves from its home; the children stay there,
 # their parent there the deputy it leaves. Its wait4()/waitid() are done at
 # home by that deputy (when it has no child on the node it runs on), the
-# SIGCHLD the deputy gets is forwarded, and a fork after the move takes it
-# home first: its children are always home's.
+# SIGCHLD the deputy gets is forwarded, and a fork after the move is born
+# where it runs with its deputy at home (as MOSIX and OpenSSI did): its
+# children are always home's.
 
 if ! on 1 'test -x /usr/bin/python3'; then
     fail "children: the nodes run the Debian root (python3 is there)"
@@ -14,7 +15,7 @@ fi
 
 # --- python3 with two children moves; after the move it reaps them by
 # pid and by "any", sees WNOHANG's nothing, ECHILD after the last, its
-# SIGCHLD handler ran, and a child it forks later is forked at home.
+# SIGCHLD handler ran, and a child it forks later is born on node 2.
 on 1 'rm -f /tmp/tc.*'
 on 1 "cd /tmp; python3 -c '
 import os, select, signal
@@ -67,10 +68,112 @@ check_match "children: waitpid of the second gets its status (5), its getppid() 
 check_match "children: waitid(P_ALL) gets the first (3)" "^first True 3$" "$out"
 check_match "children: then ECHILD" "^echild$" "$out"
 check_match "children: its SIGCHLD handler ran on node 2" "^sigchld True$" "$out"
-check_match "children: a fork on node 2 took it home first; the child's status (7)" "^late 2 1 7$" "$out"
+check_match "children: a fork on node 2 stays there; the child's status (7)" "^late 2 2 7$" "$out"
+
+# --- Forks made where the process runs: the child is born on node 2 with a
+# PID of home's share and its deputy at home (a fork of the parent's
+# deputy), a copy of the parent (registers, FPU, memory, credentials),
+# listed once, waited for, signalled and moved as any moved child.
+on 1 'rm -f /tmp/fk.*'
+on 1 "cat > /tmp/fk.py <<'EOF'
+import os, sys, time, math
+def gate(p):
+    while not os.path.exists(p): time.sleep(0.05)
+gate(sys.argv[1] + \".go\")
+x = math.sqrt(2.0) * 1.5
+me = os.getpid()
+kids = []
+for i in range(3):
+    k = os.fork()
+    if k == 0:
+        with open(\"/proc/self/where\") as f: w = f.read().strip()
+        print(\"child\", i, w, os.getppid() == me, \"%.9f\" % (x * (i + 1)), os.getuid(), flush=True)
+        if i == 2:
+            gate(sys.argv[1] + \".end\")
+        os._exit(10 + i)
+    kids.append(k)
+with open(\"/proc/self/where\") as f: w = f.read().strip()
+print(\"kids\", w, *kids, flush=True)
+for k in kids:
+    p, st = os.waitpid(k, 0)
+    print(\"reaped\", p == k, os.waitstatus_to_exitcode(st), flush=True)
+EOF"
+on 1 "cd /tmp; python3 /tmp/fk.py /tmp/fk > /tmp/fk.out 2>&1 & echo \$! > /tmp/fk.pid"
+fp=$(on 1 'cat /tmp/fk.pid')
+check_eq "fork here: python3 goes to node 2" ok "$(on 1 "sleep 0.5; echo 2 > /proc/$fp/goto 2>&1 && echo ok")"
+on 1 'touch /tmp/fk.go'
+read -r _ fw f0 f1 f2 <<<"$(on 1 'for i in $(seq 100); do grep -q "^kids " /tmp/fk.out && break; sleep 0.1; done; grep "^kids " /tmp/fk.out')"
+check_eq "fork here: after three forks the parent is still on node 2" 2 "$fw"
+check "fork here: each child has a PID of home's share ($f0 $f1 $f2)" \
+    test "$((f0 >> 16))$((f1 >> 16))$((f2 >> 16))" = 111
+check_eq "fork here: the children ran on node 2, their getppid() the parent, their FPU its (sqrt(2) * 1.5 * n), uid 0" \
+    "child 0 2 True 2.121320344 0|child 1 2 True 4.242640687 0|child 2 2 True 6.363961031 0" \
+    "$(on 1 'for i in $(seq 100); do [ "$(grep -c ^child /tmp/fk.out)" = 3 ] && break; sleep 0.1; done; grep ^child /tmp/fk.out | sort | paste -sd"|"')"
+check_eq "fork here: the third is on node 2 (home's where), its deputy at home a child of the parent's" "2 $fp" \
+    "$(on 1 "echo \$(cat /proc/$f2/where) \$(awk '{ print \$4 }' /proc/$f2/stat)")"
+check_eq "fork here: ps lists it once on node 1, on node 2 and on node 3" "1 1 1" \
+    "$(for n in 1 2 3; do on $n "ps -e -o pid= | grep -cx ' *$f2'"; done | paste -sd' ')"
+check_eq "fork here: the first two are reaped with their statuses (10, 11)" "reaped True 10|reaped True 11" \
+    "$(on 1 'for i in $(seq 100); do [ "$(grep -c ^reaped /tmp/fk.out)" -ge 2 ] && break; sleep 0.1; done; grep ^reaped /tmp/fk.out | paste -sd"|"')"
+check_eq "fork here: the third moves on to node 3, then home" "3 1" \
+    "$(on 1 "echo 3 > /proc/$f2/goto; a=\$(cat /proc/$f2/where); echo 1 > /proc/$f2/goto; echo \$a \$(cat /proc/$f2/where)")"
+on 1 "kill -TERM $f2"
+check_eq "fork here: killed at home, the parent on node 2 reaps it as killed (-15)" "reaped True -15" \
+    "$(on 1 'for i in $(seq 100); do [ "$(grep -c ^reaped /tmp/fk.out)" = 3 ] && break; sleep 0.1; done; grep ^reaped /tmp/fk.out | tail -1')"
+check_match "fork here: home's log names each fork" "pid $fp forks on node 2: pid $f0, its deputy here" "$(on 1 'dmesg | tail -40')"
+check "fork here: node 2 counts them" test "$(on 2 "awk '/^forks_here/ { print \$2 }' /proc/cluster/custody")" -ge 3
+
+# A process of uid 1000 (no_new_privs): its child on node 2 has its
+# credentials, not the kernel's it was made with, and its /proc files are
+# its own (dumpable). With RLIMIT_NPROC 2 and another process of uid 1000
+# on node 2, the child cannot start there (its deputy at home is undone,
+# unseen): the process forks at home instead.
+if on 1 'setpriv --help 2>&1 | grep -q reuid'; then
+    on 1 "cat > /tmp/fu.py <<'EOF'
+import os, sys, time
+def gate(p):
+    while not os.path.exists(p): time.sleep(0.05)
+for n in range(2):
+    gate(sys.argv[1] + \".go%d\" % n)
+    k = os.fork()
+    if k == 0:
+        with open(\"/proc/self/where\") as f: w = f.read().strip()
+        try:
+            open(\"/root/fu.x\", \"w\"); r = \"written\"
+        except PermissionError:
+            r = \"EACCES\"
+        print(\"child\", n, w, os.getuid(), os.getgid(), r, os.getpid(), flush=True)
+        gate(sys.argv[1] + \".end%d\" % n)
+        os._exit(20 + n)
+    print(\"reaped\", n, os.waitstatus_to_exitcode(os.waitpid(k, 0)[1]), flush=True)
+EOF"
+    on 1 "cd /tmp; setpriv --reuid 1000 --regid 1000 --clear-groups --no-new-privs prlimit --nproc=2 python3 /tmp/fu.py /tmp/fu > /tmp/fu.out 2>&1 & echo \$! > /tmp/fu.pid"
+    up=$(on 1 'cat /tmp/fu.pid')
+    check_eq "fork here: uid 1000's process goes to node 2" ok "$(on 1 "sleep 0.5; echo 2 > /proc/$up/goto 2>&1 && echo ok")"
+    on 1 'touch /tmp/fu.go0'
+    c0=$(on 1 'for i in $(seq 100); do grep -q "^child 0" /tmp/fu.out && break; sleep 0.1; done; grep "^child 0" /tmp/fu.out')
+    check_match "fork here: its child on node 2 is uid 1000 and may not write root's directory" "^child 0 2 1000 1000 EACCES [0-9]+$" "$c0"
+    k0=${c0##* }
+    check_eq "... with uid 1000, no capabilities, no_new_privs, and its /proc files uid 1000's" "1000 1000 1000 1000|0000000000000000|1|1000" \
+        "$(on 2 "echo \$(awk '/^Uid/ { print \$2, \$3, \$4, \$5 }' /proc/$k0/status)\\|\$(awk '/^CapEff/ { print \$2 }' /proc/$k0/status)\\|\$(awk '/^NoNewPrivs/ { print \$2 }' /proc/$k0/status)\\|\$(stat -c %u /proc/$k0/status)")"
+    on 1 'touch /tmp/fu.end0'
+    check_eq "... reaped with its status (20)" "reaped 0 20" \
+        "$(on 1 'for i in $(seq 100); do grep -q "^reaped 0" /tmp/fu.out && break; sleep 0.1; done; grep "^reaped 0" /tmp/fu.out')"
+    on 2 "setpriv --reuid 1000 --regid 1000 --clear-groups sleep 60 > /dev/null 2>&1 & echo \$! > /tmp/fu.sleep"
+    on 1 'touch /tmp/fu.go1'
+    c1=$(on 1 'for i in $(seq 150); do grep -q "^child 1" /tmp/fu.out && break; sleep 0.1; done; grep "^child 1" /tmp/fu.out')
+    check_match "fork here: over RLIMIT_NPROC on node 2 the child is born at home instead" "^child 1 1 1000 1000 EACCES [0-9]+$" "$c1"
+    check_match "... node 2's log says why (EAGAIN)" \
+        "cannot start here \\(error -11\\)" "$(on 2 'dmesg | tail -30')"
+    check_match "... home's log: the deputy made for it was undone" "did not start on node 2: undone" "$(on 1 'dmesg | tail -30')"
+    on 1 'touch /tmp/fu.end1'
+    check_eq "... reaped with its status (21), and no other child was seen" "reaped 0 20|reaped 1 21" \
+        "$(on 1 'for i in $(seq 100); do grep -q "^reaped 1" /tmp/fu.out && break; sleep 0.1; done; grep "^reaped" /tmp/fu.out | paste -sd"|"')"
+    on 2 'kill $(cat /tmp/fu.sleep) 2>/dev/null'
+fi
 
 # --- a bash loop running commands, moved mid-run: the same lines and $?
-# as an unmoved run (each command forked at home).
+# as an unmoved run (each command forked on node 2, its files home's).
 on 1 "cat > /tmp/bl.sh <<'EOF'
 for i in \$(seq 1 12); do
     sh -c \"exit \$((i % 4))\"; echo \"\$i \$? \$(cat /tmp/bl.home)\"
@@ -91,6 +194,8 @@ done
 check "bash: the loop went to node 2 while it ran (moves: $moved)" test "$moved" -ge 1
 check_eq "bash: it ends with status 0" 0 "$(on 1 'for i in $(seq 150); do [ -s /tmp/bl.st ] && break; sleep 0.2; done; cat /tmp/bl.st')"
 check_eq "bash: its lines and \$? are the unmoved run's, home's file read" "$ref" "$(on 1 'cat /tmp/bl.out')"
+check "bash: its commands were forked on node 2 ($(on 1 "dmesg | grep -c 'pid $bp forks on node 2'") forks)" \
+    test "$(on 1 "dmesg | grep -c 'pid $bp forks on node 2'")" -ge 2
 on 2 'rm -f /tmp/bl.home'
 
 # --- migrate --tree: a shell and its two children all go to node 2; the

@@ -90,6 +90,47 @@ pub(crate) fn make_thread<T: TaskWork>(tid: u32, w: Arc<T>) -> Result {
     Ok(())
 }
 
+/// A moved process's fork where it runs: its child, with PID `pid` (home's
+/// deputy of it took that PID), a copy of the caller whose proxies of
+/// (caller, `parent_deputy`) are (`pid`, `deputy`)'s (see
+/// `vproc_shim_fork_make`). EOPNOTSUPP when this process cannot fork so
+/// (then it forks at home).
+pub(crate) fn fork_make(
+    pid: u32,
+    flags: u64,
+    child_tid: u64,
+    parent_tid: u64,
+    parent_deputy: u64,
+    deputy: u64,
+) -> Result {
+    let pid = c_int::try_from(pid).map_err(|_| EINVAL)?;
+    // SAFETY: no pointers (the TID words are the caller's user addresses).
+    let r = unsafe {
+        shim::vproc_shim_fork_make(pid, flags, child_tid, parent_tid, parent_deputy, deputy)
+    };
+    if r < 0 {
+        return Err(Error::from_errno(r));
+    }
+    Ok(())
+}
+
+/// Home's side of that fork, in the deputy's context: a fork of the
+/// deputy that runs `w.run()` before any user code; its PID.
+pub(crate) fn fork_deputy<T: TaskWork>(exit_signal: u32, w: Arc<T>) -> Result<u32> {
+    let sig = c_int::try_from(exit_signal).map_err(|_| EINVAL)?;
+    let raw = Arc::into_raw(w);
+    // SAFETY: the trampoline matches `T` and consumes the pointer once
+    // the child exists; on failure nothing took it.
+    let r =
+        unsafe { shim::vproc_shim_fork_deputy(sig, Some(twork_tramp::<T>), raw.cast_mut().cast()) };
+    if r < 0 {
+        // SAFETY: not queued: take the reference back.
+        drop(unsafe { Arc::from_raw(raw) });
+        return Err(Error::from_errno(r));
+    }
+    Ok(r as u32)
+}
+
 /// Whether the calling task is a vfork child (in its parent's memory
 /// until it execs or exits).
 pub(crate) fn in_vfork() -> bool {

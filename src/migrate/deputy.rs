@@ -15,6 +15,7 @@ use crate::logic::mig::{self, io_op, Kind, Reader, Signal};
 use crate::logic::wire::WireError;
 use crate::sys::migrate::{self as sm};
 use crate::sys::time::now_ns;
+use core::sync::atomic::{AtomicU8, Ordering};
 use kernel::{prelude::*, sync::Arc, time::msecs_to_jiffies};
 
 /// A task work that does nothing: queued with a notification, it makes a
@@ -51,6 +52,7 @@ impl Migrator {
                 next_sig: 0,
                 killing: None,
                 kill_delivered: false,
+                fork_of: 0,
             },
             GFP_KERNEL,
         )?;
@@ -462,7 +464,7 @@ impl Migrator {
     /// `forward`: then forwards the signals this task got meanwhile (not
     /// while it restores the process coming home: they stay pending here,
     /// for the process once it is back, or for the loop if it is not).
-    pub(super) fn serve_io(&self, pid: u32, at: u8, msg: Msg, forward: bool) {
+    pub(super) fn serve_io(self: &Arc<Self>, pid: u32, at: u8, msg: Msg, forward: bool) {
         let mut r = Reader::new(&msg.body);
         let Ok(io) = mig::read_io(&mut r) else {
             self.respond(
@@ -491,6 +493,24 @@ impl Migrator {
             }
             self.respond(msg.from, msg.req, pid, ret, &data);
             self.keep_reply(pid, io.seq, ret, data);
+            return;
+        }
+        if io.op == io_op::FORK || io.op == io_op::FORK_UNDO {
+            let (ret, data) = if io.op == io_op::FORK {
+                match self.fork_deputy(pid, at, io.arg) {
+                    Ok((child, id)) => (i64::from(child), id.to_le_bytes()),
+                    Err(e) => (i64::from(e.to_errno()), [0; 8]),
+                }
+            } else {
+                (self.fork_undo(pid, at, io.arg), [0; 8])
+            };
+            let data: &[u8] = if ret > 0 { &data } else { &[] };
+            self.set_serving(pid, None);
+            if forward {
+                self.forward_signals(pid, at);
+            }
+            self.keep_reply_copy(pid, io.seq, ret, data);
+            self.respond(msg.from, msg.req, pid, ret, data);
             return;
         }
         if io.op == io_op::SYSCALL {
@@ -585,6 +605,85 @@ impl Migrator {
     }
 
     /// A `Moved` from the node a process of this node left: where it runs now.
+    /// `FORK` from process `pid`, running on `at`, in its deputy's
+    /// context: a fork of the deputy, the child's deputy from its start
+    /// (as if the child had been forked here and moved to `at`): its PID
+    /// (home's, from this node's share) and its deputy's id.
+    fn fork_deputy(self: &Arc<Self>, pid: u32, at: u8, exit_signal: i64) -> Result<(u32, u64)> {
+        let sig = u32::try_from(exit_signal)
+            .ok()
+            .filter(|&s| s <= 64)
+            .ok_or(EINVAL)?;
+        if sm::current_tgid() != pid {
+            // (A thread deputy's: the process forks where it runs only
+            // with one thread.)
+            return Err(EOPNOTSUPP);
+        }
+        let id = super::source::new_deputy_id();
+        let w = Arc::new(
+            ForkedDeputy {
+                m: self.clone(),
+                filed: AtomicU8::new(0),
+            },
+            GFP_KERNEL,
+        )?;
+        let child = sm::fork_deputy(sig, w.clone())?;
+        let filed = self.make_deputy(child, at, 0, id).and_then(|()| {
+            let mut s = self.state.lock();
+            let d = s
+                .deputies
+                .iter_mut()
+                .find(|d| d.pid == child)
+                .ok_or(ESRCH)?;
+            d.fork_of = pid;
+            Ok(())
+        });
+        if let Err(e) = filed {
+            self.drop_deputy(child);
+            w.filed.store(2, Ordering::Release);
+            reap(child);
+            return Err(e);
+        }
+        w.filed.store(1, Ordering::Release);
+        self.events.add(
+            EventKind::Migrate,
+            self.me,
+            format_args!(
+                "pid {} forks on node {}: pid {}, its deputy here",
+                pid, at, child
+            ),
+        );
+        Ok((child, id))
+    }
+
+    /// `FORK_UNDO` of child `child` from process `pid`, running on `at`:
+    /// the child never started there; its deputy ends, reaped here.
+    fn fork_undo(&self, pid: u32, at: u8, child: i64) -> i64 {
+        let Ok(child) = u32::try_from(child) else {
+            return Errno::EINVAL.to_result();
+        };
+        {
+            let mut s = self.state.lock();
+            let Some(d) = s
+                .deputies
+                .iter_mut()
+                .find(|d| d.pid == child && d.fork_of == pid && d.custody.at == at)
+            else {
+                return Errno::ESRCH.to_result();
+            };
+            d.exit = Some(0);
+        }
+        self.cv.notify_all();
+        reap(child);
+        pr_info_ratelimited!(
+            "migrate: pid {}: its child {} did not start on node {}: undone\n",
+            pid,
+            child,
+            at
+        );
+        0
+    }
+
     pub(super) fn on_moved(&self, m: Inbound<'_>) -> WireResult {
         let Inbound { from: _, h, body } = m;
         let mut r = Reader::new(body);
@@ -804,5 +903,49 @@ impl Migrator {
             .iter()
             .find(|d| d.id == id && self.table.away(d.pid) == Some(from))
             .map(|d| (d.pid, d.pid))
+    }
+}
+
+/// Reaps child `pid` of the calling task (a deputy's fork that never
+/// served), which is ending: wait4(pid, NULL, __WALL | WNOHANG) until it
+/// is gone (a pending task work would end a waiting wait4 at once), at
+/// most about 5 s.
+fn reap(pid: u32) {
+    const NR_WAIT4: u32 = 61;
+    const WALL_NOHANG: u64 = 0x4000_0001;
+    for _ in 0..1000 {
+        if sm::sys_call(
+            NR_WAIT4,
+            &[u64::from(pid), 0, WALL_NOHANG, 0, 0, 0],
+            &mut [],
+        ) != 0
+        {
+            return;
+        }
+        crate::sys::time::msleep(5);
+    }
+}
+
+/// The first work of a deputy's fork (`Migrator::fork_deputy`): once its
+/// deputy is filed (`filed` 1), it is the child's deputy until the child
+/// ends or comes home; never filed (2), it ends, reaped by its parent.
+struct ForkedDeputy {
+    m: Arc<Migrator>,
+    filed: AtomicU8,
+}
+
+impl sm::TaskWork for ForkedDeputy {
+    fn run(self: Arc<Self>) -> Option<i32> {
+        // Filed by its parent right after the clone (no user code may
+        // run meanwhile: this waits here, not as a later work).
+        let mut waited = 0;
+        while self.filed.load(Ordering::Acquire) == 0 && waited < 5000 {
+            crate::sys::time::msleep(1);
+            waited += 1;
+        }
+        if self.filed.load(Ordering::Acquire) != 1 {
+            return Some(0);
+        }
+        self.m.deputy_loop(sm::current_tgid())
     }
 }

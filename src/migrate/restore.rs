@@ -417,7 +417,12 @@ impl Migrator {
     /// meanwhile: until it stops, the process may be inside a proxied call
     /// (a write to its home terminal or file), and its freeze, the next
     /// message, waits for that call's reply.
-    pub(super) fn next_msg(&self, mig_id: u64, from: u8, deputy: Option<u32>) -> Result<Msg> {
+    pub(super) fn next_msg(
+        self: &Arc<Self>,
+        mig_id: u64,
+        from: u8,
+        deputy: Option<u32>,
+    ) -> Result<Msg> {
         let mut s = self.state.lock();
         loop {
             let i = s

@@ -288,7 +288,7 @@ pub(super) fn as_vma(v: &sm::VmaInfo) -> Vma<'_> {
 }
 
 /// A fresh deputy id (random, never 0).
-fn new_deputy_id() -> u64 {
+pub(super) fn new_deputy_id() -> u64 {
     let mut b = [0u8; 8];
     crate::sys::crypto::random(&mut b);
     u64::from_le_bytes(b).max(1)

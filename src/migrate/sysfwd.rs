@@ -961,7 +961,118 @@ impl Migrator {
         if self.forks_here(pid, &b) {
             return None;
         }
+        if let Some(child) = self.fork_away(pid, &b, nr, args) {
+            return Some(child);
+        }
         self.call_at_home(pid, b.home, "it forks: it goes home to fork there")
+    }
+
+    /// A plain fork (`sf::fork_here`) of moved process `pid` (`b`, one
+    /// thread) made where it runs, as MOSIX and OpenSSI made them: its
+    /// deputy forks at home first (`FORK`), which makes the child's deputy
+    /// and takes its PID from home's share; the child then starts here
+    /// under that PID, a copy of the process whose proxies are its own
+    /// deputy's. As if it had been forked at home and moved here: home
+    /// is its home, its parent there (the deputy) waits for it, `ps` shows
+    /// it once. `None`: not such a fork, or home could not make it (it is
+    /// made at home then, as before).
+    fn fork_away(
+        self: &Arc<Self>,
+        pid: u32,
+        b: &super::BodyRec,
+        nr: u32,
+        args: &[u64; 6],
+    ) -> Option<i64> {
+        if sm::current_multithreaded() {
+            return None;
+        }
+        let mut c3 = [0u8; sf::CLONE3_MAX];
+        let c3 = if nr == sf::NR_CLONE3 {
+            let n = usize::try_from(args[1])
+                .ok()
+                .filter(|&n| n <= sf::CLONE3_MAX)?;
+            sm::user_read(args[0], &mut c3[..n]).ok()?;
+            Some(&c3[..n])
+        } else {
+            None
+        };
+        let fh = sf::fork_here(nr, args, c3)?;
+        // What its proxies read ahead goes back first: the child shares
+        // the files' offsets at home.
+        sm::proxies_giveback().ok()?;
+        let io = Io {
+            deputy: b.deputy,
+            seq: self.next_io_seq(pid),
+            fd: 0,
+            op: io_op::FORK,
+            len: 0,
+            arg: i64::from(fh.exit_signal),
+            data: &[],
+            nowait: false,
+        };
+        let (child, dep) = match self.proxy_request(b.home, pid, &io, super::COMMIT_TIMEOUT_MS) {
+            Ok((v, d)) if v > 0 && d.len() == 8 => {
+                let mut w = [0u8; 8];
+                w.copy_from_slice(&d);
+                (u32::try_from(v).ok()?, u64::from_le_bytes(w))
+            }
+            Ok((v, _)) => {
+                pr_info_ratelimited!(
+                    "migrate: pid {}: home cannot fork it (error {}): it forks at home\n",
+                    pid,
+                    v
+                );
+                return None;
+            }
+            Err(e) if e == Errno::EINTR.to_result() => return Some(e),
+            Err(_) => return None,
+        };
+        // Filed before it runs: its first call finds it.
+        let rec = super::BodyRec {
+            pid: child,
+            home: b.home,
+            deputy: dep,
+            retiring: false,
+            dest: 0,
+            running: true,
+            custody: crate::logic::custody::Body::new(),
+            io_seq: 0,
+            sig_seq: 0,
+            sig_answer: 0,
+            job_told: 0,
+            ready_gen: 0,
+            exec_home: false,
+            execd: false,
+        };
+        let filed = self.bodies.lock().push(rec, GFP_KERNEL).is_ok();
+        let made = if filed {
+            sm::fork_make(child, fh.flags, fh.child_tid, fh.parent_tid, b.deputy, dep)
+        } else {
+            Err(ENOMEM)
+        };
+        match made {
+            Ok(()) => {
+                self.counters.forks_here.inc();
+                Some(i64::from(child))
+            }
+            Err(e) => {
+                self.bodies.lock().retain(|x| x.pid != child);
+                pr_info_ratelimited!(
+                    "migrate: pid {}: its child {} cannot start here (error {}): it forks at home\n",
+                    pid,
+                    child,
+                    e.to_errno()
+                );
+                let undo = Io {
+                    seq: self.next_io_seq(pid),
+                    op: io_op::FORK_UNDO,
+                    arg: i64::from(child),
+                    ..io
+                };
+                let _ = self.proxy_request(b.home, pid, &undo, super::COMMIT_TIMEOUT_MS);
+                None
+            }
+        }
     }
 
     /// The calling process `pid`, moved here, running, when a call of its

@@ -410,7 +410,7 @@ impl Migrator {
     /// A thread deputy, in its own context: serves its thread's calls
     /// until the process ends (it exits) or comes home (its thread is
     /// rebuilt in it: `None`, it runs on).
-    pub(super) fn thread_deputy_loop(&self, pid: u32, tid: u32) -> Option<i32> {
+    pub(super) fn thread_deputy_loop(self: &Arc<Self>, pid: u32, tid: u32) -> Option<i32> {
         sm::block_signals();
         let mut tried = 0u64;
         loop {
@@ -484,7 +484,7 @@ impl Migrator {
 
     /// A thread deputy's part in its process coming home (migration
     /// `mig`): whether its thread is in it (then rebuilt here: Ok(true)).
-    fn thread_home(&self, mig: u64, pid: u32, tid: u32) -> Result<bool> {
+    fn thread_home(self: &Arc<Self>, mig: u64, pid: u32, tid: u32) -> Result<bool> {
         {
             let s = self.state.lock();
             let Some(inc) = s.incoming.iter().find(|i| i.mig == mig) else {
@@ -605,7 +605,13 @@ impl Migrator {
     /// failed (the thread is not the process's). `guest`: away from home
     /// (its path and identity calls are then made at home, as the
     /// leader's: `sysfwd`).
-    fn thread_arrive(&self, mig: u64, tid: u32, guest: bool, serve: Option<u32>) -> Result {
+    fn thread_arrive(
+        self: &Arc<Self>,
+        mig: u64,
+        tid: u32,
+        guest: bool,
+        serve: Option<u32>,
+    ) -> Result {
         let mut s = self.state.lock();
         loop {
             let Some(i) = s.tslots.iter().position(|t| t.mig == mig && t.tid == tid) else {

@@ -177,6 +177,7 @@ impl ProcFileOps for Custody {
             ("polls_served", c.polls_served.get()),
             ("ready_sent", c.ready_sent.get()),
             ("waits_here", c.waits_here.get()),
+            ("forks_here", c.forks_here.get()),
             ("watches", u64::from(st.watches)),
         ] {
             let _ = writeln!(m, "{} {}", name, v);

@@ -48,6 +48,16 @@ pub mod io_op {
     /// as the real call. A recvmsg's answer is a
     /// [`super::rights::MsgReply`].
     pub const MSG: u32 = 11;
+    /// A fork the process makes where it runs (`arg`: the child's exit
+    /// signal): its deputy forks itself at home, making the child's
+    /// deputy, and answers the child's PID (home's) with the new
+    /// deputy's id (8 bytes) as data. The child then starts where the
+    /// process runs, under that PID.
+    pub const FORK: u32 = 12;
+    /// That child could not start where the process runs (`arg`: its
+    /// PID): its deputy made by `FORK` ends and is reaped at home,
+    /// unseen. Answered 0, or ESRCH when there is no such deputy.
+    pub const FORK_UNDO: u32 = 13;
     /// A flag on READ, WRITE, SYSCALL and MSG (on the wire only: `Io::nowait`):
     /// the caller waits where it runs, so the call must not wait at home.
     pub const NOWAIT: u32 = 1 << 16;
@@ -180,6 +190,16 @@ pub fn read_io<'a>(r: &mut Reader<'a>) -> Result<Io<'a>, WireError> {
                 seq == 0 && fd == 0 && len == 0 && data.is_empty() && (0..=64).contains(&arg)
             }
             io_op::READY => seq == 0 && fd == 0 && len == 0 && arg == 0 && data.is_empty(),
+            io_op::FORK => {
+                seq != 0 && fd == 0 && len == 0 && data.is_empty() && (0..=64).contains(&arg)
+            }
+            io_op::FORK_UNDO => {
+                seq != 0
+                    && fd == 0
+                    && len == 0
+                    && data.is_empty()
+                    && (1..=i64::from(i32::MAX)).contains(&arg)
+            }
             io_op::MSG => {
                 fd == 0
                     && len == 0

@@ -514,6 +514,93 @@ pub fn makes_process(nr: u32, flags: Option<u64>) -> bool {
     }
 }
 
+/// A fork a moved process makes where it runs (as MOSIX and OpenSSI did):
+/// what of its call the child made there keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ForkHere {
+    /// `CLONE_CHILD_SETTID`, `CLONE_CHILD_CLEARTID`, `CLONE_PARENT_SETTID`
+    /// as asked.
+    pub flags: u64,
+    /// The signal its exit sends its parent (0..=64).
+    pub exit_signal: u32,
+    /// `clone`'s and `clone3`'s child TID word.
+    pub child_tid: u64,
+    /// Their parent TID word.
+    pub parent_tid: u64,
+}
+
+const CLONE_PARENT_SETTID: u64 = 0x0010_0000;
+const CLONE_CHILD_CLEARTID: u64 = 0x0020_0000;
+const CLONE_CHILD_SETTID: u64 = 0x0100_0000;
+const FORK_FLAGS: u64 = CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID | CLONE_CHILD_SETTID;
+const SIGCHLD: u32 = 17;
+/// `struct clone_args` up to `cgroup` (CLONE_ARGS_SIZE_VER2).
+pub const CLONE3_MAX: usize = 88;
+const CLONE3_MIN: usize = 64;
+
+/// Whether fork call `nr` (`args`; `clone3`'s `struct clone_args`, as
+/// long as its size says, in `clone3`) is a plain fork the process can
+/// make where it runs: `fork`, and `clone`/`clone3` asking nothing but an
+/// exit signal and the TID words (glibc's `fork()`: `clone` with
+/// `CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | SIGCHLD`). `None` for
+/// anything else (`vfork`, shared memory, files or namespaces, a new
+/// stack, a pidfd, chosen PIDs or cgroup): that fork is made at home.
+pub fn fork_here(nr: u32, args: &[u64; 6], clone3: Option<&[u8]>) -> Option<ForkHere> {
+    match nr {
+        NR_FORK => Some(ForkHere {
+            flags: 0,
+            exit_signal: SIGCHLD,
+            child_tid: 0,
+            parent_tid: 0,
+        }),
+        NR_CLONE => {
+            // clone(flags, newsp, parent_tid, child_tid, tls) on x86-64.
+            let flags = args[0];
+            let exit_signal = (flags & 0xff) as u32;
+            if flags & !(FORK_FLAGS | 0xff) != 0 || args[1] != 0 || exit_signal > 64 {
+                return None;
+            }
+            Some(ForkHere {
+                flags: flags & FORK_FLAGS,
+                exit_signal,
+                child_tid: args[3],
+                parent_tid: args[2],
+            })
+        }
+        NR_CLONE3 => {
+            let b = clone3?;
+            if b.len() < CLONE3_MIN || b.len() > CLONE3_MAX || b.len() % 8 != 0 {
+                return None;
+            }
+            let word = |i: usize| {
+                let mut w = [0u8; 8];
+                w.copy_from_slice(&b[i * 8..i * 8 + 8]);
+                u64::from_le_bytes(w)
+            };
+            // flags, pidfd, child_tid, parent_tid, exit_signal, stack,
+            // stack_size, tls, set_tid, set_tid_size, cgroup.
+            let flags = word(0);
+            let exit_signal = word(4);
+            let extra_zero = (8..b.len() / 8).all(|i| word(i) == 0);
+            if flags & !FORK_FLAGS != 0
+                || exit_signal > 64
+                || word(5) != 0
+                || word(6) != 0
+                || !extra_zero
+            {
+                return None;
+            }
+            Some(ForkHere {
+                flags,
+                exit_signal: exit_signal as u32,
+                child_tid: word(2),
+                parent_tid: word(3),
+            })
+        }
+        _ => None,
+    }
+}
+
 /// Whether call `nr` makes a file that is not opened by path: a pipe, a
 /// socket pair, a socket, an eventfd, epoll, timerfd or inotify file (a
 /// call of the table that returns new descriptors and names none).
