@@ -95,6 +95,26 @@ check_eq "init is still PID 1 there" init "$(on 4 'cat /proc/1/comm')"
 check_match "the kernel says so" "vproc: node 4 allocates PIDs 262144..327679" "$(on 4 dmesg)"
 "$CLUSTER" kill 4
 
+# --- a process moved to node 2 forks there: each child is born on node 2
+# under a PID of its home's share (its deputy at home), and its exit status
+# reaches the parent's wait (busybox sh; the debug kernel runs this too).
+# Loadlevel 0: the leveller leaves it where it is sent.
+on 1 "rm -f /tmp/fh.*; cat > /tmp/fh.sh <<'EOF'
+while [ ! -e /tmp/fh.go ]; do :; done
+for i in 1 2 3; do
+    ( read w < /proc/self/where; read s x < /proc/self/stat; echo \"\$i \$w \$((s >> 16))\"; exit \$i )
+    echo \"st \$?\"
+done
+EOF
+echo 0 > /proc/self/loadlevel; sh /tmp/fh.sh > /tmp/fh.out 2>&1 & echo \$! > /tmp/fh.pid"
+fp=$(on 1 'cat /tmp/fh.pid')
+check_eq "a shell moved to node 2 ..." ok "$(werr 1 /proc/$fp/goto 2)"
+on 1 'touch /tmp/fh.go'
+check_eq "... forks its subshells there, their PIDs home's, their statuses its waits'" \
+    "1 2 1|st 1|2 2 1|st 2|3 2 1|st 3" \
+    "$(on 1 'for i in $(seq 100); do [ "$(wc -l < /tmp/fh.out)" -ge 6 ] && break; sleep 0.2; done; paste -sd"|" /tmp/fh.out')"
+check_match "... each fork logged at home" "pid $fp forks on node 2: pid" "$(on 1 'dmesg | tail -20')"
+
 # --- without the module /proc/<pid>/ is as before
 on 1 "kill $sp $up"
 check "rmmod on node 3" on 3 'rmmod vproc'

@@ -999,7 +999,14 @@ impl Migrator {
         let fh = sf::fork_here(nr, args, c3)?;
         // What its proxies read ahead goes back first: the child shares
         // the files' offsets at home.
-        sm::proxies_giveback().ok()?;
+        if let Err(e) = sm::proxies_giveback() {
+            pr_info_ratelimited!(
+                "migrate: pid {}: its read-ahead cannot go back (error {}): it forks at home\n",
+                pid,
+                e.to_errno()
+            );
+            return None;
+        }
         let io = Io {
             deputy: b.deputy,
             seq: self.next_io_seq(pid),
@@ -1025,7 +1032,14 @@ impl Migrator {
                 return None;
             }
             Err(e) if e == Errno::EINTR.to_result() => return Some(e),
-            Err(_) => return None,
+            Err(e) => {
+                pr_info_ratelimited!(
+                    "migrate: pid {}: no answer from home to its fork (error {}): it forks at home\n",
+                    pid,
+                    e
+                );
+                return None;
+            }
         };
         // Filed before it runs: its first call finds it.
         let rec = super::BodyRec {
@@ -1044,7 +1058,8 @@ impl Migrator {
             exec_home: false,
             execd: false,
         };
-        let filed = self.bodies.lock().push(rec, GFP_KERNEL).is_ok();
+        // (A spinlock: no sleeping allocation under it.)
+        let filed = self.bodies.lock().push(rec, GFP_ATOMIC).is_ok();
         let made = if filed {
             sm::fork_make(child, fh.flags, fh.child_tid, fh.parent_tid, b.deputy, dep)
         } else {
