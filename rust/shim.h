@@ -1065,7 +1065,9 @@ int vproc_shim_thread_make(int tid, vproc_twork_fn fn, void *data);
  * A moved process's fork where it runs: makes its child, with PID @pid
  * (which home's deputy of it took there), a copy of the caller as fork()
  * makes one (with @flags' CLONE_CHILD_SETTID, CLONE_CHILD_CLEARTID and
- * CLONE_PARENT_SETTID, @child_tid and @parent_tid), but a child of the
+ * CLONE_PARENT_SETTID, @child_tid and @parent_tid; a vfork with
+ * CLONE_VM | CLONE_VFORK, both, on its own @stack if not 0: the caller
+ * then returns once it exec'd or exited), but a child of the
  * caller's parent here (CLONE_PARENT: init, which reaps it): its parent
  * is home's. Before any of its code runs it has the caller's
  * credentials and registers, its proxies of (caller, @parent_deputy) are
@@ -1077,7 +1079,7 @@ int vproc_shim_thread_make(int tid, vproc_twork_fn fn, void *data);
  */
 int vproc_shim_fork_make(int pid, unsigned long long flags,
 			 unsigned long long child_tid,
-			 unsigned long long parent_tid,
+			 unsigned long long parent_tid, unsigned long long stack,
 			 unsigned long long parent_deputy,
 			 unsigned long long deputy);
 /*

@@ -207,6 +207,8 @@ struct vproc_fork {
 	unsigned long ip, sp;		/* where the parent returns to */
 	int ppid;			/* the parent's PID (its proxies') */
 	u64 pdeputy, deputy;		/* its proxies' deputy, the child's */
+	bool vfork;			/* the parent waits for its exec or exit */
+	struct completion vfork_done;	/* (its exec's or exit's mm_release) */
 	struct task_struct *task;	/* the child, once it ran */
 	int err;			/* the child's, then the parent's */
 	refcount_t refs;
@@ -258,15 +260,29 @@ static int vproc_fork_start(void *arg)
 	}
 	/* A moved process: its system calls reach the hook. */
 	set_task_syscall_work(current, VPROC);
-	/* The parent's user registers, but ax (ret_from_fork() sets it 0). */
+	/* The parent's user registers, but ax (ret_from_fork() sets it 0),
+	 * and a vfork child's own stack if it has one. */
 	regs->ip = f->ip;
 	regs->sp = f->sp;
+	/* A vfork child: its exec or exit completes what the parent waits
+	 * for, as CLONE_VFORK's (which would hold the parent inside the
+	 * clone, before it gives the child its FPU state). */
+	if (f->vfork) {
+		task_lock(current);
+		current->vfork_done = &f->vfork_done;
+		task_unlock(current);
+	}
 	f->err = err;
 	f->task = get_task_struct(current);
 	complete(&f->ready);
 	/* The parent copies its FPU state in meanwhile (off the CPU here). */
 	wait_for_completion(&f->go);
 	err = f->err;
+	if (err && f->vfork) {
+		task_lock(current);
+		current->vfork_done = NULL;
+		task_unlock(current);
+	}
 	vproc_fork_put(f);
 	if (!err)
 		return 0;
@@ -277,15 +293,16 @@ static int vproc_fork_start(void *arg)
 
 int vproc_shim_fork_make(int pid, unsigned long long flags,
 			 unsigned long long child_tid,
-			 unsigned long long parent_tid,
+			 unsigned long long parent_tid, unsigned long long stack,
 			 unsigned long long parent_deputy,
 			 unsigned long long deputy)
 {
 	pid_t set_tid = pid;
+	bool vfork = (flags & (CLONE_VM | CLONE_VFORK)) == (CLONE_VM | CLONE_VFORK);
 	struct kernel_clone_args args = {
 		.flags = (flags & (CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID |
 				   CLONE_PARENT_SETTID)) |
-			 CLONE_PARENT | CLONE_UNTRACED,
+			 (vfork ? CLONE_VM : 0) | CLONE_PARENT | CLONE_UNTRACED,
 		.child_tid = u64_to_user_ptr(child_tid),
 		.parent_tid = u64_to_user_ptr(parent_tid),
 		.fn = vproc_fork_start,
@@ -299,7 +316,8 @@ int vproc_shim_fork_make(int pid, unsigned long long flags,
 	pid_t nr;
 	int err;
 
-	if (pid <= 0 || current->flags & PF_EXITING)
+	if (pid <= 0 || current->flags & PF_EXITING ||
+	    (flags & (CLONE_VM | CLONE_VFORK) && !vfork) || (stack && !vfork))
 		return -EINVAL;
 	/* Its PID names it in the initial namespace only; and a moved
 	 * process is the child of init here (its restorer's, reparented),
@@ -327,7 +345,9 @@ int vproc_shim_fork_make(int pid, unsigned long long flags,
 	f->dumpable = task_exec_state_get_dumpable(current);
 	f->nproc = rlimit(RLIMIT_NPROC);
 	f->ip = regs->ip;
-	f->sp = regs->sp;
+	f->sp = stack ? stack : regs->sp;
+	f->vfork = vfork;
+	init_completion(&f->vfork_done);
 	f->ppid = task_tgid_nr(current);
 	f->pdeputy = parent_deputy;
 	f->deputy = deputy;
@@ -348,8 +368,17 @@ int vproc_shim_fork_make(int pid, unsigned long long flags,
 	if (!err)
 		err = vproc_fpu_copy_to(f->task);
 	f->err = err;
-	put_task_struct(f->task);
 	complete(&f->go);
+	/* vfork(): until the child execs or exits (or this one is killed,
+	 * as the kernel's vfork wait). */
+	if (!err && vfork &&
+	    wait_for_completion_state(&f->vfork_done,
+				      TASK_KILLABLE | TASK_FREEZABLE)) {
+		task_lock(f->task);
+		f->task->vfork_done = NULL;
+		task_unlock(f->task);
+	}
+	put_task_struct(f->task);
 	vproc_fork_put(f);
 	return err ? err : nr;
 }

@@ -1105,25 +1105,38 @@ fn forks_made_where_it_runs() {
         exit_signal: 17,
         child_tid: 0,
         parent_tid: 0,
+        stack: 0,
     };
     assert_eq!(fork_here(NR_FORK, &[0; 6], None), Some(plain));
-    assert_eq!(fork_here(NR_VFORK, &[0; 6], None), None);
+    assert_eq!(
+        fork_here(NR_VFORK, &[0; 6], None),
+        Some(ForkHere {
+            flags: FORK_VFORK,
+            ..plain
+        })
+    );
     // glibc's fork(): clone(CHILD_SETTID | CHILD_CLEARTID | SIGCHLD, 0, 0, ctid, 0).
     let glibc = fork_here(NR_CLONE, &[0x0120_0011, 0, 0, 0x7000, 0, 0], None).unwrap();
     assert_eq!(glibc.flags, 0x0120_0000);
     assert_eq!(glibc.exit_signal, 17);
     assert_eq!(glibc.child_tid, 0x7000);
-    // A stack, CLONE_VM, CLONE_FILES, CLONE_VFORK, CLONE_PIDFD, a namespace,
-    // CLONE_SETTLS, CLONE_PARENT: made at home.
+    // A vfork by clone, with a stack of its own.
+    let v = fork_here(NR_CLONE, &[0x4111, 0x9000, 0, 0, 0, 0], None).unwrap();
+    assert_eq!((v.flags, v.stack, v.exit_signal), (FORK_VFORK, 0x9000, 17));
+    // A stack without vfork, CLONE_VM or CLONE_VFORK alone, CLONE_FILES,
+    // CLONE_SIGHAND, CLONE_PIDFD, a namespace, CLONE_SETTLS, CLONE_PARENT,
+    // CLONE_THREAD: made at home.
     assert_eq!(fork_here(NR_CLONE, &[17, 0x1000, 0, 0, 0, 0], None), None);
     for f in [
         0x100u64,
-        0x400,
         0x4000,
+        0x400,
+        0x800 | 0x4100,
         0x1000,
         0x2_0000,
         0x8_0000,
         0x8000,
+        0x1_0000,
         0x2000_0000,
     ] {
         assert_eq!(
@@ -1141,21 +1154,40 @@ fn forks_made_where_it_runs() {
     a[32..40].copy_from_slice(&17u64.to_le_bytes());
     let c = fork_here(NR_CLONE3, &[0; 6], Some(&a[..64])).unwrap();
     assert_eq!(
-        (c.flags, c.exit_signal, c.child_tid),
-        (0x0100_0000, 17, 0x5000)
+        (c.flags, c.exit_signal, c.child_tid, c.stack),
+        (0x0100_0000, 17, 0x5000, 0)
     );
     assert_eq!(fork_here(NR_CLONE3, &[0; 6], Some(&a)), Some(c));
     assert_eq!(fork_here(NR_CLONE3, &[0; 6], None), None);
     assert_eq!(fork_here(NR_CLONE3, &[0; 6], Some(&a[..56])), None);
     assert_eq!(fork_here(NR_CLONE3, &[0; 6], Some(&a[..63])), None);
+    // posix_spawn: CLONE_VM | CLONE_VFORK, a stack and its size (the
+    // child's stack pointer is their sum).
+    let mut p = [0u8; CLONE3_MAX];
+    p[0..8].copy_from_slice(&FORK_VFORK.to_le_bytes());
+    p[32..40].copy_from_slice(&17u64.to_le_bytes());
+    p[40..48].copy_from_slice(&0x7f00_0000u64.to_le_bytes());
+    p[48..56].copy_from_slice(&0x9000u64.to_le_bytes());
+    let s = fork_here(NR_CLONE3, &[0; 6], Some(&p)).unwrap();
+    assert_eq!((s.flags, s.stack), (FORK_VFORK, 0x7f00_9000));
+    let mut b = p;
+    b[48..56].copy_from_slice(&0u64.to_le_bytes()); // a stack, no size
+    assert_eq!(fork_here(NR_CLONE3, &[0; 6], Some(&b)), None);
+    let mut b = p;
+    b[48..56].copy_from_slice(&u64::MAX.to_le_bytes()); // beyond the address space
+    assert_eq!(fork_here(NR_CLONE3, &[0; 6], Some(&b)), None);
     let mut b = a;
-    b[40..48].copy_from_slice(&0x1000u64.to_le_bytes()); // a stack
+    b[40..48].copy_from_slice(&0x1000u64.to_le_bytes()); // a fork's stack
+    b[48..56].copy_from_slice(&0x1000u64.to_le_bytes());
     assert_eq!(fork_here(NR_CLONE3, &[0; 6], Some(&b)), None);
     let mut b = a;
     b[72..80].copy_from_slice(&1u64.to_le_bytes()); // set_tid_size
     assert_eq!(fork_here(NR_CLONE3, &[0; 6], Some(&b)), None);
     let mut b = a;
     b[0..8].copy_from_slice(&0x1000u64.to_le_bytes()); // CLONE_PIDFD
+    assert_eq!(fork_here(NR_CLONE3, &[0; 6], Some(&b)), None);
+    let mut b = a;
+    b[0..8].copy_from_slice(&0x100u64.to_le_bytes()); // CLONE_VM alone
     assert_eq!(fork_here(NR_CLONE3, &[0; 6], Some(&b)), None);
     let mut b = a;
     b[32..40].copy_from_slice(&65u64.to_le_bytes());

@@ -97,10 +97,11 @@ check_match "the kernel says so" "vproc: node 4 allocates PIDs 262144..327679" "
 
 # --- a process moved to node 2 forks there: each child is born on node 2
 # under a PID of its home's share (its deputy at home), and its exit status
-# reaches the parent's wait (busybox sh; the debug kernel runs this too).
+# reaches the parent's wait (Debian's dash, which runs sleep with vfork;
+# busybox sh on the debug kernel, which runs this too).
 # Loadlevel 0: the leveller leaves it where it is sent.
 on 1 "rm -f /tmp/fh.*; cat > /tmp/fh.sh <<'EOF'
-while [ ! -e /tmp/fh.go ]; do :; done
+while [ ! -e /tmp/fh.go ]; do sleep 0.1; done
 for i in 1 2 3; do
     ( read w < /proc/self/where; read s x < /proc/self/stat; echo \"\$i \$w \$((s >> 16))\"; exit \$i )
     echo \"st \$?\"

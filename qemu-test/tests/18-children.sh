@@ -123,6 +123,30 @@ check_eq "fork here: killed at home, the parent on node 2 reaps it as killed (-1
 check_match "fork here: home's log names each fork" "pid $fp forks on node 2: pid $f0, its deputy here" "$(on 1 'dmesg | tail -40')"
 check "fork here: node 2 counts them" test "$(on 2 "awk '/^forks_here/ { print \$2 }' /proc/cluster/custody")" -ge 3
 
+# vfork and posix_spawn (Python's subprocess, dash's external commands)
+# are born where the process runs too: the child runs in the parent's
+# memory (on its own stack for posix_spawn) until it execs, the parent
+# waiting meanwhile, as the kernel's vfork.
+on 1 "rm -f /tmp/fv.*; cat > /tmp/fv.py <<'EOF'
+import os, sys, time, subprocess
+while not os.path.exists(sys.argv[1] + \".go\"): time.sleep(0.05)
+r = subprocess.run([\"sh\", \"-c\", \"cat /proc/self/where; echo \$\$; exit 4\"], capture_output=True, text=True)
+w, p = r.stdout.split()
+print(\"run\", r.returncode, w, int(p) >> 16, flush=True)
+p = os.posix_spawn(\"/bin/sh\", [\"sh\", \"-c\", \"exit 6\"], os.environ)
+print(\"spawn\", os.waitstatus_to_exitcode(os.waitpid(p, 0)[1]), p >> 16, flush=True)
+with open(\"/proc/self/where\") as f: print(\"parent\", f.read().strip(), flush=True)
+EOF"
+on 1 "cd /tmp; python3 /tmp/fv.py /tmp/fv > /tmp/fv.out 2>&1 & echo \$! > /tmp/fv.pid"
+vp=$(on 1 'cat /tmp/fv.pid')
+check_eq "vfork here: python3 goes to node 2" ok "$(on 1 "sleep 0.5; echo 2 > /proc/$vp/goto 2>&1 && echo ok")"
+on 1 'touch /tmp/fv.go'
+check_eq "vfork here: subprocess.run's sh ran on node 2 with a home PID, its output and status (4) back; posix_spawn's (6) too; the parent stayed" \
+    "run 4 2 1|spawn 6 1|parent 2" \
+    "$(on 1 'for i in $(seq 150); do grep -q "^parent" /tmp/fv.out 2>/dev/null && break; sleep 0.1; done; paste -sd"|" /tmp/fv.out')"
+check "vfork here: home's log names both forks" \
+    test "$(on 1 "dmesg | grep -c 'pid $vp forks on node 2'")" -ge 2
+
 # A process of uid 1000 (no_new_privs): its child on node 2 has its
 # credentials, not the kernel's it was made with, and its /proc files are
 # its own (dumpable). With RLIMIT_NPROC 2 and another process of uid 1000

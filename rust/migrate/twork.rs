@@ -92,7 +92,8 @@ pub(crate) fn make_thread<T: TaskWork>(tid: u32, w: Arc<T>) -> Result {
 
 /// A moved process's fork where it runs: its child, with PID `pid` (home's
 /// deputy of it took that PID), a copy of the caller whose proxies of
-/// (caller, `parent_deputy`) are (`pid`, `deputy`)'s (see
+/// (caller, `parent_deputy`) are (`pid`, `deputy`)'s; a vfork (`flags`
+/// CLONE_VM | CLONE_VFORK) returns once the child exec'd or exited (see
 /// `vproc_shim_fork_make`). EOPNOTSUPP when this process cannot fork so
 /// (then it forks at home).
 pub(crate) fn fork_make(
@@ -100,13 +101,23 @@ pub(crate) fn fork_make(
     flags: u64,
     child_tid: u64,
     parent_tid: u64,
+    stack: u64,
     parent_deputy: u64,
     deputy: u64,
 ) -> Result {
     let pid = c_int::try_from(pid).map_err(|_| EINVAL)?;
-    // SAFETY: no pointers (the TID words are the caller's user addresses).
+    // SAFETY: no pointers (the TID words and stack are the caller's user
+    // addresses).
     let r = unsafe {
-        shim::vproc_shim_fork_make(pid, flags, child_tid, parent_tid, parent_deputy, deputy)
+        shim::vproc_shim_fork_make(
+            pid,
+            flags,
+            child_tid,
+            parent_tid,
+            stack,
+            parent_deputy,
+            deputy,
+        )
     };
     if r < 0 {
         return Err(Error::from_errno(r));

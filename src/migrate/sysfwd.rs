@@ -928,6 +928,16 @@ impl Migrator {
         if path.first() == Some(&b'/') && home_id.is_some() && sm::path_identity(&path) == home_id {
             return None;
         }
+        if sm::in_vfork() {
+            // In its parent's memory it cannot move (a move would wait
+            // for this very exec): this node's program runs, as after a
+            // move home that failed.
+            pr_info_ratelimited!(
+                "migrate: pid {}: a vfork child, it executes this node's program (home's differs)\n",
+                pid
+            );
+            return None;
+        }
         self.call_at_home(
             pid,
             b.home,
@@ -1061,7 +1071,15 @@ impl Migrator {
         // (A spinlock: no sleeping allocation under it.)
         let filed = self.bodies.lock().push(rec, GFP_ATOMIC).is_ok();
         let made = if filed {
-            sm::fork_make(child, fh.flags, fh.child_tid, fh.parent_tid, b.deputy, dep)
+            sm::fork_make(
+                child,
+                fh.flags,
+                fh.child_tid,
+                fh.parent_tid,
+                fh.stack,
+                b.deputy,
+                dep,
+            )
         } else {
             Err(ENOMEM)
         };

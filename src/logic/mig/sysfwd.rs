@@ -519,7 +519,7 @@ pub fn makes_process(nr: u32, flags: Option<u64>) -> bool {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ForkHere {
     /// `CLONE_CHILD_SETTID`, `CLONE_CHILD_CLEARTID`, `CLONE_PARENT_SETTID`
-    /// as asked.
+    /// as asked, and `CLONE_VM | CLONE_VFORK` for a vfork.
     pub flags: u64,
     /// The signal its exit sends its parent (0..=64).
     pub exit_signal: u32,
@@ -527,44 +527,61 @@ pub struct ForkHere {
     pub child_tid: u64,
     /// Their parent TID word.
     pub parent_tid: u64,
+    /// A vfork child's own stack (its top; `posix_spawn`'s), or 0: the
+    /// parent's.
+    pub stack: u64,
 }
 
+const CLONE_VM: u64 = 0x100;
+const CLONE_VFORK: u64 = 0x4000;
 const CLONE_PARENT_SETTID: u64 = 0x0010_0000;
 const CLONE_CHILD_CLEARTID: u64 = 0x0020_0000;
 const CLONE_CHILD_SETTID: u64 = 0x0100_0000;
-const FORK_FLAGS: u64 = CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID | CLONE_CHILD_SETTID;
+/// A vfork's flags: both or neither.
+pub const FORK_VFORK: u64 = CLONE_VM | CLONE_VFORK;
+const FORK_FLAGS: u64 =
+    CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID | CLONE_CHILD_SETTID | FORK_VFORK;
 const SIGCHLD: u32 = 17;
 /// `struct clone_args` up to `cgroup` (CLONE_ARGS_SIZE_VER2).
 pub const CLONE3_MAX: usize = 88;
 const CLONE3_MIN: usize = 64;
 
 /// Whether fork call `nr` (`args`; `clone3`'s `struct clone_args`, as
-/// long as its size says, in `clone3`) is a plain fork the process can
-/// make where it runs: `fork`, and `clone`/`clone3` asking nothing but an
-/// exit signal and the TID words (glibc's `fork()`: `clone` with
-/// `CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | SIGCHLD`). `None` for
-/// anything else (`vfork`, shared memory, files or namespaces, a new
-/// stack, a pidfd, chosen PIDs or cgroup): that fork is made at home.
+/// long as its size says, in `clone3`) is a fork or vfork the process can
+/// make where it runs: `fork`, `vfork`, and `clone`/`clone3` asking
+/// nothing but an exit signal, the TID words, and for a vfork
+/// (`CLONE_VM | CLONE_VFORK`, both) a stack of its own (glibc's `fork()`:
+/// `clone` with `CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | SIGCHLD`;
+/// its `posix_spawn`: `clone3` with `CLONE_VM | CLONE_VFORK`, a stack and
+/// SIGCHLD). `None` for anything else (shared memory without vfork's
+/// wait, shared files or signal handlers, namespaces, a pidfd, chosen
+/// PIDs or cgroup, a stack for a fork): that fork is made at home.
 pub fn fork_here(nr: u32, args: &[u64; 6], clone3: Option<&[u8]>) -> Option<ForkHere> {
+    let checked = |f: ForkHere| {
+        let vfork = f.flags & FORK_VFORK;
+        (f.exit_signal <= 64 && (vfork == 0 || vfork == FORK_VFORK) && (vfork != 0 || f.stack == 0))
+            .then_some(f)
+    };
     match nr {
-        NR_FORK => Some(ForkHere {
-            flags: 0,
+        NR_FORK | NR_VFORK => Some(ForkHere {
+            flags: if nr == NR_VFORK { FORK_VFORK } else { 0 },
             exit_signal: SIGCHLD,
             child_tid: 0,
             parent_tid: 0,
+            stack: 0,
         }),
         NR_CLONE => {
             // clone(flags, newsp, parent_tid, child_tid, tls) on x86-64.
             let flags = args[0];
-            let exit_signal = (flags & 0xff) as u32;
-            if flags & !(FORK_FLAGS | 0xff) != 0 || args[1] != 0 || exit_signal > 64 {
+            if flags & !(FORK_FLAGS | 0xff) != 0 {
                 return None;
             }
-            Some(ForkHere {
+            checked(ForkHere {
                 flags: flags & FORK_FLAGS,
-                exit_signal,
+                exit_signal: (flags & 0xff) as u32,
                 child_tid: args[3],
                 parent_tid: args[2],
+                stack: args[1],
             })
         }
         NR_CLONE3 => {
@@ -579,22 +596,22 @@ pub fn fork_here(nr: u32, args: &[u64; 6], clone3: Option<&[u8]>) -> Option<Fork
             };
             // flags, pidfd, child_tid, parent_tid, exit_signal, stack,
             // stack_size, tls, set_tid, set_tid_size, cgroup.
-            let flags = word(0);
-            let exit_signal = word(4);
+            let (flags, exit_signal, stack, size) = (word(0), word(4), word(5), word(6));
             let extra_zero = (8..b.len() / 8).all(|i| word(i) == 0);
             if flags & !FORK_FLAGS != 0
                 || exit_signal > 64
-                || word(5) != 0
-                || word(6) != 0
+                || (stack == 0) != (size == 0)
                 || !extra_zero
             {
                 return None;
             }
-            Some(ForkHere {
+            checked(ForkHere {
                 flags,
                 exit_signal: exit_signal as u32,
                 child_tid: word(2),
                 parent_tid: word(3),
+                // The kernel's stack pointer: its top (the stack grows down).
+                stack: stack.checked_add(size)?,
             })
         }
         _ => None,
