@@ -95,8 +95,8 @@ on 1 "kill -9 $np"
 
 # --- a shell with a child moves; the child stays home, its parent there
 # the deputy. The shell's wait (done at home) gets the child's status; the
-# command it runs next is forked at home (it goes home to fork), and sees
-# home's file.
+# command it runs next is born on node 2 (its deputy forked at home), and
+# sees home's file.
 on 1 "rm -f /tmp/ch.*; echo home-only > /tmp/ch.home
       sh -c 'sleep 600 & echo \$! > /tmp/ch.child; wait \$!; echo waited \$? > /tmp/ch.res; cat /tmp/ch.home >> /tmp/ch.res' > /dev/null 2>&1 &
       echo \$! > /tmp/ch.pid"
@@ -107,7 +107,7 @@ check_eq "... its child stays home, the shell's deputy its parent" "1 $cp" "$(on
 on 1 "kill $kid"
 check_eq "... its wait on node 2 gets the child's end (143), then its next command runs and reads home's file" \
     "waited 143 home-only" "$(on 1 'for i in $(seq 100); do [ "$(wc -l < /tmp/ch.res 2>/dev/null)" = 2 ] && break; sleep 0.1; done; echo $(cat /tmp/ch.res)')"
-check_match "... it went home to fork that command (log)" "pid $cp: it forks: it goes home to fork there" "$(on 2 'dmesg | tail -20')"
+check_match "... it forked that command on node 2 (home's log)" "pid $cp forks on node 2: pid" "$(on 1 'dmesg | tail -40')"
 
 # --- atomic: the destination disappears mid-way; the process stays, unharmed.
 ref3=$(on 1 "$M -m 64 -t 70 -q | grep ^result")
