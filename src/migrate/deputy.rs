@@ -614,9 +614,9 @@ impl Migrator {
             .ok()
             .filter(|&s| s <= 64)
             .ok_or(EINVAL)?;
-        if sm::current_tgid() != pid {
-            // (A thread deputy's: the process forks where it runs only
-            // with one thread.)
+        if sm::current_tid() != sm::current_tgid() || sm::current_tgid() != pid {
+            // Asked of a thread deputy (whose TGID is the process's too):
+            // a process forks where it runs only with one thread.
             return Err(EOPNOTSUPP);
         }
         let id = super::source::new_deputy_id();
