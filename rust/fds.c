@@ -327,42 +327,49 @@ void vproc_shim_mig_put_file(void *file)
 		fput(file);
 }
 
+struct rehome {
+	int pid, new_pid;
+	u64 deputy, new_deputy;
+	int n;
+};
+
+static int rehome_one(struct file *f, int fd, void *data)
+{
+	struct rehome *r = data;
+	struct vproc_proxy *p = f->private_data;
+	struct file *nf, *old;
+	bool cloexec;
+	int err;
+
+	if (p->pid != r->pid || p->deputy != r->deputy)
+		return 0;
+	nf = vproc_proxy_file(f->f_flags, p->home, r->new_pid, p->fd,
+			      r->new_deputy);
+	if (IS_ERR(nf))
+		return PTR_ERR(nf);
+	rcu_read_lock();
+	cloexec = close_on_exec(fd, current->files);
+	rcu_read_unlock();
+	/* The parent's proxy stays the parent's: dropped here, not closed
+	 * (no flush: nothing is gathered in it, see fork). */
+	old = file_close_fd(fd);
+	if (old)
+		fput(old);
+	err = install_at(fd, nf, cloexec);
+	if (err)
+		return err;
+	r->n++;
+	return 0;
+}
+
 int vproc_shim_proxies_rehome(int pid, unsigned long long deputy, int new_pid,
 			      unsigned long long new_deputy)
 {
-	unsigned int fd, max = vproc_fd_limit();
-	int n = 0;
+	struct rehome r = {
+		.pid = pid, .new_pid = new_pid,
+		.deputy = deputy, .new_deputy = new_deputy,
+	};
+	int err = vproc_proxies_each(rehome_one, &r);
 
-	for (fd = 0; fd < max; fd++) {
-		struct file *f = fget_raw(fd), *nf, *old;
-		struct vproc_proxy *p;
-		bool cloexec;
-		int err;
-
-		if (!f)
-			continue;
-		p = f->f_op == &vproc_proxy_fops ? f->private_data : NULL;
-		if (!p || p->pid != pid || p->deputy != deputy) {
-			fput(f);
-			continue;
-		}
-		nf = vproc_proxy_file(f->f_flags, p->home, new_pid, p->fd,
-				      new_deputy);
-		fput(f);
-		if (IS_ERR(nf))
-			return PTR_ERR(nf);
-		rcu_read_lock();
-		cloexec = close_on_exec(fd, current->files);
-		rcu_read_unlock();
-		/* The parent's proxy stays the parent's: dropped here, not
-		 * closed (no flush: nothing is gathered in it, see fork). */
-		old = file_close_fd(fd);
-		if (old)
-			fput(old);
-		err = install_at(fd, nf, cloexec);
-		if (err)
-			return err;
-		n++;
-	}
-	return n;
+	return err ? err : r.n;
 }

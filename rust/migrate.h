@@ -124,6 +124,10 @@ unsigned int vproc_fd_limit(void);
 /* Copies the caller's FPU state into @t, its new child waiting off the
  * CPU (regs.c). */
 int vproc_fpu_copy_to(struct task_struct *t);
+/* Calls @fn for each of current's proxies, in fd order, until it
+ * returns non-zero; returns that, or 0 (proxy.c). */
+int vproc_proxies_each(int (*fn)(struct file *f, int fd, void *data),
+		       void *data);
 /* Gives back what proxy @f read ahead (see struct vproc_proxy). */
 int vproc_proxy_giveback(struct file *f);
 extern const struct file_operations vproc_proxy_fops;

@@ -11,10 +11,8 @@ static void *vproc_proxy_data;
 
 atomic_t vproc_wb_dirty = ATOMIC_INIT(0);
 
-/* Calls @fn for each of current's proxies, in fd order, until it
- * returns non-zero; returns that, or 0. */
-static int proxies_each(int (*fn)(struct file *f, int fd, void *data),
-			void *data)
+int vproc_proxies_each(int (*fn)(struct file *f, int fd, void *data),
+		       void *data)
 {
 	unsigned int fd, max = vproc_fd_limit();
 	int err = 0;
@@ -38,7 +36,7 @@ static int giveback_one(struct file *f, int fd, void *data)
 
 int vproc_shim_proxies_giveback(void)
 {
-	return proxies_each(giveback_one, NULL);
+	return vproc_proxies_each(giveback_one, NULL);
 }
 
 void vproc_shim_proxy_register(vproc_proxy_fn fn, void *data)
@@ -184,7 +182,7 @@ int vproc_proxies_flush(int want, int skip)
 {
 	struct flush_walk w = { .want = want, .skip = skip };
 
-	proxies_each(flush_one, &w);
+	vproc_proxies_each(flush_one, &w);
 	return w.ret;
 }
 

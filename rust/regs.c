@@ -137,23 +137,29 @@ struct vproc_regs_work {
  * regset ->set() functions expect of their caller (as a ptrace tracer).
  * Returns nonzero so that nothing is ever executed.
  */
-static int vproc_regs_setter(struct subprocess_info *info, struct cred *new)
+/* As ptrace: @t must be off the CPU with its FPU state saved before its
+ * regsets are written; 0 once it is, -ETIMEDOUT after 0.5-1 s. */
+static int wait_off_cpu(struct task_struct *t)
 {
-	struct vproc_regs_work *rw = info->data;
-	struct task_struct *t = rw->task;
 	int i;
 
-	/* As ptrace: the task must be off the CPU with its FPU state saved. */
 	for (i = 0; i < 10000; i++) {
 		if (!READ_ONCE(t->on_cpu) &&
 		    test_tsk_thread_flag(t, TIF_NEED_FPU_LOAD) &&
 		    READ_ONCE(t->__state) != TASK_RUNNING)
-			break;
+			return 0;
 		usleep_range(50, 100);
 	}
-	if (i == 10000) {
-		rw->ret = -ETIMEDOUT;
-	} else {
+	return -ETIMEDOUT;
+}
+
+static int vproc_regs_setter(struct subprocess_info *info, struct cred *new)
+{
+	struct vproc_regs_work *rw = info->data;
+	struct task_struct *t = rw->task;
+
+	rw->ret = wait_off_cpu(t);
+	if (!rw->ret) {
 		rw->ret = rw->g->set(t, rw->g, 0, VPROC_MIG_GREGS_LEN, rw->gregs,
 				     NULL);
 		if (!rw->ret && rw->xlen)
@@ -208,21 +214,16 @@ int vproc_fpu_copy_to(struct task_struct *t)
 	const struct user_regset *x = find_regset(
 		vproc_shim_mig_xstate_size() ? NT_X86_XSTATE : NT_PRFPREG);
 	void *data;
-	int n, i;
+	int n, err;
 
 	if (!x || !x->set)
 		return -ENODEV;
 	n = regset_get_alloc(current, x, x->n * x->size, &data);
 	if (n < 0)
 		return n;
-	for (i = 0; i < 10000; i++) {
-		if (!READ_ONCE(t->on_cpu) &&
-		    test_tsk_thread_flag(t, TIF_NEED_FPU_LOAD) &&
-		    READ_ONCE(t->__state) != TASK_RUNNING)
-			break;
-		usleep_range(50, 100);
-	}
-	n = i == 10000 ? -ETIMEDOUT : x->set(t, x, 0, n, data, NULL);
+	err = wait_off_cpu(t);
+	if (!err)
+		err = x->set(t, x, 0, n, data, NULL);
 	kfree(data);
-	return n;
+	return err;
 }

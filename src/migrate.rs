@@ -389,6 +389,29 @@ struct BodyRec {
     ready_gen: u32,
 }
 
+impl BodyRec {
+    /// Process `pid` of `home` (its deputy `deputy`) filed here, not yet
+    /// running, its requests numbered from `io_seq`.
+    fn new(pid: u32, home: u8, deputy: u64, io_seq: u32) -> Self {
+        Self {
+            pid,
+            home,
+            deputy,
+            retiring: false,
+            dest: 0,
+            running: false,
+            custody: BodyCustody::new(),
+            io_seq,
+            sig_seq: 0,
+            sig_answer: 0,
+            job_told: 0,
+            ready_gen: 0,
+            exec_home: false,
+            execd: false,
+        }
+    }
+}
+
 /// Exits of bodies (pid, home, deputy id, status), for the home nodes
 /// (filled in atomic context).
 struct Exits {

@@ -38,7 +38,17 @@ pub(super) const SIGCONT: u32 = 18;
 const REPLY_KEEP_NS: u64 = 60_000_000_000;
 
 impl Migrator {
-    pub(super) fn make_deputy(&self, pid: u32, at: u8, nmigs: u32, id: u64) -> Result {
+    /// Files the deputy `id` of `pid`, running on `at`; `fork_of`: the
+    /// PID whose deputy forked it for a fork where that process runs (0:
+    /// the process moved from here).
+    pub(super) fn make_deputy(
+        &self,
+        pid: u32,
+        at: u8,
+        nmigs: u32,
+        id: u64,
+        fork_of: u32,
+    ) -> Result {
         let mut s = self.state.lock();
         s.deputies.push(
             Deputy {
@@ -52,7 +62,7 @@ impl Migrator {
                 next_sig: 0,
                 killing: None,
                 kill_delivered: false,
-                fork_of: 0,
+                fork_of,
             },
             GFP_KERNEL,
         )?;
@@ -628,17 +638,7 @@ impl Migrator {
             GFP_KERNEL,
         )?;
         let child = sm::fork_deputy(sig, w.clone())?;
-        let filed = self.make_deputy(child, at, 0, id).and_then(|()| {
-            let mut s = self.state.lock();
-            let d = s
-                .deputies
-                .iter_mut()
-                .find(|d| d.pid == child)
-                .ok_or(ESRCH)?;
-            d.fork_of = pid;
-            Ok(())
-        });
-        if let Err(e) = filed {
+        if let Err(e) = self.make_deputy(child, at, 0, id, pid) {
             self.drop_deputy(child);
             w.filed.store(2, Ordering::Release);
             reap(child);

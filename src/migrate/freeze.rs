@@ -213,7 +213,7 @@ impl Migrator {
             crate::sys::time::msleep(delay);
         }
         if at_home {
-            self.make_deputy(pid, dest, out.nmigs, out.deputy)?;
+            self.make_deputy(pid, dest, out.nmigs, out.deputy, 0)?;
             if let Err(e) = self.make_thread_deputies(pid, out.deputy, &out.tids) {
                 self.drop_thread_deputies(pid);
                 self.drop_deputy(pid);

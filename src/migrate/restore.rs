@@ -671,29 +671,14 @@ impl Migrator {
                     if !deputy {
                         // Known before Go so that its exit is reported
                         // (a spinlock: the exit hook reads it atomically).
-                        self.bodies.lock().push(
-                            BodyRec {
-                                pid,
-                                home: b.home,
-                                deputy: b.deputy,
-                                retiring: false,
-                                dest: 0,
-                                running: false,
-                                custody: custody::Body::new(),
-                                // Its requests here are numbered apart
-                                // from those it made where it ran before
-                                // (the deputy keeps its last reply for a
-                                // repeat of the same number).
-                                io_seq: (b.nmigs & 0xfff) << 20,
-                                sig_seq: 0,
-                                sig_answer: 0,
-                                job_told: 0,
-                                ready_gen: 0,
-                                exec_home: false,
-                                execd: false,
-                            },
-                            GFP_ATOMIC,
-                        )?;
+                        // Its requests here are numbered apart from
+                        // those it made where it ran before (the deputy
+                        // keeps its last reply for a repeat of the same
+                        // number).
+                        let io_seq = (b.nmigs & 0xfff) << 20;
+                        self.bodies
+                            .lock()
+                            .push(BodyRec::new(pid, b.home, b.deputy, io_seq), GFP_ATOMIC)?;
                     }
                     // Applied: from now on only Go lets it run.
                     if let Some(e) = self.arrival_step(mig_id, Event::Commit) {

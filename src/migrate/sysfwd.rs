@@ -1053,20 +1053,8 @@ impl Migrator {
         };
         // Filed before it runs: its first call finds it.
         let rec = super::BodyRec {
-            pid: child,
-            home: b.home,
-            deputy: dep,
-            retiring: false,
-            dest: 0,
             running: true,
-            custody: crate::logic::custody::Body::new(),
-            io_seq: 0,
-            sig_seq: 0,
-            sig_answer: 0,
-            job_told: 0,
-            ready_gen: 0,
-            exec_home: false,
-            execd: false,
+            ..super::BodyRec::new(child, b.home, dep, 0)
         };
         // (A spinlock: no sleeping allocation under it.)
         let filed = self.bodies.lock().push(rec, GFP_ATOMIC).is_ok();
