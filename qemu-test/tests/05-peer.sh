@@ -60,6 +60,13 @@ scenario 36 bad-mig-msg 'node 36.*field out of range'
 out=$(peer 37 mig-msg-stray)
 check_match "mig-msg-stray: a sendmsg with descriptors for no deputy is answered EBADF" "answered -9" "$out"
 check_match "mig-msg-stray: ... and the connection stays" "open" "$out"
+scenario 38 bad-mig-fork 'node 38.*field out of range'
+scenario 39 bad-mig-fork-undo 'node 39.*field out of range'
+out=$(peer 40 mig-fork-stray)
+check_match "mig-fork-stray: a fork for no deputy is answered EBADF" "answered -9" "$out"
+check_match "mig-fork-stray: ... and the connection stays" "open" "$out"
+check_eq "mig-fork-stray: ... and nothing was forked on node 1" "" \
+    "$(on 1 "grep -a 'forks on node 40' /proc/cluster/events")"
 
 # A lying answer to a process-list request.
 on 3 "vproc-peertest 10.77.0.1 7300 16 1 $key bad-procs > /tmp/badprocs 2>&1 &"
@@ -72,5 +79,5 @@ check_match "node 1 logs the malformed list" "node 16: malformed process record"
 for n in 2 3; do
     check_eq "node $n is still up on node 1 after all that" up "$(on 1 "awk '\$1 == $n { print \$3 }' /proc/cluster/nodes")"
 done
-for n in $(seq 9 37); do on 1 "echo $n > /proc/cluster/admin/remove" >/dev/null 2>&1; done
+for n in $(seq 9 40); do on 1 "echo $n > /proc/cluster/admin/remove" >/dev/null 2>&1; done
 check_eq "the fake nodes are removed" "" "$(on 1 "awk 'NR > 1 && \$1 >= 9 { print \$1 }' /proc/cluster/nodes")"

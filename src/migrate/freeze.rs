@@ -23,15 +23,19 @@ use kernel::{
     sync::{Arc, CondVar, Mutex},
 };
 
-/// How long one Go waits for its answer, and the pause before the next.
 /// Areas whose pages are never left lazy: what a userfaultfd cannot
-/// fill (files, shared memory) or should not (locked memory).
+/// fill (files, shared memory) or should not (locked memory, and a copy
+/// of a file open for writing: a page of its file the kernel unmapped
+/// since pre-copy read it is not zeros, as an anonymous one would be,
+/// but the file's bytes, which the read below faults in).
 const LAZY_NOT: u32 = vma_flags::FILE
+    | vma_flags::COPY
     | vma_flags::SPECIAL
     | vma_flags::SHARED
     | vma_flags::UNSUPPORTED
     | vma_flags::LOCKED;
 
+/// How long one Go waits for its answer, and the pause before the next.
 const GO_TIMEOUT_MS: u32 = 2000;
 const GO_RETRY_MS: u32 = 500;
 

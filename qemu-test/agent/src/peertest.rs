@@ -41,6 +41,9 @@
 //! - `bad-mig-msg`: a sendmsg with descriptors claiming more than
 //!   SCM_MAX_FD; `mig-msg-stray`: a good one for no deputy (`answered -9`,
 //!   stays `open`).
+//! - `bad-mig-fork`: a fork where the process runs with exit signal 65;
+//!   `bad-mig-fork-undo`: an undo naming PID 0; `mig-fork-stray`: a good
+//!   fork for no deputy (`answered -9`, stays `open`).
 
 use hmac::{Hmac as HmacImpl, Mac};
 use sha2::Sha256;
@@ -694,6 +697,38 @@ fn main() {
                 report(p.closed_within(5));
             } else {
                 report(request_answered(&mut p, mig::Kind::Io, 65536, &body));
+            }
+        }
+        "bad-mig-fork" | "bad-mig-fork-undo" | "mig-fork-stray" => {
+            // A fork where the process runs (io_op::FORK, arg its exit
+            // signal, 0..=64) or its undo (FORK_UNDO, arg the child's
+            // PID, 1..=i32::MAX): out of range drops the link; a good
+            // FORK for a process that has no deputy here is answered
+            // EBADF, and nothing is forked.
+            let (op, arg) = match a[6].as_str() {
+                "bad-mig-fork" => (mig::io_op::FORK, 65),
+                "bad-mig-fork-undo" => (mig::io_op::FORK_UNDO, 0),
+                _ => (mig::io_op::FORK, 17),
+            };
+            let io = mig::Io {
+                deputy: 1,
+                seq: 1,
+                fd: 0,
+                op,
+                len: 0,
+                arg,
+                data: b"",
+                nowait: false,
+            };
+            let body = io_body(&io);
+            if a[6] == "mig-fork-stray" {
+                report(request_answered(&mut p, mig::Kind::Io, 65536, &body));
+            } else {
+                p.send(
+                    MsgType::Mig as u8,
+                    &mig_payload(mig::Kind::Io, 65536, &body),
+                );
+                report(p.closed_within(5));
             }
         }
         "mig-syscall-stray" => {
