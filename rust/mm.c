@@ -367,9 +367,7 @@ int vproc_shim_mig_vmas(struct mm_struct *mm, int hash,
 				break;
 			vproc_vma_info(vma, &it[n].v, buf, classify);
 			it[n].file = NULL;
-			/* (only what the destination may map from its file) */
-			if (hash && vma->vm_file &&
-			    (it[n].v.flags & VPROC_VMA_FILE) &&
+			if (hash && vma->vm_file && !vma_special(vma) &&
 			    !(it[n].v.flags & VPROC_VMA_UNSUPPORTED))
 				it[n].file = get_file(vma->vm_file);
 			n++;

@@ -580,7 +580,6 @@ int vproc_shim_mig_set_regs(const void *gregs, const void *xstate,
 #define VPROC_VMA_WIPEONFORK	0x1000	/* MADV_WIPEONFORK */
 #define VPROC_VMA_SEQ_READ	0x2000	/* MADV_SEQUENTIAL */
 #define VPROC_VMA_RAND_READ	0x4000	/* MADV_RANDOM */
-#define VPROC_VMA_COPY		0x8000	/* a private map of a file open for writing: anonymous copy */
 struct vproc_mig_vma {
 	unsigned long long start, end, pgoff;
 	unsigned int flags;

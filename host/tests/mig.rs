@@ -426,7 +426,7 @@ fn vma_validation() {
         vma(0x1001, 0x3000, vma_flags::READ, b""), // unaligned
         vma(0x1000, 0x3001, vma_flags::READ, b""), // unaligned
         vma(0x1000, TASK_SIZE + 0x1000, vma_flags::READ, b""), // kernel space
-        vma(0x1000, 0x3000, 0x10000, b""),         // unknown flag
+        vma(0x1000, 0x3000, 0x8000, b""),          // unknown flag
         vma(0x1000, 0x3000, vma_flags::FILE, b"a\0b"), // NUL in path
     ] {
         assert!(

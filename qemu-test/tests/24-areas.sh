@@ -44,15 +44,13 @@ check_eq "... it runs on at home, once" "1 1" "$(on 1 "cat /proc/$pid/where") $(
 check_match "... the log says why" "pid $pid cannot move: too many memory areas" "$(on 1 "dmesg | grep 'pid $pid'")"
 on 1 "kill -9 $pid"
 
-# --- A private mapping of a file open for writing (2026-12-05; refused
-# before, EOPNOTSUPP): it travels as private memory holding the bytes the
-# process sees at the freeze. The process writes a counter into its file
-# with pwrite(2) and reads it back through its mapping (a page it never
-# wrote: the file's page) until the two differ: after the move its
-# pwrite goes to home's file, and the mapping must hold the value of the
-# freeze, one behind. Pre-copy's copy of that page is stale by then (a
-# write(2) marks no page table entry): a file page's pagemap entry never
-# vouches for it (logic::mig::dirty), so the freeze reads it again.
+# --- A private mapping of a file open for writing: refused (EOPNOTSUPP),
+# since the pages it has not written show what is written to the file
+# later, which away from the file they could not (CRIU's unlink_mmap02,
+# which failed on node 3 when such a mapping was tried as a copy of its
+# bytes). The process writes a counter into its file with pwrite(2) and
+# reads it back through its mapping; it must run on at home, once, and
+# still read each value it wrote.
 cwpy=$(mktemp)
 cat > "$cwpy" <<'PYEOF'
 import mmap, os, struct, sys, time
@@ -62,23 +60,18 @@ m = mmap.mmap(fd, 1 << 20, mmap.MAP_PRIVATE, mmap.PROT_READ | mmap.PROT_WRITE)
 m[0:5] = b"priv!"
 K = 5 * 4096
 print("pid", os.getpid(), flush=True)
-i, t = 0, time.time()
-while True:
+i = 0
+while not os.path.exists("/tmp/cw.go"):
     i += 1
     os.pwrite(fd, struct.pack("<Q", i), K)
     v = struct.unpack("<Q", m[K:K + 8])[0]
     if v != i:
-        break
-    if time.time() - t > 300:
-        print("no move seen", flush=True)
+        print("wrote", i, "read", v, flush=True)
         sys.exit(1)
 exp = bytearray(bytes(range(256)) * 4096)
 exp[0:5] = b"priv!"
-exp[K:K + 8] = struct.pack("<Q", v)
-print("behind", i - v, "same", m[:] == bytes(exp), flush=True)
-while not os.path.exists("/tmp/cw.go"):
-    time.sleep(0.1)
-print("after", m[:] == bytes(exp), flush=True)
+exp[K:K + 8] = struct.pack("<Q", i)
+print("same", i > 0 and m[:] == bytes(exp), flush=True)
 PYEOF
 on 1 "rm -f /tmp/cw.*"
 "$CLUSTER" put 1 "$cwpy" /tmp/cw.py
@@ -88,12 +81,10 @@ pid=$(on 1 "for i in \$(seq 100); do [ -s /tmp/cw.pid ] && break; sleep 0.1; don
 on 1 "for i in \$(seq 300); do grep -q '^pid' /tmp/cw.out && break; sleep 0.1; done"
 check_match "a process maps privately a file it has open for writing" " /tmp/cw.data$" \
     "$(on 1 "grep cw.data /proc/$pid/maps")"
-check_eq "... it moves 1 -> 2 (refused before)" ok "$(on 1 "echo 2 2>&1 > /proc/$pid/goto && echo ok")"
-check_eq "... on node 2 its mapping holds the file's bytes of the freeze (its own page too)" \
-    "behind 1 same True" "$(on 1 "for i in \$(seq 300); do grep -q '^behind' /tmp/cw.out && break; sleep 0.1; done; grep '^behind' /tmp/cw.out")"
-check_eq "... there it is private memory, no more the file" "0 1" \
-    "$(on 2 "grep -c cw.data /proc/$pid/maps; grep -c rw-p /proc/$pid/maps | sed 's/^[1-9][0-9]*$/1/'" | tr '\n' ' ' | sed 's/ $//')"
-check_eq "... and comes home with it" ok "$(on 1 "echo 1 2>&1 > /proc/$pid/goto && echo ok")"
+check_match "... its move is refused (EOPNOTSUPP)" "not supported" "$(on 1 "echo 2 2>&1 > /proc/$pid/goto")"
+check_eq "... it runs on at home, once" "1 1" "$(on 1 "cat /proc/$pid/where") $(copies "$pid")"
+check_match "... the log says why" "pid $pid cannot move: .*a private mapping of a file open for writing" \
+    "$(on 1 "dmesg | grep 'pid $pid'")"
 on 1 "touch /tmp/cw.go"
-check_eq "... at home, the same bytes; it ends well" "after True 0" \
-    "$(on 1 "for i in \$(seq 100); do [ -s /tmp/cw.status ] && break; sleep 0.2; done; grep '^after' /tmp/cw.out; cat /tmp/cw.status" | tr '\n' ' ' | sed 's/ $//')"
+check_eq "... it read back every value it wrote, and ends well" "same True 0" \
+    "$(on 1 "for i in \$(seq 100); do [ -s /tmp/cw.status ] && break; sleep 0.2; done; cat /tmp/cw.out | grep -v '^pid'; cat /tmp/cw.status" | tr '\n' ' ' | sed 's/ $//')"

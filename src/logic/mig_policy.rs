@@ -69,8 +69,7 @@ pub struct VmaFacts<'a> {
 /// anonymous pages, recreated) and whether it cannot (`UNSUPPORTED`:
 /// device and huge page memory, shared anonymous memory another process
 /// maps too, shared files that are writable, deleted, SysV shm, memfd or
-/// not regular files). A private mapping of a file open for writing
-/// travels as a copy (`COPY`).
+/// not regular files, private mappings of files open for writing).
 pub fn classify_vma(f: &VmaFacts<'_>) -> u32 {
     let mut flags = 0;
     for (set, bit) in [
@@ -97,19 +96,18 @@ pub fn classify_vma(f: &VmaFacts<'_>) -> u32 {
         flags |= vma_flags::UNSUPPORTED;
     } else if f.file && f.shared && f.anon_shared_sole {
         flags |= vma_flags::ANON_PAGES;
-    } else if f.file && !f.shared && f.written {
-        // A private mapping shows what is written to its file later, in
-        // the pages it has not copied. Away from its file it cannot: it
-        // travels as private memory holding the bytes the process sees
-        // at the freeze (POSIX leaves later writes' visibility
-        // unspecified; CRIU's unlink_mmap02 and maps06 map so).
-        flags |= vma_flags::ANON_PAGES | vma_flags::COPY;
     } else if f.file {
         flags |= vma_flags::FILE;
         if f.anon_vma {
             flags |= vma_flags::ANON_PAGES;
         }
         if f.shared && (f.write || !shareable_file(f.path) || !f.regular) {
+            flags |= vma_flags::UNSUPPORTED;
+        }
+        // A private mapping shows what is written to its file later, in
+        // the pages it has not copied; away from its file (another
+        // node's, or a deleted one: private memory there) it would not.
+        if !f.shared && f.written {
             flags |= vma_flags::UNSUPPORTED;
         }
     } else {

@@ -24,12 +24,8 @@ use kernel::{
 };
 
 /// Areas whose pages are never left lazy: what a userfaultfd cannot
-/// fill (files, shared memory) or should not (locked memory, and a copy
-/// of a file open for writing: a page of its file the kernel unmapped
-/// since pre-copy read it is not zeros, as an anonymous one would be,
-/// but the file's bytes, which the read below faults in).
+/// fill (files, shared memory) or should not (locked memory).
 const LAZY_NOT: u32 = vma_flags::FILE
-    | vma_flags::COPY
     | vma_flags::SPECIAL
     | vma_flags::SHARED
     | vma_flags::UNSUPPORTED

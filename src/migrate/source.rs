@@ -321,11 +321,18 @@ pub(super) fn check_areas(pid: u32, vmas: &[sm::VmaInfo]) -> Result {
     }
     for v in vmas.iter() {
         if v.flags & vma_flags::UNSUPPORTED != 0 {
+            // (a private file mapping is refused for that reason only)
+            let what = if v.flags & (vma_flags::FILE | vma_flags::SHARED) == vma_flags::FILE {
+                "a private mapping of a file open for writing"
+            } else {
+                "shared writable, SysV shm or a device mapping"
+            };
             pr_info_ratelimited!(
-                "migrate: pid {} cannot move: memory {:#x}-{:#x} is shared writable, SysV shm or a device mapping\n",
+                "migrate: pid {} cannot move: memory {:#x}-{:#x} is {}\n",
                 pid,
                 v.start,
-                v.end
+                v.end,
+                what
             );
             return Err(EOPNOTSUPP);
         }

@@ -39,16 +39,11 @@ pub mod vma_flags {
     pub const SEQ_READ: u32 = 0x2000;
     /// Read at random (`MADV_RANDOM`).
     pub const RAND_READ: u32 = 0x4000;
-    /// A private mapping of a file open for writing: it travels as
-    /// private anonymous memory holding the bytes the process sees at the
-    /// freeze (every page read then: a write(2) to the file marks no page
-    /// table entry, so pre-copy's pages cannot be trusted).
-    pub const COPY: u32 = 0x8000;
     /// The advice and locking bits (applied again where the area is
     /// mapped).
     pub const ADVICE: u32 = LOCKED | DONTCOPY | DONTDUMP | WIPEONFORK | SEQ_READ | RAND_READ;
     /// Every known bit.
-    pub const ALL: u32 = 0xffff;
+    pub const ALL: u32 = 0x7fff;
 }
 
 /// One memory area as it travels.
