@@ -330,7 +330,9 @@ int vproc_shim_fork_make(int pid, unsigned long long flags,
 	kparent = parent->flags & PF_KTHREAD ||
 		  parent == init_pid_ns.child_reaper;
 	rcu_read_unlock();
-	if (!kparent || !thread_group_empty(current))
+	/* (Any thread may fork: the child copies the calling thread, and
+	 * threads share their group's parent.) */
+	if (!kparent)
 		return -EOPNOTSUPP;
 	f = kzalloc(sizeof(*f), GFP_KERNEL);
 	if (!f)

@@ -147,6 +147,59 @@ check_eq "vfork here: subprocess.run's sh ran on node 2 with a home PID, its out
 check "vfork here: home's log names both forks" \
     test "$(on 1 "dmesg | grep -c 'pid $vp forks on node 2'")" -ge 2
 
+# A process of three threads forks where it runs too (2026-12-05; it went
+# home to fork before): any thread's fork is sent to the process's deputy
+# at home (the leader's), which forks itself; the child copies the thread
+# that forked. A worker thread runs subprocess.run (posix_spawn), the main
+# thread forks, a third thread waits on a condition meanwhile.
+on 1 "rm -f /tmp/ft.*; cat > /tmp/ft.py <<'EOF'
+import os, sys, time, subprocess, threading, warnings
+warnings.simplefilter(\"ignore\")
+go = sys.argv[1] + \".go\"
+cv = threading.Condition()
+state = []
+def waiter():
+    with cv:
+        while not state: cv.wait()
+    print(\"waiter woke\", state[0], flush=True)
+def worker():
+    while not os.path.exists(go): time.sleep(0.05)
+    r = subprocess.run([\"sh\", \"-c\", \"cat /proc/self/where; echo \$\$; exit 3\"], capture_output=True, text=True)
+    w, p = r.stdout.split()
+    print(\"thread run\", r.returncode, w, int(p) >> 16, flush=True)
+ts = [threading.Thread(target=waiter), threading.Thread(target=worker)]
+for t in ts: t.start()
+print(\"threads\", threading.active_count(), flush=True)
+while not os.path.exists(go): time.sleep(0.05)
+ts[1].join()
+k = os.fork()
+if k == 0:
+    with open(\"/proc/self/where\") as f: w = f.read().strip()
+    print(\"child\", w, threading.active_count(), flush=True)
+    os._exit(9)
+p, st = os.waitpid(k, 0)
+print(\"main fork\", p == k, k >> 16, os.waitstatus_to_exitcode(st), flush=True)
+with cv:
+    state.append(\"ok\")
+    cv.notify()
+ts[0].join()
+with open(\"/proc/self/where\") as f: print(\"parent\", f.read().strip(), flush=True)
+EOF"
+on 1 "cd /tmp; python3 /tmp/ft.py /tmp/ft > /tmp/ft.out 2>&1 & echo \$! > /tmp/ft.pid"
+tp=$(on 1 'cat /tmp/ft.pid')
+on 1 'for i in $(seq 100); do grep -q "^threads" /tmp/ft.out && break; sleep 0.1; done'
+check_eq "threads fork here: python3 with 3 threads goes to node 2" "3 ok" \
+    "$(on 1 "echo \$(ls /proc/$tp/task | wc -l) \$(echo 2 > /proc/$tp/goto 2>&1 && echo ok)")"
+n0=$(on 2 "awk '/^forks_here/ { print \$2 }' /proc/cluster/custody")
+on 1 'touch /tmp/ft.go'
+check_eq "threads fork here: a worker thread's subprocess.run ran sh on node 2 (home PID, status 3); the main thread's child on node 2 (one thread, status 9); the waiting thread woke; the parent stayed" \
+    "thread run 3 2 1|child 2 1|main fork True 1 9|waiter woke ok|parent 2" \
+    "$(on 1 'for i in $(seq 200); do grep -q "^parent" /tmp/ft.out 2>/dev/null && break; sleep 0.1; done; grep -E "^(thread run|child|main fork|waiter|parent)" /tmp/ft.out | paste -sd"|"')"
+check "threads fork here: node 2 made both ($n0 before)" \
+    test "$(on 2 "awk '/^forks_here/ { print \$2 }' /proc/cluster/custody")" -ge "$((n0 + 2))"
+check "threads fork here: home's log names both forks" \
+    test "$(on 1 "grep -c 'pid $tp forks on node 2' /proc/cluster/events")" -ge 2
+
 # A process of uid 1000 (no_new_privs): its child on node 2 has its
 # credentials, not the kernel's it was made with, and its /proc files are
 # its own (dumpable). With RLIMIT_NPROC 2 and another process of uid 1000

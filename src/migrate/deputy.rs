@@ -626,7 +626,7 @@ impl Migrator {
             .ok_or(EINVAL)?;
         if sm::current_tid() != sm::current_tgid() || sm::current_tgid() != pid {
             // Asked of a thread deputy (whose TGID is the process's too):
-            // a process forks where it runs only with one thread.
+            // every thread's fork is sent to the process's deputy.
             return Err(EOPNOTSUPP);
         }
         let id = super::source::new_deputy_id();

@@ -106,8 +106,11 @@ impl Migrator {
     ) -> core::result::Result<T, i64> {
         let start = now_ns();
         // The header names the calling thread: a thread with a deputy of
-        // its own at home is served by it (see `Migrator::io_route`).
-        let to = if sm::current_tgid() == pid {
+        // its own at home is served by it (see `Migrator::io_route`). A
+        // fork and its undo are the process's deputy's (the leader's),
+        // whichever thread forks: it forks itself at home.
+        let fork = io.op == io_op::FORK || io.op == io_op::FORK_UNDO;
+        let to = if sm::current_tgid() == pid && !fork {
             sm::current_tid()
         } else {
             pid

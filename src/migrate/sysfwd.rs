@@ -977,9 +977,9 @@ impl Migrator {
         self.call_at_home(pid, b.home, "it forks: it goes home to fork there")
     }
 
-    /// A plain fork (`sf::fork_here`) of moved process `pid` (`b`, one
-    /// thread) made where it runs, as MOSIX and OpenSSI made them: its
-    /// deputy forks at home first (`FORK`), which makes the child's deputy
+    /// A plain fork (`sf::fork_here`) of moved process `pid` (`b`, by any
+    /// of its threads) made where it runs, as MOSIX and OpenSSI made
+    /// them: its deputy (the leader's) forks at home first (`FORK`), which makes the child's deputy
     /// and takes its PID from home's share; the child then starts here
     /// under that PID, a copy of the process whose proxies are its own
     /// deputy's. As if it had been forked at home and moved here: home
@@ -993,9 +993,6 @@ impl Migrator {
         nr: u32,
         args: &[u64; 6],
     ) -> Option<i64> {
-        if sm::current_multithreaded() {
-            return None;
-        }
         let mut c3 = [0u8; sf::CLONE3_MAX];
         let c3 = if nr == sf::NR_CLONE3 {
             let n = usize::try_from(args[1])
@@ -1051,14 +1048,21 @@ impl Migrator {
                 return None;
             }
         };
+        // Another thread may have read ahead meanwhile, before home shared
+        // the files with the child's deputy (from then on home reads no
+        // more ahead for them): given back too, as fork copies the offsets
+        // as they are.
+        let given = !sm::current_multithreaded() || sm::proxies_giveback().is_ok();
         // Filed before it runs: its first call finds it.
         let rec = super::BodyRec {
             running: true,
             ..super::BodyRec::new(child, b.home, dep, 0)
         };
         // (A spinlock: no sleeping allocation under it.)
-        let filed = self.bodies.lock().push(rec, GFP_ATOMIC).is_ok();
-        let made = if filed {
+        let filed = given && self.bodies.lock().push(rec, GFP_ATOMIC).is_ok();
+        let made = if !given {
+            Err(EIO)
+        } else if filed {
             sm::fork_make(
                 child,
                 fh.flags,
