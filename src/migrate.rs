@@ -125,6 +125,8 @@ struct Msg {
     req: u64,
     kind: Kind,
     body: KVVec<u8>,
+    /// When it arrived (`now_ns`).
+    at_ns: u64,
 }
 
 /// A migration arriving here.

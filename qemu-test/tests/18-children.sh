@@ -200,6 +200,40 @@ check "threads fork here: node 2 made both ($n0 before)" \
 check "threads fork here: home's log names both forks" \
     test "$(on 1 "grep -c 'pid $tp forks on node 2' /proc/cluster/events")" -ge 2
 
+# A fork that waits at home behind a call of the leader's that blocks
+# there (the open of a FIFO) longer than 20 s is refused, lest home make a
+# deputy for a fork node 2 stopped waiting for (after 30 s): the process
+# then goes home to fork, as before. The main thread opens a FIFO nobody
+# writes; a worker thread's subprocess.run waits; 24 s later a writer
+# comes at home.
+on 1 "rm -f /tmp/fs.*; mkfifo /tmp/fs.fifo; cat > /tmp/fs.py <<'EOF'
+import os, sys, time, subprocess, threading
+go = sys.argv[1] + \".go\"
+def worker():
+    while not os.path.exists(go): time.sleep(0.05)
+    time.sleep(1)
+    r = subprocess.run([\"sh\", \"-c\", \"cat /proc/self/where; exit 5\"], capture_output=True, text=True)
+    print(\"late run\", r.returncode, r.stdout.strip(), flush=True)
+t = threading.Thread(target=worker)
+t.start()
+print(\"threads\", flush=True)
+while not os.path.exists(go): time.sleep(0.05)
+with open(sys.argv[1] + \".fifo\") as f: print(\"fifo\", f.read().strip(), flush=True)
+t.join()
+EOF"
+on 1 "cd /tmp; python3 /tmp/fs.py /tmp/fs > /tmp/fs.out 2>&1 & echo \$! > /tmp/fs.pid"
+sp=$(on 1 'cat /tmp/fs.pid')
+on 1 'for i in $(seq 100); do grep -q "^threads" /tmp/fs.out && break; sleep 0.1; done'
+check_eq "stale fork: python3 with 2 threads goes to node 2" ok "$(on 1 "echo 2 > /proc/$sp/goto 2>&1 && echo ok")"
+on 1 'touch /tmp/fs.go'
+sleep 24
+on 1 'echo hi > /tmp/fs.fifo'
+check_eq "stale fork: the FIFO's open returns; the fork, refused at home after 20 s, was made at home (sh ran on node 1, status 5)" \
+    "fifo hi|late run 5 1" \
+    "$(on 1 'for i in $(seq 300); do grep -q "^late run" /tmp/fs.out 2>/dev/null && break; sleep 0.1; done; grep -E "^(fifo|late run)" /tmp/fs.out | paste -sd"|"')"
+check_match "stale fork: home's log says why" "pid $sp: its fork on node 2 waited too long here: refused" "$(on 1 'dmesg | tail -40')"
+check_eq "stale fork: no deputy was made for it on node 2" 0 "$(on 1 "grep -c 'pid $sp forks on node 2' /proc/cluster/events")"
+
 # A process of uid 1000 (no_new_privs): its child on node 2 has its
 # credentials, not the kernel's it was made with, and its /proc files are
 # its own (dumpable). With RLIMIT_NPROC 2 and another process of uid 1000

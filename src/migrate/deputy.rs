@@ -36,6 +36,10 @@ pub(super) const SIGCONT: u32 = 18;
 /// How long a deputy keeps the data of its last reply for a repeat: twice
 /// the time a body goes on repeating a request (proxy.rs's IO_RETRY_NS).
 const REPLY_KEEP_NS: u64 = 60_000_000_000;
+/// A `FORK` that waited longer than this for its deputy is refused: the
+/// node gives up on it after `COMMIT_TIMEOUT_MS` (30 s, one attempt:
+/// `IO_RETRY_NS` is 30 s too), and the answer must reach it before.
+const FORK_STALE_NS: u64 = 20_000_000_000;
 
 impl Migrator {
     /// Files the deputy `id` of `pid`, running on `at`; `fork_of`: the
@@ -506,7 +510,19 @@ impl Migrator {
             return;
         }
         if io.op == io_op::FORK || io.op == io_op::FORK_UNDO {
-            let (ret, data) = if io.op == io_op::FORK {
+            let stale = now_ns().saturating_sub(msg.at_ns) > FORK_STALE_NS;
+            let (ret, data) = if io.op == io_op::FORK && stale {
+                // It waited here (the deputy busy with a call of the
+                // process's that blocks) until the node may have stopped
+                // waiting for the answer: a deputy made now might never
+                // have its process. Refused: the process forks at home.
+                pr_info_ratelimited!(
+                    "migrate: pid {}: its fork on node {} waited too long here: refused\n",
+                    pid,
+                    at
+                );
+                (i64::from(ETIMEDOUT.to_errno()), [0; 8])
+            } else if io.op == io_op::FORK {
                 match self.fork_deputy(pid, at, io.arg) {
                     Ok((child, id)) => (i64::from(child), id.to_le_bytes()),
                     Err(e) => (i64::from(e.to_errno()), [0; 8]),
@@ -860,6 +876,7 @@ impl Migrator {
                     req: h.req,
                     kind: Kind::Io,
                     body: copy,
+                    at_ns: now_ns(),
                 };
                 if d.ios.push(m, GFP_KERNEL).is_err() {
                     drop(s);

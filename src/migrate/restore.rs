@@ -872,6 +872,7 @@ impl Migrator {
                     req: h.req,
                     kind: h.kind,
                     body: copy,
+                    at_ns: now_ns(),
                 };
                 if inc.msgs.push(m, GFP_KERNEL).is_err() {
                     inc.step(Event::Overflow);

@@ -907,6 +907,9 @@ impl Migrator {
     /// as it would there.
     fn exec(self: &Arc<Self>, args: &[u64; 6]) -> Option<i64> {
         let pid = sm::current_tgid();
+        if let Some(again) = self.home_pending(pid) {
+            return Some(again);
+        }
         let b = self.may_go_home(pid)?;
         let mut path = KVec::new();
         if path.resize(sf::PATH_MAX as usize, 0u8, GFP_KERNEL).is_err() {
@@ -965,6 +968,9 @@ impl Migrator {
             return None;
         }
         let pid = sm::current_tgid();
+        if let Some(again) = self.home_pending(pid) {
+            return Some(again);
+        }
         // A child copies its memory: all of it must be here (post-copy).
         self.lazy_wait(pid, super::lazy::LAZY_WAIT_MS);
         let b = self.may_go_home(pid)?;
@@ -1098,6 +1104,24 @@ impl Migrator {
                 None
             }
         }
+    }
+
+    /// A call made again after [`Self::call_at_home`] sent the process
+    /// home for it, while that move is still on its way: the freeze
+    /// stops every thread, but a thread of several may come back before
+    /// the freeze reaches it, and must not take the call for one whose
+    /// move failed (it would run here: a fork here would make a child of
+    /// this node's, which then keeps the process from going home). It
+    /// waits a tick and makes the call again (ERESTARTNOINTR), stopped on
+    /// its way out once the freeze comes; `None` once the move has ended.
+    fn home_pending(&self, pid: u32) -> Option<i64> {
+        let b = self.body(pid)?;
+        if !b.exec_home || !self.state.lock().busy.contains(&pid) {
+            return None;
+        }
+        crate::sys::time::msleep(20);
+        sm::notify_signal();
+        Some(-513) // ERESTARTNOINTR
     }
 
     /// The calling process `pid`, moved here, running, when a call of its
