@@ -49,26 +49,33 @@ unsafe extern "C" fn twork_tramp<T: TaskWork>(data: *mut c_void, tries: c_int) -
     }
 }
 
-/// Runs `w.run()` in process `t` at its next return to user mode
-/// (`interrupt`: interrupting a blocking syscall).
-pub(crate) fn task_work<T: TaskWork>(t: &Task, interrupt: bool, w: Arc<T>) -> Result {
+/// Hands `w` to C: `give` gets the trampoline for `T` and the pointer it
+/// consumes once the work runs, and returns a negative errno when nothing
+/// took it (then the reference is taken back here), else its value.
+fn hand_over<T: TaskWork>(
+    w: Arc<T>,
+    give: impl FnOnce(shim::vproc_twork_fn, *mut c_void) -> c_int,
+) -> Result<c_int> {
     let raw = Arc::into_raw(w);
-    // SAFETY: the trampoline matches `T` and consumes the pointer; `t`
-    // holds a task reference.
-    let r = unsafe {
-        shim::vproc_shim_task_work(
-            t.0.as_ptr(),
-            c_int::from(interrupt),
-            Some(twork_tramp::<T>),
-            raw.cast_mut().cast(),
-        )
-    };
+    let r = give(Some(twork_tramp::<T>), raw.cast_mut().cast());
     if r < 0 {
-        // SAFETY: not queued: take the reference back.
+        // SAFETY: `give` failed, so nothing took the pointer, which came
+        // from `Arc::into_raw` above: the reference is ours again.
         drop(unsafe { Arc::from_raw(raw) });
         return Err(Error::from_errno(r));
     }
-    Ok(())
+    Ok(r)
+}
+
+/// Runs `w.run()` in process `t` at its next return to user mode
+/// (`interrupt`: interrupting a blocking syscall).
+pub(crate) fn task_work<T: TaskWork>(t: &Task, interrupt: bool, w: Arc<T>) -> Result {
+    hand_over(w, |f, data| {
+        // SAFETY: the trampoline matches `T` and consumes the pointer;
+        // `t` holds a task reference.
+        unsafe { shim::vproc_shim_task_work(t.0.as_ptr(), c_int::from(interrupt), f, data) }
+    })
+    .map(|_| ())
 }
 
 /// Makes a thread of the calling process with TID `tid` that runs
@@ -77,17 +84,12 @@ pub(crate) fn task_work<T: TaskWork>(t: &Task, interrupt: bool, w: Arc<T>) -> Re
 /// ends it. EEXIST when `tid` is taken here.
 pub(crate) fn make_thread<T: TaskWork>(tid: u32, w: Arc<T>) -> Result {
     let tid = c_int::try_from(tid).map_err(|_| EINVAL)?;
-    let raw = Arc::into_raw(w);
-    // SAFETY: the trampoline matches `T` and consumes the pointer once
-    // the thread exists; on failure nothing took it.
-    let r =
-        unsafe { shim::vproc_shim_thread_make(tid, Some(twork_tramp::<T>), raw.cast_mut().cast()) };
-    if r < 0 {
-        // SAFETY: not queued: take the reference back.
-        drop(unsafe { Arc::from_raw(raw) });
-        return Err(Error::from_errno(r));
-    }
-    Ok(())
+    hand_over(w, |f, data| {
+        // SAFETY: the trampoline matches `T` and consumes the pointer
+        // once the thread exists; on failure nothing took it.
+        unsafe { shim::vproc_shim_thread_make(tid, f, data) }
+    })
+    .map(|_| ())
 }
 
 /// A moved process's fork where it runs: its child, with PID `pid` (home's
@@ -129,17 +131,12 @@ pub(crate) fn fork_make(
 /// deputy that runs `w.run()` before any user code; its PID.
 pub(crate) fn fork_deputy<T: TaskWork>(exit_signal: u32, w: Arc<T>) -> Result<u32> {
     let sig = c_int::try_from(exit_signal).map_err(|_| EINVAL)?;
-    let raw = Arc::into_raw(w);
-    // SAFETY: the trampoline matches `T` and consumes the pointer once
-    // the child exists; on failure nothing took it.
-    let r =
-        unsafe { shim::vproc_shim_fork_deputy(sig, Some(twork_tramp::<T>), raw.cast_mut().cast()) };
-    if r < 0 {
-        // SAFETY: not queued: take the reference back.
-        drop(unsafe { Arc::from_raw(raw) });
-        return Err(Error::from_errno(r));
-    }
-    Ok(r as u32)
+    let pid = hand_over(w, |f, data| {
+        // SAFETY: the trampoline matches `T` and consumes the pointer
+        // once the child exists; on failure nothing took it.
+        unsafe { shim::vproc_shim_fork_deputy(sig, f, data) }
+    })?;
+    Ok(pid as u32)
 }
 
 /// Whether the calling task is a vfork child (in its parent's memory
