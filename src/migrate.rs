@@ -208,6 +208,10 @@ struct ThreadDeputy {
     io: IoSlot,
     /// The process ended, or its deputy did: this task ends.
     end: bool,
+    /// The wait(2) status it ends with: the process's, when the process
+    /// ended (the last thread of a group to exit gives the group its
+    /// status, and a thread deputy may end after the process's deputy).
+    code: i32,
 }
 
 /// A thread in a move (src/migrate/threads.rs): at the source, stopped

@@ -396,3 +396,71 @@ check_eq "f13: it runs there, unfenced" "2 1" "$(on 2 "cat /proc/$pid13/where") 
 check_eq "f13: its parent gets its own status (13)" 13 "$(wait_status f13 30)"
 check_eq "f13: node 2 fenced nothing" "$fenced13" "$(custody_of 2 fenced)"
 check_eq "f13: the parameter reads 0 again" 0 "$(on 1 "cat $F")"
+
+# --- f14: a process of two threads, lost with its node: its parent sees
+# 137 (killed), as for one thread. The last thread of a group to exit
+# gives the group its status, and a thread deputy at home, ending after
+# the process's deputy with 0, made it 0 (2026-12-05). And its normal exit
+# status reaches the parent too (7).
+on 1 "cat > /tmp/f14.py <<'PYEOF'
+import os, sys, threading, time
+t = threading.Thread(target=lambda: time.sleep(1000), daemon=True)
+t.start()
+print('threads', threading.active_count(), flush=True)
+while not os.path.exists('/tmp/f14.end'):
+    time.sleep(0.1)
+os._exit(7)
+PYEOF"
+start_f14() {
+    on 1 "rm -f /tmp/f14.end /tmp/f14.status /tmp/f14.pid; cd /tmp; python3 /tmp/f14.py > /tmp/f14.out 2>&1 & p=\$!; echo \$p > /tmp/f14.pid; wait \$p; echo \$? > /tmp/f14.status" >/dev/null 2>&1 &
+    on 1 "for i in \$(seq 100); do grep -q threads /tmp/f14.out 2>/dev/null && break; sleep 0.1; done; cat /tmp/f14.pid"
+}
+pid=$(start_f14)
+check_eq "f14: python3 with 2 threads goes to node 2" "2 ok" "$(on 1 "echo \$(ls /proc/$pid/task | wc -l) \$(echo 2 > /proc/$pid/goto && echo ok)")"
+on 1 'touch /tmp/f14.end'
+check_eq "f14: its exit status on node 2 (7) reaches its parent" 7 "$(wait_status f14 30)"
+pid=$(start_f14)
+check_eq "f14: again, to node 2" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
+"$CLUSTER" cut 2
+check_eq "f14: node 2 cut: its parent's wait() returns 137 (killed), not 0" 137 "$(wait_status f14 30)"
+sleep 4
+"$CLUSTER" heal 2
+check "f14: node 2 up again" wait_up 2 1 20
+
+# --- f15: the deputy is inside a call at home that waits with no end in
+# sight (the main thread's open of a FIFO nobody writes) when the node
+# the process runs on is cut: custody ends it all the same (the round
+# ticks a deputy in a call, and interrupts the call), and the parent sees
+# 137 within the bound; before, it waited for ever. A fork another thread
+# asked meanwhile (queued behind that call) is never made.
+on 1 "rm -f /tmp/f15.*; mkfifo /tmp/f15.fifo; cat > /tmp/f15.py <<'PYEOF'
+import os, subprocess, threading, time
+def worker():
+    while not os.path.exists('/tmp/f15.go'): time.sleep(0.05)
+    time.sleep(1)
+    subprocess.run(['true'])
+t = threading.Thread(target=worker)
+t.start()
+print('threads', flush=True)
+while not os.path.exists('/tmp/f15.go'): time.sleep(0.05)
+open('/tmp/f15.fifo').read()
+PYEOF"
+on 1 "cd /tmp; python3 /tmp/f15.py > /tmp/f15.out 2>&1 & p=\$!; echo \$p > /tmp/f15.pid; wait \$p; echo \$? > /tmp/f15.status" >/dev/null 2>&1 &
+pid=$(on 1 "for i in \$(seq 100); do grep -q threads /tmp/f15.out 2>/dev/null && break; sleep 0.1; done; cat /tmp/f15.pid")
+check_eq "f15: python3 goes to node 2" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
+on 1 'touch /tmp/f15.go'
+sleep 3
+lost1=$(custody_of 1 lost)
+"$CLUSTER" cut 2
+t0=$(date +%s)
+check_eq "f15: node 2 cut while its deputy waits in the FIFO's open: the parent's wait() returns 137" 137 "$(wait_status f15 40)"
+dt=$(( $(date +%s) - t0 ))
+check "f15: within 18 s of the cut (took $dt s)" test "$dt" -le 18
+check_eq "f15: home counts one more lost" $((lost1 + 1)) "$(custody_of 1 lost)"
+check_match "f15: home's log says its deputy was in a call" "pid $pid: node 2 is gone, and the process with it \(its deputy was in a call here\)" "$(on 1 'dmesg | tail -30')"
+check_eq "f15: no fork was made for it" 0 "$(on 1 "grep -c 'pid $pid forks on node 2' /proc/cluster/events")"
+sleep 4
+"$CLUSTER" heal 2
+check "f15: node 2 up again" wait_up 2 1 20
+sleep 3
+check_eq "f15: after the heal it runs nowhere" 0 "$(copies "$pid")"

@@ -14,8 +14,8 @@ use super::{
 use crate::events::EventKind;
 use crate::logic::arrival::Phase;
 use crate::logic::custody::{
-    self, Answer, Asker, BodyAction, BodyEvent, Check, DeputyEvent, ExitAction, ExitReport,
-    CHECK_LEN, STARTED_KEEP_NS,
+    self, Answer, Asker, BodyAction, BodyEvent, Check, DeputyAction, DeputyEvent, ExitAction,
+    ExitReport, CHECK_LEN, STARTED_KEEP_NS,
 };
 use crate::logic::mig::{Kind, Reader};
 use crate::sys::migrate::{self as sm};
@@ -138,6 +138,7 @@ impl Migrator {
         self.deliver_kills();
         self.report_exits(now);
         self.fence_bodies(now);
+        self.tick_serving_deputies(now);
         let mut e = self.exits.lock();
         e.moved
             .retain(|m| now.saturating_sub(m.at_ns) < STARTED_KEEP_NS);
@@ -145,6 +146,46 @@ impl Migrator {
         let mut s = self.state.lock();
         s.started
             .retain(|x| now.saturating_sub(x.at_ns) < STARTED_KEEP_NS);
+    }
+
+    /// A deputy inside a call of its process's at home that waits with no
+    /// end in sight (the open of a FIFO, a connect to a full listener:
+    /// no watch says when they may go on) does not tick its custody, and
+    /// would wait on while the node its process runs on is down: its
+    /// process fenced there, its parent here waiting for ever. While that
+    /// node is down this round ticks it instead; when custody gives the
+    /// process up, the deputy's status is set and its call interrupted
+    /// (as a signal would), and its loop ends it with that status.
+    fn tick_serving_deputies(&self, now: u64) {
+        let mut kick = KVec::new();
+        let mut s = self.state.lock();
+        for d in s.deputies.iter_mut() {
+            if d.io.serving.is_none() || d.exit.is_some() || self.transport.is_up(d.custody.at) {
+                continue;
+            }
+            if let DeputyAction::End(c) = d.custody.step(DeputyEvent::Tick { now, up: false }) {
+                d.exit = Some(c);
+                self.counters.lost.inc();
+                pr_warn!(
+                    "pid {}: node {} is gone, and the process with it (its deputy was in a call here)\n",
+                    d.pid,
+                    d.custody.at
+                );
+                self.events.add(
+                    EventKind::Migrate,
+                    self.me,
+                    format_args!(
+                        "pid {} lost with node {}: ends as killed",
+                        d.pid, d.custody.at
+                    ),
+                );
+                let _ = kick.push(d.pid, GFP_ATOMIC);
+            }
+        }
+        drop(s);
+        for &pid in kick.iter() {
+            sm::kick(pid);
+        }
     }
 
     fn report_exits(&self, now: u64) {

@@ -103,7 +103,7 @@ impl Migrator {
                 // is never free while the process may still run.
                 self.kill_process(pid);
                 self.drop_deputy(pid);
-                self.end_thread_deputies(pid);
+                self.end_thread_deputies(pid, SIGKILL as i32);
                 return None;
             }
             self.forward_signals(pid, at);
@@ -145,7 +145,7 @@ impl Migrator {
             match work {
                 Work::Exit(code) => {
                     self.drop_deputy(pid);
-                    self.end_thread_deputies(pid);
+                    self.end_thread_deputies(pid, code);
                     return Some(code);
                 }
                 Work::Lost => {
@@ -161,7 +161,7 @@ impl Migrator {
                         format_args!("pid {} lost with node {}: ends as killed", pid, at),
                     );
                     self.drop_deputy(pid);
-                    self.end_thread_deputies(pid);
+                    self.end_thread_deputies(pid, SIGKILL as i32);
                     return Some(SIGKILL as i32);
                 }
                 Work::Check(n) => self.deputy_check(pid, n),
@@ -750,7 +750,7 @@ impl Migrator {
             blocked = d.io.serving.is_some();
         }
         drop(s);
-        self.end_thread_deputies(h.pid);
+        self.end_thread_deputies(h.pid, code);
         self.cv.notify_all();
         if blocked {
             // Blocked in a read for the process (a terminal waiting for a

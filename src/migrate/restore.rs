@@ -719,8 +719,8 @@ impl Migrator {
         }
         if deputy {
             self.drop_deputy(pid);
-            // Those whose thread did not come back.
-            self.end_thread_deputies(pid);
+            // Those whose thread did not come back (the process lives).
+            self.end_thread_deputies(pid, 0);
         }
         let _ = self.table.set_switches(pid, b.loadlevel, b.lock, b.nmigs);
         self.events.add(

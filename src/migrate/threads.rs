@@ -380,6 +380,7 @@ impl Migrator {
                     id,
                     io: super::IoSlot::new(),
                     end: false,
+                    code: 0,
                 },
                 GFP_KERNEL,
             )?;
@@ -389,10 +390,11 @@ impl Migrator {
 
     /// The thread deputies of `pid` end (the process ended, or its
     /// deputy did, or it is back). One inside a call is interrupted.
-    pub(super) fn end_thread_deputies(&self, pid: u32) {
+    pub(super) fn end_thread_deputies(&self, pid: u32, code: i32) {
         let mut s = self.state.lock();
         for t in s.tdeps.iter_mut().filter(|t| t.pid == pid) {
             t.end = true;
+            t.code = code;
             if t.io.serving.is_some() {
                 sm::kick(t.tid);
             }
@@ -419,7 +421,7 @@ impl Migrator {
                 return Some(SIGKILL as i32);
             }
             enum Work {
-                End,
+                End(i32),
                 Io(super::Msg),
                 Home(u64),
                 Idle,
@@ -433,8 +435,8 @@ impl Migrator {
                     .and_then(|d| d.home_mig)
                     .filter(|&m| m != tried);
                 match s.tdeps.iter_mut().find(|t| t.tid == tid) {
-                    None => Work::End,
-                    Some(t) if t.end => Work::End,
+                    None => Work::End(0),
+                    Some(t) if t.end => Work::End(t.code),
                     Some(t) => match t.io.take_next() {
                         Some(m) => Work::Io(m),
                         None => home.map_or(Work::Idle, Work::Home),
@@ -442,9 +444,9 @@ impl Migrator {
                 }
             };
             match work {
-                Work::End => {
+                Work::End(code) => {
                     self.state.lock().tdeps.retain(|t| t.tid != tid);
-                    return Some(0);
+                    return Some(code);
                 }
                 Work::Io(msg) => {
                     let at = self.table.away(pid).unwrap_or(self.me);
