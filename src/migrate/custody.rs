@@ -157,7 +157,7 @@ impl Migrator {
     /// process up, the deputy's status is set and its call interrupted
     /// (as a signal would), and its loop ends it with that status.
     fn tick_serving_deputies(&self, now: u64) {
-        let mut kick = KVec::new();
+        let mut ended = KVec::new();
         let mut s = self.state.lock();
         for d in s.deputies.iter_mut() {
             if d.io.serving.is_none() || d.exit.is_some() || self.transport.is_up(d.custody.at) {
@@ -165,25 +165,22 @@ impl Migrator {
             }
             if let DeputyAction::End(c) = d.custody.step(DeputyEvent::Tick { now, up: false }) {
                 d.exit = Some(c);
-                self.counters.lost.inc();
-                pr_warn!(
-                    "pid {}: node {} is gone, and the process with it (its deputy was in a call here)\n",
-                    d.pid,
-                    d.custody.at
-                );
-                self.events.add(
-                    EventKind::Migrate,
-                    self.me,
-                    format_args!(
-                        "pid {} lost with node {}: ends as killed",
-                        d.pid, d.custody.at
-                    ),
-                );
-                let _ = kick.push(d.pid, GFP_ATOMIC);
+                let _ = ended.push((d.pid, d.custody.at), GFP_KERNEL);
             }
         }
         drop(s);
-        for &pid in kick.iter() {
+        for &(pid, at) in ended.iter() {
+            self.counters.lost.inc();
+            pr_warn!(
+                "pid {}: node {} is gone, and the process with it (its deputy was in a call here)\n",
+                pid,
+                at
+            );
+            self.events.add(
+                EventKind::Migrate,
+                self.me,
+                format_args!("pid {} lost with node {}: ends as killed", pid, at),
+            );
             sm::kick(pid);
         }
     }

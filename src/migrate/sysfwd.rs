@@ -985,8 +985,9 @@ impl Migrator {
 
     /// A plain fork (`sf::fork_here`) of moved process `pid` (`b`, by any
     /// of its threads) made where it runs, as MOSIX and OpenSSI made
-    /// them: its deputy (the leader's) forks at home first (`FORK`), which makes the child's deputy
-    /// and takes its PID from home's share; the child then starts here
+    /// them: its deputy (the leader's) forks at home first (`FORK`),
+    /// which makes the child's deputy and takes its PID from home's
+    /// share; the child then starts here
     /// under that PID, a copy of the process whose proxies are its own
     /// deputy's. As if it had been forked at home and moved here: home
     /// is its home, its parent there (the deputy) waits for it, `ps` shows
