@@ -619,10 +619,13 @@ impl Transport {
             let mut k = 0;
             while k < n.conns.len() {
                 if n.conns[k].dead.load(Ordering::Acquire) {
-                    let Ok(c) = n.conns.remove(k) else { break };
-                    if dead.push(c, GFP_KERNEL).is_err() {
+                    // Into `dead` first, then out of `conns`: a Conn and
+                    // its receiver hold each other until stop_threads(),
+                    // so one dropped here (a failed push) would leak.
+                    if dead.push(n.conns[k].clone(), GFP_KERNEL).is_err() {
                         break;
                     }
+                    let _ = n.conns.remove(k);
                 } else {
                     k += 1;
                 }
