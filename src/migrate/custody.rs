@@ -170,17 +170,7 @@ impl Migrator {
         }
         drop(s);
         for &(pid, at) in ended.iter() {
-            self.counters.lost.inc();
-            pr_warn!(
-                "pid {}: node {} is gone, and the process with it (its deputy was in a call here)\n",
-                pid,
-                at
-            );
-            self.events.add(
-                EventKind::Migrate,
-                self.me,
-                format_args!("pid {} lost with node {}: ends as killed", pid, at),
-            );
+            self.deputy_lost(pid, at, " (its deputy was in a call here)");
             sm::kick(pid);
         }
     }

@@ -149,17 +149,7 @@ impl Migrator {
                     return Some(code);
                 }
                 Work::Lost => {
-                    pr_warn!(
-                        "pid {}: node {} is gone, and the process with it\n",
-                        pid,
-                        at
-                    );
-                    self.counters.lost.inc();
-                    self.events.add(
-                        EventKind::Migrate,
-                        self.me,
-                        format_args!("pid {} lost with node {}: ends as killed", pid, at),
-                    );
+                    self.deputy_lost(pid, at, "");
                     self.drop_deputy(pid);
                     self.end_thread_deputies(pid, SIGKILL as i32);
                     return Some(SIGKILL as i32);
@@ -631,6 +621,23 @@ impl Migrator {
     }
 
     /// A `Moved` from the node a process of this node left: where it runs now.
+    /// Custody gave up process `pid` with node `at`: logged (`why` after
+    /// the line's reason), counted, told as an event.
+    pub(super) fn deputy_lost(&self, pid: u32, at: u8, why: &str) {
+        pr_warn!(
+            "pid {}: node {} is gone, and the process with it{}\n",
+            pid,
+            at,
+            why
+        );
+        self.counters.lost.inc();
+        self.events.add(
+            EventKind::Migrate,
+            self.me,
+            format_args!("pid {} lost with node {}: ends as killed", pid, at),
+        );
+    }
+
     /// `FORK` from process `pid`, running on `at`, in its deputy's
     /// context: a fork of the deputy, the child's deputy from its start
     /// (as if the child had been forked here and moved to `at`): its PID

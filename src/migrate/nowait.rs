@@ -50,6 +50,8 @@ const RETRY_MS: u32 = 10;
 /// ERESTARTSYS: a signal ended the wait; the call runs again or fails
 /// with EINTR, as the signal's handler says.
 pub(super) const ERESTARTSYS: i64 = -512;
+/// ERESTARTNOINTR: the call is made again, whatever the signal's flags.
+pub(super) const ERESTARTNOINTR: i64 = -513;
 
 impl sm::WatchFired for Migrator {
     fn fired(&self, owner: u64, at: u8, pid: u32) {

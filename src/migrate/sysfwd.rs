@@ -7,7 +7,7 @@
 //! cwd, root, credentials, umask, process group and files are the
 //! process's) and answers with the result and the bytes the call wrote.
 
-use super::nowait::ERESTARTSYS;
+use super::nowait::{ERESTARTNOINTR, ERESTARTSYS};
 use super::Migrator;
 use crate::logic::errno::Errno;
 use crate::logic::fmtbuf::FmtBuf;
@@ -1122,7 +1122,7 @@ impl Migrator {
         }
         crate::sys::time::msleep(20);
         sm::notify_signal();
-        Some(-513) // ERESTARTNOINTR
+        Some(ERESTARTNOINTR)
     }
 
     /// The calling process `pid`, moved here, running, when a call of its
@@ -1182,7 +1182,7 @@ impl Migrator {
                 }
                 pr_info_ratelimited!("pid {}: {}\n", pid, why);
                 sm::notify_signal();
-                Some(-513) // ERESTARTNOINTR: again, at home
+                Some(ERESTARTNOINTR) // again, at home
             }
             // Cannot go home now: this node's program, as before.
             Err(_) => None,
