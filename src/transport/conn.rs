@@ -172,11 +172,15 @@ impl Conn {
         c.start_receiver()
     }
 
+    /// Starts the receiver. The connection is tracked already, so the
+    /// manager may reap it as soon as the receiver ends: the handle is
+    /// stored under the lock `stop_threads()` takes, never after it looked.
     fn start_receiver(self: &Arc<Self>) -> Result {
-        let r = KThread::spawn(c"vproc-conn", Arc::new(Receiver(self.clone()), GFP_KERNEL)?);
-        match r {
-            Ok(th) => {
-                self.threads.lock().recv = Some(th);
+        let data = Arc::new(Receiver(self.clone()), GFP_KERNEL)?;
+        let mut th = self.threads.lock();
+        match KThread::spawn(c"vproc-conn", data) {
+            Ok(r) => {
+                th.recv = Some(r);
                 Ok(())
             }
             Err(e) => {
@@ -214,13 +218,16 @@ impl Conn {
     }
 
     /// Stops and joins both threads (after `kill`). Never called by them.
+    /// The receiver is joined first: it starts the sender, so only once it
+    /// has returned is the sender's handle (if any) surely stored. Taking
+    /// both at once left a sender started meanwhile in `threads`, where it
+    /// and its `Arc<Conn>` held each other for ever (kmemleak: the Conn
+    /// and its socket).
     pub(super) fn stop_threads(&self) {
-        let (r, s) = {
-            let mut th = self.threads.lock();
-            (th.recv.take(), th.send.take())
-        };
-        drop(s);
+        let r = self.threads.lock().recv.take();
         drop(r);
+        let s = self.threads.lock().send.take();
+        drop(s);
     }
 
     /// Queues a frame. With `wait`, waits for queue space (not for the
