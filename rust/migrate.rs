@@ -43,8 +43,9 @@ pub(crate) use fds::{
 };
 pub(crate) use lazy::{kill9, lazy_zap, pid_alive, Scratch, Uffd, UffdEvent, Waker};
 pub(crate) use mm::{
-    clocks, current_exec_id, hash_area, map, pagemap, peek, read_pages, read_pages_busy,
-    read_pages_full, soft_dirty_clear, unmap, vmas, wipe_mm, write_mem, Mm, Task, VmaInfo,
+    clocks, current_exec_id, hash_area, map, pagemap, peek, place_vdso, read_pages,
+    read_pages_busy, read_pages_full, soft_dirty_clear, unmap, vmas, wipe_mm, write_mem, Mm, Task,
+    VmaInfo,
 };
 pub(crate) use proxy::{
     child_watch, child_watch_cancel, connect_nonblock, current_multithreaded, fd_io, fd_ioctl,

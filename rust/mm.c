@@ -5,6 +5,7 @@
  * unmapping and writing the calling task's memory on restore.
  */
 #include <asm/unistd.h>
+#include <asm/vdso.h>
 #include <linux/pagewalk.h>
 #include <linux/proc_fs.h>
 #include <linux/shmem_fs.h>
@@ -555,6 +556,40 @@ int vproc_shim_mig_wipe_mm(void)
 		err = vm_munmap(r[i][0], r[i][1] - r[i][0]);
 	kvfree(r);
 	return err;
+}
+
+int vproc_shim_mig_place_vdso(unsigned long long lo, unsigned long long text)
+{
+	struct mm_struct *mm = current->mm;
+	const struct vdso_image *img;
+	unsigned long old_text, old_lo;
+	int err;
+
+	if (!mm || lo > text || text - lo > 64 * PAGE_SIZE ||
+	    text >= TASK_SIZE || !PAGE_ALIGNED(lo) || !PAGE_ALIGNED(text))
+		return -EINVAL;
+	mmap_read_lock(mm);
+	img = mm->context.vdso_image;
+	old_text = (unsigned long)mm->context.vdso;
+	mmap_read_unlock(mm);
+	if (!img || !old_text || old_text < text - lo)
+		return -EINVAL;
+	if (old_text == text)
+		return 0;
+	/*
+	 * The same image, so the same layout: the vvar pages as far below
+	 * the text as where the process has them. Nothing else is mapped
+	 * (after vproc_shim_mig_wipe_mm), and map_vdso_once() refuses while
+	 * any vdso area is left.
+	 */
+	old_lo = old_text - (text - lo);
+	err = vm_munmap(old_lo, old_text - old_lo + PAGE_ALIGN(img->size));
+	if (err)
+		return err;
+	err = map_vdso_once(img, lo);
+	if (err)
+		return err;
+	return (unsigned long)mm->context.vdso == text ? 0 : -EADDRINUSE;
 }
 
 static bool overlaps_special(unsigned long start, unsigned long end)

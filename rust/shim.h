@@ -721,6 +721,14 @@ int vproc_shim_mig_peek(struct task_struct *t, unsigned long long *vdso_lo,
 /* Unmaps every area of current except the vdso/vvar ones. */
 int vproc_shim_mig_wipe_mm(void);
 /*
+ * Moves current's vdso/vvar area to @lo, its text to @text, as the
+ * restorer's arch_prctl(ARCH_MAP_VDSO_64) does elsewhere (kernel patch
+ * 0013): a deputy coming home keeps the vdso the process left with, and a
+ * program the process exec'd away has its own elsewhere. After
+ * vproc_shim_mig_wipe_mm() only. 0 (already there) or -errno.
+ */
+int vproc_shim_mig_place_vdso(unsigned long long lo, unsigned long long text);
+/*
  * Maps @v in current at its address: anonymous, or its file when that
  * file, opened here with @id's file system identity (never as root), has
  * the content the source mapped (v->sha256); else -ESTALE, or with

@@ -386,9 +386,6 @@ struct BodyRec {
     /// runs again there. Met again here, that move failed: the call runs
     /// here.
     exec_home: bool,
-    /// It exec'd here: it forks here (home cannot take it back: its
-    /// program is not its deputy's, and coming home fails, EINVAL).
-    execd: bool,
     /// How many `READY` notices its deputy sent: a thread that found a
     /// file at home not ready waits here for this to pass what it was
     /// before its request ([`Migrator::wait_ready`]).
@@ -413,7 +410,6 @@ impl BodyRec {
             job_told: 0,
             ready_gen: 0,
             exec_home: false,
-            execd: false,
         }
     }
 }

@@ -269,7 +269,9 @@ impl VprocTable {
             pr_info_ratelimited!("goto: node {} is not up\n", node);
             return Err(EHOSTUNREACH);
         }
-        if self.get(t.tgid).lock {
+        // One that moved away is locked or not where it runs: that node
+        // decides (this entry may be older than a switch set there).
+        if self.get(t.tgid).lock && self.away(t.tgid).is_none() {
             pr_info_ratelimited!("goto: pid {} is locked to this node\n", t.tgid);
             return Err(EBUSY);
         }

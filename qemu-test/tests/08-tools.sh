@@ -126,12 +126,15 @@ check_match "cluster top -n 1: the processes and their node" "$p .*2|vproc-mtest
 on 1 "migrate $p home" >/dev/null 2>&1
 
 # --- runon: started here, runs there, output and exit status come back.
-out=$(on 1 "runon 3 sh -c 'echo hello from node \$(cat /proc/cluster/this_node) pid \$\$; exit 7'; echo rc=\$?")
+# Its program's children are born there too, their deputies at home (they
+# see home's files, /proc/cluster/this_node included: /proc/self/where says
+# where a process runs).
+out=$(on 1 "runon 3 sh -c 'echo hello from node \$(cat /proc/self/where) pid \$\$; exit 7'; echo rc=\$?")
 check_match "runon 3 CMD: its output reaches the caller" "hello from node 3" "$out"
 check_eq "... and its exit status is runon's" 7 "$(rc_of "$out")"
 rp=$(sed -n 's/.*pid \([0-9]*\)$/\1/p' <<<"$out")
 check "... it ran with a PID of node 1's share (its home)" test "${rp:-0}" -ge 65536 -a "${rp:-0}" -lt 131072
-out=$(on 2 "vproc-ptyrun runon 1 sh -c 'test -t 0 && test -t 1 && echo tty yes on \$(cat /proc/cluster/this_node)'" | tr -d '\r')
+out=$(on 2 "vproc-ptyrun runon 1 sh -c 'test -t 0 && test -t 1 && echo tty yes on \$(cat /proc/self/where)'" | tr -d '\r')
 check_match "runon on a terminal: the program has it as its terminal" "tty yes on 1" "$out"
 out=$(on 1 "echo piped-in | runon 2 sh -c 'read l; echo got \$l'")
 check_match "runon: stdin of the caller reaches it" "got piped-in" "$out"
@@ -169,7 +172,7 @@ check_match "a user cannot change root's loadlevel (EPERM)" "not permitted \(not
 on 1 "su user -c '$M -m 1 -t 900 -q >/dev/null 2>&1 & echo \$! > /tmp/t4.pid'"
 p4=$(on 1 'cat /tmp/t4.pid')
 check_eq "a user moves their own process" "rc=0" "$(run 1 "su user -c 'migrate $p4 3'")"
-check_eq "... and runs a program elsewhere" "on 2 rc=0" "$(on 1 "su user -c 'runon 2 sh -c \"echo on \\\$(cat /proc/cluster/this_node)\"'; echo rc=\$?" | tr '\n' ' ' | sed 's/ $//')"
+check_eq "... and runs a program elsewhere" "on 2 rc=0" "$(on 1 "su user -c 'runon 2 sh -c \"echo on \\\$(cat /proc/self/where)\"'; echo rc=\$?" | tr '\n' ' ' | sed 's/ $//')"
 
 # --- the kernel refuses malformed requests with an extended ack.
 for c in short-pid:22:length no-pid:22:"missing attribute: pid" pid-zero:34:range \

@@ -342,3 +342,79 @@ check_match "vfork: a child that does not exec within about 2 s is refused (EOPN
 check_match "... the log says why" "pid $vp cannot move: a vfork child" "$(on 1 'dmesg | tail -20')"
 check_eq "... it runs on at home, and its parent reaps it" "child exited 0" \
     "$(on 1 'for i in $(seq 150); do [ -s /tmp/vf.out2 ] && break; sleep 0.1; done; cat /tmp/vf.out2')"
+
+# --- A program exec'd away from home (runon's) forks as any moved process:
+# its child is born on node 2 with a deputy at home (home's events name the
+# fork), and it goes home: its deputy maps its vdso again where the program
+# it exec'd has it (kernel patch 0013), and the program's clocks (its C
+# library calls that vdso) and forks work there. Before, its fork was
+# native and its move home failed with EINVAL.
+on 1 "rm -f /tmp/ex.*; cat > /tmp/ex.py <<'EOF'
+import os, sys, time
+def gate(p):
+    while not os.path.exists(p): time.sleep(0.05)
+def where():
+    with open('/proc/self/where') as f: return f.read().strip()
+print('pid', os.getpid(), flush=True)
+k = os.fork()
+if k == 0:
+    os._exit(7)
+print('reaped', os.waitstatus_to_exitcode(os.waitpid(k, 0)[1]), where(), flush=True)
+gate(sys.argv[1] + '.home')
+t0 = time.monotonic(); time.sleep(0.2); dt = time.monotonic() - t0
+print('home', where(), 0.15 < dt < 5, time.time() > 1e9, flush=True)
+k = os.fork()
+if k == 0:
+    os._exit(3)
+print('again', os.waitstatus_to_exitcode(os.waitpid(k, 0)[1]), flush=True)
+EOF"
+on 1 "cd /tmp; (runon 2 python3 /tmp/ex.py /tmp/ex > /tmp/ex.out 2>&1; echo rc=\$? > /tmp/ex.rc) > /dev/null 2>&1 &"
+xp=$(on 1 'for i in $(seq 100); do grep -q "^reaped" /tmp/ex.out 2>/dev/null && break; sleep 0.1; done; sed -n "s/^pid //p" /tmp/ex.out')
+check_eq "exec'd away: runon's python3 forked on node 2 and reaped its child's 7" "reaped 7 2" "$(on 1 'grep ^reaped /tmp/ex.out')"
+check "exec'd away: the child was born on node 2 with its deputy at home (home's events)" \
+    test "$(on 1 "grep -c 'pid $xp forks on node 2' /proc/cluster/events")" -ge 1
+vd2=$(on 2 "awk '/\\[vdso\\]/ { print \$1 }' /proc/$xp/maps")
+vd1=$(on 1 "awk '/\\[vdso\\]/ { print \$1 }' /proc/$xp/maps")
+check "exec'd away: its vdso on node 2 ($vd2) is not where its deputy's is ($vd1)" test -n "$vd2" -a "$vd2" != "$vd1"
+check_eq "exec'd away: it goes home" "rc=0 1" "$(on 1 "migrate $xp home > /dev/null 2>&1; echo rc=\$? \$(cat /proc/$xp/where)")"
+check_eq "exec'd away: its vdso at home is where it had it on node 2" "$vd2" "$(on 1 "awk '/\\[vdso\\]/ { print \$1 }' /proc/$xp/maps")"
+on 1 'touch /tmp/ex.home'
+check_eq "exec'd away: at home its clocks and a fork work, and runon gets its 0" "home 1 True True|again 3|rc=0" \
+    "$(on 1 'for i in $(seq 100); do [ -s /tmp/ex.rc ] && break; sleep 0.1; done; { grep -E "^(home|again)" /tmp/ex.out; cat /tmp/ex.rc; } | paste -sd"|"')"
+
+# --- A locked process forks as any moved one (a lock pins the process, not
+# its children, as in MOSIX): its child is born on node 2 with its deputy
+# at home, and the pipe it makes is home's; unlocked, it goes home. Before,
+# it forked natively and made the pipe on node 2.
+on 1 "rm -f /tmp/lk.*; cat > /tmp/lk.py <<'EOF'
+import os, sys, time
+def gate(p):
+    while not os.path.exists(p): time.sleep(0.05)
+def where():
+    with open('/proc/self/where') as f: return f.read().strip()
+print('pid', os.getpid(), flush=True)
+gate(sys.argv[1] + '.go')
+r, w = os.pipe()
+k = os.fork()
+if k == 0:
+    os.close(r); os.write(w, ('hi ' + where()).encode()); os._exit(4)
+os.close(w)
+got = os.read(r, 100).decode()
+print('child', got, os.waitstatus_to_exitcode(os.waitpid(k, 0)[1]), where(), flush=True)
+gate(sys.argv[1] + '.end')
+print('end', where(), flush=True)
+EOF"
+on 1 "cd /tmp; python3 /tmp/lk.py /tmp/lk > /tmp/lk.out 2>&1 & echo \$! > /tmp/lk.pid"
+kp=$(on 1 'cat /tmp/lk.pid')
+on 1 'for i in $(seq 100); do grep -q "^pid" /tmp/lk.out && break; sleep 0.1; done'
+check_eq "locked: python3 goes to node 2 and is locked there" "ok 1" \
+    "$(on 1 "echo 2 > /proc/$kp/goto && lock -p $kp on > /dev/null && echo ok \$(cat /proc/$kp/lock)")"
+check_match "locked: a move to node 3 is refused where it runs (EBUSY)" "busy.*rc=1" \
+    "$(on 1 "migrate $kp 3 2>&1; echo rc=\$?" | tr '\n' ' ')"
+on 1 'touch /tmp/lk.go'
+check_eq "locked: its child, born on node 2, wrote its pipe; reaped with 4" "child hi 2 4 2" \
+    "$(on 1 'for i in $(seq 100); do grep -q "^child" /tmp/lk.out && break; sleep 0.1; done; grep ^child /tmp/lk.out')"
+check "locked: home's events name the fork (its deputy at home)" \
+    test "$(on 1 "grep -c 'pid $kp forks on node 2' /proc/cluster/events")" -ge 1
+check_eq "locked: unlocked, it goes home and ends there" "rc=0|end 1" \
+    "$(on 1 "lock -p $kp off > /dev/null; migrate $kp home > /dev/null 2>&1; echo rc=\$?; touch /tmp/lk.end; for i in \$(seq 100); do grep -q '^end' /tmp/lk.out && break; sleep 0.1; done; grep ^end /tmp/lk.out" | paste -sd'|')"

@@ -349,6 +349,13 @@ pub(crate) fn wipe_mm() -> Result {
     to_result(unsafe { shim::vproc_shim_mig_wipe_mm() })
 }
 
+/// Moves the calling task's vdso/vvar area to `lo` (its text to `text`),
+/// where the process being restored into it had it. After [`wipe_mm`].
+pub(crate) fn place_vdso(lo: u64, text: u64) -> Result {
+    // SAFETY: no preconditions (the shim checks the addresses).
+    to_result(unsafe { shim::vproc_shim_mig_place_vdso(lo, text) })
+}
+
 /// Maps an area at its address: its file, opened with `id`, when it has
 /// the content the source mapped; else anonymous memory with
 /// `anon_instead` (`ESTALE` otherwise).

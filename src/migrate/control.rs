@@ -59,7 +59,10 @@ impl Migrator {
             value: u32::from(value),
             caller: t.caller,
         };
-        self.control(at, t.tgid, &c)
+        self.control(at, t.tgid, &c)?;
+        // Home's /proc/<pid>/ files say it too (its deputy's entry); where
+        // it runs, the switch is the one that counts.
+        self.table.set_switch(t, sw, value)
     }
 
     /// Whether `caller`, of another node, may do `what` to local process
@@ -122,6 +125,13 @@ impl Migrator {
         }
         if !self.may_control(pid, "goto", &g.caller) {
             return Err(EPERM);
+        }
+        // Locked where it runs: it stays, as a locked process at home
+        // does (EBUSY); only its home may still call it back (a leaving
+        // home takes its processes back).
+        if self.table.entry(pid).lock && g.node != from {
+            pr_info_ratelimited!("goto: pid {} is locked to this node\n", pid);
+            return Err(EBUSY);
         }
         // 0: this node's leveller chooses (`goto -1`).
         let node = match g.node {

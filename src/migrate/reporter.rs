@@ -240,8 +240,5 @@ impl TaskEvents for Migrator {
 
     fn exec(&self, tgid: u32, comm: &[u8]) {
         self.table.exec(tgid, comm);
-        if let Some(b) = self.bodies.lock().iter_mut().find(|b| b.pid == tgid) {
-            b.execd = true;
-        }
     }
 }

@@ -576,6 +576,20 @@ impl Migrator {
             return Err(EPROTO);
         }
         sm::wipe_mm()?;
+        if deputy {
+            // The deputy kept the vdso the process left with; one that
+            // exec'd away has its program's elsewhere, where that
+            // program's C library calls it.
+            if let Err(e) = sm::place_vdso(b.vdso_lo, b.vdso) {
+                pr_warn!(
+                    "migrate: pid {}: its vdso cannot go to {:#x} here (error {})\n",
+                    pid,
+                    b.vdso,
+                    e.to_errno()
+                );
+                return Err(e);
+            }
+        }
         let mut need = KVec::new();
         need.resize(vmas.len().div_ceil(8), 0u8, GFP_KERNEL)?;
         for (i, v) in vmas.iter().enumerate() {

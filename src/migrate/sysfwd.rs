@@ -130,13 +130,6 @@ impl Migrator {
         if sf::uts_call(nr) && sm::own_uts() {
             return None;
         }
-        // One that forks here (locked here, or running a program it
-        // exec'd here) makes its pipes, sockets and event files here: its
-        // children here use them (through a home pipe they would wait on
-        // one deputy, busy with the parent's read).
-        if sf::makes_file(nr) && self.forks_here(pid, &b) {
-            return None;
-        }
         // A wait for children it forked here is this node's; one for the
         // children it left at home (their parent there is its deputy) or
         // for none is home's (ECHILD there, as here).
@@ -973,10 +966,10 @@ impl Migrator {
         }
         // A child copies its memory: all of it must be here (post-copy).
         self.lazy_wait(pid, super::lazy::LAZY_WAIT_MS);
+        // Locked here or not, running the program it moved with or one
+        // it exec'd here, its children are born here with their deputies
+        // at home, as MOSIX made them (a lock only pins the process).
         let b = self.may_go_home(pid)?;
-        if self.forks_here(pid, &b) {
-            return None;
-        }
         if let Some(child) = self.fork_away(pid, &b, nr, args) {
             return Some(child);
         }
@@ -1142,13 +1135,6 @@ impl Migrator {
             return None;
         }
         Some(b)
-    }
-
-    /// Whether moved process `pid` (`b`) forks where it runs, rather than
-    /// going home to: pinned there (`lock`), or running a program it
-    /// exec'd there (runon's).
-    fn forks_here(&self, pid: u32, b: &super::BodyRec) -> bool {
-        b.execd || self.table.entry(pid).lock
     }
 
     /// Descriptor `fd` when it is a proxy of the calling process's own
