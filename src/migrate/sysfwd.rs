@@ -1052,17 +1052,20 @@ impl Migrator {
         // the files with the child's deputy (from then on home reads no
         // more ahead for them): given back too, as fork copies the offsets
         // as they are.
-        let given = !sm::current_multithreaded() || sm::proxies_giveback().is_ok();
-        // Filed before it runs: its first call finds it.
-        let rec = super::BodyRec {
-            running: true,
-            ..super::BodyRec::new(child, b.home, dep, 0)
-        };
-        // (A spinlock: no sleeping allocation under it.)
-        let filed = given && self.bodies.lock().push(rec, GFP_ATOMIC).is_ok();
-        let made = if !given {
-            Err(EIO)
-        } else if filed {
+        let made = (|| -> Result {
+            if sm::current_multithreaded() {
+                sm::proxies_giveback().map_err(|_| EIO)?;
+            }
+            // Filed before it runs: its first call finds it.
+            let rec = super::BodyRec {
+                running: true,
+                ..super::BodyRec::new(child, b.home, dep, 0)
+            };
+            // (A spinlock: no sleeping allocation under it.)
+            self.bodies
+                .lock()
+                .push(rec, GFP_ATOMIC)
+                .map_err(|_| ENOMEM)?;
             sm::fork_make(
                 child,
                 fh.flags,
@@ -1072,9 +1075,7 @@ impl Migrator {
                 b.deputy,
                 dep,
             )
-        } else {
-            Err(ENOMEM)
-        };
+        })();
         match made {
             Ok(()) => {
                 self.counters.forks_here.inc();
