@@ -532,6 +532,7 @@ fn waits_for_children_left_at_home() {
     // pidfd_open is made at home (its descriptor always close-on-exec),
     // pidfd_send_signal goes home with its proxy's number.
     let po = shape(434, &[0; 6]).unwrap();
+    assert!(makes_file(434));
     assert_eq!(
         new_fd_flags(po, &[55, 0o4000, 0, 0, 0, 0]),
         Some((true, 0o4002))
@@ -544,6 +545,7 @@ fn waits_for_children_left_at_home() {
     // this node's): what it gets is a file at home, close-on-exec;
     // process_madvise goes home with its iovecs.
     assert_eq!((nr("pidfd_getfd"), nr("process_madvise")), (438, 440));
+    assert!(!makes_file(438));
     assert_eq!(
         route(438, &[7, 3, 0, 0, 0, 0], |_| FdIs::Proxy(4), |_| false),
         Route::Home([4, 3, 0, 0, 0, 0])
@@ -798,6 +800,7 @@ fn sockets_and_event_files_are_made_at_home() {
     ];
     for (name, flags, a) in calls {
         let n = nr(name);
+        assert!(makes_file(n), "{name}");
         let sh = shape(n, &a).unwrap();
         assert_eq!(
             route(n, &a, |_| FdIs::Local, |_| false),
@@ -810,6 +813,11 @@ fn sockets_and_event_files_are_made_at_home() {
         };
         assert_eq!(new_fd_flags(sh, &a), Some(want), "{name}");
         assert_eq!(new_fd_flags(sh, &[0; 6]), Some((false, 0o2)), "{name}");
+    }
+    assert!(makes_file(22) && makes_file(53) && makes_file(293));
+    // signalfd, signalfd4, open, accept: not "made" by this rule.
+    for n in [282, 289, 2, 43] {
+        assert!(!makes_file(n), "{n}");
     }
 }
 

@@ -411,9 +411,12 @@ while not os.path.exists('/tmp/f14.end'):
     time.sleep(0.1)
 os._exit(7)
 PYEOF"
+# (The last run's files go first, in the foreground: the background start
+# may come later than the wait for it, which then read the last run's pid.)
 start_f14() {
-    on 1 "rm -f /tmp/f14.end /tmp/f14.status /tmp/f14.pid; cd /tmp; python3 /tmp/f14.py > /tmp/f14.out 2>&1 & p=\$!; echo \$p > /tmp/f14.pid; wait \$p; echo \$? > /tmp/f14.status" >/dev/null 2>&1 &
-    on 1 "for i in \$(seq 100); do grep -q threads /tmp/f14.out 2>/dev/null && break; sleep 0.1; done; cat /tmp/f14.pid"
+    on 1 "rm -f /tmp/f14.end /tmp/f14.status /tmp/f14.pid /tmp/f14.out"
+    on 1 "cd /tmp; python3 /tmp/f14.py > /tmp/f14.out 2>&1 & p=\$!; echo \$p > /tmp/f14.pid; wait \$p; echo \$? > /tmp/f14.status" >/dev/null 2>&1 &
+    on 1 "for i in \$(seq 100); do grep -q threads /tmp/f14.out 2>/dev/null && [ -s /tmp/f14.pid ] && break; sleep 0.1; done; cat /tmp/f14.pid"
 }
 pid=$(start_f14)
 check_eq "f14: python3 with 2 threads goes to node 2" "2 ok" "$(on 1 "echo \$(ls /proc/$pid/task | wc -l) \$(echo 2 > /proc/$pid/goto && echo ok)")"
