@@ -774,6 +774,13 @@ int vproc_shim_deputy_job_of(int pid, int sig);
 /* The stop signal of local process @pid while it is stopped, else 0;
  * -ESRCH. */
 int vproc_shim_job_state(int pid);
+/* The name (comm) of local process @pid into @buf (16 bytes, NUL-padded);
+ * -ESRCH. */
+int vproc_shim_comm_of(int pid, char *buf);
+/* Names local process @pid (its leader) with the first @len bytes of
+ * @name (at most 15, a NUL ends it earlier): a deputy takes the name its
+ * process has where it runs. -ESRCH. */
+int vproc_shim_set_comm_of(int pid, const char *name, unsigned int len);
 /* Makes every signal wake (and queue for) a deputy: handlers "caught",
  * mask empty. */
 void vproc_shim_mig_deputy_signals(void);

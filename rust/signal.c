@@ -413,3 +413,32 @@ int vproc_shim_has_child(int pid)
 	rcu_read_unlock();
 	return r;
 }
+
+int vproc_shim_comm_of(int pid, char *buf)
+{
+	struct task_struct *t = vproc_shim_task_get(pid);
+
+	if (!t)
+		return -ESRCH;
+	task_lock(t);
+	strscpy_pad(buf, t->comm, TASK_COMM_LEN);
+	task_unlock(t);
+	put_task_struct(t);
+	return 0;
+}
+
+int vproc_shim_set_comm_of(int pid, const char *name, unsigned int len)
+{
+	char tmp[TASK_COMM_LEN] = {};
+	struct task_struct *t;
+
+	memcpy(tmp, name, min_t(unsigned int, len, TASK_COMM_LEN - 1));
+	t = vproc_shim_task_get(pid);
+	if (!t)
+		return -ESRCH;
+	task_lock(t);
+	strscpy_pad(t->comm, tmp);
+	task_unlock(t);
+	put_task_struct(t);
+	return 0;
+}

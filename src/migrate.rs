@@ -381,6 +381,9 @@ struct BodyRec {
     /// signal) or running (0). A stop or continue met here that home has
     /// not heard of is reported ([`Migrator::job_round`]).
     job_told: u32,
+    /// The name its deputy last heard of (`io_op::COMM`): an exec here, or
+    /// `prctl(PR_SET_NAME)`, changes it, and home's `ps` shows the deputy.
+    comm_told: [u8; mig::COMM_LEN],
     /// A call that must run at home sent it home (an execve() of a
     /// program this node does not have the same of, a fork): the call
     /// runs again there. Met again here, that move failed: the call runs
@@ -408,6 +411,7 @@ impl BodyRec {
             sig_seq: 0,
             sig_answer: 0,
             job_told: 0,
+            comm_told: [0; mig::COMM_LEN],
             ready_gen: 0,
             exec_home: false,
         }

@@ -855,6 +855,44 @@ fn signal_and_io_validation() {
             "{bad:?}"
         );
     }
+    // A new name where the process runs: 1..=16 bytes, nothing else.
+    let name = b"python3";
+    let comm = Io {
+        seq: 0,
+        fd: 0,
+        op: io_op::COMM,
+        len: name.len() as u32,
+        arg: 0,
+        data: name,
+        ..io
+    };
+    assert_eq!(read_io(&mut Reader::new(&io_bytes(&comm))).unwrap(), comm);
+    let long = [b'x'; COMM_LEN + 1];
+    for bad in [
+        Io {
+            len: 0,
+            data: &[],
+            ..comm
+        },
+        Io {
+            len: long.len() as u32,
+            data: &long,
+            ..comm
+        },
+        Io { len: 3, ..comm },
+        Io { seq: 1, ..comm },
+        Io { fd: 1, ..comm },
+        Io { arg: 1, ..comm },
+        Io {
+            nowait: true,
+            ..comm
+        },
+    ] {
+        assert!(
+            read_io(&mut Reader::new(&io_bytes(&bad))).is_err(),
+            "{bad:?}"
+        );
+    }
     // A write whose length disagrees with its data; a read with data; a
     // read larger than READ_MAX; an unknown operation; whence out of range.
     for bad in [

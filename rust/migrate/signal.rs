@@ -161,6 +161,22 @@ pub(crate) fn deputy_job_of(pid: u32, stopped: Option<u32>) -> Result {
     to_result(unsafe { shim::vproc_shim_deputy_job_of(pid as c_int, sig) })
 }
 
+/// The name of local process `pid` into `buf`, NUL-padded: its length.
+pub(crate) fn comm_of(pid: u32, buf: &mut [u8; 16]) -> Result<usize> {
+    // SAFETY: `buf` has the 16 bytes the shim writes.
+    let r = unsafe { shim::vproc_shim_comm_of(pid as c_int, buf.as_mut_ptr().cast()) };
+    to_result(r)?;
+    Ok(buf.iter().position(|&c| c == 0).unwrap_or(buf.len()))
+}
+
+/// Names local process `pid` (its leader) `name` (at most 15 bytes are
+/// taken, a NUL ends it earlier).
+pub(crate) fn set_comm_of(pid: u32, name: &[u8]) -> Result {
+    let len = c_uint::try_from(name.len()).map_err(|_| EINVAL)?;
+    // SAFETY: the shim reads `len` bytes of `name`.
+    to_result(unsafe { shim::vproc_shim_set_comm_of(pid as c_int, name.as_ptr().cast(), len) })
+}
+
 /// The signal that stopped local process `pid` while it is stopped, else
 /// 0 (running, or gone).
 pub(crate) fn job_state(pid: u32) -> u32 {

@@ -86,7 +86,7 @@ pub use dirty::{
 #[allow(unused_imports)]
 pub use io::{
     io_op, ioctl_shape, read_io, syscall_parts, write_io, Creds, Io, IoctlShape, CAPS_VALID,
-    CREDS_LEN, POLL_IN, POLL_OUT, POLL_WATCHED, WOULD_WAIT,
+    COMM_LEN, CREDS_LEN, POLL_IN, POLL_OUT, POLL_WATCHED, WOULD_WAIT,
 };
 #[allow(unused_imports)]
 pub use lazy::{

@@ -847,6 +847,20 @@ impl Migrator {
             drop(s);
             return Ok(());
         }
+        if io.op == io_op::COMM {
+            // Its process's name where it runs: home's `ps` shows it.
+            let s = self.state.lock();
+            let ours = self.table.away(h.pid) == Some(from)
+                && s.deputies
+                    .iter()
+                    .any(|d| d.pid == h.pid && d.id == io.deputy);
+            if ours {
+                // Under the lock: the deputy (whose PID this is) cannot end.
+                let _ = sm::set_comm_of(h.pid, io.data);
+            }
+            drop(s);
+            return Ok(());
+        }
         if io.op == io_op::JOB {
             // Its process stopped or continued where it runs: shown to
             // home's parent now, in the order the node's messages came (a

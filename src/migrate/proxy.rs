@@ -260,6 +260,51 @@ impl Migrator {
         }
         !seen.is_empty()
     }
+
+    /// The reporter's name round: a process running here whose name
+    /// changed (it exec'd a program here, or set its name) tells its
+    /// deputy (`io_op::COMM`), which takes the name at home, where `ps`,
+    /// `pgrep` and `killall` see the deputy. Before, a program exec'd
+    /// away from home showed there under the name it left with.
+    pub(super) fn comm_round(&self) {
+        let mut seen = KVec::new();
+        for b in self.bodies.lock().iter() {
+            if b.running && !b.retiring {
+                let _ = seen.push((b.pid, b.home, b.deputy, b.comm_told), GFP_ATOMIC);
+            }
+        }
+        for &(pid, home, deputy, told) in seen.iter() {
+            let mut now = [0u8; mig::COMM_LEN];
+            let Ok(n) = sm::comm_of(pid, &mut now) else {
+                continue;
+            };
+            if now == told || n == 0 {
+                continue;
+            }
+            let msg = Io {
+                deputy,
+                seq: 0,
+                fd: 0,
+                op: io_op::COMM,
+                len: n as u32,
+                arg: 0,
+                data: &now[..n],
+                nowait: false,
+            };
+            if self
+                .send(home, Kind::Io, pid, 36 + n, |w| mig::write_io(w, &msg))
+                .is_err()
+            {
+                continue;
+            }
+            let mut b = self.bodies.lock();
+            if let Some(b) = b.iter_mut().find(|b| b.pid == pid && b.deputy == deputy) {
+                if b.comm_told == told {
+                    b.comm_told = now;
+                }
+            }
+        }
+    }
 }
 
 impl sm::ProxyIo for Migrator {

@@ -130,6 +130,13 @@ impl Migrator {
         if sf::uts_call(nr) && sm::own_uts() {
             return None;
         }
+        // One that forks here (locked here) makes its pipes, sockets and
+        // event files here: its children here use them (through a home
+        // pipe they would wait on one deputy, busy with the parent's
+        // read).
+        if sf::makes_file(nr) && self.forks_here(pid) {
+            return None;
+        }
         // A wait for children it forked here is this node's; one for the
         // children it left at home (their parent there is its deputy) or
         // for none is home's (ECHILD there, as here).
@@ -942,12 +949,15 @@ impl Migrator {
     }
 
     /// A fork (`fork`, `vfork`, a `clone` or `clone3` of a new process)
-    /// of a moved process: it goes home first and forks there, so that
-    /// its children are home's (their parent there, its deputy, waits for
-    /// them when it does, and they see home's files), as a process
-    /// forked before the move. A move home that fails leaves it to fork
-    /// here: its children are then this node's (and it cannot move on
-    /// while it has them). A new thread stays.
+    /// of a moved process: the child is born here with its deputy at
+    /// home ([`Self::fork_away`]), so that its children are home's (their
+    /// parent there, its deputy, waits for them when it does, and they
+    /// see home's files), as a process forked before the move. A locked
+    /// one forks here natively. Where home
+    /// cannot make that deputy, it goes home first and forks there; a
+    /// move home that fails too leaves it to fork here natively: its
+    /// children are then this node's (and it cannot move on while it has
+    /// them). A new thread stays.
     fn fork(self: &Arc<Self>, nr: u32, args: &[u64; 6]) -> Option<i64> {
         let flags = if nr == sf::NR_CLONE3 {
             let mut f = [0u8; 8];
@@ -966,10 +976,13 @@ impl Migrator {
         }
         // A child copies its memory: all of it must be here (post-copy).
         self.lazy_wait(pid, super::lazy::LAZY_WAIT_MS);
-        // Locked here or not, running the program it moved with or one
-        // it exec'd here, its children are born here with their deputies
-        // at home, as MOSIX made them (a lock only pins the process).
+        // Running the program it moved with or one it exec'd here, its
+        // children are born here with their deputies at home, as MOSIX
+        // made them; a locked one forks here natively.
         let b = self.may_go_home(pid)?;
+        if self.forks_here(pid) {
+            return None;
+        }
         if let Some(child) = self.fork_away(pid, &b, nr, args) {
             return Some(child);
         }
@@ -1136,6 +1149,14 @@ impl Migrator {
             return None;
         }
         Some(b)
+    }
+
+    /// Whether moved process `pid` forks where it runs natively, its
+    /// children that node's: pinned there (`lock`). One running a program
+    /// it exec'd there forks as any other (its deputy takes its vdso back
+    /// when it comes home).
+    fn forks_here(&self, pid: u32) -> bool {
+        self.table.entry(pid).lock
     }
 
     /// Descriptor `fd` when it is a proxy of the calling process's own

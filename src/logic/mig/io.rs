@@ -58,6 +58,12 @@ pub mod io_op {
     /// PID): its deputy made by `FORK` ends and is reaped at home,
     /// unseen. Answered 0, or ESRCH when there is no such deputy.
     pub const FORK_UNDO: u32 = 13;
+    /// The process's name changed where it runs (an exec there, or
+    /// `prctl(PR_SET_NAME)`): `data` its new name (at most
+    /// [`COMM_LEN`] bytes, no NUL needed), for its deputy to show
+    /// at home (`ps`, `pgrep`, `killall`). Not answered; `seq`, `fd`,
+    /// `arg` 0.
+    pub const COMM: u32 = 14;
     /// A flag on READ, WRITE, SYSCALL and MSG (on the wire only: `Io::nowait`):
     /// the caller waits where it runs, so the call must not wait at home.
     pub const NOWAIT: u32 = 1 << 16;
@@ -146,6 +152,10 @@ pub struct Io<'a> {
     pub nowait: bool,
 }
 
+/// Bytes of a task's name (`TASK_COMM_LEN`), NUL included: an
+/// [`io_op::COMM`] carries at most this many.
+pub const COMM_LEN: usize = 16;
+
 /// Writes an `Io` body.
 pub fn write_io(w: &mut Writer<'_>, io: &Io<'_>) -> Result<(), WireError> {
     w.u64(io.deputy)?;
@@ -190,6 +200,13 @@ pub fn read_io<'a>(r: &mut Reader<'a>) -> Result<Io<'a>, WireError> {
                 seq == 0 && fd == 0 && len == 0 && data.is_empty() && (0..=64).contains(&arg)
             }
             io_op::READY => seq == 0 && fd == 0 && len == 0 && arg == 0 && data.is_empty(),
+            io_op::COMM => {
+                seq == 0
+                    && fd == 0
+                    && arg == 0
+                    && len as usize == data.len()
+                    && (1..=COMM_LEN).contains(&data.len())
+            }
             io_op::FORK => {
                 seq != 0 && fd == 0 && len == 0 && data.is_empty() && (0..=64).contains(&arg)
             }
