@@ -847,8 +847,11 @@ impl Migrator {
             drop(s);
             return Ok(());
         }
-        if io.op == io_op::COMM {
-            // Its process's name where it runs: home's `ps` shows it.
+        if io.op == io_op::COMM || io.op == io_op::JOB {
+            // Its process's name where it runs (home's `ps` shows it), or
+            // it stopped or continued there (shown to home's parent now,
+            // in the order the node's messages came: a signal's answer
+            // that followed it is applied after it).
             let s = self.state.lock();
             let ours = self.table.away(h.pid) == Some(from)
                 && s.deputies
@@ -856,24 +859,12 @@ impl Migrator {
                     .any(|d| d.pid == h.pid && d.id == io.deputy);
             if ours {
                 // Under the lock: the deputy (whose PID this is) cannot end.
-                let _ = sm::set_comm_of(h.pid, io.data);
-            }
-            drop(s);
-            return Ok(());
-        }
-        if io.op == io_op::JOB {
-            // Its process stopped or continued where it runs: shown to
-            // home's parent now, in the order the node's messages came (a
-            // signal's answer that followed it is applied after it).
-            let s = self.state.lock();
-            let ours = self.table.away(h.pid) == Some(from)
-                && s.deputies
-                    .iter()
-                    .any(|d| d.pid == h.pid && d.id == io.deputy);
-            if ours {
-                // Under the lock: the deputy (whose PID this is) cannot end.
-                let stopped = u32::try_from(io.arg).ok().filter(|&v| v != 0);
-                let _ = sm::deputy_job_of(h.pid, stopped);
+                let _ = if io.op == io_op::COMM {
+                    sm::set_comm_of(h.pid, io.data)
+                } else {
+                    let stopped = u32::try_from(io.arg).ok().filter(|&v| v != 0);
+                    sm::deputy_job_of(h.pid, stopped)
+                };
             }
             drop(s);
             return Ok(());

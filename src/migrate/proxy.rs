@@ -217,92 +217,81 @@ impl Migrator {
         Ok(())
     }
 
-    /// The reporter's job-control round: a process running here that
-    /// stopped or continued by a signal sent here (`kill -STOP` on this
-    /// node), unknown to its deputy, is reported home (`io_op::JOB`), so
-    /// that home's shell sees it stopped (wait(WUNTRACED), `jobs`) or
-    /// continued, as it would had the process stayed. Whether any body
-    /// runs here (the reporter then polls more often).
+    /// The reporter's round of notices to deputies, one pass over the
+    /// processes running here:
+    /// - job control: one that stopped or continued by a signal sent here
+    ///   (`kill -STOP` on this node), unknown to its deputy, is reported
+    ///   home (`io_op::JOB`), so that home's shell sees it stopped
+    ///   (wait(WUNTRACED), `jobs`) or continued, as it would had the
+    ///   process stayed;
+    /// - its name: one whose name changed (it exec'd a program here, or
+    ///   set its name) tells its deputy (`io_op::COMM`), which takes the
+    ///   name at home, where `ps`, `pgrep` and `killall` see the deputy.
+    ///
+    /// Whether any body runs here (the reporter then polls more often).
     pub(super) fn job_round(&self) -> bool {
         let mut seen = KVec::new();
         for b in self.bodies.lock().iter() {
             if b.running && !b.retiring {
-                let _ = seen.push((b.pid, b.home, b.deputy, b.job_told), GFP_ATOMIC);
+                let _ = seen.push(
+                    (b.pid, b.home, b.deputy, b.job_told, b.comm_told),
+                    GFP_ATOMIC,
+                );
             }
         }
-        for &(pid, home, deputy, told) in seen.iter() {
-            let now = sm::job_state(pid);
-            if (now != 0) == (told != 0) {
-                continue;
-            }
-            let job = Io {
-                deputy,
-                seq: 0,
-                fd: 0,
-                op: io_op::JOB,
-                len: 0,
-                arg: i64::from(now),
-                data: &[],
-                nowait: false,
-            };
-            if self
-                .send(home, Kind::Io, pid, 36, |w| mig::write_io(w, &job))
-                .is_err()
+        for &(pid, home, deputy, job_told, comm_told) in seen.iter() {
+            let job = sm::job_state(pid);
+            if (job != 0) != (job_told != 0)
+                && self.notice(home, pid, deputy, io_op::JOB, i64::from(job), &[])
             {
-                continue;
+                self.told(pid, deputy, |b| {
+                    if b.job_told == job_told {
+                        b.job_told = job;
+                    }
+                });
             }
-            let mut b = self.bodies.lock();
-            if let Some(b) = b.iter_mut().find(|b| b.pid == pid && b.deputy == deputy) {
-                if b.job_told == told {
-                    b.job_told = now;
+            let mut comm = [0u8; mig::COMM_LEN];
+            if let Ok(n @ 1..) = sm::comm_of(pid, &mut comm) {
+                if comm != comm_told && self.notice(home, pid, deputy, io_op::COMM, 0, &comm[..n]) {
+                    self.told(pid, deputy, |b| {
+                        if b.comm_told == comm_told {
+                            b.comm_told = comm;
+                        }
+                    });
                 }
             }
         }
         !seen.is_empty()
     }
 
-    /// The reporter's name round: a process running here whose name
-    /// changed (it exec'd a program here, or set its name) tells its
-    /// deputy (`io_op::COMM`), which takes the name at home, where `ps`,
-    /// `pgrep` and `killall` see the deputy. Before, a program exec'd
-    /// away from home showed there under the name it left with.
-    pub(super) fn comm_round(&self) {
-        let mut seen = KVec::new();
-        for b in self.bodies.lock().iter() {
-            if b.running && !b.retiring {
-                let _ = seen.push((b.pid, b.home, b.deputy, b.comm_told), GFP_ATOMIC);
-            }
-        }
-        for &(pid, home, deputy, told) in seen.iter() {
-            let mut now = [0u8; mig::COMM_LEN];
-            let Ok(n) = sm::comm_of(pid, &mut now) else {
-                continue;
-            };
-            if now == told || n == 0 {
-                continue;
-            }
-            let msg = Io {
-                deputy,
-                seq: 0,
-                fd: 0,
-                op: io_op::COMM,
-                len: n as u32,
-                arg: 0,
-                data: &now[..n],
-                nowait: false,
-            };
-            if self
-                .send(home, Kind::Io, pid, 36 + n, |w| mig::write_io(w, &msg))
-                .is_err()
-            {
-                continue;
-            }
-            let mut b = self.bodies.lock();
-            if let Some(b) = b.iter_mut().find(|b| b.pid == pid && b.deputy == deputy) {
-                if b.comm_told == told {
-                    b.comm_told = now;
-                }
-            }
+    /// Sends process `pid`'s deputy at `home` an unanswered notice `op`
+    /// (`arg`, `data`): whether it went out.
+    fn notice(&self, home: u8, pid: u32, deputy: u64, op: u32, arg: i64, data: &[u8]) -> bool {
+        let io = Io {
+            deputy,
+            seq: 0,
+            fd: 0,
+            op,
+            len: if op == io_op::COMM {
+                data.len() as u32
+            } else {
+                0
+            },
+            arg,
+            data,
+            nowait: false,
+        };
+        self.send(home, Kind::Io, pid, 36 + data.len(), |w| {
+            mig::write_io(w, &io)
+        })
+        .is_ok()
+    }
+
+    /// Records on body `pid` (of `deputy`) what its deputy was told.
+    fn told(&self, pid: u32, deputy: u64, f: impl FnOnce(&mut super::BodyRec)) {
+        let mut b = self.bodies.lock();
+        if let Some(b) = b.iter_mut().find(|b| b.pid == pid && b.deputy == deputy) {
+            f(b);
         }
     }
 }

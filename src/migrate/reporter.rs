@@ -41,7 +41,6 @@ impl ThreadFn for Reporter {
             // Exits home until acknowledged, fencing, old memories.
             m.custody_round();
             bodies = m.job_round();
-            m.comm_round();
             // Restorers that never came, or whose source's connection
             // went (an Abort may be lost with it): give them up.
             let mut gone = KVec::new();
