@@ -467,3 +467,36 @@ sleep 4
 check "f15: node 2 up again" wait_up 2 1 20
 sleep 3
 check_eq "f15: after the heal it runs nowhere" 0 "$(copies "$pid")"
+
+# --- f16: the node the process runs on restarts (a hard power-off and a
+# boot) while its deputy is inside such a call at home, and node 1 never
+# sees it down for long (its membership timeout is 60 s here: the old
+# connection ends when the new node 2 answers it with a reset, and node 2
+# is up again at once). Node 2 has no such process any more: the round
+# asks it (Check) on the deputy's behalf, twice "not here" ends the
+# deputy, and its parent sees 137. Before, the deputy waited in the
+# FIFO's open for ever, its process long gone.
+on 1 'echo 60000 > /proc/cluster/admin/timeout_ms'
+on 1 "rm -f /tmp/f16.*; mkfifo /tmp/f16.fifo; cat > /tmp/f16.py <<'PYEOF'
+import os, time
+print('ready', flush=True)
+while not os.path.exists('/tmp/f16.go'): time.sleep(0.05)
+open('/tmp/f16.fifo').read()
+PYEOF"
+on 1 "cd /tmp; python3 /tmp/f16.py > /tmp/f16.out 2>&1 & p=\$!; echo \$p > /tmp/f16.pid; wait \$p; echo \$? > /tmp/f16.status" >/dev/null 2>&1 &
+pid=$(on 1 "for i in \$(seq 100); do grep -q ready /tmp/f16.out 2>/dev/null && [ -s /tmp/f16.pid ] && break; sleep 0.1; done; cat /tmp/f16.pid")
+check_eq "f16: python3 goes to node 2" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
+on 1 'touch /tmp/f16.go'
+sleep 3
+check_eq "f16: it waits in its home FIFO's open" "" "$(on 1 "cat /tmp/f16.status 2>/dev/null")"
+lost1=$(custody_of 1 lost)
+t0=$(date +%s)
+"$CLUSTER" kill 2
+check "f16: node 2 boots again" env VPROC_NO_BUILD=1 "$CLUSTER" up --nodes "$NODES"
+check "f16: node 1 sees node 2 up" wait_up 2 1 90
+check_eq "f16: the parent's wait() returns 137" 137 "$(wait_status f16 60)"
+echo "f16: 137 came $(( $(date +%s) - t0 )) s after the power-off" | diag
+check_eq "f16: home counts one more lost" $((lost1 + 1)) "$(custody_of 1 lost)"
+check_match "f16: home's log says node 2 does not have it" "pid $pid: node 2 does not have it any more" "$(on 1 'dmesg | tail -30')"
+check_eq "f16: no copy runs anywhere" 0 "$(copies "$pid")"
+on 1 'echo 2500 > /proc/cluster/admin/timeout_ms; rm -f /tmp/f16.*'

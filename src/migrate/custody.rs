@@ -24,6 +24,8 @@ use kernel::prelude::*;
 
 /// How long a `Check` or an `Exit` waits for its answer.
 const ANSWER_TIMEOUT_MS: u32 = 2000;
+/// How many `Check`s one custody round asks for deputies in a call.
+const MAX_ROUND_CHECKS: usize = 4;
 const SI_KERNEL: i32 = 0x80;
 
 impl Migrator {
@@ -151,27 +153,56 @@ impl Migrator {
     /// A deputy inside a call of its process's at home that waits with no
     /// end in sight (the open of a FIFO, a connect to a full listener:
     /// no watch says when they may go on) does not tick its custody, and
-    /// would wait on while the node its process runs on is down: its
-    /// process fenced there, its parent here waiting for ever. While that
-    /// node is down this round ticks it instead; when custody gives the
-    /// process up, the deputy's status is set and its call interrupted
-    /// (as a signal would), and its loop ends it with that status.
+    /// would wait on while its process is gone: fenced on a node that is
+    /// down, or gone with a node that restarted before this node saw it
+    /// down for long (a quick reboot: it is up again, and has no such
+    /// process), its parent here waiting for ever. This round ticks it
+    /// instead, and asks the node (`Check`) when custody says so; when
+    /// custody gives the process up, the deputy's status is set and its
+    /// call interrupted (as a signal would), and its loop ends it with
+    /// that status. At most [`MAX_ROUND_CHECKS`] are asked per round (each
+    /// waits up to [`ANSWER_TIMEOUT_MS`]); the rest are asked next round.
     fn tick_serving_deputies(&self, now: u64) {
         let mut ended = KVec::new();
+        let mut asks = KVec::new();
         let mut s = self.state.lock();
         for d in s.deputies.iter_mut() {
-            if d.io.serving.is_none() || d.exit.is_some() || self.transport.is_up(d.custody.at) {
+            if d.io.serving.is_none() || d.exit.is_some() {
                 continue;
             }
-            if let DeputyAction::End(c) = d.custody.step(DeputyEvent::Tick { now, up: false }) {
-                d.exit = Some(c);
-                let _ = ended.push((d.pid, d.custody.at), GFP_KERNEL);
+            let up = self.transport.is_up(d.custody.at);
+            if up && asks.len() >= MAX_ROUND_CHECKS {
+                continue;
+            }
+            match d.custody.step(DeputyEvent::Tick { now, up }) {
+                DeputyAction::End(c) => {
+                    d.exit = Some(c);
+                    let _ = ended.push((d.pid, d.custody.at), GFP_KERNEL);
+                }
+                DeputyAction::Check(n) => {
+                    let _ = asks.push((d.pid, n), GFP_KERNEL);
+                }
+                DeputyAction::Wait => {}
             }
         }
         drop(s);
         for &(pid, at) in ended.iter() {
             self.deputy_lost(pid, at, " (its deputy was in a call here)");
             sm::kick(pid);
+        }
+        for &(pid, n) in asks.iter() {
+            // The answer goes to the deputy's custody as its own check's
+            // would (two "not here" in a row end it, logged there).
+            self.deputy_check(pid, n);
+            let gone = self
+                .state
+                .lock()
+                .deputies
+                .iter()
+                .any(|d| d.pid == pid && d.exit.is_some());
+            if gone {
+                sm::kick(pid);
+            }
         }
     }
 

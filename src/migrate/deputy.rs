@@ -780,7 +780,7 @@ impl Migrator {
 
     /// Asks node `n` whether the process of deputy `pid` still runs
     /// there, and feeds the answer to the deputy's custody.
-    fn deputy_check(&self, pid: u32, n: u8) {
+    pub(super) fn deputy_check(&self, pid: u32, n: u8) {
         let Some(id) = self
             .state
             .lock()
