@@ -21,18 +21,16 @@
 
 /*
  * Whether @t lives in this node's initial namespaces (user, pid, mount,
- * ipc, net, cgroup): only there do its ids, capabilities and
- * paths mean on the destination what they mean here. A process in any
- * other is refused rather than restored into the initial ones (where
- * `unshare -Ur`'s capabilities would become root's). A time namespace is
- * the exception: what it changes (the offsets of CLOCK_MONOTONIC and
- * CLOCK_BOOTTIME) is carried as the clocks the process sees, and every
- * destination but home starts it in one of its own (see vproc-restore);
- * only one its children would not share (unshare(CLONE_NEWTIME)) or one a
- * user namespace owns is refused. The UTS namespace is another: what it
- * holds (the host and domain names) is read and set at home, in the
- * deputy's (uname, sethostname, setdomainname travel: src/logic/mig/
- * sysfwd.rs); the policy refuses only one made away from home.
+ * ipc): only there do its ids, capabilities and paths mean on the
+ * destination what they mean here. A process in any other is refused
+ * rather than restored into the initial ones (where `unshare -Ur`'s
+ * capabilities would become root's). A time namespace is the exception:
+ * what it changes (the offsets of CLOCK_MONOTONIC and CLOCK_BOOTTIME) is
+ * carried as the clocks the process sees, and every destination but home
+ * starts it in one of its own (see vproc-restore); only one its children
+ * would not share (unshare(CLONE_NEWTIME)) or one a user namespace owns
+ * is refused. The UTS, net and cgroup namespaces are others (see
+ * own_home_ns()).
  */
 static bool vproc_init_namespaces(struct task_struct *t)
 {
@@ -43,16 +41,41 @@ static bool vproc_init_namespaces(struct task_struct *t)
 	       ns->ipc_ns == init->ipc_ns &&
 	       ns->mnt_ns == init->mnt_ns &&
 	       ns->pid_ns_for_children == init->pid_ns_for_children &&
-	       ns->net_ns == init->net_ns &&
 	       ns->time_ns == ns->time_ns_for_children &&
-	       ns->time_ns->user_ns == &init_user_ns &&
-	       ns->cgroup_ns == init->cgroup_ns;
+	       ns->time_ns->user_ns == &init_user_ns;
 }
 
 /* Whether @t's UTS namespace is another than the node's initial one. */
 static bool own_uts(struct task_struct *t)
 {
 	return t->nsproxy && t->nsproxy->uts_ns != init_task.nsproxy->uts_ns;
+}
+
+/* Whether @t's net namespace is another than the node's initial one. */
+static bool own_net(struct task_struct *t)
+{
+	return t->nsproxy && t->nsproxy->net_ns != init_task.nsproxy->net_ns;
+}
+
+/*
+ * Whether @t is in a UTS, net or cgroup namespace other than the node's
+ * initial one. Away from home what each holds is home's, the deputy's,
+ * which keeps them: host names (uname, sethostname, setdomainname
+ * travel), sockets (made and served at home; /proc/net is a file of
+ * home's) and the cgroup paths it sees (/proc/self/cgroup, cgroupfs:
+ * home's files). So one it has at home moves; one made away from home is
+ * that node's (the policy refuses to move it on).
+ */
+static bool own_home_ns(struct task_struct *t)
+{
+	return own_uts(t) || own_net(t) ||
+	       (t->nsproxy &&
+		t->nsproxy->cgroup_ns != init_task.nsproxy->cgroup_ns);
+}
+
+int vproc_shim_own_net(void)
+{
+	return own_net(current);
 }
 
 int vproc_shim_own_uts(void)
@@ -151,7 +174,7 @@ void vproc_shim_mig_task_facts(struct vproc_mig_task_facts *o)
 	o->children |= !list_empty(&t->children);
 	o->tracer |= !list_empty(&t->ptraced);
 	o->init_namespaces = vproc_init_namespaces(t);
-	o->own_uts |= own_uts(t);
+	o->own_home_ns |= own_home_ns(t);
 #ifdef CONFIG_SECCOMP
 	o->seccomp_mode |= READ_ONCE(t->seccomp.mode);
 #endif

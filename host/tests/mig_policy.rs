@@ -417,10 +417,10 @@ fn a_plain_process_may_move() {
 }
 
 #[test]
-fn a_uts_namespace_of_its_own_moves_from_home_only() {
+fn a_uts_net_or_cgroup_namespace_of_its_own_moves_from_home_only() {
     // At home its deputy keeps it (its host name is read and set there).
     let home = TaskFacts {
-        own_uts: true,
+        own_home_ns: true,
         at_home: true,
         ..movable()
     };
@@ -434,7 +434,7 @@ fn a_uts_namespace_of_its_own_moves_from_home_only() {
     // Away, in the node's own: as any.
     assert_eq!(
         refusal(&TaskFacts {
-            own_uts: false,
+            own_home_ns: false,
             ..away
         }),
         None
@@ -554,7 +554,7 @@ fn every_refusal_and_its_text() {
                 ..m
             },
             Refusal::Namespaces,
-            "namespaces (it is not in the node's initial user, pid, mount, net, ipc, time or cgroup namespace, or it made a UTS namespace away from home)",
+            "namespaces (it is not in the node's initial user, pid, mount, ipc or time namespace, or it made a UTS, net or cgroup namespace away from home)",
         ),
         (
             TaskFacts {
@@ -623,7 +623,7 @@ fn refusals_come_in_order() {
         at_home: false,
         tracer: true,
         init_namespaces: false,
-        own_uts: true,
+        own_home_ns: true,
         seccomp_mode: 2,
         seccomp_differ: true,
     };
@@ -667,7 +667,7 @@ fn refusals_come_in_order() {
     // Its own UTS namespace, away from home.
     assert_eq!(refusal(&t), Some(Refusal::Namespaces));
     let t = TaskFacts {
-        own_uts: false,
+        own_home_ns: false,
         ..t
     };
     assert_eq!(refusal(&t), Some(Refusal::Seccomp));

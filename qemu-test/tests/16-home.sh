@@ -338,6 +338,84 @@ EOF"
     check_eq "uts: it ends with status 0" 0 "$(clock_end u4)"
 fi
 
+# --- net and cgroup namespaces (2026-12-06; before, EOPNOTSUPP,
+# "namespaces"): a process in ones of its own at home (`unshare -n -C`,
+# as systemd's PrivateNetwork= or `ip netns exec` give) moves, as one in
+# a UTS namespace does: its sockets are made and served at home, in its
+# deputy's net namespace, which is its own, and /proc/net and
+# /proc/self/cgroup are home's files. On node 2 it still reaches its own
+# listener on its namespace's loopback, does not reach one on home's
+# initial loopback, sees its namespace's devices (lo only) and its cgroup
+# namespace's root; it comes home. One that makes a net namespace where
+# it runs makes its sockets there, in it (before, at home), and cannot
+# move on with it.
+if on 1 'command -v python3 && command -v unshare && command -v ip' >/dev/null 2>&1; then
+    on 1 "cat > /tmp/netns.py <<'EOF'
+import ctypes, os, socket, sys, time
+tag, make = sys.argv[1], sys.argv[2] == '1'
+def wait(f):
+    while not os.path.exists(f):
+        time.sleep(0.05)
+def reach(port):
+    try:
+        socket.create_connection(('127.0.0.1', port), timeout=3).close()
+        return 'reached'
+    except OSError as e:
+        return 'errno%d' % e.errno
+if not make:
+    srv = socket.socket()
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(('127.0.0.1', 7411))
+    srv.listen(4)
+print('ready', flush=True)
+wait('/tmp/%s.go' % tag)
+if make:
+    if ctypes.CDLL(None, use_errno=True).unshare(0x40000000) != 0:
+        print('unshare', ctypes.get_errno(), flush=True)
+    print('made', reach(7412), flush=True)
+else:
+    devs = sorted(l.split(':')[0].strip() for l in open('/proc/net/dev').readlines()[2:])
+    c = socket.create_connection(('127.0.0.1', 7411), timeout=5)
+    a, _ = srv.accept()
+    a.sendall(b'mine')
+    print('net', ' '.join(devs), c.recv(16).decode(), reach(7412), flush=True)
+    print('cg', open('/proc/self/cgroup').read().strip(), flush=True)
+wait('/tmp/%s.end' % tag)
+EOF"
+    # A listener on home's initial loopback, which the namespace's
+    # process must not reach.
+    on 1 "python3 -c 'import socket, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((\"127.0.0.1\", 7412)); s.listen(16); time.sleep(900)' >/dev/null 2>&1 & echo \$! > /tmp/l7412.pid"
+    # In cgroup /vtns (on both nodes: a move needs its cgroup there),
+    # the root of its cgroup namespace.
+    on 1 'mkdir -p /sys/fs/cgroup/vtns'
+    on 2 'mkdir -p /sys/fs/cgroup/vtns'
+    uts_moved ns1 "sh -c 'echo \$\$ > /sys/fs/cgroup/vtns/cgroup.procs && exec unshare -n -C sh -c \"ip link set lo up && exec python3 /tmp/netns.py ns1 0\"'" \
+        "netns: a process in net and cgroup namespaces of its own (unshare -n -C) goes to node 2"
+    check_eq "netns: it runs there, in cgroup /vtns" "2 0::/vtns" "$(on 1 "cat /proc/$pid/where") $(on 2 "cat /proc/$pid/cgroup")"
+    nsn=$(on 1 "readlink /proc/$pid/ns/net; readlink /proc/1/ns/net" | sort -u | tr '\n' ' ')
+    check_eq "netns: its net namespace is not home's initial one" 2 "$(echo $nsn | wc -w)"
+    check_eq "netns: there it sees its namespace's devices, reaches its own listener, not home's initial loopback (ECONNREFUSED)" \
+        "lo mine errno111" "$(uts_line ns1 net)"
+    check_eq "netns: its /proc/self/cgroup shows its cgroup namespace's root (home's file), not /vtns" "0::/" "$(uts_line ns1 cg)"
+    check_eq "netns: it comes home" ok "$(on 1 "echo 1 > /proc/$pid/goto && echo ok")"
+    check_eq "netns: ... in the net namespace it left with, not home's initial one" "$nsn" \
+        "$(on 1 "readlink /proc/$pid/ns/net; readlink /proc/1/ns/net" | sort -u | tr '\n' ' ')"
+    on 1 'touch /tmp/ns1.end'
+    check_eq "netns: it ends with status 0" 0 "$(clock_end ns1)"
+    on 1 'rmdir /sys/fs/cgroup/vtns'
+    on 2 'rmdir /sys/fs/cgroup/vtns'
+    uts_moved ns2 "python3 /tmp/netns.py ns2 1" "netns: a root process goes to node 2"
+    check_eq "netns: one that makes a net namespace there makes its sockets in it (lo down: ENETUNREACH), not at home" \
+        "errno101" "$(uts_line ns2 made)"
+    check_match "netns: ... and it cannot move on with it (EOPNOTSUPP)" "not supported" \
+        "$(on 1 "echo 3 2>&1 > /proc/$pid/goto")"
+    on 1 'touch /tmp/ns2.end'
+    check_eq "netns: it ends with status 0" 0 "$(clock_end ns2)"
+    on 1 'kill $(cat /tmp/l7412.pid); rm -f /tmp/l7412.pid /tmp/netns.py'
+fi
+
 # --- SysV semaphores are home's (they live in home's IPC namespace): a set
 # made at home is used after the move; its value at home shows the use.
 if on 1 'command -v perl' >/dev/null 2>&1; then

@@ -164,7 +164,7 @@ pub(crate) fn refusal(at_home: bool) -> Option<&'static str> {
         at_home,
         tracer: f.tracer != 0,
         init_namespaces: f.init_namespaces != 0,
-        own_uts: f.own_uts != 0,
+        own_home_ns: f.own_home_ns != 0,
         seccomp_mode: f.seccomp_mode,
         seccomp_differ: f.seccomp_differ != 0,
     };
@@ -176,6 +176,13 @@ pub(crate) fn refusal(at_home: bool) -> Option<&'static str> {
 pub(crate) fn own_uts() -> bool {
     // SAFETY: reads current's namespaces only.
     unsafe { shim::vproc_shim_own_uts() != 0 }
+}
+
+/// Whether the calling task's net namespace is another than the node's
+/// initial one (it made one where it runs).
+pub(crate) fn own_net() -> bool {
+    // SAFETY: reads current's namespaces only.
+    unsafe { shim::vproc_shim_own_net() != 0 }
 }
 
 /// Runs the calling task at a nice value of at most `nice` until dropped,

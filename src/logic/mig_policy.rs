@@ -323,14 +323,17 @@ pub struct TaskFacts {
     pub at_home: bool,
     /// It traces another process (ptrace).
     pub tracer: bool,
-    /// It lives in the node's initial user, pid, mount, ipc, net, time and
-    /// cgroup namespaces.
+    /// It lives in the node's initial user, pid, mount, ipc and time
+    /// namespaces.
     pub init_namespaces: bool,
-    /// Its UTS namespace is not the node's initial one. At home that is
-    /// its deputy's, which keeps it: its host name is read and set there
-    /// after a move (`uname`, `sethostname`, `setdomainname` travel). One
-    /// made away from home (`unshare(CLONE_NEWUTS)` there) is that node's.
-    pub own_uts: bool,
+    /// Its UTS, net or cgroup namespace is not the node's initial one. At
+    /// home those are its deputy's, which keeps them: its host name is
+    /// read and set there after a move (`uname`, `sethostname`,
+    /// `setdomainname` travel), its sockets are made and served there, and
+    /// the files that show them (`/proc/net`, `/proc/self/cgroup`) are
+    /// home's. One made away from home (`unshare(CLONE_NEWUTS)` there) is
+    /// that node's.
+    pub own_home_ns: bool,
     /// Its seccomp mode (0: disabled).
     pub seccomp_mode: u32,
     /// Its threads do not all have the same seccomp mode and filters.
@@ -386,7 +389,7 @@ impl Refusal {
             Self::Timers => "has more than 4096 POSIX timers (timer_create)",
             Self::Children => "has child processes here, away from its home (they would stay on a node it left)",
             Self::Tracer => "traces another process (a ptrace relation stays on its node)",
-            Self::Namespaces => "namespaces (it is not in the node's initial user, pid, mount, net, ipc, time or cgroup namespace, or it made a UTS namespace away from home)",
+            Self::Namespaces => "namespaces (it is not in the node's initial user, pid, mount, ipc or time namespace, or it made a UTS, net or cgroup namespace away from home)",
             Self::Seccomp => "seccomp (its threads have different filters or modes, or strict mode with threads)",
         }
     }
@@ -416,7 +419,7 @@ pub fn refusal(t: &TaskFacts) -> Option<Refusal> {
         // is the deputy the move leaves there, which waits for them when
         // the process does; on another node they would have none.
         Some(Refusal::Children)
-    } else if !t.init_namespaces || (t.own_uts && !t.at_home) {
+    } else if !t.init_namespaces || (t.own_home_ns && !t.at_home) {
         Some(Refusal::Namespaces)
     } else if t.seccomp_differ || (t.seccomp_mode == SECCOMP_MODE_STRICT && t.threads > 1) {
         // Its filters (or strict mode) are installed again where it

@@ -126,8 +126,9 @@ impl Migrator {
         if b.retiring || !b.running {
             return None;
         }
-        // Host names are home's, but in a UTS namespace it made here.
-        if sf::uts_call(nr) && sm::own_uts() {
+        // Host names are home's, but in a UTS namespace it made here;
+        // sockets likewise, but in a net namespace it made here.
+        if (sf::uts_call(nr) && sm::own_uts()) || (nr == sf::NR_SOCKET && sm::own_net()) {
             return None;
         }
         // One that forks here (locked here) makes its pipes, sockets and

@@ -643,6 +643,8 @@ pub fn uts_call(nr: u32) -> bool {
     matches!(nr, 63 | 170 | 171)
 }
 
+/// socket(2)'s number.
+pub const NR_SOCKET: u32 = 41;
 /// sendto(2)'s number.
 pub const NR_SENDTO: u32 = 44;
 /// recvfrom(2)'s number.
