@@ -64,8 +64,8 @@ pub(crate) use sysfwd::{
     notify_signal, path_identity, set_guest, sys_call, user_path, SysBuf, SysHook, SysReg,
 };
 pub(crate) use task::{
-    own_net, own_uts, ptimers_apply, ptimers_capture, ptimers_mark, refusal, timers_clear, Boost,
-    TaskImage, TASK_LEN,
+    own_mnt, own_net, own_uts, ptimers_apply, ptimers_capture, ptimers_mark, refusal, timers_clear,
+    Boost, TaskImage, TASK_LEN,
 };
 pub(crate) use threads::{block_signals, current_exiting, current_tid};
 pub(crate) use twork::{

@@ -455,8 +455,8 @@ struct vproc_mig_task_facts {
 	unsigned int posix_timers;	/* how many timer_create() timers */
 	unsigned int children;		/* zombies too */
 	unsigned int tracer;		/* it ptraces another task */
-	unsigned int init_namespaces;	/* the node's initial user, pid, mnt, ipc, time */
-	unsigned int own_home_ns;	/* a UTS, net or cgroup namespace not the node's */
+	unsigned int init_namespaces;	/* the node's initial user, pid, ipc, time */
+	unsigned int own_home_ns;	/* a UTS, net, cgroup or mount ns not the node's */
 	unsigned int seccomp_mode;	/* 0: disabled */
 	/* its threads' seccomp modes or filters differ */
 	unsigned int seccomp_differ;
@@ -516,6 +516,8 @@ int vproc_shim_mig_set_task(const struct vproc_mig_task *in);
 int vproc_shim_own_uts(void);
 /* Whether current's net namespace is another than the node's initial one. */
 int vproc_shim_own_net(void);
+/* Whether @t's mount namespace is another than the node's initial one. */
+int vproc_shim_task_own_mnt(struct task_struct *t);
 int vproc_shim_mig_ptimers_get(struct vproc_mig_ptimer *out, unsigned int max,
 			       int times);
 /*

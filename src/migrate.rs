@@ -389,6 +389,9 @@ struct BodyRec {
     /// runs again there. Met again here, that move failed: the call runs
     /// here.
     exec_home: bool,
+    /// Its mount namespace at home is its own (`Begin::home_mnt`): its
+    /// programs are home's, so its `execve` runs there, never here.
+    home_mnt: bool,
     /// How many `READY` notices its deputy sent: a thread that found a
     /// file at home not ready waits here for this to pass what it was
     /// before its request ([`Migrator::wait_ready`]).
@@ -414,6 +417,7 @@ impl BodyRec {
             comm_told: [0; mig::COMM_LEN],
             ready_gen: 0,
             exec_home: false,
+            home_mnt: false,
         }
     }
 }

@@ -90,6 +90,7 @@ fn begin_round_trip() {
         loadlevel: true,
         lock: false,
         auto: true,
+        home_mnt: true,
         load_after: 1500,
         nmigs: 2,
         vdso_lo: 0x7fff0000,
@@ -119,6 +120,12 @@ fn begin_round_trip() {
         assert_eq!(Vma::read(&mut r).unwrap(), *v);
     }
     r.end().unwrap();
+    // Each switch is 0 or 1 (home_mnt's byte follows mig, home and the
+    // three others).
+    let mut bad = buf[..n].to_vec();
+    assert_eq!(bad[12], 1);
+    bad[12] = 2;
+    assert!(read_begin(&mut Reader::new(&bad)).is_err());
     // The count must match what is written.
     let mut w = Writer::new(&mut buf);
     assert!(write_begin(&mut w, &b, &text(b"/"), &mut vmas.iter().copied(), 3).is_err());
@@ -223,6 +230,7 @@ fn plain_begin() -> Begin {
         loadlevel: false,
         lock: false,
         auto: false,
+        home_mnt: false,
         load_after: 0,
         nmigs: 1,
         vdso_lo: 0x7fff0000,

@@ -1193,3 +1193,16 @@ fn forks_made_where_it_runs() {
     b[32..40].copy_from_slice(&65u64.to_le_bytes());
     assert_eq!(fork_here(NR_CLONE3, &[0; 6], Some(&b)), None);
 }
+
+#[test]
+fn vforks_are_known_by_call_and_flags() {
+    assert!(is_vfork(NR_VFORK, None));
+    assert!(!is_vfork(NR_FORK, None));
+    // glibc's posix_spawn: clone3 (or clone) with CLONE_VM | CLONE_VFORK.
+    assert!(is_vfork(NR_CLONE3, Some(0x4100)));
+    assert!(is_vfork(NR_CLONE, Some(0x4111)));
+    // glibc's fork(): clone without them; flags that could not be read.
+    assert!(!is_vfork(NR_CLONE, Some(0x0120_0011)));
+    assert!(!is_vfork(NR_CLONE3, None));
+    assert!(!is_vfork(NR_EXECVE, Some(0x4000)));
+}

@@ -416,6 +416,72 @@ s.bind((\"127.0.0.1\", 7412)); s.listen(16); time.sleep(900)' >/dev/null 2>&1 & 
     on 1 'kill $(cat /tmp/l7412.pid); rm -f /tmp/l7412.pid /tmp/netns.py'
 fi
 
+# --- a mount namespace (2026-12-06; before, EOPNOTSUPP, "namespaces"): a
+# process in one of its own at home (`unshare -m`, systemd's PrivateTmp=
+# and ProtectSystem=, a chroot-like view) moves: its path calls are made
+# at home by the deputy, in that namespace. Its execve goes home first and
+# runs there (the paths of its programs and their interpreters are that
+# namespace's, which node 2's files need not match); a vfork (Python's
+# subprocess) goes home before it. Here /usr/local/bin/hello is a
+# different script at home's initial view ("node1"), node 2's ("node2")
+# and the namespace's own tmpfs ("ns"): the moved process and its forked
+# child only ever run the namespace's.
+if on 1 'command -v python3 && command -v unshare' >/dev/null 2>&1; then
+    on 1 "cat > /tmp/mntns.py <<'EOF'
+import os, subprocess, sys, time
+tag, script = sys.argv[1], sys.argv[2]
+def wait(f):
+    while not os.path.exists(f):
+        time.sleep(0.05)
+def where():
+    return open('/proc/self/where').read().strip()
+def forked(prog):
+    r, w = os.pipe()
+    p = os.fork()
+    if p == 0:
+        os.dup2(w, 1)
+        os.execv(prog, [prog])
+    os.close(w)
+    out = os.read(r, 100).decode().strip().split('\n')[0]
+    _, st = os.waitpid(p, 0)
+    return '%s %d %s' % (out, os.waitstatus_to_exitcode(st), where())
+print('ready', flush=True)
+wait('/tmp/%s.go' % tag)
+print('file', open('/mnt/f').read().strip(), where(), flush=True)
+print('fork', forked('/usr/local/bin/hello'), flush=True)
+print('shebang', forked(script), flush=True)
+out = subprocess.run(['/usr/local/bin/hello'], capture_output=True).stdout.decode().strip()
+print('spawn', out, where(), flush=True)
+wait('/tmp/%s.end' % tag)
+EOF"
+    for n in 1 2; do on $n "mkdir -p /usr/local/bin; printf '#!/bin/sh\necho node$n\n' > /usr/local/bin/hello; chmod 755 /usr/local/bin/hello"; done
+    # A perl script of the image: the very same file on node 2 (its
+    # identity too), whose interpreter the namespace replaces with one
+    # that says "nsperl".
+    script=$(on 1 "grep -l '^#!/usr/bin/perl' /usr/bin/* 2>/dev/null | head -1")
+    on 1 "printf '#!/bin/sh\necho nsperl\n' > /tmp/nsperl; chmod 755 /tmp/nsperl"
+    check "mntns: the image has a perl script ($script)" test -n "$script"
+    uts_moved mn1 "unshare -m sh -c 'mount -t tmpfs none /mnt && echo inns > /mnt/f && mount -t tmpfs none /usr/local/bin && printf \"#!/bin/sh\\necho ns\\n\" > /usr/local/bin/hello && chmod 755 /usr/local/bin/hello && mount --bind /tmp/nsperl /usr/bin/perl && exec python3 /tmp/mntns.py mn1 $script'" \
+        "mntns: a process in a mount namespace of its own (unshare -m) goes to node 2"
+    check "mntns: its mount namespace is not home's initial one" test \
+        "$(on 1 "readlink /proc/$pid/ns/mnt")" != "$(on 1 'readlink /proc/1/ns/mnt')"
+    check_eq "mntns: on node 2 it reads a file of its namespace's tmpfs" "inns 2" "$(uts_line mn1 file)"
+    check_eq "mntns: its child forked on node 2 executes the namespace's program, at home (never node 2's)" \
+        "ns 0 2" "$(uts_line mn1 fork)"
+    check_eq "mntns: a script that is the same file on node 2 ($script) runs with the namespace's interpreter, at home" \
+        "nsperl 0 2" "$(uts_line mn1 shebang)"
+    check_eq "mntns: Python's subprocess (a vfork) took it home first, and ran the namespace's program" \
+        "ns 1" "$(uts_line mn1 spawn)"
+    check_match "mntns: node 2's log says why it went home" "pid [0-9]+: its mount namespace is home's: it goes home" \
+        "$(on 2 'dmesg | tail -40')"
+    check_eq "mntns: it goes to node 2 again" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
+    check_eq "mntns: ... and comes home" ok "$(on 1 "echo 1 > /proc/$pid/goto && echo ok")"
+    on 1 'touch /tmp/mn1.end'
+    check_eq "mntns: it ends with status 0" 0 "$(clock_end mn1)"
+    for n in 1 2; do on $n 'rm -f /usr/local/bin/hello'; done
+    on 1 'rm -f /tmp/mntns.py /tmp/nsperl'
+fi
+
 # --- SysV semaphores are home's (they live in home's IPC namespace): a set
 # made at home is used after the move; its value at home shows the use.
 if on 1 'command -v perl' >/dev/null 2>&1; then

@@ -178,6 +178,13 @@ pub(crate) fn own_uts() -> bool {
     unsafe { shim::vproc_shim_own_uts() != 0 }
 }
 
+/// Whether task `t`'s mount namespace is another than the node's initial
+/// one.
+pub(crate) fn own_mnt(t: &super::Task) -> bool {
+    // SAFETY: `t` holds a reference on the task; the shim takes its lock.
+    unsafe { shim::vproc_shim_task_own_mnt(t.0.as_ptr()) != 0 }
+}
+
 /// Whether the calling task's net namespace is another than the node's
 /// initial one (it made one where it runs).
 pub(crate) fn own_net() -> bool {

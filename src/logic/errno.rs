@@ -34,9 +34,11 @@ impl Errno {
     pub const EFAULT: Errno = Errno(14);
     /// Device or resource busy.
     pub const EBUSY: Errno = Errno(16);
-    /// Invalid argument.
+    /// Cross-device link (a call that cannot be made on this node).
+    pub const EXDEV: Errno = Errno(18);
     /// No such device.
     pub const ENODEV: Errno = Errno(19);
+    /// Invalid argument.
     pub const EINVAL: Errno = Errno(22);
     /// Not a terminal.
     pub const ENOTTY: Errno = Errno(25);

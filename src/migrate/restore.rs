@@ -690,9 +690,13 @@ impl Migrator {
                         // keeps its last reply for a repeat of the same
                         // number).
                         let io_seq = (b.nmigs & 0xfff) << 20;
-                        self.bodies
-                            .lock()
-                            .push(BodyRec::new(pid, b.home, b.deputy, io_seq), GFP_ATOMIC)?;
+                        self.bodies.lock().push(
+                            BodyRec {
+                                home_mnt: b.home_mnt,
+                                ..BodyRec::new(pid, b.home, b.deputy, io_seq)
+                            },
+                            GFP_ATOMIC,
+                        )?;
                     }
                     // Applied: from now on only Go lets it run.
                     if let Some(e) = self.arrival_step(mig_id, Event::Commit) {

@@ -911,6 +911,12 @@ impl Migrator {
         if let Some(again) = self.home_pending(pid) {
             return Some(again);
         }
+        if let Some(b) = self
+            .body(pid)
+            .filter(|b| b.home_mnt && b.running && !b.retiring)
+        {
+            return Some(self.exec_home_mnt(pid, &b));
+        }
         let b = self.may_go_home(pid)?;
         let mut path = KVec::new();
         if path.resize(sf::PATH_MAX as usize, 0u8, GFP_KERNEL).is_err() {
@@ -949,6 +955,41 @@ impl Migrator {
         )
     }
 
+    /// `execve` of moved process `pid` (`b`) whose mount namespace at home
+    /// is its own: the paths it names, and those of its interpreters
+    /// (`#!`, the ELF one), are home's view, which this node's files need
+    /// not match (a file the namespace hides, a setuid program among
+    /// them). It goes home and the call runs again there; where it cannot
+    /// (a move home that failed, a vfork child in its parent's memory)
+    /// the call fails with EXDEV, logged: this node's program never runs.
+    fn exec_home_mnt(self: &Arc<Self>, pid: u32, b: &super::BodyRec) -> i64 {
+        let exdev = Errno::EXDEV.to_result();
+        let refuse = |why: &str| {
+            pr_info_ratelimited!(
+                "pid {}: its mount namespace is home's, and {}: execve fails (EXDEV)\n",
+                pid,
+                why
+            );
+            exdev
+        };
+        if b.exec_home {
+            // Sent home for this call, and still here: that move failed.
+            if let Some(x) = self.bodies.lock().iter_mut().find(|x| x.pid == pid) {
+                x.exec_home = false;
+            }
+            return refuse("it could not go home");
+        }
+        if sm::in_vfork() {
+            return refuse("a vfork child cannot go home");
+        }
+        self.call_at_home(
+            pid,
+            b.home,
+            "its mount namespace is home's: it goes home to execute",
+        )
+        .unwrap_or_else(|| refuse("it cannot go home now"))
+    }
+
     /// A fork (`fork`, `vfork`, a `clone` or `clone3` of a new process)
     /// of a moved process: the child is born here with its deputy at
     /// home ([`Self::fork_away`]), so that its children are home's (their
@@ -983,6 +1024,19 @@ impl Migrator {
         let b = self.may_go_home(pid)?;
         if self.forks_here(pid) {
             return None;
+        }
+        // A vfork child executes a program at once, in its parent's
+        // memory, where it cannot move: with the paths of home's mount
+        // namespace (see `exec_home_mnt`) that must be at home, so the
+        // parent goes there first (posix_spawn, Python's subprocess).
+        if b.home_mnt && sf::is_vfork(nr, flags) {
+            if let Some(again) = self.call_at_home(
+                pid,
+                b.home,
+                "its mount namespace is home's: it goes home to vfork",
+            ) {
+                return Some(again);
+            }
         }
         if let Some(child) = self.fork_away(pid, &b, nr, args) {
             return Some(child);
@@ -1073,6 +1127,7 @@ impl Migrator {
             // Filed before it runs: its first call finds it.
             let rec = super::BodyRec {
                 running: true,
+                home_mnt: b.home_mnt,
                 ..super::BodyRec::new(child, b.home, dep, 0)
             };
             // (A spinlock: no sleeping allocation under it.)

@@ -235,6 +235,9 @@ pub struct Begin {
     pub lock: bool,
     /// Asked by the load leveller (the destination may refuse: EAGAIN).
     pub auto: bool,
+    /// Its mount namespace at home is not home's initial one: the paths
+    /// of its programs are home's, so its `execve` runs there.
+    pub home_mnt: bool,
     /// For the leveller's moves: the source's load once the process left,
     /// runnable tasks per CPU x 1000. The destination refuses the process
     /// if it would end up busier than that (0 for other moves).
@@ -344,6 +347,7 @@ pub fn write_begin(
     w.u8(u8::from(b.loadlevel))?;
     w.u8(u8::from(b.lock))?;
     w.u8(u8::from(b.auto))?;
+    w.u8(u8::from(b.home_mnt))?;
     w.u32(b.nmigs)?;
     w.u64(b.vdso_lo)?;
     w.u64(b.vdso)?;
@@ -413,6 +417,7 @@ pub fn read_begin<'a>(r: &mut Reader<'a>) -> Result<(Begin, BeginText<'a>, u32),
     let loadlevel = r.u8()?;
     let lock = r.u8()?;
     let auto = r.u8()?;
+    let home_mnt = r.u8()?;
     let nmigs = r.u32()?;
     let vdso_lo = r.u64()?;
     let vdso = r.u64()?;
@@ -435,7 +440,7 @@ pub fn read_begin<'a>(r: &mut Reader<'a>) -> Result<(Begin, BeginText<'a>, u32),
         return Err(WireError::BadLength);
     }
     let seccomp = r.bytes(sl)?;
-    if loadlevel > 1 || lock > 1 || auto > 1 {
+    if loadlevel > 1 || lock > 1 || auto > 1 || home_mnt > 1 {
         return Err(WireError::BadField);
     }
     let b = Begin {
@@ -444,6 +449,7 @@ pub fn read_begin<'a>(r: &mut Reader<'a>) -> Result<(Begin, BeginText<'a>, u32),
         loadlevel: loadlevel == 1,
         lock: lock == 1,
         auto: auto == 1,
+        home_mnt: home_mnt == 1,
         load_after,
         nmigs,
         vdso_lo,

@@ -514,6 +514,16 @@ pub fn makes_process(nr: u32, flags: Option<u64>) -> bool {
     }
 }
 
+/// Whether fork call `nr` (`flags` as for [`makes_process`]) is a vfork:
+/// its child runs in the parent's memory until it executes a program.
+pub fn is_vfork(nr: u32, flags: Option<u64>) -> bool {
+    match nr {
+        NR_VFORK => true,
+        NR_CLONE | NR_CLONE3 => flags.is_some_and(|f| f & CLONE_VFORK != 0),
+        _ => false,
+    }
+}
+
 /// A fork a moved process makes where it runs (as MOSIX and OpenSSI did):
 /// what of its call the child made there keeps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
