@@ -55,16 +55,17 @@ pub(crate) use proxy::{
 };
 pub(crate) use regs::{capture_regs, restore_regs};
 pub(crate) use signal::{
-    comm_of, deputy_job, deputy_job_of, deputy_signals, dequeue_private, dequeue_signal,
-    fatal_pending, has_child, job_state, kick, pgrp_orphaned, queue_signal, set_comm_of,
-    sigmask_enter, sigmask_leave, signal, signal_job, signal_pending, unkick,
+    cmdline_of, comm_of, deputy_job, deputy_job_of, deputy_signals, dequeue_private,
+    dequeue_signal, fatal_pending, has_child, job_state, kick, pgrp_orphaned, queue_signal,
+    set_cmdline, set_comm_of, sigmask_enter, sigmask_leave, signal, signal_job, signal_pending,
+    unkick,
 };
 pub(crate) use sysfwd::{
     close_fd, creds_sync, current_creds, fd_proxy, install_new_proxy, mmap_same, msg_call,
     notify_signal, path_identity, set_guest, sys_call, user_path, SysBuf, SysHook, SysReg,
 };
 pub(crate) use task::{
-    own_mnt, own_net, own_uts, ptimers_apply, ptimers_capture, ptimers_mark, refusal, timers_clear,
+    home_ns, own_net, own_uts, ptimers_apply, ptimers_capture, ptimers_mark, refusal, timers_clear,
     Boost, TaskImage, TASK_LEN,
 };
 pub(crate) use threads::{block_signals, current_exiting, current_tid};
@@ -78,6 +79,8 @@ pub(crate) use twork::{
 // side; they must agree.
 const _: () = assert!(shim::VPROC_MIG_GREGS_LEN as usize == mig::GREGS_LEN);
 const _: () = assert!(shim::VPROC_MIG_PTIMERS == mig::MAX_PTIMERS);
+const _: () = assert!(shim::VPROC_HOME_NS_MNT as u8 == mig::home_ns::MNT);
+const _: () = assert!(shim::VPROC_HOME_NS_IPC as u8 == mig::home_ns::IPC);
 const _: () = assert!(core::mem::size_of::<shim::vproc_mig_ptimer>() == mig::PTIMER_LEN);
 const _: () = assert!(shim::VPROC_SIGINFO_LEN as usize == mig::SIGINFO_LEN);
 const _: () = assert!(shim::VPROC_VMA_READ == vma_flags::READ);

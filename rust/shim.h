@@ -455,8 +455,8 @@ struct vproc_mig_task_facts {
 	unsigned int posix_timers;	/* how many timer_create() timers */
 	unsigned int children;		/* zombies too */
 	unsigned int tracer;		/* it ptraces another task */
-	unsigned int init_namespaces;	/* the node's initial user, pid, ipc, time */
-	unsigned int own_home_ns;	/* a UTS, net, cgroup or mount ns not the node's */
+	unsigned int init_namespaces;	/* the node's initial user, pid, time */
+	unsigned int own_home_ns;	/* a UTS, net, cgroup, mnt, ipc ns not the node's */
 	unsigned int seccomp_mode;	/* 0: disabled */
 	/* its threads' seccomp modes or filters differ */
 	unsigned int seccomp_differ;
@@ -516,8 +516,11 @@ int vproc_shim_mig_set_task(const struct vproc_mig_task *in);
 int vproc_shim_own_uts(void);
 /* Whether current's net namespace is another than the node's initial one. */
 int vproc_shim_own_net(void);
-/* Whether @t's mount namespace is another than the node's initial one. */
-int vproc_shim_task_own_mnt(struct task_struct *t);
+/* Which of @t's mount (VPROC_HOME_NS_MNT) and IPC (VPROC_HOME_NS_IPC)
+ * namespaces are not the node's initial ones. */
+#define VPROC_HOME_NS_MNT 1
+#define VPROC_HOME_NS_IPC 2
+int vproc_shim_task_home_ns(struct task_struct *t);
 int vproc_shim_mig_ptimers_get(struct vproc_mig_ptimer *out, unsigned int max,
 			       int times);
 /*
@@ -785,6 +788,15 @@ int vproc_shim_comm_of(int pid, char *buf);
  * @name (at most 15, a NUL ends it earlier): a deputy takes the name its
  * process has where it runs. -ESRCH. */
 int vproc_shim_set_comm_of(int pid, const char *name, unsigned int len);
+/* The command line of local process @pid (its argument strings, NULs
+ * between) into @buf, at most @len bytes: how many, or -ESRCH. */
+int vproc_shim_cmdline_of(int pid, char *buf, unsigned int len);
+/* Shows @len bytes of @buf (argument strings, NULs between) as task @t's
+ * command line: written over its argument and environment strings (a
+ * deputy's, those its process left with), cut to their room and
+ * NUL-terminated; its environment then reads empty. How many bytes, or
+ * -ESRCH (no memory: it ended), -EFAULT, -EINVAL (no room). */
+int vproc_shim_set_cmdline(struct task_struct *t, const char *buf, unsigned int len);
 /* Makes every signal wake (and queue for) a deputy: handlers "caught",
  * mask empty. */
 void vproc_shim_mig_deputy_signals(void);

@@ -427,6 +427,71 @@ int vproc_shim_comm_of(int pid, char *buf)
 	return 0;
 }
 
+int vproc_shim_cmdline_of(int pid, char *buf, unsigned int len)
+{
+	struct task_struct *t = vproc_shim_task_get(pid);
+	struct mm_struct *mm;
+	unsigned long start, end;
+	int n = 0;
+
+	if (!t)
+		return -ESRCH;
+	mm = get_task_mm(t);
+	if (mm) {
+		spin_lock(&mm->arg_lock);
+		start = mm->arg_start;
+		end = mm->arg_end;
+		spin_unlock(&mm->arg_lock);
+		if (end > start) {
+			n = access_process_vm(t, start, buf,
+					      min_t(unsigned long, end - start, len),
+					      FOLL_FORCE);
+			n = max(n, 0);
+		}
+		mmput(mm);
+	}
+	put_task_struct(t);
+	return n;
+}
+
+int vproc_shim_set_cmdline(struct task_struct *t, const char *buf, unsigned int len)
+{
+	struct mm_struct *mm;
+	unsigned long start, room;
+	int n, ret;
+	char nul = 0;
+
+	mm = get_task_mm(t);
+	if (!mm)
+		return -ESRCH;
+	spin_lock(&mm->arg_lock);
+	start = mm->arg_start;
+	room = mm->env_end > start ? mm->env_end - start : 0;
+	spin_unlock(&mm->arg_lock);
+	ret = -EINVAL;
+	if (room < 2 || !len)
+		goto out;
+	n = min_t(unsigned long, len, room);
+	ret = -EFAULT;
+	if (access_process_vm(t, start, (void *)buf, n, FOLL_FORCE | FOLL_WRITE) != n)
+		goto out;
+	/* Its last byte a NUL: a reader stops there (else it would go on
+	 * into the environment, as for a process that set its title). */
+	if (buf[n - 1] &&
+	    access_process_vm(t, start + n - 1, &nul, 1, FOLL_FORCE | FOLL_WRITE) != 1)
+		goto out;
+	spin_lock(&mm->arg_lock);
+	if (mm->arg_start == start) {
+		mm->arg_end = start + n;
+		mm->env_start = mm->env_end;
+	}
+	spin_unlock(&mm->arg_lock);
+	ret = n;
+out:
+	mmput(mm);
+	return ret;
+}
+
 int vproc_shim_set_comm_of(int pid, const char *name, unsigned int len)
 {
 	char tmp[TASK_COMM_LEN] = {};

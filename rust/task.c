@@ -20,17 +20,17 @@
 #include "migrate.h"
 
 /*
- * Whether @t lives in this node's initial namespaces (user, pid, ipc):
- * only there do its ids and capabilities mean on the destination what
- * they mean here. A process in any other is refused
+ * Whether @t lives in this node's initial user and pid namespaces: only
+ * there do its ids and capabilities mean on the destination what they
+ * mean here. A process in any other is refused
  * rather than restored into the initial ones (where `unshare -Ur`'s
  * capabilities would become root's). A time namespace is the exception:
  * what it changes (the offsets of CLOCK_MONOTONIC and CLOCK_BOOTTIME) is
  * carried as the clocks the process sees, and every destination but home
  * starts it in one of its own (see vproc-restore); only one its children
  * would not share (unshare(CLONE_NEWTIME)) or one a user namespace owns
- * is refused. The UTS, net, cgroup and mount namespaces are others (see
- * own_home_ns()).
+ * is refused. The UTS, net, cgroup, mount and IPC namespaces are others
+ * (see own_home_ns()).
  */
 static bool vproc_init_namespaces(struct task_struct *t)
 {
@@ -38,7 +38,6 @@ static bool vproc_init_namespaces(struct task_struct *t)
 
 	return ns && init && task_cred_xxx(t, user_ns) == &init_user_ns &&
 	       task_active_pid_ns(t) == &init_pid_ns &&
-	       ns->ipc_ns == init->ipc_ns &&
 	       ns->pid_ns_for_children == init->pid_ns_for_children &&
 	       ns->time_ns == ns->time_ns_for_children &&
 	       ns->time_ns->user_ns == &init_user_ns;
@@ -62,31 +61,40 @@ static bool own_mnt(struct task_struct *t)
 	return t->nsproxy && t->nsproxy->mnt_ns != init_task.nsproxy->mnt_ns;
 }
 
+/* Whether @t's IPC namespace is another than the node's initial one. */
+static bool own_ipc(struct task_struct *t)
+{
+	return t->nsproxy && t->nsproxy->ipc_ns != init_task.nsproxy->ipc_ns;
+}
+
 /*
- * Whether @t is in a UTS, net, cgroup or mount namespace other than the
- * node's initial one. Away from home what each holds is home's, the
+ * Whether @t is in a UTS, net, cgroup, mount or IPC namespace other than
+ * the node's initial one. Away from home what each holds is home's, the
  * deputy's, which keeps them: host names (uname, sethostname,
  * setdomainname travel), sockets (made and served at home; /proc/net is a
  * file of home's), the cgroup paths it sees (/proc/self/cgroup, cgroupfs:
- * home's files) and its paths (every path call is made at home; its
- * execve goes home: Begin's home_mnt). So one it has at home moves; one
- * made away from home is that node's (the policy refuses to move it on).
+ * home's files), its paths (every path call is made at home; its execve
+ * goes home: Begin's home_ns) and its IPC objects (SysV semaphores and
+ * message queues are used at home; its SysV shared memory and POSIX
+ * message queue calls go home). So one it has at home moves; one made
+ * away from home is that node's (the policy refuses to move it on).
  */
 static bool own_home_ns(struct task_struct *t)
 {
-	return own_uts(t) || own_net(t) || own_mnt(t) ||
+	return own_uts(t) || own_net(t) || own_mnt(t) || own_ipc(t) ||
 	       (t->nsproxy &&
 		t->nsproxy->cgroup_ns != init_task.nsproxy->cgroup_ns);
 }
 
-int vproc_shim_task_own_mnt(struct task_struct *t)
+int vproc_shim_task_home_ns(struct task_struct *t)
 {
-	bool own;
+	int bits;
 
 	task_lock(t);
-	own = own_mnt(t);
+	bits = (own_mnt(t) ? VPROC_HOME_NS_MNT : 0) |
+	       (own_ipc(t) ? VPROC_HOME_NS_IPC : 0);
 	task_unlock(t);
-	return own;
+	return bits;
 }
 
 int vproc_shim_own_net(void)

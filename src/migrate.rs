@@ -384,14 +384,24 @@ struct BodyRec {
     /// The name its deputy last heard of (`io_op::COMM`): an exec here, or
     /// `prctl(PR_SET_NAME)`, changes it, and home's `ps` shows the deputy.
     comm_told: [u8; mig::COMM_LEN],
+    /// The programs it had executed (`self_exec_id`) plus one when its
+    /// deputy last heard of its command line (`io_op::CMDLINE`; 0:
+    /// never): an exec here changes it, and home's `ps aux` shows the
+    /// deputy's.
+    cmd_told: u64,
+    /// Its switches as its deputy last heard of them
+    /// (`io_op::SWITCHES`' bits; those it arrived with at first).
+    switches_told: i64,
     /// A call that must run at home sent it home (an execve() of a
     /// program this node does not have the same of, a fork): the call
     /// runs again there. Met again here, that move failed: the call runs
     /// here.
     exec_home: bool,
-    /// Its mount namespace at home is its own (`Begin::home_mnt`): its
-    /// programs are home's, so its `execve` runs there, never here.
-    home_mnt: bool,
+    /// Its namespaces at home that decide calls made here
+    /// (`Begin::home_ns`): with its mount namespace its `execve` runs at
+    /// home, never here; with its IPC namespace its SysV shared memory
+    /// and POSIX message queue calls do.
+    home_ns: u8,
     /// How many `READY` notices its deputy sent: a thread that found a
     /// file at home not ready waits here for this to pass what it was
     /// before its request ([`Migrator::wait_ready`]).
@@ -415,9 +425,11 @@ impl BodyRec {
             sig_answer: 0,
             job_told: 0,
             comm_told: [0; mig::COMM_LEN],
+            cmd_told: 0,
+            switches_told: 0,
             ready_gen: 0,
             exec_home: false,
-            home_mnt: false,
+            home_ns: 0,
         }
     }
 }

@@ -176,6 +176,15 @@ impl VprocTable {
         })
     }
 
+    /// Sets the switches of `tgid` as where it runs has them (home's
+    /// entry of a process that moved: its files show them).
+    pub(crate) fn mirror_switches(&self, tgid: u32, loadlevel: bool, lock: bool) -> Result {
+        self.update(tgid, GFP_KERNEL, |e| {
+            e.loadlevel = loadlevel;
+            e.lock = lock;
+        })
+    }
+
     fn get(&self, tgid: u32) -> Entry {
         let xa = self.entries.lock();
         xa.get(tgid as usize).copied().unwrap_or_default()

@@ -90,7 +90,7 @@ fn begin_round_trip() {
         loadlevel: true,
         lock: false,
         auto: true,
-        home_mnt: true,
+        home_ns: home_ns::ALL,
         load_after: 1500,
         nmigs: 2,
         vdso_lo: 0x7fff0000,
@@ -120,12 +120,17 @@ fn begin_round_trip() {
         assert_eq!(Vma::read(&mut r).unwrap(), *v);
     }
     r.end().unwrap();
-    // Each switch is 0 or 1 (home_mnt's byte follows mig, home and the
-    // three others).
+    // Each switch is 0 or 1, and home_ns has its bits only (its byte
+    // follows mig, home and the three switches).
     let mut bad = buf[..n].to_vec();
-    assert_eq!(bad[12], 1);
-    bad[12] = 2;
+    assert_eq!(bad[12], home_ns::ALL);
+    bad[12] = 4;
     assert!(read_begin(&mut Reader::new(&bad)).is_err());
+    bad[12] = home_ns::IPC;
+    assert_eq!(
+        read_begin(&mut Reader::new(&bad)).unwrap().0.home_ns,
+        home_ns::IPC
+    );
     // The count must match what is written.
     let mut w = Writer::new(&mut buf);
     assert!(write_begin(&mut w, &b, &text(b"/"), &mut vmas.iter().copied(), 3).is_err());
@@ -230,7 +235,7 @@ fn plain_begin() -> Begin {
         loadlevel: false,
         lock: false,
         auto: false,
-        home_mnt: false,
+        home_ns: 0,
         load_after: 0,
         nmigs: 1,
         vdso_lo: 0x7fff0000,
@@ -895,6 +900,78 @@ fn signal_and_io_validation() {
             nowait: true,
             ..comm
         },
+    ] {
+        assert!(
+            read_io(&mut Reader::new(&io_bytes(&bad))).is_err(),
+            "{bad:?}"
+        );
+    }
+    // A command line executed where the process runs: 1..=CMDLINE_MAX
+    // bytes, nothing else.
+    let line = b"python3\0-c\0print(1)\0";
+    let cmd = Io {
+        op: io_op::CMDLINE,
+        len: line.len() as u32,
+        data: line,
+        ..comm
+    };
+    assert_eq!(read_io(&mut Reader::new(&io_bytes(&cmd))).unwrap(), cmd);
+    let most = [b'y'; CMDLINE_MAX];
+    let full = Io {
+        len: most.len() as u32,
+        data: &most,
+        ..cmd
+    };
+    assert_eq!(read_io(&mut Reader::new(&io_bytes(&full))).unwrap(), full);
+    let over = [b'y'; CMDLINE_MAX + 1];
+    for bad in [
+        Io {
+            len: 0,
+            data: &[],
+            ..cmd
+        },
+        Io {
+            len: over.len() as u32,
+            data: &over,
+            ..cmd
+        },
+        Io { len: 3, ..cmd },
+        Io { seq: 1, ..cmd },
+        Io { fd: 1, ..cmd },
+        Io { arg: 1, ..cmd },
+        Io {
+            nowait: true,
+            ..cmd
+        },
+    ] {
+        assert!(
+            read_io(&mut Reader::new(&io_bytes(&bad))).is_err(),
+            "{bad:?}"
+        );
+    }
+    // Switches set where the process runs: their bits in arg, nothing else.
+    assert_eq!(switch_bits(false, false), 0);
+    assert_eq!(switch_bits(true, false), io_op::SWITCH_LOCK);
+    assert_eq!(switch_bits(true, true), 3);
+    let sw = Io {
+        op: io_op::SWITCHES,
+        len: 0,
+        data: &[],
+        arg: switch_bits(false, true),
+        ..comm
+    };
+    assert_eq!(read_io(&mut Reader::new(&io_bytes(&sw))).unwrap(), sw);
+    for bad in [
+        Io { arg: 4, ..sw },
+        Io { arg: -1, ..sw },
+        Io { seq: 1, ..sw },
+        Io { fd: 1, ..sw },
+        Io {
+            len: 1,
+            data: b"x",
+            ..sw
+        },
+        Io { nowait: true, ..sw },
     ] {
         assert!(
             read_io(&mut Reader::new(&io_bytes(&bad))).is_err(),

@@ -1206,3 +1206,15 @@ fn vforks_are_known_by_call_and_flags() {
     assert!(!is_vfork(NR_CLONE3, None));
     assert!(!is_vfork(NR_EXECVE, Some(0x4000)));
 }
+
+#[test]
+fn ipc_objects_by_key_or_name_are_home_s() {
+    // shmget, shmat, shmctl, mq_open, mq_unlink.
+    for nr in [29, 30, 31, 240, 241] {
+        assert!(ipc_at_home(nr), "{nr}");
+    }
+    // shmdt (a local mapping), msgget and semget (served at home), mq_timedsend.
+    for nr in [67, 68, 64, 242, 28, 32] {
+        assert!(!ipc_at_home(nr), "{nr}");
+    }
+}

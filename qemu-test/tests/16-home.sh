@@ -482,6 +482,63 @@ EOF"
     on 1 'rm -f /tmp/mntns.py /tmp/nsperl'
 fi
 
+# --- SysV shared memory and POSIX message queues are home's (2026-12-06):
+# a moved process's shmget, shmat, shmctl, mq_open and mq_unlink take it
+# home, where the call runs (a segment attached then keeps it there, as
+# before: shared memory does not move). Before, they ran on node 2, on
+# node 2's objects: a segment home's processes share by its key was not
+# found there (ENOENT). So an IPC namespace of its own at home (`unshare
+# -i`, systemd's PrivateIPC=) moves too: its semaphores and message queues
+# are used at home already, in its deputy's namespace, and its shared
+# memory is made there. Here key 0x7ee1 holds 42 in home's initial
+# namespace and 7 in the namespace's.
+if on 1 'command -v python3 && command -v unshare' >/dev/null 2>&1; then
+    on 1 "cat > /tmp/ipcns.py <<'EOF'
+import ctypes, os, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+libc.shmat.restype = ctypes.c_void_p
+tag, make = sys.argv[1], int(sys.argv[2])
+def wait(f):
+    while not os.path.exists(f):
+        time.sleep(0.05)
+def where():
+    return open('/proc/self/where').read().strip()
+if make:
+    sid = libc.shmget(0x7ee1, 4096, 0o1600)
+    a = libc.shmat(sid, None, 0)
+    ctypes.c_int.from_address(a).value = make
+    libc.shmdt(ctypes.c_void_p(a))
+print('ready', flush=True)
+if tag == 'mk':
+    sys.exit(0)
+wait('/tmp/%s.go' % tag)
+print('before', where(), flush=True)
+sid = libc.shmget(0x7ee1, 4096, 0)
+if sid < 0:
+    print('shm', 'errno%d' % ctypes.get_errno(), where(), flush=True)
+else:
+    print('shm', ctypes.c_int.from_address(libc.shmat(sid, None, 0)).value, where(), flush=True)
+wait('/tmp/%s.end' % tag)
+EOF"
+    on 1 'ipcrm -M 0x7ee1 2>/dev/null; python3 /tmp/ipcns.py mk 42'
+    uts_moved ip1 "python3 /tmp/ipcns.py ip1 0" "ipc: a process goes to node 2"
+    check_eq "ipc: there, before its shmget, it runs on node 2" 2 "$(uts_line ip1 before)"
+    check_eq "ipc: its shmget of a key home's processes share took it home, and it reads their segment" "42 1" \
+        "$(uts_line ip1 shm)"
+    check_match "ipc: node 2's log says why it went home" "pid $pid: its SysV shared memory and POSIX message queues are home's" \
+        "$(on 2 'dmesg | tail -40')"
+    on 1 'touch /tmp/ip1.end'
+    check_eq "ipc: it ends with status 0" 0 "$(clock_end ip1)"
+    uts_moved ip2 "unshare -i python3 /tmp/ipcns.py ip2 7" \
+        "ipc: a process in an IPC namespace of its own (unshare -i), its segment 0x7ee1 there, goes to node 2"
+    check_eq "ipc: it runs there" 2 "$(uts_line ip2 before)"
+    check_eq "ipc: its shmget took it home, into its namespace's segment (7), not the initial one's (42)" "7 1" \
+        "$(uts_line ip2 shm)"
+    on 1 'touch /tmp/ip2.end'
+    check_eq "ipc: it ends with status 0" 0 "$(clock_end ip2)"
+    on 1 'ipcrm -M 0x7ee1; rm -f /tmp/ipcns.py'
+fi
+
 # --- SysV semaphores are home's (they live in home's IPC namespace): a set
 # made at home is used after the move; its value at home shows the use.
 if on 1 'command -v perl' >/dev/null 2>&1; then

@@ -375,11 +375,18 @@ check "exec'd away: the child was born on node 2 with its deputy at home (home's
     test "$(on 1 "grep -c 'pid $xp forks on node 2' /proc/cluster/events")" -ge 1
 check_eq "exec'd away: home's ps names it by the program it runs (its deputy took the name), not runon" python3 \
     "$(on 1 "for i in \$(seq 50); do [ \"\$(cat /proc/$xp/comm)\" = python3 ] && break; sleep 0.1; done; cat /proc/$xp/comm")"
+# cmdline_of NODE PID: its /proc/PID/cmdline, spaces between.
+cmdline_of() { on "$1" "tr '\\0' ' ' < /proc/$2/cmdline | sed 's/ \$//'"; }
+check_eq "exec'd away: home's /proc/PID/cmdline is the program's too (ps aux, pgrep -f), not runon's" \
+    "python3 /tmp/ex.py /tmp/ex" \
+    "$(on 1 "for i in \$(seq 50); do grep -q '^python3' /proc/$xp/cmdline && break; sleep 0.1; done"; cmdline_of 1 "$xp")"
+check_eq "exec'd away: ... so home's pgrep -f finds it" "$xp" "$(on 1 'pgrep -f "^python3 /tmp/ex.py"')"
 vd2=$(on 2 "awk '/\\[vdso\\]/ { print \$1 }' /proc/$xp/maps")
 vd1=$(on 1 "awk '/\\[vdso\\]/ { print \$1 }' /proc/$xp/maps")
 check "exec'd away: its vdso on node 2 ($vd2) is not where its deputy's is ($vd1)" test -n "$vd2" -a "$vd2" != "$vd1"
 check_eq "exec'd away: it goes home" "rc=0 1" "$(on 1 "migrate $xp home > /dev/null 2>&1; echo rc=\$? \$(cat /proc/$xp/where)")"
 check_eq "exec'd away: its vdso at home is where it had it on node 2" "$vd2" "$(on 1 "awk '/\\[vdso\\]/ { print \$1 }' /proc/$xp/maps")"
+check_eq "exec'd away: at home its command line is its own" "python3 /tmp/ex.py /tmp/ex" "$(cmdline_of 1 "$xp")"
 on 1 'touch /tmp/ex.home'
 check_eq "exec'd away: at home its clocks and a fork work, and runon gets its 0" "home 1 True True|again 3|rc=0" \
     "$(on 1 'for i in $(seq 100); do [ -s /tmp/ex.rc ] && break; sleep 0.1; done; { grep -E "^(home|again)" /tmp/ex.out; cat /tmp/ex.rc; } | paste -sd"|"')"
@@ -413,6 +420,13 @@ kp=$(on 1 'cat /tmp/lk.pid')
 on 1 'for i in $(seq 100); do grep -q "^pid" /tmp/lk.out && break; sleep 0.1; done'
 check_eq "locked: python3 goes to node 2 and is locked there" "ok 1" \
     "$(on 1 "echo 2 > /proc/$kp/goto && lock -p $kp on > /dev/null && echo ok \$(cat /proc/$kp/lock)")"
+# lock_at_home PID VALUE: home's /proc/PID/lock once it says VALUE (or
+# after 3 s).
+lock_at_home() { on 1 "for i in \$(seq 30); do [ \"\$(cat /proc/$1/lock)\" = $2 ] && break; sleep 0.1; done; cat /proc/$1/lock"; }
+check_eq "locked: unlocked where it runs (node 2), home's /proc/PID/lock follows (before: only once it came back)" 0 \
+    "$(on 2 "lock -p $kp off > /dev/null"; lock_at_home "$kp" 0)"
+check_eq "locked: ... and locked there again, home's follows again" 1 \
+    "$(on 2 "lock -p $kp on > /dev/null"; lock_at_home "$kp" 1)"
 check_match "locked: a move to node 3 is refused where it runs (EBUSY)" "busy.*rc=1" \
     "$(on 1 "migrate $kp 3 2>&1; echo rc=\$?" | tr '\n' ' ')"
 on 1 'touch /tmp/lk.go'

@@ -177,6 +177,26 @@ pub(crate) fn set_comm_of(pid: u32, name: &[u8]) -> Result {
     to_result(unsafe { shim::vproc_shim_set_comm_of(pid as c_int, name.as_ptr().cast(), len) })
 }
 
+/// Local process `pid`'s command line (its argument strings, NULs
+/// between) into `buf`: how many bytes.
+pub(crate) fn cmdline_of(pid: u32, buf: &mut [u8]) -> Result<usize> {
+    let len = c_uint::try_from(buf.len()).map_err(|_| EINVAL)?;
+    // SAFETY: the shim writes at most `len` bytes into `buf`.
+    let r = unsafe { shim::vproc_shim_cmdline_of(pid as c_int, buf.as_mut_ptr().cast(), len) };
+    to_result(r)?;
+    Ok((r as usize).min(buf.len()))
+}
+
+/// Shows `line` as task `t`'s command line (a deputy's: what its process
+/// runs where it is), cut to the room its own had. A task that ended has
+/// no memory to show it in (ESRCH).
+pub(crate) fn set_cmdline(t: &super::Task, line: &[u8]) -> Result {
+    let len = c_uint::try_from(line.len()).map_err(|_| EINVAL)?;
+    // SAFETY: `t` holds a reference on the task; the shim reads `len`
+    // bytes of `line`.
+    to_result(unsafe { shim::vproc_shim_set_cmdline(t.0.as_ptr(), line.as_ptr().cast(), len) })
+}
+
 /// The signal that stopped local process `pid` while it is stopped, else
 /// 0 (running, or gone).
 pub(crate) fn job_state(pid: u32) -> u32 {

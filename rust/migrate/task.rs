@@ -178,11 +178,12 @@ pub(crate) fn own_uts() -> bool {
     unsafe { shim::vproc_shim_own_uts() != 0 }
 }
 
-/// Whether task `t`'s mount namespace is another than the node's initial
-/// one.
-pub(crate) fn own_mnt(t: &super::Task) -> bool {
+/// Which of task `t`'s mount and IPC namespaces are not the node's
+/// initial ones (`mig::home_ns` bits).
+pub(crate) fn home_ns(t: &super::Task) -> u8 {
     // SAFETY: `t` holds a reference on the task; the shim takes its lock.
-    unsafe { shim::vproc_shim_task_own_mnt(t.0.as_ptr()) != 0 }
+    let bits = unsafe { shim::vproc_shim_task_home_ns(t.0.as_ptr()) };
+    (bits as u8) & mig::home_ns::ALL
 }
 
 /// Whether the calling task's net namespace is another than the node's

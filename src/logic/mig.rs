@@ -63,9 +63,9 @@ pub mod sysfwd;
 // name every one (a test helper, a length), hence the allowance.
 #[allow(unused_imports)]
 pub use areas::{
-    begin_tids, check_begin, check_begin_body, read_area_count, read_begin, vma_flags, write_areas,
-    write_begin, Begin, BeginText, Ident, Vma, CAP_FS_MASK, CGROUP_MAX, CLOCK_MAX_NS, CWD_MAX,
-    MAX_GROUPS,
+    begin_tids, check_begin, check_begin_body, home_ns, read_area_count, read_begin, vma_flags,
+    write_areas, write_begin, Begin, BeginText, Ident, Vma, CAP_FS_MASK, CGROUP_MAX, CLOCK_MAX_NS,
+    CWD_MAX, MAX_GROUPS,
 };
 #[allow(unused_imports)]
 pub use commit::{
@@ -85,8 +85,8 @@ pub use dirty::{
 };
 #[allow(unused_imports)]
 pub use io::{
-    io_op, ioctl_shape, read_io, syscall_parts, write_io, Creds, Io, IoctlShape, CAPS_VALID,
-    COMM_LEN, CREDS_LEN, POLL_IN, POLL_OUT, POLL_WATCHED, WOULD_WAIT,
+    io_op, ioctl_shape, read_io, switch_bits, syscall_parts, write_io, Creds, Io, IoctlShape,
+    CAPS_VALID, CMDLINE_MAX, COMM_LEN, CREDS_LEN, POLL_IN, POLL_OUT, POLL_WATCHED, WOULD_WAIT,
 };
 #[allow(unused_imports)]
 pub use lazy::{

@@ -16,9 +16,9 @@ use kernel::{prelude::*, sync::Arc};
 
 impl Migrator {
     /// Moves process `pid` or sets one of its switches for a caller on
-    /// another node (`Control`), checked against the caller's identity
-    /// as a local caller would be.
-    pub(super) fn control_here(self: &Arc<Self>, pid: u32, c: &mig::Control) -> Result {
+    /// node `from` (`Control`), checked against the caller's identity as
+    /// a local caller would be.
+    pub(super) fn control_here(self: &Arc<Self>, from: u8, pid: u32, c: &mig::Control) -> Result {
         // ptrace's rule for that caller, here.
         let t = crate::sys::process::task_of_pid_as(pid, &c.caller)?;
         let what = match c.op {
@@ -36,8 +36,26 @@ impl Migrator {
                 // read_control bounds it by the highest node number.
                 self.goto(&t, Goto::Node(u8::try_from(c.value).map_err(|_| EINVAL)?))
             }
-            mig::ControlOp::Loadlevel => self.set_switch(&t, Switch::Loadlevel, c.value == 1),
-            mig::ControlOp::Lock => self.set_switch(&t, Switch::Lock, c.value == 1),
+            mig::ControlOp::Loadlevel | mig::ControlOp::Lock => {
+                let sw = if c.op == mig::ControlOp::Lock {
+                    Switch::Lock
+                } else {
+                    Switch::Loadlevel
+                };
+                self.set_switch(&t, sw, c.value == 1)?;
+                // Asked by its home, which shows it itself: no notice
+                // for it (`io_op::SWITCHES` tells home of those set here).
+                let e = self.table.entry(pid);
+                if let Some(b) = self
+                    .bodies
+                    .lock()
+                    .iter_mut()
+                    .find(|b| b.pid == pid && b.home == from)
+                {
+                    b.switches_told = mig::switch_bits(e.lock, e.loadlevel);
+                }
+                Ok(())
+            }
         }
     }
 

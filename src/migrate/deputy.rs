@@ -847,20 +847,41 @@ impl Migrator {
             drop(s);
             return Ok(());
         }
-        if io.op == io_op::COMM || io.op == io_op::JOB {
-            // Its process's name where it runs (home's `ps` shows it), or
-            // it stopped or continued there (shown to home's parent now,
-            // in the order the node's messages came: a signal's answer
-            // that followed it is applied after it).
+        if matches!(
+            io.op,
+            io_op::COMM | io_op::JOB | io_op::CMDLINE | io_op::SWITCHES
+        ) {
+            // Its process's name or command line where it runs (home's
+            // `ps` shows them), or it stopped or continued there (shown
+            // to home's parent now, in the order the node's messages
+            // came: a signal's answer that followed it is applied after
+            // it).
             let s = self.state.lock();
             let ours = self.table.away(h.pid) == Some(from)
                 && s.deputies
                     .iter()
                     .any(|d| d.pid == h.pid && d.id == io.deputy);
+            if ours && io.op == io_op::CMDLINE {
+                // The deputy itself, held: written outside the lock (it
+                // may sleep), into its memory only (once it ended it has
+                // none, whoever has its PID then).
+                let t = sm::Task::of(h.pid);
+                drop(s);
+                if let Ok(t) = t {
+                    let _ = sm::set_cmdline(&t, io.data);
+                }
+                return Ok(());
+            }
             if ours {
                 // Under the lock: the deputy (whose PID this is) cannot end.
                 let _ = if io.op == io_op::COMM {
                     sm::set_comm_of(h.pid, io.data)
+                } else if io.op == io_op::SWITCHES {
+                    self.table.mirror_switches(
+                        h.pid,
+                        io.arg & io_op::SWITCH_LOADLEVEL != 0,
+                        io.arg & io_op::SWITCH_LOCK != 0,
+                    )
                 } else {
                     let stopped = u32::try_from(io.arg).ok().filter(|&v| v != 0);
                     sm::deputy_job_of(h.pid, stopped)

@@ -226,7 +226,12 @@ impl Migrator {
     ///   process stayed;
     /// - its name: one whose name changed (it exec'd a program here, or
     ///   set its name) tells its deputy (`io_op::COMM`), which takes the
-    ///   name at home, where `ps`, `pgrep` and `killall` see the deputy.
+    ///   name at home, where `ps`, `pgrep` and `killall` see the deputy;
+    /// - its switches: `lock` or `loadlevel` set here (`io_op::SWITCHES`),
+    ///   for home's files to show them;
+    /// - its command line: once per program it executed here
+    ///   (`io_op::CMDLINE`), which home writes over the deputy's
+    ///   (`ps aux`, `pgrep -f`).
     ///
     /// Whether any body runs here (the reporter then polls more often).
     pub(super) fn job_round(&self) -> bool {
@@ -234,12 +239,20 @@ impl Migrator {
         for b in self.bodies.lock().iter() {
             if b.running && !b.retiring {
                 let _ = seen.push(
-                    (b.pid, b.home, b.deputy, b.job_told, b.comm_told),
+                    (
+                        b.pid,
+                        b.home,
+                        b.deputy,
+                        b.job_told,
+                        b.comm_told,
+                        b.cmd_told,
+                        b.switches_told,
+                    ),
                     GFP_ATOMIC,
                 );
             }
         }
-        for &(pid, home, deputy, job_told, comm_told) in seen.iter() {
+        for &(pid, home, deputy, job_told, comm_told, cmd_told, sw_told) in seen.iter() {
             let job = sm::job_state(pid);
             if (job != 0) != (job_told != 0)
                 && self.notice(home, pid, deputy, io_op::JOB, i64::from(job), &[])
@@ -260,8 +273,45 @@ impl Migrator {
                     });
                 }
             }
+            // Its lock or loadlevel switch set here.
+            let e = self.table.entry(pid);
+            let sw = mig::switch_bits(e.lock, e.loadlevel);
+            if sw != sw_told && self.notice(home, pid, deputy, io_op::SWITCHES, sw, &[]) {
+                self.told(pid, deputy, |b| {
+                    if b.switches_told == sw_told {
+                        b.switches_told = sw;
+                    }
+                });
+            }
+            // A program executed here: its command line, once per exec
+            // (once the exec is over: its count goes up before the new
+            // program's arguments are in place).
+            if let Ok(t) = sm::Task::of(pid) {
+                let now = t.exec_id().wrapping_add(1);
+                if now != cmd_told && !t.in_execve() && self.cmdline_notice(home, pid, deputy) {
+                    self.told(pid, deputy, |b| {
+                        if b.cmd_told == cmd_told {
+                            b.cmd_told = now;
+                        }
+                    });
+                }
+            }
         }
         !seen.is_empty()
+    }
+
+    /// Sends process `pid`'s deputy at `home` its command line (an
+    /// `io_op::CMDLINE` notice): whether it went out. None yet (an exec
+    /// between its count and its arguments) is tried again next round.
+    fn cmdline_notice(&self, home: u8, pid: u32, deputy: u64) -> bool {
+        let mut line = KVec::new();
+        if line.resize(mig::CMDLINE_MAX, 0u8, GFP_KERNEL).is_err() {
+            return false;
+        }
+        match sm::cmdline_of(pid, &mut line) {
+            Ok(n @ 1..) => self.notice(home, pid, deputy, io_op::CMDLINE, 0, &line[..n]),
+            _ => false,
+        }
     }
 
     /// Sends process `pid`'s deputy at `home` an unanswered notice `op`
@@ -272,7 +322,7 @@ impl Migrator {
             seq: 0,
             fd: 0,
             op,
-            len: if op == io_op::COMM {
+            len: if op == io_op::COMM || op == io_op::CMDLINE {
                 data.len() as u32
             } else {
                 0

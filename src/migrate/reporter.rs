@@ -91,7 +91,7 @@ impl ThreadFn for Controller {
         while !thread::should_stop() {
             let controls = next_queued(&m.controls, &m.controls_cv, core::mem::take);
             for &(from, req, pid, c) in controls.iter() {
-                let v = match m.control_here(pid, &c) {
+                let v = match m.control_here(from, pid, &c) {
                     Ok(()) => 0,
                     Err(e) => i64::from(e.to_errno()),
                 };

@@ -690,9 +690,13 @@ impl Migrator {
                         // keeps its last reply for a repeat of the same
                         // number).
                         let io_seq = (b.nmigs & 0xfff) << 20;
+                        // Its deputy shows the command line it left with.
+                        let cmd_told = sm::Task::of(pid).map_or(0, |t| t.exec_id().wrapping_add(1));
                         self.bodies.lock().push(
                             BodyRec {
-                                home_mnt: b.home_mnt,
+                                home_ns: b.home_ns,
+                                cmd_told,
+                                switches_told: mig::switch_bits(b.lock, b.loadlevel),
                                 ..BodyRec::new(pid, b.home, b.deputy, io_seq)
                             },
                             GFP_ATOMIC,

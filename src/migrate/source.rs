@@ -642,9 +642,9 @@ impl Migrator {
             loadlevel: e.loadlevel,
             lock: e.lock,
             auto: asker != Asker::Goto,
-            // Its own mount namespace at home: its programs are home's
-            // (known at home; carried by the nodes it moves on from).
-            home_mnt: body.map_or_else(|| sm::own_mnt(task), |b| b.home_mnt),
+            // Its own mount or IPC namespace at home (known at home;
+            // carried by the nodes it moves on from).
+            home_ns: body.map_or_else(|| sm::home_ns(task), |b| b.home_ns),
             load_after: match asker {
                 Asker::Load => {
                     let l = self.transport.local_load();

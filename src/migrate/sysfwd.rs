@@ -12,7 +12,7 @@ use super::Migrator;
 use crate::logic::errno::Errno;
 use crate::logic::fmtbuf::FmtBuf;
 use crate::logic::mig::sysfwd::{self as sf, Arg, FdIs, Route};
-use crate::logic::mig::{self, io_op, rights, Io, Kind, Writer};
+use crate::logic::mig::{self, home_ns, io_op, rights, Io, Kind, Writer};
 use crate::logic::wire::WireError;
 use crate::sys::migrate::{self as sm, SysBuf};
 use core::fmt::Write as _;
@@ -84,6 +84,9 @@ impl sm::SysHook for Migrator {
     fn enter(this: ArcBorrow<'_, Self>, nr: u32, args: &[u64; 6]) -> Option<i64> {
         if nr == sf::NR_EXECVE {
             return Arc::<Self>::from(this).exec(args);
+        }
+        if sf::ipc_at_home(nr) {
+            return Arc::<Self>::from(this).ipc_home();
         }
         if matches!(
             nr,
@@ -913,7 +916,7 @@ impl Migrator {
         }
         if let Some(b) = self
             .body(pid)
-            .filter(|b| b.home_mnt && b.running && !b.retiring)
+            .filter(|b| b.home_ns & home_ns::MNT != 0 && b.running && !b.retiring)
         {
             return Some(self.exec_home_mnt(pid, &b));
         }
@@ -990,6 +993,40 @@ impl Migrator {
         .unwrap_or_else(|| refuse("it cannot go home now"))
     }
 
+    /// A SysV shared memory or POSIX message queue call
+    /// ([`sf::ipc_at_home`]) of a moved process: the process goes home and
+    /// the call runs again there (a segment it attaches keeps it there:
+    /// shared memory does not move). Where it cannot go, the call fails
+    /// with EXDEV (logged) for a process whose IPC namespace at home is
+    /// its own (this node's objects are outside it), and runs here, on
+    /// this node's objects, for the others (as before 2026-12-06).
+    fn ipc_home(self: &Arc<Self>) -> Option<i64> {
+        let pid = sm::current_tgid();
+        if let Some(again) = self.home_pending(pid) {
+            return Some(again);
+        }
+        let body = self.body(pid).filter(|b| b.running && !b.retiring)?;
+        let failed = || {
+            (body.home_ns & home_ns::IPC != 0).then(|| {
+                pr_info_ratelimited!(
+                    "pid {}: its IPC namespace is home's, and it could not go home: EXDEV\n",
+                    pid
+                );
+                Errno::EXDEV.to_result()
+            })
+        };
+        // None here: it was sent home for this call and is still here.
+        let Some(b) = self.may_go_home(pid) else {
+            return failed();
+        };
+        self.call_at_home(
+            pid,
+            b.home,
+            "its SysV shared memory and POSIX message queues are home's: it goes home",
+        )
+        .or_else(failed)
+    }
+
     /// A fork (`fork`, `vfork`, a `clone` or `clone3` of a new process)
     /// of a moved process: the child is born here with its deputy at
     /// home ([`Self::fork_away`]), so that its children are home's (their
@@ -1029,7 +1066,7 @@ impl Migrator {
         // memory, where it cannot move: with the paths of home's mount
         // namespace (see `exec_home_mnt`) that must be at home, so the
         // parent goes there first (posix_spawn, Python's subprocess).
-        if b.home_mnt && sf::is_vfork(nr, flags) {
+        if b.home_ns & home_ns::MNT != 0 && sf::is_vfork(nr, flags) {
             if let Some(again) = self.call_at_home(
                 pid,
                 b.home,
@@ -1125,9 +1162,14 @@ impl Migrator {
                 sm::proxies_giveback().map_err(|_| EIO)?;
             }
             // Filed before it runs: its first call finds it.
+            // The child's deputy, a fork of this one's, shows this
+            // process's command line, which the child starts with (and
+            // its exec count).
+            let cmd_told = sm::Task::of(pid).map_or(0, |t| t.exec_id().wrapping_add(1));
             let rec = super::BodyRec {
                 running: true,
-                home_mnt: b.home_mnt,
+                home_ns: b.home_ns,
+                cmd_told,
                 ..super::BodyRec::new(child, b.home, dep, 0)
             };
             // (A spinlock: no sleeping allocation under it.)

@@ -420,7 +420,7 @@ fn main() {
                 loadlevel: false,
                 lock: false,
                 auto: false,
-                home_mnt: false,
+                home_ns: 0,
                 load_after: 0,
                 nmigs: 1,
                 vdso_lo: 0x7fff_0000_0000,

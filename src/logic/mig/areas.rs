@@ -235,9 +235,11 @@ pub struct Begin {
     pub lock: bool,
     /// Asked by the load leveller (the destination may refuse: EAGAIN).
     pub auto: bool,
-    /// Its mount namespace at home is not home's initial one: the paths
-    /// of its programs are home's, so its `execve` runs there.
-    pub home_mnt: bool,
+    /// Its namespaces at home that are not home's initial ones and that
+    /// decide calls made where it runs ([`home_ns`] bits): with its mount
+    /// namespace its `execve` runs at home, with its IPC namespace its
+    /// SysV shared memory and POSIX message queue calls must.
+    pub home_ns: u8,
     /// For the leveller's moves: the source's load once the process left,
     /// runnable tasks per CPU x 1000. The destination refuses the process
     /// if it would end up busier than that (0 for other moves).
@@ -259,6 +261,16 @@ pub struct Begin {
     pub mono_ns: u64,
     /// See `mono_ns`.
     pub boot_ns: u64,
+}
+
+/// [`Begin::home_ns`]' bits.
+pub mod home_ns {
+    /// Its mount namespace.
+    pub const MNT: u8 = 1;
+    /// Its IPC namespace.
+    pub const IPC: u8 = 2;
+    /// Every bit a `Begin` may carry.
+    pub const ALL: u8 = MNT | IPC;
 }
 
 /// Largest clock value a `Begin` carries (about 146 years: the kernel
@@ -347,7 +359,7 @@ pub fn write_begin(
     w.u8(u8::from(b.loadlevel))?;
     w.u8(u8::from(b.lock))?;
     w.u8(u8::from(b.auto))?;
-    w.u8(u8::from(b.home_mnt))?;
+    w.u8(b.home_ns)?;
     w.u32(b.nmigs)?;
     w.u64(b.vdso_lo)?;
     w.u64(b.vdso)?;
@@ -417,7 +429,7 @@ pub fn read_begin<'a>(r: &mut Reader<'a>) -> Result<(Begin, BeginText<'a>, u32),
     let loadlevel = r.u8()?;
     let lock = r.u8()?;
     let auto = r.u8()?;
-    let home_mnt = r.u8()?;
+    let home_ns = r.u8()?;
     let nmigs = r.u32()?;
     let vdso_lo = r.u64()?;
     let vdso = r.u64()?;
@@ -440,7 +452,7 @@ pub fn read_begin<'a>(r: &mut Reader<'a>) -> Result<(Begin, BeginText<'a>, u32),
         return Err(WireError::BadLength);
     }
     let seccomp = r.bytes(sl)?;
-    if loadlevel > 1 || lock > 1 || auto > 1 || home_mnt > 1 {
+    if loadlevel > 1 || lock > 1 || auto > 1 || home_ns & !home_ns::ALL != 0 {
         return Err(WireError::BadField);
     }
     let b = Begin {
@@ -449,7 +461,7 @@ pub fn read_begin<'a>(r: &mut Reader<'a>) -> Result<(Begin, BeginText<'a>, u32),
         loadlevel: loadlevel == 1,
         lock: lock == 1,
         auto: auto == 1,
-        home_mnt: home_mnt == 1,
+        home_ns,
         load_after,
         nmigs,
         vdso_lo,

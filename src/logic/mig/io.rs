@@ -64,6 +64,21 @@ pub mod io_op {
     /// at home (`ps`, `pgrep`, `killall`). Not answered; `seq`, `fd`,
     /// `arg` 0.
     pub const COMM: u32 = 14;
+    /// The process executed a program where it runs: `data` its command
+    /// line (its argument strings, NULs between, at most
+    /// [`CMDLINE_MAX`] bytes), for its deputy to show at home
+    /// (`/proc/PID/cmdline`: `ps aux`, `pgrep -f`). Not answered; `seq`,
+    /// `fd`, `arg` 0.
+    pub const CMDLINE: u32 = 15;
+    /// Its switches changed where it runs (`lock` or `loadlevel` set
+    /// there): `arg` has [`SWITCH_LOCK`] and [`SWITCH_LOADLEVEL`] as they
+    /// are now, for home's `/proc/PID/lock` and `loadlevel` to show. Not
+    /// answered; `seq`, `fd`, `len` 0, no data.
+    pub const SWITCHES: u32 = 16;
+    /// [`SWITCHES`]'s bit for `lock`.
+    pub const SWITCH_LOCK: i64 = 1;
+    /// [`SWITCHES`]'s bit for `loadlevel`.
+    pub const SWITCH_LOADLEVEL: i64 = 2;
     /// A flag on READ, WRITE, SYSCALL and MSG (on the wire only: `Io::nowait`):
     /// the caller waits where it runs, so the call must not wait at home.
     pub const NOWAIT: u32 = 1 << 16;
@@ -155,6 +170,19 @@ pub struct Io<'a> {
 /// Bytes of a task's name (`TASK_COMM_LEN`), NUL included: an
 /// [`io_op::COMM`] carries at most this many.
 pub const COMM_LEN: usize = 16;
+/// An [`io_op::SWITCHES`] notice's `arg` for these switches.
+pub fn switch_bits(lock: bool, loadlevel: bool) -> i64 {
+    (if lock { io_op::SWITCH_LOCK } else { 0 })
+        | (if loadlevel {
+            io_op::SWITCH_LOADLEVEL
+        } else {
+            0
+        })
+}
+
+/// Most bytes of a command line an [`io_op::CMDLINE`] carries (longer
+/// ones are cut, as home's room for them is anyway).
+pub const CMDLINE_MAX: usize = 4096;
 
 /// Writes an `Io` body.
 pub fn write_io(w: &mut Writer<'_>, io: &Io<'_>) -> Result<(), WireError> {
@@ -200,12 +228,20 @@ pub fn read_io<'a>(r: &mut Reader<'a>) -> Result<Io<'a>, WireError> {
                 seq == 0 && fd == 0 && len == 0 && data.is_empty() && (0..=64).contains(&arg)
             }
             io_op::READY => seq == 0 && fd == 0 && len == 0 && arg == 0 && data.is_empty(),
-            io_op::COMM => {
+            io_op::SWITCHES => {
+                seq == 0 && fd == 0 && len == 0 && data.is_empty() && (0..=3).contains(&arg)
+            }
+            io_op::COMM | io_op::CMDLINE => {
+                let max = if op == io_op::COMM {
+                    COMM_LEN
+                } else {
+                    CMDLINE_MAX
+                };
                 seq == 0
                     && fd == 0
                     && arg == 0
                     && len as usize == data.len()
-                    && (1..=COMM_LEN).contains(&data.len())
+                    && (1..=max).contains(&data.len())
             }
             io_op::FORK => {
                 seq != 0 && fd == 0 && len == 0 && data.is_empty() && (0..=64).contains(&arg)

@@ -514,6 +514,15 @@ pub fn makes_process(nr: u32, flags: Option<u64>) -> bool {
     }
 }
 
+/// Whether call `nr` makes or uses a SysV shared memory segment or a
+/// POSIX message queue by its key or name (`shmget`, `shmat`, `shmctl`,
+/// `mq_open`, `mq_unlink`): those are home's (its IPC namespace's), and
+/// what it attaches or opens is memory or a file of the node it is made
+/// on, so a moved process makes them at home.
+pub fn ipc_at_home(nr: u32) -> bool {
+    matches!(nr, 29..=31 | 240 | 241)
+}
+
 /// Whether fork call `nr` (`flags` as for [`makes_process`]) is a vfork:
 /// its child runs in the parent's memory until it executes a program.
 pub fn is_vfork(nr: u32, flags: Option<u64>) -> bool {
