@@ -55,10 +55,9 @@ pub(crate) use proxy::{
 };
 pub(crate) use regs::{capture_regs, restore_regs};
 pub(crate) use signal::{
-    cmdline_of, comm_of, deputy_job, deputy_job_of, deputy_signals, dequeue_private,
-    dequeue_signal, fatal_pending, has_child, job_state, kick, pgrp_orphaned, queue_signal,
-    set_cmdline, set_comm_of, sigmask_enter, sigmask_leave, signal, signal_job, signal_pending,
-    unkick,
+    cmdline, comm_of, deputy_job, deputy_job_of, deputy_signals, dequeue_private, dequeue_signal,
+    fatal_pending, has_child, job_state, kick, pgrp_orphaned, queue_signal, set_cmdline,
+    set_comm_of, sigmask_enter, sigmask_leave, signal, signal_job, signal_pending, unkick,
 };
 pub(crate) use sysfwd::{
     close_fd, creds_sync, current_creds, fd_proxy, install_new_proxy, mmap_same, msg_call,

@@ -410,22 +410,32 @@ static void vproc_fill_procinfo(struct vproc_procinfo *p, struct task_struct *t,
 	get_task_comm(p->comm, t);
 	mm = get_task_mm(t);
 	if (mm) {
-		unsigned long start, end;
-		int len;
-
 		p->vsize = (u64)mm->total_vm << PAGE_SHIFT;
 		p->rss = get_mm_rss(mm);
-		spin_lock(&mm->arg_lock);
-		start = mm->arg_start;
-		end = mm->arg_end;
-		spin_unlock(&mm->arg_lock);
-		len = min_t(unsigned long, end - start, sizeof(p->cmdline));
-		if (end > start && len > 0) {
-			len = access_process_vm(t, start, p->cmdline, len, FOLL_FORCE);
-			p->cmdline_len = len > 0 ? len : 0;
-		}
 		mmput(mm);
 	}
+	p->cmdline_len = vproc_shim_task_cmdline(t, p->cmdline, sizeof(p->cmdline));
+}
+
+int vproc_shim_task_cmdline(struct task_struct *t, char *buf, unsigned int len)
+{
+	struct mm_struct *mm = get_task_mm(t);
+	unsigned long start, end;
+	int n = 0;
+
+	if (!mm)
+		return 0;
+	spin_lock(&mm->arg_lock);
+	start = mm->arg_start;
+	end = mm->arg_end;
+	spin_unlock(&mm->arg_lock);
+	if (end > start && len) {
+		n = access_process_vm(t, start, buf,
+				      min_t(unsigned long, end - start, len), FOLL_FORCE);
+		n = max(n, 0);
+	}
+	mmput(mm);
+	return n;
 }
 
 /*

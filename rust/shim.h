@@ -273,6 +273,10 @@ typedef int (*vproc_proc_fn)(void *data, const struct vproc_procinfo *p);
  * stopping at the first non-zero return (returned). Process context.
  */
 int vproc_shim_for_each_proc(int min_pid, vproc_proc_fn fn, void *data);
+/* Task @t's command line (its argument strings, NULs between) into @buf,
+ * at most @len bytes: how many (0: none, or no memory). The global ps
+ * and a moved program's io_op::CMDLINE read it so. */
+int vproc_shim_task_cmdline(struct task_struct *t, char *buf, unsigned int len);
 /*
  * Sends @sig to local process @pid for a sender of another node: with
  * group_send_sig_info() and an SI_USER siginfo (si_pid, si_uid: the
@@ -788,9 +792,6 @@ int vproc_shim_comm_of(int pid, char *buf);
  * @name (at most 15, a NUL ends it earlier): a deputy takes the name its
  * process has where it runs. -ESRCH. */
 int vproc_shim_set_comm_of(int pid, const char *name, unsigned int len);
-/* The command line of local process @pid (its argument strings, NULs
- * between) into @buf, at most @len bytes: how many, or -ESRCH. */
-int vproc_shim_cmdline_of(int pid, char *buf, unsigned int len);
 /* Shows @len bytes of @buf (argument strings, NULs between) as task @t's
  * command line: written over its argument and environment strings (a
  * deputy's, those its process left with), cut to their room and

@@ -427,33 +427,6 @@ int vproc_shim_comm_of(int pid, char *buf)
 	return 0;
 }
 
-int vproc_shim_cmdline_of(int pid, char *buf, unsigned int len)
-{
-	struct task_struct *t = vproc_shim_task_get(pid);
-	struct mm_struct *mm;
-	unsigned long start, end;
-	int n = 0;
-
-	if (!t)
-		return -ESRCH;
-	mm = get_task_mm(t);
-	if (mm) {
-		spin_lock(&mm->arg_lock);
-		start = mm->arg_start;
-		end = mm->arg_end;
-		spin_unlock(&mm->arg_lock);
-		if (end > start) {
-			n = access_process_vm(t, start, buf,
-					      min_t(unsigned long, end - start, len),
-					      FOLL_FORCE);
-			n = max(n, 0);
-		}
-		mmput(mm);
-	}
-	put_task_struct(t);
-	return n;
-}
-
 int vproc_shim_set_cmdline(struct task_struct *t, const char *buf, unsigned int len)
 {
 	struct mm_struct *mm;

@@ -880,32 +880,7 @@ fn signal_and_io_validation() {
         ..io
     };
     assert_eq!(read_io(&mut Reader::new(&io_bytes(&comm))).unwrap(), comm);
-    let long = [b'x'; COMM_LEN + 1];
-    for bad in [
-        Io {
-            len: 0,
-            data: &[],
-            ..comm
-        },
-        Io {
-            len: long.len() as u32,
-            data: &long,
-            ..comm
-        },
-        Io { len: 3, ..comm },
-        Io { seq: 1, ..comm },
-        Io { fd: 1, ..comm },
-        Io { arg: 1, ..comm },
-        Io {
-            nowait: true,
-            ..comm
-        },
-    ] {
-        assert!(
-            read_io(&mut Reader::new(&io_bytes(&bad))).is_err(),
-            "{bad:?}"
-        );
-    }
+    refuses_text_notice(&comm, COMM_LEN);
     // A command line executed where the process runs: 1..=CMDLINE_MAX
     // bytes, nothing else.
     let line = b"python3\0-c\0print(1)\0";
@@ -923,32 +898,7 @@ fn signal_and_io_validation() {
         ..cmd
     };
     assert_eq!(read_io(&mut Reader::new(&io_bytes(&full))).unwrap(), full);
-    let over = [b'y'; CMDLINE_MAX + 1];
-    for bad in [
-        Io {
-            len: 0,
-            data: &[],
-            ..cmd
-        },
-        Io {
-            len: over.len() as u32,
-            data: &over,
-            ..cmd
-        },
-        Io { len: 3, ..cmd },
-        Io { seq: 1, ..cmd },
-        Io { fd: 1, ..cmd },
-        Io { arg: 1, ..cmd },
-        Io {
-            nowait: true,
-            ..cmd
-        },
-    ] {
-        assert!(
-            read_io(&mut Reader::new(&io_bytes(&bad))).is_err(),
-            "{bad:?}"
-        );
-    }
+    refuses_text_notice(&cmd, CMDLINE_MAX);
     // Switches set where the process runs: their bits in arg, nothing else.
     assert_eq!(switch_bits(false, false), 0);
     assert_eq!(switch_bits(true, false), io_op::SWITCH_LOCK);
@@ -1097,6 +1047,39 @@ fn signal_and_io_validation() {
 }
 
 /// `io` as `write_io` encodes it.
+/// A notice carrying text (`io_op::COMM`, `io_op::CMDLINE`), valid as
+/// `good`, is refused empty, longer than `max`, with a length that
+/// disagrees with its data, with a number, descriptor or argument, or
+/// asked not to wait.
+fn refuses_text_notice(good: &Io<'_>, max: usize) {
+    let over = vec![b'x'; max + 1];
+    for bad in [
+        Io {
+            len: 0,
+            data: &[],
+            ..*good
+        },
+        Io {
+            len: over.len() as u32,
+            data: &over,
+            ..*good
+        },
+        Io { len: 3, ..*good },
+        Io { seq: 1, ..*good },
+        Io { fd: 1, ..*good },
+        Io { arg: 1, ..*good },
+        Io {
+            nowait: true,
+            ..*good
+        },
+    ] {
+        assert!(
+            read_io(&mut Reader::new(&io_bytes(&bad))).is_err(),
+            "{bad:?}"
+        );
+    }
+}
+
 fn io_bytes(io: &Io<'_>) -> Vec<u8> {
     let mut b = vec![0u8; 64 + io.data.len()];
     let n = {

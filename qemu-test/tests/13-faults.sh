@@ -18,6 +18,16 @@ start_home() {
           wait \$p; echo \$? > /tmp/$1.status" >/dev/null 2>&1 &
     on 1 "for i in \$(seq 100); do [ -s /tmp/$1.pid ] && break; sleep 0.1; done; cat /tmp/$1.pid"
 }
+# start_py TAG WORD: starts python3 /tmp/TAG.py at home (node 1), its
+# parent the shell that records its status in /tmp/TAG.status; prints its
+# PID once its output says WORD. The last run's files go first, in the
+# foreground: the background start may come later than the wait for it,
+# which then read the last run's PID.
+start_py() {
+    on 1 "rm -f /tmp/$1.status /tmp/$1.pid /tmp/$1.out"
+    on 1 "cd /tmp; python3 /tmp/$1.py > /tmp/$1.out 2>&1 & p=\$!; echo \$p > /tmp/$1.pid; wait \$p; echo \$? > /tmp/$1.status" >/dev/null 2>&1 &
+    on 1 "for i in \$(seq 100); do grep -q $2 /tmp/$1.out 2>/dev/null && [ -s /tmp/$1.pid ] && break; sleep 0.1; done; cat /tmp/$1.pid"
+}
 # wait_status TAG SECONDS: the status file's content once it exists.
 wait_status() {
     on 1 "for i in \$(seq $(( $2 * 5 ))); do [ -s /tmp/$1.status ] && break; sleep 0.2; done; cat /tmp/$1.status 2>/dev/null"
@@ -411,12 +421,9 @@ while not os.path.exists('/tmp/f14.end'):
     time.sleep(0.1)
 os._exit(7)
 PYEOF"
-# (The last run's files go first, in the foreground: the background start
-# may come later than the wait for it, which then read the last run's pid.)
 start_f14() {
-    on 1 "rm -f /tmp/f14.end /tmp/f14.status /tmp/f14.pid /tmp/f14.out"
-    on 1 "cd /tmp; python3 /tmp/f14.py > /tmp/f14.out 2>&1 & p=\$!; echo \$p > /tmp/f14.pid; wait \$p; echo \$? > /tmp/f14.status" >/dev/null 2>&1 &
-    on 1 "for i in \$(seq 100); do grep -q threads /tmp/f14.out 2>/dev/null && [ -s /tmp/f14.pid ] && break; sleep 0.1; done; cat /tmp/f14.pid"
+    on 1 "rm -f /tmp/f14.end"
+    start_py f14 threads
 }
 pid=$(start_f14)
 check_eq "f14: python3 with 2 threads goes to node 2" "2 ok" "$(on 1 "echo \$(ls /proc/$pid/task | wc -l) \$(echo 2 > /proc/$pid/goto && echo ok)")"
@@ -448,8 +455,7 @@ print('threads', flush=True)
 while not os.path.exists('/tmp/f15.go'): time.sleep(0.05)
 open('/tmp/f15.fifo').read()
 PYEOF"
-on 1 "cd /tmp; python3 /tmp/f15.py > /tmp/f15.out 2>&1 & p=\$!; echo \$p > /tmp/f15.pid; wait \$p; echo \$? > /tmp/f15.status" >/dev/null 2>&1 &
-pid=$(on 1 "for i in \$(seq 100); do grep -q threads /tmp/f15.out 2>/dev/null && break; sleep 0.1; done; cat /tmp/f15.pid")
+pid=$(start_py f15 threads)
 check_eq "f15: python3 goes to node 2" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
 on 1 'touch /tmp/f15.go'
 sleep 3
@@ -483,8 +489,7 @@ print('ready', flush=True)
 while not os.path.exists('/tmp/f16.go'): time.sleep(0.05)
 open('/tmp/f16.fifo').read()
 PYEOF"
-on 1 "cd /tmp; python3 /tmp/f16.py > /tmp/f16.out 2>&1 & p=\$!; echo \$p > /tmp/f16.pid; wait \$p; echo \$? > /tmp/f16.status" >/dev/null 2>&1 &
-pid=$(on 1 "for i in \$(seq 100); do grep -q ready /tmp/f16.out 2>/dev/null && [ -s /tmp/f16.pid ] && break; sleep 0.1; done; cat /tmp/f16.pid")
+pid=$(start_py f16 ready)
 check_eq "f16: python3 goes to node 2" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
 on 1 'touch /tmp/f16.go'
 sleep 3

@@ -177,14 +177,14 @@ pub(crate) fn set_comm_of(pid: u32, name: &[u8]) -> Result {
     to_result(unsafe { shim::vproc_shim_set_comm_of(pid as c_int, name.as_ptr().cast(), len) })
 }
 
-/// Local process `pid`'s command line (its argument strings, NULs
-/// between) into `buf`: how many bytes.
-pub(crate) fn cmdline_of(pid: u32, buf: &mut [u8]) -> Result<usize> {
-    let len = c_uint::try_from(buf.len()).map_err(|_| EINVAL)?;
-    // SAFETY: the shim writes at most `len` bytes into `buf`.
-    let r = unsafe { shim::vproc_shim_cmdline_of(pid as c_int, buf.as_mut_ptr().cast(), len) };
-    to_result(r)?;
-    Ok((r as usize).min(buf.len()))
+/// Task `t`'s command line (its argument strings, NULs between) into
+/// `buf`: how many bytes (0: none, or it has no memory).
+pub(crate) fn cmdline(t: &super::Task, buf: &mut [u8]) -> usize {
+    let len = c_uint::try_from(buf.len()).unwrap_or(c_uint::MAX);
+    // SAFETY: `t` holds a reference on the task; the shim writes at most
+    // `len` bytes into `buf`.
+    let r = unsafe { shim::vproc_shim_task_cmdline(t.0.as_ptr(), buf.as_mut_ptr().cast(), len) };
+    usize::try_from(r).unwrap_or(0).min(buf.len())
 }
 
 /// Shows `line` as task `t`'s command line (a deputy's: what its process

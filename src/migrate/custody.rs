@@ -193,14 +193,7 @@ impl Migrator {
         for &(pid, n) in asks.iter() {
             // The answer goes to the deputy's custody as its own check's
             // would (two "not here" in a row end it, logged there).
-            self.deputy_check(pid, n);
-            let gone = self
-                .state
-                .lock()
-                .deputies
-                .iter()
-                .any(|d| d.pid == pid && d.exit.is_some());
-            if gone {
+            if self.deputy_check(pid, n) {
                 sm::kick(pid);
             }
         }

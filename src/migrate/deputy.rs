@@ -154,7 +154,10 @@ impl Migrator {
                     self.end_thread_deputies(pid, SIGKILL as i32);
                     return Some(SIGKILL as i32);
                 }
-                Work::Check(n) => self.deputy_check(pid, n),
+                Work::Check(n) => {
+                    // Its loop finds the status, if any, next.
+                    let _ = self.deputy_check(pid, n);
+                }
                 Work::Home(m) => match self.restore(m, true) {
                     Ok(()) => return None,
                     Err(e) => {
@@ -779,8 +782,10 @@ impl Migrator {
     }
 
     /// Asks node `n` whether the process of deputy `pid` still runs
-    /// there, and feeds the answer to the deputy's custody.
-    pub(super) fn deputy_check(&self, pid: u32, n: u8) {
+    /// there, and feeds the answer to the deputy's custody: whether the
+    /// deputy has its status now (custody gave the process up, or it
+    /// exited).
+    pub(super) fn deputy_check(&self, pid: u32, n: u8) -> bool {
         let Some(id) = self
             .state
             .lock()
@@ -789,14 +794,14 @@ impl Migrator {
             .find(|d| d.pid == pid)
             .map(|d| d.id)
         else {
-            return;
+            return false;
         };
         let Some(a) = self.check(n, pid, id, Asker::Deputy) else {
-            return;
+            return false;
         };
         let mut s = self.state.lock();
         let Some(d) = s.deputies.iter_mut().find(|d| d.pid == pid && d.id == id) else {
-            return;
+            return false;
         };
         match d.custody.step(DeputyEvent::Checked(a)) {
             DeputyAction::End(c) => {
@@ -810,10 +815,12 @@ impl Migrator {
             }
             DeputyAction::Wait | DeputyAction::Check(_) => {}
         }
+        let ended = d.exit.is_some();
         drop(s);
         if let Answer::Moved(to) = a {
             let _ = self.table.set_away(pid, Some(to));
         }
+        ended
     }
 
     /// An `Io` of a process of this node that runs elsewhere: queued for

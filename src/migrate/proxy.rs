@@ -238,79 +238,55 @@ impl Migrator {
         let mut seen = KVec::new();
         for b in self.bodies.lock().iter() {
             if b.running && !b.retiring {
-                let _ = seen.push(
-                    (
-                        b.pid,
-                        b.home,
-                        b.deputy,
-                        b.job_told,
-                        b.comm_told,
-                        b.cmd_told,
-                        b.switches_told,
-                    ),
-                    GFP_ATOMIC,
-                );
+                let _ = seen.push(*b, GFP_ATOMIC);
             }
         }
-        for &(pid, home, deputy, job_told, comm_told, cmd_told, sw_told) in seen.iter() {
+        for b in seen.iter() {
+            let (pid, home, deputy) = (b.pid, b.home, b.deputy);
             let job = sm::job_state(pid);
-            if (job != 0) != (job_told != 0)
+            if (job != 0) != (b.job_told != 0)
                 && self.notice(home, pid, deputy, io_op::JOB, i64::from(job), &[])
             {
-                self.told(pid, deputy, |b| {
-                    if b.job_told == job_told {
-                        b.job_told = job;
-                    }
-                });
+                self.told(b, |r| &mut r.job_told, job);
             }
             let mut comm = [0u8; mig::COMM_LEN];
             if let Ok(n @ 1..) = sm::comm_of(pid, &mut comm) {
-                if comm != comm_told && self.notice(home, pid, deputy, io_op::COMM, 0, &comm[..n]) {
-                    self.told(pid, deputy, |b| {
-                        if b.comm_told == comm_told {
-                            b.comm_told = comm;
-                        }
-                    });
+                if comm != b.comm_told && self.notice(home, pid, deputy, io_op::COMM, 0, &comm[..n])
+                {
+                    self.told(b, |r| &mut r.comm_told, comm);
                 }
             }
             // Its lock or loadlevel switch set here.
             let e = self.table.entry(pid);
             let sw = mig::switch_bits(e.lock, e.loadlevel);
-            if sw != sw_told && self.notice(home, pid, deputy, io_op::SWITCHES, sw, &[]) {
-                self.told(pid, deputy, |b| {
-                    if b.switches_told == sw_told {
-                        b.switches_told = sw;
-                    }
-                });
+            if sw != b.switches_told && self.notice(home, pid, deputy, io_op::SWITCHES, sw, &[]) {
+                self.told(b, |r| &mut r.switches_told, sw);
             }
             // A program executed here: its command line, once per exec
             // (once the exec is over: its count goes up before the new
             // program's arguments are in place).
             if let Ok(t) = sm::Task::of(pid) {
                 let now = t.exec_id().wrapping_add(1);
-                if now != cmd_told && !t.in_execve() && self.cmdline_notice(home, pid, deputy) {
-                    self.told(pid, deputy, |b| {
-                        if b.cmd_told == cmd_told {
-                            b.cmd_told = now;
-                        }
-                    });
+                if now != b.cmd_told && !t.in_execve() && self.cmdline_notice(&t, home, pid, deputy)
+                {
+                    self.told(b, |r| &mut r.cmd_told, now);
                 }
             }
         }
         !seen.is_empty()
     }
 
-    /// Sends process `pid`'s deputy at `home` its command line (an
-    /// `io_op::CMDLINE` notice): whether it went out. None yet (an exec
+    /// Sends process `pid`'s deputy at `home` its command line (of its
+    /// task `t`, an `io_op::CMDLINE` notice): whether it went out. None yet (an exec
     /// between its count and its arguments) is tried again next round.
-    fn cmdline_notice(&self, home: u8, pid: u32, deputy: u64) -> bool {
+    fn cmdline_notice(&self, t: &sm::Task, home: u8, pid: u32, deputy: u64) -> bool {
         let mut line = KVec::new();
         if line.resize(mig::CMDLINE_MAX, 0u8, GFP_KERNEL).is_err() {
             return false;
         }
-        match sm::cmdline_of(pid, &mut line) {
-            Ok(n @ 1..) => self.notice(home, pid, deputy, io_op::CMDLINE, 0, &line[..n]),
-            _ => false,
+        match sm::cmdline(t, &mut line) {
+            0 => false,
+            n => self.notice(home, pid, deputy, io_op::CMDLINE, 0, &line[..n]),
         }
     }
 
@@ -337,11 +313,26 @@ impl Migrator {
         .is_ok()
     }
 
-    /// Records on body `pid` (of `deputy`) what its deputy was told.
-    fn told(&self, pid: u32, deputy: u64, f: impl FnOnce(&mut super::BodyRec)) {
+    /// Records on body `seen` (as the round read it) that its deputy was
+    /// told `now` of `field`, unless the field changed meanwhile (another
+    /// record, which the next round compares with).
+    fn told<T: Copy + PartialEq>(
+        &self,
+        seen: &super::BodyRec,
+        field: impl Fn(&mut super::BodyRec) -> &mut T,
+        now: T,
+    ) {
+        let mut copy = *seen;
+        let was = *field(&mut copy);
         let mut b = self.bodies.lock();
-        if let Some(b) = b.iter_mut().find(|b| b.pid == pid && b.deputy == deputy) {
-            f(b);
+        if let Some(b) = b
+            .iter_mut()
+            .find(|b| b.pid == seen.pid && b.deputy == seen.deputy)
+        {
+            let f = field(b);
+            if *f == was {
+                *f = now;
+            }
         }
     }
 }

@@ -914,11 +914,11 @@ impl Migrator {
         if let Some(again) = self.home_pending(pid) {
             return Some(again);
         }
-        if let Some(b) = self
+        if self
             .body(pid)
-            .filter(|b| b.home_ns & home_ns::MNT != 0 && b.running && !b.retiring)
+            .is_some_and(|b| b.home_ns & home_ns::MNT != 0 && b.running && !b.retiring)
         {
-            return Some(self.exec_home_mnt(pid, &b));
+            return Some(self.exec_home_mnt(pid));
         }
         let b = self.may_go_home(pid)?;
         let mut path = KVec::new();
@@ -958,14 +958,14 @@ impl Migrator {
         )
     }
 
-    /// `execve` of moved process `pid` (`b`) whose mount namespace at home
+    /// `execve` of moved process `pid` (running) whose mount namespace at home
     /// is its own: the paths it names, and those of its interpreters
     /// (`#!`, the ELF one), are home's view, which this node's files need
     /// not match (a file the namespace hides, a setuid program among
     /// them). It goes home and the call runs again there; where it cannot
     /// (a move home that failed, a vfork child in its parent's memory)
     /// the call fails with EXDEV, logged: this node's program never runs.
-    fn exec_home_mnt(self: &Arc<Self>, pid: u32, b: &super::BodyRec) -> i64 {
+    fn exec_home_mnt(self: &Arc<Self>, pid: u32) -> i64 {
         let exdev = Errno::EXDEV.to_result();
         let refuse = |why: &str| {
             pr_info_ratelimited!(
@@ -975,13 +975,11 @@ impl Migrator {
             );
             exdev
         };
-        if b.exec_home {
-            // Sent home for this call, and still here: that move failed.
-            if let Some(x) = self.bodies.lock().iter_mut().find(|x| x.pid == pid) {
-                x.exec_home = false;
-            }
+        // None here: sent home for this call, and still here (that move
+        // failed).
+        let Some(b) = self.may_go_home(pid) else {
             return refuse("it could not go home");
-        }
+        };
         if sm::in_vfork() {
             return refuse("a vfork child cannot go home");
         }
