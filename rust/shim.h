@@ -461,9 +461,6 @@ struct vproc_mig_task_facts {
 	unsigned int tracer;		/* it ptraces another task */
 	unsigned int init_namespaces;	/* the node's initial user, pid, time */
 	unsigned int own_home_ns;	/* a UTS, net, cgroup, mnt, ipc ns not the node's */
-	unsigned int seccomp_mode;	/* 0: disabled */
-	/* its threads' seccomp modes or filters differ */
-	unsigned int seccomp_differ;
 };
 void vproc_shim_mig_task_facts(struct vproc_mig_task_facts *out);
 /* A task's credentials, as a call made at home carries them (the

@@ -173,15 +173,6 @@ void vproc_shim_mig_task_facts(struct vproc_mig_task_facts *o)
 			o->vfork |= !!p->vfork_done;
 			o->children |= !list_empty(&p->children);
 			o->tracer |= !list_empty(&p->ptraced);
-#ifdef CONFIG_SECCOMP
-			o->seccomp_mode |= READ_ONCE(p->seccomp.mode);
-			if (READ_ONCE(p->seccomp.mode) != READ_ONCE(t->seccomp.mode))
-				o->seccomp_differ = 1;
-#endif
-#ifdef CONFIG_SECCOMP_FILTER
-			if (READ_ONCE(p->seccomp.filter) != READ_ONCE(t->seccomp.filter))
-				o->seccomp_differ = 1;
-#endif
 		}
 		rcu_read_unlock();
 	}
@@ -199,9 +190,6 @@ void vproc_shim_mig_task_facts(struct vproc_mig_task_facts *o)
 	o->tracer |= !list_empty(&t->ptraced);
 	o->init_namespaces = vproc_init_namespaces(t);
 	o->own_home_ns |= own_home_ns(t);
-#ifdef CONFIG_SECCOMP
-	o->seccomp_mode |= READ_ONCE(t->seccomp.mode);
-#endif
 }
 
 /*

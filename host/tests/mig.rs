@@ -1383,6 +1383,158 @@ fn seccomp_round_trip_and_bad_input() {
     assert!(push(&mut small, 2, 0, &f1).is_err());
 }
 
+/// A table of filters `fs` (a SECCOMP_FILTER part).
+fn seccomp_table(fs: &[&[u8]]) -> Vec<u8> {
+    let mut t = vec![0u8; SECCOMP_MAX_LEN];
+    t[0] = SECCOMP_FILTER;
+    let mut used = 2;
+    for f in fs {
+        used = seccomp_push(&mut t, used, SeccompFilter { flags: 0, prog: f }).unwrap();
+    }
+    t.truncate(used);
+    t
+}
+
+/// Threads whose seccomp states differ: one chain each, into a table of
+/// their filters; one state for all stays the one-chain form.
+#[test]
+fn seccomp_chain_per_thread() {
+    let f1 = [1u8; 3 * SOCK_FILTER_LEN];
+    let f2 = [2u8; 2 * SOCK_FILTER_LEN];
+    let table = seccomp_table(&[&f1, &f2]);
+    let mut out = vec![0u8; SECCOMP_MAX_LEN];
+    // One chain for all three threads: the plain filter form, in order.
+    let same = [2, 2, 1, 0, 2, 2, 1, 0, 2, 2, 1, 0];
+    let n = seccomp_assemble(&table, &same, &mut out).unwrap();
+    assert_eq!(&out[..n], &seccomp_table(&[&f2, &f1])[..]);
+    // None for all: nothing; strict for one thread: strict.
+    assert_eq!(seccomp_assemble(&[], &[0, 0, 0, 0], &mut out), Ok(0));
+    let n = seccomp_assemble(&[], &[SECCOMP_STRICT, 0], &mut out).unwrap();
+    assert_eq!(&out[..n], &[SECCOMP_STRICT]);
+    // Strict with threads is per thread: a chain each.
+    let n = seccomp_assemble(&[], &[1, 0, 1, 0], &mut out).unwrap();
+    assert_eq!(&out[..n], &[SECCOMP_THREADS, 0, 2, 0, 1, 0, 1, 0]);
+    // Different chains: the process [f1], a thread none, one [f1, f2].
+    let diff = [2, 1, 0, 0, 0, 2, 2, 0, 1];
+    let n = seccomp_assemble(&table, &diff, &mut out).unwrap();
+    let part = out[..n].to_vec();
+    let mut seen = Vec::new();
+    assert_eq!(
+        seccomp_filters(&part, &mut |f| seen.push(f.prog.to_vec())),
+        Ok(SECCOMP_THREADS)
+    );
+    assert_eq!(seen, vec![f1.to_vec(), f2.to_vec()]);
+    let mut chains = Vec::new();
+    assert_eq!(
+        seccomp_chains(&part, &mut |c| chains.push((c.mode, c.filters.to_vec()))),
+        Ok(3)
+    );
+    assert_eq!(chains, vec![(2, vec![0]), (0, vec![]), (2, vec![0, 1])]);
+    assert_eq!(seccomp_nth(&part, 1).map(|f| f.prog), Some(&f2[..]));
+    assert_eq!(seccomp_nth(&part, 2), None);
+    assert_eq!(
+        seccomp_find(
+            &table,
+            SeccompFilter {
+                flags: 0,
+                prog: &f2
+            }
+        ),
+        Some(1)
+    );
+    assert_eq!(
+        seccomp_find(
+            &table,
+            SeccompFilter {
+                flags: SECCOMP_LOG,
+                prog: &f2
+            }
+        ),
+        None
+    );
+    assert_eq!(
+        seccomp_find(
+            &[],
+            SeccompFilter {
+                flags: 0,
+                prog: &f2
+            }
+        ),
+        None
+    );
+    // A one-chain part has no chains of its own.
+    assert_eq!(seccomp_chains(&table, &mut |_| {}), Ok(0));
+    // Through a Begin: one chain per thread, the process and 2 TIDs.
+    let b = plain_begin();
+    let tids: Vec<u8> = [300u32, 301].iter().flat_map(|t| t.to_le_bytes()).collect();
+    let t = BeginText {
+        cwd: b"/",
+        cgroup: b"/",
+        tids: &tids,
+        seccomp: &part,
+    };
+    assert_eq!(check_begin(&b, &t), Ok(()));
+    // ... not 2 chains for 3 threads, nor 3 for 2.
+    assert!(check_begin(
+        &b,
+        &BeginText {
+            tids: &tids[..4],
+            ..t
+        }
+    )
+    .is_err());
+    let two = seccomp_assemble(&table, &diff[..5], &mut out).unwrap();
+    let two = out[..two].to_vec();
+    assert_eq!(seccomp_chains(&two, &mut |_| {}), Ok(2));
+    assert!(check_begin(&b, &BeginText { seccomp: &two, ..t }).is_err());
+    // Malformed: each refused by the reader.
+    let head = &part[..2 + table.len() - 2];
+    let with = |tail: &[u8]| {
+        let mut v = head.to_vec();
+        v.extend_from_slice(tail);
+        v
+    };
+    let bad = [
+        with(&[1, 0, 2, 1, 0]),          // one thread
+        with(&[0, 0]),                   // none
+        with(&[2, 0, 4, 0, 0, 0]),       // unknown mode
+        with(&[2, 0, 2, 0, 0, 0]),       // filter mode, no filter
+        with(&[2, 0, 1, 1, 0, 0, 0]),    // strict with a filter
+        with(&[2, 0, 2, 1, 2, 0, 0]),    // index past the table
+        with(&[2, 0, 2, 1, 0, 0, 0, 9]), // trailing
+        with(&[2, 0, 2, 1, 0, 0]),       // cut short
+        with(&[2, 0, 2, 17, 0, 0, 0]),   // a chain too long
+        vec![SECCOMP_THREADS, 17],       // too many filters
+        vec![SECCOMP_THREADS, 0],        // no count
+    ];
+    for p in &bad {
+        assert!(
+            seccomp_filters(p, &mut |_| {}).is_err(),
+            "{:?}",
+            &p[p.len().saturating_sub(8)..]
+        );
+        assert!(check_begin(&b, &BeginText { seccomp: p, ..t }).is_err());
+    }
+    // The assembler refuses what a reader would.
+    assert!(seccomp_assemble(&table, &[2, 1, 5, 0, 0], &mut out).is_err());
+    assert!(seccomp_assemble(&table, &[2, 1], &mut out).is_err());
+    assert!(seccomp_assemble(&table, &[], &mut out).is_err());
+    assert!(seccomp_assemble(&table, &diff, &mut [0u8; 8]).is_err());
+    // 256 threads, each with its own chain of both: fits.
+    let mut many = Vec::new();
+    for i in 0..256 {
+        many.extend_from_slice(if i % 2 == 0 {
+            &[2, 2, 0, 1][..]
+        } else {
+            &[2, 2, 1, 0][..]
+        });
+    }
+    let n = seccomp_assemble(&table, &many, &mut out).unwrap();
+    assert_eq!(seccomp_chains(&out[..n], &mut |_| {}), Ok(256));
+    many.extend_from_slice(&[0, 0]);
+    assert!(seccomp_assemble(&table, &many, &mut out).is_err());
+}
+
 #[test]
 fn timer_sig_reads_only_a_timer_siginfo() {
     // x86-64's kernel_siginfo of a timer: signo, errno, code, then the

@@ -448,44 +448,6 @@ fn a_uts_net_or_cgroup_namespace_of_its_own_moves_from_home_only() {
 }
 
 #[test]
-fn seccomp_moves_when_one_set_serves_every_thread() {
-    // Filters or strict mode are installed again where it arrives.
-    let m = movable();
-    for mode in [1, 2] {
-        assert_eq!(
-            refusal(&TaskFacts {
-                seccomp_mode: mode,
-                ..m
-            }),
-            None
-        );
-    }
-    // Filter mode with threads sharing one chain: installed with TSYNC.
-    let t = TaskFacts {
-        seccomp_mode: 2,
-        threads: 4,
-        mm_users: 4,
-        ..m
-    };
-    assert_eq!(refusal(&t), None);
-    // Strict mode is per thread; threads with chains of their own.
-    assert_eq!(
-        refusal(&TaskFacts {
-            seccomp_mode: 1,
-            ..t
-        }),
-        Some(Refusal::Seccomp)
-    );
-    assert_eq!(
-        refusal(&TaskFacts {
-            seccomp_differ: true,
-            ..t
-        }),
-        Some(Refusal::Seccomp)
-    );
-}
-
-#[test]
 fn threads_may_move_but_not_a_shared_memory() {
     // Four threads share one mm: four users, none of them another process.
     let t = TaskFacts {
@@ -556,27 +518,6 @@ fn every_refusal_and_its_text() {
             Refusal::Namespaces,
             "namespaces (it is not in the node's initial user, pid, mount, ipc or time namespace, or it made a UTS, net or cgroup namespace away from home)",
         ),
-        (
-            TaskFacts {
-                seccomp_mode: 2,
-                threads: 2,
-                mm_users: 2,
-                seccomp_differ: true,
-                ..m
-            },
-            Refusal::Seccomp,
-            "seccomp (its threads have different filters or modes, or strict mode with threads)",
-        ),
-        (
-            TaskFacts {
-                seccomp_mode: 1,
-                threads: 2,
-                mm_users: 2,
-                ..m
-            },
-            Refusal::Seccomp,
-            "seccomp (its threads have different filters or modes, or strict mode with threads)",
-        ),
     ];
     for (t, r, text) in cases {
         assert_eq!(refusal(&t), Some(r), "{t:?}");
@@ -624,8 +565,6 @@ fn refusals_come_in_order() {
         tracer: true,
         init_namespaces: false,
         own_home_ns: true,
-        seccomp_mode: 2,
-        seccomp_differ: true,
     };
     assert_eq!(refusal(&all), Some(Refusal::Exiting));
     let t = TaskFacts {
@@ -670,7 +609,9 @@ fn refusals_come_in_order() {
         own_home_ns: false,
         ..t
     };
-    assert_eq!(refusal(&t), Some(Refusal::Seccomp));
+    // Nothing else: seccomp states of every shape move (a chain per
+    // thread when they differ).
+    assert_eq!(refusal(&t), None);
 }
 
 const HANDLERS: [u64; 64] = [0; 64];

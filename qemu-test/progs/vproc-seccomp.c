@@ -8,6 +8,17 @@
  *            "tick N uname=ERRNO filters=F" every 200 ms.
  *   threads  the uname filter, then 2 more threads: each prints
  *            "thread K uname=ERRNO" every 200 ms (all share the filter).
+ *   perthread  2 more threads, then a filter making sysinfo(2) fail
+ *            with EPERM for all three (TSYNC), then one of its own for
+ *            the process (uname: EPERM) and one for thread 1 (uname:
+ *            EACCES); thread 2 has only the shared one. Each prints
+ *            "thread K uname=ERRNO sysinfo=ERRNO" every 200 ms.
+ *   strictthread  thread 1 in strict mode, writing "strict N" after each
+ *            busy loop; the process unfiltered, printing "tick N
+ *            uname=ERRNO" every 200 ms.
+ *   threadnowrite  thread 1 with a filter making write(2) fail with
+ *            EPERM for it alone; both then sleep for ever (a move must be
+ *            refused: the thread's hand-over is a write).
  *   strict   strict mode (read, write, exit, sigreturn only): prints
  *            "tick N" after each of its busy loops (no clock: the vdso
  *            may fall back to a system call strict mode kills).
@@ -24,6 +35,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/sysinfo.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -35,8 +47,9 @@ static void on_usr1(int sig)
 	more = 1;
 }
 
-/* A filter: system call @nr fails with @err, everything else runs. */
-static int deny(int nr, int err)
+/* A filter: system call @nr fails with @err, everything else runs
+ * (@flags: SECCOMP_FILTER_FLAG_*). */
+static int deny_flags(int nr, int err, unsigned int flags)
 {
 	struct sock_filter f[] = {
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
@@ -46,7 +59,12 @@ static int deny(int nr, int err)
 	};
 	struct sock_fprog p = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
 
-	return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &p);
+	return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &p);
+}
+
+static int deny(int nr, int err)
+{
+	return deny_flags(nr, err, 0);
 }
 
 static volatile long spin;
@@ -61,6 +79,69 @@ static void *uname_loop(void *arg)
 		printf("thread %ld uname=%d\n", (long)arg, errno);
 		usleep(200000);
 	}
+	return NULL;
+}
+
+static pthread_barrier_t bar;
+
+/* perthread's threads (0: the process). */
+static void *pt_loop(void *arg)
+{
+	long k = (long)arg;
+	struct utsname u;
+	struct sysinfo si;
+	int eu, es;
+
+	if (k > 0) {
+		/* The shared filter is in once the process passes it too. */
+		pthread_barrier_wait(&bar);
+		if (k == 1 && deny(SYS_uname, EACCES))
+			perror("seccomp");
+	}
+	for (;;) {
+		errno = 0;
+		uname(&u);
+		eu = errno;
+		errno = 0;
+		sysinfo(&si);
+		es = errno;
+		printf("thread %ld uname=%d sysinfo=%d\n", k, eu, es);
+		usleep(200000);
+	}
+	return NULL;
+}
+
+/* strictthread's thread 1: strict mode, then writes and busy loops. */
+static void *strict_loop(void *arg)
+{
+	char line[32];
+	long n, t;
+
+	(void)arg;
+	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_STRICT)) {
+		perror("strict");
+		return NULL;
+	}
+	for (n = 0;; n++) {
+		int len = snprintf(line, sizeof(line), "strict %ld\n", n);
+
+		if (write(1, line, len) != len)
+			break;
+		for (t = 0; t < 20000000; t++)
+			spin += t;
+	}
+	syscall(SYS_exit, 1);
+	return NULL;
+}
+
+/* threadnowrite's thread 1. */
+static void *nowrite_loop(void *arg)
+{
+	(void)arg;
+	if (deny(SYS_write, EPERM))
+		perror("seccomp");
+	for (;;)
+		pause();
 	return NULL;
 }
 
@@ -110,6 +191,51 @@ int main(int argc, char **argv)
 			}
 		uname_loop((void *)0);
 	}
+	if (!strcmp(mode, "perthread")) {
+		pthread_t th;
+
+		pthread_barrier_init(&bar, NULL, 3);
+		for (n = 1; n <= 2; n++)
+			if (pthread_create(&th, NULL, pt_loop, (void *)n)) {
+				perror("pthread_create");
+				return 1;
+			}
+		if (deny_flags(SYS_sysinfo, EPERM, SECCOMP_FILTER_FLAG_TSYNC)) {
+			perror("seccomp tsync");
+			return 1;
+		}
+		pthread_barrier_wait(&bar);
+		if (deny(SYS_uname, EPERM)) {
+			perror("seccomp");
+			return 1;
+		}
+		pt_loop((void *)0);
+	}
+	if (!strcmp(mode, "strictthread")) {
+		pthread_t th;
+
+		if (pthread_create(&th, NULL, strict_loop, NULL)) {
+			perror("pthread_create");
+			return 1;
+		}
+		for (n = 0;; n++) {
+			errno = 0;
+			uname(&u);
+			printf("tick %ld uname=%d\n", n, errno);
+			usleep(200000);
+		}
+	}
+	if (!strcmp(mode, "threadnowrite")) {
+		pthread_t th;
+
+		if (pthread_create(&th, NULL, nowrite_loop, NULL)) {
+			perror("pthread_create");
+			return 1;
+		}
+		printf("threadnowrite\n");
+		for (;;)
+			pause();
+	}
 	if (!strcmp(mode, "strict")) {
 		char line[32];
 
@@ -137,6 +263,6 @@ int main(int argc, char **argv)
 		for (;;)
 			pause();
 	}
-	fprintf(stderr, "vproc-seccomp filter|threads|strict|nowrite\n");
+	fprintf(stderr, "vproc-seccomp filter|threads|perthread|strictthread|threadnowrite|strict|nowrite\n");
 	return 2;
 }

@@ -71,6 +71,49 @@ check_eq "... and each thread's uname() fails with EPERM there" "0 1 2" \
 check_eq "... no thread's succeeds" 0 "$(on 1 "tail -n +$((n + 1)) /tmp/sc3.out | grep -vc 'uname=1\$'")"
 on 1 "kill -9 $p"
 
+# --- threads with chains of their own: a filter shared by all three
+# (TSYNC), one more for the process, another for thread 1, none more for
+# thread 2 (uname: EPERM, EACCES, 0; sysinfo: EPERM for all).
+# filters NODE PID: each thread's Seccomp_filters, by TID.
+filters() { on "$1" "for t in \$(ls /proc/$2/task | sort -n); do awk '/^Seccomp_filters:/ {print \$2}' /proc/$2/task/\$t/status; done | tr '\n' ' ' | sed 's/ \$//'"; }
+# pt_seen FILE N: what each thread's calls gave in FILE's lines after N.
+pt_seen() {
+    on 1 "for i in \$(seq 100); do [ \$(wc -l < $1) -gt $(($2 + 9)) ] && break; sleep 0.1; done"
+    on 1 "tail -n +$(($2 + 1)) $1 | awk '{print \$2, \$3, \$4}' | sort -u | tr '\n' ',' | sed 's/,\$//'"
+}
+PT="0 uname=1 sysinfo=1,1 uname=13 sysinfo=1,2 uname=0 sysinfo=1"
+p=$(start 1 perthread /tmp/pt.out user)
+check_eq "a user's 3 threads with different filters on node 1 (2, 2, 1)" "2 2 1" "$(filters 1 "$p")"
+check_eq "... moves 1 -> 2 (it was refused before)" ok "$(goto 1 "$p" 2)"
+check_eq "... on node 2 each thread has its own chain (2, 2, 1)" "2 2 1" "$(filters 2 "$p")"
+check_eq "... each thread's calls fail as before the move" "$PT" "$(pt_seen /tmp/pt.out "$(lines 1 /tmp/pt.out)")"
+check_eq "... moves 2 -> 3" ok "$(goto 1 "$p" 3)"
+check_eq "... on node 3 too (2, 2, 1)" "2 2 1" "$(filters 3 "$p")"
+check_eq "... and its calls there" "$PT" "$(pt_seen /tmp/pt.out "$(lines 1 /tmp/pt.out)")"
+check_eq "... comes home: the chains it left with" ok "$(goto 1 "$p" 1)"
+check_eq "... at home (2, 2, 1)" "1 2 2 1" "$(on 1 "cat /proc/$p/where") $(filters 1 "$p")"
+check_eq "... and its calls at home" "$PT" "$(pt_seen /tmp/pt.out "$(lines 1 /tmp/pt.out)")"
+check_eq "... one copy of it in the cluster" 1 "$(copies "$p")"
+on 1 "kill -9 $p"
+
+# --- strict mode for one thread only.
+p=$(start 1 strictthread /tmp/stt.out)
+check_eq "a process whose thread 1 is in strict mode moves 1 -> 2" ok "$(goto 1 "$p" 2)"
+check_eq "... on node 2: strict for thread 1 only" "0 1" \
+    "$(on 2 "for t in \$(ls /proc/$p/task | sort -n); do awk '/^Seccomp:/ {print \$2}' /proc/$p/task/\$t/status; done | tr '\n' ' ' | sed 's/ \$//'")"
+n=$(lines 1 /tmp/stt.out)
+on 1 "for i in \$(seq 150); do [ \$(tail -n +$((n + 1)) /tmp/stt.out | grep -c strict) -gt 1 ] && [ \$(tail -n +$((n + 1)) /tmp/stt.out | grep -c tick) -gt 1 ] && break; sleep 0.1; done"
+check_eq "... both go on there (the strict thread writes, the other's uname() works)" "yes yes" \
+    "$(on 1 "tail -n +$((n + 1)) /tmp/stt.out | grep -q '^strict [0-9]*\$' && echo yes; tail -n +$((n + 1)) /tmp/stt.out | grep -q '^tick [0-9]* uname=0\$' && echo yes" | tr '\n' ' ' | sed 's/ $//')"
+check_eq "... comes home" ok "$(goto 1 "$p" 1)"
+on 1 "kill -9 $p"
+
+# --- a thread's own filter refuses its hand-over's write.
+p=$(start 1 threadnowrite /tmp/tnw.out)
+check_eq "a process whose thread 1 alone may not write(2): its move is refused (EOPNOTSUPP)" "Operation not supported" "$(goto 1 "$p" 2)"
+check_eq "... it stays on node 1, running, one copy" "1 alive 1" "$(on 1 "cat /proc/$p/where; kill -0 $p && echo alive" | tr '\n' ' ' | sed 's/ $//') $(copies "$p")"
+on 1 "kill -9 $p"
+
 # --- strict mode: read, write, exit, sigreturn only.
 p=$(start 1 strict /tmp/st.out)
 check_eq "strict mode: moves 1 -> 2" ok "$(goto 1 "$p" 2)"

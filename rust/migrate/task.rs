@@ -165,8 +165,6 @@ pub(crate) fn refusal(at_home: bool) -> Option<&'static str> {
         tracer: f.tracer != 0,
         init_namespaces: f.init_namespaces != 0,
         own_home_ns: f.own_home_ns != 0,
-        seccomp_mode: f.seccomp_mode,
-        seccomp_differ: f.seccomp_differ != 0,
     };
     policy::refusal(&facts).map(policy::Refusal::reason)
 }

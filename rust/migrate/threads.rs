@@ -89,84 +89,155 @@ impl Task {
         (mode, cookie)
     }
 
-    /// Its seccomp state as `Begin` carries it (see
-    /// `logic::mig::seccomp_filters`): empty, strict, or its filters,
-    /// oldest first. EOPNOTSUPP (logged) for what cannot be carried: a
-    /// filter with a user notification listener, more than a move
-    /// carries.
-    pub(crate) fn seccomp_image(&self, pid: u32) -> Result<KVec<u8>> {
-        use crate::logic::mig::{
-            seccomp_push, SeccompFilter, MAX_SECCOMP_INSNS, SECCOMP_FILTER, SECCOMP_MAX_LEN,
-            SECCOMP_STRICT, SOCK_FILTER_LEN,
+    /// A word for each thread's seccomp state, the process's first, then
+    /// `tids`' (one not among its threads now: the process's, as in
+    /// [`Self::seccomp_image`]): a filter added or a mode set changes it.
+    pub(crate) fn seccomp_cookies(&self, tids: &[u32]) -> Result<KVec<u64>> {
+        // The newest filter's address (8-aligned) and the mode (0 to 2).
+        let word = |t: &Task| {
+            let (mode, newest) = t.seccomp_state();
+            newest | u64::from(mode)
         };
-        let mut out = KVec::new();
-        match self.seccomp_state().0 {
-            0 => return Ok(out),
-            1 => {
-                out.push(SECCOMP_STRICT, GFP_KERNEL)?;
-                return Ok(out);
-            }
-            _ => {}
+        let now = self.thread_tids()?;
+        let own = word(self);
+        let mut v = KVec::with_capacity(1 + tids.len(), GFP_KERNEL)?;
+        v.push(own, GFP_KERNEL)?;
+        for tid in tids {
+            let w = match now.contains(tid) {
+                true => Task::thread(*tid).map_or(own, |t| word(&t)),
+                false => own,
+            };
+            v.push(w, GFP_KERNEL)?;
         }
+        Ok(v)
+    }
+
+    /// The seccomp state `Begin` carries (see `logic::mig::seccomp_filters`)
+    /// of this process, whose other threads are `tids` (one not among its
+    /// threads now counts as having the process's state: at home, a
+    /// thread made away from home, which the process makes there when it
+    /// comes back): empty, strict, its filters oldest first, or a chain
+    /// for each thread when they differ. EOPNOTSUPP (logged) for what
+    /// cannot be carried: a filter with a user notification listener,
+    /// more than a move carries.
+    pub(crate) fn seccomp_image(&self, pid: u32, tids: &[u32]) -> Result<KVec<u8>> {
+        use crate::logic::mig::{
+            seccomp_assemble, seccomp_find, seccomp_push, SeccompFilter, MAX_SECCOMP_FILTERS,
+            MAX_SECCOMP_INSNS, SECCOMP_FILTER, SECCOMP_MAX_LEN, SOCK_FILTER_LEN,
+        };
         let cannot = |why: &str| {
             pr_info_ratelimited!("migrate: pid {} cannot move: seccomp: {}\n", pid, why);
             EOPNOTSUPP
         };
-        out.resize(SECCOMP_MAX_LEN, 0u8, GFP_KERNEL)?;
-        if let Some(b) = out.first_mut() {
-            *b = SECCOMP_FILTER;
-        }
+        // The filters of all threads, each once (a SECCOMP_FILTER part),
+        // and each thread's entry: mode, count, indices.
+        let mut table = KVec::new();
+        table.resize(SECCOMP_MAX_LEN, 0u8, GFP_KERNEL)?;
+        let mut used = 0usize;
+        let mut chains = KVec::with_capacity(2 + MAX_SECCOMP_FILTERS, GFP_KERNEL)?;
         let mut prog = KVec::new();
         prog.resize(MAX_SECCOMP_INSNS * SOCK_FILTER_LEN, 0u8, GFP_KERNEL)?;
-        let mut used = 2;
-        let mut n = 0u32;
-        loop {
-            let mut log = 0u32;
-            // SAFETY: `self` holds a task reference; `prog` has room for
-            // MAX_SECCOMP_INSNS instructions of 8 bytes.
-            let len = unsafe {
-                shim::vproc_shim_seccomp_filter(
-                    self.0.as_ptr(),
-                    n,
-                    prog.as_mut_ptr().cast(),
-                    MAX_SECCOMP_INSNS as u32,
-                    &mut log,
-                )
+        let now = self.thread_tids()?;
+        let mut main_entry = (0usize, 0usize);
+        for i in 0..=tids.len() {
+            let task;
+            let t = match i.checked_sub(1).and_then(|j| tids.get(j)) {
+                None => self,
+                Some(tid) if now.contains(tid) => {
+                    task = Task::thread(*tid)?;
+                    &task
+                }
+                Some(_) => {
+                    // The process's own entry, again.
+                    let (a, b) = main_entry;
+                    let mut e = KVec::with_capacity(b - a, GFP_KERNEL)?;
+                    e.extend_from_slice(chains.get(a..b).ok_or(EINVAL)?, GFP_KERNEL)?;
+                    chains.extend_from_slice(&e, GFP_KERNEL)?;
+                    continue;
+                }
             };
-            if len == ENOENT.to_errno() as kernel::ffi::c_long && n > 0 {
-                break;
+            let start = chains.len();
+            let mode = t.seccomp_state().0;
+            chains.push(mode as u8, GFP_KERNEL)?;
+            let count_at = chains.len();
+            chains.push(0, GFP_KERNEL)?;
+            if mode == u32::from(SECCOMP_FILTER) {
+                let mut n = 0u32;
+                loop {
+                    let mut log = 0u32;
+                    // SAFETY: `t` holds a task reference; `prog` has room
+                    // for MAX_SECCOMP_INSNS instructions of 8 bytes.
+                    let len = unsafe {
+                        shim::vproc_shim_seccomp_filter(
+                            t.0.as_ptr(),
+                            n,
+                            prog.as_mut_ptr().cast(),
+                            MAX_SECCOMP_INSNS as u32,
+                            &mut log,
+                        )
+                    };
+                    if len == ENOENT.to_errno() as kernel::ffi::c_long && n > 0 {
+                        break;
+                    }
+                    if len == EBUSY.to_errno() as kernel::ffi::c_long {
+                        return Err(cannot("a filter has a user notification listener"));
+                    }
+                    if len <= 0 {
+                        // No longer in filter mode (it cannot leave it),
+                        // or gone.
+                        return Err(if len == 0 {
+                            EINVAL
+                        } else {
+                            Error::from_errno(len as i32)
+                        });
+                    }
+                    let len = len as usize;
+                    if len > MAX_SECCOMP_INSNS {
+                        return Err(cannot(
+                            "its filters are larger than a move carries (2048 instructions)",
+                        ));
+                    }
+                    let f = SeccompFilter {
+                        flags: if log != 0 {
+                            crate::logic::mig::SECCOMP_LOG
+                        } else {
+                            0
+                        },
+                        prog: prog.get(..len * SOCK_FILTER_LEN).ok_or(EINVAL)?,
+                    };
+                    let many = || {
+                        cannot("its filters are more than a move carries (16 filters, 2048 instructions)")
+                    };
+                    let at = match seccomp_find(table.get(..used).ok_or(EINVAL)?, f) {
+                        Some(at) => at,
+                        None => {
+                            if used == 0 {
+                                table[0] = SECCOMP_FILTER;
+                                table[1] = 0;
+                                used = 2;
+                            }
+                            let at = table[1];
+                            used = seccomp_push(&mut table, used, f).map_err(|_| many())?;
+                            at
+                        }
+                    };
+                    n += 1;
+                    if n as usize > MAX_SECCOMP_FILTERS {
+                        return Err(many());
+                    }
+                    chains.push(at, GFP_KERNEL)?;
+                    chains[count_at] = n as u8;
+                }
             }
-            if len == EBUSY.to_errno() as kernel::ffi::c_long {
-                return Err(cannot("a filter has a user notification listener"));
+            if i == 0 {
+                main_entry = (start, chains.len());
             }
-            if len <= 0 {
-                // No longer in filter mode (it cannot leave it), or gone.
-                return Err(if len == 0 {
-                    EINVAL
-                } else {
-                    Error::from_errno(len as i32)
-                });
-            }
-            let len = len as usize;
-            if len > MAX_SECCOMP_INSNS {
-                return Err(cannot(
-                    "its filters are larger than a move carries (2048 instructions)",
-                ));
-            }
-            let f = SeccompFilter {
-                flags: if log != 0 {
-                    crate::logic::mig::SECCOMP_LOG
-                } else {
-                    0
-                },
-                prog: prog.get(..len * SOCK_FILTER_LEN).ok_or(EINVAL)?,
-            };
-            used = seccomp_push(&mut out, used, f).map_err(|_| {
-                cannot("its filters are more than a move carries (16 filters, 2048 instructions)")
-            })?;
-            n += 1;
         }
-        out.truncate(used);
+        let mut out = KVec::new();
+        out.resize(SECCOMP_MAX_LEN, 0u8, GFP_KERNEL)?;
+        let n = seccomp_assemble(table.get(..used).ok_or(EINVAL)?, &chains, &mut out)
+            .map_err(|_| cannot("its threads' filters are more than a move carries"))?;
+        out.truncate(n);
         Ok(out)
     }
 }

@@ -101,8 +101,9 @@ pub use pages::{
 };
 #[allow(unused_imports)]
 pub use seccomp::{
-    seccomp_filters, seccomp_push, SeccompFilter, MAX_SECCOMP_FILTERS, MAX_SECCOMP_INSNS,
-    SECCOMP_FILTER, SECCOMP_LOG, SECCOMP_MAX_LEN, SECCOMP_STRICT, SOCK_FILTER_LEN,
+    seccomp_assemble, seccomp_chains, seccomp_filters, seccomp_find, seccomp_nth, seccomp_push,
+    SeccompChain, SeccompFilter, MAX_SECCOMP_FILTERS, MAX_SECCOMP_INSNS, SECCOMP_FILTER,
+    SECCOMP_LOG, SECCOMP_MAX_LEN, SECCOMP_STRICT, SECCOMP_THREADS, SOCK_FILTER_LEN,
 };
 
 /// Bytes of the common header.

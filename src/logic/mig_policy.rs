@@ -334,16 +334,9 @@ pub struct TaskFacts {
     /// home's. One made away from home (`unshare(CLONE_NEWUTS)` there) is
     /// that node's.
     pub own_home_ns: bool,
-    /// Its seccomp mode (0: disabled).
-    pub seccomp_mode: u32,
-    /// Its threads do not all have the same seccomp mode and filters.
-    pub seccomp_differ: bool,
 }
 
 pub use super::mig::MAX_THREADS;
-
-/// `SECCOMP_MODE_STRICT`.
-pub const SECCOMP_MODE_STRICT: u32 = 1;
 
 /// Most POSIX timers a process may have to move (`VPROC_MIG_PTIMERS`):
 /// each is made again on the destination with its id, clock, signal and
@@ -372,9 +365,6 @@ pub enum Refusal {
     Tracer,
     /// It is not in the node's initial namespaces.
     Namespaces,
-    /// Its seccomp state cannot be carried: threads with different
-    /// filters or modes, or strict mode with threads.
-    Seccomp,
 }
 
 impl Refusal {
@@ -390,7 +380,6 @@ impl Refusal {
             Self::Children => "has child processes here, away from its home (they would stay on a node it left)",
             Self::Tracer => "traces another process (a ptrace relation stays on its node)",
             Self::Namespaces => "namespaces (it is not in the node's initial user, pid, mount, ipc or time namespace, or it made a UTS, net or cgroup namespace away from home)",
-            Self::Seccomp => "seccomp (its threads have different filters or modes, or strict mode with threads)",
         }
     }
 }
@@ -421,11 +410,6 @@ pub fn refusal(t: &TaskFacts) -> Option<Refusal> {
         Some(Refusal::Children)
     } else if !t.init_namespaces || (t.own_home_ns && !t.at_home) {
         Some(Refusal::Namespaces)
-    } else if t.seccomp_differ || (t.seccomp_mode == SECCOMP_MODE_STRICT && t.threads > 1) {
-        // Its filters (or strict mode) are installed again where it
-        // arrives, by its restorer, for all its threads at once
-        // (SECCOMP_FILTER_FLAG_TSYNC): one set for every thread.
-        Some(Refusal::Seccomp)
     } else {
         None
     }

@@ -174,8 +174,9 @@ impl Migrator {
                 return refuse(why);
             }
         }
-        let seccomp_changed =
-            sm::Task::of(pid).map(|t| t.seccomp_state().1).ok() != Some(out.seccomp_cookie);
+        let seccomp_changed = !sm::Task::of(pid)
+            .and_then(|t| t.seccomp_cookies(&out.tids))
+            .is_ok_and(|c| c[..] == out.seccomp_cookies[..]);
         if tids != out.tids || seccomp_changed {
             // A thread came or went since Begin (a program that starts a
             // thread per task, glibc's SIGEV_THREAD timers): the

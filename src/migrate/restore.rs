@@ -175,8 +175,18 @@ impl Migrator {
             // Its seccomp filters: the deputy has those it left with (a
             // task's filters are installed by itself, in user space: the
             // deputy cannot take more).
+            let mut tids = KVec::new();
+            let mut short = false;
+            for tid in mig::begin_tids(&text) {
+                short |= tids.push(tid, GFP_KERNEL).is_err();
+            }
+            if short {
+                drop(s);
+                refuse(ENOMEM);
+                return Ok(());
+            }
             let same = sm::Task::of(pid)
-                .and_then(|t| t.seccomp_image(pid))
+                .and_then(|t| t.seccomp_image(pid, &tids))
                 .is_ok_and(|mine| mine[..] == *text.seccomp);
             if !same {
                 drop(s);

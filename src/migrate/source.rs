@@ -153,9 +153,10 @@ pub(super) struct Outgoing {
     pub(super) stream: Stream,
     /// Its threads but the leader at Begin (the destination made them).
     pub(super) tids: KVec<u32>,
-    /// Its seccomp state when Begin was written (`Task::seccomp_state`'s
-    /// cookie): a filter added since makes the freeze begin again.
-    pub(super) seccomp_cookie: u64,
+    /// Its threads' seccomp states when Begin was written
+    /// (`Task::seccomp_cookies`): a filter added since makes the freeze
+    /// begin again.
+    pub(super) seccomp_cookies: KVec<u64>,
     /// Pages the freeze did not read again: soft-dirty said unchanged.
     pub(super) unchanged: u64,
     /// Pre-copy rounds after the first pass that sent pages again
@@ -672,11 +673,12 @@ impl Migrator {
                 e
             }
         })?;
-        // Its seccomp filters (or strict mode), installed again there; a
-        // filter added after this (the cookie changes) begins it again.
-        let (_, seccomp_cookie) = task.seccomp_state();
-        let seccomp = task.seccomp_image(pid)?;
-        if task.seccomp_state().1 != seccomp_cookie {
+        // Its threads' seccomp filters (or strict mode), installed again
+        // there; a filter added after this (a cookie changes) begins it
+        // again.
+        let seccomp_cookies = task.seccomp_cookies(&tids)?;
+        let seccomp = task.seccomp_image(pid, &tids)?;
+        if task.seccomp_cookies(&tids)?[..] != seccomp_cookies[..] {
             return Err(CHANGING);
         }
         let mut tid_bytes = KVec::with_capacity(tids.len() * 4, GFP_KERNEL)?;
@@ -763,7 +765,7 @@ impl Migrator {
             areas: KVec::with_capacity(vmas.len(), GFP_KERNEL)?,
             stream: Stream::new(pid, dest, mig_id)?,
             tids,
-            seccomp_cookie,
+            seccomp_cookies,
             unchanged: 0,
             rounds: 0,
             lazy: 0,

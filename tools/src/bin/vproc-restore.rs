@@ -35,6 +35,16 @@
 //! rules, and a process whose filters would refuse it is refused
 //! (EOPNOTSUPP) before anything is installed.
 //!
+//! Threads whose states differ (the part has a chain per thread): the
+//! filters all of them share first (their common oldest ones) are
+//! installed by the child with TSYNC while the threads wait for it,
+//! spinning, before any system call of theirs; then each thread installs
+//! the rest of its own chain (or strict mode) itself and makes its write
+//! under its whole chain (probed the same way, with its own descriptor),
+//! and the child the rest of its own. Filters shared by some threads only
+//! arrive as copies of their own (the same rules; a later TSYNC by one of
+//! them is refused as for threads whose filters were never shared).
+//!
 //! The child is born in a time namespace of its own (unshare(CLONE_NEWTIME)
 //! here, then clone3), whose CLOCK_MONOTONIC and CLOCK_BOOTTIME offsets
 //! (ns, signed) make the clocks the process sees go on from those it saw
@@ -45,6 +55,7 @@
 use std::ffi::CString;
 use std::io::Write;
 use std::os::fd::AsRawFd;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 const CTL: &str = "/proc/cluster/admin/restore";
 const LAZY: &str = "/proc/cluster/admin/lazy";
@@ -221,10 +232,53 @@ fn time_ns(mono: i64, boot: i64) -> Result<(), i32> {
         .map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))
 }
 
-/// Makes a thread of this process with TID `tid` that writes `msg` to
-/// descriptor `fd` (the module takes it from there; if the write fails,
-/// the thread exits). Err: the errno of clone3.
-fn spawn_thread(tid: libc::pid_t, fd: i32, msg: &'static [u8]) -> Result<(), i32> {
+/// Set once the filters every thread shares are installed (TSYNC): the
+/// threads waiting for them go on.
+static SHARED_IN: AtomicU64 = AtomicU64::new(0);
+
+/// What a thread does before its write: `[gate, n]` and `n` seccomp(2)
+/// calls `[op, flags, arg]` (all u64). `gate`: the address of a word to
+/// wait for (spinning: no system call) until it is not 0, or 0. Leaked:
+/// the thread reads it after this process has moved on.
+fn thread_plan(sc: &Seccomp, gate: bool) -> &'static [u64] {
+    const SECCOMP_SET_MODE_STRICT: u64 = 0;
+    const SECCOMP_SET_MODE_FILTER: u64 = 1;
+    const SECCOMP_FILTER_FLAG_LOG: u64 = 2;
+    let mut v = vec![if gate { SHARED_IN.as_ptr() as u64 } else { 0 }, 0];
+    match sc {
+        // (`sc` is one thread's state.)
+        Seccomp::None | Seccomp::Threads { .. } => {}
+        Seccomp::Strict => v.extend_from_slice(&[SECCOMP_SET_MODE_STRICT, 0, 0]),
+        Seccomp::Filters(fs) => {
+            for (flags, prog) in fs {
+                let prog: &'static [libc::sock_filter] = Box::leak(prog.clone().into_boxed_slice());
+                let fp: &'static libc::sock_fprog = Box::leak(Box::new(libc::sock_fprog {
+                    len: prog.len() as u16,
+                    filter: prog.as_ptr() as *mut libc::sock_filter,
+                }));
+                let fl = if flags & vproc_logic::mig::SECCOMP_LOG != 0 {
+                    SECCOMP_FILTER_FLAG_LOG
+                } else {
+                    0
+                };
+                v.extend_from_slice(&[SECCOMP_SET_MODE_FILTER, fl, fp as *const _ as u64]);
+            }
+        }
+    }
+    v[1] = ((v.len() - 2) / 3) as u64;
+    Box::leak(v.into_boxed_slice())
+}
+
+/// Makes a thread of this process with TID `tid` that (after `plan`,
+/// when there is one: see [`thread_plan`]) writes `msg` to descriptor
+/// `fd` (the module takes it from there; if a call fails, the thread
+/// exits). Err: the errno of clone3.
+fn spawn_thread(
+    tid: libc::pid_t,
+    fd: i32,
+    msg: &'static [u8],
+    plan: Option<&'static [u64]>,
+) -> Result<(), i32> {
     const STACK: usize = 64 * 1024;
     // SAFETY: a fresh private mapping, never unmapped (the module
     // replaces this memory when the process arrives).
@@ -256,20 +310,50 @@ fn spawn_thread(tid: libc::pid_t, fd: i32, msg: &'static [u8]) -> Result<(), i32
         ..Default::default()
     };
     let ret: i64;
-    // SAFETY: the child shares this memory but never touches it: on its
-    // own stack it makes write(2) and exit(2) with what the registers
-    // hold (r12-r14 survive clone3 in both tasks), and never returns
-    // into Rust code. The parent gets the TID or -errno in rax.
+    // SAFETY: the child shares this memory but only reads `plan`
+    // (leaked, never freed): on its own stack it waits for the plan's
+    // gate, makes its seccomp(2) calls, then write(2) and exit(2) with
+    // what the registers hold (r8, r12-r14 survive clone3 in both tasks),
+    // and never returns into Rust code. The parent gets the TID or -errno
+    // in rax and jumps over all of it.
     unsafe {
         core::arch::asm!(
             "syscall",
             "test rax, rax",
             "jnz 2f",
+            // The child: a plan?
+            "test r8, r8",
+            "jz 5f",
+            "mov r9, qword ptr [r8]",
+            "test r9, r9",
+            "jz 4f",
+            "3:",
+            "pause",
+            "cmp qword ptr [r9], 0",
+            "je 3b",
+            "4:",
+            "mov r10, qword ptr [r8 + 8]",
+            "lea r15, [r8 + 16]",
+            "6:",
+            "test r10, r10",
+            "jz 5f",
+            "mov eax, 317",
+            "mov rdi, qword ptr [r15]",
+            "mov rsi, qword ptr [r15 + 8]",
+            "mov rdx, qword ptr [r15 + 16]",
+            "syscall",
+            "test rax, rax",
+            "jnz 7f",
+            "add r15, 24",
+            "dec r10",
+            "jmp 6b",
+            "5:",
             "mov eax, 1",
             "mov edi, r12d",
             "mov rsi, r13",
             "mov rdx, r14",
             "syscall",
+            "7:",
             "mov eax, 60",
             "mov edi, 1",
             "syscall",
@@ -278,11 +362,15 @@ fn spawn_thread(tid: libc::pid_t, fd: i32, msg: &'static [u8]) -> Result<(), i32
             inlateout("rax") libc::SYS_clone3 => ret,
             in("rdi") &ca as *const CloneArgs,
             in("rsi") std::mem::size_of::<CloneArgs>(),
+            in("r8") plan.map_or(0, |p| p.as_ptr() as u64),
             in("r12") fd,
             in("r13") msg.as_ptr(),
             in("r14") msg.len(),
             lateout("rcx") _,
+            lateout("r9") _,
+            lateout("r10") _,
             lateout("r11") _,
+            lateout("r15") _,
             options(nostack),
         );
     }
@@ -293,11 +381,58 @@ fn spawn_thread(tid: libc::pid_t, fd: i32, msg: &'static [u8]) -> Result<(), i32
 }
 
 /// A process's seccomp state (see `logic::mig::seccomp_filters`).
+#[derive(Clone)]
 enum Seccomp {
     None,
     Strict,
     /// Filters, oldest first: (flags: `SECCOMP_LOG`, instructions).
     Filters(Vec<(u8, Vec<libc::sock_filter>)>),
+    /// A state per thread, the process's first: (mode, the indices of
+    /// its filters in `table`, oldest first).
+    Threads {
+        table: Vec<(u8, Vec<libc::sock_filter>)>,
+        chains: Vec<(u8, Vec<u8>)>,
+    },
+}
+
+impl Seccomp {
+    /// Thread `i`'s state (0: the process) of a per-thread state, from
+    /// its filter `from` on (0: all of them).
+    fn thread(&self, i: usize, from: usize) -> Seccomp {
+        let Seccomp::Threads { table, chains } = self else {
+            return self.clone();
+        };
+        match chains.get(i) {
+            Some((vproc_logic::mig::SECCOMP_STRICT, _)) => Seccomp::Strict,
+            Some((vproc_logic::mig::SECCOMP_FILTER, ix)) => Seccomp::Filters(
+                ix.iter()
+                    .skip(from)
+                    .filter_map(|&x| table.get(usize::from(x)).cloned())
+                    .collect(),
+            ),
+            _ => Seccomp::None,
+        }
+    }
+
+    /// How many of their oldest filters all threads of a per-thread
+    /// state share (0 when one has none, or is in strict mode).
+    fn shared(&self) -> usize {
+        let Seccomp::Threads { chains, .. } = self else {
+            return 0;
+        };
+        let Some((_, first)) = chains.first() else {
+            return 0;
+        };
+        if chains
+            .iter()
+            .any(|(m, _)| *m != vproc_logic::mig::SECCOMP_FILTER)
+        {
+            return 0;
+        }
+        (0..first.len())
+            .take_while(|&k| chains.iter().all(|(_, c)| c.get(k) == first.get(k)))
+            .count()
+    }
 }
 
 /// Parses the SECCOMP argument: "-", or the hex bytes of the part, read
@@ -315,6 +450,9 @@ fn parse_seccomp(s: &str) -> Option<Seccomp> {
         .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
         .collect::<Option<_>>()?;
     let mut fs = Vec::new();
+    let mut chains = Vec::new();
+    vproc_logic::mig::seccomp_chains(&b, &mut |c| chains.push((c.mode, c.filters.to_vec())))
+        .ok()?;
     let mode = seccomp_filters(&b, &mut |f| {
         let prog = f
             .prog
@@ -332,6 +470,7 @@ fn parse_seccomp(s: &str) -> Option<Seccomp> {
     match mode {
         SECCOMP_STRICT => Some(Seccomp::Strict),
         SECCOMP_FILTER => Some(Seccomp::Filters(fs)),
+        vproc_logic::mig::SECCOMP_THREADS => Some(Seccomp::Threads { table: fs, chains }),
         // Empty: written "-".
         _ => None,
     }
@@ -345,7 +484,7 @@ fn install_seccomp(sc: &Seccomp, tsync: bool) -> Result<(), i32> {
     const SECCOMP_FILTER_FLAG_TSYNC: libc::c_uint = 1;
     const SECCOMP_FILTER_FLAG_LOG: libc::c_uint = 2;
     match sc {
-        Seccomp::None => Ok(()),
+        Seccomp::None | Seccomp::Threads { .. } => Ok(()),
         Seccomp::Strict => {
             // SAFETY: a plain syscall.
             let r = unsafe {
@@ -393,10 +532,10 @@ fn install_seccomp(sc: &Seccomp, tsync: bool) -> Result<(), i32> {
     }
 }
 
-/// Whether, under `sc`, write(1, `msg`) (the hand-over's very call) is
-/// let through: a forked child makes it, to /dev/null, under the same
-/// rules, and must end well within 2 s.
-fn probe_seccomp(sc: &Seccomp, msg: &[u8]) -> bool {
+/// Whether, under `sc`, each `write(fd, msg)` of `writes` (a hand-over's
+/// very call) is let through: a forked child makes them, to /dev/null,
+/// under the same rules, and must end well within 2 s.
+fn probe_seccomp(sc: &Seccomp, writes: &[(i32, &[u8])]) -> bool {
     // SAFETY: the child only makes plain syscalls and ends with exit(2)
     // (strict mode allows exit, not exit_group).
     let child = unsafe { libc::fork() };
@@ -407,10 +546,15 @@ fn probe_seccomp(sc: &Seccomp, msg: &[u8]) -> bool {
         // SAFETY: plain syscalls; this child never returns.
         unsafe {
             let null = libc::open(c"/dev/null".as_ptr(), libc::O_WRONLY);
-            if null < 0 || libc::dup2(null, 1) != 1 || install_seccomp(sc, false).is_err() {
+            if null < 0 || writes.iter().any(|&(fd, _)| libc::dup2(null, fd) != fd) {
                 libc::syscall(libc::SYS_exit, 3);
             }
-            let ok = libc::write(1, msg.as_ptr().cast(), msg.len()) == msg.len() as isize;
+            if install_seccomp(sc, false).is_err() {
+                libc::syscall(libc::SYS_exit, 3);
+            }
+            let ok = writes
+                .iter()
+                .all(|&(fd, m)| libc::write(fd, m.as_ptr().cast(), m.len()) == m.len() as isize);
             libc::syscall(libc::SYS_exit, if ok { 0 } else { 1 });
             loop {
                 libc::syscall(libc::SYS_exit, 1);
@@ -584,8 +728,13 @@ fn main() {
     if let Err(e) = chdir_as(&ident, &cwd) {
         report(&mut ctl, mig, e);
     }
-    // Its seccomp rules must let the hand-over's write through.
-    if !matches!(seccomp, Seccomp::None) && !probe_seccomp(&seccomp, mig.as_bytes()) {
+    // Its seccomp rules must let the hand-over's write through (a state
+    // per thread: below, each thread's with its own write).
+    let per_thread = matches!(seccomp, Seccomp::Threads { .. });
+    if !matches!(seccomp, Seccomp::None)
+        && !per_thread
+        && !probe_seccomp(&seccomp, &[(1, mig.as_bytes())])
+    {
         report(&mut ctl, mig, libc::EOPNOTSUPP);
     }
     // Its other threads, with their TIDs (they share the cwd made above).
@@ -596,7 +745,21 @@ fn main() {
     // (32 and 33) unblocked, and a glibc SIGEV_THREAD timer's helper
     // thread is notified with 32, whose action a program that never
     // cancelled a thread left at the default (terminate).
-    if args[9] != "-" {
+    let tids: Vec<libc::pid_t> = if args[9] == "-" {
+        Vec::new()
+    } else {
+        match args[9].split(',').map(|t| t.parse().ok()).collect() {
+            Some(v) => v,
+            None => report(&mut ctl, mig, libc::EINVAL),
+        }
+    };
+    let shared = seccomp.shared();
+    if let Seccomp::Threads { chains, .. } = &seccomp {
+        if chains.len() != 1 + tids.len() {
+            report(&mut ctl, mig, libc::EINVAL);
+        }
+    }
+    if !tids.is_empty() {
         let all: u64 = !0;
         // SAFETY: rt_sigprocmask(2) on a set of our own (the kernel never
         // blocks SIGKILL and SIGSTOP).
@@ -614,35 +777,87 @@ fn main() {
         }
         let msg: &'static [u8] =
             Box::leak(format!("{} thread", mig).into_bytes().into_boxed_slice());
-        for t in args[9].split(',') {
-            let Ok(tid) = t.parse::<libc::pid_t>() else {
-                report(&mut ctl, mig, libc::EINVAL);
-            };
-            // A file of its own: a write holds its file's position lock
-            // (shared by threads), and the process's write waits for the
-            // threads' to have come in.
+        // A file of its own each: a write holds its file's position lock
+        // (shared by threads), and the process's write waits for the
+        // threads' to have come in.
+        let mut fds = Vec::with_capacity(tids.len());
+        for _ in &tids {
             let own = match std::fs::OpenOptions::new().write(true).open(CTL) {
                 Ok(f) => f,
                 Err(e) => report(&mut ctl, mig, e.raw_os_error().unwrap_or(libc::EIO)),
             };
-            let fd = own.as_raw_fd();
+            fds.push(own.as_raw_fd());
             std::mem::forget(own);
-            if let Err(e) = spawn_thread(tid, fd, msg) {
+        }
+        // A state per thread: each chain with the writes made under it
+        // (the process's, and each thread's with its own descriptor).
+        if let Seccomp::Threads { chains, .. } = &seccomp {
+            // (the first thread with that chain, the writes made under it)
+            type Writes<'a> = Vec<(i32, &'a [u8])>;
+            let mut probes: Vec<(usize, Writes)> = Vec::new();
+            let writes =
+                std::iter::once((1, mig.as_bytes())).chain(fds.iter().map(|&fd| (fd, msg)));
+            for (i, w) in writes.enumerate() {
+                match probes
+                    .iter_mut()
+                    .find(|(j, _)| chains.get(*j) == chains.get(i))
+                {
+                    Some((_, ws)) => ws.push(w),
+                    None => probes.push((i, vec![w])),
+                }
+            }
+            for (i, ws) in &probes {
+                let sc = seccomp.thread(*i, 0);
+                if !matches!(sc, Seccomp::None) && !probe_seccomp(&sc, ws) {
+                    report(&mut ctl, mig, libc::EOPNOTSUPP);
+                }
+            }
+        }
+        for (i, (&tid, &fd)) in tids.iter().zip(fds.iter()).enumerate() {
+            let plan = per_thread.then(|| thread_plan(&seccomp.thread(i + 1, shared), shared > 0));
+            if let Err(e) = spawn_thread(tid, fd, msg, plan) {
                 report(&mut ctl, mig, e);
             }
         }
     }
+    // A state per thread: the filters they share, for all of them at once
+    // (they wait for it), then the process's own rest, and its write.
+    if per_thread {
+        // SAFETY: a plain syscall on our own descriptor.
+        if unsafe { libc::dup2(ctl.as_raw_fd(), 1) } != 1 {
+            report(&mut ctl, mig, errno());
+        }
+        if shared > 0 {
+            let Seccomp::Filters(mut fs) = seccomp.thread(0, 0) else {
+                report(&mut ctl, mig, libc::EINVAL);
+            };
+            fs.truncate(shared);
+            if let Err(e) = install_seccomp(&Seccomp::Filters(fs), true) {
+                report(&mut ctl, mig, e);
+            }
+            SHARED_IN.store(1, Ordering::SeqCst);
+        }
+        if let Err(e) = install_seccomp(&seccomp.thread(0, shared), false) {
+            report(&mut ctl, mig, e);
+        }
+        // SAFETY: a plain write of our own buffer.
+        let n = unsafe { libc::write(1, mig.as_ptr().cast(), mig.len()) };
+        if n != mig.len() as isize {
+            report(&mut ctl, mig, errno());
+        }
+        std::process::exit(1);
+    }
     // Last, its seccomp rules, for every thread (once each is in its own
     // write), and the write the probe made, on descriptor 1.
     if !matches!(seccomp, Seccomp::None) {
-        if args[9] != "-" {
+        if !tids.is_empty() {
             args[9].split(',').for_each(wait_in_write);
         }
         // SAFETY: a plain syscall on our own descriptor.
         if unsafe { libc::dup2(ctl.as_raw_fd(), 1) } != 1 {
             report(&mut ctl, mig, errno());
         }
-        if let Err(e) = install_seccomp(&seccomp, args[9] != "-") {
+        if let Err(e) = install_seccomp(&seccomp, !tids.is_empty()) {
             report(&mut ctl, mig, e);
         }
         // SAFETY: a plain write of our own buffer.
