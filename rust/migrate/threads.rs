@@ -141,13 +141,20 @@ impl Task {
         let mut main_entry = (0usize, 0usize);
         for i in 0..=tids.len() {
             let task;
-            let t = match i.checked_sub(1).and_then(|j| tids.get(j)) {
+            // None: the process; Some(None): a thread not among its own
+            // (or one that ended since: its list changed, which the
+            // freeze finds).
+            let thread = i
+                .checked_sub(1)
+                .and_then(|j| tids.get(j))
+                .map(|tid| now.contains(tid).then(|| Task::thread(*tid).ok()).flatten());
+            let t = match thread {
                 None => self,
-                Some(tid) if now.contains(tid) => {
-                    task = Task::thread(*tid)?;
+                Some(Some(th)) => {
+                    task = th;
                     &task
                 }
-                Some(_) => {
+                Some(None) => {
                     // The process's own entry, again.
                     let (a, b) = main_entry;
                     let mut e = KVec::with_capacity(b - a, GFP_KERNEL)?;

@@ -7,6 +7,17 @@ use libfuzzer_sys::fuzz_target;
 use vproc_logic::mig::*;
 
 fuzz_target!(|data: &[u8]| {
+    // Any bytes as a Begin's seccomp part: what reads has its chains'
+    // indices inside its table, and chains only in a per-thread part.
+    let mut filters = 0usize;
+    if let Ok(mode) = seccomp_filters(data, &mut |_| filters += 1) {
+        let mut inside = true;
+        let n = seccomp_chains(data, &mut |c| {
+            inside &= c.filters.iter().all(|&i| usize::from(i) < filters)
+        })
+        .unwrap();
+        assert!(inside && (n == 0) == (mode != SECCOMP_THREADS));
+    }
     let mut r = Reader::new(data);
     let Ok(h) = read_header(&mut r) else { return };
     let body = r.rest();
