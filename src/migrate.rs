@@ -386,9 +386,10 @@ struct BodyRec {
     comm_told: [u8; mig::COMM_LEN],
     /// The programs it had executed (`self_exec_id`) plus one when its
     /// deputy last heard of its command line (`io_op::CMDLINE`; 0:
-    /// never): an exec here changes it, and home's `ps aux` shows the
-    /// deputy's.
-    cmd_told: u64,
+    /// never), and that line's `mig::cmdline_sum` (0: not looked at
+    /// here yet): an exec here, or a title it sets, changes them, and
+    /// home's `ps aux` shows the deputy's.
+    cmd_told: (u64, u64),
     /// Its switches as its deputy last heard of them
     /// (`io_op::SWITCHES`' bits; those it arrived with at first).
     switches_told: i64,
@@ -425,7 +426,7 @@ impl BodyRec {
             sig_answer: 0,
             job_told: 0,
             comm_told: [0; mig::COMM_LEN],
-            cmd_told: 0,
+            cmd_told: (0, 0),
             switches_told: 0,
             ready_gen: 0,
             exec_home: false,

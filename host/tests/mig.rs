@@ -899,6 +899,16 @@ fn signal_and_io_validation() {
     };
     assert_eq!(read_io(&mut Reader::new(&io_bytes(&full))).unwrap(), full);
     refuses_text_notice(&cmd, CMDLINE_MAX);
+    // A title set over the arguments changes the line's sum; the same line
+    // has the same sum; none is 0 ("not looked at").
+    let titled = b"python3: worker 1\0\0\0\0";
+    assert_eq!(cmdline_sum(line), cmdline_sum(b"python3\0-c\0print(1)\0"));
+    assert_ne!(cmdline_sum(line), cmdline_sum(titled));
+    assert_ne!(cmdline_sum(b"ab"), cmdline_sum(b"ba"));
+    assert_ne!(cmdline_sum(b"a\0"), cmdline_sum(b"a"));
+    for l in [&b""[..], line, titled, &most] {
+        assert_ne!(cmdline_sum(l), 0);
+    }
     // Switches set where the process runs: their bits in arg, nothing else.
     assert_eq!(switch_bits(false, false), 0);
     assert_eq!(switch_bits(true, false), io_op::SWITCH_LOCK);

@@ -258,6 +258,9 @@ for n in range(2):
         os._exit(20 + n)
     print(\"reaped\", n, os.waitstatus_to_exitcode(os.waitpid(k, 0)[1]), flush=True)
 EOF"
+    # (RLIMIT_NPROC counts every uid 1000 process of the node: none may
+    # be left by an earlier test.)
+    on 1 "pkill -9 -u 1000 || true; sleep 0.5"
     on 1 "cd /tmp; setpriv --reuid 1000 --regid 1000 --clear-groups --no-new-privs prlimit --nproc=2 python3 /tmp/fu.py /tmp/fu > /tmp/fu.out 2>&1 & echo \$! > /tmp/fu.pid"
     up=$(on 1 'cat /tmp/fu.pid')
     check_eq "fork here: uid 1000's process goes to node 2" ok "$(on 1 "sleep 0.5; echo 2 > /proc/$up/goto 2>&1 && echo ok")"
@@ -390,6 +393,27 @@ check_eq "exec'd away: at home its command line is its own" "python3 /tmp/ex.py 
 on 1 'touch /tmp/ex.home'
 check_eq "exec'd away: at home its clocks and a fork work, and runon gets its 0" "home 1 True True|again 3|rc=0" \
     "$(on 1 'for i in $(seq 100); do [ -s /tmp/ex.rc ] && break; sleep 0.1; done; { grep -E "^(home|again)" /tmp/ex.out; cat /tmp/ex.rc; } | paste -sd"|"')"
+
+# --- A title a moved process sets (perl's $0, as setproctitle() does:
+# written over its arguments, no exec) reaches home's ps within a look
+# (every 2 s); a process that sets none keeps its environment at home.
+on 1 "rm -f /tmp/ttl.*; (perl -e '\$0 = \"vproc-title-one\"; until (-e \"/tmp/ttl.go\") { select(undef, undef, undef, 0.1) } \$0 = \"vproc-title-two\"; sleep 1000' > /dev/null 2>&1 & echo \$! > /tmp/ttl.pid); (env VPROC_ENVMARK=yes sleep 1000 > /dev/null 2>&1 & echo \$! > /tmp/ttl.env)"
+tp=$(on 1 'cat /tmp/ttl.pid')
+ep=$(on 1 'cat /tmp/ttl.env')
+check_eq "title: a perl process titled vproc-title-one at home" "$tp" \
+    "$(on 1 'for i in $(seq 50); do pgrep -f "^vproc-title-one" > /dev/null && break; sleep 0.1; done; pgrep -f "^vproc-title-one"')"
+check_eq "title: it and a sleep with VPROC_ENVMARK move 1 -> 2" "ok ok" \
+    "$(on 1 "echo 2 > /proc/$tp/goto && echo ok; echo 2 > /proc/$ep/goto && echo ok" | paste -sd' ')"
+on 1 'touch /tmp/ttl.go'
+check_eq "title: on node 2 it titles itself vproc-title-two" "vproc-title-two" \
+    "$(on 2 "for i in \$(seq 50); do grep -q two /proc/$tp/cmdline && break; sleep 0.1; done; tr -d '\\0' < /proc/$tp/cmdline")"
+check_eq "title: ... and home's ps shows it within a look (no exec: it was the old title before)" "vproc-title-two" \
+    "$(on 1 "for i in \$(seq 60); do grep -q two /proc/$tp/cmdline && break; sleep 0.1; done; ps -o args= -p $tp" | sed 's/ *$//')"
+check_eq "title: ... and home's pgrep -f finds it by it" "$tp" "$(on 1 'pgrep -f "^vproc-title-two"')"
+check_eq "title: the sleep that set none still shows its environment at home after 2 looks" "VPROC_ENVMARK=yes" \
+    "$(on 1 "sleep 4.5; tr '\\0' '\\n' < /proc/$ep/environ | grep '^VPROC_ENVMARK'")"
+check_eq "title: ... and its command line" "sleep 1000" "$(cmdline_of 1 "$ep")"
+on 1 "kill -9 $tp $ep"
 
 # --- A process locked on node 2: a move to node 3 is refused where it runs
 # (EBUSY; before, home checked its own entry, 0, and moved it), home's

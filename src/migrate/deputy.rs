@@ -875,7 +875,16 @@ impl Migrator {
                 let t = sm::Task::of(h.pid);
                 drop(s);
                 if let Ok(t) = t {
-                    let _ = sm::set_cmdline(&t, io.data);
+                    // The same as it shows (the first look after a move
+                    // sends it): kept, with its environment.
+                    let mut now = KVec::new();
+                    let same = now.resize(io.data.len() + 1, 0u8, GFP_KERNEL).is_ok() && {
+                        let n = sm::cmdline(&t, &mut now);
+                        now.get(..n) == Some(io.data)
+                    };
+                    if !same {
+                        let _ = sm::set_cmdline(&t, io.data);
+                    }
                 }
                 return Ok(());
             }

@@ -229,12 +229,16 @@ impl Migrator {
     ///   name at home, where `ps`, `pgrep` and `killall` see the deputy;
     /// - its switches: `lock` or `loadlevel` set here (`io_op::SWITCHES`),
     ///   for home's files to show them;
-    /// - its command line: once per program it executed here
-    ///   (`io_op::CMDLINE`), which home writes over the deputy's
-    ///   (`ps aux`, `pgrep -f`).
+    /// - its command line: once per program it executed here, and when
+    ///   a look (`look`: every few rounds) finds it changed, a title set
+    ///   by writing over its arguments (`setproctitle()`: postgres, sshd,
+    ///   nginx workers) (`io_op::CMDLINE`), which home writes over the
+    ///   deputy's (`ps aux`, `pgrep -f`). The first look after it
+    ///   arrived sends it once (home keeps what it has if it is the
+    ///   same): a title set where it ran before may not have been sent.
     ///
     /// Whether any body runs here (the reporter then polls more often).
-    pub(super) fn job_round(&self) -> bool {
+    pub(super) fn job_round(&self, look: bool) -> bool {
         let mut seen = KVec::new();
         for b in self.bodies.lock().iter() {
             if b.running && !b.retiring {
@@ -264,30 +268,35 @@ impl Migrator {
             }
             // A program executed here: its command line, once per exec
             // (once the exec is over: its count goes up before the new
-            // program's arguments are in place).
+            // program's arguments are in place); a title it set.
             if let Ok(t) = sm::Task::of(pid) {
-                let now = t.exec_id().wrapping_add(1);
-                if now != b.cmd_told && !t.in_execve() && self.cmdline_notice(&t, home, pid, deputy)
-                {
-                    self.told(b, |r| &mut r.cmd_told, now);
+                let exec = t.exec_id().wrapping_add(1);
+                if (exec != b.cmd_told.0 || look) && !t.in_execve() {
+                    if let Some(sum) = self.cmdline_notice(&t, b, exec) {
+                        self.told(b, |r| &mut r.cmd_told, (exec, sum));
+                    }
                 }
             }
         }
         !seen.is_empty()
     }
 
-    /// Sends process `pid`'s deputy at `home` its command line (of its
-    /// task `t`, an `io_op::CMDLINE` notice): whether it went out. None yet (an exec
-    /// between its count and its arguments) is tried again next round.
-    fn cmdline_notice(&self, t: &sm::Task, home: u8, pid: u32, deputy: u64) -> bool {
+    /// Sends body `b`'s deputy its command line (of its task `t`, whose
+    /// exec count plus one is `exec`; an `io_op::CMDLINE` notice) unless
+    /// the deputy has heard of this one: the line's sum when it went out.
+    /// None yet (an exec between its count and its arguments) is tried
+    /// again next round.
+    fn cmdline_notice(&self, t: &sm::Task, b: &super::BodyRec, exec: u64) -> Option<u64> {
         let mut line = KVec::new();
-        if line.resize(mig::CMDLINE_MAX, 0u8, GFP_KERNEL).is_err() {
-            return false;
+        line.resize(mig::CMDLINE_MAX, 0u8, GFP_KERNEL).ok()?;
+        let n = sm::cmdline(t, &mut line);
+        let line = line.get(..n).filter(|l| !l.is_empty())?;
+        let sum = mig::cmdline_sum(line);
+        if (exec, sum) == b.cmd_told {
+            return None;
         }
-        match sm::cmdline(t, &mut line) {
-            0 => false,
-            n => self.notice(home, pid, deputy, io_op::CMDLINE, 0, &line[..n]),
-        }
+        self.notice(b.home, b.pid, b.deputy, io_op::CMDLINE, 0, line)
+            .then_some(sum)
     }
 
     /// Sends process `pid`'s deputy at `home` an unanswered notice `op`

@@ -26,6 +26,7 @@ impl ThreadFn for Reporter {
     fn run(&self) {
         let m = &self.0;
         let mut bodies = false;
+        let mut round = 0u32;
         while !thread::should_stop() {
             {
                 let mut e = m.exits.lock();
@@ -40,7 +41,9 @@ impl ThreadFn for Reporter {
             }
             // Exits home until acknowledged, fencing, old memories.
             m.custody_round();
-            bodies = m.job_round();
+            // Command lines looked at every 10 rounds (2 s with bodies).
+            bodies = m.job_round(round.is_multiple_of(10));
+            round = round.wrapping_add(1);
             // Restorers that never came, or whose source's connection
             // went (an Abort may be lost with it): give them up.
             let mut gone = KVec::new();

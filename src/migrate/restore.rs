@@ -701,7 +701,10 @@ impl Migrator {
                         // number).
                         let io_seq = (b.nmigs & 0xfff) << 20;
                         // Its deputy shows the command line it left with.
-                        let cmd_told = sm::Task::of(pid).map_or(0, |t| t.exec_id().wrapping_add(1));
+                        let cmd_told = (
+                            sm::Task::of(pid).map_or(0, |t| t.exec_id().wrapping_add(1)),
+                            0,
+                        );
                         self.bodies.lock().push(
                             BodyRec {
                                 home_ns: b.home_ns,

@@ -1163,7 +1163,10 @@ impl Migrator {
             // The child's deputy, a fork of this one's, shows this
             // process's command line, which the child starts with (and
             // its exec count).
-            let cmd_told = sm::Task::of(pid).map_or(0, |t| t.exec_id().wrapping_add(1));
+            let cmd_told = (
+                sm::Task::of(pid).map_or(0, |t| t.exec_id().wrapping_add(1)),
+                0,
+            );
             let rec = super::BodyRec {
                 running: true,
                 home_ns: b.home_ns,

@@ -184,6 +184,18 @@ pub fn switch_bits(lock: bool, loadlevel: bool) -> i64 {
 /// ones are cut, as home's room for them is anyway).
 pub const CMDLINE_MAX: usize = 4096;
 
+/// A command line's sum (FNV-1a, 64 bits; never 0, which stands for "not
+/// looked at"): a title a process sets (written over its arguments, as
+/// `setproctitle()` does) changes it without an exec.
+pub fn cmdline_sum(line: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in line {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h | 1
+}
+
 /// Writes an `Io` body.
 pub fn write_io(w: &mut Writer<'_>, io: &Io<'_>) -> Result<(), WireError> {
     w.u64(io.deputy)?;
