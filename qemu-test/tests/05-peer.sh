@@ -52,6 +52,15 @@ check_eq "mig-syscall-stray: ... and it was not done" absent "$(on 1 'test -e /t
 scenario 28 bad-mig-job 'node 28.*field out of range'
 out=$(peer 29 mig-job-stray)
 check_eq "mig-job-stray: a stop report about a process that is no deputy (init) is dropped; the connection stays" open "$out"
+scenario 41 bad-mig-cmdline 'node 41.*field out of range'
+scenario 42 bad-mig-switches 'node 42.*field out of range'
+out=$(peer 43 mig-cmdline-stray)
+check_eq "mig-cmdline-stray: a command line for a process that does not run on the peer (init) is dropped; the connection stays" open "$out"
+check_eq "mig-cmdline-stray: ... and init's command line is its own" absent \
+    "$(on 1 "tr '\\0' ' ' < /proc/1/cmdline | grep -q peer-was-here && echo present || echo absent")"
+out=$(peer 44 mig-switches-stray)
+check_eq "mig-switches-stray: switches for a process that does not run on the peer (init) are dropped; the connection stays" open "$out"
+check_eq "mig-switches-stray: ... and init's lock and loadlevel are 0" "0 0" "$(on 1 'echo $(cat /proc/1/lock) $(cat /proc/1/loadlevel)')"
 scenario 33 bad-mig-ready 'node 33.*field out of range'
 scenario 34 bad-mig-nowait 'node 34.*field out of range'
 out=$(peer 35 mig-ready-stray)
@@ -79,5 +88,5 @@ check_match "node 1 logs the malformed list" "node 16: malformed process record"
 for n in 2 3; do
     check_eq "node $n is still up on node 1 after all that" up "$(on 1 "awk '\$1 == $n { print \$3 }' /proc/cluster/nodes")"
 done
-for n in $(seq 9 40); do on 1 "echo $n > /proc/cluster/admin/remove" >/dev/null 2>&1; done
+for n in $(seq 9 44); do on 1 "echo $n > /proc/cluster/admin/remove" >/dev/null 2>&1; done
 check_eq "the fake nodes are removed" "" "$(on 1 "awk 'NR > 1 && \$1 >= 9 { print \$1 }' /proc/cluster/nodes")"

@@ -160,3 +160,28 @@ on 1 'touch /tmp/v.gate' # the victim's paths are home's (the child's, node 2's)
 on 1 "for i in \$(seq 100); do grep -q 'victim alive' /tmp/victim 2>/dev/null && break; sleep 0.1; done"
 check_eq "the other process's file is untouched and still open (not closed by the stale close)" \
     "$(printf 'goto ok\nvictim alive')" "$(on 1 'cat /tmp/victim')"
+
+# --- What the node a process runs on tells its home (issue 17: lock and
+# loadlevel switches, command line), as a user: their own process's
+# switch set by them on node 2 shows at home; root's process cannot be
+# switched by them there, and home shows nothing; a program they exec
+# on node 2 (runon) shows at home by its own command line.
+up=$(on 1 "su user -c 'sleep 300 > /dev/null 2>&1 & echo \$!'")
+rp=$(on 1 "sleep 300 > /dev/null 2>&1 & echo \$!")
+check_eq "notices: a user's sleep and root's move 1 -> 2" "ok ok" \
+    "$(ugoto "$up" 2) $(on 1 "echo 2 > /proc/$rp/goto && echo ok")"
+check_eq "notices: the user locks their own process on node 2" ok \
+    "$(on 2 "su user -c 'echo 1 > /proc/$up/lock' && echo ok")"
+check_eq "notices: ... home's lock file says 1 soon" 1 \
+    "$(on 1 "for i in \$(seq 30); do [ \$(cat /proc/$up/lock) = 1 ] && break; sleep 0.1; done; cat /proc/$up/lock")"
+check_match "notices: the user may not lock root's process on node 2" "Operation not permitted|Permission denied" \
+    "$(on 2 "su user -c 'echo 1 > /proc/$rp/lock' 2>&1")"
+check_eq "notices: ... and home's lock file says 0 for it (after 2 rounds)" "0 0" \
+    "$(on 1 "sleep 0.5; cat /proc/$rp/lock") $(on 2 "cat /proc/$rp/lock")"
+on 1 "kill -9 $up $rp"
+on 1 "rm -f /tmp/nt.go; printf 'import os, time\nwhile not os.path.exists(\"/tmp/nt.go\"): time.sleep(0.1)\n' > /tmp/nt.py"
+on 1 "su user -c 'runon 2 python3 /tmp/nt.py vproc-user-arg > /dev/null 2>&1 &'"
+np=$(on 1 "for i in \$(seq 50); do pgrep -u 1000 -f '^python3 /tmp/nt.py vproc-user-arg' && break; sleep 0.1; done")
+check "notices: the user's runon 2 python3 shows at home by its command line (pgrep -f finds it)" test -n "$np"
+check_eq "notices: ... it runs on node 2, as the user" "2 1000" "$(on 1 "cat /proc/$np/where; stat -c %u /proc/$np" | paste -sd' ')"
+on 1 "touch /tmp/nt.go"

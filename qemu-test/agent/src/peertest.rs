@@ -530,6 +530,37 @@ fn main() {
                 report(p.closed_within(2));
             }
         }
+        "bad-mig-cmdline" | "bad-mig-switches" | "mig-cmdline-stray" | "mig-switches-stray" => {
+            // A command line is 1..=CMDLINE_MAX bytes, its length said
+            // (len == data); switches are bits 0..=3, nothing else. Valid
+            // ones about a process that does not run on this peer (init,
+            // pid 1) are dropped (init keeps its own), and the link stays.
+            let long = vec![b'x'; mig::CMDLINE_MAX + 1];
+            let (op, arg, data): (u32, i64, &[u8]) = match a[6].as_str() {
+                "bad-mig-cmdline" => (mig::io_op::CMDLINE, 0, &long),
+                "bad-mig-switches" => (mig::io_op::SWITCHES, 4, b""),
+                "mig-cmdline-stray" => (mig::io_op::CMDLINE, 0, b"peer-was-here\0"),
+                _ => (mig::io_op::SWITCHES, 3, b""),
+            };
+            let io = mig::Io {
+                deputy: 1,
+                seq: 0,
+                fd: 0,
+                op,
+                len: data.len() as u32,
+                arg,
+                data,
+                nowait: false,
+            };
+            let body = io_body(&io);
+            p.send(MsgType::Mig as u8, &mig_payload(mig::Kind::Io, 1, &body));
+            if a[6].starts_with("bad-") {
+                report(p.closed_within(5));
+            } else {
+                p.send(MsgType::Load as u8, &load());
+                report(p.closed_within(2));
+            }
+        }
         "bad-mig-ready" | "mig-ready-stray" | "bad-mig-nowait" => {
             // Home's notice that a file may be ready names nothing but
             // its deputy (seq, fd, len, arg 0); one about a process that
