@@ -1218,3 +1218,112 @@ fn ipc_objects_by_key_or_name_are_home_s() {
         assert!(!ipc_at_home(nr), "{nr}");
     }
 }
+
+/// Mounts and the namespaces whose calls are home's are made at home:
+/// mount, umount2, pivot_root and the mount API travel; an unshare of
+/// only those namespaces (and CLONE_FS) travels, any other stays; an
+/// fsconfig travels when its value is nothing or a string.
+#[test]
+fn mounts_and_namespaces_are_made_at_home() {
+    let here = |n, a: &[u64; 6]| route(n, a, |_| FdIs::Local, |_| true);
+    let proxied = |n, a: &[u64; 6]| route(n, a, |fd| FdIs::Proxy(fd + 100), |_| false);
+    assert_eq!(nr("pivot_root"), 155);
+    assert_eq!(nr("mount"), 165);
+    assert_eq!(nr("umount2"), 166);
+    assert_eq!(nr("move_mount"), 429);
+    assert_eq!(nr("mount_setattr"), 442);
+    for n in [155, 165, 166] {
+        assert!(
+            matches!(here(n, &[1, 2, 0, 0, 0, 0]), Route::Home(_)),
+            "{n}"
+        );
+    }
+    // unshare: CLONE_NEWNS, _NEWUTS, _NEWIPC, _NEWNET, _NEWCGROUP, CLONE_FS.
+    for f in [
+        0x2_0000,
+        0x400_0000,
+        0x800_0000,
+        0x4000_0000,
+        0x200_0000,
+        0x200,
+        UNSHARE_AT_HOME,
+    ] {
+        assert_eq!(
+            here(NR_UNSHARE, &[f, 0, 0, 0, 0, 0]),
+            Route::Home([f, 0, 0, 0, 0, 0])
+        );
+    }
+    // ... not a user, PID or time namespace, files or semaphore undos, nor
+    // none of them (each stays where it runs).
+    for f in [
+        0,
+        0x1000_0000,
+        0x2000_0000,
+        0x80,
+        0x400,
+        0x4_0000,
+        0x2_0000 | 0x1000_0000,
+    ] {
+        assert_eq!(
+            here(NR_UNSHARE, &[f, 0, 0, 0, 0, 0]),
+            Route::Local,
+            "{f:#x}"
+        );
+        assert!(decode_call(&encode_args(NR_UNSHARE, [f, 0, 0, 0, 0, 0])).is_err());
+    }
+    // The mount API's files are home's: fsopen, open_tree and fspick make
+    // one there; fsmount of a proxy makes another; move_mount of one.
+    for n in [428, 430, 433] {
+        assert!(makes_file(n), "{n}");
+    }
+    assert!(matches!(proxied(NR_FSMOUNT, &[3, 1, 0, 0, 0, 0]), Route::Home(a) if a[0] == 103));
+    assert_eq!(here(NR_FSMOUNT, &[3, 1, 0, 0, 0, 0]), Route::Local);
+    assert!(matches!(
+        proxied(429, &[3, 0, AT_FDCWD as u64, 0, 4, 0]),
+        Route::Home(a) if a[0] == 103 && a[2] == AT_FDCWD as u64
+    ));
+    // FSOPEN_CLOEXEC, FSMOUNT_CLOEXEC, FSPICK_CLOEXEC are bit 0; open_tree's
+    // is O_CLOEXEC.
+    let sh = |n| shape(n, &[0; 6]).unwrap();
+    assert_eq!(
+        new_fd_flags(sh(430), &[0, 1, 0, 0, 0, 0]),
+        Some((true, 0o2))
+    );
+    assert_eq!(
+        new_fd_flags(sh(430), &[0, 0, 0, 0, 0, 0]),
+        Some((false, 0o2))
+    );
+    assert_eq!(
+        new_fd_flags(sh(NR_FSMOUNT), &[3, 1, 0, 0, 0, 0]),
+        Some((true, 0o2))
+    );
+    assert_eq!(
+        new_fd_flags(sh(428), &[0, 0, 0o2_000_000, 0, 0, 0]),
+        Some((true, 0o2))
+    );
+    // fsconfig: a flag, a string, create, reconfigure, create-excl travel;
+    // a binary value, a path or a descriptor do not.
+    for cmd in [0, 1, 6, 7, 8] {
+        assert!(
+            matches!(proxied(NR_FSCONFIG, &[3, cmd, 0, 0, 0, 0]), Route::Home(_)),
+            "{cmd}"
+        );
+    }
+    for cmd in [2, 3, 4, 5, 9] {
+        assert_eq!(
+            proxied(NR_FSCONFIG, &[3, cmd, 0, 0, 0, 0]),
+            Route::Local,
+            "{cmd}"
+        );
+        assert!(decode_call(&encode_args(NR_FSCONFIG, [3, cmd, 0, 0, 0, 0])).is_err());
+    }
+}
+
+/// A call's request with these arguments and no buffers.
+fn encode_args(nr: u32, args: [u64; 6]) -> Vec<u8> {
+    let mut v = nr.to_le_bytes().to_vec();
+    for a in args {
+        v.extend_from_slice(&a.to_le_bytes());
+    }
+    v
+}

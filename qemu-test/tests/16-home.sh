@@ -482,6 +482,80 @@ EOF"
     on 1 'rm -f /tmp/mntns.py /tmp/nsperl'
 fi
 
+# --- mounts and namespaces a moved process makes are home's (2026-12-06;
+# before, its mount(2) ran on node 2, on node 2's initial namespace, and
+# an unshare -m there left its path calls in home's, with its mounts
+# unseen, and kept it from moving on). mount, umount2, pivot_root and the
+# mount API (fsopen, fsmount, move_mount...) are made at home by the
+# deputy, in the process's namespace there; an unshare of the namespaces
+# whose calls are home's (mount, UTS, IPC, net, cgroup) is made by the
+# deputy too, so the namespace is one it has at home, and it moves on.
+if on 1 'command -v python3' >/dev/null 2>&1; then
+    on 1 "cat > /tmp/mntaway.py <<'EOF'
+import ctypes, os, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+tag = sys.argv[1]
+def wait(f):
+    while not os.path.exists(f):
+        time.sleep(0.05)
+def where():
+    return open('/proc/self/where').read().strip()
+def err(r):
+    return 0 if r == 0 else ctypes.get_errno()
+m1 = ('/tmp/%s.m1' % tag).encode()
+print('ready', flush=True)
+wait('/tmp/%s.go' % tag)
+os.makedirs(m1, exist_ok=True)
+r = err(libc.mount(b'none', m1, b'tmpfs', 0, b'size=64k'))
+if r == 0:
+    open(m1 + b'/f', 'w').write('m1')
+print('plain', r, where(), flush=True)
+wait('/tmp/%s.um' % tag)
+print('umount', err(libc.umount2(m1, 0)), where(), flush=True)
+wait('/tmp/%s.ns' % tag)
+r = err(libc.unshare(0x20000))
+# (as unshare -m does: its mounts stay its own)
+p = err(libc.mount(None, b'/', None, 16384 | 262144, None))
+m = err(libc.mount(b'none', b'/mnt', b'tmpfs', 0, None))
+if m == 0:
+    open('/mnt/g', 'w').write('ns')
+print('ns', r, p, m, open('/mnt/g').read() if m == 0 else '-', where(), flush=True)
+wait('/tmp/%s.moved' % tag)
+print('after', open('/mnt/g').read(), where(), flush=True)
+wait('/tmp/%s.end' % tag)
+EOF"
+    uts_moved ma1 "python3 /tmp/mntaway.py ma1" "mntaway: a process goes to node 2"
+    check_eq "mntaway: its mount(2) of a tmpfs on node 2 succeeds" "0 2" "$(uts_line ma1 plain)"
+    check_eq "mntaway: ... mounted at home, in its namespace there (home's initial one), with its file; not on node 2" "1 m1 0" \
+        "$(on 1 "echo \$(grep -c ' /tmp/ma1.m1 ' /proc/self/mountinfo) \$(cat /tmp/ma1.m1/f)") $(on 2 "grep -c ' /tmp/ma1.m1 ' /proc/self/mountinfo")"
+    on 1 'touch /tmp/ma1.um'
+    check_eq "mntaway: its umount2(2) there unmounts it at home" "0 2 0" \
+        "$(uts_line ma1 umount) $(on 1 "grep -c ' /tmp/ma1.m1 ' /proc/self/mountinfo")"
+    on 1 'touch /tmp/ma1.ns'
+    check_eq "mntaway: unshare(CLONE_NEWNS) on node 2, a private /, a tmpfs on /mnt and a file in it" "0 0 0 ns 2" "$(uts_line ma1 ns)"
+    check "mntaway: ... its namespace is made at home (the deputy's is not home's initial one)" test \
+        "$(on 1 "readlink /proc/$pid/ns/mnt")" != "$(on 1 'readlink /proc/1/ns/mnt')"
+    check_eq "mntaway: ... its tmpfs is in it at home, neither in home's initial namespace nor node 2's" "ns 0 0" \
+        "$(on 1 "echo \$(nsenter -m -t $pid cat /mnt/g) \$(grep -c ' /mnt ' /proc/1/mountinfo)") $(on 2 "grep -c ' /mnt ' /proc/1/mountinfo")"
+    check_eq "mntaway: it moves on to node 3 with it (refused before: made away from home)" ok \
+        "$(on 1 "echo 3 > /proc/$pid/goto && echo ok")"
+    on 1 'touch /tmp/ma1.moved'
+    check_eq "mntaway: on node 3 it reads its namespace's file" "ns 3" "$(uts_line ma1 after)"
+    check_eq "mntaway: it comes home" ok "$(on 1 "echo 1 > /proc/$pid/goto && echo ok")"
+    on 1 'touch /tmp/ma1.end'
+    check_eq "mntaway: it ends with status 0" 0 "$(clock_end ma1)"
+    on 1 'umount /tmp/ma1.m1 2>/dev/null; rm -rf /tmp/ma1.m1 /tmp/mntaway.py'
+    if on 1 'command -v unshare' >/dev/null 2>&1; then
+        check_match "mntaway: a user's unshare -m on node 2 (runon) is refused at home with their credentials (EPERM)" \
+            "Operation not permitted" "$(on 1 "su user -c 'runon 2 unshare -m true' 2>&1")"
+        on 1 "printf 'import ctypes\nl = ctypes.CDLL(None, use_errno=True)\nr = l.mount(b\"none\", b\"/tmp\", b\"tmpfs\", 0, None)\nprint(\"EPERM\" if r and ctypes.get_errno() == 1 else \"other\")\n' > /tmp/umnt.py"
+        before="$(on 1 'wc -l < /proc/mounts') $(on 2 'wc -l < /proc/mounts')"
+        check_eq "mntaway: ... and a user's mount(2) on node 2 too, and nothing is mounted on either node" "EPERM $before" \
+            "$(on 1 "su user -c 'runon 2 python3 /tmp/umnt.py'") $(on 1 'wc -l < /proc/mounts') $(on 2 'wc -l < /proc/mounts')"
+        on 1 'rm -f /tmp/umnt.py'
+    fi
+fi
+
 # --- SysV shared memory and POSIX message queues are home's (2026-12-06):
 # a moved process's shmget, shmat, shmctl, mq_open and mq_unlink take it
 # home, where the call runs (a segment attached then keeps it there, as

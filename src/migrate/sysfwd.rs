@@ -165,7 +165,29 @@ impl Migrator {
                 Err(e) => Some(e),
             };
         }
-        match self.forward_call(nr, args, b.home, pid, b.deputy) {
+        let r = self.forward_call(nr, args, b.home, pid, b.deputy);
+        if nr == sf::NR_UNSHARE && r == Ok(Some(0)) {
+            // Namespaces it made at home: its next moves know them (an
+            // execve goes home; SysV shm and POSIX mq are home's).
+            let bits = (if args[0] & sf::CLONE_NEWNS != 0 {
+                home_ns::MNT
+            } else {
+                0
+            }) | (if args[0] & sf::CLONE_NEWIPC != 0 {
+                home_ns::IPC
+            } else {
+                0
+            });
+            if let Some(r) = self
+                .bodies
+                .lock()
+                .iter_mut()
+                .find(|r| r.pid == pid && r.deputy == b.deputy)
+            {
+                r.home_ns |= bits;
+            }
+        }
+        match r {
             Ok(v) => v,
             Err(e) => Some(e),
         }

@@ -282,10 +282,20 @@ pub const SHAPES: &[Shape] = &[
     s(133, "mknod", &[Path, Val, Val]),
     s(137, "statfs", &[Path, Out(STATFS)]),
     s(138, "fstatfs", &[Fd, Out(STATFS)]),
+    // Mounts are the process's file system's, home's (in its mount
+    // namespace there): made here they would change this node's.
+    s(155, "pivot_root", &[Path, Path]),
     // The root its paths are looked up from is home's, as its cwd is: a
     // chroot made here must confine its calls at home.
     s(160, "setrlimit", &[Val, In(RLIMIT)]),
     s(161, "chroot", &[Path]),
+    // (source: a path, or a name such as "tmpfs"; options: a string.)
+    s(
+        165,
+        "mount",
+        &[PathOrNull, Path, PathOrNull, Val, PathOrNull],
+    ),
+    s(166, "umount2", &[Path, Val]),
     s(170, "sethostname", &[InLen(1), Val]),
     s(171, "setdomainname", &[InLen(1), Val]),
     s(188, "setxattr", &[Path, Path, InLen(3), Val, Val]),
@@ -377,6 +387,18 @@ pub const SHAPES: &[Shape] = &[
     s(316, "renameat2", &[DirFd, Path, DirFd, Path, Val]),
     s(332, "statx", &[DirFd, Path, Val, Val, Out(STATX)]),
     s(424, "pidfd_send_signal", &[Fd, Val, In(SIGINFO), Val]),
+    // The mount API (util-linux's mount uses it): its files (a file
+    // system's context, a detached mount) are made and used at home.
+    made(428, "open_tree", &[DirFd, Path, Val], Some(2)),
+    s(429, "move_mount", &[DirFd, Path, DirFd, Path, Val]),
+    made(430, "fsopen", &[Path, Val], Some(1)),
+    Shape {
+        nr: NR_FSMOUNT,
+        name: "fsmount",
+        args: &[Fd, Val, Val],
+        ret: Ret::NewSock(Some(1)),
+    },
+    made(433, "fspick", &[DirFd, Path, Val], Some(2)),
     made(434, "pidfd_open", &[Val, Val], Some(1)),
     // A duplicate of a file of the process a pidfd of home's names: a
     // file at home, so a proxy here (close-on-exec, as the kernel makes
@@ -407,8 +429,44 @@ pub const SHAPES: &[Shape] = &[
             Val,
         ],
     ),
+    s(442, "mount_setattr", &[DirFd, Path, Val, InLen(4), Val]),
     s(452, "fchmodat2", &[DirFd, Path, Val, Val]),
 ];
+
+/// fsconfig(2)'s number.
+pub const NR_FSCONFIG: u32 = 431;
+/// fsmount(2)'s number.
+pub const NR_FSMOUNT: u32 = 432;
+/// fsopen(2)'s number.
+const NR_FSOPEN: u32 = 430;
+/// fspick(2)'s number.
+const NR_FSPICK: u32 = 433;
+/// unshare(2)'s number.
+pub const NR_UNSHARE: u32 = 272;
+/// The namespaces (and `CLONE_FS`) an unshare(2) of a moved process makes
+/// at home, by its deputy: those whose calls are home's (paths, mounts,
+/// host names, sockets, cgroup files, SysV IPC). Made where it runs, they
+/// would be that node's, and its calls there would not see them.
+pub const UNSHARE_AT_HOME: u64 = 0x200 // CLONE_FS
+    | 0x0002_0000 // CLONE_NEWNS
+    | 0x0200_0000 // CLONE_NEWCGROUP
+    | 0x0400_0000 // CLONE_NEWUTS
+    | 0x0800_0000 // CLONE_NEWIPC
+    | 0x4000_0000; // CLONE_NEWNET
+/// `CLONE_NEWNS`.
+pub const CLONE_NEWNS: u64 = 0x0002_0000;
+/// `CLONE_NEWIPC`.
+pub const CLONE_NEWIPC: u64 = 0x0800_0000;
+/// An unshare made at home.
+static UNSHARE: Shape = s(NR_UNSHARE, "unshare", &[Val]);
+/// An fsconfig(2) whose value is nothing or a string (a flag, a string
+/// option, create, reconfigure); a path, a blob or a descriptor is not
+/// carried (it fails here: its file is home's).
+static FSCONFIG: Shape = s(
+    NR_FSCONFIG,
+    "fsconfig",
+    &[Fd, Val, PathOrNull, PathOrNull, Val],
+);
 
 /// `struct rlimit`.
 const RLIMIT: u32 = 16;
@@ -1137,6 +1195,10 @@ pub fn shape(nr: u32, args: &[u64; 6]) -> Option<&'static Shape> {
         NR_TGKILL if !JOB_STOP_SIGNALS.contains(&args[2]) => None,
         // A pidfd names a process of home's (a proxy), or of this node.
         NR_WAITID if args[0] == P_PIDFD => Some(&WAITID_PIDFD),
+        NR_UNSHARE if args[0] != 0 && args[0] & !UNSHARE_AT_HOME == 0 => Some(&UNSHARE),
+        // FSCONFIG_SET_FLAG, _SET_STRING, _CMD_CREATE, _CMD_RECONFIGURE,
+        // _CMD_CREATE_EXCL.
+        NR_FSCONFIG if matches!(args[1], 0 | 1 | 6 | 7 | 8) => Some(&FSCONFIG),
         _ => SHAPES
             .binary_search_by_key(&nr, |s| s.nr)
             .ok()
@@ -1236,6 +1298,10 @@ pub fn new_fd_flags(sh: &Shape, args: &[u64; 6]) -> Option<(bool, u32)> {
             Some((f & O_CLOEXEC != 0, f as u32))
         }
         Ret::NewFd(None) => Some((false, O_WRONLY_CREAT_TRUNC as u32)),
+        Ret::NewSock(Some(i)) if matches!(sh.nr, NR_FSOPEN | NR_FSMOUNT | NR_FSPICK) => {
+            // FSOPEN_CLOEXEC, FSMOUNT_CLOEXEC, FSPICK_CLOEXEC: bit 0.
+            Some((args[i as usize] & 1 != 0, O_RDWR as u32))
+        }
         Ret::NewSock(Some(i)) => {
             let f = args[i as usize];
             let cloexec = f & O_CLOEXEC != 0 || matches!(sh.nr, NR_PIDFD_OPEN | NR_PIDFD_GETFD);
