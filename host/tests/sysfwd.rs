@@ -1327,3 +1327,52 @@ fn encode_args(nr: u32, args: [u64; 6]) -> Vec<u8> {
     }
     v
 }
+
+/// A setns into a namespace of home's (its descriptor a proxy) is made at
+/// home, for the kinds an unshare makes there; any other, or "any kind"
+/// (0), or a descriptor of this node's, stays.
+#[test]
+fn setns_into_home_s_namespaces() {
+    let proxied = |a: &[u64; 6]| route(NR_SETNS, a, |fd| FdIs::Proxy(fd + 100), |_| false);
+    for t in [
+        0x2_0000,
+        0x400_0000,
+        0x800_0000,
+        0x4000_0000,
+        0x200_0000,
+        0x4000_0000 | 0x2_0000,
+    ] {
+        assert_eq!(
+            proxied(&[3, t, 0, 0, 0, 0]),
+            Route::Home([103, t, 0, 0, 0, 0]),
+            "{t:#x}"
+        );
+        assert_eq!(ns_made_at_home(NR_SETNS, &[3, t, 0, 0, 0, 0]), t);
+        assert_eq!(
+            route(NR_SETNS, &[3, t, 0, 0, 0, 0], |_| FdIs::Local, |_| false),
+            Route::Local
+        );
+    }
+    for t in [
+        0,
+        0x1000_0000,
+        0x2000_0000,
+        0x80,
+        0x200,
+        0x2_0000 | 0x1000_0000,
+    ] {
+        assert_eq!(proxied(&[3, t, 0, 0, 0, 0]), Route::Local, "{t:#x}");
+        assert_eq!(ns_made_at_home(NR_SETNS, &[3, t, 0, 0, 0, 0]), 0);
+        assert!(decode_call(&encode_args(NR_SETNS, [3, t, 0, 0, 0, 0])).is_err());
+    }
+    // An unshare's kinds (CLONE_FS is none).
+    assert_eq!(
+        ns_made_at_home(NR_UNSHARE, &[0x2_0000 | 0x200, 0, 0, 0, 0, 0]),
+        0x2_0000
+    );
+    assert_eq!(
+        ns_made_at_home(NR_UNSHARE, &[0x1000_0000, 0, 0, 0, 0, 0]),
+        0
+    );
+    assert_eq!(ns_made_at_home(165, &[0; 6]), 0);
+}

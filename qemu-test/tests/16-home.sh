@@ -330,10 +330,11 @@ EOF"
     check_eq "uts: its sethostname() fails with EPERM, made at home" "1 node1 node1 node1" "$(uts_line u3 set)"
     on 1 'touch /tmp/u3.end'
     uts_moved u4 "python3 /tmp/uts.py u4 local2 1" "uts: a root process goes to node 2"
-    check_match "uts: one that makes a UTS namespace there names itself in it" "^0 local2 local2 " "$(uts_line u4 set)"
+    check_match "uts: one that unshares its UTS namespace there names itself in it" "^0 local2 local2 " "$(uts_line u4 set)"
     check_eq "uts: ... the nodes' names untouched" "node1 node2" "$(on 1 hostname) $(on 2 hostname)"
-    check_match "uts: ... and it cannot move on with it (EOPNOTSUPP)" "not supported" \
-        "$(on 1 "echo 3 2>&1 > /proc/$pid/goto")"
+    check_eq "uts: ... the namespace was made at home (its deputy's, 2026-12-06)" local2 "$(on 1 "nsenter -u -t $pid hostname")"
+    check_eq "uts: ... and it moves on to node 3 with it (before: EOPNOTSUPP)" "ok local2" \
+        "$(on 1 "echo 3 > /proc/$pid/goto && echo ok; nsenter -u -t $pid hostname" | paste -sd' ')"
     on 1 'touch /tmp/u4.end'
     check_eq "uts: it ends with status 0" 0 "$(clock_end u4)"
 fi
@@ -346,9 +347,9 @@ fi
 # /proc/self/cgroup are home's files. On node 2 it still reaches its own
 # listener on its namespace's loopback, does not reach one on home's
 # initial loopback, sees its namespace's devices (lo only) and its cgroup
-# namespace's root; it comes home. One that makes a net namespace where
-# it runs makes its sockets there, in it (before, at home), and cannot
-# move on with it.
+# namespace's root; it comes home. One that unshares its net namespace
+# where it runs makes it at home (2026-12-06; before, there, with its
+# sockets, and it could not move on), its sockets in it, and moves on.
 if on 1 'command -v python3 && command -v unshare && command -v ip' >/dev/null 2>&1; then
     on 1 "cat > /tmp/netns.py <<'EOF'
 import ctypes, os, socket, sys, time
@@ -407,10 +408,12 @@ s.bind((\"127.0.0.1\", 7412)); s.listen(16); time.sleep(900)' >/dev/null 2>&1 & 
     on 1 'rmdir /sys/fs/cgroup/vtns'
     on 2 'rmdir /sys/fs/cgroup/vtns'
     uts_moved ns2 "python3 /tmp/netns.py ns2 1" "netns: a root process goes to node 2"
-    check_eq "netns: one that makes a net namespace there makes its sockets in it (lo down: ENETUNREACH), not at home" \
+    check_eq "netns: one that unshares its net namespace there makes its sockets in it (lo down: ENETUNREACH)" \
         "errno101" "$(uts_line ns2 made)"
-    check_match "netns: ... and it cannot move on with it (EOPNOTSUPP)" "not supported" \
-        "$(on 1 "echo 3 2>&1 > /proc/$pid/goto")"
+    check "netns: ... the namespace was made at home (its deputy's is not home's initial one)" test \
+        "$(on 1 "readlink /proc/$pid/ns/net")" != "$(on 1 'readlink /proc/1/ns/net')"
+    check_eq "netns: ... and it moves on to node 3 with it (before: EOPNOTSUPP)" ok \
+        "$(on 1 "echo 3 > /proc/$pid/goto && echo ok")"
     on 1 'touch /tmp/ns2.end'
     check_eq "netns: it ends with status 0" 0 "$(clock_end ns2)"
     on 1 'kill $(cat /tmp/l7412.pid); rm -f /tmp/l7412.pid /tmp/netns.py'
@@ -522,6 +525,12 @@ if m == 0:
 print('ns', r, p, m, open('/mnt/g').read() if m == 0 else '-', where(), flush=True)
 wait('/tmp/%s.moved' % tag)
 print('after', open('/mnt/g').read(), where(), flush=True)
+wait('/tmp/%s.sn' % tag)
+fd = os.open('/proc/%s/ns/net' % open('/tmp/%s.np' % tag).read().strip(), os.O_RDONLY)
+r = err(libc.setns(fd, 0x40000000))
+os.close(fd)
+devs = [l.split(':')[0].strip() for l in open('/proc/net/dev').read().splitlines()[2:]]
+print('setns', r, ','.join(sorted(devs)), where(), flush=True)
 wait('/tmp/%s.end' % tag)
 EOF"
     uts_moved ma1 "python3 /tmp/mntaway.py ma1" "mntaway: a process goes to node 2"
@@ -541,10 +550,16 @@ EOF"
         "$(on 1 "echo 3 > /proc/$pid/goto && echo ok")"
     on 1 'touch /tmp/ma1.moved'
     check_eq "mntaway: on node 3 it reads its namespace's file" "ns 3" "$(uts_line ma1 after)"
+    # setns into a net namespace of home's (nsenter, ip netns exec): made
+    # at home (before: EINVAL, its descriptor a proxy).
+    on 1 "unshare -n sleep 300 > /dev/null 2>&1 & echo \$! > /tmp/ma1.np; sleep 0.3"
+    on 1 'touch /tmp/ma1.sn'
+    check_eq "mntaway: on node 3, setns into a net namespace of home's: made at home (it sees only lo)" "0 lo 3" "$(uts_line ma1 setns)"
+    check_eq "mntaway: ... its deputy is in it" "$(on 1 'readlink /proc/$(cat /tmp/ma1.np)/ns/net')" "$(on 1 "readlink /proc/$pid/ns/net")"
     check_eq "mntaway: it comes home" ok "$(on 1 "echo 1 > /proc/$pid/goto && echo ok")"
     on 1 'touch /tmp/ma1.end'
     check_eq "mntaway: it ends with status 0" 0 "$(clock_end ma1)"
-    on 1 'umount /tmp/ma1.m1 2>/dev/null; rm -rf /tmp/ma1.m1 /tmp/mntaway.py'
+    on 1 'kill $(cat /tmp/ma1.np); umount /tmp/ma1.m1 2>/dev/null; rm -rf /tmp/ma1.m1 /tmp/mntaway.py'
     if on 1 'command -v unshare' >/dev/null 2>&1; then
         check_match "mntaway: a user's unshare -m on node 2 (runon) is refused at home with their credentials (EPERM)" \
             "Operation not permitted" "$(on 1 "su user -c 'runon 2 unshare -m true' 2>&1")"

@@ -166,14 +166,15 @@ impl Migrator {
             };
         }
         let r = self.forward_call(nr, args, b.home, pid, b.deputy);
-        if nr == sf::NR_UNSHARE && r == Ok(Some(0)) {
-            // Namespaces it made at home: its next moves know them (an
-            // execve goes home; SysV shm and POSIX mq are home's).
-            let bits = (if args[0] & sf::CLONE_NEWNS != 0 {
+        let made = sf::ns_made_at_home(nr, args);
+        if made != 0 && r == Ok(Some(0)) {
+            // Namespaces it made or entered at home: its next moves know
+            // them (an execve goes home; SysV shm and POSIX mq are home's).
+            let bits = (if made & sf::CLONE_NEWNS != 0 {
                 home_ns::MNT
             } else {
                 0
-            }) | (if args[0] & sf::CLONE_NEWIPC != 0 {
+            }) | (if made & sf::CLONE_NEWIPC != 0 {
                 home_ns::IPC
             } else {
                 0

@@ -453,12 +453,30 @@ pub const UNSHARE_AT_HOME: u64 = 0x200 // CLONE_FS
     | 0x0400_0000 // CLONE_NEWUTS
     | 0x0800_0000 // CLONE_NEWIPC
     | 0x4000_0000; // CLONE_NEWNET
+/// setns(2)'s number.
+pub const NR_SETNS: u32 = 308;
+/// A setns into namespaces of these kinds is made at home (its
+/// descriptor a proxy of a namespace file or pidfd of home's): those of
+/// [`UNSHARE_AT_HOME`] (named: 0, any kind, is not carried).
+const SETNS_AT_HOME: u64 = UNSHARE_AT_HOME & !0x200;
 /// `CLONE_NEWNS`.
 pub const CLONE_NEWNS: u64 = 0x0002_0000;
 /// `CLONE_NEWIPC`.
 pub const CLONE_NEWIPC: u64 = 0x0800_0000;
 /// An unshare made at home.
 static UNSHARE: Shape = s(NR_UNSHARE, "unshare", &[Val]);
+/// A setns made at home.
+static SETNS: Shape = s(NR_SETNS, "setns", &[Fd, Val]);
+
+/// The namespaces (`CLONE_NEW*`) call `nr` makes or enters at home when
+/// it travels and succeeds: an unshare's or a setns's kinds, else 0.
+pub fn ns_made_at_home(nr: u32, args: &[u64; 6]) -> u64 {
+    match nr {
+        NR_UNSHARE if shape(nr, args).is_some() => args[0] & SETNS_AT_HOME,
+        NR_SETNS if shape(nr, args).is_some() => args[1],
+        _ => 0,
+    }
+}
 /// An fsconfig(2) whose value is nothing or a string (a flag, a string
 /// option, create, reconfigure); a path, a blob or a descriptor is not
 /// carried (it fails here: its file is home's).
@@ -1196,6 +1214,7 @@ pub fn shape(nr: u32, args: &[u64; 6]) -> Option<&'static Shape> {
         // A pidfd names a process of home's (a proxy), or of this node.
         NR_WAITID if args[0] == P_PIDFD => Some(&WAITID_PIDFD),
         NR_UNSHARE if args[0] != 0 && args[0] & !UNSHARE_AT_HOME == 0 => Some(&UNSHARE),
+        NR_SETNS if args[1] != 0 && args[1] & !SETNS_AT_HOME == 0 => Some(&SETNS),
         // FSCONFIG_SET_FLAG, _SET_STRING, _CMD_CREATE, _CMD_RECONFIGURE,
         // _CMD_CREATE_EXCL.
         NR_FSCONFIG if matches!(args[1], 0 | 1 | 6 | 7 | 8) => Some(&FSCONFIG),
