@@ -1376,3 +1376,17 @@ fn setns_into_home_s_namespaces() {
     );
     assert_eq!(ns_made_at_home(165, &[0; 6]), 0);
 }
+
+/// The namespaces an unshare or setns made at home that a move must know
+/// of: a mount namespace (execve at home) and an IPC one (SysV shm and
+/// POSIX mq at home); the others need no bit.
+#[test]
+fn home_ns_bits_of_clone_flags() {
+    use vproc_logic::mig::home_ns;
+    assert_eq!(home_ns::of_clone(0x2_0000), home_ns::MNT);
+    assert_eq!(home_ns::of_clone(0x800_0000), home_ns::IPC);
+    assert_eq!(home_ns::of_clone(UNSHARE_AT_HOME), home_ns::ALL);
+    for f in [0, 0x200, 0x400_0000, 0x4000_0000, 0x200_0000, 0x1000_0000] {
+        assert_eq!(home_ns::of_clone(f), 0, "{f:#x}");
+    }
+}

@@ -89,35 +89,40 @@ impl Task {
         (mode, cookie)
     }
 
-    /// A word for each thread's seccomp state, the process's first, then
-    /// `tids`' (one not among its threads now: the process's, as in
-    /// [`Self::seccomp_image`]): a filter added or a mode set changes it.
-    pub(crate) fn seccomp_cookies(&self, tids: &[u32]) -> Result<KVec<u64>> {
-        // The newest filter's address (8-aligned) and the mode (0 to 2).
-        let word = |t: &Task| {
-            let (mode, newest) = t.seccomp_state();
-            newest | u64::from(mode)
-        };
+    /// The tasks whose seccomp states stand for this process's threads:
+    /// the process's first, then each of `tids`, or `None` for one not
+    /// among its threads now, which counts as having the process's state
+    /// (at home, a thread made away from home, which the process makes
+    /// there when it comes back; one that ended since: its list changed,
+    /// which the freeze finds).
+    fn seccomp_threads(&self, tids: &[u32]) -> Result<KVec<Option<Task>>> {
         let now = self.thread_tids()?;
-        let own = word(self);
         let mut v = KVec::with_capacity(1 + tids.len(), GFP_KERNEL)?;
-        v.push(own, GFP_KERNEL)?;
+        v.push(None, GFP_KERNEL)?;
         for tid in tids {
-            let w = match now.contains(tid) {
-                true => Task::thread(*tid).map_or(own, |t| word(&t)),
-                false => own,
-            };
-            v.push(w, GFP_KERNEL)?;
+            let t = now.contains(tid).then(|| Task::thread(*tid).ok()).flatten();
+            v.push(t, GFP_KERNEL)?;
+        }
+        Ok(v)
+    }
+
+    /// A word for each thread's seccomp state, the process's first, then
+    /// `tids`' (as [`Self::seccomp_threads`] finds them): a filter added
+    /// or a mode set changes it.
+    pub(crate) fn seccomp_cookies(&self, tids: &[u32]) -> Result<KVec<u64>> {
+        let mut v = KVec::with_capacity(1 + tids.len(), GFP_KERNEL)?;
+        for t in self.seccomp_threads(tids)?.iter() {
+            // The newest filter's address (8-aligned) and the mode (0 to 2).
+            let (mode, newest) = t.as_ref().unwrap_or(self).seccomp_state();
+            v.push(newest | u64::from(mode), GFP_KERNEL)?;
         }
         Ok(v)
     }
 
     /// The seccomp state `Begin` carries (see `logic::mig::seccomp_filters`)
-    /// of this process, whose other threads are `tids` (one not among its
-    /// threads now counts as having the process's state: at home, a
-    /// thread made away from home, which the process makes there when it
-    /// comes back): empty, strict, its filters oldest first, or a chain
-    /// for each thread when they differ. EOPNOTSUPP (logged) for what
+    /// of this process, whose other threads are `tids` (as
+    /// [`Self::seccomp_threads`] finds them): empty, strict, its filters
+    /// oldest first, or a chain for each thread when they differ. EOPNOTSUPP (logged) for what
     /// cannot be carried: a filter with a user notification listener,
     /// more than a move carries.
     pub(crate) fn seccomp_image(&self, pid: u32, tids: &[u32]) -> Result<KVec<u8>> {
@@ -137,33 +142,8 @@ impl Task {
         let mut chains = KVec::with_capacity(2 + MAX_SECCOMP_FILTERS, GFP_KERNEL)?;
         let mut prog = KVec::new();
         prog.resize(MAX_SECCOMP_INSNS * SOCK_FILTER_LEN, 0u8, GFP_KERNEL)?;
-        let now = self.thread_tids()?;
-        let mut main_entry = (0usize, 0usize);
-        for i in 0..=tids.len() {
-            let task;
-            // None: the process; Some(None): a thread not among its own
-            // (or one that ended since: its list changed, which the
-            // freeze finds).
-            let thread = i
-                .checked_sub(1)
-                .and_then(|j| tids.get(j))
-                .map(|tid| now.contains(tid).then(|| Task::thread(*tid).ok()).flatten());
-            let t = match thread {
-                None => self,
-                Some(Some(th)) => {
-                    task = th;
-                    &task
-                }
-                Some(None) => {
-                    // The process's own entry, again.
-                    let (a, b) = main_entry;
-                    let mut e = KVec::with_capacity(b - a, GFP_KERNEL)?;
-                    e.extend_from_slice(chains.get(a..b).ok_or(EINVAL)?, GFP_KERNEL)?;
-                    chains.extend_from_slice(&e, GFP_KERNEL)?;
-                    continue;
-                }
-            };
-            let start = chains.len();
+        for t in self.seccomp_threads(tids)?.iter() {
+            let t = t.as_ref().unwrap_or(self);
             let mode = t.seccomp_state().0;
             chains.push(mode as u8, GFP_KERNEL)?;
             let count_at = chains.len();
@@ -235,9 +215,6 @@ impl Task {
                     chains.push(at, GFP_KERNEL)?;
                     chains[count_at] = n as u8;
                 }
-            }
-            if i == 0 {
-                main_entry = (start, chains.len());
             }
         }
         let mut out = KVec::new();

@@ -170,22 +170,13 @@ impl Migrator {
         if made != 0 && r == Ok(Some(0)) {
             // Namespaces it made or entered at home: its next moves know
             // them (an execve goes home; SysV shm and POSIX mq are home's).
-            let bits = (if made & sf::CLONE_NEWNS != 0 {
-                home_ns::MNT
-            } else {
-                0
-            }) | (if made & sf::CLONE_NEWIPC != 0 {
-                home_ns::IPC
-            } else {
-                0
-            });
             if let Some(r) = self
                 .bodies
                 .lock()
                 .iter_mut()
                 .find(|r| r.pid == pid && r.deputy == b.deputy)
             {
-                r.home_ns |= bits;
+                r.home_ns |= home_ns::of_clone(made);
             }
         }
         match r {

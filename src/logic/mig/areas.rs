@@ -271,6 +271,13 @@ pub mod home_ns {
     pub const IPC: u8 = 2;
     /// Every bit a `Begin` may carry.
     pub const ALL: u8 = MNT | IPC;
+
+    /// The bits of the namespaces `CLONE_NEW*` flags `flags` name
+    /// (`CLONE_NEWNS`, `CLONE_NEWIPC`; the others need none).
+    pub fn of_clone(flags: u64) -> u8 {
+        (if flags & 0x0002_0000 != 0 { MNT } else { 0 })
+            | (if flags & 0x0800_0000 != 0 { IPC } else { 0 })
+    }
 }
 
 /// Largest clock value a `Begin` carries (about 146 years: the kernel

@@ -103,6 +103,24 @@ fn filter_table<'a>(
     Ok(rest)
 }
 
+/// The first of a list of thread entries (`mode`, `k`, `k` indices), and
+/// what follows it.
+fn entry(rest: &[u8]) -> Result<(SeccompChain<'_>, &[u8]), WireError> {
+    let [mode, k, tail @ ..] = rest else {
+        return Err(WireError::BadLength);
+    };
+    let (filters, tail) = tail
+        .split_at_checked(usize::from(*k))
+        .ok_or(WireError::BadLength)?;
+    Ok((
+        SeccompChain {
+            mode: *mode,
+            filters,
+        },
+        tail,
+    ))
+}
+
 /// Reads the threads' chains of a [`SECCOMP_THREADS`] part whose table
 /// has `n` filters (each checked), calling `each`; returns how many.
 fn chain_list<'a>(
@@ -119,26 +137,20 @@ fn chain_list<'a>(
         return Err(WireError::BadLength);
     }
     for _ in 0..count {
-        let [mode, k, tail @ ..] = rest else {
-            return Err(WireError::BadLength);
-        };
-        let k = usize::from(*k);
-        let ok = match *mode {
+        let (c, tail) = entry(rest)?;
+        let k = c.filters.len();
+        let ok = match c.mode {
             0 | SECCOMP_STRICT => k == 0,
             SECCOMP_FILTER => (1..=MAX_SECCOMP_FILTERS).contains(&k),
             _ => return Err(WireError::BadField),
         };
-        if !ok || tail.len() < k {
+        if !ok {
             return Err(WireError::BadLength);
         }
-        let (filters, tail) = tail.split_at(k);
-        if filters.iter().any(|&i| usize::from(i) >= n) {
+        if c.filters.iter().any(|&i| usize::from(i) >= n) {
             return Err(WireError::BadField);
         }
-        each(SeccompChain {
-            mode: *mode,
-            filters,
-        });
+        each(c);
         rest = tail;
     }
     if !rest.is_empty() {
@@ -243,40 +255,18 @@ pub fn seccomp_assemble(table: &[u8], chains: &[u8], out: &mut [u8]) -> Result<u
         [SECCOMP_FILTER, n, ..] => usize::from(*n),
         _ => return Err(WireError::BadField),
     };
-    let mut first: Option<SeccompChain<'_>> = None;
+    let (first, mut rest) = entry(chains)?;
     let mut uniform = true;
-    let mut threads = 0usize;
-    // The entries, checked as a reader checks them: a count in front.
-    let mut whole = [0u8; 2];
-    if chains.is_empty() {
-        return Err(WireError::BadLength);
-    }
-    let mut rest = chains;
+    let mut threads = 1usize;
     while !rest.is_empty() {
-        let [mode, k, tail @ ..] = rest else {
-            return Err(WireError::BadLength);
-        };
-        let k = usize::from(*k);
-        if tail.len() < k {
-            return Err(WireError::BadLength);
-        }
-        let (filters, tail) = tail.split_at(k);
-        let c = SeccompChain {
-            mode: *mode,
-            filters,
-        };
-        match first {
-            None => first = Some(c),
-            Some(f) => uniform &= f == c,
-        }
+        let (c, tail) = entry(rest)?;
+        uniform &= c == first;
         threads += 1;
         rest = tail;
     }
     if threads > super::MAX_THREADS as usize {
         return Err(WireError::BadLength);
     }
-    whole.copy_from_slice(&(threads as u16).to_le_bytes());
-    let first = first.ok_or(WireError::BadLength)?;
     if uniform && (first.mode != SECCOMP_STRICT || threads == 1) {
         let mut used = 0;
         match first.mode {
@@ -306,7 +296,8 @@ pub fn seccomp_assemble(table: &[u8], chains: &[u8], out: &mut [u8]) -> Result<u
     out[0] = SECCOMP_THREADS;
     out[1] = n as u8;
     out[2..2 + body.len()].copy_from_slice(body);
-    out[2 + body.len()..4 + body.len()].copy_from_slice(&whole);
+    // The entries, checked below as a reader checks them: a count in front.
+    out[2 + body.len()..4 + body.len()].copy_from_slice(&(threads as u16).to_le_bytes());
     out[4 + body.len()..end].copy_from_slice(chains);
     // The whole, checked as a reader would.
     seccomp_filters(&out[..end], &mut |_| {})?;

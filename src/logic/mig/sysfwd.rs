@@ -459,10 +459,6 @@ pub const NR_SETNS: u32 = 308;
 /// descriptor a proxy of a namespace file or pidfd of home's): those of
 /// [`UNSHARE_AT_HOME`] (named: 0, any kind, is not carried).
 const SETNS_AT_HOME: u64 = UNSHARE_AT_HOME & !0x200;
-/// `CLONE_NEWNS`.
-pub const CLONE_NEWNS: u64 = 0x0002_0000;
-/// `CLONE_NEWIPC`.
-pub const CLONE_NEWIPC: u64 = 0x0800_0000;
 /// An unshare made at home.
 static UNSHARE: Shape = s(NR_UNSHARE, "unshare", &[Val]);
 /// A setns made at home.

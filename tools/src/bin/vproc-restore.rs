@@ -820,14 +820,19 @@ fn main() {
             }
         }
     }
-    // A state per thread: the filters they share, for all of them at once
-    // (they wait for it), then the process's own rest, and its write.
-    if per_thread {
+    // Last, its seccomp rules, and the write the probe made, on descriptor
+    // 1. One state for all: for every thread at once, once each is in its
+    // own write. A state per thread: the filters they share, for all of
+    // them at once (they wait for it), then the process's own rest.
+    if !matches!(seccomp, Seccomp::None) {
+        if !per_thread && !tids.is_empty() {
+            args[9].split(',').for_each(wait_in_write);
+        }
         // SAFETY: a plain syscall on our own descriptor.
         if unsafe { libc::dup2(ctl.as_raw_fd(), 1) } != 1 {
             report(&mut ctl, mig, errno());
         }
-        if shared > 0 {
+        if per_thread && shared > 0 {
             let Seccomp::Filters(mut fs) = seccomp.thread(0, 0) else {
                 report(&mut ctl, mig, libc::EINVAL);
             };
@@ -837,27 +842,12 @@ fn main() {
             }
             SHARED_IN.store(1, Ordering::SeqCst);
         }
-        if let Err(e) = install_seccomp(&seccomp.thread(0, shared), false) {
-            report(&mut ctl, mig, e);
-        }
-        // SAFETY: a plain write of our own buffer.
-        let n = unsafe { libc::write(1, mig.as_ptr().cast(), mig.len()) };
-        if n != mig.len() as isize {
-            report(&mut ctl, mig, errno());
-        }
-        std::process::exit(1);
-    }
-    // Last, its seccomp rules, for every thread (once each is in its own
-    // write), and the write the probe made, on descriptor 1.
-    if !matches!(seccomp, Seccomp::None) {
-        if !tids.is_empty() {
-            args[9].split(',').for_each(wait_in_write);
-        }
-        // SAFETY: a plain syscall on our own descriptor.
-        if unsafe { libc::dup2(ctl.as_raw_fd(), 1) } != 1 {
-            report(&mut ctl, mig, errno());
-        }
-        if let Err(e) = install_seccomp(&seccomp, !tids.is_empty()) {
+        let installed = if per_thread {
+            install_seccomp(&seccomp.thread(0, shared), false)
+        } else {
+            install_seccomp(&seccomp, !tids.is_empty())
+        };
+        if let Err(e) = installed {
             report(&mut ctl, mig, e);
         }
         // SAFETY: a plain write of our own buffer.
