@@ -62,47 +62,89 @@ static int fdinfo_value(struct file *f, const char *key, unsigned int base,
 	return err;
 }
 
+bool vproc_file_is_signalfd(struct file *f)
+{
+	return file_inode(f)->i_sb->s_magic == ANON_INODE_FS_MAGIC &&
+	       f->f_path.dentry &&
+	       !strcmp(f->f_path.dentry->d_name.name, "[signalfd]");
+}
+
+int vproc_shim_is_signalfd(int fd)
+{
+	struct file *f = fget_raw(fd);
+	int r;
+
+	if (!f)
+		return 0;
+	r = vproc_file_is_signalfd(f);
+	fput(f);
+	return r;
+}
+
 /*
- * Whether epoll file @ep watches a signalfd, by its fdinfo ("tfd: N ...
- * ino:X sdev:Y" per watched file): the file at N in current's table, if
- * it is the one watched (same inode and device), says; one not there
+ * The signalfds epoll file @ep watches, by its fdinfo ("tfd: N events: E
+ * data: D pos:P ino:X sdev:Y" per watched file), into @out (room for
+ * VPROC_EPOLL_WATCHES): a watched file that is the one at N in current's
+ * table (same inode and device) is one if it is a signalfd; one not there
  * (closed since) that is an anonymous inode (the same inode every
- * eventfd, timerfd and signalfd shares) might be one: 1 too, as for a
- * listing too long to read (over 1 MiB: about 10000 watched files).
+ * eventfd, timerfd and signalfd shares) might be one: -EOPNOTSUPP, as for
+ * more than VPROC_EPOLL_WATCHES of them or a listing too long to read
+ * (over 1 MiB: about 10000 watched files). Their count.
  */
-static int epoll_watches_signalfd(struct file *ep)
+int vproc_epoll_scan(struct file *ep, struct vproc_epoll_watch *out)
 {
 	char *buf = fdinfo_text(ep, 1 << 20), *p;
-	int found = 0;
+	int n = 0;
 
 	if (!buf)
-		return 1;
-	for (p = buf; !found && (p = strstr(p, "tfd:")); p++) {
+		return -EOPNOTSUPP;
+	for (p = buf; n >= 0 && (p = strstr(p, "tfd:")); p++) {
 		int tfd;
-		unsigned long long ino;
+		unsigned int events;
+		unsigned long long data, ino;
 		unsigned int dev;
 		const char *q = strstr(p, "ino:");
 		struct file *t;
 
-		if (sscanf(p, "tfd: %d", &tfd) != 1 || !q ||
+		if (sscanf(p, "tfd: %d events: %x data: %llx", &tfd, &events,
+			   &data) != 3 || !q ||
 		    sscanf(q, "ino:%llx sdev:%x", &ino, &dev) != 2) {
-			found = 1;
+			n = -EOPNOTSUPP;
 			break;
 		}
 		t = tfd >= 0 ? fget_raw(tfd) : NULL;
 		if (t && file_inode(t)->i_ino == ino &&
 		    file_inode(t)->i_sb->s_dev == dev) {
-			found = t->f_path.dentry &&
-				!strcmp(t->f_path.dentry->d_name.name, "[signalfd]");
+			if (vproc_file_is_signalfd(t)) {
+				if (n >= VPROC_EPOLL_WATCHES) {
+					n = -EOPNOTSUPP;
+				} else {
+					out[n].tfd = tfd;
+					out[n].events = events;
+					out[n].data = data;
+					n++;
+				}
+			}
 		} else if (ino == file_inode(ep)->i_ino &&
 			   dev == file_inode(ep)->i_sb->s_dev) {
-			found = 1;
+			n = -EOPNOTSUPP;
 		}
 		if (t)
 			fput(t);
 	}
 	kvfree(buf);
-	return found;
+	return n;
+}
+
+int vproc_shim_epoll_ctl(int epfd, int op, const struct vproc_epoll_watch *w)
+{
+	unsigned char ev[12];
+	unsigned long long a[6] = { epfd, op, w->tfd, 1 };
+	struct vproc_sys_buf b = { .arg = 3, .len = sizeof(ev), .in = ev };
+
+	memcpy(ev, &w->events, 4);
+	memcpy(ev + 4, &w->data, 8);
+	return (int)vproc_shim_sys_call(__NR_epoll_ctl, a, &b, 1);
 }
 
 /* A signalfd's mask ("sigmask:" and 16 hex digits). */
@@ -182,8 +224,13 @@ int vproc_shim_mig_fds(vproc_fd_fn fn, void *data)
 			if (!strcmp(n, "[eventfd]"))
 				d.anon = VPROC_ANON_EVENTFD;
 			else if (!strcmp(n, "[eventpoll]")) {
+				struct vproc_epoll_watch *w = kmalloc_array(
+					VPROC_EPOLL_WATCHES, sizeof(*w),
+					GFP_KERNEL);
+
 				d.anon = VPROC_ANON_EPOLL;
-				d.epoll_signalfd = epoll_watches_signalfd(f);
+				d.epoll_signalfd = !w || vproc_epoll_scan(f, w) < 0;
+				kfree(w);
 			}
 			else if (!strcmp(n, "[timerfd]"))
 				d.anon = VPROC_ANON_TIMERFD;

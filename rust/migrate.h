@@ -111,10 +111,24 @@ struct vproc_proxy {
 	struct callback_head wb_cb;
 	struct file *wb_file;
 	struct task_struct *wb_task;
+	/* A proxy of an epoll at home: the signalfds it watches, kept here,
+	 * where the signalfds are made again and read (home's epoll would
+	 * never see their signals): polled here by the epoll waits, which
+	 * also ask home (sysfwd); under sw_lock (proxy.c). ready_gen counts
+	 * home's READY notices (vproc_shim_proxies_ready). */
+	spinlock_t sw_lock;
+	struct vproc_epoll_watch *sw;
+	unsigned int nsw;
+	unsigned int ready_gen;
 };
 /* Proxies with writes gathered (proxy.c): while any, a moved process's
  * system calls send its own first (sysfwd.c). */
 extern atomic_t vproc_wb_dirty;
+/* Whether @f is a signalfd (fds.c). */
+bool vproc_file_is_signalfd(struct file *f);
+/* The signalfds epoll file @ep watches (fds.c; see
+ * vproc_shim_epoll_watches). */
+int vproc_epoll_scan(struct file *ep, struct vproc_epoll_watch *out);
 /* Sends what current's proxies gathered (see struct vproc_proxy), but
  * @skip's; returns the error kept for @fd (cleared), or 0. */
 int vproc_proxies_flush(int fd, int skip);

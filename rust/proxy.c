@@ -6,6 +6,9 @@
  */
 #include "migrate.h"
 
+#include <linux/eventpoll.h>
+#include <linux/magic.h>
+
 static vproc_proxy_fn vproc_proxy_cb;
 static void *vproc_proxy_data;
 
@@ -459,8 +462,10 @@ void vproc_shim_proxies_ready(int pid, unsigned long long deputy)
 
 	spin_lock(&proxies_all_lock);
 	list_for_each_entry(p, &proxies_all, all)
-		if (p->pid == pid && p->deputy == deputy)
+		if (p->pid == pid && p->deputy == deputy) {
+			WRITE_ONCE(p->ready_gen, p->ready_gen + 1);
 			wake_up_interruptible(&p->wq);
+		}
 	spin_unlock(&proxies_all_lock);
 }
 
@@ -495,6 +500,10 @@ struct file *vproc_proxy_file(unsigned int f_flags, unsigned int home,
 	p->wb_err = 0;
 	p->wb_armed = 0;
 	timer_setup(&p->wb_tick, proxy_wb_tick, 0);
+	spin_lock_init(&p->sw_lock);
+	p->sw = NULL;
+	p->nsw = 0;
+	p->ready_gen = 0;
 	f = anon_inode_getfile("[vproc]", &vproc_proxy_fops, p,
 			       f_flags & (O_ACCMODE | O_APPEND | O_NONBLOCK));
 	if (IS_ERR(f)) {
@@ -509,6 +518,224 @@ struct file *vproc_proxy_file(unsigned int f_flags, unsigned int home,
 	 * than use the home file's own offset. */
 	f->f_mode &= ~(FMODE_PREAD | FMODE_PWRITE);
 	return f;
+}
+
+/*
+ * Signalfd watches of a proxy of an epoll (struct vproc_proxy's sw): the
+ * signalfds are made again where the process runs and read there, so an
+ * epoll at home would never see their signals; its proxy keeps what
+ * epoll_ctl(2) said of them, and the epoll waits (sysfwd) poll them here
+ * as well as asking home.
+ */
+
+/* The bits a disabled one-shot watch keeps (epoll's EP_PRIVATE_BITS). */
+#define VPROC_EP_PRIVATE (EPOLLWAKEUP | EPOLLONESHOT | EPOLLET | EPOLLEXCLUSIVE)
+
+/* The proxy at @fd of current, with a reference (fput it), or NULL. */
+static struct file *proxy_at(int fd)
+{
+	struct file *f = fget(fd);
+
+	if (f && f->f_op != &vproc_proxy_fops) {
+		fput(f);
+		return NULL;
+	}
+	return f;
+}
+
+/*
+ * How many of @p's watches are ready for current; the first @max written
+ * to @out (struct epoll_event, 12 bytes) when @out. @take: what is
+ * written is reported (a one-shot watch is disabled); a watch whose
+ * number no longer holds a signalfd goes. Never sleeps (it may run with
+ * current's state set for a wait).
+ */
+static int watches_ready(struct vproc_proxy *p, unsigned char *out, int max,
+			 bool take)
+{
+	unsigned int i = 0;
+	int n = 0;
+
+	spin_lock(&p->sw_lock);
+	while (i < p->nsw && (!out || n < max)) {
+		struct vproc_epoll_watch *w = &p->sw[i];
+		struct file *t = fget_raw(w->tfd);
+		__poll_t m = 0;
+
+		if (!t || !vproc_file_is_signalfd(t)) {
+			if (t)
+				fput(t);
+			if (take) {
+				p->sw[i] = p->sw[--p->nsw];
+				continue;
+			}
+			i++;
+			continue;
+		}
+		m = vfs_poll(t, NULL) & (w->events | EPOLLERR | EPOLLHUP);
+		fput(t);
+		if (m && (w->events & ~VPROC_EP_PRIVATE)) {
+			if (out) {
+				u32 ev = (u32)m;
+
+				memcpy(out + 12 * n, &ev, 4);
+				memcpy(out + 12 * n + 4, &w->data, 8);
+				if (take && (w->events & EPOLLONESHOT))
+					w->events &= VPROC_EP_PRIVATE;
+			}
+			n++;
+		}
+		i++;
+	}
+	spin_unlock(&p->sw_lock);
+	return n;
+}
+
+int vproc_shim_epoll_watches(int fd, struct vproc_epoll_watch *out)
+{
+	struct file *f = fget_raw(fd);
+	int n = 0;
+
+	if (!f)
+		return 0;
+	if (f->f_op == &vproc_proxy_fops) {
+		struct vproc_proxy *p = f->private_data;
+
+		spin_lock(&p->sw_lock);
+		n = p->nsw;
+		if (n)
+			memcpy(out, p->sw, n * sizeof(*out));
+		spin_unlock(&p->sw_lock);
+	} else if (file_inode(f)->i_sb->s_magic == ANON_INODE_FS_MAGIC &&
+		   f->f_path.dentry &&
+		   !strcmp(f->f_path.dentry->d_name.name, "[eventpoll]")) {
+		n = vproc_epoll_scan(f, out);
+	}
+	fput(f);
+	return n;
+}
+
+int vproc_shim_proxy_watch(int epfd, int op, const struct vproc_epoll_watch *w)
+{
+	struct vproc_epoll_watch *grown = NULL;
+	struct file *f = proxy_at(epfd);
+	struct vproc_proxy *p;
+	unsigned int i;
+	int err = 0;
+
+	if (!f)
+		return -EBADF;
+	p = f->private_data;
+	if (op == EPOLL_CTL_ADD && !p->sw)
+		grown = kmalloc_array(VPROC_EPOLL_WATCHES, sizeof(*grown),
+				      GFP_KERNEL);
+	spin_lock(&p->sw_lock);
+	if (!p->sw) {
+		p->sw = grown;
+		grown = NULL;
+	}
+	for (i = 0; i < p->nsw && p->sw[i].tfd != w->tfd; i++)
+		;
+	switch (op) {
+	case EPOLL_CTL_ADD:
+		if (i < p->nsw)
+			err = -EEXIST;
+		else if (!p->sw)
+			err = -ENOMEM;
+		else if (p->nsw >= VPROC_EPOLL_WATCHES)
+			err = -ENOSPC;
+		else
+			p->sw[p->nsw++] = *w;
+		break;
+	case EPOLL_CTL_MOD:
+		if (i == p->nsw)
+			err = -ENOENT;
+		else
+			p->sw[i] = *w;
+		break;
+	case EPOLL_CTL_DEL:
+		if (i == p->nsw)
+			err = -ENOENT;
+		else
+			p->sw[i] = p->sw[--p->nsw];
+		break;
+	default:
+		err = -EINVAL;
+	}
+	spin_unlock(&p->sw_lock);
+	kfree(grown);
+	fput(f);
+	return err;
+}
+
+int vproc_shim_proxy_watches(int epfd)
+{
+	struct file *f = proxy_at(epfd);
+	int n;
+
+	if (!f)
+		return 0;
+	n = READ_ONCE(((struct vproc_proxy *)f->private_data)->nsw);
+	fput(f);
+	return n;
+}
+
+int vproc_shim_proxy_watches_ready(int epfd, unsigned char *out, int max)
+{
+	struct file *f = proxy_at(epfd);
+	int n;
+
+	if (!f)
+		return 0;
+	n = watches_ready(f->private_data, out, max, true);
+	fput(f);
+	return n;
+}
+
+unsigned int vproc_shim_proxy_gen(int epfd)
+{
+	struct file *f = proxy_at(epfd);
+	unsigned int g;
+
+	if (!f)
+		return 0;
+	g = READ_ONCE(((struct vproc_proxy *)f->private_data)->ready_gen);
+	fput(f);
+	return g;
+}
+
+int vproc_shim_proxy_watch_wait(int epfd, unsigned int ticket, unsigned int ms)
+{
+	struct file *f = proxy_at(epfd);
+	struct vproc_proxy *p;
+	long left = msecs_to_jiffies(ms);
+	DEFINE_WAIT_FUNC(ready, default_wake_function);
+	DEFINE_WAIT_FUNC(sig, default_wake_function);
+	int err = 0;
+
+	if (!f)
+		return 0;
+	p = f->private_data;
+	ready.private = current;
+	sig.private = current;
+	add_wait_queue(&p->wq, &ready);
+	add_wait_queue(&current->sighand->signalfd_wqh, &sig);
+	for (;;) {
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (signal_pending(current)) {
+			err = -ERESTARTSYS;
+			break;
+		}
+		if (READ_ONCE(p->ready_gen) != ticket || !left ||
+		    watches_ready(p, NULL, 0, false))
+			break;
+		left = schedule_timeout(left);
+	}
+	__set_current_state(TASK_RUNNING);
+	remove_wait_queue(&current->sighand->signalfd_wqh, &sig);
+	remove_wait_queue(&p->wq, &ready);
+	fput(f);
+	return err;
 }
 
 /*
@@ -527,6 +754,13 @@ static __poll_t proxy_poll(struct file *f, struct poll_table_struct *pt)
 	poll_wait(f, &p->wq, pt);
 	if (READ_ONCE(p->wb_len))
 		proxy_wb_send(f);
+	/* An epoll with signalfd watches kept here: readable when one of
+	 * them is, and woken by a signal queued for the process. */
+	if (READ_ONCE(p->nsw)) {
+		poll_wait(f, &current->sighand->signalfd_wqh, pt);
+		if (watches_ready(p, NULL, 0, false))
+			return EPOLLIN | EPOLLRDNORM;
+	}
 	r = proxy_call(f, VPROC_IO_POLL, NULL, 0, want);
 	if (r < 0)
 		return EPOLLERR | EPOLLHUP;
@@ -559,6 +793,7 @@ static int proxy_release(struct inode *inode, struct file *f)
 	timer_shutdown_sync(&p->wb_tick);
 	kvfree(p->ra);
 	kvfree(p->wb);
+	kfree(p->sw);
 	kfree(p);
 	return 0;
 }

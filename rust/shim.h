@@ -839,9 +839,10 @@ struct vproc_mig_fd {
 	unsigned int anon;
 	/* A signalfd's mask (signals 1..64), as its fdinfo shows it. */
 	unsigned long long sigmask;
-	/* An epoll watching a signalfd (or a file its fdinfo does not let
-	 * us tell from one): the signalfd is made again where the process
-	 * arrives, and home's epoll would not see that one's signals. */
+	/* An epoll watching a file its fdinfo does not let us tell from a
+	 * signalfd (closed since it was added), or more signalfds than a
+	 * proxy keeps (vproc_shim_epoll_watches): its watches cannot be
+	 * made again where the process arrives. */
 	unsigned int epoll_signalfd;
 };
 #define VPROC_ANON_EVENTFD 1
@@ -855,6 +856,48 @@ struct vproc_mig_fd {
  * where it arrives (it reads the signals of the task that reads it). */
 int vproc_shim_mig_open_signalfd(int fd, unsigned long long mask,
 				 unsigned int f_flags, unsigned int cloexec);
+/* A signalfd an epoll watches: its number in the process's table
+ * (epoll's "tfd"), and the events and data epoll_ctl(2) gave it. */
+struct vproc_epoll_watch {
+	int tfd;
+	unsigned int events;
+	unsigned long long data;
+};
+/* The most signalfd watches one epoll of a moved process keeps. */
+#define VPROC_EPOLL_WATCHES 64
+/* The signalfds epoll file @fd of current watches, into @out (room for
+ * VPROC_EPOLL_WATCHES): home's epoll's by its fdinfo, a proxy's those it
+ * keeps. Their count (0 for any other file); -EOPNOTSUPP when it watches
+ * a file it cannot tell from a signalfd, or more than it keeps. */
+int vproc_shim_epoll_watches(int fd, struct vproc_epoll_watch *out);
+/* epoll_ctl(2) @op (EPOLL_CTL_ADD, _DEL, _MOD) of the signalfd at w->tfd
+ * on the proxy of an epoll at @epfd: the watch the proxy keeps. -EBADF:
+ * @epfd is not a proxy; -EEXIST, -ENOENT as epoll says them; -ENOSPC:
+ * over VPROC_EPOLL_WATCHES; -EINVAL: another op. */
+int vproc_shim_proxy_watch(int epfd, int op, const struct vproc_epoll_watch *w);
+/* How many signalfd watches the proxy at @epfd of current keeps (0: none,
+ * or not a proxy). */
+int vproc_shim_proxy_watches(int epfd);
+/* The watches of the proxy at @epfd whose signalfd is ready for current
+ * (polled, as epoll would), written to @out as x86-64 struct epoll_event
+ * (12 bytes each: events, data) up to @max; their count. A one-shot watch
+ * is disabled once reported (EPOLL_CTL_MOD arms it again); a watch whose
+ * number no longer holds a signalfd (closed) goes, as epoll's would. */
+int vproc_shim_proxy_watches_ready(int epfd, unsigned char *out, int max);
+/* The count of home's READY notices the proxy at @epfd saw (a ticket for
+ * vproc_shim_proxy_watch_wait). */
+unsigned int vproc_shim_proxy_gen(int epfd);
+/* Waits, at most @ms, until the proxy at @epfd sees a READY after
+ * @ticket, or one of its watched signalfds is ready, or a signal is
+ * pending for current: -ERESTARTSYS for a signal, else 0. A signal
+ * queued for the process wakes it (the signalfds' own wait queue). */
+int vproc_shim_proxy_watch_wait(int epfd, unsigned int ticket, unsigned int ms);
+/* Whether @fd of current is a signalfd. */
+int vproc_shim_is_signalfd(int fd);
+/* At home: epoll_ctl(2) @op of the watch @w on the epoll at @epfd, for
+ * current (the deputy: EPOLL_CTL_DEL once its process left, _ADD when it
+ * comes back). */
+int vproc_shim_epoll_ctl(int epfd, int op, const struct vproc_epoll_watch *w);
 typedef int (*vproc_fd_fn)(void *data, const struct vproc_mig_fd *f);
 int vproc_shim_mig_fds(vproc_fd_fn fn, void *data);
 /* Closes every fd of current. */

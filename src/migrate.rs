@@ -51,6 +51,7 @@ mod proxy;
 mod reporter;
 mod restore;
 mod rounds;
+mod sigwatch;
 mod source;
 mod sysfwd;
 mod threads;

@@ -555,6 +555,51 @@ fn a_signalfd_travels_with_its_mask() {
 }
 
 #[test]
+fn an_epoll_watch_travels_as_a_record() {
+    let w = EpollWatch {
+        epfd: 4,
+        tfd: 9,
+        events: 0x8000_0001 | (1 << 30),
+        data: u64::MAX - 5,
+    };
+    let f = Fd::of_watch(&w);
+    assert_eq!(f.node_dev, EPOLL_WATCH);
+    let mut b = [0u8; FD_LEN];
+    write_fd(&f, &mut b).unwrap();
+    let back = read_fd(&b).unwrap();
+    assert_eq!(back.epoll_watch(), Some(w));
+    // A file is no watch; a watch is never close-on-exec; numbers stay
+    // in range.
+    assert_eq!(
+        Fd {
+            node_dev: 0,
+            f_flags: 2,
+            sigmask: 0,
+            ..f
+        }
+        .epoll_watch(),
+        None
+    );
+    for bad in [
+        Fd { cloexec: true, ..f },
+        Fd { fd: -1, ..f },
+        Fd {
+            home_fd: 70000,
+            ..f
+        },
+        // Any other file's flags and mask are checked as before.
+        Fd { node_dev: 0, ..f },
+        Fd {
+            node_dev: SIGNALFD,
+            ..f
+        },
+    ] {
+        write_fd(&bad, &mut b).unwrap();
+        assert!(read_fd(&b).is_err(), "{:?}", bad);
+    }
+}
+
+#[test]
 fn commit_round_trip_and_bad_input() {
     let gregs = [1u8; GREGS_LEN];
     let xstate = [2u8; 832];

@@ -1390,3 +1390,34 @@ fn home_ns_bits_of_clone_flags() {
         assert_eq!(home_ns::of_clone(f), 0, "{f:#x}");
     }
 }
+
+#[test]
+fn epoll_waits_say_their_timeout_and_mask() {
+    // epoll_wait: ms in argument 3 (an int), no mask.
+    let a = [3, 0x1000, 8, u32::MAX as u64, 0, 0];
+    assert_eq!(epoll_wait_args(NR_EPOLL_WAIT, &a), Some((Ok(-1), 0)));
+    let a = [3, 0x1000, 8, 250, 0x2000, 8];
+    assert_eq!(epoll_wait_args(NR_EPOLL_WAIT, &a), Some((Ok(250), 0)));
+    // epoll_pwait: a mask of 8 bytes, or none; another size: home's EINVAL.
+    assert_eq!(epoll_wait_args(281, &a), Some((Ok(250), 0x2000)));
+    assert_eq!(
+        epoll_wait_args(281, &[3, 0x1000, 8, 0, 0, 0]),
+        Some((Ok(0), 0))
+    );
+    assert_eq!(epoll_wait_args(281, &[3, 0x1000, 8, 0, 0x2000, 16]), None);
+    // epoll_pwait2: a timespec's address (0: for ever).
+    assert_eq!(
+        epoll_wait_args(NR_EPOLL_PWAIT2, &[3, 0x1000, 8, 0x3000, 0, 0]),
+        Some((Err(0x3000), 0))
+    );
+    assert_eq!(
+        epoll_wait_args(NR_EPOLL_PWAIT2, &[3, 0x1000, 8, 0, 0x2000, 8]),
+        Some((Err(0), 0x2000))
+    );
+    // Another call is none.
+    assert_eq!(epoll_wait_args(NR_EPOLL_CTL, &a), None);
+    let mut ev = [0u8; EPOLL_EVENT_LEN];
+    ev[..4].copy_from_slice(&0x8000_0001u32.to_le_bytes());
+    ev[4..].copy_from_slice(&0x0102_0304_0506_0708u64.to_le_bytes());
+    assert_eq!(epoll_event(&ev), (0x8000_0001, 0x0102_0304_0506_0708));
+}

@@ -4,6 +4,7 @@
 //! installed (proxies of files at home, or its own files again).
 
 use super::{policy, shim, to_result, FdFacts, FdKind};
+use crate::logic::mig::EpollWatch;
 use kernel::prelude::*;
 
 /// One open file of the calling task.
@@ -127,6 +128,95 @@ pub(crate) fn open_node_dev(fd: i32, minor: u32, f_flags: u32, cloexec: bool) ->
 pub(crate) fn open_signalfd(fd: i32, mask: u64, f_flags: u32, cloexec: bool) -> Result {
     // SAFETY: no pointers.
     to_result(unsafe { shim::vproc_shim_mig_open_signalfd(fd, mask, f_flags, u32::from(cloexec)) })
+}
+
+fn raw(w: &EpollWatch) -> shim::vproc_epoll_watch {
+    shim::vproc_epoll_watch {
+        tfd: w.tfd,
+        events: w.events,
+        data: w.data,
+    }
+}
+
+/// The signalfds epoll file `fd` of the calling task watches (home's
+/// epoll by its fdinfo, a proxy's those it keeps; none for another file).
+/// EOPNOTSUPP: a file it cannot tell from a signalfd, or too many.
+pub(crate) fn epoll_watches(fd: i32) -> Result<KVec<EpollWatch>> {
+    let mut raw = KVec::new();
+    raw.resize(
+        shim::VPROC_EPOLL_WATCHES as usize,
+        shim::vproc_epoll_watch::default(),
+        GFP_KERNEL,
+    )?;
+    // SAFETY: `raw` has room for VPROC_EPOLL_WATCHES entries.
+    let n = unsafe { shim::vproc_shim_epoll_watches(fd, raw.as_mut_ptr()) };
+    let n = usize::try_from(to_result(n).map(|()| n)?).map_err(|_| EINVAL)?;
+    let mut out = KVec::with_capacity(n, GFP_KERNEL)?;
+    for w in raw.iter().take(n) {
+        out.push(
+            EpollWatch {
+                epfd: fd,
+                tfd: w.tfd,
+                events: w.events,
+                data: w.data,
+            },
+            GFP_KERNEL,
+        )?;
+    }
+    Ok(out)
+}
+
+/// `epoll_ctl(2)` `op` of signalfd `w.tfd` on the proxy of an epoll at
+/// `w.epfd`: the watch it keeps where the process runs.
+pub(crate) fn proxy_watch(op: u32, w: &EpollWatch) -> Result {
+    let (epfd, raw) = (w.epfd, raw(w));
+    // SAFETY: `raw` is valid for the call.
+    to_result(unsafe { shim::vproc_shim_proxy_watch(epfd, op as c_int, &raw) })
+}
+
+/// How many signalfd watches the proxy at `epfd` keeps.
+pub(crate) fn proxy_watches(epfd: i32) -> u32 {
+    // SAFETY: no pointers.
+    unsafe { shim::vproc_shim_proxy_watches(epfd) }.max(0) as u32
+}
+
+/// The ready watches of the proxy at `epfd` as `struct epoll_event`s
+/// (12 bytes) in `out`; their count. One-shot ones are disabled.
+pub(crate) fn proxy_watches_ready(epfd: i32, out: &mut [u8]) -> usize {
+    let max = i32::try_from(out.len() / 12).unwrap_or(i32::MAX);
+    // SAFETY: `out` has room for `max` events.
+    let n = unsafe { shim::vproc_shim_proxy_watches_ready(epfd, out.as_mut_ptr(), max) };
+    (n.max(0) as usize).min(max as usize)
+}
+
+/// The count of home's `READY`s the proxy at `epfd` saw.
+pub(crate) fn proxy_gen(epfd: i32) -> u32 {
+    // SAFETY: no pointers.
+    unsafe { shim::vproc_shim_proxy_gen(epfd) }
+}
+
+/// Waits at most `ms` for a `READY` after `ticket`, a ready watch of the
+/// proxy at `epfd`, or a signal (`Err`).
+pub(crate) fn proxy_watch_wait(epfd: i32, ticket: u32, ms: u32) -> core::result::Result<(), ()> {
+    // SAFETY: no pointers.
+    match unsafe { shim::vproc_shim_proxy_watch_wait(epfd, ticket, ms) } {
+        0 => Ok(()),
+        _ => Err(()),
+    }
+}
+
+/// Whether `fd` of the calling task is a signalfd.
+pub(crate) fn is_signalfd(fd: i32) -> bool {
+    // SAFETY: no pointers.
+    unsafe { shim::vproc_shim_is_signalfd(fd) != 0 }
+}
+
+/// At home: `epoll_ctl(2)` `op` of watch `w` on its epoll (the deputy's:
+/// `EPOLL_CTL_DEL` once its process left, `_ADD` when it comes back).
+pub(crate) fn epoll_ctl(op: u32, w: &EpollWatch) -> Result {
+    let (epfd, raw) = (w.epfd, raw(w));
+    // SAFETY: `raw` is valid for the call.
+    to_result(unsafe { shim::vproc_shim_epoll_ctl(epfd, op as c_int, &raw) })
 }
 
 /// Installs the calling task's own files `from[i]` at `to[i]`, closing

@@ -70,8 +70,9 @@ pub use areas::{
 #[allow(unused_imports)]
 pub use commit::{
     read_commit, read_fd, read_signal, read_thread, sig_flags, thread_recs, timer_sig,
-    write_commit, write_fd, write_signal, write_thread, Commit, Fd, Signal, ThreadImg, TimerSig,
-    FD_LEN, MAX_PTIMERS, PTIMER_LEN, SIGNALFD, SIGNAL_LEN, SI_TIMER, TASK_MAX,
+    write_commit, write_fd, write_signal, write_thread, Commit, EpollWatch, Fd, Signal, ThreadImg,
+    TimerSig, EPOLL_WATCH, FD_LEN, MAX_PTIMERS, PTIMER_LEN, SIGNALFD, SIGNAL_LEN, SI_TIMER,
+    TASK_MAX,
 };
 #[allow(unused_imports)]
 pub use control::{

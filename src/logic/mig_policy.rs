@@ -163,10 +163,14 @@ pub enum FdKind {
     /// Opened with `O_PATH` (of a file, a directory, a device...): served
     /// at home as its proxy.
     Path,
-    /// An epoll file at home that watches a signalfd: the signalfd is made
-    /// again where the process arrives (it reads the signals of the task
-    /// that reads it), and home's epoll, which stays, would never see that
-    /// one's signals. Cannot move.
+    /// An epoll file at home that watches a file it cannot tell from a
+    /// signalfd (closed since it was added), or more signalfds than a
+    /// proxy keeps. A signalfd is made again where the process arrives
+    /// (it reads the signals of the task that reads it), and home's
+    /// epoll, which stays, would never see that one's signals: the
+    /// signalfds an epoll watches are kept by its proxy where the process
+    /// runs (`mig::EPOLL_WATCH`), which it cannot do for these. Cannot
+    /// move.
     EpollSignalFd,
     /// Anything else (userfaultfd, a namespace, memfd_secret...): cannot
     /// move. (A memfd is a regular file: served at home.)
@@ -208,8 +212,8 @@ pub struct FdFacts {
     /// [`ANON_INOTIFY`]), a signalfd ([`ANON_SIGNALFD`]) or a pidfd
     /// ([`ANON_PIDFD`]); 0 otherwise.
     pub anon: u32,
-    /// An epoll file that watches a signalfd (or a file it cannot tell
-    /// from one).
+    /// An epoll file that watches a file it cannot tell from a signalfd,
+    /// or more signalfds than a proxy keeps.
     pub epoll_signalfd: bool,
 }
 

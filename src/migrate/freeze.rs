@@ -14,6 +14,7 @@ use super::source::{as_vma, bit, changing_is_eagain, check_areas, Asker, Outgoin
 use super::{errno_of, Migrator, ThreadPhase, COMMIT_TIMEOUT_MS};
 use crate::events::EventKind;
 use crate::logic::custody::{GoAction, GoEvent, Handover};
+use crate::logic::mig::sysfwd as sf;
 use crate::logic::mig::{self, vma_flags, Commit, Fd, Kind, Vma};
 use crate::logic::mig_policy::Refusal;
 use crate::sys::migrate::{self as sm, FdKind, TaskImage, TASK_LEN};
@@ -68,6 +69,7 @@ impl Migrator {
         match r {
             Ok(true) => {
                 done(Ok(()));
+                epolls_unwatch(pid);
                 self.deputy_loop(pid)
             }
             Ok(false) => {
@@ -374,7 +376,7 @@ impl Migrator {
                 let what = match f.kind {
                     FdKind::Other => "a special file (userfaultfd, a namespace...)",
                     FdKind::EpollSignalFd => {
-                        "an epoll watching a signalfd (made again where it goes, unseen by home's epoll)"
+                        "an epoll watching a closed file that may be a signalfd, or more than 64 signalfds"
                     }
                     _ => "a file opened away from home",
                 };
@@ -594,8 +596,29 @@ impl Migrator {
         let mut rebound = KVec::new();
         let ptimers = sm::ptimers_capture(&marks, sigs, &mut rebound)?;
         let sigbytes = sig_bytes(sigs, &rebound)?;
+        // The signalfds its epolls watch (home's, or kept by their
+        // proxies): the signalfds are made again where it goes, and the
+        // watches kept there, after its files.
+        let mut watches = KVec::new();
+        for f in fds
+            .iter()
+            .filter(|f| matches!(f.kind, FdKind::Event | FdKind::Proxy))
+        {
+            // (One whose signalfd it closed since, a proxy's, is gone.)
+            for w in sm::epoll_watches(f.fd)?
+                .iter()
+                .filter(|w| sm::is_signalfd(w.tfd))
+            {
+                watches.push(Fd::of_watch(w), GFP_KERNEL)?;
+            }
+        }
         let mut fdbytes = KVec::new();
-        fdbytes.resize(fds.len() * mig::FD_LEN, 0, GFP_KERNEL)?;
+        fdbytes.resize((fds.len() + watches.len()) * mig::FD_LEN, 0, GFP_KERNEL)?;
+        for (k, w) in watches.iter().enumerate() {
+            let at = (fds.len() + k) * mig::FD_LEN;
+            let o = fdbytes.get_mut(at..at + mig::FD_LEN).ok_or(EINVAL)?;
+            mig::write_fd(w, o).map_err(|_| EINVAL)?;
+        }
         for (k, f) in fds.iter().enumerate() {
             let o = fdbytes
                 .get_mut(k * mig::FD_LEN..(k + 1) * mig::FD_LEN)
@@ -659,6 +682,31 @@ impl Migrator {
             return Err(errno_of(v));
         }
         Ok(())
+    }
+}
+
+/// At home, once process `pid` left (the calling task its deputy): its
+/// epolls here stop watching its signalfds. Those are made again where it
+/// runs, and their watches kept there by the epolls' proxies
+/// (src/migrate/sigwatch.rs); here a signal the deputy holds before it
+/// forwards it would make them ready, an event twice.
+fn epolls_unwatch(pid: u32) {
+    let Ok(fds) = sm::fds() else { return };
+    for f in fds.iter().filter(|f| f.kind == FdKind::Event) {
+        let Ok(ws) = sm::epoll_watches(f.fd) else {
+            continue;
+        };
+        for w in ws.iter() {
+            if let Err(e) = sm::epoll_ctl(sf::EPOLL_CTL_DEL, w) {
+                pr_info_ratelimited!(
+                    "migrate: pid {}: its epoll {} at home still watches signalfd {} (error {})\n",
+                    pid,
+                    w.epfd,
+                    w.tfd,
+                    e.to_errno()
+                );
+            }
+        }
     }
 }
 

@@ -14,6 +14,7 @@ use crate::events::EventKind;
 use crate::logic::arrival::{Action, Event, Phase};
 use crate::logic::custody;
 use crate::logic::errno::Errno;
+use crate::logic::mig::sysfwd as sf;
 use crate::logic::mig::{self, vma_flags, Begin, Kind, MigHeader, Reader, Vma};
 use crate::logic::wire::WireError;
 use crate::sys::migrate::{self as sm, TaskImage};
@@ -781,8 +782,15 @@ impl Migrator {
         fds: &[u8],
     ) -> Result {
         let mut list = KVec::new();
+        let mut watches = KVec::new();
         for f in fds.chunks_exact(mig::FD_LEN) {
-            list.push(mig::read_fd(f).map_err(|_| EPROTO)?, GFP_KERNEL)?;
+            let f = mig::read_fd(f).map_err(|_| EPROTO)?;
+            match f.epoll_watch() {
+                Some(w) => watches.push(w, GFP_KERNEL)?,
+                // (The files first, then the watches.)
+                None if !watches.is_empty() => return Err(EPROTO),
+                None => list.push(f, GFP_KERNEL)?,
+            }
         }
         // Node devices (/dev/null...) are opened again wherever the
         // process arrives; every other file is home's.
@@ -797,6 +805,19 @@ impl Migrator {
             for f in list.iter().filter(|f| f.node_dev != 0) {
                 open_here(f)?;
             }
+            // Home's epolls watch its signalfds, made again, again. (A
+            // failure is said, not fatal: its files are home's again.)
+            for w in watches.iter() {
+                if let Err(e) = sm::epoll_ctl(sf::EPOLL_CTL_ADD, w) {
+                    pr_info!(
+                        "migrate: pid {}: its epoll {} cannot watch signalfd {} again (error {})\n",
+                        pid,
+                        w.epfd,
+                        w.tfd,
+                        e.to_errno()
+                    );
+                }
+            }
             return Ok(());
         }
         // In ascending order (as captured): each lands at its number.
@@ -810,6 +831,11 @@ impl Migrator {
             } else {
                 sm::install_proxy(f.fd, f.f_flags, f.cloexec, home, pid, f.home_fd, dep)?;
             }
+        }
+        // The proxies of its epolls keep the signalfds they watch (the
+        // signalfds made here).
+        for w in watches.iter() {
+            sm::proxy_watch(sf::EPOLL_CTL_ADD, w).map_err(|_| EPROTO)?;
         }
         Ok(())
     }

@@ -116,6 +116,17 @@ impl Migrator {
             let (h, p, hfd, d) = self.own_proxy(args[0] as i32)?;
             return Some(self.mmsg_call(nr, args, h, p, d, hfd));
         }
+        // Signalfds an epoll at home watches: kept by its proxy here.
+        if nr == sf::NR_EPOLL_CTL {
+            if let Some(v) = self.epoll_ctl_watch(args) {
+                return Some(v);
+            }
+        }
+        if sf::waits_for_events(nr) {
+            if let Some(v) = self.epoll_wait_watched(nr, args) {
+                return Some(v);
+            }
+        }
         if nr != sf::NR_OPENAT2 && sf::shape(nr, args).is_none() {
             return None;
         }
@@ -837,7 +848,7 @@ impl Migrator {
     /// One request of [`Self::home_call`] (`nowait`: it must not wait at
     /// home).
     #[allow(clippy::too_many_arguments)]
-    fn home_call_once(
+    pub(super) fn home_call_once(
         &self,
         home: u8,
         pid: u32,
@@ -1274,7 +1285,7 @@ impl Migrator {
 
     /// Descriptor `fd` when it is a proxy of the calling process's own
     /// deputy and the process runs here: (home, pid, fd at home, deputy).
-    fn own_proxy(&self, fd: i32) -> Option<(u8, u32, i32, u64)> {
+    pub(super) fn own_proxy(&self, fd: i32) -> Option<(u8, u32, i32, u64)> {
         let (h, p, hfd, d) = sm::fd_proxy(fd)?;
         let b = self.body(p)?;
         if p != sm::current_tgid() || h != b.home || d != b.deputy || !b.running {

@@ -22,7 +22,8 @@ pub struct Fd {
     pub home_fd: i32,
     /// A node device (`mig_policy::node_device`'s minor number), opened
     /// again where it arrives; [`SIGNALFD`]: a signalfd of `sigmask`, made
-    /// again where it arrives; 0: a file at home (`home_fd`).
+    /// again where it arrives; 0: a file at home (`home_fd`);
+    /// [`EPOLL_WATCH`]: no file but a watch (see [`Fd::epoll_watch`]).
     pub node_dev: u32,
     /// A signalfd's mask (bit n-1: signal n); 0 for other files.
     pub sigmask: u64,
@@ -31,6 +32,50 @@ pub struct Fd {
 /// `Fd::node_dev` of a signalfd: it reads the signals of the task that
 /// reads it, so it is made again wherever the process runs.
 pub const SIGNALFD: u32 = u32::MAX;
+
+/// `Fd::node_dev` of a record that is no file but a signalfd an epoll
+/// watches ([`Fd::epoll_watch`]): the signalfd is made again where the
+/// process arrives, so the watch is kept there (by the epoll's proxy, or
+/// added again to the epoll when it comes home). After the files.
+pub const EPOLL_WATCH: u32 = u32::MAX - 1;
+
+/// A signalfd an epoll watches, as [`EPOLL_WATCH`] records carry it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EpollWatch {
+    /// The epoll's number in the process.
+    pub epfd: i32,
+    /// The signalfd's number in the process (epoll's "tfd").
+    pub tfd: i32,
+    /// The events `epoll_ctl(2)` asked.
+    pub events: u32,
+    /// The data `epoll_ctl(2)` gave.
+    pub data: u64,
+}
+
+impl Fd {
+    /// The record of watch `w`: `fd` the epoll, `home_fd` the signalfd,
+    /// `f_flags` the events, `sigmask` the data.
+    pub fn of_watch(w: &EpollWatch) -> Fd {
+        Fd {
+            fd: w.epfd,
+            f_flags: w.events,
+            cloexec: false,
+            home_fd: w.tfd,
+            node_dev: EPOLL_WATCH,
+            sigmask: w.data,
+        }
+    }
+
+    /// The watch this record is, if it is one.
+    pub fn epoll_watch(&self) -> Option<EpollWatch> {
+        (self.node_dev == EPOLL_WATCH).then_some(EpollWatch {
+            epfd: self.fd,
+            tfd: self.home_fd,
+            events: self.f_flags,
+            data: self.sigmask,
+        })
+    }
+}
 
 /// Bytes of one [`Fd`].
 pub const FD_LEN: usize = 28;
@@ -388,14 +433,17 @@ pub fn read_fd(p: &[u8]) -> Result<Fd, WireError> {
     let node_dev = r.u32()?;
     let sigmask = r.u64()?;
     r.end()?;
+    // (A watch's events and data are any epoll_ctl(2) took.)
+    let watch = node_dev == EPOLL_WATCH;
     if !(0..65536).contains(&fd)
         || !(0..65536).contains(&home_fd)
-        || f_flags & !FD_FLAGS_OK != 0
-        || cloexec > 1
+        || (!watch && f_flags & !FD_FLAGS_OK != 0)
+        || cloexec > u32::from(!watch)
         || (node_dev != 0
             && node_dev != SIGNALFD
+            && !watch
             && super::super::mig_policy::node_device(node_dev).is_none())
-        || (node_dev != SIGNALFD && sigmask != 0)
+        || (node_dev != SIGNALFD && !watch && sigmask != 0)
     {
         return Err(WireError::BadField);
     }

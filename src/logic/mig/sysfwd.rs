@@ -1096,6 +1096,46 @@ pub fn interrupted(nr: u32) -> i64 {
     }
 }
 
+/// epoll_wait(2)'s number.
+pub const NR_EPOLL_WAIT: u32 = 232;
+/// epoll_ctl(2)'s number.
+pub const NR_EPOLL_CTL: u32 = 233;
+/// `EPOLL_CTL_ADD`.
+pub const EPOLL_CTL_ADD: u32 = 1;
+/// `EPOLL_CTL_DEL`: the one op without an event.
+pub const EPOLL_CTL_DEL: u32 = 2;
+/// Bytes of an x86-64 `struct epoll_event` (packed: events, data).
+pub const EPOLL_EVENT_LEN: usize = EPOLL_EVENT as usize;
+
+/// An `epoll_event`'s events and data.
+pub fn epoll_event(b: &[u8; EPOLL_EVENT_LEN]) -> (u32, u64) {
+    let mut ev = [0u8; 4];
+    let mut data = [0u8; 8];
+    ev.copy_from_slice(&b[..4]);
+    data.copy_from_slice(&b[4..]);
+    (u32::from_le_bytes(ev), u64::from_le_bytes(data))
+}
+
+/// An epoll wait's own wait, from its arguments: its timeout's argument
+/// (3) is milliseconds (`Ok(ms)`, negative: for ever), or for
+/// `epoll_pwait2` a `timespec`'s address (`Err(address)`, 0: for ever);
+/// and the address of its signal mask (argument 4 of `epoll_pwait` and
+/// `epoll_pwait2`; 0: none). `None`: not an epoll wait, or a mask of
+/// another size (its EINVAL comes from home).
+pub fn epoll_wait_args(nr: u32, args: &[u64; 6]) -> Option<(Result<i64, u64>, u64)> {
+    let mask = match nr {
+        NR_EPOLL_WAIT => 0,
+        281 | NR_EPOLL_PWAIT2 if args[4] != 0 && args[5] != SIGSET_LEN => return None,
+        281 | NR_EPOLL_PWAIT2 => args[4],
+        _ => return None,
+    };
+    let timeout = match nr {
+        NR_EPOLL_PWAIT2 => Err(args[3]),
+        _ => Ok(i64::from(args[3] as i32)),
+    };
+    Some((timeout, mask))
+}
+
 /// Whether call `nr` is an epoll wait: it fails with EINTR itself when a
 /// signal interrupts it (the kernel's restart codes tell the others).
 pub fn waits_for_events(nr: u32) -> bool {
