@@ -136,6 +136,28 @@ int vproc_epoll_scan(struct file *ep, struct vproc_epoll_watch *out)
 	return n;
 }
 
+int vproc_shim_file_private(int fd)
+{
+	unsigned int i, n = 0, max = vproc_fd_limit();
+	struct file *f = fget_raw(fd);
+	int r;
+
+	if (!f)
+		return 0;
+	for (i = 0; i < max; i++) {
+		struct file *g = fget_raw(i);
+
+		if (g == f)
+			n++;
+		if (g)
+			fput(g);
+	}
+	/* (ours, and one per descriptor of current's table) */
+	r = file_count(f) == n + 1;
+	fput(f);
+	return r;
+}
+
 int vproc_shim_epoll_ctl(int epfd, int op, const struct vproc_epoll_watch *w)
 {
 	unsigned char ev[12];

@@ -39,9 +39,9 @@ mod threads;
 mod twork;
 
 pub(crate) use fds::{
-    close_all, epoll_ctl, epoll_watches, fds, install_proxy, is_signalfd, open_node_dev,
-    open_signalfd, proxies_giveback, proxy_gen, proxy_watch, proxy_watch_wait, proxy_watches,
-    proxy_watches_ready, reinstall_files,
+    close_all, epoll_ctl, epoll_watches, fds, file_private, install_proxy, is_signalfd,
+    open_node_dev, open_signalfd, proxies_giveback, proxy_gen, proxy_watch, proxy_watch_wait,
+    proxy_watches, proxy_watches_ready, reinstall_files,
 };
 pub(crate) use lazy::{kill9, lazy_zap, pid_alive, Scratch, Uffd, UffdEvent, Waker};
 pub(crate) use mm::{

@@ -761,8 +761,10 @@ int vproc_shim_mig_dequeue_signal(void *info);
 int vproc_shim_mig_dequeue_private(void *info);
 /* Queues @info (from dequeue) to current again. */
 int vproc_shim_mig_queue_signal(const void *info);
-/* Sends @sig to local @pid as the kernel, with si_code @code and the
- * sender's @from_pid/@from_uid (SI_USER: as kill(2) would). */
+/* Sends @sig to local process @pid (to the process, as kill(2) does:
+ * whichever of its threads does not block it) as the kernel, with
+ * si_code @code and the sender's @from_pid/@from_uid (SI_USER: as
+ * kill(2) would). */
 int vproc_shim_mig_signal(int pid, int sig, int code, int from_pid,
 			  unsigned int from_uid);
 /* As vproc_shim_mig_signal; with @job (home's process group is not
@@ -894,6 +896,10 @@ unsigned int vproc_shim_proxy_gen(int epfd);
 int vproc_shim_proxy_watch_wait(int epfd, unsigned int ticket, unsigned int ms);
 /* Whether @fd of current is a signalfd. */
 int vproc_shim_is_signalfd(int fd);
+/* Whether every reference to the file at @fd of current is a descriptor
+ * of current's table (no other process holds it, nor a message in
+ * flight). */
+int vproc_shim_file_private(int fd);
 /* At home: epoll_ctl(2) @op of the watch @w on the epoll at @epfd, for
  * current (the deputy: EPOLL_CTL_DEL once its process left, _ADD when it
  * comes back). */

@@ -211,6 +211,13 @@ pub(crate) fn is_signalfd(fd: i32) -> bool {
     unsafe { shim::vproc_shim_is_signalfd(fd) != 0 }
 }
 
+/// Whether the file at `fd` of the calling task is held only by its own
+/// descriptors (no other process shares it).
+pub(crate) fn file_private(fd: i32) -> bool {
+    // SAFETY: no pointers.
+    unsafe { shim::vproc_shim_file_private(fd) != 0 }
+}
+
 /// At home: `epoll_ctl(2)` `op` of watch `w` on its epoll (the deputy's:
 /// `EPOLL_CTL_DEL` once its process left, `_ADD` when it comes back).
 pub(crate) fn epoll_ctl(op: u32, w: &EpollWatch) -> Result {

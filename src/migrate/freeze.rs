@@ -689,10 +689,15 @@ impl Migrator {
 /// epolls here stop watching its signalfds. Those are made again where it
 /// runs, and their watches kept there by the epolls' proxies
 /// (src/migrate/sigwatch.rs); here a signal the deputy holds before it
-/// forwards it would make them ready, an event twice.
+/// forwards it would make them ready, an event twice. An epoll another
+/// process shares (a child's inherited one) keeps them: that process
+/// reads its own signals through them.
 fn epolls_unwatch(pid: u32) {
     let Ok(fds) = sm::fds() else { return };
-    for f in fds.iter().filter(|f| f.kind == FdKind::Event) {
+    for f in fds
+        .iter()
+        .filter(|f| f.kind == FdKind::Event && sm::file_private(f.fd))
+    {
         let Ok(ws) = sm::epoll_watches(f.fd) else {
             continue;
         };
