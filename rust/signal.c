@@ -106,9 +106,11 @@ static struct sighand_struct *sighand_lock(struct task_struct *t,
 int vproc_shim_mig_signal_job(int pid, int sig, int code, int from_pid,
 			      unsigned int from_uid, int job)
 {
+	const struct cred *old;
 	struct sighand_struct *sh;
 	struct task_struct *t;
 	kernel_siginfo_t info;
+	struct cred *kcred;
 	unsigned long flags;
 	bool stop = false;
 	int err;
@@ -129,7 +131,22 @@ int vproc_shim_mig_signal_job(int pid, int sig, int code, int from_pid,
 	info.si_code = (code == SI_USER) ? SI_USER : SI_KERNEL;
 	info.si_pid = from_pid;
 	info.si_uid = from_uid;
-	err = send_sig_info(info.si_signo, &info, t);
+	/*
+	 * To the process, as kill(2) sends it (any thread that does not
+	 * block it takes it; a signalfd or sigwait() of any thread sees it):
+	 * never to the leader alone, where a thread pool's signal thread
+	 * would never see it. Home checked the sender's right to send it;
+	 * here it is queued as the kernel's.
+	 */
+	kcred = prepare_kernel_cred(&init_task);
+	if (!kcred) {
+		put_task_struct(t);
+		return -ENOMEM;
+	}
+	old = override_creds(kcred);
+	err = group_send_sig_info(info.si_signo, &info, t, PIDTYPE_TGID);
+	revert_creds(old);
+	put_cred(kcred);
 	put_task_struct(t);
 	if (err)
 		return err;

@@ -454,6 +454,75 @@ check_eq "... and its SIGUSR2 wakes it at home" "events 7 1 ['usr2:12']" "$(es_r
 check_eq "... it ended, no error printed" "0" \
     "$(on 1 "for i in \$(seq 50); do kill -0 $es 2>/dev/null || break; sleep 0.1; done; grep -c -i error /tmp/es.out")"
 
+# --- the same with threads: one waits on the epoll (a signalfd and a FIFO
+# of home's) while the main thread's calls go home meanwhile; a SIGUSR1
+# sent at home wakes the waiting thread on node 2.
+t=$(mktemp)
+cat > "$t" <<'PYEOF'
+import ctypes, os, select, signal, struct, threading
+libc = ctypes.CDLL(None, use_errno=True)
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
+m = ctypes.c_uint64(1 << (signal.SIGUSR1 - 1))
+sfd = libc.signalfd(-1, ctypes.byref(m), 0)
+fifo = os.open("/tmp/et.fifo", os.O_RDWR | os.O_NONBLOCK)
+ep = select.epoll()
+ep.register(fifo, select.EPOLLIN)
+ep.register(sfd, select.EPOLLIN)
+def where():
+    with open("/proc/self/where") as f:
+        return f.read().strip()
+def waiter():
+    print("waiting", flush=True)
+    got = []
+    for fd, _ in ep.poll(60):
+        got.append("usr1:%d" % struct.unpack_from("I", os.read(sfd, 128))[0] if fd == sfd else "fifo")
+    print("thread woke", where(), got, flush=True)
+t = threading.Thread(target=waiter)
+t.start()
+print("ready", flush=True)
+while not os.path.exists("/tmp/et.moved"):
+    select.select([], [], [], 0.05)
+print("main", os.path.exists("/tmp/et.fifo"), os.getppid() > 0, flush=True)
+t.join()
+PYEOF
+on 1 'rm -f /tmp/et.*; mkfifo /tmp/et.fifo'
+et=$(py_start et)
+line_of 1 /tmp/et.out waiting 10 >/dev/null
+check_eq "epoll+signalfd, threads: a process whose thread waits on the epoll moves 1 -> 2" ok \
+    "$(on 1 "echo 2 > /proc/$et/goto 2>&1 && echo ok")"
+on 1 'touch /tmp/et.moved'
+check_eq "... its main thread's calls go home meanwhile" "main True True" "$(line_of 1 /tmp/et.out main 10)"
+on 1 "kill -USR1 $et"
+check_eq "... a SIGUSR1 sent at home wakes the waiting thread on node 2" "thread woke 2 ['usr1:10']" \
+    "$(line_of 1 /tmp/et.out 'thread woke' 20)"
+
+# --- a signal forwarded to a moved process is the process's, as kill(2)
+# makes it: a thread that sigwait()s for it takes it (every thread blocks
+# it). Before 2026-12-06 it was queued to the leader alone, and the
+# signal thread of a program that keeps one never saw it.
+t=$(mktemp)
+cat > "$t" <<'PYEOF'
+import os, signal, threading
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
+def sigthread():
+    print("waiting", flush=True)
+    s = signal.sigwait({signal.SIGUSR1})
+    with open("/proc/self/where") as f:
+        print("sigwait", int(s), f.read().strip(), flush=True)
+t = threading.Thread(target=sigthread)
+t.start()
+print("ready", flush=True)
+t.join()
+PYEOF
+on 1 'rm -f /tmp/sw.*'
+sw=$(py_start sw)
+line_of 1 /tmp/sw.out waiting 10 >/dev/null
+check_eq "sigwait thread: a process whose second thread sigwait()s moves 1 -> 2" ok \
+    "$(on 1 "echo 2 > /proc/$sw/goto 2>&1 && echo ok")"
+on 1 "kill -USR1 $sw"
+check_eq "... a SIGUSR1 sent at home is taken by that thread on node 2" "sigwait 10 2" \
+    "$(line_of 1 /tmp/sw.out sigwait 20)"
+
 # --- an epoll watching a file it cannot tell from a signalfd (one whose
 # number was closed while a dup keeps it open) cannot move: EOPNOTSUPP,
 # and it runs on at home.
