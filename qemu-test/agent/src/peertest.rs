@@ -21,6 +21,8 @@
 //! - `bad-mig-kind`: a migration message of an unknown kind;
 //! - `bad-mig-begin`: a migration Begin whose memory area ends before it
 //!   starts;
+//! - `bad-mig-seccomp`: a Begin of a process and one thread whose
+//!   per-thread seccomp part names a filter its table lacks;
 //! - `mig-stray`: a well-formed file request for a process that has no
 //!   deputy there: must be answered (`answered -9`, EBADF) and stay `open`;
 //! - `bad-control`: a Control (move / switch for a caller elsewhere) with
@@ -413,7 +415,8 @@ fn main() {
             p.send(MsgType::Mig as u8, &m);
             report(p.closed_within(5));
         }
-        "bad-mig-begin" => {
+        "bad-mig-begin" | "bad-mig-seccomp" => {
+            let seccomp_bad = a[6] == "bad-mig-seccomp";
             let b = mig::Begin {
                 mig: 1,
                 home: 9,
@@ -432,7 +435,8 @@ fn main() {
             };
             let v = mig::Vma {
                 start: 0x2000,
-                end: 0x1000, // ends before it starts
+                // Ends before it starts (a good one for the seccomp part).
+                end: if seccomp_bad { 0x3000 } else { 0x1000 },
                 pgoff: 0,
                 flags: mig::vma_flags::READ,
                 file_size: 0,
@@ -444,16 +448,34 @@ fn main() {
             let mut body = vec![0u8; 512];
             let n = {
                 let mut w = mig::Writer::new(&mut body);
+                // SECCOMP_THREADS, no filters, 2 chains (the process's and
+                // its thread's) of mode 0: good, made bad below (the
+                // writer checks what it writes).
+                let seccomp: &[u8] = if seccomp_bad {
+                    &[3, 0, 2, 0, 0, 0, 0, 0]
+                } else {
+                    &[]
+                };
+                let tid = 65537u32.to_le_bytes();
+                let tids: &[u8] = if seccomp_bad { &tid } else { &[] };
                 let t = mig::BeginText {
                     cwd: b"/",
                     cgroup: b"/",
-                    tids: &[],
-                    seccomp: &[],
+                    tids,
+                    seccomp,
                 };
                 mig::write_begin(&mut w, &b, &t, &mut std::iter::once(v), 1)
                     .unwrap_or_else(|_| die("encode"));
                 w.len()
             };
+            if seccomp_bad {
+                // The process's chain's mode: 7, no mode there is.
+                let at = body[..n]
+                    .windows(8)
+                    .position(|x| x == [3, 0, 2, 0, 0, 0, 0, 0])
+                    .unwrap_or_else(|| die("seccomp part not found"));
+                body[at + 4] = 7;
+            }
             p.send(
                 MsgType::Mig as u8,
                 &mig_payload(mig::Kind::Begin, 65536, &body[..n]),
