@@ -66,7 +66,8 @@ int vproc_cgroup_path(struct task_struct *t, char *buf, size_t len);
 /* Per-task parts of a task image, applied to current (task.c): its
  * credentials (counted against its user), rseq registration, robust
  * list and clear_child_tid. */
-int vproc_mig_set_creds(const struct vproc_mig_task *in);
+struct user_namespace;
+int vproc_mig_set_creds(const struct vproc_mig_task *in, struct user_namespace *ns);
 int vproc_mig_set_rseq(const struct vproc_mig_task *in);
 int vproc_mig_set_thread_words(const struct vproc_mig_task *in);
 

@@ -67,7 +67,7 @@ pub(crate) use sysfwd::{
 };
 pub(crate) use task::{
     home_ns, own_net, own_uts, ptimers_apply, ptimers_capture, ptimers_mark, refusal, timers_clear,
-    Boost, TaskImage, TASK_LEN,
+    userns_id, userns_of, Boost, TaskImage, UserNs, TASK_LEN,
 };
 pub(crate) use threads::{block_signals, current_exiting, current_tid};
 pub(crate) use twork::{

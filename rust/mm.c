@@ -76,6 +76,10 @@ static int vproc_ident_of(const struct cred *c, struct vproc_mig_ident *id)
 	id->ngroups = c->group_info->ngroups;
 	for (i = 0; i < id->ngroups; i++)
 		id->groups[i] = from_kgid(&init_user_ns, c->group_info->gid[i]);
+	/* Capabilities of a user namespace of its own are over that
+	 * namespace's files only: none of them here. */
+	if (c->user_ns != &init_user_ns)
+		return 0;
 	if (cap_raised(c->cap_effective, CAP_DAC_OVERRIDE))
 		id->cap_fs |= 1ULL << CAP_DAC_OVERRIDE;
 	if (cap_raised(c->cap_effective, CAP_DAC_READ_SEARCH))

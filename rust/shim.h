@@ -476,9 +476,37 @@ struct vproc_creds {
 	unsigned int groups[32];
 };
 /* current's credentials: 0; -EPERM in a user namespace but the initial
- * one (its capabilities are that namespace's); -E2BIG with more than 32
- * groups. */
-int vproc_shim_creds_get(struct vproc_creds *out);
+ * one and the one at address @ns (its capabilities are that namespace's;
+ * @ns: the one made for its move, or 0; compared, never followed);
+ * -E2BIG with more than 32 groups. */
+struct user_namespace;
+int vproc_shim_creds_get(struct vproc_creds *out, unsigned long long ns);
+
+/* A user namespace as a move carries it (logic::mig::UserNs): level 0 is
+ * the initial one (nothing else set); else one level below it, owned by
+ * owner:group (initial ids), setgroups(2) allowed or not, and its uid and
+ * gid maps (first, lower first, count). @id: its address, compared only. */
+#define VPROC_USERNS_EXTENTS 5
+struct vproc_userns {
+	unsigned long long id;
+	unsigned int level;
+	unsigned int owner, group;
+	unsigned int setgroups;
+	unsigned int nuid, ngid;
+	unsigned int uid[VPROC_USERNS_EXTENTS][3];
+	unsigned int gid[VPROC_USERNS_EXTENTS][3];
+};
+/* @t's user namespace: 0; -EOPNOTSUPP deeper than one level, -ENODATA
+ * a map not written yet, -E2BIG one longer than 5 extents. */
+int vproc_shim_userns_of(struct task_struct *t, struct vproc_userns *out);
+/* current's user namespace's address (compared only). */
+unsigned long long vproc_shim_userns_id(void);
+/* The user namespace of current's descriptor @fd (its /proc/PID/ns/user),
+ * a reference, when it is one level below the initial one and exactly
+ * @want (id aside); ERR_PTR(-EBADF, -EINVAL, -EOPNOTSUPP) otherwise. */
+struct user_namespace *vproc_shim_userns_from_fd(int fd, const struct vproc_userns *want);
+void vproc_shim_userns_get(struct user_namespace *ns);
+void vproc_shim_userns_put(struct user_namespace *ns);
 /* Makes current's credentials (and dumpable mode) those of @in, as the
  * set*id(2) calls would (its user's count moved): a deputy before a call
  * its process makes at home. Nothing when they already are. 0 or -errno. */
@@ -502,7 +530,7 @@ int vproc_shim_mig_get_task(struct vproc_mig_task *out);
  * (-EAGAIN) when the image's user is over RLIMIT_NPROC here; carries
  * no_new_privs, the dumpable mode, the interval timers, oom_score_adj,
  * PR_SET_THP_DISABLE and PR_SET_CHILD_SUBREAPER. */
-int vproc_shim_mig_set_task(const struct vproc_mig_task *in);
+int vproc_shim_mig_set_task(const struct vproc_mig_task *in, struct user_namespace *ns);
 /*
  * Current's POSIX timers into @out (at most @max; NULL: only counted):
  * how many there are; -EOPNOTSUPP (logged) for more than @max or one
@@ -666,7 +694,7 @@ void vproc_shim_block_signals(void);
  * clear_child_tid. What the process shares (memory, handlers, limits,
  * timers) is the leader's, applied by vproc_shim_mig_set_task (and the
  * POSIX timers by vproc_shim_mig_ptimers_set). */
-int vproc_shim_mig_set_thread(const struct vproc_mig_task *in);
+int vproc_shim_mig_set_thread(const struct vproc_mig_task *in, struct user_namespace *ns);
 void vproc_shim_task_put(struct task_struct *t);
 /* Whether @t is stopped (job control or a tracer): 1 or 0. */
 int vproc_shim_task_stopped(struct task_struct *t);

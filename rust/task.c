@@ -17,6 +17,10 @@
 #include <linux/seccomp.h>
 #include <linux/filter.h>
 #include <linux/time_namespace.h>
+#include <linux/user_namespace.h>
+#include <linux/proc_ns.h>
+#include <linux/magic.h>
+#include <linux/file.h>
 #include "migrate.h"
 
 /*
@@ -24,7 +28,9 @@
  * there do its ids and capabilities mean on the destination what they
  * mean here. A process in any other is refused
  * rather than restored into the initial ones (where `unshare -Ur`'s
- * capabilities would become root's). A time namespace is the exception:
+ * capabilities would become root's). A user namespace one level below
+ * the initial one is made again where the process arrives (see
+ * vproc_shim_userns_of()); a deeper one is refused. A time namespace is the exception:
  * what it changes (the offsets of CLOCK_MONOTONIC and CLOCK_BOOTTIME) is
  * carried as the clocks the process sees, and every destination but home
  * starts it in one of its own (see vproc-restore); only one its children
@@ -35,8 +41,14 @@
 static bool vproc_init_namespaces(struct task_struct *t)
 {
 	const struct nsproxy *ns = t->nsproxy, *init = init_task.nsproxy;
+	const struct user_namespace *u;
+	bool carried;
 
-	return ns && init && task_cred_xxx(t, user_ns) == &init_user_ns &&
+	rcu_read_lock();
+	u = __task_cred(t)->user_ns;
+	carried = u == &init_user_ns || (u->level == 1 && u->parent == &init_user_ns);
+	rcu_read_unlock();
+	return ns && init && carried &&
 	       task_active_pid_ns(t) == &init_pid_ns &&
 	       ns->pid_ns_for_children == init->pid_ns_for_children &&
 	       ns->time_ns == ns->time_ns_for_children &&
@@ -927,7 +939,8 @@ struct group_info *vproc_groups(const unsigned int *gids, unsigned int n)
  * securebits, groups), its user and ucounts those of its uid, as
  * setresuid(2) does: for commit_creds(), or ERR_PTR.
  */
-static struct cred *vproc_cred_from(const struct vproc_creds *c)
+static struct cred *vproc_cred_from(const struct vproc_creds *c,
+				    struct user_namespace *ns)
 {
 	struct group_info *gi;
 	struct cred *new;
@@ -967,6 +980,12 @@ static struct cred *vproc_cred_from(const struct vproc_creds *c)
 	new->securebits = c->securebits & (SECURE_ALL_BITS | SECURE_ALL_LOCKS);
 	set_groups(new, gi);
 	put_group_info(gi);
+	/* Its capabilities are those of @ns (made for this move like the
+	 * one it left), not of the restorer's initial namespace. */
+	if (ns && ns != new->user_ns) {
+		put_user_ns(new->user_ns);
+		new->user_ns = get_user_ns(ns);
+	}
 	/*
 	 * Count the task against its own user, as setresuid(2) does (kernel
 	 * patch 0005): else it stays counted against the one it was (the
@@ -991,15 +1010,17 @@ static struct cred *vproc_cred_from(const struct vproc_creds *c)
 	return new;
 }
 
-int vproc_shim_creds_get(struct vproc_creds *o)
+int vproc_shim_creds_get(struct vproc_creds *o, unsigned long long ns)
 {
 	const struct cred *c = current_cred();
 	unsigned int i;
 
 	memset(o, 0, sizeof(*o));
 	/* Capabilities of another user namespace mean nothing at home (an
-	 * unshare -U made here has them all, in its namespace only). */
-	if (c->user_ns != &init_user_ns)
+	 * unshare -U made here has them all, in its namespace only): only
+	 * those of the one made for the move (@ns), whose match at home is
+	 * the deputy's own. */
+	if (c->user_ns != &init_user_ns && (unsigned long)c->user_ns != ns)
 		return -EPERM;
 	o->ids[0] = from_kuid_munged(&init_user_ns, c->uid);
 	o->ids[1] = from_kuid_munged(&init_user_ns, c->euid);
@@ -1031,7 +1052,8 @@ int vproc_shim_creds_sync(const struct vproc_creds *in)
 
 	if (in->dumpable > TASK_DUMPABLE_ROOT || in->ngroups > ARRAY_SIZE(in->groups))
 		return -EINVAL;
-	if (vproc_shim_creds_get(&now))
+	/* The deputy's own namespace: its capabilities are read there. */
+	if (vproc_shim_creds_get(&now, (unsigned long)current_user_ns()))
 		memset(&now, 0xff, sizeof(now));	/* unlike any: made anew */
 	if (!memcmp(now.ids, in->ids, sizeof(now.ids)) &&
 	    !memcmp(now.caps, in->caps, sizeof(now.caps)) &&
@@ -1041,7 +1063,7 @@ int vproc_shim_creds_sync(const struct vproc_creds *in)
 			task_exec_state_set_dumpable(in->dumpable);
 		return 0;
 	}
-	new = vproc_cred_from(in);
+	new = vproc_cred_from(in, NULL);
 	if (IS_ERR(new))
 		return PTR_ERR(new);
 	commit_creds(new);
@@ -1049,7 +1071,110 @@ int vproc_shim_creds_sync(const struct vproc_creds *in)
 	return 0;
 }
 
-int vproc_mig_set_creds(const struct vproc_mig_task *in)
+/* The extents of @m into @out (first, lower first, count): 0, -ENODATA
+ * for a map not written yet, -E2BIG for one longer than the namespace
+ * keeps in itself. Maps are written once; read as map_id_range_down(). */
+static int vproc_map_of(const struct uid_gid_map *m, unsigned int (*out)[3],
+			unsigned int *n)
+{
+	unsigned int i, k = READ_ONCE(m->nr_extents);
+
+	smp_rmb();	/* pairs with map_write()'s smp_wmb() */
+	if (!k)
+		return -ENODATA;
+	if (k > UID_GID_MAP_MAX_BASE_EXTENTS || k > VPROC_USERNS_EXTENTS)
+		return -E2BIG;
+	for (i = 0; i < k; i++) {
+		out[i][0] = m->extent[i].first;
+		out[i][1] = m->extent[i].lower_first;
+		out[i][2] = m->extent[i].count;
+	}
+	*n = k;
+	return 0;
+}
+
+/* What a move carries of @ns (see struct vproc_userns). */
+static int vproc_userns_describe(struct user_namespace *ns, struct vproc_userns *o)
+{
+	int err;
+
+	memset(o, 0, sizeof(*o));
+	o->id = (unsigned long)ns;
+	if (ns == &init_user_ns)
+		return 0;
+	o->level = ns->level;
+	if (ns->level != 1 || ns->parent != &init_user_ns)
+		return -EOPNOTSUPP;
+	o->owner = from_kuid(&init_user_ns, ns->owner);
+	o->group = from_kgid(&init_user_ns, ns->group);
+	o->setgroups = !!(READ_ONCE(ns->flags) & USERNS_SETGROUPS_ALLOWED);
+	err = vproc_map_of(&ns->uid_map, o->uid, &o->nuid);
+	if (!err)
+		err = vproc_map_of(&ns->gid_map, o->gid, &o->ngid);
+	return err;
+}
+
+int vproc_shim_userns_of(struct task_struct *t, struct vproc_userns *o)
+{
+	struct user_namespace *ns;
+	int err;
+
+	rcu_read_lock();
+	ns = get_user_ns(__task_cred(t)->user_ns);
+	rcu_read_unlock();
+	err = vproc_userns_describe(ns, o);
+	put_user_ns(ns);
+	return err;
+}
+
+unsigned long long vproc_shim_userns_id(void)
+{
+	return (unsigned long)current_user_ns();
+}
+
+struct user_namespace *vproc_shim_userns_from_fd(int fd, const struct vproc_userns *want)
+{
+	struct user_namespace *ns;
+	struct vproc_userns have;
+	struct ns_common *nc;
+	struct file *f = fget(fd);
+	int err = -EINVAL;
+
+	if (!f)
+		return ERR_PTR(-EBADF);
+	if (file_inode(f)->i_sb->s_magic != NSFS_MAGIC)
+		goto out;
+	nc = get_proc_ns(file_inode(f));
+	if (!nc || nc->ns_type != CLONE_NEWUSER)
+		goto out;
+	ns = container_of(nc, struct user_namespace, ns);
+	err = vproc_userns_describe(ns, &have);
+	if (err)
+		goto out;
+	have.id = want->id;
+	if (have.level != 1 || memcmp(&have, want, sizeof(have))) {
+		err = -EINVAL;
+		goto out;
+	}
+	get_user_ns(ns);
+	fput(f);
+	return ns;
+out:
+	fput(f);
+	return ERR_PTR(err);
+}
+
+void vproc_shim_userns_get(struct user_namespace *ns)
+{
+	get_user_ns(ns);
+}
+
+void vproc_shim_userns_put(struct user_namespace *ns)
+{
+	put_user_ns(ns);
+}
+
+int vproc_mig_set_creds(const struct vproc_mig_task *in, struct user_namespace *ns)
 {
 	struct vproc_creds c = {
 		.ids = { in->uid, in->euid, in->suid, in->fsuid,
@@ -1067,13 +1192,15 @@ int vproc_mig_set_creds(const struct vproc_mig_task *in)
 	if (in->ngroups > ARRAY_SIZE(c.groups))
 		return -EINVAL;
 	memcpy(c.groups, in->groups, in->ngroups * sizeof(c.groups[0]));
-	new = vproc_cred_from(&c);
+	new = vproc_cred_from(&c, ns);
 	if (IS_ERR(new))
 		return PTR_ERR(new);
 	counted = !uid_eq(new->uid, current_uid());
+	/* fork's exemption: capable(), the initial namespace's. */
 	root = uid_eq(new->uid, GLOBAL_ROOT_UID) ||
-	       cap_raised(new->cap_effective, CAP_SYS_RESOURCE) ||
-	       cap_raised(new->cap_effective, CAP_SYS_ADMIN);
+	       (new->user_ns == &init_user_ns &&
+		(cap_raised(new->cap_effective, CAP_SYS_RESOURCE) ||
+		 cap_raised(new->cap_effective, CAP_SYS_ADMIN)));
 	commit_creds(new);
 	/*
 	 * Here it is one more process of its user (commit_creds() moved the
@@ -1183,7 +1310,7 @@ int vproc_mig_set_thread_words(const struct vproc_mig_task *in)
 	return 0;
 }
 
-int vproc_shim_mig_set_task(const struct vproc_mig_task *in)
+int vproc_shim_mig_set_task(const struct vproc_mig_task *in, struct user_namespace *ns)
 {
 	struct mm_struct *mm = current->mm;
 	sigset_t blocked;
@@ -1212,7 +1339,7 @@ int vproc_shim_mig_set_task(const struct vproc_mig_task *in)
 	err = check_confinement(in);
 	if (err)
 		return err;
-	err = vproc_mig_set_creds(in);
+	err = vproc_mig_set_creds(in, ns);
 	if (err)
 		return err;
 

@@ -94,7 +94,7 @@ void vproc_shim_block_signals(void)
 	sigprocmask(SIG_SETMASK, &all, NULL);
 }
 
-int vproc_shim_mig_set_thread(const struct vproc_mig_task *in)
+int vproc_shim_mig_set_thread(const struct vproc_mig_task *in, struct user_namespace *ns)
 {
 	sigset_t blocked;
 	int err;
@@ -103,7 +103,7 @@ int vproc_shim_mig_set_thread(const struct vproc_mig_task *in)
 	    in->ss_sp >= TASK_SIZE || in->ss_size > TASK_SIZE ||
 	    in->robust_list >= TASK_SIZE || in->clear_child_tid >= TASK_SIZE)
 		return -EINVAL;
-	err = vproc_mig_set_creds(in);
+	err = vproc_mig_set_creds(in, ns);
 	if (err)
 		return err;
 	set_user_nice(current, in->nice);

@@ -152,6 +152,12 @@ struct Incoming {
     deputy: u64,
     /// Its threads but the leader (from Begin): the restorer makes them.
     tids: KVec<u32>,
+    /// Its user namespace (from Begin; None: the initial one): the
+    /// restorer makes one like it here ...
+    userns_want: Option<mig::UserNs>,
+    /// ... and hands it over ("MIG userns FD"); the process and its
+    /// threads are restored in it.
+    userns: Option<sm::UserNs>,
 }
 
 impl Incoming {
@@ -408,6 +414,12 @@ struct BodyRec {
     /// file at home not ready waits here for this to pass what it was
     /// before its request ([`Migrator::wait_ready`]).
     ready_gen: u32,
+    /// The address of the user namespace made here for it (0: none, it
+    /// is in the initial one): its calls at home carry the credentials of
+    /// that one alone (`sm::current_creds`), never of one it made here.
+    /// Only compared: the process's credentials keep it alive, as does
+    /// any namespace below it the process could be in.
+    userns: u64,
 }
 
 impl BodyRec {
@@ -432,6 +444,7 @@ impl BodyRec {
             ready_gen: 0,
             exec_home: false,
             home_ns: 0,
+            userns: 0,
         }
     }
 }

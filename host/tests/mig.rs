@@ -42,6 +42,7 @@ fn text<'a>(cwd: &'a [u8]) -> BeginText<'a> {
         cgroup: b"/user.slice/job",
         tids: &[],
         seccomp: &[],
+        userns: &[],
     }
 }
 
@@ -207,6 +208,7 @@ fn begin_round_trip() {
             cgroup: cg,
             tids: &[],
             seccomp: &[],
+            userns: &[],
         };
         assert!(write_begin(&mut w, &b, &t, &mut vmas.iter().copied(), 2).is_err());
         assert!(check_begin(&b, &t).is_err(), "{:?}", cg);
@@ -256,6 +258,7 @@ fn begin_carries_the_threads() {
         cgroup: b"/",
         tids: &tids,
         seccomp: &[],
+        userns: &[],
     };
     let mut buf = vec![0u8; 1000];
     let n = {
@@ -285,6 +288,7 @@ fn begin_carries_the_threads() {
             cgroup: b"/",
             tids: &bad,
             seccomp: &[],
+            userns: &[],
         };
         assert!(check_begin(&b, &t).is_err());
         let mut w = Writer::new(&mut buf);
@@ -296,7 +300,7 @@ fn begin_carries_the_threads() {
         write_begin(&mut w, &b, &t, &mut core::iter::empty(), 0).unwrap();
         w.len()
     };
-    let at = n - 4 - 2 - 12 - 1; // count, 3 TIDs, seccomp length, area count
+    let at = n - 4 - 1 - 2 - 12 - 1; // count, 3 TIDs, seccomp length, userns length, area count
     assert_eq!(buf[at], 3);
     buf[at] = 64;
     assert!(read_begin(&mut Reader::new(&buf[..n])).is_err());
@@ -1361,6 +1365,7 @@ fn seccomp_round_trip_and_bad_input() {
         cgroup: b"/",
         tids: &[],
         seccomp: part,
+        userns: &[],
     };
     let mut buf = vec![0u8; 1000];
     let n = {
@@ -1405,6 +1410,7 @@ fn seccomp_round_trip_and_bad_input() {
             cgroup: b"/",
             tids: &[],
             seccomp: p,
+            userns: &[],
         };
         assert!(check_begin(&b, &t).is_err());
     }
@@ -1527,6 +1533,7 @@ fn seccomp_chain_per_thread() {
         cgroup: b"/",
         tids: &tids,
         seccomp: &part,
+        userns: &[],
     };
     assert_eq!(check_begin(&b, &t), Ok(()));
     // ... not 2 chains for 3 threads, nor 3 for 2.
@@ -1618,4 +1625,134 @@ fn timer_sig_reads_only_a_timer_siginfo() {
     // A wrong length is nothing, never a panic.
     assert_eq!(timer_sig(&info[..47]), None);
     assert_eq!(timer_sig(&[]), None);
+}
+
+fn userns_bytes(u: &UserNs) -> Vec<u8> {
+    let mut out = vec![0u8; USERNS_MAX_LEN];
+    let n = {
+        let mut w = Writer::new(&mut out);
+        u.write(&mut w).unwrap();
+        w.len()
+    };
+    out.truncate(n);
+    out
+}
+
+fn unshare_r() -> UserNs {
+    // `unshare -r` by uid 1000: root in it is 1000 outside; setgroups denied.
+    let mut u = UserNs {
+        owner: 1000,
+        group: 1000,
+        flags: 0,
+        nuid: 1,
+        ngid: 1,
+        ..Default::default()
+    };
+    u.uid[0] = Extent {
+        first: 0,
+        lower: 1000,
+        count: 1,
+    };
+    u.gid[0] = Extent {
+        first: 0,
+        lower: 1000,
+        count: 1,
+    };
+    u
+}
+
+#[test]
+fn userns_round_trip_in_begin() {
+    let mut u = unshare_r();
+    // A subordinate range too, as newuidmap writes for rootless tools.
+    u.uid[1] = Extent {
+        first: 1,
+        lower: 100_000,
+        count: 65_536,
+    };
+    u.nuid = 2;
+    u.flags = SETGROUPS;
+    let bytes = userns_bytes(&u);
+    assert_eq!(UserNs::parse(&bytes).unwrap(), u);
+    let mut lines = String::new();
+    UserNs::map_text(u.uid_map(), &mut lines).unwrap();
+    assert_eq!(lines, "0 1000 1\n1 100000 65536\n");
+    // Through a whole Begin.
+    let b = plain_begin();
+    let t = BeginText {
+        userns: &bytes,
+        ..text(b"/tmp")
+    };
+    let mut buf = vec![0u8; 4096];
+    let n = {
+        let mut w = Writer::new(&mut buf);
+        write_begin(&mut w, &b, &t, &mut std::iter::empty(), 0).unwrap();
+        w.len()
+    };
+    let mut r = Reader::new(&buf[..n]);
+    let (_, t2, nvma) = read_begin(&mut r).unwrap();
+    assert_eq!(nvma, 0);
+    assert_eq!(t2.userns, &bytes[..]);
+    // Every cut of it is refused, never a panic.
+    for k in 0..bytes.len() {
+        assert!(UserNs::parse(&bytes[..k]).is_err());
+    }
+    let mut long = bytes.clone();
+    long.push(0);
+    assert!(UserNs::parse(&long).is_err());
+}
+
+#[test]
+fn userns_bad_maps_refused() {
+    let good = unshare_r();
+    let bad = |f: &dyn Fn(&mut UserNs)| {
+        let mut u = good;
+        f(&mut u);
+        assert!(u.check().is_err(), "{u:?}");
+        let mut out = vec![0u8; USERNS_MAX_LEN];
+        assert!(u.write(&mut Writer::new(&mut out)).is_err());
+    };
+    bad(&|u| u.nuid = 0); // no map
+    bad(&|u| u.ngid = 6); // more than the kernel keeps in the namespace
+    bad(&|u| u.uid[0].count = 0);
+    bad(&|u| u.flags = 2);
+    bad(&|u| u.owner = u32::MAX);
+    bad(&|u| {
+        // Past the 32-bit ids.
+        u.uid[0] = Extent {
+            first: 0,
+            lower: u32::MAX - 1,
+            count: 2,
+        }
+    });
+    bad(&|u| {
+        // Two extents over the same parent ids.
+        u.uid[1] = Extent {
+            first: 10,
+            lower: 1000,
+            count: 1,
+        };
+        u.nuid = 2;
+    });
+    bad(&|u| {
+        // Two extents over the same ids in it.
+        u.gid[1] = Extent {
+            first: 0,
+            lower: 5000,
+            count: 3,
+        };
+        u.ngid = 2;
+    });
+    // A Begin with such a part is refused as a whole.
+    let mut bytes = userns_bytes(&good);
+    bytes[9] = 0; // its uid map's count
+    let b = plain_begin();
+    assert!(check_begin(
+        &b,
+        &BeginText {
+            userns: &bytes[..9],
+            ..text(b"/")
+        }
+    )
+    .is_err());
 }

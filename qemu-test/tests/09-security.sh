@@ -54,9 +54,9 @@ ugoto() { on 1 "su user -c 'echo $2 > /proc/$1/goto' 2>/tmp/ugoto.err && echo ok
 
 # --- namespaces: refused, the process keeps running here.
 p=$(bg ns "su user -c '$S userns w:/tmp/ns.gate'")
-check_eq "a process in its own user namespace (unshare -U) is refused" \
+check_eq "a process in its own user namespace (unshare -U) with no uid map yet is refused (26-userns: one with its maps moves)" \
     "Operation not supported" "$(ugoto "$p" 2)"
-check_match "the log says why (namespaces)" "pid $p cannot move: namespaces" "$(on 1 'dmesg | tail -20')"
+check_match "the log says why" "pid $p cannot move: its user namespace has no uid or gid map yet" "$(on 1 'dmesg | tail -20')"
 check_match "... it keeps running here with its namespace's capabilities" \
     "CapEff:[[:space:]]*0000[0-9a-f]*ffff.*alive" "$(release ns | tr '\n' ' ')"
 # seccomp: carried (22-seccomp has the rest).
@@ -82,7 +82,7 @@ check_match "... its jail's /inside is what it opens" "inside ok" "$out"
 out=$(on 1 "su user -c '$S usernsmove 2'" 2>&1)
 check_match "a user's process enters a user namespace after its move" "goto ok capeff 000001ffffffffff" "$(echo $out)"
 check_match "... its calls at home are refused (EPERM): those capabilities are its namespace's" "passwd EPERM" "$out"
-check_match "... and the log says why" "a call at home refused: it is in a user namespace of its own" "$(on 2 'dmesg | tail -5')"
+check_match "... and the log says why" "a call at home refused: it is in a user namespace it made away from home" "$(on 2 'dmesg | tail -5')"
 out=$(on 1 "rm -f /tmp/fsz; su user -c '$S fsizemove 2 /tmp/fsz'" 2>&1)
 check_match "a process that lowers RLIMIT_FSIZE to 1000 after its move writes 1000 bytes of 4000 to a home file, then EFBIG (at close, if gathered)" \
     "goto ok wrote 1000 then (EFBIG close ok|more close EFBIG)" "$(echo $out)"

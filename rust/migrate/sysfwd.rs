@@ -194,12 +194,13 @@ pub(crate) fn notify_signal() {
 
 /// The calling task's credentials, as a call made at home carries them
 /// (EPERM: it is in a user namespace of its own, whose capabilities mean
-/// nothing at home; E2BIG: more supplementary groups than a call
-/// carries).
-pub(crate) fn current_creds() -> Result<crate::logic::mig::Creds> {
+/// nothing at home, but `ns`, the one made for its move; E2BIG: more
+/// supplementary groups than a call carries).
+/// `ns` is that namespace's address ([`super::userns_id`] in it; 0: none).
+pub(crate) fn current_creds(ns: u64) -> Result<crate::logic::mig::Creds> {
     let mut c = shim::vproc_creds::default();
-    // SAFETY: `c` is a valid, writable struct.
-    to_result(unsafe { shim::vproc_shim_creds_get(&mut c) })?;
+    // SAFETY: `c` is a valid, writable struct; `ns` is only compared.
+    to_result(unsafe { shim::vproc_shim_creds_get(&mut c, ns) })?;
     if c.ngroups as usize > c.groups.len() {
         return Err(E2BIG);
     }

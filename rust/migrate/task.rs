@@ -21,15 +21,21 @@ impl TaskImage {
         Ok(Self(KBox::new(z, GFP_KERNEL)?))
     }
 
-    /// Its file system identity (what [`peek`] reads of a running task).
-    pub(crate) fn ident(&self) -> Ident {
+    /// Its file system identity (what [`peek`] reads of a running task;
+    /// `own_userns`: it is in a user namespace of its own, whose
+    /// capabilities are none here).
+    pub(crate) fn ident(&self, own_userns: bool) -> Ident {
         let t = &*self.0;
         let n = (t.ngroups as usize).min(t.groups.len());
         let mut id = Ident {
             fsuid: t.fsuid,
             fsgid: t.fsgid,
             ngroups: n as u32,
-            cap_fs: t.cap_effective & crate::logic::mig::CAP_FS_MASK,
+            cap_fs: if own_userns {
+                0
+            } else {
+                t.cap_effective & crate::logic::mig::CAP_FS_MASK
+            },
             ..Ident::default()
         };
         id.groups[..n].copy_from_slice(&t.groups[..n]);
@@ -111,10 +117,13 @@ impl TaskImage {
 
     /// Applies it to the calling task, once validated here (the C side
     /// checks again what the kernel needs to be safe).
-    pub(crate) fn apply(&self) -> Result {
+    /// `ns`: the user namespace made for it here (None: the calling
+    /// task's own).
+    pub(crate) fn apply(&self, ns: Option<&UserNs>) -> Result {
         self.validate()?;
-        // SAFETY: a valid struct.
-        to_result(unsafe { shim::vproc_shim_mig_set_task(&*self.0) })
+        let ns = ns.map_or(core::ptr::null_mut(), UserNs::as_ptr);
+        // SAFETY: a valid struct; `ns` null or a live reference.
+        to_result(unsafe { shim::vproc_shim_mig_set_task(&*self.0, ns) })
     }
 
     /// Sets the calling task's clocks going on from the image's (see
@@ -351,4 +360,109 @@ pub(crate) fn ptimers_apply(bytes: &[u8]) -> Result {
     }
     // SAFETY: `v` holds `n` valid structs.
     to_result(unsafe { shim::vproc_shim_mig_ptimers_set(v.as_ptr(), n as u32) })
+}
+
+/// A reference to a user namespace made on this node for a process that
+/// moved here (from the restorer's `/proc/PID/ns/user`): the credentials
+/// the process is restored with are in it, and its calls at home are
+/// accepted from it alone.
+pub(crate) struct UserNs(core::ptr::NonNull<shim::user_namespace>);
+
+// SAFETY: a counted reference, taken and dropped from any task.
+unsafe impl Send for UserNs {}
+// SAFETY: only compared and handed to C, which takes its own references.
+unsafe impl Sync for UserNs {}
+
+impl UserNs {
+    /// The namespace of the calling task's descriptor `fd`, when it is
+    /// exactly `want` (one level below the initial one, same owner,
+    /// setgroups and maps): EINVAL otherwise.
+    pub(crate) fn from_fd(fd: i32, want: &mig::UserNs) -> Result<Self> {
+        let w = raw_userns(want);
+        // SAFETY: a valid struct; the shim checks the descriptor.
+        let p = kernel::error::from_err_ptr(unsafe { shim::vproc_shim_userns_from_fd(fd, &w) })?;
+        core::ptr::NonNull::new(p).map(Self).ok_or(EINVAL)
+    }
+
+    pub(crate) fn as_ptr(&self) -> *mut shim::user_namespace {
+        self.0.as_ptr()
+    }
+}
+
+impl Clone for UserNs {
+    fn clone(&self) -> Self {
+        // SAFETY: we hold a reference: another is taken.
+        unsafe { shim::vproc_shim_userns_get(self.0.as_ptr()) };
+        Self(self.0)
+    }
+}
+
+impl Drop for UserNs {
+    fn drop(&mut self) {
+        // SAFETY: the reference this value holds (put_user_ns may run in
+        // atomic context: the last one frees it from a work item).
+        unsafe { shim::vproc_shim_userns_put(self.0.as_ptr()) };
+    }
+}
+
+fn raw_userns(u: &mig::UserNs) -> shim::vproc_userns {
+    let mut r = shim::vproc_userns {
+        level: 1,
+        owner: u.owner,
+        group: u.group,
+        setgroups: u32::from(u.flags & mig::SETGROUPS != 0),
+        nuid: u32::from(u.nuid),
+        ngid: u32::from(u.ngid),
+        ..Default::default()
+    };
+    for (o, e) in r.uid.iter_mut().zip(u.uid_map()) {
+        *o = [e.first, e.lower, e.count];
+    }
+    for (o, e) in r.gid.iter_mut().zip(u.gid_map()) {
+        *o = [e.first, e.lower, e.count];
+    }
+    r
+}
+
+/// The user namespace of task `t`, as a move carries it: its address
+/// (compared only) and, but for the initial one, what the destination
+/// makes again. EOPNOTSUPP: deeper than one level; ENODATA: a map not
+/// written yet; E2BIG: one longer than [`mig::MAX_EXTENTS`] extents.
+pub(crate) fn userns_of(t: &super::Task) -> Result<(u64, Option<mig::UserNs>)> {
+    let mut o = shim::vproc_userns::default();
+    // SAFETY: a live task reference and a writable struct.
+    to_result(unsafe { shim::vproc_shim_userns_of(t.0.as_ptr(), &mut o) })?;
+    if o.level == 0 {
+        return Ok((o.id, None));
+    }
+    let n = |k: u32| (k as usize).min(mig::MAX_EXTENTS) as u8;
+    let mut u = mig::UserNs {
+        owner: o.owner,
+        group: o.group,
+        flags: if o.setgroups != 0 { mig::SETGROUPS } else { 0 },
+        nuid: n(o.nuid),
+        ngid: n(o.ngid),
+        ..Default::default()
+    };
+    for (e, r) in u.uid.iter_mut().zip(o.uid.iter()) {
+        *e = mig::Extent {
+            first: r[0],
+            lower: r[1],
+            count: r[2],
+        };
+    }
+    for (e, r) in u.gid.iter_mut().zip(o.gid.iter()) {
+        *e = mig::Extent {
+            first: r[0],
+            lower: r[1],
+            count: r[2],
+        };
+    }
+    Ok((o.id, Some(u)))
+}
+
+/// The calling task's user namespace's address (compared only).
+pub(crate) fn userns_id() -> u64 {
+    // SAFETY: reads current's credentials.
+    unsafe { shim::vproc_shim_userns_id() }
 }

@@ -67,10 +67,11 @@ pub(crate) fn block_signals() {
 
 impl TaskImage {
     /// Applies a thread's own parts of this image to the calling thread.
-    pub(crate) fn apply_thread(&self) -> Result {
+    pub(crate) fn apply_thread(&self, ns: Option<&super::task::UserNs>) -> Result {
         self.validate()?;
-        // SAFETY: a valid struct.
-        to_result(unsafe { shim::vproc_shim_mig_set_thread(self.raw()) })
+        let ns = ns.map_or(core::ptr::null_mut(), super::task::UserNs::as_ptr);
+        // SAFETY: a valid struct; `ns` null or a live reference.
+        to_result(unsafe { shim::vproc_shim_mig_set_thread(self.raw(), ns) })
     }
 
     /// The TID it was captured in.

@@ -58,6 +58,8 @@ pub mod rights;
 mod seccomp;
 #[path = "mig/sysfwd.rs"]
 pub mod sysfwd;
+#[path = "mig/userns.rs"]
+mod userns;
 
 // The re-exports are the API of the host crate too; the kernel does not
 // name every one (a test helper, a length), hence the allowance.
@@ -107,6 +109,8 @@ pub use seccomp::{
     SeccompChain, SeccompFilter, MAX_SECCOMP_FILTERS, MAX_SECCOMP_INSNS, SECCOMP_FILTER,
     SECCOMP_LOG, SECCOMP_MAX_LEN, SECCOMP_STRICT, SECCOMP_THREADS, SOCK_FILTER_LEN,
 };
+#[allow(unused_imports)]
+pub use userns::{Extent, UserNs, MAX_EXTENTS, SETGROUPS, USERNS_MAX_LEN};
 
 /// Bytes of the common header.
 pub const HEADER_LEN: usize = 16;

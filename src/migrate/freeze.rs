@@ -328,7 +328,7 @@ impl Migrator {
         let dest = out.dest;
         let mut task = TaskImage::capture()?;
         task.set_nice(nice);
-        if task.ident() != out.ident {
+        if sm::userns_id() != out.userns.0 || task.ident(out.userns.1) != out.ident {
             pr_info!(
                 "migrate: pid {}: its credentials changed during the move: try again\n",
                 pid

@@ -63,6 +63,13 @@ impl Migrator {
             link: self.transport.link(from),
             deputy: b.deputy,
             tids,
+            // Checked by read_begin.
+            userns_want: if text.userns.is_empty() {
+                None
+            } else {
+                Some(mig::UserNs::parse(text.userns)?)
+            },
+            userns: None,
         };
         let s = self.state.lock();
         if s.incoming.iter().any(|i| i.pid == pid || i.mig == b.mig) {
@@ -198,6 +205,21 @@ impl Migrator {
                 refuse(EOPNOTSUPP);
                 return Ok(());
             }
+            // Its user namespace: the deputy's own, which it keeps (one
+            // it made away from home is that node's, and its capabilities
+            // there would become the deputy's here).
+            let same = sm::Task::of(pid)
+                .and_then(|t| sm::userns_of(&t))
+                .is_ok_and(|(_, mine)| mine == inc.userns_want);
+            if !same {
+                drop(s);
+                pr_info_ratelimited!(
+                    "migrate: pid {} cannot come home: it is in a user namespace other than its deputy's\n",
+                    pid
+                );
+                refuse(EOPNOTSUPP);
+                return Ok(());
+            }
             s.deputies[d].home_mig = Some(b.mig);
         }
         if s.incoming
@@ -292,16 +314,10 @@ impl Migrator {
         }
         a9.push(0, GFP_KERNEL)?;
         // Its seccomp state, hex ("-": none): the restorer installs it.
-        let mut a10 = KVec::with_capacity(t.seccomp.len() * 2 + 2, GFP_KERNEL)?;
-        for &x in t.seccomp {
-            const HEX: &[u8; 16] = b"0123456789abcdef";
-            a10.push(HEX[usize::from(x >> 4)], GFP_KERNEL)?;
-            a10.push(HEX[usize::from(x & 15)], GFP_KERNEL)?;
-        }
-        if a10.is_empty() {
-            a10.push(b'-', GFP_KERNEL)?;
-        }
-        a10.push(0, GFP_KERNEL)?;
+        let a10 = hex_arg(t.seccomp)?;
+        // Its user namespace, hex ("-": the initial one): the restorer
+        // makes one like it and hands it over.
+        let a11 = hex_arg(t.userns)?;
         fn c(b: &[u8]) -> Result<&CStr> {
             CStr::from_bytes_with_nul(b).map_err(|_| EINVAL)
         }
@@ -319,8 +335,71 @@ impl Migrator {
                 c(a8.as_bytes())?,
                 c(&a9)?,
                 c(&a10)?,
+                c(&a11)?,
             ],
         )
+    }
+
+    /// "MIG userns FD" from the restorer's child (in its context): the
+    /// user namespace it made for the process, as Begin said.
+    pub(crate) fn restore_userns(&self, mig_id: u64, fd: i32) -> Result {
+        let me = sm::current_tgid();
+        let mut s = self.state.lock();
+        let Some(inc) = s.incoming.iter_mut().find(|i| i.mig == mig_id) else {
+            pr_info!("admin/restore: no migration {:x} is arriving\n", mig_id);
+            return Err(ENOENT);
+        };
+        if inc.pid != me {
+            pr_info!(
+                "admin/restore: pid {} is not the restorer of migration {:x}\n",
+                me,
+                mig_id
+            );
+            return Err(EPERM);
+        }
+        let Some(want) = inc.userns_want else {
+            pr_info!(
+                "admin/restore: migration {:x} has no user namespace\n",
+                mig_id
+            );
+            return Err(EINVAL);
+        };
+        if inc.userns.is_some() {
+            return Err(EEXIST);
+        }
+        let ns = sm::UserNs::from_fd(fd, &want).inspect_err(|e| {
+            pr_info!(
+                "admin/restore: fd {} is not the user namespace migration {:x} needs (error {})\n",
+                fd,
+                mig_id,
+                e.to_errno()
+            );
+        })?;
+        inc.userns = Some(ns);
+        Ok(())
+    }
+
+    /// The user namespace made for migration `mig_id` (None: it is in the
+    /// initial one); EPROTO when Begin had one and none was made.
+    pub(super) fn userns_take(&self, mig_id: u64) -> Result<Option<sm::UserNs>> {
+        let s = self.state.lock();
+        let inc = s
+            .incoming
+            .iter()
+            .find(|i| i.mig == mig_id)
+            .ok_or(ECANCELED)?;
+        match (&inc.userns_want, &inc.userns) {
+            (None, _) => Ok(None),
+            (Some(_), Some(ns)) => Ok(Some(ns.clone())),
+            (Some(_), None) => {
+                drop(s);
+                pr_warn!(
+                    "migrate: migration {:x}: the restorer made no user namespace\n",
+                    mig_id
+                );
+                Err(EPROTO)
+            }
+        }
     }
 
     pub(super) fn forget(&self, mig_id: u64) {
@@ -670,7 +749,15 @@ impl Migrator {
                         );
                         return Err(EIO);
                     }
-                    task.apply()?;
+                    // Away from home, in the user namespace the restorer
+                    // made like its own (never without it: its capabilities
+                    // would be the initial namespace's).
+                    let ns = if deputy {
+                        None
+                    } else {
+                        self.userns_take(mig_id)?
+                    };
+                    task.apply(ns.as_ref())?;
                     sm::ptimers_apply(c.ptimers)?;
                     self.install_files(deputy, b.home, pid, b.deputy, c.fds)?;
                     for s in c.sigs.chunks_exact(mig::SIGINFO_LEN) {
@@ -709,6 +796,7 @@ impl Migrator {
                         self.bodies.lock().push(
                             BodyRec {
                                 home_ns: b.home_ns,
+                                userns: if ns.is_some() { sm::userns_id() } else { 0 },
                                 cmd_told,
                                 switches_told: mig::switch_bits(b.lock, b.loadlevel),
                                 ..BodyRec::new(pid, b.home, b.deputy, io_seq)
@@ -1036,4 +1124,20 @@ impl sm::TaskWork for Restore {
             .err()
             .map(|_| SIGKILL as i32)
     }
+}
+
+/// `bytes` in hex, NUL-terminated, for the restorer's arguments ("-" for
+/// none).
+fn hex_arg(bytes: &[u8]) -> Result<KVec<u8>> {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut a = KVec::with_capacity(bytes.len() * 2 + 2, GFP_KERNEL)?;
+    for &x in bytes {
+        a.push(HEX[usize::from(x >> 4)], GFP_KERNEL)?;
+        a.push(HEX[usize::from(x & 15)], GFP_KERNEL)?;
+    }
+    if a.is_empty() {
+        a.push(b'-', GFP_KERNEL)?;
+    }
+    a.push(0, GFP_KERNEL)?;
+    Ok(a)
 }

@@ -147,6 +147,10 @@ pub(super) struct Outgoing {
     pub(super) deputy: u64,
     /// The file system identity the destination opened its files with.
     pub(super) ident: mig::Ident,
+    /// Its user namespace's address at Begin (`sm::userns_of`), and
+    /// whether that is one of its own: the one the destination made is
+    /// like it, so the freeze checks it is still in it.
+    pub(super) userns: (u64, bool),
     /// The process's execve() count at Begin (see `sm::current_exec_id`).
     pub(super) exec_id: u64,
     pub(super) areas: KVec<Area>,
@@ -681,6 +685,39 @@ impl Migrator {
         if task.seccomp_cookies(&tids)?[..] != seccomp_cookies[..] {
             return Err(CHANGING);
         }
+        // Its user namespace, made again there (one level below the
+        // initial one). Away from home, only the one made for it where it
+        // runs: one it made here is this node's (its capabilities would
+        // become its deputy's at home).
+        let (userns_id, userns) = sm::userns_of(task).map_err(|e| {
+            let why = if e == ENODATA {
+                "its user namespace has no uid or gid map yet"
+            } else if e == E2BIG {
+                "its user namespace's uid or gid map has more than 5 extents"
+            } else {
+                "namespaces"
+            };
+            pr_info!("migrate: pid {} cannot move: {}\n", pid, why);
+            EOPNOTSUPP
+        })?;
+        if let Some(b) = body {
+            if userns.is_some() && userns_id != b.userns {
+                pr_info!(
+                    "migrate: pid {} cannot move on: it made its user namespace here\n",
+                    pid
+                );
+                return Err(EOPNOTSUPP);
+            }
+        }
+        let mut userns_bytes = [0u8; mig::USERNS_MAX_LEN];
+        let userns_len = match &userns {
+            None => 0,
+            Some(u) => {
+                let mut w = Writer::new(&mut userns_bytes);
+                u.write(&mut w).map_err(|_| EOPNOTSUPP)?;
+                w.len()
+            }
+        };
         let mut tid_bytes = KVec::with_capacity(tids.len() * 4, GFP_KERNEL)?;
         for t in tids.iter() {
             tid_bytes.extend_from_slice(&t.to_le_bytes(), GFP_KERNEL)?;
@@ -694,6 +731,7 @@ impl Migrator {
             cgroup: &peek.cgroup,
             tids: &tid_bytes,
             seccomp: &seccomp,
+            userns: &userns_bytes[..userns_len],
         };
         if text.cgroup.len() > mig::CGROUP_MAX || text.cgroup.first() != Some(&b'/') {
             pr_info!(
@@ -710,7 +748,12 @@ impl Migrator {
         fits_request(pid, vmas.len(), vlen)?;
         let mut body = KVVec::new();
         body.resize(
-            256 + text.cwd.len() + text.cgroup.len() + text.tids.len() + text.seccomp.len() + vlen,
+            256 + text.cwd.len()
+                + text.cgroup.len()
+                + text.tids.len()
+                + text.seccomp.len()
+                + text.userns.len()
+                + vlen,
             0,
             GFP_KERNEL,
         )?;
@@ -761,6 +804,7 @@ impl Migrator {
             nmigs,
             deputy,
             ident: peek.ident,
+            userns: (userns_id, userns.is_some()),
             exec_id,
             areas: KVec::with_capacity(vmas.len(), GFP_KERNEL)?,
             stream: Stream::new(pid, dest, mig_id)?,

@@ -873,9 +873,10 @@ impl Migrator {
         len: usize,
         write: impl FnOnce(&mut Writer<'_>) -> core::result::Result<(), WireError>,
     ) -> core::result::Result<KVec<u8>, i64> {
-        let creds = sm::current_creds().map_err(|e| {
+        let ns = self.body(pid).map_or(0, |b| b.userns);
+        let creds = sm::current_creds(ns).map_err(|e| {
             let why = if e == EPERM {
-                "it is in a user namespace of its own"
+                "it is in a user namespace it made away from home"
             } else {
                 "more groups than a call carries"
             };
@@ -1195,6 +1196,7 @@ impl Migrator {
             let rec = super::BodyRec {
                 running: true,
                 home_ns: b.home_ns,
+                userns: b.userns,
                 cmd_told,
                 ..super::BodyRec::new(child, b.home, dep, 0)
             };

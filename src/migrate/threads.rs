@@ -625,8 +625,18 @@ impl Migrator {
             match slot.phase {
                 ThreadPhase::Apply => {
                     let img = slot.img.take();
+                    // The user namespace made for the process (its
+                    // leader's, checked there).
+                    let ns = s
+                        .incoming
+                        .iter()
+                        .find(|x| x.mig == mig)
+                        .and_then(|x| x.userns.clone());
                     drop(s);
-                    let r = img.ok_or(EINVAL).and_then(|b| apply_thread(tid, &b, guest));
+                    let r = img
+                        .ok_or(EINVAL)
+                        .and_then(|b| apply_thread(tid, &b, guest, ns.as_ref()));
+                    drop(ns);
                     s = self.state.lock();
                     if let Some(t) = s.tslots.iter_mut().find(|t| t.mig == mig && t.tid == tid) {
                         t.phase = match r {
@@ -781,13 +791,13 @@ impl Migrator {
 
 /// Applies thread image `body` (a `Thread` message) to the calling
 /// thread `tid`.
-fn apply_thread(tid: u32, body: &[u8], guest: bool) -> Result {
+fn apply_thread(tid: u32, body: &[u8], guest: bool, ns: Option<&sm::UserNs>) -> Result {
     let t = mig::read_thread(&mut Reader::new(body)).map_err(|_| EPROTO)?;
     let task = TaskImage::from_bytes(t.task)?;
     if t.tid != tid || task.tid() != tid {
         return Err(EPROTO);
     }
-    task.apply_thread()?;
+    task.apply_thread(ns)?;
     for s in t.sigs.chunks_exact(mig::SIGINFO_LEN) {
         let _ = sm::queue_signal(s);
     }

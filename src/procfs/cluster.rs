@@ -544,7 +544,7 @@ impl ProcFileOps for RestoreFile {
         }
         let bad = || {
             pr_info!(
-                "admin/restore: write \"MIG\", \"MIG thread\", \"MIG uffd FD\" or \"MIG fail ERRNO\" (MIG in hex)\n"
+                "admin/restore: write \"MIG\", \"MIG thread\", \"MIG uffd FD\", \"MIG userns FD\" or \"MIG fail ERRNO\" (MIG in hex)\n"
             );
             EINVAL
         };
@@ -563,6 +563,13 @@ impl ProcFileOps for RestoreFile {
                 return self
                     .0
                     .lazy_uffd(mig_id, fd.parse::<i32>().map_err(|_| bad())?)
+            }
+            // The user namespace it made for the process, at that
+            // descriptor (its /proc/PID/ns/user).
+            (Some("userns"), Some(fd), None) => {
+                return self
+                    .0
+                    .restore_userns(mig_id, fd.parse::<i32>().map_err(|_| bad())?)
             }
             (Some("fail"), Some(e), None) => {
                 Some(e.parse::<i32>().map_err(|_| bad())?.clamp(1, 4095))

@@ -23,6 +23,8 @@
 //!   starts;
 //! - `bad-mig-seccomp`: a Begin of a process and one thread whose
 //!   per-thread seccomp part names a filter its table lacks;
+//! - `bad-mig-userns`: a Begin whose user namespace's uid map has an
+//!   empty extent;
 //! - `mig-stray`: a well-formed file request for a process that has no
 //!   deputy there: must be answered (`answered -9`, EBADF) and stay `open`;
 //! - `bad-control`: a Control (move / switch for a caller elsewhere) with
@@ -415,8 +417,9 @@ fn main() {
             p.send(MsgType::Mig as u8, &m);
             report(p.closed_within(5));
         }
-        "bad-mig-begin" | "bad-mig-seccomp" => {
+        "bad-mig-begin" | "bad-mig-seccomp" | "bad-mig-userns" => {
             let seccomp_bad = a[6] == "bad-mig-seccomp";
+            let userns_bad = a[6] == "bad-mig-userns";
             let b = mig::Begin {
                 mig: 1,
                 home: 9,
@@ -435,8 +438,12 @@ fn main() {
             };
             let v = mig::Vma {
                 start: 0x2000,
-                // Ends before it starts (a good one for the seccomp part).
-                end: if seccomp_bad { 0x3000 } else { 0x1000 },
+                // Ends before it starts (a good one for the other parts).
+                end: if seccomp_bad || userns_bad {
+                    0x3000
+                } else {
+                    0x1000
+                },
                 pgoff: 0,
                 flags: mig::vma_flags::READ,
                 file_size: 0,
@@ -458,11 +465,34 @@ fn main() {
                 };
                 let tid = 65537u32.to_le_bytes();
                 let tids: &[u8] = if seccomp_bad { &tid } else { &[] };
+                // Owner and group 4242, uid and gid maps "0 4242 1": good,
+                // made bad below.
+                let mut u = mig::UserNs {
+                    owner: 4242,
+                    group: 4242,
+                    nuid: 1,
+                    ngid: 1,
+                    ..Default::default()
+                };
+                let e = mig::Extent {
+                    first: 0,
+                    lower: 4242,
+                    count: 1,
+                };
+                u.uid[0] = e;
+                u.gid[0] = e;
+                let mut ub = [0u8; mig::USERNS_MAX_LEN];
+                let ul = {
+                    let mut w = mig::Writer::new(&mut ub);
+                    u.write(&mut w).unwrap_or_else(|_| die("encode userns"));
+                    w.len()
+                };
                 let t = mig::BeginText {
                     cwd: b"/",
                     cgroup: b"/",
                     tids,
                     seccomp,
+                    userns: if userns_bad { &ub[..ul] } else { &[] },
                 };
                 mig::write_begin(&mut w, &b, &t, &mut std::iter::once(v), 1)
                     .unwrap_or_else(|_| die("encode"));
@@ -475,6 +505,15 @@ fn main() {
                     .position(|x| x == [3, 0, 2, 0, 0, 0, 0, 0])
                     .unwrap_or_else(|| die("seccomp part not found"));
                 body[at + 4] = 7;
+            }
+            if userns_bad {
+                // The uid map's extent: count 0 (owner, group, flags, n).
+                let at = body[..n]
+                    .windows(4)
+                    .position(|x| x == 4242u32.to_le_bytes())
+                    .unwrap_or_else(|| die("userns part not found"));
+                let count = at + 4 + 4 + 1 + 1 + 4 + 4;
+                body[count..count + 4].copy_from_slice(&0u32.to_le_bytes());
             }
             p.send(
                 MsgType::Mig as u8,

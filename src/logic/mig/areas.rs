@@ -303,6 +303,9 @@ pub struct BeginText<'a> {
     /// Its seccomp state (as [`super::seccomp_filters`] reads it; empty:
     /// none), which the destination installs again.
     pub seccomp: &'a [u8],
+    /// Its user namespace ([`super::UserNs`]; empty: the node's initial
+    /// one), which the destination makes again.
+    pub userns: &'a [u8],
 }
 
 /// The TIDs of a [`BeginText`].
@@ -321,8 +324,12 @@ pub fn check_begin(b: &Begin, t: &BeginText<'_>) -> Result<(), WireError> {
         || !t.tids.len().is_multiple_of(4)
         || t.tids.len() / 4 >= MAX_THREADS as usize
         || t.seccomp.len() > super::SECCOMP_MAX_LEN
+        || t.userns.len() > super::USERNS_MAX_LEN
     {
         return Err(WireError::BadLength);
+    }
+    if !t.userns.is_empty() {
+        super::UserNs::parse(t.userns)?;
     }
     // A chain for each thread (when they differ).
     match super::seccomp_chains(t.seccomp, &mut |_| {})? {
@@ -388,6 +395,8 @@ pub fn write_begin(
     w.bytes(t.tids)?;
     w.u16(t.seccomp.len() as u16)?;
     w.bytes(t.seccomp)?;
+    w.u8(t.userns.len() as u8)?;
+    w.bytes(t.userns)?;
     write_areas(w, vmas, nvma)
 }
 
@@ -464,6 +473,11 @@ pub fn read_begin<'a>(r: &mut Reader<'a>) -> Result<(Begin, BeginText<'a>, u32),
         return Err(WireError::BadLength);
     }
     let seccomp = r.bytes(sl)?;
+    let ul = usize::from(r.u8()?);
+    if ul > super::USERNS_MAX_LEN {
+        return Err(WireError::BadLength);
+    }
+    let userns = r.bytes(ul)?;
     if loadlevel > 1 || lock > 1 || auto > 1 || home_ns & !home_ns::ALL != 0 {
         return Err(WireError::BadField);
     }
@@ -488,6 +502,7 @@ pub fn read_begin<'a>(r: &mut Reader<'a>) -> Result<(Begin, BeginText<'a>, u32),
         cgroup,
         tids,
         seccomp,
+        userns,
     };
     check_begin(&b, &t)?;
     let nvma = read_area_count(r)?;

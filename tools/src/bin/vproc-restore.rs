@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! `vproc-restore MIG PID VDSO_AREA VDSO_TEXT CWD CGROUP FSUID:FSGID:GROUPS
-//! MONO_OFF:BOOT_OFF TIDS SECCOMP`: the restorer stub.
+//! MONO_OFF:BOOT_OFF TIDS SECCOMP USERNS`: the restorer stub.
 //!
 //! Started by vproc.ko (as a user-mode helper, root) on the destination of
 //! a migration. The kernel cannot create a process from a module, so this
@@ -49,6 +49,16 @@
 //! here, then clone3), whose CLOCK_MONOTONIC and CLOCK_BOOTTIME offsets
 //! (ns, signed) make the clocks the process sees go on from those it saw
 //! where it ran: the nodes booted at other times.
+//!
+//! A process in a user namespace of its own (USERNS: the bytes of Begin's
+//! userns part, hex; "-" for none): a throwaway helper, forked with the
+//! namespace's owner and group as its ids, unshares one; this process
+//! (root here) writes its `setgroups` ("deny" as the original's) and its
+//! uid and gid maps (the original's), opens `/proc/HELPER/ns/user` and
+//! lets the helper go. The child hands that descriptor to the module
+//! ("MIG userns FD"), which checks it is the namespace Begin described
+//! and restores the process's credentials in it (its capabilities are
+//! that namespace's, as they were at home).
 //!
 //! Not meant to be run by hand.
 
@@ -645,12 +655,114 @@ fn give_uffd(ctl: &mut std::fs::File, mig: &str) {
     }
 }
 
+/// Parses the USERNS argument: "-" (None inside), or the hex bytes of
+/// the part, read (and checked) as the module reads Begin's.
+fn parse_userns(s: &str) -> Option<Option<vproc_logic::mig::UserNs>> {
+    if s == "-" {
+        return Some(None);
+    }
+    if !s.len().is_multiple_of(2) {
+        return None;
+    }
+    let b: Vec<u8> = (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect::<Option<_>>()?;
+    vproc_logic::mig::UserNs::parse(&b).ok().map(Some)
+}
+
+/// Makes a user namespace like `u` (see the top of this file): its
+/// descriptor, or an errno.
+fn make_userns(u: &vproc_logic::mig::UserNs) -> Result<i32, i32> {
+    use vproc_logic::mig::{UserNs, SETGROUPS};
+    let mut ready = [0i32; 2];
+    let mut hold = [0i32; 2];
+    // SAFETY: plain syscalls on arrays of our own.
+    if unsafe { libc::pipe2(ready.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(errno());
+    }
+    // SAFETY: as above.
+    if unsafe { libc::pipe2(hold.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(errno());
+    }
+    // SAFETY: this process has one thread; the child makes raw system
+    // calls only, then _exit()s.
+    let h = unsafe { libc::fork() };
+    if h < 0 {
+        return Err(errno());
+    }
+    if h == 0 {
+        // The helper: the owner's ids (no capability left but root's),
+        // a new namespace, then wait until the maps are written and the
+        // namespace is held.
+        // SAFETY: raw system calls on values of our own.
+        unsafe {
+            libc::close(ready[0]);
+            libc::close(hold[1]);
+            let ok = libc::setgroups(0, std::ptr::null()) == 0
+                && libc::setresgid(u.group, u.group, u.group) == 0
+                && libc::setresuid(u.owner, u.owner, u.owner) == 0
+                && libc::unshare(libc::CLONE_NEWUSER) == 0;
+            if ok {
+                libc::write(ready[1], b"x".as_ptr().cast(), 1);
+            }
+            let mut c = 0u8;
+            libc::read(hold[0], (&mut c as *mut u8).cast(), 1);
+            libc::_exit(0);
+        }
+    }
+    // SAFETY: our own descriptors.
+    unsafe {
+        libc::close(ready[1]);
+        libc::close(hold[0]);
+    }
+    let mut c = 0u8;
+    // SAFETY: a read into a byte of our own.
+    let got = unsafe { libc::read(ready[0], (&mut c as *mut u8).cast(), 1) };
+    let made = (|| {
+        if got != 1 {
+            return Err(libc::EPERM);
+        }
+        let file = |name: &str, text: &str| {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open(format!("/proc/{}/{}", h, name))
+                .and_then(|mut f| f.write_all(text.as_bytes()))
+                .map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))
+        };
+        if u.flags & SETGROUPS == 0 {
+            file("setgroups", "deny")?;
+        }
+        let mut map = String::new();
+        UserNs::map_text(u.uid_map(), &mut map).map_err(|_| libc::EINVAL)?;
+        file("uid_map", &map)?;
+        map.clear();
+        UserNs::map_text(u.gid_map(), &mut map).map_err(|_| libc::EINVAL)?;
+        file("gid_map", &map)?;
+        let path = CString::new(format!("/proc/{}/ns/user", h)).map_err(|_| libc::EINVAL)?;
+        // SAFETY: a valid path.
+        let fd = unsafe { libc::open(path.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
+        if fd < 0 {
+            return Err(errno());
+        }
+        Ok(fd)
+    })();
+    // The helper goes (the descriptor holds the namespace).
+    // SAFETY: our own descriptors and child.
+    unsafe {
+        libc::close(ready[0]);
+        libc::close(hold[1]);
+        libc::waitpid(h, std::ptr::null_mut(), 0);
+    }
+    made
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.len() == 3 && args[1] == "lazy" {
         lazy(&args[2]);
     }
-    if args.len() != 11 {
+    if args.len() != 12 {
         eprintln!("vproc-restore: started by vproc.ko, not by hand");
         std::process::exit(2);
     }
@@ -680,6 +792,14 @@ fn main() {
     }
     let Some(seccomp) = parse_seccomp(&args[10]) else {
         report(&mut ctl, mig, libc::EINVAL);
+    };
+    let userns = match parse_userns(&args[11]) {
+        Some(u) => u,
+        None => report(&mut ctl, mig, libc::EINVAL),
+    };
+    let userns_fd = match userns.as_ref().map(make_userns).transpose() {
+        Ok(fd) => fd,
+        Err(e) => report(&mut ctl, mig, e),
     };
     let cgroup = match cgroup_dir(&args[6]) {
         Ok(fd) => fd,
@@ -718,12 +838,26 @@ fn main() {
         // reaps it at once.
         // SAFETY: a plain signal(2) in this single-threaded process.
         unsafe { libc::signal(libc::SIGCHLD, libc::SIG_IGN) };
+        if let Some(fd) = userns_fd {
+            // SAFETY: our own descriptor (the child has its copy).
+            unsafe { libc::close(fd) };
+        }
         lazy(mig);
     }
     if let Err(e) = place_vdso(lo, text) {
         report(&mut ctl, mig, e);
     }
     give_uffd(&mut ctl, mig);
+    if let Some(fd) = userns_fd {
+        if ctl
+            .write_all(format!("{} userns {}", mig, fd).as_bytes())
+            .is_err()
+        {
+            report(&mut ctl, mig, errno());
+        }
+        // SAFETY: our own descriptor; the module holds the namespace.
+        unsafe { libc::close(fd) };
+    }
     let cwd = CString::new(args[5].as_bytes()).unwrap_or_default();
     if let Err(e) = chdir_as(&ident, &cwd) {
         report(&mut ctl, mig, e);

@@ -1,0 +1,147 @@
+# User namespaces (issue 17, item 6: the refusal list shrinks): a process
+# in a user namespace of its own, one level below the node's initial one
+# (`unshare -r`, rootless build tools, bwrap), moves. Sourced by run-tests
+# with lib.sh; the cluster is up.
+#
+# The destination's restorer makes a namespace like it (owner, setgroups,
+# the uid and gid maps) and the module restores the process's credentials
+# in it: its capabilities there are that namespace's, as at home, never
+# the node's. Its calls made at home (paths, mounts) carry them to its
+# deputy, which is in the namespace it left. One it makes away from home
+# is that node's: its calls at home are refused and it cannot move on.
+
+if ! on 1 'command -v python3 && command -v unshare && command -v setpriv' >/dev/null 2>&1; then
+    fail "userns: the nodes run the Debian root (python3, unshare, setpriv)"
+    return 0
+fi
+# py NODE FILE: writes FILE on NODE from standard input
+py() { local t; t=$(mktemp); cat > "$t"; "$CLUSTER" put "$1" "$t" "$2"; rm -f "$t"; }
+# run TAG CMD: CMD in the background on node 1 (in /tmp, its output in
+# /tmp/TAG.out, its exit status in /tmp/TAG.status); prints its PID once
+# it printed "ready".
+run() {
+    on 1 "rm -f /tmp/$1.*; cd /tmp; ( $2 > /tmp/$1.out 2>&1 & echo \$! > /tmp/$1.pid; wait \$!; echo \$? > /tmp/$1.status ) &" >/dev/null 2>&1
+    on 1 "for i in \$(seq 100); do grep -q ^ready /tmp/$1.out 2>/dev/null && break; sleep 0.1; done; cat /tmp/$1.pid"
+}
+# line TAG PREFIX: waits (60 s) for its line starting with PREFIX, without it
+line() { line_of 1 "/tmp/$1.out" "$2 " 60 | sed "s/^$2 //"; }
+# goto PID NODE [USER]: written at node 1 (by USER); "ok" or the error
+goto() {
+    if [ -n "${3:-}" ]; then
+        on 1 "su $3 -c 'echo $2 > /proc/$1/goto' 2>/tmp/ugoto.err && echo ok || sed 's/.*: //' /tmp/ugoto.err"
+    else
+        on 1 "echo $2 > /proc/$1/goto 2>/tmp/goto.err && echo ok || sed 's/.*: //' /tmp/goto.err"
+    fi
+}
+# ns NODE PID: its uid map, gid map and setgroups there, on one line
+ns() { on "$1" "cat /proc/$2/uid_map /proc/$2/gid_map /proc/$2/setgroups | tr -s ' \n' ' ' | sed 's/^ //; s/ $//'"; }
+U="setpriv --reuid 1000 --regid 1000 --clear-groups"
+
+py 1 /tmp/un.py <<'EOF'
+import ctypes, errno, os, sys, threading, time
+tag, steps, late = sys.argv[1], int(sys.argv[2]), sys.argv[3] == '1'
+libc = ctypes.CDLL(None, use_errno=True)
+def wait(f):
+    while not os.path.exists(f):
+        time.sleep(0.05)
+def err(f):
+    try:
+        f()
+        return 'ok'
+    except OSError as e:
+        return errno.errorcode[e.errno]
+def thread():
+    for n in range(1, steps + 1):
+        wait('/tmp/%s.go%d' % (tag, n))
+        print('thread%d' % n, os.getuid(), os.geteuid(), os.getgid(), flush=True)
+# (A process of one thread only may unshare its user namespace.)
+t = threading.Thread(target=thread)
+if not late:
+    t.start()
+print('ready', os.getuid(), os.geteuid(), flush=True)
+for n in range(1, steps + 1):
+    wait('/tmp/%s.go%d' % (tag, n))
+    if late and n == 1:
+        print('unshare', libc.unshare(0x10000000), flush=True)
+    # Its ids where it runs; a file it makes at home (its owner, as it
+    # sees it); home's root-only file (its root is the namespace's).
+    p = '/tmp/%s.f%d' % (tag, n)
+    made = err(lambda: open(p, 'w').write('x'))
+    own = os.stat(p).st_uid if made == 'ok' else -1
+    print('step%d' % n, os.getuid(), os.geteuid(), 'made', made, own,
+          'secret', err(lambda: open('/tmp/%s.secret' % tag).read()), flush=True)
+    if n == 1 and not late:
+        # Its capabilities at home are its namespace's: a mount namespace
+        # of its own there, a tmpfs mounted in it (EPERM in the initial
+        # user namespace).
+        r = libc.unshare(0x00020000)
+        e1 = ctypes.get_errno()
+        m = libc.mount(b'none', b'/mnt', b'tmpfs', 0, None)
+        e2 = ctypes.get_errno()
+        w = err(lambda: open('/mnt/%s' % tag, 'w').write('in tmpfs'))
+        print('mnt', r, e1, m, e2, w, err(lambda: open('/mnt/%s' % tag).read()), flush=True)
+if not late:
+    t.join()
+EOF
+on 1 'chmod 644 /tmp/un.py'
+
+# --- `unshare -r` by uid 1000, with a thread: 1 -> 2 -> 3 -> home.
+# (run removes /tmp/un1.*: the secret is made again after it.)
+pid=$(run un1 "$U unshare -r python3 /tmp/un.py un1 3 0")
+on 1 'echo secret > /tmp/un1.secret; chmod 600 /tmp/un1.secret; chown 0:0 /tmp/un1.secret' >/dev/null
+home_ns=$(on 1 "readlink /proc/$pid/ns/user")
+check_eq "userns: root in its own namespace (unshare -r) at home" "0 0" "$(line un1 ready)"
+check_eq "userns: its user moves it to node 2 (before: EOPNOTSUPP, namespaces)" ok "$(goto "$pid" 2 user)"
+check_eq "userns: it runs there" 2 "$(on 1 "cat /proc/$pid/where")"
+check_eq "userns: there it is in a namespace with its maps and setgroups" "0 1000 1 0 1000 1 deny" "$(ns 2 "$pid")"
+check "userns: ... not node 2's initial one" test "$(on 2 "readlink /proc/$pid/ns/user")" != "$(on 2 'readlink /proc/1/ns/user')"
+check_match "userns: ... with every capability in it, as at home" "^CapEff:[[:space:]]*000001ffffffffff" \
+    "$(on 2 "grep ^CapEff /proc/$pid/status")"
+check_eq "userns: ... its uid outside is 1000" 1000 "$(on 2 "awk '/^Uid:/ {print \$2}' /proc/$pid/status")"
+on 1 'touch /tmp/un1.go1'
+check_eq "userns: on node 2 it is root in its namespace; a file it makes at home is its root's; home's root-only file is refused (EACCES)" \
+    "0 0 made ok 0 secret EACCES" "$(line un1 step1)"
+check_eq "userns: ... that file is uid 1000's at home" 1000 "$(on 1 'stat -c %u /tmp/un1.f1')"
+check_eq "userns: its capabilities at home are its namespace's: unshare(CLONE_NEWNS) and a tmpfs on /mnt, made at home" \
+    "0 0 0 0 ok ok" "$(line un1 mnt)"
+check_eq "userns: ... neither node 2 nor home's initial namespace has that mount" "" \
+    "$(on 2 'ls /mnt/un1 2>/dev/null'; on 1 'ls /mnt/un1 2>/dev/null')"
+check_eq "userns: its thread is root in the namespace too" "0 0 0" "$(line un1 thread1)"
+check_eq "userns: it moves on to node 3" ok "$(goto "$pid" 3)"
+check_eq "userns: there it has the same maps" "0 1000 1 0 1000 1 deny" "$(ns 3 "$pid")"
+on 1 'touch /tmp/un1.go2'
+check_eq "userns: on node 3 the same" "0 0 made ok 0 secret EACCES" "$(line un1 step2)"
+check_eq "userns: ... its thread too" "0 0 0" "$(line un1 thread2)"
+check_eq "userns: it comes home" ok "$(goto "$pid" 1)"
+check_eq "userns: ... into the namespace it left" "$home_ns" "$(on 1 "readlink /proc/$pid/ns/user")"
+on 1 'touch /tmp/un1.go3'
+check_eq "userns: at home the same" "0 0 made ok 0 secret EACCES" "$(line un1 step3)"
+check_eq "userns: ... its thread too" "0 0 0" "$(line un1 thread3)"
+check_eq "userns: it ends with status 0" 0 "$(file_of 1 /tmp/un1.status 30)"
+
+# --- a namespace two levels down is refused; the process runs on.
+pid=$(run un2 "$U unshare -r unshare -r python3 /tmp/un.py un2 1 0")
+check_eq "userns: a process two user namespaces down is refused" "Operation not supported" "$(goto "$pid" 2)"
+check_match "userns: ... the log says why (namespaces)" "pid $pid cannot move: namespaces" "$(on 1 'dmesg | tail -20')"
+on 1 'touch /tmp/un2.go1'
+check_match "userns: ... it runs on at home" "^0 0 made ok 0 " "$(line un2 step1)"
+check_eq "userns: ... and ends with status 0" 0 "$(file_of 1 /tmp/un2.status 30)"
+
+# --- one made away from home is that node's: its calls at home are
+# refused (its capabilities would become its deputy's there), and it
+# cannot move on, nor home (its maps written there by node 2's root).
+pid=$(run un3 "$U python3 /tmp/un.py un3 2 1")
+check_eq "userns: a user's process moves to node 2" ok "$(goto "$pid" 2 user)"
+on 1 'touch /tmp/un3.go1'
+check_eq "userns: there it makes a user namespace" 0 "$(line un3 unshare)"
+check_eq "userns: ... (no map yet: its ids are the overflow ids); its calls at home are refused (EPERM)" \
+    "65534 65534 made EPERM -1 secret EPERM" "$(line un3 step1)"
+on 2 "echo '0 1000 1' > /proc/$pid/uid_map; echo deny > /proc/$pid/setgroups; echo '0 1000 1' > /proc/$pid/gid_map"
+check_eq "userns: ... it cannot move on to node 3" "Operation not supported" "$(goto "$pid" 3)"
+check_match "userns: ... node 2 says why" "pid $pid cannot move on: it made its user namespace here" "$(on 2 'dmesg | tail -20')"
+check_eq "userns: ... nor come home" "Operation not supported" "$(goto "$pid" 1)"
+check_eq "userns: ... it runs on node 2" 2 "$(on 1 "cat /proc/$pid/where")"
+# (Its wait for un3.go2, a stat at home, is refused as well: it waits on.)
+on 1 "kill -9 $pid"
+check_eq "userns: ... SIGKILL from home ends it there" 137 "$(file_of 1 /tmp/un3.status 30)"
+on 1 'rm -f /tmp/un[123].* /tmp/un.py'
