@@ -62,11 +62,21 @@ static int fdinfo_value(struct file *f, const char *key, unsigned int base,
 	return err;
 }
 
-bool vproc_file_is_signalfd(struct file *f)
+/* Whether @f is an anonymous inode file anon_inode_getfile() named @name. */
+static bool vproc_anon_named(struct file *f, const char *name)
 {
 	return file_inode(f)->i_sb->s_magic == ANON_INODE_FS_MAGIC &&
-	       f->f_path.dentry &&
-	       !strcmp(f->f_path.dentry->d_name.name, "[signalfd]");
+	       f->f_path.dentry && !strcmp(f->f_path.dentry->d_name.name, name);
+}
+
+bool vproc_file_is_signalfd(struct file *f)
+{
+	return vproc_anon_named(f, "[signalfd]");
+}
+
+bool vproc_file_is_eventpoll(struct file *f)
+{
+	return vproc_anon_named(f, "[eventpoll]");
 }
 
 int vproc_shim_is_signalfd(int fd)

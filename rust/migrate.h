@@ -125,8 +125,9 @@ struct vproc_proxy {
 /* Proxies with writes gathered (proxy.c): while any, a moved process's
  * system calls send its own first (sysfwd.c). */
 extern atomic_t vproc_wb_dirty;
-/* Whether @f is a signalfd (fds.c). */
+/* Whether @f is a signalfd, an epoll (fds.c). */
 bool vproc_file_is_signalfd(struct file *f);
+bool vproc_file_is_eventpoll(struct file *f);
 /* The signalfds epoll file @ep watches (fds.c; see
  * vproc_shim_epoll_watches). */
 int vproc_epoll_scan(struct file *ep, struct vproc_epoll_watch *out);

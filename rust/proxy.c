@@ -606,9 +606,7 @@ int vproc_shim_epoll_watches(int fd, struct vproc_epoll_watch *out)
 		if (n)
 			memcpy(out, p->sw, n * sizeof(*out));
 		spin_unlock(&p->sw_lock);
-	} else if (file_inode(f)->i_sb->s_magic == ANON_INODE_FS_MAGIC &&
-		   f->f_path.dentry &&
-		   !strcmp(f->f_path.dentry->d_name.name, "[eventpoll]")) {
+	} else if (vproc_file_is_eventpoll(f)) {
 		n = vproc_epoll_scan(f, out);
 	}
 	fput(f);

@@ -698,19 +698,8 @@ fn epolls_unwatch(pid: u32) {
         .iter()
         .filter(|f| f.kind == FdKind::Event && sm::file_private(f.fd))
     {
-        let Ok(ws) = sm::epoll_watches(f.fd) else {
-            continue;
-        };
-        for w in ws.iter() {
-            if let Err(e) = sm::epoll_ctl(sf::EPOLL_CTL_DEL, w) {
-                pr_info_ratelimited!(
-                    "migrate: pid {}: its epoll {} at home still watches signalfd {} (error {})\n",
-                    pid,
-                    w.epfd,
-                    w.tfd,
-                    e.to_errno()
-                );
-            }
+        if let Ok(ws) = sm::epoll_watches(f.fd) {
+            super::sigwatch::home_epolls(pid, sf::EPOLL_CTL_DEL, &ws);
         }
     }
 }

@@ -893,19 +893,8 @@ impl Migrator {
             for f in list.iter().filter(|f| f.node_dev != 0) {
                 open_here(f)?;
             }
-            // Home's epolls watch its signalfds, made again, again. (A
-            // failure is said, not fatal: its files are home's again.)
-            for w in watches.iter() {
-                if let Err(e) = sm::epoll_ctl(sf::EPOLL_CTL_ADD, w) {
-                    pr_info!(
-                        "migrate: pid {}: its epoll {} cannot watch signalfd {} again (error {})\n",
-                        pid,
-                        w.epfd,
-                        w.tfd,
-                        e.to_errno()
-                    );
-                }
-            }
+            // Home's epolls watch its signalfds, made again, again.
+            super::sigwatch::home_epolls(pid, sf::EPOLL_CTL_ADD, &watches);
             return Ok(());
         }
         // In ascending order (as captured): each lands at its number.

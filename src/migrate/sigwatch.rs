@@ -189,3 +189,27 @@ impl Migrator {
         }
     }
 }
+
+/// At home, in the deputy of `pid`: home's epolls watch (`op`
+/// `EPOLL_CTL_ADD`: coming home) or stop watching (`EPOLL_CTL_DEL`:
+/// once it left) its signalfds. A failure is said, not fatal (the
+/// process's files are home's either way).
+pub(super) fn home_epolls(pid: u32, op: u32, watches: &[EpollWatch]) {
+    let what = if op == sf::EPOLL_CTL_ADD {
+        "watching"
+    } else {
+        "unwatching"
+    };
+    for w in watches {
+        if let Err(e) = sm::epoll_ctl(op, w) {
+            pr_info_ratelimited!(
+                "migrate: pid {}: its epoll {} at home: {} signalfd {} failed (error {})\n",
+                pid,
+                w.epfd,
+                what,
+                w.tfd,
+                e.to_errno()
+            );
+        }
+    }
+}
