@@ -70,6 +70,10 @@ for n in range(1, steps + 1):
     own = os.stat(p).st_uid if made == 'ok' else -1
     print('step%d' % n, os.getuid(), os.geteuid(), 'made', made, own,
           'secret', err(lambda: open('/tmp/%s.secret' % tag).read()), flush=True)
+    if n == 1 and made == 'ok':
+        # Its uid 1, made at home with its namespace's CAP_CHOWN: what
+        # its map says (EINVAL where uid 1 is not mapped).
+        print('chown', err(lambda: os.chown(p, 1, 1)), os.stat(p).st_uid, flush=True)
     if n == 1 and not late:
         # Its capabilities at home are its namespace's: a mount namespace
         # of its own there, a tmpfs mounted in it (EPERM in the initial
@@ -84,6 +88,35 @@ if not late:
     t.join()
 EOF
 on 1 'chmod 644 /tmp/un.py'
+# mkns.py CMD...: CMD as root of a user namespace root made, whose uid and
+# gid maps are "0 1000 1" and "1 100000 65536" (as newuidmap writes for a
+# rootless container): a child of it, still root outside, writes them.
+py 1 /tmp/mkns.py <<'EOF'
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+r, w = os.pipe()
+r2, w2 = os.pipe()
+me = os.getpid()
+if os.fork() == 0:
+    os.close(w)
+    os.close(r2)
+    os.read(r, 1)
+    for f in ('uid_map', 'gid_map'):
+        with open('/proc/%d/%s' % (me, f), 'w') as m:
+            m.write('0 1000 1\n1 100000 65536\n')
+    os.write(w2, b'x')
+    os._exit(0)
+os.close(r)
+os.close(w2)
+if libc.unshare(0x10000000) != 0:
+    sys.exit('unshare %d' % ctypes.get_errno())
+os.write(w, b'x')
+os.read(r2, 1)
+os.wait()
+os.setresgid(0, 0, 0)
+os.setresuid(0, 0, 0)
+os.execvp(sys.argv[1], sys.argv[1:])
+EOF
 
 # --- `unshare -r` by uid 1000, with a thread: 1 -> 2 -> 3 -> home.
 # (run removes /tmp/un1.*: the secret is made again after it.)
@@ -102,6 +135,7 @@ on 1 'touch /tmp/un1.go1'
 check_eq "userns: on node 2 it is root in its namespace; a file it makes at home is its root's; home's root-only file is refused (EACCES)" \
     "0 0 made ok 0 secret EACCES" "$(line un1 step1)"
 check_eq "userns: ... that file is uid 1000's at home" 1000 "$(on 1 'stat -c %u /tmp/un1.f1')"
+check_eq "userns: ... its chown to its uid 1 fails (EINVAL: not in its map)" "EINVAL 0" "$(line un1 chown)"
 check_eq "userns: its capabilities at home are its namespace's: unshare(CLONE_NEWNS) and a tmpfs on /mnt, made at home" \
     "0 0 0 0 ok ok" "$(line un1 mnt)"
 check_eq "userns: ... neither node 2 nor home's initial namespace has that mount" "" \
@@ -118,6 +152,17 @@ on 1 'touch /tmp/un1.go3'
 check_eq "userns: at home the same" "0 0 made ok 0 secret EACCES" "$(line un1 step3)"
 check_eq "userns: ... its thread too" "0 0 0" "$(line un1 thread3)"
 check_eq "userns: it ends with status 0" 0 "$(file_of 1 /tmp/un1.status 30)"
+
+# --- maps of two extents, a namespace root owns: its uid 1 is 100000.
+pid=$(run un4 "python3 /tmp/mkns.py python3 /tmp/un.py un4 1 0")
+on 1 'echo secret > /tmp/un4.secret; chmod 600 /tmp/un4.secret; chown 0:0 /tmp/un4.secret' >/dev/null
+check_eq "userns: root's namespace with two extents a map goes to node 2" ok "$(goto "$pid" 2)"
+check_eq "userns: ... there with both extents, setgroups allowed" "0 1000 1 1 100000 65536 0 1000 1 1 100000 65536 allow" "$(ns 2 "$pid")"
+on 1 'touch /tmp/un4.go1'
+check_eq "userns: ... root in it there" "0 0 made ok 0 secret EACCES" "$(line un4 step1)"
+check_eq "userns: ... its chown to its uid 1 is made at home" "ok 1" "$(line un4 chown)"
+check_eq "userns: ... where the file is uid 100000's" "100000 100000" "$(on 1 'stat -c "%u %g" /tmp/un4.f1')"
+check_eq "userns: ... it ends with status 0" 0 "$(file_of 1 /tmp/un4.status 30)"
 
 # --- a namespace two levels down is refused; the process runs on.
 pid=$(run un2 "$U unshare -r unshare -r python3 /tmp/un.py un2 1 0")
@@ -144,4 +189,4 @@ check_eq "userns: ... it runs on node 2" 2 "$(on 1 "cat /proc/$pid/where")"
 # (Its wait for un3.go2, a stat at home, is refused as well: it waits on.)
 on 1 "kill -9 $pid"
 check_eq "userns: ... SIGKILL from home ends it there" 137 "$(file_of 1 /tmp/un3.status 30)"
-on 1 'rm -f /tmp/un[123].* /tmp/un.py'
+on 1 'rm -f /tmp/un[1234].* /tmp/un.py /tmp/mkns.py'
