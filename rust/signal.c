@@ -136,17 +136,8 @@ int vproc_shim_mig_signal_job(int pid, int sig, int code, int from_pid,
 	 * block it takes it; a signalfd or sigwait() of any thread sees it):
 	 * never to the leader alone, where a thread pool's signal thread
 	 * would never see it. Home checked the sender's right to send it;
-	 * here it is queued as the kernel's. A process of one thread gets
-	 * it as before, on that thread (group-directed, 16-home's "intr"
-	 * move of a process blocked in a read at home took 4 s instead of
-	 * under 1 once in two: not understood yet).
+	 * here it is queued as the kernel's.
 	 */
-	if (thread_group_empty(t)) {
-		/* (One thread: the same, as it always was.) */
-		err = send_sig_info(info.si_signo, &info, t);
-		put_task_struct(t);
-		goto sent;
-	}
 	kcred = prepare_kernel_cred(&init_task);
 	if (!kcred) {
 		put_task_struct(t);
@@ -157,7 +148,6 @@ int vproc_shim_mig_signal_job(int pid, int sig, int code, int from_pid,
 	revert_creds(old);
 	put_cred(kcred);
 	put_task_struct(t);
-sent:
 	if (err)
 		return err;
 	return stop ? sig : 0;
