@@ -452,13 +452,7 @@ fn parse_seccomp(s: &str) -> Option<Seccomp> {
     if s == "-" {
         return Some(Seccomp::None);
     }
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    let b: Vec<u8> = (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect::<Option<_>>()?;
+    let b = unhex(s)?;
     let mut fs = Vec::new();
     let mut chains = Vec::new();
     vproc_logic::mig::seccomp_chains(&b, &mut |c| chains.push((c.mode, c.filters.to_vec())))
@@ -661,14 +655,18 @@ fn parse_userns(s: &str) -> Option<Option<vproc_logic::mig::UserNs>> {
     if s == "-" {
         return Some(None);
     }
+    vproc_logic::mig::UserNs::parse(&unhex(s)?).ok().map(Some)
+}
+
+/// The bytes a hex argument of the module's spells (None: not hex).
+fn unhex(s: &str) -> Option<Vec<u8>> {
     if !s.len().is_multiple_of(2) {
         return None;
     }
-    let b: Vec<u8> = (0..s.len())
+    (0..s.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect::<Option<_>>()?;
-    vproc_logic::mig::UserNs::parse(&b).ok().map(Some)
+        .collect()
 }
 
 /// Makes a user namespace like `u` (see the top of this file): its
