@@ -456,19 +456,7 @@ impl Migrator {
     pub(crate) fn lazy_uffd(&self, mig_id: u64, fd: i32) -> Result {
         let me = sm::current_tgid();
         let mut s = self.state.lock();
-        let Some(inc) = s.incoming.iter().find(|i| i.mig == mig_id) else {
-            pr_info!("admin/restore: no migration {:x} is arriving\n", mig_id);
-            return Err(ENOENT);
-        };
-        if inc.pid != me {
-            pr_info!(
-                "admin/restore: pid {} is not the restorer of migration {:x}\n",
-                me,
-                mig_id
-            );
-            return Err(EPERM);
-        }
-        let from = inc.from;
+        let from = super::restore::restorer_incoming(&mut s.incoming, mig_id)?.from;
         if s.lazy_in.iter().any(|l| l.mig == mig_id) {
             pr_info!(
                 "admin/restore: migration {:x} has its userfaultfd\n",

@@ -343,20 +343,8 @@ impl Migrator {
     /// "MIG userns FD" from the restorer's child (in its context): the
     /// user namespace it made for the process, as Begin said.
     pub(crate) fn restore_userns(&self, mig_id: u64, fd: i32) -> Result {
-        let me = sm::current_tgid();
         let mut s = self.state.lock();
-        let Some(inc) = s.incoming.iter_mut().find(|i| i.mig == mig_id) else {
-            pr_info!("admin/restore: no migration {:x} is arriving\n", mig_id);
-            return Err(ENOENT);
-        };
-        if inc.pid != me {
-            pr_info!(
-                "admin/restore: pid {} is not the restorer of migration {:x}\n",
-                me,
-                mig_id
-            );
-            return Err(EPERM);
-        }
+        let inc = restorer_incoming(&mut s.incoming, mig_id)?;
         let Some(want) = inc.userns_want else {
             pr_info!(
                 "admin/restore: migration {:x} has no user namespace\n",
@@ -451,14 +439,7 @@ impl Migrator {
             return Ok(());
         }
         let inc = &mut st.incoming[i];
-        if inc.pid != me {
-            pr_info!(
-                "admin/restore: pid {} is not the restorer of migration {:x}\n",
-                me,
-                mig_id
-            );
-            return Err(EPERM);
-        }
+        own_restorer(inc)?;
         // Its other threads attached first (each is then in the kernel,
         // and leaves it only as the thread it becomes): the restore
         // replaces the memory their user-mode code runs in.
@@ -1129,4 +1110,31 @@ fn hex_arg(bytes: &[u8]) -> Result<KVec<u8>> {
     }
     a.push(0, GFP_KERNEL)?;
     Ok(a)
+}
+
+/// Whether the calling task is the restorer of `inc` (the child it made
+/// with the process's PID): EPERM, logged, when not.
+fn own_restorer(inc: &Incoming) -> Result {
+    let me = sm::current_tgid();
+    if inc.pid != me {
+        pr_info!(
+            "admin/restore: pid {} is not the restorer of migration {:x}\n",
+            me,
+            inc.mig
+        );
+        return Err(EPERM);
+    }
+    Ok(())
+}
+
+/// Migration `mig_id` arriving here, asked about by its restorer (a
+/// write of "MIG uffd FD" or "MIG userns FD"): ENOENT when none is, EPERM
+/// when the caller is not its restorer, each logged.
+pub(super) fn restorer_incoming(incoming: &mut [Incoming], mig_id: u64) -> Result<&mut Incoming> {
+    let Some(inc) = incoming.iter_mut().find(|i| i.mig == mig_id) else {
+        pr_info!("admin/restore: no migration {:x} is arriving\n", mig_id);
+        return Err(ENOENT);
+    };
+    own_restorer(inc)?;
+    Ok(inc)
 }
