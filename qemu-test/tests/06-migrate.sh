@@ -148,6 +148,11 @@ check_eq "admin/restore: a thread of a migration that is not arriving (ENOENT)" 
 check_match "... logged" "no migration 1234abce is arriving" "$(on 1 'dmesg | tail -3')"
 check_eq "admin/restore: 'thread' with more after it (EINVAL)" "Invalid argument" \
     "$(werr 1 /proc/cluster/admin/restore '1234abce thread 3')"
+check_eq "admin/restore: a user namespace for a migration that is not arriving (ENOENT)" "No such file or directory" \
+    "$(werr 1 /proc/cluster/admin/restore '1234abcf userns 0')"
+check_match "... logged" "no migration 1234abcf is arriving" "$(on 1 'dmesg | tail -3')"
+check_eq "admin/restore: 'userns' with no number (EINVAL)" "Invalid argument" \
+    "$(werr 1 /proc/cluster/admin/restore '1234abcf userns x')"
 check_match "a user cannot reach it" "Permission denied|Operation not permitted" \
     "$(on 1 "su user -c 'echo 1 > /proc/cluster/admin/restore' 2>&1")"
 
