@@ -482,13 +482,13 @@ struct vproc_creds {
 struct user_namespace;
 int vproc_shim_creds_get(struct vproc_creds *out, unsigned long long ns);
 
-/* A user namespace as a move carries it (logic::mig::UserNs): level 0 is
- * the initial one (nothing else set); else one level below it, owned by
- * owner:group (initial ids), setgroups(2) allowed or not, and its uid and
- * gid maps (first, lower first, count). @id: its address, compared only. */
+/* A user namespace as a move carries it (logic::mig::UserNs): its level
+ * (1: below the initial one), owner:group, setgroups(2) allowed or not,
+ * and its uid and gid maps (first, lower first, count); owner, group and
+ * lower ids are its parent's ids. */
 #define VPROC_USERNS_EXTENTS 5
+#define VPROC_USERNS_LEVELS 4
 struct vproc_userns {
-	unsigned long long id;
 	unsigned int level;
 	unsigned int owner, group;
 	unsigned int setgroups;
@@ -496,15 +496,25 @@ struct vproc_userns {
 	unsigned int uid[VPROC_USERNS_EXTENTS][3];
 	unsigned int gid[VPROC_USERNS_EXTENTS][3];
 };
-/* @t's user namespace: 0; -EOPNOTSUPP deeper than one level, -ENODATA
- * a map not written yet, -E2BIG one longer than 5 extents. */
-int vproc_shim_userns_of(struct task_struct *t, struct vproc_userns *out);
+/* A namespace and those above it (logic::mig::UserNsChain): @n levels,
+ * outermost first; 0 for the initial one. @id: the namespace's address,
+ * compared only. No padding: compared with memcmp. */
+struct vproc_userns_chain {
+	unsigned long long id;
+	unsigned int n;
+	unsigned int pad;
+	struct vproc_userns level[VPROC_USERNS_LEVELS];
+};
+/* @t's user namespace: 0; -EOPNOTSUPP more than 4 levels below the
+ * initial one, -ENODATA a map not written yet, -E2BIG one longer than 5
+ * extents. */
+int vproc_shim_userns_of(struct task_struct *t, struct vproc_userns_chain *out);
 /* current's user namespace's address (compared only). */
 unsigned long long vproc_shim_userns_id(void);
 /* The user namespace of current's descriptor @fd (its /proc/PID/ns/user),
- * a reference, when it is one level below the initial one and exactly
- * @want (id aside); ERR_PTR(-EBADF, -EINVAL, -EOPNOTSUPP) otherwise. */
-struct user_namespace *vproc_shim_userns_from_fd(int fd, const struct vproc_userns *want);
+ * a reference, when it and its parents are exactly @want (id aside);
+ * ERR_PTR(-EBADF, -EINVAL, -ENOMEM, -EOPNOTSUPP) otherwise. */
+struct user_namespace *vproc_shim_userns_from_fd(int fd, const struct vproc_userns_chain *want);
 void vproc_shim_userns_get(struct user_namespace *ns);
 void vproc_shim_userns_put(struct user_namespace *ns);
 /* Makes current's credentials (and dumpable mode) those of @in, as the

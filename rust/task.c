@@ -28,9 +28,9 @@
  * there do its ids and capabilities mean on the destination what they
  * mean here. A process in any other is refused
  * rather than restored into the initial ones (where `unshare -Ur`'s
- * capabilities would become root's). A user namespace one level below
- * the initial one is made again where the process arrives (see
- * vproc_shim_userns_of()); a deeper one is refused. A time namespace is the exception:
+ * capabilities would become root's). A user namespace up to 4 levels below
+ * the initial one is made again where the process arrives, with those
+ * above it (see vproc_shim_userns_of()); a deeper one is refused. A time namespace is the exception:
  * what it changes (the offsets of CLOCK_MONOTONIC and CLOCK_BOOTTIME) is
  * carried as the clocks the process sees, and every destination but home
  * starts it in one of its own (see vproc-restore); only one its children
@@ -46,7 +46,7 @@ static bool vproc_init_namespaces(struct task_struct *t)
 
 	rcu_read_lock();
 	u = __task_cred(t)->user_ns;
-	carried = u == &init_user_ns || (u->level == 1 && u->parent == &init_user_ns);
+	carried = u->level <= VPROC_USERNS_LEVELS;
 	rcu_read_unlock();
 	return ns && init && carried &&
 	       task_active_pid_ns(t) == &init_pid_ns &&
@@ -1071,11 +1071,12 @@ int vproc_shim_creds_sync(const struct vproc_creds *in)
 	return 0;
 }
 
-/* The extents of @m into @out (first, lower first, count): 0, -ENODATA
- * for a map not written yet, -E2BIG for one longer than the namespace
- * keeps in itself. Maps are written once; read as map_id_range_down(). */
-static int vproc_map_of(const struct uid_gid_map *m, unsigned int (*out)[3],
-			unsigned int *n)
+/* The extents of @m into @out (first, lower first, count), the lower ids
+ * as @parent numbers them (@gid: of its gid map): 0, -ENODATA for a map
+ * not written yet, -E2BIG for one longer than the namespace keeps in
+ * itself. Maps are written once; read as map_id_range_down(). */
+static int vproc_map_of(const struct uid_gid_map *m, struct user_namespace *parent,
+			bool gid, unsigned int (*out)[3], unsigned int *n)
 {
 	unsigned int i, k = READ_ONCE(m->nr_extents);
 
@@ -1085,36 +1086,60 @@ static int vproc_map_of(const struct uid_gid_map *m, unsigned int (*out)[3],
 	if (k > UID_GID_MAP_MAX_BASE_EXTENTS || k > VPROC_USERNS_EXTENTS)
 		return -E2BIG;
 	for (i = 0; i < k; i++) {
+		u32 lower = m->extent[i].lower_first;
+
 		out[i][0] = m->extent[i].first;
-		out[i][1] = m->extent[i].lower_first;
+		out[i][1] = gid ? from_kgid(parent, KGIDT_INIT(lower)) :
+				  from_kuid(parent, KUIDT_INIT(lower));
 		out[i][2] = m->extent[i].count;
+		if (out[i][1] == (u32)-1)
+			return -EINVAL;	/* the kernel wrote it mapped */
 	}
 	*n = k;
 	return 0;
 }
 
-/* What a move carries of @ns (see struct vproc_userns). */
-static int vproc_userns_describe(struct user_namespace *ns, struct vproc_userns *o)
+/* One level: @ns as its parent sees it (see struct vproc_userns). */
+static int vproc_userns_level(struct user_namespace *ns, struct vproc_userns *o)
 {
+	struct user_namespace *p = ns->parent;
+	int err;
+
+	o->level = ns->level;
+	o->owner = from_kuid(p, ns->owner);
+	o->group = from_kgid(p, ns->group);
+	o->setgroups = !!(READ_ONCE(ns->flags) & USERNS_SETGROUPS_ALLOWED);
+	err = vproc_map_of(&ns->uid_map, p, false, o->uid, &o->nuid);
+	if (!err)
+		err = vproc_map_of(&ns->gid_map, p, true, o->gid, &o->ngid);
+	return err;
+}
+
+/* What a move carries of @ns, which the caller holds (its parents with
+ * it); see struct vproc_userns_chain. */
+static int vproc_userns_describe(struct user_namespace *ns, struct vproc_userns_chain *o)
+{
+	struct user_namespace *u;
 	int err;
 
 	memset(o, 0, sizeof(*o));
 	o->id = (unsigned long)ns;
 	if (ns == &init_user_ns)
 		return 0;
-	o->level = ns->level;
-	if (ns->level != 1 || ns->parent != &init_user_ns)
+	if (ns->level > VPROC_USERNS_LEVELS)
 		return -EOPNOTSUPP;
-	o->owner = from_kuid(&init_user_ns, ns->owner);
-	o->group = from_kgid(&init_user_ns, ns->group);
-	o->setgroups = !!(READ_ONCE(ns->flags) & USERNS_SETGROUPS_ALLOWED);
-	err = vproc_map_of(&ns->uid_map, o->uid, &o->nuid);
-	if (!err)
-		err = vproc_map_of(&ns->gid_map, o->gid, &o->ngid);
-	return err;
+	o->n = ns->level;
+	for (u = ns; u != &init_user_ns; u = u->parent) {
+		if (!u->level || u->level > o->n)
+			return -EINVAL;
+		err = vproc_userns_level(u, &o->level[u->level - 1]);
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
-int vproc_shim_userns_of(struct task_struct *t, struct vproc_userns *o)
+int vproc_shim_userns_of(struct task_struct *t, struct vproc_userns_chain *o)
 {
 	struct user_namespace *ns;
 	int err;
@@ -1132,34 +1157,41 @@ unsigned long long vproc_shim_userns_id(void)
 	return (unsigned long)current_user_ns();
 }
 
-struct user_namespace *vproc_shim_userns_from_fd(int fd, const struct vproc_userns *want)
+struct user_namespace *vproc_shim_userns_from_fd(int fd, const struct vproc_userns_chain *want)
 {
 	struct user_namespace *ns;
-	struct vproc_userns have;
+	struct vproc_userns_chain *have;
 	struct ns_common *nc;
 	struct file *f = fget(fd);
 	int err = -EINVAL;
 
 	if (!f)
 		return ERR_PTR(-EBADF);
+	have = kmalloc(sizeof(*have), GFP_KERNEL);
+	if (!have) {
+		err = -ENOMEM;
+		goto out;
+	}
 	if (file_inode(f)->i_sb->s_magic != NSFS_MAGIC)
 		goto out;
 	nc = get_proc_ns(file_inode(f));
 	if (!nc || nc->ns_type != CLONE_NEWUSER)
 		goto out;
 	ns = container_of(nc, struct user_namespace, ns);
-	err = vproc_userns_describe(ns, &have);
+	err = vproc_userns_describe(ns, have);
 	if (err)
 		goto out;
-	have.id = want->id;
-	if (have.level != 1 || memcmp(&have, want, sizeof(have))) {
+	have->id = want->id;
+	if (!have->n || memcmp(have, want, sizeof(*have))) {
 		err = -EINVAL;
 		goto out;
 	}
 	get_user_ns(ns);
+	kfree(have);
 	fput(f);
 	return ns;
 out:
+	kfree(have);
 	fput(f);
 	return ERR_PTR(err);
 }

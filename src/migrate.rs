@@ -154,7 +154,7 @@ struct Incoming {
     tids: KVec<u32>,
     /// Its user namespace (from Begin; None: the initial one): the
     /// restorer makes one like it here ...
-    userns_want: Option<mig::UserNs>,
+    userns_want: Option<mig::UserNsChain>,
     /// ... and hands it over ("MIG userns FD"); the process and its
     /// threads are restored in it.
     userns: Option<sm::UserNs>,

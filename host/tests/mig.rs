@@ -300,7 +300,7 @@ fn begin_carries_the_threads() {
         write_begin(&mut w, &b, &t, &mut core::iter::empty(), 0).unwrap();
         w.len()
     };
-    let at = n - 4 - 1 - 2 - 12 - 1; // count, 3 TIDs, seccomp length, userns length, area count
+    let at = n - 4 - 2 - 2 - 12 - 1; // area count, userns length, seccomp length, 3 TIDs, count
     assert_eq!(buf[at], 3);
     buf[at] = 64;
     assert!(read_begin(&mut Reader::new(&buf[..n])).is_err());
@@ -1627,15 +1627,19 @@ fn timer_sig_reads_only_a_timer_siginfo() {
     assert_eq!(timer_sig(&[]), None);
 }
 
-fn userns_bytes(u: &UserNs) -> Vec<u8> {
+fn chain_bytes(c: &UserNsChain) -> Vec<u8> {
     let mut out = vec![0u8; USERNS_MAX_LEN];
     let n = {
         let mut w = Writer::new(&mut out);
-        u.write(&mut w).unwrap();
+        c.write(&mut w).unwrap();
         w.len()
     };
     out.truncate(n);
     out
+}
+
+fn userns_bytes(u: &UserNs) -> Vec<u8> {
+    chain_bytes(&UserNsChain::one(*u))
 }
 
 fn unshare_r() -> UserNs {
@@ -1673,7 +1677,7 @@ fn userns_round_trip_in_begin() {
     u.nuid = 2;
     u.flags = SETGROUPS;
     let bytes = userns_bytes(&u);
-    assert_eq!(UserNs::parse(&bytes).unwrap(), u);
+    assert_eq!(UserNsChain::parse(&bytes).unwrap(), UserNsChain::one(u));
     let mut lines = String::new();
     UserNs::map_text(u.uid_map(), &mut lines).unwrap();
     assert_eq!(lines, "0 1000 1\n1 100000 65536\n");
@@ -1695,11 +1699,11 @@ fn userns_round_trip_in_begin() {
     assert_eq!(t2.userns, &bytes[..]);
     // Every cut of it is refused, never a panic.
     for k in 0..bytes.len() {
-        assert!(UserNs::parse(&bytes[..k]).is_err());
+        assert!(UserNsChain::parse(&bytes[..k]).is_err());
     }
     let mut long = bytes.clone();
     long.push(0);
-    assert!(UserNs::parse(&long).is_err());
+    assert!(UserNsChain::parse(&long).is_err());
 }
 
 #[test]
@@ -1711,6 +1715,9 @@ fn userns_bad_maps_refused() {
         assert!(u.check().is_err(), "{u:?}");
         let mut out = vec![0u8; USERNS_MAX_LEN];
         assert!(u.write(&mut Writer::new(&mut out)).is_err());
+        assert!(UserNsChain::one(u)
+            .write(&mut Writer::new(&mut out))
+            .is_err());
     };
     bad(&|u| u.nuid = 0); // no map
     bad(&|u| u.ngid = 6); // more than the kernel keeps in the namespace
@@ -1745,14 +1752,125 @@ fn userns_bad_maps_refused() {
     });
     // A Begin with such a part is refused as a whole.
     let mut bytes = userns_bytes(&good);
-    bytes[9] = 0; // its uid map's count
+    bytes[10] = 0; // its uid map's count (after the level count)
     let b = plain_begin();
     assert!(check_begin(
         &b,
         &BeginText {
-            userns: &bytes[..9],
+            userns: &bytes[..10],
             ..text(b"/")
         }
     )
     .is_err());
+}
+
+/// `unshare -r` run as root inside `unshare -r` (uid 1000): root in the
+/// inner one is root of the outer one, in the outer one's ids.
+fn nested_unshare_r() -> UserNsChain {
+    let mut inner = unshare_r();
+    inner.owner = 0;
+    inner.group = 0;
+    inner.uid[0].lower = 0;
+    inner.gid[0].lower = 0;
+    let mut c = UserNsChain::one(unshare_r());
+    c.level[1] = inner;
+    c.n = 2;
+    c
+}
+
+#[test]
+fn userns_nested_round_trip() {
+    let c = nested_unshare_r();
+    c.check().unwrap();
+    let bytes = chain_bytes(&c);
+    assert_eq!(bytes[0], 2);
+    assert_eq!(UserNsChain::parse(&bytes).unwrap(), c);
+    for k in 0..bytes.len() {
+        assert!(UserNsChain::parse(&bytes[..k]).is_err());
+    }
+    // A root-owned outer one with a subordinate range; the inner one maps
+    // 1000 of its ids onto the outer one's 1..=1000 (the range's).
+    let mut outer = unshare_r();
+    outer.owner = 0;
+    outer.group = 0;
+    outer.uid[1] = Extent {
+        first: 1,
+        lower: 100_000,
+        count: 65_536,
+    };
+    outer.nuid = 2;
+    outer.gid = outer.uid;
+    outer.ngid = 2;
+    outer.flags = SETGROUPS;
+    let mut inner = outer;
+    inner.owner = 0;
+    inner.uid[0] = Extent {
+        first: 0,
+        lower: 1,
+        count: 1000,
+    };
+    inner.nuid = 1;
+    inner.gid = inner.uid;
+    inner.ngid = 1;
+    let mut c = UserNsChain::one(outer);
+    c.level[1] = inner;
+    c.n = 2;
+    assert_eq!(UserNsChain::parse(&chain_bytes(&c)).unwrap(), c);
+    // Four levels fit, in the longest text.
+    let mut deep = c;
+    deep.level[2] = inner;
+    deep.level[2].uid[0].count = 10;
+    deep.level[2].gid[0].count = 10;
+    deep.level[3] = deep.level[2];
+    deep.level[3].uid[0].lower = 0;
+    deep.level[3].gid[0].lower = 0;
+    deep.n = 4;
+    assert_eq!(UserNsChain::parse(&chain_bytes(&deep)).unwrap(), deep);
+    assert!(chain_bytes(&deep).len() <= USERNS_MAX_LEN);
+    // Through a whole Begin.
+    let bytes = chain_bytes(&deep);
+    let b = plain_begin();
+    let t = BeginText {
+        userns: &bytes,
+        ..text(b"/tmp")
+    };
+    let mut buf = vec![0u8; 8192];
+    let n = {
+        let mut w = Writer::new(&mut buf);
+        write_begin(&mut w, &b, &t, &mut std::iter::empty(), 0).unwrap();
+        w.len()
+    };
+    let (_, t2, _) = read_begin(&mut Reader::new(&buf[..n])).unwrap();
+    assert_eq!(t2.userns, &bytes[..]);
+}
+
+#[test]
+fn userns_nested_bad_refused() {
+    let good = nested_unshare_r();
+    let bad = |f: &dyn Fn(&mut UserNsChain)| {
+        let mut c = good;
+        f(&mut c);
+        assert!(c.check().is_err(), "{c:?}");
+        let mut out = vec![0u8; USERNS_MAX_LEN];
+        assert!(c.write(&mut Writer::new(&mut out)).is_err());
+    };
+    bad(&|c| c.n = 0);
+    bad(&|c| c.n = MAX_LEVELS as u8 + 1);
+    // Its owner, its group, or a lower id its parent does not map.
+    bad(&|c| c.level[1].owner = 1);
+    bad(&|c| c.level[1].group = 1000);
+    bad(&|c| c.level[1].uid[0].lower = 1);
+    bad(&|c| c.level[1].gid[0].count = 2);
+    // setgroups allowed under a parent that denies it.
+    bad(&|c| c.level[1].flags = SETGROUPS);
+    // A bad level below a good one.
+    bad(&|c| c.level[1].nuid = 0);
+    // A level count with fewer levels after it, or more.
+    let bytes = chain_bytes(&good);
+    let mut more = bytes.clone();
+    more[0] = 3;
+    assert!(UserNsChain::parse(&more).is_err());
+    let mut fewer = bytes.clone();
+    fewer[0] = 1;
+    assert!(UserNsChain::parse(&fewer).is_err());
 }

@@ -1,12 +1,13 @@
 # User namespaces (issue 17, item 6: the refusal list shrinks): a process
-# in a user namespace of its own, one level below the node's initial one
-# (`unshare -r`, rootless build tools, bwrap), moves. Sourced by run-tests
-# with lib.sh; the cluster is up.
+# in a user namespace of its own, up to 4 levels below the node's initial
+# one (`unshare -r`, rootless build tools, bwrap; bwrap or `unshare -r`
+# in a rootless container), moves. Sourced by run-tests with lib.sh; the
+# cluster is up.
 #
-# The destination's restorer makes a namespace like it (owner, setgroups,
-# the uid and gid maps) and the module restores the process's credentials
-# in it: its capabilities there are that namespace's, as at home, never
-# the node's. Its calls made at home (paths, mounts) carry them to its
+# The destination's restorer makes a namespace like it, each level in
+# the one made before (owner, setgroups, the uid and gid maps) and the
+# module restores the process's credentials in it: its capabilities
+# there are that namespace's, as at home, never the node's. Its calls made at home (paths, mounts) carry them to its
 # deputy, which is in the namespace it left. One it makes away from home
 # is that node's: its calls at home are refused and it cannot move on.
 
@@ -88,9 +89,10 @@ if not late:
     t.join()
 EOF
 on 1 'chmod 644 /tmp/un.py'
-# mkns.py CMD...: CMD as root of a user namespace root made, whose uid and
-# gid maps are "0 1000 1" and "1 100000 65536" (as newuidmap writes for a
-# rootless container): a child of it, still root outside, writes them.
+# mkns.py MAP CMD...: CMD as root of a user namespace its caller made,
+# whose uid and gid maps are MAP (extents split by commas; as newuidmap
+# writes for a rootless container: "0 1000 1,1 100000 65536"): a child of
+# it, still in the caller's namespace with its capabilities, writes them.
 py 1 /tmp/mkns.py <<'EOF'
 import ctypes, os, sys
 libc = ctypes.CDLL(None, use_errno=True)
@@ -103,7 +105,7 @@ if os.fork() == 0:
     os.read(r, 1)
     for f in ('uid_map', 'gid_map'):
         with open('/proc/%d/%s' % (me, f), 'w') as m:
-            m.write('0 1000 1\n1 100000 65536\n')
+            m.write(sys.argv[1].replace(',', '\n') + '\n')
     os.write(w2, b'x')
     os._exit(0)
 os.close(r)
@@ -115,8 +117,29 @@ os.read(r2, 1)
 os.wait()
 os.setresgid(0, 0, 0)
 os.setresuid(0, 0, 0)
-os.execvp(sys.argv[1], sys.argv[1:])
+os.execvp(sys.argv[2], sys.argv[2:])
 EOF
+on 1 'chmod 644 /tmp/mkns.py'
+# nsdepth.py PID (root, on any node): how many user namespaces its own is
+# below the node's initial one (NS_GET_PARENT up to the initial one).
+for n in 1 2 3; do
+    py "$n" /tmp/nsdepth.py <<'EOF'
+import fcntl, os, sys
+fd = os.open('/proc/%s/ns/user' % sys.argv[1], os.O_RDONLY)
+n = 0
+while True:
+    try:
+        fd = fcntl.ioctl(fd, 0xb702)
+    except OSError:
+        break
+    n += 1
+print(n)
+EOF
+done
+depth() { on "$1" "python3 /tmp/nsdepth.py $2"; }
+# inmap NODE PID: its uid map read there from inside its namespace (as it
+# sees it: the lower ids are its parent's)
+inmap() { on "$1" "nsenter -U --preserve-credentials -t $2 cat /proc/$2/uid_map | tr -s ' \n' ' ' | sed 's/^ //; s/ $//'"; }
 
 # --- `unshare -r` by uid 1000, with a thread: 1 -> 2 -> 3 -> home.
 # (run removes /tmp/un1.*: the secret is made again after it.)
@@ -154,7 +177,7 @@ check_eq "userns: ... its thread too" "0 0 0" "$(line un1 thread3)"
 check_eq "userns: it ends with status 0" 0 "$(file_of 1 /tmp/un1.status 30)"
 
 # --- maps of two extents, a namespace root owns: its uid 1 is 100000.
-pid=$(run un4 "python3 /tmp/mkns.py python3 /tmp/un.py un4 1 0")
+pid=$(run un4 "python3 /tmp/mkns.py '0 1000 1,1 100000 65536' python3 /tmp/un.py un4 1 0")
 on 1 'echo secret > /tmp/un4.secret; chmod 600 /tmp/un4.secret; chown 0:0 /tmp/un4.secret' >/dev/null
 check_eq "userns: root's namespace with two extents a map goes to node 2" ok "$(goto "$pid" 2)"
 check_eq "userns: ... there with both extents, setgroups allowed" "0 1000 1 1 100000 65536 0 1000 1 1 100000 65536 allow" "$(ns 2 "$pid")"
@@ -164,13 +187,61 @@ check_eq "userns: ... its chown to its uid 1 is made at home" "ok 1" "$(line un4
 check_eq "userns: ... where the file is uid 100000's" "100000 100000" "$(on 1 'stat -c "%u %g" /tmp/un4.f1')"
 check_eq "userns: ... it ends with status 0" 0 "$(file_of 1 /tmp/un4.status 30)"
 
-# --- a namespace two levels down is refused; the process runs on.
-pid=$(run un2 "$U unshare -r unshare -r python3 /tmp/un.py un2 1 0")
-check_eq "userns: a process two user namespaces down is refused" "Operation not supported" "$(goto "$pid" 2)"
-check_match "userns: ... the log says why (namespaces)" "pid $pid cannot move: namespaces" "$(on 1 'dmesg | tail -20')"
+# --- two levels down (`unshare -r` inside `unshare -r`, uid 1000's), with
+# a thread: 1 -> 2 -> home, each level made again.
+pid=$(run un2 "$U unshare -r unshare -r python3 /tmp/un.py un2 2 0")
+on 1 'echo secret > /tmp/un2.secret; chmod 600 /tmp/un2.secret; chown 0:0 /tmp/un2.secret' >/dev/null
+home_ns=$(on 1 "readlink /proc/$pid/ns/user")
+check_eq "userns: two levels down at home (unshare -r in unshare -r)" "2 0 0" "$(depth 1 "$pid") $(line un2 ready)"
+check_eq "userns: its user moves it to node 2 (before: EOPNOTSUPP, namespaces)" ok "$(goto "$pid" 2 user)"
+check_eq "userns: there it is two levels down too" 2 "$(depth 2 "$pid")"
+check_eq "userns: ... its maps, seen from node 2's initial namespace" "0 1000 1 0 1000 1 deny" "$(ns 2 "$pid")"
 on 1 'touch /tmp/un2.go1'
-check_match "userns: ... it runs on at home" "^0 0 made ok 0 " "$(line un2 step1)"
-check_eq "userns: ... and ends with status 0" 0 "$(file_of 1 /tmp/un2.status 30)"
+check_eq "userns: ... and as it sees them there, its parent's root (0 0 1)" "0 0 1" "$(inmap 2 "$pid")"
+check_eq "userns: ... root in it there; its file at home is its root's; home's root-only file EACCES" \
+    "0 0 made ok 0 secret EACCES" "$(line un2 step1)"
+check_eq "userns: ... that file is uid 1000's at home; its chown to uid 1 EINVAL" "1000 EINVAL 0" \
+    "$(on 1 'stat -c %u /tmp/un2.f1') $(line un2 chown)"
+check_eq "userns: ... its capabilities at home are its namespace's (a mount namespace and a tmpfs made at home)" \
+    "0 0 0 0 ok ok" "$(line un2 mnt)"
+check_eq "userns: ... its thread is root in it too" "0 0 0" "$(line un2 thread1)"
+check_eq "userns: it comes home" ok "$(goto "$pid" 1)"
+check_eq "userns: ... into the namespace it left, two levels down" "$home_ns 2 0 0 1" \
+    "$(on 1 "readlink /proc/$pid/ns/user") $(depth 1 "$pid") $(inmap 1 "$pid")"
+on 1 'touch /tmp/un2.go2'
+check_eq "userns: ... the same there" "0 0 made ok 0 secret EACCES" "$(line un2 step2)"
+check_eq "userns: ... and it ends with status 0" 0 "$(file_of 1 /tmp/un2.status 30)"
+
+# --- two levels of maps of their own: root's namespace with two extents,
+# and in it one that maps 1000 ids onto its subordinate range (1..1000):
+# the inner root is 100000 outside, its uid 1 100001.
+pid=$(run un5 "python3 /tmp/mkns.py '0 1000 1,1 100000 65536' python3 /tmp/mkns.py '0 1 1000' python3 /tmp/un.py un5 1 0")
+on 1 'echo secret > /tmp/un5.secret; chmod 600 /tmp/un5.secret; chown 0:0 /tmp/un5.secret' >/dev/null
+check_eq "userns: a namespace mapped onto its parent's range moves to node 3" "2 ok" "$(depth 1 "$pid") $(goto "$pid" 3)"
+check_eq "userns: ... there two levels down, its maps seen from node 3" "2 0 100000 1000 0 100000 1000 allow" \
+    "$(depth 3 "$pid") $(ns 3 "$pid")"
+check_eq "userns: ... as it sees them there (its parent's ids)" "0 1 1000" "$(inmap 3 "$pid")"
+on 1 'touch /tmp/un5.go1'
+check_eq "userns: ... root in it there" "0 0 made ok 0 secret EACCES" "$(line un5 step1)"
+check_eq "userns: ... its chown to its uid 1 is made at home" "ok 1" "$(line un5 chown)"
+check_eq "userns: ... where the file is uid 100001's" "100001 100001" "$(on 1 'stat -c "%u %g" /tmp/un5.f1')"
+check_eq "userns: ... it ends with status 0" 0 "$(file_of 1 /tmp/un5.status 30)"
+
+# --- four levels down (the most carried) moves; five are refused, and
+# that process runs on.
+pid=$(run un6 "$U unshare -r unshare -r unshare -r unshare -r python3 /tmp/un.py un6 1 0")
+on 1 'echo secret > /tmp/un6.secret; chmod 600 /tmp/un6.secret; chown 0:0 /tmp/un6.secret' >/dev/null
+check_eq "userns: four levels down moves to node 2" "4 ok 4" "$(depth 1 "$pid") $(goto "$pid" 2 user) $(depth 2 "$pid")"
+on 1 'touch /tmp/un6.go1'
+check_eq "userns: ... root in it there" "0 0 made ok 0 secret EACCES" "$(line un6 step1)"
+check_eq "userns: ... it ends with status 0" 0 "$(file_of 1 /tmp/un6.status 30)"
+pid=$(run un7 "$U unshare -r unshare -r unshare -r unshare -r unshare -r python3 /tmp/un.py un7 1 0")
+check_eq "userns: five levels down is refused" "5 Operation not supported" "$(depth 1 "$pid") $(goto "$pid" 2)"
+check_match "userns: ... the log says why" "pid $pid cannot move: its user namespace is more than 4 levels below the node's" \
+    "$(on 1 'dmesg | tail -20')"
+on 1 'touch /tmp/un7.go1'
+check_match "userns: ... it runs on at home" "^0 0 made ok 0 " "$(line un7 step1)"
+check_eq "userns: ... and ends with status 0" 0 "$(file_of 1 /tmp/un7.status 30)"
 
 # --- one made away from home is that node's: its calls at home are
 # refused (its capabilities would become its deputy's there), and it
@@ -189,4 +260,5 @@ check_eq "userns: ... it runs on node 2" 2 "$(on 1 "cat /proc/$pid/where")"
 # (Its wait for un3.go2, a stat at home, is refused as well: it waits on.)
 on 1 "kill -9 $pid"
 check_eq "userns: ... SIGKILL from home ends it there" 137 "$(file_of 1 /tmp/un3.status 30)"
-on 1 'rm -f /tmp/un[1234].* /tmp/un.py /tmp/mkns.py'
+on 1 'rm -f /tmp/un[1-7].* /tmp/un.py /tmp/mkns.py'
+for n in 1 2 3; do on "$n" 'rm -f /tmp/nsdepth.py'; done

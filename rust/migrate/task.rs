@@ -374,13 +374,13 @@ unsafe impl Send for UserNs {}
 unsafe impl Sync for UserNs {}
 
 impl UserNs {
-    /// The namespace of the calling task's descriptor `fd`, when it is
-    /// exactly `want` (one level below the initial one, same owner,
-    /// setgroups and maps): EINVAL otherwise.
-    pub(crate) fn from_fd(fd: i32, want: &mig::UserNs) -> Result<Self> {
-        let w = raw_userns(want);
+    /// The namespace of the calling task's descriptor `fd`, when it and
+    /// those above it are exactly `want` (same levels, owners, setgroups
+    /// and maps): EINVAL otherwise.
+    pub(crate) fn from_fd(fd: i32, want: &mig::UserNsChain) -> Result<Self> {
+        let w = raw_userns(want)?;
         // SAFETY: a valid struct; the shim checks the descriptor.
-        let p = kernel::error::from_err_ptr(unsafe { shim::vproc_shim_userns_from_fd(fd, &w) })?;
+        let p = kernel::error::from_err_ptr(unsafe { shim::vproc_shim_userns_from_fd(fd, &*w) })?;
         core::ptr::NonNull::new(p).map(Self).ok_or(EINVAL)
     }
 
@@ -405,60 +405,73 @@ impl Drop for UserNs {
     }
 }
 
-fn raw_userns(u: &mig::UserNs) -> shim::vproc_userns {
-    let mut r = shim::vproc_userns {
-        level: 1,
-        owner: u.owner,
-        group: u.group,
-        setgroups: u32::from(u.flags & mig::SETGROUPS != 0),
-        nuid: u32::from(u.nuid),
-        ngid: u32::from(u.ngid),
-        ..Default::default()
-    };
-    for (o, e) in r.uid.iter_mut().zip(u.uid_map()) {
-        *o = [e.first, e.lower, e.count];
+fn raw_userns(c: &mig::UserNsChain) -> Result<KBox<shim::vproc_userns_chain>> {
+    let mut r = KBox::new(shim::vproc_userns_chain::default(), GFP_KERNEL)?;
+    r.n = u32::from(c.n);
+    for ((i, o), u) in r.level.iter_mut().enumerate().zip(c.levels()) {
+        *o = shim::vproc_userns {
+            level: i as u32 + 1,
+            owner: u.owner,
+            group: u.group,
+            setgroups: u32::from(u.flags & mig::SETGROUPS != 0),
+            nuid: u32::from(u.nuid),
+            ngid: u32::from(u.ngid),
+            ..Default::default()
+        };
+        for (x, e) in o.uid.iter_mut().zip(u.uid_map()) {
+            *x = [e.first, e.lower, e.count];
+        }
+        for (x, e) in o.gid.iter_mut().zip(u.gid_map()) {
+            *x = [e.first, e.lower, e.count];
+        }
     }
-    for (o, e) in r.gid.iter_mut().zip(u.gid_map()) {
-        *o = [e.first, e.lower, e.count];
-    }
-    r
+    Ok(r)
 }
 
 /// The user namespace of task `t`, as a move carries it: its address
 /// (compared only) and, but for the initial one, what the destination
-/// makes again. EOPNOTSUPP: deeper than one level; ENODATA: a map not
-/// written yet; E2BIG: one longer than [`mig::MAX_EXTENTS`] extents.
-pub(crate) fn userns_of(t: &super::Task) -> Result<(u64, Option<mig::UserNs>)> {
-    let mut o = shim::vproc_userns::default();
+/// makes again (it and those above it). EOPNOTSUPP: more than
+/// [`mig::MAX_LEVELS`] levels; ENODATA: a map not written yet; E2BIG:
+/// one longer than [`mig::MAX_EXTENTS`] extents.
+pub(crate) fn userns_of(t: &super::Task) -> Result<(u64, Option<mig::UserNsChain>)> {
+    let mut o = KBox::new(shim::vproc_userns_chain::default(), GFP_KERNEL)?;
     // SAFETY: a live task reference and a writable struct.
-    to_result(unsafe { shim::vproc_shim_userns_of(t.0.as_ptr(), &mut o) })?;
-    if o.level == 0 {
+    to_result(unsafe { shim::vproc_shim_userns_of(t.0.as_ptr(), &mut *o) })?;
+    if o.n == 0 {
         return Ok((o.id, None));
     }
-    let n = |k: u32| (k as usize).min(mig::MAX_EXTENTS) as u8;
-    let mut u = mig::UserNs {
-        owner: o.owner,
-        group: o.group,
-        flags: if o.setgroups != 0 { mig::SETGROUPS } else { 0 },
-        nuid: n(o.nuid),
-        ngid: n(o.ngid),
+    let mut c = mig::UserNsChain {
+        n: (o.n as usize).min(mig::MAX_LEVELS) as u8,
         ..Default::default()
     };
-    for (e, r) in u.uid.iter_mut().zip(o.uid.iter()) {
-        *e = mig::Extent {
-            first: r[0],
-            lower: r[1],
-            count: r[2],
+    let n = |k: u32| (k as usize).min(mig::MAX_EXTENTS) as u8;
+    let ext = |r: &[u32; 3]| mig::Extent {
+        first: r[0],
+        lower: r[1],
+        count: r[2],
+    };
+    for (u, l) in c
+        .level
+        .iter_mut()
+        .zip(o.level.iter())
+        .take(usize::from(c.n))
+    {
+        *u = mig::UserNs {
+            owner: l.owner,
+            group: l.group,
+            flags: if l.setgroups != 0 { mig::SETGROUPS } else { 0 },
+            nuid: n(l.nuid),
+            ngid: n(l.ngid),
+            ..Default::default()
         };
+        for (e, r) in u.uid.iter_mut().zip(l.uid.iter()) {
+            *e = ext(r);
+        }
+        for (e, r) in u.gid.iter_mut().zip(l.gid.iter()) {
+            *e = ext(r);
+        }
     }
-    for (e, r) in u.gid.iter_mut().zip(o.gid.iter()) {
-        *e = mig::Extent {
-            first: r[0],
-            lower: r[1],
-            count: r[2],
-        };
-    }
-    Ok((o.id, Some(u)))
+    Ok((o.id, Some(c)))
 }
 
 /// The calling task's user namespace's address (compared only).

@@ -67,7 +67,7 @@ impl Migrator {
             userns_want: if text.userns.is_empty() {
                 None
             } else {
-                Some(mig::UserNs::parse(text.userns)?)
+                Some(mig::UserNsChain::parse(text.userns)?)
             },
             userns: None,
         };

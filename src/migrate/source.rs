@@ -685,15 +685,17 @@ impl Migrator {
         if task.seccomp_cookies(&tids)?[..] != seccomp_cookies[..] {
             return Err(CHANGING);
         }
-        // Its user namespace, made again there (one level below the
-        // initial one). Away from home, only the one made for it where it
-        // runs: one it made here is this node's (its capabilities would
-        // become its deputy's at home).
+        // Its user namespace, made again there with those above it (up
+        // to 4 levels below the initial one). Away from home, only the one
+        // made for it where it runs: one it made here is this node's (its
+        // capabilities would become its deputy's at home).
         let (userns_id, userns) = sm::userns_of(task).map_err(|e| {
             let why = if e == ENODATA {
                 "its user namespace has no uid or gid map yet"
             } else if e == E2BIG {
                 "its user namespace's uid or gid map has more than 5 extents"
+            } else if e == EOPNOTSUPP {
+                "its user namespace is more than 4 levels below the node's"
             } else {
                 "namespaces"
             };
@@ -709,15 +711,14 @@ impl Migrator {
                 return Err(EOPNOTSUPP);
             }
         }
-        let mut userns_bytes = [0u8; mig::USERNS_MAX_LEN];
-        let userns_len = match &userns {
-            None => 0,
-            Some(u) => {
-                let mut w = Writer::new(&mut userns_bytes);
-                u.write(&mut w).map_err(|_| EOPNOTSUPP)?;
-                w.len()
-            }
-        };
+        let mut userns_bytes = KVec::new();
+        if let Some(u) = &userns {
+            userns_bytes.resize(mig::USERNS_MAX_LEN, 0, GFP_KERNEL)?;
+            let mut w = Writer::new(&mut userns_bytes);
+            u.write(&mut w).map_err(|_| EOPNOTSUPP)?;
+            let n = w.len();
+            userns_bytes.truncate(n);
+        }
         let mut tid_bytes = KVec::with_capacity(tids.len() * 4, GFP_KERNEL)?;
         for t in tids.iter() {
             tid_bytes.extend_from_slice(&t.to_le_bytes(), GFP_KERNEL)?;
@@ -731,7 +732,7 @@ impl Migrator {
             cgroup: &peek.cgroup,
             tids: &tid_bytes,
             seccomp: &seccomp,
-            userns: &userns_bytes[..userns_len],
+            userns: &userns_bytes,
         };
         if text.cgroup.len() > mig::CGROUP_MAX || text.cgroup.first() != Some(&b'/') {
             pr_info!(

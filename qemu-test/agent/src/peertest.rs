@@ -25,6 +25,8 @@
 //!   per-thread seccomp part names a filter its table lacks;
 //! - `bad-mig-userns`: a Begin whose user namespace's uid map has an
 //!   empty extent;
+//! - `bad-mig-userns-nest`: a Begin of a user namespace two levels down
+//!   whose inner one's owner its parent does not map;
 //! - `mig-stray`: a well-formed file request for a process that has no
 //!   deputy there: must be answered (`answered -9`, EBADF) and stay `open`;
 //! - `bad-control`: a Control (move / switch for a caller elsewhere) with
@@ -417,9 +419,10 @@ fn main() {
             p.send(MsgType::Mig as u8, &m);
             report(p.closed_within(5));
         }
-        "bad-mig-begin" | "bad-mig-seccomp" | "bad-mig-userns" => {
+        "bad-mig-begin" | "bad-mig-seccomp" | "bad-mig-userns" | "bad-mig-userns-nest" => {
             let seccomp_bad = a[6] == "bad-mig-seccomp";
-            let userns_bad = a[6] == "bad-mig-userns";
+            let nest_bad = a[6] == "bad-mig-userns-nest";
+            let userns_bad = a[6] == "bad-mig-userns" || nest_bad;
             let b = mig::Begin {
                 mig: 1,
                 home: 9,
@@ -484,7 +487,19 @@ fn main() {
                 let mut ub = [0u8; mig::USERNS_MAX_LEN];
                 let ul = {
                     let mut w = mig::Writer::new(&mut ub);
-                    u.write(&mut w).unwrap_or_else(|_| die("encode userns"));
+                    // Nested: in it one owned by its root, mapping its
+                    // root ("0 0 1"): good, made bad below.
+                    let mut c = mig::UserNsChain::one(u);
+                    if nest_bad {
+                        let mut inner = u;
+                        inner.owner = 0;
+                        inner.group = 0;
+                        inner.uid[0].lower = 0;
+                        inner.gid[0].lower = 0;
+                        c.level[1] = inner;
+                        c.n = 2;
+                    }
+                    c.write(&mut w).unwrap_or_else(|_| die("encode userns"));
                     w.len()
                 };
                 let t = mig::BeginText {
@@ -507,13 +522,21 @@ fn main() {
                 body[at + 4] = 7;
             }
             if userns_bad {
-                // The uid map's extent: count 0 (owner, group, flags, n).
+                // The uid map's extent: count 0 (owner, group, flags, n;
+                // after the level count).
                 let at = body[..n]
                     .windows(4)
                     .position(|x| x == 4242u32.to_le_bytes())
                     .unwrap_or_else(|| die("userns part not found"));
-                let count = at + 4 + 4 + 1 + 1 + 4 + 4;
-                body[count..count + 4].copy_from_slice(&0u32.to_le_bytes());
+                if nest_bad {
+                    // The inner one's owner: 1, which the outer one does
+                    // not map (after the outer one's 35 bytes).
+                    let owner = at + 35;
+                    body[owner..owner + 4].copy_from_slice(&1u32.to_le_bytes());
+                } else {
+                    let count = at + 4 + 4 + 1 + 1 + 4 + 4;
+                    body[count..count + 4].copy_from_slice(&0u32.to_le_bytes());
+                }
             }
             p.send(
                 MsgType::Mig as u8,

@@ -303,8 +303,8 @@ pub struct BeginText<'a> {
     /// Its seccomp state (as [`super::seccomp_filters`] reads it; empty:
     /// none), which the destination installs again.
     pub seccomp: &'a [u8],
-    /// Its user namespace ([`super::UserNs`]; empty: the node's initial
-    /// one), which the destination makes again.
+    /// Its user namespace ([`super::UserNsChain`]; empty: the node's
+    /// initial one), which the destination makes again.
     pub userns: &'a [u8],
 }
 
@@ -329,7 +329,7 @@ pub fn check_begin(b: &Begin, t: &BeginText<'_>) -> Result<(), WireError> {
         return Err(WireError::BadLength);
     }
     if !t.userns.is_empty() {
-        super::UserNs::parse(t.userns)?;
+        super::UserNsChain::parse(t.userns)?;
     }
     // A chain for each thread (when they differ).
     match super::seccomp_chains(t.seccomp, &mut |_| {})? {
@@ -395,7 +395,7 @@ pub fn write_begin(
     w.bytes(t.tids)?;
     w.u16(t.seccomp.len() as u16)?;
     w.bytes(t.seccomp)?;
-    w.u8(t.userns.len() as u8)?;
+    w.u16(t.userns.len() as u16)?;
     w.bytes(t.userns)?;
     write_areas(w, vmas, nvma)
 }
@@ -473,7 +473,7 @@ pub fn read_begin<'a>(r: &mut Reader<'a>) -> Result<(Begin, BeginText<'a>, u32),
         return Err(WireError::BadLength);
     }
     let seccomp = r.bytes(sl)?;
-    let ul = usize::from(r.u8()?);
+    let ul = usize::from(r.u16()?);
     if ul > super::USERNS_MAX_LEN {
         return Err(WireError::BadLength);
     }

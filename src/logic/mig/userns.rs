@@ -3,17 +3,21 @@
 //! A process's user namespace, as a `Begin` carries it (its `userns`
 //! text; empty: the node's initial one).
 //!
-//! One level only: a namespace whose parent is the initial one
-//! (`unshare -r`, rootless build tools, bwrap). The destination makes one
-//! like it where the process arrives: owned by the same user and group,
-//! `setgroups` allowed or denied as here, and the same uid and gid maps
-//! (their lower ids are the initial namespace's, which every node
-//! shares). Kernel ids are global: what the maps say is all a namespace
-//! is to the process's files and signals.
+//! The namespace and those above it up to the initial one, outermost
+//! first ([`UserNsChain`], 1 to [`MAX_LEVELS`] levels: `unshare -r`,
+//! rootless build tools and bwrap make one; bwrap or `unshare -r` inside a
+//! rootless container make two). The destination makes each again, in
+//! the one made before: owned by the same user and group, `setgroups`
+//! allowed or denied as here, and the same uid and gid maps. A level's
+//! owner, group and lower ids are its parent's ids (the initial
+//! namespace's for the first level, which every node shares), as its
+//! parent writes them; kernel ids are global, so what the maps say is
+//! all a namespace is to the process's files and signals.
 //!
-//! Layout: owner (u32), group (u32), flags (u8: [`SETGROUPS`]), then the
-//! uid map and the gid map, each a count (u8, 1 to [`MAX_EXTENTS`]) and
-//! that many extents of (first, lower first, count), u32 each.
+//! Layout: a level count (u8), then per level: owner (u32), group (u32),
+//! flags (u8: [`SETGROUPS`]), then the uid map and the gid map, each a
+//! count (u8, 1 to [`MAX_EXTENTS`]) and that many extents of (first,
+//! lower first, count), u32 each.
 
 use super::super::wire::WireError;
 use super::{Reader, Writer};
@@ -23,8 +27,15 @@ use super::{Reader, Writer};
 /// refused (EOPNOTSUPP), as `newuidmap` users rarely write them.
 pub const MAX_EXTENTS: usize = 5;
 
+/// Most levels carried: a namespace at most 4 below the initial one
+/// (the kernel allows 32); deeper ones are refused (EOPNOTSUPP).
+pub const MAX_LEVELS: usize = 4;
+
+/// Longest level of a `userns` text.
+const LEVEL_MAX_LEN: usize = 9 + 2 * (1 + MAX_EXTENTS * 12);
+
 /// Longest `userns` text.
-pub const USERNS_MAX_LEN: usize = 9 + 2 * (1 + MAX_EXTENTS * 12);
+pub const USERNS_MAX_LEN: usize = 1 + MAX_LEVELS * LEVEL_MAX_LEN;
 
 /// [`UserNs::flags`]: `setgroups(2)` is allowed in it (else "deny").
 pub const SETGROUPS: u8 = 1;
@@ -35,18 +46,19 @@ pub const SETGROUPS: u8 = 1;
 pub struct Extent {
     /// First id in the namespace.
     pub first: u32,
-    /// First id in the parent (the initial namespace).
+    /// First id in the parent.
     pub lower: u32,
     /// How many.
     pub count: u32,
 }
 
-/// A user namespace of one level below the initial one.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// One user namespace of a [`UserNsChain`] (equal to another when what
+/// it carries is: the extents past the counts are not compared).
+#[derive(Clone, Copy, Debug, Default)]
 pub struct UserNs {
-    /// Its owner (euid of its creator), in the initial namespace.
+    /// Its owner (euid of its creator), in its parent.
     pub owner: u32,
-    /// Its group (egid of its creator).
+    /// Its group (egid of its creator), in its parent.
     pub group: u32,
     /// [`SETGROUPS`] or 0.
     pub flags: u8,
@@ -80,6 +92,16 @@ fn map_ok(m: &[Extent]) -> bool {
             })
     })
 }
+
+impl PartialEq for UserNs {
+    fn eq(&self, o: &Self) -> bool {
+        (self.owner, self.group, self.flags) == (o.owner, o.group, o.flags)
+            && self.uid_map() == o.uid_map()
+            && self.gid_map() == o.gid_map()
+    }
+}
+
+impl Eq for UserNs {}
 
 impl UserNs {
     /// Its uid map.
@@ -125,9 +147,8 @@ impl UserNs {
         Ok(())
     }
 
-    /// Reads one from a whole `userns` text (nothing after it), checked.
-    pub fn parse(text: &[u8]) -> Result<Self, WireError> {
-        let mut r = Reader::new(text);
+    /// Reads one level (checked alone).
+    pub fn read(r: &mut Reader<'_>) -> Result<Self, WireError> {
         let mut u = UserNs {
             owner: r.u32()?,
             group: r.u32()?,
@@ -147,7 +168,6 @@ impl UserNs {
                 };
             }
         }
-        r.end()?;
         u.check()?;
         Ok(u)
     }
@@ -159,5 +179,110 @@ impl UserNs {
             writeln!(out, "{} {} {}", e.first, e.lower, e.count)?;
         }
         Ok(())
+    }
+}
+
+/// Whether ids `lower..lower + count` of a namespace's parent are all
+/// inside one extent of the parent's map `m` (its `first` side): the
+/// kernel takes a child's extent only so.
+fn inside(m: &[Extent], lower: u32, count: u32) -> bool {
+    m.iter().any(|p| {
+        lower >= p.first
+            && u64::from(lower) + u64::from(count) <= u64::from(p.first) + u64::from(p.count)
+    })
+}
+
+/// A process's user namespace and those above it but the initial one,
+/// outermost first (equal to another when their levels are).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct UserNsChain {
+    /// The levels, `n` of them.
+    pub level: [UserNs; MAX_LEVELS],
+    /// Levels in `level`.
+    pub n: u8,
+}
+
+impl PartialEq for UserNsChain {
+    fn eq(&self, o: &Self) -> bool {
+        self.levels() == o.levels()
+    }
+}
+
+impl Eq for UserNsChain {}
+
+impl UserNsChain {
+    /// One level below the initial one.
+    pub fn one(u: UserNs) -> Self {
+        let mut c = Self {
+            n: 1,
+            ..Default::default()
+        };
+        c.level[0] = u;
+        c
+    }
+
+    /// Its levels, outermost first.
+    pub fn levels(&self) -> &[UserNs] {
+        &self.level[..usize::from(self.n).min(MAX_LEVELS)]
+    }
+
+    /// Whether a destination can make it: 1 to [`MAX_LEVELS`] levels,
+    /// each checked, and each below the first with its owner, group and
+    /// every extent's lower ids mapped by its parent (as the kernel
+    /// required when it was made).
+    pub fn check(&self) -> Result<(), WireError> {
+        if self.n == 0 || usize::from(self.n) > MAX_LEVELS {
+            return Err(WireError::BadLength);
+        }
+        let l = self.levels();
+        for (i, u) in l.iter().enumerate() {
+            u.check()?;
+            let Some(p) = i.checked_sub(1).map(|k| &l[k]) else {
+                continue;
+            };
+            if !inside(p.uid_map(), u.owner, 1)
+                || !inside(p.gid_map(), u.group, 1)
+                || !u
+                    .uid_map()
+                    .iter()
+                    .all(|e| inside(p.uid_map(), e.lower, e.count))
+                || !u
+                    .gid_map()
+                    .iter()
+                    .all(|e| inside(p.gid_map(), e.lower, e.count))
+                || (u.flags & SETGROUPS != 0 && p.flags & SETGROUPS == 0)
+            {
+                return Err(WireError::BadField);
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes it (checked first).
+    pub fn write(&self, w: &mut Writer<'_>) -> Result<(), WireError> {
+        self.check()?;
+        w.u8(self.n)?;
+        for u in self.levels() {
+            u.write(w)?;
+        }
+        Ok(())
+    }
+
+    /// Reads one from a whole `userns` text (nothing after it), checked.
+    pub fn parse(text: &[u8]) -> Result<Self, WireError> {
+        let mut r = Reader::new(text);
+        let mut c = Self {
+            n: r.u8()?,
+            ..Default::default()
+        };
+        if c.n == 0 || usize::from(c.n) > MAX_LEVELS {
+            return Err(WireError::BadLength);
+        }
+        for u in c.level.iter_mut().take(usize::from(c.n)) {
+            *u = UserNs::read(&mut r)?;
+        }
+        r.end()?;
+        c.check()?;
+        Ok(c)
     }
 }

@@ -51,14 +51,19 @@
 //! where it ran: the nodes booted at other times.
 //!
 //! A process in a user namespace of its own (USERNS: the bytes of Begin's
-//! userns part, hex; "-" for none): a throwaway helper, forked with the
-//! namespace's owner and group as its ids, unshares one; this process
-//! (root here) writes its `setgroups` ("deny" as the original's) and its
-//! uid and gid maps (the original's), opens `/proc/HELPER/ns/user` and
-//! lets the helper go. The child hands that descriptor to the module
-//! ("MIG userns FD"), which checks it is the namespace Begin described
-//! and restores the process's credentials in it (its capabilities are
-//! that namespace's, as they were at home).
+//! userns part, hex; "-" for none): each level of it is made in turn,
+//! outermost first. A throwaway helper, forked, enters the level made
+//! before (setns: this process is root, so it has every capability in
+//! it), takes the namespace's owner and group as its ids there and
+//! unshares one; a writer with every capability in that same parent
+//! (this process itself for the first level, else another fork that
+//! entered it) writes its `setgroups` ("deny" as the original's) and its
+//! uid and gid maps (the original's, in the parent's ids, as the kernel
+//! asks of a parent); this process opens `/proc/HELPER/ns/user` and lets
+//! the helper go. The child hands the innermost's descriptor to the
+//! module ("MIG userns FD"), which checks it and those above it are the
+//! namespaces Begin described and restores the process's credentials in
+//! it (its capabilities are that namespace's, as they were at home).
 //!
 //! Not meant to be run by hand.
 
@@ -651,11 +656,13 @@ fn give_uffd(ctl: &mut std::fs::File, mig: &str) {
 
 /// Parses the USERNS argument: "-" (None inside), or the hex bytes of
 /// the part, read (and checked) as the module reads Begin's.
-fn parse_userns(s: &str) -> Option<Option<vproc_logic::mig::UserNs>> {
+fn parse_userns(s: &str) -> Option<Option<vproc_logic::mig::UserNsChain>> {
     if s == "-" {
         return Some(None);
     }
-    vproc_logic::mig::UserNs::parse(&unhex(s)?).ok().map(Some)
+    vproc_logic::mig::UserNsChain::parse(&unhex(s)?)
+        .ok()
+        .map(Some)
 }
 
 /// The bytes a hex argument of the module's spells (None: not hex).
@@ -669,10 +676,37 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
-/// Makes a user namespace like `u` (see the top of this file): its
-/// descriptor, or an errno.
-fn make_userns(u: &vproc_logic::mig::UserNs) -> Result<i32, i32> {
+/// Makes a user namespace like `c`, with those above it (see the top of
+/// this file): the innermost's descriptor, or an errno.
+fn make_userns(c: &vproc_logic::mig::UserNsChain) -> Result<i32, i32> {
+    let mut parent: Option<i32> = None;
+    for u in c.levels() {
+        let made = make_level(u, parent);
+        if let Some(p) = parent {
+            // SAFETY: our own descriptor (the new level holds its parent).
+            unsafe { libc::close(p) };
+        }
+        parent = Some(made?);
+    }
+    parent.ok_or(libc::EINVAL)
+}
+
+/// Enters the user namespace of descriptor `p` (None: stays in the
+/// initial one), in a forked child of this (root) process: every
+/// capability there. False on failure.
+fn enter(p: Option<i32>) -> bool {
+    // SAFETY: a plain system call on a descriptor of our own.
+    p.is_none_or(|fd| unsafe { libc::setns(fd, libc::CLONE_NEWUSER) } == 0)
+}
+
+/// Makes one level like `u` in the namespace of `parent` (None: the
+/// initial one): its descriptor, or an errno.
+fn make_level(u: &vproc_logic::mig::UserNs, parent: Option<i32>) -> Result<i32, i32> {
     use vproc_logic::mig::{UserNs, SETGROUPS};
+    let mut uid_map = String::new();
+    let mut gid_map = String::new();
+    UserNs::map_text(u.uid_map(), &mut uid_map).map_err(|_| libc::EINVAL)?;
+    UserNs::map_text(u.gid_map(), &mut gid_map).map_err(|_| libc::EINVAL)?;
     let mut ready = [0i32; 2];
     let mut hold = [0i32; 2];
     // SAFETY: plain syscalls on arrays of our own.
@@ -690,14 +724,15 @@ fn make_userns(u: &vproc_logic::mig::UserNs) -> Result<i32, i32> {
         return Err(errno());
     }
     if h == 0 {
-        // The helper: the owner's ids (no capability left but root's),
-        // a new namespace, then wait until the maps are written and the
-        // namespace is held.
+        // The helper: no groups, into the parent, the owner's ids there
+        // (setgroups first: a parent may deny it), a new namespace, then
+        // wait until the maps are written and the namespace is held.
         // SAFETY: raw system calls on values of our own.
         unsafe {
             libc::close(ready[0]);
             libc::close(hold[1]);
             let ok = libc::setgroups(0, std::ptr::null()) == 0
+                && enter(parent)
                 && libc::setresgid(u.group, u.group, u.group) == 0
                 && libc::setresuid(u.owner, u.owner, u.owner) == 0
                 && libc::unshare(libc::CLONE_NEWUSER) == 0;
@@ -721,22 +756,50 @@ fn make_userns(u: &vproc_logic::mig::UserNs) -> Result<i32, i32> {
         if got != 1 {
             return Err(libc::EPERM);
         }
-        let file = |name: &str, text: &str| {
-            std::fs::OpenOptions::new()
-                .write(true)
-                .open(format!("/proc/{}/{}", h, name))
-                .and_then(|mut f| f.write_all(text.as_bytes()))
-                .map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))
+        let write = || -> Result<(), i32> {
+            let file = |name: &str, text: &str| {
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(format!("/proc/{}/{}", h, name))
+                    .and_then(|mut f| f.write_all(text.as_bytes()))
+                    .map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))
+            };
+            if u.flags & SETGROUPS == 0 {
+                file("setgroups", "deny")?;
+            }
+            file("uid_map", &uid_map)?;
+            file("gid_map", &gid_map)
         };
-        if u.flags & SETGROUPS == 0 {
-            file("setgroups", "deny")?;
+        if parent.is_none() {
+            write()?;
+        } else {
+            // The writer: a fork that entered the parent (this process
+            // stays where its child is made). Its exit code: 0 or errno.
+            // SAFETY: one thread here; the child _exit()s.
+            let w = unsafe { libc::fork() };
+            if w < 0 {
+                return Err(errno());
+            }
+            if w == 0 {
+                let code = if enter(parent) {
+                    write().err().unwrap_or(0)
+                } else {
+                    errno()
+                };
+                // SAFETY: the writer ends here.
+                unsafe { libc::_exit(code.clamp(0, 255)) };
+            }
+            let mut st = 0i32;
+            // SAFETY: our own child.
+            if unsafe { libc::waitpid(w, &mut st, 0) } != w {
+                return Err(errno());
+            }
+            match (libc::WIFEXITED(st), libc::WEXITSTATUS(st)) {
+                (true, 0) => {}
+                (true, e) => return Err(e),
+                _ => return Err(libc::EIO),
+            }
         }
-        let mut map = String::new();
-        UserNs::map_text(u.uid_map(), &mut map).map_err(|_| libc::EINVAL)?;
-        file("uid_map", &map)?;
-        map.clear();
-        UserNs::map_text(u.gid_map(), &mut map).map_err(|_| libc::EINVAL)?;
-        file("gid_map", &map)?;
         let path = CString::new(format!("/proc/{}/ns/user", h)).map_err(|_| libc::EINVAL)?;
         // SAFETY: a valid path.
         let fd = unsafe { libc::open(path.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
