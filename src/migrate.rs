@@ -152,6 +152,8 @@ struct Incoming {
     deputy: u64,
     /// Its threads but the leader (from Begin): the restorer makes them.
     tids: KVec<u32>,
+    /// Its home node (from Begin).
+    home: u8,
     /// Its user namespace (from Begin; None: the initial one): the
     /// restorer makes one like it here ...
     userns_want: Option<mig::UserNsChain>,
@@ -342,6 +344,18 @@ struct State {
     lazy_out: KVec<lazy::LazyOut>,
     /// Post-copies to here: the restorer's userfaultfd, then the pages.
     lazy_in: KVec<lazy::LazyIn>,
+    /// User namespaces made here for processes that moved here, one per
+    /// namespace they came from (`Migrator::restore_userns`).
+    made_userns: KVec<MadeUserNs>,
+}
+
+/// A user namespace made here for processes of namespace `origin` of
+/// node `home` (`mig::UserNsChain::origin`): every process of it that
+/// moves here is restored in this one, as they shared theirs.
+struct MadeUserNs {
+    home: u8,
+    origin: u64,
+    ns: sm::UserNs,
 }
 
 impl State {
@@ -420,6 +434,9 @@ struct BodyRec {
     /// Only compared: the process's credentials keep it alive, as does
     /// any namespace below it the process could be in.
     userns: u64,
+    /// Which namespace of its home that one stands for
+    /// (`mig::UserNsChain::origin`; 0: none), sent on with it.
+    userns_origin: u64,
 }
 
 impl BodyRec {
@@ -445,6 +462,7 @@ impl BodyRec {
             exec_home: false,
             home_ns: 0,
             userns: 0,
+            userns_origin: 0,
         }
     }
 }
@@ -747,6 +765,7 @@ impl Migrator {
                     tdeps: KVec::new(),
                     lazy_out: KVec::new(),
                     lazy_in: KVec::new(),
+                    made_userns: KVec::new(),
                 }, "Migrator::state"),
                 cv <- new_condvar!("Migrator::cv"),
                 lazy_cv <- new_condvar!("Migrator::lazy_cv"),

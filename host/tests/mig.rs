@@ -1752,12 +1752,12 @@ fn userns_bad_maps_refused() {
     });
     // A Begin with such a part is refused as a whole.
     let mut bytes = userns_bytes(&good);
-    bytes[10] = 0; // its uid map's count (after the level count)
+    bytes[18] = 0; // its uid map's count (after the level count and origin)
     let b = plain_begin();
     assert!(check_begin(
         &b,
         &BeginText {
-            userns: &bytes[..10],
+            userns: &bytes[..18],
             ..text(b"/")
         }
     )
@@ -1780,11 +1780,16 @@ fn nested_unshare_r() -> UserNsChain {
 
 #[test]
 fn userns_nested_round_trip() {
-    let c = nested_unshare_r();
+    let mut c = nested_unshare_r();
+    c.origin = 0xffff_8880_1234_5678;
     c.check().unwrap();
     let bytes = chain_bytes(&c);
     assert_eq!(bytes[0], 2);
-    assert_eq!(UserNsChain::parse(&bytes).unwrap(), c);
+    let back = UserNsChain::parse(&bytes).unwrap();
+    assert_eq!(back, c);
+    assert_eq!(back.origin, c.origin);
+    // Where it comes from is not what it is: equal to one from elsewhere.
+    assert_eq!(back, nested_unshare_r());
     for k in 0..bytes.len() {
         assert!(UserNsChain::parse(&bytes[..k]).is_err());
     }

@@ -227,6 +227,44 @@ check_eq "userns: ... its chown to its uid 1 is made at home" "ok 1" "$(line un5
 check_eq "userns: ... where the file is uid 100001's" "100001 100001" "$(on 1 'stat -c "%u %g" /tmp/un5.f1')"
 check_eq "userns: ... it ends with status 0" 0 "$(file_of 1 /tmp/un5.status 30)"
 
+# --- a container's processes share the namespace made for them: root of
+# a namespace (two extents; 1000 outside) and its child that became its
+# uid 1 (100000 outside), both moved to node 2, are in one namespace there, and the
+# parent's SIGTERM reaches the child with its namespace's CAP_KILL (with
+# one namespace each, EPERM).
+py 1 /tmp/family.py <<'EOF'
+import os, signal, time
+r, w = os.pipe()
+pid = os.fork()
+if pid == 0:
+    os.setresgid(1, 1, 1)
+    os.setresuid(1, 1, 1)
+    os.write(w, b'x')
+    while True:
+        time.sleep(0.05)
+os.read(r, 1)
+print('ready', pid, os.getuid(), flush=True)
+while not os.path.exists('/tmp/fam.go'):
+    time.sleep(0.05)
+try:
+    os.kill(pid, signal.SIGTERM)
+    r = 'ok'
+except OSError as e:
+    r = e.strerror
+_, st = os.waitpid(pid, 0)
+print('kill', r, st, flush=True)
+EOF
+on 1 'chmod 644 /tmp/family.py'
+pid=$(run fam "python3 /tmp/mkns.py '0 1000 1,1 100000 65536' python3 /tmp/family.py")
+child=$(line fam ready | cut -d' ' -f1)
+check_eq "userns: a namespace's root and its child (uid 1 in it) move to node 2" "ok ok 2 2" \
+    "$(goto "$pid" 2) $(goto "$child" 2) $(on 1 "cat /proc/$pid/where /proc/$child/where" | tr '\n' ' ' | sed 's/ $//')"
+check_eq "userns: ... there in one namespace, as at home" "$(on 2 "readlink /proc/$pid/ns/user") 100000" \
+    "$(on 2 "readlink /proc/$child/ns/user") $(on 2 "awk '/^Uid:/ {print \$2}' /proc/$child/status")"
+on 1 'touch /tmp/fam.go'
+check_eq "userns: ... its root's SIGTERM ends the child there (its namespace's CAP_KILL)" "ok 15" "$(line fam kill)"
+check_eq "userns: ... and it ends with status 0" 0 "$(file_of 1 /tmp/fam.status 30)"
+
 # --- four levels down (the most carried) moves; five are refused, and
 # that process runs on.
 pid=$(run un6 "$U unshare -r unshare -r unshare -r unshare -r python3 /tmp/un.py un6 1 0")
@@ -260,5 +298,5 @@ check_eq "userns: ... it runs on node 2" 2 "$(on 1 "cat /proc/$pid/where")"
 # (Its wait for un3.go2, a stat at home, is refused as well: it waits on.)
 on 1 "kill -9 $pid"
 check_eq "userns: ... SIGKILL from home ends it there" 137 "$(file_of 1 /tmp/un3.status 30)"
-on 1 'rm -f /tmp/un[1-7].* /tmp/un.py /tmp/mkns.py'
+on 1 'rm -f /tmp/un[1-7].* /tmp/fam.* /tmp/family.py /tmp/un.py /tmp/mkns.py'
 for n in 1 2 3; do on "$n" 'rm -f /tmp/nsdepth.py'; done

@@ -387,6 +387,11 @@ impl UserNs {
     pub(crate) fn as_ptr(&self) -> *mut shim::user_namespace {
         self.0.as_ptr()
     }
+
+    /// Its address (compared only, as [`userns_id`]'s).
+    pub(crate) fn addr(&self) -> u64 {
+        self.0.as_ptr() as u64
+    }
 }
 
 impl Clone for UserNs {

@@ -7,8 +7,8 @@
 //! deputy's or a source's state.
 
 use super::{
-    error_of, BodyRec, Incoming, Migrator, Msg, Started, StateGuard, DATA_WINDOW, IDLE_TIMEOUT_NS,
-    MAX_INCOMING, MAX_STARTED, NSEC_PER_MSEC, RESTORER, SIGKILL,
+    error_of, BodyRec, Incoming, MadeUserNs, Migrator, Msg, Started, StateGuard, DATA_WINDOW,
+    IDLE_TIMEOUT_NS, MAX_INCOMING, MAX_STARTED, NSEC_PER_MSEC, RESTORER, SIGKILL,
 };
 use crate::events::EventKind;
 use crate::logic::arrival::{Action, Event, Phase};
@@ -63,6 +63,7 @@ impl Migrator {
             link: self.transport.link(from),
             deputy: b.deputy,
             tids,
+            home: b.home,
             // Checked by read_begin.
             userns_want: if text.userns.is_empty() {
                 None
@@ -363,13 +364,51 @@ impl Migrator {
                 e.to_errno()
             );
         })?;
+        let home = inc.home;
+        // One made here before for a process of the same namespace at
+        // home, still in use: this one is restored in it too (the one
+        // just made goes). Its maps are written once and were `want`'s
+        // (the origin names one namespace while any process of it lives:
+        // their deputies hold it at home).
+        let s = &mut *s;
+        let ns = match s
+            .made_userns
+            .iter()
+            .find(|m| m.home == home && m.origin == want.origin)
+        {
+            Some(m) => m.ns.clone(),
+            None => {
+                // Those no process here is in any more go first.
+                let bodies = self.bodies.lock();
+                let incoming = &s.incoming;
+                s.made_userns.retain(|m| {
+                    let a = m.ns.addr();
+                    bodies.iter().any(|b| b.userns == a)
+                        || incoming
+                            .iter()
+                            .any(|i| i.userns.as_ref().is_some_and(|u| u.addr() == a))
+                });
+                drop(bodies);
+                s.made_userns.push(
+                    MadeUserNs {
+                        home,
+                        origin: want.origin,
+                        ns: ns.clone(),
+                    },
+                    GFP_KERNEL,
+                )?;
+                ns
+            }
+        };
+        let inc = restorer_incoming(&mut s.incoming, mig_id)?;
         inc.userns = Some(ns);
         Ok(())
     }
 
-    /// The user namespace made for migration `mig_id` (None: it is in the
-    /// initial one); EPROTO when Begin had one and none was made.
-    pub(super) fn userns_take(&self, mig_id: u64) -> Result<Option<sm::UserNs>> {
+    /// The user namespace made for migration `mig_id` and the origin
+    /// Begin named (None: it is in the initial one); EPROTO when Begin had
+    /// one and none was made.
+    pub(super) fn userns_take(&self, mig_id: u64) -> Result<Option<(sm::UserNs, u64)>> {
         let s = self.state.lock();
         let inc = s
             .incoming
@@ -378,7 +417,7 @@ impl Migrator {
             .ok_or(ECANCELED)?;
         match (&inc.userns_want, &inc.userns) {
             (None, _) => Ok(None),
-            (Some(_), Some(ns)) => Ok(Some(ns.clone())),
+            (Some(w), Some(ns)) => Ok(Some((ns.clone(), w.origin))),
             (Some(_), None) => {
                 drop(s);
                 pr_warn!(
@@ -733,10 +772,12 @@ impl Migrator {
                     // Away from home, in the user namespace the restorer
                     // made like its own (never without it: its capabilities
                     // would be the initial namespace's).
-                    let ns = if deputy {
-                        None
-                    } else {
-                        self.userns_take(mig_id)?
+                    let (ns, userns_origin) = match deputy {
+                        true => (None, 0),
+                        false => match self.userns_take(mig_id)? {
+                            Some((ns, origin)) => (Some(ns), origin),
+                            None => (None, 0),
+                        },
                     };
                     task.apply(ns.as_ref())?;
                     sm::ptimers_apply(c.ptimers)?;
@@ -778,6 +819,7 @@ impl Migrator {
                             BodyRec {
                                 home_ns: b.home_ns,
                                 userns: if ns.is_some() { sm::userns_id() } else { 0 },
+                                userns_origin,
                                 cmd_told,
                                 switches_told: mig::switch_bits(b.lock, b.loadlevel),
                                 ..BodyRec::new(pid, b.home, b.deputy, io_seq)

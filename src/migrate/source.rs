@@ -712,7 +712,10 @@ impl Migrator {
             }
         }
         let mut userns_bytes = KVec::new();
-        if let Some(u) = &userns {
+        if let Some(mut u) = userns {
+            // Which namespace of its home it is: the same for every
+            // process in it (a destination makes one for them all).
+            u.origin = body.map_or(userns_id, |b| b.userns_origin);
             userns_bytes.resize(mig::USERNS_MAX_LEN, 0, GFP_KERNEL)?;
             let mut w = Writer::new(&mut userns_bytes);
             u.write(&mut w).map_err(|_| EOPNOTSUPP)?;

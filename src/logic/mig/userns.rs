@@ -14,7 +14,12 @@
 //! parent writes them; kernel ids are global, so what the maps say is
 //! all a namespace is to the process's files and signals.
 //!
-//! Layout: a level count (u8), then per level: owner (u32), group (u32),
+//! The text also names where the namespace comes from ([`UserNsChain::origin`]):
+//! processes of one namespace at home that move to one node share the
+//! one made there, as they shared theirs (a container's root may signal
+//! its other users' processes with its capabilities there).
+//!
+//! Layout: a level count (u8), the origin (u64), then per level: owner (u32), group (u32),
 //! flags (u8: [`SETGROUPS`]), then the uid map and the gid map, each a
 //! count (u8, 1 to [`MAX_EXTENTS`]) and that many extents of (first,
 //! lower first, count), u32 each.
@@ -35,7 +40,7 @@ pub const MAX_LEVELS: usize = 4;
 const LEVEL_MAX_LEN: usize = 9 + 2 * (1 + MAX_EXTENTS * 12);
 
 /// Longest `userns` text.
-pub const USERNS_MAX_LEN: usize = 1 + MAX_LEVELS * LEVEL_MAX_LEN;
+pub const USERNS_MAX_LEN: usize = 9 + MAX_LEVELS * LEVEL_MAX_LEN;
 
 /// [`UserNs::flags`]: `setgroups(2)` is allowed in it (else "deny").
 pub const SETGROUPS: u8 = 1;
@@ -193,13 +198,18 @@ fn inside(m: &[Extent], lower: u32, count: u32) -> bool {
 }
 
 /// A process's user namespace and those above it but the initial one,
-/// outermost first (equal to another when their levels are).
+/// outermost first (equal to another when their levels are, wherever
+/// they come from).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct UserNsChain {
     /// The levels, `n` of them.
     pub level: [UserNs; MAX_LEVELS],
     /// Levels in `level`.
     pub n: u8,
+    /// Which namespace of its home node it is (its address there,
+    /// compared only): the same for every process in it, wherever they
+    /// moved, and another for every other namespace living there.
+    pub origin: u64,
 }
 
 impl PartialEq for UserNsChain {
@@ -262,6 +272,7 @@ impl UserNsChain {
     pub fn write(&self, w: &mut Writer<'_>) -> Result<(), WireError> {
         self.check()?;
         w.u8(self.n)?;
+        w.u64(self.origin)?;
         for u in self.levels() {
             u.write(w)?;
         }
@@ -273,6 +284,7 @@ impl UserNsChain {
         let mut r = Reader::new(text);
         let mut c = Self {
             n: r.u8()?,
+            origin: r.u64()?,
             ..Default::default()
         };
         if c.n == 0 || usize::from(c.n) > MAX_LEVELS {
