@@ -19,6 +19,7 @@
 #include <linux/string.h>
 #include <linux/threads.h>
 #include <linux/tracepoint.h>
+#include <linux/user_namespace.h>
 #include <linux/vproc_hooks.h>
 #include <linux/mm.h>
 
@@ -337,6 +338,27 @@ static vproc_remote_kill_fn vproc_remote_kill_cb;
 static void *vproc_signal_data;
 
 /*
+ * Moves @new (being prepared, its own) into the user namespace of local
+ * task @nr: its capabilities count there alone. 0, -ESRCH.
+ */
+static int vproc_cred_in_ns_of(struct cred *new, int nr)
+{
+	struct user_namespace *ns = NULL;
+	struct task_struct *d;
+
+	rcu_read_lock();
+	d = pid_task(find_vpid(nr), PIDTYPE_PID);
+	if (d)
+		ns = get_user_ns(__task_cred(d)->user_ns);
+	rcu_read_unlock();
+	if (!ns)
+		return -ESRCH;
+	put_user_ns(new->user_ns);
+	new->user_ns = ns;
+	return set_cred_ucounts(new);
+}
+
+/*
  * In the sender's context (kill(2)): what the receiving node needs to
  * apply kill(2)'s rule as if the sender were there.
  */
@@ -349,6 +371,8 @@ static int vproc_signal_kill(pid_t pid, int sig, struct kernel_siginfo *info)
 		.gid = from_kgid_munged(&init_user_ns, current_gid()),
 		.egid = from_kgid_munged(&init_user_ns, current_egid()),
 		.cap_kill = capable_noaudit(CAP_KILL),
+		.cap_kill_ns = current_user_ns() != &init_user_ns &&
+			       ns_capable_noaudit(current_user_ns(), CAP_KILL),
 	};
 
 	return vproc_remote_kill_cb(vproc_signal_data, pid, sig, &from);
@@ -552,10 +576,19 @@ int vproc_shim_kill_local(int nr, int sig, const struct vproc_sender *from)
 		return -ESRCH;
 	}
 	new = vproc_cred_as(from->uid, from->euid, from->gid, from->egid,
-			    from->cap_kill ? CAP_KILL : -1);
+			    from->cap_kill || from->ns_of > 0 ? CAP_KILL : -1);
 	if (IS_ERR(new)) {
 		put_task_struct(t);
 		return PTR_ERR(new);
+	}
+	/* CAP_KILL in its own namespace: in its deputy's (the one it left). */
+	if (!from->cap_kill && from->ns_of > 0) {
+		ret = vproc_cred_in_ns_of(new, from->ns_of);
+		if (ret) {
+			put_cred(new);
+			put_task_struct(t);
+			return ret;
+		}
 	}
 	/* What kill(2) of the sender would have queued (prepare_kill_siginfo). */
 	clear_siginfo(&info);

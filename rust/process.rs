@@ -371,6 +371,7 @@ unsafe extern "C" fn kill_tramp<T: RemoteProcs>(
         gid: f.gid,
         egid: f.egid,
         cap_kill: f.cap_kill != 0,
+        cap_kill_ns: f.cap_kill_ns != 0,
     };
     match me.kill(pid, sig, &from) {
         Ok(()) => 0,
@@ -501,8 +502,10 @@ pub(crate) fn for_each_proc(
 
 /// Sends `sig` to local process `pid` for `from`, a sender of another
 /// node: kill(2)'s permission rule and LSM hook apply with the sender's
-/// ids and CAP_KILL, as to a local kill (`EPERM`, `ESRCH`...).
-pub(crate) fn kill_local(pid: u32, sig: u32, from: &Sender) -> Result {
+/// ids and CAP_KILL, as to a local kill (`EPERM`, `ESRCH`...). `ns_of`:
+/// a local task (the sender's deputy) in whose user namespace the
+/// sender's `cap_kill_ns` counts (0: it counts nowhere).
+pub(crate) fn kill_local(pid: u32, sig: u32, from: &Sender, ns_of: u32) -> Result {
     let (pid, sig, from_pid) = (
         i32::try_from(pid).map_err(|_| EINVAL)?,
         i32::try_from(sig).map_err(|_| EINVAL)?,
@@ -515,6 +518,12 @@ pub(crate) fn kill_local(pid: u32, sig: u32, from: &Sender) -> Result {
         gid: from.gid,
         egid: from.egid,
         cap_kill: c_int::from(from.cap_kill),
+        cap_kill_ns: c_int::from(from.cap_kill_ns),
+        ns_of: if from.cap_kill_ns {
+            i32::try_from(ns_of).unwrap_or(0)
+        } else {
+            0
+        },
     };
     // SAFETY: `raw` is valid for reads for the call; process context.
     let ret = unsafe { shim::vproc_shim_kill_local(pid, sig, &raw) };

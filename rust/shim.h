@@ -240,6 +240,10 @@ struct vproc_sender {
 	int pid;
 	unsigned int uid, euid, gid, egid;
 	int cap_kill;		/* CAP_KILL in the initial user namespace */
+	int cap_kill_ns;	/* CAP_KILL in its own, another user namespace */
+	int ns_of;		/* receiver: cap_kill_ns applies in the user
+				 * namespace of this local task (its deputy), 0:
+				 * nowhere */
 };
 
 /*

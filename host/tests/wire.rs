@@ -103,6 +103,15 @@ fn every_message_round_trips() {
             ..sender()
         },
     });
+    roundtrip(KillReq {
+        id: 11,
+        pid: 7,
+        sig: 15,
+        from: Sender {
+            cap_kill_ns: true,
+            ..sender()
+        },
+    });
     roundtrip(KillResp { id: 9, errno: 3 });
 }
 
@@ -151,6 +160,7 @@ fn sender() -> Sender {
         gid: 1000,
         egid: 0,
         cap_kill: false,
+        cap_kill_ns: false,
     }
 }
 
@@ -185,8 +195,10 @@ fn kill_fields_are_checked() {
         assert_eq!(bad(at, u32::MAX), Err(WireError::BadField), "id -1 at {at}");
     }
     assert_eq!(bad(32, 0), Err(WireError::BadField), "sender pid 0");
-    assert_eq!(bad(36, 2), Err(WireError::BadField), "unknown flag");
+    assert_eq!(bad(36, 4), Err(WireError::BadField), "unknown flag");
     assert!(bad(36, 1).unwrap().from.cap_kill);
+    let ns = bad(36, 2).unwrap().from;
+    assert!(ns.cap_kill_ns && !ns.cap_kill);
     assert_eq!(KillReq::decode(&g[..39]), Err(WireError::BadLength));
     let mut r = [0u8; KillResp::LEN];
     KillResp { id: 1, errno: 5000 }.encode(&mut r);

@@ -229,14 +229,26 @@ check_eq "userns: ... it ends with status 0" 0 "$(file_of 1 /tmp/un5.status 30)"
 
 # --- a container's processes share the namespace made for them: root of
 # a namespace (two extents; 1000 outside) and its child that became its
-# uid 1 (100000 outside), both moved to node 2, are in one namespace there, and the
-# parent's SIGTERM reaches the child with its namespace's CAP_KILL (with
-# one namespace each, EPERM).
+# uid 1 (100000 outside), both moved to node 2, are in one namespace
+# there, and the parent's signal reaches the child with its namespace's
+# CAP_KILL (with one namespace each, EPERM); with the child back home, the
+# parent's signal from node 2 is checked at home in the namespace it left
+# (before, as the initial namespace's uid 1000: EPERM).
 py 1 /tmp/family.py <<'EOF'
 import os, signal, time
+def wait(f):
+    while not os.path.exists(f):
+        time.sleep(0.05)
+def kill(pid, sig):
+    try:
+        os.kill(pid, sig)
+        return 'ok'
+    except OSError as e:
+        return e.strerror
 r, w = os.pipe()
 pid = os.fork()
 if pid == 0:
+    signal.signal(signal.SIGUSR1, lambda *a: print('usr1', os.getuid(), flush=True))
     os.setresgid(1, 1, 1)
     os.setresuid(1, 1, 1)
     os.write(w, b'x')
@@ -244,15 +256,12 @@ if pid == 0:
         time.sleep(0.05)
 os.read(r, 1)
 print('ready', pid, os.getuid(), flush=True)
-while not os.path.exists('/tmp/fam.go'):
-    time.sleep(0.05)
-try:
-    os.kill(pid, signal.SIGTERM)
-    r = 'ok'
-except OSError as e:
-    r = e.strerror
+wait('/tmp/fam.go1')
+print('kill1', kill(pid, signal.SIGUSR1), flush=True)
+wait('/tmp/fam.go2')
+r = kill(pid, signal.SIGTERM)
 _, st = os.waitpid(pid, 0)
-print('kill', r, st, flush=True)
+print('kill2', r, st, flush=True)
 EOF
 on 1 'chmod 644 /tmp/family.py'
 pid=$(run fam "python3 /tmp/mkns.py '0 1000 1,1 100000 65536' python3 /tmp/family.py")
@@ -261,8 +270,13 @@ check_eq "userns: a namespace's root and its child (uid 1 in it) move to node 2"
     "$(goto "$pid" 2) $(goto "$child" 2) $(on 1 "cat /proc/$pid/where /proc/$child/where" | tr '\n' ' ' | sed 's/ $//')"
 check_eq "userns: ... there in one namespace, as at home" "$(on 2 "readlink /proc/$pid/ns/user") 100000" \
     "$(on 2 "readlink /proc/$child/ns/user") $(on 2 "awk '/^Uid:/ {print \$2}' /proc/$child/status")"
-on 1 'touch /tmp/fam.go'
-check_eq "userns: ... its root's SIGTERM ends the child there (its namespace's CAP_KILL)" "ok 15" "$(line fam kill)"
+on 1 'touch /tmp/fam.go1'
+check_eq "userns: ... its root's signal reaches the child there (its namespace's CAP_KILL)" "ok 1" \
+    "$(line fam kill1) $(line fam usr1)"
+check_eq "userns: the child comes home; the root stays on node 2" "ok 1 2" \
+    "$(goto "$child" 1) $(on 1 "cat /proc/$child/where /proc/$pid/where" | tr '\n' ' ' | sed 's/ $//')"
+on 1 'touch /tmp/fam.go2'
+check_eq "userns: ... its root's SIGTERM from node 2 ends it at home (CAP_KILL in the namespace it left)" "ok 15" "$(line fam kill2)"
 check_eq "userns: ... and it ends with status 0" 0 "$(file_of 1 /tmp/fam.status 30)"
 
 # --- four levels down (the most carried) moves; five are refused, and

@@ -214,8 +214,17 @@ impl Service for RemoteView {
     }
 
     fn kill(&self, from: u8, req: &KillReq) -> u32 {
+        // A sender that moved from here, running on the node the request
+        // came from: its capabilities in its own user namespace count in
+        // its deputy's, the namespace it left (the one it runs in there
+        // was made like it).
+        let ns_of = if req.from.cap_kill_ns && self.table.away(req.from.pid) == Some(from) {
+            req.from.pid
+        } else {
+            0
+        };
         let r = if pid::is_cluster_pid(req.pid) {
-            process::kill_local(req.pid, req.sig, &req.from)
+            process::kill_local(req.pid, req.sig, &req.from, ns_of)
         } else {
             Err(ESRCH)
         };

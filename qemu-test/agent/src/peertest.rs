@@ -363,6 +363,7 @@ fn main() {
                     gid: 0,
                     egid: 0,
                     cap_kill: true,
+                    cap_kill_ns: false,
                 },
             }
             .encode(&mut k);

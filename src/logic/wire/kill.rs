@@ -24,10 +24,18 @@ pub struct Sender {
     pub egid: u32,
     /// It had CAP_KILL in the initial user namespace.
     pub cap_kill: bool,
+    /// It had CAP_KILL in its own user namespace, another than the
+    /// initial one (a container's root). A process that moved runs in a
+    /// namespace made like its own: its home applies this in its
+    /// deputy's, the namespace it left, and nowhere else.
+    pub cap_kill_ns: bool,
 }
 
 /// Flag bit of [`KillReq`]: the sender had CAP_KILL.
 const KILL_FLAG_CAP_KILL: u32 = 1;
+/// Flag bit of [`KillReq`]: the sender had CAP_KILL in its own user
+/// namespace.
+const KILL_FLAG_CAP_KILL_NS: u32 = 2;
 
 /// [`MsgType::KillReq`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,7 +55,12 @@ impl Message for KillReq {
     const LEN: usize = 40;
     fn encode(&self, out: &mut [u8]) {
         let f = &self.from;
-        let flags = if f.cap_kill { KILL_FLAG_CAP_KILL } else { 0 };
+        let flags = if f.cap_kill { KILL_FLAG_CAP_KILL } else { 0 }
+            | if f.cap_kill_ns {
+                KILL_FLAG_CAP_KILL_NS
+            } else {
+                0
+            };
         out[0..8].copy_from_slice(&self.id.to_le_bytes());
         for (i, v) in [
             self.pid, self.sig, f.uid, f.euid, f.gid, f.egid, f.pid, flags,
@@ -72,6 +85,7 @@ impl Message for KillReq {
                 egid: le_u32(p, 28),
                 pid: le_u32(p, 32),
                 cap_kill: flags & KILL_FLAG_CAP_KILL != 0,
+                cap_kill_ns: flags & KILL_FLAG_CAP_KILL_NS != 0,
             },
         };
         let f = &k.from;
@@ -79,7 +93,7 @@ impl Message for KillReq {
         if k.sig > 64
             || !pid_ok(k.pid)
             || !pid_ok(f.pid)
-            || flags & !KILL_FLAG_CAP_KILL != 0
+            || flags & !(KILL_FLAG_CAP_KILL | KILL_FLAG_CAP_KILL_NS) != 0
             || ![f.uid, f.euid, f.gid, f.egid].into_iter().all(valid_id)
         {
             return Err(WireError::BadField);
