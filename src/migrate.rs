@@ -350,11 +350,14 @@ struct State {
 }
 
 /// A user namespace made here for processes of namespace `origin` of
-/// node `home` (`mig::UserNsChain::origin`): every process of it that
-/// moves here is restored in this one, as they shared theirs.
+/// node `home` (`mig::UserNsChain::origin`), like `chain`: every process
+/// of it that moves here is restored in this one, as they shared theirs.
 struct MadeUserNs {
     home: u8,
     origin: u64,
+    /// What it is (an origin whose processes all ended here may name
+    /// another namespace at home later: it is then made anew).
+    chain: mig::UserNsChain,
     ns: sm::UserNs,
 }
 

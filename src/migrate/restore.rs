@@ -366,33 +366,37 @@ impl Migrator {
         })?;
         let home = inc.home;
         // One made here before for a process of the same namespace at
-        // home, still in use: this one is restored in it too (the one
-        // just made goes). Its maps are written once and were `want`'s
-        // (the origin names one namespace while any process of it lives:
-        // their deputies hold it at home).
+        // home: this one is restored in it too (the one just made goes).
+        // The origin names one namespace while any process of it lives
+        // (their deputies hold it at home); one whose processes all ended
+        // may name another later, so what it is must match as well (maps
+        // are written once).
         let s = &mut *s;
         let ns = match s
             .made_userns
             .iter()
-            .find(|m| m.home == home && m.origin == want.origin)
+            .find(|m| m.home == home && m.origin == want.origin && m.chain == want)
         {
             Some(m) => m.ns.clone(),
             None => {
-                // Those no process here is in any more go first.
+                // Those no process here is in any more go first, and one
+                // of the same origin that is another namespace now.
                 let bodies = self.bodies.lock();
                 let incoming = &s.incoming;
                 s.made_userns.retain(|m| {
                     let a = m.ns.addr();
-                    bodies.iter().any(|b| b.userns == a)
-                        || incoming
-                            .iter()
-                            .any(|i| i.userns.as_ref().is_some_and(|u| u.addr() == a))
+                    !(m.home == home && m.origin == want.origin)
+                        && (bodies.iter().any(|b| b.userns == a)
+                            || incoming
+                                .iter()
+                                .any(|i| i.userns.as_ref().is_some_and(|u| u.addr() == a)))
                 });
                 drop(bodies);
                 s.made_userns.push(
                     MadeUserNs {
                         home,
                         origin: want.origin,
+                        chain: want,
                         ns: ns.clone(),
                     },
                     GFP_KERNEL,
