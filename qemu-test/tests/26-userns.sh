@@ -295,6 +295,21 @@ on 1 'touch /tmp/un7.go1'
 check_match "userns: ... it runs on at home" "^0 0 made ok 0 " "$(line un7 step1)"
 check_eq "userns: ... and ends with status 0" 0 "$(file_of 1 /tmp/un7.status 30)"
 
+# --- a destination that cannot make one (user.max_user_namespaces 0
+# there): the move fails, the process runs on at home, and no restorer
+# is left waiting on its helper there.
+pid=$(run un8 "$U unshare -r python3 /tmp/un.py un8 1 0")
+on 1 'echo secret > /tmp/un8.secret; chmod 600 /tmp/un8.secret' >/dev/null
+max=$(on 2 'cat /proc/sys/user/max_user_namespaces')
+on 2 'echo 0 > /proc/sys/user/max_user_namespaces'
+check_eq "userns: node 2 makes no user namespace: the move there fails" "Operation not permitted" "$(goto "$pid" 2 user)"
+check_eq "userns: ... it runs on at home; no restorer is left on node 2" "1 0" \
+    "$(on 1 "cat /proc/$pid/where") $(on 2 'pgrep -c -x vproc-restore')"
+on 2 "echo $max > /proc/sys/user/max_user_namespaces"
+on 1 'touch /tmp/un8.go1'
+check_eq "userns: ... and goes on there" "0 0 made ok 0 secret EACCES" "$(line un8 step1)"
+check_eq "userns: ... and ends with status 0" 0 "$(file_of 1 /tmp/un8.status 30)"
+
 # --- one made away from home is that node's: its calls at home are
 # refused (its capabilities would become its deputy's there), and it
 # cannot move on, nor home (its maps written there by node 2's root).
@@ -312,5 +327,5 @@ check_eq "userns: ... it runs on node 2" 2 "$(on 1 "cat /proc/$pid/where")"
 # (Its wait for un3.go2, a stat at home, is refused as well: it waits on.)
 on 1 "kill -9 $pid"
 check_eq "userns: ... SIGKILL from home ends it there" 137 "$(file_of 1 /tmp/un3.status 30)"
-on 1 'rm -f /tmp/un[1-7].* /tmp/fam.* /tmp/family.py /tmp/un.py /tmp/mkns.py'
+on 1 'rm -f /tmp/un[1-8].* /tmp/fam.* /tmp/family.py /tmp/un.py /tmp/mkns.py'
 for n in 1 2 3; do on "$n" 'rm -f /tmp/nsdepth.py'; done

@@ -736,9 +736,11 @@ fn make_level(u: &vproc_logic::mig::UserNs, parent: Option<i32>) -> Result<i32, 
                 && libc::setresgid(u.group, u.group, u.group) == 0
                 && libc::setresuid(u.owner, u.owner, u.owner) == 0
                 && libc::unshare(libc::CLONE_NEWUSER) == 0;
-            if ok {
-                libc::write(ready[1], b"x".as_ptr().cast(), 1);
+            if !ok {
+                // Its end closes `ready`: this process reads no byte.
+                libc::_exit(1);
             }
+            libc::write(ready[1], b"x".as_ptr().cast(), 1);
             let mut c = 0u8;
             libc::read(hold[0], (&mut c as *mut u8).cast(), 1);
             libc::_exit(0);
