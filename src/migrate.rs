@@ -349,14 +349,14 @@ struct State {
     made_userns: KVec<MadeUserNs>,
 }
 
-/// A user namespace made here for processes of namespace `origin` of
-/// node `home` (`mig::UserNsChain::origin`), like `chain`: every process
-/// of it that moves here is restored in this one, as they shared theirs.
+/// A user namespace made here for processes of namespace `chain.origin`
+/// of node `home`, like `chain`: every process of it that moves here is
+/// restored in this one, as they shared theirs.
 struct MadeUserNs {
     home: u8,
-    origin: u64,
-    /// What it is (an origin whose processes all ended here may name
-    /// another namespace at home later: it is then made anew).
+    /// What it is and where it comes from (an origin whose processes all
+    /// ended here may name another namespace at home later: it is then
+    /// made anew).
     chain: mig::UserNsChain,
     ns: sm::UserNs,
 }

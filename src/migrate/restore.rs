@@ -375,7 +375,7 @@ impl Migrator {
         let ns = match s
             .made_userns
             .iter()
-            .find(|m| m.home == home && m.origin == want.origin && m.chain == want)
+            .find(|m| m.home == home && m.chain.origin == want.origin && m.chain == want)
         {
             Some(m) => m.ns.clone(),
             None => {
@@ -385,7 +385,7 @@ impl Migrator {
                 let incoming = &s.incoming;
                 s.made_userns.retain(|m| {
                     let a = m.ns.addr();
-                    !(m.home == home && m.origin == want.origin)
+                    !(m.home == home && m.chain.origin == want.origin)
                         && (bodies.iter().any(|b| b.userns == a)
                             || incoming
                                 .iter()
@@ -395,7 +395,6 @@ impl Migrator {
                 s.made_userns.push(
                     MadeUserNs {
                         home,
-                        origin: want.origin,
                         chain: want,
                         ns: ns.clone(),
                     },
