@@ -934,7 +934,7 @@ static long long fd_rw_nowait(struct file *f, int write, char *buf,
 long long vproc_shim_fd_io(int fd, int op, char *buf, size_t len,
 			   long long arg)
 {
-	bool nowait = op & VPROC_IO_NOWAIT;
+	bool nowait = op & VPROC_IO_NOWAIT, pos_lock;
 	struct file *f;
 	long long r;
 	loff_t pos;
@@ -969,6 +969,20 @@ long long vproc_shim_fd_io(int fd, int op, char *buf, size_t len,
 	    (!S_ISREG(file_inode(f)->i_mode) || !f->f_op->read_iter ||
 	     (f->f_mode & FMODE_WRITE) || file_count(f) > 2))
 		len = arg;
+	/*
+	 * The offset of a regular file or directory is taken under its
+	 * f_pos_lock, as read(2), write(2) and lseek(2) take it (fdget_pos):
+	 * two moved processes sharing one description (a shell's output
+	 * file, inherited) write through two deputies at once, and each
+	 * write must land after the other, not over it. As fdget_pos(), only
+	 * when the description is shared (more references than the deputy's
+	 * table's and ours).
+	 */
+	pos_lock = (op == VPROC_IO_READ || op == VPROC_IO_WRITE ||
+		    op == VPROC_IO_LSEEK) &&
+		   (f->f_mode & FMODE_ATOMIC_POS) && file_count(f) > 2;
+	if (pos_lock)
+		mutex_lock(&f->f_pos_lock);
 	/* Character devices, and files with ->read/->write only (/proc's
 	 * files: a moved process reads home's /proc/self/status). */
 	if ((op == VPROC_IO_READ && f->f_op->read &&
@@ -976,6 +990,8 @@ long long vproc_shim_fd_io(int fd, int op, char *buf, size_t len,
 	    (op == VPROC_IO_WRITE && f->f_op->write &&
 	     (S_ISCHR(file_inode(f)->i_mode) || !f->f_op->write_iter))) {
 		r = fd_rw_user(f, op == VPROC_IO_WRITE, buf, len);
+		if (pos_lock)
+			mutex_unlock(&f->f_pos_lock);
 		fput(f);
 		return r;
 	}
@@ -1013,6 +1029,8 @@ long long vproc_shim_fd_io(int fd, int op, char *buf, size_t len,
 	default:
 		r = -EINVAL;
 	}
+	if (pos_lock)
+		mutex_unlock(&f->f_pos_lock);
 	fput(f);
 	return r;
 }

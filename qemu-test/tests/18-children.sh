@@ -460,3 +460,25 @@ check_eq "locked: the fork was native (no deputy made at home)" 0 \
     "$(on 1 "grep -c 'pid $kp forks on node 2' /proc/cluster/events")"
 check_eq "locked: unlocked, it goes home and ends there" "rc=0|end 1" \
     "$(on 1 "lock -p $kp off > /dev/null; migrate $kp home > /dev/null 2>&1; echo rc=\$?; touch /tmp/lk.end; for i in \$(seq 100); do grep -q '^end' /tmp/lk.out && break; sleep 0.1; done; grep ^end /tmp/lk.out" | paste -sd'|')"
+
+# --- one output description, shared (a shell's `> file`, not O_APPEND),
+# written by two moved processes at once: each line lands after the
+# other's, none over it. Their writes are made at home by two deputies;
+# each takes the description's offset lock as write(2) does (before: two
+# deputies read one offset and wrote at it, and lines were lost).
+on 1 "cat > /tmp/shwrite.py <<'EOF'
+import os, sys, time
+tag = sys.argv[1]
+while not os.path.exists('/tmp/shw.go'):
+    time.sleep(0.05)
+for i in range(1500):
+    os.write(1, ('%s %d\n' % (tag, i)).encode())
+EOF"
+on 1 "rm -f /tmp/shw.*; cd /tmp; ( python3 shwrite.py a & echo \$! > /tmp/shw.pa; python3 shwrite.py b & echo \$! > /tmp/shw.pb; wait; echo done > /tmp/shw.done ) > /tmp/shw.out 2>&1 &"
+on 1 'for i in $(seq 100); do [ -s /tmp/shw.pb ] && break; sleep 0.1; done'
+sa=$(on 1 'cat /tmp/shw.pa'); sb=$(on 1 'cat /tmp/shw.pb')
+check_eq "shared output: two processes sharing one output description go to nodes 2 and 3" "ok ok" \
+    "$(on 1 "echo 2 > /proc/$sa/goto && echo ok; echo 3 > /proc/$sb/goto && echo ok" | paste -sd' ')"
+on 1 'touch /tmp/shw.go'
+check_eq "shared output: both wrote 1500 lines each through their deputies at once, none lost" "1500 1500 3000" \
+    "$(on 1 "for i in \$(seq 600); do [ -e /tmp/shw.done ] && break; sleep 0.1; done; echo \$(grep -c '^a [0-9]*\$' /tmp/shw.out) \$(grep -c '^b [0-9]*\$' /tmp/shw.out) \$(wc -l < /tmp/shw.out)")"
