@@ -253,6 +253,14 @@ int vproc_shim_kill9(int pid)
 	return err;
 }
 
+int vproc_shim_pid_taken(int nr)
+{
+	struct pid *p = find_get_pid(nr);
+
+	put_pid(p);
+	return !!p;
+}
+
 int vproc_shim_pid_alive(int pid)
 {
 	struct task_struct *t;

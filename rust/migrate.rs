@@ -43,7 +43,7 @@ pub(crate) use fds::{
     open_node_dev, open_signalfd, proxies_giveback, proxy_gen, proxy_watch, proxy_watch_wait,
     proxy_watches, proxy_watches_ready, reinstall_files,
 };
-pub(crate) use lazy::{kill9, lazy_zap, pid_alive, Scratch, Uffd, UffdEvent, Waker};
+pub(crate) use lazy::{kill9, lazy_zap, pid_alive, pid_taken, Scratch, Uffd, UffdEvent, Waker};
 pub(crate) use mm::{
     clocks, current_exec_id, hash_area, map, pagemap, peek, place_vdso, read_pages,
     read_pages_busy, read_pages_full, soft_dirty_clear, unmap, vmas, wipe_mm, write_mem, Mm, Task,

@@ -1355,5 +1355,8 @@ void vproc_shim_wake(struct task_struct *t);
 int vproc_shim_kill9(int pid);
 /* Whether process @pid lives here, with its memory, not exiting. */
 int vproc_shim_pid_alive(int pid);
+/* Whether PID @nr is taken here (by any task, a zombie or one still
+ * being released too): a task made with it (clone3 set_tid) would fail. */
+int vproc_shim_pid_taken(int nr);
 
 #endif /* VPROC_SHIM_H */

@@ -212,3 +212,10 @@ pub(crate) fn pid_alive(pid: u32) -> bool {
     // SAFETY: no preconditions.
     unsafe { shim::vproc_shim_pid_alive(pid as c_int) != 0 }
 }
+
+/// Whether PID `nr` is taken on this node (any task, a zombie or one
+/// still being released too).
+pub(crate) fn pid_taken(nr: u32) -> bool {
+    // SAFETY: no preconditions.
+    unsafe { shim::vproc_shim_pid_taken(nr as c_int) != 0 }
+}

@@ -157,9 +157,20 @@ impl Migrator {
                 self.rebegin(pid, dest, o)?
             }
             Some(o) => o,
-            None => self
-                .begin(&sm::Task::of(pid)?, pid, dest, Asker::Goto)
-                .map_err(changing_is_eagain)?,
+            None => {
+                let task = sm::Task::of(pid)?;
+                let mut tries = 0;
+                loop {
+                    match self.begin(&task, pid, dest, Asker::Goto) {
+                        // The copy it left `dest` as still ending there.
+                        Err(e) if e == EEXIST && tries < super::source::TAKEN_TRIES => {
+                            tries += 1;
+                            crate::sys::time::msleep(100);
+                        }
+                        r => break r.map_err(changing_is_eagain)?,
+                    }
+                }
+            }
         };
         // Its other threads stop where they are (each in a task work).
         let (mut parked, tids) = match self.park_threads(pid, out.mig) {

@@ -222,6 +222,19 @@ impl Migrator {
                 return Ok(());
             }
             s.deputies[d].home_mig = Some(b.mig);
+        } else if sm::pid_taken(pid) || mig::begin_tids(&text).any(sm::pid_taken) {
+            // Its PID or a TID is still taken here: the copy it left this
+            // node as has not ended yet (a process that went home to
+            // vfork, sent back at once). The restorer would fail; the
+            // source begins again in a moment.
+            drop(s);
+            pr_info_ratelimited!(
+                "migrate: pid {} from node {}: its PID is still taken here: not yet\n",
+                pid,
+                from
+            );
+            refuse(EEXIST);
+            return Ok(());
         }
         if s.incoming
             .push(

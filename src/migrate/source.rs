@@ -48,6 +48,10 @@ pub(super) fn changing_is_eagain(e: Error) -> Error {
 }
 /// How many times (50 ms apart) a Begin is tried on a changing process.
 const CHANGING_TRIES: u32 = 20;
+/// How many times (100 ms apart) a move begins again while the
+/// destination still has the PID taken (EEXIST): the copy the process
+/// left that node as, still ending.
+pub(super) const TAKEN_TRIES: u32 = 30;
 
 /// Marks a page as sent in [`Area::sent`] (its hash with this bit set).
 pub(super) const SENT: u64 = 1;
@@ -525,6 +529,12 @@ impl Migrator {
                             pid
                         );
                         return Err(EAGAIN);
+                    }
+                    // Its PID still taken there by the copy that left
+                    // it moments ago (that copy's end is not waited for).
+                    Err(e) if e == EEXIST && tries < TAKEN_TRIES => {
+                        tries += 1;
+                        crate::sys::time::msleep(100);
                     }
                     r => break r?,
                 }
