@@ -6,6 +6,7 @@
 #include <asm/unistd.h>
 #include <linux/net.h>
 #include <linux/seq_file.h>
+#include <linux/userfaultfd_k.h>
 #include <net/sock.h>
 #include <uapi/linux/magic.h>
 #include "migrate.h"
@@ -208,6 +209,168 @@ int vproc_shim_mig_open_signalfd(int fd, unsigned long long mask,
 	return install_at(fd, f, cloexec);
 }
 
+/* The userfaultfd at @fd of current's, referenced, if it is one of
+ * current's own memory (else NULL). */
+static struct file *own_uffd(int fd)
+{
+	struct file *f = fget_raw(fd);
+	struct userfaultfd_ctx *ctx;
+
+	if (!f)
+		return NULL;
+	if (file_inode(f)->i_sb->s_magic != ANON_INODE_FS_MAGIC ||
+	    !f->f_path.dentry ||
+	    strcmp(f->f_path.dentry->d_name.name, "[userfaultfd]")) {
+		fput(f);
+		return NULL;
+	}
+	ctx = f->private_data;
+	if (!ctx || ctx->mm != current->mm || READ_ONCE(ctx->released)) {
+		fput(f);
+		return NULL;
+	}
+	return f;
+}
+
+/* Whether userfaultfd @f (referenced once by the caller) is of current's
+ * own memory and no other process holds it (a child at home holding it
+ * would keep the old one): only current's table's references and the
+ * caller's. */
+static bool uffd_movable(struct file *f)
+{
+	struct userfaultfd_ctx *ctx = f->private_data;
+	unsigned int i, n = 0, max = vproc_fd_limit();
+
+	if (!ctx || ctx->mm != current->mm || READ_ONCE(ctx->released))
+		return false;
+	for (i = 0; i < max; i++) {
+		struct file *g = fget_raw(i);
+
+		if (g == f)
+			n++;
+		if (g)
+			fput(g);
+	}
+	return file_count(f) == n + 1;
+}
+
+/* UFFD_FEATURE_INITIALIZED, mm/userfaultfd.c's own. */
+#define UFFD_FEATURE_INITIALIZED_BIT (1u << 31)
+
+/* @f's description (VPROC_UFFD_*). */
+static unsigned long long uffd_desc(struct file *f)
+{
+	struct userfaultfd_ctx *ctx = f->private_data;
+	unsigned int features = READ_ONCE(ctx->features);
+	unsigned long long d = features & ~UFFD_FEATURE_INITIALIZED_BIT;
+
+	if (ctx->flags & UFFD_USER_MODE_ONLY)
+		d |= VPROC_UFFD_USER_MODE_ONLY;
+	if (features & UFFD_FEATURE_INITIALIZED_BIT)
+		d |= VPROC_UFFD_API_DONE;
+	return d;
+}
+
+int vproc_shim_mig_open_uffd(int fd, unsigned long long desc,
+			     unsigned int f_flags, unsigned int cloexec)
+{
+	unsigned long long a[6] = { O_CLOEXEC | (f_flags & O_NONBLOCK) };
+	struct uffdio_api api = { .api = UFFD_API, .features = (u32)desc };
+	struct vproc_sys_buf b = { .arg = 2, .len = sizeof(api), .in = &api,
+				   .out = &api };
+	struct file *f;
+	long long n, r = 0;
+
+	if (fd < 0 || fd >= 65536 ||
+	    desc & ~(0xffffffffULL | VPROC_UFFD_USER_MODE_ONLY |
+		     VPROC_UFFD_API_DONE))
+		return -EINVAL;
+	if (desc & VPROC_UFFD_USER_MODE_ONLY)
+		a[0] |= UFFD_USER_MODE_ONLY;
+	n = vproc_shim_sys_call(__NR_userfaultfd, a, NULL, 0);
+	if (n < 0)
+		return (int)n;
+	if (desc & VPROC_UFFD_API_DONE) {
+		unsigned long long c[6] = { n, UFFDIO_API };
+
+		r = vproc_shim_sys_call(__NR_ioctl, c, &b, 1);
+	}
+	f = fget_raw(n);
+	close_fd(n);
+	if (!f)
+		return -EBADF;
+	if (r < 0) {
+		fput(f);
+		return (int)r;
+	}
+	return install_at(fd, f, cloexec);
+}
+
+int vproc_shim_uffd_areas(int fd, unsigned long *out, unsigned int max)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	struct file *f = own_uffd(fd);
+	unsigned int n = 0;
+	int err = 0;
+
+	if (!f)
+		return -EBADF;
+	if (mmap_read_lock_killable(mm)) {
+		fput(f);
+		return -EINTR;
+	}
+	{
+		VMA_ITERATOR(vmi, mm, 0);
+
+		for_each_vma(vmi, vma) {
+			unsigned long m = 0;
+
+			if (vma->vm_userfaultfd_ctx.ctx != f->private_data)
+				continue;
+			if (n == max) {
+				err = -E2BIG;
+				break;
+			}
+			if (vma->vm_flags & VM_UFFD_MISSING)
+				m |= VPROC_UFFD_MODE_MISSING;
+			if (vma->vm_flags & VM_UFFD_WP)
+				m |= VPROC_UFFD_MODE_WP;
+			if (vma->vm_flags & VM_UFFD_MINOR)
+				m |= VPROC_UFFD_MODE_MINOR;
+			if (vma->vm_flags & __VM_UFFD_FLAGS &
+			    ~(VM_UFFD_MISSING | VM_UFFD_WP | VM_UFFD_MINOR))
+				m |= VPROC_UFFD_MODE_OTHER;
+			out[3 * n] = vma->vm_start;
+			out[3 * n + 1] = vma->vm_end;
+			out[3 * n + 2] = m;
+			n++;
+		}
+	}
+	mmap_read_unlock(mm);
+	fput(f);
+	return err ? err : (int)n;
+}
+
+int vproc_shim_uffd_register_at(int fd, unsigned long start,
+				unsigned long len, unsigned int mode)
+{
+	struct uffdio_register r = {
+		.range = { .start = start, .len = len },
+		.mode = UFFDIO_REGISTER_MODE_MISSING,
+	};
+	unsigned long long a[6] = { fd, UFFDIO_REGISTER };
+	struct vproc_sys_buf b = { .arg = 2, .len = sizeof(r), .in = &r };
+	struct file *f = own_uffd(fd);
+
+	if (!f)
+		return -EBADF;
+	fput(f);
+	if (mode != VPROC_UFFD_MODE_MISSING)
+		return -EOPNOTSUPP;
+	return (int)vproc_shim_sys_call(__NR_ioctl, a, &b, 1);
+}
+
 unsigned int vproc_fd_limit(void)
 {
 	unsigned int max;
@@ -271,6 +434,11 @@ int vproc_shim_mig_fds(vproc_fd_fn fn, void *data)
 			else if (!strcmp(n, "[signalfd]") &&
 				 !signalfd_mask(f, &d.sigmask))
 				d.anon = VPROC_ANON_SIGNALFD;
+			else if (!strcmp(n, "[userfaultfd]") &&
+				 uffd_movable(f)) {
+				d.anon = VPROC_ANON_USERFAULTFD;
+				d.sigmask = uffd_desc(f);
+			}
 		}
 		/* (A memfd is a regular file of shmem's: served at home as
 		 * one, read, written, truncated and sealed there; a mapping

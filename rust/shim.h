@@ -895,6 +895,34 @@ struct vproc_mig_fd {
 #define VPROC_ANON_INOTIFY 4
 #define VPROC_ANON_SIGNALFD 5
 #define VPROC_ANON_PIDFD 6
+/* A userfaultfd of current's own memory (its context's mm is current's),
+ * held by no other process: made again where the process arrives
+ * (vproc_shim_mig_open_uffd), its areas registered again. @sigmask then
+ * holds its description: VPROC_UFFD_* below. */
+#define VPROC_ANON_USERFAULTFD 7
+/* Its features (UFFDIO_API's, as the process asked them) in bits 0..31;
+ * then: */
+#define VPROC_UFFD_USER_MODE_ONLY (1ULL << 32)	/* UFFD_USER_MODE_ONLY */
+#define VPROC_UFFD_API_DONE (1ULL << 33)	/* its UFFDIO_API was made */
+/* Makes a userfaultfd of current's at @fd as @desc describes it (O_NONBLOCK
+ * of @f_flags, close-on-exec as @cloexec): userfaultfd(2) and UFFDIO_API
+ * made as the process's own calls. */
+int vproc_shim_mig_open_uffd(int fd, unsigned long long desc,
+			     unsigned int f_flags, unsigned int cloexec);
+/* Registration modes of an area (VPROC_UFFD_MODE_*). */
+#define VPROC_UFFD_MODE_MISSING 1
+#define VPROC_UFFD_MODE_WP 2
+#define VPROC_UFFD_MODE_MINOR 4
+#define VPROC_UFFD_MODE_OTHER 8	/* another mode (RWP): not carried */
+/* The areas of current's memory registered with userfaultfd @fd: up to
+ * @max (start, end, VPROC_UFFD_MODE_* bits) triples into @out. Returns
+ * how many, -E2BIG past @max, -EBADF if @fd is no userfaultfd of
+ * current's memory. */
+int vproc_shim_uffd_areas(int fd, unsigned long *out, unsigned int max);
+/* Registers @start..@start+@len of current's memory with its userfaultfd
+ * @fd for @mode (VPROC_UFFD_MODE_MISSING), as UFFDIO_REGISTER does. */
+int vproc_shim_uffd_register_at(int fd, unsigned long start,
+				unsigned long len, unsigned int mode);
 /* Makes a signalfd of @mask at @fd of current (O_NONBLOCK of @f_flags,
  * close-on-exec as @cloexec): a moved process's signalfd, made again
  * where it arrives (it reads the signals of the task that reads it). */

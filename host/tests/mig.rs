@@ -604,6 +604,76 @@ fn an_epoll_watch_travels_as_a_record() {
 }
 
 #[test]
+fn a_userfaultfd_and_its_areas_travel_as_records() {
+    let mut b = [0u8; FD_LEN];
+    // The file: made again where it arrives, its description in `sigmask`.
+    let u = Fd {
+        fd: 5,
+        f_flags: 0o4000,
+        cloexec: true,
+        home_fd: 5,
+        node_dev: USERFAULTFD,
+        sigmask: UFFD_API_DONE | UFFD_USER_MODE_ONLY | 0x40,
+    };
+    write_fd(&u, &mut b).unwrap();
+    assert_eq!(read_fd(&b).unwrap(), u);
+    assert!(!u.is_extra());
+    assert_eq!(u.uffd_area(), None);
+    // An area: after the files, never close-on-exec.
+    let a = UffdArea {
+        fd: 5,
+        start: 0x7f00_0000_0000,
+        pages: 64,
+    };
+    let f = Fd::of_uffd_area(&a);
+    assert_eq!(f.node_dev, UFFD_AREA);
+    assert!(f.is_extra());
+    write_fd(&f, &mut b).unwrap();
+    let back = read_fd(&b).unwrap();
+    assert_eq!(back.uffd_area(), Some(a));
+    assert_eq!(back.epoll_watch(), None);
+    for bad in [
+        // Bits past the description's.
+        Fd {
+            sigmask: 1 << 34,
+            ..u
+        },
+        Fd { cloexec: true, ..f },
+        Fd { home_fd: 1, ..f },
+        // No pages, not page-aligned, past the user addresses, wrapping.
+        Fd { f_flags: 0, ..f },
+        Fd {
+            sigmask: a.start + 1,
+            ..f
+        },
+        Fd::of_uffd_area(&UffdArea {
+            start: USER_ADDR_END - 4096,
+            pages: 2,
+            ..a
+        }),
+        Fd::of_uffd_area(&UffdArea {
+            start: !4095,
+            pages: u32::MAX,
+            ..a
+        }),
+    ] {
+        write_fd(&bad, &mut b).unwrap();
+        assert!(read_fd(&b).is_err(), "{:?}", bad);
+    }
+    // The last page below the end is fine.
+    write_fd(
+        &Fd::of_uffd_area(&UffdArea {
+            start: USER_ADDR_END - 4096,
+            pages: 1,
+            ..a
+        }),
+        &mut b,
+    )
+    .unwrap();
+    assert!(read_fd(&b).is_ok());
+}
+
+#[test]
 fn commit_round_trip_and_bad_input() {
     let gregs = [1u8; GREGS_LEN];
     let xstate = [2u8; 832];

@@ -322,8 +322,23 @@ fn fd_kinds() {
         ..FdFacts::default()
     };
     assert_eq!(classify_fd(&sfd), FdKind::SignalFd);
+    // A userfaultfd of its own memory is made again where it arrives
+    // (one of another process's memory, or shared, has no `anon`: stays);
+    // never one opened O_PATH.
+    let ufd = FdFacts {
+        anon: ANON_USERFAULTFD,
+        ..sfd
+    };
+    assert_eq!(classify_fd(&ufd), FdKind::Userfaultfd);
+    assert_eq!(
+        classify_fd(&FdFacts {
+            o_path: true,
+            ..ufd
+        }),
+        FdKind::Other
+    );
     // The event files and pidfds a deputy serves at home; other
-    // anonymous inodes (userfaultfd...) stay.
+    // anonymous inodes stay.
     for anon in [
         ANON_EVENTFD,
         ANON_EPOLL,

@@ -547,3 +547,186 @@ check_match "epoll+closed signalfd: refused (EOPNOTSUPP)" "not supported" \
 check_match "... the log says why" "may be a signalfd" "$(on 1 "dmesg | grep 'pid $eu cannot move' | tail -1")"
 on 1 "kill -USR1 $eu"
 check_eq "... it runs on at home, its epoll woken" "events 1" "$(line_of 1 /tmp/eu.out events 10)"
+
+# --- a userfaultfd of the process's own memory moves (issue 17 item 6):
+# made again where it arrives, with its features and its areas registered
+# again for missing pages, as CRIU restores one. python3 registers 64
+# pages and serves their faults from a thread (UFFDIO_COPY, each page
+# filled with its number); 16 are served at home, one thread waits in a
+# fault whose answer the monitor holds across the move, 31 pages are
+# first touched on node 2 and the last 16 after it came home. Each page
+# faults once where the process runs (the pages it had move; the others
+# stay missing), and reads its number.
+t=$(mktemp)
+cat > "$t" <<'PYEOF'
+import ctypes, os, struct, sys, threading, time
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+libc.ioctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_void_p]
+libc.memcpy.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t]
+libc.mmap.restype = ctypes.c_void_p
+libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+P, N, HOLD = 4096, 64, 40
+def where():
+    return open('/proc/self/where').read().strip()
+def gate(name):
+    while not os.path.exists('/tmp/uf.' + name):
+        time.sleep(0.05)
+uffd = libc.syscall(323, os.O_CLOEXEC)
+api = ctypes.create_string_buffer(struct.pack('QQQ', 0xAA, 0, 0), 24)
+base = libc.mmap(None, N * P, 3, 0x22, -1, 0)
+reg = ctypes.create_string_buffer(struct.pack('QQQQ', base, N * P, 1, 0), 32)
+if uffd < 0 or libc.ioctl(uffd, 0xc018aa3f, ctypes.addressof(api)) or \
+        libc.ioctl(uffd, 0xc020aa00, ctypes.addressof(reg)):
+    print('setup failed', ctypes.get_errno(), flush=True)
+    sys.exit(1)
+faults, errs = {}, []
+src = ctypes.create_string_buffer(P)
+def monitor():
+    while True:
+        m = os.read(uffd, 32)
+        if m[0] != 0x12:
+            errs.append('event %d' % m[0])
+            continue
+        addr = struct.unpack_from('Q', m, 16)[0] & ~(P - 1)
+        i = (addr - base) // P
+        if i == HOLD:
+            gate('serve')
+        faults.setdefault(i, where())
+        ctypes.memset(src, i % 250 + 1, P)
+        cp = ctypes.create_string_buffer(struct.pack('QQQQq', addr, ctypes.addressof(src), P, 0, 0), 40)
+        if libc.ioctl(uffd, 0xc028aa03, ctypes.addressof(cp)) and ctypes.get_errno() != 17:
+            errs.append('copy %d' % ctypes.get_errno())
+threading.Thread(target=monitor, daemon=True).start()
+def touch(i):
+    b = ctypes.create_string_buffer(8)
+    libc.memcpy(ctypes.addressof(b), base + i * P + 100, 8)
+    return b.raw == bytes([i % 250 + 1]) * 8
+ok = all(touch(i) for i in range(16))
+held = []
+th = threading.Thread(target=lambda: held.append(touch(HOLD)))
+th.start()
+while HOLD not in faults and len(faults) < 16:
+    time.sleep(0.05)
+time.sleep(0.3)
+print('ready', len(faults), ok, flush=True)
+gate('go')
+ok2 = all(touch(i) for i in range(16, 48) if i != HOLD)
+th.join()
+at = sorted(set(faults[i] for i in range(16, 48)))
+print('away', ok2, held, where(), ' '.join(at), faults.get(HOLD), errs, flush=True)
+gate('home')
+ok3 = all(touch(i) for i in range(48, N)) and all(touch(i) for i in range(N))
+print('home', ok3, len(faults), where(), ' '.join(sorted(set(faults[i] for i in range(48, N)))), errs, flush=True)
+gate('end')
+PYEOF
+on 1 'rm -f /tmp/uf.*'
+up=$(py_start uf)
+check_eq "userfaultfd: python3 serves 16 faults of its registered pages at home, a thread waits in a 17th" "ready 16 True" \
+    "$(on 1 'grep ^ready /tmp/uf.out')"
+check_eq "userfaultfd: it goes to node 2 (before: EOPNOTSUPP, a special file)" ok \
+    "$(on 1 "echo 2 > /proc/$up/goto && echo ok")"
+on 1 'touch /tmp/uf.serve /tmp/uf.go'
+check_eq "userfaultfd: on node 2 the held fault is answered, 31 more pages fault to its userfaultfd there, each reads its number" \
+    "away True [True] 2 2 2 []" "$(py_out uf away | grep ^away)"
+check_eq "userfaultfd: it comes home" ok "$(on 1 "echo 1 > /proc/$up/goto && echo ok")"
+on 1 'touch /tmp/uf.home'
+check_eq "userfaultfd: at home its last 16 pages fault to it there, and all 64 read their numbers (each faulted once)" \
+    "home True 64 1 1 []" "$(py_out uf home | grep ^home)"
+on 1 "touch /tmp/uf.end; kill $up 2>/dev/null"
+# One it makes away from home (node 2), non-blocking, served from a thread
+# that waits in select(), moves on to node 3 with it.
+t=$(mktemp)
+cat > "$t" <<'PYEOF'
+import ctypes, os, struct, sys, threading, time
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+libc.ioctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_void_p]
+libc.memcpy.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t]
+libc.mmap.restype = ctypes.c_void_p
+libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+P, N = 4096, 8
+def where():
+    return open('/proc/self/where').read().strip()
+def gate(name):
+    while not os.path.exists('/tmp/ufl.' + name):
+        time.sleep(0.05)
+print('ready', flush=True)
+gate('a')
+uffd = libc.syscall(323, os.O_CLOEXEC | os.O_NONBLOCK)
+api = ctypes.create_string_buffer(struct.pack('QQQ', 0xAA, 0, 0), 24)
+base = libc.mmap(None, N * P, 3, 0x22, -1, 0)
+reg = ctypes.create_string_buffer(struct.pack('QQQQ', base, N * P, 1, 0), 32)
+r = (uffd, libc.ioctl(uffd, 0xc018aa3f, ctypes.addressof(api)), libc.ioctl(uffd, 0xc020aa00, ctypes.addressof(reg)))
+faults = {}
+src = ctypes.create_string_buffer(P)
+import select
+def monitor():
+    while True:
+        select.select([uffd], [], [])
+        try:
+            m = os.read(uffd, 32)
+        except BlockingIOError:
+            continue
+        addr = struct.unpack_from('Q', m, 16)[0] & ~(P - 1)
+        i = (addr - base) // P
+        faults.setdefault(i, where())
+        ctypes.memset(src, i + 1, P)
+        cp = ctypes.create_string_buffer(struct.pack('QQQQq', addr, ctypes.addressof(src), P, 0, 0), 40)
+        libc.ioctl(uffd, 0xc028aa03, ctypes.addressof(cp))
+threading.Thread(target=monitor, daemon=True).start()
+def touch(i):
+    b = ctypes.create_string_buffer(8)
+    libc.memcpy(ctypes.addressof(b), base + i * P, 8)
+    return b.raw == bytes([i + 1]) * 8
+print('made', r, where(), all(touch(i) for i in range(4)), flush=True)
+gate('b')
+print('then', where(), all(touch(i) for i in range(N)), sorted(faults.items()), flush=True)
+gate('c')
+PYEOF
+on 1 'rm -f /tmp/ufl.*'
+lp=$(py_start ufl)
+check_eq "userfaultfd: python3 on node 2 makes one there, registers 8 pages and serves 4 faults" "made (3, 0, 0) 2 True" \
+    "$(on 1 "echo 2 > /proc/$lp/goto; touch /tmp/ufl.a"; py_out ufl made | grep ^made)"
+check_eq "userfaultfd: ... it moves on to node 3 with it (before: EOPNOTSUPP), the other 4 fault there" \
+    "ok|then 3 True [(0, '2'), (1, '2'), (2, '2'), (3, '2'), (4, '3'), (5, '3'), (6, '3'), (7, '3')]" \
+    "$({ on 1 "echo 3 > /proc/$lp/goto && echo ok; touch /tmp/ufl.b"; py_out ufl then | grep ^then; } | paste -sd'|')"
+on 1 "touch /tmp/ufl.c; kill $lp 2>/dev/null"
+# One another process holds too (a child forked at home keeps the file,
+# whose memory stays the parent's there) cannot move.
+on 1 "python3 -c '
+import ctypes, os, time
+libc = ctypes.CDLL(None, use_errno=True)
+u = libc.syscall(323, os.O_CLOEXEC)
+if os.fork() == 0:
+    time.sleep(600)
+print(\"ready\", u, flush=True)
+time.sleep(600)
+' > /tmp/ufs.out 2>&1 & echo \$! > /tmp/ufs.pid"
+sp=$(on 1 'for i in $(seq 100); do grep -q ready /tmp/ufs.out && break; sleep 0.1; done; cat /tmp/ufs.pid')
+check_match "userfaultfd: one a child at home holds too is refused (EOPNOTSUPP), logged" \
+    "not supported.*cannot move: fd [0-9]+ is a special file" \
+    "$(on 1 "{ echo 2 > /proc/$sp/goto; } 2>&1; dmesg | grep 'pid $sp cannot move' | tail -1" | tr '\n' ' ')"
+on 1 "pkill -9 -P $sp; kill -9 $sp"
+# One with an area registered for write-protect faults (state kept in
+# each page table entry, which a move does not carry) cannot move.
+on 1 "python3 -c '
+import ctypes, os, struct, time
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+libc.ioctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_void_p]
+libc.mmap.restype = ctypes.c_void_p
+libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+u = libc.syscall(323, os.O_CLOEXEC)
+api = ctypes.create_string_buffer(struct.pack(\"QQQ\", 0xAA, 0, 0), 24)
+a = libc.mmap(None, 8192, 3, 0x22, -1, 0)
+reg = ctypes.create_string_buffer(struct.pack(\"QQQQ\", a, 8192, 2, 0), 32)
+print(\"ready\", libc.ioctl(u, 0xc018aa3f, ctypes.addressof(api)), libc.ioctl(u, 0xc020aa00, ctypes.addressof(reg)), flush=True)
+time.sleep(600)
+' > /tmp/ufw.out 2>&1 & echo \$! > /tmp/ufw.pid"
+wp=$(on 1 'for i in $(seq 100); do grep -q ready /tmp/ufw.out && break; sleep 0.1; done; cat /tmp/ufw.pid')
+check_match "userfaultfd: one with a write-protect area is refused (EOPNOTSUPP), logged" \
+    "ready 0 0 .*not supported.*its userfaultfd [0-9]+ has an area registered for write-protect" \
+    "$(on 1 "cat /tmp/ufw.out; { echo 2 > /proc/$wp/goto; } 2>&1; dmesg | grep 'pid $wp cannot move' | tail -1" | tr '\n' ' ')"
+check_eq "userfaultfd: ... and runs on at home" 1 "$(on 1 "cat /proc/$wp/where")"
+on 1 "kill -9 $wp"

@@ -16,7 +16,8 @@ pub(crate) struct FdInfo {
     pub(crate) home_fd: i32,
     /// A proxy's deputy id (0 for other files).
     pub(crate) deputy: u64,
-    /// A signalfd's mask (0 for other files).
+    /// A signalfd's mask, a userfaultfd's description (`mig::USERFAULTFD`;
+    /// 0 for other files).
     pub(crate) sigmask: u64,
 }
 
@@ -42,7 +43,7 @@ unsafe extern "C" fn fd_cb(data: *mut c_void, f: *const shim::vproc_mig_fd) -> c
         cloexec: f.cloexec != 0,
         home_fd: f.home_fd,
         deputy: f.deputy,
-        sigmask: if kind == FdKind::SignalFd {
+        sigmask: if kind == FdKind::SignalFd || kind == FdKind::Userfaultfd {
             f.sigmask
         } else {
             0
@@ -128,6 +129,48 @@ pub(crate) fn open_node_dev(fd: i32, minor: u32, f_flags: u32, cloexec: bool) ->
 pub(crate) fn open_signalfd(fd: i32, mask: u64, f_flags: u32, cloexec: bool) -> Result {
     // SAFETY: no pointers.
     to_result(unsafe { shim::vproc_shim_mig_open_signalfd(fd, mask, f_flags, u32::from(cloexec)) })
+}
+
+/// Makes a userfaultfd of the calling task's memory at `fd`, as `desc`
+/// (`mig::USERFAULTFD`'s description) says.
+pub(crate) fn open_uffd(fd: i32, desc: u64, f_flags: u32, cloexec: bool) -> Result {
+    // SAFETY: no pointers.
+    to_result(unsafe { shim::vproc_shim_mig_open_uffd(fd, desc, f_flags, u32::from(cloexec)) })
+}
+
+/// An area registered for missing pages only (`uffd_areas`' mode).
+pub(crate) const UFFD_MODE_MISSING: u32 = shim::VPROC_UFFD_MODE_MISSING;
+
+/// Most areas registered with one userfaultfd that a move carries.
+pub(crate) const UFFD_AREAS_MAX: usize = 256;
+
+/// The areas of the calling task's memory registered with its
+/// userfaultfd `fd`: (start, end, `VPROC_UFFD_MODE_*` bits).
+pub(crate) fn uffd_areas(fd: i32) -> Result<KVec<(u64, u64, u32)>> {
+    let mut raw: KVec<usize> = KVec::new();
+    raw.resize(3 * UFFD_AREAS_MAX, 0, GFP_KERNEL)?;
+    // SAFETY: `raw` holds 3 * UFFD_AREAS_MAX words.
+    let n = unsafe { shim::vproc_shim_uffd_areas(fd, raw.as_mut_ptr(), UFFD_AREAS_MAX as u32) };
+    to_result(n)?;
+    let mut out = KVec::new();
+    for c in raw.chunks_exact(3).take(n as usize) {
+        out.push((c[0] as u64, c[1] as u64, c[2] as u32), GFP_KERNEL)?;
+    }
+    Ok(out)
+}
+
+/// Registers `start..start + len` of the calling task's memory with its
+/// userfaultfd `fd` for missing pages.
+pub(crate) fn uffd_register(fd: i32, start: u64, len: u64) -> Result {
+    // SAFETY: no pointers.
+    to_result(unsafe {
+        shim::vproc_shim_uffd_register_at(
+            fd,
+            start as usize,
+            len as usize,
+            shim::VPROC_UFFD_MODE_MISSING,
+        )
+    })
 }
 
 fn raw(w: &EpollWatch) -> shim::vproc_epoll_watch {

@@ -73,8 +73,9 @@ pub use areas::{
 pub use commit::{
     read_commit, read_fd, read_signal, read_thread, sig_flags, thread_recs, timer_sig,
     write_commit, write_fd, write_signal, write_thread, Commit, EpollWatch, Fd, Signal, ThreadImg,
-    TimerSig, EPOLL_WATCH, FD_LEN, MAX_PTIMERS, PTIMER_LEN, SIGNALFD, SIGNAL_LEN, SI_TIMER,
-    TASK_MAX,
+    TimerSig, UffdArea, EPOLL_WATCH, FD_LEN, MAX_PTIMERS, PTIMER_LEN, SIGNALFD, SIGNAL_LEN,
+    SI_TIMER, TASK_MAX, UFFD_API_DONE, UFFD_AREA, UFFD_FEATURES, UFFD_USER_MODE_ONLY, USERFAULTFD,
+    USER_ADDR_END,
 };
 #[allow(unused_imports)]
 pub use control::{

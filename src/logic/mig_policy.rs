@@ -172,8 +172,14 @@ pub enum FdKind {
     /// runs (`mig::EPOLL_WATCH`), which it cannot do for these. Cannot
     /// move.
     EpollSignalFd,
-    /// Anything else (userfaultfd, a namespace, memfd_secret...): cannot
-    /// move. (A memfd is a regular file: served at home.)
+    /// A userfaultfd of the process's own memory that no other process
+    /// holds: its context is the process's memory, which moves, so it is
+    /// made again where the process arrives (its features, then its
+    /// areas registered again: `mig::UFFD_AREA`), as CRIU restores one.
+    Userfaultfd,
+    /// Anything else (another process's userfaultfd, a namespace,
+    /// memfd_secret...): cannot move. (A memfd is a regular file: served
+    /// at home.)
     Other,
 }
 
@@ -209,8 +215,9 @@ pub struct FdFacts {
     pub pseudo: bool,
     /// Which anonymous inode it is, when it is an event file a deputy
     /// serves at home ([`ANON_EVENTFD`], [`ANON_EPOLL`], [`ANON_TIMERFD`],
-    /// [`ANON_INOTIFY`]), a signalfd ([`ANON_SIGNALFD`]) or a pidfd
-    /// ([`ANON_PIDFD`]); 0 otherwise.
+    /// [`ANON_INOTIFY`]), a signalfd ([`ANON_SIGNALFD`]), a pidfd
+    /// ([`ANON_PIDFD`]) or a userfaultfd of its own ([`ANON_USERFAULTFD`]);
+    /// 0 otherwise.
     pub anon: u32,
     /// An epoll file that watches a file it cannot tell from a signalfd,
     /// or more signalfds than a proxy keeps.
@@ -231,6 +238,8 @@ pub const ANON_SIGNALFD: u32 = 5;
 /// served there as its event files are (poll, `pidfd_send_signal`,
 /// `waitid(P_PIDFD)`).
 pub const ANON_PIDFD: u32 = 6;
+/// A userfaultfd of the process's own memory, held by no other process.
+pub const ANON_USERFAULTFD: u32 = 7;
 
 /// The memory devices (major 1) every Linux node has and that keep no
 /// state a process could tell apart: null, zero, full, random, urandom,
@@ -274,6 +283,7 @@ pub fn classify_fd(f: &FdFacts) -> FdKind {
             ANON_EPOLL if f.epoll_signalfd => FdKind::EpollSignalFd,
             ANON_EVENTFD | ANON_EPOLL | ANON_TIMERFD | ANON_INOTIFY | ANON_PIDFD => FdKind::Event,
             ANON_SIGNALFD => FdKind::SignalFd,
+            ANON_USERFAULTFD => FdKind::Userfaultfd,
             _ => FdKind::Other,
         };
     }

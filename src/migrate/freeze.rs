@@ -378,7 +378,7 @@ impl Migrator {
                 | FdKind::Event
                 | FdKind::Path => home == self.me,
                 // Opened (made) again wherever it goes (and comes back).
-                FdKind::NodeDev(_) | FdKind::SignalFd => true,
+                FdKind::NodeDev(_) | FdKind::SignalFd | FdKind::Userfaultfd => true,
                 // Only its own deputy's proxies (never one it inherited).
                 FdKind::Proxy => home != self.me && f.deputy == out.deputy,
                 FdKind::Other | FdKind::EpollSignalFd => false,
@@ -398,6 +398,46 @@ impl Migrator {
                     what
                 );
                 return Err(EOPNOTSUPP);
+            }
+        }
+        // The areas its userfaultfds have registered: for missing pages
+        // only (those it never had stay missing where it goes, and the
+        // faults on them come to its userfaultfd there). Write-protected
+        // or minor-fault areas keep state in each page table entry that
+        // a move does not carry.
+        let mut uffd_areas = KVec::new();
+        for f in fds.iter().filter(|f| f.kind == FdKind::Userfaultfd) {
+            for (start, end, mode) in sm::uffd_areas(f.fd)
+                .inspect_err(|e| {
+                    pr_info_ratelimited!(
+                        "migrate: pid {} cannot move: its userfaultfd {} has areas it cannot list (error {})\n",
+                        pid,
+                        f.fd,
+                        e.to_errno()
+                    );
+                })
+                .map_err(|_| EOPNOTSUPP)?
+                .iter()
+                .copied()
+            {
+                let pages = u32::try_from(end.saturating_sub(start) / mig::PAGE as u64)
+                    .map_err(|_| EOPNOTSUPP)?;
+                if mode != sm::UFFD_MODE_MISSING || pages == 0 {
+                    pr_info_ratelimited!(
+                        "migrate: pid {} cannot move: its userfaultfd {} has an area registered for write-protect or minor faults\n",
+                        pid,
+                        f.fd
+                    );
+                    return Err(EOPNOTSUPP);
+                }
+                uffd_areas.push(
+                    Fd::of_uffd_area(&mig::UffdArea {
+                        fd: f.fd,
+                        start,
+                        pages,
+                    }),
+                    GFP_KERNEL,
+                )?;
             }
         }
         let mut gregs = [0u8; mig::GREGS_LEN];
@@ -420,7 +460,11 @@ impl Migrator {
         // Post-copy (src/migrate/lazy.rs): pages written since pre-copy
         // sent them (or new) in private anonymous memory are named, not
         // read; below LAZY_MIN_PAGES of them they are sent after all.
-        let lazy_on = crate::sys::param::postcopy() && dest != home;
+        // (Not for a process with a userfaultfd: its areas could not be
+        // registered with post-copy's too.)
+        let lazy_on = crate::sys::param::postcopy()
+            && dest != home
+            && !fds.iter().any(|f| f.kind == FdKind::Userfaultfd);
         let mut lazy = KVVec::new();
         if lazy_on {
             lazy.resize(
@@ -623,6 +667,15 @@ impl Migrator {
                 watches.push(Fd::of_watch(w), GFP_KERNEL)?;
             }
         }
+        watches.extend_from_slice(&uffd_areas, GFP_KERNEL)?;
+        if fds.len() + watches.len() > mig::MAX_FDS as usize {
+            pr_info_ratelimited!(
+                "migrate: pid {} cannot move: more than {} files, epoll watches and userfaultfd areas\n",
+                pid,
+                mig::MAX_FDS
+            );
+            return Err(EOPNOTSUPP);
+        }
         let mut fdbytes = KVec::new();
         fdbytes.resize((fds.len() + watches.len()) * mig::FD_LEN, 0, GFP_KERNEL)?;
         for (k, w) in watches.iter().enumerate() {
@@ -642,6 +695,7 @@ impl Migrator {
                 node_dev: match f.kind {
                     FdKind::NodeDev(minor) => minor,
                     FdKind::SignalFd => mig::SIGNALFD,
+                    FdKind::Userfaultfd => mig::USERFAULTFD,
                     _ => 0,
                 },
                 sigmask: f.sigmask,

@@ -910,14 +910,27 @@ impl Migrator {
     ) -> Result {
         let mut list = KVec::new();
         let mut watches = KVec::new();
+        let mut areas = KVec::new();
         for f in fds.chunks_exact(mig::FD_LEN) {
             let f = mig::read_fd(f).map_err(|_| EPROTO)?;
-            match f.epoll_watch() {
-                Some(w) => watches.push(w, GFP_KERNEL)?,
-                // (The files first, then the watches.)
-                None if !watches.is_empty() => return Err(EPROTO),
-                None => list.push(f, GFP_KERNEL)?,
+            if let Some(w) = f.epoll_watch() {
+                watches.push(w, GFP_KERNEL)?;
+            } else if let Some(a) = f.uffd_area() {
+                areas.push(a, GFP_KERNEL)?;
+            } else if !watches.is_empty() || !areas.is_empty() {
+                // (The files first, then the watches and areas.)
+                return Err(EPROTO);
+            } else {
+                list.push(f, GFP_KERNEL)?;
             }
+        }
+        // Each area's userfaultfd is one of its files, made here.
+        if areas.iter().any(|a| {
+            !list
+                .iter()
+                .any(|f| f.fd == a.fd && f.node_dev == mig::USERFAULTFD)
+        }) {
+            return Err(EPROTO);
         }
         // Node devices (/dev/null...) are opened again wherever the
         // process arrives; every other file is home's.
@@ -934,7 +947,7 @@ impl Migrator {
             }
             // Home's epolls watch its signalfds, made again, again.
             super::sigwatch::home_epolls(pid, sf::EPOLL_CTL_ADD, &watches);
-            return Ok(());
+            return register_uffd_areas(pid, &areas);
         }
         // In ascending order (as captured): each lands at its number.
         if list.windows(2).any(|w| w[0].fd >= w[1].fd) {
@@ -953,7 +966,7 @@ impl Migrator {
         for w in watches.iter() {
             sm::proxy_watch(sf::EPOLL_CTL_ADD, w).map_err(|_| EPROTO)?;
         }
-        Ok(())
+        register_uffd_areas(pid, &areas)
     }
 
     /// A `Go` (a request, perhaps repeated): the copy runs here from now
@@ -1062,11 +1075,33 @@ impl Migrator {
     }
 }
 
+/// Registers again with the process's userfaultfds (made here) the areas
+/// they had, for missing pages: a page it never had faults to its
+/// userfaultfd here, as it would have there.
+fn register_uffd_areas(pid: u32, areas: &[mig::UffdArea]) -> Result {
+    for a in areas {
+        let len = u64::from(a.pages) * mig::PAGE as u64;
+        sm::uffd_register(a.fd, a.start, len).inspect_err(|e| {
+            pr_info_ratelimited!(
+                "migrate: pid {}: cannot register {:#x}-{:#x} with its userfaultfd {} (error {})\n",
+                pid,
+                a.start,
+                a.start + len,
+                a.fd,
+                e.to_errno()
+            );
+        })?;
+    }
+    Ok(())
+}
+
 /// Opens again where the process arrives a file it had that every node
-/// has (a node device), or makes it again (a signalfd).
+/// has (a node device), or makes it again (a signalfd, a userfaultfd).
 fn open_here(f: &mig::Fd) -> Result {
     if f.node_dev == mig::SIGNALFD {
         sm::open_signalfd(f.fd, f.sigmask, f.f_flags, f.cloexec)
+    } else if f.node_dev == mig::USERFAULTFD {
+        sm::open_uffd(f.fd, f.sigmask, f.f_flags, f.cloexec)
     } else {
         sm::open_node_dev(f.fd, f.node_dev, f.f_flags, f.cloexec)
     }

@@ -39,6 +39,38 @@ pub const SIGNALFD: u32 = u32::MAX;
 /// added again to the epoll when it comes home). After the files.
 pub const EPOLL_WATCH: u32 = u32::MAX - 1;
 
+/// `Fd::node_dev` of a userfaultfd of the process's own memory: made
+/// again where it arrives; `sigmask` is its description ([`UFFD_FEATURES`],
+/// [`UFFD_USER_MODE_ONLY`], [`UFFD_API_DONE`]).
+pub const USERFAULTFD: u32 = u32::MAX - 2;
+
+/// `Fd::node_dev` of a record that is no file but an area registered
+/// with a [`USERFAULTFD`] for missing pages ([`Fd::uffd_area`]): after
+/// the files, with the watches.
+pub const UFFD_AREA: u32 = u32::MAX - 3;
+
+/// A [`USERFAULTFD`]'s features (UFFDIO_API's), in its `sigmask`.
+pub const UFFD_FEATURES: u64 = 0xffff_ffff;
+/// It was made with `UFFD_USER_MODE_ONLY`.
+pub const UFFD_USER_MODE_ONLY: u64 = 1 << 32;
+/// Its UFFDIO_API was made (it takes ioctls).
+pub const UFFD_API_DONE: u64 = 1 << 33;
+
+/// Highest user address of an area ([`UffdArea`]): x86-64's 47 bits.
+pub const USER_ADDR_END: u64 = 1 << 47;
+
+/// An area registered with a userfaultfd for missing pages, as
+/// [`UFFD_AREA`] records carry it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UffdArea {
+    /// The userfaultfd's number in the process.
+    pub fd: i32,
+    /// Its first address (page-aligned).
+    pub start: u64,
+    /// Its pages (at least 1).
+    pub pages: u32,
+}
+
 /// A signalfd an epoll watches, as [`EPOLL_WATCH`] records carry it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct EpollWatch {
@@ -64,6 +96,34 @@ impl Fd {
             node_dev: EPOLL_WATCH,
             sigmask: w.data,
         }
+    }
+
+    /// The record of area `a`: `fd` the userfaultfd, `sigmask` the
+    /// start, `f_flags` the pages.
+    pub fn of_uffd_area(a: &UffdArea) -> Fd {
+        Fd {
+            fd: a.fd,
+            f_flags: a.pages,
+            cloexec: false,
+            home_fd: 0,
+            node_dev: UFFD_AREA,
+            sigmask: a.start,
+        }
+    }
+
+    /// The area this record is, if it is one.
+    pub fn uffd_area(&self) -> Option<UffdArea> {
+        (self.node_dev == UFFD_AREA).then_some(UffdArea {
+            fd: self.fd,
+            start: self.sigmask,
+            pages: self.f_flags,
+        })
+    }
+
+    /// Whether it is a record after the files (a watch, an area), not a
+    /// file.
+    pub fn is_extra(&self) -> bool {
+        self.node_dev == EPOLL_WATCH || self.node_dev == UFFD_AREA
     }
 
     /// The watch this record is, if it is one.
@@ -235,6 +295,7 @@ pub fn write_commit(w: &mut Writer<'_>, c: &Commit<'_>) -> Result<(), WireError>
         || c.xstate.len() > XSTATE_MAX
         || !c.sigs.len().is_multiple_of(SIGINFO_LEN)
         || !c.fds.len().is_multiple_of(FD_LEN)
+        || c.fds.len() > MAX_FDS as usize * FD_LEN
         || c.task.len() > TASK_MAX
         || !c.ptimers.len().is_multiple_of(PTIMER_LEN)
         || c.ptimers.len() > MAX_PTIMERS as usize * PTIMER_LEN
@@ -435,15 +496,26 @@ pub fn read_fd(p: &[u8]) -> Result<Fd, WireError> {
     r.end()?;
     // (A watch's events and data are any epoll_ctl(2) took.)
     let watch = node_dev == EPOLL_WATCH;
+    let area = node_dev == UFFD_AREA;
+    let made = node_dev == SIGNALFD || node_dev == USERFAULTFD;
+    let end = sigmask.checked_add(u64::from(f_flags) * super::PAGE as u64);
     if !(0..65536).contains(&fd)
         || !(0..65536).contains(&home_fd)
-        || (!watch && f_flags & !FD_FLAGS_OK != 0)
-        || cloexec > u32::from(!watch)
+        || (!watch && !area && f_flags & !FD_FLAGS_OK != 0)
+        || cloexec > u32::from(!watch && !area)
         || (node_dev != 0
-            && node_dev != SIGNALFD
+            && !made
             && !watch
+            && !area
             && super::super::mig_policy::node_device(node_dev).is_none())
-        || (node_dev != SIGNALFD && !watch && sigmask != 0)
+        || (!made && !watch && !area && sigmask != 0)
+        || (node_dev == USERFAULTFD
+            && sigmask & !(UFFD_FEATURES | UFFD_USER_MODE_ONLY | UFFD_API_DONE) != 0)
+        || (area
+            && (home_fd != 0
+                || f_flags == 0
+                || sigmask % super::PAGE as u64 != 0
+                || end.is_none_or(|e| e > USER_ADDR_END)))
     {
         return Err(WireError::BadField);
     }
