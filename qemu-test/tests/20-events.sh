@@ -730,3 +730,60 @@ check_match "userfaultfd: one with a write-protect area is refused (EOPNOTSUPP),
     "$(on 1 "cat /tmp/ufw.out; { echo 2 > /proc/$wp/goto; } 2>&1; dmesg | grep 'pid $wp cannot move' | tail -1" | tr '\n' ' ')"
 check_eq "userfaultfd: ... and runs on at home" 1 "$(on 1 "cat /proc/$wp/where")"
 on 1 "kill -9 $wp"
+# The node it arrives on decides: a plain user's userfaultfd that takes
+# kernel faults (made where vm.unprivileged_userfaultfd allowed it) is
+# made there with the process's own credentials, so node 2's sysctl at 0
+# refuses it (EPERM) and the process runs on at home with it; once node
+# 2 allows it too, it moves.
+t=$(mktemp)
+cat > "$t" <<'PYEOF'
+import ctypes, os, struct, threading, time
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+libc.ioctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_void_p]
+libc.memcpy.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t]
+libc.mmap.restype = ctypes.c_void_p
+libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+P = 4096
+u = libc.syscall(323, os.O_CLOEXEC)
+api = ctypes.create_string_buffer(struct.pack('QQQ', 0xAA, 0, 0), 24)
+base = libc.mmap(None, 4 * P, 3, 0x22, -1, 0)
+reg = ctypes.create_string_buffer(struct.pack('QQQQ', base, 4 * P, 1, 0), 32)
+r = (u > 0, libc.ioctl(u, 0xc018aa3f, ctypes.addressof(api)), libc.ioctl(u, 0xc020aa00, ctypes.addressof(reg)))
+src = ctypes.create_string_buffer(P)
+def monitor():
+    while True:
+        m = os.read(u, 32)
+        addr = struct.unpack_from('Q', m, 16)[0] & ~(P - 1)
+        ctypes.memset(src, 7, P)
+        cp = ctypes.create_string_buffer(struct.pack('QQQQq', addr, ctypes.addressof(src), P, 0, 0), 40)
+        libc.ioctl(u, 0xc028aa03, ctypes.addressof(cp))
+threading.Thread(target=monitor, daemon=True).start()
+def touch(i):
+    b = ctypes.create_string_buffer(1)
+    libc.memcpy(ctypes.addressof(b), base + i * P, 1)
+    return open('/proc/self/where').read().strip() + ':' + str(b.raw[0])
+print('ready', os.getuid(), r, flush=True)
+for i in range(4):
+    while not os.path.exists('/tmp/ufp.%d' % i):
+        time.sleep(0.05)
+    print('touch', touch(i), flush=True)
+PYEOF
+"$CLUSTER" put 1 "$t" /tmp/ufp.py; rm -f "$t"
+on 1 'rm -f /tmp/ufp.[0-9] /tmp/ufp.out; chmod 644 /tmp/ufp.py; sysctl -qw vm.unprivileged_userfaultfd=1'
+on 2 'sysctl -qw vm.unprivileged_userfaultfd=0'
+on 1 "cd /tmp; setpriv --reuid 1000 --regid 1000 --clear-groups python3 /tmp/ufp.py > /tmp/ufp.out 2>&1 & echo \$! > /tmp/ufp.pid"
+pp=$(on 1 'for i in $(seq 100); do grep -q ready /tmp/ufp.out && break; sleep 0.1; done; cat /tmp/ufp.pid')
+check_eq "userfaultfd: uid 1000 makes one taking kernel faults where the sysctl allows it" "ready 1000 (True, 0, 0)" \
+    "$(on 1 'grep ^ready /tmp/ufp.out')"
+check_match "userfaultfd: node 2 (sysctl 0) will not make it for that user: the move fails (EPERM)" \
+    "Operation not permitted" "$(on 1 "{ echo 2 > /proc/$pp/goto; } 2>&1")"
+check_eq "userfaultfd: ... one copy of it runs (no restorer or half-made copy left on node 2)" "1 0" \
+    "$(copies "$pp") $(on 2 'pgrep -c vproc-restore')"
+check_eq "userfaultfd: ... the process runs on at home, its userfaultfd serving it" "1 touch 1:7" \
+    "$({ on 1 "cat /proc/$pp/where; touch /tmp/ufp.0"; line_of 1 /tmp/ufp.out touch 10 | head -1; } | paste -sd' ')"
+on 2 'sysctl -qw vm.unprivileged_userfaultfd=1'
+check_eq "userfaultfd: with node 2's sysctl at 1 it moves, and its next fault is served there" "ok|touch 2:7" \
+    "$({ on 1 "echo 2 > /proc/$pp/goto && echo ok; touch /tmp/ufp.1"; for i in $(seq 50); do l=$(on 1 'grep ^touch /tmp/ufp.out | sed -n 2p'); [ -n "$l" ] && break; sleep 0.2; done; echo "$l"; } | paste -sd'|')"
+on 1 "kill $pp 2>/dev/null; sysctl -qw vm.unprivileged_userfaultfd=0"
+on 2 'sysctl -qw vm.unprivileged_userfaultfd=0'
