@@ -357,7 +357,6 @@ int vproc_shim_uffd_register_at(int fd, unsigned long start,
 {
 	struct uffdio_register r = {
 		.range = { .start = start, .len = len },
-		.mode = UFFDIO_REGISTER_MODE_MISSING,
 	};
 	unsigned long long a[6] = { fd, UFFDIO_REGISTER };
 	struct vproc_sys_buf b = { .arg = 2, .len = sizeof(r), .in = &r };
@@ -366,8 +365,29 @@ int vproc_shim_uffd_register_at(int fd, unsigned long start,
 	if (!f)
 		return -EBADF;
 	fput(f);
-	if (mode != VPROC_UFFD_MODE_MISSING)
+	if (!mode ||
+	    mode & ~(VPROC_UFFD_MODE_MISSING | VPROC_UFFD_MODE_WP))
 		return -EOPNOTSUPP;
+	if (mode & VPROC_UFFD_MODE_MISSING)
+		r.mode |= UFFDIO_REGISTER_MODE_MISSING;
+	if (mode & VPROC_UFFD_MODE_WP)
+		r.mode |= UFFDIO_REGISTER_MODE_WP;
+	return (int)vproc_shim_sys_call(__NR_ioctl, a, &b, 1);
+}
+
+int vproc_shim_uffd_wp_at(int fd, unsigned long start, unsigned long len)
+{
+	struct uffdio_writeprotect w = {
+		.range = { .start = start, .len = len },
+		.mode = UFFDIO_WRITEPROTECT_MODE_WP,
+	};
+	unsigned long long a[6] = { fd, UFFDIO_WRITEPROTECT };
+	struct vproc_sys_buf b = { .arg = 2, .len = sizeof(w), .in = &w };
+	struct file *f = own_uffd(fd);
+
+	if (!f)
+		return -EBADF;
+	fput(f);
 	return (int)vproc_shim_sys_call(__NR_ioctl, a, &b, 1);
 }
 

@@ -920,9 +920,13 @@ int vproc_shim_mig_open_uffd(int fd, unsigned long long desc,
  * current's memory. */
 int vproc_shim_uffd_areas(int fd, unsigned long *out, unsigned int max);
 /* Registers @start..@start+@len of current's memory with its userfaultfd
- * @fd for @mode (VPROC_UFFD_MODE_MISSING), as UFFDIO_REGISTER does. */
+ * @fd for @mode (VPROC_UFFD_MODE_MISSING and/or VPROC_UFFD_MODE_WP), as
+ * UFFDIO_REGISTER does. */
 int vproc_shim_uffd_register_at(int fd, unsigned long start,
 				unsigned long len, unsigned int mode);
+/* Write-protects @start..@start+@len of current's memory through its
+ * userfaultfd @fd (UFFDIO_WRITEPROTECT). */
+int vproc_shim_uffd_wp_at(int fd, unsigned long start, unsigned long len);
 /* Makes a signalfd of @mask at @fd of current (O_NONBLOCK of @f_flags,
  * close-on-exec as @cloexec): a moved process's signalfd, made again
  * where it arrives (it reads the signals of the task that reads it). */

@@ -624,6 +624,7 @@ fn a_userfaultfd_and_its_areas_travel_as_records() {
         fd: 5,
         start: 0x7f00_0000_0000,
         pages: 64,
+        mode: UFFD_MODE_MISSING | UFFD_MODE_WP,
     };
     let f = Fd::of_uffd_area(&a);
     assert_eq!(f.node_dev, UFFD_AREA);
@@ -631,7 +632,22 @@ fn a_userfaultfd_and_its_areas_travel_as_records() {
     write_fd(&f, &mut b).unwrap();
     let back = read_fd(&b).unwrap();
     assert_eq!(back.uffd_area(), Some(a));
+    assert_eq!(back.uffd_wp(), None);
     assert_eq!(back.epoll_watch(), None);
+    // A run of write-protected pages: an area's record without modes.
+    let run = UffdArea {
+        start: a.start + 8192,
+        pages: 3,
+        mode: 0,
+        ..a
+    };
+    let w = Fd::of_uffd_area(&run);
+    assert_eq!(w.node_dev, UFFD_WP);
+    assert!(w.is_extra());
+    write_fd(&w, &mut b).unwrap();
+    let back = read_fd(&b).unwrap();
+    assert_eq!(back.uffd_wp(), Some(run));
+    assert_eq!(back.uffd_area(), None);
     for bad in [
         // Bits past the description's.
         Fd {
@@ -639,7 +655,11 @@ fn a_userfaultfd_and_its_areas_travel_as_records() {
             ..u
         },
         Fd { cloexec: true, ..f },
-        Fd { home_fd: 1, ..f },
+        // An area without modes or with one not carried (minor: 4); a run
+        // with modes.
+        Fd { home_fd: 0, ..f },
+        Fd { home_fd: 4, ..f },
+        Fd { home_fd: 1, ..w },
         // No pages, not page-aligned, past the user addresses, wrapping.
         Fd { f_flags: 0, ..f },
         Fd {
@@ -671,6 +691,32 @@ fn a_userfaultfd_and_its_areas_travel_as_records() {
     )
     .unwrap();
     assert!(read_fd(&b).is_ok());
+}
+
+#[test]
+fn write_protected_runs_span_chunks() {
+    let wp = PM_UFFD_WP | 1 << 63;
+    let base = 0x1000_0000u64;
+    let mut got = Vec::new();
+    let mut r = WpRuns::default();
+    let mut emit = |s: u64, n: u32| -> Result<(), ()> {
+        got.push((s, n));
+        Ok(())
+    };
+    // Pages 0..4: _ W W _ ; 4..8: W W W W ; 8..10: W _
+    r.feed(base, &[0, wp, wp, 1 << 63], &mut emit).unwrap();
+    r.feed(base + 4 * 4096, &[wp, wp, wp, wp], &mut emit)
+        .unwrap();
+    r.feed(base + 8 * 4096, &[wp, 0], &mut emit).unwrap();
+    assert_eq!(r.finish(), None);
+    assert_eq!(got, vec![(base + 4096, 2), (base + 4 * 4096, 5)]);
+    // One open at the end is the caller's.
+    let mut r = WpRuns::default();
+    r.feed(base, &[0, wp], |_, _| Err(())).unwrap();
+    assert_eq!(r.finish(), Some((base + 4096, 1)));
+    // An error of `emit` stops it.
+    let mut r = WpRuns::default();
+    assert_eq!(r.feed(base, &[wp, 0, wp, 0], |_, _| Err(7)), Err(7));
 }
 
 #[test]

@@ -708,28 +708,76 @@ check_match "userfaultfd: one a child at home holds too is refused (EOPNOTSUPP),
     "not supported.*cannot move: fd [0-9]+ is a special file" \
     "$(on 1 "{ echo 2 > /proc/$sp/goto; } 2>&1; dmesg | grep 'pid $sp cannot move' | tail -1" | tr '\n' ' ')"
 on 1 "pkill -9 -P $sp; kill -9 $sp"
-# One with an area registered for write-protect faults (state kept in
-# each page table entry, which a move does not carry) cannot move.
-on 1 "python3 -c '
-import ctypes, os, struct, time
+# Write-protect faults move too: the pages it protected (the pagemap's
+# uffd-wp bit) are protected again where it arrives. python3 registers 16
+# pages for missing and write-protect faults, fills 8, protects 4 of them
+# and moves to node 2; there its writes to those 4 fault (the monitor
+# records them and lifts the protection), the other 4 write freely, and
+# the 8 it never had fault as missing.
+t=$(mktemp)
+cat > "$t" <<'PYEOF'
+import ctypes, os, struct, threading, time
 libc = ctypes.CDLL(None, use_errno=True)
 libc.syscall.restype = ctypes.c_long
 libc.ioctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_void_p]
+libc.memcpy.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t]
 libc.mmap.restype = ctypes.c_void_p
 libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+P, N = 4096, 16
+def where():
+    return open('/proc/self/where').read().strip()
+def gate(name):
+    while not os.path.exists('/tmp/ufw.' + name):
+        time.sleep(0.05)
 u = libc.syscall(323, os.O_CLOEXEC)
-api = ctypes.create_string_buffer(struct.pack(\"QQQ\", 0xAA, 0, 0), 24)
-a = libc.mmap(None, 8192, 3, 0x22, -1, 0)
-reg = ctypes.create_string_buffer(struct.pack(\"QQQQ\", a, 8192, 2, 0), 32)
-print(\"ready\", libc.ioctl(u, 0xc018aa3f, ctypes.addressof(api)), libc.ioctl(u, 0xc020aa00, ctypes.addressof(reg)), flush=True)
-time.sleep(600)
-' > /tmp/ufw.out 2>&1 & echo \$! > /tmp/ufw.pid"
-wp=$(on 1 'for i in $(seq 100); do grep -q ready /tmp/ufw.out && break; sleep 0.1; done; cat /tmp/ufw.pid')
-check_match "userfaultfd: one with a write-protect area is refused (EOPNOTSUPP), logged" \
-    "ready 0 0 .*not supported.*its userfaultfd [0-9]+ has an area registered for write-protect" \
-    "$(on 1 "cat /tmp/ufw.out; { echo 2 > /proc/$wp/goto; } 2>&1; dmesg | grep 'pid $wp cannot move' | tail -1" | tr '\n' ' ')"
-check_eq "userfaultfd: ... and runs on at home" 1 "$(on 1 "cat /proc/$wp/where")"
-on 1 "kill -9 $wp"
+api = ctypes.create_string_buffer(struct.pack('QQQ', 0xAA, 0, 0), 24)
+base = libc.mmap(None, N * P, 3, 0x22, -1, 0)
+reg = ctypes.create_string_buffer(struct.pack('QQQQ', base, N * P, 3, 0), 32)
+r = (libc.ioctl(u, 0xc018aa3f, ctypes.addressof(api)), libc.ioctl(u, 0xc020aa00, ctypes.addressof(reg)))
+def wp(i, n, on):
+    b = ctypes.create_string_buffer(struct.pack('QQQ', base + i * P, n * P, 1 if on else 0), 24)
+    return libc.ioctl(u, 0xc018aa06, ctypes.addressof(b))
+log = []
+src = ctypes.create_string_buffer(P)
+def monitor():
+    while True:
+        m = os.read(u, 32)
+        flags, addr = struct.unpack_from('QQ', m, 8)
+        i = (addr & ~(P - 1)) - base
+        i //= P
+        if flags & 2:
+            log.append('wp%d@%s' % (i, where()))
+            wp(i, 1, False)
+        else:
+            log.append('miss%d@%s' % (i, where()))
+            ctypes.memset(src, 0, P)
+            cp = ctypes.create_string_buffer(struct.pack('QQQQq', addr & ~(P - 1), ctypes.addressof(src), P, 0, 0), 40)
+            libc.ioctl(u, 0xc028aa03, ctypes.addressof(cp))
+threading.Thread(target=monitor, daemon=True).start()
+one = ctypes.create_string_buffer(b'x', 1)
+def write(i):
+    libc.memcpy(base + i * P, ctypes.addressof(one), 1)
+for i in range(8):
+    write(i)
+n = len(log)
+print('ready', r, n, wp(2, 4, True), flush=True)
+gate('go')
+for i in range(N):
+    write(i)
+time.sleep(0.3)
+print('after', where(), ' '.join(log[n:]), flush=True)
+gate('end')
+PYEOF
+on 1 'rm -f /tmp/ufw.*'
+wp=$(py_start ufw)
+check_eq "userfaultfd: python3 registers 16 pages for missing and write-protect faults, fills 8, protects 4" "ready (0, 0) 8 0" \
+    "$(on 1 'grep ^ready /tmp/ufw.out')"
+check_eq "userfaultfd: ... it goes to node 2 (before: EOPNOTSUPP)" ok "$(on 1 "echo 2 > /proc/$wp/goto && echo ok")"
+on 1 'touch /tmp/ufw.go'
+check_eq "userfaultfd: there only the 4 it protected fault on write (protected again), and the 8 it never had as missing" \
+    "after 2 wp2@2 wp3@2 wp4@2 wp5@2 miss8@2 miss9@2 miss10@2 miss11@2 miss12@2 miss13@2 miss14@2 miss15@2" \
+    "$(py_out ufw after | grep ^after)"
+on 1 "touch /tmp/ufw.end; kill $wp 2>/dev/null"
 # The node it arrives on decides: a plain user's userfaultfd that takes
 # kernel faults (made where vm.unprivileged_userfaultfd allowed it) is
 # made there with the process's own credentials, so node 2's sysctl at 0

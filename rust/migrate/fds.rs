@@ -138,8 +138,10 @@ pub(crate) fn open_uffd(fd: i32, desc: u64, f_flags: u32, cloexec: bool) -> Resu
     to_result(unsafe { shim::vproc_shim_mig_open_uffd(fd, desc, f_flags, u32::from(cloexec)) })
 }
 
-/// An area registered for missing pages only (`uffd_areas`' mode).
+/// An area registered for missing pages (`uffd_areas`' mode bits).
 pub(crate) const UFFD_MODE_MISSING: u32 = shim::VPROC_UFFD_MODE_MISSING;
+/// An area registered for write-protect faults.
+pub(crate) const UFFD_MODE_WP: u32 = shim::VPROC_UFFD_MODE_WP;
 
 /// Most areas registered with one userfaultfd that a move carries.
 pub(crate) const UFFD_AREAS_MAX: usize = 256;
@@ -160,17 +162,17 @@ pub(crate) fn uffd_areas(fd: i32) -> Result<KVec<(u64, u64, u32)>> {
 }
 
 /// Registers `start..start + len` of the calling task's memory with its
-/// userfaultfd `fd` for missing pages.
-pub(crate) fn uffd_register(fd: i32, start: u64, len: u64) -> Result {
+/// userfaultfd `fd` for `mode` (`UFFD_MODE_MISSING`, `UFFD_MODE_WP`).
+pub(crate) fn uffd_register(fd: i32, start: u64, len: u64, mode: u32) -> Result {
     // SAFETY: no pointers.
-    to_result(unsafe {
-        shim::vproc_shim_uffd_register_at(
-            fd,
-            start as usize,
-            len as usize,
-            shim::VPROC_UFFD_MODE_MISSING,
-        )
-    })
+    to_result(unsafe { shim::vproc_shim_uffd_register_at(fd, start as usize, len as usize, mode) })
+}
+
+/// Write-protects `start..start + len` of the calling task's memory
+/// through its userfaultfd `fd`.
+pub(crate) fn uffd_wp(fd: i32, start: u64, len: u64) -> Result {
+    // SAFETY: no pointers.
+    to_result(unsafe { shim::vproc_shim_uffd_wp_at(fd, start as usize, len as usize) })
 }
 
 fn raw(w: &EpollWatch) -> shim::vproc_epoll_watch {

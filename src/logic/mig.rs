@@ -73,9 +73,9 @@ pub use areas::{
 pub use commit::{
     read_commit, read_fd, read_signal, read_thread, sig_flags, thread_recs, timer_sig,
     write_commit, write_fd, write_signal, write_thread, Commit, EpollWatch, Fd, Signal, ThreadImg,
-    TimerSig, UffdArea, EPOLL_WATCH, FD_LEN, MAX_PTIMERS, PTIMER_LEN, SIGNALFD, SIGNAL_LEN,
-    SI_TIMER, TASK_MAX, UFFD_API_DONE, UFFD_AREA, UFFD_FEATURES, UFFD_USER_MODE_ONLY, USERFAULTFD,
-    USER_ADDR_END,
+    TimerSig, UffdArea, WpRuns, EPOLL_WATCH, FD_LEN, MAX_PTIMERS, PM_UFFD_WP, PTIMER_LEN, SIGNALFD,
+    SIGNAL_LEN, SI_TIMER, TASK_MAX, UFFD_API_DONE, UFFD_AREA, UFFD_FEATURES, UFFD_MODE_MISSING,
+    UFFD_MODE_WP, UFFD_USER_MODE_ONLY, UFFD_WP, USERFAULTFD, USER_ADDR_END,
 };
 #[allow(unused_imports)]
 pub use control::{

@@ -400,11 +400,12 @@ impl Migrator {
                 return Err(EOPNOTSUPP);
             }
         }
-        // The areas its userfaultfds have registered: for missing pages
-        // only (those it never had stay missing where it goes, and the
-        // faults on them come to its userfaultfd there). Write-protected
-        // or minor-fault areas keep state in each page table entry that
-        // a move does not carry.
+        // The areas its userfaultfds have registered, for missing pages
+        // (those it never had stay missing where it goes, and their
+        // faults come to its userfaultfd there) or write-protect faults
+        // (the pages it protected, read from the pagemap, protected
+        // again there). Minor-fault areas (shared memory's) are not
+        // carried.
         let mut uffd_areas = KVec::new();
         for f in fds.iter().filter(|f| f.kind == FdKind::Userfaultfd) {
             for (start, end, mode) in sm::uffd_areas(f.fd)
@@ -422,22 +423,32 @@ impl Migrator {
             {
                 let pages = u32::try_from(end.saturating_sub(start) / mig::PAGE as u64)
                     .map_err(|_| EOPNOTSUPP)?;
-                if mode != sm::UFFD_MODE_MISSING || pages == 0 {
+                let known = sm::UFFD_MODE_MISSING | sm::UFFD_MODE_WP;
+                if mode == 0 || mode & !known != 0 || pages == 0 {
                     pr_info_ratelimited!(
-                        "migrate: pid {} cannot move: its userfaultfd {} has an area registered for write-protect or minor faults\n",
+                        "migrate: pid {} cannot move: its userfaultfd {} has an area registered for minor faults\n",
                         pid,
                         f.fd
                     );
                     return Err(EOPNOTSUPP);
                 }
-                uffd_areas.push(
-                    Fd::of_uffd_area(&mig::UffdArea {
-                        fd: f.fd,
-                        start,
-                        pages,
-                    }),
-                    GFP_KERNEL,
-                )?;
+                let mut m = 0;
+                if mode & sm::UFFD_MODE_MISSING != 0 {
+                    m |= mig::UFFD_MODE_MISSING;
+                }
+                if mode & sm::UFFD_MODE_WP != 0 {
+                    m |= mig::UFFD_MODE_WP;
+                }
+                let area = mig::UffdArea {
+                    fd: f.fd,
+                    start,
+                    pages,
+                    mode: m,
+                };
+                uffd_areas.push(Fd::of_uffd_area(&area), GFP_KERNEL)?;
+                if m & mig::UFFD_MODE_WP != 0 {
+                    uffd_wp_runs(&area, &mut uffd_areas)?;
+                }
             }
         }
         let mut gregs = [0u8; mig::GREGS_LEN];
@@ -878,4 +889,40 @@ impl sm::TaskWork for GotoReq {
         self.m.unbusy(self.pid);
         self.finish(self.pid, Err(ESRCH));
     }
+}
+
+/// The runs of pages of area `a` (of the calling task) that its
+/// userfaultfd write-protected, read from the pagemap, as `UFFD_WP`
+/// records into `out`.
+fn uffd_wp_runs(a: &mig::UffdArea, out: &mut KVec<Fd>) -> Result {
+    const CHUNK: usize = 512;
+    let mut buf = KVec::new();
+    buf.resize(CHUNK, 0u64, GFP_KERNEL)?;
+    let total = a.pages as usize;
+    let mut runs = mig::WpRuns::default();
+    let mut done = 0usize;
+    let mut push = |start, pages| out.push(wp_record(a, start, pages), GFP_KERNEL);
+    while done < total {
+        let want = (total - done).min(CHUNK);
+        let at = a.start + (done * mig::PAGE) as u64;
+        let n = sm::pagemap(None, at, &mut buf[..want])?;
+        if n == 0 {
+            return Err(EIO);
+        }
+        runs.feed(at, &buf[..n], &mut push)?;
+        done += n;
+    }
+    if let Some((s, len)) = runs.finish() {
+        push(s, len)?;
+    }
+    Ok(())
+}
+
+fn wp_record(a: &mig::UffdArea, start: u64, pages: u32) -> Fd {
+    Fd::of_uffd_area(&mig::UffdArea {
+        fd: a.fd,
+        start,
+        pages,
+        mode: 0,
+    })
 }

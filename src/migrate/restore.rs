@@ -915,7 +915,7 @@ impl Migrator {
             let f = mig::read_fd(f).map_err(|_| EPROTO)?;
             if let Some(w) = f.epoll_watch() {
                 watches.push(w, GFP_KERNEL)?;
-            } else if let Some(a) = f.uffd_area() {
+            } else if let Some(a) = f.uffd_area().or_else(|| f.uffd_wp()) {
                 areas.push(a, GFP_KERNEL)?;
             } else if !watches.is_empty() || !areas.is_empty() {
                 // (The files first, then the watches and areas.)
@@ -1076,18 +1076,39 @@ impl Migrator {
 }
 
 /// Registers again with the process's userfaultfds (made here) the areas
-/// they had, for missing pages: a page it never had faults to its
-/// userfaultfd here, as it would have there.
+/// they had (a page it never had faults to its userfaultfd here, as it
+/// would have there), then write-protects again the runs of pages they
+/// had protected (runs, `mode` 0, come after their areas).
 fn register_uffd_areas(pid: u32, areas: &[mig::UffdArea]) -> Result {
-    for a in areas {
+    for a in areas.iter().filter(|a| a.mode != 0) {
         let len = u64::from(a.pages) * mig::PAGE as u64;
-        sm::uffd_register(a.fd, a.start, len).inspect_err(|e| {
+        let mut mode = 0;
+        if a.mode & mig::UFFD_MODE_MISSING != 0 {
+            mode |= sm::UFFD_MODE_MISSING;
+        }
+        if a.mode & mig::UFFD_MODE_WP != 0 {
+            mode |= sm::UFFD_MODE_WP;
+        }
+        sm::uffd_register(a.fd, a.start, len, mode).inspect_err(|e| {
             pr_info_ratelimited!(
                 "migrate: pid {}: cannot register {:#x}-{:#x} with its userfaultfd {} (error {})\n",
                 pid,
                 a.start,
                 a.start + len,
                 a.fd,
+                e.to_errno()
+            );
+        })?;
+    }
+    for r in areas.iter().filter(|a| a.mode == 0) {
+        let len = u64::from(r.pages) * mig::PAGE as u64;
+        sm::uffd_wp(r.fd, r.start, len).inspect_err(|e| {
+            pr_info_ratelimited!(
+                "migrate: pid {}: cannot write-protect {:#x}-{:#x} through its userfaultfd {} (error {})\n",
+                pid,
+                r.start,
+                r.start + len,
+                r.fd,
                 e.to_errno()
             );
         })?;

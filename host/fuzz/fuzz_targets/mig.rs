@@ -70,6 +70,19 @@ fuzz_target!(|data: &[u8]| {
                     w.len()
                 };
                 assert_eq!(&out[..n], body);
+                // Its files and records: what reads re-encodes the same,
+                // and a userfaultfd area or run is pages of user memory.
+                for f in c.fds.chunks(FD_LEN) {
+                    let Ok(fd) = read_fd(f) else { continue };
+                    let mut again = [0u8; FD_LEN];
+                    write_fd(&fd, &mut again).unwrap();
+                    assert_eq!(&again[..], f);
+                    if let Some(a) = fd.uffd_area().or_else(|| fd.uffd_wp()) {
+                        assert!(a.pages > 0 && a.start % PAGE as u64 == 0);
+                        assert!(a.start + u64::from(a.pages) * PAGE as u64 <= USER_ADDR_END);
+                        assert_eq!(a.mode == 0, fd.uffd_wp().is_some());
+                    }
+                }
                 // Its signals as the freeze matches them with timers.
                 for sig in c.sigs.chunks(SIGINFO_LEN) {
                     if let Some(t) = timer_sig(sig) {

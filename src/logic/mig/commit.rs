@@ -45,9 +45,21 @@ pub const EPOLL_WATCH: u32 = u32::MAX - 1;
 pub const USERFAULTFD: u32 = u32::MAX - 2;
 
 /// `Fd::node_dev` of a record that is no file but an area registered
-/// with a [`USERFAULTFD`] for missing pages ([`Fd::uffd_area`]): after
-/// the files, with the watches.
+/// with a [`USERFAULTFD`] ([`Fd::uffd_area`]; `home_fd` its modes,
+/// [`UFFD_MODE_MISSING`] and [`UFFD_MODE_WP`]): after the files, with
+/// the watches.
 pub const UFFD_AREA: u32 = u32::MAX - 3;
+
+/// `Fd::node_dev` of a record that is no file but a run of pages a
+/// [`USERFAULTFD`] write-protected ([`Fd::uffd_wp`]), in an area
+/// registered for it: protected again where the process arrives, after
+/// the areas are registered.
+pub const UFFD_WP: u32 = u32::MAX - 4;
+
+/// An area registered for missing-page faults.
+pub const UFFD_MODE_MISSING: u32 = 1;
+/// An area registered for write-protect faults.
+pub const UFFD_MODE_WP: u32 = 2;
 
 /// A [`USERFAULTFD`]'s features (UFFDIO_API's), in its `sigmask`.
 pub const UFFD_FEATURES: u64 = 0xffff_ffff;
@@ -59,8 +71,8 @@ pub const UFFD_API_DONE: u64 = 1 << 33;
 /// Highest user address of an area ([`UffdArea`]): x86-64's 47 bits.
 pub const USER_ADDR_END: u64 = 1 << 47;
 
-/// An area registered with a userfaultfd for missing pages, as
-/// [`UFFD_AREA`] records carry it.
+/// An area registered with a userfaultfd, as [`UFFD_AREA`] records
+/// carry it, or a run of pages it write-protected ([`UFFD_WP`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct UffdArea {
     /// The userfaultfd's number in the process.
@@ -69,6 +81,52 @@ pub struct UffdArea {
     pub start: u64,
     /// Its pages (at least 1).
     pub pages: u32,
+    /// An area's modes ([`UFFD_MODE_MISSING`], [`UFFD_MODE_WP`], at least
+    /// one); 0 for a run.
+    pub mode: u32,
+}
+
+/// A pagemap entry's bit for a page its userfaultfd write-protected
+/// (`PM_UFFD_WP`).
+pub const PM_UFFD_WP: u64 = 1 << 57;
+
+/// The runs of write-protected pages of an area, from its pagemap entries
+/// read in chunks (a run may span chunks).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct WpRuns {
+    run: Option<(u64, u32)>,
+}
+
+impl WpRuns {
+    /// Takes the entries of the pages from `at` (page-aligned); `emit`
+    /// gets each run (start, pages) that ended in them.
+    pub fn feed<E>(
+        &mut self,
+        at: u64,
+        entries: &[u64],
+        mut emit: impl FnMut(u64, u32) -> Result<(), E>,
+    ) -> Result<(), E> {
+        for (k, e) in entries.iter().enumerate() {
+            let page = at + (k * super::PAGE) as u64;
+            match (self.run.as_mut(), e & PM_UFFD_WP != 0) {
+                // (A run never reaches 2^32 pages: an area carried has
+                // fewer.)
+                (Some((_, len)), true) => *len = len.saturating_add(1),
+                (None, true) => self.run = Some((page, 1)),
+                (Some(&mut (s, len)), false) => {
+                    self.run = None;
+                    emit(s, len)?;
+                }
+                (None, false) => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// The run still open at the area's end, if any.
+    pub fn finish(self) -> Option<(u64, u32)> {
+        self.run
+    }
 }
 
 /// A signalfd an epoll watches, as [`EPOLL_WATCH`] records carry it.
@@ -98,32 +156,43 @@ impl Fd {
         }
     }
 
-    /// The record of area `a`: `fd` the userfaultfd, `sigmask` the
-    /// start, `f_flags` the pages.
+    /// The record of area `a` (a run, [`UFFD_WP`], when its `mode` is 0):
+    /// `fd` the userfaultfd, `home_fd` the modes, `sigmask` the start,
+    /// `f_flags` the pages.
     pub fn of_uffd_area(a: &UffdArea) -> Fd {
         Fd {
             fd: a.fd,
             f_flags: a.pages,
             cloexec: false,
-            home_fd: 0,
-            node_dev: UFFD_AREA,
+            home_fd: a.mode as i32,
+            node_dev: if a.mode == 0 { UFFD_WP } else { UFFD_AREA },
             sigmask: a.start,
+        }
+    }
+
+    fn uffd_record(&self) -> UffdArea {
+        UffdArea {
+            fd: self.fd,
+            start: self.sigmask,
+            pages: self.f_flags,
+            mode: self.home_fd as u32,
         }
     }
 
     /// The area this record is, if it is one.
     pub fn uffd_area(&self) -> Option<UffdArea> {
-        (self.node_dev == UFFD_AREA).then_some(UffdArea {
-            fd: self.fd,
-            start: self.sigmask,
-            pages: self.f_flags,
-        })
+        (self.node_dev == UFFD_AREA).then(|| self.uffd_record())
     }
 
-    /// Whether it is a record after the files (a watch, an area), not a
-    /// file.
+    /// The run of write-protected pages this record is, if it is one.
+    pub fn uffd_wp(&self) -> Option<UffdArea> {
+        (self.node_dev == UFFD_WP).then(|| self.uffd_record())
+    }
+
+    /// Whether it is a record after the files (a watch, an area, a run),
+    /// not a file.
     pub fn is_extra(&self) -> bool {
-        self.node_dev == EPOLL_WATCH || self.node_dev == UFFD_AREA
+        matches!(self.node_dev, EPOLL_WATCH | UFFD_AREA | UFFD_WP)
     }
 
     /// The watch this record is, if it is one.
@@ -496,7 +565,13 @@ pub fn read_fd(p: &[u8]) -> Result<Fd, WireError> {
     r.end()?;
     // (A watch's events and data are any epoll_ctl(2) took.)
     let watch = node_dev == EPOLL_WATCH;
-    let area = node_dev == UFFD_AREA;
+    let area = node_dev == UFFD_AREA || node_dev == UFFD_WP;
+    let modes = UFFD_MODE_MISSING | UFFD_MODE_WP;
+    let mode_ok = if node_dev == UFFD_AREA {
+        home_fd > 0 && home_fd as u32 & !modes == 0
+    } else {
+        home_fd == 0
+    };
     let made = node_dev == SIGNALFD || node_dev == USERFAULTFD;
     let end = sigmask.checked_add(u64::from(f_flags) * super::PAGE as u64);
     if !(0..65536).contains(&fd)
@@ -512,7 +587,7 @@ pub fn read_fd(p: &[u8]) -> Result<Fd, WireError> {
         || (node_dev == USERFAULTFD
             && sigmask & !(UFFD_FEATURES | UFFD_USER_MODE_ONLY | UFFD_API_DONE) != 0)
         || (area
-            && (home_fd != 0
+            && (!mode_ok
                 || f_flags == 0
                 || sigmask % super::PAGE as u64 != 0
                 || end.is_none_or(|e| e > USER_ADDR_END)))
