@@ -80,6 +80,18 @@ bool vproc_file_is_eventpoll(struct file *f)
 	return vproc_anon_named(f, "[eventpoll]");
 }
 
+int vproc_shim_is_uffd(int fd)
+{
+	struct file *f = fget_raw(fd);
+	int r;
+
+	if (!f)
+		return 0;
+	r = vproc_anon_named(f, "[userfaultfd]");
+	fput(f);
+	return r;
+}
+
 int vproc_shim_is_signalfd(int fd)
 {
 	struct file *f = fget_raw(fd);
@@ -126,7 +138,11 @@ int vproc_epoll_scan(struct file *ep, struct vproc_epoll_watch *out)
 		t = tfd >= 0 ? fget_raw(tfd) : NULL;
 		if (t && file_inode(t)->i_ino == ino &&
 		    file_inode(t)->i_sb->s_dev == dev) {
-			if (vproc_file_is_signalfd(t)) {
+			if (vproc_anon_named(t, "[userfaultfd]")) {
+				/* Made again where the process arrives: this
+				 * epoll would watch the old one. */
+				n = -EOPNOTSUPP;
+			} else if (vproc_file_is_signalfd(t)) {
 				if (n >= VPROC_EPOLL_WATCHES) {
 					n = -EOPNOTSUPP;
 				} else {

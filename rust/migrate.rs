@@ -39,7 +39,7 @@ mod threads;
 mod twork;
 
 pub(crate) use fds::{
-    close_all, epoll_ctl, epoll_watches, fds, file_private, install_proxy, is_signalfd,
+    close_all, epoll_ctl, epoll_watches, fds, file_private, install_proxy, is_signalfd, is_uffd,
     open_node_dev, open_signalfd, open_uffd, proxies_giveback, proxy_gen, proxy_watch,
     proxy_watch_wait, proxy_watches, proxy_watches_ready, reinstall_files, uffd_areas,
     uffd_register, uffd_wp, UFFD_MODE_MISSING, UFFD_MODE_WP,

@@ -970,6 +970,8 @@ unsigned int vproc_shim_proxy_gen(int epfd);
 int vproc_shim_proxy_watch_wait(int epfd, unsigned int ticket, unsigned int ms);
 /* Whether @fd of current is a signalfd. */
 int vproc_shim_is_signalfd(int fd);
+/* Whether @fd of current is a userfaultfd. */
+int vproc_shim_is_uffd(int fd);
 /* Whether every reference to the file at @fd of current is a descriptor
  * of current's table (no other process holds it, nor a message in
  * flight). */

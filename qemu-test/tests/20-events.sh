@@ -835,3 +835,45 @@ check_eq "userfaultfd: with node 2's sysctl at 1 it moves, and its next fault is
     "$({ on 1 "echo 2 > /proc/$pp/goto && echo ok; touch /tmp/ufp.1"; for i in $(seq 50); do l=$(on 1 'grep ^touch /tmp/ufp.out | sed -n 2p'); [ -n "$l" ] && break; sleep 0.2; done; echo "$l"; } | paste -sd'|')"
 on 1 "kill $pp 2>/dev/null; sysctl -qw vm.unprivileged_userfaultfd=0"
 on 2 'sysctl -qw vm.unprivileged_userfaultfd=0'
+# An epoll at home cannot follow a userfaultfd made again elsewhere: one
+# watching it refuses the move (logged), and a moved process's epoll at
+# home (a proxy) refuses to watch one of node 2's (EPERM), rather than
+# watch the old one or another file.
+t=$(mktemp)
+cat > "$t" <<'PYEOF'
+import ctypes, os, select, time
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+def gate(name):
+    while not os.path.exists('/tmp/ufe.' + name):
+        time.sleep(0.05)
+u = libc.syscall(323, os.O_CLOEXEC)
+ep = select.epoll()
+ep.register(u, select.EPOLLIN)
+print('ready', u > 0, flush=True)
+gate('unwatch')
+ep.unregister(u)
+os.close(u)
+print('unwatched', flush=True)
+gate('made')
+u2 = libc.syscall(323, os.O_CLOEXEC)
+try:
+    ep.register(u2, select.EPOLLIN)
+    r = 'registered'
+except OSError as e:
+    r = 'errno %d' % e.errno
+print('watch', open('/proc/self/where').read().strip(), u2 > 0, r, flush=True)
+gate('end')
+PYEOF
+on 1 'rm -f /tmp/ufe.*'
+ep=$(py_start ufe)
+check_match "userfaultfd: one an epoll at home watches is refused (EOPNOTSUPP), logged" \
+    "not supported.*cannot move: fd [0-9]+ is an epoll watching a userfaultfd" \
+    "$(on 1 "{ echo 2 > /proc/$ep/goto; } 2>&1; dmesg | grep 'pid $ep cannot move' | tail -1" | tr '\n' ' ')"
+on 1 'touch /tmp/ufe.unwatch'
+line_of 1 /tmp/ufe.out unwatched 10 > /dev/null
+check_eq "userfaultfd: unwatched and closed, it moves with its epoll" ok "$(on 1 "echo 2 > /proc/$ep/goto && echo ok")"
+on 1 'touch /tmp/ufe.made'
+check_eq "userfaultfd: on node 2 its epoll at home refuses to watch one made there (EPERM)" "watch 2 True errno 1" \
+    "$(line_of 1 /tmp/ufe.out watch 10)"
+on 1 "touch /tmp/ufe.end; kill $ep 2>/dev/null"

@@ -256,6 +256,12 @@ pub(crate) fn is_signalfd(fd: i32) -> bool {
     unsafe { shim::vproc_shim_is_signalfd(fd) != 0 }
 }
 
+/// Whether `fd` of the calling task is a userfaultfd.
+pub(crate) fn is_uffd(fd: i32) -> bool {
+    // SAFETY: no pointers.
+    unsafe { shim::vproc_shim_is_uffd(fd) != 0 }
+}
+
 /// Whether the file at `fd` of the calling task is held only by its own
 /// descriptors (no other process shares it).
 pub(crate) fn file_private(fd: i32) -> bool {

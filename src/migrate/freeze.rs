@@ -387,7 +387,7 @@ impl Migrator {
                 let what = match f.kind {
                     FdKind::Other => "a special file (userfaultfd, a namespace...)",
                     FdKind::EpollSignalFd => {
-                        "an epoll watching a closed file that may be a signalfd, or more than 64 signalfds"
+                        "an epoll watching a userfaultfd, a closed file that may be a signalfd, or more than 64 signalfds"
                     }
                     _ => "a file opened away from home",
                 };

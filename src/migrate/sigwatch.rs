@@ -29,6 +29,17 @@ impl Migrator {
     pub(super) fn epoll_ctl_watch(&self, args: &[u64; 6]) -> Option<i64> {
         let (epfd, op, tfd) = (args[0] as i32, args[1] as u32, args[2] as i32);
         self.own_proxy(epfd)?;
+        if sm::is_uffd(tfd) {
+            // Its userfaultfd is this node's (made here, or again where
+            // it arrived): home's epoll would watch another file, or
+            // none. Refused as for a file epoll cannot watch.
+            pr_info_ratelimited!(
+                "migrate: pid {}: an epoll at home cannot watch its userfaultfd {} here (EPERM)\n",
+                sm::current_tgid(),
+                tfd
+            );
+            return Some(Errno::EPERM.to_result());
+        }
         if !sm::is_signalfd(tfd) {
             return None;
         }
