@@ -27,6 +27,14 @@ for t in $tests; do
 done
 : >"$zout"
 on 1 'rm -rf /tmp/zw; mkdir -p /tmp/zw'
+# The nodes' CLOCK_REALTIME set from the host's, as NTP keeps a real
+# cluster's: TCG guests boot up to a second apart and drift under load,
+# and a moved process's realtime timers and clock readings (zdtm's
+# posix_timers) see the difference between the node it left and the one
+# it runs on.
+for n in $(seq 1 "$NODES"); do
+    on "$n" "date -s @$(date +%s.%N) >/dev/null"
+done
 
 # goto_err PID NODE: "" when PID moved to NODE, else the write's error
 # and the reason the module logged ("cannot move: ...") on the node it ran.
