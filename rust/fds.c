@@ -163,14 +163,12 @@ int vproc_epoll_scan(struct file *ep, struct vproc_epoll_watch *out)
 	return n;
 }
 
-int vproc_shim_file_private(int fd)
+/* Whether every reference to @f but the caller's one is a descriptor of
+ * current's table (no other process holds it). */
+static bool held_by_table_only(struct file *f)
 {
 	unsigned int i, n = 0, max = vproc_fd_limit();
-	struct file *f = fget_raw(fd);
-	int r;
 
-	if (!f)
-		return 0;
 	for (i = 0; i < max; i++) {
 		struct file *g = fget_raw(i);
 
@@ -179,8 +177,18 @@ int vproc_shim_file_private(int fd)
 		if (g)
 			fput(g);
 	}
-	/* (ours, and one per descriptor of current's table) */
-	r = file_count(f) == n + 1;
+	/* (the caller's, and one per descriptor of current's table) */
+	return file_count(f) == n + 1;
+}
+
+int vproc_shim_file_private(int fd)
+{
+	struct file *f = fget_raw(fd);
+	int r;
+
+	if (!f)
+		return 0;
+	r = held_by_table_only(f);
 	fput(f);
 	return r;
 }
@@ -225,49 +233,36 @@ int vproc_shim_mig_open_signalfd(int fd, unsigned long long mask,
 	return install_at(fd, f, cloexec);
 }
 
+/* Whether @f is a userfaultfd of current's own memory, not released. */
+static bool uffd_of_current(struct file *f)
+{
+	struct userfaultfd_ctx *ctx;
+
+	if (!vproc_anon_named(f, "[userfaultfd]"))
+		return false;
+	ctx = f->private_data;
+	return ctx && ctx->mm == current->mm && !READ_ONCE(ctx->released);
+}
+
 /* The userfaultfd at @fd of current's, referenced, if it is one of
  * current's own memory (else NULL). */
 static struct file *own_uffd(int fd)
 {
 	struct file *f = fget_raw(fd);
-	struct userfaultfd_ctx *ctx;
 
-	if (!f)
-		return NULL;
-	if (file_inode(f)->i_sb->s_magic != ANON_INODE_FS_MAGIC ||
-	    !f->f_path.dentry ||
-	    strcmp(f->f_path.dentry->d_name.name, "[userfaultfd]")) {
-		fput(f);
-		return NULL;
-	}
-	ctx = f->private_data;
-	if (!ctx || ctx->mm != current->mm || READ_ONCE(ctx->released)) {
+	if (f && !uffd_of_current(f)) {
 		fput(f);
 		return NULL;
 	}
 	return f;
 }
 
-/* Whether userfaultfd @f (referenced once by the caller) is of current's
- * own memory and no other process holds it (a child at home holding it
- * would keep the old one): only current's table's references and the
- * caller's. */
+/* Whether userfaultfd @f (referenced once by the caller) can move: of
+ * current's own memory, and no other process holds it (a child at home
+ * holding it would keep the old one). */
 static bool uffd_movable(struct file *f)
 {
-	struct userfaultfd_ctx *ctx = f->private_data;
-	unsigned int i, n = 0, max = vproc_fd_limit();
-
-	if (!ctx || ctx->mm != current->mm || READ_ONCE(ctx->released))
-		return false;
-	for (i = 0; i < max; i++) {
-		struct file *g = fget_raw(i);
-
-		if (g == f)
-			n++;
-		if (g)
-			fput(g);
-	}
-	return file_count(f) == n + 1;
+	return uffd_of_current(f) && held_by_table_only(f);
 }
 
 /* UFFD_FEATURE_INITIALIZED, mm/userfaultfd.c's own. */
@@ -470,8 +465,7 @@ int vproc_shim_mig_fds(vproc_fd_fn fn, void *data)
 			else if (!strcmp(n, "[signalfd]") &&
 				 !signalfd_mask(f, &d.sigmask))
 				d.anon = VPROC_ANON_SIGNALFD;
-			else if (!strcmp(n, "[userfaultfd]") &&
-				 uffd_movable(f)) {
+			else if (uffd_movable(f)) {
 				d.anon = VPROC_ANON_USERFAULTFD;
 				d.sigmask = uffd_desc(f);
 			}
