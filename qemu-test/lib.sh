@@ -40,6 +40,15 @@ diag() { sed 's/^/# /'; }
 # on NODE CMD: run CMD on NODE, output to stdout.
 on() { "$CLUSTER" sh "$1" "$2"; }
 
+# sync_clocks: every node's CLOCK_REALTIME set from the host's (the
+# cluster has no NTP; see README's clocks).
+sync_clocks() {
+    local n
+    for n in $(seq 1 "$NODES"); do
+        on "$n" "date -s @$(date +%s.%N) >/dev/null" || echo "# node $n: clock not set"
+    done
+}
+
 # line_of NODE FILE PREFIX [SECONDS]: waits (default 30 s) for a line of
 # FILE on NODE that starts with PREFIX (a grep pattern); prints those lines.
 line_of() {

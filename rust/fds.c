@@ -80,6 +80,16 @@ bool vproc_file_is_eventpoll(struct file *f)
 	return vproc_anon_named(f, "[eventpoll]");
 }
 
+bool vproc_file_is_uffd(struct file *f)
+{
+	return vproc_anon_named(f, "[userfaultfd]");
+}
+
+bool vproc_file_made_here(struct file *f)
+{
+	return vproc_file_is_signalfd(f) || vproc_file_is_uffd(f);
+}
+
 int vproc_shim_is_uffd(int fd)
 {
 	struct file *f = fget_raw(fd);
@@ -87,7 +97,7 @@ int vproc_shim_is_uffd(int fd)
 
 	if (!f)
 		return 0;
-	r = vproc_anon_named(f, "[userfaultfd]");
+	r = vproc_file_is_uffd(f);
 	fput(f);
 	return r;
 }
@@ -105,14 +115,16 @@ int vproc_shim_is_signalfd(int fd)
 }
 
 /*
- * The signalfds epoll file @ep watches, by its fdinfo ("tfd: N events: E
- * data: D pos:P ino:X sdev:Y" per watched file), into @out (room for
- * VPROC_EPOLL_WATCHES): a watched file that is the one at N in current's
- * table (same inode and device) is one if it is a signalfd; one not there
- * (closed since) that is an anonymous inode (the same inode every
- * eventfd, timerfd and signalfd shares) might be one: -EOPNOTSUPP, as for
- * more than VPROC_EPOLL_WATCHES of them or a listing too long to read
- * (over 1 MiB: about 10000 watched files). Their count.
+ * The signalfds and userfaultfds epoll file @ep watches, by its fdinfo
+ * ("tfd: N events: E data: D pos:P ino:X sdev:Y" per watched file), into
+ * @out (room for VPROC_EPOLL_WATCHES): a watched file that is the one at
+ * N in current's table (same inode and device) is one if it is a
+ * signalfd or a userfaultfd (vproc_file_made_here); one not there (closed
+ * since, or moved to another number) that is an anonymous inode (the same
+ * inode every eventfd, timerfd and signalfd shares; a userfaultfd's own)
+ * might be one: -EOPNOTSUPP, as for more than VPROC_EPOLL_WATCHES of them
+ * or a listing too long to read (over 1 MiB: about 10000 watched files).
+ * Their count.
  */
 int vproc_epoll_scan(struct file *ep, struct vproc_epoll_watch *out)
 {
@@ -138,11 +150,7 @@ int vproc_epoll_scan(struct file *ep, struct vproc_epoll_watch *out)
 		t = tfd >= 0 ? fget_raw(tfd) : NULL;
 		if (t && file_inode(t)->i_ino == ino &&
 		    file_inode(t)->i_sb->s_dev == dev) {
-			if (vproc_anon_named(t, "[userfaultfd]")) {
-				/* Made again where the process arrives: this
-				 * epoll would watch the old one. */
-				n = -EOPNOTSUPP;
-			} else if (vproc_file_is_signalfd(t)) {
+			if (vproc_file_made_here(t)) {
 				if (n >= VPROC_EPOLL_WATCHES) {
 					n = -EOPNOTSUPP;
 				} else {
@@ -152,8 +160,7 @@ int vproc_epoll_scan(struct file *ep, struct vproc_epoll_watch *out)
 					n++;
 				}
 			}
-		} else if (ino == file_inode(ep)->i_ino &&
-			   dev == file_inode(ep)->i_sb->s_dev) {
+		} else if (dev == file_inode(ep)->i_sb->s_dev) {
 			n = -EOPNOTSUPP;
 		}
 		if (t)
@@ -238,7 +245,7 @@ static bool uffd_of_current(struct file *f)
 {
 	struct userfaultfd_ctx *ctx;
 
-	if (!vproc_anon_named(f, "[userfaultfd]"))
+	if (!vproc_file_is_uffd(f))
 		return false;
 	ctx = f->private_data;
 	return ctx && ctx->mm == current->mm && !READ_ONCE(ctx->released);

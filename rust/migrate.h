@@ -125,10 +125,16 @@ struct vproc_proxy {
 /* Proxies with writes gathered (proxy.c): while any, a moved process's
  * system calls send its own first (sysfwd.c). */
 extern atomic_t vproc_wb_dirty;
-/* Whether @f is a signalfd, an epoll (fds.c). */
+/* Whether @f is a signalfd, an epoll, a userfaultfd (fds.c). */
 bool vproc_file_is_signalfd(struct file *f);
 bool vproc_file_is_eventpoll(struct file *f);
-/* The signalfds epoll file @ep watches (fds.c; see
+bool vproc_file_is_uffd(struct file *f);
+/* Whether @f is made again where its process runs, and an epoll at home
+ * watching it has the watch kept there by its proxy: a signalfd (it reads
+ * the signals of the task reading it) or a userfaultfd (of the memory of
+ * the process using it) (fds.c). */
+bool vproc_file_made_here(struct file *f);
+/* The signalfds and userfaultfds epoll file @ep watches (fds.c; see
  * vproc_shim_epoll_watches). */
 int vproc_epoll_scan(struct file *ep, struct vproc_epoll_watch *out);
 /* Sends what current's proxies gathered (see struct vproc_proxy), but

@@ -39,10 +39,10 @@ mod threads;
 mod twork;
 
 pub(crate) use fds::{
-    close_all, epoll_ctl, epoll_watches, fds, file_private, install_proxy, is_signalfd, is_uffd,
-    open_node_dev, open_signalfd, open_uffd, proxies_giveback, proxy_gen, proxy_watch,
-    proxy_watch_wait, proxy_watches, proxy_watches_ready, reinstall_files, uffd_areas,
-    uffd_register, uffd_wp, UFFD_MODE_MISSING, UFFD_MODE_WP,
+    close_all, epoll_ctl, epoll_watches, fds, file_private, install_proxy, open_node_dev,
+    open_signalfd, open_uffd, proxies_giveback, proxy_gen, proxy_watch, proxy_watch_wait,
+    proxy_watches, proxy_watches_ready, reinstall_files, uffd_areas, uffd_register, uffd_wp,
+    watched_here, UFFD_MODE_MISSING, UFFD_MODE_WP,
 };
 pub(crate) use lazy::{kill9, lazy_zap, pid_alive, pid_taken, Scratch, Uffd, UffdEvent, Waker};
 pub(crate) use mm::{

@@ -521,11 +521,12 @@ struct file *vproc_proxy_file(unsigned int f_flags, unsigned int home,
 }
 
 /*
- * Signalfd watches of a proxy of an epoll (struct vproc_proxy's sw): the
- * signalfds are made again where the process runs and read there, so an
- * epoll at home would never see their signals; its proxy keeps what
- * epoll_ctl(2) said of them, and the epoll waits (sysfwd) poll them here
- * as well as asking home.
+ * Signalfd and userfaultfd watches of a proxy of an epoll (struct
+ * vproc_proxy's sw): those files are made again where the process runs
+ * and read there (vproc_file_made_here), so an epoll at home would never
+ * see their signals or faults; its proxy keeps what epoll_ctl(2) said of
+ * them, and the epoll waits (sysfwd) poll them here as well as asking
+ * home.
  */
 
 /* The bits a disabled one-shot watch keeps (epoll's EP_PRIVATE_BITS). */
@@ -562,7 +563,7 @@ static int watches_ready(struct vproc_proxy *p, unsigned char *out, int max,
 		struct file *t = fget_raw(w->tfd);
 		__poll_t m = 0;
 
-		if (!t || !vproc_file_is_signalfd(t)) {
+		if (!t || !vproc_file_made_here(t)) {
 			if (t)
 				fput(t);
 			if (take) {
@@ -702,6 +703,77 @@ unsigned int vproc_shim_proxy_gen(int epfd)
 	return g;
 }
 
+/*
+ * The userfaultfds a wait on a proxy's watches waits on: each one's wait
+ * queue holds an entry waking current (as poll(2) waits on its files),
+ * the file referenced until the entry is gone. At most
+ * VPROC_UFFD_WAITS; more are seen by the wait's time limit.
+ */
+#define VPROC_UFFD_WAITS 8
+struct uffd_waits {
+	poll_table pt;
+	unsigned int n;
+	struct {
+		struct file *f;
+		wait_queue_head_t *wqh;
+		wait_queue_entry_t w;
+	} e[VPROC_UFFD_WAITS];
+};
+
+/* poll_wait()'s callback (userfaultfd_poll's, for the file at e[n]). */
+static void uffd_wait_queue(struct file *f, wait_queue_head_t *wqh,
+			    poll_table *pt)
+{
+	struct uffd_waits *u = container_of(pt, struct uffd_waits, pt);
+
+	if (u->n >= VPROC_UFFD_WAITS || u->e[u->n].f != f || u->e[u->n].wqh)
+		return;
+	init_waitqueue_func_entry(&u->e[u->n].w, default_wake_function);
+	u->e[u->n].w.private = current;
+	u->e[u->n].wqh = wqh;
+	add_wait_queue(wqh, &u->e[u->n].w);
+}
+
+/* Queues current on the wait queues of @p's watched userfaultfds. */
+static void uffd_waits_start(struct vproc_proxy *p, struct uffd_waits *u)
+{
+	struct file *fs[VPROC_UFFD_WAITS];
+	unsigned int i, k = 0;
+
+	u->n = 0;
+	init_poll_funcptr(&u->pt, uffd_wait_queue);
+	spin_lock(&p->sw_lock);
+	for (i = 0; i < p->nsw && k < VPROC_UFFD_WAITS; i++) {
+		struct file *t = fget_raw(p->sw[i].tfd);
+
+		if (t && vproc_file_is_uffd(t))
+			fs[k++] = t;
+		else if (t)
+			fput(t);
+	}
+	spin_unlock(&p->sw_lock);
+	for (i = 0; i < k; i++) {
+		u->e[u->n].f = fs[i];
+		u->e[u->n].wqh = NULL;
+		vfs_poll(fs[i], &u->pt);
+		if (u->e[u->n].wqh)
+			u->n++;
+		else
+			fput(fs[i]);
+	}
+}
+
+static void uffd_waits_end(struct uffd_waits *u)
+{
+	unsigned int i;
+
+	for (i = 0; i < u->n; i++) {
+		remove_wait_queue(u->e[i].wqh, &u->e[i].w);
+		fput(u->e[i].f);
+	}
+	u->n = 0;
+}
+
 int vproc_shim_proxy_watch_wait(int epfd, unsigned int ticket, unsigned int ms)
 {
 	struct file *f = proxy_at(epfd);
@@ -709,11 +781,16 @@ int vproc_shim_proxy_watch_wait(int epfd, unsigned int ticket, unsigned int ms)
 	long left = msecs_to_jiffies(ms);
 	DEFINE_WAIT_FUNC(ready, default_wake_function);
 	DEFINE_WAIT_FUNC(sig, default_wake_function);
+	struct uffd_waits *u;
 	int err = 0;
 
 	if (!f)
 		return 0;
 	p = f->private_data;
+	/* (Without room, the userfaultfds are seen by the time limit.) */
+	u = kmalloc(sizeof(*u), GFP_KERNEL);
+	if (u)
+		uffd_waits_start(p, u);
 	ready.private = current;
 	sig.private = current;
 	add_wait_queue(&p->wq, &ready);
@@ -732,6 +809,10 @@ int vproc_shim_proxy_watch_wait(int epfd, unsigned int ticket, unsigned int ms)
 	__set_current_state(TASK_RUNNING);
 	remove_wait_queue(&current->sighand->signalfd_wqh, &sig);
 	remove_wait_queue(&p->wq, &ready);
+	if (u) {
+		uffd_waits_end(u);
+		kfree(u);
+	}
 	fput(f);
 	return err;
 }
@@ -752,8 +833,12 @@ static __poll_t proxy_poll(struct file *f, struct poll_table_struct *pt)
 	poll_wait(f, &p->wq, pt);
 	if (READ_ONCE(p->wb_len))
 		proxy_wb_send(f);
-	/* An epoll with signalfd watches kept here: readable when one of
-	 * them is, and woken by a signal queued for the process. */
+	/* An epoll with signalfd or userfaultfd watches kept here: readable
+	 * when one of them is, and woken by a signal queued for the process
+	 * (a userfaultfd's fault by the tick below, every VPROC_POLL_MS
+	 * while it keeps watches: a userfaultfd's wait queue lives only as
+	 * long as its file, which an epoll waiting on this proxy would not
+	 * hold). */
 	if (READ_ONCE(p->nsw)) {
 		poll_wait(f, &current->sighand->signalfd_wqh, pt);
 		if (watches_ready(p, NULL, 0, false))
@@ -764,7 +849,8 @@ static __poll_t proxy_poll(struct file *f, struct poll_table_struct *pt)
 		return EPOLLERR | EPOLLHUP;
 	if (waitqueue_active(&p->wq))
 		mod_timer(&p->tick, jiffies + msecs_to_jiffies(
-				  (r & VPROC_IO_POLL_WATCHED) ?
+				  (r & VPROC_IO_POLL_WATCHED) &&
+				  !READ_ONCE(p->nsw) ?
 				  VPROC_POLL_WATCHED_MS : VPROC_POLL_MS));
 	return (__poll_t)(r & 0xffffffff);
 }

@@ -939,14 +939,16 @@ struct vproc_epoll_watch {
 	unsigned int events;
 	unsigned long long data;
 };
-/* The most signalfd watches one epoll of a moved process keeps. */
+/* The most signalfd and userfaultfd watches one epoll of a moved process
+ * keeps. */
 #define VPROC_EPOLL_WATCHES 64
-/* The signalfds epoll file @fd of current watches, into @out (room for
- * VPROC_EPOLL_WATCHES): home's epoll's by its fdinfo, a proxy's those it
- * keeps. Their count (0 for any other file); -EOPNOTSUPP when it watches
- * a file it cannot tell from a signalfd, or more than it keeps. */
+/* The signalfds and userfaultfds epoll file @fd of current watches, into
+ * @out (room for VPROC_EPOLL_WATCHES): home's epoll's by its fdinfo, a
+ * proxy's those it keeps. Their count (0 for any other file); -EOPNOTSUPP
+ * when it watches a file it cannot tell from one, or more than it keeps. */
 int vproc_shim_epoll_watches(int fd, struct vproc_epoll_watch *out);
-/* epoll_ctl(2) @op (EPOLL_CTL_ADD, _DEL, _MOD) of the signalfd at w->tfd
+/* epoll_ctl(2) @op (EPOLL_CTL_ADD, _DEL, _MOD) of the signalfd or
+ * userfaultfd at w->tfd
  * on the proxy of an epoll at @epfd: the watch the proxy keeps. -EBADF:
  * @epfd is not a proxy; -EEXIST, -ENOENT as epoll says them; -ENOSPC:
  * over VPROC_EPOLL_WATCHES; -EINVAL: another op. */
@@ -954,19 +956,22 @@ int vproc_shim_proxy_watch(int epfd, int op, const struct vproc_epoll_watch *w);
 /* How many signalfd watches the proxy at @epfd of current keeps (0: none,
  * or not a proxy). */
 int vproc_shim_proxy_watches(int epfd);
-/* The watches of the proxy at @epfd whose signalfd is ready for current
+/* The watches of the proxy at @epfd whose file is ready for current
  * (polled, as epoll would), written to @out as x86-64 struct epoll_event
  * (12 bytes each: events, data) up to @max; their count. A one-shot watch
  * is disabled once reported (EPOLL_CTL_MOD arms it again); a watch whose
- * number no longer holds a signalfd (closed) goes, as epoll's would. */
+ * number no longer holds a signalfd or userfaultfd (closed) goes, as
+ * epoll's would. */
 int vproc_shim_proxy_watches_ready(int epfd, unsigned char *out, int max);
 /* The count of home's READY notices the proxy at @epfd saw (a ticket for
  * vproc_shim_proxy_watch_wait). */
 unsigned int vproc_shim_proxy_gen(int epfd);
 /* Waits, at most @ms, until the proxy at @epfd sees a READY after
- * @ticket, or one of its watched signalfds is ready, or a signal is
- * pending for current: -ERESTARTSYS for a signal, else 0. A signal
- * queued for the process wakes it (the signalfds' own wait queue). */
+ * @ticket, or one of its watched files is ready, or a signal is pending
+ * for current: -ERESTARTSYS for a signal, else 0. A signal queued for
+ * the process wakes it (the signalfds' own wait queue), and so does a
+ * fault or event queued to a watched userfaultfd (its wait queue, as
+ * poll(2) waits on it). */
 int vproc_shim_proxy_watch_wait(int epfd, unsigned int ticket, unsigned int ms);
 /* Whether @fd of current is a signalfd. */
 int vproc_shim_is_signalfd(int fd);

@@ -32,9 +32,7 @@ on 1 'rm -rf /tmp/zw; mkdir -p /tmp/zw'
 # and a moved process's realtime timers and clock readings (zdtm's
 # posix_timers) see the difference between the node it left and the one
 # it runs on.
-for n in $(seq 1 "$NODES"); do
-    on "$n" "date -s @$(date +%s.%N) >/dev/null"
-done
+sync_clocks
 
 # goto_err PID NODE: "" when PID moved to NODE, else the write's error
 # and the reason the module logged ("cannot move: ...") on the node it ran.

@@ -164,13 +164,14 @@ pub enum FdKind {
     /// at home as its proxy.
     Path,
     /// An epoll file at home that watches a file it cannot tell from a
-    /// signalfd (closed since it was added), or more signalfds than a
-    /// proxy keeps. A signalfd is made again where the process arrives
-    /// (it reads the signals of the task that reads it), and home's
-    /// epoll, which stays, would never see that one's signals: the
-    /// signalfds an epoll watches are kept by its proxy where the process
-    /// runs (`mig::EPOLL_WATCH`), which it cannot do for these. Cannot
-    /// move.
+    /// signalfd or userfaultfd (closed since it was added), or more of
+    /// them than a proxy keeps. Those are made again where the process
+    /// arrives (a signalfd reads the signals of the task that reads it, a
+    /// userfaultfd the faults of the memory that moves), and home's
+    /// epoll, which stays, would never see theirs: the signalfds and
+    /// userfaultfds an epoll watches are kept by its proxy where the
+    /// process runs (`mig::EPOLL_WATCH`), which it cannot do for these.
+    /// Cannot move.
     EpollSignalFd,
     /// A userfaultfd of the process's own memory that no other process
     /// holds: its context is the process's memory, which moves, so it is

@@ -387,7 +387,7 @@ impl Migrator {
                 let what = match f.kind {
                     FdKind::Other => "a special file (userfaultfd, a namespace...)",
                     FdKind::EpollSignalFd => {
-                        "an epoll watching a userfaultfd, a closed file that may be a signalfd, or more than 64 signalfds"
+                        "an epoll watching a closed file that may be a signalfd or userfaultfd, or more than 64 of them"
                     }
                     _ => "a file opened away from home",
                 };
@@ -662,18 +662,18 @@ impl Migrator {
         let mut rebound = KVec::new();
         let ptimers = sm::ptimers_capture(&marks, sigs, &mut rebound)?;
         let sigbytes = sig_bytes(sigs, &rebound)?;
-        // The signalfds its epolls watch (home's, or kept by their
-        // proxies): the signalfds are made again where it goes, and the
-        // watches kept there, after its files.
+        // The signalfds and userfaultfds its epolls watch (home's, or
+        // kept by their proxies): those are made again where it goes, and
+        // the watches kept there, after its files.
         let mut watches = KVec::new();
         for f in fds
             .iter()
             .filter(|f| matches!(f.kind, FdKind::Event | FdKind::Proxy))
         {
-            // (One whose signalfd it closed since, a proxy's, is gone.)
+            // (One whose file it closed since, a proxy's, is gone.)
             for w in sm::epoll_watches(f.fd)?
                 .iter()
-                .filter(|w| sm::is_signalfd(w.tfd))
+                .filter(|w| sm::watched_here(w.tfd))
             {
                 watches.push(Fd::of_watch(w), GFP_KERNEL)?;
             }
@@ -762,8 +762,9 @@ impl Migrator {
 }
 
 /// At home, once process `pid` left (the calling task its deputy): its
-/// epolls here stop watching its signalfds. Those are made again where it
-/// runs, and their watches kept there by the epolls' proxies
+/// epolls here stop watching its signalfds and userfaultfds. Those are
+/// made again where it runs, and their watches kept there by the epolls'
+/// proxies
 /// (src/migrate/sigwatch.rs); here a signal the deputy holds before it
 /// forwards it would make them ready, an event twice. An epoll another
 /// process shares (a child's inherited one) keeps them: that process

@@ -945,7 +945,8 @@ impl Migrator {
             for f in list.iter().filter(|f| f.node_dev != 0) {
                 open_here(f)?;
             }
-            // Home's epolls watch its signalfds, made again, again.
+            // Home's epolls watch its signalfds and userfaultfds, made
+            // again, again.
             super::sigwatch::home_epolls(pid, sf::EPOLL_CTL_ADD, &watches);
             return register_uffd_areas(pid, &areas);
         }
@@ -961,8 +962,8 @@ impl Migrator {
                 sm::install_proxy(f.fd, f.f_flags, f.cloexec, home, pid, f.home_fd, dep)?;
             }
         }
-        // The proxies of its epolls keep the signalfds they watch (the
-        // signalfds made here).
+        // The proxies of its epolls keep the signalfds and userfaultfds
+        // they watch (made here).
         for w in watches.iter() {
             sm::proxy_watch(sf::EPOLL_CTL_ADD, w).map_err(|_| EPROTO)?;
         }

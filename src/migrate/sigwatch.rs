@@ -1,18 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The signalfds an epoll at home watches, kept where the process runs.
+//! The signalfds and userfaultfds an epoll at home watches, kept where
+//! the process runs.
 //!
-//! A signalfd reads the signals of the task that reads it, so a moved
-//! process's signalfds are made again where it runs. An epoll at home
-//! that watches one would never see its signals: its proxy here keeps
-//! the watch instead (rust/proxy.c: what `epoll_ctl(2)` said of the
-//! signalfd, carried by the move as `mig::EPOLL_WATCH` records and added
-//! to home's epoll again when the process comes back). An epoll wait on
-//! that proxy reports the watched signalfds that are ready here and what
-//! home's epoll has; with neither, it waits here for both: home's `READY`
-//! (its epoll became ready, src/migrate/nowait.rs) or a signal queued for
-//! the process (the signalfds' own wait queue), as the call's own
-//! timeout and signal mask say.
+//! A signalfd reads the signals of the task that reads it, and a
+//! userfaultfd the faults of the memory it was made for, so a moved
+//! process's signalfds and userfaultfds are made again where it runs. An
+//! epoll at home that watches one would never see its signals or faults:
+//! its proxy here keeps the watch instead (rust/proxy.c: what
+//! `epoll_ctl(2)` said of the file, carried by the move as
+//! `mig::EPOLL_WATCH` records and added to home's epoll again when the
+//! process comes back), as CRIU moves the epoll with the files it
+//! watches. An epoll wait on that proxy reports the watched files that are
+//! ready here and what home's epoll has; with neither, it waits here for
+//! both: home's `READY` (its epoll became ready, src/migrate/nowait.rs),
+//! a signal queued for the process (the signalfds' own wait queue) or a
+//! fault queued to a watched userfaultfd (its wait queue), as the call's
+//! own timeout and signal mask say.
 
 use super::nowait::FALLBACK_MS;
 use super::Migrator;
@@ -24,23 +28,13 @@ use crate::sys::time::now_ns;
 use kernel::prelude::*;
 
 impl Migrator {
-    /// `epoll_ctl(2)` of a signalfd on the proxy of an epoll at home: the
-    /// watch its proxy keeps here. `None`: another call (made as any).
+    /// `epoll_ctl(2)` of a signalfd or userfaultfd on the proxy of an
+    /// epoll at home: the watch its proxy keeps here. `None`: another call
+    /// (made as any).
     pub(super) fn epoll_ctl_watch(&self, args: &[u64; 6]) -> Option<i64> {
         let (epfd, op, tfd) = (args[0] as i32, args[1] as u32, args[2] as i32);
         self.own_proxy(epfd)?;
-        if sm::is_uffd(tfd) {
-            // Its userfaultfd is this node's (made here, or again where
-            // it arrived): home's epoll would watch another file, or
-            // none. Refused as for a file epoll cannot watch.
-            pr_info_ratelimited!(
-                "migrate: pid {}: an epoll at home cannot watch its userfaultfd {} here (EPERM)\n",
-                sm::current_tgid(),
-                tfd
-            );
-            return Some(Errno::EPERM.to_result());
-        }
-        if !sm::is_signalfd(tfd) {
+        if !sm::watched_here(tfd) {
             return None;
         }
         let (events, data) = if op == sf::EPOLL_CTL_DEL {
@@ -65,7 +59,7 @@ impl Migrator {
     }
 
     /// An epoll wait on the proxy of an epoll at home that keeps signalfd
-    /// watches here. `None`: another (made as any).
+    /// or userfaultfd watches here. `None`: another (made as any).
     pub(super) fn epoll_wait_watched(&self, nr: u32, args: &[u64; 6]) -> Option<i64> {
         let epfd = args[0] as i32;
         if sm::proxy_watches(epfd) == 0 {
@@ -203,7 +197,7 @@ impl Migrator {
 
 /// At home, in the deputy of `pid`: home's epolls watch (`op`
 /// `EPOLL_CTL_ADD`: coming home) or stop watching (`EPOLL_CTL_DEL`:
-/// once it left) its signalfds. A failure is said, not fatal (the
+/// once it left) its signalfds and userfaultfds. A failure is said, not fatal (the
 /// process's files are home's either way).
 pub(super) fn home_epolls(pid: u32, op: u32, watches: &[EpollWatch]) {
     let what = if op == sf::EPOLL_CTL_ADD {
@@ -214,7 +208,7 @@ pub(super) fn home_epolls(pid: u32, op: u32, watches: &[EpollWatch]) {
     for w in watches {
         if let Err(e) = sm::epoll_ctl(op, w) {
             pr_info_ratelimited!(
-                "migrate: pid {}: its epoll {} at home: {} signalfd {} failed (error {})\n",
+                "migrate: pid {}: its epoll {} at home: {} fd {} failed (error {})\n",
                 pid,
                 w.epfd,
                 what,
