@@ -486,39 +486,35 @@ struct vproc_creds {
 struct user_namespace;
 int vproc_shim_creds_get(struct vproc_creds *out, unsigned long long ns);
 
-/* A user namespace as a move carries it (logic::mig::UserNs): its level
- * (1: below the initial one), owner:group, setgroups(2) allowed or not,
- * and its uid and gid maps (first, lower first, count); owner, group and
- * lower ids are its parent's ids. */
-#define VPROC_USERNS_EXTENTS 5
-#define VPROC_USERNS_LEVELS 4
+/* A user namespace as a move carries it (logic::mig::UserNs): its owner
+ * and group, setgroups(2) allowed or not, and how many extents its uid
+ * and gid maps have (up to VPROC_USERNS_EXTENTS, the kernel's most; each
+ * first, lower first, count); owner, group and lower ids are its
+ * parent's ids. A chain is at most VPROC_USERNS_LEVELS deep (the
+ * kernel's deepest). */
+#define VPROC_USERNS_EXTENTS 340
+#define VPROC_USERNS_LEVELS 33
 struct vproc_userns {
-	unsigned int level;
 	unsigned int owner, group;
 	unsigned int setgroups;
 	unsigned int nuid, ngid;
-	unsigned int uid[VPROC_USERNS_EXTENTS][3];
-	unsigned int gid[VPROC_USERNS_EXTENTS][3];
 };
-/* A namespace and those above it (logic::mig::UserNsChain): @n levels,
- * outermost first; 0 for the initial one. @id: the namespace's address,
- * compared only. No padding: compared with memcmp. */
-struct vproc_userns_chain {
-	unsigned long long id;
-	unsigned int n;
-	unsigned int pad;
-	struct vproc_userns level[VPROC_USERNS_LEVELS];
-};
-/* @t's user namespace: 0; -EOPNOTSUPP more than 4 levels below the
- * initial one, -ENODATA a map not written yet, -E2BIG one longer than 5
- * extents. */
-int vproc_shim_userns_of(struct task_struct *t, struct vproc_userns_chain *out);
+/* @t's user namespace, a reference (vproc_shim_userns_put). */
+struct user_namespace *vproc_shim_userns_of(struct task_struct *t);
+/* How many levels @ns is below the initial one (0: it is). */
+unsigned int vproc_shim_userns_depth(struct user_namespace *ns);
+/* Level @k (1: below the initial one, up to @ns's depth: @ns itself) of
+ * @ns and those above it: into *@o, its maps' extents into @uid and @gid
+ * (room for VPROC_USERNS_EXTENTS each). 0; -EINVAL: no such level, or a
+ * lower id its parent does not map; -ENODATA: a map not written yet. */
+int vproc_shim_userns_level(struct user_namespace *ns, unsigned int k,
+			    struct vproc_userns *o, unsigned int (*uid)[3],
+			    unsigned int (*gid)[3]);
 /* current's user namespace's address (compared only). */
 unsigned long long vproc_shim_userns_id(void);
 /* The user namespace of current's descriptor @fd (its /proc/PID/ns/user),
- * a reference, when it and its parents are exactly @want (id aside);
- * ERR_PTR(-EBADF, -EINVAL, -ENOMEM, -EOPNOTSUPP) otherwise. */
-struct user_namespace *vproc_shim_userns_from_fd(int fd, const struct vproc_userns_chain *want);
+ * a reference; ERR_PTR(-EBADF, -EINVAL: not a user namespace's). */
+struct user_namespace *vproc_shim_userns_from_fd(int fd);
 void vproc_shim_userns_get(struct user_namespace *ns);
 void vproc_shim_userns_put(struct user_namespace *ns);
 /* Makes current's credentials (and dumpable mode) those of @in, as the

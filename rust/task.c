@@ -28,9 +28,10 @@
  * there do its ids and capabilities mean on the destination what they
  * mean here. A process in any other is refused
  * rather than restored into the initial ones (where `unshare -Ur`'s
- * capabilities would become root's). A user namespace up to 4 levels below
- * the initial one is made again where the process arrives, with those
- * above it (see vproc_shim_userns_of()); a deeper one is refused. A time namespace is the exception:
+ * capabilities would become root's). A user namespace (any the kernel
+ * makes: up to VPROC_USERNS_LEVELS below the initial one) is made again
+ * where the process arrives, with those above it (see
+ * vproc_shim_userns_level()). A time namespace is the exception:
  * what it changes (the offsets of CLOCK_MONOTONIC and CLOCK_BOOTTIME) is
  * carried as the clocks the process sees, and every destination but home
  * starts it in one of its own (see vproc-restore); only one its children
@@ -1071,10 +1072,10 @@ int vproc_shim_creds_sync(const struct vproc_creds *in)
 	return 0;
 }
 
-/* The extents of @m into @out (first, lower first, count), the lower ids
- * as @parent numbers them (@gid: of its gid map): 0, -ENODATA for a map
- * not written yet, -E2BIG for one longer than the namespace keeps in
- * itself. Maps are written once; read as map_id_range_down(). */
+/* The extents of @m into @out (first, lower first, count; room for
+ * VPROC_USERNS_EXTENTS), the lower ids as @parent numbers them (@gid: of
+ * its gid map), in the order /proc/PID/uid_map shows them: 0, -ENODATA
+ * for a map not written yet. Maps are written once; read as m_start(). */
 static int vproc_map_of(const struct uid_gid_map *m, struct user_namespace *parent,
 			bool gid, unsigned int (*out)[3], unsigned int *n)
 {
@@ -1083,15 +1084,18 @@ static int vproc_map_of(const struct uid_gid_map *m, struct user_namespace *pare
 	smp_rmb();	/* pairs with map_write()'s smp_wmb() */
 	if (!k)
 		return -ENODATA;
-	if (k > UID_GID_MAP_MAX_BASE_EXTENTS || k > VPROC_USERNS_EXTENTS)
-		return -E2BIG;
+	if (k > VPROC_USERNS_EXTENTS)
+		return -E2BIG;	/* (more than the kernel writes) */
 	for (i = 0; i < k; i++) {
-		u32 lower = m->extent[i].lower_first;
+		const struct uid_gid_extent *e =
+			k <= UID_GID_MAP_MAX_BASE_EXTENTS ? &m->extent[i] :
+							     &m->forward[i];
+		u32 lower = e->lower_first;
 
-		out[i][0] = m->extent[i].first;
+		out[i][0] = e->first;
 		out[i][1] = gid ? from_kgid(parent, KGIDT_INIT(lower)) :
 				  from_kuid(parent, KUIDT_INIT(lower));
-		out[i][2] = m->extent[i].count;
+		out[i][2] = e->count;
 		if (out[i][1] == (u32)-1)
 			return -EINVAL;	/* the kernel wrote it mapped */
 	}
@@ -1099,56 +1103,40 @@ static int vproc_map_of(const struct uid_gid_map *m, struct user_namespace *pare
 	return 0;
 }
 
-/* One level: @ns as its parent sees it (see struct vproc_userns). */
-static int vproc_userns_level(struct user_namespace *ns, struct vproc_userns *o)
-{
-	struct user_namespace *p = ns->parent;
-	int err;
-
-	o->level = ns->level;
-	o->owner = from_kuid(p, ns->owner);
-	o->group = from_kgid(p, ns->group);
-	o->setgroups = !!(READ_ONCE(ns->flags) & USERNS_SETGROUPS_ALLOWED);
-	err = vproc_map_of(&ns->uid_map, p, false, o->uid, &o->nuid);
-	if (!err)
-		err = vproc_map_of(&ns->gid_map, p, true, o->gid, &o->ngid);
-	return err;
-}
-
-/* What a move carries of @ns, which the caller holds (its parents with
- * it); see struct vproc_userns_chain. */
-static int vproc_userns_describe(struct user_namespace *ns, struct vproc_userns_chain *o)
-{
-	struct user_namespace *u;
-	int err;
-
-	memset(o, 0, sizeof(*o));
-	o->id = (unsigned long)ns;
-	if (ns == &init_user_ns)
-		return 0;
-	if (ns->level > VPROC_USERNS_LEVELS)
-		return -EOPNOTSUPP;
-	o->n = ns->level;
-	for (u = ns; u != &init_user_ns; u = u->parent) {
-		if (!u->level || u->level > o->n)
-			return -EINVAL;
-		err = vproc_userns_level(u, &o->level[u->level - 1]);
-		if (err)
-			return err;
-	}
-	return 0;
-}
-
-int vproc_shim_userns_of(struct task_struct *t, struct vproc_userns_chain *o)
+struct user_namespace *vproc_shim_userns_of(struct task_struct *t)
 {
 	struct user_namespace *ns;
-	int err;
 
 	rcu_read_lock();
 	ns = get_user_ns(__task_cred(t)->user_ns);
 	rcu_read_unlock();
-	err = vproc_userns_describe(ns, o);
-	put_user_ns(ns);
+	return ns;
+}
+
+unsigned int vproc_shim_userns_depth(struct user_namespace *ns)
+{
+	return ns->level;
+}
+
+int vproc_shim_userns_level(struct user_namespace *ns, unsigned int k,
+			    struct vproc_userns *o, unsigned int (*uid)[3],
+			    unsigned int (*gid)[3])
+{
+	struct user_namespace *u = ns, *p;
+	int err;
+
+	if (!k || k > ns->level)
+		return -EINVAL;
+	/* (Those above @ns live as long as it does.) */
+	while (u->level > k)
+		u = u->parent;
+	p = u->parent;
+	o->owner = from_kuid(p, u->owner);
+	o->group = from_kgid(p, u->group);
+	o->setgroups = !!(READ_ONCE(u->flags) & USERNS_SETGROUPS_ALLOWED);
+	err = vproc_map_of(&u->uid_map, p, false, uid, &o->nuid);
+	if (!err)
+		err = vproc_map_of(&u->gid_map, p, true, gid, &o->ngid);
 	return err;
 }
 
@@ -1157,43 +1145,21 @@ unsigned long long vproc_shim_userns_id(void)
 	return (unsigned long)current_user_ns();
 }
 
-struct user_namespace *vproc_shim_userns_from_fd(int fd, const struct vproc_userns_chain *want)
+struct user_namespace *vproc_shim_userns_from_fd(int fd)
 {
-	struct user_namespace *ns;
-	struct vproc_userns_chain *have;
+	struct user_namespace *ns = ERR_PTR(-EINVAL);
 	struct ns_common *nc;
 	struct file *f = fget(fd);
-	int err = -EINVAL;
 
 	if (!f)
 		return ERR_PTR(-EBADF);
-	have = kmalloc(sizeof(*have), GFP_KERNEL);
-	if (!have) {
-		err = -ENOMEM;
-		goto out;
+	if (file_inode(f)->i_sb->s_magic == NSFS_MAGIC) {
+		nc = get_proc_ns(file_inode(f));
+		if (nc && nc->ns_type == CLONE_NEWUSER)
+			ns = get_user_ns(container_of(nc, struct user_namespace, ns));
 	}
-	if (file_inode(f)->i_sb->s_magic != NSFS_MAGIC)
-		goto out;
-	nc = get_proc_ns(file_inode(f));
-	if (!nc || nc->ns_type != CLONE_NEWUSER)
-		goto out;
-	ns = container_of(nc, struct user_namespace, ns);
-	err = vproc_userns_describe(ns, have);
-	if (err)
-		goto out;
-	have->id = want->id;
-	if (!have->n || memcmp(have, want, sizeof(*have))) {
-		err = -EINVAL;
-		goto out;
-	}
-	get_user_ns(ns);
-	kfree(have);
 	fput(f);
 	return ns;
-out:
-	kfree(have);
-	fput(f);
-	return ERR_PTR(err);
 }
 
 void vproc_shim_userns_get(struct user_namespace *ns)

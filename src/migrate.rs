@@ -156,7 +156,7 @@ struct Incoming {
     home: u8,
     /// Its user namespace (from Begin; None: the initial one): the
     /// restorer makes one like it here ...
-    userns_want: Option<mig::UserNsChain>,
+    userns_want: Option<KVVec<u8>>,
     /// ... and hands it over ("MIG userns FD"); the process and its
     /// threads are restored in it.
     userns: Option<sm::UserNs>,
@@ -349,15 +349,16 @@ struct State {
     made_userns: KVec<MadeUserNs>,
 }
 
-/// A user namespace made here for processes of namespace `chain.origin`
-/// of node `home`, like `chain`: every process of it that moves here is
+/// A user namespace made here for processes of namespace `origin` of
+/// node `home`, like `chain`: every process of it that moves here is
 /// restored in this one, as they shared theirs.
 struct MadeUserNs {
     home: u8,
-    /// What it is and where it comes from (an origin whose processes all
-    /// ended here may name another namespace at home later: it is then
-    /// made anew).
-    chain: mig::UserNsChain,
+    /// Where it comes from (an origin whose processes all ended here may
+    /// name another namespace at home later: it is then made anew) ...
+    origin: u64,
+    /// ... and what it is (a checked `mig::UserNsChain` text).
+    chain: KVVec<u8>,
     ns: sm::UserNs,
 }
 

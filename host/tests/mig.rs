@@ -1743,59 +1743,85 @@ fn timer_sig_reads_only_a_timer_siginfo() {
     assert_eq!(timer_sig(&[]), None);
 }
 
-fn chain_bytes(c: &UserNsChain) -> Vec<u8> {
-    let mut out = vec![0u8; USERNS_MAX_LEN];
+/// A level as a test builds it (the module writes its levels from the
+/// kernel's namespaces the same way: `Level::write`).
+#[derive(Clone, Debug)]
+struct L {
+    owner: u32,
+    group: u32,
+    flags: u8,
+    uid: Vec<Extent>,
+    gid: Vec<Extent>,
+}
+
+fn ext(first: u32, lower: u32, count: u32) -> Extent {
+    Extent {
+        first,
+        lower,
+        count,
+    }
+}
+
+/// The text of a chain of `levels` from `origin` (not checked: as long as
+/// it comes out, so that too long ones can be tried).
+fn chain_bytes(origin: u64, levels: &[L]) -> Vec<u8> {
+    let mut out = vec![0u8; 8 * USERNS_MAX_LEN];
     let n = {
         let mut w = Writer::new(&mut out);
-        c.write(&mut w).unwrap();
+        write_chain_header(&mut w, levels.len(), origin).unwrap();
+        for l in levels {
+            Level {
+                owner: l.owner,
+                group: l.group,
+                flags: l.flags,
+                uid: &l.uid,
+                gid: &l.gid,
+            }
+            .write(&mut w)
+            .unwrap();
+        }
         w.len()
     };
     out.truncate(n);
     out
 }
 
-fn userns_bytes(u: &UserNs) -> Vec<u8> {
-    chain_bytes(&UserNsChain::one(*u))
+/// Whether a level read back is `l`.
+fn same_level(u: &UserNs<'_>, l: &L) -> bool {
+    (u.owner, u.group, u.flags) == (l.owner, l.group, l.flags)
+        && u.uid.iter().eq(l.uid.iter().copied())
+        && u.gid.iter().eq(l.gid.iter().copied())
 }
 
-fn unshare_r() -> UserNs {
+fn parses(levels: &[L]) -> bool {
+    UserNsChain::parse(&chain_bytes(0, levels)).is_ok()
+}
+
+fn unshare_r() -> L {
     // `unshare -r` by uid 1000: root in it is 1000 outside; setgroups denied.
-    let mut u = UserNs {
+    L {
         owner: 1000,
         group: 1000,
         flags: 0,
-        nuid: 1,
-        ngid: 1,
-        ..Default::default()
-    };
-    u.uid[0] = Extent {
-        first: 0,
-        lower: 1000,
-        count: 1,
-    };
-    u.gid[0] = Extent {
-        first: 0,
-        lower: 1000,
-        count: 1,
-    };
-    u
+        uid: vec![ext(0, 1000, 1)],
+        gid: vec![ext(0, 1000, 1)],
+    }
 }
 
 #[test]
 fn userns_round_trip_in_begin() {
     let mut u = unshare_r();
     // A subordinate range too, as newuidmap writes for rootless tools.
-    u.uid[1] = Extent {
-        first: 1,
-        lower: 100_000,
-        count: 65_536,
-    };
-    u.nuid = 2;
+    u.uid.push(ext(1, 100_000, 65_536));
     u.flags = SETGROUPS;
-    let bytes = userns_bytes(&u);
-    assert_eq!(UserNsChain::parse(&bytes).unwrap(), UserNsChain::one(u));
+    let bytes = chain_bytes(0, std::slice::from_ref(&u));
+    let c = UserNsChain::parse(&bytes).unwrap();
+    assert_eq!(c.depth(), 1);
+    let levels: Vec<_> = c.levels().collect();
+    assert_eq!(levels.len(), 1);
+    assert!(same_level(&levels[0], &u));
     let mut lines = String::new();
-    UserNs::map_text(u.uid_map(), &mut lines).unwrap();
+    levels[0].uid.text(&mut lines).unwrap();
     assert_eq!(lines, "0 1000 1\n1 100000 65536\n");
     // Through a whole Begin.
     let b = plain_begin();
@@ -1825,55 +1851,43 @@ fn userns_round_trip_in_begin() {
 #[test]
 fn userns_bad_maps_refused() {
     let good = unshare_r();
-    let bad = |f: &dyn Fn(&mut UserNs)| {
-        let mut u = good;
+    assert!(parses(std::slice::from_ref(&good)));
+    let bad = |f: &dyn Fn(&mut L)| {
+        let mut u = good.clone();
         f(&mut u);
-        assert!(u.check().is_err(), "{u:?}");
-        let mut out = vec![0u8; USERNS_MAX_LEN];
-        assert!(u.write(&mut Writer::new(&mut out)).is_err());
-        assert!(UserNsChain::one(u)
-            .write(&mut Writer::new(&mut out))
-            .is_err());
+        assert!(!parses(std::slice::from_ref(&u)), "{u:?}");
     };
-    bad(&|u| u.nuid = 0); // no map
-    bad(&|u| u.ngid = 6); // more than the kernel keeps in the namespace
+    bad(&|u| u.uid.clear()); // no map
+    bad(&|u| {
+        u.gid = (0..MAX_EXTENTS as u32 + 1)
+            .map(|i| ext(i, 2000 + i, 1))
+            .collect()
+    }); // more than the kernel takes
     bad(&|u| u.uid[0].count = 0);
     bad(&|u| u.flags = 2);
     bad(&|u| u.owner = u32::MAX);
-    bad(&|u| {
-        // Past the 32-bit ids.
-        u.uid[0] = Extent {
-            first: 0,
-            lower: u32::MAX - 1,
-            count: 2,
-        }
-    });
-    bad(&|u| {
-        // Two extents over the same parent ids.
-        u.uid[1] = Extent {
-            first: 10,
-            lower: 1000,
-            count: 1,
-        };
-        u.nuid = 2;
-    });
-    bad(&|u| {
-        // Two extents over the same ids in it.
-        u.gid[1] = Extent {
-            first: 0,
-            lower: 5000,
-            count: 3,
-        };
-        u.ngid = 2;
-    });
+    // Past the 32-bit ids.
+    bad(&|u| u.uid[0] = ext(0, u32::MAX - 1, 2));
+    // Two extents over the same parent ids.
+    bad(&|u| u.uid.push(ext(10, 1000, 1)));
+    // Two extents over the same ids in it.
+    bad(&|u| u.gid.push(ext(0, 5000, 3)));
+    // The kernel's most extents, apart, are taken.
+    let mut wide = good.clone();
+    wide.gid = (0..MAX_EXTENTS as u32)
+        .map(|i| ext(i * 2, 2000 + i * 2, 2))
+        .collect();
+    assert!(parses(&[wide]));
     // A Begin with such a part is refused as a whole.
-    let mut bytes = userns_bytes(&good);
-    bytes[18] = 0; // its uid map's count (after the level count and origin)
+    let mut bytes = chain_bytes(0, &[good]);
+    bytes[18] = 0; // its uid map's count (after the level count, origin and owner/group/flags)
+    bytes[19] = 0;
+    assert!(UserNsChain::parse(&bytes).is_err());
     let b = plain_begin();
     assert!(check_begin(
         &b,
         &BeginText {
-            userns: &bytes[..18],
+            userns: &bytes,
             ..text(b"/")
         }
     )
@@ -1882,30 +1896,31 @@ fn userns_bad_maps_refused() {
 
 /// `unshare -r` run as root inside `unshare -r` (uid 1000): root in the
 /// inner one is root of the outer one, in the outer one's ids.
-fn nested_unshare_r() -> UserNsChain {
+fn nested_unshare_r() -> Vec<L> {
     let mut inner = unshare_r();
     inner.owner = 0;
     inner.group = 0;
     inner.uid[0].lower = 0;
     inner.gid[0].lower = 0;
-    let mut c = UserNsChain::one(unshare_r());
-    c.level[1] = inner;
-    c.n = 2;
-    c
+    vec![unshare_r(), inner]
 }
 
 #[test]
 fn userns_nested_round_trip() {
-    let mut c = nested_unshare_r();
-    c.origin = 0xffff_8880_1234_5678;
-    c.check().unwrap();
-    let bytes = chain_bytes(&c);
+    let c = nested_unshare_r();
+    let bytes = chain_bytes(0xffff_8880_1234_5678, &c);
     assert_eq!(bytes[0], 2);
     let back = UserNsChain::parse(&bytes).unwrap();
-    assert_eq!(back, c);
-    assert_eq!(back.origin, c.origin);
+    assert_eq!(back.depth(), 2);
+    assert_eq!(back.origin(), 0xffff_8880_1234_5678);
+    assert!(back.levels().zip(&c).all(|(u, l)| same_level(&u, l)));
     // Where it comes from is not what it is: equal to one from elsewhere.
-    assert_eq!(back, nested_unshare_r());
+    let elsewhere = chain_bytes(7, &c);
+    assert_eq!(back, UserNsChain::parse(&elsewhere).unwrap());
+    assert!(userns_same(&bytes, &elsewhere));
+    assert!(!userns_same(&bytes, &[]));
+    assert!(userns_same(&[], &[]));
+    assert!(!userns_same(&bytes, &chain_bytes(7, &c[..1])));
     for k in 0..bytes.len() {
         assert!(UserNsChain::parse(&bytes[..k]).is_err());
     }
@@ -1914,48 +1929,33 @@ fn userns_nested_round_trip() {
     let mut outer = unshare_r();
     outer.owner = 0;
     outer.group = 0;
-    outer.uid[1] = Extent {
-        first: 1,
-        lower: 100_000,
-        count: 65_536,
-    };
-    outer.nuid = 2;
-    outer.gid = outer.uid;
-    outer.ngid = 2;
+    outer.uid.push(ext(1, 100_000, 65_536));
+    outer.gid = outer.uid.clone();
     outer.flags = SETGROUPS;
-    let mut inner = outer;
-    inner.owner = 0;
-    inner.uid[0] = Extent {
-        first: 0,
-        lower: 1,
-        count: 1000,
-    };
-    inner.nuid = 1;
-    inner.gid = inner.uid;
-    inner.ngid = 1;
-    let mut c = UserNsChain::one(outer);
-    c.level[1] = inner;
-    c.n = 2;
-    assert_eq!(UserNsChain::parse(&chain_bytes(&c)).unwrap(), c);
-    // Four levels fit, in the longest text.
-    let mut deep = c;
-    deep.level[2] = inner;
-    deep.level[2].uid[0].count = 10;
-    deep.level[2].gid[0].count = 10;
-    deep.level[3] = deep.level[2];
-    deep.level[3].uid[0].lower = 0;
-    deep.level[3].gid[0].lower = 0;
-    deep.n = 4;
-    assert_eq!(UserNsChain::parse(&chain_bytes(&deep)).unwrap(), deep);
-    assert!(chain_bytes(&deep).len() <= USERNS_MAX_LEN);
+    let mut inner = outer.clone();
+    inner.uid = vec![ext(0, 1, 1000)];
+    inner.gid = inner.uid.clone();
+    assert!(parses(&[outer.clone(), inner.clone()]));
+    // The kernel's deepest chain (33 levels: nested sandboxes), each in
+    // the one above it.
+    let mut deep = vec![outer, inner.clone()];
+    let mut next = inner;
+    next.uid = vec![ext(0, 0, 10)];
+    next.gid = next.uid.clone();
+    while deep.len() < MAX_LEVELS {
+        deep.push(next.clone());
+    }
+    let bytes = chain_bytes(0, &deep);
+    let back = UserNsChain::parse(&bytes).unwrap();
+    assert_eq!(back.depth(), MAX_LEVELS);
+    assert!(back.levels().zip(&deep).all(|(u, l)| same_level(&u, l)));
     // Through a whole Begin.
-    let bytes = chain_bytes(&deep);
     let b = plain_begin();
     let t = BeginText {
         userns: &bytes,
         ..text(b"/tmp")
     };
-    let mut buf = vec![0u8; 8192];
+    let mut buf = vec![0u8; 2 * USERNS_MAX_LEN];
     let n = {
         let mut w = Writer::new(&mut buf);
         write_begin(&mut w, &b, &t, &mut std::iter::empty(), 0).unwrap();
@@ -1965,29 +1965,65 @@ fn userns_nested_round_trip() {
     assert_eq!(t2.userns, &bytes[..]);
 }
 
+/// A chain of `n` levels, each with the kernel's most extents (10 ids
+/// each, the same on both sides: each inside its parent's).
+fn wide_chain(n: usize) -> Vec<L> {
+    let m: Vec<_> = (0..MAX_EXTENTS as u32)
+        .map(|i| ext(i * 10, i * 10, 10))
+        .collect();
+    let l = L {
+        owner: 0,
+        group: 0,
+        flags: SETGROUPS,
+        uid: m.clone(),
+        gid: m,
+    };
+    vec![l; n]
+}
+
+#[test]
+fn userns_longest() {
+    // Eight levels of 340 extents a map fit (65393 bytes)...
+    let c = wide_chain(8);
+    let bytes = chain_bytes(0, &c);
+    assert!(bytes.len() <= USERNS_MAX_LEN);
+    let back = UserNsChain::parse(&bytes).unwrap();
+    assert!(back.levels().zip(&c).all(|(u, l)| same_level(&u, l)));
+    // ... nine do not (the source refuses such a process: E2BIG), nor
+    // the deepest chain of them, and the parse says so, never panics.
+    for n in [9, MAX_LEVELS] {
+        let bytes = chain_bytes(0, &wide_chain(n));
+        assert!(bytes.len() > USERNS_MAX_LEN);
+        assert!(UserNsChain::parse(&bytes).is_err());
+    }
+}
+
 #[test]
 fn userns_nested_bad_refused() {
     let good = nested_unshare_r();
-    let bad = |f: &dyn Fn(&mut UserNsChain)| {
-        let mut c = good;
+    assert!(parses(&good));
+    let bad = |f: &dyn Fn(&mut Vec<L>)| {
+        let mut c = good.clone();
         f(&mut c);
-        assert!(c.check().is_err(), "{c:?}");
-        let mut out = vec![0u8; USERNS_MAX_LEN];
-        assert!(c.write(&mut Writer::new(&mut out)).is_err());
+        assert!(!parses(&c), "{c:?}");
     };
-    bad(&|c| c.n = 0);
-    bad(&|c| c.n = MAX_LEVELS as u8 + 1);
+    bad(&|c| c.clear());
+    bad(&|c| {
+        while c.len() <= MAX_LEVELS {
+            c.push(c[1].clone());
+        }
+    });
     // Its owner, its group, or a lower id its parent does not map.
-    bad(&|c| c.level[1].owner = 1);
-    bad(&|c| c.level[1].group = 1000);
-    bad(&|c| c.level[1].uid[0].lower = 1);
-    bad(&|c| c.level[1].gid[0].count = 2);
+    bad(&|c| c[1].owner = 1);
+    bad(&|c| c[1].group = 1000);
+    bad(&|c| c[1].uid[0].lower = 1);
+    bad(&|c| c[1].gid[0].count = 2);
     // setgroups allowed under a parent that denies it.
-    bad(&|c| c.level[1].flags = SETGROUPS);
+    bad(&|c| c[1].flags = SETGROUPS);
     // A bad level below a good one.
-    bad(&|c| c.level[1].nuid = 0);
+    bad(&|c| c[1].uid.clear());
     // A level count with fewer levels after it, or more.
-    let bytes = chain_bytes(&good);
+    let bytes = chain_bytes(0, &good);
     let mut more = bytes.clone();
     more[0] = 3;
     assert!(UserNsChain::parse(&more).is_err());

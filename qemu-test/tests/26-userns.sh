@@ -1,7 +1,7 @@
 # User namespaces (issue 17, item 6: the refusal list shrinks): a process
-# in a user namespace of its own, up to 4 levels below the node's initial
-# one (`unshare -r`, rootless build tools, bwrap; bwrap or `unshare -r`
-# in a rootless container), moves. Sourced by run-tests with lib.sh; the
+# in a user namespace of its own, at any depth the kernel makes (33 levels
+# below the node's initial one; `unshare -r`, rootless build tools, bwrap;
+# bwrap or `unshare -r` in a rootless container), moves. Sourced by run-tests with lib.sh; the
 # cluster is up.
 #
 # The destination's restorer makes a namespace like it, each level in
@@ -91,11 +91,15 @@ EOF
 on 1 'chmod 644 /tmp/un.py'
 # mkns.py MAP CMD...: CMD as root of a user namespace its caller made,
 # whose uid and gid maps are MAP (extents split by commas; as newuidmap
-# writes for a rootless container: "0 1000 1,1 100000 65536"): a child of
-# it, still in the caller's namespace with its capabilities, writes them.
+# writes for a rootless container: "0 1000 1,1 100000 65536"; or NxK+O: N
+# extents of K ids each, ids 0.. inside on O.. outside): a child of it,
+# still in the caller's namespace with its capabilities, writes them.
 py 1 /tmp/mkns.py <<'EOF'
 import ctypes, os, sys
 libc = ctypes.CDLL(None, use_errno=True)
+if 'x' in sys.argv[1]:
+    n, k, o = (int(v) for v in sys.argv[1].replace('+', 'x').split('x'))
+    sys.argv[1] = ','.join('%d %d %d' % (i * k, o + i * k, k) for i in range(n))
 r, w = os.pipe()
 r2, w2 = os.pipe()
 me = os.getpid()
@@ -283,17 +287,34 @@ on 1 'touch /tmp/fam.go2'
 check_eq "userns: ... its root's SIGTERM from node 2 ends it at home (CAP_KILL in the namespace it left)" "ok 15" "$(line fam kill2)"
 check_eq "userns: ... and it ends with status 0" 0 "$(file_of 1 /tmp/fam.status 30)"
 
-# --- four levels down (the most carried) moves; five are refused, and
-# that process runs on.
-pid=$(run un6 "$U unshare -r unshare -r unshare -r unshare -r python3 /tmp/un.py un6 1 0")
+# --- the kernel's deepest namespace, 33 levels down (nested sandboxes),
+# moves, each level made again in the one before (before 2026-12-06,
+# late: more than 4 were refused).
+pid=$(run un6 "$U $(printf 'unshare -r %.0s' $(seq 33)) python3 /tmp/un.py un6 1 0")
 on 1 'echo secret > /tmp/un6.secret; chmod 600 /tmp/un6.secret; chown 0:0 /tmp/un6.secret' >/dev/null
-check_eq "userns: four levels down moves to node 2" "4 ok 4" "$(depth 1 "$pid") $(goto "$pid" 2 user) $(depth 2 "$pid")"
+check_eq "userns: 33 levels down (the kernel's deepest) moves to node 2, 33 levels down there" "33 ok 33" \
+    "$(depth 1 "$pid") $(goto "$pid" 2 user) $(depth 2 "$pid")"
 on 1 'touch /tmp/un6.go1'
 check_eq "userns: ... root in it there" "0 0 made ok 0 secret EACCES" "$(line un6 step1)"
 check_eq "userns: ... it ends with status 0" 0 "$(file_of 1 /tmp/un6.status 30)"
-pid=$(run un7 "$U unshare -r unshare -r unshare -r unshare -r unshare -r python3 /tmp/un.py un7 1 0")
-check_eq "userns: five levels down is refused" "5 Operation not supported" "$(depth 1 "$pid") $(goto "$pid" 2)"
-check_match "userns: ... the log says why" "pid $pid cannot move: its user namespace is more than 4 levels below the node's" \
+# --- maps of up to the kernel's most extents (340; more than 5 live
+# outside the namespace in the kernel, sorted; a map is written in one
+# write of less than a page): two levels of them (the inner root 2000
+# outside) move and are the same there; nine levels of them are longer
+# than a move carries (64 KiB): refused, and that process runs on.
+pid=$(run un9 "python3 /tmp/mkns.py 340x1+2000 python3 /tmp/mkns.py 340x1+0 python3 /tmp/un.py un9 1 0")
+on 1 'echo secret > /tmp/un9.secret; chmod 600 /tmp/un9.secret; chown 0:0 /tmp/un9.secret' >/dev/null
+maps=$(ns 1 "$pid" | md5sum)
+check_eq "userns: two levels of maps of 340 extents move to node 3 (before: more than 5 refused)" "2 ok 2" \
+    "$(depth 1 "$pid") $(goto "$pid" 3) $(depth 3 "$pid")"
+check_eq "userns: ... with the same maps there (340 lines each, as at home)" "680 $maps" \
+    "$(on 3 "cat /proc/$pid/uid_map /proc/$pid/gid_map" | wc -l) $(ns 3 "$pid" | md5sum)"
+on 1 'touch /tmp/un9.go1'
+check_eq "userns: ... root in it there" "0 0 made ok 0 secret EACCES" "$(line un9 step1)"
+check_eq "userns: ... it ends with status 0" 0 "$(file_of 1 /tmp/un9.status 30)"
+pid=$(run un7 "$(printf 'python3 /tmp/mkns.py 340x2+0 %.0s' $(seq 9)) python3 /tmp/un.py un7 1 0")
+check_eq "userns: nine levels of them are refused" "9 Operation not supported" "$(depth 1 "$pid") $(goto "$pid" 2)"
+check_match "userns: ... the log says why" "pid $pid cannot move: its user namespaces' maps are longer than a move carries" \
     "$(on 1 'dmesg | tail -20')"
 on 1 'touch /tmp/un7.go1'
 check_match "userns: ... it runs on at home" "^0 0 made ok 0 " "$(line un7 step1)"
@@ -331,5 +352,5 @@ check_eq "userns: ... it runs on node 2" 2 "$(on 1 "cat /proc/$pid/where")"
 # (Its wait for un3.go2, a stat at home, is refused as well: it waits on.)
 on 1 "kill -9 $pid"
 check_eq "userns: ... SIGKILL from home ends it there" 137 "$(file_of 1 /tmp/un3.status 30)"
-on 1 'rm -f /tmp/un[1-8].* /tmp/fam.* /tmp/family.py /tmp/un.py /tmp/mkns.py'
+on 1 'rm -f /tmp/un[1-9].* /tmp/fam.* /tmp/family.py /tmp/un.py /tmp/mkns.py'
 for n in 1 2 3; do on "$n" 'rm -f /tmp/nsdepth.py'; done

@@ -362,25 +362,32 @@ pub(crate) fn ptimers_apply(bytes: &[u8]) -> Result {
     to_result(unsafe { shim::vproc_shim_mig_ptimers_set(v.as_ptr(), n as u32) })
 }
 
-/// A reference to a user namespace made on this node for a process that
-/// moved here (from the restorer's `/proc/PID/ns/user`): the credentials
-/// the process is restored with are in it, and its calls at home are
-/// accepted from it alone.
+/// A reference to a user namespace: a task's, read for its move, or one
+/// made on this node for a process that moved here (from the restorer's
+/// `/proc/PID/ns/user`): the credentials the process is restored with
+/// are in it, and its calls at home are accepted from it alone.
 pub(crate) struct UserNs(core::ptr::NonNull<shim::user_namespace>);
 
 // SAFETY: a counted reference, taken and dropped from any task.
 unsafe impl Send for UserNs {}
-// SAFETY: only compared and handed to C, which takes its own references.
+// SAFETY: only compared, read and handed to C, which takes its own
+// references.
 unsafe impl Sync for UserNs {}
 
 impl UserNs {
-    /// The namespace of the calling task's descriptor `fd`, when it and
-    /// those above it are exactly `want` (same levels, owners, setgroups
-    /// and maps): EINVAL otherwise.
-    pub(crate) fn from_fd(fd: i32, want: &mig::UserNsChain) -> Result<Self> {
-        let w = raw_userns(want)?;
-        // SAFETY: a valid struct; the shim checks the descriptor.
-        let p = kernel::error::from_err_ptr(unsafe { shim::vproc_shim_userns_from_fd(fd, &*w) })?;
+    /// The user namespace of task `t`.
+    pub(crate) fn of_task(t: &super::Task) -> Result<Self> {
+        // SAFETY: a live task reference; a reference to its namespace
+        // is returned.
+        let p = unsafe { shim::vproc_shim_userns_of(t.0.as_ptr()) };
+        core::ptr::NonNull::new(p).map(Self).ok_or(EINVAL)
+    }
+
+    /// The namespace of the calling task's descriptor `fd`: EBADF,
+    /// EINVAL when it is not a user namespace's.
+    pub(crate) fn of_fd(fd: i32) -> Result<Self> {
+        // SAFETY: the shim checks the descriptor.
+        let p = kernel::error::from_err_ptr(unsafe { shim::vproc_shim_userns_from_fd(fd) })?;
         core::ptr::NonNull::new(p).map(Self).ok_or(EINVAL)
     }
 
@@ -391,6 +398,80 @@ impl UserNs {
     /// Its address (compared only, as [`userns_id`]'s).
     pub(crate) fn addr(&self) -> u64 {
         self.0.as_ptr() as u64
+    }
+
+    /// How many levels it is below the node's initial one.
+    pub(crate) fn depth(&self) -> usize {
+        // SAFETY: we hold a reference.
+        unsafe { shim::vproc_shim_userns_depth(self.0.as_ptr()) as usize }
+    }
+
+    /// It and those above it as a move carries them (a checked
+    /// `mig::UserNsChain` text, from `origin`); None for the initial one.
+    /// EOPNOTSUPP: deeper than [`mig::MAX_LEVELS`]; ENODATA: a map not
+    /// written yet; E2BIG: longer than [`mig::USERNS_MAX_LEN`] bytes.
+    pub(crate) fn text(&self, origin: u64) -> Result<Option<KVVec<u8>>> {
+        let n = self.depth();
+        if n == 0 {
+            return Ok(None);
+        }
+        if n > mig::MAX_LEVELS {
+            return Err(EOPNOTSUPP);
+        }
+        let room = shim::VPROC_USERNS_EXTENTS as usize;
+        let mut raw = KVec::new();
+        raw.resize(2 * room, [0u32; 3], GFP_KERNEL)?;
+        let mut ext = KVec::with_capacity(2 * room, GFP_KERNEL)?;
+        let mut out = KVVec::new();
+        out.resize(mig::USERNS_MAX_LEN, 0u8, GFP_KERNEL)?;
+        let mut w = mig::Writer::new(&mut out);
+        mig::write_chain_header(&mut w, n, origin).map_err(|_| E2BIG)?;
+        for k in 1..=n {
+            let mut l = shim::vproc_userns::default();
+            let (uid, gid) = raw.split_at_mut(room);
+            // SAFETY: we hold a reference; room for
+            // VPROC_USERNS_EXTENTS extents in each array.
+            to_result(unsafe {
+                shim::vproc_shim_userns_level(
+                    self.0.as_ptr(),
+                    k as u32,
+                    &mut l,
+                    uid.as_mut_ptr(),
+                    gid.as_mut_ptr(),
+                )
+            })?;
+            let (nu, ng) = (l.nuid as usize, l.ngid as usize);
+            if nu > room || ng > room {
+                return Err(E2BIG);
+            }
+            ext.clear();
+            for r in Iterator::chain(uid[..nu].iter(), gid[..ng].iter()) {
+                ext.push(
+                    mig::Extent {
+                        first: r[0],
+                        lower: r[1],
+                        count: r[2],
+                    },
+                    GFP_KERNEL,
+                )?;
+            }
+            let (u, g) = ext.split_at(nu);
+            mig::Level {
+                owner: l.owner,
+                group: l.group,
+                flags: if l.setgroups != 0 { mig::SETGROUPS } else { 0 },
+                uid: u,
+                gid: g,
+            }
+            .write(&mut w)
+            .map_err(|_| E2BIG)?;
+        }
+        let len = w.len();
+        out.truncate(len);
+        // What the kernel made is what a destination takes (checked, as
+        // the destination checks it).
+        mig::UserNsChain::parse(&out).map_err(|_| EINVAL)?;
+        Ok(Some(out))
     }
 }
 
@@ -410,73 +491,13 @@ impl Drop for UserNs {
     }
 }
 
-fn raw_userns(c: &mig::UserNsChain) -> Result<KBox<shim::vproc_userns_chain>> {
-    let mut r = KBox::new(shim::vproc_userns_chain::default(), GFP_KERNEL)?;
-    r.n = u32::from(c.n);
-    for ((i, o), u) in r.level.iter_mut().enumerate().zip(c.levels()) {
-        *o = shim::vproc_userns {
-            level: i as u32 + 1,
-            owner: u.owner,
-            group: u.group,
-            setgroups: u32::from(u.flags & mig::SETGROUPS != 0),
-            nuid: u32::from(u.nuid),
-            ngid: u32::from(u.ngid),
-            ..Default::default()
-        };
-        for (x, e) in o.uid.iter_mut().zip(u.uid_map()) {
-            *x = [e.first, e.lower, e.count];
-        }
-        for (x, e) in o.gid.iter_mut().zip(u.gid_map()) {
-            *x = [e.first, e.lower, e.count];
-        }
-    }
-    Ok(r)
-}
-
 /// The user namespace of task `t`, as a move carries it: its address
-/// (compared only) and, but for the initial one, what the destination
-/// makes again (it and those above it). EOPNOTSUPP: more than
-/// [`mig::MAX_LEVELS`] levels; ENODATA: a map not written yet; E2BIG:
-/// one longer than [`mig::MAX_EXTENTS`] extents.
-pub(crate) fn userns_of(t: &super::Task) -> Result<(u64, Option<mig::UserNsChain>)> {
-    let mut o = KBox::new(shim::vproc_userns_chain::default(), GFP_KERNEL)?;
-    // SAFETY: a live task reference and a writable struct.
-    to_result(unsafe { shim::vproc_shim_userns_of(t.0.as_ptr(), &mut *o) })?;
-    if o.n == 0 {
-        return Ok((o.id, None));
-    }
-    let mut c = mig::UserNsChain {
-        n: (o.n as usize).min(mig::MAX_LEVELS) as u8,
-        ..Default::default()
-    };
-    let n = |k: u32| (k as usize).min(mig::MAX_EXTENTS) as u8;
-    let ext = |r: &[u32; 3]| mig::Extent {
-        first: r[0],
-        lower: r[1],
-        count: r[2],
-    };
-    for (u, l) in c
-        .level
-        .iter_mut()
-        .zip(o.level.iter())
-        .take(usize::from(c.n))
-    {
-        *u = mig::UserNs {
-            owner: l.owner,
-            group: l.group,
-            flags: if l.setgroups != 0 { mig::SETGROUPS } else { 0 },
-            nuid: n(l.nuid),
-            ngid: n(l.ngid),
-            ..Default::default()
-        };
-        for (e, r) in u.uid.iter_mut().zip(l.uid.iter()) {
-            *e = ext(r);
-        }
-        for (e, r) in u.gid.iter_mut().zip(l.gid.iter()) {
-            *e = ext(r);
-        }
-    }
-    Ok((o.id, Some(c)))
+/// (compared only) and, but for the initial one, the text of what the
+/// destination makes again (it and those above it; see
+/// [`UserNs::text`]), from the origin its address names.
+pub(crate) fn userns_of(t: &super::Task) -> Result<(u64, Option<KVVec<u8>>)> {
+    let ns = UserNs::of_task(t)?;
+    Ok((ns.addr(), ns.text(ns.addr())?))
 }
 
 /// The calling task's user namespace's address (compared only).

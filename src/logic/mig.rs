@@ -111,7 +111,10 @@ pub use seccomp::{
     SECCOMP_LOG, SECCOMP_MAX_LEN, SECCOMP_STRICT, SECCOMP_THREADS, SOCK_FILTER_LEN,
 };
 #[allow(unused_imports)]
-pub use userns::{Extent, UserNs, UserNsChain, MAX_EXTENTS, MAX_LEVELS, SETGROUPS, USERNS_MAX_LEN};
+pub use userns::{
+    userns_same, write_chain_header, Extent, Level, Map, UserNs, UserNsChain, MAX_EXTENTS,
+    MAX_LEVELS, SETGROUPS, USERNS_MAX_LEN,
+};
 
 /// Bytes of the common header.
 pub const HEADER_LEN: usize = 16;

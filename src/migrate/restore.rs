@@ -50,6 +50,17 @@ impl Migrator {
         if tids.contains(&pid) {
             return Err(WireError::BadField);
         }
+        // (Checked by read_begin.)
+        let mut userns_want = None;
+        if !text.userns.is_empty() {
+            mig::UserNsChain::parse(text.userns)?;
+            let mut u = KVVec::new();
+            if u.extend_from_slice(text.userns, GFP_KERNEL).is_err() {
+                refuse(ENOMEM);
+                return Ok(());
+            }
+            userns_want = Some(u);
+        }
         let inc = Incoming {
             mig: b.mig,
             from,
@@ -64,12 +75,7 @@ impl Migrator {
             deputy: b.deputy,
             tids,
             home: b.home,
-            // Checked by read_begin.
-            userns_want: if text.userns.is_empty() {
-                None
-            } else {
-                Some(mig::UserNsChain::parse(text.userns)?)
-            },
+            userns_want,
             userns: None,
         };
         let s = self.state.lock();
@@ -211,7 +217,12 @@ impl Migrator {
             // there would become the deputy's here).
             let same = sm::Task::of(pid)
                 .and_then(|t| sm::userns_of(&t))
-                .is_ok_and(|(_, mine)| mine == inc.userns_want);
+                .is_ok_and(|(_, mine)| {
+                    mig::userns_same(
+                        mine.as_deref().unwrap_or_default(),
+                        inc.userns_want.as_deref().unwrap_or_default(),
+                    )
+                });
             if !same {
                 drop(s);
                 pr_info_ratelimited!(
@@ -359,7 +370,7 @@ impl Migrator {
     pub(crate) fn restore_userns(&self, mig_id: u64, fd: i32) -> Result {
         let mut s = self.state.lock();
         let inc = restorer_incoming(&mut s.incoming, mig_id)?;
-        let Some(want) = inc.userns_want else {
+        let Some(want) = inc.userns_want.as_deref() else {
             pr_info!(
                 "admin/restore: migration {:x} has no user namespace\n",
                 mig_id
@@ -369,15 +380,24 @@ impl Migrator {
         if inc.userns.is_some() {
             return Err(EEXIST);
         }
-        let ns = sm::UserNs::from_fd(fd, &want).inspect_err(|e| {
-            pr_info!(
-                "admin/restore: fd {} is not the user namespace migration {:x} needs (error {})\n",
-                fd,
-                mig_id,
-                e.to_errno()
-            );
-        })?;
         let home = inc.home;
+        let origin = mig::UserNsChain::parse(want).map_err(|_| EINVAL)?.origin();
+        // It and those above it must be exactly what Begin described
+        // (same levels, owners, setgroups and maps).
+        let ns = sm::UserNs::of_fd(fd)
+            .and_then(|ns| match ns.text(origin)? {
+                Some(have) if mig::userns_same(&have, want) => Ok((ns, have)),
+                _ => Err(EINVAL),
+            })
+            .inspect_err(|e| {
+                pr_info!(
+                    "admin/restore: fd {} is not the user namespace migration {:x} needs (error {})\n",
+                    fd,
+                    mig_id,
+                    e.to_errno()
+                );
+            });
+        let (ns, chain) = ns?;
         // One made here before for a process of the same namespace at
         // home: this one is restored in it too (the one just made goes).
         // The origin names one namespace while any process of it lives
@@ -385,37 +405,37 @@ impl Migrator {
         // may name another later, so what it is must match as well (maps
         // are written once).
         let s = &mut *s;
-        let ns = match s
-            .made_userns
-            .iter()
-            .find(|m| m.home == home && m.chain.origin == want.origin && m.chain == want)
-        {
-            Some(m) => m.ns.clone(),
-            None => {
-                // Those no process here is in any more go first, and one
-                // of the same origin that is another namespace now.
-                let bodies = self.bodies.lock();
-                let incoming = &s.incoming;
-                s.made_userns.retain(|m| {
-                    let a = m.ns.addr();
-                    !(m.home == home && m.chain.origin == want.origin)
-                        && (bodies.iter().any(|b| b.userns == a)
-                            || incoming
-                                .iter()
-                                .any(|i| i.userns.as_ref().is_some_and(|u| u.addr() == a)))
-                });
-                drop(bodies);
-                s.made_userns.push(
-                    MadeUserNs {
-                        home,
-                        chain: want,
-                        ns: ns.clone(),
-                    },
-                    GFP_KERNEL,
-                )?;
-                ns
-            }
-        };
+        let ns =
+            match s.made_userns.iter().find(|m| {
+                m.home == home && m.origin == origin && mig::userns_same(&m.chain, &chain)
+            }) {
+                Some(m) => m.ns.clone(),
+                None => {
+                    // Those no process here is in any more go first, and one
+                    // of the same origin that is another namespace now.
+                    let bodies = self.bodies.lock();
+                    let incoming = &s.incoming;
+                    s.made_userns.retain(|m| {
+                        let a = m.ns.addr();
+                        !(m.home == home && m.origin == origin)
+                            && (bodies.iter().any(|b| b.userns == a)
+                                || incoming
+                                    .iter()
+                                    .any(|i| i.userns.as_ref().is_some_and(|u| u.addr() == a)))
+                    });
+                    drop(bodies);
+                    s.made_userns.push(
+                        MadeUserNs {
+                            home,
+                            origin,
+                            chain,
+                            ns: ns.clone(),
+                        },
+                        GFP_KERNEL,
+                    )?;
+                    ns
+                }
+            };
         let inc = restorer_incoming(&mut s.incoming, mig_id)?;
         inc.userns = Some(ns);
         Ok(())
@@ -433,7 +453,10 @@ impl Migrator {
             .ok_or(ECANCELED)?;
         match (&inc.userns_want, &inc.userns) {
             (None, _) => Ok(None),
-            (Some(w), Some(ns)) => Ok(Some((ns.clone(), w.origin))),
+            (Some(w), Some(ns)) => {
+                let origin = mig::UserNsChain::parse(w).map_err(|_| EPROTO)?.origin();
+                Ok(Some((ns.clone(), origin)))
+            }
             (Some(_), None) => {
                 drop(s);
                 pr_warn!(
@@ -1213,9 +1236,11 @@ impl sm::TaskWork for Restore {
 
 /// `bytes` in hex, NUL-terminated, for the restorer's arguments ("-" for
 /// none).
-fn hex_arg(bytes: &[u8]) -> Result<KVec<u8>> {
+fn hex_arg(bytes: &[u8]) -> Result<KVVec<u8>> {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut a = KVec::with_capacity(bytes.len() * 2 + 2, GFP_KERNEL)?;
+    // (Up to 128 KiB, a userns part's: not one physically contiguous run
+    // of pages.)
+    let mut a = KVVec::with_capacity(bytes.len() * 2 + 2, GFP_KERNEL)?;
     for &x in bytes {
         a.push(HEX[usize::from(x >> 4)], GFP_KERNEL)?;
         a.push(HEX[usize::from(x & 15)], GFP_KERNEL)?;

@@ -151,7 +151,7 @@ pub(super) struct Outgoing {
     pub(super) deputy: u64,
     /// The file system identity the destination opened its files with.
     pub(super) ident: mig::Ident,
-    /// Its user namespace's address at Begin (`sm::userns_of`), and
+    /// Its user namespace's address at Begin (`sm::UserNs::of_task`), and
     /// whether that is one of its own: the one the destination made is
     /// like it, so the freeze checks it is still in it.
     pub(super) userns: (u64, bool),
@@ -695,25 +695,14 @@ impl Migrator {
         if task.seccomp_cookies(&tids)?[..] != seccomp_cookies[..] {
             return Err(CHANGING);
         }
-        // Its user namespace, made again there with those above it (up
-        // to 4 levels below the initial one). Away from home, only the one
-        // made for it where it runs: one it made here is this node's (its
-        // capabilities would become its deputy's at home).
-        let (userns_id, userns) = sm::userns_of(task).map_err(|e| {
-            let why = if e == ENODATA {
-                "its user namespace has no uid or gid map yet"
-            } else if e == E2BIG {
-                "its user namespace's uid or gid map has more than 5 extents"
-            } else if e == EOPNOTSUPP {
-                "its user namespace is more than 4 levels below the node's"
-            } else {
-                "namespaces"
-            };
-            pr_info!("migrate: pid {} cannot move: {}\n", pid, why);
-            EOPNOTSUPP
-        })?;
+        // Its user namespace, made again there with those above it. Away
+        // from home, only the one made for it where it runs: one it made
+        // here is this node's (its capabilities would become its
+        // deputy's at home).
+        let ns = sm::UserNs::of_task(task)?;
+        let userns_id = ns.addr();
         if let Some(b) = body {
-            if userns.is_some() && userns_id != b.userns {
+            if ns.depth() > 0 && userns_id != b.userns {
                 pr_info!(
                     "migrate: pid {} cannot move on: it made its user namespace here\n",
                     pid
@@ -721,17 +710,25 @@ impl Migrator {
                 return Err(EOPNOTSUPP);
             }
         }
-        let mut userns_bytes = KVec::new();
-        if let Some(mut u) = userns {
-            // Which namespace of its home it is: the same for every
-            // process in it (a destination makes one for them all).
-            u.origin = body.map_or(userns_id, |b| b.userns_origin);
-            userns_bytes.resize(mig::USERNS_MAX_LEN, 0, GFP_KERNEL)?;
-            let mut w = Writer::new(&mut userns_bytes);
-            u.write(&mut w).map_err(|_| EOPNOTSUPP)?;
-            let n = w.len();
-            userns_bytes.truncate(n);
-        }
+        // Which namespace of its home it is: the same for every process
+        // in it (a destination makes one for them all).
+        let origin = body.map_or(userns_id, |b| b.userns_origin);
+        let userns_bytes = ns
+            .text(origin)
+            .map_err(|e| {
+                let why = if e == ENODATA {
+                    "its user namespace has no uid or gid map yet"
+                } else if e == E2BIG {
+                    "its user namespaces' maps are longer than a move carries (64 KiB)"
+                } else if e == EOPNOTSUPP {
+                    "its user namespace is deeper than the kernel makes"
+                } else {
+                    "namespaces"
+                };
+                pr_info!("migrate: pid {} cannot move: {}\n", pid, why);
+                EOPNOTSUPP
+            })?
+            .unwrap_or_default();
         let mut tid_bytes = KVec::with_capacity(tids.len() * 4, GFP_KERNEL)?;
         for t in tids.iter() {
             tid_bytes.extend_from_slice(&t.to_le_bytes(), GFP_KERNEL)?;
@@ -818,7 +815,7 @@ impl Migrator {
             nmigs,
             deputy,
             ident: peek.ident,
-            userns: (userns_id, userns.is_some()),
+            userns: (userns_id, !userns_bytes.is_empty()),
             exec_id,
             areas: KVec::with_capacity(vmas.len(), GFP_KERNEL)?,
             stream: Stream::new(pid, dest, mig_id)?,

@@ -18,6 +18,32 @@ fuzz_target!(|data: &[u8]| {
         .unwrap();
         assert!(inside && (n == 0) == (mode != SECCOMP_THREADS));
     }
+    // Any bytes as a Begin's userns part: what reads has its depth's
+    // levels, each map 1 to MAX_EXTENTS extents, and writes back the same.
+    if let Ok(c) = UserNsChain::parse(data) {
+        let levels: Vec<UserNs<'_>> = c.levels().collect();
+        assert!(levels.len() == c.depth() && c.depth() <= MAX_LEVELS);
+        let mut out = vec![0u8; data.len()];
+        let n = {
+            let mut w = Writer::new(&mut out);
+            write_chain_header(&mut w, c.depth(), c.origin()).unwrap();
+            for u in &levels {
+                let (uid, gid): (Vec<Extent>, Vec<Extent>) =
+                    (u.uid.iter().collect(), u.gid.iter().collect());
+                assert!(!uid.is_empty() && uid.len() <= MAX_EXTENTS && !gid.is_empty());
+                let l = Level {
+                    owner: u.owner,
+                    group: u.group,
+                    flags: u.flags,
+                    uid: &uid,
+                    gid: &gid,
+                };
+                l.write(&mut w).unwrap();
+            }
+            w.len()
+        };
+        assert_eq!(&out[..n], data);
+    }
     let mut r = Reader::new(data);
     let Ok(h) = read_header(&mut r) else { return };
     let body = r.rest();

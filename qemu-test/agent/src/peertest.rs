@@ -471,36 +471,37 @@ fn main() {
                 let tids: &[u8] = if seccomp_bad { &tid } else { &[] };
                 // Owner and group 4242, uid and gid maps "0 4242 1": good,
                 // made bad below.
-                let mut u = mig::UserNs {
-                    owner: 4242,
-                    group: 4242,
-                    nuid: 1,
-                    ngid: 1,
-                    ..Default::default()
-                };
-                let e = mig::Extent {
+                let e = [mig::Extent {
                     first: 0,
                     lower: 4242,
                     count: 1,
+                }];
+                let u = mig::Level {
+                    owner: 4242,
+                    group: 4242,
+                    flags: 0,
+                    uid: &e,
+                    gid: &e,
                 };
-                u.uid[0] = e;
-                u.gid[0] = e;
-                let mut ub = [0u8; mig::USERNS_MAX_LEN];
+                // Nested: in it one owned by its root, mapping its root
+                // ("0 0 1"): good, made bad below.
+                let e0 = [mig::Extent { lower: 0, ..e[0] }];
+                let inner = mig::Level {
+                    owner: 0,
+                    group: 0,
+                    uid: &e0,
+                    gid: &e0,
+                    ..u
+                };
+                let levels: &[mig::Level] = if nest_bad { &[u, inner] } else { &[u] };
+                let mut ub = vec![0u8; mig::USERNS_MAX_LEN];
                 let ul = {
                     let mut w = mig::Writer::new(&mut ub);
-                    // Nested: in it one owned by its root, mapping its
-                    // root ("0 0 1"): good, made bad below.
-                    let mut c = mig::UserNsChain::one(u);
-                    if nest_bad {
-                        let mut inner = u;
-                        inner.owner = 0;
-                        inner.group = 0;
-                        inner.uid[0].lower = 0;
-                        inner.gid[0].lower = 0;
-                        c.level[1] = inner;
-                        c.n = 2;
+                    mig::write_chain_header(&mut w, levels.len(), 0)
+                        .unwrap_or_else(|_| die("encode userns"));
+                    for l in levels {
+                        l.write(&mut w).unwrap_or_else(|_| die("encode userns"));
                     }
-                    c.write(&mut w).unwrap_or_else(|_| die("encode userns"));
                     w.len()
                 };
                 let t = mig::BeginText {
@@ -523,19 +524,19 @@ fn main() {
                 body[at + 4] = 7;
             }
             if userns_bad {
-                // The uid map's extent: count 0 (owner, group, flags, n;
-                // after the level count).
+                // The uid map's extent: count 0 (owner, group, flags, n
+                // (u16), first, lower; after the level count and origin).
                 let at = body[..n]
                     .windows(4)
                     .position(|x| x == 4242u32.to_le_bytes())
                     .unwrap_or_else(|| die("userns part not found"));
                 if nest_bad {
                     // The inner one's owner: 1, which the outer one does
-                    // not map (after the outer one's 35 bytes).
-                    let owner = at + 35;
+                    // not map (after the outer one's 37 bytes).
+                    let owner = at + 37;
                     body[owner..owner + 4].copy_from_slice(&1u32.to_le_bytes());
                 } else {
-                    let count = at + 4 + 4 + 1 + 1 + 4 + 4;
+                    let count = at + 4 + 4 + 1 + 2 + 4 + 4;
                     body[count..count + 4].copy_from_slice(&0u32.to_le_bytes());
                 }
             }

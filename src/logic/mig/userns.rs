@@ -4,43 +4,55 @@
 //! text; empty: the node's initial one).
 //!
 //! The namespace and those above it up to the initial one, outermost
-//! first ([`UserNsChain`], 1 to [`MAX_LEVELS`] levels: `unshare -r`,
-//! rootless build tools and bwrap make one; bwrap or `unshare -r` inside a
-//! rootless container make two). The destination makes each again, in
-//! the one made before: owned by the same user and group, `setgroups`
-//! allowed or denied as here, and the same uid and gid maps. A level's
-//! owner, group and lower ids are its parent's ids (the initial
-//! namespace's for the first level, which every node shares), as its
-//! parent writes them; kernel ids are global, so what the maps say is
-//! all a namespace is to the process's files and signals.
+//! first ([`UserNsChain`], 1 to [`MAX_LEVELS`] levels, the kernel's
+//! deepest: `unshare -r`, rootless build tools and bwrap make one; bwrap
+//! or `unshare -r` inside a rootless container make two, nested sandboxes
+//! more). The destination makes each again, in the one made before: owned
+//! by the same user and group, `setgroups` allowed or denied as here, and
+//! the same uid and gid maps (up to [`MAX_EXTENTS`] extents each, the
+//! kernel's most). A level's owner, group and lower ids are its parent's
+//! ids (the initial namespace's for the first level, which every node
+//! shares), as its parent writes them; kernel ids are global, so what the
+//! maps say is all a namespace is to the process's files and signals.
 //!
 //! The text also names where the namespace comes from ([`UserNsChain::origin`]):
 //! processes of one namespace at home that move to one node share the
 //! one made there, as they shared theirs (a container's root may signal
 //! its other users' processes with its capabilities there).
 //!
-//! Layout: a level count (u8), the origin (u64), then per level: owner (u32), group (u32),
-//! flags (u8: [`SETGROUPS`]), then the uid map and the gid map, each a
-//! count (u8, 1 to [`MAX_EXTENTS`]) and that many extents of (first,
-//! lower first, count), u32 each.
+//! Layout: a level count (u8), the origin (u64), then per level: owner
+//! (u32), group (u32), flags (u8: [`SETGROUPS`]), then the uid map and
+//! the gid map, each a count (u16, 1 to [`MAX_EXTENTS`]) and that many
+//! extents of (first, lower first, count), u32 each. The whole text is at
+//! most [`USERNS_MAX_LEN`] bytes (a `Begin` carries its length in 16
+//! bits): about 5400 extents in all, far more than any namespace chain
+//! uses; a longer one is refused at the source.
+//!
+//! Nothing here allocates: a chain is read in place ([`UserNsChain`],
+//! [`UserNs`] and [`Map`] are views of a checked text), and written level
+//! by level ([`write_chain_header`], [`Level::write`]) into a buffer the
+//! caller owns, then checked whole by [`UserNsChain::parse`].
 
 use super::super::wire::WireError;
 use super::{Reader, Writer};
 
-/// Most extents a map carried here has: the kernel keeps up to 5 in the
-/// namespace itself (`UID_GID_MAP_MAX_BASE_EXTENTS`); longer maps are
-/// refused (EOPNOTSUPP), as `newuidmap` users rarely write them.
-pub const MAX_EXTENTS: usize = 5;
+/// Most extents a map carried here has: the kernel's most
+/// (`UID_GID_MAP_MAX_EXTENTS`; up to 5 it keeps them in the namespace
+/// itself, more in arrays beside it).
+pub const MAX_EXTENTS: usize = 340;
 
-/// Most levels carried: a namespace at most 4 below the initial one
-/// (the kernel allows 32); deeper ones are refused (EOPNOTSUPP).
-pub const MAX_LEVELS: usize = 4;
+/// Most levels carried: the kernel's deepest namespace, 33 below the
+/// initial one (it refuses a child of a namespace deeper than 32).
+pub const MAX_LEVELS: usize = 33;
 
-/// Longest level of a `userns` text.
-const LEVEL_MAX_LEN: usize = 9 + 2 * (1 + MAX_EXTENTS * 12);
+/// Longest `userns` text (its length travels in 16 bits).
+pub const USERNS_MAX_LEN: usize = u16::MAX as usize;
 
-/// Longest `userns` text.
-pub const USERNS_MAX_LEN: usize = 9 + MAX_LEVELS * LEVEL_MAX_LEN;
+/// Bytes of an extent.
+const EXTENT_LEN: usize = 12;
+
+/// Bytes before the levels: the count and the origin.
+const HEADER_LEN: usize = 9;
 
 /// [`UserNs::flags`]: `setgroups(2)` is allowed in it (else "deny").
 pub const SETGROUPS: u8 = 1;
@@ -57,92 +69,164 @@ pub struct Extent {
     pub count: u32,
 }
 
-/// One user namespace of a [`UserNsChain`] (equal to another when what
-/// it carries is: the extents past the counts are not compared).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct UserNs {
+impl Extent {
+    fn end(a: u32, n: u32) -> u64 {
+        u64::from(a) + u64::from(n)
+    }
+
+    /// Whether ids `lower..lower + count` of the parent are all in it
+    /// (its `first` side).
+    fn holds(&self, lower: u32, count: u32) -> bool {
+        lower >= self.first && Self::end(lower, count) <= Self::end(self.first, self.count)
+    }
+}
+
+/// A map of a [`UserNs`]: its extents as the text holds them (a checked
+/// text: 1 to [`MAX_EXTENTS`] of them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Map<'a>(&'a [u8]);
+
+impl<'a> Map<'a> {
+    /// How many extents.
+    pub fn len(&self) -> usize {
+        self.0.len() / EXTENT_LEN
+    }
+
+    /// Whether it has none (never, once checked).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Its extents, in order.
+    pub fn iter(&self) -> impl Iterator<Item = Extent> + 'a {
+        let w = |c: &[u8], i: usize| u32::from_le_bytes([c[i], c[i + 1], c[i + 2], c[i + 3]]);
+        self.0.chunks_exact(EXTENT_LEN).map(move |c| Extent {
+            first: w(c, 0),
+            lower: w(c, 4),
+            count: w(c, 8),
+        })
+    }
+
+    /// Whether ids `lower..lower + count` of the namespace's parent are
+    /// all inside one of its extents: the kernel takes a child's extent
+    /// only so.
+    fn holds(&self, lower: u32, count: u32) -> bool {
+        self.iter().any(|p| p.holds(lower, count))
+    }
+
+    /// Whether it is a map the kernel would have taken: 1 to
+    /// [`MAX_EXTENTS`] extents, none empty, none past the 32-bit ids (nor
+    /// reaching `u32::MAX`, no id), none overlapping another on either
+    /// side.
+    fn ok(&self) -> bool {
+        if self.is_empty() || self.len() > MAX_EXTENTS {
+            return false;
+        }
+        let apart = |a: u32, n: u32, b: u32, k: u32| {
+            Extent::end(a, n) <= u64::from(b) || Extent::end(b, k) <= u64::from(a)
+        };
+        self.iter().enumerate().all(|(i, e)| {
+            e.count > 0
+                && Extent::end(e.first, e.count) <= u64::from(u32::MAX)
+                && Extent::end(e.lower, e.count) <= u64::from(u32::MAX)
+                && self.iter().take(i).all(|o| {
+                    apart(e.first, e.count, o.first, o.count)
+                        && apart(e.lower, e.count, o.lower, o.count)
+                })
+        })
+    }
+
+    /// The text of it as `/proc/PID/uid_map` takes it: a line "first
+    /// lower count" per extent, into `out`.
+    pub fn text(&self, out: &mut dyn core::fmt::Write) -> core::fmt::Result {
+        for e in self.iter() {
+            writeln!(out, "{} {} {}", e.first, e.lower, e.count)?;
+        }
+        Ok(())
+    }
+
+    fn read(r: &mut Reader<'a>) -> Result<Self, WireError> {
+        let n = usize::from(r.u16()?);
+        if n == 0 || n > MAX_EXTENTS {
+            return Err(WireError::BadLength);
+        }
+        let m = Map(r.bytes(n * EXTENT_LEN)?);
+        if !m.ok() {
+            return Err(WireError::BadField);
+        }
+        Ok(m)
+    }
+}
+
+/// One user namespace of a [`UserNsChain`] (a view of its text).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UserNs<'a> {
     /// Its owner (euid of its creator), in its parent.
     pub owner: u32,
     /// Its group (egid of its creator), in its parent.
     pub group: u32,
     /// [`SETGROUPS`] or 0.
     pub flags: u8,
-    /// The uid map, `nuid` extents.
-    pub uid: [Extent; MAX_EXTENTS],
-    /// Extents in `uid`.
-    pub nuid: u8,
-    /// The gid map, `ngid` extents.
-    pub gid: [Extent; MAX_EXTENTS],
-    /// Extents in `gid`.
-    pub ngid: u8,
+    /// The uid map.
+    pub uid: Map<'a>,
+    /// The gid map.
+    pub gid: Map<'a>,
 }
 
-/// Whether `m` is a map the kernel would have taken: 1 to
-/// [`MAX_EXTENTS`] extents, none empty, none past the 32-bit ids (nor
-/// reaching `u32::MAX`, no id), none overlapping another on either side.
-fn map_ok(m: &[Extent]) -> bool {
-    if m.is_empty() || m.len() > MAX_EXTENTS {
-        return false;
-    }
-    let end = |a: u32, n: u32| u64::from(a) + u64::from(n);
-    let apart =
-        |a: u32, n: u32, b: u32, k: u32| end(a, n) <= u64::from(b) || end(b, k) <= u64::from(a);
-    m.iter().enumerate().all(|(i, e)| {
-        e.count > 0
-            && end(e.first, e.count) <= u64::from(u32::MAX)
-            && end(e.lower, e.count) <= u64::from(u32::MAX)
-            && m[..i].iter().all(|o| {
-                apart(e.first, e.count, o.first, o.count)
-                    && apart(e.lower, e.count, o.lower, o.count)
-            })
-    })
-}
-
-impl PartialEq for UserNs {
-    fn eq(&self, o: &Self) -> bool {
-        (self.owner, self.group, self.flags) == (o.owner, o.group, o.flags)
-            && self.uid_map() == o.uid_map()
-            && self.gid_map() == o.gid_map()
-    }
-}
-
-impl Eq for UserNs {}
-
-impl UserNs {
-    /// Its uid map.
-    pub fn uid_map(&self) -> &[Extent] {
-        &self.uid[..usize::from(self.nuid).min(MAX_EXTENTS)]
-    }
-
-    /// Its gid map.
-    pub fn gid_map(&self) -> &[Extent] {
-        &self.gid[..usize::from(self.ngid).min(MAX_EXTENTS)]
-    }
-
-    /// Whether it is one a destination makes (see [`map_ok`]).
-    pub fn check(&self) -> Result<(), WireError> {
-        if usize::from(self.nuid) > MAX_EXTENTS || usize::from(self.ngid) > MAX_EXTENTS {
-            return Err(WireError::BadLength);
-        }
-        if self.owner == u32::MAX
-            || self.group == u32::MAX
-            || self.flags & !SETGROUPS != 0
-            || !map_ok(self.uid_map())
-            || !map_ok(self.gid_map())
-        {
+impl<'a> UserNs<'a> {
+    /// Reads one level (checked alone).
+    fn read(r: &mut Reader<'a>) -> Result<Self, WireError> {
+        let (owner, group, flags) = (r.u32()?, r.u32()?, r.u8()?);
+        let u = UserNs {
+            owner,
+            group,
+            flags,
+            uid: Map::read(r)?,
+            gid: Map::read(r)?,
+        };
+        if owner == u32::MAX || group == u32::MAX || flags & !SETGROUPS != 0 {
             return Err(WireError::BadField);
         }
-        Ok(())
+        Ok(u)
     }
 
-    /// Writes it (checked first).
+    /// Whether it may be a child of `p`: its owner, group and every
+    /// extent's lower ids mapped by `p` (as the kernel required when it
+    /// was made), and `setgroups` not allowed under a parent denying it.
+    fn under(&self, p: &UserNs<'_>) -> bool {
+        p.uid.holds(self.owner, 1)
+            && p.gid.holds(self.group, 1)
+            && self.uid.iter().all(|e| p.uid.holds(e.lower, e.count))
+            && self.gid.iter().all(|e| p.gid.holds(e.lower, e.count))
+            && (self.flags & SETGROUPS == 0 || p.flags & SETGROUPS != 0)
+    }
+}
+
+/// One level to write ([`Level::write`]): what a [`UserNs`] reads back.
+#[derive(Clone, Copy, Debug)]
+pub struct Level<'a> {
+    /// Its owner, in its parent.
+    pub owner: u32,
+    /// Its group, in its parent.
+    pub group: u32,
+    /// [`SETGROUPS`] or 0.
+    pub flags: u8,
+    /// The uid map.
+    pub uid: &'a [Extent],
+    /// The gid map.
+    pub gid: &'a [Extent],
+}
+
+impl Level<'_> {
+    /// Writes it after [`write_chain_header`] or the level above it (not
+    /// checked here: [`UserNsChain::parse`] checks the whole text).
     pub fn write(&self, w: &mut Writer<'_>) -> Result<(), WireError> {
-        self.check()?;
         w.u32(self.owner)?;
         w.u32(self.group)?;
         w.u8(self.flags)?;
-        for m in [self.uid_map(), self.gid_map()] {
-            w.u8(m.len() as u8)?;
+        for m in [self.uid, self.gid] {
+            let n = u16::try_from(m.len()).map_err(|_| WireError::BadLength)?;
+            w.u16(n)?;
             for e in m {
                 w.u32(e.first)?;
                 w.u32(e.lower)?;
@@ -151,150 +235,91 @@ impl UserNs {
         }
         Ok(())
     }
-
-    /// Reads one level (checked alone).
-    pub fn read(r: &mut Reader<'_>) -> Result<Self, WireError> {
-        let mut u = UserNs {
-            owner: r.u32()?,
-            group: r.u32()?,
-            flags: r.u8()?,
-            ..Default::default()
-        };
-        for (map, n) in [(&mut u.uid, &mut u.nuid), (&mut u.gid, &mut u.ngid)] {
-            *n = r.u8()?;
-            if usize::from(*n) > MAX_EXTENTS {
-                return Err(WireError::BadLength);
-            }
-            for e in map.iter_mut().take(usize::from(*n)) {
-                *e = Extent {
-                    first: r.u32()?,
-                    lower: r.u32()?,
-                    count: r.u32()?,
-                };
-            }
-        }
-        u.check()?;
-        Ok(u)
-    }
-
-    /// The text of one of its maps as `/proc/PID/uid_map` takes it: a
-    /// line "first lower count" per extent, into `out`.
-    pub fn map_text(m: &[Extent], out: &mut dyn core::fmt::Write) -> core::fmt::Result {
-        for e in m {
-            writeln!(out, "{} {} {}", e.first, e.lower, e.count)?;
-        }
-        Ok(())
-    }
 }
 
-/// Whether ids `lower..lower + count` of a namespace's parent are all
-/// inside one extent of the parent's map `m` (its `first` side): the
-/// kernel takes a child's extent only so.
-fn inside(m: &[Extent], lower: u32, count: u32) -> bool {
-    m.iter().any(|p| {
-        lower >= p.first
-            && u64::from(lower) + u64::from(count) <= u64::from(p.first) + u64::from(p.count)
-    })
+/// Writes the start of a chain of `n` levels from `origin`; its levels
+/// follow, outermost first ([`Level::write`]).
+pub fn write_chain_header(w: &mut Writer<'_>, n: usize, origin: u64) -> Result<(), WireError> {
+    w.u8(u8::try_from(n).map_err(|_| WireError::BadLength)?)?;
+    w.u64(origin)
 }
 
 /// A process's user namespace and those above it but the initial one,
-/// outermost first (equal to another when their levels are, wherever
-/// they come from).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct UserNsChain {
-    /// The levels, `n` of them.
-    pub level: [UserNs; MAX_LEVELS],
-    /// Levels in `level`.
-    pub n: u8,
+/// outermost first: a checked `userns` text, read in place. Equal to
+/// another when their levels are, wherever they come from.
+#[derive(Clone, Copy, Debug)]
+pub struct UserNsChain<'a> {
+    /// Levels.
+    n: usize,
     /// Which namespace of its home node it is (its address there,
     /// compared only): the same for every process in it, wherever they
     /// moved, and another for every other namespace living there.
-    pub origin: u64,
+    origin: u64,
+    /// The levels' text.
+    levels: &'a [u8],
 }
 
-impl PartialEq for UserNsChain {
+impl PartialEq for UserNsChain<'_> {
     fn eq(&self, o: &Self) -> bool {
-        self.levels() == o.levels()
+        // (A checked text has one spelling per chain.)
+        self.n == o.n && self.levels == o.levels
     }
 }
 
-impl Eq for UserNsChain {}
+impl Eq for UserNsChain<'_> {}
 
-impl UserNsChain {
-    /// One level below the initial one.
-    pub fn one(u: UserNs) -> Self {
-        let mut c = Self {
-            n: 1,
-            ..Default::default()
-        };
-        c.level[0] = u;
-        c
+impl<'a> UserNsChain<'a> {
+    /// Reads one from a whole `userns` text (nothing after it): 1 to
+    /// [`MAX_LEVELS`] levels, each checked, each below the first able to
+    /// be its parent's child (see [`UserNs`]), at most
+    /// [`USERNS_MAX_LEN`] bytes.
+    pub fn parse(text: &'a [u8]) -> Result<Self, WireError> {
+        if text.len() > USERNS_MAX_LEN {
+            return Err(WireError::BadLength);
+        }
+        let mut r = Reader::new(text);
+        let n = usize::from(r.u8()?);
+        let origin = r.u64()?;
+        if n == 0 || n > MAX_LEVELS {
+            return Err(WireError::BadLength);
+        }
+        let mut parent: Option<UserNs<'a>> = None;
+        for _ in 0..n {
+            let u = UserNs::read(&mut r)?;
+            if parent.is_some_and(|p| !u.under(&p)) {
+                return Err(WireError::BadField);
+            }
+            parent = Some(u);
+        }
+        r.end()?;
+        Ok(Self {
+            n,
+            origin,
+            levels: text.get(HEADER_LEN..).ok_or(WireError::BadLength)?,
+        })
+    }
+
+    /// How many levels below the initial namespace it is.
+    pub fn depth(&self) -> usize {
+        self.n
+    }
+
+    /// Where it comes from (see the top of this file).
+    pub fn origin(&self) -> u64 {
+        self.origin
     }
 
     /// Its levels, outermost first.
-    pub fn levels(&self) -> &[UserNs] {
-        &self.level[..usize::from(self.n).min(MAX_LEVELS)]
+    pub fn levels(&self) -> impl Iterator<Item = UserNs<'a>> + 'a {
+        let mut r = Reader::new(self.levels);
+        // (Checked by parse: a read cannot fail.)
+        (0..self.n).map_while(move |_| UserNs::read(&mut r).ok())
     }
+}
 
-    /// Whether a destination can make it: 1 to [`MAX_LEVELS`] levels,
-    /// each checked, and each below the first with its owner, group and
-    /// every extent's lower ids mapped by its parent (as the kernel
-    /// required when it was made).
-    pub fn check(&self) -> Result<(), WireError> {
-        if self.n == 0 || usize::from(self.n) > MAX_LEVELS {
-            return Err(WireError::BadLength);
-        }
-        let l = self.levels();
-        for (i, u) in l.iter().enumerate() {
-            u.check()?;
-            let Some(p) = i.checked_sub(1).map(|k| &l[k]) else {
-                continue;
-            };
-            if !inside(p.uid_map(), u.owner, 1)
-                || !inside(p.gid_map(), u.group, 1)
-                || !u
-                    .uid_map()
-                    .iter()
-                    .all(|e| inside(p.uid_map(), e.lower, e.count))
-                || !u
-                    .gid_map()
-                    .iter()
-                    .all(|e| inside(p.gid_map(), e.lower, e.count))
-                || (u.flags & SETGROUPS != 0 && p.flags & SETGROUPS == 0)
-            {
-                return Err(WireError::BadField);
-            }
-        }
-        Ok(())
-    }
-
-    /// Writes it (checked first).
-    pub fn write(&self, w: &mut Writer<'_>) -> Result<(), WireError> {
-        self.check()?;
-        w.u8(self.n)?;
-        w.u64(self.origin)?;
-        for u in self.levels() {
-            u.write(w)?;
-        }
-        Ok(())
-    }
-
-    /// Reads one from a whole `userns` text (nothing after it), checked.
-    pub fn parse(text: &[u8]) -> Result<Self, WireError> {
-        let mut r = Reader::new(text);
-        let mut c = Self {
-            n: r.u8()?,
-            origin: r.u64()?,
-            ..Default::default()
-        };
-        if c.n == 0 || usize::from(c.n) > MAX_LEVELS {
-            return Err(WireError::BadLength);
-        }
-        for u in c.level.iter_mut().take(usize::from(c.n)) {
-            *u = UserNs::read(&mut r)?;
-        }
-        r.end()?;
-        c.check()?;
-        Ok(c)
-    }
+/// Whether two `userns` texts (each empty: the initial namespace, or
+/// checked by [`UserNsChain::parse`]) name the same chain, wherever they
+/// come from.
+pub fn userns_same(a: &[u8], b: &[u8]) -> bool {
+    a.get(..1) == b.get(..1) && a.get(HEADER_LEN..) == b.get(HEADER_LEN..)
 }

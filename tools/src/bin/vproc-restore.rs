@@ -655,14 +655,14 @@ fn give_uffd(ctl: &mut std::fs::File, mig: &str) {
 }
 
 /// Parses the USERNS argument: "-" (None inside), or the hex bytes of
-/// the part, read (and checked) as the module reads Begin's.
-fn parse_userns(s: &str) -> Option<Option<vproc_logic::mig::UserNsChain>> {
+/// the part, checked as the module checks Begin's.
+fn parse_userns(s: &str) -> Option<Option<Vec<u8>>> {
     if s == "-" {
         return Some(None);
     }
-    vproc_logic::mig::UserNsChain::parse(&unhex(s)?)
-        .ok()
-        .map(Some)
+    let text = unhex(s)?;
+    vproc_logic::mig::UserNsChain::parse(&text).ok()?;
+    Some(Some(text))
 }
 
 /// The bytes a hex argument of the module's spells (None: not hex).
@@ -678,10 +678,11 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
 
 /// Makes a user namespace like `c`, with those above it (see the top of
 /// this file): the innermost's descriptor, or an errno.
-fn make_userns(c: &vproc_logic::mig::UserNsChain) -> Result<i32, i32> {
+fn make_userns(text: &[u8]) -> Result<i32, i32> {
+    let c = vproc_logic::mig::UserNsChain::parse(text).map_err(|_| libc::EINVAL)?;
     let mut parent: Option<i32> = None;
     for u in c.levels() {
-        let made = make_level(u, parent);
+        let made = make_level(&u, parent);
         if let Some(p) = parent {
             // SAFETY: our own descriptor (the new level holds its parent).
             unsafe { libc::close(p) };
@@ -701,12 +702,12 @@ fn enter(p: Option<i32>) -> bool {
 
 /// Makes one level like `u` in the namespace of `parent` (None: the
 /// initial one): its descriptor, or an errno.
-fn make_level(u: &vproc_logic::mig::UserNs, parent: Option<i32>) -> Result<i32, i32> {
-    use vproc_logic::mig::{UserNs, SETGROUPS};
+fn make_level(u: &vproc_logic::mig::UserNs<'_>, parent: Option<i32>) -> Result<i32, i32> {
+    use vproc_logic::mig::SETGROUPS;
     let mut uid_map = String::new();
     let mut gid_map = String::new();
-    UserNs::map_text(u.uid_map(), &mut uid_map).map_err(|_| libc::EINVAL)?;
-    UserNs::map_text(u.gid_map(), &mut gid_map).map_err(|_| libc::EINVAL)?;
+    u.uid.text(&mut uid_map).map_err(|_| libc::EINVAL)?;
+    u.gid.text(&mut gid_map).map_err(|_| libc::EINVAL)?;
     let mut ready = [0i32; 2];
     let mut hold = [0i32; 2];
     // SAFETY: plain syscalls on arrays of our own.
@@ -860,7 +861,7 @@ fn main() {
         Some(u) => u,
         None => report(&mut ctl, mig, libc::EINVAL),
     };
-    let userns_fd = match userns.as_ref().map(make_userns).transpose() {
+    let userns_fd = match userns.as_deref().map(make_userns).transpose() {
         Ok(fd) => fd,
         Err(e) => report(&mut ctl, mig, e),
     };
