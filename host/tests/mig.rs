@@ -1913,6 +1913,8 @@ fn userns_nested_round_trip() {
     let back = UserNsChain::parse(&bytes).unwrap();
     assert_eq!(back.depth(), 2);
     assert_eq!(back.origin(), 0xffff_8880_1234_5678);
+    assert_eq!(userns_origin(&bytes), Some(0xffff_8880_1234_5678));
+    assert_eq!(userns_origin(&bytes[..8]), None);
     assert!(back.levels().zip(&c).all(|(u, l)| same_level(&u, l)));
     // Where it comes from is not what it is: equal to one from elsewhere.
     let elsewhere = chain_bytes(7, &c);

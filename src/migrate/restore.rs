@@ -53,7 +53,6 @@ impl Migrator {
         // (Checked by read_begin.)
         let mut userns_want = None;
         if !text.userns.is_empty() {
-            mig::UserNsChain::parse(text.userns)?;
             let mut u = KVVec::new();
             if u.extend_from_slice(text.userns, GFP_KERNEL).is_err() {
                 refuse(ENOMEM);
@@ -381,7 +380,7 @@ impl Migrator {
             return Err(EEXIST);
         }
         let home = inc.home;
-        let origin = mig::UserNsChain::parse(want).map_err(|_| EINVAL)?.origin();
+        let origin = mig::userns_origin(want).ok_or(EINVAL)?;
         // It and those above it must be exactly what Begin described
         // (same levels, owners, setgroups and maps).
         let ns = sm::UserNs::of_fd(fd)
@@ -453,10 +452,10 @@ impl Migrator {
             .ok_or(ECANCELED)?;
         match (&inc.userns_want, &inc.userns) {
             (None, _) => Ok(None),
-            (Some(w), Some(ns)) => {
-                let origin = mig::UserNsChain::parse(w).map_err(|_| EPROTO)?.origin();
-                Ok(Some((ns.clone(), origin)))
-            }
+            (Some(w), Some(ns)) => Ok(Some((
+                ns.clone(),
+                mig::userns_origin(w).ok_or(EPROTO)?,
+            ))),
             (Some(_), None) => {
                 drop(s);
                 pr_warn!(

@@ -317,6 +317,16 @@ impl<'a> UserNsChain<'a> {
     }
 }
 
+/// The origin a `userns` text checked by [`UserNsChain::parse`] names
+/// (read without checking it again: a chain of the kernel's most maps
+/// takes milliseconds to check); None when it is too short for one.
+pub fn userns_origin(text: &[u8]) -> Option<u64> {
+    let b = text.get(1..HEADER_LEN)?;
+    Some(u64::from_le_bytes([
+        b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
+    ]))
+}
+
 /// Whether two `userns` texts (each empty: the initial namespace, or
 /// checked by [`UserNsChain::parse`]) name the same chain, wherever they
 /// come from.
