@@ -357,7 +357,8 @@ struct MadeUserNs {
     /// Where it comes from (an origin whose processes all ended here may
     /// name another namespace at home later: it is then made anew) ...
     origin: u64,
-    /// ... and what it is (a checked `mig::UserNsChain` text).
+    /// ... and what it is (a checked `mig::UserNsChain` text, compared
+    /// with `mig::userns_same`: its own origin field is 0).
     chain: KVVec<u8>,
     ns: sm::UserNs,
 }

@@ -367,6 +367,12 @@ impl Migrator {
     /// "MIG userns FD" from the restorer's child (in its context): the
     /// user namespace it made for the process, as Begin said.
     pub(crate) fn restore_userns(&self, mig_id: u64, fd: i32) -> Result {
+        // What it is, read before the lock (the longest chain takes
+        // milliseconds to read and check).
+        let made = sm::UserNs::of_fd(fd).and_then(|ns| match ns.text(0)? {
+            Some(have) => Ok((ns, have)),
+            None => Err(EINVAL),
+        });
         let mut s = self.state.lock();
         let inc = restorer_incoming(&mut s.incoming, mig_id)?;
         let Some(want) = inc.userns_want.as_deref() else {
@@ -383,10 +389,10 @@ impl Migrator {
         let origin = mig::userns_origin(want).ok_or(EINVAL)?;
         // It and those above it must be exactly what Begin described
         // (same levels, owners, setgroups and maps).
-        let ns = sm::UserNs::of_fd(fd)
-            .and_then(|ns| match ns.text(origin)? {
-                Some(have) if mig::userns_same(&have, want) => Ok((ns, have)),
-                _ => Err(EINVAL),
+        let ns = made
+            .and_then(|(ns, have)| match mig::userns_same(&have, want) {
+                true => Ok((ns, have)),
+                false => Err(EINVAL),
             })
             .inspect_err(|e| {
                 pr_info!(
