@@ -495,6 +495,7 @@ int vproc_shim_creds_get(struct vproc_creds *out, unsigned long long ns);
 #define VPROC_USERNS_EXTENTS 340
 #define VPROC_USERNS_LEVELS 33
 struct vproc_userns {
+	unsigned long long addr;	/* its address (compared only) */
 	unsigned int owner, group;
 	unsigned int setgroups;
 	unsigned int nuid, ngid;
@@ -510,6 +511,9 @@ unsigned int vproc_shim_userns_depth(struct user_namespace *ns);
 int vproc_shim_userns_level(struct user_namespace *ns, unsigned int k,
 			    struct vproc_userns *o, unsigned int (*uid)[3],
 			    unsigned int (*gid)[3]);
+/* Level @k (1 to @ns's depth) of @ns and those above it, a reference;
+ * NULL for no such level. */
+struct user_namespace *vproc_shim_userns_ancestor(struct user_namespace *ns, unsigned int k);
 /* current's user namespace's address (compared only). */
 unsigned long long vproc_shim_userns_id(void);
 /* The user namespace of current's descriptor @fd (its /proc/PID/ns/user),

@@ -1131,6 +1131,7 @@ int vproc_shim_userns_level(struct user_namespace *ns, unsigned int k,
 	while (u->level > k)
 		u = u->parent;
 	p = u->parent;
+	o->addr = (unsigned long)u;
 	o->owner = from_kuid(p, u->owner);
 	o->group = from_kgid(p, u->group);
 	o->setgroups = !!(READ_ONCE(u->flags) & USERNS_SETGROUPS_ALLOWED);
@@ -1138,6 +1139,15 @@ int vproc_shim_userns_level(struct user_namespace *ns, unsigned int k,
 	if (!err)
 		err = vproc_map_of(&u->gid_map, p, true, gid, &o->ngid);
 	return err;
+}
+
+struct user_namespace *vproc_shim_userns_ancestor(struct user_namespace *ns, unsigned int k)
+{
+	if (!k || k > ns->level)
+		return NULL;
+	while (ns->level > k)
+		ns = ns->parent;
+	return get_user_ns(ns);
 }
 
 unsigned long long vproc_shim_userns_id(void)

@@ -157,6 +157,10 @@ struct Incoming {
     /// Its user namespace (from Begin; None: the initial one): the
     /// restorer makes one like it here ...
     userns_want: Option<KVVec<u8>>,
+    /// ... in namespaces made here before for processes of the same ones
+    /// at home (the address of the deepest it shares, and its level): the
+    /// restorer was told so, and what it made is checked against it ...
+    userns_base: Option<(u64, usize)>,
     /// ... and hands it over ("MIG userns FD"); the process and its
     /// threads are restored in it.
     userns: Option<sm::UserNs>,
@@ -351,14 +355,15 @@ struct State {
 
 /// A user namespace made here for processes of namespace `origin` of
 /// node `home`, like `chain`: every process of it that moves here is
-/// restored in this one, as they shared theirs.
+/// restored in this one, as they shared theirs, and one of a namespace
+/// below it at home is made below it (or one of those above it).
 struct MadeUserNs {
     home: u8,
     /// Where it comes from (an origin whose processes all ended here may
     /// name another namespace at home later: it is then made anew) ...
     origin: u64,
-    /// ... and what it is (a checked `mig::UserNsChain` text, compared
-    /// with `mig::userns_same`: its own origin field is 0).
+    /// ... and what it is (the checked `mig::UserNsChain` text Begin
+    /// brought, with every level's origin: sent on with its processes).
     chain: KVVec<u8>,
     ns: sm::UserNs,
 }
@@ -439,9 +444,6 @@ struct BodyRec {
     /// Only compared: the process's credentials keep it alive, as does
     /// any namespace below it the process could be in.
     userns: u64,
-    /// Which namespace of its home that one stands for
-    /// (`mig::UserNsChain::origin`; 0: none), sent on with it.
-    userns_origin: u64,
 }
 
 impl BodyRec {
@@ -467,7 +469,6 @@ impl BodyRec {
             exec_home: false,
             home_ns: 0,
             userns: 0,
-            userns_origin: 0,
         }
     }
 }

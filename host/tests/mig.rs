@@ -1747,6 +1747,7 @@ fn timer_sig_reads_only_a_timer_siginfo() {
 /// kernel's namespaces the same way: `Level::write`).
 #[derive(Clone, Debug)]
 struct L {
+    origin: u64,
     owner: u32,
     group: u32,
     flags: u8,
@@ -1762,15 +1763,17 @@ fn ext(first: u32, lower: u32, count: u32) -> Extent {
     }
 }
 
-/// The text of a chain of `levels` from `origin` (not checked: as long as
-/// it comes out, so that too long ones can be tried).
-fn chain_bytes(origin: u64, levels: &[L]) -> Vec<u8> {
+/// The text of a chain of `levels` (not checked: as long as it comes
+/// out, so that too long ones can be tried).
+fn chain_bytes(levels: &[L]) -> Vec<u8> {
     let mut out = vec![0u8; 8 * USERNS_MAX_LEN];
     let n = {
         let mut w = Writer::new(&mut out);
+        let origin = levels.last().map_or(0, |l| l.origin);
         write_chain_header(&mut w, levels.len(), origin).unwrap();
         for l in levels {
             Level {
+                origin: l.origin,
                 owner: l.owner,
                 group: l.group,
                 flags: l.flags,
@@ -1788,18 +1791,19 @@ fn chain_bytes(origin: u64, levels: &[L]) -> Vec<u8> {
 
 /// Whether a level read back is `l`.
 fn same_level(u: &UserNs<'_>, l: &L) -> bool {
-    (u.owner, u.group, u.flags) == (l.owner, l.group, l.flags)
+    (u.origin, u.owner, u.group, u.flags) == (l.origin, l.owner, l.group, l.flags)
         && u.uid.iter().eq(l.uid.iter().copied())
         && u.gid.iter().eq(l.gid.iter().copied())
 }
 
 fn parses(levels: &[L]) -> bool {
-    UserNsChain::parse(&chain_bytes(0, levels)).is_ok()
+    UserNsChain::parse(&chain_bytes(levels)).is_ok()
 }
 
 fn unshare_r() -> L {
     // `unshare -r` by uid 1000: root in it is 1000 outside; setgroups denied.
     L {
+        origin: 0xffff_8880_0000_1000,
         owner: 1000,
         group: 1000,
         flags: 0,
@@ -1814,7 +1818,7 @@ fn userns_round_trip_in_begin() {
     // A subordinate range too, as newuidmap writes for rootless tools.
     u.uid.push(ext(1, 100_000, 65_536));
     u.flags = SETGROUPS;
-    let bytes = chain_bytes(0, std::slice::from_ref(&u));
+    let bytes = chain_bytes(std::slice::from_ref(&u));
     let c = UserNsChain::parse(&bytes).unwrap();
     assert_eq!(c.depth(), 1);
     let levels: Vec<_> = c.levels().collect();
@@ -1879,9 +1883,9 @@ fn userns_bad_maps_refused() {
         .collect();
     assert!(parses(&[wide]));
     // A Begin with such a part is refused as a whole.
-    let mut bytes = chain_bytes(0, &[good]);
-    bytes[18] = 0; // its uid map's count (after the level count, origin and owner/group/flags)
-    bytes[19] = 0;
+    let mut bytes = chain_bytes(&[good]);
+    bytes[26] = 0; // its uid map's count (after the level count, origin, and its origin, owner, group and flags)
+    bytes[27] = 0;
     assert!(UserNsChain::parse(&bytes).is_err());
     let b = plain_begin();
     assert!(check_begin(
@@ -1898,6 +1902,7 @@ fn userns_bad_maps_refused() {
 /// inner one is root of the outer one, in the outer one's ids.
 fn nested_unshare_r() -> Vec<L> {
     let mut inner = unshare_r();
+    inner.origin = 0xffff_8880_1234_5678;
     inner.owner = 0;
     inner.group = 0;
     inner.uid[0].lower = 0;
@@ -1908,7 +1913,7 @@ fn nested_unshare_r() -> Vec<L> {
 #[test]
 fn userns_nested_round_trip() {
     let c = nested_unshare_r();
-    let bytes = chain_bytes(0xffff_8880_1234_5678, &c);
+    let bytes = chain_bytes(&c);
     assert_eq!(bytes[0], 2);
     let back = UserNsChain::parse(&bytes).unwrap();
     assert_eq!(back.depth(), 2);
@@ -1917,12 +1922,30 @@ fn userns_nested_round_trip() {
     assert_eq!(userns_origin(&bytes[..8]), None);
     assert!(back.levels().zip(&c).all(|(u, l)| same_level(&u, l)));
     // Where it comes from is not what it is: equal to one from elsewhere.
-    let elsewhere = chain_bytes(7, &c);
+    let mut other = c.clone();
+    other[0].origin = 5;
+    other[1].origin = 7;
+    let elsewhere = chain_bytes(&other);
     assert_eq!(back, UserNsChain::parse(&elsewhere).unwrap());
     assert!(userns_same(&bytes, &elsewhere));
     assert!(!userns_same(&bytes, &[]));
     assert!(userns_same(&[], &[]));
-    assert!(!userns_same(&bytes, &chain_bytes(7, &c[..1])));
+    assert!(!userns_same(&bytes, &chain_bytes(&c[..1])));
+    // Which levels are the same namespaces at home: origins and levels.
+    assert_eq!(userns_common(&bytes, &bytes), 2);
+    assert_eq!(userns_common(&bytes, &elsewhere), 0);
+    assert_eq!(userns_common(&bytes, &chain_bytes(&c[..1])), 1);
+    let mut sibling = c.clone();
+    sibling[1].origin = 9;
+    assert_eq!(userns_common(&bytes, &chain_bytes(&sibling)), 1);
+    let mut changed = c.clone();
+    changed[0].owner = 0;
+    changed[0].group = 0;
+    assert_eq!(userns_common(&bytes, &chain_bytes(&changed)), 0);
+    // The innermost's origin is the one the count names.
+    let mut wrong = bytes.clone();
+    wrong[1] ^= 1;
+    assert!(UserNsChain::parse(&wrong).is_err());
     for k in 0..bytes.len() {
         assert!(UserNsChain::parse(&bytes[..k]).is_err());
     }
@@ -1947,7 +1970,7 @@ fn userns_nested_round_trip() {
     while deep.len() < MAX_LEVELS {
         deep.push(next.clone());
     }
-    let bytes = chain_bytes(0, &deep);
+    let bytes = chain_bytes(&deep);
     let back = UserNsChain::parse(&bytes).unwrap();
     assert_eq!(back.depth(), MAX_LEVELS);
     assert!(back.levels().zip(&deep).all(|(u, l)| same_level(&u, l)));
@@ -1974,6 +1997,7 @@ fn wide_chain(n: usize) -> Vec<L> {
         .map(|i| ext(i * 10, i * 10, 10))
         .collect();
     let l = L {
+        origin: 1,
         owner: 0,
         group: 0,
         flags: SETGROUPS,
@@ -1985,16 +2009,16 @@ fn wide_chain(n: usize) -> Vec<L> {
 
 #[test]
 fn userns_longest() {
-    // Eight levels of 340 extents a map fit (65393 bytes)...
+    // Eight levels of 340 extents a map fit (65457 bytes)...
     let c = wide_chain(8);
-    let bytes = chain_bytes(0, &c);
+    let bytes = chain_bytes(&c);
     assert!(bytes.len() <= USERNS_MAX_LEN);
     let back = UserNsChain::parse(&bytes).unwrap();
     assert!(back.levels().zip(&c).all(|(u, l)| same_level(&u, l)));
     // ... nine do not (the source refuses such a process: E2BIG), nor
     // the deepest chain of them, and the parse says so, never panics.
     for n in [9, MAX_LEVELS] {
-        let bytes = chain_bytes(0, &wide_chain(n));
+        let bytes = chain_bytes(&wide_chain(n));
         assert!(bytes.len() > USERNS_MAX_LEN);
         assert!(UserNsChain::parse(&bytes).is_err());
     }
@@ -2025,7 +2049,7 @@ fn userns_nested_bad_refused() {
     // A bad level below a good one.
     bad(&|c| c[1].uid.clear());
     // A level count with fewer levels after it, or more.
-    let bytes = chain_bytes(0, &good);
+    let bytes = chain_bytes(&good);
     let mut more = bytes.clone();
     more[0] = 3;
     assert!(UserNsChain::parse(&more).is_err());

@@ -287,6 +287,72 @@ on 1 'touch /tmp/fam.go2'
 check_eq "userns: ... its root's SIGTERM from node 2 ends it at home (CAP_KILL in the namespace it left)" "ok 15" "$(line fam kill2)"
 check_eq "userns: ... and it ends with status 0" 0 "$(file_of 1 /tmp/fam.status 30)"
 
+# --- namespaces below one parent at home are below one parent there: a
+# container's root (in P: 1000 outside) runs two sandboxes, each a
+# namespace of its own below P whose root is P's uid 1 (100000 outside;
+# the same maps, two namespaces). Moved to node 2 (one sandbox, then the
+# root, then the other), the root's namespace is both sandboxes' parent
+# there too, and its signal reaches a sandbox's root with CAP_KILL in
+# the sandbox's namespace as P's owner, as at home (before 2026-12-06,
+# late, each move made its own copy of P: EPERM). The sandboxes stay
+# apart.
+py 1 /tmp/sbx.py <<'EOF'
+import os, signal, sys, time
+tag = sys.argv[1]
+signal.signal(signal.SIGUSR1, lambda *a: print('usr1', os.getuid(), open('/proc/self/where').read().strip(), flush=True))
+print('ready', os.getuid(), flush=True)
+while not os.path.exists('/tmp/sib.end'):
+    time.sleep(0.05)
+EOF
+py 1 /tmp/sibtop.py <<'EOF'
+import os, signal, subprocess, time
+def kill(pid, sig):
+    try:
+        os.kill(pid, sig)
+        return 'ok'
+    except OSError as e:
+        return e.strerror
+kids = [subprocess.Popen(['python3', '/tmp/mkns.py', '0 1 1', 'python3', '/tmp/sbx.py', t],
+                         stdout=open('/tmp/%s.out' % t, 'w')) for t in ('sib1', 'sib2')]
+print('ready', kids[0].pid, kids[1].pid, flush=True)
+while not os.path.exists('/tmp/sib.kill'):
+    time.sleep(0.05)
+print('kill', kill(kids[0].pid, signal.SIGUSR1), kill(kids[1].pid, signal.SIGUSR1), flush=True)
+for k in kids:
+    k.wait()
+EOF
+for n in 1 2 3; do
+    py "$n" /tmp/nsid.py <<'EOF'
+import fcntl, os, sys
+# PID's user namespace and its parent's, as inode numbers.
+fd = os.open('/proc/%s/ns/user' % sys.argv[1], os.O_RDONLY)
+print(os.fstat(fd).st_ino, os.fstat(fcntl.ioctl(fd, 0xb702)).st_ino)
+EOF
+done
+on 1 'chmod 644 /tmp/sbx.py /tmp/sibtop.py; rm -f /tmp/sib.* /tmp/sib1.out /tmp/sib2.out'
+nsid() { on "$1" "python3 /tmp/nsid.py $2"; }
+pid=$(run sibroot "python3 /tmp/mkns.py '0 1000 1,1 100000 65536' python3 /tmp/sibtop.py")
+s1=$(line sibroot ready | cut -d' ' -f1)
+s2=$(line sibroot ready | cut -d' ' -f2)
+check_eq "userns: two sandboxes below a container's root at home, each its root (100000 outside)" "ready 0|ready 0|100000 100000" \
+    "$(line_of 1 /tmp/sib1.out ready 30)|$(line_of 1 /tmp/sib2.out ready 30)|$(on 1 "awk '/^Uid:/ {print \$2}' /proc/$s1/status /proc/$s2/status" | paste -sd' ')"
+read -r i1 p1 <<< "$(nsid 1 "$s1")"; read -r i2 p2 <<< "$(nsid 1 "$s2")"; read -r ir _ <<< "$(nsid 1 "$pid")"
+check_eq "userns: ... at home both below the root's namespace, apart" "yes yes no" \
+    "$([ "$p1" = "$ir" ] && echo yes || echo no) $([ "$p2" = "$ir" ] && echo yes || echo no) $([ "$i1" = "$i2" ] && echo yes || echo no)"
+check_eq "userns: one sandbox, the root, then the other move to node 2" "ok ok ok" \
+    "$(goto "$s1" 2) $(goto "$pid" 2) $(goto "$s2" 2)"
+read -r i1 p1 <<< "$(nsid 2 "$s1")"; read -r i2 p2 <<< "$(nsid 2 "$s2")"; read -r ir _ <<< "$(nsid 2 "$pid")"
+check_eq "userns: ... there too both below the root's namespace, apart (before: a copy of it each)" "yes yes no" \
+    "$([ "$p1" = "$ir" ] && echo yes || echo no) $([ "$p2" = "$ir" ] && echo yes || echo no) $([ "$i1" = "$i2" ] && echo yes || echo no)"
+on 1 'touch /tmp/sib.kill'
+check_eq "userns: ... the root's SIGUSR1 reaches both sandboxes' roots there (CAP_KILL as their namespaces' owner; before: EPERM)" \
+    "ok ok|usr1 0 2|usr1 0 2" \
+    "$(line sibroot kill)|$(line_of 1 /tmp/sib1.out usr1 30)|$(line_of 1 /tmp/sib2.out usr1 30)"
+on 1 'touch /tmp/sib.end'
+check_eq "userns: ... and they all end with status 0" 0 "$(file_of 1 /tmp/sibroot.status 30)"
+on 1 'rm -f /tmp/sib.* /tmp/sib1.out /tmp/sib2.out /tmp/sibtop.py /tmp/sbx.py'
+for n in 1 2 3; do on "$n" 'rm -f /tmp/nsid.py'; done
+
 # --- the kernel's deepest namespace, 33 levels down (nested sandboxes),
 # moves, each level made again in the one before (before 2026-12-06,
 # late: more than 4 were refused).

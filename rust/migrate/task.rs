@@ -406,11 +406,20 @@ impl UserNs {
         unsafe { shim::vproc_shim_userns_depth(self.0.as_ptr()) as usize }
     }
 
-    /// It and those above it as a move carries them (a checked
-    /// `mig::UserNsChain` text, from `origin`); None for the initial one.
-    /// EOPNOTSUPP: deeper than [`mig::MAX_LEVELS`]; ENODATA: a map not
-    /// written yet; E2BIG: longer than [`mig::USERNS_MAX_LEN`] bytes.
-    pub(crate) fn text(&self, origin: u64) -> Result<Option<KVVec<u8>>> {
+    /// Level `k` (1 to [`Self::depth`]) of it and those above it.
+    pub(crate) fn ancestor(&self, k: usize) -> Result<Self> {
+        let k = u32::try_from(k).map_err(|_| EINVAL)?;
+        // SAFETY: we hold a reference; a reference is returned.
+        let p = unsafe { shim::vproc_shim_userns_ancestor(self.0.as_ptr(), k) };
+        core::ptr::NonNull::new(p).map(Self).ok_or(EINVAL)
+    }
+
+    /// It and those above it as a move from here carries them (a checked
+    /// `mig::UserNsChain` text, each level's origin its address here);
+    /// None for the initial one. EOPNOTSUPP: deeper than
+    /// [`mig::MAX_LEVELS`]; ENODATA: a map not written yet; E2BIG: longer
+    /// than [`mig::USERNS_MAX_LEN`] bytes.
+    pub(crate) fn text(&self) -> Result<Option<KVVec<u8>>> {
         let n = self.depth();
         if n == 0 {
             return Ok(None);
@@ -425,7 +434,7 @@ impl UserNs {
         let mut out = KVVec::new();
         out.resize(mig::USERNS_MAX_LEN, 0u8, GFP_KERNEL)?;
         let mut w = mig::Writer::new(&mut out);
-        mig::write_chain_header(&mut w, n, origin).map_err(|_| E2BIG)?;
+        mig::write_chain_header(&mut w, n, self.addr()).map_err(|_| E2BIG)?;
         for k in 1..=n {
             let mut l = shim::vproc_userns::default();
             let (uid, gid) = raw.split_at_mut(room);
@@ -457,6 +466,7 @@ impl UserNs {
             }
             let (u, g) = ext.split_at(nu);
             mig::Level {
+                origin: l.addr,
                 owner: l.owner,
                 group: l.group,
                 flags: if l.setgroups != 0 { mig::SETGROUPS } else { 0 },
@@ -491,13 +501,13 @@ impl Drop for UserNs {
     }
 }
 
-/// The user namespace of task `t`, as a move carries it: its address
-/// (compared only) and, but for the initial one, the text of what the
-/// destination makes again (it and those above it; see
-/// [`UserNs::text`]), from the origin its address names.
+/// The user namespace of task `t`, as a move from here carries it: its
+/// address (compared only) and, but for the initial one, the text of what
+/// the destination makes again (it and those above it; see
+/// [`UserNs::text`]).
 pub(crate) fn userns_of(t: &super::Task) -> Result<(u64, Option<KVVec<u8>>)> {
     let ns = UserNs::of_task(t)?;
-    Ok((ns.addr(), ns.text(ns.addr())?))
+    Ok((ns.addr(), ns.text()?))
 }
 
 /// The calling task's user namespace's address (compared only).

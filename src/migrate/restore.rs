@@ -75,6 +75,7 @@ impl Migrator {
             tids,
             home: b.home,
             userns_want,
+            userns_base: None,
             userns: None,
         };
         let s = self.state.lock();
@@ -342,6 +343,16 @@ impl Migrator {
         // Its user namespace, hex ("-": the initial one): the restorer
         // makes one like it and hands it over.
         let a11 = hex_arg(t.userns)?;
+        // Where it makes them ("-": from the initial namespace).
+        let mut a12 = crate::logic::fmtbuf::FmtBuf::<40>::new();
+        match self.userns_base(mig_id, t.userns) {
+            Some((pid, up, k)) => {
+                let _ = write!(a12, "{},{},{}\0", pid, up, k);
+            }
+            None => {
+                let _ = write!(a12, "-\0");
+            }
+        }
         fn c(b: &[u8]) -> Result<&CStr> {
             CStr::from_bytes_with_nul(b).map_err(|_| EINVAL)
         }
@@ -360,6 +371,7 @@ impl Migrator {
                 c(&a9)?,
                 c(&a10)?,
                 c(&a11)?,
+                c(a12.as_bytes())?,
             ],
         )
     }
@@ -369,7 +381,7 @@ impl Migrator {
     pub(crate) fn restore_userns(&self, mig_id: u64, fd: i32) -> Result {
         // What it is, read before the lock (the longest chain takes
         // milliseconds to read and check).
-        let made = sm::UserNs::of_fd(fd).and_then(|ns| match ns.text(0)? {
+        let made = sm::UserNs::of_fd(fd).and_then(|ns| match ns.text()? {
             Some(have) => Ok((ns, have)),
             None => Err(EINVAL),
         });
@@ -385,14 +397,21 @@ impl Migrator {
         if inc.userns.is_some() {
             return Err(EEXIST);
         }
-        let home = inc.home;
-        let origin = mig::userns_origin(want).ok_or(EINVAL)?;
-        // It and those above it must be exactly what Begin described
-        // (same levels, owners, setgroups and maps).
+        let (home, base) = (inc.home, inc.userns_base);
         let ns = made
-            .and_then(|(ns, have)| match mig::userns_same(&have, want) {
-                true => Ok((ns, have)),
-                false => Err(EINVAL),
+            .and_then(|(ns, have)| {
+                // It and those above it are exactly what Begin described
+                // (same levels, owners, setgroups and maps) ...
+                if !mig::userns_same(&have, want) {
+                    return Err(EINVAL);
+                }
+                // ... made in those the restorer was told to use.
+                if let Some((addr, k)) = base {
+                    if ns.ancestor(k)?.addr() != addr {
+                        return Err(ESTALE);
+                    }
+                }
+                Ok(ns)
             })
             .inspect_err(|e| {
                 pr_info!(
@@ -401,55 +420,113 @@ impl Migrator {
                     mig_id,
                     e.to_errno()
                 );
-            });
-        let (ns, chain) = ns?;
-        // One made here before for a process of the same namespace at
-        // home: this one is restored in it too (the one just made goes).
-        // The origin names one namespace while any process of it lives
-        // (their deputies hold it at home); one whose processes all ended
-        // may name another later, so what it is must match as well (maps
-        // are written once).
+            })?;
+        let mut chain = KVVec::new();
+        chain.extend_from_slice(want, GFP_KERNEL)?;
+        let origin = mig::userns_origin(&chain).ok_or(EINVAL)?;
+        let n = usize::from(chain.first().copied().unwrap_or(0));
         let s = &mut *s;
-        let ns =
-            match s.made_userns.iter().find(|m| {
-                m.home == home && m.origin == origin && mig::userns_same(&m.chain, &chain)
-            }) {
-                Some(m) => m.ns.clone(),
-                None => {
-                    // Those no process here is in any more go first, and one
-                    // of the same origin that is another namespace now.
-                    let bodies = self.bodies.lock();
-                    let incoming = &s.incoming;
-                    s.made_userns.retain(|m| {
-                        let a = m.ns.addr();
-                        !(m.home == home && m.origin == origin)
-                            && (bodies.iter().any(|b| b.userns == a)
-                                || incoming
-                                    .iter()
-                                    .any(|i| i.userns.as_ref().is_some_and(|u| u.addr() == a)))
-                    });
-                    drop(bodies);
-                    s.made_userns.push(
-                        MadeUserNs {
-                            home,
-                            origin,
-                            chain,
-                            ns: ns.clone(),
-                        },
-                        GFP_KERNEL,
-                    )?;
-                    ns
+        // The same namespace at home made here before, for a process of
+        // it or of one below it: this one is restored in it too (the one
+        // just made goes). Origins name namespaces while any process of
+        // them lives (their deputies hold them at home); one whose
+        // processes all ended may name another later, so what each level
+        // is must match as well (maps are written once).
+        let before = s
+            .made_userns
+            .iter()
+            .filter(|m| m.home == home && mig::userns_common(&m.chain, &chain) == n)
+            .map(|m| {
+                let d = usize::from(m.chain.first().copied().unwrap_or(0));
+                if d == n {
+                    Ok(m.ns.clone())
+                } else {
+                    m.ns.ancestor(n)
                 }
-            };
+            })
+            .next()
+            .transpose()?;
+        let ns = before.unwrap_or(ns);
+        if !s.made_userns.iter().any(|m| m.ns.addr() == ns.addr()) {
+            // Those no process here is in any more go first, and one of
+            // the same origin that is another namespace now.
+            let bodies = self.bodies.lock();
+            let incoming = &s.incoming;
+            s.made_userns.retain(|m| {
+                let a = m.ns.addr();
+                !(m.home == home && m.origin == origin)
+                    && (bodies.iter().any(|b| b.userns == a)
+                        || incoming
+                            .iter()
+                            .any(|i| i.userns.as_ref().is_some_and(|u| u.addr() == a)))
+            });
+            drop(bodies);
+            s.made_userns.push(
+                MadeUserNs {
+                    home,
+                    origin,
+                    chain,
+                    ns: ns.clone(),
+                },
+                GFP_KERNEL,
+            )?;
+        }
         let inc = restorer_incoming(&mut s.incoming, mig_id)?;
         inc.userns = Some(ns);
         Ok(())
     }
 
-    /// The user namespace made for migration `mig_id` and the origin
-    /// Begin named (None: it is in the initial one); EPROTO when Begin had
-    /// one and none was made.
-    pub(super) fn userns_take(&self, mig_id: u64) -> Result<Option<(sm::UserNs, u64)>> {
+    /// The `userns` text Begin brought for the user namespace made here at
+    /// `addr` (every level's origin at home), to send on with a process
+    /// in it; None when none is kept.
+    pub(super) fn made_userns_text(&self, addr: u64) -> Result<Option<KVVec<u8>>> {
+        let s = self.state.lock();
+        let Some(m) = s.made_userns.iter().find(|m| m.ns.addr() == addr) else {
+            return Ok(None);
+        };
+        let mut t = KVVec::new();
+        t.extend_from_slice(&m.chain, GFP_KERNEL)?;
+        Ok(Some(t))
+    }
+
+    /// Where the restorer of migration `mig_id` makes the user namespaces
+    /// Begin described (`want`): in those made here before for processes
+    /// of the same namespaces at home, below the deepest of them it shares
+    /// (at most all but its innermost), found above the namespace of a
+    /// process here; None: from the node's initial one. The restorer's
+    /// BASE (process, levels up, levels shared), remembered to check what
+    /// it made.
+    fn userns_base(&self, mig_id: u64, want: &[u8]) -> Option<(u32, usize, usize)> {
+        let n = usize::from(*want.first()?);
+        let mut s = self.state.lock();
+        let home = s.incoming.iter().find(|i| i.mig == mig_id)?.home;
+        let mut best: Option<(u32, usize, usize, u64)> = None;
+        {
+            // (A spinlock: nothing allocated under it.)
+            let bodies = self.bodies.lock();
+            for m in s.made_userns.iter().filter(|m| m.home == home) {
+                let k = mig::userns_common(&m.chain, want).min(n - 1);
+                if k == 0 || best.is_some_and(|b| b.2 >= k) {
+                    continue;
+                }
+                let addr = m.ns.addr();
+                let Some(b) = bodies.iter().find(|b| b.userns == addr) else {
+                    continue;
+                };
+                let d = usize::from(m.chain.first().copied().unwrap_or(0));
+                let Ok(a) = m.ns.ancestor(k) else { continue };
+                best = Some((b.pid, d - k, k, a.addr()));
+            }
+        }
+        let (pid, up, k, addr) = best?;
+        let inc = s.incoming.iter_mut().find(|i| i.mig == mig_id)?;
+        inc.userns_base = Some((addr, k));
+        Some((pid, up, k))
+    }
+
+    /// The user namespace made for migration `mig_id` (None: it is in the
+    /// initial one); EPROTO when Begin had one and none was made.
+    pub(super) fn userns_take(&self, mig_id: u64) -> Result<Option<sm::UserNs>> {
         let s = self.state.lock();
         let inc = s
             .incoming
@@ -458,10 +535,7 @@ impl Migrator {
             .ok_or(ECANCELED)?;
         match (&inc.userns_want, &inc.userns) {
             (None, _) => Ok(None),
-            (Some(w), Some(ns)) => Ok(Some((
-                ns.clone(),
-                mig::userns_origin(w).ok_or(EPROTO)?,
-            ))),
+            (Some(_), Some(ns)) => Ok(Some(ns.clone())),
             (Some(_), None) => {
                 drop(s);
                 pr_warn!(
@@ -816,12 +890,9 @@ impl Migrator {
                     // Away from home, in the user namespace the restorer
                     // made like its own (never without it: its capabilities
                     // would be the initial namespace's).
-                    let (ns, userns_origin) = match deputy {
-                        true => (None, 0),
-                        false => match self.userns_take(mig_id)? {
-                            Some((ns, origin)) => (Some(ns), origin),
-                            None => (None, 0),
-                        },
+                    let ns = match deputy {
+                        true => None,
+                        false => self.userns_take(mig_id)?,
                     };
                     task.apply(ns.as_ref())?;
                     sm::ptimers_apply(c.ptimers)?;
@@ -863,7 +934,6 @@ impl Migrator {
                             BodyRec {
                                 home_ns: b.home_ns,
                                 userns: if ns.is_some() { sm::userns_id() } else { 0 },
-                                userns_origin,
                                 cmd_told,
                                 switches_told: mig::switch_bits(b.lock, b.loadlevel),
                                 ..BodyRec::new(pid, b.home, b.deputy, io_seq)

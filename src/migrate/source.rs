@@ -710,25 +710,32 @@ impl Migrator {
                 return Err(EOPNOTSUPP);
             }
         }
-        // Which namespace of its home it is: the same for every process
-        // in it (a destination makes one for them all).
-        let origin = body.map_or(userns_id, |b| b.userns_origin);
-        let userns_bytes = ns
-            .text(origin)
-            .map_err(|e| {
-                let why = if e == ENODATA {
-                    "its user namespace has no uid or gid map yet"
-                } else if e == E2BIG {
-                    "its user namespaces' maps are longer than a move carries (64 KiB)"
-                } else if e == EOPNOTSUPP {
-                    "its user namespace is deeper than the kernel makes"
-                } else {
-                    "namespaces"
-                };
-                pr_info!("migrate: pid {} cannot move: {}\n", pid, why);
-                EOPNOTSUPP
-            })?
-            .unwrap_or_default();
+        // Which namespaces of its home it and those above it are (the
+        // origins): the same for every process in them, so that a
+        // destination makes one for them all. Away from home, the text
+        // Begin brought, kept with the namespace made for it here.
+        let brought = match body {
+            Some(_) if ns.depth() > 0 => self.made_userns_text(userns_id)?,
+            _ => None,
+        };
+        let userns_bytes = match brought {
+            Some(t) => Ok(Some(t)),
+            None => ns.text(),
+        }
+        .map_err(|e| {
+            let why = if e == ENODATA {
+                "its user namespace has no uid or gid map yet"
+            } else if e == E2BIG {
+                "its user namespaces' maps are longer than a move carries (64 KiB)"
+            } else if e == EOPNOTSUPP {
+                "its user namespace is deeper than the kernel makes"
+            } else {
+                "namespaces"
+            };
+            pr_info!("migrate: pid {} cannot move: {}\n", pid, why);
+            EOPNOTSUPP
+        })?
+        .unwrap_or_default();
         let mut tid_bytes = KVec::with_capacity(tids.len() * 4, GFP_KERNEL)?;
         for t in tids.iter() {
             tid_bytes.extend_from_slice(&t.to_le_bytes(), GFP_KERNEL)?;

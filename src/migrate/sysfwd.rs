@@ -1197,7 +1197,6 @@ impl Migrator {
                 running: true,
                 home_ns: b.home_ns,
                 userns: b.userns,
-                userns_origin: b.userns_origin,
                 cmd_told,
                 ..super::BodyRec::new(child, b.home, dep, 0)
             };

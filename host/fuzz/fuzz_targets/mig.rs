@@ -32,6 +32,7 @@ fuzz_target!(|data: &[u8]| {
                     (u.uid.iter().collect(), u.gid.iter().collect());
                 assert!(!uid.is_empty() && uid.len() <= MAX_EXTENTS && !gid.is_empty());
                 let l = Level {
+                    origin: u.origin,
                     owner: u.owner,
                     group: u.group,
                     flags: u.flags,

@@ -477,6 +477,7 @@ fn main() {
                     count: 1,
                 }];
                 let u = mig::Level {
+                    origin: 1,
                     owner: 4242,
                     group: 4242,
                     flags: 0,
@@ -487,6 +488,7 @@ fn main() {
                 // ("0 0 1"): good, made bad below.
                 let e0 = [mig::Extent { lower: 0, ..e[0] }];
                 let inner = mig::Level {
+                    origin: 2,
                     owner: 0,
                     group: 0,
                     uid: &e0,
@@ -497,7 +499,8 @@ fn main() {
                 let mut ub = vec![0u8; mig::USERNS_MAX_LEN];
                 let ul = {
                     let mut w = mig::Writer::new(&mut ub);
-                    mig::write_chain_header(&mut w, levels.len(), 0)
+                    let origin = levels.last().map_or(0, |l| l.origin);
+                    mig::write_chain_header(&mut w, levels.len(), origin)
                         .unwrap_or_else(|_| die("encode userns"));
                     for l in levels {
                         l.write(&mut w).unwrap_or_else(|_| die("encode userns"));
@@ -532,8 +535,9 @@ fn main() {
                     .unwrap_or_else(|| die("userns part not found"));
                 if nest_bad {
                     // The inner one's owner: 1, which the outer one does
-                    // not map (after the outer one's 37 bytes).
-                    let owner = at + 37;
+                    // not map (the outer one's 45 bytes after its
+                    // origin; the inner one's 8 bytes of origin).
+                    let owner = at + 45;
                     body[owner..owner + 4].copy_from_slice(&1u32.to_le_bytes());
                 } else {
                     let count = at + 4 + 4 + 1 + 2 + 4 + 4;

@@ -15,15 +15,20 @@
 //! shares), as its parent writes them; kernel ids are global, so what the
 //! maps say is all a namespace is to the process's files and signals.
 //!
-//! The text also names where the namespace comes from ([`UserNsChain::origin`]):
-//! processes of one namespace at home that move to one node share the
-//! one made there, as they shared theirs (a container's root may signal
-//! its other users' processes with its capabilities there).
+//! The text also names where each level comes from (its namespace's
+//! address at home, compared only: [`UserNs::origin`], the innermost's
+//! [`UserNsChain::origin`]): processes of one namespace at home that move
+//! to one node share the one made there, as they shared theirs (a
+//! container's root may signal its other users' processes with its
+//! capabilities there), and namespaces below one parent at home are made
+//! below one parent there ([`userns_common`]: a parent's root keeps its
+//! capabilities over its children's processes).
 //!
-//! Layout: a level count (u8), the origin (u64), then per level: owner
-//! (u32), group (u32), flags (u8: [`SETGROUPS`]), then the uid map and
-//! the gid map, each a count (u16, 1 to [`MAX_EXTENTS`]) and that many
-//! extents of (first, lower first, count), u32 each. The whole text is at
+//! Layout: a level count (u8), the innermost level's origin (u64), then
+//! per level: its origin (u64), owner (u32), group (u32), flags (u8:
+//! [`SETGROUPS`]), then the uid map and the gid map, each a count (u16, 1
+//! to [`MAX_EXTENTS`]) and that many extents of (first, lower first,
+//! count), u32 each. The whole text is at
 //! most [`USERNS_MAX_LEN`] bytes (a `Begin` carries its length in 16
 //! bits): about 5400 extents in all, far more than any namespace chain
 //! uses; a longer one is refused at the source.
@@ -53,6 +58,9 @@ const EXTENT_LEN: usize = 12;
 
 /// Bytes before the levels: the count and the origin.
 const HEADER_LEN: usize = 9;
+
+/// Bytes of a level before its maps: origin, owner, group, flags.
+const LEVEL_HEAD: usize = 17;
 
 /// [`UserNs::flags`]: `setgroups(2)` is allowed in it (else "deny").
 pub const SETGROUPS: u8 = 1;
@@ -161,6 +169,8 @@ impl<'a> Map<'a> {
 /// One user namespace of a [`UserNsChain`] (a view of its text).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct UserNs<'a> {
+    /// Where it comes from: its address at home (compared only).
+    pub origin: u64,
     /// Its owner (euid of its creator), in its parent.
     pub owner: u32,
     /// Its group (egid of its creator), in its parent.
@@ -176,8 +186,9 @@ pub struct UserNs<'a> {
 impl<'a> UserNs<'a> {
     /// Reads one level (checked alone).
     fn read(r: &mut Reader<'a>) -> Result<Self, WireError> {
-        let (owner, group, flags) = (r.u32()?, r.u32()?, r.u8()?);
+        let (origin, owner, group, flags) = (r.u64()?, r.u32()?, r.u32()?, r.u8()?);
         let u = UserNs {
+            origin,
             owner,
             group,
             flags,
@@ -205,6 +216,8 @@ impl<'a> UserNs<'a> {
 /// One level to write ([`Level::write`]): what a [`UserNs`] reads back.
 #[derive(Clone, Copy, Debug)]
 pub struct Level<'a> {
+    /// Where it comes from (see [`UserNs::origin`]).
+    pub origin: u64,
     /// Its owner, in its parent.
     pub owner: u32,
     /// Its group, in its parent.
@@ -221,6 +234,7 @@ impl Level<'_> {
     /// Writes it after [`write_chain_header`] or the level above it (not
     /// checked here: [`UserNsChain::parse`] checks the whole text).
     pub fn write(&self, w: &mut Writer<'_>) -> Result<(), WireError> {
+        w.u64(self.origin)?;
         w.u32(self.owner)?;
         w.u32(self.group)?;
         w.u8(self.flags)?;
@@ -237,8 +251,8 @@ impl Level<'_> {
     }
 }
 
-/// Writes the start of a chain of `n` levels from `origin`; its levels
-/// follow, outermost first ([`Level::write`]).
+/// Writes the start of a chain of `n` levels whose innermost comes from
+/// `origin`; its levels follow, outermost first ([`Level::write`]).
 pub fn write_chain_header(w: &mut Writer<'_>, n: usize, origin: u64) -> Result<(), WireError> {
     w.u8(u8::try_from(n).map_err(|_| WireError::BadLength)?)?;
     w.u64(origin)
@@ -261,8 +275,8 @@ pub struct UserNsChain<'a> {
 
 impl PartialEq for UserNsChain<'_> {
     fn eq(&self, o: &Self) -> bool {
-        // (A checked text has one spelling per chain.)
-        self.n == o.n && self.levels == o.levels
+        // (A checked text has one spelling per chain; origins aside.)
+        self.n == o.n && levels_same(self.levels, o.levels)
     }
 }
 
@@ -271,8 +285,8 @@ impl Eq for UserNsChain<'_> {}
 impl<'a> UserNsChain<'a> {
     /// Reads one from a whole `userns` text (nothing after it): 1 to
     /// [`MAX_LEVELS`] levels, each checked, each below the first able to
-    /// be its parent's child (see [`UserNs`]), at most
-    /// [`USERNS_MAX_LEN`] bytes.
+    /// be its parent's child (see [`UserNs`]), the innermost's origin the
+    /// one the count names, at most [`USERNS_MAX_LEN`] bytes.
     pub fn parse(text: &'a [u8]) -> Result<Self, WireError> {
         if text.len() > USERNS_MAX_LEN {
             return Err(WireError::BadLength);
@@ -292,6 +306,9 @@ impl<'a> UserNsChain<'a> {
             parent = Some(u);
         }
         r.end()?;
+        if parent.map(|p| p.origin) != Some(origin) {
+            return Err(WireError::BadField);
+        }
         Ok(Self {
             n,
             origin,
@@ -327,9 +344,55 @@ pub fn userns_origin(text: &[u8]) -> Option<u64> {
     ]))
 }
 
+/// The levels of a checked text's levels part, outermost first, as
+/// (origin, the rest of the level), by their lengths alone (stops at
+/// anything short: never in a checked text).
+fn spans(levels: &[u8]) -> impl Iterator<Item = (u64, &[u8])> + '_ {
+    let mut rest = levels;
+    core::iter::from_fn(move || {
+        let map_len = |at: usize, t: &[u8]| -> Option<usize> {
+            let n = t.get(at..at + 2)?;
+            Some(2 + usize::from(u16::from_le_bytes([n[0], n[1]])) * EXTENT_LEN)
+        };
+        let uid = map_len(LEVEL_HEAD, rest)?;
+        let gid = map_len(LEVEL_HEAD + uid, rest)?;
+        let len = LEVEL_HEAD + uid + gid;
+        let (l, next) = (rest.get(..len)?, rest.get(len..)?);
+        rest = next;
+        let (o, level) = l.split_at(8);
+        let origin = u64::from_le_bytes([o[0], o[1], o[2], o[3], o[4], o[5], o[6], o[7]]);
+        Some((origin, level))
+    })
+}
+
+/// Whether two levels parts hold the same levels, origins aside.
+fn levels_same(a: &[u8], b: &[u8]) -> bool {
+    let (mut x, mut y) = (spans(a), spans(b));
+    loop {
+        match (x.next(), y.next()) {
+            (None, None) => return true,
+            (Some((_, p)), Some((_, q))) if p == q => {}
+            _ => return false,
+        }
+    }
+}
+
 /// Whether two `userns` texts (each empty: the initial namespace, or
 /// checked by [`UserNsChain::parse`]) name the same chain, wherever they
-/// come from.
+/// come from (origins aside).
 pub fn userns_same(a: &[u8], b: &[u8]) -> bool {
-    a.get(..1) == b.get(..1) && a.get(HEADER_LEN..) == b.get(HEADER_LEN..)
+    a.get(..1) == b.get(..1)
+        && levels_same(
+            a.get(HEADER_LEN..).unwrap_or_default(),
+            b.get(HEADER_LEN..).unwrap_or_default(),
+        )
+}
+
+/// How many of two checked `userns` texts' levels, from the outermost,
+/// are the same namespaces at home: the same origins and the same levels
+/// (a namespace made for one chain holds those of the other's too).
+pub fn userns_common(a: &[u8], b: &[u8]) -> usize {
+    let a = spans(a.get(HEADER_LEN..).unwrap_or_default());
+    let b = spans(b.get(HEADER_LEN..).unwrap_or_default());
+    a.zip(b).take_while(|(p, q)| p == q).count()
 }

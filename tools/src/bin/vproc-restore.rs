@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! `vproc-restore MIG PID VDSO_AREA VDSO_TEXT CWD CGROUP FSUID:FSGID:GROUPS
-//! MONO_OFF:BOOT_OFF TIDS SECCOMP USERNS`: the restorer stub.
+//! MONO_OFF:BOOT_OFF TIDS SECCOMP USERNS BASE`: the restorer stub.
 //!
 //! Started by vproc.ko (as a user-mode helper, root) on the destination of
 //! a migration. The kernel cannot create a process from a module, so this
@@ -64,6 +64,11 @@
 //! module ("MIG userns FD"), which checks it and those above it are the
 //! namespaces Begin described and restores the process's credentials in
 //! it (its capabilities are that namespace's, as they were at home).
+//! BASE ("PID,UP,K"; "-" for none): the first K levels are namespaces the
+//! module made here before for processes of the same namespaces at home,
+//! found UP levels above the namespace of process PID (NS_GET_PARENT), in
+//! which the remaining levels are made, so that namespaces below one
+//! parent at home are below one parent here too; the module checks it.
 //!
 //! Not meant to be run by hand.
 
@@ -676,12 +681,56 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
+/// The BASE argument: "-" (none), or "PID,UP,K": the first K levels of
+/// the chain are already made here, the namespace UP levels above PID's.
+fn parse_base(s: &str) -> Option<Option<(i32, u32, usize)>> {
+    if s == "-" {
+        return Some(None);
+    }
+    let mut it = s.split(',');
+    let (pid, up, k) = (it.next()?, it.next()?, it.next()?);
+    if it.next().is_some() {
+        return None;
+    }
+    Some(Some((pid.parse().ok()?, up.parse().ok()?, k.parse().ok()?)))
+}
+
+/// A descriptor of the user namespace `up` levels above process `pid`'s
+/// (NS_GET_PARENT each: this process, root of the initial namespace, is
+/// above them all), or an errno.
+fn base_ns(pid: i32, up: u32) -> Result<i32, i32> {
+    const NS_GET_PARENT: libc::c_ulong = 0xb702;
+    let path = CString::new(format!("/proc/{}/ns/user", pid)).map_err(|_| libc::EINVAL)?;
+    // SAFETY: a plain open of a path of our own.
+    let mut fd = unsafe { libc::open(path.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
+    if fd < 0 {
+        return Err(errno());
+    }
+    for _ in 0..up {
+        // SAFETY: an ioctl on our own descriptor, which it then closes.
+        let p = unsafe { libc::ioctl(fd, NS_GET_PARENT) };
+        let e = errno();
+        // SAFETY: our own descriptor.
+        unsafe { libc::close(fd) };
+        if p < 0 {
+            return Err(e);
+        }
+        fd = p;
+    }
+    Ok(fd)
+}
+
 /// Makes a user namespace like `c`, with those above it (see the top of
-/// this file): the innermost's descriptor, or an errno.
-fn make_userns(text: &[u8]) -> Result<i32, i32> {
+/// this file) but the first K `base` says are made here already: the
+/// innermost's descriptor, or an errno.
+fn make_userns(text: &[u8], base: Option<(i32, u32, usize)>) -> Result<i32, i32> {
     let c = vproc_logic::mig::UserNsChain::parse(text).map_err(|_| libc::EINVAL)?;
-    let mut parent: Option<i32> = None;
-    for u in c.levels() {
+    let (mut parent, skip) = match base {
+        Some((pid, up, k)) if k < c.depth() => (Some(base_ns(pid, up)?), k),
+        Some(_) => return Err(libc::EINVAL),
+        None => (None, 0),
+    };
+    for u in c.levels().skip(skip) {
         let made = make_level(&u, parent);
         if let Some(p) = parent {
             // SAFETY: our own descriptor (the new level holds its parent).
@@ -826,7 +875,7 @@ fn main() {
     if args.len() == 3 && args[1] == "lazy" {
         lazy(&args[2]);
     }
-    if args.len() != 12 {
+    if args.len() != 13 {
         eprintln!("vproc-restore: started by vproc.ko, not by hand");
         std::process::exit(2);
     }
@@ -861,7 +910,10 @@ fn main() {
         Some(u) => u,
         None => report(&mut ctl, mig, libc::EINVAL),
     };
-    let userns_fd = match userns.as_deref().map(make_userns).transpose() {
+    let Some(base) = parse_base(&args[12]) else {
+        report(&mut ctl, mig, libc::EINVAL);
+    };
+    let userns_fd = match userns.as_deref().map(|t| make_userns(t, base)).transpose() {
         Ok(fd) => fd,
         Err(e) => report(&mut ctl, mig, e),
     };
