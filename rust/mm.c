@@ -760,7 +760,21 @@ int vproc_shim_mig_write(unsigned long addr, const void *buf, size_t len)
 		return 0;
 	/* Read-only or not yet writable: as ptrace's POKE does. */
 	if (access_process_vm(current, addr, (void *)buf, len,
-			      FOLL_FORCE | FOLL_WRITE) != len)
+			      FOLL_FORCE | FOLL_WRITE) != len) {
+		struct vm_area_struct *vma;
+		unsigned long start = 0, end = 0, flags = 0;
+
+		mmap_read_lock(current->mm);
+		vma = find_vma(current->mm, addr);
+		if (vma) {
+			start = vma->vm_start;
+			end = vma->vm_end;
+			flags = vma->vm_flags;
+		}
+		mmap_read_unlock(current->mm);
+		pr_info_ratelimited("vproc: pid %d: page %#lx cannot be written here (area %#lx-%#lx flags %#lx)\n",
+				    current->tgid, addr, start, end, flags);
 		return -EFAULT;
+	}
 	return 0;
 }
