@@ -90,28 +90,22 @@ bool vproc_file_made_here(struct file *f)
 	return vproc_file_is_signalfd(f) || vproc_file_is_uffd(f);
 }
 
-int vproc_shim_is_uffd(int fd)
+/* @pred of the file at @fd of current (false with none there). */
+static bool fd_is(int fd, bool (*pred)(struct file *))
 {
 	struct file *f = fget_raw(fd);
-	int r;
+	bool r;
 
 	if (!f)
-		return 0;
-	r = vproc_file_is_uffd(f);
+		return false;
+	r = pred(f);
 	fput(f);
 	return r;
 }
 
-int vproc_shim_is_signalfd(int fd)
+int vproc_shim_file_made_here(int fd)
 {
-	struct file *f = fget_raw(fd);
-	int r;
-
-	if (!f)
-		return 0;
-	r = vproc_file_is_signalfd(f);
-	fput(f);
-	return r;
+	return fd_is(fd, vproc_file_made_here);
 }
 
 /*
@@ -190,14 +184,7 @@ static bool held_by_table_only(struct file *f)
 
 int vproc_shim_file_private(int fd)
 {
-	struct file *f = fget_raw(fd);
-	int r;
-
-	if (!f)
-		return 0;
-	r = held_by_table_only(f);
-	fput(f);
-	return r;
+	return fd_is(fd, held_by_table_only);
 }
 
 int vproc_shim_epoll_ctl(int epfd, int op, const struct vproc_epoll_watch *w)

@@ -973,10 +973,10 @@ unsigned int vproc_shim_proxy_gen(int epfd);
  * fault or event queued to a watched userfaultfd (its wait queue, as
  * poll(2) waits on it). */
 int vproc_shim_proxy_watch_wait(int epfd, unsigned int ticket, unsigned int ms);
-/* Whether @fd of current is a signalfd. */
-int vproc_shim_is_signalfd(int fd);
-/* Whether @fd of current is a userfaultfd. */
-int vproc_shim_is_uffd(int fd);
+/* Whether @fd of current is a file made again where its process runs,
+ * whose watch by an epoll at home the epoll's proxy keeps there: a
+ * signalfd or a userfaultfd (vproc_file_made_here). */
+int vproc_shim_file_made_here(int fd);
 /* Whether every reference to the file at @fd of current is a descriptor
  * of current's table (no other process holds it, nor a message in
  * flight). */

@@ -250,23 +250,12 @@ pub(crate) fn proxy_watch_wait(epfd: i32, ticket: u32, ms: u32) -> core::result:
     }
 }
 
-/// Whether `fd` of the calling task is a signalfd.
-fn is_signalfd(fd: i32) -> bool {
-    // SAFETY: no pointers.
-    unsafe { shim::vproc_shim_is_signalfd(fd) != 0 }
-}
-
-/// Whether `fd` of the calling task is a userfaultfd.
-fn is_uffd(fd: i32) -> bool {
-    // SAFETY: no pointers.
-    unsafe { shim::vproc_shim_is_uffd(fd) != 0 }
-}
-
 /// Whether `fd` of the calling task is a file made again where the
 /// process runs whose watch by an epoll at home the epoll's proxy keeps
 /// there: a signalfd or a userfaultfd.
 pub(crate) fn watched_here(fd: i32) -> bool {
-    is_signalfd(fd) || is_uffd(fd)
+    // SAFETY: no pointers.
+    unsafe { shim::vproc_shim_file_made_here(fd) != 0 }
 }
 
 /// Whether the file at `fd` of the calling task is held only by its own
