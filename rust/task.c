@@ -1118,18 +1118,26 @@ unsigned int vproc_shim_userns_depth(struct user_namespace *ns)
 	return ns->level;
 }
 
+/* Level @k (1 to @ns's depth) of @ns and those above it, which live as
+ * long as it does; NULL for no such level. */
+static struct user_namespace *userns_at(struct user_namespace *ns, unsigned int k)
+{
+	if (!k || k > ns->level)
+		return NULL;
+	while (ns->level > k)
+		ns = ns->parent;
+	return ns;
+}
+
 int vproc_shim_userns_level(struct user_namespace *ns, unsigned int k,
 			    struct vproc_userns *o, unsigned int (*uid)[3],
 			    unsigned int (*gid)[3])
 {
-	struct user_namespace *u = ns, *p;
+	struct user_namespace *u = userns_at(ns, k), *p;
 	int err;
 
-	if (!k || k > ns->level)
+	if (!u)
 		return -EINVAL;
-	/* (Those above @ns live as long as it does.) */
-	while (u->level > k)
-		u = u->parent;
 	p = u->parent;
 	o->addr = (unsigned long)u;
 	o->owner = from_kuid(p, u->owner);
@@ -1143,11 +1151,9 @@ int vproc_shim_userns_level(struct user_namespace *ns, unsigned int k,
 
 struct user_namespace *vproc_shim_userns_ancestor(struct user_namespace *ns, unsigned int k)
 {
-	if (!k || k > ns->level)
-		return NULL;
-	while (ns->level > k)
-		ns = ns->parent;
-	return get_user_ns(ns);
+	struct user_namespace *u = userns_at(ns, k);
+
+	return u ? get_user_ns(u) : NULL;
 }
 
 unsigned long long vproc_shim_userns_id(void)
