@@ -734,14 +734,16 @@ static void uffd_wait_queue(struct file *f, wait_queue_head_t *wqh,
 	add_wait_queue(wqh, &u->e[u->n].w);
 }
 
-/* Queues current on the wait queues of @p's watched userfaultfds. */
-static void uffd_waits_start(struct vproc_proxy *p, struct uffd_waits *u)
+/* Queues current on the wait queues of @p's watched userfaultfds: their
+ * entries, to end with uffd_waits_end(); NULL with none watched (a
+ * signalfd's epoll allocates nothing), or without room (they are then
+ * seen by the wait's time limit). */
+static struct uffd_waits *uffd_waits_start(struct vproc_proxy *p)
 {
 	struct file *fs[VPROC_UFFD_WAITS];
+	struct uffd_waits *u;
 	unsigned int i, k = 0;
 
-	u->n = 0;
-	init_poll_funcptr(&u->pt, uffd_wait_queue);
 	spin_lock(&p->sw_lock);
 	for (i = 0; i < p->nsw && k < VPROC_UFFD_WAITS; i++) {
 		struct file *t = fget_raw(p->sw[i].tfd);
@@ -752,26 +754,37 @@ static void uffd_waits_start(struct vproc_proxy *p, struct uffd_waits *u)
 			fput(t);
 	}
 	spin_unlock(&p->sw_lock);
-	for (i = 0; i < k; i++) {
-		u->e[u->n].f = fs[i];
-		u->e[u->n].wqh = NULL;
-		vfs_poll(fs[i], &u->pt);
-		if (u->e[u->n].wqh)
-			u->n++;
-		else
-			fput(fs[i]);
+	u = k ? kmalloc(sizeof(*u), GFP_KERNEL) : NULL;
+	if (u) {
+		u->n = 0;
+		init_poll_funcptr(&u->pt, uffd_wait_queue);
 	}
+	for (i = 0; i < k; i++) {
+		if (u) {
+			u->e[u->n].f = fs[i];
+			u->e[u->n].wqh = NULL;
+			vfs_poll(fs[i], &u->pt);
+			if (u->e[u->n].wqh) {
+				u->n++;
+				continue;
+			}
+		}
+		fput(fs[i]);
+	}
+	return u;
 }
 
 static void uffd_waits_end(struct uffd_waits *u)
 {
 	unsigned int i;
 
+	if (!u)
+		return;
 	for (i = 0; i < u->n; i++) {
 		remove_wait_queue(u->e[i].wqh, &u->e[i].w);
 		fput(u->e[i].f);
 	}
-	u->n = 0;
+	kfree(u);
 }
 
 int vproc_shim_proxy_watch_wait(int epfd, unsigned int ticket, unsigned int ms)
@@ -787,10 +800,7 @@ int vproc_shim_proxy_watch_wait(int epfd, unsigned int ticket, unsigned int ms)
 	if (!f)
 		return 0;
 	p = f->private_data;
-	/* (Without room, the userfaultfds are seen by the time limit.) */
-	u = kmalloc(sizeof(*u), GFP_KERNEL);
-	if (u)
-		uffd_waits_start(p, u);
+	u = uffd_waits_start(p);
 	ready.private = current;
 	sig.private = current;
 	add_wait_queue(&p->wq, &ready);
@@ -809,10 +819,7 @@ int vproc_shim_proxy_watch_wait(int epfd, unsigned int ticket, unsigned int ms)
 	__set_current_state(TASK_RUNNING);
 	remove_wait_queue(&current->sighand->signalfd_wqh, &sig);
 	remove_wait_queue(&p->wq, &ready);
-	if (u) {
-		uffd_waits_end(u);
-		kfree(u);
-	}
+	uffd_waits_end(u);
 	fput(f);
 	return err;
 }
