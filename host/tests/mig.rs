@@ -1920,6 +1920,7 @@ fn userns_nested_round_trip() {
     assert_eq!(back.origin(), 0xffff_8880_1234_5678);
     assert_eq!(userns_origin(&bytes), Some(0xffff_8880_1234_5678));
     assert_eq!(userns_origin(&bytes[..8]), None);
+    assert_eq!((userns_depth(&bytes), userns_depth(&[])), (2, 0));
     assert!(back.levels().zip(&c).all(|(u, l)| same_level(&u, l)));
     // Where it comes from is not what it is: equal to one from elsewhere.
     let mut other = c.clone();

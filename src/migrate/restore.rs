@@ -424,7 +424,7 @@ impl Migrator {
         let mut chain = KVVec::new();
         chain.extend_from_slice(want, GFP_KERNEL)?;
         let origin = mig::userns_origin(&chain).ok_or(EINVAL)?;
-        let n = usize::from(chain.first().copied().unwrap_or(0));
+        let n = mig::userns_depth(&chain);
         let s = &mut *s;
         // The same namespace at home made here before, for a process of
         // it or of one below it: this one is restored in it too (the one
@@ -437,7 +437,7 @@ impl Migrator {
             .iter()
             .filter(|m| m.home == home && mig::userns_common(&m.chain, &chain) == n)
             .map(|m| {
-                let d = usize::from(m.chain.first().copied().unwrap_or(0));
+                let d = mig::userns_depth(&m.chain);
                 if d == n {
                     Ok(m.ns.clone())
                 } else {
@@ -497,7 +497,10 @@ impl Migrator {
     /// BASE (process, levels up, levels shared), remembered to check what
     /// it made.
     fn userns_base(&self, mig_id: u64, want: &[u8]) -> Option<(u32, usize, usize)> {
-        let n = usize::from(*want.first()?);
+        let n = mig::userns_depth(want);
+        if n == 0 {
+            return None;
+        }
         let mut s = self.state.lock();
         let home = s.incoming.iter().find(|i| i.mig == mig_id)?.home;
         let mut best: Option<(u32, usize, usize, u64)> = None;
@@ -513,7 +516,7 @@ impl Migrator {
                 let Some(b) = bodies.iter().find(|b| b.userns == addr) else {
                     continue;
                 };
-                let d = usize::from(m.chain.first().copied().unwrap_or(0));
+                let d = mig::userns_depth(&m.chain);
                 let Ok(a) = m.ns.ancestor(k) else { continue };
                 best = Some((b.pid, d - k, k, a.addr()));
             }

@@ -338,30 +338,29 @@ impl<'a> UserNsChain<'a> {
 /// (read without checking it again: a chain of the kernel's most maps
 /// takes milliseconds to check); None when it is too short for one.
 pub fn userns_origin(text: &[u8]) -> Option<u64> {
-    let b = text.get(1..HEADER_LEN)?;
-    Some(u64::from_le_bytes([
-        b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
-    ]))
+    Reader::new(text.get(1..)?).u64().ok()
+}
+
+/// How many levels a `userns` text checked by [`UserNsChain::parse`]
+/// has (0: empty, the initial namespace), read without checking it again.
+pub fn userns_depth(text: &[u8]) -> usize {
+    text.first().map_or(0, |&n| usize::from(n))
 }
 
 /// The levels of a checked text's levels part, outermost first, as
 /// (origin, the rest of the level), by their lengths alone (stops at
 /// anything short: never in a checked text).
 fn spans(levels: &[u8]) -> impl Iterator<Item = (u64, &[u8])> + '_ {
-    let mut rest = levels;
+    let mut r = Reader::new(levels);
     core::iter::from_fn(move || {
-        let map_len = |at: usize, t: &[u8]| -> Option<usize> {
-            let n = t.get(at..at + 2)?;
-            Some(2 + usize::from(u16::from_le_bytes([n[0], n[1]])) * EXTENT_LEN)
-        };
-        let uid = map_len(LEVEL_HEAD, rest)?;
-        let gid = map_len(LEVEL_HEAD + uid, rest)?;
-        let len = LEVEL_HEAD + uid + gid;
-        let (l, next) = (rest.get(..len)?, rest.get(len..)?);
-        rest = next;
-        let (o, level) = l.split_at(8);
-        let origin = u64::from_le_bytes([o[0], o[1], o[2], o[3], o[4], o[5], o[6], o[7]]);
-        Some((origin, level))
+        let origin = r.u64().ok()?;
+        let start = levels.len() - r.left();
+        r.bytes(LEVEL_HEAD - 8).ok()?;
+        for _ in 0..2 {
+            let n = usize::from(r.u16().ok()?);
+            r.bytes(n * EXTENT_LEN).ok()?;
+        }
+        Some((origin, levels.get(start..levels.len() - r.left())?))
     })
 }
 
