@@ -143,6 +143,9 @@ int vproc_proxies_flush(int fd, int skip);
 /* How many descriptors current's file table has room for (fds.c): the
  * bound of a walk over them with fget_raw(). */
 unsigned int vproc_fd_limit(void);
+/* The `fault_call_delay_ms=` parameter, at most 1000 (param.c; tests
+ * only): a pause of a call made at home with its buffers mapped. */
+unsigned int vproc_shim_fault_call_delay_ms(void);
 /* Copies the caller's FPU state into @t, its new child waiting off the
  * CPU (regs.c). */
 int vproc_fpu_copy_to(struct task_struct *t);

@@ -10,6 +10,7 @@
 #include <linux/string.h>
 
 #include "shim.h"
+#include "migrate.h"
 
 static char *peers = "";
 module_param(peers, charp, 0444);
@@ -52,6 +53,23 @@ MODULE_PARM_DESC(fault_go_delay_ms,
 unsigned int vproc_shim_fault_go_delay_ms(void)
 {
 	return min(READ_ONCE(fault_go_delay_ms), 5000U);
+}
+
+/*
+ * Fault injection for the tests (0: off, the default): a call a deputy
+ * makes at home for its process, with its buffers mapped in the deputy's
+ * memory, pauses this long there, at most 1 s (what a call that sleeps
+ * there, or is preempted, does): a deputy remapping that memory for its
+ * process coming home meanwhile must leave them alone.
+ */
+static unsigned int fault_call_delay_ms;
+module_param(fault_call_delay_ms, uint, 0644);
+MODULE_PARM_DESC(fault_call_delay_ms,
+		 "tests only: pause of a call made at home with its buffers mapped (ms, at most 1000)");
+
+unsigned int vproc_shim_fault_call_delay_ms(void)
+{
+	return min(READ_ONCE(fault_call_delay_ms), 1000U);
 }
 
 /*

@@ -193,6 +193,8 @@ long long vproc_shim_sys_call(unsigned int nr, const unsigned long long *args,
 		}
 		off += ALIGN(b->len ?: 1, 8);
 	}
+	if (base && vproc_shim_fault_call_delay_ms())
+		msleep(vproc_shim_fault_call_delay_ms());
 	regs.di = a[0];
 	regs.si = a[1];
 	regs.dx = a[2];

@@ -286,6 +286,12 @@ struct Deputy {
     /// Made by this process's deputy for a fork where it runs (its
     /// parent's PID), until the child runs there: it may be undone.
     fork_of: u32,
+    /// Its thread deputies inside a call (each call's buffers are mapped
+    /// in the memory they share with it: see `Migrator::mm_close`).
+    mm_users: u32,
+    /// Its memory is being remapped for its process coming home: its
+    /// thread deputies start no call.
+    mm_closed: bool,
 }
 
 /// A deputy's reply to a file operation, kept for a repeat.

@@ -74,7 +74,7 @@ check "node 1 sees node 3 up again" wait_up 3 1 20
 # --- the key shows nowhere: sysfs, /proc/cluster, /proc/modules, the log
 prefix=${key:0:16}
 check_fails "no key file under /sys/module/vproc/parameters" on 3 'ls /sys/module/vproc/parameters/key'
-check_eq "sysfs shows only the public parameters" "cluster fault_go_delay_ms peers postcopy precopy_rounds" \
+check_eq "sysfs shows only the public parameters" "cluster fault_call_delay_ms fault_go_delay_ms peers postcopy precopy_rounds" \
     "$(on 3 'ls /sys/module/vproc/parameters | tr "\n" " " | sed "s/ $//"')"
 for n in 1 3; do
     check_fails "node $n: the key is in no file of /sys/module/vproc" on $n "grep -rqsi $prefix /sys/module/vproc"

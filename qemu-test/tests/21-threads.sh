@@ -215,3 +215,54 @@ check_match "threads: 261 threads are refused (EOPNOTSUPP)" "not supported" \
     "$(on 1 "echo 2 2>&1 > /proc/$mp/goto")"
 check_eq "... and it keeps running at home" 1 "$(on 1 "cat /proc/$mp/where")"
 on 1 "kill -9 $mp"
+
+# --- a thread calling home in a loop while its process comes home, 8
+# times (the deputy remaps its memory meanwhile; its thread deputy serves
+# the thread's calls with their buffers mapped in that same memory). Each
+# call pauses 30 ms with its buffers mapped (fault_call_delay_ms, as a
+# call that sleeps there): before 2026-12-07 a buffer mapped where an area
+# came was replaced by it and its unmapping took that piece of the process
+# with it, and the move failed ("page ... cannot be written here", EFAULT)
+# or the process came home with a hole; a buffer the remap removed failed
+# the call (EFAULT). Now no call starts while the deputy remaps, and
+# those inside one end first.
+on 1 "cat > /tmp/thst.py <<'EOF'
+import hashlib, os, threading, time
+stop = []
+n = [0, 0]
+def statter():
+    while not stop:
+        try:
+            os.stat('/tmp')
+            n[0] += 1
+        except OSError:
+            n[1] += 1
+t = threading.Thread(target=statter)
+t.start()
+blocks = [bytearray(os.urandom(64)) * (4096 * (i + 1)) for i in range(8)]
+sums = [hashlib.md5(b).digest() for b in blocks]
+print('ready', flush=True)
+bad = 0
+while not os.path.exists('/tmp/thst.go'):
+    bad += sum(hashlib.md5(b).digest() != s for b, s in zip(blocks, sums))
+    time.sleep(0.01)
+stop.append(1)
+t.join()
+print('done', n[0] > 0, n[1], bad, flush=True)
+EOF"
+F=/sys/module/vproc/parameters/fault_call_delay_ms
+on 1 "echo 30 > $F"
+on 1 "rm -f /tmp/thst.[!p]*; cd /tmp; python3 /tmp/thst.py > /tmp/thst.out 2>&1 & p=\$!; echo \$p > /tmp/thst.pid; wait \$p; echo \$? > /tmp/thst.status" >/dev/null 2>&1 &
+sp=$(on 1 'for i in $(seq 100); do grep -q ^ready /tmp/thst.out 2>/dev/null && break; sleep 0.1; done; cat /tmp/thst.pid')
+moves=""
+for i in 1 2 3 4 5 6 7 8; do
+    moves="$moves $(on 1 "{ echo 2 > /proc/$sp/goto && echo ok; } 2>&1 | tr ' ' _")"
+    moves="$moves $(on 1 "{ echo 1 > /proc/$sp/goto && echo ok; } 2>&1 | tr ' ' _")"
+done
+check_eq "threads: a thread calling home in a loop: 8 times out and home, each move ok" \
+    "$(echo ok ok ok ok ok ok ok ok ok ok ok ok ok ok ok ok)" "$(echo $moves)"
+on 1 'touch /tmp/thst.go'
+check_eq "... it exits 0, its calls made and none failed, its memory intact" "0 done True 0 0" \
+    "$(file_of 1 /tmp/thst.status 60) $(on 1 'grep ^done /tmp/thst.out')"
+check_fails "... home logged no page it could not write" on 1 "dmesg | grep -q 'cannot be written here'"
+on 1 "echo 0 > $F"

@@ -67,6 +67,8 @@ impl Migrator {
                 killing: None,
                 kill_delivered: false,
                 fork_of,
+                mm_users: 0,
+                mm_closed: false,
             },
             GFP_KERNEL,
         )?;

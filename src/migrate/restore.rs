@@ -806,6 +806,13 @@ impl Migrator {
         if !in_order(&vmas) {
             return Err(EPROTO);
         }
+        // At home its thread deputies serve calls meanwhile, in this
+        // memory: none while it is remapped.
+        let closed = if deputy {
+            Some(self.mm_close(pid, mig_id)?)
+        } else {
+            None
+        };
         sm::wipe_mm()?;
         if deputy {
             // The deputy kept the vdso the process left with; one that
@@ -831,6 +838,7 @@ impl Migrator {
                 need[i / 8] |= 1 << (i % 8);
             }
         }
+        drop(closed);
         self.respond(from, *pending, pid, 0, &need);
         *pending = 0;
         let mut sum = 0u64;
@@ -870,7 +878,13 @@ impl Migrator {
                         now.push(Vma::read(&mut r).map_err(|_| EPROTO)?, GFP_KERNEL)?;
                     }
                     r.end().map_err(|_| EPROTO)?;
+                    let closed = if deputy {
+                        Some(self.mm_close(pid, mig_id)?)
+                    } else {
+                        None
+                    };
                     let need = relayout(pid, &vmas, &now, id)?;
+                    drop(closed);
                     self.respond(from, msg.req, pid, 0, &need);
                     *pending = 0;
                 }

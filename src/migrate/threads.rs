@@ -26,8 +26,8 @@
 
 use super::freeze::{requeue, sig_bytes, take_signals};
 use super::{
-    errno_of, Migrator, StateGuard, ThreadDeputy, ThreadPhase, ThreadSlot, COMMIT_TIMEOUT_MS,
-    NSEC_PER_MSEC, SIGKILL,
+    errno_of, Migrator, State, StateGuard, ThreadDeputy, ThreadPhase, ThreadSlot,
+    COMMIT_TIMEOUT_MS, NSEC_PER_MSEC, SIGKILL,
 };
 use crate::logic::mig::{self, Kind, Reader, ThreadImg, Writer};
 use crate::sys::migrate::{self as sm, TaskImage, TASK_LEN};
@@ -434,14 +434,19 @@ impl Migrator {
                     .find(|d| d.pid == pid)
                     .and_then(|d| d.home_mig)
                     .filter(|&m| m != tried);
-                match s.tdeps.iter_mut().find(|t| t.tid == tid) {
+                let open = !mm_closed(&s, pid);
+                let work = match s.tdeps.iter_mut().find(|t| t.tid == tid) {
                     None => Work::End(0),
                     Some(t) if t.end => Work::End(t.code),
-                    Some(t) => match t.io.take_next() {
+                    Some(t) => match open.then(|| t.io.take_next()).flatten() {
                         Some(m) => Work::Io(m),
                         None => home.map_or(Work::Idle, Work::Home),
                     },
+                };
+                if matches!(work, Work::Io(_)) {
+                    mm_count(&mut s, pid, true);
                 }
+                work
             };
             match work {
                 Work::End(code) => {
@@ -451,6 +456,7 @@ impl Migrator {
                 Work::Io(msg) => {
                     let at = self.table.away(pid).unwrap_or(self.me);
                     self.serve_io(tid, at, msg, false);
+                    self.mm_leave(pid);
                 }
                 Work::Home(m) => {
                     tried = m;
@@ -469,11 +475,12 @@ impl Migrator {
                 }
                 Work::Idle => {
                     let mut s = self.state.lock();
+                    let open = !mm_closed(&s, pid);
                     let busy = s
                         .tdeps
                         .iter()
                         .find(|t| t.tid == tid)
-                        .is_none_or(|t| t.end || !t.io.ios.is_empty());
+                        .is_none_or(|t| t.end || (open && !t.io.ios.is_empty()));
                     if !busy {
                         let _ = self
                             .cv
@@ -482,6 +489,61 @@ impl Migrator {
                 }
             }
         }
+    }
+
+    /// Deputy `pid` (the caller), restoring its process coming home
+    /// (migration `mig`), is about to map or unmap areas of its memory:
+    /// its thread deputies, which serve their threads' calls meanwhile
+    /// with each call's buffers mapped in that memory, start no call
+    /// until the guard returned drops, and those inside one end it first.
+    /// Otherwise a buffer mapped where an area comes is replaced by it,
+    /// and unmapping the buffer then takes that piece of the process's
+    /// memory with it (the process came home with a hole: a page of it
+    /// could not be written, EFAULT, or later a fault). A call that does
+    /// not end in `MM_CLOSE_NS` fails the move (EAGAIN): the process runs
+    /// on where it is.
+    pub(super) fn mm_close(&self, pid: u32, mig: u64) -> Result<MmClosed<'_>> {
+        let start = now_ns();
+        let mut s = self.state.lock();
+        loop {
+            let users = match s.deputies.iter_mut().find(|d| d.pid == pid) {
+                Some(d) => {
+                    d.mm_closed = true;
+                    d.mm_users
+                }
+                None => 0,
+            };
+            if users == 0 {
+                return Ok(MmClosed { m: self, pid });
+            }
+            let gone = !s.incoming.iter().any(|x| x.mig == mig);
+            if gone || sm::fatal_pending() || now_ns().saturating_sub(start) > MM_CLOSE_NS {
+                drop(s);
+                self.mm_open(pid);
+                pr_info_ratelimited!(
+                    "migrate: pid {}: {} call(s) of its threads at home did not end: it does not come home now\n",
+                    pid,
+                    users
+                );
+                return Err(if gone { ECANCELED } else { EAGAIN });
+            }
+            let _ = self
+                .cv
+                .wait_interruptible_timeout(&mut s, msecs_to_jiffies(10));
+        }
+    }
+
+    fn mm_open(&self, pid: u32) {
+        if let Some(d) = self.state.lock().deputies.iter_mut().find(|d| d.pid == pid) {
+            d.mm_closed = false;
+        }
+        self.cv.notify_all();
+    }
+
+    /// A thread deputy of `pid` ended a call (`mm_count` counted it in).
+    fn mm_leave(&self, pid: u32) {
+        mm_count(&mut self.state.lock(), pid, false);
+        self.cv.notify_all();
     }
 
     /// A thread deputy's part in its process coming home (migration
@@ -668,16 +730,19 @@ impl Migrator {
             // does while it restores itself, `next_msg`). Without that, a
             // thread calling home in a loop never stopped, and the move
             // home failed with EAGAIN after 5 s.
-            if let Some(pid) = serve {
+            // Not while its deputy remaps their memory (`mm_close`).
+            if let Some(pid) = serve.filter(|&p| !mm_closed(&s, p)) {
                 let io = s
                     .tdeps
                     .iter_mut()
                     .find(|t| t.tid == tid && t.pid == pid)
                     .and_then(|d| d.io.take_next());
                 if let Some(msg) = io {
+                    mm_count(&mut s, pid, true);
                     drop(s);
                     let at = self.table.away(pid).unwrap_or(self.me);
                     self.serve_io(tid, at, msg, false);
+                    self.mm_leave(pid);
                     s = self.state.lock();
                     continue;
                 }
@@ -841,5 +906,37 @@ impl sm::TaskWork for ThreadRestore {
             .thread_arrive(self.mig, sm::current_tid(), true, None)
             .err()
             .map(|_| SIGKILL as i32)
+    }
+}
+
+/// How long a deputy remapping its memory waits for its thread deputies'
+/// calls to end (`Migrator::mm_close`).
+const MM_CLOSE_NS: u64 = 5_000_000_000;
+
+/// Deputy `m`'s memory is being remapped (`Migrator::mm_close`) until
+/// this drops.
+pub(super) struct MmClosed<'a> {
+    m: &'a Migrator,
+    pid: u32,
+}
+
+impl Drop for MmClosed<'_> {
+    fn drop(&mut self) {
+        self.m.mm_open(self.pid);
+    }
+}
+
+/// Whether deputy `pid`'s memory is being remapped (no call starts).
+fn mm_closed(s: &State, pid: u32) -> bool {
+    s.deputies.iter().any(|d| d.pid == pid && d.mm_closed)
+}
+
+/// A thread deputy of `pid` starts (`true`) or ends a call.
+fn mm_count(s: &mut State, pid: u32, start: bool) {
+    if let Some(d) = s.deputies.iter_mut().find(|d| d.pid == pid) {
+        d.mm_users = match start {
+            true => d.mm_users.saturating_add(1),
+            false => d.mm_users.saturating_sub(1),
+        };
     }
 }
