@@ -131,6 +131,28 @@ impl Migrator {
                 return Ok(());
             }
         }
+        // Coming home: whether the deputy has the seccomp state and the
+        // user namespace the process comes with (the deputy's own, which
+        // it keeps: one made away from home is that node's, and its
+        // capabilities there would become the deputy's here; a deputy's
+        // filters are installed by itself, in user space: it cannot take
+        // more). Read before the lock: a long user namespace chain takes
+        // milliseconds to read and compare.
+        let (seccomp_same, userns_same) = match b.home == self.me {
+            true => sm::Task::of(pid).map_or((false, false), |t| {
+                let seccomp = t
+                    .seccomp_image(pid, &inc.tids)
+                    .is_ok_and(|mine| mine[..] == *text.seccomp);
+                let userns = sm::userns_of(&t).is_ok_and(|(_, mine)| {
+                    mig::userns_same(
+                        mine.as_deref().unwrap_or_default(),
+                        inc.userns_want.as_deref().unwrap_or_default(),
+                    )
+                });
+                (seccomp, userns)
+            }),
+            false => (false, false),
+        };
         let mut s = self.state.lock();
         let deputy = s.deputies.iter().position(|d| d.pid == pid);
         if deputy.is_none() && self.is_leaving() {
@@ -187,23 +209,7 @@ impl Migrator {
             // away from home has none (no task here has its TID): the
             // deputy makes it a task when it restores itself
             // (`restore_inner`).
-            // Its seccomp filters: the deputy has those it left with (a
-            // task's filters are installed by itself, in user space: the
-            // deputy cannot take more).
-            let mut tids = KVec::new();
-            let mut short = false;
-            for tid in mig::begin_tids(&text) {
-                short |= tids.push(tid, GFP_KERNEL).is_err();
-            }
-            if short {
-                drop(s);
-                refuse(ENOMEM);
-                return Ok(());
-            }
-            let same = sm::Task::of(pid)
-                .and_then(|t| t.seccomp_image(pid, &tids))
-                .is_ok_and(|mine| mine[..] == *text.seccomp);
-            if !same {
+            if !seccomp_same {
                 drop(s);
                 pr_info_ratelimited!(
                     "migrate: pid {} cannot come home: its seccomp state changed away from home\n",
@@ -212,18 +218,7 @@ impl Migrator {
                 refuse(EOPNOTSUPP);
                 return Ok(());
             }
-            // Its user namespace: the deputy's own, which it keeps (one
-            // it made away from home is that node's, and its capabilities
-            // there would become the deputy's here).
-            let same = sm::Task::of(pid)
-                .and_then(|t| sm::userns_of(&t))
-                .is_ok_and(|(_, mine)| {
-                    mig::userns_same(
-                        mine.as_deref().unwrap_or_default(),
-                        inc.userns_want.as_deref().unwrap_or_default(),
-                    )
-                });
-            if !same {
+            if !userns_same {
                 drop(s);
                 pr_info_ratelimited!(
                     "migrate: pid {} cannot come home: it is in a user namespace other than its deputy's\n",
