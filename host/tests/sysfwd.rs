@@ -1377,6 +1377,28 @@ fn setns_into_home_s_namespaces() {
     assert_eq!(ns_made_at_home(165, &[0; 6]), 0);
 }
 
+/// A user namespace is made or entered at home, where the process goes:
+/// an unshare with CLONE_NEWUSER (alone or with others), a setns of kind
+/// user or of any kind (0); no other call, no other kind.
+#[test]
+fn user_namespaces_are_made_at_home() {
+    for f in [0x1000_0000, 0x1000_0000 | 0x2_0000, 0x1000_0000 | 0x200] {
+        assert!(userns_at_home(NR_UNSHARE, &[f, 0, 0, 0, 0, 0]), "{f:#x}");
+    }
+    for f in [0, 0x2_0000, 0x200, 0x4000_0000 | 0x800_0000] {
+        assert!(!userns_at_home(NR_UNSHARE, &[f, 0, 0, 0, 0, 0]), "{f:#x}");
+    }
+    for t in [0, 0x1000_0000, 0x1000_0000 | 0x2_0000] {
+        assert!(userns_at_home(NR_SETNS, &[3, t, 0, 0, 0, 0]), "{t:#x}");
+    }
+    for t in [0x2_0000, 0x4000_0000, 0x2000_0000] {
+        assert!(!userns_at_home(NR_SETNS, &[3, t, 0, 0, 0, 0]), "{t:#x}");
+    }
+    // clone(CLONE_NEWUSER) is a fork: it goes home as a fork does.
+    assert!(!userns_at_home(56, &[0x1000_0000 | 17, 0, 0, 0, 0, 0]));
+    assert!(!userns_at_home(165, &[0; 6]));
+}
+
 /// The namespaces an unshare or setns made at home that a move must know
 /// of: a mount namespace (execve at home) and an IPC one (SysV shm and
 /// POSIX mq at home); the others need no bit.

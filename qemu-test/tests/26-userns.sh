@@ -8,8 +8,8 @@
 # the one made before (owner, setgroups, the uid and gid maps) and the
 # module restores the process's credentials in it: its capabilities
 # there are that namespace's, as at home, never the node's. Its calls made at home (paths, mounts) carry them to its
-# deputy, which is in the namespace it left. One it makes away from home
-# is that node's: its calls at home are refused and it cannot move on.
+# deputy, which is in the namespace it left. One it makes or enters away
+# from home is made or entered at home: the process goes home first.
 
 if ! on 1 'command -v python3 && command -v unshare && command -v setpriv' >/dev/null 2>&1; then
     fail "userns: the nodes run the Debian root (python3, unshare, setpriv)"
@@ -238,17 +238,22 @@ check_eq "userns: ... it ends with status 0" 0 "$(file_of 1 /tmp/un5.status 30)"
 # CAP_KILL (with one namespace each, EPERM); with the child back home, the
 # parent's signal from node 2 is checked at home in the namespace it left
 # (before, as the initial namespace's uid 1000: EPERM).
-py 1 /tmp/family.py <<'EOF'
-import os, signal, time
-def wait(f):
-    while not os.path.exists(f):
-        time.sleep(0.05)
+# (nskill.py: a signal's outcome as a word, for the scripts beside it.)
+py 1 /tmp/nskill.py <<'EOF'
+import os
 def kill(pid, sig):
     try:
         os.kill(pid, sig)
         return 'ok'
     except OSError as e:
         return e.strerror
+EOF
+py 1 /tmp/family.py <<'EOF'
+import os, signal, time
+from nskill import kill
+def wait(f):
+    while not os.path.exists(f):
+        time.sleep(0.05)
 r, w = os.pipe()
 pid = os.fork()
 if pid == 0:
@@ -271,7 +276,7 @@ r = kill(pid, signal.SIGTERM)
 _, st = os.waitpid(pid, 0)
 print('kill2', r, st, flush=True)
 EOF
-on 1 'chmod 644 /tmp/family.py'
+on 1 'chmod 644 /tmp/family.py /tmp/nskill.py'
 pid=$(run fam "python3 /tmp/mkns.py '0 1000 1,1 100000 65536' python3 /tmp/family.py")
 child=$(line fam ready | cut -d' ' -f1)
 check_eq "userns: a namespace's root and its child (uid 1 in it) move to node 2" "ok ok 2 2" \
@@ -306,12 +311,7 @@ while not os.path.exists('/tmp/sib.end'):
 EOF
 py 1 /tmp/sibtop.py <<'EOF'
 import os, signal, subprocess, time
-def kill(pid, sig):
-    try:
-        os.kill(pid, sig)
-        return 'ok'
-    except OSError as e:
-        return e.strerror
+from nskill import kill
 kids = [subprocess.Popen(['python3', '/tmp/mkns.py', '0 1 1', 'python3', '/tmp/sbx.py', t],
                          stdout=open('/tmp/%s.out' % t, 'w')) for t in ('sib1', 'sib2')]
 print('ready', kids[0].pid, kids[1].pid, flush=True)
@@ -350,7 +350,7 @@ check_eq "userns: ... the root's SIGUSR1 reaches both sandboxes' roots there (CA
     "$(line sibroot kill)|$(line_of 1 /tmp/sib1.out usr1 30)|$(line_of 1 /tmp/sib2.out usr1 30)"
 on 1 'touch /tmp/sib.end'
 check_eq "userns: ... and they all end with status 0" 0 "$(file_of 1 /tmp/sibroot.status 30)"
-on 1 'rm -f /tmp/sib.* /tmp/sib1.out /tmp/sib2.out /tmp/sibtop.py /tmp/sbx.py'
+on 1 'rm -f /tmp/sib.* /tmp/sib1.out /tmp/sib2.out /tmp/sibtop.py /tmp/sbx.py /tmp/nskill.py'
 for n in 1 2 3; do on "$n" 'rm -f /tmp/nsid.py'; done
 
 # --- the kernel's deepest namespace, 33 levels down (nested sandboxes),
@@ -401,22 +401,54 @@ on 1 'touch /tmp/un8.go1'
 check_eq "userns: ... and goes on there" "0 0 made ok 0 secret EACCES" "$(line un8 step1)"
 check_eq "userns: ... and ends with status 0" 0 "$(file_of 1 /tmp/un8.status 30)"
 
-# --- one made away from home is that node's: its calls at home are
-# refused (its capabilities would become its deputy's there), and it
-# cannot move on, nor home (its maps written there by node 2's root).
+# --- one it makes away from home is made at home (2026-12-07; before, it
+# was node 2's: its calls at home were refused, EPERM, and it could not
+# move on nor come home): unshare(CLONE_NEWUSER) sends the process home
+# first, where it makes the namespace natively; its maps are written
+# there, and it moves on with them.
 pid=$(run un3 "$U python3 /tmp/un.py un3 2 1")
+on 1 'echo secret > /tmp/un3.secret; chmod 600 /tmp/un3.secret; chown 0:0 /tmp/un3.secret' >/dev/null
 check_eq "userns: a user's process moves to node 2" ok "$(goto "$pid" 2 user)"
 on 1 'touch /tmp/un3.go1'
-check_eq "userns: there it makes a user namespace" 0 "$(line un3 unshare)"
-check_eq "userns: ... (no map yet: its ids are the overflow ids); its calls at home are refused (EPERM)" \
-    "65534 65534 made EPERM -1 secret EPERM" "$(line un3 step1)"
-on 2 "echo '0 1000 1' > /proc/$pid/uid_map; echo deny > /proc/$pid/setgroups; echo '0 1000 1' > /proc/$pid/gid_map"
-check_eq "userns: ... it cannot move on to node 3" "Operation not supported" "$(goto "$pid" 3)"
-check_match "userns: ... node 2 says why" "pid $pid cannot move on: it made its user namespace here" "$(on 2 'dmesg | tail -20')"
-check_eq "userns: ... nor come home" "Operation not supported" "$(goto "$pid" 1)"
-check_eq "userns: ... it runs on node 2" 2 "$(on 1 "cat /proc/$pid/where")"
-# (Its wait for un3.go2, a stat at home, is refused as well: it waits on.)
-on 1 "kill -9 $pid"
-check_eq "userns: ... SIGKILL from home ends it there" 137 "$(file_of 1 /tmp/un3.status 30)"
+check_eq "userns: there it makes a user namespace: it went home to make it (before: made on node 2)" "0 1 1" \
+    "$(line un3 unshare) $(on 1 "cat /proc/$pid/where") $(depth 1 "$pid")"
+check_match "userns: ... node 2 says why" "it makes or enters a user namespace: it goes home" "$(on 2 'dmesg | tail -20')"
+check_eq "userns: ... no map yet: its ids are the overflow ids; a file it makes at home is uid 1000's (unmapped in it); home's root-only file EACCES (before: EPERM, refused)" \
+    "65534 65534 made ok 65534 secret EACCES 1000" "$(line un3 step1) $(on 1 'stat -c %u /tmp/un3.f1')"
+on 1 "echo '0 1000 1' > /proc/$pid/uid_map; echo deny > /proc/$pid/setgroups; echo '0 1000 1' > /proc/$pid/gid_map"
+check_eq "userns: ... its maps written at home, it moves on to node 2 with them" "ok 0 1000 1 0 1000 1 deny" \
+    "$(goto "$pid" 2) $(ns 2 "$pid")"
+on 1 'touch /tmp/un3.go2'
+check_eq "userns: ... root in it there" "0 0 made ok 0 secret EACCES" "$(line un3 step2)"
+check_eq "userns: ... and it ends with status 0" 0 "$(file_of 1 /tmp/un3.status 30)"
+
+# --- a setns into a user namespace by a descriptor of home's (what
+# `nsenter -U -t PID` does) goes home too: root's python3 on node 2 opens
+# home's /proc/PID/ns/user of a process in uid 1000's namespace (a
+# descriptor of home's) and enters it (before: EINVAL on node 2, the
+# descriptor a proxy there).
+py 1 /tmp/nsenter.py <<'EOF'
+import ctypes, os, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+print('ready', flush=True)
+while not os.path.exists('/tmp/sn.go'):
+    time.sleep(0.05)
+fd = os.open('/proc/%s/ns/user' % sys.argv[1], os.O_RDONLY)
+r = libc.setns(fd, 0x10000000)
+print('setns', r, ctypes.get_errno() if r else 0, open('/proc/self/where').read().strip(),
+      os.readlink('/proc/self/ns/user'), os.getuid(), flush=True)
+while not os.path.exists('/tmp/sn.end'):
+    time.sleep(0.05)
+EOF
+tp=$(on 1 "$U unshare -r sleep 1000 > /dev/null 2>&1 & echo \$!")
+tns=$(on 1 "for i in \$(seq 50); do [ \"\$(readlink /proc/$tp/ns/user)\" != \"\$(readlink /proc/1/ns/user)\" ] && break; sleep 0.1; done; readlink /proc/$tp/ns/user")
+pid=$(run sn "python3 /tmp/nsenter.py $tp")
+check_eq "userns: root's process moves to node 2" ok "$(goto "$pid" 2)"
+on 1 'touch /tmp/sn.go'
+check_eq "userns: ... there it enters a namespace by home's descriptor: it went home, and is in it (its uid unmapped there)" \
+    "0 0 1 $tns 65534" "$(line sn setns)"
+on 1 'touch /tmp/sn.end'
+check_eq "userns: ... and it ends with status 0" 0 "$(file_of 1 /tmp/sn.status 30)"
+on 1 "kill -9 $tp; rm -f /tmp/sn.* /tmp/nsenter.py"
 on 1 'rm -f /tmp/un[1-9].* /tmp/fam.* /tmp/family.py /tmp/un.py /tmp/mkns.py'
 for n in 1 2 3; do on "$n" 'rm -f /tmp/nsdepth.py'; done

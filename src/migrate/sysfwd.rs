@@ -88,6 +88,9 @@ impl sm::SysHook for Migrator {
         if sf::ipc_at_home(nr) {
             return Arc::<Self>::from(this).ipc_home();
         }
+        if sf::userns_at_home(nr, args) {
+            return Arc::<Self>::from(this).userns_home(nr, args);
+        }
         if matches!(
             nr,
             sf::NR_FORK | sf::NR_VFORK | sf::NR_CLONE | sf::NR_CLONE3
@@ -1049,6 +1052,35 @@ impl Migrator {
             "its SysV shared memory and POSIX message queues are home's: it goes home",
         )
         .or_else(failed)
+    }
+
+    /// An unshare making a user namespace, or a setns that may enter one
+    /// by a descriptor of home's (`sf::userns_at_home`), of a moved
+    /// process: it goes home and makes the call there, natively (its maps
+    /// are written there, and it moves on with them, its namespace made
+    /// again where it arrives). The call runs here when it cannot go (a
+    /// locked process, home down, or a move home that failed): the
+    /// namespace is then this node's. A process of several threads stays
+    /// (the call fails, EINVAL, as at home).
+    fn userns_home(self: &Arc<Self>, nr: u32, args: &[u64; 6]) -> Option<i64> {
+        let pid = sm::current_tgid();
+        if let Some(again) = self.home_pending(pid) {
+            return Some(again);
+        }
+        if sm::current_multithreaded()
+            || (nr == sf::NR_SETNS && self.own_proxy(args[0] as i32).is_none())
+        {
+            return None;
+        }
+        let b = self.may_go_home(pid)?;
+        if self.forks_here(pid) {
+            return None;
+        }
+        self.call_at_home(
+            pid,
+            b.home,
+            "it makes or enters a user namespace: it goes home to do it there",
+        )
     }
 
     /// A fork (`fork`, `vfork`, a `clone` or `clone3` of a new process)

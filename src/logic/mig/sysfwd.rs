@@ -464,6 +464,23 @@ static UNSHARE: Shape = s(NR_UNSHARE, "unshare", &[Val]);
 /// A setns made at home.
 static SETNS: Shape = s(NR_SETNS, "setns", &[Fd, Val]);
 
+/// `CLONE_NEWUSER`.
+const CLONE_NEWUSER: u64 = 0x1000_0000;
+
+/// Whether call `nr` makes a user namespace (an unshare with
+/// `CLONE_NEWUSER`) or may enter one (a setns of that kind, or of any
+/// kind: 0): a moved process makes it at home, where it goes first, its
+/// descriptor for a setns being home's. Made where it runs, the namespace
+/// would be that node's: its capabilities in it would be the deputy's at
+/// home, where its calls are made (refused), and it could not move on.
+pub fn userns_at_home(nr: u32, args: &[u64; 6]) -> bool {
+    match nr {
+        NR_UNSHARE => args[0] & CLONE_NEWUSER != 0,
+        NR_SETNS => args[1] == 0 || args[1] & CLONE_NEWUSER != 0,
+        _ => false,
+    }
+}
+
 /// The namespaces (`CLONE_NEW*`) call `nr` makes or enters at home when
 /// it travels and succeeds: an unshare's or a setns's kinds, else 0.
 pub fn ns_made_at_home(nr: u32, args: &[u64; 6]) -> u64 {
