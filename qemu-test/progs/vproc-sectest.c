@@ -25,7 +25,8 @@
  *                        ERR" (a write gathered by write-behind reports
  *                        its error at close)
  *   usernsmove NODE      moves, enters a user namespace of its own (all
- *                        capabilities in it), then: "passwd ERR"
+ *                        capabilities in it), then: "passwd ERR",
+ *                        "rootonly ERR" (opening /tmp/rootonly), "where N"
  *   threaddrop NODE BEFORE
  *                        (root) a second thread drops to uid 1000 alone
  *                        (a raw setresuid(2)) after the move (BEFORE 0) or
@@ -281,6 +282,17 @@ int main(int argc, char **argv)
 			printf("capeff %08x%08x\n", d[1].effective, d[0].effective);
 		}
 		printf("passwd %s\n", try_open("/etc/passwd"));
+		printf("rootonly %s\n", try_open("/tmp/rootonly"));
+		{
+			char w[16] = "";
+			FILE *f = fopen("/proc/self/where", "r");
+
+			if (!f || !fgets(w, sizeof(w), f))
+				strcpy(w, "?\n");
+			if (f)
+				fclose(f);
+			printf("where %s", w);
+		}
 		return 0;
 	}
 	if (!strcmp(mode, "threaddrop") && argc == 4) {

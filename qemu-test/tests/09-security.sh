@@ -80,8 +80,17 @@ check_match "a root process chroots into /tmp/jail after its move" "goto ok" "$o
 check_match "... home's /etc/passwd is outside its root now (ENOENT)" "passwd ENOENT" "$out"
 check_match "... its jail's /inside is what it opens" "inside ok" "$out"
 out=$(on 1 "su user -c '$S usernsmove 2'" 2>&1)
-check_match "a user's process enters a user namespace after its move" "goto ok capeff 000001ffffffffff" "$(echo $out)"
-check_match "... its calls at home are refused (EPERM): those capabilities are its namespace's" "passwd EPERM" "$out"
+check_match "a user's process makes a user namespace after its move: it goes home to make it (2026-12-07)" \
+    "goto ok capeff 000001ffffffffff passwd ok rootonly EACCES where 1" "$(echo $out)"
+check_match "... node 2 says why" "it makes or enters a user namespace: it goes home to do it there" "$(on 2 'dmesg | tail -5')"
+p=$(bg ul "su user -c '$S usernsmove w:/tmp/ul.gate'")
+check_eq "a user's process moved to node 2 and locked there" "ok ok" \
+    "$(ugoto "$p" 2) $(on 2 "lock -p $p on > /dev/null && echo ok")"
+for n in 1 2 3; do on $n 'touch /tmp/ul.gate'; done
+out=$(on 1 'for i in $(seq 100); do grep -q ^where /tmp/ul.out 2>/dev/null && break; sleep 0.1; done; cat /tmp/ul.out')
+check_match "... it makes a user namespace there (it cannot go home)" "capeff 000001ffffffffff" "$(echo $out)"
+check_match "... its calls at home are refused (EPERM): those capabilities are that node's namespace's" \
+    "passwd EPERM rootonly EPERM where [?]" "$(echo $out)"
 check_match "... and the log says why" "a call at home refused: it is in a user namespace it made away from home" "$(on 2 'dmesg | tail -5')"
 out=$(on 1 "rm -f /tmp/fsz; su user -c '$S fsizemove 2 /tmp/fsz'" 2>&1)
 check_match "a process that lowers RLIMIT_FSIZE to 1000 after its move writes 1000 bytes of 4000 to a home file, then EFBIG (at close, if gathered)" \
