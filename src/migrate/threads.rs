@@ -530,6 +530,12 @@ impl Migrator {
             let _ = self
                 .cv
                 .wait_interruptible_timeout(&mut s, msecs_to_jiffies(10));
+            // (A signal pending ends each wait at once: not a busy loop.)
+            if sm::signal_pending() && !sm::fatal_pending() {
+                drop(s);
+                crate::sys::time::msleep(10);
+                s = self.state.lock();
+            }
         }
     }
 
