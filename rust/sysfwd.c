@@ -153,7 +153,7 @@ long long vproc_shim_sys_call(unsigned int nr, const unsigned long long *args,
 	unsigned long base = 0;
 	size_t total = 0, off = 0;
 	long long r;
-	unsigned int i;
+	unsigned int i, delay;
 
 	if (!current->mm || n > 6)
 		return -EINVAL;
@@ -193,8 +193,9 @@ long long vproc_shim_sys_call(unsigned int nr, const unsigned long long *args,
 		}
 		off += ALIGN(b->len ?: 1, 8);
 	}
-	if (base && vproc_shim_fault_call_delay_ms())
-		msleep(vproc_shim_fault_call_delay_ms());
+	delay = base ? vproc_shim_fault_call_delay_ms() : 0;
+	if (delay)
+		msleep(delay);
 	regs.di = a[0];
 	regs.si = a[1];
 	regs.dx = a[2];

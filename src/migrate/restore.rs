@@ -803,11 +803,7 @@ impl Migrator {
         }
         // At home its thread deputies serve calls meanwhile, in this
         // memory: none while it is remapped.
-        let closed = if deputy {
-            Some(self.mm_close(pid, mig_id)?)
-        } else {
-            None
-        };
+        let closed = deputy.then(|| self.mm_close(pid, mig_id)).transpose()?;
         sm::wipe_mm()?;
         if deputy {
             // The deputy kept the vdso the process left with; one that
@@ -873,11 +869,7 @@ impl Migrator {
                         now.push(Vma::read(&mut r).map_err(|_| EPROTO)?, GFP_KERNEL)?;
                     }
                     r.end().map_err(|_| EPROTO)?;
-                    let closed = if deputy {
-                        Some(self.mm_close(pid, mig_id)?)
-                    } else {
-                        None
-                    };
+                    let closed = deputy.then(|| self.mm_close(pid, mig_id)).transpose()?;
                     let need = relayout(pid, &vmas, &now, id)?;
                     drop(closed);
                     self.respond(from, msg.req, pid, 0, &need);

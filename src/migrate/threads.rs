@@ -201,13 +201,20 @@ impl Migrator {
     /// A stopped or arriving thread's wait (up to 200 ms) for its next
     /// phase: every signal but a fatal one waits (the thread is frozen;
     /// its caller sees a fatal one).
-    fn frozen_wait<'a>(&'a self, mut s: StateGuard<'a>) -> StateGuard<'a> {
+    fn frozen_wait<'a>(&'a self, s: StateGuard<'a>) -> StateGuard<'a> {
+        self.state_wait(s, 200)
+    }
+
+    /// A wait of up to `ms` on the migrator's condition variable with its
+    /// state lock `s`: a signal other than a fatal one (which ends each
+    /// wait at once) sleeps a while instead of spinning.
+    fn state_wait<'a>(&'a self, mut s: StateGuard<'a>, ms: u32) -> StateGuard<'a> {
         let _ = self
             .cv
-            .wait_interruptible_timeout(&mut s, msecs_to_jiffies(200));
+            .wait_interruptible_timeout(&mut s, msecs_to_jiffies(ms));
         if sm::signal_pending() && !sm::fatal_pending() {
             drop(s);
-            crate::sys::time::msleep(20);
+            crate::sys::time::msleep(ms.min(20));
             s = self.state.lock();
         }
         s
@@ -434,30 +441,26 @@ impl Migrator {
                     .find(|d| d.pid == pid)
                     .and_then(|d| d.home_mig)
                     .filter(|&m| m != tried);
-                let open = !mm_closed(&s, pid);
-                let work = match s.tdeps.iter_mut().find(|t| t.tid == tid) {
+                match s
+                    .tdeps
+                    .iter()
+                    .find(|t| t.tid == tid)
+                    .map(|t| (t.end, t.code))
+                {
                     None => Work::End(0),
-                    Some(t) if t.end => Work::End(t.code),
-                    Some(t) => match open.then(|| t.io.take_next()).flatten() {
+                    Some((true, code)) => Work::End(code),
+                    Some(_) => match next_call(&mut s, pid, tid) {
                         Some(m) => Work::Io(m),
                         None => home.map_or(Work::Idle, Work::Home),
                     },
-                };
-                if matches!(work, Work::Io(_)) {
-                    mm_count(&mut s, pid, true);
                 }
-                work
             };
             match work {
                 Work::End(code) => {
                     self.state.lock().tdeps.retain(|t| t.tid != tid);
                     return Some(code);
                 }
-                Work::Io(msg) => {
-                    let at = self.table.away(pid).unwrap_or(self.me);
-                    self.serve_io(tid, at, msg, false);
-                    self.mm_leave(pid);
-                }
+                Work::Io(msg) => self.serve_call(pid, tid, msg),
                 Work::Home(m) => {
                     tried = m;
                     match self.thread_home(m, pid, tid) {
@@ -527,15 +530,7 @@ impl Migrator {
                 );
                 return Err(if gone { ECANCELED } else { EAGAIN });
             }
-            let _ = self
-                .cv
-                .wait_interruptible_timeout(&mut s, msecs_to_jiffies(10));
-            // (A signal pending ends each wait at once: not a busy loop.)
-            if sm::signal_pending() && !sm::fatal_pending() {
-                drop(s);
-                crate::sys::time::msleep(10);
-                s = self.state.lock();
-            }
+            s = self.state_wait(s, 10);
         }
     }
 
@@ -546,8 +541,11 @@ impl Migrator {
         self.cv.notify_all();
     }
 
-    /// A thread deputy of `pid` ended a call (`mm_count` counted it in).
-    fn mm_leave(&self, pid: u32) {
+    /// Thread deputy `tid` of `pid` serves `msg` (its call that
+    /// [`next_call`] counted in), then counts it out.
+    fn serve_call(self: &Arc<Self>, pid: u32, tid: u32, msg: super::Msg) {
+        let at = self.table.away(pid).unwrap_or(self.me);
+        self.serve_io(tid, at, msg, false);
         mm_count(&mut self.state.lock(), pid, false);
         self.cv.notify_all();
     }
@@ -736,19 +734,10 @@ impl Migrator {
             // does while it restores itself, `next_msg`). Without that, a
             // thread calling home in a loop never stopped, and the move
             // home failed with EAGAIN after 5 s.
-            // Not while its deputy remaps their memory (`mm_close`).
-            if let Some(pid) = serve.filter(|&p| !mm_closed(&s, p)) {
-                let io = s
-                    .tdeps
-                    .iter_mut()
-                    .find(|t| t.tid == tid && t.pid == pid)
-                    .and_then(|d| d.io.take_next());
-                if let Some(msg) = io {
-                    mm_count(&mut s, pid, true);
+            if let Some(pid) = serve {
+                if let Some(msg) = next_call(&mut s, pid, tid) {
                     drop(s);
-                    let at = self.table.away(pid).unwrap_or(self.me);
-                    self.serve_io(tid, at, msg, false);
-                    self.mm_leave(pid);
+                    self.serve_call(pid, tid, msg);
                     s = self.state.lock();
                     continue;
                 }
@@ -935,6 +924,23 @@ impl Drop for MmClosed<'_> {
 /// Whether deputy `pid`'s memory is being remapped (no call starts).
 fn mm_closed(s: &State, pid: u32) -> bool {
     s.deputies.iter().any(|d| d.pid == pid && d.mm_closed)
+}
+
+/// The next call thread deputy `tid` of `pid` is to serve, counted in
+/// (see [`Migrator::serve_call`]); none while its deputy remaps their
+/// memory (`Migrator::mm_close`).
+fn next_call(s: &mut State, pid: u32, tid: u32) -> Option<super::Msg> {
+    if mm_closed(s, pid) {
+        return None;
+    }
+    let msg = s
+        .tdeps
+        .iter_mut()
+        .find(|t| t.tid == tid && t.pid == pid)?
+        .io
+        .take_next()?;
+    mm_count(s, pid, true);
+    Some(msg)
 }
 
 /// A thread deputy of `pid` starts (`true`) or ends a call.
