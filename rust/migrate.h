@@ -87,14 +87,18 @@ struct vproc_proxy {
 	struct timer_list tick;
 	/* On the node's list of proxies (home's READY wakes wq). */
 	struct list_head all;
-	/* Read-ahead of a file opened read-only (ra_ok): what home read
-	 * beyond a read and the process has not taken yet, ra[ra_pos,
-	 * ra_len); given back (home's offset moved back by it) before
-	 * anything else uses the file's offset (proxy.c). */
+	/* Read-ahead of a file opened read-only (ra_ok), or of any whose
+	 * last read filled what the process asked (ra_stream: a TCP socket
+	 * streaming): what home read beyond a read and the process has not
+	 * taken yet, ra[ra_pos, ra_len), of which home took ra[0, ra_taken)
+	 * (a file: all; a socket: what the process asked, the rest peeked).
+	 * Given back before anything else uses the file at home: home's
+	 * offset moved back by what home took and the process did not, or
+	 * what the process took and home did not taken there (proxy.c). */
 	struct mutex ra_lock;
-	bool ra_ok;
+	bool ra_ok, ra_stream;
 	char *ra;
-	unsigned int ra_len, ra_pos;
+	unsigned int ra_len, ra_pos, ra_taken;
 	/* Write-behind (under ra_lock), once home said the file allows it
 	 * (wb_ok: VPROC_IO_WB_OK): small writes gather in wb[0, wb_len)
 	 * and travel as one, before any other use of the file and at the

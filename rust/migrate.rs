@@ -64,7 +64,8 @@ pub(crate) use signal::{
 };
 pub(crate) use sysfwd::{
     close_fd, creds_sync, current_creds, fd_proxy, install_new_proxy, mmap_same, msg_call,
-    notify_signal, path_identity, set_guest, sys_call, user_path, SysBuf, SysHook, SysReg,
+    notify_signal, path_identity, proxy_recv, set_guest, sys_call, user_path, SysBuf, SysHook,
+    SysReg,
 };
 pub(crate) use task::{
     home_ns, own_net, own_uts, ptimers_apply, ptimers_capture, ptimers_mark, refusal, timers_clear,
@@ -108,6 +109,9 @@ const _: () = assert!(shim::VPROC_IO_IOCTL == mig::io_op::IOCTL);
 const _: () = assert!(shim::VPROC_IO_POLL == mig::io_op::POLL);
 const _: () = assert!(shim::VPROC_IO_MAX as usize == mig::IO_MAX);
 const _: () = assert!(shim::VPROC_READ_MAX as usize == mig::READ_MAX);
+const _: () = assert!(shim::VPROC_IO_PEEKED as i64 == mig::READ_PEEKED);
+const _: () = assert!(shim::VPROC_IO_CAN_PEEK as i64 == mig::READ_CAN_PEEK);
+const _: () = assert!(shim::VPROC_IO_READ_SOCK as i64 == mig::READ_SOCK);
 
 pub(super) fn to_result(r: c_int) -> Result {
     if r < 0 {

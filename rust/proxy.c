@@ -8,6 +8,9 @@
 
 #include <linux/eventpoll.h>
 #include <linux/magic.h>
+#include <linux/tcp.h>
+#include <net/inet_connection_sock.h>
+#include <net/sock.h>
 
 static vproc_proxy_fn vproc_proxy_cb;
 static void *vproc_proxy_data;
@@ -209,19 +212,44 @@ static long long proxy_wait(struct file *f, long long ticket)
 }
 
 /*
- * A read of a file opened read-only asks home for VPROC_READ_MAX bytes
- * when the process asks fewer: home reads that much only from a regular
- * file nobody else shares (else what was asked), and the rest waits here
- * for the next reads: one round trip (an answer of several frames) per
- * VPROC_READ_MAX bytes, whatever the process's read size.
+ * Home takes what the process took of a socket's read ahead, the bytes
+ * home peeked (ra[ra_taken, ra_pos)), under p->ra_lock. 0, or the error
+ * (they stay to take, before anything else is read).
+ */
+static long long proxy_take_peeked(struct file *f)
+{
+	struct vproc_proxy *p = f->private_data;
+	long long r;
+	char none;
+
+	if (p->ra_pos <= p->ra_taken)
+		return 0;
+	r = proxy_call(f, VPROC_IO_READ, &none, 0,
+		       (long long)(p->ra_pos - p->ra_taken) << 32);
+	if (r)
+		return r < 0 ? r : -EIO;
+	p->ra_taken = p->ra_pos;
+	return 0;
+}
+
+/*
+ * A read asks home for VPROC_READ_MAX bytes when the process asks fewer,
+ * of a file opened read-only, or of a TCP socket (home says which) whose
+ * last read filled what the process asked (a stream): home reads that much only from a regular file
+ * nobody else shares, or peeks it from a TCP socket nobody else shares
+ * (else it reads what was asked), and the rest waits here for the next
+ * reads: one round trip (an answer of several frames) per VPROC_READ_MAX
+ * bytes, whatever the process's read size. What the process takes of a
+ * peek, home takes when the peek is all taken (a second round trip), or
+ * before anything else uses the socket (vproc_proxy_giveback).
  * @nowait: it must not wait at home (VPROC_IO_WOULD_WAIT then).
  */
 static ssize_t proxy_read_once(struct file *f, char __user *ubuf, size_t len,
-			       bool nowait)
+			       bool nowait, bool sock)
 {
 	struct vproc_proxy *p = f->private_data;
 	size_t want = min_t(size_t, len, VPROC_READ_MAX);
-	bool ahead;
+	bool ahead, peeked, can_peek;
 	long long r;
 	char *k;
 
@@ -235,14 +263,23 @@ static ssize_t proxy_read_once(struct file *f, char __user *ubuf, size_t len,
 	}
 	if (p->ra_pos < p->ra_len) {
 		r = min_t(size_t, want, p->ra_len - p->ra_pos);
-		if (copy_to_user(ubuf, p->ra + p->ra_pos, r))
+		if (copy_to_user(ubuf, p->ra + p->ra_pos, r)) {
 			r = -EFAULT;
-		else
+		} else {
 			p->ra_pos += r;
+			/* (a failure: taken before the next read from home) */
+			if (p->ra_pos == p->ra_len && !proxy_take_peeked(f))
+				p->ra_len = p->ra_pos = p->ra_taken = 0;
+		}
 		mutex_unlock(&p->ra_lock);
 		return r;
 	}
-	ahead = p->ra_ok && want && want < VPROC_READ_MAX;
+	r = proxy_take_peeked(f);
+	if (r) {
+		mutex_unlock(&p->ra_lock);
+		return r;
+	}
+	ahead = (p->ra_ok || p->ra_stream) && want && want < VPROC_READ_MAX;
 	if (ahead && !p->ra) {
 		p->ra = kvmalloc(VPROC_READ_MAX, GFP_KERNEL);
 		ahead = p->ra;
@@ -252,29 +289,47 @@ static ssize_t proxy_read_once(struct file *f, char __user *ubuf, size_t len,
 		mutex_unlock(&p->ra_lock);
 		return -ENOMEM;
 	}
-	p->ra_len = p->ra_pos = 0;
+	p->ra_len = p->ra_pos = p->ra_taken = 0;
 	r = proxy_call(f, VPROC_IO_READ | (nowait ? VPROC_IO_NOWAIT : 0), k,
-		       ahead ? VPROC_READ_MAX : want, ahead ? want : 0);
-	if (r > (long long)(ahead ? VPROC_READ_MAX : want))
+		       ahead ? VPROC_READ_MAX : want,
+		       (ahead ? want : 0) | (sock ? VPROC_IO_READ_SOCK : 0));
+	peeked = r > 0 && (r & VPROC_IO_PEEKED);
+	can_peek = r > 0 && (r & (VPROC_IO_PEEKED | VPROC_IO_CAN_PEEK));
+	if (r > 0)
+		r &= ~(VPROC_IO_PEEKED | VPROC_IO_CAN_PEEK);
+	if (r > (long long)(ahead ? VPROC_READ_MAX : want) ||
+	    (peeked && r <= (long long)want))
 		r = -EIO;
+	/* A TCP socket's read that filled what the process asked: the
+	 * next one asks a read ahead (a stream). */
+	if (r >= 0)
+		p->ra_stream = can_peek && r >= (long long)want;
 	if (r > 0) {
 		size_t n = min_t(size_t, r, want);
 
+		if (ahead) {
+			p->ra_len = r;
+			/* home took a peek's asked part; a file's all */
+			p->ra_taken = peeked ? want : r;
+		}
 		if (copy_to_user(ubuf, k, n)) {
-			/* Taken from home but not given: keep it for a retry. */
-			if (ahead)
-				p->ra_len = r;
+			/* Taken from home but not given: kept for a retry. */
 			r = -EFAULT;
 		} else {
-			if (ahead) {
-				p->ra_len = r;
+			if (ahead)
 				p->ra_pos = n;
-			}
 			r = n;
 		}
 	}
 	if (!ahead)
 		kvfree(k);
+	/* A stream that stopped (a socket's short read): its room goes. */
+	if (!p->ra_ok && !p->ra_stream && p->ra && p->ra_pos == p->ra_len &&
+	    p->ra_taken == p->ra_pos) {
+		kvfree(p->ra);
+		p->ra = NULL;
+		p->ra_len = p->ra_pos = p->ra_taken = 0;
+	}
 	mutex_unlock(&p->ra_lock);
 	return r;
 }
@@ -289,7 +344,7 @@ static ssize_t proxy_read(struct file *f, char __user *ubuf, size_t len,
 {
 	for (;;) {
 		long long t = proxy_ticket(f);
-		ssize_t r = proxy_read_once(f, ubuf, len, t >= 0);
+		ssize_t r = proxy_read_once(f, ubuf, len, t >= 0, false);
 
 		if (r != VPROC_IO_WOULD_WAIT)
 			return r;
@@ -297,6 +352,76 @@ static ssize_t proxy_read(struct file *f, char __user *ubuf, size_t len,
 		if (r < 0)
 			return r;
 	}
+}
+
+/* A recv(MSG_PEEK) of what a socket's read ahead holds (under
+ * p->ra_lock): the bytes at its head, not taken; VPROC_NOT_PROXY when it
+ * holds none (the peek is made at home). */
+static long long proxy_peek(struct vproc_proxy *p, char __user *ubuf,
+			    size_t len)
+{
+	size_t n;
+
+	if (!p->ra_stream || p->ra_pos >= p->ra_len)
+		return VPROC_NOT_PROXY;
+	n = min_t(size_t, len, p->ra_len - p->ra_pos);
+	return copy_to_user(ubuf, p->ra + p->ra_pos, n) ? -EFAULT : n;
+}
+
+long long vproc_shim_proxy_recv(int fd, unsigned long long ubuf,
+				unsigned long long len, int dontwait,
+				int peek)
+{
+	struct file *f = fget(fd);
+	struct vproc_proxy *p;
+	long long r;
+
+	if (!f)
+		return VPROC_NOT_PROXY;
+	if (f->f_op != &vproc_proxy_fops) {
+		fput(f);
+		return VPROC_NOT_PROXY;
+	}
+	p = f->private_data;
+	if (!(f->f_mode & FMODE_READ)) {
+		fput(f);
+		return -EBADF;
+	}
+	if (peek) {
+		r = -EINTR;
+		if (!mutex_lock_killable(&p->ra_lock)) {
+			r = proxy_peek(p, (char __user *)(unsigned long)ubuf,
+				       min_t(unsigned long long, len,
+					     MAX_RW_COUNT));
+			mutex_unlock(&p->ra_lock);
+		}
+		fput(f);
+		return r;
+	}
+	/* What a file's read-ahead holds is no socket's: its recv goes
+	 * home as it would (ENOTSOCK there). */
+	if (!p->ra_stream && READ_ONCE(p->ra_len)) {
+		fput(f);
+		return VPROC_NOT_PROXY;
+	}
+	len = min_t(unsigned long long, len, MAX_RW_COUNT);
+	for (;;) {
+		long long t = dontwait ? -1 : proxy_ticket(f);
+
+		r = proxy_read_once(f, (char __user *)(unsigned long)ubuf, len,
+				    dontwait || t >= 0, true);
+		if (r != VPROC_IO_WOULD_WAIT)
+			break;
+		if (dontwait) {
+			r = -EAGAIN;
+			break;
+		}
+		r = proxy_wait(f, t);
+		if (r < 0)
+			break;
+	}
+	fput(f);
+	return r;
 }
 
 int vproc_proxy_giveback(struct file *f)
@@ -307,12 +432,16 @@ int vproc_proxy_giveback(struct file *f)
 	mutex_lock(&p->ra_lock);
 	/* (before a move: what it gathered is written at home first) */
 	r = proxy_wb_flush(f);
-	left = r ? 0 : (long long)p->ra_len - p->ra_pos;
-	if (left > 0) {
+	/* A socket's peek: home takes what the process took; the rest is
+	 * still in home's socket. A file: home's offset goes back by what
+	 * home read and the process did not take. */
+	if (!r)
+		r = proxy_take_peeked(f);
+	left = r ? 0 : (long long)p->ra_taken - p->ra_pos;
+	if (left > 0)
 		r = proxy_call(f, VPROC_IO_LSEEK, NULL, SEEK_CUR, -left);
-		if (r >= 0)
-			p->ra_len = p->ra_pos = 0;
-	}
+	if (r >= 0)
+		p->ra_len = p->ra_pos = p->ra_taken = 0;
 	mutex_unlock(&p->ra_lock);
 	if (r < 0)
 		pr_info_ratelimited("vproc: pid %d: a read-ahead of home's fd %d cannot be given back: %lld\n",
@@ -438,7 +567,17 @@ static loff_t proxy_llseek(struct file *f, loff_t off, int whence)
 
 static long proxy_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 {
+	struct vproc_proxy *p = f->private_data;
 	long long r = proxy_wb_sync(f);
+
+	/* FIONREAD counts what home's socket has: what the process took of
+	 * a peek is taken there first (the rest is still there). */
+	if (!r) {
+		if (mutex_lock_killable(&p->ra_lock))
+			return -EINTR;
+		r = proxy_take_peeked(f);
+		mutex_unlock(&p->ra_lock);
+	}
 
 	if (r)
 		return r;
@@ -492,8 +631,9 @@ struct file *vproc_proxy_file(unsigned int f_flags, unsigned int home,
 	timer_setup(&p->tick, proxy_tick, 0);
 	mutex_init(&p->ra_lock);
 	p->ra_ok = (f_flags & O_ACCMODE) == O_RDONLY;
+	p->ra_stream = false;
 	p->ra = NULL;
-	p->ra_len = p->ra_pos = 0;
+	p->ra_len = p->ra_pos = p->ra_taken = 0;
 	p->wb_ok = false;
 	p->wb = NULL;
 	p->wb_len = 0;
@@ -878,6 +1018,11 @@ static int proxy_release(struct inode *inode, struct file *f)
 	list_del(&p->all);
 	spin_unlock(&proxies_all_lock);
 	proxy_wb_send(f);
+	/* What the process took of a socket's peek is taken at home first:
+	 * a TCP socket closed with bytes unread resets its connection. */
+	mutex_lock(&p->ra_lock);
+	proxy_take_peeked(f);
+	mutex_unlock(&p->ra_lock);
 	proxy_call(f, VPROC_IO_CLOSE, NULL, 0, 0);
 	timer_shutdown_sync(&p->tick);
 	/* (never armed here: an armed tick holds the file) */
@@ -1024,10 +1169,83 @@ static long long fd_rw_nowait(struct file *f, int write, char *buf,
 	return r;
 }
 
+/*
+ * Home's TCP socket behind @f, when a proxy may read ahead of it: a plain
+ * TCP stream socket (no upper layer such as kTLS, whose reads differ),
+ * with no peek offset of the process's own (SO_PEEK_OFF: a peek would
+ * start there and move it) and no urgent byte waiting (a peek and a read
+ * would count it differently). NULL otherwise.
+ */
+static struct socket *sock_ahead(struct file *f)
+{
+	struct socket *sock = S_ISSOCK(file_inode(f)->i_mode) ?
+				      sock_from_file(f) : NULL;
+	struct sock *sk = sock ? sock->sk : NULL;
+
+	if (!sk || sock->type != SOCK_STREAM ||
+	    sk->sk_protocol != IPPROTO_TCP ||
+	    (sk->sk_family != AF_INET && sk->sk_family != AF_INET6) ||
+	    READ_ONCE(inet_csk(sk)->icsk_ulp_ops) ||
+	    READ_ONCE(sk->sk_peek_off) >= 0)
+		return NULL;
+	return sock;
+}
+
+/*
+ * Takes @n bytes a read ahead peeked and the process took where it runs
+ * (they are in the socket's queue: nobody else reads it). 0, or -EIO when
+ * fewer were there (logged).
+ */
+static long long sock_discard(struct socket *sock, int fd, size_t n)
+{
+	size_t done = 0;
+	long long r = 0;
+
+	while (done < n) {
+		struct msghdr msg = {};
+
+		/* MSG_TRUNC: TCP drops them without copying. */
+		r = kernel_recvmsg(sock, &msg, NULL, 0, n - done,
+				   MSG_TRUNC | MSG_DONTWAIT);
+		if (r <= 0)
+			break;
+		done += r;
+	}
+	if (done == n)
+		return 0;
+	pr_warn_ratelimited("vproc: fd %d: %zu of %zu bytes a read ahead peeked are gone from the socket (%lld)\n",
+			    fd, done, n, r);
+	return -EIO;
+}
+
+/*
+ * A read ahead of TCP socket @sock, after a read that filled what the
+ * process asked (@want bytes in @buf): up to @len - @want bytes more,
+ * peeked without waiting into the rest of @buf. The answer: all of it
+ * with VPROC_IO_PEEKED, or @want with VPROC_IO_CAN_PEEK.
+ */
+static long long sock_peek_ahead(struct socket *sock, char *buf, size_t len,
+				 size_t want)
+{
+	struct kvec kv = { .iov_base = buf + want, .iov_len = len - want };
+	struct msghdr msg = {};
+	int r;
+
+	if (READ_ONCE(tcp_sk(sock->sk)->urg_data))
+		return want | VPROC_IO_CAN_PEEK;
+	r = kernel_recvmsg(sock, &msg, &kv, 1, len - want,
+			   MSG_PEEK | MSG_DONTWAIT);
+	if (r <= 0 || r > len - want)
+		return want | VPROC_IO_CAN_PEEK;
+	return (long long)(want + r) | VPROC_IO_PEEKED;
+}
+
 long long vproc_shim_fd_io(int fd, int op, char *buf, size_t len,
 			   long long arg)
 {
 	bool nowait = op & VPROC_IO_NOWAIT, pos_lock;
+	struct socket *ahead = NULL;
+	size_t room = len;
 	struct file *f;
 	long long r;
 	loff_t pos;
@@ -1058,6 +1276,32 @@ long long vproc_shim_fd_io(int fd, int op, char *buf, size_t len,
 	 * whose offset is the deputy's alone (its table's reference and
 	 * ours: no other process shares it), else what was asked.
 	 */
+	/*
+	 * A TCP socket's read ahead (its offset is the deputy's alone too):
+	 * what was asked is read as the process would read it, then more is
+	 * peeked (sock_peek_ahead), which stays in the socket until the
+	 * process took it where it runs: a later READ discards it here
+	 * (@arg's high half, read_arg()), before any other read.
+	 */
+	if (op == VPROC_IO_READ && (arg >> 32)) {
+		struct socket *sock = sock_ahead(f);
+
+		r = sock && !len && !(u32)arg ?
+			    sock_discard(sock, fd, arg >> 32) : -EINVAL;
+		fput(f);
+		return r;
+	}
+	/* The process's recv(2): of a socket only. */
+	if (op == VPROC_IO_READ && (arg & VPROC_IO_READ_SOCK)) {
+		arg &= ~VPROC_IO_READ_SOCK;
+		if (!S_ISSOCK(file_inode(f)->i_mode)) {
+			fput(f);
+			return -ENOTSOCK;
+		}
+	}
+	if (op == VPROC_IO_READ && S_ISSOCK(file_inode(f)->i_mode) &&
+	    file_count(f) <= 2)
+		ahead = sock_ahead(f);
 	if (op == VPROC_IO_READ && arg > 0 && arg < len &&
 	    (!S_ISREG(file_inode(f)->i_mode) || !f->f_op->read_iter ||
 	     (f->f_mode & FMODE_WRITE) || file_count(f) > 2))
@@ -1100,6 +1344,10 @@ long long vproc_shim_fd_io(int fd, int op, char *buf, size_t len,
 			r = kernel_read(f, buf, len, &pos);
 		if (r > 0 && !(f->f_mode & FMODE_STREAM))
 			f->f_pos = pos;
+		if (ahead && arg > 0 && arg < room && r == len)
+			r = sock_peek_ahead(ahead, buf, room, len);
+		else if (ahead && r > 0)
+			r |= VPROC_IO_CAN_PEEK;
 		break;
 	case VPROC_IO_WRITE:
 		pos = f->f_pos;

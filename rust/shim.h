@@ -1035,6 +1035,18 @@ void vproc_shim_mig_put_file(void *file);
 #define VPROC_IO_WB_OK	(1LL << 48)
 /* Most bytes one proxied read asks of home (logic::mig::READ_MAX). */
 #define VPROC_READ_MAX	(2 * 1024 * 1024)
+/* Set by home in a read's answer (bytes, > 0): it read ahead of a TCP
+ * socket, and the bytes past what the process asked are peeked, not
+ * taken (logic::mig::READ_PEEKED). A read's @arg: what the process asked
+ * (a read ahead) in its low half, or in its high half bytes of a peek
+ * the process took where it runs, for home to take (logic::mig::read_arg). */
+#define VPROC_IO_PEEKED	(1LL << 49)
+/* Set by home in a read's answer (bytes, > 0) of a TCP socket it may read
+ * ahead of, when it did not (logic::mig::READ_CAN_PEEK). */
+#define VPROC_IO_CAN_PEEK	(1LL << 50)
+/* In a read's @arg: it is the process's recv(2), of a socket or ENOTSOCK
+ * (logic::mig::READ_SOCK). */
+#define VPROC_IO_READ_SOCK	(1LL << 31)
 /* Current gives home back what its proxies read ahead and it did not take
  * (before it moves): 0, or the first error. */
 int vproc_shim_proxies_giveback(void);
@@ -1145,6 +1157,17 @@ typedef int (*vproc_sys_fn)(void *data, unsigned int nr,
 int vproc_shim_sys_register(vproc_sys_fn fn, void *data);
 /* Marks current a guest (its calls reach the hook), or not. */
 void vproc_shim_sys_guest(int on);
+/*
+ * recv(2) of @len bytes into user address @ubuf on @fd, without flags but
+ * MSG_DONTWAIT (@dontwait) and MSG_PEEK (@peek), when @fd is a proxy: the
+ * proxy's read (its read-ahead serves it); a peek of what its read-ahead
+ * holds. Returns bytes or -errno; VPROC_NOT_PROXY when @fd is no proxy,
+ * or a peek finds nothing held (the call goes on as it would).
+ */
+#define VPROC_NOT_PROXY	(-(1LL << 41))
+long long vproc_shim_proxy_recv(int fd, unsigned long long ubuf,
+				unsigned long long len, int dontwait,
+				int peek);
 /* Whether current's @fd is a proxy (1, and what it stands for) or not. */
 int vproc_shim_sys_fd(int fd, unsigned int *home, int *pid, int *home_fd,
 		      unsigned long long *deputy);

@@ -2058,3 +2058,59 @@ fn userns_nested_bad_refused() {
     fewer[0] = 1;
     assert!(UserNsChain::parse(&fewer).is_err());
 }
+
+#[test]
+fn a_socket_read_ahead_travels_in_a_reads_arg() {
+    // What the process asked, beside a read ahead of `len` bytes.
+    assert_eq!(
+        read_arg_parts(read_arg(4096, 0, false), READ_MAX as u32),
+        Some((4096, 0, false))
+    );
+    assert_eq!(read_arg_parts(0, 10), Some((0, 0, false)));
+    // A recv(2): the file must be a socket.
+    assert_eq!(
+        read_arg_parts(read_arg(4096, 0, true), READ_MAX as u32),
+        Some((4096, 0, true))
+    );
+    assert_eq!(read_arg_parts(READ_SOCK, 10), Some((0, 0, true)));
+    // A discard of bytes a peek gave: with nothing read.
+    assert_eq!(
+        read_arg_parts(read_arg(0, 70_000, false), 0),
+        Some((0, 70_000, false))
+    );
+    assert_eq!(
+        read_arg_parts(read_arg(0, READ_MAX as u32, false), 0),
+        Some((0, READ_MAX as u32, false))
+    );
+    for (arg, len) in [
+        (read_arg(11, 0, false), 10),
+        (read_arg(11, 0, true), 10),
+        (read_arg(0, 1, false), 1),
+        (read_arg(1, 1, false), 0),
+        (read_arg(0, 1, true), 0),
+        (read_arg(0, READ_MAX as u32 + 1, false), 0),
+        (-1, 10),
+        (i64::MIN, 0),
+    ] {
+        assert_eq!(read_arg_parts(arg, len), None, "{arg:#x} {len}");
+    }
+    let io = Io {
+        deputy: 1,
+        seq: 7,
+        fd: 3,
+        op: io_op::READ,
+        len: 0,
+        arg: read_arg(0, 4096, false),
+        data: &[],
+        nowait: false,
+    };
+    assert_eq!(read_io(&mut Reader::new(&io_bytes(&io))).unwrap(), io);
+    let bad = Io { len: 4096, ..io };
+    assert!(read_io(&mut Reader::new(&io_bytes(&bad))).is_err());
+    // An answer's count, past the peek's flag; errors stay.
+    assert_eq!(read_count(70_000 | READ_PEEKED), 70_000);
+    assert_eq!(read_count(4096 | READ_CAN_PEEK), 4096);
+    assert_eq!(read_count(5), 5);
+    assert_eq!(read_count(WOULD_WAIT), WOULD_WAIT);
+    assert_eq!(read_count(-5), -5);
+}

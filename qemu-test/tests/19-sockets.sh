@@ -79,7 +79,7 @@ n = 0
 half = False
 t = None
 while True:
-    # recv() (recvfrom, at home) and read() (the proxy's read) in turn
+    # recv() and read() in turn (both the proxy's read, read ahead)
     b = c.recv(65536) if n % 2 == 0 else os.read(c.fileno(), 1 << 18)
     if not b:
         break
@@ -434,3 +434,104 @@ for who in "rt root 0" "rtu uid-1000 1000"; do
         "$(line_of 1 "/tmp/$tag-child.out" child)"
     check_eq "rights ($name): it ends well" 0 "$(ended 1 "$tag")"
 done
+
+# --- read-ahead of a TCP socket served at home: a moved process's reads
+# of a stream take what home peeked ahead (MSG_PEEK, one round trip per
+# 2 MiB), and what it took is taken at home before anything else reads
+# the socket. A client receiving 40 MiB from node 3 moves to node 2 at
+# 8 MiB (4 KiB recv() there), to node 3 at 20 MiB and home at 32 MiB
+# (recv, read, MSG_PEEK then recv, MSG_DONTWAIT, FIONREAD in turn): no
+# byte lost or doubled (SHA-256), each peek the bytes the next recv gets.
+py 3 /tmp/sk-rasend.py <<'EOF'
+import hashlib, random, socket
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('0.0.0.0', 7109))
+s.listen(1)
+print('listening', flush=True)
+c, a = s.accept()
+r = random.Random(9)
+h = hashlib.sha256()
+for i in range(40):
+    b = r.randbytes(1 << 20)
+    h.update(b)
+    c.sendall(b)
+c.shutdown(socket.SHUT_WR)
+try:
+    end = 'clean' if c.recv(1) == b'' else 'data'
+except ConnectionResetError:
+    end = 'reset'
+print('sent', h.hexdigest(), end, flush=True)
+EOF
+py 1 /tmp/sk-rarecv.py <<'EOF'
+import array, ctypes, fcntl, hashlib, os, select, socket, termios, time
+libc = ctypes.CDLL(None, use_errno=True)
+pr, pw = os.pipe()
+os.write(pw, b'x')
+c = socket.create_connection(('10.77.0.3', 7109))
+h = hashlib.sha256()
+n = i = bad = peeks = 0
+marks = [8 << 20, 20 << 20, 32 << 20]
+t = {}
+def mark(k):
+    t['at%d' % k] = time.monotonic()
+    print('m%d' % k, flush=True)
+    while not os.path.exists('/tmp/ra.m%d' % k):
+        select.select([], [], [], 0.05)
+    t[k] = time.monotonic()
+    if k == 2:
+        # recv() of a pipe served at home is no socket's
+        rv = libc.recv(pr, ctypes.create_string_buffer(4), 4, 0)
+        t['pipe'] = '%d %d %s' % (rv, ctypes.get_errno(), os.read(pr, 4).decode())
+while True:
+    k = i % 5 if n >= 20 << 20 else 0
+    i += 1
+    if k == 0:
+        b = c.recv(4096)
+    elif k == 1:
+        b = os.read(c.fileno(), 8192)
+    elif k == 2:
+        p = c.recv(100, socket.MSG_PEEK)
+        b = c.recv(100)
+        peeks += 1
+        bad += b[:len(p)] != p
+    elif k == 3:
+        try:
+            b = c.recv(65536, socket.MSG_DONTWAIT)
+        except BlockingIOError:
+            select.select([c], [], [])
+            continue
+    else:
+        q = array.array('i', [0])
+        fcntl.ioctl(c, termios.FIONREAD, q)
+        bad += q[0] < 0
+        b = c.recv(1000)
+    if not b:
+        break
+    h.update(b)
+    n += len(b)
+    while marks and n >= marks[0]:
+        mark(4 - len(marks))
+        marks.pop(0)
+print('got', n, h.hexdigest(), 'peeks', peeks, 'bad', bad, flush=True)
+print('pipe', t['pipe'], flush=True)
+print('rate', int(12 * 1024 / (t['at2'] - t[1])), 'KiB/s on node 2, 4 KiB recv()s', flush=True)
+EOF
+run 3 rs "python3 /tmp/sk-rasend.py"
+started 3 rs >/dev/null
+on 1 'rm -f /tmp/ra.m*'
+run 1 rr "python3 /tmp/sk-rarecv.py"
+pid=$(started 1 rr)
+for step in "1 2" "2 3" "3 1"; do
+    read -r m node <<< "$step"
+    on 1 "for i in \$(seq 600); do grep -q m$m /tmp/rr.out 2>/dev/null && break; sleep 0.1; done" >/dev/null
+    check_eq "read-ahead: at mark $m the client goes to node $node" ok "$(on 1 "echo $node > /proc/$pid/goto 2>&1 && echo ok")"
+    on 1 "touch /tmp/ra.m$m"
+done
+check_eq "read-ahead: it ends with status 0" 0 "$(ended 1 rr)"
+sent=$(on 3 "for i in \$(seq 100); do grep -q sent /tmp/rs.out && break; sleep 0.2; done; sed -n 's/^sent //p' /tmp/rs.out")
+check_match "read-ahead: it received all 40 MiB, byte for byte (SHA-256), every peek the bytes the next recv got" \
+    "^got 41943040 ${sent% *} peeks [1-9][0-9]* bad 0\$" "$(on 1 'grep ^got /tmp/rr.out')"
+check_eq "read-ahead: its close reached the sender as a FIN, nothing left unread" clean "${sent#* }"
+check_eq "read-ahead: recv() of a pipe served at home fails with ENOTSOCK, its byte left to read()" "pipe -1 88 x" "$(on 1 'grep ^pipe /tmp/rr.out')"
+on 1 'grep ^rate /tmp/rr.out' | diag

@@ -126,9 +126,11 @@ pub(crate) fn fd_read_into(
             arg,
         )
     };
-    if r > 0 {
-        // SAFETY: the read initialized the first `r` (<= `len`) bytes.
-        unsafe { buf.inc_len((r as usize).min(len)) };
+    // (A count, past any flag: a read ahead's READ_PEEKED.)
+    let n = crate::logic::mig::read_count(r);
+    if n > 0 {
+        // SAFETY: the read initialized the first `n` (<= `len`) bytes.
+        unsafe { buf.inc_len((n as usize).min(len)) };
     }
     r
 }

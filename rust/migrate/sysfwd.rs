@@ -77,6 +77,19 @@ pub(crate) fn fd_proxy(fd: i32) -> Option<(u8, u32, i32, u64)> {
     (r == 1).then_some((home as u8, pid.max(0) as u32, hfd, dep))
 }
 
+/// recv(2) of `len` bytes into user address `ubuf` on the calling task's
+/// `fd` (no flags but MSG_DONTWAIT, `dontwait`, and MSG_PEEK, `peek`)
+/// when `fd` is a proxy: the proxy's read, which its read-ahead serves;
+/// a peek of what its read-ahead holds. Bytes or -errno; `None` when
+/// `fd` is no proxy, or a peek finds nothing held.
+pub(crate) fn proxy_recv(fd: i32, ubuf: u64, len: u64, dontwait: bool, peek: bool) -> Option<i64> {
+    // SAFETY: plain values; the shim checks the user range it writes.
+    let r = unsafe {
+        shim::vproc_shim_proxy_recv(fd, ubuf, len, c_int::from(dontwait), c_int::from(peek))
+    };
+    (r != shim::VPROC_NOT_PROXY).then_some(r)
+}
+
 /// Copies the path at user address `uaddr` of the calling task into `buf`;
 /// its length with the NUL, or -errno (EFAULT, ENAMETOOLONG).
 pub(crate) fn user_path(uaddr: u64, buf: &mut [u8]) -> core::result::Result<usize, i64> {

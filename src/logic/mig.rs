@@ -89,9 +89,9 @@ pub use dirty::{
 };
 #[allow(unused_imports)]
 pub use io::{
-    cmdline_sum, io_op, ioctl_shape, read_io, switch_bits, syscall_parts, write_io, Creds, Io,
-    IoctlShape, CAPS_VALID, CMDLINE_MAX, COMM_LEN, CREDS_LEN, POLL_IN, POLL_OUT, POLL_WATCHED,
-    WOULD_WAIT,
+    cmdline_sum, io_op, ioctl_shape, read_arg, read_arg_parts, read_count, read_io, switch_bits,
+    syscall_parts, write_io, Creds, Io, IoctlShape, CAPS_VALID, CMDLINE_MAX, COMM_LEN, CREDS_LEN,
+    POLL_IN, POLL_OUT, POLL_WATCHED, READ_CAN_PEEK, READ_PEEKED, READ_SOCK, WOULD_WAIT,
 };
 #[allow(unused_imports)]
 pub use lazy::{

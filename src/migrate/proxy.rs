@@ -396,7 +396,9 @@ impl sm::ProxyIo for Migrator {
                 nowait,
             };
             match self.proxy_read_into(home, pid, &io, timeout, &mut buf[..len]) {
-                Ok((v, n)) if v > 0 && v as usize != n => return Errno::EIO.to_result(),
+                Ok((v, n)) if v > 0 && mig::read_count(v) as usize != n => {
+                    return Errno::EIO.to_result()
+                }
                 Ok((v, _)) => v,
                 Err(e) => return e,
             }

@@ -39,6 +39,8 @@ fn visible(nr: u32, v: i64) -> i64 {
 
 /// `MSG_DONTWAIT`.
 const MSG_DONTWAIT: u32 = 0x40;
+/// `MSG_PEEK`.
+const MSG_PEEK: u32 = 0x2;
 /// `MSG_CTRUNC`: not every descriptor that came could be given.
 const MSG_CTRUNC: u32 = 0x8;
 /// `MSG_CMSG_CLOEXEC`.
@@ -104,6 +106,17 @@ impl sm::SysHook for Migrator {
 impl Migrator {
     /// [`sm::SysHook::enter`] for every call but execve.
     fn enter_call(&self, nr: u32, args: &[u64; 6]) -> Option<i64> {
+        // A plain recv of a file served at home (no flags but
+        // MSG_DONTWAIT, no address asked) is the proxy's read(2): a TCP
+        // stream's read-ahead serves it, a round trip per READ_MAX bytes;
+        // a MSG_PEEK sees what that read-ahead holds.
+        let flags = args[3] as u32;
+        if nr == sf::NR_RECVFROM && args[4] == 0 && flags & !(MSG_DONTWAIT | MSG_PEEK) == 0 {
+            let (dontwait, peek) = (flags & MSG_DONTWAIT != 0, flags & MSG_PEEK != 0);
+            if let Some(v) = sm::proxy_recv(args[0] as i32, args[1], args[2], dontwait, peek) {
+                return Some(visible(nr, v));
+            }
+        }
         if nr == sf::NR_MMAP {
             let (h, p, hfd, d) = self.own_proxy(sf::mmap_fd(args)?)?;
             return Some(self.mmap_proxy(h, p, d, hfd, args));

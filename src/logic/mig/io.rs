@@ -92,6 +92,57 @@ pub const WOULD_WAIT: i64 = -(1 << 40);
 /// Set in a `POLL` answer (beside the mask) when home left a watch.
 pub const POLL_WATCHED: i64 = 1 << 33;
 
+/// Set in a `READ` answer (beside the count) when home read ahead of a
+/// TCP socket: the bytes past what the process asked were peeked
+/// (`MSG_PEEK`), not taken. They stay in home's socket until the process
+/// takes them where it runs and a `READ` with a discard ([`read_arg`])
+/// takes them at home too: a move or a fork meanwhile loses none.
+pub const READ_PEEKED: i64 = 1 << 49;
+
+/// Set in a `READ` answer (beside the count) of a TCP socket home may
+/// read ahead of (nobody else reads it) when it did not: where the
+/// process runs, a read that filled what it asked asks a read ahead next.
+pub const READ_CAN_PEEK: i64 = 1 << 50;
+
+/// The count of a `READ` answer `v` (its flags off; an error as it is).
+pub fn read_count(v: i64) -> i64 {
+    if v > 0 {
+        v & !(READ_PEEKED | READ_CAN_PEEK)
+    } else {
+        v
+    }
+}
+
+/// Set in a `READ`'s `arg`: the read is the process's `recv(2)`, so the
+/// file must be a socket (else ENOTSOCK, as `recv` of another file).
+pub const READ_SOCK: i64 = 1 << 31;
+
+/// A `READ`'s `arg`: `want` (0, or what the process asked when `len`
+/// is more: a read ahead) in the low half, with [`READ_SOCK`] when
+/// `sock`; `discard` in the high half: bytes of a TCP socket home peeked
+/// ahead that the process has taken where it runs, for home to take
+/// (then `len` and `want` are 0, `sock` false).
+pub fn read_arg(want: u32, discard: u32, sock: bool) -> i64 {
+    i64::from(want & 0x7fff_ffff) | (i64::from(discard) << 32) | if sock { READ_SOCK } else { 0 }
+}
+
+/// The parts of a `READ`'s `arg` (see [`read_arg`]) for a read of `len`
+/// bytes: `(want, discard, sock)`, or `None` when they are out of bounds.
+pub fn read_arg_parts(arg: i64, len: u32) -> Option<(u32, u32, bool)> {
+    if arg < 0 {
+        return None;
+    }
+    let want = (arg & 0x7fff_ffff) as u32;
+    let sock = arg & READ_SOCK != 0;
+    let discard = (arg >> 32) as u64;
+    let ok = if discard == 0 {
+        want <= len
+    } else {
+        len == 0 && want == 0 && !sock && discard <= READ_MAX as u64
+    };
+    ok.then_some((want, discard as u32, sock))
+}
+
 /// The readiness a `NOWAIT` read or write waits for at home (poll bits:
 /// EPOLLIN, EPOLLOUT).
 pub const POLL_IN: u32 = 0x1;
@@ -225,9 +276,9 @@ pub fn read_io<'a>(r: &mut Reader<'a>) -> Result<Io<'a>, WireError> {
     let ok = (0..65536).contains(&fd)
         && (!nowait || matches!(op, io_op::READ | io_op::WRITE | io_op::SYSCALL | io_op::MSG))
         && match op {
-            // `arg`: 0, or a read ahead of what the process asked.
+            // `arg`: a read ahead, or a discard (`read_arg`).
             io_op::READ => {
-                len as usize <= READ_MAX && data.is_empty() && (0..=i64::from(len)).contains(&arg)
+                len as usize <= READ_MAX && data.is_empty() && read_arg_parts(arg, len).is_some()
             }
             io_op::WRITE => data.len() <= IO_MAX && len as usize == data.len(),
             io_op::LSEEK => len <= 4 && data.is_empty(),
