@@ -546,6 +546,9 @@ pub(crate) struct Counters {
     pub(crate) ios_refused: Counter,
     /// Arriving migrations refused (EBUSY: too many at once).
     pub(crate) incoming_refused: Counter,
+    /// Home: requests of moved processes' proxies and calls served (each
+    /// a round trip: a read, a write, a call made at home...).
+    pub(crate) io_served: Counter,
     /// Home: readiness requests of proxies served (poll, select, epoll
     /// where the process runs).
     pub(crate) polls_served: Counter,

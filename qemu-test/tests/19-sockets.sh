@@ -522,12 +522,19 @@ started 3 rs >/dev/null
 on 1 'rm -f /tmp/ra.m*'
 run 1 rr "python3 /tmp/sk-rarecv.py"
 pid=$(started 1 rr)
+# Home's requests served (/proc/cluster/custody io_served) while it reads
+# 12 MiB on node 2 in 4 KiB recv()s: one each (3072) without read-ahead.
+served() { on 1 "awk '\$1 == \"io_served\" { print \$2 }' /proc/cluster/custody"; }
 for step in "1 2" "2 3" "3 1"; do
     read -r m node <<< "$step"
     on 1 "for i in \$(seq 600); do grep -q m$m /tmp/rr.out 2>/dev/null && break; sleep 0.1; done" >/dev/null
+    if [ "$m" = 2 ]; then io=$(( $(served) - io )); fi
     check_eq "read-ahead: at mark $m the client goes to node $node" ok "$(on 1 "echo $node > /proc/$pid/goto 2>&1 && echo ok")"
+    if [ "$m" = 1 ]; then io=$(served); fi
     on 1 "touch /tmp/ra.m$m"
 done
+echo "home served $io requests for 12 MiB of 4 KiB recv()s on node 2" | diag
+check "read-ahead: home served fewer than 768 requests for those 3072 recv()s ($io)" test "$io" -lt 768
 check_eq "read-ahead: it ends with status 0" 0 "$(ended 1 rr)"
 sent=$(on 3 "for i in \$(seq 100); do grep -q sent /tmp/rs.out && break; sleep 0.2; done; sed -n 's/^sent //p' /tmp/rs.out")
 check_match "read-ahead: it received all 40 MiB, byte for byte (SHA-256), every peek the bytes the next recv got" \

@@ -491,6 +491,7 @@ impl Migrator {
             self.respond(msg.from, msg.req, pid, v, &data);
             return;
         }
+        self.counters.io_served.inc();
         self.set_serving(pid, Some(io.seq));
         // A thread that waits where it runs: its call here must not wait.
         let nowait = io.nowait.then_some((io.deputy, at, pid));

@@ -174,6 +174,7 @@ impl ProcFileOps for Custody {
             ("moves_refused", c.moves_refused.get()),
             ("ios_refused", c.ios_refused.get()),
             ("incoming_refused", c.incoming_refused.get()),
+            ("io_served", c.io_served.get()),
             ("polls_served", c.polls_served.get()),
             ("ready_sent", c.ready_sent.get()),
             ("waits_here", c.waits_here.get()),
