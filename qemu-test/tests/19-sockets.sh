@@ -53,23 +53,29 @@ check_eq "tcp server: and another" "echo three at 2 from 10.77.0.3" "$(on 3 'pyt
 check_eq "tcp server: it ends with status 0" "0 served 3" "$(echo $(ended 1 es) $(on 1 'tail -1 /tmp/es.out'))"
 
 # --- a TCP client receiving 64 MiB from a server on node 3 moves in the
-# middle; no byte is lost (the same SHA-256 as sent).
+# middle; no byte is lost (the same SHA-256 as sent). sk-send.py PORT MIB
+# SEED: sends MIB MiB of SEED's random bytes to its one client, then says
+# how the client closed (clean: a FIN, nothing left unread; reset).
 py 3 /tmp/sk-send.py <<'EOF'
-import hashlib, random, socket
+import hashlib, random, socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(('0.0.0.0', 7102))
+s.bind(('0.0.0.0', int(sys.argv[1])))
 s.listen(1)
 print('listening', flush=True)
 c, a = s.accept()
-r = random.Random(7)
+r = random.Random(int(sys.argv[3]))
 h = hashlib.sha256()
-for i in range(64):
+for i in range(int(sys.argv[2])):
     b = r.randbytes(1 << 20)
     h.update(b)
     c.sendall(b)
-c.close()
-print('sent', h.hexdigest(), flush=True)
+c.shutdown(socket.SHUT_WR)
+try:
+    end = 'clean' if c.recv(1) == b'' else 'data'
+except ConnectionResetError:
+    end = 'reset'
+print('sent', h.hexdigest(), end, flush=True)
 EOF
 py 1 /tmp/sk-recv.py <<'EOF'
 import hashlib, os, select, socket, time
@@ -94,7 +100,7 @@ while True:
 print('got', n, h.hexdigest(), flush=True)
 print('rate', int((n - (8 << 20)) / (time.monotonic() - t) / 1024), 'KiB/s', flush=True)
 EOF
-run 3 ss "python3 /tmp/sk-send.py"
+run 3 ss "python3 /tmp/sk-send.py 7102 64 7"
 started 3 ss >/dev/null
 run 1 sr "python3 /tmp/sk-recv.py"
 pid=$(on 1 'for i in $(seq 300); do grep -q half /tmp/sr.out 2>/dev/null && break; sleep 0.1; done; cat /tmp/sr.pid')
@@ -102,7 +108,8 @@ check_eq "tcp client: a third of the way through 64 MiB it goes to node 2" ok "$
 on 1 'touch /tmp/sk.moved'
 check_eq "tcp client: it ends with status 0" 0 "$(ended 1 sr)"
 sent=$(on 3 "for i in \$(seq 100); do grep -q sent /tmp/ss.out && break; sleep 0.2; done; sed -n 's/^sent //p' /tmp/ss.out")
-check_eq "tcp client: it received all 64 MiB, byte for byte (SHA-256)" "got 67108864 $sent" "$(on 1 'grep ^got /tmp/sr.out')"
+check_eq "tcp client: it received all 64 MiB, byte for byte (SHA-256)" "got 67108864 ${sent% *}" "$(on 1 'grep ^got /tmp/sr.out')"
+check_eq "tcp client: its close reached the sender as a FIN, nothing left unread" clean "${sent#* }"
 on 1 'grep ^rate /tmp/sr.out' | diag
 
 # --- UDP: a socket bound at home, after the move, receives a datagram sent
@@ -442,27 +449,6 @@ done
 # 8 MiB (4 KiB recv() there), to node 3 at 20 MiB and home at 32 MiB
 # (recv, read, MSG_PEEK then recv, MSG_DONTWAIT, FIONREAD in turn): no
 # byte lost or doubled (SHA-256), each peek the bytes the next recv gets.
-py 3 /tmp/sk-rasend.py <<'EOF'
-import hashlib, random, socket
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(('0.0.0.0', 7109))
-s.listen(1)
-print('listening', flush=True)
-c, a = s.accept()
-r = random.Random(9)
-h = hashlib.sha256()
-for i in range(40):
-    b = r.randbytes(1 << 20)
-    h.update(b)
-    c.sendall(b)
-c.shutdown(socket.SHUT_WR)
-try:
-    end = 'clean' if c.recv(1) == b'' else 'data'
-except ConnectionResetError:
-    end = 'reset'
-print('sent', h.hexdigest(), end, flush=True)
-EOF
 py 1 /tmp/sk-rarecv.py <<'EOF'
 import array, ctypes, fcntl, hashlib, os, select, socket, termios, time
 libc = ctypes.CDLL(None, use_errno=True)
@@ -517,7 +503,7 @@ print('got', n, h.hexdigest(), 'peeks', peeks, 'bad', bad, flush=True)
 print('pipe', t['pipe'], flush=True)
 print('rate', int(12 * 1024 / (t['at2'] - t[1])), 'KiB/s on node 2, 4 KiB recv()s', flush=True)
 EOF
-run 3 rs "python3 /tmp/sk-rasend.py"
+run 3 rs "python3 /tmp/sk-send.py 7109 40 9"
 started 3 rs >/dev/null
 on 1 'rm -f /tmp/ra.m*'
 run 1 rr "python3 /tmp/sk-rarecv.py"
