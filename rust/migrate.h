@@ -94,7 +94,7 @@ struct vproc_proxy {
 	 * (a file: all; a socket: what the process asked, the rest peeked).
 	 * Given back before anything else uses the file at home: home's
 	 * offset moved back by what home took and the process did not, or
-	 * what the process took and home did not taken there (proxy.c). */
+	 * what the process took and home did not, taken there (proxy.c). */
 	struct mutex ra_lock;
 	bool ra_ok, ra_stream;
 	char *ra;

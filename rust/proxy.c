@@ -235,13 +235,14 @@ static long long proxy_take_peeked(struct file *f)
 /*
  * A read asks home for VPROC_READ_MAX bytes when the process asks fewer,
  * of a file opened read-only, or of a TCP socket (home says which) whose
- * last read filled what the process asked (a stream): home reads that much only from a regular file
- * nobody else shares, or peeks it from a TCP socket nobody else shares
- * (else it reads what was asked), and the rest waits here for the next
- * reads: one round trip (an answer of several frames) per VPROC_READ_MAX
- * bytes, whatever the process's read size. What the process takes of a
- * peek, home takes when the peek is all taken (a second round trip), or
- * before anything else uses the socket (vproc_proxy_giveback).
+ * last read filled what the process asked (a stream): home reads that
+ * much only from a regular file nobody else shares, or peeks it from a
+ * TCP socket nobody else shares (else it reads what was asked), and the
+ * rest waits here for the next reads: one round trip (an answer of
+ * several frames) per VPROC_READ_MAX bytes, whatever the process's read
+ * size. What the process takes of a peek, home takes when the peek is
+ * all taken (a second round trip), or before anything else uses the
+ * socket (vproc_proxy_giveback).
  * @nowait: it must not wait at home (VPROC_IO_WOULD_WAIT then).
  */
 static ssize_t proxy_read_once(struct file *f, char __user *ubuf, size_t len,
@@ -335,23 +336,34 @@ static ssize_t proxy_read_once(struct file *f, char __user *ubuf, size_t len,
 }
 
 /*
- * A read. A multi-threaded process's read of a file that is not ready at
- * home waits here, the proxy unlocked (its other threads may write to
- * it), not at home, where it would hold the deputy its threads share.
+ * A read (@sock: the process's recv(2), of a socket only). A
+ * multi-threaded process's read of a file that is not ready at home waits
+ * here, the proxy unlocked (its other threads may write to it), not at
+ * home, where it would hold the deputy its threads share. @dontwait
+ * (MSG_DONTWAIT): -EAGAIN rather than a wait.
  */
-static ssize_t proxy_read(struct file *f, char __user *ubuf, size_t len,
-			  loff_t *ppos)
+static ssize_t proxy_read_wait(struct file *f, char __user *ubuf, size_t len,
+			       bool dontwait, bool sock)
 {
 	for (;;) {
-		long long t = proxy_ticket(f);
-		ssize_t r = proxy_read_once(f, ubuf, len, t >= 0, false);
+		long long t = dontwait ? -1 : proxy_ticket(f);
+		ssize_t r = proxy_read_once(f, ubuf, len, dontwait || t >= 0,
+					    sock);
 
 		if (r != VPROC_IO_WOULD_WAIT)
 			return r;
+		if (dontwait)
+			return -EAGAIN;
 		r = proxy_wait(f, t);
 		if (r < 0)
 			return r;
 	}
+}
+
+static ssize_t proxy_read(struct file *f, char __user *ubuf, size_t len,
+			  loff_t *ppos)
+{
+	return proxy_read_wait(f, ubuf, len, false, false);
 }
 
 /* A recv(MSG_PEEK) of what a socket's read ahead holds (under
@@ -404,22 +416,9 @@ long long vproc_shim_proxy_recv(int fd, unsigned long long ubuf,
 		fput(f);
 		return VPROC_NOT_PROXY;
 	}
-	len = min_t(unsigned long long, len, MAX_RW_COUNT);
-	for (;;) {
-		long long t = dontwait ? -1 : proxy_ticket(f);
-
-		r = proxy_read_once(f, (char __user *)(unsigned long)ubuf, len,
-				    dontwait || t >= 0, true);
-		if (r != VPROC_IO_WOULD_WAIT)
-			break;
-		if (dontwait) {
-			r = -EAGAIN;
-			break;
-		}
-		r = proxy_wait(f, t);
-		if (r < 0)
-			break;
-	}
+	r = proxy_read_wait(f, (char __user *)(unsigned long)ubuf,
+			    min_t(unsigned long long, len, MAX_RW_COUNT),
+			    dontwait, true);
 	fput(f);
 	return r;
 }
@@ -1271,12 +1270,6 @@ long long vproc_shim_fd_io(int fd, int op, char *buf, size_t len,
 	if (!f)
 		return -EBADF;
 	/*
-	 * A read ahead (@arg: what the process asked, fewer than @len): only
-	 * of a regular file read through the page cache, opened read-only,
-	 * whose offset is the deputy's alone (its table's reference and
-	 * ours: no other process shares it), else what was asked.
-	 */
-	/*
 	 * A TCP socket's read ahead (its offset is the deputy's alone too):
 	 * what was asked is read as the process would read it, then more is
 	 * peeked (sock_peek_ahead), which stays in the socket until the
@@ -1302,6 +1295,12 @@ long long vproc_shim_fd_io(int fd, int op, char *buf, size_t len,
 	if (op == VPROC_IO_READ && S_ISSOCK(file_inode(f)->i_mode) &&
 	    file_count(f) <= 2)
 		ahead = sock_ahead(f);
+	/*
+	 * A read ahead (@arg: what the process asked, fewer than @len): only
+	 * of a regular file read through the page cache, opened read-only,
+	 * whose offset is the deputy's alone (its table's reference and
+	 * ours: no other process shares it), else what was asked.
+	 */
 	if (op == VPROC_IO_READ && arg > 0 && arg < len &&
 	    (!S_ISREG(file_inode(f)->i_mode) || !f->f_op->read_iter ||
 	     (f->f_mode & FMODE_WRITE) || file_count(f) > 2))
