@@ -383,8 +383,10 @@ fn main() {
         }
         "bad-procs" => {
             // Keep the node's heartbeat timeout away and answer its process
-            // list request (made by a ps on that node) with a lie.
-            let end = Instant::now() + Duration::from_secs(20);
+            // list request (made by a ps on that node) with a lie. The
+            // test waits for this node to be up first: on the debug
+            // kernel that can take a while.
+            let end = Instant::now() + Duration::from_secs(45);
             p.s.set_read_timeout(Some(Duration::from_millis(300))).ok();
             let mut answered = false;
             while Instant::now() < end && !answered {
