@@ -47,6 +47,10 @@
 //! - `bad-mig-msg`: a sendmsg with descriptors claiming more than
 //!   SCM_MAX_FD; `mig-msg-stray`: a good one for no deputy (`answered -9`,
 //!   stays `open`).
+//! - `bad-mig-read`: a read asking home to drop bytes it peeked ahead
+//!   that also says it is a `recv`; `bad-mig-read-want`: a read of 4
+//!   bytes saying the process asked 100; `mig-read-stray`: a good drop
+//!   for no deputy (`answered -9`, stays `open`).
 //! - `bad-mig-fork`: a fork where the process runs with exit signal 65;
 //!   `bad-mig-fork-undo`: an undo naming PID 0; `mig-fork-stray`: a good
 //!   fork for no deputy (`answered -9`, stays `open`).
@@ -565,6 +569,37 @@ fn main() {
             };
             let body = io_body(&io);
             report(request_answered(&mut p, mig::Kind::Io, 65536, &body));
+        }
+        "bad-mig-read" | "bad-mig-read-want" | "mig-read-stray" => {
+            // A READ's arg (`read_arg`): a discard of bytes home peeked
+            // ahead never comes with a socket read's flag nor with bytes
+            // to read; what the process asked is never more than the
+            // read. A good discard for no deputy is answered EBADF.
+            let (len, arg) = match a[6].as_str() {
+                "bad-mig-read" => (0, (5i64 << 32) | mig::READ_SOCK),
+                "bad-mig-read-want" => (4, 100),
+                _ => (0, mig::read_arg(0, 100, false)),
+            };
+            let io = mig::Io {
+                deputy: 1,
+                seq: 1,
+                fd: 1,
+                op: mig::io_op::READ,
+                len,
+                arg,
+                data: b"",
+                nowait: false,
+            };
+            let body = io_body(&io);
+            if a[6] == "mig-read-stray" {
+                report(request_answered(&mut p, mig::Kind::Io, 65536, &body));
+            } else {
+                p.send(
+                    MsgType::Mig as u8,
+                    &mig_payload(mig::Kind::Io, 65536, &body),
+                );
+                report(p.closed_within(5));
+            }
         }
         "bad-mig-intr" | "mig-intr-stray" => {
             // An interrupt must name a request (arg) and not be one (seq 0).
