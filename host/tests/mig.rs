@@ -300,7 +300,7 @@ fn begin_carries_the_threads() {
         write_begin(&mut w, &b, &t, &mut core::iter::empty(), 0).unwrap();
         w.len()
     };
-    let at = n - 4 - 2 - 2 - 12 - 1; // area count, userns length, seccomp length, 3 TIDs, count
+    let at = n - 4 - 4 - 2 - 12 - 1; // area count, userns length, seccomp length, 3 TIDs, count
     assert_eq!(buf[at], 3);
     buf[at] = 64;
     assert!(read_begin(&mut Reader::new(&buf[..n])).is_err());
@@ -2010,19 +2010,75 @@ fn wide_chain(n: usize) -> Vec<L> {
 
 #[test]
 fn userns_longest() {
-    // Eight levels of 340 extents a map fit (65457 bytes)...
-    let c = wide_chain(8);
-    let bytes = chain_bytes(&c);
-    assert!(bytes.len() <= USERNS_MAX_LEN);
-    let back = UserNsChain::parse(&bytes).unwrap();
-    assert!(back.levels().zip(&c).all(|(u, l)| same_level(&u, l)));
-    // ... nine do not (the source refuses such a process: E2BIG), nor
-    // the deepest chain of them, and the parse says so, never panics.
-    for n in [9, MAX_LEVELS] {
-        let bytes = chain_bytes(&wide_chain(n));
-        assert!(bytes.len() > USERNS_MAX_LEN);
-        assert!(UserNsChain::parse(&bytes).is_err());
+    // Any chain the kernel makes is carried: nine levels of 340 extents
+    // a map (more than the 16-bit length of wire version 2 took), and
+    // the deepest chain of them, exactly the longest text.
+    for n in [1, 8, 9, MAX_LEVELS] {
+        let c = wide_chain(n);
+        let bytes = chain_bytes(&c);
+        assert_eq!(bytes.len(), userns_max_len(n));
+        let back = UserNsChain::parse(&bytes).unwrap();
+        assert_eq!(back.depth(), n);
+        assert!(back.levels().zip(&c).all(|(u, l)| same_level(&u, l)));
+        // Through a whole Begin (its length now 32 bits).
+        let t = BeginText {
+            userns: &bytes,
+            ..text(b"/tmp")
+        };
+        let mut buf = vec![0u8; 2 * USERNS_MAX_LEN];
+        let len = {
+            let mut w = Writer::new(&mut buf);
+            write_begin(&mut w, &plain_begin(), &t, &mut std::iter::empty(), 0).unwrap();
+            w.len()
+        };
+        assert!(len <= vproc_logic::wire::MAX_JOINED);
+        let (_, t2, _) = read_begin(&mut Reader::new(&buf[..len])).unwrap();
+        assert_eq!(t2.userns, &bytes[..]);
     }
+    assert_eq!(USERNS_MAX_LEN, 269_982);
+    // One byte more than the longest is refused, by the chain's parse, by
+    // a source's write and by a Begin's read (its length said), never
+    // read past.
+    let longest = chain_bytes(&wide_chain(MAX_LEVELS));
+    let mut long = longest.clone();
+    long.push(0);
+    assert!(UserNsChain::parse(&long).is_err());
+    let t = BeginText {
+        userns: &long,
+        ..text(b"/tmp")
+    };
+    let mut buf = vec![0u8; 2 * USERNS_MAX_LEN];
+    assert!(write_begin(
+        &mut Writer::new(&mut buf),
+        &plain_begin(),
+        &t,
+        &mut std::iter::empty(),
+        0
+    )
+    .is_err());
+    let t = BeginText {
+        userns: &longest,
+        ..text(b"/tmp")
+    };
+    let len = {
+        let mut w = Writer::new(&mut buf);
+        write_begin(&mut w, &plain_begin(), &t, &mut std::iter::empty(), 0).unwrap();
+        w.len()
+    };
+    // Its end: the userns length (u32), the text, the area count (u32).
+    let at = len - 4 - longest.len() - 4;
+    assert_eq!(buf[at..at + 4], (USERNS_MAX_LEN as u32).to_le_bytes());
+    let mut bad = buf[..at].to_vec();
+    bad.extend_from_slice(&(USERNS_MAX_LEN as u32 + 1).to_le_bytes());
+    bad.extend_from_slice(&long);
+    bad.extend_from_slice(&0u32.to_le_bytes());
+    assert!(read_begin(&mut Reader::new(&bad)).is_err());
+    // A length beyond what follows, or past u16 with the text cut short.
+    assert!(read_begin(&mut Reader::new(&buf[..len - 2])).is_err());
+    let mut cut = buf[..at].to_vec();
+    cut.extend_from_slice(&u32::MAX.to_le_bytes());
+    cut.extend_from_slice(&[0; 16]);
+    assert!(read_begin(&mut Reader::new(&cut)).is_err());
 }
 
 #[test]

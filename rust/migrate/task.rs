@@ -432,7 +432,7 @@ impl UserNs {
         raw.resize(2 * room, [0u32; 3], GFP_KERNEL)?;
         let mut ext = KVec::with_capacity(2 * room, GFP_KERNEL)?;
         let mut out = KVVec::new();
-        out.resize(mig::USERNS_MAX_LEN, 0u8, GFP_KERNEL)?;
+        out.resize(mig::userns_max_len(n), 0u8, GFP_KERNEL)?;
         let mut w = mig::Writer::new(&mut out);
         mig::write_chain_header(&mut w, n, self.addr()).map_err(|_| E2BIG)?;
         for k in 1..=n {

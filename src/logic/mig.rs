@@ -112,8 +112,8 @@ pub use seccomp::{
 };
 #[allow(unused_imports)]
 pub use userns::{
-    userns_common, userns_depth, userns_origin, userns_same, write_chain_header, Extent, Level,
-    Map, UserNs, UserNsChain, MAX_EXTENTS, MAX_LEVELS, SETGROUPS, USERNS_MAX_LEN,
+    userns_common, userns_depth, userns_max_len, userns_origin, userns_same, write_chain_header,
+    Extent, Level, Map, UserNs, UserNsChain, MAX_EXTENTS, MAX_LEVELS, SETGROUPS, USERNS_MAX_LEN,
 };
 
 /// Bytes of the common header.

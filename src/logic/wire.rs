@@ -58,8 +58,9 @@ pub use handshake::{Auth, Hello, HelloAck, Refuse, RefuseReason, Transcript};
 pub use kill::{KillReq, KillResp, Sender};
 
 /// Protocol version; a frame with another version ends the connection.
-/// 2: 16-byte MACs, Poly1305 on session frames.
-pub const VERSION: u8 = 2;
+/// 2: 16-byte MACs, Poly1305 on session frames. 3: a `Begin`'s user
+/// namespace text has a 32-bit length (any chain the kernel makes).
+pub const VERSION: u8 = 3;
 /// Size of the fixed frame header.
 pub const HEADER_LEN: usize = 16;
 /// Size of the MAC that trails every frame.

@@ -455,7 +455,7 @@ impl Migrator {
         let (xstate, xkind) = sm::capture_regs(&mut gregs)?;
         // The layout now: the destination remaps what changed.
         let vlen: usize = vmas.iter().map(|v| as_vma(v).encoded_len()).sum();
-        super::source::fits_request(pid, vmas.len(), vlen)?;
+        super::source::fits_request(pid, vmas.len(), vlen, 0)?;
         let (v, need) =
             self.request(dest, Kind::Layout, pid, COMMIT_TIMEOUT_MS, 16 + vlen, |w| {
                 w.u64(out.mig)?;

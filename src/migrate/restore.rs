@@ -334,10 +334,13 @@ impl Migrator {
         }
         a9.push(0, GFP_KERNEL)?;
         // Its seccomp state, hex ("-": none): the restorer installs it.
-        let a10 = hex_arg(t.seccomp)?;
-        // Its user namespace, hex ("-": the initial one): the restorer
-        // makes one like it and hands it over.
-        let a11 = hex_arg(t.userns)?;
+        // (One argument: at most 42 KiB of hex.)
+        let a10 = hex_args(t.seccomp, usize::MAX)?;
+        // Its user namespace, hex ("-": the initial one), in as many
+        // arguments as it takes (up to 264 KiB: 528 KiB of hex, where an
+        // exec takes no argument over 128 KiB): the restorer makes one
+        // like it and hands it over.
+        let a11 = hex_args(t.userns, ARG_PIECE)?;
         // Where it makes them ("-": from the initial namespace).
         let mut a12 = crate::logic::fmtbuf::FmtBuf::<40>::new();
         match self.userns_base(mig_id, t.userns) {
@@ -351,24 +354,30 @@ impl Migrator {
         fn c(b: &[u8]) -> Result<&CStr> {
             CStr::from_bytes_with_nul(b).map_err(|_| EINVAL)
         }
-        sm::spawn(
+        let mut argv = KVec::with_capacity(16, GFP_KERNEL)?;
+        for a in [
             RESTORER,
-            &[
-                RESTORER,
-                c(a1.as_bytes())?,
-                c(a2.as_bytes())?,
-                c(a3.as_bytes())?,
-                c(a4.as_bytes())?,
-                c(&cwd)?,
-                c(&cg)?,
-                c(a7.as_bytes())?,
-                c(a8.as_bytes())?,
-                c(&a9)?,
-                c(&a10)?,
-                c(&a11)?,
-                c(a12.as_bytes())?,
-            ],
-        )
+            c(a1.as_bytes())?,
+            c(a2.as_bytes())?,
+            c(a3.as_bytes())?,
+            c(a4.as_bytes())?,
+            c(&cwd)?,
+            c(&cg)?,
+            c(a7.as_bytes())?,
+            c(a8.as_bytes())?,
+            c(&a9)?,
+            c(&a10)?,
+        ] {
+            argv.push(a, GFP_KERNEL)?;
+        }
+        let mut rest: &[u8] = &a11;
+        while !rest.is_empty() {
+            let piece = CStr::from_bytes_until_nul(rest).map_err(|_| EINVAL)?;
+            rest = &rest[piece.to_bytes_with_nul().len()..];
+            argv.push(piece, GFP_KERNEL)?;
+        }
+        argv.push(c(a12.as_bytes())?, GFP_KERNEL)?;
+        sm::spawn(RESTORER, &argv)
     }
 
     /// "MIG userns FD" from the restorer's child (in its context): the
@@ -1313,14 +1322,23 @@ impl sm::TaskWork for Restore {
     }
 }
 
-/// `bytes` in hex, NUL-terminated, for the restorer's arguments ("-" for
-/// none).
-fn hex_arg(bytes: &[u8]) -> Result<KVVec<u8>> {
+/// Characters of hex in one argument of [`hex_args`] (an exec takes no
+/// argument string over 128 KiB).
+const ARG_PIECE: usize = 64 * 1024;
+// The restorer takes up to 9 USERNS arguments: the longest chain's.
+const _: () = assert!((mig::USERNS_MAX_LEN * 2).div_ceil(ARG_PIECE) <= 9);
+
+/// `bytes` in hex for the restorer's arguments, in arguments of at most
+/// `piece` characters, each NUL-terminated, one after another ("-" for
+/// none). Up to 528 KiB: not one physically contiguous run of pages.
+fn hex_args(bytes: &[u8], piece: usize) -> Result<KVVec<u8>> {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    // (Up to 128 KiB, a userns part's: not one physically contiguous run
-    // of pages.)
-    let mut a = KVVec::with_capacity(bytes.len() * 2 + 2, GFP_KERNEL)?;
-    for &x in bytes {
+    let n = bytes.len() * 2;
+    let mut a = KVVec::with_capacity(n + n / piece + 2, GFP_KERNEL)?;
+    for (i, &x) in bytes.iter().enumerate() {
+        if i > 0 && (2 * i).is_multiple_of(piece) {
+            a.push(0, GFP_KERNEL)?;
+        }
         a.push(HEX[usize::from(x >> 4)], GFP_KERNEL)?;
         a.push(HEX[usize::from(x & 15)], GFP_KERNEL)?;
     }

@@ -352,17 +352,19 @@ pub(super) fn check_areas(pid: u32, vmas: &[sm::VmaInfo]) -> Result {
 /// Whether a request describing `n` areas in `bytes` bytes (`Begin`, or
 /// `Layout` at the freeze) can travel: up to [`wire::MAX_JOINED`] in all,
 /// in parts. Else the move is refused, EOPNOTSUPP, logged.
-pub(super) fn fits_request(pid: u32, n: usize, bytes: usize) -> Result {
+pub(super) fn fits_request(pid: u32, n: usize, bytes: usize, userns: usize) -> Result {
     // Room for Begin's other fields (identity, cwd, cgroup, TIDs and
-    // seccomp filters are bounded, well under this).
+    // seccomp filters are bounded, well under this); its user namespace
+    // text (at most `mig::USERNS_MAX_LEN`, 264 KiB) is counted apart.
     const OTHER: usize = 64 * 1024;
-    if bytes.saturating_add(OTHER) > crate::logic::wire::MAX_JOINED {
+    let room = crate::logic::wire::MAX_JOINED - OTHER - userns.min(mig::USERNS_MAX_LEN);
+    if userns > mig::USERNS_MAX_LEN || bytes > room {
         pr_info_ratelimited!(
             "migrate: pid {} cannot move: its {} memory areas take {} bytes to describe (at most {})\n",
             pid,
             n,
             bytes,
-            crate::logic::wire::MAX_JOINED - OTHER
+            room
         );
         return Err(EOPNOTSUPP);
     }
@@ -726,7 +728,7 @@ impl Migrator {
             let why = if e == ENODATA {
                 "its user namespace has no uid or gid map yet"
             } else if e == E2BIG {
-                "its user namespaces' maps are longer than a move carries (64 KiB)"
+                "its user namespaces' maps are longer than a move carries"
             } else if e == EOPNOTSUPP {
                 "its user namespace is deeper than the kernel makes"
             } else {
@@ -763,7 +765,7 @@ impl Migrator {
             return Err(CHANGING);
         }
         let vlen: usize = vmas.iter().map(|v| as_vma(v).encoded_len()).sum();
-        fits_request(pid, vmas.len(), vlen)?;
+        fits_request(pid, vmas.len(), vlen, text.userns.len())?;
         let mut body = KVVec::new();
         body.resize(
             256 + text.cwd.len()

@@ -395,7 +395,7 @@ pub fn write_begin(
     w.bytes(t.tids)?;
     w.u16(t.seccomp.len() as u16)?;
     w.bytes(t.seccomp)?;
-    w.u16(t.userns.len() as u16)?;
+    w.u32(u32::try_from(t.userns.len()).map_err(|_| WireError::BadLength)?)?;
     w.bytes(t.userns)?;
     write_areas(w, vmas, nvma)
 }
@@ -473,7 +473,7 @@ pub fn read_begin<'a>(r: &mut Reader<'a>) -> Result<(Begin, BeginText<'a>, u32),
         return Err(WireError::BadLength);
     }
     let seccomp = r.bytes(sl)?;
-    let ul = usize::from(r.u16()?);
+    let ul = usize::try_from(r.u32()?).map_err(|_| WireError::BadLength)?;
     if ul > super::USERNS_MAX_LEN {
         return Err(WireError::BadLength);
     }

@@ -28,10 +28,11 @@
 //! per level: its origin (u64), owner (u32), group (u32), flags (u8:
 //! [`SETGROUPS`]), then the uid map and the gid map, each a count (u16, 1
 //! to [`MAX_EXTENTS`]) and that many extents of (first, lower first,
-//! count), u32 each. The whole text is at
-//! most [`USERNS_MAX_LEN`] bytes (a `Begin` carries its length in 16
-//! bits): about 5400 extents in all, far more than any namespace chain
-//! uses; a longer one is refused at the source.
+//! count), u32 each. The whole text is at most [`USERNS_MAX_LEN`] bytes:
+//! the longest chain the kernel makes (33 levels of two 340-extent maps,
+//! 264 KiB), so none is refused for its length (a `Begin` carries its
+//! length in 32 bits since wire version 3; 16 before, which refused nine
+//! levels of full maps).
 //!
 //! Nothing here allocates: a chain is read in place ([`UserNsChain`],
 //! [`UserNs`] and [`Map`] are views of a checked text), and written level
@@ -50,9 +51,6 @@ pub const MAX_EXTENTS: usize = 340;
 /// initial one (it refuses a child of a namespace deeper than 32).
 pub const MAX_LEVELS: usize = 33;
 
-/// Longest `userns` text (its length travels in 16 bits).
-pub const USERNS_MAX_LEN: usize = u16::MAX as usize;
-
 /// Bytes of an extent.
 const EXTENT_LEN: usize = 12;
 
@@ -61,6 +59,17 @@ const HEADER_LEN: usize = 9;
 
 /// Bytes of a level before its maps: origin, owner, group, flags.
 const LEVEL_HEAD: usize = 17;
+
+/// Longest `userns` text: [`MAX_LEVELS`] levels, each with two maps of
+/// [`MAX_EXTENTS`] extents (269,982 bytes; a `Begin` is joined from parts
+/// of up to `MAX_JOINED`, 1 MiB).
+pub const USERNS_MAX_LEN: usize = userns_max_len(MAX_LEVELS);
+
+/// Longest `userns` text of a chain of `levels` levels (each with two
+/// maps of [`MAX_EXTENTS`] extents): what a source reading one sets aside.
+pub const fn userns_max_len(levels: usize) -> usize {
+    HEADER_LEN + levels * (LEVEL_HEAD + 2 * (2 + MAX_EXTENTS * EXTENT_LEN))
+}
 
 /// [`UserNs::flags`]: `setgroups(2)` is allowed in it (else "deny").
 pub const SETGROUPS: u8 = 1;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! `vproc-restore MIG PID VDSO_AREA VDSO_TEXT CWD CGROUP FSUID:FSGID:GROUPS
-//! MONO_OFF:BOOT_OFF TIDS SECCOMP USERNS BASE`: the restorer stub.
+//! MONO_OFF:BOOT_OFF TIDS SECCOMP USERNS... BASE`: the restorer stub.
 //!
 //! Started by vproc.ko (as a user-mode helper, root) on the destination of
 //! a migration. The kernel cannot create a process from a module, so this
@@ -51,7 +51,10 @@
 //! where it ran: the nodes booted at other times.
 //!
 //! A process in a user namespace of its own (USERNS: the bytes of Begin's
-//! userns part, hex; "-" for none): each level of it is made in turn,
+//! userns part, hex, in one argument or more, of at most 64 KiB
+//! characters each, to be joined: an exec takes no argument over 128 KiB,
+//! and the longest chain is 528 KiB of hex; "-" for none): each level of
+//! it is made in turn,
 //! outermost first. A throwaway helper, forked, enters the level made
 //! before (setns: this process is root, so it has every capability in
 //! it), takes the namespace's owner and group as its ids there and
@@ -875,7 +878,9 @@ fn main() {
     if args.len() == 3 && args[1] == "lazy" {
         lazy(&args[2]);
     }
-    if args.len() != 13 {
+    // USERNS may take several arguments: 13 at least, at most the
+    // longest chain's pieces.
+    if args.len() < 13 || args.len() > 12 + 9 {
         eprintln!("vproc-restore: started by vproc.ko, not by hand");
         std::process::exit(2);
     }
@@ -906,11 +911,12 @@ fn main() {
     let Some(seccomp) = parse_seccomp(&args[10]) else {
         report(&mut ctl, mig, libc::EINVAL);
     };
-    let userns = match parse_userns(&args[11]) {
+    let last = args.len() - 1;
+    let userns = match parse_userns(&args[11..last].concat()) {
         Some(u) => u,
         None => report(&mut ctl, mig, libc::EINVAL),
     };
-    let Some(base) = parse_base(&args[12]) else {
+    let Some(base) = parse_base(&args[last]) else {
         report(&mut ctl, mig, libc::EINVAL);
     };
     let userns_fd = match userns.as_deref().map(|t| make_userns(t, base)).transpose() {
