@@ -58,18 +58,19 @@ unsigned int vproc_shim_fault_go_delay_ms(void)
 /*
  * Fault injection for the tests (0: off, the default): a call a deputy
  * makes at home for its process, with its buffers mapped in the deputy's
- * memory, pauses this long there, at most 1 s (what a call that sleeps
+ * memory, pauses this long there, at most 10 s (what a call that sleeps
  * there, or is preempted, does): a deputy remapping that memory for its
- * process coming home meanwhile must leave them alone.
+ * process coming home meanwhile must leave them alone, and gives up the
+ * move home after 5 s of waiting for them.
  */
 static unsigned int fault_call_delay_ms;
 module_param(fault_call_delay_ms, uint, 0644);
 MODULE_PARM_DESC(fault_call_delay_ms,
-		 "tests only: pause of a call made at home with its buffers mapped (ms, at most 1000)");
+		 "tests only: pause of a call made at home with its buffers mapped (ms, at most 10000)");
 
 unsigned int vproc_shim_fault_call_delay_ms(void)
 {
-	return min(READ_ONCE(fault_call_delay_ms), 1000U);
+	return min(READ_ONCE(fault_call_delay_ms), 10000U);
 }
 
 /*

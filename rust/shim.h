@@ -1205,11 +1205,18 @@ struct vproc_sys_buf {
 	void *out;
 	unsigned int null;
 };
-/* The deputy's side: system call @nr with @args (pointer arguments
- * replaced by scratch memory of current's own, per @bufs[0..n)), in
- * current's context. Returns its result. */
+/* System call @nr with @args (pointer arguments replaced by scratch
+ * memory of current's own, per @bufs[0..n)), in current's context.
+ * Returns its result. */
 long long vproc_shim_sys_call(unsigned int nr, const unsigned long long *args,
 			      const struct vproc_sys_buf *bufs, unsigned int n);
+/* The same, made by a deputy for its process (the call it asked): the
+ * only calls the test parameter fault_call_delay_ms pauses (not those the
+ * module makes for itself, such as reading a moving thread's timers). */
+long long vproc_shim_served_call(unsigned int nr,
+				 const unsigned long long *args,
+				 const struct vproc_sys_buf *bufs,
+				 unsigned int n);
 
 /*
  * Runs @fn(@data) in @t's own context at its next return to user mode

@@ -145,8 +145,9 @@ int vproc_shim_sys_install_proxy(unsigned int f_flags, unsigned int cloexec,
 /* Most scratch memory one call uses (its buffers, 8-byte aligned). */
 #define VPROC_SYS_SCRATCH (64 * 1024)
 
-long long vproc_shim_sys_call(unsigned int nr, const unsigned long long *args,
-			      const struct vproc_sys_buf *bufs, unsigned int n)
+static long long sys_call(unsigned int nr, const unsigned long long *args,
+			  const struct vproc_sys_buf *bufs, unsigned int n,
+			  bool served)
 {
 	struct pt_regs regs = {};
 	unsigned long long a[6];
@@ -193,7 +194,7 @@ long long vproc_shim_sys_call(unsigned int nr, const unsigned long long *args,
 		}
 		off += ALIGN(b->len ?: 1, 8);
 	}
-	delay = base ? vproc_shim_fault_call_delay_ms() : 0;
+	delay = base && served ? vproc_shim_fault_call_delay_ms() : 0;
 	if (delay)
 		msleep(delay);
 	regs.di = a[0];
@@ -219,6 +220,20 @@ out:
 	if (base)
 		vm_munmap(base, PAGE_ALIGN(total));
 	return r;
+}
+
+long long vproc_shim_sys_call(unsigned int nr, const unsigned long long *args,
+			      const struct vproc_sys_buf *bufs, unsigned int n)
+{
+	return sys_call(nr, args, bufs, n, false);
+}
+
+long long vproc_shim_served_call(unsigned int nr,
+				 const unsigned long long *args,
+				 const struct vproc_sys_buf *bufs,
+				 unsigned int n)
+{
+	return sys_call(nr, args, bufs, n, true);
 }
 
 /* The identity logic::mig::sysfwd::stat_identity reads of a struct stat,

@@ -266,3 +266,62 @@ check_eq "... it exits 0, its calls made and none failed, its memory intact" "0 
     "$(file_of 1 /tmp/thst.status 60) $(on 1 'grep ^done /tmp/thst.out')"
 check_fails "... home logged no page it could not write" on 1 "dmesg | grep -q 'cannot be written here'"
 on 1 "echo 0 > $F"
+
+# --- a call at home that does not end while its process comes home: the
+# deputy waits 5 s for it (its buffers are mapped in the memory it would
+# remap), then gives the move up (EAGAIN); the process runs on where it
+# is, its call answered, and comes home once the call has ended. The
+# call pauses 10 s at home (fault_call_delay_ms). SIGUSR1 starts it (the
+# handler, in the main thread, wakes the caller: no call home), the
+# caller says so on its terminal first (a write home) and when it
+# returned; SIGUSR2 ends the main thread's loop.
+on 1 "cat > /tmp/thlong.py <<'EOF'
+import hashlib, os, signal, threading, time
+took = []
+go = threading.Event()
+end = []
+signal.signal(signal.SIGUSR1, lambda *a: go.set())
+signal.signal(signal.SIGUSR2, lambda *a: end.append(1))
+def caller():
+    go.wait()
+    print('calling', flush=True)
+    t0 = time.monotonic()
+    os.stat('/tmp')
+    took.append(time.monotonic() - t0)
+    print('called', flush=True)
+t = threading.Thread(target=caller)
+t.start()
+blocks = [bytearray(os.urandom(64)) * (4096 * (i + 1)) for i in range(8)]
+sums = [hashlib.md5(b).digest() for b in blocks]
+print('ready', flush=True)
+bad = 0
+while not end:
+    bad += sum(hashlib.md5(b).digest() != s for b, s in zip(blocks, sums))
+    time.sleep(0.01)
+t.join()
+print('done', len(took), int(took[0]) if took else -1, bad, flush=True)
+EOF"
+on 1 "echo 10000 > $F"
+on 1 "rm -f /tmp/thlong.[!p]*; cd /tmp; python3 /tmp/thlong.py > /tmp/thlong.out 2>&1 & p=\$!; echo \$p > /tmp/thlong.pid; wait \$p; echo \$? > /tmp/thlong.status" >/dev/null 2>&1 &
+line_of 1 /tmp/thlong.out ready 60 >/dev/null
+lp=$(on 1 'cat /tmp/thlong.pid')
+check_eq "threads: a process whose thread will make a 10 s call at home moves to node 2" ok \
+    "$(on 1 "echo 2 > /proc/$lp/goto && echo ok")"
+on 1 "kill -USR1 $lp"
+line_of 1 /tmp/thlong.out calling 30 >/dev/null
+sleep 1
+t0=$(date +%s)
+check_match "... called home meanwhile: the move home fails (EAGAIN)" "temporarily unavailable" \
+    "$(on 1 "{ echo 1 > /proc/$lp/goto && echo ok; } 2>&1")"
+waited=$(( $(date +%s) - t0 ))
+check "... after home waited for the call, at least 4 s ($waited s)" test "$waited" -ge 4
+check_match "... home logs why" "pid $lp: 1 call\\(s\\) of its threads at home did not end: it does not come home now" \
+    "$(on 1 'dmesg | tail -30')"
+check_eq "... it runs on, once, on node 2" "2 1" "$(on 1 "cat /proc/$lp/where") $(copies "$lp")"
+on 1 "echo 0 > $F"
+line_of 1 /tmp/thlong.out called 30 >/dev/null
+check_eq "... and comes home once the call ended" "ok 1" \
+    "$(on 1 "echo 1 > /proc/$lp/goto && echo ok") $(on 1 "cat /proc/$lp/where")"
+on 1 "kill -USR2 $lp"
+check_eq "... it exits 0, its call answered after its 10 s, its memory intact" "0 done 1 10 0" \
+    "$(file_of 1 /tmp/thlong.status 60) $(on 1 'grep ^done /tmp/thlong.out')"

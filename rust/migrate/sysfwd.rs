@@ -163,7 +163,7 @@ pub(crate) fn sys_call(nr: u32, args: &[u64; 6], bufs: &mut [SysBuf<'_>]) -> i64
         r.null = c_uint::from(b.null);
     }
     // SAFETY: each buffer is valid for its length, for the call.
-    unsafe { shim::vproc_shim_sys_call(nr, args.as_ptr(), raw.as_ptr(), n as c_uint) }
+    unsafe { shim::vproc_shim_served_call(nr, args.as_ptr(), raw.as_ptr(), n as c_uint) }
 }
 
 /// `mmap` with `args` of the file at `path` (NUL-terminated) of this node
