@@ -63,9 +63,9 @@ pub(crate) use signal::{
     set_comm_of, sigmask_enter, sigmask_leave, signal, signal_job, signal_pending, unkick,
 };
 pub(crate) use sysfwd::{
-    close_fd, creds_sync, current_creds, fd_proxy, install_new_proxy, mmap_same, msg_call,
-    notify_signal, path_identity, proxy_recv, set_guest, sys_call, user_path, SysBuf, SysHook,
-    SysReg,
+    chdir_here, close_fd, creds_sync, current_creds, fd_proxy, install_new_proxy, mmap_same,
+    msg_call, notify_signal, path_identity, proxy_recv, set_guest, sys_call, user_path, SysBuf,
+    SysHook, SysReg,
 };
 pub(crate) use task::{
     home_ns, own_net, own_uts, ptimers_apply, ptimers_capture, ptimers_mark, refusal, timers_clear,

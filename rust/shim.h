@@ -1192,6 +1192,9 @@ long vproc_shim_mmap_same(const char *path, const unsigned long long *id,
 /* The identity (as for mmap_same) of the file @path names here, following
  * links: 0 or -errno. */
 int vproc_shim_path_identity(const char *path, unsigned long long *id);
+/* chdir(@path) of current on this node (its own credentials; the call
+ * made directly, not caught as a moved process's): 0 or -errno. */
+int vproc_shim_chdir_here(const char *path);
 /* Makes current take the signal path on its way to user mode (a syscall
  * that returned -ERESTARTNOINTR runs again once its task works ran). */
 void vproc_shim_notify_signal(void);

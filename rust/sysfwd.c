@@ -236,6 +236,20 @@ long long vproc_shim_served_call(unsigned int nr,
 	return sys_call(nr, args, bufs, n, true);
 }
 
+int vproc_shim_chdir_here(const char *path)
+{
+	unsigned long long a[6] = {};
+	struct vproc_sys_buf b = {
+		.arg = 0,
+		.len = strnlen(path, PATH_MAX) + 1,
+		.in = path,
+	};
+
+	if (b.len > PATH_MAX)
+		return -ENAMETOOLONG;
+	return (int)vproc_shim_sys_call(__NR_chdir, a, &b, 1);
+}
+
 /* The identity logic::mig::sysfwd::stat_identity reads of a struct stat,
  * from a kstat (as cp_new_stat() encodes it). */
 static void kstat_identity(const struct kstat *st, unsigned long long *id)

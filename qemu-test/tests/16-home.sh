@@ -152,6 +152,39 @@ if on 1 'command -v perl' >/dev/null 2>&1; then
     check_eq "exec: it ends with status 0 and its output" "0 second" "$(on 1 'for i in $(seq 100); do [ -s /tmp/ex.status2 ] && break; sleep 0.2; done; echo $(cat /tmp/ex.status2 /tmp/ex.out2)')"
 fi
 
+# --- a relative path after a chdir at home: home's working directory
+# (/usr/bin, the one image's) is node 2's too, so the program runs on
+# node 2 from there, for a vfork child (Python's subprocess; before
+# 2026-12-07 it looked in the directory the process arrived with and
+# failed, ENOENT) and for a forked child (which went home to execute).
+on 1 "cat > /tmp/rx.py <<'EOF'
+import os, subprocess, time
+while not os.path.exists('/tmp/rx.go'):
+    time.sleep(0.1)
+os.chdir('/usr/bin')
+r = subprocess.run(['./echo', 'vfork-ok'], capture_output=True)
+print('vfork', r.returncode, r.stdout.decode().strip(), flush=True)
+pid = os.fork()
+if pid == 0:
+    os.execv('./sleep', ['./sleep', '5'])
+print('child', pid, flush=True)
+_, st = os.waitpid(pid, 0)
+print('fork', st, os.getcwd(), flush=True)
+EOF"
+on 1 "rm -f /tmp/rx.[!p]*; cd /tmp; python3 /tmp/rx.py > /tmp/rx.out 2>&1 & echo \$! > /tmp/rx.pid; wait \$!; echo \$? > /tmp/rx.status" >/dev/null 2>&1 &
+pid=$(on 1 'for i in $(seq 50); do [ -s /tmp/rx.pid ] && break; sleep 0.1; done; cat /tmp/rx.pid')
+check_eq "relexec: python3 goes to node 2" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
+on 1 'touch /tmp/rx.go'
+check_eq "relexec: after chdir('/usr/bin') at home, subprocess.run(['./echo']) (a vfork child) runs home's directory's program" \
+    "0 vfork-ok" "$(line_of 1 /tmp/rx.out 'vfork ' 30 | sed 's/^vfork //')"
+child=$(line_of 1 /tmp/rx.out 'child ' 30 | sed 's/^child //')
+check_match "relexec: a forked child's execv('./sleep') runs on node 2" "sleep 5" \
+    "$(on 2 "for i in \$(seq 50); do tr '\\0' ' ' < /proc/$child/cmdline 2>/dev/null | grep -q 'sleep 5' && break; sleep 0.1; done; tr '\\0' ' ' < /proc/$child/cmdline")"
+check_eq "relexec: ... and stays there (it did not go home to execute), as its parent" "2 2" \
+    "$(on 1 "cat /proc/$child/where /proc/$pid/where" | tr '\n' ' ' | sed 's/ $//')"
+check_eq "relexec: the child is reaped with status 0, the parent's cwd is /usr/bin, it ends with status 0" \
+    "fork 0 /usr/bin 0" "$(line_of 1 /tmp/rx.out 'fork ' 30) $(file_of 1 /tmp/rx.status 30)"
+
 # --- Ctrl-C on the home terminal reaches a moved foreground job: the
 # deputy is in the terminal's foreground group at home and forwards the
 # SIGINT the line discipline sends it.

@@ -198,6 +198,17 @@ pub(crate) fn path_identity(path: &[u8]) -> Option<[u64; 8]> {
     (r == 0).then_some(id)
 }
 
+/// Makes `path` (NUL-terminated) the calling task's working directory on
+/// this node (chdir(2) with its own credentials, made directly: not sent
+/// home as a moved process's chdir is).
+pub(crate) fn chdir_here(path: &[u8]) -> Result {
+    if path.last() != Some(&0) {
+        return Err(EINVAL);
+    }
+    // SAFETY: `path` is NUL-terminated.
+    to_result(unsafe { shim::vproc_shim_chdir_here(path.as_ptr().cast()) })
+}
+
 /// Has the calling task take the signal path back to user mode: a call
 /// that returned ERESTARTNOINTR runs again after its task works.
 pub(crate) fn notify_signal() {

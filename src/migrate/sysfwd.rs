@@ -983,6 +983,17 @@ impl Migrator {
         if path.first() == Some(&b'/') && home_id.is_some() && sm::path_identity(&path) == home_id {
             return None;
         }
+        // A relative path is in home's working directory: where this node
+        // has that directory (by its path at home) with the very file in
+        // it, it becomes the working directory here and the program runs
+        // here, as an absolute path's would (a vfork child, which cannot
+        // go home, too: Python's subprocess, posix_spawn).
+        if path.first() != Some(&b'/')
+            && home_id.is_some()
+            && self.cwd_here(&b, pid, &path, home_id)
+        {
+            return None;
+        }
         if sm::in_vfork() {
             // In its parent's memory it cannot move (a move would wait
             // for this very exec): this node's program runs, as after a
@@ -998,6 +1009,41 @@ impl Migrator {
             b.home,
             "its program differs here: it goes home to execute it",
         )
+    }
+
+    /// Whether home's working directory of moved process `pid` (`b`) is a
+    /// directory of this node too (its path at home) holding the file
+    /// `rel` (a relative path, NUL-terminated) of identity `id`, home's:
+    /// then it is made the working directory here.
+    fn cwd_here(&self, b: &super::BodyRec, pid: u32, rel: &[u8], id: Option<[u64; 8]>) -> bool {
+        let mut a = [0u64; 6];
+        a[1] = u64::from(sf::PATH_MAX);
+        let ins = [None; 6];
+        let Ok((v, d)) = self.home_call(b.home, pid, b.deputy, sf::NR_GETCWD, &a, &ins) else {
+            return false;
+        };
+        // getcwd's count has its NUL; "(unreachable)/..." is no path here.
+        let Some(dir) = usize::try_from(v)
+            .ok()
+            .and_then(|n| d.get(..n.checked_sub(1)?))
+            .filter(|d| d.first() == Some(&b'/'))
+        else {
+            return false;
+        };
+        let mut at = KVec::new();
+        let joined = (|| -> Result<()> {
+            at.extend_from_slice(dir, GFP_KERNEL)?;
+            if dir != b"/" {
+                at.push(b'/', GFP_KERNEL)?;
+            }
+            Ok(at.extend_from_slice(rel, GFP_KERNEL)?)
+        })();
+        if joined.is_err() || at.len() > sf::PATH_MAX as usize || sm::path_identity(&at) != id {
+            return false;
+        }
+        // Only the directory: the file's name is `rel` again there.
+        at.truncate(dir.len());
+        at.push(0, GFP_KERNEL).is_ok() && sm::chdir_here(&at).is_ok()
     }
 
     /// `execve` of moved process `pid` (running) whose mount namespace at home

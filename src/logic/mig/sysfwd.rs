@@ -1644,6 +1644,8 @@ pub fn split_reply<'a>(
 pub const NR_MMAP: u32 = 9;
 /// stat(2)'s number.
 pub const NR_STAT: u32 = 4;
+/// getcwd(2)'s number.
+pub const NR_GETCWD: u32 = 79;
 /// execve(2)'s number.
 pub const NR_EXECVE: u32 = 59;
 /// readlink(2)'s number.
