@@ -357,8 +357,8 @@ pub(super) fn fits_request(pid: u32, n: usize, bytes: usize, userns: usize) -> R
     // seccomp filters are bounded, well under this); its user namespace
     // text (at most `mig::USERNS_MAX_LEN`, 264 KiB) is counted apart.
     const OTHER: usize = 64 * 1024;
-    let room = crate::logic::wire::MAX_JOINED - OTHER - userns.min(mig::USERNS_MAX_LEN);
-    if userns > mig::USERNS_MAX_LEN || bytes > room {
+    let room = (crate::logic::wire::MAX_JOINED - OTHER).saturating_sub(userns);
+    if bytes > room {
         pr_info_ratelimited!(
             "migrate: pid {} cannot move: its {} memory areas take {} bytes to describe (at most {})\n",
             pid,

@@ -284,6 +284,22 @@ fn io_body(io: &mig::Io<'_>) -> Vec<u8> {
     body
 }
 
+/// Sends `io` about PID 65536, which has no deputy on the node: a `bad`
+/// one must cost the connection (whether it closed within 5 s); a good
+/// one is answered ([`request_answered`]).
+fn send_io(p: &mut Peer, io: &mig::Io<'_>, bad: bool) -> bool {
+    let body = io_body(io);
+    if bad {
+        p.send(
+            MsgType::Mig as u8,
+            &mig_payload(mig::Kind::Io, 65536, &body),
+        );
+        p.closed_within(5)
+    } else {
+        request_answered(p, mig::Kind::Io, 65536, &body)
+    }
+}
+
 fn load() -> Vec<u8> {
     msg(&Load {
         runnable: 0,
@@ -567,8 +583,7 @@ fn main() {
                 data: b"hi\n",
                 nowait: false,
             };
-            let body = io_body(&io);
-            report(request_answered(&mut p, mig::Kind::Io, 65536, &body));
+            report(send_io(&mut p, &io, false));
         }
         "bad-mig-read" | "bad-mig-read-want" | "mig-read-stray" => {
             // A READ's arg (`read_arg`): a discard of bytes home peeked
@@ -590,16 +605,7 @@ fn main() {
                 data: b"",
                 nowait: false,
             };
-            let body = io_body(&io);
-            if a[6] == "mig-read-stray" {
-                report(request_answered(&mut p, mig::Kind::Io, 65536, &body));
-            } else {
-                p.send(
-                    MsgType::Mig as u8,
-                    &mig_payload(mig::Kind::Io, 65536, &body),
-                );
-                report(p.closed_within(5));
-            }
+            report(send_io(&mut p, &io, a[6] != "mig-read-stray"));
         }
         "bad-mig-intr" | "mig-intr-stray" => {
             // An interrupt must name a request (arg) and not be one (seq 0).
@@ -795,12 +801,7 @@ fn main() {
                 data: if syscall { &call } else { b"x" },
                 nowait: false,
             };
-            let body = io_body(&io);
-            p.send(
-                MsgType::Mig as u8,
-                &mig_payload(mig::Kind::Io, 65536, &body),
-            );
-            report(p.closed_within(5));
+            report(send_io(&mut p, &io, true));
         }
         "bad-mig-msg" | "mig-msg-stray" => {
             // A sendmsg with descriptors (io_op::MSG): one that says it
@@ -847,16 +848,7 @@ fn main() {
                 data: &call[..n],
                 nowait: false,
             };
-            let body = io_body(&io);
-            if bad {
-                p.send(
-                    MsgType::Mig as u8,
-                    &mig_payload(mig::Kind::Io, 65536, &body),
-                );
-                report(p.closed_within(5));
-            } else {
-                report(request_answered(&mut p, mig::Kind::Io, 65536, &body));
-            }
+            report(send_io(&mut p, &io, bad));
         }
         "bad-mig-fork" | "bad-mig-fork-undo" | "mig-fork-stray" => {
             // A fork where the process runs (io_op::FORK, arg its exit
@@ -879,16 +871,7 @@ fn main() {
                 data: b"",
                 nowait: false,
             };
-            let body = io_body(&io);
-            if a[6] == "mig-fork-stray" {
-                report(request_answered(&mut p, mig::Kind::Io, 65536, &body));
-            } else {
-                p.send(
-                    MsgType::Mig as u8,
-                    &mig_payload(mig::Kind::Io, 65536, &body),
-                );
-                report(p.closed_within(5));
-            }
+            report(send_io(&mut p, &io, a[6] != "mig-fork-stray"));
         }
         "mig-syscall-stray" => {
             let path = b"/tmp/peer-was-here\0";
@@ -917,8 +900,7 @@ fn main() {
                 data: &call[..n],
                 nowait: false,
             };
-            let body = io_body(&io);
-            report(request_answered(&mut p, mig::Kind::Io, 65536, &body));
+            report(send_io(&mut p, &io, false));
         }
         other => die(&format!("unknown scenario {other}")),
     }
