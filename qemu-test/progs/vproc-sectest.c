@@ -37,14 +37,12 @@
  *   nproc LIMIT NODE     sets RLIMIT_NPROC, moves
  *   stay NODE GATE       moves, then waits until GATE exists (on the node it
  *                        runs on), prints "alive" (a process to look at)
- *   forkchild NODE GATE RES [LOCKED]
- *                        moves, forks a child that keeps the proxies of its
- *                        stdout, and exits; the child waits for GATE, then
- *                        writes to stdout and closes it, and records the
- *                        outcome in RES (on the node it runs on). With
- *                        LOCKED: prints "moved PID" after the move and
- *                        waits for LOCKED (at home) before it forks (a
- *                        process locked where it runs forks there)
+ *   grabfd PID FD GATE RES
+ *                        takes descriptor FD of process PID (pidfd_getfd:
+ *                        ptrace's rule), writes "GRABBED" through it and
+ *                        prints "grabbed OUTCOME"; then waits for GATE,
+ *                        writes "STALE" and closes it, and records the
+ *                        outcome in RES (on the node it runs on)
  *   setpid PID FILE NODE GATE
  *                        (root) starts a process with exactly PID (clone3
  *                        set_tid) whose stdout is FILE; it moves to NODE,
@@ -355,38 +353,31 @@ int main(int argc, char **argv)
 		printf("alive\n");
 		return 0;
 	}
-	if (!strcmp(mode, "forkchild") && (argc == 5 || argc == 6)) {
-		pid_t c;
+	if (!strcmp(mode, "grabfd") && argc == 6) {
+		int pfd = syscall(SYS_pidfd_open, atoi(argv[2]), 0);
+		int fd = pfd < 0 ? -1 : syscall(SYS_pidfd_getfd, pfd, atoi(argv[3]), 0);
+		FILE *res;
+		int err = 0;
 
-		if (go(argv[2]))
-			return 1;
-		if (argc == 6) {
-			printf("moved %d\n", getpid());
-			fflush(stdout);
-			wait_for(argv[5]);
-		}
-		c = fork();
-		if (c < 0) {
-			perror("fork");
+		if (fd < 0) {
+			printf("grab %s\n", strerrorname_np(errno));
 			return 1;
 		}
-		if (c == 0) {
-			FILE *res;
-			int err = 0;
-
-			wait_for(argv[3]);
-			if (write(1, "STALE\n", 6) < 0)
-				err = errno;
-			if (close(1) && !err)
-				err = errno;
-			res = fopen(argv[4], "w");
-			if (res) {
-				fprintf(res, "%s\n", err ? strerrorname_np(err) : "written");
-				fclose(res);
-			}
-			_exit(0);
+		if (write(fd, "GRABBED\n", 8) < 0)
+			err = errno;
+		printf("grabbed %s\n", err ? strerrorname_np(err) : "written");
+		fflush(stdout);
+		wait_for(argv[4]);
+		err = 0;
+		if (write(fd, "STALE\n", 6) < 0)
+			err = errno;
+		if (close(fd) && !err)
+			err = errno;
+		res = fopen(argv[5], "w");
+		if (res) {
+			fprintf(res, "%s\n", err ? strerrorname_np(err) : "written");
+			fclose(res);
 		}
-		printf("parent %d child %d\n", getpid(), c);
 		return 0;
 	}
 	if (!strcmp(mode, "setpid") && argc == 6) {

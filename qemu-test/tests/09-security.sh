@@ -145,17 +145,22 @@ release np2 >/dev/null
 on 2 "kill \$(ps -e -o pid=,args= | awk '/sleep 601/ && !/awk/ {print \$1}') 2>/dev/null; true"
 
 # --- proxies are bound to their deputy: a stale one after PID reuse.
-# A user's process moves to node 2, is locked there (so it forks there
-# rather than going home to fork), forks a child there (which keeps
-# proxies of its stdout) and ends. Root then starts a process with the
-# same PID at node 1 whose stdout is /tmp/victim and moves it to node 2.
-on 2 'rm -f /tmp/st.gate /tmp/st.res'; on 1 'rm -f /tmp/v.gate /tmp/st.locked /tmp/st.out'
-on 1 "su user -c '$S forkchild 2 /tmp/st.gate /tmp/st.res /tmp/st.locked' > /tmp/st.out 2>&1 &" >/dev/null 2>&1
-pp=$(on 1 'for i in $(seq 100); do grep -q "^moved" /tmp/st.out 2>/dev/null && break; sleep 0.1; done; sed -n "s/^moved //p" /tmp/st.out')
-on 2 "echo 1 > /proc/$pp/lock"
-on 1 'touch /tmp/st.locked'
-out=$(on 1 'for i in $(seq 100); do grep -q "^parent" /tmp/st.out 2>/dev/null && break; sleep 0.1; done; cat /tmp/st.out')
-check_match "a moved process locked on node 2 forks a child there and ends" "parent $pp child [0-9]+" "$out"
+# A user's process moves to node 2; a process of the same user native
+# there takes its stdout, a proxy, with pidfd_getfd (ptrace's rule) and
+# writes through it (at home, as the moved process). The moved process
+# ends. Root then starts a process with the same PID at node 1 whose
+# stdout is /tmp/victim and moves it to node 2: the stale proxy reaches
+# nothing. (Until 2026-12-07 a locked process's native child made the
+# stale proxy; a locked process now forks through home.)
+on 2 'rm -f /tmp/st.ggate /tmp/st.res /tmp/st.grab'; on 1 'rm -f /tmp/v.gate /tmp/st.end'
+pp=$(bg st "su user -c '$S stay w:/tmp/st.gate /tmp/st.end'")
+check_eq "a user's process moves to node 2" ok "$(ugoto "$pp" 2)"
+on 1 'touch /tmp/st.gate'
+check_eq "a process of the user native to node 2 takes its stdout (a proxy) and writes through it" "grabbed written" \
+    "$(on 2 "su user -c '$S grabfd $pp 1 /tmp/st.ggate /tmp/st.res' > /tmp/st.grab 2>&1 &
+             for i in \$(seq 100); do grep -q ^grab /tmp/st.grab && break; sleep 0.1; done; cat /tmp/st.grab")"
+check_eq "... the line lands in the moved process's file at home" GRABBED "$(on 1 'grep GRABBED /tmp/st.out')"
+on 1 'touch /tmp/st.end; for i in $(seq 100); do grep -q alive /tmp/st.out && break; sleep 0.1; done'
 # Gone everywhere (node 2's init may not have reaped the old body yet: a
 # move to a node where the PID still exists is refused, EEXIST).
 for n in 1 2; do on $n "for i in \$(seq 100); do [ -d /proc/$pp ] || break; sleep 0.1; done"; done
@@ -163,9 +168,9 @@ on 1 "rm -f /tmp/victim; $S setpid $pp /tmp/victim 2 /tmp/v.gate 2>/dev/null </d
 on 1 "for i in \$(seq 100); do [ \"\$(cat /proc/$pp/where 2>/dev/null)\" = 2 ] && break; sleep 0.1; done"
 check_eq "root's process with the reused PID $pp runs on node 2" 2 "$(on 1 "cat /proc/$pp/where")"
 on 1 'dmesg | tail -5' | diag
-on 2 'touch /tmp/st.gate; for i in $(seq 100); do [ -s /tmp/st.res ] && break; sleep 0.1; done'
+on 2 'touch /tmp/st.ggate; for i in $(seq 100); do [ -s /tmp/st.res ] && break; sleep 0.1; done'
 check_eq "the stale proxy's write gets EBADF" EBADF "$(on 2 'cat /tmp/st.res')"
-on 1 'touch /tmp/v.gate' # the victim's paths are home's (the child's, node 2's)
+on 1 'touch /tmp/v.gate' # the victim's paths are home's (the grabber's, node 2's)
 on 1 "for i in \$(seq 100); do grep -q 'victim alive' /tmp/victim 2>/dev/null && break; sleep 0.1; done"
 check_eq "the other process's file is untouched and still open (not closed by the stale close)" \
     "$(printf 'goto ok\nvictim alive')" "$(on 1 'cat /tmp/victim')"

@@ -417,9 +417,11 @@ on 1 "kill -9 $tp $ep"
 
 # --- A process locked on node 2: a move to node 3 is refused where it runs
 # (EBUSY; before, home checked its own entry, 0, and moved it), home's
-# /proc/PID/lock says 1. It forks there natively (its child node 2's, its
-# pipe node 2's); with the child reaped and the pipe closed, unlocked, it
-# goes home.
+# /proc/PID/lock says 1. It forks there as any moved process does, the
+# child born there with its deputy at home (until 2026-12-07 it forked
+# natively: the child was node 2's, and held its parent there until
+# reaped); its pipe is home's. Unlocked, it goes home while the child
+# still lives, which is reaped there.
 on 1 "rm -f /tmp/lk.*; cat > /tmp/lk.py <<'EOF'
 import os, sys, time
 def gate(p):
@@ -431,13 +433,14 @@ gate(sys.argv[1] + '.go')
 r, w = os.pipe()
 k = os.fork()
 if k == 0:
-    os.close(r); os.write(w, ('hi ' + where()).encode()); os._exit(4)
+    os.close(r); os.write(w, ('hi ' + where()).encode()); os.close(w)
+    gate(sys.argv[1] + '.child'); os._exit(4)
 os.close(w)
 got = os.read(r, 100).decode()
 os.close(r)
-print('child', got, os.waitstatus_to_exitcode(os.waitpid(k, 0)[1]), where(), flush=True)
+print('forked', k, got, flush=True)
 gate(sys.argv[1] + '.end')
-print('end', where(), flush=True)
+print('child', got, os.waitstatus_to_exitcode(os.waitpid(k, 0)[1]), where(), flush=True)
 EOF"
 on 1 "cd /tmp; python3 /tmp/lk.py /tmp/lk > /tmp/lk.out 2>&1 & echo \$! > /tmp/lk.pid"
 kp=$(on 1 'cat /tmp/lk.pid')
@@ -454,12 +457,59 @@ check_eq "locked: ... and locked there again, home's follows again" 1 \
 check_match "locked: a move to node 3 is refused where it runs (EBUSY)" "busy.*rc=1" \
     "$(on 1 "migrate $kp 3 2>&1; echo rc=\$?" | tr '\n' ' ')"
 on 1 'touch /tmp/lk.go'
-check_eq "locked: its child, forked on node 2, wrote its pipe; reaped with 4" "child hi 2 4 2" \
-    "$(on 1 'for i in $(seq 100); do grep -q "^child" /tmp/lk.out && break; sleep 0.1; done; grep ^child /tmp/lk.out')"
-check_eq "locked: the fork was native (no deputy made at home)" 0 \
-    "$(on 1 "grep -c 'pid $kp forks on node 2' /proc/cluster/events")"
-check_eq "locked: unlocked, it goes home and ends there" "rc=0|end 1" \
-    "$(on 1 "lock -p $kp off > /dev/null; migrate $kp home > /dev/null 2>&1; echo rc=\$?; touch /tmp/lk.end; for i in \$(seq 100); do grep -q '^end' /tmp/lk.out && break; sleep 0.1; done; grep ^end /tmp/lk.out" | paste -sd'|')"
+lk=$(on 1 'for i in $(seq 100); do grep -q "^forked" /tmp/lk.out && break; sleep 0.1; done; sed -n "s/^forked //p" /tmp/lk.out')
+kc=${lk%% *}
+check_eq "locked: it forks on node 2, its child writes its (home's) pipe from node 2" "hi 2" "${lk#* }"
+check_eq "locked: the child was made through home (its deputy there)" 1 \
+    "$(on 1 "grep -c 'pid $kp forks on node 2: pid $kc,' /proc/cluster/events")"
+check_eq "locked: the child is home's: listed there, running on node 2" "2 1" \
+    "$(on 1 "cat /proc/$kc/where; ps -e -o pid= | grep -cx ' *$kc'" | paste -sd' ')"
+check_eq "locked: unlocked, it goes home while its child still lives on node 2 (before: refused, a child of node 2's)" "rc=0 1 2" \
+    "$(on 1 "lock -p $kp off > /dev/null; migrate $kp home 2>&1; echo rc=\$? \$(cat /proc/$kp/where) \$(cat /proc/$kc/where)")"
+check_eq "locked: the child ends (4), reaped at home" "child hi 2 4 1" \
+    "$(on 1 'touch /tmp/lk.child /tmp/lk.end; for i in $(seq 100); do grep -q "^child" /tmp/lk.out && break; sleep 0.1; done; grep ^child /tmp/lk.out')"
+
+# --- A fork neither home nor the node it runs on may make fails (EAGAIN)
+# rather than making a child of that node's (until 2026-12-07 it forked
+# natively: its child then held it there until reaped). python3 moved to
+# node 2 makes an io_uring there (a file of that node's: it cannot leave
+# it), and its cgroup at home has no room for its child's deputy
+# (pids.max; node 2's has room).
+on 1 "rm -f /tmp/ea.*; mkdir -p /sys/fs/cgroup/ea; echo max > /sys/fs/cgroup/ea/pids.max; cat > /tmp/ea.py <<'EOF'
+import ctypes, errno, os, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+def gate(p):
+    while not os.path.exists(p): time.sleep(0.05)
+def where():
+    with open('/proc/self/where') as f: return f.read().strip()
+print('pid', os.getpid(), flush=True)
+gate(sys.argv[1] + '.go')
+params = ctypes.create_string_buffer(120)
+fd = libc.syscall(425, 4, params)
+print('uring', 'ok' if fd >= 0 else errno.errorcode[ctypes.get_errno()], where(), flush=True)
+gate(sys.argv[1] + '.fork')
+try:
+    k = os.fork()
+    if k == 0:
+        os._exit(3)
+    print('fork made', where(), os.waitstatus_to_exitcode(os.waitpid(k, 0)[1]), flush=True)
+except OSError as e:
+    print('fork', errno.errorcode[e.errno], where(), flush=True)
+gate(sys.argv[1] + '.end')
+EOF"
+on 2 'mkdir -p /sys/fs/cgroup/ea'
+ep=$(on 1 "cd /tmp; sh -c 'echo \$\$ > /sys/fs/cgroup/ea/cgroup.procs; exec python3 /tmp/ea.py /tmp/ea' > /tmp/ea.out 2>&1 &
+           for i in \$(seq 100); do grep -q ^pid /tmp/ea.out && break; sleep 0.1; done; sed -n 's/^pid //p' /tmp/ea.out")
+check_eq "no room: python3 in cgroup /ea goes to node 2 and makes an io_uring there" "ok|uring ok 2" \
+    "$(on 1 "echo 2 > /proc/$ep/goto && echo ok; touch /tmp/ea.go; for i in \$(seq 100); do grep -q ^uring /tmp/ea.out && break; sleep 0.1; done; grep ^uring /tmp/ea.out" | paste -sd'|')"
+check_match "no room: it cannot go home now (EOPNOTSUPP)" "not supported" "$(on 1 "echo 1 2>&1 > /proc/$ep/goto")"
+on 1 'echo 1 > /sys/fs/cgroup/ea/pids.max'
+check_eq "no room: its fork fails with EAGAIN, on node 2 (no child made there)" "fork EAGAIN 2" \
+    "$(on 1 'touch /tmp/ea.fork; for i in $(seq 100); do grep -q ^fork /tmp/ea.out && break; sleep 0.1; done; grep ^fork /tmp/ea.out')"
+check_match "no room: node 2's log says why" "pid $ep: its fork fails \(EAGAIN\): (it cannot go home to fork|its move home to fork failed)" "$(on 2 'dmesg | tail -20')"
+check_eq "no room: node 2's /ea holds it alone" "$ep" "$(on 2 'cat /sys/fs/cgroup/ea/cgroup.procs')"
+on 1 "touch /tmp/ea.end; for i in \$(seq 50); do [ -d /proc/$ep ] || break; sleep 0.1; done; rmdir /sys/fs/cgroup/ea"
+on 2 "for i in \$(seq 50); do rmdir /sys/fs/cgroup/ea 2>/dev/null && break; sleep 0.1; done"
 
 # --- one output description, shared (a shell's `> file`, not O_APPEND),
 # written by two moved processes at once: each line lands after the

@@ -161,13 +161,6 @@ impl Migrator {
         if (sf::uts_call(nr) && sm::own_uts()) || (nr == sf::NR_SOCKET && sm::own_net()) {
             return None;
         }
-        // One that forks here (locked here) makes its pipes, sockets and
-        // event files here: its children here use them (through a home
-        // pipe they would wait on one deputy, busy with the parent's
-        // read).
-        if sf::makes_file(nr) && self.forks_here(pid) {
-            return None;
-        }
         // A wait for children it forked here is this node's; one for the
         // children it left at home (their parent there is its deputy) or
         // for none is home's (ECHILD there, as here).
@@ -1132,7 +1125,7 @@ impl Migrator {
             return None;
         }
         let b = self.may_go_home(pid)?;
-        if self.forks_here(pid) {
+        if self.locked(pid) {
             return None;
         }
         self.call_at_home(
@@ -1146,12 +1139,13 @@ impl Migrator {
     /// of a moved process: the child is born here with its deputy at
     /// home ([`Self::fork_away`]), so that its children are home's (their
     /// parent there, its deputy, waits for them when it does, and they
-    /// see home's files), as a process forked before the move. A locked
-    /// one forks here natively. Where home
-    /// cannot make that deputy, it goes home first and forks there; a
-    /// move home that fails too leaves it to fork here natively: its
-    /// children are then this node's (and it cannot move on while it has
-    /// them). A new thread stays.
+    /// see home's files), as a process forked before the move; a locked
+    /// one too (it stays here, its children may move). Where home
+    /// cannot make that deputy, it goes home first and forks there (a
+    /// locked one too, as for an execve); where that move fails too, the
+    /// fork fails (EAGAIN, as over a limit): a
+    /// child forked here natively would be this node's, its parent held
+    /// here by it and its wait this node's. A new thread stays.
     fn fork(self: &Arc<Self>, nr: u32, args: &[u64; 6]) -> Option<i64> {
         let flags = if nr == sf::NR_CLONE3 {
             let mut f = [0u8; 8];
@@ -1172,11 +1166,14 @@ impl Migrator {
         self.lazy_wait(pid, super::lazy::LAZY_WAIT_MS);
         // Running the program it moved with or one it exec'd here, its
         // children are born here with their deputies at home, as MOSIX
-        // made them; a locked one forks here natively.
-        let b = self.may_go_home(pid)?;
-        if self.forks_here(pid) {
-            return None;
-        }
+        // made them, locked here or not. Sent home to fork and still
+        // here, that move failed: no child of this node's.
+        let sent_home = self
+            .body(pid)
+            .is_some_and(|b| b.exec_home && b.running && !b.retiring);
+        let Some(b) = self.may_go_home(pid) else {
+            return sent_home.then(|| Self::fork_refused(pid, "its move home to fork failed"));
+        };
         // A vfork child executes a program at once, in its parent's
         // memory, where it cannot move: with the paths of home's mount
         // namespace (see `exec_home_mnt`) that must be at home, so the
@@ -1194,6 +1191,18 @@ impl Migrator {
             return Some(child);
         }
         self.call_at_home(pid, b.home, "it forks: it goes home to fork there")
+            .or_else(|| Some(Self::fork_refused(pid, "it cannot go home to fork")))
+    }
+
+    /// A fork of moved process `pid` that neither home nor this node may
+    /// make (`why`): EAGAIN, as fork(2) fails over a limit, logged.
+    fn fork_refused(pid: u32, why: &str) -> i64 {
+        pr_info_ratelimited!(
+            "migrate: pid {}: its fork fails (EAGAIN): {}; a child of this node's would keep it here\n",
+            pid,
+            why
+        );
+        Errno::EAGAIN.to_result()
     }
 
     /// A plain fork (`sf::fork_here`) of moved process `pid` (`b`, by any
@@ -1368,11 +1377,9 @@ impl Migrator {
         Some(b)
     }
 
-    /// Whether moved process `pid` forks where it runs natively, its
-    /// children that node's: pinned there (`lock`). One running a program
-    /// it exec'd there forks as any other (its deputy takes its vdso back
-    /// when it comes home).
-    fn forks_here(&self, pid: u32) -> bool {
+    /// Whether moved process `pid` is pinned where it runs (`lock`): a
+    /// user namespace it makes is this node's (it does not go home).
+    fn locked(&self, pid: u32) -> bool {
         self.table.entry(pid).lock
     }
 

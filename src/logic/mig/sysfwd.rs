@@ -726,22 +726,6 @@ pub fn fork_here(nr: u32, args: &[u64; 6], clone3: Option<&[u8]>) -> Option<Fork
     }
 }
 
-/// Whether call `nr` makes a file that is not opened by path: a pipe, a
-/// socket pair, a socket, an eventfd, epoll, timerfd or inotify file (a
-/// call of the table that returns new descriptors and names none).
-/// Made at home for a process that forks at home (its children there use
-/// it; home's addresses, ports and loopback are the process's, as MOSIX
-/// kept them; and it can still go home), here for one that forks here.
-/// A signalfd is always made where the process runs: it reads the
-/// signals of the task that reads it.
-pub fn makes_file(nr: u32) -> bool {
-    shape(nr, &[0; 6]).is_some_and(|sh| match sh.ret {
-        Ret::NewPair { .. } => true,
-        Ret::NewSock(_) => !sh.args.contains(&Fd),
-        Ret::Value | Ret::NewFd(_) => false,
-    })
-}
-
 /// The calls that read or set the host and domain names (`uname`,
 /// `sethostname`, `setdomainname`): made at home, in its UTS namespace
 /// (the deputy's: `hostname` says home's name wherever the process runs,
