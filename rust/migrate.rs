@@ -73,8 +73,8 @@ pub(crate) use task::{
 };
 pub(crate) use threads::{block_signals, current_exiting, current_tid};
 pub(crate) use twork::{
-    current_tgid, fork_deputy, fork_make, in_vdso, in_vfork, make_thread, module_refs, spawn,
-    task_work, TaskWork,
+    current_tgid, exec_via, fork_deputy, fork_make, in_vdso, in_vfork, make_thread, module_refs,
+    spawn, task_work, TaskWork,
 };
 
 // The constants C and Rust share: `rust/shim.h` defines them for the C side

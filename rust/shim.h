@@ -1295,6 +1295,17 @@ int vproc_shim_ip_in_vdso(void);
 /* Whether the calling task is a vfork child whose parent waits for its
  * exec or exit (it runs in its parent's memory meanwhile). */
 int vproc_shim_in_vfork(void);
+/*
+ * The calling task, entering execve(2): makes the call execute @helper
+ * instead, with the arguments {@helper, "exec" (or "exec-sigpipe-ign",
+ * when it ignores SIGPIPE), the path it named, its own arguments...} (its
+ * environment unchanged), written below its user
+ * stack pointer (its parent's memory, for a vfork child: space nobody
+ * uses). 0, or -errno with nothing changed (-E2BIG: more than
+ * VPROC_EXEC_VIA_ARGS arguments; -EPERM: under seccomp, whose filters
+ * the helper's own calls would meet).
+ */
+int vproc_shim_exec_via(const char *helper);
 /* This module's reference count (what keeps rmmod from unloading it). */
 int vproc_shim_module_refs(void);
 /* Starts @path @argv (NULL-terminated) as root, detached. */

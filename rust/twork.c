@@ -440,6 +440,62 @@ int vproc_shim_in_vfork(void)
 	return !!READ_ONCE(current->vfork_done);
 }
 
+/* Most arguments an execve() keeps through vproc_shim_exec_via(). */
+#define VPROC_EXEC_VIA_ARGS 8192
+/* Left alone below the stack pointer: the red zone (128 bytes) and more. */
+#define VPROC_EXEC_VIA_GAP 256
+
+int vproc_shim_exec_via(const char *helper)
+{
+	/*
+	 * The helper is a Rust program, whose runtime ignores SIGPIPE before
+	 * main: told whether it was ignored here, it sets it back for the
+	 * program (an ignored signal stays ignored across execve).
+	 */
+	const char *mode = current->sighand->action[SIGPIPE - 1].sa.sa_handler ==
+					   SIG_IGN ?
+				   "exec-sigpipe-ign" :
+				   "exec";
+	size_t ml = strlen(mode) + 1;
+	struct pt_regs *regs = current_pt_regs();
+	const unsigned long __user *argv = (const void __user *)regs->si;
+	size_t hl = strlen(helper) + 1, n = 0, i;
+	unsigned long strs, arr, p;
+
+	/* The helper's own calls would meet the process's filters first. */
+#ifdef CONFIG_SECCOMP
+	if (READ_ONCE(current->seccomp.mode) != SECCOMP_MODE_DISABLED)
+		return -EPERM;
+#endif
+	if (!argv)
+		return -EFAULT;
+	for (;;) {
+		if (get_user(p, argv + n))
+			return -EFAULT;
+		if (!p)
+			break;
+		if (++n > VPROC_EXEC_VIA_ARGS)
+			return -E2BIG;
+	}
+	strs = (regs->sp - VPROC_EXEC_VIA_GAP - hl - ml) & ~7UL;
+	/* helper, mode, path, the n arguments, NULL. */
+	arr = strs - (n + 4) * sizeof(unsigned long);
+	if (copy_to_user((void __user *)strs, helper, hl) ||
+	    copy_to_user((void __user *)(strs + hl), mode, ml) ||
+	    put_user(strs, (unsigned long __user *)arr) ||
+	    put_user(strs + hl, (unsigned long __user *)arr + 1) ||
+	    put_user(regs->di, (unsigned long __user *)arr + 2) ||
+	    put_user(0UL, (unsigned long __user *)arr + 3 + n))
+		return -EFAULT;
+	for (i = 0; i < n; i++)
+		if (get_user(p, argv + i) ||
+		    put_user(p, (unsigned long __user *)arr + 3 + i))
+			return -EFAULT;
+	regs->di = strs;
+	regs->si = arr;
+	return 0;
+}
+
 int vproc_shim_ip_in_vdso(void)
 {
 	struct mm_struct *mm = current->mm;

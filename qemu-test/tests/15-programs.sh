@@ -152,6 +152,31 @@ check_eq "cc1: gcc ends with status 0" 0 "$(on 1 'for i in $(seq 600); do [ -s /
 check "cc1: the object is the unmoved compile's, byte for byte" on 1 'cmp /shared/prog/gen-ref.o /shared/prog/gen-mv.o'
 on 1 'cat /shared/prog/summary' | diag
 
+# --- make moved in its first recipe (a sleep), in a directory only home has
+# (/tmp/mk): its recipe shells run on node 2 (/bin/sh is the very file
+# there), and what they run from the project, a generator script and the
+# program just built (dash's vfork children), goes home through the
+# restorer (before 2026-12-07: ENOENT on node 2); gcc runs where it is
+# sent. The result is an unmoved build's.
+on 1 "rm -rf /tmp/mk && mkdir /tmp/mk && cat > /tmp/mk/gen.sh <<'EOF'
+#!/bin/sh
+if [ \"\$1\" = where ]; then echo \"gen ran on \$(cat /proc/self/where)\"; exit 0; fi
+echo '#include <stdio.h>'
+echo 'int main(void) { puts(\"built\"); return 0; }'
+EOF
+chmod 755 /tmp/mk/gen.sh
+printf 'out.txt: prog\n\t./prog > out.txt; ./gen.sh where >> out.txt\nprog: gen.c\n\tgcc -O0 -o prog gen.c\ngen.c: gen.sh\n\tsleep 2; ./gen.sh > gen.c\n' > /tmp/mk/Makefile
+cd /tmp/mk && make -s > ref.log 2>&1 && mv out.txt ref.txt && rm -f prog gen.c"
+on 1 'cd /tmp/mk && rm -f mk.pid mk.st; (make -s > mk.log 2>&1 & echo $! > mk.pid; wait $!; echo $? > mk.st) > /dev/null 2>&1 &'
+mk=$(on 1 'for i in $(seq 100); do [ -s /tmp/mk/mk.pid ] && break; sleep 0.05; done; cat /tmp/mk/mk.pid')
+check_eq "make: moved to node 2 in its first recipe" ok "$(on 1 "echo 2 > /proc/$mk/goto && echo ok")"
+check_eq "make: ends with status 0" 0 "$(file_of 1 /tmp/mk/mk.st 120)"
+check_eq "make: its output is the unmoved build's (the program built and run at home, the script too)" \
+    "$(on 1 'cat /tmp/mk/ref.txt')" "$(on 1 'cat /tmp/mk/out.txt 2>&1; cat /tmp/mk/mk.log')"
+check_match "make: it forked its recipes on node 2" "pid $mk forks on node 2" "$(on 1 'tail -20 /proc/cluster/events')"
+check_match "make: node 2 ran the project's programs through the restorer" "a vfork child, home's program differs: it executes it through the restorer" \
+    "$(on 2 'dmesg | tail -60')"
+
 # --- MOSIX's demo (make demo, make bench): `make -j6` on node 1 builds a
 # generated C project in /shared with the leveller on and cc1 in
 # loadlevellist; compilers move to the other nodes by themselves, and the

@@ -185,6 +185,65 @@ check_eq "relexec: ... and stays there (it did not go home to execute), as its p
 check_eq "relexec: the child is reaped with status 0, the parent's cwd is /usr/bin, it ends with status 0" \
     "fork 0 /usr/bin 0" "$(line_of 1 /tmp/rx.out 'fork ' 30) $(file_of 1 /tmp/rx.status 30)"
 
+# --- a vfork child's program that only home has (a script in home's
+# /tmp, absolute and relative) or that differs here: the child, in its
+# parent's memory, cannot go home, so it executes the restorer here (a
+# memory of its own), whose execve goes home. Before 2026-12-07 it ran
+# node 2's program or failed with ENOENT. Python's subprocess (vfork),
+# os.posix_spawn (glibc's CLONE_VM | CLONE_VFORK), a status, arguments
+# with spaces, and SIGPIPE as the child had it (subprocess's default
+# sets it back to SIG_DFL; restore_signals=False leaves Python's SIG_IGN).
+on 1 "cat > /tmp/vh.sh <<'EOF'
+#!/bin/sh
+printf '%s|' \"\$@\"
+echo \"where \$(cat /proc/self/where) pipe \$(awk '/^SigIgn/ {print substr(\$2, 13, 1)}' /proc/\$\$/status)\"
+exit 7
+EOF
+chmod 755 /tmp/vh.sh; cp /tmp/vh.sh /tmp/vd.sh; cat > /tmp/vh.py <<'EOF'
+import os, subprocess, time
+while not os.path.exists('/tmp/vh.go'):
+    time.sleep(0.1)
+def run(argv, **kw):
+    r = subprocess.run(argv, capture_output=True, **kw)
+    return '%d %s' % (r.returncode, r.stdout.decode().strip())
+print('abs', run(['/tmp/vh.sh', 'a b', 'c']), flush=True)
+print('diff', run(['/tmp/vd.sh', 'g']), flush=True)
+os.chdir('/tmp')
+print('rel', run(['./vh.sh', 'd']), flush=True)
+print('ign', run(['./vh.sh', 'e'], restore_signals=False), flush=True)
+r, w = os.pipe()
+k = os.posix_spawn('/tmp/vh.sh', ['vh.sh', 'f'], os.environ, file_actions=[(os.POSIX_SPAWN_DUP2, w, 1)])
+os.close(w)
+out = b''
+while True:
+    b = os.read(r, 200)
+    if not b:
+        break
+    out += b
+out = out.decode().strip()
+print('spawn', os.waitstatus_to_exitcode(os.waitpid(k, 0)[1]), out, flush=True)
+with open('/proc/self/where') as f:
+    print('parent', f.read().strip(), flush=True)
+EOF"
+on 2 "rm -f /tmp/vh.sh; printf '#!/bin/sh\\necho node-2s-own\\n' > /tmp/vd.sh; chmod 755 /tmp/vd.sh"
+on 1 "rm -f /tmp/vh.[!ps]* /tmp/vh.pid; cd /tmp; python3 /tmp/vh.py > /tmp/vh.out 2>&1 & echo \$! > /tmp/vh.pid; wait \$!; echo \$? > /tmp/vh.status" >/dev/null 2>&1 &
+pid=$(on 1 'for i in $(seq 50); do [ -s /tmp/vh.pid ] && break; sleep 0.1; done; cat /tmp/vh.pid')
+check_eq "vforkhome: python3 goes to node 2 (where /tmp/vh.sh is not)" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
+on 1 'touch /tmp/vh.go'
+check_eq "vforkhome: subprocess.run(['/tmp/vh.sh', ...]) runs home's script at home, its arguments and status back" \
+    "7 a b|c|where 1 pipe 0" "$(line_of 1 /tmp/vh.out 'abs ' 60 | sed 's/^abs //')"
+check_eq "vforkhome: ... and home's /tmp/vd.sh, not node 2's other file of that name" "7 g|where 1 pipe 0" \
+    "$(line_of 1 /tmp/vh.out 'diff ' 60 | sed 's/^diff //')"
+check_eq "vforkhome: ... a relative path after a chdir at home too" "7 d|where 1 pipe 0" \
+    "$(line_of 1 /tmp/vh.out 'rel ' 60 | sed 's/^rel //')"
+check_eq "vforkhome: ... with SIGPIPE ignored as the child had it (restore_signals=False)" "7 e|where 1 pipe 1" \
+    "$(line_of 1 /tmp/vh.out 'ign ' 60 | sed 's/^ign //')"
+check_eq "vforkhome: os.posix_spawn too (SIGPIPE still Python's SIG_IGN: posix_spawn keeps it)" "7 f|where 1 pipe 1" "$(line_of 1 /tmp/vh.out 'spawn ' 60 | sed 's/^spawn //')"
+check_eq "vforkhome: the parent stays on node 2 and ends with status 0" "parent 2 0" \
+    "$(line_of 1 /tmp/vh.out 'parent ' 60) $(file_of 1 /tmp/vh.status 30)"
+check_match "vforkhome: node 2's log says how" "a vfork child, home's program differs: it executes it through the restorer, which goes home" \
+    "$(on 2 'dmesg | tail -40')"
+
 # --- Ctrl-C on the home terminal reaches a moved foreground job: the
 # deputy is in the terminal's foreground group at home and forwards the
 # SIGINT the line discipline sends it.

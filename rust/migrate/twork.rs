@@ -146,6 +146,14 @@ pub(crate) fn in_vfork() -> bool {
     unsafe { shim::vproc_shim_in_vfork() != 0 }
 }
 
+/// The calling task, entering `execve`: makes the call execute `helper`
+/// with `exec`, the path it named and its own arguments after it (its
+/// environment unchanged).
+pub(crate) fn exec_via(helper: &CStr) -> Result {
+    // SAFETY: a NUL-terminated string; the shim reads only it.
+    to_result(unsafe { shim::vproc_shim_exec_via(helper.as_char_ptr()) })
+}
+
 /// Whether the calling task stopped inside its vdso (a clock read half
 /// done).
 pub(crate) fn in_vdso() -> bool {

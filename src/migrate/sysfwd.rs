@@ -989,12 +989,23 @@ impl Migrator {
         }
         if sm::in_vfork() {
             // In its parent's memory it cannot move (a move would wait
-            // for this very exec): this node's program runs, as after a
-            // move home that failed.
-            pr_info_ratelimited!(
-                "migrate: pid {}: a vfork child, it executes this node's program (home's differs)\n",
-                pid
-            );
+            // for this very exec). It executes the restorer here instead,
+            // which has a memory of its own (its parent goes on, as after
+            // any exec), and which executes the program again: that call
+            // goes home, as any moved process's. The path named a file
+            // home has (its stat answered), so the restorer's execve
+            // differs from this one only in where it runs.
+            match sm::exec_via(super::RESTORER) {
+                Ok(()) => pr_info_ratelimited!(
+                    "migrate: pid {}: a vfork child, home's program differs: it executes it through the restorer, which goes home\n",
+                    pid
+                ),
+                Err(e) => pr_info_ratelimited!(
+                    "migrate: pid {}: a vfork child, it executes this node's program (home's differs; error {})\n",
+                    pid,
+                    e.to_errno()
+                ),
+            }
             return None;
         }
         self.call_at_home(

@@ -73,6 +73,15 @@
 //! which the remaining levels are made, so that namespaces below one
 //! parent at home are below one parent here too; the module checks it.
 //!
+//! `vproc-restore exec PATH ARGS...` (or `exec-sigpipe-ign`): executes
+//! PATH with ARGS (its environment its own). A vfork child of a moved
+//! process, whose program differs on the node it runs on from home's,
+//! cannot go home in its parent's memory: vproc.ko makes its execve run
+//! this instead, with a memory of its own, and this execve goes home as
+//! any moved process's. SIGPIPE, which Rust's runtime ignores before
+//! main, is set back to its default unless the mode says it was ignored.
+//! A failure is told as a shell tells it (status 127).
+//!
 //! Not meant to be run by hand.
 
 use std::ffi::CString;
@@ -873,7 +882,47 @@ fn make_level(u: &vproc_logic::mig::UserNs<'_>, parent: Option<i32>) -> Result<i
     made
 }
 
+/// `vproc-restore exec[-sigpipe-ign] PATH ARGS...`: execute PATH with
+/// ARGS (bytes as given: no UTF-8 is asked of them).
+fn exec_again(keep_sigpipe_ign: bool) -> ! {
+    use std::os::unix::ffi::OsStrExt;
+    let args: Vec<CString> = std::env::args_os()
+        .skip(2)
+        .filter_map(|a| CString::new(a.as_bytes()).ok())
+        .collect();
+    let Some(path) = args.first() else {
+        std::process::exit(127);
+    };
+    let mut argv: Vec<*const libc::c_char> = args[1..].iter().map(|a| a.as_ptr()).collect();
+    argv.push(std::ptr::null());
+    // SAFETY: a signal disposition of our own; NUL-terminated strings and
+    // a NULL-terminated array that outlive the call.
+    unsafe {
+        if !keep_sigpipe_ign {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+        libc::execv(path.as_ptr(), argv.as_ptr());
+    }
+    let e = std::io::Error::last_os_error();
+    let _ = writeln!(
+        std::io::stderr(),
+        "{}: {}",
+        String::from_utf8_lossy(path.as_bytes()),
+        e
+    );
+    std::process::exit(127);
+}
+
 fn main() {
+    match std::env::args_os()
+        .nth(1)
+        .as_deref()
+        .and_then(|m| m.to_str())
+    {
+        Some("exec") => exec_again(false),
+        Some("exec-sigpipe-ign") => exec_again(true),
+        _ => {}
+    }
     let args: Vec<String> = std::env::args().collect();
     if args.len() == 3 && args[1] == "lazy" {
         lazy(&args[2]);
