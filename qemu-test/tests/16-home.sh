@@ -152,6 +152,13 @@ if on 1 'command -v perl' >/dev/null 2>&1; then
     check_eq "exec: it ends with status 0 and its output" "0 second" "$(on 1 'for i in $(seq 100); do [ -s /tmp/ex.status2 ] && break; sleep 0.2; done; echo $(cat /tmp/ex.status2 /tmp/ex.out2)')"
 fi
 
+# py_start NAME: runs /tmp/NAME.py at node 1 from /tmp in the background,
+# its output in /tmp/NAME.out, its status in /tmp/NAME.status; prints its
+# PID.
+py_start() {
+    on 1 "rm -f /tmp/$1.out /tmp/$1.pid /tmp/$1.status /tmp/$1.go; cd /tmp; python3 /tmp/$1.py > /tmp/$1.out 2>&1 & echo \$! > /tmp/$1.pid; wait \$!; echo \$? > /tmp/$1.status" >/dev/null 2>&1 &
+    on 1 "for i in \$(seq 50); do [ -s /tmp/$1.pid ] && break; sleep 0.1; done; cat /tmp/$1.pid"
+}
 # --- a relative path after a chdir at home: home's working directory
 # (/usr/bin, the one image's) is node 2's too, so the program runs on
 # node 2 from there, for a vfork child (Python's subprocess; before
@@ -171,8 +178,7 @@ print('child', pid, flush=True)
 _, st = os.waitpid(pid, 0)
 print('fork', st, os.getcwd(), flush=True)
 EOF"
-on 1 "rm -f /tmp/rx.[!p]*; cd /tmp; python3 /tmp/rx.py > /tmp/rx.out 2>&1 & echo \$! > /tmp/rx.pid; wait \$!; echo \$? > /tmp/rx.status" >/dev/null 2>&1 &
-pid=$(on 1 'for i in $(seq 50); do [ -s /tmp/rx.pid ] && break; sleep 0.1; done; cat /tmp/rx.pid')
+pid=$(py_start rx)
 check_eq "relexec: python3 goes to node 2" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
 on 1 'touch /tmp/rx.go'
 check_eq "relexec: after chdir('/usr/bin') at home, subprocess.run(['./echo']) (a vfork child) runs home's directory's program" \
@@ -226,8 +232,7 @@ with open('/proc/self/where') as f:
     print('parent', f.read().strip(), flush=True)
 EOF"
 on 2 "rm -f /tmp/vh.sh; printf '#!/bin/sh\\necho node-2s-own\\n' > /tmp/vd.sh; chmod 755 /tmp/vd.sh"
-on 1 "rm -f /tmp/vh.[!ps]* /tmp/vh.pid; cd /tmp; python3 /tmp/vh.py > /tmp/vh.out 2>&1 & echo \$! > /tmp/vh.pid; wait \$!; echo \$? > /tmp/vh.status" >/dev/null 2>&1 &
-pid=$(on 1 'for i in $(seq 50); do [ -s /tmp/vh.pid ] && break; sleep 0.1; done; cat /tmp/vh.pid')
+pid=$(py_start vh)
 check_eq "vforkhome: python3 goes to node 2 (where /tmp/vh.sh is not)" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
 on 1 'touch /tmp/vh.go'
 check_eq "vforkhome: subprocess.run(['/tmp/vh.sh', ...]) runs home's script at home, its arguments and status back" \

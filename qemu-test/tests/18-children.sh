@@ -346,6 +346,14 @@ check_match "... the log says why" "pid $vp cannot move: a vfork child" "$(on 1 
 check_eq "... it runs on at home, and its parent reaps it" "child exited 0" \
     "$(on 1 'for i in $(seq 150); do [ -s /tmp/vf.out2 ] && break; sleep 0.1; done; cat /tmp/vf.out2')"
 
+# py_head: what the Python programs below begin with (gate(PATH): wait
+# until PATH exists; where(): the node it runs on).
+py_head="import os, sys, time
+def gate(p):
+    while not os.path.exists(p): time.sleep(0.05)
+def where():
+    with open('/proc/self/where') as f: return f.read().strip()"
+
 # --- A program exec'd away from home (runon's) forks as any moved process:
 # its child is born on node 2 with a deputy at home (home's events name the
 # fork), and it goes home: its deputy maps its vdso again where the program
@@ -353,11 +361,7 @@ check_eq "... it runs on at home, and its parent reaps it" "child exited 0" \
 # library calls that vdso) and forks work there. Before, its fork was
 # native and its move home failed with EINVAL.
 on 1 "rm -f /tmp/ex.*; cat > /tmp/ex.py <<'EOF'
-import os, sys, time
-def gate(p):
-    while not os.path.exists(p): time.sleep(0.05)
-def where():
-    with open('/proc/self/where') as f: return f.read().strip()
+$py_head
 print('pid', os.getpid(), flush=True)
 k = os.fork()
 if k == 0:
@@ -423,11 +427,7 @@ on 1 "kill -9 $tp $ep"
 # reaped); its pipe is home's. Unlocked, it goes home while the child
 # still lives, which is reaped there.
 on 1 "rm -f /tmp/lk.*; cat > /tmp/lk.py <<'EOF'
-import os, sys, time
-def gate(p):
-    while not os.path.exists(p): time.sleep(0.05)
-def where():
-    with open('/proc/self/where') as f: return f.read().strip()
+$py_head
 print('pid', os.getpid(), flush=True)
 gate(sys.argv[1] + '.go')
 r, w = os.pipe()
@@ -476,12 +476,9 @@ check_eq "locked: the child ends (4), reaped at home" "child hi 2 4 1" \
 # it), and its cgroup at home has no room for its child's deputy
 # (pids.max; node 2's has room).
 on 1 "rm -f /tmp/ea.*; mkdir -p /sys/fs/cgroup/ea; echo max > /sys/fs/cgroup/ea/pids.max; cat > /tmp/ea.py <<'EOF'
-import ctypes, errno, os, sys, time
+$py_head
+import ctypes, errno
 libc = ctypes.CDLL(None, use_errno=True)
-def gate(p):
-    while not os.path.exists(p): time.sleep(0.05)
-def where():
-    with open('/proc/self/where') as f: return f.read().strip()
 print('pid', os.getpid(), flush=True)
 gate(sys.argv[1] + '.go')
 params = ctypes.create_string_buffer(120)
