@@ -82,7 +82,9 @@ check_eq() {
 
 # check_match DESC REGEX TEXT: passes when TEXT matches the extended REGEX.
 check_match() {
-    if printf '%s\n' "$3" | grep -Eq -- "$2"; then pass "$1"; else _point fail "$1"; printf 'no match for /%s/ in:\n%s\n' "$2" "$3" | tail -20 | diag; _fail_logs; fi
+    # (A here-string, not a pipe: under pipefail, a grep -q that stops at
+    # an early line can leave the writer dead of SIGPIPE, failing a match.)
+    if grep -Eq -- "$2" <<< "$3"; then pass "$1"; else _point fail "$1"; printf 'no match for /%s/ in:\n%s\n' "$2" "$3" | tail -20 | diag; _fail_logs; fi
 }
 
 # state_of NODE OBSERVER: NODE's state as OBSERVER's /proc/cluster/nodes says.

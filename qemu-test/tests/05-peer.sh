@@ -18,7 +18,7 @@ scenario() { # FAKE_NODE SCENARIO LOGREGEX
     local why=""
     for _ in 1 2 3 4 5 6 7 8 9 10; do
         why=$(on 1 "dmesg | grep -E 'node[ =]$1[^0-9]' | tail -20")
-        printf '%s\n' "$why" | grep -Eq -- "$3" && break
+        grep -Eq -- "$3" <<< "$why" && break
         sleep 0.5
     done
     check_match "$2: node 1 logs why" "$3" "$why"

@@ -73,7 +73,7 @@ d0=$(tstat 1 duplicate_refused)
 check "node 3 claims to be node 2 (rmmod, insmod node=2)" on 3 "rmmod vproc && insmod /lib/modules/vproc.ko node=2 peers=$peers key=$key"
 for i in $(seq 40); do
     ev1=$(on 1 'cat /proc/cluster/events')
-    printf '%s\n' "$ev1" | grep -q 'duplicate node=2 claimed from 10.77.0.3' && break
+    grep -q 'duplicate node=2 claimed from 10.77.0.3' <<< "$ev1" && break
     sleep 0.5
 done
 check_match "node 1 reports a duplicate node 2 (event)" 'duplicate node=2 claimed from 10\.77\.0\.3 while up from 10\.77\.0\.2' "$ev1"
