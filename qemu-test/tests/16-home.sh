@@ -552,6 +552,15 @@ print('fork', forked('/usr/local/bin/hello'), flush=True)
 print('shebang', forked(script), flush=True)
 out = subprocess.run(['/usr/local/bin/hello'], capture_output=True).stdout.decode().strip()
 print('spawn', out, where(), flush=True)
+wait('/tmp/%s.uring' % tag)
+import ctypes
+fd = ctypes.CDLL(None, use_errno=True).syscall(425, 4, ctypes.create_string_buffer(120))
+try:
+    out = subprocess.run(['/usr/local/bin/hello'], capture_output=True).stdout.decode().strip()
+except OSError as e:
+    out = 'errno%d' % e.errno
+print('uring', fd >= 0, out, where(), flush=True)
+os.close(fd)
 wait('/tmp/%s.end' % tag)
 EOF"
     for n in 1 2; do on $n "mkdir -p /usr/local/bin; printf '#!/bin/sh\necho node$n\n' > /usr/local/bin/hello; chmod 755 /usr/local/bin/hello"; done
@@ -575,6 +584,12 @@ EOF"
     check_match "mntns: node 2's log says why it went home" "pid [0-9]+: its mount namespace is home's: it goes home" \
         "$(on 2 'dmesg | tail -40')"
     check_eq "mntns: it goes to node 2 again" ok "$(on 1 "echo 2 > /proc/$pid/goto && echo ok")"
+    # An io_uring of node 2's keeps it there: its vfork is made there, and
+    # the child, in its parent's memory, executes the restorer, whose own
+    # execve goes home (before 2026-12-07: EXDEV).
+    on 1 'touch /tmp/mn1.uring'
+    check_eq "mntns: holding an io_uring on node 2 (it cannot go home to vfork), Python's subprocess runs the namespace's program at home through the restorer" \
+        "True ns 2" "$(uts_line mn1 uring)"
     check_eq "mntns: ... and comes home" ok "$(on 1 "echo 1 > /proc/$pid/goto && echo ok")"
     on 1 'touch /tmp/mn1.end'
     check_eq "mntns: it ends with status 0" 0 "$(clock_end mn1)"

@@ -953,7 +953,7 @@ impl Migrator {
             .body(pid)
             .is_some_and(|b| b.home_ns & home_ns::MNT != 0 && b.running && !b.retiring)
         {
-            return Some(self.exec_home_mnt(pid));
+            return self.exec_home_mnt(pid);
         }
         let b = self.may_go_home(pid)?;
         let mut path = KVec::new();
@@ -988,23 +988,15 @@ impl Migrator {
             return None;
         }
         if sm::in_vfork() {
-            // In its parent's memory it cannot move (a move would wait
-            // for this very exec). It executes the restorer here instead,
-            // which has a memory of its own (its parent goes on, as after
-            // any exec), and which executes the program again: that call
-            // goes home, as any moved process's. The path named a file
-            // home has (its stat answered), so the restorer's execve
-            // differs from this one only in where it runs.
-            match sm::exec_via(super::RESTORER) {
-                Ok(()) => pr_info_ratelimited!(
-                    "migrate: pid {}: a vfork child, home's program differs: it executes it through the restorer, which goes home\n",
-                    pid
-                ),
-                Err(e) => pr_info_ratelimited!(
+            // The path named a file home has (its stat answered), so the
+            // restorer's execve differs from this one only in where it
+            // runs; failing that, this node's program runs.
+            if let Err(e) = Self::vfork_exec_home(pid) {
+                pr_info_ratelimited!(
                     "migrate: pid {}: a vfork child, it executes this node's program (home's differs; error {})\n",
                     pid,
                     e.to_errno()
-                ),
+                );
             }
             return None;
         }
@@ -1054,10 +1046,11 @@ impl Migrator {
     /// is its own: the paths it names, and those of its interpreters
     /// (`#!`, the ELF one), are home's view, which this node's files need
     /// not match (a file the namespace hides, a setuid program among
-    /// them). It goes home and the call runs again there; where it cannot
-    /// (a move home that failed, a vfork child in its parent's memory)
-    /// the call fails with EXDEV, logged: this node's program never runs.
-    fn exec_home_mnt(self: &Arc<Self>, pid: u32) -> i64 {
+    /// them). It goes home and the call runs again there (a vfork child,
+    /// in its parent's memory, through the restorer); where it cannot (a
+    /// move home that failed) the call fails with EXDEV, logged: this
+    /// node's program never runs.
+    fn exec_home_mnt(self: &Arc<Self>, pid: u32) -> Option<i64> {
         let exdev = Errno::EXDEV.to_result();
         let refuse = |why: &str| {
             pr_info_ratelimited!(
@@ -1070,17 +1063,37 @@ impl Migrator {
         // None here: sent home for this call, and still here (that move
         // failed).
         let Some(b) = self.may_go_home(pid) else {
-            return refuse("it could not go home");
+            return Some(refuse("it could not go home"));
         };
         if sm::in_vfork() {
-            return refuse("a vfork child cannot go home");
+            return Self::vfork_exec_home(pid)
+                .err()
+                .map(|_| refuse("a vfork child cannot go home"));
         }
-        self.call_at_home(
-            pid,
-            b.home,
-            "its mount namespace is home's: it goes home to execute",
+        Some(
+            self.call_at_home(
+                pid,
+                b.home,
+                "its mount namespace is home's: it goes home to execute",
+            )
+            .unwrap_or_else(|| refuse("it cannot go home now")),
         )
-        .unwrap_or_else(|| refuse("it cannot go home now"))
+    }
+
+    /// The `execve` vfork child `pid` is entering, of a program it must
+    /// run at home: in its parent's memory it cannot move (a move would
+    /// wait for this very exec). The call executes the restorer here
+    /// instead (`sm::exec_via`), which has a memory of its own (its
+    /// parent goes on, as after any exec) and executes the program again:
+    /// that call goes home, as any moved process's. On an error nothing
+    /// changed.
+    fn vfork_exec_home(pid: u32) -> Result {
+        sm::exec_via(super::RESTORER)?;
+        pr_info_ratelimited!(
+            "migrate: pid {}: a vfork child, home's program differs: it executes it through the restorer, which goes home\n",
+            pid
+        );
+        Ok(())
     }
 
     /// A SysV shared memory or POSIX message queue call
@@ -1177,19 +1190,23 @@ impl Migrator {
         self.lazy_wait(pid, super::lazy::LAZY_WAIT_MS);
         // Running the program it moved with or one it exec'd here, its
         // children are born here with their deputies at home, as MOSIX
-        // made them, locked here or not. Sent home to fork and still
-        // here, that move failed: no child of this node's.
+        // made them, locked here or not. Sent home for this fork and
+        // still here, that move failed: the child is made here as any
+        // (a vfork of a process whose mount namespace is home's, which
+        // went home first), or not at all.
         let sent_home = self
             .body(pid)
             .is_some_and(|b| b.exec_home && b.running && !b.retiring);
-        let Some(b) = self.may_go_home(pid) else {
-            return sent_home.then(|| Self::fork_refused(pid, "its move home to fork failed"));
+        let b = match self.may_go_home(pid) {
+            Some(b) => b,
+            None if sent_home => self.body(pid)?,
+            None => return None,
         };
         // A vfork child executes a program at once, in its parent's
         // memory, where it cannot move: with the paths of home's mount
         // namespace (see `exec_home_mnt`) that must be at home, so the
         // parent goes there first (posix_spawn, Python's subprocess).
-        if b.home_ns & home_ns::MNT != 0 && sf::is_vfork(nr, flags) {
+        if !sent_home && b.home_ns & home_ns::MNT != 0 && sf::is_vfork(nr, flags) {
             if let Some(again) = self.call_at_home(
                 pid,
                 b.home,
@@ -1200,6 +1217,9 @@ impl Migrator {
         }
         if let Some(child) = self.fork_away(pid, &b, nr, args) {
             return Some(child);
+        }
+        if sent_home {
+            return Some(Self::fork_refused(pid, "its move home to fork failed"));
         }
         self.call_at_home(pid, b.home, "it forks: it goes home to fork there")
             .or_else(|| Some(Self::fork_refused(pid, "it cannot go home to fork")))
