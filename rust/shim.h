@@ -1301,9 +1301,10 @@ int vproc_shim_in_vfork(void);
  * when it ignores SIGPIPE), the path it named, its own arguments...} (its
  * environment unchanged), written below its user
  * stack pointer (its parent's memory, for a vfork child: space nobody
- * uses). 0, or -errno with nothing changed (-E2BIG: more than
- * VPROC_EXEC_VIA_ARGS arguments; -EPERM: under seccomp, whose filters
- * the helper's own calls would meet).
+ * uses, within the stack mapping it points into). 0, or -errno with
+ * nothing changed (-E2BIG: more than VPROC_EXEC_VIA_ARGS arguments;
+ * -ENOSPC: they do not fit in that mapping; -EPERM: under seccomp, whose
+ * filters the helper's own calls would meet).
  */
 int vproc_shim_exec_via(const char *helper);
 /* This module's reference count (what keeps rmmod from unloading it). */

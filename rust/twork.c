@@ -461,6 +461,8 @@ int vproc_shim_exec_via(const char *helper)
 	const unsigned long __user *argv = (const void __user *)regs->si;
 	size_t hl = strlen(helper) + 1, n = 0, i;
 	unsigned long strs, arr, p;
+	struct vm_area_struct *vma;
+	bool fits;
 
 	/* The helper's own calls would meet the process's filters first. */
 #ifdef CONFIG_SECCOMP
@@ -480,6 +482,22 @@ int vproc_shim_exec_via(const char *helper)
 	strs = (regs->sp - VPROC_EXEC_VIA_GAP - hl - ml) & ~7UL;
 	/* helper, mode, path, the n arguments, NULL. */
 	arr = strs - (n + 4) * sizeof(unsigned long);
+	if (arr >= regs->sp || !current->mm)
+		return -EFAULT;
+	/*
+	 * Only in the stack the pointer is in: a stack of posix_spawn's is a
+	 * mapping like any, with another of the parent's memory perhaps right
+	 * below it; a stack that grows down may grow (nothing lies in its
+	 * gap).
+	 */
+	mmap_read_lock(current->mm);
+	vma = vma_lookup(current->mm, regs->sp - 1);
+	fits = vma && (vma->vm_flags & VM_WRITE) &&
+	       find_vma(current->mm, arr) == vma &&
+	       (arr >= vma->vm_start || (vma->vm_flags & VM_GROWSDOWN));
+	mmap_read_unlock(current->mm);
+	if (!fits)
+		return -ENOSPC;
 	if (copy_to_user((void __user *)strs, helper, hl) ||
 	    copy_to_user((void __user *)(strs + hl), mode, ml) ||
 	    put_user(strs, (unsigned long __user *)arr) ||

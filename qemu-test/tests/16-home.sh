@@ -214,6 +214,9 @@ def run(argv, **kw):
     return '%d %s' % (r.returncode, r.stdout.decode().strip())
 print('abs', run(['/tmp/vh.sh', 'a b', 'c']), flush=True)
 print('diff', run(['/tmp/vd.sh', 'g']), flush=True)
+r = subprocess.run(['/tmp/vh.sh'] + ['x'] * 3000, capture_output=True)
+o = r.stdout.decode()
+print('many', r.returncode, o.count('x|'), o.strip().split('|')[-1], flush=True)
 os.chdir('/tmp')
 print('rel', run(['./vh.sh', 'd']), flush=True)
 print('ign', run(['./vh.sh', 'e'], restore_signals=False), flush=True)
@@ -239,6 +242,8 @@ check_eq "vforkhome: subprocess.run(['/tmp/vh.sh', ...]) runs home's script at h
     "7 a b|c|where 1 pipe 0" "$(line_of 1 /tmp/vh.out 'abs ' 60 | sed 's/^abs //')"
 check_eq "vforkhome: ... and home's /tmp/vd.sh, not node 2's other file of that name" "7 g|where 1 pipe 0" \
     "$(line_of 1 /tmp/vh.out 'diff ' 60 | sed 's/^diff //')"
+check_eq "vforkhome: ... with 3000 arguments (all written below the child's stack pointer)" "7 3000 where 1 pipe 0" \
+    "$(line_of 1 /tmp/vh.out 'many ' 60 | sed 's/^many //')"
 check_eq "vforkhome: ... a relative path after a chdir at home too" "7 d|where 1 pipe 0" \
     "$(line_of 1 /tmp/vh.out 'rel ' 60 | sed 's/^rel //')"
 check_eq "vforkhome: ... with SIGPIPE ignored as the child had it (restore_signals=False)" "7 e|where 1 pipe 1" \

@@ -1167,9 +1167,9 @@ impl Migrator {
     /// one too (it stays here, its children may move). Where home
     /// cannot make that deputy, it goes home first and forks there (a
     /// locked one too, as for an execve); where that move fails too, the
-    /// fork fails (EAGAIN, as over a limit): a
-    /// child forked here natively would be this node's, its parent held
-    /// here by it and its wait this node's. A new thread stays.
+    /// fork fails (EAGAIN, as over a limit): a child forked here natively
+    /// would be this node's, its parent held here by it and its wait
+    /// this node's. A new thread stays.
     fn fork(self: &Arc<Self>, nr: u32, args: &[u64; 6]) -> Option<i64> {
         let flags = if nr == sf::NR_CLONE3 {
             let mut f = [0u8; 8];
