@@ -1194,14 +1194,10 @@ impl Migrator {
         // still here, that move failed: the child is made here as any
         // (a vfork of a process whose mount namespace is home's, which
         // went home first), or not at all.
-        let sent_home = self
-            .body(pid)
-            .is_some_and(|b| b.exec_home && b.running && !b.retiring);
-        let b = match self.may_go_home(pid) {
-            Some(b) => b,
-            None if sent_home => self.body(pid)?,
-            None => return None,
-        };
+        let b = self.body(pid).filter(|b| b.running && !b.retiring)?;
+        // Running and not leaving, `may_go_home` says None only then (and
+        // clears the mark).
+        let sent_home = self.may_go_home(pid).is_none();
         // A vfork child executes a program at once, in its parent's
         // memory, where it cannot move: with the paths of home's mount
         // namespace (see `exec_home_mnt`) that must be at home, so the
