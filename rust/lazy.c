@@ -243,7 +243,7 @@ void vproc_shim_wake(struct task_struct *t)
 
 int vproc_shim_kill9(int pid)
 {
-	struct pid *p = find_get_pid(pid);
+	struct pid *p = vproc_get_pid(pid);
 	int err;
 
 	if (!p)
@@ -255,7 +255,7 @@ int vproc_shim_kill9(int pid)
 
 int vproc_shim_pid_taken(int nr)
 {
-	struct pid *p = find_get_pid(nr);
+	struct pid *p = vproc_get_pid(nr);
 
 	put_pid(p);
 	return !!p;
@@ -264,7 +264,7 @@ int vproc_shim_pid_taken(int nr)
 int vproc_shim_pid_alive(int pid)
 {
 	struct task_struct *t;
-	struct pid *p = find_get_pid(pid);
+	struct pid *p = vproc_get_pid(pid);
 	int alive = 0;
 
 	if (!p)

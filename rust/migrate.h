@@ -171,4 +171,20 @@ bool vproc_sleep_interrupted(struct vproc_mig_sleep *s);
  * (regs.c): the call runs again, as for a signal with no handler. */
 void vproc_spurious_eintr(void);
 
+/*
+ * The struct pid of @nr in the initial PID namespace (the module's PIDs
+ * are the cluster's, whatever namespace the caller is in: a process that
+ * moved into one made for its home's calls in with them too),
+ * referenced; NULL if none.
+ */
+static inline struct pid *vproc_get_pid(pid_t nr)
+{
+	struct pid *p;
+
+	rcu_read_lock();
+	p = get_pid(find_pid_ns(nr, &init_pid_ns));
+	rcu_read_unlock();
+	return p;
+}
+
 #endif /* VPROC_MIGRATE_H */

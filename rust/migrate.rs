@@ -68,8 +68,9 @@ pub(crate) use sysfwd::{
     SysHook, SysReg,
 };
 pub(crate) use task::{
-    home_ns, own_net, own_uts, ptimers_apply, ptimers_capture, ptimers_mark, refusal, timers_clear,
-    userns_id, userns_of, Boost, TaskImage, UserNs, TASK_LEN,
+    home_ns, in_pidns, own_net, own_uts, pidns_check, pidns_ids, pidns_other, ptimers_apply,
+    ptimers_capture, ptimers_mark, refusal, timers_clear, userns_id, userns_of, Boost, TaskImage,
+    UserNs, TASK_LEN,
 };
 pub(crate) use threads::{block_signals, current_exiting, current_tid};
 pub(crate) use twork::{

@@ -16,7 +16,7 @@ struct task_struct *vproc_shim_task_get(int pid)
 	struct task_struct *t;
 	struct pid *p;
 
-	p = find_get_pid(pid);
+	p = vproc_get_pid(pid);
 	t = p ? get_pid_task(p, PIDTYPE_TGID) : NULL;
 	put_pid(p);
 	return t;

@@ -144,7 +144,7 @@ int vproc_shim_task_of_pid(int pid, const struct vproc_caller *as,
 	if (pid <= 0)
 		return -ESRCH;
 	rcu_read_lock();
-	t = pid_task(find_vpid(pid), PIDTYPE_TGID);
+	t = pid_task(find_pid_ns(pid, &init_pid_ns), PIDTYPE_TGID);
 	if (t)
 		get_task_struct(t);
 	rcu_read_unlock();
@@ -347,7 +347,7 @@ static int vproc_cred_in_ns_of(struct cred *new, int nr)
 	struct task_struct *d;
 
 	rcu_read_lock();
-	d = pid_task(find_vpid(nr), PIDTYPE_PID);
+	d = pid_task(find_pid_ns(nr, &init_pid_ns), PIDTYPE_PID);
 	if (d)
 		ns = get_user_ns(__task_cred(d)->user_ns);
 	rcu_read_unlock();
@@ -564,7 +564,9 @@ int vproc_shim_kill_local(int nr, int sig, const struct vproc_sender *from)
 
 	if (sig < 0 || !valid_signal(sig) || from->pid <= 0)
 		return -EINVAL;
-	pid = find_get_pid(nr);
+	rcu_read_lock();
+	pid = get_pid(find_pid_ns(nr, &init_pid_ns));
+	rcu_read_unlock();
 	if (!pid)
 		return -ESRCH;
 	t = get_pid_task(pid, PIDTYPE_TGID);

@@ -557,6 +557,35 @@ int vproc_shim_mig_set_task(const struct vproc_mig_task *in, struct user_namespa
  */
 /* Whether current's UTS namespace is another than the node's initial one. */
 int vproc_shim_own_uts(void);
+/*
+ * @t's PID namespace for a move: @out[0] its key (its inode number; 0:
+ * the node's initial one, and nothing else written), @out[1] 1 when @t's
+ * own user namespace owns it (else the initial one does), @out[2] @t's
+ * PID in it, @out[3 + i] thread @tids[i]'s (@n of them, cluster TIDs).
+ * 0, -EOPNOTSUPP (a namespace a move does not carry), -ESRCH (a thread
+ * ended).
+ */
+int vproc_shim_pidns_ids(struct task_struct *t, const unsigned int *tids,
+			 unsigned int n, unsigned int *out);
+/*
+ * Whether current (a restored process, its threads @tids) has PIDs @ids
+ * (@nids: 1 + @n, the leader's first) in a PID namespace just below the
+ * initial one, owned by its own user namespace (@owned) or the initial
+ * one, or, with @nids 0, is in the initial one. 0 or -EPROTO.
+ */
+int vproc_shim_pidns_check(const unsigned int *tids, unsigned int n,
+			   const unsigned int *ids, unsigned int nids,
+			   int owned);
+/* Whether current is in a PID namespace other than the initial one. */
+int vproc_shim_in_pidns(void);
+/*
+ * Whether @target (a PID as current's namespace numbers it) names
+ * another process than current's, in a PID namespace other than the
+ * initial one (@thread: any of its threads counts as its own; else its
+ * leader only, a process's PID). 0 in the initial namespace, or for
+ * @target 0 or less.
+ */
+int vproc_shim_pidns_other(int target, int thread);
 /* Whether current's net namespace is another than the node's initial one. */
 int vproc_shim_own_net(void);
 /* Which of @t's mount (VPROC_HOME_NS_MNT) and IPC (VPROC_HOME_NS_IPC)

@@ -103,6 +103,37 @@ static struct sighand_struct *sighand_lock(struct task_struct *t,
 	return sh;
 }
 
+/*
+ * A signal queued to @t by a task outside its PID or user namespace (this
+ * node's thread) has its sender's PID made 0 (not in @t's namespace) and
+ * its uid translated from the initial user namespace: but home's deputy,
+ * in @t's namespaces there, read them as @t sees them. The entry just
+ * queued (the newest of @info's signal and code) takes them back, before
+ * this CPU runs anything else; a thread of @t on another CPU that
+ * dequeued it in between saw the kernel's.
+ */
+static void vproc_signal_sender_fixup(struct task_struct *t,
+				      const kernel_siginfo_t *info,
+				      int from_pid, unsigned int from_uid)
+{
+	struct sighand_struct *sh;
+	struct sigqueue *q, *last = NULL;
+	unsigned long flags;
+
+	sh = sighand_lock(t, &flags);
+	if (!sh)
+		return;
+	list_for_each_entry(q, &t->signal->shared_pending.list, list)
+		if (q->info.si_signo == info->si_signo &&
+		    q->info.si_code == info->si_code)
+			last = q;
+	if (last) {
+		last->info.si_pid = from_pid;
+		last->info.si_uid = from_uid;
+	}
+	spin_unlock_irqrestore(&sh->siglock, flags);
+}
+
 int vproc_shim_mig_signal_job(int pid, int sig, int code, int from_pid,
 			      unsigned int from_uid, int job)
 {
@@ -112,7 +143,7 @@ int vproc_shim_mig_signal_job(int pid, int sig, int code, int from_pid,
 	kernel_siginfo_t info;
 	struct cred *kcred;
 	unsigned long flags;
-	bool stop = false;
+	bool stop = false, fixup;
 	int err;
 
 	if (!valid_signal(sig) || sig <= 0)
@@ -143,8 +174,18 @@ int vproc_shim_mig_signal_job(int pid, int sig, int code, int from_pid,
 		put_task_struct(t);
 		return -ENOMEM;
 	}
+	fixup = task_active_pid_ns(t) != &init_pid_ns ||
+		task_cred_xxx(t, user_ns) != &init_user_ns;
 	old = override_creds(kcred);
+	/* (The woken process does not run here before the fix-up.) */
+	if (fixup)
+		preempt_disable();
 	err = group_send_sig_info(info.si_signo, &info, t, PIDTYPE_TGID);
+	if (fixup) {
+		if (!err)
+			vproc_signal_sender_fixup(t, &info, from_pid, from_uid);
+		preempt_enable();
+	}
 	revert_creds(old);
 	put_cred(kcred);
 	put_task_struct(t);

@@ -39,6 +39,38 @@
  * is refused. The UTS, net, cgroup, mount and IPC namespaces are others
  * (see own_home_ns()).
  */
+/*
+ * Whether @t's PID namespace moves with it: the node's initial one, or
+ * one just below it (a container's, `unshare -pf`), owned by the initial
+ * user namespace or by @t's own (a rootless container's, `unshare
+ * -Urpf`), that its children are born in too, and in which it is not
+ * the init (PID 1: its end ends the namespace, which stays at home with
+ * it). The destination makes a namespace for it where the process
+ * gets its numbers in it again (vproc-restore); only its init is its
+ * own there, and its calls that name other processes are made at home.
+ */
+static bool vproc_pidns_carried(struct task_struct *t)
+{
+	const struct nsproxy *nsp = t->nsproxy;
+	struct pid_namespace *ns;
+	bool ok;
+
+	rcu_read_lock();
+	ns = task_active_pid_ns(t);
+	if (!ns || !nsp)
+		ok = false;
+	else if (ns == &init_pid_ns)
+		ok = nsp->pid_ns_for_children == &init_pid_ns;
+	else
+		ok = ns->level == 1 && ns->parent == &init_pid_ns &&
+		     (ns->user_ns == &init_user_ns ||
+		      ns->user_ns == __task_cred(t)->user_ns) &&
+		     nsp->pid_ns_for_children == ns &&
+		     task_tgid_nr_ns(t, ns) > 1;
+	rcu_read_unlock();
+	return ok;
+}
+
 static bool vproc_init_namespaces(struct task_struct *t)
 {
 	const struct nsproxy *ns = t->nsproxy, *init = init_task.nsproxy;
@@ -49,11 +81,100 @@ static bool vproc_init_namespaces(struct task_struct *t)
 	u = __task_cred(t)->user_ns;
 	carried = u->level <= VPROC_USERNS_LEVELS;
 	rcu_read_unlock();
-	return ns && init && carried &&
-	       task_active_pid_ns(t) == &init_pid_ns &&
-	       ns->pid_ns_for_children == init->pid_ns_for_children &&
+	return ns && init && carried && vproc_pidns_carried(t) &&
 	       ns->time_ns == ns->time_ns_for_children &&
 	       ns->time_ns->user_ns == &init_user_ns;
+}
+
+int vproc_shim_pidns_ids(struct task_struct *t, const unsigned int *tids,
+			 unsigned int n, unsigned int *out)
+{
+	struct pid_namespace *ns;
+	unsigned int i;
+	int err = 0;
+
+	if (!vproc_pidns_carried(t))
+		return -EOPNOTSUPP;
+	rcu_read_lock();
+	ns = task_active_pid_ns(t);
+	if (ns == &init_pid_ns) {
+		out[0] = 0;
+		goto out;
+	}
+	out[0] = ns->ns.inum;
+	out[1] = ns->user_ns != &init_user_ns;
+	out[2] = task_tgid_nr_ns(t, ns);
+	for (i = 0; i < n && !err; i++) {
+		struct task_struct *p;
+
+		p = pid_task(find_pid_ns(tids[i], &init_pid_ns), PIDTYPE_PID);
+		if (!p || !same_thread_group(p, t))
+			err = -ESRCH;
+		else
+			out[3 + i] = task_pid_nr_ns(p, ns);
+	}
+	for (i = 2; i < n + 3 && !err; i++)
+		if (out[i] <= 1)
+			err = -ESRCH;
+out:
+	rcu_read_unlock();
+	return err;
+}
+
+int vproc_shim_pidns_check(const unsigned int *tids, unsigned int n,
+			   const unsigned int *ids, unsigned int nids,
+			   int owned)
+{
+	struct pid_namespace *ns;
+	unsigned int i;
+	int err = 0;
+
+	rcu_read_lock();
+	ns = task_active_pid_ns(current);
+	if (!nids) {
+		if (ns != &init_pid_ns ||
+		    current->nsproxy->pid_ns_for_children != &init_pid_ns)
+			err = -EPROTO;
+		goto out;
+	}
+	if (nids != n + 1 || ns->level != 1 || ns->parent != &init_pid_ns ||
+	    ns->user_ns != (owned ? current_user_ns() : &init_user_ns) ||
+	    current->nsproxy->pid_ns_for_children != ns ||
+	    task_tgid_nr_ns(current, ns) != ids[0]) {
+		err = -EPROTO;
+		goto out;
+	}
+	for (i = 0; i < n && !err; i++) {
+		struct task_struct *p;
+
+		p = pid_task(find_pid_ns(tids[i], &init_pid_ns), PIDTYPE_PID);
+		if (!p || !same_thread_group(p, current) ||
+		    task_pid_nr_ns(p, ns) != ids[1 + i])
+			err = -EPROTO;
+	}
+out:
+	rcu_read_unlock();
+	return err;
+}
+
+int vproc_shim_in_pidns(void)
+{
+	return task_active_pid_ns(current) != &init_pid_ns;
+}
+
+int vproc_shim_pidns_other(int target, int thread)
+{
+	struct task_struct *p;
+	int other;
+
+	if (target <= 0 || task_active_pid_ns(current) == &init_pid_ns)
+		return 0;
+	rcu_read_lock();
+	p = pid_task(find_vpid(target), PIDTYPE_PID);
+	other = !p || !same_thread_group(p, current) ||
+		(!thread && !thread_group_leader(p));
+	rcu_read_unlock();
+	return other;
 }
 
 /* Whether @t's UTS namespace is another than the node's initial one. */

@@ -16,7 +16,7 @@ struct task_struct *vproc_shim_thread_get(int tid)
 	if (tid <= 0)
 		return NULL;
 	rcu_read_lock();
-	t = pid_task(find_vpid(tid), PIDTYPE_PID);
+	t = pid_task(find_pid_ns(tid, &init_pid_ns), PIDTYPE_PID);
 	if (t)
 		get_task_struct(t);
 	rcu_read_unlock();

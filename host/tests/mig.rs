@@ -43,6 +43,7 @@ fn text<'a>(cwd: &'a [u8]) -> BeginText<'a> {
         tids: &[],
         seccomp: &[],
         userns: &[],
+        pidns: &[],
     }
 }
 
@@ -209,6 +210,7 @@ fn begin_round_trip() {
             tids: &[],
             seccomp: &[],
             userns: &[],
+            pidns: &[],
         };
         assert!(write_begin(&mut w, &b, &t, &mut vmas.iter().copied(), 2).is_err());
         assert!(check_begin(&b, &t).is_err(), "{:?}", cg);
@@ -259,6 +261,7 @@ fn begin_carries_the_threads() {
         tids: &tids,
         seccomp: &[],
         userns: &[],
+        pidns: &[],
     };
     let mut buf = vec![0u8; 1000];
     let n = {
@@ -289,6 +292,7 @@ fn begin_carries_the_threads() {
             tids: &bad,
             seccomp: &[],
             userns: &[],
+            pidns: &[],
         };
         assert!(check_begin(&b, &t).is_err());
         let mut w = Writer::new(&mut buf);
@@ -300,9 +304,78 @@ fn begin_carries_the_threads() {
         write_begin(&mut w, &b, &t, &mut core::iter::empty(), 0).unwrap();
         w.len()
     };
-    let at = n - 4 - 4 - 2 - 12 - 1; // area count, userns length, seccomp length, 3 TIDs, count
+    let at = n - 4 - 2 - 4 - 2 - 12 - 1; // area count, pidns length, userns length, seccomp length, 3 TIDs, count
     assert_eq!(buf[at], 3);
     buf[at] = 64;
+    assert!(read_begin(&mut Reader::new(&buf[..n])).is_err());
+}
+
+#[test]
+fn begin_carries_the_pid_namespace() {
+    let b = plain_begin();
+    let tids = tid_bytes(&[131073, 131075]);
+    // Key 4026532290, the initial user namespace's, the leader 7 in it,
+    // its threads 9 and 12.
+    let ns = tid_bytes(&[4026532290, 0, 7, 9, 12]);
+    let t = BeginText {
+        cwd: b"/",
+        cgroup: b"/",
+        tids: &tids,
+        seccomp: &[],
+        userns: &[],
+        pidns: &ns,
+    };
+    let mut buf = vec![0u8; 1000];
+    let n = {
+        let mut w = Writer::new(&mut buf);
+        write_begin(&mut w, &b, &t, &mut core::iter::empty(), 0).unwrap();
+        w.len()
+    };
+    let (_, t2, _) = read_begin(&mut Reader::new(&buf[..n])).unwrap();
+    assert_eq!(begin_pidns_key(&t2), Some(4026532290));
+    assert!(!begin_pidns_owned(&t2));
+    assert_eq!(begin_pidns_ids(&t2).collect::<Vec<_>>(), vec![7, 9, 12]);
+    // None: the initial namespace.
+    let t0 = BeginText { pidns: &[], ..t };
+    assert_eq!(begin_pidns_key(&t0), None);
+    assert_eq!(begin_pidns_ids(&t0).count(), 0);
+    // A PID for each thread and the leader, none 0 or 1 (the
+    // namespace's init does not move), none twice, none past
+    // PID_MAX_LIMIT; a key that is not 0.
+    // Owned by its user namespace: only with one.
+    let owned = tid_bytes(&[4026532290, 1, 7, 9, 12]);
+    assert!(check_begin(&b, &BeginText { pidns: &owned, ..t }).is_err());
+    let chain = chain_bytes(&nested_unshare_r());
+    let t3 = BeginText {
+        pidns: &owned,
+        userns: &chain,
+        ..t
+    };
+    assert!(check_begin(&b, &t3).is_ok());
+    assert!(begin_pidns_owned(&t3));
+    for bad in [
+        tid_bytes(&[4026532290, 0, 7, 9]),
+        tid_bytes(&[4026532290, 0, 7, 9, 12, 13]),
+        tid_bytes(&[4026532290, 0, 1, 9, 12]),
+        tid_bytes(&[4026532290, 0, 7, 0, 12]),
+        tid_bytes(&[4026532290, 0, 7, 9, 7]),
+        tid_bytes(&[4026532290, 0, 7, 9, PID_LIMIT]),
+        tid_bytes(&[4026532290, 2, 7, 9, 12]),
+        tid_bytes(&[0, 0, 7, 9, 12]),
+        tid_bytes(&[4026532290, 0]),
+        tid_bytes(&[4026532290]),
+        vec![1, 2, 3],
+    ] {
+        let t = BeginText { pidns: &bad, ..t };
+        assert!(check_begin(&b, &t).is_err(), "{:?}", bad);
+        let mut w = Writer::new(&mut buf);
+        assert!(write_begin(&mut w, &b, &t, &mut core::iter::empty(), 0).is_err());
+    }
+    // A peer's length past the bound is refused before it is read.
+    let at = n - 4 - 20 - 2; // area count, the text, its length
+    assert_eq!(buf[at], 20);
+    buf[at] = 0xff;
+    buf[at + 1] = 0x7f;
     assert!(read_begin(&mut Reader::new(&buf[..n])).is_err());
 }
 
@@ -1482,6 +1555,7 @@ fn seccomp_round_trip_and_bad_input() {
         tids: &[],
         seccomp: part,
         userns: &[],
+        pidns: &[],
     };
     let mut buf = vec![0u8; 1000];
     let n = {
@@ -1527,6 +1601,7 @@ fn seccomp_round_trip_and_bad_input() {
             tids: &[],
             seccomp: p,
             userns: &[],
+            pidns: &[],
         };
         assert!(check_begin(&b, &t).is_err());
     }
@@ -1650,6 +1725,7 @@ fn seccomp_chain_per_thread() {
         tids: &tids,
         seccomp: &part,
         userns: &[],
+        pidns: &[],
     };
     assert_eq!(check_begin(&b, &t), Ok(()));
     // ... not 2 chains for 3 threads, nor 3 for 2.
@@ -1831,6 +1907,7 @@ fn userns_round_trip_in_begin() {
     let b = plain_begin();
     let t = BeginText {
         userns: &bytes,
+        pidns: &[],
         ..text(b"/tmp")
     };
     let mut buf = vec![0u8; 4096];
@@ -1892,6 +1969,7 @@ fn userns_bad_maps_refused() {
         &b,
         &BeginText {
             userns: &bytes,
+            pidns: &[],
             ..text(b"/")
         }
     )
@@ -1979,6 +2057,7 @@ fn userns_nested_round_trip() {
     let b = plain_begin();
     let t = BeginText {
         userns: &bytes,
+        pidns: &[],
         ..text(b"/tmp")
     };
     let mut buf = vec![0u8; 2 * USERNS_MAX_LEN];
@@ -2023,6 +2102,7 @@ fn userns_longest() {
         // Through a whole Begin (its length now 32 bits).
         let t = BeginText {
             userns: &bytes,
+            pidns: &[],
             ..text(b"/tmp")
         };
         let mut buf = vec![0u8; 2 * USERNS_MAX_LEN];
@@ -2045,6 +2125,7 @@ fn userns_longest() {
     assert!(UserNsChain::parse(&long).is_err());
     let t = BeginText {
         userns: &long,
+        pidns: &[],
         ..text(b"/tmp")
     };
     let mut buf = vec![0u8; 2 * USERNS_MAX_LEN];
@@ -2058,6 +2139,7 @@ fn userns_longest() {
     .is_err());
     let t = BeginText {
         userns: &longest,
+        pidns: &[],
         ..text(b"/tmp")
     };
     let len = {
@@ -2065,16 +2147,18 @@ fn userns_longest() {
         write_begin(&mut w, &plain_begin(), &t, &mut std::iter::empty(), 0).unwrap();
         w.len()
     };
-    // Its end: the userns length (u32), the text, the area count (u32).
-    let at = len - 4 - longest.len() - 4;
+    // Its end: the userns length (u32), the text, the pidns length
+    // (u16, 0), the area count (u32).
+    let at = len - 4 - 2 - longest.len() - 4;
     assert_eq!(buf[at..at + 4], (USERNS_MAX_LEN as u32).to_le_bytes());
     let mut bad = buf[..at].to_vec();
     bad.extend_from_slice(&(USERNS_MAX_LEN as u32 + 1).to_le_bytes());
     bad.extend_from_slice(&long);
+    bad.extend_from_slice(&0u16.to_le_bytes());
     bad.extend_from_slice(&0u32.to_le_bytes());
     assert!(read_begin(&mut Reader::new(&bad)).is_err());
     // A length beyond what follows, or past u16 with the text cut short.
-    assert!(read_begin(&mut Reader::new(&buf[..len - 2])).is_err());
+    assert!(read_begin(&mut Reader::new(&buf[..len - 6])).is_err());
     let mut cut = buf[..at].to_vec();
     cut.extend_from_slice(&u32::MAX.to_le_bytes());
     cut.extend_from_slice(&[0; 16]);

@@ -531,7 +531,7 @@ fn every_refusal_and_its_text() {
                 ..m
             },
             Refusal::Namespaces,
-            "namespaces (it is not in the node's initial user, pid, mount, ipc or time namespace, or it made a UTS, net or cgroup namespace away from home)",
+            "namespaces (a PID namespace that is not the node's initial one nor one just below it, or it is that namespace's init; a time namespace of its own; or a UTS, net or cgroup namespace it made away from home)",
         ),
     ];
     for (t, r, text) in cases {

@@ -117,6 +117,64 @@ fn what_stays_here() {
 }
 
 #[test]
+fn signals_from_a_pid_namespace() {
+    // The process a signal call names (kill of a group: none, it travels
+    // anyway), and whether by a TID.
+    assert_eq!(signal_target(62, &[5, 9, 0, 0, 0, 0]), Some((5, false)));
+    assert_eq!(signal_target(62, &[0, 9, 0, 0, 0, 0]), None);
+    assert_eq!(signal_target(62, &[(-5i64) as u64, 9, 0, 0, 0, 0]), None);
+    assert_eq!(signal_target(200, &[7, 9, 0, 0, 0, 0]), Some((7, true)));
+    assert_eq!(signal_target(234, &[5, 7, 9, 0, 0, 0]), Some((5, false)));
+    assert_eq!(
+        signal_target(129, &[5, 10, 0x1000, 0, 0, 0]),
+        Some((5, false))
+    );
+    assert_eq!(
+        signal_target(297, &[5, 7, 10, 0x1000, 0, 0]),
+        Some((5, false))
+    );
+    assert_eq!(signal_target(0, &[5, 0, 0, 0, 0, 0]), None);
+    // Sent from home with any signal: the shape it travels with, never
+    // chosen by `shape` alone (a moved process of the initial namespace
+    // sends them here, the kill hook finding the process).
+    for nr in [62, 200, 234, 129, 297] {
+        let sh = signal_shape(nr).unwrap();
+        assert_eq!(sh.nr, nr);
+        assert!(matches!(
+            route_shape(
+                Some(sh),
+                nr,
+                &[5, 7, 10, 0x1000, 0, 0],
+                |_| FdIs::Local,
+                |_| false
+            ),
+            Route::Home(_)
+        ));
+    }
+    assert_eq!(shape(129, &[5, 10, 0x1000, 0, 0, 0]), None);
+    assert_eq!(shape(297, &[5, 7, 10, 0x1000, 0, 0]), None);
+    assert_eq!(
+        route_shape(None, 62, &[5, 9, 0, 0, 0, 0], |_| FdIs::Local, |_| false),
+        Route::Local
+    );
+    assert!(signal_shape(61).is_none());
+    // An unshare of the children's PID namespace (with others too).
+    assert!(unshares_pidns(272, &[0x2000_0000, 0, 0, 0, 0, 0]));
+    assert!(unshares_pidns(272, &[0x2002_0000, 0, 0, 0, 0, 0]));
+    assert!(!unshares_pidns(272, &[0x0002_0000, 0, 0, 0, 0, 0]));
+    assert!(!unshares_pidns(308, &[3, 0x2000_0000, 0, 0, 0, 0]));
+    // Their requests decode at home: rt_sigqueueinfo with its siginfo.
+    let info = [3u8; 128];
+    let args = [5, 10, 0x1000, 0, 0, 0];
+    let b = encode(129, &args, &[None, None, Some(&info[..]), None, None, None]);
+    let c = decode_call(&b).unwrap();
+    assert_eq!((c.shape.name, c.args), ("rt_sigqueueinfo", args));
+    assert_eq!(c.ins[2], Some(&info[..]));
+    let b = encode(62, &[5, 9, 0, 0, 0, 0], &[None; 6]);
+    assert_eq!(decode_call(&b).unwrap().shape.name, "kill");
+}
+
+#[test]
 fn descriptors_map_to_home() {
     // fstat of a proxy: its home number; of a local file: here
     let r = route(
@@ -188,7 +246,7 @@ fn counts_are_cut() {
 }
 
 fn encode(nr: u32, args: &[u64; 6], ins: &[Option<&[u8]>; 6]) -> Vec<u8> {
-    let sh = shape(nr, args).unwrap();
+    let sh = wire_shape(nr, args).unwrap();
     let mut buf = vec![0u8; call_len(sh, args)];
     let mut w = Writer::new(&mut buf);
     write_call(&mut w, nr, args, ins).unwrap();

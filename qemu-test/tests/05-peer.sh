@@ -34,6 +34,9 @@ scenario 18 bad-mig-begin 'node 18.*field out of range'
 scenario 45 bad-mig-seccomp 'node 45.*field out of range'
 scenario 46 bad-mig-userns 'node 46.*field out of range'
 scenario 47 bad-mig-userns-nest 'node 47.*field out of range'
+# A Begin whose PID namespace part gives the process PID 1 there (its
+# init's, which never moves).
+scenario 51 bad-mig-pidns 'node 51.*field out of range'
 out=$(peer 19 mig-stray)
 check_match "mig-stray: a file request for no deputy is answered EBADF" "answered -9" "$out"
 check_match "mig-stray: ... and the connection stays" "open" "$out"
@@ -117,5 +120,5 @@ check_match "node 1 logs the malformed list" "node 16: malformed process record"
 for n in 2 3; do
     check_eq "node $n is still up on node 1 after all that" up "$(on 1 "awk '\$1 == $n { print \$3 }' /proc/cluster/nodes")"
 done
-for n in $(seq 9 50); do on 1 "echo $n > /proc/cluster/admin/remove" >/dev/null 2>&1; done
+for n in $(seq 9 51); do on 1 "echo $n > /proc/cluster/admin/remove" >/dev/null 2>&1; done
 check_eq "the fake nodes are removed" "" "$(on 1 "awk 'NR > 1 && \$1 >= 9 { print \$1 }' /proc/cluster/nodes")"

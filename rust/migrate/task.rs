@@ -185,6 +185,67 @@ pub(crate) fn own_uts() -> bool {
     unsafe { shim::vproc_shim_own_uts() != 0 }
 }
 
+/// Task `t`'s PID namespace for a move, with its threads `tids` (cluster
+/// TIDs): empty for the node's initial one, else its key (its inode
+/// number here), its owner (1: its own user namespace) and its PIDs in
+/// it, the leader's first, 4 bytes (LE) each, as
+/// `mig::BeginText::pidns` carries them. EOPNOTSUPP: one a move does
+/// not carry; ESRCH: a thread ended meanwhile.
+pub(crate) fn pidns_ids(t: &super::Task, tids: &[u32]) -> Result<KVec<u8>> {
+    let mut out = KVec::new();
+    out.resize(tids.len() + 3, 0u32, GFP_KERNEL)?;
+    // SAFETY: `t` holds a reference on the task; `tids` has `len`
+    // entries, `out` room for three more.
+    to_result(unsafe {
+        shim::vproc_shim_pidns_ids(
+            t.0.as_ptr(),
+            tids.as_ptr(),
+            tids.len() as u32,
+            out.as_mut_ptr(),
+        )
+    })?;
+    let mut b = KVec::new();
+    if out[0] == 0 {
+        return Ok(b);
+    }
+    for v in out.iter() {
+        b.extend_from_slice(&v.to_le_bytes(), GFP_KERNEL)?;
+    }
+    Ok(b)
+}
+
+/// Whether the calling (restored) process and its threads `tids` have
+/// the PIDs `ids` in their PID namespace (empty: it is the initial one),
+/// owned by its own user namespace (`owned`) or by the initial one.
+pub(crate) fn pidns_check(tids: &[u32], ids: &[u32], owned: bool) -> Result {
+    // SAFETY: both slices are valid for their lengths.
+    to_result(unsafe {
+        shim::vproc_shim_pidns_check(
+            tids.as_ptr(),
+            tids.len() as u32,
+            ids.as_ptr(),
+            ids.len() as u32,
+            i32::from(owned),
+        )
+    })
+}
+
+/// Whether the calling task is in a PID namespace other than the node's
+/// initial one (a moved process in the one made for its home's).
+pub(crate) fn in_pidns() -> bool {
+    // SAFETY: reads current's PID only.
+    unsafe { shim::vproc_shim_in_pidns() != 0 }
+}
+
+/// Whether `target` (a PID as the calling task's namespace numbers it)
+/// names another process than the caller's in a PID namespace other than
+/// the initial one (`thread`: a TID, any of its own threads' counts as
+/// its own).
+pub(crate) fn pidns_other(target: i32, thread: bool) -> bool {
+    // SAFETY: looks PIDs up under RCU.
+    unsafe { shim::vproc_shim_pidns_other(target, i32::from(thread)) != 0 }
+}
+
 /// Which of task `t`'s mount and IPC namespaces are not the node's
 /// initial ones (`mig::home_ns` bits).
 pub(crate) fn home_ns(t: &super::Task) -> u8 {

@@ -338,8 +338,9 @@ pub struct TaskFacts {
     pub at_home: bool,
     /// It traces another process (ptrace).
     pub tracer: bool,
-    /// It lives in the node's initial user, pid, mount, ipc and time
-    /// namespaces.
+    /// Its user, PID and time namespaces are ones a move carries: a user
+    /// namespace the kernel makes, the node's initial PID namespace or
+    /// one just below it (not as its init), no time namespace of its own.
     pub init_namespaces: bool,
     /// Its UTS, net or cgroup namespace is not the node's initial one. At
     /// home those are its deputy's, which keeps them: its host name is
@@ -394,7 +395,7 @@ impl Refusal {
             Self::Timers => "has more than 4096 POSIX timers (timer_create)",
             Self::Children => "has child processes here, away from its home (they would stay on a node it left)",
             Self::Tracer => "traces another process (a ptrace relation stays on its node)",
-            Self::Namespaces => "namespaces (it is not in the node's initial user, pid, mount, ipc or time namespace, or it made a UTS, net or cgroup namespace away from home)",
+            Self::Namespaces => "namespaces (a PID namespace that is not the node's initial one nor one just below it, or it is that namespace's init; a time namespace of its own; or a UTS, net or cgroup namespace it made away from home)",
         }
     }
 }

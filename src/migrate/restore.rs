@@ -333,6 +333,26 @@ impl Migrator {
             a9.push(b'-', GFP_KERNEL)?;
         }
         a9.push(0, GFP_KERNEL)?;
+        // Its PID namespace ("-": the initial one): "HOME:KEY:O:PID,TID...",
+        // the namespace made here for HOME's KEY (the restorer makes it
+        // the first time), its owner (O: "u" its user namespace, "-" the
+        // initial one) and its numbers in it, the leader's first.
+        let mut a9b = KVec::new();
+        match mig::begin_pidns_key(t) {
+            None => a9b.push(b'-', GFP_KERNEL)?,
+            Some(k) => {
+                let mut f = crate::logic::fmtbuf::FmtBuf::<24>::new();
+                let owner = if mig::begin_pidns_owned(t) { "u" } else { "-" };
+                let _ = write!(f, "{}:{}:{}:", b.home, k, owner);
+                a9b.extend_from_slice(f.as_bytes(), GFP_KERNEL)?;
+                for (i, id) in mig::begin_pidns_ids(t).enumerate() {
+                    let mut f = crate::logic::fmtbuf::FmtBuf::<12>::new();
+                    let _ = write!(f, "{}{}", if i > 0 { "," } else { "" }, id);
+                    a9b.extend_from_slice(f.as_bytes(), GFP_KERNEL)?;
+                }
+            }
+        }
+        a9b.push(0, GFP_KERNEL)?;
         // Its seccomp state, hex ("-": none): the restorer installs it.
         // (One argument: at most 42 KiB of hex.)
         let a10 = hex_args(t.seccomp, usize::MAX)?;
@@ -366,6 +386,7 @@ impl Migrator {
             c(a7.as_bytes())?,
             c(a8.as_bytes())?,
             c(&a9)?,
+            c(&a9b)?,
             c(&a10)?,
         ] {
             argv.push(a, GFP_KERNEL)?;
@@ -908,6 +929,20 @@ impl Migrator {
                         false => self.userns_take(mig_id)?,
                     };
                     task.apply(ns.as_ref())?;
+                    // Its PIDs in its PID namespace (the one made here for
+                    // its home's, or the deputy's own), as it had them,
+                    // owned as it was.
+                    let mut ids = KVec::new();
+                    for id in mig::begin_pidns_ids(&text) {
+                        ids.push(id, GFP_KERNEL)?;
+                    }
+                    if let Err(e) = sm::pidns_check(&tids, &ids, mig::begin_pidns_owned(&text)) {
+                        pr_warn!(
+                            "migrate: pid {}: not restored with its PIDs in its PID namespace\n",
+                            pid
+                        );
+                        return Err(e);
+                    }
                     sm::ptimers_apply(c.ptimers)?;
                     self.install_files(deputy, b.home, pid, b.deputy, c.fds)?;
                     for s in c.sigs.chunks_exact(mig::SIGINFO_LEN) {
@@ -947,6 +982,7 @@ impl Migrator {
                             BodyRec {
                                 home_ns: b.home_ns,
                                 userns: if ns.is_some() { sm::userns_id() } else { 0 },
+                                pidns: mig::begin_pidns_key(&text).unwrap_or(0),
                                 cmd_told,
                                 switches_told: mig::switch_bits(b.lock, b.loadlevel),
                                 ..BodyRec::new(pid, b.home, b.deputy, io_seq)

@@ -738,6 +738,27 @@ impl Migrator {
             EOPNOTSUPP
         })?
         .unwrap_or_default();
+        // Its PID namespace: its key is home's. Away from home it is in
+        // the one made for that key where it runs (only a process that
+        // arrived in it is: it forks and starts threads at home).
+        let mut pidns_bytes = sm::pidns_ids(task, &tids).inspect_err(|&e| {
+            if e == EOPNOTSUPP {
+                pr_info!(
+                    "migrate: pid {} cannot move: its PID namespace is not one a move carries\n",
+                    pid
+                );
+            }
+        })?;
+        if let (Some(b), false) = (body, pidns_bytes.is_empty()) {
+            if b.pidns == 0 {
+                pr_info!(
+                    "migrate: pid {} cannot move on: its PID namespace is this node's\n",
+                    pid
+                );
+                return Err(EOPNOTSUPP);
+            }
+            pidns_bytes[..4].copy_from_slice(&b.pidns.to_le_bytes());
+        }
         let mut tid_bytes = KVec::with_capacity(tids.len() * 4, GFP_KERNEL)?;
         for t in tids.iter() {
             tid_bytes.extend_from_slice(&t.to_le_bytes(), GFP_KERNEL)?;
@@ -752,6 +773,7 @@ impl Migrator {
             tids: &tid_bytes,
             seccomp: &seccomp,
             userns: &userns_bytes,
+            pidns: &pidns_bytes,
         };
         if text.cgroup.len() > mig::CGROUP_MAX || text.cgroup.first() != Some(&b'/') {
             pr_info!(
@@ -773,6 +795,7 @@ impl Migrator {
                 + text.tids.len()
                 + text.seccomp.len()
                 + text.userns.len()
+                + text.pidns.len()
                 + vlen,
             0,
             GFP_KERNEL,

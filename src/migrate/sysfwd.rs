@@ -93,6 +93,12 @@ impl sm::SysHook for Migrator {
         if sf::userns_at_home(nr, args) {
             return Arc::<Self>::from(this).userns_home(nr, args);
         }
+        if sf::unshares_pidns(nr, args) && sm::in_pidns() {
+            return Arc::<Self>::from(this).fork_at_home(
+                sm::current_tgid(),
+                "its PID namespace is home's: it goes home to make one below it there",
+            );
+        }
         if matches!(
             nr,
             sf::NR_FORK | sf::NR_VFORK | sf::NR_CLONE | sf::NR_CLONE3
@@ -143,7 +149,11 @@ impl Migrator {
                 return Some(v);
             }
         }
-        if nr != sf::NR_OPENAT2 && sf::shape(nr, args).is_none() {
+        // A signal to another process, from a PID namespace of home's:
+        // home numbers that namespace's processes (see `forward_call`).
+        let pidns_signal =
+            sf::signal_target(nr, args).is_some_and(|(t, th)| sm::pidns_other(t, th));
+        if nr != sf::NR_OPENAT2 && sf::shape(nr, args).is_none() && !pidns_signal {
             return None;
         }
         let pid = sm::current_tgid();
@@ -224,7 +234,15 @@ impl Migrator {
         // needs to know which are absolute).
         let mut ins: [KVec<u8>; 6] = Default::default();
         let mut null = [false; 6];
-        let sh = sf::shape(nr, args);
+        // A signal to another process than its own, by a process in the
+        // PID namespace made here for its home's: sent from home, where
+        // that namespace's processes are (here only those that moved
+        // here are in it, and its PIDs mean nothing to other nodes).
+        let sh = sf::shape(nr, args).or_else(|| {
+            sf::signal_target(nr, args)
+                .filter(|&(t, th)| sm::pidns_other(t, th))
+                .and_then(|_| sf::signal_shape(nr))
+        });
         if let Some(sh) = sh {
             for (i, a) in sh.args.iter().enumerate() {
                 if let Arg::Path | Arg::PathOrNull = a {
@@ -271,7 +289,7 @@ impl Migrator {
             Some((h, p, hfd, d)) if h == home && p == pid && d == deputy => FdIs::Proxy(hfd),
             _ => FdIs::Local,
         };
-        let a = match sf::route(nr, args, fd_is, |i| ins[i].first() == Some(&b'/')) {
+        let a = match sf::route_shape(sh, nr, args, fd_is, |i| ins[i].first() == Some(&b'/')) {
             Route::Local => return Ok(None),
             Route::Fail(e) => return Ok(Some(-i64::from(e))),
             Route::Home(a) => a,
@@ -867,7 +885,7 @@ impl Migrator {
         ins: &[Option<&[u8]>; 6],
         nowait: bool,
     ) -> core::result::Result<(i64, KVVec<u8>), i64> {
-        let sh = sf::shape(nr, a).ok_or(Errno::EINVAL.to_result())?;
+        let sh = sf::wire_shape(nr, a).ok_or(Errno::EINVAL.to_result())?;
         let body = self.with_creds(pid, sf::call_len(sh, a), |w| sf::write_call(w, nr, a, ins))?;
         self.request_home(home, pid, deputy, io_op::SYSCALL, nr, &body, nowait)
     }
@@ -1179,10 +1197,19 @@ impl Migrator {
         } else {
             Some(args[0])
         };
+        let pid = sm::current_tgid();
+        // In the PID namespace made here for its home's: a child or a
+        // thread needs numbers in home's namespace, which only home
+        // gives; it goes home to fork or start it there.
+        if sm::in_pidns() {
+            return self.fork_at_home(
+                pid,
+                "its PID namespace is home's: it goes home to fork or start a thread there",
+            );
+        }
         if !sf::makes_process(nr, flags) {
             return None;
         }
-        let pid = sm::current_tgid();
         if let Some(again) = self.home_pending(pid) {
             return Some(again);
         }
@@ -1219,6 +1246,31 @@ impl Migrator {
         }
         self.call_at_home(pid, b.home, "it forks: it goes home to fork there")
             .or_else(|| Some(Self::fork_refused(pid, "it cannot go home to fork")))
+    }
+
+    /// A fork or a new thread (or an `unshare(CLONE_NEWPID)`: `why`
+    /// says) of moved process `pid`, in the PID namespace made here for
+    /// its home's: made at home, where the process goes first; where it
+    /// cannot go (or went and is still here), EAGAIN, as over a limit (a
+    /// child or thread numbered here would have numbers home's namespace
+    /// may give another).
+    fn fork_at_home(self: &Arc<Self>, pid: u32, why: &str) -> Option<i64> {
+        if let Some(again) = self.home_pending(pid) {
+            return Some(again);
+        }
+        self.body(pid).filter(|b| b.running && !b.retiring)?;
+        let Some(b) = self.may_go_home(pid) else {
+            return Some(Self::fork_refused(
+                pid,
+                "its move home to fork in its PID namespace failed",
+            ));
+        };
+        self.call_at_home(pid, b.home, why).or_else(|| {
+            Some(Self::fork_refused(
+                pid,
+                "it cannot go home to fork in its PID namespace",
+            ))
+        })
     }
 
     /// A fork of moved process `pid` that neither home nor this node may

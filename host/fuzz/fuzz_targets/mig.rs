@@ -58,6 +58,16 @@ fuzz_target!(|data: &[u8]| {
                 assert!(tids.windows(2).all(|w| w[0] < w[1]));
                 assert!(tids.iter().all(|&x| x > 0 && x < PID_LIMIT));
                 assert!(bg.deputy != 0 && bg.ident.ngroups as usize <= MAX_GROUPS);
+                // A PID namespace's: a key, a PID for the leader and each
+                // thread, none its init's.
+                let ids: Vec<u32> = begin_pidns_ids(&t).collect();
+                match begin_pidns_key(&t) {
+                    None => assert!(ids.is_empty()),
+                    Some(k) => {
+                        assert!(k != 0 && ids.len() == tids.len() + 1);
+                        assert!(ids.iter().all(|&x| x > 1 && x < PID_LIMIT));
+                    }
+                }
                 for _ in 0..n {
                     let Ok(v) = Vma::read(&mut r) else { break };
                     assert!(v.start < v.end && v.end <= TASK_SIZE);

@@ -442,10 +442,15 @@ fn main() {
             p.send(MsgType::Mig as u8, &m);
             report(p.closed_within(5));
         }
-        "bad-mig-begin" | "bad-mig-seccomp" | "bad-mig-userns" | "bad-mig-userns-nest" => {
+        "bad-mig-begin"
+        | "bad-mig-seccomp"
+        | "bad-mig-userns"
+        | "bad-mig-userns-nest"
+        | "bad-mig-pidns" => {
             let seccomp_bad = a[6] == "bad-mig-seccomp";
             let nest_bad = a[6] == "bad-mig-userns-nest";
             let userns_bad = a[6] == "bad-mig-userns" || nest_bad;
+            let pidns_bad = a[6] == "bad-mig-pidns";
             let b = mig::Begin {
                 mig: 1,
                 home: 9,
@@ -465,7 +470,7 @@ fn main() {
             let v = mig::Vma {
                 start: 0x2000,
                 // Ends before it starts (a good one for the other parts).
-                end: if seccomp_bad || userns_bad {
+                end: if seccomp_bad || userns_bad || pidns_bad {
                     0x3000
                 } else {
                     0x1000
@@ -529,12 +534,19 @@ fn main() {
                     }
                     w.len()
                 };
+                // Key 0x5a5a1234, the initial user namespace's, PID 7:
+                // good, made bad below.
+                let pidns: Vec<u8> = [0x5a5a_1234u32, 0, 7]
+                    .iter()
+                    .flat_map(|v| v.to_le_bytes())
+                    .collect();
                 let t = mig::BeginText {
                     cwd: b"/",
                     cgroup: b"/",
                     tids,
                     seccomp,
                     userns: if userns_bad { &ub[..ul] } else { &[] },
+                    pidns: if pidns_bad { &pidns } else { &[] },
                 };
                 mig::write_begin(&mut w, &b, &t, &mut std::iter::once(v), 1)
                     .unwrap_or_else(|_| die("encode"));
@@ -565,6 +577,14 @@ fn main() {
                     let count = at + 4 + 4 + 1 + 2 + 4 + 4;
                     body[count..count + 4].copy_from_slice(&0u32.to_le_bytes());
                 }
+            }
+            if pidns_bad {
+                // Its PID in the namespace: 1, the namespace's init's.
+                let at = body[..n]
+                    .windows(4)
+                    .position(|x| x == 0x5a5a_1234u32.to_le_bytes())
+                    .unwrap_or_else(|| die("pidns part not found"));
+                body[at + 8..at + 12].copy_from_slice(&1u32.to_le_bytes());
             }
             p.send(
                 MsgType::Mig as u8,

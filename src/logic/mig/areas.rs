@@ -306,6 +306,38 @@ pub struct BeginText<'a> {
     /// Its user namespace ([`super::UserNsChain`]; empty: the node's
     /// initial one), which the destination makes again.
     pub userns: &'a [u8],
+    /// Its PID namespace at home, when not the initial one (empty then):
+    /// the namespace's key (its inode number at home, not 0), its owner
+    /// (0: the initial user namespace; 1: the process's own, `userns`'s
+    /// innermost), then its PIDs in it, the leader's first and then each
+    /// of `tids`', 4 bytes (LE) each. The destination makes a namespace
+    /// for that key (one for all the processes of it that arrive), owned
+    /// likewise, where the process and its threads get these numbers
+    /// beside their cluster-wide ones.
+    pub pidns: &'a [u8],
+}
+
+/// The key of a [`BeginText`]'s PID namespace (None: the initial one).
+pub fn begin_pidns_key(t: &BeginText<'_>) -> Option<u32> {
+    let k = t.pidns.get(..4)?;
+    Some(u32::from_le_bytes([k[0], k[1], k[2], k[3]]))
+}
+
+/// Whether a [`BeginText`]'s PID namespace is owned by the process's own
+/// user namespace (else by the initial one).
+pub fn begin_pidns_owned(t: &BeginText<'_>) -> bool {
+    t.pidns.get(4..8) == Some(&1u32.to_le_bytes()[..])
+}
+
+/// The PIDs a [`BeginText`]'s process and threads have in its PID
+/// namespace: the leader's first, then each thread's as in `tids`
+/// (nothing for the initial namespace).
+pub fn begin_pidns_ids<'a>(t: &BeginText<'a>) -> impl Iterator<Item = u32> + 'a {
+    t.pidns
+        .get(8..)
+        .unwrap_or_default()
+        .chunks_exact(4)
+        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
 }
 
 /// The TIDs of a [`BeginText`].
@@ -325,8 +357,25 @@ pub fn check_begin(b: &Begin, t: &BeginText<'_>) -> Result<(), WireError> {
         || t.tids.len() / 4 >= MAX_THREADS as usize
         || t.seccomp.len() > super::SECCOMP_MAX_LEN
         || t.userns.len() > super::USERNS_MAX_LEN
+        || (!t.pidns.is_empty() && t.pidns.len() != 4 + 4 + 4 + t.tids.len())
     {
         return Err(WireError::BadLength);
+    }
+    // A PID namespace's key, and PIDs in it that are not its init's (1:
+    // the namespace's init stays, its end is the namespace's) nor twice.
+    // Owned by the process's own user namespace: it has one.
+    let owner = t
+        .pidns
+        .get(4..8)
+        .map(|o| u32::from_le_bytes([o[0], o[1], o[2], o[3]]));
+    if begin_pidns_key(t) == Some(0)
+        || owner.is_some_and(|o| o > 1 || (o == 1 && t.userns.is_empty()))
+        || begin_pidns_ids(t).any(|p| p <= 1 || p >= PID_LIMIT)
+        || begin_pidns_ids(t)
+            .enumerate()
+            .any(|(i, p)| begin_pidns_ids(t).skip(i + 1).any(|q| q == p))
+    {
+        return Err(WireError::BadField);
     }
     if !t.userns.is_empty() {
         super::UserNsChain::parse(t.userns)?;
@@ -397,6 +446,8 @@ pub fn write_begin(
     w.bytes(t.seccomp)?;
     w.u32(u32::try_from(t.userns.len()).map_err(|_| WireError::BadLength)?)?;
     w.bytes(t.userns)?;
+    w.u16(t.pidns.len() as u16)?;
+    w.bytes(t.pidns)?;
     write_areas(w, vmas, nvma)
 }
 
@@ -478,6 +529,11 @@ pub fn read_begin<'a>(r: &mut Reader<'a>) -> Result<(Begin, BeginText<'a>, u32),
         return Err(WireError::BadLength);
     }
     let userns = r.bytes(ul)?;
+    let pl = usize::from(r.u16()?);
+    if pl > 8 + 4 * MAX_THREADS as usize {
+        return Err(WireError::BadLength);
+    }
+    let pidns = r.bytes(pl)?;
     if loadlevel > 1 || lock > 1 || auto > 1 || home_ns & !home_ns::ALL != 0 {
         return Err(WireError::BadField);
     }
@@ -503,6 +559,7 @@ pub fn read_begin<'a>(r: &mut Reader<'a>) -> Result<(Begin, BeginText<'a>, u32),
         tids,
         seccomp,
         userns,
+        pidns,
     };
     check_begin(&b, &t)?;
     let nvma = read_area_count(r)?;

@@ -481,6 +481,18 @@ pub fn userns_at_home(nr: u32, args: &[u64; 6]) -> bool {
     }
 }
 
+/// `CLONE_NEWPID`.
+const CLONE_NEWPID: u64 = 0x2000_0000;
+
+/// Whether call `nr` is an `unshare` of the PID namespace its children
+/// are born in. A moved process in a PID namespace of its home's makes
+/// it at home, where its children are born (it goes home first): one
+/// made where it runs would be that node's, below the namespace made
+/// there for home's.
+pub fn unshares_pidns(nr: u32, args: &[u64; 6]) -> bool {
+    nr == NR_UNSHARE && args[0] & CLONE_NEWPID != 0
+}
+
 /// The namespaces (`CLONE_NEW*`) call `nr` makes or enters at home when
 /// it travels and succeeds: an unshare's or a setns's kinds, else 0.
 pub fn ns_made_at_home(nr: u32, args: &[u64; 6]) -> u64 {
@@ -1239,6 +1251,59 @@ pub fn fcntl_shape(cmd: u64) -> Option<&'static Shape> {
     }
 }
 
+/// rt_sigqueueinfo(2)'s number.
+const NR_RT_SIGQUEUEINFO: u32 = 129;
+/// rt_tgsigqueueinfo(2)'s number.
+const NR_RT_TGSIGQUEUEINFO: u32 = 297;
+const RT_SIGQUEUEINFO: Shape = s(
+    NR_RT_SIGQUEUEINFO,
+    "rt_sigqueueinfo",
+    &[Val, Val, In(SIGINFO)],
+);
+const RT_TGSIGQUEUEINFO: Shape = s(
+    NR_RT_TGSIGQUEUEINFO,
+    "rt_tgsigqueueinfo",
+    &[Val, Val, Val, In(SIGINFO)],
+);
+
+/// The process a call that sends a signal names, as the caller's PID
+/// namespace numbers it, and whether by a thread's TID (`tkill`) rather
+/// than a process's PID: `kill` (a PID above 0: 0 and below name groups,
+/// which travel anyway), `tkill`, `tgkill`, `rt_sigqueueinfo` and
+/// `rt_tgsigqueueinfo`. A moved process in a PID namespace of its home's
+/// sends one to another process from home, where that namespace is (see
+/// [`signal_shape`]); one to itself is sent here.
+pub fn signal_target(nr: u32, args: &[u64; 6]) -> Option<(i32, bool)> {
+    let first = args[0] as i32;
+    match nr {
+        NR_KILL | NR_TGKILL | NR_RT_SIGQUEUEINFO | NR_RT_TGSIGQUEUEINFO if first > 0 => {
+            Some((first, false))
+        }
+        NR_TKILL if first > 0 => Some((first, true)),
+        _ => None,
+    }
+}
+
+/// The shape a call that sends a signal travels with when the caller's
+/// PID namespace is home's ([`signal_target`]): any signal, any target.
+pub fn signal_shape(nr: u32) -> Option<&'static Shape> {
+    match nr {
+        NR_RT_SIGQUEUEINFO => Some(&RT_SIGQUEUEINFO),
+        NR_RT_TGSIGQUEUEINFO => Some(&RT_TGSIGQUEUEINFO),
+        NR_KILL | NR_TKILL | NR_TGKILL => SHAPES
+            .binary_search_by_key(&nr, |s| s.nr)
+            .ok()
+            .map(|i| &SHAPES[i]),
+        _ => None,
+    }
+}
+
+/// The shape call `nr` travels with on the wire, either way it travels
+/// ([`shape`], or [`signal_shape`] for a caller in home's PID namespace).
+pub fn wire_shape(nr: u32, args: &[u64; 6]) -> Option<&'static Shape> {
+    shape(nr, args).or_else(|| signal_shape(nr))
+}
+
 /// The shape call `nr` with arguments `args` travels with, if it does.
 pub fn shape(nr: u32, args: &[u64; 6]) -> Option<&'static Shape> {
     match nr {
@@ -1289,6 +1354,18 @@ pub enum Route {
 pub fn route(
     nr: u32,
     args: &[u64; 6],
+    fd: impl FnMut(i32) -> FdIs,
+    absolute: impl FnMut(usize) -> bool,
+) -> Route {
+    route_shape(shape(nr, args), nr, args, fd, absolute)
+}
+
+/// [`route`] for a call whose shape `sh` the caller chose (a signal sent
+/// from home: [`signal_shape`]); None: it runs here.
+pub fn route_shape(
+    sh: Option<&'static Shape>,
+    nr: u32,
+    args: &[u64; 6],
     mut fd: impl FnMut(i32) -> FdIs,
     mut absolute: impl FnMut(usize) -> bool,
 ) -> Route {
@@ -1298,7 +1375,7 @@ pub fn route(
     if nr == NR_SEMCTL && shape(nr, args).is_none() {
         return Route::Fail(95); // EOPNOTSUPP: GETALL, SETALL
     }
-    let Some(sh) = shape(nr, args) else {
+    let Some(sh) = sh else {
         return Route::Local;
     };
     let mut out = *args;
@@ -1477,7 +1554,7 @@ pub fn write_call(
     args: &[u64; 6],
     ins: &[Option<&[u8]>; 6],
 ) -> Result<(), WireError> {
-    let sh = shape(nr, args).ok_or(WireError::BadField)?;
+    let sh = wire_shape(nr, args).ok_or(WireError::BadField)?;
     w.u32(nr)?;
     for a in args {
         w.u64(*a)?;
@@ -1515,7 +1592,7 @@ pub fn decode_call(data: &[u8]) -> Result<Call<'_>, WireError> {
     for a in args.iter_mut() {
         *a = r.u64()?;
     }
-    let shape = shape(nr, &args).ok_or(WireError::BadField)?;
+    let shape = wire_shape(nr, &args).ok_or(WireError::BadField)?;
     let mut ins = [None; 6];
     for (i, a) in shape.args.iter().enumerate() {
         match *a {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! `vproc-restore MIG PID VDSO_AREA VDSO_TEXT CWD CGROUP FSUID:FSGID:GROUPS
-//! MONO_OFF:BOOT_OFF TIDS SECCOMP USERNS... BASE`: the restorer stub.
+//! MONO_OFF:BOOT_OFF TIDS PIDNS SECCOMP USERNS... BASE`: the restorer stub.
 //!
 //! Started by vproc.ko (as a user-mode helper, root) on the destination of
 //! a migration. The kernel cannot create a process from a module, so this
@@ -72,6 +72,18 @@
 //! found UP levels above the namespace of process PID (NS_GET_PARENT), in
 //! which the remaining levels are made, so that namespaces below one
 //! parent at home are below one parent here too; the module checks it.
+//!
+//! A process in a PID namespace of its home's (PIDNS:
+//! "HOME:KEY:O:PID,TID...", "-" for none): the child is born in the
+//! namespace made on this node for that one (HOME's namespace KEY), with
+//! its PIDs in it (set_tid: that namespace's first, then the cluster's),
+//! and so are its threads. The first time, this program makes it
+//! (unshare(CLONE_NEWPID), in the user namespace made for the process
+//! when that one owns it: O "u") and its init, `vproc-restore pidns-init
+//! HOME-KEY` ("vproc-pidns" in `ps`),
+//! which waits while any other process is in it and then ends; a file in
+//! /run/vproc-pidns names it, and a lock keeps it from ending while a
+//! restorer enters its namespace.
 //!
 //! `vproc-restore exec PATH ARGS...` (or `exec-sigpipe-ign`): executes
 //! PATH with ARGS (its environment its own). A vfork child of a moved
@@ -306,7 +318,7 @@ fn thread_plan(sc: &Seccomp, gate: bool) -> &'static [u64] {
 /// `fd` (the module takes it from there; if a call fails, the thread
 /// exits). Err: the errno of clone3.
 fn spawn_thread(
-    tid: libc::pid_t,
+    set_tid: &[libc::pid_t],
     fd: i32,
     msg: &'static [u8],
     plan: Option<&'static [u64]>,
@@ -337,8 +349,8 @@ fn spawn_thread(
         flags: flags as u64,
         stack: stack as u64,
         stack_size: STACK as u64,
-        set_tid: &tid as *const libc::pid_t as u64,
-        set_tid_size: 1,
+        set_tid: set_tid.as_ptr() as u64,
+        set_tid_size: set_tid.len() as u64,
         ..Default::default()
     };
     let ret: i64;
@@ -913,6 +925,212 @@ fn exec_again(keep_sigpipe_ign: bool) -> ! {
     std::process::exit(127);
 }
 
+/// Where the PID namespaces made here for processes of other nodes' are
+/// found: a file per home's namespace ("HOME-KEY") holding its init's
+/// PID, and the lock restorers and inits take.
+const PIDNS_DIR: &str = "/run/vproc-pidns";
+
+/// PIDNS: "-" (the initial PID namespace), or "HOME:KEY:O:PID,TID...":
+/// the namespace's name here ("HOME-KEY"), whether the process's user
+/// namespace owns it (O "u"; "-": the initial one does) and the
+/// process's PIDs in it.
+type PidNs = (String, bool, Vec<libc::pid_t>);
+fn parse_pidns(s: &str) -> Option<Option<PidNs>> {
+    if s == "-" {
+        return Some(None);
+    }
+    let mut it = s.splitn(4, ':');
+    let home: u8 = it.next()?.parse().ok()?;
+    let key: u32 = it.next()?.parse().ok()?;
+    let owned = match it.next()? {
+        "u" => true,
+        "-" => false,
+        _ => return None,
+    };
+    let ids = it
+        .next()?
+        .split(',')
+        .map(|v| v.parse().ok().filter(|&p: &libc::pid_t| p > 1))
+        .collect::<Option<Vec<libc::pid_t>>>()?;
+    Some(Some((format!("{}-{}", home, key), owned, ids)))
+}
+
+/// Whether process `pid` is the init this program made for a PID
+/// namespace ("pidns-init"): PID 1 in a namespace just below this one.
+fn is_pidns_init(pid: libc::pid_t) -> bool {
+    let Ok(st) = std::fs::read_to_string(format!("/proc/{}/status", pid)) else {
+        return false;
+    };
+    let field = |name: &str| {
+        st.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(|v| v.split_whitespace().collect::<Vec<_>>().join(" "))
+    };
+    field("Name:").as_deref() == Some("vproc-pidns")
+        && field("NSpid:") == Some(format!("{} 1", pid))
+}
+
+/// Takes the PID namespace lock: held, no namespace's init ends.
+fn pidns_lock() -> Result<std::fs::File, i32> {
+    let os = |e: std::io::Error| e.raw_os_error().unwrap_or(libc::EIO);
+    std::fs::create_dir_all(PIDNS_DIR).map_err(os)?;
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(format!("{}/lock", PIDNS_DIR))
+        .map_err(os)?;
+    // SAFETY: flock(2) on our own descriptor.
+    if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } != 0 {
+        return Err(errno());
+    }
+    Ok(f)
+}
+
+/// Makes this process's children be born in the PID namespace made here
+/// for home's namespace `key` (setns), making it, and its init, the first
+/// time ([`make_pidns`]; owned by user namespace `owner`, a descriptor,
+/// or the initial one). Returns the lock, to hold until the child is
+/// born.
+fn enter_pidns(key: &str, owner: Option<i32>) -> Result<std::fs::File, i32> {
+    let lock = pidns_lock()?;
+    let reg = format!("{}/{}", PIDNS_DIR, key);
+    let init = std::fs::read_to_string(&reg)
+        .ok()
+        .and_then(|s| s.trim().parse::<libc::pid_t>().ok())
+        .filter(|&p| is_pidns_init(p));
+    let init = match init {
+        Some(p) => p,
+        None => {
+            let p = make_pidns(key, owner)?;
+            std::fs::write(&reg, format!("{}\n", p))
+                .map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))?;
+            // Named once it runs as one (so that the next restorer finds
+            // it: up to 2 s under emulation).
+            for _ in 0..200 {
+                if is_pidns_init(p) {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            p
+        }
+    };
+    let ns = std::fs::File::open(format!("/proc/{}/ns/pid", init))
+        .map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))?;
+    // SAFETY: setns(2) with our own descriptor: only the namespace this
+    // process's children are born in changes.
+    if unsafe { libc::setns(ns.as_raw_fd(), libc::CLONE_NEWPID) } != 0 {
+        return Err(errno());
+    }
+    Ok(lock)
+}
+
+/// Makes a PID namespace below this one (owned by user namespace
+/// `owner`, a descriptor, or by the initial one) and its init, `vproc-
+/// restore pidns-init KEY`: a helper, forked, enters `owner`, unshares
+/// the namespace its children are born in and forks the init, whose PID
+/// (here) it writes back. Returns that PID.
+fn make_pidns(key: &str, owner: Option<i32>) -> Result<libc::pid_t, i32> {
+    let exe = CString::new("/proc/self/exe").unwrap_or_default();
+    let a0 = CString::new("vproc-restore").unwrap_or_default();
+    let a1 = CString::new("pidns-init").unwrap_or_default();
+    let a2 = CString::new(key).map_err(|_| libc::EINVAL)?;
+    let argv = [a0.as_ptr(), a1.as_ptr(), a2.as_ptr(), std::ptr::null()];
+    let mut p = [0i32; 2];
+    // SAFETY: pipe2(2) into our own array.
+    if unsafe { libc::pipe2(p.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(errno());
+    }
+    // SAFETY: fork(2) in this single-threaded process; the child makes
+    // plain system calls only and exits (its init child execs).
+    let helper = unsafe { libc::fork() };
+    if helper < 0 {
+        let e = errno();
+        // SAFETY: our own descriptors.
+        unsafe {
+            libc::close(p[0]);
+            libc::close(p[1]);
+        }
+        return Err(e);
+    }
+    if helper == 0 {
+        // SAFETY: in the forked helper: plain system calls on our own
+        // descriptors and strings that outlive them.
+        unsafe {
+            if let Some(fd) = owner {
+                if libc::setns(fd, libc::CLONE_NEWUSER) != 0 {
+                    libc::_exit(1);
+                }
+            }
+            if libc::unshare(libc::CLONE_NEWPID) != 0 {
+                libc::_exit(2);
+            }
+            let init = libc::fork();
+            if init == 0 {
+                libc::execv(exe.as_ptr(), argv.as_ptr());
+                libc::_exit(127);
+            }
+            let n = libc::write(p[1], (&init as *const libc::pid_t).cast(), 4);
+            libc::_exit(if init > 0 && n == 4 { 0 } else { 3 });
+        }
+    }
+    let mut init: libc::pid_t = 0;
+    // SAFETY: our own descriptors; a 4-byte read into `init`.
+    let (n, st) = unsafe {
+        libc::close(p[1]);
+        let n = libc::read(p[0], (&mut init as *mut libc::pid_t).cast(), 4);
+        libc::close(p[0]);
+        let mut st = 0;
+        libc::waitpid(helper, &mut st, 0);
+        (n, st)
+    };
+    if n != 4 || init <= 0 || st != 0 {
+        return Err(libc::EAGAIN);
+    }
+    Ok(init)
+}
+
+/// "pidns-init KEY": the init of a PID namespace made here for processes
+/// of another node's (see [`enter_pidns`]). It only waits: while any
+/// other process is in its namespace (kill(-1, 0) finds one), it stays;
+/// when none is left, it takes the lock, says so and ends, so that no
+/// restorer enters a namespace whose init is ending (its end would end
+/// every process in it).
+fn pidns_init(key: &str) -> ! {
+    let name = c"vproc-pidns";
+    // SAFETY: plain calls on this process itself.
+    unsafe {
+        libc::prctl(libc::PR_SET_NAME, name.as_ptr());
+        libc::setsid();
+        libc::signal(libc::SIGCHLD, libc::SIG_IGN);
+    }
+    let reg = format!("{}/{}", PIDNS_DIR, key);
+    loop {
+        std::thread::sleep(std::time::Duration::from_secs(1));
+        let Ok(lock) = pidns_lock() else {
+            continue;
+        };
+        // SAFETY: kill(-1, 0) sends nothing; ESRCH: no one else here.
+        let none = unsafe { libc::kill(-1, 0) } != 0 && errno() == libc::ESRCH;
+        if none {
+            // The file names this init only if no other replaced it.
+            let me = std::fs::read_link("/proc/self")
+                .ok()
+                .and_then(|p| p.to_str()?.parse::<libc::pid_t>().ok());
+            let named = std::fs::read_to_string(&reg)
+                .ok()
+                .and_then(|s| s.trim().parse::<libc::pid_t>().ok());
+            if me.is_some() && me == named {
+                let _ = std::fs::remove_file(&reg);
+            }
+            drop(lock);
+            std::process::exit(0);
+        }
+        drop(lock);
+    }
+}
+
 fn main() {
     match std::env::args_os()
         .nth(1)
@@ -927,9 +1145,12 @@ fn main() {
     if args.len() == 3 && args[1] == "lazy" {
         lazy(&args[2]);
     }
-    // USERNS may take several arguments: 13 at least, at most the
+    if args.len() == 3 && args[1] == "pidns-init" {
+        pidns_init(&args[2]);
+    }
+    // USERNS may take several arguments: 14 at least, at most the
     // longest chain's pieces.
-    if args.len() < 13 || args.len() > 12 + 9 {
+    if args.len() < 14 || args.len() > 13 + 9 {
         eprintln!("vproc-restore: started by vproc.ko, not by hand");
         std::process::exit(2);
     }
@@ -957,11 +1178,14 @@ fn main() {
     if let Err(e) = time_ns(mono, boot) {
         report(&mut ctl, mig, e);
     }
-    let Some(seccomp) = parse_seccomp(&args[10]) else {
+    let Some(pidns) = parse_pidns(&args[10]) else {
+        report(&mut ctl, mig, libc::EINVAL);
+    };
+    let Some(seccomp) = parse_seccomp(&args[11]) else {
         report(&mut ctl, mig, libc::EINVAL);
     };
     let last = args.len() - 1;
-    let userns = match parse_userns(&args[11..last].concat()) {
+    let userns = match parse_userns(&args[12..last].concat()) {
         Some(u) => u,
         None => report(&mut ctl, mig, libc::EINVAL),
     };
@@ -976,7 +1200,26 @@ fn main() {
         Ok(fd) => fd,
         Err(e) => report(&mut ctl, mig, e),
     };
-    let tid: libc::pid_t = pid as libc::pid_t;
+    // Its PID namespace: the child is born in the one made here for its
+    // home's (its PID there first, then the cluster's). The lock is held
+    // until it is born: the namespace's init does not end meanwhile.
+    let (set_tid, pidns_lock) = match &pidns {
+        None => (vec![pid as libc::pid_t], None),
+        Some((key, owned, ids)) => {
+            let owner = if *owned {
+                match userns_fd {
+                    Some(fd) => Some(fd),
+                    None => report(&mut ctl, mig, libc::EINVAL),
+                }
+            } else {
+                None
+            };
+            match enter_pidns(key, owner) {
+                Ok(lock) => (vec![ids[0], pid as libc::pid_t], Some(lock)),
+                Err(e) => report(&mut ctl, mig, e),
+            }
+        }
+    };
     let ca = CloneArgs {
         flags: if cgroup.is_some() {
             CLONE_INTO_CGROUP
@@ -984,8 +1227,8 @@ fn main() {
             0
         },
         exit_signal: libc::SIGCHLD as u64,
-        set_tid: &tid as *const libc::pid_t as u64,
-        set_tid_size: 1,
+        set_tid: set_tid.as_ptr() as u64,
+        set_tid_size: set_tid.len() as u64,
         cgroup: cgroup.as_ref().map_or(0, |f| f.as_raw_fd() as u64),
         ..Default::default()
     };
@@ -1000,6 +1243,10 @@ fn main() {
     if r < 0 {
         report(&mut ctl, mig, errno());
     }
+    // Born: the parent lets the namespace's init look again, the child
+    // does not keep the lock's file (its descriptors are replaced when it
+    // arrives, but not before).
+    drop(pidns_lock);
     if r > 0 {
         // The parent: the child carries on alone. This process stays for
         // post-copy (its write to admin/lazy returns when Commit left no
@@ -1120,7 +1367,12 @@ fn main() {
         }
         for (i, (&tid, &fd)) in tids.iter().zip(fds.iter()).enumerate() {
             let plan = per_thread.then(|| thread_plan(&seccomp.thread(i + 1, shared), shared > 0));
-            if let Err(e) = spawn_thread(tid, fd, msg, plan) {
+            // In a PID namespace: its TID there first, then the cluster's.
+            let set: Vec<libc::pid_t> = match &pidns {
+                Some((_, _, ids)) => vec![ids[i + 1], tid],
+                None => vec![tid],
+            };
+            if let Err(e) = spawn_thread(&set, fd, msg, plan) {
                 report(&mut ctl, mig, e);
             }
         }
