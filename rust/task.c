@@ -24,22 +24,6 @@
 #include "migrate.h"
 
 /*
- * Whether @t lives in this node's initial user and pid namespaces: only
- * there do its ids and capabilities mean on the destination what they
- * mean here. A process in any other is refused
- * rather than restored into the initial ones (where `unshare -Ur`'s
- * capabilities would become root's). A user namespace (any the kernel
- * makes: up to VPROC_USERNS_LEVELS below the initial one) is made again
- * where the process arrives, with those above it (see
- * vproc_shim_userns_level()). A time namespace is the exception:
- * what it changes (the offsets of CLOCK_MONOTONIC and CLOCK_BOOTTIME) is
- * carried as the clocks the process sees, and every destination but home
- * starts it in one of its own (see vproc-restore); only one its children
- * would not share (unshare(CLONE_NEWTIME)) or one a user namespace owns
- * is refused. The UTS, net, cgroup, mount and IPC namespaces are others
- * (see own_home_ns()).
- */
-/*
  * Whether @t's PID namespace moves with it: the node's initial one, or
  * one just below it (a container's, `unshare -pf`), owned by the initial
  * user namespace or by @t's own (a rootless container's, `unshare
@@ -71,6 +55,23 @@ static bool vproc_pidns_carried(struct task_struct *t)
 	return ok;
 }
 
+/*
+ * Whether @t's user, PID and time namespaces are ones a move carries:
+ * only there do its ids and capabilities mean on the destination what
+ * they mean here. A process in any other is refused
+ * rather than restored into the initial ones (where `unshare -Ur`'s
+ * capabilities would become root's). A user namespace (any the kernel
+ * makes: up to VPROC_USERNS_LEVELS below the initial one) is made again
+ * where the process arrives, with those above it (see
+ * vproc_shim_userns_level()); a PID namespace one level down likewise
+ * (see vproc_pidns_carried()). A time namespace is the exception:
+ * what it changes (the offsets of CLOCK_MONOTONIC and CLOCK_BOOTTIME) is
+ * carried as the clocks the process sees, and every destination but home
+ * starts it in one of its own (see vproc-restore); only one its children
+ * would not share (unshare(CLONE_NEWTIME)) or one a user namespace owns
+ * is refused. The UTS, net, cgroup, mount and IPC namespaces are others
+ * (see own_home_ns()).
+ */
 static bool vproc_init_namespaces(struct task_struct *t)
 {
 	const struct nsproxy *ns = t->nsproxy, *init = init_task.nsproxy;
