@@ -149,11 +149,16 @@ impl Migrator {
                 return Some(v);
             }
         }
-        // A signal to another process, from a PID namespace of home's:
-        // home numbers that namespace's processes (see `forward_call`).
-        let pidns_signal =
-            sf::signal_target(nr, args).is_some_and(|(t, th)| sm::pidns_other(t, th));
-        if nr != sf::NR_OPENAT2 && sf::shape(nr, args).is_none() && !pidns_signal {
+        // A signal to another process than its own, by a process in the
+        // PID namespace made here for its home's: sent from home, where
+        // that namespace's processes are (here only those that moved
+        // here are in it, and its PIDs mean nothing to other nodes).
+        let sh = sf::shape(nr, args).or_else(|| {
+            sf::signal_target(nr, args)
+                .filter(|&(t, th)| sm::pidns_other(t, th))
+                .and_then(|_| sf::signal_shape(nr))
+        });
+        if nr != sf::NR_OPENAT2 && sh.is_none() {
             return None;
         }
         let pid = sm::current_tgid();
@@ -188,14 +193,14 @@ impl Migrator {
                 home_args[0] = 0;
                 home_args[3] = 0;
             }
-            return match self.forward_call(nr, &home_args, b.home, pid, b.deputy) {
+            return match self.forward_call(nr, &home_args, sh, b.home, pid, b.deputy) {
                 Ok(Some(v)) if v >= 0 => None,
                 Ok(Some(v)) => Some(v),
                 Ok(None) => None,
                 Err(e) => Some(e),
             };
         }
-        let r = self.forward_call(nr, args, b.home, pid, b.deputy);
+        let r = self.forward_call(nr, args, sh, b.home, pid, b.deputy);
         let made = sf::ns_made_at_home(nr, args);
         if made != 0 && r == Ok(Some(0)) {
             // Namespaces it made or entered at home: its next moves know
@@ -217,13 +222,15 @@ impl Migrator {
 }
 
 impl Migrator {
-    /// Call `nr` of process `pid` (running here, home `home`): `Ok(None)`
+    /// Call `nr` of process `pid` (running here, home `home`), of shape
+    /// `sh` (as `enter_call` chose it; None: it runs here): `Ok(None)`
     /// when it runs here, `Ok(Some(result))` when done at home; `Err` is
     /// the result of a call that failed on the way.
     fn forward_call(
         &self,
         nr: u32,
         args: &[u64; 6],
+        sh: Option<&'static sf::Shape>,
         home: u8,
         pid: u32,
         deputy: u64,
@@ -234,15 +241,6 @@ impl Migrator {
         // needs to know which are absolute).
         let mut ins: [KVec<u8>; 6] = Default::default();
         let mut null = [false; 6];
-        // A signal to another process than its own, by a process in the
-        // PID namespace made here for its home's: sent from home, where
-        // that namespace's processes are (here only those that moved
-        // here are in it, and its PIDs mean nothing to other nodes).
-        let sh = sf::shape(nr, args).or_else(|| {
-            sf::signal_target(nr, args)
-                .filter(|&(t, th)| sm::pidns_other(t, th))
-                .and_then(|_| sf::signal_shape(nr))
-        });
         if let Some(sh) = sh {
             for (i, a) in sh.args.iter().enumerate() {
                 if let Arg::Path | Arg::PathOrNull = a {
