@@ -118,6 +118,16 @@ copies() {
     echo "$c"
 }
 
+# goto1 PID NODE [USER]: PID's goto written at node 1 (by USER): "ok", or
+# the error's text.
+goto1() {
+    if [ -n "${3:-}" ]; then
+        on 1 "su $3 -c 'echo $2 > /proc/$1/goto' 2>/tmp/ugoto.err && echo ok || sed 's/.*: //' /tmp/ugoto.err"
+    else
+        on 1 "echo $2 > /proc/$1/goto 2>/tmp/goto.err && echo ok || sed 's/.*: //' /tmp/goto.err"
+    fi
+}
+
 # custody_of NODE NAME: the value of NAME in NODE's /proc/cluster/custody
 # (empty without the module).
 custody_of() { on "$1" "awk '\$1 == \"$2\" { print \$2 }' /proc/cluster/custody 2>/dev/null"; }

@@ -557,25 +557,34 @@ int vproc_shim_mig_set_task(const struct vproc_mig_task *in, struct user_namespa
  */
 /* Whether current's UTS namespace is another than the node's initial one. */
 int vproc_shim_own_uts(void);
+/* The deepest PID namespace a move carries (mig::PIDNS_LEVELS). */
+#define VPROC_PIDNS_LEVELS 32
 /*
- * @t's PID namespace for a move: @out[0] its key (its inode number; 0:
- * the node's initial one, and nothing else written), @out[1] 1 when @t's
- * own user namespace owns it (else the initial one does), @out[2] @t's
- * PID in it, @out[3 + i] thread @tids[i]'s (@n of them, cluster TIDs).
- * 0, -EOPNOTSUPP (a namespace a move does not carry), -ESRCH (a thread
- * ended).
+ * How many levels below the node's initial PID namespace @t's is (0: in
+ * it), or -EOPNOTSUPP: one a move does not carry.
+ */
+int vproc_shim_pidns_level(struct task_struct *t);
+/*
+ * @t's PID namespace for a move, with those above it: for each of its
+ * @levels (as vproc_shim_pidns_level() says), outermost first, 3 + @n
+ * words at @out: the namespace's key (its inode number), its owner's
+ * depth (its user namespace's level), @t's PID in it, then thread
+ * @tids[i]'s (@n of them, cluster TIDs). 0, -EOPNOTSUPP (a namespace a
+ * move does not carry, or @levels not @t's), -ESRCH (a thread ended).
  */
 int vproc_shim_pidns_ids(struct task_struct *t, const unsigned int *tids,
-			 unsigned int n, unsigned int *out);
+			 unsigned int n, unsigned int levels,
+			 unsigned int *out);
 /*
- * Whether current (a restored process, its threads @tids) has PIDs @ids
- * (@nids: 1 + @n, the leader's first) in a PID namespace just below the
- * initial one, owned by its own user namespace (@owned) or the initial
- * one, or, with @nids 0, is in the initial one. 0 or -EPROTO.
+ * Whether current (a restored process, its threads @tids) is in PID
+ * namespaces like @ids describes (@nids words: as
+ * vproc_shim_pidns_ids() writes them, 3 + @n a level; 0: the initial
+ * one): as many levels below the initial one, each owned by the user
+ * namespace of current's at that depth, current and each thread with
+ * those PIDs in each. 0 or -EPROTO.
  */
 int vproc_shim_pidns_check(const unsigned int *tids, unsigned int n,
-			   const unsigned int *ids, unsigned int nids,
-			   int owned);
+			   const unsigned int *ids, unsigned int nids);
 /* Whether current is in a PID namespace other than the initial one. */
 int vproc_shim_in_pidns(void);
 /*

@@ -23,34 +23,49 @@
 #include <linux/file.h>
 #include "migrate.h"
 
+/* Whether user namespace @u is @c or one above it. */
+static bool vproc_userns_above(const struct user_namespace *u,
+			       const struct user_namespace *c)
+{
+	for (; c; c = c->parent)
+		if (c == u)
+			return true;
+	return false;
+}
+
 /*
  * Whether @t's PID namespace moves with it: the node's initial one, or
- * one just below it (a container's, `unshare -pf`), owned by the initial
- * user namespace or by @t's own (a rootless container's, `unshare
- * -Urpf`), that its children are born in too, and in which it is not
- * the init (PID 1: its end ends the namespace, which stays at home with
- * it). The destination makes a namespace for it where the process
- * gets its numbers in it again (vproc-restore); only its init is its
- * own there, and its calls that name other processes are made at home.
+ * one below it (a container's, `unshare -pf`; a container's in a
+ * container, nested up to VPROC_PIDNS_LEVELS), each level owned by the
+ * initial user namespace or by one of @t's own or above it (a rootless
+ * container's, `unshare -Urpf`), that its children are born in too, and
+ * in which it is not the init (PID 1: its end ends the namespace, which
+ * stays at home with it). The destination makes namespaces for it
+ * where the process gets its numbers in each again (vproc-restore);
+ * only their inits are its own there, and its calls that name other
+ * processes are made at home.
  */
 static bool vproc_pidns_carried(struct task_struct *t)
 {
 	const struct nsproxy *nsp = t->nsproxy;
-	struct pid_namespace *ns;
+	const struct user_namespace *u;
+	struct pid_namespace *ns, *p;
 	bool ok;
 
 	rcu_read_lock();
 	ns = task_active_pid_ns(t);
-	if (!ns || !nsp)
+	if (!ns || !nsp) {
 		ok = false;
-	else if (ns == &init_pid_ns)
+	} else if (ns == &init_pid_ns) {
 		ok = nsp->pid_ns_for_children == &init_pid_ns;
-	else
-		ok = ns->level == 1 && ns->parent == &init_pid_ns &&
-		     (ns->user_ns == &init_user_ns ||
-		      ns->user_ns == __task_cred(t)->user_ns) &&
+	} else {
+		u = __task_cred(t)->user_ns;
+		ok = ns->level <= VPROC_PIDNS_LEVELS &&
 		     nsp->pid_ns_for_children == ns &&
 		     task_tgid_nr_ns(t, ns) > 1;
+		for (p = ns; ok && p != &init_pid_ns; p = p->parent)
+			ok = p->parent && vproc_userns_above(p->user_ns, u);
+	}
 	rcu_read_unlock();
 	return ok;
 }
@@ -63,8 +78,8 @@ static bool vproc_pidns_carried(struct task_struct *t)
  * capabilities would become root's). A user namespace (any the kernel
  * makes: up to VPROC_USERNS_LEVELS below the initial one) is made again
  * where the process arrives, with those above it (see
- * vproc_shim_userns_level()); a PID namespace one level down likewise
- * (see vproc_pidns_carried()). A time namespace is the exception:
+ * vproc_shim_userns_level()); a PID namespace likewise (see
+ * vproc_pidns_carried()). A time namespace is the exception:
  * what it changes (the offsets of CLOCK_MONOTONIC and CLOCK_BOOTTIME) is
  * carried as the clocks the process sees, and every destination but home
  * starts it in one of its own (see vproc-restore); only one its children
@@ -87,72 +102,98 @@ static bool vproc_init_namespaces(struct task_struct *t)
 	       ns->time_ns->user_ns == &init_user_ns;
 }
 
+int vproc_shim_pidns_level(struct task_struct *t)
+{
+	int level;
+
+	if (!vproc_pidns_carried(t))
+		return -EOPNOTSUPP;
+	rcu_read_lock();
+	level = task_active_pid_ns(t)->level;
+	rcu_read_unlock();
+	return level;
+}
+
 int vproc_shim_pidns_ids(struct task_struct *t, const unsigned int *tids,
-			 unsigned int n, unsigned int *out)
+			 unsigned int n, unsigned int levels,
+			 unsigned int *out)
 {
 	struct pid_namespace *ns;
-	unsigned int i;
+	unsigned int i, j;
 	int err = 0;
 
 	if (!vproc_pidns_carried(t))
 		return -EOPNOTSUPP;
 	rcu_read_lock();
 	ns = task_active_pid_ns(t);
-	if (ns == &init_pid_ns) {
-		out[0] = 0;
+	if (ns->level != levels) {
+		err = -EOPNOTSUPP;
 		goto out;
 	}
-	out[0] = ns->ns.inum;
-	out[1] = ns->user_ns != &init_user_ns;
-	out[2] = task_tgid_nr_ns(t, ns);
-	for (i = 0; i < n && !err; i++) {
-		struct task_struct *p;
+	/* From the innermost level up: level j's words at (j - 1) * (3 + n). */
+	for (j = levels; j > 0 && !err; j--, ns = ns->parent) {
+		unsigned int *o = out + (j - 1) * (3 + n);
 
-		p = pid_task(find_pid_ns(tids[i], &init_pid_ns), PIDTYPE_PID);
-		if (!p || !same_thread_group(p, t))
-			err = -ESRCH;
-		else
-			out[3 + i] = task_pid_nr_ns(p, ns);
+		o[0] = ns->ns.inum;
+		o[1] = ns->user_ns->level;
+		o[2] = task_tgid_nr_ns(t, ns);
+		for (i = 0; i < n && !err; i++) {
+			struct task_struct *p;
+
+			p = pid_task(find_pid_ns(tids[i], &init_pid_ns),
+				     PIDTYPE_PID);
+			if (!p || !same_thread_group(p, t))
+				err = -ESRCH;
+			else
+				o[3 + i] = task_pid_nr_ns(p, ns);
+		}
+		for (i = 2; i < n + 3 && !err; i++)
+			if (o[i] <= 1)
+				err = -ESRCH;
 	}
-	for (i = 2; i < n + 3 && !err; i++)
-		if (out[i] <= 1)
-			err = -ESRCH;
 out:
 	rcu_read_unlock();
 	return err;
 }
 
 int vproc_shim_pidns_check(const unsigned int *tids, unsigned int n,
-			   const unsigned int *ids, unsigned int nids,
-			   int owned)
+			   const unsigned int *ids, unsigned int nids)
 {
-	struct pid_namespace *ns;
-	unsigned int i;
+	const struct user_namespace *u;
+	struct pid_namespace *ns, *active;
+	unsigned int i, j, levels = nids / (3 + n);
 	int err = 0;
 
 	rcu_read_lock();
-	ns = task_active_pid_ns(current);
-	if (!nids) {
-		if (ns != &init_pid_ns ||
-		    current->nsproxy->pid_ns_for_children != &init_pid_ns)
-			err = -EPROTO;
-		goto out;
-	}
-	if (nids != n + 1 || ns->level != 1 || ns->parent != &init_pid_ns ||
-	    ns->user_ns != (owned ? current_user_ns() : &init_user_ns) ||
-	    current->nsproxy->pid_ns_for_children != ns ||
-	    task_tgid_nr_ns(current, ns) != ids[0]) {
+	active = task_active_pid_ns(current);
+	if (current->nsproxy->pid_ns_for_children != active ||
+	    nids % (3 + n) || active->level != levels) {
 		err = -EPROTO;
 		goto out;
 	}
-	for (i = 0; i < n && !err; i++) {
-		struct task_struct *p;
+	for (j = levels, ns = active; j > 0 && !err; j--, ns = ns->parent) {
+		const unsigned int *l = ids + (j - 1) * (3 + n);
 
-		p = pid_task(find_pid_ns(tids[i], &init_pid_ns), PIDTYPE_PID);
-		if (!p || !same_thread_group(p, current) ||
-		    task_pid_nr_ns(p, ns) != ids[1 + i])
+		/* The user namespace of current's at the owner's depth. */
+		for (u = current_user_ns(); u->parent && u->level > l[1];)
+			u = u->parent;
+		if (u->level != l[1] || ns->user_ns != u || !ns->parent ||
+		    task_tgid_nr_ns(current, ns) != l[2]) {
 			err = -EPROTO;
+			break;
+		}
+		for (i = 0; i < n && !err; i++) {
+			struct task_struct *p;
+
+			p = pid_task(find_pid_ns(tids[i], &init_pid_ns),
+				     PIDTYPE_PID);
+			if (!p || !same_thread_group(p, current) ||
+			    task_pid_nr_ns(p, ns) != l[3 + i])
+				err = -EPROTO;
+		}
 	}
+	if (!err && ns != &init_pid_ns)
+		err = -EPROTO;
 out:
 	rcu_read_unlock();
 	return err;

@@ -450,11 +450,12 @@ struct BodyRec {
     /// Only compared: the process's credentials keep it alive, as does
     /// any namespace below it the process could be in.
     userns: u64,
-    /// Its PID namespace's key (`mig::BeginText::pidns`; 0: the initial
-    /// one): it runs in the namespace made here for that key, and its
-    /// calls that name other processes, its forks and new threads are
-    /// made at home.
-    pidns: u32,
+    /// Its PID namespace's keys (`mig::BeginText::pidns`), a level each,
+    /// outermost first, 0 after the last (all 0: the initial one): it
+    /// runs in the namespaces made here for those keys, and its calls
+    /// that name other processes, its forks and new threads are made at
+    /// home.
+    pidns: [u32; mig::PIDNS_LEVELS],
 }
 
 impl BodyRec {
@@ -480,7 +481,7 @@ impl BodyRec {
             exec_home: false,
             home_ns: 0,
             userns: 0,
-            pidns: 0,
+            pidns: [0; mig::PIDNS_LEVELS],
         }
     }
 }

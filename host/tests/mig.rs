@@ -333,16 +333,18 @@ fn begin_carries_the_pid_namespace() {
     };
     let (_, t2, _) = read_begin(&mut Reader::new(&buf[..n])).unwrap();
     assert_eq!(begin_pidns_key(&t2), Some(4026532290));
-    assert!(!begin_pidns_owned(&t2));
-    assert_eq!(begin_pidns_ids(&t2).collect::<Vec<_>>(), vec![7, 9, 12]);
+    let levels: Vec<_> = begin_pidns_levels(&t2).collect();
+    assert_eq!(levels.len(), 1);
+    assert_eq!((levels[0].key, levels[0].owner), (4026532290, 0));
+    assert_eq!(levels[0].ids().collect::<Vec<_>>(), vec![7, 9, 12]);
     // None: the initial namespace.
     let t0 = BeginText { pidns: &[], ..t };
     assert_eq!(begin_pidns_key(&t0), None);
-    assert_eq!(begin_pidns_ids(&t0).count(), 0);
+    assert_eq!(begin_pidns_levels(&t0).count(), 0);
     // A PID for each thread and the leader, none 0 or 1 (the
     // namespace's init does not move), none twice, none past
     // PID_MAX_LIMIT; a key that is not 0.
-    // Owned by its user namespace: only with one.
+    // Owned by one of its user namespaces: only with one that deep.
     let owned = tid_bytes(&[4026532290, 1, 7, 9, 12]);
     assert!(check_begin(&b, &BeginText { pidns: &owned, ..t }).is_err());
     let chain = chain_bytes(&nested_unshare_r());
@@ -352,7 +354,16 @@ fn begin_carries_the_pid_namespace() {
         ..t
     };
     assert!(check_begin(&b, &t3).is_ok());
-    assert!(begin_pidns_owned(&t3));
+    assert_eq!(begin_pidns_levels(&t3).next().map(|l| l.owner), Some(1));
+    let deepest = tid_bytes(&[4026532290, 2, 7, 9, 12]);
+    assert!(check_begin(
+        &b,
+        &BeginText {
+            pidns: &deepest,
+            ..t3
+        }
+    )
+    .is_ok());
     for bad in [
         tid_bytes(&[4026532290, 0, 7, 9]),
         tid_bytes(&[4026532290, 0, 7, 9, 12, 13]),
@@ -360,17 +371,79 @@ fn begin_carries_the_pid_namespace() {
         tid_bytes(&[4026532290, 0, 7, 0, 12]),
         tid_bytes(&[4026532290, 0, 7, 9, 7]),
         tid_bytes(&[4026532290, 0, 7, 9, PID_LIMIT]),
-        tid_bytes(&[4026532290, 2, 7, 9, 12]),
+        tid_bytes(&[4026532290, 3, 7, 9, 12]),
         tid_bytes(&[0, 0, 7, 9, 12]),
         tid_bytes(&[4026532290, 0]),
         tid_bytes(&[4026532290]),
         vec![1, 2, 3],
     ] {
-        let t = BeginText { pidns: &bad, ..t };
+        let t = BeginText {
+            pidns: &bad,
+            userns: &chain,
+            ..t
+        };
         assert!(check_begin(&b, &t).is_err(), "{:?}", bad);
         let mut w = Writer::new(&mut buf);
         assert!(write_begin(&mut w, &b, &t, &mut core::iter::empty(), 0).is_err());
     }
+    // Nested: a level each, outermost first, each with its own key and
+    // its own PIDs (the same numbers may recur across levels).
+    let nested = tid_bytes(&[4026532290, 0, 7, 9, 12, 4026532300, 1, 2, 3, 7]);
+    let t4 = BeginText {
+        pidns: &nested,
+        userns: &chain,
+        ..t
+    };
+    assert!(check_begin(&b, &t4).is_ok());
+    let mut big = vec![0u8; 2000];
+    let n4 = {
+        let mut w = Writer::new(&mut big);
+        write_begin(&mut w, &b, &t4, &mut core::iter::empty(), 0).unwrap();
+        w.len()
+    };
+    let (_, t5, _) = read_begin(&mut Reader::new(&big[..n4])).unwrap();
+    let levels: Vec<_> = begin_pidns_levels(&t5)
+        .map(|l| (l.key, l.owner, l.ids().collect::<Vec<_>>()))
+        .collect();
+    assert_eq!(
+        levels,
+        vec![
+            (4026532290, 0, vec![7, 9, 12]),
+            (4026532300, 1, vec![2, 3, 7]),
+        ]
+    );
+    assert_eq!(begin_pidns_key(&t5), Some(4026532300));
+    for bad in [
+        // An owner shallower than the level above's.
+        tid_bytes(&[4026532290, 1, 7, 9, 12, 4026532300, 0, 2, 3, 7]),
+        // One key twice.
+        tid_bytes(&[4026532290, 0, 7, 9, 12, 4026532290, 0, 2, 3, 7]),
+        // An init below.
+        tid_bytes(&[4026532290, 0, 7, 9, 12, 4026532300, 0, 1, 3, 7]),
+        // Part of a level.
+        tid_bytes(&[4026532290, 0, 7, 9, 12, 4026532300, 0, 2, 3]),
+    ] {
+        let t = BeginText {
+            pidns: &bad,
+            userns: &chain,
+            ..t
+        };
+        assert!(check_begin(&b, &t).is_err(), "{:?}", bad);
+    }
+    // As deep as the kernel makes them, and no deeper.
+    let level = |k: u32| [k, 0, 7, 9, 12];
+    let deep: Vec<u32> = (1..=PIDNS_LEVELS as u32).flat_map(level).collect();
+    let t6 = BeginText {
+        pidns: &tid_bytes(&deep),
+        ..t
+    };
+    assert!(check_begin(&b, &t6).is_ok());
+    let deeper: Vec<u32> = (1..=PIDNS_LEVELS as u32 + 1).flat_map(level).collect();
+    let t7 = BeginText {
+        pidns: &tid_bytes(&deeper),
+        ..t
+    };
+    assert!(check_begin(&b, &t7).is_err());
     // A peer's length past the bound is refused before it is read.
     let at = n - 4 - 20 - 2; // area count, the text, its length
     assert_eq!(buf[at], 20);

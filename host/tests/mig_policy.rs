@@ -531,7 +531,7 @@ fn every_refusal_and_its_text() {
                 ..m
             },
             Refusal::Namespaces,
-            "namespaces (a PID namespace that is not the node's initial one nor one just below it, or it is that namespace's init; a time namespace of its own; or a UTS, net or cgroup namespace it made away from home)",
+            "namespaces (a PID namespace owned by a user namespace other than its own or one above it, or it is that namespace's init; a time namespace of its own; or a UTS, net or cgroup namespace it made away from home)",
         ),
     ];
     for (t, r, text) in cases {

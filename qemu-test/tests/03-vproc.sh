@@ -116,6 +116,25 @@ check_eq "... forks its subshells there, their PIDs home's, their statuses its w
     "$(on 1 'for i in $(seq 100); do [ "$(wc -l < /tmp/fh.out)" -ge 6 ] && break; sleep 0.2; done; paste -sd"|" /tmp/fh.out')"
 check_match "... each fork logged at home" "pid $fp forks on node 2: pid" "$(on 1 'dmesg | tail -20')"
 
+# --- a process in a PID namespace of its home's (`unshare -pf`) moves: on
+# node 2 it has its PID of that namespace again, in one node 2 made (its
+# init, "vproc-pidns", ends after it); a signal from home reaches it
+# there (its sender named as the namespace names it, fixed up with
+# preemption off); its end is told home (busybox's unshare on the debug
+# kernel, which runs this; 27-pidns has the rest).
+# inits NODE: how many namespace inits there are of NODE's PIDs
+inits() { on "$1" "n=0; for d in /proc/[0-9]*; do p=\${d#/proc/}; [ \$((p >> 16)) = $1 ] && read c < \$d/comm 2>/dev/null && [ \"\$c\" = vproc-pidns ] && n=\$((n + 1)); done; echo \$n"; }
+on 1 "rm -f /tmp/pn.st; ( unshare -pf sh -c 'sleep 3303 & wait \$!; echo \$? > /tmp/pn.st' > /dev/null 2>&1 & ) &" >/dev/null 2>&1
+pn=$(on 1 'for i in $(seq 100); do for d in /proc/[0-9]*; do p=${d#/proc/}; [ $((p >> 16)) = 1 ] && [ "$(tr "\0" " " < $d/cmdline 2>/dev/null)" = "sleep 3303 " ] && echo $p && exit 0; done; sleep 0.2; done')
+check_eq "a sleep in a PID namespace (PID 2 there) moves to node 2" "2 ok" \
+    "$(on 1 "awk '/^NSpid:/ { print \$3 }' /proc/$pn/status") $(werr 1 /proc/${pn:-0}/goto 2)"
+check_eq "... there it has PID 2 in a namespace node 2 made, whose init is the restorer's" "2 1" \
+    "$(on 2 "awk '/^NSpid:/ { print \$3 }' /proc/$pn/status") $(inits 2)"
+on 1 "kill $pn"
+check_eq "... killed from home, its end is told home: its namespace's init reaps it (143)" 143 "$(file_of 1 /tmp/pn.st 60)"
+check_eq "... and node 2's init ends" 0 \
+    "$(for i in $(seq 30); do n=$(inits 2); [ "$n" = 0 ] && break; sleep 1; done; echo "$n")"
+
 # --- without the module /proc/<pid>/ is as before
 on 1 "kill $sp $up"
 check "rmmod on node 3" on 3 'rmmod vproc'

@@ -26,14 +26,6 @@ run() {
 }
 # line TAG PREFIX: waits (60 s) for its line starting with PREFIX, without it
 line() { line_of 1 "/tmp/$1.out" "$2 " 60 | sed "s/^$2 //"; }
-# goto PID NODE [USER]: written at node 1 (by USER); "ok" or the error
-goto() {
-    if [ -n "${3:-}" ]; then
-        on 1 "su $3 -c 'echo $2 > /proc/$1/goto' 2>/tmp/ugoto.err && echo ok || sed 's/.*: //' /tmp/ugoto.err"
-    else
-        on 1 "echo $2 > /proc/$1/goto 2>/tmp/goto.err && echo ok || sed 's/.*: //' /tmp/goto.err"
-    fi
-}
 # ns NODE PID: its uid map, gid map and setgroups there, on one line
 ns() { on "$1" "cat /proc/$2/uid_map /proc/$2/gid_map /proc/$2/setgroups | tr -s ' \n' ' ' | sed 's/^ //; s/ $//'"; }
 U="setpriv --reuid 1000 --regid 1000 --clear-groups"
@@ -151,7 +143,7 @@ pid=$(run un1 "$U unshare -r python3 /tmp/un.py un1 3 0")
 on 1 'echo secret > /tmp/un1.secret; chmod 600 /tmp/un1.secret; chown 0:0 /tmp/un1.secret' >/dev/null
 home_ns=$(on 1 "readlink /proc/$pid/ns/user")
 check_eq "userns: root in its own namespace (unshare -r) at home" "0 0" "$(line un1 ready)"
-check_eq "userns: its user moves it to node 2 (before: EOPNOTSUPP, namespaces)" ok "$(goto "$pid" 2 user)"
+check_eq "userns: its user moves it to node 2 (before: EOPNOTSUPP, namespaces)" ok "$(goto1 "$pid" 2 user)"
 check_eq "userns: it runs there" 2 "$(on 1 "cat /proc/$pid/where")"
 check_eq "userns: there it is in a namespace with its maps and setgroups" "0 1000 1 0 1000 1 deny" "$(ns 2 "$pid")"
 check "userns: ... not node 2's initial one" test "$(on 2 "readlink /proc/$pid/ns/user")" != "$(on 2 'readlink /proc/1/ns/user')"
@@ -168,12 +160,12 @@ check_eq "userns: its capabilities at home are its namespace's: unshare(CLONE_NE
 check_eq "userns: ... neither node 2 nor home's initial namespace has that mount" "" \
     "$(on 2 'ls /mnt/un1 2>/dev/null'; on 1 'ls /mnt/un1 2>/dev/null')"
 check_eq "userns: its thread is root in the namespace too" "0 0 0" "$(line un1 thread1)"
-check_eq "userns: it moves on to node 3" ok "$(goto "$pid" 3)"
+check_eq "userns: it moves on to node 3" ok "$(goto1 "$pid" 3)"
 check_eq "userns: there it has the same maps" "0 1000 1 0 1000 1 deny" "$(ns 3 "$pid")"
 on 1 'touch /tmp/un1.go2'
 check_eq "userns: on node 3 the same" "0 0 made ok 0 secret EACCES" "$(line un1 step2)"
 check_eq "userns: ... its thread too" "0 0 0" "$(line un1 thread2)"
-check_eq "userns: it comes home" ok "$(goto "$pid" 1)"
+check_eq "userns: it comes home" ok "$(goto1 "$pid" 1)"
 check_eq "userns: ... into the namespace it left" "$home_ns" "$(on 1 "readlink /proc/$pid/ns/user")"
 on 1 'touch /tmp/un1.go3'
 check_eq "userns: at home the same" "0 0 made ok 0 secret EACCES" "$(line un1 step3)"
@@ -183,7 +175,7 @@ check_eq "userns: it ends with status 0" 0 "$(file_of 1 /tmp/un1.status 30)"
 # --- maps of two extents, a namespace root owns: its uid 1 is 100000.
 pid=$(run un4 "python3 /tmp/mkns.py '0 1000 1,1 100000 65536' python3 /tmp/un.py un4 1 0")
 on 1 'echo secret > /tmp/un4.secret; chmod 600 /tmp/un4.secret; chown 0:0 /tmp/un4.secret' >/dev/null
-check_eq "userns: root's namespace with two extents a map goes to node 2" ok "$(goto "$pid" 2)"
+check_eq "userns: root's namespace with two extents a map goes to node 2" ok "$(goto1 "$pid" 2)"
 check_eq "userns: ... there with both extents, setgroups allowed" "0 1000 1 1 100000 65536 0 1000 1 1 100000 65536 allow" "$(ns 2 "$pid")"
 on 1 'touch /tmp/un4.go1'
 check_eq "userns: ... root in it there" "0 0 made ok 0 secret EACCES" "$(line un4 step1)"
@@ -197,7 +189,7 @@ pid=$(run un2 "$U unshare -r unshare -r python3 /tmp/un.py un2 2 0")
 on 1 'echo secret > /tmp/un2.secret; chmod 600 /tmp/un2.secret; chown 0:0 /tmp/un2.secret' >/dev/null
 home_ns=$(on 1 "readlink /proc/$pid/ns/user")
 check_eq "userns: two levels down at home (unshare -r in unshare -r)" "2 0 0" "$(depth 1 "$pid") $(line un2 ready)"
-check_eq "userns: its user moves it to node 2 (before: EOPNOTSUPP, namespaces)" ok "$(goto "$pid" 2 user)"
+check_eq "userns: its user moves it to node 2 (before: EOPNOTSUPP, namespaces)" ok "$(goto1 "$pid" 2 user)"
 check_eq "userns: there it is two levels down too" 2 "$(depth 2 "$pid")"
 check_eq "userns: ... its maps, seen from node 2's initial namespace" "0 1000 1 0 1000 1 deny" "$(ns 2 "$pid")"
 on 1 'touch /tmp/un2.go1'
@@ -209,7 +201,7 @@ check_eq "userns: ... that file is uid 1000's at home; its chown to uid 1 EINVAL
 check_eq "userns: ... its capabilities at home are its namespace's (a mount namespace and a tmpfs made at home)" \
     "0 0 0 0 ok ok" "$(line un2 mnt)"
 check_eq "userns: ... its thread is root in it too" "0 0 0" "$(line un2 thread1)"
-check_eq "userns: it comes home" ok "$(goto "$pid" 1)"
+check_eq "userns: it comes home" ok "$(goto1 "$pid" 1)"
 check_eq "userns: ... into the namespace it left, two levels down" "$home_ns 2 0 0 1" \
     "$(on 1 "readlink /proc/$pid/ns/user") $(depth 1 "$pid") $(inmap 1 "$pid")"
 on 1 'touch /tmp/un2.go2'
@@ -221,7 +213,7 @@ check_eq "userns: ... and it ends with status 0" 0 "$(file_of 1 /tmp/un2.status 
 # the inner root is 100000 outside, its uid 1 100001.
 pid=$(run un5 "python3 /tmp/mkns.py '0 1000 1,1 100000 65536' python3 /tmp/mkns.py '0 1 1000' python3 /tmp/un.py un5 1 0")
 on 1 'echo secret > /tmp/un5.secret; chmod 600 /tmp/un5.secret; chown 0:0 /tmp/un5.secret' >/dev/null
-check_eq "userns: a namespace mapped onto its parent's range moves to node 3" "2 ok" "$(depth 1 "$pid") $(goto "$pid" 3)"
+check_eq "userns: a namespace mapped onto its parent's range moves to node 3" "2 ok" "$(depth 1 "$pid") $(goto1 "$pid" 3)"
 check_eq "userns: ... there two levels down, its maps seen from node 3" "2 0 100000 1000 0 100000 1000 allow" \
     "$(depth 3 "$pid") $(ns 3 "$pid")"
 check_eq "userns: ... as it sees them there (its parent's ids)" "0 1 1000" "$(inmap 3 "$pid")"
@@ -280,14 +272,14 @@ on 1 'chmod 644 /tmp/family.py /tmp/nskill.py'
 pid=$(run fam "python3 /tmp/mkns.py '0 1000 1,1 100000 65536' python3 /tmp/family.py")
 child=$(line fam ready | cut -d' ' -f1)
 check_eq "userns: a namespace's root and its child (uid 1 in it) move to node 2" "ok ok 2 2" \
-    "$(goto "$pid" 2) $(goto "$child" 2) $(on 1 "cat /proc/$pid/where /proc/$child/where" | tr '\n' ' ' | sed 's/ $//')"
+    "$(goto1 "$pid" 2) $(goto1 "$child" 2) $(on 1 "cat /proc/$pid/where /proc/$child/where" | tr '\n' ' ' | sed 's/ $//')"
 check_eq "userns: ... there in one namespace, as at home" "$(on 2 "readlink /proc/$pid/ns/user") 100000" \
     "$(on 2 "readlink /proc/$child/ns/user") $(on 2 "awk '/^Uid:/ {print \$2}' /proc/$child/status")"
 on 1 'touch /tmp/fam.go1'
 check_eq "userns: ... its root's signal reaches the child there (its namespace's CAP_KILL)" "ok 1" \
     "$(line fam kill1) $(line_of 1 /tmp/fam.child 'usr1 ' 60 | sed 's/^usr1 //')"
 check_eq "userns: the child comes home; the root stays on node 2" "ok 1 2" \
-    "$(goto "$child" 1) $(on 1 "cat /proc/$child/where /proc/$pid/where" | tr '\n' ' ' | sed 's/ $//')"
+    "$(goto1 "$child" 1) $(on 1 "cat /proc/$child/where /proc/$pid/where" | tr '\n' ' ' | sed 's/ $//')"
 on 1 'touch /tmp/fam.go2'
 check_eq "userns: ... its root's SIGTERM from node 2 ends it at home (CAP_KILL in the namespace it left)" "ok 15" "$(line fam kill2)"
 check_eq "userns: ... and it ends with status 0" 0 "$(file_of 1 /tmp/fam.status 30)"
@@ -340,7 +332,7 @@ read -r i1 p1 <<< "$(nsid 1 "$s1")"; read -r i2 p2 <<< "$(nsid 1 "$s2")"; read -
 check_eq "userns: ... at home both below the root's namespace, apart" "yes yes no" \
     "$([ "$p1" = "$ir" ] && echo yes || echo no) $([ "$p2" = "$ir" ] && echo yes || echo no) $([ "$i1" = "$i2" ] && echo yes || echo no)"
 check_eq "userns: one sandbox, the root, then the other move to node 2" "ok ok ok" \
-    "$(goto "$s1" 2) $(goto "$pid" 2) $(goto "$s2" 2)"
+    "$(goto1 "$s1" 2) $(goto1 "$pid" 2) $(goto1 "$s2" 2)"
 read -r i1 p1 <<< "$(nsid 2 "$s1")"; read -r i2 p2 <<< "$(nsid 2 "$s2")"; read -r ir _ <<< "$(nsid 2 "$pid")"
 check_eq "userns: ... there too both below the root's namespace, apart (before: a copy of it each)" "yes yes no" \
     "$([ "$p1" = "$ir" ] && echo yes || echo no) $([ "$p2" = "$ir" ] && echo yes || echo no) $([ "$i1" = "$i2" ] && echo yes || echo no)"
@@ -359,7 +351,7 @@ for n in 1 2 3; do on "$n" 'rm -f /tmp/nsid.py'; done
 pid=$(run un6 "$U $(printf 'unshare -r %.0s' $(seq 33)) python3 /tmp/un.py un6 1 0")
 on 1 'echo secret > /tmp/un6.secret; chmod 600 /tmp/un6.secret; chown 0:0 /tmp/un6.secret' >/dev/null
 check_eq "userns: 33 levels down (the kernel's deepest) moves to node 2, 33 levels down there" "33 ok 33" \
-    "$(depth 1 "$pid") $(goto "$pid" 2 user) $(depth 2 "$pid")"
+    "$(depth 1 "$pid") $(goto1 "$pid" 2 user) $(depth 2 "$pid")"
 on 1 'touch /tmp/un6.go1'
 check_eq "userns: ... root in it there" "0 0 made ok 0 secret EACCES" "$(line un6 step1)"
 check_eq "userns: ... it ends with status 0" 0 "$(file_of 1 /tmp/un6.status 30)"
@@ -373,7 +365,7 @@ pid=$(run un9 "python3 /tmp/mkns.py 340x1+2000 python3 /tmp/mkns.py 340x1+0 pyth
 on 1 'echo secret > /tmp/un9.secret; chmod 600 /tmp/un9.secret; chown 0:0 /tmp/un9.secret' >/dev/null
 maps=$(ns 1 "$pid" | md5sum)
 check_eq "userns: two levels of maps of 340 extents move to node 3 (before: more than 5 refused)" "2 ok 2" \
-    "$(depth 1 "$pid") $(goto "$pid" 3) $(depth 3 "$pid")"
+    "$(depth 1 "$pid") $(goto1 "$pid" 3) $(depth 3 "$pid")"
 check_eq "userns: ... with the same maps there (340 lines each, as at home)" "680 $maps" \
     "$(on 3 "cat /proc/$pid/uid_map /proc/$pid/gid_map" | wc -l) $(ns 3 "$pid" | md5sum)"
 on 1 'touch /tmp/un9.go1'
@@ -385,11 +377,11 @@ line un7 ready >/dev/null
 on 1 'echo secret > /tmp/un7.secret; chmod 600 /tmp/un7.secret; chown 0:0 /tmp/un7.secret' >/dev/null
 maps=$(ns 1 "$pid" | md5sum)
 check_eq "userns: 33 levels of maps of 340 extents (264 KiB, the longest chain the kernel makes; before: over 64 KiB refused) move to node 2" \
-    "33 ok 33" "$(depth 1 "$pid") $(goto "$pid" 2) $(depth 2 "$pid")"
+    "33 ok 33" "$(depth 1 "$pid") $(goto1 "$pid" 2) $(depth 2 "$pid")"
 check_eq "userns: ... with the same maps there" "680 $maps" \
     "$(on 2 "cat /proc/$pid/uid_map /proc/$pid/gid_map" | wc -l) $(ns 2 "$pid" | md5sum)"
 check_eq "userns: ... and on to node 3 (node 2 sends the chain it was brought)" "ok 33 $maps" \
-    "$(goto "$pid" 3) $(depth 3 "$pid") $(ns 3 "$pid" | md5sum)"
+    "$(goto1 "$pid" 3) $(depth 3 "$pid") $(ns 3 "$pid" | md5sum)"
 on 1 'touch /tmp/un7.go1'
 check_eq "userns: ... root in it there (its root is uid 0 at home: the secret is its own)" "0 0 made ok 0 secret ok" "$(line un7 step1)"
 check_eq "userns: ... and ends with status 0" 0 "$(file_of 1 /tmp/un7.status 30)"
@@ -401,7 +393,7 @@ pid=$(run un8 "$U unshare -r python3 /tmp/un.py un8 1 0")
 on 1 'echo secret > /tmp/un8.secret; chmod 600 /tmp/un8.secret' >/dev/null
 max=$(on 2 'cat /proc/sys/user/max_user_namespaces')
 on 2 'echo 0 > /proc/sys/user/max_user_namespaces'
-check_eq "userns: node 2 makes no user namespace: the move there fails" "Operation not permitted" "$(goto "$pid" 2 user)"
+check_eq "userns: node 2 makes no user namespace: the move there fails" "Operation not permitted" "$(goto1 "$pid" 2 user)"
 check_eq "userns: ... it runs on at home; no restorer is left on node 2" "1 0" \
     "$(on 1 "cat /proc/$pid/where") $(on 2 'pgrep -c -x vproc-restore')"
 on 2 "echo $max > /proc/sys/user/max_user_namespaces"
@@ -416,7 +408,7 @@ check_eq "userns: ... and ends with status 0" 0 "$(file_of 1 /tmp/un8.status 30)
 # there, and it moves on with them.
 pid=$(run un3 "$U python3 /tmp/un.py un3 2 1")
 on 1 'echo secret > /tmp/un3.secret; chmod 600 /tmp/un3.secret; chown 0:0 /tmp/un3.secret' >/dev/null
-check_eq "userns: a user's process moves to node 2" ok "$(goto "$pid" 2 user)"
+check_eq "userns: a user's process moves to node 2" ok "$(goto1 "$pid" 2 user)"
 on 1 'touch /tmp/un3.go1'
 check_eq "userns: there it makes a user namespace: it went home to make it (before: made on node 2)" "0 1 1" \
     "$(line un3 unshare) $(on 1 "cat /proc/$pid/where") $(depth 1 "$pid")"
@@ -425,7 +417,7 @@ check_eq "userns: ... no map yet: its ids are the overflow ids; a file it makes 
     "65534 65534 made ok 65534 secret EACCES 1000" "$(line un3 step1) $(on 1 'stat -c %u /tmp/un3.f1')"
 on 1 "echo '0 1000 1' > /proc/$pid/uid_map; echo deny > /proc/$pid/setgroups; echo '0 1000 1' > /proc/$pid/gid_map"
 check_eq "userns: ... its maps written at home, it moves on to node 2 with them" "ok 0 1000 1 0 1000 1 deny" \
-    "$(goto "$pid" 2) $(ns 2 "$pid")"
+    "$(goto1 "$pid" 2) $(ns 2 "$pid")"
 on 1 'touch /tmp/un3.go2'
 check_eq "userns: ... root in it there" "0 0 made ok 0 secret EACCES" "$(line un3 step2)"
 check_eq "userns: ... and it ends with status 0" 0 "$(file_of 1 /tmp/un3.status 30)"
@@ -451,7 +443,7 @@ EOF
 tp=$(on 1 "$U unshare -r sleep 1000 > /dev/null 2>&1 & echo \$!")
 tns=$(on 1 "for i in \$(seq 50); do [ \"\$(readlink /proc/$tp/ns/user)\" != \"\$(readlink /proc/1/ns/user)\" ] && break; sleep 0.1; done; readlink /proc/$tp/ns/user")
 pid=$(run sn "python3 /tmp/nsenter.py $tp")
-check_eq "userns: root's process moves to node 2" ok "$(goto "$pid" 2)"
+check_eq "userns: root's process moves to node 2" ok "$(goto1 "$pid" 2)"
 on 1 'touch /tmp/sn.go'
 check_eq "userns: ... there it enters a namespace by home's descriptor: it went home, and is in it (its uid unmapped there)" \
     "0 0 1 $tns 65534" "$(line sn setns)"

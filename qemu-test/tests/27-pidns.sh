@@ -1,12 +1,13 @@
 # PID namespaces (issue 17, item 6: the refusal list shrinks): a process
-# in a PID namespace of its home's, one level below the node's initial
-# one (a container's, `unshare -pf`), moves. Sourced by run-tests with
+# in a PID namespace of its home's (a container's, `unshare -pf`; a
+# container's in a container, nested) moves. Sourced by run-tests with
 # lib.sh; the cluster is up.
 #
 # The destination makes a namespace for it (one per home's namespace,
-# whose init is a process of its own, "vproc-pidns", that ends with the
-# last process in it), where the process and its threads get their
-# numbers in home's again (clone3 set_tid): getpid(), gettid() and what
+# below the one made for the namespace above, whose init is a process of
+# its own, "vproc-pidns", that ends with the last process in it), where
+# the process and its threads get their numbers in home's again at each
+# level (clone3 set_tid): getpid(), gettid() and what
 # its C library keeps of them stay true. Its calls that name another
 # process of the namespace (kill, waits, getppid) are made at home, where
 # that namespace is; a fork or a new thread, which needs numbers only
@@ -21,14 +22,6 @@ fi
 py() { local t; t=$(mktemp); cat > "$t"; "$CLUSTER" put "$1" "$t" "$2"; rm -f "$t"; }
 # line TAG PREFIX: waits (60 s) for its line starting with PREFIX, without it
 line() { line_of 1 "/tmp/$1.out" "$2 " 60 | sed "s/^$2 //"; }
-# goto PID NODE [USER]: written at node 1 (by USER); "ok" or the error
-goto() {
-    if [ -n "${3:-}" ]; then
-        on 1 "su $3 -c 'echo $2 > /proc/$1/goto' 2>/tmp/ugoto.err && echo ok || sed 's/.*: //' /tmp/ugoto.err"
-    else
-        on 1 "echo $2 > /proc/$1/goto 2>/tmp/goto.err && echo ok || sed 's/.*: //' /tmp/goto.err"
-    fi
-}
 # inits NODE: how many namespace inits the module's restorer made run
 # there (its own processes: `pgrep` lists every node's, by their PIDs)
 mine() { echo "pgrep -x vproc-pidns | awk '\$1 >= $1 * 65536 && \$1 < ($1 + 1) * 65536' | wc -l"; }
@@ -38,17 +31,37 @@ gone() { on "$1" "for i in \$(seq 100); do [ \$($(mine "$1")) = 0 ] && break; sl
 # nspids NODE PID: its PIDs in its namespace there, the process's and
 # each thread's, sorted, on one line
 nspids() { on "$1" "cat /proc/$2/task/*/status | awk '/^NSpid:/ { print \$3 }' | sort -n | tr '\n' ' ' | sed 's/ $//'"; }
+# levels NODE PID: its and each thread's PIDs in every namespace below the
+# node's initial one, a thread's as "ns1/ns2/...", sorted, on one line
+levels() { on "$1" "cat /proc/$2/task/*/status | awk '/^NSpid:/ { s = \$3; for (i = 4; i <= NF; i++) s = s \"/\" \$i; print s }' | sort | tr '\n' ' ' | sed 's/ $//'"; }
 
-# owner NODE PID: whether its PID namespace there is owned by its user
-# namespace ("own"), or by the node's initial one ("init")
+# owner NODE PID: who owns its PID namespace there, and each above it
+# below the node's initial one, outermost first: its user namespace
+# ("own"), the one N levels above it ("upN"), or the node's initial one
+# ("init")
 for n in 1 2 3; do
     py "$n" /tmp/nsowner.py <<'EOF'
 import fcntl, os, sys
+NS_GET_USERNS, NS_GET_PARENT = 0xb701, 0xb702
 p = sys.argv[1]
-fd = fcntl.ioctl(os.open('/proc/%s/ns/pid' % p, os.O_RDONLY), 0xb701)
-o = os.readlink('/proc/self/fd/%d' % fd)
-print('init' if o == os.readlink('/proc/1/ns/user') else
-      'own' if o == os.readlink('/proc/%s/ns/user' % p) else 'other')
+ino = lambda fd: os.fstat(fd).st_ino
+init_user = os.stat('/proc/1/ns/user').st_ino
+init_pid = os.stat('/proc/1/ns/pid').st_ino
+users = []
+fd = os.open('/proc/%s/ns/user' % p, os.O_RDONLY)
+while True:
+    users.append(ino(fd))
+    if users[-1] == init_user:
+        break
+    fd = fcntl.ioctl(fd, NS_GET_PARENT)
+out = []
+fd = os.open('/proc/%s/ns/pid' % p, os.O_RDONLY)
+while ino(fd) != init_pid:
+    u = ino(fcntl.ioctl(fd, NS_GET_USERNS))
+    out.append('init' if u == init_user else 'own' if u == users[0] else
+               'up%d' % users.index(u) if u in users else 'other')
+    fd = fcntl.ioctl(fd, NS_GET_PARENT)
+print(' '.join(reversed(out)))
 EOF
 done
 owner() { on "$1" "python3 /tmp/nsowner.py $2"; }
@@ -122,7 +135,7 @@ read -r ns pid c1 c2 t0 t1 <<< "$(line pn ready)"
 check_eq "pidns: python3 is PID 2 of its namespace, its children 3 and 4" "2 3 4" "$ns $c1 $c2"
 check "pidns: ... its cluster PID is node 1's" test "${pid:-0}" -gt 65536
 init_pid=$(on 1 "awk '/^PPid:/ { print \$2 }' /proc/$pid/status")
-check_eq "pidns: it moves to node 2 (before: EOPNOTSUPP, namespaces)" ok "$(goto "$pid" 2)"
+check_eq "pidns: it moves to node 2 (before: EOPNOTSUPP, namespaces)" ok "$(goto1 "$pid" 2)"
 check_eq "pidns: it runs there, once" "2 1" "$(on 1 "cat /proc/$pid/where") $(copies "$pid")"
 check_eq "pidns: there it and its thread have their PIDs of home's namespace, owned by the initial user namespace" \
     "$t0 $t1 init" "$(nspids 2 "$pid") $(owner 2 "$pid")"
@@ -137,7 +150,7 @@ check_eq "pidns: ... it kills its child at home by its PID there, and reaps it" 
 check_eq "pidns: ... a signal to itself arrives before kill() returns" "[12]" "$(line pn self)"
 check_eq "pidns: ... its other child's signal comes with the child's PID in the namespace; reaped, status 0" \
     "True True 0" "$(line pn usr1)"
-check_eq "pidns: it moves on to node 3" ok "$(goto "$pid" 3)"
+check_eq "pidns: it moves on to node 3" ok "$(goto1 "$pid" 3)"
 check_eq "pidns: there with the same PIDs" "$t0" "$(nspids 3 "$pid")"
 check_eq "pidns: ... node 3 made a namespace for it" 1 "$(inits 3)"
 check_eq "pidns: ... node 2's init ended with its last process" 0 "$(gone 2)"
@@ -156,33 +169,76 @@ on 1 "rm -f /tmp/pu.*; cd /tmp; ( $U unshare -Urpf sh -c 'python3 /tmp/pidns.py 
 read -r ns pid c1 c2 t0 t1 <<< "$(line pu ready)"
 check_eq "pidns: rootless (uid 1000's unshare -Urpf): python3 is PID 2 there, owned by its user namespace" \
     "2 3 4 own" "$ns $c1 $c2 $(owner 1 "$pid")"
-check_eq "pidns: its user moves it to node 2" ok "$(goto "$pid" 2 user)"
+check_eq "pidns: its user moves it to node 2" ok "$(goto1 "$pid" 2 user)"
 check_eq "pidns: there with its PIDs, in a namespace owned by the user namespace made for it" \
     "$t0 $t1 own" "$(nspids 2 "$pid") $(owner 2 "$pid")"
 on 1 'touch /tmp/pu.go1'
 check_eq "pidns: ... getpid(), getppid(), gettid() are its namespace's" "$ns 1 $t0" "$(line pu ids)"
 check_eq "pidns: ... it kills and reaps its child at home" "True 15" "$(line pu reaped)"
 check_eq "pidns: ... its other child's signal comes with that child's PID" "True True 0" "$(line pu usr1)"
-check_eq "pidns: it comes home" ok "$(goto "$pid" 1 user)"
+check_eq "pidns: it comes home" ok "$(goto1 "$pid" 1 user)"
 check_eq "pidns: ... node 2's init ended" 0 "$(gone 2)"
 on 1 'touch /tmp/pu.go3'
 check_eq "pidns: at home it forks as any" "True True 7" "$(line pu forked)"
 on 1 'touch /tmp/pu.go4'
 check_eq "pidns: it ends with status 0" 0 "$(file_of 1 /tmp/pu.st 30)"
 
-# --- What stays: the namespace's init (its end ends the namespace), and
-# a namespace two levels down.
+# --- What stays: the namespace's init (its end ends the namespace).
 check_eq "pidns: gone: its namespace's init ($init_pid) ended" "" "$(on 1 "cat /proc/$init_pid/status 2>/dev/null | head -1")"
 on 1 "rm -f /tmp/pi.*; ( unshare -pf sh -c 'sleep 3301 & wait' > /dev/null 2>&1 & ) &" >/dev/null 2>&1
 sh1=$(on 1 'for i in $(seq 50); do p=$(pgrep -f "^sleep 3301"); [ -n "$p" ] && break; sleep 0.1; done; awk "/^PPid:/ { print \$2 }" /proc/$p/status')
 sl1=$(on 1 'pgrep -f "^sleep 3301"')
-check_eq "pidns: its init (PID 1 there) cannot move: EOPNOTSUPP" "Operation not supported" "$(goto "$sh1" 2)"
+check_eq "pidns: its init (PID 1 there) cannot move: EOPNOTSUPP" "Operation not supported" "$(goto1 "$sh1" 2)"
 check_match "pidns: ... the log says why" "pid $sh1 cannot move: .*PID namespace" "$(on 1 'dmesg')"
-check_eq "pidns: a process in it moves (sleep)" ok "$(goto "$sl1" 2)"
-check_eq "pidns: ... and comes home" ok "$(goto "$sl1" 1)"
+check_eq "pidns: a process in it moves (sleep)" ok "$(goto1 "$sl1" 2)"
+check_eq "pidns: ... and comes home" ok "$(goto1 "$sl1" 1)"
 on 1 "kill $sl1" >/dev/null 2>&1
-on 1 "( unshare -pf unshare -pf sh -c 'sleep 3302 & wait' > /dev/null 2>&1 & ) &" >/dev/null 2>&1
-sl2=$(on 1 'for i in $(seq 50); do p=$(pgrep -f "^sleep 3302"); [ -n "$p" ] && break; sleep 0.1; done; echo $p')
-check_eq "pidns: a process two namespaces down cannot move: EOPNOTSUPP" "Operation not supported" "$(goto "$sl2" 2)"
-on 1 "kill $sl2" >/dev/null 2>&1
+
+# --- Nested: python3 in a container's container (`unshare -pf unshare
+# -pf`), two levels below the node's initial namespace: 1 -> 2 -> 3 ->
+# (a fork) home. The destination makes both levels, the inner below the
+# outer, and gives it its numbers in each.
+on 1 "rm -f /tmp/pd.*; cd /tmp; ( unshare -pf unshare -pf sh -c 'python3 /tmp/pidns.py pd; echo \$? > /tmp/pd.st' > /tmp/pd.out 2>&1 & ) &" >/dev/null 2>&1
+read -r ns pid c1 c2 t0 t1 <<< "$(line pd ready)"
+home_levels=$(levels 1 "$pid")
+check_eq "pidns: nested: python3 is PID 2 of its inner namespace, its children 3 and 4" "2 3 4" "$ns $c1 $c2"
+check_eq "pidns: nested: it moves to node 2 (before: EOPNOTSUPP)" ok "$(goto1 "$pid" 2)"
+check_eq "pidns: nested: there it and its thread have their PIDs of both levels, as at home" \
+    "$home_levels" "$(levels 2 "$pid")"
+check_eq "pidns: nested: ... both owned by the initial user namespace" "init init" "$(owner 2 "$pid")"
+check_eq "pidns: nested: ... node 2 made an init for each level" 2 "$(inits 2)"
+on 1 'touch /tmp/pd.go1'
+check_eq "pidns: nested: getpid(), getppid() (sh, 1) and gettid() are the inner namespace's" \
+    "$ns 1 $t0" "$(line pd ids)"
+check_eq "pidns: nested: ... it kills its child at home by its PID there, and reaps it" "True 15" "$(line pd reaped)"
+check_eq "pidns: nested: ... its other child's signal comes with that child's PID" "True True 0" "$(line pd usr1)"
+check_eq "pidns: nested: it moves on to node 3 (its thread ended), its PIDs the same" \
+    "ok $(echo "$home_levels" | tr ' ' '\n' | grep "/$t0\$")" "$(goto1 "$pid" 3) $(levels 3 "$pid")"
+check_eq "pidns: nested: ... node 2's inits ended with their last process" 0 "$(gone 2)"
+on 1 'touch /tmp/pd.go3'
+check_eq "pidns: nested: on node 3 a fork is made at home" "True True 7" "$(line pd forked)"
+check_eq "pidns: nested: ... node 3's inits ended" 0 "$(gone 3)"
+on 1 'touch /tmp/pd.go4'
+check_eq "pidns: nested: it ends with status 0, reaped by sh" 0 "$(file_of 1 /tmp/pd.st 30)"
+
+# --- A rootless container's in a rootless container: uid 1000's
+# `unshare -Urpf unshare -Urpf`, each PID namespace owned by the user
+# namespace made with it (the outer by the one above the process's).
+on 1 "rm -f /tmp/pr.*; cd /tmp; ( $U unshare -Urpf unshare -Urpf sh -c 'python3 /tmp/pidns.py pr; echo \$? > /tmp/pr.st' > /tmp/pr.out 2>&1 & ) &" >/dev/null 2>&1
+read -r ns pid c1 c2 t0 t1 <<< "$(line pr ready)"
+home_levels=$(levels 1 "$pid")
+check_eq "pidns: nested rootless: python3 is PID 2 inside, the outer namespace owned by the user namespace above its own" \
+    "2 up1 own" "$ns $(owner 1 "$pid")"
+check_eq "pidns: nested rootless: its user moves it to node 2" ok "$(goto1 "$pid" 2 user)"
+check_eq "pidns: nested rootless: there with its PIDs of both levels, owned as at home" \
+    "$home_levels up1 own" "$(levels 2 "$pid") $(owner 2 "$pid")"
+on 1 'touch /tmp/pr.go1'
+check_eq "pidns: nested rootless: ... getpid(), getppid(), gettid()" "$ns 1 $t0" "$(line pr ids)"
+check_eq "pidns: nested rootless: ... it kills and reaps its child at home" "True 15" "$(line pr reaped)"
+check_eq "pidns: nested rootless: ... its other child's signal comes with that child's PID" "True True 0" "$(line pr usr1)"
+check_eq "pidns: nested rootless: it comes home" ok "$(goto1 "$pid" 1 user)"
+check_eq "pidns: nested rootless: ... node 2's inits ended" 0 "$(gone 2)"
+on 1 'touch /tmp/pr.go3 /tmp/pr.go4'
+check_eq "pidns: nested rootless: at home it forks, ends with status 0" "True True 7|0" \
+    "$(line pr forked)|$(file_of 1 /tmp/pr.st 30)"
 check_eq "pidns: no namespace init is left on node 2 or 3" "0 0" "$(gone 2) $(gone 3)"

@@ -186,38 +186,45 @@ pub(crate) fn own_uts() -> bool {
 }
 
 /// Task `t`'s PID namespace for a move, with its threads `tids` (cluster
-/// TIDs): empty for the node's initial one, else its key (its inode
-/// number here), its owner (1: its own user namespace) and its PIDs in
-/// it, the leader's first, 4 bytes (LE) each, as
-/// `mig::BeginText::pidns` carries them. EOPNOTSUPP: one a move does
-/// not carry; ESRCH: a thread ended meanwhile.
+/// TIDs): empty for the node's initial one, else for it and each above
+/// it below the initial one, outermost first, its key (its inode number
+/// here), its owner (its user namespace's depth) and its PIDs in it, the
+/// leader's first, 4 bytes (LE) each, as `mig::BeginText::pidns` carries
+/// them. EOPNOTSUPP: one a move does not carry; ESRCH: a thread ended
+/// meanwhile.
 pub(crate) fn pidns_ids(t: &super::Task, tids: &[u32]) -> Result<KVec<u8>> {
+    // SAFETY: `t` holds a reference on the task.
+    let levels = unsafe { shim::vproc_shim_pidns_level(t.0.as_ptr()) };
+    to_result(levels)?;
+    let levels = usize::try_from(levels).map_err(|_| EINVAL)?;
+    let mut b = KVec::new();
+    if levels == 0 {
+        return Ok(b);
+    }
     let mut out = KVec::new();
-    out.resize(tids.len() + 3, 0u32, GFP_KERNEL)?;
+    out.resize(levels * (tids.len() + 3), 0u32, GFP_KERNEL)?;
     // SAFETY: `t` holds a reference on the task; `tids` has `len`
-    // entries, `out` room for three more.
+    // entries, `out` room for `levels` levels of three more each.
     to_result(unsafe {
         shim::vproc_shim_pidns_ids(
             t.0.as_ptr(),
             tids.as_ptr(),
             tids.len() as u32,
+            levels as u32,
             out.as_mut_ptr(),
         )
     })?;
-    let mut b = KVec::new();
-    if out[0] == 0 {
-        return Ok(b);
-    }
     for v in out.iter() {
         b.extend_from_slice(&v.to_le_bytes(), GFP_KERNEL)?;
     }
     Ok(b)
 }
 
-/// Whether the calling (restored) process and its threads `tids` have
-/// the PIDs `ids` in their PID namespace (empty: it is the initial one),
-/// owned by its own user namespace (`owned`) or by the initial one.
-pub(crate) fn pidns_check(tids: &[u32], ids: &[u32], owned: bool) -> Result {
+/// Whether the calling (restored) process and its threads `tids` are in
+/// PID namespaces like `ids` describes (`mig::BeginText::pidns`'s words;
+/// empty: the initial one): as deep, each owned by its user namespace
+/// of that depth, with those PIDs in each.
+pub(crate) fn pidns_check(tids: &[u32], ids: &[u32]) -> Result {
     // SAFETY: both slices are valid for their lengths.
     to_result(unsafe {
         shim::vproc_shim_pidns_check(
@@ -225,7 +232,6 @@ pub(crate) fn pidns_check(tids: &[u32], ids: &[u32], owned: bool) -> Result {
             tids.len() as u32,
             ids.as_ptr(),
             ids.len() as u32,
-            i32::from(owned),
         )
     })
 }

@@ -65,9 +65,9 @@ mod userns;
 // name every one (a test helper, a length), hence the allowance.
 #[allow(unused_imports)]
 pub use areas::{
-    begin_pidns_ids, begin_pidns_key, begin_pidns_owned, begin_tids, check_begin, check_begin_body,
-    home_ns, read_area_count, read_begin, vma_flags, write_areas, write_begin, Begin, BeginText,
-    Ident, Vma, CAP_FS_MASK, CGROUP_MAX, CLOCK_MAX_NS, CWD_MAX, MAX_GROUPS,
+    begin_pidns_key, begin_pidns_levels, begin_tids, check_begin, check_begin_body, home_ns,
+    read_area_count, read_begin, vma_flags, write_areas, write_begin, Begin, BeginText, Ident,
+    PidNsLevel, Vma, CAP_FS_MASK, CGROUP_MAX, CLOCK_MAX_NS, CWD_MAX, MAX_GROUPS, PIDNS_LEVELS,
 };
 #[allow(unused_imports)]
 pub use commit::{

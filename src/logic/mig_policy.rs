@@ -339,8 +339,9 @@ pub struct TaskFacts {
     /// It traces another process (ptrace).
     pub tracer: bool,
     /// Its user, PID and time namespaces are ones a move carries: a user
-    /// namespace the kernel makes, the node's initial PID namespace or
-    /// one just below it (not as its init), no time namespace of its own.
+    /// namespace the kernel makes, a PID namespace the kernel makes owned by
+    /// its user namespace or one above it (not as its init), no time
+    /// namespace of its own.
     pub init_namespaces: bool,
     /// Its UTS, net or cgroup namespace is not the node's initial one. At
     /// home those are its deputy's, which keeps them: its host name is
@@ -395,7 +396,7 @@ impl Refusal {
             Self::Timers => "has more than 4096 POSIX timers (timer_create)",
             Self::Children => "has child processes here, away from its home (they would stay on a node it left)",
             Self::Tracer => "traces another process (a ptrace relation stays on its node)",
-            Self::Namespaces => "namespaces (a PID namespace that is not the node's initial one nor one just below it, or it is that namespace's init; a time namespace of its own; or a UTS, net or cgroup namespace it made away from home)",
+            Self::Namespaces => "namespaces (a PID namespace owned by a user namespace other than its own or one above it, or it is that namespace's init; a time namespace of its own; or a UTS, net or cgroup namespace it made away from home)",
         }
     }
 }

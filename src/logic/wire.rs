@@ -60,8 +60,9 @@ pub use kill::{KillReq, KillResp, Sender};
 /// Protocol version; a frame with another version ends the connection.
 /// 2: 16-byte MACs, Poly1305 on session frames. 3: a `Begin`'s user
 /// namespace text has a 32-bit length (any chain the kernel makes). 4: a
-/// `Begin` carries the process's PID namespace.
-pub const VERSION: u8 = 4;
+/// `Begin` carries the process's PID namespace. 5: and those above it
+/// (nested), each level's owner a user namespace's depth.
+pub const VERSION: u8 = 5;
 /// Size of the fixed frame header.
 pub const HEADER_LEN: usize = 16;
 /// Size of the MAC that trails every frame.

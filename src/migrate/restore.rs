@@ -333,23 +333,28 @@ impl Migrator {
             a9.push(b'-', GFP_KERNEL)?;
         }
         a9.push(0, GFP_KERNEL)?;
-        // Its PID namespace ("-": the initial one): "HOME:KEY:O:PID,TID...",
-        // the namespace made here for HOME's KEY (the restorer makes it
-        // the first time), its owner (O: "u" its user namespace, "-" the
-        // initial one) and its numbers in it, the leader's first.
+        // Its PID namespace ("-": the initial one): "HOME" then, for each
+        // level, outermost first, "/KEY:O:PID,TID...": the namespace made
+        // here for HOME's KEY (the restorer makes it the first time,
+        // below the one made for the level above), its owner (O: the
+        // depth of its user namespace, 0 the initial one) and its numbers
+        // in it, the leader's first.
         let mut a9b = KVec::new();
-        match mig::begin_pidns_key(t) {
-            None => a9b.push(b'-', GFP_KERNEL)?,
-            Some(k) => {
-                let mut f = crate::logic::fmtbuf::FmtBuf::<24>::new();
-                let owner = if mig::begin_pidns_owned(t) { "u" } else { "-" };
-                let _ = write!(f, "{}:{}:{}:", b.home, k, owner);
+        if t.pidns.is_empty() {
+            a9b.push(b'-', GFP_KERNEL)?;
+        } else {
+            let mut f = crate::logic::fmtbuf::FmtBuf::<4>::new();
+            let _ = write!(f, "{}", b.home);
+            a9b.extend_from_slice(f.as_bytes(), GFP_KERNEL)?;
+        }
+        for l in mig::begin_pidns_levels(t) {
+            let mut f = crate::logic::fmtbuf::FmtBuf::<24>::new();
+            let _ = write!(f, "/{}:{}:", l.key, l.owner);
+            a9b.extend_from_slice(f.as_bytes(), GFP_KERNEL)?;
+            for (i, id) in l.ids().enumerate() {
+                let mut f = crate::logic::fmtbuf::FmtBuf::<12>::new();
+                let _ = write!(f, "{}{}", if i > 0 { "," } else { "" }, id);
                 a9b.extend_from_slice(f.as_bytes(), GFP_KERNEL)?;
-                for (i, id) in mig::begin_pidns_ids(t).enumerate() {
-                    let mut f = crate::logic::fmtbuf::FmtBuf::<12>::new();
-                    let _ = write!(f, "{}{}", if i > 0 { "," } else { "" }, id);
-                    a9b.extend_from_slice(f.as_bytes(), GFP_KERNEL)?;
-                }
             }
         }
         a9b.push(0, GFP_KERNEL)?;
@@ -933,10 +938,12 @@ impl Migrator {
                     // its home's, or the deputy's own), as it had them,
                     // owned as it was.
                     let mut ids = KVec::new();
-                    for id in mig::begin_pidns_ids(&text) {
-                        ids.push(id, GFP_KERNEL)?;
+                    for l in mig::begin_pidns_levels(&text) {
+                        for w in Iterator::chain([l.key, l.owner].into_iter(), l.ids()) {
+                            ids.push(w, GFP_KERNEL)?;
+                        }
                     }
-                    if let Err(e) = sm::pidns_check(&tids, &ids, mig::begin_pidns_owned(&text)) {
+                    if let Err(e) = sm::pidns_check(&tids, &ids) {
                         pr_warn!(
                             "migrate: pid {}: not restored with its PIDs in its PID namespace\n",
                             pid
@@ -982,7 +989,7 @@ impl Migrator {
                             BodyRec {
                                 home_ns: b.home_ns,
                                 userns: if ns.is_some() { sm::userns_id() } else { 0 },
-                                pidns: mig::begin_pidns_key(&text).unwrap_or(0),
+                                pidns: pidns_keys(&text),
                                 cmd_told,
                                 switches_told: mig::switch_bits(b.lock, b.loadlevel),
                                 ..BodyRec::new(pid, b.home, b.deputy, io_seq)
@@ -1262,6 +1269,16 @@ fn register_uffd_areas(pid: u32, areas: &[mig::UffdArea]) -> Result {
         })?;
     }
     Ok(())
+}
+
+/// The keys of a `Begin`'s PID namespace levels, outermost first, 0 after
+/// the last (`BodyRec::pidns`).
+fn pidns_keys(t: &mig::BeginText<'_>) -> [u32; mig::PIDNS_LEVELS] {
+    let mut keys = [0; mig::PIDNS_LEVELS];
+    for (k, l) in keys.iter_mut().zip(mig::begin_pidns_levels(t)) {
+        *k = l.key;
+    }
+    keys
 }
 
 /// Opens again where the process arrives a file it had that every node

@@ -750,14 +750,19 @@ impl Migrator {
             }
         })?;
         if let (Some(b), false) = (body, pidns_bytes.is_empty()) {
-            if b.pidns == 0 {
+            let level = 12 + 4 * tids.len();
+            let n = pidns_bytes.len() / level;
+            let keys = b.pidns.get(..n).filter(|k| !k.contains(&0));
+            let (Some(keys), 0) = (keys, b.pidns.get(n).copied().unwrap_or(0)) else {
                 pr_info!(
                     "migrate: pid {} cannot move on: its PID namespace is this node's\n",
                     pid
                 );
                 return Err(EOPNOTSUPP);
+            };
+            for (l, k) in pidns_bytes.chunks_exact_mut(level).zip(keys) {
+                l[..4].copy_from_slice(&k.to_le_bytes());
             }
-            pidns_bytes[..4].copy_from_slice(&b.pidns.to_le_bytes());
         }
         let mut tid_bytes = KVec::with_capacity(tids.len() * 4, GFP_KERNEL)?;
         for t in tids.iter() {

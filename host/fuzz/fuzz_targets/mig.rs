@@ -58,15 +58,17 @@ fuzz_target!(|data: &[u8]| {
                 assert!(tids.windows(2).all(|w| w[0] < w[1]));
                 assert!(tids.iter().all(|&x| x > 0 && x < PID_LIMIT));
                 assert!(bg.deputy != 0 && bg.ident.ngroups as usize <= MAX_GROUPS);
-                // A PID namespace's: a key, a PID for the leader and each
-                // thread, none its init's.
-                let ids: Vec<u32> = begin_pidns_ids(&t).collect();
-                match begin_pidns_key(&t) {
-                    None => assert!(ids.is_empty()),
-                    Some(k) => {
-                        assert!(k != 0 && ids.len() == tids.len() + 1);
-                        assert!(ids.iter().all(|&x| x > 1 && x < PID_LIMIT));
-                    }
+                // A PID namespace's levels: each a key of its own, an
+                // owner no shallower than the level above's, a PID for the
+                // leader and each thread, none its init's.
+                let levels: Vec<_> = begin_pidns_levels(&t).collect();
+                assert!(levels.len() <= PIDNS_LEVELS);
+                assert_eq!(levels.is_empty(), begin_pidns_key(&t).is_none());
+                for (j, l) in levels.iter().enumerate() {
+                    let ids: Vec<u32> = l.ids().collect();
+                    assert!(l.key != 0 && ids.len() == tids.len() + 1);
+                    assert!(ids.iter().all(|&x| x > 1 && x < PID_LIMIT));
+                    assert!(levels[..j].iter().all(|m| m.key != l.key && m.owner <= l.owner));
                 }
                 for _ in 0..n {
                     let Ok(v) = Vma::read(&mut r) else { break };

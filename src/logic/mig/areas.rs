@@ -306,38 +306,57 @@ pub struct BeginText<'a> {
     /// Its user namespace ([`super::UserNsChain`]; empty: the node's
     /// initial one), which the destination makes again.
     pub userns: &'a [u8],
-    /// Its PID namespace at home, when not the initial one (empty then):
-    /// the namespace's key (its inode number at home, not 0), its owner
-    /// (0: the initial user namespace; 1: the process's own, `userns`'s
-    /// innermost), then its PIDs in it, the leader's first and then each
-    /// of `tids`', 4 bytes (LE) each. The destination makes a namespace
-    /// for that key (one for all the processes of it that arrive), owned
-    /// likewise, where the process and its threads get these numbers
-    /// beside their cluster-wide ones.
+    /// Its PID namespace at home, when not the initial one (empty then),
+    /// with those above it below the initial one: a level each,
+    /// outermost first, up to [`PIDNS_LEVELS`]; each the namespace's key
+    /// (its inode number at home, not 0), its owner (the depth of its
+    /// user namespace: 0 the initial one, else that level of `userns`'s
+    /// chain; never shallower than the level above's), then the PIDs in
+    /// it of the leader and then of each of `tids`, 4 bytes (LE) each
+    /// ([`PidNsLevel`]). The destination makes a namespace for each key
+    /// (one for all the processes of it that arrive), below the one made
+    /// for the level above, owned likewise, where the process and its
+    /// threads get these numbers beside their cluster-wide ones.
     pub pidns: &'a [u8],
 }
 
-/// The key of a [`BeginText`]'s PID namespace (None: the initial one).
+/// The deepest PID namespace a move carries: as deep as the kernel makes
+/// them (MAX_PID_NS_LEVEL).
+pub const PIDNS_LEVELS: usize = 32;
+
+/// One level of a [`BeginText`]'s PID namespace (see there).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PidNsLevel<'a> {
+    /// The namespace's inode number at home.
+    pub key: u32,
+    /// The depth of the user namespace that owns it.
+    pub owner: u32,
+    ids: &'a [u8],
+}
+
+impl<'a> PidNsLevel<'a> {
+    /// The PIDs of the leader and then of each thread in it.
+    pub fn ids(&self) -> impl Iterator<Item = u32> + 'a {
+        self.ids
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+    }
+}
+
+/// The levels of a [`BeginText`]'s PID namespace, outermost first (none:
+/// the initial one).
+pub fn begin_pidns_levels<'a>(t: &BeginText<'a>) -> impl Iterator<Item = PidNsLevel<'a>> + 'a {
+    t.pidns.chunks_exact(12 + t.tids.len()).map(|l| PidNsLevel {
+        key: u32::from_le_bytes([l[0], l[1], l[2], l[3]]),
+        owner: u32::from_le_bytes([l[4], l[5], l[6], l[7]]),
+        ids: &l[8..],
+    })
+}
+
+/// The key of a [`BeginText`]'s PID namespace, its innermost level's
+/// (None: the initial one).
 pub fn begin_pidns_key(t: &BeginText<'_>) -> Option<u32> {
-    let k = t.pidns.get(..4)?;
-    Some(u32::from_le_bytes([k[0], k[1], k[2], k[3]]))
-}
-
-/// Whether a [`BeginText`]'s PID namespace is owned by the process's own
-/// user namespace (else by the initial one).
-pub fn begin_pidns_owned(t: &BeginText<'_>) -> bool {
-    t.pidns.get(4..8) == Some(&1u32.to_le_bytes()[..])
-}
-
-/// The PIDs a [`BeginText`]'s process and threads have in its PID
-/// namespace: the leader's first, then each thread's as in `tids`
-/// (nothing for the initial namespace).
-pub fn begin_pidns_ids<'a>(t: &BeginText<'a>) -> impl Iterator<Item = u32> + 'a {
-    t.pidns
-        .get(8..)
-        .unwrap_or_default()
-        .chunks_exact(4)
-        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+    begin_pidns_levels(t).last().map(|l| l.key)
 }
 
 /// The TIDs of a [`BeginText`].
@@ -357,28 +376,33 @@ pub fn check_begin(b: &Begin, t: &BeginText<'_>) -> Result<(), WireError> {
         || t.tids.len() / 4 >= MAX_THREADS as usize
         || t.seccomp.len() > super::SECCOMP_MAX_LEN
         || t.userns.len() > super::USERNS_MAX_LEN
-        || (!t.pidns.is_empty() && t.pidns.len() != 4 + 4 + 4 + t.tids.len())
+        || !t.pidns.len().is_multiple_of(12 + t.tids.len())
+        || t.pidns.len() / (12 + t.tids.len()) > PIDNS_LEVELS
     {
         return Err(WireError::BadLength);
     }
-    // A PID namespace's key, and PIDs in it that are not its init's (1:
-    // the namespace's init stays, its end is the namespace's) nor twice.
-    // Owned by the process's own user namespace: it has one.
-    let owner = t
-        .pidns
-        .get(4..8)
-        .map(|o| u32::from_le_bytes([o[0], o[1], o[2], o[3]]));
-    if begin_pidns_key(t) == Some(0)
-        || owner.is_some_and(|o| o > 1 || (o == 1 && t.userns.is_empty()))
-        || begin_pidns_ids(t).any(|p| p <= 1 || p >= PID_LIMIT)
-        || begin_pidns_ids(t)
-            .enumerate()
-            .any(|(i, p)| begin_pidns_ids(t).skip(i + 1).any(|q| q == p))
-    {
-        return Err(WireError::BadField);
-    }
-    if !t.userns.is_empty() {
-        super::UserNsChain::parse(t.userns)?;
+    let depth = match t.userns.is_empty() {
+        true => 0,
+        false => super::UserNsChain::parse(t.userns)?.depth(),
+    };
+    // Each PID namespace level: a key of its own, an owner of the
+    // process's user namespaces no shallower than the level above's (the
+    // kernel makes none other), and PIDs in it that are not its init's (1:
+    // a namespace's init stays, its end is the namespace's) nor twice.
+    let mut owner = 0;
+    for (j, l) in begin_pidns_levels(t).enumerate() {
+        if l.key == 0
+            || begin_pidns_levels(t).take(j).any(|m| m.key == l.key)
+            || l.owner < owner
+            || l.owner as usize > depth
+            || l.ids().any(|p| p <= 1 || p >= PID_LIMIT)
+            || l.ids()
+                .enumerate()
+                .any(|(i, p)| l.ids().skip(i + 1).any(|q| q == p))
+        {
+            return Err(WireError::BadField);
+        }
+        owner = l.owner;
     }
     // A chain for each thread (when they differ).
     match super::seccomp_chains(t.seccomp, &mut |_| {})? {

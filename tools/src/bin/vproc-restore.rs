@@ -74,13 +74,17 @@
 //! parent at home are below one parent here too; the module checks it.
 //!
 //! A process in a PID namespace of its home's (PIDNS:
-//! "HOME:KEY:O:PID,TID...", "-" for none): the child is born in the
-//! namespace made on this node for that one (HOME's namespace KEY), with
-//! its PIDs in it (set_tid: that namespace's first, then the cluster's),
-//! and so are its threads. The first time, this program makes it
-//! (unshare(CLONE_NEWPID), in the user namespace made for the process
-//! when that one owns it: O "u") and its init, `vproc-restore pidns-init
-//! HOME-KEY` ("vproc-pidns" in `ps`),
+//! "HOME/KEY:O:PID,TID...", a level each, outermost first, "-" for
+//! none): the child is born in the namespaces made on this node for
+//! those (HOME's namespace KEY), each below the one made for the level
+//! above, with its PIDs in each (set_tid: the innermost's first, then
+//! each above, then the cluster's), and so are its threads. The first
+//! time, this program makes one (unshare(CLONE_NEWPID), in a helper born
+//! in the level above, in the user namespace made for the process at
+//! depth O when that one owns it, O 0 the initial one) and its init,
+//! `vproc-restore pidns-init HOME-KEY` ("vproc-pidns" in `ps`, made by
+//! this program in it, with PIDs above no moved process's in the levels
+//! above),
 //! which waits while any other process is in it and then ends; a file in
 //! /run/vproc-pidns names it, and a lock keeps it from ending while a
 //! restorer enters its namespace.
@@ -723,13 +727,19 @@ fn parse_base(s: &str) -> Option<Option<(i32, u32, usize)>> {
 /// (NS_GET_PARENT each: this process, root of the initial namespace, is
 /// above them all), or an errno.
 fn base_ns(pid: i32, up: u32) -> Result<i32, i32> {
-    const NS_GET_PARENT: libc::c_ulong = 0xb702;
     let path = CString::new(format!("/proc/{}/ns/user", pid)).map_err(|_| libc::EINVAL)?;
     // SAFETY: a plain open of a path of our own.
-    let mut fd = unsafe { libc::open(path.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
+    let fd = unsafe { libc::open(path.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
     if fd < 0 {
         return Err(errno());
     }
+    ns_up(fd, up)
+}
+
+/// A descriptor of the namespace `up` levels above that of descriptor
+/// `fd` (taken: closed on the way), or an errno.
+fn ns_up(mut fd: i32, up: u32) -> Result<i32, i32> {
+    const NS_GET_PARENT: libc::c_ulong = 0xb702;
     for _ in 0..up {
         // SAFETY: an ioctl on our own descriptor, which it then closes.
         let p = unsafe { libc::ioctl(fd, NS_GET_PARENT) };
@@ -742,6 +752,25 @@ fn base_ns(pid: i32, up: u32) -> Result<i32, i32> {
         fd = p;
     }
     Ok(fd)
+}
+
+/// A copy of our descriptor `fd` (close-on-exec), or an errno.
+fn dup(fd: i32) -> Result<i32, i32> {
+    // SAFETY: fcntl(2) on a descriptor of our own.
+    let d = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) };
+    if d < 0 {
+        return Err(errno());
+    }
+    Ok(d)
+}
+
+/// The set_tid of the process's thread `i` (0: the leader) in PID
+/// namespaces `levels`: its PID in the innermost first, then in each
+/// above, then `cluster`, the initial namespace's.
+fn pidns_set_tid(levels: &[PidNs], i: usize, cluster: libc::pid_t) -> Vec<libc::pid_t> {
+    let mut set: Vec<libc::pid_t> = levels.iter().rev().map(|l| l.ids[i]).collect();
+    set.push(cluster);
+    set
 }
 
 /// Makes a user namespace like `c`, with those above it (see the top of
@@ -930,44 +959,67 @@ fn exec_again(keep_sigpipe_ign: bool) -> ! {
 /// PID, and the lock restorers and inits take.
 const PIDNS_DIR: &str = "/run/vproc-pidns";
 
-/// PIDNS: "-" (the initial PID namespace), or "HOME:KEY:O:PID,TID...":
-/// the namespace's name here ("HOME-KEY"), whether the process's user
-/// namespace owns it (O "u"; "-": the initial one does) and the
-/// process's PIDs in it.
-type PidNs = (String, bool, Vec<libc::pid_t>);
-fn parse_pidns(s: &str) -> Option<Option<PidNs>> {
+/// One level of PIDNS: the namespace's name here ("HOME-KEY"), the depth
+/// of the user namespace that owns it (0: the initial one) and the
+/// process's PIDs in it, the leader's first.
+struct PidNs {
+    name: String,
+    owner: usize,
+    ids: Vec<libc::pid_t>,
+}
+
+/// PIDNS: "-" (the initial PID namespace), or "HOME" and then for each
+/// level, outermost first, "/KEY:O:PID,TID..." (see [`PidNs`]): as many
+/// PIDs in each, as deep as the kernel makes them at most.
+fn parse_pidns(s: &str) -> Option<Option<Vec<PidNs>>> {
     if s == "-" {
         return Some(None);
     }
-    let mut it = s.splitn(4, ':');
-    let home: u8 = it.next()?.parse().ok()?;
-    let key: u32 = it.next()?.parse().ok()?;
-    let owned = match it.next()? {
-        "u" => true,
-        "-" => false,
-        _ => return None,
-    };
-    let ids = it
-        .next()?
-        .split(',')
-        .map(|v| v.parse().ok().filter(|&p: &libc::pid_t| p > 1))
-        .collect::<Option<Vec<libc::pid_t>>>()?;
-    Some(Some((format!("{}-{}", home, key), owned, ids)))
+    let mut parts = s.split('/');
+    let home: u8 = parts.next()?.parse().ok()?;
+    let mut levels: Vec<PidNs> = Vec::new();
+    for p in parts {
+        let mut it = p.splitn(3, ':');
+        let key: u32 = it.next()?.parse().ok()?;
+        let owner: usize = it.next()?.parse().ok()?;
+        let ids = it
+            .next()?
+            .split(',')
+            .map(|v| v.parse().ok().filter(|&p: &libc::pid_t| p > 1))
+            .collect::<Option<Vec<libc::pid_t>>>()?;
+        if levels.first().is_some_and(|l| l.ids.len() != ids.len()) {
+            return None;
+        }
+        levels.push(PidNs {
+            name: format!("{}-{}", home, key),
+            owner,
+            ids,
+        });
+    }
+    if levels.is_empty() || levels.len() > vproc_logic::mig::PIDNS_LEVELS {
+        return None;
+    }
+    Some(Some(levels))
 }
 
-/// Whether process `pid` is the init this program made for a PID
-/// namespace ("pidns-init"): PID 1 in a namespace just below this one.
-fn is_pidns_init(pid: libc::pid_t) -> bool {
+/// Whether process `pid` is the init this program made for PID namespace
+/// `name` ("pidns-init NAME"), `depth` levels below this one: PID 1 there.
+fn is_pidns_init(pid: libc::pid_t, name: &str, depth: usize) -> bool {
     let Ok(st) = std::fs::read_to_string(format!("/proc/{}/status", pid)) else {
         return false;
     };
-    let field = |name: &str| {
+    let field = |f: &str| {
         st.lines()
-            .find_map(|l| l.strip_prefix(name))
-            .map(|v| v.split_whitespace().collect::<Vec<_>>().join(" "))
+            .find_map(|l| l.strip_prefix(f))
+            .map(|v| v.split_whitespace().collect::<Vec<_>>())
     };
-    field("Name:").as_deref() == Some("vproc-pidns")
-        && field("NSpid:") == Some(format!("{} 1", pid))
+    let nspid = field("NSpid:").unwrap_or_default();
+    let cmdline = std::fs::read(format!("/proc/{}/cmdline", pid)).unwrap_or_default();
+    field("Name:").as_deref() == Some(&["vproc-pidns"][..])
+        && nspid.len() == depth + 1
+        && nspid.first() == Some(&pid.to_string().as_str())
+        && nspid.last() == Some(&"1")
+        && cmdline.split(|&c| c == 0).nth(2) == Some(name.as_bytes())
 }
 
 /// Takes the PID namespace lock: held, no namespace's init ends.
@@ -987,76 +1039,163 @@ fn pidns_lock() -> Result<std::fs::File, i32> {
     Ok(f)
 }
 
-/// Makes this process's children be born in the PID namespace made here
-/// for home's namespace `key` (setns), making it, and its init, the first
-/// time ([`make_pidns`]; owned by user namespace `owner`, a descriptor,
-/// or the initial one). Returns the lock, to hold until the child is
-/// born.
-fn enter_pidns(key: &str, owner: Option<i32>) -> Result<std::fs::File, i32> {
+/// Makes this process's children be born in the PID namespaces made here
+/// for home's `levels` (setns, each in turn), making one, and its init,
+/// the first time ([`make_pidns`]; owned by the user namespace `owner`
+/// gives a descriptor of for its depth, or by the initial one). Returns
+/// the lock, to hold until the child is born.
+fn enter_pidns(
+    levels: &[PidNs],
+    owner: &dyn Fn(usize) -> Result<Option<i32>, i32>,
+) -> Result<std::fs::File, i32> {
     let lock = pidns_lock()?;
-    let reg = format!("{}/{}", PIDNS_DIR, key);
-    let init = std::fs::read_to_string(&reg)
-        .ok()
-        .and_then(|s| s.trim().parse::<libc::pid_t>().ok())
-        .filter(|&p| is_pidns_init(p));
-    let init = match init {
-        Some(p) => p,
-        None => {
-            let p = make_pidns(key, owner)?;
-            std::fs::write(&reg, format!("{}\n", p))
-                .map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))?;
-            // Named once it runs as one (so that the next restorer finds
-            // it: up to 2 s under emulation).
-            for _ in 0..200 {
-                if is_pidns_init(p) {
-                    break;
+    let os = |e: std::io::Error| e.raw_os_error().unwrap_or(libc::EIO);
+    // The PIDs the process needs, which no helper or init may take.
+    let avoid = |t: libc::pid_t| levels.iter().any(|l| l.ids.contains(&t));
+    for (j, l) in levels.iter().enumerate() {
+        let reg = format!("{}/{}", PIDNS_DIR, l.name);
+        let init = std::fs::read_to_string(&reg)
+            .ok()
+            .and_then(|s| s.trim().parse::<libc::pid_t>().ok())
+            .filter(|&p| is_pidns_init(p, &l.name, j + 1));
+        let init = match init {
+            Some(p) => p,
+            None => {
+                // Made below the level entered last (its helper is born
+                // there).
+                let fd = owner(l.owner)?;
+                let p = make_pidns(&l.name, fd, j, &avoid);
+                if let Some(fd) = fd {
+                    // SAFETY: our own descriptor.
+                    unsafe { libc::close(fd) };
                 }
-                std::thread::sleep(std::time::Duration::from_millis(10));
+                let p = p?;
+                std::fs::write(&reg, format!("{}\n", p)).map_err(os)?;
+                // Named once it runs as one (so that the next restorer
+                // finds it: up to 2 s under emulation).
+                for _ in 0..200 {
+                    if is_pidns_init(p, &l.name, j + 1) {
+                        break;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                p
             }
-            p
+        };
+        let ns = std::fs::File::open(format!("/proc/{}/ns/pid", init)).map_err(os)?;
+        // SAFETY: setns(2) with our own descriptor: only the namespace
+        // this process's children are born in changes.
+        if unsafe { libc::setns(ns.as_raw_fd(), libc::CLONE_NEWPID) } != 0 {
+            return Err(errno());
         }
-    };
-    let ns = std::fs::File::open(format!("/proc/{}/ns/pid", init))
-        .map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))?;
-    // SAFETY: setns(2) with our own descriptor: only the namespace this
-    // process's children are born in changes.
-    if unsafe { libc::setns(ns.as_raw_fd(), libc::CLONE_NEWPID) } != 0 {
-        return Err(errno());
     }
     Ok(lock)
 }
 
-/// Makes a PID namespace below this one (owned by user namespace
-/// `owner`, a descriptor, or by the initial one) and its init, `vproc-
-/// restore pidns-init KEY`: a helper, forked, enters `owner`, unshares
-/// the namespace its children are born in and forks the init, whose PID
-/// (here) it writes back. Returns that PID.
-fn make_pidns(key: &str, owner: Option<i32>) -> Result<libc::pid_t, i32> {
+/// A child by clone3, with PIDs `set_tid` (innermost first; empty: as
+/// fork(2) would), or an errno; 0 in the child.
+fn clone_with(set_tid: &[libc::pid_t]) -> Result<libc::pid_t, i32> {
+    let ca = CloneArgs {
+        exit_signal: libc::SIGCHLD as u64,
+        // (None: NULL; the kernel refuses an address with no PIDs.)
+        set_tid: if set_tid.is_empty() {
+            0
+        } else {
+            set_tid.as_ptr() as u64
+        },
+        set_tid_size: set_tid.len() as u64,
+        ..Default::default()
+    };
+    clone3(&ca)
+}
+
+/// clone3(2) with `ca`, which has no CLONE_VM (nor CLONE_THREAD): the
+/// child gets a copy of everything, as after fork(2). Its PID, 0 in the
+/// child, or an errno.
+fn clone3(ca: &CloneArgs) -> Result<libc::pid_t, i32> {
+    // SAFETY: a fork-like clone3 in this single-threaded process (`ca`
+    // and the PIDs it points to are valid for the call).
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_clone3,
+            ca as *const CloneArgs,
+            std::mem::size_of::<CloneArgs>(),
+        )
+    };
+    if r < 0 {
+        return Err(errno());
+    }
+    Ok(r as libc::pid_t)
+}
+
+/// A child by clone3 (0 in the child), born with PID `first` in the
+/// namespace its children are born in when one is given, and, in the
+/// `above` namespaces above that one below the initial one, with the
+/// highest PID free in all of them the kernel gives (its limit, 2^22,
+/// down) that `avoid` does not name: the PIDs a namespace made here
+/// gives by itself (from 2 up) are those its moved processes need.
+fn clone_high(
+    first: Option<libc::pid_t>,
+    above: usize,
+    avoid: &dyn Fn(libc::pid_t) -> bool,
+) -> Result<libc::pid_t, i32> {
+    let mut t = vproc_logic::mig::PID_LIMIT as libc::pid_t - 1;
+    for _ in 0..1024 {
+        if above > 0 && avoid(t) {
+            t -= 1;
+            continue;
+        }
+        let set: Vec<libc::pid_t> = first
+            .into_iter()
+            .chain(std::iter::repeat_n(t, above))
+            .collect();
+        match clone_with(&set) {
+            Err(libc::EEXIST) if above > 0 => t -= 1,
+            r => return r,
+        }
+    }
+    Err(libc::EAGAIN)
+}
+
+/// Makes a PID namespace below the one this process's children are born
+/// in, `above` levels below the initial one (owned by user namespace
+/// `owner`, a descriptor, or by the initial one), and its init, `vproc-
+/// restore pidns-init NAME`: a helper, born in that namespace, enters
+/// `owner` and unshares the namespace its children are born in; this
+/// process enters that one and makes the init there (PID 1 there; in
+/// the namespaces above, PIDs `avoid` does not name: see
+/// [`clone_high`]). Returns the init's PID.
+fn make_pidns(
+    name: &str,
+    owner: Option<i32>,
+    above: usize,
+    avoid: &dyn Fn(libc::pid_t) -> bool,
+) -> Result<libc::pid_t, i32> {
     let exe = CString::new("/proc/self/exe").unwrap_or_default();
     let a0 = CString::new("vproc-restore").unwrap_or_default();
     let a1 = CString::new("pidns-init").unwrap_or_default();
-    let a2 = CString::new(key).map_err(|_| libc::EINVAL)?;
+    let a2 = CString::new(name).map_err(|_| libc::EINVAL)?;
     let argv = [a0.as_ptr(), a1.as_ptr(), a2.as_ptr(), std::ptr::null()];
-    let mut p = [0i32; 2];
-    // SAFETY: pipe2(2) into our own array.
-    if unsafe { libc::pipe2(p.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+    let mut ready = [0i32; 2];
+    let mut hold = [0i32; 2];
+    // SAFETY: pipe2(2) into arrays of our own.
+    if unsafe { libc::pipe2(ready.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
         return Err(errno());
     }
-    // SAFETY: fork(2) in this single-threaded process; the child makes
-    // plain system calls only and exits (its init child execs).
-    let helper = unsafe { libc::fork() };
-    if helper < 0 {
+    // SAFETY: as above.
+    if unsafe { libc::pipe2(hold.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
         let e = errno();
         // SAFETY: our own descriptors.
         unsafe {
-            libc::close(p[0]);
-            libc::close(p[1]);
+            libc::close(ready[0]);
+            libc::close(ready[1]);
         }
         return Err(e);
     }
-    if helper == 0 {
-        // SAFETY: in the forked helper: plain system calls on our own
-        // descriptors and strings that outlive them.
+    let helper = clone_high(None, above, avoid);
+    if helper == Ok(0) {
+        // SAFETY: in the helper: plain system calls on our own
+        // descriptors; it waits for `hold` to close, then ends.
         unsafe {
             if let Some(fd) = owner {
                 if libc::setns(fd, libc::CLONE_NEWUSER) != 0 {
@@ -1066,37 +1205,59 @@ fn make_pidns(key: &str, owner: Option<i32>) -> Result<libc::pid_t, i32> {
             if libc::unshare(libc::CLONE_NEWPID) != 0 {
                 libc::_exit(2);
             }
-            let init = libc::fork();
-            if init == 0 {
+            libc::write(ready[1], b"x".as_ptr().cast(), 1);
+            let mut c = 0u8;
+            libc::close(hold[1]);
+            libc::read(hold[0], (&mut c as *mut u8).cast(), 1);
+            libc::_exit(0);
+        }
+    }
+    // SAFETY: our own descriptors.
+    unsafe {
+        libc::close(ready[1]);
+        libc::close(hold[0]);
+    }
+    let made = helper.and_then(|h| {
+        let mut c = 0u8;
+        // SAFETY: a read into a byte of our own.
+        if unsafe { libc::read(ready[0], (&mut c as *mut u8).cast(), 1) } != 1 {
+            return Err(libc::EAGAIN);
+        }
+        let ns = std::fs::File::open(format!("/proc/{}/ns/pid_for_children", h))
+            .map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))?;
+        // SAFETY: setns(2) with our own descriptor: only the namespace
+        // this process's children are born in changes.
+        if unsafe { libc::setns(ns.as_raw_fd(), libc::CLONE_NEWPID) } != 0 {
+            return Err(errno());
+        }
+        let init = clone_high(Some(1), above, avoid)?;
+        if init == 0 {
+            // SAFETY: the init runs this program again.
+            unsafe {
                 libc::execv(exe.as_ptr(), argv.as_ptr());
                 libc::_exit(127);
             }
-            let n = libc::write(p[1], (&init as *const libc::pid_t).cast(), 4);
-            libc::_exit(if init > 0 && n == 4 { 0 } else { 3 });
+        }
+        Ok(init)
+    });
+    // The helper goes (the init holds the namespace).
+    // SAFETY: our own descriptors and child.
+    unsafe {
+        libc::close(ready[0]);
+        libc::close(hold[1]);
+        if let Ok(h) = helper {
+            libc::waitpid(h, std::ptr::null_mut(), 0);
         }
     }
-    let mut init: libc::pid_t = 0;
-    // SAFETY: our own descriptors; a 4-byte read into `init`.
-    let (n, st) = unsafe {
-        libc::close(p[1]);
-        let n = libc::read(p[0], (&mut init as *mut libc::pid_t).cast(), 4);
-        libc::close(p[0]);
-        let mut st = 0;
-        libc::waitpid(helper, &mut st, 0);
-        (n, st)
-    };
-    if n != 4 || init <= 0 || st != 0 {
-        return Err(libc::EAGAIN);
-    }
-    Ok(init)
+    made
 }
 
-/// "pidns-init KEY": the init of a PID namespace made here for processes
+/// "pidns-init NAME": the init of a PID namespace made here for processes
 /// of another node's (see [`enter_pidns`]). It only waits: while any
-/// other process is in its namespace (kill(-1, 0) finds one), it stays;
-/// when none is left, it takes the lock, says so and ends, so that no
-/// restorer enters a namespace whose init is ending (its end would end
-/// every process in it).
+/// other process is in its namespace (kill(-1, 0) finds one, in a
+/// namespace below too), it stays; when none is left, it takes the lock,
+/// says so and ends, so that no restorer enters a namespace whose init
+/// is ending (its end would end every process in it).
 fn pidns_init(key: &str) -> ! {
     let name = c"vproc-pidns";
     // SAFETY: plain calls on this process itself.
@@ -1105,6 +1266,9 @@ fn pidns_init(key: &str) -> ! {
         libc::setsid();
         libc::signal(libc::SIGCHLD, libc::SIG_IGN);
     }
+    let me = std::fs::read_link("/proc/self")
+        .ok()
+        .and_then(|p| p.to_str()?.parse::<libc::pid_t>().ok());
     let reg = format!("{}/{}", PIDNS_DIR, key);
     loop {
         std::thread::sleep(std::time::Duration::from_secs(1));
@@ -1115,9 +1279,6 @@ fn pidns_init(key: &str) -> ! {
         let none = unsafe { libc::kill(-1, 0) } != 0 && errno() == libc::ESRCH;
         if none {
             // The file names this init only if no other replaced it.
-            let me = std::fs::read_link("/proc/self")
-                .ok()
-                .and_then(|p| p.to_str()?.parse::<libc::pid_t>().ok());
             let named = std::fs::read_to_string(&reg)
                 .ok()
                 .and_then(|s| s.trim().parse::<libc::pid_t>().ok());
@@ -1200,25 +1361,28 @@ fn main() {
         Ok(fd) => fd,
         Err(e) => report(&mut ctl, mig, e),
     };
-    // Its PID namespace: the child is born in the one made here for its
-    // home's (its PID there first, then the cluster's). The lock is held
-    // until it is born: the namespace's init does not end meanwhile.
+    // Its PID namespace: the child is born in the ones made here for its
+    // home's (its PID in the innermost first, then in each above, then the
+    // cluster's). The lock is held until it is born: no namespace's init
+    // ends meanwhile. Each is owned by the user namespace made for it at
+    // that depth (NS_GET_PARENT from the innermost), or the initial one.
+    let depth = userns
+        .as_deref()
+        .and_then(|t| vproc_logic::mig::UserNsChain::parse(t).ok())
+        .map_or(0, |c| c.depth());
+    let owner = |d: usize| -> Result<Option<i32>, i32> {
+        match (d, userns_fd) {
+            (0, _) => Ok(None),
+            (d, Some(fd)) if d <= depth => ns_up(dup(fd)?, (depth - d) as u32).map(Some),
+            _ => Err(libc::EINVAL),
+        }
+    };
     let (set_tid, pidns_lock) = match &pidns {
         None => (vec![pid as libc::pid_t], None),
-        Some((key, owned, ids)) => {
-            let owner = if *owned {
-                match userns_fd {
-                    Some(fd) => Some(fd),
-                    None => report(&mut ctl, mig, libc::EINVAL),
-                }
-            } else {
-                None
-            };
-            match enter_pidns(key, owner) {
-                Ok(lock) => (vec![ids[0], pid as libc::pid_t], Some(lock)),
-                Err(e) => report(&mut ctl, mig, e),
-            }
-        }
+        Some(levels) => match enter_pidns(levels, &owner) {
+            Ok(lock) => (pidns_set_tid(levels, 0, pid as libc::pid_t), Some(lock)),
+            Err(e) => report(&mut ctl, mig, e),
+        },
     };
     let ca = CloneArgs {
         flags: if cgroup.is_some() {
@@ -1232,17 +1396,10 @@ fn main() {
         cgroup: cgroup.as_ref().map_or(0, |f| f.as_raw_fd() as u64),
         ..Default::default()
     };
-    // SAFETY: clone3 without CLONE_VM: the child gets a copy of everything.
-    let r = unsafe {
-        libc::syscall(
-            libc::SYS_clone3,
-            &ca as *const CloneArgs,
-            std::mem::size_of::<CloneArgs>(),
-        )
+    let r = match clone3(&ca) {
+        Ok(r) => r,
+        Err(e) => report(&mut ctl, mig, e),
     };
-    if r < 0 {
-        report(&mut ctl, mig, errno());
-    }
     // Born: the parent lets the namespace's init look again, the child
     // does not keep the lock's file (its descriptors are replaced when it
     // arrives, but not before).
@@ -1369,7 +1526,7 @@ fn main() {
             let plan = per_thread.then(|| thread_plan(&seccomp.thread(i + 1, shared), shared > 0));
             // In a PID namespace: its TID there first, then the cluster's.
             let set: Vec<libc::pid_t> = match &pidns {
-                Some((_, _, ids)) => vec![ids[i + 1], tid],
+                Some(levels) => pidns_set_tid(levels, i + 1, tid),
                 None => vec![tid],
             };
             if let Err(e) = spawn_thread(&set, fd, msg, plan) {
