@@ -120,5 +120,6 @@ check_match "node 1 logs the malformed list" "node 16: malformed process record"
 for n in 2 3; do
     check_eq "node $n is still up on node 1 after all that" up "$(on 1 "awk '\$1 == $n { print \$3 }' /proc/cluster/nodes")"
 done
-for n in $(seq 9 51); do on 1 "echo $n > /proc/cluster/admin/remove" >/dev/null 2>&1; done
+# (One call: each costs seconds on the debug kernel.)
+on 1 'for n in $(seq 9 51); do echo $n > /proc/cluster/admin/remove; done' >/dev/null 2>&1
 check_eq "the fake nodes are removed" "" "$(on 1 "awk 'NR > 1 && \$1 >= 9 { print \$1 }' /proc/cluster/nodes")"

@@ -101,9 +101,9 @@ if ! on 1 'test -x /usr/bin/python3'; then
     fail "the nodes run the Debian root (python3 is there)"
 else
     on 1 'cd /shared && rm -rf prog && mkdir prog && cd prog &&
-          seq 1 3000000 > big && seq 1 400000 | shuf --random-source=big > unsorted &&
+          seq 1 1500000 > big && seq 1 400000 | shuf --random-source=big > unsorted &&
           printf "%s\n" "create table t(a integer, b text);" \
-            "with recursive c(x) as (select 1 union all select x + 1 from c where x < 200000) insert into t select x, hex(x * 7919 % 65536) from c;" \
+            "with recursive c(x) as (select 1 union all select x + 1 from c where x < 100000) insert into t select x, hex(x * 7919 % 65536) from c;" \
             "select count(*), sum(a), max(b), min(b) from t;" \
             "select b, count(*) from t group by b order by 2 desc, 1 limit 5;" > q.sql'
 fi
@@ -129,17 +129,17 @@ moved_run() {
     check "$name: same output, byte for byte ($g)" on 1 "cmp /shared/prog/$name.ref /shared/prog/$name.out"
 }
 moved_run python "python3 -c 'x = 0
-for i in range(1500000): x = (x * 31 + i) % 1000000007
+for i in range(750000): x = (x * 31 + i) % 1000000007
 print(x)'"
-moved_run perl "perl -e 'my \$x = 0; for my \$i (1..6000000) { \$x = (\$x * 31 + \$i) % 1000000007 } print \"\$x\n\"'"
+moved_run perl "perl -e 'my \$x = 0; for my \$i (1..3000000) { \$x = (\$x * 31 + \$i) % 1000000007 } print \"\$x\n\"'"
 moved_run xz "xz -T1 -1 -c big"
 # sort's temporary files go to /shared (they would be home's anyway: a
 # path opened after a move is looked up at home).
 on 1 'mkdir -p /shared/prog/tmp'
 moved_run sort "sort -S 4M -T /shared/prog/tmp unsorted"
 moved_run sqlite "sqlite3 -batch -init /dev/null db\$\$.sqlite < q.sql"
-moved_run bash "bash -c 'x=0; for ((i = 0; i < 40000; i++)); do x=\$(( (x * 31 + i) % 1000000007 )); done; echo \$x; wc -l < big'"
-on 1 "printf 'int f%d(int x) { return x * %d; }\n' \$(seq 1 400 | awk '{ print \$1, \$1 }') > /shared/prog/gen.c"
+moved_run bash "bash -c 'x=0; for ((i = 0; i < 20000; i++)); do x=\$(( (x * 31 + i) % 1000000007 )); done; echo \$x; wc -l < big'"
+on 1 "printf 'int f%d(int x) { return x * %d; }\n' \$(seq 1 200 | awk '{ print \$1, \$1 }') > /shared/prog/gen.c"
 moved_run gcc "gcc -O2 -c gen.c -o /dev/stdout"
 # gcc's compiler proper, cc1, moved mid-compile (the driver, with its
 # children, stays): the object is the one an unmoved compile makes.
