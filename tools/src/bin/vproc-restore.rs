@@ -688,14 +688,13 @@ fn give_uffd(ctl: &mut std::fs::File, mig: &str) {
 }
 
 /// Parses the USERNS argument: "-" (None inside), or the hex bytes of
-/// the part, checked as the module checks Begin's.
+/// the part (checked, as the module checks Begin's, by the caller's
+/// `UserNsChain::parse`, the one parse of them).
 fn parse_userns(s: &str) -> Option<Option<Vec<u8>>> {
     if s == "-" {
         return Some(None);
     }
-    let text = unhex(s)?;
-    vproc_logic::mig::UserNsChain::parse(&text).ok()?;
-    Some(Some(text))
+    Some(Some(unhex(s)?))
 }
 
 /// The bytes a hex argument of the module's spells (None: not hex).
@@ -776,8 +775,10 @@ fn pidns_set_tid(levels: &[PidNs], i: usize, cluster: libc::pid_t) -> Vec<libc::
 /// Makes a user namespace like `c`, with those above it (see the top of
 /// this file) but the first K `base` says are made here already: the
 /// innermost's descriptor, or an errno.
-fn make_userns(text: &[u8], base: Option<(i32, u32, usize)>) -> Result<i32, i32> {
-    let c = vproc_logic::mig::UserNsChain::parse(text).map_err(|_| libc::EINVAL)?;
+fn make_userns(
+    c: &vproc_logic::mig::UserNsChain<'_>,
+    base: Option<(i32, u32, usize)>,
+) -> Result<i32, i32> {
     let (mut parent, skip) = match base {
         Some((pid, up, k)) if k < c.depth() => (Some(base_ns(pid, up)?), k),
         Some(_) => return Err(libc::EINVAL),
@@ -1346,14 +1347,22 @@ fn main() {
         report(&mut ctl, mig, libc::EINVAL);
     };
     let last = args.len() - 1;
-    let userns = match parse_userns(&args[12..last].concat()) {
+    let userns_text = match parse_userns(&args[12..last].concat()) {
         Some(u) => u,
         None => report(&mut ctl, mig, libc::EINVAL),
+    };
+    let userns = match userns_text
+        .as_deref()
+        .map(vproc_logic::mig::UserNsChain::parse)
+        .transpose()
+    {
+        Ok(c) => c,
+        Err(_) => report(&mut ctl, mig, libc::EINVAL),
     };
     let Some(base) = parse_base(&args[last]) else {
         report(&mut ctl, mig, libc::EINVAL);
     };
-    let userns_fd = match userns.as_deref().map(|t| make_userns(t, base)).transpose() {
+    let userns_fd = match userns.as_ref().map(|c| make_userns(c, base)).transpose() {
         Ok(fd) => fd,
         Err(e) => report(&mut ctl, mig, e),
     };
@@ -1366,10 +1375,7 @@ fn main() {
     // cluster's). The lock is held until it is born: no namespace's init
     // ends meanwhile. Each is owned by the user namespace made for it at
     // that depth (NS_GET_PARENT from the innermost), or the initial one.
-    let depth = userns
-        .as_deref()
-        .and_then(|t| vproc_logic::mig::UserNsChain::parse(t).ok())
-        .map_or(0, |c| c.depth());
+    let depth = userns.as_ref().map_or(0, |c| c.depth());
     let owner = |d: usize| -> Result<Option<i32>, i32> {
         match (d, userns_fd) {
             (0, _) => Ok(None),
