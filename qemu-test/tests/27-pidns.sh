@@ -135,6 +135,8 @@ read -r ns pid c1 c2 t0 t1 <<< "$(line pn ready)"
 check_eq "pidns: python3 is PID 2 of its namespace, its children 3 and 4" "2 3 4" "$ns $c1 $c2"
 check "pidns: ... its cluster PID is node 1's" test "${pid:-0}" -gt 65536
 init_pid=$(on 1 "awk '/^PPid:/ { print \$2 }' /proc/$pid/status")
+check_match "pidns: a user may not move root's namespaced process (ptrace's rule; EACCES or EPERM), and it stays" \
+    "^(Permission denied|Operation not permitted) 1\$" "$(goto1 "$pid" 2 user) $(on 1 "cat /proc/$pid/where")"
 check_eq "pidns: it moves to node 2 (before: EOPNOTSUPP, namespaces)" ok "$(goto1 "$pid" 2)"
 check_eq "pidns: it runs there, once" "2 1" "$(on 1 "cat /proc/$pid/where") $(copies "$pid")"
 check_eq "pidns: there it and its thread have their PIDs of home's namespace, owned by the initial user namespace" \
@@ -169,6 +171,9 @@ on 1 "rm -f /tmp/pu.*; cd /tmp; ( $U unshare -Urpf sh -c 'python3 /tmp/pidns.py 
 read -r ns pid c1 c2 t0 t1 <<< "$(line pu ready)"
 check_eq "pidns: rootless (uid 1000's unshare -Urpf): python3 is PID 2 there, owned by its user namespace" \
     "2 3 4 own" "$ns $c1 $c2 $(owner 1 "$pid")"
+check_match "pidns: another user (uid 1001) may not move it, though it is root in its namespaces (EACCES or EPERM), and it stays" \
+    "^(Permission denied|Operation not permitted) 1\$" \
+    "$(on 1 "setpriv --reuid 1001 --regid 1001 --clear-groups sh -c 'echo 2 > /proc/$pid/goto' 2>&1 | sed 's/.*: //'") $(on 1 "cat /proc/$pid/where")"
 check_eq "pidns: its user moves it to node 2" ok "$(goto1 "$pid" 2 user)"
 check_eq "pidns: there with its PIDs, in a namespace owned by the user namespace made for it" \
     "$t0 $t1 own" "$(nspids 2 "$pid") $(owner 2 "$pid")"
