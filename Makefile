@@ -31,7 +31,7 @@ TOOLS_TARGET := x86_64-unknown-linux-gnu
 STATIC_BIN := $(REPO)/target/$(TOOLS_TARGET)/release
 
 .PHONY: all deps kernel spec spec-check module tools progs initramfs rootfs guest host-test fuzz lint clippy fmt-check faults \
-	rust-analyzer check qemu-test test test-debug demo bench criu soak clean zdtm zdtm-build zdtm-sample
+	rust-analyzer check qemu-test test test-debug print-debug-tests demo bench criu soak clean zdtm zdtm-build zdtm-sample
 
 all: guest
 
@@ -189,6 +189,10 @@ test: deps
 DEBUG_TESTS ?= 03-vproc.sh 04-global.sh 05-peer.sh
 DEBUG_TODO ?=
 DEBUG_BOOT_TIMEOUT ?= 600
+# The debug run's files, for .ci/run, which runs each of them on the debug
+# kernel while it fits in CI's time.
+print-debug-tests:
+	@echo $(notdir $(DEBUG_TESTS))
 test-debug: deps
 	@$(MAKE) -s guest VPROC_KDEBUG=1
 	@VPROC_KDEBUG=1 VPROC_NO_BUILD=1 VPROC_CLUSTER=$${VPROC_CLUSTER:-dbg} VPROC_ROOT=$${VPROC_ROOT:-busybox} \
