@@ -181,8 +181,8 @@ check_match "make: node 2 ran the project's programs through the restorer" "a vf
 # generated C project in /shared with the leveller on and cc1 in
 # loadlevellist; compilers move to the other nodes by themselves, and the
 # result is the one a build on node 1 alone makes, byte for byte. 6 files
-# of 120 functions here (12 of 200 in the demo).
-on 1 'rm -rf /shared/mosix && vproc-gen-project /shared/mosix 6 120'
+# of 60 functions here (12 of 200 in the demo).
+on 1 'rm -rf /shared/mosix && vproc-gen-project /shared/mosix 6 60'
 on 1 'cd /shared/mosix && make -s -j6 > /dev/null 2>&1 && rm -rf ../mosix-ref && mkdir ../mosix-ref && cp -p *.o proj ../mosix-ref/ && make -s clean'
 before=$(on 1 "grep -c ' balance node=1 ' /proc/cluster/events")
 on 1 'echo cc1 > /proc/cluster/loadlevellist; cd /shared/mosix && rm -f ../mosix.st; (make -s -j6 > ../mosix.log 2>&1; echo $? > ../mosix.st) > /dev/null 2>&1 &'

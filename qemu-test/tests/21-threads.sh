@@ -56,7 +56,7 @@ fi
 
 # --- 20 moves back and forth under load, home and on, then home.
 on 2 'for i in 1 2; do vproc-spin 100000 >/dev/null 2>&1 & echo $!; done > /tmp/th.spin'
-p=$(start 1 20000)
+p=$(start 1 10000)
 n=0
 for d in 2 3 1 3 2 1 2 1 3 1 2 3 2 1 3 2 1 2 3 1; do
     r=$(on 1 "echo $d > /proc/$p/goto 2>&1 && echo ok")
@@ -64,7 +64,7 @@ for d in 2 3 1 3 2 1 2 1 3 1 2 3 2 1 3 2 1 2 3 1; do
 done
 on 2 'kill $(cat /tmp/th.spin)'
 check_eq "threads: 20 moves 1 -> 2 -> 3 -> 1 ... under load, each where asked" 20 "$n"
-check_eq "... it exits 0 with the unmoved result" "0 $(expect 20000)" "$(finish 1) $(on 1 'tail -1 /tmp/th.out')"
+check_eq "... it exits 0 with the unmoved result" "0 $(expect 10000)" "$(finish 1) $(on 1 'tail -1 /tmp/th.out')"
 check_eq "... no thread of it is left on any node" "0 0 0" \
     "$(for i in 1 2 3; do on $i "ls -d /proc/$p 2>/dev/null | wc -l"; done | tr '\n' ' ' | sed 's/ $//')"
 check_eq "... and no thread is left stopped, arriving or deputy anywhere" "0 0 0" \
