@@ -205,12 +205,8 @@ fn begin_round_trip() {
     for cg in [&b"user.slice"[..], b"", b"/a\0b"] {
         let mut w = Writer::new(&mut buf);
         let t = BeginText {
-            cwd: b"/",
             cgroup: cg,
-            tids: &[],
-            seccomp: &[],
-            userns: &[],
-            pidns: &[],
+            ..root_text()
         };
         assert!(write_begin(&mut w, &b, &t, &mut vmas.iter().copied(), 2).is_err());
         assert!(check_begin(&b, &t).is_err(), "{:?}", cg);
@@ -229,6 +225,26 @@ fn begin_round_trip() {
 
 fn tid_bytes(tids: &[u32]) -> Vec<u8> {
     tids.iter().flat_map(|t| t.to_le_bytes()).collect()
+}
+
+/// A Begin's text: cwd and cgroup "/", nothing else (tests name what
+/// they change: `BeginText { tids: &t, ..root_text() }`).
+fn root_text() -> BeginText<'static> {
+    BeginText {
+        cwd: b"/",
+        cgroup: b"/",
+        tids: &[],
+        seccomp: &[],
+        userns: &[],
+        pidns: &[],
+    }
+}
+
+/// Writes Begin `b` with text `t` and no areas into `buf`: its length.
+fn encode_begin(b: &Begin, t: &BeginText, buf: &mut [u8]) -> usize {
+    let mut w = Writer::new(buf);
+    write_begin(&mut w, b, t, &mut core::iter::empty(), 0).unwrap();
+    w.len()
 }
 
 /// A plain Begin from node 2.
@@ -256,19 +272,11 @@ fn begin_carries_the_threads() {
     let b = plain_begin();
     let tids = tid_bytes(&[131073, 131075, 196610]);
     let t = BeginText {
-        cwd: b"/",
-        cgroup: b"/",
         tids: &tids,
-        seccomp: &[],
-        userns: &[],
-        pidns: &[],
+        ..root_text()
     };
     let mut buf = vec![0u8; 1000];
-    let n = {
-        let mut w = Writer::new(&mut buf);
-        write_begin(&mut w, &b, &t, &mut core::iter::empty(), 0).unwrap();
-        w.len()
-    };
+    let n = encode_begin(&b, &t, &mut buf);
     let (b2, t2, nv) = read_begin(&mut Reader::new(&buf[..n])).unwrap();
     assert_eq!((b2, nv), (b, 0));
     assert_eq!(
@@ -287,23 +295,15 @@ fn begin_carries_the_threads() {
         vec![1, 2, 3],
     ] {
         let t = BeginText {
-            cwd: b"/",
-            cgroup: b"/",
             tids: &bad,
-            seccomp: &[],
-            userns: &[],
-            pidns: &[],
+            ..root_text()
         };
         assert!(check_begin(&b, &t).is_err());
         let mut w = Writer::new(&mut buf);
         assert!(write_begin(&mut w, &b, &t, &mut core::iter::empty(), 0).is_err());
     }
     // A peer's count past the bound is refused before anything is read.
-    let n = {
-        let mut w = Writer::new(&mut buf);
-        write_begin(&mut w, &b, &t, &mut core::iter::empty(), 0).unwrap();
-        w.len()
-    };
+    let n = encode_begin(&b, &t, &mut buf);
     let at = n - 4 - 2 - 4 - 2 - 12 - 1; // area count, pidns length, userns length, seccomp length, 3 TIDs, count
     assert_eq!(buf[at], 3);
     buf[at] = 64;
@@ -318,19 +318,12 @@ fn begin_carries_the_pid_namespace() {
     // its threads 9 and 12.
     let ns = tid_bytes(&[4026532290, 0, 7, 9, 12]);
     let t = BeginText {
-        cwd: b"/",
-        cgroup: b"/",
         tids: &tids,
-        seccomp: &[],
-        userns: &[],
         pidns: &ns,
+        ..root_text()
     };
     let mut buf = vec![0u8; 1000];
-    let n = {
-        let mut w = Writer::new(&mut buf);
-        write_begin(&mut w, &b, &t, &mut core::iter::empty(), 0).unwrap();
-        w.len()
-    };
+    let n = encode_begin(&b, &t, &mut buf);
     let (_, t2, _) = read_begin(&mut Reader::new(&buf[..n])).unwrap();
     assert_eq!(begin_pidns_key(&t2), Some(4026532290));
     let levels: Vec<_> = begin_pidns_levels(&t2).collect();
@@ -396,11 +389,7 @@ fn begin_carries_the_pid_namespace() {
     };
     assert!(check_begin(&b, &t4).is_ok());
     let mut big = vec![0u8; 2000];
-    let n4 = {
-        let mut w = Writer::new(&mut big);
-        write_begin(&mut w, &b, &t4, &mut core::iter::empty(), 0).unwrap();
-        w.len()
-    };
+    let n4 = encode_begin(&b, &t4, &mut big);
     let (_, t5, _) = read_begin(&mut Reader::new(&big[..n4])).unwrap();
     let levels: Vec<_> = begin_pidns_levels(&t5)
         .map(|l| (l.key, l.owner, l.ids().collect::<Vec<_>>()))
@@ -1623,19 +1612,11 @@ fn seccomp_round_trip_and_bad_input() {
     // Through a Begin.
     let b = plain_begin();
     let t = BeginText {
-        cwd: b"/",
-        cgroup: b"/",
-        tids: &[],
         seccomp: part,
-        userns: &[],
-        pidns: &[],
+        ..root_text()
     };
     let mut buf = vec![0u8; 1000];
-    let n = {
-        let mut w = Writer::new(&mut buf);
-        write_begin(&mut w, &b, &t, &mut core::iter::empty(), 0).unwrap();
-        w.len()
-    };
+    let n = encode_begin(&b, &t, &mut buf);
     let (_, t2, _) = read_begin(&mut Reader::new(&buf[..n])).unwrap();
     assert_eq!(t2.seccomp, part);
     // Malformed parts.
@@ -1669,12 +1650,8 @@ fn seccomp_round_trip_and_bad_input() {
             &p[..p.len().min(8)]
         );
         let t = BeginText {
-            cwd: b"/",
-            cgroup: b"/",
-            tids: &[],
             seccomp: p,
-            userns: &[],
-            pidns: &[],
+            ..root_text()
         };
         assert!(check_begin(&b, &t).is_err());
     }
@@ -1793,12 +1770,9 @@ fn seccomp_chain_per_thread() {
     let b = plain_begin();
     let tids: Vec<u8> = [300u32, 301].iter().flat_map(|t| t.to_le_bytes()).collect();
     let t = BeginText {
-        cwd: b"/",
-        cgroup: b"/",
         tids: &tids,
         seccomp: &part,
-        userns: &[],
-        pidns: &[],
+        ..root_text()
     };
     assert_eq!(check_begin(&b, &t), Ok(()));
     // ... not 2 chains for 3 threads, nor 3 for 2.
