@@ -137,6 +137,9 @@ check "pidns: ... its cluster PID is node 1's" test "${pid:-0}" -gt 65536
 init_pid=$(on 1 "awk '/^PPid:/ { print \$2 }' /proc/$pid/status")
 check_match "pidns: a user may not move root's namespaced process (ptrace's rule; EACCES or EPERM), and it stays" \
     "^(Permission denied|Operation not permitted) 1\$" "$(goto1 "$pid" 2 user) $(on 1 "cat /proc/$pid/where")"
+check_match "pidns: ... nor by the migrate tool (the module's check: EPERM), from node 1 or 2" \
+    "not permitted.*not permitted.* 1\$" \
+    "$(for n in 1 2; do on $n "su user -c 'migrate $pid 3' 2>&1 | tr '\n' ' '"; done) $(on 1 "cat /proc/$pid/where")"
 check_eq "pidns: it moves to node 2 (before: EOPNOTSUPP, namespaces)" ok "$(goto1 "$pid" 2)"
 check_eq "pidns: it runs there, once" "2 1" "$(on 1 "cat /proc/$pid/where") $(copies "$pid")"
 check_eq "pidns: there it and its thread have their PIDs of home's namespace, owned by the initial user namespace" \
